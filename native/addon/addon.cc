@@ -1,0 +1,22 @@
+// Module entry: one place that lists every area of the native API.
+#include <napi.h>
+
+#include "addon/registry.h"
+#include "addon/tensor_handle.h"
+
+namespace dp {
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeTensor", TensorHandle::Init(env));
+  RegisterBuildInfo(env, exports);
+  RegisterModel(env, exports);
+  RegisterKernelOps(env, exports);
+  RegisterTargetOps(env, exports);
+  RegisterTuner(env, exports);
+  return exports;
+}
+
+}  // namespace dp
+
+static Napi::Object InitAll(Napi::Env env, Napi::Object exports) { return dp::Init(env, exports); }
+NODE_API_MODULE(distprompt, InitAll)

@@ -1,0 +1,69 @@
+// What was built against what, and the threads in use: `distprompt info` prints this.
+#include <ATen/Parallel.h>
+#include <ATen/Version.h>
+#include <ATen/Context.h>
+#include <sched.h>
+#include <torch/version.h>
+
+#include <cstdlib>
+
+#include "addon/common.h"
+#include "addon/registry.h"
+#include "addon/tensor_handle.h"
+
+namespace dp {
+
+// Cores this process may run on (cgroup/affinity aware), not the machine's total.
+static int availableCores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+static Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto o = Napi::Object::New(env);
+  o.Set("torchVersion", TORCH_VERSION);
+  o.Set("torchPrefix", DP_TORCH_PREFIX);
+#ifdef DP_WITH_CUDA
+  o.Set("cudaBuild", true);
+  o.Set("cudaDevices", Napi::Number::New(env, torch::cuda::device_count()));
+#else
+  o.Set("cudaBuild", false);
+  o.Set("cudaDevices", 0);
+#endif
+  o.Set("threads", at::get_num_threads());
+  o.Set("availableCores", availableCores());
+  o.Set("mkl", at::hasMKL());
+  o.Set("parallelInfo", at::get_parallel_info());
+  o.Set("config", at::show_config());
+  o.Set("liveTensors", Napi::Number::New(env, TensorHandle::Live()));
+  return o;
+}
+
+static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "setThreads(n): n must be a number");
+  int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 1) throw Napi::RangeError::New(info.Env(), "setThreads(n): n must be at least 1");
+  setConfiguredThreads(n);
+  return info.Env().Undefined();
+}
+
+static Napi::Value LiveTensors(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), TensorHandle::Live());
+}
+
+void RegisterBuildInfo(Napi::Env env, Napi::Object exports) {
+  // Default: every core this process may use; DISTPROMPT_THREADS overrides.
+  int n = availableCores();
+  if (const char* s = std::getenv("DISTPROMPT_THREADS")) {
+    int v = std::atoi(s);
+    if (v > 0) n = v;
+  }
+  setConfiguredThreads(n);
+  exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("liveTensors", Napi::Function::New(env, LiveTensors));
+}
+
+}  // namespace dp

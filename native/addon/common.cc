@@ -1,0 +1,163 @@
+#include "addon/common.h"
+
+#include <ATen/Parallel.h>
+#include <sstream>
+
+namespace dp {
+
+static int g_threads = 0;
+
+int configuredThreads() { return g_threads; }
+
+void setConfiguredThreads(int n) {
+  g_threads = n;
+  at::set_num_threads(n);
+}
+
+void applyThreadSettings() {
+  if (g_threads > 0 && at::get_num_threads() != g_threads) at::set_num_threads(g_threads);
+}
+
+std::string errorMessage(const std::exception& e) {
+  if (auto* ce = dynamic_cast<const c10::Error*>(&e)) return ce->what_without_backtrace();
+  return e.what();
+}
+
+Napi::Object argObject(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info.Length() <= i || !info[i].IsObject())
+    throw Napi::TypeError::New(info.Env(), std::string("expected an options object: ") + what);
+  return info[i].As<Napi::Object>();
+}
+
+bool has(const Napi::Object& o, const char* key) {
+  return o.Has(key) && !o.Get(key).IsUndefined() && !o.Get(key).IsNull();
+}
+
+int64_t getInt(const Napi::Object& o, const char* key, int64_t fallback) {
+  if (!has(o, key)) {
+    if (fallback == INT64_MIN) throw Napi::TypeError::New(o.Env(), std::string("missing integer option '") + key + "'");
+    return fallback;
+  }
+  auto v = o.Get(key);
+  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (d != static_cast<double>(static_cast<int64_t>(d)))
+    throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be an integer");
+  return static_cast<int64_t>(d);
+}
+
+double getNumber(const Napi::Object& o, const char* key, double fallback) {
+  if (!has(o, key)) return fallback;
+  auto v = o.Get(key);
+  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+bool getBool(const Napi::Object& o, const char* key, bool fallback) {
+  if (!has(o, key)) return fallback;
+  return o.Get(key).ToBoolean().Value();
+}
+
+std::string getString(const Napi::Object& o, const char* key, const std::string& fallback) {
+  if (!has(o, key)) return fallback;
+  auto v = o.Get(key);
+  if (!v.IsString()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+static int64_t numel(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (auto s : shape) n *= s;
+  return n;
+}
+
+static std::string shapeStr(const std::vector<int64_t>& shape) {
+  std::ostringstream os;
+  for (size_t i = 0; i < shape.size(); ++i) os << (i ? "×" : "") << shape[i];
+  return os.str();
+}
+
+torch::Tensor floatTensorFrom(const Napi::Value& v, std::vector<int64_t> shape, const char* name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(v.Env(), std::string(name) + " must be a Float32Array");
+  auto a = v.As<Napi::Float32Array>();
+  if (static_cast<int64_t>(a.ElementLength()) != numel(shape))
+    throw Napi::RangeError::New(v.Env(), std::string(name) + " has " + std::to_string(a.ElementLength()) +
+                                             " values; expected " + shapeStr(shape) + " = " +
+                                             std::to_string(numel(shape)));
+  return torch::from_blob(a.Data(), shape, torch::kFloat32).clone();
+}
+
+torch::Tensor intTensorFrom(const Napi::Value& v, std::vector<int64_t> shape, const char* name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(v.Env(), std::string(name) + " must be an Int32Array");
+  auto a = v.As<Napi::Int32Array>();
+  if (static_cast<int64_t>(a.ElementLength()) != numel(shape))
+    throw Napi::RangeError::New(v.Env(), std::string(name) + " has " + std::to_string(a.ElementLength()) +
+                                             " values; expected " + shapeStr(shape) + " = " +
+                                             std::to_string(numel(shape)));
+  return torch::from_blob(a.Data(), shape, torch::kInt32).to(torch::kInt64);
+}
+
+Napi::Float32Array toFloat32Array(Napi::Env env, const torch::Tensor& t) {
+  auto c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  auto out = Napi::Float32Array::New(env, c.numel());
+  if (c.numel()) std::memcpy(out.Data(), c.data_ptr<float>(), c.numel() * sizeof(float));
+  return out;
+}
+
+Napi::Int32Array toInt32Array(Napi::Env env, const torch::Tensor& t) {
+  auto c = t.detach().to(torch::kCPU, torch::kInt32).contiguous();
+  auto out = Napi::Int32Array::New(env, c.numel());
+  if (c.numel()) std::memcpy(out.Data(), c.data_ptr<int32_t>(), c.numel() * sizeof(int32_t));
+  return out;
+}
+
+torch::Device parseDevice(const std::string& s) {
+  if (s == "cpu") return torch::Device(torch::kCPU);
+  if (s == "cuda" || s.rfind("cuda:", 0) == 0) {
+#ifndef DP_WITH_CUDA
+    throw std::runtime_error("device '" + s + "' asked for, but distprompt was built against a CPU-only libtorch (" +
+                             std::string(DP_TORCH_PREFIX) +
+                             "). Rebuild against a CUDA libtorch: see README, 'GPU build'.");
+#else
+    int64_t count = torch::cuda::device_count();
+    int64_t index = 0;
+    if (s.size() > 5) {
+      try {
+        size_t used = 0;
+        index = std::stoll(s.substr(5), &used);
+        if (used != s.size() - 5) throw std::invalid_argument("x");
+      } catch (...) {
+        throw std::runtime_error("device '" + s + "' is not 'cpu', 'cuda' or 'cuda:N'");
+      }
+    }
+    if (count == 0) throw std::runtime_error("device '" + s + "' asked for, but no CUDA device is visible on this machine");
+    if (index < 0 || index >= count)
+      throw std::runtime_error("device '" + s + "' is not there: this machine has " + std::to_string(count) +
+                               " CUDA device(s), cuda:0 to cuda:" + std::to_string(count - 1));
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+#endif
+  }
+  throw std::runtime_error("device '" + s + "' is not 'cpu', 'cuda' or 'cuda:N'");
+}
+
+torch::ScalarType parseDtype(const std::string& s) {
+  if (s == "float32") return torch::kFloat32;
+  if (s == "bfloat16") return torch::kBFloat16;
+  if (s == "float16") return torch::kFloat16;
+  if (s == "float64") return torch::kFloat64;
+  throw std::runtime_error("dtype '" + s + "' is not one of float32, bfloat16, float16");
+}
+
+std::string dtypeName(torch::ScalarType t) {
+  switch (t) {
+    case torch::kFloat32: return "float32";
+    case torch::kBFloat16: return "bfloat16";
+    case torch::kFloat16: return "float16";
+    case torch::kFloat64: return "float64";
+    default: return c10::toString(t);
+  }
+}
+
+}  // namespace dp

@@ -1,0 +1,104 @@
+// Shared plumbing for every N-API entry point: promise workers that run on libuv's pool,
+// conversions between typed arrays and tensors, and device parsing.
+//
+// Pattern (sharp's "baton, then worker"): arguments are read and copied into plain C++
+// values on the JS thread; the worker's Work() touches no N-API at all; results are turned
+// into JS values in Done() back on the JS thread.
+#pragma once
+#include <napi.h>
+#include <torch/torch.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace dp {
+
+// Every worker thread must see the thread count chosen at load time: OpenMP's setting is
+// per thread, and libuv's pool threads start with the library default.
+void applyThreadSettings();
+int configuredThreads();
+
+std::string errorMessage(const std::exception& e);
+
+template <typename R>
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  using Work = std::function<R()>;
+  using Done = std::function<Napi::Value(Napi::Env, R&)>;
+  PromiseWorker(Napi::Env env, Work work, Done done)
+      : Napi::AsyncWorker(env, "distprompt"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        work_(std::move(work)),
+        done_(std::move(done)) {}
+
+  void Execute() override {
+    try {
+      applyThreadSettings();
+      result_ = work_();
+    } catch (const c10::Error& e) {
+      SetError(e.what_without_backtrace());
+    } catch (const std::exception& e) {
+      SetError(errorMessage(e));
+    } catch (...) {
+      SetError("distprompt: unknown native error");
+    }
+  }
+  void OnOK() override {
+    try {
+      deferred_.Resolve(done_(Env(), result_));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    } catch (const std::exception& e) {
+      deferred_.Reject(Napi::Error::New(Env(), errorMessage(e)).Value());
+    }
+    // Release captured state (models, tensors) on the JS thread, where it was made.
+    work_ = nullptr;
+    done_ = nullptr;
+  }
+  void OnError(const Napi::Error& e) override {
+    deferred_.Reject(e.Value());
+    work_ = nullptr;
+    done_ = nullptr;
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Work work_;
+  Done done_;
+  R result_{};
+};
+
+// Queue `work` on the pool; `done` converts its result on the JS thread. Captured shared_ptrs
+// pin the objects the work uses until it has finished (a disposed model cannot vanish mid-call).
+template <typename R>
+Napi::Promise runAsync(Napi::Env env, std::function<R()> work,
+                       std::function<Napi::Value(Napi::Env, R&)> done) {
+  auto* w = new PromiseWorker<R>(env, std::move(work), std::move(done));
+  auto p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+// ---- argument helpers (JS thread only) ----
+Napi::Object argObject(const Napi::CallbackInfo& info, size_t i, const char* what);
+int64_t getInt(const Napi::Object& o, const char* key, int64_t fallback = INT64_MIN);
+double getNumber(const Napi::Object& o, const char* key, double fallback);
+bool getBool(const Napi::Object& o, const char* key, bool fallback);
+std::string getString(const Napi::Object& o, const char* key, const std::string& fallback = "");
+bool has(const Napi::Object& o, const char* key);
+
+// Copy a Float32Array / Int32Array into a new CPU tensor of the given shape (checks length).
+torch::Tensor floatTensorFrom(const Napi::Value& v, std::vector<int64_t> shape, const char* name);
+torch::Tensor intTensorFrom(const Napi::Value& v, std::vector<int64_t> shape, const char* name);
+// Float32 tensor (any device/dtype) -> new Float32Array; Int tensor -> Int32Array.
+Napi::Float32Array toFloat32Array(Napi::Env env, const torch::Tensor& t);
+Napi::Int32Array toInt32Array(Napi::Env env, const torch::Tensor& t);
+
+// "cpu", "cuda", "cuda:N" with clear errors when the build or machine lacks the device.
+torch::Device parseDevice(const std::string& s);
+torch::ScalarType parseDtype(const std::string& s);
+std::string dtypeName(torch::ScalarType t);
+
+}  // namespace dp

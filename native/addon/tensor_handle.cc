@@ -1,0 +1,86 @@
+#include "addon/tensor_handle.h"
+
+#include "addon/common.h"
+
+namespace dp {
+
+std::atomic<int64_t> TensorHandle::live_{0};
+Napi::FunctionReference* TensorHandle::ctor_ = nullptr;
+
+Napi::Function TensorHandle::Init(Napi::Env env) {
+  auto fn = DefineClass(env, "NativeTensor",
+                        {InstanceMethod("shape", &TensorHandle::Shape), InstanceMethod("dtype", &TensorHandle::Dtype),
+                         InstanceMethod("device", &TensorHandle::Device),
+                         InstanceMethod("toArray", &TensorHandle::ToArray),
+                         InstanceMethod("dispose", &TensorHandle::Dispose),
+                         InstanceAccessor("disposed", &TensorHandle::Disposed, nullptr)});
+  ctor_ = new Napi::FunctionReference(Napi::Persistent(fn));
+  return fn;
+}
+
+TensorHandle::TensorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorHandle>(info) {
+  if (info.Length() != 1 || !info[0].IsExternal())
+    throw Napi::TypeError::New(info.Env(), "NativeTensor is made by distprompt, not constructed directly");
+  auto* t = info[0].As<Napi::External<torch::Tensor>>().Data();
+  tensor_ = *t;
+  bytes_ = tensor_.is_cpu() ? static_cast<int64_t>(tensor_.nbytes()) : 0;
+  // Native bytes the GC should know about (tfjs-node grew until killed without this).
+  if (bytes_) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), bytes_);
+  live_++;
+}
+
+TensorHandle::~TensorHandle() {
+  if (!disposed_) live_--;
+}
+
+void TensorHandle::release(Napi::Env env) {
+  if (disposed_) return;
+  disposed_ = true;
+  tensor_ = torch::Tensor();
+  if (bytes_) Napi::MemoryManagement::AdjustExternalMemory(env, -bytes_);
+  live_--;
+}
+
+Napi::Object TensorHandle::Wrap(Napi::Env env, torch::Tensor t) {
+  torch::Tensor copy = std::move(t);
+  return ctor_->New({Napi::External<torch::Tensor>::New(env, &copy)});
+}
+
+bool TensorHandle::Is(const Napi::Value& v) {
+  return v.IsObject() && v.As<Napi::Object>().InstanceOf(ctor_->Value());
+}
+
+torch::Tensor TensorHandle::TensorOf(const Napi::Value& v, const char* what) {
+  if (!Is(v)) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a NativeTensor");
+  auto* h = Napi::ObjectWrap<TensorHandle>::Unwrap(v.As<Napi::Object>());
+  if (h->disposed_) throw Napi::Error::New(v.Env(), std::string(what) + " was disposed");
+  return h->tensor_;
+}
+
+Napi::Value TensorHandle::Shape(const Napi::CallbackInfo& info) {
+  if (disposed_) throw Napi::Error::New(info.Env(), "tensor was disposed");
+  auto arr = Napi::Array::New(info.Env(), tensor_.dim());
+  for (int64_t i = 0; i < tensor_.dim(); ++i) arr.Set(i, Napi::Number::New(info.Env(), tensor_.size(i)));
+  return arr;
+}
+Napi::Value TensorHandle::Dtype(const Napi::CallbackInfo& info) {
+  if (disposed_) throw Napi::Error::New(info.Env(), "tensor was disposed");
+  return Napi::String::New(info.Env(), dtypeName(tensor_.scalar_type()));
+}
+Napi::Value TensorHandle::Device(const Napi::CallbackInfo& info) {
+  if (disposed_) throw Napi::Error::New(info.Env(), "tensor was disposed");
+  return Napi::String::New(info.Env(), tensor_.device().str());
+}
+Napi::Value TensorHandle::ToArray(const Napi::CallbackInfo& info) {
+  if (disposed_) throw Napi::Error::New(info.Env(), "tensor was disposed");
+  if (tensor_.scalar_type() == torch::kInt64 || tensor_.scalar_type() == torch::kInt32)
+    return toInt32Array(info.Env(), tensor_);
+  return toFloat32Array(info.Env(), tensor_);
+}
+Napi::Value TensorHandle::Dispose(const Napi::CallbackInfo& info) {
+  release(info.Env());
+  return info.Env().Undefined();
+}
+Napi::Value TensorHandle::Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), disposed_); }
+
+}  // namespace dp

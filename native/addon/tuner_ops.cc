@@ -1,0 +1,5 @@
+// Placeholder until this area lands; replaced by its own issue's work.
+#include "addon/registry.h"
+namespace dp {
+void RegisterTuner(Napi::Env env, Napi::Object exports) {}
+}  // namespace dp

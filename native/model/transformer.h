@@ -1,0 +1,77 @@
+// One config-driven decoder-only Transformer for GPT-2, Llama 3 / 3.2, Qwen2 / 2.5 and Falcon.
+// What differs between families is data (ModelConfig + the name map in transformer.cc);
+// the graph differs only where the config says so (norm kind, RoPE vs learned positions,
+// gated MLP, parallel vs sequential block).
+#pragma once
+#include <torch/torch.h>
+
+#include <optional>
+#include <vector>
+
+#include "model/config.h"
+#include "model/weights.h"
+
+namespace dp {
+
+struct Linear {
+  torch::Tensor w;  // [out, in]
+  torch::Tensor b;  // [out] or undefined
+  torch::Tensor operator()(const torch::Tensor& x) const { return torch::linear(x, w, b); }
+};
+
+struct Norm {
+  torch::Tensor w, b;
+  bool rms = false;
+  double eps = 1e-5;
+  torch::Tensor operator()(const torch::Tensor& x) const;
+};
+
+struct Block {
+  Norm attnNorm, mlpNorm;  // mlpNorm unused by a parallel block with one shared norm
+  Linear qkv, out;         // qkv fused: rows [q (heads*hd) | k (kv*hd) | v (kv*hd)]
+  Linear up, down;         // up = [gate; up] fused when the MLP is gated
+};
+
+class Transformer {
+ public:
+  // From checkpoint tensors (Hugging Face names) or, with `seed`, seeded random weights.
+  Transformer(const ModelConfig& cfg, const WeightStore& store, torch::Device device, torch::ScalarType dtype);
+  Transformer(const ModelConfig& cfg, uint64_t seed, torch::Device device, torch::ScalarType dtype);
+
+  const ModelConfig& config() const { return cfg_; }
+  torch::Device device() const { return device_; }
+  torch::ScalarType dtype() const { return dtype_; }
+
+  // ids [rows, positions] int64 -> embeddings [rows, positions, hidden] in the model dtype.
+  torch::Tensor embed(const torch::Tensor& ids) const;
+  // embeds [rows, positions, hidden] (model dtype, on device), positionIds [rows, positions]
+  // int64 or undefined for 0..positions-1. Returns the final-norm hidden state at the LAST
+  // position only [rows, hidden]: the last block computes nothing for earlier positions
+  // beyond their keys and values.
+  torch::Tensor lastHidden(const torch::Tensor& embeds, const torch::Tensor& positionIds = {}) const;
+  // [rows, hidden] -> [rows, vocab] in the model dtype.
+  torch::Tensor lmHead(const torch::Tensor& hidden) const { return torch::linear(hidden, head_); }
+  const torch::Tensor& embeddingMatrix() const { return wte_; }  // [vocab, hidden]
+  const torch::Tensor& headMatrix() const { return head_; }      // [vocab, hidden]
+  int64_t parameterCount() const;
+  int64_t parameterBytes() const;
+
+ private:
+  void validate() const;
+  void finish();  // move to device/dtype, precompute RoPE tables
+  torch::Tensor attention(const Block& b, int64_t layer, const torch::Tensor& x, const torch::Tensor& cos,
+                          const torch::Tensor& sin, bool lastOnly) const;
+  torch::Tensor mlp(const Block& b, const torch::Tensor& x) const;
+  torch::Tensor activation(const torch::Tensor& x) const;
+  std::pair<torch::Tensor, torch::Tensor> ropeTables(const torch::Tensor& positionIds) const;
+
+  ModelConfig cfg_;
+  torch::Device device_;
+  torch::ScalarType dtype_;
+  torch::Tensor wte_, wpe_, head_;
+  torch::Tensor invFreq_;  // [headDim/2] float32
+  std::vector<Block> blocks_;
+  Norm finalNorm_;
+};
+
+}  // namespace dp

@@ -1,0 +1,109 @@
+#include "model/weights.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sstream>
+#include <stdexcept>
+
+namespace dp {
+
+class MappedFile {
+ public:
+  explicit MappedFile(const std::string& path) : path_(path) {
+    int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");
+    struct stat st{};
+    if (fstat(fd, &st) != 0) {
+      ::close(fd);
+      throw std::runtime_error(path + ": cannot stat");
+    }
+    size_ = static_cast<uint64_t>(st.st_size);
+    if (size_ > 0) {
+      data_ = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (data_ == MAP_FAILED) {
+        ::close(fd);
+        throw std::runtime_error(path + ": mmap failed (" + std::strerror(errno) + ")");
+      }
+    }
+    ::close(fd);
+  }
+  ~MappedFile() {
+    if (data_ && data_ != MAP_FAILED) munmap(data_, size_);
+  }
+  uint64_t size() const { return size_; }
+  const uint8_t* bytes() const { return static_cast<const uint8_t*>(data_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  void* data_ = nullptr;
+  uint64_t size_ = 0;
+};
+
+static torch::ScalarType scalarOf(const std::string& dtype, const std::string& where) {
+  if (dtype == "F32") return torch::kFloat32;
+  if (dtype == "F16") return torch::kFloat16;
+  if (dtype == "BF16") return torch::kBFloat16;
+  throw std::runtime_error(where + ": dtype " + dtype + " is not supported (F32, F16, BF16)");
+}
+
+static std::string shapeString(const std::vector<int64_t>& s) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
+  os << "]";
+  return os.str();
+}
+
+WeightStore WeightStore::open(const std::vector<CheckpointFile>& files) {
+  WeightStore store;
+  for (const auto& f : files) {
+    auto mapped = std::make_shared<MappedFile>(f.path);
+    for (const auto& e : f.tensors) {
+      std::string where = f.path + " tensor '" + e.name + "'";
+      auto st = scalarOf(e.dtype, where);
+      uint64_t n = 1;
+      for (auto d : e.shape) {
+        if (d < 0) throw std::runtime_error(where + ": negative dimension");
+        n *= static_cast<uint64_t>(d);
+      }
+      uint64_t want = n * c10::elementSize(st);
+      if (e.end < e.begin || e.end > mapped->size() || e.end - e.begin != want)
+        throw std::runtime_error(where + ": byte span [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+                                 ") does not fit " + shapeString(e.shape) + " " + e.dtype + " in a file of " +
+                                 std::to_string(mapped->size()) + " bytes");
+      const uint8_t* ptr = mapped->bytes() + e.begin;
+      torch::Tensor t;
+      auto opts = torch::TensorOptions().dtype(st);
+      if (n == 0) {
+        t = torch::empty(e.shape, opts);
+      } else if (reinterpret_cast<uintptr_t>(ptr) % c10::elementSize(st) == 0) {
+        // Zero copy: the tensor views the mapping and keeps it alive.
+        auto keep = mapped;
+        t = torch::from_blob(const_cast<uint8_t*>(ptr), e.shape, [keep](void*) {}, opts);
+      } else {
+        // Misaligned span (legal in safetensors): one copy is the price of a safe read.
+        t = torch::empty(e.shape, opts);
+        std::memcpy(t.data_ptr(), ptr, want);
+      }
+      store.tensors_[e.name] = t;
+      store.fileOf_[e.name] = f.path;
+    }
+  }
+  return store;
+}
+
+torch::Tensor WeightStore::get(const std::string& name, std::vector<int64_t> expectShape) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) throw std::runtime_error("checkpoint is missing tensor '" + name + "'");
+  if (!expectShape.empty() && it->second.sizes().vec() != expectShape)
+    throw std::runtime_error("tensor '" + name + "' in " + fileOf_.at(name) + " has shape " +
+                             shapeString(it->second.sizes().vec()) + "; the config implies " +
+                             shapeString(expectShape));
+  return it->second;
+}
+
+}  // namespace dp

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// `npm install` entry: find (or fetch, through pip) libtorch 2.x, build the addon with cmake-js,
+// then load it in a child process and say what was built. Flags:
+//   --if-missing   do nothing when a working addon is already built (used by `npm test`)
+//   --force        rebuild even if an addon exists
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { findTorch, installPrivateTorch, manualCommands, packageRoot } from './torch-locate.mjs';
+
+const require = createRequire(import.meta.url);
+const log = (m) => console.error(m);
+const args = new Set(process.argv.slice(2));
+const buildDir = process.env.DISTPROMPT_BUILD_DIR || join(packageRoot, 'build');
+const addonPath = join(buildDir, 'Release', 'distprompt.node');
+
+function probeAddon() {
+  // In a child process: a broken binary (ABI mismatch, missing libtorch) must not take us down.
+  const r = spawnSync(process.execPath, ['-e', `const a=require(${JSON.stringify(addonPath)});console.log(JSON.stringify(a.buildInfo()))`], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) return { ok: false, error: (r.stderr || '').split('\n').slice(0, 6).join('\n') };
+  return { ok: true, info: JSON.parse(r.stdout) };
+}
+
+function main() {
+  if (process.env.DISTPROMPT_SKIP_BUILD === '1') {
+    log('distprompt: DISTPROMPT_SKIP_BUILD=1, not building the native addon');
+    return 0;
+  }
+  if (args.has('--if-missing') && existsSync(addonPath) && probeAddon().ok) return 0;
+  if (!args.has('--force') && !args.has('--if-missing') && existsSync(addonPath) && probeAddon().ok) {
+    log(`distprompt: addon already built at ${addonPath} (npm run build:native rebuilds)`);
+    return 0;
+  }
+
+  let torch = findTorch(log);
+  if (!torch) {
+    if (process.env.DISTPROMPT_NO_AUTO_TORCH === '1') {
+      log('distprompt: no libtorch 2.x found and DISTPROMPT_NO_AUTO_TORCH=1. Install it with:');
+      for (const c of manualCommands()) log(`  ${c}`);
+      log('or point DISTPROMPT_TORCH_DIR at an existing libtorch 2.x.');
+      return 1;
+    }
+    torch = installPrivateTorch(log);
+  }
+  log(`distprompt: using libtorch ${torch.version} from ${torch.source}: ${torch.torchDir}`);
+
+  const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+  mkdirSync(buildDir, { recursive: true });
+  const cmakeArgs = [cmakeJs, 'compile', '--directory', packageRoot, '--out', buildDir, `--CDTorch_DIR=${torch.torchDir}`];
+  if (process.env.DISTPROMPT_CUDA_ARCH) cmakeArgs.push(`--CDCMAKE_CUDA_ARCHITECTURES=${process.env.DISTPROMPT_CUDA_ARCH}`);
+  const jobs = process.env.DISTPROMPT_BUILD_JOBS;
+  if (jobs) cmakeArgs.push('--parallel', jobs);
+  const r = spawnSync(process.execPath, cmakeArgs, { stdio: 'inherit', cwd: packageRoot });
+  if (r.status !== 0) {
+    log('\ndistprompt: the native build failed (output above). Common causes:');
+    log('  - no C++20 compiler: install g++ 10 or newer (Debian: apt install g++ cmake)');
+    log('  - cmake older than 3.18: install a newer cmake (pip install cmake)');
+    log(`  - a libtorch that is not 2.x: set DISTPROMPT_TORCH_DIR (found: ${torch.torchDir})`);
+    return 1;
+  }
+  const probe = probeAddon();
+  if (!probe.ok) {
+    log(`distprompt: the addon built but does not load:\n${probe.error}`);
+    if (/CXXABI|GLIBCXX|undefined symbol/.test(probe.error)) {
+      log('  This is an ABI mismatch between your compiler and libtorch. Build with the compiler libtorch was built for,');
+      log('  or use pip\'s torch (cxx11 ABI) through DISTPROMPT_TORCH_DIR.');
+    }
+    return 1;
+  }
+  const i = probe.info;
+  writeFileSync(join(buildDir, 'torch.json'), JSON.stringify({ ...torch, built: new Date().toISOString() }, null, 2));
+  log(
+    `distprompt: built against libtorch ${i.torchVersion} at ${i.torchPrefix}; CUDA ${i.cudaBuild ? 'yes' : 'no'}; ` +
+      `${i.threads} threads; MKL ${i.mkl ? 'yes' : 'no'}`,
+  );
+  return 0;
+}
+
+try {
+  process.exitCode = main();
+} catch (e) {
+  log(`distprompt: ${e.message}`);
+  process.exitCode = 1;
+}
