@@ -54,6 +54,7 @@ ModelConfig readConfig(const Napi::Object& o) {
   c.tiedEmbeddings = getBool(o, "tiedEmbeddings", true);
   c.scaleAttnByInverseLayerIdx = getBool(o, "scaleAttnByInverseLayerIdx", false);
   c.qkvLayout = getString(o, "qkvLayout", "separate");
+  c.initStd = getNumber(o, "initStd", 0.02);
   return c;
 }
 

@@ -39,6 +39,7 @@ struct ModelConfig {
   bool mlpBias = false;
   bool tiedEmbeddings = true;
   bool scaleAttnByInverseLayerIdx = false;  // GPT-2 option
+  double initStd = 0.02;                     // std of random:<preset> weights (HF initializer_range)
   // Checkpoint layout of the fused qkv weight, where the family has one:
   // "gpt2" ([d, 3d] Conv1D), "falcon-mq" ([h+2, hd]), "falcon-grouped" ([kv, h/kv+2, hd]),
   // "falcon-interleaved" ([h, 3, hd]); "separate" for q/k/v projections.

@@ -1,7 +1,7 @@
 #include "model/transformer.h"
 
 #include <cmath>
-#include <mutex>
+#include <ATen/CPUGeneratorImpl.h>
 #include <stdexcept>
 
 namespace dp {
@@ -168,19 +168,20 @@ Transformer::Transformer(const ModelConfig& cfg, const WeightStore& store, torch
 }
 
 // Seeded random weights with the family's shapes (the study's randomly initialised baselines,
-// and full-size benchmarks without a download). Drawn from the device's default generator,
-// reseeded under its lock, so the same seed gives the same model on the same device kind.
+// and full-size benchmarks without a download). Drawn on the CPU from a private generator, one
+// tensor at a time, then moved: the same seed gives the same weights on every device, and no
+// global generator is touched (or locked) by a worker thread.
 Transformer::Transformer(const ModelConfig& cfg, uint64_t seed, torch::Device device, torch::ScalarType dtype)
     : cfg_(cfg), device_(device), dtype_(dtype) {
   validate();
-  auto gen = at::globalContext().defaultGenerator(device);
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  gen.set_current_seed(seed);
-  auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
-  const double std = 0.02;
-  auto normal = [&](std::vector<int64_t> shape, double s) { return torch::randn(shape, gen, opts).mul_(s).to(dtype); };
-  auto ones = [&](int64_t n) { return torch::ones({n}, opts.dtype(dtype)); };
-  auto zeros = [&](int64_t n) { return torch::zeros({n}, opts.dtype(dtype)); };
+  auto gen = at::detail::createCPUGenerator(seed);
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+  const double std = cfg_.initStd;
+  auto normal = [&](std::vector<int64_t> shape, double s) {
+    return torch::randn(shape, gen, opts).mul_(s).to(device, dtype);
+  };
+  auto ones = [&](int64_t n) { return torch::ones({n}, opts.dtype(dtype).device(device)); };
+  auto zeros = [&](int64_t n) { return torch::zeros({n}, opts.dtype(dtype).device(device)); };
   const int64_t d = cfg_.hiddenSize, I = cfg_.intermediateSize, hd = cfg_.headDim;
   const bool ln = cfg_.norm == "layernorm";
   const bool gpt2 = cfg_.family == "gpt2";
@@ -195,7 +196,7 @@ Transformer::Transformer(const ModelConfig& cfg, uint64_t seed, torch::Device de
   // GPT-2's residual projections are scaled by 1/sqrt(2·layers), as its initialiser does.
   double resid = gpt2 ? std / std::sqrt(2.0 * cfg_.layers) : std;
   wte_ = normal({cfg_.vocabSize, d}, std);
-  if (cfg_.position == "learned") wpe_ = normal({cfg_.maxPositions, d}, 0.01);
+  if (cfg_.position == "learned") wpe_ = normal({cfg_.maxPositions, d}, std / 2);
   for (int64_t i = 0; i < cfg_.layers; ++i) {
     Block b;
     b.attnNorm = makeNorm();

@@ -1,0 +1,95 @@
+// loadModel('dir | org/name | random:preset', { device, dtype }): resolve the argument, read and
+// validate the checkpoint headers (TypeScript), then map + build the Transformer natively on a
+// worker thread.
+import { createHash } from 'node:crypto';
+
+import { native } from '../native/index.js';
+import type { NativeDtype, NativeModelConfig } from '../native/types-model.js';
+import { configFromHf } from './config.js';
+import { Model, type ModelTokenizer } from './model.js';
+import { getPreset } from './presets.js';
+import { withCallerStack } from './errors.js';
+
+export interface LoadOptions {
+  device?: string;
+  dtype?: NativeDtype;
+  /** seed of random:<preset> weights (default 0) */
+  seed?: number;
+  /** load the tokenizer too (default true; presets without one, or dirs without tokenizer.json, get none) */
+  tokenizer?: boolean;
+  /** Hugging Face hub endpoint for downloads (default HF_ENDPOINT or https://huggingface.co) */
+  endpoint?: string;
+}
+
+const DTYPES = ['float32', 'bfloat16', 'float16'] as const;
+
+function checkOptions(o: LoadOptions): { device: string; dtype: NativeDtype } {
+  const device = o.device ?? 'cpu';
+  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new Error(`device '${device}' is not 'cpu', 'cuda' or 'cuda:N'`);
+  const dtype = o.dtype ?? 'float32';
+  if (!DTYPES.includes(dtype)) throw new Error(`dtype '${dtype}' is not one of ${DTYPES.join(', ')}`);
+  return { device, dtype };
+}
+
+function sha(parts: unknown[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(JSON.stringify(p));
+  return h.digest('hex').slice(0, 16);
+}
+
+async function tryTokenizer(source: { dir: string } | { preset: 'gpt2' | 'llama3' | 'qwen' }): Promise<ModelTokenizer | undefined> {
+  const { loadTokenizer } = await import('../tokenizer/index.js');
+  if ('dir' in source) {
+    const { existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    if (!existsSync(join(source.dir, 'tokenizer.json'))) return undefined;
+  }
+  return loadTokenizer(source);
+}
+
+export async function loadModel(arg: string, options: LoadOptions = {}): Promise<Model> {
+  const { device, dtype } = checkOptions(options);
+  const wantTokenizer = options.tokenizer ?? true;
+  if (typeof arg !== 'string' || arg.length === 0) throw new Error('loadModel: give a directory, a Hugging Face repo id or random:<preset>');
+
+  if (arg.startsWith('random:')) {
+    const name = arg.slice('random:'.length);
+    const preset = getPreset(name);
+    const config = configFromHf(preset.hfConfig);
+    const seed = options.seed ?? 0;
+    if (!Number.isInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
+    const nm = await withCallerStack(`loading ${arg}`, () => native().loadModel({ config, device, dtype, seed }));
+    const tokenizer = wantTokenizer && preset.tokenizer ? await tryTokenizer({ preset: preset.tokenizer }) : undefined;
+    return new Model(nm, infoOf(nm, arg, config, sha([preset.hfConfig, seed]), 'random'), tokenizer);
+  }
+
+  const { resolveModel } = await import('../hub/index.js');
+  const { readCheckpoint } = await import('../checkpoint/index.js');
+  const dir = await resolveModel(arg, { endpoint: options.endpoint });
+  const ckpt = await readCheckpoint(dir);
+  const config = configFromHf(ckpt.config);
+  const nm = await withCallerStack(`loading ${arg}`, () => native().loadModel({ config, device, dtype, files: ckpt.files }));
+  const tokenizer = wantTokenizer ? await tryTokenizer({ dir }) : undefined;
+  const identity = sha([ckpt.config, ckpt.files.map((f) => f.tensors.map((t) => [t.name, t.dtype, t.shape, t.end - t.begin]))]);
+  return new Model(nm, infoOf(nm, arg, config, identity, 'checkpoint'), tokenizer, dir);
+}
+
+function infoOf(nm: { info(): { device: string; dtype: string; parameters: number } }, name: string, config: NativeModelConfig, identity: string, source: 'checkpoint' | 'random') {
+  const i = nm.info();
+  return {
+    name,
+    family: config.family,
+    vocabSize: config.vocabSize,
+    hiddenSize: config.hiddenSize,
+    layers: config.layers,
+    heads: config.heads,
+    kvHeads: config.kvHeads,
+    headDim: config.headDim,
+    device: i.device,
+    dtype: i.dtype,
+    parameters: i.parameters,
+    identity,
+    source,
+    config,
+  };
+}

@@ -1,0 +1,136 @@
+// The Model users script against: a typed, promise-based wrapper over the native Transformer.
+// Every method that touches weights runs on a worker thread; inputs are validated here first
+// so that mistakes surface as clear errors before any native work is queued.
+import type { NativeModel, NativeModelConfig, NativeTensor } from '../native/types-model.js';
+import { DisposedError, withCallerStack } from './errors.js';
+
+export interface ModelInfo {
+  name: string;
+  family: NativeModelConfig['family'];
+  vocabSize: number;
+  hiddenSize: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  device: string;
+  dtype: string;
+  parameters: number;
+  /** sha256 over the config and the checkpoint's tensor headers (or the preset and seed) */
+  identity: string;
+  source: 'checkpoint' | 'random';
+  config: NativeModelConfig;
+}
+
+export interface ForwardInput {
+  rows: number;
+  positions: number;
+  /** token ids, rows×positions */
+  ids?: Int32Array;
+  /** soft prompts, rows×positions×hidden */
+  embeds?: Float32Array;
+  /** position of each input, rows×positions (default 0..positions-1) */
+  positionIds?: Int32Array;
+}
+
+/** Minimal tokenizer view the model needs (lib/tokenizer implements it). */
+export interface ModelTokenizer {
+  vocabSize: number;
+  decode(ids: ArrayLike<number>): string;
+  tokenText(id: number): string;
+  specialIds: Set<number>;
+}
+
+export class Model {
+  #native: NativeModel | undefined;
+  readonly info: ModelInfo;
+  readonly tokenizer: ModelTokenizer | undefined;
+  /** directory the model was loaded from (checkpoints), for tools that need the files */
+  readonly dir: string | undefined;
+
+  constructor(nativeModel: NativeModel, info: ModelInfo, tokenizer?: ModelTokenizer, dir?: string) {
+    this.#native = nativeModel;
+    this.info = info;
+    this.tokenizer = tokenizer;
+    this.dir = dir;
+  }
+
+  /** The native handle, for other native areas (tuner, targets). Throws once disposed. */
+  get native(): NativeModel {
+    if (!this.#native) throw new DisposedError(`model ${this.info.name}`);
+    return this.#native;
+  }
+
+  get disposed(): boolean {
+    return this.#native === undefined;
+  }
+
+  #check(a: ForwardInput, what: string): void {
+    const { rows, positions } = a;
+    if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`${what}: rows must be a positive integer, got ${rows}`);
+    if (!Number.isInteger(positions) || positions < 1) throw new RangeError(`${what}: positions must be a positive integer, got ${positions}`);
+    if ((a.ids === undefined) === (a.embeds === undefined)) throw new TypeError(`${what}: give exactly one of ids or embeds`);
+    if (a.ids) {
+      if (!(a.ids instanceof Int32Array)) throw new TypeError(`${what}: ids must be an Int32Array`);
+      if (a.ids.length !== rows * positions) throw new RangeError(`${what}: ids has ${a.ids.length} values; expected rows×positions = ${rows * positions}`);
+      for (const id of a.ids) {
+        if (id < 0 || id >= this.info.vocabSize) throw new RangeError(`${what}: token id ${id} is outside the vocabulary [0, ${this.info.vocabSize})`);
+      }
+    }
+    if (a.embeds) {
+      if (!(a.embeds instanceof Float32Array)) throw new TypeError(`${what}: embeds must be a Float32Array`);
+      const want = rows * positions * this.info.hiddenSize;
+      if (a.embeds.length !== want) throw new RangeError(`${what}: embeds has ${a.embeds.length} values; expected rows×positions×hidden = ${want}`);
+    }
+    if (a.positionIds && a.positionIds.length !== rows * positions) {
+      throw new RangeError(`${what}: positionIds has ${a.positionIds.length} values; expected ${rows * positions}`);
+    }
+  }
+
+  /** Logits at the LAST position only, rows×vocab (float32). */
+  logits(a: ForwardInput): Promise<Float32Array> {
+    this.#check(a, 'logits');
+    const m = this.native;
+    return withCallerStack('logits', () => m.logits(a));
+  }
+
+  /** Final hidden state (after the final norm) at the last position, rows×hidden. */
+  hidden(a: ForwardInput): Promise<Float32Array> {
+    this.#check(a, 'hidden');
+    const m = this.native;
+    return withCallerStack('hidden', () => m.hidden(a));
+  }
+
+  /** Input embeddings of token ids, rows×positions×hidden. */
+  embed(a: { ids: Int32Array; rows: number; positions: number }): Promise<Float32Array> {
+    this.#check({ ...a }, 'embed');
+    const m = this.native;
+    return withCallerStack('embed', () => m.embed(a));
+  }
+
+  /**
+   * Per-row KL(target || softmax(last logits)) in nats and its gradient w.r.t. the input
+   * embeddings (of the sum over rows): the primitive for users writing their own search loop.
+   */
+  klGradient(a: ForwardInput & { embeds: Float32Array; target: Float32Array | NativeTensor }): Promise<{ klNats: Float32Array; gradEmbeds: Float32Array }> {
+    this.#check(a, 'klGradient');
+    if (a.target instanceof Float32Array && a.target.length !== a.rows * this.info.vocabSize) {
+      throw new RangeError(`klGradient: target has ${a.target.length} values; expected rows×vocab = ${a.rows * this.info.vocabSize}`);
+    }
+    const m = this.native;
+    return withCallerStack('klGradient', () => m.klGradient(a));
+  }
+
+  embeddingStats(): { mean: number; std: number; rowNormMean: number } {
+    return this.native.embeddingStats();
+  }
+
+  dispose(): void {
+    this.#native?.dispose();
+    this.#native = undefined;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.dispose();
+  }
+}

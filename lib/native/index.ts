@@ -1,0 +1,56 @@
+// The only place that touches the .node binary. It finds the addon, loads it, and turns the
+// usual load failures into advice (sharp's lib/sharp.mjs pattern). Every native export is
+// typed in the types-*.ts files beside this one, one per native area.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { ModelAddon } from './types-model.js';
+import type { KernelAddon } from './types-kernels.js';
+import type { TargetAddon } from './types-targets.js';
+import type { TunerAddon } from './types-tuner.js';
+
+export type Addon = ModelAddon & KernelAddon & TargetAddon & TunerAddon;
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Package root: dist/lib/native -> ../../..; lib/native (vitest on sources) -> ../.. */
+export const packageRoot = [resolve(here, '..', '..', '..'), resolve(here, '..', '..')].find((p) =>
+  existsSync(join(p, 'package.json')),
+)!;
+
+export function addonPath(): string {
+  if (process.env.DISTPROMPT_ADDON) return resolve(process.env.DISTPROMPT_ADDON);
+  const buildDir = process.env.DISTPROMPT_BUILD_DIR ? resolve(process.env.DISTPROMPT_BUILD_DIR) : join(packageRoot, 'build');
+  return join(buildDir, 'Release', 'distprompt.node');
+}
+
+function advice(path: string, message: string): string {
+  const lines = [`distprompt: could not load the native addon at ${path}`, `  ${message.split('\n')[0]}`];
+  if (!existsSync(path)) {
+    lines.push('  It has not been built. Run `npm rebuild distprompt` (in this repository: `npm run build:native`).');
+  } else if (/libtorch|libc10|libtorch_cpu|libtorch_cuda/.test(message)) {
+    lines.push('  The libtorch it was built against has moved or been removed. Rebuild: `npm run build:native`,');
+    lines.push('  or set DISTPROMPT_TORCH_DIR to the libtorch you want and rebuild.');
+  } else if (/CXXABI|GLIBCXX|undefined symbol/.test(message)) {
+    lines.push('  ABI mismatch between the addon, libtorch and this machine\'s C++ runtime: rebuild with `npm run build:native`.');
+  } else if (/NODE_MODULE_VERSION|napi/i.test(message)) {
+    lines.push('  Built for another Node.js: rebuild with `npm run build:native`.');
+  }
+  return lines.join('\n');
+}
+
+let cached: Addon | undefined;
+
+/** Load (once) and return the native addon; throws an Error with advice when it cannot. */
+export function native(): Addon {
+  if (cached) return cached;
+  const path = addonPath();
+  const require = createRequire(import.meta.url);
+  try {
+    cached = require(path) as Addon;
+  } catch (e) {
+    throw new Error(advice(path, (e as Error).message));
+  }
+  return cached;
+}

@@ -1,0 +1,3 @@
+// Native exports of the tuner area. Filled in by that area's work.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface TunerAddon {}
