@@ -2,6 +2,7 @@
 // validate the checkpoint headers (TypeScript), then map + build the Transformer natively on a
 // worker thread.
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 
 import { native } from '../native/index.js';
 import type { NativeDtype, NativeModelConfig } from '../native/types-model.js';
@@ -63,9 +64,9 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     return new Model(nm, infoOf(nm, arg, config, sha([preset.hfConfig, seed]), 'random'), tokenizer);
   }
 
-  const { resolveModel } = await import('../hub/index.js');
   const { readCheckpoint } = await import('../checkpoint/index.js');
-  const dir = await resolveModel(arg, { endpoint: options.endpoint });
+  // A local directory needs no hub client; anything else is a repo id for the cache / download.
+  const dir = isDirectory(arg) ? arg : await (await import('../hub/index.js')).resolveModel(arg, { endpoint: options.endpoint });
   const ckpt = await readCheckpoint(dir);
   const config = configFromHf(ckpt.config);
   const nm = await withCallerStack(`loading ${arg}`, () => native().loadModel({ config, device, dtype, files: ckpt.files }));
@@ -92,4 +93,12 @@ function infoOf(nm: { info(): { device: string; dtype: string; parameters: numbe
     source,
     config,
   };
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
