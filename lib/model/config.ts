@@ -31,10 +31,18 @@ function bool(c: Json, key: string, fallback: boolean): boolean {
   return v;
 }
 
+// transformers 4 writes rope_theta + rope_scaling; transformers 5 writes one rope_parameters
+// object holding rope_theta and the scaling keys. Read either.
+function ropeTheta(c: Json, fallback: number): number {
+  const p = c.rope_parameters as Json | null | undefined;
+  if (p && p.rope_theta !== undefined) return num(p, 'rope_theta');
+  return num(c, 'rope_theta', fallback);
+}
+
 function ropeScaling(c: Json): NativeModelConfig['ropeScaling'] {
-  const r = c.rope_scaling as Json | null | undefined;
+  const r = (c.rope_parameters ?? c.rope_scaling) as Json | null | undefined;
   if (!r) return { type: 'none', factor: 1 };
-  const type = (r.rope_type ?? r.type) as string;
+  const type = (r.rope_type ?? r.type ?? 'default') as string;
   if (type === 'default') return { type: 'none', factor: 1 };
   if (type === 'linear') return { type: 'linear', factor: num(r, 'factor') };
   if (type === 'llama3') {
@@ -104,7 +112,7 @@ function llamaLike(c: Json, family: 'llama' | 'qwen2'): NativeModelConfig {
     norm: 'rmsnorm',
     normEps: num(c, 'rms_norm_eps', 1e-6),
     position: 'rope',
-    ropeTheta: num(c, 'rope_theta', 10000),
+    ropeTheta: ropeTheta(c, 10000),
     ropeScaling: ropeScaling(c),
     activation: 'silu',
     gatedMlp: true,
@@ -149,7 +157,7 @@ function falcon(c: Json): NativeModelConfig {
     norm: 'layernorm',
     normEps: num(c, 'layer_norm_epsilon', 1e-5),
     position: 'rope',
-    ropeTheta: num(c, 'rope_theta', 10000),
+    ropeTheta: ropeTheta(c, 10000),
     ropeScaling: ropeScaling(c),
     activation: 'gelu',
     gatedMlp: false,
