@@ -6,7 +6,7 @@ export async function withCallerStack<T>(what: string, run: () => Promise<T>): P
   try {
     return await run();
   } catch (e) {
-    here.message = `${what}: ${(e as Error).message ?? String(e)}`;
+    here.message = `${what}: ${nativeMessage(e)}`;
     (here as Error & { cause?: unknown }).cause = e;
     throw here;
   }
@@ -17,4 +17,10 @@ export class DisposedError extends Error {
     super(`${what} was disposed`);
     this.name = 'DisposedError';
   }
+}
+
+/** A native error's message without libtorch's C++ backtrace lines. */
+export function nativeMessage(e: unknown): string {
+  const m = (e as Error)?.message ?? String(e);
+  return m.split(/\nException raised from |\nFrame \d|\n\s*frame #/)[0];
 }

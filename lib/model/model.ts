@@ -88,21 +88,21 @@ export class Model {
   }
 
   /** Logits at the LAST position only, rows×vocab (float32). */
-  logits(a: ForwardInput): Promise<Float32Array> {
+  async logits(a: ForwardInput): Promise<Float32Array> {
     this.#check(a, 'logits');
     const m = this.native;
     return withCallerStack('logits', () => m.logits(a));
   }
 
   /** Final hidden state (after the final norm) at the last position, rows×hidden. */
-  hidden(a: ForwardInput): Promise<Float32Array> {
+  async hidden(a: ForwardInput): Promise<Float32Array> {
     this.#check(a, 'hidden');
     const m = this.native;
     return withCallerStack('hidden', () => m.hidden(a));
   }
 
   /** Input embeddings of token ids, rows×positions×hidden. */
-  embed(a: { ids: Int32Array; rows: number; positions: number }): Promise<Float32Array> {
+  async embed(a: { ids: Int32Array; rows: number; positions: number }): Promise<Float32Array> {
     this.#check({ ...a }, 'embed');
     const m = this.native;
     return withCallerStack('embed', () => m.embed(a));
@@ -112,7 +112,7 @@ export class Model {
    * Per-row KL(target || softmax(last logits)) in nats and its gradient w.r.t. the input
    * embeddings (of the sum over rows): the primitive for users writing their own search loop.
    */
-  klGradient(a: ForwardInput & { embeds: Float32Array; target: Float32Array | NativeTensor }): Promise<{ klNats: Float32Array; gradEmbeds: Float32Array }> {
+  async klGradient(a: ForwardInput & { embeds: Float32Array; target: Float32Array | NativeTensor }): Promise<{ klNats: Float32Array; gradEmbeds: Float32Array }> {
     this.#check(a, 'klGradient');
     if (a.target instanceof Float32Array && a.target.length !== a.rows * this.info.vocabSize) {
       throw new RangeError(`klGradient: target has ${a.target.length} values; expected rows×vocab = ${a.rows * this.info.vocabSize}`);

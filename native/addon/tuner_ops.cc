@@ -1,5 +1,217 @@
-// Placeholder until this area lands; replaced by its own issue's work.
+// N-API face of the batched tuner (native/tune/tuner.h). TypeScript (lib/tune) schedules rows;
+// each call here runs on a worker thread and one tuner never runs two calls at once (a mutex
+// makes that a guarantee rather than a convention).
+#include <mutex>
+
+#include "addon/common.h"
+#include "addon/model_wrap.h"
 #include "addon/registry.h"
+#include "addon/tensor_handle.h"
+#include "tune/tuner.h"
+
 namespace dp {
-void RegisterTuner(Napi::Env env, Napi::Object exports) {}
+
+namespace {
+
+struct TunerBox {
+  std::unique_ptr<Tuner> tuner;
+  std::shared_ptr<const Transformer> model;
+  std::mutex mu;
+  std::atomic<bool> abort{false};
+};
+
+std::vector<int64_t> intList(const Napi::Value& v, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(v.Env(), std::string(what) + " must be an Int32Array");
+  auto a = v.As<Napi::Int32Array>();
+  return std::vector<int64_t>(a.Data(), a.Data() + a.ElementLength());
+}
+
+std::vector<uint64_t> seedList(const Napi::Value& v) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throw Napi::TypeError::New(v.Env(), "seeds must be a Float64Array of non-negative integers");
+  auto a = v.As<Napi::Float64Array>();
+  std::vector<uint64_t> out;
+  for (size_t i = 0; i < a.ElementLength(); ++i) {
+    double s = a[i];
+    if (!(s >= 0) || s != std::floor(s) || s > 9007199254740991.0)
+      throw Napi::RangeError::New(v.Env(), "seed " + std::to_string(s) + " is not a non-negative integer below 2^53");
+    out.push_back(static_cast<uint64_t>(s));
+  }
+  return out;
+}
+
+class TunerWrap : public Napi::ObjectWrap<TunerWrap> {
+ public:
+  static Napi::FunctionReference* ctor;
+  static Napi::Function Init(Napi::Env env) {
+    auto fn = DefineClass(env, "NativeTuner",
+                          {InstanceMethod("load", &TunerWrap::Load), InstanceMethod("step", &TunerWrap::Step),
+                           InstanceMethod("harvest", &TunerWrap::HarvestRows), InstanceMethod("abort", &TunerWrap::Abort),
+                           InstanceMethod("dispose", &TunerWrap::Dispose)});
+    ctor = new Napi::FunctionReference(Napi::Persistent(fn));
+    return fn;
+  }
+  explicit TunerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TunerWrap>(info) {}
+  std::shared_ptr<TunerBox> box;
+
+ private:
+  std::shared_ptr<TunerBox> live(Napi::Env env) {
+    if (!box) throw Napi::Error::New(env, "tuner was disposed");
+    return box;
+  }
+
+  // load(slots: Int32Array, targets: Float32Array n×V | NativeTensor [T,V], targetRows?: Int32Array, seeds: Float64Array)
+  Napi::Value Load(const Napi::CallbackInfo& info) {
+    auto b = live(info.Env());
+    auto o = argObject(info, 0, "load({ slots, targets, targetRows?, seeds })");
+    auto slots = std::make_shared<std::vector<int64_t>>(intList(o.Get("slots"), "slots"));
+    auto seeds = std::make_shared<std::vector<uint64_t>>(seedList(o.Get("seeds")));
+    const int64_t n = static_cast<int64_t>(slots->size());
+    const int64_t V = b->model->config().vocabSize;
+    auto targets = std::make_shared<torch::Tensor>();
+    if (TensorHandle::Is(o.Get("targets"))) {
+      *targets = TensorHandle::TensorOf(o.Get("targets"), "targets");
+      if (targets->dim() != 2 || targets->size(1) != V)
+        throw Napi::RangeError::New(info.Env(), "targets must have " + std::to_string(V) + " columns (the vocabulary)");
+    } else {
+      *targets = floatTensorFrom(o.Get("targets"), {has(o, "targetRows") ? -1 : n, V}, "targets");
+    }
+    auto rows = std::make_shared<std::vector<int64_t>>();
+    if (has(o, "targetRows")) {
+      *rows = intList(o.Get("targetRows"), "targetRows");
+      for (auto r : *rows)
+        if (r < 0 || r >= targets->size(0)) throw Napi::RangeError::New(info.Env(), "targetRows holds " + std::to_string(r) + ", outside the targets");
+    }
+    return runAsync<bool>(
+        info.Env(),
+        [b, slots, seeds, targets, rows]() {
+          std::lock_guard<std::mutex> lock(b->mu);
+          torch::Tensor t = *targets;
+          if (!rows->empty()) t = t.index({torch::tensor(*rows, torch::kInt64).to(t.device())});
+          b->tuner->load(*slots, t, *seeds);
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
+  }
+
+  Napi::Value Step(const Napi::CallbackInfo& info) {
+    auto b = live(info.Env());
+    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "step(epochs): epochs must be a number");
+    int64_t epochs = info[0].As<Napi::Number>().Int64Value();
+    return runAsync<StepReport>(
+        info.Env(),
+        [b, epochs]() {
+          std::lock_guard<std::mutex> lock(b->mu);
+          return b->tuner->step(epochs, b->abort);
+        },
+        [](Napi::Env env, StepReport& r) -> Napi::Value {
+          auto o = Napi::Object::New(env);
+          o.Set("epochsRun", Napi::Number::New(env, static_cast<double>(r.epochsRun)));
+          o.Set("active", Napi::Number::New(env, static_cast<double>(r.active)));
+          auto st = r.stopped.to(torch::kUInt8).contiguous();
+          auto u = Napi::Uint8Array::New(env, st.numel());
+          std::memcpy(u.Data(), st.data_ptr<uint8_t>(), st.numel());
+          o.Set("stopped", u);
+          o.Set("bestLoss", toFloat32Array(env, r.bestLoss));
+          return o;
+        });
+  }
+
+  Napi::Value HarvestRows(const Napi::CallbackInfo& info) {
+    auto b = live(info.Env());
+    if (info.Length() < 1) throw Napi::TypeError::New(info.Env(), "harvest(slots)");
+    auto slots = std::make_shared<std::vector<int64_t>>(intList(info[0], "slots"));
+    return runAsync<Harvest>(
+        info.Env(),
+        [b, slots]() {
+          std::lock_guard<std::mutex> lock(b->mu);
+          return b->tuner->harvest(*slots);
+        },
+        [](Napi::Env env, Harvest& h) -> Napi::Value {
+          auto o = Napi::Object::New(env);
+          o.Set("bestLoss", toFloat32Array(env, h.bestLoss));
+          o.Set("bestEpoch", toInt32Array(env, h.bestEpoch));
+          o.Set("epochs", toInt32Array(env, h.epochs));
+          o.Set("reason", toInt32Array(env, h.reason));
+          o.Set("bestIds", toInt32Array(env, h.bestIds));
+          o.Set("bestSoft", toFloat32Array(env, h.bestSoft));
+          o.Set("modelEntropyBits", toFloat32Array(env, h.modelEntropyBits));
+          o.Set("checkLoss", toFloat32Array(env, h.checkLoss));
+          return o;
+        });
+  }
+
+  Napi::Value Abort(const Napi::CallbackInfo& info) {
+    if (box) box->abort.store(true);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    if (box) box->abort.store(true);
+    box.reset();  // a running worker keeps its own reference until it returns
+    return info.Env().Undefined();
+  }
+};
+
+Napi::FunctionReference* TunerWrap::ctor = nullptr;
+
+Napi::Value CreateTuner(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 2) throw Napi::TypeError::New(env, "createTuner(model, options)");
+  auto model = ModelWrap::Shared(info[0]);
+  auto o = argObject(info, 1, "createTuner options");
+  TunerOptions opts;
+  opts.slots = getInt(o, "slots");
+  opts.pattern = getString(o, "pattern");
+  opts.lr = getNumber(o, "lr", 0.1);
+  opts.beta1 = getNumber(o, "beta1", 0.9);
+  opts.beta2 = getNumber(o, "beta2", 0.999);
+  opts.adamEps = getNumber(o, "eps", 1e-8);
+  opts.weightDecay = getNumber(o, "weightDecay", 0.0);
+  opts.candidates = getInt(o, "candidates", 1);
+  opts.patience = getInt(o, "patience", 20);
+  opts.maxEpochs = getInt(o, "maxEpochs", 500);
+  opts.convergedNats = getNumber(o, "convergedNats", -1.0);
+  opts.init = getString(o, "init", "tokens");
+  const int64_t V = model->config().vocabSize;
+  if (has(o, "banned")) {
+    auto ids = intList(o.Get("banned"), "banned");
+    auto mask = torch::zeros({V}, torch::kBool);
+    for (auto id : ids) {
+      if (id < 0 || id >= V) throw Napi::RangeError::New(env, "banned token id " + std::to_string(id) + " is outside the vocabulary");
+      mask[id] = true;
+    }
+    opts.banned = mask;
+  }
+  auto ctx = [&](const char* key) {
+    if (!has(o, key)) return torch::Tensor();
+    auto ids = intList(o.Get(key), key);
+    for (auto id : ids)
+      if (id < 0 || id >= V) throw Napi::RangeError::New(env, std::string(key) + " token id " + std::to_string(id) + " is outside the vocabulary");
+    return torch::tensor(ids, torch::kInt64);
+  };
+  opts.contextBefore = ctx("contextBefore");
+  opts.contextAfter = ctx("contextAfter");
+  auto obj = TunerWrap::ctor->New({});
+  auto* w = Napi::ObjectWrap<TunerWrap>::Unwrap(obj);
+  w->box = std::make_shared<TunerBox>();
+  w->box->model = model;
+  try {
+    w->box->tuner = std::make_unique<Tuner>(model, opts);
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+  return obj;
+}
+
+}  // namespace
+
+void RegisterTuner(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeTuner", TunerWrap::Init(env));
+  exports.Set("createTuner", Napi::Function::New(env, CreateTuner));
+}
+
 }  // namespace dp

@@ -1,0 +1,41 @@
+// What tune() returns for each row (one target × one init × one method).
+import type { StopReason } from './options.js';
+
+export interface TuneRecord {
+  rowId: string;
+  targetIndex: number;
+  targetId: string;
+  initId: number;
+  seed: number;
+  method: 'soft' | 'hard' | 'hybrid';
+  pattern: string;
+  candidates: number;
+  prefixLength: number;
+  /** the minimum KL(target || model) reached on the trajectory, nats */
+  klNats: number;
+  /** epoch (0 = the initial prompt) at which that minimum was reached */
+  bestEpoch: number;
+  epochs: number;
+  stopReason: StopReason;
+  /** entropy of the model's next-token distribution at the best prompt */
+  modelEntropyBits: number;
+  targetEntropyBits: number;
+  /** token ids of the best prompt, -1 at soft positions */
+  promptIds: Int32Array;
+  /** hard positions decoded (soft positions shown as ⟨soft⟩); null without a tokenizer */
+  promptText: string | null;
+  /** prefixLength×hidden soft embeddings of the best prompt, when asked for */
+  softPrompt: Float32Array | null;
+  wallMs: number;
+}
+
+/** Per target: the minimum over its inits — the target's difficulty in the study. */
+export function minOverInits(records: TuneRecord[]): Map<string, TuneRecord> {
+  const best = new Map<string, TuneRecord>();
+  for (const r of records) {
+    const key = `${r.targetId}|${r.method}|${r.pattern}|${r.candidates}`;
+    const cur = best.get(key);
+    if (!cur || r.klNats < cur.klNats || (Number.isNaN(cur.klNats) && !Number.isNaN(r.klNats))) best.set(key, r);
+  }
+  return best;
+}

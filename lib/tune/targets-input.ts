@@ -1,0 +1,63 @@
+// The targets tune() accepts: a Float32Array rows×vocab, a device-resident NativeTensor, or a
+// synthesised target set ({ targets, meta }). Plain arrays are checked here, row by row.
+import type { NativeTensor } from '../native/types-model.js';
+
+export interface TargetSetLike {
+  targets: NativeTensor;
+  meta: { id: string; entropyBits: number }[];
+}
+
+export type TuneTargets = Float32Array | NativeTensor | TargetSetLike;
+
+export interface ResolvedTargets {
+  data: Float32Array | NativeTensor;
+  count: number;
+  ids: string[];
+  entropyBits: number[];
+}
+
+function isTargetSet(t: unknown): t is TargetSetLike {
+  return typeof t === 'object' && t !== null && 'targets' in t && 'meta' in t;
+}
+
+export function entropyBitsOf(p: Float32Array, offset: number, vocab: number): number {
+  let h = 0;
+  for (let v = 0; v < vocab; v++) {
+    const x = p[offset + v];
+    if (x > 0) h -= x * Math.log2(x);
+  }
+  return h;
+}
+
+export function resolveTargets(t: TuneTargets, vocab: number, ids?: string[]): ResolvedTargets {
+  if (t instanceof Float32Array) {
+    if (t.length === 0 || t.length % vocab !== 0) {
+      throw new RangeError(`targets has ${t.length} values, not a whole number of rows of the vocabulary size ${vocab}`);
+    }
+    const count = t.length / vocab;
+    const entropyBits: number[] = [];
+    for (let r = 0; r < count; r++) {
+      let sum = 0;
+      for (let v = 0; v < vocab; v++) {
+        const x = t[r * vocab + v];
+        if (!Number.isFinite(x)) throw new RangeError(`target ${r} is not a distribution: value ${x} at token ${v} is not finite`);
+        if (x < 0) throw new RangeError(`target ${r} is not a distribution: value ${x} at token ${v} is negative`);
+        sum += x;
+      }
+      if (Math.abs(sum - 1) > 1e-5) throw new RangeError(`target ${r} is not a distribution: it sums to ${sum}, not 1 (within 1e-5)`);
+      entropyBits.push(entropyBitsOf(t, r * vocab, vocab));
+    }
+    return { data: t, count, ids: ids ?? Array.from({ length: count }, (_, i) => `target:${i}`), entropyBits };
+  }
+  if (isTargetSet(t)) {
+    const shape = t.targets.shape();
+    if (shape.length !== 2 || shape[1] !== vocab) throw new RangeError(`targets are ${shape.join('×')}; expected rows×${vocab}`);
+    if (t.meta.length !== shape[0]) throw new RangeError(`targets hold ${shape[0]} rows but meta describes ${t.meta.length}`);
+    return { data: t.targets, count: shape[0], ids: ids ?? t.meta.map((m) => m.id), entropyBits: t.meta.map((m) => m.entropyBits) };
+  }
+  const shape = t.shape();
+  if (shape.length !== 2 || shape[1] !== vocab) throw new RangeError(`targets are ${shape.join('×')}; expected rows×${vocab}`);
+  const arr = t.toArray() as Float32Array;
+  const entropyBits = Array.from({ length: shape[0] }, (_, r) => entropyBitsOf(arr, r * vocab, vocab));
+  return { data: t, count: shape[0], ids: ids ?? Array.from({ length: shape[0] }, (_, i) => `target:${i}`), entropyBits };
+}

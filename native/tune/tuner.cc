@@ -1,0 +1,327 @@
+#include "tune/tuner.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#if __has_include("kernels/hotflip.h")
+#include "kernels/hotflip.h"
+#else
+// TEMPORARY until the kernels land: plain GEMM + topk.
+namespace dp::kernels {
+static std::pair<torch::Tensor, torch::Tensor> hotflipTopK(const torch::Tensor& grad, const torch::Tensor& current,
+                                                           const torch::Tensor& E, int64_t k, const torch::Tensor& banned) {
+  auto g = grad.to(torch::kFloat32);
+  auto scores = torch::matmul(g, E.to(torch::kFloat32).t()) - (current.to(torch::kFloat32) * g).sum(-1, true);
+  if (banned.defined()) scores = scores.masked_fill(banned.view({1, -1}), std::numeric_limits<float>::infinity());
+  auto [s, i] = scores.topk(k, -1, false, true);
+  return {i, s};
+}
+}  // namespace dp::kernels
+#endif
+#include "kernels/kl.h"
+
+namespace dp {
+
+using torch::indexing::Slice;
+static const double kLog2 = std::log(2.0);
+
+Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts) : model_(std::move(model)), opts_(std::move(opts)) {
+  const auto& c = model_->config();
+  L_ = static_cast<int64_t>(opts_.pattern.size());
+  d_ = c.hiddenSize;
+  V_ = c.vocabSize;
+  if (L_ < 1) throw std::runtime_error("tuner: the prompt needs at least one position");
+  if (opts_.slots < 1) throw std::runtime_error("tuner: slots must be at least 1");
+  std::vector<uint8_t> hard;
+  for (char ch : opts_.pattern) {
+    if (ch != 'H' && ch != 'S') throw std::runtime_error("tuner: pattern '" + opts_.pattern + "' may hold only H and S");
+    hard.push_back(ch == 'H');
+  }
+  auto dev = model_->device();
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(dev);
+  auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(dev);
+  hardMask_ = torch::tensor(std::vector<int64_t>(hard.begin(), hard.end()), i64).to(torch::kBool);
+  if (opts_.banned.defined()) opts_.banned = opts_.banned.to(dev, torch::kBool);
+  torch::NoGradGuard ng;
+  if (opts_.contextBefore.defined() && opts_.contextBefore.numel())
+    ctxBeforeEmb_ = model_->embed(opts_.contextBefore.view({1, -1})).to(torch::kFloat32);
+  if (opts_.contextAfter.defined() && opts_.contextAfter.numel())
+    ctxAfterEmb_ = model_->embed(opts_.contextAfter.view({1, -1})).to(torch::kFloat32);
+  const int64_t S = opts_.slots;
+  target_ = torch::zeros({S, V_}, f32);
+  soft_ = torch::zeros({S, L_, d_}, f32);
+  ids_ = torch::full({S, L_}, -1, i64);
+  m_ = torch::zeros({S, L_, d_}, f32);
+  v_ = torch::zeros({S, L_, d_}, f32);
+  step_ = torch::zeros({S}, f32);
+  best_ = torch::full({S}, std::numeric_limits<float>::infinity(), f32);
+  bestEpoch_ = torch::zeros({S}, i64);
+  bestSoft_ = torch::zeros({S, L_, d_}, f32);
+  bestIds_ = torch::full({S, L_}, -1, i64);
+  sinceBest_ = torch::zeros({S}, i64);
+  epoch_ = torch::zeros({S}, i64);
+  reason_ = torch::zeros({S}, torch::TensorOptions().dtype(torch::kInt32).device(dev));
+  loaded_ = torch::zeros({S}, torch::TensorOptions().dtype(torch::kBool).device(dev));
+}
+
+int64_t Tuner::running() const { return (loaded_ & (reason_ == kRunning)).sum().item<int64_t>(); }
+
+void Tuner::load(const std::vector<int64_t>& slots, const torch::Tensor& targets, const std::vector<uint64_t>& seeds) {
+  torch::NoGradGuard ng;
+  const int64_t n = static_cast<int64_t>(slots.size());
+  if (targets.dim() != 2 || targets.size(0) != n || targets.size(1) != V_)
+    throw std::runtime_error("tuner.load: targets must be " + std::to_string(n) + "×" + std::to_string(V_));
+  if (static_cast<int64_t>(seeds.size()) != n) throw std::runtime_error("tuner.load: one seed per row");
+  for (auto s : slots)
+    if (s < 0 || s >= opts_.slots) throw std::runtime_error("tuner.load: slot " + std::to_string(s) + " out of range");
+  if (n == 0) return;
+  auto dev = model_->device();
+  // Each row's initial prompt comes from its own generator: identical alone or in any batch.
+  auto allowed = opts_.banned.defined() ? (~opts_.banned).nonzero().view(-1).cpu() : torch::Tensor();
+  if (allowed.defined() && allowed.numel() == 0) throw std::runtime_error("tuner.load: every token is banned");
+  const auto stats = model_->embeddingMatrix().to(torch::kFloat32);
+  const double mean = stats.mean().item<double>(), sd = stats.std().item<double>();
+  std::vector<torch::Tensor> initIds, initSoft;
+  for (int64_t r = 0; r < n; ++r) {
+    auto gen = at::detail::createCPUGenerator(seeds[r]);
+    torch::Tensor ids;
+    if (allowed.defined())
+      ids = allowed.index({torch::randint(allowed.numel(), {L_}, gen, torch::kInt64)});
+    else
+      ids = torch::randint(V_, {L_}, gen, torch::kInt64);
+    initIds.push_back(ids);
+    if (opts_.init == "gaussian") initSoft.push_back(torch::randn({L_, d_}, gen, torch::kFloat32) * sd + mean);
+  }
+  auto ids = torch::stack(initIds).to(dev);
+  torch::Tensor soft = opts_.init == "gaussian" ? torch::stack(initSoft).to(dev) : model_->embed(ids).to(torch::kFloat32);
+  auto idx = torch::tensor(slots, torch::TensorOptions().dtype(torch::kInt64)).to(dev);
+  auto hard = hardMask_.view({1, L_});
+  target_.index_put_({idx}, targets.to(dev, torch::kFloat32));
+  ids_.index_put_({idx}, torch::where(hard, ids, torch::full_like(ids, -1)));
+  soft_.index_put_({idx}, torch::where(hard.view({1, L_, 1}), torch::zeros_like(soft), soft));
+  m_.index_put_({idx}, torch::zeros({n, L_, d_}, m_.options()));
+  v_.index_put_({idx}, torch::zeros({n, L_, d_}, v_.options()));
+  step_.index_put_({idx}, torch::zeros({n}, step_.options()));
+  best_.index_put_({idx}, torch::full({n}, std::numeric_limits<float>::infinity(), best_.options()));
+  bestEpoch_.index_put_({idx}, torch::zeros({n}, bestEpoch_.options()));
+  bestSoft_.index_put_({idx}, soft_.index({idx}));
+  bestIds_.index_put_({idx}, ids_.index({idx}));
+  sinceBest_.index_put_({idx}, torch::zeros({n}, sinceBest_.options()));
+  epoch_.index_put_({idx}, torch::zeros({n}, epoch_.options()));
+  reason_.index_put_({idx}, torch::zeros({n}, reason_.options()));
+  loaded_.index_put_({idx}, torch::ones({n}, loaded_.options()));
+}
+
+// [n, L, d] soft + [n, L] ids -> [n, Lb + L + La, d] float32 input embeddings.
+torch::Tensor Tuner::assemble(const torch::Tensor& rows, const torch::Tensor& soft, const torch::Tensor& ids) const {
+  torch::Tensor e = soft;
+  if (hardMask_.any().item<bool>()) {
+    auto tok = model_->embed(ids.clamp_min(0)).to(torch::kFloat32);
+    e = torch::where(hardMask_.view({1, L_, 1}), tok, soft);
+  }
+  if (!ctxBeforeEmb_.defined() && !ctxAfterEmb_.defined()) return e;
+  std::vector<torch::Tensor> parts;
+  const int64_t n = e.size(0);
+  if (ctxBeforeEmb_.defined()) parts.push_back(ctxBeforeEmb_.expand({n, -1, -1}));
+  parts.push_back(e);
+  if (ctxAfterEmb_.defined()) parts.push_back(ctxAfterEmb_.expand({n, -1, -1}));
+  return torch::cat(parts, 1);
+}
+
+torch::Tensor Tuner::lossOf(const torch::Tensor& embeds, const torch::Tensor& targets) const {
+  return kernels::klFused(model_->lmHead(model_->lastHidden(embeds)), targets);
+}
+
+// Keep the minimum on the trajectory and the prompt that reached it.
+void Tuner::track(const torch::Tensor& rows, const torch::Tensor& loss, const torch::Tensor& soft, const torch::Tensor& ids,
+                  torch::Tensor& improvedAny) {
+  auto cur = best_.index({rows});
+  auto imp = loss < cur;  // NaN compares false
+  best_.index_put_({rows}, torch::where(imp, loss, cur));
+  bestEpoch_.index_put_({rows}, torch::where(imp, epoch_.index({rows}), bestEpoch_.index({rows})));
+  bestSoft_.index_put_({rows}, torch::where(imp.view({-1, 1, 1}), soft, bestSoft_.index({rows})));
+  bestIds_.index_put_({rows}, torch::where(imp.view({-1, 1}), ids, bestIds_.index({rows})));
+  improvedAny = improvedAny.defined() ? (improvedAny | imp) : imp;
+}
+
+static void markDiverged(torch::Tensor& reason, const torch::Tensor& rows, const torch::Tensor& loss) {
+  auto r = reason.index({rows});
+  reason.index_put_({rows}, torch::where(loss.isfinite().logical_not() & (r == kRunning), torch::full_like(r, kDiverged), r));
+}
+
+// AdamW on the positions in `positionMask` ([L] bool) of `rows`, with each row's own step count.
+void Tuner::adamw(const torch::Tensor& rows, const torch::Tensor& grad, const torch::Tensor& positionMask) {
+  const double b1 = opts_.beta1, b2 = opts_.beta2, lr = opts_.lr;
+  auto t = (step_.index({rows}) + 1).view({-1, 1, 1});
+  auto mask = positionMask.view({1, L_, 1});
+  auto m = m_.index({rows}), v = v_.index({rows}), theta = soft_.index({rows});
+  auto m1 = m * b1 + grad * (1 - b1);
+  auto v1 = v * b2 + grad * grad * (1 - b2);
+  auto bc1 = 1 - torch::pow(b1, t), bc2 = 1 - torch::pow(b2, t);
+  auto denom = (v1 / bc2).sqrt() + opts_.adamEps;
+  auto theta1 = theta * (1 - lr * opts_.weightDecay) - (lr / bc1) * m1 / denom;
+  m_.index_put_({rows}, torch::where(mask, m1, m));
+  v_.index_put_({rows}, torch::where(mask, v1, v));
+  soft_.index_put_({rows}, torch::where(mask, theta1, theta));
+}
+
+void Tuner::finishEpoch(const torch::Tensor& rows, const torch::Tensor& improved) {
+  auto ep = epoch_.index({rows}) + 1;
+  epoch_.index_put_({rows}, ep);
+  auto since = torch::where(improved, torch::zeros_like(ep), sinceBest_.index({rows}) + 1);
+  sinceBest_.index_put_({rows}, since);
+  auto r = reason_.index({rows});
+  auto running = r == kRunning;
+  auto set = [&](const torch::Tensor& cond, int32_t why) {
+    r = torch::where(running & cond, torch::full_like(r, why), r);
+    running = r == kRunning;
+  };
+  if (opts_.convergedNats >= 0) set(best_.index({rows}) <= opts_.convergedNats, kConverged);
+  set(since >= opts_.patience, kPatience);
+  set(ep >= opts_.maxEpochs, kBudget);
+  reason_.index_put_({rows}, r);
+}
+
+void Tuner::epochSoft(const torch::Tensor& rows) {
+  auto s = soft_.index({rows}).detach().requires_grad_(true);
+  auto ids = ids_.index({rows});
+  torch::Tensor loss;
+  {
+    torch::AutoGradMode ag(true);
+    loss = lossOf(assemble(rows, s, ids), target_.index({rows}));
+    loss.sum().backward();
+  }
+  torch::NoGradGuard ng;
+  auto l = loss.detach();
+  torch::Tensor improved;
+  track(rows, l, s.detach(), ids, improved);
+  markDiverged(reason_, rows, l);
+  adamw(rows, s.grad(), ~hardMask_);
+  step_.index_put_({rows}, step_.index({rows}) + 1);
+  finishEpoch(rows, improved);
+}
+
+// Hard and hybrid: positions left to right, one forward/backward each; a hard position takes
+// the HotFlip choice, a soft one an AdamW step (each soft position once per epoch).
+void Tuner::epochPositional(const torch::Tensor& rows) {
+  const int64_t n = rows.size(0);
+  const int64_t Lb = ctxBeforeEmb_.defined() ? ctxBeforeEmb_.size(1) : 0;
+  auto tgt = target_.index({rows});
+  torch::Tensor improved;
+  auto hardCpu = hardMask_.cpu();
+  const auto& E = model_->embeddingMatrix();
+  for (int64_t j = 0; j < L_; ++j) {
+    auto soft = soft_.index({rows});
+    auto ids = ids_.index({rows});
+    auto emb = assemble(rows, soft, ids).detach().requires_grad_(true);
+    torch::Tensor loss;
+    {
+      torch::AutoGradMode ag(true);
+      loss = lossOf(emb, tgt);
+      loss.sum().backward();
+    }
+    torch::NoGradGuard ng;
+    auto l = loss.detach();
+    track(rows, l, soft, ids, improved);
+    markDiverged(reason_, rows, l);
+    auto g = emb.grad().narrow(1, Lb, L_);  // gradient at the searched positions
+    if (hardCpu[j].item<bool>()) {
+      auto gj = g.select(1, j), cur = emb.detach().narrow(1, Lb, L_).select(1, j);
+      auto [cand, scores] = kernels::hotflipTopK(gj, cur, E, opts_.candidates, opts_.banned);
+      cand = cand.to(ids.device());
+      if (opts_.candidates == 1) {
+        // The study's Eq. 4: take the linearised argmin.
+        auto next = ids.clone();
+        next.select(1, j).copy_(cand.select(1, 0));
+        ids_.index_put_({rows}, next);
+      } else {
+        // k > 1: true loss of every candidate in batched forwards; keep the best if it improves.
+        const int64_t k = cand.size(1);
+        const int64_t chunk = std::max<int64_t>(1, std::max<int64_t>(opts_.slots, 256) / std::max<int64_t>(n, 1));
+        std::vector<torch::Tensor> losses;
+        for (int64_t c0 = 0; c0 < k; c0 += chunk) {
+          int64_t c = std::min(chunk, k - c0);
+          auto cids = ids.unsqueeze(1).expand({n, c, L_}).clone();
+          cids.select(2, j).copy_(cand.narrow(1, c0, c));
+          auto csoft = soft.unsqueeze(1).expand({n, c, L_, d_}).reshape({n * c, L_, d_});
+          auto cemb = assemble(rows, csoft, cids.view({n * c, L_}));
+          auto ctgt = tgt.unsqueeze(1).expand({n, c, V_}).reshape({n * c, V_});
+          losses.push_back(lossOf(cemb, ctgt).view({n, c}));
+        }
+        auto all = torch::cat(losses, 1);
+        auto [minLoss, arg] = all.min(1);
+        auto better = minLoss < l;
+        auto chosen = cand.gather(1, arg.unsqueeze(1)).squeeze(1);
+        auto next = ids.clone();
+        next.select(1, j).copy_(torch::where(better, chosen, ids.select(1, j)));
+        ids_.index_put_({rows}, next);
+        // The accepted candidate's loss is a true loss of the new prompt: track it now.
+        auto trackLoss = torch::where(better, minLoss, torch::full_like(minLoss, std::numeric_limits<float>::infinity()));
+        track(rows, trackLoss, soft, next, improved);
+      }
+    } else {
+      auto only = torch::zeros_like(hardMask_);
+      only[j] = true;
+      adamw(rows, g, only);
+    }
+  }
+  torch::NoGradGuard ng;
+  step_.index_put_({rows}, step_.index({rows}) + 1);
+  finishEpoch(rows, improved);
+}
+
+StepReport Tuner::step(int64_t epochs, const std::atomic<bool>& abort) {
+  StepReport rep;
+  const bool allSoft = !hardMask_.any().item<bool>();
+  for (int64_t e = 0; e < epochs; ++e) {
+    if (abort.load()) break;
+    torch::Tensor rows;
+    {
+      torch::NoGradGuard ng;
+      rows = (loaded_ & (reason_ == kRunning)).nonzero().view(-1);
+    }
+    if (rows.numel() == 0) break;
+    if (allSoft)
+      epochSoft(rows);
+    else
+      epochPositional(rows);
+    rep.epochsRun++;
+  }
+  torch::NoGradGuard ng;
+  rep.active = running();
+  rep.stopped = (loaded_ & (reason_ != kRunning)).cpu();
+  rep.bestLoss = best_.cpu();
+  return rep;
+}
+
+Harvest Tuner::harvest(const std::vector<int64_t>& slots) {
+  torch::NoGradGuard ng;
+  Harvest h;
+  auto dev = model_->device();
+  auto idx = torch::tensor(slots, torch::TensorOptions().dtype(torch::kInt64)).to(dev);
+  h.bestLoss = best_.index({idx}).cpu();
+  h.bestEpoch = bestEpoch_.index({idx}).cpu();
+  h.epochs = epoch_.index({idx}).cpu();
+  h.reason = reason_.index({idx}).cpu();
+  h.bestIds = bestIds_.index({idx}).cpu();
+  h.bestSoft = bestSoft_.index({idx}).cpu();
+  if (!slots.empty()) {
+    // The model's distribution at the best prompt: its entropy, and the KL once more so the
+    // caller can see the returned prompt reproduces the returned loss.
+    auto emb = assemble(idx, bestSoft_.index({idx}), bestIds_.index({idx}));
+    auto logits = model_->lmHead(model_->lastHidden(emb)).to(torch::kFloat32);
+    auto logq = torch::log_softmax(logits, -1);
+    h.modelEntropyBits = (-(logq.exp() * logq).sum(-1) / kLog2).cpu();
+    h.checkLoss = kernels::klReference(logits, target_.index({idx})).cpu();
+  } else {
+    h.modelEntropyBits = torch::zeros({0});
+    h.checkLoss = torch::zeros({0});
+  }
+  loaded_.index_put_({idx}, torch::zeros({static_cast<int64_t>(slots.size())}, loaded_.options()));
+  return h;
+}
+
+}  // namespace dp

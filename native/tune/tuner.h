@@ -1,0 +1,86 @@
+// One batched optimisation engine for soft, hard and hybrid prompt search.
+//
+// A Tuner owns `slots` rows on the device. Every per-row quantity — prompt (soft embeddings
+// and/or token ids), AdamW moments and step count, best loss and the prompt that reached it,
+// patience counter, epoch, stop reason — is a row of a batched tensor, so a row's trajectory
+// depends only on its own target and seed, never on its neighbours (DESIGN.md decision 1).
+// TypeScript schedules: it loads rows into free slots, runs a chunk of epochs, harvests the
+// rows that stopped and refills their slots (continuous batching, decision 2).
+#pragma once
+#include <torch/torch.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/transformer.h"
+
+namespace dp {
+
+enum StopReason : int32_t { kRunning = 0, kPatience = 1, kBudget = 2, kDiverged = 3, kConverged = 4 };
+
+struct TunerOptions {
+  int64_t slots = 64;
+  std::string pattern = "SSSSS";  // one letter per searched position: S soft, H hard
+  double lr = 0.1, beta1 = 0.9, beta2 = 0.999, adamEps = 1e-8, weightDecay = 0.0;
+  int64_t candidates = 1;  // HotFlip k
+  int64_t patience = 20;
+  int64_t maxEpochs = 500;
+  double convergedNats = -1.0;  // stop a row whose KL falls to this (negative: never)
+  std::string init = "tokens";  // tokens | gaussian
+  torch::Tensor banned;         // [V] bool, tokens hard positions (and token init) never take
+  torch::Tensor contextBefore;  // [Lb] int64 fixed tokens before the prompt (may be empty)
+  torch::Tensor contextAfter;   // [La] int64 fixed tokens after it
+};
+
+struct StepReport {
+  int64_t epochsRun = 0;   // chunk epochs actually run (fewer when aborted or all stopped)
+  int64_t active = 0;      // rows still running after the chunk
+  torch::Tensor stopped;   // [slots] bool: loaded rows that have stopped and await harvest
+  torch::Tensor bestLoss;  // [slots] float32
+};
+
+struct Harvest {
+  torch::Tensor bestLoss, bestEpoch, epochs, reason;  // [n]
+  torch::Tensor bestIds;                              // [n, L] int64 (-1 at soft positions)
+  torch::Tensor bestSoft;                             // [n, L, d] float32 (0 at hard positions)
+  torch::Tensor modelEntropyBits;                     // [n] entropy of the model's distribution at the best prompt
+  torch::Tensor checkLoss;                            // [n] KL recomputed at the best prompt (consistency)
+};
+
+class Tuner {
+ public:
+  Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts);
+
+  // Put rows into `slots`: their targets [n, V] and one seed each (the row's init is drawn
+  // from that seed alone, on the CPU, so it is the same on every device and in every batch).
+  void load(const std::vector<int64_t>& slots, const torch::Tensor& targets, const std::vector<uint64_t>& seeds);
+  // Run up to `epochs` epochs for the running rows; returns early when none is left or abort is set.
+  StepReport step(int64_t epochs, const std::atomic<bool>& abort);
+  // Read the results of `slots` and free them.
+  Harvest harvest(const std::vector<int64_t>& slots);
+  int64_t slots() const { return opts_.slots; }
+  int64_t running() const;
+
+ private:
+  torch::Tensor assemble(const torch::Tensor& rows, const torch::Tensor& soft, const torch::Tensor& ids) const;
+  torch::Tensor lossOf(const torch::Tensor& embeds, const torch::Tensor& targets) const;
+  void epochSoft(const torch::Tensor& rows);
+  void epochPositional(const torch::Tensor& rows);
+  void track(const torch::Tensor& rows, const torch::Tensor& loss, const torch::Tensor& soft, const torch::Tensor& ids,
+             torch::Tensor& improvedAny);
+  void adamw(const torch::Tensor& rows, const torch::Tensor& grad, const torch::Tensor& positionMask);
+  void finishEpoch(const torch::Tensor& rows, const torch::Tensor& improved);
+
+  std::shared_ptr<const Transformer> model_;
+  TunerOptions opts_;
+  int64_t L_ = 0, d_ = 0, V_ = 0;
+  torch::Tensor hardMask_;  // [L] bool
+  torch::Tensor ctxBeforeEmb_, ctxAfterEmb_;
+  // per-row state, [slots, ...]
+  torch::Tensor target_, soft_, ids_, m_, v_, step_;
+  torch::Tensor best_, bestEpoch_, bestSoft_, bestIds_, sinceBest_, epoch_, reason_, loaded_;
+};
+
+}  // namespace dp
