@@ -101,4 +101,6 @@ export interface ModelAddon {
   setThreads(n: number): void;
   liveTensors(): number;
   loadModel(spec: NativeLoadSpec): Promise<NativeModel>;
+  /** copy a Float32Array to a device-resident tensor once */
+  tensorFromArray(a: { data: Float32Array; shape: number[]; device?: string }): NativeTensor;
 }

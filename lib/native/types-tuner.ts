@@ -37,6 +37,8 @@ export interface NativeHarvest {
   reason: Int32Array;
   /** n×L, -1 at soft positions */
   bestIds: Int32Array;
+  /** n×L, the prompt where the search stopped (-1 at soft positions) */
+  currentIds: Int32Array;
   /** n×L×hidden, 0 at hard positions */
   bestSoft: Float32Array;
   modelEntropyBits: Float32Array;

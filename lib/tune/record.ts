@@ -22,6 +22,8 @@ export interface TuneRecord {
   targetEntropyBits: number;
   /** token ids of the best prompt, -1 at soft positions */
   promptIds: Int32Array;
+  /** token ids where the search stopped (differs from promptIds when it wandered past its best) */
+  finalIds: Int32Array;
   /** hard positions decoded (soft positions shown as ⟨soft⟩); null without a tokenizer */
   promptText: string | null;
   /** prefixLength×hidden soft embeddings of the best prompt, when asked for */

@@ -139,6 +139,11 @@ async function runRows(
       contextAfter: o.contextAfter,
     });
   let tuner = make(slotsCount);
+  // Plain-array targets go to the device once; every refill then indexes rows there.
+  const uploaded = targets.data instanceof Float32Array
+    ? native().tensorFromArray({ data: targets.data, shape: [targets.count, model.info.vocabSize], device: model.info.device })
+    : undefined;
+  const targetData = uploaded ?? targets.data;
   const queue = rows.slice().reverse(); // pop() from the end = plan order
   let slots: (Slot | undefined)[] = new Array(slotsCount).fill(undefined);
   const t0 = performance.now();
@@ -166,7 +171,7 @@ async function runRows(
     if (!free.length) return;
     await tuner.load({
       slots: Int32Array.from(free),
-      targets: targets.data,
+      targets: targetData,
       targetRows: Int32Array.from(load.map((l) => l.row.targetIndex)),
       seeds: Float64Array.from(load.map((l) => l.seed)),
     });
@@ -197,6 +202,7 @@ async function runRows(
         modelEntropyBits: h.modelEntropyBits[j],
         targetEntropyBits: targets.entropyBits[slot.row.targetIndex],
         promptIds: ids,
+        finalIds: h.currentIds.slice(j * L, (j + 1) * L),
         promptText: s.method === 'soft' ? null : promptText(model, ids),
         softPrompt: s.returnSoftPrompt ? h.bestSoft.slice(j * L * d, (j + 1) * L * d) : null,
         wallMs: performance.now() - slot.started,
@@ -252,6 +258,7 @@ async function runRows(
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
     tuner.dispose();
+    uploaded?.dispose();
   }
   return results;
 }

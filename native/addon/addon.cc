@@ -8,6 +8,7 @@ namespace dp {
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeTensor", TensorHandle::Init(env));
+  exports.Set("tensorFromArray", Napi::Function::New(env, TensorFromArray));
   RegisterBuildInfo(env, exports);
   RegisterModel(env, exports);
   RegisterKernelOps(env, exports);

@@ -81,6 +81,18 @@ Napi::Value TensorHandle::Dispose(const Napi::CallbackInfo& info) {
   release(info.Env());
   return info.Env().Undefined();
 }
+// tensorFromArray({ data: Float32Array, shape: number[], device? }): one upload, then a handle
+// that native calls can use again and again without copying from JavaScript.
+Napi::Value TensorFromArray(const Napi::CallbackInfo& info) {
+  auto o = argObject(info, 0, "tensorFromArray({ data, shape, device })");
+  auto shapeArr = o.Get("shape").As<Napi::Array>();
+  std::vector<int64_t> shape;
+  for (uint32_t i = 0; i < shapeArr.Length(); ++i) shape.push_back(shapeArr.Get(i).As<Napi::Number>().Int64Value());
+  auto device = parseDevice(getString(o, "device", "cpu"));
+  auto t = floatTensorFrom(o.Get("data"), shape, "data");
+  return TensorHandle::Wrap(info.Env(), t.to(device));
+}
+
 Napi::Value TensorHandle::Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), disposed_); }
 
 }  // namespace dp

@@ -36,4 +36,6 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
   static Napi::FunctionReference* ctor_;
 };
 
+Napi::Value TensorFromArray(const Napi::CallbackInfo& info);
+
 }  // namespace dp

@@ -75,7 +75,10 @@ class TunerWrap : public Napi::ObjectWrap<TunerWrap> {
       if (targets->dim() != 2 || targets->size(1) != V)
         throw Napi::RangeError::New(info.Env(), "targets must have " + std::to_string(V) + " columns (the vocabulary)");
     } else {
-      *targets = floatTensorFrom(o.Get("targets"), {has(o, "targetRows") ? -1 : n, V}, "targets");
+      auto v = o.Get("targets");
+      int64_t rowsIn = n;
+      if (has(o, "targetRows") && v.IsTypedArray()) rowsIn = static_cast<int64_t>(v.As<Napi::TypedArray>().ElementLength()) / V;
+      *targets = floatTensorFrom(v, {rowsIn, V}, "targets");
     }
     auto rows = std::make_shared<std::vector<int64_t>>();
     if (has(o, "targetRows")) {
@@ -135,6 +138,7 @@ class TunerWrap : public Napi::ObjectWrap<TunerWrap> {
           o.Set("epochs", toInt32Array(env, h.epochs));
           o.Set("reason", toInt32Array(env, h.reason));
           o.Set("bestIds", toInt32Array(env, h.bestIds));
+          o.Set("currentIds", toInt32Array(env, h.currentIds));
           o.Set("bestSoft", toFloat32Array(env, h.bestSoft));
           o.Set("modelEntropyBits", toFloat32Array(env, h.modelEntropyBits));
           o.Set("checkLoss", toFloat32Array(env, h.checkLoss));

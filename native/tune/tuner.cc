@@ -307,6 +307,7 @@ Harvest Tuner::harvest(const std::vector<int64_t>& slots) {
   h.epochs = epoch_.index({idx}).cpu();
   h.reason = reason_.index({idx}).cpu();
   h.bestIds = bestIds_.index({idx}).cpu();
+  h.currentIds = ids_.index({idx}).cpu();
   h.bestSoft = bestSoft_.index({idx}).cpu();
   if (!slots.empty()) {
     // The model's distribution at the best prompt: its entropy, and the KL once more so the

@@ -44,6 +44,7 @@ struct StepReport {
 struct Harvest {
   torch::Tensor bestLoss, bestEpoch, epochs, reason;  // [n]
   torch::Tensor bestIds;                              // [n, L] int64 (-1 at soft positions)
+  torch::Tensor currentIds;                           // [n, L] the prompt where the search stopped
   torch::Tensor bestSoft;                             // [n, L, d] float32 (0 at hard positions)
   torch::Tensor modelEntropyBits;                     // [n] entropy of the model's distribution at the best prompt
   torch::Tensor checkLoss;                            // [n] KL recomputed at the best prompt (consistency)

@@ -1,0 +1,163 @@
+// The batched tuner on a real (seeded random) model: row independence, reachability, HotFlip's
+// choice against brute force, stop reasons, and bad input.
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { loadModel, type Model } from '../lib/index.js';
+import { tune, type TuneRecord } from '../lib/tune/index.js';
+import { klRow, randomTarget, softmaxRow } from './helpers/dist.js';
+
+let model: Model;
+let V: number;
+let reachable: Float32Array; // the model's own distribution after a known prompt
+let midEntropy: Float32Array;
+const prompt = Int32Array.from([17, 402, 3, 999, 250]);
+
+function concat(...rows: Float32Array[]): Float32Array {
+  const out = new Float32Array(rows.length * V);
+  rows.forEach((r, i) => out.set(r, i * V));
+  return out;
+}
+
+beforeAll(async () => {
+  model = await loadModel('random:micro', { seed: 7, tokenizer: false });
+  V = model.info.vocabSize;
+  const logits = await model.logits({ ids: prompt, rows: 1, positions: 5 });
+  reachable = Float32Array.from(softmaxRow(logits, 0, V));
+  midEntropy = randomTarget(V, 12345, 4);
+});
+
+const byRow = (rs: TuneRecord[]) => new Map(rs.map((r) => [`${r.targetId}|${r.initId}`, r]));
+
+describe('soft prompts', () => {
+  it('reach near-zero KL on a reachable target and clearly more on a mid-entropy random one', async () => {
+    const rs = await tune(model, { targets: concat(reachable, midEntropy), method: 'soft', inits: 2, maxEpochs: 300, patience: 30 });
+    expect(rs).toHaveLength(4);
+    const easy = Math.min(...rs.filter((r) => r.targetIndex === 0).map((r) => r.klNats));
+    const hard = Math.min(...rs.filter((r) => r.targetIndex === 1).map((r) => r.klNats));
+    expect(easy).toBeLessThan(0.01);
+    expect(hard).toBeGreaterThan(10 * easy);
+    expect(hard).toBeGreaterThan(0.1);
+    for (const r of rs) {
+      expect(r.bestEpoch).toBeLessThan(r.epochs);
+      expect(['patience', 'budget']).toContain(r.stopReason);
+      expect(Array.from(r.promptIds)).toEqual([-1, -1, -1, -1, -1]);
+    }
+  });
+
+  it("a row's result is the same alone, in a batch of 64, with neighbours that stop early, and in another order", async () => {
+    // 16 random targets, then the reachable one: its rows converge within a few epochs and
+    // leave the batch, and queued rows take their slots mid-run.
+    const targets = [...Array.from({ length: 16 }, (_, i) => randomTarget(V, 100 + i, 3 + (i % 3))), reachable];
+    const data = concat(...targets);
+    const opts = { method: 'soft' as const, inits: 4, maxEpochs: 40, patience: 40, convergedNats: 0.05 };
+    const keys = ['target:7|2', 'target:11|0'];
+    const batch = await tune(model, { targets: data, ...opts, batchSize: 64 });
+    expect(batch.filter((r) => r.targetIndex === 16).every((r) => r.stopReason === 'converged' && r.epochs < 40)).toBe(true);
+    const alone = byRow(await tune(model, { targets: data, ...opts, batchSize: 1, rows: [{ targetIndex: 7, initId: 2 }, { targetIndex: 11, initId: 0 }] }));
+    const reversedRows = Array.from({ length: 68 }, (_, i) => ({ targetIndex: Math.floor((67 - i) / 4), initId: (67 - i) % 4 }));
+    const reversed = byRow(await tune(model, { targets: data, ...opts, batchSize: 7, rows: reversedRows }));
+    for (const key of keys) {
+      const a = alone.get(key)!;
+      expect(a.stopReason).toBe('budget');
+      for (const other of [byRow(batch).get(key)!, reversed.get(key)!]) {
+        expect(Math.abs(other.klNats - a.klNats)).toBeLessThan(1e-4 * Math.max(1, a.klNats));
+        expect(other.bestEpoch).toBe(a.bestEpoch);
+        expect(other.seed).toBe(a.seed);
+      }
+    }
+  });
+});
+
+describe('hard prompts (HotFlip)', () => {
+  it('k = 1 takes exactly the linearised argmin (brute force over the vocabulary)', async () => {
+    const [r] = await tune(model, { targets: midEntropy, method: 'hard', prefixLength: 1, inits: 1, maxEpochs: 1, ban: 'none' });
+    const init = r.promptIds; // epoch 0 is the only evaluated prompt
+    const embeds = await model.embed({ ids: init, rows: 1, positions: 1 });
+    const { gradEmbeds } = await model.klGradient({ embeds, rows: 1, positions: 1, target: midEntropy });
+    const all = await model.embed({ ids: Int32Array.from({ length: V }, (_, i) => i), rows: V, positions: 1 });
+    const d = model.info.hiddenSize;
+    let best = -1;
+    let bestScore = Infinity;
+    for (let x = 0; x < V; x++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += (all[x * d + k] - embeds[k]) * gradEmbeds[k];
+      if (s < bestScore) [best, bestScore] = [x, s];
+    }
+    expect(r.finalIds[0]).toBe(best);
+  });
+
+  it('k > 1 never increases a row\'s loss, and the returned ids reproduce the returned loss', async () => {
+    const rs = await tune(model, { targets: concat(midEntropy, reachable), method: 'hard', candidates: 8, inits: 2, maxEpochs: 4, ban: 'none' });
+    for (const r of rs) {
+      // Monotone: where the search stopped is where its minimum is.
+      expect(Array.from(r.finalIds)).toEqual(Array.from(r.promptIds));
+      const logits = await model.logits({ ids: r.promptIds, rows: 1, positions: 5 });
+      const target = r.targetIndex === 0 ? midEntropy : reachable;
+      expect(Math.abs(klRow(target, 0, logits, 0, V) - r.klNats)).toBeLessThan(1e-4 * Math.max(1, r.klNats));
+    }
+  });
+
+  it('hard choices are identical alone and in a batch', async () => {
+    const targets = concat(...Array.from({ length: 6 }, (_, i) => randomTarget(V, 7 + i, 3)));
+    const opts = { method: 'hybrid' as const, pattern: 'HHS', prefixLength: 3, inits: 2, maxEpochs: 3, ban: 'none' as const };
+    const batch = byRow(await tune(model, { targets, ...opts }));
+    const alone = byRow(await tune(model, { targets, ...opts, batchSize: 1, rows: [{ targetIndex: 4, initId: 1 }] }));
+    const a = alone.get('target:4|1')!;
+    const b = batch.get('target:4|1')!;
+    expect(Array.from(b.promptIds)).toEqual(Array.from(a.promptIds));
+    expect(a.promptIds[2]).toBe(-1);
+  });
+});
+
+describe('stopping', () => {
+  it('patience, budget, divergence and abort each end rows with the right reason', async () => {
+    const [budget] = await tune(model, { targets: midEntropy, inits: 1, maxEpochs: 3 });
+    expect(budget).toMatchObject({ stopReason: 'budget', epochs: 3 });
+    const [patience] = await tune(model, { targets: midEntropy, inits: 1, lr: 1e-9, patience: 2, maxEpochs: 500 });
+    expect(patience.stopReason).toBe('patience');
+    expect(patience.epochs).toBeLessThan(500);
+    const [diverged] = await tune(model, { targets: midEntropy, inits: 1, lr: 1e38, maxEpochs: 50 });
+    expect(diverged.stopReason).toBe('diverged');
+    expect(Number.isFinite(diverged.klNats)).toBe(true); // the best before it diverged is kept
+
+    const controller = new AbortController();
+    const run = tune(model, { targets: concat(midEntropy, reachable), inits: 3, maxEpochs: 500, patience: 500, batchSize: 2, chunkEpochs: 2, signal: controller.signal });
+    run.on('progress', () => controller.abort());
+    const rs = await run;
+    expect(rs.length).toBeGreaterThan(0);
+    expect(rs.length).toBeLessThan(6);
+    expect(rs.every((r) => r.stopReason === 'aborted')).toBe(true);
+  });
+
+  it('reports progress', async () => {
+    const events: number[] = [];
+    const run = tune(model, { targets: midEntropy, inits: 3, maxEpochs: 8, batchSize: 2, chunkEpochs: 2 });
+    run.on('progress', (p) => events.push(p.rowsDone));
+    const rs = await run;
+    expect(rs).toHaveLength(3);
+    expect(events.length).toBeGreaterThan(2);
+    expect(events.at(-1)).toBe(3);
+  });
+});
+
+describe('bad input fails before any work', () => {
+  it.each([
+    [{ prefixLength: 0 }, /prefixLength must be at least 1/],
+    [{ method: 'hybrid', pattern: 'HHS' }, /pattern 'HHS' has 3 positions but prefixLength is 5/],
+    [{ method: 'hybrid', pattern: 'HHXSS' }, /may hold only H and S/],
+    [{ method: 'hybrid' }, /hybrid needs a pattern/],
+    [{ lr: 0 }, /lr must be a finite number above 0/],
+    [{ lr: Number.NaN }, /lr must be/],
+    [{ method: 'greedy' }, /method must be 'soft', 'hard' or 'hybrid'/],
+  ])('%o', async (bad, message) => {
+    await expect(tune(model, { targets: midEntropy, ...(bad as object) })).rejects.toThrow(message);
+  });
+
+  it('a target of the wrong vocabulary size, or not a distribution', async () => {
+    await expect(tune(model, { targets: new Float32Array(V + 1).fill(1 / (V + 1)) })).rejects.toThrow(/not a whole number of rows of the vocabulary size 1000/);
+    const bad = midEntropy.slice();
+    bad[3] = -0.1;
+    await expect(tune(model, { targets: bad })).rejects.toThrow(/target 0 is not a distribution: value -0.1\d* at token 3 is negative/);
+    await expect(tune(model, { targets: new Float32Array(V).fill(0.5 / V) })).rejects.toThrow(/target 0 is not a distribution: it sums to 0.5/);
+  });
+});
