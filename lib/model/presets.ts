@@ -1,3 +1,5 @@
+import { ModelConfigError } from './config.js';
+
 // `random:<preset>`: real architectures with seeded random weights. Each preset is written as
 // the Hugging Face config.json of that model (so it goes through the same mapping as a real
 // checkpoint, and the benchmark can hand the same config to Python transformers), plus the
@@ -117,6 +119,6 @@ export function presetNames(): string[] {
 
 export function getPreset(name: string): Preset {
   const p = PRESETS[name];
-  if (!p) throw new Error(`unknown preset 'random:${name}' (known: ${presetNames().map((n) => `random:${n}`).join(', ')})`);
+  if (!p) throw new ModelConfigError(`unknown preset 'random:${name}' (known: ${presetNames().map((n) => `random:${n}`).join(', ')})`);
   return p;
 }

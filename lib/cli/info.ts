@@ -1,0 +1,46 @@
+// `distprompt info [--model X]`: what the addon was built against, the devices, and a model.
+import type { Command } from 'commander';
+
+import { loadModel } from '../model/load.js';
+import { presetNames, PRESETS } from '../model/presets.js';
+import { native } from '../native/index.js';
+
+export function registerInfo(program: Command): void {
+  program
+    .command('info')
+    .description('describe the build (libtorch, CUDA, threads, BLAS), the devices, and optionally a model')
+    .option('-m, --model <model>', 'a model directory, Hugging Face repo id or random:<preset>')
+    .option('--device <device>', 'device to load the model on', 'cpu')
+    .option('--json', 'print JSON')
+    .action(async (o: { model?: string; device: string; json?: boolean }) => {
+      const b = native().buildInfo();
+      const blas = /MKL|OpenBLAS|BLIS|Accelerate/i.exec(b.config)?.[0] ?? (b.mkl ? 'MKL' : 'unknown');
+      const out: Record<string, unknown> = {
+        distprompt: (await import('../version.js')).VERSION,
+        libtorch: b.torchVersion,
+        libtorchPrefix: b.torchPrefix,
+        cuda: b.cudaBuild,
+        cudaDevices: b.cudaDevices,
+        threads: b.threads,
+        availableCores: b.availableCores,
+        blas,
+      };
+      if (o.model) {
+        const m = await loadModel(o.model, { device: o.device });
+        const { config, ...info } = m.info;
+        out.model = { ...info, config, tokenizer: m.tokenizer ? (m.tokenizer as { name?: string }).name ?? 'yes' : 'none' };
+        m.dispose();
+      }
+      if (o.json) {
+        console.log(JSON.stringify(out, null, 2));
+        return;
+      }
+      console.log(`distprompt ${out.distprompt}`);
+      console.log(`libtorch   ${b.torchVersion} (${b.torchPrefix})`);
+      console.log(`CUDA       ${b.cudaBuild ? `yes, ${b.cudaDevices} device(s)` : 'no (CPU build)'}`);
+      console.log(`threads    ${b.threads} of ${b.availableCores} available cores (DISTPROMPT_THREADS overrides)`);
+      console.log(`BLAS       ${blas}`);
+      if (out.model) console.log(`model      ${JSON.stringify(out.model, null, 2)}`);
+      else console.log(`presets    ${presetNames().map((n) => `random:${n} (${PRESETS[n].about})`).join('\n           ')}`);
+    });
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// distprompt command line: sweep | targets | tune | plot | report | info | merge.
+import { Command, CommanderError } from 'commander';
+
+import { nativeMessage } from '../model/errors.js';
+import { EXIT, exitCodeFor } from './exit.js';
+import { registerInfo } from './info.js';
+import { registerCommands } from './commands.js';
+
+const program = new Command();
+program
+  .name('distprompt')
+  .description('Which next-token distributions can a language model be prompted into producing?')
+  .exitOverride()
+  .showHelpAfterError();
+registerInfo(program);
+await registerCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // commander already printed its message; help and version are not errors.
+    process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+  } else {
+    console.error(`distprompt: ${nativeMessage(e)}`);
+    if (process.env.DISTPROMPT_DEBUG) console.error(e);
+    process.exitCode = exitCodeFor(e);
+  }
+}
