@@ -1,0 +1,134 @@
+// Downloads the files a model load needs into the Hugging Face cache layout with
+// @huggingface/hub. Its downloadFileToCacheDir streams into `<blob>.incomplete` and renames
+// only when the stream ends, so a failed transfer never leaves a blob. What it does not do, and
+// this file adds:
+// - pin the revision to one commit first, so every file lands in the same snapshot folder
+//   (given a branch name, the library files each one under its own last-commit id);
+// - check each new blob's size (and sha256, for LFS files) against the listing, and delete it
+//   if it does not match: a connection that closes early without an error must not pass;
+// - write refs/<revision> last, and only after every file is in place.
+import { createReadStream } from 'node:fs';
+import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+
+import { downloadFileToCacheDir, listFiles, modelInfo, type ListFileEntry } from '@huggingface/hub';
+
+import { repoFolder, shardNames } from './cache.js';
+import { HubError } from './errors.js';
+import { COMMIT, type RepoRef } from './repo-id.js';
+
+export interface DownloadOptions {
+  cacheDir: string;
+  endpoint: string;
+  accessToken?: string;
+  /** called before each file is fetched (CLI progress) */
+  onFile?: (path: string, bytes: number) => void;
+}
+
+const OPTIONAL = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json'];
+const PICKLE = /\.(bin|pt|pth|ckpt|pkl)$/i;
+
+function explain(e: unknown, ref: RepoRef, endpoint: string): HubError {
+  const status = (e as { statusCode?: number }).statusCode;
+  const what = `${ref.repo}${ref.revision === 'main' ? '' : `@${ref.revision}`}`;
+  if (status === 401 || status === 403 || status === 404) {
+    return new HubError('not-found', `model '${what}' was not found at ${endpoint} (HTTP ${status}): check the repo id and revision; a private or gated model needs HF_TOKEN`, { cause: e });
+  }
+  if (e instanceof HubError) return e;
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  const detail = cause?.code ?? cause?.message ?? (e as Error).message ?? String(e);
+  return new HubError('download-failed', `downloading '${what}' from ${endpoint} failed: ${detail}. Set HF_HUB_OFFLINE=1 to use only the local cache, or HF_ENDPOINT for a mirror`, { cause: e });
+}
+
+export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<string> {
+  const common = { repo: { type: 'model' as const, name: ref.repo }, hubUrl: o.endpoint, accessToken: o.accessToken };
+  try {
+    const sha = COMMIT.test(ref.revision)
+      ? ref.revision
+      : (await modelInfo({ name: ref.repo, revision: ref.revision, hubUrl: o.endpoint, accessToken: o.accessToken, additionalFields: ['sha'] })).sha;
+    if (typeof sha !== 'string' || !COMMIT.test(sha)) throw new HubError('download-failed', `the hub at ${o.endpoint} gave no commit hash for ${ref.repo}@${ref.revision}`);
+
+    const listing = new Map<string, ListFileEntry>();
+    for await (const f of listFiles({ ...common, revision: sha })) if (f.type === 'file') listing.set(f.path, f);
+
+    const wanted = chooseFiles(ref, listing);
+    const snapshot = join(repoFolder(o.cacheDir, ref.repo), 'snapshots', sha);
+    const fetchOne = async (path: string) => {
+      const entry = listing.get(path);
+      if (!entry) throw new HubError('no-weights', `${ref.repo}@${sha} has no file '${path}' (named by model.safetensors.index.json)`);
+      await fetchVerified(path, entry, snapshot, () => downloadFileToCacheDir({ ...common, path, revision: sha, cacheDir: o.cacheDir }), o);
+    };
+    for (const path of wanted) await fetchOne(path);
+    if (wanted.includes('model.safetensors.index.json') && !wanted.includes('model.safetensors')) {
+      const shards = await shardNames(snapshot);
+      if (!shards) throw new HubError('no-weights', `${ref.repo}@${sha}: model.safetensors.index.json has no weight_map`);
+      for (const s of shards) await fetchOne(s);
+    }
+
+    // Last: the ref that makes later lookups find this snapshot without the network.
+    if (!COMMIT.test(ref.revision)) {
+      const refPath = join(repoFolder(o.cacheDir, ref.repo), 'refs', ref.revision);
+      await mkdir(join(refPath, '..'), { recursive: true });
+      const tmp = `${refPath}.${process.pid}.tmp`;
+      await writeFile(tmp, sha);
+      await rename(tmp, refPath);
+    }
+    return snapshot;
+  } catch (e) {
+    throw explain(e, ref, o.endpoint);
+  }
+}
+
+function chooseFiles(ref: RepoRef, listing: Map<string, ListFileEntry>): string[] {
+  if (!listing.has('config.json')) throw new HubError('no-weights', `${ref.repo}@${ref.revision} has no config.json: not a transformers model repo`);
+  const files = ['config.json'];
+  if (listing.has('model.safetensors')) files.push('model.safetensors');
+  else if (listing.has('model.safetensors.index.json')) files.push('model.safetensors.index.json');
+  else {
+    const pickles = [...listing.keys()].filter((p) => PICKLE.test(p));
+    if (pickles.length > 0) {
+      throw new HubError('pickle-only', `${ref.repo}@${ref.revision} has only pickle weights (${pickles.slice(0, 3).join(', ')}); distprompt does not load pickle files. Look for a safetensors revision (many repos have one under refs/pr/N), or convert it locally with transformers: from_pretrained(...).save_pretrained(OUT, safe_serialization=True)`);
+    }
+    throw new HubError('no-weights', `${ref.repo}@${ref.revision} has no model.safetensors or model.safetensors.index.json`);
+  }
+  for (const f of OPTIONAL) if (listing.has(f)) files.push(f);
+  return files;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function sha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  await pipeline(createReadStream(path), h);
+  return h.digest('hex');
+}
+
+async function fetchVerified(path: string, entry: ListFileEntry, snapshot: string, download: () => Promise<string>, o: DownloadOptions): Promise<void> {
+  const pointer = join(snapshot, path);
+  if (await exists(pointer)) return; // already complete in the cache (blobs appear only whole)
+  const size = entry.lfs?.size ?? entry.size;
+  o.onFile?.(path, size);
+  const got = await download();
+  const blob = await realpath(got);
+  const actual = (await stat(blob)).size;
+  let problem: string | undefined;
+  if (actual !== size) problem = `got ${actual} bytes, expected ${size}`;
+  else if (entry.lfs && /^[0-9a-f]{64}$/.test(entry.lfs.oid)) {
+    const digest = await sha256(blob);
+    if (digest !== entry.lfs.oid) problem = `sha256 ${digest} does not match ${entry.lfs.oid}`;
+  }
+  if (problem) {
+    await rm(got, { force: true });
+    await rm(blob, { force: true });
+    throw new HubError('download-failed', `downloaded ${path} is corrupt (${problem}); removed it from the cache, try again`);
+  }
+}

@@ -1,0 +1,10 @@
+export type HubErrorCode = 'bad-argument' | 'not-found' | 'offline' | 'no-weights' | 'pickle-only' | 'download-failed' | 'bad-token';
+
+export class HubError extends Error {
+  readonly code: HubErrorCode;
+  constructor(code: HubErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HubError';
+    this.code = code;
+  }
+}

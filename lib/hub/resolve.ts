@@ -1,0 +1,53 @@
+// resolveModel: the model argument → a local directory holding config.json and weights.
+// Order: an existing directory; a complete snapshot in the local Hugging Face cache; a
+// download into that cache (unless HF_HUB_OFFLINE).
+import { stat } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+
+import { cachedRefs, findCachedSnapshot, hubCacheDir, isOffline } from './cache.js';
+import { downloadModel } from './download.js';
+import { HubError } from './errors.js';
+import { looksLikePath, parseRepoRef } from './repo-id.js';
+
+export interface ResolveOptions {
+  /** hub base URL (default HF_ENDPOINT, else https://huggingface.co) */
+  endpoint?: string;
+  /** access token (default HF_TOKEN) */
+  accessToken?: string;
+  /** cache directory (default HF_HUB_CACHE, HF_HOME/hub, ~/.cache/huggingface/hub) */
+  cacheDir?: string;
+  /** never use the network (default: HF_HUB_OFFLINE) */
+  offline?: boolean;
+  onFile?: (path: string, bytes: number) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function resolveModel(arg: string, opts: ResolveOptions = {}): Promise<string> {
+  if (typeof arg !== 'string' || arg.trim().length === 0) throw new HubError('bad-argument', 'model argument is empty: give a directory or a Hugging Face repo id');
+  const env = opts.env ?? process.env;
+  try {
+    const st = await stat(arg);
+    if (st.isDirectory()) return resolvePath(arg);
+    throw new HubError('bad-argument', `'${arg}' is a file; give the directory that holds config.json and the weights`);
+  } catch (e) {
+    if (e instanceof HubError) throw e;
+  }
+  if (looksLikePath(arg)) throw new HubError('bad-argument', `directory '${arg}' does not exist`);
+
+  const ref = parseRepoRef(arg);
+  const cacheDir = opts.cacheDir ?? hubCacheDir(env);
+  const cached = await findCachedSnapshot(cacheDir, ref);
+  if (cached) return cached;
+
+  if (opts.offline ?? isOffline(env)) {
+    const refs = await cachedRefs(cacheDir, ref.repo);
+    const hint = refs.length > 0 ? ` (the cache has revisions: ${refs.join(', ')})` : '';
+    throw new HubError('offline', `model '${arg}' is not (completely) in the Hugging Face cache at ${cacheDir}${hint}, and offline mode is on (HF_HUB_OFFLINE); download it with the network on, or give a local directory`);
+  }
+  const accessToken = opts.accessToken ?? (env.HF_TOKEN || undefined);
+  if (accessToken !== undefined && !accessToken.startsWith('hf_')) {
+    throw new HubError('bad-token', 'HF_TOKEN does not look like a Hugging Face token (they start with "hf_")');
+  }
+  const endpoint = (opts.endpoint ?? env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
+  return downloadModel(ref, { cacheDir, endpoint, accessToken, onFile: opts.onFile });
+}
