@@ -1,0 +1,154 @@
+// Entry points from user input to a validated SweepSpec: a JSON object (library, --config file)
+// or CLI flags layered over that file.
+
+import { createHash } from 'node:crypto';
+import type { z } from 'zod';
+import { formatPath, SpecError, type SpecIssue } from './errors.js';
+import { expandGrid } from './grid.js';
+import { parseMethodLabel, resolveMethod, type ResolvedMethod } from './methods.js';
+import { SweepSpecSchema, type SweepSpec, type TargetSpec } from './schema.js';
+
+function issuesOf(error: z.ZodError): SpecIssue[] {
+  return error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+}
+
+/** Validates and fills defaults; throws a SpecError listing every bad field by path. */
+export function parseSpec(input: unknown): SweepSpec {
+  const result = SweepSpecSchema.safeParse(input ?? {});
+  if (!result.success) throw new SpecError(issuesOf(result.error));
+  return result.data;
+}
+
+/**
+ * CLI flags as commander hands them over (strings, or numbers where the CLI parsed them).
+ * List-valued flags take comma-separated strings: `--methods soft,hard:k=4,hybrid:HHSSS`.
+ */
+export interface SweepFlags {
+  model?: string;
+  device?: string;
+  devices?: string | string[];
+  dtype?: string;
+  /** Target kinds with default parameters, e.g. 'vanilla,lm'; replaces the file's targets. */
+  targets?: string | string[];
+  /** Entropy grid in bits applied to every vanilla/outlier target, e.g. '0:max:0.05' or '0,1,2'. */
+  entropy?: string;
+  methods?: string | string[];
+  prefixLength?: string | number;
+  inits?: string | number;
+  init?: string;
+  lr?: string | number;
+  maxEpochs?: string | number;
+  patience?: string | number;
+  batchSize?: string | number;
+  seed?: string | number;
+  output?: string;
+  shard?: string;
+}
+
+const NUMERIC_FLAGS = ['prefixLength', 'inits', 'lr', 'maxEpochs', 'patience', 'seed'] as const;
+
+const list = (v: string | string[]): string[] =>
+  (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
+
+/** '3' → 3; anything that is not a number stays a string so zod reports it against the field. */
+function numberOrRaw(v: string | number): number | string {
+  if (typeof v === 'number') return v;
+  const n = Number(v);
+  return v.trim() !== '' && Number.isFinite(n) ? n : v;
+}
+
+function gridFromFlag(text: string): unknown {
+  return text.includes(':') ? text : list(text).map(numberOrRaw);
+}
+
+/**
+ * Builds a spec from CLI flags over an optional --config JSON. Flags override the file field by
+ * field; `entropy` rewrites the grid of each vanilla/outlier target, whichever source they came from.
+ */
+export function specFromFlags(flags: SweepFlags, fileJson?: unknown): SweepSpec {
+  if (fileJson !== undefined && (typeof fileJson !== 'object' || fileJson === null || Array.isArray(fileJson))) {
+    throw new SpecError([{ path: '', message: 'the --config file must hold a JSON object' }]);
+  }
+  const spec: Record<string, unknown> = { ...((fileJson as Record<string, unknown> | undefined) ?? {}) };
+  const issues: SpecIssue[] = [];
+  for (const key of ['model', 'device', 'dtype', 'init', 'output', 'shard'] as const) {
+    if (flags[key] !== undefined) spec[key] = flags[key];
+  }
+  for (const key of NUMERIC_FLAGS) {
+    const v = flags[key];
+    if (v !== undefined) spec[key] = numberOrRaw(v);
+  }
+  if (flags.batchSize !== undefined) spec.batchSize = flags.batchSize === 'auto' ? 'auto' : numberOrRaw(flags.batchSize);
+  if (flags.devices !== undefined) spec.devices = list(flags.devices);
+  if (flags.methods !== undefined) {
+    spec.methods = list(flags.methods).map((label, i) => {
+      const m = parseMethodLabel(label);
+      if (typeof m === 'string') issues.push({ path: `methods[${i}]`, message: m });
+      return m;
+    });
+  }
+  if (flags.targets !== undefined) spec.targets = list(flags.targets).map((kind) => ({ kind }));
+  if (flags.entropy !== undefined) {
+    const targets = Array.isArray(spec.targets) ? spec.targets : [{ kind: 'vanilla' }];
+    spec.targets = targets.map((t: unknown) => {
+      const kind = (t as { kind?: unknown })?.kind;
+      return kind === 'vanilla' || kind === 'outlier' ? { ...(t as object), entropyBits: gridFromFlag(flags.entropy!) } : t;
+    });
+  }
+  if (issues.length > 0) throw new SpecError(issues);
+  return parseSpec(spec);
+}
+
+/** The spec's targets with every entropy grid expanded against the vocabulary size. */
+export type ResolvedTarget = Exclude<TargetSpec, { kind: 'vanilla' | 'outlier' }> |
+  (Extract<TargetSpec, { kind: 'vanilla' | 'outlier' }> & { entropyBits: number[] });
+
+/** Expands grids once V is known; a SpecError names every grid that falls outside [0, log2 V]. */
+export function resolveGrids(spec: SweepSpec, vocabSize: number): ResolvedTarget[] {
+  const issues: SpecIssue[] = [];
+  const out = spec.targets.map((t, i): ResolvedTarget => {
+    if (t.kind !== 'vanilla' && t.kind !== 'outlier') return t;
+    try {
+      return { ...t, entropyBits: expandGrid(t.entropyBits, vocabSize, `targets[${i}].entropyBits`) };
+    } catch (e) {
+      if (e instanceof SpecError) issues.push(...e.issues);
+      else throw e;
+      return { ...t, entropyBits: [] };
+    }
+  });
+  if (issues.length > 0) throw new SpecError(issues, `Sweep spec does not fit the model's vocabulary (${vocabSize} tokens)`);
+  return out;
+}
+
+/** Every method of the spec with its pattern and candidates filled in. */
+export function resolveMethods(spec: SweepSpec): ResolvedMethod[] {
+  return spec.methods.map((m) => resolveMethod(m, spec.prefixLength));
+}
+
+// Fields that say where and how fast a sweep runs but not what it computes. They are left out of
+// the spec hash so that shards, resumed runs and runs on other devices count as the same sweep.
+const RUN_ONLY_FIELDS = ['output', 'shard', 'device', 'devices', 'batchSize'] as const;
+
+/** JSON with object keys sorted, so equal specs hash equally whatever order their keys came in. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The part of a spec that determines its rows and their results. */
+export function scientificSpec(spec: SweepSpec): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...spec };
+  for (const k of RUN_ONLY_FIELDS) delete copy[k];
+  return copy;
+}
+
+/** sha256 (hex) of the scientific part of the spec: shards and resumes must match it. */
+export function specHash(spec: SweepSpec): string {
+  return createHash('sha256').update(canonicalJson(scientificSpec(spec))).digest('hex');
+}

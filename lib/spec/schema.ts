@@ -1,0 +1,187 @@
+// The sweep spec: one validated description of a job. Every entry point (CLI flags, --config
+// JSON, the library) goes through `parseSpec`, so a bad field fails before any model is loaded.
+// Defaults are the study's (prefix 5, 5 inits, lr 0.1, 500 epochs, patience 20).
+
+import { z } from 'zod';
+import { parseRange } from './grid.js';
+import { resolveMethod } from './methods.js';
+
+const SHARD = /^(\d+)\/(\d+)$/;
+const DEVICE = /^(cpu|cuda(:\d+)?)$/;
+const device = z
+  .string({ error: "expected a device string: 'cpu', 'cuda' or 'cuda:N'" })
+  .regex(DEVICE, { error: (iss) => `expected 'cpu', 'cuda' or 'cuda:N', got '${String(iss.input)}'` });
+
+const shown = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v));
+const positiveInt = (what: string) =>
+  z.number({ error: (iss) => `expected ${what} to be a positive integer, got ${shown(iss.input)}` }).int({ error: `${what} must be an integer` }).min(1, { error: `${what} must be >= 1` });
+
+/** A grid in bits: a number, a list of numbers, or 'start:stop:step' (stop may be 'max'). */
+export const Grid = z.union(
+  [
+    z.number().min(0, { error: 'entropy must be >= 0 bits' }),
+    z.array(z.number().min(0, { error: 'entropy must be >= 0 bits' })).min(1, { error: 'grid must not be empty' }),
+    z.string().superRefine((text, ctx) => {
+      const r = parseRange(text);
+      if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r });
+    }),
+  ],
+  { error: "expected an entropy grid in bits: a number, a list of numbers, or 'start:stop:step' (stop may be 'max')" },
+);
+
+const POS_TAGS = ['noun', 'proper-noun', 'verb', 'adjective'] as const;
+
+const Vanilla = z.strictObject({
+  kind: z.literal('vanilla'),
+  entropyBits: Grid.default('0:max:0.05'),
+  method: z.enum(['gradient', 'temperature']).default('gradient'),
+  /** Stop synthesis when |H(p) − h| < eps (bits). */
+  eps: z.number().positive({ error: 'eps must be > 0 bits' }).default(0.01),
+  /** Targets per grid point (each with its own seed). */
+  samples: positiveInt('samples').default(1),
+});
+
+const Outlier = z.strictObject({
+  kind: z.literal('outlier'),
+  entropyBits: Grid.default('0:max:0.05'),
+  /** k: tokens that must hold mass >= m − δ. */
+  outliers: positiveInt('outliers').default(1),
+  eps: z.number().positive({ error: 'eps must be > 0 bits' }).default(0.01),
+  samples: positiveInt('samples').default(1),
+});
+
+const Lm = z.strictObject({
+  kind: z.literal('lm'),
+  count: positiveInt('count').default(100),
+  promptLength: positiveInt('promptLength').default(5),
+  /** Also plan a vanilla target of the same entropy per lm target (the study's matched pairs). */
+  pairedVanilla: z.boolean().default(true),
+});
+
+const Shuffled = z.strictObject({
+  kind: z.literal('shuffled'),
+  count: positiveInt('count').default(100),
+  promptLength: positiveInt('promptLength').default(5),
+  shuffles: positiveInt('shuffles').default(5),
+});
+
+const Migrated = z.strictObject({
+  kind: z.literal('migrated'),
+  source: z.string({ error: 'expected the source model id (path, HF repo id or random:<preset>)' }).min(1),
+  count: positiveInt('count').default(100),
+  promptLength: positiveInt('promptLength').default(5),
+});
+
+const PosUniform = z.strictObject({
+  kind: z.literal('pos-uniform'),
+  tags: z.array(z.enum(POS_TAGS)).min(1, { error: 'tags must not be empty' }).default([...POS_TAGS]),
+  /** Tokens per uniform target. */
+  n: positiveInt('n').default(100),
+  /** Targets per tag (several give the box plots something to summarise). */
+  count: positiveInt('count').default(10),
+});
+
+const File = z.strictObject({
+  kind: z.literal('file'),
+  path: z.string({ error: 'expected a path to an Arrow, safetensors or JSON targets file' }).min(1),
+});
+
+const TARGET_KINDS = ['vanilla', 'outlier', 'lm', 'shuffled', 'migrated', 'pos-uniform', 'file'] as const;
+
+export const TargetSpec = z.discriminatedUnion('kind', [Vanilla, Outlier, Lm, Shuffled, Migrated, PosUniform, File], {
+  error: (iss) =>
+    iss.code === 'invalid_union'
+      ? `expected a target with kind one of ${TARGET_KINDS.join(', ')}`
+      : undefined,
+});
+
+export const MethodSpec = z.strictObject({
+  method: z.enum(['soft', 'hard', 'hybrid'], { error: "expected method 'soft', 'hard' or 'hybrid'" }),
+  pattern: z
+    .string()
+    .regex(/^[HS]+$/, { error: (iss) => `pattern must contain only H (hard) and S (soft), got '${String(iss.input)}'` })
+    .optional(),
+  candidates: positiveInt('candidates').optional(),
+});
+
+// Written by hand rather than as a zod union: a union reports only "no branch matched", and the
+// user deserves to hear what was wrong with the shard they typed.
+export const ShardSpec = z.unknown().transform((value, ctx): { index: number; count: number } => {
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  if (typeof value === 'string') {
+    const m = SHARD.exec(value.trim());
+    if (!m) return fail(`expected 'i/N' with 0 <= i < N (e.g. '0/3'), got '${value}'`);
+    return { index: Number(m[1]), count: Number(m[2]) };
+  }
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const { index, count, ...rest } = value as Record<string, unknown>;
+    if (Object.keys(rest).length > 0) return fail(`unknown shard field(s) ${Object.keys(rest).join(', ')}: expected { index, count }`);
+    if (!Number.isInteger(index) || (index as number) < 0) return fail(`shard.index must be an integer >= 0, got ${JSON.stringify(index)}`);
+    if (!Number.isInteger(count) || (count as number) < 1) return fail(`shard.count must be an integer >= 1, got ${JSON.stringify(count)}`);
+    return { index: index as number, count: count as number };
+  }
+  return fail(`expected a shard as 'i/N' or { index, count }, got ${JSON.stringify(value)}`);
+});
+
+export const SweepSpecSchema = z
+  .strictObject({
+    model: z.string({ error: 'expected a model: a local path, an HF repo id or random:<preset>' }).min(1).default('random:tiny-gpt2'),
+    device: device.default('cpu'),
+    devices: z.array(device).min(1, { error: 'devices must not be empty' }).optional(),
+    dtype: z.enum(['float32', 'bfloat16', 'float16'], { error: "expected dtype 'float32', 'bfloat16' or 'float16'" }).default('float32'),
+    targets: z.array(TargetSpec).min(1, { error: 'at least one target kind is needed' }).default([{ kind: 'vanilla', entropyBits: '0:max:0.05', method: 'gradient', eps: 0.01, samples: 1 }]),
+    methods: z.array(MethodSpec).min(1, { error: 'at least one method is needed' }).default([{ method: 'soft' }]),
+    prefixLength: positiveInt('prefixLength').default(5),
+    inits: positiveInt('inits').default(5),
+    init: z.enum(['tokens', 'gaussian'], { error: "expected init 'tokens' or 'gaussian'" }).default('tokens'),
+    lr: z.number({ error: 'expected lr (a number > 0)' }).positive({ error: 'lr must be > 0' }).default(0.1),
+    maxEpochs: positiveInt('maxEpochs').default(500),
+    patience: positiveInt('patience').default(20),
+    batchSize: z
+      .union([z.literal('auto'), positiveInt('batchSize')], { error: "expected batchSize 'auto' or a positive integer" })
+      .default('auto'),
+    seed: z.number({ error: 'expected seed (an integer >= 0)' }).int({ error: 'seed must be an integer' }).min(0, { error: 'seed must be >= 0' }).default(0),
+    output: z.string().min(1, { error: 'output must be a file path' }).default('results.arrow'),
+    shard: ShardSpec.optional(),
+  })
+  .superRefine((spec, ctx) => {
+    spec.methods.forEach((m, i) => {
+      if (m.method === 'hybrid') {
+        if (m.pattern === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['methods', i, 'pattern'], message: `hybrid needs a pattern of ${spec.prefixLength} letters H/S (prefixLength), e.g. '${'HH'.padEnd(spec.prefixLength, 'S').slice(0, spec.prefixLength)}'` });
+        } else if (m.pattern.length !== spec.prefixLength) {
+          ctx.addIssue({ code: 'custom', path: ['methods', i, 'pattern'], message: `pattern '${m.pattern}' has ${m.pattern.length} positions but prefixLength is ${spec.prefixLength}` });
+        }
+      } else if (m.pattern !== undefined) {
+        const want = (m.method === 'soft' ? 'S' : 'H').repeat(spec.prefixLength);
+        if (m.pattern !== want) ctx.addIssue({ code: 'custom', path: ['methods', i, 'pattern'], message: `a ${m.method} method has pattern '${want}'; use method 'hybrid' for '${m.pattern}'` });
+      }
+      if (m.method === 'soft' && m.candidates !== undefined && m.candidates !== 1) {
+        ctx.addIssue({ code: 'custom', path: ['methods', i, 'candidates'], message: 'candidates applies to hard and hybrid methods, not soft' });
+      }
+    });
+    const seen = new Map<string, number>();
+    spec.methods.forEach((m, i) => {
+      const label = resolveMethod(m, spec.prefixLength).label;
+      const first = seen.get(label);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['methods', i], message: `duplicates methods[${first}] (${label}): each method must be listed once` });
+      else seen.set(label, i);
+    });
+    if (spec.shard && spec.shard.index >= spec.shard.count) {
+      ctx.addIssue({ code: 'custom', path: ['shard'], message: `shard index ${spec.shard.index} must be < count ${spec.shard.count}` });
+    }
+  });
+
+export type SweepSpec = z.output<typeof SweepSpecSchema>;
+export type SweepSpecInput = z.input<typeof SweepSpecSchema>;
+export type TargetSpec = z.output<typeof TargetSpec>;
+export type TargetKind = TargetSpec['kind'];
+export type MethodSpec = z.output<typeof MethodSpec>;
+export interface Shard {
+  index: number;
+  count: number;
+}
+export { TARGET_KINDS, POS_TAGS };

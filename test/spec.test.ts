@@ -1,0 +1,133 @@
+import { describe, expect, test } from 'vitest';
+import { expandGrid, parseSpec, resolveGrids, SpecError, specFromFlags, specHash } from '../lib/spec/index.js';
+
+/** The SpecError's message for an input, asserting that it is one. */
+function messageFor(input: unknown): string {
+  try {
+    parseSpec(input);
+  } catch (e) {
+    expect(e).toBeInstanceOf(SpecError);
+    return (e as Error).message;
+  }
+  throw new Error(`no error for ${JSON.stringify(input)}`);
+}
+
+describe('parseSpec', () => {
+  test('an empty spec takes the study defaults', () => {
+    const spec = parseSpec({});
+    expect(spec).toMatchObject({
+      model: 'random:tiny-gpt2', device: 'cpu', dtype: 'float32', prefixLength: 5, inits: 5, lr: 0.1,
+      maxEpochs: 500, patience: 20, batchSize: 'auto', seed: 0, output: 'results.arrow',
+      methods: [{ method: 'soft' }],
+      targets: [{ kind: 'vanilla', entropyBits: '0:max:0.05', method: 'gradient' }],
+    });
+    expect(spec.shard).toBeUndefined();
+  });
+
+  test('every target kind takes its defaults', () => {
+    const spec = parseSpec({ targets: [{ kind: 'outlier' }, { kind: 'lm' }, { kind: 'shuffled' }, { kind: 'migrated', source: 'gpt2' }, { kind: 'pos-uniform' }, { kind: 'file', path: 't.json' }] });
+    expect(spec.targets).toMatchObject([
+      { kind: 'outlier', outliers: 1 }, { kind: 'lm', count: 100, pairedVanilla: true }, { kind: 'shuffled', shuffles: 5 },
+      { kind: 'migrated', source: 'gpt2' }, { kind: 'pos-uniform', n: 100, tags: ['noun', 'proper-noun', 'verb', 'adjective'] }, { kind: 'file', path: 't.json' },
+    ]);
+  });
+
+  test.each([
+    [{ targets: [{ kind: 'nope' }] }, 'targets[0].kind', 'kind one of vanilla, outlier'],
+    [{ targets: [{ kind: 'vanilla', entropyBits: '0:max' }] }, 'targets[0].entropyBits', "expected 'start:stop:step'"],
+    [{ targets: [{ kind: 'vanilla', entropyBits: '0:1:0' }] }, 'targets[0].entropyBits', 'step must be > 0'],
+    [{ targets: [{ kind: 'vanilla', entropyBits: '2:1:0.5' }] }, 'targets[0].entropyBits', 'stop must be >= start'],
+    [{ targets: [{ kind: 'vanilla', entropyBits: [-1] }] }, 'targets[0].entropyBits[0]', 'entropy must be >= 0 bits'],
+    [{ targets: [{ kind: 'vanilla', eps: 0 }] }, 'targets[0].eps', 'eps must be > 0'],
+    [{ targets: [{ kind: 'migrated' }] }, 'targets[0].source', 'source model id'],
+    [{ targets: [{ kind: 'pos-uniform', tags: ['adverb'] }] }, 'targets[0].tags[0]', 'noun'],
+    [{ targets: [] }, 'targets', 'at least one target kind'],
+    [{ prefixLength: '5' }, 'prefixLength', "expected prefixLength to be a positive integer, got '5'"],
+    [{ prefixLength: 0 }, 'prefixLength', 'prefixLength must be >= 1'],
+    [{ inits: 2.5 }, 'inits', 'inits must be an integer'],
+    [{ lr: -1 }, 'lr', 'lr must be > 0'],
+    [{ seed: -3 }, 'seed', 'seed must be >= 0'],
+    [{ batchSize: 'big' }, 'batchSize', "expected batchSize 'auto' or a positive integer"],
+    [{ device: 'gpu' }, 'device', "expected 'cpu', 'cuda' or 'cuda:N', got 'gpu'"],
+    [{ devices: ['cuda:0', 'tpu'] }, 'devices[1]', "got 'tpu'"],
+    [{ dtype: 'int8' }, 'dtype', "expected dtype 'float32'"],
+    [{ methods: [{ method: 'greedy' }] }, 'methods[0].method', "expected method 'soft', 'hard' or 'hybrid'"],
+    [{ methods: [{ method: 'hybrid' }] }, 'methods[0].pattern', 'hybrid needs a pattern of 5 letters'],
+    [{ methods: [{ method: 'hybrid', pattern: 'HHS' }] }, 'methods[0].pattern', "pattern 'HHS' has 3 positions but prefixLength is 5"],
+    [{ methods: [{ method: 'hybrid', pattern: 'HHXSS' }] }, 'methods[0].pattern', 'only H (hard) and S (soft)'],
+    [{ methods: [{ method: 'hard', pattern: 'HHSSS' }] }, 'methods[0].pattern', "use method 'hybrid'"],
+    [{ methods: [{ method: 'soft', candidates: 4 }] }, 'methods[0].candidates', 'not soft'],
+    [{ methods: [{ method: 'soft' }, { method: 'soft' }] }, 'methods[1]', 'duplicates methods[0]'],
+    [{ shard: '3/3' }, 'shard', 'shard index 3 must be < count 3'],
+    [{ shard: 'x' }, 'shard', "expected 'i/N'"],
+    [{ shard: { index: 0 } }, 'shard', 'shard.count must be an integer >= 1'],
+    [{ prefixLen: 3 }, '(spec)', 'prefixLen'],
+    [{ output: '' }, 'output', 'output must be a file path'],
+  ])('%j fails at %s', (input, path, expected) => {
+    const message = messageFor(input);
+    expect(message).toContain(`${path}: `);
+    expect(message).toContain(expected);
+  });
+
+  test('several bad fields are all listed', () => {
+    const message = messageFor({ lr: 0, inits: 0, device: 'tpu' });
+    expect(message.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(3);
+  });
+
+  test('shard strings and objects normalise to { index, count }', () => {
+    expect(parseSpec({ shard: '1/3' }).shard).toEqual({ index: 1, count: 3 });
+    expect(parseSpec({ shard: { index: 2, count: 3 } }).shard).toEqual({ index: 2, count: 3 });
+  });
+});
+
+describe('grids', () => {
+  test("'0:max:0.05' ends exactly at log2 V and has clean steps", () => {
+    const values = expandGrid('0:max:0.05', 50257);
+    expect(values[0]).toBe(0);
+    expect(values[3]).toBe(0.15);
+    expect(values[values.length - 1]).toBe(Math.log2(50257));
+    expect(values.length).toBe(Math.floor(Math.log2(50257) / 0.05) + 2);
+  });
+
+  test('a range that lands on its stop includes it once', () => {
+    expect(expandGrid('0:1:0.25', 16)).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    expect(expandGrid('0:max:1', 16)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  test('resolveGrids names the grid that exceeds log2 V', () => {
+    const spec = parseSpec({ targets: [{ kind: 'lm' }, { kind: 'outlier', entropyBits: [1, 5] }] });
+    expect(() => resolveGrids(spec, 16)).toThrow(/targets\[1\]\.entropyBits: entropy 5 bits outside \[0, 4\.0000\].*16/);
+    expect(resolveGrids(spec, 64)[1]).toMatchObject({ entropyBits: [1, 5] });
+  });
+});
+
+describe('specFromFlags', () => {
+  test('flags override the file field by field', () => {
+    const file = { model: 'gpt2', inits: 3, methods: [{ method: 'hard' }], targets: [{ kind: 'vanilla' }, { kind: 'lm', count: 4 }] };
+    const spec = specFromFlags({ inits: '2', methods: 'soft,hard:k=4,hybrid:HHSSS', entropy: '0:2:1', shard: '1/3', batchSize: '64' }, file);
+    expect(spec.model).toBe('gpt2');
+    expect(spec.inits).toBe(2);
+    expect(spec.batchSize).toBe(64);
+    expect(spec.shard).toEqual({ index: 1, count: 3 });
+    expect(spec.methods).toEqual([{ method: 'soft' }, { method: 'hard', candidates: 4 }, { method: 'hybrid', pattern: 'HHSSS' }]);
+    expect(spec.targets[0]).toMatchObject({ kind: 'vanilla', entropyBits: '0:2:1' });
+    expect(spec.targets[1]).toMatchObject({ kind: 'lm', count: 4 });
+  });
+
+  test('bad flags are reported by field', () => {
+    expect(() => specFromFlags({ methods: 'soft,greedy' })).toThrow(/methods\[1\]: unknown method 'greedy'/);
+    expect(() => specFromFlags({ inits: 'five' })).toThrow(/inits: expected inits to be a positive integer, got 'five'/);
+    expect(() => specFromFlags({ targets: 'vanilla,bogus' })).toThrow(/targets\[1\]\.kind/);
+    expect(() => specFromFlags({}, [1, 2])).toThrow(/must hold a JSON object/);
+    expect(() => specFromFlags({ methods: 'soft:k=2' })).toThrow(/soft' takes no k/);
+  });
+});
+
+describe('specHash', () => {
+  test('ignores key order and where the sweep runs, not what it computes', () => {
+    const a = parseSpec({ inits: 2, seed: 1 });
+    const b = parseSpec({ seed: 1, inits: 2, shard: '2/3', output: 'x.arrow', device: 'cuda:1', batchSize: 8 });
+    expect(specHash(a)).toBe(specHash(b));
+    expect(specHash(a)).not.toBe(specHash(parseSpec({ inits: 2, seed: 2 })));
+  });
+});
