@@ -1,0 +1,114 @@
+// A Tokenizer over a tokenizer.json, run by @huggingface/tokenizers (pure JS, works offline).
+// Encoding and decoding of sequences are the library's; the per-token text is computed here
+// from the token's spelling, because decoding one token alone strips the leading space that
+// SentencePiece decoders remove at the start of a text ('▁the' → 'the', not ' the').
+import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
+
+import { byteLevelText, sentencePieceText } from './bytes.js';
+import { TokenizerError, type Tokenizer } from './types.js';
+
+interface AddedTokenJson {
+  id: number;
+  content: string;
+  special?: boolean;
+}
+
+interface TokenizerJson {
+  model?: { type?: string; vocab?: unknown };
+  added_tokens?: AddedTokenJson[];
+  decoder?: { type?: string; decoders?: { type?: string }[] } | null;
+  pre_tokenizer?: { type?: string; pretokenizers?: { type?: string }[] } | null;
+}
+
+type Spelling = 'byte-level' | 'sentencepiece' | 'other';
+
+function types(node: { type?: string; decoders?: { type?: string }[]; pretokenizers?: { type?: string }[] } | null | undefined): string[] {
+  if (!node) return [];
+  return [node.type ?? '', ...(node.decoders ?? []).map((d) => d.type ?? ''), ...(node.pretokenizers ?? []).map((d) => d.type ?? '')];
+}
+
+function spellingOf(json: TokenizerJson): Spelling {
+  const dec = types(json.decoder);
+  if (dec.includes('ByteLevel')) return 'byte-level';
+  if (dec.some((t) => t === 'Metaspace' || t === 'ByteFallback' || t === 'Replace')) return 'sentencepiece';
+  if (dec.length === 0 && types(json.pre_tokenizer).includes('ByteLevel')) return 'byte-level';
+  return 'other';
+}
+
+/** id → token spelling from the model's vocabulary (BPE/WordPiece map, Unigram list). */
+function vocabArray(json: TokenizerJson, where: string): (string | undefined)[] {
+  const vocab = json.model?.vocab;
+  const out: (string | undefined)[] = [];
+  if (Array.isArray(vocab)) {
+    vocab.forEach((entry, id) => {
+      out[id] = Array.isArray(entry) ? String(entry[0]) : String(entry);
+    });
+  } else if (vocab && typeof vocab === 'object') {
+    for (const [tok, id] of Object.entries(vocab as Record<string, unknown>)) {
+      if (!Number.isInteger(id) || (id as number) < 0) throw new TokenizerError(`${where}: vocabulary id of '${tok}' is not a non-negative integer`);
+      out[id as number] = tok;
+    }
+  } else {
+    throw new TokenizerError(`${where}: tokenizer.json has no model.vocab`);
+  }
+  return out;
+}
+
+export function tokenizerFromJson(name: string, json: unknown, config: unknown = {}): Tokenizer {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TokenizerError(`${name}: tokenizer.json is not a JSON object`);
+  const tj = json as TokenizerJson;
+  const spellings = vocabArray(tj, name);
+  const addedIds = new Set<number>();
+  const specialIds = new Set<number>();
+  const addedText = new Map<number, string>();
+  for (const t of tj.added_tokens ?? []) {
+    if (!Number.isInteger(t.id) || t.id < 0 || typeof t.content !== 'string') throw new TokenizerError(`${name}: malformed added token ${JSON.stringify(t)}`);
+    addedIds.add(t.id);
+    addedText.set(t.id, t.content);
+    if (t.special) specialIds.add(t.id);
+    spellings[t.id] ??= t.content;
+  }
+  const vocabSize = spellings.length;
+  const unusedIds = new Set<number>();
+  for (let id = 0; id < vocabSize; id++) if (spellings[id] === undefined) unusedIds.add(id);
+
+  let hf: HfTokenizer;
+  try {
+    hf = new HfTokenizer(json, (config ?? {}) as object);
+  } catch (e) {
+    throw new TokenizerError(`${name}: cannot build the tokenizer from tokenizer.json: ${(e as Error).message}`, { cause: e });
+  }
+
+  const spelling = spellingOf(tj);
+  const checkId = (id: number) => {
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new RangeError(`token id ${id} is outside the vocabulary of ${name} (0..${vocabSize - 1})`);
+  };
+  const tokenText = (id: number): string => {
+    checkId(id);
+    const added = addedText.get(id);
+    if (added !== undefined) return added;
+    const tok = spellings[id];
+    if (tok === undefined) return '';
+    if (spelling === 'byte-level') return byteLevelText(tok) ?? tok;
+    if (spelling === 'sentencepiece') return sentencePieceText(tok);
+    return hf.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+  };
+
+  return {
+    name,
+    vocabSize,
+    specialIds,
+    addedIds,
+    unusedIds,
+    encode: (text: string) => {
+      if (typeof text !== 'string') throw new TypeError(`encode: expected a string, got ${typeof text}`);
+      return hf.encode(text, { add_special_tokens: false }).ids;
+    },
+    decode: (ids: ArrayLike<number>) => {
+      const list = Array.from(ids);
+      for (const id of list) checkId(id);
+      return hf.decode(list, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+    },
+    tokenText,
+  };
+}

