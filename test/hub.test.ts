@@ -172,6 +172,7 @@ describe('resolveModel', () => {
     expect(existsSync(join(repoDir, 'refs', 'main'))).toBe(false);
     expect(existsSync(join(snap, 'model.safetensors'))).toBe(false);
     expect(await snapshotComplete(snap)).toBe(false);
+    expect(readdirSync(join(repoDir, 'blobs')).filter((b) => b.endsWith('.incomplete'))).toEqual([]);
     // Offline, the partial download is not mistaken for the model.
     expect((await hubError(resolveModel('tiny/gpt2', { env: { ...e2, HF_HUB_OFFLINE: '1' } }))).code).toBe('offline');
     const dir = await resolveModel('tiny/gpt2', { env: e2 });

@@ -58,7 +58,7 @@ export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<s
     const fetchOne = async (path: string) => {
       const entry = listing.get(path);
       if (!entry) throw new HubError('no-weights', `${ref.repo}@${sha} has no file '${path}' (named by model.safetensors.index.json)`);
-      await fetchVerified(path, entry, snapshot, () => downloadFileToCacheDir({ ...common, path, revision: sha, cacheDir: o.cacheDir }), o);
+      await fetchVerified(path, entry, snapshot, join(repoFolder(o.cacheDir, ref.repo), 'blobs'), () => downloadFileToCacheDir({ ...common, path, revision: sha, cacheDir: o.cacheDir }), o);
     };
     for (const path of wanted) await fetchOne(path);
     if (wanted.includes('model.safetensors.index.json') && !wanted.includes('model.safetensors')) {
@@ -112,12 +112,21 @@ async function sha256(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-async function fetchVerified(path: string, entry: ListFileEntry, snapshot: string, download: () => Promise<string>, o: DownloadOptions): Promise<void> {
+async function fetchVerified(path: string, entry: ListFileEntry, snapshot: string, blobsDir: string, download: () => Promise<string>, o: DownloadOptions): Promise<void> {
   const pointer = join(snapshot, path);
   if (await exists(pointer)) return; // already complete in the cache (blobs appear only whole)
   const size = entry.lfs?.size ?? entry.size;
   o.onFile?.(path, size);
-  const got = await download();
+  let got: string;
+  try {
+    got = await download();
+  } catch (e) {
+    // The library leaves its partial `<blob>.incomplete` behind; it is never mistaken for the
+    // blob, but on a large model it is gigabytes of disk.
+    const etag = entry.lfs?.oid ?? entry.xetHash ?? entry.oid;
+    if (etag) await rm(join(blobsDir, `${etag}.incomplete`), { force: true });
+    throw e;
+  }
   const blob = await realpath(got);
   const actual = (await stat(blob)).size;
   let problem: string | undefined;
