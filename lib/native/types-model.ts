@@ -100,6 +100,8 @@ export interface ModelAddon {
   buildInfo(): BuildInfo;
   setThreads(n: number): void;
   liveTensors(): number;
+  /** seconds per [m,k]×[k,n] matmul (benchmark yardstick) */
+  matmulSeconds(a: { m: number; k: number; n: number; dtype?: NativeDtype; device?: string; reps?: number }): Promise<number>;
   loadModel(spec: NativeLoadSpec): Promise<NativeModel>;
   /** copy a Float32Array to a device-resident tensor once */
   tensorFromArray(a: { data: Float32Array; shape: number[]; device?: string }): NativeTensor;

@@ -1,5 +1,6 @@
 // Automatic batch size: as many rows as fit comfortably in free device memory, capped where
-// larger batches stop paying (measured in bench/tune.ts: on CPU the GEMMs saturate by ~256 rows).
+// larger batches stop paying (bench/tune.ts on 2 CPU cores: random:demo peaks at 64 rows and
+// loses a third at 256, when the [rows, vocab] buffers leave the caches).
 import { freemem } from 'node:os';
 
 import type { ModelInfo } from '../model/model.js';
@@ -20,6 +21,6 @@ export function autoBatchSize(info: ModelInfo, positions: number, candidates: nu
   const onCpu = info.device === 'cpu';
   const free = freeBytes ?? (onCpu ? freemem() : 8 * 2 ** 30);
   const fit = Math.floor((free * 0.5) / bytesPerRow(info, positions, candidates));
-  const cap = onCpu ? 256 : 4096;
+  const cap = onCpu ? 64 : 4096;
   return Math.max(1, Math.min(rows, cap, fit));
 }

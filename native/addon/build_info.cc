@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <torch/version.h>
 
+#include <chrono>
 #include <cstdlib>
 
 #include "addon/common.h"
@@ -53,6 +54,32 @@ static Napi::Value LiveTensors(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), TensorHandle::Live());
 }
 
+// Seconds per [m,k]×[k,n] matmul on a device and dtype: the same-run yardstick the benchmarks
+// divide achieved FLOP/s by (bench/, never tests).
+static Napi::Value MatmulSeconds(const Napi::CallbackInfo& info) {
+  auto o = argObject(info, 0, "matmulSeconds({ m, k, n, dtype, device, reps })");
+  int64_t m = getInt(o, "m"), k = getInt(o, "k"), n = getInt(o, "n"), reps = getInt(o, "reps", 5);
+  auto device = parseDevice(getString(o, "device", "cpu"));
+  auto dtype = parseDtype(getString(o, "dtype", "float32"));
+  return runAsync<double>(
+      info.Env(),
+      [=]() {
+        torch::NoGradGuard ng;
+        auto opts = torch::TensorOptions().dtype(dtype).device(device);
+        auto a = torch::randn({m, k}, opts), b = torch::randn({k, n}, opts);
+        auto sync = [&]() {
+          if (device.is_cuda()) torch::cuda::synchronize(device.index());
+        };
+        torch::matmul(a, b);  // warm-up
+        sync();
+        auto t0 = std::chrono::steady_clock::now();
+        for (int64_t i = 0; i < reps; ++i) torch::matmul(a, b);
+        sync();
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / reps;
+      },
+      [](Napi::Env env, double& s) -> Napi::Value { return Napi::Number::New(env, s); });
+}
+
 void RegisterBuildInfo(Napi::Env env, Napi::Object exports) {
   // Default: every core this process may use; DISTPROMPT_THREADS overrides.
   int n = availableCores();
@@ -64,6 +91,7 @@ void RegisterBuildInfo(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("liveTensors", Napi::Function::New(env, LiveTensors));
+  exports.Set("matmulSeconds", Napi::Function::New(env, MatmulSeconds));
 }
 
 }  // namespace dp
