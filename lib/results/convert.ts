@@ -1,0 +1,61 @@
+// RunRecord[] ⇄ Arrow record batches.
+
+import { makeData, RecordBatch, Struct, vectorFromArray, type Schema, type Table } from 'apache-arrow';
+import { arrowType, COLUMNS, ResultsError } from './schema.js';
+import { STOP_REASONS, type RunRecord, type StoredRunRecord } from './record.js';
+
+/** Checks a record before it is written, so a bad row fails at the tuner, not at a later reader. */
+export function checkRecord(r: RunRecord): void {
+  const fail = (msg: string): never => {
+    throw new ResultsError(`result row '${String(r.rowId)}': ${msg}`);
+  };
+  for (const col of COLUMNS) {
+    const v = (r as unknown as Record<string, unknown>)[col.name];
+    if (v === undefined || v === null) {
+      if (!col.nullable) fail(`${col.name} is missing`);
+      continue;
+    }
+    if (col.kind === 'utf8' && typeof v !== 'string') fail(`${col.name} must be a string, got ${typeof v}`);
+    if (col.kind === 'int32' && !(Number.isInteger(v) && Math.abs(v as number) <= 0x7fffffff)) fail(`${col.name} must be a 32-bit integer, got ${String(v)}`);
+    if (col.kind === 'float64' && typeof v !== 'number') fail(`${col.name} must be a number, got ${typeof v}`);
+    if ((col.kind === 'int32List' || col.kind === 'float32List') && typeof (v as ArrayLike<number>).length !== 'number') fail(`${col.name} must be an array of numbers`);
+  }
+  if (!STOP_REASONS.includes(r.stopReason)) fail(`stopReason must be one of ${STOP_REASONS.join(', ')}, got '${String(r.stopReason)}'`);
+}
+
+export function recordsToBatch(schema: Schema, records: readonly RunRecord[]): RecordBatch {
+  const children = COLUMNS.map((col) => {
+    const values = records.map((r) => {
+      const v = (r as unknown as Record<string, unknown>)[col.name];
+      if (v === undefined || v === null) return null;
+      // Typed arrays become plain arrays so the list builder sees a list of numbers.
+      if (col.kind === 'int32List' || col.kind === 'float32List') return Array.from(v as ArrayLike<number>);
+      return v;
+    });
+    const vector = vectorFromArray(values as never[], arrowType(col.kind));
+    if (vector.data.length !== 1) throw new Error(`internal: column ${col.name} built ${vector.data.length} chunks`);
+    return vector.data[0];
+  });
+  const data = makeData({ type: new Struct(schema.fields), length: records.length, nullCount: 0, children });
+  return new RecordBatch(schema, data);
+}
+
+export function tableToRecords(table: Table): StoredRunRecord[] {
+  const columns = COLUMNS.map((col) => {
+    const vector = table.getChild(col.name);
+    if (!vector) throw new ResultsError(`results table has no column '${col.name}'`);
+    return { col, vector };
+  });
+  const out: StoredRunRecord[] = [];
+  for (let i = 0; i < table.numRows; i++) {
+    const row: Record<string, unknown> = {};
+    for (const { col, vector } of columns) {
+      const v = vector.get(i) as unknown;
+      if (v === null || v === undefined) row[col.name] = null;
+      else if (col.kind === 'int32List' || col.kind === 'float32List') row[col.name] = Array.from(v as Iterable<number>);
+      else row[col.name] = v;
+    }
+    out.push(row as StoredRunRecord);
+  }
+  return out;
+}

@@ -1,0 +1,98 @@
+// The crash-safe journal `<out>.partial`: an Arrow IPC *stream* (schema message, then one
+// record-batch message per append), fsync'ed after every append. A kill -9 can only tear the
+// last message; `scanJournal` finds the end of the last complete message so a resume reads
+// everything before it and appends after it.
+
+import { Message, RecordBatchReader, RecordBatchStreamWriter, Table, type RecordBatch, type Schema } from 'apache-arrow';
+
+/** The stream end marker: continuation token, then a zero metadata length. */
+export const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+
+function streamBytes(schema: Schema, batch?: RecordBatch): Uint8Array {
+  const writer = new RecordBatchStreamWriter();
+  if (batch) writer.write(batch);
+  else writer.reset(undefined, schema);
+  writer.finish();
+  return writer.toUint8Array(true);
+}
+
+/** The schema message alone (what a new journal starts with). */
+export function schemaMessage(schema: Schema): Uint8Array {
+  const bytes = streamBytes(schema);
+  return bytes.subarray(0, bytes.length - EOS.length);
+}
+
+/**
+ * The record-batch message alone, cut out of a one-batch stream. Arrow writes the schema the same
+ * way every time, so the stream is [schema message][batch message][EOS]; checked, not assumed.
+ */
+export function batchMessage(schema: Schema, batch: RecordBatch): Uint8Array {
+  const head = schemaMessage(schema);
+  const bytes = streamBytes(schema, batch);
+  for (let i = 0; i < head.length; i++) {
+    if (bytes[i] !== head[i]) throw new Error('internal: Arrow wrote a different schema message for a batch stream');
+  }
+  return bytes.subarray(head.length, bytes.length - EOS.length);
+}
+
+export interface JournalScan {
+  /** Byte offset just past the schema message; 0 when even the schema is torn. */
+  schemaEnd: number;
+  /** Byte offset just past the last complete message: everything after it is a torn tail. */
+  goodEnd: number;
+  /** Complete record-batch messages. */
+  batches: number;
+  /** Bytes after goodEnd (a torn message) that a resume discards. */
+  tornBytes: number;
+}
+
+/** Walks the message framing: [0xFFFFFFFF][int32 metadata length][metadata][body of bodyLength]. */
+export function scanJournal(bytes: Uint8Array): JournalScan {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 0;
+  let schemaEnd = 0;
+  let batches = 0;
+  while (offset + 8 <= bytes.length) {
+    let header = 4;
+    let metaLength = view.getInt32(offset, true);
+    if (metaLength === -1) {
+      header = 8;
+      metaLength = view.getInt32(offset + 4, true);
+    }
+    if (metaLength <= 0) break; // EOS, or zeros a crashed filesystem left behind
+    const metaEnd = offset + header + metaLength;
+    if (metaEnd > bytes.length) break;
+    let message: Message;
+    try {
+      message = Message.decode(bytes.subarray(offset + header, metaEnd));
+    } catch {
+      break; // garbage where metadata should be: a torn write
+    }
+    const end = metaEnd + Number(message.bodyLength);
+    if (end > bytes.length) break;
+    if (message.isSchema()) {
+      if (schemaEnd !== 0) break; // a second schema cannot be part of this journal
+      schemaEnd = end;
+    } else if (message.isRecordBatch()) {
+      if (schemaEnd === 0) break;
+      batches++;
+    } else {
+      break; // dictionary batches are never written by distprompt
+    }
+    offset = end;
+  }
+  const goodEnd = schemaEnd === 0 ? 0 : offset;
+  return { schemaEnd, goodEnd, batches, tornBytes: bytes.length - goodEnd };
+}
+
+/** The complete part of a journal as a table (schema with its metadata, every whole batch). */
+export function journalTable(bytes: Uint8Array, scan = scanJournal(bytes)): Table | null {
+  if (scan.schemaEnd === 0) return null;
+  const whole = new Uint8Array(scan.goodEnd + EOS.length);
+  whole.set(bytes.subarray(0, scan.goodEnd));
+  whole.set(EOS, scan.goodEnd);
+  const reader = RecordBatchReader.from(whole);
+  reader.open();
+  const batches = [...reader];
+  return new Table(reader.schema, batches);
+}

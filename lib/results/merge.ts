@@ -1,0 +1,76 @@
+// Joins shard files into one results file, after checking they are shards of one sweep that
+// together hold every planned row exactly once.
+
+import { planSweep, type PlanOptions } from '../sweep/index.js';
+import { parseSpec } from '../spec/index.js';
+import { readResults, type Results } from './read.js';
+import { ResultsError, type ResultMetadata } from './schema.js';
+import { orderRecords, resultFileBytes } from './writer.js';
+import { writeAtomic } from './files.js';
+import type { StoredRunRecord } from './record.js';
+
+export interface MergeOptions {
+  /**
+   * The rows the sweep plans, in order. Default: re-planned from the spec and vocabulary size
+   * stored in the files (pass `plan` options for `file` targets, whose counts need the file).
+   */
+  expectedRowIds?: readonly string[];
+  plan?: PlanOptions;
+  /** Write the merge even when planned rows are missing (they are still reported). */
+  allowMissing?: boolean;
+}
+
+export interface MergeReport {
+  out: string;
+  rows: number;
+  /** Planned rows no shard holds (only non-empty with allowMissing). */
+  missing: string[];
+}
+
+const sample = (ids: readonly string[]) => `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? `, … (${ids.length} in all)` : ''}`;
+
+export async function mergeResults(paths: readonly string[], out: string, options: MergeOptions = {}): Promise<MergeReport> {
+  if (paths.length === 0) throw new ResultsError('merge needs at least one results file');
+  const files: Array<Results & { path: string }> = [];
+  for (const path of paths) files.push({ path, ...(await readResults(path)) });
+
+  const first = files[0];
+  for (const f of files.slice(1)) {
+    if (f.metadata.specHash !== first.metadata.specHash) {
+      throw new ResultsError(`cannot merge: ${f.path} comes from a different sweep spec than ${first.path} (spec hash ${f.metadata.specHash.slice(0, 12)}… vs ${first.metadata.specHash.slice(0, 12)}…)`);
+    }
+    if (f.metadata.model.hash !== first.metadata.model.hash) {
+      throw new ResultsError(`cannot merge: ${f.path} was run on model ${f.metadata.model.name} (${f.metadata.model.hash.slice(0, 12)}…), ${first.path} on ${first.metadata.model.name} (${first.metadata.model.hash.slice(0, 12)}…)`);
+    }
+  }
+
+  const owner = new Map<string, string>();
+  const duplicates: string[] = [];
+  const records: StoredRunRecord[] = [];
+  for (const f of files) {
+    for (const r of f.records) {
+      const prior = owner.get(r.rowId);
+      if (prior !== undefined) duplicates.push(`${r.rowId} (in ${prior} and ${f.path})`);
+      else {
+        owner.set(r.rowId, f.path);
+        records.push(r);
+      }
+    }
+  }
+  if (duplicates.length > 0) throw new ResultsError(`cannot merge: ${duplicates.length} row(s) appear in more than one file: ${sample(duplicates)}`);
+
+  const expected =
+    options.expectedRowIds ?? planSweep({ ...parseSpec(first.metadata.spec), shard: undefined }, first.metadata.vocabSize, options.plan).rows.map((r) => r.rowId);
+  const planned = new Set(expected);
+  const unplanned = records.filter((r) => !planned.has(r.rowId)).map((r) => r.rowId);
+  if (unplanned.length > 0) throw new ResultsError(`cannot merge: ${unplanned.length} row(s) are not in the sweep's plan: ${sample(unplanned)}`);
+  const missing = expected.filter((id) => !owner.has(id));
+  if (missing.length > 0 && !options.allowMissing) {
+    throw new ResultsError(`cannot merge: ${missing.length} planned row(s) are in no file (a shard missing or unfinished?): ${sample(missing)}`);
+  }
+
+  const { shard: _shard, ...spec } = first.metadata.spec;
+  const meta: ResultMetadata = { ...first.metadata, spec: parseSpec(spec), shard: undefined };
+  await writeAtomic(out, resultFileBytes(meta, orderRecords(records, expected)));
+  return { out, rows: records.length, missing };
+}

@@ -1,0 +1,145 @@
+// The Arrow schema of a results file, written once here: the writer, the readers and
+// docs/results-schema.md all follow this list.
+
+import { Field, Float32, Float64, Int32, List, Schema, Utf8, type DataType } from 'apache-arrow';
+import { canonicalJson, specHash, type Shard, type SweepSpec } from '../spec/index.js';
+
+type ColumnKind = 'utf8' | 'int32' | 'float64' | 'int32List' | 'float32List';
+
+export interface Column {
+  name: string;
+  kind: ColumnKind;
+  nullable: boolean;
+}
+
+const c = (name: string, kind: ColumnKind, nullable = false): Column => ({ name, kind, nullable });
+
+/** Column order of every results file. */
+export const COLUMNS: readonly Column[] = [
+  c('rowId', 'utf8'),
+  c('targetId', 'utf8'),
+  c('targetKind', 'utf8'),
+  c('initId', 'int32'),
+  c('method', 'utf8'),
+  c('pattern', 'utf8'),
+  c('candidates', 'int32'),
+  c('prefixLength', 'int32'),
+  c('klNats', 'float64'),
+  c('bestEpoch', 'int32'),
+  c('epochs', 'int32'),
+  c('stopReason', 'utf8'),
+  c('modelEntropyBits', 'float64'),
+  c('targetEntropyBits', 'float64'),
+  c('requestedEntropyBits', 'float64', true),
+  c('promptIds', 'int32List', true),
+  c('promptText', 'utf8', true),
+  c('softPrompt', 'float32List', true),
+  c('wallMs', 'float64'),
+  c('shardIndex', 'int32'),
+  c('outliers', 'int32', true),
+  c('outlierMass', 'float64', true),
+  c('m', 'float64', true),
+  c('sourceModel', 'utf8', true),
+  c('shuffleIndex', 'int32', true),
+  c('posTag', 'utf8', true),
+  c('lmPromptIds', 'int32List', true),
+  c('pairedWith', 'utf8', true),
+  c('targetParams', 'utf8', true),
+];
+
+export function arrowType(kind: ColumnKind): DataType {
+  switch (kind) {
+    case 'utf8':
+      return new Utf8();
+    case 'int32':
+      return new Int32();
+    case 'float64':
+      return new Float64();
+    case 'int32List':
+      return new List(new Field('item', new Int32(), false));
+    case 'float32List':
+      return new List(new Field('item', new Float32(), false));
+  }
+}
+
+/** Bumped when columns change meaning; readers check it. */
+export const SCHEMA_VERSION = '1';
+
+/** What the caller knows about the run; stored in the schema metadata. */
+export interface ResultMetadata {
+  spec: SweepSpec;
+  model: { name: string; hash: string };
+  /** Vocabulary size of the model: with the spec it re-derives the plan (merge uses it). */
+  vocabSize: number;
+  version: string;
+  build: unknown;
+  /** The shard this file holds; absent for a whole sweep or a merge. */
+  shard?: Shard;
+}
+
+export interface StoredMetadata extends ResultMetadata {
+  specHash: string;
+  schemaVersion: string;
+}
+
+const KEY = {
+  spec: 'distprompt.spec',
+  specHash: 'distprompt.specHash',
+  model: 'distprompt.model',
+  vocabSize: 'distprompt.vocabSize',
+  version: 'distprompt.version',
+  build: 'distprompt.build',
+  shard: 'distprompt.shard',
+  schemaVersion: 'distprompt.schemaVersion',
+} as const;
+
+export function encodeMetadata(meta: ResultMetadata): Map<string, string> {
+  const map = new Map<string, string>([
+    [KEY.schemaVersion, SCHEMA_VERSION],
+    [KEY.spec, canonicalJson(meta.spec)],
+    [KEY.specHash, specHash(meta.spec)],
+    [KEY.model, JSON.stringify(meta.model)],
+    [KEY.vocabSize, String(meta.vocabSize)],
+    [KEY.version, meta.version],
+    [KEY.build, JSON.stringify(meta.build ?? null)],
+  ]);
+  if (meta.shard) map.set(KEY.shard, JSON.stringify({ index: meta.shard.index, count: meta.shard.count }));
+  return map;
+}
+
+export class ResultsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResultsError';
+  }
+}
+
+export function decodeMetadata(map: Map<string, string>, where: string): StoredMetadata {
+  const get = (key: string): string => {
+    const v = map.get(key);
+    if (v === undefined) throw new ResultsError(`${where}: not a distprompt results file (schema metadata has no '${key}')`);
+    return v;
+  };
+  const schemaVersion = get(KEY.schemaVersion);
+  if (schemaVersion !== SCHEMA_VERSION) {
+    throw new ResultsError(`${where}: results schema version ${schemaVersion}, this distprompt reads version ${SCHEMA_VERSION}`);
+  }
+  const shard = map.get(KEY.shard);
+  return {
+    schemaVersion,
+    spec: JSON.parse(get(KEY.spec)) as SweepSpec,
+    specHash: get(KEY.specHash),
+    model: JSON.parse(get(KEY.model)) as { name: string; hash: string },
+    vocabSize: Number(get(KEY.vocabSize)),
+    version: get(KEY.version),
+    build: JSON.parse(get(KEY.build)) as unknown,
+    ...(shard ? { shard: JSON.parse(shard) as Shard } : {}),
+  };
+}
+
+export function resultSchema(meta: ResultMetadata): Schema {
+  return new Schema(
+    COLUMNS.map((col) => new Field(col.name, arrowType(col.kind), col.nullable)),
+    encodeMetadata(meta),
+  );
+}

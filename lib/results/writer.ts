@@ -1,0 +1,233 @@
+// Incremental, crash-safe results. Rows go to the journal `<out>.partial` as they finish; only
+// `finish()` produces `<out>`, atomically, as an Arrow IPC file. So a file named `<out>` is
+// always complete, and after kill -9 the journal holds every row that was acknowledged.
+
+import { existsSync } from 'node:fs';
+import { open, readFile, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { Table, tableToIPC, type Schema } from 'apache-arrow';
+import { specHash } from '../spec/index.js';
+import { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
+import { batchMessage, journalTable, scanJournal, schemaMessage } from './journal.js';
+import { decodeMetadata, ResultsError, resultSchema, type ResultMetadata, type StoredMetadata } from './schema.js';
+import { syncDir, writeAtomic } from './files.js';
+import type { RunRecord, StoredRunRecord } from './record.js';
+import { readResults } from './read.js';
+
+export const journalPath = (out: string): string => `${out}.partial`;
+
+/** Rows per record batch in final files: big enough for fast scans, small enough to stream. */
+const FINAL_BATCH_ROWS = 65_536;
+
+export interface JournalContents {
+  metadata: StoredMetadata;
+  records: StoredRunRecord[];
+  /** Bytes of a torn last message that were ignored. */
+  tornBytes: number;
+}
+
+/** Reads what a journal holds; null when it has no complete schema yet (nothing was written). */
+export async function readJournal(path: string): Promise<JournalContents | null> {
+  const bytes = new Uint8Array(await readFile(path));
+  const scan = scanJournal(bytes);
+  const table = journalTable(bytes, scan);
+  if (!table) return null;
+  return { metadata: decodeMetadata(table.schema.metadata, path), records: tableToRecords(table), tornBytes: scan.tornBytes };
+}
+
+export interface FinishOptions {
+  /** Row ids in plan order: the final file follows it. Default: sorted by rowId. */
+  order?: readonly string[];
+  /** Every row the run must hold; finish refuses (and keeps the journal) when any is missing. */
+  expectedRowIds?: Iterable<string>;
+}
+
+export class ResultWriter {
+  readonly out: string;
+  private readonly schema: Schema;
+  private readonly meta: ResultMetadata;
+  private fh: FileHandle | null;
+  private readonly finished: Set<string>;
+  private queue: Promise<void> = Promise.resolve();
+
+  private constructor(out: string, schema: Schema, meta: ResultMetadata, fh: FileHandle, finished: Set<string>) {
+    this.out = out;
+    this.schema = schema;
+    this.meta = meta;
+    this.fh = fh;
+    this.finished = finished;
+  }
+
+  /**
+   * Starts a new run. Refuses when a journal exists (resume it or delete it) or when `<out>`
+   * exists, unless `overwrite`: then the old `<out>` is removed first, so it cannot be mistaken
+   * for this run's result.
+   */
+  static async create(out: string, meta: ResultMetadata, options: { overwrite?: boolean } = {}): Promise<ResultWriter> {
+    const journal = journalPath(out);
+    if (existsSync(journal)) {
+      throw new ResultsError(`${journal} holds an unfinished run: continue it with --resume, or delete the file to start over`);
+    }
+    if (existsSync(out)) {
+      if (!options.overwrite) throw new ResultsError(`${out} already exists: choose another output, pass --overwrite, or --resume to extend it`);
+      await unlink(out);
+    }
+    return ResultWriter.startJournal(out, meta, []);
+  }
+
+  private static async startJournal(out: string, meta: ResultMetadata, records: readonly RunRecord[]): Promise<ResultWriter> {
+    const schema = resultSchema(meta);
+    const fh = await open(journalPath(out), 'w');
+    await fh.write(schemaMessage(schema));
+    if (records.length > 0) await fh.write(batchMessage(schema, recordsToBatch(schema, records)));
+    await fh.sync();
+    await syncDir(out);
+    return new ResultWriter(out, schema, meta, fh, new Set(records.map((r) => r.rowId)));
+  }
+
+  /** See `openForResume`. */
+  static async resume(out: string, meta: ResultMetadata): Promise<Resumed> {
+    const journal = journalPath(out);
+    let contents: { metadata: StoredMetadata; records: StoredRunRecord[]; tornBytes: number } | null = null;
+    let goodEnd = 0;
+    if (existsSync(journal)) {
+      const bytes = new Uint8Array(await readFile(journal));
+      const scan = scanJournal(bytes);
+      const table = journalTable(bytes, scan);
+      if (table) {
+        contents = { metadata: decodeMetadata(table.schema.metadata, journal), records: tableToRecords(table), tornBytes: scan.tornBytes };
+        goodEnd = scan.goodEnd;
+      }
+    } else if (existsSync(out)) {
+      const done = await readResults(out);
+      contents = { metadata: done.metadata, records: done.records, tornBytes: 0 };
+    }
+    if (!contents) {
+      // Nothing (or not even a whole schema) was written: nothing to lose by starting over.
+      const writer = await ResultWriter.startJournal(out, meta, []);
+      return { writer, finished: new Set(), records: [], tornBytes: 0 };
+    }
+    checkSameSweep(contents.metadata, meta, existsSync(journal) ? journal : out);
+    let writer: ResultWriter;
+    if (existsSync(journal)) {
+      // Cut the torn tail, then append after the last whole message.
+      await truncate(journal, goodEnd);
+      const fh = await open(journal, 'a');
+      await fh.sync();
+      writer = new ResultWriter(out, resultSchema(meta), meta, fh, new Set(contents.records.map((r) => r.rowId)));
+    } else {
+      writer = await ResultWriter.startJournal(out, meta, contents.records);
+    }
+    return { writer, finished: new Set(contents.records.map((r) => r.rowId)), records: contents.records, tornBytes: contents.tornBytes };
+  }
+
+  /** Ids of rows already written (resumed or appended). */
+  get finishedRowIds(): ReadonlySet<string> {
+    return this.finished;
+  }
+
+  /** Appends finished rows; resolves once they are on disk. Calls are written in call order. */
+  append(records: readonly RunRecord[]): Promise<void> {
+    if (!this.fh) return Promise.reject(new ResultsError(`results writer for ${this.out} is closed`));
+    for (const r of records) checkRecord(r);
+    const seen = new Set<string>();
+    for (const r of records) {
+      if (this.finished.has(r.rowId) || seen.has(r.rowId)) {
+        return Promise.reject(new ResultsError(`row '${r.rowId}' is already written to ${journalPath(this.out)}; a row is written once`));
+      }
+      seen.add(r.rowId);
+    }
+    for (const id of seen) this.finished.add(id);
+    if (records.length === 0) return this.queue;
+    const bytes = batchMessage(this.schema, recordsToBatch(this.schema, records));
+    const fh = this.fh;
+    const next = this.queue.then(async () => {
+      await fh.write(bytes);
+      await fh.sync();
+    });
+    // A failed write poisons the writer: later appends would leave a gap in the journal.
+    this.queue = next.catch((e: unknown) => {
+      this.fh = null;
+      throw e;
+    });
+    return next;
+  }
+
+  /** Closes the journal without finishing (an interrupted run); --resume continues it. */
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    const fh = this.fh;
+    this.fh = null;
+    await fh?.close();
+  }
+
+  /**
+   * Writes `<out>` as an Arrow IPC file (temporary name, fsync, rename) and removes the journal.
+   * Returns the rows written.
+   */
+  async finish(options: FinishOptions = {}): Promise<StoredRunRecord[]> {
+    await this.queue;
+    await this.close();
+    const journal = await readJournal(journalPath(this.out));
+    const records = journal?.records ?? [];
+    if (options.expectedRowIds) {
+      const have = new Set(records.map((r) => r.rowId));
+      const missing = [...options.expectedRowIds].filter((id) => !have.has(id));
+      if (missing.length > 0) {
+        throw new ResultsError(`${this.out} not written: ${missing.length} planned row(s) have no result (e.g. ${missing.slice(0, 3).join(', ')}); the journal ${journalPath(this.out)} is kept for --resume`);
+      }
+    }
+    const ordered = orderRecords(records, options.order);
+    await writeAtomic(this.out, resultFileBytes(this.meta, ordered));
+    await unlink(journalPath(this.out));
+    await syncDir(this.out);
+    return ordered;
+  }
+}
+
+export function orderRecords<T extends { rowId: string }>(records: readonly T[], order?: readonly string[]): T[] {
+  if (!order) return [...records].sort((a, b) => (a.rowId < b.rowId ? -1 : a.rowId > b.rowId ? 1 : 0));
+  const rank = new Map(order.map((id, i) => [id, i]));
+  // Rows outside the given order (should not happen) go last, by id, rather than vanish.
+  const key = (r: T) => rank.get(r.rowId) ?? Number.MAX_SAFE_INTEGER;
+  return [...records].sort((a, b) => key(a) - key(b) || (a.rowId < b.rowId ? -1 : a.rowId > b.rowId ? 1 : 0));
+}
+
+/** A complete Arrow IPC file holding the records, in batches of FINAL_BATCH_ROWS. */
+export function resultFileBytes(meta: ResultMetadata, records: readonly RunRecord[]): Uint8Array {
+  const schema = resultSchema(meta);
+  const batches = [];
+  for (let i = 0; i < records.length || i === 0; i += FINAL_BATCH_ROWS) {
+    batches.push(recordsToBatch(schema, records.slice(i, i + FINAL_BATCH_ROWS)));
+  }
+  return tableToIPC(new Table(schema, batches), 'file');
+}
+
+export interface Resumed {
+  writer: ResultWriter;
+  /** Rows already done: skip them. */
+  finished: Set<string>;
+  records: StoredRunRecord[];
+  /** Bytes of a torn last journal message that were dropped. */
+  tornBytes: number;
+}
+
+/**
+ * Continues a run after an interruption: reads the journal (or a finished `<out>`), checks that it
+ * belongs to the same sweep (spec hash, model hash, shard), drops a torn tail and reopens it for
+ * appending. With neither file present it starts a fresh run, so `--resume` is always safe.
+ */
+export function openForResume(out: string, meta: ResultMetadata): Promise<Resumed> {
+  return ResultWriter.resume(out, meta);
+}
+
+function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, where: string): void {
+  const problems: string[] = [];
+  const hash = specHash(meta.spec);
+  if (stored.specHash !== hash) problems.push(`its sweep spec differs (hash ${stored.specHash.slice(0, 12)}… vs ${hash.slice(0, 12)}…)`);
+  if (stored.model.hash !== meta.model.hash) problems.push(`its model differs (${stored.model.name} ${stored.model.hash.slice(0, 12)}… vs ${meta.model.name} ${meta.model.hash.slice(0, 12)}…)`);
+  const shard = (s?: { index: number; count: number }) => (s ? `${s.index}/${s.count}` : 'none');
+  if (shard(stored.shard) !== shard(meta.shard)) problems.push(`it holds shard ${shard(stored.shard)}, this run is shard ${shard(meta.shard)}`);
+  if (problems.length > 0) {
+    throw new ResultsError(`cannot resume from ${where}: ${problems.join('; ')}. Rerun with the original spec, or choose another output`);
+  }
+}
