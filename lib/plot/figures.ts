@@ -1,0 +1,224 @@
+// The study's figures as Vega-Lite specs. Each builder returns null when the data cannot support
+// its figure (e.g. no outlier targets), so `plotAll` draws exactly what the results allow.
+
+import type { TopLevelSpec } from 'vega-lite';
+import { binOf, bestPerTarget, linearRegression, type PlotRecord, type TargetBest } from './data.js';
+
+export interface FigureOptions {
+  /** Width of the entropy bins over which mean ± standard error is taken (bits). */
+  binBits?: number;
+  width?: number;
+  height?: number;
+}
+
+export interface Figure {
+  /** File stem, e.g. 'kl-vs-entropy'. */
+  id: string;
+  title: string;
+  /** The study's figure it reproduces, for captions. */
+  paperFigure: string;
+  spec: TopLevelSpec;
+}
+
+// Series names such as 'outlier k=1 · hybrid:HHSSS:k=4' are long; vega would cut them at 160px.
+const LEGEND = { labelLimit: 0 };
+const KL_AXIS = { title: 'min KL over inits (nats)' };
+const H_AXIS = { title: 'target entropy (bits)' };
+
+/** Series names: the model where several are plotted, then what the figure compares. */
+function series(b: TargetBest, label: string, models: boolean): string {
+  return models && b.model ? `${b.model} · ${label}` : label;
+}
+
+const manyModels = (best: readonly TargetBest[]) => new Set(best.map((b) => b.model ?? '')).size > 1;
+const manyMethods = (best: readonly TargetBest[]) => new Set(best.map((b) => b.method)).size > 1;
+
+/**
+ * Mean KL per entropy bin as a line with points, and a band of ± one standard error across the
+ * targets in the bin (vega-lite's errorband with extent 'stderr' computes it from the rows).
+ */
+function klBands(id: string, title: string, paperFigure: string, rows: Array<{ hBin: number; klNats: number; series: string }>, o: FigureOptions): Figure {
+  const x = { field: 'hBin', type: 'quantitative' as const, axis: H_AXIS };
+  const color = { field: 'series', type: 'nominal' as const, title: null, legend: LEGEND };
+  return {
+    id, title, paperFigure,
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      title, width: o.width ?? 480, height: o.height ?? 300,
+      data: { values: rows },
+      layer: [
+        { name: 'bands', mark: { type: 'errorband', extent: 'stderr', opacity: 0.25 }, encoding: { x, y: { field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color } },
+        { name: 'lines', mark: { type: 'line' }, encoding: { x, y: { aggregate: 'mean', field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color } },
+        { name: 'points', mark: { type: 'point', filled: true }, encoding: { x, y: { aggregate: 'mean', field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color } },
+      ],
+    } as TopLevelSpec,
+  };
+}
+
+/** Fig. 1, 4, 6, 11: KL vs target entropy for vanilla targets, one series per method (and model). */
+export function klVsEntropy(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
+  const best = bestPerTarget(records).filter((b) => b.kind === 'vanilla' && b.pairedWith === null);
+  if (best.length === 0) return null;
+  const models = manyModels(best);
+  const rows = best.map((b) => ({ hBin: binOf(b.entropyBits, o.binBits ?? 0.25), klNats: b.klNats, series: series(b, b.method, models) }));
+  return klBands('kl-vs-entropy', 'Difficulty vs target entropy (vanilla targets)', 'Fig. 1, 4, 6, 11', rows, o);
+}
+
+/** Fig. 7: outlier targets against vanilla ones of the same entropy. */
+export function outlierVsVanilla(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
+  const best = bestPerTarget(records).filter((b) => (b.kind === 'vanilla' && b.pairedWith === null) || b.kind === 'outlier');
+  if (!best.some((b) => b.kind === 'outlier') || !best.some((b) => b.kind === 'vanilla')) return null;
+  const models = manyModels(best);
+  const methods = manyMethods(best);
+  const rows = best.map((b) => {
+    const kind = b.kind === 'outlier' ? `outlier k=${b.outliers ?? '?'}` : 'vanilla';
+    return { hBin: binOf(b.entropyBits, o.binBits ?? 0.25), klNats: b.klNats, series: series(b, methods ? `${kind} · ${b.method}` : kind, models) };
+  });
+  return klBands('outlier-vs-vanilla', 'Outlier vs vanilla targets', 'Fig. 7', rows, o);
+}
+
+/** Fig. 9: LM targets, their shuffles and vanilla targets, by achieved target entropy. */
+export function lmShuffledVanilla(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
+  const all = bestPerTarget(records);
+  if (!all.some((b) => b.kind === 'lm') || !all.some((b) => b.kind === 'shuffled')) return null;
+  // Matched vanilla targets where the sweep has them; otherwise every vanilla target.
+  const paired = all.some((b) => b.kind === 'vanilla' && b.pairedWith !== null);
+  const best = all.filter((b) => b.kind === 'lm' || b.kind === 'shuffled' || (b.kind === 'vanilla' && (!paired || b.pairedWith !== null)));
+  const models = manyModels(best);
+  const methods = manyMethods(best);
+  const rows = best.map((b) => ({ hBin: binOf(b.targetEntropyBits, o.binBits ?? 0.25), klNats: b.klNats, series: series(b, methods ? `${b.kind} · ${b.method}` : b.kind, models) }));
+  return klBands('lm-shuffled-vanilla', 'LM-generated, shuffled and vanilla targets', 'Fig. 9', rows, o);
+}
+
+/** Fig. 10: LM targets migrated from other models' vocabularies, against this model's own. */
+export function migratedSources(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
+  const all = bestPerTarget(records);
+  if (!all.some((b) => b.kind === 'migrated')) return null;
+  const best = all.filter((b) => b.kind === 'migrated' || b.kind === 'lm');
+  const models = manyModels(best);
+  const methods = manyMethods(best);
+  const rows = best.map((b) => {
+    const source = b.kind === 'lm' ? 'own (lm)' : `from ${b.sourceModel ?? '?'}`;
+    return { hBin: binOf(b.targetEntropyBits, o.binBits ?? 0.25), klNats: b.klNats, series: series(b, methods ? `${source} · ${b.method}` : source, models) };
+  });
+  return klBands('migrated', 'Targets migrated across tokenizers', 'Fig. 10', rows, o);
+}
+
+/** Fig. 5: the entropy the model reached at its best prompt against the target's. */
+export function achievedVsTargetEntropy(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
+  const best = bestPerTarget(records);
+  if (best.length === 0) return null;
+  const models = manyModels(best);
+  const rows = best.map((b) => ({ targetEntropyBits: b.targetEntropyBits, modelEntropyBits: b.modelEntropyBits, series: series(b, b.method, models), targetId: b.targetId }));
+  const max = Math.max(...best.map((b) => Math.max(b.targetEntropyBits, b.modelEntropyBits)));
+  const title = 'Achieved vs target entropy';
+  return {
+    id: 'achieved-entropy', title, paperFigure: 'Fig. 5',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      title, width: o.width ?? 360, height: o.height ?? 360,
+      layer: [
+        { name: 'diagonal', data: { values: [{ a: 0, b: 0 }, { a: max, b: max }] }, mark: { type: 'line', color: '#999', strokeDash: [4, 4] }, encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' } } },
+        {
+          name: 'points', data: { values: rows }, mark: { type: 'point', filled: true, opacity: 0.6 },
+          encoding: {
+            x: { field: 'targetEntropyBits', type: 'quantitative', axis: { title: 'target entropy (bits)' } },
+            y: { field: 'modelEntropyBits', type: 'quantitative', axis: { title: "model's entropy at best prompt (bits)" } },
+            color: { field: 'series', type: 'nominal', title: null, legend: LEGEND },
+          },
+        },
+      ],
+    } as TopLevelSpec,
+  };
+}
+
+export interface PairedPoint {
+  lmKlNats: number;
+  vanillaKlNats: number;
+  series: string;
+}
+
+/** The matched (lm, vanilla of the same entropy) pairs, per method and model. */
+export function pairedPoints(records: readonly PlotRecord[]): PairedPoint[] {
+  const best = bestPerTarget(records);
+  const models = manyModels(best);
+  const lm = new Map(best.filter((b) => b.kind === 'lm').map((b) => [`${b.model ?? ''}\u0000${b.method}\u0000${b.targetId}`, b]));
+  const out: PairedPoint[] = [];
+  for (const v of best) {
+    if (v.kind !== 'vanilla' || v.pairedWith === null) continue;
+    const partner = lm.get(`${v.model ?? ''}\u0000${v.method}\u0000${v.pairedWith}`);
+    if (partner) out.push({ lmKlNats: partner.klNats, vanillaKlNats: v.klNats, series: series(v, v.method, models) });
+  }
+  return out;
+}
+
+/** Fig. 8: each lm target against its matched vanilla target, with a least-squares line and R² per series. */
+export function pairedLmVsVanilla(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
+  const points = pairedPoints(records);
+  const names = [...new Set(points.map((p) => p.series))];
+  const fits = names.flatMap((name) => {
+    const mine = points.filter((p) => p.series === name);
+    const fit = linearRegression(mine.map((p) => p.lmKlNats), mine.map((p) => p.vanillaKlNats));
+    if (!fit) return [];
+    const xs = mine.map((p) => p.lmKlNats);
+    const [lo, hi] = [Math.min(...xs), Math.max(...xs)];
+    return [{ name, fit, line: [lo, hi].map((x) => ({ lmKlNats: x, vanillaKlNats: fit.slope * x + fit.intercept, series: name })) }];
+  });
+  if (fits.length === 0) return null;
+  const title = 'LM targets vs matched vanilla targets';
+  const x = { field: 'lmKlNats', type: 'quantitative' as const, axis: { title: 'lm target: min KL (nats)' } };
+  const y = { field: 'vanillaKlNats', type: 'quantitative' as const, axis: { title: 'matched vanilla target: min KL (nats)' } };
+  const color = { field: 'series', type: 'nominal' as const, title: null, legend: LEGEND };
+  const labels = fits.map((f, i) => ({ label: `${f.name}: R² = ${f.fit.rSquared.toFixed(3)}, slope ${f.fit.slope.toFixed(2)}, n = ${f.fit.n}`, row: i, series: f.name }));
+  return {
+    id: 'lm-vs-vanilla', title, paperFigure: 'Fig. 8',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      title, width: o.width ?? 360, height: o.height ?? 360,
+      layer: [
+        { name: 'points', data: { values: points }, mark: { type: 'point', filled: true, opacity: 0.6 }, encoding: { x, y, color } },
+        { name: 'fits', data: { values: fits.flatMap((f) => f.line) }, mark: { type: 'line' }, encoding: { x, y, color, detail: { field: 'series' } } },
+        {
+          name: 'r2', data: { values: labels }, mark: { type: 'text', align: 'left', baseline: 'top', dx: 4 },
+          encoding: { text: { field: 'label' }, x: { value: 4 }, y: { field: 'row', type: 'ordinal', axis: null, scale: { range: [4, 4 + 14 * labels.length] } }, color },
+        },
+      ],
+      resolve: { scale: { y: 'independent' } },
+    } as TopLevelSpec,
+  };
+}
+
+/** Fig. 13: uniform targets over tokens of one part of speech, as box plots of min KL per tag. */
+export function posBoxes(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
+  const best = bestPerTarget(records).filter((b) => b.kind === 'pos-uniform' && b.posTag !== null);
+  if (best.length === 0) return null;
+  const models = manyModels(best);
+  const rows = best.map((b) => ({ posTag: b.posTag, klNats: b.klNats, series: series(b, b.method, models) }));
+  const title = 'Uniform targets over one part of speech';
+  return {
+    id: 'pos', title, paperFigure: 'Fig. 13',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      title, width: o.width ?? 420, height: o.height ?? 300,
+      data: { values: rows },
+      layer: [
+        {
+          name: 'boxes',
+          mark: { type: 'boxplot', extent: 1.5 },
+          encoding: {
+            x: { field: 'posTag', type: 'nominal', axis: { title: 'part of speech', labelAngle: 0 } },
+            xOffset: { field: 'series' },
+            y: { field: 'klNats', type: 'quantitative', axis: KL_AXIS },
+            color: { field: 'series', type: 'nominal', title: null, legend: LEGEND },
+          },
+        },
+      ],
+    } as TopLevelSpec,
+  };
+}
+
+export const FIGURES = [klVsEntropy, achievedVsTargetEntropy, outlierVsVanilla, pairedLmVsVanilla, lmShuffledVanilla, migratedSources, posBoxes] as const;
+
+export function allFigures(records: readonly PlotRecord[], o: FigureOptions = {}): Figure[] {
+  return FIGURES.map((make) => make(records, o)).filter((f): f is Figure => f !== null);
+}

@@ -1,0 +1,39 @@
+// Every figure the results support, written as SVG files.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readResults } from '../results/index.js';
+import type { PlotRecord } from './data.js';
+import { allFigures, type FigureOptions } from './figures.js';
+import { renderSvg } from './render.js';
+
+/** Records, an Arrow results file, or several (one per model: their rows become per-model series). */
+export type PlotInput = readonly PlotRecord[] | string | readonly string[];
+
+export async function loadPlotRecords(input: PlotInput): Promise<PlotRecord[]> {
+  if (typeof input === 'string') return (await readResults(input)).records;
+  if (input.length === 0 || typeof input[0] !== 'string') return [...(input as readonly PlotRecord[])];
+  const files = await Promise.all((input as readonly string[]).map((p) => readResults(p)));
+  const several = new Set(files.map((f) => f.metadata.model.name)).size > 1;
+  return files.flatMap((f) => f.records.map((r) => (several ? { ...r, model: f.metadata.model.name } : r)));
+}
+
+export interface WrittenFigure {
+  id: string;
+  title: string;
+  paperFigure: string;
+  path: string;
+}
+
+/** Writes `<outDir>/<figure>.svg` for each figure the data supports; returns what it wrote. */
+export async function plotAll(input: PlotInput, outDir: string, options: FigureOptions = {}): Promise<WrittenFigure[]> {
+  const records = await loadPlotRecords(input);
+  await mkdir(outDir, { recursive: true });
+  const written: WrittenFigure[] = [];
+  for (const figure of allFigures(records, options)) {
+    const path = join(outDir, `${figure.id}.svg`);
+    await writeFile(path, await renderSvg(figure));
+    written.push({ id: figure.id, title: figure.title, paperFigure: figure.paperFigure, path });
+  }
+  return written;
+}

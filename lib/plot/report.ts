@@ -1,0 +1,61 @@
+// One self-contained HTML file: every figure inline as SVG and a summary table. Nothing is
+// fetched when it is opened (no scripts, fonts or stylesheets from elsewhere), so it can be
+// mailed, archived or opened on an air-gapped cluster.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { bestPerTarget, summaryTable } from './data.js';
+import { allFigures, type FigureOptions } from './figures.js';
+import { loadPlotRecords, type PlotInput } from './plot-all.js';
+import { renderSvg } from './render.js';
+
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+// Vega writes namespace identifiers (xmlns="http://www.w3.org/2000/svg"); they name the
+// vocabulary and are never fetched, but inline SVG in HTML does not need them, so they go.
+const inlineSvg = (svg: string): string => svg.replace(/\s+xmlns(:xlink)?="[^"]*"/g, '');
+
+const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : '—');
+
+export interface ReportOptions extends FigureOptions {
+  title?: string;
+  /** Extra facts for the header (model, spec hash, version …). */
+  facts?: Record<string, string>;
+}
+
+export async function renderReport(input: PlotInput, options: ReportOptions = {}): Promise<string> {
+  const records = await loadPlotRecords(input);
+  const best = bestPerTarget(records);
+  const table = summaryTable(best);
+  const withModel = table.some((r) => r.model);
+  const figures = await Promise.all(allFigures(records, options).map(async (f) => ({ f, svg: inlineSvg(await renderSvg(f)) })));
+  const title = options.title ?? 'distprompt results';
+  const facts = { rows: String(records.length), targets: String(new Set(records.map((r) => r.targetId)).size), ...(options.facts ?? {}) };
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem;color:#222}
+table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}
+th{background:#f3f3f3}td.l,th.l{text-align:left}figure{margin:2rem 0}figcaption{color:#555}
+dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:600}
+</style></head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+<dl>${Object.entries(facts).map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>
+<h2>Summary: min KL over inits, per target</h2>
+<table id="summary"><thead><tr>${withModel ? '<th class="l">model</th>' : ''}<th class="l">kind</th><th class="l">method</th><th>targets</th><th>mean KL (nats)</th><th>median KL (nats)</th><th>s.e.</th></tr></thead>
+<tbody>
+${table.map((r) => `<tr>${withModel ? `<td class="l">${escapeHtml(r.model ?? '')}</td>` : ''}<td class="l">${escapeHtml(r.kind)}</td><td class="l">${escapeHtml(r.method)}</td><td>${r.n}</td><td>${fmt(r.mean)}</td><td>${fmt(r.median)}</td><td>${fmt(r.se)}</td></tr>`).join('\n')}
+</tbody></table>
+${figures.map(({ f, svg }) => `<figure id="${f.id}">${svg}<figcaption>${escapeHtml(f.title)} (the study's ${escapeHtml(f.paperFigure)})</figcaption></figure>`).join('\n')}
+</body></html>
+`;
+}
+
+/** Writes the report to `outHtml`; returns its path. */
+export async function report(input: PlotInput, outHtml: string, options: ReportOptions = {}): Promise<string> {
+  const html = await renderReport(input, options);
+  await mkdir(dirname(outHtml), { recursive: true });
+  await writeFile(outHtml, html);
+  return outHtml;
+}
