@@ -16,6 +16,8 @@ export interface TuneRow {
   targetIndex: number;
   initId: number;
   rowId?: string;
+  /** the row's init seed (default: from (seed, target id, init id), as the sweep planner does) */
+  seed?: number;
 }
 
 export interface TuneOptions extends Partial<Omit<TuneSettings, 'pattern'>> {
@@ -114,7 +116,11 @@ async function runRows(
     if (!Number.isInteger(r.targetIndex) || r.targetIndex < 0 || r.targetIndex >= targets.count) {
       throw new RangeError(`row targetIndex ${r.targetIndex} is outside the ${targets.count} targets`);
     }
-    return { ...r, rowId: r.rowId ?? `${targets.ids[r.targetIndex]}|init=${r.initId}|${s.method}:${s.pattern}:k${s.candidates}` };
+    return {
+      ...r,
+      rowId: r.rowId ?? `${targets.ids[r.targetIndex]}|init=${r.initId}|${s.method}:${s.pattern}:k${s.candidates}`,
+      seed: r.seed ?? rowSeed(s.seed, targets.ids[r.targetIndex], r.initId),
+    };
   });
   const results: TuneRecord[] = [];
   if (rows.length === 0) return results;
@@ -163,7 +169,7 @@ async function runRows(
     for (let i = 0; i < slots.length && queue.length; i++) {
       if (slots[i]) continue;
       const row = queue.pop()!;
-      const slot: Slot = { row, seed: rowSeed(s.seed, targets.ids[row.targetIndex], row.initId), started: performance.now() };
+      const slot: Slot = { row, seed: row.seed, started: performance.now() };
       slots[i] = slot;
       free.push(i);
       load.push(slot);
