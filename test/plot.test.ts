@@ -12,7 +12,7 @@ import {
 } from '../lib/plot/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-plot-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => (process.env.DISTPROMPT_KEEP_TEST_FILES ? console.warn(`kept ${dir}`) : rmSync(dir, { recursive: true, force: true })));
 
 const V = 16;
 const spec = parseSpec({
@@ -39,8 +39,10 @@ const unit = (seed: number, salt: number) => ((seed * 9301 + salt * 49297) % 233
 const records: RunRecord[] = plan.rows.map((row) => {
   const t = plan.targets.find((x) => x.targetId === row.targetId)!;
   const requested = typeof t.params.entropyBits === 'number' ? t.params.entropyBits : null;
-  const achieved = requested ?? 0.5 + 3 * unit(t.seed, 1);
-  const easier = { outlier: 0.6, lm: 0.5, shuffled: 0.55, migrated: 0.7, 'pos-uniform': 0.8, vanilla: t.params.pairedWith ? 1 : 1 }[t.kind] ?? 1;
+  // A paired vanilla target has its lm target's entropy (the study's matched pairs).
+  const entropySeed = typeof t.params.pairedWith === 'string' ? plan.targets.find((x) => x.targetId === t.params.pairedWith)!.seed : t.seed;
+  const achieved = requested ?? 0.5 + 3 * unit(entropySeed, 1);
+  const easier = { outlier: 0.6, lm: 0.5, shuffled: 0.55, migrated: 0.7, 'pos-uniform': 0.8, vanilla: 1 }[t.kind] ?? 1;
   const klNats = (0.05 + Math.sin((Math.PI * achieved) / Math.log2(V))) * easier * (row.method === 'hard' ? 2.5 : 1) * (1 + 0.3 * unit(row.seed, 2));
   return {
     rowId: row.rowId, targetId: row.targetId, targetKind: t.kind, initId: row.initId, method: row.method, pattern: row.pattern, candidates: row.candidates,

@@ -169,21 +169,17 @@ export function pairedLmVsVanilla(records: readonly PlotRecord[], o: FigureOptio
   const x = { field: 'lmKlNats', type: 'quantitative' as const, axis: { title: 'lm target: min KL (nats)' } };
   const y = { field: 'vanillaKlNats', type: 'quantitative' as const, axis: { title: 'matched vanilla target: min KL (nats)' } };
   const color = { field: 'series', type: 'nominal' as const, title: null, legend: LEGEND };
-  const labels = fits.map((f, i) => ({ label: `${f.name}: R² = ${f.fit.rSquared.toFixed(3)}, slope ${f.fit.slope.toFixed(2)}, n = ${f.fit.n}`, row: i, series: f.name }));
+  // R² per series as the subtitle: always legible, never competing with the points for space.
+  const subtitle = fits.map((f) => `${f.name}: R² = ${f.fit.rSquared.toFixed(3)}, slope ${f.fit.slope.toFixed(2)}, n = ${f.fit.n}`);
   return {
     id: 'lm-vs-vanilla', title, paperFigure: 'Fig. 8',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      title, width: o.width ?? 360, height: o.height ?? 360,
+      title: { text: title, subtitle }, width: o.width ?? 360, height: o.height ?? 360,
       layer: [
         { name: 'points', data: { values: points }, mark: { type: 'point', filled: true, opacity: 0.6 }, encoding: { x, y, color } },
         { name: 'fits', data: { values: fits.flatMap((f) => f.line) }, mark: { type: 'line' }, encoding: { x, y, color, detail: { field: 'series' } } },
-        {
-          name: 'r2', data: { values: labels }, mark: { type: 'text', align: 'left', baseline: 'top', dx: 4 },
-          encoding: { text: { field: 'label' }, x: { value: 4 }, y: { field: 'row', type: 'ordinal', axis: null, scale: { range: [4, 4 + 14 * labels.length] } }, color },
-        },
       ],
-      resolve: { scale: { y: 'independent' } },
     } as TopLevelSpec,
   };
 }
