@@ -1,6 +1,10 @@
 // The commands beyond `info`, each in its own file; registered here so main.ts stays short.
 import type { Command } from 'commander';
 
+import { registerSweep } from './sweep.js';
+import { registerResultsCommands } from './results.js';
+
 export async function registerCommands(program: Command): Promise<void> {
-  void program;
+  registerSweep(program);
+  registerResultsCommands(program);
 }

@@ -1,5 +1,79 @@
-// Placeholder until this area lands; replaced by its own issue's work.
+// N-API face of target synthesis (native/targets): batched, seeded, on the device.
+#include "addon/common.h"
 #include "addon/registry.h"
+#include "addon/tensor_handle.h"
+#include "targets/entropy.h"
+
 namespace dp {
-void RegisterTargetOps(Napi::Env env, Napi::Object exports) {}
+
+namespace {
+
+std::vector<double> doubles(const Napi::Value& v, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a Float64Array");
+  auto a = v.As<Napi::Float64Array>();
+  return std::vector<double>(a.Data(), a.Data() + a.ElementLength());
+}
+
+// synthesizeEntropyTargets({ vocab, seeds, entropyNats, method, eps, maxIter, device,
+//                            outliers?, outlierCount?, minMass?, alpha?, beta? })
+Napi::Value SynthesizeEntropyTargets(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto o = argObject(info, 0, "synthesizeEntropyTargets(options)");
+  const int64_t V = getInt(o, "vocab");
+  if (V < 2) throw Napi::RangeError::New(env, "vocab must be at least 2");
+  auto seedsD = doubles(o.Get("seeds"), "seeds");
+  auto h = doubles(o.Get("entropyNats"), "entropyNats");
+  if (seedsD.size() != h.size()) throw Napi::RangeError::New(env, "one seed per target");
+  const double logV = std::log(static_cast<double>(V));
+  for (size_t i = 0; i < h.size(); ++i)
+    if (!(h[i] >= 0 && h[i] <= logV + 1e-9))
+      throw Napi::RangeError::New(env, "target " + std::to_string(i) + ": entropy " + std::to_string(h[i]) +
+                                           " nats is outside [0, log V = " + std::to_string(logV) + "]");
+  std::vector<uint64_t> seeds(seedsD.begin(), seedsD.end());
+  auto method = getString(o, "method", "gradient");
+  if (method != "gradient" && method != "temperature") throw Napi::TypeError::New(env, "method must be 'gradient' or 'temperature'");
+  const double eps = getNumber(o, "eps", 0.01);
+  const int64_t maxIter = getInt(o, "maxIter", method == "temperature" ? 200 : 5000);
+  auto device = parseDevice(getString(o, "device", "cpu"));
+  const int64_t n = static_cast<int64_t>(h.size());
+  torch::Tensor outliers, minMass;
+  if (has(o, "outliers")) {
+    const int64_t k = getInt(o, "outlierCount");
+    outliers = intTensorFrom(o.Get("outliers"), {n, k}, "outliers");
+    for (int64_t i = 0; i < outliers.numel(); ++i) {
+      auto id = outliers.data_ptr<int64_t>()[i];
+      if (id < 0 || id >= V) throw Napi::RangeError::New(env, "outlier token " + std::to_string(id) + " is outside the vocabulary");
+    }
+    minMass = torch::tensor(doubles(o.Get("minMass"), "minMass"), torch::kFloat64).to(torch::kFloat32);
+    if (method != "gradient") throw Napi::TypeError::New(env, "outlier targets use method 'gradient' (Eq. 3)");
+  }
+  const double alpha = getNumber(o, "alpha", 1.0), beta = getNumber(o, "beta", 1.0);
+  using R = targets::EntropyResult;
+  return runAsync<R>(
+      env,
+      [=]() {
+        auto z = targets::seededLogits(seeds, V, device);
+        auto hh = torch::tensor(h, torch::kFloat64).to(torch::kFloat32).to(device);
+        if (method == "temperature") return targets::byTemperature(z, hh, eps, maxIter);
+        return targets::byGradient(z, hh, eps, maxIter, outliers.defined() ? outliers.to(device) : outliers,
+                                   minMass.defined() ? minMass.to(device) : minMass, alpha, beta);
+      },
+      [](Napi::Env env, R& r) -> Napi::Value {
+        auto out = Napi::Object::New(env);
+        out.Set("targets", TensorHandle::Wrap(env, r.probs.contiguous()));
+        out.Set("entropyNats", toFloat32Array(env, r.entropyNats));
+        out.Set("iterations", toInt32Array(env, r.iterations));
+        out.Set("converged", toInt32Array(env, r.converged.to(torch::kInt32)));
+        out.Set("outlierMass", toFloat32Array(env, r.outlierMass));
+        return out;
+      });
+}
+
+}  // namespace
+
+void RegisterTargetOps(Napi::Env env, Napi::Object exports) {
+  exports.Set("synthesizeEntropyTargets", Napi::Function::New(env, SynthesizeEntropyTargets));
+}
+
 }  // namespace dp

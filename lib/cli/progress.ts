@@ -1,0 +1,56 @@
+// Progress on a terminal: one redrawn bar (rows done/total, row-steps/s, ETA, running mean KL);
+// plain periodic lines when stderr is not a TTY; JSON events with --json; nothing with --quiet.
+export interface ProgressView {
+  rowsDone: number;
+  rowsTotal: number;
+  rowStepsPerSecond: number;
+  meanBestKlNats: number;
+  elapsedMs: number;
+  label: string;
+}
+
+export type ProgressMode = 'tty' | 'lines' | 'json' | 'quiet';
+
+export function progressMode(o: { quiet?: boolean; json?: boolean }): ProgressMode {
+  if (o.quiet) return 'quiet';
+  if (o.json) return 'json';
+  return process.stderr.isTTY ? 'tty' : 'lines';
+}
+
+function eta(p: ProgressView): string {
+  if (p.rowsDone === 0) return '?';
+  const s = ((p.elapsedMs / p.rowsDone) * (p.rowsTotal - p.rowsDone)) / 1000;
+  return s < 90 ? `${s.toFixed(0)}s` : `${(s / 60).toFixed(1)}min`;
+}
+
+export class ProgressReporter {
+  #last = 0;
+  constructor(readonly mode: ProgressMode, readonly intervalMs = 5000) {}
+
+  update(p: ProgressView): void {
+    const line = `${p.label} ${p.rowsDone}/${p.rowsTotal} rows  ${p.rowStepsPerSecond.toFixed(0)} row-steps/s  ETA ${eta(p)}  mean KL ${Number.isFinite(p.meanBestKlNats) ? p.meanBestKlNats.toFixed(4) : '-'} nats`;
+    if (this.mode === 'tty') {
+      const width = 24;
+      const filled = Math.round((width * p.rowsDone) / Math.max(1, p.rowsTotal));
+      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${line}\x1b[K`);
+    } else if (this.mode === 'lines') {
+      const now = Date.now();
+      if (now - this.#last >= this.intervalMs || p.rowsDone === p.rowsTotal) {
+        this.#last = now;
+        process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+      }
+    } else if (this.mode === 'json') {
+      process.stdout.write(`${JSON.stringify({ event: 'progress', ...p })}\n`);
+    }
+  }
+
+  log(message: string): void {
+    if (this.mode === 'quiet') return;
+    if (this.mode === 'json') process.stdout.write(`${JSON.stringify({ event: 'log', message })}\n`);
+    else process.stderr.write(`${this.mode === 'tty' ? '\r\x1b[K' : ''}distprompt: ${message}\n`);
+  }
+
+  done(): void {
+    if (this.mode === 'tty') process.stderr.write('\n');
+  }
+}

@@ -1,0 +1,36 @@
+// `plot`, `report` and `merge`: work on results files, no model needed.
+import type { Command } from 'commander';
+
+import { plotAll, report } from '../plot/index.js';
+import { mergeResults } from '../results/index.js';
+import { UsageError } from './exit.js';
+
+export function registerResultsCommands(program: Command): void {
+  program
+    .command('plot')
+    .description("draw the study's figures (SVG) from one or more results files (one per model)")
+    .argument('<results...>', 'Arrow results files')
+    .option('-o, --output <dir>', 'output folder', 'figures')
+    .action(async (files: string[], o: { output: string }) => {
+      const written = await plotAll(files.length === 1 ? files[0] : files, o.output);
+      if (written.length === 0) throw new UsageError('these results support none of the figures (too few rows?)');
+      for (const f of written) console.log(`${f.paperFigure}\t${f.path}`);
+    });
+  program
+    .command('report')
+    .description('one self-contained HTML file with the figures and a summary table')
+    .argument('<results...>', 'Arrow results files')
+    .option('-o, --output <file>', 'output HTML file', 'report.html')
+    .action(async (files: string[], o: { output: string }) => {
+      console.log(await report(files.length === 1 ? files[0] : files, o.output));
+    });
+  program
+    .command('merge')
+    .description('join shard files of one sweep into one results file, checking they cover it exactly once')
+    .argument('<shards...>', 'shard results files')
+    .requiredOption('-o, --output <file>', 'merged results file')
+    .action(async (files: string[], o: { output: string }) => {
+      const r = await mergeResults(files, o.output);
+      console.log(JSON.stringify(r));
+    });
+}

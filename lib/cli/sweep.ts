@@ -1,0 +1,110 @@
+// `distprompt sweep`: run a sweep spec (flags over an optional --config JSON). With no spec at
+// all it runs the default study on the embedded demo model: a few minutes on 2 CPU cores.
+import { readFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import type { Command } from 'commander';
+
+import { runSweep, type SweepProgress } from '../run/sweep.js';
+import { specFromFlags, type SweepFlags } from '../spec/index.js';
+import { shardFromEnv } from '../sweep/index.js';
+import { EXIT, UsageError } from './exit.js';
+import { ProgressReporter, progressMode } from './progress.js';
+
+/**
+ * The default study, scaled to a small machine: vanilla targets every half bit from 0 to
+ * log2|V| on the demo model (GPT-2's vocabulary), soft prompts of 5 positions, 3 inits each,
+ * a 300-epoch budget (about a minute on 2 cores). The study's full settings are one --config away (docs/sweeps.md).
+ */
+export const DEFAULT_SWEEP = {
+  model: 'random:demo',
+  targets: [{ kind: 'vanilla', entropyBits: '0:max:0.5', method: 'temperature' }],
+  methods: [{ method: 'soft' }],
+  inits: 3,
+  maxEpochs: 300,
+  patience: 20,
+};
+
+function readConfig(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--config ${path}: cannot read it (${(e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--config ${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+type SweepCliOptions = SweepFlags & { config?: string; resume?: boolean; overwrite?: boolean; quiet?: boolean; json?: boolean; figures?: string | boolean; shardCount?: string };
+
+export function registerSweep(program: Command): void {
+  program
+    .command('sweep')
+    .description('run a sweep: targets × inits × methods, results to an Arrow file, figures beside it')
+    .option('-c, --config <file>', 'sweep spec as JSON (flags override its fields)')
+    .option('-m, --model <model>', 'model directory, Hugging Face repo id or random:<preset>')
+    .option('--device <device>', 'cpu, cuda or cuda:N')
+    .option('--dtype <dtype>', 'float32, bfloat16 or float16')
+    .option('--targets <kinds>', 'target kinds, comma separated (vanilla,outlier,lm,shuffled,migrated,pos-uniform,file)')
+    .option('--entropy <grid>', "entropy grid in bits for vanilla/outlier targets, e.g. '0:max:0.05' or '0,2,4'")
+    .option('--methods <list>', "methods, e.g. 'soft,hard:k=4,hybrid:HHSSS'")
+    .option('--prefix-length <n>', 'searched prompt positions')
+    .option('--inits <n>', 'initialisations per target')
+    .option('--init <kind>', 'tokens or gaussian')
+    .option('--lr <lr>', 'AdamW learning rate of soft positions')
+    .option('--max-epochs <n>', 'epoch budget per row')
+    .option('--patience <n>', 'epochs without a new minimum before a row stops')
+    .option('--batch-size <n>', "rows on the device at once, or 'auto'")
+    .option('--seed <n>', 'sweep seed')
+    .option('-o, --output <file>', 'results file (Arrow IPC)')
+    .option('--shard <i/N>', 'run the i-th of N slices (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)')
+    .option('--shard-count <N>', 'with JOB_COMPLETION_INDEX: how many shards there are')
+    .option('--resume', 'continue an interrupted run of the same spec (no row lost or repeated)')
+    .option('--overwrite', 'replace an existing finished results file')
+    .option('--figures <dir>', 'where to write the figures (default: figures/ beside the results); --no-figures for none')
+    .option('--no-figures', 'do not draw figures')
+    .option('-q, --quiet', 'no progress output')
+    .option('--json', 'machine-readable progress events on stdout')
+    .action(async (o: SweepCliOptions) => {
+      const fileJson = o.config ? readConfig(o.config) : DEFAULT_SWEEP;
+      const flags: SweepFlags = { ...o };
+      if (!o.shard) {
+        const env = shardFromEnv(process.env, o.shardCount !== undefined ? Number(o.shardCount) : undefined);
+        if (env) flags.shard = `${env.index}/${env.count}`;
+      }
+      const spec = specFromFlags(flags, fileJson);
+      const reporter = new ProgressReporter(progressMode(o));
+      const controller = new AbortController();
+      const onSignal = () => {
+        reporter.log('interrupted: finishing the current step and keeping every finished row');
+        controller.abort();
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const events = new EventEmitter();
+      events.on('log', (m: string) => reporter.log(m));
+      events.on('progress', (p: SweepProgress) =>
+        reporter.update({ rowsDone: p.sweepRowsDone, rowsTotal: p.sweepRowsTotal, rowStepsPerSecond: p.rowStepsPerSecond, meanBestKlNats: p.meanBestKlNats, elapsedMs: p.elapsedMs, label: p.method.split('|')[0] }),
+      );
+      reporter.log(`sweep of ${spec.model} on ${spec.device} → ${spec.output}${spec.shard ? ` (shard ${spec.shard.index}/${spec.shard.count})` : ''}`);
+      const summary = await runSweep(
+        spec,
+        { resume: o.resume, overwrite: o.overwrite, signal: controller.signal, figures: o.figures === false ? false : typeof o.figures === 'string' ? o.figures : undefined },
+        events,
+      );
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      reporter.done();
+      if (summary.interrupted) {
+        reporter.log(`interrupted after ${summary.rowsRun} new rows; they are kept in ${summary.output}.partial — rerun with --resume`);
+        process.exitCode = EXIT.interrupted;
+        return;
+      }
+      reporter.log(`${summary.rows} rows in ${summary.output} (${summary.rowsResumed} resumed)`);
+      for (const f of summary.figures) reporter.log(`figure ${f.paperFigure}: ${f.path}`);
+      if (o.json) process.stdout.write(`${JSON.stringify({ event: 'done', output: summary.output, rows: summary.rows, figures: summary.figures.map((f) => f.path) })}\n`);
+    });
+}

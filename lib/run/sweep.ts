@@ -1,0 +1,182 @@
+// runSweep(spec): the whole job — load the model, plan rows, synthesise the targets the rows
+// need, tune them method by method with continuous batching, and stream every finished row into
+// the results journal; finish with the Arrow file and the figures. An abort (Ctrl-C) keeps every
+// finished row in the journal for --resume.
+import { EventEmitter } from 'node:events';
+import { dirname, join } from 'node:path';
+
+import { loadModel } from '../model/load.js';
+import type { Model } from '../model/model.js';
+import { native } from '../native/index.js';
+import { plotAll, type WrittenFigure } from '../plot/index.js';
+import { openForResume, ResultWriter, type ResultMetadata, type RunRecord, type StoredRunRecord } from '../results/index.js';
+import type { Shard, SweepSpec } from '../spec/index.js';
+import { planSweep, remainingRows, type RowPlan } from '../sweep/index.js';
+import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
+import { VERSION } from '../version.js';
+import { synthesisePlans, type TargetRowMeta } from './target-source.js';
+
+export interface SweepOptions {
+  resume?: boolean;
+  /** overwrite an existing finished output instead of refusing */
+  overwrite?: boolean;
+  signal?: AbortSignal;
+  /** where the figures go (default: <output dir>/figures); false for none */
+  figures?: string | false;
+  /** an already loaded model to use instead of loading spec.model (tests, scripts) */
+  model?: Model;
+}
+
+export interface SweepProgress extends TuneProgress {
+  phase: 'targets' | 'tuning';
+  method: string;
+  sweepRowsDone: number;
+  sweepRowsTotal: number;
+}
+
+export interface SweepSummary {
+  output: string;
+  rows: number;
+  rowsRun: number;
+  rowsResumed: number;
+  interrupted: boolean;
+  figures: WrittenFigure[];
+  records: StoredRunRecord[];
+}
+
+export class SweepRun extends EventEmitter {}
+
+function toRunRecord(r: TuneRecord, t: TargetRowMeta, shard: Shard | undefined): RunRecord {
+  return {
+    rowId: r.rowId,
+    targetId: r.targetId,
+    targetKind: t.kind,
+    initId: r.initId,
+    method: r.method,
+    pattern: r.pattern,
+    candidates: r.candidates,
+    prefixLength: r.prefixLength,
+    klNats: r.klNats,
+    bestEpoch: r.bestEpoch,
+    epochs: r.epochs,
+    stopReason: r.stopReason === 'running' ? 'aborted' : r.stopReason,
+    modelEntropyBits: r.modelEntropyBits,
+    targetEntropyBits: t.entropyBits,
+    requestedEntropyBits: t.requestedEntropyBits,
+    promptIds: r.promptIds,
+    promptText: r.promptText,
+    softPrompt: r.softPrompt,
+    wallMs: r.wallMs,
+    shardIndex: shard?.index ?? 0,
+    outliers: t.outliers ?? null,
+    outlierMass: t.outlierMass ?? null,
+    m: t.m ?? null,
+    sourceModel: t.sourceModel ?? null,
+    shuffleIndex: t.shuffleIndex ?? null,
+    posTag: t.posTag ?? null,
+    lmPromptIds: t.lmPromptIds ?? null,
+    pairedWith: t.pairedWith ?? null,
+    targetParams: JSON.stringify(t.params),
+  };
+}
+
+export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, events: EventEmitter = new SweepRun()): Promise<SweepSummary> {
+  const model = options.model ?? (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype }));
+  try {
+    const V = model.info.vocabSize;
+    const plan = planSweep(spec, V);
+    const meta: ResultMetadata = {
+      spec,
+      model: { name: model.info.name, hash: model.info.identity },
+      vocabSize: V,
+      version: VERSION,
+      build: native().buildInfo(),
+      ...(spec.shard ? { shard: spec.shard } : {}),
+    };
+    const out = spec.output;
+    let writer: ResultWriter;
+    let finished = new Set<string>();
+    if (options.resume) {
+      const r = await openForResume(out, meta);
+      writer = r.writer;
+      finished = r.finished;
+      if (r.tornBytes) events.emit('log', `dropped ${r.tornBytes} bytes of a row batch torn by the interruption`);
+      events.emit('log', `resuming: ${finished.size} of ${plan.shardRows.length} rows already done`);
+    } else {
+      writer = await ResultWriter.create(out, meta, { overwrite: options.overwrite });
+    }
+    const todo = remainingRows(plan.shardRows, finished);
+    let done = plan.shardRows.length - todo.length;
+    let interrupted = false;
+    try {
+      // Only the targets the remaining rows use (a resumed or sharded run needs fewer); a paired
+      // vanilla target also needs the lm target it copies its entropy from.
+      const needed = new Set(todo.map((r) => r.targetId));
+      for (const t of plan.targets) if (needed.has(t.targetId) && typeof t.params.pairedWith === 'string') needed.add(t.params.pairedWith);
+      const plans = plan.targets.filter((t) => needed.has(t.targetId));
+      events.emit('log', `synthesising ${plans.length} targets over ${V} tokens`);
+      const targets = plans.length ? await synthesisePlans(model, plans) : { data: new Float32Array(0), meta: [] };
+      const index = new Map(plans.map((t, i) => [t.targetId, i]));
+
+      // One tune() per method: a tuner runs one method; rows of all targets share its batch.
+      const byMethod = new Map<string, RowPlan[]>();
+      for (const r of todo) {
+        const key = `${r.method}|${r.pattern}|${r.candidates}`;
+        byMethod.set(key, [...(byMethod.get(key) ?? []), r]);
+      }
+      for (const [key, rows] of byMethod) {
+        if (options.signal?.aborted) break;
+        const [method, pattern, k] = key.split('|');
+        const pending: RunRecord[] = [];
+        const run = tune(model, {
+          targets: targets.data,
+          targetIds: targets.meta.map((m) => m.id),
+          rows: rows.map((r) => ({ targetIndex: index.get(r.targetId)!, initId: r.initId, rowId: r.rowId, seed: r.seed })),
+          method: method as RowPlan['method'],
+          pattern,
+          candidates: Number(k),
+          prefixLength: spec.prefixLength,
+          lr: spec.lr,
+          maxEpochs: spec.maxEpochs,
+          patience: spec.patience,
+          batchSize: spec.batchSize,
+          init: spec.init,
+          seed: spec.seed,
+          signal: options.signal,
+        });
+        run.on('row', (r: TuneRecord) => {
+          // Rows cut short by an abort are not results: --resume runs them again.
+          if (r.stopReason !== 'aborted') pending.push(toRunRecord(r, targets.meta[r.targetIndex], spec.shard));
+        });
+        run.on('progress', (p: TuneProgress) => {
+          const batch = pending.splice(0);
+          done += batch.length;
+          if (batch.length) void writer.append(batch);
+          events.emit('progress', { ...p, phase: 'tuning', method: key, sweepRowsDone: done, sweepRowsTotal: plan.shardRows.length } satisfies SweepProgress);
+        });
+        const results = await run;
+        const rest = pending.splice(0);
+        done += rest.length;
+        if (rest.length) await writer.append(rest);
+        if (results.some((r) => r.stopReason === 'aborted')) interrupted = true;
+      }
+      if (options.signal?.aborted) interrupted = true;
+    } catch (e) {
+      await writer.close();
+      throw e;
+    }
+    if (interrupted) {
+      await writer.close();
+      return { output: out, rows: plan.shardRows.length, rowsRun: done - finished.size, rowsResumed: finished.size, interrupted, figures: [], records: [] };
+    }
+    const order = plan.shardRows.map((r) => r.rowId);
+    const records = await writer.finish({ order, expectedRowIds: order });
+    let figures: WrittenFigure[] = [];
+    if (options.figures !== false) {
+      figures = await plotAll(records, options.figures ?? join(dirname(out), 'figures'));
+    }
+    return { output: out, rows: plan.shardRows.length, rowsRun: plan.shardRows.length - finished.size, rowsResumed: finished.size, interrupted, figures, records };
+  } finally {
+    if (!options.model) model.dispose();
+  }
+}

@@ -1,0 +1,148 @@
+// The study's target kinds. Vanilla and outlier targets are solved natively in one batch;
+// lm-derived kinds run the model (or a source model) on seeded random prompts.
+import type { Model } from '../model/model.js';
+import { native } from '../native/index.js';
+import { entropyBits, outlierMassBound, seededRandom, softmax, TargetError } from './maths.js';
+
+const LN2 = Math.log(2);
+
+export interface Made {
+  probs: Float32Array; // count × vocab
+  entropyBits: number[];
+  extra: Record<string, unknown>[];
+}
+
+function checkEntropy(h: number[], vocab: number): void {
+  const max = Math.log2(vocab);
+  h.forEach((x, i) => {
+    if (!(x >= 0 && x <= max + 1e-9)) throw new TargetError(`target ${i}: entropy ${x} bits is outside [0, log2 ${vocab} = ${max.toFixed(4)}]`);
+  });
+}
+
+/** Vanilla (Eq. 1, or the exact temperature method): seeded random logits pushed to entropy h. */
+export async function vanilla(vocab: number, seeds: number[], hBits: number[], o: { method?: 'gradient' | 'temperature'; epsBits?: number; device?: string } = {}): Promise<Made> {
+  checkEntropy(hBits, vocab);
+  const method = o.method ?? 'gradient';
+  const eps = (o.epsBits ?? (method === 'temperature' ? 1e-6 : 0.01)) * LN2;
+  const r = await native().synthesizeEntropyTargets({
+    vocab,
+    seeds: Float64Array.from(seeds),
+    entropyNats: Float64Array.from(hBits, (h) => h * LN2),
+    method,
+    eps,
+    device: o.device,
+  });
+  const probs = r.targets.toArray() as Float32Array;
+  r.targets.dispose();
+  const bad = Array.from(r.converged).findIndex((c) => !c);
+  if (bad >= 0) throw new TargetError(`vanilla target ${bad} (h = ${hBits[bad]} bits) did not reach its entropy within ${o.epsBits ?? 0.01} bits (got ${(r.entropyNats[bad] / LN2).toFixed(4)})`);
+  return { probs, entropyBits: Array.from(r.entropyNats, (x) => x / LN2), extra: Array.from(r.iterations, (it) => ({ iterations: it, method })) };
+}
+
+/** Outlier (Eq. 2–3): k seeded tokens hold at least m − δ, m from Appendix A. */
+export async function outlier(vocab: number, seeds: number[], hBits: number[], k: number, o: { epsBits?: number; device?: string; delta?: number } = {}): Promise<Made> {
+  checkEntropy(hBits, vocab);
+  if (!Number.isInteger(k) || k < 1 || k >= vocab) throw new TargetError(`outliers must be an integer in [1, ${vocab - 1}], got ${k}`);
+  const delta = o.delta ?? 0.01;
+  const ids = new Int32Array(seeds.length * k);
+  seeds.forEach((s, i) => {
+    const rand = seededRandom(s ^ 0x5bd1e995);
+    const chosen = new Set<number>();
+    while (chosen.size < k) chosen.add(Math.floor(rand() * vocab));
+    ids.set([...chosen], i * k);
+  });
+  // The bound is for one token; k tokens at entropy h can hold at least as much together.
+  const m = hBits.map((h) => outlierMassBound(h, vocab));
+  const r = await native().synthesizeEntropyTargets({
+    vocab,
+    seeds: Float64Array.from(seeds),
+    entropyNats: Float64Array.from(hBits, (h) => h * LN2),
+    method: 'gradient',
+    eps: (o.epsBits ?? 0.01) * LN2,
+    device: o.device,
+    outliers: ids,
+    outlierCount: k,
+    minMass: Float64Array.from(m, (x) => Math.max(0, x - delta)),
+    alpha: 1,
+    beta: 1,
+  });
+  const probs = r.targets.toArray() as Float32Array;
+  r.targets.dispose();
+  const bad = Array.from(r.converged).findIndex((c) => !c);
+  if (bad >= 0) {
+    throw new TargetError(`outlier target ${bad} (h = ${hBits[bad]} bits, m = ${m[bad]}) did not converge: entropy ${(r.entropyNats[bad] / LN2).toFixed(4)} bits, outlier mass ${r.outlierMass[bad].toFixed(4)}`);
+  }
+  return {
+    probs,
+    entropyBits: Array.from(r.entropyNats, (x) => x / LN2),
+    extra: seeds.map((_, i) => ({ outliers: k, outlierIds: Array.from(ids.subarray(i * k, (i + 1) * k)), m: m[i], outlierMass: r.outlierMass[i], delta })),
+  };
+}
+
+/** A seeded random prompt of `length` tokens (special tokens excluded when known). */
+export function randomPrompt(model: Model, seed: number, length: number): Int32Array {
+  const rand = seededRandom(seed);
+  const special = model.tokenizer?.specialIds ?? new Set<number>();
+  const ids = new Int32Array(length);
+  for (let i = 0; i < length; i++) {
+    let id: number;
+    do id = Math.floor(rand() * model.info.vocabSize);
+    while (special.has(id));
+    ids[i] = id;
+  }
+  return ids;
+}
+
+/** lm: the model's own next-token distribution after seeded random prompts. */
+export async function lm(model: Model, seeds: number[], promptLength: number): Promise<Made> {
+  const V = model.info.vocabSize;
+  const prompts = seeds.map((s) => randomPrompt(model, s, promptLength));
+  const ids = new Int32Array(seeds.length * promptLength);
+  prompts.forEach((p, i) => ids.set(p, i * promptLength));
+  const logits = seeds.length ? await model.logits({ ids, rows: seeds.length, positions: promptLength }) : new Float32Array(0);
+  const probs = new Float32Array(seeds.length * V);
+  const hs: number[] = [];
+  for (let i = 0; i < seeds.length; i++) {
+    const p = softmax(logits, i * V, V);
+    probs.set(p, i * V);
+    hs.push(entropyBits(p));
+  }
+  return { probs, entropyBits: hs, extra: prompts.map((p) => ({ lmPromptIds: Array.from(p), promptLength })) };
+}
+
+/** shuffled: token indices of a distribution permuted (seeded Fisher–Yates), masses unchanged. */
+export function shuffle(p: Float32Array, seed: number): Float32Array {
+  const perm = Int32Array.from({ length: p.length }, (_, i) => i);
+  const rand = seededRandom(seed);
+  for (let i = perm.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [perm[i], perm[j]] = [perm[j], perm[i]];
+  }
+  const out = new Float32Array(p.length);
+  for (let i = 0; i < p.length; i++) out[perm[i]] = p[i];
+  return out;
+}
+
+/**
+ * migrated: a distribution over a source vocabulary carried onto a destination vocabulary
+ * through shared token strings (decoded text, so 'Ġthe' and '▁the' meet), then renormalised.
+ */
+export function migrate(p: Float32Array, sourceTexts: readonly string[], destTexts: readonly string[]): { probs: Float32Array; massKept: number; sharedTokens: number } {
+  const dest = new Map<string, number>();
+  destTexts.forEach((t, i) => {
+    if (t.length > 0 && !t.includes('\uFFFD') && !dest.has(t)) dest.set(t, i);
+  });
+  const out = new Float32Array(destTexts.length);
+  let kept = 0;
+  let shared = 0;
+  for (let i = 0; i < p.length; i++) {
+    const j = dest.get(sourceTexts[i]);
+    if (j === undefined) continue;
+    shared++;
+    out[j] += p[i];
+    kept += p[i];
+  }
+  if (kept <= 0) throw new TargetError('migrated target keeps no mass: the vocabularies share no token with probability');
+  for (let j = 0; j < out.length; j++) out[j] /= kept;
+  return { probs: out, massKept: kept, sharedTokens: shared };
+}

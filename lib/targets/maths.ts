@@ -1,0 +1,69 @@
+// Plain maths on distributions held as Float32Arrays (helpers for users and checks; batched
+// synthesis runs natively).
+const LN2 = Math.log(2);
+
+export class TargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TargetError';
+  }
+}
+
+/** Entropy in bits of row `row` of p (rows × vocab); 0·log 0 = 0. */
+export function entropyBits(p: Float32Array, vocab = p.length, row = 0): number {
+  let h = 0;
+  for (let v = row * vocab; v < (row + 1) * vocab; v++) if (p[v] > 0) h -= p[v] * Math.log(p[v]);
+  return h / LN2;
+}
+
+/** KL(p || q) in nats; +Infinity where p has mass that q does not. */
+export function klNats(p: Float32Array, q: Float32Array): number {
+  if (p.length !== q.length) throw new TargetError(`klNats: p has ${p.length} values, q ${q.length}`);
+  let kl = 0;
+  for (let v = 0; v < p.length; v++) {
+    if (p[v] > 0) kl += q[v] > 0 ? p[v] * Math.log(p[v] / q[v]) : Infinity;
+  }
+  return kl;
+}
+
+/**
+ * Appendix A: the largest mass m one token can hold at entropy h (bits) over `vocab` tokens,
+ * solving −m log m − (1−m) log((1−m)/(V−1)) = h (the rest spread evenly), rounded DOWN to 0.01.
+ */
+export function outlierMassBound(hBits: number, vocab: number): number {
+  const h = hBits * LN2;
+  const f = (m: number) => -(m > 0 ? m * Math.log(m) : 0) - (m < 1 ? (1 - m) * Math.log((1 - m) / (vocab - 1)) : 0);
+  // f falls from log V at m = 1/V to 0 at m = 1.
+  let lo = 1 / vocab;
+  let hi = 1;
+  if (h >= f(lo)) return Math.floor(lo * 100) / 100;
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (f(mid) > h) lo = mid;
+    else hi = mid;
+  }
+  return Math.floor(lo * 100 + 1e-9) / 100;
+}
+
+/** xorshift-style seeded generator (53-bit seeds) for choices made in TypeScript. */
+export function seededRandom(seed: number): () => number {
+  let s = BigInt(seed) ^ 0x9e3779b97f4a7c15n;
+  return () => {
+    s ^= (s << 13n) & 0xffffffffffffffffn;
+    s ^= s >> 7n;
+    s ^= (s << 17n) & 0xffffffffffffffffn;
+    return Number(s & 0x1fffffffffffffn) / 2 ** 53;
+  };
+}
+
+/** Softmax of one logits row, float64 maths, float32 out. */
+export function softmax(logits: Float32Array, offset = 0, vocab = logits.length): Float32Array {
+  let max = -Infinity;
+  for (let v = 0; v < vocab; v++) max = Math.max(max, logits[offset + v]);
+  const out = new Float32Array(vocab);
+  let sum = 0;
+  const tmp = new Float64Array(vocab);
+  for (let v = 0; v < vocab; v++) sum += tmp[v] = Math.exp(logits[offset + v] - max);
+  for (let v = 0; v < vocab; v++) out[v] = tmp[v] / sum;
+  return out;
+}
