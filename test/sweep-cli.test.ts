@@ -1,0 +1,168 @@
+// `distprompt sweep` as a user runs it: a child process of the built CLI (npm test builds it).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import { readResults } from '../lib/results/index.js';
+
+const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
+const small = {
+  model: 'random:micro',
+  targets: [{ kind: 'vanilla', entropyBits: [0, 2, 5, 8], method: 'temperature' }],
+  methods: [{ method: 'soft' }],
+  inits: 3,
+  maxEpochs: 60,
+  patience: 60,
+  batchSize: 4,
+};
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'distprompt-sweep-'));
+}
+
+function run(args: string[], cwd: string) {
+  return spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 600_000 });
+}
+
+function config(dir: string, spec: object = small): string {
+  const p = join(dir, 'spec.json');
+  writeFileSync(p, JSON.stringify(spec));
+  return p;
+}
+
+const byRow = (rs: { rowId: string; klNats: number }[]) => new Map(rs.map((r) => [r.rowId, r.klNats]));
+
+describe('distprompt sweep', () => {
+  it('the default study runs end to end: schema, row count, and low entropy easier than mid', async () => {
+    const dir = tmp();
+    const r = run(['sweep', '--quiet'], dir);
+    expect(r.status, r.stderr).toBe(0);
+    const { records, metadata } = await readResults(join(dir, 'results.arrow'));
+    // 0 to log2(50257) every half bit (32 points and the end point) × 3 inits.
+    expect(records).toHaveLength(33 * 3);
+    expect(metadata.model.name).toBe('random:demo');
+    expect(metadata.spec.maxEpochs).toBe(300);
+    for (const col of ['rowId', 'targetId', 'klNats', 'bestEpoch', 'stopReason', 'modelEntropyBits', 'targetEntropyBits', 'wallMs']) {
+      expect(records[0]).toHaveProperty(col);
+    }
+    const best = new Map<string, { h: number; kl: number }>();
+    for (const x of records) {
+      const cur = best.get(x.targetId);
+      if (!cur || x.klNats < cur.kl) best.set(x.targetId, { h: x.requestedEntropyBits!, kl: x.klNats });
+    }
+    const mean = (lo: number, hi: number) => {
+      const v = [...best.values()].filter((b) => b.h >= lo && b.h <= hi).map((b) => b.kl);
+      return v.reduce((a, b) => a + b, 0) / v.length;
+    };
+    expect(mean(0, 1.5)).toBeLessThan(mean(5, 9));
+    expect(existsSync(join(dir, 'figures', 'kl-vs-entropy.svg'))).toBe(true);
+  });
+
+  it('kill -9 mid-sweep, then --resume: nothing lost, nothing duplicated, same rows as an uninterrupted run', async () => {
+    const dir = tmp();
+    const spec = config(dir, { ...small, maxEpochs: 200, patience: 200, batchSize: 2 });
+    const whole = run(['sweep', '-c', spec, '-o', 'whole.arrow', '--no-figures', '--quiet'], dir);
+    expect(whole.status, whole.stderr).toBe(0);
+
+    const child = spawn(process.execPath, [cli, 'sweep', '-c', spec, '-o', 'cut.arrow', '--no-figures', '--quiet'], { cwd: dir, stdio: 'ignore' });
+    const journal = join(dir, 'cut.arrow.partial');
+    // Wait until some rows (but not all) are on disk, then SIGKILL.
+    const headerOnly = await new Promise<number>((resolve) => {
+      const t = setInterval(() => existsSync(journal) && (clearInterval(t), resolve(statSync(journal).size)), 20);
+    });
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (statSync(journal).size > headerOnly) {
+          clearInterval(t);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }, 5);
+    });
+    await new Promise((r) => child.on('exit', r));
+    expect(existsSync(join(dir, 'cut.arrow'))).toBe(false); // nothing that looks complete
+
+    const resumed = run(['sweep', '-c', spec, '-o', 'cut.arrow', '--no-figures', '--resume'], dir);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming: [1-9]\d* of 12 rows already done/);
+    const a = (await readResults(join(dir, 'whole.arrow'))).records;
+    const b = (await readResults(join(dir, 'cut.arrow'))).records;
+    expect(b.map((r) => r.rowId)).toEqual(a.map((r) => r.rowId));
+    const kl = byRow(a);
+    for (const r of b) expect(Math.abs(r.klNats - kl.get(r.rowId)!)).toBeLessThan(1e-4 * Math.max(1, r.klNats));
+  });
+
+  it('shards 0/3, 1/3, 2/3 merged equal the unsharded run', async () => {
+    const dir = tmp();
+    const spec = config(dir);
+    expect(run(['sweep', '-c', spec, '-o', 'all.arrow', '--no-figures', '-q'], dir).status).toBe(0);
+    for (const i of [0, 1, 2]) {
+      const r = run(['sweep', '-c', spec, '-o', `s${i}.arrow`, '--shard', `${i}/3`, '--no-figures', '-q'], dir);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    // The Slurm variables give the same slice as --shard.
+    const env = spawnSync(process.execPath, [cli, 'sweep', '-c', spec, '-o', 'slurm1.arrow', '--no-figures', '-q'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '3' },
+    });
+    expect(env.status, env.stderr).toBe(0);
+    const merged = run(['merge', 's0.arrow', 's1.arrow', 's2.arrow', '-o', 'merged.arrow'], dir);
+    expect(merged.status, merged.stderr).toBe(0);
+    const all = (await readResults(join(dir, 'all.arrow'))).records;
+    const m = (await readResults(join(dir, 'merged.arrow'))).records;
+    expect(new Set(m.map((r) => r.rowId))).toEqual(new Set(all.map((r) => r.rowId)));
+    expect(m).toHaveLength(all.length);
+    const kl = byRow(all);
+    for (const r of m) expect(Math.abs(r.klNats - kl.get(r.rowId)!)).toBeLessThan(1e-4 * Math.max(1, r.klNats));
+    const s1 = (await readResults(join(dir, 's1.arrow'))).records.map((r) => r.rowId);
+    expect((await readResults(join(dir, 'slurm1.arrow'))).records.map((r) => r.rowId)).toEqual(s1);
+    // Merging a shard twice is refused.
+    const dup = run(['merge', 's0.arrow', 's0.arrow', 's1.arrow', 's2.arrow', '-o', 'bad.arrow'], dir);
+    expect(dup.status).not.toBe(0);
+    expect(existsSync(join(dir, 'bad.arrow'))).toBe(false);
+  });
+
+  it('SIGINT stops with exit 130 and keeps the finished rows for --resume', async () => {
+    const dir = tmp();
+    const spec = config(dir, { ...small, maxEpochs: 400, patience: 400, batchSize: 1 });
+    const child = spawn(process.execPath, [cli, 'sweep', '-c', spec, '--no-figures'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    const journal = join(dir, 'results.arrow.partial');
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (existsSync(journal) && statSync(journal).size > 2000) {
+          clearInterval(t);
+          child.kill('SIGINT');
+          resolve();
+        }
+      }, 20);
+    });
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(130);
+    expect(err).toMatch(/rerun with --resume/);
+    expect(existsSync(join(dir, 'results.arrow'))).toBe(false);
+  });
+
+  it.each([
+    [['--inits', '0'], /inits/],
+    [['--methods', 'hybrid:HHS'], /pattern 'HHS' has 3 positions but prefixLength is 5/],
+    [['--device', 'tpu'], /device/],
+    [['--entropy', '0:20:1'], /outside|log2/],
+    [['--config', 'nope.json'], /--config nope.json: cannot read it/],
+    [['--lr', '-1'], /lr/],
+    [['--shard', '3/3'], /shard/],
+    [['--bogus'], /unknown option '--bogus'/],
+  ])('invalid %j exits 2 with a message naming it', (args, message) => {
+    const dir = tmp();
+    const r = run(['sweep', '-c', config(dir), ...args, '--no-figures', '-q'], dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(join(dir, 'results.arrow'))).toBe(false);
+  });
+});
