@@ -2,13 +2,27 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <utility>
+
 namespace dp::kernels {
 
 // Plain, obviously correct version (log_softmax + sum); the fused kernels are tested against it.
 torch::Tensor klReference(const torch::Tensor& logits, const torch::Tensor& target);
 
 // Fused forward (+ autograd backward writing (softmax(z) - p) * g). logits [rows, V]
-// float32/bfloat16/float16, target [rows, V] float32. Returns [rows] float32.
+// float32/float64/bfloat16/float16, target [rows, V]. Returns [rows] (float64 for float64
+// logits, float32 otherwise). No [rows, V] temporary is made in the forward; the backward
+// writes the gradient straight into its output.
 torch::Tensor klFused(const torch::Tensor& logits, const torch::Tensor& target);
+
+// The two passes, per device. Forward returns (loss [rows], logsumexp [rows]).
+std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits, const torch::Tensor& target);
+torch::Tensor klBackwardCpu(const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& lse,
+                            const torch::Tensor& gradLoss);
+#ifdef DP_WITH_CUDA
+std::pair<torch::Tensor, torch::Tensor> klForwardCuda(const torch::Tensor& logits, const torch::Tensor& target);
+torch::Tensor klBackwardCuda(const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& lse,
+                             const torch::Tensor& gradLoss);
+#endif
 
 }  // namespace dp::kernels

@@ -6,21 +6,7 @@
 #include <limits>
 #include <stdexcept>
 
-#if __has_include("kernels/hotflip.h")
 #include "kernels/hotflip.h"
-#else
-// TEMPORARY until the kernels land: plain GEMM + topk.
-namespace dp::kernels {
-static std::pair<torch::Tensor, torch::Tensor> hotflipTopK(const torch::Tensor& grad, const torch::Tensor& current,
-                                                           const torch::Tensor& E, int64_t k, const torch::Tensor& banned) {
-  auto g = grad.to(torch::kFloat32);
-  auto scores = torch::matmul(g, E.to(torch::kFloat32).t()) - (current.to(torch::kFloat32) * g).sum(-1, true);
-  if (banned.defined()) scores = scores.masked_fill(banned.view({1, -1}), std::numeric_limits<float>::infinity());
-  auto [s, i] = scores.topk(k, -1, false, true);
-  return {i, s};
-}
-}  // namespace dp::kernels
-#endif
 #include "kernels/kl.h"
 
 namespace dp {

@@ -1,0 +1,87 @@
+#include "kernels/hotflip.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+
+namespace dp::kernels {
+
+namespace {
+
+// scores[r, x] = E[x]·g_r − θ_r·g_r. The GEMM runs in the embeddings' dtype (no float32 copy
+// of a 128k × 4096 matrix per call); the result and the subtraction are float32.
+torch::Tensor scoresOf(const torch::Tensor& grad, const torch::Tensor& current, const torch::Tensor& E,
+                       const torch::Tensor& banned) {
+  auto g = grad.to(E.scalar_type());
+  auto s = torch::matmul(g, E.t()).to(torch::kFloat32);
+  auto base = (current.to(torch::kFloat32) * grad.to(torch::kFloat32)).sum(-1, true);
+  s = s - base;
+  // NaN scores (a broken gradient) rank last, like banned tokens.
+  s = torch::nan_to_num(s, std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity(),
+                        -std::numeric_limits<float>::infinity());
+  if (banned.defined()) s = s.masked_fill(banned.to(s.device()).view({1, -1}), std::numeric_limits<float>::infinity());
+  return s;
+}
+
+void check(const torch::Tensor& grad, const torch::Tensor& current, const torch::Tensor& E, int64_t k,
+           const torch::Tensor& banned) {
+  TORCH_CHECK(grad.dim() == 2 && current.sizes() == grad.sizes(), "hotflip: grad and current must both be [rows, hidden]");
+  TORCH_CHECK(E.dim() == 2 && E.size(1) == grad.size(1), "hotflip: embeddings must be [vocab, hidden=", grad.size(1), "]");
+  const int64_t allowed = E.size(0) - (banned.defined() ? banned.sum().item<int64_t>() : 0);
+  TORCH_CHECK(k >= 1 && k <= std::min<int64_t>(512, allowed), "hotflip: k = ", k, " must be in 1..", std::min<int64_t>(512, allowed),
+              " (512, or the number of tokens not banned)");
+}
+
+}  // namespace
+
+std::pair<torch::Tensor, torch::Tensor> hotflipTopK(const torch::Tensor& grad, const torch::Tensor& current,
+                                                    const torch::Tensor& E, int64_t k, const torch::Tensor& banned) {
+  check(grad, current, E, k, banned);
+  auto s = scoresOf(grad, current, E, banned).contiguous();
+  const int64_t R = s.size(0), V = s.size(1);
+  if (!s.is_cpu()) {
+    // GPU: at::topk is a per-row radix selection (no full sort). Its order among equal scores is
+    // unspecified, so the k winners are put in (score, id) order: ids ascending, then a stable
+    // sort on score.
+    auto [vals, ids] = s.topk(k, -1, /*largest=*/false, /*sorted=*/false);
+    auto byId = std::get<1>(torch::sort(ids, -1));
+    ids = ids.gather(1, byId);
+    vals = vals.gather(1, byId);
+    auto [sortedVals, order] = torch::sort(vals, /*stable=*/true, -1, false);
+    return {ids.gather(1, order), sortedVals};
+  }
+  auto ids = torch::empty({R, k}, torch::kInt64);
+  auto vals = torch::empty({R, k}, torch::kFloat32);
+  const float* sp = s.data_ptr<float>();
+  int64_t* ip = ids.data_ptr<int64_t>();
+  float* vp = vals.data_ptr<float>();
+  at::parallel_for(0, R, 1, [&](int64_t r0, int64_t r1) {
+    std::vector<int32_t> idx(V);
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* row = sp + r * V;
+      std::iota(idx.begin(), idx.end(), 0);
+      auto less = [row](int32_t a, int32_t b) { return row[a] < row[b] || (row[a] == row[b] && a < b); };
+      // O(V) selection of the k smallest, then a sort of those k only.
+      std::nth_element(idx.begin(), idx.begin() + (k - 1), idx.end(), less);
+      std::sort(idx.begin(), idx.begin() + k, less);
+      for (int64_t j = 0; j < k; ++j) {
+        ip[r * k + j] = idx[j];
+        vp[r * k + j] = row[idx[j]];
+      }
+    }
+  });
+  return {ids, vals};
+}
+
+std::pair<torch::Tensor, torch::Tensor> hotflipReference(const torch::Tensor& grad, const torch::Tensor& current,
+                                                         const torch::Tensor& E, int64_t k, const torch::Tensor& banned) {
+  check(grad, current, E, k, banned);
+  auto s = scoresOf(grad, current, E, banned);
+  // Stable full sort: equal scores keep the lower id first.
+  auto [vals, ids] = torch::sort(s, /*stable=*/true, -1, false);
+  return {ids.narrow(1, 0, k).contiguous(), vals.narrow(1, 0, k).contiguous()};
+}
+
+}  // namespace dp::kernels
