@@ -1,3 +1,25 @@
-// Native exports of the kernels area. Filled in by that area's work.
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface KernelAddon {}
+// Native exports of the kernels area (native/addon/kernel_ops.cc, native/kernels/).
+export interface KernelAddon {
+  klDivergence(a: {
+    logits: Float32Array;
+    target: Float32Array;
+    rows: number;
+    vocab: number;
+    dtype?: 'float32' | 'float64' | 'bfloat16' | 'float16';
+    device?: string;
+    /** run the unfused reference instead (tests, benchmarks) */
+    reference?: boolean;
+  }): Promise<{ klNats: Float32Array; gradLogits: Float32Array }>;
+  hotflipTopK(a: {
+    grad: Float32Array;
+    current: Float32Array;
+    embeddings: Float32Array;
+    rows: number;
+    hidden: number;
+    vocab: number;
+    k: number;
+    banned?: Int32Array;
+    device?: string;
+    reference?: boolean;
+  }): Promise<{ ids: Int32Array; scores: Float32Array }>;
+}

@@ -2,3 +2,4 @@ export { entropyBits, klNats, outlierMassBound, TargetError } from './maths.js';
 export { validateTargets } from './validate.js';
 export { vanilla, outlier, lm, shuffle, migrate, randomPrompt } from './kinds.js';
 export { synthesizePlans } from './plans.js';
+export { synthesizeTargets, type TargetSet, type TargetMeta, type SynthesisRequest } from './synthesize.js';

@@ -1,5 +1,88 @@
-// Placeholder until this area lands; replaced by its own issue's work.
+// N-API face of the kernels, on plain arrays: klDivergence and hotflipTopK, for tests and for
+// users who want the kernels without a model.
+#include "addon/common.h"
 #include "addon/registry.h"
+#include "kernels/hotflip.h"
+#include "kernels/kl.h"
+
 namespace dp {
-void RegisterKernelOps(Napi::Env env, Napi::Object exports) {}
+
+namespace {
+
+// klDivergence({ logits, target, rows, vocab, dtype?, device?, reference? }) →
+// { klNats, gradLogits } with gradLogits = d(Σ rows KL)/d logits.
+Napi::Value KlDivergence(const Napi::CallbackInfo& info) {
+  auto o = argObject(info, 0, "klDivergence({ logits, target, rows, vocab })");
+  const int64_t rows = getInt(o, "rows"), vocab = getInt(o, "vocab");
+  if (rows < 1 || vocab < 2) throw Napi::RangeError::New(info.Env(), "rows must be at least 1 and vocab at least 2");
+  auto logits = floatTensorFrom(o.Get("logits"), {rows, vocab}, "logits");
+  auto target = floatTensorFrom(o.Get("target"), {rows, vocab}, "target");
+  auto dtype = parseDtype(getString(o, "dtype", "float32"));
+  auto device = parseDevice(getString(o, "device", "cpu"));
+  const bool reference = getBool(o, "reference", false);
+  using Out = std::pair<torch::Tensor, torch::Tensor>;
+  return runAsync<Out>(
+      info.Env(),
+      [=]() -> Out {
+        torch::AutoGradMode ag(true);
+        auto z = logits.to(device, dtype).requires_grad_(true);
+        auto p = target.to(device, dtype == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32);
+        auto kl = reference ? kernels::klReference(z, p) : kernels::klFused(z, p);
+        kl.sum().backward();
+        return {kl.detach().cpu(), z.grad().cpu()};
+      },
+      [](Napi::Env env, Out& r) -> Napi::Value {
+        auto out = Napi::Object::New(env);
+        out.Set("klNats", toFloat32Array(env, r.first));
+        out.Set("gradLogits", toFloat32Array(env, r.second));
+        return out;
+      });
+}
+
+Napi::Value HotflipTopK(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto o = argObject(info, 0, "hotflipTopK({ grad, current, embeddings, rows, hidden, vocab, k })");
+  const int64_t rows = getInt(o, "rows"), hidden = getInt(o, "hidden"), vocab = getInt(o, "vocab"), k = getInt(o, "k");
+  auto grad = floatTensorFrom(o.Get("grad"), {rows, hidden}, "grad");
+  auto current = floatTensorFrom(o.Get("current"), {rows, hidden}, "current");
+  auto E = floatTensorFrom(o.Get("embeddings"), {vocab, hidden}, "embeddings");
+  torch::Tensor banned;
+  if (has(o, "banned")) {
+    auto v = o.Get("banned");
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+      throw Napi::TypeError::New(env, "banned must be an Int32Array of token ids");
+    auto a = v.As<Napi::Int32Array>();
+    banned = torch::zeros({vocab}, torch::kBool);
+    for (size_t i = 0; i < a.ElementLength(); ++i) {
+      if (a[i] < 0 || a[i] >= vocab) throw Napi::RangeError::New(env, "banned token " + std::to_string(a[i]) + " is outside the vocabulary");
+      banned[a[i]] = true;
+    }
+  }
+  auto device = parseDevice(getString(o, "device", "cpu"));
+  const bool reference = getBool(o, "reference", false);
+  using Out = std::pair<torch::Tensor, torch::Tensor>;
+  return runAsync<Out>(
+      env,
+      [=]() -> Out {
+        torch::NoGradGuard ng;
+        auto b = banned.defined() ? banned.to(device) : banned;
+        auto r = reference ? kernels::hotflipReference(grad.to(device), current.to(device), E.to(device), k, b)
+                           : kernels::hotflipTopK(grad.to(device), current.to(device), E.to(device), k, b);
+        return {r.first.cpu(), r.second.cpu()};
+      },
+      [](Napi::Env env, Out& r) -> Napi::Value {
+        auto out = Napi::Object::New(env);
+        out.Set("ids", toInt32Array(env, r.first));
+        out.Set("scores", toFloat32Array(env, r.second));
+        return out;
+      });
+}
+
+}  // namespace
+
+void RegisterKernelOps(Napi::Env env, Napi::Object exports) {
+  exports.Set("klDivergence", Napi::Function::New(env, KlDivergence));
+  exports.Set("hotflipTopK", Napi::Function::New(env, HotflipTopK));
+}
+
 }  // namespace dp

@@ -15,7 +15,7 @@ torch::Tensor klReference(const torch::Tensor& logits, const torch::Tensor& targ
 // writes the gradient straight into its output.
 torch::Tensor klFused(const torch::Tensor& logits, const torch::Tensor& target);
 
-// The two passes, per device. Forward returns (loss [rows], logsumexp [rows]).
+// The two passes, per device. Forward returns (loss [rows], stats [rows, 2] = (max, log Σ exp(z − max))).
 std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits, const torch::Tensor& target);
 torch::Tensor klBackwardCpu(const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& lse,
                             const torch::Tensor& gradLoss);

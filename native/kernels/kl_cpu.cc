@@ -4,6 +4,7 @@
 // gives its max, Σ exp(z − max) (a second, cached pass over the chunk), Σ p·z and Σ p·log p,
 // and chunks merge as (max, sum) pairs — the online log-sum-exp without a branch per element.
 // KL = Σ p log p − Σ p z + lse · Σ p. Backward, one more read: (exp(z − lse) − p) · g.
+// The forward's second output holds (max, log-sum) per row for the backward.
 // Rows run in parallel; with fewer rows than threads, each row's chunks do.
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
@@ -76,9 +77,13 @@ Partial<acc_t> reduceRange(const scalar_t* z, const target_t* p, int64_t begin, 
   return total;
 }
 
+// stats = (max, log Σ exp(z − max)): kept apart so that the backward's z − max is exact for
+// huge logits (z ≈ lse ≈ 1e4 would lose the low bits of their difference in float32).
 template <typename acc_t>
-acc_t finish(const Partial<acc_t>& t, acc_t& lse) {
-  lse = t.max + std::log(t.sum);
+acc_t finish(const Partial<acc_t>& t, acc_t* stats) {
+  stats[0] = t.max;
+  stats[1] = std::log(t.sum);
+  const acc_t lse = t.max + stats[1];
   if (t.massOnNegInf) return std::numeric_limits<acc_t>::infinity();
   return t.plogp - t.pz + lse * t.psum;
 }
@@ -95,7 +100,7 @@ std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits
   const bool f64 = logits.scalar_type() == torch::kFloat64;
   auto outType = f64 ? torch::kFloat64 : torch::kFloat32;
   auto loss = torch::empty({R}, logits.options().dtype(outType));
-  auto lse = torch::empty({R}, logits.options().dtype(outType));
+  auto lse = torch::empty({R, 2}, logits.options().dtype(outType));
   // Targets in float64 keep float64 precision when the logits are float64.
   auto target64 = f64 ? targetIn.to(torch::kFloat64).contiguous() : torch::Tensor();
   auto target = f64 ? torch::Tensor() : targetFor(targetIn);
@@ -112,7 +117,7 @@ std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits
     const int threads = at::get_num_threads();
     if (R >= threads || V < 4 * kChunk) {
       at::parallel_for(0, R, 1, [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) out[r] = finish(rowReduce(r, 0, V), outLse[r]);
+        for (int64_t r = r0; r < r1; ++r) out[r] = finish(rowReduce(r, 0, V), outLse + 2 * r);
       });
     } else {
       // Few rows, long rows: split each row's vocabulary over the threads.
@@ -124,7 +129,7 @@ std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits
         });
         Partial<acc_t> t;
         for (auto& p : parts) t.merge(p);
-        out[r] = finish(t, outLse[r]);
+        out[r] = finish(t, outLse + 2 * r);
       }
     }
   });
@@ -151,7 +156,7 @@ torch::Tensor klBackwardCpu(const torch::Tensor& logitsIn, const torch::Tensor& 
     at::parallel_for(0, R * V, kChunk, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
         const int64_t r = i / V;
-        const acc_t q = std::exp(static_cast<acc_t>(z[i]) - l[r]);
+        const acc_t q = std::exp((static_cast<acc_t>(z[i]) - l[2 * r]) - l[2 * r + 1]);
         out[i] = static_cast<scalar_t>((q - p[i]) * gr[r]);
       }
     });

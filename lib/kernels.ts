@@ -1,0 +1,58 @@
+// The kernels on plain arrays: the fused softmax-KL and HotFlip top-k, for users and tests.
+import { withCallerStack } from './model/errors.js';
+import { native } from './native/index.js';
+
+export interface KlInput {
+  /** rows×vocab logits */
+  logits: Float32Array;
+  /** rows×vocab target distributions */
+  target: Float32Array;
+  rows: number;
+  vocab: number;
+  /** dtype the logits are computed in (the loss is float32 maths, float64 for float64) */
+  dtype?: 'float32' | 'float64' | 'bfloat16' | 'float16';
+  device?: string;
+}
+
+function checkShape(name: string, a: Float32Array, want: number, shape: string): void {
+  if (!(a instanceof Float32Array)) throw new TypeError(`${name} must be a Float32Array`);
+  if (a.length !== want) throw new RangeError(`${name} has ${a.length} values; expected ${shape} = ${want}`);
+}
+
+/** KL(target || softmax(logits)) per row in nats, and d(Σ KL)/d logits = softmax(z) − p. */
+export async function klDivergence(a: KlInput): Promise<{ klNats: Float32Array; gradLogits: Float32Array }> {
+  if (!Number.isInteger(a.rows) || a.rows < 1) throw new RangeError(`rows must be a positive integer, got ${a.rows}`);
+  if (!Number.isInteger(a.vocab) || a.vocab < 2) throw new RangeError(`vocab must be an integer of at least 2, got ${a.vocab}`);
+  checkShape('logits', a.logits, a.rows * a.vocab, 'rows×vocab');
+  checkShape('target', a.target, a.rows * a.vocab, 'rows×vocab');
+  return withCallerStack('klDivergence', () => native().klDivergence(a));
+}
+
+export interface HotflipInput {
+  /** rows×hidden loss gradient at one prompt position */
+  grad: Float32Array;
+  /** rows×hidden embedding there now */
+  current: Float32Array;
+  /** vocab×hidden embedding matrix */
+  embeddings: Float32Array;
+  rows: number;
+  hidden: number;
+  vocab: number;
+  /** candidates per row, 1..512 */
+  k: number;
+  /** token ids never to return */
+  banned?: Int32Array;
+  device?: string;
+}
+
+/** For each row the k tokens with the lowest (E[x] − θ)·g, ascending; ties go to the lower id. */
+export async function hotflipTopK(a: HotflipInput): Promise<{ ids: Int32Array; scores: Float32Array }> {
+  checkShape('grad', a.grad, a.rows * a.hidden, 'rows×hidden');
+  checkShape('current', a.current, a.rows * a.hidden, 'rows×hidden');
+  checkShape('embeddings', a.embeddings, a.vocab * a.hidden, 'vocab×hidden');
+  const allowed = a.vocab - new Set(a.banned ?? []).size;
+  if (!Number.isInteger(a.k) || a.k < 1 || a.k > Math.min(512, allowed)) {
+    throw new RangeError(`k must be an integer in 1..${Math.min(512, allowed)} (512, or the tokens not banned), got ${a.k}`);
+  }
+  return withCallerStack('hotflipTopK', () => native().hotflipTopK(a));
+}

@@ -1,0 +1,237 @@
+// The fused softmax-KL and HotFlip top-k against plain references: float64 maths in this file
+// (KL) and a brute-force full sort (HotFlip), on odd shapes and at the edges.
+import { describe, expect, it } from 'vitest';
+
+import { hotflipTopK, klDivergence } from '../lib/kernels.js';
+import { native } from '../lib/native/index.js';
+
+function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
+function randomCase(rows: number, vocab: number, seed: number, scale = 3) {
+  const r = rng(seed);
+  const logits = Float32Array.from({ length: rows * vocab }, () => (r() * 2 - 1) * scale);
+  const target = new Float32Array(rows * vocab);
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    for (let v = 0; v < vocab; v++) s += target[i * vocab + v] = Math.exp((r() * 2 - 1) * 2) * (r() < 0.1 ? 0 : 1);
+    for (let v = 0; v < vocab; v++) target[i * vocab + v] /= s;
+  }
+  return { logits, target };
+}
+
+/** float64 reference: loss and gradient of Σ KL(p || softmax(z)). */
+function reference(logits: Float32Array, target: Float32Array, rows: number, vocab: number) {
+  const kl = new Float64Array(rows);
+  const grad = new Float64Array(rows * vocab);
+  for (let r = 0; r < rows; r++) {
+    let max = -Infinity;
+    for (let v = 0; v < vocab; v++) max = Math.max(max, logits[r * vocab + v]);
+    let sum = 0;
+    for (let v = 0; v < vocab; v++) sum += Math.exp(logits[r * vocab + v] - max);
+    const lse = max + Math.log(sum);
+    for (let v = 0; v < vocab; v++) {
+      const p = target[r * vocab + v];
+      const z = logits[r * vocab + v];
+      if (p > 0) kl[r] += z === -Infinity ? Infinity : p * (Math.log(p) - (z - lse));
+      grad[r * vocab + v] = Math.exp(z - lse) - p;
+    }
+  }
+  return { kl, grad };
+}
+
+function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    s = Math.max(s, Math.abs(b[i]));
+  }
+  return d / (s + 1e-30);
+}
+
+const shapes: [number, number][] = [
+  [1, 2],
+  [3, 7],
+  [41, 1271],
+  [2, 50257],
+  [5, 131072],
+  [300, 33],
+  [4096, 16],
+];
+
+describe('fused softmax-KL', () => {
+  it.each(shapes)('float32 and float64 match the reference (%i rows × %i)', async (rows, vocab) => {
+    const { logits, target } = randomCase(rows, vocab, rows * 31 + vocab);
+    const ref = reference(logits, target, rows, vocab);
+    const f32 = await klDivergence({ logits, target, rows, vocab });
+    expect(maxRel(f32.klNats, ref.kl)).toBeLessThan(1e-4);
+    expect(maxRel(f32.gradLogits, ref.grad)).toBeLessThan(1e-4);
+    const f64 = await klDivergence({ logits, target, rows, vocab, dtype: 'float64' });
+    expect(maxRel(f64.klNats, ref.kl)).toBeLessThan(1e-6);
+    expect(maxRel(f64.gradLogits, ref.grad)).toBeLessThan(1e-6);
+  });
+
+  it('agrees with the unfused libtorch reference (log_softmax + autograd)', async () => {
+    const rows = 17;
+    const vocab = 999;
+    const { logits, target } = randomCase(rows, vocab, 5);
+    const fused = await klDivergence({ logits, target, rows, vocab, dtype: 'float64' });
+    const unfused = await native().klDivergence({ logits, target, rows, vocab, dtype: 'float64', reference: true });
+    expect(maxRel(fused.klNats, unfused.klNats)).toBeLessThan(1e-6);
+    expect(maxRel(fused.gradLogits, unfused.gradLogits)).toBeLessThan(1e-6);
+  });
+
+  it('bfloat16 and float16 logits stay within their precision of the float32 result', async () => {
+    const rows = 8;
+    const vocab = 5000;
+    const { logits, target } = randomCase(rows, vocab, 9);
+    const ref = reference(logits, target, rows, vocab);
+    for (const dtype of ['bfloat16', 'float16'] as const) {
+      const r = await klDivergence({ logits, target, rows, vocab, dtype });
+      // bfloat16 keeps 8 bits of mantissa: logits of magnitude 3 move by up to ~0.012.
+      for (let i = 0; i < rows; i++) expect(Math.abs(r.klNats[i] - ref.kl[i])).toBeLessThan(dtype === 'bfloat16' ? 0.03 : 0.005);
+    }
+  });
+
+  it('edges: zeros in p, one-hot, uniform, huge logits, -inf where p = 0, mass on -inf', async () => {
+    const vocab = 6;
+    const rows = 6;
+    const logits = Float32Array.from([
+      1, 2, 3, 4, 5, 6, // p with zeros
+      1, 2, 3, 4, 5, 6, // one-hot
+      0, 0, 0, 0, 0, 0, // uniform vs uniform: KL = 0
+      1e4, -1e4, 5e3, 0, 1e4, -3, // huge logits
+      -Infinity, 0, 1, -Infinity, 2, 3, // -inf where p = 0
+      -Infinity, 0, 1, 2, 3, 4, // mass on a -inf logit
+    ]);
+    const target = Float32Array.from([
+      0, 0.5, 0, 0.5, 0, 0,
+      0, 0, 0, 0, 0, 1,
+      1 / 6, 1 / 6, 1 / 6, 1 / 6, 1 / 6, 1 / 6,
+      0.25, 0.25, 0.25, 0, 0.25, 0,
+      0, 0.5, 0.5, 0, 0, 0,
+      0.5, 0.5, 0, 0, 0, 0,
+    ]);
+    const ref = reference(logits, target, rows, vocab);
+    for (const dtype of ['float32', 'float64'] as const) {
+      const r = await klDivergence({ logits, target, rows, vocab, dtype });
+      for (let i = 0; i < 5; i++) {
+        expect(Number.isFinite(r.klNats[i])).toBe(true);
+        expect(Math.abs(r.klNats[i] - ref.kl[i])).toBeLessThan(1e-4 * Math.max(1, ref.kl[i]));
+      }
+      expect(Math.abs(r.klNats[2])).toBeLessThan(1e-6);
+      expect(r.klNats[5]).toBe(Infinity);
+      for (let v = 0; v < vocab * 5; v++) expect(Number.isNaN(r.gradLogits[v])).toBe(false);
+      expect(maxRel(r.gradLogits.subarray(0, vocab * 5), ref.grad.subarray(0, vocab * 5))).toBeLessThan(1e-5);
+    }
+  });
+
+  it('bad input gets a clear error', async () => {
+    await expect(klDivergence({ logits: new Float32Array(5), target: new Float32Array(6), rows: 2, vocab: 3 })).rejects.toThrow(/logits has 5 values; expected rows×vocab = 6/);
+    await expect(klDivergence({ logits: new Float32Array(2), target: new Float32Array(2), rows: 2, vocab: 1 })).rejects.toThrow(/vocab must be an integer of at least 2/);
+  });
+});
+
+describe('HotFlip top-k', () => {
+  function hotflipCase(rows: number, hidden: number, vocab: number, seed: number, ties = false) {
+    const r = rng(seed);
+    const q = (x: number) => (ties ? Math.round(x * 2) / 2 : x); // coarse values make equal scores
+    return {
+      grad: Float32Array.from({ length: rows * hidden }, () => q(r() * 2 - 1)),
+      current: Float32Array.from({ length: rows * hidden }, () => q(r() * 2 - 1)),
+      embeddings: Float32Array.from({ length: vocab * hidden }, () => q(r() * 2 - 1)),
+    };
+  }
+
+  /** Brute force in float64: every token's score, sorted by (score, id). */
+  function brute(c: ReturnType<typeof hotflipCase>, rows: number, hidden: number, vocab: number, k: number, banned = new Set<number>()) {
+    const out: { ids: number[]; scores: number[] }[] = [];
+    for (let r = 0; r < rows; r++) {
+      const s: [number, number][] = [];
+      for (let x = 0; x < vocab; x++) {
+        if (banned.has(x)) continue;
+        let v = 0;
+        for (let j = 0; j < hidden; j++) v += (c.embeddings[x * hidden + j] - c.current[r * hidden + j]) * c.grad[r * hidden + j];
+        s.push([v, x]);
+      }
+      s.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      out.push({ ids: s.slice(0, k).map((e) => e[1]), scores: s.slice(0, k).map((e) => e[0]) });
+    }
+    return out;
+  }
+
+  it.each([
+    [3, 16, 1000, 1],
+    [5, 32, 5000, 10],
+    [2, 8, 300, 300],
+    [1, 64, 50257, 512],
+  ])('matches brute force over the whole vocabulary (%i rows, hidden %i, vocab %i, k %i)', async (rows, hidden, vocab, k) => {
+    const c = hotflipCase(rows, hidden, vocab, vocab + k);
+    const got = await hotflipTopK({ ...c, rows, hidden, vocab, k });
+    const want = brute(c, rows, hidden, vocab, k);
+    for (let r = 0; r < rows; r++) {
+      expect(Array.from(got.ids.subarray(r * k, (r + 1) * k))).toEqual(want[r].ids);
+      for (let j = 0; j < k; j++) expect(Math.abs(got.scores[r * k + j] - want[r].scores[j])).toBeLessThan(1e-4);
+    }
+  });
+
+  it('breaks ties towards the lower token id and never returns a banned token', async () => {
+    const rows = 4;
+    const hidden = 4;
+    const vocab = 400;
+    const c = hotflipCase(rows, hidden, vocab, 77, true);
+    const banned = Int32Array.from({ length: 60 }, (_, i) => i * 5);
+    const k = 40;
+    const got = await hotflipTopK({ ...c, rows, hidden, vocab, k, banned });
+    const want = brute(c, rows, hidden, vocab, k, new Set(banned));
+    let ties = 0;
+    for (let r = 0; r < rows; r++) {
+      const ids = Array.from(got.ids.subarray(r * k, (r + 1) * k));
+      expect(ids).toEqual(want[r].ids);
+      expect(ids.some((id) => id % 5 === 0 && id < 300)).toBe(false);
+      for (let j = 1; j < k; j++) if (want[r].scores[j] === want[r].scores[j - 1]) ties++;
+    }
+    expect(ties).toBeGreaterThan(0); // the case really has ties
+  });
+
+  it('rejects k outside 1..min(512, allowed tokens)', async () => {
+    const c = hotflipCase(1, 4, 10, 1);
+    await expect(hotflipTopK({ ...c, rows: 1, hidden: 4, vocab: 10, k: 0 })).rejects.toThrow(/k must be an integer in 1..10/);
+    await expect(hotflipTopK({ ...c, rows: 1, hidden: 4, vocab: 10, k: 9, banned: Int32Array.from([1, 2]) })).rejects.toThrow(/k must be an integer in 1..8/);
+  });
+});
+
+const cuda = native().buildInfo().cudaDevices > 0;
+if (!cuda) console.warn('NOTICE: CUDA kernel tests skipped: no CUDA device (CPU build or no GPU)');
+describe.skipIf(!cuda)('CUDA kernels match the CPU ones', () => {
+  it('fused KL (float32, bfloat16) and HotFlip', async () => {
+    const rows = 64;
+    const vocab = 50257;
+    const { logits, target } = randomCase(rows, vocab, 3);
+    for (const dtype of ['float32', 'bfloat16'] as const) {
+      const cpu = await klDivergence({ logits, target, rows, vocab, dtype });
+      const gpu = await klDivergence({ logits, target, rows, vocab, dtype, device: 'cuda' });
+      expect(maxRel(gpu.klNats, cpu.klNats)).toBeLessThan(dtype === 'float32' ? 1e-5 : 1e-2);
+      expect(maxRel(gpu.gradLogits, cpu.gradLogits)).toBeLessThan(dtype === 'float32' ? 1e-5 : 1e-2);
+    }
+    const r = rng(4);
+    const hidden = 64;
+    const v = 4096;
+    const c = {
+      grad: Float32Array.from({ length: rows * hidden }, () => r() - 0.5),
+      current: Float32Array.from({ length: rows * hidden }, () => r() - 0.5),
+      embeddings: Float32Array.from({ length: v * hidden }, () => r() - 0.5),
+    };
+    const a = await hotflipTopK({ ...c, rows, hidden, vocab: v, k: 16 });
+    const b = await hotflipTopK({ ...c, rows, hidden, vocab: v, k: 16, device: 'cuda' });
+    expect(Array.from(b.ids)).toEqual(Array.from(a.ids));
+  });
+});
