@@ -7,7 +7,11 @@ namespace {
 
 std::pair<torch::Tensor, torch::Tensor> forwardOn(const torch::Tensor& logits, const torch::Tensor& target) {
 #ifdef DP_WITH_CUDA
-  if (logits.is_cuda()) return klForwardCuda(logits, target);
+  if (logits.is_cuda() && logits.scalar_type() != torch::kFloat64) return klForwardCuda(logits, target);
+  if (logits.is_cuda()) {  // float64 on a GPU: the CPU kernel, moved back (tests only)
+    auto [loss, stats] = klForwardCpu(logits.cpu(), target.cpu());
+    return {loss.to(logits.device()), stats.to(logits.device())};
+  }
 #endif
   TORCH_CHECK(logits.is_cpu(), "kl: logits on ", logits.device(), " but this build has no CUDA kernels");
   return klForwardCpu(logits, target);
@@ -16,7 +20,8 @@ std::pair<torch::Tensor, torch::Tensor> forwardOn(const torch::Tensor& logits, c
 torch::Tensor backwardOn(const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& lse,
                          const torch::Tensor& g) {
 #ifdef DP_WITH_CUDA
-  if (logits.is_cuda()) return klBackwardCuda(logits, target, lse, g);
+  if (logits.is_cuda() && logits.scalar_type() != torch::kFloat64) return klBackwardCuda(logits, target, lse, g);
+  if (logits.is_cuda()) return klBackwardCpu(logits.cpu(), target.cpu(), lse.cpu(), g.cpu()).to(logits.device());
 #endif
   return klBackwardCpu(logits, target, lse, g);
 }

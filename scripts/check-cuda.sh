@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Compiles every native/kernels/*.cu with nvcc against the libtorch headers (sm_90), so that the
+# CUDA code is proved to compile on machines without a GPU. It does not link or run anything:
+# that needs a CUDA libtorch and a device (bench/gpu/run.sh).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+nvcc=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
+if [ ! -x "$nvcc" ]; then echo "check-cuda: SKIPPED — no nvcc"; exit 0; fi
+prefix=$(cd "$root" && node scripts/torch-gyp.mjs prefix 2>/dev/null || true)
+if [ -z "$prefix" ] || [ ! -f "$prefix/include/c10/cuda/CUDAStream.h" ]; then
+  echo "check-cuda: SKIPPED — no libtorch with ATen/cuda headers found"; exit 0
+fi
+abi=$(cd "$root" && node scripts/torch-gyp.mjs abi)
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+# A CPU wheel ships the c10/cuda headers but not the one CMake generates for CUDA builds;
+# supply what a CUDA build generates (shared libraries) so the headers parse.
+mkdir -p "$out/shim/c10/cuda/impl"
+[ -f "$prefix/include/c10/cuda/impl/cuda_cmake_macros.h" ] || echo '#pragma once
+#define C10_CUDA_BUILD_SHARED_LIBS' > "$out/shim/c10/cuda/impl/cuda_cmake_macros.h"
+status=0
+for cu in "$root"/native/kernels/*.cu; do
+  if "$nvcc" -std=c++20 -arch=sm_90 -O3 -c "$cu" -o "$out/$(basename "$cu").o" \
+      -I"$root/native" -I"$out/shim" -I"$prefix/include" -I"$prefix/include/torch/csrc/api/include" \
+      -DDP_WITH_CUDA=1 -D_GLIBCXX_USE_CXX11_ABI="$abi" --expt-relaxed-constexpr \
+      -Xcompiler -fPIC -w 2> "$out/log"; then
+    echo "check-cuda: $(basename "$cu") compiles for sm_90"
+  else
+    echo "check-cuda: $(basename "$cu") FAILED"; cat "$out/log"; status=1
+  fi
+done
+exit $status
