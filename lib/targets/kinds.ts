@@ -63,7 +63,9 @@ export async function outlier(vocab: number, seeds: number[], hBits: number[], k
     outliers: ids,
     outlierCount: k,
     minMass: Float64Array.from(m, (x) => Math.max(0, x - delta)),
-    alpha: 1,
+    // α ≫ β: the entropy constraint must hold to ε while β only keeps the outliers' mass up;
+    // with α = β the optimum sits visibly off h (measured: 0.93 bits for h = 1).
+    alpha: 100,
     beta: 1,
   });
   const probs = r.targets.toArray() as Float32Array;

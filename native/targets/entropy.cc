@@ -65,14 +65,24 @@ EntropyResult byTemperature(const torch::Tensor& logits, const torch::Tensor& h,
 EntropyResult byGradient(const torch::Tensor& logits0, const torch::Tensor& h, double eps, int64_t maxIter,
                          const torch::Tensor& outliers, const torch::Tensor& minMass, double alpha, double beta) {
   const int64_t n = logits0.size(0);
-  auto z = logits0.clone().requires_grad_(true);
+  const bool withOutliers = outliers.defined() && outliers.numel() > 0;
+  auto z0 = logits0.clone();
+  if (withOutliers) {
+    // Start the outliers near their required share (mass m among them): from random logits
+    // the β term's gradient, p(1 − p) ≈ 1/V, is too weak to lift them in any sensible time.
+    torch::NoGradGuard ng;
+    const int64_t k = outliers.size(1);
+    auto others = torch::logsumexp(z0, -1, true);
+    auto share = (minMass.view({-1, 1}) + 0.01).clamp(1e-6, 1 - 1e-6) / k;
+    z0.scatter_(1, outliers, (others + torch::log(share / (1 - share * k))).expand({n, k}));
+  }
+  auto z = z0.requires_grad_(true);
   // Adam, per row: rows that have converged are frozen (their update masked), so a row's
   // trajectory does not depend on its neighbours.
   auto m = torch::zeros_like(logits0), v = torch::zeros_like(logits0);
   auto done = torch::zeros({n}, torch::kBool).to(logits0.device());
   auto iters = torch::zeros({n}, torch::kInt64).to(logits0.device());
   const double lr = 0.05, b1 = 0.9, b2 = 0.999;
-  const bool withOutliers = outliers.defined() && outliers.numel() > 0;
   for (int64_t t = 1; t <= maxIter; ++t) {
     torch::Tensor H, mass;
     {

@@ -1,0 +1,134 @@
+// Target synthesis: every kind hits what it promises, reproducibly from its seed.
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { loadModel, type Model } from '../lib/index.js';
+import { entropyBits, klNats, outlierMassBound, synthesizeTargets, validateTargets } from '../lib/targets/index.js';
+import { softmaxRow } from './helpers/dist.js';
+
+const rowsOf = (a: Float32Array, vocab: number) => Array.from({ length: a.length / vocab }, (_, r) => a.subarray(r * vocab, (r + 1) * vocab));
+
+describe('vanilla targets (Eq. 1 and the temperature method)', () => {
+  it.each([
+    [1000, 'gradient', [0, 0.5, 3, 6, 9, Math.log2(1000)]],
+    [1000, 'temperature', [0, 0.05, 4.5, 9.9, Math.log2(1000)]],
+    [50257, 'temperature', [0, 1, 8, 15, Math.log2(50257)]],
+    [50257, 'gradient', [2, 12]],
+    [128256, 'temperature', [0, 3, 16.9, Math.log2(128256)]],
+  ] as const)('V = %i, %s: every requested entropy within ε, both ends exact', async (vocab, method, grid) => {
+    const set = await synthesizeTargets({ vocabSize: vocab }, { kind: 'vanilla', entropyBits: [...grid], method, seed: 3 });
+    const eps = method === 'temperature' ? 1e-4 : 0.01;
+    const rows = rowsOf(set.toArray(), vocab);
+    rows.forEach((p, i) => {
+      expect(Math.abs(entropyBits(p) - grid[i])).toBeLessThan(eps + 1e-4);
+      expect(Math.abs(set.meta[i].entropyBits - grid[i])).toBeLessThan(eps + 1e-4);
+      expect(set.meta[i].requestedEntropyBits).toBe(grid[i]);
+    });
+    validateTargets(set.toArray(), grid.length, vocab);
+    if (grid[0] === 0) expect(rows[0].reduce((a, b) => Math.max(a, b), 0)).toBe(1);
+    set.dispose();
+  });
+
+  it('a target is the same made alone or among many (its seed is its own)', async () => {
+    const many = await synthesizeTargets({ vocabSize: 1000 }, { kind: 'vanilla', entropyBits: [1, 2, 3, 4, 5, 6], seed: 9 });
+    const alone = await synthesizeTargets({ vocabSize: 1000 }, { kind: 'vanilla', entropyBits: [4], seed: 9 });
+    const a = rowsOf(many.toArray(), 1000)[3];
+    const b = alone.toArray();
+    expect(klNats(a, b)).toBeLessThan(1e-6);
+    const other = await synthesizeTargets({ vocabSize: 1000 }, { kind: 'vanilla', entropyBits: [4], seed: 10 });
+    expect(klNats(b, other.toArray())).toBeGreaterThan(0.01);
+  });
+
+  it('an entropy out of range is refused with the range', async () => {
+    await expect(synthesizeTargets({ vocabSize: 1000 }, { kind: 'vanilla', entropyBits: [10.5] })).rejects.toThrow(/entropy 10.5 bits is outside \[0, log2 1000 = 9.9658\]/);
+    await expect(synthesizeTargets({ vocabSize: 1000 }, { kind: 'vanilla', entropyBits: [-1] })).rejects.toThrow(/outside/);
+  });
+});
+
+describe('outlier targets (Eq. 2–3, Appendix A)', () => {
+  it('m is the largest mass one token can hold at that entropy, rounded down to 0.01', () => {
+    const V = 50257;
+    const H = (m: number) => (-(m * Math.log(m)) - (1 - m) * Math.log((1 - m) / (V - 1))) / Math.log(2);
+    for (const h of [0.5, 2, 5, 10, 15]) {
+      const m = outlierMassBound(h, V);
+      expect(Math.round(m * 100) / 100).toBeCloseTo(m, 10);
+      // m satisfies the inequality (entropy at m is still ≥ h); m + 0.01 does not.
+      expect(H(m)).toBeGreaterThanOrEqual(h - 1e-9);
+      expect(H(Math.min(1 - 1e-12, m + 0.01))).toBeLessThan(h);
+    }
+  });
+
+  it('k outliers hold at least m − δ and the entropy is within ε', async () => {
+    const vocab = 1000;
+    const grid = [1, 3, 6];
+    const set = await synthesizeTargets({ vocabSize: vocab }, { kind: 'outlier', entropyBits: grid, outliers: 1, seed: 2 });
+    const rows = rowsOf(set.toArray(), vocab);
+    rows.forEach((p, i) => {
+      const meta = set.meta[i];
+      expect(Math.abs(entropyBits(p) - grid[i])).toBeLessThan(0.011);
+      const ids = (meta.params.outlierIds as number[]) ?? [];
+      const mass = ids.reduce((s, id) => s + p[id], 0);
+      expect(mass).toBeGreaterThanOrEqual((meta.m as number) - 0.01 - 1e-5);
+      expect(Math.abs(mass - (meta.outlierMass as number))).toBeLessThan(1e-4);
+    });
+  });
+});
+
+describe('model-made targets', () => {
+  let gpt2: Model;
+  beforeAll(async () => {
+    gpt2 = await loadModel('random:tiny-gpt2');
+  });
+
+  it("lm targets are the model's own distribution for the recorded prompt; shuffled ones permute it", async () => {
+    const V = gpt2.info.vocabSize;
+    const lm = await synthesizeTargets(gpt2, { kind: 'lm', count: 2, promptLength: 4, seed: 1 });
+    const rows = rowsOf(lm.toArray(), V);
+    for (let i = 0; i < 2; i++) {
+      const ids = Int32Array.from(lm.meta[i].lmPromptIds as number[]);
+      expect(ids).toHaveLength(4);
+      const logits = await gpt2.logits({ ids, rows: 1, positions: 4 });
+      expect(klNats(rows[i], Float32Array.from(softmaxRow(logits, 0, V)))).toBeLessThan(1e-6);
+      expect(Math.abs(lm.meta[i].entropyBits - entropyBits(rows[i]))).toBeLessThan(1e-4);
+    }
+    const sh = await synthesizeTargets(gpt2, { kind: 'shuffled', count: 2, shuffles: 2, promptLength: 4, seed: 1 });
+    const shRows = rowsOf(sh.toArray(), V);
+    // Same masses (to float rounding: the lm rows ran in another batch), other places.
+    const sorted = (a: Float32Array) => Float32Array.from(a).sort();
+    const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+    expect(maxDiff(sorted(shRows[0]), sorted(rows[0]))).toBeLessThan(1e-7);
+    expect(maxDiff(sorted(shRows[3]), sorted(rows[1]))).toBeLessThan(1e-7);
+    expect(klNats(shRows[0], rows[0])).toBeGreaterThan(0.01);
+    expect(klNats(shRows[0], shRows[1])).toBeGreaterThan(0.01); // different shuffles
+  });
+
+  it('migrated targets (Llama 3 → GPT-2 vocabulary) sum to 1 and keep the reported mass', async () => {
+    const set = await synthesizeTargets(gpt2, { kind: 'migrated', source: 'random:tiny-llama3', count: 2, seed: 4 });
+    const V = gpt2.info.vocabSize;
+    for (const [i, p] of rowsOf(set.toArray(), V).entries()) {
+      const sum = p.reduce((a, b) => a + b, 0);
+      expect(Math.abs(sum - 1)).toBeLessThan(1e-4);
+      const kept = set.meta[i].params.massKept as number;
+      const shared = set.meta[i].params.sharedTokens as number;
+      expect(kept).toBeGreaterThan(0.2);
+      expect(kept).toBeLessThanOrEqual(1 + 1e-6);
+      expect(shared).toBeGreaterThan(20000); // GPT-2 and Llama 3 share tens of thousands of strings
+      expect(set.meta[i].sourceModel).toBe('random:tiny-llama3');
+    }
+  });
+});
+
+describe('validation', () => {
+  const V = 4;
+  it.each([
+    [Float32Array.from([0.5, 0.5, 0]), /have 3 values; expected 1 rows × 4/],
+    [Float32Array.from([0.5, 0.5, NaN, 0]), /target 0 is not a distribution: value NaN at token 2 is not finite/],
+    [Float32Array.from([0.5, 0.7, -0.2, 0]), /target 0 is not a distribution: value -0.2\d* at token 2 is negative/],
+    [Float32Array.from([0.5, 0.2, 0.2, 0]), /target 0 is not a distribution: it sums to 0.9/],
+  ])('%o is refused naming the failed check', (data, message) => {
+    expect(() => validateTargets(data, 1, V)).toThrow(message);
+  });
+  it('renormalises only when asked', () => {
+    const out = validateTargets(Float32Array.from([1, 1, 1, 1]), 1, V, { renormalize: true });
+    expect(Array.from(out)).toEqual([0.25, 0.25, 0.25, 0.25]);
+  });
+});
