@@ -1,0 +1,37 @@
+// Fused vs unfused softmax-KL (forward + backward), and HotFlip top-k vs GEMM + full sort,
+// as ratios measured in one run. Memory: bytes of [rows, V] buffers each path allocates
+// (unfused: log-softmax, p·log q product and its gradient chain; fused: the gradient only).
+import { native } from '../lib/native/index.js';
+import { args, save, timeIt } from './common.js';
+
+const a = args();
+const device = a.get('--device', 'cpu');
+const quick = a.has('--quick');
+const shapes: [number, number][] = quick ? [[64, 50257]] : [[64, 50257], [64, 128256], [1024, 50257], [1024, 128256]];
+const rows: Record<string, unknown>[] = [];
+const table = ['| rows | V | fused ms | unfused ms | speed-up | memory ratio |', '|---|---|---|---|---|---|'];
+for (const [R, V] of shapes) {
+  const logits = Float32Array.from({ length: R * V }, (_, i) => Math.sin(i * 0.37) * 4);
+  const target = new Float32Array(R * V).fill(1 / V);
+  const reps = R * V > 3e7 ? 2 : 4;
+  const fused = await timeIt(() => native().klDivergence({ logits, target, rows: R, vocab: V, device }), reps);
+  const unfused = await timeIt(() => native().klDivergence({ logits, target, rows: R, vocab: V, device, reference: true }), reps);
+  // [R, V] float32 buffers beyond the inputs: fused writes 1 (the gradient); the reference
+  // makes log_softmax, xlogy, the where/product, their sum's backward and the gradient: ≥ 5.
+  const memoryRatio = 5 / 1;
+  rows.push({ rows: R, vocab: V, fusedSeconds: fused, unfusedSeconds: unfused, speedup: unfused / fused, memoryRatio });
+  table.push(`| ${R} | ${V} | ${(fused * 1e3).toFixed(1)} | ${(unfused * 1e3).toFixed(1)} | ${(unfused / fused).toFixed(2)}× | ${memoryRatio}× |`);
+}
+// The copies of logits/targets from JavaScript are in both timings alike; the ratio is of the kernels plus that.
+const hot: Record<string, unknown>[] = [];
+table.push('', '| rows | V | hidden | k | top-k ms | full sort ms | speed-up |', '|---|---|---|---|---|---|---|');
+for (const [R, V, d, k] of quick ? [[64, 50257, 64, 32]] : [[64, 50257, 768, 32], [256, 128256, 256, 256]]) {
+  const grad = Float32Array.from({ length: R * d }, (_, i) => Math.sin(i));
+  const current = Float32Array.from({ length: R * d }, (_, i) => Math.cos(i));
+  const embeddings = Float32Array.from({ length: V * d }, (_, i) => Math.sin(i * 0.1));
+  const fast = await timeIt(() => native().hotflipTopK({ grad, current, embeddings, rows: R, hidden: d, vocab: V, k, device }), 2);
+  const slow = await timeIt(() => native().hotflipTopK({ grad, current, embeddings, rows: R, hidden: d, vocab: V, k, device, reference: true }), 2);
+  hot.push({ rows: R, vocab: V, hidden: d, k, topkSeconds: fast, fullSortSeconds: slow, speedup: slow / fast });
+  table.push(`| ${R} | ${V} | ${d} | ${k} | ${(fast * 1e3).toFixed(1)} | ${(slow * 1e3).toFixed(1)} | ${(slow / fast).toFixed(2)}× |`);
+}
+save(`kernels-${device.replace(':', '')}`, { device, threads: native().buildInfo().threads, kl: rows, hotflip: hot }, table);
