@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { hotflipTopK, klDivergence } from '../lib/kernels.js';
 import { native } from '../lib/native/index.js';
+import { relError as maxRel } from './helpers/golden.js';
 
 function rng(seed: number) {
   let s = seed >>> 0 || 1;
@@ -47,15 +48,6 @@ function reference(logits: Float32Array, target: Float32Array, rows: number, voc
   return { kl, grad };
 }
 
-function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return d / (s + 1e-30);
-}
 
 const shapes: [number, number][] = [
   [1, 2],
