@@ -149,6 +149,21 @@ describe('distprompt sweep', () => {
     expect(existsSync(join(dir, 'results.arrow'))).toBe(false);
   });
 
+  it('targets writes a file that tune reads; tune prints the best prompts', () => {
+    const dir = tmp();
+    const t = run(['targets', '-m', 'random:micro', '--entropy', '0,3,6', '-o', 'targets.json'], dir);
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/3 targets over 1000 tokens/);
+    const r = run(['tune', '-m', 'random:micro', '--targets', 'targets.json', '--search', 'hard', '--max-epochs', '3', '--inits', '1', '--json'], dir);
+    expect(r.status, r.stderr).toBe(0);
+    const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(records.map((x) => x.targetId)).toEqual(['vanilla:h=0:s=0', 'vanilla:h=3:s=0', 'vanilla:h=6:s=0']);
+    expect(records.every((x) => x.promptIds.length === 5 && x.promptIds.every((id: number) => id >= 0))).toBe(true);
+    const bad = run(['tune', '-m', 'random:tiny-gpt2', '--targets', 'targets.json'], dir);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/target 0 has 1000 values, the model's vocabulary 50257/);
+  });
+
   it.each([
     [['--inits', '0'], /inits/],
     [['--methods', 'hybrid:HHS'], /pattern 'HHS' has 3 positions but prefixLength is 5/],

@@ -3,8 +3,10 @@ import type { Command } from 'commander';
 
 import { registerSweep } from './sweep.js';
 import { registerResultsCommands } from './results.js';
+import { registerTargetsAndTune } from './targets-tune.js';
 
 export async function registerCommands(program: Command): Promise<void> {
   registerSweep(program);
   registerResultsCommands(program);
+  registerTargetsAndTune(program);
 }

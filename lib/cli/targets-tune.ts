@@ -1,0 +1,141 @@
+// `distprompt targets` (synthesise and save) and `distprompt tune` (a few targets, best prompts printed).
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+
+import { loadModel } from '../model/load.js';
+import { expandGrid } from '../spec/index.js';
+import { synthesizeTargets, type SynthesisRequest, type TargetSet } from '../targets/index.js';
+import { validateTargets } from '../targets/validate.js';
+import { tune } from '../tune/index.js';
+import { UsageError } from './exit.js';
+
+interface TargetFlags {
+  model: string;
+  device: string;
+  kind: string;
+  entropy?: string;
+  outliers?: string;
+  count?: string;
+  source?: string;
+  method?: string;
+  seed: string;
+}
+
+function request(o: TargetFlags, vocab: number): SynthesisRequest {
+  const seed = Number(o.seed);
+  const grid = () => {
+    if (!o.entropy) throw new UsageError(`--entropy is needed for ${o.kind} targets (bits, e.g. '0,2,4' or '0:max:1')`);
+    return expandGrid(o.entropy.includes(':') ? o.entropy : o.entropy.split(',').map(Number), vocab, '--entropy');
+  };
+  switch (o.kind) {
+    case 'vanilla':
+      return { kind: 'vanilla', entropyBits: grid(), method: (o.method as 'gradient' | 'temperature') ?? 'gradient', seed };
+    case 'outlier':
+      return { kind: 'outlier', entropyBits: grid(), outliers: Number(o.outliers ?? 1), seed };
+    case 'lm':
+    case 'shuffled':
+      return { kind: o.kind, count: Number(o.count ?? 10), seed };
+    case 'migrated':
+      if (!o.source) throw new UsageError('--source <model> is needed for migrated targets');
+      return { kind: 'migrated', source: o.source, count: Number(o.count ?? 10), seed };
+    default:
+      throw new UsageError(`--kind '${o.kind}' is not one of vanilla, outlier, lm, shuffled, migrated`);
+  }
+}
+
+/** A targets file: { vocabSize, meta, targets: number[][] } — what `targets` writes and `tune --targets` reads. */
+function saveTargets(path: string, set: TargetSet, vocab: number): void {
+  const data = set.toArray();
+  const rows = Array.from({ length: set.meta.length }, (_, r) => Array.from(data.subarray(r * vocab, (r + 1) * vocab)));
+  writeFileSync(path, JSON.stringify({ vocabSize: vocab, meta: set.meta, targets: rows }));
+}
+
+function readTargets(path: string, vocab: number): { data: Float32Array; ids: string[] } {
+  let json: { vocabSize?: number; targets?: number[][]; meta?: { id: string }[] };
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`--targets ${path}: cannot read it as JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(json.targets)) throw new UsageError(`--targets ${path}: no 'targets' array of rows`);
+  const data = new Float32Array(json.targets.length * vocab);
+  json.targets.forEach((row, r) => {
+    if (!Array.isArray(row) || row.length !== vocab) throw new UsageError(`--targets ${path}: target ${r} has ${row?.length} values, the model's vocabulary ${vocab}`);
+    data.set(row, r * vocab);
+  });
+  validateTargets(data, json.targets.length, vocab, { names: json.meta?.map((m) => m.id) });
+  return { data, ids: json.meta?.map((m) => m.id) ?? json.targets.map((_, i) => `target:${i}`) };
+}
+
+const targetOptions = (c: Command) =>
+  c
+    .option('-m, --model <model>', 'model directory, Hugging Face repo id or random:<preset>', 'random:demo')
+    .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
+    .option('--kind <kind>', 'vanilla, outlier, lm, shuffled or migrated', 'vanilla')
+    .option('--entropy <grid>', "entropies in bits: '0,2,4' or '0:max:1'")
+    .option('--outliers <k>', 'outlier tokens (outlier kind)')
+    .option('--count <n>', 'targets (lm, shuffled, migrated)')
+    .option('--source <model>', 'source model (migrated)')
+    .option('--method <m>', 'gradient (Eq. 1) or temperature (vanilla)')
+    .option('--seed <n>', 'seed', '0');
+
+export function registerTargetsAndTune(program: Command): void {
+  targetOptions(program.command('targets').description('synthesise target distributions and save them as JSON'))
+    .option('-o, --output <file>', 'output file', 'targets.json')
+    .action(async (o: TargetFlags & { output: string }) => {
+      const model = await loadModel(o.model, { device: o.device });
+      try {
+        const set = await synthesizeTargets(model, request(o, model.info.vocabSize));
+        saveTargets(o.output, set, model.info.vocabSize);
+        for (const m of set.meta) console.log(`${m.id}\t${m.entropyBits.toFixed(4)} bits`);
+        console.log(`${set.meta.length} targets over ${model.info.vocabSize} tokens → ${o.output}`);
+        set.dispose();
+      } finally {
+        model.dispose();
+      }
+    });
+
+  targetOptions(program.command('tune').description('tune one or a few targets and print the best prompts'))
+    .option('--targets <file>', "a targets file from 'distprompt targets' (instead of --kind/--entropy)")
+    .option('--search <method>', 'soft, hard or hybrid', 'soft')
+    .option('--pattern <HS>', 'hybrid pattern, e.g. HHSSS')
+    .option('-k, --candidates <k>', 'HotFlip candidates', '1')
+    .option('--prefix-length <n>', 'searched positions', '5')
+    .option('--inits <n>', 'initialisations per target', '3')
+    .option('--max-epochs <n>', 'epoch budget', '500')
+    .option('--patience <n>', 'patience in epochs', '20')
+    .option('--json', 'print JSON records')
+    .action(async (o: TargetFlags & { targets?: string; search: string; pattern?: string; candidates: string; prefixLength: string; inits: string; maxEpochs: string; patience: string; json?: boolean }) => {
+      const model = await loadModel(o.model, { device: o.device });
+      try {
+        const V = model.info.vocabSize;
+        let targets: Float32Array;
+        let ids: string[];
+        if (o.targets) ({ data: targets, ids } = readTargets(o.targets, V));
+        else {
+          const set = await synthesizeTargets(model, request({ ...o, entropy: o.entropy ?? '4' }, V));
+          targets = set.toArray();
+          ids = set.meta.map((m) => m.id);
+          set.dispose();
+        }
+        const results = await tune(model, {
+          targets,
+          targetIds: ids,
+          method: o.search as 'soft',
+          pattern: o.pattern,
+          candidates: Number(o.candidates),
+          prefixLength: Number(o.prefixLength),
+          inits: Number(o.inits),
+          maxEpochs: Number(o.maxEpochs),
+          patience: Number(o.patience),
+          seed: Number(o.seed),
+        });
+        for (const r of results) {
+          if (o.json) console.log(JSON.stringify({ ...r, promptIds: Array.from(r.promptIds), finalIds: Array.from(r.finalIds), softPrompt: null }));
+          else console.log(`${r.targetId}\tinit ${r.initId}\tKL ${r.klNats.toFixed(4)} nats\t${r.stopReason} at ${r.epochs}\t${r.promptText !== null ? JSON.stringify(r.promptText) : `[${Array.from(r.promptIds).join(', ')}]`}`);
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+}
