@@ -109,6 +109,20 @@ describe('hard prompts (HotFlip)', () => {
   });
 });
 
+describe('fixed context', () => {
+  it('tokens before and after the searched positions are part of the forward', async () => {
+    // Hard search of 1 position between a fixed prefix and suffix; the returned prompt, fed back
+    // with the same context, reproduces the returned loss, and without it does not.
+    const before = Int32Array.from([11, 12]);
+    const after = Int32Array.from([13]);
+    const [r] = await tune(model, { targets: midEntropy, method: 'hard', prefixLength: 1, inits: 1, maxEpochs: 3, ban: 'none', contextBefore: before, contextAfter: after });
+    const withContext = await model.logits({ ids: Int32Array.from([...before, r.promptIds[0], ...after]), rows: 1, positions: 4 });
+    expect(Math.abs(klRow(midEntropy, 0, withContext, 0, V) - r.klNats)).toBeLessThan(1e-4 * Math.max(1, r.klNats));
+    const alone = await model.logits({ ids: Int32Array.from([r.promptIds[0]]), rows: 1, positions: 1 });
+    expect(Math.abs(klRow(midEntropy, 0, alone, 0, V) - r.klNats)).toBeGreaterThan(1e-3);
+  });
+});
+
 describe('stopping', () => {
   it('patience, budget, divergence and abort each end rows with the right reason', async () => {
     const [budget] = await tune(model, { targets: midEntropy, inits: 1, maxEpochs: 3 });
