@@ -119,6 +119,11 @@ describe('distprompt sweep', () => {
     for (const r of m) expect(Math.abs(r.klNats - kl.get(r.rowId)!)).toBeLessThan(1e-4 * Math.max(1, r.klNats));
     const s1 = (await readResults(join(dir, 's1.arrow'))).records.map((r) => r.rowId);
     expect((await readResults(join(dir, 'slurm1.arrow'))).records.map((r) => r.rowId)).toEqual(s1);
+    // --devices: one worker per device, merged at the end — the same rows again.
+    const dev = run(['sweep', '-c', spec, '--devices', 'cpu,cpu', '-o', 'devices.arrow', '--no-figures', '-q'], dir);
+    expect(dev.status, dev.stderr).toBe(0);
+    const d = (await readResults(join(dir, 'devices.arrow'))).records;
+    expect(new Set(d.map((r) => r.rowId))).toEqual(new Set(all.map((r) => r.rowId)));
     // Merging a shard twice is refused.
     const dup = run(['merge', 's0.arrow', 's0.arrow', 's1.arrow', 's2.arrow', '-o', 'bad.arrow'], dir);
     expect(dup.status).not.toBe(0);

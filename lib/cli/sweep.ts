@@ -8,6 +8,7 @@ import { runSweep, type SweepProgress } from '../run/sweep.js';
 import { specFromFlags, type SweepFlags } from '../spec/index.js';
 import { shardFromEnv } from '../sweep/index.js';
 import { EXIT, UsageError } from './exit.js';
+import { sweepOnDevices } from './devices.js';
 import { ProgressReporter, progressMode } from './progress.js';
 
 /**
@@ -47,6 +48,7 @@ export function registerSweep(program: Command): void {
     .option('-c, --config <file>', 'sweep spec as JSON (flags override its fields)')
     .option('-m, --model <model>', 'model directory, Hugging Face repo id or random:<preset>')
     .option('--device <device>', 'cpu, cuda or cuda:N')
+    .option('--devices <list>', 'one worker per device, e.g. cuda:0,cuda:1 (merged at the end)')
     .option('--dtype <dtype>', 'float32, bfloat16 or float16')
     .option('--targets <kinds>', 'target kinds, comma separated (vanilla,outlier,lm,shuffled,migrated,pos-uniform,file)')
     .option('--entropy <grid>', "entropy grid in bits for vanilla/outlier targets, e.g. '0:max:0.05' or '0,2,4'")
@@ -89,10 +91,21 @@ export function registerSweep(program: Command): void {
       events.on('progress', (p: SweepProgress) =>
         reporter.update({ rowsDone: p.sweepRowsDone, rowsTotal: p.sweepRowsTotal, rowStepsPerSecond: p.rowStepsPerSecond, meanBestKlNats: p.meanBestKlNats, elapsedMs: p.elapsedMs, label: p.method.split('|')[0] }),
       );
+      const figures = o.figures === false ? false : typeof o.figures === 'string' ? o.figures : undefined;
+      if (spec.devices && spec.devices.length > 1 && !spec.shard) {
+        const how = await sweepOnDevices(spec, process.argv.slice(3), reporter, controller.signal, figures);
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        if (how === 'interrupted') {
+          reporter.log('interrupted; every worker kept its finished rows — rerun with --resume');
+          process.exitCode = EXIT.interrupted;
+        }
+        return;
+      }
       reporter.log(`sweep of ${spec.model} on ${spec.device} → ${spec.output}${spec.shard ? ` (shard ${spec.shard.index}/${spec.shard.count})` : ''}`);
       const summary = await runSweep(
         spec,
-        { resume: o.resume, overwrite: o.overwrite, signal: controller.signal, figures: o.figures === false ? false : typeof o.figures === 'string' ? o.figures : undefined },
+        { resume: o.resume, overwrite: o.overwrite, signal: controller.signal, figures },
         events,
       );
       process.off('SIGINT', onSignal);
