@@ -132,3 +132,33 @@ describe('validation', () => {
     expect(Array.from(out)).toEqual([0.25, 0.25, 0.25, 0.25]);
   });
 });
+
+describe('pos-uniform targets', () => {
+  it('are uniform over n tokens of one tag; tag counts cover the GPT-2 vocabulary', async () => {
+    const { tagOfText, tagVocabulary } = await import('../lib/targets/index.js');
+    const { loadTokenizer, vocabularyTexts } = await import('../lib/tokenizer/index.js');
+    expect(tagOfText(' happy')).toBe('adjective');
+    expect(tagOfText(' house')).toBe('ambiguous'); // noun and verb
+    expect(tagOfText(' Obama')).toBe('proper-noun');
+    expect(tagOfText('123')).toBe(null);
+    const tok = await loadTokenizer({ preset: 'gpt2' });
+    const tagged = tagVocabulary(vocabularyTexts(tok));
+    const total = Object.values(tagged.counts).reduce((a, b) => a + b, 0);
+    expect(total).toBe(50257);
+    for (const t of ['noun', 'proper-noun', 'verb', 'adjective'] as const) expect(tagged.counts[t]).toBeGreaterThan(500);
+    const model = await loadModel('random:tiny-gpt2');
+    const set = await synthesizeTargets(model, { kind: 'pos-uniform', tag: 'verb', count: 2, n: 100, seed: 3 });
+    for (const [i, p] of rowsOf(set.toArray(), 50257).entries()) {
+      const support = Array.from(p.keys()).filter((id) => p[id] > 0);
+      expect(support).toHaveLength(100);
+      for (const id of support) {
+        expect(p[id]).toBeCloseTo(0.01, 7);
+        expect(tagOfText(tok.tokenText(id))).toBe('verb');
+      }
+      expect(set.meta[i].posTag).toBe('verb');
+      expect(Math.abs(set.meta[i].entropyBits - Math.log2(100))).toBeLessThan(1e-4);
+    }
+    const [a, b] = rowsOf(set.toArray(), 50257);
+    expect(klNats(a, b)).toBe(Infinity); // two samples, two different supports
+  });
+});

@@ -3,3 +3,4 @@ export { validateTargets } from './validate.js';
 export { vanilla, outlier, lm, shuffle, migrate, randomPrompt } from './kinds.js';
 export { synthesizePlans } from './plans.js';
 export { synthesizeTargets, type TargetSet, type TargetMeta, type SynthesisRequest } from './synthesize.js';
+export { POS_TAGS, tagOfText, tagVocabulary, posUniform, type PosTag } from './pos.js';

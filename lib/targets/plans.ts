@@ -8,6 +8,7 @@ import type { TargetPlan } from '../sweep/index.js';
 import { vocabularyTexts, type Tokenizer } from '../tokenizer/index.js';
 import { lm, migrate, outlier, shuffle, vanilla, type Made } from './kinds.js';
 import { entropyBits, TargetError } from './maths.js';
+import { posUniform, tagVocabulary, type PosTag } from './pos.js';
 import { validateTargets } from './validate.js';
 
 type Params = Record<string, unknown>;
@@ -111,10 +112,21 @@ export async function synthesizePlans(model: Model, plans: readonly TargetPlan[]
     }
   }
 
+  const pos = indexed.filter((x) => x.plan.kind === 'pos-uniform');
+  if (pos.length) {
+    if (!model.tokenizer) throw new TargetError(`pos-uniform targets need the model's tokenizer; ${model.info.name} has none`);
+    const tagged = tagVocabulary(vocabularyTexts(model.tokenizer as Tokenizer));
+    for (const { plan, i } of pos) {
+      const tag = plan.params.posTag as PosTag;
+      const r = posUniform(tagged[tag], V, Number(plan.params.n), plan.seed, tag);
+      put(i, r.probs, { entropyBits: entropyBits(r.probs), requestedEntropyBits: null, posTag: tag, params: { ...plan.params, seed: plan.seed, tokens: r.chosen, tagCounts: tagged.counts } });
+    }
+  }
+
   const missing = indexed.filter((x) => !meta[x.i]);
   if (missing.length) {
     const kinds = [...new Set(missing.map((x) => x.plan.kind))];
-    throw new TargetError(`target kind(s) ${kinds.join(', ')} cannot be synthesised in a sweep yet (supported: vanilla, outlier, lm, shuffled, migrated)`);
+    throw new TargetError(`target kind(s) ${kinds.join(', ')} cannot be synthesised in a sweep yet (supported: vanilla, outlier, lm, shuffled, migrated, pos-uniform)`);
   }
   validateTargets(data, plans.length, V, { names: plans.map((p) => p.targetId) });
   return { data, meta };

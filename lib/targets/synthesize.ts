@@ -23,7 +23,8 @@ export type SynthesisRequest =
   | { kind: 'outlier'; entropyBits: number[]; outliers?: number; eps?: number; seed?: number }
   | { kind: 'lm'; count: number; promptLength?: number; seed?: number }
   | { kind: 'shuffled'; count: number; shuffles?: number; promptLength?: number; seed?: number }
-  | { kind: 'migrated'; source: string; count: number; promptLength?: number; seed?: number };
+  | { kind: 'migrated'; source: string; count: number; promptLength?: number; seed?: number }
+  | { kind: 'pos-uniform'; tag: 'noun' | 'proper-noun' | 'verb' | 'adjective'; count?: number; n?: number; seed?: number };
 
 function plansFor(r: SynthesisRequest): TargetPlan[] {
   const seed = r.seed ?? 0;
@@ -46,8 +47,10 @@ function plansFor(r: SynthesisRequest): TargetPlan[] {
       ).flat();
     case 'migrated':
       return Array.from({ length: r.count }, (_, i) => plan(`migrated:src=${r.source}:n=${r.promptLength ?? 5}:i=${i}`, 'migrated', { sourceModel: r.source, promptLength: r.promptLength ?? 5, index: i }));
+    case 'pos-uniform':
+      return Array.from({ length: r.count ?? 1 }, (_, i) => plan(`pos-uniform:tag=${r.tag}:n=${r.n ?? 100}:i=${i}`, 'pos-uniform', { posTag: r.tag, n: r.n ?? 100, index: i }));
     default:
-      throw new TargetError(`unknown target kind '${(r as { kind: string }).kind}' (vanilla, outlier, lm, shuffled, migrated)`);
+      throw new TargetError(`unknown target kind '${(r as { kind: string }).kind}' (vanilla, outlier, lm, shuffled, migrated, pos-uniform)`);
   }
 }
 
