@@ -154,7 +154,7 @@ describe('distprompt sweep', () => {
     expect(existsSync(join(dir, 'results.arrow'))).toBe(false);
   });
 
-  it('targets writes a file that tune reads; tune prints the best prompts', () => {
+  it('targets writes a file that tune and a file-target sweep read; tune prints the best prompts', async () => {
     const dir = tmp();
     const t = run(['targets', '-m', 'random:micro', '--entropy', '0,3,6', '-o', 'targets.json'], dir);
     expect(t.status, t.stderr).toBe(0);
@@ -164,6 +164,11 @@ describe('distprompt sweep', () => {
     const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(records.map((x) => x.targetId)).toEqual(['vanilla:h=0:s=0', 'vanilla:h=3:s=0', 'vanilla:h=6:s=0']);
     expect(records.every((x) => x.promptIds.length === 5 && x.promptIds.every((id: number) => id >= 0))).toBe(true);
+    // The same file as a sweep's `file` targets.
+    const spec = config(dir, { ...small, targets: [{ kind: 'file', path: 'targets.json' }], inits: 1, maxEpochs: 5, patience: 5 });
+    const sw = run(['sweep', '-c', spec, '-o', 'file.arrow', '--no-figures', '-q'], dir);
+    expect(sw.status, sw.stderr).toBe(0);
+    expect((await readResults(join(dir, 'file.arrow'))).records.map((x) => x.targetKind)).toEqual(['file', 'file', 'file']);
     const bad = run(['tune', '-m', 'random:tiny-gpt2', '--targets', 'targets.json'], dir);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/target 0 has 1000 values, the model's vocabulary 50257/);

@@ -1,11 +1,11 @@
 // `distprompt targets` (synthesise and save) and `distprompt tune` (a few targets, best prompts printed).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 
 import { loadModel } from '../model/load.js';
 import { expandGrid } from '../spec/index.js';
 import { synthesizeTargets, type SynthesisRequest, type TargetSet } from '../targets/index.js';
-import { validateTargets } from '../targets/validate.js';
+import { readTargetFile } from '../targets/file.js';
 import { tune } from '../tune/index.js';
 import { UsageError } from './exit.js';
 
@@ -17,6 +17,7 @@ interface TargetFlags {
   outliers?: string;
   count?: string;
   source?: string;
+  tag?: string;
   method?: string;
   seed: string;
 }
@@ -35,11 +36,14 @@ function request(o: TargetFlags, vocab: number): SynthesisRequest {
     case 'lm':
     case 'shuffled':
       return { kind: o.kind, count: Number(o.count ?? 10), seed };
+    case 'pos-uniform':
+      if (!o.tag) throw new UsageError('--tag (noun, proper-noun, verb or adjective) is needed for pos-uniform targets');
+      return { kind: 'pos-uniform', tag: o.tag as 'noun', count: Number(o.count ?? 1), seed };
     case 'migrated':
       if (!o.source) throw new UsageError('--source <model> is needed for migrated targets');
       return { kind: 'migrated', source: o.source, count: Number(o.count ?? 10), seed };
     default:
-      throw new UsageError(`--kind '${o.kind}' is not one of vanilla, outlier, lm, shuffled, migrated`);
+      throw new UsageError(`--kind '${o.kind}' is not one of vanilla, outlier, lm, shuffled, migrated, pos-uniform`);
   }
 }
 
@@ -50,32 +54,17 @@ function saveTargets(path: string, set: TargetSet, vocab: number): void {
   writeFileSync(path, JSON.stringify({ vocabSize: vocab, meta: set.meta, targets: rows }));
 }
 
-function readTargets(path: string, vocab: number): { data: Float32Array; ids: string[] } {
-  let json: { vocabSize?: number; targets?: number[][]; meta?: { id: string }[] };
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`--targets ${path}: cannot read it as JSON (${(e as Error).message})`);
-  }
-  if (!Array.isArray(json.targets)) throw new UsageError(`--targets ${path}: no 'targets' array of rows`);
-  const data = new Float32Array(json.targets.length * vocab);
-  json.targets.forEach((row, r) => {
-    if (!Array.isArray(row) || row.length !== vocab) throw new UsageError(`--targets ${path}: target ${r} has ${row?.length} values, the model's vocabulary ${vocab}`);
-    data.set(row, r * vocab);
-  });
-  validateTargets(data, json.targets.length, vocab, { names: json.meta?.map((m) => m.id) });
-  return { data, ids: json.meta?.map((m) => m.id) ?? json.targets.map((_, i) => `target:${i}`) };
-}
 
 const targetOptions = (c: Command) =>
   c
     .option('-m, --model <model>', 'model directory, Hugging Face repo id or random:<preset>', 'random:demo')
     .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
-    .option('--kind <kind>', 'vanilla, outlier, lm, shuffled or migrated', 'vanilla')
+    .option('--kind <kind>', 'vanilla, outlier, lm, shuffled, migrated or pos-uniform', 'vanilla')
     .option('--entropy <grid>', "entropies in bits: '0,2,4' or '0:max:1'")
     .option('--outliers <k>', 'outlier tokens (outlier kind)')
     .option('--count <n>', 'targets (lm, shuffled, migrated)')
     .option('--source <model>', 'source model (migrated)')
+    .option('--tag <tag>', 'noun, proper-noun, verb or adjective (pos-uniform)')
     .option('--method <m>', 'gradient (Eq. 1) or temperature (vanilla)')
     .option('--seed <n>', 'seed', '0');
 
@@ -111,7 +100,7 @@ export function registerTargetsAndTune(program: Command): void {
         const V = model.info.vocabSize;
         let targets: Float32Array;
         let ids: string[];
-        if (o.targets) ({ data: targets, ids } = readTargets(o.targets, V));
+        if (o.targets) ({ data: targets, ids } = readTargetFile(o.targets, V));
         else {
           const set = await synthesizeTargets(model, request({ ...o, entropy: o.entropy ?? '4' }, V));
           targets = set.toArray();

@@ -14,6 +14,7 @@ import type { Shard, SweepSpec } from '../spec/index.js';
 import { planSweep, remainingRows, type RowPlan } from '../sweep/index.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import { VERSION } from '../version.js';
+import { targetFileCount } from '../targets/file.js';
 import { synthesisePlans, type TargetRowMeta } from './target-source.js';
 
 export interface SweepOptions {
@@ -84,7 +85,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
   const model = options.model ?? (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype }));
   try {
     const V = model.info.vocabSize;
-    const plan = planSweep(spec, V);
+    const plan = planSweep(spec, V, { fileTargetCount: targetFileCount });
     const meta: ResultMetadata = {
       spec,
       model: { name: model.info.name, hash: model.info.identity },

@@ -4,3 +4,4 @@ export { vanilla, outlier, lm, shuffle, migrate, randomPrompt } from './kinds.js
 export { synthesizePlans } from './plans.js';
 export { synthesizeTargets, type TargetSet, type TargetMeta, type SynthesisRequest } from './synthesize.js';
 export { POS_TAGS, tagOfText, tagVocabulary, posUniform, type PosTag } from './pos.js';
+export { readTargetFile, targetFileCount, type TargetFile } from './file.js';

@@ -8,6 +8,7 @@ import type { TargetPlan } from '../sweep/index.js';
 import { vocabularyTexts, type Tokenizer } from '../tokenizer/index.js';
 import { lm, migrate, outlier, shuffle, vanilla, type Made } from './kinds.js';
 import { entropyBits, TargetError } from './maths.js';
+import { readTargetFile } from './file.js';
 import { posUniform, tagVocabulary, type PosTag } from './pos.js';
 import { validateTargets } from './validate.js';
 
@@ -121,6 +122,13 @@ export async function synthesizePlans(model: Model, plans: readonly TargetPlan[]
       const r = posUniform(tagged[tag], V, Number(plan.params.n), plan.seed, tag);
       put(i, r.probs, { entropyBits: entropyBits(r.probs), requestedEntropyBits: null, posTag: tag, params: { ...plan.params, seed: plan.seed, tokens: r.chosen, tagCounts: tagged.counts } });
     }
+  }
+
+  for (const { plan, i } of indexed.filter((x) => x.plan.kind === 'file')) {
+    const file = readTargetFile(String(plan.params.path), V);
+    const r = Number(plan.params.index);
+    const p = file.data.subarray(r * V, (r + 1) * V);
+    put(i, p, { entropyBits: entropyBits(p), requestedEntropyBits: null, params: { ...plan.params, sourceId: file.ids[r] } });
   }
 
   const missing = indexed.filter((x) => !meta[x.i]);
