@@ -177,7 +177,10 @@ void Tuner::epochSoft(const torch::Tensor& rows) {
   torch::Tensor loss;
   {
     torch::AutoGradMode ag(true);
-    loss = lossOf(assemble(rows, s, ids), target_.index({rows}));
+    // With the batch full (the usual case under continuous batching) read the targets in place:
+    // gathering them would copy rows × vocab floats every epoch.
+    const auto& tgt = rows.size(0) == opts_.slots ? target_ : target_.index({rows});
+    loss = lossOf(assemble(rows, s, ids), tgt);
     loss.sum().backward();
   }
   torch::NoGradGuard ng;
@@ -195,7 +198,7 @@ void Tuner::epochSoft(const torch::Tensor& rows) {
 void Tuner::epochPositional(const torch::Tensor& rows) {
   const int64_t n = rows.size(0);
   const int64_t Lb = ctxBeforeEmb_.defined() ? ctxBeforeEmb_.size(1) : 0;
-  auto tgt = target_.index({rows});
+  auto tgt = rows.size(0) == opts_.slots ? target_ : target_.index({rows});
   torch::Tensor improved;
   auto hardCpu = hardMask_.cpu();
   const auto& E = model_->embeddingMatrix();
