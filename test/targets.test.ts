@@ -162,3 +162,34 @@ describe('pos-uniform targets', () => {
     expect(klNats(a, b)).toBe(Infinity); // two samples, two different supports
   });
 });
+
+describe('file targets', () => {
+  it('JSON, Arrow and safetensors files give the same validated rows', async () => {
+    const { readTargetFile } = await import('../lib/targets/index.js');
+    const { tableToIPC, vectorFromArray, Table, List, Float32, Field } = await import('apache-arrow');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'distprompt-tfile-'));
+    const rows = [
+      [0.5, 0.25, 0.25, 0],
+      [0.1, 0.2, 0.3, 0.4],
+    ];
+    writeFileSync(join(dir, 't.json'), JSON.stringify({ targets: rows, meta: [{ id: 'a' }, { id: 'b' }] }));
+    const target = vectorFromArray(rows.map((r) => Float32Array.from(r)), new List(new Field('item', new Float32(), true)));
+    const table = new Table({ id: vectorFromArray(['a', 'b']), target });
+    writeFileSync(join(dir, 't.arrow'), tableToIPC(table, 'file'));
+    const header = Buffer.from(JSON.stringify({ targets: { dtype: 'F32', shape: [2, 4], data_offsets: [0, 32] } }));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(header.length));
+    writeFileSync(join(dir, 't.safetensors'), Buffer.concat([len, header, Buffer.from(Float32Array.from(rows.flat()).buffer)]));
+    for (const f of ['t.json', 't.arrow', 't.safetensors']) {
+      const r = readTargetFile(join(dir, f), 4);
+      expect(Array.from(r.data)).toEqual(Array.from(Float32Array.from(rows.flat())));
+      if (f !== 't.safetensors') expect(r.ids).toEqual(['a', 'b']);
+    }
+    expect(() => readTargetFile(join(dir, 't.json'), 5)).toThrow(/target 0 has 4 values, the model's vocabulary 5/);
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ targets: [[0.5, 0.6, 0, 0]] }));
+    expect(() => readTargetFile(join(dir, 'bad.json'), 4)).toThrow(/target 0 is not a distribution: it sums to 1.1/);
+  });
+});
