@@ -54,8 +54,9 @@ Napi::Value SynthesizeEntropyTargets(const Napi::CallbackInfo& info) {
       env,
       [=]() {
         auto z = targets::seededLogits(seeds, V, device);
-        auto hh = torch::tensor(h, torch::kFloat64).to(torch::kFloat32).to(device);
-        if (method == "temperature") return targets::byTemperature(z, hh, eps, maxIter);
+        auto h64 = torch::tensor(h, torch::kFloat64).to(device);
+        if (method == "temperature") return targets::byTemperature(z, h64, eps, maxIter);
+        auto hh = h64.to(torch::kFloat32);
         return targets::byGradient(z, hh, eps, maxIter, outliers.defined() ? outliers.to(device) : outliers,
                                    minMass.defined() ? minMass.to(device) : minMass, alpha, beta);
       },

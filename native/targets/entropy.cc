@@ -33,8 +33,12 @@ static void fixEnds(EntropyResult& r, const torch::Tensor& logits, const torch::
   r.entropyNats = torch::where(zero, torch::zeros_like(h), torch::where(full, torch::full_like(h, logV), r.entropyNats));
 }
 
-EntropyResult byTemperature(const torch::Tensor& logits, const torch::Tensor& h, double tol, int64_t maxIter) {
+EntropyResult byTemperature(const torch::Tensor& logits32, const torch::Tensor& h32, double tol, int64_t maxIter) {
   torch::NoGradGuard ng;
+  // float64 throughout: a float32 entropy over 128k tokens is only good to ~1e-5, and this
+  // method promises 1e-6.
+  auto logits = logits32.to(torch::kFloat64);
+  auto h = h32.to(torch::kFloat64);
   const int64_t n = logits.size(0);
   // Entropy falls as log T falls: bracket [-12, 12] in log T covers every reachable h for
   // unit-normal logits (T → 0 one-hot, T → ∞ uniform).
@@ -59,7 +63,7 @@ EntropyResult byTemperature(const torch::Tensor& logits, const torch::Tensor& h,
   logp = torch::log_softmax(logits / mid.exp().view({-1, 1}), -1);
   EntropyResult r{logp.exp(), entropyOf(logp), iters, (entropyOf(logp) - h).abs() < tol, torch::zeros({n}, logits.options())};
   fixEnds(r, logits, h);
-  return r;
+  return {r.probs.to(torch::kFloat32), r.entropyNats.to(torch::kFloat32), r.iterations, r.converged, r.outlierMass.to(torch::kFloat32)};
 }
 
 EntropyResult byGradient(const torch::Tensor& logits0, const torch::Tensor& h, double eps, int64_t maxIter,
@@ -110,15 +114,17 @@ EntropyResult byGradient(const torch::Tensor& logits0, const torch::Tensor& h, d
     z.sub_(torch::where(done.view({-1, 1}), torch::zeros_like(step), step));
   }
   torch::NoGradGuard ng;
-  auto logp = torch::log_softmax(z.detach(), -1);
-  auto H = entropyOf(logp);
+  // The final distribution in float64, so the float32 target sums to 1 well within 1e-5 even
+  // over 128k tokens (float32 exp(log p) drifts by ~1e-5 there).
+  auto logp = torch::log_softmax(z.detach().to(torch::kFloat64), -1);
+  auto H = entropyOf(logp).to(torch::kFloat32);
   auto conv = (H - h).abs() < eps;
   torch::Tensor mass = torch::zeros({n}, logits0.options());
   if (withOutliers) {
-    mass = logp.gather(1, outliers).exp().sum(1);
+    mass = logp.gather(1, outliers).exp().sum(1).to(torch::kFloat32);
     conv = conv & (mass >= minMass);
   }
-  EntropyResult r{logp.exp(), H, iters, conv, mass};
+  EntropyResult r{logp.exp().to(torch::kFloat32), H, iters, conv, mass};
   if (!withOutliers) fixEnds(r, logits0, h);
   return r;
 }
