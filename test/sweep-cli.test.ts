@@ -62,7 +62,9 @@ describe('distprompt sweep', () => {
 
   it('kill -9 mid-sweep, then --resume: nothing lost, nothing duplicated, same rows as an uninterrupted run', async () => {
     const dir = tmp();
-    const spec = config(dir, { ...small, maxEpochs: 200, patience: 200, batchSize: 2 });
+    // One row at a time: a resumed run's batches differ from the uninterrupted run's, and BLAS
+    // may then round differently; alone, every row is computed identically in both runs.
+    const spec = config(dir, { ...small, maxEpochs: 80, patience: 80, batchSize: 1 });
     const whole = run(['sweep', '-c', spec, '-o', 'whole.arrow', '--no-figures', '--quiet'], dir);
     expect(whole.status, whole.stderr).toBe(0);
 
