@@ -2,6 +2,7 @@
 // lib/targets (the six kinds of the study). Plans come in plan order; a paired vanilla target
 // follows its lm target, whose achieved entropy it takes.
 import type { Model } from '../model/model.js';
+import type { RunRecord } from '../results/index.js';
 import type { TargetPlan } from '../sweep/index.js';
 
 export interface SynthesisedTargets {
@@ -10,22 +11,17 @@ export interface SynthesisedTargets {
   meta: TargetRowMeta[];
 }
 
+/** The target metadata columns of a result row (lib/results RunRecord), one place for both. */
+type TargetColumns = 'outliers' | 'outlierMass' | 'm' | 'sourceModel' | 'shuffleIndex' | 'posTag' | 'lmPromptIds' | 'pairedWith';
+
 /** What a result row records about its target. */
-export interface TargetRowMeta {
+export type TargetRowMeta = Pick<RunRecord, TargetColumns> & {
   id: string;
   kind: string;
   entropyBits: number;
   requestedEntropyBits: number | null;
-  outliers?: number | null;
-  outlierMass?: number | null;
-  m?: number | null;
-  sourceModel?: string | null;
-  shuffleIndex?: number | null;
-  posTag?: string | null;
-  lmPromptIds?: ArrayLike<number> | null;
-  pairedWith?: string | null;
   params: Record<string, unknown>;
-}
+};
 
 export async function synthesisePlans(model: Model, plans: readonly TargetPlan[]): Promise<SynthesisedTargets> {
   const { synthesizePlans } = await import('../targets/index.js');
