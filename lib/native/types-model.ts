@@ -96,6 +96,20 @@ export interface NativeModel {
   dispose(): void;
 }
 
+export interface MemoryStats {
+  allocatedBytes: number;
+  peakBytes: number;
+  /** freed blocks the allocator keeps for reuse */
+  cachedBytes: number;
+  /** CPU: the most the cache keeps (DISTPROMPT_CPU_CACHE_MB) */
+  cacheLimitBytes?: number;
+  cacheHits?: number;
+  cacheMisses?: number;
+  /** CUDA: what cudaMemGetInfo reports free and total */
+  freeBytes?: number;
+  totalBytes?: number;
+}
+
 export interface ModelAddon {
   buildInfo(): BuildInfo;
   setThreads(n: number): void;
@@ -103,6 +117,12 @@ export interface ModelAddon {
   /** seconds per [m,k]×[k,n] matmul (benchmark yardstick) */
   matmulSeconds(a: { m: number; k: number; n: number; dtype?: NativeDtype; device?: string; reps?: number }): Promise<number>;
   loadModel(spec: NativeLoadSpec): Promise<NativeModel>;
+  /** allocator statistics for a device (CPU: distprompt's caching allocator; CUDA: libtorch's) */
+  memoryStats(device: string): MemoryStats;
+  /** start a new high-water mark for memoryStats().peakBytes */
+  resetPeakMemory(device: string): void;
+  /** hand cached blocks back (CPU: to the OS; CUDA: emptyCache) */
+  releaseCachedMemory(device: string): void;
   /** copy a Float32Array to a device-resident tensor once */
   tensorFromArray(a: { data: Float32Array; shape: number[]; device?: string }): NativeTensor;
 }

@@ -9,6 +9,8 @@ namespace dp {
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeTensor", TensorHandle::Init(env));
   exports.Set("tensorFromArray", Napi::Function::New(env, TensorFromArray));
+  // First: every tensor after this point comes from the caching CPU allocator.
+  RegisterMemoryOps(env, exports);
   RegisterBuildInfo(env, exports);
   RegisterModel(env, exports);
   RegisterKernelOps(env, exports);

@@ -9,5 +9,6 @@ void RegisterModel(Napi::Env env, Napi::Object exports);
 void RegisterKernelOps(Napi::Env env, Napi::Object exports);
 void RegisterTargetOps(Napi::Env env, Napi::Object exports);
 void RegisterTuner(Napi::Env env, Napi::Object exports);
+void RegisterMemoryOps(Napi::Env env, Napi::Object exports);
 void setConfiguredThreads(int n);
 }  // namespace dp

@@ -30,6 +30,8 @@ Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts) : mode
   auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(dev);
   auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(dev);
   hardMask_ = torch::tensor(std::vector<int64_t>(hard.begin(), hard.end()), i64).to(torch::kBool);
+  // Known on the host: asking the device every epoch would be a sync per step on a GPU.
+  anyHard_ = opts_.pattern.find('H') != std::string::npos;
   if (opts_.banned.defined()) opts_.banned = opts_.banned.to(dev, torch::kBool);
   torch::NoGradGuard ng;
   if (opts_.contextBefore.defined() && opts_.contextBefore.numel())
@@ -104,7 +106,7 @@ void Tuner::load(const std::vector<int64_t>& slots, const torch::Tensor& targets
 // [n, L, d] soft + [n, L] ids -> [n, Lb + L + La, d] float32 input embeddings.
 torch::Tensor Tuner::assemble(const torch::Tensor& rows, const torch::Tensor& soft, const torch::Tensor& ids) const {
   torch::Tensor e = soft;
-  if (hardMask_.any().item<bool>()) {
+  if (anyHard_) {
     auto tok = model_->embed(ids.clamp_min(0)).to(torch::kFloat32);
     e = torch::where(hardMask_.view({1, L_, 1}), tok, soft);
   }
@@ -264,7 +266,7 @@ void Tuner::epochPositional(const torch::Tensor& rows) {
 
 StepReport Tuner::step(int64_t epochs, const std::atomic<bool>& abort) {
   StepReport rep;
-  const bool allSoft = !hardMask_.any().item<bool>();
+  const bool allSoft = !anyHard_;
   for (int64_t e = 0; e < epochs; ++e) {
     if (abort.load()) break;
     torch::Tensor rows;

@@ -77,6 +77,7 @@ class Tuner {
   std::shared_ptr<const Transformer> model_;
   TunerOptions opts_;
   int64_t L_ = 0, d_ = 0, V_ = 0;
+  bool anyHard_ = false;
   torch::Tensor hardMask_;  // [L] bool
   torch::Tensor ctxBeforeEmb_, ctxAfterEmb_;
   // per-row state, [slots, ...]

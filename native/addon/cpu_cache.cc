@@ -1,0 +1,182 @@
+#include "addon/cpu_cache.h"
+
+#include <c10/core/Allocator.h>
+#include <c10/core/CPUAllocator.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+namespace dp::cpucache {
+namespace {
+
+// Every block carries a 64-byte header (keeps the data 64-byte aligned, as libtorch's own
+// allocator does) holding its size, so the deleter needs no lookup table.
+constexpr size_t kAlign = 64;
+constexpr size_t kHeader = 64;
+// Smaller blocks are glibc's business (it keeps them in its arenas anyway).
+constexpr size_t kCacheFrom = 256 * 1024;
+constexpr uint64_t kMagic = 0x6470636163686521ull;  // "dpcache!"
+
+struct Header {
+  uint64_t magic;
+  size_t bytes;  // data bytes, rounded as allocated
+};
+
+struct State {
+  std::mutex mu;
+  std::unordered_map<size_t, std::vector<void*>> free;  // data bytes -> raw blocks
+  Stats s;
+};
+
+// Never destroyed: tensors may be freed by static destructors after ours would have run.
+State& state() {
+  static State* st = new State();
+  return *st;
+}
+
+size_t roundedSize(size_t n) {
+  // Round cached sizes to whole pages so near-identical requests share blocks.
+  return n >= kCacheFrom ? (n + 4095) / 4096 * 4096 : (n + kAlign - 1) / kAlign * kAlign;
+}
+
+void* rawAlloc(size_t bytes) {
+  void* p = nullptr;
+  if (posix_memalign(&p, kAlign, kHeader + bytes) != 0 || !p) throw std::bad_alloc();
+  return p;
+}
+
+// Evict cached blocks (under the lock) until `need` more bytes fit under the limit.
+void evictFor(State& st, size_t need) {
+  for (auto it = st.free.begin(); it != st.free.end() && st.s.cachedBytes + static_cast<int64_t>(need) > st.s.limitBytes;) {
+    auto& list = it->second;
+    while (!list.empty() && st.s.cachedBytes + static_cast<int64_t>(need) > st.s.limitBytes) {
+      std::free(list.back());
+      list.pop_back();
+      st.s.cachedBytes -= static_cast<int64_t>(it->first);
+    }
+    it = list.empty() ? st.free.erase(it) : std::next(it);
+  }
+}
+
+void deleteBlock(void* data) {
+  if (!data) return;
+  void* raw = static_cast<char*>(data) - kHeader;
+  auto* h = static_cast<Header*>(raw);
+  const size_t bytes = h->bytes;
+  auto& st = state();
+  std::lock_guard<std::mutex> lock(st.mu);
+  st.s.allocatedBytes -= static_cast<int64_t>(bytes);
+  if (bytes >= kCacheFrom && static_cast<int64_t>(bytes) <= st.s.limitBytes) {
+    evictFor(st, bytes);
+    st.free[bytes].push_back(raw);
+    st.s.cachedBytes += static_cast<int64_t>(bytes);
+    return;
+  }
+  std::free(raw);
+}
+
+struct CachingCpuAllocator final : c10::Allocator {
+  // libtorch < 2.3 declares allocate() const, later versions non-const: define both, so this
+  // overrides whichever the headers declare virtual.
+  c10::DataPtr allocate(size_t n) { return make(n); }
+  c10::DataPtr allocate(size_t n) const { return make(n); }
+  c10::DeleterFnPtr raw_deleter() const override { return &deleteBlock; }
+  // Pure virtual from libtorch 2.3 on; a plain method before.
+  void copy_data(void* dest, const void* src, std::size_t count) const {
+    if (count) std::memcpy(dest, src, count);
+  }
+
+  static c10::DataPtr make(size_t n) {
+    if (n == 0) return {nullptr, nullptr, &deleteBlock, c10::Device(c10::DeviceType::CPU)};
+    const size_t bytes = roundedSize(n);
+    void* raw = nullptr;
+    auto& st = state();
+    {
+      std::lock_guard<std::mutex> lock(st.mu);
+      auto it = bytes >= kCacheFrom ? st.free.find(bytes) : st.free.end();
+      if (it != st.free.end() && !it->second.empty()) {
+        raw = it->second.back();
+        it->second.pop_back();
+        st.s.cachedBytes -= static_cast<int64_t>(bytes);
+        st.s.hits++;
+      } else if (bytes >= kCacheFrom) {
+        st.s.misses++;
+      }
+      st.s.allocatedBytes += static_cast<int64_t>(bytes);
+      st.s.peakBytes = std::max(st.s.peakBytes, st.s.allocatedBytes);
+    }
+    if (!raw) {
+      try {
+        raw = rawAlloc(bytes);
+      } catch (...) {
+        // Out of memory: drop the cache and try once more before reporting it.
+        release();
+        try {
+          raw = rawAlloc(bytes);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(st.mu);
+          st.s.allocatedBytes -= static_cast<int64_t>(bytes);
+          throw;
+        }
+      }
+      auto* h = static_cast<Header*>(raw);
+      h->magic = kMagic;
+      h->bytes = bytes;
+    }
+    void* data = static_cast<char*>(raw) + kHeader;
+    return {data, data, &deleteBlock, c10::Device(c10::DeviceType::CPU)};
+  }
+};
+
+int64_t defaultLimit() {
+  if (const char* s = std::getenv("DISTPROMPT_CPU_CACHE_MB")) return std::max<int64_t>(0, std::atoll(s)) << 20;
+  // A quarter of physical memory: enough for a large batch's working set, never most of RAM.
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return int64_t{2} << 30;
+  return static_cast<int64_t>(pages) * page / 4;
+}
+
+}  // namespace
+
+void install() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    auto& st = state();
+    {
+      std::lock_guard<std::mutex> lock(st.mu);
+      st.s.limitBytes = defaultLimit();
+    }
+    static CachingCpuAllocator* alloc = new CachingCpuAllocator();
+    // Priority above libtorch's default registration (0), so ours is the one in use.
+    c10::SetCPUAllocator(alloc, /*priority=*/100);
+  });
+}
+
+Stats stats() {
+  auto& st = state();
+  std::lock_guard<std::mutex> lock(st.mu);
+  return st.s;
+}
+
+void resetPeak() {
+  auto& st = state();
+  std::lock_guard<std::mutex> lock(st.mu);
+  st.s.peakBytes = st.s.allocatedBytes;
+}
+
+void release() {
+  auto& st = state();
+  std::lock_guard<std::mutex> lock(st.mu);
+  for (auto& [bytes, list] : st.free)
+    for (void* raw : list) std::free(raw);
+  st.free.clear();
+  st.s.cachedBytes = 0;
+}
+
+}  // namespace dp::cpucache
