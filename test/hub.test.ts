@@ -111,6 +111,22 @@ describe('resolveModel', () => {
     expect(await snapshotComplete(dir)).toBe(true);
   });
 
+  it('writes nothing to stdout while downloading (so --json output stays parseable)', async () => {
+    const written: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const log = console.log, debug = console.debug;
+    process.stdout.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
+    console.log = console.debug = (...a: unknown[]) => void written.push(a.join(' '));
+    try {
+      await resolveModel('tiny/gpt2-sharded', { env: env({ HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url }) });
+    } finally {
+      process.stdout.write = write;
+      console.log = log;
+      console.debug = debug;
+    }
+    expect(written).toEqual([]);
+  });
+
   it('offline mode with the model not cached is a clear error, and makes no request', async () => {
     const before = hub.requests.length;
     const e = await hubError(resolveModel('tiny/gpt2', { env: env({ HF_HUB_CACHE: freshCache(), HF_HUB_OFFLINE: '1', HF_ENDPOINT: hub.url }) }));

@@ -42,6 +42,18 @@ function explain(e: unknown, ref: RepoRef, endpoint: string): HubError {
   return new HubError('download-failed', `downloading '${what}' from ${endpoint} failed: ${detail}. Set HF_HUB_OFFLINE=1 to use only the local cache, or HF_ENDPOINT for a mirror`, { cause: e });
 }
 
+// @huggingface/hub announces each download with console.debug, which Node writes to stdout:
+// that would corrupt `distprompt … --json`. Progress belongs on stderr.
+async function debugToStderr<T>(fn: () => Promise<T>): Promise<T> {
+  const debug = console.debug;
+  console.debug = (...args: unknown[]) => console.error(...args);
+  try {
+    return await fn();
+  } finally {
+    console.debug = debug;
+  }
+}
+
 export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<string> {
   const common = { repo: { type: 'model' as const, name: ref.repo }, hubUrl: o.endpoint, accessToken: o.accessToken };
   try {
@@ -58,7 +70,7 @@ export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<s
     const fetchOne = async (path: string) => {
       const entry = listing.get(path);
       if (!entry) throw new HubError('no-weights', `${ref.repo}@${sha} has no file '${path}' (named by model.safetensors.index.json)`);
-      await fetchVerified(path, entry, snapshot, join(repoFolder(o.cacheDir, ref.repo), 'blobs'), () => downloadFileToCacheDir({ ...common, path, revision: sha, cacheDir: o.cacheDir }), o);
+      await fetchVerified(path, entry, snapshot, join(repoFolder(o.cacheDir, ref.repo), 'blobs'), () => debugToStderr(() => downloadFileToCacheDir({ ...common, path, revision: sha, cacheDir: o.cacheDir })), o);
     };
     for (const path of wanted) await fetchOne(path);
     if (wanted.includes('model.safetensors.index.json') && !wanted.includes('model.safetensors')) {
