@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../lib/model/load.js';
 import type { Model } from '../lib/model/model.js';
 import { native } from '../lib/native/index.js';
-import { autoBatchSize, bytesPerRow, cpuBatchCap } from '../lib/tune/index.js';
+import { autoBatchSize, bytesPerRow, cpuBatchCap, tune } from '../lib/tune/index.js';
 
 describe('caching CPU allocator', () => {
   it('counts a live block, keeps it cached when freed, and reuses it for the same size', () => {
@@ -86,4 +86,61 @@ describe('automatic batch size', () => {
     expect(b).toBeGreaterThanOrEqual(1);
     expect(b).toBeLessThanOrEqual(64);
   });
+});
+
+describe('out of memory during a tune', () => {
+  it('halves the batch until it fits, and every row still gets the result it gets alone', async () => {
+    const n = native();
+    const model = await loadModel('random:demo', { seed: 3, tokenizer: false });
+    const V = model.info.vocabSize;
+    const rows = 8;
+    const targets = new Float32Array(rows * V);
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      for (let v = 0; v < V; v++) s += targets[r * V + v] = Math.exp(Math.sin(v * (r + 1) * 0.37) * 3);
+      for (let v = 0; v < V; v++) targets[r * V + v] /= s;
+    }
+    const opts = { targets, method: 'soft' as const, inits: 1, maxEpochs: 6, patience: 6, chunkEpochs: 3, ban: 'none' as const };
+    try {
+      // What a batch of 2 needs at its peak; then a cap that 2 rows fit under and 8 do not.
+      n.releaseCachedMemory('cpu');
+      const base = n.memoryStats('cpu').allocatedBytes;
+      n.resetPeakMemory('cpu');
+      const alone = await tune(model, { ...opts, batchSize: 2 });
+      const need2 = n.memoryStats('cpu').peakBytes - base;
+      n.resetPeakMemory('cpu');
+      await tune(model, { ...opts, batchSize: 8 });
+      const need8 = n.memoryStats('cpu').peakBytes - base;
+      expect(need8).toBeGreaterThan(need2 * 1.5);
+      n.setCpuMemoryLimit(base + Math.floor((need2 + (need8 - need2) / 4)));
+      const warnings: string[] = [];
+      const run = tune(model, { ...opts, batchSize: 8 });
+      run.on('warning', (m: string) => warnings.push(m));
+      const limited = await run;
+      expect(warnings.length).toBeGreaterThanOrEqual(1);
+      expect(warnings[0]).toMatch(/out of memory on cpu: batch size halved to 4 \(CPU out of memory/);
+      expect(warnings.at(-1)).toMatch(/halved to (2|4)/);
+      const byId = new Map(alone.map((r) => [r.rowId, r]));
+      expect(new Set(limited.map((r) => r.rowId))).toEqual(new Set(byId.keys()));
+      for (const r of limited) expect(r.klNats).toBeCloseTo(byId.get(r.rowId)!.klNats, 4);
+    } finally {
+      n.setCpuMemoryLimit(0);
+      model.dispose();
+    }
+  }, 120_000);
+
+  it('one row that does not fit is an error naming the memory, not a crash', async () => {
+    const n = native();
+    const model = await loadModel('random:micro', { seed: 3, tokenizer: false });
+    const V = model.info.vocabSize;
+    try {
+      n.setCpuMemoryLimit(n.memoryStats('cpu').allocatedBytes + 1024);
+      await expect(tune(model, { targets: new Float32Array(V).fill(1 / V), maxEpochs: 2, ban: 'none' })).rejects.toThrow(/CPU out of memory/);
+    } finally {
+      n.setCpuMemoryLimit(0);
+      model.dispose();
+    }
+    // The process is fine afterwards.
+    expect(n.memoryStats('cpu').memoryLimitBytes).toBe(0);
+  }, 60_000);
 });

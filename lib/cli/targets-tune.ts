@@ -107,7 +107,7 @@ export function registerTargetsAndTune(program: Command): void {
           ids = set.meta.map((m) => m.id);
           set.dispose();
         }
-        const results = await tune(model, {
+        const run = tune(model, {
           targets,
           targetIds: ids,
           method: o.search as 'soft',
@@ -119,6 +119,8 @@ export function registerTargetsAndTune(program: Command): void {
           patience: Number(o.patience),
           seed: Number(o.seed),
         });
+        run.on('warning', (m: string) => console.error(`warning: ${m}`));
+        const results = await run;
         for (const r of results) {
           if (o.json) console.log(JSON.stringify({ ...r, promptIds: Array.from(r.promptIds), finalIds: Array.from(r.finalIds), softPrompt: null }));
           else console.log(`${r.targetId}\tinit ${r.initId}\tKL ${r.klNats.toFixed(4)} nats\t${r.stopReason} at ${r.epochs}\t${r.promptText !== null ? JSON.stringify(r.promptText) : `[${Array.from(r.promptIds).join(', ')}]`}`);

@@ -105,6 +105,8 @@ export interface MemoryStats {
   cacheLimitBytes?: number;
   cacheHits?: number;
   cacheMisses?: number;
+  /** CPU: the cap set by setCpuMemoryLimit / DISTPROMPT_CPU_MEMORY_MB (0 = none) */
+  memoryLimitBytes?: number;
   /** CUDA: what cudaMemGetInfo reports free and total */
   freeBytes?: number;
   totalBytes?: number;
@@ -123,6 +125,8 @@ export interface ModelAddon {
   resetPeakMemory(device: string): void;
   /** hand cached blocks back (CPU: to the OS; CUDA: emptyCache) */
   releaseCachedMemory(device: string): void;
+  /** cap CPU tensor memory (bytes, 0 = none): beyond it allocations fail as "CPU out of memory" */
+  setCpuMemoryLimit(bytes: number): void;
   /** copy a Float32Array to a device-resident tensor once */
   tensorFromArray(a: { data: Float32Array; shape: number[]; device?: string }): NativeTensor;
 }

@@ -149,6 +149,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
           // Rows cut short by an abort are not results: --resume runs them again.
           if (r.stopReason !== 'aborted') pending.push(toRunRecord(r, targets.meta[r.targetIndex], spec.shard));
         });
+        run.on('warning', (m: string) => events.emit('log', `warning: ${m}`));
         run.on('progress', (p: TuneProgress) => {
           const batch = pending.splice(0);
           done += batch.length;

@@ -154,7 +154,6 @@ async function runRows(
   let slots: (Slot | undefined)[] = new Array(slotsCount).fill(undefined);
   const t0 = performance.now();
   let rowSteps = 0;
-  let retried = false;
   let aborted = false;
   const onAbort = () => {
     aborted = true;
@@ -245,17 +244,19 @@ async function runRows(
           elapsedMs,
         } satisfies TuneProgress);
       } catch (e) {
-        // Out of device memory: halve the batch once, restart the rows in flight (their results
-        // depend only on their seeds, so restarting changes nothing but time).
+        // Out of device memory: halve the batch and restart the rows in flight (their results
+        // depend only on their seeds, so restarting changes nothing but time); again if needed,
+        // down to one row, which failing is a real error.
         const msg = (e as Error).message ?? '';
-        if (!retried && /out of memory|CUDA error: out of memory|alloc/i.test(msg) && slotsCount > 1) {
-          retried = true;
-          for (const sl of slots) if (sl) queue.push(sl.row);
+        if (/out of memory|not enough memory/i.test(msg) && slotsCount > 1) {
+          // Back on the queue so that they pop in their plan order again.
+          for (const sl of slots.filter((x): x is Slot => !!x).reverse()) queue.push(sl.row);
           tuner.dispose();
+          native().releaseCachedMemory(model.info.device);
           slotsCount = Math.max(1, Math.floor(slotsCount / 2));
           tuner = make(slotsCount);
           slots = new Array(slotsCount).fill(undefined);
-          self.emit('warning', `out of memory: batch size halved to ${slotsCount}`);
+          self.emit('warning', `out of memory on ${model.info.device}: batch size halved to ${slotsCount} (${msg.split('\n')[0]})`);
           continue;
         }
         throw e;

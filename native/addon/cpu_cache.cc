@@ -2,6 +2,7 @@
 
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
+#include <c10/util/Exception.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cstring>
 #include <mutex>
 #include <new>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -45,9 +47,11 @@ size_t roundedSize(size_t n) {
   return n >= kCacheFrom ? (n + 4095) / 4096 * 4096 : (n + kAlign - 1) / kAlign * kAlign;
 }
 
+std::string mib(int64_t b) { return std::to_string((b + (1 << 20) - 1) >> 20) + " MiB"; }
+
 void* rawAlloc(size_t bytes) {
   void* p = nullptr;
-  if (posix_memalign(&p, kAlign, kHeader + bytes) != 0 || !p) throw std::bad_alloc();
+  if (posix_memalign(&p, kAlign, kHeader + bytes) != 0 || !p) return nullptr;
   return p;
 }
 
@@ -108,22 +112,31 @@ struct CachingCpuAllocator final : c10::Allocator {
       } else if (bytes >= kCacheFrom) {
         st.s.misses++;
       }
+      const int64_t limit = st.s.memoryLimitBytes;
+      if (limit > 0 && st.s.allocatedBytes + static_cast<int64_t>(bytes) > limit) {
+        if (raw) {  // a cached block goes back where it came from
+          st.free[bytes].push_back(raw);
+          st.s.cachedBytes += static_cast<int64_t>(bytes);
+        }
+        TORCH_CHECK_WITH(OutOfMemoryError, false, "CPU out of memory: tried to allocate ", mib(bytes), " with ",
+                         mib(st.s.allocatedBytes), " in use, over the limit of ", mib(limit),
+                         " (DISTPROMPT_CPU_MEMORY_MB)");
+      }
       st.s.allocatedBytes += static_cast<int64_t>(bytes);
       st.s.peakBytes = std::max(st.s.peakBytes, st.s.allocatedBytes);
     }
     if (!raw) {
-      try {
-        raw = rawAlloc(bytes);
-      } catch (...) {
-        // Out of memory: drop the cache and try once more before reporting it.
+      raw = rawAlloc(bytes);
+      if (!raw) {
+        // The OS said no: drop the cache and try once more before reporting it.
         release();
-        try {
-          raw = rawAlloc(bytes);
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(st.mu);
-          st.s.allocatedBytes -= static_cast<int64_t>(bytes);
-          throw;
-        }
+        raw = rawAlloc(bytes);
+      }
+      if (!raw) {
+        std::lock_guard<std::mutex> lock(st.mu);
+        st.s.allocatedBytes -= static_cast<int64_t>(bytes);
+        TORCH_CHECK_WITH(OutOfMemoryError, false, "CPU out of memory: tried to allocate ", mib(bytes), " with ",
+                         mib(st.s.allocatedBytes), " in use");
       }
       auto* h = static_cast<Header*>(raw);
       h->magic = kMagic;
@@ -151,6 +164,7 @@ void install() {
     {
       std::lock_guard<std::mutex> lock(st.mu);
       st.s.limitBytes = defaultLimit();
+      if (const char* m = std::getenv("DISTPROMPT_CPU_MEMORY_MB")) st.s.memoryLimitBytes = std::max<int64_t>(0, std::atoll(m)) << 20;
     }
     static CachingCpuAllocator* alloc = new CachingCpuAllocator();
     // Priority above libtorch's default registration (0), so ours is the one in use.
@@ -168,6 +182,12 @@ void resetPeak() {
   auto& st = state();
   std::lock_guard<std::mutex> lock(st.mu);
   st.s.peakBytes = st.s.allocatedBytes;
+}
+
+void setMemoryLimit(int64_t bytes) {
+  auto& st = state();
+  std::lock_guard<std::mutex> lock(st.mu);
+  st.s.memoryLimitBytes = std::max<int64_t>(0, bytes);
 }
 
 void release() {

@@ -17,6 +17,7 @@ struct Stats {
   int64_t cachedBytes = 0;     // freed blocks kept for reuse
   int64_t limitBytes = 0;      // most the cache keeps; beyond it blocks go back to the OS
   int64_t hits = 0, misses = 0;
+  int64_t memoryLimitBytes = 0;  // 0: none; else allocations beyond it fail as out of memory
 };
 
 // Install as libtorch's CPU allocator (once; later calls do nothing). limit 0 disables caching
@@ -24,6 +25,10 @@ struct Stats {
 void install();
 Stats stats();
 void resetPeak();
+// Cap what libtorch may hold on the CPU through this allocator (0 = no cap): beyond it an
+// allocation fails with "CPU out of memory", as a GPU's would, so a shared node is not swamped.
+// DISTPROMPT_CPU_MEMORY_MB sets it at load.
+void setMemoryLimit(int64_t bytes);
 // Give every cached block back to the OS (tests, and after a sweep).
 void release();
 

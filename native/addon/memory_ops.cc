@@ -33,6 +33,7 @@ static Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
     num("cacheLimitBytes", s.limitBytes);
     num("cacheHits", s.hits);
     num("cacheMisses", s.misses);
+    num("memoryLimitBytes", s.memoryLimitBytes);
     return o;
   }
 #ifdef DP_WITH_CUDA
@@ -75,11 +76,19 @@ static Napi::Value ReleaseCachedMemory(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+static Napi::Value SetCpuMemoryLimit(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsNumber() || info[0].As<Napi::Number>().DoubleValue() < 0)
+    throw Napi::TypeError::New(info.Env(), "setCpuMemoryLimit(bytes): bytes must be a number ≥ 0 (0 = no limit)");
+  cpucache::setMemoryLimit(static_cast<int64_t>(info[0].As<Napi::Number>().DoubleValue()));
+  return info.Env().Undefined();
+}
+
 void RegisterMemoryOps(Napi::Env env, Napi::Object exports) {
   cpucache::install();
   exports.Set("memoryStats", Napi::Function::New(env, MemoryStats));
   exports.Set("resetPeakMemory", Napi::Function::New(env, ResetPeakMemory));
   exports.Set("releaseCachedMemory", Napi::Function::New(env, ReleaseCachedMemory));
+  exports.Set("setCpuMemoryLimit", Napi::Function::New(env, SetCpuMemoryLimit));
 }
 
 }  // namespace dp
