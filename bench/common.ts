@@ -1,15 +1,32 @@
-// Shared bits of the benchmarks: argument parsing, timing, JSON + markdown output.
+// Shared bits of the benchmarks: argument parsing, timing, the matmul yardstick, device memory,
+// JSON + markdown output. Every figure a bench reports is a ratio against something measured in
+// the same process, because absolute rates on a shared machine move between runs.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { native } from '../lib/native/index.js';
+import type { NativeDtype } from '../lib/native/types-model.js';
+
 export function args(argv = process.argv.slice(2)) {
+  const get = (name: string, fallback: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
+  };
   return {
-    get: (name: string, fallback: string) => {
-      const i = argv.indexOf(name);
-      return i >= 0 ? argv[i + 1] : fallback;
+    get,
+    num: (name: string, fallback: number) => {
+      const v = Number(get(name, String(fallback)));
+      if (!Number.isFinite(v)) throw new Error(`${name} must be a number`);
+      return v;
     },
+    list: (name: string, fallback: string) => get(name, fallback).split(',').filter(Boolean),
     has: (name: string) => argv.includes(name),
   };
+}
+
+/** Where results go: --out-dir (default bench/results), so quick runs never overwrite the committed figures. */
+export function outDir(): string {
+  return args().get('--out-dir', join('bench', 'results'));
 }
 
 /** Median seconds of `reps` runs of `fn` after one warm-up. */
@@ -25,11 +42,89 @@ export async function timeIt(fn: () => Promise<unknown>, reps: number): Promise<
   return times[Math.floor(times.length / 2)];
 }
 
-export function save(name: string, data: unknown, table: string[]): void {
-  const dir = join('bench', 'results');
+export function save(name: string, data: unknown, table: string[]): string {
+  const dir = outDir();
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), ...(data as object) }, null, 2));
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), threads: native().buildInfo().threads, ...(data as object) }, null, 2));
   console.log(table.join('\n'));
   console.log(`\nwritten ${file}`);
+  return file;
 }
+
+export const deviceTag = (device: string) => device.replace(':', '');
+
+// ---- The yardstick ------------------------------------------------------------------------
+// "Fraction of a plain matmul" is only honest if the matmul is the best this machine does in
+// that dtype, not one shape that happens to be slow (skinny GEMMs, caches): so several shapes,
+// each timed into a preallocated output (the native side), and the maximum is the yardstick.
+
+export interface MatmulShape {
+  m: number;
+  k: number;
+  n: number;
+  why: string;
+}
+export interface Yardstick {
+  device: string;
+  dtype: NativeDtype;
+  shapes: (MatmulShape & { seconds: number; gflops: number })[];
+  /** the best GFLOP/s of the shapes above: what "fraction of matmul" divides by */
+  bestGflops: number;
+}
+
+export function yardstickShapes(device: string, quick: boolean): MatmulShape[] {
+  const shapes: MatmulShape[] = [
+    { m: 256, k: 768, n: 50257, why: 'GPT-2 LM head over 256 rows' },
+    { m: 2048, k: 2048, n: 2048, why: 'square, fits the caches' },
+  ];
+  // 4096³ is 137 GFLOP: ~1 s per rep on 2 idle cores, too slow for --quick on a CPU.
+  if (!quick || device !== 'cpu') shapes.push({ m: 4096, k: 4096, n: 4096, why: 'large square' });
+  if (device !== 'cpu') shapes.push({ m: 8192, k: 8192, n: 8192, why: 'GPU-sized square' });
+  return shapes;
+}
+
+export async function yardstick(device: string, dtype: NativeDtype, quick: boolean): Promise<Yardstick> {
+  const shapes: Yardstick['shapes'] = [];
+  for (const s of yardstickShapes(device, quick)) {
+    // A GPU matmul takes milliseconds: more reps there to average out launch jitter.
+    const reps = device === 'cpu' ? (quick ? 2 : 3) : 20;
+    const seconds = await native().matmulSeconds({ m: s.m, k: s.k, n: s.n, dtype, device, reps });
+    shapes.push({ ...s, seconds, gflops: (2 * s.m * s.k * s.n) / seconds / 1e9 });
+  }
+  return { device, dtype, shapes, bestGflops: Math.max(...shapes.map((s) => s.gflops)) };
+}
+
+export function yardstickTable(y: Yardstick): string[] {
+  return [
+    `Yardstick (${y.device}, ${y.dtype}): best plain matmul = **${y.bestGflops.toFixed(1)} GFLOP/s**`,
+    '',
+    '| m | k | n | ms | GFLOP/s | |',
+    '|---|---|---|---|---|---|',
+    ...y.shapes.map((s) => `| ${s.m} | ${s.k} | ${s.n} | ${(s.seconds * 1e3).toFixed(2)} | ${s.gflops.toFixed(1)} | ${s.why} |`),
+  ];
+}
+
+// ---- Device memory ------------------------------------------------------------------------
+
+export interface MemoryProbe {
+  allocated(): number;
+  peak(): number;
+  resetPeak(): void;
+  release(): void;
+  /** CUDA: bytes the device reports free; undefined on CPU */
+  freeBytes(): number | undefined;
+}
+
+export function memoryProbe(device: string): MemoryProbe | undefined {
+  const n = native();
+  return {
+    allocated: () => n.memoryStats(device).allocatedBytes,
+    peak: () => n.memoryStats(device).peakBytes,
+    resetPeak: () => n.resetPeakMemory(device),
+    release: () => n.releaseCachedMemory(device),
+    freeBytes: () => n.memoryStats(device).freeBytes,
+  };
+}
+
+export const mib = (bytes: number | null | undefined) => (bytes == null ? '–' : (bytes / 2 ** 20).toFixed(2));

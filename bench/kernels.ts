@@ -1,13 +1,16 @@
 // Fused vs unfused softmax-KL (forward + backward), and HotFlip top-k vs GEMM + full sort,
 // as ratios measured in one run. Memory: bytes of [rows, V] buffers each path allocates
 // (unfused: log-softmax, p·log q product and its gradient chain; fused: the gradient only).
+// HotFlip is one [rows, d] × [d, V] GEMM plus a selection, so its GFLOP/s is also given as a
+// fraction of the best plain float32 matmul of this run (the yardstick in bench/common.ts).
 import { native } from '../lib/native/index.js';
-import { args, save, timeIt } from './common.js';
+import { args, deviceTag, save, timeIt, yardstick, yardstickTable } from './common.js';
 
 const a = args();
 const device = a.get('--device', 'cpu');
 const quick = a.has('--quick');
 const shapes: [number, number][] = quick ? [[64, 50257]] : [[64, 50257], [64, 128256], [1024, 50257], [1024, 128256]];
+const yard = await yardstick(device, 'float32', quick);
 const rows: Record<string, unknown>[] = [];
 const table = ['| rows | V | fused ms | unfused ms | speed-up | memory ratio |', '|---|---|---|---|---|---|'];
 for (const [R, V] of shapes) {
@@ -24,14 +27,17 @@ for (const [R, V] of shapes) {
 }
 // The copies of logits/targets from JavaScript are in both timings alike; the ratio is of the kernels plus that.
 const hot: Record<string, unknown>[] = [];
-table.push('', '| rows | V | hidden | k | top-k ms | full sort ms | speed-up |', '|---|---|---|---|---|---|---|');
+table.push('', '| rows | V | hidden | k | top-k ms | full sort ms | speed-up | top-k GEMM GFLOP/s | of matmul |', '|---|---|---|---|---|---|---|---|---|');
 for (const [R, V, d, k] of quick ? [[64, 50257, 64, 32]] : [[64, 50257, 768, 32], [256, 128256, 256, 256]]) {
   const grad = Float32Array.from({ length: R * d }, (_, i) => Math.sin(i));
   const current = Float32Array.from({ length: R * d }, (_, i) => Math.cos(i));
   const embeddings = Float32Array.from({ length: V * d }, (_, i) => Math.sin(i * 0.1));
   const fast = await timeIt(() => native().hotflipTopK({ grad, current, embeddings, rows: R, hidden: d, vocab: V, k, device }), 2);
   const slow = await timeIt(() => native().hotflipTopK({ grad, current, embeddings, rows: R, hidden: d, vocab: V, k, device, reference: true }), 2);
-  hot.push({ rows: R, vocab: V, hidden: d, k, topkSeconds: fast, fullSortSeconds: slow, speedup: slow / fast });
-  table.push(`| ${R} | ${V} | ${d} | ${k} | ${(fast * 1e3).toFixed(1)} | ${(slow * 1e3).toFixed(1)} | ${(slow / fast).toFixed(2)}× |`);
+  // Counted as the GEMM alone (the selection is extra work), timed with the JS→native copies.
+  const gflops = (2 * R * d * V) / fast / 1e9;
+  hot.push({ rows: R, vocab: V, hidden: d, k, topkSeconds: fast, fullSortSeconds: slow, speedup: slow / fast, gemmGflops: gflops, fractionOfMatmul: gflops / yard.bestGflops });
+  table.push(`| ${R} | ${V} | ${d} | ${k} | ${(fast * 1e3).toFixed(1)} | ${(slow * 1e3).toFixed(1)} | ${(slow / fast).toFixed(2)}× | ${gflops.toFixed(1)} | ${((100 * gflops) / yard.bestGflops).toFixed(1)}% |`);
 }
-save(`kernels-${device.replace(':', '')}`, { device, threads: native().buildInfo().threads, kl: rows, hotflip: hot }, table);
+table.push('', ...yardstickTable(yard));
+save(`kernels-${deviceTag(device)}`, { device, quick, yardstick: yard, kl: rows, hotflip: hot }, table);

@@ -1,95 +1,79 @@
-// Tuner throughput, measured as ratios in one run (never asserted in tests):
-//   row-steps/s against batch size; batched vs one row at a time; achieved FLOP/s as a
-//   fraction of a plain large matmul measured in the same run.
-// Usage: node dist/bench/tune.js [--models random:micro,random:demo,random:gpt2] [--quick]
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-
+// The tuner against model size: for each model, the marginal steady-state row-steps/s at the
+// batch size tune() would pick itself, its achieved GFLOP/s and fraction of the best plain
+// matmul measured in this run (bench/common.ts), memory per row, and batched vs one row at a
+// time over the same rows (end to end: per-row overheads are exactly what batching saves).
+// Usage: node dist/bench/tune.js [--models random:micro,random:demo,random:gpt2] [--device cpu]
+//        [--dtype float32] [--batch N] [--positions 5] [--quick] [--out-dir DIR]
 import { loadModel } from '../lib/model/load.js';
-import { native } from '../lib/native/index.js';
+import type { NativeDtype } from '../lib/native/types-model.js';
+import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { tune } from '../lib/tune/index.js';
-import { flopsPerRowStep } from '../lib/tune/flops.js';
+import { args, deviceTag, memoryProbe, mib, save, yardstick, yardstickTable } from './common.js';
+import { fmt, measureRate, pct, rampTargets, type RatePoint } from './tune-rate.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const quick = args.includes('--quick');
-const models = arg('--models', quick ? 'random:micro,random:demo' : 'random:micro,random:demo,random:gpt2').split(',');
-const device = arg('--device', 'cpu');
-const dtype = arg('--dtype', 'float32') as 'float32' | 'bfloat16';
-const outFile = arg('--out', join('bench', 'results', `tune-${device.replace(':', '')}.json`));
+const a = args();
+const quick = a.has('--quick');
+const device = a.get('--device', 'cpu');
+const dtype = a.get('--dtype', 'float32') as NativeDtype;
+const models = a.list('--models', quick ? 'random:micro,random:demo' : 'random:micro,random:demo,random:gpt2');
+const positions = a.num('--positions', 5);
+const epochs = a.num('--epochs', 2);
+const extraEpochs = a.num('--extra-epochs', quick ? 3 : 8);
+const minDeltaSeconds = a.num('--min-delta-s', quick ? 0.25 : 1);
+const reps = a.num('--reps', quick ? 1 : 2);
 
-function uniformTargets(rows: number, vocab: number): Float32Array {
-  // Distinct, valid targets: a softmax of a per-row ramp (the numbers, not the target, matter here).
-  const t = new Float32Array(rows * vocab);
-  for (let r = 0; r < rows; r++) {
-    let sum = 0;
-    for (let v = 0; v < vocab; v++) sum += t[r * vocab + v] = Math.exp(((v * (r + 1)) % 97) / 30);
-    for (let v = 0; v < vocab; v++) t[r * vocab + v] /= sum;
-  }
-  return t;
-}
-
-async function rowStepsPerSecond(model: Awaited<ReturnType<typeof loadModel>>, rows: number, batchSize: number, epochs: number): Promise<number> {
-  const targets = uniformTargets(rows, model.info.vocabSize);
-  // patience = budget: every row runs exactly `epochs` steps.
-  const opts = { targets, method: 'soft' as const, inits: 1, maxEpochs: epochs, patience: epochs, batchSize, chunkEpochs: epochs, ban: 'none' as const };
-  await tune(model, { ...opts, maxEpochs: 2, patience: 2, chunkEpochs: 2 }); // warm-up
-  const t0 = performance.now();
-  await tune(model, opts);
-  return (rows * epochs) / ((performance.now() - t0) / 1000);
-}
-
+const yard = await yardstick(device, dtype, quick);
 const report: Record<string, unknown>[] = [];
-const threads = native().buildInfo().threads;
 for (const name of models) {
   const model = await loadModel(name, { device, dtype, tokenizer: false });
   const info = model.info;
-  const positions = 5;
-  const flops = flopsPerRowStep(info, positions);
-  // Yardstick: a plain large matmul (GPT-2's LM head over 256 rows), same dtype, same run.
-  const mm = { m: 256, k: 768, n: 50257 };
-  const mmSeconds = await native().matmulSeconds({ ...mm, dtype, device, reps: 3 });
-  const mmFlops = (2 * mm.m * mm.k * mm.n) / mmSeconds;
-  const big = info.parameters > 50e6;
-  const batches = quick ? [1, 16, 64, 256] : big ? [1, 8, 32, 128, 256] : [1, 4, 16, 64, 256, 1024];
-  const epochs = big ? 3 : quick ? 5 : 10;
-  const rows: Record<string, number>[] = [];
-  for (const b of batches) {
-    const rs = await rowStepsPerSecond(model, b, b, epochs);
-    rows.push({ batchSize: b, rowStepsPerSecond: rs, achievedGflops: (rs * flops) / 1e9, fractionOfMatmul: (rs * flops) / mmFlops });
-  }
-  // Batched vs one row at a time over the same rows (the same work, so a pure ratio).
-  const sameRows = Math.min(64, batches.at(-1)!);
-  const seqRate = await rowStepsPerSecond(model, sameRows, 1, epochs);
-  const batRate = await rowStepsPerSecond(model, sameRows, sameRows, epochs);
-  const best = rows.reduce((a, b) => (b.rowStepsPerSecond > a.rowStepsPerSecond ? b : a));
+  // What a sweep of many rows gets by default; --batch overrides; --quick caps it.
+  const auto = autoBatchSize(info, positions, 1, 1 << 20);
+  const batch = a.has('--batch') ? a.num('--batch', auto) : quick ? Math.min(auto, 16) : auto;
+  const point = await measureRate(model, { rows: batch, batchSize: batch, positions, epochs, extraEpochs, minDeltaSeconds, reps }, yard);
+  // Batched vs sequential on the same rows and steps: a pure ratio of the same work. One row at
+  // a time is slow on big models, so they take 3 steps (fixed costs then weigh a little more on
+  // the batched side: the ratio errs low).
+  const same = Math.min(batch, quick ? 8 : 64);
+  const steps = info.parameters > 50e6 ? 3 : epochs + extraEpochs;
+  const seq = await endToEnd(model, same, 1, steps);
+  const bat = await endToEnd(model, same, same, steps);
   report.push({
     model: name,
-    device,
-    dtype,
-    threads,
     parameters: info.parameters,
-    flopsPerRowStep: flops,
-    matmulGflops: mmFlops / 1e9,
-    batches: rows,
-    batchedOverSequential: { rows: sameRows, ratio: batRate / seqRate, batched: batRate, sequential: seqRate },
-    best,
+    vocabSize: info.vocabSize,
+    hiddenSize: info.hiddenSize,
+    layers: info.layers,
+    autoBatchSize: auto,
+    ...point,
+    batchedOverSequential: { rows: same, steps, batched: bat, sequential: seq, ratio: bat / seq },
   });
   model.dispose();
+  memoryProbe(device)?.release();
 }
 
-mkdirSync(join('bench', 'results'), { recursive: true });
-writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), report }, null, 2));
-console.log(`| model | batch | row-steps/s | GFLOP/s | of matmul |`);
-console.log(`|---|---|---|---|---|`);
-for (const r of report) {
-  for (const b of r.batches as Record<string, number>[]) {
-    console.log(`| ${r.model} | ${b.batchSize} | ${b.rowStepsPerSecond.toFixed(1)} | ${b.achievedGflops.toFixed(1)} | ${(100 * b.fractionOfMatmul).toFixed(0)}% |`);
-  }
-  const s = r.batchedOverSequential as { rows: number; ratio: number };
-  console.log(`| ${r.model} | batched/sequential (${s.rows} rows) | ${s.ratio.toFixed(1)}× | matmul ${(r.matmulGflops as number).toFixed(1)} GFLOP/s | |`);
+async function endToEnd(model: Awaited<ReturnType<typeof loadModel>>, rows: number, batchSize: number, steps: number): Promise<number> {
+  const targets = rampTargets(rows, model.info.vocabSize);
+  const opts = { targets, method: 'soft' as const, prefixLength: positions, inits: 1, maxEpochs: steps, patience: steps, chunkEpochs: steps, batchSize, ban: 'none' as const };
+  // Warm-up at this batch size (one batch of rows, one step: not all rows one by one).
+  await tune(model, { ...opts, targets: targets.subarray(0, batchSize * model.info.vocabSize), maxEpochs: 1, patience: 1, chunkEpochs: 1 });
+  const t0 = performance.now();
+  await tune(model, opts);
+  return (rows * steps) / ((performance.now() - t0) / 1000);
 }
-console.log(`\nwritten ${outFile}`);
+
+const table = [
+  ...yardstickTable(yard),
+  '',
+  `Tuner against model size (soft, ${positions} positions; marginal = rows·(E2−E1)/(t2−t1))`,
+  '',
+  '| model | params | batch | E1, E2 | marginal row-steps/s | end-to-end | GFLOP/s | of matmul | MiB/row | batched/sequential |',
+  '|---|---|---|---|---|---|---|---|---|---|',
+  ...report.map((r) => {
+    const p = r as unknown as RatePoint & { model: string; parameters: number; batchedOverSequential: { rows: number; ratio: number } };
+    const b = p.batchedOverSequential;
+    return `| ${p.model} | ${(p.parameters / 1e6).toFixed(1)}M | ${p.batchSize} | ${p.epochs.join(', ')} | ${fmt(p.marginalRowStepsPerSecond)} | ${fmt(p.endToEndRowStepsPerSecond)} | ${fmt(p.achievedGflops)} | ${pct(p.fractionOfMatmul)} | ${mib(p.memoryPerRowBytes)} | ${b.ratio.toFixed(1)}× (${b.rows} rows) |`;
+  }),
+  ...report.flatMap((r) => ((r.warnings as string[]).length ? [`warning (${r.model}): ${(r.warnings as string[]).join('; ')}`] : [])),
+];
+save(`tune-${deviceTag(device)}`, { device, dtype, quick, positions, yardstick: yard, report }, table);
