@@ -1,36 +1,251 @@
 #!/usr/bin/env bash
 # One script for a borrowed GPU machine (CUDA 13, nvcc, cmake, Python torch with CUDA; no Node,
-# no network): unpack the carried Node, build the addon against that torch's libtorch (sm_90),
-# run the CUDA tests and the GPU benchmarks, leave the log and JSON under $OUT.
-# Carry: .device/node.xz (xz of this machine's node binary) and node_modules/.
-#   run(command="bash bench/gpu/run.sh", carry=[".device", "node_modules"], timeout_s=540)
+# no network): unpack the carried Node and node_modules + dist/, build the addon against that
+# torch's libtorch (sm_90), run the CUDA tests, the GPU-vs-CPU parity check and the GPU
+# benchmarks, and leave the log, a summary and the results JSON under $OUT.
+#
+# Before: `nice -n 19 bash scripts/pack-device.sh` here (fills the ignored .device/). Then:
+#   run(command="bash bench/gpu/run.sh", carry=[".device"], timeout_s=540)
+# Everything fits in DISTPROMPT_GPU_BUDGET_S (480 s): each stage gets min(its cap, time left);
+# a stage that fails does not stop the ones that do not need it; the summary says which passed.
+#
+# DISTPROMPT_GPU_REHEARSAL=cpu: the same stages on CPU (float32, small models, --quick benches,
+# torch from DISTPROMPT_TORCH_DIR or DISTPROMPT_PYTHON, default /work/main/.torch-venv), to prove
+# the script end to end without a GPU; bench/gpu/rehearse.sh runs it the way the device would.
+# Other knobs: DISTPROMPT_FORCE_CARRIED_NODE=1 (use .device/node.xz even if node is on PATH),
+# DISTPROMPT_CUDA_ARCH (90), DISTPROMPT_TORCH_DIR, DISTPROMPT_PYTHON (python3),
+# DISTPROMPT_GPU_STAGES (a comma list: run only these stages), DISTPROMPT_GPU_BUDGET_S (480 on the
+# GPU, 7200 in the rehearsal), DISTPROMPT_GPU_CAP_SCALE (multiplies every stage's cap; 8 in the
+# rehearsal, whose 2 shared cores build and run far slower than the device's 16).
 set -uo pipefail
-OUT=${OUT:-$PWD/out}
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
+ROOT=$PWD
+OUT=${OUT:-$ROOT/out}
 mkdir -p "$OUT"
 exec > >(tee "$OUT/gpu-run.log") 2>&1
-t0=$(date +%s)
-say() { echo "=== $* ($(( $(date +%s) - t0 ))s)"; }
+TEE_PID=$!
+T0=$(date +%s)
+now() { echo $(( $(date +%s) - T0 )); }
 
-say "node"
-if ! command -v node >/dev/null; then
-  mkdir -p .device/bin && xz -dc .device/node.xz > .device/bin/node && chmod +x .device/bin/node
-  export PATH=$PWD/.device/bin:$PATH
+REHEARSAL=${DISTPROMPT_GPU_REHEARSAL:-}
+if [ -n "$REHEARSAL" ] && [ "$REHEARSAL" != cpu ]; then
+  echo "DISTPROMPT_GPU_REHEARSAL=$REHEARSAL: only 'cpu' is known" >&2
+  exit 2
 fi
-node --version
-nvidia-smi --query-gpu=name,memory.total --format=csv || true
+if [ "$REHEARSAL" = cpu ]; then
+  DEVICE=cpu
+  BUDGET=${DISTPROMPT_GPU_BUDGET_S:-7200}
+  SCALE=${DISTPROMPT_GPU_CAP_SCALE:-8}   # 2 shared cores, not 16: every stage's cap × 8
+  PY=${DISTPROMPT_PYTHON:-/work/main/.torch-venv/bin/python}
+else
+  DEVICE=cuda
+  BUDGET=${DISTPROMPT_GPU_BUDGET_S:-480}
+  SCALE=${DISTPROMPT_GPU_CAP_SCALE:-1}
+  PY=${DISTPROMPT_PYTHON:-python3}
+fi
+TAG=${DEVICE//:/}
+DEADLINE=$(( T0 + BUDGET ))
+RESERVE=10   # seconds kept back at the end for the summary and the copies to $OUT
+export HF_HUB_OFFLINE=1 DISTPROMPT_NO_AUTO_TORCH=1 DISTPROMPT_PYTHON=$PY
+unset DISTPROMPT_BUILD_DIR DISTPROMPT_ADDON
+MARK=$(mktemp)   # results newer than this were written by this run
+echo "=== bench/gpu/run.sh: device $DEVICE${REHEARSAL:+ (rehearsal)}, budget ${BUDGET}s, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $(hostname)"
 
-say "build against the machine's torch"
-export DISTPROMPT_TORCH_DIR=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
-export DISTPROMPT_CUDA_ARCH=90 DISTPROMPT_BUILD_JOBS=16
-node scripts/install.mjs --force || { say "build FAILED"; exit 1; }
-node_modules/.bin/tsc -p tsconfig.json || exit 1
-node -e "import('./dist/lib/index.js').then(m=>console.log(JSON.stringify(m.buildInfo(),null,1).slice(0,400)))"
+# ---------------------------------------------------------------------------------------------
+# Stage runner: stage NAME CAP_SECONDS "DEPENDENCIES" FUNCTION
+declare -a S_NAME=() S_RESULT=() S_SECS=()
+declare -A PASSED=()
+WANT=${DISTPROMPT_GPU_STAGES:-}
+stage() {
+  local name=$1 cap=$2 deps=$3 fn=$4 left t s rc result
+  # Not among DISTPROMPT_GPU_STAGES: not run, and taken as done (a rerun of some stages on a
+  # machine where the others already ran, e.g. DISTPROMPT_GPU_STAGES=tune,scaling after a build).
+  if [ -n "$WANT" ] && [[ ",$WANT," != *",$name,"* ]]; then PASSED[$name]=1; return; fi
+  for d in $deps; do
+    if [ -z "${PASSED[$d]:-}" ]; then
+      echo "=== [$name] SKIPPED: needs '$d', which did not pass ($(now)s)"
+      S_NAME+=("$name"); S_RESULT+=("SKIPPED (needs $d)"); S_SECS+=(0)
+      return
+    fi
+  done
+  cap=$(( cap * SCALE ))
+  left=$(( DEADLINE - $(date +%s) - RESERVE ))
+  t=$(( cap < left ? cap : left ))
+  if [ "$t" -lt 15 ]; then
+    echo "=== [$name] SKIPPED: out of time (${left}s left of the budget) ($(now)s)"
+    S_NAME+=("$name"); S_RESULT+=("SKIPPED (out of time)"); S_SECS+=(0)
+    return
+  fi
+  echo
+  echo "=== [$name] start, limit ${t}s ($(now)s)"
+  s=$(date +%s)
+  export -f "$fn"
+  timeout -k 10 "$t" bash -c "$fn"
+  rc=$?
+  s=$(( $(date +%s) - s ))
+  case $rc in
+    0) result=PASS; PASSED[$name]=1 ;;
+    124 | 137) result="TIMEOUT after ${t}s" ;;
+    *) result="FAIL (exit $rc)" ;;
+  esac
+  echo "=== [$name] $result in ${s}s ($(now)s)"
+  S_NAME+=("$name"); S_RESULT+=("$result"); S_SECS+=("$s")
+  collect
+}
+collect() {
+  # After every stage, so that a run cut short still returns what it measured. The device run
+  # returns at most 8 files: gpu-run.log, summary.txt, results.tar.gz (every JSON this run wrote,
+  # and build-info.json) and the first 5 JSON files themselves under results/.
+  local f
+  mkdir -p "$OUT/results"
+  for f in $(find bench/results -maxdepth 1 -name '*.json' -newer "$MARK" -printf '%T@ %p\n' 2>/dev/null | sort -n | cut -d' ' -f2); do
+    if [ -f "$OUT/results/${f##*/}" ] || [ "$(ls "$OUT/results" | wc -l)" -lt 5 ]; then cp "$f" "$OUT/results/"; fi
+  done
+  tar -czf "$OUT/results.tar.gz.part" $(find bench/results -maxdepth 1 -name '*.json' -newer "$MARK") 2>/dev/null \
+    && mv "$OUT/results.tar.gz.part" "$OUT/results.tar.gz"
+  rm -f "$OUT/results.tar.gz.part"
+}
+export ROOT OUT DEVICE TAG PY REHEARSAL
 
-say "CUDA tests (kernels, model parity, tuner)"
-node_modules/.bin/vitest run test/kernels.test.ts test/parity-golden.test.ts test/tune.test.ts 2>&1 | tail -40
+# ---------------------------------------------------------------------------------------------
+st_node() {
+  set -e
+  if [ "${DISTPROMPT_FORCE_CARRIED_NODE:-}" = 1 ] || ! command -v node >/dev/null; then
+    [ -f .device/node.xz ] || { echo "no node on PATH and no .device/node.xz (run scripts/pack-device.sh, carry .device)"; exit 1; }
+    mkdir -p .device/bin
+    xz -dc .device/node.xz > .device/bin/node.part && chmod +x .device/bin/node.part && mv .device/bin/node.part .device/bin/node
+    echo "node: the carried one, .device/bin/node"
+    export PATH=$ROOT/.device/bin:$PATH
+  else
+    echo "node: $(command -v node) from PATH"
+  fi
+  node --version
+}
+st_unpack() {
+  set -e
+  [ -f .device/bundle.tar.xz ] || { echo "no .device/bundle.tar.xz (run scripts/pack-device.sh, carry .device)"; exit 1; }
+  rm -rf dist
+  xz -dc .device/bundle.tar.xz | tar -xf -
+  echo "unpacked node_modules/ ($(ls node_modules | wc -l) entries) and dist/"
+  sed -n '1,5p' .device/manifest.txt
+  local packed here
+  packed=$(sed -n 's/^src: //p' .device/manifest.txt)
+  here=$( { find lib bench -type f -name '*.ts' | LC_ALL=C sort | xargs sha256sum; sha256sum tsconfig.json; } | sha256sum | cut -c1-16)
+  if [ "$packed" != "$here" ]; then
+    echo "WARNING: dist/ was compiled from other sources (src $packed) than this tree's lib/ + bench/ (src $here):"
+    echo "WARNING: the benchmarks run the packed code; the tests (vitest, on the sources) run this tree's. Re-run scripts/pack-device.sh."
+    echo "dist-stale" > .device/dist-stale
+  else
+    echo "dist/ matches this tree's sources (src $here)"
+    rm -f .device/dist-stale
+  fi
+}
+st_build() {
+  set -e
+  if [ -z "${DISTPROMPT_TORCH_DIR:-}" ]; then
+    DISTPROMPT_TORCH_DIR=$("$PY" -c 'import torch;print(torch.utils.cmake_prefix_path)')
+  fi
+  export DISTPROMPT_TORCH_DIR
+  "$PY" -c 'import torch;print("python torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available())' || true
+  if [ "$DEVICE" != cpu ]; then
+    export DISTPROMPT_CUDA_ARCH=${DISTPROMPT_CUDA_ARCH:-90}
+    [ -d /usr/local/cuda/bin ] && export PATH=$PATH:/usr/local/cuda/bin
+    if command -v nvcc >/dev/null; then export CUDACXX=${CUDACXX:-$(command -v nvcc)}; nvcc --version | tail -2; fi
+  fi
+  if ! command -v cmake >/dev/null || ! command -v ninja >/dev/null; then
+    # pip's cmake / ninja live beside the Python that holds torch
+    PATH=$PATH:$("$PY" -c 'import os,sys;print(os.path.dirname(sys.executable))')
+    command -v cmake >/dev/null || PATH=$PATH:$("$PY" -c 'import cmake;print(cmake.CMAKE_BIN_DIR)' 2>/dev/null)
+    export PATH
+  fi
+  export DISTPROMPT_BUILD_JOBS=${DISTPROMPT_BUILD_JOBS:-$(nproc)}
+  echo "torch: $DISTPROMPT_TORCH_DIR; arch ${DISTPROMPT_CUDA_ARCH:-none}; $DISTPROMPT_BUILD_JOBS jobs; $(cmake --version | head -1); $(c++ --version | head -1)"
+  node scripts/install.mjs --force
+  mkdir -p bench/results
+  node -e "import('./dist/lib/index.js').then(m=>{const i=m.buildInfo();console.log(JSON.stringify(i));require('fs').writeFileSync('bench/results/build-info.json',JSON.stringify(i,null,1))})"
+}
+st_cuda() {
+  # The build must really be a CUDA one that sees a GPU; else every --device cuda stage fails.
+  nvidia-smi --query-gpu=name,memory.total,memory.used,clocks.sm,driver_version --format=csv || true
+  node -e "import('./dist/lib/index.js').then(m=>{const i=m.buildInfo();console.log('cudaBuild',i.cudaBuild,'cudaDevices',i.cudaDevices);process.exit(i.cudaBuild&&i.cudaDevices>0?0:1)})"
+}
+st_tests() {
+  # kernels: the only file with a CUDA case (skipped with a NOTICE where cudaDevices = 0);
+  # parity-golden and tune load their models on the default device, cpu (see cuda-parity).
+  NO_COLOR=1 node node_modules/vitest/vitest.mjs run --reporter=verbose test/kernels.test.ts test/parity-golden.test.ts test/tune.test.ts
+}
+st_parity() {
+  node bench/gpu/cuda-parity.mjs --device "$DEVICE"
+}
+st_kernels() {
+  if [ -n "$REHEARSAL" ]; then node dist/bench/kernels.js --device "$DEVICE" --quick
+  else node dist/bench/kernels.js --device "$DEVICE"; fi
+}
+st_tune() {
+  if [ -n "$REHEARSAL" ]; then node dist/bench/tune.js --device "$DEVICE" --quick --models random:micro
+  else node dist/bench/tune.js --device "$DEVICE" --dtype bfloat16 --models random:llama-3.2-1b,random:llama-3-8b --reps 1; fi
+}
+st_scaling() {
+  if [ -n "$REHEARSAL" ]; then node dist/bench/scaling.js --device "$DEVICE" --quick --models random:micro --series batch
+  else node dist/bench/scaling.js --device "$DEVICE" --dtype bfloat16 --models random:gpt2,random:llama-3.2-1b --limit-s 15 --reps 1; fi
+}
+st_targets() {
+  if [ -n "$REHEARSAL" ]; then node dist/bench/targets.js --device "$DEVICE" --quick
+  else node dist/bench/targets.js --device "$DEVICE"; fi
+}
+st_sweep() {
+  # The CLI end to end on the device: targets, tuner, Arrow results, resume bookkeeping.
+  set -e
+  local dir
+  dir=$(mktemp -d)
+  node dist/lib/cli/main.js sweep -m random:demo --device "$DEVICE" --targets vanilla,outlier --entropy 0,2,4,8 \
+    --methods soft,hard:k=4,hybrid:HHSSS --inits 2 --max-epochs 40 --patience 10 -o "$dir/sweep.arrow" --no-figures
+  node -e "import('./dist/lib/index.js').then(async m=>{const r=await m.readResults(process.argv[1]);const n=r.records.length;const b=r.metadata.build||{};console.log('read back',n,'rows; device',JSON.stringify(r.metadata.spec?.device),'build: torch',b.torchVersion??b.torch,'cudaBuild',b.cudaBuild??b.cuda,'cudaDevices',b.cudaDevices);process.exit(n>0&&r.records.every(x=>Number.isFinite(x.klNats))?0:1)})" "$dir/sweep.arrow"
+}
+st_python() {
+  # Against a Python transformers loop on the same weights (python3 there has torch + transformers).
+  if [ -n "$REHEARSAL" ]; then node dist/bench/python.js --device "$DEVICE" --preset tiny-gpt2 --quick
+  else node dist/bench/python.js --device "$DEVICE" --preset llama-3.2-1b --dtype bfloat16 --python-rows 2 --steps 20; fi
+}
+export -f collect
 
-say "GPU benchmarks"
-timeout 300 node dist/bench/kernels.js --device cuda
-timeout 200 node dist/bench/tune.js --device cuda --dtype bfloat16 --models random:llama-3.2-1b,random:llama-3-8b
-cp -r bench/results "$OUT/" 2>/dev/null
-say "done"
+#     name     cap  needs                  function
+stage node      60  ""                     st_node
+[ -x .device/bin/node ] && export PATH=$ROOT/.device/bin:$PATH
+stage unpack    60  ""                     st_unpack
+stage build    330  "node unpack"          st_build
+if [ "$DEVICE" = cpu ]; then
+  stage tests  300  "build"                st_tests
+  stage parity 120  "build"                st_parity
+  GPU=build
+else
+  stage cuda    30  "build"                st_cuda
+  stage tests  150  "build"                st_tests
+  stage parity  90  "cuda"                 st_parity
+  GPU=cuda
+fi
+stage sweep     90  "$GPU"                 st_sweep
+stage kernels   90  "$GPU"                 st_kernels
+stage tune     150  "$GPU"                 st_tune
+stage targets   60  "$GPU"                 st_targets
+stage scaling  120  "$GPU"                 st_scaling
+stage python   150  "$GPU"                 st_python
+
+# ---------------------------------------------------------------------------------------------
+collect
+{
+  echo "bench/gpu/run.sh on $(hostname), device $DEVICE${REHEARSAL:+ (rehearsal)}, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(now)s in all"
+  [ -f .device/dist-stale ] && echo "WARNING: dist/ (benchmarks) was packed from other sources than this tree; see the unpack stage"
+  printf '%-8s %-28s %s\n' stage result seconds
+  for i in "${!S_NAME[@]}"; do printf '%-8s %-28s %s\n' "${S_NAME[$i]}" "${S_RESULT[$i]}" "${S_SECS[$i]}"; done
+  echo "results: $(cd "$OUT/results" && ls | tr '\n' ' ')"
+} > "$OUT/summary.txt"
+echo
+echo "=== summary"
+cat "$OUT/summary.txt"
+rm -f "$MARK"
+FAILED=0
+for r in "${S_RESULT[@]}"; do [ "$r" = PASS ] || FAILED=1; done
+exec 1>&- 2>&-
+wait "$TEE_PID" 2>/dev/null
+exit $FAILED
