@@ -42,20 +42,11 @@ function advice(path: string, message: string): string {
 
 let cached: Addon | undefined;
 
-// OpenMP threads (libgomp, read once when libtorch loads) spin 300k iterations after each
-// parallel region and then sleep; a tuner step runs thousands of short regions with serial
-// dispatch between them, and waking the sleepers cost ~10% of a GPT-2 step on 2 cores
-// (bench: 101 → 113 GFLOP/s, same run). Spin longer unless the user chose a policy.
-function threadWaitDefaults(env: NodeJS.ProcessEnv = process.env): void {
-  if (env.GOMP_SPINCOUNT === undefined && env.OMP_WAIT_POLICY === undefined) env.GOMP_SPINCOUNT = '20000000';
-}
-
 /** Load (once) and return the native addon; throws an Error with advice when it cannot. */
 export function native(): Addon {
   if (cached) return cached;
   const path = addonPath();
   const require = createRequire(import.meta.url);
-  threadWaitDefaults();
   try {
     cached = require(path) as Addon;
   } catch (e) {
