@@ -11,6 +11,7 @@
 #include "addon/common.h"
 #include "addon/registry.h"
 #include "addon/tensor_handle.h"
+#include "kernels/kl.h"
 
 namespace dp {
 
@@ -36,6 +37,7 @@ static Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   o.Set("threads", at::get_num_threads());
   o.Set("availableCores", availableCores());
   o.Set("mkl", at::hasMKL());
+  o.Set("klCpuKernel", dp::kernels::klCpuVariant());
   o.Set("parallelInfo", at::get_parallel_info());
   o.Set("config", at::show_config());
   o.Set("liveTensors", Napi::Number::New(env, TensorHandle::Live()));

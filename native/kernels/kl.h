@@ -16,6 +16,8 @@ torch::Tensor klReference(const torch::Tensor& logits, const torch::Tensor& targ
 torch::Tensor klFused(const torch::Tensor& logits, const torch::Tensor& target);
 
 // The two passes, per device. Forward returns (loss [rows], stats [rows, 2] = (max, log Σ exp(z − max))).
+// Which CPU build of the fused KL runs here: "avx2" or "baseline".
+const char* klCpuVariant();
 std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits, const torch::Tensor& target);
 torch::Tensor klBackwardCpu(const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& lse,
                             const torch::Tensor& gradLoss);
