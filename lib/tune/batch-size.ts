@@ -1,11 +1,12 @@
 // Automatic batch size: the largest batch that fits comfortably in the device's free memory,
 // capped where larger batches stop paying.
 //
-// CPU (bench/tune.ts on 2 cores): a GEMM-bound model (random:gpt2, width 768) keeps gaining
-// until its GEMMs see ~1,280 rows (rows × prompt positions) — 256 rows at 5 positions reached
-// 98% of the rate of 128 and more than 256 gained nothing; a model whose LM head dominates
-// (random:demo, width 128) peaks near 64 rows and loses a third at 256, when its [rows, vocab]
-// buffers leave the caches. GPU: memory is the only cap (4,096 rows at most, one refill each).
+// CPU (bench/scaling.ts, bench/tune.ts on 2 cores): a GEMM-bound model (random:gpt2, width
+// 768) gains until its GEMMs see ~1,280 rows (rows × prompt positions): 256 rows at 5
+// positions reach 75% of the best plain matmul. An LM-head-bound one (random:demo, width 128)
+// also runs best near 256 rows (1,575 row-steps/s at 64, 2,091 at 256, 1,990 at 1,024).
+// Beyond 256 rows a CPU gains little and each refill waits longer. GPU: memory is the only
+// cap (4,096 rows at most).
 import { freemem } from 'node:os';
 
 import type { ModelInfo } from '../model/model.js';
@@ -23,13 +24,8 @@ export function bytesPerRow(info: ModelInfo, positions: number, candidates: numb
   return vocabBuffers + activations + state;
 }
 
-/** Where more rows stop paying on a CPU (see the header): GEMM-bound models want ~1,280 GEMM rows. */
-export function cpuBatchCap(info: ModelInfo, positions: number): number {
-  const c = info.config;
-  const perPosition = c.hiddenSize * ((c.heads + 2 * c.kvHeads) * c.headDim + c.heads * c.headDim + c.intermediateSize * (c.gatedMlp ? 3 : 2));
-  const transformer = perPosition * positions * c.layers;
-  const head = c.hiddenSize * c.vocabSize;
-  if (transformer < head) return 64;
+/** Where more rows stop paying on a CPU (see the header): ~1,280 GEMM rows, 16 to 256 rows. */
+export function cpuBatchCap(positions: number): number {
   const rows = Math.ceil(1280 / Math.max(1, positions));
   return Math.min(256, Math.max(16, 2 ** Math.ceil(Math.log2(rows))));
 }
@@ -47,6 +43,6 @@ export function autoBatchSize(info: ModelInfo, positions: number, candidates: nu
   const free = freeBytes ?? freeDeviceBytes(info.device);
   // Half of what is free: activations saved for the backward and allocator slack need the rest.
   const fit = Math.floor((free * 0.5) / bytesPerRow(info, positions, candidates));
-  const cap = onCpu ? cpuBatchCap(info, positions) : 4096;
+  const cap = onCpu ? cpuBatchCap(positions) : 4096;
   return Math.max(1, Math.min(rows, cap, fit));
 }

@@ -1,5 +1,7 @@
 // N-API face of the kernels, on plain arrays: klDivergence and hotflipTopK, for tests and for
 // users who want the kernels without a model.
+#include <ATen/CPUGeneratorImpl.h>
+#include <chrono>
 #include "addon/common.h"
 #include "addon/registry.h"
 #include "kernels/hotflip.h"
@@ -37,6 +39,40 @@ Napi::Value KlDivergence(const Napi::CallbackInfo& info) {
         out.Set("gradLogits", toFloat32Array(env, r.second));
         return out;
       });
+}
+
+// Seconds per fused (or, with reference, unfused libtorch) softmax-KL forward + backward on
+// tensors already on the device: the kernels alone, for bench/kernels (never tests).
+Napi::Value KlSeconds(const Napi::CallbackInfo& info) {
+  auto o = argObject(info, 0, "klSeconds({ rows, vocab, dtype, device, reps, reference })");
+  const int64_t rows = getInt(o, "rows"), vocab = getInt(o, "vocab"), reps = getInt(o, "reps", 5);
+  if (rows < 1 || vocab < 2 || reps < 1) throw Napi::RangeError::New(info.Env(), "klSeconds: rows ≥ 1, vocab ≥ 2, reps ≥ 1");
+  auto dtype = parseDtype(getString(o, "dtype", "float32"));
+  auto device = parseDevice(getString(o, "device", "cpu"));
+  const bool reference = getBool(o, "reference", false);
+  return runAsync<double>(
+      info.Env(),
+      [=]() {
+        auto gen = at::detail::createCPUGenerator(1);
+        auto z0 = (torch::randn({rows, vocab}, gen, torch::kFloat32) * 3).to(device, dtype);
+        auto p = torch::softmax(torch::randn({rows, vocab}, gen, torch::kFloat32) * 2, -1).to(device);
+        auto once = [&]() {
+          torch::AutoGradMode ag(true);
+          auto z = z0.detach().requires_grad_(true);
+          auto kl = reference ? kernels::klReference(z, p) : kernels::klFused(z, p);
+          kl.sum().backward();
+        };
+        auto sync = [&]() {
+          if (device.is_cuda()) torch::cuda::synchronize(device.index());
+        };
+        once();  // warm-up
+        sync();
+        auto t0 = std::chrono::steady_clock::now();
+        for (int64_t i = 0; i < reps; ++i) once();
+        sync();
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / reps;
+      },
+      [](Napi::Env env, double& s) -> Napi::Value { return Napi::Number::New(env, s); });
 }
 
 Napi::Value HotflipTopK(const Napi::CallbackInfo& info) {
@@ -82,6 +118,7 @@ Napi::Value HotflipTopK(const Napi::CallbackInfo& info) {
 
 void RegisterKernelOps(Napi::Env env, Napi::Object exports) {
   exports.Set("klDivergence", Napi::Function::New(env, KlDivergence));
+  exports.Set("klSeconds", Napi::Function::New(env, KlSeconds));
   exports.Set("hotflipTopK", Napi::Function::New(env, HotflipTopK));
 }
 

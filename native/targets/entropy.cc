@@ -102,8 +102,11 @@ EntropyResult byGradient(const torch::Tensor& logits0, const torch::Tensor& h, d
       loss.sum().backward();
     }
     torch::NoGradGuard ng;
-    auto ok = (H - h).abs() < eps;
-    if (withOutliers) ok = ok & (mass >= minMass);
+    // Stop a little inside the bounds: the final check below recomputes in float64, and a row
+    // stopped exactly on a bound in float32 could fall just outside it there (found by
+    // bench/targets: h = 7 bits at V = 128256 stopped at mass 0.6300 with 0.63 required).
+    auto ok = (H - h).abs() < 0.9 * eps;
+    if (withOutliers) ok = ok & (mass >= minMass + 1e-4);
     done = done | ok;
     if (done.all().item<bool>()) break;
     iters = iters + (~done).to(torch::kInt64);
