@@ -1,0 +1,64 @@
+// The model and the tuner on a CUDA device against Hugging Face's numbers and the CPU: the rest
+// of the suite loads models on the CPU, so without this file a CUDA build would pass having run
+// only the kernels on the GPU. Skips (with a notice) where no CUDA device is visible.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import { loadModel } from '../lib/index.js';
+import { native } from '../lib/native/index.js';
+import { tune } from '../lib/tune/index.js';
+import { randomTarget } from './helpers/dist.js';
+import { readGolden, relError } from './helpers/golden.js';
+
+const cuda = native().buildInfo().cudaDevices > 0;
+if (!cuda) console.warn('NOTICE: CUDA model and tuner tests skipped: no CUDA device (CPU build or no GPU)');
+const root = join(import.meta.dirname, 'fixtures', 'hf-golden');
+const cases = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+
+describe.skipIf(!cuda)('on CUDA', () => {
+  it.each(cases)('hf-golden %s: logits and embedding gradient match transformers', async (name) => {
+    const dir = join(root, name);
+    const g = readGolden(join(dir, 'golden.safetensors'));
+    const [rows, positions] = g.input_ids.shape;
+    const model = await loadModel(dir, { tokenizer: false, device: 'cuda' });
+    try {
+      const embeds = g.inputs_embeds.f32!;
+      expect(relError(await model.logits({ embeds, rows, positions }), g.logits_embeds.f32!)).toBeLessThan(1e-4);
+      const { klNats, gradEmbeds } = await model.klGradient({ embeds, rows, positions, target: g.target.f32! });
+      expect(relError(klNats, g.kl.f32!)).toBeLessThan(1e-4);
+      expect(relError(gradEmbeds, g.grad_embeds.f32!)).toBeLessThan(1e-4);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('the soft tuner reaches the same minima as on the CPU, in float32 and finitely in bfloat16', async () => {
+    const cpu = await loadModel('random:micro', { seed: 5, tokenizer: false });
+    const gpu = await loadModel('random:micro', { seed: 5, tokenizer: false, device: 'cuda' });
+    const gpu16 = await loadModel('random:micro', { seed: 5, tokenizer: false, device: 'cuda', dtype: 'bfloat16' });
+    try {
+      const V = cpu.info.vocabSize;
+      const targets = new Float32Array(4 * V);
+      for (let r = 0; r < 4; r++) targets.set(randomTarget(V, 11 + r, 3), r * V);
+      const opts = { targets, inits: 2, maxEpochs: 40, patience: 40, ban: 'none' as const };
+      const a = await tune(cpu, opts);
+      const b = await tune(gpu, opts);
+      const byId = new Map(a.map((r) => [r.rowId, r.klNats]));
+      for (const r of b) expect(Math.abs(r.klNats - byId.get(r.rowId)!)).toBeLessThan(1e-3 * Math.max(1, byId.get(r.rowId)!));
+      for (const r of await tune(gpu16, opts)) expect(Number.isFinite(r.klNats)).toBe(true);
+    } finally {
+      cpu.dispose();
+      gpu.dispose();
+      gpu16.dispose();
+    }
+  });
+
+  it('reports device memory, and a device index that is not there is named', () => {
+    const s = native().memoryStats('cuda');
+    expect(s.totalBytes!).toBeGreaterThan(0);
+    expect(s.freeBytes!).toBeGreaterThan(0);
+    const n = native().buildInfo().cudaDevices;
+    expect(() => native().memoryStats(`cuda:${n}`)).toThrow(new RegExp(`cuda:${n}`));
+  });
+});
