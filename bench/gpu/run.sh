@@ -172,7 +172,7 @@ st_cuda() {
 st_tests() {
   # kernels: the only file with a CUDA case (skipped with a NOTICE where cudaDevices = 0);
   # parity-golden and tune load their models on the default device, cpu (see cuda-parity).
-  NO_COLOR=1 node node_modules/vitest/vitest.mjs run --reporter=verbose test/kernels.test.ts test/parity-golden.test.ts test/tune.test.ts
+  NO_COLOR=1 node node_modules/vitest/vitest.mjs run --reporter=verbose test/cuda.test.ts test/kernels.test.ts test/memory.test.ts test/parity-golden.test.ts test/tune.test.ts
 }
 st_parity() {
   node bench/gpu/cuda-parity.mjs --device "$DEVICE"
