@@ -170,8 +170,8 @@ st_cuda() {
   node -e "import('./dist/lib/index.js').then(m=>{const i=m.buildInfo();console.log('cudaBuild',i.cudaBuild,'cudaDevices',i.cudaDevices);process.exit(i.cudaBuild&&i.cudaDevices>0?0:1)})"
 }
 st_tests() {
-  # kernels: the only file with a CUDA case (skipped with a NOTICE where cudaDevices = 0);
-  # parity-golden and tune load their models on the default device, cpu (see cuda-parity).
+  # cuda.test.ts (models and tuner on the GPU) and kernels.test.ts have the CUDA cases (skipped
+  # with a NOTICE where cudaDevices = 0); the others run on the CPU as a control.
   NO_COLOR=1 node node_modules/vitest/vitest.mjs run --reporter=verbose test/cuda.test.ts test/kernels.test.ts test/memory.test.ts test/parity-golden.test.ts test/tune.test.ts
 }
 st_parity() {
