@@ -1,11 +1,11 @@
 // `distprompt sweep` as a user runs it: a child process of the built CLI (npm test builds it).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { readResults } from '../lib/results/index.js';
+import { readResults, scanJournal } from '../lib/results/index.js';
 
 const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
 const small = {
@@ -64,19 +64,17 @@ describe('distprompt sweep', () => {
     const dir = tmp();
     // One row at a time: a resumed run's batches differ from the uninterrupted run's, and BLAS
     // may then round differently; alone, every row is computed identically in both runs.
-    const spec = config(dir, { ...small, maxEpochs: 80, patience: 80, batchSize: 1 });
+    const spec = config(dir, { ...small, maxEpochs: 200, patience: 200, batchSize: 1 });
     const whole = run(['sweep', '-c', spec, '-o', 'whole.arrow', '--no-figures', '--quiet'], dir);
     expect(whole.status, whole.stderr).toBe(0);
 
     const child = spawn(process.execPath, [cli, 'sweep', '-c', spec, '-o', 'cut.arrow', '--no-figures', '--quiet'], { cwd: dir, stdio: 'ignore' });
     const journal = join(dir, 'cut.arrow.partial');
-    // Wait until some rows (but not all) are on disk, then SIGKILL.
-    const headerOnly = await new Promise<number>((resolve) => {
-      const t = setInterval(() => existsSync(journal) && (clearInterval(t), resolve(statSync(journal).size)), 20);
-    });
+    // Wait until at least one complete row batch is in the journal (not merely bytes past the
+    // schema: the header may land in more than one write), then SIGKILL.
     await new Promise<void>((resolve) => {
       const t = setInterval(() => {
-        if (statSync(journal).size > headerOnly) {
+        if (existsSync(journal) && scanJournal(readFileSync(journal)).batches >= 1) {
           clearInterval(t);
           child.kill('SIGKILL');
           resolve();
@@ -143,7 +141,7 @@ describe('distprompt sweep', () => {
     const journal = join(dir, 'results.arrow.partial');
     await new Promise<void>((resolve) => {
       const t = setInterval(() => {
-        if (existsSync(journal) && statSync(journal).size > 2000) {
+        if (existsSync(journal) && scanJournal(readFileSync(journal)).batches >= 1) {
           clearInterval(t);
           child.kill('SIGINT');
           resolve();
