@@ -5,7 +5,6 @@
 #include <sched.h>
 #include <torch/version.h>
 
-#include <chrono>
 #include <cstdlib>
 
 #include "addon/common.h"
@@ -70,15 +69,7 @@ static Napi::Value MatmulSeconds(const Napi::CallbackInfo& info) {
         auto opts = torch::TensorOptions().dtype(dtype).device(device);
         // Into a preallocated output: the yardstick is the GEMM itself, not fresh pages for C.
         auto a = torch::randn({m, k}, opts), b = torch::randn({k, n}, opts), c = torch::empty({m, n}, opts);
-        auto sync = [&]() {
-          if (device.is_cuda()) torch::cuda::synchronize(device.index());
-        };
-        at::mm_out(c, a, b);  // warm-up
-        sync();
-        auto t0 = std::chrono::steady_clock::now();
-        for (int64_t i = 0; i < reps; ++i) at::mm_out(c, a, b);
-        sync();
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / reps;
+        return secondsPerCall(device, reps, [&]() { at::mm_out(c, a, b); });
       },
       [](Napi::Env env, double& s) -> Napi::Value { return Napi::Number::New(env, s); });
 }

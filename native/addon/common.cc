@@ -1,6 +1,7 @@
 #include "addon/common.h"
 
 #include <ATen/Parallel.h>
+#include <chrono>
 #include <sstream>
 
 namespace dp {
@@ -111,6 +112,20 @@ Napi::Int32Array toInt32Array(Napi::Env env, const torch::Tensor& t) {
   auto out = Napi::Int32Array::New(env, c.numel());
   if (c.numel()) std::memcpy(out.Data(), c.data_ptr<int32_t>(), c.numel() * sizeof(int32_t));
   return out;
+}
+
+double secondsPerCall(const torch::Device& device, int64_t reps, const std::function<void()>& call) {
+  auto sync = [&]() {
+#ifdef DP_WITH_CUDA
+    if (device.is_cuda()) torch::cuda::synchronize(device.index());
+#endif
+  };
+  call();  // warm-up
+  sync();
+  auto t0 = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < reps; ++i) call();
+  sync();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / reps;
 }
 
 torch::Device parseDevice(const std::string& s) {

@@ -101,4 +101,8 @@ torch::Device parseDevice(const std::string& s);
 torch::ScalarType parseDtype(const std::string& s);
 std::string dtypeName(torch::ScalarType t);
 
+// The benchmarks' timing loop: one warm-up call, then the mean seconds of `reps` calls, with the
+// device synchronised around them so a GPU's queued work is counted.
+double secondsPerCall(const torch::Device& device, int64_t reps, const std::function<void()>& call);
+
 }  // namespace dp

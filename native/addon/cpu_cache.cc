@@ -23,10 +23,7 @@ constexpr size_t kAlign = 64;
 constexpr size_t kHeader = 64;
 // Smaller blocks are glibc's business (it keeps them in its arenas anyway).
 constexpr size_t kCacheFrom = 256 * 1024;
-constexpr uint64_t kMagic = 0x6470636163686521ull;  // "dpcache!"
-
 struct Header {
-  uint64_t magic;
   size_t bytes;  // data bytes, rounded as allocated
 };
 
@@ -138,9 +135,7 @@ struct CachingCpuAllocator final : c10::Allocator {
         TORCH_CHECK_WITH(OutOfMemoryError, false, "CPU out of memory: tried to allocate ", mib(bytes), " with ",
                          mib(st.s.allocatedBytes), " in use");
       }
-      auto* h = static_cast<Header*>(raw);
-      h->magic = kMagic;
-      h->bytes = bytes;
+      static_cast<Header*>(raw)->bytes = bytes;
     }
     void* data = static_cast<char*>(raw) + kHeader;
     return {data, data, &deleteBlock, c10::Device(c10::DeviceType::CPU)};

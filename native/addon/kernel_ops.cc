@@ -1,7 +1,7 @@
 // N-API face of the kernels, on plain arrays: klDivergence and hotflipTopK, for tests and for
 // users who want the kernels without a model.
 #include <ATen/CPUGeneratorImpl.h>
-#include <chrono>
+
 #include "addon/common.h"
 #include "addon/registry.h"
 #include "kernels/hotflip.h"
@@ -56,21 +56,12 @@ Napi::Value KlSeconds(const Napi::CallbackInfo& info) {
         auto gen = at::detail::createCPUGenerator(1);
         auto z0 = (torch::randn({rows, vocab}, gen, torch::kFloat32) * 3).to(device, dtype);
         auto p = torch::softmax(torch::randn({rows, vocab}, gen, torch::kFloat32) * 2, -1).to(device);
-        auto once = [&]() {
+        return secondsPerCall(device, reps, [&]() {
           torch::AutoGradMode ag(true);
           auto z = z0.detach().requires_grad_(true);
           auto kl = reference ? kernels::klReference(z, p) : kernels::klFused(z, p);
           kl.sum().backward();
-        };
-        auto sync = [&]() {
-          if (device.is_cuda()) torch::cuda::synchronize(device.index());
-        };
-        once();  // warm-up
-        sync();
-        auto t0 = std::chrono::steady_clock::now();
-        for (int64_t i = 0; i < reps; ++i) once();
-        sync();
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / reps;
+        });
       },
       [](Napi::Env env, double& s) -> Napi::Value { return Napi::Number::New(env, s); });
 }
