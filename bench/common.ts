@@ -112,18 +112,15 @@ export interface MemoryProbe {
   peak(): number;
   resetPeak(): void;
   release(): void;
-  /** CUDA: bytes the device reports free; undefined on CPU */
-  freeBytes(): number | undefined;
 }
 
-export function memoryProbe(device: string): MemoryProbe | undefined {
+export function memoryProbe(device: string): MemoryProbe {
   const n = native();
   return {
     allocated: () => n.memoryStats(device).allocatedBytes,
     peak: () => n.memoryStats(device).peakBytes,
     resetPeak: () => n.resetPeakMemory(device),
     release: () => n.releaseCachedMemory(device),
-    freeBytes: () => n.memoryStats(device).freeBytes,
   };
 }
 

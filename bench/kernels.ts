@@ -12,7 +12,7 @@ const quick = a.has('--quick');
 const shapes: [number, number][] = quick ? [[64, 50257]] : [[64, 50257], [64, 128256], [1024, 50257], [1024, 128256]];
 const yard = await yardstick(device, 'float32', quick);
 const rows: Record<string, unknown>[] = [];
-const probe = memoryProbe(device)!;
+const probe = memoryProbe(device);
 const table = ['| rows | V | fused ms | unfused ms | speed-up | peak [R,V] buffers fused vs unfused |', '|---|---|---|---|---|---|'];
 for (const [R, V] of shapes) {
   // Timed natively on tensors already on the device: the kernels alone, not the copies of

@@ -8,12 +8,12 @@
 // Usage: node dist/bench/scaling.js [--models random:micro,random:demo] [--series batch,positions,vocab]
 //        [--series-model random:demo] [--device cpu] [--dtype float32] [--batch 64] [--limit-s 120]
 //        [--quick] [--out-dir DIR]
-import { freemem } from 'node:os';
 
 import { loadModel } from '../lib/model/load.js';
 import type { Model } from '../lib/model/model.js';
 import { PRESETS, getPreset } from '../lib/model/presets.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
+import { freeDeviceBytes } from '../lib/tune/batch-size.js';
 import { args, deviceTag, memoryProbe, mib, save, yardstick, yardstickTable } from './common.js';
 import { fmt, measureRate, pct, predictSeconds, type RatePoint } from './tune-rate.js';
 
@@ -42,10 +42,6 @@ const row = (label: string | number, p: RatePoint) =>
 const head = (what: string) => [`| ${what} | marginal row-steps/s | end-to-end | GFLOP/s | of matmul | MiB/row |`, '|---|---|---|---|---|---|'];
 const opts = (rows: number, positions = 5) => ({ rows, batchSize: rows, positions, epochs, extraEpochs, minDeltaSeconds, reps });
 
-/** Free memory the next point may use: CUDA as the device reports it, CPU as the OS does. */
-function freeBytes(): number {
-  return memoryProbe(device)?.freeBytes() ?? freemem();
-}
 
 async function withModel<T>(name: string, fn: (m: Model) => Promise<T>): Promise<T> {
   const m = await loadModel(name, { device, dtype, tokenizer: false });
@@ -53,7 +49,7 @@ async function withModel<T>(name: string, fn: (m: Model) => Promise<T>): Promise
     return await fn(m);
   } finally {
     m.dispose();
-    memoryProbe(device)?.release();
+    memoryProbe(device).release();
   }
 }
 
@@ -71,9 +67,9 @@ if (series.includes('batch')) {
             stopped = `stopped before batch ${b}: predicted ${secs.toFixed(0)} s > --limit-s ${limitSeconds}`;
             break;
           }
-          const bytes = (last.memoryPerRowBytes ?? 0) * b;
-          if (bytes > 0.5 * freeBytes()) {
-            stopped = `stopped before batch ${b}: needs ~${mib(bytes)} MiB, over half the ${mib(freeBytes())} MiB free`;
+          const bytes = last.memoryPerRowBytes * b;
+          if (bytes > 0.5 * freeDeviceBytes(device)) {
+            stopped = `stopped before batch ${b}: needs ~${mib(bytes)} MiB, over half the ${mib(freeDeviceBytes(device))} MiB free`;
             break;
           }
         }

@@ -43,8 +43,8 @@ export interface RatePoint {
   achievedGflops: number | null;
   /** achievedGflops / the yardstick's best matmul */
   fractionOfMatmul: number | null;
-  /** (peak during the E2 call − allocated before it) / batch size; null without memoryStats */
-  memoryPerRowBytes: number | null;
+  /** (peak during the E2 call − allocated before it) / batch size */
+  memoryPerRowBytes: number;
   /** e.g. the tuner halving the batch after running out of memory */
   warnings: string[];
 }
@@ -92,14 +92,13 @@ export async function measureRate(model: Model, o: RateOptions, yard: Yardstick)
   const minDelta = o.minDeltaSeconds ?? 0.5;
   const mem = memoryProbe(model.info.device);
   let extra = o.extraEpochs;
-  let e2: number, t2: number, before: number | undefined;
-  let memoryPerRowBytes: number | null = null;
+  let e2: number, t2: number, memoryPerRowBytes: number;
   for (;;) {
     e2 = e1 + extra;
-    before = mem?.allocated();
-    mem?.resetPeak();
+    const before = mem.allocated();
+    mem.resetPeak();
     t2 = await run(e2);
-    memoryPerRowBytes = mem && before !== undefined ? Math.max(0, mem.peak() - before) / o.batchSize : null;
+    memoryPerRowBytes = Math.max(0, mem.peak() - before) / o.batchSize;
     if (t2 - t1 >= minDelta || extra >= 1000) break;
     // Too short to trust: aim for twice the minimum at the rate just seen, at least ×4 more epochs.
     const perEpoch = t2 > t1 ? (t2 - t1) / extra : t2 / e2;

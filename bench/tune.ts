@@ -49,7 +49,7 @@ for (const name of models) {
     batchedOverSequential: { rows: same, steps, batched: bat, sequential: seq, ratio: bat / seq },
   });
   model.dispose();
-  memoryProbe(device)?.release();
+  memoryProbe(device).release();
 }
 
 async function endToEnd(model: Awaited<ReturnType<typeof loadModel>>, rows: number, batchSize: number, steps: number): Promise<number> {
