@@ -3,7 +3,7 @@
 //   --device cuda   the GPU figures (the big presets in bfloat16)
 //   --quick         a smoke run: the whole suite in a few minutes on 2 CPU cores
 //   --out-dir DIR   where the JSON goes (default bench/results; use /tmp for smoke runs)
-//   --only a,b      just these suites (kernels, targets, tune, scaling, python)
+//   --only a,b      just these suites (kernels, targets, tune, scaling, graph, python)
 // The caller's flags come first, so they win over the per-suite defaults below.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -29,6 +29,8 @@ const suites: { name: string; file: string; args: string[] }[] = [
   },
   // Against batch size, prompt length, vocabulary.
   { name: 'scaling', file: 'scaling', args: cpu ? [] : ['--models', quick ? 'random:demo' : 'random:gpt2,random:llama-3.2-1b', ...bf16] },
+  // CUDA graph replay against eager epochs (on the CPU: the fixed-shape epoch, uncaptured).
+  { name: 'graph', file: 'graph', args: cpu ? ['--batches', quick ? '16' : '16,64'] : quick ? ['--models', 'random:gpt2', '--batches', '16', ...bf16] : bf16 },
   // The issue asks for the Python comparison on a small preset and on GPT-2-sized weights.
   { name: 'python tiny-gpt2', file: 'python', args: ['--preset', 'tiny-gpt2'] },
   cpu

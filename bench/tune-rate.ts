@@ -9,7 +9,7 @@
 // The end-to-end rate of the longer call is reported beside it: what a short sweep sees.
 // Not a benchmark of its own: bench/tune.ts and bench/scaling.ts use it.
 import type { Model } from '../lib/model/model.js';
-import { tune } from '../lib/tune/index.js';
+import { tune, type TuneOptions } from '../lib/tune/index.js';
 import { flopsPerRowStep } from '../lib/tune/flops.js';
 import { memoryProbe, type Yardstick } from './common.js';
 
@@ -62,6 +62,8 @@ export interface RateOptions {
   reps?: number;
   /** precomputed targets (rows × vocab); default rampTargets */
   targets?: Float32Array;
+  /** more tune() options, e.g. { cudaGraph: true } */
+  tune?: Partial<TuneOptions>;
 }
 
 export async function measureRate(model: Model, o: RateOptions, yard: Yardstick): Promise<RatePoint> {
@@ -69,6 +71,7 @@ export async function measureRate(model: Model, o: RateOptions, yard: Yardstick)
   const warnings: string[] = [];
   const run = async (epochs: number) => {
     const r = tune(model, {
+      ...o.tune,
       targets,
       method: 'soft',
       prefixLength: o.positions,

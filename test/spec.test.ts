@@ -114,6 +114,13 @@ describe('specFromFlags', () => {
     expect(spec.targets[1]).toMatchObject({ kind: 'lm', count: 4 });
   });
 
+  test('--cuda-graph asks for CUDA graphs, and only CUDA devices take them', () => {
+    expect(specFromFlags({ cudaGraph: true, device: 'cuda' }).cudaGraph).toBe(true);
+    expect(specFromFlags({ device: 'cuda' }).cudaGraph).toBe(false);
+    expect(() => specFromFlags({ cudaGraph: true })).toThrow(/cudaGraph: cudaGraph needs CUDA devices; cpu is not one/);
+    expect(() => specFromFlags({ cudaGraph: true, device: 'cuda', devices: 'cuda:0,cpu' })).toThrow(/cpu is not one/);
+  });
+
   test('bad flags are reported by field', () => {
     expect(() => specFromFlags({ methods: 'soft,greedy' })).toThrow(/methods\[1\]: unknown method 'greedy'/);
     expect(() => specFromFlags({ inits: 'five' })).toThrow(/inits: expected inits to be a positive integer, got 'five'/);
@@ -126,7 +133,7 @@ describe('specFromFlags', () => {
 describe('specHash', () => {
   test('ignores key order and where the sweep runs, not what it computes', () => {
     const a = parseSpec({ inits: 2, seed: 1 });
-    const b = parseSpec({ seed: 1, inits: 2, shard: '2/3', output: 'x.arrow', device: 'cuda:1', batchSize: 8 });
+    const b = parseSpec({ seed: 1, inits: 2, shard: '2/3', output: 'x.arrow', device: 'cuda:1', batchSize: 8, cudaGraph: true });
     expect(specHash(a)).toBe(specHash(b));
     expect(specHash(a)).not.toBe(specHash(parseSpec({ inits: 2, seed: 2 })));
   });

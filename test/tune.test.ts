@@ -68,6 +68,27 @@ describe('soft prompts', () => {
   });
 });
 
+describe('fixed-shape epochs (what a CUDA graph replays)', () => {
+  it('give every row the result of the usual epochs, while rows stop, slots refill and the last batch runs part-empty', async () => {
+    // The reachable target's rows converge within a few epochs and leave mid-chunk; 68 rows in
+    // slots of 24 leave the last batch with idle slots. Stopped and empty slots are computed but
+    // must change nothing: not their own state (epochs, best) and not their neighbours'.
+    const targets = [...Array.from({ length: 16 }, (_, i) => randomTarget(V, 300 + i, 2 + (i % 4))), reachable];
+    const opts = { targets: concat(...targets), inits: 4, maxEpochs: 30, patience: 6, convergedNats: 0.05, batchSize: 24, chunkEpochs: 3 };
+    const usual = byRow(await tune(model, opts));
+    const fixed = await tune(model, { ...opts, fixedShapes: true });
+    expect(fixed).toHaveLength(68);
+    const reasons = new Set(fixed.map((r) => r.stopReason));
+    expect(reasons).toContain('converged');
+    expect(fixed.some((r) => r.epochs < 30 && r.stopReason !== 'converged') || reasons.has('budget')).toBe(true);
+    for (const r of fixed) {
+      const u = usual.get(`${r.targetId}|${r.initId}`)!;
+      expect({ key: r.rowId, reason: r.stopReason, epochs: r.epochs, best: r.bestEpoch }).toEqual({ key: u.rowId, reason: u.stopReason, epochs: u.epochs, best: u.bestEpoch });
+      expect(Math.abs(r.klNats - u.klNats)).toBeLessThan(1e-4 * Math.max(1, u.klNats));
+    }
+  });
+});
+
 describe('hard prompts (HotFlip)', () => {
   it('k = 1 takes exactly the linearised argmin (brute force over the vocabulary)', async () => {
     const [r] = await tune(model, { targets: midEntropy, method: 'hard', prefixLength: 1, inits: 1, maxEpochs: 1, ban: 'none' });
@@ -163,6 +184,9 @@ describe('bad input fails before any work', () => {
     [{ lr: 0 }, /lr must be a finite number above 0/],
     [{ lr: Number.NaN }, /lr must be/],
     [{ method: 'greedy' }, /method must be 'soft', 'hard' or 'hybrid'/],
+    [{ method: 'hard', fixedShapes: true }, /fixedShapes is for method 'soft' only \(not 'hard'\)/],
+    [{ method: 'hybrid', pattern: 'HSSSS', cudaGraph: true }, /cudaGraph is for method 'soft' only/],
+    [{ cudaGraph: true }, /cudaGraph: needs a model on a CUDA device; this one is on cpu/],
   ])('%o', async (bad, message) => {
     await expect(tune(model, { targets: midEntropy, ...(bad as object) })).rejects.toThrow(message);
   });

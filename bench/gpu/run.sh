@@ -2,7 +2,7 @@
 # One script for a borrowed GPU machine (CUDA 13, nvcc, cmake, Python torch with CUDA; no Node,
 # no network): unpack the carried Node and node_modules + dist/, build the addon against that
 # torch's libtorch (sm_90), run the CUDA tests, the GPU-vs-CPU parity check and the GPU
-# benchmarks, and leave the log, a summary and the results JSON under $OUT.
+# benchmarks (CUDA graphs against eager epochs among them), and leave the log, a summary and the results JSON under $OUT.
 #
 # Before: `nice -n 19 bash scripts/pack-device.sh` here (fills the ignored .device/). Then:
 #   run(command="bash bench/gpu/run.sh", carry=[".device"], timeout_s=540)
@@ -189,6 +189,11 @@ st_scaling() {
   if [ -n "$REHEARSAL" ]; then node dist/bench/scaling.js --device "$DEVICE" --quick --models random:micro --series batch
   else node dist/bench/scaling.js --device "$DEVICE" --dtype bfloat16 --models random:gpt2,random:llama-3.2-1b --limit-s 15 --reps 1; fi
 }
+st_graph() {
+  # CUDA graph replay against eager epochs: rate ratio and KL agreement (exit 1 if they disagree).
+  if [ -n "$REHEARSAL" ]; then node dist/bench/graph.js --device "$DEVICE" --quick
+  else node dist/bench/graph.js --device "$DEVICE" --dtype bfloat16 --models random:gpt2,random:llama-3.2-1b --batches 16,64,auto --reps 1; fi
+}
 st_targets() {
   if [ -n "$REHEARSAL" ]; then node dist/bench/targets.js --device "$DEVICE" --quick
   else node dist/bench/targets.js --device "$DEVICE"; fi
@@ -227,6 +232,7 @@ fi
 stage sweep     90  "$GPU"                 st_sweep
 stage kernels   90  "$GPU"                 st_kernels
 stage tune     150  "$GPU"                 st_tune
+stage graph     90  "$GPU"                 st_graph
 stage targets   60  "$GPU"                 st_targets
 stage scaling  120  "$GPU"                 st_scaling
 stage python   150  "$GPU"                 st_python

@@ -60,6 +60,7 @@ export function registerSweep(program: Command): void {
     .option('--max-epochs <n>', 'epoch budget per row')
     .option('--patience <n>', 'epochs without a new minimum before a row stops')
     .option('--batch-size <n>', "rows on the device at once, or 'auto'")
+    .option('--cuda-graph', 'soft methods on CUDA: replay each epoch as a CUDA graph (fewer launches on small models)')
     .option('--seed <n>', 'sweep seed')
     .option('-o, --output <file>', 'results file (Arrow IPC)')
     .option('--shard <i/N>', 'run the i-th of N slices (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)')

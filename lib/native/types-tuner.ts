@@ -19,6 +19,10 @@ export interface NativeTunerOptions {
   banned?: Int32Array;
   contextBefore?: Int32Array;
   contextAfter?: Int32Array;
+  /** soft only: epochs over every slot with masked updates (fixed shapes, no host sync) */
+  fixedShapes?: boolean;
+  /** soft, CUDA build and device only: the fixed-shape epoch captured as a CUDA graph */
+  cudaGraph?: boolean;
 }
 
 export interface NativeStepReport {

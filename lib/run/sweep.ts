@@ -141,6 +141,8 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
           maxEpochs: spec.maxEpochs,
           patience: spec.patience,
           batchSize: spec.batchSize,
+          // A CUDA graph replays soft epochs only; hard and hybrid methods run as before.
+          cudaGraph: spec.cudaGraph && method === 'soft',
           init: spec.init,
           seed: spec.seed,
           signal: options.signal,

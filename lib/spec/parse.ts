@@ -40,6 +40,7 @@ export interface SweepFlags {
   maxEpochs?: string | number;
   patience?: string | number;
   batchSize?: string | number;
+  cudaGraph?: boolean;
   seed?: string | number;
   output?: string;
   shard?: string;
@@ -78,6 +79,7 @@ export function specFromFlags(flags: SweepFlags, fileJson?: unknown): SweepSpec 
     const v = flags[key];
     if (v !== undefined) spec[key] = numberOrRaw(v);
   }
+  if (flags.cudaGraph !== undefined) spec.cudaGraph = flags.cudaGraph;
   if (flags.batchSize !== undefined) spec.batchSize = flags.batchSize === 'auto' ? 'auto' : numberOrRaw(flags.batchSize);
   if (flags.devices !== undefined) spec.devices = list(flags.devices);
   if (flags.methods !== undefined) {
@@ -127,7 +129,7 @@ export function resolveMethods(spec: SweepSpec): ResolvedMethod[] {
 
 // Fields that say where and how fast a sweep runs but not what it computes. They are left out of
 // the spec hash so that shards, resumed runs and runs on other devices count as the same sweep.
-const RUN_ONLY_FIELDS = ['output', 'shard', 'device', 'devices', 'batchSize'] as const;
+const RUN_ONLY_FIELDS = ['output', 'shard', 'device', 'devices', 'batchSize', 'cudaGraph'] as const;
 
 /** JSON with object keys sorted, so equal specs hash equally whatever order their keys came in. */
 export function canonicalJson(value: unknown): string {

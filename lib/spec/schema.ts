@@ -143,6 +143,8 @@ export const SweepSpecSchema = z
     batchSize: z
       .union([z.literal('auto'), positiveInt('batchSize')], { error: "expected batchSize 'auto' or a positive integer" })
       .default('auto'),
+    /** soft methods on CUDA: replay each epoch as a CUDA graph (tune's cudaGraph) */
+    cudaGraph: z.boolean({ error: 'expected cudaGraph true or false' }).default(false),
     seed: z.number({ error: 'expected seed (an integer >= 0)' }).int({ error: 'seed must be an integer' }).min(0, { error: 'seed must be >= 0' }).default(0),
     output: z.string().min(1, { error: 'output must be a file path' }).default('results.arrow'),
     shard: ShardSpec.optional(),
@@ -170,6 +172,10 @@ export const SweepSpecSchema = z
       if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['methods', i], message: `duplicates methods[${first}] (${label}): each method must be listed once` });
       else seen.set(label, i);
     });
+    if (spec.cudaGraph) {
+      const cpu = [spec.device, ...(spec.devices ?? [])].filter((d) => !d.startsWith('cuda'));
+      if (cpu.length) ctx.addIssue({ code: 'custom', path: ['cudaGraph'], message: `cudaGraph needs CUDA devices; ${cpu.join(', ')} is not one` });
+    }
     if (spec.shard && spec.shard.index >= spec.shard.count) {
       ctx.addIssue({ code: 'custom', path: ['shard'], message: `shard index ${spec.shard.index} must be < count ${spec.shard.count}` });
     }

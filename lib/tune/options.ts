@@ -32,8 +32,18 @@ export const TuneOptionsSchema = z
     /** ban special tokens (default) and optionally tokens that are not printable text */
     ban: z.enum(['none', 'special', 'special+nonprintable']).default('special'),
     returnSoftPrompt: z.boolean().default(false),
+    /**
+     * soft only: every epoch runs over every slot (stopped and empty ones masked out), so its
+     * shapes never change and it never waits for the host; what cudaGraph captures
+     */
+    fixedShapes: z.boolean().default(false),
+    /** soft, CUDA only: capture the fixed-shape epoch once as a CUDA graph and replay it (implies fixedShapes) */
+    cudaGraph: z.boolean().default(false),
   })
   .superRefine((o, ctx) => {
+    for (const key of ['fixedShapes', 'cudaGraph'] as const) {
+      if (o[key] && o.method !== 'soft') ctx.addIssue({ code: 'custom', path: [key], message: `${key} is for method 'soft' only (not '${o.method}')` });
+    }
     if (o.method === 'hybrid') {
       if (!o.pattern) ctx.addIssue({ code: 'custom', path: ['pattern'], message: "hybrid needs a pattern such as 'HHSSS'" });
       else if (!/^[HS]+$/.test(o.pattern)) ctx.addIssue({ code: 'custom', path: ['pattern'], message: `pattern '${o.pattern}' may hold only H and S` });

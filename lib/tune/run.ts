@@ -7,7 +7,7 @@ import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
 import type { NativeHarvest, NativeTuner } from '../native/types-tuner.js';
 import { autoBatchSize } from './batch-size.js';
-import { parseTuneOptions, STOP_REASONS, type TuneSettings } from './options.js';
+import { parseTuneOptions, STOP_REASONS, TuneOptionsError, type TuneSettings } from './options.js';
 import type { TuneRecord } from './record.js';
 import { rowSeed } from './seed.js';
 import { resolveTargets, type ResolvedTargets, type TuneTargets } from './targets-input.js';
@@ -93,6 +93,9 @@ export function tune(model: Model, options: TuneOptions): TuneRun {
   try {
     settings = parseTuneOptions(rest);
     resolved = resolveTargets(targets, model.info.vocabSize, targetIds);
+    if (settings.cudaGraph && !model.info.device.startsWith('cuda')) {
+      throw new TuneOptionsError(`invalid tune options:\n  cudaGraph: needs a model on a CUDA device; this one is on ${model.info.device}`);
+    }
   } catch (e) {
     setupError = e;
   }
@@ -143,6 +146,8 @@ async function runRows(
       banned,
       contextBefore: o.contextBefore,
       contextAfter: o.contextAfter,
+      fixedShapes: s.fixedShapes,
+      cudaGraph: s.cudaGraph,
     });
   let tuner = make(slotsCount);
   // Plain-array targets go to the device once; every refill then indexes rows there.

@@ -178,6 +178,8 @@ Napi::Value CreateTuner(const Napi::CallbackInfo& info) {
   opts.maxEpochs = getInt(o, "maxEpochs", 500);
   opts.convergedNats = getNumber(o, "convergedNats", -1.0);
   opts.init = getString(o, "init", "tokens");
+  opts.fixedShapes = getBool(o, "fixedShapes", false);
+  opts.cudaGraph = getBool(o, "cudaGraph", false);
   const int64_t V = model->config().vocabSize;
   if (has(o, "banned")) {
     auto ids = intList(o.Get("banned"), "banned");

@@ -346,8 +346,10 @@ torch::Tensor Transformer::lastHidden(const torch::Tensor& embeds, const torch::
   auto x = embeds.to(dtype_);
   torch::Tensor cos, sin;
   if (cfg_.position == "learned") {
-    auto maxPos = pos.max().item<int64_t>();
-    if (maxPos >= cfg_.maxPositions || pos.min().item<int64_t>() < 0)
+    // Default positions 0..P-1 are checked on the host: reading them back from the device
+    // would be a synchronisation per forward (and is not allowed inside a CUDA graph).
+    auto maxPos = positionIds.defined() ? pos.max().item<int64_t>() : P - 1;
+    if (maxPos >= cfg_.maxPositions || (positionIds.defined() && pos.min().item<int64_t>() < 0))
       throw std::runtime_error("position " + std::to_string(maxPos) + " is outside the learned table of " +
                                std::to_string(cfg_.maxPositions));
     x = x + torch::embedding(wpe_, pos);

@@ -32,6 +32,11 @@ Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts) : mode
   hardMask_ = torch::tensor(std::vector<int64_t>(hard.begin(), hard.end()), i64).to(torch::kBool);
   // Known on the host: asking the device every epoch would be a sync per step on a GPU.
   anyHard_ = opts_.pattern.find('H') != std::string::npos;
+  fixed_ = opts_.fixedShapes || opts_.cudaGraph;
+  if (fixed_ && anyHard_)
+    throw std::runtime_error("tuner: fixedShapes and cudaGraph are for soft prompts only; pattern '" + opts_.pattern +
+                             "' has hard positions");
+  if (opts_.cudaGraph) graph_ = std::make_unique<EpochGraph>(dev);
   if (opts_.banned.defined()) opts_.banned = opts_.banned.to(dev, torch::kBool);
   torch::NoGradGuard ng;
   if (opts_.contextBefore.defined() && opts_.contextBefore.numel())
@@ -39,6 +44,7 @@ Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts) : mode
   if (opts_.contextAfter.defined() && opts_.contextAfter.numel())
     ctxAfterEmb_ = model_->embed(opts_.contextAfter.view({1, -1})).to(torch::kFloat32);
   const int64_t S = opts_.slots;
+  allRows_ = torch::arange(S, i64);
   target_ = torch::zeros({S, V_}, f32);
   soft_ = torch::zeros({S, L_, d_}, f32);
   ids_ = torch::full({S, L_}, -1, i64);
@@ -125,9 +131,10 @@ torch::Tensor Tuner::lossOf(const torch::Tensor& embeds, const torch::Tensor& ta
 
 // Keep the minimum on the trajectory and the prompt that reached it.
 void Tuner::track(const torch::Tensor& rows, const torch::Tensor& loss, const torch::Tensor& soft, const torch::Tensor& ids,
-                  torch::Tensor& improvedAny) {
+                  torch::Tensor& improvedAny, const torch::Tensor& live) {
   auto cur = best_.index({rows});
   auto imp = loss < cur;  // NaN compares false
+  if (live.defined()) imp = imp & live;
   best_.index_put_({rows}, torch::where(imp, loss, cur));
   bestEpoch_.index_put_({rows}, torch::where(imp, epoch_.index({rows}), bestEpoch_.index({rows})));
   bestSoft_.index_put_({rows}, torch::where(imp.view({-1, 1, 1}), soft, bestSoft_.index({rows})));
@@ -135,16 +142,27 @@ void Tuner::track(const torch::Tensor& rows, const torch::Tensor& loss, const to
   improvedAny = improvedAny.defined() ? (improvedAny | imp) : imp;
 }
 
-static void markDiverged(torch::Tensor& reason, const torch::Tensor& rows, const torch::Tensor& loss) {
+static void markDiverged(torch::Tensor& reason, const torch::Tensor& rows, const torch::Tensor& loss,
+                         const torch::Tensor& live = {}) {
   auto r = reason.index({rows});
-  reason.index_put_({rows}, torch::where(loss.isfinite().logical_not() & (r == kRunning), torch::full_like(r, kDiverged), r));
+  auto diverged = loss.isfinite().logical_not() & (r == kRunning);
+  if (live.defined()) diverged = diverged & live;
+  reason.index_put_({rows}, torch::where(diverged, torch::full_like(r, kDiverged), r));
+}
+
+// t[rows] += 1 for every row, or for the live ones only.
+static void advance(torch::Tensor& t, const torch::Tensor& rows, const torch::Tensor& live) {
+  auto cur = t.index({rows});
+  t.index_put_({rows}, live.defined() ? cur + live.to(t.scalar_type()) : cur + 1);
 }
 
 // AdamW on the positions in `positionMask` ([L] bool) of `rows`, with each row's own step count.
-void Tuner::adamw(const torch::Tensor& rows, const torch::Tensor& grad, const torch::Tensor& positionMask) {
+void Tuner::adamw(const torch::Tensor& rows, const torch::Tensor& grad, const torch::Tensor& positionMask,
+                  const torch::Tensor& live) {
   const double b1 = opts_.beta1, b2 = opts_.beta2, lr = opts_.lr;
   auto t = (step_.index({rows}) + 1).view({-1, 1, 1});
   auto mask = positionMask.view({1, L_, 1});
+  if (live.defined()) mask = mask & live.view({-1, 1, 1});
   auto m = m_.index({rows}), v = v_.index({rows}), theta = soft_.index({rows});
   auto m1 = m * b1 + grad * (1 - b1);
   auto v1 = v * b2 + grad * grad * (1 - b2);
@@ -156,16 +174,19 @@ void Tuner::adamw(const torch::Tensor& rows, const torch::Tensor& grad, const to
   soft_.index_put_({rows}, torch::where(mask, theta1, theta));
 }
 
-void Tuner::finishEpoch(const torch::Tensor& rows, const torch::Tensor& improved) {
-  auto ep = epoch_.index({rows}) + 1;
-  epoch_.index_put_({rows}, ep);
-  auto since = torch::where(improved, torch::zeros_like(ep), sinceBest_.index({rows}) + 1);
+void Tuner::finishEpoch(const torch::Tensor& rows, const torch::Tensor& improved, const torch::Tensor& live) {
+  advance(epoch_, rows, live);
+  auto ep = epoch_.index({rows});
+  auto since0 = sinceBest_.index({rows});
+  auto since = torch::where(improved, torch::zeros_like(ep), since0 + 1);
+  if (live.defined()) since = torch::where(live, since, since0);
   sinceBest_.index_put_({rows}, since);
   auto r = reason_.index({rows});
   auto running = r == kRunning;
+  if (live.defined()) running = running & live;
   auto set = [&](const torch::Tensor& cond, int32_t why) {
     r = torch::where(running & cond, torch::full_like(r, why), r);
-    running = r == kRunning;
+    running = running & (r == kRunning);
   };
   if (opts_.convergedNats >= 0) set(best_.index({rows}) <= opts_.convergedNats, kConverged);
   set(since >= opts_.patience, kPatience);
@@ -191,8 +212,35 @@ void Tuner::epochSoft(const torch::Tensor& rows) {
   track(rows, l, s.detach(), ids, improved);
   markDiverged(reason_, rows, l);
   adamw(rows, s.grad(), ~hardMask_);
-  step_.index_put_({rows}, step_.index({rows}) + 1);
+  advance(step_, rows, {});
   finishEpoch(rows, improved);
+}
+
+// epochSoft over every slot with fixed shapes and no host synchronisation (the contract of
+// epoch_graph.h): rows that are not running (stopped, awaiting harvest, or empty slots) are
+// computed but masked out of every update, so a live row does exactly what epochSoft does.
+// Continuous batching keeps few slots idle, and a full batch reads the targets in place anyway.
+void Tuner::epochSoftFixed() {
+  torch::Tensor live;
+  {
+    torch::NoGradGuard ng;
+    live = loaded_ & (reason_ == kRunning);
+  }
+  auto s = soft_.detach().clone().requires_grad_(true);
+  torch::Tensor loss;
+  {
+    torch::AutoGradMode ag(true);
+    loss = lossOf(assemble(allRows_, s, ids_), target_);
+    loss.sum().backward();
+  }
+  torch::NoGradGuard ng;
+  auto l = loss.detach();
+  torch::Tensor improved;
+  track(allRows_, l, s.detach(), ids_, improved, live);
+  markDiverged(reason_, allRows_, l, live);
+  adamw(allRows_, s.grad(), ~hardMask_, live);
+  advance(step_, allRows_, live);
+  finishEpoch(allRows_, improved, live);
 }
 
 // Hard and hybrid: positions left to right, one forward/backward each; a hard position takes
@@ -260,15 +308,25 @@ void Tuner::epochPositional(const torch::Tensor& rows) {
     }
   }
   torch::NoGradGuard ng;
-  step_.index_put_({rows}, step_.index({rows}) + 1);
+  advance(step_, rows, {});
   finishEpoch(rows, improved);
 }
 
 StepReport Tuner::step(int64_t epochs, const std::atomic<bool>& abort) {
   StepReport rep;
   const bool allSoft = !anyHard_;
+  // Fixed-shape epochs never ask the device which rows run; the chunk asks once up front.
+  if (fixed_ && running() == 0) epochs = 0;
   for (int64_t e = 0; e < epochs; ++e) {
     if (abort.load()) break;
+    if (fixed_) {
+      if (graph_)
+        graph_->run([this] { epochSoftFixed(); });
+      else
+        epochSoftFixed();
+      rep.epochsRun++;
+      continue;
+    }
     torch::Tensor rows;
     {
       torch::NoGradGuard ng;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "model/transformer.h"
+#include "tune/epoch_graph.h"
 
 namespace dp {
 
@@ -29,6 +30,12 @@ struct TunerOptions {
   int64_t maxEpochs = 500;
   double convergedNats = -1.0;  // stop a row whose KL falls to this (negative: never)
   std::string init = "tokens";  // tokens | gaussian
+  // Soft only. fixedShapes: every epoch runs over every slot, stopped and empty ones masked out
+  // of every update, so its shapes never change and it never waits for the host (each chunk
+  // asks once whether any row still runs). cudaGraph: that epoch captured once as a CUDA graph
+  // and replayed (implies fixedShapes; CUDA only). A row's result is the same either way.
+  bool fixedShapes = false;
+  bool cudaGraph = false;
   torch::Tensor banned;         // [V] bool, tokens hard positions (and token init) never take
   torch::Tensor contextBefore;  // [Lb] int64 fixed tokens before the prompt (may be empty)
   torch::Tensor contextAfter;   // [La] int64 fixed tokens after it
@@ -68,16 +75,22 @@ class Tuner {
   torch::Tensor assemble(const torch::Tensor& rows, const torch::Tensor& soft, const torch::Tensor& ids) const;
   torch::Tensor lossOf(const torch::Tensor& embeds, const torch::Tensor& targets) const;
   void epochSoft(const torch::Tensor& rows);
+  void epochSoftFixed();
   void epochPositional(const torch::Tensor& rows);
+  // `live` ([rows] bool, optional): only these rows change (fixed-shape epochs run every slot).
   void track(const torch::Tensor& rows, const torch::Tensor& loss, const torch::Tensor& soft, const torch::Tensor& ids,
-             torch::Tensor& improvedAny);
-  void adamw(const torch::Tensor& rows, const torch::Tensor& grad, const torch::Tensor& positionMask);
-  void finishEpoch(const torch::Tensor& rows, const torch::Tensor& improved);
+             torch::Tensor& improvedAny, const torch::Tensor& live = {});
+  void adamw(const torch::Tensor& rows, const torch::Tensor& grad, const torch::Tensor& positionMask,
+             const torch::Tensor& live = {});
+  void finishEpoch(const torch::Tensor& rows, const torch::Tensor& improved, const torch::Tensor& live = {});
 
   std::shared_ptr<const Transformer> model_;
   TunerOptions opts_;
   int64_t L_ = 0, d_ = 0, V_ = 0;
   bool anyHard_ = false;
+  bool fixed_ = false;
+  std::unique_ptr<EpochGraph> graph_;
+  torch::Tensor allRows_;  // arange(slots): the rows of a fixed-shape epoch
   torch::Tensor hardMask_;  // [L] bool
   torch::Tensor ctxBeforeEmb_, ctxAfterEmb_;
   // per-row state, [slots, ...]

@@ -1,0 +1,94 @@
+// CUDA graphs against eager epochs (issue 7: "where launch overhead dominates, capture the step
+// in a CUDA graph"). For each model and batch size: the marginal row-steps/s of the usual epochs
+// and of the same search replayed as a CUDA graph, their ratio, and whether both reach the same
+// KL on the same rows (exit 1 if not). On the CPU there is nothing to capture: the second column
+// is the fixed-shape epoch the graph would replay, uncaptured, which prices its masked idle slots.
+// Usage: node dist/bench/graph.js [--device cuda] [--dtype bfloat16] [--models random:gpt2,...]
+//        [--batches 16,64,auto] [--positions 5] [--quick] [--out-dir DIR]
+import { loadModel } from '../lib/model/load.js';
+import type { Model } from '../lib/model/model.js';
+import type { NativeDtype } from '../lib/native/types-model.js';
+import { autoBatchSize } from '../lib/tune/batch-size.js';
+import { tune, type TuneOptions } from '../lib/tune/index.js';
+import { args, deviceTag, memoryProbe, save, yardstick, yardstickTable } from './common.js';
+import { fmt, measureRate, pct, rampTargets, type RatePoint } from './tune-rate.js';
+
+const a = args();
+const quick = a.has('--quick');
+const device = a.get('--device', 'cpu');
+const cuda = device.startsWith('cuda');
+const dtype = a.get('--dtype', 'float32') as NativeDtype;
+const models = a.list('--models', cuda ? 'random:gpt2,random:llama-3.2-1b' : 'random:micro,random:demo');
+const batchList = a.list('--batches', quick ? '16' : '16,64,auto');
+const positions = a.num('--positions', 5);
+const epochs = a.num('--epochs', 3);
+const extraEpochs = a.num('--extra-epochs', quick ? 3 : 8);
+const minDeltaSeconds = a.num('--min-delta-s', quick ? 0.25 : 1);
+const reps = a.num('--reps', quick ? 1 : 2);
+const variant: Partial<TuneOptions> = cuda ? { cudaGraph: true } : { fixedShapes: true };
+const variantName = cuda ? 'CUDA graph' : 'fixed shapes';
+
+/** Largest relative KL difference between the two ways over the same rows (same seeds). */
+async function agreement(model: Model, batch: number): Promise<number> {
+  const steps = 12;
+  const opts = {
+    targets: rampTargets(batch, model.info.vocabSize),
+    prefixLength: positions,
+    inits: 1,
+    maxEpochs: steps,
+    patience: steps,
+    chunkEpochs: 4,
+    batchSize: batch,
+    ban: 'none' as const,
+  };
+  const eager = new Map((await tune(model, opts)).map((r) => [r.rowId, r.klNats]));
+  let worst = 0;
+  for (const r of await tune(model, { ...opts, ...variant })) {
+    const e = eager.get(r.rowId)!;
+    worst = Math.max(worst, Math.abs(r.klNats - e) / Math.max(1, Math.abs(e)));
+  }
+  return worst;
+}
+
+const yard = await yardstick(device, dtype, quick);
+// bfloat16 rounds every step's arithmetic; the two ways run the same kernels in the same order,
+// so even there they should agree far inside this.
+const tolerance = dtype === 'float32' ? 1e-4 : 1e-2;
+const report: Record<string, unknown>[] = [];
+let disagree = 0;
+for (const name of models) {
+  const model = await loadModel(name, { device, dtype, tokenizer: false });
+  const auto = autoBatchSize(model.info, positions, 1, 1 << 20);
+  for (const b of batchList) {
+    const batch = b === 'auto' ? auto : Number(b);
+    const base = { rows: batch, batchSize: batch, positions, epochs, extraEpochs, minDeltaSeconds, reps };
+    const eager = await measureRate(model, base, yard);
+    const other = await measureRate(model, { ...base, tune: variant }, yard);
+    const worst = await agreement(model, Math.min(batch, 64));
+    if (!(worst <= tolerance)) disagree++;
+    const ratio = eager.marginalRowStepsPerSecond && other.marginalRowStepsPerSecond ? other.marginalRowStepsPerSecond / eager.marginalRowStepsPerSecond : null;
+    report.push({ model: name, batch, auto: b === 'auto', eager, [cuda ? 'graph' : 'fixed']: other, ratio, klMaxRelDiff: worst, agree: worst <= tolerance });
+  }
+  model.dispose();
+  memoryProbe(device).release();
+}
+
+const table = [
+  ...yardstickTable(yard),
+  '',
+  `${variantName} against eager epochs (soft, ${positions} positions, ${dtype}; marginal row-steps/s, rows·(E2−E1)/(t2−t1))`,
+  '',
+  `| model | batch | eager | of matmul | ${variantName} | of matmul | ratio | KL agreement |`,
+  '|---|---|---|---|---|---|---|---|',
+  ...report.map((r) => {
+    const e = r.eager as RatePoint;
+    const g = (r.graph ?? r.fixed) as RatePoint;
+    const agree = `${r.agree ? 'PASS' : 'FAIL'} (max rel Δ ${(r.klMaxRelDiff as number).toExponential(1)})`;
+    return `| ${r.model} | ${r.batch}${r.auto ? ' (auto)' : ''} | ${fmt(e.marginalRowStepsPerSecond)} | ${pct(e.fractionOfMatmul)} | ${fmt(g.marginalRowStepsPerSecond)} | ${pct(g.fractionOfMatmul)} | ${r.ratio === null ? '–' : `${(r.ratio as number).toFixed(2)}×`} | ${agree} |`;
+  }),
+];
+save(`graph-${deviceTag(device)}`, { device, dtype, quick, positions, variant: variantName, yardstick: yard, report }, table);
+if (disagree) {
+  console.error(`${disagree} point(s) where ${variantName} and eager epochs disagree beyond ${tolerance}`);
+  process.exitCode = 1;
+}
