@@ -63,7 +63,11 @@ void EpochGraph::run(const std::function<void()>& epoch) {
       epoch();
       ++m.eagerRuns;
     } else {
+      // The warm-up epochs' activations sit in the allocator's cache, and the graph cannot use
+      // them (it allocates from a pool of its own): give them back first, so that the capture
+      // does not need twice the memory the batch was sized for.
       m.side.synchronize();
+      c10::cuda::CUDACachingAllocator::emptyCache();
       auto g = std::make_unique<at::cuda::CUDAGraph>();
       g->capture_begin();
       try {
@@ -80,13 +84,7 @@ void EpochGraph::run(const std::function<void()>& epoch) {
     }
   }
   streamWaits(main, m.side);
-  if (m.graph) {
-    // The warm-up epochs' activations sit in the allocator's cache, unused from now on: the
-    // graph has its own pool. Give them back so the batch keeps the memory it was sized for.
-    m.side.synchronize();
-    c10::cuda::CUDACachingAllocator::emptyCache();
-    m.graph->replay();  // capturing records the epoch without running it: run it now
-  }
+  if (m.graph) m.graph->replay();  // capturing records the epoch without running it: run it now
 }
 
 #else
