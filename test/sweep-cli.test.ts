@@ -172,6 +172,9 @@ describe('distprompt sweep', () => {
     const bad = run(['tune', '-m', 'random:tiny-gpt2', '--targets', 'targets.json'], dir);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/target 0 has 1000 values, the model's vocabulary 50257/);
+    const cpuGraph = run(['tune', '-m', 'random:micro', '--targets', 'targets.json', '--cuda-graph'], dir);
+    expect(cpuGraph.status).toBe(2);
+    expect(cpuGraph.stderr).toMatch(/cudaGraph: needs a model on a CUDA device; this one is on cpu/);
   });
 
   it.each([
@@ -183,6 +186,7 @@ describe('distprompt sweep', () => {
     [['--lr', '-1'], /lr/],
     [['--shard', '3/3'], /shard/],
     [['--bogus'], /unknown option '--bogus'/],
+    [['--cuda-graph'], /cudaGraph needs CUDA devices; cpu is not one/],
   ])('invalid %j exits 2 with a message naming it', (args, message) => {
     const dir = tmp();
     const r = run(['sweep', '-c', config(dir), ...args, '--no-figures', '-q'], dir);

@@ -93,8 +93,9 @@ export function registerTargetsAndTune(program: Command): void {
     .option('--inits <n>', 'initialisations per target', '3')
     .option('--max-epochs <n>', 'epoch budget', '500')
     .option('--patience <n>', 'patience in epochs', '20')
+    .option('--cuda-graph', 'soft search on CUDA: replay each epoch as a CUDA graph')
     .option('--json', 'print JSON records')
-    .action(async (o: TargetFlags & { targets?: string; search: string; pattern?: string; candidates: string; prefixLength: string; inits: string; maxEpochs: string; patience: string; json?: boolean }) => {
+    .action(async (o: TargetFlags & { targets?: string; search: string; pattern?: string; candidates: string; prefixLength: string; inits: string; maxEpochs: string; patience: string; cudaGraph?: boolean; json?: boolean }) => {
       const model = await loadModel(o.model, { device: o.device });
       try {
         const V = model.info.vocabSize;
@@ -118,6 +119,7 @@ export function registerTargetsAndTune(program: Command): void {
           maxEpochs: Number(o.maxEpochs),
           patience: Number(o.patience),
           seed: Number(o.seed),
+          cudaGraph: o.cudaGraph ?? false,
         });
         run.on('warning', (m: string) => console.error(`warning: ${m}`));
         const results = await run;
