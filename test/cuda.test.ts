@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadModel } from '../lib/index.js';
 import { native } from '../lib/native/index.js';
 import { tune } from '../lib/tune/index.js';
-import { randomTarget } from './helpers/dist.js';
+import { randomTarget, softmaxRow } from './helpers/dist.js';
 import { readGolden, relError } from './helpers/golden.js';
 
 const cuda = native().buildInfo().cudaDevices > 0;
@@ -54,23 +54,30 @@ describe.skipIf(!cuda)('on CUDA', () => {
     }
   });
 
-  it('a CUDA graph replay gives every row the result of the eager epochs, across refills and a part-empty batch', async () => {
+  it('a CUDA graph replay gives every row the result of the same epochs run eagerly, across refills and a part-empty batch', async () => {
     // Written without a GPU to run it on (issue 7): the replayed epoch must read the rows
     // load() put into the slots after the capture, and leave stopped and empty slots alone.
+    // Against the fixed-shape epochs run eagerly (the same kernels on the same shapes, so equal
+    // to the last bit but for the capture); test/tune.test.ts shows those equal the usual ones.
     const gpu = await loadModel('random:micro', { seed: 5, tokenizer: false, device: 'cuda' });
     try {
       const V = gpu.info.vocabSize;
       const n = 9;
       const targets = new Float32Array(n * V);
-      for (let r = 0; r < n; r++) targets.set(randomTarget(V, 40 + r, 1 + (r % 5)), r * V);
-      const opts = { targets, inits: 3, maxEpochs: 30, patience: 5, batchSize: 8, chunkEpochs: 3, ban: 'none' as const };
-      const eager = new Map((await tune(gpu, opts)).map((r) => [r.rowId, r]));
+      for (let r = 0; r < n - 1; r++) targets.set(randomTarget(V, 40 + r, 1 + (r % 5)), r * V);
+      // The model's own distribution: its rows converge mid-chunk (epochs 14–20 on the CPU),
+      // after the capture, and wait masked in their slots until the chunk ends.
+      const logits = await gpu.logits({ ids: Int32Array.from([17, 402, 3, 999, 250]), rows: 1, positions: 5 });
+      targets.set(softmaxRow(logits, 0, V), (n - 1) * V);
+      const opts = { targets, inits: 3, maxEpochs: 31, patience: 5, convergedNats: 3e-4, batchSize: 8, chunkEpochs: 3, ban: 'none' as const };
+      const eager = new Map((await tune(gpu, { ...opts, fixedShapes: true })).map((r) => [r.rowId, r]));
       const graph = await tune(gpu, { ...opts, cudaGraph: true });
       expect(graph).toHaveLength(27);
+      expect(graph.some((r) => r.epochs < 31)).toBe(true);
       for (const r of graph) {
         const e = eager.get(r.rowId)!;
         expect({ reason: r.stopReason, epochs: r.epochs, best: r.bestEpoch }).toEqual({ reason: e.stopReason, epochs: e.epochs, best: e.bestEpoch });
-        expect(Math.abs(r.klNats - e.klNats)).toBeLessThan(1e-4 * Math.max(1, e.klNats));
+        expect(Math.abs(r.klNats - e.klNats)).toBeLessThan(1e-5 * Math.max(1, e.klNats));
       }
     } finally {
       gpu.dispose();
