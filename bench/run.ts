@@ -35,7 +35,7 @@ const suites: { name: string; file: string; args: string[] }[] = [
   { name: 'python tiny-gpt2', file: 'python', args: ['--preset', 'tiny-gpt2'] },
   cpu
     ? { name: 'python gpt2', file: 'python', args: ['--preset', 'gpt2', ...(quick ? ['--python-rows', '1', '--steps', '5', '--rows', '8'] : ['--python-rows', '2', '--steps', '20', '--rows', '32'])] }
-    : { name: 'python llama-3.2-1b', file: 'python', args: quick ? ['--preset', 'tiny-llama3', ...bf16] : ['--preset', 'llama-3.2-1b', ...bf16, '--python-rows', '2', '--steps', '20'] },
+    : { name: 'python llama-3.2-1b', file: 'python', args: quick ? ['--preset', 'tiny-llama3', ...bf16] : ['--preset', 'llama-3.2-1b', ...bf16, '--python-rows', '2', '--rows', '512', '--steps', '20'] },
 ];
 
 const summary: string[] = [];

@@ -211,7 +211,7 @@ st_sweep() {
 st_python() {
   # Against a Python transformers loop on the same weights (python3 there has torch + transformers).
   if [ -n "$REHEARSAL" ]; then node dist/bench/python.js --device "$DEVICE" --preset tiny-gpt2 --quick
-  else node dist/bench/python.js --device "$DEVICE" --preset llama-3.2-1b --dtype bfloat16 --python-rows 2 --steps 20; fi
+  else node dist/bench/python.js --device "$DEVICE" --preset llama-3.2-1b --dtype bfloat16 --python-rows 2 --rows 512 --steps 20; fi
 }
 export -f collect
 
