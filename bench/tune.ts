@@ -3,7 +3,7 @@
 // matmul measured in this run (bench/common.ts), memory per row, and batched vs one row at a
 // time over the same rows (end to end: per-row overheads are exactly what batching saves).
 // Usage: node dist/bench/tune.js [--models random:micro,random:demo,random:gpt2] [--device cpu]
-//        [--dtype float32] [--batch N] [--positions 5] [--quick] [--out-dir DIR]
+//        [--dtype float32] [--batch N] [--positions 5] [--quick] [--out-dir DIR] [--suffix -name]
 import { loadModel } from '../lib/model/load.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
 import { autoBatchSize } from '../lib/tune/batch-size.js';
@@ -76,4 +76,5 @@ const table = [
   }),
   ...report.flatMap((r) => ((r.warnings as string[]).length ? [`warning (${r.model}): ${(r.warnings as string[]).join('; ')}`] : [])),
 ];
-save(`tune-${deviceTag(device)}`, { device, dtype, quick, positions, yardstick: yard, report }, table);
+// --suffix: a second run of this suite in one session (e.g. the GPU run's falcon stage) keeps the first's file.
+save(`tune-${deviceTag(device)}${a.get('--suffix', '')}`, { device, dtype, quick, positions, yardstick: yard, report }, table);

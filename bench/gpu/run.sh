@@ -195,6 +195,11 @@ st_graph() {
   if [ -n "$REHEARSAL" ]; then node dist/bench/graph.js --device "$DEVICE" --quick
   else node dist/bench/graph.js --device "$DEVICE" --dtype bfloat16 --models random:gpt2,random:llama-3.2-1b --batches 16,64,256 --reps 1 --min-delta-s 0.5; fi
 }
+st_falcon() {
+  # The third model the issue names, last: building 7B random weights takes a while.
+  if [ -n "$REHEARSAL" ]; then node dist/bench/tune.js --device "$DEVICE" --quick --models random:demo --suffix -falcon
+  else node dist/bench/tune.js --device "$DEVICE" --dtype bfloat16 --models random:falcon-7b --reps 1 --suffix -falcon; fi
+}
 st_targets() {
   if [ -n "$REHEARSAL" ]; then node dist/bench/targets.js --device "$DEVICE" --quick
   else node dist/bench/targets.js --device "$DEVICE"; fi
@@ -239,6 +244,7 @@ stage sweep     90  "$GPU"                 st_sweep
 stage kernels   90  "$GPU"                 st_kernels
 stage targets   60  "$GPU"                 st_targets
 stage scaling  120  "$GPU"                 st_scaling
+stage falcon   120  "$GPU"                 st_falcon
 
 # ---------------------------------------------------------------------------------------------
 collect
