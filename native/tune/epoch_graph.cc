@@ -44,8 +44,6 @@ EpochGraph::EpochGraph(torch::Device device, int warmup) {
 
 EpochGraph::~EpochGraph() = default;
 
-bool EpochGraph::captured() const { return impl_->graph != nullptr; }
-
 void EpochGraph::run(const std::function<void()>& epoch) {
   auto& m = *impl_;
   c10::cuda::CUDAGuard deviceGuard(m.device);
@@ -95,7 +93,6 @@ EpochGraph::EpochGraph(torch::Device device, int) {
   throw std::runtime_error("CUDA graphs need a CUDA build of the addon; this one is CPU-only (model on " + device.str() + ")");
 }
 EpochGraph::~EpochGraph() = default;
-bool EpochGraph::captured() const { return false; }
 void EpochGraph::run(const std::function<void()>& epoch) { epoch(); }
 
 #endif

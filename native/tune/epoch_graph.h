@@ -25,7 +25,6 @@ class EpochGraph {
   EpochGraph& operator=(const EpochGraph&) = delete;
   // Runs exactly one epoch (eagerly while warming up, else by replaying the captured one).
   void run(const std::function<void()>& epoch);
-  bool captured() const;
 
  private:
   struct Impl;

@@ -32,8 +32,8 @@ Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts) : mode
   hardMask_ = torch::tensor(std::vector<int64_t>(hard.begin(), hard.end()), i64).to(torch::kBool);
   // Known on the host: asking the device every epoch would be a sync per step on a GPU.
   anyHard_ = opts_.pattern.find('H') != std::string::npos;
-  fixed_ = opts_.fixedShapes || opts_.cudaGraph;
-  if (fixed_ && anyHard_)
+  opts_.fixedShapes = opts_.fixedShapes || opts_.cudaGraph;  // a graph captures the fixed-shape epoch
+  if (opts_.fixedShapes && anyHard_)
     throw std::runtime_error("tuner: fixedShapes and cudaGraph are for soft prompts only; pattern '" + opts_.pattern +
                              "' has hard positions");
   if (opts_.cudaGraph) graph_ = std::make_unique<EpochGraph>(dev);
@@ -150,10 +150,12 @@ static void markDiverged(torch::Tensor& reason, const torch::Tensor& rows, const
   reason.index_put_({rows}, torch::where(diverged, torch::full_like(r, kDiverged), r));
 }
 
-// t[rows] += 1 for every row, or for the live ones only.
-static void advance(torch::Tensor& t, const torch::Tensor& rows, const torch::Tensor& live) {
+// t[rows] += 1 for every row, or for the live ones only; returns the new t[rows].
+static torch::Tensor advance(torch::Tensor& t, const torch::Tensor& rows, const torch::Tensor& live) {
   auto cur = t.index({rows});
-  t.index_put_({rows}, live.defined() ? cur + live.to(t.scalar_type()) : cur + 1);
+  auto next = live.defined() ? cur + live.to(t.scalar_type()) : cur + 1;
+  t.index_put_({rows}, next);
+  return next;
 }
 
 // AdamW on the positions in `positionMask` ([L] bool) of `rows`, with each row's own step count.
@@ -175,8 +177,7 @@ void Tuner::adamw(const torch::Tensor& rows, const torch::Tensor& grad, const to
 }
 
 void Tuner::finishEpoch(const torch::Tensor& rows, const torch::Tensor& improved, const torch::Tensor& live) {
-  advance(epoch_, rows, live);
-  auto ep = epoch_.index({rows});
+  auto ep = advance(epoch_, rows, live);
   auto since0 = sinceBest_.index({rows});
   auto since = torch::where(improved, torch::zeros_like(ep), since0 + 1);
   if (live.defined()) since = torch::where(live, since, since0);
@@ -316,10 +317,10 @@ StepReport Tuner::step(int64_t epochs, const std::atomic<bool>& abort) {
   StepReport rep;
   const bool allSoft = !anyHard_;
   // Fixed-shape epochs never ask the device which rows run; the chunk asks once up front.
-  if (fixed_ && running() == 0) epochs = 0;
+  if (opts_.fixedShapes && running() == 0) epochs = 0;
   for (int64_t e = 0; e < epochs; ++e) {
     if (abort.load()) break;
-    if (fixed_) {
+    if (opts_.fixedShapes) {
       if (graph_)
         graph_->run([this] { epochSoftFixed(); });
       else

@@ -88,7 +88,6 @@ class Tuner {
   TunerOptions opts_;
   int64_t L_ = 0, d_ = 0, V_ = 0;
   bool anyHard_ = false;
-  bool fixed_ = false;
   std::unique_ptr<EpochGraph> graph_;
   torch::Tensor allRows_;  // arange(slots): the rows of a fixed-shape epoch
   torch::Tensor hardMask_;  // [L] bool
