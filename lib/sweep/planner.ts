@@ -2,11 +2,11 @@
 // the spec and the row's own names, so the same spec always plans the same rows in the same order.
 
 import { resolveMethods, SpecError, type MethodName, type Shard, type SweepSpec } from '../spec/index.js';
-import { stableSeed } from './hash.js';
+import { rowId, rowSeed } from './ids.js';
 import { planTargets, type PlanOptions, type TargetPlan } from './targets.js';
 
 export interface RowPlan {
-  /** `${targetId}|init=${initId}|${methodLabel}`, e.g. 'vanilla:h=1.25:s=0|init=3|hybrid:HHSSS:k=1'. */
+  /** from `rowId` (ids.ts), e.g. 'vanilla:h=1.25:s=0|init=3|hybrid:HHSSS:k=1' */
   rowId: string;
   targetId: string;
   initId: number;
@@ -30,13 +30,13 @@ export function planRows(spec: SweepSpec, targets: readonly TargetPlan[]): RowPl
     for (const m of methods) {
       for (let initId = 0; initId < spec.inits; initId++) {
         rows.push({
-          rowId: `${t.targetId}|init=${initId}|${m.label}`,
+          rowId: rowId(t.targetId, initId, m),
           targetId: t.targetId,
           initId,
           method: m.method,
           pattern: m.pattern,
           candidates: m.candidates,
-          seed: stableSeed(spec.seed, t.targetId, `init=${initId}`),
+          seed: rowSeed(spec.seed, t.targetId, initId),
         });
       }
     }

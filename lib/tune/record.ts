@@ -19,6 +19,7 @@ export interface TuneRecord {
   stopReason: StopReason;
   /** entropy of the model's next-token distribution at the best prompt */
   modelEntropyBits: number;
+  /** entropy of the target as given (a synthesised target's achieved entropy, not the grid value) */
   targetEntropyBits: number;
   /** token ids of the best prompt, -1 at soft positions */
   promptIds: Int32Array;

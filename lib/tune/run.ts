@@ -1,24 +1,22 @@
 // tune(model, options): continuous batching over the native tuner. All active rows live on the
-// device; this loop only decides which row goes into which slot, when to harvest, and what to
-// tell the caller. One native call runs a chunk of epochs for the whole batch.
+// device; this loop asks the scheduler which row goes into which slot, harvests stopped rows into
+// records, applies the out-of-memory policy and tells the caller. One native call runs a chunk of
+// epochs for the whole batch.
 import { EventEmitter } from 'node:events';
 
 import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
-import type { NativeHarvest, NativeTuner } from '../native/types-tuner.js';
+import type { NativeTuner } from '../native/types-tuner.js';
 import { autoBatchSize } from './batch-size.js';
-import { parseTuneOptions, STOP_REASONS, TuneOptionsError, type TuneSettings } from './options.js';
+import { recordsFromHarvest, type PlannedRow } from './harvest.js';
+import { onOutOfMemory } from './oom.js';
+import { parseTuneOptions, TuneOptionsError, type TuneSettings } from './options.js';
 import type { TuneRecord } from './record.js';
-import { rowSeed } from './seed.js';
+import { planTuneRows, type TuneRow } from './rows.js';
+import { SlotScheduler } from './scheduler.js';
 import { resolveTargets, type ResolvedTargets, type TuneTargets } from './targets-input.js';
 
-export interface TuneRow {
-  targetIndex: number;
-  initId: number;
-  rowId?: string;
-  /** the row's init seed (default: from (seed, target id, init id), as the sweep planner does) */
-  seed?: number;
-}
+export type { TuneRow } from './rows.js';
 
 export interface TuneOptions extends Partial<Omit<TuneSettings, 'pattern'>> {
   targets: TuneTargets;
@@ -45,12 +43,6 @@ export interface TuneProgress {
   rowStepsPerSecond: number;
   meanBestKlNats: number;
   elapsedMs: number;
-}
-
-interface Slot {
-  row: Required<TuneRow>;
-  seed: number;
-  started: number;
 }
 
 export class TuneRun extends EventEmitter implements PromiseLike<TuneRecord[]> {
@@ -113,30 +105,21 @@ async function runRows(
   o: Pick<TuneOptions, 'signal' | 'contextBefore' | 'contextAfter' | 'banned' | 'freeBytes'> & { givenRows?: TuneRow[] },
 ): Promise<TuneRecord[]> {
   const L = s.prefixLength;
-  const rows: Required<TuneRow>[] = (
-    o.givenRows ?? Array.from({ length: targets.count * s.inits }, (_, i): TuneRow => ({ targetIndex: Math.floor(i / s.inits), initId: i % s.inits }))
-  ).map((r: TuneRow) => {
-    if (!Number.isInteger(r.targetIndex) || r.targetIndex < 0 || r.targetIndex >= targets.count) {
-      throw new RangeError(`row targetIndex ${r.targetIndex} is outside the ${targets.count} targets`);
-    }
-    return {
-      ...r,
-      rowId: r.rowId ?? `${targets.ids[r.targetIndex]}|init=${r.initId}|${s.method}:${s.pattern}:k${s.candidates}`,
-      seed: r.seed ?? rowSeed(s.seed, targets.ids[r.targetIndex], r.initId),
-    };
-  });
+  const rows = planTuneRows(o.givenRows, targets, s);
   const results: TuneRecord[] = [];
   if (rows.length === 0) return results;
   const banned = await bannedIds(model, s.ban, o.banned);
-  let slotsCount = s.batchSize === 'auto' ? autoBatchSize(model.info, L, s.candidates, rows.length, o.freeBytes) : Math.min(s.batchSize, rows.length);
-  const nm = model.native;
+  // Deterministic: always batchSize slots, so a group's shapes never depend on how many rows are left.
+  const slotsCount =
+    s.batchSize === 'auto' ? autoBatchSize(model.info, L, s.candidates, rows.length, o.freeBytes) : s.deterministic ? s.batchSize : Math.min(s.batchSize, rows.length);
   const make = (slots: number): NativeTuner =>
-    native().createTuner(nm, {
+    native().createTuner(model.native, {
       slots,
       pattern: s.pattern,
       lr: s.lr,
       beta1: s.beta1,
       beta2: s.beta2,
+      eps: s.eps,
       weightDecay: s.weightDecay,
       candidates: s.candidates,
       patience: s.patience,
@@ -155,8 +138,7 @@ async function runRows(
     ? native().tensorFromArray({ data: targets.data, shape: [targets.count, model.info.vocabSize], device: model.info.device })
     : undefined;
   const targetData = uploaded ?? targets.data;
-  const queue = rows.slice().reverse(); // pop() from the end = plan order
-  let slots: (Slot | undefined)[] = new Array(slotsCount).fill(undefined);
+  const sched = new SlotScheduler<PlannedRow>(rows, slotsCount, s.deterministic ? { groupOf: (r) => r.group! } : {});
   const t0 = performance.now();
   let rowSteps = 0;
   let aborted = false;
@@ -168,73 +150,38 @@ async function runRows(
   if (o.signal?.aborted) onAbort();
 
   const fill = async () => {
-    const free: number[] = [];
-    const load: Slot[] = [];
-    for (let i = 0; i < slots.length && queue.length; i++) {
-      if (slots[i]) continue;
-      const row = queue.pop()!;
-      const slot: Slot = { row, seed: row.seed, started: performance.now() };
-      slots[i] = slot;
-      free.push(i);
-      load.push(slot);
-    }
-    if (!free.length) return;
+    const placed = sched.fill();
+    if (!placed.length) return;
     await tuner.load({
-      slots: Int32Array.from(free),
+      slots: Int32Array.from(placed.map((p) => p.slot)),
       targets: targetData,
-      targetRows: Int32Array.from(load.map((l) => l.row.targetIndex)),
-      seeds: Float64Array.from(load.map((l) => l.seed)),
+      targetRows: Int32Array.from(placed.map((p) => p.row.targetIndex)),
+      seeds: Float64Array.from(placed.map((p) => p.row.seed)),
     });
   };
 
-  const collect = async (which: number[], forceReason?: 'aborted') => {
+  const decode = (ids: Int32Array) => promptText(model, ids);
+  const collect = async (which: number[]) => {
     if (!which.length) return;
-    const h: NativeHarvest = await tuner.harvest(Int32Array.from(which));
-    const d = model.info.hiddenSize;
-    which.forEach((slotIndex, j) => {
-      const slot = slots[slotIndex]!;
-      const ids = h.bestIds.slice(j * L, (j + 1) * L);
-      const reason = h.reason[j] === 0 ? (forceReason ?? 'aborted') : STOP_REASONS[h.reason[j]];
-      results.push({
-        rowId: slot.row.rowId,
-        targetIndex: slot.row.targetIndex,
-        targetId: targets.ids[slot.row.targetIndex],
-        initId: slot.row.initId,
-        seed: slot.seed,
-        method: s.method,
-        pattern: s.pattern,
-        candidates: s.candidates,
-        prefixLength: L,
-        klNats: h.bestLoss[j],
-        bestEpoch: h.bestEpoch[j],
-        epochs: h.epochs[j],
-        stopReason: reason,
-        modelEntropyBits: h.modelEntropyBits[j],
-        targetEntropyBits: targets.entropyBits[slot.row.targetIndex],
-        promptIds: ids,
-        finalIds: h.currentIds.slice(j * L, (j + 1) * L),
-        promptText: s.method === 'soft' ? null : promptText(model, ids),
-        softPrompt: s.returnSoftPrompt ? h.bestSoft.slice(j * L * d, (j + 1) * L * d) : null,
-        wallMs: performance.now() - slot.started,
-      });
-      self.emit('row', results[results.length - 1]);
-      slots[slotIndex] = undefined;
-    });
+    const h = await tuner.harvest(Int32Array.from(which));
+    const records = recordsFromHarvest(h, which.map((slot) => sched.release(slot)), { settings: s, targets, hiddenSize: model.info.hiddenSize, decode, now: performance.now() });
+    for (const r of records) {
+      results.push(r);
+      self.emit('row', r);
+    }
   };
 
   try {
     for (;;) {
       try {
         await fill();
-        const active = slots.filter(Boolean).length;
+        const active = sched.active;
         if (active === 0) break;
         const rep = await tuner.step(s.chunkEpochs);
         rowSteps += rep.epochsRun * active * (s.method === 'soft' ? 1 : L);
-        const stopped: number[] = [];
-        rep.stopped.forEach((v, i) => v && slots[i] && stopped.push(i));
-        await collect(stopped);
+        await collect(sched.activeSlots().filter((i) => rep.stopped[i]));
         if (aborted) {
-          await collect(slots.flatMap((x, i) => (x ? [i] : [])), 'aborted');
+          await collect(sched.activeSlots());
           break;
         }
         const elapsedMs = performance.now() - t0;
@@ -242,29 +189,20 @@ async function runRows(
         self.emit('progress', {
           rowsDone: results.length,
           rowsTotal: rows.length,
-          activeRows: slots.filter(Boolean).length,
-          batchSize: slotsCount,
+          activeRows: sched.active,
+          batchSize: sched.slotCount,
           rowStepsPerSecond: rowSteps / (elapsedMs / 1000),
           meanBestKlNats: finite.length ? finite.reduce((a, r) => a + r.klNats, 0) / finite.length : NaN,
           elapsedMs,
         } satisfies TuneProgress);
       } catch (e) {
-        // Out of device memory: halve the batch and restart the rows in flight (their results
-        // depend only on their seeds, so restarting changes nothing but time); again if needed,
-        // down to one row, which failing is a real error.
-        const msg = (e as Error).message ?? '';
-        if (/out of memory|not enough memory/i.test(msg) && slotsCount > 1) {
-          // Back on the queue so that they pop in their plan order again.
-          for (const sl of slots.filter((x): x is Slot => !!x).reverse()) queue.push(sl.row);
-          tuner.dispose();
-          native().releaseCachedMemory(model.info.device);
-          slotsCount = Math.max(1, Math.floor(slotsCount / 2));
-          tuner = make(slotsCount);
-          slots = new Array(slotsCount).fill(undefined);
-          self.emit('warning', `out of memory on ${model.info.device}: batch size halved to ${slotsCount} (${msg.split('\n')[0]})`);
-          continue;
-        }
-        throw e;
+        const next = onOutOfMemory(e, sched.slotCount, { device: model.info.device, deterministic: s.deterministic });
+        if (!next.retry) throw next.error;
+        tuner.dispose();
+        native().releaseCachedMemory(model.info.device);
+        tuner = make(next.slots);
+        sched.restart(next.slots);
+        self.emit('warning', next.warning);
       }
     }
   } finally {
@@ -274,5 +212,3 @@ async function runRows(
   }
   return results;
 }
-
-

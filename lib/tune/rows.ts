@@ -1,0 +1,41 @@
+// The rows a tune() runs: the caller's (a sweep's plan, a shard, a resume) or every target × init,
+// each with the sweep planner's id and seed (lib/sweep/ids.ts), so a row run by tune() alone and
+// the same row in a sweep carry the same name and start from the same prompt.
+import { rowId, rowSeed } from '../sweep/ids.js';
+import type { PlannedRow } from './harvest.js';
+import type { TuneSettings } from './options.js';
+
+export interface TuneRow {
+  targetIndex: number;
+  initId: number;
+  rowId?: string;
+  /** the row's init seed (default: from (seed, target id, init id), as the sweep planner does) */
+  seed?: number;
+  /**
+   * deterministic mode: rows with the same group run as one batch (default: the rows in order,
+   * in runs of batchSize); a group may hold at most batchSize rows
+   */
+  group?: number | string;
+}
+
+export function planTuneRows(
+  given: readonly TuneRow[] | undefined,
+  targets: { count: number; ids: readonly string[] },
+  s: Pick<TuneSettings, 'inits' | 'seed' | 'method' | 'candidates' | 'deterministic' | 'batchSize'> & { pattern: string },
+): PlannedRow[] {
+  const rows = given ?? Array.from({ length: targets.count * s.inits }, (_, i): TuneRow => ({ targetIndex: Math.floor(i / s.inits), initId: i % s.inits }));
+  const groupSize = typeof s.batchSize === 'number' ? s.batchSize : 1;
+  return rows.map((r, i): PlannedRow => {
+    if (!Number.isInteger(r.targetIndex) || r.targetIndex < 0 || r.targetIndex >= targets.count) {
+      throw new RangeError(`row targetIndex ${r.targetIndex} is outside the ${targets.count} targets`);
+    }
+    const targetId = targets.ids[r.targetIndex];
+    return {
+      targetIndex: r.targetIndex,
+      initId: r.initId,
+      rowId: r.rowId ?? rowId(targetId, r.initId, s),
+      seed: r.seed ?? rowSeed(s.seed, targetId, r.initId),
+      ...(s.deterministic ? { group: r.group ?? Math.floor(i / groupSize) } : {}),
+    };
+  });
+}
