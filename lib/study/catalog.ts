@@ -1,0 +1,91 @@
+// The named studies: one JSON file per experiment of the paper in the package's studies/ folder,
+// read and checked here. A file holds the experiment's sweep spec at two scales ('paper' and
+// 'smoke'), minus what the command line supplies (model, device, output).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+
+import { packageRoot } from '../native/index.js';
+
+export const SCALES = ['paper', 'smoke'] as const;
+export type Scale = (typeof SCALES)[number];
+
+/** A spec as a study file states it: any sweep spec field except those the study run supplies. */
+const ScaleSpec = z.record(z.string(), z.unknown()).superRefine((spec, ctx) => {
+  for (const key of ['model', 'device', 'devices', 'output', 'shard']) {
+    if (key in spec) ctx.addIssue({ code: 'custom', path: [key], message: `'${key}' comes from the study command, not the study file` });
+  }
+});
+
+const StudyFileSchema = z.strictObject({
+  describes: z.string().min(1),
+  /** the paper's figures it reproduces */
+  figures: z.array(z.string()).optional(),
+  /** what the paper found, for the report's captions */
+  paperFound: z.string().optional(),
+  optimiser: z.string().optional(),
+  /** 'random-twin': run on random:<model> instead of the model given */
+  model: z.enum(['given', 'random-twin']).default('given'),
+  needs: z.string().optional(),
+  /** one sweep per variant: spec fields laid over the scale's spec */
+  variants: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), z.record(z.string(), z.unknown())).optional(),
+  paper: ScaleSpec.optional(),
+  smoke: ScaleSpec.optional(),
+  /** a study made of other studies (`all`) */
+  includes: z.array(z.string()).optional(),
+});
+
+export type StudyFile = z.output<typeof StudyFileSchema> & { name: string; path: string };
+
+export class StudyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StudyError';
+  }
+}
+
+/** The studies/ folder of this package. */
+export function studiesDir(): string {
+  const dir = join(packageRoot, 'studies');
+  if (!existsSync(dir)) throw new StudyError(`cannot find ${dir}: the distprompt package is incomplete (reinstall it)`);
+  return dir;
+}
+
+export function studyNames(dir = studiesDir()): string[] {
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => basename(f, '.json')).sort();
+}
+
+export function readStudy(name: string, dir = studiesDir()): StudyFile {
+  const path = join(dir, `${name}.json`);
+  if (!/^[A-Za-z0-9_-]+$/.test(name) || !existsSync(path)) {
+    throw new StudyError(`unknown study '${name}' (known: ${studyNames(dir).join(', ')}; see distprompt study --list)`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new StudyError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  const r = StudyFileSchema.safeParse(json);
+  if (!r.success) {
+    throw new StudyError(`${path}: ${r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`);
+  }
+  if (!r.data.includes && (!r.data.paper || !r.data.smoke)) throw new StudyError(`${path}: a study needs both a 'paper' and a 'smoke' spec`);
+  return { ...r.data, name, path };
+}
+
+/**
+ * The experiments behind names such as 'all' or 'vanilla,lm': included studies expanded, each
+ * once, in the order given.
+ */
+export function expandStudies(names: readonly string[], dir = studiesDir()): StudyFile[] {
+  const out = new Map<string, StudyFile>();
+  const visit = (name: string, trail: string[]) => {
+    if (trail.includes(name)) throw new StudyError(`study '${name}' includes itself (${[...trail, name].join(' → ')})`);
+    const s = readStudy(name, dir);
+    if (s.includes) for (const n of s.includes) visit(n, [...trail, name]);
+    else if (!out.has(name)) out.set(name, s);
+  };
+  for (const n of names) visit(n, []);
+  return [...out.values()];
+}

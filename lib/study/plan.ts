@@ -1,0 +1,86 @@
+// A study run's sweeps: one per (experiment, variant, model), each with its own Arrow file in the
+// study's output folder. Planned before any model is loaded, so a bad study or model list fails
+// at once and a resumed run finds the same files.
+import { join } from 'node:path';
+
+import { parseSpec, SpecError, type SweepSpec } from '../spec/index.js';
+import { StudyError, type Scale, type StudyFile } from './catalog.js';
+
+export interface StudySweep {
+  /** experiment id: the study's name, with its variant ('prefix-length-L10') */
+  experiment: string;
+  study: StudyFile;
+  variant?: string;
+  /** the model as given on the command line */
+  givenModel: string;
+  /** the model the sweep runs on (random:<given> for a random twin) */
+  model: string;
+  spec: SweepSpec;
+  /** set when the sweep cannot run with these models; the report says why */
+  skipped?: string;
+}
+
+export interface StudyPlanOptions {
+  scale: Scale;
+  models: readonly string[];
+  outDir: string;
+  device?: string;
+  dtype?: string;
+  seed?: number;
+}
+
+/** A model id as a file-name part: 'random:demo' → 'random_demo', 'org/name' → 'org_name'. */
+export const modelSlug = (model: string): string => model.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'model';
+
+const fromOther = (t: Record<string, unknown>): boolean => t?.source === '$other';
+
+export function planStudy(studies: readonly StudyFile[], o: StudyPlanOptions): StudySweep[] {
+  if (o.models.length === 0) throw new StudyError('give at least one model (-m <model>[,<model>…])');
+  const slugs = new Map<string, string>();
+  for (const m of o.models) {
+    const s = modelSlug(m);
+    const prior = slugs.get(s);
+    if (prior !== undefined && prior !== m) throw new StudyError(`models '${prior}' and '${m}' would share the file name part '${s}'; rename one`);
+    slugs.set(s, m);
+  }
+  const sweeps: StudySweep[] = [];
+  for (const study of studies) {
+    const base = study[o.scale]!;
+    const variants: Array<[string | undefined, Record<string, unknown>]> = study.variants ? Object.entries(study.variants) : [[undefined, {}]];
+    for (const [variant, over] of variants) {
+      const experiment = variant ? `${study.name}-${variant}` : study.name;
+      for (const given of o.models) {
+        let skipped: string | undefined;
+        let model = given;
+        if (study.model === 'random-twin') {
+          if (given.startsWith('random:')) skipped = `${given} is already randomly initialised: its vanilla experiment is its random-init one`;
+          else model = `random:${given}`;
+        }
+        const others = o.models.filter((m) => m !== given);
+        const targets = (over.targets ?? base.targets) as Array<Record<string, unknown>> | undefined;
+        if (targets?.some(fromOther) && others.length === 0) skipped = `needs a second model to migrate targets from (give -m ${given},<other model>)`;
+        // '$other' stands for each other model given; with none, a placeholder keeps the spec printable.
+        const expanded = targets?.flatMap((t) => (fromOther(t) ? (others.length ? others : ['(another model)']).map((source) => ({ ...t, source })) : [t]));
+        const input: Record<string, unknown> = {
+          ...base,
+          ...over,
+          ...(expanded ? { targets: expanded } : {}),
+          model,
+          device: o.device ?? 'cpu',
+          ...(o.dtype ? { dtype: o.dtype } : {}),
+          ...(o.seed !== undefined ? { seed: o.seed } : {}),
+          output: join(o.outDir, `${experiment}.${modelSlug(given)}.arrow`),
+        };
+        let spec: SweepSpec;
+        try {
+          spec = parseSpec(input);
+        } catch (e) {
+          if (e instanceof SpecError) throw new StudyError(`${study.path} (${o.scale}${variant ? `, variant ${variant}` : ''}): ${e.message}`);
+          throw e;
+        }
+        sweeps.push({ experiment, study, ...(variant ? { variant } : {}), givenModel: given, model, spec, ...(skipped ? { skipped } : {}) });
+      }
+    }
+  }
+  return sweeps;
+}
