@@ -5,18 +5,26 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, normalize } from 'node:path';
 
-import type { NativeCheckpointFile } from '../native/types-model.js';
 import { CheckpointError } from './errors.js';
-import { readSafetensorsHeader, type SafetensorsFile } from './safetensors.js';
+import { clip, scanHeader } from './header-scan.js';
+import { MAX_HEADER_DEPTH, readSafetensorsHeader, type FileStamp, type SafetensorsFile, type SafetensorsTensor } from './safetensors.js';
+
+export interface CheckpointFile {
+  path: string;
+  /** every tensor stored, of any dtype; lib/checkpoint/select.ts picks the ones a model reads */
+  tensors: SafetensorsTensor[];
+}
 
 export interface Checkpoint {
   dir: string;
   /** parsed config.json; lib/model maps it to the native config */
   config: unknown;
-  files: NativeCheckpointFile[];
+  files: CheckpointFile[];
   tensorNames: Set<string>;
   /** the headers in full (metadata, file sizes) for tools that want more than the loader */
   headers: SafetensorsFile[];
+  /** each weights file as it was when read, to detect a change later */
+  stamps: FileStamp[];
 }
 
 const SINGLE = 'model.safetensors';
@@ -38,17 +46,22 @@ async function exists(p: string): Promise<boolean> {
 }
 
 async function readJson(path: string, what: string): Promise<unknown> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CheckpointError('missing-file', path, `${what} not found`);
     throw new CheckpointError('io', path, `cannot read ${what}: ${(e as Error).message}`);
   }
+  const code = what === 'config.json' ? 'bad-config' : 'bad-index';
+  // Bounded before parsing: whatever later echoes a value of a hostile file must not recurse 10⁴ deep.
+  if (scanHeader(bytes, MAX_HEADER_DEPTH).tooDeep) {
+    throw new CheckpointError(code, path, `${what} nests more than ${MAX_HEADER_DEPTH} levels deep: not a model's ${what}; re-download it`);
+  }
   try {
-    return JSON.parse(text);
+    return JSON.parse(bytes.toString('utf8'));
   } catch (e) {
-    throw new CheckpointError(what === 'config.json' ? 'bad-config' : 'bad-index', path, `${what} is not valid JSON: ${(e as Error).message}`);
+    throw new CheckpointError(code, path, `${what} is not valid JSON: ${clip((e as Error).message, 200)}`);
   }
 }
 
@@ -87,7 +100,7 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
     for (const t of h.tensors) {
       if (tensorNames.has(t.name)) {
         const other = headers.find((o) => o !== h && o.tensors.some((u) => u.name === t.name));
-        throw new CheckpointError('duplicate-tensor', h.path, `tensor '${t.name}' is stored in two files (also in ${other ? basename(other.path) : 'another shard'})`, t.name);
+        throw new CheckpointError('duplicate-tensor', h.path, `tensor '${clip(t.name, 200)}' is stored in two files (also in ${other ? basename(other.path) : 'another shard'})`, t.name);
       }
       tensorNames.add(t.name);
     }
@@ -98,6 +111,7 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
     files: headers.map((h) => ({ path: h.path, tensors: h.tensors })),
     tensorNames,
     headers,
+    stamps: headers.map((h) => h.stamp),
   };
 }
 
@@ -111,11 +125,11 @@ async function readSharded(dir: string): Promise<SafetensorsFile[]> {
   const byShard = new Map<string, string[]>();
   for (const [tensor, shard] of Object.entries(weightMap)) {
     if (typeof shard !== 'string' || shard.length === 0) {
-      throw new CheckpointError('bad-index', indexPath, `weight_map entry for '${tensor}' is not a file name`, tensor);
+      throw new CheckpointError('bad-index', indexPath, `weight_map entry for '${clip(tensor, 200)}' is not a file name`, tensor);
     }
     // Shard names come from a downloaded file: keep them inside the model directory.
     if (isAbsolute(shard) || normalize(shard).startsWith('..') || shard.includes('\\')) {
-      throw new CheckpointError('bad-index', indexPath, `weight_map names shard '${shard}' outside the model directory`, tensor);
+      throw new CheckpointError('bad-index', indexPath, `weight_map names shard '${clip(shard, 200)}' outside the model directory`, tensor);
     }
     const list = byShard.get(shard) ?? [];
     list.push(tensor);
@@ -130,7 +144,7 @@ async function readSharded(dir: string): Promise<SafetensorsFile[]> {
     const h = await readSafetensorsHeader(path);
     const have = new Set(h.tensors.map((t) => t.name));
     for (const name of names) {
-      if (!have.has(name)) throw new CheckpointError('missing-tensor', path, `tensor '${name}' is listed in ${INDEX} for this shard but the shard does not contain it`, name);
+      if (!have.has(name)) throw new CheckpointError('missing-tensor', path, `tensor '${clip(name, 200)}' is listed in ${INDEX} for this shard but the shard does not contain it`, name);
     }
     headers.push(h);
   }

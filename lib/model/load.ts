@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 
+import type { NonFinite } from '../checkpoint/finite.js';
 import { native } from '../native/index.js';
 import type { NativeDtype, NativeModelConfig } from '../native/types-model.js';
 import { configFromHf } from './config.js';
@@ -64,15 +65,40 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     return new Model(nm, infoOf(nm, arg, config, sha([preset.hfConfig, seed]), 'random'), tokenizer);
   }
 
-  const { readCheckpoint } = await import('../checkpoint/index.js');
+  const { readCheckpoint, selectTensors, findNonFinite, checkpointChange, CheckpointError } = await import('../checkpoint/index.js');
   // A local directory needs no hub client; anything else is a repo id for the cache / download.
   const dir = isDirectory(arg) ? arg : await (await import('../hub/index.js')).resolveModel(arg, { endpoint: options.endpoint });
   const ckpt = await readCheckpoint(dir);
   const config = configFromHf(ckpt.config);
-  const nm = await withCallerStack(`loading ${arg}`, () => native().loadModel({ config, device, dtype, files: ckpt.files }));
+  const { files, ignored } = selectTensors(ckpt, config);
+  if (ignored.length > 0 && process.env.DISTPROMPT_DEBUG) {
+    console.error(`distprompt: ${dir}: ignoring ${ignored.length} tensors the model does not read: ${ignored.join(', ')}`);
+  }
+  // The NaN/Inf scan reads the files while the native side maps them: one wait for both.
+  const scan = findNonFinite(files).then((found) => ({ found }), (error: unknown) => ({ error }));
+  const nm = await withCallerStack(`loading ${arg}`, () => native().loadModel({ config, device, dtype, files }));
+  const scanned = await scan;
+  // A file that changed while it was read and mapped may have given the native side other bytes.
+  const change = checkpointChange(ckpt.stamps);
+  if ('error' in scanned || change) {
+    nm.dispose();
+    if ('error' in scanned) throw scanned.error;
+    throw new CheckpointError('changed', change!.path, `${change!.what} while the model was being loaded from it: load it again once nothing writes to it`);
+  }
+  warnNonFinite(scanned.found);
   const tokenizer = wantTokenizer ? await tryTokenizer({ dir }) : undefined;
   const identity = sha([ckpt.config, ckpt.files.map((f) => f.tensors.map((t) => [t.name, t.dtype, t.shape, t.end - t.begin]))]);
-  return new Model(nm, infoOf(nm, arg, config, identity, 'checkpoint'), tokenizer, dir);
+  return new Model(nm, infoOf(nm, arg, config, identity, 'checkpoint'), tokenizer, dir, ckpt.stamps);
+}
+
+function warnNonFinite(found: NonFinite[]): void {
+  if (found.length === 0) return;
+  const shown = found.slice(0, 5).map((f) => `${f.path} tensor '${f.tensor}' (${f.count === f.elements ? 'all' : f.count} of ${f.elements} values)`);
+  const more = found.length > 5 ? ` and ${found.length - 5} more tensors` : '';
+  process.emitWarning(
+    `weights hold NaN or Inf values: ${shown.join(', ')}${more}; results from this model will be NaN or meaningless: re-download or re-convert the checkpoint`,
+    { type: 'CheckpointWarning', code: 'DISTPROMPT_NONFINITE_WEIGHTS' },
+  );
 }
 
 function infoOf(nm: { info(): { device: string; dtype: string; parameters: number } }, name: string, config: NativeModelConfig, identity: string, source: 'checkpoint' | 'random') {

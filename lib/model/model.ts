@@ -1,6 +1,9 @@
 // The Model users script against: a typed, promise-based wrapper over the native Transformer.
 // Every method that touches weights runs on a worker thread; inputs are validated here first
 // so that mistakes surface as clear errors before any native work is queued.
+import { CheckpointError } from '../checkpoint/errors.js';
+import type { FileStamp } from '../checkpoint/safetensors.js';
+import { checkpointChange } from '../checkpoint/stamp.js';
 import type { NativeModel, NativeModelConfig, NativeTensor } from '../native/types-model.js';
 import { DisposedError, withCallerStack } from './errors.js';
 
@@ -47,12 +50,33 @@ export class Model {
   readonly tokenizer: ModelTokenizer | undefined;
   /** directory the model was loaded from (checkpoints), for tools that need the files */
   readonly dir: string | undefined;
+  readonly #stamps: readonly FileStamp[];
 
-  constructor(nativeModel: NativeModel, info: ModelInfo, tokenizer?: ModelTokenizer, dir?: string) {
+  constructor(nativeModel: NativeModel, info: ModelInfo, tokenizer?: ModelTokenizer, dir?: string, stamps: readonly FileStamp[] = []) {
     this.#native = nativeModel;
     this.info = info;
     this.tokenizer = tokenizer;
     this.dir = dir;
+    this.#stamps = stamps;
+  }
+
+  /**
+   * Whether a checkpoint file changed (size, modification time or inode) since the model was
+   * loaded: a message naming the file, or null. Weights copied at load (another dtype, a GPU)
+   * are unaffected, but zero-copy CPU weights view the file: a checkpoint must not change
+   * while a model is loaded from it. One stat per file: cheap enough before every write.
+   */
+  checkpointChanged(): string | null {
+    const c = checkpointChange(this.#stamps);
+    return c && `${c.path}: ${c.what} since the model was loaded`;
+  }
+
+  /** Throws a CheckpointError naming the file when checkpointChanged() would report one. */
+  assertCheckpointUnchanged(): void {
+    const c = checkpointChange(this.#stamps);
+    if (c) {
+      throw new CheckpointError('changed', c.path, `${c.what} since model ${this.info.name} was loaded from it, so its weights may no longer be the ones loaded (a checkpoint must not change while a model is loaded): load the model again`);
+    }
   }
 
   /** The native handle, for other native areas (tuner, targets). Throws once disposed. */

@@ -155,16 +155,19 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
         run.on('progress', (p: TuneProgress) => {
           const batch = pending.splice(0);
           done += batch.length;
-          if (batch.length) void writer.append(batch);
+          // Rows from a checkpoint changed under the model are not journaled (the check below throws).
+          if (batch.length && !model.checkpointChanged()) void writer.append(batch);
           events.emit('progress', { ...p, phase: 'tuning', method: key, sweepRowsDone: done, sweepRowsTotal: plan.shardRows.length } satisfies SweepProgress);
         });
         const results = await run;
         const rest = pending.splice(0);
         done += rest.length;
+        model.assertCheckpointUnchanged();
         if (rest.length) await writer.append(rest);
         if (results.some((r) => r.stopReason === 'aborted')) interrupted = true;
       }
       if (options.signal?.aborted) interrupted = true;
+      model.assertCheckpointUnchanged();
     } catch (e) {
       await writer.close();
       throw e;
