@@ -444,10 +444,14 @@ describe('a checkpoint file that changes under a loaded model', () => {
     m.dispose();
   });
 
-  it('a file replaced by another (a new download renamed over it) or removed is reported', async () => {
+  it('a file truncated, replaced by another (a new download renamed over it) or removed is reported', async () => {
     const dir = copyOf('a_gpt2');
     const p = join(dir, 'model.safetensors');
     const m = await loadModel(dir, { tokenizer: false });
+    const size = statSync(p).size;
+    // Only stat'ed, never read: the model's weights view this file (a read past its end would fault).
+    writeFileSync(p, readFileSync(p).subarray(0, 1000));
+    expect(m.checkpointChanged()).toMatch(new RegExp(`changed size \\(${size} → 1000 bytes\\)`));
     copyFileSync(p, `${p}.new`);
     renameSync(`${p}.new`, p);
     expect(m.checkpointChanged()).toMatch(/was replaced by another file/);
