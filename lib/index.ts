@@ -13,3 +13,5 @@ export { runSweep, type SweepOptions, type SweepSummary } from './run/sweep.js';
 export { parseSpec, specFromFlags, SpecError, type SweepSpec } from './spec/index.js';
 export { readResults, mergeResults, ResultWriter, type RunRecord } from './results/index.js';
 export { plotAll, report } from './plot/index.js';
+export { runStudy, type StudyOptions, type StudySummary } from './study/run.js';
+export { computeFindings, type Finding, type Verdict } from './study/findings.js';

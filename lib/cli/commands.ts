@@ -4,9 +4,11 @@ import type { Command } from 'commander';
 import { registerSweep } from './sweep.js';
 import { registerResultsCommands } from './results.js';
 import { registerTargetsAndTune } from './targets-tune.js';
+import { registerStudy } from './study.js';
 
 export async function registerCommands(program: Command): Promise<void> {
   registerSweep(program);
   registerResultsCommands(program);
   registerTargetsAndTune(program);
+  registerStudy(program);
 }

@@ -9,7 +9,7 @@ import { native } from '../native/index.js';
 import type { NativeDtype, NativeModelConfig } from '../native/types-model.js';
 import { configFromHf } from './config.js';
 import { Model, type ModelTokenizer } from './model.js';
-import { getPreset } from './presets.js';
+import { randomSource } from './presets.js';
 import { withCallerStack } from './errors.js';
 
 export interface LoadOptions {
@@ -55,14 +55,14 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
   if (typeof arg !== 'string' || arg.length === 0) throw new Error('loadModel: give a directory, a Hugging Face repo id or random:<preset>');
 
   if (arg.startsWith('random:')) {
-    const name = arg.slice('random:'.length);
-    const preset = getPreset(name);
-    const config = configFromHf(preset.hfConfig);
+    // A preset, or the random twin of a checkpoint (its config.json, fresh weights).
+    const source = await randomSource(arg.slice('random:'.length), { endpoint: options.endpoint });
+    const config = configFromHf(source.hfConfig);
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
     const nm = await withCallerStack(`loading ${arg}`, () => native().loadModel({ config, device, dtype, seed }));
-    const tokenizer = wantTokenizer && preset.tokenizer ? await tryTokenizer({ preset: preset.tokenizer }) : undefined;
-    return new Model(nm, infoOf(nm, arg, config, sha([preset.hfConfig, seed]), 'random'), tokenizer);
+    const tokenizer = wantTokenizer && source.tokenizer ? await tryTokenizer(source.tokenizer) : undefined;
+    return new Model(nm, infoOf(nm, arg, config, sha([source.hfConfig, seed]), 'random'), tokenizer);
   }
 
   const { readCheckpoint, selectTensors, findNonFinite, checkpointChange, CheckpointError } = await import('../checkpoint/index.js');

@@ -122,3 +122,39 @@ export function getPreset(name: string): Preset {
   if (!p) throw new ModelConfigError(`unknown preset 'random:${name}' (known: ${presetNames().map((n) => `random:${n}`).join(', ')})`);
   return p;
 }
+
+/** Where a `random:<name>` model's config and tokenizer come from. */
+export interface RandomSource {
+  hfConfig: Record<string, unknown>;
+  tokenizer?: { preset: 'gpt2' | 'llama3' | 'qwen' } | { dir: string };
+  /** 'preset' for the built-in configs, 'twin' for a random twin of a checkpoint */
+  kind: 'preset' | 'twin';
+}
+
+/**
+ * `random:<preset>` or `random:<path or repo id>`: a random twin of any checkpoint has its
+ * config.json (and tokenizer) and weights drawn the way Hugging Face initialises the family:
+ * normal(0, initializer_range), norms γ = 1 and β = 0, biases 0. Only config.json is read from
+ * the checkpoint directory; a repo id resolves through the cache or a download, as a model does.
+ */
+export async function randomSource(name: string, options: { endpoint?: string } = {}): Promise<RandomSource> {
+  const preset = PRESETS[name];
+  if (preset) return { hfConfig: preset.hfConfig, kind: 'preset', ...(preset.tokenizer ? { tokenizer: { preset: preset.tokenizer } } : {}) };
+  const { existsSync, readFileSync, statSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const isDir = existsSync(name) && statSync(name).isDirectory();
+  // A bare word is a mistyped preset, not a repo id (repo ids are 'org/name').
+  if (!isDir && !name.includes('/')) getPreset(name);
+  const dir = isDir ? name : await (await import('../hub/index.js')).resolveModel(name, { endpoint: options.endpoint });
+  const path = join(dir, 'config.json');
+  let hfConfig: Record<string, unknown>;
+  try {
+    hfConfig = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new ModelConfigError(`random:${name}: cannot read ${path} (${(e as Error).message}); a random twin needs the checkpoint's config.json`);
+  }
+  if (hfConfig === null || typeof hfConfig !== 'object' || Array.isArray(hfConfig)) {
+    throw new ModelConfigError(`random:${name}: ${path} does not hold a JSON object`);
+  }
+  return { hfConfig, kind: 'twin', ...(existsSync(join(dir, 'tokenizer.json')) ? { tokenizer: { dir } } : {}) };
+}

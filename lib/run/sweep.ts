@@ -138,6 +138,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
           candidates: Number(k),
           prefixLength: spec.prefixLength,
           lr: spec.lr,
+          ...(spec.weightDecay !== undefined ? { weightDecay: spec.weightDecay } : {}),
           maxEpochs: spec.maxEpochs,
           patience: spec.patience,
           batchSize: spec.batchSize,

@@ -138,6 +138,9 @@ export const SweepSpecSchema = z
     inits: positiveInt('inits').default(5),
     init: z.enum(['tokens', 'gaussian'], { error: "expected init 'tokens' or 'gaussian'" }).default('tokens'),
     lr: z.number({ error: 'expected lr (a number > 0)' }).positive({ error: 'lr must be > 0' }).default(0.1),
+    // Optional, not defaulted: a spec that leaves it out keeps its hash (and its resumable files);
+    // tune() then uses STUDY_DEFAULTS.weightDecay.
+    weightDecay: z.number({ error: 'expected weightDecay (a number >= 0)' }).min(0, { error: 'weightDecay must be >= 0' }).optional(),
     maxEpochs: positiveInt('maxEpochs').default(500),
     patience: positiveInt('patience').default(20),
     batchSize: z

@@ -1,0 +1,157 @@
+// `distprompt study <name>[,<name>…] -m <model>[,<model>…]`: the paper's experiments as named
+// studies (studies/*.json), one sweep per (experiment, model) into one folder, then the findings,
+// figures and report. `--list` prints the studies. `--devices` runs one shard per device in a
+// worker process, then merges and reports here.
+import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { Command } from 'commander';
+
+import type { SweepProgress } from '../run/sweep.js';
+import { ShardSpec } from '../spec/schema.js';
+import { shardFromEnv } from '../sweep/index.js';
+import { readStudy, SCALES, StudyError, studyNames, type Scale } from '../study/catalog.js';
+import { runStudy, type StudySummary } from '../study/run.js';
+import { EXIT, UsageError } from './exit.js';
+import { ProgressReporter, progressMode } from './progress.js';
+
+interface StudyCliOptions {
+  list?: boolean;
+  model?: string;
+  scale?: string;
+  device?: string;
+  devices?: string;
+  dtype?: string;
+  seed?: string;
+  output?: string;
+  resume?: boolean;
+  overwrite?: boolean;
+  shard?: string;
+  shardCount?: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+
+function printList(): void {
+  for (const name of studyNames()) {
+    const s = readStudy(name);
+    process.stdout.write(`${name.padEnd(14)} ${s.describes}\n`);
+  }
+}
+
+/** One worker per device, each running shard i/N of the whole study; resolves to their exit codes. */
+function studyOnDevices(names: string, o: StudyCliOptions, devices: string[], out: string, reporter: ProgressReporter, signal: AbortSignal): Promise<number[]> {
+  const n = devices.length;
+  reporter.log(`${n} workers, one per device: ${devices.join(', ')}`);
+  return Promise.all(devices.map((device, i) => new Promise<number>((resolve) => {
+    const args = [process.argv[1], 'study', names, '-m', o.model!, '--scale', o.scale ?? 'paper', '-o', out, '--device', device, '--shard', `${i}/${n}`, '--quiet'];
+    if (o.dtype) args.push('--dtype', o.dtype);
+    if (o.seed) args.push('--seed', o.seed);
+    if (o.resume) args.push('--resume');
+    if (o.overwrite) args.push('--overwrite');
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    const stop = () => child.kill('SIGINT');
+    signal.addEventListener('abort', stop, { once: true });
+    child.on('exit', (code) => {
+      signal.removeEventListener('abort', stop);
+      reporter.log(`worker ${i} (${device}) finished with exit ${code}`);
+      resolve(code ?? 1);
+    });
+  })));
+}
+
+export function registerStudy(program: Command): void {
+  program
+    .command('study [names]')
+    .description("run the paper's experiments as named studies (see --list): sweeps, findings, figures, one report")
+    .option('--list', 'print the studies and what each reproduces')
+    .option('-m, --model <models>', 'models, comma separated: directories, Hugging Face repo ids, random:<preset or checkpoint>')
+    .option('--scale <scale>', "'paper' (the paper's sizes, App. B) or 'smoke' (a small version: minutes on 2 CPU cores)", 'paper')
+    .option('--device <device>', 'cpu, cuda or cuda:N')
+    .option('--devices <list>', 'one worker per device, e.g. cuda:0,cuda:1 (each runs a shard of every sweep; merged here)')
+    .option('--dtype <dtype>', 'float32, bfloat16 or float16')
+    .option('--seed <n>', 'sweep seed of every sweep')
+    .option('-o, --output <dir>', 'output folder (default: study-<names>)')
+    .option('--resume', 'keep finished sweeps and continue interrupted ones')
+    .option('--overwrite', 'run every sweep again, replacing its results')
+    .option('--shard <i/N>', 'run the i-th of N slices of every sweep (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)')
+    .option('--shard-count <N>', 'with JOB_COMPLETION_INDEX: how many shards there are')
+    .option('-q, --quiet', 'no progress output')
+    .option('--json', 'machine-readable progress events on stdout, and a final summary')
+    .action(async (names: string | undefined, o: StudyCliOptions) => {
+      if (o.list) return printList();
+      if (!names) throw new UsageError(`name a study (${studyNames().join(', ')}), or --list`);
+      const models = list(o.model);
+      if (models.length === 0) throw new UsageError('give the model(s) to study: -m <model>[,<model>…] (e.g. -m random:demo)');
+      if (!SCALES.includes(o.scale as Scale)) throw new UsageError(`--scale must be ${SCALES.join(' or ')}, got '${o.scale}'`);
+      let shard: { index: number; count: number } | undefined;
+      const shardText = o.shard ?? (() => {
+        const env = shardFromEnv(process.env, o.shardCount !== undefined ? Number(o.shardCount) : undefined);
+        return env ? `${env.index}/${env.count}` : undefined;
+      })();
+      if (shardText !== undefined) {
+        const r = ShardSpec.safeParse(shardText);
+        if (!r.success || r.data.index >= r.data.count) throw new UsageError(`--shard ${shardText}: expected 'i/N' with 0 <= i < N (e.g. '0/3')`);
+        shard = r.data;
+      }
+      let seed: number | undefined;
+      if (o.seed !== undefined) {
+        seed = Number(o.seed);
+        if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be an integer >= 0, got '${o.seed}'`);
+      }
+      const out = o.output ?? `study-${list(names).join('-')}`;
+      const reporter = new ProgressReporter(progressMode(o));
+      const controller = new AbortController();
+      const onSignal = () => {
+        reporter.log('interrupted: finishing the current step and keeping every finished row');
+        controller.abort();
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        const devices = list(o.devices);
+        if (devices.length > 1 && !shard) {
+          const codes = await studyOnDevices(names, o, devices, out, reporter, controller.signal);
+          if (codes.some((c) => c === EXIT.interrupted)) {
+            reporter.log('interrupted; every worker kept its finished rows — rerun with --resume');
+            process.exitCode = EXIT.interrupted;
+            return;
+          }
+          const failed = codes.findIndex((c) => c !== 0);
+          if (failed >= 0) throw new Error(`worker ${failed} on ${devices[failed]} failed (exit ${codes[failed]}); the other shards are kept: rerun with --resume`);
+        }
+        const events = new EventEmitter();
+        events.on('log', (m: string) => reporter.log(m));
+        events.on('progress', (p: SweepProgress & { experiment: string; sweep: number; sweeps: number }) =>
+          reporter.update({ rowsDone: p.sweepRowsDone, rowsTotal: p.sweepRowsTotal, rowStepsPerSecond: p.rowStepsPerSecond, meanBestKlNats: p.meanBestKlNats, elapsedMs: p.elapsedMs, label: `[${p.sweep}/${p.sweeps}] ${p.experiment} ${p.method.split('|')[0]}` }),
+        );
+        let summary: StudySummary;
+        try {
+          summary = await runStudy({
+            studies: list(names), models, scale: o.scale as Scale, outDir: out,
+            device: devices.length > 1 ? devices[0] : o.device, dtype: o.dtype, seed,
+            // After device workers, this run only merges their shards and reports.
+            resume: o.resume || devices.length > 1, overwrite: devices.length > 1 ? false : o.overwrite, shard, signal: controller.signal,
+          }, events);
+        } catch (e) {
+          if (e instanceof StudyError) throw new UsageError(e.message);
+          throw e;
+        }
+        reporter.done();
+        if (summary.interrupted) {
+          reporter.log('interrupted; finished rows and sweeps are kept — rerun with --resume');
+          process.exitCode = EXIT.interrupted;
+          return;
+        }
+        const counts = summary.findings.reduce<Record<string, number>>((a, f) => ({ ...a, [f.verdict]: (a[f.verdict] ?? 0) + 1 }), {});
+        reporter.log(`${summary.sweeps.length} sweeps in ${(summary.wallMs / 1000).toFixed(1)} s; findings: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`);
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify({ event: 'done', outDir: summary.outDir, report: summary.report ?? null, wallMs: summary.wallMs, sweeps: summary.sweeps, findings: summary.findings })}\n`);
+        }
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}
