@@ -2,7 +2,9 @@
 // lm-derived kinds run the model (or a source model) on seeded random prompts.
 import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
-import { entropyBits, outlierMassBound, seededRandom, softmax, TargetError } from './maths.js';
+import { stableSeed } from '../sweep/hash.js';
+import { outlierMassBound, seededRandom, TargetError } from './maths.js';
+import { inTargetWorker } from './offload.js';
 
 const LN2 = Math.log(2);
 
@@ -46,7 +48,9 @@ export async function outlier(vocab: number, seeds: number[], hBits: number[], k
   const delta = o.delta ?? 0.01;
   const ids = new Int32Array(seeds.length * k);
   seeds.forEach((s, i) => {
-    const rand = seededRandom(s ^ 0x5bd1e995);
+    // The outlier tokens' own stream, derived from all 53 bits of the target's seed (an int32 mix
+    // such as s ^ c would keep only the low 32, and targets differing above them would share ids).
+    const rand = seededRandom(stableSeed(s, 'outlier'));
     const chosen = new Set<number>();
     while (chosen.size < k) chosen.add(Math.floor(rand() * vocab));
     ids.set([...chosen], i * k);
@@ -102,14 +106,9 @@ export async function lm(model: Model, seeds: number[], promptLength: number): P
   const ids = new Int32Array(seeds.length * promptLength);
   prompts.forEach((p, i) => ids.set(p, i * promptLength));
   const logits = seeds.length ? await model.logits({ ids, rows: seeds.length, positions: promptLength }) : new Float32Array(0);
-  const probs = new Float32Array(seeds.length * V);
-  const hs: number[] = [];
-  for (let i = 0; i < seeds.length; i++) {
-    const p = softmax(logits, i * V, V);
-    probs.set(p, i * V);
-    hs.push(entropyBits(p));
-  }
-  return { probs, entropyBits: hs, extra: prompts.map((p) => ({ lmPromptIds: Array.from(p), promptLength })) };
+  // softmax and entropy over rows × V in the target worker
+  const rows = await inTargetWorker('softmaxRows', { logits, rows: seeds.length, vocab: V }, [logits.buffer]);
+  return { probs: rows.probs, entropyBits: Array.from(rows.entropyBits), extra: prompts.map((p) => ({ lmPromptIds: Array.from(p), promptLength })) };
 }
 
 /** shuffled: token indices of a distribution permuted (seeded Fisher–Yates), masses unchanged. */

@@ -1,13 +1,17 @@
 // synthesizeTargets(model | { vocabSize }, { kind, ...params, seed }): the library entry for
-// making targets outside a sweep. It plans the same target ids (and so the same seeds) as a
-// sweep would, then synthesises them in one batch and leaves them on the model's device.
+// making targets outside a sweep. A request is read as the spec entry it stands for and planned
+// by the registry, so it gets the same target ids (and so the same seeds) as a sweep would; the
+// targets are then made in one batch and left on the model's device.
 import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
 import type { NativeTensor } from '../native/types-model.js';
-import type { TargetRowMeta } from '../run/target-source.js';
-import { formatBits, stableSeed, type TargetPlan } from '../sweep/index.js';
+import type { ResolvedTarget } from '../spec/parse.js';
+import { SpecError } from '../spec/errors.js';
+import { targetFileCount } from './file.js';
+import type { TargetRowMeta } from './make.js';
 import { TargetError } from './maths.js';
 import { synthesizePlans } from './plans.js';
+import { kindDef, planEntry, type TargetPlan } from './registry.js';
 
 export type TargetMeta = TargetRowMeta & { seed: number };
 
@@ -21,47 +25,65 @@ export interface TargetSet {
 export type SynthesisRequest =
   | { kind: 'vanilla'; entropyBits: number[]; method?: 'gradient' | 'temperature'; eps?: number; seed?: number }
   | { kind: 'outlier'; entropyBits: number[]; outliers?: number; eps?: number; seed?: number }
-  | { kind: 'lm'; count: number; promptLength?: number; seed?: number }
+  | { kind: 'lm'; count: number; promptLength?: number; pairedVanilla?: boolean; seed?: number }
   | { kind: 'shuffled'; count: number; shuffles?: number; promptLength?: number; seed?: number }
   | { kind: 'migrated'; source: string; count: number; promptLength?: number; seed?: number }
-  | { kind: 'pos-uniform'; tag: 'noun' | 'proper-noun' | 'verb' | 'adjective'; count?: number; n?: number; seed?: number };
+  | { kind: 'pos-uniform'; tag: 'noun' | 'proper-noun' | 'verb' | 'adjective'; count?: number; n?: number; seed?: number }
+  | { kind: 'file'; path: string; seed?: number };
 
-function plansFor(r: SynthesisRequest): TargetPlan[] {
-  const seed = r.seed ?? 0;
-  const plan = (targetId: string, kind: TargetPlan['kind'], params: Record<string, unknown>): TargetPlan => ({ targetId, kind, seed: stableSeed(seed, targetId), params });
+/**
+ * The spec entry a request stands for. The library's defaults are the spec's, except one
+ * pos-uniform target per request (not ten per tag) and, for vanilla and outlier, an eps left to
+ * the method (a temperature target is exact to 1e-6 bits unless asked otherwise).
+ */
+export function requestEntry(r: SynthesisRequest): ResolvedTarget {
   switch (r.kind) {
-    case 'vanilla': {
-      const m = r.method ?? 'gradient';
-      return r.entropyBits.map((h) => plan(`vanilla:h=${formatBits(h)}:s=0${m === 'gradient' ? '' : `:m=${m}`}`, 'vanilla', { entropyBits: h, method: m, eps: r.eps }));
-    }
+    case 'vanilla':
+      return { kind: 'vanilla', entropyBits: r.entropyBits, method: r.method ?? 'gradient', eps: r.eps as number, samples: 1 };
     case 'outlier':
-      return r.entropyBits.map((h) => plan(`outlier:k=${r.outliers ?? 1}:h=${formatBits(h)}:s=0`, 'outlier', { entropyBits: h, outliers: r.outliers ?? 1, eps: r.eps }));
+      return { kind: 'outlier', entropyBits: r.entropyBits, outliers: r.outliers ?? 1, eps: r.eps as number, samples: 1 };
     case 'lm':
-      return Array.from({ length: r.count }, (_, i) => plan(`lm:n=${r.promptLength ?? 5}:i=${i}`, 'lm', { promptLength: r.promptLength ?? 5, index: i }));
+      return { kind: 'lm', count: r.count, promptLength: r.promptLength ?? 5, pairedVanilla: r.pairedVanilla ?? false };
     case 'shuffled':
-      return Array.from({ length: r.count }, (_, i) =>
-        Array.from({ length: r.shuffles ?? 5 }, (_, j) => {
-          const lmId = `lm:n=${r.promptLength ?? 5}:i=${i}`;
-          return plan(`shuffled:${lmId}:j=${j}`, 'shuffled', { lmTarget: lmId, lmSeed: stableSeed(seed, lmId), promptLength: r.promptLength ?? 5, index: i, shuffleIndex: j });
-        }),
-      ).flat();
+      return { kind: 'shuffled', count: r.count, promptLength: r.promptLength ?? 5, shuffles: r.shuffles ?? 5 };
     case 'migrated':
-      return Array.from({ length: r.count }, (_, i) => plan(`migrated:src=${r.source}:n=${r.promptLength ?? 5}:i=${i}`, 'migrated', { sourceModel: r.source, promptLength: r.promptLength ?? 5, index: i }));
+      return { kind: 'migrated', source: r.source, count: r.count, promptLength: r.promptLength ?? 5 };
     case 'pos-uniform':
-      return Array.from({ length: r.count ?? 1 }, (_, i) => plan(`pos-uniform:tag=${r.tag}:n=${r.n ?? 100}:i=${i}`, 'pos-uniform', { posTag: r.tag, n: r.n ?? 100, index: i }));
+      return { kind: 'pos-uniform', tags: [r.tag], count: r.count ?? 1, n: r.n ?? 100 };
+    case 'file':
+      return { kind: 'file', path: r.path };
     default:
-      throw new TargetError(`unknown target kind '${(r as { kind: string }).kind}' (vanilla, outlier, lm, shuffled, migrated, pos-uniform)`);
+      throw new TargetError(`unknown target kind '${(r as { kind: string }).kind}' (vanilla, outlier, lm, shuffled, migrated, pos-uniform, file)`);
+  }
+}
+
+/** A request's target plans, exactly as a sweep with the same entry and seed plans them. */
+export function planRequest(r: SynthesisRequest): TargetPlan[] {
+  const entry = requestEntry(r);
+  const { shape } = kindDef(entry.kind).schema;
+  // Every field but the entropy grid through the spec's own check (kinds.ts checks entropies
+  // against the vocabulary, which the spec schema cannot know).
+  for (const [field, value] of Object.entries(entry)) {
+    if (field === 'kind' || field === 'entropyBits' || value === undefined) continue;
+    const checked = shape[field].safeParse(value);
+    if (!checked.success) throw new TargetError(`${r.kind} targets: ${field}: ${checked.error.issues[0].message}`);
+  }
+  try {
+    return planEntry(entry, { seed: r.seed ?? 0, where: 'request', fileTargetCount: targetFileCount });
+  } catch (e) {
+    if (e instanceof SpecError) throw new TargetError(e.issues.map((i) => i.message).join('; '));
+    throw e;
   }
 }
 
 export async function synthesizeTargets(model: Model | { vocabSize: number; device?: string }, request: SynthesisRequest): Promise<TargetSet> {
   const isModel = 'info' in model;
-  if (!isModel && !['vanilla', 'outlier'].includes(request.kind)) throw new TargetError(`${request.kind} targets need a model, not just a vocabulary size`);
+  if (!isModel && !['vanilla', 'outlier', 'file'].includes(request.kind)) throw new TargetError(`${request.kind} targets need a model, not just a vocabulary size`);
   const vocab = isModel ? model.info.vocabSize : model.vocabSize;
   if (!Number.isInteger(vocab) || vocab < 2) throw new TargetError(`vocabSize must be an integer of at least 2, got ${vocab}`);
   const device = isModel ? model.info.device : (model.device ?? 'cpu');
   const host = isModel ? model : ({ info: { vocabSize: vocab, device } } as unknown as Model);
-  const plans = plansFor(request);
+  const plans = planRequest(request);
   const made = await synthesizePlans(host, plans);
   const targets = native().tensorFromArray({ data: made.data, shape: [plans.length, vocab], device });
   return {
