@@ -15,7 +15,7 @@ import { planSweep, remainingRows, type RowPlan } from '../sweep/index.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import { VERSION } from '../version.js';
 import { targetFileCount } from '../targets/file.js';
-import { synthesisePlans, type TargetRowMeta } from './target-source.js';
+import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
 
 export interface SweepOptions {
   resume?: boolean;
@@ -116,7 +116,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
       for (const t of plan.targets) if (needed.has(t.targetId) && typeof t.params.pairedWith === 'string') needed.add(t.params.pairedWith);
       const plans = plan.targets.filter((t) => needed.has(t.targetId));
       events.emit('log', `synthesising ${plans.length} targets over ${V} tokens`);
-      const targets = plans.length ? await synthesisePlans(model, plans) : { data: new Float32Array(0), meta: [] };
+      const targets = plans.length ? await synthesizePlans(model, plans) : { data: new Float32Array(0), meta: [] };
       const index = new Map(plans.map((t, i) => [t.targetId, i]));
 
       // One tune() per method: a tuner runs one method; rows of all targets share its batch.
