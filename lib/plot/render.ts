@@ -1,15 +1,10 @@
-// Vega-Lite → SVG headlessly: vega's scenegraph rendered to a string, no browser and no canvas.
-
-import * as vega from 'vega';
-import { compile } from 'vega-lite';
+// Figures → SVG. Rendering takes a few hundred milliseconds of CPU per sweep, so it runs in a
+// worker thread (render-worker.ts) and the caller's event loop stays free.
+import { WorkerClient, workerUrl } from '../worker/client.js';
 import type { Figure } from './figures.js';
 
-export async function renderSvg(figure: Figure): Promise<string> {
-  const { spec } = compile(figure.spec);
-  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+const renderer = new WorkerClient(() => workerUrl('./render-worker.js', import.meta.url));
+
+export function renderSvg(figure: Figure): Promise<string> {
+  return renderer.call<string>('svg', figure.spec);
 }
