@@ -118,7 +118,8 @@ export function parseHeader(path: string, fileSize: number, headerBuf: Uint8Arra
     if (name === '__metadata__') {
       if (!isPlainObject(entry)) throw new CheckpointError('bad-entry', path, '__metadata__ is not an object');
       for (const [k, v] of Object.entries(entry)) {
-        if (typeof v !== 'string') throw new CheckpointError('bad-entry', path, `__metadata__.${clip(k)} is not a string`);
+        if (typeof v !== 'string') throw new CheckpointError('bad-entry', path,
+          `__metadata__.${clip(k)} is not a string`);
         metadata[k] = v;
       }
       continue;
@@ -132,17 +133,23 @@ export function parseHeader(path: string, fileSize: number, headerBuf: Uint8Arra
 function parseJson(path: string, b: Uint8Array): Record<string, unknown> {
   // Hugging Face's reader requires the header to open with '{'; so do we, before any parsing.
   if (b.length === 0 || b[0] !== 0x7b) {
-    throw new CheckpointError('bad-json', path, `header JSON is not an object (a safetensors header starts with '{'): ${CORRUPT}`);
+    throw new CheckpointError('bad-json', path,
+      `header JSON is not an object (a safetensors header starts with '{'): ${CORRUPT}`);
   }
   const scan = scanHeader(b, MAX_HEADER_DEPTH);
   if (scan.tooDeep) {
-    throw new CheckpointError('bad-json', path, `header JSON nests more than ${MAX_HEADER_DEPTH} levels deep (a safetensors header needs 3): not a safetensors header; ${CORRUPT}`);
+    throw new CheckpointError('bad-json', path,
+      `header JSON nests more than ${MAX_HEADER_DEPTH} levels deep (a safetensors header needs 3): not a ` +
+      `safetensors header; ${CORRUPT}`);
   }
   if (scan.end >= 0) {
     const tail = b.subarray(scan.end + 1);
     const junk = tail.findIndex((c) => !WHITESPACE.has(c));
     if (junk >= 0) {
-      throw new CheckpointError('header-length', path, `header length ${b.length} does not end at the header JSON's closing brace (byte ${8 + scan.end} of the file): ${tail.length} more bytes follow it, not all padding spaces; the length field or the header is corrupt: ${CORRUPT}`);
+      throw new CheckpointError('header-length', path,
+        `header length ${b.length} does not end at the header JSON's closing brace (byte ${8 + scan.end} of the ` +
+        `file): ${tail.length} more bytes follow it, not all padding spaces; the length field or the header is ` +
+        `corrupt: ${CORRUPT}`);
     }
   }
   let text: string;
@@ -161,8 +168,10 @@ function parseJson(path: string, b: Uint8Array): Record<string, unknown> {
   if (!isPlainObject(json)) throw new CheckpointError('bad-json', path, 'header JSON is not an object');
   if (scan.duplicate) {
     const { key, within } = scan.duplicate;
-    const where = within === '' ? `names tensor '${clip(key)}' twice` : `has key '${clip(key)}' twice in '${clip(within)}'`;
-    throw new CheckpointError('duplicate-key', path, `header JSON ${where} (only one of them could be read): ${CORRUPT}`, within === '' ? key : within);
+    const where = within === '' ?
+      `names tensor '${clip(key)}' twice` : `has key '${clip(key)}' twice in '${clip(within)}'`;
+    throw new CheckpointError('duplicate-key', path,
+      `header JSON ${where} (only one of them could be read): ${CORRUPT}`, within === '' ? key : within);
   }
   return json;
 }
@@ -174,7 +183,8 @@ function checkEntry(path: string, name: string, entry: unknown, dataStart: numbe
   const { dtype, shape, data_offsets: offsets } = entry;
   if (typeof dtype !== 'string') throw bad('dtype is missing or not a string');
   const bits = Object.hasOwn(DTYPE_BITS, dtype) ? DTYPE_BITS[dtype] : undefined;
-  if (bits === undefined) throw new CheckpointError('unknown-dtype', path, `unknown dtype '${clip(dtype)}' for tensor '${tensor}'`, name);
+  if (bits === undefined) throw new CheckpointError('unknown-dtype', path,
+    `unknown dtype '${clip(dtype)}' for tensor '${tensor}'`, name);
   if (!Array.isArray(shape)) throw bad('shape is missing or not an array');
   if (!shape.every(isIndex)) throw bad(`shape ${clip(shape)} is not a list of non-negative integers`);
   if (!Array.isArray(offsets) || offsets.length !== 2) throw bad('data_offsets is missing or not a [begin, end] pair');
@@ -186,14 +196,19 @@ function checkEntry(path: string, name: string, entry: unknown, dataStart: numbe
   const wantBits = (shape as number[]).reduce((p, d) => p * BigInt(d), 1n) * BigInt(bits);
   const dims = clip((shape as number[]).join(', '));
   if (wantBits % 8n !== 0n) {
-    throw new CheckpointError('byte-length', path, `tensor '${tensor}' has shape [${dims}] ${dtype} = ${wantBits} bits, not a whole number of bytes`, name);
+    throw new CheckpointError('byte-length', path,
+      `tensor '${tensor}' has shape [${dims}] ${dtype} = ${wantBits} bits, not a whole number of bytes`, name);
   }
   const want = wantBits / 8n;
   if (want !== BigInt(e - b)) {
-    throw new CheckpointError('byte-length', path, `tensor '${tensor}' has shape [${dims}] ${dtype} = ${want} bytes, but its data_offsets span ${e - b} bytes`, name);
+    throw new CheckpointError('byte-length', path,
+      `tensor '${tensor}' has shape [${dims}] ${dtype} = ${want} bytes, but its data_offsets span ${e - b} bytes`,
+      name);
   }
   if (e > dataSize) {
-    throw new CheckpointError('out-of-bounds', path, `tensor '${tensor}' data_offsets [${b}, ${e}) run past the ${dataSize}-byte data section (truncated file?)`, name);
+    throw new CheckpointError('out-of-bounds', path,
+      `tensor '${tensor}' data_offsets [${b}, ${e}) run past the ${dataSize}-byte data section (truncated file?)`,
+      name);
   }
   return { name, dtype, shape: shape as number[], begin: dataStart + b, end: dataStart + e };
 }
@@ -209,16 +224,21 @@ function checkTiling(path: string, tensors: SafetensorsTensor[], dataStart: numb
   for (const t of tensors) {
     const begin = t.begin - dataStart;
     if (begin < at) {
-      throw new CheckpointError('overlap', path, `tensor ${span(t)} overlaps tensor ${span(prev!)}: ${CORRUPT}`, t.name);
+      throw new CheckpointError('overlap', path,
+        `tensor ${span(t)} overlaps tensor ${span(prev!)}: ${CORRUPT}`, t.name);
     }
     if (begin > at) {
       const after = prev ? `after tensor ${span(prev)}` : 'at the start of the data section';
-      throw new CheckpointError('gap', path, `${begin - at} bytes no tensor owns ${after}, before tensor ${span(t)}: the offsets are corrupt; ${CORRUPT}`, t.name);
+      throw new CheckpointError('gap', path,
+        `${begin - at} bytes no tensor owns ${after}, before tensor ${span(t)}: the offsets are corrupt; ${CORRUPT}`,
+        t.name);
     }
     at = t.end - dataStart;
     prev = t;
   }
   if (at !== dataSize) {
-    throw new CheckpointError('trailing-data', path, `the tensors end at byte ${at} of the ${dataSize}-byte data section: ${dataSize - at} bytes at the end belong to no tensor (a wrong header length, or a corrupt file); ${CORRUPT}`);
+    throw new CheckpointError('trailing-data', path,
+      `the tensors end at byte ${at} of the ${dataSize}-byte data section: ${dataSize - at} bytes at the end belong ` +
+      `to no tensor (a wrong header length, or a corrupt file); ${CORRUPT}`);
   }
 }

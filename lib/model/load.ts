@@ -65,14 +65,16 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     return new Model(nm, infoOf(nm, arg, config, sha([source.hfConfig, seed]), 'random'), tokenizer);
   }
 
-  const { readCheckpoint, selectTensors, findNonFinite, checkpointChange, CheckpointError } = await import('../checkpoint/index.js');
+  const { readCheckpoint, selectTensors, findNonFinite, checkpointChange, CheckpointError } =
+    await import('../checkpoint/index.js');
   // A local directory needs no hub client; anything else is a repo id for the cache / download.
   const dir = isDirectory(arg) ? arg : await (await import('../hub/index.js')).resolveModel(arg, { endpoint: options.endpoint });
   const ckpt = await readCheckpoint(dir);
   const config = configFromHf(ckpt.config);
   const { files, ignored } = selectTensors(ckpt, config);
   if (ignored.length > 0 && process.env.DISTPROMPT_DEBUG) {
-    console.error(`distprompt: ${dir}: ignoring ${ignored.length} tensors the model does not read: ${ignored.join(', ')}`);
+    const list = ignored.join(', ');
+    console.error(`distprompt: ${dir}: ignoring ${ignored.length} tensors the model does not read: ${list}`);
   }
   // The NaN/Inf scan reads the files while the native side maps them: one wait for both.
   const scan = findNonFinite(files).then((found) => ({ found }), (error: unknown) => ({ error }));
@@ -83,7 +85,8 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
   if ('error' in scanned || change) {
     nm.dispose();
     if ('error' in scanned) throw scanned.error;
-    throw new CheckpointError('changed', change!.path, `${change!.what} while the model was being loaded from it: load it again once nothing writes to it`);
+    throw new CheckpointError('changed', change!.path,
+      `${change!.what} while the model was being loaded from it: load it again once nothing writes to it`);
   }
   warnNonFinite(scanned.found);
   const tokenizer = wantTokenizer ? await tryTokenizer({ dir }) : undefined;
@@ -93,10 +96,12 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
 
 function warnNonFinite(found: NonFinite[]): void {
   if (found.length === 0) return;
-  const shown = found.slice(0, 5).map((f) => `${f.path} tensor '${f.tensor}' (${f.count === f.elements ? 'all' : f.count} of ${f.elements} values)`);
+  const values = (f: NonFinite) => `${f.count === f.elements ? 'all' : f.count} of ${f.elements} values`;
+  const shown = found.slice(0, 5).map((f) => `${f.path} tensor '${f.tensor}' (${values(f)})`);
   const more = found.length > 5 ? ` and ${found.length - 5} more tensors` : '';
   process.emitWarning(
-    `weights hold NaN or Inf values: ${shown.join(', ')}${more}; results from this model will be NaN or meaningless: re-download or re-convert the checkpoint`,
+    `weights hold NaN or Inf values: ${shown.join(', ')}${more}; results from this model will be NaN or meaningless: ` +
+      're-download or re-convert the checkpoint',
     { type: 'CheckpointWarning', code: 'DISTPROMPT_NONFINITE_WEIGHTS' },
   );
 }

@@ -52,7 +52,13 @@ export class Model {
   readonly dir: string | undefined;
   readonly #stamps: readonly FileStamp[];
 
-  constructor(nativeModel: NativeModel, info: ModelInfo, tokenizer?: ModelTokenizer, dir?: string, stamps: readonly FileStamp[] = []) {
+  constructor(
+    nativeModel: NativeModel,
+    info: ModelInfo,
+    tokenizer?: ModelTokenizer,
+    dir?: string,
+    stamps: readonly FileStamp[] = [],
+  ) {
     this.#native = nativeModel;
     this.info = info;
     this.tokenizer = tokenizer;
@@ -75,7 +81,9 @@ export class Model {
   assertCheckpointUnchanged(): void {
     const c = checkpointChange(this.#stamps);
     if (c) {
-      throw new CheckpointError('changed', c.path, `${c.what} since model ${this.info.name} was loaded from it, so its weights may no longer be the ones loaded (a checkpoint must not change while a model is loaded): load the model again`);
+      throw new CheckpointError('changed', c.path,
+        `${c.what} since model ${this.info.name} was loaded from it, so its weights may no longer be the ones ` +
+        `loaded (a checkpoint must not change while a model is loaded): load the model again`);
     }
   }
 
