@@ -61,6 +61,7 @@ export function registerSweep(program: Command): void {
     .option('--patience <n>', 'epochs without a new minimum before a row stops')
     .option('--batch-size <n>', "rows on the device at once, or 'auto'")
     .option('--cuda-graph', 'soft methods on CUDA: replay each epoch as a CUDA graph (fewer launches on small models)')
+    .option('--deterministic', 'rows batch in fixed groups of the plan (needs a number for --batch-size): bitwise the same results across --resume and shards')
     .option('--seed <n>', 'sweep seed')
     .option('-o, --output <file>', 'results file (Arrow IPC)')
     .option('--shard <i/N>', 'run the i-th of N slices (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)')
@@ -90,7 +91,7 @@ export function registerSweep(program: Command): void {
       const events = new EventEmitter();
       events.on('log', (m: string) => reporter.log(m));
       events.on('progress', (p: SweepProgress) =>
-        reporter.update({ rowsDone: p.sweepRowsDone, rowsTotal: p.sweepRowsTotal, rowStepsPerSecond: p.rowStepsPerSecond, meanBestKlNats: p.meanBestKlNats, elapsedMs: p.elapsedMs, label: p.method.split('|')[0] }),
+        reporter.update({ rowsDone: p.sweepRowsDone, rowsTotal: p.sweepRowsTotal, rowStepsPerSecond: p.rowStepsPerSecond, meanBestKlNats: p.meanBestKlNats, elapsedMs: p.elapsedMs, label: p.method }),
       );
       const figures = o.figures === false ? false : typeof o.figures === 'string' ? o.figures : undefined;
       if (spec.devices && spec.devices.length > 1 && !spec.shard) {

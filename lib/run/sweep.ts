@@ -10,8 +10,8 @@ import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
 import { plotAll, type WrittenFigure } from '../plot/index.js';
 import { openForResume, ResultWriter, type ResultMetadata, type RunRecord, type StoredRunRecord } from '../results/index.js';
-import type { Shard, SweepSpec } from '../spec/index.js';
-import { planSweep, remainingRows, type RowPlan } from '../sweep/index.js';
+import { methodLabel, type Shard, type SweepSpec } from '../spec/index.js';
+import { planSweep, remainingGroups, remainingRows, type RowPlan } from '../sweep/index.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import { VERSION } from '../version.js';
 import { targetFileCount } from '../targets/file.js';
@@ -30,6 +30,7 @@ export interface SweepOptions {
 
 export interface SweepProgress extends TuneProgress {
   phase: 'targets' | 'tuning';
+  /** the method label being tuned (soft, hard:k=4, hybrid:HHSSS:k=1) */
   method: string;
   sweepRowsDone: number;
   sweepRowsTotal: number;
@@ -48,26 +49,14 @@ export interface SweepSummary {
 export class SweepRun extends EventEmitter {}
 
 function toRunRecord(r: TuneRecord, t: TargetRowMeta, shard: Shard | undefined): RunRecord {
+  // What only the live run has stays behind; the target's metadata comes in.
+  const { targetIndex: _index, seed: _seed, finalIds: _final, ...row } = r;
   return {
-    rowId: r.rowId,
-    targetId: r.targetId,
+    ...row,
     targetKind: t.kind,
-    initId: r.initId,
-    method: r.method,
-    pattern: r.pattern,
-    candidates: r.candidates,
-    prefixLength: r.prefixLength,
-    klNats: r.klNats,
-    bestEpoch: r.bestEpoch,
-    epochs: r.epochs,
     stopReason: r.stopReason === 'running' ? 'aborted' : r.stopReason,
-    modelEntropyBits: r.modelEntropyBits,
     targetEntropyBits: t.entropyBits,
     requestedEntropyBits: t.requestedEntropyBits,
-    promptIds: r.promptIds,
-    promptText: r.promptText,
-    softPrompt: r.softPrompt,
-    wallMs: r.wallMs,
     shardIndex: shard?.index ?? 0,
     outliers: t.outliers ?? null,
     outlierMass: t.outlierMass ?? null,
@@ -79,6 +68,12 @@ function toRunRecord(r: TuneRecord, t: TargetRowMeta, shard: Shard | undefined):
     pairedWith: t.pairedWith ?? null,
     targetParams: JSON.stringify(t.params),
   };
+}
+
+/** Deterministic reruns of a finished row must reproduce it; a difference means another device, dtype or thread count. */
+function sameResult(a: RunRecord, b: StoredRunRecord): boolean {
+  const ids = (x: ArrayLike<number> | null | undefined) => JSON.stringify(Array.from(x ?? []));
+  return Object.is(Math.fround(a.klNats), Math.fround(b.klNats)) && a.epochs === b.epochs && a.bestEpoch === b.bestEpoch && ids(a.promptIds) === ids(b.promptIds);
 }
 
 export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, events: EventEmitter = new SweepRun()): Promise<SweepSummary> {
@@ -97,17 +92,21 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
     const out = spec.output;
     let writer: ResultWriter;
     let finished = new Set<string>();
+    let journaled = new Map<string, StoredRunRecord>();
     if (options.resume) {
       const r = await openForResume(out, meta);
       writer = r.writer;
       finished = r.finished;
+      journaled = new Map(r.records.map((x) => [x.rowId, x]));
       if (r.tornBytes) events.emit('log', `dropped ${r.tornBytes} bytes of a row batch torn by the interruption`);
       events.emit('log', `resuming: ${finished.size} of ${plan.shardRows.length} rows already done`);
     } else {
       writer = await ResultWriter.create(out, meta, { overwrite: options.overwrite });
     }
-    const todo = remainingRows(plan.shardRows, finished);
-    let done = plan.shardRows.length - todo.length;
+    // Deterministic: a partly finished group reruns whole (its finished rows are compared with the
+    // journal, not written twice), so that its other rows keep their batch.
+    const todo = spec.deterministic ? remainingGroups(plan.shardRows, finished) : remainingRows(plan.shardRows, finished);
+    let done = plan.shardRows.length - remainingRows(plan.shardRows, finished).length;
     let interrupted = false;
     try {
       // Only the targets the remaining rows use (a resumed or sharded run needs fewer); a paired
@@ -122,26 +121,27 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
       // One tune() per method: a tuner runs one method; rows of all targets share its batch.
       const byMethod = new Map<string, RowPlan[]>();
       for (const r of todo) {
-        const key = `${r.method}|${r.pattern}|${r.candidates}`;
-        byMethod.set(key, [...(byMethod.get(key) ?? []), r]);
+        const label = methodLabel(r.method, r.pattern, r.candidates);
+        byMethod.set(label, [...(byMethod.get(label) ?? []), r]);
       }
-      for (const [key, rows] of byMethod) {
+      for (const [label, rows] of byMethod) {
         if (options.signal?.aborted) break;
-        const [method, pattern, k] = key.split('|');
+        const { method, pattern, candidates } = rows[0];
         const pending: RunRecord[] = [];
         const run = tune(model, {
           targets: targets.data,
           targetIds: targets.meta.map((m) => m.id),
-          rows: rows.map((r) => ({ targetIndex: index.get(r.targetId)!, initId: r.initId, rowId: r.rowId, seed: r.seed })),
-          method: method as RowPlan['method'],
+          rows: rows.map((r) => ({ targetIndex: index.get(r.targetId)!, initId: r.initId, rowId: r.rowId, seed: r.seed, group: r.group })),
+          method,
           pattern,
-          candidates: Number(k),
+          candidates,
           prefixLength: spec.prefixLength,
           lr: spec.lr,
           ...(spec.weightDecay !== undefined ? { weightDecay: spec.weightDecay } : {}),
           maxEpochs: spec.maxEpochs,
           patience: spec.patience,
           batchSize: spec.batchSize,
+          deterministic: spec.deterministic ?? false,
           // A CUDA graph replays soft epochs only; hard and hybrid methods run as before.
           cudaGraph: spec.cudaGraph && method === 'soft',
           init: spec.init,
@@ -150,7 +150,13 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
         });
         run.on('row', (r: TuneRecord) => {
           // Rows cut short by an abort are not results: --resume runs them again.
-          if (r.stopReason !== 'aborted') pending.push(toRunRecord(r, targets.meta[r.targetIndex], spec.shard));
+          if (r.stopReason === 'aborted') return;
+          const record = toRunRecord(r, targets.meta[r.targetIndex], spec.shard);
+          const before = journaled.get(r.rowId);
+          if (!before) pending.push(record);
+          else if (!sameResult(record, before)) {
+            events.emit('log', `warning: row ${r.rowId} reran with its group and differs from its journaled result (klNats ${record.klNats} vs ${before.klNats}): this run is not on the device, dtype and thread count of the first; the journaled result is kept`);
+          }
         });
         run.on('warning', (m: string) => events.emit('log', `warning: ${m}`));
         run.on('progress', (p: TuneProgress) => {
@@ -158,7 +164,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
           done += batch.length;
           // Rows from a checkpoint changed under the model are not journaled (the check below throws).
           if (batch.length && !model.checkpointChanged()) void writer.append(batch);
-          events.emit('progress', { ...p, phase: 'tuning', method: key, sweepRowsDone: done, sweepRowsTotal: plan.shardRows.length } satisfies SweepProgress);
+          events.emit('progress', { ...p, phase: 'tuning', method: label, sweepRowsDone: done, sweepRowsTotal: plan.shardRows.length } satisfies SweepProgress);
         });
         const results = await run;
         const rest = pending.splice(0);

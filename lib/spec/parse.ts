@@ -41,6 +41,7 @@ export interface SweepFlags {
   patience?: string | number;
   batchSize?: string | number;
   cudaGraph?: boolean;
+  deterministic?: boolean;
   seed?: string | number;
   output?: string;
   shard?: string;
@@ -80,6 +81,7 @@ export function specFromFlags(flags: SweepFlags, fileJson?: unknown): SweepSpec 
     if (v !== undefined) spec[key] = numberOrRaw(v);
   }
   if (flags.cudaGraph !== undefined) spec.cudaGraph = flags.cudaGraph;
+  if (flags.deterministic !== undefined) spec.deterministic = flags.deterministic;
   if (flags.batchSize !== undefined) spec.batchSize = flags.batchSize === 'auto' ? 'auto' : numberOrRaw(flags.batchSize);
   if (flags.devices !== undefined) spec.devices = list(flags.devices);
   if (flags.methods !== undefined) {
@@ -147,6 +149,9 @@ export function canonicalJson(value: unknown): string {
 export function scientificSpec(spec: SweepSpec): Record<string, unknown> {
   const copy: Record<string, unknown> = { ...spec };
   for (const k of RUN_ONLY_FIELDS) delete copy[k];
+  // Deterministic rows batch in groups of batchSize: there it changes the results.
+  if (spec.deterministic) copy.batchSize = spec.batchSize;
+  else delete copy.deterministic;
   return copy;
 }
 

@@ -1,7 +1,7 @@
 // Target plans → rows. A row is one (target, init, method) run; its id and seed depend only on
 // the spec and the row's own names, so the same spec always plans the same rows in the same order.
 
-import { resolveMethods, SpecError, type MethodName, type Shard, type SweepSpec } from '../spec/index.js';
+import { methodLabel, resolveMethods, SpecError, type MethodName, type Shard, type SweepSpec } from '../spec/index.js';
 import { rowId, rowSeed } from './ids.js';
 import { planTargets, type PlanOptions, type TargetPlan } from './targets.js';
 
@@ -20,6 +20,11 @@ export interface RowPlan {
    * starts from the same prompt under every method, so methods are compared from equal starts.
    */
   seed: number;
+  /**
+   * Deterministic sweeps only: the row's batch. Each method's rows, in plan order, in runs of
+   * batchSize, numbered in plan order across methods; the rows of a group always run together.
+   */
+  group?: number;
 }
 
 /** Rows in target order, then method order, then init order. */
@@ -41,7 +46,23 @@ export function planRows(spec: SweepSpec, targets: readonly TargetPlan[]): RowPl
       }
     }
   }
+  if (spec.deterministic) assignGroups(rows, spec.batchSize as number);
   return rows;
+}
+
+function assignGroups(rows: RowPlan[], batchSize: number): void {
+  const seen = new Map<string, number>(); // method label → its rows so far
+  const groups = new Map<string, Map<number, number>>(); // method label → run → group number
+  let count = 0;
+  for (const r of rows) {
+    const label = methodLabel(r.method, r.pattern, r.candidates);
+    const i = seen.get(label) ?? 0;
+    seen.set(label, i + 1);
+    const runs = groups.get(label) ?? groups.set(label, new Map()).get(label)!;
+    const run = Math.floor(i / batchSize);
+    if (!runs.has(run)) runs.set(run, count++);
+    r.group = runs.get(run);
+  }
 }
 
 /**
@@ -57,6 +78,12 @@ export function shardRows<T>(rows: readonly T[], shard: Shard): T[] {
   return rows.filter((_, position) => position % shard.count === shard.index);
 }
 
+/** Deterministic sweeps: this shard's rows are every count-th group (whole groups, so a row keeps its batch). */
+export function shardGroups<T extends { group?: number }>(rows: readonly T[], shard: Shard): T[] {
+  shardRows([], shard); // the same checks of the shard
+  return rows.filter((r) => r.group! % shard.count === shard.index);
+}
+
 export interface SweepPlan {
   targets: TargetPlan[];
   /** Every row of the sweep (all shards). */
@@ -68,10 +95,20 @@ export interface SweepPlan {
 export function planSweep(spec: SweepSpec, vocabSize: number, options: PlanOptions = {}): SweepPlan {
   const targets = planTargets(spec, vocabSize, options);
   const rows = planRows(spec, targets);
-  return { targets, rows, shardRows: spec.shard ? shardRows(rows, spec.shard) : rows };
+  const shard = spec.shard && (spec.deterministic ? shardGroups(rows, spec.shard) : shardRows(rows, spec.shard));
+  return { targets, rows, shardRows: shard || rows };
 }
 
 /** Rows not yet finished, in plan order (for --resume). */
 export function remainingRows<T extends { rowId: string }>(rows: readonly T[], finished: ReadonlySet<string>): T[] {
   return rows.filter((r) => !finished.has(r.rowId));
+}
+
+/**
+ * Deterministic sweeps: the rows of every group not wholly finished, in plan order. A group
+ * reruns whole, its finished rows included, so that its unfinished ones keep their batch.
+ */
+export function remainingGroups<T extends { rowId: string; group?: number }>(rows: readonly T[], finished: ReadonlySet<string>): T[] {
+  const open = new Set(rows.filter((r) => !finished.has(r.rowId)).map((r) => r.group));
+  return rows.filter((r) => open.has(r.group));
 }
