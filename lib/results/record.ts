@@ -1,28 +1,18 @@
 // One result row: one (target, init, method) run as the tuner reports it, plus the metadata of
 // the target it ran on, so every row can be traced to how its target was made.
+import type { TuneRecord } from '../tune/record.js';
 
 export type StopReason = 'patience' | 'budget' | 'diverged' | 'aborted' | 'converged';
 export const STOP_REASONS: readonly StopReason[] = ['patience', 'budget', 'diverged', 'aborted', 'converged'];
 
-export interface RunRecord {
-  rowId: string;
-  targetId: string;
+/**
+ * A tune() record as the results file keeps it: the same fields (documented on TuneRecord), less
+ * what only the live run has (target index, seed, final ids), plus the target's metadata.
+ */
+export interface RunRecord extends Omit<TuneRecord, 'targetIndex' | 'seed' | 'finalIds' | 'stopReason' | 'promptIds' | 'promptText' | 'softPrompt'> {
   targetKind: string;
-  initId: number;
-  method: 'soft' | 'hard' | 'hybrid';
-  pattern: string;
-  candidates: number;
-  prefixLength: number;
-  /** Minimum KL(target || model) on the trajectory, in nats. */
-  klNats: number;
-  /** Epoch at which klNats was reached. */
-  bestEpoch: number;
-  epochs: number;
+  /** a results file holds finished rows only: no 'running' */
   stopReason: StopReason;
-  /** Entropy of the model's next-token distribution at the best prompt. */
-  modelEntropyBits: number;
-  /** Achieved entropy of the target as synthesised. */
-  targetEntropyBits: number;
   /** The grid value asked for (vanilla, outlier); null for kinds without one. */
   requestedEntropyBits?: number | null;
   /** Token ids of the best prompt's hard positions (soft positions hold -1). */
@@ -31,7 +21,6 @@ export interface RunRecord {
   promptText?: string | null;
   /** Best soft embeddings, prefixLength × hidden, row-major (only when requested). */
   softPrompt?: ArrayLike<number> | null;
-  wallMs: number;
   shardIndex: number;
   // Target metadata, null where the kind does not have it.
   outliers?: number | null;

@@ -148,6 +148,13 @@ export const SweepSpecSchema = z
       .default('auto'),
     /** soft methods on CUDA: replay each epoch as a CUDA graph (tune's cudaGraph) */
     cudaGraph: z.boolean({ error: 'expected cudaGraph true or false' }).default(false),
+    /**
+     * Rows batch in fixed groups of the plan (batchSize each, which must then be a number); shards
+     * take whole groups and a resume reruns a partly finished group whole, so results are bitwise
+     * the same across resumes and shards on the same device, dtype and thread count. Optional, not
+     * defaulted: a spec without it keeps its hash.
+     */
+    deterministic: z.boolean({ error: 'expected deterministic true or false' }).optional(),
     seed: z.number({ error: 'expected seed (an integer >= 0)' }).int({ error: 'seed must be an integer' }).min(0, { error: 'seed must be >= 0' }).default(0),
     output: z.string().min(1, { error: 'output must be a file path' }).default('results.arrow'),
     shard: ShardSpec.optional(),
@@ -175,6 +182,9 @@ export const SweepSpecSchema = z
       if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['methods', i], message: `duplicates methods[${first}] (${label}): each method must be listed once` });
       else seen.set(label, i);
     });
+    if (spec.deterministic && spec.batchSize === 'auto') {
+      ctx.addIssue({ code: 'custom', path: ['batchSize'], message: "deterministic needs a fixed batchSize (e.g. 16), not 'auto': the batch size sets which rows run together" });
+    }
     if (spec.cudaGraph) {
       const cpu = [spec.device, ...(spec.devices ?? [])].filter((d) => !d.startsWith('cuda'));
       if (cpu.length) ctx.addIssue({ code: 'custom', path: ['cudaGraph'], message: `cudaGraph needs CUDA devices; ${cpu.join(', ')} is not one` });

@@ -39,8 +39,17 @@ export const TuneOptionsSchema = z
     fixedShapes: z.boolean().default(false),
     /** soft, CUDA only: capture the fixed-shape epoch once as a CUDA graph and replay it (implies fixedShapes) */
     cudaGraph: z.boolean().default(false),
+    /**
+     * rows run in fixed groups of batchSize in the order given (no refill mid-group, no halving on
+     * out of memory), so that on the same device, dtype and thread count a row's result is bitwise
+     * the same in every run of its group; needs a fixed batchSize
+     */
+    deterministic: z.boolean().default(false),
   })
   .superRefine((o, ctx) => {
+    if (o.deterministic && o.batchSize === 'auto') {
+      ctx.addIssue({ code: 'custom', path: ['batchSize'], message: "deterministic needs a fixed batchSize (a number, not 'auto'): it sets which rows batch together" });
+    }
     for (const key of ['fixedShapes', 'cudaGraph'] as const) {
       if (o[key] && o.method !== 'soft') ctx.addIssue({ code: 'custom', path: [key], message: `${key} is for method 'soft' only (not '${o.method}')` });
     }
