@@ -172,3 +172,14 @@ describe('finding 6: head bound share', () => {
     expect(f.numbers.meanBodyGapNats).toBeCloseTo(0.75 * (f.numbers.meanKlNats as number), 12);
   });
 });
+
+describe('experiments that could not run', () => {
+  it('appear under their finding as "not enough data", with the reason', () => {
+    const f = computeFindings([exp('vanilla', vanilla((h) => 3 - Math.abs(h - 6) / 2))], [
+      { experiment: 'random-init', study: 'random-init', model: 'random:demo', reason: 'random:demo is already randomly initialised' },
+      { experiment: 'migrated', study: 'migrated', model: 'random:demo', reason: 'needs a second model' },
+    ]);
+    expect(f.map((x) => [x.id, x.verdict])).toEqual([['1', 'holds'], ['1', 'not enough data'], ['4c', 'not enough data'], ['6', 'not enough data']]);
+    expect(f[1].statistic).toBe('not run: random:demo is already randomly initialised');
+  });
+});

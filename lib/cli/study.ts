@@ -3,6 +3,7 @@
 // figures and report. `--list` prints the studies. `--devices` runs one shard per device in a
 // worker process, then merges and reports here.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type { Command } from 'commander';
 
@@ -16,6 +17,7 @@ import { ProgressReporter, progressMode } from './progress.js';
 
 interface StudyCliOptions {
   list?: boolean;
+  studies?: string;
   model?: string;
   scale?: string;
   device?: string;
@@ -33,9 +35,9 @@ interface StudyCliOptions {
 
 const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
 
-function printList(): void {
-  for (const name of studyNames()) {
-    const s = readStudy(name);
+function printList(dir?: string): void {
+  for (const name of studyNames(dir)) {
+    const s = readStudy(name, dir);
     process.stdout.write(`${name.padEnd(14)} ${s.describes}\n`);
   }
 }
@@ -45,7 +47,7 @@ function studyOnDevices(names: string, o: StudyCliOptions, devices: string[], ou
   const n = devices.length;
   reporter.log(`${n} workers, one per device: ${devices.join(', ')}`);
   return Promise.all(devices.map((device, i) => new Promise<number>((resolve) => {
-    const args = [process.argv[1], 'study', names, '-m', o.model!, '--scale', o.scale ?? 'paper', '-o', out, '--device', device, '--shard', `${i}/${n}`, '--quiet'];
+    const args = [process.argv[1], 'study', names, ...(o.studies ? ['--studies', o.studies] : []), '-m', o.model!, '--scale', o.scale ?? 'paper', '-o', out, '--device', device, '--shard', `${i}/${n}`, '--quiet'];
     if (o.dtype) args.push('--dtype', o.dtype);
     if (o.seed) args.push('--seed', o.seed);
     if (o.resume) args.push('--resume');
@@ -66,6 +68,7 @@ export function registerStudy(program: Command): void {
     .command('study [names]')
     .description("run the paper's experiments as named studies (see --list): sweeps, findings, figures, one report")
     .option('--list', 'print the studies and what each reproduces')
+    .option('--studies <dir>', "take the study files from this folder (e.g. edited copies of the package's studies/)")
     .option('-m, --model <models>', 'models, comma separated: directories, Hugging Face repo ids, random:<preset or checkpoint>')
     .option('--scale <scale>', "'paper' (the paper's sizes, App. B) or 'smoke' (a small version: minutes on 2 CPU cores)", 'paper')
     .option('--device <device>', 'cpu, cuda or cuda:N')
@@ -80,8 +83,9 @@ export function registerStudy(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'machine-readable progress events on stdout, and a final summary')
     .action(async (names: string | undefined, o: StudyCliOptions) => {
-      if (o.list) return printList();
-      if (!names) throw new UsageError(`name a study (${studyNames().join(', ')}), or --list`);
+      if (o.studies !== undefined && !existsSync(o.studies)) throw new UsageError(`--studies ${o.studies}: no such folder`);
+      if (o.list) return printList(o.studies);
+      if (!names) throw new UsageError(`name a study (${studyNames(o.studies).join(', ')}), or --list`);
       const models = list(o.model);
       if (models.length === 0) throw new UsageError('give the model(s) to study: -m <model>[,<model>…] (e.g. -m random:demo)');
       if (!SCALES.includes(o.scale as Scale)) throw new UsageError(`--scale must be ${SCALES.join(' or ')}, got '${o.scale}'`);
@@ -129,7 +133,7 @@ export function registerStudy(program: Command): void {
         let summary: StudySummary;
         try {
           summary = await runStudy({
-            studies: list(names), models, scale: o.scale as Scale, outDir: out,
+            studies: list(names), studiesDir: o.studies, models, scale: o.scale as Scale, outDir: out,
             device: devices.length > 1 ? devices[0] : o.device, dtype: o.dtype, seed,
             // After device workers, this run only merges their shards and reports.
             resume: o.resume || devices.length > 1, overwrite: devices.length > 1 ? false : o.overwrite, shard, signal: controller.signal,

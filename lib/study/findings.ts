@@ -145,6 +145,10 @@ export function unimodality(curve: readonly EntropyBin[]): { verdict: Verdict; s
   return { verdict: rises && falls ? 'holds' : 'does not hold', statistic, numbers };
 }
 
+// '1' < '2' < '3a' < '3b' < '4c' < '6'; '—' (an experiment without a finding) last.
+const PART: Record<string, number> = { a: 0.1, b: 0.2, c: 0.3 };
+const order = (id: string): number => (id === '—' ? 99 : parseFloat(id) + (PART[id.slice(-1)] ?? 0));
+
 const ENTROPY_STUDIES = new Set(['vanilla', 'random-init', 'prefix-length']);
 
 function finding1(e: ExperimentResults): Finding[] {
@@ -325,14 +329,37 @@ function finding6(e: ExperimentResults): Finding {
   };
 }
 
-/** Every finding the experiments support, in the paper's order. */
-export function computeFindings(experiments: readonly ExperimentResults[]): Finding[] {
+/** An experiment the study could not run with the models given, and why. */
+export interface SkippedExperiment {
+  experiment: string;
+  study: string;
+  model: string;
+  reason: string;
+}
+
+const SKIPPED_CLAIMS: Record<string, [string, string]> = {
+  'random-init': ['1', 'Difficulty is unimodal in target entropy, also for a randomly initialised model'],
+  migrated: ['4c', 'Targets migrated from another tokenizer are easier than vanilla targets of the same entropy'],
+};
+
+/** Every finding the experiments support, in the paper's order; skipped experiments say why they have none. */
+export function computeFindings(experiments: readonly ExperimentResults[], skipped: readonly SkippedExperiment[] = []): Finding[] {
   const out: Finding[] = [];
   for (const e of experiments) if (ENTROPY_STUDIES.has(e.study)) out.push(...finding1(e));
   for (const e of experiments) if (e.study === 'methods') out.push(...finding2(e));
   for (const e of experiments) if (e.study === 'outliers') out.push(...finding3(e));
   for (const e of experiments) if (['lm', 'shuffled', 'migrated'].includes(e.study)) out.push(...finding4(e));
   out.push(...finding5(experiments.filter((e) => e.study === 'pos')));
-  for (const e of experiments) out.push(finding6(e));
+  // After the computed rows of the same finding (the sort below is stable).
+  for (const s of skipped) {
+    const [id, claim] = SKIPPED_CLAIMS[s.study] ?? ['—', `the ${s.study} experiment`];
+    out.push({ id, claim, scope: `${s.experiment} · ${s.model}`, statistic: `not run: ${s.reason}`, verdict: 'not enough data', numbers: {} });
+  }
+  const bound = experiments.map(finding6);
+  out.sort((a, b) => order(a.id) - order(b.id));
+  // Results without the bound columns say so once, not once per experiment.
+  if (bound.length && bound.every((f) => f.verdict === 'not enough data')) {
+    out.push({ ...bound[0], scope: experiments.map(scopeOf).join('; ') });
+  } else out.push(...bound);
   return out;
 }

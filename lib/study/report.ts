@@ -94,6 +94,16 @@ ${specs.join('\n')}
 </section>`;
 }
 
+/** The build facts a reader checks first; the whole record stays in each Arrow file's metadata. */
+function buildLine(build: unknown): string {
+  if (build === null || typeof build !== 'object') return '—';
+  const b = build as Record<string, unknown>;
+  const parts = [`libtorch ${b.torchVersion ?? '?'}`, b.cudaBuild ? `CUDA (${b.cudaDevices ?? 0} devices)` : 'CPU only', b.mkl ? 'MKL' : 'no MKL'];
+  if (b.klCpuKernel) parts.push(`KL kernel ${b.klCpuKernel}`);
+  if (b.threads) parts.push(`${b.threads} threads`);
+  return parts.join(', ');
+}
+
 export function renderStudyReport(input: ReportInput): string {
   const { summary } = input;
   const outDir = summary.outDir;
@@ -105,7 +115,7 @@ export function renderStudyReport(input: ReportInput): string {
     ['date', new Date().toISOString()],
     ['wall time', seconds(summary.wallMs)],
     ['distprompt', VERSION],
-    ['build', meta ? JSON.stringify(meta.build) : '—'],
+    ['build', buildLine(meta?.build)],
   ];
   const title = `distprompt study: ${studies.join(', ')} (${summary.scale} scale)`;
   return `<!doctype html>

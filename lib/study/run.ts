@@ -22,6 +22,8 @@ import { writeStudyReport } from './report.js';
 export interface StudyOptions {
   /** study names ('all', 'vanilla', …) */
   studies: readonly string[];
+  /** a folder of study files to take the names from instead of the package's studies/ (edited copies) */
+  studiesDir?: string;
   /** models as given: directories, repo ids, random:<preset or checkpoint> */
   models: readonly string[];
   /** 'paper' (App. B sizes, the default) or 'smoke' (minutes on a laptop) */
@@ -88,7 +90,7 @@ function stopReasons(records: readonly StoredRunRecord[]): Record<string, number
 export async function runStudy(options: StudyOptions, events: EventEmitter = new EventEmitter()): Promise<StudySummary> {
   const started = Date.now();
   const scale = options.scale ?? 'paper';
-  const studies = expandStudies(options.studies);
+  const studies = expandStudies(options.studies, options.studiesDir);
   const sweeps = planStudy(studies, { scale, models: options.models, outDir: options.outDir, device: options.device, dtype: options.dtype, seed: options.seed });
   await mkdir(options.outDir, { recursive: true });
   const log = (m: string) => events.emit('log', m);
@@ -171,7 +173,8 @@ export async function runStudy(options: StudyOptions, events: EventEmitter = new
   }
   const ran = sweeps.filter((s) => results.has(s.spec.output));
   const experiments = ran.map((s) => ({ experiment: s.experiment, study: s.study.name, model: s.model, records: results.get(s.spec.output)!.records }));
-  summary.findings = computeFindings(experiments);
+  const skipped = sweeps.filter((s) => s.skipped).map((s) => ({ experiment: s.experiment, study: s.study.name, model: s.givenModel, reason: s.skipped! }));
+  summary.findings = computeFindings(experiments, skipped);
   log(`findings: ${summary.findings.map((f) => `#${f.id} ${f.verdict}`).join(', ')}`);
   summary.figures = await drawFigures(ran.map((s) => ({ sweep: s, records: results.get(s.spec.output)!.records })), join(options.outDir, 'figures'), options.models.length > 1);
   summary.wallMs = Date.now() - started;
