@@ -6,7 +6,7 @@ export { configFromHf, ModelConfigError, SUPPORTED_MODEL_TYPES } from './model/c
 export { native } from './native/index.js';
 export { buildInfo } from './model/build.js';
 export { klDivergence, hotflipTopK, type KlInput, type HotflipInput } from './kernels.js';
-export { tune, TuneRun, minOverInits, type TuneOptions, type TuneProgress, type TuneRecord, type TuneRow } from './tune/index.js';
+export { tune, TuneRun, type TuneOptions, type TuneProgress, type TuneRecord, type TuneRow } from './tune/index.js';
 export { entropyBits, klNats, outlierMassBound, validateTargets, TargetError } from './targets/index.js';
 export { synthesizeTargets, type TargetSet, type TargetMeta } from './targets/synthesize.js';
 export { runSweep, type SweepOptions, type SweepSummary } from './run/sweep.js';

@@ -6,7 +6,7 @@ import { registerResultsCommands } from './results.js';
 import { registerTargetsAndTune } from './targets-tune.js';
 import { registerStudy } from './study.js';
 
-export async function registerCommands(program: Command): Promise<void> {
+export function registerCommands(program: Command): void {
   registerSweep(program);
   registerResultsCommands(program);
   registerTargetsAndTune(program);

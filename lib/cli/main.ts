@@ -14,7 +14,7 @@ program
   .exitOverride()
   .showHelpAfterError();
 registerInfo(program);
-await registerCommands(program);
+registerCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -47,7 +47,7 @@ export function recordsFromHarvest(h: NativeHarvest, rows: readonly { row: Plann
       bestEpoch: h.bestEpoch[j],
       epochs: h.epochs[j],
       // A harvested row still running was cut short (the caller aborted).
-      stopReason: h.reason[j] === 0 ? (c.runningReason ?? 'aborted') : STOP_REASONS[h.reason[j]],
+      stopReason: h.reason[j] === 0 ? (c.runningReason ?? 'aborted') : (STOP_REASONS[h.reason[j]] as TuneRecord['stopReason']),
       modelEntropyBits: h.modelEntropyBits[j],
       targetEntropyBits: c.targets.entropyBits[row.targetIndex],
       promptIds: ids,

@@ -1,5 +1,5 @@
 export { tune, TuneRun, type TuneOptions, type TuneProgress, type TuneRow } from './run.js';
 export { parseTuneOptions, TuneOptionsError, STOP_REASONS, type StopReason, type TuneSettings } from './options.js';
-export { minOverInits, type TuneRecord } from './record.js';
+export { type TuneRecord } from './record.js';
 export { rowSeed } from '../sweep/ids.js';
 export { autoBatchSize, bytesPerRow, cpuBatchCap, freeDeviceBytes } from './batch-size.js';

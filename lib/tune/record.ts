@@ -16,7 +16,8 @@ export interface TuneRecord {
   /** epoch (0 = the initial prompt) at which that minimum was reached */
   bestEpoch: number;
   epochs: number;
-  stopReason: StopReason;
+  /** never 'running': a row harvested while still running was cut short ('aborted') */
+  stopReason: Exclude<StopReason, 'running'>;
   /** entropy of the model's next-token distribution at the best prompt */
   modelEntropyBits: number;
   /** entropy of the target as given (a synthesised target's achieved entropy, not the grid value) */
@@ -30,15 +31,4 @@ export interface TuneRecord {
   /** prefixLength×hidden soft embeddings of the best prompt, when asked for */
   softPrompt: Float32Array | null;
   wallMs: number;
-}
-
-/** Per target: the minimum over its inits — the target's difficulty in the study. */
-export function minOverInits(records: TuneRecord[]): Map<string, TuneRecord> {
-  const best = new Map<string, TuneRecord>();
-  for (const r of records) {
-    const key = `${r.targetId}|${r.method}|${r.pattern}|${r.candidates}`;
-    const cur = best.get(key);
-    if (!cur || r.klNats < cur.klNats || (Number.isNaN(cur.klNats) && !Number.isNaN(r.klNats))) best.set(key, r);
-  }
-  return best;
 }
