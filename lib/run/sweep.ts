@@ -46,15 +46,13 @@ export interface SweepSummary {
   records: StoredRunRecord[];
 }
 
-export class SweepRun extends EventEmitter {}
-
 function toRunRecord(r: TuneRecord, t: TargetRowMeta, shard: Shard | undefined): RunRecord {
   // What only the live run has stays behind; the target's metadata comes in.
   const { targetIndex: _index, seed: _seed, finalIds: _final, ...row } = r;
   return {
     ...row,
     targetKind: t.kind,
-    stopReason: r.stopReason === 'running' ? 'aborted' : r.stopReason,
+    stopReason: r.stopReason,
     targetEntropyBits: t.entropyBits,
     requestedEntropyBits: t.requestedEntropyBits,
     shardIndex: shard?.index ?? 0,
@@ -76,7 +74,7 @@ function sameResult(a: RunRecord, b: StoredRunRecord): boolean {
   return Object.is(Math.fround(a.klNats), Math.fround(b.klNats)) && a.epochs === b.epochs && a.bestEpoch === b.bestEpoch && ids(a.promptIds) === ids(b.promptIds);
 }
 
-export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, events: EventEmitter = new SweepRun()): Promise<SweepSummary> {
+export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, events: EventEmitter = new EventEmitter()): Promise<SweepSummary> {
   const model = options.model ?? (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype }));
   try {
     const V = model.info.vocabSize;
