@@ -4,8 +4,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { native } from '../lib/native/index.js';
+import { native, type Addon } from '../lib/native/index.js';
+import type { BenchAddon } from '../lib/native/types-bench.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
+
+/** The addon with its benchmark-only exports (lib/native/types-bench.ts), which the library's Addon type leaves out. */
+export const benchNative = (): Addon & BenchAddon => native() as Addon & BenchAddon;
 
 export function args(argv = process.argv.slice(2)) {
   const get = (name: string, fallback: string) => {
@@ -89,7 +93,7 @@ export async function yardstick(device: string, dtype: NativeDtype, quick: boole
   for (const s of yardstickShapes(device, quick)) {
     // A GPU matmul takes milliseconds: more reps there to average out launch jitter.
     const reps = device === 'cpu' ? (quick ? 2 : 3) : 20;
-    const seconds = await native().matmulSeconds({ m: s.m, k: s.k, n: s.n, dtype, device, reps });
+    const seconds = await benchNative().matmulSeconds({ m: s.m, k: s.k, n: s.n, dtype, device, reps });
     shapes.push({ ...s, seconds, gflops: (2 * s.m * s.k * s.n) / seconds / 1e9 });
   }
   return { device, dtype, shapes, bestGflops: Math.max(...shapes.map((s) => s.gflops)) };

@@ -4,7 +4,7 @@
 // HotFlip is one [rows, d] × [d, V] GEMM plus a selection, so its GFLOP/s is also given as a
 // fraction of the best plain float32 matmul of this run (the yardstick in bench/common.ts).
 import { native } from '../lib/native/index.js';
-import { args, deviceTag, memoryProbe, save, timeIt, yardstick, yardstickTable } from './common.js';
+import { args, benchNative, deviceTag, memoryProbe, save, timeIt, yardstick, yardstickTable } from './common.js';
 
 const a = args();
 const device = a.get('--device', 'cpu');
@@ -18,15 +18,15 @@ for (const [R, V] of shapes) {
   // Timed natively on tensors already on the device: the kernels alone, not the copies of
   // [rows, V] arrays to and from JavaScript (which dominated, and varied with V8's memory).
   const reps = R * V > 3e7 ? 3 : 10;
-  const fused = await native().klSeconds({ rows: R, vocab: V, device, reps });
-  const unfused = await native().klSeconds({ rows: R, vocab: V, device, reps, reference: true });
+  const fused = await benchNative().klSeconds({ rows: R, vocab: V, device, reps });
+  const unfused = await benchNative().klSeconds({ rows: R, vocab: V, device, reps, reference: true });
   // Memory: the peak of [R, V] float32 buffers during one forward + backward, measured by the
   // allocator (both include the logits and the target the timing made).
   const buffers = async (reference: boolean) => {
     probe.release();
     const before = probe.allocated();
     probe.resetPeak();
-    await native().klSeconds({ rows: R, vocab: V, device, reps: 1, reference });
+    await benchNative().klSeconds({ rows: R, vocab: V, device, reps: 1, reference });
     return (probe.peak() - before) / (R * V * 4);
   };
   const fusedBuffers = await buffers(false);

@@ -10,8 +10,6 @@ export interface KernelAddon {
     /** run the unfused reference instead (tests, benchmarks) */
     reference?: boolean;
   }): Promise<{ klNats: Float32Array; gradLogits: Float32Array }>;
-  /** seconds per softmax-KL forward + backward on device-resident [rows, vocab] tensors (bench/) */
-  klSeconds(a: { rows: number; vocab: number; dtype?: 'float32' | 'float64' | 'bfloat16' | 'float16'; device?: string; reps?: number; reference?: boolean }): Promise<number>;
   hotflipTopK(a: {
     grad: Float32Array;
     current: Float32Array;

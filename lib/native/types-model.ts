@@ -116,8 +116,6 @@ export interface ModelAddon {
   buildInfo(): BuildInfo;
   setThreads(n: number): void;
   liveTensors(): number;
-  /** seconds per [m,k]×[k,n] matmul (benchmark yardstick) */
-  matmulSeconds(a: { m: number; k: number; n: number; dtype?: NativeDtype; device?: string; reps?: number }): Promise<number>;
   loadModel(spec: NativeLoadSpec): Promise<NativeModel>;
   /** allocator statistics for a device (CPU: distprompt's caching allocator; CUDA: libtorch's) */
   memoryStats(device: string): MemoryStats;
