@@ -1,6 +1,7 @@
 // The kernels on plain arrays: the fused softmax-KL and HotFlip top-k, for users and tests.
 import { withCallerStack } from './model/errors.js';
 import { native } from './native/index.js';
+import { checkTargetRows } from './tune/targets-input.js';
 
 export interface KlInput {
   /** rows×vocab logits */
@@ -25,6 +26,8 @@ export async function klDivergence(a: KlInput): Promise<{ klNats: Float32Array; 
   if (!Number.isInteger(a.vocab) || a.vocab < 2) throw new RangeError(`vocab must be an integer of at least 2, got ${a.vocab}`);
   checkShape('logits', a.logits, a.rows * a.vocab, 'rows×vocab');
   checkShape('target', a.target, a.rows * a.vocab, 'rows×vocab');
+  // A NaN or negative target would give a KL of 0 or far below it, not an error: checked as tune() checks.
+  checkTargetRows(a.target, a.vocab);
   return withCallerStack('klDivergence', () => native().klDivergence(a));
 }
 

@@ -1,6 +1,7 @@
 // `distprompt targets` (synthesise and save) and `distprompt tune` (a few targets, best prompts printed).
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+
+import { writeAtomic } from '../io/atomic.js';
 
 import { loadModel } from '../model/load.js';
 import { expandGrid } from '../spec/index.js';
@@ -48,10 +49,10 @@ function request(o: TargetFlags, vocab: number): SynthesisRequest {
 }
 
 /** A targets file: { vocabSize, meta, targets: number[][] } — what `targets` writes and `tune --targets` reads. */
-function saveTargets(path: string, set: TargetSet, vocab: number): void {
+async function saveTargets(path: string, set: TargetSet, vocab: number): Promise<void> {
   const data = set.toArray();
   const rows = Array.from({ length: set.meta.length }, (_, r) => Array.from(data.subarray(r * vocab, (r + 1) * vocab)));
-  writeFileSync(path, JSON.stringify({ vocabSize: vocab, meta: set.meta, targets: rows }));
+  await writeAtomic(path, JSON.stringify({ vocabSize: vocab, meta: set.meta, targets: rows }));
 }
 
 
@@ -75,7 +76,7 @@ export function registerTargetsAndTune(program: Command): void {
       const model = await loadModel(o.model, { device: o.device });
       try {
         const set = await synthesizeTargets(model, request(o, model.info.vocabSize));
-        saveTargets(o.output, set, model.info.vocabSize);
+        await saveTargets(o.output, set, model.info.vocabSize);
         for (const m of set.meta) console.log(`${m.id}\t${m.entropyBits.toFixed(4)} bits`);
         console.log(`${set.meta.length} targets over ${model.info.vocabSize} tokens → ${o.output}`);
         set.dispose();

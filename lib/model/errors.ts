@@ -2,13 +2,21 @@
 // Capture an Error where the user called us and move the native message onto it (sharp's
 // lib/output.mjs pattern).
 export async function withCallerStack<T>(what: string, run: () => Promise<T>): Promise<T> {
-  const here = new Error(what);
+  const here = new NativeError(what);
   try {
     return await run();
   } catch (e) {
     here.message = `${what}: ${nativeMessage(e)}`;
     (here as Error & { cause?: unknown }).cause = e;
     throw here;
+  }
+}
+
+/** What the addon rejected (a shape, a device, an id), re-thrown where the user called it. */
+export class NativeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NativeError';
   }
 }
 

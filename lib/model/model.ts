@@ -5,6 +5,7 @@ import { CheckpointError } from '../checkpoint/errors.js';
 import type { FileStamp } from '../checkpoint/safetensors.js';
 import { checkpointChange } from '../checkpoint/stamp.js';
 import type { NativeModel, NativeModelConfig, NativeTensor } from '../native/types-model.js';
+import { checkTargetRows } from '../tune/targets-input.js';
 import { DisposedError, withCallerStack } from './errors.js';
 
 export interface ModelInfo {
@@ -149,6 +150,8 @@ export class Model {
     if (a.target instanceof Float32Array && a.target.length !== a.rows * this.info.vocabSize) {
       throw new RangeError(`klGradient: target has ${a.target.length} values; expected rows×vocab = ${a.rows * this.info.vocabSize}`);
     }
+    // A NaN or negative target would give a KL of 0 or far below it, not an error: checked as tune() checks.
+    if (a.target instanceof Float32Array) checkTargetRows(a.target, this.info.vocabSize);
     const m = this.native;
     return withCallerStack('klGradient', () => m.klGradient(a));
   }

@@ -1,7 +1,9 @@
 // Every figure the results support, written as SVG files.
 
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeAtomic } from '../io/atomic.js';
+import { fileError } from '../io/fs-error.js';
 import { readResults } from '../results/index.js';
 import type { PlotRecord } from './data.js';
 import { allFigures, type FigureOptions } from './figures.js';
@@ -28,11 +30,13 @@ export interface WrittenFigure {
 /** Writes `<outDir>/<figure>.svg` for each figure the data supports; returns what it wrote. */
 export async function plotAll(input: PlotInput, outDir: string, options: FigureOptions = {}): Promise<WrittenFigure[]> {
   const records = await loadPlotRecords(input);
-  await mkdir(outDir, { recursive: true });
+  await mkdir(outDir, { recursive: true }).catch((e: unknown) => {
+    throw fileError(e, outDir);
+  });
   const written: WrittenFigure[] = [];
   for (const figure of allFigures(records, options)) {
     const path = join(outDir, `${figure.id}.svg`);
-    await writeFile(path, await renderSvg(figure));
+    await writeAtomic(path, await renderSvg(figure));
     written.push({ id: figure.id, title: figure.title, paperFigure: figure.paperFigure, path });
   }
   return written;

@@ -17,14 +17,18 @@ export async function readResults(path: string): Promise<Results> {
   try {
     bytes = new Uint8Array(await readFile(path));
   } catch (e) {
-    throw new ResultsError(`cannot read results file ${path}: ${(e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+    throw new ResultsError(`cannot read results file ${path}: ${why}`);
   }
   let table: Table;
   try {
     table = tableFromIPC(bytes);
   } catch (e) {
-    throw new ResultsError(`${path} is not an Arrow IPC file: ${(e as Error).message}`);
+    // Arrow's own words ("Expected to read N metadata bytes") say nothing about what the file is.
+    throw new ResultsError(`${path} is not a results file (not Arrow IPC, or truncated: ${(e as Error).message}); give the .arrow file a sweep or merge wrote`);
   }
+  if (table.schema.fields.length === 0) throw new ResultsError(`${path} is not a results file (no Arrow schema in it); give the .arrow file a sweep or merge wrote`);
   const metadata = decodeMetadata(table.schema.metadata, path);
   return { metadata, records: tableToRecords(table), table };
 }

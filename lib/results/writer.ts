@@ -3,13 +3,15 @@
 // always complete, and after kill -9 the journal holds every row that was acknowledged.
 
 import { existsSync } from 'node:fs';
-import { open, readFile, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Table, tableToIPC, type Schema } from 'apache-arrow';
 import { specHash } from '../spec/index.js';
 import { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
 import { batchMessage, journalTable, scanJournal, schemaMessage } from './journal.js';
-import { decodeMetadata, ResultsError, resultSchema, type ResultMetadata, type StoredMetadata } from './schema.js';
-import { syncDir, writeAtomic } from './files.js';
+import { decodeMetadata, ResultsError, resultSchema, SCHEMA_VERSION, type ResultMetadata, type StoredMetadata } from './schema.js';
+import { removeStaleTemporaries, syncDir, writeAtomic } from './files.js';
+import { fileError } from '../io/fs-error.js';
 import type { RunRecord, StoredRunRecord } from './record.js';
 import { readResults } from './read.js';
 
@@ -47,7 +49,12 @@ export class ResultWriter {
   private readonly meta: ResultMetadata;
   private fh: FileHandle | null;
   private readonly finished: Set<string>;
+  /** Rows on disk (fsync'ed) in the journal: what a failure keeps. */
+  private synced: number;
+  /** Appends in call order; never rejects: a failed write is kept in `failure` instead. */
   private queue: Promise<void> = Promise.resolve();
+  /** The write that failed and poisoned the writer: later appends would leave a gap in the journal. */
+  private failure: Error | null = null;
 
   private constructor(out: string, schema: Schema, meta: ResultMetadata, fh: FileHandle, finished: Set<string>) {
     this.out = out;
@@ -55,6 +62,7 @@ export class ResultWriter {
     this.meta = meta;
     this.fh = fh;
     this.finished = finished;
+    this.synced = finished.size;
   }
 
   /**
@@ -64,6 +72,7 @@ export class ResultWriter {
    */
   static async create(out: string, meta: ResultMetadata, options: { overwrite?: boolean } = {}): Promise<ResultWriter> {
     const journal = journalPath(out);
+    await checkOutput(out);
     if (existsSync(journal)) {
       throw new ResultsError(`${journal} holds an unfinished run: continue it with --resume, or delete the file to start over`);
     }
@@ -76,10 +85,23 @@ export class ResultWriter {
 
   private static async startJournal(out: string, meta: ResultMetadata, records: readonly RunRecord[]): Promise<ResultWriter> {
     const schema = resultSchema(meta);
-    const fh = await open(journalPath(out), 'w');
-    await fh.write(schemaMessage(schema));
-    if (records.length > 0) await fh.write(batchMessage(schema, recordsToBatch(schema, records)));
-    await fh.sync();
+    const journal = journalPath(out);
+    let fh: FileHandle;
+    try {
+      fh = await open(journal, 'w');
+    } catch (e) {
+      throw fileError(e, journal);
+    }
+    try {
+      await writeAll(fh, schemaMessage(schema));
+      if (records.length > 0) await writeAll(fh, batchMessage(schema, recordsToBatch(schema, records)));
+      await fh.sync();
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      // Resumed rows still sit in the finished <out> they came from; a new journal holds nothing yet.
+      await unlink(journal).catch(() => undefined);
+      throw fileError(e, journal, records.length > 0 ? `the ${records.length} rows resumed are still in ${out}` : undefined);
+    }
     await syncDir(out);
     return new ResultWriter(out, schema, meta, fh, new Set(records.map((r) => r.rowId)));
   }
@@ -87,6 +109,7 @@ export class ResultWriter {
   /** See `openForResume`. */
   static async resume(out: string, meta: ResultMetadata): Promise<Resumed> {
     const journal = journalPath(out);
+    await checkOutput(out);
     let contents: { metadata: StoredMetadata; records: StoredRunRecord[]; tornBytes: number } | null = null;
     let goodEnd = 0;
     if (existsSync(journal)) {
@@ -110,9 +133,14 @@ export class ResultWriter {
     let writer: ResultWriter;
     if (existsSync(journal)) {
       // Cut the torn tail, then append after the last whole message.
-      await truncate(journal, goodEnd);
-      const fh = await open(journal, 'a');
-      await fh.sync();
+      let fh: FileHandle;
+      try {
+        await truncate(journal, goodEnd);
+        fh = await open(journal, 'a');
+        await fh.sync();
+      } catch (e) {
+        throw fileError(e, journal, `its ${contents.records.length} rows are unchanged`);
+      }
       writer = new ResultWriter(out, resultSchema(meta), meta, fh, new Set(contents.records.map((r) => r.rowId)));
     } else {
       writer = await ResultWriter.startJournal(out, meta, contents.records);
@@ -127,6 +155,7 @@ export class ResultWriter {
 
   /** Appends finished rows; resolves once they are on disk. Calls are written in call order. */
   append(records: readonly RunRecord[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     if (!this.fh) return Promise.reject(new ResultsError(`results writer for ${this.out} is closed`));
     for (const r of records) checkRecord(r);
     const seen = new Set<string>();
@@ -140,24 +169,43 @@ export class ResultWriter {
     if (records.length === 0) return this.queue;
     const bytes = batchMessage(this.schema, recordsToBatch(this.schema, records));
     const fh = this.fh;
+    const journal = journalPath(this.out);
     const next = this.queue.then(async () => {
-      await fh.write(bytes);
-      await fh.sync();
+      if (this.failure) throw this.failure;
+      try {
+        await writeAll(fh, bytes);
+        await fh.sync();
+      } catch (e) {
+        // A torn batch at the end is cut off by --resume; the rows before it are on disk.
+        this.failure = fileError(e, journal, `the ${this.synced} row(s) finished before it are kept in ${journal}: rerun with --resume`);
+        throw this.failure;
+      }
+      this.synced += records.length;
     });
-    // A failed write poisons the writer: later appends would leave a gap in the journal.
-    this.queue = next.catch((e: unknown) => {
-      this.fh = null;
-      throw e;
-    });
+    this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** Rows fsync'ed to the journal so far (resumed ones included). */
+  get rowsOnDisk(): number {
+    return this.synced;
   }
 
   /** Closes the journal without finishing (an interrupted run); --resume continues it. */
   async close(): Promise<void> {
-    await this.queue.catch(() => undefined);
+    await this.queue;
     const fh = this.fh;
     this.fh = null;
     await fh?.close();
+  }
+
+  /**
+   * Closes after a failed run. A journal that holds no row is removed: it records nothing and
+   * would only block the corrected rerun. One with rows is kept for --resume.
+   */
+  async abandon(): Promise<void> {
+    await this.close();
+    if (this.synced === 0) await unlink(journalPath(this.out)).catch(() => undefined);
   }
 
   /**
@@ -165,8 +213,8 @@ export class ResultWriter {
    * Returns the rows written.
    */
   async finish(options: FinishOptions = {}): Promise<StoredRunRecord[]> {
-    await this.queue;
     await this.close();
+    if (this.failure) throw this.failure;
     const journal = await readJournal(journalPath(this.out));
     const records = journal?.records ?? [];
     if (options.expectedRowIds) {
@@ -177,10 +225,23 @@ export class ResultWriter {
       }
     }
     const ordered = orderRecords(records, options.order);
-    await writeAtomic(this.out, resultFileBytes(this.meta, ordered));
+    try {
+      await writeAtomic(this.out, resultFileBytes(this.meta, ordered));
+    } catch (e) {
+      throw fileError(e, this.out, `all ${records.length} rows are kept in ${journalPath(this.out)}: rerun with --resume`);
+    }
     await unlink(journalPath(this.out));
     await syncDir(this.out);
     return ordered;
+  }
+}
+
+/** FileHandle.write may write less than asked (a nearly full disk) without an error: loop until done. */
+async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let off = 0; off < bytes.length; ) {
+    const { bytesWritten } = await fh.write(bytes, off, bytes.length - off);
+    if (bytesWritten === 0) throw Object.assign(new Error('EIO: a write made no progress'), { code: 'EIO' });
+    off += bytesWritten;
   }
 }
 
@@ -220,8 +281,25 @@ export function openForResume(out: string, meta: ResultMetadata): Promise<Resume
   return ResultWriter.resume(out, meta);
 }
 
+/**
+ * Says plainly what is wrong with an output path before anything is written: a directory, or a
+ * folder that does not exist. Also removes temporaries a killed finish() left beside it.
+ */
+async function checkOutput(out: string): Promise<void> {
+  const info = await stat(out).catch(() => null);
+  if (info?.isDirectory()) throw new ResultsError(`output ${out} is a directory: give a results file name, e.g. ${join(out, 'results.arrow')}`);
+  const folder = dirname(out);
+  const parent = await stat(folder).catch(() => null);
+  if (!parent) throw new ResultsError(`the folder ${folder} of the output ${out} does not exist: create it, or choose another output`);
+  if (!parent.isDirectory()) throw new ResultsError(`${folder} (the folder of the output ${out}) is a file, not a folder: choose another output`);
+  await removeStaleTemporaries(out);
+}
+
 function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, where: string): void {
   const problems: string[] = [];
+  if (stored.schemaVersion !== SCHEMA_VERSION) {
+    problems.push(`it was written with results schema ${stored.schemaVersion}, this distprompt writes ${SCHEMA_VERSION}`);
+  }
   const hash = specHash(meta.spec);
   if (stored.specHash !== hash) problems.push(`its sweep spec differs (hash ${stored.specHash.slice(0, 12)}… vs ${hash.slice(0, 12)}…)`);
   if (stored.model.hash !== meta.model.hash) problems.push(`its model differs (${stored.model.name} ${stored.model.hash.slice(0, 12)}… vs ${meta.model.name} ${meta.model.hash.slice(0, 12)}…)`);

@@ -106,6 +106,10 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
     const todo = spec.deterministic ? remainingGroups(plan.shardRows, finished) : remainingRows(plan.shardRows, finished);
     let done = plan.shardRows.length - remainingRows(plan.shardRows, finished).length;
     let interrupted = false;
+    // A failed journal write (a full disk) stops the tuning: its rows could not be kept.
+    let writeFailed: unknown;
+    const stopOnWriteFailure = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stopOnWriteFailure.signal]) : stopOnWriteFailure.signal;
     try {
       // Only the targets the remaining rows use (a resumed or sharded run needs fewer); a paired
       // vanilla target also needs the lm target it copies its entropy from.
@@ -144,7 +148,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
           cudaGraph: spec.cudaGraph && method === 'soft',
           init: spec.init,
           seed: spec.seed,
-          signal: options.signal,
+          signal,
         });
         run.on('row', (r: TuneRecord) => {
           // Rows cut short by an abort are not results: --resume runs them again.
@@ -161,10 +165,16 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
           const batch = pending.splice(0);
           done += batch.length;
           // Rows from a checkpoint changed under the model are not journaled (the check below throws).
-          if (batch.length && !model.checkpointChanged()) void writer.append(batch);
+          if (batch.length && !model.checkpointChanged()) {
+            writer.append(batch).catch((e: unknown) => {
+              writeFailed ??= e;
+              stopOnWriteFailure.abort();
+            });
+          }
           events.emit('progress', { ...p, phase: 'tuning', method: label, sweepRowsDone: done, sweepRowsTotal: plan.shardRows.length } satisfies SweepProgress);
         });
         const results = await run;
+        if (writeFailed) throw writeFailed;
         const rest = pending.splice(0);
         done += rest.length;
         model.assertCheckpointUnchanged();
@@ -174,7 +184,8 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
       if (options.signal?.aborted) interrupted = true;
       model.assertCheckpointUnchanged();
     } catch (e) {
-      await writer.close();
+      // A run that failed before its first row leaves no journal to block the corrected rerun.
+      await writer.abandon();
       throw e;
     }
     if (interrupted) {

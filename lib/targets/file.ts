@@ -1,11 +1,14 @@
 // Targets from a file: the JSON that `distprompt targets` writes ({ vocabSize, meta, targets:
 // number[][] }) or a bare array of rows; an Arrow IPC file (.arrow: a `target` list column, an
 // optional `id`); or safetensors (.safetensors: a 2-D F32 tensor `targets`). Read once per
-// path; every row is validated.
+// path; every value must be a finite number (JSON's null, "0.001", true or [0.5] are not
+// quietly made into one) and every row a distribution.
 import { readFileSync } from 'node:fs';
 
 import { tableFromIPC } from 'apache-arrow';
 
+import { parseHeader } from '../checkpoint/safetensors.js';
+import { errnoCode, fileError, MACHINE_FAULT_CODES } from '../io/fs-error.js';
 import { TargetError } from './maths.js';
 import { validateTargets } from './validate.js';
 
@@ -15,49 +18,90 @@ export interface TargetFile {
   ids: string[];
 }
 
-const cache = new Map<string, { rows: number[][]; ids?: string[] }>();
+/** Rows as read, each value still to be checked; ids when the file names its targets. */
+interface Loaded {
+  rows: unknown[];
+  ids?: string[];
+}
 
-function fromJson(path: string): { rows: number[][]; ids?: string[] } {
+const cache = new Map<string, Loaded>();
+
+const shown = (v: unknown): string => {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+};
+
+function readBytes(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code && MACHINE_FAULT_CODES.has(code)) throw fileError(e, path);
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+    throw new TargetError(`targets file ${path}: cannot read it (${why})`);
+  }
+}
+
+function fromJson(path: string): Loaded {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(readBytes(path).toString('utf8'));
   } catch (e) {
-    throw new TargetError(`targets file ${path}: cannot read it as JSON (${(e as Error).message})`);
+    if (!(e instanceof SyntaxError)) throw e;
+    throw new TargetError(`targets file ${path}: not valid JSON (${e.message})`);
   }
-  const obj = json as { targets?: unknown; meta?: { id: string }[] };
+  const obj = (typeof json === 'object' && json !== null ? json : {}) as { targets?: unknown; meta?: unknown };
   const rows = Array.isArray(json) ? json : obj.targets;
   if (!Array.isArray(rows) || rows.length === 0) throw new TargetError(`targets file ${path}: no rows (expected { targets: number[][] } or number[][])`);
-  return { rows: rows as number[][], ids: Array.isArray(json) ? undefined : obj.meta?.map((m) => m.id) };
+  if (Array.isArray(json) || obj.meta === undefined) return { rows };
+  const meta = obj.meta;
+  if (!Array.isArray(meta) || meta.length !== rows.length || !meta.every((m) => typeof (m as { id?: unknown })?.id === 'string')) {
+    throw new TargetError(`targets file ${path}: 'meta' must be a list of ${rows.length} entries with a string 'id', one per target`);
+  }
+  return { rows, ids: meta.map((m) => (m as { id: string }).id) };
 }
 
 // Arrow IPC (file or stream): a column `target` (list of floats, one row per target) and
 // optionally `id`.
-function fromArrow(path: string): { rows: number[][]; ids?: string[] } {
-  const table = tableFromIPC(readFileSync(path));
+function fromArrow(path: string): Loaded {
+  let table;
+  try {
+    table = tableFromIPC(readBytes(path));
+  } catch (e) {
+    if (e instanceof TargetError || (e as Error).name === 'FileError') throw e;
+    throw new TargetError(`targets file ${path}: not an Arrow IPC file, or a truncated one (${(e as Error).message})`);
+  }
   const col = table.getChild('target');
   if (!col) throw new TargetError(`targets file ${path}: no 'target' column (a list of probabilities per row)`);
-  const rows = Array.from({ length: table.numRows }, (_, i) => Array.from(col.get(i) as Iterable<number>));
+  const rows = Array.from({ length: table.numRows }, (_, i) => {
+    const v = col.get(i) as Iterable<unknown> | null;
+    return v === null ? null : Array.from(v);
+  });
   const ids = table.getChild('id');
   return { rows, ids: ids ? Array.from({ length: table.numRows }, (_, i) => String(ids.get(i))) : undefined };
 }
 
-// safetensors: one 2-D F32 tensor named `targets` [rows, vocab].
-function fromSafetensors(path: string): { rows: number[][]; ids?: string[] } {
-  const buf = readFileSync(path);
-  if (buf.length < 8) throw new TargetError(`targets file ${path}: too short for safetensors`);
-  const n = Number(buf.readBigUInt64LE(0));
-  if (8 + n > buf.length) throw new TargetError(`targets file ${path}: header length ${n} runs past the end of the file`);
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  const t = header.targets;
+// safetensors: one 2-D F32 tensor named `targets` [rows, vocab]. The header is checked by the
+// checkpoint reader (spans, duplicate keys, depth), so a targets file is held to the same rules.
+function fromSafetensors(path: string): Loaded {
+  const buf = readBytes(path);
+  if (buf.length < 8) throw new TargetError(`targets file ${path}: ${buf.length} bytes, too short for safetensors`);
+  const n = buf.readBigUInt64LE(0);
+  if (n + 8n > BigInt(buf.length)) throw new TargetError(`targets file ${path}: header length ${n} runs past the end of the ${buf.length}-byte file (not safetensors, or truncated)`);
+  let tensors;
+  try {
+    ({ tensors } = parseHeader(path, buf.length, buf.subarray(8, 8 + Number(n))));
+  } catch (e) {
+    throw new TargetError(`targets file ${(e as Error).message}`);
+  }
+  const t = tensors.find((x) => x.name === 'targets');
   if (!t || t.dtype !== 'F32' || t.shape.length !== 2) throw new TargetError(`targets file ${path}: needs a 2-D F32 tensor named 'targets'`);
   const [r, v] = t.shape;
-  const [b, e] = t.data_offsets;
-  if (e - b !== r * v * 4 || 8 + n + e > buf.length) throw new TargetError(`targets file ${path}: 'targets' byte span does not fit ${r}×${v} F32`);
-  const data = new Float32Array(new Uint8Array(buf.subarray(8 + n + b, 8 + n + e)).buffer);
+  const data = new Float32Array(new Uint8Array(buf.subarray(t.begin, t.end)).buffer);
   return { rows: Array.from({ length: r }, (_, i) => Array.from(data.subarray(i * v, (i + 1) * v))) };
 }
 
-function load(path: string): { rows: number[][]; ids?: string[] } {
+function load(path: string): Loaded {
   const hit = cache.get(path);
   if (hit) return hit;
   const out = /\.(arrow|feather|ipc)$/i.test(path) ? fromArrow(path) : /\.safetensors$/i.test(path) ? fromSafetensors(path) : fromJson(path);
@@ -72,11 +116,25 @@ export function targetFileCount(path: string): number {
 
 export function readTargetFile(path: string, vocab: number): TargetFile {
   const { rows, ids } = load(path);
+  const id = (r: number) => (ids?.[r] ? ` (id '${ids[r]}')` : '');
   const data = new Float32Array(rows.length * vocab);
   rows.forEach((row, r) => {
-    if (!Array.isArray(row) || row.length !== vocab) throw new TargetError(`targets file ${path}: target ${r} has ${row?.length} values, the model's vocabulary ${vocab}`);
-    data.set(row, r * vocab);
+    if (!Array.isArray(row)) throw new TargetError(`targets file ${path}: target ${r} is ${shown(row)}, not a list of ${vocab} probabilities${id(r)}`);
+    if (row.length !== vocab) throw new TargetError(`targets file ${path}: target ${r} has ${row.length} values, the model's vocabulary ${vocab}${id(r)}`);
+    for (let v = 0; v < vocab; v++) {
+      const x: unknown = row[v];
+      // Float32Array.set would quietly turn null into 0, "0.001" into 0.001 and true into 1.
+      if (typeof x !== 'number' || !Number.isFinite(x)) {
+        throw new TargetError(`targets file ${path}: target ${r} holds ${shown(x)} at token ${v}, not a finite number${id(r)}`);
+      }
+      data[r * vocab + v] = x;
+    }
   });
-  validateTargets(data, rows.length, vocab, { names: ids });
+  try {
+    validateTargets(data, rows.length, vocab, { names: ids });
+  } catch (e) {
+    if (e instanceof TargetError) throw new TargetError(`targets file ${path}: ${e.message}`);
+    throw e;
+  }
   return { data, rows: rows.length, ids: ids ?? rows.map((_, i) => `target:${i}`) };
 }

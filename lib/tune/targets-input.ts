@@ -29,24 +29,33 @@ export function entropyBitsOf(p: Float32Array, offset: number, vocab: number): n
   return h;
 }
 
+/**
+ * Checks that a plain array holds whole rows of distributions (finite, non-negative, summing to 1
+ * within 1e-5); returns the row count. tune() and the kernels that take a target share it, so a
+ * bad target gets the same error everywhere.
+ */
+export function checkTargetRows(t: Float32Array, vocab: number): number {
+  if (t.length === 0 || t.length % vocab !== 0) {
+    throw new RangeError(`targets has ${t.length} values, not a whole number of rows of the vocabulary size ${vocab}`);
+  }
+  const count = t.length / vocab;
+  for (let r = 0; r < count; r++) {
+    let sum = 0;
+    for (let v = 0; v < vocab; v++) {
+      const x = t[r * vocab + v];
+      if (!Number.isFinite(x)) throw new RangeError(`target ${r} is not a distribution: value ${x} at token ${v} is not finite`);
+      if (x < 0) throw new RangeError(`target ${r} is not a distribution: value ${x} at token ${v} is negative`);
+      sum += x;
+    }
+    if (Math.abs(sum - 1) > 1e-5) throw new RangeError(`target ${r} is not a distribution: it sums to ${sum}, not 1 (within 1e-5)`);
+  }
+  return count;
+}
+
 export function resolveTargets(t: TuneTargets, vocab: number, ids?: string[]): ResolvedTargets {
   if (t instanceof Float32Array) {
-    if (t.length === 0 || t.length % vocab !== 0) {
-      throw new RangeError(`targets has ${t.length} values, not a whole number of rows of the vocabulary size ${vocab}`);
-    }
-    const count = t.length / vocab;
-    const entropyBits: number[] = [];
-    for (let r = 0; r < count; r++) {
-      let sum = 0;
-      for (let v = 0; v < vocab; v++) {
-        const x = t[r * vocab + v];
-        if (!Number.isFinite(x)) throw new RangeError(`target ${r} is not a distribution: value ${x} at token ${v} is not finite`);
-        if (x < 0) throw new RangeError(`target ${r} is not a distribution: value ${x} at token ${v} is negative`);
-        sum += x;
-      }
-      if (Math.abs(sum - 1) > 1e-5) throw new RangeError(`target ${r} is not a distribution: it sums to ${sum}, not 1 (within 1e-5)`);
-      entropyBits.push(entropyBitsOf(t, r * vocab, vocab));
-    }
+    const count = checkTargetRows(t, vocab);
+    const entropyBits = Array.from({ length: count }, (_, r) => entropyBitsOf(t, r * vocab, vocab));
     return { data: t, count, ids: ids ?? Array.from({ length: count }, (_, i) => `target:${i}`), entropyBits };
   }
   if (isTargetSet(t)) {

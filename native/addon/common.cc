@@ -162,7 +162,7 @@ torch::ScalarType parseDtype(const std::string& s) {
   if (s == "bfloat16") return torch::kBFloat16;
   if (s == "float16") return torch::kFloat16;
   if (s == "float64") return torch::kFloat64;
-  throw std::runtime_error("dtype '" + s + "' is not one of float32, bfloat16, float16");
+  throw std::runtime_error("dtype '" + s + "' is not one of float32, bfloat16, float16, float64");
 }
 
 std::string dtypeName(torch::ScalarType t) {

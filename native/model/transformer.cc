@@ -349,9 +349,11 @@ torch::Tensor Transformer::lastHidden(const torch::Tensor& embeds, const torch::
     // Default positions 0..P-1 are checked on the host: reading them back from the device
     // would be a synchronisation per forward (and is not allowed inside a CUDA graph).
     auto maxPos = positionIds.defined() ? pos.max().item<int64_t>() : P - 1;
-    if (maxPos >= cfg_.maxPositions || (positionIds.defined() && pos.min().item<int64_t>() < 0))
-      throw std::runtime_error("position " + std::to_string(maxPos) + " is outside the learned table of " +
-                               std::to_string(cfg_.maxPositions));
+    auto minPos = positionIds.defined() ? pos.min().item<int64_t>() : 0;
+    if (maxPos >= cfg_.maxPositions || minPos < 0)
+      // Name the value rejected: the smallest when one is negative, else the largest.
+      throw std::runtime_error("position id " + std::to_string(minPos < 0 ? minPos : maxPos) +
+                               " is outside the learned table [0, " + std::to_string(cfg_.maxPositions) + ")");
     x = x + torch::embedding(wpe_, pos);
   } else {
     std::tie(cos, sin) = ropeTables(pos);

@@ -1,0 +1,83 @@
+// Durable, atomic file writes: every finished file distprompt writes (results, merges, figures,
+// reports, targets) goes through writeAtomic, so a file at its final name is always complete: a
+// full disk or a kill leaves the old file or none, never a truncated one.
+
+import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fileError } from './fs-error.js';
+
+/** fsync a directory so a rename or a new file name in it survives a power cut. */
+export async function syncDir(path: string): Promise<void> {
+  const dir = await open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } catch {
+    // Some filesystems refuse fsync on directories; the data itself is already synced.
+  } finally {
+    await dir.close();
+  }
+}
+
+/** `<path>.tmp-<pid>-<ms>`: the temporary beside `path`, named so a later run can tell whose it was. */
+const temporaryName = (path: string): string => `${path}.tmp-${process.pid}-${Date.now()}`;
+
+/**
+ * Writes `data` to `path` atomically: a temporary name in the same folder, write, fsync, rename,
+ * fsync the folder. On any error the temporary is removed and the error names `path`; stale
+ * temporaries of `path` from killed writers are removed first.
+ */
+export async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  await removeStaleTemporaries(path);
+  const tmp = temporaryName(path);
+  let fh;
+  try {
+    fh = await open(tmp, 'wx');
+  } catch (e) {
+    throw fileError(e, path);
+  }
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+    await fh.close();
+    fh = undefined;
+    await rename(tmp, path);
+  } catch (e) {
+    await fh?.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw fileError(e, path);
+  }
+  await syncDir(path);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temporaries of `path` left by a killed writer: `<path>.tmp-<pid>-<ms>` whose process is
+ * gone. A live writer's temporary is left alone. Returns the names removed.
+ */
+export async function removeStaleTemporaries(path: string): Promise<string[]> {
+  const prefix = `${basename(path)}.tmp-`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(path));
+  } catch {
+    return []; // no folder, nothing stale; the write that follows says what is wrong
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)-\d+$/.exec(name.slice(prefix.length));
+    if (!m || alive(Number(m[1]))) continue;
+    const stale = join(dirname(path), name);
+    await unlink(stale).then(() => removed.push(stale), () => undefined);
+  }
+  return removed;
+}
