@@ -119,6 +119,9 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
       events.emit('log', `synthesising ${plans.length} targets over ${V} tokens`);
       const targets = plans.length ? await synthesizePlans(model, plans) : { data: new Float32Array(0), meta: [] };
       const index = new Map(plans.map((t, i) => [t.targetId, i]));
+      // Checked and measured in synthesis already: uploaded once for every method as a target set,
+      // which tune() neither re-checks nor re-measures (both passes held the event loop).
+      const uploaded = plans.length ? native().tensorFromArray({ data: targets.data, shape: [plans.length, V], device: model.info.device }) : undefined;
 
       // One tune() per method: a tuner runs one method; rows of all targets share its batch.
       const byMethod = new Map<string, RowPlan[]>();
@@ -131,7 +134,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
         const { method, pattern, candidates } = rows[0];
         const pending: RunRecord[] = [];
         const run = tune(model, {
-          targets: targets.data,
+          targets: { targets: uploaded!, meta: targets.meta },
           targetIds: targets.meta.map((m) => m.id),
           rows: rows.map((r) => ({ targetIndex: index.get(r.targetId)!, initId: r.initId, rowId: r.rowId, seed: r.seed, group: r.group })),
           method,
@@ -181,6 +184,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
         if (rest.length) await writer.append(rest);
         if (results.some((r) => r.stopReason === 'aborted')) interrupted = true;
       }
+      uploaded?.dispose();
       if (options.signal?.aborted) interrupted = true;
       model.assertCheckpointUnchanged();
     } catch (e) {

@@ -5,7 +5,7 @@
 import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import type { RunRecord } from '../results/index.js';
-import { vocabularyTexts, type Tokenizer } from '../tokenizer/index.js';
+import { vocabularyTextsInSlices, type Tokenizer } from '../tokenizer/index.js';
 import { lm, outlier, vanilla, type Made } from './kinds.js';
 import { TargetError } from './maths.js';
 import { inTargetWorker, yieldToLoop } from './offload.js';
@@ -140,8 +140,8 @@ export const makeMigrated: Maker = async (ctx, items) => {
     const src = await loadModel(source, { device: model.info.device });
     try {
       if (!src.tokenizer) throw new TargetError(`migrated targets need the source model's tokenizer; ${source} has none`);
-      const srcTexts = vocabularyTexts(src.tokenizer as Tokenizer);
-      const dstTexts = vocabularyTexts(model.tokenizer as Tokenizer);
+      const srcTexts = await vocabularyTextsInSlices(src.tokenizer as Tokenizer);
+      const dstTexts = await vocabularyTextsInSlices(model.tokenizer as Tokenizer);
       for (const [len, group] of groupBy(bySource, (x) => String(x.plan.params.promptLength))) {
         const base = await lm(src, seeds(group), Number(len));
         const moved = await inTargetWorker('migrateRows', { probs: base.probs, rows: group.length, srcTexts: [...srcTexts], dstTexts: [...dstTexts] }, [base.probs.buffer]);
@@ -171,7 +171,7 @@ export const makePosUniform: Maker = async (ctx, items) => {
   const { model } = ctx;
   if (!model.tokenizer) throw new TargetError(`pos-uniform targets need the model's tokenizer; ${model.info.name} has none`);
   const targets = items.map(({ plan }) => ({ tag: plan.params.posTag as PosTag, n: Number(plan.params.n), seed: plan.seed }));
-  const texts = [...vocabularyTexts(model.tokenizer as Tokenizer)];
+  const texts = [...(await vocabularyTextsInSlices(model.tokenizer as Tokenizer))];
   const r = await inTargetWorker('posRows', { texts, vocab: ctx.vocab, targets });
   items.forEach(({ plan, i }, j) => {
     ctx.put(i, r.probs.subarray(j * ctx.vocab, (j + 1) * ctx.vocab), {

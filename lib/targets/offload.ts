@@ -14,7 +14,7 @@ export async function inTargetWorker<K extends TaskName>(task: K, payload: Param
     return await worker.call<ReturnType<Task<K>>>(task, payload, transfer as ArrayBuffer[]);
   } catch (e) {
     // The worker's errors arrive as plain Errors; a bad target stays a TargetError (exit 2).
-    if ((e as Error).name === 'TargetError') throw new TargetError((e as Error).message);
+    if ((e as Error).name === 'TargetError') throw Object.assign(new TargetError((e as Error).message), e);
     throw e;
   }
 }

@@ -14,3 +14,17 @@ export function vocabularyTexts(tokenizer: Tokenizer): readonly string[] {
   }
   return texts;
 }
+
+/** vocabularyTexts in slices with the event loop let run between them (a 128k vocabulary is ~0.3 s of work). */
+export async function vocabularyTextsInSlices(tokenizer: Tokenizer, slice = 4096): Promise<readonly string[]> {
+  const known = cache.get(tokenizer);
+  if (known) return known;
+  const out = new Array<string>(tokenizer.vocabSize);
+  for (let id = 0; id < tokenizer.vocabSize; id++) {
+    out[id] = tokenizer.tokenText(id);
+    if (id % slice === slice - 1) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  const texts = cache.get(tokenizer) ?? Object.freeze(out);
+  cache.set(tokenizer, texts);
+  return texts;
+}

@@ -11,7 +11,8 @@ interface Reply {
   id: number;
   ok: boolean;
   value?: unknown;
-  error?: { name: string; message: string };
+  /** name, message and the error's own plain fields (code, path, …) */
+  error?: Record<string, unknown> & { name: string; message: string };
 }
 
 /**
@@ -59,7 +60,7 @@ export class WorkerClient {
       this.pending.delete(m.id);
       if (this.pending.size === 0) worker.unref();
       if (m.ok) p.resolve(m.value);
-      else p.reject(Object.assign(new Error(m.error!.message), { name: m.error!.name }));
+      else p.reject(Object.assign(new Error(m.error!.message), m.error));
     });
     const fail = (e: Error) => {
       this.worker = undefined;
@@ -92,8 +93,9 @@ export async function serveTasks(tasks: Tasks): Promise<void> {
       const value = await run(m.payload);
       port.postMessage({ id: m.id, ok: true, value } satisfies Reply, transferables(value));
     } catch (e) {
-      const err = e as Error;
-      port.postMessage({ id: m.id, ok: false, error: { name: err.name ?? 'Error', message: err.message ?? String(e) } } satisfies Reply);
+      const err = (e ?? {}) as Error & Record<string, unknown>;
+      const fields = Object.fromEntries(Object.entries(err).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v)));
+      port.postMessage({ id: m.id, ok: false, error: { ...fields, name: err.name ?? 'Error', message: err.message ?? String(e) } } satisfies Reply);
     }
   });
 }
