@@ -2,7 +2,7 @@
 #include "addon/common.h"
 #include "addon/registry.h"
 #include "addon/tensor_handle.h"
-#include "targets/entropy.h"
+#include "targets/vanilla_outlier.h"
 
 namespace dp {
 

@@ -1,6 +1,7 @@
-// Batched synthesis of target distributions with a given entropy (the study's vanilla and
-// outlier targets). Every row's random logits come from its own seed, so a target is the same
-// made alone or among hundreds; all rows are solved at once on the device.
+// The study's vanilla targets (Eq. 1, or exactly by temperature) and outlier targets (Eq. 3):
+// batched synthesis of distributions with a given entropy, k outlier tokens holding a given mass.
+// Every row's random logits come from its own seed, so a target is the same made alone or among
+// hundreds; all rows are solved at once on the device.
 #pragma once
 #include <torch/torch.h>
 

@@ -1,4 +1,4 @@
-#include "targets/entropy.h"
+#include "targets/vanilla_outlier.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
