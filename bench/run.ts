@@ -31,6 +31,8 @@ const suites: { name: string; file: string; args: string[] }[] = [
   { name: 'scaling', file: 'scaling', args: cpu ? [] : ['--models', quick ? 'random:demo' : 'random:gpt2,random:llama-3.2-1b', ...bf16] },
   // CUDA graph replay against eager epochs (on the CPU: the fixed-shape epoch, uncaptured).
   { name: 'graph', file: 'graph', args: cpu ? ['--batches', quick ? '16' : '16,64'] : quick ? ['--models', 'random:gpt2', '--batches', '16', ...bf16] : bf16 },
+  // The head bound's seconds against the sweep it belongs to.
+  { name: 'bound', file: 'bound', args: [] },
   // The issue asks for the Python comparison on a small preset and on GPT-2-sized weights.
   { name: 'python tiny-gpt2', file: 'python', args: ['--preset', 'tiny-gpt2'] },
   cpu

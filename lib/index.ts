@@ -15,3 +15,11 @@ export { readResults, mergeResults, ResultWriter, type RunRecord } from './resul
 export { plotAll, report } from './plot/index.js';
 export { runStudy, type StudyOptions, type StudySummary } from './study/run.js';
 export { computeFindings, type Finding, type Verdict } from './study/findings.js';
+export {
+  headBound,
+  headBoundOf,
+  BoundOptionsError,
+  type HeadBoundRecord,
+  type HeadSpec,
+  type BoundOptions,
+} from './bound/index.js';

@@ -1,10 +1,11 @@
 // `distprompt sweep`: run a sweep spec (flags over an optional --config JSON). With no spec at
-// all it runs the default study on the embedded demo model: a few minutes on 2 CPU cores.
+// all it runs the quick demo run (QUICK_DEMO_SWEEP) on the embedded demo model: about a minute on 2 CPU cores.
 import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type { Command } from 'commander';
 
 import { runSweep, type SweepProgress } from '../run/sweep.js';
+import { QUICK_DEMO_SWEEP, STUDY_DEFAULTS as D, withDefault } from '../spec/defaults.js';
 import { specFromFlags, type SweepFlags } from '../spec/index.js';
 import { shardFromEnv } from '../sweep/index.js';
 import { EXIT, UsageError } from './exit.js';
@@ -12,17 +13,16 @@ import { sweepOnDevices } from './devices.js';
 import { ProgressReporter, progressMode } from './progress.js';
 
 /**
- * The default study, scaled to a small machine: vanilla targets every half bit from 0 to
- * log2|V| on the demo model (GPT-2's vocabulary), soft prompts of 5 positions, 3 inits each,
- * a 300-epoch budget (about a minute on 2 cores). The study's full settings are one --config away (docs/sweeps.md).
+ * What `distprompt sweep` runs with no --config: the quick demo run (lib/spec/defaults.ts), the
+ * study's defaults with a few overrides for a small machine. The study's full settings are one
+ * --config away (docs/sweeps.md).
  */
-export const DEFAULT_SWEEP = {
-  model: 'random:demo',
-  targets: [{ kind: 'vanilla', entropyBits: '0:max:0.5', method: 'temperature' }],
-  methods: [{ method: 'soft' }],
-  inits: 3,
-  maxEpochs: 300,
-  patience: 20,
+export const DEFAULT_SWEEP = QUICK_DEMO_SWEEP;
+
+/** A sweep flag's default: the study's, and the quick demo run's where that differs. */
+const sweepDefault = (description: string, key: keyof typeof D): string => {
+  const demo = (QUICK_DEMO_SWEEP as Record<string, unknown>)[key];
+  return withDefault(description, demo === undefined ? D[key] : `${D[key]}; ${demo} in the run without --config`);
 };
 
 function readConfig(path: string): unknown {
@@ -53,15 +53,16 @@ export function registerSweep(program: Command): void {
     .option('--targets <kinds>', 'target kinds, comma separated (vanilla,outlier,lm,shuffled,migrated,pos-uniform,file)')
     .option('--entropy <grid>', "entropy grid in bits for vanilla/outlier targets, e.g. '0:max:0.05' or '0,2,4'")
     .option('--methods <list>', "methods, e.g. 'soft,hard:k=4,hybrid:HHSSS'")
-    .option('--prefix-length <n>', 'searched prompt positions')
-    .option('--inits <n>', 'initialisations per target')
-    .option('--init <kind>', 'tokens or gaussian')
-    .option('--lr <lr>', 'AdamW learning rate of soft positions')
-    .option('--max-epochs <n>', 'epoch budget per row')
-    .option('--patience <n>', 'epochs without a new minimum before a row stops')
+    .option('--prefix-length <n>', sweepDefault('searched prompt positions', 'prefixLength'))
+    .option('--inits <n>', sweepDefault('initialisations per target', 'inits'))
+    .option('--init <kind>', sweepDefault('tokens or gaussian', 'init'))
+    .option('--lr <lr>', sweepDefault('AdamW learning rate of soft positions', 'lr'))
+    .option('--max-epochs <n>', sweepDefault('epoch budget per row', 'maxEpochs'))
+    .option('--patience <n>', sweepDefault('epochs without a new minimum before a row stops', 'patience'))
     .option('--batch-size <n>', "rows on the device at once, or 'auto'")
     .option('--cuda-graph', 'soft methods on CUDA: replay each epoch as a CUDA graph (fewer launches on small models)')
     .option('--deterministic', 'rows batch in fixed groups of the plan (needs a number for --batch-size): bitwise the same results across --resume and shards')
+    .option('--no-bound', "skip each target's head bound (the lowest KL any prompt can reach): its columns stay null")
     .option('--seed <n>', 'sweep seed')
     .option('-o, --output <file>', 'results file (Arrow IPC)')
     .option('--shard <i/N>', 'run the i-th of N slices (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)')

@@ -4,13 +4,15 @@ import type { Command } from 'commander';
 import { writeAtomic } from '../io/atomic.js';
 
 import { loadModel } from '../model/load.js';
+import type { Model } from '../model/model.js';
+import { QUICK_TUNE, STUDY_DEFAULTS as D, withDefault } from '../spec/defaults.js';
 import { expandGrid } from '../spec/index.js';
 import { synthesizeTargets, type SynthesisRequest, type TargetSet } from '../targets/index.js';
 import { readTargetFile } from '../targets/file.js';
 import { tune } from '../tune/index.js';
 import { UsageError } from './exit.js';
 
-interface TargetFlags {
+export interface TargetFlags {
   model: string;
   device: string;
   kind: string;
@@ -55,8 +57,10 @@ async function saveTargets(path: string, set: TargetSet, vocab: number): Promise
   await writeAtomic(path, JSON.stringify({ vocabSize: vocab, meta: set.meta, targets: rows }));
 }
 
+/** A numeric flag as given, or undefined when left out (tune() then applies the study's default). */
+const numberFlag = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
 
-const targetOptions = (c: Command) =>
+export const targetOptions = (c: Command) =>
   c
     .option('-m, --model <model>', 'model directory, Hugging Face repo id or random:<preset>', 'random:demo')
     .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
@@ -68,6 +72,21 @@ const targetOptions = (c: Command) =>
     .option('--tag <tag>', 'noun, proper-noun, verb or adjective (pos-uniform)')
     .option('--method <m>', 'gradient (Eq. 1) or temperature (vanilla)')
     .option('--seed <n>', 'seed', '0');
+
+/** The targets a command runs on: a --targets file, or synthesised from --kind/--entropy (default 4 bits). */
+export async function cliTargets(o: TargetFlags & { targets?: string }, model: Model): Promise<{ targets: Float32Array; ids: string[] }> {
+  const V = model.info.vocabSize;
+  if (o.targets) {
+    const { data, ids } = readTargetFile(o.targets, V);
+    return { targets: data, ids };
+  }
+  const set = await synthesizeTargets(model, request({ ...o, entropy: o.entropy ?? '4' }, V));
+  try {
+    return { targets: set.toArray(), ids: set.meta.map((m) => m.id) };
+  } finally {
+    set.dispose();
+  }
+}
 
 export function registerTargetsAndTune(program: Command): void {
   targetOptions(program.command('targets').description('synthesise target distributions and save them as JSON'))
@@ -89,36 +108,28 @@ export function registerTargetsAndTune(program: Command): void {
     .option('--targets <file>', "a targets file from 'distprompt targets' (instead of --kind/--entropy)")
     .option('--search <method>', 'soft, hard or hybrid', 'soft')
     .option('--pattern <HS>', 'hybrid pattern, e.g. HHSSS')
-    .option('-k, --candidates <k>', 'HotFlip candidates', '1')
-    .option('--prefix-length <n>', 'searched positions', '5')
-    .option('--inits <n>', 'initialisations per target', '3')
-    .option('--max-epochs <n>', 'epoch budget', '500')
-    .option('--patience <n>', 'patience in epochs', '20')
+    // No commander defaults here: what is left out gets the study's (tune() applies them).
+    .option('-k, --candidates <k>', withDefault('HotFlip candidates', D.candidates))
+    .option('--prefix-length <n>', withDefault('searched positions', D.prefixLength))
+    .option('--inits <n>', withDefault('initialisations per target', QUICK_TUNE.inits))
+    .option('--max-epochs <n>', withDefault('epoch budget', D.maxEpochs))
+    .option('--patience <n>', withDefault('patience in epochs', D.patience))
     .option('--cuda-graph', 'soft search on CUDA: replay each epoch as a CUDA graph')
     .option('--json', 'print JSON records')
-    .action(async (o: TargetFlags & { targets?: string; search: string; pattern?: string; candidates: string; prefixLength: string; inits: string; maxEpochs: string; patience: string; cudaGraph?: boolean; json?: boolean }) => {
+    .action(async (o: TargetFlags & { targets?: string; search: string; pattern?: string; candidates?: string; prefixLength?: string; inits?: string; maxEpochs?: string; patience?: string; cudaGraph?: boolean; json?: boolean }) => {
       const model = await loadModel(o.model, { device: o.device });
       try {
-        const V = model.info.vocabSize;
-        let targets: Float32Array;
-        let ids: string[];
-        if (o.targets) ({ data: targets, ids } = readTargetFile(o.targets, V));
-        else {
-          const set = await synthesizeTargets(model, request({ ...o, entropy: o.entropy ?? '4' }, V));
-          targets = set.toArray();
-          ids = set.meta.map((m) => m.id);
-          set.dispose();
-        }
+        const { targets, ids } = await cliTargets(o, model);
         const run = tune(model, {
           targets,
           targetIds: ids,
           method: o.search as 'soft',
           pattern: o.pattern,
-          candidates: Number(o.candidates),
-          prefixLength: Number(o.prefixLength),
-          inits: Number(o.inits),
-          maxEpochs: Number(o.maxEpochs),
-          patience: Number(o.patience),
+          candidates: numberFlag(o.candidates),
+          prefixLength: numberFlag(o.prefixLength),
+          inits: numberFlag(o.inits) ?? QUICK_TUNE.inits,
+          maxEpochs: numberFlag(o.maxEpochs),
+          patience: numberFlag(o.patience),
           seed: Number(o.seed),
           cudaGraph: o.cudaGraph ?? false,
         });

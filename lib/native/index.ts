@@ -10,8 +10,9 @@ import type { ModelAddon } from './types-model.js';
 import type { KernelAddon } from './types-kernels.js';
 import type { TargetAddon } from './types-targets.js';
 import type { TunerAddon } from './types-tuner.js';
+import type { BoundAddon } from './types-bound.js';
 
-export type Addon = ModelAddon & KernelAddon & TargetAddon & TunerAddon;
+export type Addon = ModelAddon & KernelAddon & TargetAddon & TunerAddon & BoundAddon;
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Package root: dist/lib/native -> ../../..; lib/native (vitest on sources) -> ../.. */

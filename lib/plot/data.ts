@@ -9,7 +9,9 @@ export type PlotRecord = Pick<
   RunRecord,
   'rowId' | 'targetId' | 'targetKind' | 'initId' | 'method' | 'pattern' | 'candidates' | 'klNats' | 'modelEntropyBits' | 'targetEntropyBits'
 > &
-  Partial<Pick<RunRecord, 'requestedEntropyBits' | 'outliers' | 'sourceModel' | 'posTag' | 'pairedWith'>> & { model?: string };
+  Partial<Pick<RunRecord, 'requestedEntropyBits' | 'outliers' | 'sourceModel' | 'posTag' | 'pairedWith' | 'headBoundNats' | 'bottleneckBoundNats'>> & {
+    model?: string;
+  };
 
 /** One target under one method (and model): its best init. */
 export interface TargetBest {
@@ -28,6 +30,11 @@ export interface TargetBest {
   posTag: string | null;
   pairedWith: string | null;
   inits: number;
+  /** the target's head bound and bottleneck bound (null without them) */
+  headBoundNats: number | null;
+  bottleneckBoundNats: number | null;
+  /** klNats (the min over inits) − headBoundNats: the share of the difficulty that is the body's */
+  bodyGapNats: number | null;
 }
 
 export const methodOf = (r: Pick<PlotRecord, 'method' | 'pattern' | 'candidates'>): string =>
@@ -48,6 +55,9 @@ export function bestPerTarget(records: readonly PlotRecord[]): TargetBest[] {
       entropyBits: r.requestedEntropyBits ?? r.targetEntropyBits, targetEntropyBits: r.targetEntropyBits, modelEntropyBits: r.modelEntropyBits,
       outliers: r.outliers ?? null, sourceModel: r.sourceModel ?? null, posTag: r.posTag ?? null, pairedWith: r.pairedWith ?? null,
       inits: prior ? prior.inits : 1,
+      headBoundNats: r.headBoundNats ?? null,
+      bottleneckBoundNats: r.bottleneckBoundNats ?? null,
+      bodyGapNats: typeof r.headBoundNats === 'number' ? kl - r.headBoundNats : null,
     });
   }
   return [...best.values()].filter((b) => Number.isFinite(b.klNats));

@@ -3,6 +3,7 @@
 
 import type { TopLevelSpec } from 'vega-lite';
 import { binOf, bestPerTarget, linearRegression, type PlotRecord, type TargetBest } from './data.js';
+import { bodyGapByKind, boundsVsEntropy } from './bound-figures.js';
 
 export interface FigureOptions {
   /** Width of the entropy bins over which mean ± standard error is taken (bits). */
@@ -17,6 +18,8 @@ export interface Figure {
   title: string;
   /** The study's figure it reproduces, for captions. */
   paperFigure: string;
+  /** one sentence saying what the figure shows, where the paper has no figure to cite */
+  caption?: string;
   spec: TopLevelSpec;
 }
 
@@ -213,7 +216,17 @@ export function posBoxes(records: readonly PlotRecord[], o: FigureOptions = {}):
   };
 }
 
-export const FIGURES = [klVsEntropy, achievedVsTargetEntropy, outlierVsVanilla, pairedLmVsVanilla, lmShuffledVanilla, migratedSources, posBoxes] as const;
+export const FIGURES = [
+  klVsEntropy,
+  achievedVsTargetEntropy,
+  outlierVsVanilla,
+  pairedLmVsVanilla,
+  lmShuffledVanilla,
+  migratedSources,
+  posBoxes,
+  boundsVsEntropy,
+  bodyGapByKind,
+] as const;
 
 export function allFigures(records: readonly PlotRecord[], o: FigureOptions = {}): Figure[] {
   return FIGURES.map((make) => make(records, o)).filter((f): f is Figure => f !== null);

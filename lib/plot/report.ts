@@ -49,7 +49,7 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-we
 <tbody>
 ${table.map((r) => `<tr>${withModel ? `<td class="l">${escapeHtml(r.model ?? '')}</td>` : ''}<td class="l">${escapeHtml(r.kind)}</td><td class="l">${escapeHtml(r.method)}</td><td>${r.n}</td><td>${fmt(r.mean)}</td><td>${fmt(r.median)}</td><td>${fmt(r.se)}</td></tr>`).join('\n')}
 </tbody></table>
-${figures.map(({ f, svg }) => `<figure id="${f.id}">${svg}<figcaption>${escapeHtml(f.title)} (the study's ${escapeHtml(f.paperFigure)})</figcaption></figure>`).join('\n')}
+${figures.map(({ f, svg }) => `<figure id="${f.id}">${svg}<figcaption>${escapeHtml(f.title)} ${f.caption ? `— ${escapeHtml(f.caption)}` : `(the study's ${escapeHtml(f.paperFigure)})`}</figcaption></figure>`).join('\n')}
 </body></html>
 `;
 }

@@ -1,7 +1,7 @@
 // RunRecord[] ⇄ Arrow record batches.
 
 import { makeData, RecordBatch, Struct, vectorFromArray, type Schema, type Table } from 'apache-arrow';
-import { arrowType, COLUMNS, ResultsError } from './schema.js';
+import { arrowType, COLUMNS, ResultsError, SCHEMA_VERSION } from './schema.js';
 import { STOP_REASONS, type RunRecord, type StoredRunRecord } from './record.js';
 
 /** Checks a record before it is written, so a bad row fails at the tuner, not at a later reader. */
@@ -18,6 +18,7 @@ export function checkRecord(r: RunRecord): void {
     if (col.kind === 'utf8' && typeof v !== 'string') fail(`${col.name} must be a string, got ${typeof v}`);
     if (col.kind === 'int32' && !(Number.isInteger(v) && Math.abs(v as number) <= 0x7fffffff)) fail(`${col.name} must be a 32-bit integer, got ${String(v)}`);
     if (col.kind === 'float64' && typeof v !== 'number') fail(`${col.name} must be a number, got ${typeof v}`);
+    if (col.kind === 'bool' && typeof v !== 'boolean') fail(`${col.name} must be true or false, got ${typeof v}`);
     if ((col.kind === 'int32List' || col.kind === 'float32List') && typeof (v as ArrayLike<number>).length !== 'number') fail(`${col.name} must be an array of numbers`);
   }
   if (!STOP_REASONS.includes(r.stopReason)) fail(`stopReason must be one of ${STOP_REASONS.join(', ')}, got '${String(r.stopReason)}'`);
@@ -41,8 +42,11 @@ export function recordsToBatch(schema: Schema, records: readonly RunRecord[]): R
 }
 
 export function tableToRecords(table: Table): StoredRunRecord[] {
+  const version = Number(table.schema.metadata.get('distprompt.schemaVersion') ?? SCHEMA_VERSION);
   const columns = COLUMNS.map((col) => {
     const vector = table.getChild(col.name);
+    // A column added after the file's schema version reads as null (old files stay readable).
+    if (!vector && col.since > version) return { col, vector: null };
     if (!vector) throw new ResultsError(`results table has no column '${col.name}'`);
     return { col, vector };
   });
@@ -50,7 +54,7 @@ export function tableToRecords(table: Table): StoredRunRecord[] {
   for (let i = 0; i < table.numRows; i++) {
     const row: Record<string, unknown> = {};
     for (const { col, vector } of columns) {
-      const v = vector.get(i) as unknown;
+      const v = vector?.get(i) as unknown;
       if (v === null || v === undefined) row[col.name] = null;
       else if (col.kind === 'int32List' || col.kind === 'float32List') row[col.name] = Array.from(v as Iterable<number>);
       else row[col.name] = v;

@@ -1,9 +1,11 @@
 // One result row: one (target, init, method) run as the tuner reports it, plus the metadata of
 // the target it ran on, so every row can be traced to how its target was made.
 import type { TuneRecord } from '../tune/record.js';
+import type { RecordStopReason } from '../tune/stop-reasons.js';
 
-export type StopReason = 'patience' | 'budget' | 'diverged' | 'aborted' | 'converged';
-export const STOP_REASONS: readonly StopReason[] = ['patience', 'budget', 'diverged', 'aborted', 'converged'];
+/** A stored row's stop reason: one of the tuner's (lib/tune/stop-reasons.ts), never 'running'. */
+export type StopReason = RecordStopReason;
+export { RECORD_STOP_REASONS as STOP_REASONS } from '../tune/stop-reasons.js';
 
 /**
  * A tune() record as the results file keeps it: the same fields (documented on TuneRecord), less
@@ -33,6 +35,19 @@ export interface RunRecord extends Omit<TuneRecord, 'targetIndex' | 'seed' | 'fi
   pairedWith?: string | null;
   /** JSON of any other target parameters. */
   targetParams?: string | null;
+  // The head bound of the row's target (lib/bound), null with --no-bound.
+  /** min KL over every output the final norm can produce: no prompt goes below it */
+  headBoundNats?: number | null;
+  /** its certificate: the true minimum lies in [headBoundNats − headBoundGapNats, headBoundNats] */
+  headBoundGapNats?: number | null;
+  /** the softmax bottleneck alone (no norm), the value reached */
+  bottleneckBoundNats?: number | null;
+  /** false: the bottleneck's infimum is lower still (it needs an unbounded hidden state) */
+  bottleneckConverged?: boolean | null;
+  /** klNats − headBoundNats: what the body, the prompt length and the search fail to reach */
+  bodyGapNats?: number | null;
+  /** klNats below the head bound by more than its slack: a bug (weights, norm or dtype), not a finding */
+  belowHeadBound?: boolean | null;
 }
 
 /** What readers hand back: every optional field present, lists as plain arrays. */

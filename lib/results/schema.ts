@@ -1,18 +1,20 @@
 // The Arrow schema of a results file, written once here: the writer, the readers and
 // docs/results-schema.md all follow this list.
 
-import { Field, Float32, Float64, Int32, List, Schema, Utf8, type DataType } from 'apache-arrow';
+import { Bool, Field, Float32, Float64, Int32, List, Schema, Utf8, type DataType } from 'apache-arrow';
 import { canonicalJson, specHash, type Shard, type SweepSpec } from '../spec/index.js';
 
-type ColumnKind = 'utf8' | 'int32' | 'float64' | 'int32List' | 'float32List';
+type ColumnKind = 'utf8' | 'int32' | 'float64' | 'bool' | 'int32List' | 'float32List';
 
 export interface Column {
   name: string;
   kind: ColumnKind;
   nullable: boolean;
+  /** the schema version that added the column: files of earlier versions read it as null */
+  since: number;
 }
 
-const c = (name: string, kind: ColumnKind, nullable = false): Column => ({ name, kind, nullable });
+const c = (name: string, kind: ColumnKind, nullable = false, since = 1): Column => ({ name, kind, nullable, since });
 
 /** Column order of every results file. */
 export const COLUMNS: readonly Column[] = [
@@ -45,6 +47,13 @@ export const COLUMNS: readonly Column[] = [
   c('lmPromptIds', 'int32List', true),
   c('pairedWith', 'utf8', true),
   c('targetParams', 'utf8', true),
+  // The head bound of the row's target (lib/bound): null when the sweep ran with --no-bound.
+  c('headBoundNats', 'float64', true, 2),
+  c('headBoundGapNats', 'float64', true, 2),
+  c('bottleneckBoundNats', 'float64', true, 2),
+  c('bottleneckConverged', 'bool', true, 2),
+  c('bodyGapNats', 'float64', true, 2),
+  c('belowHeadBound', 'bool', true, 2),
 ];
 
 export function arrowType(kind: ColumnKind): DataType {
@@ -55,6 +64,8 @@ export function arrowType(kind: ColumnKind): DataType {
       return new Int32();
     case 'float64':
       return new Float64();
+    case 'bool':
+      return new Bool();
     case 'int32List':
       return new List(new Field('item', new Int32(), false));
     case 'float32List':
@@ -62,8 +73,10 @@ export function arrowType(kind: ColumnKind): DataType {
   }
 }
 
-/** Bumped when columns change meaning; readers check it. */
-export const SCHEMA_VERSION = '1';
+/** Bumped when columns change meaning or are added; readers check it. */
+export const SCHEMA_VERSION = '2';
+/** Versions this distprompt reads: a column added later reads as null in an older file. */
+export const READABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2'];
 
 /** What the caller knows about the run; stored in the schema metadata. */
 export interface ResultMetadata {
@@ -121,8 +134,11 @@ export function decodeMetadata(map: Map<string, string>, where: string): StoredM
     return v;
   };
   const schemaVersion = get(KEY.schemaVersion);
-  if (schemaVersion !== SCHEMA_VERSION) {
-    throw new ResultsError(`${where}: results schema version ${schemaVersion}, this distprompt reads version ${SCHEMA_VERSION}`);
+  if (!READABLE_SCHEMA_VERSIONS.includes(schemaVersion)) {
+    throw new ResultsError(
+      `${where}: results schema version ${schemaVersion}, this distprompt reads versions ${READABLE_SCHEMA_VERSIONS.join(', ')}: ` +
+        'read it with the distprompt that wrote it',
+    );
   }
   const shard = map.get(KEY.shard);
   return {

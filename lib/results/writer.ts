@@ -71,16 +71,26 @@ export class ResultWriter {
    * for this run's result.
    */
   static async create(out: string, meta: ResultMetadata, options: { overwrite?: boolean } = {}): Promise<ResultWriter> {
-    const journal = journalPath(out);
+    await ResultWriter.check(out, options);
+    if (existsSync(out)) await unlink(out);
+    return ResultWriter.startJournal(out, meta, []);
+  }
+
+  /**
+   * What `create` (or, with `resume`, `resume`) would refuse about `out`, checked before a run
+   * loads its model: a directory, a missing folder, an unfinished journal, a finished file.
+   * Also removes temporaries a killed writer of `out` left.
+   */
+  static async check(out: string, options: { overwrite?: boolean; resume?: boolean } = {}): Promise<void> {
     await checkOutput(out);
+    if (options.resume) return;
+    const journal = journalPath(out);
     if (existsSync(journal)) {
       throw new ResultsError(`${journal} holds an unfinished run: continue it with --resume, or delete the file to start over`);
     }
-    if (existsSync(out)) {
-      if (!options.overwrite) throw new ResultsError(`${out} already exists: choose another output, pass --overwrite, or --resume to extend it`);
-      await unlink(out);
+    if (existsSync(out) && !options.overwrite) {
+      throw new ResultsError(`${out} already exists: choose another output, pass --overwrite, or --resume to extend it`);
     }
-    return ResultWriter.startJournal(out, meta, []);
   }
 
   private static async startJournal(out: string, meta: ResultMetadata, records: readonly RunRecord[]): Promise<ResultWriter> {

@@ -16,6 +16,7 @@ import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import { VERSION } from '../version.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
+import { belowBoundMessage, boundColumns, sweepBounds, type BoundColumns } from './bound-columns.js';
 
 export interface SweepOptions {
   resume?: boolean;
@@ -46,7 +47,7 @@ export interface SweepSummary {
   records: StoredRunRecord[];
 }
 
-function toRunRecord(r: TuneRecord, t: TargetRowMeta, shard: Shard | undefined): RunRecord {
+function toRunRecord(r: TuneRecord, t: TargetRowMeta, shard: Shard | undefined, bound: BoundColumns | undefined): RunRecord {
   // What only the live run has stays behind; the target's metadata comes in.
   const { targetIndex: _index, seed: _seed, finalIds: _final, ...row } = r;
   return {
@@ -65,6 +66,7 @@ function toRunRecord(r: TuneRecord, t: TargetRowMeta, shard: Shard | undefined):
     lmPromptIds: t.lmPromptIds ?? null,
     pairedWith: t.pairedWith ?? null,
     targetParams: JSON.stringify(t.params),
+    ...(bound ? boundColumns(r.klNats, bound) : {}),
   };
 }
 
@@ -75,6 +77,8 @@ function sameResult(a: RunRecord, b: StoredRunRecord): boolean {
 }
 
 export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, events: EventEmitter = new EventEmitter()): Promise<SweepSummary> {
+  // A wrong output is told before the model loads (which can take minutes), not after.
+  await ResultWriter.check(spec.output, options);
   const model = options.model ?? (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype }));
   try {
     const V = model.info.vocabSize;
@@ -119,6 +123,9 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
       events.emit('log', `synthesising ${plans.length} targets over ${V} tokens`);
       const targets = plans.length ? await synthesizePlans(model, plans) : { data: new Float32Array(0), meta: [] };
       const index = new Map(plans.map((t, i) => [t.targetId, i]));
+      // Each target's head bound, once, shared by its inits and methods; like the targets it is
+      // recomputed for exactly the rows a resume or a shard still runs.
+      const bounds = spec.bound === false || plans.length === 0 ? undefined : await sweepBounds(model, targets, events);
       // Checked and measured in synthesis already: uploaded once for every method as a target set,
       // which tune() neither re-checks nor re-measures (both passes held the event loop).
       const uploaded = plans.length ? native().tensorFromArray({ data: targets.data, shape: [plans.length, V], device: model.info.device }) : undefined;
@@ -156,7 +163,8 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
         run.on('row', (r: TuneRecord) => {
           // Rows cut short by an abort are not results: --resume runs them again.
           if (r.stopReason === 'aborted') return;
-          const record = toRunRecord(r, targets.meta[r.targetIndex], spec.shard);
+          const record = toRunRecord(r, targets.meta[r.targetIndex], spec.shard, bounds?.[r.targetIndex]);
+          if (record.belowHeadBound) events.emit('log', belowBoundMessage(record, model.info.dtype));
           const before = journaled.get(r.rowId);
           if (!before) pending.push(record);
           else if (!sameResult(record, before)) {

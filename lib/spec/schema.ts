@@ -1,10 +1,12 @@
 // The sweep spec: one validated description of a job. Every entry point (CLI flags, --config
 // JSON, the library) goes through `parseSpec`, so a bad field fails before any model is loaded.
-// Defaults are the study's (prefix 5, 5 inits, lr 0.1, 500 epochs, patience 20).
+// Defaults are the study's (lib/spec/defaults.ts).
 
 import { z } from 'zod';
+import { STUDY_DEFAULTS } from './defaults.js';
 import { parseRange } from './grid.js';
 import { resolveMethod } from './methods.js';
+import { patternIssue, patternLettersIssue } from './pattern.js';
 
 const SHARD = /^(\d+)\/(\d+)$/;
 const DEVICE = /^(cpu|cuda(:\d+)?)$/;
@@ -98,8 +100,11 @@ export const TargetSpec = z.discriminatedUnion('kind', [Vanilla, Outlier, Lm, Sh
 export const MethodSpec = z.strictObject({
   method: z.enum(['soft', 'hard', 'hybrid'], { error: "expected method 'soft', 'hard' or 'hybrid'" }),
   pattern: z
-    .string()
-    .regex(/^[HS]+$/, { error: (iss) => `pattern must contain only H (hard) and S (soft), got '${String(iss.input)}'` })
+    .string({ error: 'expected pattern to be a string of H (hard) and S (soft)' })
+    .superRefine((p, ctx) => {
+      const issue = patternLettersIssue(p);
+      if (issue) ctx.addIssue({ code: 'custom', message: issue });
+    })
     .optional(),
   candidates: positiveInt('candidates').optional(),
 });
@@ -134,15 +139,15 @@ export const SweepSpecSchema = z
     dtype: z.enum(['float32', 'bfloat16', 'float16'], { error: "expected dtype 'float32', 'bfloat16' or 'float16'" }).default('float32'),
     targets: z.array(TargetSpec).min(1, { error: 'at least one target kind is needed' }).default([{ kind: 'vanilla', entropyBits: '0:max:0.05', method: 'gradient', eps: 0.01, samples: 1 }]),
     methods: z.array(MethodSpec).min(1, { error: 'at least one method is needed' }).default([{ method: 'soft' }]),
-    prefixLength: positiveInt('prefixLength').default(5),
-    inits: positiveInt('inits').default(5),
-    init: z.enum(['tokens', 'gaussian'], { error: "expected init 'tokens' or 'gaussian'" }).default('tokens'),
-    lr: z.number({ error: 'expected lr (a number > 0)' }).positive({ error: 'lr must be > 0' }).default(0.1),
+    prefixLength: positiveInt('prefixLength').default(STUDY_DEFAULTS.prefixLength),
+    inits: positiveInt('inits').default(STUDY_DEFAULTS.inits),
+    init: z.enum(['tokens', 'gaussian'], { error: "expected init 'tokens' or 'gaussian'" }).default(STUDY_DEFAULTS.init),
+    lr: z.number({ error: 'expected lr (a number > 0)' }).positive({ error: 'lr must be > 0' }).default(STUDY_DEFAULTS.lr),
     // Optional, not defaulted: a spec that leaves it out keeps its hash (and its resumable files);
     // tune() then uses STUDY_DEFAULTS.weightDecay.
     weightDecay: z.number({ error: 'expected weightDecay (a number >= 0)' }).min(0, { error: 'weightDecay must be >= 0' }).optional(),
-    maxEpochs: positiveInt('maxEpochs').default(500),
-    patience: positiveInt('patience').default(20),
+    maxEpochs: positiveInt('maxEpochs').default(STUDY_DEFAULTS.maxEpochs),
+    patience: positiveInt('patience').default(STUDY_DEFAULTS.patience),
     batchSize: z
       .union([z.literal('auto'), positiveInt('batchSize')], { error: "expected batchSize 'auto' or a positive integer" })
       .default('auto'),
@@ -155,22 +160,19 @@ export const SweepSpecSchema = z
      * defaulted: a spec without it keeps its hash.
      */
     deterministic: z.boolean({ error: 'expected deterministic true or false' }).optional(),
+    /**
+     * Compute each target's head bound (lib/bound) into the result rows; false (--no-bound) leaves
+     * those columns null. Optional, not defaulted: on unless false, and a spec without it keeps its hash.
+     */
+    bound: z.boolean({ error: 'expected bound true or false' }).optional(),
     seed: z.number({ error: 'expected seed (an integer >= 0)' }).int({ error: 'seed must be an integer' }).min(0, { error: 'seed must be >= 0' }).default(0),
     output: z.string().min(1, { error: 'output must be a file path' }).default('results.arrow'),
     shard: ShardSpec.optional(),
   })
   .superRefine((spec, ctx) => {
     spec.methods.forEach((m, i) => {
-      if (m.method === 'hybrid') {
-        if (m.pattern === undefined) {
-          ctx.addIssue({ code: 'custom', path: ['methods', i, 'pattern'], message: `hybrid needs a pattern of ${spec.prefixLength} letters H/S (prefixLength), e.g. '${'HH'.padEnd(spec.prefixLength, 'S').slice(0, spec.prefixLength)}'` });
-        } else if (m.pattern.length !== spec.prefixLength) {
-          ctx.addIssue({ code: 'custom', path: ['methods', i, 'pattern'], message: `pattern '${m.pattern}' has ${m.pattern.length} positions but prefixLength is ${spec.prefixLength}` });
-        }
-      } else if (m.pattern !== undefined) {
-        const want = (m.method === 'soft' ? 'S' : 'H').repeat(spec.prefixLength);
-        if (m.pattern !== want) ctx.addIssue({ code: 'custom', path: ['methods', i, 'pattern'], message: `a ${m.method} method has pattern '${want}'; use method 'hybrid' for '${m.pattern}'` });
-      }
+      const pattern = patternIssue(m.method, m.pattern, spec.prefixLength);
+      if (pattern) ctx.addIssue({ code: 'custom', path: ['methods', i, 'pattern'], message: pattern });
       if (m.method === 'soft' && m.candidates !== undefined && m.candidates !== 1) {
         ctx.addIssue({ code: 'custom', path: ['methods', i, 'candidates'], message: 'candidates applies to hard and hybrid methods, not soft' });
       }

@@ -16,6 +16,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterKernelOps(env, exports);
   RegisterTargetOps(env, exports);
   RegisterTuner(env, exports);
+  RegisterBoundOps(env, exports);
   return exports;
 }
 

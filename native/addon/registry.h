@@ -10,5 +10,6 @@ void RegisterKernelOps(Napi::Env env, Napi::Object exports);
 void RegisterTargetOps(Napi::Env env, Napi::Object exports);
 void RegisterTuner(Napi::Env env, Napi::Object exports);
 void RegisterMemoryOps(Napi::Env env, Napi::Object exports);
+void RegisterBoundOps(Napi::Env env, Napi::Object exports);
 void setConfiguredThreads(int n);
 }  // namespace dp

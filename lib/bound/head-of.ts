@@ -1,0 +1,65 @@
+// headBoundOf(head, targets): the same bound for an output layer given as plain arrays —
+// for studying a head without a checkpoint, and for the solver's tests on tiny heads.
+import { withCallerStack } from '../model/errors.js';
+import { native } from '../native/index.js';
+import { resolveTargets } from '../tune/targets-input.js';
+import { boundRecords, nativeBoundOptions, type HeadBoundRecord } from './head-bound.js';
+import { BoundOptionsError, parseBoundOptions, type BoundOptions } from './options.js';
+
+export interface HeadSpec {
+  /** vocab×hidden LM head, row-major */
+  W: Float32Array;
+  vocab: number;
+  hidden: number;
+  /** the final norm: LayerNorm (outputs γ⊙c + β with Σc = 0, ‖c‖ ≤ √d) or RMSNorm (γ⊙c, ‖c‖ ≤ √d) */
+  norm: 'layernorm' | 'rmsnorm';
+  /** hidden values; default all ones */
+  gamma?: Float32Array;
+  /** hidden values, LayerNorm only; default zeros */
+  beta?: Float32Array;
+  /** vocab values: a bias of the LM head */
+  bias?: Float32Array;
+  device?: string;
+}
+
+function check(name: string, a: Float32Array | undefined, want: number): void {
+  if (a === undefined) return;
+  if (!(a instanceof Float32Array)) throw new BoundOptionsError(`head.${name} must be a Float32Array`);
+  if (a.length !== want) throw new BoundOptionsError(`head.${name} has ${a.length} values; expected ${want}`);
+  for (let i = 0; i < a.length; i++) {
+    if (!Number.isFinite(a[i])) throw new BoundOptionsError(`head.${name}[${i}] is ${a[i]}, not a finite number`);
+  }
+}
+
+export async function headBoundOf(head: HeadSpec, targets: Float32Array, options?: BoundOptions): Promise<HeadBoundRecord[]> {
+  const o = parseBoundOptions(options);
+  const { vocab, hidden } = head;
+  if (!Number.isInteger(vocab) || vocab < 2) throw new BoundOptionsError(`head.vocab must be an integer of at least 2, got ${vocab}`);
+  if (!Number.isInteger(hidden) || hidden < 1) throw new BoundOptionsError(`head.hidden must be a positive integer, got ${hidden}`);
+  if (head.norm !== 'layernorm' && head.norm !== 'rmsnorm') {
+    throw new BoundOptionsError(`head.norm must be 'layernorm' or 'rmsnorm', got ${JSON.stringify(head.norm)}`);
+  }
+  if (head.norm === 'rmsnorm' && head.beta) throw new BoundOptionsError('head.beta is for a LayerNorm; an RMSNorm has no shift');
+  check('W', head.W, vocab * hidden);
+  check('gamma', head.gamma, hidden);
+  check('beta', head.beta, hidden);
+  check('bias', head.bias, vocab);
+  const t = resolveTargets(targets, vocab, o.targetIds);
+  const device = head.device ?? 'cpu';
+  const r = await withCallerStack('headBoundOf', () =>
+    native().headBoundOf({
+      ...nativeBoundOptions(o, device),
+      W: head.W,
+      vocab,
+      hidden,
+      norm: head.norm,
+      ...(head.gamma ? { gamma: head.gamma } : {}),
+      ...(head.beta ? { beta: head.beta } : {}),
+      ...(head.bias ? { bias: head.bias } : {}),
+      targets,
+      rows: t.count,
+      device,
+    }),
+  );
+  return boundRecords(r, t.ids, t.entropyBits, o, hidden, vocab);
+}

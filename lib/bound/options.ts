@@ -1,0 +1,47 @@
+// headBound() options, validated once here; every field reaches the native solver explicitly.
+import { z } from 'zod';
+
+const positiveInt = (what: string) =>
+  z.number({ error: `${what} must be a number` }).int(`${what} must be an integer`).positive(`${what} must be at least 1`);
+const positive = (what: string) =>
+  z
+    .number({ error: `${what} must be a number` })
+    .refine((v) => Number.isFinite(v) && v > 0, `${what} must be a finite number above 0`);
+
+export const BoundOptionsSchema = z.strictObject({
+  /** stop when the Frank–Wolfe gap (the certificate) is below this, nats */
+  tolNats: positive('tolNats').default(1e-5),
+  maxIterations: positiveInt('maxIterations').default(3000),
+  /** also the softmax bottleneck alone (no norm): an unconstrained search from the head bound's point */
+  bottleneck: z.boolean({ error: 'bottleneck must be true or false' }).default(true),
+  bottleneckIterations: positiveInt('bottleneckIterations').default(1000),
+  /** the bottleneck search has converged when its gradient norm is below this */
+  gradTol: positive('gradTol').default(1e-6),
+  /** targets solved together: 'auto' is 64 on a CPU, 256 on a GPU */
+  batch: z.union([positiveInt('batch'), z.literal('auto')]).default('auto'),
+  /** the solver's arithmetic: float64 keeps the certificate meaningful at 1e-5 nats */
+  dtype: z.enum(['float64', 'float32'], { error: "dtype must be 'float64' or 'float32'" }).default('float64'),
+  /** return the optimal final-norm output s and the distribution softmax(W s + b) it gives */
+  returnPoint: z.boolean({ error: 'returnPoint must be true or false' }).default(false),
+  /** ids for the records (default: the target set's ids, or target:<i>) */
+  targetIds: z.array(z.string()).optional(),
+});
+
+export type BoundOptions = z.input<typeof BoundOptionsSchema>;
+export type BoundSettings = z.output<typeof BoundOptionsSchema>;
+
+export class BoundOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BoundOptionsError';
+  }
+}
+
+export function parseBoundOptions(input: unknown): BoundSettings {
+  const r = BoundOptionsSchema.safeParse(input ?? {});
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(options)'}: ${i.message}`);
+    throw new BoundOptionsError(`invalid headBound options:\n${lines.join('\n')}`);
+  }
+  return r.data;
+}

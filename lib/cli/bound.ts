@@ -1,0 +1,47 @@
+// `distprompt bound`: the head bound of a few targets without a sweep — the lowest KL any
+// prompt can reach on this model, and the softmax bottleneck's value without the final norm.
+import type { Command } from 'commander';
+
+import { headBound } from '../bound/index.js';
+import { loadModel } from '../model/load.js';
+import { UsageError } from './exit.js';
+import { cliTargets, targetOptions, type TargetFlags } from './targets-tune.js';
+
+type BoundFlags = TargetFlags & { targets?: string; json?: boolean; dtype?: string; tol?: string; point?: boolean };
+
+export function registerBound(program: Command): void {
+  targetOptions(program.command('bound').description("each target's head bound: the lowest KL(target || model) any prompt can reach"))
+    .option('--targets <file>', "a targets file from 'distprompt targets' (instead of --kind/--entropy)")
+    .option('--tol <nats>', "stop when the bound's certificate (Frank–Wolfe gap) is below this (default 1e-5)")
+    .option('--dtype <dtype>', "the solver's arithmetic: float64 (default) or float32")
+    .option('--point', 'with --json: include the optimal hidden state and the distribution it gives')
+    .option('--json', 'print one JSON record per target')
+    .action(async (o: BoundFlags) => {
+      const tol = o.tol === undefined ? undefined : Number(o.tol);
+      if (tol !== undefined && !(tol > 0)) throw new UsageError(`--tol must be a number above 0, got '${o.tol}'`);
+      const model = await loadModel(o.model, { device: o.device });
+      try {
+        const { targets, ids } = await cliTargets(o, model);
+        const records = await headBound(model, targets, {
+          targetIds: ids,
+          ...(tol !== undefined ? { tolNats: tol } : {}),
+          ...(o.dtype !== undefined ? { dtype: o.dtype as 'float64' } : {}),
+          returnPoint: Boolean(o.point && o.json),
+        });
+        for (const r of records) {
+          if (o.json) {
+            const { point, distribution, ...rest } = r;
+            console.log(JSON.stringify({ ...rest, ...(point ? { point: Array.from(point), distribution: Array.from(distribution!) } : {}) }));
+          } else {
+            const bottleneck =
+              r.bottleneckBoundNats === null ? '' : `\tbottleneck ${r.bottleneckBoundNats.toFixed(5)}${r.bottleneckConverged ? '' : ' (not converged: lower still)'}`;
+            console.log(
+              `${r.targetId}\t${r.targetEntropyBits.toFixed(3)} bits\thead bound ${r.headBoundNats.toFixed(5)} nats ± ${r.gapNats.toExponential(1)}${bottleneck}`,
+            );
+          }
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+}

@@ -1,0 +1,85 @@
+// The head bound beside the KL prompts reach: which share of a target's difficulty is the
+// output layer's (no prompt goes below the head bound) and which is the body's (bodyGap).
+import type { TopLevelSpec } from 'vega-lite';
+
+import { binOf, bestPerTarget, type PlotRecord } from './data.js';
+import type { Figure, FigureOptions } from './figures.js';
+
+const LEGEND = { labelLimit: 0 };
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+
+/** Vanilla targets against entropy: bottleneck bound, head bound, and the KL each method reaches. */
+export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
+  const best = bestPerTarget(records).filter((b) => b.kind === 'vanilla' && b.pairedWith === null);
+  if (!best.some((b) => b.headBoundNats !== null)) return null;
+  const models = new Set(best.map((b) => b.model ?? '')).size > 1;
+  const label = (model: string | undefined, what: string) => (models && model ? `${model} · ${what}` : what);
+  const rows: { hBin: number; klNats: number; series: string }[] = [];
+  const seen = new Set<string>();
+  for (const b of best) {
+    const hBin = binOf(b.entropyBits, o.binBits ?? 0.25);
+    rows.push({ hBin, klNats: b.klNats, series: label(b.model, `KL reached · ${b.method}`) });
+    // A target's bounds are the same under every method: one point each.
+    const key = `${b.model ?? ''}\u0000${b.targetId}`;
+    if (seen.has(key) || b.headBoundNats === null) continue;
+    seen.add(key);
+    rows.push({ hBin, klNats: b.headBoundNats, series: label(b.model, 'head bound (final norm + LM head)') });
+    if (b.bottleneckBoundNats !== null) rows.push({ hBin, klNats: b.bottleneckBoundNats, series: label(b.model, 'bottleneck bound (LM head alone)') });
+  }
+  const title = 'Where the difficulty comes from: bounds and KL reached (vanilla targets)';
+  const x = { field: 'hBin', type: 'quantitative' as const, axis: { title: 'target entropy (bits)' } };
+  const y = { aggregate: 'mean' as const, field: 'klNats', type: 'quantitative' as const, axis: { title: 'KL (nats), mean over targets' } };
+  const color = { field: 'series', type: 'nominal' as const, title: null, legend: LEGEND };
+  return {
+    id: 'bounds-vs-entropy',
+    title,
+    paperFigure: 'beyond the paper',
+    caption:
+      'No prompt can go below the head bound; the gap between it and the KL reached is the body, the prompt length and the search, and the gap between the two bounds is the final norm.',
+    spec: {
+      $schema: SCHEMA,
+      title,
+      width: o.width ?? 480,
+      height: o.height ?? 300,
+      data: { values: rows },
+      layer: [
+        { mark: { type: 'errorband', extent: 'stderr', opacity: 0.2 }, encoding: { x, y: { field: 'klNats', type: 'quantitative' }, color } },
+        { mark: { type: 'line', point: true }, encoding: { x, y, color } },
+      ],
+    } as TopLevelSpec,
+  };
+}
+
+/** bodyGap (KL reached − head bound) per target kind, one box per method. */
+export function bodyGapByKind(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
+  const best = bestPerTarget(records).filter((b) => b.bodyGapNats !== null);
+  if (best.length === 0) return null;
+  const models = new Set(best.map((b) => b.model ?? '')).size > 1;
+  const rows = best.map((b) => ({
+    kind: b.kind === 'vanilla' && b.pairedWith !== null ? 'vanilla (paired)' : b.kind,
+    bodyGapNats: b.bodyGapNats,
+    series: models && b.model ? `${b.model} · ${b.method}` : b.method,
+  }));
+  const title = 'What the body fails to reach, by target kind';
+  return {
+    id: 'body-gap-by-kind',
+    title,
+    paperFigure: 'beyond the paper',
+    caption:
+      "The KL reached above each target's head bound: the part of the difficulty the output layer does not explain, compared across target kinds.",
+    spec: {
+      $schema: SCHEMA,
+      title,
+      width: o.width ?? 420,
+      height: o.height ?? 300,
+      data: { values: rows },
+      mark: { type: 'boxplot', extent: 1.5 },
+      encoding: {
+        x: { field: 'kind', type: 'nominal', axis: { title: 'target kind', labelAngle: 0 } },
+        xOffset: { field: 'series' },
+        y: { field: 'bodyGapNats', type: 'quantitative', axis: { title: 'body gap: KL reached − head bound (nats)' } },
+        color: { field: 'series', type: 'nominal', title: null, legend: LEGEND },
+      },
+    } as TopLevelSpec,
+  };
+}

@@ -1,0 +1,116 @@
+// N-API face of the head bound (native/bound/): against a loaded model's final norm and LM
+// head, or against a head given as plain arrays (tests, users studying a head alone).
+// Options are validated in TypeScript (lib/bound/options.ts) and every one is passed: none
+// has a default here that could disagree.
+#include <cstring>
+
+#include "addon/common.h"
+#include "addon/model_wrap.h"
+#include "addon/registry.h"
+#include "bound/head_bound.h"
+
+namespace dp {
+
+namespace {
+
+double requiredNumber(const Napi::Object& o, const char* key) {
+  if (!has(o, key)) throw Napi::TypeError::New(o.Env(), std::string("headBound: missing option '") + key + "'");
+  return getNumber(o, key, 0.0);
+}
+
+BoundOptions boundOptions(const Napi::Object& o) {
+  BoundOptions b;
+  b.dtype = parseDtype(getString(o, "dtype"));
+  b.tolNats = requiredNumber(o, "tolNats");
+  b.maxIterations = getInt(o, "maxIterations");
+  b.gradTol = requiredNumber(o, "gradTol");
+  b.bottleneckIterations = getInt(o, "bottleneckIterations");
+  b.batch = getInt(o, "batch");
+  if (!has(o, "returnPoint")) throw Napi::TypeError::New(o.Env(), "headBound: missing option 'returnPoint'");
+  b.returnPoint = getBool(o, "returnPoint", false);
+  return b;
+}
+
+Napi::Float64Array toFloat64Array(Napi::Env env, const torch::Tensor& t) {
+  auto c = t.to(torch::kCPU, torch::kFloat64).contiguous();
+  auto a = Napi::Float64Array::New(env, c.numel());
+  std::memcpy(a.Data(), c.data_ptr<double>(), c.numel() * sizeof(double));
+  return a;
+}
+
+Napi::Uint8Array toUint8Array(Napi::Env env, const torch::Tensor& t) {
+  auto c = t.to(torch::kCPU, torch::kUInt8).contiguous();
+  auto a = Napi::Uint8Array::New(env, c.numel());
+  std::memcpy(a.Data(), c.data_ptr<uint8_t>(), c.numel());
+  return a;
+}
+
+Napi::Value resultObject(Napi::Env env, const BoundResult& r) {
+  auto out = Napi::Object::New(env);
+  out.Set("headBoundNats", toFloat64Array(env, r.headNats));
+  out.Set("gapNats", toFloat64Array(env, r.gapNats));
+  out.Set("iterations", toInt32Array(env, r.iterations));
+  out.Set("onBoundary", toUint8Array(env, r.onBoundary));
+  if (r.bottleneckNats.defined()) {
+    out.Set("bottleneckBoundNats", toFloat64Array(env, r.bottleneckNats));
+    out.Set("bottleneckGradNorm", toFloat64Array(env, r.bottleneckGradNorm));
+    out.Set("bottleneckConverged", toUint8Array(env, r.bottleneckConverged));
+  }
+  if (r.point.defined()) {
+    out.Set("point", toFloat32Array(env, r.point));
+    out.Set("distribution", toFloat32Array(env, r.distribution));
+  }
+  return out;
+}
+
+Napi::Value solve(Napi::Env env, HeadProblem problem, torch::Tensor targets, BoundOptions opts,
+                  std::shared_ptr<const Transformer> pin) {
+  return runAsync<BoundResult>(
+      env,
+      [problem, targets, opts, pin]() { return solveHeadBound(problem, targets, opts); },
+      [](Napi::Env env, BoundResult& r) { return resultObject(env, r); });
+}
+
+// headBound(model, { targets, rows, ...options }) against the model's final norm and head.
+Napi::Value HeadBound(const Napi::CallbackInfo& info) {
+  auto model = ModelWrap::Shared(info[0]);
+  auto o = argObject(info, 1, "headBound(model, { targets, rows, ... })");
+  const auto& cfg = model->config();
+  const int64_t rows = getInt(o, "rows");
+  auto targets = floatTensorFrom(o.Get("targets"), {rows, cfg.vocabSize}, "targets");
+  const auto& norm = model->finalNorm();
+  HeadProblem p;
+  p.W = model->headMatrix();
+  p.gamma = norm.w;
+  p.beta = norm.rms ? torch::Tensor() : norm.b;
+  p.layerNorm = !norm.rms;
+  return solve(info.Env(), p, targets, boundOptions(o), model);
+}
+
+// headBoundOf({ W, vocab, hidden, norm: 'layernorm'|'rmsnorm'|'none', gamma?, beta?, bias?,
+// targets, rows, ...options }): the same solver on a head given as arrays.
+Napi::Value HeadBoundOf(const Napi::CallbackInfo& info) {
+  auto o = argObject(info, 0, "headBoundOf({ W, vocab, hidden, norm, targets, rows, ... })");
+  const int64_t V = getInt(o, "vocab"), d = getInt(o, "hidden"), rows = getInt(o, "rows");
+  const auto norm = getString(o, "norm");
+  HeadProblem p;
+  p.W = floatTensorFrom(o.Get("W"), {V, d}, "W");
+  if (has(o, "bias")) p.bias = floatTensorFrom(o.Get("bias"), {V}, "bias");
+  if (has(o, "gamma")) p.gamma = floatTensorFrom(o.Get("gamma"), {d}, "gamma");
+  if (has(o, "beta")) p.beta = floatTensorFrom(o.Get("beta"), {d}, "beta");
+  p.layerNorm = norm == "layernorm";
+  auto targets = floatTensorFrom(o.Get("targets"), {rows, V}, "targets");
+  auto opts = boundOptions(o);
+  auto device = parseDevice(getString(o, "device", "cpu"));
+  p.W = p.W.to(device);
+  return solve(info.Env(), p, targets, opts, nullptr);
+}
+
+}  // namespace
+
+void RegisterBoundOps(Napi::Env env, Napi::Object exports) {
+  exports.Set("headBound", Napi::Function::New(env, HeadBound));
+  exports.Set("headBoundOf", Napi::Function::New(env, HeadBoundOf));
+}
+
+}  // namespace dp

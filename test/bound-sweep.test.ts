@@ -1,0 +1,108 @@
+// The head bound in sweeps: every row carries its target's bound, --no-bound leaves the columns
+// null, and the guard flags a row below its bound (provoked with a head whose final norm is
+// shrunk, so its bound is far above what the real model reaches).
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { loadModel } from '../lib/model/load.js';
+import { readResults } from '../lib/results/index.js';
+import { belowBoundMessage, boundColumns, sweepBounds } from '../lib/run/bound-columns.js';
+import { runSweep } from '../lib/run/sweep.js';
+import { parseSpec } from '../lib/spec/index.js';
+import { synthesizeTargets } from '../lib/targets/index.js';
+import { tune } from '../lib/tune/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'distprompt-bound-sweep-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const small = (output: string, extra: Record<string, unknown> = {}) =>
+  parseSpec({
+    model: 'random:tiny-gpt2',
+    targets: [{ kind: 'vanilla', entropyBits: [0.5, 3, 6], method: 'temperature' }, { kind: 'outlier', entropyBits: [3], outliers: 1 }],
+    methods: [{ method: 'soft' }, { method: 'hard' }],
+    inits: 2,
+    maxEpochs: 15,
+    output,
+    ...extra,
+  });
+
+describe('head bound columns in a sweep', () => {
+  it('every row has its target bound, shared across inits and methods, and bodyGap = klNats − headBound', async () => {
+    const out = join(dir, 'with-bound.arrow');
+    const logs: string[] = [];
+    const events = new EventEmitter().on('log', (l: string) => logs.push(l));
+    await runSweep(small(out), { figures: false }, events);
+    const { records, metadata } = await readResults(out);
+    expect(metadata.schemaVersion).toBe('2');
+    expect(records.length).toBe(4 * 2 * 2);
+    expect(logs.some((l) => /^head bound of 4 targets in/.test(l))).toBe(true);
+    const byTarget = new Map<string, number>();
+    for (const r of records) {
+      expect(r.headBoundNats).not.toBeNull();
+      expect(r.headBoundGapNats!).toBeLessThanOrEqual(1e-5);
+      expect(r.bottleneckBoundNats!).toBeLessThanOrEqual(r.headBoundNats! + 1e-12);
+      expect(r.bodyGapNats!).toBeCloseTo(r.klNats - r.headBoundNats!, 12);
+      expect(r.belowHeadBound).toBe(false);
+      expect(r.klNats).toBeGreaterThanOrEqual(r.headBoundNats! - 1e-3);
+      const prior = byTarget.get(r.targetId);
+      if (prior !== undefined) expect(r.headBoundNats).toBe(prior);
+      byTarget.set(r.targetId, r.headBoundNats!);
+    }
+  });
+
+  it('--no-bound leaves the columns null and changes the spec hash', async () => {
+    const out = join(dir, 'no-bound.arrow');
+    await runSweep(small(out, { bound: false }), { figures: false });
+    const { records, metadata } = await readResults(out);
+    for (const r of records) {
+      expect(r.headBoundNats).toBeNull();
+      expect(r.bodyGapNats).toBeNull();
+      expect(r.belowHeadBound).toBeNull();
+    }
+    const other = (await readResults(join(dir, 'with-bound.arrow'))).metadata;
+    expect(metadata.specHash).not.toBe(other.specHash);
+  });
+});
+
+describe('the guard', () => {
+  it('flags and reports a row below its head bound', async () => {
+    // A GPT-2 checkpoint whose final LayerNorm scale is shrunk 100×: its outputs form a far
+    // smaller set S, so its head bound is far above what the real model reaches on the same target.
+    const src = join(__dirname, 'fixtures', 'hf-golden', 'a_gpt2');
+    const shrunk = join(dir, 'shrunk');
+    cpSync(src, shrunk, { recursive: true });
+    const file = join(shrunk, 'model.safetensors');
+    const bytes = readFileSync(file);
+    const n = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; data_offsets: [number, number] }>;
+    const entry = header['ln_f.weight'] ?? header['transformer.ln_f.weight'];
+    expect(entry.dtype).toBe('F32');
+    for (let o = 8 + n + entry.data_offsets[0]; o < 8 + n + entry.data_offsets[1]; o += 4) bytes.writeFloatLE(bytes.readFloatLE(o) * 0.01, o);
+    writeFileSync(file, bytes);
+
+    const real = await loadModel(src, { tokenizer: false });
+    const wrong = await loadModel(shrunk, { tokenizer: false });
+    try {
+      const set = await synthesizeTargets(real, { kind: 'vanilla', entropyBits: [1, 2], method: 'temperature', seed: 3 });
+      const targets = { data: set.toArray(), meta: set.meta.map((m) => ({ ...m, kind: 'vanilla' })) } as never;
+      const logs: string[] = [];
+      const bounds = await sweepBounds(wrong, targets, new EventEmitter().on('log', (l: string) => logs.push(l)));
+      const rows = await tune(real, { targets: set.toArray(), method: 'soft', inits: 1, maxEpochs: 30 });
+      set.dispose();
+      const flagged = rows.map((r) => ({ rowId: r.rowId, klNats: r.klNats, ...boundColumns(r.klNats, bounds[r.targetIndex]) }));
+      expect(flagged.every((r) => r.belowHeadBound)).toBe(true);
+      const message = belowBoundMessage(flagged[0] as never, 'float32');
+      expect(message).toMatch(/^ERROR: row .* below its target's head bound/);
+      expect(message).toMatch(/belowHeadBound = true/);
+      // With the real model's own bound the same rows pass.
+      const own = await sweepBounds(real, targets, new EventEmitter());
+      expect(rows.every((r) => !boundColumns(r.klNats, own[r.targetIndex]).belowHeadBound)).toBe(true);
+    } finally {
+      real.dispose();
+      wrong.dispose();
+    }
+  });
+});

@@ -1,0 +1,198 @@
+// The head bound against an independent solver (test/helpers/bound-reference.ts: exact
+// constraint, dense Newton, float64) on tiny heads, at the edges, and on every golden family:
+// below the KL any prompt reaches there.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import { headBound, headBoundOf, type HeadBoundRecord, type HeadSpec } from '../lib/bound/index.js';
+import { loadModel } from '../lib/model/load.js';
+import { tune } from '../lib/tune/index.js';
+import { klAt, referenceHeadBound, type PlainHead } from './helpers/bound-reference.js';
+
+function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+
+interface Case {
+  head: HeadSpec;
+  plain: PlainHead;
+}
+
+function makeHead(V: number, d: number, norm: 'layernorm' | 'rmsnorm', withBias: boolean, seed: number, scale = 1): Case {
+  const r = rng(seed);
+  const W = Float32Array.from({ length: V * d }, () => gauss(r) * scale);
+  const gamma = Float32Array.from({ length: d }, () => 0.5 + r());
+  const beta = norm === 'layernorm' ? Float32Array.from({ length: d }, () => gauss(r) * 0.3) : undefined;
+  const bias = withBias ? Float32Array.from({ length: V }, () => gauss(r) * 0.5) : undefined;
+  const f64 = (a?: Float32Array) => (a ? Float64Array.from(a) : undefined);
+  return {
+    head: { W, vocab: V, hidden: d, norm, gamma, ...(beta ? { beta } : {}), ...(bias ? { bias } : {}) },
+    plain: { W: Float64Array.from(W), V, d, norm, gamma: f64(gamma), beta: f64(beta), bias: f64(bias) },
+  };
+}
+
+/** Distributions over V tokens: peaked, flat-ish, with zeros, one-hot, uniform. */
+function targetsFor(V: number, seed: number): Float32Array[] {
+  const r = rng(seed);
+  const softmax = (z: number[]) => {
+    const m = Math.max(...z);
+    const e = z.map((x) => Math.exp(x - m));
+    const s = e.reduce((a, x) => a + x, 0);
+    return Float32Array.from(e, (x) => x / s);
+  };
+  const withZeros = softmax(Array.from({ length: V }, () => gauss(r)));
+  for (let v = 0; v < V; v += 3) withZeros[v] = 0;
+  const s = withZeros.reduce((a, x) => a + x, 0);
+  for (let v = 0; v < V; v++) withZeros[v] /= s;
+  const oneHot = new Float32Array(V);
+  oneHot[V - 2] = 1;
+  return [
+    softmax(Array.from({ length: V }, () => gauss(r) * 4)),
+    softmax(Array.from({ length: V }, () => gauss(r) * 0.5)),
+    withZeros,
+    oneHot,
+    new Float32Array(V).fill(1 / V),
+  ];
+}
+
+const concat = (rows: Float32Array[]) => {
+  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
+  rows.reduce((o, r) => (out.set(r, o), o + r.length), 0);
+  return out;
+};
+
+describe('head bound on tiny heads, against the independent solver', () => {
+  const cases: [string, number, number, 'layernorm' | 'rmsnorm', boolean][] = [
+    ['rmsnorm d=2', 23, 2, 'rmsnorm', false],
+    ['rmsnorm d=8 with bias', 64, 8, 'rmsnorm', true],
+    ['layernorm d=3', 17, 3, 'layernorm', false],
+    ['layernorm d=8 with bias', 61, 8, 'layernorm', true],
+  ];
+  for (const [name, V, d, norm, bias] of cases) {
+    it(name, async () => {
+      const c = makeHead(V, d, norm, bias, V * 31 + d);
+      const targets = targetsFor(V, d + 7);
+      const got = await headBoundOf(c.head, concat(targets), { returnPoint: true });
+      expect(got).toHaveLength(targets.length);
+      targets.forEach((p, i) => {
+        const want = referenceHeadBound(c.plain, p);
+        const g = got[i];
+        expect(g.converged).toBe(true);
+        expect(g.gapNats).toBeLessThanOrEqual(1e-5);
+        // Both are minima of the same convex problem: they agree within the certificate.
+        expect(Math.abs(g.headBoundNats - want.klNats)).toBeLessThanOrEqual(2e-5 + 1e-6 * want.klNats);
+        // The returned point is in S and gives the reported value.
+        expect(klAt(c.plain, p, g.point!)).toBeCloseTo(g.headBoundNats, 4);
+        // The bottleneck (no norm) is never above the head bound.
+        expect(g.bottleneckBoundNats!).toBeLessThanOrEqual(g.headBoundNats + 1e-12);
+        const q = g.distribution!;
+        expect(q.reduce((a, x) => a + x, 0)).toBeCloseTo(1, 5);
+      });
+    });
+  }
+});
+
+describe('head bound at the edges', () => {
+  const V = 40;
+  const d = 5;
+  const c = makeHead(V, d, 'layernorm', true, 99);
+  const inS = (scale: number) => {
+    // s = γ⊙c + β with Σc = 0 and ‖c‖ = scale·√d.
+    const r = rng(5);
+    const raw = Array.from({ length: d }, () => gauss(r));
+    const mean = raw.reduce((a, x) => a + x, 0) / d;
+    const cc = raw.map((x) => x - mean);
+    const n = Math.hypot(...cc);
+    return cc.map((x, i) => (x / n) * scale * Math.sqrt(d) * c.plain.gamma![i] + c.plain.beta![i]);
+  };
+  const distributionAt = (s: number[]) => {
+    const z = Array.from({ length: V }, (_, v) => s.reduce((a, x, i) => a + x * c.plain.W[v * d + i], c.plain.bias![v]));
+    const m = Math.max(...z);
+    const e = z.map((x) => Math.exp(x - m));
+    const sum = e.reduce((a, x) => a + x, 0);
+    return Float32Array.from(e, (x) => x / sum);
+  };
+
+  it('a target the output layer produces has bound 0; one from just outside S a small positive bound', async () => {
+    const inside = distributionAt(inS(0.7));
+    const boundary = distributionAt(inS(1));
+    const outside = distributionAt(inS(1.3));
+    const [a, b, o] = await headBoundOf(c.head, concat([inside, boundary, outside]));
+    expect(a.headBoundNats).toBeLessThan(2e-5);
+    expect(a.onBoundary).toBe(false);
+    expect(b.headBoundNats).toBeLessThan(2e-5);
+    expect(o.headBoundNats).toBeGreaterThan(1e-4);
+    expect(o.onBoundary).toBe(true);
+    expect(Math.abs(o.headBoundNats - referenceHeadBound(c.plain, outside).klNats)).toBeLessThan(2e-5);
+    // From outside S, the bottleneck reaches the target itself (it was made by an s).
+    expect(o.bottleneckBoundNats!).toBeLessThan(1e-5);
+    expect(o.bottleneckConverged).toBe(true);
+  });
+
+  it('targets with zeros: the bottleneck reports the value reached and whether it converged, never a fake number', async () => {
+    const zeros = new Float32Array(V);
+    zeros[3] = 0.5;
+    zeros[11] = 0.5;
+    const [r] = await headBoundOf(c.head, zeros, { bottleneckIterations: 50 });
+    expect(Number.isFinite(r.bottleneckBoundNats!)).toBe(true);
+    expect(r.bottleneckBoundNats!).toBeLessThanOrEqual(r.headBoundNats);
+    expect(typeof r.bottleneckConverged).toBe('boolean');
+    if (!r.bottleneckConverged) expect(r.bottleneckGradNorm!).toBeGreaterThan(1e-6);
+  });
+
+  it('float32 arithmetic agrees with float64 to its precision', async () => {
+    const t = concat(targetsFor(V, 3));
+    const a = await headBoundOf(c.head, t, { dtype: 'float64' });
+    const b = await headBoundOf(c.head, t, { dtype: 'float32', tolNats: 1e-4 });
+    a.forEach((x, i) => expect(Math.abs(x.headBoundNats - b[i].headBoundNats)).toBeLessThan(1e-3));
+  });
+
+  it('rejects bad input with errors that name it', async () => {
+    await expect(headBoundOf(c.head, new Float32Array(V).fill(0.5))).rejects.toThrow(/target 0 is not a distribution/);
+    await expect(headBoundOf({ ...c.head, norm: 'batchnorm' as 'rmsnorm' }, new Float32Array(V).fill(1 / V))).rejects.toThrow(/head.norm/);
+    await expect(headBoundOf({ ...c.head, gamma: new Float32Array(3) }, new Float32Array(V).fill(1 / V))).rejects.toThrow(/head.gamma has 3 values; expected 5/);
+    await expect(headBoundOf(c.head, new Float32Array(V).fill(1 / V), { tolNats: -1 })).rejects.toThrow(/tolNats/);
+    await expect(headBoundOf(c.head, new Float32Array(V).fill(1 / V), { tolerance: 1 } as never)).rejects.toThrow(/tolerance/);
+  });
+});
+
+describe('head bound of real models (every golden family)', () => {
+  const root = join(__dirname, 'fixtures', 'hf-golden');
+  const families = ['a_gpt2', 'b_llama_gqa', 'd_qwen2', 'e_falcon7b_style', 'g_llama_gqa_bf16'];
+  for (const fam of families) {
+    it(`${fam}: no prompt found goes below the bound; the model's own distribution has bound 0`, async () => {
+      const model = await loadModel(join(root, fam), { tokenizer: false });
+      try {
+        const V = model.info.vocabSize;
+        const own = await model.logits({ ids: Int32Array.from([1, 2, 3]), rows: 1, positions: 3 });
+        const m = Math.max(...own);
+        const e = Array.from(own, (x) => Math.exp(x - m));
+        const sum = e.reduce((a, x) => a + x, 0);
+        const reachable = Float32Array.from(e, (x) => x / sum);
+        const others = targetsFor(V, 11).slice(0, 3);
+        const targets = concat([reachable, ...others]);
+        const bounds: HeadBoundRecord[] = await headBound(model, targets);
+        // bf16 weights: the bound is solved on the weights as stored, the forward rounds.
+        const slack = model.info.dtype === 'bfloat16' ? 5e-2 : 1e-3;
+        expect(bounds[0].headBoundNats).toBeLessThan(slack);
+        for (const b of bounds) {
+          expect(b.converged).toBe(true);
+          expect(b.bottleneckBoundNats!).toBeLessThanOrEqual(b.headBoundNats + 1e-12);
+        }
+        const rows = await tune(model, { targets: concat(others), method: 'soft', inits: 2, maxEpochs: 40 });
+        for (const r of rows) {
+          expect(r.klNats).toBeGreaterThanOrEqual(bounds[1 + r.targetIndex].headBoundNats - bounds[1 + r.targetIndex].gapNats - slack);
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+});
