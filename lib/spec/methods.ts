@@ -1,6 +1,8 @@
 // A method is soft, hard (HotFlip with k candidates) or hybrid (a per-position H/S pattern).
 // Its label — 'soft', 'hard:k=4', 'hybrid:HHSSS:k=1' — is used in row ids and on the command line,
 // so parsing and printing it are each other's inverse.
+import { STUDY_DEFAULTS } from './defaults.js';
+import { impliedPattern } from './pattern.js';
 
 export type MethodName = 'soft' | 'hard' | 'hybrid';
 
@@ -20,9 +22,8 @@ export interface ResolvedMethod {
 }
 
 export function resolveMethod(entry: MethodEntry, prefixLength: number): ResolvedMethod {
-  const candidates = entry.method === 'soft' ? 1 : (entry.candidates ?? 1);
-  const pattern =
-    entry.method === 'soft' ? 'S'.repeat(prefixLength) : entry.method === 'hard' ? 'H'.repeat(prefixLength) : entry.pattern ?? '';
+  const candidates = entry.method === 'soft' ? 1 : (entry.candidates ?? STUDY_DEFAULTS.candidates);
+  const pattern = entry.method === 'hybrid' ? (entry.pattern ?? '') : impliedPattern(entry.method, prefixLength);
   return { method: entry.method, pattern, candidates, label: methodLabel(entry.method, pattern, candidates) };
 }
 

@@ -1,8 +1,11 @@
-// tune() options: validated before any native work, with the study's defaults.
+// tune() options: validated before any native work, with the study's defaults (lib/spec/defaults.ts).
+// The native tuner restates none of these rules; it is handed every setting explicitly.
 import { z } from 'zod';
 
-export const STOP_REASONS = ['running', 'patience', 'budget', 'diverged', 'converged', 'aborted'] as const;
-export type StopReason = (typeof STOP_REASONS)[number];
+import { STUDY_DEFAULTS as D } from '../spec/defaults.js';
+import { impliedPattern, patternIssue } from '../spec/pattern.js';
+
+export { STOP_REASONS, type StopReason } from './stop-reasons.js';
 
 const positiveInt = (what: string) => z.number({ error: `${what} must be a number` }).int(`${what} must be an integer`).positive(`${what} must be at least 1`);
 
@@ -11,24 +14,26 @@ export const TuneOptionsSchema = z
     method: z.enum(['soft', 'hard', 'hybrid'], { error: "method must be 'soft', 'hard' or 'hybrid'" }).default('soft'),
     /** hybrid: one letter per position, H hard, S soft (e.g. HHSSS) */
     pattern: z.string().optional(),
-    prefixLength: positiveInt('prefixLength').max(512, 'prefixLength must be at most 512').default(5),
-    inits: positiveInt('inits').default(5),
+    prefixLength: positiveInt('prefixLength').max(512, 'prefixLength must be at most 512').default(D.prefixLength),
+    inits: positiveInt('inits').default(D.inits),
     lr: z
       .number({ error: 'lr must be a number' })
       .refine((v) => Number.isFinite(v) && v > 0, 'lr must be a finite number above 0')
-      .default(0.1),
-    beta1: z.number().min(0).lt(1).default(0.9),
-    beta2: z.number().min(0).lt(1).default(0.999),
-    weightDecay: z.number().min(0, 'weightDecay must be at least 0').default(0),
-    maxEpochs: positiveInt('maxEpochs').default(500),
-    patience: positiveInt('patience').default(20),
-    candidates: positiveInt('candidates').max(512, 'candidates must be at most 512').default(1),
+      .default(D.lr),
+    beta1: z.number().min(0).lt(1).default(D.beta1),
+    beta2: z.number().min(0).lt(1).default(D.beta2),
+    /** AdamW denominator epsilon */
+    eps: z.number({ error: 'eps must be a number' }).positive('eps must be above 0').default(D.eps),
+    weightDecay: z.number().min(0, 'weightDecay must be at least 0').default(D.weightDecay),
+    maxEpochs: positiveInt('maxEpochs').default(D.maxEpochs),
+    patience: positiveInt('patience').default(D.patience),
+    candidates: positiveInt('candidates').max(512, 'candidates must be at most 512').default(D.candidates),
     convergedNats: z.number().min(0).optional(),
     seed: z.number().int('seed must be an integer').min(0, 'seed must be at least 0').default(0),
     batchSize: z.union([positiveInt('batchSize'), z.literal('auto')]).default('auto'),
-    init: z.enum(['tokens', 'gaussian']).default('tokens'),
+    init: z.enum(['tokens', 'gaussian']).default(D.init),
     /** epochs per native call: rows that stop are replaced at these boundaries */
-    chunkEpochs: positiveInt('chunkEpochs').default(4),
+    chunkEpochs: positiveInt('chunkEpochs').default(D.chunkEpochs),
     /** ban special tokens (default) and optionally tokens that are not printable text */
     ban: z.enum(['none', 'special', 'special+nonprintable']).default('special'),
     returnSoftPrompt: z.boolean().default(false),
@@ -53,15 +58,8 @@ export const TuneOptionsSchema = z
     for (const key of ['fixedShapes', 'cudaGraph'] as const) {
       if (o[key] && o.method !== 'soft') ctx.addIssue({ code: 'custom', path: [key], message: `${key} is for method 'soft' only (not '${o.method}')` });
     }
-    if (o.method === 'hybrid') {
-      if (!o.pattern) ctx.addIssue({ code: 'custom', path: ['pattern'], message: "hybrid needs a pattern such as 'HHSSS'" });
-      else if (!/^[HS]+$/.test(o.pattern)) ctx.addIssue({ code: 'custom', path: ['pattern'], message: `pattern '${o.pattern}' may hold only H and S` });
-      else if (o.pattern.length !== o.prefixLength)
-        ctx.addIssue({ code: 'custom', path: ['pattern'], message: `pattern '${o.pattern}' has ${o.pattern.length} positions but prefixLength is ${o.prefixLength}` });
-    } else if (o.pattern !== undefined) {
-      const want = (o.method === 'soft' ? 'S' : 'H').repeat(o.prefixLength);
-      if (o.pattern !== want) ctx.addIssue({ code: 'custom', path: ['pattern'], message: `pattern is only for hybrid; ${o.method} uses ${want}` });
-    }
+    const pattern = patternIssue(o.method, o.pattern, o.prefixLength);
+    if (pattern) ctx.addIssue({ code: 'custom', path: ['pattern'], message: pattern });
   });
 
 export type TuneSettings = z.output<typeof TuneOptionsSchema>;
@@ -80,6 +78,6 @@ export function parseTuneOptions(input: unknown): TuneSettings & { pattern: stri
     throw new TuneOptionsError(`invalid tune options:\n${lines.join('\n')}`);
   }
   const o = r.data;
-  const pattern = o.method === 'hybrid' ? o.pattern! : (o.method === 'soft' ? 'S' : 'H').repeat(o.prefixLength);
+  const pattern = o.method === 'hybrid' ? o.pattern! : impliedPattern(o.method, o.prefixLength);
   return { ...o, pattern };
 }

@@ -1,0 +1,39 @@
+// The per-position search pattern (H hard, S soft) and the rules tying it to a method and a
+// prefix length. The sweep spec and tune() options both check a pattern here, so the two can
+// never accept different things or say different things about the same mistake.
+import type { MethodName } from './methods.js';
+
+/** The pattern soft and hard methods imply: every position soft, or every position hard. */
+export function impliedPattern(method: 'soft' | 'hard', prefixLength: number): string {
+  return (method === 'soft' ? 'S' : 'H').repeat(prefixLength);
+}
+
+/** What is wrong with the letters of a pattern, or null when it holds only H and S. */
+export function patternLettersIssue(pattern: string): string | null {
+  const bad = /[^HS]/.exec(pattern);
+  if (pattern.length > 0 && !bad) return null;
+  const what = bad ? `got '${bad[0]}' at position ${bad.index}` : 'got an empty pattern';
+  return `pattern '${pattern}' may hold only H and S, ${what}: write only H (hard) and S (soft)`;
+}
+
+/**
+ * What is wrong with `pattern` for `method` at `prefixLength`, or null when nothing is: hybrid
+ * needs one letter H/S per position; soft and hard take none or exactly the one they imply.
+ */
+export function patternIssue(method: MethodName, pattern: string | undefined, prefixLength: number): string | null {
+  if (method !== 'hybrid') {
+    if (pattern === undefined) return null;
+    const want = impliedPattern(method, prefixLength);
+    return pattern === want ? null : `a ${method} method has pattern '${want}'; use method 'hybrid' for '${pattern}'`;
+  }
+  if (pattern === undefined || pattern === '') {
+    const example = 'HH'.padEnd(prefixLength, 'S').slice(0, prefixLength);
+    return `hybrid needs a pattern of ${prefixLength} letters H/S (prefixLength), e.g. '${example}'`;
+  }
+  const letters = patternLettersIssue(pattern);
+  if (letters) return letters;
+  if (pattern.length !== prefixLength) {
+    return `pattern '${pattern}' has ${pattern.length} positions but prefixLength is ${prefixLength}`;
+  }
+  return null;
+}
