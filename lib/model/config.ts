@@ -13,6 +13,8 @@ export class ModelConfigError extends Error {
 }
 
 type Json = Record<string, unknown>;
+/** What a family's mapping decides; initStd is the same key for every family. */
+type FamilyConfig = Omit<NativeModelConfig, 'initStd'>;
 
 function num(c: Json, key: string, fallback?: number): number {
   const v = c[key];
@@ -57,7 +59,7 @@ function ropeScaling(c: Json): NativeModelConfig['ropeScaling'] {
   throw new ModelConfigError(`config.json: rope_scaling type '${type}' is not supported (supported: default, linear, llama3)`);
 }
 
-function gpt2(c: Json): NativeModelConfig {
+function gpt2(c: Json): FamilyConfig {
   const d = num(c, 'n_embd');
   const heads = num(c, 'n_head');
   const act = (c.activation_function as string) ?? 'gelu_new';
@@ -90,7 +92,7 @@ function gpt2(c: Json): NativeModelConfig {
   };
 }
 
-function llamaLike(c: Json, family: 'llama' | 'qwen2'): NativeModelConfig {
+function llamaLike(c: Json, family: 'llama' | 'qwen2'): FamilyConfig {
   const d = num(c, 'hidden_size');
   const heads = num(c, 'num_attention_heads');
   const act = (c.hidden_act as string) ?? 'silu';
@@ -128,7 +130,7 @@ function llamaLike(c: Json, family: 'llama' | 'qwen2'): NativeModelConfig {
   };
 }
 
-function falcon(c: Json): NativeModelConfig {
+function falcon(c: Json): FamilyConfig {
   if (c.alibi === true) throw new ModelConfigError('config.json: falcon with alibi=true is not supported (rotary Falcon models only)');
   const d = num(c, 'hidden_size');
   const heads = num(c, 'num_attention_heads');
@@ -177,28 +179,28 @@ export function configFromHf(raw: unknown): NativeModelConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ModelConfigError('config.json: not a JSON object');
   const c = raw as Json;
   const type = c.model_type;
-  let cfg: NativeModelConfig;
+  let family: FamilyConfig;
   switch (type) {
     case 'gpt2':
-      cfg = gpt2(c);
+      family = gpt2(c);
       break;
     case 'llama':
-      cfg = llamaLike(c, 'llama');
+      family = llamaLike(c, 'llama');
       break;
     case 'qwen2':
-      cfg = llamaLike(c, 'qwen2');
+      family = llamaLike(c, 'qwen2');
       break;
     case 'falcon':
     case 'RefinedWeb':
     case 'RefinedWebModel':
-      cfg = falcon(c);
+      family = falcon(c);
       break;
     default:
       throw new ModelConfigError(
         `config.json: model_type '${String(type)}' is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`,
       );
   }
-  cfg.initStd = num(c, 'initializer_range', 0.02);
+  const cfg: NativeModelConfig = { ...family, initStd: num(c, 'initializer_range', 0.02) };
   checkShapes(cfg);
   return cfg;
 }

@@ -13,35 +13,75 @@ export interface BuildInfo {
   liveTensors: number;
 }
 
-/** The plain configuration the C++ Transformer runs from (native/model/config.h). */
-export interface NativeModelConfig {
-  family: 'gpt2' | 'llama' | 'qwen2' | 'falcon';
-  vocabSize: number;
-  hiddenSize: number;
-  layers: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-  intermediateSize: number;
-  maxPositions: number;
-  norm: 'layernorm' | 'rmsnorm';
-  normEps: number;
-  position: 'learned' | 'rope';
-  ropeTheta: number;
-  ropeScaling?: { type: 'none' | 'linear' | 'llama3'; factor: number; lowFreqFactor?: number; highFreqFactor?: number; originalMaxPositions?: number };
-  activation: 'gelu_new' | 'gelu' | 'silu';
-  gatedMlp: boolean;
-  parallelBlock: boolean;
-  blockNorms: 1 | 2;
-  qkvBias: boolean;
-  attnOutBias: boolean;
-  mlpBias: boolean;
-  tiedEmbeddings: boolean;
-  scaleAttnByInverseLayerIdx: boolean;
+/**
+ * The fields of the plain configuration the C++ Transformer runs from (native/model/config.h),
+ * declared once: NativeModelConfig's type is derived from this list, the addon reads exactly
+ * these fields (a missing or unknown one is an error naming it), and NativeModel.config() echoes
+ * them back as the C++ struct holds them, which is how test/native-boundary.test.ts checks that
+ * every field arrives. A field's kind is 'int', 'number', 'bool', or the list of values it takes.
+ */
+export const MODEL_CONFIG_FIELDS = {
+  family: ['gpt2', 'llama', 'qwen2', 'falcon'],
+  vocabSize: 'int',
+  hiddenSize: 'int',
+  layers: 'int',
+  heads: 'int',
+  kvHeads: 'int',
+  headDim: 'int',
+  intermediateSize: 'int',
+  maxPositions: 'int',
+  norm: ['layernorm', 'rmsnorm'],
+  normEps: 'number',
+  position: ['learned', 'rope'],
+  ropeTheta: 'number',
+  activation: ['gelu_new', 'gelu', 'silu'],
+  /** SwiGLU: down(act(gate(x)) * up(x)) */
+  gatedMlp: 'bool',
+  /** Falcon: x + attn(ln(x)) + mlp(ln(x)) */
+  parallelBlock: 'bool',
+  /** parallel block: 1 shared norm (Falcon-7B) or 2 (ln_attn, ln_mlp) */
+  blockNorms: [1, 2],
+  qkvBias: 'bool',
+  attnOutBias: 'bool',
+  mlpBias: 'bool',
+  tiedEmbeddings: 'bool',
+  /** the GPT-2 option */
+  scaleAttnByInverseLayerIdx: 'bool',
   /** std of seeded random weights (Hugging Face initializer_range) */
-  initStd?: number;
-  qkvLayout: 'separate' | 'gpt2' | 'falcon-mq' | 'falcon-grouped' | 'falcon-interleaved';
-}
+  initStd: 'number',
+  /** checkpoint layout of the fused qkv weight, where the family has one */
+  qkvLayout: ['separate', 'gpt2', 'falcon-mq', 'falcon-grouped', 'falcon-interleaved'],
+} as const;
+
+/** RoPE scaling: llama3 needs its three extra fields; absent from a config means no scaling. */
+export const ROPE_SCALING_FIELDS = {
+  type: ['none', 'linear', 'llama3'],
+  factor: 'number',
+  lowFreqFactor: 'number',
+  highFreqFactor: 'number',
+  originalMaxPositions: 'number',
+} as const;
+
+type FieldKind = 'int' | 'number' | 'bool' | readonly (string | number)[];
+type FieldValue<K extends FieldKind> = K extends 'int' | 'number'
+  ? number
+  : K extends 'bool'
+    ? boolean
+    : K extends readonly (infer V)[]
+      ? V
+      : never;
+type Fields<T extends Record<string, FieldKind>> = { -readonly [K in keyof T]: FieldValue<T[K]> };
+
+type RopeFields = Fields<typeof ROPE_SCALING_FIELDS>;
+export type NativeRopeScaling =
+  | { type: 'none' | 'linear'; factor: number }
+  | ({ type: 'llama3' } & Omit<RopeFields, 'type'>);
+
+/** The plain configuration the C++ Transformer runs from (native/model/config.h). */
+export type NativeModelConfig = Fields<typeof MODEL_CONFIG_FIELDS> & {
+  /** absent: no scaling */
+  ropeScaling?: NativeRopeScaling;
+};
 
 /** One tensor of a safetensors file, with ABSOLUTE byte offsets [begin, end) in that file. */
 export interface NativeTensorEntry {
@@ -88,6 +128,8 @@ export interface NativeTensor {
 
 export interface NativeModel {
   info(): { family: string; vocabSize: number; hiddenSize: number; layers: number; heads: number; kvHeads: number; device: string; dtype: string; parameters: number };
+  /** the configuration as the C++ struct holds it: every field of MODEL_CONFIG_FIELDS, and ropeScaling */
+  config(): NativeModelConfig & { ropeScaling: RopeFields };
   logits(a: NativeForwardArgs): Promise<Float32Array>;
   hidden(a: NativeForwardArgs): Promise<Float32Array>;
   embed(a: { ids: Int32Array; rows: number; positions: number }): Promise<Float32Array>;

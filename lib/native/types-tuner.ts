@@ -1,28 +1,36 @@
 // Native exports of the tuner area (native/addon/tuner_ops.cc, native/tune/tuner.h).
 import type { NativeModel, NativeTensor } from './types-model.js';
 
+/**
+ * Every setting the native tuner runs with. It has no defaults of its own (those are the study's,
+ * lib/spec/defaults.ts, applied by tune()): a missing field is an error naming it. Only the
+ * optional features below may be left out, and leaving one out means "not used".
+ */
 export interface NativeTunerOptions {
   slots: number;
   /** one letter per searched position: S soft, H hard */
   pattern: string;
-  lr?: number;
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-  weightDecay?: number;
-  candidates?: number;
-  patience?: number;
-  maxEpochs?: number;
-  /** stop a row once its KL is at or below this (default: never) */
+  lr: number;
+  beta1: number;
+  beta2: number;
+  /** AdamW denominator epsilon */
+  eps: number;
+  weightDecay: number;
+  candidates: number;
+  patience: number;
+  maxEpochs: number;
+  init: 'tokens' | 'gaussian';
+  /** soft only: epochs over every slot with masked updates (fixed shapes, no host sync) */
+  fixedShapes: boolean;
+  /** soft, CUDA build and device only: the fixed-shape epoch captured as a CUDA graph */
+  cudaGraph: boolean;
+  /** stop a row once its KL is at or below this (absent: never) */
   convergedNats?: number;
-  init?: 'tokens' | 'gaussian';
+  /** token ids hard positions (and token init) never take (absent: none) */
   banned?: Int32Array;
+  /** fixed token ids before / after the searched positions (absent: none) */
   contextBefore?: Int32Array;
   contextAfter?: Int32Array;
-  /** soft only: epochs over every slot with masked updates (fixed shapes, no host sync) */
-  fixedShapes?: boolean;
-  /** soft, CUDA build and device only: the fixed-shape epoch captured as a CUDA graph */
-  cudaGraph?: boolean;
 }
 
 export interface NativeStepReport {
@@ -37,7 +45,7 @@ export interface NativeHarvest {
   bestLoss: Float32Array;
   bestEpoch: Int32Array;
   epochs: Int32Array;
-  /** 0 running, 1 patience, 2 budget, 3 diverged, 4 converged */
+  /** a native stop code: the index of its reason in NATIVE_STOP_REASONS (lib/tune/stop-reasons.ts) */
   reason: Int32Array;
   /** n×L, -1 at soft positions */
   bestIds: Int32Array;
@@ -59,4 +67,6 @@ export interface NativeTuner {
 
 export interface TunerAddon {
   createTuner(model: NativeModel, options: NativeTunerOptions): NativeTuner;
+  /** the names of the native StopReason enum (native/tune/tuner.h), in its order */
+  stopReasons(): string[];
 }

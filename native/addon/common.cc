@@ -1,7 +1,9 @@
 #include "addon/common.h"
 
 #include <ATen/Parallel.h>
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <sstream>
 
 namespace dp {
@@ -64,6 +66,64 @@ std::string getString(const Napi::Object& o, const char* key, const std::string&
   auto v = o.Get(key);
   if (!v.IsString()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be a string");
   return v.As<Napi::String>().Utf8Value();
+}
+
+static Napi::Value required(const Napi::Object& o, const char* key, const std::string& where) {
+  if (!has(o, key)) throw Napi::TypeError::New(o.Env(), where + "." + key + " is missing");
+  return o.Get(key);
+}
+
+double requireNumber(const Napi::Object& o, const char* key, const std::string& where) {
+  auto v = required(o, key, where);
+  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), where + "." + key + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+int64_t requireInt(const Napi::Object& o, const char* key, const std::string& where) {
+  double d = requireNumber(o, key, where);
+  if (!(std::abs(d) <= 9007199254740991.0) || d != std::floor(d))
+    throw Napi::TypeError::New(o.Env(), where + "." + key + " must be an integer, got " + std::to_string(d));
+  return static_cast<int64_t>(d);
+}
+
+bool requireBool(const Napi::Object& o, const char* key, const std::string& where) {
+  auto v = required(o, key, where);
+  if (!v.IsBoolean()) throw Napi::TypeError::New(o.Env(), where + "." + key + " must be true or false");
+  return v.As<Napi::Boolean>().Value();
+}
+
+std::string requireString(const Napi::Object& o, const char* key, const std::string& where) {
+  auto v = required(o, key, where);
+  if (!v.IsString()) throw Napi::TypeError::New(o.Env(), where + "." + key + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+void rejectUnknownKeys(const Napi::Object& o, const std::vector<std::string>& known, const std::string& where) {
+  auto keys = o.GetPropertyNames();
+  for (uint32_t i = 0; i < keys.Length(); ++i) {
+    auto key = keys.Get(i).ToString().Utf8Value();
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      throw Napi::TypeError::New(o.Env(), where + "." + key + " is not a known field");
+  }
+}
+
+std::vector<int64_t> tokenIds(const Napi::Value& v, int64_t vocab, const std::string& what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw Napi::TypeError::New(v.Env(), what + " must be an Int32Array of token ids");
+  auto a = v.As<Napi::Int32Array>();
+  std::vector<int64_t> ids(a.Data(), a.Data() + a.ElementLength());
+  for (auto id : ids)
+    if (id < 0 || id >= vocab)
+      throw Napi::RangeError::New(v.Env(), what + " token id " + std::to_string(id) + " is outside the vocabulary [0, " +
+                                               std::to_string(vocab) + ")");
+  return ids;
+}
+
+torch::Tensor bannedMask(const Napi::Value& v, int64_t vocab, const std::string& what) {
+  auto mask = torch::zeros({vocab}, torch::kBool);
+  auto ids = tokenIds(v, vocab, what);
+  if (!ids.empty()) mask.index_put_({torch::tensor(ids, torch::kInt64)}, true);
+  return mask;
 }
 
 static int64_t numel(const std::vector<int64_t>& shape) {

@@ -89,6 +89,23 @@ bool getBool(const Napi::Object& o, const char* key, bool fallback);
 std::string getString(const Napi::Object& o, const char* key, const std::string& fallback = "");
 bool has(const Napi::Object& o, const char* key);
 
+// Required fields of an object TypeScript has already validated: the native side keeps no
+// defaults of its own, so a missing field is an error that names it, e.g.
+// requireNumber(o, "lr", "NativeTuner: options") -> "NativeTuner: options.lr is missing".
+double requireNumber(const Napi::Object& o, const char* key, const std::string& where);
+int64_t requireInt(const Napi::Object& o, const char* key, const std::string& where);
+bool requireBool(const Napi::Object& o, const char* key, const std::string& where);
+std::string requireString(const Napi::Object& o, const char* key, const std::string& where);
+// Every own key of `o` must be in `known`; the first that is not is an error naming it (a field
+// the native side would silently ignore is one TypeScript believes it set).
+void rejectUnknownKeys(const Napi::Object& o, const std::vector<std::string>& known, const std::string& where);
+
+// Token ids from an Int32Array, each inside [0, vocab): one outside would index past the
+// embedding table, so this guard stays native. `what` names the argument in the error.
+std::vector<int64_t> tokenIds(const Napi::Value& v, int64_t vocab, const std::string& what);
+// The same ids as a [vocab] bool mask (true = banned).
+torch::Tensor bannedMask(const Napi::Value& v, int64_t vocab, const std::string& what);
+
 // Copy a Float32Array / Int32Array into a new CPU tensor of the given shape (checks length).
 torch::Tensor floatTensorFrom(const Napi::Value& v, std::vector<int64_t> shape, const char* name);
 torch::Tensor intTensorFrom(const Napi::Value& v, std::vector<int64_t> shape, const char* name);

@@ -73,18 +73,7 @@ Napi::Value HotflipTopK(const Napi::CallbackInfo& info) {
   auto grad = floatTensorFrom(o.Get("grad"), {rows, hidden}, "grad");
   auto current = floatTensorFrom(o.Get("current"), {rows, hidden}, "current");
   auto E = floatTensorFrom(o.Get("embeddings"), {vocab, hidden}, "embeddings");
-  torch::Tensor banned;
-  if (has(o, "banned")) {
-    auto v = o.Get("banned");
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-      throw Napi::TypeError::New(env, "banned must be an Int32Array of token ids");
-    auto a = v.As<Napi::Int32Array>();
-    banned = torch::zeros({vocab}, torch::kBool);
-    for (size_t i = 0; i < a.ElementLength(); ++i) {
-      if (a[i] < 0 || a[i] >= vocab) throw Napi::RangeError::New(env, "banned token " + std::to_string(a[i]) + " is outside the vocabulary");
-      banned[a[i]] = true;
-    }
-  }
+  torch::Tensor banned = has(o, "banned") ? bannedMask(o.Get("banned"), vocab, "banned") : torch::Tensor();
   auto device = parseDevice(getString(o, "device", "cpu"));
   const bool reference = getBool(o, "reference", false);
   using Out = std::pair<torch::Tensor, torch::Tensor>;

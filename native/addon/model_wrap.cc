@@ -5,6 +5,9 @@
 #include "addon/tensor_handle.h"
 #include "kernels/kl.h"
 
+#include <type_traits>
+#include <variant>
+
 namespace dp {
 
 Napi::FunctionReference* ModelWrap::ctor_ = nullptr;
@@ -21,40 +24,114 @@ struct LoadSpec {
   std::string dtype = "float32";
 };
 
-ModelConfig readConfig(const Napi::Object& o) {
-  ModelConfig c;
-  c.family = getString(o, "family");
-  c.vocabSize = getInt(o, "vocabSize");
-  c.hiddenSize = getInt(o, "hiddenSize");
-  c.layers = getInt(o, "layers");
-  c.heads = getInt(o, "heads");
-  c.kvHeads = getInt(o, "kvHeads");
-  c.headDim = getInt(o, "headDim");
-  c.intermediateSize = getInt(o, "intermediateSize");
-  c.maxPositions = getInt(o, "maxPositions", 0);
-  c.norm = getString(o, "norm");
-  c.normEps = getNumber(o, "normEps", 1e-5);
-  c.position = getString(o, "position");
-  c.ropeTheta = getNumber(o, "ropeTheta", 10000.0);
+// The config's fields, one row each, used both to read a config and to echo it back (config()),
+// so the two cannot differ. The same names, with their types, are declared once in TypeScript
+// (MODEL_CONFIG_FIELDS, lib/native/types-model.ts); test/native-boundary.test.ts checks that
+// every one of them arrives here with its value.
+template <typename S>
+using Member = std::variant<int64_t S::*, double S::*, bool S::*, std::string S::*>;
+template <typename S>
+using FieldTable = std::vector<std::pair<const char*, Member<S>>>;
+
+const FieldTable<ModelConfig>& configFields() {
+  static const FieldTable<ModelConfig> fields = {
+      {"family", &ModelConfig::family},
+      {"vocabSize", &ModelConfig::vocabSize},
+      {"hiddenSize", &ModelConfig::hiddenSize},
+      {"layers", &ModelConfig::layers},
+      {"heads", &ModelConfig::heads},
+      {"kvHeads", &ModelConfig::kvHeads},
+      {"headDim", &ModelConfig::headDim},
+      {"intermediateSize", &ModelConfig::intermediateSize},
+      {"maxPositions", &ModelConfig::maxPositions},
+      {"norm", &ModelConfig::norm},
+      {"normEps", &ModelConfig::normEps},
+      {"position", &ModelConfig::position},
+      {"ropeTheta", &ModelConfig::ropeTheta},
+      {"activation", &ModelConfig::activation},
+      {"gatedMlp", &ModelConfig::gatedMlp},
+      {"parallelBlock", &ModelConfig::parallelBlock},
+      {"blockNorms", &ModelConfig::blockNorms},
+      {"qkvBias", &ModelConfig::qkvBias},
+      {"attnOutBias", &ModelConfig::attnOutBias},
+      {"mlpBias", &ModelConfig::mlpBias},
+      {"tiedEmbeddings", &ModelConfig::tiedEmbeddings},
+      {"scaleAttnByInverseLayerIdx", &ModelConfig::scaleAttnByInverseLayerIdx},
+      {"initStd", &ModelConfig::initStd},
+      {"qkvLayout", &ModelConfig::qkvLayout},
+  };
+  return fields;
+}
+
+const FieldTable<RopeScaling>& ropeFields() {
+  static const FieldTable<RopeScaling> fields = {
+      {"type", &RopeScaling::type},
+      {"factor", &RopeScaling::factor},
+      {"lowFreqFactor", &RopeScaling::lowFreqFactor},
+      {"highFreqFactor", &RopeScaling::highFreqFactor},
+      {"originalMaxPositions", &RopeScaling::originalMaxPositions},
+  };
+  return fields;
+}
+
+template <typename S>
+std::vector<std::string> namesOf(const FieldTable<S>& fields) {
+  std::vector<std::string> names;
+  for (const auto& f : fields) names.push_back(f.first);
+  return names;
+}
+
+template <typename S>
+void readField(const Napi::Object& o, const char* key, const Member<S>& m, S& out, const std::string& where) {
+  std::visit(
+      [&](auto member) {
+        using T = std::remove_cvref_t<decltype(out.*member)>;
+        if constexpr (std::is_same_v<T, int64_t>) out.*member = requireInt(o, key, where);
+        else if constexpr (std::is_same_v<T, double>) out.*member = requireNumber(o, key, where);
+        else if constexpr (std::is_same_v<T, bool>) out.*member = requireBool(o, key, where);
+        else out.*member = requireString(o, key, where);
+      },
+      m);
+}
+
+template <typename S>
+Napi::Object echoFields(Napi::Env env, const FieldTable<S>& fields, const S& in) {
+  auto o = Napi::Object::New(env);
+  for (const auto& field : fields)
+    std::visit(
+        [&, key = field.first](auto member) {
+          using T = std::remove_cvref_t<decltype(in.*member)>;
+          if constexpr (std::is_same_v<T, int64_t>) o.Set(key, Napi::Number::New(env, static_cast<double>(in.*member)));
+          else if constexpr (std::is_same_v<T, double>) o.Set(key, Napi::Number::New(env, in.*member));
+          else if constexpr (std::is_same_v<T, bool>) o.Set(key, Napi::Boolean::New(env, in.*member));
+          else o.Set(key, Napi::String::New(env, in.*member));
+        },
+        field.second);
+  return o;
+}
+
+// Strict: every field is required (TypeScript applies the families' defaults, lib/model/config.ts)
+// and an unknown one is an error, so a field added on one side only cannot pass unnoticed.
+ModelConfig readConfig(const Napi::Value& v) {
+  const std::string where = "loadModel: config";
+  if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), where + " is missing");
+  auto o = v.As<Napi::Object>();
+  auto known = namesOf(configFields());
+  known.push_back("ropeScaling");
+  rejectUnknownKeys(o, known, where);
+  ModelConfig c{};
+  for (const auto& field : configFields()) readField(o, field.first, field.second, c, where);
   if (has(o, "ropeScaling")) {
+    const std::string rwhere = where + ".ropeScaling";
+    if (!o.Get("ropeScaling").IsObject()) throw Napi::TypeError::New(v.Env(), rwhere + " must be an object");
     auto r = o.Get("ropeScaling").As<Napi::Object>();
-    c.ropeScaling.type = getString(r, "type", "none");
-    c.ropeScaling.factor = getNumber(r, "factor", 1.0);
-    c.ropeScaling.lowFreqFactor = getNumber(r, "lowFreqFactor", 1.0);
-    c.ropeScaling.highFreqFactor = getNumber(r, "highFreqFactor", 4.0);
-    c.ropeScaling.originalMaxPositions = getNumber(r, "originalMaxPositions", 8192);
+    rejectUnknownKeys(r, namesOf(ropeFields()), rwhere);
+    c.ropeScaling.type = requireString(r, "type", rwhere);
+    // none and linear need only a factor; llama3 needs every field.
+    const size_t needed = c.ropeScaling.type == "llama3" ? ropeFields().size() : 2;
+    for (size_t i = 0; i < ropeFields().size(); ++i)
+      if (i < needed || has(r, ropeFields()[i].first)) readField(r, ropeFields()[i].first, ropeFields()[i].second, c.ropeScaling, rwhere);
   }
-  c.activation = getString(o, "activation");
-  c.gatedMlp = getBool(o, "gatedMlp", false);
-  c.parallelBlock = getBool(o, "parallelBlock", false);
-  c.blockNorms = getInt(o, "blockNorms", 2);
-  c.qkvBias = getBool(o, "qkvBias", false);
-  c.attnOutBias = getBool(o, "attnOutBias", false);
-  c.mlpBias = getBool(o, "mlpBias", false);
-  c.tiedEmbeddings = getBool(o, "tiedEmbeddings", true);
-  c.scaleAttnByInverseLayerIdx = getBool(o, "scaleAttnByInverseLayerIdx", false);
-  c.qkvLayout = getString(o, "qkvLayout", "separate");
-  c.initStd = getNumber(o, "initStd", 0.02);
   return c;
 }
 
@@ -120,7 +197,7 @@ torch::Tensor inputEmbeds(const Transformer& m, const ForwardArgs& a) {
 Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   auto o = argObject(info, 0, "loadModel(spec)");
   auto spec = std::make_shared<LoadSpec>();
-  spec->cfg = readConfig(o.Get("config").As<Napi::Object>());
+  spec->cfg = readConfig(o.Get("config"));
   spec->device = getString(o, "device", "cpu");
   spec->dtype = getString(o, "dtype", "float32");
   if (has(o, "seed")) {
@@ -159,6 +236,7 @@ Napi::Function ModelWrap::Init(Napi::Env env) {
                          InstanceMethod("hidden", &ModelWrap::Hidden), InstanceMethod("embed", &ModelWrap::Embed),
                          InstanceMethod("klGradient", &ModelWrap::KlGradient),
                          InstanceMethod("embeddingStats", &ModelWrap::EmbeddingStats),
+                         InstanceMethod("config", &ModelWrap::Config),
                          InstanceMethod("dispose", &ModelWrap::Dispose)});
   ctor_ = new Napi::FunctionReference(Napi::Persistent(fn));
   return fn;
@@ -192,6 +270,14 @@ Napi::Value ModelWrap::Info(const Napi::CallbackInfo& info) {
   o.Set("device", m->device().str());
   o.Set("dtype", dtypeName(m->dtype()));
   o.Set("parameters", Napi::Number::New(env, static_cast<double>(m->parameterCount())));
+  return o;
+}
+
+// The configuration as the C++ struct holds it, field by field (the boundary test reads it).
+Napi::Value ModelWrap::Config(const Napi::CallbackInfo& info) {
+  const auto& c = live(info.Env())->config();
+  auto o = echoFields(info.Env(), configFields(), c);
+  o.Set("ropeScaling", echoFields(info.Env(), ropeFields(), c.ropeScaling));
   return o;
 }
 

@@ -24,6 +24,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value Embed(const Napi::CallbackInfo& info);
   Napi::Value KlGradient(const Napi::CallbackInfo& info);
   Napi::Value EmbeddingStats(const Napi::CallbackInfo& info);
+  Napi::Value Config(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   std::shared_ptr<const Transformer> model_;

@@ -165,40 +165,33 @@ Napi::Value CreateTuner(const Napi::CallbackInfo& info) {
   if (info.Length() < 2) throw Napi::TypeError::New(env, "createTuner(model, options)");
   auto model = ModelWrap::Shared(info[0]);
   auto o = argObject(info, 1, "createTuner options");
-  TunerOptions opts;
-  opts.slots = getInt(o, "slots");
-  opts.pattern = getString(o, "pattern");
-  opts.lr = getNumber(o, "lr", 0.1);
-  opts.beta1 = getNumber(o, "beta1", 0.9);
-  opts.beta2 = getNumber(o, "beta2", 0.999);
-  opts.adamEps = getNumber(o, "eps", 1e-8);
-  opts.weightDecay = getNumber(o, "weightDecay", 0.0);
-  opts.candidates = getInt(o, "candidates", 1);
-  opts.patience = getInt(o, "patience", 20);
-  opts.maxEpochs = getInt(o, "maxEpochs", 500);
-  opts.convergedNats = getNumber(o, "convergedNats", -1.0);
-  opts.init = getString(o, "init", "tokens");
-  opts.fixedShapes = getBool(o, "fixedShapes", false);
-  opts.cudaGraph = getBool(o, "cudaGraph", false);
+  // Every setting is required: the study's defaults are applied once, in TypeScript (tune()).
+  const std::string where = "NativeTuner: options";
+  rejectUnknownKeys(o,
+                    {"slots", "pattern", "lr", "beta1", "beta2", "eps", "weightDecay", "candidates", "patience",
+                     "maxEpochs", "init", "fixedShapes", "cudaGraph", "convergedNats", "banned", "contextBefore",
+                     "contextAfter"},
+                    where);
+  TunerOptions opts{};
+  opts.slots = requireInt(o, "slots", where);
+  opts.pattern = requireString(o, "pattern", where);
+  opts.lr = requireNumber(o, "lr", where);
+  opts.beta1 = requireNumber(o, "beta1", where);
+  opts.beta2 = requireNumber(o, "beta2", where);
+  opts.adamEps = requireNumber(o, "eps", where);
+  opts.weightDecay = requireNumber(o, "weightDecay", where);
+  opts.candidates = requireInt(o, "candidates", where);
+  opts.patience = requireInt(o, "patience", where);
+  opts.maxEpochs = requireInt(o, "maxEpochs", where);
+  opts.init = requireString(o, "init", where);
+  opts.fixedShapes = requireBool(o, "fixedShapes", where);
+  opts.cudaGraph = requireBool(o, "cudaGraph", where);
+  // Optional features: absent means not used.
+  if (has(o, "convergedNats")) opts.convergedNats = requireNumber(o, "convergedNats", where);
   const int64_t V = model->config().vocabSize;
-  if (has(o, "banned")) {
-    auto ids = intList(o.Get("banned"), "banned");
-    auto mask = torch::zeros({V}, torch::kBool);
-    for (auto id : ids) {
-      if (id < 0 || id >= V) throw Napi::RangeError::New(env, "banned token id " + std::to_string(id) + " is outside the vocabulary");
-      mask[id] = true;
-    }
-    opts.banned = mask;
-  }
-  auto ctx = [&](const char* key) {
-    if (!has(o, key)) return torch::Tensor();
-    auto ids = intList(o.Get(key), key);
-    for (auto id : ids)
-      if (id < 0 || id >= V) throw Napi::RangeError::New(env, std::string(key) + " token id " + std::to_string(id) + " is outside the vocabulary");
-    return torch::tensor(ids, torch::kInt64);
-  };
-  opts.contextBefore = ctx("contextBefore");
-  opts.contextAfter = ctx("contextAfter");
+  if (has(o, "banned")) opts.banned = bannedMask(o.Get("banned"), V, "banned");
+  for (auto [key, ctx] : {std::pair{"contextBefore", &opts.contextBefore}, std::pair{"contextAfter", &opts.contextAfter}})
+    if (has(o, key)) *ctx = torch::tensor(tokenIds(o.Get(key), V, key), torch::kInt64);
   auto obj = TunerWrap::ctor->New({});
   auto* w = Napi::ObjectWrap<TunerWrap>::Unwrap(obj);
   w->box = std::make_shared<TunerBox>();
@@ -213,11 +206,20 @@ Napi::Value CreateTuner(const Napi::CallbackInfo& info) {
   return obj;
 }
 
+// The StopReason enum's names in its order: what TypeScript's NATIVE_STOP_REASONS must equal.
+Napi::Value StopReasons(const Napi::CallbackInfo& info) {
+  auto out = Napi::Array::New(info.Env());
+  uint32_t i = 0;
+  for (const char* name : stopReasonNames) out.Set(i++, name);
+  return out;
+}
+
 }  // namespace
 
 void RegisterTuner(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeTuner", TunerWrap::Init(env));
   exports.Set("createTuner", Napi::Function::New(env, CreateTuner));
+  exports.Set("stopReasons", Napi::Function::New(env, StopReasons));
 }
 
 }  // namespace dp

@@ -19,23 +19,30 @@
 
 namespace dp {
 
+// Why a row stopped, one code per row. TypeScript names a code by its index in
+// NATIVE_STOP_REASONS (lib/tune/stop-reasons.ts); stopReasonNames is what a test compares it to.
 enum StopReason : int32_t { kRunning = 0, kPatience = 1, kBudget = 2, kDiverged = 3, kConverged = 4 };
+inline constexpr const char* stopReasonNames[] = {"running", "patience", "budget", "diverged", "converged"};
+static_assert(sizeof(stopReasonNames) / sizeof(stopReasonNames[0]) == kConverged + 1, "one name per StopReason");
 
+// Every setting is given by the caller (native/addon/tuner_ops.cc requires each one): the study's
+// defaults live in lib/spec/defaults.ts alone, so none are restated here.
 struct TunerOptions {
-  int64_t slots = 64;
-  std::string pattern = "SSSSS";  // one letter per searched position: S soft, H hard
-  double lr = 0.1, beta1 = 0.9, beta2 = 0.999, adamEps = 1e-8, weightDecay = 0.0;
-  int64_t candidates = 1;  // HotFlip k
-  int64_t patience = 20;
-  int64_t maxEpochs = 500;
-  double convergedNats = -1.0;  // stop a row whose KL falls to this (negative: never)
-  std::string init = "tokens";  // tokens | gaussian
+  int64_t slots;
+  std::string pattern;  // one letter per searched position: S soft, H hard
+  double lr, beta1, beta2, adamEps, weightDecay;
+  int64_t candidates;  // HotFlip k
+  int64_t patience;
+  int64_t maxEpochs;
+  double convergedNats = -1.0;  // optional: stop a row whose KL falls to this (negative: never)
+  std::string init;             // tokens | gaussian
   // Soft only. fixedShapes: every epoch runs over every slot, stopped and empty ones masked out
   // of every update, so its shapes never change and it never waits for the host (each chunk
   // asks once whether any row still runs). cudaGraph: that epoch captured once as a CUDA graph
   // and replayed (implies fixedShapes; CUDA only). A row's result is the same either way.
-  bool fixedShapes = false;
-  bool cudaGraph = false;
+  bool fixedShapes;
+  bool cudaGraph;
+  // Optional (undefined: none).
   torch::Tensor banned;         // [V] bool, tokens hard positions (and token init) never take
   torch::Tensor contextBefore;  // [Lb] int64 fixed tokens before the prompt (may be empty)
   torch::Tensor contextAfter;   // [La] int64 fixed tokens after it
