@@ -3,9 +3,9 @@
 // A Tuner owns `slots` rows on the device. Every per-row quantity — prompt (soft embeddings
 // and/or token ids), AdamW moments and step count, best loss and the prompt that reached it,
 // patience counter, epoch, stop reason — is a row of a batched tensor, so a row's trajectory
-// depends only on its own target and seed, never on its neighbours (DESIGN.md decision 1).
+// depends only on its own target and seed, never on its neighbours (docs/design.md).
 // TypeScript schedules: it loads rows into free slots, runs a chunk of epochs, harvests the
-// rows that stopped and refills their slots (continuous batching, decision 2).
+// rows that stopped and refills their slots (continuous batching).
 #pragma once
 #include <torch/torch.h>
 
