@@ -187,7 +187,8 @@ export class ResultWriter {
         await fh.sync();
       } catch (e) {
         // A torn batch at the end is cut off by --resume; the rows before it are on disk.
-        this.failure = fileError(e, journal, `the ${this.synced} row(s) finished before it are kept in ${journal}: rerun with --resume`);
+        const kept = this.synced > 0 ? `the ${this.synced} row(s) finished before it are kept in ${journal}` : 'no row was finished before it';
+        this.failure = fileError(e, journal, `${kept}: rerun with --resume`);
         throw this.failure;
       }
       this.synced += records.length;

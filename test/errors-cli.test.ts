@@ -1,0 +1,208 @@
+// Bad input on the command line, as a user gives it: a child process of the built CLI (npm test
+// builds it). Every error the user caused exits 2 with a message that names the file or value;
+// faults of the machine (a full disk, a read-only file system) exit 1 and say so; nothing
+// half-written is left where a finished file is expected. Full and read-only disks are tiny
+// tmpfs mounts (root only: skipped with a notice otherwise).
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { native } from '../lib/native/index.js';
+import { journalPath, readResults, ResultWriter } from '../lib/results/index.js';
+import { readTargetFile } from '../lib/targets/file.js';
+
+const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
+const fixture = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
+const dir = mkdtempSync(join(tmpdir(), 'distprompt-errors-'));
+const mounts: string[] = [];
+afterAll(() => {
+  for (const m of mounts.reverse()) spawnSync('umount', [m]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+}
+
+/** The smallest sweep: one target, one init, a few epochs on the 1000-token micro model. */
+const spec = { model: 'random:micro', targets: [{ kind: 'vanilla', entropyBits: [2, 5], method: 'temperature' }], methods: [{ method: 'soft' }], inits: 1, maxEpochs: 5, patience: 5 };
+function config(name: string, over: object = {}): string {
+  writeFileSync(join(dir, name), JSON.stringify({ ...spec, ...over }));
+  return name;
+}
+const sweep = (cfg: string, out: string, ...more: string[]) => run(['sweep', '-c', cfg, '-o', out, '--no-figures', '-q', ...more]);
+
+/** A tmpfs of `size`, read-only with ro; null where this process may not mount. */
+function tmpfs(size: string, ro = false): string | null {
+  const at = mkdtempSync(join(dir, 'fs-'));
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', `${ro ? 'ro,' : ''}size=${size}`, 'tmpfs', at]).status !== 0) return null;
+  mounts.push(at);
+  return at;
+}
+const canMount = tmpfs('4k') !== null;
+if (!canMount) console.warn('errors-cli.test: cannot mount a tmpfs (not root?): full-disk and read-only cases skipped');
+
+beforeAll(() => {
+  config('a.json');
+  config('b.json', { maxEpochs: 6 });
+  const r = sweep('a.json', 'done.arrow');
+  expect(r.status, r.stderr).toBe(0);
+  expect(sweep('b.json', 'other-spec.arrow').status).toBe(0);
+  writeFileSync(join(dir, 'not-arrow.arrow'), 'this is text, not Arrow IPC');
+  cpSync(fixture, join(dir, 'wide'), { recursive: true });
+  const wide = join(dir, 'wide', 'config.json');
+  writeFileSync(wide, readFileSync(wide, 'utf8').replace('"n_embd": 64', '"n_embd": 128'));
+  cpSync(fixture, join(dir, 'deep'), { recursive: true });
+  const deep = join(dir, 'deep', 'config.json');
+  writeFileSync(deep, readFileSync(deep, 'utf8').replace('"n_layer": 2', '"n_layer": 3'));
+});
+
+describe('the model', () => {
+  it.each([
+    ['a missing model path', ['-m', './no-such-model'], /no-such-model/],
+    ['a config that does not match the weights', ['-m', 'wide'], /wide.*(shape|128)/],
+    ['a tensor the config needs and the checkpoint lacks', ['-m', 'deep'], /deep.*transformer\.h\.2/],
+  ])('%s exits 2 naming it', (_what, args, message) => {
+    const r = run(['tune', ...args, '--max-epochs', '2', '--inits', '1']);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it.skipIf(native().buildInfo().cudaBuild)('--device cuda on a CPU build exits 2 naming the device', () => {
+    const r = sweep('a.json', 'cuda.arrow', '--device', 'cuda');
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/device 'cuda'.*CPU-only/);
+  });
+});
+
+describe('the output of a sweep', () => {
+  it('--resume with another spec or another model exits 2 naming the file and what differs', () => {
+    const spec2 = sweep('b.json', 'done.arrow', '--resume');
+    expect(spec2.status, spec2.stderr).toBe(2);
+    expect(spec2.stderr).toMatch(/cannot resume from done\.arrow: its sweep spec differs/);
+    const model2 = sweep('a.json', 'done.arrow', '--resume', '-m', fixture);
+    expect(model2.status, model2.stderr).toBe(2);
+    expect(model2.stderr).toMatch(/cannot resume from done\.arrow: .*its model differs/);
+  });
+
+  it('rerunning over a finished file or an unfinished journal exits 2 naming it and what to do', async () => {
+    const again = sweep('a.json', 'done.arrow');
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/done\.arrow already exists: choose another output, pass --overwrite, or --resume/);
+    const { metadata } = await readResults(join(dir, 'done.arrow'));
+    await (await ResultWriter.create(join(dir, 'unfinished.arrow'), { ...metadata, build: null })).close();
+    const over = sweep('a.json', 'unfinished.arrow');
+    expect(over.status).toBe(2);
+    expect(over.stderr).toMatch(/unfinished\.arrow\.partial holds an unfinished run: continue it with --resume/);
+  });
+
+  it('an output that is a directory, with or without --overwrite, or in a missing folder exits 2 naming it', () => {
+    mkdirSync(join(dir, 'a-folder'));
+    for (const extra of [[], ['--overwrite']]) {
+      const r = sweep('a.json', 'a-folder', ...extra);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/output a-folder is a directory: give a results file name, e\.g\. a-folder\/results\.arrow/);
+    }
+    const missing = sweep('a.json', 'no-folder/r.arrow');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/the folder no-folder of the output no-folder\/r\.arrow does not exist/);
+    expect(readdirSync(dir).filter((n) => n.startsWith('a-folder.'))).toEqual([]);
+  });
+
+  it('--resume removes the temporary a killed final write left (a fresh run checks the same way)', () => {
+    const stale = join(dir, 'stale.arrow.tmp-999999999-1700000000000');
+    writeFileSync(stale, 'half an Arrow file');
+    expect(sweep('a.json', 'stale.arrow', '--resume').status).toBe(0);
+    expect(existsSync(stale)).toBe(false);
+  });
+
+  it.skipIf(!canMount)('a read-only file system exits 1 naming the file', () => {
+    const at = tmpfs('64k', true)!;
+    const r = sweep('a.json', join(at, 'r.arrow'));
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`${join(at, 'r.arrow.partial')} is on a read-only file system`);
+  });
+
+  it.skipIf(!canMount)('a full disk exits 1 saying so, keeps the finished rows, and --resume completes once there is space', async () => {
+    const at = tmpfs('8k')!;
+    const out = join(at, 'r.arrow');
+    const full = sweep(config('many.json', { inits: 3, batchSize: 1 }), out);
+    expect(full.status, full.stderr).toBe(1);
+    expect(full.stderr).toMatch(/disk full \(ENOSPC\) while writing .*r\.arrow(\.partial)?: .*rerun with --resume/);
+    expect(full.stderr).not.toMatch(/planned row\(s\) have no result/);
+    expect(existsSync(out)).toBe(false);
+    expect(spawnSync('mount', ['-o', 'remount,size=1m', at]).status).toBe(0);
+    const resumed = sweep('many.json', out, '--resume');
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect((await readResults(out)).records).toHaveLength(6);
+  });
+});
+
+describe('results files', () => {
+  it.each([
+    ['plot', ['plot', 'not-arrow.arrow', '-o', 'figs']],
+    ['report', ['report', 'not-arrow.arrow', '-o', 'r.html']],
+    ['merge', ['merge', 'done.arrow', 'not-arrow.arrow', '-o', 'm.arrow']],
+  ])('%s of a file that is not Arrow exits 2 naming it', (_what, args) => {
+    const r = run(args);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/not-arrow\.arrow is not a results file/);
+  });
+
+  it('merge of different specs or of overlapping shards exits 2 naming the files', () => {
+    const specs = run(['merge', 'done.arrow', 'other-spec.arrow', '-o', 'm.arrow']);
+    expect(specs.status).toBe(2);
+    expect(specs.stderr).toMatch(/other-spec\.arrow comes from a different sweep spec than done\.arrow/);
+    cpSync(join(dir, 'done.arrow'), join(dir, 'copy.arrow'));
+    const overlap = run(['merge', 'done.arrow', 'copy.arrow', '-o', 'm.arrow']);
+    expect(overlap.status).toBe(2);
+    expect(overlap.stderr).toMatch(/row\(s\) appear in more than one file: .*in done\.arrow and copy\.arrow/);
+    expect(existsSync(join(dir, 'm.arrow'))).toBe(false);
+  });
+});
+
+describe('targets files', () => {
+  /** 1000 values: `v` at token 0, then 999 summing to 0.5. */
+  const row = (v: unknown) => [v, ...Array.from({ length: 999 }, () => 0.5 / 999)];
+
+  it('a corrupt safetensors targets file exits 2 naming it, not a bare JSON parser message', () => {
+    writeFileSync(join(dir, 'bad.safetensors'), Buffer.concat([Buffer.from([13, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"targets": x')]));
+    const r = run(['tune', '-m', 'random:micro', '--targets', 'bad.safetensors', '--max-epochs', '2', '--inits', '1']);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/targets file bad\.safetensors: header is not valid JSON/);
+  });
+
+  // The same reader in-process: no model needed, the CLI's exit code is the class's (above).
+  it.each([
+    ['null', null],
+    ['a string', '0.001'],
+    ['true', true],
+    ['a list', [0.5]],
+  ])('a JSON target holding %s is rejected naming the target and the token', (_what, bad) => {
+    const path = join(dir, `coerced-${String(_what).replace(/ /g, '-')}.json`);
+    writeFileSync(path, JSON.stringify({ targets: [row(0.5), row(bad)] }));
+    expect(() => readTargetFile(path, 1000)).toThrow(`targets file ${path}: target 1 holds ${JSON.stringify(bad)} at token 0, not a finite number`);
+  });
+
+  it.each([
+    ['JSON', 'bad.json', '{"targets": [[0.5, 0.5]', /targets file .*bad\.json: not valid JSON/],
+    ['Arrow', 'bad.arrow', 'ARROW1 and then nonsense bytes', /targets file .*bad\.arrow: (not an Arrow IPC file|no 'target' column)/],
+  ])('a corrupt %s targets file is rejected naming it', (_what, name, bytes, message) => {
+    writeFileSync(join(dir, name), bytes);
+    expect(() => readTargetFile(join(dir, name), 1000)).toThrow(message);
+  });
+
+  it('an invalid file target exits 2 and leaves no journal, so the corrected rerun just runs', () => {
+    writeFileSync(join(dir, 'sums.json'), JSON.stringify({ targets: [row(0.9)] }));
+    const cfg = config('file.json', { targets: [{ kind: 'file', path: 'sums.json' }] });
+    const bad = sweep(cfg, 'file.arrow');
+    expect(bad.status, bad.stderr).toBe(2);
+    expect(bad.stderr).toMatch(/targets file sums\.json: target 0 is not a distribution: it sums to 1\.(4|39)/);
+    expect(existsSync(join(dir, journalPath('file.arrow')))).toBe(false);
+    writeFileSync(join(dir, 'sums.json'), JSON.stringify({ targets: [row(0.5)] }));
+    const fixed = sweep(cfg, 'file.arrow');
+    expect(fixed.status, fixed.stderr).toBe(0);
+  });
+});
