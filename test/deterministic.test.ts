@@ -41,10 +41,14 @@ const result = (r: TuneRecord | StoredRunRecord) => ({
 const byId = <T extends { rowId: string }>(rs: T[]) => new Map(rs.map((r) => [r.rowId, r]));
 
 describe('by default', () => {
-  it('a soft row keeps its klNats to 1e-4 in batches of other sizes and neighbours; a hard row keeps its first prompt', async () => {
+  it('a soft row keeps its klNats to 1e-4 in other batches and neighbours; a hard row keeps its first prompt', async () => {
     const opts = { targets, inits: 2, maxEpochs: 40, patience: 8 };
     const rows = Array.from({ length: 12 }, (_, i) => ({ targetIndex: i % 6, initId: Math.floor(i / 6) }));
-    const runs = [await tune(model, { ...opts, batchSize: 1 }), await tune(model, { ...opts, batchSize: 5, rows }), await tune(model, { ...opts, batchSize: 12 })];
+    const runs = [
+      await tune(model, { ...opts, batchSize: 1 }),
+      await tune(model, { ...opts, batchSize: 5, rows }),
+      await tune(model, { ...opts, batchSize: 12 }),
+    ];
     const alone = byId(runs[0]);
     for (const other of runs.slice(1)) {
       expect(other).toHaveLength(12);
@@ -57,33 +61,59 @@ describe('by default', () => {
     // Hard: a row's first prompt comes from its seed alone (epoch 0 is the only prompt evaluated).
     const hard = { targets, method: 'hard' as const, prefixLength: 1, inits: 2, maxEpochs: 1, ban: 'none' as const };
     const one = byId(await tune(model, { ...hard, batchSize: 1 }));
-    for (const r of await tune(model, { ...hard, batchSize: 12 })) expect(Array.from(r.promptIds)).toEqual(Array.from(one.get(r.rowId)!.promptIds));
+    for (const r of await tune(model, { ...hard, batchSize: 12 }))
+      expect(Array.from(r.promptIds)).toEqual(Array.from(one.get(r.rowId)!.promptIds));
   });
 });
 
 describe('deterministic mode in tune()', () => {
   it('a group run alone gives bitwise the results it gives among the other groups', async () => {
-    const opts = { targets, method: 'hybrid' as const, pattern: 'HSS', prefixLength: 3, inits: 2, maxEpochs: 12, patience: 3, ban: 'none' as const, deterministic: true, batchSize: 4 };
+    const opts = {
+      targets,
+      method: 'hybrid' as const,
+      pattern: 'HSS',
+      prefixLength: 3,
+      inits: 2,
+      maxEpochs: 12,
+      patience: 3,
+      ban: 'none' as const,
+      deterministic: true,
+      batchSize: 4,
+    };
     const all = await tune(model, opts);
     expect(all).toHaveLength(12);
     // Rows 4..7 of the plan are group 1; run them alone, in another order.
     const plan = Array.from({ length: 12 }, (_, i) => ({ targetIndex: Math.floor(i / 2), initId: i % 2 }));
-    const alone = await tune(model, { ...opts, rows: plan.slice(4, 8).reverse().map((r) => ({ ...r, group: 1 })) });
+    const alone = await tune(model, {
+      ...opts,
+      rows: plan
+        .slice(4, 8)
+        .reverse()
+        .map((r) => ({ ...r, group: 1 })),
+    });
     const whole = byId(all);
     for (const r of alone) expect(result(r)).toEqual(result(whole.get(r.rowId)!));
   });
 
-  it("needs a fixed batchSize, and the error says so", async () => {
-    await expect(tune(model, { targets, deterministic: true })).rejects.toThrow(/batchSize: deterministic needs a fixed batchSize \(a number, not 'auto'\)/);
+  it('needs a fixed batchSize, and the error says so', async () => {
+    await expect(tune(model, { targets, deterministic: true })).rejects.toThrow(
+      /batchSize: deterministic needs a fixed batchSize \(a number, not 'auto'\)/,
+    );
     expect(() => parseSpec({ deterministic: true })).toThrow(/batchSize: deterministic needs a fixed batchSize/);
   });
 });
 
 describe('deterministic sweeps: the plan', () => {
-  const spec = parseSpec({ targets: [{ kind: 'vanilla', entropyBits: [0, 1, 2] }], methods: [{ method: 'soft' }, { method: 'hard' }], inits: 3, batchSize: 4, deterministic: true });
+  const spec = parseSpec({
+    targets: [{ kind: 'vanilla', entropyBits: [0, 1, 2] }],
+    methods: [{ method: 'soft' }, { method: 'hard' }],
+    inits: 3,
+    batchSize: 4,
+    deterministic: true,
+  });
   const rows = planRows(spec, planTargets(spec, 1000));
 
-  it("groups each method's rows in plan order in runs of batchSize; shards take whole groups; a resume reruns open groups whole", () => {
+  it("groups each method's rows in runs of batchSize; shards take whole groups; a resume reruns open groups", () => {
     const groupsOf = (method: string) => rows.filter((r) => r.method === method).map((r) => r.group);
     expect(groupsOf('soft')).toEqual([0, 0, 0, 0, 2, 2, 2, 2, 4]);
     expect(groupsOf('hard')).toEqual([1, 1, 1, 1, 3, 3, 3, 3, 5]);
@@ -91,10 +121,12 @@ describe('deterministic sweeps: the plan', () => {
     expect(new Set(shard1.map((r) => r.group))).toEqual(new Set([1, 3, 5]));
     const soft = rows.filter((r) => r.method === 'soft');
     const finished = new Set([soft[0].rowId, soft[1].rowId, ...soft.slice(4, 8).map((r) => r.rowId)]);
-    expect(remainingGroups(soft, finished).map((r) => r.rowId)).toEqual([...soft.slice(0, 4), soft[8]].map((r) => r.rowId));
+    expect(remainingGroups(soft, finished).map((r) => r.rowId)).toEqual(
+      [...soft.slice(0, 4), soft[8]].map((r) => r.rowId),
+    );
   });
 
-  it('deterministic mode is part of the spec hash (with the batch size it groups by); without it the hash is as before', () => {
+  it('is part of the spec hash (with the batch size it groups by); without it the hash is as before', () => {
     const plain = parseSpec({ batchSize: 4 });
     expect(specHash(parseSpec({ batchSize: 4, deterministic: false }))).toBe(specHash(plain));
     expect(specHash(parseSpec({ batchSize: 8 }))).toBe(specHash(plain));
@@ -104,7 +136,8 @@ describe('deterministic sweeps: the plan', () => {
 });
 
 const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
-const run = (args: string[], cwd: string) => spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 300_000 });
+const run = (args: string[], cwd: string) =>
+  spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 300_000 });
 
 describe('deterministic sweeps end to end', () => {
   // 4 targets × 3 inits of one method in groups of 4: 3 groups. Its rows stop by patience
@@ -121,7 +154,7 @@ describe('deterministic sweeps end to end', () => {
     deterministic: true,
   };
 
-  it('kill -9 in the middle of a group, then --resume, and a shard: bitwise the rows of an uninterrupted run', async () => {
+  it('kill -9 in the middle of a group then --resume, and a shard: bitwise the rows of a whole run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'distprompt-det-'));
     const config = join(dir, 'spec.json');
     writeFileSync(config, JSON.stringify(spec));
@@ -139,7 +172,10 @@ describe('deterministic sweeps end to end', () => {
     let cut = 0;
     for (let attempt = 0; attempt < 4 && cut % 4 === 0; attempt++) {
       const out = `cut${attempt}.arrow`;
-      const child = spawn(process.execPath, [cli, 'sweep', '-c', config, '-o', out, '--no-figures', '-q'], { cwd: dir, stdio: 'ignore' });
+      const child = spawn(process.execPath, [cli, 'sweep', '-c', config, '-o', out, '--no-figures', '-q'], {
+        cwd: dir,
+        stdio: 'ignore',
+      });
       const exited = new Promise((r) => child.on('exit', r));
       await new Promise<void>((resolve) => {
         const t = setInterval(() => {

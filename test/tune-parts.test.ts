@@ -13,7 +13,11 @@ import { SlotScheduler } from '../lib/tune/scheduler.js';
 describe('SlotScheduler, continuous', () => {
   it('fills free slots lowest first in plan order, and refills a freed slot with the next row', () => {
     const s = new SlotScheduler(['a', 'b', 'c', 'd', 'e'], 3, { now: () => 7 });
-    expect(s.fill().map((p) => [p.slot, p.row, p.started])).toEqual([[0, 'a', 7], [1, 'b', 7], [2, 'c', 7]]);
+    expect(s.fill().map((p) => [p.slot, p.row, p.started])).toEqual([
+      [0, 'a', 7],
+      [1, 'b', 7],
+      [2, 'c', 7],
+    ]);
     expect(s.fill()).toEqual([]); // nothing free
     expect(s.release(1).row).toBe('b');
     expect(s.activeSlots()).toEqual([0, 2]);
@@ -43,14 +47,24 @@ describe('SlotScheduler, continuous', () => {
 
 describe('SlotScheduler, grouped (deterministic mode)', () => {
   it('loads a whole group into an empty tuner only, and never mixes groups', () => {
-    const rows = [{ id: 'a', g: 0 }, { id: 'b', g: 0 }, { id: 'c', g: 0 }, { id: 'd', g: 1 }, { id: 'e', g: 1 }, { id: 'f', g: 2 }];
+    const rows = [
+      { id: 'a', g: 0 },
+      { id: 'b', g: 0 },
+      { id: 'c', g: 0 },
+      { id: 'd', g: 1 },
+      { id: 'e', g: 1 },
+      { id: 'f', g: 2 },
+    ];
     const s = new SlotScheduler(rows, 3, { groupOf: (r) => r.g });
     expect(s.fill().map((p) => p.row.id)).toEqual(['a', 'b', 'c']);
     s.release(1); // b stopped early: its slot stays empty until the group is done
     expect(s.fill()).toEqual([]);
     s.release(0);
     s.release(2);
-    expect(s.fill().map((p) => [p.slot, p.row.id])).toEqual([[0, 'd'], [1, 'e']]);
+    expect(s.fill().map((p) => [p.slot, p.row.id])).toEqual([
+      [0, 'd'],
+      [1, 'e'],
+    ]);
     s.release(0);
     s.release(1);
     expect(s.fill().map((p) => p.row.id)).toEqual(['f']);
@@ -59,7 +73,9 @@ describe('SlotScheduler, grouped (deterministic mode)', () => {
   it('groups by key in the order of their first row; a group larger than the batch is an error', () => {
     const s = new SlotScheduler(['x1', 'y1', 'x2'], 2, { groupOf: (r) => r[0] });
     expect(s.fill().map((p) => p.row)).toEqual(['x1', 'x2']);
-    expect(() => new SlotScheduler([1, 2, 3], 2, { groupOf: () => 'g' })).toThrow(/group g has 3 rows but the batch has 2 slots/);
+    expect(() => new SlotScheduler([1, 2, 3], 2, { groupOf: () => 'g' })).toThrow(
+      /group g has 3 rows but the batch has 2 slots/,
+    );
   });
 });
 
@@ -89,8 +105,24 @@ describe('recordsFromHarvest', () => {
 
   it('slices each row out of the columns and names its target, reason and wall time', () => {
     const [a, b] = recordsFromHarvest(harvest(), rows, context);
-    expect(a).toMatchObject({ rowId: 'B|init=0|hybrid:HS:k=1', targetIndex: 1, targetId: 'B', initId: 0, seed: 11, method: 'hybrid', pattern: 'HS' });
-    expect(a).toMatchObject({ klNats: 0.5, bestEpoch: 3, epochs: 23, stopReason: 'patience', modelEntropyBits: 1.5, targetEntropyBits: 8, wallMs: 300 });
+    expect(a).toMatchObject({
+      rowId: 'B|init=0|hybrid:HS:k=1',
+      targetIndex: 1,
+      targetId: 'B',
+      initId: 0,
+      seed: 11,
+      method: 'hybrid',
+      pattern: 'HS',
+    });
+    expect(a).toMatchObject({
+      klNats: 0.5,
+      bestEpoch: 3,
+      epochs: 23,
+      stopReason: 'patience',
+      modelEntropyBits: 1.5,
+      targetEntropyBits: 8,
+      wallMs: 300,
+    });
     expect(Array.from(a.promptIds)).toEqual([5, -1]);
     expect(Array.from(a.finalIds)).toEqual([7, -1]);
     expect(a.promptText).toBe('t5⟨soft⟩');
@@ -127,16 +159,31 @@ describe('out-of-memory policy', () => {
     expect(onOutOfMemory(other, 8, { device: 'cpu', deterministic: false })).toEqual({ retry: false, error: other });
     const d = onOutOfMemory(oom, 8, { device: 'cuda:0', deterministic: true });
     expect(d.retry).toBe(false);
-    expect(String((d as { error: Error }).error.message)).toMatch(/out of memory on cuda:0 with a batch of 8 rows .*rerun with a smaller batchSize/);
+    expect(String((d as { error: Error }).error.message)).toMatch(
+      /out of memory on cuda:0 with a batch of 8 rows .*rerun with a smaller batchSize/,
+    );
   });
 });
 
 describe('row ids and seeds: one derivation for tune() and the sweep planner', () => {
   it("tune()'s default rows carry the planner's ids and seeds", () => {
-    const spec = parseSpec({ targets: [{ kind: 'vanilla', entropyBits: [0, 3] }], methods: [{ method: 'hybrid', pattern: 'HHSSS', candidates: 2 }], inits: 2, seed: 9 });
+    const spec = parseSpec({
+      targets: [{ kind: 'vanilla', entropyBits: [0, 3] }],
+      methods: [{ method: 'hybrid', pattern: 'HHSSS', candidates: 2 }],
+      inits: 2,
+      seed: 9,
+    });
     const targets = planTargets(spec, 1000);
     const planned = planRows(spec, targets);
-    const settings = { inits: 2, seed: 9, method: 'hybrid' as const, pattern: 'HHSSS', candidates: 2, deterministic: false, batchSize: 'auto' as const };
+    const settings = {
+      inits: 2,
+      seed: 9,
+      method: 'hybrid' as const,
+      pattern: 'HHSSS',
+      candidates: 2,
+      deterministic: false,
+      batchSize: 'auto' as const,
+    };
     const rows = planTuneRows(undefined, { count: targets.length, ids: targets.map((t) => t.targetId) }, settings);
     expect(rows.map((r) => [r.rowId, r.seed])).toEqual(planned.map((r) => [r.rowId, r.seed]));
     // The stored format (results files and journals match rows by it) stays as it was.
@@ -147,10 +194,20 @@ describe('row ids and seeds: one derivation for tune() and the sweep planner', (
 
   it('deterministic rows get groups of batchSize in the given order unless they bring their own', () => {
     const t = { count: 3, ids: ['a', 'b', 'c'] };
-    const s = { inits: 2, seed: 0, method: 'soft' as const, pattern: 'S', candidates: 1, deterministic: true, batchSize: 4 };
+    const s = {
+      inits: 2,
+      seed: 0,
+      method: 'soft' as const,
+      pattern: 'S',
+      candidates: 1,
+      deterministic: true,
+      batchSize: 4,
+    };
     expect(planTuneRows(undefined, t, s).map((r) => r.group)).toEqual([0, 0, 0, 0, 1, 1]);
     expect(planTuneRows([{ targetIndex: 2, initId: 0, group: 'x' }], t, s)[0].group).toBe('x');
     expect(planTuneRows(undefined, t, { ...s, deterministic: false })[0]).not.toHaveProperty('group');
-    expect(() => planTuneRows([{ targetIndex: 3, initId: 0 }], t, s)).toThrow(/row targetIndex 3 is outside the 3 targets/);
+    expect(() => planTuneRows([{ targetIndex: 3, initId: 0 }], t, s)).toThrow(
+      /row targetIndex 3 is outside the 3 targets/,
+    );
   });
 });

@@ -29,7 +29,11 @@ const targetsOf = (n: number, seed: number) => {
 };
 
 /** AdamW's first step (t = 1, zero moments), float64, exactly as the study writes it. */
-function adamwFirstStep(theta: Float32Array, g: Float32Array, o: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number }): Float64Array {
+function adamwFirstStep(
+  theta: Float32Array,
+  g: Float32Array,
+  o: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number },
+): Float64Array {
   const out = new Float64Array(theta.length);
   const bc1 = 1 - o.beta1;
   const bc2 = 1 - o.beta2;
@@ -47,7 +51,16 @@ describe('one AdamW epoch against a TypeScript AdamW on klGradient', () => {
     const L = 4;
     const targets = targetsOf(rows, 900);
     const hyper = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
-    const opts: TuneOptions = { targets, method: 'soft', prefixLength: L, inits: 1, batchSize: rows, returnSoftPrompt: true, ...hyper, patience: 50 };
+    const opts: TuneOptions = {
+      targets,
+      method: 'soft',
+      prefixLength: L,
+      inits: 1,
+      batchSize: rows,
+      returnSoftPrompt: true,
+      ...hyper,
+      patience: 50,
+    };
     // Budget 1: the best prompt is the initial one (epoch 0); budget 2: the one after one step.
     const start = await tune(model, { ...opts, maxEpochs: 1 });
     const after = await tune(model, { ...opts, maxEpochs: 2 });
@@ -57,7 +70,8 @@ describe('one AdamW epoch against a TypeScript AdamW on klGradient', () => {
     for (const r of start) expect(r.klNats).toBeCloseTo(g0.klNats[r.targetIndex], 5);
 
     const ref = adamwFirstStep(theta0, g0.gradEmbeds, hyper);
-    const refKl = (await model.klGradient({ embeds: Float32Array.from(ref), rows, positions: L, target: targets })).klNats;
+    const refKl = (await model.klGradient({ embeds: Float32Array.from(ref), rows, positions: L, target: targets }))
+      .klNats;
     let worst = 0;
     for (const r of after) {
       // A small step lowers the loss, so the best prompt of budget 2 is the stepped one.
@@ -78,13 +92,14 @@ describe('stop rules against the loss trace', () => {
   /** A row's trace: the record of the same row with budgets 1..M (klNats, bestEpoch after e epochs). */
   async function trace(opts: TuneOptions, M: number): Promise<TuneRecord[]> {
     const out: TuneRecord[] = [];
-    for (let e = 1; e <= M; e++) out.push((await tune(model, { ...opts, maxEpochs: e, patience: 10_000, batchSize: 1 }))[0]);
+    for (let e = 1; e <= M; e++)
+      out.push((await tune(model, { ...opts, maxEpochs: e, patience: 10_000, batchSize: 1 }))[0]);
     return out;
   }
   /** epochs at which a rule fires: the first e (1-based count) where stop(e) holds. */
   const firstEpoch = (M: number, stop: (e: number) => boolean) => Array.from({ length: M }, (_, i) => i + 1).find(stop);
 
-  it('patience P stops P epochs after the last new minimum; budget stops at maxEpochs; converged at the first best <= convergedNats', async () => {
+  it('patience P stops P epochs after the last new minimum; budget at maxEpochs; converged at the first best <= it', async () => {
     const M = 12;
     // Hard search stalls between improvements: the trace has flat stretches for patience.
     const opts: TuneOptions = { targets: targetsOf(1, 77), method: 'hard', prefixLength: 2, inits: 1, ban: 'none' };
@@ -110,7 +125,9 @@ describe('stop rules against the loss trace', () => {
       });
       expect(r.epochs).toBe(r.bestEpoch + P + 1);
     }
-    expect(t.filter((_, i) => !improved(i + 1)).length, 'the trace never stalls: pick another target').toBeGreaterThan(0);
+    expect(t.filter((_, i) => !improved(i + 1)).length, 'the trace never stalls: pick another target').toBeGreaterThan(
+      0,
+    );
 
     const [budget] = await tune(model, { ...opts, patience: 10_000, maxEpochs: 7, batchSize: 1 });
     expect(budget).toMatchObject({ stopReason: 'budget', epochs: 7, klNats: best(7), bestEpoch: t[6].bestEpoch });

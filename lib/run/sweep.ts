@@ -70,10 +70,11 @@ function toRunRecord(r: TuneRecord, t: TargetRowMeta, shard: Shard | undefined, 
   };
 }
 
-/** Deterministic reruns of a finished row must reproduce it; a difference means another device, dtype or thread count. */
+/** A deterministic rerun of a finished row reproduces it, unless the device, dtype or thread count changed. */
 function sameResult(a: RunRecord, b: StoredRunRecord): boolean {
   const ids = (x: ArrayLike<number> | null | undefined) => JSON.stringify(Array.from(x ?? []));
-  return Object.is(Math.fround(a.klNats), Math.fround(b.klNats)) && a.epochs === b.epochs && a.bestEpoch === b.bestEpoch && ids(a.promptIds) === ids(b.promptIds);
+  const kl = Object.is(Math.fround(a.klNats), Math.fround(b.klNats));
+  return kl && a.epochs === b.epochs && a.bestEpoch === b.bestEpoch && ids(a.promptIds) === ids(b.promptIds);
 }
 
 export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, events: EventEmitter = new EventEmitter()): Promise<SweepSummary> {
@@ -107,7 +108,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
     }
     // Deterministic: a partly finished group reruns whole (its finished rows are compared with the
     // journal, not written twice), so that its other rows keep their batch.
-    const todo = spec.deterministic ? remainingGroups(plan.shardRows, finished) : remainingRows(plan.shardRows, finished);
+    const todo = (spec.deterministic ? remainingGroups : remainingRows)(plan.shardRows, finished);
     let done = plan.shardRows.length - remainingRows(plan.shardRows, finished).length;
     let interrupted = false;
     // A failed journal write (a full disk) stops the tuning: its rows could not be kept.
@@ -143,7 +144,13 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
         const run = tune(model, {
           targets: { targets: uploaded!, meta: targets.meta },
           targetIds: targets.meta.map((m) => m.id),
-          rows: rows.map((r) => ({ targetIndex: index.get(r.targetId)!, initId: r.initId, rowId: r.rowId, seed: r.seed, group: r.group })),
+          rows: rows.map((r) => ({
+            targetIndex: index.get(r.targetId)!,
+            initId: r.initId,
+            rowId: r.rowId,
+            seed: r.seed,
+            group: r.group,
+          })),
           method,
           pattern,
           candidates,
@@ -168,7 +175,12 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
           const before = journaled.get(r.rowId);
           if (!before) pending.push(record);
           else if (!sameResult(record, before)) {
-            events.emit('log', `warning: row ${r.rowId} reran with its group and differs from its journaled result (klNats ${record.klNats} vs ${before.klNats}): this run is not on the device, dtype and thread count of the first; the journaled result is kept`);
+            events.emit(
+              'log',
+              `warning: row ${r.rowId} reran with its group and differs from its journaled result ` +
+                `(klNats ${record.klNats} vs ${before.klNats}): this run is not on the device, dtype and thread ` +
+                'count of the first; the journaled result is kept',
+            );
           }
         });
         run.on('warning', (m: string) => events.emit('log', `warning: ${m}`));

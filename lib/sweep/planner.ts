@@ -1,7 +1,14 @@
 // Target plans → rows. A row is one (target, init, method) run; its id and seed depend only on
 // the spec and the row's own names, so the same spec always plans the same rows in the same order.
 
-import { methodLabel, resolveMethods, SpecError, type MethodName, type Shard, type SweepSpec } from '../spec/index.js';
+import {
+  methodLabel,
+  resolveMethods,
+  SpecError,
+  type MethodName,
+  type Shard,
+  type SweepSpec,
+} from '../spec/index.js';
 import { rowId, rowSeed } from './ids.js';
 import { planTargets, type PlanOptions, type TargetPlan } from './targets.js';
 
@@ -108,7 +115,10 @@ export function remainingRows<T extends { rowId: string }>(rows: readonly T[], f
  * Deterministic sweeps: the rows of every group not wholly finished, in plan order. A group
  * reruns whole, its finished rows included, so that its unfinished ones keep their batch.
  */
-export function remainingGroups<T extends { rowId: string; group?: number }>(rows: readonly T[], finished: ReadonlySet<string>): T[] {
+export function remainingGroups<T extends { rowId: string; group?: number }>(
+  rows: readonly T[],
+  finished: ReadonlySet<string>,
+): T[] {
   const open = new Set(rows.filter((r) => !finished.has(r.rowId)).map((r) => r.group));
   return rows.filter((r) => open.has(r.group));
 }

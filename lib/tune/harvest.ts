@@ -28,7 +28,11 @@ export interface HarvestContext {
 }
 
 /** `rows[j]` is the row of the j-th harvested slot, with the time it was loaded. */
-export function recordsFromHarvest(h: NativeHarvest, rows: readonly { row: PlannedRow; started: number }[], c: HarvestContext): TuneRecord[] {
+export function recordsFromHarvest(
+  h: NativeHarvest,
+  rows: readonly { row: PlannedRow; started: number }[],
+  c: HarvestContext,
+): TuneRecord[] {
   const L = c.settings.prefixLength;
   const d = c.hiddenSize;
   return rows.map(({ row, started }, j): TuneRecord => {
@@ -47,7 +51,8 @@ export function recordsFromHarvest(h: NativeHarvest, rows: readonly { row: Plann
       bestEpoch: h.bestEpoch[j],
       epochs: h.epochs[j],
       // A harvested row still running was cut short (the caller aborted).
-      stopReason: h.reason[j] === 0 ? (c.runningReason ?? 'aborted') : (STOP_REASONS[h.reason[j]] as TuneRecord['stopReason']),
+      stopReason:
+        h.reason[j] === 0 ? (c.runningReason ?? 'aborted') : (STOP_REASONS[h.reason[j]] as TuneRecord['stopReason']),
       modelEntropyBits: h.modelEntropyBits[j],
       targetEntropyBits: c.targets.entropyBits[row.targetIndex],
       promptIds: ids,

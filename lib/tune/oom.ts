@@ -9,20 +9,29 @@ export function isOutOfMemory(e: unknown): boolean {
 
 export type OomDecision = { retry: true; slots: number; warning: string } | { retry: false; error: unknown };
 
-export function onOutOfMemory(e: unknown, slots: number, context: { device: string; deterministic: boolean }): OomDecision {
+export function onOutOfMemory(
+  e: unknown,
+  slots: number,
+  context: { device: string; deterministic: boolean },
+): OomDecision {
   if (!isOutOfMemory(e)) return { retry: false, error: e };
   const first = ((e as Error).message ?? '').split('\n')[0];
   if (context.deterministic) {
     return {
       retry: false,
       error: new Error(
-        `out of memory on ${context.device} with a batch of ${slots} rows (${first}); deterministic mode runs rows in fixed ` +
-          `groups of batchSize, so it cannot halve the batch: rerun with a smaller batchSize`,
+        `out of memory on ${context.device} with a batch of ${slots} rows (${first}); ` +
+          'deterministic mode runs rows in fixed groups of batchSize, so it cannot halve the batch: ' +
+          'rerun with a smaller batchSize',
         { cause: e },
       ),
     };
   }
   if (slots <= 1) return { retry: false, error: e };
   const next = Math.max(1, Math.floor(slots / 2));
-  return { retry: true, slots: next, warning: `out of memory on ${context.device}: batch size halved to ${next} (${first})` };
+  return {
+    retry: true,
+    slots: next,
+    warning: `out of memory on ${context.device}: batch size halved to ${next} (${first})`,
+  };
 }

@@ -21,9 +21,16 @@ export interface TuneRow {
 export function planTuneRows(
   given: readonly TuneRow[] | undefined,
   targets: { count: number; ids: readonly string[] },
-  s: Pick<TuneSettings, 'inits' | 'seed' | 'method' | 'candidates' | 'deterministic' | 'batchSize'> & { pattern: string },
+  s: Pick<TuneSettings, 'inits' | 'seed' | 'method' | 'candidates' | 'deterministic' | 'batchSize'> & {
+    pattern: string;
+  },
 ): PlannedRow[] {
-  const rows = given ?? Array.from({ length: targets.count * s.inits }, (_, i): TuneRow => ({ targetIndex: Math.floor(i / s.inits), initId: i % s.inits }));
+  const rows =
+    given ??
+    Array.from({ length: targets.count * s.inits }, (_, i): TuneRow => ({
+      targetIndex: Math.floor(i / s.inits),
+      initId: i % s.inits,
+    }));
   const groupSize = typeof s.batchSize === 'number' ? s.batchSize : 1;
   return rows.map((r, i): PlannedRow => {
     if (!Number.isInteger(r.targetIndex) || r.targetIndex < 0 || r.targetIndex >= targets.count) {

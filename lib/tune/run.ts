@@ -111,7 +111,11 @@ async function runRows(
   const banned = await bannedIds(model, s.ban, o.banned);
   // Deterministic: always batchSize slots, so a group's shapes never depend on how many rows are left.
   const slotsCount =
-    s.batchSize === 'auto' ? autoBatchSize(model.info, L, s.candidates, rows.length, o.freeBytes) : s.deterministic ? s.batchSize : Math.min(s.batchSize, rows.length);
+    s.batchSize === 'auto'
+      ? autoBatchSize(model.info, L, s.candidates, rows.length, o.freeBytes)
+      : s.deterministic
+        ? s.batchSize
+        : Math.min(s.batchSize, rows.length);
   const make = (slots: number): NativeTuner =>
     native().createTuner(model.native, {
       slots,
@@ -138,7 +142,8 @@ async function runRows(
     ? native().tensorFromArray({ data: targets.data, shape: [targets.count, model.info.vocabSize], device: model.info.device })
     : undefined;
   const targetData = uploaded ?? targets.data;
-  const sched = new SlotScheduler<PlannedRow>(rows, slotsCount, s.deterministic ? { groupOf: (r) => r.group! } : {});
+  const grouping = s.deterministic ? { groupOf: (r: PlannedRow) => r.group! } : {};
+  const sched = new SlotScheduler<PlannedRow>(rows, slotsCount, grouping);
   const t0 = performance.now();
   let rowSteps = 0;
   let aborted = false;
@@ -164,7 +169,9 @@ async function runRows(
   const collect = async (which: number[]) => {
     if (!which.length) return;
     const h = await tuner.harvest(Int32Array.from(which));
-    const records = recordsFromHarvest(h, which.map((slot) => sched.release(slot)), { settings: s, targets, hiddenSize: model.info.hiddenSize, decode, now: performance.now() });
+    const harvested = which.map((slot) => sched.release(slot));
+    const context = { settings: s, targets, hiddenSize: model.info.hiddenSize, decode, now: performance.now() };
+    const records = recordsFromHarvest(h, harvested, context);
     for (const r of records) {
       results.push(r);
       self.emit('row', r);
@@ -196,7 +203,8 @@ async function runRows(
           elapsedMs,
         } satisfies TuneProgress);
       } catch (e) {
-        const next = onOutOfMemory(e, sched.slotCount, { device: model.info.device, deterministic: s.deterministic });
+        const device = model.info.device;
+        const next = onOutOfMemory(e, sched.slotCount, { device, deterministic: s.deterministic });
         if (!next.retry) throw next.error;
         tuner.dispose();
         native().releaseCachedMemory(model.info.device);

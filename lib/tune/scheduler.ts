@@ -25,7 +25,11 @@ export class SlotScheduler<R> {
    * `groupOf` (grouped mode): the key of a row's group; rows sharing a key run together, groups
    * in the order of their first row. A group larger than the slots is an error.
    */
-  constructor(rows: readonly R[], slots: number, options: { groupOf?: (row: R) => string | number; now?: () => number } = {}) {
+  constructor(
+    rows: readonly R[],
+    slots: number,
+    options: { groupOf?: (row: R) => string | number; now?: () => number } = {},
+  ) {
     if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`slots must be a positive integer, got ${slots}`);
     this.#slots = new Array<Placed<R> | undefined>(slots).fill(undefined);
     this.#grouped = options.groupOf !== undefined;
@@ -40,7 +44,8 @@ export class SlotScheduler<R> {
         else groups.set(key, [r]);
       }
       for (const [key, g] of groups) {
-        if (g.length > slots) throw new RangeError(`group ${key} has ${g.length} rows but the batch has ${slots} slots`);
+        if (g.length > slots)
+          throw new RangeError(`group ${key} has ${g.length} rows but the batch has ${slots} slots`);
       }
       this.#queue = [...groups.values()].reverse();
     } else {
