@@ -45,6 +45,8 @@ function stored(r: RunRecord): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(r)) out[k] = v === undefined ? null : v !== null && typeof v === 'object' ? Array.from(v as ArrayLike<number>) : v;
   for (const k of ['sourceModel', 'shuffleIndex', 'posTag', 'lmPromptIds', 'pairedWith']) out[k] ??= null;
+  // The head-bound columns: these rows were written without a bound.
+  for (const k of ['headBoundNats', 'headBoundGapNats', 'bottleneckBoundNats', 'bottleneckConverged', 'bodyGapNats', 'belowHeadBound']) out[k] ??= null;
   return out;
 }
 
