@@ -140,6 +140,8 @@ describe('distprompt study, end to end', () => {
     const ids = new Set(done.findings.map((f: { id: string }) => f.id));
     for (const id of ['1', '2', '3a', '3b', '4a', '5a', '5b', '6']) expect(ids).toContain(id);
     for (const f of done.findings) expect(['holds', 'does not hold', 'not enough data', 'measured']).toContain(f.verdict);
+    // The rows carry the head bound by default: finding 6 has its numbers.
+    expect(done.findings.filter((f: { id: string }) => f.id === '6').every((f: { verdict: string }) => f.verdict === 'measured')).toBe(true);
     const figures = readdirSync(join(out, 'figures'), { recursive: true }).map(String);
     expect(figures.filter((f) => f.endsWith('.svg')).length).toBeGreaterThanOrEqual(6);
     for (const svg of figures.filter((f) => f.endsWith('.svg'))) {
@@ -163,6 +165,22 @@ describe('distprompt study, end to end', () => {
     const refused = run(['study', 'vanilla', '--studies', own, '-m', 'random:tiny-gpt2', '--scale', 'smoke', '-o', out], dir);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/exists: add --resume/);
+  });
+
+  it('--devices runs one shard of every sweep per worker, then merges them and reports (--no-bound passed on)', { timeout: 180_000 }, async () => {
+    const sharded = join(dir, 'sharded');
+    const r = run(['study', 'vanilla', '--studies', own, '-m', 'random:tiny-gpt2', '--scale', 'smoke', '-o', sharded, '--devices', 'cpu,cpu', '--no-bound', '--json'], dir);
+    expect(r.status, r.stderr).toBe(0);
+    const done = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(done.sweeps.map((s: { status: string }) => s.status)).toEqual(['merged']);
+    expect(done.findings.find((f: { id: string }) => f.id === '6').verdict).toBe('not enough data');
+    expect(readdirSync(sharded).filter((f) => /\.shard[01]of2\.arrow$/.test(f))).toHaveLength(2);
+    const merged = (await readResults(join(sharded, 'vanilla.random_tiny-gpt2.arrow'))).records;
+    const whole = (await readResults(join(out, 'vanilla.random_tiny-gpt2.arrow'))).records;
+    // Rows are independent of their shard: the merge holds the same rows with the same results.
+    const kl = (rs: typeof whole) => new Map(rs.map((x) => [x.rowId, x.klNats]));
+    expect(kl(merged)).toEqual(kl(whole));
+    expect(existsSync(join(sharded, 'report.html'))).toBe(true);
   });
 
   // Headless Chromium lays the report out offline; a script appended to a copy measures every

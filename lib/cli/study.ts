@@ -24,6 +24,7 @@ interface StudyCliOptions {
   devices?: string;
   dtype?: string;
   seed?: string;
+  bound?: boolean;
   output?: string;
   resume?: boolean;
   overwrite?: boolean;
@@ -50,6 +51,7 @@ function studyOnDevices(names: string, o: StudyCliOptions, devices: string[], ou
     const args = [process.argv[1], 'study', names, ...(o.studies ? ['--studies', o.studies] : []), '-m', o.model!, '--scale', o.scale ?? 'paper', '-o', out, '--device', device, '--shard', `${i}/${n}`, '--quiet'];
     if (o.dtype) args.push('--dtype', o.dtype);
     if (o.seed) args.push('--seed', o.seed);
+    if (o.bound === false) args.push('--no-bound');
     if (o.resume) args.push('--resume');
     if (o.overwrite) args.push('--overwrite');
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -75,6 +77,7 @@ export function registerStudy(program: Command): void {
     .option('--devices <list>', 'one worker per device, e.g. cuda:0,cuda:1 (each runs a shard of every sweep; merged here)')
     .option('--dtype <dtype>', 'float32, bfloat16 or float16')
     .option('--seed <n>', 'sweep seed of every sweep')
+    .option('--no-bound', "skip each target's head bound (faster on CPUs; finding 6 then has no data)")
     .option('-o, --output <dir>', 'output folder (default: study-<names>)')
     .option('--resume', 'keep finished sweeps and continue interrupted ones')
     .option('--overwrite', 'run every sweep again, replacing its results')
@@ -134,7 +137,7 @@ export function registerStudy(program: Command): void {
         try {
           summary = await runStudy({
             studies: list(names), studiesDir: o.studies, models, scale: o.scale as Scale, outDir: out,
-            device: devices.length > 1 ? devices[0] : o.device, dtype: o.dtype, seed,
+            device: devices.length > 1 ? devices[0] : o.device, dtype: o.dtype, seed, bound: o.bound,
             // After device workers, this run only merges their shards and reports.
             resume: o.resume || devices.length > 1, overwrite: devices.length > 1 ? false : o.overwrite, shard, signal: controller.signal,
           }, events);

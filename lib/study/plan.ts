@@ -27,6 +27,8 @@ export interface StudyPlanOptions {
   device?: string;
   dtype?: string;
   seed?: number;
+  /** false: no head bound in the rows (every sweep's `bound: false`) */
+  bound?: boolean;
 }
 
 /** A model id as a file-name part: 'random:demo' → 'random_demo', 'org/name' → 'org_name'. */
@@ -69,6 +71,7 @@ export function planStudy(studies: readonly StudyFile[], o: StudyPlanOptions): S
           device: o.device ?? 'cpu',
           ...(o.dtype ? { dtype: o.dtype } : {}),
           ...(o.seed !== undefined ? { seed: o.seed } : {}),
+          ...(o.bound === false ? { bound: false } : {}),
           output: join(o.outDir, `${experiment}.${modelSlug(given)}.arrow`),
         };
         let spec: SweepSpec;

@@ -32,6 +32,8 @@ export interface StudyOptions {
   device?: string;
   dtype?: string;
   seed?: number;
+  /** false: skip each target's head bound (finding 6 then has no data) */
+  bound?: boolean;
   resume?: boolean;
   overwrite?: boolean;
   shard?: Shard;
@@ -91,7 +93,7 @@ export async function runStudy(options: StudyOptions, events: EventEmitter = new
   const started = Date.now();
   const scale = options.scale ?? 'paper';
   const studies = expandStudies(options.studies, options.studiesDir);
-  const sweeps = planStudy(studies, { scale, models: options.models, outDir: options.outDir, device: options.device, dtype: options.dtype, seed: options.seed });
+  const sweeps = planStudy(studies, { scale, models: options.models, outDir: options.outDir, device: options.device, dtype: options.dtype, seed: options.seed, bound: options.bound });
   await mkdir(options.outDir, { recursive: true });
   const log = (m: string) => events.emit('log', m);
   const models = new Map<string, Model>();
