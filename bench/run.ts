@@ -33,7 +33,7 @@ const suites: { name: string; file: string; args: string[] }[] = [
   { name: 'graph', file: 'graph', args: cpu ? ['--batches', quick ? '16' : '16,64'] : quick ? ['--models', 'random:gpt2', '--batches', '16', ...bf16] : bf16 },
   // The head bound's seconds against the sweep it belongs to.
   { name: 'bound', file: 'bound', args: [] },
-  // The issue asks for the Python comparison on a small preset and on GPT-2-sized weights.
+  // The Python loop on the same weights: a small preset, then GPT-2-sized weights (CPU) or Llama-3.2-1B (CUDA).
   { name: 'python tiny-gpt2', file: 'python', args: ['--preset', 'tiny-gpt2'] },
   cpu
     ? { name: 'python gpt2', file: 'python', args: ['--preset', 'gpt2', ...(quick ? ['--python-rows', '1', '--steps', '5', '--rows', '8'] : ['--python-rows', '2', '--steps', '20', '--rows', '32'])] }

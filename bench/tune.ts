@@ -76,5 +76,5 @@ const table = [
   }),
   ...report.flatMap((r) => ((r.warnings as string[]).length ? [`warning (${r.model}): ${(r.warnings as string[]).join('; ')}`] : [])),
 ];
-// --suffix: a second run of this suite in one session (e.g. the GPU run's falcon stage) keeps the first's file.
+// --suffix: a second run of this suite in one run of bench/gpu/run.sh (its falcon stage) keeps the first's file.
 save(`tune-${deviceTag(device)}${a.get('--suffix', '')}`, { device, dtype, quick, positions, yardstick: yard, report }, table);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Pack what bench/gpu/run.sh needs on a borrowed GPU machine (no Node, no network) into the
-# ignored folder .device/, to be named in the device run's `carry`:
+# Pack what bench/gpu/run.sh needs on a GPU machine without Node or network into the ignored
+# folder .device/, which is copied there with the working tree:
 #   .device/node.xz         this machine's `node`, stripped of debug info, xz -9
 #   .device/bundle.tar.xz   node_modules/ (only the packages the run needs, see below) and dist/
 #                           (compiled here by `npm run build` in a temporary copy of the tree
@@ -13,7 +13,7 @@
 # bench/gpu/closure.mjs; vite's lightningcss (CSS only, imported lazily) is dropped; inside the
 # packages, source maps, .d.ts/.ts and .md files are left out. typescript, node-gyp and
 # @types/node (devDependencies) are not shipped.
-# Run it after the last source change and before the `run` call (bench/gpu/README.md). On a
+# Run it after the last source change, before copying the tree (bench/gpu/README.md). On a
 # shared machine: nice -n 19 bash scripts/pack-device.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -93,8 +93,8 @@ echo "  .device/node.xz        $(mib "$(stat -c %s "$DEV/node.xz")")"
 echo "  .device/bundle.tar.xz  $(mib "$(stat -c %s "$DEV/bundle.tar.xz")") (node_modules $(mib "$NM_BYTES") unpacked)"
 echo "  .device total          $(mib "$DEV_BYTES")"
 echo "  working tree           $(mib "$TREE_BYTES")"
-echo "  travels in all         $(mib $(( DEV_BYTES + TREE_BYTES ))) of 64 MiB"
+echo "  to copy in all         $(mib $(( DEV_BYTES + TREE_BYTES )))"
 echo "  src $SRC_HASH"
 if [ $(( DEV_BYTES + TREE_BYTES )) -gt $(( 60 * 1048576 )) ]; then
-  echo "pack-device: WARNING: over 60 MiB; the run's limit is 64 MiB for the tree and carry together" >&2
+  echo "pack-device: WARNING: over 60 MiB for the tree and .device together, more than bench/gpu/README.md plans to copy" >&2
 fi

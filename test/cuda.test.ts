@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadModel } from '../lib/index.js';
 import { native } from '../lib/native/index.js';
 import { tune } from '../lib/tune/index.js';
+import { headBound } from '../lib/bound/index.js';
 import { randomTarget, softmaxRow } from './helpers/dist.js';
 import { readGolden, relError } from './helpers/golden.js';
 
@@ -55,7 +56,7 @@ describe.skipIf(!cuda)('on CUDA', () => {
   });
 
   it('a CUDA graph replay gives every row the result of the same epochs run eagerly, across refills and a part-empty batch', async () => {
-    // Written without a GPU to run it on (issue 7): the replayed epoch must read the rows
+    // The replayed epoch must read the rows
     // load() put into the slots after the capture, and leave stopped and empty slots alone.
     // Against the fixed-shape epochs run eagerly (the same kernels on the same shapes, so equal
     // to the last bit but for the capture); test/tune.test.ts shows those equal the usual ones.
@@ -81,6 +82,30 @@ describe.skipIf(!cuda)('on CUDA', () => {
       }
     } finally {
       gpu.dispose();
+    }
+  });
+
+  it('the head bound on CUDA matches the CPU, in float64 and float32, for a float32 and a bfloat16 model', async () => {
+    const cpu = await loadModel('random:micro', { seed: 5, tokenizer: false });
+    const gpu = await loadModel('random:micro', { seed: 5, tokenizer: false, device: 'cuda' });
+    const gpu16 = await loadModel('random:micro', { seed: 5, tokenizer: false, device: 'cuda', dtype: 'bfloat16' });
+    try {
+      const V = cpu.info.vocabSize;
+      const targets = new Float32Array(3 * V);
+      [0.5, 2, 6].forEach((scale, i) => targets.set(randomTarget(V, 40 + i, scale), i * V));
+      const want = await headBound(cpu, targets);
+      for (const [model, dtype, tol] of [[gpu, 'float64', 1e-6], [gpu, 'float32', 1e-3], [gpu16, 'float64', 5e-2]] as const) {
+        const got = await headBound(model, targets, { dtype, tolNats: dtype === 'float32' ? 1e-4 : 1e-5 });
+        got.forEach((g, i) => {
+          expect(Number.isFinite(g.headBoundNats)).toBe(true);
+          expect(Math.abs(g.headBoundNats - want[i].headBoundNats)).toBeLessThan(tol * Math.max(1, want[i].headBoundNats));
+          expect(g.bottleneckBoundNats!).toBeLessThanOrEqual(g.headBoundNats + 1e-9);
+        });
+      }
+    } finally {
+      cpu.dispose();
+      gpu.dispose();
+      gpu16.dispose();
     }
   });
 

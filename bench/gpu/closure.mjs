@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The node_modules a borrowed GPU machine needs, found by walking package.json dependency
+// The node_modules a GPU machine without Node needs to run bench/gpu/run.sh, found by walking package.json dependency
 // fields the way Node resolves them (nearest node_modules first, then each parent's), not
 // by guessing. Used by scripts/pack-device.sh.
 //

@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
-# One script for a borrowed GPU machine (CUDA 13, nvcc, cmake, Python torch with CUDA; no Node,
-# no network): unpack the carried Node and node_modules + dist/, build the addon against that
-# torch's libtorch (sm_90), run the CUDA tests, the GPU-vs-CPU parity check and the GPU
-# benchmarks (CUDA graphs against eager epochs among them), and leave the log, a summary and the results JSON under $OUT.
+# One script to run on a machine with a CUDA GPU (CUDA 13, nvcc, cmake, Python torch with CUDA;
+# it needs neither Node nor the network there): unpack the packed Node and node_modules + dist/,
+# build the addon against that torch's libtorch (sm_90), run the CUDA tests, the GPU-vs-CPU parity
+# check and the GPU benchmarks (CUDA graphs against eager epochs among them), and leave the log, a
+# summary and the results JSON under $OUT (default: out/ in the repo root).
 #
-# Before: `nice -n 19 bash scripts/pack-device.sh` here (fills the ignored .device/). Then:
-#   run(command="bash bench/gpu/run.sh", carry=[".device"], timeout_s=540)
+# Before: `nice -n 19 bash scripts/pack-device.sh` on the development machine (fills the ignored
+# .device/); copy the working tree with .device/ to the GPU machine; there, from the repo root:
+#   bash bench/gpu/run.sh
 # Everything fits in DISTPROMPT_GPU_BUDGET_S (480 s): each stage gets min(its cap, time left);
 # a stage that fails does not stop the ones that do not need it; the summary says which passed.
 #
 # DISTPROMPT_GPU_REHEARSAL=cpu: the same stages on CPU (float32, small models, --quick benches,
-# torch from DISTPROMPT_TORCH_DIR or DISTPROMPT_PYTHON, default /work/main/.torch-venv), to prove
-# the script end to end without a GPU; bench/gpu/rehearse.sh runs it the way the device would.
+# torch from DISTPROMPT_TORCH_DIR or DISTPROMPT_PYTHON, default the package's private environment
+# .distprompt-torch/venv in the repo root), to prove the script end to end without a GPU;
+# bench/gpu/rehearse.sh runs it the way a bare GPU machine would (fresh copy, no Node, no network).
 # Other knobs: DISTPROMPT_FORCE_CARRIED_NODE=1 (use .device/node.xz even if node is on PATH),
 # DISTPROMPT_CUDA_ARCH (90), DISTPROMPT_TORCH_DIR, DISTPROMPT_PYTHON (python3),
 # DISTPROMPT_GPU_STAGES (a comma list: run only these stages), DISTPROMPT_GPU_BUDGET_S (480 on the
 # GPU, 7200 in the rehearsal), DISTPROMPT_GPU_CAP_SCALE (multiplies every stage's cap; 8 in the
-# rehearsal, whose 2 shared cores build and run far slower than the device's 16).
+# rehearsal, for a small machine that builds and runs far slower than a 16-core GPU machine).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 ROOT=$PWD
@@ -35,8 +38,8 @@ fi
 if [ "$REHEARSAL" = cpu ]; then
   DEVICE=cpu
   BUDGET=${DISTPROMPT_GPU_BUDGET_S:-7200}
-  SCALE=${DISTPROMPT_GPU_CAP_SCALE:-8}   # 2 shared cores, not 16: every stage's cap × 8
-  PY=${DISTPROMPT_PYTHON:-/work/main/.torch-venv/bin/python}
+  SCALE=${DISTPROMPT_GPU_CAP_SCALE:-8}   # a 2-core machine, not a 16-core one: every stage's cap × 8
+  PY=${DISTPROMPT_PYTHON:-$ROOT/.distprompt-torch/venv/bin/python}
 else
   DEVICE=cuda
   BUDGET=${DISTPROMPT_GPU_BUDGET_S:-480}
@@ -93,9 +96,9 @@ stage() {
   collect
 }
 collect() {
-  # After every stage, so that a run cut short still returns what it measured. The device run
-  # returns at most 8 files: gpu-run.log, summary.txt, results.tar.gz (every JSON this run wrote,
-  # and build-info.json) and the first 5 JSON files themselves under results/.
+  # After every stage, so that a run cut short still leaves what it measured. At most 8 files, to
+  # keep what comes back from the GPU machine small: gpu-run.log, summary.txt, results.tar.gz
+  # (every JSON this run wrote, and build-info.json) and the first 5 JSON files under results/.
   local f
   mkdir -p "$OUT/results"
   for f in $(find bench/results -maxdepth 1 -name '*.json' -newer "$MARK" -printf '%T@ %p\n' 2>/dev/null | sort -n | cut -d' ' -f2); do
@@ -111,7 +114,7 @@ export ROOT OUT DEVICE TAG PY REHEARSAL
 st_node() {
   set -e
   if [ "${DISTPROMPT_FORCE_CARRIED_NODE:-}" = 1 ] || ! command -v node >/dev/null; then
-    [ -f .device/node.xz ] || { echo "no node on PATH and no .device/node.xz (run scripts/pack-device.sh, carry .device)"; exit 1; }
+    [ -f .device/node.xz ] || { echo "no node on PATH and no .device/node.xz (run scripts/pack-device.sh, copy .device with the tree)"; exit 1; }
     mkdir -p .device/bin
     xz -dc .device/node.xz > .device/bin/node.part && chmod +x .device/bin/node.part && mv .device/bin/node.part .device/bin/node
     echo "node: the carried one, .device/bin/node"
@@ -123,7 +126,7 @@ st_node() {
 }
 st_unpack() {
   set -e
-  [ -f .device/bundle.tar.xz ] || { echo "no .device/bundle.tar.xz (run scripts/pack-device.sh, carry .device)"; exit 1; }
+  [ -f .device/bundle.tar.xz ] || { echo "no .device/bundle.tar.xz (run scripts/pack-device.sh, copy .device with the tree)"; exit 1; }
   rm -rf dist
   xz -dc .device/bundle.tar.xz | tar -xf -
   echo "unpacked node_modules/ ($(ls node_modules | wc -l) entries) and dist/"
@@ -185,6 +188,11 @@ st_tune() {
   if [ -n "$REHEARSAL" ]; then node dist/bench/tune.js --device "$DEVICE" --quick --models random:micro
   else node dist/bench/tune.js --device "$DEVICE" --dtype bfloat16 --models random:llama-3.2-1b,random:llama-3-8b --reps 1; fi
 }
+st_bound() {
+  # The head bound's seconds against the sweep it belongs to (goal: under 10%), on Llama-3-8B.
+  if [ -n "$REHEARSAL" ]; then node dist/bench/bound.js --device "$DEVICE" --quick --model random:micro
+  else node dist/bench/bound.js --device "$DEVICE" --model random:llama-3-8b --dtype bfloat16 --entropy 0:max:2 --inits 2 --max-epochs 60; fi
+}
 st_scaling() {
   if [ -n "$REHEARSAL" ]; then node dist/bench/scaling.js --device "$DEVICE" --quick --models random:micro --series batch
   else node dist/bench/scaling.js --device "$DEVICE" --dtype bfloat16 --models random:gpt2,random:llama-3.2-1b --limit-s 15 --reps 1; fi
@@ -196,7 +204,7 @@ st_graph() {
   else node dist/bench/graph.js --device "$DEVICE" --dtype bfloat16 --models random:gpt2,random:llama-3.2-1b --batches 16,64,256 --reps 1 --min-delta-s 0.5; fi
 }
 st_falcon() {
-  # The third model the issue names, last: building 7B random weights takes a while.
+  # Falcon-7B, the third family at full size, last: building 7B random weights takes a while.
   if [ -n "$REHEARSAL" ]; then node dist/bench/tune.js --device "$DEVICE" --quick --models random:demo --suffix -falcon
   else node dist/bench/tune.js --device "$DEVICE" --dtype bfloat16 --models random:falcon-7b --reps 1 --suffix -falcon; fi
 }
@@ -225,8 +233,8 @@ stage node      60  ""                     st_node
 [ -x .device/bin/node ] && export PATH=$ROOT/.device/bin:$PATH
 stage unpack    60  ""                     st_unpack
 stage build    330  "node unpack"          st_build
-# By priority, since a slow build leaves the last stages out of time: the tests, then the issue's
-# two headline figures (fraction of roofline on Llama-3-8B; against the Python loop), then CUDA
+# By priority, since a slow build leaves the last stages out of time: the tests, then the two
+# headline figures (fraction of roofline on Llama-3-8B; against the Python loop), then CUDA
 # graphs, then the rest.
 if [ "$DEVICE" = cpu ]; then
   stage tests  300  "build"                st_tests
@@ -238,6 +246,7 @@ else
 fi
 stage tune     150  "$GPU"                 st_tune
 stage python   150  "$GPU"                 st_python
+stage bound    120  "$GPU"                 st_bound
 stage graph     90  "$GPU"                 st_graph
 stage parity    90  "$GPU"                 st_parity
 stage sweep     90  "$GPU"                 st_sweep

@@ -1,6 +1,6 @@
 // One tuner epoch replayed as a CUDA graph: one launch per epoch instead of the hundreds of
 // kernel launches a forward + backward + AdamW over small tensors makes, which is where the
-// time goes on small models and short prompts (issue 7).
+// time goes on small models and short prompts.
 //
 // The first `warmup` calls run the epoch eagerly on a side stream, so that cuBLAS handles and
 // workspaces, the autograd engine's device thread and the allocator's blocks are made outside
