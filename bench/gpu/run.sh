@@ -213,7 +213,7 @@ st_targets() {
   else node dist/bench/targets.js --device "$DEVICE"; fi
 }
 st_sweep() {
-  # The CLI end to end on the device: targets, tuner, Arrow results, resume bookkeeping.
+  # The CLI end to end on the GPU: targets, tuner, Arrow results, resume bookkeeping.
   set -e
   local dir
   dir=$(mktemp -d)
