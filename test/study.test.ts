@@ -144,6 +144,7 @@ describe('distprompt study, end to end', () => {
     expect(done.findings.filter((f: { id: string }) => f.id === '6').every((f: { verdict: string }) => f.verdict === 'measured')).toBe(true);
     const figures = readdirSync(join(out, 'figures'), { recursive: true }).map(String);
     expect(figures.filter((f) => f.endsWith('.svg')).length).toBeGreaterThanOrEqual(6);
+    expect(figures).toContain(join('pos', 'pos-counts.svg')); // Fig. 12, from the tokenizer alone
     for (const svg of figures.filter((f) => f.endsWith('.svg'))) {
       const png = readFileSync(join(out, 'figures', svg.replace(/\.svg$/, '.png')));
       expect(png.subarray(1, 4).toString()).toBe('PNG');

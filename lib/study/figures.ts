@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { allFigures, renderSvg, type PlotRecord } from '../plot/index.js';
+import { allFigures, renderSvg, type Figure, type PlotRecord } from '../plot/index.js';
 import { writeAtomic } from '../results/files.js';
 import type { StoredRunRecord } from '../results/index.js';
 import { modelSlug, type StudySweep } from './plan.js';
@@ -37,7 +37,31 @@ export async function svgToPng(svg: string): Promise<Uint8Array> {
   return new Uint8Array(png);
 }
 
-export async function drawFigures(items: ReadonlyArray<{ sweep: StudySweep; records: readonly StoredRunRecord[] }>, dir: string, manyModels: boolean): Promise<StudyFigure[]> {
+const POS_ORDER = ['noun', 'proper-noun', 'verb', 'adjective', 'ambiguous'];
+
+/** Fig. 12: tokens per part of speech in each model's vocabulary (untagged ones left out: most of any vocabulary). */
+export function posCountsFigure(counts: ReadonlyMap<string, Record<string, number>>): Figure | null {
+  if (counts.size === 0) return null;
+  const rows = [...counts].flatMap(([model, c]) => POS_ORDER.map((tag) => ({ model, tag, tokens: c[tag] ?? 0 })));
+  const title = 'Tokens per part of speech in the vocabulary';
+  return {
+    id: 'pos-counts', title, paperFigure: 'Fig. 12',
+    spec: {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      title, width: 420, height: 260,
+      data: { values: rows },
+      mark: { type: 'bar' },
+      encoding: {
+        x: { field: 'tag', type: 'nominal', sort: POS_ORDER, axis: { title: 'part of speech', labelAngle: 0 } },
+        xOffset: { field: 'model' },
+        y: { field: 'tokens', type: 'quantitative', axis: { title: 'tokens' } },
+        color: { field: 'model', type: 'nominal', title: null, legend: { labelLimit: 0 } },
+      },
+    } as Figure['spec'],
+  };
+}
+
+export async function drawFigures(items: ReadonlyArray<{ sweep: StudySweep; records: readonly StoredRunRecord[] }>, dir: string, manyModels: boolean, posVocabulary: ReadonlyMap<string, Record<string, number>> = new Map()): Promise<StudyFigure[]> {
   const groups = new Map<string, Group>();
   const add = (name: string, study: string, experiment: string, records: PlotRecord[]) => {
     const g = groups.get(name) ?? { name, study, experiments: new Set<string>(), records: [] };
@@ -57,7 +81,8 @@ export async function drawFigures(items: ReadonlyArray<{ sweep: StudySweep; reco
   for (const g of groups.values()) {
     const where = join(dir, g.name);
     await mkdir(where, { recursive: true });
-    for (const f of allFigures(g.records)) {
+    const extra = g.study === 'pos' ? [posCountsFigure(posVocabulary)].filter((f): f is Figure => f !== null) : [];
+    for (const f of [...extra, ...allFigures(g.records)]) {
       const svg = await renderSvg(f);
       const svgPath = join(where, `${f.id}.svg`);
       const pngPath = join(where, `${f.id}.png`);

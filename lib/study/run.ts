@@ -17,6 +17,7 @@ import { expandStudies, StudyError, type Scale } from './catalog.js';
 import { computeFindings, type Finding } from './findings.js';
 import { drawFigures, type StudyFigure } from './figures.js';
 import { planStudy, type StudySweep } from './plan.js';
+import { posCounts } from './pos-counts.js';
 import { writeStudyReport } from './report.js';
 
 export interface StudyOptions {
@@ -178,7 +179,12 @@ export async function runStudy(options: StudyOptions, events: EventEmitter = new
   const skipped = sweeps.filter((s) => s.skipped).map((s) => ({ experiment: s.experiment, study: s.study.name, model: s.givenModel, reason: s.skipped! }));
   summary.findings = computeFindings(experiments, skipped);
   log(`findings: ${summary.findings.map((f) => `#${f.id} ${f.verdict}`).join(', ')}`);
-  summary.figures = await drawFigures(ran.map((s) => ({ sweep: s, records: results.get(s.spec.output)!.records })), join(options.outDir, 'figures'), options.models.length > 1);
+  const posVocabulary = new Map<string, Record<string, number>>();
+  for (const s of ran.filter((x) => x.study.name === 'pos')) {
+    const counts = await posCounts(s.model).catch((e: Error) => (log(`pos counts of ${s.model}: ${e.message}`), null));
+    if (counts) posVocabulary.set(s.model, counts);
+  }
+  summary.figures = await drawFigures(ran.map((s) => ({ sweep: s, records: results.get(s.spec.output)!.records })), join(options.outDir, 'figures'), options.models.length > 1, posVocabulary);
   summary.wallMs = Date.now() - started;
   summary.report = await writeStudyReport({ summary, sweeps, results, models: infos, findings: summary.findings, figures: summary.figures });
   log(`report: ${summary.report}`);
