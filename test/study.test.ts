@@ -163,6 +163,8 @@ describe('distprompt study, end to end', () => {
     expect(done.sweeps.every((s: { status: string }) => s.status === 'finished earlier')).toBe(true);
     expect(done.findings).toEqual(JSON.parse(first.stdout.trim().split('\n').pop()!).findings);
     expect((await readResults(join(out, 'vanilla.random_tiny-gpt2.arrow'))).records.map((r) => r.klNats)).toEqual(before);
+    // The report of a run that loaded no model still names it fully (models.json beside the files).
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/<td>gpt2<\/td><td>[\d,]+<\/td><td>50257<\/td><td>float32<\/td><td>cpu<\/td>/);
     const refused = run(['study', 'vanilla', '--studies', own, '-m', 'random:tiny-gpt2', '--scale', 'smoke', '-o', out], dir);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/exists: add --resume/);

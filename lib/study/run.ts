@@ -5,11 +5,12 @@
 // without one merges each complete set of shard files before it reports.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 import { loadModel } from '../model/load.js';
 import type { Model, ModelInfo } from '../model/model.js';
+import { writeAtomic } from '../results/files.js';
 import { mergeResults, readResults, type Results, type StoredRunRecord } from '../results/index.js';
 import { runSweep, type SweepProgress } from '../run/sweep.js';
 import { specHash, type Shard } from '../spec/index.js';
@@ -98,7 +99,10 @@ export async function runStudy(options: StudyOptions, events: EventEmitter = new
   await mkdir(options.outDir, { recursive: true });
   const log = (m: string) => events.emit('log', m);
   const models = new Map<string, Model>();
-  const infos = new Map<string, ModelInfo>();
+  // Identities of the models this folder's sweeps ran on, kept beside them so that a resumed
+  // run's report names them without loading them again.
+  const infoPath = join(options.outDir, 'models.json');
+  const infos = new Map<string, ModelInfo>(existsSync(infoPath) ? Object.entries(JSON.parse(await readFile(infoPath, 'utf8')) as Record<string, ModelInfo>) : []);
   const modelFor = async (s: StudySweep): Promise<Model> => {
     let m = models.get(s.model);
     if (!m) {
@@ -106,6 +110,7 @@ export async function runStudy(options: StudyOptions, events: EventEmitter = new
       m = await loadModel(s.model, { device: s.spec.device, dtype: s.spec.dtype });
       models.set(s.model, m);
       infos.set(s.model, m.info);
+      await writeAtomic(infoPath, new TextEncoder().encode(JSON.stringify(Object.fromEntries(infos), null, 2)));
     }
     return m;
   };
