@@ -129,6 +129,16 @@ describe('fused softmax-KL', () => {
   it('bad input gets a clear error', async () => {
     await expect(klDivergence({ logits: new Float32Array(5), target: new Float32Array(6), rows: 2, vocab: 3 })).rejects.toThrow(/logits has 5 values; expected rows×vocab = 6/);
     await expect(klDivergence({ logits: new Float32Array(2), target: new Float32Array(2), rows: 2, vocab: 1 })).rejects.toThrow(/vocab must be an integer of at least 2/);
+    await expect(klDivergence({ logits: new Float32Array(4), target: Float32Array.from([0.5, 0.5, 0.5, 0.5]), rows: 2, vocab: 2, dtype: 'float8' as 'float32' })).rejects.toThrow(/dtype 'float8' is not one of float32, bfloat16, float16, float64/);
+  });
+
+  it('a target that is not a distribution is refused with the errors tune() gives, not a KL of 0 or below', async () => {
+    const logits = new Float32Array(6);
+    const kl = (target: number[]) => klDivergence({ logits, target: Float32Array.from(target), rows: 2, vocab: 3 });
+    await expect(kl([0.5, 0.5, 0, NaN, 0.5, 0.5])).rejects.toThrow('target 1 is not a distribution: value NaN at token 0 is not finite');
+    await expect(kl([1.5, -0.5, 0, 1, 0, 0])).rejects.toThrow('target 0 is not a distribution: value -0.5 at token 1 is negative');
+    await expect(kl([0.5, 0.5, 0, 0.5, 0, 0])).rejects.toThrow('target 1 is not a distribution: it sums to 0.5, not 1 (within 1e-5)');
+    expect((await kl([0.5, 0.5, 0, 1, 0, 0])).klNats[1]).toBeCloseTo(Math.log(3), 5);
   });
 });
 

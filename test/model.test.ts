@@ -94,6 +94,17 @@ describe('bad input', () => {
     await expect(m.logits({ ids: Int32Array.from([1, 2]), rows: 1, positions: 3 })).rejects.toThrow(/ids has 2 values; expected rows×positions = 3/);
     await expect(m.logits({ ids: Int32Array.from([1, 5000]), rows: 1, positions: 2 })).rejects.toThrow(/token id 5000 is outside the vocabulary/);
     await expect(m.klGradient({ embeds: new Float32Array(32), rows: 1, positions: 1, target: new Float32Array(5) })).rejects.toThrow(/target has 5 values/);
+    // A NaN or negative target is refused as tune() refuses it (it used to give a KL of 0, or far below).
+    const nan = new Float32Array(1000).fill(0.001);
+    nan[7] = NaN;
+    await expect(m.klGradient({ embeds: new Float32Array(32), rows: 1, positions: 1, target: nan })).rejects.toThrow('target 0 is not a distribution: value NaN at token 7 is not finite');
+    const negative = new Float32Array(1000);
+    negative[0] = 1.5;
+    negative[1] = -0.5;
+    await expect(m.klGradient({ embeds: new Float32Array(32), rows: 1, positions: 1, target: negative })).rejects.toThrow('target 0 is not a distribution: value -0.5 at token 1 is negative');
+    // The position id rejected is the one named.
+    await expect(m.logits({ ids: Int32Array.from([1, 2]), rows: 1, positions: 2, positionIds: Int32Array.from([-5, 1]) })).rejects.toThrow(/position id -5 is outside the learned table \[0, 64\)/);
+    await expect(m.logits({ ids: Int32Array.from([1, 2]), rows: 1, positions: 2, positionIds: Int32Array.from([0, 99]) })).rejects.toThrow(/position id 99 is outside/);
     m.dispose();
     await expect(m.logits({ ids: Int32Array.from([1]), rows: 1, positions: 1 })).rejects.toThrow(/disposed/);
   });

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import type { NonFinite } from '../checkpoint/finite.js';
 import { native } from '../native/index.js';
 import type { NativeDtype, NativeModelConfig } from '../native/types-model.js';
-import { configFromHf } from './config.js';
+import { configFromHf, ModelConfigError } from './config.js';
 import { Model, type ModelTokenizer } from './model.js';
 import { randomSource } from './presets.js';
 import { withCallerStack } from './errors.js';
@@ -27,9 +27,9 @@ const DTYPES = ['float32', 'bfloat16', 'float16'] as const;
 
 function checkOptions(o: LoadOptions): { device: string; dtype: NativeDtype } {
   const device = o.device ?? 'cpu';
-  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new Error(`device '${device}' is not 'cpu', 'cuda' or 'cuda:N'`);
+  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new ModelConfigError(`device '${device}' is not 'cpu', 'cuda' or 'cuda:N'`);
   const dtype = o.dtype ?? 'float32';
-  if (!DTYPES.includes(dtype)) throw new Error(`dtype '${dtype}' is not one of ${DTYPES.join(', ')}`);
+  if (!DTYPES.includes(dtype)) throw new ModelConfigError(`dtype '${dtype}' is not one of ${DTYPES.join(', ')}`);
   return { device, dtype };
 }
 
