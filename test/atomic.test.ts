@@ -10,7 +10,15 @@ import { afterAll, describe, expect, test } from 'vitest';
 
 import { FileError } from '../lib/io/fs-error.js';
 import { removeStaleTemporaries, writeAtomic } from '../lib/io/atomic.js';
-import { journalPath, openForResume, readJournal, readResults, ResultWriter, type ResultMetadata, type RunRecord } from '../lib/results/index.js';
+import {
+  journalPath,
+  openForResume,
+  readJournal,
+  readResults,
+  ResultWriter,
+  type ResultMetadata,
+  type RunRecord,
+} from '../lib/results/index.js';
 import { plotAll, report } from '../lib/plot/index.js';
 import { parseSpec } from '../lib/spec/index.js';
 import { planSweep } from '../lib/sweep/index.js';
@@ -25,7 +33,9 @@ afterAll(() => {
 /** A fresh tmpfs of `size` (e.g. '16k'), read-only with ro; null when this process may not mount. */
 function tmpfs(size: string, ro = false): string | null {
   const at = mkdtempSync(join(dir, 'fs-'));
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `${ro ? 'ro,' : ''}size=${size}`, 'tmpfs', at], { encoding: 'utf8' });
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `${ro ? 'ro,' : ''}size=${size}`, 'tmpfs', at], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) return null;
   mounts.push(at);
   return at;
@@ -37,16 +47,45 @@ const canMount = (() => {
 })();
 
 const VOCAB = 16;
-const spec = parseSpec({ targets: [{ kind: 'vanilla', entropyBits: '0:max:0.5' }], inits: 3, methods: [{ method: 'soft' }] });
+const spec = parseSpec({
+  targets: [{ kind: 'vanilla', entropyBits: '0:max:0.5' }],
+  inits: 3,
+  methods: [{ method: 'soft' }],
+});
 const plan = planSweep(spec, VOCAB);
-const meta: ResultMetadata = { spec, model: { name: 'random:micro', hash: 'cd34'.repeat(16) }, vocabSize: VOCAB, version: '0.1.0', build: null };
+const meta: ResultMetadata = {
+  spec,
+  model: { name: 'random:micro', hash: 'cd34'.repeat(16) },
+  vocabSize: VOCAB,
+  version: '0.1.0',
+  build: null,
+};
 const records: RunRecord[] = plan.rows.map((row) => {
   const h = plan.targets.find((t) => t.targetId === row.targetId)!.params.entropyBits as number;
   return {
-    rowId: row.rowId, targetId: row.targetId, targetKind: 'vanilla', initId: row.initId, method: row.method, pattern: row.pattern,
-    candidates: row.candidates, prefixLength: 5, klNats: 0.1 + Math.sin(h) ** 2 + row.initId / 100, bestEpoch: 40, epochs: 60,
-    stopReason: 'patience', modelEntropyBits: h * 0.9, targetEntropyBits: h, requestedEntropyBits: h, promptIds: null, promptText: null,
-    softPrompt: new Float32Array(64).fill(0.5), wallMs: 10, shardIndex: 0, outliers: null, outlierMass: null, m: null,
+    rowId: row.rowId,
+    targetId: row.targetId,
+    targetKind: 'vanilla',
+    initId: row.initId,
+    method: row.method,
+    pattern: row.pattern,
+    candidates: row.candidates,
+    prefixLength: 5,
+    klNats: 0.1 + Math.sin(h) ** 2 + row.initId / 100,
+    bestEpoch: 40,
+    epochs: 60,
+    stopReason: 'patience',
+    modelEntropyBits: h * 0.9,
+    targetEntropyBits: h,
+    requestedEntropyBits: h,
+    promptIds: null,
+    promptText: null,
+    softPrompt: new Float32Array(64).fill(0.5),
+    wallMs: 10,
+    shardIndex: 0,
+    outliers: null,
+    outlierMass: null,
+    m: null,
     targetParams: '{}',
   };
 });
@@ -81,7 +120,7 @@ describe('writeAtomic', () => {
     expect(readdirSync(dir).filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
 
-  test('stale temporaries of dead writers are removed, a live writer\'s kept', async () => {
+  test("stale temporaries of dead writers are removed, a live writer's kept", async () => {
     const path = join(dir, 'stale.arrow');
     // A pid far above pid_max is never alive.
     const dead = `${path}.tmp-999999999-1700000000000`;
@@ -94,16 +133,19 @@ describe('writeAtomic', () => {
     expect(existsSync(other)).toBe(false);
   });
 
-  test.skipIf(!canMount)('full disk: ENOSPC names the file; the old file stays whole, no temporary is left', async () => {
-    const at = tmpfs('8k')!;
-    const path = join(at, 'figure.svg');
-    await writeAtomic(path, 'old');
-    const err = await writeAtomic(path, 'y'.repeat(64 * 1024)).catch((e: unknown) => e);
-    expect((err as FileError).code).toBe('ENOSPC');
-    expect((err as Error).message).toContain(`disk full (ENOSPC) while writing ${path}`);
-    expect(readFileSync(path, 'utf8')).toBe('old');
-    expect(readdirSync(at)).toEqual(['figure.svg']);
-  });
+  test.skipIf(!canMount)(
+    'full disk: ENOSPC names the file; the old file stays whole, no temporary is left',
+    async () => {
+      const at = tmpfs('8k')!;
+      const path = join(at, 'figure.svg');
+      await writeAtomic(path, 'old');
+      const err = await writeAtomic(path, 'y'.repeat(64 * 1024)).catch((e: unknown) => e);
+      expect((err as FileError).code).toBe('ENOSPC');
+      expect((err as Error).message).toContain(`disk full (ENOSPC) while writing ${path}`);
+      expect(readFileSync(path, 'utf8')).toBe('old');
+      expect(readdirSync(at)).toEqual(['figure.svg']);
+    },
+  );
 
   test.skipIf(!canMount)('read-only file system: EROFS names the file', async () => {
     const at = tmpfs('8k', true)!;
@@ -114,41 +156,51 @@ describe('writeAtomic', () => {
 });
 
 describe('results on a full disk', () => {
-  test.skipIf(!canMount)('a failed append says disk full and keeps the rows before it; --resume after freeing space completes', async () => {
-    const at = tmpfs('64k')!;
-    const out = join(at, 'r.arrow');
-    const writer = await ResultWriter.create(out, meta);
-    await writer.append(records.slice(0, 3));
-    fill(at);
-    const err = await writer.append(records.slice(3, 6)).catch((e: unknown) => e);
-    expect((err as FileError).code).toBe('ENOSPC');
-    expect((err as Error).message).toContain(`disk full (ENOSPC) while writing ${journalPath(out)}`);
-    expect((err as Error).message).toContain(`the 3 row(s) finished before it are kept in ${journalPath(out)}: rerun with --resume`);
-    // Poisoned: a later append and finish give the same error rather than a gap in the journal.
-    await expect(writer.append(records.slice(6, 7))).rejects.toBe(err);
-    await expect(writer.finish({ order })).rejects.toBe(err);
-    await writer.close();
-    for (const f of readdirSync(at).filter((n) => n.startsWith('filler-'))) rmSync(join(at, f));
-    const resumed = await openForResume(out, meta);
-    expect([...resumed.finished].sort()).toEqual(order.slice(0, 3).sort());
-    await resumed.writer.append(records.filter((r) => !resumed.finished.has(r.rowId)));
-    await resumed.writer.finish({ order, expectedRowIds: order });
-    expect((await readResults(out)).records.map((r) => r.rowId)).toEqual(order);
-  });
+  test.skipIf(!canMount)(
+    'a failed append says disk full and keeps the rows before it; --resume after freeing space completes',
+    async () => {
+      const at = tmpfs('64k')!;
+      const out = join(at, 'r.arrow');
+      const writer = await ResultWriter.create(out, meta);
+      await writer.append(records.slice(0, 3));
+      fill(at);
+      const err = await writer.append(records.slice(3, 6)).catch((e: unknown) => e);
+      expect((err as FileError).code).toBe('ENOSPC');
+      expect((err as Error).message).toContain(`disk full (ENOSPC) while writing ${journalPath(out)}`);
+      expect((err as Error).message).toContain(
+        `the 3 row(s) finished before it are kept in ${journalPath(out)}: rerun with --resume`,
+      );
+      // Poisoned: a later append and finish give the same error rather than a gap in the journal.
+      await expect(writer.append(records.slice(6, 7))).rejects.toBe(err);
+      await expect(writer.finish({ order })).rejects.toBe(err);
+      await writer.close();
+      for (const f of readdirSync(at).filter((n) => n.startsWith('filler-'))) rmSync(join(at, f));
+      const resumed = await openForResume(out, meta);
+      expect([...resumed.finished].sort()).toEqual(order.slice(0, 3).sort());
+      await resumed.writer.append(records.filter((r) => !resumed.finished.has(r.rowId)));
+      await resumed.writer.finish({ order, expectedRowIds: order });
+      expect((await readResults(out)).records.map((r) => r.rowId)).toEqual(order);
+    },
+  );
 
-  test.skipIf(!canMount)('the final write failing keeps every row in the journal and leaves no results file', async () => {
-    const at = tmpfs('64k')!;
-    const out = join(at, 'r.arrow');
-    const writer = await ResultWriter.create(out, meta);
-    await writer.append(records);
-    fill(at);
-    const err = await writer.finish({ order, expectedRowIds: order }).catch((e: unknown) => e);
-    expect((err as FileError).code).toBe('ENOSPC');
-    expect((err as Error).message).toContain(`all ${records.length} rows are kept in ${journalPath(out)}: rerun with --resume`);
-    expect(existsSync(out)).toBe(false);
-    expect(readdirSync(at).some((n) => n.includes('.tmp-'))).toBe(false);
-    expect((await readJournal(journalPath(out)))!.records).toHaveLength(records.length);
-  });
+  test.skipIf(!canMount)(
+    'the final write failing keeps every row in the journal and leaves no results file',
+    async () => {
+      const at = tmpfs('64k')!;
+      const out = join(at, 'r.arrow');
+      const writer = await ResultWriter.create(out, meta);
+      await writer.append(records);
+      fill(at);
+      const err = await writer.finish({ order, expectedRowIds: order }).catch((e: unknown) => e);
+      expect((err as FileError).code).toBe('ENOSPC');
+      expect((err as Error).message).toContain(
+        `all ${records.length} rows are kept in ${journalPath(out)}: rerun with --resume`,
+      );
+      expect(existsSync(out)).toBe(false);
+      expect(readdirSync(at).some((n) => n.includes('.tmp-'))).toBe(false);
+      expect((await readJournal(journalPath(out)))!.records).toHaveLength(records.length);
+    },
+  );
 
   test('a run abandoned before its first row leaves no journal; one with rows keeps it', async () => {
     const empty = join(dir, 'empty.arrow');

@@ -27,17 +27,26 @@ function run(args: string[]) {
 }
 
 /** The smallest sweep: one target, one init, a few epochs on the 1000-token micro model. */
-const spec = { model: 'random:micro', targets: [{ kind: 'vanilla', entropyBits: [2, 5], method: 'temperature' }], methods: [{ method: 'soft' }], inits: 1, maxEpochs: 5, patience: 5 };
+const spec = {
+  model: 'random:micro',
+  targets: [{ kind: 'vanilla', entropyBits: [2, 5], method: 'temperature' }],
+  methods: [{ method: 'soft' }],
+  inits: 1,
+  maxEpochs: 5,
+  patience: 5,
+};
 function config(name: string, over: object = {}): string {
   writeFileSync(join(dir, name), JSON.stringify({ ...spec, ...over }));
   return name;
 }
-const sweep = (cfg: string, out: string, ...more: string[]) => run(['sweep', '-c', cfg, '-o', out, '--no-figures', '-q', ...more]);
+const sweep = (cfg: string, out: string, ...more: string[]) =>
+  run(['sweep', '-c', cfg, '-o', out, '--no-figures', '-q', ...more]);
 
 /** A tmpfs of `size`, read-only with ro; null where this process may not mount. */
 function tmpfs(size: string, ro = false): string | null {
   const at = mkdtempSync(join(dir, 'fs-'));
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', `${ro ? 'ro,' : ''}size=${size}`, 'tmpfs', at]).status !== 0) return null;
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', `${ro ? 'ro,' : ''}size=${size}`, 'tmpfs', at]).status !== 0)
+    return null;
   mounts.push(at);
   return at;
 }
@@ -103,7 +112,9 @@ describe('the output of a sweep', () => {
     for (const extra of [[], ['--overwrite']]) {
       const r = sweep('a.json', 'a-folder', ...extra);
       expect(r.status, r.stderr).toBe(2);
-      expect(r.stderr).toMatch(/output a-folder is a directory: give a results file name, e\.g\. a-folder\/results\.arrow/);
+      expect(r.stderr).toMatch(
+        /output a-folder is a directory: give a results file name, e\.g\. a-folder\/results\.arrow/,
+      );
     }
     const missing = sweep('a.json', 'no-folder/r.arrow');
     expect(missing.status).toBe(2);
@@ -125,19 +136,22 @@ describe('the output of a sweep', () => {
     expect(r.stderr).toContain(`${join(at, 'r.arrow.partial')} is on a read-only file system`);
   });
 
-  it.skipIf(!canMount)('a full disk exits 1 saying so, keeps the finished rows, and --resume completes once there is space', async () => {
-    const at = tmpfs('8k')!;
-    const out = join(at, 'r.arrow');
-    const full = sweep(config('many.json', { inits: 3, batchSize: 1 }), out);
-    expect(full.status, full.stderr).toBe(1);
-    expect(full.stderr).toMatch(/disk full \(ENOSPC\) while writing .*r\.arrow(\.partial)?: .*rerun with --resume/);
-    expect(full.stderr).not.toMatch(/planned row\(s\) have no result/);
-    expect(existsSync(out)).toBe(false);
-    expect(spawnSync('mount', ['-o', 'remount,size=1m', at]).status).toBe(0);
-    const resumed = sweep('many.json', out, '--resume');
-    expect(resumed.status, resumed.stderr).toBe(0);
-    expect((await readResults(out)).records).toHaveLength(6);
-  });
+  it.skipIf(!canMount)(
+    'a full disk exits 1 saying so, keeps the finished rows, and --resume completes once there is space',
+    async () => {
+      const at = tmpfs('8k')!;
+      const out = join(at, 'r.arrow');
+      const full = sweep(config('many.json', { inits: 3, batchSize: 1 }), out);
+      expect(full.status, full.stderr).toBe(1);
+      expect(full.stderr).toMatch(/disk full \(ENOSPC\) while writing .*r\.arrow(\.partial)?: .*rerun with --resume/);
+      expect(full.stderr).not.toMatch(/planned row\(s\) have no result/);
+      expect(existsSync(out)).toBe(false);
+      expect(spawnSync('mount', ['-o', 'remount,size=1m', at]).status).toBe(0);
+      const resumed = sweep('many.json', out, '--resume');
+      expect(resumed.status, resumed.stderr).toBe(0);
+      expect((await readResults(out)).records).toHaveLength(6);
+    },
+  );
 });
 
 describe('results files', () => {
@@ -168,7 +182,10 @@ describe('targets files', () => {
   const row = (v: unknown) => [v, ...Array.from({ length: 999 }, () => 0.5 / 999)];
 
   it('a corrupt safetensors targets file exits 2 naming it, not a bare JSON parser message', () => {
-    writeFileSync(join(dir, 'bad.safetensors'), Buffer.concat([Buffer.from([13, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"targets": x')]));
+    writeFileSync(
+      join(dir, 'bad.safetensors'),
+      Buffer.concat([Buffer.from([13, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"targets": x')]),
+    );
     const r = run(['tune', '-m', 'random:micro', '--targets', 'bad.safetensors', '--max-epochs', '2', '--inits', '1']);
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/targets file bad\.safetensors: header is not valid JSON/);
@@ -183,12 +200,19 @@ describe('targets files', () => {
   ])('a JSON target holding %s is rejected naming the target and the token', (_what, bad) => {
     const path = join(dir, `coerced-${String(_what).replace(/ /g, '-')}.json`);
     writeFileSync(path, JSON.stringify({ targets: [row(0.5), row(bad)] }));
-    expect(() => readTargetFile(path, 1000)).toThrow(`targets file ${path}: target 1 holds ${JSON.stringify(bad)} at token 0, not a finite number`);
+    expect(() => readTargetFile(path, 1000)).toThrow(
+      `targets file ${path}: target 1 holds ${JSON.stringify(bad)} at token 0, not a finite number`,
+    );
   });
 
   it.each([
     ['JSON', 'bad.json', '{"targets": [[0.5, 0.5]', /targets file .*bad\.json: not valid JSON/],
-    ['Arrow', 'bad.arrow', 'ARROW1 and then nonsense bytes', /targets file .*bad\.arrow: (not an Arrow IPC file|no 'target' column)/],
+    [
+      'Arrow',
+      'bad.arrow',
+      'ARROW1 and then nonsense bytes',
+      /targets file .*bad\.arrow: (not an Arrow IPC file|no 'target' column)/,
+    ],
   ])('a corrupt %s targets file is rejected naming it', (_what, name, bytes, message) => {
     writeFileSync(join(dir, name), bytes);
     expect(() => readTargetFile(join(dir, name), 1000)).toThrow(message);

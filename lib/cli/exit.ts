@@ -20,8 +20,19 @@ export class UsageError extends Error {
  * rejected in its input (a shape, a device, an id); its own faults (memory) are told apart below.
  */
 const USER_ERRORS = new Set([
-  'UsageError', 'SpecError', 'ZodError', 'TuneOptionsError', 'BoundOptionsError', 'ModelConfigError', 'CheckpointError', 'TokenizerError',
-  'HubError', 'TargetError', 'ResultsError', 'NativeError', 'FileError',
+  'UsageError',
+  'SpecError',
+  'ZodError',
+  'TuneOptionsError',
+  'BoundOptionsError',
+  'ModelConfigError',
+  'CheckpointError',
+  'TokenizerError',
+  'HubError',
+  'TargetError',
+  'ResultsError',
+  'NativeError',
+  'FileError',
 ]);
 
 /** Hub errors that are the network's fault, not the repo id's. */

@@ -77,7 +77,10 @@ export async function removeStaleTemporaries(path: string): Promise<string[]> {
     const m = /^(\d+)-\d+$/.exec(name.slice(prefix.length));
     if (!m || alive(Number(m[1]))) continue;
     const stale = join(dirname(path), name);
-    await unlink(stale).then(() => removed.push(stale), () => undefined);
+    await unlink(stale).then(
+      () => removed.push(stale),
+      () => undefined,
+    );
   }
   return removed;
 }

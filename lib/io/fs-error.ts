@@ -5,9 +5,27 @@
 
 /** errno codes that are faults of the machine (disk, file system, network), not of the input. */
 export const MACHINE_FAULT_CODES: ReadonlySet<string> = new Set([
-  'ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'ENOMEM', 'EMFILE', 'ENFILE', 'EFBIG', 'ESTALE', 'EBUSY', 'EAGAIN',
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN',
-  'EAI_AGAIN', 'ENOTFOUND', 'EPIPE',
+  'ENOSPC',
+  'EDQUOT',
+  'EROFS',
+  'EIO',
+  'ENOMEM',
+  'EMFILE',
+  'ENFILE',
+  'EFBIG',
+  'ESTALE',
+  'EBUSY',
+  'EAGAIN',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EPIPE',
 ]);
 
 export class FileError extends Error {
@@ -36,7 +54,10 @@ function meaning(code: string, path: string): { what: string; todo: string } {
     case 'ENOSPC':
     case 'EDQUOT':
     case 'EFBIG':
-      return { what: `disk full (${code}) while writing ${path}`, todo: 'free space, or choose an output on another disk' };
+      return {
+        what: `disk full (${code}) while writing ${path}`,
+        todo: 'free space, or choose an output on another disk',
+      };
     case 'EROFS':
       return { what: `${path} is on a read-only file system`, todo: 'choose an output on a writable one' };
     case 'EIO':
@@ -49,7 +70,10 @@ function meaning(code: string, path: string): { what: string; todo: string } {
       return { what: `${path} is a directory, not a file`, todo: 'give a file name' };
     case 'EACCES':
     case 'EPERM':
-      return { what: `no permission to write ${path} (${code})`, todo: 'choose another output or change its permissions' };
+      return {
+        what: `no permission to write ${path} (${code})`,
+        todo: 'choose another output or change its permissions',
+      };
     default:
       return { what: `${path}: ${code}`, todo: 'check the path and the disk' };
   }
@@ -61,7 +85,8 @@ function meaning(code: string, path: string): { what: string; todo: string } {
  * wrapping twice names the file once; an error without an errno code is returned as it is.
  */
 export function fileError(e: unknown, path: string, detail?: string): Error {
-  if (e instanceof FileError) return detail ? new FileError(e.code, e.path, `${e.message}; ${detail}`, { cause: e }) : e;
+  if (e instanceof FileError)
+    return detail ? new FileError(e.code, e.path, `${e.message}; ${detail}`, { cause: e }) : e;
   const code = errnoCode(e);
   if (!code) return e instanceof Error ? e : new Error(String(e));
   const m = meaning(code, path);

@@ -26,9 +26,12 @@ export async function readResults(path: string): Promise<Results> {
     table = tableFromIPC(bytes);
   } catch (e) {
     // Arrow's own words ("Expected to read N metadata bytes") say nothing about what the file is.
-    throw new ResultsError(`${path} is not a results file (not Arrow IPC, or truncated: ${(e as Error).message}); give the .arrow file a sweep or merge wrote`);
+    const why = `not Arrow IPC, or truncated: ${(e as Error).message}`;
+    throw new ResultsError(`${path} is not a results file (${why}); give the .arrow file a sweep or merge wrote`);
   }
-  if (table.schema.fields.length === 0) throw new ResultsError(`${path} is not a results file (no Arrow schema in it); give the .arrow file a sweep or merge wrote`);
+  if (table.schema.fields.length === 0) {
+    throw new ResultsError(`${path} is not a results file (no Arrow schema in it); give the .arrow file a sweep or merge wrote`);
+  }
   const metadata = decodeMetadata(table.schema.metadata, path);
   return { metadata, records: tableToRecords(table), table };
 }

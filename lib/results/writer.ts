@@ -110,7 +110,8 @@ export class ResultWriter {
       await fh.close().catch(() => undefined);
       // Resumed rows still sit in the finished <out> they came from; a new journal holds nothing yet.
       await unlink(journal).catch(() => undefined);
-      throw fileError(e, journal, records.length > 0 ? `the ${records.length} rows resumed are still in ${out}` : undefined);
+      const kept = records.length > 0 ? `the ${records.length} rows resumed are still in ${out}` : undefined;
+      throw fileError(e, journal, kept);
     }
     await syncDir(out);
     return new ResultWriter(out, schema, meta, fh, new Set(records.map((r) => r.rowId)));
@@ -187,7 +188,8 @@ export class ResultWriter {
         await fh.sync();
       } catch (e) {
         // A torn batch at the end is cut off by --resume; the rows before it are on disk.
-        const kept = this.synced > 0 ? `the ${this.synced} row(s) finished before it are kept in ${journal}` : 'no row was finished before it';
+        const kept =
+          this.synced > 0 ? `the ${this.synced} row(s) finished before it are kept in ${journal}` : 'no row was finished before it';
         this.failure = fileError(e, journal, `${kept}: rerun with --resume`);
         throw this.failure;
       }
@@ -239,7 +241,8 @@ export class ResultWriter {
     try {
       await writeAtomic(this.out, resultFileBytes(this.meta, ordered));
     } catch (e) {
-      throw fileError(e, this.out, `all ${records.length} rows are kept in ${journalPath(this.out)}: rerun with --resume`);
+      const kept = `all ${records.length} rows are kept in ${journalPath(this.out)}: rerun with --resume`;
+      throw fileError(e, this.out, kept);
     }
     await unlink(journalPath(this.out));
     await syncDir(this.out);
@@ -298,11 +301,17 @@ export function openForResume(out: string, meta: ResultMetadata): Promise<Resume
  */
 async function checkOutput(out: string): Promise<void> {
   const info = await stat(out).catch(() => null);
-  if (info?.isDirectory()) throw new ResultsError(`output ${out} is a directory: give a results file name, e.g. ${join(out, 'results.arrow')}`);
+  if (info?.isDirectory()) {
+    throw new ResultsError(`output ${out} is a directory: give a results file name, e.g. ${join(out, 'results.arrow')}`);
+  }
   const folder = dirname(out);
   const parent = await stat(folder).catch(() => null);
-  if (!parent) throw new ResultsError(`the folder ${folder} of the output ${out} does not exist: create it, or choose another output`);
-  if (!parent.isDirectory()) throw new ResultsError(`${folder} (the folder of the output ${out}) is a file, not a folder: choose another output`);
+  if (!parent) {
+    throw new ResultsError(`the folder ${folder} of the output ${out} does not exist: create it, or choose another output`);
+  }
+  if (!parent.isDirectory()) {
+    throw new ResultsError(`${folder} (the folder of the output ${out}) is a file, not a folder: choose another output`);
+  }
   await removeStaleTemporaries(out);
 }
 

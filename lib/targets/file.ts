@@ -37,7 +37,8 @@ function readBytes(path: string): Buffer {
   } catch (e) {
     const code = errnoCode(e);
     if (code && MACHINE_FAULT_CODES.has(code)) throw fileError(e, path);
-    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+    const why =
+      code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
     throw new TargetError(`targets file ${path}: cannot read it (${why})`);
   }
 }
@@ -52,11 +53,18 @@ function fromJson(path: string): Loaded {
   }
   const obj = (typeof json === 'object' && json !== null ? json : {}) as { targets?: unknown; meta?: unknown };
   const rows = Array.isArray(json) ? json : obj.targets;
-  if (!Array.isArray(rows) || rows.length === 0) throw new TargetError(`targets file ${path}: no rows (expected { targets: number[][] } or number[][])`);
+  if (!Array.isArray(rows) || rows.length === 0)
+    throw new TargetError(`targets file ${path}: no rows (expected { targets: number[][] } or number[][])`);
   if (Array.isArray(json) || obj.meta === undefined) return { rows };
   const meta = obj.meta;
-  if (!Array.isArray(meta) || meta.length !== rows.length || !meta.every((m) => typeof (m as { id?: unknown })?.id === 'string')) {
-    throw new TargetError(`targets file ${path}: 'meta' must be a list of ${rows.length} entries with a string 'id', one per target`);
+  if (
+    !Array.isArray(meta) ||
+    meta.length !== rows.length ||
+    !meta.every((m) => typeof (m as { id?: unknown })?.id === 'string')
+  ) {
+    throw new TargetError(
+      `targets file ${path}: 'meta' must be a list of ${rows.length} entries with a string 'id', one per target`,
+    );
   }
   return { rows, ids: meta.map((m) => (m as { id: string }).id) };
 }
@@ -87,7 +95,10 @@ function fromSafetensors(path: string): Loaded {
   const buf = readBytes(path);
   if (buf.length < 8) throw new TargetError(`targets file ${path}: ${buf.length} bytes, too short for safetensors`);
   const n = buf.readBigUInt64LE(0);
-  if (n + 8n > BigInt(buf.length)) throw new TargetError(`targets file ${path}: header length ${n} runs past the end of the ${buf.length}-byte file (not safetensors, or truncated)`);
+  if (n + 8n > BigInt(buf.length))
+    throw new TargetError(
+      `targets file ${path}: header length ${n} runs past the end of the ${buf.length}-byte file (not safetensors, or truncated)`,
+    );
   let tensors;
   try {
     ({ tensors } = parseHeader(path, buf.length, buf.subarray(8, 8 + Number(n))));
@@ -95,7 +106,8 @@ function fromSafetensors(path: string): Loaded {
     throw new TargetError(`targets file ${(e as Error).message}`);
   }
   const t = tensors.find((x) => x.name === 'targets');
-  if (!t || t.dtype !== 'F32' || t.shape.length !== 2) throw new TargetError(`targets file ${path}: needs a 2-D F32 tensor named 'targets'`);
+  if (!t || t.dtype !== 'F32' || t.shape.length !== 2)
+    throw new TargetError(`targets file ${path}: needs a 2-D F32 tensor named 'targets'`);
   const [r, v] = t.shape;
   const data = new Float32Array(new Uint8Array(buf.subarray(t.begin, t.end)).buffer);
   return { rows: Array.from({ length: r }, (_, i) => Array.from(data.subarray(i * v, (i + 1) * v))) };
@@ -104,7 +116,11 @@ function fromSafetensors(path: string): Loaded {
 function load(path: string): Loaded {
   const hit = cache.get(path);
   if (hit) return hit;
-  const out = /\.(arrow|feather|ipc)$/i.test(path) ? fromArrow(path) : /\.safetensors$/i.test(path) ? fromSafetensors(path) : fromJson(path);
+  const out = /\.(arrow|feather|ipc)$/i.test(path)
+    ? fromArrow(path)
+    : /\.safetensors$/i.test(path)
+      ? fromSafetensors(path)
+      : fromJson(path);
   if (out.rows.length === 0) throw new TargetError(`targets file ${path}: no rows`);
   cache.set(path, out);
   return out;
@@ -119,13 +135,21 @@ export function readTargetFile(path: string, vocab: number): TargetFile {
   const id = (r: number) => (ids?.[r] ? ` (id '${ids[r]}')` : '');
   const data = new Float32Array(rows.length * vocab);
   rows.forEach((row, r) => {
-    if (!Array.isArray(row)) throw new TargetError(`targets file ${path}: target ${r} is ${shown(row)}, not a list of ${vocab} probabilities${id(r)}`);
-    if (row.length !== vocab) throw new TargetError(`targets file ${path}: target ${r} has ${row.length} values, the model's vocabulary ${vocab}${id(r)}`);
+    if (!Array.isArray(row))
+      throw new TargetError(
+        `targets file ${path}: target ${r} is ${shown(row)}, not a list of ${vocab} probabilities${id(r)}`,
+      );
+    if (row.length !== vocab)
+      throw new TargetError(
+        `targets file ${path}: target ${r} has ${row.length} values, the model's vocabulary ${vocab}${id(r)}`,
+      );
     for (let v = 0; v < vocab; v++) {
       const x: unknown = row[v];
       // Float32Array.set would quietly turn null into 0, "0.001" into 0.001 and true into 1.
       if (typeof x !== 'number' || !Number.isFinite(x)) {
-        throw new TargetError(`targets file ${path}: target ${r} holds ${shown(x)} at token ${v}, not a finite number${id(r)}`);
+        throw new TargetError(
+          `targets file ${path}: target ${r} holds ${shown(x)} at token ${v}, not a finite number${id(r)}`,
+        );
       }
       data[r * vocab + v] = x;
     }
