@@ -106,3 +106,27 @@ describe('the guard', () => {
     }
   });
 });
+
+describe('results files of schema version 1', () => {
+  it('are still read, with the bound columns null', async () => {
+    // A version-1 file: the same rows without the columns version 2 added, stamped version 1.
+    const { tableFromIPC, tableToIPC, Table, Schema } = await import('apache-arrow');
+    const { COLUMNS } = await import('../lib/results/index.js');
+    const v2 = tableFromIPC(readFileSync(join(dir, 'with-bound.arrow')));
+    const keep = COLUMNS.filter((c) => c.since === 1).map((c) => c.name);
+    const metadata = new Map(v2.schema.metadata);
+    metadata.set('distprompt.schemaVersion', '1');
+    const narrow = v2.select(keep);
+    const v1 = new Table(new Schema(narrow.schema.fields, metadata), narrow.batches.map((b) => b));
+    const path = join(dir, 'v1.arrow');
+    writeFileSync(path, tableToIPC(v1, 'file'));
+    const back = await readResults(path);
+    expect(back.metadata.schemaVersion).toBe('1');
+    expect(back.records.length).toBe(16);
+    for (const r of back.records) {
+      expect(r.headBoundNats).toBeNull();
+      expect(r.bodyGapNats).toBeNull();
+      expect(Number.isFinite(r.klNats)).toBe(true);
+    }
+  });
+});

@@ -14,8 +14,8 @@ export const BoundOptionsSchema = z.strictObject({
   maxIterations: positiveInt('maxIterations').default(3000),
   /** also the softmax bottleneck alone (no norm): an unconstrained search from the head bound's point */
   bottleneck: z.boolean({ error: 'bottleneck must be true or false' }).default(true),
-  bottleneckIterations: positiveInt('bottleneckIterations').default(1000),
-  /** the bottleneck search has converged when its gradient norm is below this */
+  bottleneckIterations: positiveInt('bottleneckIterations').default(100),
+  /** the bottleneck search has converged when its gradient norm is below this (or its value below tolNats) */
   gradTol: positive('gradTol').default(1e-6),
   /** targets solved together: 'auto' is 64 on a CPU, 256 on a GPU */
   batch: z.union([positiveInt('batch'), z.literal('auto')]).default('auto'),

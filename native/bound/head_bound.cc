@@ -24,9 +24,12 @@ struct Objective {
   std::pair<Tensor, Tensor> value(const Tensor& x) const {
     auto z = torch::matmul(x, W.t());
     if (b.defined()) z.add_(b);
-    auto lse = torch::logsumexp(z, -1);
+    // One exp pass gives both the log-sum-exp and the softmax (z becomes q in place).
+    auto m = std::get<0>(z.max(-1, true));
+    auto sum = z.sub_(m).exp_().sum(-1, true);
+    auto lse = (m + sum.log()).squeeze(-1);
     auto f = lse - (x * a).sum(-1) - k;
-    return {f, z.sub_(lse.unsqueeze(-1)).exp_()};
+    return {f, z.div_(sum)};
   }
   Tensor gradient(const Tensor& q) const { return torch::matmul(q, W) - a; }
 };
@@ -66,7 +69,10 @@ struct SpgResult {
 
 // Spectral projected gradient (Birgin, Martínez & Raydan) for every row at once; rows that
 // meet `tol` leave the computation. Non-monotone Armijo over the last kMemory values.
-SpgResult spg(const Objective& obj, const Tensor& x0, const Feasible& S, double tol, int64_t maxIterations) {
+// `stallNats` > 0: a row also stops once its value has fallen by less than that over the last
+// kMemory iterations (the unbounded problem, whose infimum may lie at infinity).
+SpgResult spg(const Objective& obj, const Tensor& x0, const Feasible& S, double tol, int64_t maxIterations,
+              double stallNats = 0.0) {
   constexpr int64_t kMemory = 10, kBacktracks = 40;
   constexpr double kArmijo = 1e-4, kAlphaMin = 1e-12, kAlphaMax = 1e12;
   const int64_t n = x0.size(0);
@@ -109,6 +115,7 @@ SpgResult spg(const Objective& obj, const Tensor& x0, const Feasible& S, double 
     // A row whose objective is not finite cannot improve: report it as it is (the caller's
     // targets are validated, so this is a guard, not a path users take).
     auto done = (station <= tol) | ~torch::isfinite(f);
+    if (stallNats > 0 && it >= kMemory) done = done | (std::get<0>(history.max(1)) - f < stallNats);
     if (it == maxIterations) done = torch::ones_like(done);
     if (done.any().item<bool>()) {
       finish(done.nonzero().squeeze(1), station, it);
@@ -202,11 +209,12 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
     auto s = hr.x * gamma;  // the hidden state the norm would output
     if (beta.defined()) s = s + beta;
     if (bottleneck) {
-      auto br = spg(objectiveFor(W, b, p), s, free, opts.gradTol, opts.bottleneckIterations);
+      auto br = spg(objectiveFor(W, b, p), s, free, opts.gradTol, opts.bottleneckIterations, opts.tolNats);
       // Started from a point of S, the value reached is never above the head bound's.
       r.bottleneckNats.slice(0, from, from + n).copy_(torch::minimum(br.f, hr.f));
       r.bottleneckGradNorm.slice(0, from, from + n).copy_(br.stationarity);
-      r.bottleneckConverged.slice(0, from, from + n).copy_(br.stationarity <= opts.gradTol);
+      // Converged: a stationary point, or a value within tolNats of 0, below which no KL goes.
+      r.bottleneckConverged.slice(0, from, from + n).copy_((br.stationarity <= opts.gradTol) | (br.f <= opts.tolNats));
     }
     if (opts.returnPoint) {
       r.point.slice(0, from, from + n).copy_(s);

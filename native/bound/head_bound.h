@@ -15,7 +15,10 @@
 //
 // The bottleneck bound is the same objective over all s ∈ R^d (no norm): started from the
 // head bound's point, so it is never above it. Its infimum may need ‖s‖ → ∞ (targets with
-// zeros): the value reached is reported with its gradient norm and whether it converged.
+// zeros, very low entropies): the search stops when its gradient norm falls below gradTol or
+// its value below tolNats (converged: KL is never below 0), or when its value has fallen by less than tolNats over 10 iterations or reached
+// the iteration cap (not converged: the infimum is lower still); the value reached is reported
+// with its gradient norm and the flag.
 #pragma once
 #include <torch/torch.h>
 
