@@ -96,7 +96,7 @@ const scopeOf = (e: ExperimentResults): string => `${e.experiment} · ${e.model}
 
 /** The verdict of a paired claim, and a sentence with its numbers. */
 function pairedVerdict(c: Paired, easier: string, harder: string): { verdict: Verdict; statistic: string } {
-  const text = `${easier} lower in ${c.wins} of ${c.n} pairs, mean gap ${f3(c.meanGapNats)} nats (sign test ${pText(c.p)})`;
+  const text = `${easier} lower than ${harder} in ${c.wins} of ${c.n} pairs, mean gap ${f3(c.meanGapNats)} nats (sign test ${pText(c.p)})`;
   if (c.n < MIN_PAIRS) return { verdict: 'not enough data', statistic: `${c.n} pairs (a sign test needs ≥ ${MIN_PAIRS})${c.n ? `: ${text}` : ''}` };
   return { verdict: c.p < ALPHA && c.meanGapNats > 0 ? 'holds' : 'does not hold', statistic: text };
 }

@@ -13,6 +13,7 @@ export interface BanOptions {
 
 // C0 and C1 controls, DEL, and the replacement character. Tab/newline are controls too: a
 // prompt that must read as one line of text should not contain them.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\ufffd]/;
 
 export function isPrintableText(text: string): boolean {

@@ -86,7 +86,8 @@ export async function serveTasks(tasks: Tasks): Promise<void> {
   const { parentPort } = await import('node:worker_threads');
   if (!parentPort) throw new Error('serveTasks runs in a worker thread');
   const port = parentPort;
-  port.on('message', async (m: { id: number; task: string; payload: never }) => {
+  // The handler catches every failure into a reply, so the promise it returns never rejects.
+  const handle = async (m: { id: number; task: string; payload: never }): Promise<void> => {
     try {
       const run = tasks[m.task];
       if (!run) throw new Error(`worker has no task '${m.task}'`);
@@ -97,5 +98,6 @@ export async function serveTasks(tasks: Tasks): Promise<void> {
       const fields = Object.fromEntries(Object.entries(err).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v)));
       port.postMessage({ id: m.id, ok: false, error: { ...fields, name: err.name ?? 'Error', message: err.message ?? String(e) } } satisfies Reply);
     }
-  });
+  };
+  port.on('message', (m: { id: number; task: string; payload: never }) => void handle(m));
 }
