@@ -51,7 +51,26 @@ try {
     '|---|---|---|---|---|---|---|---|',
     `| ${model} | ${device} ${dtype} | ${targets} | ${summary.rows} | ${boundSeconds.toFixed(1)} | ${rest.toFixed(1)} | ${((100 * boundSeconds) / rest).toFixed(1)}% | ${below} |`,
   ];
-  save(`bound-${deviceTag(device)}`, { model, device, dtype, entropy, inits, maxEpochs, targets, rows: summary.rows, boundSeconds, sweepSeconds: wall, ratio: boundSeconds / rest, below, minHeadBound: Math.min(...heads), maxHeadBound: Math.max(...heads) }, table);
+  save(
+    `bound-${deviceTag(device)}`,
+    {
+      model,
+      device,
+      dtype,
+      entropy,
+      inits,
+      maxEpochs,
+      targets,
+      rows: summary.rows,
+      boundSeconds,
+      sweepSeconds: wall,
+      ratio: boundSeconds / rest,
+      below,
+      minHeadBound: Math.min(...heads),
+      maxHeadBound: Math.max(...heads),
+    },
+    table,
+  );
   if (below > 0) process.exitCode = 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -50,7 +50,14 @@ export function save(name: string, data: unknown, table: string[]): string {
   const dir = outDir();
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), threads: native().buildInfo().threads, ...(data as object) }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { date: new Date().toISOString(), threads: native().buildInfo().threads, ...(data as object) },
+      null,
+      2,
+    ),
+  );
   console.log(table.join('\n'));
   console.log(`\nwritten ${file}`);
   return file;
@@ -105,7 +112,9 @@ export function yardstickTable(y: Yardstick): string[] {
     '',
     '| m | k | n | ms | GFLOP/s | |',
     '|---|---|---|---|---|---|',
-    ...y.shapes.map((s) => `| ${s.m} | ${s.k} | ${s.n} | ${(s.seconds * 1e3).toFixed(2)} | ${s.gflops.toFixed(1)} | ${s.why} |`),
+    ...y.shapes.map(
+      (s) => `| ${s.m} | ${s.k} | ${s.n} | ${(s.seconds * 1e3).toFixed(2)} | ${s.gflops.toFixed(1)} | ${s.why} |`,
+    ),
   ];
 }
 

@@ -66,8 +66,20 @@ for (const name of models) {
     const other = await measureRate(model, { ...base, tune: variant }, yard);
     const worst = await agreement(model, Math.min(batch, 64));
     if (!(worst <= tolerance)) disagree++;
-    const ratio = eager.marginalRowStepsPerSecond && other.marginalRowStepsPerSecond ? other.marginalRowStepsPerSecond / eager.marginalRowStepsPerSecond : null;
-    report.push({ model: name, batch, auto: b === 'auto', eager, [cuda ? 'graph' : 'fixed']: other, ratio, klMaxRelDiff: worst, agree: worst <= tolerance });
+    const ratio =
+      eager.marginalRowStepsPerSecond && other.marginalRowStepsPerSecond
+        ? other.marginalRowStepsPerSecond / eager.marginalRowStepsPerSecond
+        : null;
+    report.push({
+      model: name,
+      batch,
+      auto: b === 'auto',
+      eager,
+      [cuda ? 'graph' : 'fixed']: other,
+      ratio,
+      klMaxRelDiff: worst,
+      agree: worst <= tolerance,
+    });
   }
   model.dispose();
   memoryProbe(device).release();
@@ -87,7 +99,11 @@ const table = [
     return `| ${r.model} | ${r.batch}${r.auto ? ' (auto)' : ''} | ${fmt(e.marginalRowStepsPerSecond)} | ${pct(e.fractionOfMatmul)} | ${fmt(g.marginalRowStepsPerSecond)} | ${pct(g.fractionOfMatmul)} | ${r.ratio === null ? '–' : `${(r.ratio as number).toFixed(2)}×`} | ${agree} |`;
   }),
 ];
-save(`graph-${deviceTag(device)}`, { device, dtype, quick, positions, variant: variantName, yardstick: yard, report }, table);
+save(
+  `graph-${deviceTag(device)}`,
+  { device, dtype, quick, positions, variant: variantName, yardstick: yard, report },
+  table,
+);
 if (disagree) {
   console.error(`${disagree} point(s) where ${variantName} and eager epochs disagree beyond ${tolerance}`);
   process.exitCode = 1;

@@ -34,9 +34,11 @@ export interface KlAgreement {
  */
 export function klAgreement(rows: readonly KlRow[], relative: number, absolute = 1e-4): KlAgreement {
   if (rows.length === 0) throw new Error('klAgreement: no rows to compare');
-  if (!(relative >= 0) || !(absolute >= 0)) throw new Error(`klAgreement: tolerances must be at least 0 (relative ${relative}, absolute ${absolute})`);
+  if (!(relative >= 0) || !(absolute >= 0))
+    throw new Error(`klAgreement: tolerances must be at least 0 (relative ${relative}, absolute ${absolute})`);
   const seeds = new Set(rows.map((r) => r.seed));
-  if (seeds.size !== rows.length) throw new Error('klAgreement: two rows share a seed; each row must be a different init');
+  if (seeds.size !== rows.length)
+    throw new Error('klAgreement: two rows share a seed; each row must be a different init');
   const checked = rows.map((r) => {
     const difference = Math.abs(r.ours - r.theirs);
     const tolerance = Math.max(absolute, relative * Math.abs(r.theirs));

@@ -29,35 +29,69 @@ const dtype = a.get('--dtype', 'float32') as NativeDtype;
 const pyRows = a.num('--python-rows', quick ? 2 : 4);
 const rows = a.num('--rows', quick ? 16 : 64);
 const steps = a.num('--steps', quick ? 20 : 100);
-if (pyRows > rows) throw new Error(`--python-rows (${pyRows}) must be at most --rows (${rows}): the Python rows are distprompt's first rows`);
+if (pyRows > rows)
+  throw new Error(
+    `--python-rows (${pyRows}) must be at most --rows (${rows}): the Python rows are distprompt's first rows`,
+  );
 // The search, stated once for both sides: the study's prefix and AdamW, no weight decay.
 const search = { prefixLength: 5, lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
 // Row i's init seed, as tune() derives it for target 0 (the Python loop draws the same prompt from it).
 const seeds = Array.from({ length: rows }, (_, i) => rowSeed(0, 'target:0', i));
 const root = join(import.meta.dirname, '..', '..');
-const python = [process.env.DISTPROMPT_PYTHON, join(root, '.distprompt-torch', 'venv', 'bin', 'python'), join(root, '.torch-venv', 'bin', 'python'), 'python3'].find(
-  (p) => p && (p === 'python3' || existsSync(p)) && spawnSync(p, ['-c', 'import torch, transformers'], { encoding: 'utf8' }).status === 0,
+const python = [
+  process.env.DISTPROMPT_PYTHON,
+  join(root, '.distprompt-torch', 'venv', 'bin', 'python'),
+  join(root, '.torch-venv', 'bin', 'python'),
+  'python3',
+].find(
+  (p) =>
+    p &&
+    (p === 'python3' || existsSync(p)) &&
+    spawnSync(p, ['-c', 'import torch, transformers'], { encoding: 'utf8' }).status === 0,
 );
 if (!python) {
-  console.log('bench/python: SKIPPED — no Python with torch + transformers (pip install transformers, or set DISTPROMPT_PYTHON)');
+  console.log(
+    'bench/python: SKIPPED — no Python with torch + transformers (pip install transformers, or set DISTPROMPT_PYTHON)',
+  );
   process.exit(0);
 }
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-pybench-'));
 try {
-  const pyArgs = [dir, JSON.stringify(getPreset(preset).hfConfig), String(pyRows), String(steps), device, dtype, JSON.stringify({ ...search, seeds: seeds.slice(0, pyRows) })];
+  const pyArgs = [
+    dir,
+    JSON.stringify(getPreset(preset).hfConfig),
+    String(pyRows),
+    String(steps),
+    device,
+    dtype,
+    JSON.stringify({ ...search, seeds: seeds.slice(0, pyRows) }),
+  ];
   const py = spawnSync(python, [join(root, 'bench', 'python_loop.py'), ...pyArgs], {
     encoding: 'utf8',
     env: { ...process.env, DISTPROMPT_THREADS: String(native().buildInfo().threads) },
     maxBuffer: 64 * 2 ** 20,
   });
   if (py.status !== 0) throw new Error(`python loop failed:\n${py.stderr}`);
-  const pyOut = JSON.parse(py.stdout.trim().split('\n').at(-1)!) as { rowStepsPerSecond: number; seeds: number[]; bestKl: number[] };
+  const pyOut = JSON.parse(py.stdout.trim().split('\n').at(-1)!) as {
+    rowStepsPerSecond: number;
+    seeds: number[];
+    bestKl: number[];
+  };
 
   const model = await loadModel(dir, { device, dtype, tokenizer: false });
   const target = Float32Array.from(JSON.parse(readFileSync(join(dir, 'target.json'), 'utf8')) as number[]);
   // ban 'none': the Python loop draws its initial prompt from the whole vocabulary.
   const tuneRows = seeds.map((seed, initId) => ({ targetIndex: 0, initId, seed }));
-  const opts = { targets: target, rows: tuneRows, ...search, maxEpochs: steps, patience: steps, ban: 'none' as const, chunkEpochs: Math.min(10, steps), batchSize: rows };
+  const opts = {
+    targets: target,
+    rows: tuneRows,
+    ...search,
+    maxEpochs: steps,
+    patience: steps,
+    ban: 'none' as const,
+    chunkEpochs: Math.min(10, steps),
+    batchSize: rows,
+  };
   await tune(model, { ...opts, rows: tuneRows.slice(0, 2), maxEpochs: 2, patience: 2, chunkEpochs: 2 }); // warm-up
   const t0 = performance.now();
   const results = await tune(model, opts);
@@ -104,7 +138,10 @@ try {
     '',
     '| seed | distprompt | Python | |Δ| | tolerance | |',
     '|---|---|---|---|---|---|',
-    ...agreement.rows.map((r) => `| ${r.seed} | ${r.ours.toFixed(6)} | ${r.theirs.toFixed(6)} | ${r.difference.toExponential(2)} | ${r.tolerance.toExponential(2)} | ${r.pass ? 'ok' : 'FAIL'} |`),
+    ...agreement.rows.map(
+      (r) =>
+        `| ${r.seed} | ${r.ours.toFixed(6)} | ${r.theirs.toFixed(6)} | ${r.difference.toExponential(2)} | ${r.tolerance.toExponential(2)} | ${r.pass ? 'ok' : 'FAIL'} |`,
+    ),
     '',
     `KL agreement: ${pass ? 'PASS' : 'FAIL'} (max |Δ| ${agreement.maxDifference.toExponential(2)} nats over ${agreement.rows.length} rows; ` +
       `spread between inits ${agreement.spreadBetweenInits.toExponential(2)}` +

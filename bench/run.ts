@@ -25,19 +25,49 @@ const suites: { name: string; file: string; args: string[] }[] = [
   {
     name: 'tune',
     file: 'tune',
-    args: cpu ? [] : ['--models', quick ? 'random:llama-3.2-1b' : 'random:llama-3.2-1b,random:llama-3-8b,random:falcon-7b', ...bf16],
+    args: cpu
+      ? []
+      : ['--models', quick ? 'random:llama-3.2-1b' : 'random:llama-3.2-1b,random:llama-3-8b,random:falcon-7b', ...bf16],
   },
   // Against batch size, prompt length, vocabulary.
-  { name: 'scaling', file: 'scaling', args: cpu ? [] : ['--models', quick ? 'random:demo' : 'random:gpt2,random:llama-3.2-1b', ...bf16] },
+  {
+    name: 'scaling',
+    file: 'scaling',
+    args: cpu ? [] : ['--models', quick ? 'random:demo' : 'random:gpt2,random:llama-3.2-1b', ...bf16],
+  },
   // CUDA graph replay against eager epochs (on the CPU: the fixed-shape epoch, uncaptured).
-  { name: 'graph', file: 'graph', args: cpu ? ['--batches', quick ? '16' : '16,64'] : quick ? ['--models', 'random:gpt2', '--batches', '16', ...bf16] : bf16 },
+  {
+    name: 'graph',
+    file: 'graph',
+    args: cpu
+      ? ['--batches', quick ? '16' : '16,64']
+      : quick
+        ? ['--models', 'random:gpt2', '--batches', '16', ...bf16]
+        : bf16,
+  },
   // The head bound's seconds against the sweep it belongs to.
   { name: 'bound', file: 'bound', args: [] },
   // The Python loop on the same weights: a small preset, then GPT-2-sized weights (CPU) or Llama-3.2-1B (CUDA).
   { name: 'python tiny-gpt2', file: 'python', args: ['--preset', 'tiny-gpt2'] },
   cpu
-    ? { name: 'python gpt2', file: 'python', args: ['--preset', 'gpt2', ...(quick ? ['--python-rows', '1', '--steps', '5', '--rows', '8'] : ['--python-rows', '2', '--steps', '20', '--rows', '32'])] }
-    : { name: 'python llama-3.2-1b', file: 'python', args: quick ? ['--preset', 'tiny-llama3', ...bf16] : ['--preset', 'llama-3.2-1b', ...bf16, '--python-rows', '2', '--rows', '512', '--steps', '20'] },
+    ? {
+        name: 'python gpt2',
+        file: 'python',
+        args: [
+          '--preset',
+          'gpt2',
+          ...(quick
+            ? ['--python-rows', '1', '--steps', '5', '--rows', '8']
+            : ['--python-rows', '2', '--steps', '20', '--rows', '32']),
+        ],
+      }
+    : {
+        name: 'python llama-3.2-1b',
+        file: 'python',
+        args: quick
+          ? ['--preset', 'tiny-llama3', ...bf16]
+          : ['--preset', 'llama-3.2-1b', ...bf16, '--python-rows', '2', '--rows', '512', '--steps', '20'],
+      },
 ];
 
 const summary: string[] = [];
@@ -46,7 +76,9 @@ for (const s of suites) {
   if (only.length && !only.includes(s.file) && !only.includes(s.name)) continue;
   console.log(`\n## ${s.name}\n`);
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [join(import.meta.dirname, `${s.file}.js`), ...extra, ...s.args], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, `${s.file}.js`), ...extra, ...s.args], {
+    stdio: 'inherit',
+  });
   const secs = ((performance.now() - t0) / 1000).toFixed(0);
   if (r.status !== 0) failed++;
   summary.push(`| ${s.name} | ${r.status === 0 ? 'ok' : `FAILED (exit ${r.status ?? r.signal})`} | ${secs} s |`);

@@ -39,9 +39,19 @@ const out: Record<string, unknown> = { device, dtype, quick, limitSeconds, yards
 const table: string[] = [...yardstickTable(yard)];
 const row = (label: string | number, p: RatePoint) =>
   `| ${label} | ${fmt(p.marginalRowStepsPerSecond)} | ${fmt(p.endToEndRowStepsPerSecond)} | ${fmt(p.achievedGflops)} | ${pct(p.fractionOfMatmul)} | ${mib(p.memoryPerRowBytes)} |`;
-const head = (what: string) => [`| ${what} | marginal row-steps/s | end-to-end | GFLOP/s | of matmul | MiB/row |`, '|---|---|---|---|---|---|'];
-const opts = (rows: number, positions = 5) => ({ rows, batchSize: rows, positions, epochs, extraEpochs, minDeltaSeconds, reps });
-
+const head = (what: string) => [
+  `| ${what} | marginal row-steps/s | end-to-end | GFLOP/s | of matmul | MiB/row |`,
+  '|---|---|---|---|---|---|',
+];
+const opts = (rows: number, positions = 5) => ({
+  rows,
+  batchSize: rows,
+  positions,
+  epochs,
+  extraEpochs,
+  minDeltaSeconds,
+  reps,
+});
 
 async function withModel<T>(name: string, fn: (m: Model) => Promise<T>): Promise<T> {
   const m = await loadModel(name, { device, dtype, tokenizer: false });
@@ -87,7 +97,13 @@ if (series.includes('batch')) {
       }
     });
     all.push({ model: name, points, stopped });
-    table.push('', `Against batch size — ${name} (5 positions)`, '', ...head('batch'), ...points.map((p) => row(p.batchSize, p)));
+    table.push(
+      '',
+      `Against batch size — ${name} (5 positions)`,
+      '',
+      ...head('batch'),
+      ...points.map((p) => row(p.batchSize, p)),
+    );
     if (stopped) table.push(`(${stopped})`);
   }
   out.batch = all;
@@ -101,7 +117,13 @@ if (series.includes('positions')) {
     return ps;
   });
   out.positions = { model: name, batchSize: batch, points };
-  table.push('', `Against prompt length — ${name}, batch ${batch}`, '', ...head('positions'), ...points.map((p) => row(p.positions, p)));
+  table.push(
+    '',
+    `Against prompt length — ${name}, batch ${batch}`,
+    '',
+    ...head('positions'),
+    ...points.map((p) => row(p.positions, p)),
+  );
 }
 
 if (series.includes('vocab')) {
@@ -117,11 +139,20 @@ if (series.includes('vocab')) {
       // preset name with the vocabulary replaced (random weights: only shapes matter here).
       const preset = getPreset(base);
       const key = `bench-${base}-v${V}`;
-      PRESETS[key] = { hfConfig: { ...preset.hfConfig, vocab_size: V }, about: `${base} with a ${V}-token vocabulary (bench only)` };
+      PRESETS[key] = {
+        hfConfig: { ...preset.hfConfig, vocab_size: V },
+        about: `${base} with a ${V}-token vocabulary (bench only)`,
+      };
       points.push({ vocabSize: V, ...(await withModel(`random:${key}`, (m) => measureRate(m, opts(batch), yard))) });
     }
     out.vocab = { base: name, batchSize: batch, points };
-    table.push('', `Against vocabulary size — ${name}'s architecture, batch ${batch}`, '', ...head('vocab'), ...points.map((p) => row(p.vocabSize, p)));
+    table.push(
+      '',
+      `Against vocabulary size — ${name}'s architecture, batch ${batch}`,
+      '',
+      ...head('vocab'),
+      ...points.map((p) => row(p.vocabSize, p)),
+    );
   }
 }
 

@@ -10,12 +10,19 @@ const V = 128256;
 const grid = Array.from({ length: count }, (_, i) => (0.5 + (i * 16) / count) % 16.9);
 const rows: Record<string, unknown>[] = [];
 const table = ['| kind | method | targets | seconds | targets/s |', '|---|---|---|---|---|'];
-for (const [kind, method] of [['vanilla', 'temperature'], ['vanilla', 'gradient'], ['outlier', 'gradient']] as const) {
+for (const [kind, method] of [
+  ['vanilla', 'temperature'],
+  ['vanilla', 'gradient'],
+  ['outlier', 'gradient'],
+] as const) {
   const t0 = performance.now();
   const set =
     kind === 'vanilla'
       ? await synthesizeTargets({ vocabSize: V, device }, { kind, entropyBits: grid, method, seed: 1 })
-      : await synthesizeTargets({ vocabSize: V, device }, { kind, entropyBits: grid.map((h) => Math.max(1, h)), outliers: 1, seed: 1 });
+      : await synthesizeTargets(
+          { vocabSize: V, device },
+          { kind, entropyBits: grid.map((h) => Math.max(1, h)), outliers: 1, seed: 1 },
+        );
   const s = (performance.now() - t0) / 1000;
   set.dispose();
   rows.push({ kind, method, targets: count, seconds: s, targetsPerSecond: count / s });

@@ -132,7 +132,10 @@ export async function measureRate(model: Model, o: RateOptions, yard: Yardstick)
 }
 
 /** Seconds a measureRate call would take, from a rate measured at a smaller point (for stop rules). */
-export function predictSeconds(o: Pick<RateOptions, 'rows' | 'epochs' | 'extraEpochs' | 'reps'>, rowStepsPerSecond: number): number {
+export function predictSeconds(
+  o: Pick<RateOptions, 'rows' | 'epochs' | 'extraEpochs' | 'reps'>,
+  rowStepsPerSecond: number,
+): number {
   return (o.rows * (1 + (o.reps ?? 1) * (2 * o.epochs + o.extraEpochs))) / rowStepsPerSecond;
 }
 

@@ -30,7 +30,11 @@ for (const name of models) {
   // What a sweep of many rows gets by default; --batch overrides; --quick caps it.
   const auto = autoBatchSize(info, positions, 1, 1 << 20);
   const batch = a.has('--batch') ? a.num('--batch', auto) : quick ? Math.min(auto, 16) : auto;
-  const point = await measureRate(model, { rows: batch, batchSize: batch, positions, epochs, extraEpochs, minDeltaSeconds, reps }, yard);
+  const point = await measureRate(
+    model,
+    { rows: batch, batchSize: batch, positions, epochs, extraEpochs, minDeltaSeconds, reps },
+    yard,
+  );
   // Batched vs sequential on the same rows and steps: a pure ratio of the same work. One row at
   // a time is slow on big models, so they take 3 steps (fixed costs then weigh a little more on
   // the batched side: the ratio errs low).
@@ -52,11 +56,32 @@ for (const name of models) {
   memoryProbe(device).release();
 }
 
-async function endToEnd(model: Awaited<ReturnType<typeof loadModel>>, rows: number, batchSize: number, steps: number): Promise<number> {
+async function endToEnd(
+  model: Awaited<ReturnType<typeof loadModel>>,
+  rows: number,
+  batchSize: number,
+  steps: number,
+): Promise<number> {
   const targets = rampTargets(rows, model.info.vocabSize);
-  const opts = { targets, method: 'soft' as const, prefixLength: positions, inits: 1, maxEpochs: steps, patience: steps, chunkEpochs: steps, batchSize, ban: 'none' as const };
+  const opts = {
+    targets,
+    method: 'soft' as const,
+    prefixLength: positions,
+    inits: 1,
+    maxEpochs: steps,
+    patience: steps,
+    chunkEpochs: steps,
+    batchSize,
+    ban: 'none' as const,
+  };
   // Warm-up at this batch size (one batch of rows, one step: not all rows one by one).
-  await tune(model, { ...opts, targets: targets.subarray(0, batchSize * model.info.vocabSize), maxEpochs: 1, patience: 1, chunkEpochs: 1 });
+  await tune(model, {
+    ...opts,
+    targets: targets.subarray(0, batchSize * model.info.vocabSize),
+    maxEpochs: 1,
+    patience: 1,
+    chunkEpochs: 1,
+  });
   const t0 = performance.now();
   await tune(model, opts);
   return (rows * steps) / ((performance.now() - t0) / 1000);
@@ -70,11 +95,21 @@ const table = [
   '| model | params | batch | E1, E2 | marginal row-steps/s | end-to-end | GFLOP/s | of matmul | MiB/row | batched/sequential |',
   '|---|---|---|---|---|---|---|---|---|---|',
   ...report.map((r) => {
-    const p = r as unknown as RatePoint & { model: string; parameters: number; batchedOverSequential: { rows: number; ratio: number } };
+    const p = r as unknown as RatePoint & {
+      model: string;
+      parameters: number;
+      batchedOverSequential: { rows: number; ratio: number };
+    };
     const b = p.batchedOverSequential;
     return `| ${p.model} | ${(p.parameters / 1e6).toFixed(1)}M | ${p.batchSize} | ${p.epochs.join(', ')} | ${fmt(p.marginalRowStepsPerSecond)} | ${fmt(p.endToEndRowStepsPerSecond)} | ${fmt(p.achievedGflops)} | ${pct(p.fractionOfMatmul)} | ${mib(p.memoryPerRowBytes)} | ${b.ratio.toFixed(1)}× (${b.rows} rows) |`;
   }),
-  ...report.flatMap((r) => ((r.warnings as string[]).length ? [`warning (${r.model}): ${(r.warnings as string[]).join('; ')}`] : [])),
+  ...report.flatMap((r) =>
+    (r.warnings as string[]).length ? [`warning (${r.model}): ${(r.warnings as string[]).join('; ')}`] : [],
+  ),
 ];
 // --suffix: a second run of this suite in one run of bench/gpu/run.sh (its falcon stage) keeps the first's file.
-save(`tune-${deviceTag(device)}${a.get('--suffix', '')}`, { device, dtype, quick, positions, yardstick: yard, report }, table);
+save(
+  `tune-${deviceTag(device)}${a.get('--suffix', '')}`,
+  { device, dtype, quick, positions, yardstick: yard, report },
+  table,
+);

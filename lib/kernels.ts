@@ -23,7 +23,8 @@ function checkShape(name: string, a: Float32Array, want: number, shape: string):
 /** KL(target || softmax(logits)) per row in nats, and d(Σ KL)/d logits = softmax(z) − p. */
 export async function klDivergence(a: KlInput): Promise<{ klNats: Float32Array; gradLogits: Float32Array }> {
   if (!Number.isInteger(a.rows) || a.rows < 1) throw new RangeError(`rows must be a positive integer, got ${a.rows}`);
-  if (!Number.isInteger(a.vocab) || a.vocab < 2) throw new RangeError(`vocab must be an integer of at least 2, got ${a.vocab}`);
+  if (!Number.isInteger(a.vocab) || a.vocab < 2)
+    throw new RangeError(`vocab must be an integer of at least 2, got ${a.vocab}`);
   checkShape('logits', a.logits, a.rows * a.vocab, 'rows×vocab');
   checkShape('target', a.target, a.rows * a.vocab, 'rows×vocab');
   // A NaN or negative target would give a KL of 0 or far below it, not an error: checked as tune() checks.
@@ -55,7 +56,9 @@ export async function hotflipTopK(a: HotflipInput): Promise<{ ids: Int32Array; s
   checkShape('embeddings', a.embeddings, a.vocab * a.hidden, 'vocab×hidden');
   const allowed = a.vocab - new Set(a.banned ?? []).size;
   if (!Number.isInteger(a.k) || a.k < 1 || a.k > Math.min(512, allowed)) {
-    throw new RangeError(`k must be an integer in 1..${Math.min(512, allowed)} (512, or the tokens not banned), got ${a.k}`);
+    throw new RangeError(
+      `k must be an integer in 1..${Math.min(512, allowed)} (512, or the tokens not banned), got ${a.k}`,
+    );
   }
   return withCallerStack('hotflipTopK', () => native().hotflipTopK(a));
 }

@@ -21,7 +21,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const small = (output: string, extra: Record<string, unknown> = {}) =>
   parseSpec({
     model: 'random:tiny-gpt2',
-    targets: [{ kind: 'vanilla', entropyBits: [0.5, 3, 6], method: 'temperature' }, { kind: 'outlier', entropyBits: [3], outliers: 1 }],
+    targets: [
+      { kind: 'vanilla', entropyBits: [0.5, 3, 6], method: 'temperature' },
+      { kind: 'outlier', entropyBits: [3], outliers: 1 },
+    ],
     methods: [{ method: 'soft' }, { method: 'hard' }],
     inits: 2,
     maxEpochs: 15,
@@ -77,22 +80,39 @@ describe('the guard', () => {
     const file = join(shrunk, 'model.safetensors');
     const bytes = readFileSync(file);
     const n = Number(bytes.readBigUInt64LE(0));
-    const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; data_offsets: [number, number] }>;
+    const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<
+      string,
+      { dtype: string; data_offsets: [number, number] }
+    >;
     const entry = header['ln_f.weight'] ?? header['transformer.ln_f.weight'];
     expect(entry.dtype).toBe('F32');
-    for (let o = 8 + n + entry.data_offsets[0]; o < 8 + n + entry.data_offsets[1]; o += 4) bytes.writeFloatLE(bytes.readFloatLE(o) * 0.01, o);
+    for (let o = 8 + n + entry.data_offsets[0]; o < 8 + n + entry.data_offsets[1]; o += 4)
+      bytes.writeFloatLE(bytes.readFloatLE(o) * 0.01, o);
     writeFileSync(file, bytes);
 
     const real = await loadModel(src, { tokenizer: false });
     const wrong = await loadModel(shrunk, { tokenizer: false });
     try {
-      const set = await synthesizeTargets(real, { kind: 'vanilla', entropyBits: [1, 2], method: 'temperature', seed: 3 });
+      const set = await synthesizeTargets(real, {
+        kind: 'vanilla',
+        entropyBits: [1, 2],
+        method: 'temperature',
+        seed: 3,
+      });
       const targets = { data: set.toArray(), meta: set.meta.map((m) => ({ ...m, kind: 'vanilla' })) } as never;
       const logs: string[] = [];
-      const bounds = await sweepBounds(wrong, targets, new EventEmitter().on('log', (l: string) => logs.push(l)));
+      const bounds = await sweepBounds(
+        wrong,
+        targets,
+        new EventEmitter().on('log', (l: string) => logs.push(l)),
+      );
       const rows = await tune(real, { targets: set.toArray(), method: 'soft', inits: 1, maxEpochs: 30 });
       set.dispose();
-      const flagged = rows.map((r) => ({ rowId: r.rowId, klNats: r.klNats, ...boundColumns(r.klNats, bounds[r.targetIndex]) }));
+      const flagged = rows.map((r) => ({
+        rowId: r.rowId,
+        klNats: r.klNats,
+        ...boundColumns(r.klNats, bounds[r.targetIndex]),
+      }));
       expect(flagged.every((r) => r.belowHeadBound)).toBe(true);
       const message = belowBoundMessage(flagged[0] as never, 'float32');
       expect(message).toMatch(/^ERROR: row .* below its target's head bound/);
@@ -117,7 +137,10 @@ describe('results files of schema version 1', () => {
     const metadata = new Map(v2.schema.metadata);
     metadata.set('distprompt.schemaVersion', '1');
     const narrow = v2.select(keep);
-    const v1 = new Table(new Schema(narrow.schema.fields, metadata), narrow.batches.map((b) => b));
+    const v1 = new Table(
+      new Schema(narrow.schema.fields, metadata),
+      narrow.batches.map((b) => b),
+    );
     const path = join(dir, 'v1.arrow');
     writeFileSync(path, tableToIPC(v1, 'file'));
     const back = await readResults(path);

@@ -25,7 +25,14 @@ interface Case {
   plain: PlainHead;
 }
 
-function makeHead(V: number, d: number, norm: 'layernorm' | 'rmsnorm', withBias: boolean, seed: number, scale = 1): Case {
+function makeHead(
+  V: number,
+  d: number,
+  norm: 'layernorm' | 'rmsnorm',
+  withBias: boolean,
+  seed: number,
+  scale = 1,
+): Case {
   const r = rng(seed);
   const W = Float32Array.from({ length: V * d }, () => gauss(r) * scale);
   const gamma = Float32Array.from({ length: d }, () => 0.5 + r());
@@ -113,7 +120,9 @@ describe('head bound at the edges', () => {
     return cc.map((x, i) => (x / n) * scale * Math.sqrt(d) * c.plain.gamma![i] + c.plain.beta![i]);
   };
   const distributionAt = (s: number[]) => {
-    const z = Array.from({ length: V }, (_, v) => s.reduce((a, x, i) => a + x * c.plain.W[v * d + i], c.plain.bias![v]));
+    const z = Array.from({ length: V }, (_, v) =>
+      s.reduce((a, x, i) => a + x * c.plain.W[v * d + i], c.plain.bias![v]),
+    );
     const m = Math.max(...z);
     const e = z.map((x) => Math.exp(x - m));
     const sum = e.reduce((a, x) => a + x, 0);
@@ -156,10 +165,16 @@ describe('head bound at the edges', () => {
 
   it('rejects bad input with errors that name it', async () => {
     await expect(headBoundOf(c.head, new Float32Array(V).fill(0.5))).rejects.toThrow(/target 0 is not a distribution/);
-    await expect(headBoundOf({ ...c.head, norm: 'batchnorm' as 'rmsnorm' }, new Float32Array(V).fill(1 / V))).rejects.toThrow(/head.norm/);
-    await expect(headBoundOf({ ...c.head, gamma: new Float32Array(3) }, new Float32Array(V).fill(1 / V))).rejects.toThrow(/head.gamma has 3 values; expected 5/);
+    await expect(
+      headBoundOf({ ...c.head, norm: 'batchnorm' as 'rmsnorm' }, new Float32Array(V).fill(1 / V)),
+    ).rejects.toThrow(/head.norm/);
+    await expect(
+      headBoundOf({ ...c.head, gamma: new Float32Array(3) }, new Float32Array(V).fill(1 / V)),
+    ).rejects.toThrow(/head.gamma has 3 values; expected 5/);
     await expect(headBoundOf(c.head, new Float32Array(V).fill(1 / V), { tolNats: -1 })).rejects.toThrow(/tolNats/);
-    await expect(headBoundOf(c.head, new Float32Array(V).fill(1 / V), { tolerance: 1 } as never)).rejects.toThrow(/tolerance/);
+    await expect(headBoundOf(c.head, new Float32Array(V).fill(1 / V), { tolerance: 1 } as never)).rejects.toThrow(
+      /tolerance/,
+    );
   });
 });
 
@@ -188,7 +203,9 @@ describe('head bound of real models (every golden family)', () => {
         }
         const rows = await tune(model, { targets: concat(others), method: 'soft', inits: 2, maxEpochs: 40 });
         for (const r of rows) {
-          expect(r.klNats).toBeGreaterThanOrEqual(bounds[1 + r.targetIndex].headBoundNats - bounds[1 + r.targetIndex].gapNats - slack);
+          expect(r.klNats).toBeGreaterThanOrEqual(
+            bounds[1 + r.targetIndex].headBoundNats - bounds[1 + r.targetIndex].gapNats - slack,
+          );
         }
       } finally {
         model.dispose();

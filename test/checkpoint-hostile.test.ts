@@ -2,12 +2,28 @@
 // keys or length lie, JSON nested to blow the stack, valid files with tensors the model never
 // reads, weights of another config, NaN weights, and files that change under a loaded model.
 // Every case starts from a real tiny Hugging Face checkpoint copied to a temp dir.
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 
-import { CheckpointError, findNonFinite, readCheckpoint, readSafetensorsHeader, selectTensors } from '../lib/checkpoint/index.js';
+import {
+  CheckpointError,
+  findNonFinite,
+  readCheckpoint,
+  readSafetensorsHeader,
+  selectTensors,
+} from '../lib/checkpoint/index.js';
 import { loadModel } from '../lib/index.js';
 import { configFromHf } from '../lib/model/config.js';
 import { runSweep } from '../lib/run/sweep.js';
@@ -38,10 +54,16 @@ function tensorsOf(path: string): Map<string, Stored> {
   const header = JSON.parse(buf.subarray(8, 8 + len).toString('utf8'));
   delete header.__metadata__;
   const out = new Map<string, Stored>();
-  const entries = Object.entries(header as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>);
+  const entries = Object.entries(
+    header as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>,
+  );
   entries.sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0]);
   for (const [name, e] of entries) {
-    out.set(name, { dtype: e.dtype, shape: e.shape, bytes: Buffer.from(buf.subarray(8 + len + e.data_offsets[0], 8 + len + e.data_offsets[1])) });
+    out.set(name, {
+      dtype: e.dtype,
+      shape: e.shape,
+      bytes: Buffer.from(buf.subarray(8 + len + e.data_offsets[0], 8 + len + e.data_offsets[1])),
+    });
   }
   return out;
 }
@@ -140,7 +162,7 @@ describe('offsets must tile the data section', () => {
     expect((await readSafetensorsHeader(p)).tensors.map((t) => t.name)).toEqual(['a', 'b', 'e']);
   });
 
-  it('a real checkpoint whose tensor aliases another one\'s bytes is refused by loadModel', async () => {
+  it("a real checkpoint whose tensor aliases another one's bytes is refused by loadModel", async () => {
     const dir = copyOf('a_gpt2');
     // ln_2 pointed at ln_1's bytes: same shape and dtype, so only the tiling can tell.
     editHeaderText(join(dir, 'model.safetensors'), (text) => {
@@ -179,7 +201,11 @@ describe('duplicate keys and the header length', () => {
 
   it('the same name in two different entries is no duplicate', async () => {
     const p = file();
-    writeSafetensors(p, `{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, 8);
+    writeSafetensors(
+      p,
+      `{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`,
+      8,
+    );
     expect((await readSafetensorsHeader(p)).tensors).toHaveLength(2);
   });
 
@@ -221,7 +247,11 @@ describe('deeply nested JSON and long values', () => {
   for (const depth of [1_000, 10_000, 1_000_000]) {
     it(`a shape nested ${depth} deep → bad-json naming the file, in a short message`, async () => {
       const p = file();
-      writeSafetensors(p, `{"w":{"dtype":"F32","shape":${'['.repeat(depth)}${']'.repeat(depth)},"data_offsets":[0,4]}}`, 4);
+      writeSafetensors(
+        p,
+        `{"w":{"dtype":"F32","shape":${'['.repeat(depth)}${']'.repeat(depth)},"data_offsets":[0,4]}}`,
+        4,
+      );
       const e = await failure(readSafetensorsHeader(p));
       expect(e.code).toBe('bad-json');
       expect(e.message).toContain(p);
@@ -280,7 +310,11 @@ describe('tensors the model never reads', () => {
     });
     const ckpt = await readCheckpoint(dir);
     const { ignored, files } = selectTensors(ckpt, configFromHf(ckpt.config));
-    expect(ignored.sort()).toEqual(extras().map(([name]) => name).sort());
+    expect(ignored.sort()).toEqual(
+      extras()
+        .map(([name]) => name)
+        .sort(),
+    );
     expect(files[0].tensors.some((t) => t.name === 'lm_head.weight')).toBe(false);
 
     process.env.DISTPROMPT_DEBUG = '1';
@@ -296,7 +330,9 @@ describe('tensors the model never reads', () => {
 
   it('still have their spans checked', async () => {
     const dir = copyOf('a_gpt2');
-    editTensors(dir, (t) => t.set('transformer.position_ids', { dtype: 'I64', shape: [1, 8], bytes: Buffer.alloc(60) }));
+    editTensors(dir, (t) =>
+      t.set('transformer.position_ids', { dtype: 'I64', shape: [1, 8], bytes: Buffer.alloc(60) }),
+    );
     const e = await failure(loadModel(dir, { tokenizer: false }));
     expect(e.code).toBe('byte-length');
     expect(e.tensor).toBe('transformer.position_ids');
@@ -304,7 +340,9 @@ describe('tensors the model never reads', () => {
 
   it('a rotary inv_freq buffer in a Llama checkpoint is ignored', async () => {
     const dir = copyOf('b_llama_gqa');
-    editTensors(dir, (t) => t.set('model.layers.0.self_attn.rotary_emb.inv_freq', { dtype: 'F32', shape: [8], bytes: Buffer.alloc(32) }));
+    editTensors(dir, (t) =>
+      t.set('model.layers.0.self_attn.rotary_emb.inv_freq', { dtype: 'F32', shape: [8], bytes: Buffer.alloc(32) }),
+    );
     const m = await loadModel(dir, { tokenizer: false });
     expect(m.info.layers).toBeGreaterThan(0);
     m.dispose();
@@ -340,7 +378,11 @@ describe('a checkpoint that does not match its config', () => {
     expect(cfg.attention_bias ?? false).toBe(false);
     editTensors(dir, (t) => {
       const q = t.get('model.layers.0.self_attn.q_proj.weight')!;
-      t.set('model.layers.0.self_attn.q_proj.bias', { dtype: q.dtype, shape: [q.shape[0]], bytes: Buffer.alloc(q.shape[0] * 4) });
+      t.set('model.layers.0.self_attn.q_proj.bias', {
+        dtype: q.dtype,
+        shape: [q.shape[0]],
+        bytes: Buffer.alloc(q.shape[0] * 4),
+      });
     });
     const e = await failure(loadModel(dir, { tokenizer: false }));
     expect(e.code).toBe('unexpected-tensor');
@@ -371,7 +413,11 @@ describe('a checkpoint that does not match its config', () => {
     ];
     writeFileSync(p, Buffer.concat([Buffer.alloc(8), data]));
     const found = await findNonFinite([{ path: p, tensors }]);
-    expect(found.map((f) => [f.tensor, f.count, f.elements])).toEqual([['a', 3, 6], ['b', 3, 5], ['c', 2, 4]]);
+    expect(found.map((f) => [f.tensor, f.count, f.elements])).toEqual([
+      ['a', 3, 6],
+      ['b', 3, 5],
+      ['c', 2, 4],
+    ]);
   });
 
   it('NaN or Inf weights load with a warning naming the tensor', async () => {

@@ -42,7 +42,9 @@ describe('readSafetensorsHeader on real checkpoints', () => {
     expect(wte.begin).toBe(8 + headerLen + raw['transformer.wte.weight'].data_offsets[0]);
     expect(wte.end).toBe(8 + headerLen + raw['transformer.wte.weight'].data_offsets[1]);
     // The bytes at those offsets are the tensor: first float equals what the file holds there.
-    expect(buf.readFloatLE(wte.begin)).toBe(new Float32Array(buf.buffer.slice(buf.byteOffset + wte.begin, buf.byteOffset + wte.begin + 4))[0]);
+    expect(buf.readFloatLE(wte.begin)).toBe(
+      new Float32Array(buf.buffer.slice(buf.byteOffset + wte.begin, buf.byteOffset + wte.begin + 4))[0],
+    );
     // Sorted and contiguous in this file.
     for (let i = 1; i < f.tensors.length; i++) expect(f.tensors[i].begin).toBeGreaterThanOrEqual(f.tensors[i - 1].end);
   });
@@ -55,47 +57,234 @@ describe('readSafetensorsHeader on real checkpoints', () => {
 
   it('accepts F16 and empty tensors', async () => {
     const p = fresh();
-    writeSafetensors(p, { a: { dtype: 'F16', shape: [3], data_offsets: [0, 6] }, e: { dtype: 'F32', shape: [0, 4], data_offsets: [6, 6] } }, 6);
+    writeSafetensors(
+      p,
+      {
+        a: { dtype: 'F16', shape: [3], data_offsets: [0, 6] },
+        e: { dtype: 'F32', shape: [0, 4], data_offsets: [6, 6] },
+      },
+      6,
+    );
     const f = await readSafetensorsHeader(p);
-    expect(f.tensors.map((t) => [t.name, t.dtype, t.end - t.begin])).toEqual([['a', 'F16', 6], ['e', 'F32', 0]]);
+    expect(f.tensors.map((t) => [t.name, t.dtype, t.end - t.begin])).toEqual([
+      ['a', 'F16', 6],
+      ['e', 'F32', 0],
+    ]);
   });
 });
 
 describe('readSafetensorsHeader on bad files', () => {
   const cases: [string, () => string, string, RegExp][] = [
-    ['empty file', () => { const p = fresh(); writeFileSync(p, Buffer.alloc(0)); return p; }, 'truncated', /0 bytes/],
-    ['5-byte file', () => { const p = fresh(); writeFileSync(p, Buffer.alloc(5)); return p; }, 'truncated', /shorter than/],
-    ['header length past EOF', () => { const p = fresh(); writeSafetensors(p, { }, 0, { headerLength: 1000n }); return p; }, 'header-past-eof', /1000/],
-    ['huge header length', () => { const p = fresh(); writeSafetensors(p, {}, 0, { headerLength: 2n ** 63n }); return p; }, 'header-past-eof', /past the end/],
-    ['truncated real checkpoint', () => {
-      const p = fresh();
-      const b = readFileSync(join(GOLDEN, 'a_gpt2', 'model.safetensors'));
-      writeFileSync(p, b.subarray(0, b.length - 100));
-      return p;
-    }, 'out-of-bounds', /past the .*data section/],
-    ['checkpoint cut inside its header', () => {
-      const p = fresh();
-      writeFileSync(p, readFileSync(join(GOLDEN, 'a_gpt2', 'model.safetensors')).subarray(0, 500));
-      return p;
-    }, 'header-past-eof', /truncated/],
-    ['header not UTF-8', () => { const p = fresh(); const b = safetensorsBytes('{"a":1}', 0); b[9] = 0xff; writeFileSync(p, b); return p; }, 'bad-json', /UTF-8/],
-    ['header not JSON', () => { const p = fresh(); writeSafetensors(p, '{"a": [1, 2', 0); return p; }, 'bad-json', /not valid JSON/],
-    ['header a JSON array', () => { const p = fresh(); writeSafetensors(p, '[1,2]', 0); return p; }, 'bad-json', /not an object/],
-    ['entry not an object', () => { const p = fresh(); writeSafetensors(p, { w: 3 }, 0); return p; }, 'bad-entry', /'w'/],
-    ['shape not integers', () => { const p = fresh(); writeSafetensors(p, { w: { dtype: 'F32', shape: [2.5], data_offsets: [0, 10] } }, 10); return p; }, 'bad-entry', /shape/],
-    ['negative shape', () => { const p = fresh(); writeSafetensors(p, { w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, 4); return p; }, 'bad-entry', /shape/],
-    ['offsets missing', () => { const p = fresh(); writeSafetensors(p, { w: { dtype: 'F32', shape: [1] } }, 4); return p; }, 'bad-entry', /data_offsets/],
-    ['end before begin', () => { const p = fresh(); writeSafetensors(p, { w: { dtype: 'F32', shape: [0], data_offsets: [8, 4] } }, 8); return p; }, 'bad-entry', /before begin/],
-    ['unknown dtype', () => { const p = fresh(); writeSafetensors(p, { w: { dtype: 'Q4_K', shape: [2], data_offsets: [0, 16] } }, 16); return p; }, 'unknown-dtype', /unknown dtype 'Q4_K' for tensor 'w'/],
-    ['wrong byte length', () => { const p = fresh(); writeSafetensors(p, { w: { dtype: 'F32', shape: [2, 3], data_offsets: [0, 20] } }, 24); return p; }, 'byte-length', /'w' has shape \[2, 3\] F32 = 24 bytes, but .* 20 bytes/],
-    ['overflowing shape', () => { const p = fresh(); writeSafetensors(p, { w: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 4] } }, 4); return p; }, 'byte-length', /'w'/],
-    ['span outside data', () => { const p = fresh(); writeSafetensors(p, { w: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } }, 16); return p; }, 'out-of-bounds', /'w'/],
-    ['overlapping spans', () => {
-      const p = fresh();
-      writeSafetensors(p, { a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] }, b: { dtype: 'F32', shape: [2], data_offsets: [12, 20] } }, 20);
-      return p;
-    }, 'overlap', /'b' .* overlaps tensor 'a'/],
-    ['bad metadata', () => { const p = fresh(); writeSafetensors(p, { __metadata__: { format: 3 } }, 0); return p; }, 'bad-entry', /__metadata__/],
+    [
+      'empty file',
+      () => {
+        const p = fresh();
+        writeFileSync(p, Buffer.alloc(0));
+        return p;
+      },
+      'truncated',
+      /0 bytes/,
+    ],
+    [
+      '5-byte file',
+      () => {
+        const p = fresh();
+        writeFileSync(p, Buffer.alloc(5));
+        return p;
+      },
+      'truncated',
+      /shorter than/,
+    ],
+    [
+      'header length past EOF',
+      () => {
+        const p = fresh();
+        writeSafetensors(p, {}, 0, { headerLength: 1000n });
+        return p;
+      },
+      'header-past-eof',
+      /1000/,
+    ],
+    [
+      'huge header length',
+      () => {
+        const p = fresh();
+        writeSafetensors(p, {}, 0, { headerLength: 2n ** 63n });
+        return p;
+      },
+      'header-past-eof',
+      /past the end/,
+    ],
+    [
+      'truncated real checkpoint',
+      () => {
+        const p = fresh();
+        const b = readFileSync(join(GOLDEN, 'a_gpt2', 'model.safetensors'));
+        writeFileSync(p, b.subarray(0, b.length - 100));
+        return p;
+      },
+      'out-of-bounds',
+      /past the .*data section/,
+    ],
+    [
+      'checkpoint cut inside its header',
+      () => {
+        const p = fresh();
+        writeFileSync(p, readFileSync(join(GOLDEN, 'a_gpt2', 'model.safetensors')).subarray(0, 500));
+        return p;
+      },
+      'header-past-eof',
+      /truncated/,
+    ],
+    [
+      'header not UTF-8',
+      () => {
+        const p = fresh();
+        const b = safetensorsBytes('{"a":1}', 0);
+        b[9] = 0xff;
+        writeFileSync(p, b);
+        return p;
+      },
+      'bad-json',
+      /UTF-8/,
+    ],
+    [
+      'header not JSON',
+      () => {
+        const p = fresh();
+        writeSafetensors(p, '{"a": [1, 2', 0);
+        return p;
+      },
+      'bad-json',
+      /not valid JSON/,
+    ],
+    [
+      'header a JSON array',
+      () => {
+        const p = fresh();
+        writeSafetensors(p, '[1,2]', 0);
+        return p;
+      },
+      'bad-json',
+      /not an object/,
+    ],
+    [
+      'entry not an object',
+      () => {
+        const p = fresh();
+        writeSafetensors(p, { w: 3 }, 0);
+        return p;
+      },
+      'bad-entry',
+      /'w'/,
+    ],
+    [
+      'shape not integers',
+      () => {
+        const p = fresh();
+        writeSafetensors(p, { w: { dtype: 'F32', shape: [2.5], data_offsets: [0, 10] } }, 10);
+        return p;
+      },
+      'bad-entry',
+      /shape/,
+    ],
+    [
+      'negative shape',
+      () => {
+        const p = fresh();
+        writeSafetensors(p, { w: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, 4);
+        return p;
+      },
+      'bad-entry',
+      /shape/,
+    ],
+    [
+      'offsets missing',
+      () => {
+        const p = fresh();
+        writeSafetensors(p, { w: { dtype: 'F32', shape: [1] } }, 4);
+        return p;
+      },
+      'bad-entry',
+      /data_offsets/,
+    ],
+    [
+      'end before begin',
+      () => {
+        const p = fresh();
+        writeSafetensors(p, { w: { dtype: 'F32', shape: [0], data_offsets: [8, 4] } }, 8);
+        return p;
+      },
+      'bad-entry',
+      /before begin/,
+    ],
+    [
+      'unknown dtype',
+      () => {
+        const p = fresh();
+        writeSafetensors(p, { w: { dtype: 'Q4_K', shape: [2], data_offsets: [0, 16] } }, 16);
+        return p;
+      },
+      'unknown-dtype',
+      /unknown dtype 'Q4_K' for tensor 'w'/,
+    ],
+    [
+      'wrong byte length',
+      () => {
+        const p = fresh();
+        writeSafetensors(p, { w: { dtype: 'F32', shape: [2, 3], data_offsets: [0, 20] } }, 24);
+        return p;
+      },
+      'byte-length',
+      /'w' has shape \[2, 3\] F32 = 24 bytes, but .* 20 bytes/,
+    ],
+    [
+      'overflowing shape',
+      () => {
+        const p = fresh();
+        writeSafetensors(p, { w: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 4] } }, 4);
+        return p;
+      },
+      'byte-length',
+      /'w'/,
+    ],
+    [
+      'span outside data',
+      () => {
+        const p = fresh();
+        writeSafetensors(p, { w: { dtype: 'F32', shape: [4], data_offsets: [8, 24] } }, 16);
+        return p;
+      },
+      'out-of-bounds',
+      /'w'/,
+    ],
+    [
+      'overlapping spans',
+      () => {
+        const p = fresh();
+        writeSafetensors(
+          p,
+          {
+            a: { dtype: 'F32', shape: [4], data_offsets: [0, 16] },
+            b: { dtype: 'F32', shape: [2], data_offsets: [12, 20] },
+          },
+          20,
+        );
+        return p;
+      },
+      'overlap',
+      /'b' .* overlaps tensor 'a'/,
+    ],
+    [
+      'bad metadata',
+      () => {
+        const p = fresh();
+        writeSafetensors(p, { __metadata__: { format: 3 } }, 0);
+        return p;
+      },
+      'bad-entry',
+      /__metadata__/,
+    ],
   ];
   for (const [what, make, code, message] of cases) {
     it(`${what} → ${code}`, async () => {
@@ -125,7 +314,10 @@ describe('readCheckpoint', () => {
     const dir = join(GOLDEN, 'g_gpt2_sharded');
     const c = await readCheckpoint(dir);
     const index = JSON.parse(readFileSync(join(dir, 'model.safetensors.index.json'), 'utf8'));
-    expect(c.files.map((f) => f.path.split('/').pop()).sort()).toEqual(['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']);
+    expect(c.files.map((f) => f.path.split('/').pop()).sort()).toEqual([
+      'model-00001-of-00002.safetensors',
+      'model-00002-of-00002.safetensors',
+    ]);
     expect([...c.tensorNames].sort()).toEqual(Object.keys(index.weight_map).sort());
     for (const f of c.files) for (const t of f.tensors) expect(f.path.endsWith(index.weight_map[t.name])).toBe(true);
   });
@@ -134,7 +326,13 @@ describe('readCheckpoint', () => {
     const src = join(GOLDEN, 'g_gpt2_sharded');
     const dir = join(tmp, `sharded-${n++}`);
     mkdirSync(dir);
-    for (const f of ['config.json', 'model.safetensors.index.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']) copyFileSync(join(src, f), join(dir, f));
+    for (const f of [
+      'config.json',
+      'model.safetensors.index.json',
+      'model-00001-of-00002.safetensors',
+      'model-00002-of-00002.safetensors',
+    ])
+      copyFileSync(join(src, f), join(dir, f));
     return dir;
   }
 
@@ -165,7 +363,10 @@ describe('readCheckpoint', () => {
     const b = f32Layout({ w: [2], u: [1] });
     writeSafetensors(join(dir, 'a.safetensors'), a.header, a.dataBytes);
     writeSafetensors(join(dir, 'b.safetensors'), b.header, b.dataBytes);
-    writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { w: 'a.safetensors', v: 'a.safetensors', u: 'b.safetensors' } }));
+    writeFileSync(
+      join(dir, 'model.safetensors.index.json'),
+      JSON.stringify({ weight_map: { w: 'a.safetensors', v: 'a.safetensors', u: 'b.safetensors' } }),
+    );
     const e = await codeOf(readCheckpoint(dir));
     expect(e.code).toBe('duplicate-tensor');
     expect(e.message).toMatch(/'w'/);

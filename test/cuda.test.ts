@@ -15,7 +15,9 @@ import { readGolden, relError } from './helpers/golden.js';
 const cuda = native().buildInfo().cudaDevices > 0;
 if (!cuda) console.warn('NOTICE: CUDA model and tuner tests skipped: no CUDA device (CPU build or no GPU)');
 const root = join(import.meta.dirname, 'fixtures', 'hf-golden');
-const cases = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+const cases = readdirSync(root, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
 
 describe.skipIf(!cuda)('on CUDA', () => {
   it.each(cases)('hf-golden %s: logits and embedding gradient match transformers', async (name) => {
@@ -46,7 +48,8 @@ describe.skipIf(!cuda)('on CUDA', () => {
       const a = await tune(cpu, opts);
       const b = await tune(gpu, opts);
       const byId = new Map(a.map((r) => [r.rowId, r.klNats]));
-      for (const r of b) expect(Math.abs(r.klNats - byId.get(r.rowId)!)).toBeLessThan(1e-3 * Math.max(1, byId.get(r.rowId)!));
+      for (const r of b)
+        expect(Math.abs(r.klNats - byId.get(r.rowId)!)).toBeLessThan(1e-3 * Math.max(1, byId.get(r.rowId)!));
       for (const r of await tune(gpu16, opts)) expect(Number.isFinite(r.klNats)).toBe(true);
     } finally {
       cpu.dispose();
@@ -70,14 +73,27 @@ describe.skipIf(!cuda)('on CUDA', () => {
       // after the capture, and wait masked in their slots until the chunk ends.
       const logits = await gpu.logits({ ids: Int32Array.from([17, 402, 3, 999, 250]), rows: 1, positions: 5 });
       targets.set(softmaxRow(logits, 0, V), (n - 1) * V);
-      const opts = { targets, inits: 3, maxEpochs: 31, patience: 5, convergedNats: 3e-4, batchSize: 8, chunkEpochs: 3, ban: 'none' as const };
+      const opts = {
+        targets,
+        inits: 3,
+        maxEpochs: 31,
+        patience: 5,
+        convergedNats: 3e-4,
+        batchSize: 8,
+        chunkEpochs: 3,
+        ban: 'none' as const,
+      };
       const eager = new Map((await tune(gpu, { ...opts, fixedShapes: true })).map((r) => [r.rowId, r]));
       const graph = await tune(gpu, { ...opts, cudaGraph: true });
       expect(graph).toHaveLength(27);
       expect(graph.some((r) => r.epochs < 31)).toBe(true);
       for (const r of graph) {
         const e = eager.get(r.rowId)!;
-        expect({ reason: r.stopReason, epochs: r.epochs, best: r.bestEpoch }).toEqual({ reason: e.stopReason, epochs: e.epochs, best: e.bestEpoch });
+        expect({ reason: r.stopReason, epochs: r.epochs, best: r.bestEpoch }).toEqual({
+          reason: e.stopReason,
+          epochs: e.epochs,
+          best: e.bestEpoch,
+        });
         expect(Math.abs(r.klNats - e.klNats)).toBeLessThan(1e-5 * Math.max(1, e.klNats));
       }
     } finally {
@@ -94,11 +110,17 @@ describe.skipIf(!cuda)('on CUDA', () => {
       const targets = new Float32Array(3 * V);
       [0.5, 2, 6].forEach((scale, i) => targets.set(randomTarget(V, 40 + i, scale), i * V));
       const want = await headBound(cpu, targets);
-      for (const [model, dtype, tol] of [[gpu, 'float64', 1e-6], [gpu, 'float32', 1e-3], [gpu16, 'float64', 5e-2]] as const) {
+      for (const [model, dtype, tol] of [
+        [gpu, 'float64', 1e-6],
+        [gpu, 'float32', 1e-3],
+        [gpu16, 'float64', 5e-2],
+      ] as const) {
         const got = await headBound(model, targets, { dtype, tolNats: dtype === 'float32' ? 1e-4 : 1e-5 });
         got.forEach((g, i) => {
           expect(Number.isFinite(g.headBoundNats)).toBe(true);
-          expect(Math.abs(g.headBoundNats - want[i].headBoundNats)).toBeLessThan(tol * Math.max(1, want[i].headBoundNats));
+          expect(Math.abs(g.headBoundNats - want[i].headBoundNats)).toBeLessThan(
+            tol * Math.max(1, want[i].headBoundNats),
+          );
           expect(g.bottleneckBoundNats!).toBeLessThanOrEqual(g.headBoundNats + 1e-9);
         });
       }

@@ -55,12 +55,16 @@ describe('study defaults', () => {
 
   it('the CLI help shows the defaults', () => {
     const tune = help(registerTargetsAndTune, 'tune');
-    expect(tune).toMatch(new RegExp(`--prefix-length <n>\\s+searched positions \\(default: ${STUDY_DEFAULTS.prefixLength}\\)`));
+    expect(tune).toMatch(
+      new RegExp(`--prefix-length <n>\\s+searched positions \\(default: ${STUDY_DEFAULTS.prefixLength}\\)`),
+    );
     expect(tune).toMatch(new RegExp(`--max-epochs <n>\\s+epoch budget \\(default: ${STUDY_DEFAULTS.maxEpochs}\\)`));
     expect(tune).toMatch(new RegExp(`--patience <n>\\s+patience in epochs \\(default: ${STUDY_DEFAULTS.patience}\\)`));
     expect(tune).toMatch(new RegExp(`--inits <n>\\s+initialisations per target \\(default: ${QUICK_TUNE.inits}\\)`));
     const sweep = help(registerSweep, 'sweep');
     expect(sweep).toContain(`(default: ${STUDY_DEFAULTS.lr})`);
-    expect(sweep).toContain(`(default: ${STUDY_DEFAULTS.inits}; ${QUICK_DEMO_SWEEP.inits} in the run without --config)`);
+    expect(sweep).toContain(
+      `(default: ${STUDY_DEFAULTS.inits}; ${QUICK_DEMO_SWEEP.inits} in the run without --config)`,
+    );
   });
 });

@@ -28,7 +28,10 @@ function table(heading: string): Row[] {
   const rows: Row[] = [];
   let i = lines.findIndex((l, j) => j > at && l.startsWith('| field |'));
   for (i += 2; i < lines.length && lines[i].startsWith('|'); i++) {
-    const cells = lines[i].split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+    const cells = lines[i]
+      .split(/(?<!\\)\|/)
+      .slice(1, -1)
+      .map((c) => c.trim());
     const field = /^`([^`]+)`$/.exec(cells[0])?.[1];
     if (!field) throw new Error(`docs/sweeps.md, under '${heading}': a row without a \`field\`: ${lines[i]}`);
     rows.push({ field, default: cells[2].replace(/^`|`$/g, '') });
@@ -52,7 +55,9 @@ describe('docs/sweeps.md', () => {
   });
 
   it("the main experiment's spec is studies/vanilla.json's paper spec for gpt2 on CUDA", () => {
-    const study = JSON.parse(readFileSync(join(root, 'studies', 'vanilla.json'), 'utf8')) as { paper: Record<string, unknown> };
+    const study = JSON.parse(readFileSync(join(root, 'studies', 'vanilla.json'), 'utf8')) as {
+      paper: Record<string, unknown>;
+    };
     const fromStudy = parseSpec({ ...study.paper, model: 'gpt2', device: 'cuda', output: 'vanilla.gpt2.arrow' });
     expect(parseSpec(JSON.parse(jsonBlocks[0]))).toEqual(fromStudy);
   });
@@ -67,13 +72,19 @@ describe('docs/sweeps.md', () => {
     for (const option of TargetSpec.options) {
       const kind = option.shape.kind.value;
       const rows = table(`### \`${kind}\``);
-      expect(rows.map((r) => r.field).sort(), kind).toEqual(Object.keys(option.shape).filter((k) => k !== 'kind').sort());
+      expect(rows.map((r) => r.field).sort(), kind).toEqual(
+        Object.keys(option.shape)
+          .filter((k) => k !== 'kind')
+          .sort(),
+      );
       const required = rows.filter((r) => r.default === 'required').map((r) => r.field);
       const given = Object.fromEntries(required.map((f) => [f, 'x']));
       expectDefaults(rows, parseSpec({ targets: [{ kind, ...given }] }).targets[0] as Record<string, unknown>, kind);
       for (const f of required) {
         const without = { kind, ...given, [f]: undefined };
-        expect(() => parseSpec({ targets: [without] }), `${kind}.${f} is required`).toThrow(new RegExp(`targets\\[0\\]\\.${f}`));
+        expect(() => parseSpec({ targets: [without] }), `${kind}.${f} is required`).toThrow(
+          new RegExp(`targets\\[0\\]\\.${f}`),
+        );
       }
     }
   });
@@ -81,7 +92,8 @@ describe('docs/sweeps.md', () => {
   it('the methods table lists every method field, with its defaults', () => {
     const rows = table('## Method entries (`methods[]`)');
     expect(rows.map((r) => r.field).sort()).toEqual(Object.keys(MethodSpec.shape).sort());
-    for (const method of ['soft', 'hard'] as const) expectDefaults(rows, parseSpec({ methods: [{ method }] }).methods[0] as Record<string, unknown>, method);
+    for (const method of ['soft', 'hard'] as const)
+      expectDefaults(rows, parseSpec({ methods: [{ method }] }).methods[0] as Record<string, unknown>, method);
     expect(() => parseSpec({ methods: [{}] })).toThrow(/methods\[0\]\.method/);
     expect(() => parseSpec({ methods: [{ method: 'hybrid' }] })).toThrow(/methods\[0\]\.pattern/);
   });

@@ -34,11 +34,23 @@ beforeAll(async () => {
     'tiny/gpt2-sharded': {
       sha: SHA_S,
       files: Object.fromEntries(
-        ['config.json', 'model.safetensors.index.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'].map((f) => [f, read('g_gpt2_sharded', f)]),
+        [
+          'config.json',
+          'model.safetensors.index.json',
+          'model-00001-of-00002.safetensors',
+          'model-00002-of-00002.safetensors',
+        ].map((f) => [f, read('g_gpt2_sharded', f)]),
       ),
     },
-    'tiny/private': { sha: SHA_A, token: TOKEN, files: { 'config.json': read('a_gpt2', 'config.json'), 'model.safetensors': read('a_gpt2', 'model.safetensors') } },
-    'tiny/pickled': { sha: SHA_P, files: { 'config.json': read('a_gpt2', 'config.json'), 'pytorch_model.bin': Buffer.from('pickle bytes') } },
+    'tiny/private': {
+      sha: SHA_A,
+      token: TOKEN,
+      files: { 'config.json': read('a_gpt2', 'config.json'), 'model.safetensors': read('a_gpt2', 'model.safetensors') },
+    },
+    'tiny/pickled': {
+      sha: SHA_P,
+      files: { 'config.json': read('a_gpt2', 'config.json'), 'pytorch_model.bin': Buffer.from('pickle bytes') },
+    },
   });
 });
 afterAll(async () => {
@@ -86,20 +98,27 @@ describe('resolveModel', () => {
     expect(readFileSync(join(dir, 'model.safetensors')).equals(read('a_gpt2', 'model.safetensors'))).toBe(true);
     expect(existsSync(join(dir, 'tokenizer_config.json'))).toBe(true);
     expect(existsSync(join(dir, 'README.md'))).toBe(false); // only what a load needs
-    expect(readdirSync(join(cacheDir, 'models--tiny--gpt2', 'blobs')).some((f) => f.endsWith('.incomplete'))).toBe(false);
+    expect(readdirSync(join(cacheDir, 'models--tiny--gpt2', 'blobs')).some((f) => f.endsWith('.incomplete'))).toBe(
+      false,
+    );
     const ckpt = await readCheckpoint(dir);
     expect(ckpt.tensorNames.has('transformer.wte.weight')).toBe(true);
     expect(hub.requests.length).toBeGreaterThan(before);
 
     const after = hub.requests.length;
     expect(await resolveModel('tiny/gpt2', { env: env({ HF_HUB_CACHE: cacheDir, HF_ENDPOINT: hub.url }) })).toBe(dir);
-    expect(await resolveModel(`tiny/gpt2@${SHA_A}`, { env: env({ HF_HUB_CACHE: cacheDir, HF_HUB_OFFLINE: '1' }) })).toBe(dir);
+    expect(
+      await resolveModel(`tiny/gpt2@${SHA_A}`, { env: env({ HF_HUB_CACHE: cacheDir, HF_HUB_OFFLINE: '1' }) }),
+    ).toBe(dir);
     expect(hub.requests.length).toBe(after); // no network on a cache hit
   });
 
   it('finds the cache through HF_HOME too, and opts.endpoint overrides HF_ENDPOINT', async () => {
     const home = freshCache();
-    const dir = await resolveModel('tiny/gpt2', { endpoint: hub.url, env: env({ HF_HOME: home, HF_ENDPOINT: 'http://127.0.0.1:1' }) });
+    const dir = await resolveModel('tiny/gpt2', {
+      endpoint: hub.url,
+      env: env({ HF_HOME: home, HF_ENDPOINT: 'http://127.0.0.1:1' }),
+    });
     expect(dir).toBe(join(home, 'hub', 'models--tiny--gpt2', 'snapshots', SHA_A));
   });
 
@@ -114,8 +133,12 @@ describe('resolveModel', () => {
   it('writes nothing to stdout while downloading (so --json output stays parseable)', async () => {
     const written: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
-    const log = console.log, debug = console.debug;
-    process.stdout.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
+    const log = console.log,
+      debug = console.debug;
+    process.stdout.write = ((chunk: string | Uint8Array) => (
+      written.push(String(chunk)),
+      true
+    )) as typeof process.stdout.write;
     console.log = console.debug = (...a: unknown[]) => void written.push(a.join(' '));
     try {
       await resolveModel('tiny/gpt2-sharded', { env: env({ HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url }) });
@@ -129,7 +152,11 @@ describe('resolveModel', () => {
 
   it('offline mode with the model not cached is a clear error, and makes no request', async () => {
     const before = hub.requests.length;
-    const e = await hubError(resolveModel('tiny/gpt2', { env: env({ HF_HUB_CACHE: freshCache(), HF_HUB_OFFLINE: '1', HF_ENDPOINT: hub.url }) }));
+    const e = await hubError(
+      resolveModel('tiny/gpt2', {
+        env: env({ HF_HUB_CACHE: freshCache(), HF_HUB_OFFLINE: '1', HF_ENDPOINT: hub.url }),
+      }),
+    );
     expect(e.code).toBe('offline');
     expect(e.message).toMatch(/tiny\/gpt2.*not .*in the Hugging Face cache.*offline mode is on/);
     expect(hub.requests.length).toBe(before);
@@ -137,7 +164,9 @@ describe('resolveModel', () => {
 
   it('sends HF_TOKEN as a bearer Authorization header on every request', async () => {
     const start = hub.requests.length;
-    const dir = await resolveModel('tiny/private', { env: env({ HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url, HF_TOKEN: TOKEN }) });
+    const dir = await resolveModel('tiny/private', {
+      env: env({ HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url, HF_TOKEN: TOKEN }),
+    });
     expect(existsSync(join(dir, 'model.safetensors'))).toBe(true);
     const mine = hub.requests.slice(start);
     expect(mine.length).toBeGreaterThanOrEqual(4);
@@ -145,30 +174,42 @@ describe('resolveModel', () => {
   });
 
   it('a private repo without a token, and a repo that does not exist: not-found naming the repo', async () => {
-    const e1 = await hubError(resolveModel('tiny/private', { env: env({ HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url }) }));
+    const e1 = await hubError(
+      resolveModel('tiny/private', { env: env({ HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url }) }),
+    );
     expect(e1.code).toBe('not-found');
     expect(e1.message).toMatch(/tiny\/private.*HF_TOKEN/);
-    const e2 = await hubError(resolveModel('nobody/nothing', { env: env({ HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url }) }));
+    const e2 = await hubError(
+      resolveModel('nobody/nothing', { env: env({ HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url }) }),
+    );
     expect(e2.code).toBe('not-found');
     expect(e2.message).toContain("'nobody/nothing'");
     expect(e2.message).toContain('404');
-    const e3 = await hubError(resolveModel('tiny/gpt2@no-such-branch', { env: env({ HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url }) }));
+    const e3 = await hubError(
+      resolveModel('tiny/gpt2@no-such-branch', { env: env({ HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url }) }),
+    );
     expect(e3.code).toBe('not-found');
   });
 
   it('an unreachable hub is a download error with advice', async () => {
-    const e = await hubError(resolveModel('tiny/gpt2', { env: env({ HF_HUB_CACHE: freshCache(), HF_ENDPOINT: 'http://127.0.0.1:1' }) }));
+    const e = await hubError(
+      resolveModel('tiny/gpt2', { env: env({ HF_HUB_CACHE: freshCache(), HF_ENDPOINT: 'http://127.0.0.1:1' }) }),
+    );
     expect(e.code).toBe('download-failed');
     expect(e.message).toMatch(/HF_HUB_OFFLINE/);
   });
 
   it('a token that is not a HF token is refused before any request', async () => {
-    const e = await hubError(resolveModel('tiny/gpt2', { env: env({ HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url, HF_TOKEN: 'secret' }) }));
+    const e = await hubError(
+      resolveModel('tiny/gpt2', { env: env({ HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url, HF_TOKEN: 'secret' }) }),
+    );
     expect(e.code).toBe('bad-token');
   });
 
   it('pickle-only repos are refused with advice', async () => {
-    const e = await hubError(resolveModel('tiny/pickled', { env: env({ HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url }) }));
+    const e = await hubError(
+      resolveModel('tiny/pickled', { env: env({ HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url }) }),
+    );
     expect(e.code).toBe('pickle-only');
     expect(e.message).toContain('safe_serialization=True');
   });
@@ -199,7 +240,9 @@ describe('resolveModel', () => {
     const cacheDir = freshCache();
     hub.corrupt.add('model.safetensors');
     try {
-      const e = await hubError(resolveModel('tiny/gpt2', { env: env({ HF_HUB_CACHE: cacheDir, HF_ENDPOINT: hub.url }) }));
+      const e = await hubError(
+        resolveModel('tiny/gpt2', { env: env({ HF_HUB_CACHE: cacheDir, HF_ENDPOINT: hub.url }) }),
+      );
       expect(e.code).toBe('download-failed');
       expect(e.message).toMatch(/model\.safetensors is corrupt \(sha256/);
     } finally {

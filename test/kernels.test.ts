@@ -48,7 +48,6 @@ function reference(logits: Float32Array, target: Float32Array, rows: number, voc
   return { kl, grad };
 }
 
-
 const shapes: [number, number][] = [
   [1, 2],
   [3, 7],
@@ -89,7 +88,8 @@ describe('fused softmax-KL', () => {
     for (const dtype of ['bfloat16', 'float16'] as const) {
       const r = await klDivergence({ logits, target, rows, vocab, dtype });
       // bfloat16 keeps 8 bits of mantissa: logits of magnitude 3 move by up to ~0.012.
-      for (let i = 0; i < rows; i++) expect(Math.abs(r.klNats[i] - ref.kl[i])).toBeLessThan(dtype === 'bfloat16' ? 0.03 : 0.005);
+      for (let i = 0; i < rows; i++)
+        expect(Math.abs(r.klNats[i] - ref.kl[i])).toBeLessThan(dtype === 'bfloat16' ? 0.03 : 0.005);
     }
   });
 
@@ -97,20 +97,80 @@ describe('fused softmax-KL', () => {
     const vocab = 6;
     const rows = 6;
     const logits = Float32Array.from([
-      1, 2, 3, 4, 5, 6, // p with zeros
-      1, 2, 3, 4, 5, 6, // one-hot
-      0, 0, 0, 0, 0, 0, // uniform vs uniform: KL = 0
-      1e4, -1e4, 5e3, 0, 1e4, -3, // huge logits
-      -Infinity, 0, 1, -Infinity, 2, 3, // -inf where p = 0
-      -Infinity, 0, 1, 2, 3, 4, // mass on a -inf logit
+      1,
+      2,
+      3,
+      4,
+      5,
+      6, // p with zeros
+      1,
+      2,
+      3,
+      4,
+      5,
+      6, // one-hot
+      0,
+      0,
+      0,
+      0,
+      0,
+      0, // uniform vs uniform: KL = 0
+      1e4,
+      -1e4,
+      5e3,
+      0,
+      1e4,
+      -3, // huge logits
+      -Infinity,
+      0,
+      1,
+      -Infinity,
+      2,
+      3, // -inf where p = 0
+      -Infinity,
+      0,
+      1,
+      2,
+      3,
+      4, // mass on a -inf logit
     ]);
     const target = Float32Array.from([
-      0, 0.5, 0, 0.5, 0, 0,
-      0, 0, 0, 0, 0, 1,
-      1 / 6, 1 / 6, 1 / 6, 1 / 6, 1 / 6, 1 / 6,
-      0.25, 0.25, 0.25, 0, 0.25, 0,
-      0, 0.5, 0.5, 0, 0, 0,
-      0.5, 0.5, 0, 0, 0, 0,
+      0,
+      0.5,
+      0,
+      0.5,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      1,
+      1 / 6,
+      1 / 6,
+      1 / 6,
+      1 / 6,
+      1 / 6,
+      1 / 6,
+      0.25,
+      0.25,
+      0.25,
+      0,
+      0.25,
+      0,
+      0,
+      0.5,
+      0.5,
+      0,
+      0,
+      0,
+      0.5,
+      0.5,
+      0,
+      0,
+      0,
+      0,
     ]);
     const ref = reference(logits, target, rows, vocab);
     for (const dtype of ['float32', 'float64'] as const) {
@@ -127,17 +187,35 @@ describe('fused softmax-KL', () => {
   });
 
   it('bad input gets a clear error', async () => {
-    await expect(klDivergence({ logits: new Float32Array(5), target: new Float32Array(6), rows: 2, vocab: 3 })).rejects.toThrow(/logits has 5 values; expected rows×vocab = 6/);
-    await expect(klDivergence({ logits: new Float32Array(2), target: new Float32Array(2), rows: 2, vocab: 1 })).rejects.toThrow(/vocab must be an integer of at least 2/);
-    await expect(klDivergence({ logits: new Float32Array(4), target: Float32Array.from([0.5, 0.5, 0.5, 0.5]), rows: 2, vocab: 2, dtype: 'float8' as 'float32' })).rejects.toThrow(/dtype 'float8' is not one of float32, bfloat16, float16, float64/);
+    await expect(
+      klDivergence({ logits: new Float32Array(5), target: new Float32Array(6), rows: 2, vocab: 3 }),
+    ).rejects.toThrow(/logits has 5 values; expected rows×vocab = 6/);
+    await expect(
+      klDivergence({ logits: new Float32Array(2), target: new Float32Array(2), rows: 2, vocab: 1 }),
+    ).rejects.toThrow(/vocab must be an integer of at least 2/);
+    await expect(
+      klDivergence({
+        logits: new Float32Array(4),
+        target: Float32Array.from([0.5, 0.5, 0.5, 0.5]),
+        rows: 2,
+        vocab: 2,
+        dtype: 'float8' as 'float32',
+      }),
+    ).rejects.toThrow(/dtype 'float8' is not one of float32, bfloat16, float16, float64/);
   });
 
   it('a target that is not a distribution is refused with the errors tune() gives, not a KL of 0 or below', async () => {
     const logits = new Float32Array(6);
     const kl = (target: number[]) => klDivergence({ logits, target: Float32Array.from(target), rows: 2, vocab: 3 });
-    await expect(kl([0.5, 0.5, 0, NaN, 0.5, 0.5])).rejects.toThrow('target 1 is not a distribution: value NaN at token 0 is not finite');
-    await expect(kl([1.5, -0.5, 0, 1, 0, 0])).rejects.toThrow('target 0 is not a distribution: value -0.5 at token 1 is negative');
-    await expect(kl([0.5, 0.5, 0, 0.5, 0, 0])).rejects.toThrow('target 1 is not a distribution: it sums to 0.5, not 1 (within 1e-5)');
+    await expect(kl([0.5, 0.5, 0, NaN, 0.5, 0.5])).rejects.toThrow(
+      'target 1 is not a distribution: value NaN at token 0 is not finite',
+    );
+    await expect(kl([1.5, -0.5, 0, 1, 0, 0])).rejects.toThrow(
+      'target 0 is not a distribution: value -0.5 at token 1 is negative',
+    );
+    await expect(kl([0.5, 0.5, 0, 0.5, 0, 0])).rejects.toThrow(
+      'target 1 is not a distribution: it sums to 0.5, not 1 (within 1e-5)',
+    );
     expect((await kl([0.5, 0.5, 0, 1, 0, 0])).klNats[1]).toBeCloseTo(Math.log(3), 5);
   });
 });
@@ -154,14 +232,22 @@ describe('HotFlip top-k', () => {
   }
 
   /** Brute force in float64: every token's score, sorted by (score, id). */
-  function brute(c: ReturnType<typeof hotflipCase>, rows: number, hidden: number, vocab: number, k: number, banned = new Set<number>()) {
+  function brute(
+    c: ReturnType<typeof hotflipCase>,
+    rows: number,
+    hidden: number,
+    vocab: number,
+    k: number,
+    banned = new Set<number>(),
+  ) {
     const out: { ids: number[]; scores: number[] }[] = [];
     for (let r = 0; r < rows; r++) {
       const s: [number, number][] = [];
       for (let x = 0; x < vocab; x++) {
         if (banned.has(x)) continue;
         let v = 0;
-        for (let j = 0; j < hidden; j++) v += (c.embeddings[x * hidden + j] - c.current[r * hidden + j]) * c.grad[r * hidden + j];
+        for (let j = 0; j < hidden; j++)
+          v += (c.embeddings[x * hidden + j] - c.current[r * hidden + j]) * c.grad[r * hidden + j];
         s.push([v, x]);
       }
       s.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
@@ -175,15 +261,18 @@ describe('HotFlip top-k', () => {
     [5, 32, 5000, 10],
     [2, 8, 300, 300],
     [1, 64, 50257, 512],
-  ])('matches brute force over the whole vocabulary (%i rows, hidden %i, vocab %i, k %i)', async (rows, hidden, vocab, k) => {
-    const c = hotflipCase(rows, hidden, vocab, vocab + k);
-    const got = await hotflipTopK({ ...c, rows, hidden, vocab, k });
-    const want = brute(c, rows, hidden, vocab, k);
-    for (let r = 0; r < rows; r++) {
-      expect(Array.from(got.ids.subarray(r * k, (r + 1) * k))).toEqual(want[r].ids);
-      for (let j = 0; j < k; j++) expect(Math.abs(got.scores[r * k + j] - want[r].scores[j])).toBeLessThan(1e-4);
-    }
-  });
+  ])(
+    'matches brute force over the whole vocabulary (%i rows, hidden %i, vocab %i, k %i)',
+    async (rows, hidden, vocab, k) => {
+      const c = hotflipCase(rows, hidden, vocab, vocab + k);
+      const got = await hotflipTopK({ ...c, rows, hidden, vocab, k });
+      const want = brute(c, rows, hidden, vocab, k);
+      for (let r = 0; r < rows; r++) {
+        expect(Array.from(got.ids.subarray(r * k, (r + 1) * k))).toEqual(want[r].ids);
+        for (let j = 0; j < k; j++) expect(Math.abs(got.scores[r * k + j] - want[r].scores[j])).toBeLessThan(1e-4);
+      }
+    },
+  );
 
   it('breaks ties towards the lower token id and never returns a banned token', async () => {
     const rows = 4;
@@ -206,8 +295,12 @@ describe('HotFlip top-k', () => {
 
   it('rejects k outside 1..min(512, allowed tokens)', async () => {
     const c = hotflipCase(1, 4, 10, 1);
-    await expect(hotflipTopK({ ...c, rows: 1, hidden: 4, vocab: 10, k: 0 })).rejects.toThrow(/k must be an integer in 1..10/);
-    await expect(hotflipTopK({ ...c, rows: 1, hidden: 4, vocab: 10, k: 9, banned: Int32Array.from([1, 2]) })).rejects.toThrow(/k must be an integer in 1..8/);
+    await expect(hotflipTopK({ ...c, rows: 1, hidden: 4, vocab: 10, k: 0 })).rejects.toThrow(
+      /k must be an integer in 1..10/,
+    );
+    await expect(
+      hotflipTopK({ ...c, rows: 1, hidden: 4, vocab: 10, k: 9, banned: Int32Array.from([1, 2]) }),
+    ).rejects.toThrow(/k must be an integer in 1..8/);
   });
 });
 

@@ -70,7 +70,15 @@ describe('klAgreement (bench/python.ts)', () => {
 
   it('rejects no rows, two rows of one seed and negative tolerances', () => {
     expect(() => klAgreement([], 1e-4)).toThrow(/no rows/);
-    expect(() => klAgreement([{ seed: 1, ours: 1, theirs: 1 }, { seed: 1, ours: 1, theirs: 1 }], 1e-4)).toThrow(/share a seed/);
+    expect(() =>
+      klAgreement(
+        [
+          { seed: 1, ours: 1, theirs: 1 },
+          { seed: 1, ours: 1, theirs: 1 },
+        ],
+        1e-4,
+      ),
+    ).toThrow(/share a seed/);
     expect(() => klAgreement([{ seed: 1, ours: 1, theirs: 1 }], -1)).toThrow(/at least 0/);
   });
 });

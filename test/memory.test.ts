@@ -101,7 +101,15 @@ describe('out of memory during a tune', () => {
       for (let v = 0; v < V; v++) s += targets[r * V + v] = Math.exp(Math.sin(v * (r + 1) * 0.37) * 3);
       for (let v = 0; v < V; v++) targets[r * V + v] /= s;
     }
-    const opts = { targets, method: 'soft' as const, inits: 1, maxEpochs: 6, patience: 6, chunkEpochs: 3, ban: 'none' as const };
+    const opts = {
+      targets,
+      method: 'soft' as const,
+      inits: 1,
+      maxEpochs: 6,
+      patience: 6,
+      chunkEpochs: 3,
+      ban: 'none' as const,
+    };
     try {
       // What a batch of 2 needs at its peak; then a cap that 2 rows fit under and 8 do not.
       n.releaseCachedMemory('cpu');
@@ -113,7 +121,7 @@ describe('out of memory during a tune', () => {
       await tune(model, { ...opts, batchSize: 8 });
       const need8 = n.memoryStats('cpu').peakBytes - base;
       expect(need8).toBeGreaterThan(need2 * 1.5);
-      n.setCpuMemoryLimit(base + Math.floor((need2 + (need8 - need2) / 4)));
+      n.setCpuMemoryLimit(base + Math.floor(need2 + (need8 - need2) / 4));
       const warnings: string[] = [];
       const run = tune(model, { ...opts, batchSize: 8 });
       run.on('warning', (m: string) => warnings.push(m));
@@ -136,7 +144,9 @@ describe('out of memory during a tune', () => {
     const V = model.info.vocabSize;
     try {
       n.setCpuMemoryLimit(n.memoryStats('cpu').allocatedBytes + 1024);
-      await expect(tune(model, { targets: new Float32Array(V).fill(1 / V), maxEpochs: 2, ban: 'none' })).rejects.toThrow(/CPU out of memory/);
+      await expect(
+        tune(model, { targets: new Float32Array(V).fill(1 / V), maxEpochs: 2, ban: 'none' }),
+      ).rejects.toThrow(/CPU out of memory/);
     } finally {
       n.setCpuMemoryLimit(0);
       model.dispose();

@@ -29,7 +29,17 @@ describe('build', () => {
 
 describe('random presets', () => {
   it('lists the study models and small presets', () => {
-    for (const p of ['gpt2', 'gpt2-medium', 'llama-3.2-1b', 'llama-3-8b', 'falcon-7b', 'qwen2.5-0.5b', 'qwen2.5-1.5b', 'micro', 'demo']) {
+    for (const p of [
+      'gpt2',
+      'gpt2-medium',
+      'llama-3.2-1b',
+      'llama-3-8b',
+      'falcon-7b',
+      'qwen2.5-0.5b',
+      'qwen2.5-1.5b',
+      'micro',
+      'demo',
+    ]) {
       expect(presetNames()).toContain(p);
     }
   });
@@ -42,7 +52,15 @@ describe('random presets', () => {
     const [la, lb, lc] = await Promise.all([a, b, c].map((m) => m.logits({ ids, rows: 1, positions: 5 })));
     expect(Array.from(la)).toEqual(Array.from(lb));
     expect(Array.from(la)).not.toEqual(Array.from(lc));
-    expect(a.info).toMatchObject({ family: 'gpt2', vocabSize: 1000, hiddenSize: 32, layers: 2, device: 'cpu', dtype: 'float32', source: 'random' });
+    expect(a.info).toMatchObject({
+      family: 'gpt2',
+      vocabSize: 1000,
+      hiddenSize: 32,
+      layers: 2,
+      device: 'cpu',
+      dtype: 'float32',
+      source: 'random',
+    });
     expect(a.info.identity).toBe(b.info.identity);
     expect(a.info.identity).not.toBe(c.info.identity);
     for (const m of [a, b, c]) m.dispose();
@@ -83,7 +101,9 @@ describe('random presets', () => {
 describe('bad input', () => {
   it('names the problem', async () => {
     await expect(loadModel('random:nope')).rejects.toThrow(/unknown preset 'random:nope'.*random:gpt2/);
-    await expect(loadModel('random:micro', { device: 'tpu' })).rejects.toThrow(/device 'tpu' is not 'cpu', 'cuda' or 'cuda:N'/);
+    await expect(loadModel('random:micro', { device: 'tpu' })).rejects.toThrow(
+      /device 'tpu' is not 'cpu', 'cuda' or 'cuda:N'/,
+    );
     await expect(loadModel('random:micro', { dtype: 'int8' as never })).rejects.toThrow(/dtype 'int8'/);
     if (!buildInfo().cudaBuild) {
       await expect(loadModel('random:micro', { device: 'cuda' })).rejects.toThrow(/CPU-only libtorch/);
@@ -91,20 +111,34 @@ describe('bad input', () => {
       await expect(loadModel('random:micro', { device: 'cuda:7' })).rejects.toThrow(/is not there/);
     }
     const m = await loadModel('random:micro');
-    await expect(m.logits({ ids: Int32Array.from([1, 2]), rows: 1, positions: 3 })).rejects.toThrow(/ids has 2 values; expected rows×positions = 3/);
-    await expect(m.logits({ ids: Int32Array.from([1, 5000]), rows: 1, positions: 2 })).rejects.toThrow(/token id 5000 is outside the vocabulary/);
-    await expect(m.klGradient({ embeds: new Float32Array(32), rows: 1, positions: 1, target: new Float32Array(5) })).rejects.toThrow(/target has 5 values/);
+    await expect(m.logits({ ids: Int32Array.from([1, 2]), rows: 1, positions: 3 })).rejects.toThrow(
+      /ids has 2 values; expected rows×positions = 3/,
+    );
+    await expect(m.logits({ ids: Int32Array.from([1, 5000]), rows: 1, positions: 2 })).rejects.toThrow(
+      /token id 5000 is outside the vocabulary/,
+    );
+    await expect(
+      m.klGradient({ embeds: new Float32Array(32), rows: 1, positions: 1, target: new Float32Array(5) }),
+    ).rejects.toThrow(/target has 5 values/);
     // A NaN or negative target is refused as tune() refuses it (it used to give a KL of 0, or far below).
     const nan = new Float32Array(1000).fill(0.001);
     nan[7] = NaN;
-    await expect(m.klGradient({ embeds: new Float32Array(32), rows: 1, positions: 1, target: nan })).rejects.toThrow('target 0 is not a distribution: value NaN at token 7 is not finite');
+    await expect(m.klGradient({ embeds: new Float32Array(32), rows: 1, positions: 1, target: nan })).rejects.toThrow(
+      'target 0 is not a distribution: value NaN at token 7 is not finite',
+    );
     const negative = new Float32Array(1000);
     negative[0] = 1.5;
     negative[1] = -0.5;
-    await expect(m.klGradient({ embeds: new Float32Array(32), rows: 1, positions: 1, target: negative })).rejects.toThrow('target 0 is not a distribution: value -0.5 at token 1 is negative');
+    await expect(
+      m.klGradient({ embeds: new Float32Array(32), rows: 1, positions: 1, target: negative }),
+    ).rejects.toThrow('target 0 is not a distribution: value -0.5 at token 1 is negative');
     // The position id rejected is the one named.
-    await expect(m.logits({ ids: Int32Array.from([1, 2]), rows: 1, positions: 2, positionIds: Int32Array.from([-5, 1]) })).rejects.toThrow(/position id -5 is outside the learned table \[0, 64\)/);
-    await expect(m.logits({ ids: Int32Array.from([1, 2]), rows: 1, positions: 2, positionIds: Int32Array.from([0, 99]) })).rejects.toThrow(/position id 99 is outside/);
+    await expect(
+      m.logits({ ids: Int32Array.from([1, 2]), rows: 1, positions: 2, positionIds: Int32Array.from([-5, 1]) }),
+    ).rejects.toThrow(/position id -5 is outside the learned table \[0, 64\)/);
+    await expect(
+      m.logits({ ids: Int32Array.from([1, 2]), rows: 1, positions: 2, positionIds: Int32Array.from([0, 99]) }),
+    ).rejects.toThrow(/position id 99 is outside/);
     m.dispose();
     await expect(m.logits({ ids: Int32Array.from([1]), rows: 1, positions: 1 })).rejects.toThrow(/disposed/);
   });
@@ -113,7 +147,9 @@ describe('bad input', () => {
     const dir = tempCopy('a_gpt2');
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, model_type: 'mamba' }));
-    await expect(loadModel(dir)).rejects.toThrow(/model_type 'mamba' is not supported \(supported: gpt2, llama, qwen2, falcon\)/);
+    await expect(loadModel(dir)).rejects.toThrow(
+      /model_type 'mamba' is not supported \(supported: gpt2, llama, qwen2, falcon\)/,
+    );
   });
 
   it('a checkpoint missing a tensor the config needs names it', async () => {
@@ -131,7 +167,10 @@ describe('bad input', () => {
       at += t.end - t.begin;
     }
     writeSafetensors(join(dir, 'model.safetensors'), header, 0);
-    writeFileSync(join(dir, 'model.safetensors'), Buffer.concat([readFileSync(join(dir, 'model.safetensors')), ...chunks]));
+    writeFileSync(
+      join(dir, 'model.safetensors'),
+      Buffer.concat([readFileSync(join(dir, 'model.safetensors')), ...chunks]),
+    );
     await expect(loadModel(dir)).rejects.toThrow(/missing tensor 'transformer.h.1.mlp.c_proj.weight'/);
   });
 
@@ -139,6 +178,8 @@ describe('bad input', () => {
     const dir = tempCopy('b_llama_gqa');
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, intermediate_size: 300 }));
-    await expect(loadModel(dir)).rejects.toThrow(/gate_proj.weight' .* has shape \[256, 128\]; the config implies \[300, 128\]/);
+    await expect(loadModel(dir)).rejects.toThrow(
+      /gate_proj.weight' .* has shape \[256, 128\]; the config implies \[300, 128\]/,
+    );
   });
 });

@@ -12,7 +12,8 @@ import { STUDY_DEFAULTS } from '../lib/spec/defaults.js';
 import { NATIVE_STOP_REASONS, STOP_REASONS } from '../lib/tune/stop-reasons.js';
 
 const FIELDS = Object.keys(MODEL_CONFIG_FIELDS) as (keyof typeof MODEL_CONFIG_FIELDS)[];
-const load = (config: unknown) => native().loadModel({ config: config as NativeModelConfig, device: 'cpu', dtype: 'float32', seed: 1 });
+const load = (config: unknown) =>
+  native().loadModel({ config: config as NativeModelConfig, device: 'cpu', dtype: 'float32', seed: 1 });
 
 /** Every field echoed as given; ropeScaling's given fields too (absent: the struct's 'none'). */
 async function expectEcho(config: NativeModelConfig): Promise<void> {
@@ -28,14 +29,17 @@ async function expectEcho(config: NativeModelConfig): Promise<void> {
 }
 
 describe('the model config across the boundary', () => {
-  it.each(['micro', 'tiny-gpt2', 'tiny-llama3', 'tiny-qwen2.5', 'tiny-falcon'])('random:%s: every field reaches the C++ struct', async (preset) => {
-    const model = await loadModel(`random:${preset}`, { tokenizer: false });
-    try {
-      await expectEcho(model.info.config);
-    } finally {
-      model.dispose();
-    }
-  });
+  it.each(['micro', 'tiny-gpt2', 'tiny-llama3', 'tiny-qwen2.5', 'tiny-falcon'])(
+    'random:%s: every field reaches the C++ struct',
+    async (preset) => {
+      const model = await loadModel(`random:${preset}`, { tokenizer: false });
+      try {
+        await expectEcho(model.info.config);
+      } finally {
+        model.dispose();
+      }
+    },
+  );
 
   it('every field with a value no preset has (each bool flipped, every number distinct)', async () => {
     const model = await loadModel('random:micro', { tokenizer: false });
@@ -52,7 +56,8 @@ describe('the model config across the boundary', () => {
       qkvLayout: 'falcon-interleaved',
       ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1.5, highFreqFactor: 3.5, originalMaxPositions: 4096 },
     };
-    for (const key of FIELDS) if (MODEL_CONFIG_FIELDS[key] === 'bool') (config as unknown as Record<string, boolean>)[key] = !base[key];
+    for (const key of FIELDS)
+      if (MODEL_CONFIG_FIELDS[key] === 'bool') (config as unknown as Record<string, boolean>)[key] = !base[key];
     const seen = FIELDS.filter((k) => config[k] !== base[k]);
     expect(seen.length).toBeGreaterThan(12);
     await expectEcho(config);
@@ -67,8 +72,12 @@ describe('the model config across the boundary', () => {
       expect(() => load(rest), key).toThrow(`loadModel: config.${key} is missing`);
     }
     expect(() => load({ ...config, headDims: 16 })).toThrow('loadModel: config.headDims is not a known field');
-    expect(() => load({ ...config, ropeScaling: { type: 'linear', factor: 2, scale: 1 } })).toThrow('loadModel: config.ropeScaling.scale is not a known field');
-    expect(() => load({ ...config, ropeScaling: { type: 'llama3', factor: 2 } })).toThrow('loadModel: config.ropeScaling.lowFreqFactor is missing');
+    expect(() => load({ ...config, ropeScaling: { type: 'linear', factor: 2, scale: 1 } })).toThrow(
+      'loadModel: config.ropeScaling.scale is not a known field',
+    );
+    expect(() => load({ ...config, ropeScaling: { type: 'llama3', factor: 2 } })).toThrow(
+      'loadModel: config.ropeScaling.lowFreqFactor is missing',
+    );
     expect(() => load({ ...config, gatedMlp: 1 })).toThrow('loadModel: config.gatedMlp must be true or false');
   });
 });
@@ -77,19 +86,39 @@ describe('the tuner takes every setting explicitly', () => {
   it('a missing or unknown setting is an error naming it', async () => {
     const model = await loadModel('random:micro', { tokenizer: false });
     try {
-      const { prefixLength, lr, beta1, beta2, eps, weightDecay, candidates, patience, maxEpochs, init } = STUDY_DEFAULTS;
+      const { prefixLength, lr, beta1, beta2, eps, weightDecay, candidates, patience, maxEpochs, init } =
+        STUDY_DEFAULTS;
       const full: NativeTunerOptions = {
-        slots: 2, pattern: 'S'.repeat(prefixLength), lr, beta1, beta2, eps, weightDecay, candidates, patience, maxEpochs, init,
-        fixedShapes: false, cudaGraph: false,
+        slots: 2,
+        pattern: 'S'.repeat(prefixLength),
+        lr,
+        beta1,
+        beta2,
+        eps,
+        weightDecay,
+        candidates,
+        patience,
+        maxEpochs,
+        init,
+        fixedShapes: false,
+        cudaGraph: false,
       };
       native().createTuner(model.native, full).dispose();
       for (const key of Object.keys(full)) {
         const { [key as keyof NativeTunerOptions]: _, ...rest } = full;
-        expect(() => native().createTuner(model.native, rest as NativeTunerOptions), key).toThrow(`NativeTuner: options.${key} is missing`);
+        expect(() => native().createTuner(model.native, rest as NativeTunerOptions), key).toThrow(
+          `NativeTuner: options.${key} is missing`,
+        );
       }
-      expect(() => native().createTuner(model.native, { ...full, learningRate: 0.1 } as NativeTunerOptions)).toThrow('NativeTuner: options.learningRate is not a known field');
-      expect(() => native().createTuner(model.native, { ...full, banned: Int32Array.from([3, 1000]) })).toThrow('banned token id 1000 is outside the vocabulary [0, 1000)');
-      expect(() => native().createTuner(model.native, { ...full, contextBefore: Int32Array.from([-1]) })).toThrow('contextBefore token id -1 is outside the vocabulary');
+      expect(() => native().createTuner(model.native, { ...full, learningRate: 0.1 } as NativeTunerOptions)).toThrow(
+        'NativeTuner: options.learningRate is not a known field',
+      );
+      expect(() => native().createTuner(model.native, { ...full, banned: Int32Array.from([3, 1000]) })).toThrow(
+        'banned token id 1000 is outside the vocabulary [0, 1000)',
+      );
+      expect(() => native().createTuner(model.native, { ...full, contextBefore: Int32Array.from([-1]) })).toThrow(
+        'contextBefore token id -1 is outside the vocabulary',
+      );
     } finally {
       model.dispose();
     }

@@ -8,7 +8,9 @@ import { loadModel } from '../lib/index.js';
 import { readGolden, relError } from './helpers/golden.js';
 
 const root = join(import.meta.dirname, 'fixtures', 'hf-golden');
-const cases = readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+const cases = readdirSync(root, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
 const TOL = 1e-4;
 
 describe.each(cases)('hf-golden %s', (name) => {

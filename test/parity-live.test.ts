@@ -13,12 +13,20 @@ import { readGolden, relError } from './helpers/golden.js';
 import { findPython } from './helpers/python.js';
 
 const python = findPython(['torch', 'transformers', 'safetensors']);
-if (!python) console.warn('NOTICE: parity-live skipped: no Python with torch + transformers + safetensors (set DISTPROMPT_PYTHON)');
+if (!python)
+  console.warn(
+    'NOTICE: parity-live skipped: no Python with torch + transformers + safetensors (set DISTPROMPT_PYTHON)',
+  );
 
 describe.skipIf(!python)('live parity with Python transformers', () => {
   const out = mkdtempSync(join(tmpdir(), 'distprompt-live-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
-  const r = python ? spawnSync(python, [join(import.meta.dirname, 'python', 'live_parity.py'), out], { encoding: 'utf8', timeout: 300_000 }) : undefined;
+  const r = python
+    ? spawnSync(python, [join(import.meta.dirname, 'python', 'live_parity.py'), out], {
+        encoding: 'utf8',
+        timeout: 300_000,
+      })
+    : undefined;
   const cases = r?.status === 0 ? readdirSync(out) : [];
 
   it('the Python side built its cases', () => {
@@ -35,7 +43,9 @@ describe.skipIf(!python)('live parity with Python transformers', () => {
       const embeds = g.inputs_embeds.f32!;
       expect(relError(await model.hidden({ embeds, rows, positions }), g.hidden_last.f32!)).toBeLessThan(1e-4);
       expect(relError(await model.logits({ embeds, rows, positions }), g.logits_embeds.f32!)).toBeLessThan(1e-4);
-      expect(relError(await model.logits({ ids: g.input_ids.i32!, rows, positions }), g.logits_ids.f32!)).toBeLessThan(1e-4);
+      expect(relError(await model.logits({ ids: g.input_ids.i32!, rows, positions }), g.logits_ids.f32!)).toBeLessThan(
+        1e-4,
+      );
       const { klNats, gradEmbeds } = await model.klGradient({ embeds, rows, positions, target: g.target.f32! });
       expect(relError(klNats, g.kl.f32!)).toBeLessThan(1e-4);
       expect(relError(gradEmbeds, g.grad_embeds.f32!)).toBeLessThan(1e-4);

@@ -1,6 +1,14 @@
 import { describe, expect, test } from 'vitest';
 import { parseSpec } from '../lib/spec/index.js';
-import { planRows, planSweep, planTargets, remainingRows, shardFromEnv, shardRows, stableSeed } from '../lib/sweep/index.js';
+import {
+  planRows,
+  planSweep,
+  planTargets,
+  remainingRows,
+  shardFromEnv,
+  shardRows,
+  stableSeed,
+} from '../lib/sweep/index.js';
 
 const V = 16; // log2 V = 4 bits
 
@@ -19,31 +27,62 @@ describe('planTargets', () => {
     });
     const ids = planTargets(spec, V, { fileTargetCount: () => 2 }).map((t) => t.targetId);
     expect(ids).toEqual([
-      'vanilla:h=0:s=0', 'vanilla:h=2:s=0', 'vanilla:h=4:s=0',
+      'vanilla:h=0:s=0',
+      'vanilla:h=2:s=0',
+      'vanilla:h=4:s=0',
       'outlier:k=2:h=1.25:s=0',
-      'lm:n=3:i=0', 'vanilla:paired=lm:n=3:i=0', 'lm:n=3:i=1', 'vanilla:paired=lm:n=3:i=1',
-      'shuffled:lm:n=3:i=0:j=0', 'shuffled:lm:n=3:i=0:j=1',
+      'lm:n=3:i=0',
+      'vanilla:paired=lm:n=3:i=0',
+      'lm:n=3:i=1',
+      'vanilla:paired=lm:n=3:i=1',
+      'shuffled:lm:n=3:i=0:j=0',
+      'shuffled:lm:n=3:i=0:j=1',
       'migrated:src=gpt2:n=5:i=0',
-      'pos-uniform:tag=verb:n=4:i=0', 'pos-uniform:tag=verb:n=4:i=1',
-      'file:my.json:i=0', 'file:my.json:i=1',
+      'pos-uniform:tag=verb:n=4:i=0',
+      'pos-uniform:tag=verb:n=4:i=1',
+      'file:my.json:i=0',
+      'file:my.json:i=1',
     ]);
   });
 
   test('shuffles use the seed of the lm target they permute', () => {
-    const spec = parseSpec({ targets: [{ kind: 'lm', count: 1 }, { kind: 'shuffled', count: 1, shuffles: 1 }] });
+    const spec = parseSpec({
+      targets: [
+        { kind: 'lm', count: 1 },
+        { kind: 'shuffled', count: 1, shuffles: 1 },
+      ],
+    });
     const [lm, , shuffled] = planTargets(spec, V);
     expect(shuffled.params.lmSeed).toBe(lm.seed);
   });
 
   test('errors: duplicate targets, grid beyond log2 V, file without a count', () => {
-    expect(() => planTargets(parseSpec({ targets: [{ kind: 'vanilla', entropyBits: [1] }, { kind: 'vanilla', entropyBits: [1, 2] }] }), V)).toThrow(/targets\[1\]: plans target 'vanilla:h=1:s=0', which targets\[0\] already plans/);
-    expect(() => planTargets(parseSpec({ targets: [{ kind: 'vanilla', entropyBits: [5] }] }), V)).toThrow(/targets\[0\]\.entropyBits: entropy 5 bits outside/);
-    expect(() => planTargets(parseSpec({ targets: [{ kind: 'file', path: 'a.json' }] }), V)).toThrow(/targets\[0\]\.path: planning file targets needs the number of targets in 'a\.json'/);
+    expect(() =>
+      planTargets(
+        parseSpec({
+          targets: [
+            { kind: 'vanilla', entropyBits: [1] },
+            { kind: 'vanilla', entropyBits: [1, 2] },
+          ],
+        }),
+        V,
+      ),
+    ).toThrow(/targets\[1\]: plans target 'vanilla:h=1:s=0', which targets\[0\] already plans/);
+    expect(() => planTargets(parseSpec({ targets: [{ kind: 'vanilla', entropyBits: [5] }] }), V)).toThrow(
+      /targets\[0\]\.entropyBits: entropy 5 bits outside/,
+    );
+    expect(() => planTargets(parseSpec({ targets: [{ kind: 'file', path: 'a.json' }] }), V)).toThrow(
+      /targets\[0\]\.path: planning file targets needs the number of targets in 'a\.json'/,
+    );
   });
 });
 
 describe('planRows', () => {
-  const spec = parseSpec({ targets: [{ kind: 'vanilla', entropyBits: '0:max:1' }], inits: 3, methods: [{ method: 'soft' }, { method: 'hybrid', pattern: 'HHSSS', candidates: 2 }] });
+  const spec = parseSpec({
+    targets: [{ kind: 'vanilla', entropyBits: '0:max:1' }],
+    inits: 3,
+    methods: [{ method: 'soft' }, { method: 'hybrid', pattern: 'HHSSS', candidates: 2 }],
+  });
 
   test('same spec ⇒ same rows in the same order', () => {
     const a = planSweep(spec, V).rows;
@@ -51,7 +90,12 @@ describe('planRows', () => {
     expect(b).toEqual(a);
     expect(a).toHaveLength(5 * 2 * 3);
     expect(new Set(a.map((r) => r.rowId)).size).toBe(a.length);
-    expect(a[3]).toMatchObject({ rowId: 'vanilla:h=0:s=0|init=0|hybrid:HHSSS:k=2', method: 'hybrid', pattern: 'HHSSS', candidates: 2 });
+    expect(a[3]).toMatchObject({
+      rowId: 'vanilla:h=0:s=0|init=0|hybrid:HHSSS:k=2',
+      method: 'hybrid',
+      pattern: 'HHSSS',
+      candidates: 2,
+    });
     expect(a[0].pattern).toBe('SSSSS');
   });
 
@@ -73,7 +117,10 @@ describe('planRows', () => {
   test('shards partition the plan exactly, balanced to one row', () => {
     const rows = planSweep(spec, V).rows;
     const shards = [0, 1, 2, 3].map((index) => shardRows(rows, { index, count: 4 }));
-    const union = shards.flat().map((r) => r.rowId).sort();
+    const union = shards
+      .flat()
+      .map((r) => r.rowId)
+      .sort();
     expect(union).toEqual(rows.map((r) => r.rowId).sort());
     const sizes = shards.map((s) => s.length);
     expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
@@ -91,21 +138,39 @@ describe('planRows', () => {
 
 describe('shardFromEnv', () => {
   test('Slurm arrays, also starting at 1', () => {
-    expect(shardFromEnv({ SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_COUNT: '3' })).toEqual({ index: 2, count: 3, source: 'SLURM_ARRAY_TASK_ID' });
-    expect(shardFromEnv({ SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '3' })).toMatchObject({ index: 2, count: 3 });
+    expect(shardFromEnv({ SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_COUNT: '3' })).toEqual({
+      index: 2,
+      count: 3,
+      source: 'SLURM_ARRAY_TASK_ID',
+    });
+    expect(
+      shardFromEnv({ SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_MIN: '1', SLURM_ARRAY_TASK_COUNT: '3' }),
+    ).toMatchObject({ index: 2, count: 3 });
   });
 
   test('Kubernetes Indexed Jobs with a count from the flag or DISTPROMPT_SHARD_COUNT', () => {
-    expect(shardFromEnv({ JOB_COMPLETION_INDEX: '1', DISTPROMPT_SHARD_COUNT: '4' })).toEqual({ index: 1, count: 4, source: 'JOB_COMPLETION_INDEX' });
+    expect(shardFromEnv({ JOB_COMPLETION_INDEX: '1', DISTPROMPT_SHARD_COUNT: '4' })).toEqual({
+      index: 1,
+      count: 4,
+      source: 'JOB_COMPLETION_INDEX',
+    });
     expect(shardFromEnv({ JOB_COMPLETION_INDEX: '1' }, 2)).toMatchObject({ index: 1, count: 2 });
     expect(shardFromEnv({})).toBeUndefined();
   });
 
   test('clear errors', () => {
-    expect(() => shardFromEnv({ JOB_COMPLETION_INDEX: '1' })).toThrow(/JOB_COMPLETION_INDEX is set but the shard count is unknown/);
-    expect(() => shardFromEnv({ JOB_COMPLETION_INDEX: 'a', DISTPROMPT_SHARD_COUNT: '2' })).toThrow(/JOB_COMPLETION_INDEX='a' is not an integer/);
-    expect(() => shardFromEnv({ JOB_COMPLETION_INDEX: '5', DISTPROMPT_SHARD_COUNT: '2' })).toThrow(/shard index 5 \(from JOB_COMPLETION_INDEX\) must be < count 2/);
+    expect(() => shardFromEnv({ JOB_COMPLETION_INDEX: '1' })).toThrow(
+      /JOB_COMPLETION_INDEX is set but the shard count is unknown/,
+    );
+    expect(() => shardFromEnv({ JOB_COMPLETION_INDEX: 'a', DISTPROMPT_SHARD_COUNT: '2' })).toThrow(
+      /JOB_COMPLETION_INDEX='a' is not an integer/,
+    );
+    expect(() => shardFromEnv({ JOB_COMPLETION_INDEX: '5', DISTPROMPT_SHARD_COUNT: '2' })).toThrow(
+      /shard index 5 \(from JOB_COMPLETION_INDEX\) must be < count 2/,
+    );
     expect(() => shardFromEnv({ SLURM_ARRAY_TASK_ID: '1' })).toThrow(/SLURM_ARRAY_TASK_COUNT is not/);
-    expect(() => shardFromEnv({ SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '3' }, 4)).toThrow(/disagrees with SLURM_ARRAY_TASK_COUNT=3/);
+    expect(() => shardFromEnv({ SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '3' }, 4)).toThrow(
+      /disagrees with SLURM_ARRAY_TASK_COUNT=3/,
+    );
   });
 });

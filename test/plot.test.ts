@@ -7,12 +7,27 @@ import { parseSpec } from '../lib/spec/index.js';
 import { planSweep } from '../lib/sweep/index.js';
 import { ResultWriter, type RunRecord } from '../lib/results/index.js';
 import {
-  achievedVsTargetEntropy, bestPerTarget, binOf, klVsEntropy, linearRegression, lmShuffledVanilla, migratedSources, outlierVsVanilla,
-  pairedLmVsVanilla, pairedPoints, plotAll, posBoxes, renderSvg, report, summaryTable,
+  achievedVsTargetEntropy,
+  bestPerTarget,
+  binOf,
+  klVsEntropy,
+  linearRegression,
+  lmShuffledVanilla,
+  migratedSources,
+  outlierVsVanilla,
+  pairedLmVsVanilla,
+  pairedPoints,
+  plotAll,
+  posBoxes,
+  renderSvg,
+  report,
+  summaryTable,
 } from '../lib/plot/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-plot-'));
-afterAll(() => (process.env.DISTPROMPT_KEEP_TEST_FILES ? console.warn(`kept ${dir}`) : rmSync(dir, { recursive: true, force: true })));
+afterAll(() =>
+  process.env.DISTPROMPT_KEEP_TEST_FILES ? console.warn(`kept ${dir}`) : rmSync(dir, { recursive: true, force: true }),
+);
 
 const V = 16;
 const spec = parseSpec({
@@ -40,16 +55,39 @@ const records: RunRecord[] = plan.rows.map((row) => {
   const t = plan.targets.find((x) => x.targetId === row.targetId)!;
   const requested = typeof t.params.entropyBits === 'number' ? t.params.entropyBits : null;
   // A paired vanilla target has its lm target's entropy (the study's matched pairs).
-  const entropySeed = typeof t.params.pairedWith === 'string' ? plan.targets.find((x) => x.targetId === t.params.pairedWith)!.seed : t.seed;
+  const entropySeed =
+    typeof t.params.pairedWith === 'string'
+      ? plan.targets.find((x) => x.targetId === t.params.pairedWith)!.seed
+      : t.seed;
   const achieved = requested ?? 0.5 + 3 * unit(entropySeed, 1);
   const easier = { outlier: 0.6, lm: 0.5, shuffled: 0.55, migrated: 0.7, 'pos-uniform': 0.8, vanilla: 1 }[t.kind] ?? 1;
-  const klNats = (0.05 + Math.sin((Math.PI * achieved) / Math.log2(V))) * easier * (row.method === 'hard' ? 2.5 : 1) * (1 + 0.3 * unit(row.seed, 2));
+  const klNats =
+    (0.05 + Math.sin((Math.PI * achieved) / Math.log2(V))) *
+    easier *
+    (row.method === 'hard' ? 2.5 : 1) *
+    (1 + 0.3 * unit(row.seed, 2));
   return {
-    rowId: row.rowId, targetId: row.targetId, targetKind: t.kind, initId: row.initId, method: row.method, pattern: row.pattern, candidates: row.candidates,
-    prefixLength: 5, klNats, bestEpoch: 30, epochs: 50, stopReason: 'patience', modelEntropyBits: achieved * (0.8 + 0.2 * unit(row.seed, 3)),
-    targetEntropyBits: achieved, requestedEntropyBits: requested, wallMs: 5, shardIndex: 0,
-    outliers: t.kind === 'outlier' ? 1 : null, sourceModel: t.kind === 'migrated' ? 'gpt2' : null,
-    posTag: typeof t.params.posTag === 'string' ? t.params.posTag : null, pairedWith: typeof t.params.pairedWith === 'string' ? t.params.pairedWith : null,
+    rowId: row.rowId,
+    targetId: row.targetId,
+    targetKind: t.kind,
+    initId: row.initId,
+    method: row.method,
+    pattern: row.pattern,
+    candidates: row.candidates,
+    prefixLength: 5,
+    klNats,
+    bestEpoch: 30,
+    epochs: 50,
+    stopReason: 'patience',
+    modelEntropyBits: achieved * (0.8 + 0.2 * unit(row.seed, 3)),
+    targetEntropyBits: achieved,
+    requestedEntropyBits: requested,
+    wallMs: 5,
+    shardIndex: 0,
+    outliers: t.kind === 'outlier' ? 1 : null,
+    sourceModel: t.kind === 'migrated' ? 'gpt2' : null,
+    posTag: typeof t.params.posTag === 'string' ? t.params.posTag : null,
+    pairedWith: typeof t.params.pairedWith === 'string' ? t.params.pairedWith : null,
   };
 });
 
@@ -59,7 +97,9 @@ function marksNamed(svg: string, name: string): number {
   return groups.reduce((n, g) => n + (g[1].match(/<path/g) ?? []).length, 0);
 }
 const legendLabels = (svg: string): string[] =>
-  [...svg.matchAll(/<g class="mark-text role-legend-label"[^>]*>(.*?)<\/g>/g)].flatMap((g) => [...g[1].matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]));
+  [...svg.matchAll(/<g class="mark-text role-legend-label"[^>]*>(.*?)<\/g>/g)].flatMap((g) =>
+    [...g[1].matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]),
+  );
 
 describe('figure data', () => {
   test('per target the minimum over inits is taken first', () => {
@@ -91,20 +131,38 @@ describe('figures', () => {
     const fig = klVsEntropy(records)!;
     const svg = await renderSvg(fig);
     expect(legendLabels(svg).sort()).toEqual(['hard:k=1', 'soft']);
-    const bins = new Set(plan.targets.filter((t) => t.kind === 'vanilla' && !t.params.pairedWith).map((t) => binOf(t.params.entropyBits as number, 0.25)));
+    const bins = new Set(
+      plan.targets
+        .filter((t) => t.kind === 'vanilla' && !t.params.pairedWith)
+        .map((t) => binOf(t.params.entropyBits as number, 0.25)),
+    );
     expect(marksNamed(svg, 'points')).toBe(2 * bins.size);
     expect(marksNamed(svg, 'bands')).toBe(2);
     expect(marksNamed(svg, 'lines')).toBe(2);
     // The data it plots is the study's shape: easy at both ends, hardest mid-way.
-    const values = (fig.spec as { data: { values: Array<{ hBin: number; klNats: number; series: string }> } }).data.values.filter((v) => v.series === 'soft');
+    const values = (
+      fig.spec as { data: { values: Array<{ hBin: number; klNats: number; series: string }> } }
+    ).data.values.filter((v) => v.series === 'soft');
     const at = (h: number) => values.find((v) => v.hBin === h)!.klNats;
     expect(at(2)).toBeGreaterThan(at(0));
     expect(at(2)).toBeGreaterThan(at(4));
   });
 
   test('outlier vs vanilla, lm/shuffled/vanilla and migrated name their series', async () => {
-    expect(legendLabels(await renderSvg(outlierVsVanilla(records)!)).sort()).toEqual(['outlier k=1 · hard:k=1', 'outlier k=1 · soft', 'vanilla · hard:k=1', 'vanilla · soft']);
-    expect(legendLabels(await renderSvg(lmShuffledVanilla(records)!)).sort()).toEqual(['lm · hard:k=1', 'lm · soft', 'shuffled · hard:k=1', 'shuffled · soft', 'vanilla · hard:k=1', 'vanilla · soft']);
+    expect(legendLabels(await renderSvg(outlierVsVanilla(records)!)).sort()).toEqual([
+      'outlier k=1 · hard:k=1',
+      'outlier k=1 · soft',
+      'vanilla · hard:k=1',
+      'vanilla · soft',
+    ]);
+    expect(legendLabels(await renderSvg(lmShuffledVanilla(records)!)).sort()).toEqual([
+      'lm · hard:k=1',
+      'lm · soft',
+      'shuffled · hard:k=1',
+      'shuffled · soft',
+      'vanilla · hard:k=1',
+      'vanilla · soft',
+    ]);
     const soft = records.filter((r) => r.method === 'soft');
     expect(legendLabels(await renderSvg(migratedSources(soft)!)).sort()).toEqual(['from gpt2', 'own (lm)']);
   });
@@ -122,7 +180,10 @@ describe('figures', () => {
     expect(marksNamed(svg, 'points')).toBe(24);
     expect(marksNamed(svg, 'fits')).toBe(2);
     const soft = pairedPoints(records).filter((p) => p.series === 'soft');
-    const r2 = linearRegression(soft.map((p) => p.lmKlNats), soft.map((p) => p.vanillaKlNats))!.rSquared;
+    const r2 = linearRegression(
+      soft.map((p) => p.lmKlNats),
+      soft.map((p) => p.vanillaKlNats),
+    )!.rSquared;
     expect(svg).toContain(`soft: R² = ${r2.toFixed(3)}`);
   });
 
@@ -146,11 +207,25 @@ describe('plotAll and report', () => {
   const arrow = join(dir, 'results.arrow');
 
   test('plotAll reads an Arrow file and writes every figure as SVG', async () => {
-    const writer = await ResultWriter.create(arrow, { spec, model: { name: 'random:tiny-gpt2', hash: 'h' }, vocabSize: V, version: '0.1.0', build: {} });
+    const writer = await ResultWriter.create(arrow, {
+      spec,
+      model: { name: 'random:tiny-gpt2', hash: 'h' },
+      vocabSize: V,
+      version: '0.1.0',
+      build: {},
+    });
     await writer.append(records);
     await writer.finish();
     const written = await plotAll(arrow, join(dir, 'figures'));
-    expect(written.map((w) => w.id)).toEqual(['kl-vs-entropy', 'achieved-entropy', 'outlier-vs-vanilla', 'lm-vs-vanilla', 'lm-shuffled-vanilla', 'migrated', 'pos']);
+    expect(written.map((w) => w.id)).toEqual([
+      'kl-vs-entropy',
+      'achieved-entropy',
+      'outlier-vs-vanilla',
+      'lm-vs-vanilla',
+      'lm-shuffled-vanilla',
+      'migrated',
+      'pos',
+    ]);
     for (const w of written) expect(readFileSync(w.path, 'utf8')).toMatch(/^<svg[^>]*>.*<\/svg>$/s);
   });
 
@@ -162,7 +237,9 @@ describe('plotAll and report', () => {
     // Nothing to fetch: no scripts, stylesheets, images or fonts from elsewhere, no URL at all.
     expect(text).not.toMatch(/<script|<link|<img|@import|url\(/i);
     expect(text).not.toMatch(/(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}/i);
-    const rows = [...text.matchAll(/<tr><td class="l">([^<]*)<\/td><td class="l">([^<]*)<\/td><td>(\d+)<\/td>/g)].map((m) => `${m[1]}/${m[2]}/${m[3]}`);
+    const rows = [...text.matchAll(/<tr><td class="l">([^<]*)<\/td><td class="l">([^<]*)<\/td><td>(\d+)<\/td>/g)].map(
+      (m) => `${m[1]}/${m[2]}/${m[3]}`,
+    );
     expect(rows).toContain('vanilla/soft/29');
     expect(rows).toContain('pos-uniform/hard:k=1/20');
     expect(rows).toHaveLength(6 * 2); // kinds × methods; paired vanilla targets count as vanilla
@@ -170,11 +247,25 @@ describe('plotAll and report', () => {
 
   // Headless Chromium (Debian's `chromium` package) loads the report with networking off and
   // dumps the DOM it built: the figures and the table must be there.
-  const chromium = ['chromium', 'chromium-browser', 'google-chrome'].find((c) => spawnSync('which', [c], { stdio: 'ignore' }).status === 0);
-  if (!chromium) console.warn('[plot.test] SKIP headless Chromium check: no chromium on PATH (apt-get install -y chromium)');
+  const chromium = ['chromium', 'chromium-browser', 'google-chrome'].find(
+    (c) => spawnSync('which', [c], { stdio: 'ignore' }).status === 0,
+  );
+  if (!chromium)
+    console.warn('[plot.test] SKIP headless Chromium check: no chromium on PATH (apt-get install -y chromium)');
   test.skipIf(!chromium)('headless Chromium renders the report offline', () => {
     expect(existsSync(html)).toBe(true);
-    const dom = execFileSync(chromium!, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--dump-dom', `file://${html}`], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const dom = execFileSync(
+      chromium!,
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--dump-dom',
+        `file://${html}`,
+      ],
+      { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     expect(dom.match(/<svg/g)).toHaveLength(7);
     expect(dom).toContain('id="summary"');
   });

@@ -1,13 +1,30 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseSpec } from '../lib/spec/index.js';
 import { planSweep, shardRows } from '../lib/sweep/index.js';
 import {
-  journalPath, mergeResults, openForResume, readJournal, readResults, ResultWriter, scanJournal,
-  type ResultMetadata, type RunRecord, type StoredRunRecord,
+  journalPath,
+  mergeResults,
+  openForResume,
+  readJournal,
+  readResults,
+  ResultWriter,
+  scanJournal,
+  type ResultMetadata,
+  type RunRecord,
+  type StoredRunRecord,
 } from '../lib/results/index.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -15,10 +32,22 @@ const dir = mkdtempSync(join(tmpdir(), 'distprompt-results-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const VOCAB = 16;
-const spec = parseSpec({ targets: [{ kind: 'vanilla', entropyBits: '0:max:0.5' }, { kind: 'outlier', entropyBits: [1, 2], outliers: 2 }], inits: 3, methods: [{ method: 'soft' }, { method: 'hybrid', pattern: 'HHSSS' }] });
+const spec = parseSpec({
+  targets: [
+    { kind: 'vanilla', entropyBits: '0:max:0.5' },
+    { kind: 'outlier', entropyBits: [1, 2], outliers: 2 },
+  ],
+  inits: 3,
+  methods: [{ method: 'soft' }, { method: 'hybrid', pattern: 'HHSSS' }],
+});
 const plan = planSweep(spec, VOCAB);
 const meta = (over: Partial<ResultMetadata> = {}): ResultMetadata => ({
-  spec, model: { name: 'random:tiny-gpt2', hash: 'ab12'.repeat(16) }, vocabSize: VOCAB, version: '0.1.0', build: { torch: '2.x', cuda: false }, ...over,
+  spec,
+  model: { name: 'random:tiny-gpt2', hash: 'ab12'.repeat(16) },
+  vocabSize: VOCAB,
+  version: '0.1.0',
+  build: { torch: '2.x', cuda: false },
+  ...over,
 });
 
 /** A realistic record for a planned row: difficulty peaks mid-entropy, outliers are easier. */
@@ -26,14 +55,32 @@ function recordFor(row: (typeof plan.rows)[number], shardIndex = 0): RunRecord {
   const target = plan.targets.find((t) => t.targetId === row.targetId)!;
   const h = target.params.entropyBits as number;
   const hard = row.method !== 'soft';
-  const klNats = (0.1 + Math.sin((Math.PI * h) / 4)) * (target.kind === 'outlier' ? 0.5 : 1) * (hard ? 2 : 1) + row.initId * 0.01;
+  const klNats =
+    (0.1 + Math.sin((Math.PI * h) / 4)) * (target.kind === 'outlier' ? 0.5 : 1) * (hard ? 2 : 1) + row.initId * 0.01;
   return {
-    rowId: row.rowId, targetId: row.targetId, targetKind: target.kind, initId: row.initId, method: row.method, pattern: row.pattern,
-    candidates: row.candidates, prefixLength: 5, klNats, bestEpoch: 40 + row.initId, epochs: 60 + row.initId, stopReason: 'patience',
-    modelEntropyBits: h * 0.9, targetEntropyBits: h + 0.001, requestedEntropyBits: h,
-    promptIds: hard ? [3, 7, -1, -1, -1] : null, promptText: hard ? ' the cat' : null, softPrompt: hard ? null : new Float32Array([0.5, -1.25, 2]),
-    wallMs: 12.5, shardIndex,
-    outliers: target.kind === 'outlier' ? 2 : null, outlierMass: target.kind === 'outlier' ? 0.42 : null, m: target.kind === 'outlier' ? 0.43 : null,
+    rowId: row.rowId,
+    targetId: row.targetId,
+    targetKind: target.kind,
+    initId: row.initId,
+    method: row.method,
+    pattern: row.pattern,
+    candidates: row.candidates,
+    prefixLength: 5,
+    klNats,
+    bestEpoch: 40 + row.initId,
+    epochs: 60 + row.initId,
+    stopReason: 'patience',
+    modelEntropyBits: h * 0.9,
+    targetEntropyBits: h + 0.001,
+    requestedEntropyBits: h,
+    promptIds: hard ? [3, 7, -1, -1, -1] : null,
+    promptText: hard ? ' the cat' : null,
+    softPrompt: hard ? null : new Float32Array([0.5, -1.25, 2]),
+    wallMs: 12.5,
+    shardIndex,
+    outliers: target.kind === 'outlier' ? 2 : null,
+    outlierMass: target.kind === 'outlier' ? 0.42 : null,
+    m: target.kind === 'outlier' ? 0.43 : null,
     targetParams: JSON.stringify({ seed: target.seed }),
   };
 }
@@ -43,10 +90,19 @@ const withoutTiming = (rs: readonly StoredRunRecord[]) => rs.map(({ wallMs: _w, 
 /** The writer's rows as a reader hands them back (typed arrays become plain arrays, absent fields null). */
 function stored(r: RunRecord): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) out[k] = v === undefined ? null : v !== null && typeof v === 'object' ? Array.from(v as ArrayLike<number>) : v;
+  for (const [k, v] of Object.entries(r))
+    out[k] = v === undefined ? null : v !== null && typeof v === 'object' ? Array.from(v as ArrayLike<number>) : v;
   for (const k of ['sourceModel', 'shuffleIndex', 'posTag', 'lmPromptIds', 'pairedWith']) out[k] ??= null;
   // The head-bound columns: these rows were written without a bound.
-  for (const k of ['headBoundNats', 'headBoundGapNats', 'bottleneckBoundNats', 'bottleneckConverged', 'bodyGapNats', 'belowHeadBound']) out[k] ??= null;
+  for (const k of [
+    'headBoundNats',
+    'headBoundGapNats',
+    'bottleneckBoundNats',
+    'bottleneckConverged',
+    'bodyGapNats',
+    'belowHeadBound',
+  ])
+    out[k] ??= null;
   return out;
 }
 
@@ -76,13 +132,19 @@ describe('write and read', () => {
   test('bad rows and misuse fail with clear messages', async () => {
     const out = join(dir, 'bad.arrow');
     const writer = await ResultWriter.create(out, meta());
-    expect(() => writer.append([{ ...allRecords[0], stopReason: 'tired' as never }])).toThrow(/row 'vanilla:h=0:s=0\|init=0\|soft': stopReason must be one of patience/);
+    expect(() => writer.append([{ ...allRecords[0], stopReason: 'tired' as never }])).toThrow(
+      /row 'vanilla:h=0:s=0\|init=0\|soft': stopReason must be one of patience/,
+    );
     expect(() => writer.append([{ ...allRecords[0], klNats: undefined as never }])).toThrow(/klNats is missing/);
     expect(() => writer.append([{ ...allRecords[0], initId: 1.5 }])).toThrow(/initId must be a 32-bit integer/);
     await writer.append([allRecords[0]]);
     await expect(writer.append([allRecords[0]])).rejects.toThrow(/already written/);
-    await expect(ResultWriter.create(out, meta())).rejects.toThrow(/holds an unfinished run: continue it with --resume/);
-    await expect(writer.finish({ expectedRowIds: plan.rows.map((r) => r.rowId) })).rejects.toThrow(/not written: \d+ planned row\(s\) have no result/);
+    await expect(ResultWriter.create(out, meta())).rejects.toThrow(
+      /holds an unfinished run: continue it with --resume/,
+    );
+    await expect(writer.finish({ expectedRowIds: plan.rows.map((r) => r.rowId) })).rejects.toThrow(
+      /not written: \d+ planned row\(s\) have no result/,
+    );
     expect(existsSync(out)).toBe(false);
     expect(existsSync(journalPath(out))).toBe(true);
     await expect(readResults(join(dir, 'nope.arrow'))).rejects.toThrow(/cannot read results file/);
@@ -131,9 +193,15 @@ describe('journal', () => {
     const writer = await ResultWriter.create(out, meta());
     await writer.append(allRecords.slice(0, 2));
     await writer.close();
-    await expect(openForResume(out, meta({ spec: parseSpec({ ...spec, inits: 4 }) }))).rejects.toThrow(/cannot resume from .*mismatch\.arrow\.partial: its sweep spec differs/);
-    await expect(openForResume(out, meta({ model: { name: 'gpt2', hash: 'ff'.repeat(32) } }))).rejects.toThrow(/its model differs/);
-    await expect(openForResume(out, meta({ shard: { index: 1, count: 3 } }))).rejects.toThrow(/it holds shard none, this run is shard 1\/3/);
+    await expect(openForResume(out, meta({ spec: parseSpec({ ...spec, inits: 4 }) }))).rejects.toThrow(
+      /cannot resume from .*mismatch\.arrow\.partial: its sweep spec differs/,
+    );
+    await expect(openForResume(out, meta({ model: { name: 'gpt2', hash: 'ff'.repeat(32) } }))).rejects.toThrow(
+      /its model differs/,
+    );
+    await expect(openForResume(out, meta({ shard: { index: 1, count: 3 } }))).rejects.toThrow(
+      /it holds shard none, this run is shard 1\/3/,
+    );
     // Where the sweep runs is not part of its identity: another output path or device resumes.
     const ok = await openForResume(out, meta({ spec: parseSpec({ ...spec, device: 'cuda:1', batchSize: 7 }) }));
     expect(ok.finished.size).toBe(2);
@@ -149,16 +217,29 @@ describe('kill -9 and resume in a real child process', () => {
 
   beforeAll(() => {
     // The child runs plain node, so it needs the compiled library; rebuild when sources are newer.
-    const stale = ['results/writer', 'results/journal', 'results/convert', 'results/schema', 'spec/parse', 'sweep/planner'].some((f) => {
+    const stale = [
+      'results/writer',
+      'results/journal',
+      'results/convert',
+      'results/schema',
+      'spec/parse',
+      'sweep/planner',
+    ].some((f) => {
       const js = join(ROOT, `dist/lib/${f}.js`);
       return !existsSync(js) || statSync(js).mtimeMs < statSync(join(ROOT, `lib/${f}.ts`)).mtimeMs;
     });
     if (stale) {
-      const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', '.'], { cwd: ROOT, encoding: 'utf8' });
-      if (!existsSync(distWriter)) throw new Error(`building dist/ for the child process failed: ${tsc.stdout}${tsc.stderr}`);
+      const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', '.'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      if (!existsSync(distWriter))
+        throw new Error(`building dist/ for the child process failed: ${tsc.stdout}${tsc.stderr}`);
     }
     // A stand-in for the tuner: rows "finish" a few at a time, each acknowledged once on disk.
-    writeFileSync(child, `
+    writeFileSync(
+      child,
+      `
       import { openForResume, ResultWriter } from ${JSON.stringify(distWriter)};
       import { parseSpec } from ${JSON.stringify(distSpec)};
       import { planSweep } from ${JSON.stringify(distSweep)};
@@ -183,13 +264,20 @@ describe('kill -9 and resume in a real child process', () => {
       }
       await writer.finish({ order: plan.rows.map((r) => r.rowId), expectedRowIds: plan.rows.map((r) => r.rowId) });
       process.stdout.write('finished\\n');
-    `);
+    `,
+    );
   });
 
   /** Runs the child; with killAfterAcks it sends SIGKILL after that many acknowledged appends. */
-  function runChild(out: string, mode: string, killAfterAcks?: number): Promise<{ acked: string[]; signal: string | null }> {
+  function runChild(
+    out: string,
+    mode: string,
+    killAfterAcks?: number,
+  ): Promise<{ acked: string[]; signal: string | null }> {
     return new Promise((resolvePromise, reject) => {
-      const proc = spawn(process.execPath, [child, out, mode, killAfterAcks ? '15' : '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn(process.execPath, [child, out, mode, killAfterAcks ? '15' : '0'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const acked: string[] = [];
       let acks = 0;
       let buf = '';
@@ -206,7 +294,9 @@ describe('kill -9 and resume in a real child process', () => {
         }
       });
       proc.on('error', reject);
-      proc.on('close', (code, signal) => (code && code !== 0 ? reject(new Error(`child failed (${code}): ${stderr}`)) : resolvePromise({ acked, signal })));
+      proc.on('close', (code, signal) =>
+        code && code !== 0 ? reject(new Error(`child failed (${code}): ${stderr}`)) : resolvePromise({ acked, signal }),
+      );
     });
   }
 
@@ -242,7 +332,9 @@ describe('kill -9 and resume in a real child process', () => {
       const kl = t.getChild('klNats').toArray();
       console.log(JSON.stringify({ rows: t.numRows, cols: t.schema.fields.map((f) => f.name), specHash: t.schema.metadata.get('distprompt.specHash'),
         klSum: kl.reduce((a, b) => a + b, 0), firstPrompt: Array.from(t.getChild('promptIds').get(0)) }));`;
-    const got = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' }));
+    const got = JSON.parse(
+      execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' }),
+    );
     const reference = readFileSync(path); // same bytes the in-process reader saw
     expect(reference.length).toBeGreaterThan(0);
     expect(got.rows).toBe(plan.rows.length);
@@ -258,7 +350,10 @@ describe('kill -9 and resume in a real child process', () => {
   const python = [process.env.DISTPROMPT_PYTHON, '/tmp/pyarrow-venv/bin/python', 'python3'].find(
     (p) => p && spawnSync(p, ['-c', 'import pyarrow'], { stdio: 'ignore' }).status === 0,
   );
-  if (!python) console.warn('[results.test] SKIP pyarrow cross-check: no Python with pyarrow (set DISTPROMPT_PYTHON or pip install pyarrow)');
+  if (!python)
+    console.warn(
+      '[results.test] SKIP pyarrow cross-check: no Python with pyarrow (set DISTPROMPT_PYTHON or pip install pyarrow)',
+    );
   test.skipIf(!python)('the file is readable by pyarrow (another Arrow implementation)', () => {
     const path = join(dir, 'clean.arrow');
     const script = `
@@ -270,7 +365,10 @@ print(json.dumps({"rows": t.num_rows, "klSum": sum(t.column("klNats").to_pylist(
   "text": t.column("promptText").null_count, "spec": json.loads(md["distprompt.spec"])["inits"]}))`;
     const got = JSON.parse(execFileSync(python!, ['-c', script, path], { encoding: 'utf8' }));
     expect(got.rows).toBe(plan.rows.length);
-    expect(got.klSum).toBeCloseTo(plan.rows.reduce((a, r) => a + (r.seed % 1000) / 1000, 0), 9);
+    expect(got.klSum).toBeCloseTo(
+      plan.rows.reduce((a, r) => a + (r.seed % 1000) / 1000, 0),
+      9,
+    );
     expect(got.kl).toBe('double');
     expect(got.prompt).toBe('list<item: int32 not null>');
     expect(got.first).toEqual([plan.rows[0].seed % 16, 1, 2, 3, 4]);
@@ -297,7 +395,12 @@ describe('merge', () => {
     expect(report).toEqual({ out, rows: plan.rows.length, missing: [] });
     const merged = await readResults(out);
     const drop = (r: StoredRunRecord) => ({ ...r, shardIndex: 0 });
-    expect(merged.records.map(drop)).toEqual(allRecords.map(stored).map((r) => r as StoredRunRecord).map(drop));
+    expect(merged.records.map(drop)).toEqual(
+      allRecords
+        .map(stored)
+        .map((r) => r as StoredRunRecord)
+        .map(drop),
+    );
     expect(merged.metadata.shard).toBeUndefined();
   });
 
@@ -307,8 +410,12 @@ describe('merge', () => {
     const out = join(dir, 'bad-merge.arrow');
     await expect(mergeResults([a], out)).rejects.toThrow(/planned row\(s\) are in no file/);
     expect(existsSync(out)).toBe(false);
-    expect((await mergeResults([a], out, { allowMissing: true })).missing.length).toBe(shardRows(plan.rows, { index: 1, count: 2 }).length);
-    await expect(mergeResults([a, b, a], join(dir, 'dup.arrow'))).rejects.toThrow(/row\(s\) appear in more than one file: \S+\|init=\d\|\S+ \(in \S+shard-0-of-2\S+ and \S+shard-0-of-2/);
+    expect((await mergeResults([a], out, { allowMissing: true })).missing.length).toBe(
+      shardRows(plan.rows, { index: 1, count: 2 }).length,
+    );
+    await expect(mergeResults([a, b, a], join(dir, 'dup.arrow'))).rejects.toThrow(
+      /row\(s\) appear in more than one file: \S+\|init=\d\|\S+ \(in \S+shard-0-of-2\S+ and \S+shard-0-of-2/,
+    );
     const other = await writeShard(1, 2, meta({ spec: parseSpec({ ...spec, seed: 5 }) }));
     await expect(mergeResults([a, other], join(dir, 'x.arrow'))).rejects.toThrow(/comes from a different sweep spec/);
     const otherModel = await writeShard(1, 2, meta({ model: { name: 'gpt2', hash: 'cd'.repeat(32) } }));

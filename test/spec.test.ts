@@ -16,8 +16,17 @@ describe('parseSpec', () => {
   test('an empty spec takes the study defaults', () => {
     const spec = parseSpec({});
     expect(spec).toMatchObject({
-      model: 'random:tiny-gpt2', device: 'cpu', dtype: 'float32', prefixLength: 5, inits: 5, lr: 0.1,
-      maxEpochs: 500, patience: 20, batchSize: 'auto', seed: 0, output: 'results.arrow',
+      model: 'random:tiny-gpt2',
+      device: 'cpu',
+      dtype: 'float32',
+      prefixLength: 5,
+      inits: 5,
+      lr: 0.1,
+      maxEpochs: 500,
+      patience: 20,
+      batchSize: 'auto',
+      seed: 0,
+      output: 'results.arrow',
       methods: [{ method: 'soft' }],
       targets: [{ kind: 'vanilla', entropyBits: '0:max:0.05', method: 'gradient' }],
     });
@@ -25,10 +34,23 @@ describe('parseSpec', () => {
   });
 
   test('every target kind takes its defaults', () => {
-    const spec = parseSpec({ targets: [{ kind: 'outlier' }, { kind: 'lm' }, { kind: 'shuffled' }, { kind: 'migrated', source: 'gpt2' }, { kind: 'pos-uniform' }, { kind: 'file', path: 't.json' }] });
+    const spec = parseSpec({
+      targets: [
+        { kind: 'outlier' },
+        { kind: 'lm' },
+        { kind: 'shuffled' },
+        { kind: 'migrated', source: 'gpt2' },
+        { kind: 'pos-uniform' },
+        { kind: 'file', path: 't.json' },
+      ],
+    });
     expect(spec.targets).toMatchObject([
-      { kind: 'outlier', outliers: 1 }, { kind: 'lm', count: 100, pairedVanilla: true }, { kind: 'shuffled', shuffles: 5 },
-      { kind: 'migrated', source: 'gpt2' }, { kind: 'pos-uniform', n: 100, tags: ['noun', 'proper-noun', 'verb', 'adjective'] }, { kind: 'file', path: 't.json' },
+      { kind: 'outlier', outliers: 1 },
+      { kind: 'lm', count: 100, pairedVanilla: true },
+      { kind: 'shuffled', shuffles: 5 },
+      { kind: 'migrated', source: 'gpt2' },
+      { kind: 'pos-uniform', n: 100, tags: ['noun', 'proper-noun', 'verb', 'adjective'] },
+      { kind: 'file', path: 't.json' },
     ]);
   });
 
@@ -53,7 +75,11 @@ describe('parseSpec', () => {
     [{ dtype: 'int8' }, 'dtype', "expected dtype 'float32'"],
     [{ methods: [{ method: 'greedy' }] }, 'methods[0].method', "expected method 'soft', 'hard' or 'hybrid'"],
     [{ methods: [{ method: 'hybrid' }] }, 'methods[0].pattern', 'hybrid needs a pattern of 5 letters'],
-    [{ methods: [{ method: 'hybrid', pattern: 'HHS' }] }, 'methods[0].pattern', "pattern 'HHS' has 3 positions but prefixLength is 5"],
+    [
+      { methods: [{ method: 'hybrid', pattern: 'HHS' }] },
+      'methods[0].pattern',
+      "pattern 'HHS' has 3 positions but prefixLength is 5",
+    ],
     [{ methods: [{ method: 'hybrid', pattern: 'HHXSS' }] }, 'methods[0].pattern', 'only H (hard) and S (soft)'],
     [{ methods: [{ method: 'hard', pattern: 'HHSSS' }] }, 'methods[0].pattern', "use method 'hybrid'"],
     [{ methods: [{ method: 'soft', candidates: 4 }] }, 'methods[0].candidates', 'not soft'],
@@ -96,20 +122,34 @@ describe('grids', () => {
 
   test('resolveGrids names the grid that exceeds log2 V', () => {
     const spec = parseSpec({ targets: [{ kind: 'lm' }, { kind: 'outlier', entropyBits: [1, 5] }] });
-    expect(() => resolveGrids(spec, 16)).toThrow(/targets\[1\]\.entropyBits: entropy 5 bits outside \[0, 4\.0000\].*16/);
+    expect(() => resolveGrids(spec, 16)).toThrow(
+      /targets\[1\]\.entropyBits: entropy 5 bits outside \[0, 4\.0000\].*16/,
+    );
     expect(resolveGrids(spec, 64)[1]).toMatchObject({ entropyBits: [1, 5] });
   });
 });
 
 describe('specFromFlags', () => {
   test('flags override the file field by field', () => {
-    const file = { model: 'gpt2', inits: 3, methods: [{ method: 'hard' }], targets: [{ kind: 'vanilla' }, { kind: 'lm', count: 4 }] };
-    const spec = specFromFlags({ inits: '2', methods: 'soft,hard:k=4,hybrid:HHSSS', entropy: '0:2:1', shard: '1/3', batchSize: '64' }, file);
+    const file = {
+      model: 'gpt2',
+      inits: 3,
+      methods: [{ method: 'hard' }],
+      targets: [{ kind: 'vanilla' }, { kind: 'lm', count: 4 }],
+    };
+    const spec = specFromFlags(
+      { inits: '2', methods: 'soft,hard:k=4,hybrid:HHSSS', entropy: '0:2:1', shard: '1/3', batchSize: '64' },
+      file,
+    );
     expect(spec.model).toBe('gpt2');
     expect(spec.inits).toBe(2);
     expect(spec.batchSize).toBe(64);
     expect(spec.shard).toEqual({ index: 1, count: 3 });
-    expect(spec.methods).toEqual([{ method: 'soft' }, { method: 'hard', candidates: 4 }, { method: 'hybrid', pattern: 'HHSSS' }]);
+    expect(spec.methods).toEqual([
+      { method: 'soft' },
+      { method: 'hard', candidates: 4 },
+      { method: 'hybrid', pattern: 'HHSSS' },
+    ]);
     expect(spec.targets[0]).toMatchObject({ kind: 'vanilla', entropyBits: '0:2:1' });
     expect(spec.targets[1]).toMatchObject({ kind: 'lm', count: 4 });
   });
@@ -123,7 +163,9 @@ describe('specFromFlags', () => {
 
   test('bad flags are reported by field', () => {
     expect(() => specFromFlags({ methods: 'soft,greedy' })).toThrow(/methods\[1\]: unknown method 'greedy'/);
-    expect(() => specFromFlags({ inits: 'five' })).toThrow(/inits: expected inits to be a positive integer, got 'five'/);
+    expect(() => specFromFlags({ inits: 'five' })).toThrow(
+      /inits: expected inits to be a positive integer, got 'five'/,
+    );
     expect(() => specFromFlags({ targets: 'vanilla,bogus' })).toThrow(/targets\[1\]\.kind/);
     expect(() => specFromFlags({}, [1, 2])).toThrow(/must hold a JSON object/);
     expect(() => specFromFlags({ methods: 'soft:k=2' })).toThrow(/soft' takes no k/);
@@ -133,7 +175,15 @@ describe('specFromFlags', () => {
 describe('specHash', () => {
   test('ignores key order and where the sweep runs, not what it computes', () => {
     const a = parseSpec({ inits: 2, seed: 1 });
-    const b = parseSpec({ seed: 1, inits: 2, shard: '2/3', output: 'x.arrow', device: 'cuda:1', batchSize: 8, cudaGraph: true });
+    const b = parseSpec({
+      seed: 1,
+      inits: 2,
+      shard: '2/3',
+      output: 'x.arrow',
+      device: 'cuda:1',
+      batchSize: 8,
+      cudaGraph: true,
+    });
     expect(specHash(a)).toBe(specHash(b));
     expect(specHash(a)).not.toBe(specHash(parseSpec({ inits: 2, seed: 2 })));
   });

@@ -7,16 +7,41 @@ import { baseNameOf, computeFindings, type ExperimentResults, type FindingRecord
 import { pairedComparison, signTestP } from '../lib/study/stats.js';
 
 const row = (o: Partial<FindingRecord> & { targetId: string; klNats: number }): FindingRecord => ({
-  targetKind: 'vanilla', method: 'soft', pattern: 'SSSSS', candidates: 1, targetEntropyBits: 0, requestedEntropyBits: null, ...o,
+  targetKind: 'vanilla',
+  method: 'soft',
+  pattern: 'SSSSS',
+  candidates: 1,
+  targetEntropyBits: 0,
+  requestedEntropyBits: null,
+  ...o,
 });
 
 /** Vanilla targets on a grid with difficulty `kl(h)`, two inits each (the second worse). */
-function vanilla(kl: (h: number) => number, grid = [0, 2, 4, 6, 8, 10, 12, 14], method: Partial<FindingRecord> = {}): FindingRecord[] {
-  return grid.flatMap((h) => [0, 1].map((init) =>
-    row({ targetId: `vanilla:h=${h}:s=0`, requestedEntropyBits: h, targetEntropyBits: h, klNats: kl(h) + init * 0.5, targetParams: JSON.stringify({ sample: 0 }), ...method })));
+function vanilla(
+  kl: (h: number) => number,
+  grid = [0, 2, 4, 6, 8, 10, 12, 14],
+  method: Partial<FindingRecord> = {},
+): FindingRecord[] {
+  return grid.flatMap((h) =>
+    [0, 1].map((init) =>
+      row({
+        targetId: `vanilla:h=${h}:s=0`,
+        requestedEntropyBits: h,
+        targetEntropyBits: h,
+        klNats: kl(h) + init * 0.5,
+        targetParams: JSON.stringify({ sample: 0 }),
+        ...method,
+      }),
+    ),
+  );
 }
 
-const exp = (study: string, records: FindingRecord[], model = 'm', experiment = study): ExperimentResults => ({ experiment, study, model, records });
+const exp = (study: string, records: FindingRecord[], model = 'm', experiment = study): ExperimentResults => ({
+  experiment,
+  study,
+  model,
+  records,
+});
 const only = (findings: ReturnType<typeof computeFindings>, id: string) => findings.filter((f) => f.id === id);
 
 describe('sign test', () => {
@@ -32,23 +57,56 @@ describe('sign test', () => {
 
 describe('finding 1: unimodal in entropy', () => {
   it('holds for a curve that rises, peaks mid-range and falls; reports the peak', () => {
-    const [f] = only(computeFindings([exp('vanilla', vanilla((h) => 3 - Math.abs(h - 6) / 2))]), '1');
+    const [f] = only(
+      computeFindings([
+        exp(
+          'vanilla',
+          vanilla((h) => 3 - Math.abs(h - 6) / 2),
+        ),
+      ]),
+      '1',
+    );
     expect(f.verdict).toBe('holds');
     expect(f.numbers.peakBits).toBe(6);
     expect(f.numbers.peakKlNats).toBeCloseTo(3, 12); // min over inits, not the worse init
   });
   it('does not hold for a curve that only rises', () => {
-    const [f] = only(computeFindings([exp('random-init', vanilla((h) => h / 4), 'random:x')]), '1');
+    const [f] = only(
+      computeFindings([
+        exp(
+          'random-init',
+          vanilla((h) => h / 4),
+          'random:x',
+        ),
+      ]),
+      '1',
+    );
     expect(f.verdict).toBe('does not hold');
     expect(f.claim).toMatch(/randomly initialised/);
     expect(f.statistic).toMatch(/no clear fall/);
   });
   it('does not hold for a flat curve (a bump smaller than a tenth of the peak)', () => {
-    const [f] = only(computeFindings([exp('vanilla', vanilla((h) => (h === 6 ? 1.05 : 1)))]), '1');
+    const [f] = only(
+      computeFindings([
+        exp(
+          'vanilla',
+          vanilla((h) => (h === 6 ? 1.05 : 1)),
+        ),
+      ]),
+      '1',
+    );
     expect(f.verdict).toBe('does not hold');
   });
   it('needs three entropy bins', () => {
-    const [f] = only(computeFindings([exp('vanilla', vanilla((h) => h, [0, 2]))]), '1');
+    const [f] = only(
+      computeFindings([
+        exp(
+          'vanilla',
+          vanilla((h) => h, [0, 2]),
+        ),
+      ]),
+      '1',
+    );
     expect(f.verdict).toBe('not enough data');
   });
 });
@@ -68,7 +126,17 @@ describe('finding 2: soft < hybrid < hard', () => {
     expect(only(computeFindings([exp('methods', methods(0.5, 0.1, 1))]), '2')[0].verdict).toBe('does not hold');
   });
   it('needs all three kinds of method', () => {
-    expect(only(computeFindings([exp('methods', vanilla((h) => h))]), '2')[0].verdict).toBe('not enough data');
+    expect(
+      only(
+        computeFindings([
+          exp(
+            'methods',
+            vanilla((h) => h),
+          ),
+        ]),
+        '2',
+      )[0].verdict,
+    ).toBe('not enough data');
   });
 });
 
@@ -79,9 +147,25 @@ describe('finding 3: outliers', () => {
     for (const h of [4, 6, 8]) {
       for (const s of [0, 1]) {
         const base = 2 + s * 0.1 + h / 10;
-        out.push(row({ targetId: `vanilla:h=${h}:s=${s}`, requestedEntropyBits: h, klNats: base, targetParams: JSON.stringify({ sample: s }) }));
+        out.push(
+          row({
+            targetId: `vanilla:h=${h}:s=${s}`,
+            requestedEntropyBits: h,
+            klNats: base,
+            targetParams: JSON.stringify({ sample: s }),
+          }),
+        );
         for (const [k, e] of Object.entries(easing)) {
-          out.push(row({ targetId: `outlier:k=${k}:h=${h}:s=${s}`, targetKind: 'outlier', outliers: Number(k), requestedEntropyBits: h, klNats: base - e, targetParams: JSON.stringify({ sample: s }) }));
+          out.push(
+            row({
+              targetId: `outlier:k=${k}:h=${h}:s=${s}`,
+              targetKind: 'outlier',
+              outliers: Number(k),
+              requestedEntropyBits: h,
+              klNats: base - e,
+              targetParams: JSON.stringify({ sample: s }),
+            }),
+          );
         }
       }
     }
@@ -94,8 +178,12 @@ describe('finding 3: outliers', () => {
     expect(only(f, '3b')[0].verdict).toBe('holds');
   });
   it('the second part fails when more outliers ease more; the first fails when outliers are harder', () => {
-    expect(only(computeFindings([exp('outliers', outliers({ 1: 0.2, 4: 0.9 }))]), '3b')[0].verdict).toBe('does not hold');
-    expect(only(computeFindings([exp('outliers', outliers({ 1: -0.5, 4: -0.5 }))]), '3a')[0].verdict).toBe('does not hold');
+    expect(only(computeFindings([exp('outliers', outliers({ 1: 0.2, 4: 0.9 }))]), '3b')[0].verdict).toBe(
+      'does not hold',
+    );
+    expect(only(computeFindings([exp('outliers', outliers({ 1: -0.5, 4: -0.5 }))]), '3a')[0].verdict).toBe(
+      'does not hold',
+    );
   });
   it('one k cannot say which k eases most', () => {
     expect(only(computeFindings([exp('outliers', outliers({ 1: 1 }))]), '3b')[0].verdict).toBe('not enough data');
@@ -105,42 +193,120 @@ describe('finding 3: outliers', () => {
 describe('finding 4: lm, shuffled and migrated targets', () => {
   function lm(n: number, lmKl: (i: number) => number): FindingRecord[] {
     return Array.from({ length: n }, (_, i) => [
-      row({ targetId: `lm:n=5:i=${i}`, targetKind: 'lm', method: 'hard', pattern: 'HHHHH', targetEntropyBits: i, klNats: lmKl(i) }),
-      row({ targetId: `vanilla:paired=lm:n=5:i=${i}`, pairedWith: `lm:n=5:i=${i}`, method: 'hard', pattern: 'HHHHH', targetEntropyBits: i, klNats: 2 }),
+      row({
+        targetId: `lm:n=5:i=${i}`,
+        targetKind: 'lm',
+        method: 'hard',
+        pattern: 'HHHHH',
+        targetEntropyBits: i,
+        klNats: lmKl(i),
+      }),
+      row({
+        targetId: `vanilla:paired=lm:n=5:i=${i}`,
+        pairedWith: `lm:n=5:i=${i}`,
+        method: 'hard',
+        pattern: 'HHHHH',
+        targetEntropyBits: i,
+        klNats: 2,
+      }),
     ]).flat();
   }
   it('lm: holds when lm targets are easier in (nearly) every pair, with the gap', () => {
-    const [f] = only(computeFindings([exp('lm', lm(8, (i) => (i === 0 ? 3 : 1)))]), '4a');
+    const [f] = only(
+      computeFindings([
+        exp(
+          'lm',
+          lm(8, (i) => (i === 0 ? 3 : 1)),
+        ),
+      ]),
+      '4a',
+    );
     expect(f.verdict).toBe('holds');
     expect(f.numbers).toMatchObject({ pairs: 8, wins: 7 });
     expect(f.numbers.meanGapNats).toBeCloseTo((7 * 1 - 1) / 8, 12);
   });
   it('lm: does not hold when they are harder; too few pairs say so', () => {
-    expect(only(computeFindings([exp('lm', lm(8, () => 3))]), '4a')[0].verdict).toBe('does not hold');
-    expect(only(computeFindings([exp('lm', lm(4, () => 1))]), '4a')[0].verdict).toBe('not enough data');
+    expect(
+      only(
+        computeFindings([
+          exp(
+            'lm',
+            lm(8, () => 3),
+          ),
+        ]),
+        '4a',
+      )[0].verdict,
+    ).toBe('does not hold');
+    expect(
+      only(
+        computeFindings([
+          exp(
+            'lm',
+            lm(4, () => 1),
+          ),
+        ]),
+        '4a',
+      )[0].verdict,
+    ).toBe('not enough data');
   });
   it('shuffled: pairs each shuffle with the vanilla target matched to its lm target', () => {
     const shuffled = (kl: number) => [
       ...lm(6, () => 1),
-      ...Array.from({ length: 6 }, (_, i) => row({ targetId: `shuffled:lm:n=5:i=${i}:j=0`, targetKind: 'shuffled', method: 'hard', pattern: 'HHHHH', klNats: kl, targetParams: JSON.stringify({ lmTarget: `lm:n=5:i=${i}` }) })),
+      ...Array.from({ length: 6 }, (_, i) =>
+        row({
+          targetId: `shuffled:lm:n=5:i=${i}:j=0`,
+          targetKind: 'shuffled',
+          method: 'hard',
+          pattern: 'HHHHH',
+          klNats: kl,
+          targetParams: JSON.stringify({ lmTarget: `lm:n=5:i=${i}` }),
+        }),
+      ),
     ];
-    expect(only(computeFindings([exp('shuffled', shuffled(1.5))]), '4b')[0]).toMatchObject({ verdict: 'holds', numbers: { pairs: 6 } });
+    expect(only(computeFindings([exp('shuffled', shuffled(1.5))]), '4b')[0]).toMatchObject({
+      verdict: 'holds',
+      numbers: { pairs: 6 },
+    });
     expect(only(computeFindings([exp('shuffled', shuffled(2.5))]), '4b')[0].verdict).toBe('does not hold');
   });
   it('migrated: compares with the vanilla curve at the migrated target entropy', () => {
     const migrated = (kl: number) => [
       ...vanilla((h) => 1 + h / 2, [0, 4, 8, 12], { method: 'hard', pattern: 'HHHHH' }),
-      ...[1, 3, 5, 7, 9, 11].map((h) => row({ targetId: `migrated:i=${h}`, targetKind: 'migrated', method: 'hard', pattern: 'HHHHH', targetEntropyBits: h, klNats: kl * (1 + h / 2) })),
+      ...[1, 3, 5, 7, 9, 11].map((h) =>
+        row({
+          targetId: `migrated:i=${h}`,
+          targetKind: 'migrated',
+          method: 'hard',
+          pattern: 'HHHHH',
+          targetEntropyBits: h,
+          klNats: kl * (1 + h / 2),
+        }),
+      ),
     ];
-    expect(only(computeFindings([exp('migrated', migrated(0.5))]), '4c')[0]).toMatchObject({ verdict: 'holds', numbers: { pairs: 6 } });
+    expect(only(computeFindings([exp('migrated', migrated(0.5))]), '4c')[0]).toMatchObject({
+      verdict: 'holds',
+      numbers: { pairs: 6 },
+    });
     expect(only(computeFindings([exp('migrated', migrated(1.5))]), '4c')[0].verdict).toBe('does not hold');
   });
 });
 
 describe('finding 5: parts of speech', () => {
   const pos = (model: string, klOf: (tag: string, i: number) => number) =>
-    exp('pos', ['noun', 'verb', 'adjective'].flatMap((tag) => Array.from({ length: 6 }, (_, i) =>
-      row({ targetId: `pos-uniform:tag=${tag}:n=100:i=${i}`, targetKind: 'pos-uniform', posTag: tag, klNats: klOf(tag, i) }))), model);
+    exp(
+      'pos',
+      ['noun', 'verb', 'adjective'].flatMap((tag) =>
+        Array.from({ length: 6 }, (_, i) =>
+          row({
+            targetId: `pos-uniform:tag=${tag}:n=100:i=${i}`,
+            targetKind: 'pos-uniform',
+            posTag: tag,
+            klNats: klOf(tag, i),
+          }),
+        ),
+      ),
+      model,
+    );
   const tagKl = (tag: string, i: number) => (tag === 'adjective' ? 1 : 2) + i / 100;
   it('names instruct variants after their base', () => {
     expect(baseNameOf('Qwen/Qwen2.5-0.5B-Instruct')).toBe('qwen/qwen2.5-0.5b');
@@ -150,13 +316,20 @@ describe('finding 5: parts of speech', () => {
   });
   it('instruct harder than base: holds, fails, or has no pair', () => {
     const base = pos('org/m', tagKl);
-    expect(only(computeFindings([base, pos('org/m-instruct', (t, i) => tagKl(t, i) + 0.3)]), '5a')[0].verdict).toBe('holds');
-    expect(only(computeFindings([base, pos('org/m-instruct', (t, i) => tagKl(t, i) - 0.3)]), '5a')[0].verdict).toBe('does not hold');
+    expect(only(computeFindings([base, pos('org/m-instruct', (t, i) => tagKl(t, i) + 0.3)]), '5a')[0].verdict).toBe(
+      'holds',
+    );
+    expect(only(computeFindings([base, pos('org/m-instruct', (t, i) => tagKl(t, i) - 0.3)]), '5a')[0].verdict).toBe(
+      'does not hold',
+    );
     expect(only(computeFindings([base]), '5a')[0].verdict).toBe('not enough data');
   });
   it('adjectives easiest: holds or not, per model', () => {
     expect(only(computeFindings([pos('a', tagKl)]), '5b')[0].verdict).toBe('holds');
-    expect(only(computeFindings([pos('a', (t, i) => (t === 'verb' ? 0.5 : tagKl(t, i)))]), '5b')[0]).toMatchObject({ verdict: 'does not hold', statistic: expect.stringMatching(/lowest: verb/) });
+    expect(only(computeFindings([pos('a', (t, i) => (t === 'verb' ? 0.5 : tagKl(t, i)))]), '5b')[0]).toMatchObject({
+      verdict: 'does not hold',
+      statistic: expect.stringMatching(/lowest: verb/),
+    });
   });
 });
 
@@ -175,11 +348,29 @@ describe('finding 6: head bound share', () => {
 
 describe('experiments that could not run', () => {
   it('appear under their finding as "not enough data", with the reason', () => {
-    const f = computeFindings([exp('vanilla', vanilla((h) => 3 - Math.abs(h - 6) / 2))], [
-      { experiment: 'random-init', study: 'random-init', model: 'random:demo', reason: 'random:demo is already randomly initialised' },
-      { experiment: 'migrated', study: 'migrated', model: 'random:demo', reason: 'needs a second model' },
+    const f = computeFindings(
+      [
+        exp(
+          'vanilla',
+          vanilla((h) => 3 - Math.abs(h - 6) / 2),
+        ),
+      ],
+      [
+        {
+          experiment: 'random-init',
+          study: 'random-init',
+          model: 'random:demo',
+          reason: 'random:demo is already randomly initialised',
+        },
+        { experiment: 'migrated', study: 'migrated', model: 'random:demo', reason: 'needs a second model' },
+      ],
+    );
+    expect(f.map((x) => [x.id, x.verdict])).toEqual([
+      ['1', 'holds'],
+      ['1', 'not enough data'],
+      ['4c', 'not enough data'],
+      ['6', 'not enough data'],
     ]);
-    expect(f.map((x) => [x.id, x.verdict])).toEqual([['1', 'holds'], ['1', 'not enough data'], ['4c', 'not enough data'], ['6', 'not enough data']]);
     expect(f[1].statistic).toBe('not run: random:demo is already randomly initialised');
   });
 });

@@ -15,7 +15,8 @@ import { planStudy } from '../lib/study/plan.js';
 const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
 const fixture = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
 const tmp = () => mkdtempSync(join(tmpdir(), 'distprompt-study-'));
-const run = (args: string[], cwd: string) => spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 600_000 });
+const run = (args: string[], cwd: string) =>
+  spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 600_000 });
 
 describe('random twins', () => {
   it('random:<checkpoint dir> has the checkpoint config and fresh weights at initializer_range', async () => {
@@ -28,7 +29,10 @@ describe('random twins', () => {
       expect(twin.info.source).toBe('random');
       expect(twin.info.identity).not.toBe(real.info.identity);
       const ids = new Int32Array([1, 2, 3, 4]);
-      const [a, b] = await Promise.all([real.logits({ ids, rows: 1, positions: 4 }), twin.logits({ ids, rows: 1, positions: 4 })]);
+      const [a, b] = await Promise.all([
+        real.logits({ ids, rows: 1, positions: 4 }),
+        twin.logits({ ids, rows: 1, positions: 4 }),
+      ]);
       expect(b.every(Number.isFinite)).toBe(true);
       expect(Math.max(...b.map((x, i) => Math.abs(x - a[i])))).toBeGreaterThan(1e-3);
       const stats = twin.native.embeddingStats();
@@ -54,7 +58,9 @@ describe('random twins', () => {
   });
 
   it('a mistyped preset or a missing directory says what it expected', async () => {
-    await expect(loadModel('random:tiny-gtp2')).rejects.toThrow(/unknown preset 'random:tiny-gtp2' \(known: .*random:tiny-gpt2/);
+    await expect(loadModel('random:tiny-gtp2')).rejects.toThrow(
+      /unknown preset 'random:tiny-gtp2' \(known: .*random:tiny-gpt2/,
+    );
     await expect(loadModel('random:./no/such/dir')).rejects.toThrow(/does not exist/);
   });
 });
@@ -62,7 +68,19 @@ describe('random twins', () => {
 describe('study catalog and plan', () => {
   it('every study file parses; all expands to every other study once', () => {
     const names = studyNames();
-    for (const n of ['vanilla', 'methods', 'random-init', 'outliers', 'lm', 'shuffled', 'migrated', 'prefix-length', 'pos', 'all']) expect(names).toContain(n);
+    for (const n of [
+      'vanilla',
+      'methods',
+      'random-init',
+      'outliers',
+      'lm',
+      'shuffled',
+      'migrated',
+      'prefix-length',
+      'pos',
+      'all',
+    ])
+      expect(names).toContain(n);
     const all = expandStudies(['all']);
     expect(all.map((s) => s.name).sort()).toEqual(names.filter((n) => n !== 'all').sort());
     for (const s of all) {
@@ -71,12 +89,25 @@ describe('study catalog and plan', () => {
   });
 
   it('plans one sweep per (experiment, variant, model); twins, migration sources and skips', () => {
-    const sweeps = planStudy(expandStudies(['random-init', 'migrated', 'prefix-length']), { scale: 'smoke', models: ['random:demo', fixture], outDir: '/out' });
+    const sweeps = planStudy(expandStudies(['random-init', 'migrated', 'prefix-length']), {
+      scale: 'smoke',
+      models: ['random:demo', fixture],
+      outDir: '/out',
+    });
     const twin = sweeps.filter((s) => s.experiment === 'random-init');
-    expect(twin.map((s) => [s.model, s.skipped !== undefined])).toEqual([['random:demo', true], [`random:${fixture}`, false]]);
+    expect(twin.map((s) => [s.model, s.skipped !== undefined])).toEqual([
+      ['random:demo', true],
+      [`random:${fixture}`, false],
+    ]);
     const migrated = sweeps.filter((s) => s.experiment === 'migrated');
-    expect(migrated.map((s) => s.spec.targets.filter((t) => t.kind === 'migrated').map((t) => (t as { source: string }).source))).toEqual([[fixture], ['random:demo']]);
-    expect(sweeps.filter((s) => s.study.name === 'prefix-length').map((s) => s.spec.prefixLength)).toEqual([1, 1, 3, 3, 5, 5, 10, 10, 20, 20]);
+    expect(
+      migrated.map((s) =>
+        s.spec.targets.filter((t) => t.kind === 'migrated').map((t) => (t as { source: string }).source),
+      ),
+    ).toEqual([[fixture], ['random:demo']]);
+    expect(sweeps.filter((s) => s.study.name === 'prefix-length').map((s) => s.spec.prefixLength)).toEqual([
+      1, 1, 3, 3, 5, 5, 10, 10, 20, 20,
+    ]);
     expect(new Set(sweeps.map((s) => s.spec.output)).size).toBe(sweeps.length);
     const alone = planStudy([readStudy('migrated')], { scale: 'paper', models: ['random:demo'], outDir: '/out' });
     expect(alone[0].skipped).toMatch(/needs a second model/);
@@ -114,7 +145,11 @@ describe('distprompt study, end to end', () => {
   const own = join(dir, 'studies');
   const cut: Record<string, Record<string, unknown>> = {
     vanilla: { targets: [{ kind: 'vanilla', entropyBits: '0:max:2', method: 'temperature' }], inits: 1, maxEpochs: 30 },
-    methods: { targets: [{ kind: 'vanilla', entropyBits: '0:max:3', method: 'temperature' }], maxEpochs: 8, patience: 4 },
+    methods: {
+      targets: [{ kind: 'vanilla', entropyBits: '0:max:3', method: 'temperature' }],
+      maxEpochs: 8,
+      patience: 4,
+    },
     outliers: { maxEpochs: 20 },
     lm: { targets: [{ kind: 'lm', count: 5, promptLength: 5, pairedVanilla: true }], maxEpochs: 6, patience: 3 },
     pos: { targets: [{ kind: 'pos-uniform', tags: ['noun', 'verb', 'adjective'], n: 100, count: 3 }], maxEpochs: 20 },
@@ -127,33 +162,42 @@ describe('distprompt study, end to end', () => {
   const args = ['study', studies, '--studies', own, '-m', 'random:tiny-gpt2', '--scale', 'smoke', '-o', out, '--json'];
   let first: ReturnType<typeof run>;
 
-  it('runs the sweeps, writes one Arrow file each, figures as SVG and PNG, and a report with findings', { timeout: 300_000 }, () => {
-    first = run(args, dir);
-    expect(first.status, first.stderr).toBe(0);
-    const done = JSON.parse(first.stdout.trim().split('\n').pop()!);
-    expect(done.event).toBe('done');
-    expect(done.sweeps.map((s: { experiment: string }) => s.experiment)).toEqual(studies.split(','));
-    for (const s of done.sweeps) {
-      expect(s.status).toBe('run');
-      expect(existsSync(s.output)).toBe(true);
-    }
-    const ids = new Set(done.findings.map((f: { id: string }) => f.id));
-    for (const id of ['1', '2', '3a', '3b', '4a', '5a', '5b', '6']) expect(ids).toContain(id);
-    for (const f of done.findings) expect(['holds', 'does not hold', 'not enough data', 'measured']).toContain(f.verdict);
-    // The rows carry the head bound by default: finding 6 has its numbers.
-    expect(done.findings.filter((f: { id: string }) => f.id === '6').every((f: { verdict: string }) => f.verdict === 'measured')).toBe(true);
-    const figures = readdirSync(join(out, 'figures'), { recursive: true }).map(String);
-    expect(figures.filter((f) => f.endsWith('.svg')).length).toBeGreaterThanOrEqual(6);
-    expect(figures).toContain(join('pos', 'pos-counts.svg')); // Fig. 12, from the tokenizer alone
-    for (const svg of figures.filter((f) => f.endsWith('.svg'))) {
-      const png = readFileSync(join(out, 'figures', svg.replace(/\.svg$/, '.png')));
-      expect(png.subarray(1, 4).toString()).toBe('PNG');
-    }
-    const html = readFileSync(done.report, 'utf8');
-    expect(html).toContain('id="findings"');
-    expect(html).toMatch(/weightDecay&#34;: 0\.01/);
-    expect(html).toContain('vanilla.random_tiny-gpt2.arrow');
-  });
+  it(
+    'runs the sweeps, writes one Arrow file each, figures as SVG and PNG, and a report with findings',
+    { timeout: 300_000 },
+    () => {
+      first = run(args, dir);
+      expect(first.status, first.stderr).toBe(0);
+      const done = JSON.parse(first.stdout.trim().split('\n').pop()!);
+      expect(done.event).toBe('done');
+      expect(done.sweeps.map((s: { experiment: string }) => s.experiment)).toEqual(studies.split(','));
+      for (const s of done.sweeps) {
+        expect(s.status).toBe('run');
+        expect(existsSync(s.output)).toBe(true);
+      }
+      const ids = new Set(done.findings.map((f: { id: string }) => f.id));
+      for (const id of ['1', '2', '3a', '3b', '4a', '5a', '5b', '6']) expect(ids).toContain(id);
+      for (const f of done.findings)
+        expect(['holds', 'does not hold', 'not enough data', 'measured']).toContain(f.verdict);
+      // The rows carry the head bound by default: finding 6 has its numbers.
+      expect(
+        done.findings
+          .filter((f: { id: string }) => f.id === '6')
+          .every((f: { verdict: string }) => f.verdict === 'measured'),
+      ).toBe(true);
+      const figures = readdirSync(join(out, 'figures'), { recursive: true }).map(String);
+      expect(figures.filter((f) => f.endsWith('.svg')).length).toBeGreaterThanOrEqual(6);
+      expect(figures).toContain(join('pos', 'pos-counts.svg')); // Fig. 12, from the tokenizer alone
+      for (const svg of figures.filter((f) => f.endsWith('.svg'))) {
+        const png = readFileSync(join(out, 'figures', svg.replace(/\.svg$/, '.png')));
+        expect(png.subarray(1, 4).toString()).toBe('PNG');
+      }
+      const html = readFileSync(done.report, 'utf8');
+      expect(html).toContain('id="findings"');
+      expect(html).toMatch(/weightDecay&#34;: 0\.01/);
+      expect(html).toContain('vanilla.random_tiny-gpt2.arrow');
+    },
+  );
 
   it('--resume keeps every finished sweep and writes the same findings', { timeout: 120_000 }, async () => {
     const before = (await readResults(join(out, 'vanilla.random_tiny-gpt2.arrow'))).records.map((r) => r.klNats);
@@ -162,51 +206,94 @@ describe('distprompt study, end to end', () => {
     const done = JSON.parse(again.stdout.trim().split('\n').pop()!);
     expect(done.sweeps.every((s: { status: string }) => s.status === 'finished earlier')).toBe(true);
     expect(done.findings).toEqual(JSON.parse(first.stdout.trim().split('\n').pop()!).findings);
-    expect((await readResults(join(out, 'vanilla.random_tiny-gpt2.arrow'))).records.map((r) => r.klNats)).toEqual(before);
+    expect((await readResults(join(out, 'vanilla.random_tiny-gpt2.arrow'))).records.map((r) => r.klNats)).toEqual(
+      before,
+    );
     // The report of a run that loaded no model still names it fully (models.json beside the files).
-    expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(/<td>gpt2<\/td><td>[\d,]+<\/td><td>50257<\/td><td>float32<\/td><td>cpu<\/td>/);
-    const refused = run(['study', 'vanilla', '--studies', own, '-m', 'random:tiny-gpt2', '--scale', 'smoke', '-o', out], dir);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toMatch(
+      /<td>gpt2<\/td><td>[\d,]+<\/td><td>50257<\/td><td>float32<\/td><td>cpu<\/td>/,
+    );
+    const refused = run(
+      ['study', 'vanilla', '--studies', own, '-m', 'random:tiny-gpt2', '--scale', 'smoke', '-o', out],
+      dir,
+    );
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/exists: add --resume/);
   });
 
-  it('--devices runs one shard of every sweep per worker, then merges them and reports (--no-bound passed on)', { timeout: 180_000 }, async () => {
-    const sharded = join(dir, 'sharded');
-    const r = run(['study', 'vanilla', '--studies', own, '-m', 'random:tiny-gpt2', '--scale', 'smoke', '-o', sharded, '--devices', 'cpu,cpu', '--no-bound', '--json'], dir);
-    expect(r.status, r.stderr).toBe(0);
-    const done = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    expect(done.sweeps.map((s: { status: string }) => s.status)).toEqual(['merged']);
-    expect(done.findings.find((f: { id: string }) => f.id === '6').verdict).toBe('not enough data');
-    expect(readdirSync(sharded).filter((f) => /\.shard[01]of2\.arrow$/.test(f))).toHaveLength(2);
-    const merged = (await readResults(join(sharded, 'vanilla.random_tiny-gpt2.arrow'))).records;
-    const whole = (await readResults(join(out, 'vanilla.random_tiny-gpt2.arrow'))).records;
-    // Rows are independent of their shard: the merge holds the same rows with the same results.
-    const kl = (rs: typeof whole) => new Map(rs.map((x) => [x.rowId, x.klNats]));
-    expect(kl(merged)).toEqual(kl(whole));
-    expect(existsSync(join(sharded, 'report.html'))).toBe(true);
-  });
+  it(
+    '--devices runs one shard of every sweep per worker, then merges them and reports (--no-bound passed on)',
+    { timeout: 180_000 },
+    async () => {
+      const sharded = join(dir, 'sharded');
+      const r = run(
+        [
+          'study',
+          'vanilla',
+          '--studies',
+          own,
+          '-m',
+          'random:tiny-gpt2',
+          '--scale',
+          'smoke',
+          '-o',
+          sharded,
+          '--devices',
+          'cpu,cpu',
+          '--no-bound',
+          '--json',
+        ],
+        dir,
+      );
+      expect(r.status, r.stderr).toBe(0);
+      const done = JSON.parse(r.stdout.trim().split('\n').pop()!);
+      expect(done.sweeps.map((s: { status: string }) => s.status)).toEqual(['merged']);
+      expect(done.findings.find((f: { id: string }) => f.id === '6').verdict).toBe('not enough data');
+      expect(readdirSync(sharded).filter((f) => /\.shard[01]of2\.arrow$/.test(f))).toHaveLength(2);
+      const merged = (await readResults(join(sharded, 'vanilla.random_tiny-gpt2.arrow'))).records;
+      const whole = (await readResults(join(out, 'vanilla.random_tiny-gpt2.arrow'))).records;
+      // Rows are independent of their shard: the merge holds the same rows with the same results.
+      const kl = (rs: typeof whole) => new Map(rs.map((x) => [x.rowId, x.klNats]));
+      expect(kl(merged)).toEqual(kl(whole));
+      expect(existsSync(join(sharded, 'report.html'))).toBe(true);
+    },
+  );
 
   // Headless Chromium lays the report out offline; a script appended to a copy measures every
   // figure (the report itself has none) and the screenshot is taken of the report as it is.
-  const chromium = ['chromium', 'chromium-browser', 'google-chrome'].find((c) => spawnSync('which', [c], { stdio: 'ignore' }).status === 0);
-  if (!chromium) console.warn('[study.test] SKIP headless Chromium check: no chromium on PATH (apt-get install -y chromium)');
-  it.skipIf(!chromium)('the report renders in headless Chromium: every figure has a size, the findings table is there', () => {
-    const html = join(out, 'report.html');
-    const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
-    const shot = join(dir, 'report.png');
-    execFileSync(chromium!, [...flags, `--screenshot=${shot}`, '--window-size=1280,4000', `file://${html}`], { timeout: 60_000, stdio: 'ignore' });
-    expect(readFileSync(shot).length).toBeGreaterThan(10_000);
-    const probe = join(out, 'probe.html');
-    const measure = "<script>const p=document.createElement('pre');p.id='figure-sizes';p.textContent=JSON.stringify([...document.querySelectorAll('figure svg, figure img')].map(e=>{const r=e.getBoundingClientRect();return [r.width,r.height]}));document.body.append(p)</script>";
-    writeFileSync(probe, readFileSync(html, 'utf8').replace('</body>', `${measure}</body>`));
-    const dom = execFileSync(chromium!, [...flags, '--virtual-time-budget=5000', '--dump-dom', `file://${probe}`], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
-    const sizes = JSON.parse(/<pre id="figure-sizes">(.*?)<\/pre>/s.exec(dom)![1]) as Array<[number, number]>;
-    expect(sizes.length).toBeGreaterThanOrEqual(6);
-    for (const [w, h] of sizes) {
-      expect(w).toBeGreaterThan(50);
-      expect(h).toBeGreaterThan(50);
-    }
-    expect(dom).toContain('id="findings"');
-    expect(dom.match(/<td class="v /g)!.length).toBeGreaterThanOrEqual(8);
-  });
+  const chromium = ['chromium', 'chromium-browser', 'google-chrome'].find(
+    (c) => spawnSync('which', [c], { stdio: 'ignore' }).status === 0,
+  );
+  if (!chromium)
+    console.warn('[study.test] SKIP headless Chromium check: no chromium on PATH (apt-get install -y chromium)');
+  it.skipIf(!chromium)(
+    'the report renders in headless Chromium: every figure has a size, the findings table is there',
+    () => {
+      const html = join(out, 'report.html');
+      const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
+      const shot = join(dir, 'report.png');
+      execFileSync(chromium!, [...flags, `--screenshot=${shot}`, '--window-size=1280,4000', `file://${html}`], {
+        timeout: 60_000,
+        stdio: 'ignore',
+      });
+      expect(readFileSync(shot).length).toBeGreaterThan(10_000);
+      const probe = join(out, 'probe.html');
+      const measure =
+        "<script>const p=document.createElement('pre');p.id='figure-sizes';p.textContent=JSON.stringify([...document.querySelectorAll('figure svg, figure img')].map(e=>{const r=e.getBoundingClientRect();return [r.width,r.height]}));document.body.append(p)</script>";
+      writeFileSync(probe, readFileSync(html, 'utf8').replace('</body>', `${measure}</body>`));
+      const dom = execFileSync(chromium!, [...flags, '--virtual-time-budget=5000', '--dump-dom', `file://${probe}`], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      const sizes = JSON.parse(/<pre id="figure-sizes">(.*?)<\/pre>/s.exec(dom)![1]) as Array<[number, number]>;
+      expect(sizes.length).toBeGreaterThanOrEqual(6);
+      for (const [w, h] of sizes) {
+        expect(w).toBeGreaterThan(50);
+        expect(h).toBeGreaterThan(50);
+      }
+      expect(dom).toContain('id="findings"');
+      expect(dom.match(/<td class="v /g)!.length).toBeGreaterThanOrEqual(8);
+    },
+  );
 });

@@ -44,7 +44,16 @@ describe('distprompt sweep', () => {
     expect(records).toHaveLength(33 * 3);
     expect(metadata.model.name).toBe('random:demo');
     expect(metadata.spec.maxEpochs).toBe(300);
-    for (const col of ['rowId', 'targetId', 'klNats', 'bestEpoch', 'stopReason', 'modelEntropyBits', 'targetEntropyBits', 'wallMs']) {
+    for (const col of [
+      'rowId',
+      'targetId',
+      'klNats',
+      'bestEpoch',
+      'stopReason',
+      'modelEntropyBits',
+      'targetEntropyBits',
+      'wallMs',
+    ]) {
       expect(records[0]).toHaveProperty(col);
     }
     const best = new Map<string, { h: number; kl: number }>();
@@ -68,7 +77,10 @@ describe('distprompt sweep', () => {
     const whole = run(['sweep', '-c', spec, '-o', 'whole.arrow', '--no-figures', '--quiet'], dir);
     expect(whole.status, whole.stderr).toBe(0);
 
-    const child = spawn(process.execPath, [cli, 'sweep', '-c', spec, '-o', 'cut.arrow', '--no-figures', '--quiet'], { cwd: dir, stdio: 'ignore' });
+    const child = spawn(process.execPath, [cli, 'sweep', '-c', spec, '-o', 'cut.arrow', '--no-figures', '--quiet'], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
     const journal = join(dir, 'cut.arrow.partial');
     // Wait until at least one complete row batch is in the journal (not merely bytes past the
     // schema: the header may land in more than one write), then SIGKILL.
@@ -133,7 +145,10 @@ describe('distprompt sweep', () => {
   it('SIGINT stops with exit 130 and keeps the finished rows for --resume', async () => {
     const dir = tmp();
     const spec = config(dir, { ...small, maxEpochs: 400, patience: 400, batchSize: 1 });
-    const child = spawn(process.execPath, [cli, 'sweep', '-c', spec, '--no-figures'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'sweep', '-c', spec, '--no-figures'], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d) => {
       err += d;
@@ -159,16 +174,45 @@ describe('distprompt sweep', () => {
     const t = run(['targets', '-m', 'random:micro', '--entropy', '0,3,6', '-o', 'targets.json'], dir);
     expect(t.status, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/3 targets over 1000 tokens/);
-    const r = run(['tune', '-m', 'random:micro', '--targets', 'targets.json', '--search', 'hard', '--max-epochs', '3', '--inits', '1', '--json'], dir);
+    const r = run(
+      [
+        'tune',
+        '-m',
+        'random:micro',
+        '--targets',
+        'targets.json',
+        '--search',
+        'hard',
+        '--max-epochs',
+        '3',
+        '--inits',
+        '1',
+        '--json',
+      ],
+      dir,
+    );
     expect(r.status, r.stderr).toBe(0);
-    const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const records = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(records.map((x) => x.targetId)).toEqual(['vanilla:h=0:s=0', 'vanilla:h=3:s=0', 'vanilla:h=6:s=0']);
     expect(records.every((x) => x.promptIds.length === 5 && x.promptIds.every((id: number) => id >= 0))).toBe(true);
     // The same file as a sweep's `file` targets.
-    const spec = config(dir, { ...small, targets: [{ kind: 'file', path: 'targets.json' }], inits: 1, maxEpochs: 5, patience: 5 });
+    const spec = config(dir, {
+      ...small,
+      targets: [{ kind: 'file', path: 'targets.json' }],
+      inits: 1,
+      maxEpochs: 5,
+      patience: 5,
+    });
     const sw = run(['sweep', '-c', spec, '-o', 'file.arrow', '--no-figures', '-q'], dir);
     expect(sw.status, sw.stderr).toBe(0);
-    expect((await readResults(join(dir, 'file.arrow'))).records.map((x) => x.targetKind)).toEqual(['file', 'file', 'file']);
+    expect((await readResults(join(dir, 'file.arrow'))).records.map((x) => x.targetKind)).toEqual([
+      'file',
+      'file',
+      'file',
+    ]);
     const bad = run(['tune', '-m', 'random:tiny-gpt2', '--targets', 'targets.json'], dir);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/target 0 has 1000 values, the model's vocabulary 50257/);

@@ -8,7 +8,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model } from '../lib/index.js';
 import { parseSpec, TARGET_KINDS } from '../lib/spec/index.js';
 import { planTargets } from '../lib/sweep/index.js';
-import { outlier, planRequest, synthesizeTargets, TARGET_REGISTRY, type SynthesisRequest } from '../lib/targets/index.js';
+import {
+  outlier,
+  planRequest,
+  synthesizeTargets,
+  TARGET_REGISTRY,
+  type SynthesisRequest,
+} from '../lib/targets/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-registry-'));
 const file = join(dir, 'two.json');
@@ -17,12 +23,36 @@ const file = join(dir, 'two.json');
 const cases: [string, Record<string, unknown>, SynthesisRequest][] = (
   [
     ['vanilla', { kind: 'vanilla', entropyBits: [1.5, 3] }, { kind: 'vanilla', entropyBits: [1.5, 3] }],
-    ['vanilla (temperature)', { kind: 'vanilla', entropyBits: [2], method: 'temperature' }, { kind: 'vanilla', entropyBits: [2], method: 'temperature' }],
-    ['outlier', { kind: 'outlier', entropyBits: [1, 4], outliers: 2 }, { kind: 'outlier', entropyBits: [1, 4], outliers: 2 }],
-    ['lm', { kind: 'lm', count: 2, promptLength: 3, pairedVanilla: true }, { kind: 'lm', count: 2, promptLength: 3, pairedVanilla: true }],
-    ['shuffled', { kind: 'shuffled', count: 2, shuffles: 2, promptLength: 3 }, { kind: 'shuffled', count: 2, shuffles: 2, promptLength: 3 }],
-    ['migrated', { kind: 'migrated', source: 'random:tiny-llama3', count: 1 }, { kind: 'migrated', source: 'random:tiny-llama3', count: 1 }],
-    ['pos-uniform', { kind: 'pos-uniform', tags: ['verb'], n: 20, count: 2 }, { kind: 'pos-uniform', tag: 'verb', n: 20, count: 2 }],
+    [
+      'vanilla (temperature)',
+      { kind: 'vanilla', entropyBits: [2], method: 'temperature' },
+      { kind: 'vanilla', entropyBits: [2], method: 'temperature' },
+    ],
+    [
+      'outlier',
+      { kind: 'outlier', entropyBits: [1, 4], outliers: 2 },
+      { kind: 'outlier', entropyBits: [1, 4], outliers: 2 },
+    ],
+    [
+      'lm',
+      { kind: 'lm', count: 2, promptLength: 3, pairedVanilla: true },
+      { kind: 'lm', count: 2, promptLength: 3, pairedVanilla: true },
+    ],
+    [
+      'shuffled',
+      { kind: 'shuffled', count: 2, shuffles: 2, promptLength: 3 },
+      { kind: 'shuffled', count: 2, shuffles: 2, promptLength: 3 },
+    ],
+    [
+      'migrated',
+      { kind: 'migrated', source: 'random:tiny-llama3', count: 1 },
+      { kind: 'migrated', source: 'random:tiny-llama3', count: 1 },
+    ],
+    [
+      'pos-uniform',
+      { kind: 'pos-uniform', tags: ['verb'], n: 20, count: 2 },
+      { kind: 'pos-uniform', tag: 'verb', n: 20, count: 2 },
+    ],
     ['file', { kind: 'file', path: file }, { kind: 'file', path: file }],
   ] as [string, Record<string, unknown>, SynthesisRequest][]
 ).map(([name, entry, request]) => [name, entry, { ...request, seed: 7 }]);
@@ -36,7 +66,7 @@ describe('the target registry', () => {
     writeFileSync(file, JSON.stringify({ targets: [row(1), row(2)], meta: [{ id: 'a' }, { id: 'b' }] }));
   });
 
-  it('has one row for every kind the spec schema knows, holding that kind\'s schema', () => {
+  it("has one row for every kind the spec schema knows, holding that kind's schema", () => {
     expect(Object.keys(TARGET_REGISTRY).sort()).toEqual([...TARGET_KINDS].sort());
     for (const [kind, def] of Object.entries(TARGET_REGISTRY)) expect(def.schema.shape.kind.value).toBe(kind);
   });
@@ -60,7 +90,9 @@ describe('the target registry', () => {
 
   it('a request field out of range is refused by the spec schema, naming the field', () => {
     expect(() => planRequest({ kind: 'lm', count: 0 })).toThrow(/lm targets: count: count must be >= 1/);
-    expect(() => planRequest({ kind: 'outlier', entropyBits: [1], outliers: 1.5 })).toThrow(/outlier targets: outliers: outliers must be an integer/);
+    expect(() => planRequest({ kind: 'outlier', entropyBits: [1], outliers: 1.5 })).toThrow(
+      /outlier targets: outliers: outliers must be an integer/,
+    );
   });
 
   it('outlier tokens come from all 53 bits of the seed: seeds equal in their low 32 bits pick other tokens', async () => {

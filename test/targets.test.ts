@@ -5,7 +5,8 @@ import { loadModel, type Model } from '../lib/index.js';
 import { entropyBits, klNats, outlierMassBound, synthesizeTargets, validateTargets } from '../lib/targets/index.js';
 import { softmaxRow } from './helpers/dist.js';
 
-const rowsOf = (a: Float32Array, vocab: number) => Array.from({ length: a.length / vocab }, (_, r) => a.subarray(r * vocab, (r + 1) * vocab));
+const rowsOf = (a: Float32Array, vocab: number) =>
+  Array.from({ length: a.length / vocab }, (_, r) => a.subarray(r * vocab, (r + 1) * vocab));
 
 describe('vanilla targets (Eq. 1 and the temperature method)', () => {
   it.each([
@@ -15,7 +16,10 @@ describe('vanilla targets (Eq. 1 and the temperature method)', () => {
     [50257, 'gradient', [2, 12]],
     [128256, 'temperature', [0, 2.5, 3, 6.5, 16.9, Math.log2(128256)]],
   ] as const)('V = %i, %s: every requested entropy within ε, both ends exact', async (vocab, method, grid) => {
-    const set = await synthesizeTargets({ vocabSize: vocab }, { kind: 'vanilla', entropyBits: [...grid], method, seed: 3 });
+    const set = await synthesizeTargets(
+      { vocabSize: vocab },
+      { kind: 'vanilla', entropyBits: [...grid], method, seed: 3 },
+    );
     const eps = method === 'temperature' ? 1e-4 : 0.01;
     const rows = rowsOf(set.toArray(), vocab);
     rows.forEach((p, i) => {
@@ -29,7 +33,10 @@ describe('vanilla targets (Eq. 1 and the temperature method)', () => {
   });
 
   it('a target is the same made alone or among many (its seed is its own)', async () => {
-    const many = await synthesizeTargets({ vocabSize: 1000 }, { kind: 'vanilla', entropyBits: [1, 2, 3, 4, 5, 6], seed: 9 });
+    const many = await synthesizeTargets(
+      { vocabSize: 1000 },
+      { kind: 'vanilla', entropyBits: [1, 2, 3, 4, 5, 6], seed: 9 },
+    );
     const alone = await synthesizeTargets({ vocabSize: 1000 }, { kind: 'vanilla', entropyBits: [4], seed: 9 });
     const a = rowsOf(many.toArray(), 1000)[3];
     const b = alone.toArray();
@@ -39,8 +46,12 @@ describe('vanilla targets (Eq. 1 and the temperature method)', () => {
   });
 
   it('an entropy out of range is refused with the range', async () => {
-    await expect(synthesizeTargets({ vocabSize: 1000 }, { kind: 'vanilla', entropyBits: [10.5] })).rejects.toThrow(/entropy 10.5 bits is outside \[0, log2 1000 = 9.9658\]/);
-    await expect(synthesizeTargets({ vocabSize: 1000 }, { kind: 'vanilla', entropyBits: [-1] })).rejects.toThrow(/outside/);
+    await expect(synthesizeTargets({ vocabSize: 1000 }, { kind: 'vanilla', entropyBits: [10.5] })).rejects.toThrow(
+      /entropy 10.5 bits is outside \[0, log2 1000 = 9.9658\]/,
+    );
+    await expect(synthesizeTargets({ vocabSize: 1000 }, { kind: 'vanilla', entropyBits: [-1] })).rejects.toThrow(
+      /outside/,
+    );
   });
 });
 
@@ -60,7 +71,10 @@ describe('outlier targets (Eq. 2–3, Appendix A)', () => {
   it('k outliers hold at least m − δ and the entropy is within ε', async () => {
     const vocab = 1000;
     const grid = [1, 3, 6];
-    const set = await synthesizeTargets({ vocabSize: vocab }, { kind: 'outlier', entropyBits: grid, outliers: 1, seed: 2 });
+    const set = await synthesizeTargets(
+      { vocabSize: vocab },
+      { kind: 'outlier', entropyBits: grid, outliers: 1, seed: 2 },
+    );
     const rows = rowsOf(set.toArray(), vocab);
     rows.forEach((p, i) => {
       const meta = set.meta[i];
@@ -145,7 +159,8 @@ describe('pos-uniform targets', () => {
     const tagged = tagVocabulary(vocabularyTexts(tok));
     const total = Object.values(tagged.counts).reduce((a, b) => a + b, 0);
     expect(total).toBe(50257);
-    for (const t of ['noun', 'proper-noun', 'verb', 'adjective'] as const) expect(tagged.counts[t]).toBeGreaterThan(500);
+    for (const t of ['noun', 'proper-noun', 'verb', 'adjective'] as const)
+      expect(tagged.counts[t]).toBeGreaterThan(500);
     const model = await loadModel('random:tiny-gpt2');
     const set = await synthesizeTargets(model, { kind: 'pos-uniform', tag: 'verb', count: 2, n: 100, seed: 3 });
     for (const [i, p] of rowsOf(set.toArray(), 50257).entries()) {
@@ -176,13 +191,19 @@ describe('file targets', () => {
       [0.1, 0.2, 0.3, 0.4],
     ];
     writeFileSync(join(dir, 't.json'), JSON.stringify({ targets: rows, meta: [{ id: 'a' }, { id: 'b' }] }));
-    const target = vectorFromArray(rows.map((r) => Float32Array.from(r)), new List(new Field('item', new Float32(), true)));
+    const target = vectorFromArray(
+      rows.map((r) => Float32Array.from(r)),
+      new List(new Field('item', new Float32(), true)),
+    );
     const table = new Table({ id: vectorFromArray(['a', 'b']), target });
     writeFileSync(join(dir, 't.arrow'), tableToIPC(table, 'file'));
     const header = Buffer.from(JSON.stringify({ targets: { dtype: 'F32', shape: [2, 4], data_offsets: [0, 32] } }));
     const len = Buffer.alloc(8);
     len.writeBigUInt64LE(BigInt(header.length));
-    writeFileSync(join(dir, 't.safetensors'), Buffer.concat([len, header, Buffer.from(Float32Array.from(rows.flat()).buffer)]));
+    writeFileSync(
+      join(dir, 't.safetensors'),
+      Buffer.concat([len, header, Buffer.from(Float32Array.from(rows.flat()).buffer)]),
+    );
     for (const f of ['t.json', 't.arrow', 't.safetensors']) {
       const r = readTargetFile(join(dir, f), 4);
       expect(Array.from(r.data)).toEqual(Array.from(Float32Array.from(rows.flat())));

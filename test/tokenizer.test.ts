@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { bannedTokenIds, isPrintableText, loadTokenizer, TokenizerError, vocabularyTexts, type Tokenizer } from '../lib/tokenizer/index.js';
+import {
+  bannedTokenIds,
+  isPrintableText,
+  loadTokenizer,
+  TokenizerError,
+  vocabularyTexts,
+  type Tokenizer,
+} from '../lib/tokenizer/index.js';
 
 const require = createRequire(import.meta.url);
 // The reference GPT-2 implementation whose files the preset is built from.
@@ -25,7 +32,11 @@ let gpt2: Tokenizer;
 let llama3: Tokenizer;
 let qwen: Tokenizer;
 beforeAll(async () => {
-  [gpt2, llama3, qwen] = await Promise.all([loadTokenizer({ preset: 'gpt2' }), loadTokenizer({ preset: 'llama3' }), loadTokenizer({ preset: 'qwen' })]);
+  [gpt2, llama3, qwen] = await Promise.all([
+    loadTokenizer({ preset: 'gpt2' }),
+    loadTokenizer({ preset: 'llama3' }),
+    loadTokenizer({ preset: 'qwen' }),
+  ]);
 });
 
 describe('presets with the real vocabularies', () => {
@@ -127,7 +138,7 @@ describe('bannedTokenIds', () => {
     expect(gpt2.encode('🦙').some((id) => banned.has(id))).toBe(true);
   });
 
-  it('bans Qwen\'s non-special added tokens unless asked not to', () => {
+  it("bans Qwen's non-special added tokens unless asked not to", () => {
     const think = qwen.encode('<think>')[0];
     expect(bannedTokenIds(qwen).includes(think)).toBe(true);
     expect(bannedTokenIds(qwen, { addedTokens: false }).includes(think)).toBe(false);
@@ -138,16 +149,69 @@ describe('loading from a directory', () => {
   it('reads a SentencePiece-style tokenizer.json: ▁the → " the", byte tokens', async () => {
     const dir = join(tmp, 'spm');
     mkdirSync(dir);
-    const vocab: Record<string, number> = { '<unk>': 0, '<s>': 1, '</s>': 2, '<0x0A>': 3, '<0xE2>': 4, '▁': 5, t: 6, h: 7, e: 8, c: 9, a: 10, '▁t': 11, '▁th': 12, '▁the': 13, '▁c': 14, '▁ca': 15, '▁cat': 16 };
-    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({
-      version: '1.0',
-      added_tokens: [0, 1, 2].map((id) => ({ id, content: Object.keys(vocab)[id], single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-      normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
-      pre_tokenizer: null,
-      post_processor: null,
-      decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
-      model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, vocab, merges: ['▁ t', '▁t h', '▁th e', '▁ c', '▁c a', '▁ca t'] },
-    }));
+    const vocab: Record<string, number> = {
+      '<unk>': 0,
+      '<s>': 1,
+      '</s>': 2,
+      '<0x0A>': 3,
+      '<0xE2>': 4,
+      '▁': 5,
+      t: 6,
+      h: 7,
+      e: 8,
+      c: 9,
+      a: 10,
+      '▁t': 11,
+      '▁th': 12,
+      '▁the': 13,
+      '▁c': 14,
+      '▁ca': 15,
+      '▁cat': 16,
+    };
+    writeFileSync(
+      join(dir, 'tokenizer.json'),
+      JSON.stringify({
+        version: '1.0',
+        added_tokens: [0, 1, 2].map((id) => ({
+          id,
+          content: Object.keys(vocab)[id],
+          single_word: false,
+          lstrip: false,
+          rstrip: false,
+          normalized: false,
+          special: true,
+        })),
+        normalizer: {
+          type: 'Sequence',
+          normalizers: [
+            { type: 'Prepend', prepend: '▁' },
+            { type: 'Replace', pattern: { String: ' ' }, content: '▁' },
+          ],
+        },
+        pre_tokenizer: null,
+        post_processor: null,
+        decoder: {
+          type: 'Sequence',
+          decoders: [
+            { type: 'Replace', pattern: { String: '▁' }, content: ' ' },
+            { type: 'ByteFallback' },
+            { type: 'Fuse' },
+            { type: 'Strip', content: ' ', start: 1, stop: 0 },
+          ],
+        },
+        model: {
+          type: 'BPE',
+          dropout: null,
+          unk_token: '<unk>',
+          continuing_subword_prefix: null,
+          end_of_word_suffix: null,
+          fuse_unk: true,
+          byte_fallback: true,
+          vocab,
+          merges: ['▁ t', '▁t h', '▁th e', '▁ c', '▁c a', '▁ca t'],
+        },
+      }),
+    );
     const t = await loadTokenizer({ dir });
     expect(t.name).toBe('spm');
     expect(t.vocabSize).toBe(17);

@@ -30,7 +30,13 @@ const byRow = (rs: TuneRecord[]) => new Map(rs.map((r) => [`${r.targetId}|${r.in
 
 describe('soft prompts', () => {
   it('reach near-zero KL on a reachable target and clearly more on a mid-entropy random one', async () => {
-    const rs = await tune(model, { targets: concat(reachable, midEntropy), method: 'soft', inits: 2, maxEpochs: 300, patience: 30 });
+    const rs = await tune(model, {
+      targets: concat(reachable, midEntropy),
+      method: 'soft',
+      inits: 2,
+      maxEpochs: 300,
+      patience: 30,
+    });
     expect(rs).toHaveLength(4);
     const easy = Math.min(...rs.filter((r) => r.targetIndex === 0).map((r) => r.klNats));
     const hard = Math.min(...rs.filter((r) => r.targetIndex === 1).map((r) => r.klNats));
@@ -52,9 +58,24 @@ describe('soft prompts', () => {
     const opts = { method: 'soft' as const, inits: 4, maxEpochs: 40, patience: 40, convergedNats: 0.05 };
     const keys = ['target:7|2', 'target:11|0'];
     const batch = await tune(model, { targets: data, ...opts, batchSize: 64 });
-    expect(batch.filter((r) => r.targetIndex === 16).every((r) => r.stopReason === 'converged' && r.epochs < 40)).toBe(true);
-    const alone = byRow(await tune(model, { targets: data, ...opts, batchSize: 1, rows: [{ targetIndex: 7, initId: 2 }, { targetIndex: 11, initId: 0 }] }));
-    const reversedRows = Array.from({ length: 68 }, (_, i) => ({ targetIndex: Math.floor((67 - i) / 4), initId: (67 - i) % 4 }));
+    expect(batch.filter((r) => r.targetIndex === 16).every((r) => r.stopReason === 'converged' && r.epochs < 40)).toBe(
+      true,
+    );
+    const alone = byRow(
+      await tune(model, {
+        targets: data,
+        ...opts,
+        batchSize: 1,
+        rows: [
+          { targetIndex: 7, initId: 2 },
+          { targetIndex: 11, initId: 0 },
+        ],
+      }),
+    );
+    const reversedRows = Array.from({ length: 68 }, (_, i) => ({
+      targetIndex: Math.floor((67 - i) / 4),
+      initId: (67 - i) % 4,
+    }));
     const reversed = byRow(await tune(model, { targets: data, ...opts, batchSize: 7, rows: reversedRows }));
     for (const key of keys) {
       const a = alone.get(key)!;
@@ -74,7 +95,15 @@ describe('fixed-shape epochs (what a CUDA graph replays)', () => {
     // slots of 24 leave the last batch with idle slots. Stopped and empty slots are computed but
     // must change nothing: not their own state (epochs, best) and not their neighbours'.
     const targets = [...Array.from({ length: 16 }, (_, i) => randomTarget(V, 300 + i, 2 + (i % 4))), reachable];
-    const opts = { targets: concat(...targets), inits: 4, maxEpochs: 30, patience: 6, convergedNats: 0.05, batchSize: 24, chunkEpochs: 3 };
+    const opts = {
+      targets: concat(...targets),
+      inits: 4,
+      maxEpochs: 30,
+      patience: 6,
+      convergedNats: 0.05,
+      batchSize: 24,
+      chunkEpochs: 3,
+    };
     const usual = byRow(await tune(model, opts));
     const fixed = await tune(model, { ...opts, fixedShapes: true });
     expect(fixed).toHaveLength(68);
@@ -83,7 +112,12 @@ describe('fixed-shape epochs (what a CUDA graph replays)', () => {
     expect(fixed.some((r) => r.epochs < 30 && r.stopReason !== 'converged') || reasons.has('budget')).toBe(true);
     for (const r of fixed) {
       const u = usual.get(`${r.targetId}|${r.initId}`)!;
-      expect({ key: r.rowId, reason: r.stopReason, epochs: r.epochs, best: r.bestEpoch }).toEqual({ key: u.rowId, reason: u.stopReason, epochs: u.epochs, best: u.bestEpoch });
+      expect({ key: r.rowId, reason: r.stopReason, epochs: r.epochs, best: r.bestEpoch }).toEqual({
+        key: u.rowId,
+        reason: u.stopReason,
+        epochs: u.epochs,
+        best: u.bestEpoch,
+      });
       expect(Math.abs(r.klNats - u.klNats)).toBeLessThan(1e-4 * Math.max(1, u.klNats));
     }
   });
@@ -91,7 +125,14 @@ describe('fixed-shape epochs (what a CUDA graph replays)', () => {
 
 describe('hard prompts (HotFlip)', () => {
   it('k = 1 takes exactly the linearised argmin (brute force over the vocabulary)', async () => {
-    const [r] = await tune(model, { targets: midEntropy, method: 'hard', prefixLength: 1, inits: 1, maxEpochs: 1, ban: 'none' });
+    const [r] = await tune(model, {
+      targets: midEntropy,
+      method: 'hard',
+      prefixLength: 1,
+      inits: 1,
+      maxEpochs: 1,
+      ban: 'none',
+    });
     const init = r.promptIds; // epoch 0 is the only evaluated prompt
     const embeds = await model.embed({ ids: init, rows: 1, positions: 1 });
     const { gradEmbeds } = await model.klGradient({ embeds, rows: 1, positions: 1, target: midEntropy });
@@ -107,8 +148,15 @@ describe('hard prompts (HotFlip)', () => {
     expect(r.finalIds[0]).toBe(best);
   });
 
-  it('k > 1 never increases a row\'s loss, and the returned ids reproduce the returned loss', async () => {
-    const rs = await tune(model, { targets: concat(midEntropy, reachable), method: 'hard', candidates: 8, inits: 2, maxEpochs: 4, ban: 'none' });
+  it("k > 1 never increases a row's loss, and the returned ids reproduce the returned loss", async () => {
+    const rs = await tune(model, {
+      targets: concat(midEntropy, reachable),
+      method: 'hard',
+      candidates: 8,
+      inits: 2,
+      maxEpochs: 4,
+      ban: 'none',
+    });
     for (const r of rs) {
       // Monotone: where the search stopped is where its minimum is.
       expect(Array.from(r.finalIds)).toEqual(Array.from(r.promptIds));
@@ -120,7 +168,14 @@ describe('hard prompts (HotFlip)', () => {
 
   it('hard choices are identical alone and in a batch', async () => {
     const targets = concat(...Array.from({ length: 6 }, (_, i) => randomTarget(V, 7 + i, 3)));
-    const opts = { method: 'hybrid' as const, pattern: 'HHS', prefixLength: 3, inits: 2, maxEpochs: 3, ban: 'none' as const };
+    const opts = {
+      method: 'hybrid' as const,
+      pattern: 'HHS',
+      prefixLength: 3,
+      inits: 2,
+      maxEpochs: 3,
+      ban: 'none' as const,
+    };
     const batch = byRow(await tune(model, { targets, ...opts }));
     const alone = byRow(await tune(model, { targets, ...opts, batchSize: 1, rows: [{ targetIndex: 4, initId: 1 }] }));
     const a = alone.get('target:4|1')!;
@@ -136,8 +191,21 @@ describe('fixed context', () => {
     // with the same context, reproduces the returned loss, and without it does not.
     const before = Int32Array.from([11, 12]);
     const after = Int32Array.from([13]);
-    const [r] = await tune(model, { targets: midEntropy, method: 'hard', prefixLength: 1, inits: 1, maxEpochs: 3, ban: 'none', contextBefore: before, contextAfter: after });
-    const withContext = await model.logits({ ids: Int32Array.from([...before, r.promptIds[0], ...after]), rows: 1, positions: 4 });
+    const [r] = await tune(model, {
+      targets: midEntropy,
+      method: 'hard',
+      prefixLength: 1,
+      inits: 1,
+      maxEpochs: 3,
+      ban: 'none',
+      contextBefore: before,
+      contextAfter: after,
+    });
+    const withContext = await model.logits({
+      ids: Int32Array.from([...before, r.promptIds[0], ...after]),
+      rows: 1,
+      positions: 4,
+    });
     expect(Math.abs(klRow(midEntropy, 0, withContext, 0, V) - r.klNats)).toBeLessThan(1e-4 * Math.max(1, r.klNats));
     const alone = await model.logits({ ids: Int32Array.from([r.promptIds[0]]), rows: 1, positions: 1 });
     expect(Math.abs(klRow(midEntropy, 0, alone, 0, V) - r.klNats)).toBeGreaterThan(1e-3);
@@ -156,7 +224,15 @@ describe('stopping', () => {
     expect(Number.isFinite(diverged.klNats)).toBe(true); // the best before it diverged is kept
 
     const controller = new AbortController();
-    const run = tune(model, { targets: concat(midEntropy, reachable), inits: 3, maxEpochs: 500, patience: 500, batchSize: 2, chunkEpochs: 2, signal: controller.signal });
+    const run = tune(model, {
+      targets: concat(midEntropy, reachable),
+      inits: 3,
+      maxEpochs: 500,
+      patience: 500,
+      batchSize: 2,
+      chunkEpochs: 2,
+      signal: controller.signal,
+    });
     run.on('progress', () => controller.abort());
     const rs = await run;
     expect(rs.length).toBeGreaterThan(0);
@@ -192,10 +268,16 @@ describe('bad input fails before any work', () => {
   });
 
   it('a target of the wrong vocabulary size, or not a distribution', async () => {
-    await expect(tune(model, { targets: new Float32Array(V + 1).fill(1 / (V + 1)) })).rejects.toThrow(/not a whole number of rows of the vocabulary size 1000/);
+    await expect(tune(model, { targets: new Float32Array(V + 1).fill(1 / (V + 1)) })).rejects.toThrow(
+      /not a whole number of rows of the vocabulary size 1000/,
+    );
     const bad = midEntropy.slice();
     bad[3] = -0.1;
-    await expect(tune(model, { targets: bad })).rejects.toThrow(/target 0 is not a distribution: value -0.1\d* at token 3 is negative/);
-    await expect(tune(model, { targets: new Float32Array(V).fill(0.5 / V) })).rejects.toThrow(/target 0 is not a distribution: it sums to 0.5/);
+    await expect(tune(model, { targets: bad })).rejects.toThrow(
+      /target 0 is not a distribution: value -0.1\d* at token 3 is negative/,
+    );
+    await expect(tune(model, { targets: new Float32Array(V).fill(0.5 / V) })).rejects.toThrow(
+      /target 0 is not a distribution: it sums to 0.5/,
+    );
   });
 });

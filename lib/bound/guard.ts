@@ -13,5 +13,7 @@ export function boundSlackNats(dtype: string, gapNats: number): number {
 
 /** True when klNats is below the head bound by more than the slack: flag the row, say so loudly. */
 export function belowHeadBound(klNats: number, headBoundNats: number, gapNats: number, dtype: string): boolean {
-  return Number.isFinite(klNats) && Number.isFinite(headBoundNats) && klNats < headBoundNats - boundSlackNats(dtype, gapNats);
+  return (
+    Number.isFinite(klNats) && Number.isFinite(headBoundNats) && klNats < headBoundNats - boundSlackNats(dtype, gapNats)
+  );
 }

@@ -80,7 +80,11 @@ export function boundRecords(
  * `targets` takes every form tune() takes: a rows×vocab Float32Array, a NativeTensor, or a
  * synthesised target set.
  */
-export async function headBound(model: Model, targets: TuneTargets, options?: BoundOptions): Promise<HeadBoundRecord[]> {
+export async function headBound(
+  model: Model,
+  targets: TuneTargets,
+  options?: BoundOptions,
+): Promise<HeadBoundRecord[]> {
   const o = parseBoundOptions(options);
   const V = model.info.vocabSize;
   const t = resolveTargets(targets, V, o.targetIds);

@@ -31,15 +31,22 @@ function check(name: string, a: Float32Array | undefined, want: number): void {
   }
 }
 
-export async function headBoundOf(head: HeadSpec, targets: Float32Array, options?: BoundOptions): Promise<HeadBoundRecord[]> {
+export async function headBoundOf(
+  head: HeadSpec,
+  targets: Float32Array,
+  options?: BoundOptions,
+): Promise<HeadBoundRecord[]> {
   const o = parseBoundOptions(options);
   const { vocab, hidden } = head;
-  if (!Number.isInteger(vocab) || vocab < 2) throw new BoundOptionsError(`head.vocab must be an integer of at least 2, got ${vocab}`);
-  if (!Number.isInteger(hidden) || hidden < 1) throw new BoundOptionsError(`head.hidden must be a positive integer, got ${hidden}`);
+  if (!Number.isInteger(vocab) || vocab < 2)
+    throw new BoundOptionsError(`head.vocab must be an integer of at least 2, got ${vocab}`);
+  if (!Number.isInteger(hidden) || hidden < 1)
+    throw new BoundOptionsError(`head.hidden must be a positive integer, got ${hidden}`);
   if (head.norm !== 'layernorm' && head.norm !== 'rmsnorm') {
     throw new BoundOptionsError(`head.norm must be 'layernorm' or 'rmsnorm', got ${JSON.stringify(head.norm)}`);
   }
-  if (head.norm === 'rmsnorm' && head.beta) throw new BoundOptionsError('head.beta is for a LayerNorm; an RMSNorm has no shift');
+  if (head.norm === 'rmsnorm' && head.beta)
+    throw new BoundOptionsError('head.beta is for a LayerNorm; an RMSNorm has no shift');
   check('W', head.W, vocab * hidden);
   check('gamma', head.gamma, hidden);
   check('beta', head.beta, hidden);

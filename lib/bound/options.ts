@@ -2,7 +2,10 @@
 import { z } from 'zod';
 
 const positiveInt = (what: string) =>
-  z.number({ error: `${what} must be a number` }).int(`${what} must be an integer`).positive(`${what} must be at least 1`);
+  z
+    .number({ error: `${what} must be a number` })
+    .int(`${what} must be an integer`)
+    .positive(`${what} must be at least 1`);
 const positive = (what: string) =>
   z
     .number({ error: `${what} must be a number` })

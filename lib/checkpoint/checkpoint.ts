@@ -7,7 +7,13 @@ import { basename, isAbsolute, join, normalize } from 'node:path';
 
 import { CheckpointError } from './errors.js';
 import { clip, scanHeader } from './header-scan.js';
-import { MAX_HEADER_DEPTH, readSafetensorsHeader, type FileStamp, type SafetensorsFile, type SafetensorsTensor } from './safetensors.js';
+import {
+  MAX_HEADER_DEPTH,
+  readSafetensorsHeader,
+  type FileStamp,
+  type SafetensorsFile,
+  type SafetensorsTensor,
+} from './safetensors.js';
 
 export interface CheckpointFile {
   path: string;
@@ -50,13 +56,18 @@ async function readJson(path: string, what: string): Promise<unknown> {
   try {
     bytes = await readFile(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CheckpointError('missing-file', path, `${what} not found`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new CheckpointError('missing-file', path, `${what} not found`);
     throw new CheckpointError('io', path, `cannot read ${what}: ${(e as Error).message}`);
   }
   const code = what === 'config.json' ? 'bad-config' : 'bad-index';
   // Bounded before parsing: whatever later echoes a value of a hostile file must not recurse 10⁴ deep.
   if (scanHeader(bytes, MAX_HEADER_DEPTH).tooDeep) {
-    throw new CheckpointError(code, path, `${what} nests more than ${MAX_HEADER_DEPTH} levels deep: not a model's ${what}; re-download it`);
+    throw new CheckpointError(
+      code,
+      path,
+      `${what} nests more than ${MAX_HEADER_DEPTH} levels deep: not a model's ${what}; re-download it`,
+    );
   }
   try {
     return JSON.parse(bytes.toString('utf8'));
@@ -72,10 +83,16 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
   } catch {
     throw new CheckpointError('missing-file', dir, 'model directory not found');
   }
-  if (!st.isDirectory()) throw new CheckpointError('not-a-directory', dir, 'is not a directory (give the folder that holds config.json and the weights)');
+  if (!st.isDirectory())
+    throw new CheckpointError(
+      'not-a-directory',
+      dir,
+      'is not a directory (give the folder that holds config.json and the weights)',
+    );
 
   const configPath = join(dir, 'config.json');
-  if (!(await exists(configPath))) throw new CheckpointError('missing-file', dir, 'no config.json in the model directory');
+  if (!(await exists(configPath)))
+    throw new CheckpointError('missing-file', dir, 'no config.json in the model directory');
   const config = await readJson(configPath, 'config.json');
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new CheckpointError('bad-config', configPath, 'config.json is not a JSON object');
@@ -90,7 +107,11 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
     const entries = await readdir(dir);
     const pickles = entries.filter((f) => PICKLE.test(f));
     if (pickles.length > 0) {
-      throw new CheckpointError('pickle', dir, `only pickle weights (${pickles.join(', ')}); distprompt does not load pickle files because unpickling can run arbitrary code. ${CONVERT_ADVICE.replaceAll('DIR', dir)}`);
+      throw new CheckpointError(
+        'pickle',
+        dir,
+        `only pickle weights (${pickles.join(', ')}); distprompt does not load pickle files because unpickling can run arbitrary code. ${CONVERT_ADVICE.replaceAll('DIR', dir)}`,
+      );
     }
     throw new CheckpointError('missing-file', dir, `no ${SINGLE} or ${INDEX} in the model directory`);
   }
@@ -100,7 +121,12 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
     for (const t of h.tensors) {
       if (tensorNames.has(t.name)) {
         const other = headers.find((o) => o !== h && o.tensors.some((u) => u.name === t.name));
-        throw new CheckpointError('duplicate-tensor', h.path, `tensor '${clip(t.name, 200)}' is stored in two files (also in ${other ? basename(other.path) : 'another shard'})`, t.name);
+        throw new CheckpointError(
+          'duplicate-tensor',
+          h.path,
+          `tensor '${clip(t.name, 200)}' is stored in two files (also in ${other ? basename(other.path) : 'another shard'})`,
+          t.name,
+        );
       }
       tensorNames.add(t.name);
     }
@@ -125,11 +151,21 @@ async function readSharded(dir: string): Promise<SafetensorsFile[]> {
   const byShard = new Map<string, string[]>();
   for (const [tensor, shard] of Object.entries(weightMap)) {
     if (typeof shard !== 'string' || shard.length === 0) {
-      throw new CheckpointError('bad-index', indexPath, `weight_map entry for '${clip(tensor, 200)}' is not a file name`, tensor);
+      throw new CheckpointError(
+        'bad-index',
+        indexPath,
+        `weight_map entry for '${clip(tensor, 200)}' is not a file name`,
+        tensor,
+      );
     }
     // Shard names come from a downloaded file: keep them inside the model directory.
     if (isAbsolute(shard) || normalize(shard).startsWith('..') || shard.includes('\\')) {
-      throw new CheckpointError('bad-index', indexPath, `weight_map names shard '${clip(shard, 200)}' outside the model directory`, tensor);
+      throw new CheckpointError(
+        'bad-index',
+        indexPath,
+        `weight_map names shard '${clip(shard, 200)}' outside the model directory`,
+        tensor,
+      );
     }
     const list = byShard.get(shard) ?? [];
     list.push(tensor);
@@ -144,7 +180,13 @@ async function readSharded(dir: string): Promise<SafetensorsFile[]> {
     const h = await readSafetensorsHeader(path);
     const have = new Set(h.tensors.map((t) => t.name));
     for (const name of names) {
-      if (!have.has(name)) throw new CheckpointError('missing-tensor', path, `tensor '${clip(name, 200)}' is listed in ${INDEX} for this shard but the shard does not contain it`, name);
+      if (!have.has(name))
+        throw new CheckpointError(
+          'missing-tensor',
+          path,
+          `tensor '${clip(name, 200)}' is listed in ${INDEX} for this shard but the shard does not contain it`,
+          name,
+        );
     }
     headers.push(h);
   }

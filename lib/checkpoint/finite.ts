@@ -51,9 +51,13 @@ export async function findNonFinite(files: NativeCheckpointFile[]): Promise<NonF
         for (let at = t.begin; at < t.end; at += CHUNK) {
           const len = Math.min(CHUNK, t.end - at);
           const { bytesRead } = await fh.read(buf, 0, len, at);
-          if (bytesRead !== len) throw new CheckpointError('truncated', f.path,
-            `tensor '${t.name}': could read only ${bytesRead} of ${len} bytes at ${at} (was the file truncated?)`,
-            t.name);
+          if (bytesRead !== len)
+            throw new CheckpointError(
+              'truncated',
+              f.path,
+              `tensor '${t.name}': could read only ${bytesRead} of ${len} bytes at ${at} (was the file truncated?)`,
+              t.name,
+            );
           // An odd 16-bit value at the end is tested as a word whose upper half is zero.
           if (len % 4 !== 0) buf.fill(0, len, len + 2);
           const { mask, step } = TEST[t.dtype];

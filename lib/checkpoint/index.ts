@@ -1,7 +1,14 @@
 export { CheckpointError, type CheckpointErrorCode } from './errors.js';
 export {
-  readSafetensorsHeader, parseHeader, DTYPE_BYTES, MAX_HEADER_BYTES, MAX_HEADER_DEPTH,
-  type SafetensorsFile, type SafetensorsTensor, type FileStamp, type NativeTensorEntry,
+  readSafetensorsHeader,
+  parseHeader,
+  DTYPE_BYTES,
+  MAX_HEADER_BYTES,
+  MAX_HEADER_DEPTH,
+  type SafetensorsFile,
+  type SafetensorsTensor,
+  type FileStamp,
+  type NativeTensorEntry,
 } from './safetensors.js';
 export { readCheckpoint, CONVERT_ADVICE, type Checkpoint, type CheckpointFile } from './checkpoint.js';
 export { selectTensors, type TensorSelection } from './select.js';

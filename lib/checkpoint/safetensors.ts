@@ -45,8 +45,26 @@ export const DTYPE_BYTES = { F32: 4, F16: 2, BF16: 2 } as const;
 // Bits per element of every safetensors dtype: a tensor the model never reads may have any of
 // them (attention masks, position ids) and is still checked for a span that fits its shape.
 const DTYPE_BITS: Record<string, number> = {
-  BOOL: 8, U8: 8, I8: 8, F8_E4M3: 8, F8_E5M2: 8, F8_E8M0: 8, F6_E2M3: 6, F6_E3M2: 6, F4: 4,
-  U16: 16, I16: 16, F16: 16, BF16: 16, U32: 32, I32: 32, F32: 32, U64: 64, I64: 64, F64: 64, C64: 64,
+  BOOL: 8,
+  U8: 8,
+  I8: 8,
+  F8_E4M3: 8,
+  F8_E5M2: 8,
+  F8_E8M0: 8,
+  F6_E2M3: 6,
+  F6_E3M2: 6,
+  F4: 4,
+  U16: 16,
+  I16: 16,
+  F16: 16,
+  BF16: 16,
+  U32: 32,
+  I32: 32,
+  F32: 32,
+  U64: 64,
+  I64: 64,
+  F64: 64,
+  C64: 64,
 };
 
 /** Real headers are kilobytes to a few MB; anything larger is corruption, not a model. */
@@ -79,7 +97,11 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsFi
     const stamp: FileStamp = { path, size: st.size, mtimeNs: st.mtimeNs, ino: st.ino, dev: st.dev };
     const fileSize = Number(st.size);
     if (fileSize < 8) {
-      throw new CheckpointError('truncated', path, `file is ${fileSize} bytes, shorter than the 8-byte header length of a safetensors file (truncated?)`);
+      throw new CheckpointError(
+        'truncated',
+        path,
+        `file is ${fileSize} bytes, shorter than the 8-byte header length of a safetensors file (truncated?)`,
+      );
     }
     const lenBuf = Buffer.alloc(8);
     await fh.read(lenBuf, 0, 8, 0);
@@ -87,17 +109,30 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsFi
     if (headerLen > BigInt(MAX_HEADER_BYTES)) {
       // Past EOF is the likelier story (a truncated or non-safetensors file), so say that first.
       if (headerLen + 8n > BigInt(fileSize)) {
-        throw new CheckpointError('header-past-eof', path, `header length ${headerLen} runs past the end of the ${fileSize}-byte file (not a safetensors file, or truncated)`);
+        throw new CheckpointError(
+          'header-past-eof',
+          path,
+          `header length ${headerLen} runs past the end of the ${fileSize}-byte file (not a safetensors file, or truncated)`,
+        );
       }
-      throw new CheckpointError('header-too-large', path, `header length ${headerLen} is over the ${MAX_HEADER_BYTES}-byte limit (corrupt file?)`);
+      throw new CheckpointError(
+        'header-too-large',
+        path,
+        `header length ${headerLen} is over the ${MAX_HEADER_BYTES}-byte limit (corrupt file?)`,
+      );
     }
     const n = Number(headerLen);
     if (8 + n > fileSize) {
-      throw new CheckpointError('header-past-eof', path, `header length ${n} runs past the end of the ${fileSize}-byte file (truncated?)`);
+      throw new CheckpointError(
+        'header-past-eof',
+        path,
+        `header length ${n} runs past the end of the ${fileSize}-byte file (truncated?)`,
+      );
     }
     const headerBuf = Buffer.alloc(n);
     const { bytesRead } = await fh.read(headerBuf, 0, n, 8);
-    if (bytesRead !== n) throw new CheckpointError('truncated', path, `could read only ${bytesRead} of ${n} header bytes`);
+    if (bytesRead !== n)
+      throw new CheckpointError('truncated', path, `could read only ${bytesRead} of ${n} header bytes`);
     return { ...parseHeader(path, fileSize, headerBuf), stamp };
   } finally {
     await fh.close();
@@ -118,8 +153,8 @@ export function parseHeader(path: string, fileSize: number, headerBuf: Uint8Arra
     if (name === '__metadata__') {
       if (!isPlainObject(entry)) throw new CheckpointError('bad-entry', path, '__metadata__ is not an object');
       for (const [k, v] of Object.entries(entry)) {
-        if (typeof v !== 'string') throw new CheckpointError('bad-entry', path,
-          `__metadata__.${clip(k)} is not a string`);
+        if (typeof v !== 'string')
+          throw new CheckpointError('bad-entry', path, `__metadata__.${clip(k)} is not a string`);
         metadata[k] = v;
       }
       continue;
@@ -133,23 +168,32 @@ export function parseHeader(path: string, fileSize: number, headerBuf: Uint8Arra
 function parseJson(path: string, b: Uint8Array): Record<string, unknown> {
   // Hugging Face's reader requires the header to open with '{'; so do we, before any parsing.
   if (b.length === 0 || b[0] !== 0x7b) {
-    throw new CheckpointError('bad-json', path,
-      `header JSON is not an object (a safetensors header starts with '{'): ${CORRUPT}`);
+    throw new CheckpointError(
+      'bad-json',
+      path,
+      `header JSON is not an object (a safetensors header starts with '{'): ${CORRUPT}`,
+    );
   }
   const scan = scanHeader(b, MAX_HEADER_DEPTH);
   if (scan.tooDeep) {
-    throw new CheckpointError('bad-json', path,
+    throw new CheckpointError(
+      'bad-json',
+      path,
       `header JSON nests more than ${MAX_HEADER_DEPTH} levels deep (a safetensors header needs 3): not a ` +
-      `safetensors header; ${CORRUPT}`);
+        `safetensors header; ${CORRUPT}`,
+    );
   }
   if (scan.end >= 0) {
     const tail = b.subarray(scan.end + 1);
     const junk = tail.findIndex((c) => !WHITESPACE.has(c));
     if (junk >= 0) {
-      throw new CheckpointError('header-length', path,
+      throw new CheckpointError(
+        'header-length',
+        path,
         `header length ${b.length} does not end at the header JSON's closing brace (byte ${8 + scan.end} of the ` +
-        `file): ${tail.length} more bytes follow it, not all padding spaces; the length field or the header is ` +
-        `corrupt: ${CORRUPT}`);
+          `file): ${tail.length} more bytes follow it, not all padding spaces; the length field or the header is ` +
+          `corrupt: ${CORRUPT}`,
+      );
     }
   }
   let text: string;
@@ -168,23 +212,33 @@ function parseJson(path: string, b: Uint8Array): Record<string, unknown> {
   if (!isPlainObject(json)) throw new CheckpointError('bad-json', path, 'header JSON is not an object');
   if (scan.duplicate) {
     const { key, within } = scan.duplicate;
-    const where = within === '' ?
-      `names tensor '${clip(key)}' twice` : `has key '${clip(key)}' twice in '${clip(within)}'`;
-    throw new CheckpointError('duplicate-key', path,
-      `header JSON ${where} (only one of them could be read): ${CORRUPT}`, within === '' ? key : within);
+    const where =
+      within === '' ? `names tensor '${clip(key)}' twice` : `has key '${clip(key)}' twice in '${clip(within)}'`;
+    throw new CheckpointError(
+      'duplicate-key',
+      path,
+      `header JSON ${where} (only one of them could be read): ${CORRUPT}`,
+      within === '' ? key : within,
+    );
   }
   return json;
 }
 
-function checkEntry(path: string, name: string, entry: unknown, dataStart: number, dataSize: number): SafetensorsTensor {
+function checkEntry(
+  path: string,
+  name: string,
+  entry: unknown,
+  dataStart: number,
+  dataSize: number,
+): SafetensorsTensor {
   const tensor = clip(name, 200);
   const bad = (what: string) => new CheckpointError('bad-entry', path, `tensor '${tensor}': ${what}`, name);
   if (!isPlainObject(entry)) throw bad('entry is not an object');
   const { dtype, shape, data_offsets: offsets } = entry;
   if (typeof dtype !== 'string') throw bad('dtype is missing or not a string');
   const bits = Object.hasOwn(DTYPE_BITS, dtype) ? DTYPE_BITS[dtype] : undefined;
-  if (bits === undefined) throw new CheckpointError('unknown-dtype', path,
-    `unknown dtype '${clip(dtype)}' for tensor '${tensor}'`, name);
+  if (bits === undefined)
+    throw new CheckpointError('unknown-dtype', path, `unknown dtype '${clip(dtype)}' for tensor '${tensor}'`, name);
   if (!Array.isArray(shape)) throw bad('shape is missing or not an array');
   if (!shape.every(isIndex)) throw bad(`shape ${clip(shape)} is not a list of non-negative integers`);
   if (!Array.isArray(offsets) || offsets.length !== 2) throw bad('data_offsets is missing or not a [begin, end] pair');
@@ -196,19 +250,29 @@ function checkEntry(path: string, name: string, entry: unknown, dataStart: numbe
   const wantBits = (shape as number[]).reduce((p, d) => p * BigInt(d), 1n) * BigInt(bits);
   const dims = clip((shape as number[]).join(', '));
   if (wantBits % 8n !== 0n) {
-    throw new CheckpointError('byte-length', path,
-      `tensor '${tensor}' has shape [${dims}] ${dtype} = ${wantBits} bits, not a whole number of bytes`, name);
+    throw new CheckpointError(
+      'byte-length',
+      path,
+      `tensor '${tensor}' has shape [${dims}] ${dtype} = ${wantBits} bits, not a whole number of bytes`,
+      name,
+    );
   }
   const want = wantBits / 8n;
   if (want !== BigInt(e - b)) {
-    throw new CheckpointError('byte-length', path,
+    throw new CheckpointError(
+      'byte-length',
+      path,
       `tensor '${tensor}' has shape [${dims}] ${dtype} = ${want} bytes, but its data_offsets span ${e - b} bytes`,
-      name);
+      name,
+    );
   }
   if (e > dataSize) {
-    throw new CheckpointError('out-of-bounds', path,
+    throw new CheckpointError(
+      'out-of-bounds',
+      path,
       `tensor '${tensor}' data_offsets [${b}, ${e}) run past the ${dataSize}-byte data section (truncated file?)`,
-      name);
+      name,
+    );
   }
   return { name, dtype, shape: shape as number[], begin: dataStart + b, end: dataStart + e };
 }
@@ -224,21 +288,31 @@ function checkTiling(path: string, tensors: SafetensorsTensor[], dataStart: numb
   for (const t of tensors) {
     const begin = t.begin - dataStart;
     if (begin < at) {
-      throw new CheckpointError('overlap', path,
-        `tensor ${span(t)} overlaps tensor ${span(prev!)}: ${CORRUPT}`, t.name);
+      throw new CheckpointError(
+        'overlap',
+        path,
+        `tensor ${span(t)} overlaps tensor ${span(prev!)}: ${CORRUPT}`,
+        t.name,
+      );
     }
     if (begin > at) {
       const after = prev ? `after tensor ${span(prev)}` : 'at the start of the data section';
-      throw new CheckpointError('gap', path,
+      throw new CheckpointError(
+        'gap',
+        path,
         `${begin - at} bytes no tensor owns ${after}, before tensor ${span(t)}: the offsets are corrupt; ${CORRUPT}`,
-        t.name);
+        t.name,
+      );
     }
     at = t.end - dataStart;
     prev = t;
   }
   if (at !== dataSize) {
-    throw new CheckpointError('trailing-data', path,
+    throw new CheckpointError(
+      'trailing-data',
+      path,
       `the tensors end at byte ${at} of the ${dataSize}-byte data section: ${dataSize - at} bytes at the end belong ` +
-      `to no tensor (a wrong header length, or a corrupt file); ${CORRUPT}`);
+        `to no tensor (a wrong header length, or a corrupt file); ${CORRUPT}`,
+    );
   }
 }

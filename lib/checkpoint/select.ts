@@ -32,9 +32,13 @@ export function selectTensors(ckpt: Checkpoint, config: NativeModelConfig): Tens
 
   const missing = [...roles].filter(([name, role]) => role === 'required' && !has(name)).map(([name]) => name);
   if (missing.length > 0) {
-    throw new CheckpointError('missing-tensor', ckpt.dir,
+    throw new CheckpointError(
+      'missing-tensor',
+      ckpt.dir,
       `checkpoint is missing tensor ${listed(missing.map((m) => `'${m}'`))} that the config needs (${shape}): the ` +
-      `weights are incomplete, or ${MISMATCH}`, missing[0]);
+        `weights are incomplete, or ${MISMATCH}`,
+      missing[0],
+    );
   }
 
   const files: NativeCheckpointFile[] = [];
@@ -47,9 +51,13 @@ export function selectTensors(ckpt: Checkpoint, config: NativeModelConfig): Tens
       const name = `'${clip(t.name, 200)}'`;
       if (role === 'required' || role === 'optional') {
         if (!Object.hasOwn(DTYPE_BYTES, t.dtype)) {
-          throw new CheckpointError('unsupported-dtype', f.path,
+          throw new CheckpointError(
+            'unsupported-dtype',
+            f.path,
             `unsupported dtype ${t.dtype} for tensor ${name}, a weight the model reads (distprompt loads F32, F16 ` +
-            `and BF16): convert the checkpoint to one of those`, t.name);
+              `and BF16): convert the checkpoint to one of those`,
+            t.name,
+          );
         }
         read.push({ ...t, dtype: t.dtype as NativeTensorEntry['dtype'] });
       } else if (role === 'unread') {
@@ -66,9 +74,13 @@ export function selectTensors(ckpt: Checkpoint, config: NativeModelConfig): Tens
     files.push({ path: f.path, tensors: read });
   }
   if (strays.length > 0) {
-    throw new CheckpointError('unexpected-tensor', strays[0].path,
+    throw new CheckpointError(
+      'unexpected-tensor',
+      strays[0].path,
       `holds ${strays.length} tensors that look like model weights but the config (${shape}) never reads: ` +
-      `${listed(strays.map((s) => s.why))}. ${MISMATCH}`, strays[0].name);
+        `${listed(strays.map((s) => s.why))}. ${MISMATCH}`,
+      strays[0].name,
+    );
   }
   return { files, ignored };
 }

@@ -17,8 +17,10 @@ export function checkpointChange(stamps: readonly FileStamp[]): CheckpointChange
     try {
       st = statSync(s.path, { bigint: true });
     } catch (e) {
-      return { path: s.path, what:
-        `cannot be read any more (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+      return {
+        path: s.path,
+        what: `cannot be read any more (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      };
     }
     if (st.ino !== s.ino || st.dev !== s.dev) return { path: s.path, what: 'was replaced by another file' };
     if (st.size !== s.size) return { path: s.path, what: `changed size (${s.size} → ${st.size} bytes)` };

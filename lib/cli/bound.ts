@@ -10,7 +10,11 @@ import { cliTargets, targetOptions, type TargetFlags } from './targets-tune.js';
 type BoundFlags = TargetFlags & { targets?: string; json?: boolean; dtype?: string; tol?: string; point?: boolean };
 
 export function registerBound(program: Command): void {
-  targetOptions(program.command('bound').description("each target's head bound: the lowest KL(target || model) any prompt can reach"))
+  targetOptions(
+    program
+      .command('bound')
+      .description("each target's head bound: the lowest KL(target || model) any prompt can reach"),
+  )
     .option('--targets <file>', "a targets file from 'distprompt targets' (instead of --kind/--entropy)")
     .option('--tol <nats>', "stop when the bound's certificate (Frank–Wolfe gap) is below this (default 1e-5)")
     .option('--dtype <dtype>', "the solver's arithmetic: float64 (default) or float32")
@@ -31,10 +35,17 @@ export function registerBound(program: Command): void {
         for (const r of records) {
           if (o.json) {
             const { point, distribution, ...rest } = r;
-            console.log(JSON.stringify({ ...rest, ...(point ? { point: Array.from(point), distribution: Array.from(distribution!) } : {}) }));
+            console.log(
+              JSON.stringify({
+                ...rest,
+                ...(point ? { point: Array.from(point), distribution: Array.from(distribution!) } : {}),
+              }),
+            );
           } else {
             const bottleneck =
-              r.bottleneckBoundNats === null ? '' : `\tbottleneck ${r.bottleneckBoundNats.toFixed(5)}${r.bottleneckConverged ? '' : ' (not converged: lower still)'}`;
+              r.bottleneckBoundNats === null
+                ? ''
+                : `\tbottleneck ${r.bottleneckBoundNats.toFixed(5)}${r.bottleneckConverged ? '' : ' (not converged: lower still)'}`;
             console.log(
               `${r.targetId}\t${r.targetEntropyBits.toFixed(3)} bits\thead bound ${r.headBoundNats.toFixed(5)} nats ± ${r.gapNats.toExponential(1)}${bottleneck}`,
             );

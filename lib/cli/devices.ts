@@ -11,7 +11,13 @@ import { mergeResults } from '../results/index.js';
 import type { SweepSpec } from '../spec/index.js';
 import type { ProgressReporter } from './progress.js';
 
-export async function sweepOnDevices(spec: SweepSpec, argv: string[], reporter: ProgressReporter, signal: AbortSignal, figures: string | false | undefined): Promise<'done' | 'interrupted'> {
+export async function sweepOnDevices(
+  spec: SweepSpec,
+  argv: string[],
+  reporter: ProgressReporter,
+  signal: AbortSignal,
+  figures: string | false | undefined,
+): Promise<'done' | 'interrupted'> {
   const devices = spec.devices!;
   const n = devices.length;
   const shardFile = (i: number) => `${spec.output}.device${i}.arrow`;
@@ -20,16 +26,33 @@ export async function sweepOnDevices(spec: SweepSpec, argv: string[], reporter: 
   const base: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (drop.has(argv[i])) i++;
-    else if (argv[i] !== '--json' && argv[i] !== '--no-figures' && argv[i] !== '-q' && argv[i] !== '--quiet') base.push(argv[i]);
+    else if (argv[i] !== '--json' && argv[i] !== '--no-figures' && argv[i] !== '-q' && argv[i] !== '--quiet')
+      base.push(argv[i]);
   }
   reporter.log(`${n} workers, one per device: ${devices.join(', ')}`);
   const codes = await Promise.all(
     devices.map(
       (device, i) =>
         new Promise<number>((resolve) => {
-          const child = spawn(process.execPath, [process.argv[1], 'sweep', ...base, '--device', device, '--shard', `${i}/${n}`, '-o', shardFile(i), '--no-figures', '--quiet'], {
-            stdio: ['ignore', 'ignore', 'inherit'],
-          });
+          const child = spawn(
+            process.execPath,
+            [
+              process.argv[1],
+              'sweep',
+              ...base,
+              '--device',
+              device,
+              '--shard',
+              `${i}/${n}`,
+              '-o',
+              shardFile(i),
+              '--no-figures',
+              '--quiet',
+            ],
+            {
+              stdio: ['ignore', 'ignore', 'inherit'],
+            },
+          );
           const stop = () => child.kill('SIGINT');
           signal.addEventListener('abort', stop, { once: true });
           child.on('exit', (code) => {
@@ -42,12 +65,19 @@ export async function sweepOnDevices(spec: SweepSpec, argv: string[], reporter: 
   );
   if (codes.some((c) => c === 130)) return 'interrupted';
   const failed = codes.findIndex((c) => c !== 0);
-  if (failed >= 0) throw new Error(`worker ${failed} on ${devices[failed]} failed (exit ${codes[failed]}); the other shards are kept: rerun with --resume`);
-  const report = await mergeResults(devices.map((_, i) => shardFile(i)), spec.output);
+  if (failed >= 0)
+    throw new Error(
+      `worker ${failed} on ${devices[failed]} failed (exit ${codes[failed]}); the other shards are kept: rerun with --resume`,
+    );
+  const report = await mergeResults(
+    devices.map((_, i) => shardFile(i)),
+    spec.output,
+  );
   await Promise.all(devices.map((_, i) => rm(shardFile(i), { force: true })));
   reporter.log(`merged ${n} device shards into ${spec.output} (${JSON.stringify(report).slice(0, 120)})`);
   if (figures !== false) {
-    for (const f of await plotAll(spec.output, figures ?? join(dirname(spec.output), 'figures'))) reporter.log(`figure ${f.paperFigure}: ${f.path}`);
+    for (const f of await plotAll(spec.output, figures ?? join(dirname(spec.output), 'figures')))
+      reporter.log(`figure ${f.paperFigure}: ${f.path}`);
   }
   return 'done';
 }

@@ -28,7 +28,11 @@ export function registerInfo(program: Command): void {
       if (o.model) {
         const m = await loadModel(o.model, { device: o.device });
         const { config, ...info } = m.info;
-        out.model = { ...info, config, tokenizer: m.tokenizer ? (m.tokenizer as { name?: string }).name ?? 'yes' : 'none' };
+        out.model = {
+          ...info,
+          config,
+          tokenizer: m.tokenizer ? ((m.tokenizer as { name?: string }).name ?? 'yes') : 'none',
+        };
         m.dispose();
       }
       if (o.json) {
@@ -41,6 +45,11 @@ export function registerInfo(program: Command): void {
       console.log(`threads    ${b.threads} of ${b.availableCores} available cores (DISTPROMPT_THREADS overrides)`);
       console.log(`BLAS       ${blas}`);
       if (out.model) console.log(`model      ${JSON.stringify(out.model, null, 2)}`);
-      else console.log(`presets    ${presetNames().map((n) => `random:${n} (${PRESETS[n].about})`).join('\n           ')}`);
+      else
+        console.log(
+          `presets    ${presetNames()
+            .map((n) => `random:${n} (${PRESETS[n].about})`)
+            .join('\n           ')}`,
+        );
     });
 }

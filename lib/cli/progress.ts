@@ -25,7 +25,10 @@ function eta(p: ProgressView): string {
 
 export class ProgressReporter {
   #last = 0;
-  constructor(readonly mode: ProgressMode, readonly intervalMs = 5000) {}
+  constructor(
+    readonly mode: ProgressMode,
+    readonly intervalMs = 5000,
+  ) {}
 
   update(p: ProgressView): void {
     const line = `${p.label} ${p.rowsDone}/${p.rowsTotal} rows  ${p.rowStepsPerSecond.toFixed(0)} row-steps/s  ETA ${eta(p)}  mean KL ${Number.isFinite(p.meanBestKlNats) ? p.meanBestKlNats.toFixed(4) : '-'} nats`;

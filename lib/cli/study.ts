@@ -34,7 +34,11 @@ interface StudyCliOptions {
   json?: boolean;
 }
 
-const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s: string | undefined): string[] =>
+  (s ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 function printList(dir?: string): void {
   for (const name of studyNames(dir)) {
@@ -44,25 +48,53 @@ function printList(dir?: string): void {
 }
 
 /** One worker per device, each running shard i/N of the whole study; resolves to their exit codes. */
-function studyOnDevices(names: string, o: StudyCliOptions, devices: string[], out: string, reporter: ProgressReporter, signal: AbortSignal): Promise<number[]> {
+function studyOnDevices(
+  names: string,
+  o: StudyCliOptions,
+  devices: string[],
+  out: string,
+  reporter: ProgressReporter,
+  signal: AbortSignal,
+): Promise<number[]> {
   const n = devices.length;
   reporter.log(`${n} workers, one per device: ${devices.join(', ')}`);
-  return Promise.all(devices.map((device, i) => new Promise<number>((resolve) => {
-    const args = [process.argv[1], 'study', names, ...(o.studies ? ['--studies', o.studies] : []), '-m', o.model!, '--scale', o.scale ?? 'paper', '-o', out, '--device', device, '--shard', `${i}/${n}`, '--quiet'];
-    if (o.dtype) args.push('--dtype', o.dtype);
-    if (o.seed) args.push('--seed', o.seed);
-    if (o.bound === false) args.push('--no-bound');
-    if (o.resume) args.push('--resume');
-    if (o.overwrite) args.push('--overwrite');
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-    const stop = () => child.kill('SIGINT');
-    signal.addEventListener('abort', stop, { once: true });
-    child.on('exit', (code) => {
-      signal.removeEventListener('abort', stop);
-      reporter.log(`worker ${i} (${device}) finished with exit ${code}`);
-      resolve(code ?? 1);
-    });
-  })));
+  return Promise.all(
+    devices.map(
+      (device, i) =>
+        new Promise<number>((resolve) => {
+          const args = [
+            process.argv[1],
+            'study',
+            names,
+            ...(o.studies ? ['--studies', o.studies] : []),
+            '-m',
+            o.model!,
+            '--scale',
+            o.scale ?? 'paper',
+            '-o',
+            out,
+            '--device',
+            device,
+            '--shard',
+            `${i}/${n}`,
+            '--quiet',
+          ];
+          if (o.dtype) args.push('--dtype', o.dtype);
+          if (o.seed) args.push('--seed', o.seed);
+          if (o.bound === false) args.push('--no-bound');
+          if (o.resume) args.push('--resume');
+          if (o.overwrite) args.push('--overwrite');
+          const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+          const stop = () => child.kill('SIGINT');
+          signal.addEventListener('abort', stop, { once: true });
+          child.on('exit', (code) => {
+            signal.removeEventListener('abort', stop);
+            reporter.log(`worker ${i} (${device}) finished with exit ${code}`);
+            resolve(code ?? 1);
+          });
+        }),
+    ),
+  );
 }
 
 export function registerStudy(program: Command): void {
@@ -71,41 +103,61 @@ export function registerStudy(program: Command): void {
     .description("run the paper's experiments as named studies (see --list): sweeps, findings, figures, one report")
     .option('--list', 'print the studies and what each reproduces')
     .option('--studies <dir>', "take the study files from this folder (e.g. edited copies of the package's studies/)")
-    .option('-m, --model <models>', 'models, comma separated: directories, Hugging Face repo ids, random:<preset or checkpoint>')
-    .option('--scale <scale>', "'paper' (the paper's sizes, App. B) or 'smoke' (a small version: minutes on 2 CPU cores)", 'paper')
+    .option(
+      '-m, --model <models>',
+      'models, comma separated: directories, Hugging Face repo ids, random:<preset or checkpoint>',
+    )
+    .option(
+      '--scale <scale>',
+      "'paper' (the paper's sizes, App. B) or 'smoke' (a small version: minutes on 2 CPU cores)",
+      'paper',
+    )
     .option('--device <device>', 'cpu, cuda or cuda:N')
-    .option('--devices <list>', 'one worker per device, e.g. cuda:0,cuda:1 (each runs a shard of every sweep; merged here)')
+    .option(
+      '--devices <list>',
+      'one worker per device, e.g. cuda:0,cuda:1 (each runs a shard of every sweep; merged here)',
+    )
     .option('--dtype <dtype>', 'float32, bfloat16 or float16')
     .option('--seed <n>', 'sweep seed of every sweep')
     .option('--no-bound', "skip each target's head bound (faster on CPUs; finding 6 then has no data)")
     .option('-o, --output <dir>', 'output folder (default: study-<names>)')
     .option('--resume', 'keep finished sweeps and continue interrupted ones')
     .option('--overwrite', 'run every sweep again, replacing its results')
-    .option('--shard <i/N>', 'run the i-th of N slices of every sweep (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)')
+    .option(
+      '--shard <i/N>',
+      'run the i-th of N slices of every sweep (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)',
+    )
     .option('--shard-count <N>', 'with JOB_COMPLETION_INDEX: how many shards there are')
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'machine-readable progress events on stdout, and a final summary')
     .action(async (names: string | undefined, o: StudyCliOptions) => {
-      if (o.studies !== undefined && !existsSync(o.studies)) throw new UsageError(`--studies ${o.studies}: no such folder`);
+      if (o.studies !== undefined && !existsSync(o.studies))
+        throw new UsageError(`--studies ${o.studies}: no such folder`);
       if (o.list) return printList(o.studies);
       if (!names) throw new UsageError(`name a study (${studyNames(o.studies).join(', ')}), or --list`);
       const models = list(o.model);
-      if (models.length === 0) throw new UsageError('give the model(s) to study: -m <model>[,<model>…] (e.g. -m random:demo)');
-      if (!SCALES.includes(o.scale as Scale)) throw new UsageError(`--scale must be ${SCALES.join(' or ')}, got '${o.scale}'`);
+      if (models.length === 0)
+        throw new UsageError('give the model(s) to study: -m <model>[,<model>…] (e.g. -m random:demo)');
+      if (!SCALES.includes(o.scale as Scale))
+        throw new UsageError(`--scale must be ${SCALES.join(' or ')}, got '${o.scale}'`);
       let shard: { index: number; count: number } | undefined;
-      const shardText = o.shard ?? (() => {
-        const env = shardFromEnv(process.env, o.shardCount !== undefined ? Number(o.shardCount) : undefined);
-        return env ? `${env.index}/${env.count}` : undefined;
-      })();
+      const shardText =
+        o.shard ??
+        (() => {
+          const env = shardFromEnv(process.env, o.shardCount !== undefined ? Number(o.shardCount) : undefined);
+          return env ? `${env.index}/${env.count}` : undefined;
+        })();
       if (shardText !== undefined) {
         const r = ShardSpec.safeParse(shardText);
-        if (!r.success || r.data.index >= r.data.count) throw new UsageError(`--shard ${shardText}: expected 'i/N' with 0 <= i < N (e.g. '0/3')`);
+        if (!r.success || r.data.index >= r.data.count)
+          throw new UsageError(`--shard ${shardText}: expected 'i/N' with 0 <= i < N (e.g. '0/3')`);
         shard = r.data;
       }
       let seed: number | undefined;
       if (o.seed !== undefined) {
         seed = Number(o.seed);
-        if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be an integer >= 0, got '${o.seed}'`);
+        if (!Number.isInteger(seed) || seed < 0)
+          throw new UsageError(`--seed must be an integer >= 0, got '${o.seed}'`);
       }
       const out = o.output ?? `study-${list(names).join('-')}`;
       const reporter = new ProgressReporter(progressMode(o));
@@ -126,21 +178,44 @@ export function registerStudy(program: Command): void {
             return;
           }
           const failed = codes.findIndex((c) => c !== 0);
-          if (failed >= 0) throw new Error(`worker ${failed} on ${devices[failed]} failed (exit ${codes[failed]}); the other shards are kept: rerun with --resume`);
+          if (failed >= 0)
+            throw new Error(
+              `worker ${failed} on ${devices[failed]} failed (exit ${codes[failed]}); the other shards are kept: rerun with --resume`,
+            );
         }
         const events = new EventEmitter();
         events.on('log', (m: string) => reporter.log(m));
         events.on('progress', (p: SweepProgress & { experiment: string; sweep: number; sweeps: number }) =>
-          reporter.update({ rowsDone: p.sweepRowsDone, rowsTotal: p.sweepRowsTotal, rowStepsPerSecond: p.rowStepsPerSecond, meanBestKlNats: p.meanBestKlNats, elapsedMs: p.elapsedMs, label: `[${p.sweep}/${p.sweeps}] ${p.experiment} ${p.method.split('|')[0]}` }),
+          reporter.update({
+            rowsDone: p.sweepRowsDone,
+            rowsTotal: p.sweepRowsTotal,
+            rowStepsPerSecond: p.rowStepsPerSecond,
+            meanBestKlNats: p.meanBestKlNats,
+            elapsedMs: p.elapsedMs,
+            label: `[${p.sweep}/${p.sweeps}] ${p.experiment} ${p.method.split('|')[0]}`,
+          }),
         );
         let summary: StudySummary;
         try {
-          summary = await runStudy({
-            studies: list(names), studiesDir: o.studies, models, scale: o.scale as Scale, outDir: out,
-            device: devices.length > 1 ? devices[0] : o.device, dtype: o.dtype, seed, bound: o.bound,
-            // After device workers, this run only merges their shards and reports.
-            resume: o.resume || devices.length > 1, overwrite: devices.length > 1 ? false : o.overwrite, shard, signal: controller.signal,
-          }, events);
+          summary = await runStudy(
+            {
+              studies: list(names),
+              studiesDir: o.studies,
+              models,
+              scale: o.scale as Scale,
+              outDir: out,
+              device: devices.length > 1 ? devices[0] : o.device,
+              dtype: o.dtype,
+              seed,
+              bound: o.bound,
+              // After device workers, this run only merges their shards and reports.
+              resume: o.resume || devices.length > 1,
+              overwrite: devices.length > 1 ? false : o.overwrite,
+              shard,
+              signal: controller.signal,
+            },
+            events,
+          );
         } catch (e) {
           if (e instanceof StudyError) throw new UsageError(e.message);
           throw e;
@@ -151,10 +226,21 @@ export function registerStudy(program: Command): void {
           process.exitCode = EXIT.interrupted;
           return;
         }
-        const counts = summary.findings.reduce<Record<string, number>>((a, f) => ({ ...a, [f.verdict]: (a[f.verdict] ?? 0) + 1 }), {});
-        reporter.log(`${summary.sweeps.length} sweeps in ${(summary.wallMs / 1000).toFixed(1)} s; findings: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`);
+        const counts = summary.findings.reduce<Record<string, number>>(
+          (a, f) => ({ ...a, [f.verdict]: (a[f.verdict] ?? 0) + 1 }),
+          {},
+        );
+        reporter.log(
+          `${summary.sweeps.length} sweeps in ${(summary.wallMs / 1000).toFixed(1)} s; findings: ${
+            Object.entries(counts)
+              .map(([k, v]) => `${v} ${k}`)
+              .join(', ') || 'none'
+          }`,
+        );
         if (o.json) {
-          process.stdout.write(`${JSON.stringify({ event: 'done', outDir: summary.outDir, report: summary.report ?? null, wallMs: summary.wallMs, sweeps: summary.sweeps, findings: summary.findings })}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ event: 'done', outDir: summary.outDir, report: summary.report ?? null, wallMs: summary.wallMs, sweeps: summary.sweeps, findings: summary.findings })}\n`,
+          );
         }
       } finally {
         process.off('SIGINT', onSignal);

@@ -39,7 +39,15 @@ function readConfig(path: string): unknown {
   }
 }
 
-type SweepCliOptions = SweepFlags & { config?: string; resume?: boolean; overwrite?: boolean; quiet?: boolean; json?: boolean; figures?: string | boolean; shardCount?: string };
+type SweepCliOptions = SweepFlags & {
+  config?: string;
+  resume?: boolean;
+  overwrite?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+  figures?: string | boolean;
+  shardCount?: string;
+};
 
 export function registerSweep(program: Command): void {
   program
@@ -50,7 +58,10 @@ export function registerSweep(program: Command): void {
     .option('--device <device>', 'cpu, cuda or cuda:N')
     .option('--devices <list>', 'one worker per device, e.g. cuda:0,cuda:1 (merged at the end)')
     .option('--dtype <dtype>', 'float32, bfloat16 or float16')
-    .option('--targets <kinds>', 'target kinds, comma separated (vanilla,outlier,lm,shuffled,migrated,pos-uniform,file)')
+    .option(
+      '--targets <kinds>',
+      'target kinds, comma separated (vanilla,outlier,lm,shuffled,migrated,pos-uniform,file)',
+    )
     .option('--entropy <grid>', "entropy grid in bits for vanilla/outlier targets, e.g. '0:max:0.05' or '0,2,4'")
     .option('--methods <list>', "methods, e.g. 'soft,hard:k=4,hybrid:HHSSS'")
     .option('--prefix-length <n>', sweepDefault('searched prompt positions', 'prefixLength'))
@@ -61,15 +72,24 @@ export function registerSweep(program: Command): void {
     .option('--patience <n>', sweepDefault('epochs without a new minimum before a row stops', 'patience'))
     .option('--batch-size <n>', "rows on the device at once, or 'auto'")
     .option('--cuda-graph', 'soft methods on CUDA: replay each epoch as a CUDA graph (fewer launches on small models)')
-    .option('--deterministic', 'rows batch in fixed groups of the plan (needs a number for --batch-size): bitwise the same results across --resume and shards')
+    .option(
+      '--deterministic',
+      'rows batch in fixed groups of the plan (needs a number for --batch-size): bitwise the same results across --resume and shards',
+    )
     .option('--no-bound', "skip each target's head bound (the lowest KL any prompt can reach): its columns stay null")
     .option('--seed <n>', 'sweep seed')
     .option('-o, --output <file>', 'results file (Arrow IPC)')
-    .option('--shard <i/N>', 'run the i-th of N slices (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)')
+    .option(
+      '--shard <i/N>',
+      'run the i-th of N slices (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)',
+    )
     .option('--shard-count <N>', 'with JOB_COMPLETION_INDEX: how many shards there are')
     .option('--resume', 'continue an interrupted run of the same spec (no row lost or repeated)')
     .option('--overwrite', 'replace an existing finished results file')
-    .option('--figures <dir>', 'where to write the figures (default: figures/ beside the results); --no-figures for none')
+    .option(
+      '--figures <dir>',
+      'where to write the figures (default: figures/ beside the results); --no-figures for none',
+    )
     .option('--no-figures', 'do not draw figures')
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'machine-readable progress events on stdout')
@@ -92,7 +112,14 @@ export function registerSweep(program: Command): void {
       const events = new EventEmitter();
       events.on('log', (m: string) => reporter.log(m));
       events.on('progress', (p: SweepProgress) =>
-        reporter.update({ rowsDone: p.sweepRowsDone, rowsTotal: p.sweepRowsTotal, rowStepsPerSecond: p.rowStepsPerSecond, meanBestKlNats: p.meanBestKlNats, elapsedMs: p.elapsedMs, label: p.method }),
+        reporter.update({
+          rowsDone: p.sweepRowsDone,
+          rowsTotal: p.sweepRowsTotal,
+          rowStepsPerSecond: p.rowStepsPerSecond,
+          meanBestKlNats: p.meanBestKlNats,
+          elapsedMs: p.elapsedMs,
+          label: p.method,
+        }),
       );
       const figures = o.figures === false ? false : typeof o.figures === 'string' ? o.figures : undefined;
       if (spec.devices && spec.devices.length > 1 && !spec.shard) {
@@ -105,7 +132,9 @@ export function registerSweep(program: Command): void {
         }
         return;
       }
-      reporter.log(`sweep of ${spec.model} on ${spec.device} → ${spec.output}${spec.shard ? ` (shard ${spec.shard.index}/${spec.shard.count})` : ''}`);
+      reporter.log(
+        `sweep of ${spec.model} on ${spec.device} → ${spec.output}${spec.shard ? ` (shard ${spec.shard.index}/${spec.shard.count})` : ''}`,
+      );
       const summary = await runSweep(
         spec,
         { resume: o.resume, overwrite: o.overwrite, signal: controller.signal, figures },
@@ -115,12 +144,17 @@ export function registerSweep(program: Command): void {
       process.off('SIGTERM', onSignal);
       reporter.done();
       if (summary.interrupted) {
-        reporter.log(`interrupted after ${summary.rowsRun} new rows; they are kept in ${summary.output}.partial — rerun with --resume`);
+        reporter.log(
+          `interrupted after ${summary.rowsRun} new rows; they are kept in ${summary.output}.partial — rerun with --resume`,
+        );
         process.exitCode = EXIT.interrupted;
         return;
       }
       reporter.log(`${summary.rows} rows in ${summary.output} (${summary.rowsResumed} resumed)`);
       for (const f of summary.figures) reporter.log(`figure ${f.paperFigure}: ${f.path}`);
-      if (o.json) process.stdout.write(`${JSON.stringify({ event: 'done', output: summary.output, rows: summary.rows, figures: summary.figures.map((f) => f.path) })}\n`);
+      if (o.json)
+        process.stdout.write(
+          `${JSON.stringify({ event: 'done', output: summary.output, rows: summary.rows, figures: summary.figures.map((f) => f.path) })}\n`,
+        );
     });
 }

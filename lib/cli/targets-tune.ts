@@ -33,14 +33,20 @@ function request(o: TargetFlags, vocab: number): SynthesisRequest {
   };
   switch (o.kind) {
     case 'vanilla':
-      return { kind: 'vanilla', entropyBits: grid(), method: (o.method as 'gradient' | 'temperature') ?? 'gradient', seed };
+      return {
+        kind: 'vanilla',
+        entropyBits: grid(),
+        method: (o.method as 'gradient' | 'temperature') ?? 'gradient',
+        seed,
+      };
     case 'outlier':
       return { kind: 'outlier', entropyBits: grid(), outliers: Number(o.outliers ?? 1), seed };
     case 'lm':
     case 'shuffled':
       return { kind: o.kind, count: Number(o.count ?? 10), seed };
     case 'pos-uniform':
-      if (!o.tag) throw new UsageError('--tag (noun, proper-noun, verb or adjective) is needed for pos-uniform targets');
+      if (!o.tag)
+        throw new UsageError('--tag (noun, proper-noun, verb or adjective) is needed for pos-uniform targets');
       return { kind: 'pos-uniform', tag: o.tag as 'noun', count: Number(o.count ?? 1), seed };
     case 'migrated':
       if (!o.source) throw new UsageError('--source <model> is needed for migrated targets');
@@ -74,7 +80,10 @@ export const targetOptions = (c: Command) =>
     .option('--seed <n>', 'seed', '0');
 
 /** The targets a command runs on: a --targets file, or synthesised from --kind/--entropy (default 4 bits). */
-export async function cliTargets(o: TargetFlags & { targets?: string }, model: Model): Promise<{ targets: Float32Array; ids: string[] }> {
+export async function cliTargets(
+  o: TargetFlags & { targets?: string },
+  model: Model,
+): Promise<{ targets: Float32Array; ids: string[] }> {
   const V = model.info.vocabSize;
   if (o.targets) {
     const { data, ids } = readTargetFile(o.targets, V);
@@ -116,31 +125,57 @@ export function registerTargetsAndTune(program: Command): void {
     .option('--patience <n>', withDefault('patience in epochs', D.patience))
     .option('--cuda-graph', 'soft search on CUDA: replay each epoch as a CUDA graph')
     .option('--json', 'print JSON records')
-    .action(async (o: TargetFlags & { targets?: string; search: string; pattern?: string; candidates?: string; prefixLength?: string; inits?: string; maxEpochs?: string; patience?: string; cudaGraph?: boolean; json?: boolean }) => {
-      const model = await loadModel(o.model, { device: o.device });
-      try {
-        const { targets, ids } = await cliTargets(o, model);
-        const run = tune(model, {
-          targets,
-          targetIds: ids,
-          method: o.search as 'soft',
-          pattern: o.pattern,
-          candidates: numberFlag(o.candidates),
-          prefixLength: numberFlag(o.prefixLength),
-          inits: numberFlag(o.inits) ?? QUICK_TUNE.inits,
-          maxEpochs: numberFlag(o.maxEpochs),
-          patience: numberFlag(o.patience),
-          seed: Number(o.seed),
-          cudaGraph: o.cudaGraph ?? false,
-        });
-        run.on('warning', (m: string) => console.error(`warning: ${m}`));
-        const results = await run;
-        for (const r of results) {
-          if (o.json) console.log(JSON.stringify({ ...r, promptIds: Array.from(r.promptIds), finalIds: Array.from(r.finalIds), softPrompt: null }));
-          else console.log(`${r.targetId}\tinit ${r.initId}\tKL ${r.klNats.toFixed(4)} nats\t${r.stopReason} at ${r.epochs}\t${r.promptText !== null ? JSON.stringify(r.promptText) : `[${Array.from(r.promptIds).join(', ')}]`}`);
+    .action(
+      async (
+        o: TargetFlags & {
+          targets?: string;
+          search: string;
+          pattern?: string;
+          candidates?: string;
+          prefixLength?: string;
+          inits?: string;
+          maxEpochs?: string;
+          patience?: string;
+          cudaGraph?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const model = await loadModel(o.model, { device: o.device });
+        try {
+          const { targets, ids } = await cliTargets(o, model);
+          const run = tune(model, {
+            targets,
+            targetIds: ids,
+            method: o.search as 'soft',
+            pattern: o.pattern,
+            candidates: numberFlag(o.candidates),
+            prefixLength: numberFlag(o.prefixLength),
+            inits: numberFlag(o.inits) ?? QUICK_TUNE.inits,
+            maxEpochs: numberFlag(o.maxEpochs),
+            patience: numberFlag(o.patience),
+            seed: Number(o.seed),
+            cudaGraph: o.cudaGraph ?? false,
+          });
+          run.on('warning', (m: string) => console.error(`warning: ${m}`));
+          const results = await run;
+          for (const r of results) {
+            if (o.json)
+              console.log(
+                JSON.stringify({
+                  ...r,
+                  promptIds: Array.from(r.promptIds),
+                  finalIds: Array.from(r.finalIds),
+                  softPrompt: null,
+                }),
+              );
+            else
+              console.log(
+                `${r.targetId}\tinit ${r.initId}\tKL ${r.klNats.toFixed(4)} nats\t${r.stopReason} at ${r.epochs}\t${r.promptText !== null ? JSON.stringify(r.promptText) : `[${Array.from(r.promptIds).join(', ')}]`}`,
+              );
+          }
+        } finally {
+          model.dispose();
         }
-      } finally {
-        model.dispose();
-      }
-    });
+      },
+    );
 }

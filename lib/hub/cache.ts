@@ -59,7 +59,9 @@ export async function snapshotComplete(dir: string): Promise<boolean> {
 /** Shard file names of model.safetensors.index.json in dir, or undefined if absent/unreadable. */
 export async function shardNames(dir: string): Promise<string[] | undefined> {
   try {
-    const index = JSON.parse(await readFile(join(dir, 'model.safetensors.index.json'), 'utf8')) as { weight_map?: Record<string, unknown> };
+    const index = JSON.parse(await readFile(join(dir, 'model.safetensors.index.json'), 'utf8')) as {
+      weight_map?: Record<string, unknown>;
+    };
     const names = new Set(Object.values(index.weight_map ?? {}).filter((v): v is string => typeof v === 'string'));
     return names.size > 0 ? [...names] : undefined;
   } catch {

@@ -34,12 +34,20 @@ function explain(e: unknown, ref: RepoRef, endpoint: string): HubError {
   const status = (e as { statusCode?: number }).statusCode;
   const what = `${ref.repo}${ref.revision === 'main' ? '' : `@${ref.revision}`}`;
   if (status === 401 || status === 403 || status === 404) {
-    return new HubError('not-found', `model '${what}' was not found at ${endpoint} (HTTP ${status}): check the repo id and revision; a private or gated model needs HF_TOKEN`, { cause: e });
+    return new HubError(
+      'not-found',
+      `model '${what}' was not found at ${endpoint} (HTTP ${status}): check the repo id and revision; a private or gated model needs HF_TOKEN`,
+      { cause: e },
+    );
   }
   if (e instanceof HubError) return e;
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
   const detail = cause?.code ?? cause?.message ?? (e as Error).message ?? String(e);
-  return new HubError('download-failed', `downloading '${what}' from ${endpoint} failed: ${detail}. Set HF_HUB_OFFLINE=1 to use only the local cache, or HF_ENDPOINT for a mirror`, { cause: e });
+  return new HubError(
+    'download-failed',
+    `downloading '${what}' from ${endpoint} failed: ${detail}. Set HF_HUB_OFFLINE=1 to use only the local cache, or HF_ENDPOINT for a mirror`,
+    { cause: e },
+  );
 }
 
 // @huggingface/hub announces each download with console.debug, which Node writes to stdout:
@@ -59,8 +67,20 @@ export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<s
   try {
     const sha = COMMIT.test(ref.revision)
       ? ref.revision
-      : (await modelInfo({ name: ref.repo, revision: ref.revision, hubUrl: o.endpoint, accessToken: o.accessToken, additionalFields: ['sha'] })).sha;
-    if (typeof sha !== 'string' || !COMMIT.test(sha)) throw new HubError('download-failed', `the hub at ${o.endpoint} gave no commit hash for ${ref.repo}@${ref.revision}`);
+      : (
+          await modelInfo({
+            name: ref.repo,
+            revision: ref.revision,
+            hubUrl: o.endpoint,
+            accessToken: o.accessToken,
+            additionalFields: ['sha'],
+          })
+        ).sha;
+    if (typeof sha !== 'string' || !COMMIT.test(sha))
+      throw new HubError(
+        'download-failed',
+        `the hub at ${o.endpoint} gave no commit hash for ${ref.repo}@${ref.revision}`,
+      );
 
     const listing = new Map<string, ListFileEntry>();
     for await (const f of listFiles({ ...common, revision: sha })) if (f.type === 'file') listing.set(f.path, f);
@@ -69,13 +89,25 @@ export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<s
     const snapshot = join(repoFolder(o.cacheDir, ref.repo), 'snapshots', sha);
     const fetchOne = async (path: string) => {
       const entry = listing.get(path);
-      if (!entry) throw new HubError('no-weights', `${ref.repo}@${sha} has no file '${path}' (named by model.safetensors.index.json)`);
-      await fetchVerified(path, entry, snapshot, join(repoFolder(o.cacheDir, ref.repo), 'blobs'), () => debugToStderr(() => downloadFileToCacheDir({ ...common, path, revision: sha, cacheDir: o.cacheDir })), o);
+      if (!entry)
+        throw new HubError(
+          'no-weights',
+          `${ref.repo}@${sha} has no file '${path}' (named by model.safetensors.index.json)`,
+        );
+      await fetchVerified(
+        path,
+        entry,
+        snapshot,
+        join(repoFolder(o.cacheDir, ref.repo), 'blobs'),
+        () => debugToStderr(() => downloadFileToCacheDir({ ...common, path, revision: sha, cacheDir: o.cacheDir })),
+        o,
+      );
     };
     for (const path of wanted) await fetchOne(path);
     if (wanted.includes('model.safetensors.index.json') && !wanted.includes('model.safetensors')) {
       const shards = await shardNames(snapshot);
-      if (!shards) throw new HubError('no-weights', `${ref.repo}@${sha}: model.safetensors.index.json has no weight_map`);
+      if (!shards)
+        throw new HubError('no-weights', `${ref.repo}@${sha}: model.safetensors.index.json has no weight_map`);
       for (const s of shards) await fetchOne(s);
     }
 
@@ -94,16 +126,23 @@ export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<s
 }
 
 function chooseFiles(ref: RepoRef, listing: Map<string, ListFileEntry>): string[] {
-  if (!listing.has('config.json')) throw new HubError('no-weights', `${ref.repo}@${ref.revision} has no config.json: not a transformers model repo`);
+  if (!listing.has('config.json'))
+    throw new HubError('no-weights', `${ref.repo}@${ref.revision} has no config.json: not a transformers model repo`);
   const files = ['config.json'];
   if (listing.has('model.safetensors')) files.push('model.safetensors');
   else if (listing.has('model.safetensors.index.json')) files.push('model.safetensors.index.json');
   else {
     const pickles = [...listing.keys()].filter((p) => PICKLE.test(p));
     if (pickles.length > 0) {
-      throw new HubError('pickle-only', `${ref.repo}@${ref.revision} has only pickle weights (${pickles.slice(0, 3).join(', ')}); distprompt does not load pickle files. Look for a safetensors revision (many repos have one under refs/pr/N), or convert it locally with transformers: from_pretrained(...).save_pretrained(OUT, safe_serialization=True)`);
+      throw new HubError(
+        'pickle-only',
+        `${ref.repo}@${ref.revision} has only pickle weights (${pickles.slice(0, 3).join(', ')}); distprompt does not load pickle files. Look for a safetensors revision (many repos have one under refs/pr/N), or convert it locally with transformers: from_pretrained(...).save_pretrained(OUT, safe_serialization=True)`,
+      );
     }
-    throw new HubError('no-weights', `${ref.repo}@${ref.revision} has no model.safetensors or model.safetensors.index.json`);
+    throw new HubError(
+      'no-weights',
+      `${ref.repo}@${ref.revision} has no model.safetensors or model.safetensors.index.json`,
+    );
   }
   for (const f of OPTIONAL) if (listing.has(f)) files.push(f);
   return files;
@@ -124,7 +163,14 @@ async function sha256(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-async function fetchVerified(path: string, entry: ListFileEntry, snapshot: string, blobsDir: string, download: () => Promise<string>, o: DownloadOptions): Promise<void> {
+async function fetchVerified(
+  path: string,
+  entry: ListFileEntry,
+  snapshot: string,
+  blobsDir: string,
+  download: () => Promise<string>,
+  o: DownloadOptions,
+): Promise<void> {
   const pointer = join(snapshot, path);
   if (await exists(pointer)) return; // already complete in the cache (blobs appear only whole)
   const size = entry.lfs?.size ?? entry.size;
@@ -150,6 +196,9 @@ async function fetchVerified(path: string, entry: ListFileEntry, snapshot: strin
   if (problem) {
     await rm(got, { force: true });
     await rm(blob, { force: true });
-    throw new HubError('download-failed', `downloaded ${path} is corrupt (${problem}); removed it from the cache, try again`);
+    throw new HubError(
+      'download-failed',
+      `downloaded ${path} is corrupt (${problem}); removed it from the cache, try again`,
+    );
   }
 }

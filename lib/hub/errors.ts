@@ -1,4 +1,5 @@
-export type HubErrorCode = 'bad-argument' | 'not-found' | 'offline' | 'no-weights' | 'pickle-only' | 'download-failed' | 'bad-token';
+export type HubErrorCode =
+  'bad-argument' | 'not-found' | 'offline' | 'no-weights' | 'pickle-only' | 'download-failed' | 'bad-token';
 
 export class HubError extends Error {
   readonly code: HubErrorCode;

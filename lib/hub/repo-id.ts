@@ -14,7 +14,13 @@ export const COMMIT = /^[0-9a-f]{40}$/;
 
 /** Looks like a path the user meant as a directory, not a repo id. */
 export function looksLikePath(arg: string): boolean {
-  return /^(\.{1,2}|~)?[\\/]/.test(arg) || arg.startsWith('./') || arg.startsWith('../') || arg.includes('\\') || arg.split('@')[0].split('/').length > 2;
+  return (
+    /^(\.{1,2}|~)?[\\/]/.test(arg) ||
+    arg.startsWith('./') ||
+    arg.startsWith('../') ||
+    arg.includes('\\') ||
+    arg.split('@')[0].split('/').length > 2
+  );
 }
 
 export function parseRepoRef(arg: string): RepoRef {
@@ -23,7 +29,10 @@ export function parseRepoRef(arg: string): RepoRef {
   const revision = at < 0 ? 'main' : arg.slice(at + 1);
   const parts = repo.split('/');
   if (parts.length > 2 || !parts.every((p) => PART.test(p) && !p.includes('..') && !p.endsWith('.'))) {
-    throw new HubError('bad-argument', `'${arg}' is neither an existing directory nor a Hugging Face repo id ("org/name" or "org/name@revision")`);
+    throw new HubError(
+      'bad-argument',
+      `'${arg}' is neither an existing directory nor a Hugging Face repo id ("org/name" or "org/name@revision")`,
+    );
   }
   if (revision.length === 0 || revision.includes('..') || revision.startsWith('/') || /[\s\\]/.test(revision)) {
     throw new HubError('bad-argument', `'${arg}': revision '${revision}' is not a branch, tag or commit`);

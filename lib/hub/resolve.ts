@@ -23,7 +23,8 @@ export interface ResolveOptions {
 }
 
 export async function resolveModel(arg: string, opts: ResolveOptions = {}): Promise<string> {
-  if (typeof arg !== 'string' || arg.trim().length === 0) throw new HubError('bad-argument', 'model argument is empty: give a directory or a Hugging Face repo id');
+  if (typeof arg !== 'string' || arg.trim().length === 0)
+    throw new HubError('bad-argument', 'model argument is empty: give a directory or a Hugging Face repo id');
   const env = opts.env ?? process.env;
   try {
     const st = await stat(arg);
@@ -42,7 +43,10 @@ export async function resolveModel(arg: string, opts: ResolveOptions = {}): Prom
   if (opts.offline ?? isOffline(env)) {
     const refs = await cachedRefs(cacheDir, ref.repo);
     const hint = refs.length > 0 ? ` (the cache has revisions: ${refs.join(', ')})` : '';
-    throw new HubError('offline', `model '${arg}' is not (completely) in the Hugging Face cache at ${cacheDir}${hint}, and offline mode is on (HF_HUB_OFFLINE); download it with the network on, or give a local directory`);
+    throw new HubError(
+      'offline',
+      `model '${arg}' is not (completely) in the Hugging Face cache at ${cacheDir}${hint}, and offline mode is on (HF_HUB_OFFLINE); download it with the network on, or give a local directory`,
+    );
   }
   const accessToken = opts.accessToken ?? (env.HF_TOKEN || undefined);
   if (accessToken !== undefined && !accessToken.startsWith('hf_')) {

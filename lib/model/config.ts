@@ -22,14 +22,16 @@ function num(c: Json, key: string, fallback?: number): number {
     if (fallback === undefined) throw new ModelConfigError(`config.json: missing '${key}'`);
     return fallback;
   }
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelConfigError(`config.json: '${key}' must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new ModelConfigError(`config.json: '${key}' must be a number, got ${JSON.stringify(v)}`);
   return v;
 }
 
 function bool(c: Json, key: string, fallback: boolean): boolean {
   const v = c[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'boolean') throw new ModelConfigError(`config.json: '${key}' must be true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean')
+    throw new ModelConfigError(`config.json: '${key}' must be true or false, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -56,15 +58,19 @@ function ropeScaling(c: Json): NativeModelConfig['ropeScaling'] {
       originalMaxPositions: num(r, 'original_max_position_embeddings'),
     };
   }
-  throw new ModelConfigError(`config.json: rope_scaling type '${type}' is not supported (supported: default, linear, llama3)`);
+  throw new ModelConfigError(
+    `config.json: rope_scaling type '${type}' is not supported (supported: default, linear, llama3)`,
+  );
 }
 
 function gpt2(c: Json): FamilyConfig {
   const d = num(c, 'n_embd');
   const heads = num(c, 'n_head');
   const act = (c.activation_function as string) ?? 'gelu_new';
-  if (act !== 'gelu_new' && act !== 'gelu') throw new ModelConfigError(`config.json: gpt2 activation_function '${act}' is not supported (gelu_new, gelu)`);
-  if (c.scale_attn_weights === false) throw new ModelConfigError('config.json: gpt2 with scale_attn_weights=false is not supported');
+  if (act !== 'gelu_new' && act !== 'gelu')
+    throw new ModelConfigError(`config.json: gpt2 activation_function '${act}' is not supported (gelu_new, gelu)`);
+  if (c.scale_attn_weights === false)
+    throw new ModelConfigError('config.json: gpt2 with scale_attn_weights=false is not supported');
   return {
     family: 'gpt2',
     vocabSize: num(c, 'vocab_size'),
@@ -98,7 +104,9 @@ function llamaLike(c: Json, family: 'llama' | 'qwen2'): FamilyConfig {
   const act = (c.hidden_act as string) ?? 'silu';
   if (act !== 'silu') throw new ModelConfigError(`config.json: ${family} hidden_act '${act}' is not supported (silu)`);
   if (family === 'qwen2' && c.use_sliding_window === true) {
-    throw new ModelConfigError('config.json: qwen2 with use_sliding_window=true is not supported (prompts are short; set it false)');
+    throw new ModelConfigError(
+      'config.json: qwen2 with use_sliding_window=true is not supported (prompts are short; set it false)',
+    );
   }
   const bias = family === 'qwen2' ? true : bool(c, 'attention_bias', false);
   return {
@@ -131,7 +139,8 @@ function llamaLike(c: Json, family: 'llama' | 'qwen2'): FamilyConfig {
 }
 
 function falcon(c: Json): FamilyConfig {
-  if (c.alibi === true) throw new ModelConfigError('config.json: falcon with alibi=true is not supported (rotary Falcon models only)');
+  if (c.alibi === true)
+    throw new ModelConfigError('config.json: falcon with alibi=true is not supported (rotary Falcon models only)');
   const d = num(c, 'hidden_size');
   const heads = num(c, 'num_attention_heads');
   const newArch = bool(c, 'new_decoder_architecture', false);
@@ -140,7 +149,11 @@ function falcon(c: Json): FamilyConfig {
   // As transformers' FalconAttention: kv heads come from num_kv_heads only for the new
   // architecture or without multi-query; multi-query means one.
   const kvHeads = newArch || !multiQuery ? num(c, 'num_kv_heads', heads) : 1;
-  const layout: NativeModelConfig['qkvLayout'] = newArch ? 'falcon-grouped' : multiQuery ? 'falcon-mq' : 'falcon-interleaved';
+  const layout: NativeModelConfig['qkvLayout'] = newArch
+    ? 'falcon-grouped'
+    : multiQuery
+      ? 'falcon-mq'
+      : 'falcon-interleaved';
   // New architecture: two norms (ln_attn, ln_mlp) unless num_ln_in_parallel_attn says 1.
   const lnCount = newArch ? num(c, 'num_ln_in_parallel_attn', 2) : 1;
   const act = (c.activation as string) ?? 'gelu';
@@ -176,7 +189,8 @@ function falcon(c: Json): FamilyConfig {
 
 /** Map a parsed Hugging Face config.json onto the native configuration, or say why not. */
 export function configFromHf(raw: unknown): NativeModelConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ModelConfigError('config.json: not a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ModelConfigError('config.json: not a JSON object');
   const c = raw as Json;
   const type = c.model_type;
   let family: FamilyConfig;

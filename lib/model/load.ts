@@ -27,7 +27,8 @@ const DTYPES = ['float32', 'bfloat16', 'float16'] as const;
 
 function checkOptions(o: LoadOptions): { device: string; dtype: NativeDtype } {
   const device = o.device ?? 'cpu';
-  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new ModelConfigError(`device '${device}' is not 'cpu', 'cuda' or 'cuda:N'`);
+  if (!/^(cpu|cuda(:\d+)?)$/.test(device))
+    throw new ModelConfigError(`device '${device}' is not 'cpu', 'cuda' or 'cuda:N'`);
   const dtype = o.dtype ?? 'float32';
   if (!DTYPES.includes(dtype)) throw new ModelConfigError(`dtype '${dtype}' is not one of ${DTYPES.join(', ')}`);
   return { device, dtype };
@@ -39,7 +40,9 @@ function sha(parts: unknown[]): string {
   return h.digest('hex').slice(0, 16);
 }
 
-async function tryTokenizer(source: { dir: string } | { preset: 'gpt2' | 'llama3' | 'qwen' }): Promise<ModelTokenizer | undefined> {
+async function tryTokenizer(
+  source: { dir: string } | { preset: 'gpt2' | 'llama3' | 'qwen' },
+): Promise<ModelTokenizer | undefined> {
   const { loadTokenizer } = await import('../tokenizer/index.js');
   if ('dir' in source) {
     const { existsSync } = await import('node:fs');
@@ -52,7 +55,8 @@ async function tryTokenizer(source: { dir: string } | { preset: 'gpt2' | 'llama3
 export async function loadModel(arg: string, options: LoadOptions = {}): Promise<Model> {
   const { device, dtype } = checkOptions(options);
   const wantTokenizer = options.tokenizer ?? true;
-  if (typeof arg !== 'string' || arg.length === 0) throw new Error('loadModel: give a directory, a Hugging Face repo id or random:<preset>');
+  if (typeof arg !== 'string' || arg.length === 0)
+    throw new Error('loadModel: give a directory, a Hugging Face repo id or random:<preset>');
 
   if (arg.startsWith('random:')) {
     // A preset, or the random twin of a checkpoint (its config.json, fresh weights).
@@ -68,7 +72,9 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
   const { readCheckpoint, selectTensors, findNonFinite, checkpointChange, CheckpointError } =
     await import('../checkpoint/index.js');
   // A local directory needs no hub client; anything else is a repo id for the cache / download.
-  const dir = isDirectory(arg) ? arg : await (await import('../hub/index.js')).resolveModel(arg, { endpoint: options.endpoint });
+  const dir = isDirectory(arg)
+    ? arg
+    : await (await import('../hub/index.js')).resolveModel(arg, { endpoint: options.endpoint });
   const ckpt = await readCheckpoint(dir);
   const config = configFromHf(ckpt.config);
   const { files, ignored } = selectTensors(ckpt, config);
@@ -77,7 +83,10 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     console.error(`distprompt: ${dir}: ignoring ${ignored.length} tensors the model does not read: ${list}`);
   }
   // The NaN/Inf scan reads the files while the native side maps them: one wait for both.
-  const scan = findNonFinite(files).then((found) => ({ found }), (error: unknown) => ({ error }));
+  const scan = findNonFinite(files).then(
+    (found) => ({ found }),
+    (error: unknown) => ({ error }),
+  );
   const nm = await withCallerStack(`loading ${arg}`, () => native().loadModel({ config, device, dtype, files }));
   const scanned = await scan;
   // A file that changed while it was read and mapped may have given the native side other bytes.
@@ -85,12 +94,18 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
   if ('error' in scanned || change) {
     nm.dispose();
     if ('error' in scanned) throw scanned.error;
-    throw new CheckpointError('changed', change!.path,
-      `${change!.what} while the model was being loaded from it: load it again once nothing writes to it`);
+    throw new CheckpointError(
+      'changed',
+      change!.path,
+      `${change!.what} while the model was being loaded from it: load it again once nothing writes to it`,
+    );
   }
   warnNonFinite(scanned.found);
   const tokenizer = wantTokenizer ? await tryTokenizer({ dir }) : undefined;
-  const identity = sha([ckpt.config, ckpt.files.map((f) => f.tensors.map((t) => [t.name, t.dtype, t.shape, t.end - t.begin]))]);
+  const identity = sha([
+    ckpt.config,
+    ckpt.files.map((f) => f.tensors.map((t) => [t.name, t.dtype, t.shape, t.end - t.begin])),
+  ]);
   return new Model(nm, infoOf(nm, arg, config, identity, 'checkpoint'), tokenizer, dir, ckpt.stamps);
 }
 
@@ -106,7 +121,13 @@ function warnNonFinite(found: NonFinite[]): void {
   );
 }
 
-function infoOf(nm: { info(): { device: string; dtype: string; parameters: number } }, name: string, config: NativeModelConfig, identity: string, source: 'checkpoint' | 'random') {
+function infoOf(
+  nm: { info(): { device: string; dtype: string; parameters: number } },
+  name: string,
+  config: NativeModelConfig,
+  identity: string,
+  source: 'checkpoint' | 'random',
+) {
   const i = nm.info();
   return {
     name,

@@ -82,9 +82,12 @@ export class Model {
   assertCheckpointUnchanged(): void {
     const c = checkpointChange(this.#stamps);
     if (c) {
-      throw new CheckpointError('changed', c.path,
+      throw new CheckpointError(
+        'changed',
+        c.path,
         `${c.what} since model ${this.info.name} was loaded from it, so its weights may no longer be the ones ` +
-        `loaded (a checkpoint must not change while a model is loaded): load the model again`);
+          `loaded (a checkpoint must not change while a model is loaded): load the model again`,
+      );
     }
   }
 
@@ -100,20 +103,26 @@ export class Model {
 
   #check(a: ForwardInput, what: string): void {
     const { rows, positions } = a;
-    if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`${what}: rows must be a positive integer, got ${rows}`);
-    if (!Number.isInteger(positions) || positions < 1) throw new RangeError(`${what}: positions must be a positive integer, got ${positions}`);
-    if ((a.ids === undefined) === (a.embeds === undefined)) throw new TypeError(`${what}: give exactly one of ids or embeds`);
+    if (!Number.isInteger(rows) || rows < 1)
+      throw new RangeError(`${what}: rows must be a positive integer, got ${rows}`);
+    if (!Number.isInteger(positions) || positions < 1)
+      throw new RangeError(`${what}: positions must be a positive integer, got ${positions}`);
+    if ((a.ids === undefined) === (a.embeds === undefined))
+      throw new TypeError(`${what}: give exactly one of ids or embeds`);
     if (a.ids) {
       if (!(a.ids instanceof Int32Array)) throw new TypeError(`${what}: ids must be an Int32Array`);
-      if (a.ids.length !== rows * positions) throw new RangeError(`${what}: ids has ${a.ids.length} values; expected rows×positions = ${rows * positions}`);
+      if (a.ids.length !== rows * positions)
+        throw new RangeError(`${what}: ids has ${a.ids.length} values; expected rows×positions = ${rows * positions}`);
       for (const id of a.ids) {
-        if (id < 0 || id >= this.info.vocabSize) throw new RangeError(`${what}: token id ${id} is outside the vocabulary [0, ${this.info.vocabSize})`);
+        if (id < 0 || id >= this.info.vocabSize)
+          throw new RangeError(`${what}: token id ${id} is outside the vocabulary [0, ${this.info.vocabSize})`);
       }
     }
     if (a.embeds) {
       if (!(a.embeds instanceof Float32Array)) throw new TypeError(`${what}: embeds must be a Float32Array`);
       const want = rows * positions * this.info.hiddenSize;
-      if (a.embeds.length !== want) throw new RangeError(`${what}: embeds has ${a.embeds.length} values; expected rows×positions×hidden = ${want}`);
+      if (a.embeds.length !== want)
+        throw new RangeError(`${what}: embeds has ${a.embeds.length} values; expected rows×positions×hidden = ${want}`);
     }
     if (a.positionIds && a.positionIds.length !== rows * positions) {
       throw new RangeError(`${what}: positionIds has ${a.positionIds.length} values; expected ${rows * positions}`);
@@ -145,10 +154,14 @@ export class Model {
    * Per-row KL(target || softmax(last logits)) in nats and its gradient w.r.t. the input
    * embeddings (of the sum over rows): the primitive for users writing their own search loop.
    */
-  async klGradient(a: ForwardInput & { embeds: Float32Array; target: Float32Array | NativeTensor }): Promise<{ klNats: Float32Array; gradEmbeds: Float32Array }> {
+  async klGradient(
+    a: ForwardInput & { embeds: Float32Array; target: Float32Array | NativeTensor },
+  ): Promise<{ klNats: Float32Array; gradEmbeds: Float32Array }> {
     this.#check(a, 'klGradient');
     if (a.target instanceof Float32Array && a.target.length !== a.rows * this.info.vocabSize) {
-      throw new RangeError(`klGradient: target has ${a.target.length} values; expected rows×vocab = ${a.rows * this.info.vocabSize}`);
+      throw new RangeError(
+        `klGradient: target has ${a.target.length} values; expected rows×vocab = ${a.rows * this.info.vocabSize}`,
+      );
     }
     // A NaN or negative target would give a KL of 0 or far below it, not an error: checked as tune() checks.
     if (a.target instanceof Float32Array) checkTargetRows(a.target, this.info.vocabSize);

@@ -23,7 +23,16 @@ const gpt2 = (n_embd: number, n_layer: number, n_head: number, n_positions = 102
   tie_word_embeddings: true,
 });
 
-const llama3 = (o: { hidden: number; layers: number; heads: number; kv: number; inter: number; tied: boolean; scaling: boolean; headDim?: number }) => ({
+const llama3 = (o: {
+  hidden: number;
+  layers: number;
+  heads: number;
+  kv: number;
+  inter: number;
+  tied: boolean;
+  scaling: boolean;
+  headDim?: number;
+}) => ({
   model_type: 'llama',
   vocab_size: 128256,
   hidden_size: o.hidden,
@@ -35,7 +44,13 @@ const llama3 = (o: { hidden: number; layers: number; heads: number; kv: number; 
   rms_norm_eps: 1e-5,
   rope_theta: 500000,
   rope_scaling: o.scaling
-    ? { rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 }
+    ? {
+        rope_type: 'llama3',
+        factor: 32,
+        low_freq_factor: 1,
+        high_freq_factor: 4,
+        original_max_position_embeddings: 8192,
+      }
     : null,
   max_position_embeddings: o.scaling ? 131072 : 8192,
   tie_word_embeddings: o.tied,
@@ -89,7 +104,10 @@ export const PRESETS: Record<string, Preset> = {
     tokenizer: 'llama3',
     about: 'Llama 3 8B',
   },
-  'falcon-7b': { hfConfig: { ...falcon(4544, 32, 71), ffn_hidden_size: 18176 }, about: 'Falcon 7B (multi-query, parallel attention); no npm tokenizer' },
+  'falcon-7b': {
+    hfConfig: { ...falcon(4544, 32, 71), ffn_hidden_size: 18176 },
+    about: 'Falcon 7B (multi-query, parallel attention); no npm tokenizer',
+  },
   'qwen2.5-0.5b': { hfConfig: qwen25(896, 24, 14, 2, 4864), tokenizer: 'qwen', about: 'Qwen2.5 0.5B' },
   'qwen2.5-1.5b': { hfConfig: qwen25(1536, 28, 12, 2, 8960), tokenizer: 'qwen', about: 'Qwen2.5 1.5B' },
   // Small presets with the real vocabularies: tests and the default demo sweep.
@@ -99,8 +117,15 @@ export const PRESETS: Record<string, Preset> = {
     tokenizer: 'llama3',
     about: 'Llama 3 vocabulary, 2 layers × 64 wide, GQA',
   },
-  'tiny-qwen2.5': { hfConfig: qwen25(64, 2, 4, 2, 128), tokenizer: 'qwen', about: 'Qwen2.5 vocabulary, 2 layers × 64 wide' },
-  'tiny-falcon': { hfConfig: { ...falcon(64, 2, 4), ffn_hidden_size: 256 }, about: 'Falcon vocabulary size, 2 layers × 64 wide' },
+  'tiny-qwen2.5': {
+    hfConfig: qwen25(64, 2, 4, 2, 128),
+    tokenizer: 'qwen',
+    about: 'Qwen2.5 vocabulary, 2 layers × 64 wide',
+  },
+  'tiny-falcon': {
+    hfConfig: { ...falcon(64, 2, 4), ffn_hidden_size: 256 },
+    about: 'Falcon vocabulary size, 2 layers × 64 wide',
+  },
   // The default demo sweep's model: GPT-2's vocabulary, small enough for 2 CPU cores, with
   // weights drawn wider than GPT-2's 0.02 so that its logits can span the whole entropy range
   // (with 0.02 at width 128 no prompt can push a logit more than ~2.5 nats above the rest).
@@ -119,7 +144,12 @@ export function presetNames(): string[] {
 
 export function getPreset(name: string): Preset {
   const p = PRESETS[name];
-  if (!p) throw new ModelConfigError(`unknown preset 'random:${name}' (known: ${presetNames().map((n) => `random:${n}`).join(', ')})`);
+  if (!p)
+    throw new ModelConfigError(
+      `unknown preset 'random:${name}' (known: ${presetNames()
+        .map((n) => `random:${n}`)
+        .join(', ')})`,
+    );
   return p;
 }
 
@@ -139,7 +169,12 @@ export interface RandomSource {
  */
 export async function randomSource(name: string, options: { endpoint?: string } = {}): Promise<RandomSource> {
   const preset = PRESETS[name];
-  if (preset) return { hfConfig: preset.hfConfig, kind: 'preset', ...(preset.tokenizer ? { tokenizer: { preset: preset.tokenizer } } : {}) };
+  if (preset)
+    return {
+      hfConfig: preset.hfConfig,
+      kind: 'preset',
+      ...(preset.tokenizer ? { tokenizer: { preset: preset.tokenizer } } : {}),
+    };
   const { existsSync, readFileSync, statSync } = await import('node:fs');
   const { join } = await import('node:path');
   const isDir = existsSync(name) && statSync(name).isDirectory();
@@ -151,7 +186,9 @@ export async function randomSource(name: string, options: { endpoint?: string } 
   try {
     hfConfig = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch (e) {
-    throw new ModelConfigError(`random:${name}: cannot read ${path} (${(e as Error).message}); a random twin needs the checkpoint's config.json`);
+    throw new ModelConfigError(
+      `random:${name}: cannot read ${path} (${(e as Error).message}); a random twin needs the checkpoint's config.json`,
+    );
   }
   if (hfConfig === null || typeof hfConfig !== 'object' || Array.isArray(hfConfig)) {
     throw new ModelConfigError(`random:${name}: ${path} does not hold a JSON object`);

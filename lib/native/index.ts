@@ -22,7 +22,9 @@ export const packageRoot = [resolve(here, '..', '..', '..'), resolve(here, '..',
 
 export function addonPath(): string {
   if (process.env.DISTPROMPT_ADDON) return resolve(process.env.DISTPROMPT_ADDON);
-  const buildDir = process.env.DISTPROMPT_BUILD_DIR ? resolve(process.env.DISTPROMPT_BUILD_DIR) : join(packageRoot, 'build');
+  const buildDir = process.env.DISTPROMPT_BUILD_DIR
+    ? resolve(process.env.DISTPROMPT_BUILD_DIR)
+    : join(packageRoot, 'build');
   return join(buildDir, 'Release', 'distprompt.node');
 }
 
@@ -34,7 +36,9 @@ function advice(path: string, message: string): string {
     lines.push('  The libtorch it was built against has moved or been removed. Rebuild: `npm run build:native`,');
     lines.push('  or set DISTPROMPT_TORCH_DIR to the libtorch you want and rebuild.');
   } else if (/CXXABI|GLIBCXX|undefined symbol/.test(message)) {
-    lines.push('  ABI mismatch between the addon, libtorch and this machine\'s C++ runtime: rebuild with `npm run build:native`.');
+    lines.push(
+      "  ABI mismatch between the addon, libtorch and this machine's C++ runtime: rebuild with `npm run build:native`.",
+    );
   } else if (/NODE_MODULE_VERSION|napi/i.test(message)) {
     lines.push('  Built for another Node.js: rebuild with `npm run build:native`.');
   }

@@ -6,7 +6,14 @@ import type { NativeDtype } from './types-model.js';
 
 export interface BenchAddon {
   /** seconds per [m,k]×[k,n] matmul into a preallocated output (the benchmarks' yardstick) */
-  matmulSeconds(a: { m: number; k: number; n: number; dtype?: NativeDtype; device?: string; reps?: number }): Promise<number>;
+  matmulSeconds(a: {
+    m: number;
+    k: number;
+    n: number;
+    dtype?: NativeDtype;
+    device?: string;
+    reps?: number;
+  }): Promise<number>;
   /** seconds per softmax-KL forward + backward on device-resident [rows, vocab] tensors; reference: the unfused path */
   klSeconds(a: {
     rows: number;

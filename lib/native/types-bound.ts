@@ -29,7 +29,10 @@ export interface NativeBoundResult {
 }
 
 export interface BoundAddon {
-  headBound(model: NativeModel, a: NativeBoundOptions & { targets: Float32Array; rows: number }): Promise<NativeBoundResult>;
+  headBound(
+    model: NativeModel,
+    a: NativeBoundOptions & { targets: Float32Array; rows: number },
+  ): Promise<NativeBoundResult>;
   headBoundOf(
     a: NativeBoundOptions & {
       W: Float32Array;

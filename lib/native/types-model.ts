@@ -74,8 +74,7 @@ type Fields<T extends Record<string, FieldKind>> = { -readonly [K in keyof T]: F
 
 type RopeFields = Fields<typeof ROPE_SCALING_FIELDS>;
 export type NativeRopeScaling =
-  | { type: 'none' | 'linear'; factor: number }
-  | ({ type: 'llama3' } & Omit<RopeFields, 'type'>);
+  { type: 'none' | 'linear'; factor: number } | ({ type: 'llama3' } & Omit<RopeFields, 'type'>);
 
 /** The plain configuration the C++ Transformer runs from (native/model/config.h). */
 export type NativeModelConfig = Fields<typeof MODEL_CONFIG_FIELDS> & {
@@ -127,13 +126,25 @@ export interface NativeTensor {
 }
 
 export interface NativeModel {
-  info(): { family: string; vocabSize: number; hiddenSize: number; layers: number; heads: number; kvHeads: number; device: string; dtype: string; parameters: number };
+  info(): {
+    family: string;
+    vocabSize: number;
+    hiddenSize: number;
+    layers: number;
+    heads: number;
+    kvHeads: number;
+    device: string;
+    dtype: string;
+    parameters: number;
+  };
   /** the configuration as the C++ struct holds it: every field of MODEL_CONFIG_FIELDS, and ropeScaling */
   config(): NativeModelConfig & { ropeScaling: RopeFields };
   logits(a: NativeForwardArgs): Promise<Float32Array>;
   hidden(a: NativeForwardArgs): Promise<Float32Array>;
   embed(a: { ids: Int32Array; rows: number; positions: number }): Promise<Float32Array>;
-  klGradient(a: NativeForwardArgs & { target: Float32Array | NativeTensor }): Promise<{ klNats: Float32Array; gradEmbeds: Float32Array }>;
+  klGradient(
+    a: NativeForwardArgs & { target: Float32Array | NativeTensor },
+  ): Promise<{ klNats: Float32Array; gradEmbeds: Float32Array }>;
   embeddingStats(): { mean: number; std: number; rowNormMean: number };
   dispose(): void;
 }

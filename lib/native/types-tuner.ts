@@ -58,7 +58,12 @@ export interface NativeHarvest {
 }
 
 export interface NativeTuner {
-  load(a: { slots: Int32Array; targets: Float32Array | NativeTensor; targetRows?: Int32Array; seeds: Float64Array }): Promise<void>;
+  load(a: {
+    slots: Int32Array;
+    targets: Float32Array | NativeTensor;
+    targetRows?: Int32Array;
+    seeds: Float64Array;
+  }): Promise<void>;
   step(epochs: number): Promise<NativeStepReport>;
   harvest(slots: Int32Array): Promise<NativeHarvest>;
   abort(): void;

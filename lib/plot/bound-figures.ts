@@ -24,11 +24,17 @@ export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions
     if (seen.has(key) || b.headBoundNats === null) continue;
     seen.add(key);
     rows.push({ hBin, klNats: b.headBoundNats, series: label(b.model, 'head bound (final norm + LM head)') });
-    if (b.bottleneckBoundNats !== null) rows.push({ hBin, klNats: b.bottleneckBoundNats, series: label(b.model, 'bottleneck bound (LM head alone)') });
+    if (b.bottleneckBoundNats !== null)
+      rows.push({ hBin, klNats: b.bottleneckBoundNats, series: label(b.model, 'bottleneck bound (LM head alone)') });
   }
   const title = 'Where the difficulty comes from: bounds and KL reached (vanilla targets)';
   const x = { field: 'hBin', type: 'quantitative' as const, axis: { title: 'target entropy (bits)' } };
-  const y = { aggregate: 'mean' as const, field: 'klNats', type: 'quantitative' as const, axis: { title: 'KL (nats), mean over targets' } };
+  const y = {
+    aggregate: 'mean' as const,
+    field: 'klNats',
+    type: 'quantitative' as const,
+    axis: { title: 'KL (nats), mean over targets' },
+  };
   const color = { field: 'series', type: 'nominal' as const, title: null, legend: LEGEND };
   return {
     id: 'bounds-vs-entropy',
@@ -43,7 +49,10 @@ export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions
       height: o.height ?? 300,
       data: { values: rows },
       layer: [
-        { mark: { type: 'errorband', extent: 'stderr', opacity: 0.2 }, encoding: { x, y: { field: 'klNats', type: 'quantitative' }, color } },
+        {
+          mark: { type: 'errorband', extent: 'stderr', opacity: 0.2 },
+          encoding: { x, y: { field: 'klNats', type: 'quantitative' }, color },
+        },
         { mark: { type: 'line', point: true }, encoding: { x, y, color } },
       ],
     } as TopLevelSpec,

@@ -7,9 +7,29 @@ import type { RunRecord } from '../results/index.js';
 /** A result row as the figures need it; `model` separates series when several runs are plotted together. */
 export type PlotRecord = Pick<
   RunRecord,
-  'rowId' | 'targetId' | 'targetKind' | 'initId' | 'method' | 'pattern' | 'candidates' | 'klNats' | 'modelEntropyBits' | 'targetEntropyBits'
+  | 'rowId'
+  | 'targetId'
+  | 'targetKind'
+  | 'initId'
+  | 'method'
+  | 'pattern'
+  | 'candidates'
+  | 'klNats'
+  | 'modelEntropyBits'
+  | 'targetEntropyBits'
 > &
-  Partial<Pick<RunRecord, 'requestedEntropyBits' | 'outliers' | 'sourceModel' | 'posTag' | 'pairedWith' | 'headBoundNats' | 'bottleneckBoundNats'>> & {
+  Partial<
+    Pick<
+      RunRecord,
+      | 'requestedEntropyBits'
+      | 'outliers'
+      | 'sourceModel'
+      | 'posTag'
+      | 'pairedWith'
+      | 'headBoundNats'
+      | 'bottleneckBoundNats'
+    >
+  > & {
     model?: string;
   };
 
@@ -51,9 +71,18 @@ export function bestPerTarget(records: readonly PlotRecord[]): TargetBest[] {
     if (prior) prior.inits++;
     if (prior && prior.klNats <= kl) continue;
     best.set(key, {
-      targetId: r.targetId, kind: r.targetKind, method, model: r.model, klNats: kl,
-      entropyBits: r.requestedEntropyBits ?? r.targetEntropyBits, targetEntropyBits: r.targetEntropyBits, modelEntropyBits: r.modelEntropyBits,
-      outliers: r.outliers ?? null, sourceModel: r.sourceModel ?? null, posTag: r.posTag ?? null, pairedWith: r.pairedWith ?? null,
+      targetId: r.targetId,
+      kind: r.targetKind,
+      method,
+      model: r.model,
+      klNats: kl,
+      entropyBits: r.requestedEntropyBits ?? r.targetEntropyBits,
+      targetEntropyBits: r.targetEntropyBits,
+      modelEntropyBits: r.modelEntropyBits,
+      outliers: r.outliers ?? null,
+      sourceModel: r.sourceModel ?? null,
+      posTag: r.posTag ?? null,
+      pairedWith: r.pairedWith ?? null,
       inits: prior ? prior.inits : 1,
       headBoundNats: r.headBoundNats ?? null,
       bottleneckBoundNats: r.bottleneckBoundNats ?? null,
@@ -125,5 +154,10 @@ export function summaryTable(best: readonly TargetBest[]): SummaryRow[] {
     g.values.push(b.klNats);
     groups.set(key, g);
   }
-  return [...groups.values()].map((g) => ({ kind: g.kind, method: g.method, ...(g.model ? { model: g.model } : {}), ...summarise(g.values) }));
+  return [...groups.values()].map((g) => ({
+    kind: g.kind,
+    method: g.method,
+    ...(g.model ? { model: g.model } : {}),
+    ...summarise(g.values),
+  }));
 }

@@ -40,19 +40,41 @@ const manyMethods = (best: readonly TargetBest[]) => new Set(best.map((b) => b.m
  * Mean KL per entropy bin as a line with points, and a band of ± one standard error across the
  * targets in the bin (vega-lite's errorband with extent 'stderr' computes it from the rows).
  */
-function klBands(id: string, title: string, paperFigure: string, rows: Array<{ hBin: number; klNats: number; series: string }>, o: FigureOptions): Figure {
+function klBands(
+  id: string,
+  title: string,
+  paperFigure: string,
+  rows: Array<{ hBin: number; klNats: number; series: string }>,
+  o: FigureOptions,
+): Figure {
   const x = { field: 'hBin', type: 'quantitative' as const, axis: H_AXIS };
   const color = { field: 'series', type: 'nominal' as const, title: null, legend: LEGEND };
   return {
-    id, title, paperFigure,
+    id,
+    title,
+    paperFigure,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      title, width: o.width ?? 480, height: o.height ?? 300,
+      title,
+      width: o.width ?? 480,
+      height: o.height ?? 300,
       data: { values: rows },
       layer: [
-        { name: 'bands', mark: { type: 'errorband', extent: 'stderr', opacity: 0.25 }, encoding: { x, y: { field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color } },
-        { name: 'lines', mark: { type: 'line' }, encoding: { x, y: { aggregate: 'mean', field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color } },
-        { name: 'points', mark: { type: 'point', filled: true }, encoding: { x, y: { aggregate: 'mean', field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color } },
+        {
+          name: 'bands',
+          mark: { type: 'errorband', extent: 'stderr', opacity: 0.25 },
+          encoding: { x, y: { field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color },
+        },
+        {
+          name: 'lines',
+          mark: { type: 'line' },
+          encoding: { x, y: { aggregate: 'mean', field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color },
+        },
+        {
+          name: 'points',
+          mark: { type: 'point', filled: true },
+          encoding: { x, y: { aggregate: 'mean', field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color },
+        },
       ],
     } as TopLevelSpec,
   };
@@ -63,19 +85,29 @@ export function klVsEntropy(records: readonly PlotRecord[], o: FigureOptions = {
   const best = bestPerTarget(records).filter((b) => b.kind === 'vanilla' && b.pairedWith === null);
   if (best.length === 0) return null;
   const models = manyModels(best);
-  const rows = best.map((b) => ({ hBin: binOf(b.entropyBits, o.binBits ?? 0.25), klNats: b.klNats, series: series(b, b.method, models) }));
+  const rows = best.map((b) => ({
+    hBin: binOf(b.entropyBits, o.binBits ?? 0.25),
+    klNats: b.klNats,
+    series: series(b, b.method, models),
+  }));
   return klBands('kl-vs-entropy', 'Difficulty vs target entropy (vanilla targets)', 'Fig. 1, 4, 6, 11', rows, o);
 }
 
 /** Fig. 7: outlier targets against vanilla ones of the same entropy. */
 export function outlierVsVanilla(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
-  const best = bestPerTarget(records).filter((b) => (b.kind === 'vanilla' && b.pairedWith === null) || b.kind === 'outlier');
+  const best = bestPerTarget(records).filter(
+    (b) => (b.kind === 'vanilla' && b.pairedWith === null) || b.kind === 'outlier',
+  );
   if (!best.some((b) => b.kind === 'outlier') || !best.some((b) => b.kind === 'vanilla')) return null;
   const models = manyModels(best);
   const methods = manyMethods(best);
   const rows = best.map((b) => {
     const kind = b.kind === 'outlier' ? `outlier k=${b.outliers ?? '?'}` : 'vanilla';
-    return { hBin: binOf(b.entropyBits, o.binBits ?? 0.25), klNats: b.klNats, series: series(b, methods ? `${kind} · ${b.method}` : kind, models) };
+    return {
+      hBin: binOf(b.entropyBits, o.binBits ?? 0.25),
+      klNats: b.klNats,
+      series: series(b, methods ? `${kind} · ${b.method}` : kind, models),
+    };
   });
   return klBands('outlier-vs-vanilla', 'Outlier vs vanilla targets', 'Fig. 7', rows, o);
 }
@@ -86,10 +118,16 @@ export function lmShuffledVanilla(records: readonly PlotRecord[], o: FigureOptio
   if (!all.some((b) => b.kind === 'lm') || !all.some((b) => b.kind === 'shuffled')) return null;
   // Matched vanilla targets where the sweep has them; otherwise every vanilla target.
   const paired = all.some((b) => b.kind === 'vanilla' && b.pairedWith !== null);
-  const best = all.filter((b) => b.kind === 'lm' || b.kind === 'shuffled' || (b.kind === 'vanilla' && (!paired || b.pairedWith !== null)));
+  const best = all.filter(
+    (b) => b.kind === 'lm' || b.kind === 'shuffled' || (b.kind === 'vanilla' && (!paired || b.pairedWith !== null)),
+  );
   const models = manyModels(best);
   const methods = manyMethods(best);
-  const rows = best.map((b) => ({ hBin: binOf(b.targetEntropyBits, o.binBits ?? 0.25), klNats: b.klNats, series: series(b, methods ? `${b.kind} · ${b.method}` : b.kind, models) }));
+  const rows = best.map((b) => ({
+    hBin: binOf(b.targetEntropyBits, o.binBits ?? 0.25),
+    klNats: b.klNats,
+    series: series(b, methods ? `${b.kind} · ${b.method}` : b.kind, models),
+  }));
   return klBands('lm-shuffled-vanilla', 'LM-generated, shuffled and vanilla targets', 'Fig. 9', rows, o);
 }
 
@@ -102,7 +140,11 @@ export function migratedSources(records: readonly PlotRecord[], o: FigureOptions
   const methods = manyMethods(best);
   const rows = best.map((b) => {
     const source = b.kind === 'lm' ? 'own (lm)' : `from ${b.sourceModel ?? '?'}`;
-    return { hBin: binOf(b.targetEntropyBits, o.binBits ?? 0.25), klNats: b.klNats, series: series(b, methods ? `${source} · ${b.method}` : source, models) };
+    return {
+      hBin: binOf(b.targetEntropyBits, o.binBits ?? 0.25),
+      klNats: b.klNats,
+      series: series(b, methods ? `${source} · ${b.method}` : source, models),
+    };
   });
   return klBands('migrated', 'Targets migrated across tokenizers', 'Fig. 10', rows, o);
 }
@@ -112,21 +154,46 @@ export function achievedVsTargetEntropy(records: readonly PlotRecord[], o: Figur
   const best = bestPerTarget(records);
   if (best.length === 0) return null;
   const models = manyModels(best);
-  const rows = best.map((b) => ({ targetEntropyBits: b.targetEntropyBits, modelEntropyBits: b.modelEntropyBits, series: series(b, b.method, models), targetId: b.targetId }));
+  const rows = best.map((b) => ({
+    targetEntropyBits: b.targetEntropyBits,
+    modelEntropyBits: b.modelEntropyBits,
+    series: series(b, b.method, models),
+    targetId: b.targetId,
+  }));
   const max = Math.max(...best.map((b) => Math.max(b.targetEntropyBits, b.modelEntropyBits)));
   const title = 'Achieved vs target entropy';
   return {
-    id: 'achieved-entropy', title, paperFigure: 'Fig. 5',
+    id: 'achieved-entropy',
+    title,
+    paperFigure: 'Fig. 5',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      title, width: o.width ?? 360, height: o.height ?? 360,
+      title,
+      width: o.width ?? 360,
+      height: o.height ?? 360,
       layer: [
-        { name: 'diagonal', data: { values: [{ a: 0, b: 0 }, { a: max, b: max }] }, mark: { type: 'line', color: '#999', strokeDash: [4, 4] }, encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' } } },
         {
-          name: 'points', data: { values: rows }, mark: { type: 'point', filled: true, opacity: 0.6 },
+          name: 'diagonal',
+          data: {
+            values: [
+              { a: 0, b: 0 },
+              { a: max, b: max },
+            ],
+          },
+          mark: { type: 'line', color: '#999', strokeDash: [4, 4] },
+          encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' } },
+        },
+        {
+          name: 'points',
+          data: { values: rows },
+          mark: { type: 'point', filled: true, opacity: 0.6 },
           encoding: {
             x: { field: 'targetEntropyBits', type: 'quantitative', axis: { title: 'target entropy (bits)' } },
-            y: { field: 'modelEntropyBits', type: 'quantitative', axis: { title: "model's entropy at best prompt (bits)" } },
+            y: {
+              field: 'modelEntropyBits',
+              type: 'quantitative',
+              axis: { title: "model's entropy at best prompt (bits)" },
+            },
             color: { field: 'series', type: 'nominal', title: null, legend: LEGEND },
           },
         },
@@ -145,7 +212,9 @@ export interface PairedPoint {
 export function pairedPoints(records: readonly PlotRecord[]): PairedPoint[] {
   const best = bestPerTarget(records);
   const models = manyModels(best);
-  const lm = new Map(best.filter((b) => b.kind === 'lm').map((b) => [`${b.model ?? ''}\u0000${b.method}\u0000${b.targetId}`, b]));
+  const lm = new Map(
+    best.filter((b) => b.kind === 'lm').map((b) => [`${b.model ?? ''}\u0000${b.method}\u0000${b.targetId}`, b]),
+  );
   const out: PairedPoint[] = [];
   for (const v of best) {
     if (v.kind !== 'vanilla' || v.pairedWith === null) continue;
@@ -161,27 +230,56 @@ export function pairedLmVsVanilla(records: readonly PlotRecord[], o: FigureOptio
   const names = [...new Set(points.map((p) => p.series))];
   const fits = names.flatMap((name) => {
     const mine = points.filter((p) => p.series === name);
-    const fit = linearRegression(mine.map((p) => p.lmKlNats), mine.map((p) => p.vanillaKlNats));
+    const fit = linearRegression(
+      mine.map((p) => p.lmKlNats),
+      mine.map((p) => p.vanillaKlNats),
+    );
     if (!fit) return [];
     const xs = mine.map((p) => p.lmKlNats);
     const [lo, hi] = [Math.min(...xs), Math.max(...xs)];
-    return [{ name, fit, line: [lo, hi].map((x) => ({ lmKlNats: x, vanillaKlNats: fit.slope * x + fit.intercept, series: name })) }];
+    return [
+      {
+        name,
+        fit,
+        line: [lo, hi].map((x) => ({ lmKlNats: x, vanillaKlNats: fit.slope * x + fit.intercept, series: name })),
+      },
+    ];
   });
   if (fits.length === 0) return null;
   const title = 'LM targets vs matched vanilla targets';
   const x = { field: 'lmKlNats', type: 'quantitative' as const, axis: { title: 'lm target: min KL (nats)' } };
-  const y = { field: 'vanillaKlNats', type: 'quantitative' as const, axis: { title: 'matched vanilla target: min KL (nats)' } };
+  const y = {
+    field: 'vanillaKlNats',
+    type: 'quantitative' as const,
+    axis: { title: 'matched vanilla target: min KL (nats)' },
+  };
   const color = { field: 'series', type: 'nominal' as const, title: null, legend: LEGEND };
   // R² per series as the subtitle: always legible, never competing with the points for space.
-  const subtitle = fits.map((f) => `${f.name}: R² = ${f.fit.rSquared.toFixed(3)}, slope ${f.fit.slope.toFixed(2)}, n = ${f.fit.n}`);
+  const subtitle = fits.map(
+    (f) => `${f.name}: R² = ${f.fit.rSquared.toFixed(3)}, slope ${f.fit.slope.toFixed(2)}, n = ${f.fit.n}`,
+  );
   return {
-    id: 'lm-vs-vanilla', title, paperFigure: 'Fig. 8',
+    id: 'lm-vs-vanilla',
+    title,
+    paperFigure: 'Fig. 8',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      title: { text: title, subtitle }, width: o.width ?? 360, height: o.height ?? 360,
+      title: { text: title, subtitle },
+      width: o.width ?? 360,
+      height: o.height ?? 360,
       layer: [
-        { name: 'points', data: { values: points }, mark: { type: 'point', filled: true, opacity: 0.6 }, encoding: { x, y, color } },
-        { name: 'fits', data: { values: fits.flatMap((f) => f.line) }, mark: { type: 'line' }, encoding: { x, y, color, detail: { field: 'series' } } },
+        {
+          name: 'points',
+          data: { values: points },
+          mark: { type: 'point', filled: true, opacity: 0.6 },
+          encoding: { x, y, color },
+        },
+        {
+          name: 'fits',
+          data: { values: fits.flatMap((f) => f.line) },
+          mark: { type: 'line' },
+          encoding: { x, y, color, detail: { field: 'series' } },
+        },
       ],
     } as TopLevelSpec,
   };
@@ -195,10 +293,14 @@ export function posBoxes(records: readonly PlotRecord[], o: FigureOptions = {}):
   const rows = best.map((b) => ({ posTag: b.posTag, klNats: b.klNats, series: series(b, b.method, models) }));
   const title = 'Uniform targets over one part of speech';
   return {
-    id: 'pos', title, paperFigure: 'Fig. 13',
+    id: 'pos',
+    title,
+    paperFigure: 'Fig. 13',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      title, width: o.width ?? 420, height: o.height ?? 300,
+      title,
+      width: o.width ?? 420,
+      height: o.height ?? 300,
       data: { values: rows },
       layer: [
         {

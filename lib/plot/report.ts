@@ -30,9 +30,15 @@ export async function renderReport(input: PlotInput, options: ReportOptions = {}
   const best = bestPerTarget(records);
   const table = summaryTable(best);
   const withModel = table.some((r) => r.model);
-  const figures = await Promise.all(allFigures(records, options).map(async (f) => ({ f, svg: inlineSvg(await renderSvg(f)) })));
+  const figures = await Promise.all(
+    allFigures(records, options).map(async (f) => ({ f, svg: inlineSvg(await renderSvg(f)) })),
+  );
   const title = options.title ?? 'distprompt results';
-  const facts = { rows: String(records.length), targets: String(new Set(records.map((r) => r.targetId)).size), ...(options.facts ?? {}) };
+  const facts = {
+    rows: String(records.length),
+    targets: String(new Set(records.map((r) => r.targetId)).size),
+    ...(options.facts ?? {}),
+  };
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>
@@ -43,7 +49,9 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-we
 </style></head>
 <body>
 <h1>${escapeHtml(title)}</h1>
-<dl>${Object.entries(facts).map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>
+<dl>${Object.entries(facts)
+    .map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`)
+    .join('')}</dl>
 <h2>Summary: min KL over inits, per target</h2>
 <table id="summary"><thead><tr>${withModel ? '<th class="l">model</th>' : ''}<th class="l">kind</th><th class="l">method</th><th>targets</th><th>mean KL (nats)</th><th>median KL (nats)</th><th>s.e.</th></tr></thead>
 <tbody>

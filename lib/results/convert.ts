@@ -16,12 +16,15 @@ export function checkRecord(r: RunRecord): void {
       continue;
     }
     if (col.kind === 'utf8' && typeof v !== 'string') fail(`${col.name} must be a string, got ${typeof v}`);
-    if (col.kind === 'int32' && !(Number.isInteger(v) && Math.abs(v as number) <= 0x7fffffff)) fail(`${col.name} must be a 32-bit integer, got ${String(v)}`);
+    if (col.kind === 'int32' && !(Number.isInteger(v) && Math.abs(v as number) <= 0x7fffffff))
+      fail(`${col.name} must be a 32-bit integer, got ${String(v)}`);
     if (col.kind === 'float64' && typeof v !== 'number') fail(`${col.name} must be a number, got ${typeof v}`);
     if (col.kind === 'bool' && typeof v !== 'boolean') fail(`${col.name} must be true or false, got ${typeof v}`);
-    if ((col.kind === 'int32List' || col.kind === 'float32List') && typeof (v as ArrayLike<number>).length !== 'number') fail(`${col.name} must be an array of numbers`);
+    if ((col.kind === 'int32List' || col.kind === 'float32List') && typeof (v as ArrayLike<number>).length !== 'number')
+      fail(`${col.name} must be an array of numbers`);
   }
-  if (!STOP_REASONS.includes(r.stopReason)) fail(`stopReason must be one of ${STOP_REASONS.join(', ')}, got '${String(r.stopReason)}'`);
+  if (!STOP_REASONS.includes(r.stopReason))
+    fail(`stopReason must be one of ${STOP_REASONS.join(', ')}, got '${String(r.stopReason)}'`);
 }
 
 export function recordsToBatch(schema: Schema, records: readonly RunRecord[]): RecordBatch {
@@ -56,7 +59,8 @@ export function tableToRecords(table: Table): StoredRunRecord[] {
     for (const { col, vector } of columns) {
       const v = vector?.get(i) as unknown;
       if (v === null || v === undefined) row[col.name] = null;
-      else if (col.kind === 'int32List' || col.kind === 'float32List') row[col.name] = Array.from(v as Iterable<number>);
+      else if (col.kind === 'int32List' || col.kind === 'float32List')
+        row[col.name] = Array.from(v as Iterable<number>);
       else row[col.name] = v;
     }
     out.push(row as StoredRunRecord);

@@ -1,8 +1,26 @@
 // Results: the Arrow schema, the crash-safe writer, readers and merge.
 export { STOP_REASONS, type RunRecord, type StopReason, type StoredRunRecord } from './record.js';
-export { COLUMNS, ResultsError, SCHEMA_VERSION, resultSchema, type Column, type ResultMetadata, type StoredMetadata } from './schema.js';
+export {
+  COLUMNS,
+  ResultsError,
+  SCHEMA_VERSION,
+  resultSchema,
+  type Column,
+  type ResultMetadata,
+  type StoredMetadata,
+} from './schema.js';
 export { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
 export { scanJournal, type JournalScan } from './journal.js';
-export { journalPath, openForResume, orderRecords, readJournal, resultFileBytes, ResultWriter, type FinishOptions, type JournalContents, type Resumed } from './writer.js';
+export {
+  journalPath,
+  openForResume,
+  orderRecords,
+  readJournal,
+  resultFileBytes,
+  ResultWriter,
+  type FinishOptions,
+  type JournalContents,
+  type Resumed,
+} from './writer.js';
 export { readResults, type Results } from './read.js';
 export { mergeResults, type MergeOptions, type MergeReport } from './merge.js';

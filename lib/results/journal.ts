@@ -3,7 +3,14 @@
 // last message; `scanJournal` finds the end of the last complete message so a resume reads
 // everything before it and appends after it.
 
-import { Message, RecordBatchReader, RecordBatchStreamWriter, Table, type RecordBatch, type Schema } from 'apache-arrow';
+import {
+  Message,
+  RecordBatchReader,
+  RecordBatchStreamWriter,
+  Table,
+  type RecordBatch,
+  type Schema,
+} from 'apache-arrow';
 
 /** The stream end marker: continuation token, then a zero metadata length. */
 export const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);

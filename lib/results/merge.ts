@@ -27,9 +27,14 @@ export interface MergeReport {
   missing: string[];
 }
 
-const sample = (ids: readonly string[]) => `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? `, … (${ids.length} in all)` : ''}`;
+const sample = (ids: readonly string[]) =>
+  `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? `, … (${ids.length} in all)` : ''}`;
 
-export async function mergeResults(paths: readonly string[], out: string, options: MergeOptions = {}): Promise<MergeReport> {
+export async function mergeResults(
+  paths: readonly string[],
+  out: string,
+  options: MergeOptions = {},
+): Promise<MergeReport> {
   if (paths.length === 0) throw new ResultsError('merge needs at least one results file');
   const files: Array<Results & { path: string }> = [];
   for (const path of paths) files.push({ path, ...(await readResults(path)) });
@@ -37,10 +42,14 @@ export async function mergeResults(paths: readonly string[], out: string, option
   const first = files[0];
   for (const f of files.slice(1)) {
     if (f.metadata.specHash !== first.metadata.specHash) {
-      throw new ResultsError(`cannot merge: ${f.path} comes from a different sweep spec than ${first.path} (spec hash ${f.metadata.specHash.slice(0, 12)}… vs ${first.metadata.specHash.slice(0, 12)}…)`);
+      throw new ResultsError(
+        `cannot merge: ${f.path} comes from a different sweep spec than ${first.path} (spec hash ${f.metadata.specHash.slice(0, 12)}… vs ${first.metadata.specHash.slice(0, 12)}…)`,
+      );
     }
     if (f.metadata.model.hash !== first.metadata.model.hash) {
-      throw new ResultsError(`cannot merge: ${f.path} was run on model ${f.metadata.model.name} (${f.metadata.model.hash.slice(0, 12)}…), ${first.path} on ${first.metadata.model.name} (${first.metadata.model.hash.slice(0, 12)}…)`);
+      throw new ResultsError(
+        `cannot merge: ${f.path} was run on model ${f.metadata.model.name} (${f.metadata.model.hash.slice(0, 12)}…), ${first.path} on ${first.metadata.model.name} (${first.metadata.model.hash.slice(0, 12)}…)`,
+      );
     }
   }
 
@@ -57,16 +66,27 @@ export async function mergeResults(paths: readonly string[], out: string, option
       }
     }
   }
-  if (duplicates.length > 0) throw new ResultsError(`cannot merge: ${duplicates.length} row(s) appear in more than one file: ${sample(duplicates)}`);
+  if (duplicates.length > 0)
+    throw new ResultsError(
+      `cannot merge: ${duplicates.length} row(s) appear in more than one file: ${sample(duplicates)}`,
+    );
 
   const expected =
-    options.expectedRowIds ?? planSweep({ ...parseSpec(first.metadata.spec), shard: undefined }, first.metadata.vocabSize, options.plan).rows.map((r) => r.rowId);
+    options.expectedRowIds ??
+    planSweep({ ...parseSpec(first.metadata.spec), shard: undefined }, first.metadata.vocabSize, options.plan).rows.map(
+      (r) => r.rowId,
+    );
   const planned = new Set(expected);
   const unplanned = records.filter((r) => !planned.has(r.rowId)).map((r) => r.rowId);
-  if (unplanned.length > 0) throw new ResultsError(`cannot merge: ${unplanned.length} row(s) are not in the sweep's plan: ${sample(unplanned)}`);
+  if (unplanned.length > 0)
+    throw new ResultsError(
+      `cannot merge: ${unplanned.length} row(s) are not in the sweep's plan: ${sample(unplanned)}`,
+    );
   const missing = expected.filter((id) => !owner.has(id));
   if (missing.length > 0 && !options.allowMissing) {
-    throw new ResultsError(`cannot merge: ${missing.length} planned row(s) are in no file (a shard missing or unfinished?): ${sample(missing)}`);
+    throw new ResultsError(
+      `cannot merge: ${missing.length} planned row(s) are in no file (a shard missing or unfinished?): ${sample(missing)}`,
+    );
   }
 
   const { shard: _shard, ...spec } = first.metadata.spec;

@@ -18,7 +18,8 @@ export async function readResults(path: string): Promise<Results> {
     bytes = new Uint8Array(await readFile(path));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+    const why =
+      code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
     throw new ResultsError(`cannot read results file ${path}: ${why}`);
   }
   let table: Table;
@@ -30,7 +31,9 @@ export async function readResults(path: string): Promise<Results> {
     throw new ResultsError(`${path} is not a results file (${why}); give the .arrow file a sweep or merge wrote`);
   }
   if (table.schema.fields.length === 0) {
-    throw new ResultsError(`${path} is not a results file (no Arrow schema in it); give the .arrow file a sweep or merge wrote`);
+    throw new ResultsError(
+      `${path} is not a results file (no Arrow schema in it); give the .arrow file a sweep or merge wrote`,
+    );
   }
   const metadata = decodeMetadata(table.schema.metadata, path);
   return { metadata, records: tableToRecords(table), table };

@@ -11,7 +11,10 @@ export { RECORD_STOP_REASONS as STOP_REASONS } from '../tune/stop-reasons.js';
  * A tune() record as the results file keeps it: the same fields (documented on TuneRecord), less
  * what only the live run has (target index, seed, final ids), plus the target's metadata.
  */
-export interface RunRecord extends Omit<TuneRecord, 'targetIndex' | 'seed' | 'finalIds' | 'stopReason' | 'promptIds' | 'promptText' | 'softPrompt'> {
+export interface RunRecord extends Omit<
+  TuneRecord,
+  'targetIndex' | 'seed' | 'finalIds' | 'stopReason' | 'promptIds' | 'promptText' | 'softPrompt'
+> {
   targetKind: string;
   /** a results file holds finished rows only: no 'running' */
   stopReason: StopReason;

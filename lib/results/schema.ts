@@ -130,7 +130,8 @@ export class ResultsError extends Error {
 export function decodeMetadata(map: Map<string, string>, where: string): StoredMetadata {
   const get = (key: string): string => {
     const v = map.get(key);
-    if (v === undefined) throw new ResultsError(`${where}: not a distprompt results file (schema metadata has no '${key}')`);
+    if (v === undefined)
+      throw new ResultsError(`${where}: not a distprompt results file (schema metadata has no '${key}')`);
     return v;
   };
   const schemaVersion = get(KEY.schemaVersion);

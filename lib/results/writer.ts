@@ -9,7 +9,14 @@ import { Table, tableToIPC, type Schema } from 'apache-arrow';
 import { specHash } from '../spec/index.js';
 import { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
 import { batchMessage, journalTable, scanJournal, schemaMessage } from './journal.js';
-import { decodeMetadata, ResultsError, resultSchema, SCHEMA_VERSION, type ResultMetadata, type StoredMetadata } from './schema.js';
+import {
+  decodeMetadata,
+  ResultsError,
+  resultSchema,
+  SCHEMA_VERSION,
+  type ResultMetadata,
+  type StoredMetadata,
+} from './schema.js';
 import { removeStaleTemporaries, syncDir, writeAtomic } from './files.js';
 import { fileError } from '../io/fs-error.js';
 import type { RunRecord, StoredRunRecord } from './record.js';
@@ -33,7 +40,11 @@ export async function readJournal(path: string): Promise<JournalContents | null>
   const scan = scanJournal(bytes);
   const table = journalTable(bytes, scan);
   if (!table) return null;
-  return { metadata: decodeMetadata(table.schema.metadata, path), records: tableToRecords(table), tornBytes: scan.tornBytes };
+  return {
+    metadata: decodeMetadata(table.schema.metadata, path),
+    records: tableToRecords(table),
+    tornBytes: scan.tornBytes,
+  };
 }
 
 export interface FinishOptions {
@@ -86,14 +97,22 @@ export class ResultWriter {
     if (options.resume) return;
     const journal = journalPath(out);
     if (existsSync(journal)) {
-      throw new ResultsError(`${journal} holds an unfinished run: continue it with --resume, or delete the file to start over`);
+      throw new ResultsError(
+        `${journal} holds an unfinished run: continue it with --resume, or delete the file to start over`,
+      );
     }
     if (existsSync(out) && !options.overwrite) {
-      throw new ResultsError(`${out} already exists: choose another output, pass --overwrite, or --resume to extend it`);
+      throw new ResultsError(
+        `${out} already exists: choose another output, pass --overwrite, or --resume to extend it`,
+      );
     }
   }
 
-  private static async startJournal(out: string, meta: ResultMetadata, records: readonly RunRecord[]): Promise<ResultWriter> {
+  private static async startJournal(
+    out: string,
+    meta: ResultMetadata,
+    records: readonly RunRecord[],
+  ): Promise<ResultWriter> {
     const schema = resultSchema(meta);
     const journal = journalPath(out);
     let fh: FileHandle;
@@ -128,7 +147,11 @@ export class ResultWriter {
       const scan = scanJournal(bytes);
       const table = journalTable(bytes, scan);
       if (table) {
-        contents = { metadata: decodeMetadata(table.schema.metadata, journal), records: tableToRecords(table), tornBytes: scan.tornBytes };
+        contents = {
+          metadata: decodeMetadata(table.schema.metadata, journal),
+          records: tableToRecords(table),
+          tornBytes: scan.tornBytes,
+        };
         goodEnd = scan.goodEnd;
       }
     } else if (existsSync(out)) {
@@ -156,7 +179,12 @@ export class ResultWriter {
     } else {
       writer = await ResultWriter.startJournal(out, meta, contents.records);
     }
-    return { writer, finished: new Set(contents.records.map((r) => r.rowId)), records: contents.records, tornBytes: contents.tornBytes };
+    return {
+      writer,
+      finished: new Set(contents.records.map((r) => r.rowId)),
+      records: contents.records,
+      tornBytes: contents.tornBytes,
+    };
   }
 
   /** Ids of rows already written (resumed or appended). */
@@ -172,7 +200,9 @@ export class ResultWriter {
     const seen = new Set<string>();
     for (const r of records) {
       if (this.finished.has(r.rowId) || seen.has(r.rowId)) {
-        return Promise.reject(new ResultsError(`row '${r.rowId}' is already written to ${journalPath(this.out)}; a row is written once`));
+        return Promise.reject(
+          new ResultsError(`row '${r.rowId}' is already written to ${journalPath(this.out)}; a row is written once`),
+        );
       }
       seen.add(r.rowId);
     }
@@ -189,7 +219,9 @@ export class ResultWriter {
       } catch (e) {
         // A torn batch at the end is cut off by --resume; the rows before it are on disk.
         const kept =
-          this.synced > 0 ? `the ${this.synced} row(s) finished before it are kept in ${journal}` : 'no row was finished before it';
+          this.synced > 0
+            ? `the ${this.synced} row(s) finished before it are kept in ${journal}`
+            : 'no row was finished before it';
         this.failure = fileError(e, journal, `${kept}: rerun with --resume`);
         throw this.failure;
       }
@@ -234,7 +266,9 @@ export class ResultWriter {
       const have = new Set(records.map((r) => r.rowId));
       const missing = [...options.expectedRowIds].filter((id) => !have.has(id));
       if (missing.length > 0) {
-        throw new ResultsError(`${this.out} not written: ${missing.length} planned row(s) have no result (e.g. ${missing.slice(0, 3).join(', ')}); the journal ${journalPath(this.out)} is kept for --resume`);
+        throw new ResultsError(
+          `${this.out} not written: ${missing.length} planned row(s) have no result (e.g. ${missing.slice(0, 3).join(', ')}); the journal ${journalPath(this.out)} is kept for --resume`,
+        );
       }
     }
     const ordered = orderRecords(records, options.order);
@@ -252,7 +286,7 @@ export class ResultWriter {
 
 /** FileHandle.write may write less than asked (a nearly full disk) without an error: loop until done. */
 async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.length; ) {
+  for (let off = 0; off < bytes.length;) {
     const { bytesWritten } = await fh.write(bytes, off, bytes.length - off);
     if (bytesWritten === 0) throw Object.assign(new Error('EIO: a write made no progress'), { code: 'EIO' });
     off += bytesWritten;
@@ -302,15 +336,21 @@ export function openForResume(out: string, meta: ResultMetadata): Promise<Resume
 async function checkOutput(out: string): Promise<void> {
   const info = await stat(out).catch(() => null);
   if (info?.isDirectory()) {
-    throw new ResultsError(`output ${out} is a directory: give a results file name, e.g. ${join(out, 'results.arrow')}`);
+    throw new ResultsError(
+      `output ${out} is a directory: give a results file name, e.g. ${join(out, 'results.arrow')}`,
+    );
   }
   const folder = dirname(out);
   const parent = await stat(folder).catch(() => null);
   if (!parent) {
-    throw new ResultsError(`the folder ${folder} of the output ${out} does not exist: create it, or choose another output`);
+    throw new ResultsError(
+      `the folder ${folder} of the output ${out} does not exist: create it, or choose another output`,
+    );
   }
   if (!parent.isDirectory()) {
-    throw new ResultsError(`${folder} (the folder of the output ${out}) is a file, not a folder: choose another output`);
+    throw new ResultsError(
+      `${folder} (the folder of the output ${out}) is a file, not a folder: choose another output`,
+    );
   }
   await removeStaleTemporaries(out);
 }
@@ -318,14 +358,23 @@ async function checkOutput(out: string): Promise<void> {
 function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, where: string): void {
   const problems: string[] = [];
   if (stored.schemaVersion !== SCHEMA_VERSION) {
-    problems.push(`it was written with results schema ${stored.schemaVersion}, this distprompt writes ${SCHEMA_VERSION}`);
+    problems.push(
+      `it was written with results schema ${stored.schemaVersion}, this distprompt writes ${SCHEMA_VERSION}`,
+    );
   }
   const hash = specHash(meta.spec);
-  if (stored.specHash !== hash) problems.push(`its sweep spec differs (hash ${stored.specHash.slice(0, 12)}… vs ${hash.slice(0, 12)}…)`);
-  if (stored.model.hash !== meta.model.hash) problems.push(`its model differs (${stored.model.name} ${stored.model.hash.slice(0, 12)}… vs ${meta.model.name} ${meta.model.hash.slice(0, 12)}…)`);
+  if (stored.specHash !== hash)
+    problems.push(`its sweep spec differs (hash ${stored.specHash.slice(0, 12)}… vs ${hash.slice(0, 12)}…)`);
+  if (stored.model.hash !== meta.model.hash)
+    problems.push(
+      `its model differs (${stored.model.name} ${stored.model.hash.slice(0, 12)}… vs ${meta.model.name} ${meta.model.hash.slice(0, 12)}…)`,
+    );
   const shard = (s?: { index: number; count: number }) => (s ? `${s.index}/${s.count}` : 'none');
-  if (shard(stored.shard) !== shard(meta.shard)) problems.push(`it holds shard ${shard(stored.shard)}, this run is shard ${shard(meta.shard)}`);
+  if (shard(stored.shard) !== shard(meta.shard))
+    problems.push(`it holds shard ${shard(stored.shard)}, this run is shard ${shard(meta.shard)}`);
   if (problems.length > 0) {
-    throw new ResultsError(`cannot resume from ${where}: ${problems.join('; ')}. Rerun with the original spec, or choose another output`);
+    throw new ResultsError(
+      `cannot resume from ${where}: ${problems.join('; ')}. Rerun with the original spec, or choose another output`,
+    );
   }
 }

@@ -7,12 +7,19 @@ import type { Model } from '../model/model.js';
 import type { RunRecord } from '../results/index.js';
 import type { SynthesisedTargets } from '../targets/make.js';
 
-export type BoundColumns = Pick<HeadBoundRecord, 'headBoundNats' | 'gapNats' | 'bottleneckBoundNats' | 'bottleneckConverged'> & {
+export type BoundColumns = Pick<
+  HeadBoundRecord,
+  'headBoundNats' | 'gapNats' | 'bottleneckBoundNats' | 'bottleneckConverged'
+> & {
   dtype: string;
 };
 
 /** One bound per synthesised target, in their order (bounds[i] is targets.meta[i]'s). */
-export async function sweepBounds(model: Model, targets: SynthesisedTargets, events: EventEmitter): Promise<BoundColumns[]> {
+export async function sweepBounds(
+  model: Model,
+  targets: SynthesisedTargets,
+  events: EventEmitter,
+): Promise<BoundColumns[]> {
   const started = Date.now();
   const records = await headBound(model, targets.data, { targetIds: targets.meta.map((m) => m.id) });
   const slow = records.filter((r) => !r.converged).length;

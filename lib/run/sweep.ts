@@ -9,7 +9,13 @@ import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
 import { plotAll, type WrittenFigure } from '../plot/index.js';
-import { openForResume, ResultWriter, type ResultMetadata, type RunRecord, type StoredRunRecord } from '../results/index.js';
+import {
+  openForResume,
+  ResultWriter,
+  type ResultMetadata,
+  type RunRecord,
+  type StoredRunRecord,
+} from '../results/index.js';
 import { methodLabel, type Shard, type SweepSpec } from '../spec/index.js';
 import { planSweep, remainingGroups, remainingRows, type RowPlan } from '../sweep/index.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
@@ -47,7 +53,12 @@ export interface SweepSummary {
   records: StoredRunRecord[];
 }
 
-function toRunRecord(r: TuneRecord, t: TargetRowMeta, shard: Shard | undefined, bound: BoundColumns | undefined): RunRecord {
+function toRunRecord(
+  r: TuneRecord,
+  t: TargetRowMeta,
+  shard: Shard | undefined,
+  bound: BoundColumns | undefined,
+): RunRecord {
   // What only the live run has stays behind; the target's metadata comes in.
   const { targetIndex: _index, seed: _seed, finalIds: _final, ...row } = r;
   return {
@@ -77,7 +88,11 @@ function sameResult(a: RunRecord, b: StoredRunRecord): boolean {
   return kl && a.epochs === b.epochs && a.bestEpoch === b.bestEpoch && ids(a.promptIds) === ids(b.promptIds);
 }
 
-export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, events: EventEmitter = new EventEmitter()): Promise<SweepSummary> {
+export async function runSweep(
+  spec: SweepSpec,
+  options: SweepOptions = {},
+  events: EventEmitter = new EventEmitter(),
+): Promise<SweepSummary> {
   // A wrong output is told before the model loads (which can take minutes), not after.
   await ResultWriter.check(spec.output, options);
   const model = options.model ?? (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype }));
@@ -114,12 +129,15 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
     // A failed journal write (a full disk) stops the tuning: its rows could not be kept.
     let writeFailed: unknown;
     const stopOnWriteFailure = new AbortController();
-    const signal = options.signal ? AbortSignal.any([options.signal, stopOnWriteFailure.signal]) : stopOnWriteFailure.signal;
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, stopOnWriteFailure.signal])
+      : stopOnWriteFailure.signal;
     try {
       // Only the targets the remaining rows use (a resumed or sharded run needs fewer); a paired
       // vanilla target also needs the lm target it copies its entropy from.
       const needed = new Set(todo.map((r) => r.targetId));
-      for (const t of plan.targets) if (needed.has(t.targetId) && typeof t.params.pairedWith === 'string') needed.add(t.params.pairedWith);
+      for (const t of plan.targets)
+        if (needed.has(t.targetId) && typeof t.params.pairedWith === 'string') needed.add(t.params.pairedWith);
       const plans = plan.targets.filter((t) => needed.has(t.targetId));
       events.emit('log', `synthesising ${plans.length} targets over ${V} tokens`);
       const targets = plans.length ? await synthesizePlans(model, plans) : { data: new Float32Array(0), meta: [] };
@@ -129,7 +147,9 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
       const bounds = spec.bound === false || plans.length === 0 ? undefined : await sweepBounds(model, targets, events);
       // Checked and measured in synthesis already: uploaded once for every method as a target set,
       // which tune() neither re-checks nor re-measures (both passes held the event loop).
-      const uploaded = plans.length ? native().tensorFromArray({ data: targets.data, shape: [plans.length, V], device: model.info.device }) : undefined;
+      const uploaded = plans.length
+        ? native().tensorFromArray({ data: targets.data, shape: [plans.length, V], device: model.info.device })
+        : undefined;
 
       // One tune() per method: a tuner runs one method; rows of all targets share its batch.
       const byMethod = new Map<string, RowPlan[]>();
@@ -194,7 +214,13 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
               stopOnWriteFailure.abort();
             });
           }
-          events.emit('progress', { ...p, phase: 'tuning', method: label, sweepRowsDone: done, sweepRowsTotal: plan.shardRows.length } satisfies SweepProgress);
+          events.emit('progress', {
+            ...p,
+            phase: 'tuning',
+            method: label,
+            sweepRowsDone: done,
+            sweepRowsTotal: plan.shardRows.length,
+          } satisfies SweepProgress);
         });
         const results = await run;
         if (writeFailed) throw writeFailed;
@@ -214,7 +240,15 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
     }
     if (interrupted) {
       await writer.close();
-      return { output: out, rows: plan.shardRows.length, rowsRun: done - finished.size, rowsResumed: finished.size, interrupted, figures: [], records: [] };
+      return {
+        output: out,
+        rows: plan.shardRows.length,
+        rowsRun: done - finished.size,
+        rowsResumed: finished.size,
+        interrupted,
+        figures: [],
+        records: [],
+      };
     }
     const order = plan.shardRows.map((r) => r.rowId);
     const records = await writer.finish({ order, expectedRowIds: order });
@@ -222,7 +256,15 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}, even
     if (options.figures !== false) {
       figures = await plotAll(records, options.figures ?? join(dirname(out), 'figures'));
     }
-    return { output: out, rows: plan.shardRows.length, rowsRun: plan.shardRows.length - finished.size, rowsResumed: finished.size, interrupted, figures, records };
+    return {
+      output: out,
+      rows: plan.shardRows.length,
+      rowsRun: plan.shardRows.length - finished.size,
+      rowsResumed: finished.size,
+      interrupted,
+      figures,
+      records,
+    };
   } finally {
     if (!options.model) model.dispose();
   }

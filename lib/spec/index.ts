@@ -1,7 +1,14 @@
 // The sweep spec: schema, parsing from JSON or flags, grid expansion, hashing.
 export { SpecError, type SpecIssue } from './errors.js';
 export { expandGrid, maxEntropyBits, parseRange, type GridInput, type GridRange } from './grid.js';
-export { methodLabel, parseMethodLabel, resolveMethod, type MethodEntry, type MethodName, type ResolvedMethod } from './methods.js';
+export {
+  methodLabel,
+  parseMethodLabel,
+  resolveMethod,
+  type MethodEntry,
+  type MethodName,
+  type ResolvedMethod,
+} from './methods.js';
 export {
   canonicalJson,
   parseSpec,

@@ -48,7 +48,8 @@ export function parseMethodLabel(text: string): MethodEntry | string {
     const k = /^k=(\d+)$/.exec(part);
     if (k) entry.candidates = Number(k[1]);
     else if (name === 'hybrid' && /^[A-Za-z]+$/.test(part)) entry.pattern = part.toUpperCase();
-    else return `cannot read '${part}' in method '${text}': expected k=N${name === 'hybrid' ? ' or a pattern such as HHSSS' : ''}`;
+    else
+      return `cannot read '${part}' in method '${text}': expected k=N${name === 'hybrid' ? ' or a pattern such as HHSSS' : ''}`;
   }
   if (name === 'soft' && entry.candidates !== undefined) return `method 'soft' takes no k (in '${text}')`;
   return entry;

@@ -85,7 +85,8 @@ export function specFromFlags(flags: SweepFlags, fileJson?: unknown): SweepSpec 
   if (flags.cudaGraph !== undefined) spec.cudaGraph = flags.cudaGraph;
   if (flags.deterministic !== undefined) spec.deterministic = flags.deterministic;
   if (flags.bound === false) spec.bound = false;
-  if (flags.batchSize !== undefined) spec.batchSize = flags.batchSize === 'auto' ? 'auto' : numberOrRaw(flags.batchSize);
+  if (flags.batchSize !== undefined)
+    spec.batchSize = flags.batchSize === 'auto' ? 'auto' : numberOrRaw(flags.batchSize);
   if (flags.devices !== undefined) spec.devices = list(flags.devices);
   if (flags.methods !== undefined) {
     spec.methods = list(flags.methods).map((label, i) => {
@@ -99,7 +100,9 @@ export function specFromFlags(flags: SweepFlags, fileJson?: unknown): SweepSpec 
     const targets = Array.isArray(spec.targets) ? spec.targets : [{ kind: 'vanilla' }];
     spec.targets = targets.map((t: unknown) => {
       const kind = (t as { kind?: unknown })?.kind;
-      return kind === 'vanilla' || kind === 'outlier' ? { ...(t as object), entropyBits: gridFromFlag(flags.entropy!) } : t;
+      return kind === 'vanilla' || kind === 'outlier'
+        ? { ...(t as object), entropyBits: gridFromFlag(flags.entropy!) }
+        : t;
     });
   }
   if (issues.length > 0) throw new SpecError(issues);
@@ -107,8 +110,9 @@ export function specFromFlags(flags: SweepFlags, fileJson?: unknown): SweepSpec 
 }
 
 /** The spec's targets with every entropy grid expanded against the vocabulary size. */
-export type ResolvedTarget = Exclude<TargetSpec, { kind: 'vanilla' | 'outlier' }> |
-  (Extract<TargetSpec, { kind: 'vanilla' | 'outlier' }> & { entropyBits: number[] });
+export type ResolvedTarget =
+  | Exclude<TargetSpec, { kind: 'vanilla' | 'outlier' }>
+  | (Extract<TargetSpec, { kind: 'vanilla' | 'outlier' }> & { entropyBits: number[] });
 
 /** Expands grids once V is known; a SpecError names every grid that falls outside [0, log2 V]. */
 export function resolveGrids(spec: SweepSpec, vocabSize: number): ResolvedTarget[] {
@@ -123,7 +127,8 @@ export function resolveGrids(spec: SweepSpec, vocabSize: number): ResolvedTarget
       return { ...t, entropyBits: [] };
     }
   });
-  if (issues.length > 0) throw new SpecError(issues, `Sweep spec does not fit the model's vocabulary (${vocabSize} tokens)`);
+  if (issues.length > 0)
+    throw new SpecError(issues, `Sweep spec does not fit the model's vocabulary (${vocabSize} tokens)`);
   return out;
 }
 
@@ -160,5 +165,7 @@ export function scientificSpec(spec: SweepSpec): Record<string, unknown> {
 
 /** sha256 (hex) of the scientific part of the spec: shards and resumes must match it. */
 export function specHash(spec: SweepSpec): string {
-  return createHash('sha256').update(canonicalJson(scientificSpec(spec))).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(scientificSpec(spec)))
+    .digest('hex');
 }

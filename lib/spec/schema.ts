@@ -14,9 +14,12 @@ const device = z
   .string({ error: "expected a device string: 'cpu', 'cuda' or 'cuda:N'" })
   .regex(DEVICE, { error: (iss) => `expected 'cpu', 'cuda' or 'cuda:N', got '${String(iss.input)}'` });
 
-const shown = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v));
+const shown = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v)));
 const positiveInt = (what: string) =>
-  z.number({ error: (iss) => `expected ${what} to be a positive integer, got ${shown(iss.input)}` }).int({ error: `${what} must be an integer` }).min(1, { error: `${what} must be >= 1` });
+  z
+    .number({ error: (iss) => `expected ${what} to be a positive integer, got ${shown(iss.input)}` })
+    .int({ error: `${what} must be an integer` })
+    .min(1, { error: `${what} must be >= 1` });
 
 /** A grid in bits: a number, a list of numbers, or 'start:stop:step' (stop may be 'max'). */
 export const Grid = z.union(
@@ -76,7 +79,10 @@ const Migrated = z.strictObject({
 
 const PosUniform = z.strictObject({
   kind: z.literal('pos-uniform'),
-  tags: z.array(z.enum(POS_TAGS)).min(1, { error: 'tags must not be empty' }).default([...POS_TAGS]),
+  tags: z
+    .array(z.enum(POS_TAGS))
+    .min(1, { error: 'tags must not be empty' })
+    .default([...POS_TAGS]),
   /** Tokens per uniform target. */
   n: positiveInt('n').default(100),
   /** Targets per tag (several give the box plots something to summarise). */
@@ -92,9 +98,7 @@ const TARGET_KINDS = ['vanilla', 'outlier', 'lm', 'shuffled', 'migrated', 'pos-u
 
 export const TargetSpec = z.discriminatedUnion('kind', [Vanilla, Outlier, Lm, Shuffled, Migrated, PosUniform, File], {
   error: (iss) =>
-    iss.code === 'invalid_union'
-      ? `expected a target with kind one of ${TARGET_KINDS.join(', ')}`
-      : undefined,
+    iss.code === 'invalid_union' ? `expected a target with kind one of ${TARGET_KINDS.join(', ')}` : undefined,
 });
 
 export const MethodSpec = z.strictObject({
@@ -123,9 +127,12 @@ export const ShardSpec = z.unknown().transform((value, ctx): { index: number; co
   }
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const { index, count, ...rest } = value as Record<string, unknown>;
-    if (Object.keys(rest).length > 0) return fail(`unknown shard field(s) ${Object.keys(rest).join(', ')}: expected { index, count }`);
-    if (!Number.isInteger(index) || (index as number) < 0) return fail(`shard.index must be an integer >= 0, got ${JSON.stringify(index)}`);
-    if (!Number.isInteger(count) || (count as number) < 1) return fail(`shard.count must be an integer >= 1, got ${JSON.stringify(count)}`);
+    if (Object.keys(rest).length > 0)
+      return fail(`unknown shard field(s) ${Object.keys(rest).join(', ')}: expected { index, count }`);
+    if (!Number.isInteger(index) || (index as number) < 0)
+      return fail(`shard.index must be an integer >= 0, got ${JSON.stringify(index)}`);
+    if (!Number.isInteger(count) || (count as number) < 1)
+      return fail(`shard.count must be an integer >= 1, got ${JSON.stringify(count)}`);
     return { index: index as number, count: count as number };
   }
   return fail(`expected a shard as 'i/N' or { index, count }, got ${JSON.stringify(value)}`);
@@ -133,23 +140,44 @@ export const ShardSpec = z.unknown().transform((value, ctx): { index: number; co
 
 export const SweepSpecSchema = z
   .strictObject({
-    model: z.string({ error: 'expected a model: a local path, an HF repo id or random:<preset>' }).min(1).default('random:tiny-gpt2'),
+    model: z
+      .string({ error: 'expected a model: a local path, an HF repo id or random:<preset>' })
+      .min(1)
+      .default('random:tiny-gpt2'),
     device: device.default('cpu'),
     devices: z.array(device).min(1, { error: 'devices must not be empty' }).optional(),
-    dtype: z.enum(['float32', 'bfloat16', 'float16'], { error: "expected dtype 'float32', 'bfloat16' or 'float16'" }).default('float32'),
-    targets: z.array(TargetSpec).min(1, { error: 'at least one target kind is needed' }).default([{ kind: 'vanilla', entropyBits: '0:max:0.05', method: 'gradient', eps: 0.01, samples: 1 }]),
-    methods: z.array(MethodSpec).min(1, { error: 'at least one method is needed' }).default([{ method: 'soft' }]),
+    dtype: z
+      .enum(['float32', 'bfloat16', 'float16'], { error: "expected dtype 'float32', 'bfloat16' or 'float16'" })
+      .default('float32'),
+    targets: z
+      .array(TargetSpec)
+      .min(1, { error: 'at least one target kind is needed' })
+      .default([{ kind: 'vanilla', entropyBits: '0:max:0.05', method: 'gradient', eps: 0.01, samples: 1 }]),
+    methods: z
+      .array(MethodSpec)
+      .min(1, { error: 'at least one method is needed' })
+      .default([{ method: 'soft' }]),
     prefixLength: positiveInt('prefixLength').default(STUDY_DEFAULTS.prefixLength),
     inits: positiveInt('inits').default(STUDY_DEFAULTS.inits),
-    init: z.enum(['tokens', 'gaussian'], { error: "expected init 'tokens' or 'gaussian'" }).default(STUDY_DEFAULTS.init),
-    lr: z.number({ error: 'expected lr (a number > 0)' }).positive({ error: 'lr must be > 0' }).default(STUDY_DEFAULTS.lr),
+    init: z
+      .enum(['tokens', 'gaussian'], { error: "expected init 'tokens' or 'gaussian'" })
+      .default(STUDY_DEFAULTS.init),
+    lr: z
+      .number({ error: 'expected lr (a number > 0)' })
+      .positive({ error: 'lr must be > 0' })
+      .default(STUDY_DEFAULTS.lr),
     // Optional, not defaulted: a spec that leaves it out keeps its hash (and its resumable files);
     // tune() then uses STUDY_DEFAULTS.weightDecay.
-    weightDecay: z.number({ error: 'expected weightDecay (a number >= 0)' }).min(0, { error: 'weightDecay must be >= 0' }).optional(),
+    weightDecay: z
+      .number({ error: 'expected weightDecay (a number >= 0)' })
+      .min(0, { error: 'weightDecay must be >= 0' })
+      .optional(),
     maxEpochs: positiveInt('maxEpochs').default(STUDY_DEFAULTS.maxEpochs),
     patience: positiveInt('patience').default(STUDY_DEFAULTS.patience),
     batchSize: z
-      .union([z.literal('auto'), positiveInt('batchSize')], { error: "expected batchSize 'auto' or a positive integer" })
+      .union([z.literal('auto'), positiveInt('batchSize')], {
+        error: "expected batchSize 'auto' or a positive integer",
+      })
       .default('auto'),
     /** soft methods on CUDA: replay each epoch as a CUDA graph (tune's cudaGraph) */
     cudaGraph: z.boolean({ error: 'expected cudaGraph true or false' }).default(false),
@@ -165,7 +193,11 @@ export const SweepSpecSchema = z
      * those columns null. Optional, not defaulted: on unless false, and a spec without it keeps its hash.
      */
     bound: z.boolean({ error: 'expected bound true or false' }).optional(),
-    seed: z.number({ error: 'expected seed (an integer >= 0)' }).int({ error: 'seed must be an integer' }).min(0, { error: 'seed must be >= 0' }).default(0),
+    seed: z
+      .number({ error: 'expected seed (an integer >= 0)' })
+      .int({ error: 'seed must be an integer' })
+      .min(0, { error: 'seed must be >= 0' })
+      .default(0),
     output: z.string().min(1, { error: 'output must be a file path' }).default('results.arrow'),
     shard: ShardSpec.optional(),
   })
@@ -174,25 +206,48 @@ export const SweepSpecSchema = z
       const pattern = patternIssue(m.method, m.pattern, spec.prefixLength);
       if (pattern) ctx.addIssue({ code: 'custom', path: ['methods', i, 'pattern'], message: pattern });
       if (m.method === 'soft' && m.candidates !== undefined && m.candidates !== 1) {
-        ctx.addIssue({ code: 'custom', path: ['methods', i, 'candidates'], message: 'candidates applies to hard and hybrid methods, not soft' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['methods', i, 'candidates'],
+          message: 'candidates applies to hard and hybrid methods, not soft',
+        });
       }
     });
     const seen = new Map<string, number>();
     spec.methods.forEach((m, i) => {
       const label = resolveMethod(m, spec.prefixLength).label;
       const first = seen.get(label);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['methods', i], message: `duplicates methods[${first}] (${label}): each method must be listed once` });
+      if (first !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['methods', i],
+          message: `duplicates methods[${first}] (${label}): each method must be listed once`,
+        });
       else seen.set(label, i);
     });
     if (spec.deterministic && spec.batchSize === 'auto') {
-      ctx.addIssue({ code: 'custom', path: ['batchSize'], message: "deterministic needs a fixed batchSize (e.g. 16), not 'auto': the batch size sets which rows run together" });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['batchSize'],
+        message:
+          "deterministic needs a fixed batchSize (e.g. 16), not 'auto': the batch size sets which rows run together",
+      });
     }
     if (spec.cudaGraph) {
       const cpu = [spec.device, ...(spec.devices ?? [])].filter((d) => !d.startsWith('cuda'));
-      if (cpu.length) ctx.addIssue({ code: 'custom', path: ['cudaGraph'], message: `cudaGraph needs CUDA devices; ${cpu.join(', ')} is not one` });
+      if (cpu.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cudaGraph'],
+          message: `cudaGraph needs CUDA devices; ${cpu.join(', ')} is not one`,
+        });
     }
     if (spec.shard && spec.shard.index >= spec.shard.count) {
-      ctx.addIssue({ code: 'custom', path: ['shard'], message: `shard index ${spec.shard.index} must be < count ${spec.shard.count}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['shard'],
+        message: `shard index ${spec.shard.index} must be < count ${spec.shard.count}`,
+      });
     }
   });
 

@@ -13,7 +13,12 @@ export type Scale = (typeof SCALES)[number];
 /** A spec as a study file states it: any sweep spec field except those the study run supplies. */
 const ScaleSpec = z.record(z.string(), z.unknown()).superRefine((spec, ctx) => {
   for (const key of ['model', 'device', 'devices', 'output', 'shard']) {
-    if (key in spec) ctx.addIssue({ code: 'custom', path: [key], message: `'${key}' comes from the study command, not the study file` });
+    if (key in spec)
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `'${key}' comes from the study command, not the study file`,
+      });
   }
 });
 
@@ -52,7 +57,10 @@ export function studiesDir(): string {
 }
 
 export function studyNames(dir = studiesDir()): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => basename(f, '.json')).sort();
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => basename(f, '.json'))
+    .sort();
 }
 
 export function readStudy(name: string, dir = studiesDir()): StudyFile {
@@ -68,9 +76,12 @@ export function readStudy(name: string, dir = studiesDir()): StudyFile {
   }
   const r = StudyFileSchema.safeParse(json);
   if (!r.success) {
-    throw new StudyError(`${path}: ${r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`);
+    throw new StudyError(
+      `${path}: ${r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`,
+    );
   }
-  if (!r.data.includes && (!r.data.paper || !r.data.smoke)) throw new StudyError(`${path}: a study needs both a 'paper' and a 'smoke' spec`);
+  if (!r.data.includes && (!r.data.paper || !r.data.smoke))
+    throw new StudyError(`${path}: a study needs both a 'paper' and a 'smoke' spec`);
   return { ...r.data, name, path };
 }
 

@@ -33,7 +33,13 @@ interface Group {
 /** SVG → PNG at twice the SVG's size (resvg: a maintained renderer, no browser). */
 export async function svgToPng(svg: string): Promise<Uint8Array> {
   const { Resvg } = await import('@resvg/resvg-js');
-  const png = new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, background: 'white', font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render().asPng();
+  const png = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: 2 },
+    background: 'white',
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+  })
+    .render()
+    .asPng();
   return new Uint8Array(png);
 }
 
@@ -45,10 +51,14 @@ export function posCountsFigure(counts: ReadonlyMap<string, Record<string, numbe
   const rows = [...counts].flatMap(([model, c]) => POS_ORDER.map((tag) => ({ model, tag, tokens: c[tag] ?? 0 })));
   const title = 'Tokens per part of speech in the vocabulary';
   return {
-    id: 'pos-counts', title, paperFigure: 'Fig. 12',
+    id: 'pos-counts',
+    title,
+    paperFigure: 'Fig. 12',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      title, width: 420, height: 260,
+      title,
+      width: 420,
+      height: 260,
       data: { values: rows },
       mark: { type: 'bar' },
       encoding: {
@@ -61,7 +71,12 @@ export function posCountsFigure(counts: ReadonlyMap<string, Record<string, numbe
   };
 }
 
-export async function drawFigures(items: ReadonlyArray<{ sweep: StudySweep; records: readonly StoredRunRecord[] }>, dir: string, manyModels: boolean, posVocabulary: ReadonlyMap<string, Record<string, number>> = new Map()): Promise<StudyFigure[]> {
+export async function drawFigures(
+  items: ReadonlyArray<{ sweep: StudySweep; records: readonly StoredRunRecord[] }>,
+  dir: string,
+  manyModels: boolean,
+  posVocabulary: ReadonlyMap<string, Record<string, number>> = new Map(),
+): Promise<StudyFigure[]> {
   const groups = new Map<string, Group>();
   const add = (name: string, study: string, experiment: string, records: PlotRecord[]) => {
     const g = groups.get(name) ?? { name, study, experiments: new Set<string>(), records: [] };
@@ -72,9 +87,19 @@ export async function drawFigures(items: ReadonlyArray<{ sweep: StudySweep; reco
   for (const { sweep, records } of items) {
     if (sweep.variant) {
       // Variants as series: 'L10 · soft'.
-      add(`${sweep.study.name}.${modelSlug(sweep.givenModel)}`, sweep.study.name, sweep.experiment, records.map((r) => ({ ...r, model: sweep.variant })));
+      add(
+        `${sweep.study.name}.${modelSlug(sweep.givenModel)}`,
+        sweep.study.name,
+        sweep.experiment,
+        records.map((r) => ({ ...r, model: sweep.variant })),
+      );
     } else {
-      add(sweep.experiment, sweep.study.name, sweep.experiment, manyModels ? records.map((r) => ({ ...r, model: sweep.model })) : [...records]);
+      add(
+        sweep.experiment,
+        sweep.study.name,
+        sweep.experiment,
+        manyModels ? records.map((r) => ({ ...r, model: sweep.model })) : [...records],
+      );
     }
   }
   const out: StudyFigure[] = [];
@@ -88,7 +113,17 @@ export async function drawFigures(items: ReadonlyArray<{ sweep: StudySweep; reco
       const pngPath = join(where, `${f.id}.png`);
       await writeAtomic(svgPath, new TextEncoder().encode(svg));
       await writeAtomic(pngPath, await svgToPng(svg));
-      out.push({ group: g.name, study: g.study, experiments: [...g.experiments], id: f.id, title: f.title, paperFigure: f.paperFigure, svgPath, pngPath, svg });
+      out.push({
+        group: g.name,
+        study: g.study,
+        experiments: [...g.experiments],
+        id: f.id,
+        title: f.title,
+        paperFigure: f.paperFigure,
+        svgPath,
+        pngPath,
+        svg,
+      });
     }
   }
   return out;

@@ -81,9 +81,16 @@ function bestOf(records: readonly FindingRecord[]): Best[] {
     }
     const bound = r.headBoundNats;
     best.set(key, {
-      targetId: r.targetId, kind: r.targetKind, method, klNats: r.klNats,
-      entropyBits: r.requestedEntropyBits ?? r.targetEntropyBits, targetEntropyBits: r.targetEntropyBits,
-      outliers: r.outliers ?? null, posTag: r.posTag ?? null, pairedWith: r.pairedWith ?? null, params,
+      targetId: r.targetId,
+      kind: r.targetKind,
+      method,
+      klNats: r.klNats,
+      entropyBits: r.requestedEntropyBits ?? r.targetEntropyBits,
+      targetEntropyBits: r.targetEntropyBits,
+      outliers: r.outliers ?? null,
+      posTag: r.posTag ?? null,
+      pairedWith: r.pairedWith ?? null,
+      params,
       headBoundNats: typeof bound === 'number' && Number.isFinite(bound) ? bound : null,
     });
   }
@@ -97,7 +104,11 @@ const scopeOf = (e: ExperimentResults): string => `${e.experiment} · ${e.model}
 /** The verdict of a paired claim, and a sentence with its numbers. */
 function pairedVerdict(c: Paired, easier: string, harder: string): { verdict: Verdict; statistic: string } {
   const text = `${easier} lower than ${harder} in ${c.wins} of ${c.n} pairs, mean gap ${f3(c.meanGapNats)} nats (sign test ${pText(c.p)})`;
-  if (c.n < MIN_PAIRS) return { verdict: 'not enough data', statistic: `${c.n} pairs (a sign test needs ≥ ${MIN_PAIRS})${c.n ? `: ${text}` : ''}` };
+  if (c.n < MIN_PAIRS)
+    return {
+      verdict: 'not enough data',
+      statistic: `${c.n} pairs (a sign test needs ≥ ${MIN_PAIRS})${c.n ? `: ${text}` : ''}`,
+    };
   return { verdict: c.p < ALPHA && c.meanGapNats > 0 ? 'holds' : 'does not hold', statistic: text };
 }
 
@@ -119,15 +130,26 @@ export function entropyCurve(best: readonly Best[]): EntropyBin[] {
   const binOf = (h: number) => (width > 0 ? xs[0] + Math.round((h - xs[0]) / width) * width : h);
   const groups = new Map<number, number[]>();
   for (const b of best) groups.set(binOf(b.entropyBits), [...(groups.get(binOf(b.entropyBits)) ?? []), b.klNats]);
-  return [...groups.entries()].sort(([a], [b]) => a - b).map(([h, v]) => ({ entropyBits: h, meanKlNats: mean(v), se: standardError(v), n: v.length }));
+  return [...groups.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([h, v]) => ({ entropyBits: h, meanKlNats: mean(v), se: standardError(v), n: v.length }));
 }
 
 /**
  * Rises, peaks, falls: the bin with the highest mean is not at either end, and it stands above
  * both ends by more than twice their combined standard error and by at least a tenth of itself.
  */
-export function unimodality(curve: readonly EntropyBin[]): { verdict: Verdict; statistic: string; numbers: Record<string, number> } {
-  if (curve.length < 3) return { verdict: 'not enough data', statistic: `${curve.length} entropy bins (needs ≥ 3)`, numbers: { bins: curve.length } };
+export function unimodality(curve: readonly EntropyBin[]): {
+  verdict: Verdict;
+  statistic: string;
+  numbers: Record<string, number>;
+} {
+  if (curve.length < 3)
+    return {
+      verdict: 'not enough data',
+      statistic: `${curve.length} entropy bins (needs ≥ 3)`,
+      numbers: { bins: curve.length },
+    };
   let k = 0;
   curve.forEach((b, i) => {
     if (b.meanKlNats > curve[k].meanKlNats) k = i;
@@ -135,10 +157,17 @@ export function unimodality(curve: readonly EntropyBin[]): { verdict: Verdict; s
   const peak = curve[k];
   const first = curve[0];
   const last = curve[curve.length - 1];
-  const clear = (a: EntropyBin) => peak.meanKlNats - a.meanKlNats > Math.max(2 * Math.hypot(peak.se, a.se), 0.1 * peak.meanKlNats);
+  const clear = (a: EntropyBin) =>
+    peak.meanKlNats - a.meanKlNats > Math.max(2 * Math.hypot(peak.se, a.se), 0.1 * peak.meanKlNats);
   const rises = k > 0 && clear(first);
   const falls = k < curve.length - 1 && clear(last);
-  const numbers = { peakBits: peak.entropyBits, peakKlNats: peak.meanKlNats, lowEndKlNats: first.meanKlNats, highEndKlNats: last.meanKlNats, bins: curve.length };
+  const numbers = {
+    peakBits: peak.entropyBits,
+    peakKlNats: peak.meanKlNats,
+    lowEndKlNats: first.meanKlNats,
+    highEndKlNats: last.meanKlNats,
+    bins: curve.length,
+  };
   const statistic =
     `peak ${f3(peak.meanKlNats)} nats at ${peak.entropyBits.toFixed(2)} bits (of ${first.entropyBits.toFixed(2)}–${last.entropyBits.toFixed(2)}); ` +
     `ends ${f3(first.meanKlNats)} and ${f3(last.meanKlNats)} nats; ${rises ? 'rises' : 'no clear rise'}, ${falls ? 'falls' : 'no clear fall'}`;
@@ -155,9 +184,10 @@ function finding1(e: ExperimentResults): Finding[] {
   const best = bestOf(e.records).filter((b) => b.kind === 'vanilla' && b.pairedWith === null);
   return [...new Set(best.map((b) => b.method))].map((method) => {
     const u = unimodality(entropyCurve(best.filter((b) => b.method === method)));
-    const claim = e.study === 'random-init'
-      ? 'Difficulty is unimodal in target entropy, also for a randomly initialised model'
-      : 'Difficulty is unimodal in target entropy (easy at both ends, hardest in between)';
+    const claim =
+      e.study === 'random-init'
+        ? 'Difficulty is unimodal in target entropy, also for a randomly initialised model'
+        : 'Difficulty is unimodal in target entropy (easy at both ends, hardest in between)';
     return { id: '1', claim, scope: `${scopeOf(e)} · ${method}`, ...u };
   });
 }
@@ -173,18 +203,40 @@ function finding2(e: ExperimentResults): Finding[] {
   const claim = 'Soft prompts reach lower loss than hybrid ones, hybrid lower than hard: soft < hybrid < hard';
   const scope = scopeOf(e);
   if (!soft.length || !hard.length || !hybrid.length) {
-    return [{ id: '2', claim, scope, statistic: `methods run: ${methods.join(', ') || 'none'} (needs soft, hybrid and hard)`, verdict: 'not enough data', numbers: {} }];
+    return [
+      {
+        id: '2',
+        claim,
+        scope,
+        statistic: `methods run: ${methods.join(', ') || 'none'} (needs soft, hybrid and hard)`,
+        verdict: 'not enough data',
+        numbers: {},
+      },
+    ];
   }
-  const byMethod = new Map(methods.map((m) => [m, new Map(best.filter((b) => b.method === m).map((b) => [b.targetId, b.klNats]))]));
+  const byMethod = new Map(
+    methods.map((m) => [m, new Map(best.filter((b) => b.method === m).map((b) => [b.targetId, b.klNats]))]),
+  );
   const common = [...byMethod.get(soft[0])!.keys()].filter((t) => methods.every((m) => byMethod.get(m)!.has(t)));
-  const compare = (a: string, b: string) => pairedComparison(common.map((t) => byMethod.get(a)!.get(t)!), common.map((t) => byMethod.get(b)!.get(t)!));
-  const steps = [...hybrid.map((h) => [soft[0], h] as const), ...hybrid.flatMap((h) => hard.map((x) => [h, x] as const))];
+  const compare = (a: string, b: string) =>
+    pairedComparison(
+      common.map((t) => byMethod.get(a)!.get(t)!),
+      common.map((t) => byMethod.get(b)!.get(t)!),
+    );
+  const steps = [
+    ...hybrid.map((h) => [soft[0], h] as const),
+    ...hybrid.flatMap((h) => hard.map((x) => [h, x] as const)),
+  ];
   const results = steps.map(([a, b]) => ({ a, b, c: compare(a, b), v: pairedVerdict(compare(a, b), a, b) }));
   const verdict: Verdict = results.some((r) => r.v.verdict === 'not enough data')
     ? 'not enough data'
-    : results.every((r) => r.v.verdict === 'holds') ? 'holds' : 'does not hold';
+    : results.every((r) => r.v.verdict === 'holds')
+      ? 'holds'
+      : 'does not hold';
   const means = methods.map((m) => `${m} ${f3(mean(common.map((t) => byMethod.get(m)!.get(t)!)))}`).join(', ');
-  const statistic = `mean min KL over ${common.length} common targets: ${means} nats; ` + results.map((r) => `${r.a} < ${r.b} in ${r.c.wins}/${r.c.n} (${pText(r.c.p)})`).join('; ');
+  const statistic =
+    `mean min KL over ${common.length} common targets: ${means} nats; ` +
+    results.map((r) => `${r.a} < ${r.b} in ${r.c.wins}/${r.c.n} (${pText(r.c.p)})`).join('; ');
   const numbers: Record<string, number> = { targets: common.length };
   for (const m of methods) numbers[`mean ${m}`] = mean(common.map((t) => byMethod.get(m)!.get(t)!));
   return [{ id: '2', claim, scope, statistic, verdict, numbers }];
@@ -196,13 +248,20 @@ function finding3(e: ExperimentResults): Finding[] {
   const best = bestOf(e.records);
   const scope = scopeOf(e);
   const sampleOf = (b: Best) => Number(b.params.sample ?? 0);
-  const vanilla = new Map(best.filter((b) => b.kind === 'vanilla' && b.pairedWith === null).map((b) => [`${b.method}|${b.entropyBits}|${sampleOf(b)}`, b.klNats]));
+  const vanilla = new Map(
+    best
+      .filter((b) => b.kind === 'vanilla' && b.pairedWith === null)
+      .map((b) => [`${b.method}|${b.entropyBits}|${sampleOf(b)}`, b.klNats]),
+  );
   const outliers = best.filter((b) => b.kind === 'outlier');
   const pairs = outliers.flatMap((o) => {
     const v = vanilla.get(`${o.method}|${o.entropyBits}|${sampleOf(o)}`);
     return v === undefined ? [] : [{ k: o.outliers ?? 0, outlier: o.klNats, vanilla: v }];
   });
-  const all = pairedComparison(pairs.map((p) => p.outlier), pairs.map((p) => p.vanilla));
+  const all = pairedComparison(
+    pairs.map((p) => p.outlier),
+    pairs.map((p) => p.vanilla),
+  );
   const a = pairedVerdict(all, 'outlier target', 'vanilla target of the same entropy');
   const ks = [...new Set(pairs.map((p) => p.k))].sort((x, y) => x - y);
   const perK = ks.map((k) => {
@@ -223,8 +282,21 @@ function finding3(e: ExperimentResults): Finding[] {
     statB = `mean easing (vanilla − outlier) per k: ${gaps}; largest at k=${top.k}`;
   }
   return [
-    { id: '3a', claim: 'Outliers make mid-entropy targets easier than vanilla targets of the same entropy', scope, ...a, numbers: { ...pairedNumbers(all) } },
-    { id: '3b', claim: 'The easing is largest with a single outlier', scope, statistic: statB, verdict: verdictB, numbers },
+    {
+      id: '3a',
+      claim: 'Outliers make mid-entropy targets easier than vanilla targets of the same entropy',
+      scope,
+      ...a,
+      numbers: { ...pairedNumbers(all) },
+    },
+    {
+      id: '3b',
+      claim: 'The easing is largest with a single outlier',
+      scope,
+      statistic: statB,
+      verdict: verdictB,
+      numbers,
+    },
   ];
 }
 
@@ -236,24 +308,58 @@ function finding4(e: ExperimentResults): Finding[] {
   const out: Finding[] = [];
   for (const method of [...new Set(best.map((b) => b.method))]) {
     const mine = best.filter((b) => b.method === method);
-    const pairedVanilla = new Map(mine.filter((b) => b.kind === 'vanilla' && b.pairedWith !== null).map((b) => [b.pairedWith!, b.klNats]));
+    const pairedVanilla = new Map(
+      mine.filter((b) => b.kind === 'vanilla' && b.pairedWith !== null).map((b) => [b.pairedWith!, b.klNats]),
+    );
     const where = `${scope} · ${method}`;
     if (e.study === 'lm') {
       const lm = mine.filter((b) => b.kind === 'lm' && pairedVanilla.has(b.targetId));
-      const c = pairedComparison(lm.map((b) => b.klNats), lm.map((b) => pairedVanilla.get(b.targetId)!));
-      out.push({ id: '4a', claim: 'LM-generated targets are easier than vanilla targets of the same entropy', scope: where, ...pairedVerdict(c, 'lm target', 'matched vanilla'), numbers: pairedNumbers(c) });
+      const c = pairedComparison(
+        lm.map((b) => b.klNats),
+        lm.map((b) => pairedVanilla.get(b.targetId)!),
+      );
+      out.push({
+        id: '4a',
+        claim: 'LM-generated targets are easier than vanilla targets of the same entropy',
+        scope: where,
+        ...pairedVerdict(c, 'lm target', 'matched vanilla'),
+        numbers: pairedNumbers(c),
+      });
     }
     if (e.study === 'shuffled') {
       const sh = mine.filter((b) => b.kind === 'shuffled' && pairedVanilla.has(String(b.params.lmTarget)));
-      const c = pairedComparison(sh.map((b) => b.klNats), sh.map((b) => pairedVanilla.get(String(b.params.lmTarget))!));
-      out.push({ id: '4b', claim: 'Shuffled LM targets are easier than vanilla targets of the same entropy', scope: where, ...pairedVerdict(c, 'shuffled target', 'vanilla paired with its lm target'), numbers: pairedNumbers(c) });
+      const c = pairedComparison(
+        sh.map((b) => b.klNats),
+        sh.map((b) => pairedVanilla.get(String(b.params.lmTarget))!),
+      );
+      out.push({
+        id: '4b',
+        claim: 'Shuffled LM targets are easier than vanilla targets of the same entropy',
+        scope: where,
+        ...pairedVerdict(c, 'shuffled target', 'vanilla paired with its lm target'),
+        numbers: pairedNumbers(c),
+      });
     }
     if (e.study === 'migrated') {
       // Vanilla difficulty at a migrated target's entropy, read off the vanilla grid's curve.
-      const curve = entropyCurve(mine.filter((b) => b.kind === 'vanilla' && b.pairedWith === null)).map((b) => [b.entropyBits, b.meanKlNats] as const);
-      const mig = mine.filter((b) => b.kind === 'migrated').map((b) => ({ kl: b.klNats, v: interpolate(curve, b.targetEntropyBits) })).filter((x) => Number.isFinite(x.v));
-      const c = pairedComparison(mig.map((x) => x.kl), mig.map((x) => x.v));
-      out.push({ id: '4c', claim: 'Targets migrated from another tokenizer are easier than vanilla targets of the same entropy', scope: where, ...pairedVerdict(c, 'migrated target', 'vanilla curve at its entropy'), numbers: pairedNumbers(c) });
+      const curve = entropyCurve(mine.filter((b) => b.kind === 'vanilla' && b.pairedWith === null)).map(
+        (b) => [b.entropyBits, b.meanKlNats] as const,
+      );
+      const mig = mine
+        .filter((b) => b.kind === 'migrated')
+        .map((b) => ({ kl: b.klNats, v: interpolate(curve, b.targetEntropyBits) }))
+        .filter((x) => Number.isFinite(x.v));
+      const c = pairedComparison(
+        mig.map((x) => x.kl),
+        mig.map((x) => x.v),
+      );
+      out.push({
+        id: '4c',
+        claim: 'Targets migrated from another tokenizer are easier than vanilla targets of the same entropy',
+        scope: where,
+        ...pairedVerdict(c, 'migrated target', 'vanilla curve at its entropy'),
+        numbers: pairedNumbers(c),
+      });
     }
   }
   return out;
@@ -282,11 +388,28 @@ function finding5(pos: readonly ExperimentResults[]): Finding[] {
     pairs++;
     const baseBest = new Map(bestBy.get(partner.model)!.map((b) => [`${b.method}|${b.targetId}`, b.klNats]));
     const mine = bestBy.get(e.model)!.filter((b) => baseBest.has(`${b.method}|${b.targetId}`));
-    const c = pairedComparison(mine.map((b) => baseBest.get(`${b.method}|${b.targetId}`)!), mine.map((b) => b.klNats));
-    out.push({ id: '5a', claim: claimA, scope: `${e.experiment} · ${partner.model} vs ${e.model}`, ...pairedVerdict(c, 'base model', 'instruct variant'), numbers: pairedNumbers(c) });
+    const c = pairedComparison(
+      mine.map((b) => baseBest.get(`${b.method}|${b.targetId}`)!),
+      mine.map((b) => b.klNats),
+    );
+    out.push({
+      id: '5a',
+      claim: claimA,
+      scope: `${e.experiment} · ${partner.model} vs ${e.model}`,
+      ...pairedVerdict(c, 'base model', 'instruct variant'),
+      numbers: pairedNumbers(c),
+    });
   }
   if (pos.length && pairs === 0) {
-    out.push({ id: '5a', claim: claimA, scope: pos.map((e) => e.model).join(', '), statistic: 'no base/instruct pair among the models (an instruct variant is named like its base plus -Instruct, -chat or -it)', verdict: 'not enough data', numbers: {} });
+    out.push({
+      id: '5a',
+      claim: claimA,
+      scope: pos.map((e) => e.model).join(', '),
+      statistic:
+        'no base/instruct pair among the models (an instruct variant is named like its base plus -Instruct, -chat or -it)',
+      verdict: 'not enough data',
+      numbers: {},
+    });
   }
   for (const e of pos) {
     const best = bestBy.get(e.model)!;
@@ -300,11 +423,25 @@ function finding5(pos: readonly ExperimentResults[]): Finding[] {
     const numbers: Record<string, number> = {};
     for (const s of stats) numbers[`mean ${s.tag}`] = s.mean;
     if (stats.length < 2 || !tags.includes('adjective') || stats.some((s) => s.n < 3)) {
-      out.push({ id: '5b', claim, scope: scopeOf(e), statistic: `mean min KL per tag: ${text || 'none'} (needs adjectives and another tag, ≥ 3 targets each)`, verdict: 'not enough data', numbers });
+      out.push({
+        id: '5b',
+        claim,
+        scope: scopeOf(e),
+        statistic: `mean min KL per tag: ${text || 'none'} (needs adjectives and another tag, ≥ 3 targets each)`,
+        verdict: 'not enough data',
+        numbers,
+      });
       continue;
     }
     const lowest = stats.reduce((x, y) => (y.mean < x.mean ? y : x));
-    out.push({ id: '5b', claim, scope: scopeOf(e), statistic: `mean min KL per tag: ${text} nats; lowest: ${lowest.tag}`, verdict: lowest.tag === 'adjective' ? 'holds' : 'does not hold', numbers });
+    out.push({
+      id: '5b',
+      claim,
+      scope: scopeOf(e),
+      statistic: `mean min KL per tag: ${text} nats; lowest: ${lowest.tag}`,
+      verdict: lowest.tag === 'adjective' ? 'holds' : 'does not hold',
+      numbers,
+    });
   }
   return out;
 }
@@ -316,16 +453,32 @@ function finding6(e: ExperimentResults): Finding {
   const claim = 'How much of the difficulty the output layer sets (head bound) and how much the body leaves (body gap)';
   const bounded = best.filter((b) => b.headBoundNats !== null);
   if (bounded.length === 0) {
-    return { id: '6', claim, scope: scopeOf(e), statistic: 'no headBoundNats in these results (written without the head bound)', verdict: 'not enough data', numbers: {} };
+    return {
+      id: '6',
+      claim,
+      scope: scopeOf(e),
+      statistic: 'no headBoundNats in these results (written without the head bound)',
+      verdict: 'not enough data',
+      numbers: {},
+    };
   }
   const kl = mean(bounded.map((b) => b.klNats));
   const head = mean(bounded.map((b) => b.headBoundNats!));
   const gap = kl - head;
   const share = kl > 0 ? head / kl : NaN;
   return {
-    id: '6', claim, scope: scopeOf(e), verdict: 'measured',
+    id: '6',
+    claim,
+    scope: scopeOf(e),
+    verdict: 'measured',
     statistic: `over ${bounded.length} targets: mean min KL ${f3(kl)} nats = head bound ${f3(head)} + body gap ${f3(gap)}; head share ${Number.isFinite(share) ? `${(100 * share).toFixed(1)}%` : '—'}`,
-    numbers: { targets: bounded.length, meanKlNats: kl, meanHeadBoundNats: head, meanBodyGapNats: gap, headShare: share },
+    numbers: {
+      targets: bounded.length,
+      meanKlNats: kl,
+      meanHeadBoundNats: head,
+      meanBodyGapNats: gap,
+      headShare: share,
+    },
   };
 }
 
@@ -343,7 +496,10 @@ const SKIPPED_CLAIMS: Record<string, [string, string]> = {
 };
 
 /** Every finding the experiments support, in the paper's order; skipped experiments say why they have none. */
-export function computeFindings(experiments: readonly ExperimentResults[], skipped: readonly SkippedExperiment[] = []): Finding[] {
+export function computeFindings(
+  experiments: readonly ExperimentResults[],
+  skipped: readonly SkippedExperiment[] = [],
+): Finding[] {
   const out: Finding[] = [];
   for (const e of experiments) if (ENTROPY_STUDIES.has(e.study)) out.push(...finding1(e));
   for (const e of experiments) if (e.study === 'methods') out.push(...finding2(e));
@@ -353,7 +509,14 @@ export function computeFindings(experiments: readonly ExperimentResults[], skipp
   // After the computed rows of the same finding (the sort below is stable).
   for (const s of skipped) {
     const [id, claim] = SKIPPED_CLAIMS[s.study] ?? ['—', `the ${s.study} experiment`];
-    out.push({ id, claim, scope: `${s.experiment} · ${s.model}`, statistic: `not run: ${s.reason}`, verdict: 'not enough data', numbers: {} });
+    out.push({
+      id,
+      claim,
+      scope: `${s.experiment} · ${s.model}`,
+      statistic: `not run: ${s.reason}`,
+      verdict: 'not enough data',
+      numbers: {},
+    });
   }
   const bound = experiments.map(finding6);
   out.sort((a, b) => order(a.id) - order(b.id));

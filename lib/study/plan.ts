@@ -32,7 +32,8 @@ export interface StudyPlanOptions {
 }
 
 /** A model id as a file-name part: 'random:demo' → 'random_demo', 'org/name' → 'org_name'. */
-export const modelSlug = (model: string): string => model.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'model';
+export const modelSlug = (model: string): string =>
+  model.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'model';
 
 const fromOther = (t: Record<string, unknown>): boolean => t?.source === '$other';
 
@@ -42,27 +43,34 @@ export function planStudy(studies: readonly StudyFile[], o: StudyPlanOptions): S
   for (const m of o.models) {
     const s = modelSlug(m);
     const prior = slugs.get(s);
-    if (prior !== undefined && prior !== m) throw new StudyError(`models '${prior}' and '${m}' would share the file name part '${s}'; rename one`);
+    if (prior !== undefined && prior !== m)
+      throw new StudyError(`models '${prior}' and '${m}' would share the file name part '${s}'; rename one`);
     slugs.set(s, m);
   }
   const sweeps: StudySweep[] = [];
   for (const study of studies) {
     const base = study[o.scale]!;
-    const variants: Array<[string | undefined, Record<string, unknown>]> = study.variants ? Object.entries(study.variants) : [[undefined, {}]];
+    const variants: Array<[string | undefined, Record<string, unknown>]> = study.variants
+      ? Object.entries(study.variants)
+      : [[undefined, {}]];
     for (const [variant, over] of variants) {
       const experiment = variant ? `${study.name}-${variant}` : study.name;
       for (const given of o.models) {
         let skipped: string | undefined;
         let model = given;
         if (study.model === 'random-twin') {
-          if (given.startsWith('random:')) skipped = `${given} is already randomly initialised: its vanilla experiment is its random-init one`;
+          if (given.startsWith('random:'))
+            skipped = `${given} is already randomly initialised: its vanilla experiment is its random-init one`;
           else model = `random:${given}`;
         }
         const others = o.models.filter((m) => m !== given);
         const targets = (over.targets ?? base.targets) as Array<Record<string, unknown>> | undefined;
-        if (targets?.some(fromOther) && others.length === 0) skipped = `needs a second model to migrate targets from (give -m ${given},<other model>)`;
+        if (targets?.some(fromOther) && others.length === 0)
+          skipped = `needs a second model to migrate targets from (give -m ${given},<other model>)`;
         // '$other' stands for each other model given; with none, a placeholder keeps the spec printable.
-        const expanded = targets?.flatMap((t) => (fromOther(t) ? (others.length ? others : ['(another model)']).map((source) => ({ ...t, source })) : [t]));
+        const expanded = targets?.flatMap((t) =>
+          fromOther(t) ? (others.length ? others : ['(another model)']).map((source) => ({ ...t, source })) : [t],
+        );
         const input: Record<string, unknown> = {
           ...base,
           ...over,
@@ -78,10 +86,19 @@ export function planStudy(studies: readonly StudyFile[], o: StudyPlanOptions): S
         try {
           spec = parseSpec(input);
         } catch (e) {
-          if (e instanceof SpecError) throw new StudyError(`${study.path} (${o.scale}${variant ? `, variant ${variant}` : ''}): ${e.message}`);
+          if (e instanceof SpecError)
+            throw new StudyError(`${study.path} (${o.scale}${variant ? `, variant ${variant}` : ''}): ${e.message}`);
           throw e;
         }
-        sweeps.push({ experiment, study, ...(variant ? { variant } : {}), givenModel: given, model, spec, ...(skipped ? { skipped } : {}) });
+        sweeps.push({
+          experiment,
+          study,
+          ...(variant ? { variant } : {}),
+          givenModel: given,
+          model,
+          spec,
+          ...(skipped ? { skipped } : {}),
+        });
       }
     }
   }

@@ -15,7 +15,8 @@ import type { StudySummary } from './run.js';
 
 const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const inlineSvg = (svg: string): string => svg.replace(/\s+xmlns(:xlink)?="[^"]*"/g, '');
-const seconds = (ms: number): string => (ms >= 90_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(1)} s`);
+const seconds = (ms: number): string =>
+  ms >= 90_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(1)} s`;
 
 export interface ReportInput {
   summary: StudySummary;
@@ -26,11 +27,18 @@ export interface ReportInput {
   figures: readonly StudyFigure[];
 }
 
-const VERDICT_CLASS: Record<Finding['verdict'], string> = { holds: 'ok', 'does not hold': 'no', 'not enough data': 'na', measured: 'me' };
+const VERDICT_CLASS: Record<Finding['verdict'], string> = {
+  holds: 'ok',
+  'does not hold': 'no',
+  'not enough data': 'na',
+  measured: 'me',
+};
 
 function findingsTable(findings: readonly Finding[]): string {
-  const rows = findings.map((f) =>
-    `<tr><td>${esc(f.id)}</td><td class="l">${esc(f.claim)}</td><td class="l">${esc(f.scope)}</td><td class="l">${esc(f.statistic)}</td><td class="v ${VERDICT_CLASS[f.verdict]}">${esc(f.verdict)}</td></tr>`);
+  const rows = findings.map(
+    (f) =>
+      `<tr><td>${esc(f.id)}</td><td class="l">${esc(f.claim)}</td><td class="l">${esc(f.scope)}</td><td class="l">${esc(f.statistic)}</td><td class="v ${VERDICT_CLASS[f.verdict]}">${esc(f.verdict)}</td></tr>`,
+  );
   return `<table id="findings"><thead><tr><th>#</th><th class="l">the paper's finding</th><th class="l">computed on</th><th class="l">this run's statistic</th><th>verdict</th></tr></thead>
 <tbody>${rows.join('\n') || '<tr><td colspan="5">no experiment ran</td></tr>'}</tbody></table>`;
 }
@@ -39,7 +47,9 @@ function modelsTable(input: ReportInput): string {
   const names = [...new Set(input.sweeps.filter((s) => !s.skipped).map((s) => s.model))];
   const rows = names.map((name) => {
     const info = input.models.get(name);
-    const meta = input.sweeps.map((s) => input.results.get(s.spec.output)).find((r) => r?.metadata.model.name === name)?.metadata;
+    const meta = input.sweeps
+      .map((s) => input.results.get(s.spec.output))
+      .find((r) => r?.metadata.model.name === name)?.metadata;
     const cell = (v: unknown) => `<td>${v === undefined ? '—' : esc(v)}</td>`;
     return `<tr><td class="l">${esc(name)}</td>${cell(info?.family)}${cell(info ? info.parameters.toLocaleString('en') : undefined)}${cell(info?.vocabSize ?? meta?.vocabSize)}${cell(info?.dtype)}${cell(info?.device)}<td class="l mono">${esc(info?.identity ?? meta?.model.hash ?? '—')}</td></tr>`;
   });
@@ -48,9 +58,14 @@ function modelsTable(input: ReportInput): string {
 
 function sweepsTable(input: ReportInput, outDir: string): string {
   const rows = input.summary.sweeps.map((o) => {
-    const reasons = Object.entries(o.stopReasons).map(([k, v]) => `${k} ${v}`).join(', ');
+    const reasons = Object.entries(o.stopReasons)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     const budget = o.stopReasons.budget ?? 0;
-    const link = o.status === 'skipped' ? esc(o.reason ?? '') : `<a href="${esc(relative(outDir, o.output))}">${esc(relative(outDir, o.output))}</a>`;
+    const link =
+      o.status === 'skipped'
+        ? esc(o.reason ?? '')
+        : `<a href="${esc(relative(outDir, o.output))}">${esc(relative(outDir, o.output))}</a>`;
     return `<tr><td class="l">${esc(o.experiment)}</td><td class="l">${esc(o.model)}</td><td class="l">${esc(o.status)}</td><td>${o.rows}</td><td>${budget}</td><td class="l">${esc(reasons)}</td><td>${o.wallMs ? seconds(o.wallMs) : '—'}</td><td class="l">${link}</td></tr>`;
   });
   return `<table id="sweeps"><thead><tr><th class="l">experiment</th><th class="l">model</th><th class="l">status</th><th>rows</th><th>hit the budget</th><th class="l">stop reasons</th><th>wall time</th><th class="l">results (Arrow)</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
@@ -62,8 +77,15 @@ function bestPrompts(records: readonly StoredRunRecord[], perMethod = 5): string
   if (hard.length === 0) return '';
   const methods = [...new Set(hard.map((r) => methodLabel(r.method as MethodName, r.pattern, r.candidates)))];
   const rows = methods.flatMap((m) =>
-    hard.filter((r) => methodLabel(r.method as MethodName, r.pattern, r.candidates) === m).sort((a, b) => a.klNats - b.klNats).slice(0, perMethod).map((r) =>
-      `<tr><td class="l">${esc(m)}</td><td class="l">${esc(r.targetId)}</td><td>${r.klNats.toFixed(4)}</td><td class="l mono">${r.promptText === null ? esc(`ids ${r.promptIds!.join(' ')}`) : esc(JSON.stringify(r.promptText))}</td></tr>`));
+    hard
+      .filter((r) => methodLabel(r.method as MethodName, r.pattern, r.candidates) === m)
+      .sort((a, b) => a.klNats - b.klNats)
+      .slice(0, perMethod)
+      .map(
+        (r) =>
+          `<tr><td class="l">${esc(m)}</td><td class="l">${esc(r.targetId)}</td><td>${r.klNats.toFixed(4)}</td><td class="l mono">${r.promptText === null ? esc(`ids ${r.promptIds!.join(' ')}`) : esc(JSON.stringify(r.promptText))}</td></tr>`,
+      ),
+  );
   return `<table class="prompts"><thead><tr><th class="l">method</th><th class="l">target</th><th>KL (nats)</th><th class="l">best prompt (hard positions; soft ones are not text)</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
 }
 
@@ -72,11 +94,17 @@ function studySection(input: ReportInput, study: string): string {
   const file = sweeps[0].study;
   const experiments = new Set(sweeps.map((s) => s.experiment));
   const findings = input.findings.filter((f) => [...experiments].some((e) => f.scope.startsWith(`${e} · `)));
-  const thisRun = findings.length ? findings.map((f) => `${f.id} (${f.scope}): ${f.verdict} — ${f.statistic}`).join('; ') : 'no finding computed on this experiment';
-  const figures = input.figures.filter((f) => f.study === study).map((f) =>
-    `<figure id="fig-${esc(f.group)}-${esc(f.id)}">${inlineSvg(f.svg)}<figcaption><b>${esc(f.title)}</b> (${esc(f.group)}; the paper's ${esc(f.paperFigure)}). ` +
-    `<i>The paper:</i> ${esc(file.paperFound ?? '—')} <i>This run:</i> ${esc(thisRun)}. ` +
-    `<a href="${esc(relative(input.summary.outDir, f.svgPath))}">SVG</a> · <a href="${esc(relative(input.summary.outDir, f.pngPath))}">PNG</a></figcaption></figure>`);
+  const thisRun = findings.length
+    ? findings.map((f) => `${f.id} (${f.scope}): ${f.verdict} — ${f.statistic}`).join('; ')
+    : 'no finding computed on this experiment';
+  const figures = input.figures
+    .filter((f) => f.study === study)
+    .map(
+      (f) =>
+        `<figure id="fig-${esc(f.group)}-${esc(f.id)}">${inlineSvg(f.svg)}<figcaption><b>${esc(f.title)}</b> (${esc(f.group)}; the paper's ${esc(f.paperFigure)}). ` +
+        `<i>The paper:</i> ${esc(file.paperFound ?? '—')} <i>This run:</i> ${esc(thisRun)}. ` +
+        `<a href="${esc(relative(input.summary.outDir, f.svgPath))}">SVG</a> · <a href="${esc(relative(input.summary.outDir, f.pngPath))}">PNG</a></figcaption></figure>`,
+    );
   const specs = sweeps.map((s) => {
     const shown = { ...scientificSpec(s.spec), device: s.spec.device };
     return `<details><summary>spec of ${esc(s.experiment)} on ${esc(s.model)} (hash ${specHash(s.spec).slice(0, 12)}…)${s.skipped ? ` — not run: ${esc(s.skipped)}` : ''}</summary><pre>${esc(JSON.stringify(shown, null, 2))}</pre></details>`;
@@ -98,7 +126,11 @@ ${specs.join('\n')}
 function buildLine(build: unknown): string {
   if (build === null || typeof build !== 'object') return '—';
   const b = build as Record<string, unknown>;
-  const parts = [`libtorch ${b.torchVersion ?? '?'}`, b.cudaBuild ? `CUDA (${b.cudaDevices ?? 0} devices)` : 'CPU only', b.mkl ? 'MKL' : 'no MKL'];
+  const parts = [
+    `libtorch ${b.torchVersion ?? '?'}`,
+    b.cudaBuild ? `CUDA (${b.cudaDevices ?? 0} devices)` : 'CPU only',
+    b.mkl ? 'MKL' : 'no MKL',
+  ];
   if (b.klCpuKernel) parts.push(`KL kernel ${b.klCpuKernel}`);
   if (b.threads) parts.push(`${b.threads} threads`);
   return parts.join(', ');

@@ -70,13 +70,20 @@ export interface StudySummary {
   wallMs: number;
 }
 
-const shardFile = (output: string, i: number, n: number): string => output.replace(/\.arrow$/, `.shard${i}of${n}.arrow`);
+const shardFile = (output: string, i: number, n: number): string =>
+  output.replace(/\.arrow$/, `.shard${i}of${n}.arrow`);
 
 /** A complete set of shard files of one sweep beside its output (from `--shard i/N` runs), or null. */
 async function shardSet(output: string): Promise<string[] | null> {
   const stem = basename(output, '.arrow');
   const names = existsSync(dirname(output)) ? await readdir(dirname(output)) : [];
-  const counts = new Set(names.map((n) => new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.shard\\d+of(\\d+)\\.arrow$`).exec(n)?.[1]).filter((c): c is string => c !== undefined));
+  const counts = new Set(
+    names
+      .map(
+        (n) => new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.shard\\d+of(\\d+)\\.arrow$`).exec(n)?.[1],
+      )
+      .filter((c): c is string => c !== undefined),
+  );
   for (const c of counts) {
     const n = Number(c);
     const files = Array.from({ length: n }, (_, i) => shardFile(output, i, n));
@@ -91,18 +98,33 @@ function stopReasons(records: readonly StoredRunRecord[]): Record<string, number
   return out;
 }
 
-export async function runStudy(options: StudyOptions, events: EventEmitter = new EventEmitter()): Promise<StudySummary> {
+export async function runStudy(
+  options: StudyOptions,
+  events: EventEmitter = new EventEmitter(),
+): Promise<StudySummary> {
   const started = Date.now();
   const scale = options.scale ?? 'paper';
   const studies = expandStudies(options.studies, options.studiesDir);
-  const sweeps = planStudy(studies, { scale, models: options.models, outDir: options.outDir, device: options.device, dtype: options.dtype, seed: options.seed, bound: options.bound });
+  const sweeps = planStudy(studies, {
+    scale,
+    models: options.models,
+    outDir: options.outDir,
+    device: options.device,
+    dtype: options.dtype,
+    seed: options.seed,
+    bound: options.bound,
+  });
   await mkdir(options.outDir, { recursive: true });
   const log = (m: string) => events.emit('log', m);
   const models = new Map<string, Model>();
   // Identities of the models this folder's sweeps ran on, kept beside them so that a resumed
   // run's report names them without loading them again.
   const infoPath = join(options.outDir, 'models.json');
-  const infos = new Map<string, ModelInfo>(existsSync(infoPath) ? Object.entries(JSON.parse(await readFile(infoPath, 'utf8')) as Record<string, ModelInfo>) : []);
+  const infos = new Map<string, ModelInfo>(
+    existsSync(infoPath)
+      ? Object.entries(JSON.parse(await readFile(infoPath, 'utf8')) as Record<string, ModelInfo>)
+      : [],
+  );
   const modelFor = async (s: StudySweep): Promise<Model> => {
     let m = models.get(s.model);
     if (!m) {
@@ -124,14 +146,28 @@ export async function runStudy(options: StudyOptions, events: EventEmitter = new
       const tag = `[${i + 1}/${sweeps.length}] ${s.experiment} on ${s.model}`;
       if (s.skipped) {
         log(`${tag}: skipped (${s.skipped})`);
-        outcomes.push({ ...base, output: s.spec.output, status: 'skipped', reason: s.skipped, rows: 0, stopReasons: {}, wallMs: 0 });
+        outcomes.push({
+          ...base,
+          output: s.spec.output,
+          status: 'skipped',
+          reason: s.skipped,
+          rows: 0,
+          stopReasons: {},
+          wallMs: 0,
+        });
         continue;
       }
       if (options.signal?.aborted) {
         interrupted = true;
         break;
       }
-      const spec = options.shard ? { ...s.spec, shard: options.shard, output: shardFile(s.spec.output, options.shard.index, options.shard.count) } : s.spec;
+      const spec = options.shard
+        ? {
+            ...s.spec,
+            shard: options.shard,
+            output: shardFile(s.spec.output, options.shard.index, options.shard.count),
+          }
+        : s.spec;
       if (!options.shard && !existsSync(spec.output) && !existsSync(`${spec.output}.partial`)) {
         const shards = await shardSet(spec.output);
         if (shards) {
@@ -139,17 +175,34 @@ export async function runStudy(options: StudyOptions, events: EventEmitter = new
           const r = await readResults(spec.output);
           results.set(spec.output, r);
           log(`${tag}: merged ${shards.length} shard files`);
-          outcomes.push({ ...base, output: spec.output, status: 'merged', rows: r.records.length, stopReasons: stopReasons(r.records), wallMs: 0 });
+          outcomes.push({
+            ...base,
+            output: spec.output,
+            status: 'merged',
+            rows: r.records.length,
+            stopReasons: stopReasons(r.records),
+            wallMs: 0,
+          });
           continue;
         }
       }
       if (existsSync(spec.output) && !options.overwrite) {
-        if (!options.resume) throw new StudyError(`${spec.output} exists: add --resume to keep finished sweeps (and continue the rest), or --overwrite to run them again`);
+        if (!options.resume)
+          throw new StudyError(
+            `${spec.output} exists: add --resume to keep finished sweeps (and continue the rest), or --overwrite to run them again`,
+          );
         const r = await readResults(spec.output);
         if (r.metadata.specHash === specHash(spec)) {
           results.set(spec.output, r);
           log(`${tag}: finished earlier (${r.records.length} rows)`);
-          outcomes.push({ ...base, output: spec.output, status: 'finished earlier', rows: r.records.length, stopReasons: stopReasons(r.records), wallMs: 0 });
+          outcomes.push({
+            ...base,
+            output: spec.output,
+            status: 'finished earlier',
+            rows: r.records.length,
+            stopReasons: stopReasons(r.records),
+            wallMs: 0,
+          });
           continue;
         }
         // A different spec: runSweep's resume check names the difference.
@@ -158,30 +211,80 @@ export async function runStudy(options: StudyOptions, events: EventEmitter = new
       const t0 = Date.now();
       const sweepEvents = new EventEmitter();
       sweepEvents.on('log', (m: string) => log(`${s.experiment}: ${m}`));
-      sweepEvents.on('progress', (p: SweepProgress) => events.emit('progress', { ...p, experiment: s.experiment, model: s.model, sweep: i + 1, sweeps: sweeps.length }));
-      const summary = await runSweep(spec, { resume: options.resume, overwrite: options.overwrite, signal: options.signal, figures: false, model: await modelFor(s) }, sweepEvents);
+      sweepEvents.on('progress', (p: SweepProgress) =>
+        events.emit('progress', {
+          ...p,
+          experiment: s.experiment,
+          model: s.model,
+          sweep: i + 1,
+          sweeps: sweeps.length,
+        }),
+      );
+      const summary = await runSweep(
+        spec,
+        {
+          resume: options.resume,
+          overwrite: options.overwrite,
+          signal: options.signal,
+          figures: false,
+          model: await modelFor(s),
+        },
+        sweepEvents,
+      );
       const wallMs = Date.now() - t0;
       if (summary.interrupted) {
         interrupted = true;
-        outcomes.push({ ...base, output: spec.output, status: 'interrupted', rows: summary.rowsRun + summary.rowsResumed, stopReasons: {}, wallMs });
+        outcomes.push({
+          ...base,
+          output: spec.output,
+          status: 'interrupted',
+          rows: summary.rowsRun + summary.rowsResumed,
+          stopReasons: {},
+          wallMs,
+        });
         break;
       }
       if (!options.shard) results.set(spec.output, await readResults(spec.output));
-      outcomes.push({ ...base, output: spec.output, status: options.shard ? 'shard done' : 'run', rows: summary.records.length, stopReasons: stopReasons(summary.records), wallMs });
+      outcomes.push({
+        ...base,
+        output: spec.output,
+        status: options.shard ? 'shard done' : 'run',
+        rows: summary.records.length,
+        stopReasons: stopReasons(summary.records),
+        wallMs,
+      });
     }
   } finally {
     for (const m of models.values()) m.dispose();
   }
 
-  const summary: StudySummary = { outDir: options.outDir, scale, sweeps: outcomes, findings: [], figures: [], interrupted, wallMs: 0 };
+  const summary: StudySummary = {
+    outDir: options.outDir,
+    scale,
+    sweeps: outcomes,
+    findings: [],
+    figures: [],
+    interrupted,
+    wallMs: 0,
+  };
   if (interrupted || options.shard) {
     summary.wallMs = Date.now() - started;
-    if (options.shard && !interrupted) log(`shard ${options.shard.index}/${options.shard.count} done; once every shard is, run the same command without --shard to merge and report`);
+    if (options.shard && !interrupted)
+      log(
+        `shard ${options.shard.index}/${options.shard.count} done; once every shard is, run the same command without --shard to merge and report`,
+      );
     return summary;
   }
   const ran = sweeps.filter((s) => results.has(s.spec.output));
-  const experiments = ran.map((s) => ({ experiment: s.experiment, study: s.study.name, model: s.model, records: results.get(s.spec.output)!.records }));
-  const skipped = sweeps.filter((s) => s.skipped).map((s) => ({ experiment: s.experiment, study: s.study.name, model: s.givenModel, reason: s.skipped! }));
+  const experiments = ran.map((s) => ({
+    experiment: s.experiment,
+    study: s.study.name,
+    model: s.model,
+    records: results.get(s.spec.output)!.records,
+  }));
+  const skipped = sweeps
+    .filter((s) => s.skipped)
+    .map((s) => ({ experiment: s.experiment, study: s.study.name, model: s.givenModel, reason: s.skipped! }));
   summary.findings = computeFindings(experiments, skipped);
   log(`findings: ${summary.findings.map((f) => `#${f.id} ${f.verdict}`).join(', ')}`);
   const posVocabulary = new Map<string, Record<string, number>>();
@@ -189,9 +292,21 @@ export async function runStudy(options: StudyOptions, events: EventEmitter = new
     const counts = await posCounts(s.model).catch((e: Error) => (log(`pos counts of ${s.model}: ${e.message}`), null));
     if (counts) posVocabulary.set(s.model, counts);
   }
-  summary.figures = await drawFigures(ran.map((s) => ({ sweep: s, records: results.get(s.spec.output)!.records })), join(options.outDir, 'figures'), options.models.length > 1, posVocabulary);
+  summary.figures = await drawFigures(
+    ran.map((s) => ({ sweep: s, records: results.get(s.spec.output)!.records })),
+    join(options.outDir, 'figures'),
+    options.models.length > 1,
+    posVocabulary,
+  );
   summary.wallMs = Date.now() - started;
-  summary.report = await writeStudyReport({ summary, sweeps, results, models: infos, findings: summary.findings, figures: summary.figures });
+  summary.report = await writeStudyReport({
+    summary,
+    sweeps,
+    results,
+    models: infos,
+    findings: summary.findings,
+    figures: summary.figures,
+  });
   log(`report: ${summary.report}`);
   return summary;
 }

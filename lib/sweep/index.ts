@@ -2,5 +2,14 @@
 export { fnv1a64, stableSeed } from './hash.js';
 export { rowId, rowSeed, targetSeed, type MethodOf } from './ids.js';
 export { formatBits, planTargets, type PlanOptions, type TargetPlan } from './targets.js';
-export { planRows, planSweep, remainingGroups, remainingRows, shardGroups, shardRows, type RowPlan, type SweepPlan } from './planner.js';
+export {
+  planRows,
+  planSweep,
+  remainingGroups,
+  remainingRows,
+  shardGroups,
+  shardRows,
+  type RowPlan,
+  type SweepPlan,
+} from './planner.js';
 export { shardFromEnv, type EnvShard } from './shard-env.js';

@@ -1,14 +1,7 @@
 // Target plans → rows. A row is one (target, init, method) run; its id and seed depend only on
 // the spec and the row's own names, so the same spec always plans the same rows in the same order.
 
-import {
-  methodLabel,
-  resolveMethods,
-  SpecError,
-  type MethodName,
-  type Shard,
-  type SweepSpec,
-} from '../spec/index.js';
+import { methodLabel, resolveMethods, SpecError, type MethodName, type Shard, type SweepSpec } from '../spec/index.js';
 import { rowId, rowSeed } from './ids.js';
 import { planTargets, type PlanOptions, type TargetPlan } from './targets.js';
 
@@ -79,8 +72,16 @@ function assignGroups(rows: RowPlan[], batchSize: number): void {
  * by at most one row. It is deterministic because the plan is.
  */
 export function shardRows<T>(rows: readonly T[], shard: Shard): T[] {
-  if (!Number.isInteger(shard.count) || shard.count < 1 || !Number.isInteger(shard.index) || shard.index < 0 || shard.index >= shard.count) {
-    throw new SpecError([{ path: 'shard', message: `invalid shard ${shard.index}/${shard.count}: need integers 0 <= index < count` }]);
+  if (
+    !Number.isInteger(shard.count) ||
+    shard.count < 1 ||
+    !Number.isInteger(shard.index) ||
+    shard.index < 0 ||
+    shard.index >= shard.count
+  ) {
+    throw new SpecError([
+      { path: 'shard', message: `invalid shard ${shard.index}/${shard.count}: need integers 0 <= index < count` },
+    ]);
   }
   return rows.filter((_, position) => position % shard.count === shard.index);
 }

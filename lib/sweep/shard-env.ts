@@ -12,7 +12,8 @@ function intVar(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new SpecError([{ path: 'shard', message: `${name}='${raw}' is not an integer >= 0` }]);
+  if (!Number.isInteger(n) || n < 0)
+    throw new SpecError([{ path: 'shard', message: `${name}='${raw}' is not an integer >= 0` }]);
   return n;
 }
 
@@ -27,7 +28,8 @@ export function shardFromEnv(env: NodeJS.ProcessEnv = process.env, count?: numbe
   const fail = (message: string): never => {
     throw new SpecError([{ path: 'shard', message }]);
   };
-  if (count !== undefined && (!Number.isInteger(count) || count < 1)) fail(`shard count must be an integer >= 1, got ${count}`);
+  if (count !== undefined && (!Number.isInteger(count) || count < 1))
+    fail(`shard count must be an integer >= 1, got ${count}`);
   const envCount = intVar(env, 'DISTPROMPT_SHARD_COUNT');
   const slurmId = intVar(env, 'SLURM_ARRAY_TASK_ID');
   let shard: EnvShard | undefined;
@@ -35,7 +37,10 @@ export function shardFromEnv(env: NodeJS.ProcessEnv = process.env, count?: numbe
     const min = intVar(env, 'SLURM_ARRAY_TASK_MIN') ?? 0;
     const slurmCount = intVar(env, 'SLURM_ARRAY_TASK_COUNT');
     const n = count ?? slurmCount ?? envCount;
-    if (n === undefined) fail('SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not: pass --shard i/N or set DISTPROMPT_SHARD_COUNT');
+    if (n === undefined)
+      fail(
+        'SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not: pass --shard i/N or set DISTPROMPT_SHARD_COUNT',
+      );
     if (count !== undefined && slurmCount !== undefined && count !== slurmCount) {
       fail(`shard count ${count} disagrees with SLURM_ARRAY_TASK_COUNT=${slurmCount}`);
     }
@@ -45,10 +50,16 @@ export function shardFromEnv(env: NodeJS.ProcessEnv = process.env, count?: numbe
     const k8sIndex = intVar(env, 'JOB_COMPLETION_INDEX');
     if (k8sIndex === undefined) return undefined;
     const n = count ?? envCount;
-    if (n === undefined) fail("JOB_COMPLETION_INDEX is set but the shard count is unknown: set DISTPROMPT_SHARD_COUNT to the Job's completions or pass the count");
+    if (n === undefined)
+      fail(
+        "JOB_COMPLETION_INDEX is set but the shard count is unknown: set DISTPROMPT_SHARD_COUNT to the Job's completions or pass the count",
+      );
     shard = { index: k8sIndex, count: n!, source: 'JOB_COMPLETION_INDEX' };
   }
   if (shard.count < 1) fail(`shard count must be >= 1, got ${shard.count} (from ${shard.source})`);
-  if (shard.index >= shard.count) fail(`shard index ${shard.index} (from ${shard.source}) must be < count ${shard.count}; with a sparse Slurm array (--array=0,4,9) use --shard i/N`);
+  if (shard.index >= shard.count)
+    fail(
+      `shard index ${shard.index} (from ${shard.source}) must be < count ${shard.count}; with a sparse Slurm array (--array=0,4,9) use --shard i/N`,
+    );
   return shard;
 }

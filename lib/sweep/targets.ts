@@ -16,10 +16,19 @@ export function planTargets(spec: SweepSpec, vocabSize: number, options: PlanOpt
   const plans: TargetPlan[] = [];
   const origin = new Map<string, number>();
   resolveGrids(spec, vocabSize).forEach((t, index) => {
-    for (const plan of planEntry(t, { seed: spec.seed, where: `targets[${index}]`, fileTargetCount: options.fileTargetCount })) {
+    for (const plan of planEntry(t, {
+      seed: spec.seed,
+      where: `targets[${index}]`,
+      fileTargetCount: options.fileTargetCount,
+    })) {
       const first = origin.get(plan.targetId);
       if (first !== undefined) {
-        throw new SpecError([{ path: `targets[${index}]`, message: `plans target '${plan.targetId}', which targets[${first}] already plans; remove one of the two entries` }]);
+        throw new SpecError([
+          {
+            path: `targets[${index}]`,
+            message: `plans target '${plan.targetId}', which targets[${first}] already plans; remove one of the two entries`,
+          },
+        ]);
       }
       origin.set(plan.targetId, index);
       plans.push(plan);

@@ -4,6 +4,12 @@ export { vanilla, outlier, lm, shuffle, migrate, randomPrompt } from './kinds.js
 export { synthesizePlans } from './plans.js';
 export { formatBits, planEntry, TARGET_REGISTRY, type TargetKindDef, type TargetPlan } from './registry.js';
 export type { SynthesisedTargets, TargetRowMeta } from './make.js';
-export { planRequest, synthesizeTargets, type TargetSet, type TargetMeta, type SynthesisRequest } from './synthesize.js';
+export {
+  planRequest,
+  synthesizeTargets,
+  type TargetSet,
+  type TargetMeta,
+  type SynthesisRequest,
+} from './synthesize.js';
 export { POS_TAGS, tagOfText, tagVocabulary, posUniform, type PosTag } from './pos.js';
 export { readTargetFile, targetFileCount, type TargetFile } from './file.js';

@@ -17,12 +17,18 @@ export interface Made {
 function checkEntropy(h: number[], vocab: number): void {
   const max = Math.log2(vocab);
   h.forEach((x, i) => {
-    if (!(x >= 0 && x <= max + 1e-9)) throw new TargetError(`target ${i}: entropy ${x} bits is outside [0, log2 ${vocab} = ${max.toFixed(4)}]`);
+    if (!(x >= 0 && x <= max + 1e-9))
+      throw new TargetError(`target ${i}: entropy ${x} bits is outside [0, log2 ${vocab} = ${max.toFixed(4)}]`);
   });
 }
 
 /** Vanilla (Eq. 1, or the exact temperature method): seeded random logits pushed to entropy h. */
-export async function vanilla(vocab: number, seeds: number[], hBits: number[], o: { method?: 'gradient' | 'temperature'; epsBits?: number; device?: string } = {}): Promise<Made> {
+export async function vanilla(
+  vocab: number,
+  seeds: number[],
+  hBits: number[],
+  o: { method?: 'gradient' | 'temperature'; epsBits?: number; device?: string } = {},
+): Promise<Made> {
   checkEntropy(hBits, vocab);
   const method = o.method ?? 'gradient';
   const eps = (o.epsBits ?? (method === 'temperature' ? 1e-6 : 0.01)) * LN2;
@@ -37,14 +43,28 @@ export async function vanilla(vocab: number, seeds: number[], hBits: number[], o
   const probs = r.targets.toArray() as Float32Array;
   r.targets.dispose();
   const bad = Array.from(r.converged).findIndex((c) => !c);
-  if (bad >= 0) throw new TargetError(`vanilla target ${bad} (h = ${hBits[bad]} bits) did not reach its entropy within ${o.epsBits ?? 0.01} bits (got ${(r.entropyNats[bad] / LN2).toFixed(4)})`);
-  return { probs, entropyBits: Array.from(r.entropyNats, (x) => x / LN2), extra: Array.from(r.iterations, (it) => ({ iterations: it, method })) };
+  if (bad >= 0)
+    throw new TargetError(
+      `vanilla target ${bad} (h = ${hBits[bad]} bits) did not reach its entropy within ${o.epsBits ?? 0.01} bits (got ${(r.entropyNats[bad] / LN2).toFixed(4)})`,
+    );
+  return {
+    probs,
+    entropyBits: Array.from(r.entropyNats, (x) => x / LN2),
+    extra: Array.from(r.iterations, (it) => ({ iterations: it, method })),
+  };
 }
 
 /** Outlier (Eq. 2–3): k seeded tokens hold at least m − δ, m from Appendix A. */
-export async function outlier(vocab: number, seeds: number[], hBits: number[], k: number, o: { epsBits?: number; device?: string; delta?: number } = {}): Promise<Made> {
+export async function outlier(
+  vocab: number,
+  seeds: number[],
+  hBits: number[],
+  k: number,
+  o: { epsBits?: number; device?: string; delta?: number } = {},
+): Promise<Made> {
   checkEntropy(hBits, vocab);
-  if (!Number.isInteger(k) || k < 1 || k >= vocab) throw new TargetError(`outliers must be an integer in [1, ${vocab - 1}], got ${k}`);
+  if (!Number.isInteger(k) || k < 1 || k >= vocab)
+    throw new TargetError(`outliers must be an integer in [1, ${vocab - 1}], got ${k}`);
   const delta = o.delta ?? 0.01;
   const ids = new Int32Array(seeds.length * k);
   seeds.forEach((s, i) => {
@@ -76,12 +96,20 @@ export async function outlier(vocab: number, seeds: number[], hBits: number[], k
   r.targets.dispose();
   const bad = Array.from(r.converged).findIndex((c) => !c);
   if (bad >= 0) {
-    throw new TargetError(`outlier target ${bad} (h = ${hBits[bad]} bits, m = ${m[bad]}) did not converge: entropy ${(r.entropyNats[bad] / LN2).toFixed(4)} bits, outlier mass ${r.outlierMass[bad].toFixed(4)}`);
+    throw new TargetError(
+      `outlier target ${bad} (h = ${hBits[bad]} bits, m = ${m[bad]}) did not converge: entropy ${(r.entropyNats[bad] / LN2).toFixed(4)} bits, outlier mass ${r.outlierMass[bad].toFixed(4)}`,
+    );
   }
   return {
     probs,
     entropyBits: Array.from(r.entropyNats, (x) => x / LN2),
-    extra: seeds.map((_, i) => ({ outliers: k, outlierIds: Array.from(ids.subarray(i * k, (i + 1) * k)), m: m[i], outlierMass: r.outlierMass[i], delta })),
+    extra: seeds.map((_, i) => ({
+      outliers: k,
+      outlierIds: Array.from(ids.subarray(i * k, (i + 1) * k)),
+      m: m[i],
+      outlierMass: r.outlierMass[i],
+      delta,
+    })),
   };
 }
 
@@ -105,10 +133,16 @@ export async function lm(model: Model, seeds: number[], promptLength: number): P
   const prompts = seeds.map((s) => randomPrompt(model, s, promptLength));
   const ids = new Int32Array(seeds.length * promptLength);
   prompts.forEach((p, i) => ids.set(p, i * promptLength));
-  const logits = seeds.length ? await model.logits({ ids, rows: seeds.length, positions: promptLength }) : new Float32Array(0);
+  const logits = seeds.length
+    ? await model.logits({ ids, rows: seeds.length, positions: promptLength })
+    : new Float32Array(0);
   // softmax and entropy over rows × V in the target worker
   const rows = await inTargetWorker('softmaxRows', { logits, rows: seeds.length, vocab: V }, [logits.buffer]);
-  return { probs: rows.probs, entropyBits: Array.from(rows.entropyBits), extra: prompts.map((p) => ({ lmPromptIds: Array.from(p), promptLength })) };
+  return {
+    probs: rows.probs,
+    entropyBits: Array.from(rows.entropyBits),
+    extra: prompts.map((p) => ({ lmPromptIds: Array.from(p), promptLength })),
+  };
 }
 
 /** shuffled: token indices of a distribution permuted (seeded Fisher–Yates), masses unchanged. */
@@ -128,7 +162,11 @@ export function shuffle(p: Float32Array, seed: number): Float32Array {
  * migrated: a distribution over a source vocabulary carried onto a destination vocabulary
  * through shared token strings (decoded text, so 'Ġthe' and '▁the' meet), then renormalised.
  */
-export function migrate(p: Float32Array, sourceTexts: readonly string[], destTexts: readonly string[]): { probs: Float32Array; massKept: number; sharedTokens: number } {
+export function migrate(
+  p: Float32Array,
+  sourceTexts: readonly string[],
+  destTexts: readonly string[],
+): { probs: Float32Array; massKept: number; sharedTokens: number } {
   const dest = new Map<string, number>();
   destTexts.forEach((t, i) => {
     if (t.length > 0 && !t.includes('\uFFFD') && !dest.has(t)) dest.set(t, i);
@@ -143,7 +181,8 @@ export function migrate(p: Float32Array, sourceTexts: readonly string[], destTex
     out[j] += p[i];
     kept += p[i];
   }
-  if (kept <= 0) throw new TargetError('migrated target keeps no mass: the vocabularies share no token with probability');
+  if (kept <= 0)
+    throw new TargetError('migrated target keeps no mass: the vocabularies share no token with probability');
   for (let j = 0; j < out.length; j++) out[j] /= kept;
   return { probs: out, massKept: kept, sharedTokens: shared };
 }

@@ -13,7 +13,8 @@ import type { PosTag } from './pos.js';
 import type { TargetPlan } from './registry.js';
 
 /** The target metadata columns of a result row (lib/results RunRecord), one place for both. */
-type TargetColumns = 'outliers' | 'outlierMass' | 'm' | 'sourceModel' | 'shuffleIndex' | 'posTag' | 'lmPromptIds' | 'pairedWith';
+type TargetColumns =
+  'outliers' | 'outlierMass' | 'm' | 'sourceModel' | 'shuffleIndex' | 'posTag' | 'lmPromptIds' | 'pairedWith';
 
 /** What a result row records about its target. */
 export type TargetRowMeta = Pick<RunRecord, TargetColumns> & {
@@ -60,7 +61,13 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
   return m;
 }
 
-async function place(ctx: MakeContext, items: Item[], made: Made, requested: (p: Params) => number | null, extra: (p: Params, e: Params) => Partial<TargetRowMeta> = () => ({})) {
+async function place(
+  ctx: MakeContext,
+  items: Item[],
+  made: Made,
+  requested: (p: Params) => number | null,
+  extra: (p: Params, e: Params) => Partial<TargetRowMeta> = () => ({}),
+) {
   const V = ctx.vocab;
   for (let j = 0; j < items.length; j++) {
     const { plan, i } = items[j];
@@ -82,7 +89,13 @@ const epsOf = (p: Params) => (p.eps === undefined ? undefined : Number(p.eps));
 export const makeLm: Maker = async (ctx, items) => {
   for (const [len, group] of groupBy(items, (x) => String(x.plan.params.promptLength))) {
     const made = await lm(ctx.model, seeds(group), Number(len));
-    await place(ctx, group, made, () => null, (_, e) => ({ lmPromptIds: e.lmPromptIds as number[] }));
+    await place(
+      ctx,
+      group,
+      made,
+      () => null,
+      (_, e) => ({ lmPromptIds: e.lmPromptIds as number[] }),
+    );
   }
 };
 
@@ -94,33 +107,65 @@ export const makeVanilla: Maker = async (ctx, items) => {
     if (!lmMeta) throw new TargetError(`paired target ${plan.targetId} needs ${paired}, which was not made first`);
     return { plan: { ...plan, params: { ...plan.params, entropyBits: lmMeta.entropyBits, method: 'temperature' } }, i };
   });
-  for (const group of groupBy(resolved, (x) => `${x.plan.params.method ?? 'gradient'} ${x.plan.params.eps ?? ''}`).values()) {
+  for (const group of groupBy(
+    resolved,
+    (x) => `${x.plan.params.method ?? 'gradient'} ${x.plan.params.eps ?? ''}`,
+  ).values()) {
     const p0 = group[0].plan.params;
-    const made = await vanilla(ctx.vocab, seeds(group), group.map((x) => Number(x.plan.params.entropyBits)), {
-      method: (p0.method ?? 'gradient') as 'gradient' | 'temperature',
-      epsBits: epsOf(p0),
-      device: ctx.model.info.device,
-    });
-    await place(ctx, group, made, (p) => (typeof p.pairedWith === 'string' ? null : Number(p.entropyBits)), (p) => ({ pairedWith: (p.pairedWith as string) ?? null }));
+    const made = await vanilla(
+      ctx.vocab,
+      seeds(group),
+      group.map((x) => Number(x.plan.params.entropyBits)),
+      {
+        method: (p0.method ?? 'gradient') as 'gradient' | 'temperature',
+        epsBits: epsOf(p0),
+        device: ctx.model.info.device,
+      },
+    );
+    await place(
+      ctx,
+      group,
+      made,
+      (p) => (typeof p.pairedWith === 'string' ? null : Number(p.entropyBits)),
+      (p) => ({ pairedWith: (p.pairedWith as string) ?? null }),
+    );
   }
 };
 
 export const makeOutlier: Maker = async (ctx, items) => {
   for (const group of groupBy(items, (x) => `${x.plan.params.outliers} ${x.plan.params.eps ?? ''}`).values()) {
     const p0 = group[0].plan.params;
-    const made = await outlier(ctx.vocab, seeds(group), group.map((x) => Number(x.plan.params.entropyBits)), Number(p0.outliers), {
-      epsBits: epsOf(p0),
-      device: ctx.model.info.device,
-    });
-    await place(ctx, group, made, (p) => Number(p.entropyBits), (_, e) => ({ outliers: e.outliers as number, m: e.m as number, outlierMass: e.outlierMass as number }));
+    const made = await outlier(
+      ctx.vocab,
+      seeds(group),
+      group.map((x) => Number(x.plan.params.entropyBits)),
+      Number(p0.outliers),
+      {
+        epsBits: epsOf(p0),
+        device: ctx.model.info.device,
+      },
+    );
+    await place(
+      ctx,
+      group,
+      made,
+      (p) => Number(p.entropyBits),
+      (_, e) => ({ outliers: e.outliers as number, m: e.m as number, outlierMass: e.outlierMass as number }),
+    );
   }
 };
 
 export const makeShuffled: Maker = async (ctx, items) => {
   const V = ctx.vocab;
   for (const [len, group] of groupBy(items, (x) => String(x.plan.params.promptLength))) {
-    const base = await lm(ctx.model, group.map((x) => Number(x.plan.params.lmSeed)), Number(len));
-    const shuffled = await inTargetWorker('shuffleRows', { probs: base.probs, seeds: seeds(group), vocab: V }, [base.probs.buffer]);
+    const base = await lm(
+      ctx.model,
+      group.map((x) => Number(x.plan.params.lmSeed)),
+      Number(len),
+    );
+    const shuffled = await inTargetWorker('shuffleRows', { probs: base.probs, seeds: seeds(group), vocab: V }, [
+      base.probs.buffer,
+    ]);
     group.forEach(({ plan, i }, j) => {
       ctx.put(i, shuffled.probs.subarray(j * V, (j + 1) * V), {
         entropyBits: shuffled.entropyBits[j],
@@ -136,15 +181,21 @@ export const makeShuffled: Maker = async (ctx, items) => {
 export const makeMigrated: Maker = async (ctx, items) => {
   const { model } = ctx;
   for (const [source, bySource] of groupBy(items, (x) => String(x.plan.params.sourceModel))) {
-    if (!model.tokenizer) throw new TargetError(`migrated targets need this model's tokenizer; ${model.info.name} has none`);
+    if (!model.tokenizer)
+      throw new TargetError(`migrated targets need this model's tokenizer; ${model.info.name} has none`);
     const src = await loadModel(source, { device: model.info.device });
     try {
-      if (!src.tokenizer) throw new TargetError(`migrated targets need the source model's tokenizer; ${source} has none`);
+      if (!src.tokenizer)
+        throw new TargetError(`migrated targets need the source model's tokenizer; ${source} has none`);
       const srcTexts = await vocabularyTextsInSlices(src.tokenizer as Tokenizer);
       const dstTexts = await vocabularyTextsInSlices(model.tokenizer as Tokenizer);
       for (const [len, group] of groupBy(bySource, (x) => String(x.plan.params.promptLength))) {
         const base = await lm(src, seeds(group), Number(len));
-        const moved = await inTargetWorker('migrateRows', { probs: base.probs, rows: group.length, srcTexts: [...srcTexts], dstTexts: [...dstTexts] }, [base.probs.buffer]);
+        const moved = await inTargetWorker(
+          'migrateRows',
+          { probs: base.probs, rows: group.length, srcTexts: [...srcTexts], dstTexts: [...dstTexts] },
+          [base.probs.buffer],
+        );
         group.forEach(({ plan, i }, j) => {
           ctx.put(i, moved.probs.subarray(j * ctx.vocab, (j + 1) * ctx.vocab), {
             entropyBits: moved.entropyBits[j],
@@ -169,8 +220,13 @@ export const makeMigrated: Maker = async (ctx, items) => {
 
 export const makePosUniform: Maker = async (ctx, items) => {
   const { model } = ctx;
-  if (!model.tokenizer) throw new TargetError(`pos-uniform targets need the model's tokenizer; ${model.info.name} has none`);
-  const targets = items.map(({ plan }) => ({ tag: plan.params.posTag as PosTag, n: Number(plan.params.n), seed: plan.seed }));
+  if (!model.tokenizer)
+    throw new TargetError(`pos-uniform targets need the model's tokenizer; ${model.info.name} has none`);
+  const targets = items.map(({ plan }) => ({
+    tag: plan.params.posTag as PosTag,
+    n: Number(plan.params.n),
+    seed: plan.seed,
+  }));
   const texts = [...(await vocabularyTextsInSlices(model.tokenizer as Tokenizer))];
   const r = await inTargetWorker('posRows', { texts, vocab: ctx.vocab, targets });
   items.forEach(({ plan, i }, j) => {
@@ -186,9 +242,17 @@ export const makePosUniform: Maker = async (ctx, items) => {
 export const makeFile: Maker = async (ctx, items) => {
   const V = ctx.vocab;
   for (const [path, group] of groupBy(items, (x) => String(x.plan.params.path))) {
-    const r = await inTargetWorker('fileRows', { path, vocab: V, indices: group.map((x) => Number(x.plan.params.index)) });
+    const r = await inTargetWorker('fileRows', {
+      path,
+      vocab: V,
+      indices: group.map((x) => Number(x.plan.params.index)),
+    });
     group.forEach(({ plan, i }, j) => {
-      ctx.put(i, r.probs.subarray(j * V, (j + 1) * V), { entropyBits: r.entropyBits[j], requestedEntropyBits: null, params: { ...plan.params, sourceId: r.ids[j] } });
+      ctx.put(i, r.probs.subarray(j * V, (j + 1) * V), {
+        entropyBits: r.entropyBits[j],
+        requestedEntropyBits: null,
+        params: { ...plan.params, sourceId: r.ids[j] },
+      });
     });
   }
 };

@@ -9,7 +9,11 @@ type Task<K extends TaskName> = (typeof targetTasks)[K];
 
 const worker = new WorkerClient(() => workerUrl('./synth-worker.js', import.meta.url));
 
-export async function inTargetWorker<K extends TaskName>(task: K, payload: Parameters<Task<K>>[0], transfer: ArrayBufferLike[] = []): Promise<ReturnType<Task<K>>> {
+export async function inTargetWorker<K extends TaskName>(
+  task: K,
+  payload: Parameters<Task<K>>[0],
+  transfer: ArrayBufferLike[] = [],
+): Promise<ReturnType<Task<K>>> {
   try {
     return await worker.call<ReturnType<Task<K>>>(task, payload, transfer as ArrayBuffer[]);
   } catch (e) {

@@ -34,6 +34,10 @@ export async function synthesizePlans(model: Model, plans: readonly TargetPlan[]
     if (items) await kindDef(kind).make(ctx, items);
   }
   // Checked in the target worker: the buffer moves there and back, never copied.
-  const checked = await inTargetWorker('validate', { data, rows: plans.length, vocab: V, names: plans.map((p) => p.targetId) }, [data.buffer]);
+  const checked = await inTargetWorker(
+    'validate',
+    { data, rows: plans.length, vocab: V, names: plans.map((p) => p.targetId) },
+    [data.buffer],
+  );
   return { data: checked.data, meta };
 }

@@ -37,7 +37,14 @@ export function tagOfText(text: string): PosTag | 'ambiguous' | null {
 /** Token ids of each tag over a vocabulary (texts as tokenText gives them). */
 export function tagVocabulary(texts: readonly string[]): Record<PosTag, number[]> & { counts: Record<string, number> } {
   const out = { noun: [] as number[], 'proper-noun': [] as number[], verb: [] as number[], adjective: [] as number[] };
-  const counts: Record<string, number> = { noun: 0, 'proper-noun': 0, verb: 0, adjective: 0, ambiguous: 0, untagged: 0 };
+  const counts: Record<string, number> = {
+    noun: 0,
+    'proper-noun': 0,
+    verb: 0,
+    adjective: 0,
+    ambiguous: 0,
+    untagged: 0,
+  };
   texts.forEach((t, id) => {
     const tag = tagOfText(t);
     if (tag === null) counts.untagged++;
@@ -51,8 +58,15 @@ export function tagVocabulary(texts: readonly string[]): Record<PosTag, number[]
 }
 
 /** Uniform over n tokens sampled (seeded, without replacement) from those of one tag. */
-export function posUniform(ids: readonly number[], vocab: number, n: number, seed: number, tag: string): { probs: Float32Array; chosen: number[] } {
-  if (ids.length < n) throw new TargetError(`pos-uniform: only ${ids.length} tokens carry the tag '${tag}' alone; n = ${n} is more`);
+export function posUniform(
+  ids: readonly number[],
+  vocab: number,
+  n: number,
+  seed: number,
+  tag: string,
+): { probs: Float32Array; chosen: number[] } {
+  if (ids.length < n)
+    throw new TargetError(`pos-uniform: only ${ids.length} tokens carry the tag '${tag}' alone; n = ${n} is more`);
   const pool = ids.slice();
   const rand = seededRandom(seed);
   for (let i = 0; i < n; i++) {

@@ -9,7 +9,16 @@ import type { ResolvedTarget } from '../spec/parse.js';
 import { SpecError } from '../spec/errors.js';
 import { TargetSpec, type TargetKind } from '../spec/schema.js';
 import { stableSeed } from '../sweep/hash.js';
-import { makeFile, makeLm, makeMigrated, makeOutlier, makePosUniform, makeShuffled, makeVanilla, type Maker } from './make.js';
+import {
+  makeFile,
+  makeLm,
+  makeMigrated,
+  makeOutlier,
+  makePosUniform,
+  makeShuffled,
+  makeVanilla,
+  type Maker,
+} from './make.js';
 
 export interface TargetPlan {
   targetId: string;
@@ -52,7 +61,12 @@ function schemaOf(kind: TargetKind): z.ZodObject {
   return found as unknown as z.ZodObject;
 }
 
-const planned = (ctx: PlanContext, kind: TargetKind, targetId: string, params: Record<string, unknown>): TargetPlan => ({
+const planned = (
+  ctx: PlanContext,
+  kind: TargetKind,
+  targetId: string,
+  params: Record<string, unknown>,
+): TargetPlan => ({
   targetId,
   kind,
   seed: stableSeed(ctx.seed, targetId),
@@ -66,7 +80,8 @@ const pairedId = (lmId: string) => `vanilla:paired=${lmId}`;
 const outlierId = (k: number, h: number, sample: number) => `outlier:k=${k}:h=${formatBits(h)}:s=${sample}`;
 const lmId = (promptLength: number, i: number) => `lm:n=${promptLength}:i=${i}`;
 const shuffledId = (lmTarget: string, j: number) => `shuffled:${lmTarget}:j=${j}`;
-const migratedId = (source: string, promptLength: number, i: number) => `migrated:src=${source}:n=${promptLength}:i=${i}`;
+const migratedId = (source: string, promptLength: number, i: number) =>
+  `migrated:src=${source}:n=${promptLength}:i=${i}`;
 const posId = (tag: string, n: number, i: number) => `pos-uniform:tag=${tag}:n=${n}:i=${i}`;
 const fileId = (path: string, i: number) => `file:${path}:i=${i}`;
 
@@ -87,7 +102,9 @@ export const TARGET_REGISTRY = {
         const lm = planned(ctx, 'lm', id, { promptLength: t.promptLength, index: i });
         // The pair's entropy is the lm target's, known only after synthesis: it follows its lm
         // target in the plan so the maker has it by then.
-        return t.pairedVanilla ? [lm, planned(ctx, 'vanilla', pairedId(id), { pairedWith: id, entropyBits: null })] : [lm];
+        return t.pairedVanilla
+          ? [lm, planned(ctx, 'vanilla', pairedId(id), { pairedWith: id, entropyBits: null })]
+          : [lm];
       }),
     make: makeLm,
   },
@@ -96,7 +113,14 @@ export const TARGET_REGISTRY = {
     id: vanillaId,
     plan: (t, ctx) =>
       t.entropyBits.flatMap((h) =>
-        range(t.samples).map((s) => planned(ctx, 'vanilla', vanillaId(h, s, t.method), { entropyBits: h, sample: s, method: t.method, eps: t.eps })),
+        range(t.samples).map((s) =>
+          planned(ctx, 'vanilla', vanillaId(h, s, t.method), {
+            entropyBits: h,
+            sample: s,
+            method: t.method,
+            eps: t.eps,
+          }),
+        ),
       ),
     make: makeVanilla,
   },
@@ -106,7 +130,12 @@ export const TARGET_REGISTRY = {
     plan: (t, ctx) =>
       t.entropyBits.flatMap((h) =>
         range(t.samples).map((s) =>
-          planned(ctx, 'outlier', outlierId(t.outliers, h, s), { entropyBits: h, sample: s, outliers: t.outliers, eps: t.eps }),
+          planned(ctx, 'outlier', outlierId(t.outliers, h, s), {
+            entropyBits: h,
+            sample: s,
+            outliers: t.outliers,
+            eps: t.eps,
+          }),
         ),
       ),
     make: makeOutlier,
@@ -121,7 +150,13 @@ export const TARGET_REGISTRY = {
         const lmTarget = lmId(t.promptLength, i);
         const lmSeed = stableSeed(ctx.seed, lmTarget);
         return range(t.shuffles).map((j) =>
-          planned(ctx, 'shuffled', shuffledId(lmTarget, j), { lmTarget, lmSeed, promptLength: t.promptLength, index: i, shuffleIndex: j }),
+          planned(ctx, 'shuffled', shuffledId(lmTarget, j), {
+            lmTarget,
+            lmSeed,
+            promptLength: t.promptLength,
+            index: i,
+            shuffleIndex: j,
+          }),
         );
       }),
     make: makeShuffled,
@@ -131,14 +166,21 @@ export const TARGET_REGISTRY = {
     id: migratedId,
     plan: (t, ctx) =>
       range(t.count).map((i) =>
-        planned(ctx, 'migrated', migratedId(t.source, t.promptLength, i), { sourceModel: t.source, promptLength: t.promptLength, index: i }),
+        planned(ctx, 'migrated', migratedId(t.source, t.promptLength, i), {
+          sourceModel: t.source,
+          promptLength: t.promptLength,
+          index: i,
+        }),
       ),
     make: makeMigrated,
   },
   'pos-uniform': {
     schema: schemaOf('pos-uniform'),
     id: posId,
-    plan: (t, ctx) => t.tags.flatMap((tag) => range(t.count).map((i) => planned(ctx, 'pos-uniform', posId(tag, t.n, i), { posTag: tag, n: t.n, index: i }))),
+    plan: (t, ctx) =>
+      t.tags.flatMap((tag) =>
+        range(t.count).map((i) => planned(ctx, 'pos-uniform', posId(tag, t.n, i), { posTag: tag, n: t.n, index: i })),
+      ),
     make: makePosUniform,
   },
   file: {
@@ -146,10 +188,16 @@ export const TARGET_REGISTRY = {
     id: fileId,
     plan: (t, ctx) => {
       if (!ctx.fileTargetCount) {
-        throw new SpecError([{ path: `${ctx.where}.path`, message: `planning file targets needs the number of targets in '${t.path}'; the caller must read the file first` }]);
+        throw new SpecError([
+          {
+            path: `${ctx.where}.path`,
+            message: `planning file targets needs the number of targets in '${t.path}'; the caller must read the file first`,
+          },
+        ]);
       }
       const count = ctx.fileTargetCount(t.path);
-      if (!Number.isInteger(count) || count < 1) throw new SpecError([{ path: `${ctx.where}.path`, message: `'${t.path}' holds no targets (count ${count})` }]);
+      if (!Number.isInteger(count) || count < 1)
+        throw new SpecError([{ path: `${ctx.where}.path`, message: `'${t.path}' holds no targets (count ${count})` }]);
       return range(count).map((i) => planned(ctx, 'file', fileId(t.path, i), { path: t.path, index: i }));
     },
     make: makeFile,
@@ -161,7 +209,8 @@ export const MAKING_ORDER = Object.keys(TARGET_REGISTRY) as TargetKind[];
 
 export function kindDef(kind: string): TargetKindDef<TargetKind> {
   const def = (TARGET_REGISTRY as Record<string, TargetKindDef<TargetKind> | undefined>)[kind];
-  if (!def) throw new SpecError([{ path: 'kind', message: `unknown target kind '${kind}' (${MAKING_ORDER.join(', ')})` }]);
+  if (!def)
+    throw new SpecError([{ path: 'kind', message: `unknown target kind '${kind}' (${MAKING_ORDER.join(', ')})` }]);
   return def;
 }
 

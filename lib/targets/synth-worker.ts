@@ -10,7 +10,8 @@ import { entropyBits, softmax } from './maths.js';
 import { posUniform, tagVocabulary, type PosTag } from './pos.js';
 import { validateTargets } from './validate.js';
 
-const entropies = (probs: Float32Array, rows: number, vocab: number) => Float64Array.from({ length: rows }, (_, r) => entropyBits(probs, vocab, r));
+const entropies = (probs: Float32Array, rows: number, vocab: number) =>
+  Float64Array.from({ length: rows }, (_, r) => entropyBits(probs, vocab, r));
 
 export const targetTasks = {
   validate(a: { data: Float32Array; rows: number; vocab: number; names: string[] }) {

@@ -28,7 +28,13 @@ export type SynthesisRequest =
   | { kind: 'lm'; count: number; promptLength?: number; pairedVanilla?: boolean; seed?: number }
   | { kind: 'shuffled'; count: number; shuffles?: number; promptLength?: number; seed?: number }
   | { kind: 'migrated'; source: string; count: number; promptLength?: number; seed?: number }
-  | { kind: 'pos-uniform'; tag: 'noun' | 'proper-noun' | 'verb' | 'adjective'; count?: number; n?: number; seed?: number }
+  | {
+      kind: 'pos-uniform';
+      tag: 'noun' | 'proper-noun' | 'verb' | 'adjective';
+      count?: number;
+      n?: number;
+      seed?: number;
+    }
   | { kind: 'file'; path: string; seed?: number };
 
 /**
@@ -39,9 +45,21 @@ export type SynthesisRequest =
 export function requestEntry(r: SynthesisRequest): ResolvedTarget {
   switch (r.kind) {
     case 'vanilla':
-      return { kind: 'vanilla', entropyBits: r.entropyBits, method: r.method ?? 'gradient', eps: r.eps as number, samples: 1 };
+      return {
+        kind: 'vanilla',
+        entropyBits: r.entropyBits,
+        method: r.method ?? 'gradient',
+        eps: r.eps as number,
+        samples: 1,
+      };
     case 'outlier':
-      return { kind: 'outlier', entropyBits: r.entropyBits, outliers: r.outliers ?? 1, eps: r.eps as number, samples: 1 };
+      return {
+        kind: 'outlier',
+        entropyBits: r.entropyBits,
+        outliers: r.outliers ?? 1,
+        eps: r.eps as number,
+        samples: 1,
+      };
     case 'lm':
       return { kind: 'lm', count: r.count, promptLength: r.promptLength ?? 5, pairedVanilla: r.pairedVanilla ?? false };
     case 'shuffled':
@@ -53,7 +71,9 @@ export function requestEntry(r: SynthesisRequest): ResolvedTarget {
     case 'file':
       return { kind: 'file', path: r.path };
     default:
-      throw new TargetError(`unknown target kind '${(r as { kind: string }).kind}' (vanilla, outlier, lm, shuffled, migrated, pos-uniform, file)`);
+      throw new TargetError(
+        `unknown target kind '${(r as { kind: string }).kind}' (vanilla, outlier, lm, shuffled, migrated, pos-uniform, file)`,
+      );
   }
 }
 
@@ -76,11 +96,16 @@ export function planRequest(r: SynthesisRequest): TargetPlan[] {
   }
 }
 
-export async function synthesizeTargets(model: Model | { vocabSize: number; device?: string }, request: SynthesisRequest): Promise<TargetSet> {
+export async function synthesizeTargets(
+  model: Model | { vocabSize: number; device?: string },
+  request: SynthesisRequest,
+): Promise<TargetSet> {
   const isModel = 'info' in model;
-  if (!isModel && !['vanilla', 'outlier', 'file'].includes(request.kind)) throw new TargetError(`${request.kind} targets need a model, not just a vocabulary size`);
+  if (!isModel && !['vanilla', 'outlier', 'file'].includes(request.kind))
+    throw new TargetError(`${request.kind} targets need a model, not just a vocabulary size`);
   const vocab = isModel ? model.info.vocabSize : model.vocabSize;
-  if (!Number.isInteger(vocab) || vocab < 2) throw new TargetError(`vocabSize must be an integer of at least 2, got ${vocab}`);
+  if (!Number.isInteger(vocab) || vocab < 2)
+    throw new TargetError(`vocabSize must be an integer of at least 2, got ${vocab}`);
   const device = isModel ? model.info.device : (model.device ?? 'cpu');
   const host = isModel ? model : ({ info: { vocabSize: vocab, device } } as unknown as Model);
   const plans = planRequest(request);

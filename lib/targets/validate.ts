@@ -1,22 +1,34 @@
 // Every target is checked before use: length, finite, non-negative, sums to 1 within 1e-5.
 import { TargetError } from './maths.js';
 
-export function validateTargets(data: Float32Array, rows: number, vocab: number, options: { renormalize?: boolean; names?: string[] } = {}): Float32Array {
+export function validateTargets(
+  data: Float32Array,
+  rows: number,
+  vocab: number,
+  options: { renormalize?: boolean; names?: string[] } = {},
+): Float32Array {
   const name = (r: number) => (options.names?.[r] ? `target '${options.names[r]}'` : `target ${r}`);
   if (data.length !== rows * vocab) {
-    throw new TargetError(`targets have ${data.length} values; expected ${rows} rows × ${vocab} (the vocabulary) = ${rows * vocab}`);
+    throw new TargetError(
+      `targets have ${data.length} values; expected ${rows} rows × ${vocab} (the vocabulary) = ${rows * vocab}`,
+    );
   }
   const out = options.renormalize ? data.slice() : data;
   for (let r = 0; r < rows; r++) {
     let sum = 0;
     for (let v = r * vocab; v < (r + 1) * vocab; v++) {
       const x = data[v];
-      if (!Number.isFinite(x)) throw new TargetError(`${name(r)} is not a distribution: value ${x} at token ${v - r * vocab} is not finite`);
-      if (x < 0) throw new TargetError(`${name(r)} is not a distribution: value ${x} at token ${v - r * vocab} is negative`);
+      if (!Number.isFinite(x))
+        throw new TargetError(`${name(r)} is not a distribution: value ${x} at token ${v - r * vocab} is not finite`);
+      if (x < 0)
+        throw new TargetError(`${name(r)} is not a distribution: value ${x} at token ${v - r * vocab} is negative`);
       sum += x;
     }
     if (Math.abs(sum - 1) > 1e-5) {
-      if (!options.renormalize || sum <= 0) throw new TargetError(`${name(r)} is not a distribution: it sums to ${sum}, not 1 (within 1e-5)${options.renormalize ? '' : '; pass renormalize to rescale it'}`);
+      if (!options.renormalize || sum <= 0)
+        throw new TargetError(
+          `${name(r)} is not a distribution: it sums to ${sum}, not 1 (within 1e-5)${options.renormalize ? '' : '; pass renormalize to rescale it'}`,
+        );
       for (let v = r * vocab; v < (r + 1) * vocab; v++) out[v] /= sum;
     }
   }

@@ -22,9 +22,15 @@ interface TokenizerJson {
 
 type Spelling = 'byte-level' | 'sentencepiece' | 'other';
 
-function types(node: { type?: string; decoders?: { type?: string }[]; pretokenizers?: { type?: string }[] } | null | undefined): string[] {
+function types(
+  node: { type?: string; decoders?: { type?: string }[]; pretokenizers?: { type?: string }[] } | null | undefined,
+): string[] {
   if (!node) return [];
-  return [node.type ?? '', ...(node.decoders ?? []).map((d) => d.type ?? ''), ...(node.pretokenizers ?? []).map((d) => d.type ?? '')];
+  return [
+    node.type ?? '',
+    ...(node.decoders ?? []).map((d) => d.type ?? ''),
+    ...(node.pretokenizers ?? []).map((d) => d.type ?? ''),
+  ];
 }
 
 function spellingOf(json: TokenizerJson): Spelling {
@@ -45,7 +51,8 @@ function vocabArray(json: TokenizerJson, where: string): (string | undefined)[] 
     });
   } else if (vocab && typeof vocab === 'object') {
     for (const [tok, id] of Object.entries(vocab as Record<string, unknown>)) {
-      if (!Number.isInteger(id) || (id as number) < 0) throw new TokenizerError(`${where}: vocabulary id of '${tok}' is not a non-negative integer`);
+      if (!Number.isInteger(id) || (id as number) < 0)
+        throw new TokenizerError(`${where}: vocabulary id of '${tok}' is not a non-negative integer`);
       out[id as number] = tok;
     }
   } else {
@@ -55,14 +62,16 @@ function vocabArray(json: TokenizerJson, where: string): (string | undefined)[] 
 }
 
 export function tokenizerFromJson(name: string, json: unknown, config: unknown = {}): Tokenizer {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TokenizerError(`${name}: tokenizer.json is not a JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new TokenizerError(`${name}: tokenizer.json is not a JSON object`);
   const tj = json as TokenizerJson;
   const spellings = vocabArray(tj, name);
   const addedIds = new Set<number>();
   const specialIds = new Set<number>();
   const addedText = new Map<number, string>();
   for (const t of tj.added_tokens ?? []) {
-    if (!Number.isInteger(t.id) || t.id < 0 || typeof t.content !== 'string') throw new TokenizerError(`${name}: malformed added token ${JSON.stringify(t)}`);
+    if (!Number.isInteger(t.id) || t.id < 0 || typeof t.content !== 'string')
+      throw new TokenizerError(`${name}: malformed added token ${JSON.stringify(t)}`);
     addedIds.add(t.id);
     addedText.set(t.id, t.content);
     if (t.special) specialIds.add(t.id);
@@ -76,12 +85,15 @@ export function tokenizerFromJson(name: string, json: unknown, config: unknown =
   try {
     hf = new HfTokenizer(json, (config ?? {}) as object);
   } catch (e) {
-    throw new TokenizerError(`${name}: cannot build the tokenizer from tokenizer.json: ${(e as Error).message}`, { cause: e });
+    throw new TokenizerError(`${name}: cannot build the tokenizer from tokenizer.json: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 
   const spelling = spellingOf(tj);
   const checkId = (id: number) => {
-    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new RangeError(`token id ${id} is outside the vocabulary of ${name} (0..${vocabSize - 1})`);
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize)
+      throw new RangeError(`token id ${id} is outside the vocabulary of ${name} (0..${vocabSize - 1})`);
   };
   const tokenText = (id: number): string => {
     checkId(id);

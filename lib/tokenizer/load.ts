@@ -64,7 +64,9 @@ async function dirTokenizer(dir: string): Promise<Tokenizer> {
     const vocab = (await readJson(join(dir, 'vocab.json'))) as Record<string, number>;
     return tokenizerFromJson(name, byteLevelBpeJson(vocab, await readFile(join(dir, 'merges.txt'), 'utf8')), config);
   }
-  const spm = (await exists(join(dir, 'tokenizer.model'))) ? ' (only a SentencePiece tokenizer.model, which distprompt does not read)' : '';
+  const spm = (await exists(join(dir, 'tokenizer.model')))
+    ? ' (only a SentencePiece tokenizer.model, which distprompt does not read)'
+    : '';
   throw new TokenizerError(
     `no tokenizer.json in ${dir}${spm}; save one with Python transformers: AutoTokenizer.from_pretrained(DIR).save_pretrained(DIR), or pass the tokenizer of a preset (${TOKENIZER_PRESETS.join(', ')})`,
   );
@@ -73,7 +75,9 @@ async function dirTokenizer(dir: string): Promise<Tokenizer> {
 export async function loadTokenizer(source: TokenizerSource): Promise<Tokenizer> {
   if (source && 'preset' in source) {
     if (!TOKENIZER_PRESETS.includes(source.preset)) {
-      throw new TokenizerError(`unknown tokenizer preset '${String(source.preset)}'; known: ${TOKENIZER_PRESETS.join(', ')}`);
+      throw new TokenizerError(
+        `unknown tokenizer preset '${String(source.preset)}'; known: ${TOKENIZER_PRESETS.join(', ')}`,
+      );
     }
     let p = presets.get(source.preset);
     if (!p) {

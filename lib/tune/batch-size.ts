@@ -38,7 +38,13 @@ export function freeDeviceBytes(device: string): number {
   return stats.freeBytes + stats.cachedBytes;
 }
 
-export function autoBatchSize(info: ModelInfo, positions: number, candidates: number, rows: number, freeBytes?: number): number {
+export function autoBatchSize(
+  info: ModelInfo,
+  positions: number,
+  candidates: number,
+  rows: number,
+  freeBytes?: number,
+): number {
   const onCpu = info.device === 'cpu';
   const free = freeBytes ?? freeDeviceBytes(info.device);
   // Half of what is free: activations saved for the backward and allocator slack need the rest.

@@ -7,7 +7,11 @@ import { impliedPattern, patternIssue } from '../spec/pattern.js';
 
 export { STOP_REASONS, type StopReason } from './stop-reasons.js';
 
-const positiveInt = (what: string) => z.number({ error: `${what} must be a number` }).int(`${what} must be an integer`).positive(`${what} must be at least 1`);
+const positiveInt = (what: string) =>
+  z
+    .number({ error: `${what} must be a number` })
+    .int(`${what} must be an integer`)
+    .positive(`${what} must be at least 1`);
 
 export const TuneOptionsSchema = z
   .object({
@@ -53,10 +57,15 @@ export const TuneOptionsSchema = z
   })
   .superRefine((o, ctx) => {
     if (o.deterministic && o.batchSize === 'auto') {
-      ctx.addIssue({ code: 'custom', path: ['batchSize'], message: "deterministic needs a fixed batchSize (a number, not 'auto'): it sets which rows batch together" });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['batchSize'],
+        message: "deterministic needs a fixed batchSize (a number, not 'auto'): it sets which rows batch together",
+      });
     }
     for (const key of ['fixedShapes', 'cudaGraph'] as const) {
-      if (o[key] && o.method !== 'soft') ctx.addIssue({ code: 'custom', path: [key], message: `${key} is for method 'soft' only (not '${o.method}')` });
+      if (o[key] && o.method !== 'soft')
+        ctx.addIssue({ code: 'custom', path: [key], message: `${key} is for method 'soft' only (not '${o.method}')` });
     }
     const pattern = patternIssue(o.method, o.pattern, o.prefixLength);
     if (pattern) ctx.addIssue({ code: 'custom', path: ['pattern'], message: pattern });

@@ -53,7 +53,10 @@ export class TuneRun extends EventEmitter implements PromiseLike<TuneRecord[]> {
     this.#promise = new Promise<void>((r) => setImmediate(r)).then(() => run(this));
     this.#promise.catch(() => {}); // rejection is delivered through then/catch of the caller
   }
-  then<A = TuneRecord[], B = never>(ok?: ((v: TuneRecord[]) => A | PromiseLike<A>) | null, fail?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+  then<A = TuneRecord[], B = never>(
+    ok?: ((v: TuneRecord[]) => A | PromiseLike<A>) | null,
+    fail?: ((e: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
     return this.#promise.then(ok, fail);
   }
   catch<B = never>(fail?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<TuneRecord[] | B> {
@@ -61,11 +64,16 @@ export class TuneRun extends EventEmitter implements PromiseLike<TuneRecord[]> {
   }
 }
 
-async function bannedIds(model: Model, policy: TuneSettings['ban'], extra?: Int32Array): Promise<Int32Array | undefined> {
+async function bannedIds(
+  model: Model,
+  policy: TuneSettings['ban'],
+  extra?: Int32Array,
+): Promise<Int32Array | undefined> {
   const ids = new Set<number>(extra ?? []);
   if (policy !== 'none' && model.tokenizer) {
     const { bannedTokenIds } = await import('../tokenizer/index.js');
-    for (const id of bannedTokenIds(model.tokenizer as never, { nonPrintable: policy === 'special+nonprintable' })) ids.add(id);
+    for (const id of bannedTokenIds(model.tokenizer as never, { nonPrintable: policy === 'special+nonprintable' }))
+      ids.add(id);
   }
   return ids.size ? Int32Array.from([...ids].sort((a, b) => a - b)) : undefined;
 }
@@ -78,7 +86,17 @@ function promptText(model: Model, ids: Int32Array): string | null {
 
 export function tune(model: Model, options: TuneOptions): TuneRun {
   // Validate everything before any work: bad options reject the run, never half-run it.
-  const { targets, targetIds, rows: givenRows, signal, contextBefore, contextAfter, banned, freeBytes, ...rest } = options;
+  const {
+    targets,
+    targetIds,
+    rows: givenRows,
+    signal,
+    contextBefore,
+    contextAfter,
+    banned,
+    freeBytes,
+    ...rest
+  } = options;
   let settings: ReturnType<typeof parseTuneOptions>;
   let resolved: ResolvedTargets;
   let setupError: unknown;
@@ -86,14 +104,23 @@ export function tune(model: Model, options: TuneOptions): TuneRun {
     settings = parseTuneOptions(rest);
     resolved = resolveTargets(targets, model.info.vocabSize, targetIds);
     if (settings.cudaGraph && !model.info.device.startsWith('cuda')) {
-      throw new TuneOptionsError(`invalid tune options:\n  cudaGraph: needs a model on a CUDA device; this one is on ${model.info.device}`);
+      throw new TuneOptionsError(
+        `invalid tune options:\n  cudaGraph: needs a model on a CUDA device; this one is on ${model.info.device}`,
+      );
     }
   } catch (e) {
     setupError = e;
   }
   return new TuneRun(async (self) => {
     if (setupError) throw setupError;
-    return runRows(self, model, settings!, resolved!, { givenRows, signal, contextBefore, contextAfter, banned, freeBytes });
+    return runRows(self, model, settings!, resolved!, {
+      givenRows,
+      signal,
+      contextBefore,
+      contextAfter,
+      banned,
+      freeBytes,
+    });
   });
 }
 
@@ -102,7 +129,9 @@ async function runRows(
   model: Model,
   s: ReturnType<typeof parseTuneOptions>,
   targets: ResolvedTargets,
-  o: Pick<TuneOptions, 'signal' | 'contextBefore' | 'contextAfter' | 'banned' | 'freeBytes'> & { givenRows?: TuneRow[] },
+  o: Pick<TuneOptions, 'signal' | 'contextBefore' | 'contextAfter' | 'banned' | 'freeBytes'> & {
+    givenRows?: TuneRow[];
+  },
 ): Promise<TuneRecord[]> {
   const L = s.prefixLength;
   const rows = planTuneRows(o.givenRows, targets, s);
@@ -138,9 +167,14 @@ async function runRows(
     });
   let tuner = make(slotsCount);
   // Plain-array targets go to the device once; every refill then indexes rows there.
-  const uploaded = targets.data instanceof Float32Array
-    ? native().tensorFromArray({ data: targets.data, shape: [targets.count, model.info.vocabSize], device: model.info.device })
-    : undefined;
+  const uploaded =
+    targets.data instanceof Float32Array
+      ? native().tensorFromArray({
+          data: targets.data,
+          shape: [targets.count, model.info.vocabSize],
+          device: model.info.device,
+        })
+      : undefined;
   const targetData = uploaded ?? targets.data;
   const grouping = s.deterministic ? { groupOf: (r: PlannedRow) => r.group! } : {};
   const sched = new SlotScheduler<PlannedRow>(rows, slotsCount, grouping);

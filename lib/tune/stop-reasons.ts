@@ -14,4 +14,3 @@ export type RecordStopReason = Exclude<StopReason, 'running'>;
 export const RECORD_STOP_REASONS: readonly RecordStopReason[] = STOP_REASONS.filter(
   (r): r is RecordStopReason => r !== 'running',
 );
-

@@ -43,11 +43,13 @@ export function checkTargetRows(t: Float32Array, vocab: number): number {
     let sum = 0;
     for (let v = 0; v < vocab; v++) {
       const x = t[r * vocab + v];
-      if (!Number.isFinite(x)) throw new RangeError(`target ${r} is not a distribution: value ${x} at token ${v} is not finite`);
+      if (!Number.isFinite(x))
+        throw new RangeError(`target ${r} is not a distribution: value ${x} at token ${v} is not finite`);
       if (x < 0) throw new RangeError(`target ${r} is not a distribution: value ${x} at token ${v} is negative`);
       sum += x;
     }
-    if (Math.abs(sum - 1) > 1e-5) throw new RangeError(`target ${r} is not a distribution: it sums to ${sum}, not 1 (within 1e-5)`);
+    if (Math.abs(sum - 1) > 1e-5)
+      throw new RangeError(`target ${r} is not a distribution: it sums to ${sum}, not 1 (within 1e-5)`);
   }
   return count;
 }
@@ -60,13 +62,26 @@ export function resolveTargets(t: TuneTargets, vocab: number, ids?: string[]): R
   }
   if (isTargetSet(t)) {
     const shape = t.targets.shape();
-    if (shape.length !== 2 || shape[1] !== vocab) throw new RangeError(`targets are ${shape.join('×')}; expected rows×${vocab}`);
-    if (t.meta.length !== shape[0]) throw new RangeError(`targets hold ${shape[0]} rows but meta describes ${t.meta.length}`);
-    return { data: t.targets, count: shape[0], ids: ids ?? t.meta.map((m) => m.id), entropyBits: t.meta.map((m) => m.entropyBits) };
+    if (shape.length !== 2 || shape[1] !== vocab)
+      throw new RangeError(`targets are ${shape.join('×')}; expected rows×${vocab}`);
+    if (t.meta.length !== shape[0])
+      throw new RangeError(`targets hold ${shape[0]} rows but meta describes ${t.meta.length}`);
+    return {
+      data: t.targets,
+      count: shape[0],
+      ids: ids ?? t.meta.map((m) => m.id),
+      entropyBits: t.meta.map((m) => m.entropyBits),
+    };
   }
   const shape = t.shape();
-  if (shape.length !== 2 || shape[1] !== vocab) throw new RangeError(`targets are ${shape.join('×')}; expected rows×${vocab}`);
+  if (shape.length !== 2 || shape[1] !== vocab)
+    throw new RangeError(`targets are ${shape.join('×')}; expected rows×${vocab}`);
   const arr = t.toArray() as Float32Array;
   const entropyBits = Array.from({ length: shape[0] }, (_, r) => entropyBitsOf(arr, r * vocab, vocab));
-  return { data: t, count: shape[0], ids: ids ?? Array.from({ length: shape[0] }, (_, i) => `target:${i}`), entropyBits };
+  return {
+    data: t,
+    count: shape[0],
+    ids: ids ?? Array.from({ length: shape[0] }, (_, i) => `target:${i}`),
+    entropyBits,
+  };
 }

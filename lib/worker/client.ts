@@ -77,8 +77,14 @@ export class WorkerClient {
 
 /** The buffers of a task's typed-array results (top level or one field down), moved, not copied. */
 function transferables(value: unknown): ArrayBuffer[] {
-  const views = ArrayBuffer.isView(value) ? [value] : value && typeof value === 'object' ? Object.values(value).filter((v) => ArrayBuffer.isView(v)) : [];
-  return [...new Set(views.map((v) => (v as ArrayBufferView).buffer))].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+  const views = ArrayBuffer.isView(value)
+    ? [value]
+    : value && typeof value === 'object'
+      ? Object.values(value).filter((v) => ArrayBuffer.isView(v))
+      : [];
+  return [...new Set(views.map((v) => (v as ArrayBufferView).buffer))].filter(
+    (b): b is ArrayBuffer => b instanceof ArrayBuffer,
+  );
 }
 
 /** The worker side: answers each message by running the named task. */
@@ -95,8 +101,14 @@ export async function serveTasks(tasks: Tasks): Promise<void> {
       port.postMessage({ id: m.id, ok: true, value } satisfies Reply, transferables(value));
     } catch (e) {
       const err = (e ?? {}) as Error & Record<string, unknown>;
-      const fields = Object.fromEntries(Object.entries(err).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v)));
-      port.postMessage({ id: m.id, ok: false, error: { ...fields, name: err.name ?? 'Error', message: err.message ?? String(e) } } satisfies Reply);
+      const fields = Object.fromEntries(
+        Object.entries(err).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v)),
+      );
+      port.postMessage({
+        id: m.id,
+        ok: false,
+        error: { ...fields, name: err.name ?? 'Error', message: err.message ?? String(e) },
+      } satisfies Reply);
     }
   };
   port.on('message', (m: { id: number; task: string; payload: never }) => void handle(m));

@@ -104,7 +104,10 @@ export function referenceHeadBound(h: PlainHead, p: ArrayLike<number>): { klNats
     let z = [...z0];
     for (let it = 0; it < 200; it++) {
       const { kl, q } = value(z);
-      const g = Array.from({ length: k }, (_, j) => A.reduce((s, row, v) => s + row[j] * (q[v] - p[v]), 0) + lambda * z[j]);
+      const g = Array.from(
+        { length: k },
+        (_, j) => A.reduce((s, row, v) => s + row[j] * (q[v] - p[v]), 0) + lambda * z[j],
+      );
       const H = Array.from({ length: k }, (_, i) =>
         Array.from({ length: k }, (_, j) => {
           let s = 0;

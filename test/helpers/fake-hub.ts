@@ -57,7 +57,8 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
     res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
   };
-  const notFound = (res: ServerResponse, code: string, msg: string) => json(res, 404, { error: msg }, { 'X-Error-Code': code });
+  const notFound = (res: ServerResponse, code: string, msg: string) =>
+    json(res, 404, { error: msg }, { 'X-Error-Code': code });
 
   // Longest repo name first so "org/name" wins over a one-part repo "org".
   const names = Object.keys(repos).sort((a, b) => b.length - a.length);
@@ -77,22 +78,44 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
     const [name, rest] = found;
     const repo = repos[name];
     if (repo.token && req.headers.authorization !== `Bearer ${repo.token}`) {
-      return json(res, 401, { error: 'Invalid credentials in Authorization header' }, { 'X-Error-Code': 'RepoNotFound' });
+      return json(
+        res,
+        401,
+        { error: 'Invalid credentials in Authorization header' },
+        { 'X-Error-Code': 'RepoNotFound' },
+      );
     }
     const [kind, rev, ...fileParts] = rest.split('/');
     if (!revOk(repo, rev)) return notFound(res, 'RevisionNotFound', `Invalid rev id: ${rev}`);
 
     if (api && kind === 'revision' && req.method === 'GET') {
-      return json(res, 200, { _id: `id-${name}`, id: name, sha: repo.sha, private: false, downloads: 0, likes: 0, lastModified: '2024-01-01T00:00:00.000Z', siblings: Object.keys(repo.files).map((rfilename) => ({ rfilename })) });
+      return json(res, 200, {
+        _id: `id-${name}`,
+        id: name,
+        sha: repo.sha,
+        private: false,
+        downloads: 0,
+        likes: 0,
+        lastModified: '2024-01-01T00:00:00.000Z',
+        siblings: Object.keys(repo.files).map((rfilename) => ({ rfilename })),
+      });
     }
     if (api && kind === 'tree' && req.method === 'GET') {
-      return json(res, 200, Object.entries(repo.files).map(([p, b]) => entry(p, b, false)));
+      return json(
+        res,
+        200,
+        Object.entries(repo.files).map(([p, b]) => entry(p, b, false)),
+      );
     }
     if (api && kind === 'paths-info' && req.method === 'POST') {
       let body = '';
       for await (const chunk of req) body += chunk;
       const { paths } = JSON.parse(body) as { paths: string[] };
-      return json(res, 200, paths.filter((p) => p in repo.files).map((p) => entry(p, repo.files[p], true)));
+      return json(
+        res,
+        200,
+        paths.filter((p) => p in repo.files).map((p) => entry(p, repo.files[p], true)),
+      );
     }
     if (!api && kind === 'resolve' && (req.method === 'GET' || req.method === 'HEAD')) {
       const file = fileParts.join('/');
@@ -108,7 +131,11 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
       if (range) {
         const a = Number(range[1]);
         const b = Math.min(Number(range[2]), data.length - 1);
-        res.writeHead(206, { ...headers, 'Content-Range': `bytes ${a}-${b}/${data.length}`, 'Content-Length': String(b - a + 1) });
+        res.writeHead(206, {
+          ...headers,
+          'Content-Range': `bytes ${a}-${b}/${data.length}`,
+          'Content-Length': String(b - a + 1),
+        });
         return res.end(req.method === 'HEAD' ? undefined : data.subarray(a, b + 1));
       }
       if (corrupt.has(file)) data = Buffer.from(data.map((x) => x ^ 0x5a));
@@ -133,6 +160,10 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
     requests,
     truncate,
     corrupt,
-    close: () => new Promise<void>((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
   };
 }

@@ -11,7 +11,10 @@ export interface GoldenTensor {
 export function readGolden(path: string): Record<string, GoldenTensor> {
   const buf = readFileSync(path);
   const n = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
   const base = 8 + n;
   const out: Record<string, GoldenTensor> = {};
   for (const [name, e] of Object.entries(header)) {
@@ -19,7 +22,8 @@ export function readGolden(path: string): Record<string, GoldenTensor> {
     const bytes = buf.subarray(base + e.data_offsets[0], base + e.data_offsets[1]);
     const copy = new Uint8Array(bytes).buffer;
     if (e.dtype === 'F32') out[name] = { shape: e.shape, f32: new Float32Array(copy) };
-    else if (e.dtype === 'I64') out[name] = { shape: e.shape, i32: Int32Array.from(new BigInt64Array(copy), (x) => Number(x)) };
+    else if (e.dtype === 'I64')
+      out[name] = { shape: e.shape, i32: Int32Array.from(new BigInt64Array(copy), (x) => Number(x)) };
     else throw new Error(`golden: unexpected dtype ${e.dtype} for ${name}`);
   }
   return out;

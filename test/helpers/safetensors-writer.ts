@@ -11,7 +11,12 @@ export function safetensorsBytes(header: unknown, dataBytes: number, opts: { hea
   return Buffer.concat([len, json, data]);
 }
 
-export function writeSafetensors(path: string, header: unknown, dataBytes: number, opts: { headerLength?: bigint } = {}): void {
+export function writeSafetensors(
+  path: string,
+  header: unknown,
+  dataBytes: number,
+  opts: { headerLength?: bigint } = {},
+): void {
   writeFileSync(path, safetensorsBytes(header, dataBytes, opts));
 }
 
