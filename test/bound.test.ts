@@ -8,16 +8,8 @@ import { headBound, headBoundOf, type HeadBoundRecord, type HeadSpec } from '../
 import { loadModel } from '../lib/model/load.js';
 import { tune } from '../lib/tune/index.js';
 import { klAt, referenceHeadBound, type PlainHead } from './helpers/bound-reference.js';
+import { rng } from './helpers/dist.js';
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
 
 interface Case {

@@ -4,17 +4,8 @@ import { describe, expect, it } from 'vitest';
 
 import { hotflipTopK, klDivergence } from '../lib/kernels.js';
 import { native } from '../lib/native/index.js';
+import { rng } from './helpers/dist.js';
 import { relError as maxRel } from './helpers/golden.js';
-
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 
 function randomCase(rows: number, vocab: number, seed: number, scale = 3) {
   const r = rng(seed);

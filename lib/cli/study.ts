@@ -14,6 +14,7 @@ import { readStudy, SCALES, StudyError, studyNames, type Scale } from '../study/
 import { runStudy, type StudySummary } from '../study/run.js';
 import { EXIT, UsageError } from './exit.js';
 import { ProgressReporter, progressMode } from './progress.js';
+import { onInterrupt } from './interrupt.js';
 
 interface StudyCliOptions {
   list?: boolean;
@@ -161,17 +162,11 @@ export function registerStudy(program: Command): void {
       }
       const out = o.output ?? `study-${list(names).join('-')}`;
       const reporter = new ProgressReporter(progressMode(o));
-      const controller = new AbortController();
-      const onSignal = () => {
-        reporter.log('interrupted: finishing the current step and keeping every finished row');
-        controller.abort();
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      const interrupt = onInterrupt(reporter);
       try {
         const devices = list(o.devices);
         if (devices.length > 1 && !shard) {
-          const codes = await studyOnDevices(names, o, devices, out, reporter, controller.signal);
+          const codes = await studyOnDevices(names, o, devices, out, reporter, interrupt.signal);
           if (codes.some((c) => c === EXIT.interrupted)) {
             reporter.log('interrupted; every worker kept its finished rows — rerun with --resume');
             process.exitCode = EXIT.interrupted;
@@ -212,7 +207,7 @@ export function registerStudy(program: Command): void {
               resume: o.resume || devices.length > 1,
               overwrite: devices.length > 1 ? false : o.overwrite,
               shard,
-              signal: controller.signal,
+              signal: interrupt.signal,
             },
             events,
           );
@@ -243,8 +238,7 @@ export function registerStudy(program: Command): void {
           );
         }
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        interrupt.release();
       }
     });
 }

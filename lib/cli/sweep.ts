@@ -11,6 +11,7 @@ import { shardFromEnv } from '../sweep/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { sweepOnDevices } from './devices.js';
 import { ProgressReporter, progressMode } from './progress.js';
+import { onInterrupt } from './interrupt.js';
 
 /**
  * What `distprompt sweep` runs with no --config: the quick demo run (lib/spec/defaults.ts), the
@@ -102,13 +103,7 @@ export function registerSweep(program: Command): void {
       }
       const spec = specFromFlags(flags, fileJson);
       const reporter = new ProgressReporter(progressMode(o));
-      const controller = new AbortController();
-      const onSignal = () => {
-        reporter.log('interrupted: finishing the current step and keeping every finished row');
-        controller.abort();
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      const interrupt = onInterrupt(reporter);
       const events = new EventEmitter();
       events.on('log', (m: string) => reporter.log(m));
       events.on('progress', (p: SweepProgress) =>
@@ -123,9 +118,8 @@ export function registerSweep(program: Command): void {
       );
       const figures = o.figures === false ? false : typeof o.figures === 'string' ? o.figures : undefined;
       if (spec.devices && spec.devices.length > 1 && !spec.shard) {
-        const how = await sweepOnDevices(spec, process.argv.slice(3), reporter, controller.signal, figures);
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        const how = await sweepOnDevices(spec, process.argv.slice(3), reporter, interrupt.signal, figures);
+        interrupt.release();
         if (how === 'interrupted') {
           reporter.log('interrupted; every worker kept its finished rows — rerun with --resume');
           process.exitCode = EXIT.interrupted;
@@ -137,11 +131,10 @@ export function registerSweep(program: Command): void {
       );
       const summary = await runSweep(
         spec,
-        { resume: o.resume, overwrite: o.overwrite, signal: controller.signal, figures },
+        { resume: o.resume, overwrite: o.overwrite, signal: interrupt.signal, figures },
         events,
       );
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      interrupt.release();
       reporter.done();
       if (summary.interrupted) {
         reporter.log(

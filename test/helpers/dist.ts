@@ -19,6 +19,17 @@ export function klRow(p: Float32Array, pRow: number, logits: Float32Array, zRow:
   return kl;
 }
 
+/** A seeded xorshift32 stream of numbers in [0, 1): the tests' one source of pseudo-random values. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
 /** A seeded distribution over `vocab` tokens: softmax of scaled pseudo-random logits. */
 export function randomTarget(vocab: number, seed: number, scale: number): Float32Array {
   const p = new Float32Array(vocab);
