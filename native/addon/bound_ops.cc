@@ -66,8 +66,7 @@ Napi::Value resultObject(Napi::Env env, const BoundResult& r) {
 Napi::Value solve(Napi::Env env, HeadProblem problem, torch::Tensor targets, BoundOptions opts,
                   std::shared_ptr<const Transformer> pin) {
   return runAsync<BoundResult>(
-      env,
-      [problem, targets, opts, pin]() { return solveHeadBound(problem, targets, opts); },
+      env, [problem, targets, opts, pin]() { return solveHeadBound(problem, targets, opts); },
       [](Napi::Env env, BoundResult& r) { return resultObject(env, r); });
 }
 

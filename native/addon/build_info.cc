@@ -44,7 +44,8 @@ static Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "setThreads(n): n must be a number");
+  if (info.Length() < 1 || !info[0].IsNumber())
+    throw Napi::TypeError::New(info.Env(), "setThreads(n): n must be a number");
   int n = info[0].As<Napi::Number>().Int32Value();
   if (n < 1) throw Napi::RangeError::New(info.Env(), "setThreads(n): n must be at least 1");
   setConfiguredThreads(n);

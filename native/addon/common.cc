@@ -114,8 +114,8 @@ std::vector<int64_t> tokenIds(const Napi::Value& v, int64_t vocab, const std::st
   std::vector<int64_t> ids(a.Data(), a.Data() + a.ElementLength());
   for (auto id : ids)
     if (id < 0 || id >= vocab)
-      throw Napi::RangeError::New(v.Env(), what + " token id " + std::to_string(id) + " is outside the vocabulary [0, " +
-                                               std::to_string(vocab) + ")");
+      throw Napi::RangeError::New(v.Env(), what + " token id " + std::to_string(id) +
+                                               " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
   return ids;
 }
 
@@ -207,7 +207,8 @@ torch::Device parseDevice(const std::string& s) {
         throw std::runtime_error("device '" + s + "' is not 'cpu', 'cuda' or 'cuda:N'");
       }
     }
-    if (count == 0) throw std::runtime_error("device '" + s + "' asked for, but no CUDA device is visible on this machine");
+    if (count == 0)
+      throw std::runtime_error("device '" + s + "' asked for, but no CUDA device is visible on this machine");
     if (index < 0 || index >= count)
       throw std::runtime_error("device '" + s + "' is not there: this machine has " + std::to_string(count) +
                                " CUDA device(s), cuda:0 to cuda:" + std::to_string(count - 1));
@@ -227,11 +228,16 @@ torch::ScalarType parseDtype(const std::string& s) {
 
 std::string dtypeName(torch::ScalarType t) {
   switch (t) {
-    case torch::kFloat32: return "float32";
-    case torch::kBFloat16: return "bfloat16";
-    case torch::kFloat16: return "float16";
-    case torch::kFloat64: return "float64";
-    default: return c10::toString(t);
+    case torch::kFloat32:
+      return "float32";
+    case torch::kBFloat16:
+      return "bfloat16";
+    case torch::kFloat16:
+      return "float16";
+    case torch::kFloat64:
+      return "float64";
+    default:
+      return c10::toString(t);
   }
 }
 

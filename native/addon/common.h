@@ -73,8 +73,7 @@ class PromiseWorker : public Napi::AsyncWorker {
 // Queue `work` on the pool; `done` converts its result on the JS thread. Captured shared_ptrs
 // pin the objects the work uses until it has finished (a disposed model cannot vanish mid-call).
 template <typename R>
-Napi::Promise runAsync(Napi::Env env, std::function<R()> work,
-                       std::function<Napi::Value(Napi::Env, R&)> done) {
+Napi::Promise runAsync(Napi::Env env, std::function<R()> work, std::function<Napi::Value(Napi::Env, R&)> done) {
   auto* w = new PromiseWorker<R>(env, std::move(work), std::move(done));
   auto p = w->Promise();
   w->Queue();

@@ -54,7 +54,8 @@ void* rawAlloc(size_t bytes) {
 
 // Evict cached blocks (under the lock) until `need` more bytes fit under the limit.
 void evictFor(State& st, size_t need) {
-  for (auto it = st.free.begin(); it != st.free.end() && st.s.cachedBytes + static_cast<int64_t>(need) > st.s.limitBytes;) {
+  for (auto it = st.free.begin();
+       it != st.free.end() && st.s.cachedBytes + static_cast<int64_t>(need) > st.s.limitBytes;) {
     auto& list = it->second;
     while (!list.empty() && st.s.cachedBytes + static_cast<int64_t>(need) > st.s.limitBytes) {
       std::free(list.back());
@@ -159,7 +160,8 @@ void install() {
     {
       std::lock_guard<std::mutex> lock(st.mu);
       st.s.limitBytes = defaultLimit();
-      if (const char* m = std::getenv("DISTPROMPT_CPU_MEMORY_MB")) st.s.memoryLimitBytes = std::max<int64_t>(0, std::atoll(m)) << 20;
+      if (const char* m = std::getenv("DISTPROMPT_CPU_MEMORY_MB"))
+        st.s.memoryLimitBytes = std::max<int64_t>(0, std::atoll(m)) << 20;
     }
     static CachingCpuAllocator* alloc = new CachingCpuAllocator();
     // Priority above libtorch's default registration (0), so ours is the one in use.

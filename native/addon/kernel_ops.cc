@@ -46,7 +46,8 @@ Napi::Value KlDivergence(const Napi::CallbackInfo& info) {
 Napi::Value KlSeconds(const Napi::CallbackInfo& info) {
   auto o = argObject(info, 0, "klSeconds({ rows, vocab, dtype, device, reps, reference })");
   const int64_t rows = getInt(o, "rows"), vocab = getInt(o, "vocab"), reps = getInt(o, "reps", 5);
-  if (rows < 1 || vocab < 2 || reps < 1) throw Napi::RangeError::New(info.Env(), "klSeconds: rows ≥ 1, vocab ≥ 2, reps ≥ 1");
+  if (rows < 1 || vocab < 2 || reps < 1)
+    throw Napi::RangeError::New(info.Env(), "klSeconds: rows ≥ 1, vocab ≥ 2, reps ≥ 1");
   auto dtype = parseDtype(getString(o, "dtype", "float32"));
   auto device = parseDevice(getString(o, "device", "cpu"));
   const bool reference = getBool(o, "reference", false);

@@ -16,7 +16,8 @@
 namespace dp {
 
 static std::string deviceArg(const Napi::CallbackInfo& info, const char* usage) {
-  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(info.Env(), std::string(usage) + ": device must be a string");
+  if (info.Length() < 1 || !info[0].IsString())
+    throw Napi::TypeError::New(info.Env(), std::string(usage) + ": device must be a string");
   return info[0].As<Napi::String>().Utf8Value();
 }
 
@@ -44,7 +45,8 @@ static Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
   num("peakBytes", st.allocated_bytes[agg].peak);
   num("cachedBytes", st.reserved_bytes[agg].current - st.allocated_bytes[agg].current);
   size_t freeB = 0, totalB = 0;
-  if (cudaMemGetInfo(&freeB, &totalB) != cudaSuccess) throw std::runtime_error("cudaMemGetInfo failed on " + device.str());
+  if (cudaMemGetInfo(&freeB, &totalB) != cudaSuccess)
+    throw std::runtime_error("cudaMemGetInfo failed on " + device.str());
   num("freeBytes", static_cast<int64_t>(freeB));
   num("totalBytes", static_cast<int64_t>(totalB));
 #endif

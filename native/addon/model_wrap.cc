@@ -86,10 +86,14 @@ void readField(const Napi::Object& o, const char* key, const Member<S>& m, S& ou
   std::visit(
       [&](auto member) {
         using T = std::remove_cvref_t<decltype(out.*member)>;
-        if constexpr (std::is_same_v<T, int64_t>) out.*member = requireInt(o, key, where);
-        else if constexpr (std::is_same_v<T, double>) out.*member = requireNumber(o, key, where);
-        else if constexpr (std::is_same_v<T, bool>) out.*member = requireBool(o, key, where);
-        else out.*member = requireString(o, key, where);
+        if constexpr (std::is_same_v<T, int64_t>)
+          out.*member = requireInt(o, key, where);
+        else if constexpr (std::is_same_v<T, double>)
+          out.*member = requireNumber(o, key, where);
+        else if constexpr (std::is_same_v<T, bool>)
+          out.*member = requireBool(o, key, where);
+        else
+          out.*member = requireString(o, key, where);
       },
       m);
 }
@@ -101,10 +105,14 @@ Napi::Object echoFields(Napi::Env env, const FieldTable<S>& fields, const S& in)
     std::visit(
         [&, key = field.first](auto member) {
           using T = std::remove_cvref_t<decltype(in.*member)>;
-          if constexpr (std::is_same_v<T, int64_t>) o.Set(key, Napi::Number::New(env, static_cast<double>(in.*member)));
-          else if constexpr (std::is_same_v<T, double>) o.Set(key, Napi::Number::New(env, in.*member));
-          else if constexpr (std::is_same_v<T, bool>) o.Set(key, Napi::Boolean::New(env, in.*member));
-          else o.Set(key, Napi::String::New(env, in.*member));
+          if constexpr (std::is_same_v<T, int64_t>)
+            o.Set(key, Napi::Number::New(env, static_cast<double>(in.*member)));
+          else if constexpr (std::is_same_v<T, double>)
+            o.Set(key, Napi::Number::New(env, in.*member));
+          else if constexpr (std::is_same_v<T, bool>)
+            o.Set(key, Napi::Boolean::New(env, in.*member));
+          else
+            o.Set(key, Napi::String::New(env, in.*member));
         },
         field.second);
   return o;
@@ -130,7 +138,8 @@ ModelConfig readConfig(const Napi::Value& v) {
     // none and linear need only a factor; llama3 needs every field.
     const size_t needed = c.ropeScaling.type == "llama3" ? ropeFields().size() : 2;
     for (size_t i = 0; i < ropeFields().size(); ++i)
-      if (i < needed || has(r, ropeFields()[i].first)) readField(r, ropeFields()[i].first, ropeFields()[i].second, c.ropeScaling, rwhere);
+      if (i < needed || has(r, ropeFields()[i].first))
+        readField(r, ropeFields()[i].first, ropeFields()[i].second, c.ropeScaling, rwhere);
   }
   return c;
 }
@@ -181,9 +190,10 @@ ForwardArgs readForward(const Napi::Object& o, const Transformer& m, bool needTa
   if (needTarget) {
     if (!has(o, "target")) throw Napi::TypeError::New(o.Env(), "missing target (Float32Array rows×vocab)");
     a.target = TensorHandle::Is(o.Get("target")) ? TensorHandle::TensorOf(o.Get("target"), "target")
-                                                : floatTensorFrom(o.Get("target"), {a.rows, V}, "target");
+                                                 : floatTensorFrom(o.Get("target"), {a.rows, V}, "target");
     if (a.target.dim() != 2 || a.target.size(0) != a.rows || a.target.size(1) != V)
-      throw Napi::RangeError::New(o.Env(), "target must be rows×vocab = " + std::to_string(a.rows) + "×" + std::to_string(V));
+      throw Napi::RangeError::New(o.Env(),
+                                  "target must be rows×vocab = " + std::to_string(a.rows) + "×" + std::to_string(V));
   }
   return a;
 }
@@ -236,8 +246,7 @@ Napi::Function ModelWrap::Init(Napi::Env env) {
                          InstanceMethod("hidden", &ModelWrap::Hidden), InstanceMethod("embed", &ModelWrap::Embed),
                          InstanceMethod("klGradient", &ModelWrap::KlGradient),
                          InstanceMethod("embeddingStats", &ModelWrap::EmbeddingStats),
-                         InstanceMethod("config", &ModelWrap::Config),
-                         InstanceMethod("dispose", &ModelWrap::Dispose)});
+                         InstanceMethod("config", &ModelWrap::Config), InstanceMethod("dispose", &ModelWrap::Dispose)});
   ctor_ = new Napi::FunctionReference(Napi::Persistent(fn));
   return fn;
 }

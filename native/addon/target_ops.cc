@@ -28,7 +28,8 @@ Napi::Value SynthesizeEntropyTargets(const Napi::CallbackInfo& info) {
   if (seedsD.size() != h.size()) throw Napi::RangeError::New(env, "one seed per target");
   std::vector<uint64_t> seeds(seedsD.begin(), seedsD.end());
   auto method = getString(o, "method", "gradient");
-  if (method != "gradient" && method != "temperature") throw Napi::TypeError::New(env, "method must be 'gradient' or 'temperature'");
+  if (method != "gradient" && method != "temperature")
+    throw Napi::TypeError::New(env, "method must be 'gradient' or 'temperature'");
   const double eps = getNumber(o, "eps", 0.01);
   const int64_t maxIter = getInt(o, "maxIter", method == "temperature" ? 200 : 5000);
   auto device = parseDevice(getString(o, "device", "cpu"));
@@ -38,8 +39,8 @@ Napi::Value SynthesizeEntropyTargets(const Napi::CallbackInfo& info) {
     const int64_t k = getInt(o, "outlierCount");
     auto ids = tokenIds(o.Get("outliers"), V, "outliers");
     if (static_cast<int64_t>(ids.size()) != n * k)
-      throw Napi::RangeError::New(env, "outliers has " + std::to_string(ids.size()) + " ids; expected targets×outlierCount = " +
-                                           std::to_string(n * k));
+      throw Napi::RangeError::New(env, "outliers has " + std::to_string(ids.size()) +
+                                           " ids; expected targets×outlierCount = " + std::to_string(n * k));
     outliers = torch::tensor(ids, torch::kInt64).view({n, k});
     minMass = torch::tensor(doubles(o.Get("minMass"), "minMass"), torch::kFloat64).to(torch::kFloat32);
     if (method != "gradient") throw Napi::TypeError::New(env, "outlier targets use method 'gradient' (Eq. 3)");

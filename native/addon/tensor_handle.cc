@@ -8,12 +8,12 @@ std::atomic<int64_t> TensorHandle::live_{0};
 Napi::FunctionReference* TensorHandle::ctor_ = nullptr;
 
 Napi::Function TensorHandle::Init(Napi::Env env) {
-  auto fn = DefineClass(env, "NativeTensor",
-                        {InstanceMethod("shape", &TensorHandle::Shape), InstanceMethod("dtype", &TensorHandle::Dtype),
-                         InstanceMethod("device", &TensorHandle::Device),
-                         InstanceMethod("toArray", &TensorHandle::ToArray),
-                         InstanceMethod("dispose", &TensorHandle::Dispose),
-                         InstanceAccessor("disposed", &TensorHandle::Disposed, nullptr)});
+  auto fn =
+      DefineClass(env, "NativeTensor",
+                  {InstanceMethod("shape", &TensorHandle::Shape), InstanceMethod("dtype", &TensorHandle::Dtype),
+                   InstanceMethod("device", &TensorHandle::Device), InstanceMethod("toArray", &TensorHandle::ToArray),
+                   InstanceMethod("dispose", &TensorHandle::Dispose),
+                   InstanceAccessor("disposed", &TensorHandle::Disposed, nullptr)});
   ctor_ = new Napi::FunctionReference(Napi::Persistent(fn));
   return fn;
 }
@@ -46,9 +46,7 @@ Napi::Object TensorHandle::Wrap(Napi::Env env, torch::Tensor t) {
   return ctor_->New({Napi::External<torch::Tensor>::New(env, &copy)});
 }
 
-bool TensorHandle::Is(const Napi::Value& v) {
-  return v.IsObject() && v.As<Napi::Object>().InstanceOf(ctor_->Value());
-}
+bool TensorHandle::Is(const Napi::Value& v) { return v.IsObject() && v.As<Napi::Object>().InstanceOf(ctor_->Value()); }
 
 torch::Tensor TensorHandle::TensorOf(const Napi::Value& v, const char* what) {
   if (!Is(v)) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a NativeTensor");

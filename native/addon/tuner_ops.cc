@@ -47,8 +47,8 @@ class TunerWrap : public Napi::ObjectWrap<TunerWrap> {
   static Napi::Function Init(Napi::Env env) {
     auto fn = DefineClass(env, "NativeTuner",
                           {InstanceMethod("load", &TunerWrap::Load), InstanceMethod("step", &TunerWrap::Step),
-                           InstanceMethod("harvest", &TunerWrap::HarvestRows), InstanceMethod("abort", &TunerWrap::Abort),
-                           InstanceMethod("dispose", &TunerWrap::Dispose)});
+                           InstanceMethod("harvest", &TunerWrap::HarvestRows),
+                           InstanceMethod("abort", &TunerWrap::Abort), InstanceMethod("dispose", &TunerWrap::Dispose)});
     ctor = new Napi::FunctionReference(Napi::Persistent(fn));
     return fn;
   }
@@ -61,7 +61,8 @@ class TunerWrap : public Napi::ObjectWrap<TunerWrap> {
     return box;
   }
 
-  // load(slots: Int32Array, targets: Float32Array n×V | NativeTensor [T,V], targetRows?: Int32Array, seeds: Float64Array)
+  // load(slots: Int32Array, targets: Float32Array n×V | NativeTensor [T,V], targetRows?: Int32Array, seeds:
+  // Float64Array)
   Napi::Value Load(const Napi::CallbackInfo& info) {
     auto b = live(info.Env());
     auto o = argObject(info, 0, "load({ slots, targets, targetRows?, seeds })");
@@ -77,14 +78,16 @@ class TunerWrap : public Napi::ObjectWrap<TunerWrap> {
     } else {
       auto v = o.Get("targets");
       int64_t rowsIn = n;
-      if (has(o, "targetRows") && v.IsTypedArray()) rowsIn = static_cast<int64_t>(v.As<Napi::TypedArray>().ElementLength()) / V;
+      if (has(o, "targetRows") && v.IsTypedArray())
+        rowsIn = static_cast<int64_t>(v.As<Napi::TypedArray>().ElementLength()) / V;
       *targets = floatTensorFrom(v, {rowsIn, V}, "targets");
     }
     auto rows = std::make_shared<std::vector<int64_t>>();
     if (has(o, "targetRows")) {
       *rows = intList(o.Get("targetRows"), "targetRows");
       for (auto r : *rows)
-        if (r < 0 || r >= targets->size(0)) throw Napi::RangeError::New(info.Env(), "targetRows holds " + std::to_string(r) + ", outside the targets");
+        if (r < 0 || r >= targets->size(0))
+          throw Napi::RangeError::New(info.Env(), "targetRows holds " + std::to_string(r) + ", outside the targets");
     }
     return runAsync<bool>(
         info.Env(),
@@ -100,7 +103,8 @@ class TunerWrap : public Napi::ObjectWrap<TunerWrap> {
 
   Napi::Value Step(const Napi::CallbackInfo& info) {
     auto b = live(info.Env());
-    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "step(epochs): epochs must be a number");
+    if (info.Length() < 1 || !info[0].IsNumber())
+      throw Napi::TypeError::New(info.Env(), "step(epochs): epochs must be a number");
     int64_t epochs = info[0].As<Napi::Number>().Int64Value();
     return runAsync<StepReport>(
         info.Env(),
@@ -167,11 +171,11 @@ Napi::Value CreateTuner(const Napi::CallbackInfo& info) {
   auto o = argObject(info, 1, "createTuner options");
   // Every setting is required: the study's defaults are applied once, in TypeScript (tune()).
   const std::string where = "NativeTuner: options";
-  rejectUnknownKeys(o,
-                    {"slots", "pattern", "lr", "beta1", "beta2", "eps", "weightDecay", "candidates", "patience",
-                     "maxEpochs", "init", "fixedShapes", "cudaGraph", "convergedNats", "banned", "contextBefore",
-                     "contextAfter"},
-                    where);
+  rejectUnknownKeys(
+      o,
+      {"slots", "pattern", "lr", "beta1", "beta2", "eps", "weightDecay", "candidates", "patience", "maxEpochs", "init",
+       "fixedShapes", "cudaGraph", "convergedNats", "banned", "contextBefore", "contextAfter"},
+      where);
   TunerOptions opts{};
   opts.slots = requireInt(o, "slots", where);
   opts.pattern = requireString(o, "pattern", where);
@@ -190,7 +194,8 @@ Napi::Value CreateTuner(const Napi::CallbackInfo& info) {
   if (has(o, "convergedNats")) opts.convergedNats = requireNumber(o, "convergedNats", where);
   const int64_t V = model->config().vocabSize;
   if (has(o, "banned")) opts.banned = bannedMask(o.Get("banned"), V, "banned");
-  for (auto [key, ctx] : {std::pair{"contextBefore", &opts.contextBefore}, std::pair{"contextAfter", &opts.contextAfter}})
+  for (auto [key, ctx] :
+       {std::pair{"contextBefore", &opts.contextBefore}, std::pair{"contextAfter", &opts.contextAfter}})
     if (has(o, key)) *ctx = torch::tensor(tokenIds(o.Get(key), V, key), torch::kInt64);
   auto obj = TunerWrap::ctor->New({});
   auto* w = Napi::ObjectWrap<TunerWrap>::Unwrap(obj);

@@ -147,7 +147,8 @@ SpgResult spg(const Objective& obj, const Tensor& x0, const Feasible& S, double 
     auto gt = o.gradient(qt);
     auto s = trial - x, y = gt - g;
     auto sy = (s * y).sum(-1), ss = (s * s).sum(-1);
-    alpha = torch::where(sy > 0, ss / sy.clamp_min(1e-300), torch::full_like(sy, kAlphaMax)).clamp(kAlphaMin, kAlphaMax);
+    alpha =
+        torch::where(sy > 0, ss / sy.clamp_min(1e-300), torch::full_like(sy, kAlphaMax)).clamp(kAlphaMin, kAlphaMax);
     x = trial;
     f = ft;
     g = gt;

@@ -27,11 +27,13 @@ torch::Tensor scoresOf(const torch::Tensor& grad, const torch::Tensor& current, 
 
 void check(const torch::Tensor& grad, const torch::Tensor& current, const torch::Tensor& E, int64_t k,
            const torch::Tensor& banned) {
-  TORCH_CHECK(grad.dim() == 2 && current.sizes() == grad.sizes(), "hotflip: grad and current must both be [rows, hidden]");
-  TORCH_CHECK(E.dim() == 2 && E.size(1) == grad.size(1), "hotflip: embeddings must be [vocab, hidden=", grad.size(1), "]");
+  TORCH_CHECK(grad.dim() == 2 && current.sizes() == grad.sizes(),
+              "hotflip: grad and current must both be [rows, hidden]");
+  TORCH_CHECK(E.dim() == 2 && E.size(1) == grad.size(1), "hotflip: embeddings must be [vocab, hidden=", grad.size(1),
+              "]");
   const int64_t allowed = E.size(0) - (banned.defined() ? banned.sum().item<int64_t>() : 0);
-  TORCH_CHECK(k >= 1 && k <= std::min<int64_t>(512, allowed), "hotflip: k = ", k, " must be in 1..", std::min<int64_t>(512, allowed),
-              " (512, or the number of tokens not banned)");
+  TORCH_CHECK(k >= 1 && k <= std::min<int64_t>(512, allowed), "hotflip: k = ", k, " must be in 1..",
+              std::min<int64_t>(512, allowed), " (512, or the number of tokens not banned)");
 }
 
 }  // namespace
@@ -76,7 +78,8 @@ std::pair<torch::Tensor, torch::Tensor> hotflipTopK(const torch::Tensor& grad, c
 }
 
 std::pair<torch::Tensor, torch::Tensor> hotflipReference(const torch::Tensor& grad, const torch::Tensor& current,
-                                                         const torch::Tensor& E, int64_t k, const torch::Tensor& banned) {
+                                                         const torch::Tensor& E, int64_t k,
+                                                         const torch::Tensor& banned) {
   check(grad, current, E, k, banned);
   auto s = scoresOf(grad, current, E, banned);
   // Stable full sort: equal scores keep the lower id first.

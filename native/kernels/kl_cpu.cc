@@ -17,8 +17,8 @@ torch::Tensor klBackwardCpu(const torch::Tensor& logits, const torch::Tensor& ta
 }  // namespace avx2
 
 static bool useAvx2() {
-  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") &&
-                          std::getenv("DISTPROMPT_NO_AVX2") == nullptr;
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                          __builtin_cpu_supports("f16c") && std::getenv("DISTPROMPT_NO_AVX2") == nullptr;
   return yes;
 }
 #else

@@ -27,10 +27,10 @@ constexpr int64_t kChunk = 2048;
 template <typename acc_t>
 struct Partial {
   acc_t max = -std::numeric_limits<acc_t>::infinity();
-  acc_t sum = 0;      // Σ exp(z − max)
-  acc_t pz = 0;       // Σ p·z over p > 0
-  acc_t plogp = 0;    // Σ p·log p over p > 0
-  acc_t psum = 0;     // Σ p
+  acc_t sum = 0;    // Σ exp(z − max)
+  acc_t pz = 0;     // Σ p·z over p > 0
+  acc_t plogp = 0;  // Σ p·log p over p > 0
+  acc_t psum = 0;   // Σ p
   bool massOnNegInf = false;
 
   void merge(const Partial& o) {
@@ -98,8 +98,10 @@ Partial<acc_t> reduceRange(const scalar_t* z, const target_t* p, int64_t begin, 
       const acc_t pv = p[v];
       if (pv > 0) {
         const acc_t zv = static_cast<acc_t>(z[v]);
-        if (zv == -std::numeric_limits<acc_t>::infinity()) bad = true;
-        else pz += pv * zv;
+        if (zv == -std::numeric_limits<acc_t>::infinity())
+          bad = true;
+        else
+          pz += pv * zv;
         plogp += pv * std::log(pv);
         ps += pv;
       }
@@ -132,7 +134,8 @@ torch::Tensor targetFor(const torch::Tensor& target) { return target.to(torch::k
 }  // namespace
 
 std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logitsIn, const torch::Tensor& targetIn) {
-  TORCH_CHECK(logitsIn.dim() == 2 && targetIn.sizes() == logitsIn.sizes(), "kl: logits and target must both be [rows, V]");
+  TORCH_CHECK(logitsIn.dim() == 2 && targetIn.sizes() == logitsIn.sizes(),
+              "kl: logits and target must both be [rows, V]");
   auto logits = logitsIn.contiguous();
   const int64_t R = logits.size(0), V = logits.size(1);
   const bool f64 = logits.scalar_type() == torch::kFloat64;

@@ -65,8 +65,10 @@ __global__ void klForwardKernel(const scalar_t* __restrict__ z, const float* __r
       a.sum += __expf(zv - a.max);
     }
     if (pv > 0.f) {
-      if (zv == -INFINITY) a.bad = 1;
-      else a.pz += pv * zv;
+      if (zv == -INFINITY)
+        a.bad = 1;
+      else
+        a.pz += pv * zv;
       a.plogp += pv * logf(pv);
       a.psum += pv;
     }
@@ -90,8 +92,9 @@ __global__ void klForwardKernel(const scalar_t* __restrict__ z, const float* __r
 }
 
 template <typename scalar_t>
-__global__ void klBackwardKernel(const scalar_t* __restrict__ z, const float* __restrict__ p, const float* __restrict__ stats,
-                                 const float* __restrict__ g, scalar_t* __restrict__ out, int64_t V, int64_t n) {
+__global__ void klBackwardKernel(const scalar_t* __restrict__ z, const float* __restrict__ p,
+                                 const float* __restrict__ stats, const float* __restrict__ g,
+                                 scalar_t* __restrict__ out, int64_t V, int64_t n) {
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
     const int64_t r = i / V;
     const float q = __expf((static_cast<float>(z[i]) - stats[2 * r]) - stats[2 * r + 1]);
@@ -114,7 +117,7 @@ std::pair<torch::Tensor, torch::Tensor> klForwardCuda(const torch::Tensor& logit
   auto stream = c10::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, logits.scalar_type(), "klForwardCuda", [&] {
     klForwardKernel<scalar_t><<<R, threads, 0, stream>>>(logits.data_ptr<scalar_t>(), target.data_ptr<float>(),
-                                                          loss.data_ptr<float>(), stats.data_ptr<float>(), V);
+                                                         loss.data_ptr<float>(), stats.data_ptr<float>(), V);
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return {loss, stats};
@@ -135,8 +138,8 @@ torch::Tensor klBackwardCuda(const torch::Tensor& logitsIn, const torch::Tensor&
   auto stream = c10::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, logits.scalar_type(), "klBackwardCuda", [&] {
     klBackwardKernel<scalar_t><<<blocks, threads, 0, stream>>>(logits.data_ptr<scalar_t>(), target.data_ptr<float>(),
-                                                                statsC.data_ptr<float>(), g.data_ptr<float>(),
-                                                                grad.data_ptr<scalar_t>(), logits.size(1), n);
+                                                               statsC.data_ptr<float>(), g.data_ptr<float>(),
+                                                               grad.data_ptr<scalar_t>(), logits.size(1), n);
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return grad;

@@ -45,7 +45,8 @@ class KlFunction : public torch::autograd::Function<KlFunction> {
 
 torch::Tensor klFused(const torch::Tensor& logits, const torch::Tensor& target) {
   TORCH_CHECK(logits.dim() == 2, "kl: logits must be [rows, V], got ", logits.sizes());
-  TORCH_CHECK(target.sizes() == logits.sizes(), "kl: target ", target.sizes(), " does not match logits ", logits.sizes());
+  TORCH_CHECK(target.sizes() == logits.sizes(), "kl: target ", target.sizes(), " does not match logits ",
+              logits.sizes());
   TORCH_CHECK(target.device() == logits.device(), "kl: target on ", target.device(), ", logits on ", logits.device());
   return KlFunction::apply(logits, target.detach());
 }

@@ -31,7 +31,7 @@ struct ModelConfig {
   std::string position;  // learned | rope
   double ropeTheta = 0;
   RopeScaling ropeScaling;
-  std::string activation;  // gelu_new (tanh) | gelu (erf) | silu
+  std::string activation;      // gelu_new (tanh) | gelu (erf) | silu
   bool gatedMlp = false;       // SwiGLU: down(act(gate(x)) * up(x))
   bool parallelBlock = false;  // Falcon: x + attn(ln(x)) + mlp(ln(x))
   int64_t blockNorms = 0;      // parallel block: 1 shared norm (Falcon-7B) or 2 (ln_attn, ln_mlp)
@@ -40,7 +40,7 @@ struct ModelConfig {
   bool mlpBias = false;
   bool tiedEmbeddings = false;
   bool scaleAttnByInverseLayerIdx = false;  // GPT-2 option
-  double initStd = 0;                        // std of random:<preset> weights (HF initializer_range)
+  double initStd = 0;                       // std of random:<preset> weights (HF initializer_range)
   // Checkpoint layout of the fused qkv weight, where the family has one:
   // "gpt2" ([d, 3d] Conv1D), "falcon-mq" ([h+2, hd]), "falcon-grouped" ([kv, h/kv+2, hd]),
   // "falcon-interleaved" ([h, 3, hd]); "separate" for q/k/v projections.

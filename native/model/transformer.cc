@@ -115,9 +115,9 @@ void loadLlamaLike(const Loader& L, torch::Tensor& wte, std::vector<Block>& bloc
     blk.out = {L.get(b + "self_attn.o_proj.weight", {d, c.heads * hd}),
                c.attnOutBias ? L.get(b + "self_attn.o_proj.bias", {d}) : torch::Tensor()};
     blk.up.w = torch::cat({L.get(b + "mlp.gate_proj.weight", {I, d}), L.get(b + "mlp.up_proj.weight", {I, d})}, 0);
-    if (c.mlpBias)
-      blk.up.b = torch::cat({L.get(b + "mlp.gate_proj.bias", {I}), L.get(b + "mlp.up_proj.bias", {I})});
-    blk.down = {L.get(b + "mlp.down_proj.weight", {d, I}), c.mlpBias ? L.get(b + "mlp.down_proj.bias", {d}) : torch::Tensor()};
+    if (c.mlpBias) blk.up.b = torch::cat({L.get(b + "mlp.gate_proj.bias", {I}), L.get(b + "mlp.up_proj.bias", {I})});
+    blk.down = {L.get(b + "mlp.down_proj.weight", {d, I}),
+                c.mlpBias ? L.get(b + "mlp.down_proj.bias", {d}) : torch::Tensor()};
     blocks.push_back(std::move(blk));
   }
   fin = norm(L, "model.norm", false);
@@ -142,8 +142,10 @@ void loadFalcon(const Loader& L, torch::Tensor& wte, std::vector<Block>& blocks,
     if (c.qkvBias) blk.qkv.b = falconQkv(c, L.get(b + "self_attention.query_key_value.bias", {L.qkvRows()}));
     blk.out = {L.get(b + "self_attention.dense.weight", {d, d}),
                c.attnOutBias ? L.get(b + "self_attention.dense.bias", {d}) : torch::Tensor()};
-    blk.up = {L.get(b + "mlp.dense_h_to_4h.weight", {I, d}), c.mlpBias ? L.get(b + "mlp.dense_h_to_4h.bias", {I}) : torch::Tensor()};
-    blk.down = {L.get(b + "mlp.dense_4h_to_h.weight", {d, I}), c.mlpBias ? L.get(b + "mlp.dense_4h_to_h.bias", {d}) : torch::Tensor()};
+    blk.up = {L.get(b + "mlp.dense_h_to_4h.weight", {I, d}),
+              c.mlpBias ? L.get(b + "mlp.dense_h_to_4h.bias", {I}) : torch::Tensor()};
+    blk.down = {L.get(b + "mlp.dense_4h_to_h.weight", {d, I}),
+                c.mlpBias ? L.get(b + "mlp.dense_4h_to_h.bias", {d}) : torch::Tensor()};
     blocks.push_back(std::move(blk));
   }
   fin = norm(L, "transformer.ln_f", true);
@@ -152,7 +154,8 @@ void loadFalcon(const Loader& L, torch::Tensor& wte, std::vector<Block>& blocks,
 
 }  // namespace
 
-Transformer::Transformer(const ModelConfig& cfg, const WeightStore& store, torch::Device device, torch::ScalarType dtype)
+Transformer::Transformer(const ModelConfig& cfg, const WeightStore& store, torch::Device device,
+                         torch::ScalarType dtype)
     : cfg_(cfg), device_(device), dtype_(dtype) {
   validate();
   Loader L{cfg_, store};
@@ -225,7 +228,8 @@ void Transformer::validate() const {
   need(c.intermediateSize > 0, "intermediateSize must be positive");
   need(c.norm == "layernorm" || c.norm == "rmsnorm", "norm must be layernorm or rmsnorm");
   need(c.position == "learned" || c.position == "rope", "position must be learned or rope");
-  need(c.activation == "gelu_new" || c.activation == "gelu" || c.activation == "silu", "unknown activation " + c.activation);
+  need(c.activation == "gelu_new" || c.activation == "gelu" || c.activation == "silu",
+       "unknown activation " + c.activation);
   need(c.position != "learned" || c.maxPositions > 0, "learned positions need maxPositions");
 }
 
@@ -332,17 +336,17 @@ torch::Tensor Transformer::embed(const torch::Tensor& ids) const {
   auto maxId = ids.numel() ? ids.max().item<int64_t>() : 0;
   auto minId = ids.numel() ? ids.min().item<int64_t>() : 0;
   if (minId < 0 || maxId >= cfg_.vocabSize)
-    throw std::runtime_error("token id " + std::to_string(minId < 0 ? minId : maxId) + " is outside the vocabulary [0, " +
-                             std::to_string(cfg_.vocabSize) + ")");
+    throw std::runtime_error("token id " + std::to_string(minId < 0 ? minId : maxId) +
+                             " is outside the vocabulary [0, " + std::to_string(cfg_.vocabSize) + ")");
   return torch::embedding(wte_, ids.to(device_));
 }
 
 torch::Tensor Transformer::lastHidden(const torch::Tensor& embeds, const torch::Tensor& positionIds) const {
   const int64_t R = embeds.size(0), P = embeds.size(1);
-  torch::Tensor pos = positionIds.defined() ? positionIds.to(device_)
-                                            : torch::arange(P, torch::TensorOptions().dtype(torch::kInt64).device(device_))
-                                                  .unsqueeze(0)
-                                                  .expand({R, P});
+  torch::Tensor pos =
+      positionIds.defined()
+          ? positionIds.to(device_)
+          : torch::arange(P, torch::TensorOptions().dtype(torch::kInt64).device(device_)).unsqueeze(0).expand({R, P});
   auto x = embeds.to(dtype_);
   torch::Tensor cos, sin;
   if (cfg_.position == "learned") {

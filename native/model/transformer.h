@@ -53,7 +53,7 @@ class Transformer {
   torch::Tensor lmHead(const torch::Tensor& hidden) const { return torch::linear(hidden, head_); }
   const torch::Tensor& embeddingMatrix() const { return wte_; }  // [vocab, hidden]
   const torch::Tensor& headMatrix() const { return head_; }      // [vocab, hidden]
-  const Norm& finalNorm() const { return finalNorm_; }             // what the head bound constrains
+  const Norm& finalNorm() const { return finalNorm_; }           // what the head bound constrains
   int64_t parameterCount() const;
   int64_t parameterBytes() const;
 

@@ -15,7 +15,7 @@ class MappedFile {
   explicit MappedFile(const std::string& path) : path_(path) {
     int fd = ::open(path.c_str(), O_RDONLY);
     if (fd < 0) throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");
-    struct stat st{};
+    struct stat st {};
     if (fstat(fd, &st) != 0) {
       ::close(fd);
       throw std::runtime_error(path + ": cannot stat");
@@ -83,7 +83,8 @@ WeightStore WeightStore::open(const std::vector<CheckpointFile>& files) {
       } else if (reinterpret_cast<uintptr_t>(ptr) % c10::elementSize(st) == 0) {
         // Zero copy: the tensor views the mapping and keeps it alive.
         auto keep = mapped;
-        t = torch::from_blob(const_cast<uint8_t*>(ptr), e.shape, [keep](void*) {}, opts);
+        t = torch::from_blob(
+            const_cast<uint8_t*>(ptr), e.shape, [keep](void*) {}, opts);
       } else {
         // Misaligned span (legal in safetensors): one copy is the price of a safe read.
         t = torch::empty(e.shape, opts);

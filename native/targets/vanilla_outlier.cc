@@ -27,10 +27,12 @@ static void fixEnds(EntropyResult& r, const torch::Tensor& logits, const torch::
     auto onehot = torch::zeros_like(logits).scatter_(1, logits.argmax(1, true), 1.0);
     r.probs = torch::where(zero.view({-1, 1}), onehot, r.probs);
   }
-  if (full.any().item<bool>()) r.probs = torch::where(full.view({-1, 1}), torch::full_like(logits, 1.0 / logits.size(1)), r.probs);
+  if (full.any().item<bool>())
+    r.probs = torch::where(full.view({-1, 1}), torch::full_like(logits, 1.0 / logits.size(1)), r.probs);
   auto ends = zero | full;
   r.converged = r.converged | ends;
-  r.entropyNats = torch::where(zero, torch::zeros_like(h), torch::where(full, torch::full_like(h, logV), r.entropyNats));
+  r.entropyNats =
+      torch::where(zero, torch::zeros_like(h), torch::where(full, torch::full_like(h, logV), r.entropyNats));
 }
 
 EntropyResult byTemperature(const torch::Tensor& logits32, const torch::Tensor& h32, double tol, int64_t maxIter) {
@@ -61,9 +63,11 @@ EntropyResult byTemperature(const torch::Tensor& logits32, const torch::Tensor& 
   }
   auto mid = (lo + hi) / 2;
   logp = torch::log_softmax(logits / mid.exp().view({-1, 1}), -1);
-  EntropyResult r{logp.exp(), entropyOf(logp), iters, (entropyOf(logp) - h).abs() < tol, torch::zeros({n}, logits.options())};
+  EntropyResult r{logp.exp(), entropyOf(logp), iters, (entropyOf(logp) - h).abs() < tol,
+                  torch::zeros({n}, logits.options())};
   fixEnds(r, logits, h);
-  return {r.probs.to(torch::kFloat32), r.entropyNats.to(torch::kFloat32), r.iterations, r.converged, r.outlierMass.to(torch::kFloat32)};
+  return {r.probs.to(torch::kFloat32), r.entropyNats.to(torch::kFloat32), r.iterations, r.converged,
+          r.outlierMass.to(torch::kFloat32)};
 }
 
 EntropyResult byGradient(const torch::Tensor& logits0, const torch::Tensor& h, double eps, int64_t maxIter,

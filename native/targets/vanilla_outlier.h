@@ -21,7 +21,8 @@ struct EntropyResult {
 torch::Tensor seededLogits(const std::vector<uint64_t>& seeds, int64_t vocab, torch::Device device);
 
 // Exact: per row, bisection on log-temperature of softmax(z / T) until |H − h| < tol.
-EntropyResult byTemperature(const torch::Tensor& logits, const torch::Tensor& entropyNats, double tolNats, int64_t maxIter);
+EntropyResult byTemperature(const torch::Tensor& logits, const torch::Tensor& entropyNats, double tolNats,
+                            int64_t maxIter);
 
 // The study's Eq. 1 (and Eq. 3 with outliers): gradient descent on the logits of
 // α (H − h)² − β Σ_{v∈Vo} p(v) until |H − h| < eps and, with outliers, their mass ≥ minMass.

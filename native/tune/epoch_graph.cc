@@ -75,7 +75,8 @@ void EpochGraph::run(const std::function<void()>& epoch) {
           g->capture_end();
         } catch (...) {
         }
-        throw std::runtime_error(std::string("CUDA graph capture of the tuner epoch failed (run without cudaGraph): ") + e.what());
+        throw std::runtime_error(std::string("CUDA graph capture of the tuner epoch failed (run without cudaGraph): ") +
+                                 e.what());
       }
       g->capture_end();
       m.graph = std::move(g);
@@ -90,7 +91,8 @@ void EpochGraph::run(const std::function<void()>& epoch) {
 struct EpochGraph::Impl {};
 
 EpochGraph::EpochGraph(torch::Device device, int) {
-  throw std::runtime_error("CUDA graphs need a CUDA build of the addon; this one is CPU-only (model on " + device.str() + ")");
+  throw std::runtime_error("CUDA graphs need a CUDA build of the addon; this one is CPU-only (model on " +
+                           device.str() + ")");
 }
 EpochGraph::~EpochGraph() = default;
 void EpochGraph::run(const std::function<void()>& epoch) { epoch(); }

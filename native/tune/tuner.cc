@@ -14,7 +14,8 @@ namespace dp {
 using torch::indexing::Slice;
 static const double kLog2 = std::log(2.0);
 
-Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts) : model_(std::move(model)), opts_(std::move(opts)) {
+Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts)
+    : model_(std::move(model)), opts_(std::move(opts)) {
   const auto& c = model_->config();
   L_ = static_cast<int64_t>(opts_.pattern.size());
   d_ = c.hiddenSize;
@@ -23,7 +24,8 @@ Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts) : mode
   if (opts_.slots < 1) throw std::runtime_error("tuner: slots must be at least 1");
   std::vector<uint8_t> hard;
   for (char ch : opts_.pattern) {
-    if (ch != 'H' && ch != 'S') throw std::runtime_error("tuner: pattern '" + opts_.pattern + "' may hold only H and S");
+    if (ch != 'H' && ch != 'S')
+      throw std::runtime_error("tuner: pattern '" + opts_.pattern + "' may hold only H and S");
     hard.push_back(ch == 'H');
   }
   auto dev = model_->device();
@@ -90,7 +92,8 @@ void Tuner::load(const std::vector<int64_t>& slots, const torch::Tensor& targets
     if (opts_.init == "gaussian") initSoft.push_back(torch::randn({L_, d_}, gen, torch::kFloat32) * sd + mean);
   }
   auto ids = torch::stack(initIds).to(dev);
-  torch::Tensor soft = opts_.init == "gaussian" ? torch::stack(initSoft).to(dev) : model_->embed(ids).to(torch::kFloat32);
+  torch::Tensor soft =
+      opts_.init == "gaussian" ? torch::stack(initSoft).to(dev) : model_->embed(ids).to(torch::kFloat32);
   auto idx = torch::tensor(slots, torch::TensorOptions().dtype(torch::kInt64)).to(dev);
   auto hard = hardMask_.view({1, L_});
   target_.index_put_({idx}, targets.to(dev, torch::kFloat32));
@@ -130,8 +133,8 @@ torch::Tensor Tuner::lossOf(const torch::Tensor& embeds, const torch::Tensor& ta
 }
 
 // Keep the minimum on the trajectory and the prompt that reached it.
-void Tuner::track(const torch::Tensor& rows, const torch::Tensor& loss, const torch::Tensor& soft, const torch::Tensor& ids,
-                  torch::Tensor& improvedAny, const torch::Tensor& live) {
+void Tuner::track(const torch::Tensor& rows, const torch::Tensor& loss, const torch::Tensor& soft,
+                  const torch::Tensor& ids, torch::Tensor& improvedAny, const torch::Tensor& live) {
   auto cur = best_.index({rows});
   auto imp = loss < cur;  // NaN compares false
   if (live.defined()) imp = imp & live;
@@ -299,7 +302,8 @@ void Tuner::epochPositional(const torch::Tensor& rows) {
         next.select(1, j).copy_(torch::where(better, chosen, ids.select(1, j)));
         ids_.index_put_({rows}, next);
         // The accepted candidate's loss is a true loss of the new prompt: track it now.
-        auto trackLoss = torch::where(better, minLoss, torch::full_like(minLoss, std::numeric_limits<float>::infinity()));
+        auto trackLoss =
+            torch::where(better, minLoss, torch::full_like(minLoss, std::numeric_limits<float>::infinity()));
         track(rows, trackLoss, soft, next, improved);
       }
     } else {

@@ -96,7 +96,7 @@ class Tuner {
   int64_t L_ = 0, d_ = 0, V_ = 0;
   bool anyHard_ = false;
   std::unique_ptr<EpochGraph> graph_;
-  torch::Tensor allRows_;  // arange(slots): the rows of a fixed-shape epoch
+  torch::Tensor allRows_;   // arange(slots): the rows of a fixed-shape epoch
   torch::Tensor hardMask_;  // [L] bool
   torch::Tensor ctxBeforeEmb_, ctxAfterEmb_;
   // per-row state, [slots, ...]
