@@ -203,7 +203,8 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
     const int64_t n = std::min(opts.batch, T - from);
     auto p = targets.slice(0, from, from + n).to(dev, dt);
     auto hr = spg(objectiveFor(Wc, bc, p), torch::zeros({n, d}, W.options()), head, opts.tolNats, opts.maxIterations);
-    r.headNats.slice(0, from, from + n).copy_(hr.f);
+    // KL is never below 0; a value a rounding below it is reported as 0.
+    r.headNats.slice(0, from, from + n).copy_(hr.f.clamp_min(0.0));
     r.gapNats.slice(0, from, from + n).copy_(hr.stationarity);
     r.iterations.slice(0, from, from + n).copy_(hr.iterations);
     r.onBoundary.slice(0, from, from + n).copy_(hr.x.norm(2, -1) >= head.radius * (1 - 1e-6));
@@ -212,7 +213,7 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
     if (bottleneck) {
       auto br = spg(objectiveFor(W, b, p), s, free, opts.gradTol, opts.bottleneckIterations, opts.tolNats);
       // Started from a point of S, the value reached is never above the head bound's.
-      r.bottleneckNats.slice(0, from, from + n).copy_(torch::minimum(br.f, hr.f));
+      r.bottleneckNats.slice(0, from, from + n).copy_(torch::minimum(br.f, hr.f).clamp_min(0.0));
       r.bottleneckGradNorm.slice(0, from, from + n).copy_(br.stationarity);
       // Converged: a stationary point, or a value within tolNats of 0, below which no KL goes.
       r.bottleneckConverged.slice(0, from, from + n).copy_((br.stationarity <= opts.gradTol) | (br.f <= opts.tolNats));
