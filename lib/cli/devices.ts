@@ -11,6 +11,29 @@ import { mergeResults } from '../results/index.js';
 import type { SweepSpec } from '../spec/index.js';
 import type { ProgressReporter } from './progress.js';
 
+/**
+ * One worker process running this CLI with `args` for device `i`; resolves to its exit code. An
+ * abort interrupts it (SIGINT), so it keeps its finished rows for --resume.
+ */
+export function runWorker(
+  args: string[],
+  i: number,
+  device: string,
+  reporter: ProgressReporter,
+  signal: AbortSignal,
+): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, [process.argv[1], ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const stop = () => child.kill('SIGINT');
+    signal.addEventListener('abort', stop, { once: true });
+    child.on('exit', (code) => {
+      signal.removeEventListener('abort', stop);
+      reporter.log(`worker ${i} (${device}) finished with exit ${code}`);
+      resolve(code ?? 1);
+    });
+  });
+}
+
 export async function sweepOnDevices(
   spec: SweepSpec,
   argv: string[],
@@ -31,36 +54,14 @@ export async function sweepOnDevices(
   }
   reporter.log(`${n} workers, one per device: ${devices.join(', ')}`);
   const codes = await Promise.all(
-    devices.map(
-      (device, i) =>
-        new Promise<number>((resolve) => {
-          const child = spawn(
-            process.execPath,
-            [
-              process.argv[1],
-              'sweep',
-              ...base,
-              '--device',
-              device,
-              '--shard',
-              `${i}/${n}`,
-              '-o',
-              shardFile(i),
-              '--no-figures',
-              '--quiet',
-            ],
-            {
-              stdio: ['ignore', 'ignore', 'inherit'],
-            },
-          );
-          const stop = () => child.kill('SIGINT');
-          signal.addEventListener('abort', stop, { once: true });
-          child.on('exit', (code) => {
-            signal.removeEventListener('abort', stop);
-            reporter.log(`worker ${i} (${device}) finished with exit ${code}`);
-            resolve(code ?? 1);
-          });
-        }),
+    devices.map((device, i) =>
+      runWorker(
+        ['sweep', ...base, '--device', device, '--shard', `${i}/${n}`, '-o', shardFile(i), '--no-figures', '--quiet'],
+        i,
+        device,
+        reporter,
+        signal,
+      ),
     ),
   );
   if (codes.some((c) => c === 130)) return 'interrupted';

@@ -1,5 +1,7 @@
 // Progress on a terminal: one redrawn bar (rows done/total, row-steps/s, ETA, running mean KL);
 // plain periodic lines when stderr is not a TTY; JSON events with --json; nothing with --quiet.
+import type { SweepProgress } from '../run/sweep.js';
+
 export interface ProgressView {
   rowsDone: number;
   rowsTotal: number;
@@ -7,6 +9,18 @@ export interface ProgressView {
   meanBestKlNats: number;
   elapsedMs: number;
   label: string;
+}
+
+/** A sweep's progress event as the bar shows it, under `label`. */
+export function sweepView(p: SweepProgress, label: string): ProgressView {
+  return {
+    rowsDone: p.sweepRowsDone,
+    rowsTotal: p.sweepRowsTotal,
+    rowStepsPerSecond: p.rowStepsPerSecond,
+    meanBestKlNats: p.meanBestKlNats,
+    elapsedMs: p.elapsedMs,
+    label,
+  };
 }
 
 export type ProgressMode = 'tty' | 'lines' | 'json' | 'quiet';

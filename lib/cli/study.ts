@@ -2,7 +2,6 @@
 // studies (studies/*.json), one sweep per (experiment, model) into one folder, then the findings,
 // figures and report. `--list` prints the studies. `--devices` runs one shard per device in a
 // worker process, then merges and reports here.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type { Command } from 'commander';
@@ -13,8 +12,9 @@ import { shardFromEnv } from '../sweep/index.js';
 import { readStudy, SCALES, StudyError, studyNames, type Scale } from '../study/catalog.js';
 import { runStudy, type StudySummary } from '../study/run.js';
 import { EXIT, UsageError } from './exit.js';
-import { ProgressReporter, progressMode } from './progress.js';
+import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
+import { runWorker } from './devices.js';
 
 interface StudyCliOptions {
   list?: boolean;
@@ -60,41 +60,30 @@ function studyOnDevices(
   const n = devices.length;
   reporter.log(`${n} workers, one per device: ${devices.join(', ')}`);
   return Promise.all(
-    devices.map(
-      (device, i) =>
-        new Promise<number>((resolve) => {
-          const args = [
-            process.argv[1],
-            'study',
-            names,
-            ...(o.studies ? ['--studies', o.studies] : []),
-            '-m',
-            o.model!,
-            '--scale',
-            o.scale ?? 'paper',
-            '-o',
-            out,
-            '--device',
-            device,
-            '--shard',
-            `${i}/${n}`,
-            '--quiet',
-          ];
-          if (o.dtype) args.push('--dtype', o.dtype);
-          if (o.seed) args.push('--seed', o.seed);
-          if (o.bound === false) args.push('--no-bound');
-          if (o.resume) args.push('--resume');
-          if (o.overwrite) args.push('--overwrite');
-          const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-          const stop = () => child.kill('SIGINT');
-          signal.addEventListener('abort', stop, { once: true });
-          child.on('exit', (code) => {
-            signal.removeEventListener('abort', stop);
-            reporter.log(`worker ${i} (${device}) finished with exit ${code}`);
-            resolve(code ?? 1);
-          });
-        }),
-    ),
+    devices.map((device, i) => {
+      const args = [
+        'study',
+        names,
+        ...(o.studies ? ['--studies', o.studies] : []),
+        '-m',
+        o.model!,
+        '--scale',
+        o.scale ?? 'paper',
+        '-o',
+        out,
+        '--device',
+        device,
+        '--shard',
+        `${i}/${n}`,
+        '--quiet',
+      ];
+      if (o.dtype) args.push('--dtype', o.dtype);
+      if (o.seed) args.push('--seed', o.seed);
+      if (o.bound === false) args.push('--no-bound');
+      if (o.resume) args.push('--resume');
+      if (o.overwrite) args.push('--overwrite');
+      return runWorker(args, i, device, reporter, signal);
+    }),
   );
 }
 
@@ -181,14 +170,7 @@ export function registerStudy(program: Command): void {
         const events = new EventEmitter();
         events.on('log', (m: string) => reporter.log(m));
         events.on('progress', (p: SweepProgress & { experiment: string; sweep: number; sweeps: number }) =>
-          reporter.update({
-            rowsDone: p.sweepRowsDone,
-            rowsTotal: p.sweepRowsTotal,
-            rowStepsPerSecond: p.rowStepsPerSecond,
-            meanBestKlNats: p.meanBestKlNats,
-            elapsedMs: p.elapsedMs,
-            label: `[${p.sweep}/${p.sweeps}] ${p.experiment} ${p.method.split('|')[0]}`,
-          }),
+          reporter.update(sweepView(p, `[${p.sweep}/${p.sweeps}] ${p.experiment} ${p.method}`)),
         );
         let summary: StudySummary;
         try {

@@ -10,7 +10,7 @@ import { specFromFlags, type SweepFlags } from '../spec/index.js';
 import { shardFromEnv } from '../sweep/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { sweepOnDevices } from './devices.js';
-import { ProgressReporter, progressMode } from './progress.js';
+import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
 
 /**
@@ -106,16 +106,7 @@ export function registerSweep(program: Command): void {
       const interrupt = onInterrupt(reporter);
       const events = new EventEmitter();
       events.on('log', (m: string) => reporter.log(m));
-      events.on('progress', (p: SweepProgress) =>
-        reporter.update({
-          rowsDone: p.sweepRowsDone,
-          rowsTotal: p.sweepRowsTotal,
-          rowStepsPerSecond: p.rowStepsPerSecond,
-          meanBestKlNats: p.meanBestKlNats,
-          elapsedMs: p.elapsedMs,
-          label: p.method,
-        }),
-      );
+      events.on('progress', (p: SweepProgress) => reporter.update(sweepView(p, p.method)));
       const figures = o.figures === false ? false : typeof o.figures === 'string' ? o.figures : undefined;
       if (spec.devices && spec.devices.length > 1 && !spec.shard) {
         const how = await sweepOnDevices(spec, process.argv.slice(3), reporter, interrupt.signal, figures);
