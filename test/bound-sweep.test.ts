@@ -99,7 +99,8 @@ describe('the guard', () => {
         method: 'temperature',
         seed: 3,
       });
-      const targets = { data: set.toArray(), meta: set.meta.map((m) => ({ ...m, kind: 'vanilla' })) } as never;
+      // A synthesised target set, as the sweep hands its uploaded targets to the bound.
+      const targets = set;
       const logs: string[] = [];
       const bounds = await sweepBounds(
         wrong,
@@ -107,7 +108,6 @@ describe('the guard', () => {
         new EventEmitter().on('log', (l: string) => logs.push(l)),
       );
       const rows = await tune(real, { targets: set.toArray(), method: 'soft', inits: 1, maxEpochs: 30 });
-      set.dispose();
       const flagged = rows.map((r) => ({
         rowId: r.rowId,
         klNats: r.klNats,
@@ -120,6 +120,7 @@ describe('the guard', () => {
       // With the real model's own bound the same rows pass.
       const own = await sweepBounds(real, targets, new EventEmitter());
       expect(rows.every((r) => !boundColumns(r.klNats, own[r.targetIndex]).belowHeadBound)).toBe(true);
+      set.dispose();
     } finally {
       real.dispose();
       wrong.dispose();

@@ -5,7 +5,7 @@ import type { EventEmitter } from 'node:events';
 import { belowHeadBound, headBound, type HeadBoundRecord } from '../bound/index.js';
 import type { Model } from '../model/model.js';
 import type { RunRecord } from '../results/index.js';
-import type { SynthesisedTargets } from '../targets/make.js';
+import type { TargetSetLike } from '../tune/targets-input.js';
 
 export type BoundColumns = Pick<
   HeadBoundRecord,
@@ -14,14 +14,10 @@ export type BoundColumns = Pick<
   dtype: string;
 };
 
-/** One bound per synthesised target, in their order (bounds[i] is targets.meta[i]'s). */
-export async function sweepBounds(
-  model: Model,
-  targets: SynthesisedTargets,
-  events: EventEmitter,
-): Promise<BoundColumns[]> {
+/** One bound per target of the set, in its order (bounds[i] is targets.meta[i]'s). */
+export async function sweepBounds(model: Model, targets: TargetSetLike, events: EventEmitter): Promise<BoundColumns[]> {
   const started = Date.now();
-  const records = await headBound(model, targets.data, { targetIds: targets.meta.map((m) => m.id) });
+  const records = await headBound(model, targets);
   const slow = records.filter((r) => !r.converged).length;
   events.emit(
     'log',

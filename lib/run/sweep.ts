@@ -142,14 +142,18 @@ export async function runSweep(
       events.emit('log', `synthesising ${plans.length} targets over ${V} tokens`);
       const targets = plans.length ? await synthesizePlans(model, plans) : { data: new Float32Array(0), meta: [] };
       const index = new Map(plans.map((t, i) => [t.targetId, i]));
-      // Each target's head bound, once, shared by its inits and methods; like the targets it is
-      // recomputed for exactly the rows a resume or a shard still runs.
-      const bounds = spec.bound === false || plans.length === 0 ? undefined : await sweepBounds(model, targets, events);
-      // Checked and measured in synthesis already: uploaded once for every method as a target set,
-      // which tune() neither re-checks nor re-measures (both passes held the event loop).
+      // Checked and measured in synthesis already: uploaded once for every method and the bound as
+      // a target set, which tune() and headBound() neither re-check nor re-measure (both passes
+      // held the event loop).
       const uploaded = plans.length
         ? native().tensorFromArray({ data: targets.data, shape: [plans.length, V], device: model.info.device })
         : undefined;
+      // Each target's head bound, once, shared by its inits and methods; like the targets it is
+      // recomputed for exactly the rows a resume or a shard still runs.
+      const bounds =
+        spec.bound === false || !uploaded
+          ? undefined
+          : await sweepBounds(model, { targets: uploaded, meta: targets.meta }, events);
 
       // One tune() per method: a tuner runs one method; rows of all targets share its batch.
       const byMethod = new Map<string, RowPlan[]>();
