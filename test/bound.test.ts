@@ -155,6 +155,26 @@ describe('head bound at the edges', () => {
     a.forEach((x, i) => expect(Math.abs(x.headBoundNats - b[i].headBoundNats)).toBeLessThan(1e-3));
   });
 
+  it('the native solver takes every option explicitly: a missing one is an error naming it', async () => {
+    const { native } = await import('../lib/native/index.js');
+    const call = () =>
+      native().headBoundOf({
+        W: c.head.W,
+        vocab: V,
+        hidden: d,
+        norm: 'layernorm',
+        targets: new Float32Array(V).fill(1 / V),
+        rows: 1,
+        dtype: 'float64',
+        maxIterations: 10,
+        gradTol: 1e-6,
+        bottleneckIterations: 0,
+        batch: 1,
+        returnPoint: false,
+      } as never);
+    expect(call).toThrow(/headBound: options\.tolNats is missing/);
+  });
+
   it('rejects bad input with errors that name it', async () => {
     await expect(headBoundOf(c.head, new Float32Array(V).fill(0.5))).rejects.toThrow(/target 0 is not a distribution/);
     await expect(

@@ -13,21 +13,16 @@ namespace dp {
 
 namespace {
 
-double requiredNumber(const Napi::Object& o, const char* key) {
-  if (!has(o, key)) throw Napi::TypeError::New(o.Env(), std::string("headBound: missing option '") + key + "'");
-  return getNumber(o, key, 0.0);
-}
-
 BoundOptions boundOptions(const Napi::Object& o) {
+  const std::string where = "headBound: options";
   BoundOptions b;
-  b.dtype = parseDtype(getString(o, "dtype"));
-  b.tolNats = requiredNumber(o, "tolNats");
-  b.maxIterations = getInt(o, "maxIterations");
-  b.gradTol = requiredNumber(o, "gradTol");
-  b.bottleneckIterations = getInt(o, "bottleneckIterations");
-  b.batch = getInt(o, "batch");
-  if (!has(o, "returnPoint")) throw Napi::TypeError::New(o.Env(), "headBound: missing option 'returnPoint'");
-  b.returnPoint = getBool(o, "returnPoint", false);
+  b.dtype = parseDtype(requireString(o, "dtype", where));
+  b.tolNats = requireNumber(o, "tolNats", where);
+  b.maxIterations = requireInt(o, "maxIterations", where);
+  b.gradTol = requireNumber(o, "gradTol", where);
+  b.bottleneckIterations = requireInt(o, "bottleneckIterations", where);
+  b.batch = requireInt(o, "batch", where);
+  b.returnPoint = requireBool(o, "returnPoint", where);
   return b;
 }
 

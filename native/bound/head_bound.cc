@@ -1,8 +1,6 @@
 #include "bound/head_bound.h"
 
 #include <cmath>
-#include <functional>
-#include <stdexcept>
 
 namespace dp {
 
