@@ -2,9 +2,9 @@
 // Its label — 'soft', 'hard:k=4', 'hybrid:HHSSS:k=1' — is used in row ids and on the command line,
 // so parsing and printing it are each other's inverse.
 import { STUDY_DEFAULTS } from './defaults.js';
-import { impliedPattern } from './pattern.js';
+import { impliedPattern, type MethodName } from './pattern.js';
 
-export type MethodName = 'soft' | 'hard' | 'hybrid';
+export type { MethodName };
 
 export interface MethodEntry {
   method: MethodName;

@@ -1,7 +1,8 @@
 // The per-position search pattern (H hard, S soft) and the rules tying it to a method and a
 // prefix length. The sweep spec and tune() options both check a pattern here, so the two can
 // never accept different things or say different things about the same mistake.
-import type { MethodName } from './methods.js';
+/** The three searches: every position soft, every position hard, or a per-position mix. */
+export type MethodName = 'soft' | 'hard' | 'hybrid';
 
 /** The pattern soft and hard methods imply: every position soft, or every position hard. */
 export function impliedPattern(method: 'soft' | 'hard', prefixLength: number): string {

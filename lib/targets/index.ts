@@ -1,6 +1,7 @@
 export { entropyBits, klNats, outlierMassBound, TargetError } from './maths.js';
 export { validateTargets } from './validate.js';
-export { vanilla, outlier, lm, shuffle, migrate, randomPrompt } from './kinds.js';
+export { vanilla, outlier, lm, randomPrompt } from './kinds.js';
+export { shuffle, migrate } from './transforms.js';
 export { synthesizePlans } from './plans.js';
 export { formatBits, planEntry, TARGET_REGISTRY, type TargetKindDef, type TargetPlan } from './registry.js';
 export type { SynthesisedTargets, TargetRowMeta } from './make.js';

@@ -5,9 +5,9 @@
 // own threads already).
 import { serveTasks } from '../worker/client.js';
 import { readTargetFile } from './file.js';
-import { migrate, shuffle } from './kinds.js';
 import { entropyBits, softmax } from './maths.js';
 import { posUniform, tagVocabulary, type PosTag } from './pos.js';
+import { migrate, shuffle } from './transforms.js';
 import { validateTargets } from './validate.js';
 
 const entropies = (probs: Float32Array, rows: number, vocab: number) =>
