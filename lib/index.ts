@@ -11,9 +11,10 @@ export { entropyBits, klNats, outlierMassBound, validateTargets, TargetError } f
 export { synthesizeTargets, type TargetSet, type TargetMeta } from './targets/synthesize.js';
 export { runSweep, type SweepOptions, type SweepSummary } from './run/sweep.js';
 export { parseSpec, specFromFlags, SpecError, type SweepSpec } from './spec/index.js';
-export { readResults, mergeResults, ResultWriter, type RunRecord } from './results/index.js';
+export { readResults, ResultWriter, type RunRecord } from './results/index.js';
+export { mergeResults } from './run/merge.js';
 export { plotAll, report } from './plot/index.js';
-export { runStudy, type StudyOptions, type StudySummary } from './study/run.js';
+export { runStudy, type StudyOptions, type StudySummary } from './run/study.js';
 export { computeFindings, type Finding, type Verdict } from './study/findings.js';
 export {
   headBound,

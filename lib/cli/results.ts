@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 
 import { plotAll, report } from '../plot/index.js';
-import { mergeResults } from '../results/index.js';
+import { mergeResults } from '../run/merge.js';
 import { UsageError } from './exit.js';
 
 export function registerResultsCommands(program: Command): void {

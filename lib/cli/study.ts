@@ -10,11 +10,10 @@ import type { SweepProgress } from '../run/sweep.js';
 import { ShardSpec } from '../spec/schema.js';
 import { shardFromEnv } from '../sweep/index.js';
 import { readStudy, SCALES, StudyError, studyNames, type Scale } from '../study/catalog.js';
-import { runStudy, type StudySummary } from '../study/run.js';
+import { runStudy, type StudySummary } from '../run/study.js';
 import { EXIT, UsageError } from './exit.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
-import { runWorker } from './devices.js';
 
 interface StudyCliOptions {
   list?: boolean;
@@ -46,45 +45,6 @@ function printList(dir?: string): void {
     const s = readStudy(name, dir);
     process.stdout.write(`${name.padEnd(14)} ${s.describes}\n`);
   }
-}
-
-/** One worker per device, each running shard i/N of the whole study; resolves to their exit codes. */
-function studyOnDevices(
-  names: string,
-  o: StudyCliOptions,
-  devices: string[],
-  out: string,
-  reporter: ProgressReporter,
-  signal: AbortSignal,
-): Promise<number[]> {
-  const n = devices.length;
-  reporter.log(`${n} workers, one per device: ${devices.join(', ')}`);
-  return Promise.all(
-    devices.map((device, i) => {
-      const args = [
-        'study',
-        names,
-        ...(o.studies ? ['--studies', o.studies] : []),
-        '-m',
-        o.model!,
-        '--scale',
-        o.scale ?? 'paper',
-        '-o',
-        out,
-        '--device',
-        device,
-        '--shard',
-        `${i}/${n}`,
-        '--quiet',
-      ];
-      if (o.dtype) args.push('--dtype', o.dtype);
-      if (o.seed) args.push('--seed', o.seed);
-      if (o.bound === false) args.push('--no-bound');
-      if (o.resume) args.push('--resume');
-      if (o.overwrite) args.push('--overwrite');
-      return runWorker(args, i, device, reporter, signal);
-    }),
-  );
 }
 
 export function registerStudy(program: Command): void {
@@ -153,20 +113,6 @@ export function registerStudy(program: Command): void {
       const reporter = new ProgressReporter(progressMode(o));
       const interrupt = onInterrupt(reporter);
       try {
-        const devices = list(o.devices);
-        if (devices.length > 1 && !shard) {
-          const codes = await studyOnDevices(names, o, devices, out, reporter, interrupt.signal);
-          if (codes.some((c) => c === EXIT.interrupted)) {
-            reporter.log('interrupted; every worker kept its finished rows — rerun with --resume');
-            process.exitCode = EXIT.interrupted;
-            return;
-          }
-          const failed = codes.findIndex((c) => c !== 0);
-          if (failed >= 0)
-            throw new Error(
-              `worker ${failed} on ${devices[failed]} failed (exit ${codes[failed]}); the other shards are kept: rerun with --resume`,
-            );
-        }
         const events = new EventEmitter();
         events.on('log', (m: string) => reporter.log(m));
         events.on('progress', (p: SweepProgress & { experiment: string; sweep: number; sweeps: number }) =>
@@ -181,13 +127,13 @@ export function registerStudy(program: Command): void {
               models,
               scale: o.scale as Scale,
               outDir: out,
-              device: devices.length > 1 ? devices[0] : o.device,
+              device: o.device,
+              devices: list(o.devices),
               dtype: o.dtype,
               seed,
               bound: o.bound,
-              // After device workers, this run only merges their shards and reports.
-              resume: o.resume || devices.length > 1,
-              overwrite: devices.length > 1 ? false : o.overwrite,
+              resume: o.resume,
+              overwrite: o.overwrite,
               shard,
               signal: interrupt.signal,
             },

@@ -9,7 +9,6 @@ import { QUICK_DEMO_SWEEP, STUDY_DEFAULTS as D, withDefault } from '../spec/defa
 import { specFromFlags, type SweepFlags } from '../spec/index.js';
 import { shardFromEnv } from '../sweep/index.js';
 import { EXIT, UsageError } from './exit.js';
-import { sweepOnDevices } from './devices.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
 
@@ -108,15 +107,6 @@ export function registerSweep(program: Command): void {
       events.on('log', (m: string) => reporter.log(m));
       events.on('progress', (p: SweepProgress) => reporter.update(sweepView(p, p.method)));
       const figures = o.figures === false ? false : typeof o.figures === 'string' ? o.figures : undefined;
-      if (spec.devices && spec.devices.length > 1 && !spec.shard) {
-        const how = await sweepOnDevices(spec, process.argv.slice(3), reporter, interrupt.signal, figures);
-        interrupt.release();
-        if (how === 'interrupted') {
-          reporter.log('interrupted; every worker kept its finished rows — rerun with --resume');
-          process.exitCode = EXIT.interrupted;
-        }
-        return;
-      }
       reporter.log(
         `sweep of ${spec.model} on ${spec.device} → ${spec.output}${spec.shard ? ` (shard ${spec.shard.index}/${spec.shard.count})` : ''}`,
       );
@@ -129,7 +119,9 @@ export function registerSweep(program: Command): void {
       reporter.done();
       if (summary.interrupted) {
         reporter.log(
-          `interrupted after ${summary.rowsRun} new rows; they are kept in ${summary.output}.partial — rerun with --resume`,
+          summary.start === 'devices'
+            ? 'interrupted; every worker kept its finished rows — rerun with --resume'
+            : `interrupted after ${summary.rowsRun} new rows; they are kept in ${summary.output}.partial — rerun with --resume`,
         );
         process.exitCode = EXIT.interrupted;
         return;

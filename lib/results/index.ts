@@ -1,7 +1,8 @@
-// Results: the Arrow schema, the crash-safe writer, readers and merge.
+// Results, the storage layer: the Arrow schema, the crash-safe writer and the readers.
 export { STOP_REASONS, type RunRecord, type StopReason, type StoredRunRecord } from './record.js';
 export {
   COLUMNS,
+  OutputTakenError,
   ResultsError,
   SCHEMA_VERSION,
   resultSchema,
@@ -23,4 +24,3 @@ export {
   type Resumed,
 } from './writer.js';
 export { readResults, type Results } from './read.js';
-export { mergeResults, type MergeOptions, type MergeReport } from './merge.js';

@@ -127,6 +127,17 @@ export class ResultsError extends Error {
   }
 }
 
+/** An output a run may not touch without --resume or --overwrite: a finished file, or a journal. */
+export class OutputTakenError extends ResultsError {
+  constructor(
+    message: string,
+    /** what is in the way is a finished results file (not an unfinished run's journal) */
+    readonly finished: boolean,
+  ) {
+    super(message);
+  }
+}
+
 export function decodeMetadata(map: Map<string, string>, where: string): StoredMetadata {
   const get = (key: string): string => {
     const v = map.get(key);

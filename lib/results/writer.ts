@@ -11,6 +11,7 @@ import { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
 import { batchMessage, journalTable, scanJournal, schemaMessage } from './journal.js';
 import {
   decodeMetadata,
+  OutputTakenError,
   ResultsError,
   resultSchema,
   SCHEMA_VERSION,
@@ -97,13 +98,15 @@ export class ResultWriter {
     if (options.resume) return;
     const journal = journalPath(out);
     if (existsSync(journal)) {
-      throw new ResultsError(
+      throw new OutputTakenError(
         `${journal} holds an unfinished run: continue it with --resume, or delete the file to start over`,
+        false,
       );
     }
     if (existsSync(out) && !options.overwrite) {
-      throw new ResultsError(
+      throw new OutputTakenError(
         `${out} already exists: choose another output, pass --overwrite, or --resume to extend it`,
+        true,
       );
     }
   }

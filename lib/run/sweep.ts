@@ -1,7 +1,8 @@
 // runSweep(spec): the whole job — load the model, plan rows, synthesise the targets the rows
 // need, tune them method by method with continuous batching, and stream every finished row into
 // the results journal; finish with the Arrow file and the figures. An abort (Ctrl-C) keeps every
-// finished row in the journal for --resume.
+// finished row in the journal for --resume. How it starts (read a finished file, merge shard
+// files, resume, or start fresh) is sweepStart's decision; `devices` runs one worker per device.
 import { EventEmitter } from 'node:events';
 import { dirname, join } from 'node:path';
 
@@ -11,6 +12,7 @@ import { native } from '../native/index.js';
 import { plotAll, type WrittenFigure } from '../plot/index.js';
 import {
   openForResume,
+  readResults,
   ResultWriter,
   type ResultMetadata,
   type RunRecord,
@@ -23,6 +25,9 @@ import { VERSION } from '../version.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
 import { belowBoundMessage, boundColumns, sweepBounds, type BoundColumns } from './bound-columns.js';
+import { sweepOnDevices } from './devices.js';
+import { mergeResults } from './merge.js';
+import { sweepStart, type SweepStart } from './start.js';
 
 export interface SweepOptions {
   resume?: boolean;
@@ -31,8 +36,11 @@ export interface SweepOptions {
   signal?: AbortSignal;
   /** where the figures go (default: <output dir>/figures); false for none */
   figures?: string | false;
-  /** an already loaded model to use instead of loading spec.model (tests, scripts) */
-  model?: Model;
+  /**
+   * an already loaded model to use instead of loading spec.model (tests, scripts, a study), or
+   * how to get one when the sweep needs it (not for a finished or merged sweep); not disposed
+   */
+  model?: Model | (() => Promise<Model>);
 }
 
 export interface SweepProgress extends TuneProgress {
@@ -45,6 +53,8 @@ export interface SweepProgress extends TuneProgress {
 
 export interface SweepSummary {
   output: string;
+  /** how the sweep started (lib/run/start.ts); 'devices' for one worker per device */
+  start: SweepStart['state'] | 'devices';
   rows: number;
   rowsRun: number;
   rowsResumed: number;
@@ -93,9 +103,22 @@ export async function runSweep(
   options: SweepOptions = {},
   events: EventEmitter = new EventEmitter(),
 ): Promise<SweepSummary> {
+  if (spec.devices && spec.devices.length > 1 && !spec.shard && !options.model) {
+    const rows = await sweepOnDevices(spec, options, events);
+    if (rows === null) return { ...nothingYet(spec, 'devices'), interrupted: true };
+    return readySweep(spec, 'devices', options);
+  }
   // A wrong output is told before the model loads (which can take minutes), not after.
-  await ResultWriter.check(spec.output, options);
-  const model = options.model ?? (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype }));
+  const start = await sweepStart(spec, options);
+  if (start.state === 'mergeable') {
+    await mergeResults(start.shards, spec.output);
+    events.emit('log', `merged ${start.shards.length} shard files into ${spec.output}`);
+  }
+  if (start.state === 'mergeable' || start.state === 'finished') return readySweep(spec, start.state, options);
+  const model =
+    typeof options.model === 'function'
+      ? await options.model()
+      : (options.model ?? (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype })));
   try {
     const V = model.info.vocabSize;
     const plan = planSweep(spec, V, { fileTargetCount: targetFileCount });
@@ -111,7 +134,7 @@ export async function runSweep(
     let writer: ResultWriter;
     let finished = new Set<string>();
     let journaled = new Map<string, StoredRunRecord>();
-    if (options.resume) {
+    if (start.state === 'resumable') {
       const r = await openForResume(out, meta);
       writer = r.writer;
       finished = r.finished;
@@ -137,7 +160,8 @@ export async function runSweep(
       // vanilla target also needs the lm target it copies its entropy from.
       const needed = new Set(todo.map((r) => r.targetId));
       for (const t of plan.targets)
-        if (needed.has(t.targetId) && typeof t.params.pairedWith === 'string') needed.add(t.params.pairedWith);
+        if (needed.has(t.targetId) && t.kind === 'vanilla' && t.params.pairedWith !== undefined)
+          needed.add(t.params.pairedWith);
       const plans = plan.targets.filter((t) => needed.has(t.targetId));
       events.emit('log', `synthesising ${plans.length} targets over ${V} tokens`);
       const targets = plans.length ? await synthesizePlans(model, plans) : { data: new Float32Array(0), meta: [] };
@@ -246,6 +270,7 @@ export async function runSweep(
       await writer.close();
       return {
         output: out,
+        start: start.state,
         rows: plan.shardRows.length,
         rowsRun: done - finished.size,
         rowsResumed: finished.size,
@@ -256,20 +281,53 @@ export async function runSweep(
     }
     const order = plan.shardRows.map((r) => r.rowId);
     const records = await writer.finish({ order, expectedRowIds: order });
-    let figures: WrittenFigure[] = [];
-    if (options.figures !== false) {
-      figures = await plotAll(records, options.figures ?? join(dirname(out), 'figures'));
-    }
     return {
       output: out,
+      start: start.state,
       rows: plan.shardRows.length,
       rowsRun: plan.shardRows.length - finished.size,
       rowsResumed: finished.size,
       interrupted,
-      figures,
+      figures: await figuresOf(records, spec, options),
       records,
     };
   } finally {
     if (!options.model) model.dispose();
   }
+}
+
+function figuresOf(
+  records: readonly StoredRunRecord[],
+  spec: SweepSpec,
+  options: SweepOptions,
+): Promise<WrittenFigure[]> {
+  if (options.figures === false) return Promise.resolve([]);
+  return plotAll(records, options.figures ?? join(dirname(spec.output), 'figures'));
+}
+
+/** A sweep that ran nothing yet (all of it left to a later --resume). */
+function nothingYet(spec: SweepSpec, start: SweepSummary['start']): SweepSummary {
+  return {
+    output: spec.output,
+    start,
+    rows: 0,
+    rowsRun: 0,
+    rowsResumed: 0,
+    interrupted: false,
+    figures: [],
+    records: [],
+  };
+}
+
+/** A sweep whose results file is there already (finished earlier, or merged just now): read it, draw its figures. */
+async function readySweep(spec: SweepSpec, start: SweepSummary['start'], options: SweepOptions): Promise<SweepSummary> {
+  const { records } = await readResults(spec.output);
+  return {
+    ...nothingYet(spec, start),
+    rows: records.length,
+    rowsResumed: start === 'finished' ? records.length : 0,
+    rowsRun: start === 'finished' ? 0 : records.length,
+    figures: await figuresOf(records, spec, options),
+    records,
+  };
 }

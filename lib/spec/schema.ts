@@ -256,6 +256,7 @@ export type SweepSpecInput = z.input<typeof SweepSpecSchema>;
 export type TargetSpec = z.output<typeof TargetSpec>;
 export type TargetKind = TargetSpec['kind'];
 export type MethodSpec = z.output<typeof MethodSpec>;
+export type PosTag = (typeof POS_TAGS)[number];
 export interface Shard {
   index: number;
   count: number;

@@ -9,9 +9,8 @@ import type { Results, StoredRunRecord } from '../results/index.js';
 import { methodLabel, scientificSpec, specHash, type MethodName } from '../spec/index.js';
 import { VERSION } from '../version.js';
 import type { Finding } from './findings.js';
-import type { StudyFigure } from './figures.js';
 import type { StudySweep } from './plan.js';
-import type { StudySummary } from './run.js';
+import type { StudySummary } from './summary.js';
 
 const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const inlineSvg = (svg: string): string => svg.replace(/\s+xmlns(:xlink)?="[^"]*"/g, '');
@@ -23,8 +22,6 @@ export interface ReportInput {
   sweeps: readonly StudySweep[];
   results: ReadonlyMap<string, Results>;
   models: ReadonlyMap<string, ModelInfo>;
-  findings: readonly Finding[];
-  figures: readonly StudyFigure[];
 }
 
 const VERDICT_CLASS: Record<Finding['verdict'], string> = {
@@ -93,11 +90,11 @@ function studySection(input: ReportInput, study: string): string {
   const sweeps = input.sweeps.filter((s) => s.study.name === study);
   const file = sweeps[0].study;
   const experiments = new Set(sweeps.map((s) => s.experiment));
-  const findings = input.findings.filter((f) => [...experiments].some((e) => f.scope.startsWith(`${e} · `)));
+  const findings = input.summary.findings.filter((f) => [...experiments].some((e) => f.scope.startsWith(`${e} · `)));
   const thisRun = findings.length
     ? findings.map((f) => `${f.id} (${f.scope}): ${f.verdict} — ${f.statistic}`).join('; ')
     : 'no finding computed on this experiment';
-  const figures = input.figures
+  const figures = input.summary.figures
     .filter((f) => f.study === study)
     .map(
       (f) =>
@@ -165,7 +162,7 @@ dt{font-weight:600}dd{margin:0;word-break:break-all}pre{background:#f7f7f7;paddi
 <h2>Findings</h2>
 <p>Each finding of the paper, the statistic this run computed for it, and the verdict that follows by the rule in
 lib/study/findings.ts: paired comparisons hold at a one-sided sign test p &lt; 0.05 with the mean gap in the claim's direction.</p>
-${findingsTable(input.findings)}
+${findingsTable(input.summary.findings)}
 <dl>${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
 <h2>Models</h2>
 ${modelsTable(input)}

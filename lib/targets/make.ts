@@ -1,16 +1,16 @@
-// The makers of lib/targets/registry.ts: one per kind, each turning that kind's plans into
+// The makers: one per kind of lib/targets/registry.ts, each turning that kind's plans into
 // distributions over the model's vocabulary. Same-kind plans are made in one batch (vanilla and
 // outlier natively); a target depends only on its own plan (seed and parameters), never on the
 // batch it was made in.
 import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
-import type { RunRecord } from '../results/index.js';
+import type { RunRecord } from '../results/record.js';
+import type { TargetKind } from '../spec/schema.js';
 import { vocabularyTextsInSlices, type Tokenizer } from '../tokenizer/index.js';
 import { lm, outlier, vanilla, type Made } from './kinds.js';
 import { TargetError } from './maths.js';
 import { inTargetWorker, yieldToLoop } from './offload.js';
-import type { PosTag } from './pos.js';
-import type { TargetPlan } from './registry.js';
+import type { PlanOf } from './registry.js';
 
 /** The target metadata columns of a result row (lib/results RunRecord), one place for both. */
 type TargetColumns =
@@ -31,9 +31,9 @@ export interface SynthesisedTargets {
   meta: TargetRowMeta[];
 }
 
-/** A plan and its row in the output. */
-export interface Item {
-  plan: TargetPlan;
+/** A plan of kind K and its row in the output. */
+export interface Item<K extends TargetKind = TargetKind> {
+  plan: PlanOf<K>;
   i: number;
 }
 
@@ -46,9 +46,10 @@ export interface MakeContext {
   made(targetId: string): TargetRowMeta | undefined;
 }
 
-export type Maker = (ctx: MakeContext, items: Item[]) => Promise<void>;
+export type Maker<K extends TargetKind> = (ctx: MakeContext, items: Item<K>[]) => Promise<void>;
 
-type Params = Record<string, unknown>;
+/** What a kind's maker records beyond the plan (kinds.ts `Made.extra`). */
+type Extra = Record<string, unknown>;
 
 function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
@@ -61,12 +62,12 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]
   return m;
 }
 
-async function place(
+async function place<P extends object>(
   ctx: MakeContext,
-  items: Item[],
+  items: { plan: { seed: number; params: P }; i: number }[],
   made: Made,
-  requested: (p: Params) => number | null,
-  extra: (p: Params, e: Params) => Partial<TargetRowMeta> = () => ({}),
+  requested: (p: P) => number | null,
+  extra: (p: P, e: Extra) => Partial<TargetRowMeta> = () => ({}),
 ) {
   const V = ctx.vocab;
   for (let j = 0; j < items.length; j++) {
@@ -83,10 +84,9 @@ async function place(
   }
 }
 
-const seeds = (items: Item[]) => items.map((x) => x.plan.seed);
-const epsOf = (p: Params) => (p.eps === undefined ? undefined : Number(p.eps));
+const seeds = (items: { plan: { seed: number } }[]) => items.map((x) => x.plan.seed);
 
-export const makeLm: Maker = async (ctx, items) => {
+const makeLm: Maker<'lm'> = async (ctx, items) => {
   for (const [len, group] of groupBy(items, (x) => String(x.plan.params.promptLength))) {
     const made = await lm(ctx.model, seeds(group), Number(len));
     await place(
@@ -99,13 +99,28 @@ export const makeLm: Maker = async (ctx, items) => {
   }
 };
 
-export const makeVanilla: Maker = async (ctx, items) => {
-  const resolved = items.map(({ plan, i }) => {
+/** A vanilla plan whose entropy is known: a grid point, or a pair given its lm target's. */
+interface VanillaResolved {
+  plan: {
+    seed: number;
+    params: { entropyBits: number; method: 'gradient' | 'temperature'; eps?: number; pairedWith?: string };
+  };
+  i: number;
+}
+
+const makeVanilla: Maker<'vanilla'> = async (ctx, items) => {
+  const resolved = items.map(({ plan, i }): VanillaResolved => {
+    if (plan.params.pairedWith === undefined) return { plan: { seed: plan.seed, params: plan.params }, i };
     const paired = plan.params.pairedWith;
-    if (typeof paired !== 'string') return { plan, i };
     const lmMeta = ctx.made(paired);
     if (!lmMeta) throw new TargetError(`paired target ${plan.targetId} needs ${paired}, which was not made first`);
-    return { plan: { ...plan, params: { ...plan.params, entropyBits: lmMeta.entropyBits, method: 'temperature' } }, i };
+    return {
+      plan: {
+        seed: plan.seed,
+        params: { ...plan.params, entropyBits: lmMeta.entropyBits, method: 'temperature' as const },
+      },
+      i,
+    };
   });
   for (const group of groupBy(
     resolved,
@@ -115,10 +130,10 @@ export const makeVanilla: Maker = async (ctx, items) => {
     const made = await vanilla(
       ctx.vocab,
       seeds(group),
-      group.map((x) => Number(x.plan.params.entropyBits)),
+      group.map((x) => x.plan.params.entropyBits),
       {
-        method: (p0.method ?? 'gradient') as 'gradient' | 'temperature',
-        epsBits: epsOf(p0),
+        method: p0.method,
+        epsBits: p0.eps,
         device: ctx.model.info.device,
       },
     );
@@ -126,22 +141,22 @@ export const makeVanilla: Maker = async (ctx, items) => {
       ctx,
       group,
       made,
-      (p) => (typeof p.pairedWith === 'string' ? null : Number(p.entropyBits)),
-      (p) => ({ pairedWith: (p.pairedWith as string) ?? null }),
+      (p) => (p.pairedWith === undefined ? p.entropyBits : null),
+      (p) => ({ pairedWith: p.pairedWith ?? null }),
     );
   }
 };
 
-export const makeOutlier: Maker = async (ctx, items) => {
+const makeOutlier: Maker<'outlier'> = async (ctx, items) => {
   for (const group of groupBy(items, (x) => `${x.plan.params.outliers} ${x.plan.params.eps ?? ''}`).values()) {
     const p0 = group[0].plan.params;
     const made = await outlier(
       ctx.vocab,
       seeds(group),
-      group.map((x) => Number(x.plan.params.entropyBits)),
-      Number(p0.outliers),
+      group.map((x) => x.plan.params.entropyBits),
+      p0.outliers,
       {
-        epsBits: epsOf(p0),
+        epsBits: p0.eps,
         device: ctx.model.info.device,
       },
     );
@@ -149,18 +164,18 @@ export const makeOutlier: Maker = async (ctx, items) => {
       ctx,
       group,
       made,
-      (p) => Number(p.entropyBits),
+      (p) => p.entropyBits,
       (_, e) => ({ outliers: e.outliers as number, m: e.m as number, outlierMass: e.outlierMass as number }),
     );
   }
 };
 
-export const makeShuffled: Maker = async (ctx, items) => {
+const makeShuffled: Maker<'shuffled'> = async (ctx, items) => {
   const V = ctx.vocab;
   for (const [len, group] of groupBy(items, (x) => String(x.plan.params.promptLength))) {
     const base = await lm(
       ctx.model,
-      group.map((x) => Number(x.plan.params.lmSeed)),
+      group.map((x) => x.plan.params.lmSeed),
       Number(len),
     );
     const shuffled = await inTargetWorker('shuffleRows', { probs: base.probs, seeds: seeds(group), vocab: V }, [
@@ -170,7 +185,7 @@ export const makeShuffled: Maker = async (ctx, items) => {
       ctx.put(i, shuffled.probs.subarray(j * V, (j + 1) * V), {
         entropyBits: shuffled.entropyBits[j],
         requestedEntropyBits: null,
-        shuffleIndex: Number(plan.params.shuffleIndex),
+        shuffleIndex: plan.params.shuffleIndex,
         lmPromptIds: base.extra[j].lmPromptIds as number[],
         params: { ...plan.params, seed: plan.seed },
       });
@@ -178,9 +193,9 @@ export const makeShuffled: Maker = async (ctx, items) => {
   }
 };
 
-export const makeMigrated: Maker = async (ctx, items) => {
+const makeMigrated: Maker<'migrated'> = async (ctx, items) => {
   const { model } = ctx;
-  for (const [source, bySource] of groupBy(items, (x) => String(x.plan.params.sourceModel))) {
+  for (const [source, bySource] of groupBy(items, (x) => x.plan.params.sourceModel)) {
     if (!model.tokenizer)
       throw new TargetError(`migrated targets need this model's tokenizer; ${model.info.name} has none`);
     const src = await loadModel(source, { device: model.info.device });
@@ -218,13 +233,13 @@ export const makeMigrated: Maker = async (ctx, items) => {
   }
 };
 
-export const makePosUniform: Maker = async (ctx, items) => {
+const makePosUniform: Maker<'pos-uniform'> = async (ctx, items) => {
   const { model } = ctx;
   if (!model.tokenizer)
     throw new TargetError(`pos-uniform targets need the model's tokenizer; ${model.info.name} has none`);
   const targets = items.map(({ plan }) => ({
-    tag: plan.params.posTag as PosTag,
-    n: Number(plan.params.n),
+    tag: plan.params.posTag,
+    n: plan.params.n,
     seed: plan.seed,
   }));
   const texts = [...(await vocabularyTextsInSlices(model.tokenizer as Tokenizer))];
@@ -239,13 +254,13 @@ export const makePosUniform: Maker = async (ctx, items) => {
   });
 };
 
-export const makeFile: Maker = async (ctx, items) => {
+const makeFile: Maker<'file'> = async (ctx, items) => {
   const V = ctx.vocab;
-  for (const [path, group] of groupBy(items, (x) => String(x.plan.params.path))) {
+  for (const [path, group] of groupBy(items, (x) => x.plan.params.path)) {
     const r = await inTargetWorker('fileRows', {
       path,
       vocab: V,
-      indices: group.map((x) => Number(x.plan.params.index)),
+      indices: group.map((x) => x.plan.params.index),
     });
     group.forEach(({ plan, i }, j) => {
       ctx.put(i, r.probs.subarray(j * V, (j + 1) * V), {
@@ -255,4 +270,19 @@ export const makeFile: Maker = async (ctx, items) => {
       });
     });
   }
+};
+
+/**
+ * The makers in making order: lm before vanilla, because a paired vanilla target takes the
+ * entropy its lm target reached. The mapped type makes the table exhaustive: a kind of the spec
+ * schema without a maker does not compile.
+ */
+export const MAKERS: { [K in TargetKind]: Maker<K> } = {
+  lm: makeLm,
+  vanilla: makeVanilla,
+  outlier: makeOutlier,
+  shuffled: makeShuffled,
+  migrated: makeMigrated,
+  'pos-uniform': makePosUniform,
+  file: makeFile,
 };

@@ -1,23 +1,29 @@
 // The sweep planner's target plans → distributions over the model's vocabulary, in plan order:
-// each kind's maker (lib/targets/registry.ts) makes its own plans, in the registry's order.
+// each kind's maker (lib/targets/make.ts) makes its own plans, in the makers' table order.
 import type { Model } from '../model/model.js';
-import type { Item, SynthesisedTargets, TargetRowMeta } from './make.js';
-import { kindDef, MAKING_ORDER, type TargetPlan } from './registry.js';
+import type { TargetKind } from '../spec/schema.js';
+import { MAKERS, type Item, type MakeContext, type SynthesisedTargets, type TargetRowMeta } from './make.js';
+import { kindDef, type PlanOf, type TargetPlan } from './registry.js';
 import { inTargetWorker } from './offload.js';
+
+const isKind = <K extends TargetKind>(plan: PlanOf<TargetKind>, kind: K): plan is PlanOf<K> => plan.kind === kind;
+
+/** The plans of one kind, with their rows, made by that kind's maker. */
+async function makeKind<K extends TargetKind>(kind: K, ctx: MakeContext, plans: readonly TargetPlan[]) {
+  const items: Item<K>[] = [];
+  plans.forEach((plan, i) => {
+    if (isKind(plan, kind)) items.push({ plan, i });
+  });
+  if (items.length > 0) await MAKERS[kind](ctx, items);
+}
 
 export async function synthesizePlans(model: Model, plans: readonly TargetPlan[]): Promise<SynthesisedTargets> {
   const V = model.info.vocabSize;
   const data = new Float32Array(plans.length * V);
   const meta: TargetRowMeta[] = new Array(plans.length);
   const at = new Map(plans.map((p, i) => [p.targetId, i]));
-  const byKind = new Map<string, Item[]>();
-  plans.forEach((plan, i) => {
-    kindDef(plan.kind); // an unknown kind is refused before anything is made
-    const list = byKind.get(plan.kind);
-    if (list) list.push({ plan, i });
-    else byKind.set(plan.kind, [{ plan, i }]);
-  });
-  const ctx = {
+  for (const plan of plans) kindDef(plan.kind); // an unknown kind is refused before anything is made
+  const ctx: MakeContext = {
     model,
     vocab: V,
     put(i: number, probs: Float32Array, m: Omit<TargetRowMeta, 'id' | 'kind'>) {
@@ -29,10 +35,7 @@ export async function synthesizePlans(model: Model, plans: readonly TargetPlan[]
       return j === undefined ? undefined : meta[j];
     },
   };
-  for (const kind of MAKING_ORDER) {
-    const items = byKind.get(kind);
-    if (items) await kindDef(kind).make(ctx, items);
-  }
+  for (const kind of Object.keys(MAKERS) as TargetKind[]) await makeKind(kind, ctx, plans);
   // Checked in the target worker: the buffer moves there and back, never copied.
   const checked = await inTargetWorker(
     'validate',

@@ -5,10 +5,10 @@
 // names); every other token is ambiguous or untagged and never used.
 import { createRequire } from 'node:module';
 
+import { POS_TAGS, type PosTag } from '../spec/schema.js';
 import { seededRandom, TargetError } from './maths.js';
 
-export const POS_TAGS = ['noun', 'proper-noun', 'verb', 'adjective'] as const;
-export type PosTag = (typeof POS_TAGS)[number];
+export { POS_TAGS, type PosTag };
 
 const require = createRequire(import.meta.url);
 let lexicon: Record<string, string[]> | undefined;

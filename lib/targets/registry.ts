@@ -1,33 +1,41 @@
-// Every target kind of the study in one table: kind → its spec schema (lib/spec/schema.ts), the
-// id that names one of its targets, the plan that turns a spec entry into targets, and the maker
-// (lib/targets/make.ts) that turns plans into distributions. The sweep planner and
-// synthesizeTargets both plan through `planEntry`, so a target's id, and hence its seed, is the
-// same whichever way it was asked for.
+// Every target kind of the study in one table, for planning only: kind → its spec schema
+// (lib/spec/schema.ts), the id that names one of its targets and the plan that turns a spec entry
+// into targets. Pure: no model, tokenizer or worker, so the planner, merge and the study's plans
+// load none of them. The makers (plans → distributions) are their own table, lib/targets/make.ts.
+// The sweep planner and synthesizeTargets both plan through `planEntry`, so a target's id, and
+// hence its seed, is the same whichever way it was asked for.
 import type { z } from 'zod';
 
 import type { ResolvedTarget } from '../spec/parse.js';
 import { SpecError } from '../spec/errors.js';
-import { TargetSpec, type TargetKind } from '../spec/schema.js';
+import { TargetSpec, type PosTag, type TargetKind } from '../spec/schema.js';
 import { stableSeed } from '../sweep/hash.js';
-import {
-  makeFile,
-  makeLm,
-  makeMigrated,
-  makeOutlier,
-  makePosUniform,
-  makeShuffled,
-  makeVanilla,
-  type Maker,
-} from './make.js';
 
-export interface TargetPlan {
+/** Each kind's parameters, as its plan sets them (and a result row's targetParams starts with). */
+export interface TargetParams {
+  lm: { promptLength: number; index: number };
+  /** A grid point, or the pair of an lm target (its entropy known only once that is made). */
+  vanilla:
+    | { entropyBits: number; sample: number; method: 'gradient' | 'temperature'; eps?: number; pairedWith?: undefined }
+    | { pairedWith: string; entropyBits: null; method?: undefined; eps?: undefined };
+  outlier: { entropyBits: number; sample: number; outliers: number; eps?: number };
+  shuffled: { lmTarget: string; lmSeed: number; promptLength: number; index: number; shuffleIndex: number };
+  migrated: { sourceModel: string; promptLength: number; index: number };
+  'pos-uniform': { posTag: PosTag; n: number; index: number };
+  file: { path: string; index: number };
+}
+
+/** One target to make: its kind, its stable id, its seed and the kind's own parameters. */
+export interface PlanOf<K extends TargetKind> {
   targetId: string;
-  kind: TargetKind;
+  kind: K;
   /** Seed for synthesis, from (sweep seed, targetId) only. */
   seed: number;
-  /** The kind's own parameters (entropyBits, outliers, promptLength, shuffleIndex, tag, …). */
-  params: Record<string, unknown>;
+  params: TargetParams[K];
 }
+
+/** A target plan of any kind, told apart by `kind`. */
+export type TargetPlan = { [K in TargetKind]: PlanOf<K> }[TargetKind];
 
 export interface PlanContext {
   /** The sweep's (or request's) seed; a target's own seed is stableSeed(seed, targetId). */
@@ -52,7 +60,6 @@ export interface TargetKindDef<K extends TargetKind> {
   id(...args: never[]): string;
   /** A resolved spec entry → its targets, in plan order. */
   plan(t: Entry<K>, ctx: PlanContext): TargetPlan[];
-  make: Maker;
 }
 
 function schemaOf(kind: TargetKind): z.ZodObject {
@@ -61,12 +68,7 @@ function schemaOf(kind: TargetKind): z.ZodObject {
   return found as unknown as z.ZodObject;
 }
 
-const planned = (
-  ctx: PlanContext,
-  kind: TargetKind,
-  targetId: string,
-  params: Record<string, unknown>,
-): TargetPlan => ({
+const planned = <K extends TargetKind>(ctx: PlanContext, kind: K, targetId: string, params: TargetParams[K]) => ({
   targetId,
   kind,
   seed: stableSeed(ctx.seed, targetId),
@@ -88,9 +90,8 @@ const fileId = (path: string, i: number) => `file:${path}:i=${i}`;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /**
- * The kinds in making order: lm before vanilla, because a paired vanilla target takes the entropy
- * its lm target reached. The mapped type makes the table exhaustive: a kind added to the spec
- * schema does not compile until it has a row here.
+ * The mapped type makes the table exhaustive: a kind added to the spec schema does not compile
+ * until it has a row here (and one in the makers' table).
  */
 export const TARGET_REGISTRY = {
   lm: {
@@ -106,7 +107,6 @@ export const TARGET_REGISTRY = {
           ? [lm, planned(ctx, 'vanilla', pairedId(id), { pairedWith: id, entropyBits: null })]
           : [lm];
       }),
-    make: makeLm,
   },
   vanilla: {
     schema: schemaOf('vanilla'),
@@ -122,7 +122,6 @@ export const TARGET_REGISTRY = {
           }),
         ),
       ),
-    make: makeVanilla,
   },
   outlier: {
     schema: schemaOf('outlier'),
@@ -138,7 +137,6 @@ export const TARGET_REGISTRY = {
           }),
         ),
       ),
-    make: makeOutlier,
   },
   shuffled: {
     schema: schemaOf('shuffled'),
@@ -159,7 +157,6 @@ export const TARGET_REGISTRY = {
           }),
         );
       }),
-    make: makeShuffled,
   },
   migrated: {
     schema: schemaOf('migrated'),
@@ -172,7 +169,6 @@ export const TARGET_REGISTRY = {
           index: i,
         }),
       ),
-    make: makeMigrated,
   },
   'pos-uniform': {
     schema: schemaOf('pos-uniform'),
@@ -181,7 +177,6 @@ export const TARGET_REGISTRY = {
       t.tags.flatMap((tag) =>
         range(t.count).map((i) => planned(ctx, 'pos-uniform', posId(tag, t.n, i), { posTag: tag, n: t.n, index: i })),
       ),
-    make: makePosUniform,
   },
   file: {
     schema: schemaOf('file'),
@@ -200,17 +195,15 @@ export const TARGET_REGISTRY = {
         throw new SpecError([{ path: `${ctx.where}.path`, message: `'${t.path}' holds no targets (count ${count})` }]);
       return range(count).map((i) => planned(ctx, 'file', fileId(t.path, i), { path: t.path, index: i }));
     },
-    make: makeFile,
   },
 } satisfies { [K in TargetKind]: TargetKindDef<K> };
-
-/** The kinds in making order. */
-export const MAKING_ORDER = Object.keys(TARGET_REGISTRY) as TargetKind[];
 
 export function kindDef(kind: string): TargetKindDef<TargetKind> {
   const def = (TARGET_REGISTRY as Record<string, TargetKindDef<TargetKind> | undefined>)[kind];
   if (!def)
-    throw new SpecError([{ path: 'kind', message: `unknown target kind '${kind}' (${MAKING_ORDER.join(', ')})` }]);
+    throw new SpecError([
+      { path: 'kind', message: `unknown target kind '${kind}' (${Object.keys(TARGET_REGISTRY).join(', ')})` },
+    ]);
   return def;
 }
 

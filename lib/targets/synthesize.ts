@@ -6,6 +6,7 @@ import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
 import type { NativeTensor } from '../native/types-model.js';
 import type { ResolvedTarget } from '../spec/parse.js';
+import type { PosTag } from '../spec/schema.js';
 import { SpecError } from '../spec/errors.js';
 import { targetFileCount } from './file.js';
 import type { TargetRowMeta } from './make.js';
@@ -30,7 +31,7 @@ export type SynthesisRequest =
   | { kind: 'migrated'; source: string; count: number; promptLength?: number; seed?: number }
   | {
       kind: 'pos-uniform';
-      tag: 'noun' | 'proper-noun' | 'verb' | 'adjective';
+      tag: PosTag;
       count?: number;
       n?: number;
       seed?: number;

@@ -5,21 +5,26 @@
 // without one merges each complete set of shard files before it reports.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 import { loadModel } from '../model/load.js';
 import type { Model, ModelInfo } from '../model/model.js';
 import { writeAtomic } from '../results/files.js';
-import { mergeResults, readResults, type Results, type StoredRunRecord } from '../results/index.js';
-import { runSweep, type SweepProgress } from '../run/sweep.js';
-import { specHash, type Shard } from '../spec/index.js';
-import { expandStudies, StudyError, type Scale } from './catalog.js';
-import { computeFindings, type Finding } from './findings.js';
-import { drawFigures, type StudyFigure } from './figures.js';
-import { planStudy, type StudySweep } from './plan.js';
-import { posCounts } from './pos-counts.js';
-import { writeStudyReport } from './report.js';
+import { OutputTakenError, readResults, type Results, type StoredRunRecord } from '../results/index.js';
+import type { Shard } from '../spec/index.js';
+import { expandStudies, StudyError, type Scale } from '../study/catalog.js';
+import { computeFindings } from '../study/findings.js';
+import { drawFigures } from '../study/figures.js';
+import { planStudy, type StudySweep } from '../study/plan.js';
+import { posCounts } from '../study/pos-counts.js';
+import { writeStudyReport } from '../study/report.js';
+import type { StudySummary, SweepOutcome } from '../study/summary.js';
+import { runOnDevices } from './devices.js';
+import { shardFile } from './shards.js';
+import { runSweep, type SweepProgress } from './sweep.js';
+
+export type { StudySummary, SweepOutcome };
 
 export interface StudyOptions {
   /** study names ('all', 'vanilla', …) */
@@ -39,57 +44,9 @@ export interface StudyOptions {
   resume?: boolean;
   overwrite?: boolean;
   shard?: Shard;
+  /** one worker per device, each running a shard of every sweep; this run then merges and reports */
+  devices?: readonly string[];
   signal?: AbortSignal;
-}
-
-export interface SweepOutcome {
-  experiment: string;
-  study: string;
-  model: string;
-  givenModel: string;
-  output: string;
-  status: 'run' | 'finished earlier' | 'merged' | 'skipped' | 'interrupted' | 'shard done';
-  /** why a sweep was skipped */
-  reason?: string;
-  rows: number;
-  /** rows per stop reason (patience, budget, …) */
-  stopReasons: Record<string, number>;
-  /** this run's wall time for the sweep (0 when it was read, merged or skipped) */
-  wallMs: number;
-}
-
-export interface StudySummary {
-  outDir: string;
-  scale: Scale;
-  sweeps: SweepOutcome[];
-  findings: Finding[];
-  figures: StudyFigure[];
-  /** the report's path; absent for a shard run or an interrupted one */
-  report?: string;
-  interrupted: boolean;
-  wallMs: number;
-}
-
-const shardFile = (output: string, i: number, n: number): string =>
-  output.replace(/\.arrow$/, `.shard${i}of${n}.arrow`);
-
-/** A complete set of shard files of one sweep beside its output (from `--shard i/N` runs), or null. */
-async function shardSet(output: string): Promise<string[] | null> {
-  const stem = basename(output, '.arrow');
-  const names = existsSync(dirname(output)) ? await readdir(dirname(output)) : [];
-  const counts = new Set(
-    names
-      .map(
-        (n) => new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.shard\\d+of(\\d+)\\.arrow$`).exec(n)?.[1],
-      )
-      .filter((c): c is string => c !== undefined),
-  );
-  for (const c of counts) {
-    const n = Number(c);
-    const files = Array.from({ length: n }, (_, i) => shardFile(output, i, n));
-    if (files.every((f) => existsSync(f))) return files;
-  }
-  return null;
 }
 
 function stopReasons(records: readonly StoredRunRecord[]): Record<string, number> {
@@ -98,12 +55,38 @@ function stopReasons(records: readonly StoredRunRecord[]): Record<string, number
   return out;
 }
 
-export async function runStudy(
-  options: StudyOptions,
-  events: EventEmitter = new EventEmitter(),
-): Promise<StudySummary> {
+/** The CLI arguments of device worker `shard` on `device`: the same study, one shard of every sweep. */
+function workerArgs(options: StudyOptions, scale: Scale, device: string, shard: string): string[] {
+  return [
+    'study',
+    options.studies.join(','),
+    ...(options.studiesDir ? ['--studies', options.studiesDir] : []),
+    '-m',
+    options.models.join(','),
+    '--scale',
+    scale,
+    '-o',
+    options.outDir,
+    '--device',
+    device,
+    '--shard',
+    shard,
+    '--quiet',
+    ...(options.dtype ? ['--dtype', options.dtype] : []),
+    ...(options.seed ? ['--seed', String(options.seed)] : []),
+    ...(options.bound === false ? ['--no-bound'] : []),
+    ...(options.resume ? ['--resume'] : []),
+    ...(options.overwrite ? ['--overwrite'] : []),
+  ];
+}
+
+export async function runStudy(given: StudyOptions, events: EventEmitter = new EventEmitter()): Promise<StudySummary> {
   const started = Date.now();
-  const scale = options.scale ?? 'paper';
+  const scale = given.scale ?? 'paper';
+  const devices = given.devices ?? [];
+  const onDevices = devices.length > 1 && !given.shard;
+  // After device workers, this run only merges their shards and reports.
+  const options = onDevices ? { ...given, device: devices[0], resume: true, overwrite: false } : given;
   const studies = expandStudies(options.studies, options.studiesDir);
   const sweeps = planStudy(studies, {
     scale,
@@ -116,6 +99,18 @@ export async function runStudy(
   });
   await mkdir(options.outDir, { recursive: true });
   const log = (m: string) => events.emit('log', m);
+  if (onDevices) {
+    const how = await runOnDevices(
+      devices,
+      (device, shard) => workerArgs(given, scale, device, shard),
+      events,
+      options.signal,
+    );
+    if (how === 'interrupted') {
+      const wallMs = Date.now() - started;
+      return { outDir: options.outDir, scale, sweeps: [], findings: [], figures: [], interrupted: true, wallMs };
+    }
+  }
   const models = new Map<string, Model>();
   // Identities of the models this folder's sweeps ran on, kept beside them so that a resumed
   // run's report names them without loading them again.
@@ -168,45 +163,6 @@ export async function runStudy(
             output: shardFile(s.spec.output, options.shard.index, options.shard.count),
           }
         : s.spec;
-      if (!options.shard && !existsSync(spec.output) && !existsSync(`${spec.output}.partial`)) {
-        const shards = await shardSet(spec.output);
-        if (shards) {
-          await mergeResults(shards, spec.output);
-          const r = await readResults(spec.output);
-          results.set(spec.output, r);
-          log(`${tag}: merged ${shards.length} shard files`);
-          outcomes.push({
-            ...base,
-            output: spec.output,
-            status: 'merged',
-            rows: r.records.length,
-            stopReasons: stopReasons(r.records),
-            wallMs: 0,
-          });
-          continue;
-        }
-      }
-      if (existsSync(spec.output) && !options.overwrite) {
-        if (!options.resume)
-          throw new StudyError(
-            `${spec.output} exists: add --resume to keep finished sweeps (and continue the rest), or --overwrite to run them again`,
-          );
-        const r = await readResults(spec.output);
-        if (r.metadata.specHash === specHash(spec)) {
-          results.set(spec.output, r);
-          log(`${tag}: finished earlier (${r.records.length} rows)`);
-          outcomes.push({
-            ...base,
-            output: spec.output,
-            status: 'finished earlier',
-            rows: r.records.length,
-            stopReasons: stopReasons(r.records),
-            wallMs: 0,
-          });
-          continue;
-        }
-        // A different spec: runSweep's resume check names the difference.
-      }
       log(`${tag} → ${spec.output}`);
       const t0 = Date.now();
       const sweepEvents = new EventEmitter();
@@ -220,18 +176,27 @@ export async function runStudy(
           sweeps: sweeps.length,
         }),
       );
-      const summary = await runSweep(
-        spec,
-        {
-          resume: options.resume,
-          overwrite: options.overwrite,
-          signal: options.signal,
-          figures: false,
-          model: await modelFor(s),
-        },
-        sweepEvents,
-      );
-      const wallMs = Date.now() - t0;
+      let summary;
+      try {
+        summary = await runSweep(
+          spec,
+          {
+            resume: options.resume,
+            overwrite: options.overwrite,
+            signal: options.signal,
+            figures: false,
+            model: () => modelFor(s),
+          },
+          sweepEvents,
+        );
+      } catch (e) {
+        if (e instanceof OutputTakenError && e.finished)
+          throw new StudyError(
+            `${spec.output} exists: add --resume to keep finished sweeps (and continue the rest), or --overwrite to run them again`,
+          );
+        throw e;
+      }
+      const wallMs = summary.start === 'finished' || summary.start === 'mergeable' ? 0 : Date.now() - t0;
       if (summary.interrupted) {
         interrupted = true;
         outcomes.push({
@@ -245,10 +210,19 @@ export async function runStudy(
         break;
       }
       if (!options.shard) results.set(spec.output, await readResults(spec.output));
+      const status =
+        summary.start === 'finished'
+          ? 'finished earlier'
+          : summary.start === 'mergeable'
+            ? 'merged'
+            : options.shard
+              ? 'shard done'
+              : 'run';
+      if (status !== 'run' && status !== 'shard done') log(`${tag}: ${status} (${summary.records.length} rows)`);
       outcomes.push({
         ...base,
         output: spec.output,
-        status: options.shard ? 'shard done' : 'run',
+        status,
         rows: summary.records.length,
         stopReasons: stopReasons(summary.records),
         wallMs,
@@ -304,8 +278,6 @@ export async function runStudy(
     sweeps,
     results,
     models: infos,
-    findings: summary.findings,
-    figures: summary.figures,
   });
   log(`report: ${summary.report}`);
   return summary;

@@ -1,13 +1,19 @@
 // Joins shard files into one results file, after checking they are shards of one sweep that
-// together hold every planned row exactly once.
+// together hold every planned row exactly once. It re-plans the sweep from the spec the files
+// store, so it lives with the runs, not in the storage layer.
 
-import { planSweep, type PlanOptions } from '../sweep/index.js';
+import { writeAtomic } from '../results/files.js';
+import {
+  orderRecords,
+  readResults,
+  resultFileBytes,
+  ResultsError,
+  type ResultMetadata,
+  type Results,
+  type StoredRunRecord,
+} from '../results/index.js';
 import { parseSpec } from '../spec/index.js';
-import { readResults, type Results } from './read.js';
-import { ResultsError, type ResultMetadata } from './schema.js';
-import { orderRecords, resultFileBytes } from './writer.js';
-import { writeAtomic } from './files.js';
-import type { StoredRunRecord } from './record.js';
+import { planSweep, type PlanOptions } from '../sweep/index.js';
 
 export interface MergeOptions {
   /**

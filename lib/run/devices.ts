@@ -1,0 +1,112 @@
+// Device workers: one process per device on this machine, each running shard i/N of the same
+// sweep (or study) on its device through the CLI; the caller merges their shard files. Workers
+// are processes, not threads: each owns its device and its memory, and a crash in one is
+// reported, not shared.
+import { spawn } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import type { SweepSpec } from '../spec/index.js';
+import { workerUrl } from '../worker/client.js';
+import { mergeResults } from './merge.js';
+import { shardFile } from './shards.js';
+
+/** The exit code of an interrupted run (SIGINT): its worker kept its finished rows. */
+const INTERRUPTED = 130;
+
+export interface DeviceRunOptions {
+  resume?: boolean;
+  overwrite?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * One worker process per device, worker i running the CLI with `argsOf(device, 'i/N')`; resolves
+ * to 'interrupted' when any was (an abort interrupts them all with SIGINT, so each keeps its
+ * finished rows for --resume) and throws when one failed, naming it.
+ */
+export async function runOnDevices(
+  devices: readonly string[],
+  argsOf: (device: string, shard: string, i: number) => string[],
+  events: EventEmitter,
+  signal?: AbortSignal,
+): Promise<'done' | 'interrupted'> {
+  const n = devices.length;
+  const cli = fileURLToPath(workerUrl('../cli/main.js', import.meta.url));
+  events.emit('log', `${n} workers, one per device: ${devices.join(', ')}`);
+  const codes = await Promise.all(
+    devices.map(
+      (device, i) =>
+        new Promise<number>((resolve) => {
+          const child = spawn(process.execPath, [cli, ...argsOf(device, `${i}/${n}`, i)], {
+            stdio: ['ignore', 'ignore', 'inherit'],
+          });
+          const stop = () => child.kill('SIGINT');
+          signal?.addEventListener('abort', stop, { once: true });
+          child.on('exit', (code) => {
+            signal?.removeEventListener('abort', stop);
+            events.emit('log', `worker ${i} (${device}) finished with exit ${code}`);
+            resolve(code ?? 1);
+          });
+        }),
+    ),
+  );
+  if (codes.some((c) => c === INTERRUPTED)) return 'interrupted';
+  const failed = codes.findIndex((c) => c !== 0);
+  if (failed >= 0)
+    throw new Error(
+      `worker ${failed} on ${devices[failed]} failed (exit ${codes[failed]}); the other shards are kept: rerun with --resume`,
+    );
+  return 'done';
+}
+
+/**
+ * `spec.devices`: shard i/N of the sweep on device i, then the shard files merged into
+ * spec.output (which checks they cover the sweep exactly once) and removed. Resolves to the
+ * merged file's row count, or null when interrupted.
+ */
+export async function sweepOnDevices(
+  spec: SweepSpec,
+  options: DeviceRunOptions,
+  events: EventEmitter,
+): Promise<number | null> {
+  const devices = spec.devices!;
+  const n = devices.length;
+  const files = devices.map((_, i) => shardFile(spec.output, i, n));
+  // The spec travels whole as the workers' --config; their flags set device, shard and output.
+  const dir = await mkdtemp(join(tmpdir(), 'distprompt-devices-'));
+  try {
+    const config = join(dir, 'spec.json');
+    await writeFile(config, JSON.stringify(spec));
+    const how = await runOnDevices(
+      devices,
+      (device, shard, i) => [
+        'sweep',
+        '--config',
+        config,
+        '--device',
+        device,
+        '--shard',
+        shard,
+        '-o',
+        files[i],
+        '--no-figures',
+        '--quiet',
+        ...(options.resume ? ['--resume'] : []),
+        ...(options.overwrite ? ['--overwrite'] : []),
+      ],
+      events,
+      options.signal,
+    );
+    if (how === 'interrupted') return null;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const report = await mergeResults(files, spec.output);
+  await Promise.all(files.map((f) => rm(f, { force: true })));
+  events.emit('log', `merged ${n} device shards into ${spec.output} (${report.rows} rows)`);
+  return report.rows;
+}

@@ -1,0 +1,42 @@
+// How a sweep starts, decided once for `sweep` and `study` alike from what lies at its output:
+// a finished results file of the same spec is read, not rerun; a complete set of shard files
+// (from --shard runs or device workers) is merged; an interrupted run continues (--resume);
+// otherwise the sweep starts fresh, and an output already there is refused unless overwritten.
+import { existsSync } from 'node:fs';
+
+import { journalPath, readResults, ResultWriter, type Results } from '../results/index.js';
+import { specHash, type SweepSpec } from '../spec/index.js';
+import { shardSet } from './shards.js';
+
+export type SweepStart =
+  /** the output holds this spec's finished results (only with resume) */
+  | { state: 'finished'; results: Results }
+  /** no output yet, and beside it every shard file of this spec: merge them */
+  | { state: 'mergeable'; shards: string[] }
+  /** continue the journal, or the finished rows of the output (a journal is started if none) */
+  | { state: 'resumable' }
+  /** nothing to keep: start a new journal (an existing output only with overwrite) */
+  | { state: 'fresh' };
+
+export interface StartOptions {
+  resume?: boolean;
+  overwrite?: boolean;
+}
+
+export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): Promise<SweepStart> {
+  const out = spec.output;
+  if (!spec.shard && !options.overwrite && !existsSync(out) && !existsSync(journalPath(out))) {
+    const shards = await shardSet(out);
+    // Shards of another spec (an edited study) are not this sweep's: it runs afresh instead.
+    if (shards && (await readResults(shards[0])).metadata.specHash === specHash(spec))
+      return { state: 'mergeable', shards };
+  }
+  if (options.resume && !options.overwrite && existsSync(out)) {
+    const results = await readResults(out);
+    if (results.metadata.specHash === specHash(spec)) return { state: 'finished', results };
+    // Another spec: resuming it fails with what differs (ResultWriter.resume).
+  }
+  // Throws OutputTakenError for an output or journal in the way (without resume / overwrite).
+  await ResultWriter.check(out, options);
+  return options.resume ? { state: 'resumable' } : { state: 'fresh' };
+}
