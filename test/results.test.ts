@@ -14,9 +14,9 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseSpec } from '../lib/spec/index.js';
 import { planSweep, shardRows } from '../lib/sweep/index.js';
+import { mergeResults } from '../lib/run/merge.js';
 import {
   journalPath,
-  mergeResults,
   openForResume,
   readJournal,
   readResults,

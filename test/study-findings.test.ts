@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { baseNameOf, computeFindings, type ExperimentResults, type FindingRecord } from '../lib/study/findings.js';
-import { pairedComparison, signTestP } from '../lib/study/stats.js';
+import { pairedComparison, signTestP } from '../lib/analysis/stats.js';
 
 const row = (o: Partial<FindingRecord> & { targetId: string; klNats: number }): FindingRecord => ({
   targetKind: 'vanilla',

@@ -2,17 +2,14 @@
 // output layer's (no prompt goes below the head bound) and which is the body's (bodyGap).
 import type { TopLevelSpec } from 'vega-lite';
 
-import { binOf, bestPerTarget, type PlotRecord } from './data.js';
-import type { Figure, FigureOptions } from './figures.js';
-
-const LEGEND = { labelLimit: 0 };
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+import { binOf, bestPerTarget, type PlotRecord } from '../analysis/best.js';
+import { LEGEND, manyModels, SCHEMA, type Figure, type FigureOptions } from './figure.js';
 
 /** Vanilla targets against entropy: bottleneck bound, head bound, and the KL each method reaches. */
 export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
   const best = bestPerTarget(records).filter((b) => b.kind === 'vanilla' && b.pairedWith === null);
   if (!best.some((b) => b.headBoundNats !== null)) return null;
-  const models = new Set(best.map((b) => b.model ?? '')).size > 1;
+  const models = manyModels(best);
   const label = (model: string | undefined, what: string) => (models && model ? `${model} · ${what}` : what);
   const rows: { hBin: number; klNats: number; series: string }[] = [];
   const seen = new Set<string>();
@@ -63,7 +60,7 @@ export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions
 export function bodyGapByKind(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
   const best = bestPerTarget(records).filter((b) => b.bodyGapNats !== null);
   if (best.length === 0) return null;
-  const models = new Set(best.map((b) => b.model ?? '')).size > 1;
+  const models = manyModels(best);
   const rows = best.map((b) => ({
     kind: b.kind === 'vanilla' && b.pairedWith !== null ? 'vanilla (paired)' : b.kind,
     bodyGapNats: b.bodyGapNats,

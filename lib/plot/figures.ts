@@ -2,83 +2,19 @@
 // its figure (e.g. no outlier targets), so `plotAll` draws exactly what the results allow.
 
 import type { TopLevelSpec } from 'vega-lite';
-import { binOf, bestPerTarget, linearRegression, type PlotRecord, type TargetBest } from './data.js';
-import { bodyGapByKind, boundsVsEntropy } from './bound-figures.js';
-
-export interface FigureOptions {
-  /** Width of the entropy bins over which mean ± standard error is taken (bits). */
-  binBits?: number;
-  width?: number;
-  height?: number;
-}
-
-export interface Figure {
-  /** File stem, e.g. 'kl-vs-entropy'. */
-  id: string;
-  title: string;
-  /** The study's figure it reproduces, for captions. */
-  paperFigure: string;
-  /** one sentence saying what the figure shows, where the paper has no figure to cite */
-  caption?: string;
-  spec: TopLevelSpec;
-}
-
-// Series names such as 'outlier k=1 · hybrid:HHSSS:k=4' are long; vega would cut them at 160px.
-const LEGEND = { labelLimit: 0 };
-const KL_AXIS = { title: 'min KL over inits (nats)' };
-const H_AXIS = { title: 'target entropy (bits)' };
-
-/** Series names: the model where several are plotted, then what the figure compares. */
-function series(b: TargetBest, label: string, models: boolean): string {
-  return models && b.model ? `${b.model} · ${label}` : label;
-}
-
-const manyModels = (best: readonly TargetBest[]) => new Set(best.map((b) => b.model ?? '')).size > 1;
-const manyMethods = (best: readonly TargetBest[]) => new Set(best.map((b) => b.method)).size > 1;
-
-/**
- * Mean KL per entropy bin as a line with points, and a band of ± one standard error across the
- * targets in the bin (vega-lite's errorband with extent 'stderr' computes it from the rows).
- */
-function klBands(
-  id: string,
-  title: string,
-  paperFigure: string,
-  rows: Array<{ hBin: number; klNats: number; series: string }>,
-  o: FigureOptions,
-): Figure {
-  const x = { field: 'hBin', type: 'quantitative' as const, axis: H_AXIS };
-  const color = { field: 'series', type: 'nominal' as const, title: null, legend: LEGEND };
-  return {
-    id,
-    title,
-    paperFigure,
-    spec: {
-      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      title,
-      width: o.width ?? 480,
-      height: o.height ?? 300,
-      data: { values: rows },
-      layer: [
-        {
-          name: 'bands',
-          mark: { type: 'errorband', extent: 'stderr', opacity: 0.25 },
-          encoding: { x, y: { field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color },
-        },
-        {
-          name: 'lines',
-          mark: { type: 'line' },
-          encoding: { x, y: { aggregate: 'mean', field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color },
-        },
-        {
-          name: 'points',
-          mark: { type: 'point', filled: true },
-          encoding: { x, y: { aggregate: 'mean', field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color },
-        },
-      ],
-    } as TopLevelSpec,
-  };
-}
+import { binOf, bestPerTarget, type PlotRecord } from '../analysis/best.js';
+import { linearRegression } from '../analysis/stats.js';
+import {
+  KL_AXIS,
+  klBands,
+  LEGEND,
+  manyMethods,
+  manyModels,
+  SCHEMA,
+  series,
+  type Figure,
+  type FigureOptions,
+} from './figure.js';
 
 /** Fig. 1, 4, 6, 11: KL vs target entropy for vanilla targets, one series per method (and model). */
 export function klVsEntropy(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
@@ -167,7 +103,7 @@ export function achievedVsTargetEntropy(records: readonly PlotRecord[], o: Figur
     title,
     paperFigure: 'Fig. 5',
     spec: {
-      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      $schema: SCHEMA,
       title,
       width: o.width ?? 360,
       height: o.height ?? 360,
@@ -263,7 +199,7 @@ export function pairedLmVsVanilla(records: readonly PlotRecord[], o: FigureOptio
     title,
     paperFigure: 'Fig. 8',
     spec: {
-      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      $schema: SCHEMA,
       title: { text: title, subtitle },
       width: o.width ?? 360,
       height: o.height ?? 360,
@@ -297,7 +233,7 @@ export function posBoxes(records: readonly PlotRecord[], o: FigureOptions = {}):
     title,
     paperFigure: 'Fig. 13',
     spec: {
-      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      $schema: SCHEMA,
       title,
       width: o.width ?? 420,
       height: o.height ?? 300,
@@ -316,20 +252,4 @@ export function posBoxes(records: readonly PlotRecord[], o: FigureOptions = {}):
       ],
     } as TopLevelSpec,
   };
-}
-
-export const FIGURES = [
-  klVsEntropy,
-  achievedVsTargetEntropy,
-  outlierVsVanilla,
-  pairedLmVsVanilla,
-  lmShuffledVanilla,
-  migratedSources,
-  posBoxes,
-  boundsVsEntropy,
-  bodyGapByKind,
-] as const;
-
-export function allFigures(records: readonly PlotRecord[], o: FigureOptions = {}): Figure[] {
-  return FIGURES.map((make) => make(records, o)).filter((f): f is Figure => f !== null);
 }

@@ -2,19 +2,17 @@
 export {
   bestPerTarget,
   binOf,
-  linearRegression,
-  summarise,
   summaryTable,
   type PlotRecord,
-  type Regression,
-  type Summary,
   type SummaryRow,
   type TargetBest,
-} from './data.js';
+} from '../analysis/best.js';
+export { linearRegression, summarise, type Regression, type Summary } from '../analysis/stats.js';
+export { type Figure, type FigureOptions } from './figure.js';
+export { allFigures, FIGURES } from './registry.js';
+export { bodyGapByKind, boundsVsEntropy } from './bound-figures.js';
 export {
   achievedVsTargetEntropy,
-  allFigures,
-  FIGURES,
   klVsEntropy,
   lmShuffledVanilla,
   migratedSources,
@@ -22,8 +20,6 @@ export {
   pairedLmVsVanilla,
   pairedPoints,
   posBoxes,
-  type Figure,
-  type FigureOptions,
   type PairedPoint,
 } from './figures.js';
 export { renderSvg } from './render.js';

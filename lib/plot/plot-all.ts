@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { writeAtomic } from '../io/atomic.js';
 import { fileError } from '../io/fs-error.js';
 import { readResults } from '../results/index.js';
-import type { PlotRecord } from './data.js';
-import { allFigures, type FigureOptions } from './figures.js';
+import type { PlotRecord } from '../analysis/best.js';
+import type { FigureOptions } from './figure.js';
+import { allFigures } from './registry.js';
 import { renderSvg } from './render.js';
 
 /** Records, an Arrow results file, or several (one per model: their rows become per-model series). */

@@ -6,16 +6,12 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeAtomic } from '../io/atomic.js';
 import { fileError } from '../io/fs-error.js';
-import { bestPerTarget, summaryTable } from './data.js';
-import { allFigures, type FigureOptions } from './figures.js';
+import { bestPerTarget, summaryTable } from '../analysis/best.js';
+import type { FigureOptions } from './figure.js';
+import { allFigures } from './registry.js';
 import { loadPlotRecords, type PlotInput } from './plot-all.js';
 import { renderSvg } from './render.js';
-
-const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-// Vega writes namespace identifiers (xmlns="http://www.w3.org/2000/svg"); they name the
-// vocabulary and are never fetched, but inline SVG in HTML does not need them, so they go.
-const inlineSvg = (svg: string): string => svg.replace(/\s+xmlns(:xlink)?="[^"]*"/g, '');
+import { esc, inlineSvg } from './html.js';
 
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : '—');
 
@@ -40,7 +36,7 @@ export async function renderReport(input: PlotInput, options: ReportOptions = {}
     ...(options.facts ?? {}),
   };
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem;color:#222}
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}
@@ -48,16 +44,16 @@ th{background:#f3f3f3}td.l,th.l{text-align:left}figure{margin:2rem 0}figcaption{
 dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:600}
 </style></head>
 <body>
-<h1>${escapeHtml(title)}</h1>
+<h1>${esc(title)}</h1>
 <dl>${Object.entries(facts)
-    .map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`)
+    .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`)
     .join('')}</dl>
 <h2>Summary: min KL over inits, per target</h2>
 <table id="summary"><thead><tr>${withModel ? '<th class="l">model</th>' : ''}<th class="l">kind</th><th class="l">method</th><th>targets</th><th>mean KL (nats)</th><th>median KL (nats)</th><th>s.e.</th></tr></thead>
 <tbody>
-${table.map((r) => `<tr>${withModel ? `<td class="l">${escapeHtml(r.model ?? '')}</td>` : ''}<td class="l">${escapeHtml(r.kind)}</td><td class="l">${escapeHtml(r.method)}</td><td>${r.n}</td><td>${fmt(r.mean)}</td><td>${fmt(r.median)}</td><td>${fmt(r.se)}</td></tr>`).join('\n')}
+${table.map((r) => `<tr>${withModel ? `<td class="l">${esc(r.model ?? '')}</td>` : ''}<td class="l">${esc(r.kind)}</td><td class="l">${esc(r.method)}</td><td>${r.n}</td><td>${fmt(r.mean)}</td><td>${fmt(r.median)}</td><td>${fmt(r.se)}</td></tr>`).join('\n')}
 </tbody></table>
-${figures.map(({ f, svg }) => `<figure id="${f.id}">${svg}<figcaption>${escapeHtml(f.title)} ${f.caption ? `— ${escapeHtml(f.caption)}` : `(the study's ${escapeHtml(f.paperFigure)})`}</figcaption></figure>`).join('\n')}
+${figures.map(({ f, svg }) => `<figure id="${f.id}">${svg}<figcaption>${esc(f.title)} ${f.caption ? `— ${esc(f.caption)}` : `(the study's ${esc(f.paperFigure)})`}</figcaption></figure>`).join('\n')}
 </body></html>
 `;
 }

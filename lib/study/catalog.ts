@@ -26,8 +26,6 @@ const StudyFileSchema = z.strictObject({
   describes: z.string().min(1),
   /** the paper's figures it reproduces */
   figures: z.array(z.string()).optional(),
-  /** what the paper found, for the report's captions */
-  paperFound: z.string().optional(),
   optimiser: z.string().optional(),
   /** 'random-twin': run on random:<model> instead of the model given */
   model: z.enum(['given', 'random-twin']).default('given'),

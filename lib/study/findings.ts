@@ -4,29 +4,21 @@
 // Every comparison is on targets' difficulty, the minimum KL over a target's inits. Paired
 // comparisons use a one-sided sign test (the claim holds at p < 0.05 with the mean gap in its
 // direction); fewer than MIN_PAIRS pairs cannot reach that, and say "not enough data".
-import { ALPHA, interpolate, mean, MIN_PAIRS, pairedComparison, standardError, type Paired } from './stats.js';
-import { methodLabel, type MethodName } from '../spec/index.js';
+import { bestPerTarget, type AnalysisRecord, type TargetBest } from '../analysis/best.js';
+import {
+  ALPHA,
+  interpolate,
+  mean,
+  MIN_PAIRS,
+  pairedComparison,
+  standardError,
+  type Paired,
+} from '../analysis/stats.js';
 
 export type Verdict = 'holds' | 'does not hold' | 'not enough data' | 'measured';
 
 /** The fields of a result row the findings read (a StoredRunRecord has them all). */
-export interface FindingRecord {
-  targetId: string;
-  targetKind: string;
-  method: string;
-  pattern: string;
-  candidates: number;
-  klNats: number;
-  targetEntropyBits: number;
-  requestedEntropyBits?: number | null;
-  outliers?: number | null;
-  posTag?: string | null;
-  pairedWith?: string | null;
-  targetParams?: string | null;
-  /** the head bound's columns, where the results carry them */
-  headBoundNats?: number | null;
-  bodyGapNats?: number | null;
-}
+export type FindingRecord = AnalysisRecord;
 
 /** One sweep's results as the findings see them. */
 export interface ExperimentResults {
@@ -48,53 +40,6 @@ export interface Finding {
   statistic: string;
   verdict: Verdict;
   numbers: Record<string, number | string>;
-}
-
-/** A target's difficulty under one method: its best init. */
-interface Best {
-  targetId: string;
-  kind: string;
-  method: string;
-  klNats: number;
-  entropyBits: number;
-  targetEntropyBits: number;
-  outliers: number | null;
-  posTag: string | null;
-  pairedWith: string | null;
-  params: Record<string, unknown>;
-  headBoundNats: number | null;
-}
-
-function bestOf(records: readonly FindingRecord[]): Best[] {
-  const best = new Map<string, Best>();
-  for (const r of records) {
-    if (!Number.isFinite(r.klNats)) continue;
-    const method = methodLabel(r.method as MethodName, r.pattern, r.candidates);
-    const key = `${method}\u0000${r.targetId}`;
-    const prior = best.get(key);
-    if (prior && prior.klNats <= r.klNats) continue;
-    let params: Record<string, unknown> = {};
-    try {
-      params = r.targetParams ? (JSON.parse(r.targetParams) as Record<string, unknown>) : {};
-    } catch {
-      params = {};
-    }
-    const bound = r.headBoundNats;
-    best.set(key, {
-      targetId: r.targetId,
-      kind: r.targetKind,
-      method,
-      klNats: r.klNats,
-      entropyBits: r.requestedEntropyBits ?? r.targetEntropyBits,
-      targetEntropyBits: r.targetEntropyBits,
-      outliers: r.outliers ?? null,
-      posTag: r.posTag ?? null,
-      pairedWith: r.pairedWith ?? null,
-      params,
-      headBoundNats: typeof bound === 'number' && Number.isFinite(bound) ? bound : null,
-    });
-  }
-  return [...best.values()];
 }
 
 const f3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '—');
@@ -124,7 +69,7 @@ export interface EntropyBin {
 }
 
 /** Vanilla targets' difficulty per entropy bin (the grid's own points, or 12 equal bins for a fine grid). */
-export function entropyCurve(best: readonly Best[]): EntropyBin[] {
+export function entropyCurve(best: readonly TargetBest[]): EntropyBin[] {
   const xs = [...new Set(best.map((b) => b.entropyBits))].sort((a, b) => a - b);
   const width = xs.length > 16 ? (xs[xs.length - 1] - xs[0]) / 12 : 0;
   const binOf = (h: number) => (width > 0 ? xs[0] + Math.round((h - xs[0]) / width) * width : h);
@@ -178,35 +123,29 @@ export function unimodality(curve: readonly EntropyBin[]): {
 const PART: Record<string, number> = { a: 0.1, b: 0.2, c: 0.3 };
 const order = (id: string): number => (id === '—' ? 99 : parseFloat(id) + (PART[id.slice(-1)] ?? 0));
 
-const ENTROPY_STUDIES = new Set(['vanilla', 'random-init', 'prefix-length']);
+/** A finding's row before the table adds its id and claim. */
+type Row = Omit<Finding, 'id' | 'claim'>;
 
-function finding1(e: ExperimentResults): Finding[] {
-  const best = bestOf(e.records).filter((b) => b.kind === 'vanilla' && b.pairedWith === null);
+function finding1(e: ExperimentResults): Row[] {
+  const best = bestPerTarget(e.records).filter((b) => b.kind === 'vanilla' && b.pairedWith === null);
   return [...new Set(best.map((b) => b.method))].map((method) => {
     const u = unimodality(entropyCurve(best.filter((b) => b.method === method)));
-    const claim =
-      e.study === 'random-init'
-        ? 'Difficulty is unimodal in target entropy, also for a randomly initialised model'
-        : 'Difficulty is unimodal in target entropy (easy at both ends, hardest in between)';
-    return { id: '1', claim, scope: `${scopeOf(e)} · ${method}`, ...u };
+    return { scope: `${scopeOf(e)} · ${method}`, ...u };
   });
 }
 
 // --- 2: soft < hybrid < hard ---------------------------------------------------------------------
 
-function finding2(e: ExperimentResults): Finding[] {
-  const best = bestOf(e.records);
+function finding2(e: ExperimentResults): Row[] {
+  const best = bestPerTarget(e.records);
   const methods = [...new Set(best.map((b) => b.method))];
   const soft = methods.filter((m) => m === 'soft');
   const hard = methods.filter((m) => m.startsWith('hard'));
   const hybrid = methods.filter((m) => m.startsWith('hybrid'));
-  const claim = 'Soft prompts reach lower loss than hybrid ones, hybrid lower than hard: soft < hybrid < hard';
   const scope = scopeOf(e);
   if (!soft.length || !hard.length || !hybrid.length) {
     return [
       {
-        id: '2',
-        claim,
         scope,
         statistic: `methods run: ${methods.join(', ') || 'none'} (needs soft, hybrid and hard)`,
         verdict: 'not enough data',
@@ -239,15 +178,15 @@ function finding2(e: ExperimentResults): Finding[] {
     results.map((r) => `${r.a} < ${r.b} in ${r.c.wins}/${r.c.n} (${pText(r.c.p)})`).join('; ');
   const numbers: Record<string, number> = { targets: common.length };
   for (const m of methods) numbers[`mean ${m}`] = mean(common.map((t) => byMethod.get(m)!.get(t)!));
-  return [{ id: '2', claim, scope, statistic, verdict, numbers }];
+  return [{ scope, statistic, verdict, numbers }];
 }
 
 // --- 3: outliers -----------------------------------------------------------------------------------
 
-function finding3(e: ExperimentResults): Finding[] {
-  const best = bestOf(e.records);
+function finding3(e: ExperimentResults): { a: Row; b: Row } {
+  const best = bestPerTarget(e.records);
   const scope = scopeOf(e);
-  const sampleOf = (b: Best) => Number(b.params.sample ?? 0);
+  const sampleOf = (b: TargetBest) => b.sample;
   const vanilla = new Map(
     best
       .filter((b) => b.kind === 'vanilla' && b.pairedWith === null)
@@ -281,31 +220,18 @@ function finding3(e: ExperimentResults): Finding[] {
     verdictB = top.k === 1 && top.gap > 0 ? 'holds' : 'does not hold';
     statB = `mean easing (vanilla − outlier) per k: ${gaps}; largest at k=${top.k}`;
   }
-  return [
-    {
-      id: '3a',
-      claim: 'Outliers make mid-entropy targets easier than vanilla targets of the same entropy',
-      scope,
-      ...a,
-      numbers: { ...pairedNumbers(all) },
-    },
-    {
-      id: '3b',
-      claim: 'The easing is largest with a single outlier',
-      scope,
-      statistic: statB,
-      verdict: verdictB,
-      numbers,
-    },
-  ];
+  return {
+    a: { scope, ...a, numbers: { ...pairedNumbers(all) } },
+    b: { scope, statistic: statB, verdict: verdictB, numbers },
+  };
 }
 
 // --- 4: LM-generated, shuffled, migrated targets ---------------------------------------------------
 
-function finding4(e: ExperimentResults): Finding[] {
-  const best = bestOf(e.records);
+function finding4(e: ExperimentResults): Row[] {
+  const best = bestPerTarget(e.records);
   const scope = scopeOf(e);
-  const out: Finding[] = [];
+  const out: Row[] = [];
   for (const method of [...new Set(best.map((b) => b.method))]) {
     const mine = best.filter((b) => b.method === method);
     const pairedVanilla = new Map(
@@ -319,22 +245,18 @@ function finding4(e: ExperimentResults): Finding[] {
         lm.map((b) => pairedVanilla.get(b.targetId)!),
       );
       out.push({
-        id: '4a',
-        claim: 'LM-generated targets are easier than vanilla targets of the same entropy',
         scope: where,
         ...pairedVerdict(c, 'lm target', 'matched vanilla'),
         numbers: pairedNumbers(c),
       });
     }
     if (e.study === 'shuffled') {
-      const sh = mine.filter((b) => b.kind === 'shuffled' && pairedVanilla.has(String(b.params.lmTarget)));
+      const sh = mine.filter((b) => b.kind === 'shuffled' && b.lmTarget !== null && pairedVanilla.has(b.lmTarget));
       const c = pairedComparison(
         sh.map((b) => b.klNats),
-        sh.map((b) => pairedVanilla.get(String(b.params.lmTarget))!),
+        sh.map((b) => pairedVanilla.get(b.lmTarget!)!),
       );
       out.push({
-        id: '4b',
-        claim: 'Shuffled LM targets are easier than vanilla targets of the same entropy',
         scope: where,
         ...pairedVerdict(c, 'shuffled target', 'vanilla paired with its lm target'),
         numbers: pairedNumbers(c),
@@ -354,8 +276,6 @@ function finding4(e: ExperimentResults): Finding[] {
         mig.map((x) => x.v),
       );
       out.push({
-        id: '4c',
-        claim: 'Targets migrated from another tokenizer are easier than vanilla targets of the same entropy',
         scope: where,
         ...pairedVerdict(c, 'migrated target', 'vanilla curve at its entropy'),
         numbers: pairedNumbers(c),
@@ -376,10 +296,12 @@ export function baseNameOf(model: string): string | null {
   return stripped !== plain ? stripped : null;
 }
 
-function finding5(pos: readonly ExperimentResults[]): Finding[] {
-  const out: Finding[] = [];
-  const bestBy = new Map(pos.map((e) => [e.model, bestOf(e.records).filter((b) => b.kind === 'pos-uniform')]));
-  const claimA = 'Instruct variants find POS-uniform targets harder than their base models';
+const posBest = (e: ExperimentResults): TargetBest[] =>
+  bestPerTarget(e.records).filter((b) => b.kind === 'pos-uniform');
+
+function finding5a(pos: readonly ExperimentResults[]): Row[] {
+  const out: Row[] = [];
+  const bestBy = new Map(pos.map((e) => [e.model, posBest(e)]));
   let pairs = 0;
   for (const e of pos) {
     const base = baseNameOf(e.model);
@@ -393,8 +315,6 @@ function finding5(pos: readonly ExperimentResults[]): Finding[] {
       mine.map((b) => b.klNats),
     );
     out.push({
-      id: '5a',
-      claim: claimA,
       scope: `${e.experiment} · ${partner.model} vs ${e.model}`,
       ...pairedVerdict(c, 'base model', 'instruct variant'),
       numbers: pairedNumbers(c),
@@ -402,8 +322,6 @@ function finding5(pos: readonly ExperimentResults[]): Finding[] {
   }
   if (pos.length && pairs === 0) {
     out.push({
-      id: '5a',
-      claim: claimA,
       scope: pos.map((e) => e.model).join(', '),
       statistic:
         'no base/instruct pair among the models (an instruct variant is named like its base plus -Instruct, -chat or -it)',
@@ -411,51 +329,47 @@ function finding5(pos: readonly ExperimentResults[]): Finding[] {
       numbers: {},
     });
   }
-  for (const e of pos) {
-    const best = bestBy.get(e.model)!;
-    const tags = [...new Set(best.map((b) => b.posTag).filter((t): t is string => t !== null))].sort();
-    const stats = tags.map((tag) => {
-      const v = best.filter((b) => b.posTag === tag).map((b) => b.klNats);
-      return { tag, n: v.length, mean: mean(v), se: standardError(v) };
-    });
-    const claim = 'Adjectives are the easiest part of speech';
-    const text = stats.map((s) => `${s.tag} ${f3(s.mean)} ± ${f3(s.se)} (${s.n})`).join(', ');
-    const numbers: Record<string, number> = {};
-    for (const s of stats) numbers[`mean ${s.tag}`] = s.mean;
-    if (stats.length < 2 || !tags.includes('adjective') || stats.some((s) => s.n < 3)) {
-      out.push({
-        id: '5b',
-        claim,
+  return out;
+}
+
+function finding5b(e: ExperimentResults): Row[] {
+  const best = posBest(e);
+  const tags = [...new Set(best.map((b) => b.posTag).filter((t): t is string => t !== null))].sort();
+  const stats = tags.map((tag) => {
+    const v = best.filter((b) => b.posTag === tag).map((b) => b.klNats);
+    return { tag, n: v.length, mean: mean(v), se: standardError(v) };
+  });
+  const text = stats.map((s) => `${s.tag} ${f3(s.mean)} ± ${f3(s.se)} (${s.n})`).join(', ');
+  const numbers: Record<string, number> = {};
+  for (const s of stats) numbers[`mean ${s.tag}`] = s.mean;
+  if (stats.length < 2 || !tags.includes('adjective') || stats.some((s) => s.n < 3)) {
+    return [
+      {
         scope: scopeOf(e),
         statistic: `mean min KL per tag: ${text || 'none'} (needs adjectives and another tag, ≥ 3 targets each)`,
         verdict: 'not enough data',
         numbers,
-      });
-      continue;
-    }
-    const lowest = stats.reduce((x, y) => (y.mean < x.mean ? y : x));
-    out.push({
-      id: '5b',
-      claim,
+      },
+    ];
+  }
+  const lowest = stats.reduce((x, y) => (y.mean < x.mean ? y : x));
+  return [
+    {
       scope: scopeOf(e),
       statistic: `mean min KL per tag: ${text} nats; lowest: ${lowest.tag}`,
       verdict: lowest.tag === 'adjective' ? 'holds' : 'does not hold',
       numbers,
-    });
-  }
-  return out;
+    },
+  ];
 }
 
 // --- 6: head bound and body gap ------------------------------------------------------------------------
 
-function finding6(e: ExperimentResults): Finding {
-  const best = bestOf(e.records);
-  const claim = 'How much of the difficulty the output layer sets (head bound) and how much the body leaves (body gap)';
+function finding6(e: ExperimentResults): Row {
+  const best = bestPerTarget(e.records);
   const bounded = best.filter((b) => b.headBoundNats !== null);
   if (bounded.length === 0) {
     return {
-      id: '6',
-      claim,
       scope: scopeOf(e),
       statistic: 'no headBoundNats in these results (written without the head bound)',
       verdict: 'not enough data',
@@ -467,8 +381,6 @@ function finding6(e: ExperimentResults): Finding {
   const gap = kl - head;
   const share = kl > 0 ? head / kl : NaN;
   return {
-    id: '6',
-    claim,
     scope: scopeOf(e),
     verdict: 'measured',
     statistic: `over ${bounded.length} targets: mean min KL ${f3(kl)} nats = head bound ${f3(head)} + body gap ${f3(gap)}; head share ${Number.isFinite(share) ? `${(100 * share).toFixed(1)}%` : '—'}`,
@@ -490,10 +402,102 @@ export interface SkippedExperiment {
   reason: string;
 }
 
-const SKIPPED_CLAIMS: Record<string, [string, string]> = {
-  'random-init': ['1', 'Difficulty is unimodal in target entropy, also for a randomly initialised model'],
-  migrated: ['4c', 'Targets migrated from another tokenizer are easier than vanilla targets of the same entropy'],
-};
+/** Finding 6 over every experiment: results without the bound columns say so once, not once per experiment. */
+function finding6All(experiments: readonly ExperimentResults[]): Row[] {
+  const bound = experiments.map(finding6);
+  if (bound.length && bound.every((f) => f.verdict === 'not enough data'))
+    return [{ ...bound[0], scope: experiments.map(scopeOf).join('; ') }];
+  return bound;
+}
+
+/**
+ * A finding as data: its id, its claim (stated here only: the report's findings table and the
+ * captions of its studies read it), the studies whose results it is computed on, and how — per
+ * experiment of those studies, or over all of them at once.
+ */
+export interface FindingDef {
+  id: string;
+  claim: string;
+  /** the studies it is computed on; 'every' for one that reads every experiment (after the others) */
+  studies: readonly string[] | 'every';
+  compute: { each: (e: ExperimentResults) => Row[] } | { across: (es: readonly ExperimentResults[]) => Row[] };
+}
+
+/** The paper's findings, in its order. */
+export const FINDINGS: readonly FindingDef[] = [
+  {
+    id: '1',
+    claim: 'Difficulty is unimodal in target entropy (easy at both ends, hardest in between)',
+    studies: ['vanilla', 'prefix-length'],
+    compute: { each: finding1 },
+  },
+  {
+    id: '1',
+    claim: 'Difficulty is unimodal in target entropy, also for a randomly initialised model',
+    studies: ['random-init'],
+    compute: { each: finding1 },
+  },
+  {
+    id: '2',
+    claim: 'Soft prompts reach lower loss than hybrid ones, hybrid lower than hard: soft < hybrid < hard',
+    studies: ['methods'],
+    compute: { each: finding2 },
+  },
+  {
+    id: '3a',
+    claim: 'Outliers make mid-entropy targets easier than vanilla targets of the same entropy',
+    studies: ['outliers'],
+    compute: { each: (e) => [finding3(e).a] },
+  },
+  {
+    id: '3b',
+    claim: 'The easing is largest with a single outlier',
+    studies: ['outliers'],
+    compute: { each: (e) => [finding3(e).b] },
+  },
+  {
+    id: '4a',
+    claim: 'LM-generated targets are easier than vanilla targets of the same entropy',
+    studies: ['lm'],
+    compute: { each: finding4 },
+  },
+  {
+    id: '4b',
+    claim: 'Shuffled LM targets are easier than vanilla targets of the same entropy',
+    studies: ['shuffled'],
+    compute: { each: finding4 },
+  },
+  {
+    id: '4c',
+    claim: 'Targets migrated from another tokenizer are easier than vanilla targets of the same entropy',
+    studies: ['migrated'],
+    compute: { each: finding4 },
+  },
+  {
+    id: '5a',
+    claim: 'Instruct variants find POS-uniform targets harder than their base models',
+    studies: ['pos'],
+    compute: { across: finding5a },
+  },
+  {
+    id: '5b',
+    claim: 'Adjectives are the easiest part of speech',
+    studies: ['pos'],
+    compute: { each: finding5b },
+  },
+  {
+    id: '6',
+    claim: 'How much of the difficulty the output layer sets (head bound) and how much the body leaves (body gap)',
+    studies: 'every',
+    compute: { across: finding6All },
+  },
+];
+
+const covers = (def: FindingDef, study: string) => def.studies === 'every' || def.studies.includes(study);
+
+/** The claims computed on a study's results (the report's caption of its figures). */
+export const claimsOf = (study: string): string[] =>
+  FINDINGS.filter((d) => d.studies !== 'every' && d.studies.includes(study)).map((d) => d.claim);
 
 /** Every finding the experiments support, in the paper's order; skipped experiments say why they have none. */
 export function computeFindings(
@@ -501,28 +505,28 @@ export function computeFindings(
   skipped: readonly SkippedExperiment[] = [],
 ): Finding[] {
   const out: Finding[] = [];
-  for (const e of experiments) if (ENTROPY_STUDIES.has(e.study)) out.push(...finding1(e));
-  for (const e of experiments) if (e.study === 'methods') out.push(...finding2(e));
-  for (const e of experiments) if (e.study === 'outliers') out.push(...finding3(e));
-  for (const e of experiments) if (['lm', 'shuffled', 'migrated'].includes(e.study)) out.push(...finding4(e));
-  out.push(...finding5(experiments.filter((e) => e.study === 'pos')));
+  const rows = (def: FindingDef, list: Row[]) => list.forEach((r) => out.push({ id: def.id, claim: def.claim, ...r }));
+  const [every, some] = [FINDINGS.filter((d) => d.studies === 'every'), FINDINGS.filter((d) => d.studies !== 'every')];
+  for (const e of experiments)
+    for (const def of some) if ('each' in def.compute && covers(def, e.study)) rows(def, def.compute.each(e));
+  for (const def of some) {
+    const mine = experiments.filter((e) => covers(def, e.study));
+    if ('across' in def.compute && mine.length) rows(def, def.compute.across(mine));
+  }
   // After the computed rows of the same finding (the sort below is stable).
   for (const s of skipped) {
-    const [id, claim] = SKIPPED_CLAIMS[s.study] ?? ['—', `the ${s.study} experiment`];
+    const def = some.find((d) => covers(d, s.study));
     out.push({
-      id,
-      claim,
+      id: def?.id ?? '—',
+      claim: def?.claim ?? `the ${s.study} experiment`,
       scope: `${s.experiment} · ${s.model}`,
       statistic: `not run: ${s.reason}`,
       verdict: 'not enough data',
       numbers: {},
     });
   }
-  const bound = experiments.map(finding6);
   out.sort((a, b) => order(a.id) - order(b.id));
-  // Results without the bound columns say so once, not once per experiment.
-  if (bound.length && bound.every((f) => f.verdict === 'not enough data')) {
-    out.push({ ...bound[0], scope: experiments.map(scopeOf).join('; ') });
-  } else out.push(...bound);
+  for (const def of every)
+    if ('across' in def.compute && experiments.length) rows(def, def.compute.across(experiments));
   return out;
 }

@@ -4,16 +4,15 @@
 import { join, relative } from 'node:path';
 
 import type { ModelInfo } from '../model/model.js';
+import { esc, inlineSvg } from '../plot/html.js';
 import { writeAtomic } from '../results/files.js';
 import type { Results, StoredRunRecord } from '../results/index.js';
 import { methodLabel, scientificSpec, specHash, type MethodName } from '../spec/index.js';
 import { VERSION } from '../version.js';
-import type { Finding } from './findings.js';
+import { claimsOf, type Finding } from './findings.js';
 import type { StudySweep } from './plan.js';
 import type { StudySummary } from './summary.js';
 
-const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const inlineSvg = (svg: string): string => svg.replace(/\s+xmlns(:xlink)?="[^"]*"/g, '');
 const seconds = (ms: number): string =>
   ms >= 90_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(1)} s`;
 
@@ -99,7 +98,7 @@ function studySection(input: ReportInput, study: string): string {
     .map(
       (f) =>
         `<figure id="fig-${esc(f.group)}-${esc(f.id)}">${inlineSvg(f.svg)}<figcaption><b>${esc(f.title)}</b> (${esc(f.group)}; the paper's ${esc(f.paperFigure)}). ` +
-        `<i>The paper:</i> ${esc(file.paperFound ?? '—')} <i>This run:</i> ${esc(thisRun)}. ` +
+        `<i>The paper:</i> ${esc(claimsOf(study).join('; ') || '—')} <i>This run:</i> ${esc(thisRun)}. ` +
         `<a href="${esc(relative(input.summary.outDir, f.svgPath))}">SVG</a> · <a href="${esc(relative(input.summary.outDir, f.pngPath))}">PNG</a></figcaption></figure>`,
     );
   const specs = sweeps.map((s) => {

@@ -1,5 +1,6 @@
-// The small statistics the findings rest on: paired sign tests and curve summaries, written out
-// so that a verdict can be traced to its arithmetic.
+// The small statistics figures and findings rest on: mean, standard error, summaries, least
+// squares, paired sign tests and curve interpolation, written out so that a verdict or a band can
+// be traced to its arithmetic.
 
 /** P(X >= wins) for X ~ Binomial(n, 1/2): the one-sided sign test. */
 export function signTestP(wins: number, n: number): number {
@@ -62,4 +63,46 @@ export function interpolate(points: ReadonlyArray<readonly [number, number]>, x:
     if (x <= x1) return x1 === x0 ? y1 : y0 + ((y1 - y0) * (x - x0)) / (x1 - x0);
   }
   return points[points.length - 1][1];
+}
+
+export interface Summary {
+  n: number;
+  mean: number;
+  median: number;
+  /** Standard error of the mean (0 for a single value). */
+  se: number;
+}
+
+export function summarise(values: readonly number[]): Summary {
+  const n = values.length;
+  if (n === 0) return { n: 0, mean: NaN, median: NaN, se: NaN };
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  return { n, mean: mean(values), median, se: standardError(values) };
+}
+
+export interface Regression {
+  slope: number;
+  intercept: number;
+  rSquared: number;
+  n: number;
+}
+
+/** Ordinary least squares y = slope·x + intercept with its R² (null with fewer than 2 distinct x). */
+export function linearRegression(xs: readonly number[], ys: readonly number[]): Regression | null {
+  const n = xs.length;
+  if (n < 2) return null;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxx = 0;
+  let sxy = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxx += (xs[i] - mx) ** 2;
+    sxy += (xs[i] - mx) * (ys[i] - my);
+    syy += (ys[i] - my) ** 2;
+  }
+  if (sxx === 0) return null;
+  const slope = sxy / sxx;
+  return { slope, intercept: my - slope * mx, rSquared: syy === 0 ? 1 : (sxy * sxy) / (sxx * syy), n };
 }

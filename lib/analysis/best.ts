@@ -1,37 +1,41 @@
-// The numbers behind the figures: the study reports, per target, the minimum KL over its inits,
-// then summarises targets (mean ± standard error within entropy bins, regressions, box plots).
+// A target's difficulty, the one number figures and findings both rest on: per (model, method,
+// target), the minimum KL over its inits, from result rows projected to what the analysis reads.
 
+import type { RunRecord } from '../results/record.js';
 import { methodLabel, type MethodName } from '../spec/index.js';
-import type { RunRecord } from '../results/index.js';
+import type { TargetParams } from '../targets/registry.js';
+import { summarise, type Summary } from './stats.js';
 
-/** A result row as the figures need it; `model` separates series when several runs are plotted together. */
-export type PlotRecord = Pick<
+/**
+ * A result row as the analysis reads it (a StoredRunRecord has every field); `model` separates
+ * series when several runs are plotted together.
+ */
+export type AnalysisRecord = Pick<
   RunRecord,
-  | 'rowId'
-  | 'targetId'
-  | 'targetKind'
-  | 'initId'
-  | 'method'
-  | 'pattern'
-  | 'candidates'
-  | 'klNats'
-  | 'modelEntropyBits'
-  | 'targetEntropyBits'
+  'targetId' | 'targetKind' | 'method' | 'pattern' | 'candidates' | 'klNats' | 'targetEntropyBits'
 > &
   Partial<
     Pick<
       RunRecord,
+      | 'rowId'
+      | 'initId'
+      | 'modelEntropyBits'
       | 'requestedEntropyBits'
       | 'outliers'
       | 'sourceModel'
       | 'posTag'
       | 'pairedWith'
+      | 'targetParams'
       | 'headBoundNats'
       | 'bottleneckBoundNats'
+      | 'bodyGapNats'
     >
   > & {
     model?: string;
   };
+
+/** The rows the figures draw. */
+export type PlotRecord = AnalysisRecord;
 
 /** One target under one method (and model): its best init. */
 export interface TargetBest {
@@ -50,6 +54,10 @@ export interface TargetBest {
   posTag: string | null;
   pairedWith: string | null;
   inits: number;
+  /** vanilla and outlier targets: which sample of the grid point (0 without it) */
+  sample: number;
+  /** shuffled targets: the lm target shuffled */
+  lmTarget: string | null;
   /** the target's head bound and bottleneck bound (null without them) */
   headBoundNats: number | null;
   bottleneckBoundNats: number | null;
@@ -57,11 +65,25 @@ export interface TargetBest {
   bodyGapNats: number | null;
 }
 
-export const methodOf = (r: Pick<PlotRecord, 'method' | 'pattern' | 'candidates'>): string =>
+export const methodOf = (r: Pick<AnalysisRecord, 'method' | 'pattern' | 'candidates'>): string =>
   methodLabel(r.method as MethodName, r.pattern, r.candidates);
 
+const finiteOrNull = (x: number | null | undefined): number | null =>
+  typeof x === 'number' && Number.isFinite(x) ? x : null;
+
+/** The parameters a target was planned with (lib/targets/registry.ts), from a row's targetParams. */
+function paramsOf(r: AnalysisRecord): { sample?: number; lmTarget?: string } {
+  if (!r.targetParams) return {};
+  try {
+    const p = JSON.parse(r.targetParams) as Partial<TargetParams['outlier'] & TargetParams['shuffled']>;
+    return { sample: typeof p.sample === 'number' ? p.sample : undefined, lmTarget: p.lmTarget };
+  } catch {
+    return {};
+  }
+}
+
 /** Per (model, method, target): the init with the lowest KL. Diverged rows (NaN) never win. */
-export function bestPerTarget(records: readonly PlotRecord[]): TargetBest[] {
+export function bestPerTarget(records: readonly AnalysisRecord[]): TargetBest[] {
   const best = new Map<string, TargetBest>();
   for (const r of records) {
     const method = methodOf(r);
@@ -70,6 +92,8 @@ export function bestPerTarget(records: readonly PlotRecord[]): TargetBest[] {
     const kl = Number.isFinite(r.klNats) ? r.klNats : Number.POSITIVE_INFINITY;
     if (prior) prior.inits++;
     if (prior && prior.klNats <= kl) continue;
+    const params = paramsOf(r);
+    const headBoundNats = finiteOrNull(r.headBoundNats);
     best.set(key, {
       targetId: r.targetId,
       kind: r.targetKind,
@@ -78,15 +102,17 @@ export function bestPerTarget(records: readonly PlotRecord[]): TargetBest[] {
       klNats: kl,
       entropyBits: r.requestedEntropyBits ?? r.targetEntropyBits,
       targetEntropyBits: r.targetEntropyBits,
-      modelEntropyBits: r.modelEntropyBits,
+      modelEntropyBits: r.modelEntropyBits ?? NaN,
       outliers: r.outliers ?? null,
       sourceModel: r.sourceModel ?? null,
       posTag: r.posTag ?? null,
       pairedWith: r.pairedWith ?? null,
       inits: prior ? prior.inits : 1,
-      headBoundNats: r.headBoundNats ?? null,
-      bottleneckBoundNats: r.bottleneckBoundNats ?? null,
-      bodyGapNats: typeof r.headBoundNats === 'number' ? kl - r.headBoundNats : null,
+      sample: params.sample ?? 0,
+      lmTarget: params.lmTarget ?? null,
+      headBoundNats,
+      bottleneckBoundNats: finiteOrNull(r.bottleneckBoundNats),
+      bodyGapNats: headBoundNats === null ? null : kl - headBoundNats,
     });
   }
   return [...best.values()].filter((b) => Number.isFinite(b.klNats));
@@ -94,50 +120,6 @@ export function bestPerTarget(records: readonly PlotRecord[]): TargetBest[] {
 
 /** Centre of the entropy bin a value falls in (bins of `width` bits). */
 export const binOf = (bits: number, width: number): number => Math.round(Math.round(bits / width) * width * 1e6) / 1e6;
-
-export interface Summary {
-  n: number;
-  mean: number;
-  median: number;
-  /** Standard error of the mean (0 for a single value). */
-  se: number;
-}
-
-export function summarise(values: readonly number[]): Summary {
-  const n = values.length;
-  if (n === 0) return { n: 0, mean: NaN, median: NaN, se: NaN };
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  const sorted = [...values].sort((a, b) => a - b);
-  const median = n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  const variance = n > 1 ? values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1) : 0;
-  return { n, mean, median, se: Math.sqrt(variance / n) };
-}
-
-export interface Regression {
-  slope: number;
-  intercept: number;
-  rSquared: number;
-  n: number;
-}
-
-/** Ordinary least squares y = slope·x + intercept with its R² (null with fewer than 2 distinct x). */
-export function linearRegression(xs: readonly number[], ys: readonly number[]): Regression | null {
-  const n = xs.length;
-  if (n < 2) return null;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = ys.reduce((a, b) => a + b, 0) / n;
-  let sxx = 0;
-  let sxy = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    sxx += (xs[i] - mx) ** 2;
-    sxy += (xs[i] - mx) * (ys[i] - my);
-    syy += (ys[i] - my) ** 2;
-  }
-  if (sxx === 0) return null;
-  const slope = sxy / sxx;
-  return { slope, intercept: my - slope * mx, rSquared: syy === 0 ? 1 : (sxy * sxy) / (sxx * syy), n };
-}
 
 export interface SummaryRow extends Summary {
   kind: string;

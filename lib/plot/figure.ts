@@ -1,0 +1,82 @@
+// What every figure builder shares: the Figure it returns, its options, the Vega-Lite schema, the
+// legend and axes, series names, and the mean ± standard error band most figures are. Builders
+// (figures.ts, bound-figures.ts) are leaves over this file; the registry (registry.ts) lists them.
+import type { TopLevelSpec } from 'vega-lite';
+
+import type { TargetBest } from '../analysis/best.js';
+
+export interface FigureOptions {
+  /** Width of the entropy bins over which mean ± standard error is taken (bits). */
+  binBits?: number;
+  width?: number;
+  height?: number;
+}
+
+export interface Figure {
+  /** File stem, e.g. 'kl-vs-entropy'. */
+  id: string;
+  title: string;
+  /** The study's figure it reproduces, for captions. */
+  paperFigure: string;
+  /** one sentence saying what the figure shows, where the paper has no figure to cite */
+  caption?: string;
+  spec: TopLevelSpec;
+}
+
+export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+// Series names such as 'outlier k=1 · hybrid:HHSSS:k=4' are long; vega would cut them at 160px.
+export const LEGEND = { labelLimit: 0 };
+export const KL_AXIS = { title: 'min KL over inits (nats)' };
+export const H_AXIS = { title: 'target entropy (bits)' };
+
+/** Series names: the model where several are plotted, then what the figure compares. */
+export function series(b: TargetBest, label: string, models: boolean): string {
+  return models && b.model ? `${b.model} · ${label}` : label;
+}
+
+export const manyModels = (best: readonly TargetBest[]) => new Set(best.map((b) => b.model ?? '')).size > 1;
+export const manyMethods = (best: readonly TargetBest[]) => new Set(best.map((b) => b.method)).size > 1;
+
+/**
+ * Mean KL per entropy bin as a line with points, and a band of ± one standard error across the
+ * targets in the bin (vega-lite's errorband with extent 'stderr' computes it from the rows).
+ */
+export function klBands(
+  id: string,
+  title: string,
+  paperFigure: string,
+  rows: Array<{ hBin: number; klNats: number; series: string }>,
+  o: FigureOptions,
+): Figure {
+  const x = { field: 'hBin', type: 'quantitative' as const, axis: H_AXIS };
+  const color = { field: 'series', type: 'nominal' as const, title: null, legend: LEGEND };
+  return {
+    id,
+    title,
+    paperFigure,
+    spec: {
+      $schema: SCHEMA,
+      title,
+      width: o.width ?? 480,
+      height: o.height ?? 300,
+      data: { values: rows },
+      layer: [
+        {
+          name: 'bands',
+          mark: { type: 'errorband', extent: 'stderr', opacity: 0.25 },
+          encoding: { x, y: { field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color },
+        },
+        {
+          name: 'lines',
+          mark: { type: 'line' },
+          encoding: { x, y: { aggregate: 'mean', field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color },
+        },
+        {
+          name: 'points',
+          mark: { type: 'point', filled: true },
+          encoding: { x, y: { aggregate: 'mean', field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color },
+        },
+      ],
+    } as TopLevelSpec,
+  };
+}
