@@ -66,6 +66,9 @@ describe('parseSpec', () => {
     [{ targets: [] }, 'targets', 'at least one target kind'],
     [{ prefixLength: '5' }, 'prefixLength', "expected prefixLength to be a positive integer, got '5'"],
     [{ prefixLength: 0 }, 'prefixLength', 'prefixLength must be >= 1'],
+    // The tuning rules are tune()'s own (lib/tune/options.ts), not restated: its cap holds here too.
+    [{ prefixLength: 513 }, 'prefixLength', 'prefixLength must be at most 512'],
+    [{ methods: [{ method: 'hard', candidates: 513 }] }, 'methods[0].candidates', 'candidates must be at most 512'],
     [{ inits: 2.5 }, 'inits', 'inits must be an integer'],
     [{ lr: -1 }, 'lr', 'lr must be > 0'],
     [{ seed: -3 }, 'seed', 'seed must be >= 0'],

@@ -253,11 +253,11 @@ describe('stopping', () => {
 
 describe('bad input fails before any work', () => {
   it.each([
-    [{ prefixLength: 0 }, /prefixLength must be at least 1/],
+    [{ prefixLength: 0 }, /prefixLength must be >= 1/],
     [{ method: 'hybrid', pattern: 'HHS' }, /pattern 'HHS' has 3 positions but prefixLength is 5/],
     [{ method: 'hybrid', pattern: 'HHXSS' }, /may hold only H and S/],
     [{ method: 'hybrid' }, /hybrid needs a pattern/],
-    [{ lr: 0 }, /lr must be a finite number above 0/],
+    [{ lr: 0 }, /lr must be > 0/],
     [{ lr: Number.NaN }, /lr must be/],
     [{ method: 'greedy' }, /method must be 'soft', 'hard' or 'hybrid'/],
     [{ method: 'hard', fixedShapes: true }, /fixedShapes is for method 'soft' only \(not 'hard'\)/],

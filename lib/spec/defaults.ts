@@ -30,6 +30,9 @@ export const STUDY_DEFAULTS = {
   chunkEpochs: 4,
 } as const;
 
+/** Target synthesis: a vanilla or outlier target's entropy is within epsBits of the one asked for. */
+export const TARGET_DEFAULTS = { epsBits: 0.01 } as const;
+
 export type StudyDefaults = typeof STUDY_DEFAULTS;
 export type StudyDefaultKey = keyof StudyDefaults;
 

@@ -3,7 +3,10 @@
 // Defaults are the study's (lib/spec/defaults.ts).
 
 import { z } from 'zod';
-import { STUDY_DEFAULTS } from './defaults.js';
+
+import { TuneOptionsSchema } from '../tune/options.js';
+import { TARGET_DEFAULTS } from './defaults.js';
+import { positiveInt } from './fields.js';
 import { parseRange } from './grid.js';
 import { resolveMethod } from './methods.js';
 import { patternIssue, patternLettersIssue } from './pattern.js';
@@ -14,12 +17,8 @@ const device = z
   .string({ error: "expected a device string: 'cpu', 'cuda' or 'cuda:N'" })
   .regex(DEVICE, { error: (iss) => `expected 'cpu', 'cuda' or 'cuda:N', got '${String(iss.input)}'` });
 
-const shown = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v)));
-const positiveInt = (what: string) =>
-  z
-    .number({ error: (iss) => `expected ${what} to be a positive integer, got ${shown(iss.input)}` })
-    .int({ error: `${what} must be an integer` })
-    .min(1, { error: `${what} must be >= 1` });
+/** The tuning fields, rules and messages as tune() has them (lib/tune/options.ts). */
+const tuning = TuneOptionsSchema.shape;
 
 /** A grid in bits: a number, a list of numbers, or 'start:stop:step' (stop may be 'max'). */
 export const Grid = z.union(
@@ -41,7 +40,7 @@ const Vanilla = z.strictObject({
   entropyBits: Grid.default('0:max:0.05'),
   method: z.enum(['gradient', 'temperature']).default('gradient'),
   /** Stop synthesis when |H(p) − h| < eps (bits). */
-  eps: z.number().positive({ error: 'eps must be > 0 bits' }).default(0.01),
+  eps: z.number().positive({ error: 'eps must be > 0 bits' }).default(TARGET_DEFAULTS.epsBits),
   /** Targets per grid point (each with its own seed). */
   samples: positiveInt('samples').default(1),
 });
@@ -51,7 +50,7 @@ const Outlier = z.strictObject({
   entropyBits: Grid.default('0:max:0.05'),
   /** k: tokens that must hold mass >= m − δ. */
   outliers: positiveInt('outliers').default(1),
-  eps: z.number().positive({ error: 'eps must be > 0 bits' }).default(0.01),
+  eps: z.number().positive({ error: 'eps must be > 0 bits' }).default(TARGET_DEFAULTS.epsBits),
   samples: positiveInt('samples').default(1),
 });
 
@@ -110,7 +109,7 @@ export const MethodSpec = z.strictObject({
       if (issue) ctx.addIssue({ code: 'custom', message: issue });
     })
     .optional(),
-  candidates: positiveInt('candidates').optional(),
+  candidates: tuning.candidates.unwrap().optional(),
 });
 
 // Written by hand rather than as a zod union: a union reports only "no branch matched", and the
@@ -152,52 +151,38 @@ export const SweepSpecSchema = z
     targets: z
       .array(TargetSpec)
       .min(1, { error: 'at least one target kind is needed' })
-      .default([{ kind: 'vanilla', entropyBits: '0:max:0.05', method: 'gradient', eps: 0.01, samples: 1 }]),
+      .default([
+        { kind: 'vanilla', entropyBits: '0:max:0.05', method: 'gradient', eps: TARGET_DEFAULTS.epsBits, samples: 1 },
+      ]),
     methods: z
       .array(MethodSpec)
       .min(1, { error: 'at least one method is needed' })
       .default([{ method: 'soft' }]),
-    prefixLength: positiveInt('prefixLength').default(STUDY_DEFAULTS.prefixLength),
-    inits: positiveInt('inits').default(STUDY_DEFAULTS.inits),
-    init: z
-      .enum(['tokens', 'gaussian'], { error: "expected init 'tokens' or 'gaussian'" })
-      .default(STUDY_DEFAULTS.init),
-    lr: z
-      .number({ error: 'expected lr (a number > 0)' })
-      .positive({ error: 'lr must be > 0' })
-      .default(STUDY_DEFAULTS.lr),
+    prefixLength: tuning.prefixLength,
+    inits: tuning.inits,
+    init: tuning.init,
+    lr: tuning.lr,
     // Optional, not defaulted: a spec that leaves it out keeps its hash (and its resumable files);
     // tune() then uses STUDY_DEFAULTS.weightDecay.
-    weightDecay: z
-      .number({ error: 'expected weightDecay (a number >= 0)' })
-      .min(0, { error: 'weightDecay must be >= 0' })
-      .optional(),
-    maxEpochs: positiveInt('maxEpochs').default(STUDY_DEFAULTS.maxEpochs),
-    patience: positiveInt('patience').default(STUDY_DEFAULTS.patience),
-    batchSize: z
-      .union([z.literal('auto'), positiveInt('batchSize')], {
-        error: "expected batchSize 'auto' or a positive integer",
-      })
-      .default('auto'),
+    weightDecay: tuning.weightDecay.unwrap().optional(),
+    maxEpochs: tuning.maxEpochs,
+    patience: tuning.patience,
+    batchSize: tuning.batchSize,
     /** soft methods on CUDA: replay each epoch as a CUDA graph (tune's cudaGraph) */
-    cudaGraph: z.boolean({ error: 'expected cudaGraph true or false' }).default(false),
+    cudaGraph: tuning.cudaGraph,
     /**
      * Rows batch in fixed groups of the plan (batchSize each, which must then be a number); shards
      * take whole groups and a resume reruns a partly finished group whole, so results are bitwise
      * the same across resumes and shards on the same device, dtype and thread count. Optional, not
      * defaulted: a spec without it keeps its hash.
      */
-    deterministic: z.boolean({ error: 'expected deterministic true or false' }).optional(),
+    deterministic: tuning.deterministic.unwrap().optional(),
     /**
      * Compute each target's head bound (lib/bound) into the result rows; false (--no-bound) leaves
      * those columns null. Optional, not defaulted: on unless false, and a spec without it keeps its hash.
      */
     bound: z.boolean({ error: 'expected bound true or false' }).optional(),
-    seed: z
-      .number({ error: 'expected seed (an integer >= 0)' })
-      .int({ error: 'seed must be an integer' })
-      .min(0, { error: 'seed must be >= 0' })
-      .default(0),
+    seed: tuning.seed,
     output: z.string().min(1, { error: 'output must be a file path' }).default('results.arrow'),
     shard: ShardSpec.optional(),
   })

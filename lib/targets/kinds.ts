@@ -2,6 +2,7 @@
 // lm-derived kinds run the model (or a source model) on seeded random prompts.
 import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
+import { TARGET_DEFAULTS } from '../spec/defaults.js';
 import { stableSeed } from '../sweep/hash.js';
 import { outlierMassBound, seededRandom, TargetError } from './maths.js';
 import { inTargetWorker } from './offload.js';
@@ -31,7 +32,9 @@ export async function vanilla(
 ): Promise<Made> {
   checkEntropy(hBits, vocab);
   const method = o.method ?? 'gradient';
-  const eps = (o.epsBits ?? (method === 'temperature' ? 1e-6 : 0.01)) * LN2;
+  // The temperature method is exact up to its own tolerance unless asked otherwise.
+  const epsBits = o.epsBits ?? (method === 'temperature' ? 1e-6 : TARGET_DEFAULTS.epsBits);
+  const eps = epsBits * LN2;
   const r = await native().synthesizeEntropyTargets({
     vocab,
     seeds: Float64Array.from(seeds),
@@ -45,7 +48,7 @@ export async function vanilla(
   const bad = Array.from(r.converged).findIndex((c) => !c);
   if (bad >= 0)
     throw new TargetError(
-      `vanilla target ${bad} (h = ${hBits[bad]} bits) did not reach its entropy within ${o.epsBits ?? 0.01} bits (got ${(r.entropyNats[bad] / LN2).toFixed(4)})`,
+      `vanilla target ${bad} (h = ${hBits[bad]} bits) did not reach its entropy within ${epsBits} bits (got ${(r.entropyNats[bad] / LN2).toFixed(4)})`,
     );
   return {
     probs,
@@ -82,7 +85,7 @@ export async function outlier(
     seeds: Float64Array.from(seeds),
     entropyNats: Float64Array.from(hBits, (h) => h * LN2),
     method: 'gradient',
-    eps: (o.epsBits ?? 0.01) * LN2,
+    eps: (o.epsBits ?? TARGET_DEFAULTS.epsBits) * LN2,
     device: o.device,
     outliers: ids,
     outlierCount: k,

@@ -1,17 +1,13 @@
 // tune() options: validated before any native work, with the study's defaults (lib/spec/defaults.ts).
-// The native tuner restates none of these rules; it is handed every setting explicitly.
+// The native tuner restates none of these rules; it is handed every setting explicitly, and the
+// sweep spec (lib/spec/schema.ts) takes the tuning fields it sets from this schema's shape.
 import { z } from 'zod';
 
 import { STUDY_DEFAULTS as D } from '../spec/defaults.js';
+import { positiveInt, shown } from '../spec/fields.js';
 import { impliedPattern, patternIssue } from '../spec/pattern.js';
 
 export { STOP_REASONS, type StopReason } from './stop-reasons.js';
-
-const positiveInt = (what: string) =>
-  z
-    .number({ error: `${what} must be a number` })
-    .int(`${what} must be an integer`)
-    .positive(`${what} must be at least 1`);
 
 export const TuneOptionsSchema = z
   .object({
@@ -21,21 +17,32 @@ export const TuneOptionsSchema = z
     prefixLength: positiveInt('prefixLength').max(512, 'prefixLength must be at most 512').default(D.prefixLength),
     inits: positiveInt('inits').default(D.inits),
     lr: z
-      .number({ error: 'lr must be a number' })
-      .refine((v) => Number.isFinite(v) && v > 0, 'lr must be a finite number above 0')
+      .number({ error: (iss) => `lr must be a finite number > 0, got ${shown(iss.input)}` })
+      .positive({ error: 'lr must be > 0' })
       .default(D.lr),
     beta1: z.number().min(0).lt(1).default(D.beta1),
     beta2: z.number().min(0).lt(1).default(D.beta2),
     /** AdamW denominator epsilon */
     eps: z.number({ error: 'eps must be a number' }).positive('eps must be above 0').default(D.eps),
-    weightDecay: z.number().min(0, 'weightDecay must be at least 0').default(D.weightDecay),
+    weightDecay: z
+      .number({ error: 'expected weightDecay (a number >= 0)' })
+      .min(0, { error: 'weightDecay must be >= 0' })
+      .default(D.weightDecay),
     maxEpochs: positiveInt('maxEpochs').default(D.maxEpochs),
     patience: positiveInt('patience').default(D.patience),
     candidates: positiveInt('candidates').max(512, 'candidates must be at most 512').default(D.candidates),
     convergedNats: z.number().min(0).optional(),
-    seed: z.number().int('seed must be an integer').min(0, 'seed must be at least 0').default(0),
-    batchSize: z.union([positiveInt('batchSize'), z.literal('auto')]).default('auto'),
-    init: z.enum(['tokens', 'gaussian']).default(D.init),
+    seed: z
+      .number({ error: 'expected seed (an integer >= 0)' })
+      .int({ error: 'seed must be an integer' })
+      .min(0, { error: 'seed must be >= 0' })
+      .default(0),
+    batchSize: z
+      .union([z.literal('auto'), positiveInt('batchSize')], {
+        error: "expected batchSize 'auto' or a positive integer",
+      })
+      .default('auto'),
+    init: z.enum(['tokens', 'gaussian'], { error: "expected init 'tokens' or 'gaussian'" }).default(D.init),
     /** epochs per native call: rows that stop are replaced at these boundaries */
     chunkEpochs: positiveInt('chunkEpochs').default(D.chunkEpochs),
     /** ban special tokens (default) and optionally tokens that are not printable text */
@@ -47,13 +54,13 @@ export const TuneOptionsSchema = z
      */
     fixedShapes: z.boolean().default(false),
     /** soft, CUDA only: capture the fixed-shape epoch once as a CUDA graph and replay it (implies fixedShapes) */
-    cudaGraph: z.boolean().default(false),
+    cudaGraph: z.boolean({ error: 'expected cudaGraph true or false' }).default(false),
     /**
      * rows run in fixed groups of batchSize in the order given (no refill mid-group, no halving on
      * out of memory), so that on the same device, dtype and thread count a row's result is bitwise
      * the same in every run of its group; needs a fixed batchSize
      */
-    deterministic: z.boolean().default(false),
+    deterministic: z.boolean({ error: 'expected deterministic true or false' }).default(false),
   })
   .superRefine((o, ctx) => {
     if (o.deterministic && o.batchSize === 'auto') {
