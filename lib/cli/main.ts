@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// distprompt command line: sweep | targets | tune | plot | report | info | merge.
+// distprompt command line: sweep | study | targets | tune | bound | plot | report | merge | info.
+// Each command parses its flags, calls the library (lib/run, lib/tune, …) and prints.
 import { Command, CommanderError } from 'commander';
 
 import { nativeMessage } from '../model/errors.js';

@@ -1,4 +1,5 @@
-// Figures and the HTML report.
+// Figures and the HTML report: the analysis they draw from, the figure type, the registry, the
+// builders, rendering and the report.
 export {
   bestPerTarget,
   binOf,
@@ -10,18 +11,9 @@ export {
 export { linearRegression, summarise, type Regression, type Summary } from '../analysis/stats.js';
 export { type Figure, type FigureOptions } from './figure.js';
 export { allFigures, FIGURES } from './registry.js';
-export { bodyGapByKind, boundsVsEntropy } from './bound-figures.js';
-export {
-  achievedVsTargetEntropy,
-  klVsEntropy,
-  lmShuffledVanilla,
-  migratedSources,
-  outlierVsVanilla,
-  pairedLmVsVanilla,
-  pairedPoints,
-  posBoxes,
-  type PairedPoint,
-} from './figures.js';
+// The builders, each a leaf over figure.ts.
+export * from './bound-figures.js';
+export * from './figures.js';
 export { renderSvg } from './render.js';
 export { loadPlotRecords, plotAll, type PlotInput, type WrittenFigure } from './plot-all.js';
 export { renderReport, report, type ReportOptions } from './report.js';
