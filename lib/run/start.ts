@@ -25,6 +25,9 @@ export interface StartOptions {
 
 export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): Promise<SweepStart> {
   const out = spec.output;
+  // The output's name and folder first (a killed finish's temporaries go); an output or journal
+  // in the way without resume / overwrite throws OutputTakenError.
+  await ResultWriter.check(out, options);
   if (!spec.shard && !options.overwrite && !existsSync(out) && !existsSync(journalPath(out))) {
     const shards = await shardSet(out);
     // Shards of another spec (an edited study) are not this sweep's: it runs afresh instead.
@@ -36,7 +39,5 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
     if (results.metadata.specHash === specHash(spec)) return { state: 'finished', results };
     // Another spec: resuming it fails with what differs (ResultWriter.resume).
   }
-  // Throws OutputTakenError for an output or journal in the way (without resume / overwrite).
-  await ResultWriter.check(out, options);
   return options.resume ? { state: 'resumable' } : { state: 'fresh' };
 }

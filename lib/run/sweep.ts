@@ -114,7 +114,8 @@ export async function runSweep(
     await mergeResults(start.shards, spec.output);
     events.emit('log', `merged ${start.shards.length} shard files into ${spec.output}`);
   }
-  if (start.state === 'mergeable' || start.state === 'finished') return readySweep(spec, start.state, options);
+  if (start.state === 'finished') return readySweep(spec, start.state, options, start.results.records);
+  if (start.state === 'mergeable') return readySweep(spec, start.state, options);
   const model =
     typeof options.model === 'function'
       ? await options.model()
@@ -320,8 +321,13 @@ function nothingYet(spec: SweepSpec, start: SweepSummary['start']): SweepSummary
 }
 
 /** A sweep whose results file is there already (finished earlier, or merged just now): read it, draw its figures. */
-async function readySweep(spec: SweepSpec, start: SweepSummary['start'], options: SweepOptions): Promise<SweepSummary> {
-  const { records } = await readResults(spec.output);
+async function readySweep(
+  spec: SweepSpec,
+  start: SweepSummary['start'],
+  options: SweepOptions,
+  read?: StoredRunRecord[],
+): Promise<SweepSummary> {
+  const records = read ?? (await readResults(spec.output)).records;
   return {
     ...nothingYet(spec, start),
     rows: records.length,
