@@ -2,7 +2,9 @@
 // folder, then the findings, the figures (SVG and PNG) and one report. Resumable as a whole: a
 // finished sweep of the same spec is read, not rerun; an interrupted one continues (--resume).
 // Shardable: with a shard, every sweep runs that slice into its own shard file, and a later run
-// without one merges each complete set of shard files before it reports.
+// without one merges each complete set of shard files before it reports (each sweep's start is
+// runSweep's one decision, lib/run/start.ts). With devices, one worker per device runs a shard
+// of every sweep first, and this run merges and reports.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
