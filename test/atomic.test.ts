@@ -61,7 +61,8 @@ const meta: ResultMetadata = {
   build: null,
 };
 const records: RunRecord[] = plan.rows.map((row) => {
-  const h = plan.targets.find((t) => t.targetId === row.targetId)!.params.entropyBits as number;
+  const target = plan.targets.find((t) => t.targetId === row.targetId)!;
+  const h = (target.params as { entropyBits: number }).entropyBits;
   return {
     rowId: row.rowId,
     targetId: row.targetId,

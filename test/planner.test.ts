@@ -53,7 +53,7 @@ describe('planTargets', () => {
       ],
     });
     const [lm, , shuffled] = planTargets(spec, V);
-    expect(shuffled.params.lmSeed).toBe(lm.seed);
+    expect(shuffled.kind === 'shuffled' && shuffled.params.lmSeed).toBe(lm.seed);
   });
 
   test('errors: duplicate targets, grid beyond log2 V, file without a count', () => {

@@ -53,12 +53,11 @@ const unit = (seed: number, salt: number) => ((seed * 9301 + salt * 49297) % 233
  */
 const records: RunRecord[] = plan.rows.map((row) => {
   const t = plan.targets.find((x) => x.targetId === row.targetId)!;
-  const requested = typeof t.params.entropyBits === 'number' ? t.params.entropyBits : null;
+  const params = t.params as { entropyBits?: number | null; pairedWith?: string; posTag?: string };
+  const requested = typeof params.entropyBits === 'number' ? params.entropyBits : null;
   // A paired vanilla target has its lm target's entropy (the study's matched pairs).
   const entropySeed =
-    typeof t.params.pairedWith === 'string'
-      ? plan.targets.find((x) => x.targetId === t.params.pairedWith)!.seed
-      : t.seed;
+    typeof params.pairedWith === 'string' ? plan.targets.find((x) => x.targetId === params.pairedWith)!.seed : t.seed;
   const achieved = requested ?? 0.5 + 3 * unit(entropySeed, 1);
   const easier = { outlier: 0.6, lm: 0.5, shuffled: 0.55, migrated: 0.7, 'pos-uniform': 0.8, vanilla: 1 }[t.kind] ?? 1;
   const klNats =
@@ -86,8 +85,8 @@ const records: RunRecord[] = plan.rows.map((row) => {
     shardIndex: 0,
     outliers: t.kind === 'outlier' ? 1 : null,
     sourceModel: t.kind === 'migrated' ? 'gpt2' : null,
-    posTag: typeof t.params.posTag === 'string' ? t.params.posTag : null,
-    pairedWith: typeof t.params.pairedWith === 'string' ? t.params.pairedWith : null,
+    posTag: typeof params.posTag === 'string' ? params.posTag : null,
+    pairedWith: typeof params.pairedWith === 'string' ? params.pairedWith : null,
   };
 });
 
@@ -132,9 +131,9 @@ describe('figures', () => {
     const svg = await renderSvg(fig);
     expect(legendLabels(svg).sort()).toEqual(['hard:k=1', 'soft']);
     const bins = new Set(
-      plan.targets
-        .filter((t) => t.kind === 'vanilla' && !t.params.pairedWith)
-        .map((t) => binOf(t.params.entropyBits as number, 0.25)),
+      plan.targets.flatMap((t) =>
+        t.kind === 'vanilla' && t.params.pairedWith === undefined ? [binOf(t.params.entropyBits, 0.25)] : [],
+      ),
     );
     expect(marksNamed(svg, 'points')).toBe(2 * bins.size);
     expect(marksNamed(svg, 'bands')).toBe(2);

@@ -53,7 +53,7 @@ const meta = (over: Partial<ResultMetadata> = {}): ResultMetadata => ({
 /** A realistic record for a planned row: difficulty peaks mid-entropy, outliers are easier. */
 function recordFor(row: (typeof plan.rows)[number], shardIndex = 0): RunRecord {
   const target = plan.targets.find((t) => t.targetId === row.targetId)!;
-  const h = target.params.entropyBits as number;
+  const h = (target.params as { entropyBits: number }).entropyBits;
   const hard = row.method !== 'soft';
   const klNats =
     (0.1 + Math.sin((Math.PI * h) / 4)) * (target.kind === 'outlier' ? 0.5 : 1) * (hard ? 2 : 1) + row.initId * 0.01;
