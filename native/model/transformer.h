@@ -1,5 +1,5 @@
 // One config-driven decoder-only Transformer for GPT-2, Llama 3 / 3.2, Qwen2 / 2.5 and Falcon.
-// What differs between families is data (ModelConfig + the name map in transformer.cc);
+// What differs between families is data (ModelConfig + the name maps in families.cc);
 // the graph differs only where the config says so (norm kind, RoPE vs learned positions,
 // gated MLP, parallel vs sequential block).
 #pragma once
@@ -9,28 +9,12 @@
 #include <vector>
 
 #include "model/config.h"
+#include "model/layers.h"
 #include "model/weights.h"
 
 namespace dp {
 
-struct Linear {
-  torch::Tensor w;  // [out, in]
-  torch::Tensor b;  // [out] or undefined
-  torch::Tensor operator()(const torch::Tensor& x) const { return torch::linear(x, w, b); }
-};
-
-struct Norm {
-  torch::Tensor w, b;
-  bool rms = false;
-  double eps = 1e-5;
-  torch::Tensor operator()(const torch::Tensor& x) const;
-};
-
-struct Block {
-  Norm attnNorm, mlpNorm;  // mlpNorm unused by a parallel block with one shared norm
-  Linear qkv, out;         // qkv fused: rows [q (heads*hd) | k (kv*hd) | v (kv*hd)]
-  Linear up, down;         // up = [gate; up] fused when the MLP is gated
-};
+struct ModelTensors;
 
 class Transformer {
  public:
@@ -59,7 +43,7 @@ class Transformer {
 
  private:
   void validate() const;
-  void finish();  // move to device/dtype, precompute RoPE tables
+  void adopt(ModelTensors t);  // take the tensors, move them to device/dtype, precompute RoPE tables
   torch::Tensor attention(const Block& b, int64_t layer, const torch::Tensor& x, const torch::Tensor& cos,
                           const torch::Tensor& sin, bool lastOnly) const;
   torch::Tensor mlp(const Block& b, const torch::Tensor& x) const;
