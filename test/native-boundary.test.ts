@@ -122,6 +122,7 @@ describe('the tuner takes every setting explicitly', () => {
         init,
         fixedShapes: false,
         cudaGraph: false,
+        prefixCache: true,
       };
       native().createTuner(model.native, full).dispose();
       for (const key of Object.keys(full)) {

@@ -49,6 +49,12 @@ export const TuneOptionsSchema = z
     /** soft, CUDA only: capture the fixed-shape epoch once as a CUDA graph and replay it (implies fixedShapes) */
     cudaGraph: z.boolean().default(false),
     /**
+     * hard and hybrid: each position's step starts from the keys and values of the positions
+     * before it (unchanged since their own step) instead of recomputing the whole prompt; the
+     * same results within float rounding, false runs the plain epoch
+     */
+    prefixCache: z.boolean().default(true),
+    /**
      * rows run in fixed groups of batchSize in the order given (no refill mid-group, no halving on
      * out of memory), so that on the same device, dtype and thread count a row's result is bitwise
      * the same in every run of its group; needs a fixed batchSize

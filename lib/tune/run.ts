@@ -164,6 +164,7 @@ async function runRows(
       contextAfter: o.contextAfter,
       fixedShapes: s.fixedShapes,
       cudaGraph: s.cudaGraph,
+      prefixCache: s.prefixCache,
     });
   let tuner = make(slotsCount);
   // Plain-array targets go to the device once; every refill then indexes rows there.

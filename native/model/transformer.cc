@@ -125,9 +125,11 @@ torch::Tensor Transformer::mlp(const Block& b, const torch::Tensor& x) const {
 }
 
 // x [rows, positions, d] -> [rows, positions or 1, d]. With lastOnly only the last position's
-// query is computed (the last block needs nothing else).
+// query is computed (the last block needs nothing else). With `past`, x holds the positions
+// after past's, which its keys and values precede.
 torch::Tensor Transformer::attention(const Block& b, int64_t layer, const torch::Tensor& x, const torch::Tensor& cos,
-                                     const torch::Tensor& sin, bool lastOnly) const {
+                                     const torch::Tensor& sin, bool lastOnly, const KvCache* past,
+                                     KvCache* keep) const {
   const int64_t R = x.size(0), P = x.size(1), h = cfg_.heads, kv = cfg_.kvHeads, hd = cfg_.headDim;
   auto qkv = b.qkv(x);
   auto q = qkv.narrow(-1, 0, h * hd).view({R, P, h, hd}).transpose(1, 2);  // (rows, heads, positions, hd)
@@ -137,17 +139,37 @@ torch::Tensor Transformer::attention(const Block& b, int64_t layer, const torch:
     q = q * cos + rotateHalf(q) * sin;
     k = k * cos + rotateHalf(k) * sin;
   }
+  const int64_t before = past ? past->length() : 0;
+  if (before > 0) {
+    k = torch::cat({past->k[layer], k}, 2);
+    v = torch::cat({past->v[layer], v}, 2);
+  }
+  if (keep) {
+    keep->k.push_back(k);
+    keep->v.push_back(v);
+  }
+  const int64_t S = before + P;  // keys
   if (kv != h) {  // grouped / multi-query: each kv head serves h/kv consecutive query heads
-    k = k.unsqueeze(2).expand({R, kv, h / kv, P, hd}).reshape({R, h, P, hd});
-    v = v.unsqueeze(2).expand({R, kv, h / kv, P, hd}).reshape({R, h, P, hd});
+    k = k.unsqueeze(2).expand({R, kv, h / kv, S, hd}).reshape({R, h, S, hd});
+    v = v.unsqueeze(2).expand({R, kv, h / kv, S, hd}).reshape({R, h, S, hd});
   }
   if (cfg_.scaleAttnByInverseLayerIdx) q = q / static_cast<double>(layer + 1);
   bool causal = true;
+  torch::Tensor mask;
   if (lastOnly) {
     q = q.narrow(2, P - 1, 1);  // the last query sees every key: no mask needed
     causal = false;
+  } else if (before > 0 && P == 1) {
+    causal = false;  // one query, after every key
+  } else if (before > 0) {
+    // Query i sits at position before + i and sees keys 0 .. before + i (SDPA's own causal
+    // mask is aligned to the first key, not the last).
+    auto opts = torch::TensorOptions().dtype(torch::kInt64).device(x.device());
+    mask = torch::arange(S, opts).view({1, S}) <= (torch::arange(P, opts) + before).view({P, 1});
+    causal = false;
   }
-  auto o = at::scaled_dot_product_attention(q, k, v, {}, 0.0, causal);
+  auto o = mask.defined() ? at::scaled_dot_product_attention(q, k, v, mask, 0.0, false)
+                          : at::scaled_dot_product_attention(q, k, v, {}, 0.0, causal);
   return b.out(o.transpose(1, 2).reshape({R, q.size(2), h * hd}));
 }
 
@@ -161,18 +183,32 @@ torch::Tensor Transformer::embed(const torch::Tensor& ids) const {
 }
 
 torch::Tensor Transformer::lastHidden(const torch::Tensor& embeds, const torch::Tensor& positionIds) const {
+  return forward(embeds, positionIds, nullptr, nullptr);
+}
+
+torch::Tensor Transformer::lastHiddenAfter(const torch::Tensor& embeds, const KvCache& past, KvCache* keep) const {
+  if (!past.k.empty() && static_cast<int64_t>(past.k.size()) != cfg_.layers)
+    throw std::runtime_error("lastHiddenAfter: the cache holds " + std::to_string(past.k.size()) +
+                             " layers, the model " + std::to_string(cfg_.layers));
+  return forward(embeds, {}, &past, keep);
+}
+
+torch::Tensor Transformer::forward(const torch::Tensor& embeds, const torch::Tensor& positionIds, const KvCache* past,
+                                   KvCache* keep) const {
   const int64_t R = embeds.size(0), P = embeds.size(1);
-  torch::Tensor pos =
-      positionIds.defined()
-          ? positionIds.to(device_)
-          : torch::arange(P, torch::TensorOptions().dtype(torch::kInt64).device(device_)).unsqueeze(0).expand({R, P});
+  const int64_t first = past ? past->length() : 0;  // position of embeds' first row
+  torch::Tensor pos = positionIds.defined()
+                          ? positionIds.to(device_)
+                          : torch::arange(first, first + P, torch::TensorOptions().dtype(torch::kInt64).device(device_))
+                                .unsqueeze(0)
+                                .expand({R, P});
   auto x = embeds.to(dtype_);
   torch::Tensor cos, sin;
   if (cfg_.position == "learned") {
-    // Default positions 0..P-1 are checked on the host: reading them back from the device
-    // would be a synchronisation per forward (and is not allowed inside a CUDA graph).
-    auto maxPos = positionIds.defined() ? pos.max().item<int64_t>() : P - 1;
-    auto minPos = positionIds.defined() ? pos.min().item<int64_t>() : 0;
+    // Default positions are checked on the host: reading them back from the device would be
+    // a synchronisation per forward (and is not allowed inside a CUDA graph).
+    auto maxPos = positionIds.defined() ? pos.max().item<int64_t>() : first + P - 1;
+    auto minPos = positionIds.defined() ? pos.min().item<int64_t>() : first;
     if (maxPos >= cfg_.maxPositions || minPos < 0)
       // Name the value rejected: the smallest when one is negative, else the largest.
       throw std::runtime_error("position id " + std::to_string(minPos < 0 ? minPos : maxPos) +
@@ -181,10 +217,11 @@ torch::Tensor Transformer::lastHidden(const torch::Tensor& embeds, const torch::
   } else {
     std::tie(cos, sin) = ropeTables(pos);
   }
+  if (keep) *keep = KvCache{};
   for (int64_t i = 0; i < cfg_.layers; ++i) {
     const auto& b = blocks_[i];
     bool last = i == cfg_.layers - 1;
-    auto a = attention(b, i, b.attnNorm(x), cos, sin, last);
+    auto a = attention(b, i, b.attnNorm(x), cos, sin, last, past, keep);
     auto xr = last ? x.narrow(1, P - 1, 1) : x;
     if (cfg_.parallelBlock) {
       // x ─┬─ norm_a ─ attn ─┐
@@ -199,6 +236,20 @@ torch::Tensor Transformer::lastHidden(const torch::Tensor& embeds, const torch::
     }
   }
   return finalNorm_(x.select(1, x.size(1) - 1));
+}
+
+KvCache KvCache::repeatEach(int64_t times) const {
+  KvCache out;
+  for (const auto& t : k) out.k.push_back(t.repeat_interleave(times, 0));
+  for (const auto& t : v) out.v.push_back(t.repeat_interleave(times, 0));
+  return out;
+}
+
+KvCache KvCache::expandTo(int64_t rows) const {
+  KvCache out;
+  for (const auto& t : k) out.k.push_back(t.expand({rows, -1, -1, -1}));
+  for (const auto& t : v) out.v.push_back(t.expand({rows, -1, -1, -1}));
+  return out;
 }
 
 int64_t Transformer::parameterCount() const {

@@ -16,6 +16,17 @@ namespace dp {
 
 struct ModelTensors;
 
+// The keys and values of positions [0, length) in every layer (after RoPE, before any grouped-
+// query expansion, in the model dtype): what a forward of the later positions attends to.
+struct KvCache {
+  std::vector<torch::Tensor> k, v;  // per layer [rows, kvHeads, length, headDim]
+  int64_t length() const { return k.empty() ? 0 : k[0].size(2); }
+  // Each row `times` times in a row ([n] -> [n * times], row i at i*times .. i*times+times-1).
+  KvCache repeatEach(int64_t times) const;
+  // The same rows shared by `rows` (a cache of one row, made once, for a batch).
+  KvCache expandTo(int64_t rows) const;
+};
+
 class Transformer {
  public:
   // From checkpoint tensors (Hugging Face names) or, with `seed`, seeded random weights.
@@ -33,6 +44,12 @@ class Transformer {
   // position only [rows, hidden]: the last block computes nothing for earlier positions
   // beyond their keys and values.
   torch::Tensor lastHidden(const torch::Tensor& embeds, const torch::Tensor& positionIds = {}) const;
+  // The same for positions [past.length(), past.length() + P) of a sequence whose earlier
+  // positions' keys and values are in `past` (its rows as embeds'): the result equals
+  // lastHidden over the whole sequence, within float rounding, without recomputing (or
+  // backpropagating through) the earlier positions. With `keep`, it receives past's keys and
+  // values followed by these positions'.
+  torch::Tensor lastHiddenAfter(const torch::Tensor& embeds, const KvCache& past, KvCache* keep = nullptr) const;
   // [rows, hidden] -> [rows, vocab] in the model dtype.
   torch::Tensor lmHead(const torch::Tensor& hidden) const { return torch::linear(hidden, head_); }
   const torch::Tensor& embeddingMatrix() const { return wte_; }  // [vocab, hidden]
@@ -44,8 +61,10 @@ class Transformer {
  private:
   void validate() const;
   void adopt(ModelTensors t);  // take the tensors, move them to device/dtype, precompute RoPE tables
+  torch::Tensor forward(const torch::Tensor& embeds, const torch::Tensor& positionIds, const KvCache* past,
+                        KvCache* keep) const;
   torch::Tensor attention(const Block& b, int64_t layer, const torch::Tensor& x, const torch::Tensor& cos,
-                          const torch::Tensor& sin, bool lastOnly) const;
+                          const torch::Tensor& sin, bool lastOnly, const KvCache* past, KvCache* keep) const;
   torch::Tensor mlp(const Block& b, const torch::Tensor& x) const;
   torch::Tensor activation(const torch::Tensor& x) const;
   std::pair<torch::Tensor, torch::Tensor> ropeTables(const torch::Tensor& positionIds) const;

@@ -44,6 +44,8 @@ Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts)
     ctxBeforeEmb_ = model_->embed(opts_.contextBefore.view({1, -1})).to(torch::kFloat32);
   if (opts_.contextAfter.defined() && opts_.contextAfter.numel())
     ctxAfterEmb_ = model_->embed(opts_.contextAfter.view({1, -1})).to(torch::kFloat32);
+  // The context before the prompt never changes: its keys and values once, for every epoch.
+  if (anyHard_ && opts_.prefixCache && ctxBeforeEmb_.defined()) model_->lastHiddenAfter(ctxBeforeEmb_, {}, &ctxBeforeKv_);
   const int64_t S = opts_.slots;
   allRows_ = torch::arange(S, i64);
   row_ = RowState(S, L_, d_, V_, dev);
@@ -139,8 +141,8 @@ torch::Tensor Tuner::assemble(const torch::Tensor& rows, const torch::Tensor& so
   return torch::cat(parts, 1);
 }
 
-torch::Tensor Tuner::lossOf(const torch::Tensor& embeds, const torch::Tensor& targets) const {
-  return kernels::klFused(model_->lmHead(model_->lastHidden(embeds)), targets);
+torch::Tensor Tuner::lossOf(const torch::Tensor& embeds, const torch::Tensor& targets, const KvCache& past) const {
+  return kernels::klFused(model_->lmHead(model_->lastHiddenAfter(embeds, past)), targets);
 }
 
 // Keep the minimum on the trajectory and the prompt that reached it.
@@ -244,30 +246,41 @@ torch::Tensor Tuner::liveSlots() const {
 
 // Hard and hybrid: positions left to right, one forward/backward each; a hard position takes
 // the HotFlip choice, a soft one an AdamW step (each soft position once per epoch).
+// With prefixCache the step at position j starts from the keys and values of the positions
+// before it, which did not change since the cache last grew: its forward runs from position j
+// on, its backward stops at j (the one gradient it uses) and k > 1 candidates share that prefix.
+// After the update the cache grows by position j at its new value. Without it, every step runs
+// the whole sequence (the plain epoch, kept as the reference the cached one is tested against).
 void Tuner::epochPositional(const torch::Tensor& rows) {
   const int64_t n = rows.size(0);
   const int64_t Lb = ctxBeforeEmb_.defined() ? ctxBeforeEmb_.size(1) : 0;
-  auto tgt = rows.size(0) == opts_.slots ? row_.target : row_.target.index({rows});
+  const bool cached = opts_.prefixCache;
+  auto tgt = n == opts_.slots ? row_.target : row_.target.index({rows});
   torch::Tensor improved;
   auto hardCpu = hardMask_.cpu();
   const auto& E = model_->embeddingMatrix();
+  KvCache past;  // cached: positions [0, Lb + j)
+  if (cached && ctxBeforeKv_.length()) past = ctxBeforeKv_.expandTo(n);
   for (int64_t j = 0; j < L_; ++j) {
     auto soft = row_.soft.index({rows});
     auto ids = row_.ids.index({rows});
-    auto emb = assemble(rows, soft, ids).detach().requires_grad_(true);
+    const int64_t from = cached ? Lb + j : 0;  // the first position this step computes
+    const int64_t at = Lb + j - from;          // position j among them
+    auto whole = assemble(rows, soft, ids);
+    auto emb = whole.narrow(1, from, whole.size(1) - from).detach().requires_grad_(true);
     torch::Tensor loss;
     {
       torch::AutoGradMode ag(true);
-      loss = lossOf(emb, tgt);
+      loss = lossOf(emb, tgt, past);
       loss.sum().backward();
     }
     torch::NoGradGuard ng;
     auto l = loss.detach();
     track(rows, l, soft, ids, improved);
     markDiverged(row_.reason, rows, l);
-    auto g = emb.grad().narrow(1, Lb, L_);  // gradient at the searched positions
+    auto gj = emb.grad().select(1, at);  // the gradient at position j
     if (hardCpu[j].item<bool>()) {
-      auto gj = g.select(1, j), cur = emb.detach().narrow(1, Lb, L_).select(1, j);
+      auto cur = emb.detach().select(1, at);
       auto [cand, scores] = kernels::hotflipTopK(gj, cur, E, opts_.candidates, opts_.banned);
       cand = cand.to(ids.device());
       if (opts_.candidates == 1) {
@@ -277,17 +290,15 @@ void Tuner::epochPositional(const torch::Tensor& rows) {
         row_.ids.index_put_({rows}, next);
       } else {
         // k > 1: true loss of every candidate in batched forwards; keep the best if it improves.
-        const int64_t k = cand.size(1);
+        const int64_t k = cand.size(1), T = emb.size(1);
         const int64_t chunk = std::max<int64_t>(1, std::max<int64_t>(opts_.slots, 256) / std::max<int64_t>(n, 1));
         std::vector<torch::Tensor> losses;
         for (int64_t c0 = 0; c0 < k; c0 += chunk) {
           int64_t c = std::min(chunk, k - c0);
-          auto cids = ids.unsqueeze(1).expand({n, c, L_}).clone();
-          cids.select(2, j).copy_(cand.narrow(1, c0, c));
-          auto csoft = soft.unsqueeze(1).expand({n, c, L_, d_}).reshape({n * c, L_, d_});
-          auto cemb = assemble(rows, csoft, cids.view({n * c, L_}));
+          auto cemb = emb.detach().unsqueeze(1).expand({n, c, T, d_}).clone();
+          cemb.select(2, at).copy_(model_->embed(cand.narrow(1, c0, c)).to(torch::kFloat32));
           auto ctgt = tgt.unsqueeze(1).expand({n, c, V_}).reshape({n * c, V_});
-          losses.push_back(lossOf(cemb, ctgt).view({n, c}));
+          losses.push_back(lossOf(cemb.view({n * c, T, d_}), ctgt, past.repeatEach(c)).view({n, c}));
         }
         auto all = torch::cat(losses, 1);
         auto [minLoss, arg] = all.min(1);
@@ -302,9 +313,17 @@ void Tuner::epochPositional(const torch::Tensor& rows) {
         track(rows, trackLoss, soft, next, improved);
       }
     } else {
+      auto g = torch::zeros({n, L_, d_}, gj.options());
+      g.select(1, j).copy_(gj);
       auto only = torch::zeros_like(hardMask_);
       only[j] = true;
       adamw(rows, g, only);
+    }
+    if (cached && j + 1 < L_) {
+      auto updated = assemble(rows, row_.soft.index({rows}), row_.ids.index({rows})).narrow(1, Lb + j, 1);
+      KvCache grown;
+      model_->lastHiddenAfter(updated, past, &grown);
+      past = std::move(grown);
     }
   }
   torch::NoGradGuard ng;

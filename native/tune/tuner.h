@@ -42,6 +42,9 @@ struct TunerOptions {
   // and replayed (implies fixedShapes; CUDA only). A row's result is the same either way.
   bool fixedShapes;
   bool cudaGraph;
+  // Hard and hybrid: each position's step reuses the keys and values of the positions before it
+  // instead of recomputing them (Tuner::epochPositional). The same results within float rounding.
+  bool prefixCache;
   // Optional (undefined: none).
   torch::Tensor banned;         // [V] bool, tokens hard positions (and token init) never take
   torch::Tensor contextBefore;  // [Lb] int64 fixed tokens before the prompt (may be empty)
@@ -113,7 +116,8 @@ class Tuner {
 
  private:
   torch::Tensor assemble(const torch::Tensor& rows, const torch::Tensor& soft, const torch::Tensor& ids) const;
-  torch::Tensor lossOf(const torch::Tensor& embeds, const torch::Tensor& targets) const;
+  // Per-row KL at the last position of `embeds`, which follow the positions cached in `past`.
+  torch::Tensor lossOf(const torch::Tensor& embeds, const torch::Tensor& targets, const KvCache& past = {}) const;
   // `live` given: a fixed-shape epoch over every slot, only the live ones updated.
   void epochSoft(const torch::Tensor& rows, const torch::Tensor& live);
   torch::Tensor liveSlots() const;  // [slots] bool: loaded and running
@@ -133,6 +137,7 @@ class Tuner {
   torch::Tensor allRows_;   // arange(slots): the rows of a fixed-shape epoch
   torch::Tensor hardMask_;  // [L] bool
   torch::Tensor ctxBeforeEmb_, ctxAfterEmb_;
+  KvCache ctxBeforeKv_;  // prefixCache: the context before the prompt, one row
   RowState row_;  // [slots, ...]
 };
 
