@@ -179,8 +179,11 @@ export const SweepSpecSchema = z
         error: "expected batchSize 'auto' or a positive integer",
       })
       .default('auto'),
-    /** soft methods on CUDA: replay each epoch as a CUDA graph (tune's cudaGraph) */
-    cudaGraph: z.boolean({ error: 'expected cudaGraph true or false' }).default(false),
+    /**
+     * soft methods on CUDA: replay each epoch as a CUDA graph (tune's cudaGraph). Absent: tune's
+     * default, on wherever graphs are exact; false turns them off; true asks for them (CUDA only)
+     */
+    cudaGraph: z.boolean({ error: 'expected cudaGraph true or false' }).optional(),
     /**
      * Rows batch in fixed groups of the plan (batchSize each, which must then be a number); shards
      * take whole groups and a resume reruns a partly finished group whole, so results are bitwise

@@ -46,8 +46,12 @@ export const TuneOptionsSchema = z
      * shapes never change and it never waits for the host; what cudaGraph captures
      */
     fixedShapes: z.boolean().default(false),
-    /** soft, CUDA only: capture the fixed-shape epoch once as a CUDA graph and replay it (implies fixedShapes) */
-    cudaGraph: z.boolean().default(false),
+    /**
+     * soft, CUDA only: capture the fixed-shape epoch once as a CUDA graph and replay it (implies
+     * fixedShapes; the same results as eager epochs). Absent: on wherever that holds (see
+     * cudaGraphFor); false turns it off
+     */
+    cudaGraph: z.boolean().optional(),
     /**
      * hard and hybrid: each position's step starts from the keys and values of the positions
      * before it (unchanged since their own step) instead of recomputing the whole prompt; the
@@ -84,6 +88,14 @@ export class TuneOptionsError extends Error {
     super(message);
     this.name = 'TuneOptionsError';
   }
+}
+
+/**
+ * Whether a run replays its epochs as a CUDA graph: as asked, else wherever graphs are exact
+ * (soft prompts on a CUDA device).
+ */
+export function cudaGraphFor(s: Pick<TuneSettings, 'cudaGraph' | 'method'>, device: string): boolean {
+  return s.cudaGraph ?? (s.method === 'soft' && device.startsWith('cuda'));
 }
 
 export function parseTuneOptions(input: unknown): TuneSettings & { pattern: string } {
