@@ -41,7 +41,7 @@ async function agreement(model: Model, batch: number): Promise<number> {
     batchSize: batch,
     ban: 'none' as const,
   };
-  const eager = new Map((await tune(model, opts)).map((r) => [r.rowId, r.klNats]));
+  const eager = new Map((await tune(model, { ...opts, cudaGraph: false })).map((r) => [r.rowId, r.klNats]));
   let worst = 0;
   for (const r of await tune(model, { ...opts, ...variant })) {
     const e = eager.get(r.rowId)!;
@@ -61,7 +61,17 @@ for (const name of models) {
   const auto = autoBatchSize(model.info, positions, 1, 1 << 20);
   for (const b of batchList) {
     const batch = b === 'auto' ? auto : Number(b);
-    const base = { rows: batch, batchSize: batch, positions, epochs, extraEpochs, minDeltaSeconds, reps };
+    // Eager epochs explicitly: on CUDA the default is the graph.
+    const base = {
+      rows: batch,
+      batchSize: batch,
+      positions,
+      epochs,
+      extraEpochs,
+      minDeltaSeconds,
+      reps,
+      tune: { cudaGraph: false },
+    };
     const eager = await measureRate(model, base, yard);
     const other = await measureRate(model, { ...base, tune: variant }, yard);
     const worst = await agreement(model, Math.min(batch, 64));

@@ -3,7 +3,7 @@
 //   --device cuda   the GPU figures (the big presets in bfloat16)
 //   --quick         a smoke run: the whole suite in a few minutes on 2 CPU cores
 //   --out-dir DIR   where the JSON goes (default bench/results; use /tmp for smoke runs)
-//   --only a,b      just these suites (kernels, targets, tune, scaling, graph, python)
+//   --only a,b      just these suites (kernels, targets, tune, scaling, graph, positional, python)
 // The caller's flags come first, so they win over the per-suite defaults below.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -44,6 +44,14 @@ const suites: { name: string; file: string; args: string[] }[] = [
       : quick
         ? ['--models', 'random:gpt2', '--batches', '16', ...bf16]
         : bf16,
+  },
+  // Hard and hybrid epochs: the prefix cache against the plain epoch (FLOPs saved, speed ratio).
+  {
+    name: 'positional',
+    file: 'positional',
+    args: cpu
+      ? ['--models', quick ? 'random:tiny-gpt2' : 'random:tiny-gpt2,random:gpt2', '--rows', '8', '--epochs', '2']
+      : ['--models', quick ? 'random:gpt2' : 'random:gpt2,random:llama-3.2-1b', ...bf16],
   },
   // The head bound's seconds against the sweep it belongs to.
   { name: 'bound', file: 'bound', args: [] },

@@ -83,8 +83,11 @@ describe.skipIf(!cuda)('on CUDA', () => {
         chunkEpochs: 3,
         ban: 'none' as const,
       };
-      const eager = new Map((await tune(gpu, { ...opts, fixedShapes: true })).map((r) => [r.rowId, r]));
-      const graph = await tune(gpu, { ...opts, cudaGraph: true });
+      // Both settings: eager fixed-shape epochs with graphs off, and the default (graphs on).
+      const eager = new Map(
+        (await tune(gpu, { ...opts, fixedShapes: true, cudaGraph: false })).map((r) => [r.rowId, r]),
+      );
+      const graph = await tune(gpu, opts);
       expect(graph).toHaveLength(27);
       expect(graph.some((r) => r.epochs < 31)).toBe(true);
       for (const r of graph) {
@@ -95,6 +98,30 @@ describe.skipIf(!cuda)('on CUDA', () => {
           best: e.bestEpoch,
         });
         expect(Math.abs(r.klNats - e.klNats)).toBeLessThan(1e-5 * Math.max(1, e.klNats));
+      }
+    } finally {
+      gpu.dispose();
+    }
+  });
+
+  it("the prefix-cached hard and hybrid epochs make the plain epochs' choices on CUDA", async () => {
+    const gpu = await loadModel('random:tiny-llama3', { seed: 3, tokenizer: false, device: 'cuda' });
+    try {
+      const V = gpu.info.vocabSize;
+      const targets = new Float32Array(3 * V);
+      for (let t = 0; t < 3; t++) targets.set(randomTarget(V, 40 + t, 3 + t), t * V);
+      for (const method of [
+        { method: 'hard' as const, candidates: 3, contextBefore: Int32Array.from([11, 7]) },
+        { method: 'hybrid' as const, pattern: 'HSHSS' },
+      ]) {
+        const opts = { targets, inits: 2, maxEpochs: 3, patience: 50, ...method };
+        const plain = await tune(gpu, { ...opts, prefixCache: false });
+        const cached = new Map((await tune(gpu, { ...opts, prefixCache: true })).map((r) => [r.rowId, r]));
+        for (const p of plain) {
+          const c = cached.get(p.rowId)!;
+          expect(Array.from(c.promptIds), p.rowId).toEqual(Array.from(p.promptIds));
+          expect(Math.abs(c.klNats - p.klNats), p.rowId).toBeLessThan(1e-4 * Math.max(1, p.klNats));
+        }
       }
     } finally {
       gpu.dispose();

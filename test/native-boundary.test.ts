@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 import { loadModel } from '../lib/model/load.js';
 import { native } from '../lib/native/index.js';
-import { MODEL_CONFIG_FIELDS, type NativeModelConfig } from '../lib/native/types-model.js';
+import { MODEL_CONFIG_FIELDS, type NativeLoadSpec, type NativeModelConfig } from '../lib/native/types-model.js';
 import type { NativeTunerOptions } from '../lib/native/types-tuner.js';
 import { STOP_REASONS as RESULT_STOP_REASONS } from '../lib/results/index.js';
 import { STUDY_DEFAULTS } from '../lib/spec/defaults.js';
@@ -80,6 +80,26 @@ describe('the model config across the boundary', () => {
     );
     expect(() => load({ ...config, gatedMlp: 1 })).toThrow('loadModel: config.gatedMlp must be true or false');
   });
+
+  it('device and dtype are required: the native side has no defaults of its own', async () => {
+    const model = await loadModel('random:micro', { tokenizer: false });
+    const config = model.info.config;
+    model.dispose();
+    const spec = { config, device: 'cpu', dtype: 'float32' as const, seed: 1 };
+    for (const key of ['device', 'dtype'] as const) {
+      const { [key]: _, ...rest } = spec;
+      expect(() => native().loadModel(rest as NativeLoadSpec), key).toThrow(`loadModel: spec.${key} is missing`);
+    }
+    expect(() => native().loadModel({ ...spec, device: 3 } as unknown as NativeLoadSpec)).toThrow(
+      'loadModel: spec.device must be a string',
+    );
+    expect(() => native().loadModel({ ...spec, devices: 'cpu' } as NativeLoadSpec)).toThrow(
+      'loadModel: spec.devices is not a known field',
+    );
+    const m = await native().loadModel(spec);
+    expect([m.info().device, m.info().dtype]).toEqual(['cpu', 'float32']);
+    m.dispose();
+  });
 });
 
 describe('the tuner takes every setting explicitly', () => {
@@ -102,6 +122,7 @@ describe('the tuner takes every setting explicitly', () => {
         init,
         fixedShapes: false,
         cudaGraph: false,
+        prefixCache: true,
       };
       native().createTuner(model.native, full).dispose();
       for (const key of Object.keys(full)) {

@@ -157,9 +157,12 @@ describe('specFromFlags', () => {
     expect(spec.targets[1]).toMatchObject({ kind: 'lm', count: 4 });
   });
 
-  test('--cuda-graph asks for CUDA graphs, and only CUDA devices take them', () => {
+  test('--cuda-graph asks for CUDA graphs, --no-cuda-graph turns them off, and only CUDA devices take them', () => {
     expect(specFromFlags({ cudaGraph: true, device: 'cuda' }).cudaGraph).toBe(true);
-    expect(specFromFlags({ device: 'cuda' }).cudaGraph).toBe(false);
+    // Absent: tune()'s default (on for soft methods on CUDA), and the spec's hash is unchanged.
+    expect(specFromFlags({ device: 'cuda' }).cudaGraph).toBeUndefined();
+    expect(specFromFlags({ cudaGraph: false, device: 'cuda' }).cudaGraph).toBe(false);
+    expect(specFromFlags({ cudaGraph: false }).cudaGraph).toBe(false);
     expect(() => specFromFlags({ cudaGraph: true })).toThrow(/cudaGraph: cudaGraph needs CUDA devices; cpu is not one/);
     expect(() => specFromFlags({ cudaGraph: true, device: 'cuda', devices: 'cuda:0,cpu' })).toThrow(/cpu is not one/);
   });

@@ -1,5 +1,6 @@
 // The parts of tune()'s loop, each alone: the slot scheduler, harvest → records, the
-// out-of-memory policy and the row plan (ids and seeds shared with the sweep planner).
+// out-of-memory policy, the row plan (ids and seeds shared with the sweep planner) and when
+// epochs run as a CUDA graph.
 import { describe, expect, it } from 'vitest';
 
 import type { NativeHarvest } from '../lib/native/types-tuner.js';
@@ -7,6 +8,7 @@ import { parseSpec } from '../lib/spec/index.js';
 import { planRows, planTargets, rowId, rowSeed, stableSeed } from '../lib/sweep/index.js';
 import { recordsFromHarvest, type PlannedRow } from '../lib/tune/harvest.js';
 import { isOutOfMemory, onOutOfMemory } from '../lib/tune/oom.js';
+import { cudaGraphFor } from '../lib/tune/options.js';
 import { planTuneRows } from '../lib/tune/rows.js';
 import { SlotScheduler } from '../lib/tune/scheduler.js';
 
@@ -209,5 +211,18 @@ describe('row ids and seeds: one derivation for tune() and the sweep planner', (
     expect(() => planTuneRows([{ targetIndex: 3, initId: 0 }], t, s)).toThrow(
       /row targetIndex 3 is outside the 3 targets/,
     );
+  });
+});
+
+describe('CUDA graphs: on by default wherever they are exact', () => {
+  it('soft prompts on a CUDA device replay their epochs as a graph unless asked not to; nothing else does', () => {
+    expect(cudaGraphFor({ method: 'soft' }, 'cuda')).toBe(true);
+    expect(cudaGraphFor({ method: 'soft' }, 'cuda:1')).toBe(true);
+    expect(cudaGraphFor({ method: 'soft' }, 'cpu')).toBe(false);
+    expect(cudaGraphFor({ method: 'hard' }, 'cuda')).toBe(false);
+    expect(cudaGraphFor({ method: 'hybrid' }, 'cuda')).toBe(false);
+    expect(cudaGraphFor({ method: 'soft', cudaGraph: false }, 'cuda')).toBe(false);
+    // Asked for where it cannot run: passed on, and tune() rejects it with a message (tune.test.ts).
+    expect(cudaGraphFor({ method: 'soft', cudaGraph: true }, 'cpu')).toBe(true);
   });
 });

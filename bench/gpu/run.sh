@@ -203,6 +203,11 @@ st_graph() {
   if [ -n "$REHEARSAL" ]; then node dist/bench/graph.js --device "$DEVICE" --quick
   else node dist/bench/graph.js --device "$DEVICE" --dtype bfloat16 --models random:gpt2,random:llama-3.2-1b --batches 16,64,256 --reps 1 --min-delta-s 0.5; fi
 }
+st_positional() {
+  # Hard and hybrid epochs: the prefix cache against the plain epoch, FLOPs saved, speed ratio, agreement.
+  if [ -n "$REHEARSAL" ]; then node dist/bench/positional.js --device "$DEVICE" --quick
+  else node dist/bench/positional.js --device "$DEVICE" --dtype bfloat16 --models random:gpt2,random:llama-3.2-1b --rows 64 --epochs 2 --reps 1; fi
+}
 st_falcon() {
   # Falcon-7B, the third family at full size, last: building 7B random weights takes a while.
   if [ -n "$REHEARSAL" ]; then node dist/bench/tune.js --device "$DEVICE" --quick --models random:demo --suffix -falcon
@@ -248,6 +253,7 @@ stage tune     150  "$GPU"                 st_tune
 stage python   150  "$GPU"                 st_python
 stage bound    120  "$GPU"                 st_bound
 stage graph     90  "$GPU"                 st_graph
+stage positional 90 "$GPU"                 st_positional
 stage parity    90  "$GPU"                 st_parity
 stage sweep     90  "$GPU"                 st_sweep
 stage kernels   90  "$GPU"                 st_kernels

@@ -71,7 +71,8 @@ export function registerSweep(program: Command): void {
     .option('--max-epochs <n>', sweepDefault('epoch budget per row', 'maxEpochs'))
     .option('--patience <n>', sweepDefault('epochs without a new minimum before a row stops', 'patience'))
     .option('--batch-size <n>', "rows on the device at once, or 'auto'")
-    .option('--cuda-graph', 'soft methods on CUDA: replay each epoch as a CUDA graph (fewer launches on small models)')
+    .option('--cuda-graph', 'soft methods on CUDA: replay each epoch as a CUDA graph (on by default there)')
+    .option('--no-cuda-graph', 'run every epoch eagerly, CUDA graphs off')
     .option(
       '--deterministic',
       'rows batch in fixed groups of the plan (needs a number for --batch-size): bitwise the same results across --resume and shards',

@@ -123,7 +123,8 @@ export function registerTargetsAndTune(program: Command): void {
     .option('--inits <n>', withDefault('initialisations per target', QUICK_TUNE.inits))
     .option('--max-epochs <n>', withDefault('epoch budget', D.maxEpochs))
     .option('--patience <n>', withDefault('patience in epochs', D.patience))
-    .option('--cuda-graph', 'soft search on CUDA: replay each epoch as a CUDA graph')
+    .option('--cuda-graph', 'soft search on CUDA: replay each epoch as a CUDA graph (on by default there)')
+    .option('--no-cuda-graph', 'run every epoch eagerly, CUDA graphs off')
     .option('--json', 'print JSON records')
     .action(
       async (
@@ -154,7 +155,7 @@ export function registerTargetsAndTune(program: Command): void {
             maxEpochs: numberFlag(o.maxEpochs),
             patience: numberFlag(o.patience),
             seed: Number(o.seed),
-            cudaGraph: o.cudaGraph ?? false,
+            cudaGraph: o.cudaGraph,
           });
           run.on('warning', (m: string) => console.error(`warning: ${m}`));
           const results = await run;

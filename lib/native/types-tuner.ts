@@ -24,6 +24,8 @@ export interface NativeTunerOptions {
   fixedShapes: boolean;
   /** soft, CUDA build and device only: the fixed-shape epoch captured as a CUDA graph */
   cudaGraph: boolean;
+  /** hard and hybrid: each position's step reuses the keys/values of the positions before it */
+  prefixCache: boolean;
   /** stop a row once its KL is at or below this (absent: never) */
   convergedNats?: number;
   /** token ids hard positions (and token init) never take (absent: none) */

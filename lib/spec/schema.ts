@@ -168,7 +168,10 @@ export const SweepSpecSchema = z
     maxEpochs: tuning.maxEpochs,
     patience: tuning.patience,
     batchSize: tuning.batchSize,
-    /** soft methods on CUDA: replay each epoch as a CUDA graph (tune's cudaGraph) */
+    /**
+     * soft methods on CUDA: replay each epoch as a CUDA graph (tune's cudaGraph). Absent: tune's
+     * default, on wherever graphs are exact; false turns them off; true asks for them (CUDA only)
+     */
     cudaGraph: tuning.cudaGraph,
     /**
      * Rows batch in fixed groups of the plan (batchSize each, which must then be a number); shards

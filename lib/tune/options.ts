@@ -53,8 +53,18 @@ export const TuneOptionsSchema = z
      * shapes never change and it never waits for the host; what cudaGraph captures
      */
     fixedShapes: z.boolean().default(false),
-    /** soft, CUDA only: capture the fixed-shape epoch once as a CUDA graph and replay it (implies fixedShapes) */
-    cudaGraph: z.boolean({ error: 'expected cudaGraph true or false' }).default(false),
+    /**
+     * soft, CUDA only: capture the fixed-shape epoch once as a CUDA graph and replay it (implies
+     * fixedShapes; the same results as eager epochs). Absent: on wherever that holds (see
+     * cudaGraphFor); false turns it off
+     */
+    cudaGraph: z.boolean({ error: 'expected cudaGraph true or false' }).optional(),
+    /**
+     * hard and hybrid: each position's step starts from the keys and values of the positions
+     * before it (unchanged since their own step) instead of recomputing the whole prompt; the
+     * same results within float rounding, false runs the plain epoch
+     */
+    prefixCache: z.boolean().default(true),
     /**
      * rows run in fixed groups of batchSize in the order given (no refill mid-group, no halving on
      * out of memory), so that on the same device, dtype and thread count a row's result is bitwise
@@ -85,6 +95,14 @@ export class TuneOptionsError extends Error {
     super(message);
     this.name = 'TuneOptionsError';
   }
+}
+
+/**
+ * Whether a run replays its epochs as a CUDA graph: as asked, else wherever graphs are exact
+ * (soft prompts on a CUDA device).
+ */
+export function cudaGraphFor(s: Pick<TuneSettings, 'cudaGraph' | 'method'>, device: string): boolean {
+  return s.cudaGraph ?? (s.method === 'soft' && device.startsWith('cuda'));
 }
 
 export function parseTuneOptions(input: unknown): TuneSettings & { pattern: string } {

@@ -10,7 +10,7 @@ import type { NativeTuner } from '../native/types-tuner.js';
 import { autoBatchSize } from './batch-size.js';
 import { recordsFromHarvest, type PlannedRow } from './harvest.js';
 import { onOutOfMemory } from './oom.js';
-import { parseTuneOptions, TuneOptionsError, type TuneSettings } from './options.js';
+import { cudaGraphFor, parseTuneOptions, TuneOptionsError, type TuneSettings } from './options.js';
 import type { TuneRecord } from './record.js';
 import { planTuneRows, type TuneRow } from './rows.js';
 import { SlotScheduler } from './scheduler.js';
@@ -163,7 +163,8 @@ async function runRows(
       contextBefore: o.contextBefore,
       contextAfter: o.contextAfter,
       fixedShapes: s.fixedShapes,
-      cudaGraph: s.cudaGraph,
+      cudaGraph: cudaGraphFor(s, model.info.device),
+      prefixCache: s.prefixCache,
     });
   let tuner = make(slotsCount);
   // Plain-array targets go to the device once; every refill then indexes rows there.

@@ -10,6 +10,8 @@
 
 #include <functional>
 #include <string>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 namespace dp {
@@ -98,6 +100,58 @@ std::string requireString(const Napi::Object& o, const char* key, const std::str
 // Every own key of `o` must be in `known`; the first that is not is an error naming it (a field
 // the native side would silently ignore is one TypeScript believes it set).
 void rejectUnknownKeys(const Napi::Object& o, const std::vector<std::string>& known, const std::string& where);
+
+// ---- field reflection: a plain struct's fields as one table of (name, member) rows ----
+// One table serves reading a JS object into the struct (every field required, by its type) and
+// echoing the struct back, so the two directions cannot disagree about a field.
+template <typename S>
+using Member = std::variant<int64_t S::*, double S::*, bool S::*, std::string S::*>;
+template <typename S>
+using FieldTable = std::vector<std::pair<const char*, Member<S>>>;
+
+template <typename S>
+std::vector<std::string> namesOf(const FieldTable<S>& fields) {
+  std::vector<std::string> names;
+  for (const auto& f : fields) names.push_back(f.first);
+  return names;
+}
+
+template <typename S>
+void readField(const Napi::Object& o, const char* key, const Member<S>& m, S& out, const std::string& where) {
+  std::visit(
+      [&](auto member) {
+        using T = std::remove_cvref_t<decltype(out.*member)>;
+        if constexpr (std::is_same_v<T, int64_t>)
+          out.*member = requireInt(o, key, where);
+        else if constexpr (std::is_same_v<T, double>)
+          out.*member = requireNumber(o, key, where);
+        else if constexpr (std::is_same_v<T, bool>)
+          out.*member = requireBool(o, key, where);
+        else
+          out.*member = requireString(o, key, where);
+      },
+      m);
+}
+
+template <typename S>
+Napi::Object echoFields(Napi::Env env, const FieldTable<S>& fields, const S& in) {
+  auto o = Napi::Object::New(env);
+  for (const auto& field : fields)
+    std::visit(
+        [&, key = field.first](auto member) {
+          using T = std::remove_cvref_t<decltype(in.*member)>;
+          if constexpr (std::is_same_v<T, int64_t>)
+            o.Set(key, Napi::Number::New(env, static_cast<double>(in.*member)));
+          else if constexpr (std::is_same_v<T, double>)
+            o.Set(key, Napi::Number::New(env, in.*member));
+          else if constexpr (std::is_same_v<T, bool>)
+            o.Set(key, Napi::Boolean::New(env, in.*member));
+          else
+            o.Set(key, Napi::String::New(env, in.*member));
+        },
+        field.second);
+  return o;
+}
 
 // Token ids from an Int32Array, each inside [0, vocab): one outside would index past the
 // embedding table, so this guard stays native. `what` names the argument in the error.

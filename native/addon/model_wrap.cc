@@ -5,8 +5,6 @@
 #include "addon/tensor_handle.h"
 #include "kernels/kl.h"
 
-#include <type_traits>
-#include <variant>
 
 namespace dp {
 
@@ -20,19 +18,13 @@ struct LoadSpec {
   std::vector<CheckpointFile> files;
   bool random = false;
   uint64_t seed = 0;
-  std::string device = "cpu";
-  std::string dtype = "float32";
+  std::string device, dtype;  // required: TypeScript's loadModel chose them
 };
 
 // The config's fields, one row each, used both to read a config and to echo it back (config()),
 // so the two cannot differ. The same names, with their types, are declared once in TypeScript
 // (MODEL_CONFIG_FIELDS, lib/native/types-model.ts); test/native-boundary.test.ts checks that
 // every one of them arrives here with its value.
-template <typename S>
-using Member = std::variant<int64_t S::*, double S::*, bool S::*, std::string S::*>;
-template <typename S>
-using FieldTable = std::vector<std::pair<const char*, Member<S>>>;
-
 const FieldTable<ModelConfig>& configFields() {
   static const FieldTable<ModelConfig> fields = {
       {"family", &ModelConfig::family},
@@ -72,50 +64,6 @@ const FieldTable<RopeScaling>& ropeFields() {
       {"originalMaxPositions", &RopeScaling::originalMaxPositions},
   };
   return fields;
-}
-
-template <typename S>
-std::vector<std::string> namesOf(const FieldTable<S>& fields) {
-  std::vector<std::string> names;
-  for (const auto& f : fields) names.push_back(f.first);
-  return names;
-}
-
-template <typename S>
-void readField(const Napi::Object& o, const char* key, const Member<S>& m, S& out, const std::string& where) {
-  std::visit(
-      [&](auto member) {
-        using T = std::remove_cvref_t<decltype(out.*member)>;
-        if constexpr (std::is_same_v<T, int64_t>)
-          out.*member = requireInt(o, key, where);
-        else if constexpr (std::is_same_v<T, double>)
-          out.*member = requireNumber(o, key, where);
-        else if constexpr (std::is_same_v<T, bool>)
-          out.*member = requireBool(o, key, where);
-        else
-          out.*member = requireString(o, key, where);
-      },
-      m);
-}
-
-template <typename S>
-Napi::Object echoFields(Napi::Env env, const FieldTable<S>& fields, const S& in) {
-  auto o = Napi::Object::New(env);
-  for (const auto& field : fields)
-    std::visit(
-        [&, key = field.first](auto member) {
-          using T = std::remove_cvref_t<decltype(in.*member)>;
-          if constexpr (std::is_same_v<T, int64_t>)
-            o.Set(key, Napi::Number::New(env, static_cast<double>(in.*member)));
-          else if constexpr (std::is_same_v<T, double>)
-            o.Set(key, Napi::Number::New(env, in.*member));
-          else if constexpr (std::is_same_v<T, bool>)
-            o.Set(key, Napi::Boolean::New(env, in.*member));
-          else
-            o.Set(key, Napi::String::New(env, in.*member));
-        },
-        field.second);
-  return o;
 }
 
 // Strict: every field is required (TypeScript applies the families' defaults, lib/model/config.ts)
@@ -208,8 +156,9 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   auto o = argObject(info, 0, "loadModel(spec)");
   auto spec = std::make_shared<LoadSpec>();
   spec->cfg = readConfig(o.Get("config"));
-  spec->device = getString(o, "device", "cpu");
-  spec->dtype = getString(o, "dtype", "float32");
+  rejectUnknownKeys(o, {"config", "device", "dtype", "files", "seed"}, "loadModel: spec");
+  spec->device = requireString(o, "device", "loadModel: spec");
+  spec->dtype = requireString(o, "dtype", "loadModel: spec");
   if (has(o, "seed")) {
     spec->random = true;
     spec->seed = static_cast<uint64_t>(getInt(o, "seed"));

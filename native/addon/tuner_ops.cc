@@ -174,7 +174,7 @@ Napi::Value CreateTuner(const Napi::CallbackInfo& info) {
   rejectUnknownKeys(
       o,
       {"slots", "pattern", "lr", "beta1", "beta2", "eps", "weightDecay", "candidates", "patience", "maxEpochs", "init",
-       "fixedShapes", "cudaGraph", "convergedNats", "banned", "contextBefore", "contextAfter"},
+       "fixedShapes", "cudaGraph", "prefixCache", "convergedNats", "banned", "contextBefore", "contextAfter"},
       where);
   TunerOptions opts{};
   opts.slots = requireInt(o, "slots", where);
@@ -190,6 +190,7 @@ Napi::Value CreateTuner(const Napi::CallbackInfo& info) {
   opts.init = requireString(o, "init", where);
   opts.fixedShapes = requireBool(o, "fixedShapes", where);
   opts.cudaGraph = requireBool(o, "cudaGraph", where);
+  opts.prefixCache = requireBool(o, "prefixCache", where);
   // Optional features: absent means not used.
   if (has(o, "convergedNats")) opts.convergedNats = requireNumber(o, "convergedNats", where);
   const int64_t V = model->config().vocabSize;

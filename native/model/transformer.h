@@ -1,5 +1,5 @@
 // One config-driven decoder-only Transformer for GPT-2, Llama 3 / 3.2, Qwen2 / 2.5 and Falcon.
-// What differs between families is data (ModelConfig + the name map in transformer.cc);
+// What differs between families is data (ModelConfig + the name maps in families.cc);
 // the graph differs only where the config says so (norm kind, RoPE vs learned positions,
 // gated MLP, parallel vs sequential block).
 #pragma once
@@ -9,27 +9,22 @@
 #include <vector>
 
 #include "model/config.h"
+#include "model/layers.h"
 #include "model/weights.h"
 
 namespace dp {
 
-struct Linear {
-  torch::Tensor w;  // [out, in]
-  torch::Tensor b;  // [out] or undefined
-  torch::Tensor operator()(const torch::Tensor& x) const { return torch::linear(x, w, b); }
-};
+struct ModelTensors;
 
-struct Norm {
-  torch::Tensor w, b;
-  bool rms = false;
-  double eps = 1e-5;
-  torch::Tensor operator()(const torch::Tensor& x) const;
-};
-
-struct Block {
-  Norm attnNorm, mlpNorm;  // mlpNorm unused by a parallel block with one shared norm
-  Linear qkv, out;         // qkv fused: rows [q (heads*hd) | k (kv*hd) | v (kv*hd)]
-  Linear up, down;         // up = [gate; up] fused when the MLP is gated
+// The keys and values of positions [0, length) in every layer (after RoPE, before any grouped-
+// query expansion, in the model dtype): what a forward of the later positions attends to.
+struct KvCache {
+  std::vector<torch::Tensor> k, v;  // per layer [rows, kvHeads, length, headDim]
+  int64_t length() const { return k.empty() ? 0 : k[0].size(2); }
+  // Each row `times` times in a row ([n] -> [n * times], row i at i*times .. i*times+times-1).
+  KvCache repeatEach(int64_t times) const;
+  // The same rows shared by `rows` (a cache of one row, made once, for a batch).
+  KvCache expandTo(int64_t rows) const;
 };
 
 class Transformer {
@@ -49,6 +44,12 @@ class Transformer {
   // position only [rows, hidden]: the last block computes nothing for earlier positions
   // beyond their keys and values.
   torch::Tensor lastHidden(const torch::Tensor& embeds, const torch::Tensor& positionIds = {}) const;
+  // The same for positions [past.length(), past.length() + P) of a sequence whose earlier
+  // positions' keys and values are in `past` (its rows as embeds'): the result equals
+  // lastHidden over the whole sequence, within float rounding, without recomputing (or
+  // backpropagating through) the earlier positions. With `keep`, it receives past's keys and
+  // values followed by these positions'.
+  torch::Tensor lastHiddenAfter(const torch::Tensor& embeds, const KvCache& past, KvCache* keep = nullptr) const;
   // [rows, hidden] -> [rows, vocab] in the model dtype.
   torch::Tensor lmHead(const torch::Tensor& hidden) const { return torch::linear(hidden, head_); }
   const torch::Tensor& embeddingMatrix() const { return wte_; }  // [vocab, hidden]
@@ -59,9 +60,11 @@ class Transformer {
 
  private:
   void validate() const;
-  void finish();  // move to device/dtype, precompute RoPE tables
+  void adopt(ModelTensors t);  // take the tensors, move them to device/dtype, precompute RoPE tables
+  torch::Tensor forward(const torch::Tensor& embeds, const torch::Tensor& positionIds, const KvCache* past,
+                        KvCache* keep) const;
   torch::Tensor attention(const Block& b, int64_t layer, const torch::Tensor& x, const torch::Tensor& cos,
-                          const torch::Tensor& sin, bool lastOnly) const;
+                          const torch::Tensor& sin, bool lastOnly, const KvCache* past, KvCache* keep) const;
   torch::Tensor mlp(const Block& b, const torch::Tensor& x) const;
   torch::Tensor activation(const torch::Tensor& x) const;
   std::pair<torch::Tensor, torch::Tensor> ropeTables(const torch::Tensor& positionIds) const;

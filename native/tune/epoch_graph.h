@@ -7,7 +7,7 @@
 // the capture; the next call captures the epoch on that stream and replays it; every later call
 // only replays. The epoch handed in must therefore have fixed shapes, read and write only
 // tensors that outlive the graph (the tuner's [slots, ...] state), and never wait for the host
-// (no .item(), no nonzero()): Tuner::epochSoftFixed is written to that contract.
+// (no .item(), no nonzero()): Tuner::epochSoft with a live mask is written to that contract.
 #pragma once
 #include <torch/torch.h>
 

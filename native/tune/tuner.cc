@@ -29,7 +29,6 @@ Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts)
     hard.push_back(ch == 'H');
   }
   auto dev = model_->device();
-  auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(dev);
   auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(dev);
   hardMask_ = torch::tensor(std::vector<int64_t>(hard.begin(), hard.end()), i64).to(torch::kBool);
   // Known on the host: asking the device every epoch would be a sync per step on a GPU.
@@ -45,25 +44,45 @@ Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts)
     ctxBeforeEmb_ = model_->embed(opts_.contextBefore.view({1, -1})).to(torch::kFloat32);
   if (opts_.contextAfter.defined() && opts_.contextAfter.numel())
     ctxAfterEmb_ = model_->embed(opts_.contextAfter.view({1, -1})).to(torch::kFloat32);
+  // The context before the prompt never changes: its keys and values once, for every epoch.
+  if (anyHard_ && opts_.prefixCache && ctxBeforeEmb_.defined()) model_->lastHiddenAfter(ctxBeforeEmb_, {}, &ctxBeforeKv_);
   const int64_t S = opts_.slots;
   allRows_ = torch::arange(S, i64);
-  target_ = torch::zeros({S, V_}, f32);
-  soft_ = torch::zeros({S, L_, d_}, f32);
-  ids_ = torch::full({S, L_}, -1, i64);
-  m_ = torch::zeros({S, L_, d_}, f32);
-  v_ = torch::zeros({S, L_, d_}, f32);
-  step_ = torch::zeros({S}, f32);
-  best_ = torch::full({S}, std::numeric_limits<float>::infinity(), f32);
-  bestEpoch_ = torch::zeros({S}, i64);
-  bestSoft_ = torch::zeros({S, L_, d_}, f32);
-  bestIds_ = torch::full({S, L_}, -1, i64);
-  sinceBest_ = torch::zeros({S}, i64);
-  epoch_ = torch::zeros({S}, i64);
-  reason_ = torch::zeros({S}, torch::TensorOptions().dtype(torch::kInt32).device(dev));
-  loaded_ = torch::zeros({S}, torch::TensorOptions().dtype(torch::kBool).device(dev));
+  row_ = RowState(S, L_, d_, V_, dev);
 }
 
-int64_t Tuner::running() const { return (loaded_ & (reason_ == kRunning)).sum().item<int64_t>(); }
+RowState::RowState(int64_t n, int64_t L, int64_t d, int64_t V, torch::Device device) {
+  auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  auto i64 = f32.dtype(torch::kInt64);
+  target = torch::zeros({n, V}, f32);
+  soft = torch::zeros({n, L, d}, f32);
+  m = torch::zeros({n, L, d}, f32);
+  v = torch::zeros({n, L, d}, f32);
+  ids = torch::full({n, L}, -1, i64);
+  step = torch::zeros({n}, f32);
+  best = torch::full({n}, std::numeric_limits<float>::infinity(), f32);
+  bestEpoch = torch::zeros({n}, i64);
+  bestSoft = torch::zeros({n, L, d}, f32);
+  bestIds = torch::full({n, L}, -1, i64);
+  sinceBest = torch::zeros({n}, i64);
+  epoch = torch::zeros({n}, i64);
+  reason = torch::zeros({n}, f32.dtype(torch::kInt32));
+  loaded = torch::zeros({n}, f32.dtype(torch::kBool));
+}
+
+RowState RowState::rows(const torch::Tensor& idx) const {
+  RowState out = *this;
+  for (auto* t : out.all()) *t = t->index({idx});
+  return out;
+}
+
+void RowState::put(const torch::Tensor& idx, const RowState& from) {
+  auto src = from.all();
+  auto dst = all();
+  for (size_t i = 0; i < dst.size(); ++i) dst[i]->index_put_({idx}, *src[i]);
+}
+
+int64_t Tuner::running() const { return (row_.loaded & (row_.reason == kRunning)).sum().item<int64_t>(); }
 
 void Tuner::load(const std::vector<int64_t>& slots, const torch::Tensor& targets, const std::vector<uint64_t>& seeds) {
   torch::NoGradGuard ng;
@@ -96,20 +115,14 @@ void Tuner::load(const std::vector<int64_t>& slots, const torch::Tensor& targets
       opts_.init == "gaussian" ? torch::stack(initSoft).to(dev) : model_->embed(ids).to(torch::kFloat32);
   auto idx = torch::tensor(slots, torch::TensorOptions().dtype(torch::kInt64)).to(dev);
   auto hard = hardMask_.view({1, L_});
-  target_.index_put_({idx}, targets.to(dev, torch::kFloat32));
-  ids_.index_put_({idx}, torch::where(hard, ids, torch::full_like(ids, -1)));
-  soft_.index_put_({idx}, torch::where(hard.view({1, L_, 1}), torch::zeros_like(soft), soft));
-  m_.index_put_({idx}, torch::zeros({n, L_, d_}, m_.options()));
-  v_.index_put_({idx}, torch::zeros({n, L_, d_}, v_.options()));
-  step_.index_put_({idx}, torch::zeros({n}, step_.options()));
-  best_.index_put_({idx}, torch::full({n}, std::numeric_limits<float>::infinity(), best_.options()));
-  bestEpoch_.index_put_({idx}, torch::zeros({n}, bestEpoch_.options()));
-  bestSoft_.index_put_({idx}, soft_.index({idx}));
-  bestIds_.index_put_({idx}, ids_.index({idx}));
-  sinceBest_.index_put_({idx}, torch::zeros({n}, sinceBest_.options()));
-  epoch_.index_put_({idx}, torch::zeros({n}, epoch_.options()));
-  reason_.index_put_({idx}, torch::zeros({n}, reason_.options()));
-  loaded_.index_put_({idx}, torch::ones({n}, loaded_.options()));
+  RowState fresh(n, L_, d_, V_, dev);
+  fresh.target = targets.to(dev, torch::kFloat32);
+  fresh.ids = torch::where(hard, ids, torch::full_like(ids, -1));
+  fresh.soft = torch::where(hard.view({1, L_, 1}), torch::zeros_like(soft), soft);
+  fresh.bestSoft = fresh.soft;
+  fresh.bestIds = fresh.ids;
+  fresh.loaded.fill_(true);
+  row_.put(idx, fresh);
 }
 
 // [n, L, d] soft + [n, L] ids -> [n, Lb + L + La, d] float32 input embeddings.
@@ -128,20 +141,20 @@ torch::Tensor Tuner::assemble(const torch::Tensor& rows, const torch::Tensor& so
   return torch::cat(parts, 1);
 }
 
-torch::Tensor Tuner::lossOf(const torch::Tensor& embeds, const torch::Tensor& targets) const {
-  return kernels::klFused(model_->lmHead(model_->lastHidden(embeds)), targets);
+torch::Tensor Tuner::lossOf(const torch::Tensor& embeds, const torch::Tensor& targets, const KvCache& past) const {
+  return kernels::klFused(model_->lmHead(model_->lastHiddenAfter(embeds, past)), targets);
 }
 
 // Keep the minimum on the trajectory and the prompt that reached it.
 void Tuner::track(const torch::Tensor& rows, const torch::Tensor& loss, const torch::Tensor& soft,
                   const torch::Tensor& ids, torch::Tensor& improvedAny, const torch::Tensor& live) {
-  auto cur = best_.index({rows});
+  auto cur = row_.best.index({rows});
   auto imp = loss < cur;  // NaN compares false
   if (live.defined()) imp = imp & live;
-  best_.index_put_({rows}, torch::where(imp, loss, cur));
-  bestEpoch_.index_put_({rows}, torch::where(imp, epoch_.index({rows}), bestEpoch_.index({rows})));
-  bestSoft_.index_put_({rows}, torch::where(imp.view({-1, 1, 1}), soft, bestSoft_.index({rows})));
-  bestIds_.index_put_({rows}, torch::where(imp.view({-1, 1}), ids, bestIds_.index({rows})));
+  row_.best.index_put_({rows}, torch::where(imp, loss, cur));
+  row_.bestEpoch.index_put_({rows}, torch::where(imp, row_.epoch.index({rows}), row_.bestEpoch.index({rows})));
+  row_.bestSoft.index_put_({rows}, torch::where(imp.view({-1, 1, 1}), soft, row_.bestSoft.index({rows})));
+  row_.bestIds.index_put_({rows}, torch::where(imp.view({-1, 1}), ids, row_.bestIds.index({rows})));
   improvedAny = improvedAny.defined() ? (improvedAny | imp) : imp;
 }
 
@@ -165,134 +178,127 @@ static torch::Tensor advance(torch::Tensor& t, const torch::Tensor& rows, const 
 void Tuner::adamw(const torch::Tensor& rows, const torch::Tensor& grad, const torch::Tensor& positionMask,
                   const torch::Tensor& live) {
   const double b1 = opts_.beta1, b2 = opts_.beta2, lr = opts_.lr;
-  auto t = (step_.index({rows}) + 1).view({-1, 1, 1});
+  auto t = (row_.step.index({rows}) + 1).view({-1, 1, 1});
   auto mask = positionMask.view({1, L_, 1});
   if (live.defined()) mask = mask & live.view({-1, 1, 1});
-  auto m = m_.index({rows}), v = v_.index({rows}), theta = soft_.index({rows});
+  auto m = row_.m.index({rows}), v = row_.v.index({rows}), theta = row_.soft.index({rows});
   auto m1 = m * b1 + grad * (1 - b1);
   auto v1 = v * b2 + grad * grad * (1 - b2);
   auto bc1 = 1 - torch::pow(b1, t), bc2 = 1 - torch::pow(b2, t);
   auto denom = (v1 / bc2).sqrt() + opts_.adamEps;
   auto theta1 = theta * (1 - lr * opts_.weightDecay) - (lr / bc1) * m1 / denom;
-  m_.index_put_({rows}, torch::where(mask, m1, m));
-  v_.index_put_({rows}, torch::where(mask, v1, v));
-  soft_.index_put_({rows}, torch::where(mask, theta1, theta));
+  row_.m.index_put_({rows}, torch::where(mask, m1, m));
+  row_.v.index_put_({rows}, torch::where(mask, v1, v));
+  row_.soft.index_put_({rows}, torch::where(mask, theta1, theta));
 }
 
 void Tuner::finishEpoch(const torch::Tensor& rows, const torch::Tensor& improved, const torch::Tensor& live) {
-  auto ep = advance(epoch_, rows, live);
-  auto since0 = sinceBest_.index({rows});
+  auto ep = advance(row_.epoch, rows, live);
+  auto since0 = row_.sinceBest.index({rows});
   auto since = torch::where(improved, torch::zeros_like(ep), since0 + 1);
   if (live.defined()) since = torch::where(live, since, since0);
-  sinceBest_.index_put_({rows}, since);
-  auto r = reason_.index({rows});
+  row_.sinceBest.index_put_({rows}, since);
+  auto r = row_.reason.index({rows});
   auto running = r == kRunning;
   if (live.defined()) running = running & live;
   auto set = [&](const torch::Tensor& cond, int32_t why) {
     r = torch::where(running & cond, torch::full_like(r, why), r);
     running = running & (r == kRunning);
   };
-  if (opts_.convergedNats >= 0) set(best_.index({rows}) <= opts_.convergedNats, kConverged);
+  if (opts_.convergedNats >= 0) set(row_.best.index({rows}) <= opts_.convergedNats, kConverged);
   set(since >= opts_.patience, kPatience);
   set(ep >= opts_.maxEpochs, kBudget);
-  reason_.index_put_({rows}, r);
+  row_.reason.index_put_({rows}, r);
 }
 
-void Tuner::epochSoft(const torch::Tensor& rows) {
-  auto s = soft_.index({rows}).detach().requires_grad_(true);
-  auto ids = ids_.index({rows});
+// One soft epoch. Eager: `rows` are the running rows. Fixed shapes (`live` given, [slots] bool):
+// `rows` is every slot, read in place, with no host synchronisation (the contract of
+// epoch_graph.h); rows that are not live (stopped, awaiting harvest, or empty) are computed but
+// masked out of every update, so a live row does exactly what it does in an eager epoch.
+// Continuous batching keeps few slots idle, and a full batch reads the targets in place anyway.
+void Tuner::epochSoft(const torch::Tensor& rows, const torch::Tensor& live) {
+  const bool everySlot = live.defined();
+  auto s = (everySlot ? row_.soft.detach().clone() : row_.soft.index({rows}).detach()).requires_grad_(true);
+  auto ids = everySlot ? row_.ids : row_.ids.index({rows});
   torch::Tensor loss;
   {
     torch::AutoGradMode ag(true);
     // With the batch full (the usual case under continuous batching) read the targets in place:
     // gathering them would copy rows × vocab floats every epoch.
-    const auto& tgt = rows.size(0) == opts_.slots ? target_ : target_.index({rows});
+    const auto& tgt = rows.size(0) == opts_.slots ? row_.target : row_.target.index({rows});
     loss = lossOf(assemble(rows, s, ids), tgt);
     loss.sum().backward();
   }
   torch::NoGradGuard ng;
   auto l = loss.detach();
   torch::Tensor improved;
-  track(rows, l, s.detach(), ids, improved);
-  markDiverged(reason_, rows, l);
-  adamw(rows, s.grad(), ~hardMask_);
-  advance(step_, rows, {});
-  finishEpoch(rows, improved);
+  track(rows, l, s.detach(), ids, improved, live);
+  markDiverged(row_.reason, rows, l, live);
+  adamw(rows, s.grad(), ~hardMask_, live);
+  advance(row_.step, rows, live);
+  finishEpoch(rows, improved, live);
 }
 
-// epochSoft over every slot with fixed shapes and no host synchronisation (the contract of
-// epoch_graph.h): rows that are not running (stopped, awaiting harvest, or empty slots) are
-// computed but masked out of every update, so a live row does exactly what epochSoft does.
-// Continuous batching keeps few slots idle, and a full batch reads the targets in place anyway.
-void Tuner::epochSoftFixed() {
-  torch::Tensor live;
-  {
-    torch::NoGradGuard ng;
-    live = loaded_ & (reason_ == kRunning);
-  }
-  auto s = soft_.detach().clone().requires_grad_(true);
-  torch::Tensor loss;
-  {
-    torch::AutoGradMode ag(true);
-    loss = lossOf(assemble(allRows_, s, ids_), target_);
-    loss.sum().backward();
-  }
+torch::Tensor Tuner::liveSlots() const {
   torch::NoGradGuard ng;
-  auto l = loss.detach();
-  torch::Tensor improved;
-  track(allRows_, l, s.detach(), ids_, improved, live);
-  markDiverged(reason_, allRows_, l, live);
-  adamw(allRows_, s.grad(), ~hardMask_, live);
-  advance(step_, allRows_, live);
-  finishEpoch(allRows_, improved, live);
+  return row_.loaded & (row_.reason == kRunning);
 }
 
 // Hard and hybrid: positions left to right, one forward/backward each; a hard position takes
 // the HotFlip choice, a soft one an AdamW step (each soft position once per epoch).
+// With prefixCache the step at position j starts from the keys and values of the positions
+// before it, which did not change since the cache last grew: its forward runs from position j
+// on, its backward stops at j (the one gradient it uses) and k > 1 candidates share that prefix.
+// After the update the cache grows by position j at its new value. Without it, every step runs
+// the whole sequence (the plain epoch, kept as the reference the cached one is tested against).
 void Tuner::epochPositional(const torch::Tensor& rows) {
   const int64_t n = rows.size(0);
   const int64_t Lb = ctxBeforeEmb_.defined() ? ctxBeforeEmb_.size(1) : 0;
-  auto tgt = rows.size(0) == opts_.slots ? target_ : target_.index({rows});
+  const bool cached = opts_.prefixCache;
+  auto tgt = n == opts_.slots ? row_.target : row_.target.index({rows});
   torch::Tensor improved;
   auto hardCpu = hardMask_.cpu();
   const auto& E = model_->embeddingMatrix();
+  KvCache past;  // cached: positions [0, Lb + j)
+  if (cached && ctxBeforeKv_.length()) past = ctxBeforeKv_.expandTo(n);
   for (int64_t j = 0; j < L_; ++j) {
-    auto soft = soft_.index({rows});
-    auto ids = ids_.index({rows});
-    auto emb = assemble(rows, soft, ids).detach().requires_grad_(true);
+    auto soft = row_.soft.index({rows});
+    auto ids = row_.ids.index({rows});
+    const int64_t from = cached ? Lb + j : 0;  // the first position this step computes
+    const int64_t at = Lb + j - from;          // position j among them
+    auto whole = assemble(rows, soft, ids);
+    auto emb = whole.narrow(1, from, whole.size(1) - from).detach().requires_grad_(true);
     torch::Tensor loss;
     {
       torch::AutoGradMode ag(true);
-      loss = lossOf(emb, tgt);
+      loss = lossOf(emb, tgt, past);
       loss.sum().backward();
     }
     torch::NoGradGuard ng;
     auto l = loss.detach();
     track(rows, l, soft, ids, improved);
-    markDiverged(reason_, rows, l);
-    auto g = emb.grad().narrow(1, Lb, L_);  // gradient at the searched positions
+    markDiverged(row_.reason, rows, l);
+    auto gj = emb.grad().select(1, at);  // the gradient at position j
     if (hardCpu[j].item<bool>()) {
-      auto gj = g.select(1, j), cur = emb.detach().narrow(1, Lb, L_).select(1, j);
+      auto cur = emb.detach().select(1, at);
       auto [cand, scores] = kernels::hotflipTopK(gj, cur, E, opts_.candidates, opts_.banned);
       cand = cand.to(ids.device());
       if (opts_.candidates == 1) {
         // The study's Eq. 4: take the linearised argmin.
         auto next = ids.clone();
         next.select(1, j).copy_(cand.select(1, 0));
-        ids_.index_put_({rows}, next);
+        row_.ids.index_put_({rows}, next);
       } else {
         // k > 1: true loss of every candidate in batched forwards; keep the best if it improves.
-        const int64_t k = cand.size(1);
+        const int64_t k = cand.size(1), T = emb.size(1);
         const int64_t chunk = std::max<int64_t>(1, std::max<int64_t>(opts_.slots, 256) / std::max<int64_t>(n, 1));
         std::vector<torch::Tensor> losses;
         for (int64_t c0 = 0; c0 < k; c0 += chunk) {
           int64_t c = std::min(chunk, k - c0);
-          auto cids = ids.unsqueeze(1).expand({n, c, L_}).clone();
-          cids.select(2, j).copy_(cand.narrow(1, c0, c));
-          auto csoft = soft.unsqueeze(1).expand({n, c, L_, d_}).reshape({n * c, L_, d_});
-          auto cemb = assemble(rows, csoft, cids.view({n * c, L_}));
+          auto cemb = emb.detach().unsqueeze(1).expand({n, c, T, d_}).clone();
+          cemb.select(2, at).copy_(model_->embed(cand.narrow(1, c0, c)).to(torch::kFloat32));
           auto ctgt = tgt.unsqueeze(1).expand({n, c, V_}).reshape({n * c, V_});
-          losses.push_back(lossOf(cemb, ctgt).view({n, c}));
+          losses.push_back(lossOf(cemb.view({n * c, T, d_}), ctgt, past.repeatEach(c)).view({n, c}));
         }
         auto all = torch::cat(losses, 1);
         auto [minLoss, arg] = all.min(1);
@@ -300,20 +306,28 @@ void Tuner::epochPositional(const torch::Tensor& rows) {
         auto chosen = cand.gather(1, arg.unsqueeze(1)).squeeze(1);
         auto next = ids.clone();
         next.select(1, j).copy_(torch::where(better, chosen, ids.select(1, j)));
-        ids_.index_put_({rows}, next);
+        row_.ids.index_put_({rows}, next);
         // The accepted candidate's loss is a true loss of the new prompt: track it now.
         auto trackLoss =
             torch::where(better, minLoss, torch::full_like(minLoss, std::numeric_limits<float>::infinity()));
         track(rows, trackLoss, soft, next, improved);
       }
     } else {
+      auto g = torch::zeros({n, L_, d_}, gj.options());
+      g.select(1, j).copy_(gj);
       auto only = torch::zeros_like(hardMask_);
       only[j] = true;
       adamw(rows, g, only);
     }
+    if (cached && j + 1 < L_) {
+      auto updated = assemble(rows, row_.soft.index({rows}), row_.ids.index({rows})).narrow(1, Lb + j, 1);
+      KvCache grown;
+      model_->lastHiddenAfter(updated, past, &grown);
+      past = std::move(grown);
+    }
   }
   torch::NoGradGuard ng;
-  advance(step_, rows, {});
+  advance(row_.step, rows, {});
   finishEpoch(rows, improved);
 }
 
@@ -325,29 +339,31 @@ StepReport Tuner::step(int64_t epochs, const std::atomic<bool>& abort) {
   for (int64_t e = 0; e < epochs; ++e) {
     if (abort.load()) break;
     if (opts_.fixedShapes) {
+      // The live mask is read on the device inside the epoch, so a captured graph re-reads it.
+      auto epoch = [this] { epochSoft(allRows_, liveSlots()); };
       if (graph_)
-        graph_->run([this] { epochSoftFixed(); });
+        graph_->run(epoch);
       else
-        epochSoftFixed();
+        epoch();
       rep.epochsRun++;
       continue;
     }
     torch::Tensor rows;
     {
       torch::NoGradGuard ng;
-      rows = (loaded_ & (reason_ == kRunning)).nonzero().view(-1);
+      rows = (row_.loaded & (row_.reason == kRunning)).nonzero().view(-1);
     }
     if (rows.numel() == 0) break;
     if (allSoft)
-      epochSoft(rows);
+      epochSoft(rows, {});
     else
       epochPositional(rows);
     rep.epochsRun++;
   }
   torch::NoGradGuard ng;
   rep.active = running();
-  rep.stopped = (loaded_ & (reason_ != kRunning)).cpu();
-  rep.bestLoss = best_.cpu();
+  rep.stopped = (row_.loaded & (row_.reason != kRunning)).cpu();
+  rep.bestLoss = row_.best.cpu();
   return rep;
 }
 
@@ -356,26 +372,27 @@ Harvest Tuner::harvest(const std::vector<int64_t>& slots) {
   Harvest h;
   auto dev = model_->device();
   auto idx = torch::tensor(slots, torch::TensorOptions().dtype(torch::kInt64)).to(dev);
-  h.bestLoss = best_.index({idx}).cpu();
-  h.bestEpoch = bestEpoch_.index({idx}).cpu();
-  h.epochs = epoch_.index({idx}).cpu();
-  h.reason = reason_.index({idx}).cpu();
-  h.bestIds = bestIds_.index({idx}).cpu();
-  h.currentIds = ids_.index({idx}).cpu();
-  h.bestSoft = bestSoft_.index({idx}).cpu();
+  auto r = row_.rows(idx);
+  h.bestLoss = r.best.cpu();
+  h.bestEpoch = r.bestEpoch.cpu();
+  h.epochs = r.epoch.cpu();
+  h.reason = r.reason.cpu();
+  h.bestIds = r.bestIds.cpu();
+  h.currentIds = r.ids.cpu();
+  h.bestSoft = r.bestSoft.cpu();
   if (!slots.empty()) {
     // The model's distribution at the best prompt: its entropy, and the KL once more so the
     // caller can see the returned prompt reproduces the returned loss.
-    auto emb = assemble(idx, bestSoft_.index({idx}), bestIds_.index({idx}));
+    auto emb = assemble(idx, r.bestSoft, r.bestIds);
     auto logits = model_->lmHead(model_->lastHidden(emb)).to(torch::kFloat32);
     auto logq = torch::log_softmax(logits, -1);
     h.modelEntropyBits = (-(logq.exp() * logq).sum(-1) / kLog2).cpu();
-    h.checkLoss = kernels::klReference(logits, target_.index({idx})).cpu();
+    h.checkLoss = kernels::klReference(logits, r.target).cpu();
   } else {
     h.modelEntropyBits = torch::zeros({0});
     h.checkLoss = torch::zeros({0});
   }
-  loaded_.index_put_({idx}, torch::zeros({static_cast<int64_t>(slots.size())}, loaded_.options()));
+  row_.loaded.index_put_({idx}, torch::zeros_like(r.loaded));
   return h;
 }
 

@@ -42,6 +42,9 @@ struct TunerOptions {
   // and replayed (implies fixedShapes; CUDA only). A row's result is the same either way.
   bool fixedShapes;
   bool cudaGraph;
+  // Hard and hybrid: each position's step reuses the keys and values of the positions before it
+  // instead of recomputing them (Tuner::epochPositional). The same results within float rounding.
+  bool prefixCache;
   // Optional (undefined: none).
   torch::Tensor banned;         // [V] bool, tokens hard positions (and token init) never take
   torch::Tensor contextBefore;  // [Lb] int64 fixed tokens before the prompt (may be empty)
@@ -64,6 +67,39 @@ struct Harvest {
   torch::Tensor checkLoss;                            // [n] KL recomputed at the best prompt (consistency)
 };
 
+// Every per-row quantity, one row per slot on the device. The fields are declared here, given
+// their fresh-row values once (the constructor) and listed once for the generic row copies
+// (fieldsOf), so loading and harvesting a row never restate them.
+struct RowState {
+  torch::Tensor target;               // [n, V] float32
+  torch::Tensor soft, m, v;           // [n, L, d] float32: soft prompt (0 at hard positions), AdamW moments
+  torch::Tensor ids;                  // [n, L] int64 (-1 at soft positions)
+  torch::Tensor step;                 // [n] float32 AdamW steps taken
+  torch::Tensor best;                 // [n] float32 lowest loss so far (+inf before the first)
+  torch::Tensor bestEpoch;            // [n] int64
+  torch::Tensor bestSoft, bestIds;    // the prompt that reached `best`
+  torch::Tensor sinceBest, epoch;     // [n] int64 patience counter, epochs run
+  torch::Tensor reason;               // [n] int32 StopReason
+  torch::Tensor loaded;               // [n] bool: the slot holds a row
+
+  RowState() = default;
+  // n fresh rows (empty slots: not loaded).
+  RowState(int64_t n, int64_t L, int64_t d, int64_t V, torch::Device device);
+  // Every field, once: what the generic row copies below go over.
+  std::vector<torch::Tensor*> all() { return fieldsOf<torch::Tensor>(*this); }
+  std::vector<const torch::Tensor*> all() const { return fieldsOf<const torch::Tensor>(*this); }
+  // The rows `idx` of every field, and the reverse: every field's rows `idx` set from `from`.
+  RowState rows(const torch::Tensor& idx) const;
+  void put(const torch::Tensor& idx, const RowState& from);
+
+ private:
+  template <typename T, typename Self>
+  static std::vector<T*> fieldsOf(Self& s) {
+    return {&s.target, &s.soft,    &s.m,     &s.v,     &s.ids,    &s.step,   &s.best,
+            &s.bestEpoch, &s.bestSoft, &s.bestIds, &s.sinceBest, &s.epoch, &s.reason, &s.loaded};
+  }
+};
+
 class Tuner {
  public:
   Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts);
@@ -80,9 +116,11 @@ class Tuner {
 
  private:
   torch::Tensor assemble(const torch::Tensor& rows, const torch::Tensor& soft, const torch::Tensor& ids) const;
-  torch::Tensor lossOf(const torch::Tensor& embeds, const torch::Tensor& targets) const;
-  void epochSoft(const torch::Tensor& rows);
-  void epochSoftFixed();
+  // Per-row KL at the last position of `embeds`, which follow the positions cached in `past`.
+  torch::Tensor lossOf(const torch::Tensor& embeds, const torch::Tensor& targets, const KvCache& past = {}) const;
+  // `live` given: a fixed-shape epoch over every slot, only the live ones updated.
+  void epochSoft(const torch::Tensor& rows, const torch::Tensor& live);
+  torch::Tensor liveSlots() const;  // [slots] bool: loaded and running
   void epochPositional(const torch::Tensor& rows);
   // `live` ([rows] bool, optional): only these rows change (fixed-shape epochs run every slot).
   void track(const torch::Tensor& rows, const torch::Tensor& loss, const torch::Tensor& soft, const torch::Tensor& ids,
@@ -99,9 +137,8 @@ class Tuner {
   torch::Tensor allRows_;   // arange(slots): the rows of a fixed-shape epoch
   torch::Tensor hardMask_;  // [L] bool
   torch::Tensor ctxBeforeEmb_, ctxAfterEmb_;
-  // per-row state, [slots, ...]
-  torch::Tensor target_, soft_, ids_, m_, v_, step_;
-  torch::Tensor best_, bestEpoch_, bestSoft_, bestIds_, sinceBest_, epoch_, reason_, loaded_;
+  KvCache ctxBeforeKv_;  // prefixCache: the context before the prompt, one row
+  RowState row_;  // [slots, ...]
 };
 
 }  // namespace dp
