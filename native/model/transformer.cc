@@ -100,17 +100,23 @@ void Transformer::adopt(ModelTensors t) {
   }
 }
 
+// [rows, 1, positions, hd] cos and signed sin, in the model dtype. transformers rotates by
+// x·cos + rotate_half(x)·sin, rotate_half(x) = [-x2, x1] and both tables [f, f] (angles f
+// duplicated); here the sign sits in the table, [-sin f, sin f], once per forward, so each
+// layer's rotation is x·cos + [x2, x1]·sin: one flip instead of a negation and a concatenation
+// for q and for k, bit for bit the same numbers ((-a)·b = a·(-b) exactly).
 std::pair<torch::Tensor, torch::Tensor> Transformer::ropeTables(const torch::Tensor& pos) const {
-  // [rows, positions, hd/2] angles in float32, duplicated to hd as rotate_half expects.
+  // The angles duplicated before cos and sin, as transformers computes them (so every table
+  // entry is the same float as theirs), then the sign put on sin's first half.
   auto freqs = pos.to(torch::kFloat32).unsqueeze(-1) * invFreq_;
   auto emb = torch::cat({freqs, freqs}, -1).unsqueeze(1);  // [rows, 1, positions, hd]
-  return {emb.cos().to(dtype_), emb.sin().to(dtype_)};
+  auto sin = emb.sin();
+  const int64_t h = sin.size(-1) / 2;
+  return {emb.cos().to(dtype_), torch::cat({-sin.narrow(-1, 0, h), sin.narrow(-1, h, h)}, -1).to(dtype_)};
 }
 
-static torch::Tensor rotateHalf(const torch::Tensor& x) {
-  auto h = x.size(-1) / 2;
-  return torch::cat({-x.index({"...", Slice(h, torch::indexing::None)}), x.index({"...", Slice(0, h)})}, -1);
-}
+// [x1, x2] -> [x2, x1] along the last dimension (head_dim).
+static torch::Tensor swapHalves(const torch::Tensor& x) { return x.unflatten(-1, {2, -1}).flip({-2}).flatten(-2); }
 
 torch::Tensor Transformer::activation(const torch::Tensor& x) const {
   if (cfg_.activation == "gelu_new") return torch::gelu(x, "tanh");
@@ -136,8 +142,8 @@ torch::Tensor Transformer::attention(const Block& b, int64_t layer, const torch:
   auto k = qkv.narrow(-1, h * hd, kv * hd).view({R, P, kv, hd}).transpose(1, 2);
   auto v = qkv.narrow(-1, (h + kv) * hd, kv * hd).view({R, P, kv, hd}).transpose(1, 2);
   if (cos.defined()) {
-    q = q * cos + rotateHalf(q) * sin;
-    k = k * cos + rotateHalf(k) * sin;
+    q = q * cos + swapHalves(q) * sin;
+    k = k * cos + swapHalves(k) * sin;
   }
   const int64_t before = past ? past->length() : 0;
   if (before > 0) {
