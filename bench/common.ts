@@ -5,11 +5,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { native, type Addon } from '../lib/native/index.js';
-import type { BenchAddon } from '../lib/native/types-bench.js';
+import type { BenchAddon, ProfileAddon } from '../lib/native/types-bench.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
 
 /** The addon with its benchmark-only exports (lib/native/types-bench.ts), which the library's Addon type leaves out. */
-export const benchNative = (): Addon & BenchAddon => native() as Addon & BenchAddon;
+export const benchNative = (): Addon & BenchAddon & ProfileAddon => native() as Addon & BenchAddon & ProfileAddon;
 
 export function args(argv = process.argv.slice(2)) {
   const get = (name: string, fallback: string) => {

@@ -25,7 +25,7 @@ const methods = a.list('--methods', 'soft,hard:k=1,hard:k=8,hybrid:HHSSS').map((
   if (typeof m === 'string') throw new Error(`--methods: ${m}`);
   return resolveMethod(m, positions);
 });
-const maxBatch = a.num('--max-batch', quick ? 16 : Infinity);
+const maxBatch = a.num('--max-batch', quick ? 16 : 1 << 20);
 
 const yard = await yardstick(device, dtype, quick);
 type Row = RatePoint & { model: string; method: string; ofSoft: number | null };
