@@ -130,7 +130,10 @@ for (const name of models) {
     const wallMs = (performance.now() - t1) / epochs;
     const parts = new Map<string, number>();
     for (const op of profile.ops) parts.set(partOf(op), (parts.get(partOf(op)) ?? 0) + op.selfSeconds);
-    parts.set('in no libtorch op (fused KL kernel, host)', Math.max(0, wallMs / 1e3 - profile.opSeconds / epochs) * epochs);
+    parts.set(
+      'in no libtorch op (fused KL kernel, host)',
+      Math.max(0, wallMs / 1e3 - profile.opSeconds / epochs) * epochs,
+    );
     const floor = floors(model.info, m, rows, yard.bestGflops);
     const table: Part[] = [...parts]
       .map(([part, s]) => ({
@@ -164,4 +167,8 @@ for (const name of models) {
   model.dispose();
   memoryProbe(device).release();
 }
-save(`profile-${deviceTag(device)}`, { device, dtype, quick, positions, bandwidthGbs: bandwidth, yardstick: yard, report }, lines);
+save(
+  `profile-${deviceTag(device)}`,
+  { device, dtype, quick, positions, bandwidthGbs: bandwidth, yardstick: yard, report },
+  lines,
+);

@@ -224,6 +224,11 @@ st_falcon() {
   if [ -n "$REHEARSAL" ]; then node dist/bench/tune.js --device "$DEVICE" --quick --models random:demo --suffix -falcon
   else node dist/bench/tune.js --device "$DEVICE" --dtype bfloat16 --models random:falcon-7b --reps 1 --suffix -falcon; fi
 }
+st_batch() {
+  # Whether a batch above the auto one is faster (evidence for the auto batch's memory share).
+  if [ -n "$REHEARSAL" ]; then node dist/bench/batch.js --device "$DEVICE" --quick
+  else node dist/bench/batch.js --device "$DEVICE" --dtype bfloat16 --models random:llama-3.2-1b --factors 2; fi
+}
 st_targets() {
   if [ -n "$REHEARSAL" ]; then node dist/bench/targets.js --device "$DEVICE" --quick
   else node dist/bench/targets.js --device "$DEVICE"; fi
@@ -274,6 +279,7 @@ stage kernels   90  "$GPU"                 st_kernels
 stage targets   60  "$GPU"                 st_targets
 stage scaling  120  "$GPU"                 st_scaling
 stage falcon   120  "$GPU"                 st_falcon
+stage batch     90  "$GPU"                 st_batch
 
 # ---------------------------------------------------------------------------------------------
 collect
