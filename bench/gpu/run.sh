@@ -207,7 +207,7 @@ st_plan() {
 st_profile() {
   # Where an epoch's time goes (each op synchronised on the GPU), soft and hard, against its floors.
   if [ -n "$REHEARSAL" ]; then node dist/bench/tune.js --profile --device "$DEVICE" --quick --methods soft,hard:k=1
-  else node dist/bench/tune.js --profile --device "$DEVICE" --dtype bfloat16 --models random:llama-3.2-1b,random:llama-3-8b --methods soft,hard:k=1 --epochs 2; fi
+  else node dist/bench/tune.js --profile --device "$DEVICE" --dtype bfloat16 --models random:llama-3-8b --methods soft,hard:k=1 --epochs 2; fi
 }
 st_scaling() {
   if [ -n "$REHEARSAL" ]; then node dist/bench/scaling.js --device "$DEVICE" --quick --models random:micro --series batch
