@@ -8,10 +8,9 @@
 //        [--max-batch N] [--quick] [--out-dir DIR]
 import { loadModel } from '../lib/model/load.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
-import { parseMethodLabel, resolveMethod } from '../lib/spec/methods.js';
 import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { flopsPerRowEpoch } from '../lib/tune/flops.js';
-import { args, deviceTag, memoryProbe, save, yardstick, yardstickTable } from './common.js';
+import { args, methodsArg, deviceTag, memoryProbe, save, yardstick, yardstickTable } from './common.js';
 import { fmt, measureRate, pct, type RatePoint } from './tune-rate.js';
 
 const a = args();
@@ -20,11 +19,7 @@ const device = a.get('--device', 'cpu');
 const dtype = a.get('--dtype', 'float32') as NativeDtype;
 const models = a.list('--models', quick ? 'random:micro' : 'random:micro,random:demo');
 const positions = 5;
-const methods = a.list('--methods', 'soft,hard:k=1,hard:k=8,hybrid:HHSSS').map((label) => {
-  const m = parseMethodLabel(label);
-  if (typeof m === 'string') throw new Error(`--methods: ${m}`);
-  return resolveMethod(m, positions);
-});
+const methods = methodsArg(a.list('--methods', 'soft,hard:k=1,hard:k=8,hybrid:HHSSS'), positions);
 const maxBatch = a.num('--max-batch', quick ? 16 : 1 << 20);
 
 const yard = await yardstick(device, dtype, quick);

@@ -12,11 +12,11 @@ import { loadModel } from '../lib/model/load.js';
 import type { ModelInfo } from '../lib/model/model.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
 import type { ProfiledOp } from '../lib/native/types-bench.js';
-import { parseMethodLabel, resolveMethod, type ResolvedMethod } from '../lib/spec/methods.js';
+import type { ResolvedMethod } from '../lib/spec/methods.js';
 import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { flopsPerRowEpoch, forwardFlops } from '../lib/tune/flops.js';
 import { tune } from '../lib/tune/index.js';
-import { args, benchNative, deviceTag, memoryProbe, save, yardstick, yardstickTable } from './common.js';
+import { args, methodsArg, benchNative, deviceTag, memoryProbe, save, yardstick, yardstickTable } from './common.js';
 import { rampTargets } from './tune-rate.js';
 
 const a = args();
@@ -27,11 +27,7 @@ const models = a.list('--models', quick ? 'random:micro' : 'random:demo,random:g
 const positions = 5;
 const epochs = a.num('--epochs', quick ? 2 : 3);
 const sync = device !== 'cpu' && !a.has('--no-sync');
-const methods: ResolvedMethod[] = a.list('--methods', 'soft').map((label) => {
-  const m = parseMethodLabel(label);
-  if (typeof m === 'string') throw new Error(`--methods: ${m}`);
-  return resolveMethod(m, positions);
-});
+const methods = methodsArg(a.list('--methods', 'soft'), positions);
 
 /** GB/s of a large copy on the host: the CPU's memory floor (a GPU's is given). */
 function hostBandwidth(): number {
