@@ -48,7 +48,7 @@ const bandwidth = a.num('--bandwidth-gbs', device === 'cpu' ? hostBandwidth() : 
 /** The part of an epoch an op belongs to. */
 function partOf(op: ProfiledOp): string {
   if (op.phase === 'backward') return 'backward (input gradient)';
-  if (op.phase === 'other') return 'no grad: AdamW, HotFlip, candidates, bookkeeping';
+  if (op.phase === 'other') return "no grad: AdamW, HotFlip, candidates, bookkeeping, the rows' first loss";
   const n = op.name.replace(/^aten::/, '');
   if (/^(mm|addmm|bmm|matmul|linear|baddbmm|_addmm_activation)$/.test(n)) return 'forward GEMMs (qkv, out, MLP, head)';
   if (/attention|softmax|_flash|_efficient/.test(n)) return 'forward attention';
