@@ -117,7 +117,8 @@ Napi::Value ProfileStop(const Napi::CallbackInfo& info) {
     gStats.clear();
     top = gTopSeconds;
   }
-  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.selfSeconds > b.second.selfSeconds; });
+  std::sort(rows.begin(), rows.end(),
+            [](const auto& a, const auto& b) { return a.second.selfSeconds > b.second.selfSeconds; });
   auto ops = Napi::Array::New(env, rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     auto o = Napi::Object::New(env);
