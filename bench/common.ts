@@ -5,11 +5,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { native, type Addon } from '../lib/native/index.js';
-import type { BenchAddon } from '../lib/native/types-bench.js';
+import type { BenchAddon, ProfileAddon } from '../lib/native/types-bench.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
+import { parseMethodLabel, resolveMethod, type ResolvedMethod } from '../lib/spec/methods.js';
 
 /** The addon with its benchmark-only exports (lib/native/types-bench.ts), which the library's Addon type leaves out. */
-export const benchNative = (): Addon & BenchAddon => native() as Addon & BenchAddon;
+export const benchNative = (): Addon & BenchAddon & ProfileAddon => native() as Addon & BenchAddon & ProfileAddon;
 
 export function args(argv = process.argv.slice(2)) {
   const get = (name: string, fallback: string) => {
@@ -26,6 +27,15 @@ export function args(argv = process.argv.slice(2)) {
     list: (name: string, fallback: string) => get(name, fallback).split(',').filter(Boolean),
     has: (name: string) => argv.includes(name),
   };
+}
+
+/** --methods as method labels ('soft,hard:k=8,hybrid:HHSSS'), resolved for `positions` positions. */
+export function methodsArg(labels: string[], positions: number): ResolvedMethod[] {
+  return labels.map((label) => {
+    const m = parseMethodLabel(label);
+    if (typeof m === 'string') throw new Error(`--methods: ${m}`);
+    return resolveMethod(m, positions);
+  });
 }
 
 /** Where results go: --out-dir (default bench/results), so quick runs never overwrite the committed figures. */

@@ -34,7 +34,7 @@ export interface RatePoint {
   epochs: [number, number];
   seconds: [number, number];
   reps: number;
-  /** rows·(E2−E1)/(t2−t1); null when t2 ≤ t1 (noise swamped the difference: rerun with more epochs) */
+  /** rows·(E2−E1)/(t2−t1) (row-epochs of the method run); null when t2 ≤ t1 (noise swamped the difference: rerun with more epochs) */
   marginalRowStepsPerSecond: number | null;
   /** rows·E2/t2 */
   endToEndRowStepsPerSecond: number;
@@ -62,8 +62,10 @@ export interface RateOptions {
   reps?: number;
   /** precomputed targets (rows × vocab); default rampTargets */
   targets?: Float32Array;
-  /** more tune() options, e.g. { cudaGraph: true } */
+  /** more tune() options, e.g. { cudaGraph: true } or another method (default soft) */
   tune?: Partial<TuneOptions>;
+  /** FLOPs of one row-epoch of that method (default: a soft row-step, flopsPerRowStep) */
+  flopsPerRowEpoch?: number;
 }
 
 export async function measureRate(model: Model, o: RateOptions, yard: Yardstick): Promise<RatePoint> {
@@ -71,9 +73,9 @@ export async function measureRate(model: Model, o: RateOptions, yard: Yardstick)
   const warnings: string[] = [];
   const run = async (epochs: number) => {
     const r = tune(model, {
+      method: 'soft',
       ...o.tune,
       targets,
-      method: 'soft',
       prefixLength: o.positions,
       inits: 1,
       maxEpochs: epochs,
@@ -111,7 +113,7 @@ export async function measureRate(model: Model, o: RateOptions, yard: Yardstick)
     t1 = Math.min(t1, await run(e1));
     t2 = Math.min(t2, await run(e2));
   }
-  const flops = flopsPerRowStep(model.info, o.positions);
+  const flops = o.flopsPerRowEpoch ?? flopsPerRowStep(model.info, o.positions);
   const marginal = t2 > t1 ? (o.rows * (e2 - e1)) / (t2 - t1) : null;
   const achieved = marginal === null ? null : (marginal * flops) / 1e9;
   return {

@@ -4,6 +4,7 @@
 // time over the same rows (end to end: per-row overheads are exactly what batching saves).
 // Usage: node dist/bench/tune.js [--models random:micro,random:demo,random:gpt2] [--device cpu]
 //        [--dtype float32] [--batch N] [--positions 5] [--quick] [--out-dir DIR] [--suffix -name]
+// --profile: where one epoch's time goes instead (bench/profile.ts says how).
 import { loadModel } from '../lib/model/load.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
 import { autoBatchSize } from '../lib/tune/batch-size.js';
@@ -12,6 +13,10 @@ import { args, deviceTag, memoryProbe, mib, save, yardstick, yardstickTable } fr
 import { fmt, measureRate, pct, rampTargets, type RatePoint } from './tune-rate.js';
 
 const a = args();
+if (a.has('--profile')) {
+  await import('./profile.js');
+  process.exit(process.exitCode ?? 0);
+}
 const quick = a.has('--quick');
 const device = a.get('--device', 'cpu');
 const dtype = a.get('--dtype', 'float32') as NativeDtype;

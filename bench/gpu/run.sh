@@ -193,6 +193,23 @@ st_bound() {
   if [ -n "$REHEARSAL" ]; then node dist/bench/bound.js --device "$DEVICE" --quick --model random:micro
   else node dist/bench/bound.js --device "$DEVICE" --model random:llama-3-8b --dtype bfloat16 --entropy 0:max:2 --inits 2 --max-epochs 60; fi
 }
+st_hard() {
+  # Every method's row-epochs/s and FLOPs (soft, hard k = 1 and k = 8, hybrid HHSSS) on Llama-3-8B.
+  if [ -n "$REHEARSAL" ]; then node dist/bench/methods.js --device "$DEVICE" --quick --models random:micro
+  else node dist/bench/methods.js --device "$DEVICE" --dtype bfloat16 --models random:llama-3-8b; fi
+}
+st_plan() {
+  # study --plan's calibration against the study it plans, one process (exit 1 outside 2x).
+  # random:gpt2 and random:demo load the GPT-2 tokenizer, which is packed (llama3's is not); a study of
+  # sub-second sweeps (random:micro) is too small to hold to 2x on a shared CPU.
+  if [ -n "$REHEARSAL" ]; then node dist/bench/plan.js --device "$DEVICE" --studies methods --scale smoke --models random:demo --calibration-s 2
+  else node dist/bench/plan.js --device "$DEVICE" --dtype bfloat16 --studies methods --scale smoke --models random:gpt2; fi
+}
+st_profile() {
+  # Where an epoch's time goes (each op synchronised on the GPU), soft and hard, against its floors.
+  if [ -n "$REHEARSAL" ]; then node dist/bench/tune.js --profile --device "$DEVICE" --quick --methods soft,hard:k=1
+  else node dist/bench/tune.js --profile --device "$DEVICE" --dtype bfloat16 --models random:llama-3-8b --methods soft,hard:k=1 --epochs 2; fi
+}
 st_scaling() {
   if [ -n "$REHEARSAL" ]; then node dist/bench/scaling.js --device "$DEVICE" --quick --models random:micro --series batch
   else node dist/bench/scaling.js --device "$DEVICE" --dtype bfloat16 --models random:gpt2,random:llama-3.2-1b --limit-s 15 --reps 1; fi
@@ -212,6 +229,11 @@ st_falcon() {
   # Falcon-7B, the third family at full size, last: building 7B random weights takes a while.
   if [ -n "$REHEARSAL" ]; then node dist/bench/tune.js --device "$DEVICE" --quick --models random:demo --suffix -falcon
   else node dist/bench/tune.js --device "$DEVICE" --dtype bfloat16 --models random:falcon-7b --reps 1 --suffix -falcon; fi
+}
+st_batch() {
+  # Whether a batch above the auto one is faster (evidence for the auto batch's memory share).
+  if [ -n "$REHEARSAL" ]; then node dist/bench/batch.js --device "$DEVICE" --quick
+  else node dist/bench/batch.js --device "$DEVICE" --dtype bfloat16 --models random:llama-3.2-1b --factors 2; fi
 }
 st_targets() {
   if [ -n "$REHEARSAL" ]; then node dist/bench/targets.js --device "$DEVICE" --quick
@@ -238,9 +260,10 @@ stage node      60  ""                     st_node
 [ -x .device/bin/node ] && export PATH=$ROOT/.device/bin:$PATH
 stage unpack    60  ""                     st_unpack
 stage build    330  "node unpack"          st_build
-# By priority, since a slow build leaves the last stages out of time: the tests, then the two
-# headline figures (fraction of roofline on Llama-3-8B; against the Python loop), then CUDA
-# graphs, then the rest.
+# By priority, since a slow build leaves the last stages out of time: the tests, then the
+# headline figures (fraction of roofline on Llama-3-8B, every method on it, the plan against a
+# measured run, where an epoch's time goes; against the Python loop), then CUDA graphs, then
+# the rest.
 if [ "$DEVICE" = cpu ]; then
   stage tests  300  "build"                st_tests
   GPU=build
@@ -250,6 +273,9 @@ else
   GPU=cuda
 fi
 stage tune     150  "$GPU"                 st_tune
+stage hard     150  "$GPU"                 st_hard
+stage plan      90  "$GPU"                 st_plan
+stage profile   90  "$GPU"                 st_profile
 stage python   150  "$GPU"                 st_python
 stage bound    120  "$GPU"                 st_bound
 stage graph     90  "$GPU"                 st_graph
@@ -260,6 +286,7 @@ stage kernels   90  "$GPU"                 st_kernels
 stage targets   60  "$GPU"                 st_targets
 stage scaling  120  "$GPU"                 st_scaling
 stage falcon   120  "$GPU"                 st_falcon
+stage batch     90  "$GPU"                 st_batch
 
 # ---------------------------------------------------------------------------------------------
 collect

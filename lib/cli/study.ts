@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type { Command } from 'commander';
 
+import { estimateStudy } from '../run/estimate-study.js';
+import { studyEstimateLines } from '../run/estimate-report.js';
 import type { SweepProgress } from '../run/sweep.js';
 import { ShardSpec } from '../spec/schema.js';
 import { shardFromEnv } from '../sweep/index.js';
@@ -14,6 +16,7 @@ import { runStudy, type StudySummary } from '../run/study.js';
 import { EXIT, UsageError } from './exit.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
+import { PLAN_HELP } from './sweep.js';
 
 interface StudyCliOptions {
   list?: boolean;
@@ -32,6 +35,7 @@ interface StudyCliOptions {
   shardCount?: string;
   quiet?: boolean;
   json?: boolean;
+  plan?: boolean;
 }
 
 const list = (s: string | undefined): string[] =>
@@ -78,8 +82,9 @@ export function registerStudy(program: Command): void {
       'run the i-th of N slices of every sweep (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)',
     )
     .option('--shard-count <N>', 'with JOB_COMPLETION_INDEX: how many shards there are')
+    .option('--plan', PLAN_HELP)
     .option('-q, --quiet', 'no progress output')
-    .option('--json', 'machine-readable progress events on stdout, and a final summary')
+    .option('--json', 'machine-readable progress events on stdout, and a final summary (with --plan: the plan as JSON)')
     .action(async (names: string | undefined, o: StudyCliOptions) => {
       if (o.studies !== undefined && !existsSync(o.studies))
         throw new UsageError(`--studies ${o.studies}: no such folder`);
@@ -108,6 +113,23 @@ export function registerStudy(program: Command): void {
         seed = Number(o.seed);
         if (!Number.isInteger(seed) || seed < 0)
           throw new UsageError(`--seed must be an integer >= 0, got '${o.seed}'`);
+      }
+      if (o.plan) {
+        const e = await estimateStudy({
+          studies: list(names),
+          studiesDir: o.studies,
+          models,
+          scale: o.scale as Scale,
+          device: o.device,
+          dtype: o.dtype,
+          seed,
+          bound: o.bound,
+          onSweep: o.json || o.quiet ? undefined : (what) => process.stderr.write(`calibrating ${what}\n`),
+        }).catch((e: unknown) => {
+          throw e instanceof StudyError ? new UsageError(e.message) : e;
+        });
+        process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${studyEstimateLines(e).join('\n')}\n`);
+        return;
       }
       const out = o.output ?? `study-${list(names).join('-')}`;
       const reporter = new ProgressReporter(progressMode(o));

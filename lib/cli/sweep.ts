@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type { Command } from 'commander';
 
+import { estimateSweep } from '../run/estimate.js';
+import { sweepEstimateLines } from '../run/estimate-report.js';
 import { runSweep, type SweepProgress } from '../run/sweep.js';
 import { QUICK_DEMO_SWEEP, STUDY_DEFAULTS as D, withDefault } from '../spec/defaults.js';
 import { specFromFlags, type SweepFlags } from '../spec/index.js';
@@ -39,6 +41,10 @@ function readConfig(path: string): unknown {
   }
 }
 
+/** --plan of sweep and study: what it prints, and that it runs and writes nothing. */
+export const PLAN_HELP =
+  'print the rows and how long they will take (worst and typical case, from a few seconds of calibration per method on this model and device); write nothing';
+
 type SweepCliOptions = SweepFlags & {
   config?: string;
   resume?: boolean;
@@ -47,6 +53,7 @@ type SweepCliOptions = SweepFlags & {
   json?: boolean;
   figures?: string | boolean;
   shardCount?: string;
+  plan?: boolean;
 };
 
 export function registerSweep(program: Command): void {
@@ -92,8 +99,9 @@ export function registerSweep(program: Command): void {
       'where to write the figures (default: figures/ beside the results); --no-figures for none',
     )
     .option('--no-figures', 'do not draw figures')
+    .option('--plan', PLAN_HELP)
     .option('-q, --quiet', 'no progress output')
-    .option('--json', 'machine-readable progress events on stdout')
+    .option('--json', 'machine-readable progress events on stdout (with --plan: the plan as JSON)')
     .action(async (o: SweepCliOptions) => {
       const fileJson = o.config ? readConfig(o.config) : DEFAULT_SWEEP;
       const flags: SweepFlags = { ...o };
@@ -102,6 +110,11 @@ export function registerSweep(program: Command): void {
         if (env) flags.shard = `${env.index}/${env.count}`;
       }
       const spec = specFromFlags(flags, fileJson);
+      if (o.plan) {
+        const e = await estimateSweep(spec);
+        process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${sweepEstimateLines(e).join('\n')}\n`);
+        return;
+      }
       const reporter = new ProgressReporter(progressMode(o));
       const interrupt = onInterrupt(reporter);
       const events = new EventEmitter();

@@ -24,3 +24,21 @@ export interface BenchAddon {
     reference?: boolean;
   }): Promise<number>;
 }
+
+/** One libtorch op's share of a profile (native/addon/profile_ops.cc). */
+export interface ProfiledOp {
+  name: string;
+  /** forward: grad mode on; backward: inside an autograd node; other: no grad (update, HotFlip, bookkeeping) */
+  phase: 'forward' | 'backward' | 'other';
+  calls: number;
+  /** without the ops it called */
+  selfSeconds: number;
+  totalSeconds: number;
+}
+
+export interface ProfileAddon {
+  /** observe every libtorch op on every thread until profileStop; syncCuda: each op waits for the device (its kernels' time) */
+  profileStart(o?: { syncCuda?: boolean }): void;
+  /** the ops seen since profileStart, by self time; opSeconds: time inside outermost ops (the rest of a wall time ran in none) */
+  profileStop(): { ops: ProfiledOp[]; opSeconds: number };
+}

@@ -8,7 +8,7 @@ import type { ModelInfo } from '../model/model.js';
 type Config = ModelInfo['config'];
 
 /** One forward of `queries` positions that attend to `keys` keys; `head`: with the LM head. */
-function forwardFlops(c: Config, queries: number, keys: number, head = true): number {
+function forwardOf(c: Config, queries: number, keys: number, head = true): number {
   const d = c.hiddenSize;
   const hd = c.headDim;
   const qkv = d * (c.heads + 2 * c.kvHeads) * hd;
@@ -25,7 +25,7 @@ function forwardFlops(c: Config, queries: number, keys: number, head = true): nu
 
 /** Forward, input-gradient backward and fused KL of `queries` positions after `keys - queries` cached ones. */
 function stepFlops(c: Config, queries: number, keys: number): number {
-  return 2 * forwardFlops(c, queries, keys) + 6 * c.vocabSize;
+  return 2 * forwardOf(c, queries, keys) + 6 * c.vocabSize;
 }
 
 /** One row-step of soft-prompt search over `positions` positions. */
@@ -63,9 +63,23 @@ export function flopsPerPositionalEpoch(info: ModelInfo, o: PositionalEpoch): nu
     flops += stepFlops(c, queries, total);
     if (o.pattern[j] === 'H') {
       flops += 2 * c.vocabSize * c.hiddenSize;
-      if (o.candidates > 1) flops += o.candidates * (forwardFlops(c, queries, total) + 6 * c.vocabSize);
+      if (o.candidates > 1) flops += o.candidates * (forwardOf(c, queries, total) + 6 * c.vocabSize);
     }
-    if (o.prefixCache && j + 1 < L) flops += forwardFlops(c, 1, before + j + 1, false);
+    if (o.prefixCache && j + 1 < L) flops += forwardOf(c, 1, before + j + 1, false);
   }
   return flops;
+}
+
+/** One forward over `positions` prompt positions to the last position's logits. */
+export function forwardFlops(info: ModelInfo, positions: number): number {
+  return forwardOf(info.config, positions, positions);
+}
+
+/**
+ * One row-epoch of a method as the tuner runs it: soft, one row-step; hard and hybrid, the
+ * positional epoch (with the prefix cache unless `prefixCache` is false).
+ */
+export function flopsPerRowEpoch(info: ModelInfo, pattern: string, candidates: number, prefixCache = true): number {
+  if (!pattern.includes('H')) return flopsPerRowStep(info, pattern.length);
+  return flopsPerPositionalEpoch(info, { pattern, candidates, prefixCache });
 }

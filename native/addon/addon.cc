@@ -17,6 +17,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterTargetOps(env, exports);
   RegisterTuner(env, exports);
   RegisterBoundOps(env, exports);
+  RegisterProfileOps(env, exports);
   return exports;
 }
 

@@ -11,5 +11,6 @@ void RegisterTargetOps(Napi::Env env, Napi::Object exports);
 void RegisterTuner(Napi::Env env, Napi::Object exports);
 void RegisterMemoryOps(Napi::Env env, Napi::Object exports);
 void RegisterBoundOps(Napi::Env env, Napi::Object exports);
+void RegisterProfileOps(Napi::Env env, Napi::Object exports);
 void setConfiguredThreads(int n);
 }  // namespace dp

@@ -1,0 +1,75 @@
+// Should the auto batch use more of the device? For each model, the marginal row-steps/s of soft
+// prompts at the batch autoBatchSize picks (half the free memory, capped; lib/tune/batch-size.ts)
+// and at 2× and 4× it, as long as the larger batch's predicted memory (MiB/row measured at the
+// auto batch) stays under --max-fraction (0.85) of the free memory. A larger batch that is
+// faster by more than noise is the evidence for raising the cap or the memory fraction; the
+// default stays as it is until a GPU run shows it.
+// Usage: node dist/bench/batch.js [--models random:demo] [--device cpu] [--dtype float32]
+//        [--factors 2,4] [--max-fraction 0.85] [--quick] [--out-dir DIR]
+import { loadModel } from '../lib/model/load.js';
+import type { NativeDtype } from '../lib/native/types-model.js';
+import { autoBatchSize, freeDeviceBytes } from '../lib/tune/batch-size.js';
+import { args, deviceTag, memoryProbe, mib, save, yardstick, yardstickTable } from './common.js';
+import { fmt, measureRate, pct, type RatePoint } from './tune-rate.js';
+
+const a = args();
+const quick = a.has('--quick');
+const device = a.get('--device', 'cpu');
+const dtype = a.get('--dtype', 'float32') as NativeDtype;
+const models = a.list('--models', quick ? 'random:micro' : 'random:demo');
+const factors = a.list('--factors', '2,4').map(Number);
+const maxFraction = a.num('--max-fraction', 0.85);
+const positions = 5;
+
+const yard = await yardstick(device, dtype, quick);
+type Row = RatePoint & { model: string; factor: number; overAuto: number | null; freeBytes: number };
+const report: Row[] = [];
+for (const name of models) {
+  const model = await loadModel(name, { device, dtype, tokenizer: false });
+  const free = freeDeviceBytes(device);
+  const auto = autoBatchSize(model.info, positions, 1, 1 << 20);
+  const at = (batch: number) =>
+    measureRate(
+      model,
+      {
+        rows: batch,
+        batchSize: batch,
+        positions,
+        epochs: 2,
+        extraEpochs: quick ? 2 : 6,
+        minDeltaSeconds: quick ? 0.25 : 1,
+      },
+      yard,
+    );
+  const base = await at(auto);
+  report.push({ model: name, factor: 1, overAuto: 1, freeBytes: free, ...base });
+  for (const f of factors) {
+    const batch = Math.round(auto * f);
+    if (base.memoryPerRowBytes * batch > maxFraction * free) {
+      console.log(`${name}: ${batch} rows would need ${mib(base.memoryPerRowBytes * batch)} MiB; stopping`);
+      break;
+    }
+    const p = await at(batch);
+    const ratio =
+      p.marginalRowStepsPerSecond && base.marginalRowStepsPerSecond
+        ? p.marginalRowStepsPerSecond / base.marginalRowStepsPerSecond
+        : null;
+    report.push({ model: name, factor: f, overAuto: ratio, freeBytes: free, ...p });
+  }
+  model.dispose();
+  memoryProbe(device).release();
+}
+
+const table = [
+  ...yardstickTable(yard),
+  '',
+  `Soft prompts at the auto batch and above it (${positions} positions; marginal row-steps/s)`,
+  '',
+  '| model | batch | × auto | row-steps/s | of matmul | over auto | MiB/row | free MiB |',
+  '|---|---|---|---|---|---|---|---|',
+  ...report.map(
+    (r) =>
+      `| ${r.model} | ${r.batchSize} | ${r.factor} | ${fmt(r.marginalRowStepsPerSecond)} | ${pct(r.fractionOfMatmul)} | ${r.overAuto === null ? '–' : r.overAuto.toFixed(2)} | ${mib(r.memoryPerRowBytes)} | ${mib(r.freeBytes)} |`,
+  ),
+];
+save(`batch-${deviceTag(device)}`, { device, dtype, quick, positions, maxFraction, yardstick: yard, report }, table);

@@ -1,0 +1,70 @@
+// Every method's speed: soft, hard (HotFlip, k = 1 and k = 8) and hybrid (HHSSS) on each model,
+// as marginal row-epochs/s at the batch tune() picks for that method (bench/tune-rate.ts), FLOPs
+// counted per method (lib/tune/flops.ts: a hard or hybrid epoch is a forward/backward per
+// position, HotFlip scores and k candidate forwards), the achieved fraction of this run's best
+// matmul, and that fraction against the soft epoch's on the same model (1 = as efficient).
+// Usage: node dist/bench/methods.js [--models random:micro,random:demo] [--device cpu]
+//        [--dtype float32] [--methods soft,hard:k=1,hard:k=8,hybrid:HHSSS] [--batch N]
+//        [--max-batch N] [--quick] [--out-dir DIR]
+import { loadModel } from '../lib/model/load.js';
+import type { NativeDtype } from '../lib/native/types-model.js';
+import { autoBatchSize } from '../lib/tune/batch-size.js';
+import { flopsPerRowEpoch } from '../lib/tune/flops.js';
+import { args, methodsArg, deviceTag, memoryProbe, save, yardstick, yardstickTable } from './common.js';
+import { fmt, measureRate, pct, type RatePoint } from './tune-rate.js';
+
+const a = args();
+const quick = a.has('--quick');
+const device = a.get('--device', 'cpu');
+const dtype = a.get('--dtype', 'float32') as NativeDtype;
+const models = a.list('--models', quick ? 'random:micro' : 'random:micro,random:demo');
+const positions = 5;
+const methods = methodsArg(a.list('--methods', 'soft,hard:k=1,hard:k=8,hybrid:HHSSS'), positions);
+const maxBatch = a.num('--max-batch', quick ? 16 : 1 << 20);
+
+const yard = await yardstick(device, dtype, quick);
+type Row = RatePoint & { model: string; method: string; ofSoft: number | null };
+const report: Row[] = [];
+for (const name of models) {
+  const model = await loadModel(name, { device, dtype, tokenizer: false });
+  let soft: number | null = null;
+  for (const m of methods) {
+    const auto = autoBatchSize(model.info, positions, m.candidates, 1 << 20);
+    const batch = a.has('--batch') ? a.num('--batch', auto) : Math.min(auto, maxBatch);
+    const point = await measureRate(
+      model,
+      {
+        rows: batch,
+        batchSize: batch,
+        positions,
+        epochs: 1,
+        extraEpochs: 2,
+        minDeltaSeconds: quick ? 0.25 : 1,
+        tune: { method: m.method, pattern: m.pattern, candidates: m.candidates },
+        flopsPerRowEpoch: flopsPerRowEpoch(model.info, m.pattern, m.candidates),
+      },
+      yard,
+    );
+    if (m.method === 'soft') soft = point.fractionOfMatmul;
+    const ofSoft = soft && point.fractionOfMatmul !== null ? point.fractionOfMatmul / soft : null;
+    report.push({ model: name, method: m.label, ofSoft, ...point });
+    console.log(`${name} ${m.label}: ${fmt(point.marginalRowStepsPerSecond)} row-epochs/s at ${batch} rows`);
+  }
+  model.dispose();
+  memoryProbe(device).release();
+}
+
+const table = [
+  ...yardstickTable(yard),
+  '',
+  `Methods (${positions} positions; marginal row-epochs/s at the auto batch; GFLOP per row-epoch counted per method)`,
+  '',
+  '| model | method | batch | row-epochs/s | GFLOP/row-epoch | GFLOP/s | of matmul | of soft |',
+  '|---|---|---|---|---|---|---|---|',
+  ...report.map(
+    (r) =>
+      `| ${r.model} | ${r.method} | ${r.batchSize} | ${fmt(r.marginalRowStepsPerSecond)} | ${(r.flopsPerRowStep / 1e9).toFixed(4)} | ${fmt(r.achievedGflops)} | ${pct(r.fractionOfMatmul)} | ${r.ofSoft === null ? '–' : r.ofSoft.toFixed(2)} |`,
+  ),
+  ...report.flatMap((r) => (r.warnings.length ? [`warning (${r.model} ${r.method}): ${r.warnings.join('; ')}`] : [])),
+];
+save(`methods-${deviceTag(device)}`, { device, dtype, quick, positions, yardstick: yard, report }, table);

@@ -1,0 +1,45 @@
+// An estimate as text: what `sweep --plan` and `study --plan` print (--json prints the objects).
+import type { SweepEstimate } from './estimate.js';
+import type { StudyEstimate } from './estimate-study.js';
+
+/** 4.2 s, 3.5 min, 2 h 05 min, 3 d 4 h */
+export function duration(seconds: number): string {
+  if (seconds < 90) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  if (seconds < 90 * 60) return `${(seconds / 60).toFixed(1)} min`;
+  const h = Math.floor(seconds / 3600);
+  if (h < 48) return `${h} h ${String(Math.round((seconds - 3600 * h) / 60)).padStart(2, '0')} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
+
+export function sweepEstimateLines(e: SweepEstimate): string[] {
+  const s = e.setup;
+  return [
+    `plan of ${e.output}: ${e.model} on ${e.device} (${e.dtype}), calibrated in ${duration(e.calibrationSeconds)}; nothing written`,
+    '',
+    '| method | rows | batch | row-epochs/s | typical epochs (sample rows stopped) | worst | typical |',
+    '|---|---|---|---|---|---|---|',
+    ...e.methods.map(
+      (m) =>
+        `| ${m.method} | ${n(m.rows)} | ${n(m.batchSize)} | ${n(m.rowEpochsPerSecond)} | ${n(m.sample.meanEpochs)} of ${n(e.maxEpochs)} (${m.sample.stopped}/${m.sample.rows}) | ${duration(m.worstSeconds)} | ${duration(m.typicalSeconds)} |`,
+    ),
+    '',
+    `setup: model load ${duration(s.loadSeconds)}, ${n(e.targets)} targets ${duration(s.targetsSeconds)}, head bound ${duration(s.boundSeconds)}`,
+    `total: ${n(e.rows)} rows; worst case ${n(e.worstRowEpochs)} row-epochs (rows × ${n(e.maxEpochs)}) in ${duration(e.worstSeconds)}; typical ${n(e.typicalRowEpochs)} row-epochs in ${duration(e.typicalSeconds)}`,
+  ];
+}
+
+export function studyEstimateLines(e: StudyEstimate): string[] {
+  return [
+    '| experiment | model | rows | worst row-epochs | worst | typical |',
+    '|---|---|---|---|---|---|',
+    ...e.sweeps.map((s) =>
+      s.estimate
+        ? `| ${s.experiment} | ${s.model} | ${n(s.estimate.rows)} | ${n(s.estimate.worstRowEpochs)} | ${duration(s.estimate.worstSeconds)} | ${duration(s.estimate.typicalSeconds)} |`
+        : `| ${s.experiment} | ${s.model} | skipped: ${s.skipped} | | | |`,
+    ),
+    '',
+    `total: ${n(e.rows)} rows; worst case ${n(e.worstRowEpochs)} row-epochs in ${duration(e.worstSeconds)}; typical ${duration(e.typicalSeconds)} (calibrated in ${duration(e.calibrationSeconds)}; nothing written)`,
+  ];
+}

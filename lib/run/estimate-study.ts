@@ -1,0 +1,89 @@
+// estimateStudy: every sweep a study run would make (lib/study/plan.ts), estimated before it
+// runs (estimate.ts), writing nothing. Each model loads once (its load counted in its first
+// sweep), and sweeps that share a model, method and batch share their epoch-time calibration.
+import type { Model } from '../model/model.js';
+import { loadModel } from '../model/load.js';
+import { expandStudies, type Scale } from '../study/catalog.js';
+import { planStudy } from '../study/plan.js';
+import { estimateSweep, type EstimateOptions, type SweepEstimate } from './estimate.js';
+import type { EpochCost } from './estimate-batching.js';
+
+export interface StudyEstimateOptions extends Omit<EstimateOptions, 'model' | 'costs'> {
+  studies: readonly string[];
+  studiesDir?: string;
+  models: readonly string[];
+  scale?: Scale;
+  device?: string;
+  dtype?: string;
+  seed?: number;
+  bound?: boolean;
+  /** told before each sweep is calibrated: `[i/n] experiment on model` */
+  onSweep?: (label: string) => void;
+}
+
+export interface StudySweepEstimate {
+  experiment: string;
+  model: string;
+  /** why the study run would skip this sweep */
+  skipped?: string;
+  estimate?: SweepEstimate;
+}
+
+export interface StudyEstimate {
+  sweeps: StudySweepEstimate[];
+  rows: number;
+  worstRowEpochs: number;
+  worstSeconds: number;
+  typicalSeconds: number;
+  calibrationSeconds: number;
+}
+
+export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstimate> {
+  const started = performance.now();
+  const sweeps = planStudy(expandStudies(o.studies, o.studiesDir), {
+    scale: o.scale ?? 'paper',
+    models: o.models,
+    outDir: '.', // outputs are named, never written
+    device: o.device,
+    dtype: o.dtype,
+    seed: o.seed,
+    bound: o.bound,
+  });
+  const models = new Map<string, Model>();
+  const costs = new Map<string, EpochCost>();
+  const out: StudySweepEstimate[] = [];
+  try {
+    for (const [i, s] of sweeps.entries()) {
+      if (o.signal?.aborted) break;
+      if (s.skipped) {
+        out.push({ experiment: s.experiment, model: s.model, skipped: s.skipped });
+        continue;
+      }
+      o.onSweep?.(`[${i + 1}/${sweeps.length}] ${s.experiment} on ${s.model}`);
+      let model = models.get(s.model);
+      let loadSeconds = 0;
+      if (!model) {
+        const t0 = performance.now();
+        model = await loadModel(s.model, { device: s.spec.device, dtype: s.spec.dtype });
+        loadSeconds = (performance.now() - t0) / 1000;
+        models.set(s.model, model);
+      }
+      const e = await estimateSweep(s.spec, { ...o, model, costs });
+      e.setup.loadSeconds = loadSeconds;
+      e.worstSeconds += loadSeconds;
+      e.typicalSeconds += loadSeconds;
+      out.push({ experiment: s.experiment, model: s.model, estimate: e });
+    }
+  } finally {
+    for (const m of models.values()) m.dispose();
+  }
+  const sum = (f: (e: SweepEstimate) => number) => out.reduce((a, s) => a + (s.estimate ? f(s.estimate) : 0), 0);
+  return {
+    sweeps: out,
+    rows: sum((e) => e.rows),
+    worstRowEpochs: sum((e) => e.worstRowEpochs),
+    worstSeconds: sum((e) => e.worstSeconds),
+    typicalSeconds: sum((e) => e.typicalSeconds),
+    calibrationSeconds: (performance.now() - started) / 1000,
+  };
+}

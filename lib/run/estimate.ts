@@ -1,0 +1,314 @@
+// estimateSweep(spec): what a sweep will cost before it runs, from a few seconds of calibration
+// on its own model and device, writing nothing. Per method: the epoch time at the batch the
+// sweep would use and at a small one (so the tail of a sweep, with few rows left, is priced at
+// what few rows cost), and a sample of the method's own rows run to their stop (so the typical
+// case knows how early rows stop by patience). Setup (model load, target synthesis, the head
+// bound) is timed on the sample's targets and scaled to the sweep's. The rows then go through
+// the same continuous batching as tune() (estimate-batching.ts): the worst case with every row
+// at its epoch budget, the typical one with the sample's epochs.
+import { headBound } from '../bound/index.js';
+import { loadModel } from '../model/load.js';
+import type { Model } from '../model/model.js';
+import { native } from '../native/index.js';
+import { methodLabel, type SweepSpec } from '../spec/index.js';
+import { STUDY_DEFAULTS } from '../spec/defaults.js';
+import { planSweep, type RowPlan } from '../sweep/index.js';
+import { targetFileCount } from '../targets/file.js';
+import { synthesizePlans } from '../targets/index.js';
+import { autoBatchSize } from '../tune/batch-size.js';
+import { tune, type TuneOptions, type TuneRow } from '../tune/index.js';
+import { batchedSeconds, epochsFromSample, type EpochCost } from './estimate-batching.js';
+
+export interface EstimateOptions {
+  /** seconds of calibration per method, about (default 4) */
+  calibrationSeconds?: number;
+  /** rows of each method run to their stop for the typical case (default 8) */
+  sampleRows?: number;
+  /** an already loaded model (a study's, shared by its sweeps); else spec.model is loaded and its load timed */
+  model?: Model;
+  /** epoch costs already measured in this process, by model, method and batch (a study's sweeps share them) */
+  costs?: Map<string, EpochCost>;
+  signal?: AbortSignal;
+}
+
+export interface MethodEstimate {
+  /** the method label (soft, hard:k=4, hybrid:HHSSS:k=1) */
+  method: string;
+  rows: number;
+  /** slots the sweep runs this method with */
+  batchSize: number;
+  epochCost: EpochCost;
+  /** row-epochs per second with every slot busy */
+  rowEpochsPerSecond: number;
+  /**
+   * the sample rows run to their stop: `stopped` of them stopped within the calibration time; a
+   * row cut off counts halfway between the earliest it could stop and the budget
+   */
+  sample: { rows: number; stopped: number; meanEpochs: number };
+  worstSeconds: number;
+  typicalSeconds: number;
+}
+
+export interface SweepEstimate {
+  model: string;
+  device: string;
+  dtype: string;
+  output: string;
+  rows: number;
+  targets: number;
+  maxEpochs: number;
+  /** rows × epoch budget */
+  worstRowEpochs: number;
+  /** Σ rows' typical epochs */
+  typicalRowEpochs: number;
+  /** seconds before the first row: model load (0 when it was given), target synthesis, head bound */
+  setup: { loadSeconds: number; targetsSeconds: number; boundSeconds: number };
+  methods: MethodEstimate[];
+  worstSeconds: number;
+  typicalSeconds: number;
+  /** the seconds this estimate took */
+  calibrationSeconds: number;
+}
+
+const DEFAULT_CALIBRATION_SECONDS = 4;
+const DEFAULT_SAMPLE_ROWS = 8;
+
+/** Every count-th of `items`, `n` at most, spread over the whole list (plans are ordered by entropy). */
+export function spread<T>(items: readonly T[], n: number): T[] {
+  if (items.length <= n) return [...items];
+  return Array.from({ length: n }, (_, i) => items[Math.floor(((i + 0.5) * items.length) / n)]);
+}
+
+const seconds = (t0: number) => (performance.now() - t0) / 1000;
+
+export async function estimateSweep(spec: SweepSpec, options: EstimateOptions = {}): Promise<SweepEstimate> {
+  const started = performance.now();
+  const model = options.model ?? (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype }));
+  const loadSeconds = options.model ? 0 : seconds(started);
+  try {
+    return await estimateWith(model, spec, options, loadSeconds, started);
+  } finally {
+    if (!options.model) model.dispose();
+  }
+}
+
+async function estimateWith(
+  model: Model,
+  spec: SweepSpec,
+  options: EstimateOptions,
+  loadSeconds: number,
+  started: number,
+): Promise<SweepEstimate> {
+  const budget = options.calibrationSeconds ?? DEFAULT_CALIBRATION_SECONDS;
+  const sampleSize = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
+  const V = model.info.vocabSize;
+  const plan = planSweep(spec, V, { fileTargetCount: targetFileCount });
+  const byMethod = new Map<string, RowPlan[]>();
+  for (const r of plan.shardRows) {
+    const label = methodLabel(r.method, r.pattern, r.candidates);
+    byMethod.set(label, [...(byMethod.get(label) ?? []), r]);
+  }
+  const samples = new Map([...byMethod].map(([label, rows]) => [label, spread(rows, sampleSize)]));
+
+  // The sample's targets (and the lm targets their paired vanilla ones copy an entropy from).
+  const wanted = new Set([...samples.values()].flat().map((r) => r.targetId));
+  for (const t of plan.targets)
+    if (wanted.has(t.targetId) && typeof t.params.pairedWith === 'string') wanted.add(t.params.pairedWith);
+  const used = new Set(plan.shardRows.map((r) => r.targetId));
+  const sampleTargets = plan.targets.filter((t) => wanted.has(t.targetId));
+  const perTarget = used.size / Math.max(1, sampleTargets.length);
+  let t0 = performance.now();
+  const made = sampleTargets.length ? await synthesizePlans(model, sampleTargets) : undefined;
+  const targetsSeconds = seconds(t0) * perTarget;
+  const index = new Map(sampleTargets.map((t, i) => [t.targetId, i]));
+  const uploaded = made
+    ? native().tensorFromArray({ data: made.data, shape: [sampleTargets.length, V], device: model.info.device })
+    : undefined;
+  try {
+    let boundSeconds = 0;
+    if (uploaded && spec.bound !== false) {
+      t0 = performance.now();
+      await headBound(model, { targets: uploaded, meta: made!.meta });
+      boundSeconds = seconds(t0) * perTarget;
+    }
+    const methods: MethodEstimate[] = [];
+    for (const [label, rows] of byMethod) {
+      if (options.signal?.aborted) break;
+      const sample = samples.get(label)!.map((r) => ({ ...r, targetIndex: index.get(r.targetId)! }));
+      const base = tuneBase(spec, rows[0], { targets: uploaded!, meta: made!.meta });
+      methods.push(await estimateMethod(model, spec, label, rows.length, sample, base, budget, options));
+    }
+    const sum = (f: (m: MethodEstimate) => number) => methods.reduce((a, m) => a + f(m), 0);
+    const setup = loadSeconds + targetsSeconds + boundSeconds;
+    return {
+      model: spec.model,
+      device: model.info.device,
+      dtype: model.info.dtype,
+      output: spec.output,
+      rows: plan.shardRows.length,
+      targets: used.size,
+      maxEpochs: spec.maxEpochs,
+      worstRowEpochs: plan.shardRows.length * spec.maxEpochs,
+      typicalRowEpochs: sum((m) => m.rows * m.sample.meanEpochs),
+      setup: { loadSeconds, targetsSeconds, boundSeconds },
+      methods,
+      worstSeconds: setup + sum((m) => m.worstSeconds),
+      typicalSeconds: setup + sum((m) => m.typicalSeconds),
+      calibrationSeconds: seconds(started),
+    };
+  } finally {
+    uploaded?.dispose();
+  }
+}
+
+type TuneBase = Omit<TuneOptions, 'rows' | 'maxEpochs' | 'patience' | 'batchSize' | 'chunkEpochs' | 'signal'>;
+
+/** The tune() options a sweep runs this method with (lib/run/sweep.ts), less rows, budget and batch. */
+function tuneBase(spec: SweepSpec, r: RowPlan, targets: TuneOptions['targets']): TuneBase {
+  return {
+    targets,
+    method: r.method,
+    pattern: r.pattern,
+    candidates: r.candidates,
+    prefixLength: spec.prefixLength,
+    lr: spec.lr,
+    ...(spec.weightDecay !== undefined ? { weightDecay: spec.weightDecay } : {}),
+    cudaGraph: spec.cudaGraph && r.method === 'soft',
+    init: spec.init,
+    seed: spec.seed,
+  };
+}
+
+async function estimateMethod(
+  model: Model,
+  spec: SweepSpec,
+  label: string,
+  rows: number,
+  sample: Array<RowPlan & { targetIndex: number }>,
+  base: TuneBase,
+  budget: number,
+  options: EstimateOptions,
+): Promise<MethodEstimate> {
+  const L = spec.prefixLength;
+  const candidates = sample[0].candidates;
+  const slots =
+    spec.batchSize === 'auto' || spec.batchSize === undefined
+      ? autoBatchSize(model.info, L, candidates, rows)
+      : spec.deterministic
+        ? spec.batchSize
+        : Math.min(spec.batchSize, rows);
+  const small = Math.max(1, Math.min(sample.length, Math.ceil(slots / 8)));
+  const key = `${model.info.identity}|${model.info.device}|${model.info.dtype}|${label}|${L}|${slots}|${small}`;
+  let cost = options.costs?.get(key);
+  if (!cost) {
+    // A quarter of the time to each of the two batch sizes, half to the sample.
+    const at = async (b: number) => epochTime(model, base, sample, b, budget / 4);
+    const big = await at(slots);
+    const few = slots > small ? await at(small) : big;
+    const perRow = slots > small ? Math.max(0, (big - few) / (slots - small)) : big / slots;
+    cost = { fixedSeconds: Math.max(0, big - perRow * slots), perRowSeconds: perRow };
+    options.costs?.set(key, cost);
+  }
+  const stops = await sampleStops(base, model, sample, spec, budget / 2, options.signal);
+  const chunk = STUDY_DEFAULTS.chunkEpochs;
+  const worst = batchedSeconds(new Array<number>(rows).fill(spec.maxEpochs), slots, chunk, cost);
+  const typical = batchedSeconds(epochsFromSample(rows, stops.epochs, spec.maxEpochs), slots, chunk, cost);
+  return {
+    method: label,
+    rows,
+    batchSize: slots,
+    epochCost: cost,
+    rowEpochsPerSecond: slots / (cost.fixedSeconds + cost.perRowSeconds * slots),
+    sample: {
+      rows: stops.epochs.length,
+      stopped: stops.stopped,
+      meanEpochs: stops.epochs.reduce((a, e) => a + e, 0) / Math.max(1, stops.epochs.length),
+    },
+    worstSeconds: worst,
+    typicalSeconds: typical,
+  };
+}
+
+/** b rows cycling over the sample's targets, each with its own id and seed. */
+function calibrationRows(sample: ReadonlyArray<RowPlan & { targetIndex: number }>, b: number): TuneRow[] {
+  return Array.from({ length: b }, (_, i) => {
+    const r = sample[i % sample.length];
+    return { targetIndex: r.targetIndex, initId: i, rowId: `calibration:${i}`, seed: r.seed + i };
+  });
+}
+
+/**
+ * Seconds of one epoch at b rows, marginal: one call of E1 = 1 and one of E2 = 1 + k epochs
+ * (patience = budget = the call's epochs, so no row stops early), after a warm-up call at this
+ * shape; (t2 − t1) / k cancels what every call pays once. k fills about `share` seconds.
+ */
+async function epochTime(
+  model: Model,
+  base: TuneBase,
+  sample: ReadonlyArray<RowPlan & { targetIndex: number }>,
+  b: number,
+  share: number,
+): Promise<number> {
+  const rows = calibrationRows(sample, b);
+  const run = async (epochs: number) => {
+    const t0 = performance.now();
+    await tune(model, {
+      ...base,
+      rows,
+      maxEpochs: epochs,
+      patience: epochs,
+      chunkEpochs: epochs,
+      batchSize: b,
+      ban: 'none',
+    });
+    return seconds(t0);
+  };
+  await run(1);
+  const t1 = await run(1);
+  const k = Math.max(2, Math.min(200, Math.round(share / 2 / Math.max(t1, 1e-4))));
+  const t2 = await run(1 + k);
+  // Noise can make t2 ≤ t1 on a busy machine: then the slower, whole-call figure stands.
+  return t2 > t1 ? (t2 - t1) / k : t2 / (1 + k);
+}
+
+/**
+ * The sample's rows with the sweep's budget and patience, cut off after `limit` seconds: the
+ * epochs of the rows that stopped; a row cut off at epoch e with its best at b stops at
+ * max(e, b + patience) at the earliest and at the budget at the latest, and counts halfway.
+ */
+async function sampleStops(
+  base: TuneBase,
+  model: Model,
+  sample: ReadonlyArray<RowPlan & { targetIndex: number }>,
+  spec: SweepSpec,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<{ epochs: number[]; stopped: number }> {
+  const cut = new AbortController();
+  const timer = setTimeout(() => cut.abort(), Math.max(0.1, limit) * 1000);
+  try {
+    const records = await tune(model, {
+      ...base,
+      rows: sample.map((r) => ({ targetIndex: r.targetIndex, initId: r.initId, rowId: r.rowId, seed: r.seed })),
+      maxEpochs: spec.maxEpochs,
+      patience: spec.patience,
+      batchSize: sample.length,
+      signal: signal ? AbortSignal.any([signal, cut.signal]) : cut.signal,
+    });
+    const stopped = records.filter((r) => r.stopReason !== 'aborted');
+    return {
+      epochs: records.map((r) =>
+        r.stopReason === 'aborted' ? cutOffEpochs(r.epochs, r.bestEpoch, spec.patience, spec.maxEpochs) : r.epochs,
+      ),
+      stopped: stopped.length,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A row cut off at `epochs` with its best at `best`: halfway between its earliest stop and its budget. */
+export function cutOffEpochs(epochs: number, best: number, patience: number, budget: number): number {
+  const earliest = Math.min(budget, Math.max(epochs, best + patience));
+  return (earliest + budget) / 2;
+}
