@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { duration } from '../lib/run/estimate-report.js';
 import { estimateStudy } from '../lib/run/estimate-study.js';
 import type { Scale } from '../lib/study/catalog.js';
-import { runStudy } from '../lib/study/run.js';
+import { runStudy } from '../lib/run/study.js';
 import { args, deviceTag, save } from './common.js';
 
 const a = args();

@@ -113,7 +113,8 @@ async function estimateWith(
   // The sample's targets (and the lm targets their paired vanilla ones copy an entropy from).
   const wanted = new Set([...samples.values()].flat().map((r) => r.targetId));
   for (const t of plan.targets)
-    if (wanted.has(t.targetId) && typeof t.params.pairedWith === 'string') wanted.add(t.params.pairedWith);
+    if (wanted.has(t.targetId) && t.kind === 'vanilla' && t.params.pairedWith !== undefined)
+      wanted.add(t.params.pairedWith);
   const used = new Set(plan.shardRows.map((r) => r.targetId));
   const sampleTargets = plan.targets.filter((t) => wanted.has(t.targetId));
   const perTarget = used.size / Math.max(1, sampleTargets.length);
