@@ -27,6 +27,7 @@ export type PlotRecord = Pick<
       | 'posTag'
       | 'pairedWith'
       | 'headBoundNats'
+      | 'sphereBoundNats'
       | 'bottleneckBoundNats'
     >
   > & {
@@ -50,15 +51,20 @@ export interface TargetBest {
   posTag: string | null;
   pairedWith: string | null;
   inits: number;
-  /** the target's head bound and bottleneck bound (null without them) */
+  /** the target's ball bound, sphere value and bottleneck bound (null without them) */
   headBoundNats: number | null;
+  sphereBoundNats: number | null;
   bottleneckBoundNats: number | null;
-  /** klNats (the min over inits) − headBoundNats: the share of the difficulty that is the body's */
+  /** klNats (the min over inits) − the sphere value (the ball's in older files): the body's share */
   bodyGapNats: number | null;
 }
 
 export const methodOf = (r: Pick<PlotRecord, 'method' | 'pattern' | 'candidates'>): string =>
   methodLabel(r.method as MethodName, r.pattern, r.candidates);
+
+/** The lowest KL a prompt can reach by the bounds: the sphere value, or the ball bound in files without it. */
+export const reachableBound = (r: Pick<PlotRecord, 'headBoundNats' | 'sphereBoundNats'>): number | null =>
+  r.sphereBoundNats ?? r.headBoundNats ?? null;
 
 /** Per (model, method, target): the init with the lowest KL. Diverged rows (NaN) never win. */
 export function bestPerTarget(records: readonly PlotRecord[]): TargetBest[] {
@@ -85,8 +91,9 @@ export function bestPerTarget(records: readonly PlotRecord[]): TargetBest[] {
       pairedWith: r.pairedWith ?? null,
       inits: prior ? prior.inits : 1,
       headBoundNats: r.headBoundNats ?? null,
+      sphereBoundNats: r.sphereBoundNats ?? null,
       bottleneckBoundNats: r.bottleneckBoundNats ?? null,
-      bodyGapNats: typeof r.headBoundNats === 'number' ? kl - r.headBoundNats : null,
+      bodyGapNats: reachableBound(r) === null ? null : kl - reachableBound(r)!,
     });
   }
   return [...best.values()].filter((b) => Number.isFinite(b.klNats));

@@ -25,6 +25,7 @@ export interface FindingRecord {
   targetParams?: string | null;
   /** the head bound's columns, where the results carry them */
   headBoundNats?: number | null;
+  sphereBoundNats?: number | null;
   bodyGapNats?: number | null;
 }
 
@@ -63,6 +64,7 @@ interface Best {
   pairedWith: string | null;
   params: Record<string, unknown>;
   headBoundNats: number | null;
+  sphereBoundNats: number | null;
 }
 
 function bestOf(records: readonly FindingRecord[]): Best[] {
@@ -80,6 +82,7 @@ function bestOf(records: readonly FindingRecord[]): Best[] {
       params = {};
     }
     const bound = r.headBoundNats;
+    const sphere = r.sphereBoundNats;
     best.set(key, {
       targetId: r.targetId,
       kind: r.targetKind,
@@ -92,6 +95,7 @@ function bestOf(records: readonly FindingRecord[]): Best[] {
       pairedWith: r.pairedWith ?? null,
       params,
       headBoundNats: typeof bound === 'number' && Number.isFinite(bound) ? bound : null,
+      sphereBoundNats: typeof sphere === 'number' && Number.isFinite(sphere) ? sphere : null,
     });
   }
   return [...best.values()];
@@ -450,7 +454,8 @@ function finding5(pos: readonly ExperimentResults[]): Finding[] {
 
 function finding6(e: ExperimentResults): Finding {
   const best = bestOf(e.records);
-  const claim = 'How much of the difficulty the output layer sets (head bound) and how much the body leaves (body gap)';
+  const claim =
+    "How much of the difficulty the output layer sets (its minimum over the final norm's sphere) and how much the body leaves (body gap)";
   const bounded = best.filter((b) => b.headBoundNats !== null);
   if (bounded.length === 0) {
     return {
@@ -462,20 +467,24 @@ function finding6(e: ExperimentResults): Finding {
       numbers: {},
     };
   }
+  // Against the sphere, where prompts can go (the ball bound in results written without it).
   const kl = mean(bounded.map((b) => b.klNats));
-  const head = mean(bounded.map((b) => b.headBoundNats!));
+  const ball = mean(bounded.map((b) => b.headBoundNats!));
+  const head = mean(bounded.map((b) => b.sphereBoundNats ?? b.headBoundNats!));
   const gap = kl - head;
   const share = kl > 0 ? head / kl : NaN;
+  const against = bounded.every((b) => b.sphereBoundNats !== null) ? 'sphere' : 'ball bound';
   return {
     id: '6',
     claim,
     scope: scopeOf(e),
     verdict: 'measured',
-    statistic: `over ${bounded.length} targets: mean min KL ${f3(kl)} nats = head bound ${f3(head)} + body gap ${f3(gap)}; head share ${Number.isFinite(share) ? `${(100 * share).toFixed(1)}%` : '—'}`,
+    statistic: `over ${bounded.length} targets: mean min KL ${f3(kl)} nats = ${against} ${f3(head)} + body gap ${f3(gap)} (certified ball bound ${f3(ball)}); head share ${Number.isFinite(share) ? `${(100 * share).toFixed(1)}%` : '—'}`,
     numbers: {
       targets: bounded.length,
       meanKlNats: kl,
-      meanHeadBoundNats: head,
+      meanHeadBoundNats: ball,
+      meanSphereBoundNats: head,
       meanBodyGapNats: gap,
       headShare: share,
     },

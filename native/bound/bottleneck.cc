@@ -112,20 +112,22 @@ BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor&
   r.iterations = full.iterations;
   auto minimum = (full.gradNorm <= gradTol) | (full.f <= tolNats);
   r.status = torch::where(minimum, 0, 2).to(torch::kUInt8);
-  // Not stationary and the target has zeros: the infimum may lie at infinity. The restricted
-  // problem (log-sum-exp over the support only) is below the full one at every s, so its
-  // minimum bounds the infimum from below; the full search's value bounds it from above.
-  auto zeros = (p <= 0).any(-1);
-  auto open = (~minimum & zeros).nonzero().squeeze(1);
+  // A target with zeros: the restricted problem (log-sum-exp over the support only) is below the
+  // full one at every s — f(s) − f_F(s) = −log(1 − the mass s puts off the support) — so its
+  // minimum f_F* bounds the infimum from below, and the full search's value from above. Where the
+  // two meet within tolNats, f_F* is the infimum within tolNats, reached only as the mass off the
+  // support vanishes (‖s‖ → ∞); a gradient norm that vanishes on the way there is no minimum.
+  auto open = (p <= 0).any(-1).nonzero().squeeze(1);
   if (open.numel() > 0) {
-    auto sub = objectiveFor(W, b, p.index_select(0, open));
-    sub.mask = p.index_select(0, open) <= 0;
+    auto po = p.index_select(0, open);
+    auto sub = objectiveFor(W, b, po);
+    sub.mask = po <= 0;
     auto restricted = lbfgs(sub, full.x.index_select(0, open), gradTol, tolNats, maxIterations);
     auto lower = restricted.f.clamp_min(0.0);
-    auto upper = full.f.index_select(0, open);
-    auto met = ((restricted.gradNorm <= gradTol) | (restricted.f <= tolNats)) & (upper - lower <= tolNats);
-    auto at = open.index_select(0, met.nonzero().squeeze(1));
-    r.nats.index_copy_(0, at, lower.index_select(0, met.nonzero().squeeze(1)));
+    auto settled = (restricted.gradNorm <= gradTol) | (restricted.f <= tolNats);
+    auto met = (settled & (full.f.index_select(0, open) - lower <= tolNats)).nonzero().squeeze(1);
+    auto at = open.index_select(0, met);
+    r.nats.index_copy_(0, at, lower.index_select(0, met));
     r.status.index_fill_(0, at, static_cast<uint8_t>(BottleneckStatus::kLimit));
   }
   return r;

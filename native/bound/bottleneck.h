@@ -1,10 +1,11 @@
 // The softmax bottleneck alone: min over all s ∈ R^d of KL(p || softmax(W s + b)), solved to a
 // stationary point (batched L-BFGS, float64). The problem is convex, and its minimum exists
 // exactly when Wᵀp lies inside the hull of W's rows; otherwise (a target with zeros whose support
-// spans a face of that hull) the infimum is only approached as ‖s‖ → ∞. Then the infimum is the
-// minimum of the problem restricted to the target's support (the log-sum-exp over its tokens
-// only), which bounds the full problem from below everywhere: when the full search comes within
-// tolNats of it, that limit is the infimum, and it is reported as such.
+// spans a face of that hull) the infimum is only approached as ‖s‖ → ∞, where the gradient also
+// vanishes. For a target with zeros the minimum of the problem restricted to its support (the
+// log-sum-exp over its tokens only) bounds the full problem from below everywhere: when the full
+// search comes within tolNats of it, that value is the infimum (within tolNats), and it is
+// reported as a limit.
 #pragma once
 #include "bound/solver.h"
 
@@ -12,7 +13,7 @@ namespace dp::bound {
 
 enum class BottleneckStatus : uint8_t {
   kMinimum = 0,      // a stationary point: ‖∇f‖ ≤ gradTol (or f within tolNats of 0)
-  kLimit = 1,        // infimum as ‖s‖ → ∞: the restricted minimum, met by the full search within tolNats
+  kLimit = 1,        // a target with zeros: the restricted minimum, met by the full search within tolNats
   kUnconverged = 2,  // neither, at the iteration cap: no number is reported as the bound
 };
 
