@@ -26,7 +26,7 @@ export const BoundOptionsSchema = z.strictObject({
   gradTol: positive('gradTol').default(1e-6),
   /** the sphere value (the set a norm outputs) where the ball's optimum is inside */
   sphere: z.boolean({ error: 'sphere must be true or false' }).default(true),
-  /** random starts of the sphere search, beside the ball optimum's direction and Wᵀp's */
+  /** random starts of the sphere search, beside the ball optimum's direction and Wᵀp's (each start also runs from its antipode) */
   sphereRandomStarts: z
     .number({ error: 'sphereRandomStarts must be a number' })
     .int('sphereRandomStarts must be an integer')

@@ -13,7 +13,7 @@ export interface NativeBoundOptions {
   returnPoint: boolean;
   /** the sphere value where the ball's optimum is inside */
   sphere: boolean;
-  /** random starts of the sphere search, beside the ball optimum's and Wᵀp's directions */
+  /** random starts of the sphere search, beside the ball optimum's and Wᵀp's directions (each also from its antipode) */
   sphereRandomStarts: number;
 }
 

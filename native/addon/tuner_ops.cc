@@ -71,7 +71,8 @@ class TunerWrap : public Napi::ObjectWrap<TunerWrap> {
     const int64_t n = static_cast<int64_t>(slots->size());
     const int64_t V = b->model->config().vocabSize;
     // With targetRows the targets are a table the rows index into; without, one per slot.
-    auto targets = std::make_shared<torch::Tensor>(targetsFrom(o.Get("targets"), V, has(o, "targetRows") ? -1 : n, "targets"));
+    auto targets =
+        std::make_shared<torch::Tensor>(targetsFrom(o.Get("targets"), V, has(o, "targetRows") ? -1 : n, "targets"));
     auto rows = std::make_shared<std::vector<int64_t>>();
     if (has(o, "targetRows")) {
       *rows = intList(o.Get("targetRows"), "targetRows");

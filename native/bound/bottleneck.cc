@@ -1,10 +1,15 @@
 #include "bound/bottleneck.h"
 
+#include <algorithm>
+
 namespace dp::bound {
+
+namespace {
+constexpr double kFarLogit = 1e8;
+}
 
 LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double floor, int64_t maxIterations) {
   constexpr int64_t kMemory = 10, kBacktracks = 60;
-  constexpr double kArmijo = 1e-4;
   const int64_t n = x0.size(0), d = x0.size(1);
   auto opts = x0.options();
   LbfgsResult out{torch::empty_like(x0), torch::empty({n}, opts), torch::empty({n}, opts),
@@ -19,6 +24,9 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
   auto S = torch::zeros({n, kMemory, d}, opts), Y = torch::zeros({n, kMemory, d}, opts);
   auto rho = torch::zeros({n, kMemory}, opts);
   auto gamma = 1.0 / g.norm(2, -1).clamp_min(1e-12);  // the first step is one unit long
+  // Past this norm a logit W x is ~1e8 and the KL, a difference of such numbers, has fewer than
+  // eight digits left in float64: a row stops there (as it is: not a stationary point).
+  const double farNorm = kFarLogit / std::max(obj.W.norm(2, -1).max().item<double>(), 1e-300);
 
   auto finish = [&](const Tensor& rows, const Tensor& gn, int64_t it) {
     auto where = idx.index_select(0, rows);
@@ -29,7 +37,7 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
   };
   for (int64_t it = 0;; ++it) {
     auto gn = g.norm(2, -1);
-    auto done = (gn <= gradTol) | (f <= floor) | ~torch::isfinite(f);
+    auto done = (gn <= gradTol) | (f <= floor) | ~torch::isfinite(f) | (x.norm(2, -1) > farNorm);
     if (it == maxIterations) done = torch::ones_like(done);
     if (done.any().item<bool>()) {
       finish(done.nonzero().squeeze(1), gn, it);
@@ -56,23 +64,18 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
     // Not a descent direction (rounding): fall back to the scaled gradient.
     auto uphill = (slope >= 0).unsqueeze(1);
     dir = torch::where(uphill, -g * gamma.unsqueeze(1), dir);
+    // At most ‖x‖ (or 1) long: where the infimum lies at ‖s‖ → ∞ the curvature vanishes along the
+    // way and the quasi-Newton step would grow without bound, into values float64 cannot hold
+    // (a logit of 1e17 has no digits left for the KL). Doubling per iteration still gets there.
+    auto cap = x.norm(2, -1, true).clamp_min(1.0);
+    dir = dir * torch::clamp(cap / dir.norm(2, -1, true).clamp_min(1e-300), c10::nullopt, 1.0);
     slope = (g * dir).sum(-1);
-    auto t = torch::ones_like(f);
-    auto trial = x + dir;
-    auto [ft, qt] = o.value(trial);
-    auto ok = ft <= f + kArmijo * t * slope;
-    for (int64_t bt = 0; bt < kBacktracks; ++bt) {
-      auto bad = (~ok).nonzero().squeeze(1);
-      if (bad.numel() == 0) break;
-      t.index_copy_(0, bad, t.index_select(0, bad) * 0.5);
-      auto tb = t.index_select(0, bad);
-      auto xb = x.index_select(0, bad) + tb.unsqueeze(1) * dir.index_select(0, bad);
-      auto [fb, qb] = o.rows(bad).value(xb);
-      trial.index_copy_(0, bad, xb);
-      ft.index_copy_(0, bad, fb);
-      qt.index_copy_(0, bad, qb);
-      ok.index_copy_(0, bad, fb <= f.index_select(0, bad) + kArmijo * tb * slope.index_select(0, bad));
-    }
+    auto along = [&](const Tensor& rows, const Tensor& t) {
+      return x.index_select(0, rows) + t.unsqueeze(1) * dir.index_select(0, rows);
+    };
+    auto tr = backtrack(o, along, f, slope, kBacktracks);
+    auto ok = tr.ok;
+    Tensor trial = tr.x, ft = tr.f, qt = tr.q;
     // A row that found no decrease keeps its point (its gradient norm then says how far it is).
     auto keepOld = ~ok;
     trial = torch::where(keepOld.unsqueeze(1), x, trial);
@@ -125,7 +128,17 @@ BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor&
     auto restricted = lbfgs(sub, full.x.index_select(0, open), gradTol, tolNats, maxIterations);
     auto lower = restricted.f.clamp_min(0.0);
     auto settled = (restricted.gradNorm <= gradTol) | (restricted.f <= tolNats);
-    auto met = (settled & (full.f.index_select(0, open) - lower <= tolNats)).nonzero().squeeze(1);
+    // An upper bound from real points: the restricted minimum moved out along the direction the
+    // full search went (t doubling), where the mass off the support vanishes while the support's
+    // logits keep their differences; with the full search's own value.
+    const auto fullObj = objectiveFor(W, b, po);
+    auto upper = full.f.index_select(0, open);
+    auto x = full.x.index_select(0, open);
+    auto u = x / x.norm(2, -1, true).clamp_min(1e-300);
+    const double farNorm = kFarLogit / std::max(W.norm(2, -1).max().item<double>(), 1e-300);
+    for (double t = 1; t < farNorm; t *= 2)
+      upper = torch::fmin(upper, fullObj.value(restricted.x + t * u).first);
+    auto met = (settled & (upper - lower <= tolNats)).nonzero().squeeze(1);
     auto at = open.index_select(0, met);
     r.nats.index_copy_(0, at, lower.index_select(0, met));
     r.status.index_fill_(0, at, static_cast<uint8_t>(BottleneckStatus::kLimit));

@@ -58,7 +58,10 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
 
   for (int64_t from = 0; from < T; from += opts.batch) {
     const int64_t n = std::min(opts.batch, T - from);
+    // Renormalised in the solver's dtype: a float32 target sums to 1 only within its rounding
+    // (~1e-7), and f carries (1 − Σp)·lse(W s + b), a term without bound as ‖s‖ grows.
     auto p = targets.slice(0, from, from + n).to(dev, dt);
+    p = p / p.sum(-1, true);
     const auto obj = objectiveFor(Wc, bc, p);
     auto hr = spg(obj, torch::zeros({n, d}, W.options()), head, opts.tolNats, opts.maxIterations);
     // KL is never below 0; a value a rounding below it is reported as 0.
@@ -74,9 +77,9 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
       auto residual = sphere.stationarity(sphere.project(hr.x), obj.gradient(q0));
       auto inside = (~boundary).nonzero().squeeze(1);
       if (inside.numel() > 0) {
+        // Random starts drawn from a seed per batch: the same targets give the same values.
         auto sr = solveSphere(obj.rows(inside), sphere, hr.x.index_select(0, inside), opts.sphereRandomStarts,
-                              opts.gradTol, opts.tolNats, opts.maxIterations, // random starts drawn from a seed per batch: the same targets give the same values
-                              static_cast<uint64_t>(from));
+                              opts.gradTol, opts.tolNats, opts.maxIterations, static_cast<uint64_t>(from));
         sphereNats.index_copy_(0, inside, sr.nats);
         starts.index_copy_(0, inside, sr.agreed);
         residual.index_copy_(0, inside, sr.residual);

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <functional>
 #include <utility>
 
 namespace dp::bound {
@@ -89,6 +90,17 @@ struct Feasible {
     return sphere ? project(y) : y;
   }
 };
+
+// A line search's outcome per row: the step fraction t, the point reached, f and softmax there,
+// and whether the Armijo condition f ≤ reference + 1e-4·t·slope holds.
+struct Trial {
+  Tensor t, x, f, q, ok;
+};
+
+// Armijo backtracking for every row at once: from t = 1, rows that fail halve t and are
+// evaluated again at reach(rows, t), up to `halvings` times.
+Trial backtrack(const Objective& o, const std::function<Tensor(const Tensor& rows, const Tensor& t)>& reach,
+                const Tensor& reference, const Tensor& slope, int64_t halvings);
 
 struct SpgResult {
   Tensor x, f, stationarity, iterations;

@@ -3,9 +3,32 @@
 
 namespace dp::bound {
 
+Trial backtrack(const Objective& o, const std::function<Tensor(const Tensor&, const Tensor&)>& reach,
+                const Tensor& reference, const Tensor& slope, int64_t halvings) {
+  constexpr double kArmijo = 1e-4;
+  Trial r;
+  r.t = torch::ones_like(reference);
+  r.x = reach(torch::arange(reference.size(0), reference.options().dtype(torch::kInt64)), r.t);
+  std::tie(r.f, r.q) = o.value(r.x);
+  r.ok = r.f <= reference + kArmijo * r.t * slope;
+  for (int64_t i = 0; i < halvings; ++i) {
+    auto bad = (~r.ok).nonzero().squeeze(1);
+    if (bad.numel() == 0) break;
+    r.t.index_copy_(0, bad, r.t.index_select(0, bad) * 0.5);
+    auto tb = r.t.index_select(0, bad);
+    auto xb = reach(bad, tb);
+    auto [fb, qb] = o.rows(bad).value(xb);
+    r.x.index_copy_(0, bad, xb);
+    r.f.index_copy_(0, bad, fb);
+    r.q.index_copy_(0, bad, qb);
+    r.ok.index_copy_(0, bad, fb <= reference.index_select(0, bad) + kArmijo * tb * slope.index_select(0, bad));
+  }
+  return r;
+}
+
 SpgResult spg(const Objective& obj, const Tensor& x0, const Feasible& S, double tol, int64_t maxIterations) {
   constexpr int64_t kMemory = 10, kBacktracks = 40;
-  constexpr double kArmijo = 1e-4, kAlphaMin = 1e-12, kAlphaMax = 1e12;
+  constexpr double kAlphaMin = 1e-12, kAlphaMax = 1e12;
   const int64_t n = x0.size(0);
   auto opts = x0.options();
   SpgResult out{torch::empty_like(x0), torch::empty({n}, opts), torch::empty({n}, opts),
@@ -56,22 +79,11 @@ SpgResult spg(const Objective& obj, const Tensor& x0, const Feasible& S, double 
     auto step = S.step(x, g, alpha.unsqueeze(1));
     auto slope = (g * step).sum(-1);  // ≤ 0: a descent direction
     auto reference = std::get<0>(history.max(1));
-    auto t = torch::ones_like(f);
-    auto trial = S.reach(x, step, t);
-    auto [ft, qt] = o.value(trial);
-    auto ok = ft <= reference + kArmijo * t * slope;
-    for (int64_t bt = 0; bt < kBacktracks; ++bt) {
-      auto bad = (~ok).nonzero().squeeze(1);
-      if (bad.numel() == 0) break;
-      t.index_copy_(0, bad, t.index_select(0, bad) * 0.5);
-      auto tb = t.index_select(0, bad);
-      auto xb = S.reach(x.index_select(0, bad), step.index_select(0, bad), tb);
-      auto [fb, qb] = o.rows(bad).value(xb);
-      trial.index_copy_(0, bad, xb);
-      ft.index_copy_(0, bad, fb);
-      qt.index_copy_(0, bad, qb);
-      ok.index_copy_(0, bad, fb <= reference.index_select(0, bad) + kArmijo * tb * slope.index_select(0, bad));
-    }
+    auto along = [&](const Tensor& rows, const Tensor& t) {
+      return S.reach(x.index_select(0, rows), step.index_select(0, rows), t);
+    };
+    auto tr = backtrack(o, along, reference, slope, kBacktracks);
+    auto trial = tr.x, ft = tr.f, qt = tr.q;
     // Rows still not accepted take the shortest step tried: the search direction is exhausted
     // at this precision, and the next iteration's certificate says how close they are.
     auto gt = o.gradient(qt);
