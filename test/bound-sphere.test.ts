@@ -73,7 +73,12 @@ function referenceSphere(h: PlainHead, p: number[]): number {
     const u = [1 / Math.SQRT2, -1 / Math.SQRT2, 0];
     const w = [1 / Math.sqrt(6), 1 / Math.sqrt(6), -2 / Math.sqrt(6)];
     return gridMin(
-      (t) => klOfC(h, p, u.map((x, i) => r * (Math.cos(t[0]) * x + Math.sin(t[0]) * w[i]))),
+      (t) =>
+        klOfC(
+          h,
+          p,
+          u.map((x, i) => r * (Math.cos(t[0]) * x + Math.sin(t[0]) * w[i])),
+        ),
       [[0, 2 * Math.PI]],
       [4000],
     );
@@ -81,11 +86,7 @@ function referenceSphere(h: PlainHead, p: number[]): number {
   if (h.d === 3 && h.norm === 'rmsnorm')
     return gridMin(
       (t) =>
-        klOfC(h, p, [
-          r * Math.sin(t[0]) * Math.cos(t[1]),
-          r * Math.sin(t[0]) * Math.sin(t[1]),
-          r * Math.cos(t[0]),
-        ]),
+        klOfC(h, p, [r * Math.sin(t[0]) * Math.cos(t[1]), r * Math.sin(t[0]) * Math.sin(t[1]), r * Math.cos(t[0])]),
       [
         [0, Math.PI],
         [0, 2 * Math.PI],
@@ -191,7 +192,15 @@ describe('the sphere value against a grid (d = 2, 3) and a multi-start descent (
     const dir = raw.map((x) => x - m);
     const n = Math.hypot(...dir);
     const at = (scale: number) =>
-      softmax(logitsAt(c.plain, hiddenOf(c.plain, dir.map((x) => (x / n) * scale * Math.sqrt(d)))));
+      softmax(
+        logitsAt(
+          c.plain,
+          hiddenOf(
+            c.plain,
+            dir.map((x) => (x / n) * scale * Math.sqrt(d)),
+          ),
+        ),
+      );
     const [on, inside] = await headBoundOf(c.head, Float32Array.from([...at(1), ...at(0.3)]));
     expect(on.sphereBoundNats!).toBeLessThanOrEqual(1e-6);
     expect(on.headBoundNats).toBeLessThanOrEqual(1e-6);

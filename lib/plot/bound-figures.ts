@@ -24,7 +24,11 @@ export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions
     const key = `${b.model ?? ''}\u0000${b.targetId}`;
     if (seen.has(key) || b.headBoundNats === null) continue;
     seen.add(key);
-    rows.push({ hBin, klNats: b.headBoundNats, series: label(b.model, 'ball bound (certified; final norm + LM head)') });
+    rows.push({
+      hBin,
+      klNats: b.headBoundNats,
+      series: label(b.model, 'ball bound (certified; final norm + LM head)'),
+    });
     if (b.sphereBoundNats !== null)
       rows.push({ hBin, klNats: b.sphereBoundNats, series: label(b.model, "sphere (the norm's outputs + LM head)") });
     if (b.bottleneckBoundNats !== null)
@@ -89,7 +93,11 @@ export function bodyGapByKind(records: readonly PlotRecord[], o: FigureOptions =
       encoding: {
         x: { field: 'kind', type: 'nominal', axis: { title: 'target kind', labelAngle: 0 } },
         xOffset: { field: 'series' },
-        y: { field: 'bodyGapNats', type: 'quantitative', axis: { title: 'body gap: KL reached − sphere value (nats)' } },
+        y: {
+          field: 'bodyGapNats',
+          type: 'quantitative',
+          axis: { title: 'body gap: KL reached − sphere value (nats)' },
+        },
         color: { field: 'series', type: 'nominal', title: null, legend: LEGEND },
       },
     } as TopLevelSpec,
