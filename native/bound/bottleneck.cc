@@ -9,7 +9,7 @@ constexpr double kFarLogit = 1e8;
 }
 
 LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double floor, int64_t maxIterations) {
-  constexpr int64_t kMemory = 10, kBacktracks = 60;
+  constexpr int64_t kMemory = 30, kBacktracks = 60;
   const int64_t n = x0.size(0), d = x0.size(1);
   auto opts = x0.options();
   LbfgsResult out{torch::empty_like(x0), torch::empty({n}, opts), torch::empty({n}, opts),

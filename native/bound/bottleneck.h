@@ -27,7 +27,7 @@ struct BottleneckResult {
 BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor& p, const Tensor& start,
                                  double gradTol, double tolNats, int64_t maxIterations);
 
-// Batched L-BFGS (memory 10, Armijo backtracking) from x0; rows leave when ‖∇f‖ ≤ gradTol or
+// Batched L-BFGS (memory 30, Armijo backtracking) from x0; rows leave when ‖∇f‖ ≤ gradTol or
 // f ≤ floor (KL is never below 0: nothing is left to gain).
 struct LbfgsResult {
   Tensor x, f, gradNorm, iterations;
