@@ -28,13 +28,7 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
   // eight digits left in float64: a row stops there (as it is: not a stationary point).
   const double farNorm = kFarLogit / std::max(obj.W.norm(2, -1).max().item<double>(), 1e-300);
 
-  auto finish = [&](const Tensor& rows, const Tensor& gn, int64_t it) {
-    auto where = idx.index_select(0, rows);
-    out.x.index_copy_(0, where, x.index_select(0, rows));
-    out.f.index_copy_(0, where, f.index_select(0, rows));
-    out.gradNorm.index_copy_(0, where, gn.index_select(0, rows));
-    out.iterations.index_fill_(0, where, it);
-  };
+  auto finish = [&](const Tensor& rows, const Tensor& gn, int64_t it) { retire(out, idx, rows, x, f, gn, it); };
   for (int64_t it = 0;; ++it) {
     auto gn = g.norm(2, -1);
     auto done = (gn <= gradTol) | (f <= floor) | ~torch::isfinite(f) | (x.norm(2, -1) > farNorm);
@@ -111,9 +105,9 @@ BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor&
   auto full = lbfgs(objectiveFor(W, b, p), start, gradTol, tolNats, maxIterations);
   BottleneckResult r;
   r.nats = full.f.clamp_min(0.0);
-  r.gradNorm = full.gradNorm;
+  r.gradNorm = full.stationarity;
   r.iterations = full.iterations;
-  auto minimum = (full.gradNorm <= gradTol) | (full.f <= tolNats);
+  auto minimum = (full.stationarity <= gradTol) | (full.f <= tolNats);
   r.status = torch::where(minimum, 0, 2).to(torch::kUInt8);
   // A target with zeros: the restricted problem (log-sum-exp over the support only) is below the
   // full one at every s — f(s) − f_F(s) = −log(1 − the mass s puts off the support) — so its
@@ -127,7 +121,7 @@ BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor&
     sub.mask = po <= 0;
     auto restricted = lbfgs(sub, full.x.index_select(0, open), gradTol, tolNats, maxIterations);
     auto lower = restricted.f.clamp_min(0.0);
-    auto settled = (restricted.gradNorm <= gradTol) | (restricted.f <= tolNats);
+    auto settled = (restricted.stationarity <= gradTol) | (restricted.f <= tolNats);
     // An upper bound from real points: the restricted minimum moved out along the direction the
     // full search went (t doubling), where the mass off the support vanishes while the support's
     // logits keep their differences; with the full search's own value.

@@ -28,10 +28,8 @@ BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor&
                                  double gradTol, double tolNats, int64_t maxIterations);
 
 // Batched L-BFGS (memory 30, Armijo backtracking) from x0; rows leave when ‖∇f‖ ≤ gradTol or
-// f ≤ floor (KL is never below 0: nothing is left to gain).
-struct LbfgsResult {
-  Tensor x, f, gradNorm, iterations;
-};
+// f ≤ floor (KL is never below 0: nothing is left to gain). Its stationarity is ‖∇f‖.
+using LbfgsResult = SpgResult;
 LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double floor, int64_t maxIterations);
 
 }  // namespace dp::bound

@@ -102,9 +102,21 @@ struct Trial {
 Trial backtrack(const Objective& o, const std::function<Tensor(const Tensor& rows, const Tensor& t)>& reach,
                 const Tensor& reference, const Tensor& slope, int64_t halvings);
 
+// A batched search's outcome per row (SPG: the set's stationarity; L-BFGS: the gradient norm).
 struct SpgResult {
   Tensor x, f, stationarity, iterations;
 };
+
+// Rows that leave a search: their point, value, residual and iteration count, written to `out`
+// at their places in the original batch (idx[rows]).
+inline void retire(SpgResult& out, const Tensor& idx, const Tensor& rows, const Tensor& x, const Tensor& f,
+                   const Tensor& station, int64_t it) {
+  auto where = idx.index_select(0, rows);
+  out.x.index_copy_(0, where, x.index_select(0, rows));
+  out.f.index_copy_(0, where, f.index_select(0, rows));
+  out.stationarity.index_copy_(0, where, station.index_select(0, rows));
+  out.iterations.index_fill_(0, where, it);
+}
 
 // Spectral projected gradient (Birgin, Martínez & Raydan) for every row at once, on the ball
 // or (with a retraction) on the sphere; rows that meet `tol` leave the computation.

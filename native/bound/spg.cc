@@ -48,11 +48,7 @@ SpgResult spg(const Objective& obj, const Tensor& x0, const Feasible& S, double 
   auto alpha = (1.0 / S.alongSet(x, g).norm(2, -1).clamp_min(1e-12)).clamp(kAlphaMin, kAlphaMax);
 
   auto finish = [&](const Tensor& rows, const Tensor& station, int64_t it) {
-    auto where = idx.index_select(0, rows);
-    out.x.index_copy_(0, where, x.index_select(0, rows));
-    out.f.index_copy_(0, where, f.index_select(0, rows));
-    out.stationarity.index_copy_(0, where, station.index_select(0, rows));
-    out.iterations.index_fill_(0, where, it);
+    retire(out, idx, rows, x, f, station, it);
   };
   auto keep = [&](const Tensor& rows) {
     idx = idx.index_select(0, rows);
