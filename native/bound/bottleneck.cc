@@ -29,9 +29,12 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
   const double farNorm = kFarLogit / std::max(obj.W.norm(2, -1).max().item<double>(), 1e-300);
 
   auto finish = [&](const Tensor& rows, const Tensor& gn, int64_t it) { retire(out, idx, rows, x, f, gn, it); };
+  // A row whose last step found neither a decrease nor curvature: stuck at this precision, it
+  // leaves as it is (not a stationary point unless its gradient norm says so).
+  auto stuck = torch::zeros({n}, opts.dtype(torch::kBool));
   for (int64_t it = 0;; ++it) {
     auto gn = g.norm(2, -1);
-    auto done = (gn <= gradTol) | (f <= floor) | ~torch::isfinite(f) | (x.norm(2, -1) > farNorm);
+    auto done = (gn <= gradTol) | (f <= floor) | ~torch::isfinite(f) | (x.norm(2, -1) > farNorm) | stuck;
     if (it == maxIterations) done = torch::ones_like(done);
     if (done.any().item<bool>()) {
       finish(done.nonzero().squeeze(1), gn, it);
@@ -39,7 +42,7 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
       if (rest.numel() == 0) break;
       idx = idx.index_select(0, rest);
       o = o.rows(rest);
-      for (auto* t : {&x, &f, &g, &S, &Y, &rho, &gamma}) *t = t->index_select(0, rest);
+      for (auto* t : {&x, &f, &g, &S, &Y, &rho, &gamma, &stuck}) *t = t->index_select(0, rest);
     }
     // Two-loop recursion: r ≈ H⁻¹ g.
     auto r = g.clone();
@@ -87,15 +90,10 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
     Y = torch::where(g3, Y2, Y);
     rho = torch::where(good.unsqueeze(1), rho2, rho);
     gamma = torch::where(good, sy / yy.clamp_min(1e-300), gamma);
-    // No decrease and no curvature: the row is stuck at this precision; it leaves at the cap
-    // with its gradient norm saying so (it is not a stationary point unless gn ≤ gradTol).
     x = trial;
     f = ft;
     g = gt;
-    if ((keepOld & ~good).all().item<bool>()) {
-      finish(torch::arange(x.size(0), idx.options()), g.norm(2, -1), it + 1);
-      break;
-    }
+    stuck = keepOld & ~good;
   }
   return out;
 }
