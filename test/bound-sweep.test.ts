@@ -33,13 +33,13 @@ const small = (output: string, extra: Record<string, unknown> = {}) =>
   });
 
 describe('head bound columns in a sweep', () => {
-  it('every row has its target bound, shared across inits and methods, and bodyGap = klNats − headBound', async () => {
+  it('every row has its target bounds, shared across inits and methods: ball ≤ sphere ≤ klNats, bodyGap = klNats − sphere', async () => {
     const out = join(dir, 'with-bound.arrow');
     const logs: string[] = [];
     const events = new EventEmitter().on('log', (l: string) => logs.push(l));
     await runSweep(small(out), { figures: false }, events);
     const { records, metadata } = await readResults(out);
-    expect(metadata.schemaVersion).toBe('2');
+    expect(metadata.schemaVersion).toBe('3');
     expect(records.length).toBe(4 * 2 * 2);
     expect(logs.some((l) => /^head bound of 4 targets in/.test(l))).toBe(true);
     const byTarget = new Map<string, number>();
@@ -47,9 +47,12 @@ describe('head bound columns in a sweep', () => {
       expect(r.headBoundNats).not.toBeNull();
       expect(r.headBoundGapNats!).toBeLessThanOrEqual(1e-5);
       expect(r.bottleneckBoundNats!).toBeLessThanOrEqual(r.headBoundNats! + 1e-12);
-      expect(r.bodyGapNats!).toBeCloseTo(r.klNats - r.headBoundNats!, 12);
+      expect(r.sphereBoundNats!).toBeGreaterThanOrEqual(r.headBoundNats! - r.headBoundGapNats!);
+      expect(r.bodyGapNats!).toBeCloseTo(r.klNats - r.sphereBoundNats!, 12);
       expect(r.belowHeadBound).toBe(false);
       expect(r.klNats).toBeGreaterThanOrEqual(r.headBoundNats! - 1e-3);
+      expect(r.klNats).toBeGreaterThanOrEqual(r.sphereBoundNats! - 1e-3);
+      expect(['minimum', 'limit']).toContain(r.bottleneckStatus);
       const prior = byTarget.get(r.targetId);
       if (prior !== undefined) expect(r.headBoundNats).toBe(prior);
       byTarget.set(r.targetId, r.headBoundNats!);
@@ -128,29 +131,35 @@ describe('the guard', () => {
   });
 });
 
-describe('results files of schema version 1', () => {
-  it('are still read, with the bound columns null', async () => {
-    // A version-1 file: the same rows without the columns version 2 added, stamped version 1.
-    const { tableFromIPC, tableToIPC, Table, Schema } = await import('apache-arrow');
-    const { COLUMNS } = await import('../lib/results/index.js');
-    const v2 = tableFromIPC(readFileSync(join(dir, 'with-bound.arrow')));
-    const keep = COLUMNS.filter((c) => c.since === 1).map((c) => c.name);
-    const metadata = new Map(v2.schema.metadata);
-    metadata.set('distprompt.schemaVersion', '1');
-    const narrow = v2.select(keep);
-    const v1 = new Table(
-      new Schema(narrow.schema.fields, metadata),
-      narrow.batches.map((b) => b),
-    );
-    const path = join(dir, 'v1.arrow');
-    writeFileSync(path, tableToIPC(v1, 'file'));
-    const back = await readResults(path);
-    expect(back.metadata.schemaVersion).toBe('1');
-    expect(back.records.length).toBe(16);
-    for (const r of back.records) {
-      expect(r.headBoundNats).toBeNull();
-      expect(r.bodyGapNats).toBeNull();
-      expect(Number.isFinite(r.klNats)).toBe(true);
-    }
-  });
+describe('results files of older schema versions', () => {
+  for (const version of [1, 2]) {
+    it(`version ${version} is still read, with the columns added later null`, async () => {
+      // An older file: the same rows without the columns later versions added, stamped so.
+      const { tableFromIPC, tableToIPC, Table, Schema } = await import('apache-arrow');
+      const { COLUMNS } = await import('../lib/results/index.js');
+      const now = tableFromIPC(readFileSync(join(dir, 'with-bound.arrow')));
+      const keep = COLUMNS.filter((c) => c.since <= version).map((c) => c.name);
+      const metadata = new Map(now.schema.metadata);
+      metadata.set('distprompt.schemaVersion', String(version));
+      const narrow = now.select(keep);
+      const old = new Table(
+        new Schema(narrow.schema.fields, metadata),
+        narrow.batches.map((b) => b),
+      );
+      const path = join(dir, `v${version}.arrow`);
+      writeFileSync(path, tableToIPC(old, 'file'));
+      const back = await readResults(path);
+      expect(back.metadata.schemaVersion).toBe(String(version));
+      expect(back.records.length).toBe(16);
+      for (const r of back.records) {
+        expect(r.sphereBoundNats).toBeNull();
+        expect(r.bottleneckStatus).toBeNull();
+        if (version === 1) {
+          expect(r.headBoundNats).toBeNull();
+          expect(r.bodyGapNats).toBeNull();
+        } else expect(r.headBoundNats).not.toBeNull();
+        expect(Number.isFinite(r.klNats)).toBe(true);
+      }
+    });
+  }
 });

@@ -128,7 +128,7 @@ describe.skipIf(!cuda)('on CUDA', () => {
     }
   });
 
-  it('the head bound on CUDA matches the CPU, in float64 and float32, for a float32 and a bfloat16 model', async () => {
+  it('the head bounds (ball and sphere) on CUDA match the CPU, in float64 and float32, for a float32 and a bfloat16 model', async () => {
     const cpu = await loadModel('random:micro', { seed: 5, tokenizer: false });
     const gpu = await loadModel('random:micro', { seed: 5, tokenizer: false, device: 'cuda' });
     const gpu16 = await loadModel('random:micro', { seed: 5, tokenizer: false, device: 'cuda', dtype: 'bfloat16' });
@@ -149,6 +149,10 @@ describe.skipIf(!cuda)('on CUDA', () => {
             tol * Math.max(1, want[i].headBoundNats),
           );
           expect(g.bottleneckBoundNats!).toBeLessThanOrEqual(g.headBoundNats + 1e-9);
+          // The sphere search draws its random starts on the CPU: the same starts on every device.
+          expect(Math.abs(g.sphereBoundNats! - want[i].sphereBoundNats!)).toBeLessThan(
+            tol * Math.max(1, want[i].sphereBoundNats!),
+          );
         });
       }
     } finally {

@@ -101,6 +101,10 @@ function stored(r: RunRecord): Record<string, unknown> {
     'bottleneckConverged',
     'bodyGapNats',
     'belowHeadBound',
+    'sphereBoundNats',
+    'sphereStarts',
+    'sphereResidual',
+    'bottleneckStatus',
   ])
     out[k] ??= null;
   return out;

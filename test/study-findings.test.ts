@@ -344,6 +344,22 @@ describe('finding 6: head bound share', () => {
     expect(f.numbers.headShare).toBeCloseTo(0.25, 12);
     expect(f.numbers.meanBodyGapNats).toBeCloseTo(0.75 * (f.numbers.meanKlNats as number), 12);
   });
+
+  it('is measured against the sphere where the results carry it, with the ball beside it', () => {
+    const rows = vanilla((h) => 1 + h / 10).map((r) => ({
+      ...r,
+      headBoundNats: 0.25 * r.klNats,
+      sphereBoundNats: 0.5 * r.klNats,
+      bodyGapNats: 0.5 * r.klNats,
+    }));
+    const [f] = only(computeFindings([exp('vanilla', rows)]), '6');
+    const kl = f.numbers.meanKlNats as number;
+    expect(f.numbers.headShare).toBeCloseTo(0.5, 12);
+    expect(f.numbers.meanSphereBoundNats).toBeCloseTo(0.5 * kl, 12);
+    expect(f.numbers.meanHeadBoundNats).toBeCloseTo(0.25 * kl, 12);
+    expect(f.numbers.meanBodyGapNats).toBeCloseTo(0.5 * kl, 12);
+    expect(f.statistic).toMatch(/= sphere .*\(certified ball bound/);
+  });
 });
 
 describe('experiments that could not run', () => {

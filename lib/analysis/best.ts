@@ -27,6 +27,7 @@ export type AnalysisRecord = Pick<
       | 'pairedWith'
       | 'targetParams'
       | 'headBoundNats'
+      | 'sphereBoundNats'
       | 'bottleneckBoundNats'
       | 'bodyGapNats'
     >
@@ -58,10 +59,11 @@ export interface TargetBest {
   sample: number;
   /** shuffled targets: the lm target shuffled */
   lmTarget: string | null;
-  /** the target's head bound and bottleneck bound (null without them) */
+  /** the target's ball bound, sphere value and bottleneck bound (null without them) */
   headBoundNats: number | null;
+  sphereBoundNats: number | null;
   bottleneckBoundNats: number | null;
-  /** klNats (the min over inits) − headBoundNats: the share of the difficulty that is the body's */
+  /** klNats (the min over inits) − the sphere value (the ball's in older files): the body's share */
   bodyGapNats: number | null;
 }
 
@@ -82,6 +84,10 @@ function paramsOf(r: AnalysisRecord): { sample?: number; lmTarget?: string } {
   }
 }
 
+/** The lowest KL a prompt can reach by the bounds: the sphere value, or the ball bound in files without it. */
+export const reachableBound = (r: Pick<AnalysisRecord, 'headBoundNats' | 'sphereBoundNats'>): number | null =>
+  finiteOrNull(r.sphereBoundNats) ?? finiteOrNull(r.headBoundNats);
+
 /** Per (model, method, target): the init with the lowest KL. Diverged rows (NaN) never win. */
 export function bestPerTarget(records: readonly AnalysisRecord[]): TargetBest[] {
   const best = new Map<string, TargetBest>();
@@ -94,6 +100,7 @@ export function bestPerTarget(records: readonly AnalysisRecord[]): TargetBest[] 
     if (prior && prior.klNats <= kl) continue;
     const params = paramsOf(r);
     const headBoundNats = finiteOrNull(r.headBoundNats);
+    const reachable = reachableBound(r);
     best.set(key, {
       targetId: r.targetId,
       kind: r.targetKind,
@@ -111,8 +118,9 @@ export function bestPerTarget(records: readonly AnalysisRecord[]): TargetBest[] 
       sample: params.sample ?? 0,
       lmTarget: params.lmTarget ?? null,
       headBoundNats,
+      sphereBoundNats: finiteOrNull(r.sphereBoundNats),
       bottleneckBoundNats: finiteOrNull(r.bottleneckBoundNats),
-      bodyGapNats: headBoundNats === null ? null : kl - headBoundNats,
+      bodyGapNats: reachable === null ? null : kl - reachable,
     });
   }
   return [...best.values()].filter((b) => Number.isFinite(b.klNats));

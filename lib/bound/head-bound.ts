@@ -1,7 +1,8 @@
 // headBound(model, targets): for each target, the lowest KL(target || model) that any prompt
-// of any kind, length or method can reach — the minimum over every output the model's final
-// norm can produce (native/bound/head_bound.h has the maths) — and the softmax bottleneck's
-// value without the norm. One record per target, in order.
+// of any kind, length or method can reach — the certified minimum over the ball every output of
+// the model's final norm lies in, and the minimum over the sphere where those outputs actually
+// lie (native/bound/head_bound.h has the maths) — and the softmax bottleneck's value without
+// the norm. One record per target, in order.
 import type { Model } from '../model/model.js';
 import { withCallerStack } from '../model/errors.js';
 import { native } from '../native/index.js';
@@ -9,11 +10,17 @@ import type { NativeBoundOptions, NativeBoundResult } from '../native/types-boun
 import { resolveTargets, type TuneTargets } from '../tune/targets-input.js';
 import { parseBoundOptions, type BoundOptions, type BoundSettings } from './options.js';
 
+export const BOTTLENECK_STATUS = ['minimum', 'limit', 'unconverged'] as const;
+export type BottleneckStatus = (typeof BOTTLENECK_STATUS)[number];
+
 export interface HeadBoundRecord {
   targetIndex: number;
   targetId: string;
   targetEntropyBits: number;
-  /** min over the final norm's outputs s of KL(target || softmax(W s + b)), nats (within gapNats) */
+  /**
+   * the ball bound (certified): min over s = γ⊙c + β, ‖c‖ ≤ √d, of KL(target || softmax(W s + b)),
+   * nats (within gapNats); it holds for every ε of the norm
+   */
   headBoundNats: number;
   /** the certificate: headBoundNats − gapNats ≤ the true minimum ≤ headBoundNats */
   gapNats: number;
@@ -22,13 +29,25 @@ export interface HeadBoundRecord {
   iterations: number;
   /** the norm's radius binds at the optimum (the output layer wants a larger hidden state) */
   onBoundary: boolean;
-  /** min over all s of the same KL (the bottleneck alone), the value reached; null when skipped */
-  bottleneckBoundNats: number | null;
   /**
-   * the bottleneck search reached a stationary point (gradient norm below gradTol); false means
-   * the infimum is lower still and needs an unbounded hidden state (typically a target with zeros)
+   * the sphere value: min over ‖c‖ = √d, the set a norm outputs for any prompt a model reads
+   * (headBoundNats ≤ it ≤ the KL any prompt reaches); the same number where onBoundary; null when skipped
    */
+  sphereBoundNats: number | null;
+  /** starts of the sphere search that reached it (0: the ball's optimum is on the sphere, no search) */
+  sphereStarts: number | null;
+  /** the gradient's norm along the sphere at that point (a stationarity residual) */
+  sphereResidual: number | null;
+  /**
+   * inf over all s of the same KL (the bottleneck alone): its minimum, or its limit as ‖s‖ → ∞;
+   * null when skipped or when the search met neither (bottleneckStatus 'unconverged')
+   */
+  bottleneckBoundNats: number | null;
+  /** 'minimum' (a stationary point), 'limit' (approached as ‖s‖ → ∞), 'unconverged' (no bound) */
+  bottleneckStatus: BottleneckStatus | null;
+  /** a bound was found: bottleneckStatus is 'minimum' or 'limit' */
   bottleneckConverged: boolean | null;
+  /** ‖∇f‖ at the bottleneck search's last point */
   bottleneckGradNorm: number | null;
   /** the optimal final-norm output s (hidden values), with returnPoint */
   point?: Float32Array;
@@ -46,6 +65,8 @@ export function nativeBoundOptions(o: BoundSettings, device: string): NativeBoun
     bottleneckIterations: o.bottleneck ? o.bottleneckIterations : 0,
     batch: o.batch === 'auto' ? (device.startsWith('cuda') ? 256 : 64) : o.batch,
     returnPoint: o.returnPoint,
+    sphere: o.sphere,
+    sphereRandomStarts: o.sphereRandomStarts,
   };
 }
 
@@ -58,6 +79,7 @@ export function boundRecords(
   hidden: number,
   vocab: number,
 ): HeadBoundRecord[] {
+  const status = (i: number) => (r.bottleneckStatus ? BOTTLENECK_STATUS[r.bottleneckStatus[i]] : null);
   return ids.map((targetId, i) => ({
     targetIndex: i,
     targetId,
@@ -67,8 +89,12 @@ export function boundRecords(
     converged: r.gapNats[i] <= o.tolNats,
     iterations: r.iterations[i],
     onBoundary: r.onBoundary[i] === 1,
-    bottleneckBoundNats: r.bottleneckBoundNats ? r.bottleneckBoundNats[i] : null,
-    bottleneckConverged: r.bottleneckConverged ? r.bottleneckConverged[i] === 1 : null,
+    sphereBoundNats: r.sphereBoundNats ? r.sphereBoundNats[i] : null,
+    sphereStarts: r.sphereStarts ? r.sphereStarts[i] : null,
+    sphereResidual: r.sphereResidual ? r.sphereResidual[i] : null,
+    bottleneckBoundNats: r.bottleneckBoundNats && status(i) !== 'unconverged' ? r.bottleneckBoundNats[i] : null,
+    bottleneckStatus: status(i),
+    bottleneckConverged: status(i) === null ? null : status(i) !== 'unconverged',
     bottleneckGradNorm: r.bottleneckGradNorm ? r.bottleneckGradNorm[i] : null,
     ...(r.point ? { point: r.point.slice(i * hidden, (i + 1) * hidden) } : {}),
     ...(r.distribution ? { distribution: r.distribution.slice(i * vocab, (i + 1) * vocab) } : {}),
@@ -91,9 +117,9 @@ export async function headBound(
   if (o.targetIds && o.targetIds.length !== t.count) {
     throw new RangeError(`targetIds has ${o.targetIds.length} ids for ${t.count} targets`);
   }
-  const data = t.data instanceof Float32Array ? t.data : (t.data.toArray() as Float32Array);
+  // A device tensor (a synthesised or uploaded target set) is solved where it is.
   const r = await withCallerStack('headBound', () =>
-    native().headBound(model.native, { ...nativeBoundOptions(o, model.info.device), targets: data, rows: t.count }),
+    native().headBound(model.native, { ...nativeBoundOptions(o, model.info.device), targets: t.data }),
   );
   return boundRecords(r, t.ids, t.entropyBits, o, model.info.hiddenSize, V);
 }

@@ -64,7 +64,6 @@ export async function headBoundOf(
       ...(head.beta ? { beta: head.beta } : {}),
       ...(head.bias ? { bias: head.bias } : {}),
       targets,
-      rows: t.count,
       device,
     }),
   );

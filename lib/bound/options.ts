@@ -17,9 +17,21 @@ export const BoundOptionsSchema = z.strictObject({
   maxIterations: positiveInt('maxIterations').default(3000),
   /** also the softmax bottleneck alone (no norm): an unconstrained search from the head bound's point */
   bottleneck: z.boolean({ error: 'bottleneck must be true or false' }).default(true),
-  bottleneckIterations: positiveInt('bottleneckIterations').default(100),
-  /** the bottleneck search has converged when its gradient norm is below this (or its value below tolNats) */
+  /** L-BFGS iterations of the bottleneck search (and again of its restriction to a target's support) */
+  bottleneckIterations: positiveInt('bottleneckIterations').default(3000),
+  /**
+   * a stationary point: the gradient norm below this — along the sphere for the sphere value,
+   * in R^d for the bottleneck (which also stops once its value is below tolNats)
+   */
   gradTol: positive('gradTol').default(1e-6),
+  /** the sphere value (the set a norm outputs) where the ball's optimum is inside */
+  sphere: z.boolean({ error: 'sphere must be true or false' }).default(true),
+  /** random starts of the sphere search, beside the ball optimum's direction and Wᵀp's (each start also runs from its antipode) */
+  sphereRandomStarts: z
+    .number({ error: 'sphereRandomStarts must be a number' })
+    .int('sphereRandomStarts must be an integer')
+    .min(0, 'sphereRandomStarts must be at least 0')
+    .default(2),
   /** targets solved together: 'auto' is 64 on a CPU, 256 on a GPU */
   batch: z.union([positiveInt('batch'), z.literal('auto')]).default('auto'),
   /** the solver's arithmetic: float64 keeps the certificate meaningful at 1e-5 nats */

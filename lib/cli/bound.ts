@@ -42,12 +42,15 @@ export function registerBound(program: Command): void {
               }),
             );
           } else {
+            const sphere = r.sphereBoundNats === null ? '' : `\tsphere ${r.sphereBoundNats.toFixed(5)}`;
             const bottleneck =
-              r.bottleneckBoundNats === null
+              r.bottleneckStatus === null
                 ? ''
-                : `\tbottleneck ${r.bottleneckBoundNats.toFixed(5)}${r.bottleneckConverged ? '' : ' (not converged: lower still)'}`;
+                : r.bottleneckBoundNats === null
+                  ? '\tbottleneck not converged (no bound)'
+                  : `\tbottleneck ${r.bottleneckBoundNats.toFixed(5)}${r.bottleneckStatus === 'limit' ? ' (limit as |s| grows)' : ''}`;
             console.log(
-              `${r.targetId}\t${r.targetEntropyBits.toFixed(3)} bits\thead bound ${r.headBoundNats.toFixed(5)} nats ± ${r.gapNats.toExponential(1)}${bottleneck}`,
+              `${r.targetId}\t${r.targetEntropyBits.toFixed(3)} bits\tball bound ${r.headBoundNats.toFixed(5)} nats ± ${r.gapNats.toExponential(1)}${sphere}${bottleneck}`,
             );
           }
         }

@@ -1,5 +1,5 @@
 // Native exports of the head-bound area (native/addon/bound_ops.cc, native/bound/).
-import type { NativeModel } from './types-model.js';
+import type { NativeModel, NativeTensor } from './types-model.js';
 
 /** Every solver option, always passed: the addon has no defaults of its own (lib/bound/options.ts). */
 export interface NativeBoundOptions {
@@ -11,6 +11,10 @@ export interface NativeBoundOptions {
   bottleneckIterations: number;
   batch: number;
   returnPoint: boolean;
+  /** the sphere value where the ball's optimum is inside */
+  sphere: boolean;
+  /** random starts of the sphere search, beside the ball optimum's and Wᵀp's directions (each also from its antipode) */
+  sphereRandomStarts: number;
 }
 
 export interface NativeBoundResult {
@@ -19,9 +23,14 @@ export interface NativeBoundResult {
   iterations: Int32Array;
   /** 1 where the norm's radius binds at the solution */
   onBoundary: Uint8Array;
+  sphereBoundNats?: Float64Array;
+  /** starts that reached the sphere value; 0 where the ball's optimum is on the sphere */
+  sphereStarts?: Int32Array;
+  sphereResidual?: Float64Array;
+  /** the value: the minimum (status 0), the limit at ‖s‖ → ∞ (1), or only the value reached (2) */
   bottleneckBoundNats?: Float64Array;
   bottleneckGradNorm?: Float64Array;
-  bottleneckConverged?: Uint8Array;
+  bottleneckStatus?: Uint8Array;
   /** rows×hidden: the optimal final-norm output s (returnPoint) */
   point?: Float32Array;
   /** rows×vocab: softmax(W s + b) at that s (returnPoint) */
@@ -31,7 +40,7 @@ export interface NativeBoundResult {
 export interface BoundAddon {
   headBound(
     model: NativeModel,
-    a: NativeBoundOptions & { targets: Float32Array; rows: number },
+    a: NativeBoundOptions & { targets: Float32Array | NativeTensor },
   ): Promise<NativeBoundResult>;
   headBoundOf(
     a: NativeBoundOptions & {
@@ -43,7 +52,6 @@ export interface BoundAddon {
       beta?: Float32Array;
       bias?: Float32Array;
       targets: Float32Array;
-      rows: number;
       device?: string;
     },
   ): Promise<NativeBoundResult>;

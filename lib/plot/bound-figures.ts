@@ -1,11 +1,12 @@
-// The head bound beside the KL prompts reach: which share of a target's difficulty is the
-// output layer's (no prompt goes below the head bound) and which is the body's (bodyGap).
+// The head bounds beside the KL prompts reach: which share of a target's difficulty is the
+// output layer's (no prompt goes below the sphere value, nor the certified ball bound under it)
+// and which is the body's (bodyGap, measured from the sphere).
 import type { TopLevelSpec } from 'vega-lite';
 
 import { binOf, bestPerTarget, type PlotRecord } from '../analysis/best.js';
 import { LEGEND, manyModels, SCHEMA, type Figure, type FigureOptions } from './figure.js';
 
-/** Vanilla targets against entropy: bottleneck bound, head bound, and the KL each method reaches. */
+/** Vanilla targets against entropy: bottleneck, sphere and ball bounds, and the KL each method reaches. */
 export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
   const best = bestPerTarget(records).filter((b) => b.kind === 'vanilla' && b.pairedWith === null);
   if (!best.some((b) => b.headBoundNats !== null)) return null;
@@ -20,7 +21,13 @@ export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions
     const key = `${b.model ?? ''}\u0000${b.targetId}`;
     if (seen.has(key) || b.headBoundNats === null) continue;
     seen.add(key);
-    rows.push({ hBin, klNats: b.headBoundNats, series: label(b.model, 'head bound (final norm + LM head)') });
+    rows.push({
+      hBin,
+      klNats: b.headBoundNats,
+      series: label(b.model, 'ball bound (certified; final norm + LM head)'),
+    });
+    if (b.sphereBoundNats !== null)
+      rows.push({ hBin, klNats: b.sphereBoundNats, series: label(b.model, "sphere (the norm's outputs + LM head)") });
     if (b.bottleneckBoundNats !== null)
       rows.push({ hBin, klNats: b.bottleneckBoundNats, series: label(b.model, 'bottleneck bound (LM head alone)') });
   }
@@ -38,7 +45,7 @@ export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions
     title,
     paperFigure: 'beyond the paper',
     caption:
-      'No prompt can go below the head bound; the gap between it and the KL reached is the body, the prompt length and the search, and the gap between the two bounds is the final norm.',
+      "No prompt can go below the sphere (the final norm's outputs through the LM head), nor below the certified ball bound under it; the gap between the sphere and the KL reached is the body, the prompt length and the search, and the gap between the sphere and the bottleneck is the final norm.",
     spec: {
       $schema: SCHEMA,
       title,
@@ -56,7 +63,7 @@ export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions
   };
 }
 
-/** bodyGap (KL reached − head bound) per target kind, one box per method. */
+/** bodyGap (KL reached − sphere value) per target kind, one box per method. */
 export function bodyGapByKind(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
   const best = bestPerTarget(records).filter((b) => b.bodyGapNats !== null);
   if (best.length === 0) return null;
@@ -72,7 +79,7 @@ export function bodyGapByKind(records: readonly PlotRecord[], o: FigureOptions =
     title,
     paperFigure: 'beyond the paper',
     caption:
-      "The KL reached above each target's head bound: the part of the difficulty the output layer does not explain, compared across target kinds.",
+      "The KL reached above each target's sphere value: the part of the difficulty the output layer does not explain, compared across target kinds.",
     spec: {
       $schema: SCHEMA,
       title,
@@ -83,7 +90,11 @@ export function bodyGapByKind(records: readonly PlotRecord[], o: FigureOptions =
       encoding: {
         x: { field: 'kind', type: 'nominal', axis: { title: 'target kind', labelAngle: 0 } },
         xOffset: { field: 'series' },
-        y: { field: 'bodyGapNats', type: 'quantitative', axis: { title: 'body gap: KL reached − head bound (nats)' } },
+        y: {
+          field: 'bodyGapNats',
+          type: 'quantitative',
+          axis: { title: 'body gap: KL reached − sphere value (nats)' },
+        },
         color: { field: 'series', type: 'nominal', title: null, legend: LEGEND },
       },
     } as TopLevelSpec,

@@ -39,15 +39,23 @@ export interface RunRecord extends Omit<
   /** JSON of any other target parameters. */
   targetParams?: string | null;
   // The head bound of the row's target (lib/bound), null with --no-bound.
-  /** min KL over every output the final norm can produce: no prompt goes below it */
+  /** the ball bound: min KL over the ball every output of the final norm lies in; no prompt goes below it */
   headBoundNats?: number | null;
   /** its certificate: the true minimum lies in [headBoundNats − headBoundGapNats, headBoundNats] */
   headBoundGapNats?: number | null;
-  /** the softmax bottleneck alone (no norm), the value reached */
+  /** min KL over the norm's sphere, where outputs lie for any prompt a model reads (≥ the ball bound) */
+  sphereBoundNats?: number | null;
+  /** starts of the sphere search that reached it; 0 where the ball's optimum is on the sphere */
+  sphereStarts?: number | null;
+  /** the gradient's norm along the sphere at its optimum */
+  sphereResidual?: number | null;
+  /** the softmax bottleneck alone (no norm): its minimum or its limit; null when not converged */
   bottleneckBoundNats?: number | null;
-  /** false: the bottleneck's infimum is lower still (it needs an unbounded hidden state) */
+  /** false: the bottleneck search met neither a minimum nor a limit, and no value is reported */
   bottleneckConverged?: boolean | null;
-  /** klNats − headBoundNats: what the body, the prompt length and the search fail to reach */
+  /** 'minimum', 'limit' (approached as the hidden state grows without end) or 'unconverged' */
+  bottleneckStatus?: string | null;
+  /** klNats − sphereBoundNats (klNats − headBoundNats in files of schema version 2) */
   bodyGapNats?: number | null;
   /** klNats below the head bound by more than its slack: a bug (weights, norm or dtype), not a finding */
   belowHeadBound?: boolean | null;

@@ -54,6 +54,10 @@ export const COLUMNS: readonly Column[] = [
   c('bottleneckConverged', 'bool', true, 2),
   c('bodyGapNats', 'float64', true, 2),
   c('belowHeadBound', 'bool', true, 2),
+  c('sphereBoundNats', 'float64', true, 3),
+  c('sphereStarts', 'int32', true, 3),
+  c('sphereResidual', 'float64', true, 3),
+  c('bottleneckStatus', 'utf8', true, 3),
 ];
 
 export function arrowType(kind: ColumnKind): DataType {
@@ -74,9 +78,9 @@ export function arrowType(kind: ColumnKind): DataType {
 }
 
 /** Bumped when columns change meaning or are added; readers check it. */
-export const SCHEMA_VERSION = '2';
+export const SCHEMA_VERSION = '3';
 /** Versions this distprompt reads: a column added later reads as null in an older file. */
-export const READABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2'];
+export const READABLE_SCHEMA_VERSIONS: readonly string[] = ['1', '2', '3'];
 
 /** What the caller knows about the run; stored in the schema metadata. */
 export interface ResultMetadata {

@@ -9,7 +9,14 @@ import type { TargetSetLike } from '../tune/targets-input.js';
 
 export type BoundColumns = Pick<
   HeadBoundRecord,
-  'headBoundNats' | 'gapNats' | 'bottleneckBoundNats' | 'bottleneckConverged'
+  | 'headBoundNats'
+  | 'gapNats'
+  | 'sphereBoundNats'
+  | 'sphereStarts'
+  | 'sphereResidual'
+  | 'bottleneckBoundNats'
+  | 'bottleneckConverged'
+  | 'bottleneckStatus'
 > & {
   dtype: string;
 };
@@ -27,20 +34,32 @@ export async function sweepBounds(model: Model, targets: TargetSetLike, events: 
   return records.map((r) => ({
     headBoundNats: r.headBoundNats,
     gapNats: r.gapNats,
+    sphereBoundNats: r.sphereBoundNats,
+    sphereStarts: r.sphereStarts,
+    sphereResidual: r.sphereResidual,
     bottleneckBoundNats: r.bottleneckBoundNats,
     bottleneckConverged: r.bottleneckConverged,
+    bottleneckStatus: r.bottleneckStatus,
     dtype: model.info.dtype,
   }));
 }
 
-/** The bound columns of one row. */
+/**
+ * The bound columns of one row. The body gap is measured from the sphere (where prompts can
+ * go); the guard fires below the ball only (the certified bound, whatever the norm's ε).
+ */
 export function boundColumns(klNats: number, b: BoundColumns): Partial<RunRecord> {
+  const reachable = b.sphereBoundNats ?? b.headBoundNats;
   return {
     headBoundNats: b.headBoundNats,
     headBoundGapNats: b.gapNats,
+    sphereBoundNats: b.sphereBoundNats,
+    sphereStarts: b.sphereStarts,
+    sphereResidual: b.sphereResidual,
     bottleneckBoundNats: b.bottleneckBoundNats,
     bottleneckConverged: b.bottleneckConverged,
-    bodyGapNats: Number.isFinite(klNats) ? klNats - b.headBoundNats : null,
+    bottleneckStatus: b.bottleneckStatus,
+    bodyGapNats: Number.isFinite(klNats) ? klNats - reachable : null,
     belowHeadBound: belowHeadBound(klNats, b.headBoundNats, b.gapNats, b.dtype),
   };
 }

@@ -376,18 +376,22 @@ function finding6(e: ExperimentResults): Row {
       numbers: {},
     };
   }
+  // Against the sphere, where prompts can go (the ball bound in results written without it).
   const kl = mean(bounded.map((b) => b.klNats));
-  const head = mean(bounded.map((b) => b.headBoundNats!));
+  const ball = mean(bounded.map((b) => b.headBoundNats!));
+  const head = mean(bounded.map((b) => b.sphereBoundNats ?? b.headBoundNats!));
   const gap = kl - head;
   const share = kl > 0 ? head / kl : NaN;
+  const against = bounded.every((b) => b.sphereBoundNats !== null) ? 'sphere' : 'ball bound';
   return {
     scope: scopeOf(e),
     verdict: 'measured',
-    statistic: `over ${bounded.length} targets: mean min KL ${f3(kl)} nats = head bound ${f3(head)} + body gap ${f3(gap)}; head share ${Number.isFinite(share) ? `${(100 * share).toFixed(1)}%` : '—'}`,
+    statistic: `over ${bounded.length} targets: mean min KL ${f3(kl)} nats = ${against} ${f3(head)} + body gap ${f3(gap)} (certified ball bound ${f3(ball)}); head share ${Number.isFinite(share) ? `${(100 * share).toFixed(1)}%` : '—'}`,
     numbers: {
       targets: bounded.length,
       meanKlNats: kl,
-      meanHeadBoundNats: head,
+      meanHeadBoundNats: ball,
+      meanSphereBoundNats: head,
       meanBodyGapNats: gap,
       headShare: share,
     },
@@ -487,7 +491,8 @@ export const FINDINGS: readonly FindingDef[] = [
   },
   {
     id: '6',
-    claim: 'How much of the difficulty the output layer sets (head bound) and how much the body leaves (body gap)',
+    claim:
+      "How much of the difficulty the output layer sets (its minimum over the final norm's sphere) and how much the body leaves (body gap)",
     studies: 'every',
     compute: { across: finding6All },
   },

@@ -7,6 +7,7 @@
 #include "addon/common.h"
 #include "addon/model_wrap.h"
 #include "addon/registry.h"
+#include "addon/targets_from.h"
 #include "bound/head_bound.h"
 
 namespace dp {
@@ -23,6 +24,8 @@ BoundOptions boundOptions(const Napi::Object& o) {
   b.bottleneckIterations = requireInt(o, "bottleneckIterations", where);
   b.batch = requireInt(o, "batch", where);
   b.returnPoint = requireBool(o, "returnPoint", where);
+  b.sphere = requireBool(o, "sphere", where);
+  b.sphereRandomStarts = requireInt(o, "sphereRandomStarts", where);
   return b;
 }
 
@@ -46,10 +49,15 @@ Napi::Value resultObject(Napi::Env env, const BoundResult& r) {
   out.Set("gapNats", toFloat64Array(env, r.gapNats));
   out.Set("iterations", toInt32Array(env, r.iterations));
   out.Set("onBoundary", toUint8Array(env, r.onBoundary));
+  if (r.sphereNats.defined()) {
+    out.Set("sphereBoundNats", toFloat64Array(env, r.sphereNats));
+    out.Set("sphereStarts", toInt32Array(env, r.sphereStarts));
+    out.Set("sphereResidual", toFloat64Array(env, r.sphereResidual));
+  }
   if (r.bottleneckNats.defined()) {
     out.Set("bottleneckBoundNats", toFloat64Array(env, r.bottleneckNats));
     out.Set("bottleneckGradNorm", toFloat64Array(env, r.bottleneckGradNorm));
-    out.Set("bottleneckConverged", toUint8Array(env, r.bottleneckConverged));
+    out.Set("bottleneckStatus", toUint8Array(env, r.bottleneckStatus));
   }
   if (r.point.defined()) {
     out.Set("point", toFloat32Array(env, r.point));
@@ -65,13 +73,12 @@ Napi::Value solve(Napi::Env env, HeadProblem problem, torch::Tensor targets, Bou
       [](Napi::Env env, BoundResult& r) { return resultObject(env, r); });
 }
 
-// headBound(model, { targets, rows, ...options }) against the model's final norm and head.
+// headBound(model, { targets, ...options }) against the model's final norm and head; targets
+// a device tensor (used where it is) or a Float32Array rows×vocab.
 Napi::Value HeadBound(const Napi::CallbackInfo& info) {
   auto model = ModelWrap::Shared(info[0]);
-  auto o = argObject(info, 1, "headBound(model, { targets, rows, ... })");
-  const auto& cfg = model->config();
-  const int64_t rows = getInt(o, "rows");
-  auto targets = floatTensorFrom(o.Get("targets"), {rows, cfg.vocabSize}, "targets");
+  auto o = argObject(info, 1, "headBound(model, { targets, ... })");
+  auto targets = targetsFrom(o.Get("targets"), model->config().vocabSize, -1, "targets");
   const auto& norm = model->finalNorm();
   HeadProblem p;
   p.W = model->headMatrix();
@@ -82,10 +89,10 @@ Napi::Value HeadBound(const Napi::CallbackInfo& info) {
 }
 
 // headBoundOf({ W, vocab, hidden, norm: 'layernorm'|'rmsnorm'|'none', gamma?, beta?, bias?,
-// targets, rows, ...options }): the same solver on a head given as arrays.
+// targets, ...options }): the same solver on a head given as arrays.
 Napi::Value HeadBoundOf(const Napi::CallbackInfo& info) {
-  auto o = argObject(info, 0, "headBoundOf({ W, vocab, hidden, norm, targets, rows, ... })");
-  const int64_t V = getInt(o, "vocab"), d = getInt(o, "hidden"), rows = getInt(o, "rows");
+  auto o = argObject(info, 0, "headBoundOf({ W, vocab, hidden, norm, targets, ... })");
+  const int64_t V = getInt(o, "vocab"), d = getInt(o, "hidden");
   const auto norm = getString(o, "norm");
   HeadProblem p;
   p.W = floatTensorFrom(o.Get("W"), {V, d}, "W");
@@ -93,7 +100,7 @@ Napi::Value HeadBoundOf(const Napi::CallbackInfo& info) {
   if (has(o, "gamma")) p.gamma = floatTensorFrom(o.Get("gamma"), {d}, "gamma");
   if (has(o, "beta")) p.beta = floatTensorFrom(o.Get("beta"), {d}, "beta");
   p.layerNorm = norm == "layernorm";
-  auto targets = floatTensorFrom(o.Get("targets"), {rows, V}, "targets");
+  auto targets = targetsFrom(o.Get("targets"), V, -1, "targets");
   auto opts = boundOptions(o);
   auto device = parseDevice(getString(o, "device", "cpu"));
   p.W = p.W.to(device);

@@ -2,7 +2,7 @@
 
 #include "addon/common.h"
 #include "addon/registry.h"
-#include "addon/tensor_handle.h"
+#include "addon/targets_from.h"
 #include "kernels/kl.h"
 
 
@@ -137,8 +137,7 @@ ForwardArgs readForward(const Napi::Object& o, const Transformer& m, bool needTa
   if (has(o, "positionIds")) a.positionIds = intTensorFrom(o.Get("positionIds"), {a.rows, a.positions}, "positionIds");
   if (needTarget) {
     if (!has(o, "target")) throw Napi::TypeError::New(o.Env(), "missing target (Float32Array rows×vocab)");
-    a.target = TensorHandle::Is(o.Get("target")) ? TensorHandle::TensorOf(o.Get("target"), "target")
-                                                 : floatTensorFrom(o.Get("target"), {a.rows, V}, "target");
+    a.target = targetsFrom(o.Get("target"), V, a.rows, "target");
     if (a.target.dim() != 2 || a.target.size(0) != a.rows || a.target.size(1) != V)
       throw Napi::RangeError::New(o.Env(),
                                   "target must be rows×vocab = " + std::to_string(a.rows) + "×" + std::to_string(V));

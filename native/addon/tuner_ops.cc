@@ -6,7 +6,7 @@
 #include "addon/common.h"
 #include "addon/model_wrap.h"
 #include "addon/registry.h"
-#include "addon/tensor_handle.h"
+#include "addon/targets_from.h"
 #include "tune/tuner.h"
 
 namespace dp {
@@ -70,18 +70,9 @@ class TunerWrap : public Napi::ObjectWrap<TunerWrap> {
     auto seeds = std::make_shared<std::vector<uint64_t>>(seedList(o.Get("seeds")));
     const int64_t n = static_cast<int64_t>(slots->size());
     const int64_t V = b->model->config().vocabSize;
-    auto targets = std::make_shared<torch::Tensor>();
-    if (TensorHandle::Is(o.Get("targets"))) {
-      *targets = TensorHandle::TensorOf(o.Get("targets"), "targets");
-      if (targets->dim() != 2 || targets->size(1) != V)
-        throw Napi::RangeError::New(info.Env(), "targets must have " + std::to_string(V) + " columns (the vocabulary)");
-    } else {
-      auto v = o.Get("targets");
-      int64_t rowsIn = n;
-      if (has(o, "targetRows") && v.IsTypedArray())
-        rowsIn = static_cast<int64_t>(v.As<Napi::TypedArray>().ElementLength()) / V;
-      *targets = floatTensorFrom(v, {rowsIn, V}, "targets");
-    }
+    // With targetRows the targets are a table the rows index into; without, one per slot.
+    auto targets =
+        std::make_shared<torch::Tensor>(targetsFrom(o.Get("targets"), V, has(o, "targetRows") ? -1 : n, "targets"));
     auto rows = std::make_shared<std::vector<int64_t>>();
     if (has(o, "targetRows")) {
       *rows = intList(o.Get("targetRows"), "targetRows");

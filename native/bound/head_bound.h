@@ -1,24 +1,22 @@
 // The head bound: the lowest KL(p || softmax(W s + b)) any prompt can reach, because every
-// prompt's last hidden state leaves the final norm inside a known convex set S.
+// prompt's last hidden state leaves the final norm on a known set.
 //
-//   LayerNorm: S = { γ⊙c + β : Σc = 0, ‖c‖ ≤ √d }      RMSNorm: S = { γ⊙c : ‖c‖ ≤ √d }
+//   LayerNorm: s = γ⊙c + β, Σc = 0, ‖c‖ = √d·√(σ²/(σ²+ε))      RMSNorm: s = γ⊙c, same ‖c‖
 //
-// (eps only shrinks ‖c‖). With W' = W·diag(γ) and b' = Wβ + b the problem in c is
+// With W' = W·diag(γ) and b' = Wβ + b the problem in c is
 //
 //   f(c) = logsumexp(W'c + b') − (W'ᵀp)·c − b'ᵀp − H(p)          (= KL, convex in c)
 //   ∇f(c) = W'ᵀ(softmax(W'c + b') − p)
 //
-// minimised over the ball of radius √d (in the subspace Σc = 0 for LayerNorm) by spectral
-// projected gradient (Barzilai–Borwein steps, non-monotone Armijo search), every target of
-// the batch at once: two GEMMs over W per iteration. The certificate is the Frank–Wolfe gap
-// ⟨∇f, c⟩ + √d‖P∇f‖ ≥ f(c) − min f, so the reported value is within `gap` of the minimum.
-//
-// The bottleneck bound is the same objective over all s ∈ R^d (no norm): started from the
-// head bound's point, so it is never above it. Its infimum may need ‖s‖ → ∞ (targets with
-// zeros, very low entropies): the search stops when its gradient norm falls below gradTol or
-// its value below tolNats (converged: KL is never below 0), or when its value has fallen by less than tolNats over 10
-// iterations or reached the iteration cap (not converged: the infimum is lower still); the value reached is reported
-// with its gradient norm and the flag.
+// Three numbers per target:
+// - the ball bound (certified): f minimised over ‖c‖ ≤ √d, which holds every ε, by spectral
+//   projected gradient (Barzilai–Borwein steps, non-monotone Armijo), every target of the batch
+//   at once; the certificate is the Frank–Wolfe gap ⟨∇f, c⟩ + √d‖P∇f‖ ≥ f(c) − min f.
+// - the sphere value (sphere.h): f over ‖c‖ = √d, the set a norm outputs for any prompt a model
+//   reads. The same number where the ball's optimum is on the sphere; a multi-start search on
+//   the sphere where it is inside. ball ≤ sphere ≤ the KL any prompt reaches.
+// - the bottleneck (bottleneck.h): f over all s ∈ R^d (no norm), solved to a stationary point,
+//   or to its limit where the infimum needs ‖s‖ → ∞.
 #pragma once
 #include <torch/torch.h>
 
@@ -40,6 +38,8 @@ struct BoundOptions {
   int64_t maxIterations = 0;                  // head, per target (0 is an error: the caller states it)
   double gradTol = 1e-6;                      // bottleneck: converged when ‖∇f‖ ≤ this
   int64_t bottleneckIterations = 0;           // 0: skip the bottleneck bound
+  bool sphere = true;                         // the sphere value where the ball's optimum is inside
+  int64_t sphereRandomStarts = 2;             // random starts beside the ball optimum's and Wᵀp's directions
   int64_t batch = 64;                         // targets solved together
   bool returnPoint = false;                   // keep the optimal s (and the distribution it gives)
 };
@@ -49,9 +49,12 @@ struct BoundResult {
   torch::Tensor gapNats;              // [T] float64: Frank–Wolfe gap (certificate)
   torch::Tensor iterations;           // [T] int64
   torch::Tensor onBoundary;           // [T] bool: ‖c‖ = √d at the solution (the norm's radius binds)
+  torch::Tensor sphereNats;           // [T] float64: min over the sphere (undefined when skipped)
+  torch::Tensor sphereStarts;         // [T] int64: starts that reached it (0: the ball's optimum is on the sphere)
+  torch::Tensor sphereResidual;       // [T] float64: ‖∇f along the sphere‖ there
   torch::Tensor bottleneckNats;       // [T] float64 (undefined when skipped)
   torch::Tensor bottleneckGradNorm;   // [T] float64
-  torch::Tensor bottleneckConverged;  // [T] bool
+  torch::Tensor bottleneckStatus;     // [T] uint8: BottleneckStatus (minimum, limit, unconverged)
   torch::Tensor point;                // [T, d] float32: s = γ⊙c + β (returnPoint)
   torch::Tensor distribution;         // [T, V] float32: softmax(W s + b) (returnPoint)
 };

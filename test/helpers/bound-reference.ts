@@ -35,7 +35,8 @@ function basis(d: number, centred: boolean): number[][] {
   return cols.slice(0, centred ? d - 1 : d);
 }
 
-function solveLinear(A: number[][], b: number[]): number[] {
+/** Solves A x = b by Gauss–Jordan elimination with partial pivoting. */
+export function solveLinear(A: number[][], b: number[]): number[] {
   const n = b.length;
   const M = A.map((row, i) => [...row, b[i]]);
   for (let c = 0; c < n; c++) {

@@ -1,0 +1,141 @@
+#include "bound/bottleneck.h"
+
+#include <algorithm>
+
+namespace dp::bound {
+
+namespace {
+constexpr double kFarLogit = 1e8;
+}
+
+LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double floor, int64_t maxIterations) {
+  constexpr int64_t kMemory = 30, kBacktracks = 60;
+  const int64_t n = x0.size(0), d = x0.size(1);
+  auto opts = x0.options();
+  LbfgsResult out{torch::empty_like(x0), torch::empty({n}, opts), torch::empty({n}, opts),
+                  torch::zeros({n}, opts.dtype(torch::kInt64))};
+  auto idx = torch::arange(n, opts.dtype(torch::kInt64));
+  Objective o = obj;
+  auto x = x0.clone();
+  auto [f, q] = o.value(x);
+  auto g = o.gradient(q);
+  // The pairs (s, y) of the last kMemory steps, oldest first; rho = 1/(s·y), 0 for an empty slot
+  // (an empty slot then contributes nothing to the two-loop recursion).
+  auto S = torch::zeros({n, kMemory, d}, opts), Y = torch::zeros({n, kMemory, d}, opts);
+  auto rho = torch::zeros({n, kMemory}, opts);
+  auto gamma = 1.0 / g.norm(2, -1).clamp_min(1e-12);  // the first step is one unit long
+  // Past this norm a logit W x is ~1e8 and the KL, a difference of such numbers, has fewer than
+  // eight digits left in float64: a row stops there (as it is: not a stationary point).
+  const double farNorm = kFarLogit / std::max(obj.W.norm(2, -1).max().item<double>(), 1e-300);
+
+  auto finish = [&](const Tensor& rows, const Tensor& gn, int64_t it) { retire(out, idx, rows, x, f, gn, it); };
+  // A row whose last step found neither a decrease nor curvature: stuck at this precision, it
+  // leaves as it is (not a stationary point unless its gradient norm says so).
+  auto stuck = torch::zeros({n}, opts.dtype(torch::kBool));
+  for (int64_t it = 0;; ++it) {
+    auto gn = g.norm(2, -1);
+    auto done = (gn <= gradTol) | (f <= floor) | ~torch::isfinite(f) | (x.norm(2, -1) > farNorm) | stuck;
+    if (it == maxIterations) done = torch::ones_like(done);
+    if (done.any().item<bool>()) {
+      finish(done.nonzero().squeeze(1), gn, it);
+      auto rest = (~done).nonzero().squeeze(1);
+      if (rest.numel() == 0) break;
+      idx = idx.index_select(0, rest);
+      o = o.rows(rest);
+      for (auto* t : {&x, &f, &g, &S, &Y, &rho, &gamma, &stuck}) *t = t->index_select(0, rest);
+    }
+    // Two-loop recursion: r ≈ H⁻¹ g.
+    auto r = g.clone();
+    std::vector<Tensor> al(kMemory);
+    for (int64_t i = kMemory - 1; i >= 0; --i) {
+      al[i] = rho.select(1, i) * (S.select(1, i) * r).sum(-1);
+      r -= al[i].unsqueeze(1) * Y.select(1, i);
+    }
+    r *= gamma.unsqueeze(1);
+    for (int64_t i = 0; i < kMemory; ++i) {
+      auto be = rho.select(1, i) * (Y.select(1, i) * r).sum(-1);
+      r += (al[i] - be).unsqueeze(1) * S.select(1, i);
+    }
+    auto dir = -r;
+    auto slope = (g * dir).sum(-1);
+    // Not a descent direction (rounding): fall back to the scaled gradient.
+    auto uphill = (slope >= 0).unsqueeze(1);
+    dir = torch::where(uphill, -g * gamma.unsqueeze(1), dir);
+    // At most ‖x‖ (or 1) long: where the infimum lies at ‖s‖ → ∞ the curvature vanishes along the
+    // way and the quasi-Newton step would grow without bound, into values float64 cannot hold
+    // (a logit of 1e17 has no digits left for the KL). Doubling per iteration still gets there.
+    auto cap = x.norm(2, -1, true).clamp_min(1.0);
+    dir = dir * torch::clamp(cap / dir.norm(2, -1, true).clamp_min(1e-300), c10::nullopt, 1.0);
+    slope = (g * dir).sum(-1);
+    auto along = [&](const Tensor& rows, const Tensor& t) {
+      return x.index_select(0, rows) + t.unsqueeze(1) * dir.index_select(0, rows);
+    };
+    auto tr = backtrack(o, along, f, slope, kBacktracks);
+    auto ok = tr.ok;
+    Tensor trial = tr.x, ft = tr.f, qt = tr.q;
+    // A row that found no decrease keeps its point (its gradient norm then says how far it is).
+    auto keepOld = ~ok;
+    trial = torch::where(keepOld.unsqueeze(1), x, trial);
+    ft = torch::where(keepOld, f, ft);
+    auto gt = o.gradient(qt);
+    gt = torch::where(keepOld.unsqueeze(1), g, gt);
+    auto s = trial - x, y = gt - g;
+    auto sy = (s * y).sum(-1), yy = (y * y).sum(-1);
+    auto good = sy > 1e-300;
+    // Push the pair where it carries curvature; the others keep their history.
+    auto S2 = torch::cat({S.slice(1, 1), s.unsqueeze(1)}, 1), Y2 = torch::cat({Y.slice(1, 1), y.unsqueeze(1)}, 1);
+    auto rho2 = torch::cat({rho.slice(1, 1), (1.0 / sy.clamp_min(1e-300)).unsqueeze(1)}, 1);
+    auto g3 = good.view({-1, 1, 1});
+    S = torch::where(g3, S2, S);
+    Y = torch::where(g3, Y2, Y);
+    rho = torch::where(good.unsqueeze(1), rho2, rho);
+    gamma = torch::where(good, sy / yy.clamp_min(1e-300), gamma);
+    x = trial;
+    f = ft;
+    g = gt;
+    stuck = keepOld & ~good;
+  }
+  return out;
+}
+
+BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor& p, const Tensor& start,
+                                 double gradTol, double tolNats, int64_t maxIterations) {
+  auto full = lbfgs(objectiveFor(W, b, p), start, gradTol, tolNats, maxIterations);
+  BottleneckResult r;
+  r.nats = full.f.clamp_min(0.0);
+  r.gradNorm = full.stationarity;
+  r.iterations = full.iterations;
+  auto minimum = (full.stationarity <= gradTol) | (full.f <= tolNats);
+  r.status = torch::where(minimum, 0, 2).to(torch::kUInt8);
+  // A target with zeros: the restricted problem (log-sum-exp over the support only) is below the
+  // full one at every s — f(s) − f_F(s) = −log(1 − the mass s puts off the support) — so its
+  // minimum f_F* bounds the infimum from below, and the full search's value from above. Where the
+  // two meet within tolNats, f_F* is the infimum within tolNats, reached only as the mass off the
+  // support vanishes (‖s‖ → ∞); a gradient norm that vanishes on the way there is no minimum.
+  auto open = (p <= 0).any(-1).nonzero().squeeze(1);
+  if (open.numel() > 0) {
+    auto po = p.index_select(0, open);
+    auto sub = objectiveFor(W, b, po);
+    sub.mask = po <= 0;
+    auto restricted = lbfgs(sub, full.x.index_select(0, open), gradTol, tolNats, maxIterations);
+    auto lower = restricted.f.clamp_min(0.0);
+    auto settled = (restricted.stationarity <= gradTol) | (restricted.f <= tolNats);
+    // An upper bound from real points: the restricted minimum moved out along the direction the
+    // full search went (t doubling), where the mass off the support vanishes while the support's
+    // logits keep their differences; with the full search's own value.
+    const auto fullObj = objectiveFor(W, b, po);
+    auto upper = full.f.index_select(0, open);
+    auto x = full.x.index_select(0, open);
+    auto u = x / x.norm(2, -1, true).clamp_min(1e-300);
+    const double farNorm = kFarLogit / std::max(W.norm(2, -1).max().item<double>(), 1e-300);
+    for (double t = 1; t < farNorm; t *= 2)
+      upper = torch::fmin(upper, fullObj.value(restricted.x + t * u).first);
+    auto met = (settled & (upper - lower <= tolNats)).nonzero().squeeze(1);
+    auto at = open.index_select(0, met);
+    r.nats.index_copy_(0, at, lower.index_select(0, met));
+    r.status.index_fill_(0, at, static_cast<uint8_t>(BottleneckStatus::kLimit));
+  }
+  return r;
+}
+
+}  // namespace dp::bound

@@ -1,0 +1,126 @@
+// The pieces the head-bound solvers share (head_bound.cc, sphere.cc, bottleneck.cc): the
+// objective f(x) = lse(W x + b) − a·x − k for a batch of targets, the sets it is minimised
+// over (ball, sphere, all of R^d), and a batched spectral projected gradient over them.
+#pragma once
+#include <torch/torch.h>
+
+#include <cmath>
+#include <functional>
+#include <utility>
+
+namespace dp::bound {
+
+using torch::Tensor;
+
+// One batch of targets against one linear map: f(x) = lse(W x + b) − a·x − k, with a = Wᵀp and
+// k = bᵀp + H(p) fixed per target, so each evaluation is one GEMM and each gradient another.
+// `mask` (optional, [n, V] bool): tokens left out of the log-sum-exp — the problem restricted
+// to a target's support, whose infimum bounds the full one from below.
+struct Objective {
+  Tensor W;     // [V, d]
+  Tensor b;     // [V] or undefined
+  Tensor a;     // [n, d]
+  Tensor k;     // [n]
+  Tensor mask;  // [n, V] or undefined
+
+  Objective rows(const Tensor& idx) const {
+    return {W, b, a.index_select(0, idx), k.index_select(0, idx), mask.defined() ? mask.index_select(0, idx) : mask};
+  }
+
+  // f [n] and softmax(W x + b) [n, V] at x [n, d].
+  std::pair<Tensor, Tensor> value(const Tensor& x) const {
+    auto z = torch::matmul(x, W.t());
+    if (b.defined()) z.add_(b);
+    if (mask.defined()) z.masked_fill_(mask, -INFINITY);
+    // One exp pass gives both the log-sum-exp and the softmax (z becomes q in place).
+    auto m = std::get<0>(z.max(-1, true));
+    auto sum = z.sub_(m).exp_().sum(-1, true);
+    auto lse = (m + sum.log()).squeeze(-1);
+    auto f = lse - (x * a).sum(-1) - k;
+    return {f, z.div_(sum)};
+  }
+  Tensor gradient(const Tensor& q) const { return torch::matmul(q, W) - a; }
+};
+
+inline Objective objectiveFor(const Tensor& W, const Tensor& b, const Tensor& p) {
+  auto a = torch::matmul(p, W);
+  auto k = -torch::special_xlogy(p, p).sum(-1);  // H(p), with 0 log 0 = 0
+  if (b.defined()) k = k + torch::matmul(p, b);
+  return {W, b, a, k, Tensor()};
+}
+
+// The feasible set: the ball ‖x‖ ≤ radius, or its surface ‖x‖ = radius (`sphere`), in the
+// subspace Σx = 0 when `centred`; all of R^d when radius is infinite.
+struct Feasible {
+  double radius = INFINITY;
+  bool centred = false;
+  bool sphere = false;
+  bool bounded() const { return std::isfinite(radius); }
+  Tensor inSubspace(const Tensor& x) const { return centred ? x - x.mean(-1, true) : x; }
+  Tensor project(const Tensor& x) const {
+    if (!bounded()) return x;
+    auto y = inSubspace(x);
+    auto n = y.norm(2, -1, true).clamp_min(1e-300);
+    return sphere ? y * (radius / n) : y * torch::clamp(radius / n, c10::nullopt, 1.0);
+  }
+  // The gradient along the set: on the sphere, the Riemannian gradient (tangent at x).
+  Tensor alongSet(const Tensor& x, const Tensor& g) const {
+    auto pg = inSubspace(g);
+    if (!sphere) return pg;
+    return pg - x * ((pg * x).sum(-1, true) / (radius * radius));
+  }
+  // Ball: the Frank–Wolfe gap ⟨g, x⟩ − min_{u ∈ S} ⟨g, u⟩ ≥ f(x) − min f.
+  // Sphere and R^d: the norm of the gradient along the set (a stationarity residual).
+  Tensor stationarity(const Tensor& x, const Tensor& g) const {
+    if (!bounded() || sphere) return alongSet(x, g).norm(2, -1);
+    auto pg = inSubspace(g);
+    return ((pg * x).sum(-1) + radius * pg.norm(2, -1)).clamp_min(0.0);
+  }
+  // The search step for a spectral step length alpha [n, 1], and the point a fraction t of it
+  // reaches: on the ball the chord to the projection (feasible by convexity), on the sphere the
+  // tangent step retracted onto the sphere.
+  Tensor step(const Tensor& x, const Tensor& g, const Tensor& alpha) const {
+    if (!sphere) return project(x - alpha * g) - x;
+    // At most one radius long (about a radian): a longer tangent step retracts to no better point.
+    auto s = -alpha * alongSet(x, g);
+    return s * torch::clamp(radius / s.norm(2, -1, true).clamp_min(1e-300), c10::nullopt, 1.0);
+  }
+  Tensor reach(const Tensor& x, const Tensor& s, const Tensor& t) const {
+    auto y = x + t.unsqueeze(1) * s;
+    return sphere ? project(y) : y;
+  }
+};
+
+// A line search's outcome per row: the step fraction t, the point reached, f and softmax there,
+// and whether the Armijo condition f ≤ reference + 1e-4·t·slope holds.
+struct Trial {
+  Tensor t, x, f, q, ok;
+};
+
+// Armijo backtracking for every row at once: from t = 1, rows that fail halve t and are
+// evaluated again at reach(rows, t), up to `halvings` times.
+Trial backtrack(const Objective& o, const std::function<Tensor(const Tensor& rows, const Tensor& t)>& reach,
+                const Tensor& reference, const Tensor& slope, int64_t halvings);
+
+// A batched search's outcome per row (SPG: the set's stationarity; L-BFGS: the gradient norm).
+struct SpgResult {
+  Tensor x, f, stationarity, iterations;
+};
+
+// Rows that leave a search: their point, value, residual and iteration count, written to `out`
+// at their places in the original batch (idx[rows]).
+inline void retire(SpgResult& out, const Tensor& idx, const Tensor& rows, const Tensor& x, const Tensor& f,
+                   const Tensor& station, int64_t it) {
+  auto where = idx.index_select(0, rows);
+  out.x.index_copy_(0, where, x.index_select(0, rows));
+  out.f.index_copy_(0, where, f.index_select(0, rows));
+  out.stationarity.index_copy_(0, where, station.index_select(0, rows));
+  out.iterations.index_fill_(0, where, it);
+}
+
+// Spectral projected gradient (Birgin, Martínez & Raydan) for every row at once, on the ball
+// or (with a retraction) on the sphere; rows that meet `tol` leave the computation.
+// Non-monotone Armijo over the last ten values.
+SpgResult spg(const Objective& obj, const Tensor& x0, const Feasible& S, double tol, int64_t maxIterations);
+
+}  // namespace dp::bound
