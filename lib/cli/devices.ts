@@ -10,6 +10,7 @@ import { plotAll } from '../plot/index.js';
 import { mergeResults } from '../results/index.js';
 import type { SweepSpec } from '../spec/index.js';
 import type { ProgressReporter } from './progress.js';
+import { workersFailed } from './flag-rules.js';
 
 /**
  * One worker process running this CLI with `args` for device `i`; resolves to its exit code. An
@@ -40,6 +41,7 @@ export async function sweepOnDevices(
   reporter: ProgressReporter,
   signal: AbortSignal,
   figures: string | false | undefined,
+  overwrite = false,
 ): Promise<'done' | 'interrupted'> {
   const devices = spec.devices!;
   const n = devices.length;
@@ -65,14 +67,12 @@ export async function sweepOnDevices(
     ),
   );
   if (codes.some((c) => c === 130)) return 'interrupted';
-  const failed = codes.findIndex((c) => c !== 0);
-  if (failed >= 0)
-    throw new Error(
-      `worker ${failed} on ${devices[failed]} failed (exit ${codes[failed]}); the other shards are kept: rerun with --resume`,
-    );
+  const failure = workersFailed(codes, devices);
+  if (failure) throw failure;
   const report = await mergeResults(
     devices.map((_, i) => shardFile(i)),
     spec.output,
+    { overwrite },
   );
   await Promise.all(devices.map((_, i) => rm(shardFile(i), { force: true })));
   reporter.log(`merged ${n} device shards into ${spec.output} (${JSON.stringify(report).slice(0, 120)})`);

@@ -33,6 +33,7 @@ const USER_ERRORS = new Set([
   'ResultsError',
   'NativeError',
   'FileError',
+  'LockedError',
 ]);
 
 /** Hub errors that are the network's fault, not the repo id's. */

@@ -15,6 +15,8 @@ import { EXIT, UsageError } from './exit.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
 import { runWorker } from './devices.js';
+import { refuseContradictions, workersFailed } from './flag-rules.js';
+import { checkStudyFlags } from './study-flags.js';
 
 interface StudyCliOptions {
   list?: boolean;
@@ -41,11 +43,21 @@ const list = (s: string | undefined): string[] =>
     .map((x) => x.trim())
     .filter(Boolean);
 
+/** Prints every study; a broken file is named after the others are listed (exit 2). */
 function printList(dir?: string): void {
+  const broken: string[] = [];
   for (const name of studyNames(dir)) {
-    const s = readStudy(name, dir);
+    let s;
+    try {
+      s = readStudy(name, dir);
+    } catch (e) {
+      if (!(e instanceof StudyError)) throw e;
+      broken.push(e.message);
+      continue;
+    }
     process.stdout.write(`${name.padEnd(14)} ${s.describes}\n`);
   }
+  if (broken.length > 0) throw new UsageError(broken.join('\n'));
 }
 
 /** One worker per device, each running shard i/N of the whole study; resolves to their exit codes. */
@@ -124,10 +136,12 @@ export function registerStudy(program: Command): void {
       if (o.studies !== undefined && !existsSync(o.studies))
         throw new UsageError(`--studies ${o.studies}: no such folder`);
       if (o.list) return printList(o.studies);
+      refuseContradictions(o);
       if (!names) throw new UsageError(`name a study (${studyNames(o.studies).join(', ')}), or --list`);
       const models = list(o.model);
       if (models.length === 0)
         throw new UsageError('give the model(s) to study: -m <model>[,<model>…] (e.g. -m random:demo)');
+      checkStudyFlags(o, models);
       if (!SCALES.includes(o.scale as Scale))
         throw new UsageError(`--scale must be ${SCALES.join(' or ')}, got '${o.scale}'`);
       let shard: { index: number; count: number } | undefined;
@@ -161,11 +175,8 @@ export function registerStudy(program: Command): void {
             process.exitCode = EXIT.interrupted;
             return;
           }
-          const failed = codes.findIndex((c) => c !== 0);
-          if (failed >= 0)
-            throw new Error(
-              `worker ${failed} on ${devices[failed]} failed (exit ${codes[failed]}); the other shards are kept: rerun with --resume`,
-            );
+          const failure = workersFailed(codes, devices);
+          if (failure) throw failure;
         }
         const events = new EventEmitter();
         events.on('log', (m: string) => reporter.log(m));

@@ -10,6 +10,8 @@ import { specFromFlags, type SweepFlags } from '../spec/index.js';
 import { shardFromEnv } from '../sweep/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { sweepOnDevices } from './devices.js';
+import { refuseContradictions } from './flag-rules.js';
+import { ResultWriter } from '../results/index.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
 
@@ -95,6 +97,7 @@ export function registerSweep(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'machine-readable progress events on stdout')
     .action(async (o: SweepCliOptions) => {
+      refuseContradictions(o);
       const fileJson = o.config ? readConfig(o.config) : DEFAULT_SWEEP;
       const flags: SweepFlags = { ...o };
       if (!o.shard) {
@@ -109,7 +112,9 @@ export function registerSweep(program: Command): void {
       events.on('progress', (p: SweepProgress) => reporter.update(sweepView(p, p.method)));
       const figures = o.figures === false ? false : typeof o.figures === 'string' ? o.figures : undefined;
       if (spec.devices && spec.devices.length > 1 && !spec.shard) {
-        const how = await sweepOnDevices(spec, process.argv.slice(3), reporter, interrupt.signal, figures);
+        // The merged output is checked before any worker starts, not after their work.
+        await ResultWriter.check(spec.output, { overwrite: o.overwrite, resume: o.resume });
+        const how = await sweepOnDevices(spec, process.argv.slice(3), reporter, interrupt.signal, figures, o.overwrite);
         interrupt.release();
         if (how === 'interrupted') {
           reporter.log('interrupted; every worker kept its finished rows — rerun with --resume');

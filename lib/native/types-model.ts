@@ -94,6 +94,8 @@ export interface NativeTensorEntry {
 export interface NativeCheckpointFile {
   path: string;
   tensors: NativeTensorEntry[];
+  /** view the file's mapping (zero copy) instead of reading the weights into owned memory */
+  map?: boolean;
 }
 
 export type NativeDevice = string; // 'cpu' | 'cuda' | `cuda:${number}`

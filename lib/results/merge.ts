@@ -7,6 +7,8 @@ import { readResults, type Results } from './read.js';
 import { ResultsError, type ResultMetadata } from './schema.js';
 import { orderRecords, resultFileBytes } from './writer.js';
 import { writeAtomic } from './files.js';
+import { existsSync } from 'node:fs';
+import { lockOutput } from '../run/lock.js';
 import type { StoredRunRecord } from './record.js';
 
 export interface MergeOptions {
@@ -18,6 +20,8 @@ export interface MergeOptions {
   plan?: PlanOptions;
   /** Write the merge even when planned rows are missing (they are still reported). */
   allowMissing?: boolean;
+  /** Replace an existing `out` (default: refuse, as a sweep does). */
+  overwrite?: boolean;
 }
 
 export interface MergeReport {
@@ -36,6 +40,19 @@ export async function mergeResults(
   options: MergeOptions = {},
 ): Promise<MergeReport> {
   if (paths.length === 0) throw new ResultsError('merge needs at least one results file');
+  // Held while reading and writing: no sweep or other merge writes `out` meanwhile.
+  const lock = await lockOutput(out, 'merge');
+  try {
+    return await mergeLocked(paths, out, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function mergeLocked(paths: readonly string[], out: string, options: MergeOptions): Promise<MergeReport> {
+  const replace = options.overwrite === true;
+  if (!replace && existsSync(out))
+    throw new ResultsError(`${out} already exists: choose another output, or pass --overwrite to replace it`);
   const files: Array<Results & { path: string }> = [];
   for (const path of paths) files.push({ path, ...(await readResults(path)) });
 
@@ -91,6 +108,6 @@ export async function mergeResults(
 
   const { shard: _shard, ...spec } = first.metadata.spec;
   const meta: ResultMetadata = { ...first.metadata, spec: parseSpec(spec), shard: undefined };
-  await writeAtomic(out, resultFileBytes(meta, orderRecords(records, expected)));
+  await writeAtomic(out, resultFileBytes(meta, orderRecords(records, expected)), { replace });
   return { out, rows: records.length, missing };
 }

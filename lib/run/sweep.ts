@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
-import { plotAll, type WrittenFigure } from '../plot/index.js';
+import type { WrittenFigure } from '../plot/index.js';
 import {
   openForResume,
   ResultWriter,
@@ -23,6 +23,9 @@ import { VERSION } from '../version.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
 import { belowBoundMessage, boundColumns, sweepBounds, type BoundColumns } from './bound-columns.js';
+import { lockOutput } from './lock.js';
+import { endSweep } from './sweep-end.js';
+import { checkTargetsFit, rowsToFit } from './sizes.js';
 
 export interface SweepOptions {
   resume?: boolean;
@@ -93,12 +96,25 @@ export async function runSweep(
   options: SweepOptions = {},
   events: EventEmitter = new EventEmitter(),
 ): Promise<SweepSummary> {
+  // One run per output for the run's whole life: a second sweep, a resume or a merge of the same
+  // output is refused, naming this process, before it reads or writes anything.
+  const lock = await lockOutput(spec.output, options.resume ? 'resumed sweep' : 'sweep');
+  try {
+    return await sweepLocked(spec, options, events);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: EventEmitter): Promise<SweepSummary> {
   // A wrong output is told before the model loads (which can take minutes), not after.
   await ResultWriter.check(spec.output, options);
-  const model = options.model ?? (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype }));
+  const model =
+    options.model ?? (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype, rows: rowsToFit(spec) }));
   try {
     const V = model.info.vocabSize;
     const plan = planSweep(spec, V, { fileTargetCount: targetFileCount });
+    checkTargetsFit(plan.targets.length, V, model.info.device);
     const meta: ResultMetadata = {
       spec,
       model: { name: model.info.name, hash: model.info.identity },
@@ -255,19 +271,22 @@ export async function runSweep(
       };
     }
     const order = plan.shardRows.map((r) => r.rowId);
-    const records = await writer.finish({ order, expectedRowIds: order });
-    let figures: WrittenFigure[] = [];
-    if (options.figures !== false) {
-      figures = await plotAll(records, options.figures ?? join(dirname(out), 'figures'));
-    }
+    // The final file and the figures are written on a worker thread (lib/run/end-worker.ts).
+    const end = await endSweep(
+      writer,
+      { order, expectedRowIds: order },
+      options.figures === false ? false : (options.figures ?? join(dirname(out), 'figures')),
+    );
     return {
       output: out,
       rows: plan.shardRows.length,
       rowsRun: plan.shardRows.length - finished.size,
       rowsResumed: finished.size,
       interrupted,
-      figures,
-      records,
+      figures: end.figures,
+      get records() {
+        return end.records();
+      },
     };
   } finally {
     if (!options.model) model.dispose();

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { STUDY_DEFAULTS } from './defaults.js';
 import { parseRange } from './grid.js';
+import { MAX_SWEEP_ROWS } from './limits.js';
 import { resolveMethod } from './methods.js';
 import { patternIssue, patternLettersIssue } from './pattern.js';
 
@@ -20,6 +21,12 @@ const positiveInt = (what: string) =>
     .number({ error: (iss) => `expected ${what} to be a positive integer, got ${shown(iss.input)}` })
     .int({ error: `${what} must be an integer` })
     .min(1, { error: `${what} must be >= 1` });
+
+/** A count that multiplies the rows of a sweep: at most MAX_SWEEP_ROWS (lib/spec/limits.ts). */
+const countInt = (what: string) =>
+  positiveInt(what).max(MAX_SWEEP_ROWS, {
+    error: `${what} must be at most ${MAX_SWEEP_ROWS.toLocaleString('en-US')} (the rows a sweep may plan)`,
+  });
 
 /** A grid in bits: a number, a list of numbers, or 'start:stop:step' (stop may be 'max'). */
 export const Grid = z.union(
@@ -43,7 +50,7 @@ const Vanilla = z.strictObject({
   /** Stop synthesis when |H(p) − h| < eps (bits). */
   eps: z.number().positive({ error: 'eps must be > 0 bits' }).default(0.01),
   /** Targets per grid point (each with its own seed). */
-  samples: positiveInt('samples').default(1),
+  samples: countInt('samples').default(1),
 });
 
 const Outlier = z.strictObject({
@@ -52,12 +59,12 @@ const Outlier = z.strictObject({
   /** k: tokens that must hold mass >= m − δ. */
   outliers: positiveInt('outliers').default(1),
   eps: z.number().positive({ error: 'eps must be > 0 bits' }).default(0.01),
-  samples: positiveInt('samples').default(1),
+  samples: countInt('samples').default(1),
 });
 
 const Lm = z.strictObject({
   kind: z.literal('lm'),
-  count: positiveInt('count').default(100),
+  count: countInt('count').default(100),
   promptLength: positiveInt('promptLength').default(5),
   /** Also plan a vanilla target of the same entropy per lm target (the study's matched pairs). */
   pairedVanilla: z.boolean().default(true),
@@ -65,15 +72,15 @@ const Lm = z.strictObject({
 
 const Shuffled = z.strictObject({
   kind: z.literal('shuffled'),
-  count: positiveInt('count').default(100),
+  count: countInt('count').default(100),
   promptLength: positiveInt('promptLength').default(5),
-  shuffles: positiveInt('shuffles').default(5),
+  shuffles: countInt('shuffles').default(5),
 });
 
 const Migrated = z.strictObject({
   kind: z.literal('migrated'),
   source: z.string({ error: 'expected the source model id (path, HF repo id or random:<preset>)' }).min(1),
-  count: positiveInt('count').default(100),
+  count: countInt('count').default(100),
   promptLength: positiveInt('promptLength').default(5),
 });
 
@@ -86,7 +93,7 @@ const PosUniform = z.strictObject({
   /** Tokens per uniform target. */
   n: positiveInt('n').default(100),
   /** Targets per tag (several give the box plots something to summarise). */
-  count: positiveInt('count').default(10),
+  count: countInt('count').default(10),
 });
 
 const File = z.strictObject({
@@ -158,7 +165,7 @@ export const SweepSpecSchema = z
       .min(1, { error: 'at least one method is needed' })
       .default([{ method: 'soft' }]),
     prefixLength: positiveInt('prefixLength').default(STUDY_DEFAULTS.prefixLength),
-    inits: positiveInt('inits').default(STUDY_DEFAULTS.inits),
+    inits: countInt('inits').default(STUDY_DEFAULTS.inits),
     init: z
       .enum(['tokens', 'gaussian'], { error: "expected init 'tokens' or 'gaussian'" })
       .default(STUDY_DEFAULTS.init),
