@@ -4,7 +4,16 @@
 // not replace files, and flags or study files that are wrong: exit 2, the flag, file or field
 // named, before any work.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -101,7 +110,9 @@ describe('one writer per output', () => {
     try {
       const second = run(['sweep', '-c', cfg, '-o', 'long.arrow', '--no-figures', '-q']);
       expect(second.status).toBe(2);
-      expect(second.stderr).toMatch(new RegExp(`long\\.arrow is being written by process ${pid} on ${hostname()} \\(a sweep since \\d{4}-`));
+      expect(second.stderr).toMatch(
+        new RegExp(`long\\.arrow is being written by process ${pid} on ${hostname()} \\(a sweep since \\d{4}-`),
+      );
       expect(second.stderr).not.toMatch(/delete the file/);
       const resume = run(['sweep', '-c', cfg, '-o', 'long.arrow', '--resume', '--no-figures', '-q']);
       expect(resume.status).toBe(2);
@@ -117,10 +128,14 @@ describe('one writer per output', () => {
     expect(existsSync(join(dir, 'long.arrow.lock'))).toBe(true); // a kill leaves it behind
     const bytesBefore = readFileSync(journal).length;
     // The stale lock is taken over; the resume keeps every row the killed run journaled.
-    const child = spawn(process.execPath, [cli, 'sweep', '-c', cfg, '-o', 'long.arrow', '--resume', '--no-figures', '-q'], {
-      cwd: dir,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [cli, 'sweep', '-c', cfg, '-o', 'long.arrow', '--resume', '--no-figures', '-q'],
+      {
+        cwd: dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     await grows(journal, bytesBefore);
@@ -150,14 +165,28 @@ describe('one writer per output', () => {
 
 describe('exit codes and names', () => {
   it('--devices: a worker that exits 2 makes the parent exit 2', () => {
-    const r = run(['sweep', '-c', config('dev.json'), '-m', 'random:no-such-preset', '--devices', 'cpu,cpu', '-o', 'dev.arrow', '-q']);
+    const r = run([
+      'sweep',
+      '-c',
+      config('dev.json'),
+      '-m',
+      'random:no-such-preset',
+      '--devices',
+      'cpu,cpu',
+      '-o',
+      'dev.arrow',
+      '-q',
+    ]);
     expect(r.stderr).toMatch(/unknown preset 'random:no-such-preset'/);
     expect(r.stderr).toMatch(/worker \d on cpu failed \(exit 2/);
     expect(r.status).toBe(2);
   });
   it('contradictory flags are refused before any work', () => {
     const cases: Array<[string[], RegExp]> = [
-      [['sweep', '--devices', 'cpu,cpu', '--device', 'cpu'], /--devices cpu,cpu gives every worker its device: drop --device cpu/],
+      [
+        ['sweep', '--devices', 'cpu,cpu', '--device', 'cpu'],
+        /--devices cpu,cpu gives every worker its device: drop --device cpu/,
+      ],
       [['sweep', '--devices', 'cpu,cpu', '--shard', '0/2'], /--devices cpu,cpu shards the run .* drop --shard 0\/2/],
       [['sweep', '--resume', '--overwrite'], /--resume and --overwrite contradict each other/],
       [['study', 'vanilla', '-m', 'random:micro', '--devices', 'cpu,cpu', '--device', 'cpu'], /drop --device cpu/],
@@ -180,8 +209,14 @@ describe('exit codes and names', () => {
     mkdirSync(studies);
     copyFileSync(join(root, 'studies', 'lm.json'), join(studies, 'lm.json'));
     const vanilla = JSON.parse(readFileSync(join(root, 'studies', 'vanilla.json'), 'utf8'));
-    writeFileSync(join(studies, 'strtargets.json'), JSON.stringify({ ...vanilla, smoke: { ...vanilla.smoke, targets: 'x' } }));
-    writeFileSync(join(studies, 'neginits.json'), JSON.stringify({ ...vanilla, smoke: { ...vanilla.smoke, inits: -3 } }));
+    writeFileSync(
+      join(studies, 'strtargets.json'),
+      JSON.stringify({ ...vanilla, smoke: { ...vanilla.smoke, targets: 'x' } }),
+    );
+    writeFileSync(
+      join(studies, 'neginits.json'),
+      JSON.stringify({ ...vanilla, smoke: { ...vanilla.smoke, inits: -3 } }),
+    );
     const a = run(['study', 'strtargets', '--studies', studies, '-m', 'random:micro', '--scale', 'smoke', '-o', 'st']);
     expect(a.status).toBe(2);
     expect(a.stderr).toMatch(/strtargets\.json \(paper\): targets: |strtargets\.json \(smoke\): targets: /);

@@ -12,7 +12,9 @@ interface RunFlags {
 
 export function refuseContradictions(o: RunFlags): void {
   if (o.resume && o.overwrite)
-    throw new UsageError('--resume and --overwrite contradict each other: --resume keeps finished rows, --overwrite discards them; give one');
+    throw new UsageError(
+      '--resume and --overwrite contradict each other: --resume keeps finished rows, --overwrite discards them; give one',
+    );
   if (o.devices !== undefined && o.device !== undefined)
     throw new UsageError(`--devices ${String(o.devices)} gives every worker its device: drop --device ${o.device}`);
   if (o.devices !== undefined && o.shard !== undefined)

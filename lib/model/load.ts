@@ -98,7 +98,13 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     (found) => ({ found }),
     (error: unknown) => ({ error }),
   );
-  const nm = await withCallerStack(`loading ${arg}`, () => native().loadModel({ config, device, dtype, files: files.map((f) => ({ ...f, map: options.mapWeights === true })) }),
+  const nm = await withCallerStack(`loading ${arg}`, () =>
+    native().loadModel({
+      config,
+      device,
+      dtype,
+      files: files.map((f) => ({ ...f, map: options.mapWeights === true })),
+    }),
   );
   const scanned = await scan;
   // A file that changed while it was read and mapped may have given the native side other bytes.

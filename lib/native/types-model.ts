@@ -182,4 +182,6 @@ export interface ModelAddon {
   setCpuMemoryLimit(bytes: number): void;
   /** copy a Float32Array to a device-resident tensor once */
   tensorFromArray(a: { data: Float32Array; shape: number[]; device?: string }): NativeTensor;
+  /** tensorFromArray with the copy on the addon's pool: `data` must not change until it resolves */
+  uploadTensor(a: { data: Float32Array; shape: number[]; device?: string }): Promise<NativeTensor>;
 }

@@ -2,10 +2,9 @@
 // fetched when it is opened (no scripts, fonts or stylesheets from elsewhere), so it can be
 // mailed, archived or opened on an air-gapped cluster.
 
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeAtomic } from '../io/atomic.js';
-import { fileError } from '../io/fs-error.js';
+import { makeFolder } from '../io/folder.js';
 import { bestPerTarget, summaryTable } from './data.js';
 import { allFigures, type FigureOptions } from './figures.js';
 import { loadPlotRecords, type PlotInput } from './plot-all.js';
@@ -65,9 +64,7 @@ ${figures.map(({ f, svg }) => `<figure id="${f.id}">${svg}<figcaption>${escapeHt
 /** Writes the report to `outHtml`; returns its path. */
 export async function report(input: PlotInput, outHtml: string, options: ReportOptions = {}): Promise<string> {
   const html = await renderReport(input, options);
-  await mkdir(dirname(outHtml), { recursive: true }).catch((e: unknown) => {
-    throw fileError(e, dirname(outHtml));
-  });
+  await makeFolder(dirname(outHtml));
   await writeAtomic(outHtml, html);
   return outHtml;
 }

@@ -15,7 +15,11 @@ export interface SweepEnd {
 }
 
 /** Writes the writer's final file (and the figures, unless `figures` is false) on the end worker. */
-export async function endSweep(writer: ResultWriter, options: FinishOptions, figures: string | false): Promise<SweepEnd> {
+export async function endSweep(
+  writer: ResultWriter,
+  options: FinishOptions,
+  figures: string | false,
+): Promise<SweepEnd> {
   const how = await writer.closeForFinish();
   const r = await worker.call<Awaited<ReturnType<(typeof endTasks)['finish']>>>('finish', {
     out: writer.out,

@@ -162,7 +162,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       // a target set, which tune() and headBound() neither re-check nor re-measure (both passes
       // held the event loop).
       const uploaded = plans.length
-        ? native().tensorFromArray({ data: targets.data, shape: [plans.length, V], device: model.info.device })
+        ? await native().uploadTensor({ data: targets.data, shape: [plans.length, V], device: model.info.device })
         : undefined;
       // Each target's head bound, once, shared by its inits and methods; like the targets it is
       // recomputed for exactly the rows a resume or a shard still runs.

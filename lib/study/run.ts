@@ -5,9 +5,10 @@
 // without one merges each complete set of shard files before it reports.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+import { makeFolder } from '../io/folder.js';
 import { loadModel } from '../model/load.js';
 import type { Model, ModelInfo } from '../model/model.js';
 import { writeAtomic } from '../results/files.js';
@@ -114,7 +115,7 @@ export async function runStudy(
     seed: options.seed,
     bound: options.bound,
   });
-  await mkdir(options.outDir, { recursive: true });
+  await makeFolder(options.outDir);
   const log = (m: string) => events.emit('log', m);
   const models = new Map<string, Model>();
   // Identities of the models this folder's sweeps ran on, kept beside them so that a resumed

@@ -25,7 +25,9 @@ export function studySpecProblems(
   for (const scale of ['paper', 'smoke'] as const) {
     const base = file[scale];
     if (!base) continue;
-    const variants: Array<[string | undefined, Json]> = file.variants ? Object.entries(file.variants) : [[undefined, {}]];
+    const variants: Array<[string | undefined, Json]> = file.variants
+      ? Object.entries(file.variants)
+      : [[undefined, {}]];
     for (const [variant, over] of variants) {
       const merged: Json = { ...base, ...over, ...PLACEHOLDER };
       if ('targets' in merged) merged.targets = withSources(merged.targets);

@@ -79,16 +79,53 @@ Napi::Value TensorHandle::Dispose(const Napi::CallbackInfo& info) {
   release(info.Env());
   return info.Env().Undefined();
 }
-// tensorFromArray({ data: Float32Array, shape: number[], device? }): one upload, then a handle
-// that native calls can use again and again without copying from JavaScript.
-Napi::Value TensorFromArray(const Napi::CallbackInfo& info) {
-  auto o = argObject(info, 0, "tensorFromArray({ data, shape, device })");
+namespace {
+
+struct Upload {
+  std::vector<int64_t> shape;
+  torch::Device device;
+  Napi::Float32Array data;
+};
+
+Upload readUpload(const Napi::CallbackInfo& info, const char* what) {
+  auto o = argObject(info, 0, what);
   auto shapeArr = o.Get("shape").As<Napi::Array>();
   std::vector<int64_t> shape;
   for (uint32_t i = 0; i < shapeArr.Length(); ++i) shape.push_back(shapeArr.Get(i).As<Napi::Number>().Int64Value());
   auto device = parseDevice(getString(o, "device", "cpu"));
-  auto t = floatTensorFrom(o.Get("data"), shape, "data");
-  return TensorHandle::Wrap(info.Env(), t.to(device));
+  auto v = o.Get("data");
+  floatTensorCheck(v, shape, "data");
+  return {shape, device, v.As<Napi::Float32Array>()};
+}
+
+}  // namespace
+
+// tensorFromArray({ data: Float32Array, shape: number[], device? }): one upload, then a handle
+// that native calls can use again and again without copying from JavaScript.
+Napi::Value TensorFromArray(const Napi::CallbackInfo& info) {
+  auto u = readUpload(info, "tensorFromArray({ data, shape, device })");
+  auto t = torch::from_blob(u.data.Data(), u.shape, torch::kFloat32);
+  return TensorHandle::Wrap(info.Env(), t.to(u.device, torch::kFloat32, false, /*copy=*/true));
+}
+
+// uploadTensor({ data, shape, device? }): tensorFromArray's copy on the pool, resolving to the
+// handle, so that a large upload (tens of MB, the first touch of fresh pages) never holds the
+// JavaScript thread. The array is pinned until the copy is done; it must not change meanwhile.
+Napi::Value UploadTensor(const Napi::CallbackInfo& info) {
+  auto u = readUpload(info, "uploadTensor({ data, shape, device })");
+  auto pin = std::make_shared<Napi::ObjectReference>(Napi::Persistent(u.data.As<Napi::Object>()));
+  float* data = u.data.Data();
+  auto shape = u.shape;
+  auto device = u.device;
+  return runAsync<torch::Tensor>(
+      info.Env(),
+      [data, shape, device]() {
+        return torch::from_blob(data, shape, torch::kFloat32).to(device, torch::kFloat32, false, /*copy=*/true);
+      },
+      [pin](Napi::Env env, torch::Tensor& t) -> Napi::Value {
+        pin->Reset();
+        return TensorHandle::Wrap(env, t);
+      });
 }
 
 Napi::Value TensorHandle::Disposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), disposed_); }

@@ -37,5 +37,6 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
 };
 
 Napi::Value TensorFromArray(const Napi::CallbackInfo& info);
+Napi::Value UploadTensor(const Napi::CallbackInfo& info);
 
 }  // namespace dp
