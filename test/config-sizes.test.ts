@@ -87,7 +87,12 @@ describe('config values that give NaN logits or that transformers refuses', () =
   ];
   for (const [name, config, message] of cases) {
     it(`${name}: refused naming the key`, async () => {
-      await expect(loadModel(twin(config))).rejects.toMatchObject({ name: 'ModelConfigError', message });
+      const error = await loadModel(twin(config)).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.name).toBe('ModelConfigError');
+      expect(error?.message).toMatch(message);
     });
   }
   it('n_embd 1e400 written as JSON text is reported as Infinity, not null', () => {

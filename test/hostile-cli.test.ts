@@ -163,6 +163,34 @@ describe('one writer per output', () => {
   });
 });
 
+describe('a finished sweep never replaces a file it did not start with', () => {
+  it('a file that appears at the output while the sweep runs is kept; the rows stay in the journal', async () => {
+    const cfg = config('appear.json', {
+      targets: [{ kind: 'vanilla', entropyBits: '0:max:0.5', method: 'temperature' }],
+      inits: 2,
+      maxEpochs: 300,
+      patience: 300,
+      batchSize: 8,
+    });
+    const child = spawn(process.execPath, [cli, 'sweep', '-c', cfg, '-o', 'appear.arrow', '--no-figures', '-q'], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await grows(join(dir, 'appear.arrow.partial'), 0);
+    writeFileSync(join(dir, 'appear.arrow'), 'made by someone else');
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(stderr).toMatch(
+      /appear\.arrow appeared while this run was writing it .* left as it is: move it away, then rerun/,
+    );
+    expect(stderr).toMatch(/all \d+ rows are kept in .*appear\.arrow\.partial/);
+    expect(code).toBe(2);
+    expect(readFileSync(join(dir, 'appear.arrow'), 'utf8')).toBe('made by someone else');
+    expect(existsSync(join(dir, 'appear.arrow.partial'))).toBe(true);
+  }, 180_000);
+});
+
 describe('exit codes and names', () => {
   it('--devices: a worker that exits 2 makes the parent exit 2', () => {
     const r = run([
