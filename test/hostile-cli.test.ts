@@ -42,6 +42,14 @@ const spec = {
   patience: 5,
   bound: false,
 };
+/** A sweep of hundreds of 300-epoch rows: long enough to act on while it runs. */
+const slow = (entropyBits: string, inits: number) => ({
+  targets: [{ kind: 'vanilla', entropyBits, method: 'temperature' }],
+  inits,
+  maxEpochs: 300,
+  patience: 300,
+  batchSize: 8,
+});
 function config(name: string, over: object = {}): string {
   writeFileSync(join(dir, name), JSON.stringify({ ...spec, ...over }));
   return name;
@@ -93,13 +101,7 @@ describe('sizes and config values refused before any allocation', () => {
 
 describe('one writer per output', () => {
   it('a second sweep and a resume are refused naming the running one; its kill leaves a lock the resume takes over', async () => {
-    const cfg = config('long.json', {
-      targets: [{ kind: 'vanilla', entropyBits: '0:max:0.05', method: 'temperature' }],
-      inits: 20,
-      maxEpochs: 300,
-      patience: 300,
-      batchSize: 8,
-    });
+    const cfg = config('long.json', slow('0:max:0.05', 20));
     const first = spawn(process.execPath, [cli, 'sweep', '-c', cfg, '-o', 'long.arrow', '--no-figures', '-q'], {
       cwd: dir,
       stdio: 'ignore',
@@ -165,13 +167,7 @@ describe('one writer per output', () => {
 
 describe('a finished sweep never replaces a file it did not start with', () => {
   it('a file that appears at the output while the sweep runs is kept; the rows stay in the journal', async () => {
-    const cfg = config('appear.json', {
-      targets: [{ kind: 'vanilla', entropyBits: '0:max:0.5', method: 'temperature' }],
-      inits: 2,
-      maxEpochs: 300,
-      patience: 300,
-      batchSize: 8,
-    });
+    const cfg = config('appear.json', slow('0:max:0.5', 2));
     const child = spawn(process.execPath, [cli, 'sweep', '-c', cfg, '-o', 'appear.arrow', '--no-figures', '-q'], {
       cwd: dir,
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -12,17 +12,23 @@
 
 namespace dp {
 
+// Opens `path` for reading and reports its size; throws naming the file.
+static int openSized(const std::string& path, uint64_t& size) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    ::close(fd);
+    throw std::runtime_error(path + ": cannot stat");
+  }
+  size = static_cast<uint64_t>(st.st_size);
+  return fd;
+}
+
 class MappedFile {
  public:
   explicit MappedFile(const std::string& path) : path_(path) {
-    int fd = ::open(path.c_str(), O_RDONLY);
-    if (fd < 0) throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");
-    struct stat st {};
-    if (fstat(fd, &st) != 0) {
-      ::close(fd);
-      throw std::runtime_error(path + ": cannot stat");
-    }
-    size_ = static_cast<uint64_t>(st.st_size);
+    int fd = openSized(path, size_);
     if (size_ > 0) {
       data_ = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
       if (data_ == MAP_FAILED) {
@@ -49,16 +55,7 @@ class MappedFile {
 // a signal, and nothing of the file is referenced once open() returns.
 class ReadFile {
  public:
-  explicit ReadFile(const std::string& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");
-    struct stat st {};
-    if (fstat(fd_, &st) != 0) {
-      ::close(fd_);
-      throw std::runtime_error(path + ": cannot stat");
-    }
-    size_ = static_cast<uint64_t>(st.st_size);
-  }
+  explicit ReadFile(const std::string& path) : path_(path) { fd_ = openSized(path, size_); }
   ~ReadFile() { ::close(fd_); }
   ReadFile(const ReadFile&) = delete;
   ReadFile& operator=(const ReadFile&) = delete;
