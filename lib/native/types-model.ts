@@ -123,6 +123,8 @@ export interface NativeTensor {
   dtype(): string;
   device(): string;
   toArray(): Float32Array | Int32Array;
+  /** toArray's copy of a float32 tensor, made on the addon's pool (large reads never hold the loop) */
+  read(): Promise<Float32Array>;
   dispose(): void;
   readonly disposed: boolean;
 }

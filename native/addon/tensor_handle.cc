@@ -2,6 +2,8 @@
 
 #include "addon/common.h"
 
+#include <cstring>
+
 namespace dp {
 
 std::atomic<int64_t> TensorHandle::live_{0};
@@ -12,6 +14,7 @@ Napi::Function TensorHandle::Init(Napi::Env env) {
       DefineClass(env, "NativeTensor",
                   {InstanceMethod("shape", &TensorHandle::Shape), InstanceMethod("dtype", &TensorHandle::Dtype),
                    InstanceMethod("device", &TensorHandle::Device), InstanceMethod("toArray", &TensorHandle::ToArray),
+                   InstanceMethod("read", &TensorHandle::Read),
                    InstanceMethod("dispose", &TensorHandle::Dispose),
                    InstanceAccessor("disposed", &TensorHandle::Disposed, nullptr)});
   ctor_ = new Napi::FunctionReference(Napi::Persistent(fn));
@@ -75,6 +78,32 @@ Napi::Value TensorHandle::ToArray(const Napi::CallbackInfo& info) {
     return toInt32Array(info.Env(), tensor_);
   return toFloat32Array(info.Env(), tensor_);
 }
+// read(): toArray's copy of a float32 tensor on the pool, resolving to a new Float32Array, so
+// that tens of MB (fresh pages, a device download) never hold the JavaScript thread. The array
+// is made here (its pages are untouched until the copy) and pinned until the copy is done.
+Napi::Value TensorHandle::Read(const Napi::CallbackInfo& info) {
+  if (disposed_) throw Napi::Error::New(info.Env(), "tensor was disposed");
+  if (tensor_.scalar_type() != torch::kFloat32)
+    throw Napi::TypeError::New(info.Env(), "read() copies float32 tensors; use toArray() for " +
+                                               std::string(dtypeName(tensor_.scalar_type())));
+  auto out = Napi::Float32Array::New(info.Env(), static_cast<size_t>(tensor_.numel()));
+  auto pin = std::make_shared<Napi::ObjectReference>(Napi::Persistent(out.As<Napi::Object>()));
+  float* dst = out.Data();
+  auto t = tensor_;  // shares the storage: a dispose() meanwhile cannot free it
+  return runAsync<bool>(
+      info.Env(),
+      [t, dst]() {
+        auto c = t.to(torch::kCPU).contiguous();
+        if (c.numel() > 0) std::memcpy(dst, c.data_ptr<float>(), static_cast<size_t>(c.numel()) * sizeof(float));
+        return true;
+      },
+      [pin](Napi::Env, bool&) -> Napi::Value {
+        Napi::Value v = pin->Value();
+        pin->Reset();
+        return v;
+      });
+}
+
 Napi::Value TensorHandle::Dispose(const Napi::CallbackInfo& info) {
   release(info.Env());
   return info.Env().Undefined();
