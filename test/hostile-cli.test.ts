@@ -151,7 +151,7 @@ describe('one writer per output', () => {
     expect(existsSync(join(dir, 'long.arrow.lock'))).toBe(false); // released on the way out
   }, 180_000);
 
-  it('merge obeys --overwrite; a finished sweep does not replace a file that appeared while it ran', () => {
+  it('merge obeys --overwrite, as sweep does', () => {
     const s = run(['sweep', '-c', config('m.json'), '-o', 'm.arrow', '--no-figures', '-q']);
     expect(s.status).toBe(0);
     writeFileSync(join(dir, 'taken.arrow'), 'not mine');
