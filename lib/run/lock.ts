@@ -1,10 +1,12 @@
 // One writer per output: a run (sweep, resume, merge) holds `<out>.lock` for its whole life, so a
 // second run on the same output is refused at once, naming the process that holds it, instead of
-// both appending to one journal. The lock is a small JSON file created atomically (link of a
-// complete temporary, so no reader sees it half-written); a lock whose process is gone (a kill -9,
-// a crash) is taken over, and of two runs taking over the same stale lock only one wins.
+// both appending to one journal. The lock is a symbolic link whose target is the holder
+// ('<pid> <host> <since> <what>'), as Emacs locks files: made atomically by one symlink() (never
+// seen half-written) and stored in the inode, so it takes no block even on a nearly full disk. A
+// lock whose process is gone (a kill -9, a crash) is taken over, and of two runs taking over the
+// same stale lock only one wins.
 import { hostname } from 'node:os';
-import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readlink, rename, symlink, unlink } from 'node:fs/promises';
 
 import { fileError } from '../io/fs-error.js';
 
@@ -41,40 +43,42 @@ function alive(pid: number): boolean {
   }
 }
 
+const format = (h: Holder) => `${h.pid} ${h.host} ${h.since} ${h.what}`;
+
 async function readHolder(path: string): Promise<{ text: string; holder: Holder | null } | null> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readlink(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if ((e as NodeJS.ErrnoException).code === 'EINVAL')
+      throw new LockedError(`${path} is in the way of this run's lock and is not one distprompt made: move it away`);
     throw fileError(e, path);
   }
-  try {
-    const h = JSON.parse(text) as Holder;
-    return { text, holder: Number.isInteger(h.pid) && typeof h.host === 'string' ? h : null };
-  } catch {
-    return { text, holder: null };
-  }
+  const [pid, host, since, ...what] = text.split(' ');
+  const holder = { pid: Number(pid), host, since, what: what.join(' ') };
+  return { text, holder: Number.isInteger(holder.pid) && host && since ? holder : null };
 }
 
 const describe = (h: Holder) => `process ${h.pid} on ${h.host} (a ${h.what} since ${h.since})`;
 
-/** Creates `path` holding `text`, or returns false when it exists. */
-async function createWith(path: string, text: string): Promise<boolean> {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+/**
+ * File systems where no lock can be written: read-only or full. No other run can write the output
+ * there either, and the run's own first write fails with the message that names its file and what
+ * to do (free space, then --resume), so the run goes on without a lock rather than fail on it.
+ */
+const UNLOCKABLE = new Set(['EROFS', 'ENOSPC', 'EDQUOT']);
+
+/** Creates the lock `path` naming its holder; false when it exists, 'unlockable' on a read-only or full disk. */
+async function createWith(path: string, text: string): Promise<boolean | 'unlockable'> {
   try {
-    await writeFile(tmp, text, { flag: 'wx' });
-  } catch (e) {
-    throw fileError(e, path);
-  }
-  try {
-    await link(tmp, path);
+    await symlink(text, path);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (UNLOCKABLE.has(code)) return 'unlockable';
     throw fileError(e, path);
-  } finally {
-    await unlink(tmp).catch(() => undefined);
   }
 }
 
@@ -86,9 +90,11 @@ async function createWith(path: string, text: string): Promise<boolean> {
 export async function lockOutput(out: string, what: string): Promise<RunLock> {
   const path = lockPath(out);
   const me: Holder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), what };
-  const text = JSON.stringify(me);
+  const text = format(me);
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (await createWith(path, text)) return held(path, text);
+    const created = await createWith(path, text);
+    if (created === 'unlockable') return { path, release: async () => undefined };
+    if (created) return held(path, text);
     const found = await readHolder(path);
     if (!found) continue; // released in between: try again
     const h = found.holder;
@@ -111,7 +117,7 @@ export async function lockOutput(out: string, what: string): Promise<RunLock> {
       throw fileError(e, path);
     }
     const moved = await readHolder(aside);
-    if (moved && moved.text !== found.text) await link(aside, path).catch(() => undefined);
+    if (moved && moved.text !== found.text) await symlink(moved.text, path).catch(() => undefined);
     await unlink(aside).catch(() => undefined);
   }
   throw new LockedError(`${out}: cannot take the lock ${path} (other runs keep taking it): try again`);

@@ -97,7 +97,9 @@ export async function runSweep(
   events: EventEmitter = new EventEmitter(),
 ): Promise<SweepSummary> {
   // One run per output for the run's whole life: a second sweep, a resume or a merge of the same
-  // output is refused, naming this process, before it reads or writes anything.
+  // output is refused, naming this process, before it reads or writes anything. The output's
+  // path is checked first (a directory, a missing folder), so that its lock can be made beside it.
+  await ResultWriter.check(spec.output, { resume: true });
   const lock = await lockOutput(spec.output, options.resume ? 'resumed sweep' : 'sweep');
   try {
     return await sweepLocked(spec, options, events);
