@@ -59,7 +59,11 @@ describe('config values that give NaN logits or that transformers refuses', () =
     ['rms_norm_eps -1', { ...LLAMA, rms_norm_eps: -1 }, /'rms_norm_eps' must be a number above 0/],
     ['initializer_range 1e300', { ...GPT2, initializer_range: 1e300 }, /'initializer_range' must be a number from 0/],
     ['rope_theta 0', { ...LLAMA, rope_theta: 0 }, /'rope_theta' must be a number above 0/],
-    ['rope_theta -1', { ...LLAMA, rope_theta: -1 }, /'rope_theta' must be a number above 0, got -1/],
+    [
+      'rope_theta -1',
+      { ...LLAMA, rope_theta: -1 },
+      /'rope_theta' must be a number above 0 \(the rotary base\), got -1/,
+    ],
     [
       'linear factor 0',
       { ...LLAMA, rope_scaling: { rope_type: 'linear', factor: 0 } },
