@@ -20,6 +20,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { writeMicroConfig } from './helpers/micro-sweep.js';
+
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'dist', 'lib', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-hostile-'));
@@ -35,15 +37,6 @@ function run(args: string[], timeout = 120_000) {
   return { status: r.status, signal: r.signal, stderr: r.stderr, stdout: r.stdout, ms: performance.now() - t0 };
 }
 
-const spec = {
-  model: 'random:micro',
-  targets: [{ kind: 'vanilla', entropyBits: [2, 5], method: 'temperature' }],
-  methods: [{ method: 'soft' }],
-  inits: 1,
-  maxEpochs: 5,
-  patience: 5,
-  bound: false,
-};
 /** A sweep of hundreds of 300-epoch rows: long enough to act on while it runs. */
 const slow = (entropyBits: string, inits: number) => ({
   targets: [{ kind: 'vanilla', entropyBits, method: 'temperature' }],
@@ -52,10 +45,7 @@ const slow = (entropyBits: string, inits: number) => ({
   patience: 300,
   batchSize: 8,
 });
-function config(name: string, over: object = {}): string {
-  writeFileSync(join(dir, name), JSON.stringify({ ...spec, ...over }));
-  return name;
-}
+const config = (name: string, over: object = {}): string => writeMicroConfig(dir, name, { bound: false, ...over });
 /** The lock is a symbolic link to a name that does not exist: existsSync would follow it. */
 const isLink = (path: string) => lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true;
 
