@@ -171,6 +171,21 @@ describe('sizes are checked before anything is allocated', () => {
     });
   }
 
+  it("distprompt's CPU memory cap counts as the memory available", async () => {
+    native().setCpuMemoryLimit(64 * 2 ** 20);
+    try {
+      const error = await loadModel('random:gpt2').then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.message).toMatch(
+        /weights need 4\d\d MB .* more than the (6[0-4]|[1-5]\d)\.?\d* MB of memory free on cpu/,
+      );
+    } finally {
+      native().setCpuMemoryLimit(0);
+    }
+  });
+
   it('a batch that does not fit beside the weights names the spec field', () => {
     const config = configFromHf(GPT2);
     expect(() =>

@@ -3,6 +3,7 @@
 // config that asks for more (n_layer: 10^9, a 70B model on a 24 GB machine) is refused at once,
 // naming the config.json keys that make it big, instead of growing until the machine runs out.
 import type { NativeDtype, NativeModelConfig } from '../native/types-model.js';
+import { native } from '../native/index.js';
 import { bytesPerRow, freeDeviceBytes } from '../tune/batch-size.js';
 import type { ModelInfo } from './model.js';
 import { configKey } from './config-checks.js';
@@ -41,17 +42,20 @@ export function parameterCounts(c: NativeModelConfig): { perLayer: number; embed
   };
 }
 
-/** Free bytes on `device`, capped by DISTPROMPT_CPU_MEMORY_MB on a CPU; undefined when unknown. */
+/**
+ * Free bytes on `device`; on a CPU also within distprompt's memory cap (DISTPROMPT_CPU_MEMORY_MB
+ * or setCpuMemoryLimit) when one is set. Undefined when unknown.
+ */
 export function availableBytes(device: string): number | undefined {
-  let free: number | undefined;
+  let free: number;
   try {
     free = freeDeviceBytes(device);
   } catch {
     return undefined; // a device this build lacks: loading says so
   }
-  const cap = Number(process.env.DISTPROMPT_CPU_MEMORY_MB);
-  if (device === 'cpu' && cap > 0) free = Math.min(free, cap * 2 ** 20);
-  return free;
+  if (device !== 'cpu') return free;
+  const { memoryLimitBytes: cap, allocatedBytes } = native().memoryStats('cpu');
+  return cap ? Math.min(free, Math.max(0, cap - allocatedBytes)) : free;
 }
 
 /**
