@@ -2,7 +2,7 @@
 // their config.json key; and, for the mapped configuration, which config.json key each native
 // field comes from, so every message names what the user can edit.
 import type { NativeModelConfig } from '../native/types-model.js';
-import { ModelConfigError } from './config.js';
+import { ModelConfigError } from './config-error.js';
 
 type Json = Record<string, unknown>;
 type Family = NativeModelConfig['family'];

@@ -3,15 +3,11 @@
 // and which options we refuse (with the list of what is supported) rather than get wrong.
 import type { NativeModelConfig } from '../native/types-model.js';
 import { checkConfigValues, checkShapes, shown } from './config-checks.js';
+import { ModelConfigError } from './config-error.js';
+
+export { ModelConfigError };
 
 export const SUPPORTED_MODEL_TYPES = ['gpt2', 'llama', 'qwen2', 'falcon'] as const;
-
-export class ModelConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModelConfigError';
-  }
-}
 
 type Json = Record<string, unknown>;
 /** What a family's mapping decides; initStd is the same key for every family. */
