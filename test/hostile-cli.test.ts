@@ -147,31 +147,31 @@ describe('one writer per output', () => {
   }, 180_000);
 
   it('a --devices sweep holds its merged output for the whole run: workers, then the merge', async () => {
-    const cfg = config('dev.json', slow('0:max:0.05', 20));
+    const cfg = config('held.json', slow('0:max:0.05', 20));
     const parent = spawn(
       process.execPath,
-      [cli, 'sweep', '-c', cfg, '--devices', 'cpu,cpu', '-o', 'dev.arrow', '--no-figures', '-q'],
+      [cli, 'sweep', '-c', cfg, '--devices', 'cpu,cpu', '-o', 'held.arrow', '--no-figures', '-q'],
       { cwd: dir, stdio: 'ignore' },
     );
-    const journal = join(dir, 'dev.shard0of2.arrow.partial');
+    const journal = join(dir, 'held.shard0of2.arrow.partial');
     await grows(journal, await grows(journal, 0)); // a worker is tuning
     try {
       // The merged output is the parent's while its workers run, not only once they are done.
-      expect(readlinkSync(join(dir, 'dev.arrow.lock')).split(' ')[0]).toBe(String(parent.pid));
-      const merge = run(['merge', 'whatever.arrow', '-o', 'dev.arrow']);
+      expect(readlinkSync(join(dir, 'held.arrow.lock')).split(' ')[0]).toBe(String(parent.pid));
+      const merge = run(['merge', 'whatever.arrow', '-o', 'held.arrow']);
       expect(merge.status).toBe(2);
       expect(merge.stderr).toMatch(
-        new RegExp(`dev\\.arrow is being written by process ${parent.pid} .*\\(a sweep since`),
+        new RegExp(`held\\.arrow is being written by process ${parent.pid} .*\\(a sweep since`),
       );
-      const second = run(['sweep', '-c', cfg, '--devices', 'cpu,cpu', '-o', 'dev.arrow', '--no-figures', '-q']);
+      const second = run(['sweep', '-c', cfg, '--devices', 'cpu,cpu', '-o', 'held.arrow', '--no-figures', '-q']);
       expect(second.status).toBe(2);
       expect(second.stderr).toMatch(new RegExp(`being written by process ${parent.pid}`));
     } finally {
       parent.kill('SIGINT');
     }
     expect(await new Promise((r) => parent.once('exit', r))).toBe(130);
-    expect(isLink(join(dir, 'dev.arrow.lock'))).toBe(false); // released on the way out
-    expect(readdirSync(dir).filter((f) => f.startsWith('dev.shard') && f.endsWith('.lock'))).toEqual([]);
+    expect(isLink(join(dir, 'held.arrow.lock'))).toBe(false); // released on the way out
+    expect(readdirSync(dir).filter((f) => f.startsWith('held.shard') && f.endsWith('.lock'))).toEqual([]);
   }, 180_000);
 
   it('merge obeys --overwrite, as sweep does', () => {
