@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { native } from '../lib/native/index.js';
 import { journalPath, readResults, ResultWriter } from '../lib/results/index.js';
 import { readTargetFile } from '../lib/targets/file.js';
+import { writeMicroConfig } from './helpers/micro-sweep.js';
 
 const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
 const fixture = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
@@ -26,19 +27,7 @@ function run(args: string[]) {
   return spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
 }
 
-/** The smallest sweep: one target, one init, a few epochs on the 1000-token micro model. */
-const spec = {
-  model: 'random:micro',
-  targets: [{ kind: 'vanilla', entropyBits: [2, 5], method: 'temperature' }],
-  methods: [{ method: 'soft' }],
-  inits: 1,
-  maxEpochs: 5,
-  patience: 5,
-};
-function config(name: string, over: object = {}): string {
-  writeFileSync(join(dir, name), JSON.stringify({ ...spec, ...over }));
-  return name;
-}
+const config = (name: string, over: object = {}): string => writeMicroConfig(dir, name, over);
 const sweep = (cfg: string, out: string, ...more: string[]) =>
   run(['sweep', '-c', cfg, '-o', out, '--no-figures', '-q', ...more]);
 

@@ -1,11 +1,12 @@
 // A program embedding distprompt (a server, a notebook kernel) keeps its event loop: after the
-// addon's first load, a whole sweep (target synthesis, tuning, the results file, the figures)
-// never holds it for 50 ms.
+// addon's first load, a whole sweep (target synthesis, tuning, the results file, the figures),
+// the end of a large one and a direct synthesizeTargets call never hold it for 50 ms.
 //
 // On a shared machine the loop also stalls when the OS runs something else, which says nothing
 // about distprompt. So an idle control thread watches its own loop at the same time: a stall of
 // the caller's loop counts only for the part of it during which the control thread ran freely.
 // monitorEventLoopDelay's figures are printed as well; a run that misses is run once more.
+import { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,12 +14,20 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 
-import { loadModel } from '../lib/index.js';
+import { loadModel, synthesizeTargets } from '../lib/index.js';
+import type { SynthesisRequest } from '../lib/targets/synthesize.js';
 import { runSweep } from '../lib/run/sweep.js';
 import { parseSpec } from '../lib/spec/index.js';
 
 const LIMIT_MS = 50;
 const TICK_MS = 5;
+
+/** 157 targets over 50,257 tokens: 32 MB made, checked and uploaded. */
+const SYNTHESIS_REQUEST: SynthesisRequest = {
+  kind: 'vanilla',
+  entropyBits: Array.from({ length: 157 }, (_, i) => i / 10),
+  method: 'temperature',
+};
 
 type Span = [number, number];
 
@@ -63,6 +72,52 @@ function longestUnexplained(caller: Span[], control: Span[]): number {
   return worst;
 }
 
+/**
+ * The caller's and the control thread's stalls while `work` runs; only those that end after the
+ * last call of `mark` (when `work` calls it) count.
+ */
+async function delaysDuring(what: string, attempt: number, work: (mark: () => void) => Promise<void>) {
+  let from = 0;
+  const mark = () => (from = performance.timeOrigin + performance.now());
+  const control = new Worker(WATCH, { eval: true });
+  await new Promise((resolve) => control.once('online', resolve));
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  const stopHere = watchHere();
+  h.enable();
+  const t0 = performance.now();
+  try {
+    await work(mark);
+  } finally {
+    h.disable();
+  }
+  const caller = stopHere().filter(([, e]) => e > from);
+  const controlStalls = await new Promise<Span[]>((resolve) => {
+    control.once('message', resolve);
+    control.postMessage('stop');
+  });
+  await control.terminate();
+  const ms = (x: number) => Number(x.toFixed(1));
+  const longest = (spans: Span[]) => ms(Math.max(0, ...spans.map(([s, e]) => e - s - TICK_MS)));
+  const figures = {
+    attempt,
+    wallMs: Math.round(performance.now() - t0),
+    eldMaxMs: ms(h.max / 1e6),
+    eldP99Ms: ms(h.percentile(99) / 1e6),
+    callerStallMs: longest(caller),
+    controlStallMs: longest(controlStalls),
+    heldByDistpromptMs: ms(longestUnexplained(caller, controlStalls)),
+  };
+  console.log(`event loop during ${what}: ${JSON.stringify(figures)}`);
+  return figures;
+}
+
+/** Runs `measure` once more when the first run misses (a busy machine), and checks the limit. */
+async function expectFreeLoop(measure: (attempt: number) => Promise<{ heldByDistpromptMs: number }>) {
+  let run = await measure(1);
+  if (run.heldByDistpromptMs >= LIMIT_MS) run = await measure(2);
+  expect(run.heldByDistpromptMs).toBeLessThan(LIMIT_MS);
+}
+
 async function sweepDelays(attempt: number) {
   // Warm-up: the addon's first load (~300 ms, documented) and the model are not what is measured.
   const model = await loadModel('random:tiny-gpt2');
@@ -82,45 +137,70 @@ async function sweepDelays(attempt: number) {
     bound: false,
     output: join(dir, 'results.arrow'),
   });
-  const control = new Worker(WATCH, { eval: true });
-  await new Promise((resolve) => control.once('online', resolve));
-  const h = monitorEventLoopDelay({ resolution: 10 });
-  const stopHere = watchHere();
-  h.enable();
-  const t0 = performance.now();
   try {
-    const summary = await runSweep(spec, { model, figures: join(dir, 'figures') });
-    expect(summary.rowsRun).toBe(summary.rows);
-    expect(summary.figures.length).toBeGreaterThan(0);
+    return await delaysDuring('a sweep', attempt, async () => {
+      const summary = await runSweep(spec, { model, figures: join(dir, 'figures') });
+      expect(summary.rowsRun).toBe(summary.rows);
+      expect(summary.figures.length).toBeGreaterThan(0);
+    });
   } finally {
-    h.disable();
     model.dispose();
   }
-  const caller = stopHere();
-  const controlStalls = await new Promise<Span[]>((resolve) => {
-    control.once('message', resolve);
-    control.postMessage('stop');
+}
+
+/**
+ * A sweep whose end is large: thousands of one-epoch rows, so that the final Arrow file (the
+ * journal read back, every row ordered and encoded) and the figures are most of the work.
+ */
+async function sweepEndDelays(attempt: number) {
+  const model = await loadModel('random:micro');
+  const dir = mkdtempSync(join(tmpdir(), 'distprompt-loop-end-'));
+  const spec = parseSpec({
+    model: 'random:micro',
+    targets: [{ kind: 'vanilla', entropyBits: '0:max:0.01', method: 'temperature' }],
+    methods: [{ method: 'soft' }],
+    inits: 4,
+    maxEpochs: 1,
+    patience: 1,
+    bound: false,
+    output: join(dir, 'results.arrow'),
   });
-  await control.terminate();
-  const ms = (x: number) => Number(x.toFixed(1));
-  const longest = (spans: Span[]) => ms(Math.max(0, ...spans.map(([s, e]) => e - s - TICK_MS)));
-  const figures = {
-    attempt,
-    wallMs: Math.round(performance.now() - t0),
-    eldMaxMs: ms(h.max / 1e6),
-    eldP99Ms: ms(h.percentile(99) / 1e6),
-    callerStallMs: longest(caller),
-    controlStallMs: longest(controlStalls),
-    heldByDistpromptMs: ms(longestUnexplained(caller, controlStalls)),
-  };
-  console.log(`event loop during a sweep: ${JSON.stringify(figures)}`);
-  return figures;
+  try {
+    return await delaysDuring('the end of a 4,000-row sweep', attempt, async (mark) => {
+      // From the last row's progress on: the final Arrow file and the figures.
+      const events = new EventEmitter();
+      events.on('progress', mark);
+      const summary = await runSweep(spec, { model, figures: join(dir, 'figures') }, events);
+      expect(summary.rows).toBeGreaterThan(3900);
+      expect(summary.figures.length).toBeGreaterThan(0);
+    });
+  } finally {
+    model.dispose();
+  }
+}
+
+/** A direct synthesizeTargets call on GPT-2's 50,257-token vocabulary. */
+async function synthesisDelays(attempt: number) {
+  const model = await loadModel('random:tiny-gpt2');
+  try {
+    return await delaysDuring('a direct synthesizeTargets call', attempt, async () => {
+      const set = await synthesizeTargets(model, SYNTHESIS_REQUEST);
+      expect(set.meta.length).toBeGreaterThan(0);
+      set.dispose();
+    });
+  } finally {
+    model.dispose();
+  }
 }
 
 describe('the event loop during a sweep', () => {
   it(`is never held for ${LIMIT_MS} ms after start-up`, async () => {
-    let run = await sweepDelays(1);
-    if (run.heldByDistpromptMs >= LIMIT_MS) run = await sweepDelays(2);
-    expect(run.heldByDistpromptMs).toBeLessThan(LIMIT_MS);
+    await expectFreeLoop(sweepDelays);
+  });
+  it(`is never held for ${LIMIT_MS} ms by a direct synthesizeTargets call`, async () => {
+    await expectFreeLoop(synthesisDelays);
+  });
+  it(`is never held for ${LIMIT_MS} ms by the end of a large sweep (results file, figures)`, async () => {
+    await expectFreeLoop(sweepEndDelays);
   });
 });

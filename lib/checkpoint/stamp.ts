@@ -1,7 +1,7 @@
-// Has a checkpoint file changed since its header was read? Zero-copy CPU weights view the
-// mapped file itself, so a rewrite changes the weights of a loaded model and a truncation
-// faults the process on its next read; the contract is that a checkpoint does not change while a
-// model is loaded, and this is the cheap check (one stat per file) of that contract.
+// Has a checkpoint file changed since its header was read? Loaded weights are owned copies, but
+// a model loaded with mapWeights views the mapped file itself (a rewrite changes its weights, a
+// truncation faults the process), and either way results should come from the checkpoint named:
+// this is the cheap check (one stat per file) that it is still the file loaded.
 import { statSync } from 'node:fs';
 
 import type { FileStamp } from './safetensors.js';

@@ -33,6 +33,8 @@ const USER_ERRORS = new Set([
   'ResultsError',
   'NativeError',
   'FileError',
+  'LockedError',
+  'WorkerInputError',
 ]);
 
 /** Hub errors that are the network's fault, not the repo id's. */

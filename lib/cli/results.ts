@@ -29,8 +29,9 @@ export function registerResultsCommands(program: Command): void {
     .description('join shard files of one sweep into one results file, checking they cover it exactly once')
     .argument('<shards...>', 'shard results files')
     .requiredOption('-o, --output <file>', 'merged results file')
-    .action(async (files: string[], o: { output: string }) => {
-      const r = await mergeResults(files, o.output);
+    .option('--overwrite', 'replace an existing merged results file')
+    .action(async (files: string[], o: { output: string; overwrite?: boolean }) => {
+      const r = await mergeResults(files, o.output, { overwrite: o.overwrite });
       console.log(JSON.stringify(r));
     });
 }

@@ -16,6 +16,8 @@ import { runStudy, type StudySummary } from '../run/study.js';
 import { EXIT, UsageError } from './exit.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
+import { refuseContradictions } from './flag-rules.js';
+import { checkStudyFlags } from './study-flags.js';
 import { PLAN_HELP } from './sweep.js';
 
 interface StudyCliOptions {
@@ -44,11 +46,21 @@ const list = (s: string | undefined): string[] =>
     .map((x) => x.trim())
     .filter(Boolean);
 
+/** Prints every study; a broken file is named after the others are listed (exit 2). */
 function printList(dir?: string): void {
+  const broken: string[] = [];
   for (const name of studyNames(dir)) {
-    const s = readStudy(name, dir);
+    let s;
+    try {
+      s = readStudy(name, dir);
+    } catch (e) {
+      if (!(e instanceof StudyError)) throw e;
+      broken.push(e.message);
+      continue;
+    }
     process.stdout.write(`${name.padEnd(14)} ${s.describes}\n`);
   }
+  if (broken.length > 0) throw new UsageError(broken.join('\n'));
 }
 
 export function registerStudy(program: Command): void {
@@ -89,10 +101,12 @@ export function registerStudy(program: Command): void {
       if (o.studies !== undefined && !existsSync(o.studies))
         throw new UsageError(`--studies ${o.studies}: no such folder`);
       if (o.list) return printList(o.studies);
+      refuseContradictions(o);
       if (!names) throw new UsageError(`name a study (${studyNames(o.studies).join(', ')}), or --list`);
       const models = list(o.model);
       if (models.length === 0)
         throw new UsageError('give the model(s) to study: -m <model>[,<model>…] (e.g. -m random:demo)');
+      checkStudyFlags(o, models);
       if (!SCALES.includes(o.scale as Scale))
         throw new UsageError(`--scale must be ${SCALES.join(' or ')}, got '${o.scale}'`);
       let shard: { index: number; count: number } | undefined;

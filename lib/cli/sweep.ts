@@ -11,6 +11,7 @@ import { QUICK_DEMO_SWEEP, STUDY_DEFAULTS as D, withDefault } from '../spec/defa
 import { specFromFlags, type SweepFlags } from '../spec/index.js';
 import { shardFromEnv } from '../sweep/index.js';
 import { EXIT, UsageError } from './exit.js';
+import { refuseContradictions } from './flag-rules.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
 
@@ -103,6 +104,7 @@ export function registerSweep(program: Command): void {
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'machine-readable progress events on stdout (with --plan: the plan as JSON)')
     .action(async (o: SweepCliOptions) => {
+      refuseContradictions(o);
       const fileJson = o.config ? readConfig(o.config) : DEFAULT_SWEEP;
       const flags: SweepFlags = { ...o };
       if (!o.shard) {

@@ -77,7 +77,15 @@ export const targetOptions = (c: Command) =>
     .option('--source <model>', 'source model (migrated)')
     .option('--tag <tag>', 'noun, proper-noun, verb or adjective (pos-uniform)')
     .option('--method <m>', 'gradient (Eq. 1) or temperature (vanilla)')
-    .option('--seed <n>', 'seed', '0');
+    .option('--seed <n>', 'seed', seedFlag, '0');
+
+/** --seed as given, refused while the command line is read (before any model loads) unless an integer >= 0. */
+function seedFlag(v: string): string {
+  const seed = Number(v);
+  if (v.trim() === '' || !Number.isInteger(seed) || seed < 0)
+    throw new UsageError(`--seed must be an integer >= 0, got '${v}'`);
+  return v;
+}
 
 /** The targets a command runs on: a --targets file, or synthesised from --kind/--entropy (default 4 bits). */
 export async function cliTargets(

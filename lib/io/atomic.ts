@@ -2,9 +2,10 @@
 // reports, targets) goes through writeAtomic, so a file at its final name is always complete: a
 // full disk or a kill leaves the old file or none, never a truncated one.
 
-import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { link, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { fileError } from './fs-error.js';
+import { FileError, fileError } from './fs-error.js';
 
 /** fsync a directory so a rename or a new file name in it survives a power cut. */
 export async function syncDir(path: string): Promise<void> {
@@ -21,12 +22,20 @@ export async function syncDir(path: string): Promise<void> {
 /** `<path>.tmp-<pid>-<ms>`: the temporary beside `path`, named so a later run can tell whose it was. */
 const temporaryName = (path: string): string => `${path}.tmp-${process.pid}-${Date.now()}`;
 
+export interface AtomicOptions {
+  /**
+   * Replace a file already at `path` (default true). With false the final step refuses, and
+   * keeps the file there, when one appeared since the caller checked (another program wrote it).
+   */
+  replace?: boolean;
+}
+
 /**
  * Writes `data` to `path` atomically: a temporary name in the same folder, write, fsync, rename,
  * fsync the folder. On any error the temporary is removed and the error names `path`; stale
  * temporaries of `path` from killed writers are removed first.
  */
-export async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
+export async function writeAtomic(path: string, data: Uint8Array | string, options: AtomicOptions = {}): Promise<void> {
   await removeStaleTemporaries(path);
   const tmp = temporaryName(path);
   let fh;
@@ -40,13 +49,34 @@ export async function writeAtomic(path: string, data: Uint8Array | string): Prom
     await fh.sync();
     await fh.close();
     fh = undefined;
-    await rename(tmp, path);
+    if (options.replace === false) await placeNew(tmp, path);
+    else await rename(tmp, path);
   } catch (e) {
     await fh?.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
     throw fileError(e, path);
   }
   await syncDir(path);
+}
+
+/** Gives `tmp` the name `path` unless something is there: link fails on an existing name, atomically. */
+async function placeNew(tmp: string, path: string): Promise<void> {
+  const appeared = () =>
+    new FileError(
+      'EEXIST',
+      path,
+      `${path} appeared while this run was writing it (another program made it) and is left as it is: move it away, then rerun`,
+    );
+  try {
+    await link(tmp, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw appeared();
+    // A file system without hard links: the check and the rename are then two steps.
+    if (existsSync(path)) throw appeared();
+    await rename(tmp, path);
+    return;
+  }
+  await unlink(tmp);
 }
 
 function alive(pid: number): boolean {

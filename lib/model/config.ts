@@ -2,15 +2,12 @@
 // Each family is a small function: which keys it uses, what its defaults are in transformers,
 // and which options we refuse (with the list of what is supported) rather than get wrong.
 import type { NativeModelConfig } from '../native/types-model.js';
+import { checkConfigValues, checkShapes, shown } from './config-checks.js';
+import { ModelConfigError } from './config-error.js';
+
+export { ModelConfigError };
 
 export const SUPPORTED_MODEL_TYPES = ['gpt2', 'llama', 'qwen2', 'falcon'] as const;
-
-export class ModelConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModelConfigError';
-  }
-}
 
 type Json = Record<string, unknown>;
 /** What a family's mapping decides; initStd is the same key for every family. */
@@ -23,7 +20,7 @@ function num(c: Json, key: string, fallback?: number): number {
     return fallback;
   }
   if (typeof v !== 'number' || !Number.isFinite(v))
-    throw new ModelConfigError(`config.json: '${key}' must be a number, got ${JSON.stringify(v)}`);
+    throw new ModelConfigError(`config.json: '${key}' must be a finite number, got ${shown(v)}`);
   return v;
 }
 
@@ -31,7 +28,7 @@ function bool(c: Json, key: string, fallback: boolean): boolean {
   const v = c[key];
   if (v === undefined || v === null) return fallback;
   if (typeof v !== 'boolean')
-    throw new ModelConfigError(`config.json: '${key}' must be true or false, got ${JSON.stringify(v)}`);
+    throw new ModelConfigError(`config.json: '${key}' must be true or false, got ${shown(v)}`);
   return v;
 }
 
@@ -192,6 +189,7 @@ export function configFromHf(raw: unknown): NativeModelConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ModelConfigError('config.json: not a JSON object');
   const c = raw as Json;
+  checkConfigValues(c);
   const type = c.model_type;
   let family: FamilyConfig;
   switch (type) {
@@ -219,13 +217,4 @@ export function configFromHf(raw: unknown): NativeModelConfig {
   return cfg;
 }
 
-export function checkShapes(cfg: NativeModelConfig): void {
-  const bad = (m: string) => {
-    throw new ModelConfigError(`model config (${cfg.family}): ${m}`);
-  };
-  for (const k of ['vocabSize', 'hiddenSize', 'layers', 'heads', 'kvHeads', 'headDim', 'intermediateSize'] as const) {
-    if (!Number.isInteger(cfg[k]) || cfg[k] <= 0) bad(`${k} must be a positive integer, got ${cfg[k]}`);
-  }
-  if (cfg.heads % cfg.kvHeads !== 0) bad(`heads (${cfg.heads}) must be a multiple of kvHeads (${cfg.kvHeads})`);
-  if (cfg.headDim % 2 !== 0) bad(`headDim (${cfg.headDim}) must be even`);
-}
+export { checkShapes };

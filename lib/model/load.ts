@@ -11,6 +11,7 @@ import { configFromHf, ModelConfigError } from './config.js';
 import { Model, type ModelTokenizer } from './model.js';
 import { randomSource } from './presets.js';
 import { withCallerStack } from './errors.js';
+import { checkModelFits, type RowsToFit } from './size-check.js';
 
 export interface LoadOptions {
   device?: string;
@@ -21,6 +22,14 @@ export interface LoadOptions {
   tokenizer?: boolean;
   /** Hugging Face hub endpoint for downloads (default HF_ENDPOINT or https://huggingface.co) */
   endpoint?: string;
+  /** rows the tuner will hold at once: checked, with the weights, against the device's free memory */
+  rows?: RowsToFit;
+  /**
+   * View a checkpoint's CPU weights in the mapped file instead of copying them into memory the
+   * model owns (default false). Saves the copy, but the file must then not change while the
+   * model lives: truncating it kills the process (SIGBUS), rewriting it changes the weights.
+   */
+  mapWeights?: boolean;
 }
 
 const DTYPES = ['float32', 'bfloat16', 'float16'] as const;
@@ -62,6 +71,7 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     // A preset, or the random twin of a checkpoint (its config.json, fresh weights).
     const source = await randomSource(arg.slice('random:'.length), { endpoint: options.endpoint });
     const config = configFromHf(source.hfConfig);
+    checkModelFits(config, { device, dtype, rows: options.rows });
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
     const nm = await withCallerStack(`loading ${arg}`, () => native().loadModel({ config, device, dtype, seed }));
@@ -77,6 +87,7 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     : await (await import('../hub/index.js')).resolveModel(arg, { endpoint: options.endpoint });
   const ckpt = await readCheckpoint(dir);
   const config = configFromHf(ckpt.config);
+  checkModelFits(config, { device, dtype, rows: options.rows });
   const { files, ignored } = selectTensors(ckpt, config);
   if (ignored.length > 0 && process.env.DISTPROMPT_DEBUG) {
     const list = ignored.join(', ');
@@ -87,7 +98,14 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     (found) => ({ found }),
     (error: unknown) => ({ error }),
   );
-  const nm = await withCallerStack(`loading ${arg}`, () => native().loadModel({ config, device, dtype, files }));
+  const nm = await withCallerStack(`loading ${arg}`, () =>
+    native().loadModel({
+      config,
+      device,
+      dtype,
+      files: files.map((f) => ({ ...f, map: options.mapWeights === true })),
+    }),
+  );
   const scanned = await scan;
   // A file that changed while it was read and mapped may have given the native side other bytes.
   const change = checkpointChange(ckpt.stamps);

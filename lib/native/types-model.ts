@@ -94,6 +94,8 @@ export interface NativeTensorEntry {
 export interface NativeCheckpointFile {
   path: string;
   tensors: NativeTensorEntry[];
+  /** view the file's mapping (zero copy) instead of reading the weights into owned memory */
+  map?: boolean;
 }
 
 export type NativeDevice = string; // 'cpu' | 'cuda' | `cuda:${number}`
@@ -121,6 +123,8 @@ export interface NativeTensor {
   dtype(): string;
   device(): string;
   toArray(): Float32Array | Int32Array;
+  /** toArray's copy of a float32 tensor, made on the addon's pool (large reads never hold the loop) */
+  read(): Promise<Float32Array>;
   dispose(): void;
   readonly disposed: boolean;
 }
@@ -180,4 +184,6 @@ export interface ModelAddon {
   setCpuMemoryLimit(bytes: number): void;
   /** copy a Float32Array to a device-resident tensor once */
   tensorFromArray(a: { data: Float32Array; shape: number[]; device?: string }): NativeTensor;
+  /** tensorFromArray with the copy on the addon's pool: `data` must not change until it resolves */
+  uploadTensor(a: { data: Float32Array; shape: number[]; device?: string }): Promise<NativeTensor>;
 }

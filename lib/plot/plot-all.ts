@@ -1,9 +1,8 @@
 // Every figure the results support, written as SVG files.
 
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeAtomic } from '../io/atomic.js';
-import { fileError } from '../io/fs-error.js';
+import { makeFolder } from '../io/folder.js';
 import { readResults } from '../results/index.js';
 import type { PlotRecord } from '../analysis/best.js';
 import type { FigureOptions } from './figure.js';
@@ -31,9 +30,7 @@ export interface WrittenFigure {
 /** Writes `<outDir>/<figure>.svg` for each figure the data supports; returns what it wrote. */
 export async function plotAll(input: PlotInput, outDir: string, options: FigureOptions = {}): Promise<WrittenFigure[]> {
   const records = await loadPlotRecords(input);
-  await mkdir(outDir, { recursive: true }).catch((e: unknown) => {
-    throw fileError(e, outDir);
-  });
+  await makeFolder(outDir);
   const written: WrittenFigure[] = [];
   for (const figure of allFigures(records, options)) {
     const path = join(outDir, `${figure.id}.svg`);

@@ -2,10 +2,9 @@
 // fetched when it is opened (no scripts, fonts or stylesheets from elsewhere), so it can be
 // mailed, archived or opened on an air-gapped cluster.
 
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeAtomic } from '../io/atomic.js';
-import { fileError } from '../io/fs-error.js';
+import { makeFolder } from '../io/folder.js';
 import { bestPerTarget, summaryTable } from '../analysis/best.js';
 import type { FigureOptions } from './figure.js';
 import { allFigures } from './registry.js';
@@ -61,9 +60,7 @@ ${figures.map(({ f, svg }) => `<figure id="${f.id}">${svg}<figcaption>${esc(f.ti
 /** Writes the report to `outHtml`; returns its path. */
 export async function report(input: PlotInput, outHtml: string, options: ReportOptions = {}): Promise<string> {
   const html = await renderReport(input, options);
-  await mkdir(dirname(outHtml), { recursive: true }).catch((e: unknown) => {
-    throw fileError(e, dirname(outHtml));
-  });
+  await makeFolder(dirname(outHtml));
   await writeAtomic(outHtml, html);
   return outHtml;
 }

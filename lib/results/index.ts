@@ -13,6 +13,7 @@ export {
 export { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
 export { scanJournal, type JournalScan } from './journal.js';
 export {
+  finishJournal,
   journalPath,
   openForResume,
   orderRecords,

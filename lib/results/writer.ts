@@ -67,6 +67,11 @@ export class ResultWriter {
   private queue: Promise<void> = Promise.resolve();
   /** The write that failed and poisoned the writer: later appends would leave a gap in the journal. */
   private failure: Error | null = null;
+  /**
+   * Whether `<out>` was there when this run began (a resumed run's own file): finish replaces only
+   * that one, never a file that appeared while the run went on.
+   */
+  private ownsOut = false;
 
   private constructor(out: string, schema: Schema, meta: ResultMetadata, fh: FileHandle, finished: Set<string>) {
     this.out = out;
@@ -182,6 +187,7 @@ export class ResultWriter {
     } else {
       writer = await ResultWriter.startJournal(out, meta, contents.records);
     }
+    writer.ownsOut = existsSync(out);
     return {
       writer,
       finished: new Set(contents.records.map((r) => r.rowId)),
@@ -261,30 +267,52 @@ export class ResultWriter {
    * Returns the rows written.
    */
   async finish(options: FinishOptions = {}): Promise<StoredRunRecord[]> {
+    return (await finishJournal(this.out, await this.closeForFinish(), options)).records;
+  }
+
+  /**
+   * Closes the journal for `finishJournal` (which may run on another thread) and says what it
+   * needs: the metadata, and whether `<out>` may be replaced (only a file this run began with).
+   */
+  async closeForFinish(): Promise<{ meta: ResultMetadata; replace: boolean }> {
     await this.close();
     if (this.failure) throw this.failure;
-    const journal = await readJournal(journalPath(this.out));
-    const records = journal?.records ?? [];
-    if (options.expectedRowIds) {
-      const have = new Set(records.map((r) => r.rowId));
-      const missing = [...options.expectedRowIds].filter((id) => !have.has(id));
-      if (missing.length > 0) {
-        throw new ResultsError(
-          `${this.out} not written: ${missing.length} planned row(s) have no result (e.g. ${missing.slice(0, 3).join(', ')}); the journal ${journalPath(this.out)} is kept for --resume`,
-        );
-      }
-    }
-    const ordered = orderRecords(records, options.order);
-    try {
-      await writeAtomic(this.out, resultFileBytes(this.meta, ordered));
-    } catch (e) {
-      const kept = `all ${records.length} rows are kept in ${journalPath(this.out)}: rerun with --resume`;
-      throw fileError(e, this.out, kept);
-    }
-    await unlink(journalPath(this.out));
-    await syncDir(this.out);
-    return ordered;
+    return { meta: this.meta, replace: this.ownsOut };
   }
+}
+
+/**
+ * A closed journal of `out` → `out` as an Arrow IPC file, then the journal removed: refuses (and
+ * keeps the journal) when planned rows are missing or a file it may not replace is at `out`.
+ * Returns the rows and the file's bytes.
+ */
+export async function finishJournal(
+  out: string,
+  how: { meta: ResultMetadata; replace: boolean },
+  options: FinishOptions = {},
+): Promise<{ records: StoredRunRecord[]; bytes: Uint8Array }> {
+  const journal = await readJournal(journalPath(out));
+  const records = journal?.records ?? [];
+  if (options.expectedRowIds) {
+    const have = new Set(records.map((r) => r.rowId));
+    const missing = [...options.expectedRowIds].filter((id) => !have.has(id));
+    if (missing.length > 0) {
+      throw new ResultsError(
+        `${out} not written: ${missing.length} planned row(s) have no result (e.g. ${missing.slice(0, 3).join(', ')}); the journal ${journalPath(out)} is kept for --resume`,
+      );
+    }
+  }
+  const ordered = orderRecords(records, options.order);
+  const bytes = resultFileBytes(how.meta, ordered);
+  try {
+    await writeAtomic(out, bytes, { replace: how.replace });
+  } catch (e) {
+    const kept = `all ${records.length} rows are kept in ${journalPath(out)}: rerun with --resume`;
+    throw fileError(e, out, kept);
+  }
+  await unlink(journalPath(out));
+  await syncDir(out);
+  return { records: ordered, bytes };
 }
 
 /** FileHandle.write may write less than asked (a nearly full disk) without an error: loop until done. */

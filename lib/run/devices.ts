@@ -11,11 +11,21 @@ import { fileURLToPath } from 'node:url';
 
 import type { SweepSpec } from '../spec/index.js';
 import { workerUrl } from '../worker/client.js';
-import { mergeResults } from './merge.js';
+import { mergeUnderLock } from './merge.js';
 import { shardFile } from './shards.js';
 
 /** The exit code of an interrupted run (SIGINT): its worker kept its finished rows. */
 const INTERRUPTED = 130;
+/** The exit code of invalid input (lib/cli/exit.ts). */
+const INVALID = 2;
+
+/** A worker refused its input: the parent's input is as invalid (exit 2, lib/cli/exit.ts). */
+export class WorkerInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerInputError';
+  }
+}
 
 export interface DeviceRunOptions {
   resume?: boolean;
@@ -56,17 +66,17 @@ export async function runOnDevices(
   );
   if (codes.some((c) => c === INTERRUPTED)) return 'interrupted';
   const failed = codes.findIndex((c) => c !== 0);
-  if (failed >= 0)
-    throw new Error(
-      `worker ${failed} on ${devices[failed]} failed (exit ${codes[failed]}); the other shards are kept: rerun with --resume`,
-    );
-  return 'done';
+  if (failed < 0) return 'done';
+  const what = `worker ${failed} on ${devices[failed]} failed (exit ${codes[failed]}; its message is above)`;
+  // Invalid input (a bad model, a device this build lacks) is the same for every rerun: exit 2.
+  if (codes.includes(INVALID)) throw new WorkerInputError(`${what}: correct the input and run again`);
+  throw new Error(`${what}; the other shards are kept: rerun with --resume`);
 }
 
 /**
  * `spec.devices`: shard i/N of the sweep on device i, then the shard files merged into
- * spec.output (which checks they cover the sweep exactly once) and removed. Resolves to the
- * merged file's row count, or null when interrupted.
+ * spec.output (which checks they cover the sweep exactly once) and removed. The caller holds
+ * spec.output's lock (runSweep). Resolves to the merged file's row count, or null when interrupted.
  */
 export async function sweepOnDevices(
   spec: SweepSpec,
@@ -105,7 +115,7 @@ export async function sweepOnDevices(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  const report = await mergeResults(files, spec.output);
+  const report = await mergeUnderLock(files, spec.output, { overwrite: options.overwrite });
   await Promise.all(files.map((f) => rm(f, { force: true })));
   events.emit('log', `merged ${n} device shards into ${spec.output} (${report.rows} rows)`);
   return report.rows;

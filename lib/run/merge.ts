@@ -1,6 +1,7 @@
 // Joins shard files into one results file, after checking they are shards of one sweep that
 // together hold every planned row exactly once. It re-plans the sweep from the spec the files
 // store, so it lives with the runs, not in the storage layer.
+import { existsSync } from 'node:fs';
 
 import { writeAtomic } from '../results/files.js';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../results/index.js';
 import { parseSpec } from '../spec/index.js';
 import { planSweep, type PlanOptions } from '../sweep/index.js';
+import { lockOutput } from './lock.js';
 
 export interface MergeOptions {
   /**
@@ -24,6 +26,8 @@ export interface MergeOptions {
   plan?: PlanOptions;
   /** Write the merge even when planned rows are missing (they are still reported). */
   allowMissing?: boolean;
+  /** Replace an existing `out` (default: refuse, as a sweep does). */
+  overwrite?: boolean;
 }
 
 export interface MergeReport {
@@ -41,7 +45,25 @@ export async function mergeResults(
   out: string,
   options: MergeOptions = {},
 ): Promise<MergeReport> {
+  // Held while reading and writing: no sweep or other merge writes `out` meanwhile.
+  const lock = await lockOutput(out, 'merge');
+  try {
+    return await mergeUnderLock(paths, out, options);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** mergeResults for a caller that holds `out`'s lock already (runSweep, for its whole run). */
+export async function mergeUnderLock(
+  paths: readonly string[],
+  out: string,
+  options: MergeOptions = {},
+): Promise<MergeReport> {
   if (paths.length === 0) throw new ResultsError('merge needs at least one results file');
+  const replace = options.overwrite === true;
+  if (!replace && existsSync(out))
+    throw new ResultsError(`${out} already exists: choose another output, or pass --overwrite to replace it`);
   const files: Array<Results & { path: string }> = [];
   for (const path of paths) files.push({ path, ...(await readResults(path)) });
 
@@ -97,6 +119,6 @@ export async function mergeResults(
 
   const { shard: _shard, ...spec } = first.metadata.spec;
   const meta: ResultMetadata = { ...first.metadata, spec: parseSpec(spec), shard: undefined };
-  await writeAtomic(out, resultFileBytes(meta, orderRecords(records, expected)));
+  await writeAtomic(out, resultFileBytes(meta, orderRecords(records, expected)), { replace });
   return { out, rows: records.length, missing };
 }

@@ -7,9 +7,10 @@
 // of every sweep first, and this run merges and reports.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { makeFolder } from '../io/folder.js';
 import { loadModel } from '../model/load.js';
 import type { Model, ModelInfo } from '../model/model.js';
 import { writeAtomic } from '../results/files.js';
@@ -99,7 +100,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
     seed: options.seed,
     bound: options.bound,
   });
-  await mkdir(options.outDir, { recursive: true });
+  await makeFolder(options.outDir);
   const log = (m: string) => events.emit('log', m);
   if (onDevices) {
     const how = await runOnDevices(

@@ -2,7 +2,8 @@
 // need, tune them method by method with continuous batching, and stream every finished row into
 // the results journal; finish with the Arrow file and the figures. An abort (Ctrl-C) keeps every
 // finished row in the journal for --resume. How it starts (read a finished file, merge shard
-// files, resume, or start fresh) is sweepStart's decision; `devices` runs one worker per device.
+// files, resume, or start fresh) is sweepStart's decision, taken under the output's lock
+// (lib/run/lock.ts), which the run holds to its end; `devices` runs one worker per device.
 import { EventEmitter } from 'node:events';
 import { dirname, join } from 'node:path';
 
@@ -26,8 +27,11 @@ import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
 import { belowBoundMessage, boundColumns, sweepBounds, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
-import { mergeResults } from './merge.js';
+import { lockOutput } from './lock.js';
+import { mergeUnderLock } from './merge.js';
+import { checkTargetsFit, rowsToFit } from './sizes.js';
 import { sweepStart, type SweepStart } from './start.js';
+import { endSweep } from './sweep-end.js';
 
 export interface SweepOptions {
   resume?: boolean;
@@ -103,26 +107,42 @@ export async function runSweep(
   options: SweepOptions = {},
   events: EventEmitter = new EventEmitter(),
 ): Promise<SweepSummary> {
+  // One run per output for the run's whole life: a second sweep, a resume or a merge of the same
+  // output is refused, naming this process, before it reads or writes anything. The output's
+  // path is checked first (a directory, a missing folder), so that its lock can be made beside it.
+  await ResultWriter.check(spec.output, { resume: true });
+  const lock = await lockOutput(spec.output, options.resume ? 'resumed sweep' : 'sweep');
+  try {
+    return await sweepLocked(spec, options, events);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: EventEmitter): Promise<SweepSummary> {
+  // A wrong output is told before the model loads (which can take minutes), or any worker
+  // starts, not after.
+  const start = await sweepStart(spec, options);
+  if (start.state === 'finished') return readySweep(spec, start.state, options, start.results.records);
+  if (start.state === 'mergeable') {
+    await mergeUnderLock(start.shards, spec.output);
+    events.emit('log', `merged ${start.shards.length} shard files into ${spec.output}`);
+    return readySweep(spec, start.state, options);
+  }
   if (spec.devices && spec.devices.length > 1 && !spec.shard && !options.model) {
     const rows = await sweepOnDevices(spec, options, events);
     if (rows === null) return { ...nothingYet(spec, 'devices'), interrupted: true };
     return readySweep(spec, 'devices', options);
   }
-  // A wrong output is told before the model loads (which can take minutes), not after.
-  const start = await sweepStart(spec, options);
-  if (start.state === 'mergeable') {
-    await mergeResults(start.shards, spec.output);
-    events.emit('log', `merged ${start.shards.length} shard files into ${spec.output}`);
-  }
-  if (start.state === 'finished') return readySweep(spec, start.state, options, start.results.records);
-  if (start.state === 'mergeable') return readySweep(spec, start.state, options);
   const model =
     typeof options.model === 'function'
       ? await options.model()
-      : (options.model ?? (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype })));
+      : (options.model ??
+        (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype, rows: rowsToFit(spec) })));
   try {
     const V = model.info.vocabSize;
     const plan = planSweep(spec, V, { fileTargetCount: targetFileCount });
+    checkTargetsFit(plan.targets.length, V, model.info.device);
     const meta: ResultMetadata = {
       spec,
       model: { name: model.info.name, hash: model.info.identity },
@@ -171,7 +191,7 @@ export async function runSweep(
       // a target set, which tune() and headBound() neither re-check nor re-measure (both passes
       // held the event loop).
       const uploaded = plans.length
-        ? native().tensorFromArray({ data: targets.data, shape: [plans.length, V], device: model.info.device })
+        ? await native().uploadTensor({ data: targets.data, shape: [plans.length, V], device: model.info.device })
         : undefined;
       // Each target's head bound, once, shared by its inits and methods; like the targets it is
       // recomputed for exactly the rows a resume or a shard still runs.
@@ -281,7 +301,8 @@ export async function runSweep(
       };
     }
     const order = plan.shardRows.map((r) => r.rowId);
-    const records = await writer.finish({ order, expectedRowIds: order });
+    // The final file and the figures are written on a worker thread (lib/run/end-worker.ts).
+    const end = await endSweep(writer, { order, expectedRowIds: order }, figuresDir(spec, options));
     return {
       output: out,
       start: start.state,
@@ -289,21 +310,27 @@ export async function runSweep(
       rowsRun: plan.shardRows.length - finished.size,
       rowsResumed: finished.size,
       interrupted,
-      figures: await figuresOf(records, spec, options),
-      records,
+      figures: end.figures,
+      get records() {
+        return end.records();
+      },
     };
   } finally {
     if (!options.model) model.dispose();
   }
 }
 
+/** Where the sweep's figures go, or false for none. */
+const figuresDir = (spec: SweepSpec, options: SweepOptions): string | false =>
+  options.figures === false ? false : (options.figures ?? join(dirname(spec.output), 'figures'));
+
 function figuresOf(
   records: readonly StoredRunRecord[],
   spec: SweepSpec,
   options: SweepOptions,
 ): Promise<WrittenFigure[]> {
-  if (options.figures === false) return Promise.resolve([]);
-  return plotAll(records, options.figures ?? join(dirname(spec.output), 'figures'));
+  const dir = figuresDir(spec, options);
+  return dir === false ? Promise.resolve([]) : plotAll(records, dir);
 }
 
 /** A sweep that ran nothing yet (all of it left to a later --resume). */

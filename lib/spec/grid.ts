@@ -3,6 +3,7 @@
 // so parsing only checks the shape and `expandGrid` resolves it once V is known.
 
 import { SpecError } from './errors.js';
+import { checkGridSize } from './limits.js';
 
 export type GridInput = number | number[] | string;
 
@@ -57,6 +58,7 @@ export function expandGrid(grid: GridInput, vocabSize: number, where = 'entropyB
     if (typeof range === 'string') throw new SpecError([{ path: where, message: range }]);
     const stop = range.stop === 'max' ? max : range.stop;
     const count = Math.floor((stop - range.start) / range.step + TOLERANCE) + 1;
+    checkGridSize(count, where, grid);
     values = [];
     for (let i = 0; i < count; i++) values.push(clean(range.start + i * range.step));
     if (range.stop === 'max' && max - values[values.length - 1] > TOLERANCE) values.push(max);

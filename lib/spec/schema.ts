@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 import { TuneOptionsSchema } from '../tune/options.js';
 import { TARGET_DEFAULTS } from './defaults.js';
-import { positiveInt } from './fields.js';
+import { countInt, positiveInt } from './fields.js';
 import { parseRange } from './grid.js';
 import { resolveMethod } from './methods.js';
 import { patternIssue, patternLettersIssue } from './pattern.js';
@@ -42,7 +42,7 @@ const Vanilla = z.strictObject({
   /** Stop synthesis when |H(p) − h| < eps (bits). */
   eps: z.number().positive({ error: 'eps must be > 0 bits' }).default(TARGET_DEFAULTS.epsBits),
   /** Targets per grid point (each with its own seed). */
-  samples: positiveInt('samples').default(1),
+  samples: countInt('samples').default(1),
 });
 
 const Outlier = z.strictObject({
@@ -51,12 +51,12 @@ const Outlier = z.strictObject({
   /** k: tokens that must hold mass >= m − δ. */
   outliers: positiveInt('outliers').default(1),
   eps: z.number().positive({ error: 'eps must be > 0 bits' }).default(TARGET_DEFAULTS.epsBits),
-  samples: positiveInt('samples').default(1),
+  samples: countInt('samples').default(1),
 });
 
 const Lm = z.strictObject({
   kind: z.literal('lm'),
-  count: positiveInt('count').default(100),
+  count: countInt('count').default(100),
   promptLength: positiveInt('promptLength').default(5),
   /** Also plan a vanilla target of the same entropy per lm target (the study's matched pairs). */
   pairedVanilla: z.boolean().default(true),
@@ -64,15 +64,15 @@ const Lm = z.strictObject({
 
 const Shuffled = z.strictObject({
   kind: z.literal('shuffled'),
-  count: positiveInt('count').default(100),
+  count: countInt('count').default(100),
   promptLength: positiveInt('promptLength').default(5),
-  shuffles: positiveInt('shuffles').default(5),
+  shuffles: countInt('shuffles').default(5),
 });
 
 const Migrated = z.strictObject({
   kind: z.literal('migrated'),
   source: z.string({ error: 'expected the source model id (path, HF repo id or random:<preset>)' }).min(1),
-  count: positiveInt('count').default(100),
+  count: countInt('count').default(100),
   promptLength: positiveInt('promptLength').default(5),
 });
 
@@ -85,7 +85,7 @@ const PosUniform = z.strictObject({
   /** Tokens per uniform target. */
   n: positiveInt('n').default(100),
   /** Targets per tag (several give the box plots something to summarise). */
-  count: positiveInt('count').default(10),
+  count: countInt('count').default(10),
 });
 
 const File = z.strictObject({

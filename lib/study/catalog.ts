@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 
 import { packageRoot } from '../native/index.js';
+import { studySpecProblems } from './validate-file.js';
 
 export const SCALES = ['paper', 'smoke'] as const;
 export type Scale = (typeof SCALES)[number];
@@ -80,6 +81,8 @@ export function readStudy(name: string, dir = studiesDir()): StudyFile {
   }
   if (!r.data.includes && (!r.data.paper || !r.data.smoke))
     throw new StudyError(`${path}: a study needs both a 'paper' and a 'smoke' spec`);
+  const problems = studySpecProblems(r.data, path);
+  if (problems.length > 0) throw new StudyError(problems.join('\n'));
   return { ...r.data, name, path };
 }
 

@@ -2,6 +2,7 @@
 // the spec and the row's own names, so the same spec always plans the same rows in the same order.
 
 import { methodLabel, resolveMethods, SpecError, type MethodName, type Shard, type SweepSpec } from '../spec/index.js';
+import { checkRowCount } from '../spec/limits.js';
 import { rowId, rowSeed } from './ids.js';
 import { planTargets, type PlanOptions, type TargetPlan } from './targets.js';
 
@@ -30,6 +31,7 @@ export interface RowPlan {
 /** Rows in target order, then method order, then init order. */
 export function planRows(spec: SweepSpec, targets: readonly TargetPlan[]): RowPlan[] {
   const methods = resolveMethods(spec);
+  checkRowCount(targets.length, methods.length, spec.inits);
   const rows: RowPlan[] = [];
   for (const t of targets) {
     for (const m of methods) {

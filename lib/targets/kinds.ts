@@ -43,7 +43,8 @@ export async function vanilla(
     eps,
     device: o.device,
   });
-  const probs = r.targets.toArray() as Float32Array;
+  // Copied on the addon's pool: tens of MB of fresh pages would hold the caller's loop.
+  const probs = await r.targets.read();
   r.targets.dispose();
   const bad = Array.from(r.converged).findIndex((c) => !c);
   if (bad >= 0)
@@ -95,7 +96,8 @@ export async function outlier(
     alpha: 100,
     beta: 1,
   });
-  const probs = r.targets.toArray() as Float32Array;
+  // Copied on the addon's pool: tens of MB of fresh pages would hold the caller's loop.
+  const probs = await r.targets.read();
   r.targets.dispose();
   const bad = Array.from(r.converged).findIndex((c) => !c);
   if (bad >= 0) {

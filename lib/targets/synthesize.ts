@@ -111,7 +111,8 @@ export async function synthesizeTargets(
   const host = isModel ? model : ({ info: { vocabSize: vocab, device } } as unknown as Model);
   const plans = planRequest(request);
   const made = await synthesizePlans(host, plans);
-  const targets = native().tensorFromArray({ data: made.data, shape: [plans.length, vocab], device });
+  // Uploaded on the addon's pool: tens of MB of fresh pages would hold the caller's loop.
+  const targets = await native().uploadTensor({ data: made.data, shape: [plans.length, vocab], device });
   return {
     targets,
     meta: made.meta.map((m, i) => ({ ...m, seed: plans[i].seed })),

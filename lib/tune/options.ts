@@ -4,7 +4,7 @@
 import { z } from 'zod';
 
 import { STUDY_DEFAULTS as D } from '../spec/defaults.js';
-import { positiveInt, shown } from '../spec/fields.js';
+import { countInt, positiveInt, shown } from '../spec/fields.js';
 import { impliedPattern, patternIssue } from '../spec/pattern.js';
 
 export { STOP_REASONS, type StopReason } from './stop-reasons.js';
@@ -15,7 +15,7 @@ export const TuneOptionsSchema = z
     /** hybrid: one letter per position, H hard, S soft (e.g. HHSSS) */
     pattern: z.string().optional(),
     prefixLength: positiveInt('prefixLength').max(512, 'prefixLength must be at most 512').default(D.prefixLength),
-    inits: positiveInt('inits').default(D.inits),
+    inits: countInt('inits').default(D.inits),
     lr: z
       .number({ error: (iss) => `lr must be a finite number > 0, got ${shown(iss.input)}` })
       .positive({ error: 'lr must be > 0' })

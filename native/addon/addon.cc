@@ -9,6 +9,7 @@ namespace dp {
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeTensor", TensorHandle::Init(env));
   exports.Set("tensorFromArray", Napi::Function::New(env, TensorFromArray));
+  exports.Set("uploadTensor", Napi::Function::New(env, UploadTensor));
   // First: every tensor after this point comes from the caching CPU allocator.
   RegisterMemoryOps(env, exports);
   RegisterBuildInfo(env, exports);

@@ -138,7 +138,7 @@ static std::string shapeStr(const std::vector<int64_t>& shape) {
   return os.str();
 }
 
-torch::Tensor floatTensorFrom(const Napi::Value& v, std::vector<int64_t> shape, const char* name) {
+void floatTensorCheck(const Napi::Value& v, const std::vector<int64_t>& shape, const char* name) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
     throw Napi::TypeError::New(v.Env(), std::string(name) + " must be a Float32Array");
   auto a = v.As<Napi::Float32Array>();
@@ -146,7 +146,11 @@ torch::Tensor floatTensorFrom(const Napi::Value& v, std::vector<int64_t> shape, 
     throw Napi::RangeError::New(v.Env(), std::string(name) + " has " + std::to_string(a.ElementLength()) +
                                              " values; expected " + shapeStr(shape) + " = " +
                                              std::to_string(numel(shape)));
-  return torch::from_blob(a.Data(), shape, torch::kFloat32).clone();
+}
+
+torch::Tensor floatTensorFrom(const Napi::Value& v, std::vector<int64_t> shape, const char* name) {
+  floatTensorCheck(v, shape, name);
+  return torch::from_blob(v.As<Napi::Float32Array>().Data(), shape, torch::kFloat32).clone();
 }
 
 torch::Tensor intTensorFrom(const Napi::Value& v, std::vector<int64_t> shape, const char* name) {

@@ -159,6 +159,8 @@ std::vector<int64_t> tokenIds(const Napi::Value& v, int64_t vocab, const std::st
 // The same ids as a [vocab] bool mask (true = banned).
 torch::Tensor bannedMask(const Napi::Value& v, int64_t vocab, const std::string& what);
 
+// A Float32Array of exactly the shape's element count, or throws naming `name`.
+void floatTensorCheck(const Napi::Value& v, const std::vector<int64_t>& shape, const char* name);
 // Copy a Float32Array / Int32Array into a new CPU tensor of the given shape (checks length).
 torch::Tensor floatTensorFrom(const Napi::Value& v, std::vector<int64_t> shape, const char* name);
 torch::Tensor intTensorFrom(const Napi::Value& v, std::vector<int64_t> shape, const char* name);

@@ -98,6 +98,7 @@ std::vector<CheckpointFile> readFiles(const Napi::Array& arr) {
     auto f = arr.Get(i).As<Napi::Object>();
     CheckpointFile cf;
     cf.path = getString(f, "path");
+    cf.map = has(f, "map") && f.Get("map").ToBoolean().Value();
     auto ts = f.Get("tensors").As<Napi::Array>();
     for (uint32_t j = 0; j < ts.Length(); ++j) {
       auto t = ts.Get(j).As<Napi::Object>();

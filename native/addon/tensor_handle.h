@@ -25,6 +25,7 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
   Napi::Value Dtype(const Napi::CallbackInfo& info);
   Napi::Value Device(const Napi::CallbackInfo& info);
   Napi::Value ToArray(const Napi::CallbackInfo& info);
+  Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value Disposed(const Napi::CallbackInfo& info);
   void release(Napi::Env env);
@@ -37,5 +38,6 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
 };
 
 Napi::Value TensorFromArray(const Napi::CallbackInfo& info);
+Napi::Value UploadTensor(const Napi::CallbackInfo& info);
 
 }  // namespace dp

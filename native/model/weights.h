@@ -1,4 +1,6 @@
-// Checkpoint tensors, memory-mapped. The headers were parsed and validated in TypeScript
+// Checkpoint tensors, read into memory the store owns (the default: a file changed or truncated
+// after load cannot touch the model) or, when asked, memory-mapped (zero copy; then the file must
+// not change while the model lives: truncating it raises SIGBUS). The headers were parsed and validated in TypeScript
 // (lib/checkpoint/safetensors.ts); the spans are checked again here against the mapped file
 // before any pointer is formed, so a file that changed underneath cannot be read out of bounds.
 #pragma once
@@ -22,11 +24,13 @@ struct TensorEntry {
 struct CheckpointFile {
   std::string path;
   std::vector<TensorEntry> tensors;
+  bool map = false;  // view the mapping instead of reading into owned memory
 };
 
 class MappedFile;
 
-// Name -> CPU tensor viewing the mapped bytes (zero copy); the mapping lives as long as any view.
+// Name -> CPU tensor: owned memory read from the file, or (map) a view of the mapped bytes that
+// keeps the mapping alive as long as any view.
 class WeightStore {
  public:
   static WeightStore open(const std::vector<CheckpointFile>& files);

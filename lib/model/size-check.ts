@@ -1,0 +1,97 @@
+// What a model will take before any of it is allocated: its weights from the config alone, plus
+// the tuner's memory for the rows it will hold at once, against what the device has free. A
+// config that asks for more (n_layer: 10^9, a 70B model on a 24 GB machine) is refused at once,
+// naming the config.json keys that make it big, instead of growing until the machine runs out.
+import type { NativeDtype, NativeModelConfig } from '../native/types-model.js';
+import { native } from '../native/index.js';
+import { bytesPerRow, freeDeviceBytes } from '../tune/batch-size.js';
+import type { ModelInfo } from './model.js';
+import { configKey } from './config-checks.js';
+import { ModelConfigError } from './config.js';
+
+/** Rows the tuner will hold at once, and what they are (the tuner's per-row memory depends on it). */
+export interface RowsToFit {
+  rows: number;
+  positions: number;
+  candidates: number;
+  /** the spec field or flag that sets `rows` (named when the rows are what does not fit) */
+  field: string;
+}
+
+const BYTES: Record<NativeDtype, number> = { float32: 4, bfloat16: 2, float16: 2 };
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB', 'EB'];
+  let i = 0;
+  for (; n >= 1024 && i < units.length - 1; i++) n /= 1024;
+  return `${n >= 100 || i === 0 ? Math.round(n) : n.toPrecision(3)} ${units[i]}`;
+}
+
+/** Parameters of the layers and of the embeddings (token, position, an untied head), from the config. */
+export function parameterCounts(c: NativeModelConfig): { perLayer: number; embeddings: number } {
+  const q = c.heads * c.headDim;
+  const kv = c.kvHeads * c.headDim;
+  const attention = c.hiddenSize * (q + 2 * kv) + q * c.hiddenSize;
+  const mlp = (c.gatedMlp ? 3 : 2) * c.hiddenSize * c.intermediateSize;
+  const small = 4 * c.hiddenSize + q + 2 * kv + c.intermediateSize; // norms and biases, at most
+  const head = c.tiedEmbeddings ? 0 : c.vocabSize * c.hiddenSize;
+  const positions = c.position === 'learned' ? c.maxPositions * c.hiddenSize : 0;
+  return {
+    perLayer: attention + mlp + small,
+    embeddings: c.vocabSize * c.hiddenSize + head + positions + 2 * c.hiddenSize,
+  };
+}
+
+/**
+ * Free bytes on `device`; on a CPU also within distprompt's memory cap (DISTPROMPT_CPU_MEMORY_MB
+ * or setCpuMemoryLimit) when one is set. Undefined when unknown.
+ */
+export function availableBytes(device: string): number | undefined {
+  let free: number;
+  try {
+    free = freeDeviceBytes(device);
+  } catch {
+    return undefined; // a device this build lacks: loading says so
+  }
+  if (device !== 'cpu') return free;
+  const { memoryLimitBytes: cap, allocatedBytes } = native().memoryStats('cpu');
+  return cap ? Math.min(free, Math.max(0, cap - allocatedBytes)) : free;
+}
+
+/**
+ * Refuses a model whose weights (in `dtype`) plus `rows` of the tuner do not fit in the memory
+ * free on `device`; the message names the config.json keys (or the spec field) and both sizes.
+ */
+export function checkModelFits(
+  c: NativeModelConfig,
+  o: { device: string; dtype: NativeDtype; rows?: RowsToFit; free?: number },
+): void {
+  const free = o.free ?? availableBytes(o.device);
+  if (free === undefined) return;
+  const { perLayer, embeddings } = parameterCounts(c);
+  const unit = BYTES[o.dtype];
+  const layerBytes = perLayer * c.layers * unit;
+  const embedBytes = embeddings * unit;
+  const weights = layerBytes + embedBytes;
+  const info = { dtype: o.dtype, vocabSize: c.vocabSize, hiddenSize: c.hiddenSize, layers: c.layers, config: c };
+  const perRow = o.rows ? bytesPerRow(info as ModelInfo, o.rows.positions, o.rows.candidates) : 0;
+  const rows = o.rows ? perRow * o.rows.rows : 0;
+  if (weights + rows <= free) return;
+  const key = (f: keyof NativeModelConfig) => `'${configKey(c.family, f)}' ${c[f] as number}`;
+  const parts = [
+    `${key('layers')} layers of ${formatBytes(perLayer * unit)} (${key('hiddenSize')}, ${key('intermediateSize')})`,
+    `${formatBytes(embedBytes)} of embeddings (${key('vocabSize')} × ${key('hiddenSize')})`,
+  ];
+  if (layerBytes < embedBytes) parts.reverse();
+  const why =
+    weights > free
+      ? `the model's ${o.dtype} weights need ${formatBytes(weights)} (${parts.join(', ')})`
+      : `the model's weights (${formatBytes(weights)}) and ${o.rows!.rows} rows at once (${o.rows!.field}; ${formatBytes(perRow)} per row) need ${formatBytes(weights + rows)}`;
+  const todo =
+    weights > free
+      ? 'check these config.json keys, use a smaller model, another dtype or a device with more memory'
+      : `lower ${o.rows!.field}`;
+  throw new ModelConfigError(
+    `${weights > free ? 'config.json: ' : ''}${why}, more than the ${formatBytes(free)} of memory free on ${o.device}: ${todo}`,
+  );
+}

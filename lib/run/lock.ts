@@ -1,0 +1,138 @@
+// One writer per output: a run (sweep, resume, merge) holds `<out>.lock` for its whole life, so a
+// second run on the same output is refused at once, naming the process that holds it, instead of
+// both appending to one journal. The lock is a symbolic link whose target is the holder
+// ('<pid> <host> <since> <what>'), as Emacs locks files: made atomically by one symlink() (never
+// seen half-written) and stored in the inode, so it takes no block even on a nearly full disk. A
+// lock whose process is gone (a kill -9, a crash) is taken over, and of two runs taking over the
+// same stale lock only one wins.
+import { hostname } from 'node:os';
+import { readlink, rename, symlink, unlink } from 'node:fs/promises';
+
+import { fileError } from '../io/fs-error.js';
+
+export const lockPath = (out: string): string => `${out}.lock`;
+
+interface Holder {
+  pid: number;
+  host: string;
+  /** ISO time the lock was taken */
+  since: string;
+  /** what holds it: 'sweep', 'merge' */
+  what: string;
+}
+
+export interface RunLock {
+  readonly path: string;
+  release(): Promise<void>;
+}
+
+/** Thrown when another live process holds the output: exit 2 (lib/cli/exit.ts), naming it. */
+export class LockedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LockedError';
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // someone else's live process
+  }
+}
+
+const format = (h: Holder) => `${h.pid} ${h.host} ${h.since} ${h.what}`;
+
+async function readHolder(path: string): Promise<{ text: string; holder: Holder | null } | null> {
+  let text: string;
+  try {
+    text = await readlink(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if ((e as NodeJS.ErrnoException).code === 'EINVAL')
+      throw new LockedError(`${path} is in the way of this run's lock and is not one distprompt made: move it away`);
+    throw fileError(e, path);
+  }
+  const [pid, host, since, ...what] = text.split(' ');
+  const holder = { pid: Number(pid), host, since, what: what.join(' ') };
+  return { text, holder: Number.isInteger(holder.pid) && host && since ? holder : null };
+}
+
+const describe = (h: Holder) => `process ${h.pid} on ${h.host} (a ${h.what} since ${h.since})`;
+
+/**
+ * File systems where no lock can be written: read-only or full. No other run can write the output
+ * there either, and the run's own first write fails with the message that names its file and what
+ * to do (free space, then --resume), so the run goes on without a lock rather than fail on it.
+ */
+const UNLOCKABLE = new Set(['EROFS', 'ENOSPC', 'EDQUOT']);
+
+/** Creates the lock `path` naming its holder; false when it exists, 'unlockable' on a read-only or full disk. */
+async function createWith(path: string, text: string): Promise<boolean | 'unlockable'> {
+  try {
+    await symlink(text, path);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (UNLOCKABLE.has(code)) return 'unlockable';
+    throw fileError(e, path);
+  }
+}
+
+/**
+ * Takes the lock of `out` for this process, or throws a LockedError naming the live process that
+ * holds it (pid, host, since when). A lock left by a process of this host that is gone is taken
+ * over; one of another host cannot be checked and is refused with the command that clears it.
+ */
+export async function lockOutput(out: string, what: string): Promise<RunLock> {
+  const path = lockPath(out);
+  const me: Holder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), what };
+  const text = format(me);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const created = await createWith(path, text);
+    if (created === 'unlockable') return { path, release: async () => undefined };
+    if (created) return held(path, text);
+    const found = await readHolder(path);
+    if (!found) continue; // released in between: try again
+    const h = found.holder;
+    if (h && h.pid === process.pid && h.host === me.host)
+      throw new LockedError(`${out} is already being written by this process (${h.what} since ${h.since})`);
+    if (h && h.host !== me.host) {
+      throw new LockedError(
+        `${out} is being written by ${describe(h)}: wait for it to finish; if that process is gone, delete ${path}`,
+      );
+    }
+    if (h && alive(h.pid))
+      throw new LockedError(`${out} is being written by ${describe(h)}: wait for it to finish, or stop it first`);
+    // Stale (its process is gone) or unreadable: move it aside under a name of our own, and only
+    // if what was moved is the lock we judged stale remove it; another taker's fresh lock is put back.
+    const aside = `${path}.stale-${process.pid}-${Date.now()}`;
+    try {
+      await rename(path, aside);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw fileError(e, path);
+    }
+    const moved = await readHolder(aside);
+    if (moved && moved.text !== found.text) await symlink(moved.text, path).catch(() => undefined);
+    await unlink(aside).catch(() => undefined);
+  }
+  throw new LockedError(`${out}: cannot take the lock ${path} (other runs keep taking it): try again`);
+}
+
+function held(path: string, text: string): RunLock {
+  let released = false;
+  return {
+    path,
+    async release() {
+      if (released) return;
+      released = true;
+      // Only our own lock is removed (never one another run took over after us).
+      const now = await readHolder(path).catch(() => null);
+      if (now?.text === text) await unlink(path).catch(() => undefined);
+    },
+  };
+}

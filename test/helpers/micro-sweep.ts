@@ -1,0 +1,19 @@
+// The smallest sweep the CLI tests run: one target pair, one init, a few epochs on the
+// 1000-token micro model; written as a --config file into a test's folder.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const MICRO_SWEEP = {
+  model: 'random:micro',
+  targets: [{ kind: 'vanilla', entropyBits: [2, 5], method: 'temperature' }],
+  methods: [{ method: 'soft' }],
+  inits: 1,
+  maxEpochs: 5,
+  patience: 5,
+};
+
+/** Writes `<dir>/<name>`: the micro sweep with `over` laid on it; returns `name`. */
+export function writeMicroConfig(dir: string, name: string, over: object = {}): string {
+  writeFileSync(join(dir, name), JSON.stringify({ ...MICRO_SWEEP, ...over }));
+  return name;
+}
