@@ -6,10 +6,33 @@ namespace dp::bound {
 
 namespace {
 constexpr double kFarLogit = 1e8;
+
+// The Newton direction −H⁻¹g per row, with the Hessian H = Wᵀ(diag q − qqᵀ)W taken over the
+// row's K most likely tokens only (their covariance under q, which is ⪯ the full one): near a
+// minimum q is concentrated on few tokens, so this is the Hessian up to the mass left out, and
+// the step converges where L-BFGS, on this badly conditioned problem, needs hundreds of passes
+// over W. Costs K·d² per row instead of a pass over all V tokens. `ok` is false where the
+// truncated Hessian is not positive definite (the caller then takes its quasi-Newton step).
+std::pair<Tensor, Tensor> supportNewton(const Tensor& W, const Tensor& q, const Tensor& g, int64_t K) {
+  const int64_t n = q.size(0), d = W.size(1);
+  auto [qk, ik] = q.topk(K, -1);
+  auto Wk = W.index_select(0, ik.flatten()).view({n, K, d});
+  auto m = torch::bmm(qk.unsqueeze(1), Wk);  // [n, 1, d]
+  auto H = torch::bmm(Wk.transpose(1, 2) * qk.unsqueeze(1), Wk) -
+           m.transpose(1, 2) * m / qk.sum(-1).clamp_min(1e-300).view({n, 1, 1});
+  // A relative ridge keeps the factorisation meaningful where the support spans fewer than d
+  // directions (those then move by the quasi-Newton fallback's rule of a capped step).
+  auto scale = H.diagonal(0, 1, 2).mean(-1).clamp_min(1e-300);
+  H.diagonal(0, 1, 2).add_((1e-10 * scale).unsqueeze(1));
+  auto [L, info] = torch::linalg_cholesky_ex(H);
+  auto dir = -torch::cholesky_solve(g.unsqueeze(2), L).squeeze(2);
+  auto ok = (info == 0) & torch::isfinite(dir).all(-1);
+  return {torch::where(ok.unsqueeze(1), dir, torch::zeros_like(dir)), ok};
 }
+}  // namespace
 
 LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double floor, int64_t maxIterations) {
-  constexpr int64_t kMemory = 30, kBacktracks = 60;
+  constexpr int64_t kMemory = 30, kBacktracks = 60, kNewtonAfter = 30;
   const int64_t n = x0.size(0), d = x0.size(1);
   auto opts = x0.options();
   LbfgsResult out{torch::empty_like(x0), torch::empty({n}, opts), torch::empty({n}, opts),
@@ -19,6 +42,7 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
   auto x = x0.clone();
   auto [f, q] = o.value(x);
   auto g = o.gradient(q);
+  const int64_t K = std::min(obj.W.size(0), std::max<int64_t>(2 * d, 256));
   // The pairs (s, y) of the last kMemory steps, oldest first; rho = 1/(s·y), 0 for an empty slot
   // (an empty slot then contributes nothing to the two-loop recursion).
   auto S = torch::zeros({n, kMemory, d}, opts), Y = torch::zeros({n, kMemory, d}, opts);
@@ -32,6 +56,8 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
   // A row whose last step found neither a decrease nor curvature: stuck at this precision, it
   // leaves as it is (not a stationary point unless its gradient norm says so).
   auto stuck = torch::zeros({n}, opts.dtype(torch::kBool));
+  // A row whose Newton step found no decrease takes the quasi-Newton step next.
+  auto noNewton = torch::zeros({n}, opts.dtype(torch::kBool));
   for (int64_t it = 0;; ++it) {
     auto gn = g.norm(2, -1);
     auto done = (gn <= gradTol) | (f <= floor) | ~torch::isfinite(f) | (x.norm(2, -1) > farNorm) | stuck;
@@ -42,7 +68,7 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
       if (rest.numel() == 0) break;
       idx = idx.index_select(0, rest);
       o = o.rows(rest);
-      for (auto* t : {&x, &f, &g, &S, &Y, &rho, &gamma, &stuck}) *t = t->index_select(0, rest);
+      for (auto* t : {&x, &f, &q, &g, &S, &Y, &rho, &gamma, &stuck, &noNewton}) *t = t->index_select(0, rest);
     }
     // Two-loop recursion: r ≈ H⁻¹ g.
     auto r = g.clone();
@@ -56,7 +82,11 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
       auto be = rho.select(1, i) * (Y.select(1, i) * r).sum(-1);
       r += (al[i] - be).unsqueeze(1) * S.select(1, i);
     }
-    auto dir = -r;
+    auto [newton, useNewton] = supportNewton(o.W, q, g, K);
+    // Only for rows L-BFGS has not settled in its first iterations: on a well-conditioned row the
+    // quasi-Newton steps converge at a pass each, and a truncated Hessian would only slow them.
+    useNewton = useNewton & ~noNewton & (it >= kNewtonAfter);
+    auto dir = torch::where(useNewton.unsqueeze(1), newton, -r);
     auto slope = (g * dir).sum(-1);
     // Not a descent direction (rounding): fall back to the scaled gradient.
     auto uphill = (slope >= 0).unsqueeze(1);
@@ -73,6 +103,7 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
     auto tr = backtrack(o, along, f, slope, kBacktracks);
     auto ok = tr.ok;
     Tensor trial = tr.x, ft = tr.f, qt = tr.q;
+    q = torch::where(ok.unsqueeze(1), qt, q);
     // A row that found no decrease keeps its point (its gradient norm then says how far it is).
     auto keepOld = ~ok;
     trial = torch::where(keepOld.unsqueeze(1), x, trial);
@@ -93,13 +124,14 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
     x = trial;
     f = ft;
     g = gt;
-    stuck = keepOld & ~good;
+    stuck = keepOld & ~good & ~useNewton;
+    noNewton = keepOld & useNewton;
   }
   return out;
 }
 
-BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor& p, const Tensor& start,
-                                 double gradTol, double tolNats, int64_t maxIterations) {
+BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor& p, const Tensor& start, double gradTol,
+                                 double tolNats, int64_t maxIterations) {
   auto full = lbfgs(objectiveFor(W, b, p), start, gradTol, tolNats, maxIterations);
   BottleneckResult r;
   r.nats = full.f.clamp_min(0.0);
@@ -128,8 +160,7 @@ BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor&
     auto x = full.x.index_select(0, open);
     auto u = x / x.norm(2, -1, true).clamp_min(1e-300);
     const double farNorm = kFarLogit / std::max(W.norm(2, -1).max().item<double>(), 1e-300);
-    for (double t = 1; t < farNorm; t *= 2)
-      upper = torch::fmin(upper, fullObj.value(restricted.x + t * u).first);
+    for (double t = 1; t < farNorm; t *= 2) upper = torch::fmin(upper, fullObj.value(restricted.x + t * u).first);
     auto met = (settled & (upper - lower <= tolNats)).nonzero().squeeze(1);
     auto at = open.index_select(0, met);
     r.nats.index_copy_(0, at, lower.index_select(0, met));

@@ -24,11 +24,13 @@ struct BottleneckResult {
   Tensor iterations;
 };
 
-BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor& p, const Tensor& start,
-                                 double gradTol, double tolNats, int64_t maxIterations);
+BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor& p, const Tensor& start, double gradTol,
+                                 double tolNats, int64_t maxIterations);
 
-// Batched L-BFGS (memory 30, Armijo backtracking) from x0; rows leave when ‖∇f‖ ≤ gradTol or
-// f ≤ floor (KL is never below 0: nothing is left to gain). Its stationarity is ‖∇f‖.
+// Batched L-BFGS (memory 30, Armijo backtracking) from x0, switching to Newton steps on each
+// row's likeliest tokens once a row has run 30 iterations (bottleneck.cc says why); rows leave
+// when ‖∇f‖ ≤ gradTol or f ≤ floor (KL is never below 0: nothing is left to gain). Its
+// stationarity is ‖∇f‖, over all V tokens in float64 whichever step got there.
 using LbfgsResult = SpgResult;
 LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double floor, int64_t maxIterations);
 
