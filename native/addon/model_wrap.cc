@@ -5,7 +5,6 @@
 #include "addon/targets_from.h"
 #include "kernels/kl.h"
 
-
 namespace dp {
 
 Napi::FunctionReference* ModelWrap::ctor_ = nullptr;

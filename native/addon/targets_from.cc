@@ -11,8 +11,8 @@ torch::Tensor targetsFrom(const Napi::Value& v, int64_t vocab, int64_t rows, con
   if (TensorHandle::Is(v)) {
     auto t = TensorHandle::TensorOf(v, name);
     if (t.dim() != 2 || t.size(1) != vocab)
-      throw Napi::RangeError::New(v.Env(), std::string(name) + " must have " + std::to_string(vocab) +
-                                               " columns (the vocabulary)");
+      throw Napi::RangeError::New(
+          v.Env(), std::string(name) + " must have " + std::to_string(vocab) + " columns (the vocabulary)");
     if (rows >= 0 && t.size(0) != rows)
       throw Napi::RangeError::New(v.Env(), std::string(name) + " holds " + std::to_string(t.size(0)) +
                                                " rows; expected " + std::to_string(rows));

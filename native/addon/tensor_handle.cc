@@ -14,8 +14,7 @@ Napi::Function TensorHandle::Init(Napi::Env env) {
       DefineClass(env, "NativeTensor",
                   {InstanceMethod("shape", &TensorHandle::Shape), InstanceMethod("dtype", &TensorHandle::Dtype),
                    InstanceMethod("device", &TensorHandle::Device), InstanceMethod("toArray", &TensorHandle::ToArray),
-                   InstanceMethod("read", &TensorHandle::Read),
-                   InstanceMethod("dispose", &TensorHandle::Dispose),
+                   InstanceMethod("read", &TensorHandle::Read), InstanceMethod("dispose", &TensorHandle::Dispose),
                    InstanceAccessor("disposed", &TensorHandle::Disposed, nullptr)});
   ctor_ = new Napi::FunctionReference(Napi::Persistent(fn));
   return fn;

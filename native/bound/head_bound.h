@@ -45,18 +45,18 @@ struct BoundOptions {
 };
 
 struct BoundResult {
-  torch::Tensor headNats;             // [T] float64: f at the solution (within gapNats of the minimum)
-  torch::Tensor gapNats;              // [T] float64: Frank–Wolfe gap (certificate)
-  torch::Tensor iterations;           // [T] int64
-  torch::Tensor onBoundary;           // [T] bool: ‖c‖ = √d at the solution (the norm's radius binds)
-  torch::Tensor sphereNats;           // [T] float64: min over the sphere (undefined when skipped)
-  torch::Tensor sphereStarts;         // [T] int64: starts that reached it (0: the ball's optimum is on the sphere)
-  torch::Tensor sphereResidual;       // [T] float64: ‖∇f along the sphere‖ there
-  torch::Tensor bottleneckNats;       // [T] float64 (undefined when skipped)
-  torch::Tensor bottleneckGradNorm;   // [T] float64
-  torch::Tensor bottleneckStatus;     // [T] uint8: BottleneckStatus (minimum, limit, unconverged)
-  torch::Tensor point;                // [T, d] float32: s = γ⊙c + β (returnPoint)
-  torch::Tensor distribution;         // [T, V] float32: softmax(W s + b) (returnPoint)
+  torch::Tensor headNats;            // [T] float64: f at the solution (within gapNats of the minimum)
+  torch::Tensor gapNats;             // [T] float64: Frank–Wolfe gap (certificate)
+  torch::Tensor iterations;          // [T] int64
+  torch::Tensor onBoundary;          // [T] bool: ‖c‖ = √d at the solution (the norm's radius binds)
+  torch::Tensor sphereNats;          // [T] float64: min over the sphere (undefined when skipped)
+  torch::Tensor sphereStarts;        // [T] int64: starts that reached it (0: the ball's optimum is on the sphere)
+  torch::Tensor sphereResidual;      // [T] float64: ‖∇f along the sphere‖ there
+  torch::Tensor bottleneckNats;      // [T] float64 (undefined when skipped)
+  torch::Tensor bottleneckGradNorm;  // [T] float64
+  torch::Tensor bottleneckStatus;    // [T] uint8: BottleneckStatus (minimum, limit, unconverged)
+  torch::Tensor point;               // [T, d] float32: s = γ⊙c + β (returnPoint)
+  torch::Tensor distribution;        // [T, V] float32: softmax(W s + b) (returnPoint)
 };
 
 // targets: [T, V] (any float dtype, any device; moved to W's device). Throws on bad shapes.

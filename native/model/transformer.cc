@@ -155,7 +155,7 @@ torch::Tensor Transformer::attention(const Block& b, int64_t layer, const torch:
     keep->v.push_back(v);
   }
   const int64_t S = before + P;  // keys
-  if (kv != h) {  // grouped / multi-query: each kv head serves h/kv consecutive query heads
+  if (kv != h) {                 // grouped / multi-query: each kv head serves h/kv consecutive query heads
     k = k.unsqueeze(2).expand({R, kv, h / kv, S, hd}).reshape({R, h, S, hd});
     v = v.unsqueeze(2).expand({R, kv, h / kv, S, hd}).reshape({R, h, S, hd});
   }

@@ -65,8 +65,9 @@ class ReadFile {
       ssize_t n = ::pread(fd_, out + done, bytes - done, static_cast<off_t>(begin + done));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0)
-        throw std::runtime_error(where + ": " + (n == 0 ? "the file ended early (it changed while being read)"
-                                                        : std::string("read failed (") + std::strerror(errno) + ")"));
+        throw std::runtime_error(where + ": " +
+                                 (n == 0 ? "the file ended early (it changed while being read)"
+                                         : std::string("read failed (") + std::strerror(errno) + ")"));
       done += static_cast<uint64_t>(n);
     }
   }

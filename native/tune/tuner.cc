@@ -45,7 +45,8 @@ Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts)
   if (opts_.contextAfter.defined() && opts_.contextAfter.numel())
     ctxAfterEmb_ = model_->embed(opts_.contextAfter.view({1, -1})).to(torch::kFloat32);
   // The context before the prompt never changes: its keys and values once, for every epoch.
-  if (anyHard_ && opts_.prefixCache && ctxBeforeEmb_.defined()) model_->lastHiddenAfter(ctxBeforeEmb_, {}, &ctxBeforeKv_);
+  if (anyHard_ && opts_.prefixCache && ctxBeforeEmb_.defined())
+    model_->lastHiddenAfter(ctxBeforeEmb_, {}, &ctxBeforeKv_);
   const int64_t S = opts_.slots;
   allRows_ = torch::arange(S, i64);
   row_ = RowState(S, L_, d_, V_, dev);

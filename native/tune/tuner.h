@@ -71,16 +71,16 @@ struct Harvest {
 // their fresh-row values once (the constructor) and listed once for the generic row copies
 // (fieldsOf), so loading and harvesting a row never restate them.
 struct RowState {
-  torch::Tensor target;               // [n, V] float32
-  torch::Tensor soft, m, v;           // [n, L, d] float32: soft prompt (0 at hard positions), AdamW moments
-  torch::Tensor ids;                  // [n, L] int64 (-1 at soft positions)
-  torch::Tensor step;                 // [n] float32 AdamW steps taken
-  torch::Tensor best;                 // [n] float32 lowest loss so far (+inf before the first)
-  torch::Tensor bestEpoch;            // [n] int64
-  torch::Tensor bestSoft, bestIds;    // the prompt that reached `best`
-  torch::Tensor sinceBest, epoch;     // [n] int64 patience counter, epochs run
-  torch::Tensor reason;               // [n] int32 StopReason
-  torch::Tensor loaded;               // [n] bool: the slot holds a row
+  torch::Tensor target;             // [n, V] float32
+  torch::Tensor soft, m, v;         // [n, L, d] float32: soft prompt (0 at hard positions), AdamW moments
+  torch::Tensor ids;                // [n, L] int64 (-1 at soft positions)
+  torch::Tensor step;               // [n] float32 AdamW steps taken
+  torch::Tensor best;               // [n] float32 lowest loss so far (+inf before the first)
+  torch::Tensor bestEpoch;          // [n] int64
+  torch::Tensor bestSoft, bestIds;  // the prompt that reached `best`
+  torch::Tensor sinceBest, epoch;   // [n] int64 patience counter, epochs run
+  torch::Tensor reason;             // [n] int32 StopReason
+  torch::Tensor loaded;             // [n] bool: the slot holds a row
 
   RowState() = default;
   // n fresh rows (empty slots: not loaded).
@@ -95,7 +95,7 @@ struct RowState {
  private:
   template <typename T, typename Self>
   static std::vector<T*> fieldsOf(Self& s) {
-    return {&s.target, &s.soft,    &s.m,     &s.v,     &s.ids,    &s.step,   &s.best,
+    return {&s.target,    &s.soft,     &s.m,       &s.v,         &s.ids,   &s.step,   &s.best,
             &s.bestEpoch, &s.bestSoft, &s.bestIds, &s.sinceBest, &s.epoch, &s.reason, &s.loaded};
   }
 };
@@ -138,7 +138,7 @@ class Tuner {
   torch::Tensor hardMask_;  // [L] bool
   torch::Tensor ctxBeforeEmb_, ctxAfterEmb_;
   KvCache ctxBeforeKv_;  // prefixCache: the context before the prompt, one row
-  RowState row_;  // [slots, ...]
+  RowState row_;         // [slots, ...]
 };
 
 }  // namespace dp
