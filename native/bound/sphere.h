@@ -12,7 +12,7 @@ namespace dp::bound {
 
 struct SphereResult {
   Tensor nats;      // [n] best value over the starts
-  Tensor agreed;    // [n] int64: starts within tolNats of the best
+  Tensor agreed;    // [n] int64: starts within tolNats of the best after screening (sphere.cc)
   Tensor residual;  // [n] ‖grad f along the sphere‖ at the best point
   Tensor point;     // [n, d] the best c
 };
