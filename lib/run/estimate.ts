@@ -10,9 +10,9 @@ import { headBound } from '../bound/index.js';
 import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
-import { methodLabel, type SweepSpec } from '../spec/index.js';
+import type { SweepSpec } from '../spec/index.js';
 import { STUDY_DEFAULTS } from '../spec/defaults.js';
-import { planSweep, type RowPlan } from '../sweep/index.js';
+import { planSweep, rowsByMethod, type RowPlan } from '../sweep/index.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans } from '../targets/index.js';
 import { autoBatchSize } from '../tune/batch-size.js';
@@ -103,11 +103,7 @@ async function estimateWith(
   const sampleSize = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
   const V = model.info.vocabSize;
   const plan = planSweep(spec, V, { fileTargetCount: targetFileCount });
-  const byMethod = new Map<string, RowPlan[]>();
-  for (const r of plan.shardRows) {
-    const label = methodLabel(r.method, r.pattern, r.candidates);
-    byMethod.set(label, [...(byMethod.get(label) ?? []), r]);
-  }
+  const byMethod = rowsByMethod(plan.shardRows);
   const samples = new Map([...byMethod].map(([label, rows]) => [label, spread(rows, sampleSize)]));
 
   // The sample's targets (and the lm targets their paired vanilla ones copy an entropy from).

@@ -19,8 +19,8 @@ import {
   type RunRecord,
   type StoredRunRecord,
 } from '../results/index.js';
-import { methodLabel, type Shard, type SweepSpec } from '../spec/index.js';
-import { planSweep, remainingGroups, remainingRows, type RowPlan } from '../sweep/index.js';
+import { type Shard, type SweepSpec } from '../spec/index.js';
+import { planSweep, remainingGroups, remainingRows, rowsByMethod } from '../sweep/index.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import { VERSION } from '../version.js';
 import { targetFileCount } from '../targets/file.js';
@@ -201,12 +201,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
           : await sweepBounds(model, { targets: uploaded, meta: targets.meta }, events);
 
       // One tune() per method: a tuner runs one method; rows of all targets share its batch.
-      const byMethod = new Map<string, RowPlan[]>();
-      for (const r of todo) {
-        const label = methodLabel(r.method, r.pattern, r.candidates);
-        byMethod.set(label, [...(byMethod.get(label) ?? []), r]);
-      }
-      for (const [label, rows] of byMethod) {
+      for (const [label, rows] of rowsByMethod(todo)) {
         if (options.signal?.aborted) break;
         const { method, pattern, candidates } = rows[0];
         const pending: RunRecord[] = [];

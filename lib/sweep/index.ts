@@ -7,6 +7,7 @@ export {
   planSweep,
   remainingGroups,
   remainingRows,
+  rowsByMethod,
   shardGroups,
   shardRows,
   type RowPlan,

@@ -94,6 +94,20 @@ export function shardGroups<T extends { group?: number }>(rows: readonly T[], sh
   return rows.filter((r) => r.group! % shard.count === shard.index);
 }
 
+/** Rows grouped by method label, in plan order (a tuner runs one method: one tune() per group). */
+export function rowsByMethod<T extends Pick<RowPlan, 'method' | 'pattern' | 'candidates'>>(
+  rows: readonly T[],
+): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const r of rows) {
+    const label = methodLabel(r.method, r.pattern, r.candidates);
+    const group = groups.get(label);
+    if (group) group.push(r);
+    else groups.set(label, [r]);
+  }
+  return groups;
+}
+
 export interface SweepPlan {
   targets: TargetPlan[];
   /** Every row of the sweep (all shards). */
