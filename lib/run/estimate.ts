@@ -17,6 +17,7 @@ import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans } from '../targets/index.js';
 import { autoBatchSize } from '../tune/batch-size.js';
 import { tune, type TuneOptions, type TuneRow } from '../tune/index.js';
+import { methodOptions, type MethodOptions } from './method-options.js';
 import { batchedSeconds, epochsFromSample, type EpochCost } from './estimate-batching.js';
 
 export interface EstimateOptions {
@@ -132,7 +133,7 @@ async function estimateWith(
     for (const [label, rows] of byMethod) {
       if (options.signal?.aborted) break;
       const sample = samples.get(label)!.map((r) => ({ ...r, targetIndex: index.get(r.targetId)! }));
-      const base = tuneBase(spec, rows[0], { targets: uploaded!, meta: made!.meta });
+      const base: TuneBase = { targets: { targets: uploaded!, meta: made!.meta }, ...methodOptions(spec, rows[0]) };
       methods.push(await estimateMethod(model, spec, label, rows.length, sample, base, budget, options));
     }
     const sum = (f: (m: MethodEstimate) => number) => methods.reduce((a, m) => a + f(m), 0);
@@ -158,23 +159,7 @@ async function estimateWith(
   }
 }
 
-type TuneBase = Omit<TuneOptions, 'rows' | 'maxEpochs' | 'patience' | 'batchSize' | 'chunkEpochs' | 'signal'>;
-
-/** The tune() options a sweep runs this method with (lib/run/sweep.ts), less rows, budget and batch. */
-function tuneBase(spec: SweepSpec, r: RowPlan, targets: TuneOptions['targets']): TuneBase {
-  return {
-    targets,
-    method: r.method,
-    pattern: r.pattern,
-    candidates: r.candidates,
-    prefixLength: spec.prefixLength,
-    lr: spec.lr,
-    ...(spec.weightDecay !== undefined ? { weightDecay: spec.weightDecay } : {}),
-    cudaGraph: spec.cudaGraph && r.method === 'soft',
-    init: spec.init,
-    seed: spec.seed,
-  };
-}
+type TuneBase = Pick<TuneOptions, 'targets'> & MethodOptions;
 
 async function estimateMethod(
   model: Model,

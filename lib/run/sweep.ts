@@ -21,6 +21,7 @@ import {
 } from '../results/index.js';
 import { type Shard, type SweepSpec } from '../spec/index.js';
 import { planSweep, remainingGroups, remainingRows, rowsByMethod } from '../sweep/index.js';
+import { methodOptions } from './method-options.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import { VERSION } from '../version.js';
 import { targetFileCount } from '../targets/file.js';
@@ -203,7 +204,6 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       // One tune() per method: a tuner runs one method; rows of all targets share its batch.
       for (const [label, rows] of rowsByMethod(todo)) {
         if (options.signal?.aborted) break;
-        const { method, pattern, candidates } = rows[0];
         const pending: RunRecord[] = [];
         const run = tune(model, {
           targets: { targets: uploaded!, meta: targets.meta },
@@ -215,20 +215,11 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
             seed: r.seed,
             group: r.group,
           })),
-          method,
-          pattern,
-          candidates,
-          prefixLength: spec.prefixLength,
-          lr: spec.lr,
-          ...(spec.weightDecay !== undefined ? { weightDecay: spec.weightDecay } : {}),
+          ...methodOptions(spec, rows[0]),
           maxEpochs: spec.maxEpochs,
           patience: spec.patience,
           batchSize: spec.batchSize,
           deterministic: spec.deterministic ?? false,
-          // A CUDA graph replays soft epochs only; hard and hybrid methods run as before.
-          cudaGraph: spec.cudaGraph && method === 'soft',
-          init: spec.init,
-          seed: spec.seed,
           signal,
         });
         run.on('row', (r: TuneRecord) => {
