@@ -120,7 +120,7 @@ async function estimateWith(
   const targetsSeconds = seconds(t0) * perTarget;
   const index = new Map(sampleTargets.map((t, i) => [t.targetId, i]));
   const uploaded = made
-    ? native().tensorFromArray({ data: made.data, shape: [sampleTargets.length, V], device: model.info.device })
+    ? await native().uploadTensor({ data: made.data, shape: [sampleTargets.length, V], device: model.info.device })
     : undefined;
   try {
     let boundSeconds = 0;
