@@ -128,6 +128,73 @@ describe.skipIf(!cuda)('on CUDA', () => {
     }
   });
 
+  // The check a kernel choice passes before its CUDA default turns on (model/kernel_choice.h):
+  // the same numbers and tuner choices with it on as off, on the device, float32 and bfloat16.
+  it('every kernel choice on CUDA: the shared-target candidate KL, grouped attention and the fused RMSNorm agree with the plain paths', async () => {
+    const rows = 3,
+      k = 4,
+      V = 2049;
+    const logits = Float32Array.from({ length: rows * k * V }, (_, i) => Math.sin(i * 0.37) * 6);
+    const target = new Float32Array(rows * V);
+    for (let r = 0; r < rows; r++) target.set(randomTarget(V, 70 + r, 3), r * V);
+    for (const dtype of ['float32', 'bfloat16'] as const) {
+      const a = { logits, target, rows, vocab: V, candidates: k, dtype };
+      const cpu = await native().klCandidates(a);
+      const shared = await native().klCandidates({ ...a, device: 'cuda' });
+      const copied = await native().klCandidates({ ...a, device: 'cuda', shared: false });
+      for (let i = 0; i < rows * k; i++) {
+        expect(shared[i]).toBe(copied[i]);
+        expect(Math.abs(shared[i] - cpu[i])).toBeLessThan(1e-4 * Math.max(1, cpu[i]));
+      }
+    }
+    const all = { sharedTargets: true, groupedAttention: true, fusedRmsNorm: true };
+    const none = { sharedTargets: false, groupedAttention: false, fusedRmsNorm: false };
+    for (const dtype of ['float32', 'bfloat16'] as const) {
+      const off = await loadModel('random:tiny-llama3', {
+        seed: 3,
+        tokenizer: false,
+        device: 'cuda',
+        dtype,
+        kernels: none,
+      });
+      const on = await loadModel('random:tiny-llama3', {
+        seed: 3,
+        tokenizer: false,
+        device: 'cuda',
+        dtype,
+        kernels: all,
+      });
+      try {
+        const W = off.info.vocabSize;
+        const ids = Int32Array.from({ length: 2 * 7 }, (_, i) => (i * 1013) % W);
+        const [x, y] = [
+          await off.logits({ ids, rows: 2, positions: 7 }),
+          await on.logits({ ids, rows: 2, positions: 7 }),
+        ];
+        let worst = 0,
+          scale = 0;
+        for (let i = 0; i < x.length; i++) {
+          worst = Math.max(worst, Math.abs(x[i] - y[i]));
+          scale = Math.max(scale, Math.abs(x[i]));
+        }
+        expect(worst / scale, dtype).toBeLessThan(dtype === 'float32' ? 1e-5 : 0.05);
+        if (dtype !== 'float32') continue;
+        const targets = new Float32Array(2 * W);
+        for (let t = 0; t < 2; t++) targets.set(randomTarget(W, 50 + t, 3), t * W);
+        const opts = { targets, inits: 2, maxEpochs: 3, patience: 50, method: 'hard' as const, candidates: 4 };
+        const plain = await tune(off, opts);
+        const chosen = new Map((await tune(on, opts)).map((r) => [r.rowId, r]));
+        for (const p of plain) {
+          expect(Array.from(chosen.get(p.rowId)!.promptIds), p.rowId).toEqual(Array.from(p.promptIds));
+          expect(Math.abs(chosen.get(p.rowId)!.klNats - p.klNats)).toBeLessThan(1e-4 * Math.max(1, p.klNats));
+        }
+      } finally {
+        off.dispose();
+        on.dispose();
+      }
+    }
+  });
+
   it('the head bounds (ball and sphere) on CUDA match the CPU, in float64 and float32, for a float32 and a bfloat16 model', async () => {
     const cpu = await loadModel('random:micro', { seed: 5, tokenizer: false });
     const gpu = await loadModel('random:micro', { seed: 5, tokenizer: false, device: 'cuda' });

@@ -200,6 +200,13 @@ st_hard() {
   if [ -n "$REHEARSAL" ]; then node dist/bench/methods.js --device "$DEVICE" --quick --models random:micro
   else node dist/bench/methods.js --device "$DEVICE" --dtype bfloat16 --models random:llama-3-8b; fi
 }
+st_choices() {
+  # Each kernel choice on against off (speed and KL agreement): with test/cuda.test.ts passing,
+  # the evidence for turning its CUDA default on (native/model/kernel_choice.h). Llama-3.2-1B
+  # (grouped-query, RMSNorm): six loads of it fit the cap, six of an 8B would not.
+  if [ -n "$REHEARSAL" ]; then node dist/bench/kernel-choices.js --device "$DEVICE" --quick
+  else node dist/bench/kernel-choices.js --device "$DEVICE" --dtype bfloat16 --model random:llama-3.2-1b --gqa-model random:llama-3.2-1b --batch 256 --quick; fi
+}
 st_plan() {
   # study --plan's calibration against the study it plans, one process (exit 1 outside 2x).
   # random:gpt2 and random:demo load the GPT-2 tokenizer, which is packed (llama3's is not); a study of
@@ -278,6 +285,7 @@ stage tune     150  "$GPU"                 st_tune
 stage hard     150  "$GPU"                 st_hard
 stage plan      90  "$GPU"                 st_plan
 stage profile   90  "$GPU"                 st_profile
+stage choices   90  "$GPU"                 st_choices
 stage python   150  "$GPU"                 st_python
 stage bound    120  "$GPU"                 st_bound
 stage graph     90  "$GPU"                 st_graph

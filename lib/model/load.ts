@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 
 import type { NonFinite } from '../checkpoint/finite.js';
 import { native } from '../native/index.js';
-import type { NativeDtype, NativeModelConfig } from '../native/types-model.js';
+import { KERNEL_CHOICES, type KernelChoice, type NativeDtype, type NativeModelConfig } from '../native/types-model.js';
 import { configFromHf, ModelConfigError } from './config.js';
 import { Model, type ModelTokenizer } from './model.js';
 import { randomSource } from './presets.js';
@@ -30,17 +30,35 @@ export interface LoadOptions {
    * model lives: truncating it kills the process (SIGBUS), rewriting it changes the weights.
    */
   mapWeights?: boolean;
+  /**
+   * Which implementation to run where two exist (see KernelChoice); unset fields keep the
+   * device's defaults, which `model.info.kernels` reports.
+   */
+  kernels?: Partial<KernelChoice>;
 }
 
 const DTYPES = ['float32', 'bfloat16', 'float16'] as const;
 
-function checkOptions(o: LoadOptions): { device: string; dtype: NativeDtype } {
+function checkOptions(o: LoadOptions): { device: string; dtype: NativeDtype; kernels?: Partial<KernelChoice> } {
   const device = o.device ?? 'cpu';
   if (!/^(cpu|cuda(:\d+)?)$/.test(device))
     throw new ModelConfigError(`device '${device}' is not 'cpu', 'cuda' or 'cuda:N'`);
   const dtype = o.dtype ?? 'float32';
   if (!DTYPES.includes(dtype)) throw new ModelConfigError(`dtype '${dtype}' is not one of ${DTYPES.join(', ')}`);
-  return { device, dtype };
+  return { device, dtype, kernels: checkKernels(o.kernels) };
+}
+
+function checkKernels(k: unknown): Partial<KernelChoice> | undefined {
+  if (k === undefined) return undefined;
+  if (k === null || typeof k !== 'object' || Array.isArray(k))
+    throw new ModelConfigError(`kernels must be an object such as { groupedAttention: false }, got ${String(k)}`);
+  for (const [key, value] of Object.entries(k)) {
+    if (!(KERNEL_CHOICES as readonly string[]).includes(key))
+      throw new ModelConfigError(`kernels.${key} is not a kernel choice; known: ${KERNEL_CHOICES.join(', ')}`);
+    if (typeof value !== 'boolean')
+      throw new ModelConfigError(`kernels.${key} must be true or false, got ${String(value)}`);
+  }
+  return k as Partial<KernelChoice>;
 }
 
 function sha(parts: unknown[]): string {
@@ -62,7 +80,7 @@ async function tryTokenizer(
 }
 
 export async function loadModel(arg: string, options: LoadOptions = {}): Promise<Model> {
-  const { device, dtype } = checkOptions(options);
+  const { device, dtype, kernels } = checkOptions(options);
   const wantTokenizer = options.tokenizer ?? true;
   if (typeof arg !== 'string' || arg.length === 0)
     throw new Error('loadModel: give a directory, a Hugging Face repo id or random:<preset>');
@@ -74,7 +92,9 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     checkModelFits(config, { device, dtype, rows: options.rows });
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
-    const nm = await withCallerStack(`loading ${arg}`, () => native().loadModel({ config, device, dtype, seed }));
+    const nm = await withCallerStack(`loading ${arg}`, () =>
+      native().loadModel({ config, device, dtype, seed, kernels }),
+    );
     const tokenizer = wantTokenizer && source.tokenizer ? await tryTokenizer(source.tokenizer) : undefined;
     return new Model(nm, infoOf(nm, arg, config, sha([source.hfConfig, seed]), 'random'), tokenizer);
   }
@@ -103,6 +123,7 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
       config,
       device,
       dtype,
+      kernels,
       files: files.map((f) => ({ ...f, map: options.mapWeights === true })),
     }),
   );
@@ -140,7 +161,7 @@ function warnNonFinite(found: NonFinite[]): void {
 }
 
 function infoOf(
-  nm: { info(): { device: string; dtype: string; parameters: number } },
+  nm: { info(): { device: string; dtype: string; parameters: number; kernels: KernelChoice } },
   name: string,
   config: NativeModelConfig,
   identity: string,
@@ -159,6 +180,7 @@ function infoOf(
     device: i.device,
     dtype: i.dtype,
     parameters: i.parameters,
+    kernels: i.kernels,
     identity,
     source,
     config,

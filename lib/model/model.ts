@@ -4,7 +4,7 @@
 import { CheckpointError } from '../checkpoint/errors.js';
 import type { FileStamp } from '../checkpoint/safetensors.js';
 import { checkpointChange } from '../checkpoint/stamp.js';
-import type { NativeModel, NativeModelConfig, NativeTensor } from '../native/types-model.js';
+import type { KernelChoice, NativeModel, NativeModelConfig, NativeTensor } from '../native/types-model.js';
 import { checkTargetRows } from '../tune/targets-input.js';
 import { DisposedError, withCallerStack } from './errors.js';
 
@@ -20,6 +20,8 @@ export interface ModelInfo {
   device: string;
   dtype: string;
   parameters: number;
+  /** the implementations this model runs where two exist (loadModel's `kernels`) */
+  kernels: KernelChoice;
   /** sha256 over the config and the checkpoint's tensor headers (or the preset and seed) */
   identity: string;
   source: 'checkpoint' | 'random';

@@ -10,6 +10,17 @@ export interface KernelAddon {
     /** run the unfused reference instead (tests, benchmarks) */
     reference?: boolean;
   }): Promise<{ klNats: Float32Array; gradLogits: Float32Array }>;
+  /** logits [rows·candidates, vocab] against target [rows, vocab] (row r against r / candidates); shared false copies the targets */
+  klCandidates(a: {
+    logits: Float32Array;
+    target: Float32Array;
+    rows: number;
+    vocab: number;
+    candidates: number;
+    dtype?: 'float32' | 'float64' | 'bfloat16' | 'float16';
+    device?: string;
+    shared?: boolean;
+  }): Promise<Float32Array>;
   hotflipTopK(a: {
     grad: Float32Array;
     current: Float32Array;

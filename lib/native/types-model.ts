@@ -101,10 +101,31 @@ export interface NativeCheckpointFile {
 export type NativeDevice = string; // 'cpu' | 'cuda' | `cuda:${number}`
 export type NativeDtype = 'float32' | 'bfloat16' | 'float16';
 
+/**
+ * Where two implementations of one computation exist, which one the model uses (the native
+ * KernelChoice, model/kernel_choice.h, states the defaults per device). Each is checked against
+ * the plain one on the CPU; on CUDA an alternative is off until the GPU tests pass with it.
+ */
+export interface KernelChoice {
+  /** k > 1 HotFlip candidates read their row's target in place (no copy per candidate) */
+  sharedTargets: boolean;
+  /** grouped-query attention through SDPA's grouped path instead of expanding keys and values */
+  groupedAttention: boolean;
+  /** RMSNorm by libtorch's fused rms_norm instead of transformers' exact float32 sequence */
+  fusedRmsNorm: boolean;
+}
+export const KERNEL_CHOICES = [
+  'sharedTargets',
+  'groupedAttention',
+  'fusedRmsNorm',
+] as const satisfies readonly (keyof KernelChoice)[];
+
 export interface NativeLoadSpec {
   config: NativeModelConfig;
   device: NativeDevice;
   dtype: NativeDtype;
+  /** overrides of the device's defaults */
+  kernels?: Partial<KernelChoice>;
   /** checkpoint files (validated headers) — or `seed` for seeded random weights */
   files?: NativeCheckpointFile[];
   seed?: number;
@@ -140,6 +161,7 @@ export interface NativeModel {
     device: string;
     dtype: string;
     parameters: number;
+    kernels: KernelChoice;
   };
   /** the configuration as the C++ struct holds it: every field of MODEL_CONFIG_FIELDS, and ropeScaling */
   config(): NativeModelConfig & { ropeScaling: RopeFields };

@@ -67,6 +67,28 @@ Napi::Value KlSeconds(const Napi::CallbackInfo& info) {
       [](Napi::Env env, double& s) -> Napi::Value { return Napi::Number::New(env, s); });
 }
 
+// klCandidates({ logits, target, rows, vocab, candidates, dtype?, device?, shared? }) → klNats:
+// logits [rows · candidates, vocab] against target [rows, vocab], row r against target r / k.
+// shared false: the per-candidate copy of the targets (the path it replaces). Tests only.
+Napi::Value KlCandidates(const Napi::CallbackInfo& info) {
+  auto o = argObject(info, 0, "klCandidates({ logits, target, rows, vocab, candidates })");
+  const int64_t rows = getInt(o, "rows"), vocab = getInt(o, "vocab"), k = getInt(o, "candidates");
+  if (rows < 1 || vocab < 2 || k < 1)
+    throw Napi::RangeError::New(info.Env(), "klCandidates: rows ≥ 1, vocab ≥ 2, candidates ≥ 1");
+  auto logits = floatTensorFrom(o.Get("logits"), {rows * k, vocab}, "logits");
+  auto target = floatTensorFrom(o.Get("target"), {rows, vocab}, "target");
+  auto dtype = parseDtype(getString(o, "dtype", "float32"));
+  auto device = parseDevice(getString(o, "device", "cpu"));
+  const bool shared = getBool(o, "shared", true);
+  return runAsync<torch::Tensor>(
+      info.Env(),
+      [=]() {
+        auto p = target.to(device, dtype == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32);
+        return kernels::klCandidates(logits.to(device, dtype), p, shared).cpu();
+      },
+      [](Napi::Env env, torch::Tensor& kl) -> Napi::Value { return toFloat32Array(env, kl); });
+}
+
 Napi::Value HotflipTopK(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto o = argObject(info, 0, "hotflipTopK({ grad, current, embeddings, rows, hidden, vocab, k })");
@@ -100,6 +122,7 @@ Napi::Value HotflipTopK(const Napi::CallbackInfo& info) {
 void RegisterKernelOps(Napi::Env env, Napi::Object exports) {
   exports.Set("klDivergence", Napi::Function::New(env, KlDivergence));
   exports.Set("klSeconds", Napi::Function::New(env, KlSeconds));
+  exports.Set("klCandidates", Napi::Function::New(env, KlCandidates));
   exports.Set("hotflipTopK", Napi::Function::New(env, HotflipTopK));
 }
 

@@ -20,6 +20,28 @@ struct LoadSpec {
   std::string device, dtype;  // required: TypeScript's loadModel chose them
 };
 
+const FieldTable<KernelChoice>& kernelFields() {
+  static const FieldTable<KernelChoice> fields = {
+      {"sharedTargets", &KernelChoice::sharedTargets},
+      {"groupedAttention", &KernelChoice::groupedAttention},
+      {"fusedRmsNorm", &KernelChoice::fusedRmsNorm},
+  };
+  return fields;
+}
+
+// The device's defaults, with the fields `v` names (an object of booleans) in their place.
+KernelChoice readKernels(const Napi::Value& v, torch::Device device) {
+  auto k = KernelChoice::defaultsFor(device);
+  if (v.IsUndefined()) return k;
+  const std::string where = "loadModel: kernels";
+  if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), where + " must be an object of booleans");
+  auto o = v.As<Napi::Object>();
+  rejectUnknownKeys(o, namesOf(kernelFields()), where);
+  for (const auto& field : kernelFields())
+    if (has(o, field.first)) readField(o, field.first, field.second, k, where);
+  return k;
+}
+
 // The config's fields, one row each, used both to read a config and to echo it back (config()),
 // so the two cannot differ. The same names, with their types, are declared once in TypeScript
 // (MODEL_CONFIG_FIELDS, lib/native/types-model.ts); test/native-boundary.test.ts checks that
@@ -155,7 +177,7 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   auto o = argObject(info, 0, "loadModel(spec)");
   auto spec = std::make_shared<LoadSpec>();
   spec->cfg = readConfig(o.Get("config"));
-  rejectUnknownKeys(o, {"config", "device", "dtype", "files", "seed"}, "loadModel: spec");
+  rejectUnknownKeys(o, {"config", "device", "dtype", "files", "seed", "kernels"}, "loadModel: spec");
   spec->device = requireString(o, "device", "loadModel: spec");
   spec->dtype = requireString(o, "dtype", "loadModel: spec");
   if (has(o, "seed")) {
@@ -168,13 +190,14 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   // Device and dtype errors are cheap to find: raise them before queueing any work.
   auto device = parseDevice(spec->device);
   auto dtype = parseDtype(spec->dtype);
+  const auto kernels = readKernels(o.Get("kernels"), device);
   return runAsync<std::shared_ptr<const Transformer>>(
       info.Env(),
-      [spec, device, dtype]() -> std::shared_ptr<const Transformer> {
+      [spec, device, dtype, kernels]() -> std::shared_ptr<const Transformer> {
         torch::NoGradGuard ng;
-        if (spec->random) return std::make_shared<Transformer>(spec->cfg, spec->seed, device, dtype);
+        if (spec->random) return std::make_shared<Transformer>(spec->cfg, spec->seed, device, dtype, kernels);
         auto store = WeightStore::open(spec->files);
-        return std::make_shared<Transformer>(spec->cfg, store, device, dtype);
+        return std::make_shared<Transformer>(spec->cfg, store, device, dtype, kernels);
       },
       [](Napi::Env env, std::shared_ptr<const Transformer>& m) -> Napi::Value {
         auto obj = ModelWrap::ctor_->New({});
@@ -227,6 +250,7 @@ Napi::Value ModelWrap::Info(const Napi::CallbackInfo& info) {
   o.Set("device", m->device().str());
   o.Set("dtype", dtypeName(m->dtype()));
   o.Set("parameters", Napi::Number::New(env, static_cast<double>(m->parameterCount())));
+  o.Set("kernels", echoFields(env, kernelFields(), m->kernels()));
   return o;
 }
 

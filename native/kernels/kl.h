@@ -15,14 +15,23 @@ torch::Tensor klReference(const torch::Tensor& logits, const torch::Tensor& targ
 // writes the gradient straight into its output.
 torch::Tensor klFused(const torch::Tensor& logits, const torch::Tensor& target);
 
-// The two passes, per device. Forward returns (loss [rows], stats [rows, 2] = (max, log Σ exp(z − max))).
-// Which CPU build of the fused KL runs here: "avx2" or "baseline".
+// KL of logits [rows · k, V] against target [rows, V], logits row r against target row r / k,
+// without copying a target per candidate: the loss only (no autograd), for the tuner's k > 1
+// HotFlip candidates. `shared` false copies the targets and calls klFused (the verified path on
+// devices whose grouped kernel has not been checked yet).
+torch::Tensor klCandidates(const torch::Tensor& logits, const torch::Tensor& target, bool shared = true);
+
+// The two passes, per device. group > 1 (forward only): target row r / group for logits row r. Forward returns (loss
+// [rows], stats [rows, 2] = (max, log Σ exp(z − max))). Which CPU build of the fused KL runs here: "avx2" or
+// "baseline".
 const char* klCpuVariant();
-std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits, const torch::Tensor& target);
+std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits, const torch::Tensor& target,
+                                                     int64_t group = 1);
 torch::Tensor klBackwardCpu(const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& lse,
                             const torch::Tensor& gradLoss);
 #ifdef DP_WITH_CUDA
-std::pair<torch::Tensor, torch::Tensor> klForwardCuda(const torch::Tensor& logits, const torch::Tensor& target);
+std::pair<torch::Tensor, torch::Tensor> klForwardCuda(const torch::Tensor& logits, const torch::Tensor& target,
+                                                      int64_t group = 1);
 torch::Tensor klBackwardCuda(const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& lse,
                              const torch::Tensor& gradLoss);
 #endif

@@ -11,7 +11,8 @@ namespace dp::kernels {
 
 #ifdef DP_HAVE_AVX2_KL
 namespace avx2 {
-std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits, const torch::Tensor& target);
+std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits, const torch::Tensor& target,
+                                                     int64_t group);
 torch::Tensor klBackwardCpu(const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& lse,
                             const torch::Tensor& gradLoss);
 }  // namespace avx2
@@ -27,11 +28,12 @@ static bool useAvx2() { return false; }
 
 const char* klCpuVariant() { return useAvx2() ? "avx2" : "baseline"; }
 
-std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits, const torch::Tensor& target) {
+std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits, const torch::Tensor& target,
+                                                     int64_t group) {
 #ifdef DP_HAVE_AVX2_KL
-  if (useAvx2()) return avx2::klForwardCpu(logits, target);
+  if (useAvx2()) return avx2::klForwardCpu(logits, target, group);
 #endif
-  return baseline::klForwardCpu(logits, target);
+  return baseline::klForwardCpu(logits, target, group);
 }
 
 torch::Tensor klBackwardCpu(const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& lse,

@@ -133,9 +133,13 @@ torch::Tensor targetFor(const torch::Tensor& target) { return target.to(torch::k
 
 }  // namespace
 
-std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logitsIn, const torch::Tensor& targetIn) {
-  TORCH_CHECK(logitsIn.dim() == 2 && targetIn.sizes() == logitsIn.sizes(),
-              "kl: logits and target must both be [rows, V]");
+// group > 1: target row r / group for logits row r (k candidates of one target, read in place).
+std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logitsIn, const torch::Tensor& targetIn,
+                                                     int64_t group) {
+  TORCH_CHECK(group >= 1 && logitsIn.dim() == 2 && targetIn.dim() == 2 && targetIn.size(1) == logitsIn.size(1) &&
+                  targetIn.size(0) * group == logitsIn.size(0),
+              "kl: logits must be [rows, V] and target [rows / ", group, ", V]; got ", logitsIn.sizes(), " and ",
+              targetIn.sizes());
   auto logits = logitsIn.contiguous();
   const int64_t R = logits.size(0), V = logits.size(1);
   const bool f64 = logits.scalar_type() == torch::kFloat64;
@@ -152,8 +156,9 @@ std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits
     acc_t* outLse = lse.data_ptr<acc_t>();
     // float64 logits read float64 targets (the 1e-6 tolerance needs it); others read float32.
     auto rowReduce = [&](int64_t r, int64_t b, int64_t e) -> Partial<acc_t> {
-      if (f64) return reduceRange<scalar_t, acc_t, double>(z + r * V, target64.data_ptr<double>() + r * V, b, e);
-      return reduceRange<scalar_t, acc_t, float>(z + r * V, target.data_ptr<float>() + r * V, b, e);
+      const int64_t t = (r / group) * V;
+      if (f64) return reduceRange<scalar_t, acc_t, double>(z + r * V, target64.data_ptr<double>() + t, b, e);
+      return reduceRange<scalar_t, acc_t, float>(z + r * V, target.data_ptr<float>() + t, b, e);
     };
     const int threads = at::get_num_threads();
     if (R >= threads || V < 4 * kChunk) {

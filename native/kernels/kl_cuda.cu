@@ -50,10 +50,10 @@ __device__ __forceinline__ Acc shuffleDown(const Acc& a, int offset) {
 
 template <typename scalar_t>
 __global__ void klForwardKernel(const scalar_t* __restrict__ z, const float* __restrict__ p, float* __restrict__ loss,
-                                float* __restrict__ stats, int64_t V) {
+                                float* __restrict__ stats, int64_t V, int64_t group) {
   const int64_t row = blockIdx.x;
   const scalar_t* zr = z + row * V;
-  const float* pr = p + row * V;
+  const float* pr = p + (row / group) * V;  // group > 1: k candidates share their target row
   Acc a{-INFINITY, 0.f, 0.f, 0.f, 0.f, 0};
   for (int64_t v = threadIdx.x; v < V; v += blockDim.x) {
     const float zv = static_cast<float>(zr[v]);
@@ -104,8 +104,11 @@ __global__ void klBackwardKernel(const scalar_t* __restrict__ z, const float* __
 
 }  // namespace
 
-std::pair<torch::Tensor, torch::Tensor> klForwardCuda(const torch::Tensor& logitsIn, const torch::Tensor& targetIn) {
+std::pair<torch::Tensor, torch::Tensor> klForwardCuda(const torch::Tensor& logitsIn, const torch::Tensor& targetIn,
+                                                      int64_t group) {
   TORCH_CHECK(logitsIn.scalar_type() != torch::kFloat64, "kl: float64 logits are computed on the CPU path only");
+  TORCH_CHECK(group >= 1 && targetIn.size(0) * group == logitsIn.size(0), "kl: target has ", targetIn.size(0),
+              " rows for ", logitsIn.size(0), " logits rows in groups of ", group);
   c10::cuda::CUDAGuard guard(logitsIn.device());
   auto logits = logitsIn.contiguous();
   auto target = targetIn.to(torch::kFloat32).contiguous();
@@ -117,7 +120,7 @@ std::pair<torch::Tensor, torch::Tensor> klForwardCuda(const torch::Tensor& logit
   auto stream = c10::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, logits.scalar_type(), "klForwardCuda", [&] {
     klForwardKernel<scalar_t><<<R, threads, 0, stream>>>(logits.data_ptr<scalar_t>(), target.data_ptr<float>(),
-                                                         loss.data_ptr<float>(), stats.data_ptr<float>(), V);
+                                                         loss.data_ptr<float>(), stats.data_ptr<float>(), V, group);
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return {loss, stats};

@@ -5,16 +5,17 @@ namespace dp::kernels {
 
 namespace {
 
-std::pair<torch::Tensor, torch::Tensor> forwardOn(const torch::Tensor& logits, const torch::Tensor& target) {
+std::pair<torch::Tensor, torch::Tensor> forwardOn(const torch::Tensor& logits, const torch::Tensor& target,
+                                                  int64_t group = 1) {
 #ifdef DP_WITH_CUDA
-  if (logits.is_cuda() && logits.scalar_type() != torch::kFloat64) return klForwardCuda(logits, target);
+  if (logits.is_cuda() && logits.scalar_type() != torch::kFloat64) return klForwardCuda(logits, target, group);
   if (logits.is_cuda()) {  // float64 on a GPU: the CPU kernel, moved back (tests only)
-    auto [loss, stats] = klForwardCpu(logits.cpu(), target.cpu());
+    auto [loss, stats] = klForwardCpu(logits.cpu(), target.cpu(), group);
     return {loss.to(logits.device()), stats.to(logits.device())};
   }
 #endif
   TORCH_CHECK(logits.is_cpu(), "kl: logits on ", logits.device(), " but this build has no CUDA kernels");
-  return klForwardCpu(logits, target);
+  return klForwardCpu(logits, target, group);
 }
 
 torch::Tensor backwardOn(const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& lse,
@@ -49,6 +50,19 @@ torch::Tensor klFused(const torch::Tensor& logits, const torch::Tensor& target) 
               logits.sizes());
   TORCH_CHECK(target.device() == logits.device(), "kl: target on ", target.device(), ", logits on ", logits.device());
   return KlFunction::apply(logits, target.detach());
+}
+
+torch::Tensor klCandidates(const torch::Tensor& logits, const torch::Tensor& target, bool shared) {
+  TORCH_CHECK(logits.dim() == 2 && target.dim() == 2 && target.size(0) > 0 && logits.size(0) % target.size(0) == 0 &&
+                  target.size(1) == logits.size(1),
+              "kl: candidate logits ", logits.sizes(), " are not k rows per target row of ", target.sizes());
+  TORCH_CHECK(target.device() == logits.device(), "kl: target on ", target.device(), ", logits on ", logits.device());
+  torch::NoGradGuard ng;
+  const int64_t k = logits.size(0) / target.size(0);
+  if (shared) return forwardOn(logits, target, k).first;
+  // The copy the shared read avoids: k rows of vocabulary floats per target.
+  auto copied = target.unsqueeze(1).expand({target.size(0), k, target.size(1)}).reshape({-1, target.size(1)});
+  return forwardOn(logits, copied).first;
 }
 
 }  // namespace dp::kernels

@@ -13,6 +13,7 @@ struct Linear {
 struct Norm {
   torch::Tensor w, b;
   bool rms = false;
+  bool fused = false;  // rms: libtorch's rms_norm instead of transformers' sequence (KernelChoice)
   double eps = 1e-5;
   torch::Tensor operator()(const torch::Tensor& x) const;
 };

@@ -12,6 +12,7 @@ using torch::indexing::Slice;
 
 torch::Tensor Norm::operator()(const torch::Tensor& x) const {
   if (!rms) return torch::layer_norm(x, {x.size(-1)}, w, b, eps);
+  if (fused) return at::rms_norm(x, {x.size(-1)}, w, eps);
   // As transformers' LlamaRMSNorm: normalise in float32, cast back, then scale.
   auto xf = x.to(torch::kFloat32);
   xf = xf * torch::rsqrt(xf.pow(2).mean(-1, true) + eps);
@@ -19,14 +20,15 @@ torch::Tensor Norm::operator()(const torch::Tensor& x) const {
 }
 
 Transformer::Transformer(const ModelConfig& cfg, const WeightStore& store, torch::Device device,
-                         torch::ScalarType dtype)
-    : cfg_(cfg), device_(device), dtype_(dtype) {
+                         torch::ScalarType dtype, std::optional<KernelChoice> kernels)
+    : cfg_(cfg), device_(device), dtype_(dtype), kernels_(kernels.value_or(KernelChoice::defaultsFor(device))) {
   validate();
   adopt(loadFamily(cfg_, store));
 }
 
-Transformer::Transformer(const ModelConfig& cfg, uint64_t seed, torch::Device device, torch::ScalarType dtype)
-    : cfg_(cfg), device_(device), dtype_(dtype) {
+Transformer::Transformer(const ModelConfig& cfg, uint64_t seed, torch::Device device, torch::ScalarType dtype,
+                         std::optional<KernelChoice> kernels)
+    : cfg_(cfg), device_(device), dtype_(dtype), kernels_(kernels.value_or(KernelChoice::defaultsFor(device))) {
   validate();
   adopt(randomTensors(cfg_, seed, device, dtype));
 }
@@ -68,6 +70,7 @@ void Transformer::adopt(ModelTensors t) {
     for (auto* n : {&b.attnNorm, &b.mlpNorm}) {
       mv(n->w);
       mv(n->b);
+      n->fused = n->rms && kernels_.fusedRmsNorm;
     }
     for (auto* l : {&b.qkv, &b.out, &b.up, &b.down}) {
       mv(l->w);
@@ -76,6 +79,7 @@ void Transformer::adopt(ModelTensors t) {
   }
   mv(finalNorm_.w);
   mv(finalNorm_.b);
+  finalNorm_.fused = finalNorm_.rms && kernels_.fusedRmsNorm;
   if (cfg_.position == "rope") {
     // inv_freq as transformers computes it (float32), with Llama 3's frequency rescaling.
     const int64_t hd = cfg_.headDim;
@@ -155,7 +159,8 @@ torch::Tensor Transformer::attention(const Block& b, int64_t layer, const torch:
     keep->v.push_back(v);
   }
   const int64_t S = before + P;  // keys
-  if (kv != h) {                 // grouped / multi-query: each kv head serves h/kv consecutive query heads
+  const bool grouped = kv != h && kernels_.groupedAttention;
+  if (kv != h && !grouped) {  // grouped / multi-query: each kv head serves h/kv consecutive query heads
     k = k.unsqueeze(2).expand({R, kv, h / kv, S, hd}).reshape({R, h, S, hd});
     v = v.unsqueeze(2).expand({R, kv, h / kv, S, hd}).reshape({R, h, S, hd});
   }
@@ -174,8 +179,8 @@ torch::Tensor Transformer::attention(const Block& b, int64_t layer, const torch:
     mask = torch::arange(S, opts).view({1, S}) <= (torch::arange(P, opts) + before).view({P, 1});
     causal = false;
   }
-  auto o = mask.defined() ? at::scaled_dot_product_attention(q, k, v, mask, 0.0, false)
-                          : at::scaled_dot_product_attention(q, k, v, {}, 0.0, causal);
+  auto o = mask.defined() ? at::scaled_dot_product_attention(q, k, v, mask, 0.0, false, std::nullopt, grouped)
+                          : at::scaled_dot_product_attention(q, k, v, {}, 0.0, causal, std::nullopt, grouped);
   return b.out(o.transpose(1, 2).reshape({R, q.size(2), h * hd}));
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/config.h"
+#include "model/kernel_choice.h"
 #include "model/layers.h"
 #include "model/weights.h"
 
@@ -30,12 +31,16 @@ struct KvCache {
 class Transformer {
  public:
   // From checkpoint tensors (Hugging Face names) or, with `seed`, seeded random weights.
-  Transformer(const ModelConfig& cfg, const WeightStore& store, torch::Device device, torch::ScalarType dtype);
-  Transformer(const ModelConfig& cfg, uint64_t seed, torch::Device device, torch::ScalarType dtype);
+  // `kernels` unset: KernelChoice::defaultsFor(device).
+  Transformer(const ModelConfig& cfg, const WeightStore& store, torch::Device device, torch::ScalarType dtype,
+              std::optional<KernelChoice> kernels = {});
+  Transformer(const ModelConfig& cfg, uint64_t seed, torch::Device device, torch::ScalarType dtype,
+              std::optional<KernelChoice> kernels = {});
 
   const ModelConfig& config() const { return cfg_; }
   torch::Device device() const { return device_; }
   torch::ScalarType dtype() const { return dtype_; }
+  const KernelChoice& kernels() const { return kernels_; }
 
   // ids [rows, positions] int64 -> embeddings [rows, positions, hidden] in the model dtype.
   torch::Tensor embed(const torch::Tensor& ids) const;
@@ -72,6 +77,7 @@ class Transformer {
   ModelConfig cfg_;
   torch::Device device_;
   torch::ScalarType dtype_;
+  KernelChoice kernels_;
   torch::Tensor wte_, wpe_, head_;
   torch::Tensor invFreq_;  // [headDim/2] float32
   std::vector<Block> blocks_;

@@ -298,8 +298,8 @@ void Tuner::epochPositional(const torch::Tensor& rows) {
           int64_t c = std::min(chunk, k - c0);
           auto cemb = emb.detach().unsqueeze(1).expand({n, c, T, d_}).clone();
           cemb.select(2, at).copy_(model_->embed(cand.narrow(1, c0, c)).to(torch::kFloat32));
-          auto ctgt = tgt.unsqueeze(1).expand({n, c, V_}).reshape({n * c, V_});
-          losses.push_back(lossOf(cemb.view({n * c, T, d_}), ctgt, past.repeatEach(c)).view({n, c}));
+          auto logits = model_->lmHead(model_->lastHiddenAfter(cemb.view({n * c, T, d_}), past.repeatEach(c)));
+          losses.push_back(kernels::klCandidates(logits, tgt, model_->kernels().sharedTargets).view({n, c}));
         }
         auto all = torch::cat(losses, 1);
         auto [minLoss, arg] = all.min(1);
