@@ -69,6 +69,10 @@ describe('the shared-target candidate KL (klCandidates)', () => {
         const copied = await native().klCandidates({ ...a, shared: false });
         expect(shared.length).toBe(s.rows * s.k);
         expect(maxAbsDiff(shared, copied)).toBe(0); // the same kernel reading the same numbers
+        // As the tuner calls it: with the target's own sums given (row r / k's).
+        const known = await native().klCandidates({ ...a, targetTerms: true });
+        expect(maxAbsDiff(known, await native().klCandidates({ ...a, targetTerms: true, shared: false }))).toBe(0);
+        expect(maxAbsDiff(known, shared)).toBeLessThan(dtype === 'float64' ? 1e-9 : 1e-4);
         if (dtype === 'bfloat16') continue; // rounded logits: the equality above is the check
         for (let i = 0; i < s.rows * s.k; i++) {
           const want = klRow(target, Math.floor(i / s.k), logits, i, s.vocab);

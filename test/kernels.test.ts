@@ -59,6 +59,15 @@ describe('fused softmax-KL', () => {
     const f64 = await klDivergence({ logits, target, rows, vocab, dtype: 'float64' });
     expect(maxRel(f64.klNats, ref.kl)).toBeLessThan(1e-6);
     expect(maxRel(f64.gradLogits, ref.grad)).toBeLessThan(1e-6);
+    // The tuner's forward: the target's own sums given, not summed per element.
+    for (const [dtype, tol] of [
+      ['float32', 1e-4],
+      ['float64', 1e-6],
+    ] as const) {
+      const known = await native().klDivergence({ logits, target, rows, vocab, dtype, targetTerms: true });
+      expect(maxRel(known.klNats, ref.kl), dtype).toBeLessThan(tol);
+      expect(maxRel(known.gradLogits, ref.grad), dtype).toBeLessThan(tol);
+    }
   });
 
   it('agrees with the unfused libtorch reference (log_softmax + autograd)', async () => {
@@ -164,8 +173,13 @@ describe('fused softmax-KL', () => {
       0,
     ]);
     const ref = reference(logits, target, rows, vocab);
-    for (const dtype of ['float32', 'float64'] as const) {
-      const r = await klDivergence({ logits, target, rows, vocab, dtype });
+    for (const [dtype, targetTerms] of [
+      ['float32', false],
+      ['float64', false],
+      ['float32', true],
+      ['float64', true],
+    ] as const) {
+      const r = await native().klDivergence({ logits, target, rows, vocab, dtype, targetTerms });
       for (let i = 0; i < 5; i++) {
         expect(Number.isFinite(r.klNats[i])).toBe(true);
         expect(Math.abs(r.klNats[i] - ref.kl[i])).toBeLessThan(1e-4 * Math.max(1, ref.kl[i]));

@@ -9,6 +9,8 @@ export interface KernelAddon {
     device?: string;
     /** run the unfused reference instead (tests, benchmarks) */
     reference?: boolean;
+    /** give the fused forward the target's own sums (Σ p·log p, Σ p), as the tuner does (tests) */
+    targetTerms?: boolean;
   }): Promise<{ klNats: Float32Array; gradLogits: Float32Array }>;
   /** logits [rows·candidates, vocab] against target [rows, vocab] (row r against r / candidates); shared false copies the targets */
   klCandidates(a: {
@@ -20,6 +22,7 @@ export interface KernelAddon {
     dtype?: 'float32' | 'float64' | 'bfloat16' | 'float16';
     device?: string;
     shared?: boolean;
+    targetTerms?: boolean;
   }): Promise<Float32Array>;
   hotflipTopK(a: {
     grad: Float32Array;

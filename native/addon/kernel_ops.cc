@@ -11,7 +11,7 @@ namespace dp {
 
 namespace {
 
-// klDivergence({ logits, target, rows, vocab, dtype?, device?, reference? }) →
+// klDivergence({ logits, target, rows, vocab, dtype?, device?, reference?, targetTerms? }) →
 // { klNats, gradLogits } with gradLogits = d(Σ rows KL)/d logits.
 Napi::Value KlDivergence(const Napi::CallbackInfo& info) {
   auto o = argObject(info, 0, "klDivergence({ logits, target, rows, vocab })");
@@ -22,6 +22,7 @@ Napi::Value KlDivergence(const Napi::CallbackInfo& info) {
   auto dtype = parseDtype(getString(o, "dtype", "float32"));
   auto device = parseDevice(getString(o, "device", "cpu"));
   const bool reference = getBool(o, "reference", false);
+  const bool terms = getBool(o, "targetTerms", false);  // give the fused forward the target's own sums
   using Out = std::pair<torch::Tensor, torch::Tensor>;
   return runAsync<Out>(
       info.Env(),
@@ -29,7 +30,8 @@ Napi::Value KlDivergence(const Napi::CallbackInfo& info) {
         torch::AutoGradMode ag(true);
         auto z = logits.to(device, dtype).requires_grad_(true);
         auto p = target.to(device, dtype == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32);
-        auto kl = reference ? kernels::klReference(z, p) : kernels::klFused(z, p);
+        auto kl = reference ? kernels::klReference(z, p)
+                            : kernels::klFused(z, p, terms ? kernels::klTargetTerms(p) : torch::Tensor());
         kl.sum().backward();
         return {kl.detach().cpu(), z.grad().cpu()};
       },
@@ -67,7 +69,7 @@ Napi::Value KlSeconds(const Napi::CallbackInfo& info) {
       [](Napi::Env env, double& s) -> Napi::Value { return Napi::Number::New(env, s); });
 }
 
-// klCandidates({ logits, target, rows, vocab, candidates, dtype?, device?, shared? }) → klNats:
+// klCandidates({ logits, target, rows, vocab, candidates, dtype?, device?, shared?, targetTerms? }) → klNats:
 // logits [rows · candidates, vocab] against target [rows, vocab], row r against target r / k.
 // shared false: the per-candidate copy of the targets (the path it replaces). Tests only.
 Napi::Value KlCandidates(const Napi::CallbackInfo& info) {
@@ -80,11 +82,13 @@ Napi::Value KlCandidates(const Napi::CallbackInfo& info) {
   auto dtype = parseDtype(getString(o, "dtype", "float32"));
   auto device = parseDevice(getString(o, "device", "cpu"));
   const bool shared = getBool(o, "shared", true);
+  const bool terms = getBool(o, "targetTerms", false);
   return runAsync<torch::Tensor>(
       info.Env(),
       [=]() {
         auto p = target.to(device, dtype == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32);
-        return kernels::klCandidates(logits.to(device, dtype), p, shared).cpu();
+        auto t = terms ? kernels::klTargetTerms(p) : torch::Tensor();
+        return kernels::klCandidates(logits.to(device, dtype), p, shared, t).cpu();
       },
       [](Napi::Env env, torch::Tensor& kl) -> Napi::Value { return toFloat32Array(env, kl); });
 }

@@ -12,7 +12,7 @@ namespace dp::kernels {
 #ifdef DP_HAVE_AVX2_KL
 namespace avx2 {
 std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits, const torch::Tensor& target,
-                                                     int64_t group);
+                                                     int64_t group, const torch::Tensor& terms);
 torch::Tensor klBackwardCpu(const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& lse,
                             const torch::Tensor& gradLoss);
 }  // namespace avx2
@@ -29,11 +29,11 @@ static bool useAvx2() { return false; }
 const char* klCpuVariant() { return useAvx2() ? "avx2" : "baseline"; }
 
 std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits, const torch::Tensor& target,
-                                                     int64_t group) {
+                                                     int64_t group, const torch::Tensor& terms) {
 #ifdef DP_HAVE_AVX2_KL
-  if (useAvx2()) return avx2::klForwardCpu(logits, target, group);
+  if (useAvx2()) return avx2::klForwardCpu(logits, target, group, terms);
 #endif
-  return baseline::klForwardCpu(logits, target, group);
+  return baseline::klForwardCpu(logits, target, group, terms);
 }
 
 torch::Tensor klBackwardCpu(const torch::Tensor& logits, const torch::Tensor& target, const torch::Tensor& lse,

@@ -47,7 +47,9 @@ struct Partial {
   }
 };
 
-template <typename scalar_t, typename acc_t, typename target_t>
+// known: the target's Σ p·log p and Σ p are given (klTargetTerms), so only Σ p·z is summed here:
+// the logarithm per element is the costliest part of the pass after the exponential.
+template <typename scalar_t, typename acc_t, typename target_t, bool known = false>
 Partial<acc_t> reduceRange(const scalar_t* z, const target_t* p, int64_t begin, int64_t end) {
   Partial<acc_t> total;
   for (int64_t c = begin; c < end; c += kChunk) {
@@ -80,8 +82,10 @@ Partial<acc_t> reduceRange(const scalar_t* z, const target_t* p, int64_t begin, 
         const Vec pv = Vec::loadu(p + v), zv = Vec::loadu(z + v);
         const Vec pos = pv > zero;
         pzA = pzA + pv * Vec::blendv(zero, zv, pos);
-        plA = plA + pv * Vec::blendv(zero, pv.log(), pos);
-        psA = psA + pv;
+        if constexpr (!known) {
+          plA = plA + pv * Vec::blendv(zero, pv.log(), pos);
+          psA = psA + pv;
+        }
       }
       float a[Vec::size()], b[Vec::size()], d[Vec::size()];
       pzA.store(a);
@@ -102,8 +106,10 @@ Partial<acc_t> reduceRange(const scalar_t* z, const target_t* p, int64_t begin, 
           bad = true;
         else
           pz += pv * zv;
-        plogp += pv * std::log(pv);
-        ps += pv;
+        if constexpr (!known) {
+          plogp += pv * std::log(pv);
+          ps += pv;
+        }
       }
     }
     part.max = m;
@@ -135,7 +141,7 @@ torch::Tensor targetFor(const torch::Tensor& target) { return target.to(torch::k
 
 // group > 1: target row r / group for logits row r (k candidates of one target, read in place).
 std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logitsIn, const torch::Tensor& targetIn,
-                                                     int64_t group) {
+                                                     int64_t group, const torch::Tensor& termsIn) {
   TORCH_CHECK(group >= 1 && logitsIn.dim() == 2 && targetIn.dim() == 2 && targetIn.size(1) == logitsIn.size(1) &&
                   targetIn.size(0) * group == logitsIn.size(0),
               "kl: logits must be [rows, V] and target [rows / ", group, ", V]; got ", logitsIn.sizes(), " and ",
@@ -149,6 +155,11 @@ std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits
   // Targets in float64 keep float64 precision when the logits are float64.
   auto target64 = f64 ? targetIn.to(torch::kFloat64).contiguous() : torch::Tensor();
   auto target = f64 ? torch::Tensor() : targetFor(targetIn);
+  // Per target row (Σ p·log p, Σ p), float64, or undefined: then summed here with Σ p·z.
+  const bool known = termsIn.defined();
+  TORCH_CHECK(!known || (termsIn.dim() == 2 && termsIn.size(0) == targetIn.size(0) && termsIn.size(1) == 2),
+              "kl: target terms must be [target rows, 2], got ", termsIn.sizes());
+  auto terms = known ? termsIn.to(torch::kFloat64).contiguous() : torch::Tensor();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, logits.scalar_type(), "klForwardCpu", [&] {
     using acc_t = std::conditional_t<std::is_same_v<scalar_t, double>, double, float>;
     const scalar_t* z = logits.data_ptr<scalar_t>();
@@ -157,13 +168,28 @@ std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits
     // float64 logits read float64 targets (the 1e-6 tolerance needs it); others read float32.
     auto rowReduce = [&](int64_t r, int64_t b, int64_t e) -> Partial<acc_t> {
       const int64_t t = (r / group) * V;
-      if (f64) return reduceRange<scalar_t, acc_t, double>(z + r * V, target64.data_ptr<double>() + t, b, e);
-      return reduceRange<scalar_t, acc_t, float>(z + r * V, target.data_ptr<float>() + t, b, e);
+      if (f64) {
+        const double* pr = target64.data_ptr<double>() + t;
+        return known ? reduceRange<scalar_t, acc_t, double, true>(z + r * V, pr, b, e)
+                     : reduceRange<scalar_t, acc_t, double>(z + r * V, pr, b, e);
+      }
+      const float* pr = target.data_ptr<float>() + t;
+      return known ? reduceRange<scalar_t, acc_t, float, true>(z + r * V, pr, b, e)
+                   : reduceRange<scalar_t, acc_t, float>(z + r * V, pr, b, e);
+    };
+    // The whole row's partial sums, with the given target terms in place of summed ones.
+    auto withTerms = [&](Partial<acc_t> t, int64_t r) {
+      if (known) {
+        const double* k = terms.data_ptr<double>() + 2 * (r / group);
+        t.plogp = static_cast<acc_t>(k[0]);
+        t.psum = static_cast<acc_t>(k[1]);
+      }
+      return t;
     };
     const int threads = at::get_num_threads();
     if (R >= threads || V < 4 * kChunk) {
       at::parallel_for(0, R, 1, [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) out[r] = finish(rowReduce(r, 0, V), outLse + 2 * r);
+        for (int64_t r = r0; r < r1; ++r) out[r] = finish(withTerms(rowReduce(r, 0, V), r), outLse + 2 * r);
       });
     } else {
       // Few rows, long rows: split each row's vocabulary over the threads.
@@ -175,7 +201,7 @@ std::pair<torch::Tensor, torch::Tensor> klForwardCpu(const torch::Tensor& logits
         });
         Partial<acc_t> t;
         for (auto& p : parts) t.merge(p);
-        out[r] = finish(t, outLse + 2 * r);
+        out[r] = finish(withTerms(t, r), outLse + 2 * r);
       }
     }
   });

@@ -56,6 +56,7 @@ RowState::RowState(int64_t n, int64_t L, int64_t d, int64_t V, torch::Device dev
   auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
   auto i64 = f32.dtype(torch::kInt64);
   target = torch::zeros({n, V}, f32);
+  targetTerms = torch::zeros({n, 2}, f32.dtype(torch::kFloat64));
   soft = torch::zeros({n, L, d}, f32);
   m = torch::zeros({n, L, d}, f32);
   v = torch::zeros({n, L, d}, f32);
@@ -118,6 +119,9 @@ void Tuner::load(const std::vector<int64_t>& slots, const torch::Tensor& targets
   auto hard = hardMask_.view({1, L_});
   RowState fresh(n, L_, d_, V_, dev);
   fresh.target = targets.to(dev, torch::kFloat32);
+  // Each row's target is fixed for its life: its own sums once, not once per loss (CPU only,
+  // where the forward would otherwise take a logarithm per element; see kernels/kl.h).
+  if (dev.is_cpu()) fresh.targetTerms = kernels::klTargetTerms(fresh.target);
   fresh.ids = torch::where(hard, ids, torch::full_like(ids, -1));
   fresh.soft = torch::where(hard.view({1, L_, 1}), torch::zeros_like(soft), soft);
   fresh.bestSoft = fresh.soft;
@@ -142,8 +146,14 @@ torch::Tensor Tuner::assemble(const torch::Tensor& rows, const torch::Tensor& so
   return torch::cat(parts, 1);
 }
 
-torch::Tensor Tuner::lossOf(const torch::Tensor& embeds, const torch::Tensor& targets, const KvCache& past) const {
-  return kernels::klFused(model_->lmHead(model_->lastHiddenAfter(embeds, past)), targets);
+torch::Tensor Tuner::lossOf(const torch::Tensor& embeds, const torch::Tensor& targets, const torch::Tensor& terms,
+                            const KvCache& past) const {
+  return kernels::klFused(model_->lmHead(model_->lastHiddenAfter(embeds, past)), targets, terms);
+}
+
+torch::Tensor Tuner::termsOf(const torch::Tensor& rows) const {
+  if (!model_->device().is_cpu()) return {};
+  return rows.size(0) == opts_.slots ? row_.targetTerms : row_.targetTerms.index({rows});
 }
 
 // Keep the minimum on the trajectory and the prompt that reached it.
@@ -227,7 +237,7 @@ void Tuner::epochSoft(const torch::Tensor& rows, const torch::Tensor& live) {
     // With the batch full (the usual case under continuous batching) read the targets in place:
     // gathering them would copy rows × vocab floats every epoch.
     const auto& tgt = rows.size(0) == opts_.slots ? row_.target : row_.target.index({rows});
-    loss = lossOf(assemble(rows, s, ids), tgt);
+    loss = lossOf(assemble(rows, s, ids), tgt, termsOf(rows));
     loss.sum().backward();
   }
   torch::NoGradGuard ng;
@@ -257,6 +267,7 @@ void Tuner::epochPositional(const torch::Tensor& rows) {
   const int64_t Lb = ctxBeforeEmb_.defined() ? ctxBeforeEmb_.size(1) : 0;
   const bool cached = opts_.prefixCache;
   auto tgt = n == opts_.slots ? row_.target : row_.target.index({rows});
+  auto terms = termsOf(rows);
   torch::Tensor improved;
   auto hardCpu = hardMask_.cpu();
   const auto& E = model_->embeddingMatrix();
@@ -272,7 +283,7 @@ void Tuner::epochPositional(const torch::Tensor& rows) {
     torch::Tensor loss;
     {
       torch::AutoGradMode ag(true);
-      loss = lossOf(emb, tgt, past);
+      loss = lossOf(emb, tgt, terms, past);
       loss.sum().backward();
     }
     torch::NoGradGuard ng;
@@ -299,7 +310,7 @@ void Tuner::epochPositional(const torch::Tensor& rows) {
           auto cemb = emb.detach().unsqueeze(1).expand({n, c, T, d_}).clone();
           cemb.select(2, at).copy_(model_->embed(cand.narrow(1, c0, c)).to(torch::kFloat32));
           auto logits = model_->lmHead(model_->lastHiddenAfter(cemb.view({n * c, T, d_}), past.repeatEach(c)));
-          losses.push_back(kernels::klCandidates(logits, tgt, model_->kernels().sharedTargets).view({n, c}));
+          losses.push_back(kernels::klCandidates(logits, tgt, model_->kernels().sharedTargets, terms).view({n, c}));
         }
         auto all = torch::cat(losses, 1);
         auto [minLoss, arg] = all.min(1);

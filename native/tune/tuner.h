@@ -72,6 +72,7 @@ struct Harvest {
 // (fieldsOf), so loading and harvesting a row never restate them.
 struct RowState {
   torch::Tensor target;             // [n, V] float32
+  torch::Tensor targetTerms;        // [n, 2] float64 (Σ p·log p, Σ p) of target: CPU KL forwards read them
   torch::Tensor soft, m, v;         // [n, L, d] float32: soft prompt (0 at hard positions), AdamW moments
   torch::Tensor ids;                // [n, L] int64 (-1 at soft positions)
   torch::Tensor step;               // [n] float32 AdamW steps taken
@@ -95,8 +96,8 @@ struct RowState {
  private:
   template <typename T, typename Self>
   static std::vector<T*> fieldsOf(Self& s) {
-    return {&s.target,    &s.soft,     &s.m,       &s.v,         &s.ids,   &s.step,   &s.best,
-            &s.bestEpoch, &s.bestSoft, &s.bestIds, &s.sinceBest, &s.epoch, &s.reason, &s.loaded};
+    return {&s.target,    &s.targetTerms, &s.soft,    &s.m,         &s.v,     &s.ids,    &s.step,  &s.best,
+            &s.bestEpoch, &s.bestSoft,    &s.bestIds, &s.sinceBest, &s.epoch, &s.reason, &s.loaded};
   }
 };
 
@@ -117,7 +118,10 @@ class Tuner {
  private:
   torch::Tensor assemble(const torch::Tensor& rows, const torch::Tensor& soft, const torch::Tensor& ids) const;
   // Per-row KL at the last position of `embeds`, which follow the positions cached in `past`.
-  torch::Tensor lossOf(const torch::Tensor& embeds, const torch::Tensor& targets, const KvCache& past = {}) const;
+  torch::Tensor lossOf(const torch::Tensor& embeds, const torch::Tensor& targets, const torch::Tensor& terms,
+                       const KvCache& past = {}) const;
+  // row_.targetTerms[rows] where the KL forward reads them (CPU), else undefined.
+  torch::Tensor termsOf(const torch::Tensor& rows) const;
   // `live` given: a fixed-shape epoch over every slot, only the live ones updated.
   void epochSoft(const torch::Tensor& rows, const torch::Tensor& live);
   torch::Tensor liveSlots() const;  // [slots] bool: loaded and running
