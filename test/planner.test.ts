@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { parseSpec } from '../lib/spec/index.js';
 import {
+  fnv1a64,
   planRows,
   planSweep,
   planTargets,
@@ -112,6 +113,21 @@ describe('planRows', () => {
     expect(Number.isSafeInteger(rows[0].seed)).toBe(true);
     const otherSweep = planSweep(parseSpec({ ...spec, seed: 1 }), V).rows;
     expect(otherSweep[0].seed).not.toBe(rows[0].seed);
+  });
+
+  test('a seed is the low 53 bits of FNV-1a 64 over the names (plain-number hash against the BigInt one)', () => {
+    // The published FNV-1a 64 vectors, for the reference itself.
+    expect(fnv1a64('')).toBe(0xcbf29ce484222325n);
+    expect(fnv1a64('a')).toBe(0xaf63dc4c8601ec8cn);
+    expect(fnv1a64('foobar')).toBe(0x85944171f73967e8n);
+    const names = ['', 'a', 'vanilla:h=1.25:s=0', 'lm:p=3:i=7', 'é中文😀', 'a lone \ud83d surrogate', 'x'.repeat(3000)];
+    for (const seed of [0, 1, 7, 123456789])
+      for (const a of names)
+        for (const b of names) {
+          const reference = Number(fnv1a64(String(seed), a, b) & ((1n << 53n) - 1n));
+          expect(stableSeed(seed, a, b)).toBe(reference);
+        }
+    expect(stableSeed(3)).toBe(Number(fnv1a64('3') & ((1n << 53n) - 1n)));
   });
 
   test('shards partition the plan exactly, balanced to one row', () => {

@@ -33,7 +33,10 @@ export function planRows(spec: SweepSpec, targets: readonly TargetPlan[]): RowPl
   const methods = resolveMethods(spec);
   checkRowCount(targets.length, methods.length, spec.inits);
   const rows: RowPlan[] = [];
+  const seeds: number[] = [];
   for (const t of targets) {
+    // An init's seed is the same under every method: hashed once per target and init.
+    for (let initId = 0; initId < spec.inits; initId++) seeds[initId] = rowSeed(spec.seed, t.targetId, initId);
     for (const m of methods) {
       for (let initId = 0; initId < spec.inits; initId++) {
         rows.push({
@@ -43,7 +46,7 @@ export function planRows(spec: SweepSpec, targets: readonly TargetPlan[]): RowPl
           method: m.method,
           pattern: m.pattern,
           candidates: m.candidates,
-          seed: rowSeed(spec.seed, t.targetId, initId),
+          seed: seeds[initId],
         });
       }
     }
