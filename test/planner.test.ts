@@ -4,6 +4,7 @@ import {
   fnv1a64,
   planRows,
   planSweep,
+  planSweepYielding,
   planTargets,
   remainingRows,
   shardFromEnv,
@@ -149,6 +150,46 @@ describe('planRows', () => {
     const left = remainingRows(rows, new Set([rows[0].rowId, rows[5].rowId]));
     expect(left).toHaveLength(rows.length - 2);
     expect(left[0]).toBe(rows[1]);
+  });
+});
+
+describe('planSweepYielding', () => {
+  // 81 entropies × 3 methods × 2 inits: 486 rows (one slice); at 0.01 bits 401 targets, 2,406 rows
+  // (several).
+  const specs = {
+    plain: { targets: [{ kind: 'vanilla', entropyBits: '0:max:0.05' }], inits: 2 },
+    'many targets': { targets: [{ kind: 'vanilla', entropyBits: '0:max:0.01' }], inits: 2 },
+    sharded: { targets: [{ kind: 'vanilla', entropyBits: '0:max:0.01' }], inits: 2, shard: '2/3' },
+    'deterministic, sharded': {
+      targets: [{ kind: 'vanilla', entropyBits: '0:max:0.01' }],
+      inits: 3,
+      deterministic: true,
+      batchSize: 16,
+      shard: '1/2',
+    },
+  };
+  for (const [name, fields] of Object.entries(specs)) {
+    test(`plans what planSweep plans (${name})`, async () => {
+      const s = parseSpec({
+        ...fields,
+        methods: [{ method: 'soft' }, { method: 'hard', candidates: 2 }, { method: 'hybrid', pattern: 'HHSSS' }],
+      });
+      expect(await planSweepYielding(s, V)).toEqual(planSweep(s, V));
+    });
+  }
+
+  test('lets the event loop turn while it plans', async () => {
+    const s = parseSpec({ targets: [{ kind: 'vanilla', entropyBits: '0:max:0.01' }] });
+    let turned = false;
+    setImmediate(() => (turned = true));
+    const plan = await planSweepYielding(s, V);
+    expect(plan.rows.length).toBeGreaterThan(2 * 512); // several slices
+    expect(turned).toBe(true);
+  });
+
+  test('refuses too many rows before planning any', async () => {
+    const s = parseSpec({ targets: [{ kind: 'vanilla', entropyBits: '0:max:0.01' }], inits: 10_000 });
+    await expect(planSweepYielding(s, V)).rejects.toThrow(/more than the 1,000,000 a sweep may plan/);
   });
 });
 
