@@ -3,23 +3,21 @@
 // counted per method (lib/tune/flops.ts: a hard or hybrid epoch is a forward/backward per
 // position, HotFlip scores and k candidate forwards), the achieved fraction of this run's best
 // matmul, and that fraction against the soft epoch's on the same model (1 = as efficient).
-// Usage: node dist/bench/methods.js [--models random:micro,random:demo] [--device cpu]
-//        [--dtype float32] [--methods soft,hard:k=1,hard:k=8,hybrid:HHSSS] [--batch N]
-//        [--max-batch N] [--quick] [--out-dir DIR]
 import { loadModel } from '../lib/model/load.js';
-import type { NativeDtype } from '../lib/native/types-model.js';
 import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { flopsPerRowEpoch } from '../lib/tune/flops.js';
-import { args, methodsArg, deviceTag, memoryProbe, save, yardstick, yardstickTable } from './common.js';
+import { deviceTag, memoryProbe, save, yardstick, yardstickTable } from './common.js';
+import { methodBenchArgs } from './method-args.js';
 import { fmt, measureRate, pct, type RatePoint } from './tune-rate.js';
 
-const a = args();
-const quick = a.has('--quick');
-const device = a.get('--device', 'cpu');
-const dtype = a.get('--dtype', 'float32') as NativeDtype;
-const models = a.list('--models', quick ? 'random:micro' : 'random:micro,random:demo');
-const positions = 5;
-const methods = methodsArg(a.list('--methods', 'soft,hard:k=1,hard:k=8,hybrid:HHSSS'), positions);
+const { a, quick, device, dtype, models, positions, methods } = methodBenchArgs({
+  usage: `Usage: node dist/bench/methods.js [--models random:micro,random:demo] [--device cpu]
+       [--dtype float32] [--methods soft,hard:k=1,hard:k=8,hybrid:HHSSS] [--batch N]
+       [--max-batch N] [--quick] [--out-dir DIR]`,
+  models: 'random:micro,random:demo',
+  quickModels: 'random:micro',
+  methods: 'soft,hard:k=1,hard:k=8,hybrid:HHSSS',
+});
 const maxBatch = a.num('--max-batch', quick ? 16 : 1 << 20);
 
 const yard = await yardstick(device, dtype, quick);

@@ -5,29 +5,27 @@
 // must move (the weights once per pass, the vocabulary-wide buffers of the head and KL) at the
 // memory bandwidth (measured on a CPU; --bandwidth-gbs for a GPU: the nominal 4,800 GB/s of an
 // H200 by default). Time in no libtorch op is the addon's own kernels (the fused KL) and the host.
-// Usage: node dist/bench/tune.js --profile [--models random:demo,random:gpt2] [--device cpu]
-//        [--dtype float32] [--methods soft,hard:k=1] [--batch N] [--epochs 3] [--no-sync]
-//        [--bandwidth-gbs B] [--quick] [--out-dir DIR]
 import { loadModel } from '../lib/model/load.js';
 import type { ModelInfo } from '../lib/model/model.js';
-import type { NativeDtype } from '../lib/native/types-model.js';
 import type { ProfiledOp } from '../lib/native/types-bench.js';
 import type { ResolvedMethod } from '../lib/spec/methods.js';
 import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { flopsPerRowEpoch, forwardFlops } from '../lib/tune/flops.js';
 import { tune } from '../lib/tune/index.js';
-import { args, methodsArg, benchNative, deviceTag, memoryProbe, save, yardstick, yardstickTable } from './common.js';
+import { benchNative, deviceTag, memoryProbe, save, yardstick, yardstickTable } from './common.js';
+import { methodBenchArgs } from './method-args.js';
 import { rampTargets } from './tune-rate.js';
 
-const a = args();
-const quick = a.has('--quick');
-const device = a.get('--device', 'cpu');
-const dtype = a.get('--dtype', 'float32') as NativeDtype;
-const models = a.list('--models', quick ? 'random:micro' : 'random:demo,random:gpt2');
-const positions = 5;
+const { a, quick, device, dtype, models, positions, methods } = methodBenchArgs({
+  usage: `Usage: node dist/bench/tune.js --profile [--models random:demo,random:gpt2] [--device cpu]
+       [--dtype float32] [--methods soft,hard:k=1] [--batch N] [--epochs 3] [--no-sync]
+       [--bandwidth-gbs B] [--quick] [--out-dir DIR]`,
+  models: 'random:demo,random:gpt2',
+  quickModels: 'random:micro',
+  methods: 'soft',
+});
 const epochs = a.num('--epochs', quick ? 2 : 3);
 const sync = device !== 'cpu' && !a.has('--no-sync');
-const methods = methodsArg(a.list('--methods', 'soft'), positions);
 
 /** GB/s of a large copy on the host: the CPU's memory floor (a GPU's is given). */
 function hostBandwidth(): number {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { bodyGapByKind, boundsVsEntropy } from '../lib/plot/bound-figures.js';
-import type { PlotRecord } from '../lib/plot/data.js';
+import type { PlotRecord } from '../lib/analysis/best.js';
 
 const row = (h: number, init: number, extra: Partial<PlotRecord> = {}): PlotRecord => ({
   rowId: `vanilla:h=${h}|init=${init}|soft`,
@@ -11,7 +11,7 @@ const row = (h: number, init: number, extra: Partial<PlotRecord> = {}): PlotReco
   targetKind: 'vanilla',
   initId: init,
   method: 'soft',
-  pattern: null,
+  pattern: 'SSSSS',
   candidates: 1,
   klNats: 1 + h / 10 + init,
   modelEntropyBits: 3,

@@ -87,6 +87,34 @@ describe('automatic batch size', () => {
     expect(b).toBeGreaterThanOrEqual(1);
     expect(b).toBeLessThanOrEqual(256);
   });
+
+  it("plans within distprompt's CPU memory cap, so the tune it sizes does not run out", async () => {
+    const n = native();
+    const V = demo.info.vocabSize;
+    const rows = 48;
+    const targets = new Float32Array(rows * V);
+    for (let r = 0; r < rows; r++) targets.fill(1 / V, r * V, (r + 1) * V);
+    const uncapped = autoBatchSize(demo.info, 5, 1, rows);
+    expect(uncapped).toBe(rows); // without a cap: as many rows as there are (well within free memory)
+    n.releaseCachedMemory('cpu');
+    // Room for the targets, then for 16 rows at half of what is left (the automatic batch's margin).
+    const per = bytesPerRow(demo.info, 5, 1);
+    n.setCpuMemoryLimit(n.memoryStats('cpu').allocatedBytes + targets.byteLength + 2 * 16.5 * per);
+    try {
+      expect(autoBatchSize(demo.info, 5, 1, rows)).toBe(Math.floor((targets.byteLength / 2 + 16.5 * per) / per));
+      const run = tune(demo, { targets, inits: 1, batchSize: 'auto', maxEpochs: 4, patience: 4, ban: 'none' });
+      const warnings: string[] = [];
+      const batches = new Set<number>();
+      run.on('warning', (m: string) => warnings.push(m));
+      run.on('progress', (p: { batchSize: number }) => batches.add(p.batchSize));
+      const records = await run;
+      expect(warnings).toEqual([]); // never out of memory, so never halved
+      expect([...batches]).toEqual([16]);
+      expect(records).toHaveLength(rows);
+    } finally {
+      n.setCpuMemoryLimit(0);
+    }
+  }, 120_000);
 });
 
 describe('out of memory during a tune', () => {

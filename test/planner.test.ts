@@ -1,8 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { parseSpec } from '../lib/spec/index.js';
 import {
+  fnv1a64,
   planRows,
   planSweep,
+  planSweepYielding,
   planTargets,
   remainingRows,
   shardFromEnv,
@@ -114,6 +116,21 @@ describe('planRows', () => {
     expect(otherSweep[0].seed).not.toBe(rows[0].seed);
   });
 
+  test('a seed is the low 53 bits of FNV-1a 64 over the names (plain-number hash against the BigInt one)', () => {
+    // The published FNV-1a 64 vectors, for the reference itself.
+    expect(fnv1a64('')).toBe(0xcbf29ce484222325n);
+    expect(fnv1a64('a')).toBe(0xaf63dc4c8601ec8cn);
+    expect(fnv1a64('foobar')).toBe(0x85944171f73967e8n);
+    const names = ['', 'a', 'vanilla:h=1.25:s=0', 'lm:p=3:i=7', 'é中文😀', 'a lone \ud83d surrogate', 'x'.repeat(3000)];
+    for (const seed of [0, 1, 7, 123456789])
+      for (const a of names)
+        for (const b of names) {
+          const reference = Number(fnv1a64(String(seed), a, b) & ((1n << 53n) - 1n));
+          expect(stableSeed(seed, a, b)).toBe(reference);
+        }
+    expect(stableSeed(3)).toBe(Number(fnv1a64('3') & ((1n << 53n) - 1n)));
+  });
+
   test('shards partition the plan exactly, balanced to one row', () => {
     const rows = planSweep(spec, V).rows;
     const shards = [0, 1, 2, 3].map((index) => shardRows(rows, { index, count: 4 }));
@@ -133,6 +150,46 @@ describe('planRows', () => {
     const left = remainingRows(rows, new Set([rows[0].rowId, rows[5].rowId]));
     expect(left).toHaveLength(rows.length - 2);
     expect(left[0]).toBe(rows[1]);
+  });
+});
+
+describe('planSweepYielding', () => {
+  // 81 entropies × 3 methods × 2 inits: 486 rows (one slice); at 0.01 bits 401 targets, 2,406 rows
+  // (several).
+  const specs = {
+    plain: { targets: [{ kind: 'vanilla', entropyBits: '0:max:0.05' }], inits: 2 },
+    'many targets': { targets: [{ kind: 'vanilla', entropyBits: '0:max:0.01' }], inits: 2 },
+    sharded: { targets: [{ kind: 'vanilla', entropyBits: '0:max:0.01' }], inits: 2, shard: '2/3' },
+    'deterministic, sharded': {
+      targets: [{ kind: 'vanilla', entropyBits: '0:max:0.01' }],
+      inits: 3,
+      deterministic: true,
+      batchSize: 16,
+      shard: '1/2',
+    },
+  };
+  for (const [name, fields] of Object.entries(specs)) {
+    test(`plans what planSweep plans (${name})`, async () => {
+      const s = parseSpec({
+        ...fields,
+        methods: [{ method: 'soft' }, { method: 'hard', candidates: 2 }, { method: 'hybrid', pattern: 'HHSSS' }],
+      });
+      expect(await planSweepYielding(s, V)).toEqual(planSweep(s, V));
+    });
+  }
+
+  test('lets the event loop turn while it plans', async () => {
+    const s = parseSpec({ targets: [{ kind: 'vanilla', entropyBits: '0:max:0.01' }] });
+    let turned = false;
+    setImmediate(() => (turned = true));
+    const plan = await planSweepYielding(s, V);
+    expect(plan.rows.length).toBeGreaterThan(2 * 512); // several slices
+    expect(turned).toBe(true);
+  });
+
+  test('refuses too many rows before planning any', async () => {
+    const s = parseSpec({ targets: [{ kind: 'vanilla', entropyBits: '0:max:0.01' }], inits: 10_000 });
+    await expect(planSweepYielding(s, V)).rejects.toThrow(/more than the 1,000,000 a sweep may plan/);
   });
 });
 

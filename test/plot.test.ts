@@ -51,6 +51,14 @@ const unit = (seed: number, salt: number) => ((seed * 9301 + salt * 49297) % 233
  * Records shaped like the study's findings: difficulty unimodal in entropy (peak mid-way), hard
  * above soft, outliers and lm targets easier, inits scattered around the target's difficulty.
  */
+const EASIER_BY_KIND: Partial<Record<string, number>> = {
+  outlier: 0.6,
+  lm: 0.5,
+  shuffled: 0.55,
+  migrated: 0.7,
+  'pos-uniform': 0.8,
+  vanilla: 1,
+};
 const records: RunRecord[] = plan.rows.map((row) => {
   const t = plan.targets.find((x) => x.targetId === row.targetId)!;
   const params = t.params as { entropyBits?: number | null; pairedWith?: string; posTag?: string };
@@ -59,7 +67,7 @@ const records: RunRecord[] = plan.rows.map((row) => {
   const entropySeed =
     typeof params.pairedWith === 'string' ? plan.targets.find((x) => x.targetId === params.pairedWith)!.seed : t.seed;
   const achieved = requested ?? 0.5 + 3 * unit(entropySeed, 1);
-  const easier = { outlier: 0.6, lm: 0.5, shuffled: 0.55, migrated: 0.7, 'pos-uniform': 0.8, vanilla: 1 }[t.kind] ?? 1;
+  const easier = EASIER_BY_KIND[t.kind] ?? 1;
   const klNats =
     (0.05 + Math.sin((Math.PI * achieved) / Math.log2(V))) *
     easier *

@@ -3,7 +3,14 @@
 // foregone conclusion.
 import { describe, expect, it } from 'vitest';
 
-import { baseNameOf, computeFindings, type ExperimentResults, type FindingRecord } from '../lib/study/findings.js';
+import {
+  baseNameOf,
+  computeFindings,
+  entropyCurve,
+  type ExperimentResults,
+  type FindingRecord,
+} from '../lib/study/findings.js';
+import type { TargetBest } from '../lib/analysis/best.js';
 import { pairedComparison, signTestP } from '../lib/analysis/stats.js';
 
 const row = (o: Partial<FindingRecord> & { targetId: string; klNats: number }): FindingRecord => ({
@@ -96,6 +103,25 @@ describe('finding 1: unimodal in entropy', () => {
       '1',
     );
     expect(f.verdict).toBe('does not hold');
+  });
+  it('bins 200,000 targets on a fine grid: every target counted once, each bin its own mean', () => {
+    // 25 grid points (a fine grid: 12 equal bins of 0.5 bits), 8,000 targets each, kl = h + row / n.
+    const n = 8000;
+    const best: TargetBest[] = [];
+    for (let g = 0; g < 25; g++)
+      for (let i = 0; i < n; i++)
+        best.push({
+          targetId: `t${g}:${i}`,
+          method: 'soft',
+          entropyBits: g * 0.25,
+          klNats: g * 0.25 + i / n,
+        } as TargetBest);
+    const curve = entropyCurve(best);
+    expect(curve.map((b) => b.entropyBits)).toEqual(Array.from({ length: 13 }, (_, k) => k * 0.5));
+    expect(curve.reduce((s, b) => s + b.n, 0)).toBe(best.length);
+    // Grid points round to the nearest bin (halves away from zero): 0 → bin 0; 0.25, 0.5 → bin 0.5; …
+    expect(curve[0]).toMatchObject({ n, meanKlNats: expect.closeTo(0 + (n - 1) / (2 * n), 9) });
+    expect(curve[1]).toMatchObject({ n: 2 * n, meanKlNats: expect.closeTo(0.375 + (n - 1) / (2 * n), 9) });
   });
   it('needs three entropy bins', () => {
     const [f] = only(

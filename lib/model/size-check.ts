@@ -3,8 +3,7 @@
 // config that asks for more (n_layer: 10^9, a 70B model on a 24 GB machine) is refused at once,
 // naming the config.json keys that make it big, instead of growing until the machine runs out.
 import type { NativeDtype, NativeModelConfig } from '../native/types-model.js';
-import { native } from '../native/index.js';
-import { bytesPerRow, freeDeviceBytes } from '../tune/batch-size.js';
+import { availableDeviceBytes, bytesPerRow } from '../tune/batch-size.js';
 import type { ModelInfo } from './model.js';
 import { configKey } from './config-checks.js';
 import { ModelConfigError } from './config.js';
@@ -42,20 +41,13 @@ export function parameterCounts(c: NativeModelConfig): { perLayer: number; embed
   };
 }
 
-/**
- * Free bytes on `device`; on a CPU also within distprompt's memory cap (DISTPROMPT_CPU_MEMORY_MB
- * or setCpuMemoryLimit) when one is set. Undefined when unknown.
- */
+/** availableDeviceBytes (what the automatic batch plans against), undefined on a device this build lacks. */
 export function availableBytes(device: string): number | undefined {
-  let free: number;
   try {
-    free = freeDeviceBytes(device);
+    return availableDeviceBytes(device);
   } catch {
-    return undefined; // a device this build lacks: loading says so
+    return undefined;
   }
-  if (device !== 'cpu') return free;
-  const { memoryLimitBytes: cap, allocatedBytes } = native().memoryStats('cpu');
-  return cap ? Math.min(free, Math.max(0, cap - allocatedBytes)) : free;
 }
 
 /**

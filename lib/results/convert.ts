@@ -1,6 +1,7 @@
 // RunRecord[] ⇄ Arrow record batches.
 
-import { makeData, RecordBatch, Struct, vectorFromArray, type Schema, type Table } from 'apache-arrow';
+import { makeData, RecordBatch, Struct, type Schema, type Table } from 'apache-arrow';
+import { columnData } from './encode.js';
 import { arrowType, COLUMNS, ResultsError, SCHEMA_VERSION } from './schema.js';
 import { STOP_REASONS, type RunRecord, type StoredRunRecord } from './record.js';
 
@@ -28,18 +29,13 @@ export function checkRecord(r: RunRecord): void {
 }
 
 export function recordsToBatch(schema: Schema, records: readonly RunRecord[]): RecordBatch {
-  const children = COLUMNS.map((col) => {
-    const values = records.map((r) => {
-      const v = (r as unknown as Record<string, unknown>)[col.name];
-      if (v === undefined || v === null) return null;
-      // Typed arrays become plain arrays so the list builder sees a list of numbers.
-      if (col.kind === 'int32List' || col.kind === 'float32List') return Array.from(v as ArrayLike<number>);
-      return v;
-    });
-    const vector = vectorFromArray(values as never[], arrowType(col.kind));
-    if (vector.data.length !== 1) throw new Error(`internal: column ${col.name} built ${vector.data.length} chunks`);
-    return vector.data[0];
-  });
+  const children = COLUMNS.map((col) =>
+    columnData(
+      col.kind,
+      arrowType(col.kind),
+      records.map((r) => (r as unknown as Record<string, unknown>)[col.name] ?? null),
+    ),
+  );
   const data = makeData({ type: new Struct(schema.fields), length: records.length, nullCount: 0, children });
   return new RecordBatch(schema, data);
 }

@@ -29,12 +29,16 @@ export function schemaMessage(schema: Schema): Uint8Array {
   return bytes.subarray(0, bytes.length - EOS.length);
 }
 
+/** Each schema's message, encoded once: a sweep appends hundreds of batches under one schema. */
+const schemaHeads = new WeakMap<Schema, Uint8Array>();
+
 /**
  * The record-batch message alone, cut out of a one-batch stream. Arrow writes the schema the same
  * way every time, so the stream is [schema message][batch message][EOS]; checked, not assumed.
  */
 export function batchMessage(schema: Schema, batch: RecordBatch): Uint8Array {
-  const head = schemaMessage(schema);
+  let head = schemaHeads.get(schema);
+  if (!head) schemaHeads.set(schema, (head = schemaMessage(schema)));
   const bytes = streamBytes(schema, batch);
   for (let i = 0; i < head.length; i++) {
     if (bytes[i] !== head[i]) throw new Error('internal: Arrow wrote a different schema message for a batch stream');

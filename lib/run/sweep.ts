@@ -20,7 +20,7 @@ import {
   type StoredRunRecord,
 } from '../results/index.js';
 import { type Shard, type SweepSpec } from '../spec/index.js';
-import { planSweep, remainingGroups, remainingRows, rowsByMethod } from '../sweep/index.js';
+import { planSweepYielding, remainingGroups, remainingRows, rowsByMethod } from '../sweep/index.js';
 import { methodOptions } from './method-options.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import { VERSION } from '../version.js';
@@ -142,7 +142,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
         (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype, rows: rowsToFit(spec) })));
   try {
     const V = model.info.vocabSize;
-    const plan = planSweep(spec, V, { fileTargetCount: targetFileCount });
+    const plan = await planSweepYielding(spec, V, { fileTargetCount: targetFileCount });
     checkTargetsFit(plan.targets.length, V, model.info.device);
     const meta: ResultMetadata = {
       spec,

@@ -74,7 +74,12 @@ export function entropyCurve(best: readonly TargetBest[]): EntropyBin[] {
   const width = xs.length > 16 ? (xs[xs.length - 1] - xs[0]) / 12 : 0;
   const binOf = (h: number) => (width > 0 ? xs[0] + Math.round((h - xs[0]) / width) * width : h);
   const groups = new Map<number, number[]>();
-  for (const b of best) groups.set(binOf(b.entropyBits), [...(groups.get(binOf(b.entropyBits)) ?? []), b.klNats]);
+  for (const b of best) {
+    const h = binOf(b.entropyBits);
+    const group = groups.get(h);
+    if (group) group.push(b.klNats);
+    else groups.set(h, [b.klNats]);
+  }
   return [...groups.entries()]
     .sort(([a], [b]) => a - b)
     .map(([h, v]) => ({ entropyBits: h, meanKlNats: mean(v), se: standardError(v), n: v.length }));

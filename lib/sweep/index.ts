@@ -5,6 +5,7 @@ export { formatBits, planTargets, type PlanOptions, type TargetPlan } from './ta
 export {
   planRows,
   planSweep,
+  planSweepYielding,
   remainingGroups,
   remainingRows,
   rowsByMethod,

@@ -30,10 +30,20 @@ export interface RowPlan {
 
 /** Rows in target order, then method order, then init order. */
 export function planRows(spec: SweepSpec, targets: readonly TargetPlan[]): RowPlan[] {
+  checkRowCount(targets.length, spec.methods.length, spec.inits);
+  const rows = rowsOf(spec, targets);
+  if (spec.deterministic) assignGroups(rows, spec.batchSize as number);
+  return rows;
+}
+
+/** The rows of `targets` (a slice of the plan's), in plan order. */
+function rowsOf(spec: SweepSpec, targets: readonly TargetPlan[]): RowPlan[] {
   const methods = resolveMethods(spec);
-  checkRowCount(targets.length, methods.length, spec.inits);
   const rows: RowPlan[] = [];
+  const seeds: number[] = [];
   for (const t of targets) {
+    // An init's seed is the same under every method: hashed once per target and init.
+    for (let initId = 0; initId < spec.inits; initId++) seeds[initId] = rowSeed(spec.seed, t.targetId, initId);
     for (const m of methods) {
       for (let initId = 0; initId < spec.inits; initId++) {
         rows.push({
@@ -43,12 +53,11 @@ export function planRows(spec: SweepSpec, targets: readonly TargetPlan[]): RowPl
           method: m.method,
           pattern: m.pattern,
           candidates: m.candidates,
-          seed: rowSeed(spec.seed, t.targetId, initId),
+          seed: seeds[initId],
         });
       }
     }
   }
-  if (spec.deterministic) assignGroups(rows, spec.batchSize as number);
   return rows;
 }
 
@@ -118,7 +127,36 @@ export interface SweepPlan {
 
 export function planSweep(spec: SweepSpec, vocabSize: number, options: PlanOptions = {}): SweepPlan {
   const targets = planTargets(spec, vocabSize, options);
-  const rows = planRows(spec, targets);
+  return withShard(spec, targets, planRows(spec, targets));
+}
+
+/** About the rows planSweepYielding plans between two turns of the event loop (whole targets). */
+const ROWS_PER_SLICE = 512;
+
+/**
+ * planSweep in slices that yield to the event loop between them: a sweep plans on the main
+ * thread of the program that runs it, and thousands of rows named and seeded at once held it
+ * for tens of milliseconds. The same plan (test/planner.test.ts).
+ */
+export async function planSweepYielding(
+  spec: SweepSpec,
+  vocabSize: number,
+  options: PlanOptions = {},
+): Promise<SweepPlan> {
+  const targets = planTargets(spec, vocabSize, options);
+  checkRowCount(targets.length, spec.methods.length, spec.inits);
+  const rows: RowPlan[] = [];
+  const perSlice = Math.max(1, Math.floor(ROWS_PER_SLICE / (spec.methods.length * spec.inits)));
+  for (let i = 0; i < targets.length; i += perSlice) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const row of rowsOf(spec, targets.slice(i, i + perSlice))) rows.push(row);
+  }
+  if (spec.deterministic) assignGroups(rows, spec.batchSize as number);
+  return withShard(spec, targets, rows);
+}
+
+/** The plan, with the rows of this process's shard (strided rows, or whole groups when deterministic). */
+function withShard(spec: SweepSpec, targets: TargetPlan[], rows: RowPlan[]): SweepPlan {
   const shard = spec.shard && (spec.deterministic ? shardGroups(rows, spec.shard) : shardRows(rows, spec.shard));
   return { targets, rows, shardRows: shard || rows };
 }

@@ -1,5 +1,6 @@
-// Automatic batch size: the largest batch that fits comfortably in the device's free memory,
-// capped where larger batches stop paying.
+// Automatic batch size: the largest batch that fits comfortably in the memory available on the
+// device (availableDeviceBytes, which the size checks use too), capped where larger batches stop
+// paying.
 //
 // CPU (bench/scaling.ts, bench/tune.ts on 2 cores): a GEMM-bound model (random:gpt2, width
 // 768) gains until its GEMMs see ~1,280 rows (rows × prompt positions): 256 rows at 5
@@ -38,6 +39,18 @@ export function freeDeviceBytes(device: string): number {
   return stats.freeBytes + stats.cachedBytes;
 }
 
+/**
+ * Bytes distprompt may still allocate on `device`: what is free there (freeDeviceBytes), on a CPU
+ * also within distprompt's memory cap (DISTPROMPT_CPU_MEMORY_MB or setCpuMemoryLimit) when one is
+ * set. Both the automatic batch and the size checks (lib/model/size-check.ts) plan against it.
+ */
+export function availableDeviceBytes(device: string): number {
+  const free = freeDeviceBytes(device);
+  if (device !== 'cpu') return free;
+  const { memoryLimitBytes: cap, allocatedBytes } = native().memoryStats('cpu');
+  return cap ? Math.min(free, Math.max(0, cap - allocatedBytes)) : free;
+}
+
 export function autoBatchSize(
   info: ModelInfo,
   positions: number,
@@ -46,7 +59,7 @@ export function autoBatchSize(
   freeBytes?: number,
 ): number {
   const onCpu = info.device === 'cpu';
-  const free = freeBytes ?? freeDeviceBytes(info.device);
+  const free = freeBytes ?? availableDeviceBytes(info.device);
   // Half of what is free: activations saved for the backward and allocator slack need the rest.
   const fit = Math.floor((free * 0.5) / bytesPerRow(info, positions, candidates));
   const cap = onCpu ? cpuBatchCap(positions) : 4096;

@@ -2,4 +2,4 @@ export { tune, TuneRun, type TuneOptions, type TuneProgress, type TuneRow } from
 export { parseTuneOptions, TuneOptionsError, STOP_REASONS, type StopReason, type TuneSettings } from './options.js';
 export { type TuneRecord } from './record.js';
 export { rowSeed } from '../sweep/ids.js';
-export { autoBatchSize, bytesPerRow, cpuBatchCap, freeDeviceBytes } from './batch-size.js';
+export { autoBatchSize, availableDeviceBytes, bytesPerRow, cpuBatchCap, freeDeviceBytes } from './batch-size.js';

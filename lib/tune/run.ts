@@ -138,6 +138,16 @@ async function runRows(
   const results: TuneRecord[] = [];
   if (rows.length === 0) return results;
   const banned = await bannedIds(model, s.ban, o.banned);
+  // Plain-array targets go to the device once; every refill then indexes rows there.
+  // Before the automatic batch is sized, so that what they take is no longer available to it.
+  const uploaded =
+    targets.data instanceof Float32Array
+      ? native().tensorFromArray({
+          data: targets.data,
+          shape: [targets.count, model.info.vocabSize],
+          device: model.info.device,
+        })
+      : undefined;
   // Deterministic: always batchSize slots, so a group's shapes never depend on how many rows are left.
   const slotsCount =
     s.batchSize === 'auto'
@@ -166,16 +176,13 @@ async function runRows(
       cudaGraph: cudaGraphFor(s, model.info.device),
       prefixCache: s.prefixCache,
     });
-  let tuner = make(slotsCount);
-  // Plain-array targets go to the device once; every refill then indexes rows there.
-  const uploaded =
-    targets.data instanceof Float32Array
-      ? native().tensorFromArray({
-          data: targets.data,
-          shape: [targets.count, model.info.vocabSize],
-          device: model.info.device,
-        })
-      : undefined;
+  let tuner: NativeTuner;
+  try {
+    tuner = make(slotsCount);
+  } catch (e) {
+    uploaded?.dispose();
+    throw e;
+  }
   const targetData = uploaded ?? targets.data;
   const grouping = s.deterministic ? { groupOf: (r: PlannedRow) => r.group! } : {};
   const sched = new SlotScheduler<PlannedRow>(rows, slotsCount, grouping);
