@@ -311,8 +311,8 @@ collect
 {
   echo "bench/gpu/run.sh on $(hostname), device $DEVICE${REHEARSAL:+ (rehearsal)}, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(now)s in all"
   [ -f .device/dist-stale ] && echo "WARNING: dist/ (benchmarks) was packed from other sources than this tree; see the unpack stage"
-  printf '%-8s %-28s %s\n' stage result seconds
-  for i in "${!S_NAME[@]}"; do printf '%-8s %-28s %s\n' "${S_NAME[$i]}" "${S_RESULT[$i]}" "${S_SECS[$i]}"; done
+  printf '%-10s %-28s %s\n' stage result seconds
+  for i in "${!S_NAME[@]}"; do printf '%-10s %-28s %s\n' "${S_NAME[$i]}" "${S_RESULT[$i]}" "${S_SECS[$i]}"; done
   echo "results: $(cd "$OUT/results" && ls | tr '\n' ' ')"
 } > "$OUT/summary.txt"
 echo
