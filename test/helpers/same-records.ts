@@ -1,6 +1,6 @@
 // Two runs of the same rows that must agree row by row (one epoch against another that claims
-// the same results): the same prompt, best epoch, epochs and stop reason, KL and soft prompt
-// within float rounding.
+// the same results): the same best and final prompts, best epoch, epochs and stop reason, KL and
+// soft prompt within float rounding.
 import { expect } from 'vitest';
 
 import type { TuneRecord } from '../../lib/tune/index.js';
@@ -17,6 +17,7 @@ export function expectSameRecords(pairs: [TuneRecord, TuneRecord][], tolerance =
   for (const [ref, other] of pairs) {
     const row = ref.rowId;
     expect(Array.from(other.promptIds), row).toEqual(Array.from(ref.promptIds));
+    expect(Array.from(other.finalIds), row).toEqual(Array.from(ref.finalIds));
     expect(other.bestEpoch, row).toBe(ref.bestEpoch);
     expect(other.epochs, row).toBe(ref.epochs);
     expect(other.stopReason, row).toBe(ref.stopReason);
