@@ -1,16 +1,22 @@
 // CUDA graphs against eager epochs: where launch overhead dominates, one captured epoch replaces
-// hundreds of kernel launches. For each model and batch size: the marginal row-steps/s of the usual epochs
-// and of the same search replayed as a CUDA graph, their ratio, and whether both reach the same
-// KL on the same rows (exit 1 if not). On the CPU there is nothing to capture: the second column
-// is the fixed-shape epoch the graph would replay, uncaptured, which prices its masked idle slots.
+// hundreds of kernel launches. For each model, method and batch size: the marginal row-steps/s of
+// the usual epochs and of the same search replayed as a CUDA graph, their ratio, and whether both
+// reach the same KL on the same rows (exit 1 if not). On the CPU there is nothing to capture: the
+// second column is the fixed-shape epoch the graph would replay, uncaptured. Every slot is busy
+// there; "with stops" then runs twice the batch's rows with a short patience, so that rows stop
+// mid-chunk and slots refill, and compares live row-epochs/s end to end: what computing stopped
+// and empty slots costs. Hard and hybrid methods capture only when asked (tune's cudaGraph: true).
 // Usage: node dist/bench/graph.js [--device cuda] [--dtype bfloat16] [--models random:gpt2,...]
-//        [--batches 16,64,auto] [--positions 5] [--quick] [--out-dir DIR]
+//        [--methods soft,hard:k=1,hybrid:HHSSS] [--batches 16,64,auto] [--positions 5] [--quick]
+//        [--out-dir DIR]
 import { loadModel } from '../lib/model/load.js';
 import type { Model } from '../lib/model/model.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
+import type { ResolvedMethod } from '../lib/spec/methods.js';
 import { autoBatchSize } from '../lib/tune/batch-size.js';
+import { flopsPerRowEpoch } from '../lib/tune/flops.js';
 import { tune, type TuneOptions } from '../lib/tune/index.js';
-import { args, deviceTag, memoryProbe, save, yardstick, yardstickTable } from './common.js';
+import { args, deviceTag, memoryProbe, methodsArg, save, yardstick, yardstickTable } from './common.js';
 import { fmt, measureRate, pct, rampTargets, type RatePoint } from './tune-rate.js';
 
 const a = args();
@@ -21,6 +27,7 @@ const dtype = a.get('--dtype', 'float32') as NativeDtype;
 const models = a.list('--models', cuda ? 'random:gpt2,random:llama-3.2-1b' : 'random:micro,random:demo');
 const batchList = a.list('--batches', quick ? '16' : '16,64,auto');
 const positions = a.num('--positions', 5);
+const methods = methodsArg(a.list('--methods', 'soft'), positions);
 const epochs = a.num('--epochs', 3);
 const extraEpochs = a.num('--extra-epochs', quick ? 3 : 8);
 const minDeltaSeconds = a.num('--min-delta-s', quick ? 0.25 : 1);
@@ -28,10 +35,14 @@ const reps = a.num('--reps', quick ? 1 : 2);
 const variant: Partial<TuneOptions> = cuda ? { cudaGraph: true } : { fixedShapes: true };
 const variantName = cuda ? 'CUDA graph' : 'fixed shapes';
 
+const tuneMethod = (m: ResolvedMethod): Partial<TuneOptions> =>
+  m.method === 'soft' ? {} : { method: m.method, pattern: m.pattern, candidates: m.candidates };
+
 /** Largest relative KL difference between the two ways over the same rows (same seeds). */
-async function agreement(model: Model, batch: number): Promise<number> {
+async function agreement(model: Model, m: ResolvedMethod, batch: number): Promise<number> {
   const steps = 12;
   const opts = {
+    ...tuneMethod(m),
     targets: rampTargets(batch, model.info.vocabSize),
     prefixLength: positions,
     inits: 1,
@@ -50,6 +61,35 @@ async function agreement(model: Model, batch: number): Promise<number> {
   return worst;
 }
 
+/**
+ * Live row-epochs/s end to end, both ways, over 2 × batch rows that stop (patience 2) at
+ * different epochs, mid-chunk, while queued rows refill their slots (fastest of reps).
+ */
+async function withStops(model: Model, m: ResolvedMethod, batch: number): Promise<{ eager: number; other: number }> {
+  const opts = {
+    ...tuneMethod(m),
+    targets: rampTargets(2 * batch, model.info.vocabSize),
+    prefixLength: positions,
+    inits: 1,
+    maxEpochs: 12,
+    patience: 2,
+    chunkEpochs: 4,
+    batchSize: batch,
+    ban: 'none' as const,
+  };
+  const rate = async (o: Partial<TuneOptions>) => {
+    let best = 0;
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      const records = await tune(model, { ...opts, ...o });
+      const liveEpochs = records.reduce((s, r) => s + r.epochs, 0);
+      best = Math.max(best, liveEpochs / ((performance.now() - t0) / 1000));
+    }
+    return best;
+  };
+  return { eager: await rate({ cudaGraph: false }), other: await rate(variant) };
+}
+
 const yard = await yardstick(device, dtype, quick);
 // bfloat16 rounds every step's arithmetic; the two ways run the same kernels in the same order,
 // so even there they should agree far inside this.
@@ -58,38 +98,44 @@ const report: Record<string, unknown>[] = [];
 let disagree = 0;
 for (const name of models) {
   const model = await loadModel(name, { device, dtype, tokenizer: false });
-  const auto = autoBatchSize(model.info, positions, 1, 1 << 20);
-  for (const b of batchList) {
-    const batch = b === 'auto' ? auto : Number(b);
-    // Eager epochs explicitly: on CUDA the default is the graph.
-    const base = {
-      rows: batch,
-      batchSize: batch,
-      positions,
-      epochs,
-      extraEpochs,
-      minDeltaSeconds,
-      reps,
-      tune: { cudaGraph: false },
-    };
-    const eager = await measureRate(model, base, yard);
-    const other = await measureRate(model, { ...base, tune: variant }, yard);
-    const worst = await agreement(model, Math.min(batch, 64));
-    if (!(worst <= tolerance)) disagree++;
-    const ratio =
-      eager.marginalRowStepsPerSecond && other.marginalRowStepsPerSecond
-        ? other.marginalRowStepsPerSecond / eager.marginalRowStepsPerSecond
-        : null;
-    report.push({
-      model: name,
-      batch,
-      auto: b === 'auto',
-      eager,
-      [cuda ? 'graph' : 'fixed']: other,
-      ratio,
-      klMaxRelDiff: worst,
-      agree: worst <= tolerance,
-    });
+  for (const m of methods) {
+    const auto = autoBatchSize(model.info, positions, m.candidates, 1 << 20);
+    for (const b of batchList) {
+      const batch = b === 'auto' ? auto : Number(b);
+      // Eager epochs explicitly: on CUDA the default is the graph.
+      const base = {
+        rows: batch,
+        batchSize: batch,
+        positions,
+        epochs,
+        extraEpochs,
+        minDeltaSeconds,
+        reps,
+        flopsPerRowEpoch: flopsPerRowEpoch(model.info, m.pattern, m.candidates),
+      };
+      const eager = await measureRate(model, { ...base, tune: { ...tuneMethod(m), cudaGraph: false } }, yard);
+      const other = await measureRate(model, { ...base, tune: { ...tuneMethod(m), ...variant } }, yard);
+      const worst = await agreement(model, m, Math.min(batch, 64));
+      if (!(worst <= tolerance)) disagree++;
+      const ratio =
+        eager.marginalRowStepsPerSecond && other.marginalRowStepsPerSecond
+          ? other.marginalRowStepsPerSecond / eager.marginalRowStepsPerSecond
+          : null;
+      // Twice the batch's rows end to end: only for batches small enough to run that quickly.
+      const stops = batch <= 64 ? await withStops(model, m, batch) : null;
+      report.push({
+        model: name,
+        method: m.label,
+        batch,
+        auto: b === 'auto',
+        eager,
+        [cuda ? 'graph' : 'fixed']: other,
+        ratio,
+        withStops: stops && { ...stops, ratio: stops.other / stops.eager },
+        klMaxRelDiff: worst,
+        agree: worst <= tolerance,
+      });
+    }
   }
   model.dispose();
   memoryProbe(device).release();
@@ -98,15 +144,17 @@ for (const name of models) {
 const table = [
   ...yardstickTable(yard),
   '',
-  `${variantName} against eager epochs (soft, ${positions} positions, ${dtype}; marginal row-steps/s, rows·(E2−E1)/(t2−t1))`,
+  `${variantName} against eager epochs (${positions} positions, ${dtype}; marginal row-epochs/s, rows·(E2−E1)/(t2−t1); with stops: live row-epochs/s end to end)`,
   '',
-  `| model | batch | eager | of matmul | ${variantName} | of matmul | ratio | KL agreement |`,
-  '|---|---|---|---|---|---|---|---|',
+  `| model | method | batch | eager | of matmul | ${variantName} | of matmul | ratio | with stops: eager | ${variantName} | ratio | KL agreement |`,
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...report.map((r) => {
     const e = r.eager as RatePoint;
     const g = (r.graph ?? r.fixed) as RatePoint;
+    const s = r.withStops as { eager: number; other: number; ratio: number } | null;
+    const stops = s ? `${fmt(s.eager)} | ${fmt(s.other)} | ${s.ratio.toFixed(2)}×` : '– | – | –';
     const agree = `${r.agree ? 'PASS' : 'FAIL'} (max rel Δ ${(r.klMaxRelDiff as number).toExponential(1)})`;
-    return `| ${r.model} | ${r.batch}${r.auto ? ' (auto)' : ''} | ${fmt(e.marginalRowStepsPerSecond)} | ${pct(e.fractionOfMatmul)} | ${fmt(g.marginalRowStepsPerSecond)} | ${pct(g.fractionOfMatmul)} | ${r.ratio === null ? '–' : `${(r.ratio as number).toFixed(2)}×`} | ${agree} |`;
+    return `| ${r.model} | ${r.method} | ${r.batch}${r.auto ? ' (auto)' : ''} | ${fmt(e.marginalRowStepsPerSecond)} | ${pct(e.fractionOfMatmul)} | ${fmt(g.marginalRowStepsPerSecond)} | ${pct(g.fractionOfMatmul)} | ${r.ratio === null ? '–' : `${(r.ratio as number).toFixed(2)}×`} | ${stops} | ${agree} |`;
   }),
 ];
 save(

@@ -128,6 +128,58 @@ describe.skipIf(!cuda)('on CUDA', () => {
     }
   });
 
+  it('hard and hybrid epochs replayed as a CUDA graph (asked for: not a default) give every row the eager fixed-shape result, across refills and a part-empty batch', async () => {
+    // As the soft case above: the replayed positional epoch (one forward and backward per
+    // position, HotFlip's selection, the k > 1 trials, the prefix cache) must read the rows
+    // load() put in after the capture and leave stopped and empty slots alone.
+    // test/tune-fixed-positional.test.ts shows the eager fixed-shape epoch equals the usual one.
+    const gpu = await loadModel('random:tiny-llama3', { seed: 3, tokenizer: false, device: 'cuda' });
+    try {
+      const V = gpu.info.vocabSize;
+      const bits = [5, 2, 6, 3, 4]; // the 2- and 3-bit targets' rows converge early, beside rows that run on
+      const targets = new Float32Array(bits.length * V);
+      bits.forEach((b, t) => targets.set(randomTarget(V, 80 + t, b), t * V));
+      for (const method of [
+        {
+          method: 'hard' as const,
+          prefixLength: 3,
+          candidates: 3,
+          contextBefore: Int32Array.from([11, 7]),
+          contextAfter: Int32Array.from([5]),
+        },
+        { method: 'hybrid' as const, pattern: 'HSHSS' },
+      ]) {
+        const opts = {
+          targets,
+          inits: 2,
+          maxEpochs: 5,
+          patience: 50,
+          convergedNats: 0.9,
+          batchSize: 4,
+          chunkEpochs: 2,
+        };
+        const eager = new Map(
+          (await tune(gpu, { ...opts, ...method, fixedShapes: true, cudaGraph: false })).map((r) => [r.rowId, r]),
+        );
+        const graph = await tune(gpu, { ...opts, ...method, cudaGraph: true });
+        expect(graph).toHaveLength(10);
+        expect(new Set(graph.map((r) => r.epochs)).size).toBeGreaterThan(1);
+        for (const r of graph) {
+          const e = eager.get(r.rowId)!;
+          expect({ reason: r.stopReason, epochs: r.epochs, best: r.bestEpoch, ids: Array.from(r.promptIds) }).toEqual({
+            reason: e.stopReason,
+            epochs: e.epochs,
+            best: e.bestEpoch,
+            ids: Array.from(e.promptIds),
+          });
+          expect(Math.abs(r.klNats - e.klNats)).toBeLessThan(1e-5 * Math.max(1, e.klNats));
+        }
+      }
+    } finally {
+      gpu.dispose();
+    }
+  });
+
   // The check a kernel choice passes before its CUDA default turns on (model/kernel_choice.h):
   // the same numbers and tuner choices with it on as off, on the device, float32 and bfloat16.
   it('every kernel choice on CUDA: the shared-target candidate KL, grouped attention and the fused RMSNorm agree with the plain paths', async () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model } from '../lib/index.js';
 import { tune, type TuneOptions, type TuneRecord } from '../lib/tune/index.js';
 import { randomTarget } from './helpers/dist.js';
+import { expectSameRecords, pairByRow } from './helpers/same-records.js';
 
 const MODELS = ['random:tiny-gpt2', 'random:tiny-llama3', 'random:tiny-falcon'] as const;
 
@@ -19,26 +20,7 @@ async function both(model: Model, options: Partial<TuneOptions>): Promise<[TuneR
   for (let t = 0; t < 3; t++) targets.set(randomTarget(V, 40 + t, 3 + t), t * V);
   const common = { targets, inits: 2, maxEpochs: 3, patience: 50, returnSoftPrompt: true, ...options };
   const plain = await tune(model, { ...common, prefixCache: false });
-  const cached = new Map((await tune(model, { ...common, prefixCache: true })).map((r) => [r.rowId, r]));
-  expect(cached.size).toBe(plain.length);
-  return plain.map((p) => [p, cached.get(p.rowId)!]);
-}
-
-function expectSame(pairs: [TuneRecord, TuneRecord][]): void {
-  for (const [plain, cached] of pairs) {
-    const row = plain.rowId;
-    expect(Array.from(cached.promptIds), row).toEqual(Array.from(plain.promptIds));
-    expect(cached.bestEpoch, row).toBe(plain.bestEpoch);
-    expect(cached.epochs, row).toBe(plain.epochs);
-    expect(cached.stopReason, row).toBe(plain.stopReason);
-    expect(Math.abs(cached.klNats - plain.klNats), row).toBeLessThan(1e-4 * Math.max(1, plain.klNats));
-    if (plain.softPrompt) {
-      let worst = 0;
-      for (let i = 0; i < plain.softPrompt.length; i++)
-        worst = Math.max(worst, Math.abs(plain.softPrompt[i] - cached.softPrompt![i]));
-      expect(worst, row).toBeLessThan(1e-4);
-    }
-  }
+  return pairByRow(plain, await tune(model, { ...common, prefixCache: true }));
 }
 
 describe.each(MODELS)('%s: the prefix cache against the plain positional epoch', (name) => {
@@ -49,7 +31,7 @@ describe.each(MODELS)('%s: the prefix cache against the plain positional epoch',
   afterAll(() => model?.dispose());
 
   it('hard, k = 1, 5 positions: the same HotFlip choices, losses and prompts', async () => {
-    expectSame(await both(model, { method: 'hard', prefixLength: 5, candidates: 1 }));
+    expectSameRecords(await both(model, { method: 'hard', prefixLength: 5, candidates: 1 }));
   });
 
   it('hard, k = 3, 3 positions, context before and after: the same trials and choices', async () => {
@@ -60,14 +42,14 @@ describe.each(MODELS)('%s: the prefix cache against the plain positional epoch',
       contextBefore: Int32Array.from([11, 7]),
       contextAfter: Int32Array.from([5]),
     });
-    expectSame(pairs);
+    expectSameRecords(pairs);
     // The trials changed something: a prompt that never moved would pass trivially.
     expect(pairs.some(([p]) => p.bestEpoch > 0)).toBe(true);
   });
 
   it('hybrid HSHSS: the same hard choices and AdamW steps at the soft positions', async () => {
     const pairs = await both(model, { method: 'hybrid', pattern: 'HSHSS', candidates: 1 });
-    expectSame(pairs);
+    expectSameRecords(pairs);
     expect(pairs.every(([p]) => p.softPrompt && p.softPrompt.some((x) => x !== 0))).toBe(true);
   });
 });

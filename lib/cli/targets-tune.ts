@@ -131,7 +131,10 @@ export function registerTargetsAndTune(program: Command): void {
     .option('--inits <n>', withDefault('initialisations per target', QUICK_TUNE.inits))
     .option('--max-epochs <n>', withDefault('epoch budget', D.maxEpochs))
     .option('--patience <n>', withDefault('patience in epochs', D.patience))
-    .option('--cuda-graph', 'soft search on CUDA: replay each epoch as a CUDA graph (on by default there)')
+    .option(
+      '--cuda-graph',
+      'on CUDA: replay each epoch as a CUDA graph (soft: on by default there; hard, hybrid: only with this flag)',
+    )
     .option('--no-cuda-graph', 'run every epoch eagerly, CUDA graphs off')
     .option('--json', 'print JSON records')
     .action(

@@ -20,9 +20,9 @@ export interface NativeTunerOptions {
   patience: number;
   maxEpochs: number;
   init: 'tokens' | 'gaussian';
-  /** soft only: epochs over every slot with masked updates (fixed shapes, no host sync) */
+  /** epochs over every slot with masked updates (fixed shapes, no host sync), any pattern */
   fixedShapes: boolean;
-  /** soft, CUDA build and device only: the fixed-shape epoch captured as a CUDA graph */
+  /** CUDA build and device only: the fixed-shape epoch captured as a CUDA graph */
   cudaGraph: boolean;
   /** hard and hybrid: each position's step reuses the keys/values of the positions before it */
   prefixCache: boolean;

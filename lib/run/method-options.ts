@@ -17,7 +17,8 @@ export function methodOptions(spec: SweepSpec, r: Pick<RowPlan, 'method' | 'patt
     prefixLength: spec.prefixLength,
     lr: spec.lr,
     ...(spec.weightDecay !== undefined ? { weightDecay: spec.weightDecay } : {}),
-    // A CUDA graph replays soft epochs only; absent, tune() decides (on where graphs are exact).
+    // A sweep's CUDA graphs are for its soft methods: a positional capture is tune()'s to ask for
+    // until a GPU has checked it. Absent, tune() decides (on where graphs are exact).
     cudaGraph: spec.cudaGraph && r.method === 'soft',
     init: spec.init,
     seed: spec.seed,

@@ -49,14 +49,15 @@ export const TuneOptionsSchema = z
     ban: z.enum(['none', 'special', 'special+nonprintable']).default('special'),
     returnSoftPrompt: z.boolean().default(false),
     /**
-     * soft only: every epoch runs over every slot (stopped and empty ones masked out), so its
-     * shapes never change and it never waits for the host; what cudaGraph captures
+     * every epoch runs over every slot (stopped and empty ones masked out), so its shapes never
+     * change and it never waits for the host; what cudaGraph captures. Any method; the same
+     * results as the usual epochs
      */
     fixedShapes: z.boolean().default(false),
     /**
-     * soft, CUDA only: capture the fixed-shape epoch once as a CUDA graph and replay it (implies
-     * fixedShapes; the same results as eager epochs). Absent: on wherever that holds (see
-     * cudaGraphFor); false turns it off
+     * CUDA only: capture the fixed-shape epoch once as a CUDA graph and replay it (implies
+     * fixedShapes; the same results as eager epochs). Absent: on where that has been checked on a
+     * GPU (see cudaGraphFor); true asks for it for any method, false turns it off
      */
     cudaGraph: z.boolean({ error: 'expected cudaGraph true or false' }).optional(),
     /**
@@ -80,10 +81,6 @@ export const TuneOptionsSchema = z
         message: "deterministic needs a fixed batchSize (a number, not 'auto'): it sets which rows batch together",
       });
     }
-    for (const key of ['fixedShapes', 'cudaGraph'] as const) {
-      if (o[key] && o.method !== 'soft')
-        ctx.addIssue({ code: 'custom', path: [key], message: `${key} is for method 'soft' only (not '${o.method}')` });
-    }
     const pattern = patternIssue(o.method, o.pattern, o.prefixLength);
     if (pattern) ctx.addIssue({ code: 'custom', path: ['pattern'], message: pattern });
   });
@@ -98,8 +95,9 @@ export class TuneOptionsError extends Error {
 }
 
 /**
- * Whether a run replays its epochs as a CUDA graph: as asked, else wherever graphs are exact
- * (soft prompts on a CUDA device).
+ * Whether a run replays its epochs as a CUDA graph: as asked, else where the capture has been
+ * checked on a GPU (soft prompts on a CUDA device). Hard and hybrid epochs capture too, but only
+ * when asked: no GPU has run their capture yet.
  */
 export function cudaGraphFor(s: Pick<TuneSettings, 'cudaGraph' | 'method'>, device: string): boolean {
   return s.cudaGraph ?? (s.method === 'soft' && device.startsWith('cuda'));

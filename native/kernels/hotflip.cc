@@ -26,12 +26,12 @@ torch::Tensor scoresOf(const torch::Tensor& grad, const torch::Tensor& current, 
 }
 
 void check(const torch::Tensor& grad, const torch::Tensor& current, const torch::Tensor& E, int64_t k,
-           const torch::Tensor& banned) {
+           const torch::Tensor& banned, int64_t allowed = -1) {
   TORCH_CHECK(grad.dim() == 2 && current.sizes() == grad.sizes(),
               "hotflip: grad and current must both be [rows, hidden]");
   TORCH_CHECK(E.dim() == 2 && E.size(1) == grad.size(1), "hotflip: embeddings must be [vocab, hidden=", grad.size(1),
               "]");
-  const int64_t allowed = E.size(0) - (banned.defined() ? banned.sum().item<int64_t>() : 0);
+  if (allowed < 0) allowed = E.size(0) - (banned.defined() ? banned.sum().item<int64_t>() : 0);
   TORCH_CHECK(k >= 1 && k <= std::min<int64_t>(512, allowed), "hotflip: k = ", k, " must be in 1..",
               std::min<int64_t>(512, allowed), " (512, or the number of tokens not banned)");
 }
@@ -39,8 +39,9 @@ void check(const torch::Tensor& grad, const torch::Tensor& current, const torch:
 }  // namespace
 
 std::pair<torch::Tensor, torch::Tensor> hotflipTopK(const torch::Tensor& grad, const torch::Tensor& current,
-                                                    const torch::Tensor& E, int64_t k, const torch::Tensor& banned) {
-  check(grad, current, E, k, banned);
+                                                    const torch::Tensor& E, int64_t k, const torch::Tensor& banned,
+                                                    int64_t allowed) {
+  check(grad, current, E, k, banned, allowed);
   auto s = scoresOf(grad, current, E, banned).contiguous();
   const int64_t R = s.size(0), V = s.size(1);
   if (!s.is_cpu()) {

@@ -190,6 +190,10 @@ torch::Tensor Transformer::embed(const torch::Tensor& ids) const {
   if (minId < 0 || maxId >= cfg_.vocabSize)
     throw std::runtime_error("token id " + std::to_string(minId < 0 ? minId : maxId) +
                              " is outside the vocabulary [0, " + std::to_string(cfg_.vocabSize) + ")");
+  return embedUnchecked(ids);
+}
+
+torch::Tensor Transformer::embedUnchecked(const torch::Tensor& ids) const {
   return torch::embedding(wte_, ids.to(device_));
 }
 

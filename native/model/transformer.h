@@ -44,6 +44,10 @@ class Transformer {
 
   // ids [rows, positions] int64 -> embeddings [rows, positions, hidden] in the model dtype.
   torch::Tensor embed(const torch::Tensor& ids) const;
+  // The same without the range check, for ids the caller drew from the vocabulary itself (the
+  // tuner's prompts and HotFlip candidates): the check reads the ids back from the device, a
+  // synchronisation a fixed-shape epoch (and so a CUDA graph) may not make.
+  torch::Tensor embedUnchecked(const torch::Tensor& ids) const;
   // embeds [rows, positions, hidden] (model dtype, on device), positionIds [rows, positions]
   // int64 or undefined for 0..positions-1. Returns the final-norm hidden state at the LAST
   // position only [rows, hidden]: the last block computes nothing for earlier positions

@@ -7,7 +7,9 @@
 // the capture; the next call captures the epoch on that stream and replays it; every later call
 // only replays. The epoch handed in must therefore have fixed shapes, read and write only
 // tensors that outlive the graph (the tuner's [slots, ...] state), and never wait for the host
-// (no .item(), no nonzero()): Tuner::epochSoft with a live mask is written to that contract.
+// (no .item(), no nonzero()): Tuner::epochSoft and Tuner::epochPositional with a live mask are
+// written to that contract. A positional epoch is many forwards and backwards (one per prompt
+// position, and the k > 1 trials): still one graph, its shapes fixed by the slots and pattern.
 #pragma once
 #include <torch/torch.h>
 

@@ -34,11 +34,10 @@ Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts)
   // Known on the host: asking the device every epoch would be a sync per step on a GPU.
   anyHard_ = opts_.pattern.find('H') != std::string::npos;
   opts_.fixedShapes = opts_.fixedShapes || opts_.cudaGraph;  // a graph captures the fixed-shape epoch
-  if (opts_.fixedShapes && anyHard_)
-    throw std::runtime_error("tuner: fixedShapes and cudaGraph are for soft prompts only; pattern '" + opts_.pattern +
-                             "' has hard positions");
   if (opts_.cudaGraph) graph_ = std::make_unique<EpochGraph>(dev);
   if (opts_.banned.defined()) opts_.banned = opts_.banned.to(dev, torch::kBool);
+  // Counted once here, so that HotFlip's check of k never reads the mask back in an epoch.
+  allowed_ = V_ - (opts_.banned.defined() ? opts_.banned.sum().item<int64_t>() : 0);
   torch::NoGradGuard ng;
   if (opts_.contextBefore.defined() && opts_.contextBefore.numel())
     ctxBeforeEmb_ = model_->embed(opts_.contextBefore.view({1, -1})).to(torch::kFloat32);
@@ -134,7 +133,9 @@ void Tuner::load(const std::vector<int64_t>& slots, const torch::Tensor& targets
 torch::Tensor Tuner::assemble(const torch::Tensor& rows, const torch::Tensor& soft, const torch::Tensor& ids) const {
   torch::Tensor e = soft;
   if (anyHard_) {
-    auto tok = model_->embed(ids.clamp_min(0)).to(torch::kFloat32);
+    // The tuner's own ids (drawn from the vocabulary, or HotFlip's choices): no range check,
+    // which would read them back from the device at every step.
+    auto tok = model_->embedUnchecked(ids.clamp_min(0)).to(torch::kFloat32);
     e = torch::where(hardMask_.view({1, L_, 1}), tok, soft);
   }
   if (!ctxBeforeEmb_.defined() && !ctxAfterEmb_.defined()) return e;
@@ -262,14 +263,16 @@ torch::Tensor Tuner::liveSlots() const {
 // on, its backward stops at j (the one gradient it uses) and k > 1 candidates share that prefix.
 // After the update the cache grows by position j at its new value. Without it, every step runs
 // the whole sequence (the plain epoch, kept as the reference the cached one is tested against).
-void Tuner::epochPositional(const torch::Tensor& rows) {
+// Fixed shapes (`live` given) as in epochSoft: `rows` is every slot, and a row that is not live
+// keeps its ids, moments and counters; nothing here reads a device value on the host (the
+// pattern is the host's, the ids are the tuner's own, HotFlip's k was checked once).
+void Tuner::epochPositional(const torch::Tensor& rows, const torch::Tensor& live) {
   const int64_t n = rows.size(0);
   const int64_t Lb = ctxBeforeEmb_.defined() ? ctxBeforeEmb_.size(1) : 0;
   const bool cached = opts_.prefixCache;
   auto tgt = n == opts_.slots ? row_.target : row_.target.index({rows});
   auto terms = termsOf(rows);
   torch::Tensor improved;
-  auto hardCpu = hardMask_.cpu();
   const auto& E = model_->embeddingMatrix();
   KvCache past;  // cached: positions [0, Lb + j)
   if (cached && ctxBeforeKv_.length()) past = ctxBeforeKv_.expandTo(n);
@@ -288,18 +291,23 @@ void Tuner::epochPositional(const torch::Tensor& rows) {
     }
     torch::NoGradGuard ng;
     auto l = loss.detach();
-    track(rows, l, soft, ids, improved);
-    markDiverged(row_.reason, rows, l);
+    track(rows, l, soft, ids, improved, live);
+    markDiverged(row_.reason, rows, l, live);
     auto gj = emb.grad().select(1, at);  // the gradient at position j
-    if (hardCpu[j].item<bool>()) {
+    if (opts_.pattern[j] == 'H') {
       auto cur = emb.detach().select(1, at);
-      auto [cand, scores] = kernels::hotflipTopK(gj, cur, E, opts_.candidates, opts_.banned);
+      auto [cand, scores] = kernels::hotflipTopK(gj, cur, E, opts_.candidates, opts_.banned, allowed_);
       cand = cand.to(ids.device());
+      // A row that is not live keeps the id it has.
+      auto keepUnlessLive = [&](const torch::Tensor& choice) {
+        auto next = ids.clone();
+        next.select(1, j).copy_(live.defined() ? torch::where(live, choice, ids.select(1, j)) : choice);
+        row_.ids.index_put_({rows}, next);
+        return next;
+      };
       if (opts_.candidates == 1) {
         // The study's Eq. 4: take the linearised argmin.
-        auto next = ids.clone();
-        next.select(1, j).copy_(cand.select(1, 0));
-        row_.ids.index_put_({rows}, next);
+        keepUnlessLive(cand.select(1, 0));
       } else {
         // k > 1: true loss of every candidate in batched forwards; keep the best if it improves.
         const int64_t k = cand.size(1), T = emb.size(1);
@@ -308,7 +316,7 @@ void Tuner::epochPositional(const torch::Tensor& rows) {
         for (int64_t c0 = 0; c0 < k; c0 += chunk) {
           int64_t c = std::min(chunk, k - c0);
           auto cemb = emb.detach().unsqueeze(1).expand({n, c, T, d_}).clone();
-          cemb.select(2, at).copy_(model_->embed(cand.narrow(1, c0, c)).to(torch::kFloat32));
+          cemb.select(2, at).copy_(model_->embedUnchecked(cand.narrow(1, c0, c)).to(torch::kFloat32));
           auto logits = model_->lmHead(model_->lastHiddenAfter(cemb.view({n * c, T, d_}), past.repeatEach(c)));
           losses.push_back(kernels::klCandidates(logits, tgt, model_->kernels().sharedTargets, terms).view({n, c}));
         }
@@ -316,20 +324,18 @@ void Tuner::epochPositional(const torch::Tensor& rows) {
         auto [minLoss, arg] = all.min(1);
         auto better = minLoss < l;
         auto chosen = cand.gather(1, arg.unsqueeze(1)).squeeze(1);
-        auto next = ids.clone();
-        next.select(1, j).copy_(torch::where(better, chosen, ids.select(1, j)));
-        row_.ids.index_put_({rows}, next);
+        auto next = keepUnlessLive(torch::where(better, chosen, ids.select(1, j)));
         // The accepted candidate's loss is a true loss of the new prompt: track it now.
         auto trackLoss =
             torch::where(better, minLoss, torch::full_like(minLoss, std::numeric_limits<float>::infinity()));
-        track(rows, trackLoss, soft, next, improved);
+        track(rows, trackLoss, soft, next, improved, live);
       }
     } else {
       auto g = torch::zeros({n, L_, d_}, gj.options());
       g.select(1, j).copy_(gj);
       auto only = torch::zeros_like(hardMask_);
       only[j] = true;
-      adamw(rows, g, only);
+      adamw(rows, g, only, live);
     }
     if (cached && j + 1 < L_) {
       auto updated = assemble(rows, row_.soft.index({rows}), row_.ids.index({rows})).narrow(1, Lb + j, 1);
@@ -339,8 +345,8 @@ void Tuner::epochPositional(const torch::Tensor& rows) {
     }
   }
   torch::NoGradGuard ng;
-  advance(row_.step, rows, {});
-  finishEpoch(rows, improved);
+  advance(row_.step, rows, live);
+  finishEpoch(rows, improved, live);
 }
 
 StepReport Tuner::step(int64_t epochs, const std::atomic<bool>& abort) {
@@ -352,7 +358,13 @@ StepReport Tuner::step(int64_t epochs, const std::atomic<bool>& abort) {
     if (abort.load()) break;
     if (opts_.fixedShapes) {
       // The live mask is read on the device inside the epoch, so a captured graph re-reads it.
-      auto epoch = [this] { epochSoft(allRows_, liveSlots()); };
+      auto epoch = [this, allSoft] {
+        auto live = liveSlots();
+        if (allSoft)
+          epochSoft(allRows_, live);
+        else
+          epochPositional(allRows_, live);
+      };
       if (graph_)
         graph_->run(epoch);
       else
@@ -369,7 +381,7 @@ StepReport Tuner::step(int64_t epochs, const std::atomic<bool>& abort) {
     if (allSoft)
       epochSoft(rows, {});
     else
-      epochPositional(rows);
+      epochPositional(rows, {});
     rep.epochsRun++;
   }
   torch::NoGradGuard ng;

@@ -36,10 +36,10 @@ struct TunerOptions {
   int64_t maxEpochs;
   double convergedNats = -1.0;  // optional: stop a row whose KL falls to this (negative: never)
   std::string init;             // tokens | gaussian
-  // Soft only. fixedShapes: every epoch runs over every slot, stopped and empty ones masked out
-  // of every update, so its shapes never change and it never waits for the host (each chunk
-  // asks once whether any row still runs). cudaGraph: that epoch captured once as a CUDA graph
-  // and replayed (implies fixedShapes; CUDA only). A row's result is the same either way.
+  // fixedShapes: every epoch (soft, hard or hybrid) runs over every slot, stopped and empty ones
+  // masked out of every update, so its shapes never change and it never waits for the host
+  // (each chunk asks once whether any row still runs). cudaGraph: that epoch captured once as a
+  // CUDA graph and replayed (implies fixedShapes; CUDA only). A row's result is the same either way.
   bool fixedShapes;
   bool cudaGraph;
   // Hard and hybrid: each position's step reuses the keys and values of the positions before it
@@ -125,7 +125,8 @@ class Tuner {
   // `live` given: a fixed-shape epoch over every slot, only the live ones updated.
   void epochSoft(const torch::Tensor& rows, const torch::Tensor& live);
   torch::Tensor liveSlots() const;  // [slots] bool: loaded and running
-  void epochPositional(const torch::Tensor& rows);
+  // Hard and hybrid; `live` as epochSoft's.
+  void epochPositional(const torch::Tensor& rows, const torch::Tensor& live);
   // `live` ([rows] bool, optional): only these rows change (fixed-shape epochs run every slot).
   void track(const torch::Tensor& rows, const torch::Tensor& loss, const torch::Tensor& soft, const torch::Tensor& ids,
              torch::Tensor& improvedAny, const torch::Tensor& live = {});
@@ -137,6 +138,7 @@ class Tuner {
   TunerOptions opts_;
   int64_t L_ = 0, d_ = 0, V_ = 0;
   bool anyHard_ = false;
+  int64_t allowed_ = 0;  // tokens not banned
   std::unique_ptr<EpochGraph> graph_;
   torch::Tensor allRows_;   // arange(slots): the rows of a fixed-shape epoch
   torch::Tensor hardMask_;  // [L] bool
