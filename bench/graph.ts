@@ -8,7 +8,7 @@
 // and empty slots costs. Hard and hybrid methods capture only when asked (tune's cudaGraph: true).
 // Usage: node dist/bench/graph.js [--device cuda] [--dtype bfloat16] [--models random:gpt2,...]
 //        [--methods soft,hard:k=1,hybrid:HHSSS] [--batches 16,64,auto] [--positions 5] [--quick]
-//        [--out-dir DIR]
+//        [--out-dir DIR] [--suffix -name]
 import { loadModel } from '../lib/model/load.js';
 import type { Model } from '../lib/model/model.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
@@ -158,7 +158,7 @@ const table = [
   }),
 ];
 save(
-  `graph-${deviceTag(device)}`,
+  `graph-${deviceTag(device)}${a.get('--suffix', '')}`,
   { device, dtype, quick, positions, variant: variantName, yardstick: yard, report },
   table,
 );

@@ -236,6 +236,12 @@ st_graph() {
   if [ -n "$REHEARSAL" ]; then node dist/bench/graph.js --device "$DEVICE" --quick
   else node dist/bench/graph.js --device "$DEVICE" --dtype bfloat16 --models random:gpt2,random:llama-3.2-1b --batches 16,64,256 --reps 1 --min-delta-s 0.5; fi
 }
+st_posgraph() {
+  # Hard and hybrid epochs replayed as a CUDA graph (explicit cudaGraph: true; off by default until
+  # this and test/cuda.test.ts's positional case pass) against eager epochs: speed and agreement.
+  if [ -n "$REHEARSAL" ]; then node dist/bench/graph.js --device "$DEVICE" --quick --methods hard:k=1,hybrid:HHSSS --suffix -positional
+  else node dist/bench/graph.js --device "$DEVICE" --dtype bfloat16 --models random:gpt2 --methods hard:k=1,hard:k=8,hybrid:HHSSS --batches 16,64 --reps 1 --min-delta-s 0.5 --suffix -positional; fi
+}
 st_positional() {
   # Hard and hybrid epochs: the prefix cache against the plain epoch, FLOPs saved, speed ratio, agreement.
   if [ -n "$REHEARSAL" ]; then node dist/bench/positional.js --device "$DEVICE" --quick
@@ -297,6 +303,7 @@ stage choices   90  "$GPU"                 st_choices
 stage python   150  "$GPU"                 st_python
 stage bound    120  "$GPU"                 st_bound
 stage graph     90  "$GPU"                 st_graph
+stage posgraph  90  "$GPU"                 st_posgraph
 stage positional 90 "$GPU"                 st_positional
 stage parity    90  "$GPU"                 st_parity
 stage sweep     90  "$GPU"                 st_sweep
