@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <numeric>
 
 namespace dp::kernels {
 
@@ -61,17 +60,27 @@ std::pair<torch::Tensor, torch::Tensor> hotflipTopK(const torch::Tensor& grad, c
   int64_t* ip = ids.data_ptr<int64_t>();
   float* vp = vals.data_ptr<float>();
   at::parallel_for(0, R, 1, [&](int64_t r0, int64_t r1) {
-    std::vector<int32_t> idx(V);
+    // One pass per row keeping the k best (score, id) pairs in a max-heap whose top is the worst
+    // kept: a token enters only by beating it, which after the first few hundred tokens is rare,
+    // so the pass is a compare per token (no index array, no indirect comparisons). Ids come in
+    // ascending order, so a later token with the top's score has the larger id and stays out:
+    // ties go to the lower id, as in the reference's stable sort.
+    using Pair = std::pair<float, int32_t>;
+    std::vector<Pair> heap(k);
     for (int64_t r = r0; r < r1; ++r) {
       const float* row = sp + r * V;
-      std::iota(idx.begin(), idx.end(), 0);
-      auto less = [row](int32_t a, int32_t b) { return row[a] < row[b] || (row[a] == row[b] && a < b); };
-      // O(V) selection of the k smallest, then a sort of those k only.
-      std::nth_element(idx.begin(), idx.begin() + (k - 1), idx.end(), less);
-      std::sort(idx.begin(), idx.begin() + k, less);
+      for (int64_t v = 0; v < k; ++v) heap[v] = {row[v], static_cast<int32_t>(v)};
+      std::make_heap(heap.begin(), heap.end());  // pair order: score, then id
+      for (int64_t v = k; v < V; ++v) {
+        if (!(row[v] < heap.front().first)) continue;
+        std::pop_heap(heap.begin(), heap.end());
+        heap.back() = {row[v], static_cast<int32_t>(v)};
+        std::push_heap(heap.begin(), heap.end());
+      }
+      std::sort_heap(heap.begin(), heap.end());
       for (int64_t j = 0; j < k; ++j) {
-        ip[r * k + j] = idx[j];
-        vp[r * k + j] = row[idx[j]];
+        ip[r * k + j] = heap[j].second;
+        vp[r * k + j] = heap[j].first;
       }
     }
   });
