@@ -254,6 +254,7 @@ torch::Tensor Transformer::forward(const torch::Tensor& embeds, const torch::Ten
 }
 
 KvCache KvCache::repeatEach(int64_t times) const {
+  if (times == 1) return *this;  // read-only downstream: share the tensors instead of copying them
   KvCache out;
   for (const auto& t : k) out.k.push_back(t.repeat_interleave(times, 0));
   for (const auto& t : v) out.v.push_back(t.repeat_interleave(times, 0));
