@@ -37,7 +37,7 @@ Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts)
   if (opts_.cudaGraph) graph_ = std::make_unique<EpochGraph>(dev);
   if (opts_.banned.defined()) opts_.banned = opts_.banned.to(dev, torch::kBool);
   // Counted once here, so that HotFlip's check of k never reads the mask back in an epoch.
-  allowed_ = V_ - (opts_.banned.defined() ? opts_.banned.sum().item<int64_t>() : 0);
+  allowed_ = kernels::allowedTokens(V_, opts_.banned);
   torch::NoGradGuard ng;
   if (opts_.contextBefore.defined() && opts_.contextBefore.numel())
     ctxBeforeEmb_ = model_->embed(opts_.contextBefore.view({1, -1})).to(torch::kFloat32);
