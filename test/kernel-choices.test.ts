@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { loadModel, type Model } from '../lib/index.js';
+import { loadModel } from '../lib/index.js';
 import { native } from '../lib/native/index.js';
 import type { KernelChoice } from '../lib/native/types-model.js';
 import { tune, type TuneOptions } from '../lib/tune/index.js';
 import { klRow, randomTarget, rng } from './helpers/dist.js';
+import { expectSameRecords, pairByRow } from './helpers/same-records.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -147,14 +148,7 @@ describe.each(GROUPINGS)('a Llama with $heads query heads and $kv key heads', ({
     ];
     for (const o of runs) {
       const common = { targets, inits: 2, maxEpochs: 4, patience: 50, ban: 'none' as const, ...o };
-      const byRow = (m: Model) => tune(m, common).then((rs) => new Map(rs.map((x) => [x.rowId, x])));
-      const [a, b] = [await byRow(off), await byRow(on)];
-      for (const [row, x] of a) {
-        const y = b.get(row)!;
-        expect(Array.from(y.promptIds), `${o.method} ${row}`).toEqual(Array.from(x.promptIds));
-        expect(y.bestEpoch).toBe(x.bestEpoch);
-        expect(Math.abs(y.klNats - x.klNats)).toBeLessThan(1e-4 * Math.max(1, x.klNats));
-      }
+      expectSameRecords(pairByRow(await tune(off, common), await tune(on, common)));
     }
     off.dispose();
     on.dispose();
