@@ -7,7 +7,7 @@
 // With one slot both epochs compute the same shapes, so they must agree to the bit. With more,
 // the usual epoch's batch shrinks as rows stop while the fixed one's does not, and a CPU GEMM
 // rounds a row differently at another batch size (in the last float bit): where the hard search
-// meets a near-tie (a rejected k > 1 trial re-evaluates the best prompt) that can flip a choice
+// meets a near-tie (two candidates, or a candidate and the prompt in place) that can flip a choice
 // in the usual epoch alone, between two batch sizes. The settings below are ones where the usual
 // epoch gives the same choices at one slot and at four, so that a difference is the fixed epoch's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

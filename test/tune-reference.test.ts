@@ -4,7 +4,9 @@
 // - the stop rules (patience, budget, converged, diverged), which live in the native tuner
 //   (Tuner::finishEpoch and markDiverged), against the loss trace of the same row: the trace is
 //   read from runs with budgets 1..M (a row alone is computed identically each time), and the
-//   epoch at which each rule must stop is worked out from it.
+//   epoch at which each rule must stop is worked out from it;
+// - what counts as an improvement for a hard prompt: only a new prompt, never the best one
+//   evaluated again (whose loss, computed at another shape, can round a bit lower).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadModel, type Model } from '../lib/index.js';
@@ -150,5 +152,46 @@ describe('stop rules against the loss trace', () => {
     expect(t[r.epochs - 1]).toMatchObject({ stopReason: 'diverged', epochs: r.epochs });
     expect(r.klNats).toBe(r.epochs > 1 ? t[r.epochs - 2].klNats : Infinity);
     expect(Number.isFinite(r.klNats)).toBe(true);
+  });
+});
+
+describe('a hard epoch improves only when its prompt changes', () => {
+  // k > 1 evaluates the token already in place among its candidates, and the prefix cache
+  // evaluates a prompt from each position: the same prompt, computed at other shapes, whose loss
+  // can come out one bit lower than the best it already is. Counted as an improvement, that
+  // reset patience (and moved bestEpoch) at one batch size and not at another. Each case below
+  // had such a row.
+  it.each([
+    ['random:tiny-gpt2', 8],
+    ['random:tiny-llama3', 3],
+  ] as const)('%s, k = %i: bestEpoch is the first epoch that held the best prompt', async (name, k) => {
+    const m = await loadModel(name, { seed: 3, tokenizer: false });
+    try {
+      const targets = new Float32Array(8 * m.info.vocabSize);
+      for (let t = 0; t < 8; t++)
+        targets.set(randomTarget(m.info.vocabSize, 40 + t, 2 + (t % 5)), t * m.info.vocabSize);
+      const opts: TuneOptions = {
+        targets,
+        method: 'hard',
+        candidates: k,
+        inits: 3,
+        patience: 3,
+        ban: 'none',
+        batchSize: 1,
+      };
+      const full = await tune(m, { ...opts, maxEpochs: 25 });
+      // Alone in its batch a row computes the same epochs whatever the budget: runs with budgets
+      // 1..B are the full run's first epochs.
+      const after: Map<string, number[]>[] = [];
+      for (let e = 1; e <= Math.max(...full.map((r) => r.bestEpoch)) + 1; e++)
+        after[e] = new Map((await tune(m, { ...opts, maxEpochs: e })).map((r) => [r.rowId, Array.from(r.promptIds)]));
+      for (const r of full) {
+        const best = Array.from(r.promptIds);
+        expect(after[r.bestEpoch + 1].get(r.rowId), r.rowId).toEqual(best);
+        if (r.bestEpoch > 0) expect(after[r.bestEpoch].get(r.rowId), r.rowId).not.toEqual(best);
+      }
+    } finally {
+      m.dispose();
+    }
   });
 });

@@ -33,6 +33,7 @@ Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts)
   hardMask_ = torch::tensor(std::vector<int64_t>(hard.begin(), hard.end()), i64).to(torch::kBool);
   // Known on the host: asking the device every epoch would be a sync per step on a GPU.
   anyHard_ = opts_.pattern.find('H') != std::string::npos;
+  allHard_ = opts_.pattern.find('S') == std::string::npos;
   opts_.fixedShapes = opts_.fixedShapes || opts_.cudaGraph;  // a graph captures the fixed-shape epoch
   if (opts_.cudaGraph) graph_ = std::make_unique<EpochGraph>(dev);
   if (opts_.banned.defined()) opts_.banned = opts_.banned.to(dev, torch::kBool);
@@ -162,6 +163,11 @@ void Tuner::track(const torch::Tensor& rows, const torch::Tensor& loss, const to
                   const torch::Tensor& ids, torch::Tensor& improvedAny, const torch::Tensor& live) {
   auto cur = row_.best.index({rows});
   auto imp = loss < cur;  // NaN compares false
+  // A hard prompt that is the best one already, evaluated again (at each position of an epoch
+  // without a change, or at another batch shape), is no improvement, whatever its last bit says:
+  // counting it would reset patience in one batch size and not in another. (Its first
+  // evaluation, against a best of +inf, is.)
+  if (allHard_) imp = imp & ((ids != row_.bestIds.index({rows})).any(1) | cur.isinf());
   if (live.defined()) imp = imp & live;
   row_.best.index_put_({rows}, torch::where(imp, loss, cur));
   row_.bestEpoch.index_put_({rows}, torch::where(imp, row_.epoch.index({rows}), row_.bestEpoch.index({rows})));

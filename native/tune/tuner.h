@@ -138,7 +138,8 @@ class Tuner {
   TunerOptions opts_;
   int64_t L_ = 0, d_ = 0, V_ = 0;
   bool anyHard_ = false;
-  int64_t allowed_ = 0;  // tokens not banned
+  bool allHard_ = false;  // no soft position: the prompt is its ids alone
+  int64_t allowed_ = 0;   // tokens not banned
   std::unique_ptr<EpochGraph> graph_;
   torch::Tensor allRows_;   // arange(slots): the rows of a fixed-shape epoch
   torch::Tensor hardMask_;  // [L] bool
