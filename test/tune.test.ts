@@ -89,6 +89,34 @@ describe('soft prompts', () => {
   });
 });
 
+describe('Gaussian initial prompts', () => {
+  it("draw each row's first soft prompt from the embedding matrix's mean and spread, the same alone and in a batch", async () => {
+    const d = model.info.hiddenSize;
+    // With a budget of one epoch the best prompt is the first one: the loss is taken before AdamW's step.
+    const opts = {
+      targets: midEntropy,
+      method: 'soft' as const,
+      init: 'gaussian' as const,
+      maxEpochs: 1,
+      returnSoftPrompt: true,
+    };
+    const rs = await tune(model, { ...opts, inits: 8 });
+    const { mean, std } = model.embeddingStats();
+    const all = rs.flatMap((r) => Array.from(r.softPrompt!));
+    expect(all).toHaveLength(8 * 5 * d);
+    const m = all.reduce((a, x) => a + x, 0) / all.length;
+    const sd = Math.sqrt(all.reduce((a, x) => a + (x - m) ** 2, 0) / all.length);
+    expect(Math.abs(m - mean)).toBeLessThan((4 * std) / Math.sqrt(all.length));
+    expect(Math.abs(sd / std - 1)).toBeLessThan(0.05);
+    // Each row its own draw, and the loss reported is that prompt's.
+    expect(new Set(rs.map((r) => r.softPrompt![0])).size).toBe(8);
+    const { klNats } = await model.klGradient({ embeds: rs[3].softPrompt!, rows: 1, positions: 5, target: midEntropy });
+    expect(Math.abs(klNats[0] - rs[3].klNats)).toBeLessThan(1e-5 * Math.max(1, rs[3].klNats));
+    const [alone] = await tune(model, { ...opts, inits: 8, batchSize: 1, rows: [{ targetIndex: 0, initId: 3 }] });
+    expect(Array.from(alone.softPrompt!)).toEqual(Array.from(rs[3].softPrompt!));
+  });
+});
+
 describe('fixed-shape epochs (what a CUDA graph replays)', () => {
   it('give every row the result of the usual epochs, while rows stop, slots refill and the last batch runs part-empty', async () => {
     // The reachable target's rows converge within a few epochs and leave mid-chunk; 68 rows in

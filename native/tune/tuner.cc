@@ -40,6 +40,15 @@ Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts)
   // Counted once here, so that HotFlip's check of k never reads the mask back in an epoch.
   allowed_ = kernels::allowedTokens(V_, opts_.banned);
   torch::NoGradGuard ng;
+  // What every load draws initial prompts from, once: the allowed ids, and for Gaussian soft
+  // prompts the embedding matrix's mean and spread (a float32 copy of the whole matrix, 2 GB on
+  // Llama-3-8B, that a load per refill would otherwise make again).
+  if (opts_.banned.defined()) allowedIds_ = (~opts_.banned).nonzero().view(-1).cpu();
+  if (opts_.init == "gaussian") {
+    const auto e = model_->embeddingMatrix().to(torch::kFloat32);
+    initMean_ = e.mean().item<double>();
+    initSd_ = e.std().item<double>();
+  }
   if (opts_.contextBefore.defined() && opts_.contextBefore.numel())
     ctxBeforeEmb_ = model_->embed(opts_.contextBefore.view({1, -1})).to(torch::kFloat32);
   if (opts_.contextAfter.defined() && opts_.contextAfter.numel())
@@ -97,10 +106,8 @@ void Tuner::load(const std::vector<int64_t>& slots, const torch::Tensor& targets
   if (n == 0) return;
   auto dev = model_->device();
   // Each row's initial prompt comes from its own generator: identical alone or in any batch.
-  auto allowed = opts_.banned.defined() ? (~opts_.banned).nonzero().view(-1).cpu() : torch::Tensor();
+  const auto& allowed = allowedIds_;
   if (allowed.defined() && allowed.numel() == 0) throw std::runtime_error("tuner.load: every token is banned");
-  const auto stats = model_->embeddingMatrix().to(torch::kFloat32);
-  const double mean = stats.mean().item<double>(), sd = stats.std().item<double>();
   std::vector<torch::Tensor> initIds, initSoft;
   for (int64_t r = 0; r < n; ++r) {
     auto gen = at::detail::createCPUGenerator(seeds[r]);
@@ -110,7 +117,8 @@ void Tuner::load(const std::vector<int64_t>& slots, const torch::Tensor& targets
     else
       ids = torch::randint(V_, {L_}, gen, torch::kInt64);
     initIds.push_back(ids);
-    if (opts_.init == "gaussian") initSoft.push_back(torch::randn({L_, d_}, gen, torch::kFloat32) * sd + mean);
+    if (opts_.init == "gaussian")
+      initSoft.push_back(torch::randn({L_, d_}, gen, torch::kFloat32) * initSd_ + initMean_);
   }
   auto ids = torch::stack(initIds).to(dev);
   torch::Tensor soft =

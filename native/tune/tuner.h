@@ -138,8 +138,10 @@ class Tuner {
   TunerOptions opts_;
   int64_t L_ = 0, d_ = 0, V_ = 0;
   bool anyHard_ = false;
-  bool allHard_ = false;  // no soft position: the prompt is its ids alone
-  int64_t allowed_ = 0;   // tokens not banned
+  bool allHard_ = false;              // no soft position: the prompt is its ids alone
+  int64_t allowed_ = 0;               // tokens not banned
+  torch::Tensor allowedIds_;          // [allowed] int64 on the host; undefined: every token
+  double initMean_ = 0, initSd_ = 0;  // Gaussian init: the embedding matrix's mean and std
   std::unique_ptr<EpochGraph> graph_;
   torch::Tensor allRows_;   // arange(slots): the rows of a fixed-shape epoch
   torch::Tensor hardMask_;  // [L] bool
