@@ -221,6 +221,41 @@ describe('distprompt sweep', () => {
     expect(cpuGraph.stderr).toMatch(/cudaGraph: needs a model on a CUDA device; this one is on cpu/);
   });
 
+  it("tune and targets take --dtype for the model's arithmetic; an unknown one exits 2 naming it", () => {
+    const dir = tmp();
+    const tuneIn = (dtype: string) =>
+      run(
+        [
+          'tune',
+          '-m',
+          'random:micro',
+          '--entropy',
+          '3',
+          '--inits',
+          '1',
+          '--max-epochs',
+          '3',
+          '--json',
+          '--dtype',
+          dtype,
+        ],
+        dir,
+      );
+    const [f32, bf16] = ['float32', 'bfloat16'].map((d) => {
+      const r = tuneIn(d);
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout.trim()).klNats as number;
+    });
+    // The same row in other arithmetic: close, and not the same number.
+    expect(bf16).not.toBe(f32);
+    expect(Math.abs(bf16 - f32)).toBeLessThan(0.05 * f32);
+    const bad = tuneIn('float8');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/dtype 'float8' is not one of float32, bfloat16, float16/);
+    const t = run(['targets', '-m', 'random:micro', '--entropy', '2', '--dtype', 'float16', '-o', 't.json'], dir);
+    expect(t.status, t.stderr).toBe(0);
+  });
+
   it.each([
     [['--inits', '0'], /inits/],
     [['--methods', 'hybrid:HHS'], /pattern 'HHS' has 3 positions but prefixLength is 5/],

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { writeAtomic } from '../io/atomic.js';
 
 import { loadModel } from '../model/load.js';
+import type { NativeDtype } from '../native/types-model.js';
 import type { Model } from '../model/model.js';
 import { QUICK_TUNE, STUDY_DEFAULTS as D, withDefault } from '../spec/defaults.js';
 import { expandGrid } from '../spec/index.js';
@@ -15,6 +16,7 @@ import { UsageError } from './exit.js';
 export interface TargetFlags {
   model: string;
   device: string;
+  dtype?: string;
   kind: string;
   entropy?: string;
   outliers?: string;
@@ -63,6 +65,13 @@ async function saveTargets(path: string, set: TargetSet, vocab: number): Promise
   await writeAtomic(path, JSON.stringify({ vocabSize: vocab, meta: set.meta, targets: rows }));
 }
 
+// The model's arithmetic, for targets and tune (bound's --dtype is its solver's, a flag of its own).
+const DTYPE_FLAG = '--dtype <dtype>';
+const DTYPE_HELP = "the model's arithmetic: float32 (default), bfloat16 or float16";
+
+/** --device and --dtype as loadModel takes them (it checks the dtype and names it if unknown). */
+const modelOptions = (o: TargetFlags) => ({ device: o.device, dtype: o.dtype as NativeDtype | undefined });
+
 /** A numeric flag as given, or undefined when left out (tune() then applies the study's default). */
 const numberFlag = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
 
@@ -107,9 +116,10 @@ export async function cliTargets(
 
 export function registerTargetsAndTune(program: Command): void {
   targetOptions(program.command('targets').description('synthesise target distributions and save them as JSON'))
+    .option(DTYPE_FLAG, DTYPE_HELP)
     .option('-o, --output <file>', 'output file', 'targets.json')
     .action(async (o: TargetFlags & { output: string }) => {
-      const model = await loadModel(o.model, { device: o.device });
+      const model = await loadModel(o.model, modelOptions(o));
       try {
         const set = await synthesizeTargets(model, request(o, model.info.vocabSize));
         await saveTargets(o.output, set, model.info.vocabSize);
@@ -122,6 +132,7 @@ export function registerTargetsAndTune(program: Command): void {
     });
 
   targetOptions(program.command('tune').description('tune one or a few targets and print the best prompts'))
+    .option(DTYPE_FLAG, DTYPE_HELP)
     .option('--targets <file>', "a targets file from 'distprompt targets' (instead of --kind/--entropy)")
     .option('--search <method>', 'soft, hard or hybrid', 'soft')
     .option('--pattern <HS>', 'hybrid pattern, e.g. HHSSS')
@@ -152,7 +163,7 @@ export function registerTargetsAndTune(program: Command): void {
           json?: boolean;
         },
       ) => {
-        const model = await loadModel(o.model, { device: o.device });
+        const model = await loadModel(o.model, modelOptions(o));
         try {
           const { targets, ids } = await cliTargets(o, model);
           const run = tune(model, {
