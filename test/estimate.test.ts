@@ -1,7 +1,7 @@
 // The plan before a run: the batching arithmetic by hand, estimateSweep on a real small model,
 // and `sweep --plan` / `study --plan` as a user runs them (the built CLI): right rows, nothing
 // written, bad input exits 2.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,12 +124,51 @@ describe('distprompt sweep --plan / study --plan', () => {
     const dir = tmp();
     const r = run(['study', 'lm,random-init', '-m', 'random:micro', '--scale', 'smoke', '--plan', '--json'], dir);
     expect(r.status, r.stderr).toBe(0);
-    const e = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const e = lines.at(-1)!;
+    // Each sweep as it was planned, then the whole plan.
+    expect(lines.slice(0, -1)).toEqual(e.sweeps.map((s: object) => ({ event: 'planned', ...s })));
+    expect(e.notPlanned).toEqual([]);
     expect(e.sweeps.map((s: { experiment: string }) => s.experiment)).toEqual(['lm', 'random-init']);
     expect(e.sweeps[1].skipped).toMatch(/already randomly initialised/);
     expect(e.rows).toBe(e.sweeps[0].estimate.rows);
     expect(e.rows).toBeGreaterThan(0);
     expect(e.worstRowEpochs).toBe(e.rows * e.sweeps[0].estimate.maxEpochs);
+    expect(readdirSync(dir)).toEqual([]);
+  }, 300_000);
+
+  it('study --plan interrupted: the sweeps planned so far, the rest named as not planned, exit 130', async () => {
+    const dir = tmp();
+    const child = spawn(
+      process.execPath,
+      [cli, 'study', 'vanilla,lm,outliers', '-m', 'random:micro', '--scale', 'smoke', '--plan'],
+      {
+        cwd: dir,
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    // Ctrl-C while the second sweep calibrates (a few seconds of it).
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+      if (!sent && stderr.includes('[2/3]')) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 300);
+      }
+    });
+    const code = await new Promise<number | null>((done) => child.on('exit', done));
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/interrupted: the plan so far follows/);
+    expect(stdout).toMatch(/\| vanilla \| random:micro \| 22 \|/);
+    expect(stdout).not.toMatch(/\| lm \|/);
+    expect(stdout).toMatch(
+      /interrupted: the total is of the sweeps above; not planned: lm on random:micro, outliers on random:micro/,
+    );
     expect(readdirSync(dir)).toEqual([]);
   }, 300_000);
 

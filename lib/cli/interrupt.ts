@@ -8,10 +8,13 @@ export interface Interrupt {
   release(): void;
 }
 
-export function onInterrupt(reporter: ProgressReporter): Interrupt {
+export function onInterrupt(
+  reporter: ProgressReporter,
+  message = 'interrupted: finishing the current step and keeping every finished row',
+): Interrupt {
   const controller = new AbortController();
   const onSignal = () => {
-    reporter.log('interrupted: finishing the current step and keeping every finished row');
+    reporter.log(message);
     controller.abort();
   };
   process.once('SIGINT', onSignal);

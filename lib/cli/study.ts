@@ -129,20 +129,35 @@ export function registerStudy(program: Command): void {
           throw new UsageError(`--seed must be an integer >= 0, got '${o.seed}'`);
       }
       if (o.plan) {
-        const e = await estimateStudy({
-          studies: list(names),
-          studiesDir: o.studies,
-          models,
-          scale: o.scale as Scale,
-          device: o.device,
-          dtype: o.dtype,
-          seed,
-          bound: o.bound,
-          onSweep: o.json || o.quiet ? undefined : (what) => process.stderr.write(`calibrating ${what}\n`),
-        }).catch((e: unknown) => {
-          throw e instanceof StudyError ? new UsageError(e.message) : e;
-        });
-        process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${studyEstimateLines(e).join('\n')}\n`);
+        // A plan of many sweeps on a big model takes minutes: Ctrl-C (or SIGTERM) prints the
+        // sweeps planned so far, and --json gives each as it is made (a killed run keeps those).
+        const interrupt = onInterrupt(
+          new ProgressReporter(progressMode(o)),
+          'interrupted: the plan so far follows; the sweep being calibrated and those after it are not planned',
+        );
+        try {
+          const e = await estimateStudy({
+            studies: list(names),
+            studiesDir: o.studies,
+            models,
+            scale: o.scale as Scale,
+            device: o.device,
+            dtype: o.dtype,
+            seed,
+            bound: o.bound,
+            signal: interrupt.signal,
+            onSweep: o.json || o.quiet ? undefined : (what) => process.stderr.write(`calibrating ${what}\n`),
+            onEstimate: o.json
+              ? (sweep) => process.stdout.write(`${JSON.stringify({ event: 'planned', ...sweep })}\n`)
+              : undefined,
+          }).catch((e: unknown) => {
+            throw e instanceof StudyError ? new UsageError(e.message) : e;
+          });
+          process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${studyEstimateLines(e).join('\n')}\n`);
+          if (e.notPlanned.length) process.exitCode = EXIT.interrupted;
+        } finally {
+          interrupt.release();
+        }
         return;
       }
       const out = o.output ?? `study-${list(names).join('-')}`;

@@ -41,5 +41,8 @@ export function studyEstimateLines(e: StudyEstimate): string[] {
     ),
     '',
     `total: ${n(e.rows)} rows; worst case ${n(e.worstRowEpochs)} row-epochs in ${duration(e.worstSeconds)}; typical ${duration(e.typicalSeconds)} (calibrated in ${duration(e.calibrationSeconds)}; nothing written)`,
+    ...(e.notPlanned.length
+      ? [`interrupted: the total is of the sweeps above; not planned: ${e.notPlanned.join(', ')}`]
+      : []),
   ];
 }

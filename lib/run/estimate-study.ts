@@ -19,6 +19,8 @@ export interface StudyEstimateOptions extends Omit<EstimateOptions, 'model' | 'c
   bound?: boolean;
   /** told before each sweep is calibrated: `[i/n] experiment on model` */
   onSweep?: (label: string) => void;
+  /** told as each sweep is planned or skipped, so that a plan cut short still gave what it had */
+  onEstimate?: (sweep: StudySweepEstimate) => void;
 }
 
 export interface StudySweepEstimate {
@@ -31,6 +33,11 @@ export interface StudySweepEstimate {
 
 export interface StudyEstimate {
   sweeps: StudySweepEstimate[];
+  /**
+   * sweeps left unplanned because `signal` aborted (`experiment on model`), the one whose
+   * calibration it cut short included; empty when the plan is whole. The totals are of `sweeps`.
+   */
+  notPlanned: string[];
   rows: number;
   worstRowEpochs: number;
   worstSeconds: number;
@@ -52,14 +59,23 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
   const models = new Map<string, Model>();
   const costs = new Map<string, EpochCost>();
   const out: StudySweepEstimate[] = [];
+  const notPlanned: string[] = [];
+  const planned = (sweep: StudySweepEstimate) => {
+    out.push(sweep);
+    o.onEstimate?.(sweep);
+  };
   try {
     for (const [i, s] of sweeps.entries()) {
-      if (o.signal?.aborted) break;
-      if (s.skipped) {
-        out.push({ experiment: s.experiment, model: s.model, skipped: s.skipped });
+      const label = `${s.experiment} on ${s.model}`;
+      if (o.signal?.aborted) {
+        notPlanned.push(label);
         continue;
       }
-      o.onSweep?.(`[${i + 1}/${sweeps.length}] ${s.experiment} on ${s.model}`);
+      if (s.skipped) {
+        planned({ experiment: s.experiment, model: s.model, skipped: s.skipped });
+        continue;
+      }
+      o.onSweep?.(`[${i + 1}/${sweeps.length}] ${label}`);
       let model = models.get(s.model);
       let loadSeconds = 0;
       if (!model) {
@@ -69,10 +85,15 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
         models.set(s.model, model);
       }
       const e = await estimateSweep(s.spec, { ...o, model, costs });
+      // Cut short, its calibration would understate it: not planned rather than planned wrong.
+      if (o.signal?.aborted) {
+        notPlanned.push(label);
+        continue;
+      }
       e.setup.loadSeconds = loadSeconds;
       e.worstSeconds += loadSeconds;
       e.typicalSeconds += loadSeconds;
-      out.push({ experiment: s.experiment, model: s.model, estimate: e });
+      planned({ experiment: s.experiment, model: s.model, estimate: e });
     }
   } finally {
     for (const m of models.values()) m.dispose();
@@ -80,6 +101,7 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
   const sum = (f: (e: SweepEstimate) => number) => out.reduce((a, s) => a + (s.estimate ? f(s.estimate) : 0), 0);
   return {
     sweeps: out,
+    notPlanned,
     rows: sum((e) => e.rows),
     worstRowEpochs: sum((e) => e.worstRowEpochs),
     worstSeconds: sum((e) => e.worstSeconds),
