@@ -290,6 +290,9 @@ describe('bad input fails before any work', () => {
     [{ method: 'greedy' }, /method must be 'soft', 'hard' or 'hybrid'/],
     [{ method: 'hybrid', pattern: 'HSSSS', cudaGraph: true }, /cudaGraph: needs a model on a CUDA device/],
     [{ cudaGraph: true }, /cudaGraph: needs a model on a CUDA device; this one is on cpu/],
+    // A misspelt option is refused, not dropped (the run would go ahead at the default lr).
+    [{ lrr: 0.5 }, /unknown option 'lrr': tune\(\)'s settings are method, .*\blr\b/],
+    [{ patiense: 3, maxEpoch: 9 }, /unknown options 'patiense', 'maxEpoch'/],
   ])('%o', async (bad, message) => {
     await expect(tune(model, { targets: midEntropy, ...(bad as object) })).rejects.toThrow(message);
   });

@@ -9,69 +9,78 @@ import { impliedPattern, patternIssue } from '../spec/pattern.js';
 
 export { STOP_REASONS, type StopReason } from './stop-reasons.js';
 
+/** The tuning settings: every field with its rule, message and default. */
+const fields = {
+  method: z.enum(['soft', 'hard', 'hybrid'], { error: "method must be 'soft', 'hard' or 'hybrid'" }).default('soft'),
+  /** hybrid: one letter per position, H hard, S soft (e.g. HHSSS) */
+  pattern: z.string().optional(),
+  prefixLength: positiveInt('prefixLength').max(512, 'prefixLength must be at most 512').default(D.prefixLength),
+  inits: countInt('inits').default(D.inits),
+  lr: z
+    .number({ error: (iss) => `lr must be a finite number > 0, got ${shown(iss.input)}` })
+    .positive({ error: 'lr must be > 0' })
+    .default(D.lr),
+  beta1: z.number().min(0).lt(1).default(D.beta1),
+  beta2: z.number().min(0).lt(1).default(D.beta2),
+  /** AdamW denominator epsilon */
+  eps: z.number({ error: 'eps must be a number' }).positive('eps must be above 0').default(D.eps),
+  weightDecay: z
+    .number({ error: 'expected weightDecay (a number >= 0)' })
+    .min(0, { error: 'weightDecay must be >= 0' })
+    .default(D.weightDecay),
+  maxEpochs: positiveInt('maxEpochs').default(D.maxEpochs),
+  patience: positiveInt('patience').default(D.patience),
+  candidates: positiveInt('candidates').max(512, 'candidates must be at most 512').default(D.candidates),
+  convergedNats: z.number().min(0).optional(),
+  seed: z
+    .number({ error: 'expected seed (an integer >= 0)' })
+    .int({ error: 'seed must be an integer' })
+    .min(0, { error: 'seed must be >= 0' })
+    .default(0),
+  batchSize: z
+    .union([z.literal('auto'), positiveInt('batchSize')], {
+      error: "expected batchSize 'auto' or a positive integer",
+    })
+    .default('auto'),
+  init: z.enum(['tokens', 'gaussian'], { error: "expected init 'tokens' or 'gaussian'" }).default(D.init),
+  /** epochs per native call: rows that stop are replaced at these boundaries */
+  chunkEpochs: positiveInt('chunkEpochs').default(D.chunkEpochs),
+  /** ban special tokens (default) and optionally tokens that are not printable text */
+  ban: z.enum(['none', 'special', 'special+nonprintable']).default('special'),
+  returnSoftPrompt: z.boolean().default(false),
+  /**
+   * every epoch runs over every slot (stopped and empty ones masked out), so its shapes never
+   * change and it never waits for the host; what cudaGraph captures. Any method; the same
+   * results as the usual epochs
+   */
+  fixedShapes: z.boolean().default(false),
+  /**
+   * CUDA only: capture the fixed-shape epoch once as a CUDA graph and replay it (implies
+   * fixedShapes; the same results as eager epochs). Absent: on where that has been checked on a
+   * GPU (see cudaGraphFor); true asks for it for any method, false turns it off
+   */
+  cudaGraph: z.boolean({ error: 'expected cudaGraph true or false' }).optional(),
+  /**
+   * hard and hybrid: each position's step starts from the keys and values of the positions
+   * before it (unchanged since their own step) instead of recomputing the whole prompt; the
+   * same results within float rounding, false runs the plain epoch
+   */
+  prefixCache: z.boolean().default(true),
+  /**
+   * rows run in fixed groups of batchSize in the order given (no refill mid-group, no halving on
+   * out of memory), so that on the same device, dtype and thread count a row's result is bitwise
+   * the same in every run of its group; needs a fixed batchSize
+   */
+  deterministic: z.boolean({ error: 'expected deterministic true or false' }).default(false),
+};
+
 export const TuneOptionsSchema = z
-  .object({
-    method: z.enum(['soft', 'hard', 'hybrid'], { error: "method must be 'soft', 'hard' or 'hybrid'" }).default('soft'),
-    /** hybrid: one letter per position, H hard, S soft (e.g. HHSSS) */
-    pattern: z.string().optional(),
-    prefixLength: positiveInt('prefixLength').max(512, 'prefixLength must be at most 512').default(D.prefixLength),
-    inits: countInt('inits').default(D.inits),
-    lr: z
-      .number({ error: (iss) => `lr must be a finite number > 0, got ${shown(iss.input)}` })
-      .positive({ error: 'lr must be > 0' })
-      .default(D.lr),
-    beta1: z.number().min(0).lt(1).default(D.beta1),
-    beta2: z.number().min(0).lt(1).default(D.beta2),
-    /** AdamW denominator epsilon */
-    eps: z.number({ error: 'eps must be a number' }).positive('eps must be above 0').default(D.eps),
-    weightDecay: z
-      .number({ error: 'expected weightDecay (a number >= 0)' })
-      .min(0, { error: 'weightDecay must be >= 0' })
-      .default(D.weightDecay),
-    maxEpochs: positiveInt('maxEpochs').default(D.maxEpochs),
-    patience: positiveInt('patience').default(D.patience),
-    candidates: positiveInt('candidates').max(512, 'candidates must be at most 512').default(D.candidates),
-    convergedNats: z.number().min(0).optional(),
-    seed: z
-      .number({ error: 'expected seed (an integer >= 0)' })
-      .int({ error: 'seed must be an integer' })
-      .min(0, { error: 'seed must be >= 0' })
-      .default(0),
-    batchSize: z
-      .union([z.literal('auto'), positiveInt('batchSize')], {
-        error: "expected batchSize 'auto' or a positive integer",
-      })
-      .default('auto'),
-    init: z.enum(['tokens', 'gaussian'], { error: "expected init 'tokens' or 'gaussian'" }).default(D.init),
-    /** epochs per native call: rows that stop are replaced at these boundaries */
-    chunkEpochs: positiveInt('chunkEpochs').default(D.chunkEpochs),
-    /** ban special tokens (default) and optionally tokens that are not printable text */
-    ban: z.enum(['none', 'special', 'special+nonprintable']).default('special'),
-    returnSoftPrompt: z.boolean().default(false),
-    /**
-     * every epoch runs over every slot (stopped and empty ones masked out), so its shapes never
-     * change and it never waits for the host; what cudaGraph captures. Any method; the same
-     * results as the usual epochs
-     */
-    fixedShapes: z.boolean().default(false),
-    /**
-     * CUDA only: capture the fixed-shape epoch once as a CUDA graph and replay it (implies
-     * fixedShapes; the same results as eager epochs). Absent: on where that has been checked on a
-     * GPU (see cudaGraphFor); true asks for it for any method, false turns it off
-     */
-    cudaGraph: z.boolean({ error: 'expected cudaGraph true or false' }).optional(),
-    /**
-     * hard and hybrid: each position's step starts from the keys and values of the positions
-     * before it (unchanged since their own step) instead of recomputing the whole prompt; the
-     * same results within float rounding, false runs the plain epoch
-     */
-    prefixCache: z.boolean().default(true),
-    /**
-     * rows run in fixed groups of batchSize in the order given (no refill mid-group, no halving on
-     * out of memory), so that on the same device, dtype and thread count a row's result is bitwise
-     * the same in every run of its group; needs a fixed batchSize
-     */
-    deterministic: z.boolean({ error: 'expected deterministic true or false' }).default(false),
+  .strictObject(fields, {
+    // A misspelt option would otherwise be dropped and the run go ahead on its default.
+    error: (iss) =>
+      iss.code === 'unrecognized_keys'
+        ? `unknown option${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `'${k}'`).join(', ')}: tune()'s settings are ${Object.keys(fields).join(', ')}, besides the inputs TuneOptions lists (targets, rows, signal, …)`
+        : undefined,
   })
   .superRefine((o, ctx) => {
     if (o.deterministic && o.batchSize === 'auto') {
