@@ -163,6 +163,9 @@ describe('head bound at the edges', () => {
       headBoundOf({ ...c.head, gamma: new Float32Array(3) }, new Float32Array(V).fill(1 / V)),
     ).rejects.toThrow(/head.gamma has 3 values; expected 5/);
     await expect(headBoundOf(c.head, new Float32Array(V).fill(1 / V), { tolNats: -1 })).rejects.toThrow(/tolNats/);
+    await expect(headBoundOf(c.head, new Float32Array(V).fill(1 / V), { tolnats: 1e-3 } as never)).rejects.toThrow(
+      /unknown option 'tolnats' \(known: tolNats, /,
+    );
     await expect(headBoundOf(c.head, new Float32Array(V).fill(1 / V), { tolerance: 1 } as never)).rejects.toThrow(
       /tolerance/,
     );

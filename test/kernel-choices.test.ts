@@ -174,5 +174,9 @@ describe('the kernels option', () => {
       /kernels\.fusedRmsNorm must be true or false, got 1/,
     );
     await expect(loadModel('random:micro', { kernels: 'fast' as never })).rejects.toThrow(/kernels must be an object/);
+    // A misspelt option is refused, not dropped: `devise: 'cuda'` would otherwise load on the CPU.
+    await expect(loadModel('random:micro', { devise: 'cuda' } as never)).rejects.toThrow(
+      /loadModel: unknown option 'devise' \(known: device, dtype, .*kernels\)/,
+    );
   });
 });

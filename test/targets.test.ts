@@ -53,6 +53,15 @@ describe('vanilla targets (Eq. 1 and the temperature method)', () => {
       /outside/,
     );
   });
+
+  it('a misspelt field is refused, not dropped (its default would run)', async () => {
+    await expect(
+      synthesizeTargets({ vocabSize: 1000 }, { kind: 'vanilla', entropyBits: [2], seeed: 3 } as never),
+    ).rejects.toThrow(/vanilla targets: unknown field 'seeed' \(known: kind, entropyBits, method, eps, seed\)/);
+    await expect(
+      synthesizeTargets({ vocabSize: 1000 }, { kind: 'outlier', entropyBits: [2], outlier: 2 } as never),
+    ).rejects.toThrow(/outlier targets: unknown field 'outlier'/);
+  });
 });
 
 describe('outlier targets (Eq. 2–3, Appendix A)', () => {

@@ -291,7 +291,7 @@ describe('bad input fails before any work', () => {
     [{ method: 'hybrid', pattern: 'HSSSS', cudaGraph: true }, /cudaGraph: needs a model on a CUDA device/],
     [{ cudaGraph: true }, /cudaGraph: needs a model on a CUDA device; this one is on cpu/],
     // A misspelt option is refused, not dropped (the run would go ahead at the default lr).
-    [{ lrr: 0.5 }, /unknown option 'lrr': tune\(\)'s settings are method, .*\blr\b/],
+    [{ lrr: 0.5 }, /unknown option 'lrr' \(known: method, .*\blr\b.*\), besides the inputs TuneOptions lists/],
     [{ patiense: 3, maxEpoch: 9 }, /unknown options 'patiense', 'maxEpoch'/],
   ])('%o', async (bad, message) => {
     await expect(tune(model, { targets: midEntropy, ...(bad as object) })).rejects.toThrow(message);

@@ -1,6 +1,8 @@
 // headBound() options, validated once here; every field reaches the native solver explicitly.
 import { z } from 'zod';
 
+import { unknownKeysError } from '../spec/fields.js';
+
 const positiveInt = (what: string) =>
   z
     .number({ error: `${what} must be a number` })
@@ -11,7 +13,7 @@ const positive = (what: string) =>
     .number({ error: `${what} must be a number` })
     .refine((v) => Number.isFinite(v) && v > 0, `${what} must be a finite number above 0`);
 
-export const BoundOptionsSchema = z.strictObject({
+const fields = {
   /** stop when the Frank–Wolfe gap (the certificate) is below this, nats */
   tolNats: positive('tolNats').default(1e-5),
   maxIterations: positiveInt('maxIterations').default(3000),
@@ -40,7 +42,9 @@ export const BoundOptionsSchema = z.strictObject({
   returnPoint: z.boolean({ error: 'returnPoint must be true or false' }).default(false),
   /** ids for the records (default: the target set's ids, or target:<i>) */
   targetIds: z.array(z.string()).optional(),
-});
+};
+
+export const BoundOptionsSchema = z.strictObject(fields, { error: unknownKeysError(Object.keys(fields)) });
 
 export type BoundOptions = z.input<typeof BoundOptionsSchema>;
 export type BoundSettings = z.output<typeof BoundOptionsSchema>;

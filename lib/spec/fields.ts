@@ -8,6 +8,16 @@ import { MAX_SWEEP_ROWS } from './limits.js';
 export const shown = (v: unknown): string =>
   typeof v === 'string' ? `'${v}'` : typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
 
+/** Keys nobody knows, each named with the known ones: a misspelt option is refused, never dropped (and its default run). */
+export const unknownKeys = (keys: readonly string[], known: readonly string[], what = 'option'): string =>
+  `unknown ${what}${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')} (known: ${known.join(', ')})`;
+
+/** A strict zod object's message for unknown keys (unknownKeys); other issues keep their own. */
+export const unknownKeysError =
+  (known: readonly string[], suffix = '') =>
+  (iss: { code?: string; keys?: string[] }): string | undefined =>
+    iss.code === 'unrecognized_keys' && iss.keys ? unknownKeys(iss.keys, known) + suffix : undefined;
+
 export const positiveInt = (what: string) =>
   z
     .number({ error: (iss) => `expected ${what} to be a positive integer, got ${shown(iss.input)}` })

@@ -8,6 +8,7 @@ import type { NativeTensor } from '../native/types-model.js';
 import type { ResolvedTarget } from '../spec/parse.js';
 import type { PosTag } from '../spec/schema.js';
 import { SpecError } from '../spec/errors.js';
+import { unknownKeys } from '../spec/fields.js';
 import { targetFileCount } from './file.js';
 import type { TargetRowMeta } from './make.js';
 import { TargetError } from './maths.js';
@@ -78,9 +79,25 @@ export function requestEntry(r: SynthesisRequest): ResolvedTarget {
   }
 }
 
+/** Each kind's request fields, as the compiler checks them against SynthesisRequest (no more, no fewer). */
+const REQUEST_FIELDS: { [K in SynthesisRequest['kind']]: Record<keyof Extract<SynthesisRequest, { kind: K }>, true> } =
+  {
+    vanilla: { kind: true, entropyBits: true, method: true, eps: true, seed: true },
+    outlier: { kind: true, entropyBits: true, outliers: true, eps: true, seed: true },
+    lm: { kind: true, count: true, promptLength: true, pairedVanilla: true, seed: true },
+    shuffled: { kind: true, count: true, shuffles: true, promptLength: true, seed: true },
+    migrated: { kind: true, source: true, count: true, promptLength: true, seed: true },
+    'pos-uniform': { kind: true, tag: true, count: true, n: true, seed: true },
+    file: { kind: true, path: true, seed: true },
+  };
+
 /** A request's target plans, exactly as a sweep with the same entry and seed plans them. */
 export function planRequest(r: SynthesisRequest): TargetPlan[] {
   const entry = requestEntry(r);
+  // A misspelt field would otherwise be dropped and its default used.
+  const known = REQUEST_FIELDS[r.kind];
+  const unknown = Object.keys(r).filter((k) => !(k in known));
+  if (unknown.length) throw new TargetError(`${r.kind} targets: ${unknownKeys(unknown, Object.keys(known), 'field')}`);
   const { shape } = kindDef(entry.kind).schema;
   // Every field but the entropy grid through the spec's own check (kinds.ts checks entropies
   // against the vocabulary, which the spec schema cannot know).

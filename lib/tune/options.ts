@@ -4,7 +4,7 @@
 import { z } from 'zod';
 
 import { STUDY_DEFAULTS as D } from '../spec/defaults.js';
-import { countInt, positiveInt, shown } from '../spec/fields.js';
+import { countInt, positiveInt, shown, unknownKeysError } from '../spec/fields.js';
 import { impliedPattern, patternIssue } from '../spec/pattern.js';
 
 export { STOP_REASONS, type StopReason } from './stop-reasons.js';
@@ -76,11 +76,7 @@ const fields = {
 
 export const TuneOptionsSchema = z
   .strictObject(fields, {
-    // A misspelt option would otherwise be dropped and the run go ahead on its default.
-    error: (iss) =>
-      iss.code === 'unrecognized_keys'
-        ? `unknown option${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `'${k}'`).join(', ')}: tune()'s settings are ${Object.keys(fields).join(', ')}, besides the inputs TuneOptions lists (targets, rows, signal, …)`
-        : undefined,
+    error: unknownKeysError(Object.keys(fields), ', besides the inputs TuneOptions lists: targets, rows, signal, …'),
   })
   .superRefine((o, ctx) => {
     if (o.deterministic && o.batchSize === 'auto') {
