@@ -10,6 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { batchedSeconds, epochsFromSample } from '../lib/run/estimate-batching.js';
 import { cutOffEpochs, estimateSweep, spread } from '../lib/run/estimate.js';
 import { duration } from '../lib/run/estimate-report.js';
+import { estimateStudy } from '../lib/run/estimate-study.js';
+import { runStudy } from '../lib/run/study.js';
+import { runSweep } from '../lib/run/sweep.js';
 import { parseSpec } from '../lib/spec/index.js';
 import { planSweep } from '../lib/sweep/index.js';
 
@@ -94,6 +97,24 @@ describe('estimateSweep on random:micro', () => {
     expect(e.worstSeconds).toBeGreaterThan(e.setup.targetsSeconds + e.setup.boundSeconds);
     expect(readdirSync(dir)).toEqual([]);
   }, 120_000);
+});
+
+describe('the run entry points refuse a misspelt option before any work', () => {
+  // Dropped, each would run on its default: the paper's scale for hours, or over a finished file.
+  const dir = tmp();
+  it.each([
+    [
+      'runStudy',
+      () =>
+        runStudy({ studies: ['vanilla'], models: ['random:micro'], outDir: join(dir, 'x'), scal: 'smoke' } as never),
+    ],
+    ['estimateStudy', () => estimateStudy({ studies: ['vanilla'], models: ['random:micro'], scal: 'smoke' } as never)],
+    ['runSweep', () => runSweep(parseSpec({ ...small, output: join(dir, 'x.arrow') }), { resum: true } as never)],
+    ['estimateSweep', () => estimateSweep(parseSpec(small), { calibrationSecond: 1 } as never)],
+  ])('%s', async (name, call) => {
+    await expect(call()).rejects.toThrow(new RegExp(`^${name}: unknown option '\\w+' \\(known: `));
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });
 
 describe('distprompt sweep --plan / study --plan', () => {

@@ -9,7 +9,7 @@ import { native } from '../native/index.js';
 import { KERNEL_CHOICES, type KernelChoice, type NativeDtype, type NativeModelConfig } from '../native/types-model.js';
 import { configFromHf, ModelConfigError } from './config.js';
 import { Model, type ModelTokenizer } from './model.js';
-import { unknownKeys } from '../spec/fields.js';
+import { refuseUnknownKeys } from '../spec/fields.js';
 import { randomSource } from './presets.js';
 import { withCallerStack } from './errors.js';
 import { checkModelFits, type RowsToFit } from './size-check.js';
@@ -54,8 +54,7 @@ const LOAD_OPTIONS: Record<keyof LoadOptions, true> = {
 
 function checkOptions(o: LoadOptions): { device: string; dtype: NativeDtype; kernels?: Partial<KernelChoice> } {
   // A misspelt option would otherwise be dropped: a `devise: 'cuda'` would load on the CPU.
-  const unknown = Object.keys(o).filter((k) => !(k in LOAD_OPTIONS));
-  if (unknown.length) throw new ModelConfigError(`loadModel: ${unknownKeys(unknown, Object.keys(LOAD_OPTIONS))}`);
+  refuseUnknownKeys('loadModel', o, LOAD_OPTIONS, (m) => new ModelConfigError(m));
   const device = o.device ?? 'cpu';
   if (!/^(cpu|cuda(:\d+)?)$/.test(device))
     throw new ModelConfigError(`device '${device}' is not 'cpu', 'cuda' or 'cuda:N'`);

@@ -5,6 +5,7 @@ import type { Model } from '../model/model.js';
 import { loadModel } from '../model/load.js';
 import { expandStudies, type Scale } from '../study/catalog.js';
 import { planStudy } from '../study/plan.js';
+import { refuseUnknownKeys } from '../spec/fields.js';
 import { estimateSweep, type EstimateOptions, type SweepEstimate } from './estimate.js';
 import type { EpochCost } from './estimate-batching.js';
 
@@ -45,7 +46,26 @@ export interface StudyEstimate {
   calibrationSeconds: number;
 }
 
+/** StudyEstimateOptions' fields, as the compiler checks them against the interface. */
+const STUDY_ESTIMATE_OPTIONS: Record<keyof StudyEstimateOptions, true> = {
+  studies: true,
+  studiesDir: true,
+  models: true,
+  scale: true,
+  device: true,
+  dtype: true,
+  seed: true,
+  bound: true,
+  onSweep: true,
+  onEstimate: true,
+  calibrationSeconds: true,
+  sampleRows: true,
+  signal: true,
+};
+
 export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstimate> {
+  // A misspelt `scale` would plan the paper's sizes: refused, not dropped.
+  refuseUnknownKeys('estimateStudy', o, STUDY_ESTIMATE_OPTIONS, (m) => new TypeError(m));
   const started = performance.now();
   const sweeps = planStudy(expandStudies(o.studies, o.studiesDir), {
     scale: o.scale ?? 'paper',
@@ -84,7 +104,8 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
         loadSeconds = (performance.now() - t0) / 1000;
         models.set(s.model, model);
       }
-      const e = await estimateSweep(s.spec, { ...o, model, costs });
+      const { calibrationSeconds, sampleRows, signal } = o;
+      const e = await estimateSweep(s.spec, { calibrationSeconds, sampleRows, signal, model, costs });
       // Cut short, its calibration would understate it: not planned rather than planned wrong.
       if (o.signal?.aborted) {
         notPlanned.push(label);

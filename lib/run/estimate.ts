@@ -10,6 +10,7 @@ import { headBound } from '../bound/index.js';
 import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
+import { refuseUnknownKeys } from '../spec/fields.js';
 import type { SweepSpec } from '../spec/index.js';
 import { STUDY_DEFAULTS } from '../spec/defaults.js';
 import { planSweep, rowsByMethod, type RowPlan } from '../sweep/index.js';
@@ -71,6 +72,15 @@ export interface SweepEstimate {
   calibrationSeconds: number;
 }
 
+/** EstimateOptions' fields, as the compiler checks them against the interface. */
+const ESTIMATE_OPTIONS: Record<keyof EstimateOptions, true> = {
+  calibrationSeconds: true,
+  sampleRows: true,
+  model: true,
+  costs: true,
+  signal: true,
+};
+
 const DEFAULT_CALIBRATION_SECONDS = 4;
 const DEFAULT_SAMPLE_ROWS = 8;
 
@@ -83,6 +93,7 @@ export function spread<T>(items: readonly T[], n: number): T[] {
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
 export async function estimateSweep(spec: SweepSpec, options: EstimateOptions = {}): Promise<SweepEstimate> {
+  refuseUnknownKeys('estimateSweep', options, ESTIMATE_OPTIONS, (m) => new TypeError(m));
   const started = performance.now();
   const model = options.model ?? (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype }));
   const loadSeconds = options.model ? 0 : seconds(started);

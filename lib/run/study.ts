@@ -16,6 +16,7 @@ import type { Model, ModelInfo } from '../model/model.js';
 import { writeAtomic } from '../results/files.js';
 import { OutputTakenError, readResults, type Results, type StoredRunRecord } from '../results/index.js';
 import type { Shard } from '../spec/index.js';
+import { refuseUnknownKeys } from '../spec/fields.js';
 import { expandStudies, StudyError, type Scale } from '../study/catalog.js';
 import { computeFindings } from '../study/findings.js';
 import { drawFigures } from '../study/figures.js';
@@ -83,7 +84,27 @@ function workerArgs(options: StudyOptions, scale: Scale, device: string, shard: 
   ];
 }
 
+/** StudyOptions' fields, as the compiler checks them against the interface. */
+const STUDY_OPTIONS: Record<keyof StudyOptions, true> = {
+  studies: true,
+  studiesDir: true,
+  models: true,
+  scale: true,
+  outDir: true,
+  device: true,
+  dtype: true,
+  seed: true,
+  bound: true,
+  resume: true,
+  overwrite: true,
+  shard: true,
+  devices: true,
+  signal: true,
+};
+
 export async function runStudy(given: StudyOptions, events: EventEmitter = new EventEmitter()): Promise<StudySummary> {
+  // A misspelt `scale` would run the paper's sizes for hours: refused, not dropped.
+  refuseUnknownKeys('runStudy', given, STUDY_OPTIONS, (m) => new TypeError(m));
   const started = Date.now();
   const scale = given.scale ?? 'paper';
   const devices = given.devices ?? [];

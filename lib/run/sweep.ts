@@ -19,6 +19,7 @@ import {
   type RunRecord,
   type StoredRunRecord,
 } from '../results/index.js';
+import { refuseUnknownKeys } from '../spec/fields.js';
 import { type Shard, type SweepSpec } from '../spec/index.js';
 import { planSweepYielding, remainingGroups, remainingRows, rowsByMethod } from '../sweep/index.js';
 import { methodOptions } from './method-options.js';
@@ -47,6 +48,15 @@ export interface SweepOptions {
    */
   model?: Model | (() => Promise<Model>);
 }
+
+/** SweepOptions' fields, as the compiler checks them against the interface. */
+const SWEEP_OPTIONS: Record<keyof SweepOptions, true> = {
+  resume: true,
+  overwrite: true,
+  signal: true,
+  figures: true,
+  model: true,
+};
 
 export interface SweepProgress extends TuneProgress {
   phase: 'targets' | 'tuning';
@@ -108,6 +118,8 @@ export async function runSweep(
   options: SweepOptions = {},
   events: EventEmitter = new EventEmitter(),
 ): Promise<SweepSummary> {
+  // A misspelt `resume` would start over on a finished file's journal: refused, not dropped.
+  refuseUnknownKeys('runSweep', options, SWEEP_OPTIONS, (m) => new TypeError(m));
   // One run per output for the run's whole life: a second sweep, a resume or a merge of the same
   // output is refused, naming this process, before it reads or writes anything. The output's
   // path is checked first (a directory, a missing folder), so that its lock can be made beside it.

@@ -12,6 +12,18 @@ export const shown = (v: unknown): string =>
 export const unknownKeys = (keys: readonly string[], known: readonly string[], what = 'option'): string =>
   `unknown ${what}${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')} (known: ${known.join(', ')})`;
 
+/** Throws `error(message)` when `given` has a key `known` lacks (message: unknownKeys, prefixed by `owner`). */
+export function refuseUnknownKeys(
+  owner: string,
+  given: object,
+  known: Record<string, true>,
+  error: (message: string) => Error,
+  what = 'option',
+): void {
+  const unknown = Object.keys(given).filter((k) => !(k in known));
+  if (unknown.length) throw error(`${owner}: ${unknownKeys(unknown, Object.keys(known), what)}`);
+}
+
 /** A strict zod object's message for unknown keys (unknownKeys); other issues keep their own. */
 export const unknownKeysError =
   (known: readonly string[], suffix = '') =>

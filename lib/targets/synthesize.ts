@@ -8,7 +8,7 @@ import type { NativeTensor } from '../native/types-model.js';
 import type { ResolvedTarget } from '../spec/parse.js';
 import type { PosTag } from '../spec/schema.js';
 import { SpecError } from '../spec/errors.js';
-import { unknownKeys } from '../spec/fields.js';
+import { refuseUnknownKeys } from '../spec/fields.js';
 import { targetFileCount } from './file.js';
 import type { TargetRowMeta } from './make.js';
 import { TargetError } from './maths.js';
@@ -95,9 +95,7 @@ const REQUEST_FIELDS: { [K in SynthesisRequest['kind']]: Record<keyof Extract<Sy
 export function planRequest(r: SynthesisRequest): TargetPlan[] {
   const entry = requestEntry(r);
   // A misspelt field would otherwise be dropped and its default used.
-  const known = REQUEST_FIELDS[r.kind];
-  const unknown = Object.keys(r).filter((k) => !(k in known));
-  if (unknown.length) throw new TargetError(`${r.kind} targets: ${unknownKeys(unknown, Object.keys(known), 'field')}`);
+  refuseUnknownKeys(`${r.kind} targets`, r, REQUEST_FIELDS[r.kind], (m) => new TargetError(m), 'field');
   const { shape } = kindDef(entry.kind).schema;
   // Every field but the entropy grid through the spec's own check (kinds.ts checks entropies
   // against the vocabulary, which the spec schema cannot know).
