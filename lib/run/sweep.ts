@@ -118,7 +118,7 @@ export async function runSweep(
   options: SweepOptions = {},
   events: EventEmitter = new EventEmitter(),
 ): Promise<SweepSummary> {
-  // A misspelt `resume` would start over on a finished file's journal: refused, not dropped.
+  // A misspelt option is refused, not dropped for its default (a `figure: false` would draw them).
   refuseUnknownKeys('runSweep', options, SWEEP_OPTIONS, (m) => new TypeError(m));
   // One run per output for the run's whole life: a second sweep, a resume or a merge of the same
   // output is refused, naming this process, before it reads or writes anything. The output's
