@@ -132,6 +132,13 @@ describe('bad input', () => {
     await expect(
       m.klGradient({ embeds: new Float32Array(32), rows: 1, positions: 1, target: negative }),
     ).rejects.toThrow('target 0 is not a distribution: value -0.5 at token 1 is negative');
+    // A misspelt field is refused, not dropped (the default positions would run).
+    await expect(
+      m.logits({ ids: Int32Array.from([1, 2]), rows: 1, positions: 2, positionIDs: Int32Array.from([3, 4]) } as never),
+    ).rejects.toThrow("logits: unknown field 'positionIDs' (known: rows, positions, ids, embeds, positionIds)");
+    await expect(
+      m.klGradient({ embeds: new Float32Array(32), rows: 1, positions: 1, targets: nan } as never),
+    ).rejects.toThrow(/klGradient: unknown field 'targets' \(known: .*target\)/);
     // The position id rejected is the one named.
     await expect(
       m.logits({ ids: Int32Array.from([1, 2]), rows: 1, positions: 2, positionIds: Int32Array.from([-5, 1]) }),

@@ -5,6 +5,7 @@ import { CheckpointError } from '../checkpoint/errors.js';
 import type { FileStamp } from '../checkpoint/safetensors.js';
 import { checkpointChange } from '../checkpoint/stamp.js';
 import type { KernelChoice, NativeModel, NativeModelConfig, NativeTensor } from '../native/types-model.js';
+import { refuseUnknownKeys } from '../spec/fields.js';
 import { checkTargetRows } from '../tune/targets-input.js';
 import { DisposedError, withCallerStack } from './errors.js';
 
@@ -38,6 +39,15 @@ export interface ForwardInput {
   /** position of each input, rows×positions (default 0..positions-1) */
   positionIds?: Int32Array;
 }
+
+/** ForwardInput's fields, as the compiler checks them against the interface. */
+const FORWARD_INPUT: Record<keyof ForwardInput, true> = {
+  rows: true,
+  positions: true,
+  ids: true,
+  embeds: true,
+  positionIds: true,
+};
 
 /** Minimal tokenizer view the model needs (lib/tokenizer implements it). */
 export interface ModelTokenizer {
@@ -103,7 +113,9 @@ export class Model {
     return this.#native === undefined;
   }
 
-  #check(a: ForwardInput, what: string): void {
+  #check(a: ForwardInput, what: string, known: Record<string, true> = FORWARD_INPUT): void {
+    // A misspelt positionIds would otherwise be dropped and the default positions used.
+    refuseUnknownKeys(what, a, known, (m) => new TypeError(m), 'field');
     const { rows, positions } = a;
     if (!Number.isInteger(rows) || rows < 1)
       throw new RangeError(`${what}: rows must be a positive integer, got ${rows}`);
@@ -159,7 +171,7 @@ export class Model {
   async klGradient(
     a: ForwardInput & { embeds: Float32Array; target: Float32Array | NativeTensor },
   ): Promise<{ klNats: Float32Array; gradEmbeds: Float32Array }> {
-    this.#check(a, 'klGradient');
+    this.#check(a, 'klGradient', { ...FORWARD_INPUT, target: true });
     if (a.target instanceof Float32Array && a.target.length !== a.rows * this.info.vocabSize) {
       throw new RangeError(
         `klGradient: target has ${a.target.length} values; expected rows×vocab = ${a.rows * this.info.vocabSize}`,
