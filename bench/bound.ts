@@ -3,7 +3,7 @@
 // The goal: under 10% of the sweep. Flags: --model (random:gpt2), --device, --dtype, --entropy,
 // --inits, --max-epochs, --patience (default: the study's budget, STUDY_DEFAULTS — soft prompts,
 // 5 inits, ≤ 500 epochs, patience 20). A random preset is loaded without its tokenizer: vanilla targets need
-// none, and a machine may lack the tokenizer package (the GPU pack has no Llama-3 one).
+// none, and a machine may lack the tokenizer package.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { tmpdir } from 'node:os';
