@@ -236,6 +236,20 @@ describe('plotAll and report', () => {
     for (const w of written) expect(readFileSync(w.path, 'utf8')).toMatch(/^<svg[^>]*>.*<\/svg>$/s);
   });
 
+  test('a figure option misspelt or out of range is refused before anything is written', async () => {
+    const out = join(dir, 'refused');
+    await expect(plotAll(arrow, out, { binbits: 1 } as never)).rejects.toThrow(
+      /plotAll: unknown option 'binbits' \(known: binBits, width, height\)/,
+    );
+    await expect(plotAll(arrow, out, { binBits: 0 })).rejects.toThrow(
+      /plotAll: binBits must be a finite number above 0, got 0/,
+    );
+    await expect(report(arrow, join(out, 'r.html'), { titel: 'x' } as never)).rejects.toThrow(
+      /report: unknown option 'titel' \(known: binBits, width, height, title, facts\)/,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
   const html = join(dir, 'report.html');
   test('the report is one self-contained file with every figure and the summary table', async () => {
     await report(arrow, html, { facts: { model: 'random:tiny-gpt2' } });

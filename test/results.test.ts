@@ -414,6 +414,10 @@ describe('merge', () => {
     const out = join(dir, 'bad-merge.arrow');
     await expect(mergeResults([a], out)).rejects.toThrow(/planned row\(s\) are in no file/);
     expect(existsSync(out)).toBe(false);
+    await expect(mergeResults([a], out, { allowMising: true } as never)).rejects.toThrow(
+      /mergeResults: unknown option 'allowMising' \(known: expectedRowIds, plan, allowMissing, overwrite\)/,
+    );
+    expect(existsSync(out)).toBe(false);
     expect((await mergeResults([a], out, { allowMissing: true })).missing.length).toBe(
       shardRows(plan.rows, { index: 1, count: 2 }).length,
     );

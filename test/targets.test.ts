@@ -151,6 +151,10 @@ describe('validation', () => {
     expect(() => validateTargets(data, 1, V)).toThrow(message);
   });
   it('renormalises only when asked', () => {
+    // A misspelt option is refused, not dropped (the target would be refused for its sum instead).
+    expect(() => validateTargets(Float32Array.from([1, 1, 1, 1]), 1, V, { renormalise: true } as never)).toThrow(
+      /validateTargets: unknown option 'renormalise' \(known: renormalize, names\)/,
+    );
     const out = validateTargets(Float32Array.from([1, 1, 1, 1]), 1, V, { renormalize: true });
     expect(Array.from(out)).toEqual([0.25, 0.25, 0.25, 0.25]);
   });

@@ -4,7 +4,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 
 import { binOf, bestPerTarget, type PlotRecord } from '../analysis/best.js';
-import { LEGEND, manyModels, SCHEMA, type Figure, type FigureOptions } from './figure.js';
+import { DEFAULT_BIN_BITS, LEGEND, manyModels, SCHEMA, type Figure, type FigureOptions } from './figure.js';
 
 /** Vanilla targets against entropy: bottleneck, sphere and ball bounds, and the KL each method reaches. */
 export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
@@ -15,7 +15,7 @@ export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions
   const rows: { hBin: number; klNats: number; series: string }[] = [];
   const seen = new Set<string>();
   for (const b of best) {
-    const hBin = binOf(b.entropyBits, o.binBits ?? 0.25);
+    const hBin = binOf(b.entropyBits, o.binBits ?? DEFAULT_BIN_BITS);
     rows.push({ hBin, klNats: b.klNats, series: label(b.model, `KL reached · ${b.method}`) });
     // A target's bounds are the same under every method: one point each.
     const key = `${b.model ?? ''}\u0000${b.targetId}`;

@@ -5,6 +5,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { binOf, bestPerTarget, type PlotRecord } from '../analysis/best.js';
 import { linearRegression } from '../analysis/stats.js';
 import {
+  DEFAULT_BIN_BITS,
   KL_AXIS,
   klBands,
   LEGEND,
@@ -22,7 +23,7 @@ export function klVsEntropy(records: readonly PlotRecord[], o: FigureOptions = {
   if (best.length === 0) return null;
   const models = manyModels(best);
   const rows = best.map((b) => ({
-    hBin: binOf(b.entropyBits, o.binBits ?? 0.25),
+    hBin: binOf(b.entropyBits, o.binBits ?? DEFAULT_BIN_BITS),
     klNats: b.klNats,
     series: series(b, b.method, models),
   }));
@@ -40,7 +41,7 @@ export function outlierVsVanilla(records: readonly PlotRecord[], o: FigureOption
   const rows = best.map((b) => {
     const kind = b.kind === 'outlier' ? `outlier k=${b.outliers ?? '?'}` : 'vanilla';
     return {
-      hBin: binOf(b.entropyBits, o.binBits ?? 0.25),
+      hBin: binOf(b.entropyBits, o.binBits ?? DEFAULT_BIN_BITS),
       klNats: b.klNats,
       series: series(b, methods ? `${kind} · ${b.method}` : kind, models),
     };
@@ -60,7 +61,7 @@ export function lmShuffledVanilla(records: readonly PlotRecord[], o: FigureOptio
   const models = manyModels(best);
   const methods = manyMethods(best);
   const rows = best.map((b) => ({
-    hBin: binOf(b.targetEntropyBits, o.binBits ?? 0.25),
+    hBin: binOf(b.targetEntropyBits, o.binBits ?? DEFAULT_BIN_BITS),
     klNats: b.klNats,
     series: series(b, methods ? `${b.kind} · ${b.method}` : b.kind, models),
   }));
@@ -77,7 +78,7 @@ export function migratedSources(records: readonly PlotRecord[], o: FigureOptions
   const rows = best.map((b) => {
     const source = b.kind === 'lm' ? 'own (lm)' : `from ${b.sourceModel ?? '?'}`;
     return {
-      hBin: binOf(b.targetEntropyBits, o.binBits ?? 0.25),
+      hBin: binOf(b.targetEntropyBits, o.binBits ?? DEFAULT_BIN_BITS),
       klNats: b.klNats,
       series: series(b, methods ? `${source} · ${b.method}` : source, models),
     };

@@ -5,7 +5,7 @@ import { writeAtomic } from '../io/atomic.js';
 import { makeFolder } from '../io/folder.js';
 import { readResults } from '../results/index.js';
 import type { PlotRecord } from '../analysis/best.js';
-import type { FigureOptions } from './figure.js';
+import { checkFigureOptions, type FigureOptions } from './figure.js';
 import { allFigures } from './registry.js';
 import { renderSvg } from './render.js';
 
@@ -29,6 +29,7 @@ export interface WrittenFigure {
 
 /** Writes `<outDir>/<figure>.svg` for each figure the data supports; returns what it wrote. */
 export async function plotAll(input: PlotInput, outDir: string, options: FigureOptions = {}): Promise<WrittenFigure[]> {
+  checkFigureOptions('plotAll', options);
   const records = await loadPlotRecords(input);
   await makeFolder(outDir);
   const written: WrittenFigure[] = [];

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { writeAtomic } from '../io/atomic.js';
 import { makeFolder } from '../io/folder.js';
 import { bestPerTarget, summaryTable } from '../analysis/best.js';
-import type { FigureOptions } from './figure.js';
+import { checkFigureOptions, FIGURE_OPTIONS, type FigureOptions } from './figure.js';
 import { allFigures } from './registry.js';
 import { loadPlotRecords, type PlotInput } from './plot-all.js';
 import { renderSvg } from './render.js';
@@ -20,7 +20,11 @@ export interface ReportOptions extends FigureOptions {
   facts?: Record<string, string>;
 }
 
+/** ReportOptions' fields, as the compiler checks them against the interface. */
+const REPORT_OPTIONS: Record<keyof ReportOptions, true> = { ...FIGURE_OPTIONS, title: true, facts: true };
+
 export async function renderReport(input: PlotInput, options: ReportOptions = {}): Promise<string> {
+  checkFigureOptions('report', options, REPORT_OPTIONS);
   const records = await loadPlotRecords(input);
   const best = bestPerTarget(records);
   const table = summaryTable(best);

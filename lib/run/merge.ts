@@ -13,6 +13,7 @@ import {
   type Results,
   type StoredRunRecord,
 } from '../results/index.js';
+import { refuseUnknownKeys } from '../spec/fields.js';
 import { parseSpec } from '../spec/index.js';
 import { planSweep, type PlanOptions } from '../sweep/index.js';
 import { lockOutput } from './lock.js';
@@ -40,11 +41,20 @@ export interface MergeReport {
 const sample = (ids: readonly string[]) =>
   `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? `, … (${ids.length} in all)` : ''}`;
 
+/** MergeOptions' fields, as the compiler checks them against the interface. */
+const MERGE_OPTIONS: Record<keyof MergeOptions, true> = {
+  expectedRowIds: true,
+  plan: true,
+  allowMissing: true,
+  overwrite: true,
+};
+
 export async function mergeResults(
   paths: readonly string[],
   out: string,
   options: MergeOptions = {},
 ): Promise<MergeReport> {
+  refuseUnknownKeys('mergeResults', options, MERGE_OPTIONS, (m) => new TypeError(m));
   // Held while reading and writing: no sweep or other merge writes `out` meanwhile.
   const lock = await lockOutput(out, 'merge');
   try {

@@ -1,12 +1,24 @@
 // Every target is checked before use: length, finite, non-negative, sums to 1 within 1e-5.
+import { refuseUnknownKeys } from '../spec/fields.js';
 import { TargetError } from './maths.js';
+
+export interface ValidateOptions {
+  /** rescale each row that sums to something other than 1 (but above 0) instead of refusing it */
+  renormalize?: boolean;
+  /** each row's name for the messages (default: target <index>) */
+  names?: string[];
+}
+
+/** ValidateOptions' fields, as the compiler checks them against the interface. */
+const VALIDATE_OPTIONS: Record<keyof ValidateOptions, true> = { renormalize: true, names: true };
 
 export function validateTargets(
   data: Float32Array,
   rows: number,
   vocab: number,
-  options: { renormalize?: boolean; names?: string[] } = {},
+  options: ValidateOptions = {},
 ): Float32Array {
+  refuseUnknownKeys('validateTargets', options, VALIDATE_OPTIONS, (m) => new TargetError(m));
   const name = (r: number) => (options.names?.[r] ? `target '${options.names[r]}'` : `target ${r}`);
   if (data.length !== rows * vocab) {
     throw new TargetError(
