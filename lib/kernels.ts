@@ -1,6 +1,7 @@
 // The kernels on plain arrays: the fused softmax-KL and HotFlip top-k, for users and tests.
 import { withCallerStack } from './model/errors.js';
 import { native } from './native/index.js';
+import { refuseUnknownKeys } from './spec/fields.js';
 import { checkTargetRows } from './tune/targets-input.js';
 
 export interface KlInput {
@@ -15,6 +16,27 @@ export interface KlInput {
   device?: string;
 }
 
+/** KlInput's and HotflipInput's fields, as the compiler checks them against the interfaces. */
+const KL_INPUT: Record<keyof KlInput, true> = {
+  logits: true,
+  target: true,
+  rows: true,
+  vocab: true,
+  dtype: true,
+  device: true,
+};
+const HOTFLIP_INPUT: Record<keyof HotflipInput, true> = {
+  grad: true,
+  current: true,
+  embeddings: true,
+  rows: true,
+  hidden: true,
+  vocab: true,
+  k: true,
+  banned: true,
+  device: true,
+};
+
 function checkShape(name: string, a: Float32Array, want: number, shape: string): void {
   if (!(a instanceof Float32Array)) throw new TypeError(`${name} must be a Float32Array`);
   if (a.length !== want) throw new RangeError(`${name} has ${a.length} values; expected ${shape} = ${want}`);
@@ -22,6 +44,7 @@ function checkShape(name: string, a: Float32Array, want: number, shape: string):
 
 /** KL(target || softmax(logits)) per row in nats, and d(Σ KL)/d logits = softmax(z) − p. */
 export async function klDivergence(a: KlInput): Promise<{ klNats: Float32Array; gradLogits: Float32Array }> {
+  refuseUnknownKeys('klDivergence', a, KL_INPUT, (m) => new TypeError(m), 'field');
   if (!Number.isInteger(a.rows) || a.rows < 1) throw new RangeError(`rows must be a positive integer, got ${a.rows}`);
   if (!Number.isInteger(a.vocab) || a.vocab < 2)
     throw new RangeError(`vocab must be an integer of at least 2, got ${a.vocab}`);
@@ -51,6 +74,7 @@ export interface HotflipInput {
 
 /** For each row the k tokens with the lowest (E[x] − θ)·g, ascending; ties go to the lower id. */
 export async function hotflipTopK(a: HotflipInput): Promise<{ ids: Int32Array; scores: Float32Array }> {
+  refuseUnknownKeys('hotflipTopK', a, HOTFLIP_INPUT, (m) => new TypeError(m), 'field');
   checkShape('grad', a.grad, a.rows * a.hidden, 'rows×hidden');
   checkShape('current', a.current, a.rows * a.hidden, 'rows×hidden');
   checkShape('embeddings', a.embeddings, a.vocab * a.hidden, 'vocab×hidden');

@@ -207,6 +207,23 @@ describe('fused softmax-KL', () => {
         dtype: 'float8' as 'float32',
       }),
     ).rejects.toThrow(/dtype 'float8' is not one of float32, bfloat16, float16, float64/);
+    const target = Float32Array.from([0.5, 0.5]);
+    await expect(
+      klDivergence({ logits: new Float32Array(2), target, rows: 1, vocab: 2, device: 'cpu', dtyp: 'float64' } as never),
+    ).rejects.toThrow(/klDivergence: unknown field 'dtyp' \(known: logits, target, rows, vocab, dtype, device\)/);
+    const [grad, current, embeddings] = [new Float32Array(2), new Float32Array(2), new Float32Array(6)];
+    await expect(
+      hotflipTopK({
+        grad,
+        current,
+        embeddings,
+        rows: 1,
+        hidden: 2,
+        vocab: 3,
+        k: 1,
+        ban: Int32Array.from([0]),
+      } as never),
+    ).rejects.toThrow(/hotflipTopK: unknown field 'ban' \(known: .*banned, device\)/);
   });
 
   it('a target that is not a distribution is refused with the errors tune() gives, not a KL of 0 or below', async () => {
