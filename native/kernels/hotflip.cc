@@ -30,16 +30,13 @@ void check(const torch::Tensor& grad, const torch::Tensor& current, const torch:
               "hotflip: grad and current must both be [rows, hidden]");
   TORCH_CHECK(E.dim() == 2 && E.size(1) == grad.size(1), "hotflip: embeddings must be [vocab, hidden=", grad.size(1),
               "]");
-  if (allowed < 0) allowed = allowedTokens(E.size(0), banned);
+  // Not given: counted here, a read of the mask (a device sync; the tuner counts it once).
+  if (allowed < 0) allowed = E.size(0) - (banned.defined() ? banned.sum().item<int64_t>() : 0);
   TORCH_CHECK(k >= 1 && k <= std::min<int64_t>(512, allowed), "hotflip: k = ", k, " must be in 1..",
               std::min<int64_t>(512, allowed), " (512, or the number of tokens not banned)");
 }
 
 }  // namespace
-
-int64_t allowedTokens(int64_t vocab, const torch::Tensor& banned) {
-  return vocab - (banned.defined() ? banned.sum().item<int64_t>() : 0);
-}
 
 std::pair<torch::Tensor, torch::Tensor> hotflipTopK(const torch::Tensor& grad, const torch::Tensor& current,
                                                     const torch::Tensor& E, int64_t k, const torch::Tensor& banned,

@@ -8,10 +8,6 @@
 
 namespace dp::kernels {
 
-// Tokens HotFlip may return: the vocabulary less the banned ones (a read of the mask, so a
-// device sync: callers that check k every step count it once).
-int64_t allowedTokens(int64_t vocab, const torch::Tensor& banned);
-
 // grad [R, d], current [R, d], embeddings [V, d] (any float dtype), banned [V] bool or
 // undefined. Returns (ids [R, k] int64, scores [R, k] float32), ascending by score; ties go to
 // the lower token id; banned tokens never appear. One GEMM, then a per-row partial selection

@@ -37,13 +37,13 @@ Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts)
   opts_.fixedShapes = opts_.fixedShapes || opts_.cudaGraph;  // a graph captures the fixed-shape epoch
   if (opts_.cudaGraph) graph_ = std::make_unique<EpochGraph>(dev);
   if (opts_.banned.defined()) opts_.banned = opts_.banned.to(dev, torch::kBool);
-  // Counted once here, so that HotFlip's check of k never reads the mask back in an epoch.
-  allowed_ = kernels::allowedTokens(V_, opts_.banned);
   torch::NoGradGuard ng;
   // What every load draws initial prompts from, once: the allowed ids, and for Gaussian soft
   // prompts the embedding matrix's mean and spread (a float32 copy of the whole matrix, 2 GB on
   // Llama-3-8B, that a load per refill would otherwise make again).
   if (opts_.banned.defined()) allowedIds_ = (~opts_.banned).nonzero().view(-1).cpu();
+  // Their count, so that HotFlip's check of k never reads the mask back in an epoch.
+  allowed_ = allowedIds_.defined() ? allowedIds_.numel() : V_;
   if (opts_.init == "gaussian") {
     const auto e = model_->embeddingMatrix().to(torch::kFloat32);
     initMean_ = e.mean().item<double>();
