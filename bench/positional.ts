@@ -50,6 +50,7 @@ async function run(model: Model, options: Partial<TuneOptions>, prefixCache: boo
     chunkEpochs: epochs,
     batchSize: rows,
     ban: 'none' as const,
+    stopStalled: false, // the cost of an epoch: a stalled hard row runs them all too
     ...options,
     prefixCache,
   };

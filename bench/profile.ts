@@ -108,6 +108,7 @@ for (const name of models) {
         chunkEpochs: e,
         batchSize: rows,
         ban: 'none',
+        stopStalled: false, // every row runs e epochs, a stalled hard row too
       });
     await run(1); // warm-up at this shape
     const t0 = performance.now();

@@ -3,7 +3,7 @@
 //   --device cuda   the GPU figures (the big presets in bfloat16)
 //   --quick         a smoke run: the whole suite in a few minutes on 2 CPU cores
 //   --out-dir DIR   where the JSON goes (default bench/results; use /tmp for smoke runs)
-//   --only a,b      just these suites (kernels, targets, tune, scaling, graph, positional, python)
+//   --only a,b      just these suites (kernels, targets, tune, scaling, graph, positional, stalled, bound, python)
 // The caller's flags come first, so they win over the per-suite defaults below.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -52,6 +52,12 @@ const suites: { name: string; file: string; args: string[] }[] = [
     args: cpu
       ? ['--models', quick ? 'random:tiny-gpt2' : 'random:tiny-gpt2,random:gpt2', '--rows', '8', '--epochs', '2']
       : ['--models', quick ? 'random:gpt2' : 'random:gpt2,random:llama-3.2-1b', ...bf16],
+  },
+  // Stalled hard rows stopped against run on to patience: row-epochs and seconds saved.
+  {
+    name: 'stalled',
+    file: 'stalled',
+    args: cpu ? [] : ['--models', quick ? 'random:gpt2' : 'random:gpt2,random:llama-3.2-1b', ...bf16],
   },
   // The head bound's seconds against the sweep it belongs to.
   { name: 'bound', file: 'bound', args: [] },

@@ -83,6 +83,7 @@ export async function measureRate(model: Model, o: RateOptions, yard: Yardstick)
       chunkEpochs: epochs,
       batchSize: o.batchSize,
       ban: 'none',
+      stopStalled: false, // every row runs exactly `epochs` epochs, a stalled hard row too
     });
     r.on('warning', (w: string) => warnings.push(w));
     const t0 = performance.now();

@@ -123,6 +123,7 @@ describe('the tuner takes every setting explicitly', () => {
         fixedShapes: false,
         cudaGraph: false,
         prefixCache: true,
+        stopStalled: true,
       };
       native().createTuner(model.native, full).dispose();
       for (const key of Object.keys(full)) {

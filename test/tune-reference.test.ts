@@ -6,7 +6,9 @@
 //   read from runs with budgets 1..M (a row alone is computed identically each time), and the
 //   epoch at which each rule must stop is worked out from it;
 // - what counts as an improvement for a hard prompt: only a new prompt, never the best one
-//   evaluated again (whose loss, computed at another shape, can round a bit lower).
+//   evaluated again (whose loss, computed at another shape, can round a bit lower);
+// - 'stalled': a hard row that ends an epoch at a prompt one of its recent epochs began from
+//   stops there, and the trace of the same row run on shows it would have gone round that cycle.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadModel, type Model } from '../lib/index.js';
@@ -104,7 +106,15 @@ describe('stop rules against the loss trace', () => {
   it('patience P stops P epochs after the last new minimum; budget at maxEpochs; converged at the first best <= it', async () => {
     const M = 12;
     // Hard search stalls between improvements: the trace has flat stretches for patience.
-    const opts: TuneOptions = { targets: targetsOf(1, 77), method: 'hard', prefixLength: 2, inits: 1, ban: 'none' };
+    // stopStalled off: this is patience's rule; a row that comes back to an earlier prompt is the next test's.
+    const opts: TuneOptions = {
+      targets: targetsOf(1, 77),
+      method: 'hard',
+      prefixLength: 2,
+      inits: 1,
+      ban: 'none',
+      stopStalled: false,
+    };
     const t = await trace(opts, M);
     const best = (e: number) => t[e - 1].klNats; // best over epochs 0..e-1
     // An epoch improves when the best falls during it; epoch 0 always does (the best starts at +inf).
@@ -192,6 +202,94 @@ describe('a hard epoch improves only when its prompt changes', () => {
       }
     } finally {
       m.dispose();
+    }
+  });
+});
+
+describe('a hard row that comes back to a prompt it began an epoch from stops stalled', () => {
+  it('k = 4: it stops at the first such epoch, with the klNats, prompt and bestEpoch of the row run on', async () => {
+    const M = 14;
+    const rows = 6;
+    const opts: TuneOptions = {
+      targets: targetsOf(rows, 300),
+      method: 'hard',
+      candidates: 4,
+      prefixLength: 2,
+      inits: 1,
+      ban: 'none',
+      patience: 10_000,
+      batchSize: 1,
+    };
+    // Each row alone in its batch computes the same epochs whatever the budget: the prompt each
+    // epoch ends at, from runs with budgets 1..M that never stop early.
+    const endOf: string[][] = []; // endOf[e][row]: the prompt after e epochs
+    const runOn: TuneRecord[][] = [];
+    for (let e = 1; e <= M; e++) {
+      const rs = await tune(model, { ...opts, maxEpochs: e, stopStalled: false });
+      endOf[e] = rs.map((r) => Array.from(r.finalIds).join(','));
+      runOn[e] = rs;
+    }
+    const stopped = await tune(model, { ...opts, maxEpochs: M });
+    let stalled = 0;
+    for (const [i, r] of stopped.entries()) {
+      // The history covers every epoch here (patience and M are above M - 1): epoch e began from
+      // the end of epoch e - 1; the first, from the row's initial prompt, which no record shows.
+      const firstRepeat = Array.from({ length: M - 1 }, (_, j) => j + 2).find((e) =>
+        endOf.slice(1, e).some((p) => p?.[i] === endOf[e][i]),
+      );
+      if (r.stopReason !== 'stalled') {
+        expect(r.stopReason, `row ${i}`).toBe('budget');
+        expect(firstRepeat, `row ${i} came back to an earlier prompt at epoch ${firstRepeat} and ran on`).toBe(
+          undefined,
+        );
+        continue;
+      }
+      stalled++;
+      const E = r.epochs;
+      expect(
+        firstRepeat === undefined || E <= firstRepeat,
+        `row ${i} stopped at ${E}, after a repeat at ${firstRepeat}`,
+      ).toBe(true);
+      // Its cycle: the earlier epoch end it matched, or (before any) the initial prompt, epoch 0.
+      const back = endOf.slice(1, E).findIndex((p) => p?.[i] === endOf[E][i]);
+      const period = back >= 0 ? E - (back + 1) : E;
+      // Run on, the row goes round that cycle again: what stopping saved was a repetition.
+      for (let e = E + 1; e <= M; e++) {
+        if (e - period >= 1) expect(endOf[e][i], `row ${i}, epoch ${e}`).toBe(endOf[e - period][i]);
+      }
+      const full = runOn[M][i];
+      expect({ klNats: r.klNats, bestEpoch: r.bestEpoch, prompt: Array.from(r.promptIds) }, `row ${i}`).toEqual({
+        klNats: full.klNats,
+        bestEpoch: full.bestEpoch,
+        prompt: Array.from(full.promptIds),
+      });
+      expect(r.epochs).toBeLessThan(M);
+    }
+    expect(stalled, 'no row stalled: pick other targets').toBeGreaterThan(0);
+  });
+
+  it('soft and hybrid rows never stall (their AdamW state moves on); off, hard rows wait out patience', async () => {
+    const targets = targetsOf(4, 500);
+    const base = { targets, inits: 2, prefixLength: 3, ban: 'none' as const, patience: 3, maxEpochs: 30 };
+    for (const o of [{ method: 'soft' as const }, { method: 'hybrid' as const, pattern: 'HSH' }]) {
+      const rs = await tune(model, { ...base, ...o });
+      expect(
+        rs.filter((r) => r.stopReason === 'stalled'),
+        o.method,
+      ).toEqual([]);
+    }
+    const on = await tune(model, { ...base, method: 'hard', candidates: 4 });
+    const off = await tune(model, { ...base, method: 'hard', candidates: 4, stopStalled: false });
+    expect(on.some((r) => r.stopReason === 'stalled')).toBe(true);
+    expect(off.every((r) => r.stopReason === 'patience' || r.stopReason === 'budget')).toBe(true);
+    const key = (r: TuneRecord) => r.rowId;
+    const offBy = new Map(off.map((r) => [key(r), r]));
+    for (const r of on) {
+      const o = offBy.get(key(r))!;
+      expect(Array.from(r.promptIds), r.rowId).toEqual(Array.from(o.promptIds));
+      expect(r.bestEpoch, r.rowId).toBe(o.bestEpoch);
+      expect(r.klNats, r.rowId).toBeCloseTo(o.klNats, 5);
+      expect(r.epochs, r.rowId).toBeLessThanOrEqual(o.epochs);
     }
   });
 });

@@ -26,6 +26,8 @@ export interface NativeTunerOptions {
   cudaGraph: boolean;
   /** hard and hybrid: each position's step reuses the keys/values of the positions before it */
   prefixCache: boolean;
+  /** all-hard patterns: a row whose prompt an epoch left unchanged stops ('stalled') */
+  stopStalled: boolean;
   /** stop a row once its KL is at or below this (absent: never) */
   convergedNats?: number;
   /** token ids hard positions (and token init) never take (absent: none) */

@@ -232,8 +232,9 @@ function calibrationRows(sample: ReadonlyArray<RowPlan & { targetIndex: number }
 
 /**
  * Seconds of one epoch at b rows, marginal: one call of E1 = 1 and one of E2 = 1 + k epochs
- * (patience = budget = the call's epochs, so no row stops early), after a warm-up call at this
- * shape; (t2 − t1) / k cancels what every call pays once. k fills about `share` seconds.
+ * (patience = budget = the call's epochs and stalled rows run on, so no row stops early), after
+ * a warm-up call at this shape; (t2 − t1) / k cancels what every call pays once. k fills about
+ * `share` seconds.
  */
 async function epochTime(
   model: Model,
@@ -253,6 +254,7 @@ async function epochTime(
       chunkEpochs: epochs,
       batchSize: b,
       ban: 'none',
+      stopStalled: false, // the cost of an epoch: every row runs them all
     });
     return seconds(t0);
   };

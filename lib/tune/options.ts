@@ -67,6 +67,12 @@ const fields = {
    */
   prefixCache: z.boolean().default(true),
   /**
+   * hard prompts (no soft position): a row whose prompt a whole epoch left unchanged stops
+   * ('stalled') instead of repeating that epoch until its patience runs out (it would find no
+   * new minimum); the same klNats, prompt and bestEpoch, fewer epochs. false waits out patience
+   */
+  stopStalled: z.boolean({ error: 'expected stopStalled true or false' }).default(true),
+  /**
    * rows run in fixed groups of batchSize in the order given (no refill mid-group, no halving on
    * out of memory), so that on the same device, dtype and thread count a row's result is bitwise
    * the same in every run of its group; needs a fixed batchSize

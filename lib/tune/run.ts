@@ -175,6 +175,7 @@ async function runRows(
       fixedShapes: s.fixedShapes,
       cudaGraph: cudaGraphFor(s, model.info.device),
       prefixCache: s.prefixCache,
+      stopStalled: s.stopStalled,
     });
   let tuner: NativeTuner;
   try {

@@ -3,7 +3,7 @@
 // 'aborted' never comes from the tuner: it is a row the caller stopped before it finished.
 
 /** The native enum's names, in its order: code i means NATIVE_STOP_REASONS[i]. */
-export const NATIVE_STOP_REASONS = ['running', 'patience', 'budget', 'diverged', 'converged'] as const;
+export const NATIVE_STOP_REASONS = ['running', 'patience', 'budget', 'diverged', 'converged', 'stalled'] as const;
 
 /** Every reason a tune() row can carry. */
 export const STOP_REASONS = [...NATIVE_STOP_REASONS, 'aborted'] as const;

@@ -165,7 +165,7 @@ Napi::Value CreateTuner(const Napi::CallbackInfo& info) {
   rejectUnknownKeys(
       o,
       {"slots", "pattern", "lr", "beta1", "beta2", "eps", "weightDecay", "candidates", "patience", "maxEpochs", "init",
-       "fixedShapes", "cudaGraph", "prefixCache", "convergedNats", "banned", "contextBefore", "contextAfter"},
+       "fixedShapes", "cudaGraph", "prefixCache", "stopStalled", "convergedNats", "banned", "contextBefore", "contextAfter"},
       where);
   TunerOptions opts{};
   opts.slots = requireInt(o, "slots", where);
@@ -182,6 +182,7 @@ Napi::Value CreateTuner(const Napi::CallbackInfo& info) {
   opts.fixedShapes = requireBool(o, "fixedShapes", where);
   opts.cudaGraph = requireBool(o, "cudaGraph", where);
   opts.prefixCache = requireBool(o, "prefixCache", where);
+  opts.stopStalled = requireBool(o, "stopStalled", where);
   // Optional features: absent means not used.
   if (has(o, "convergedNats")) opts.convergedNats = requireNumber(o, "convergedNats", where);
   const int64_t V = model->config().vocabSize;

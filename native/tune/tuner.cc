@@ -44,6 +44,10 @@ Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts)
   if (opts_.banned.defined()) allowedIds_ = (~opts_.banned).nonzero().view(-1).cpu();
   // Their count, so that HotFlip's check of k never reads the mask back in an epoch.
   allowed_ = allowedIds_.defined() ? allowedIds_.numel() : V_;
+  // A cycle longer than `patience` ends by patience anyway; past kStallHistory it is left to it
+  // too, so that a huge patience cannot make the history huge.
+  constexpr int64_t kStallHistory = 64;
+  if (allHard_ && opts_.stopStalled) stallHistory_ = std::min({opts_.patience, opts_.maxEpochs, kStallHistory});
   if (opts_.init == "gaussian") {
     const auto e = model_->embeddingMatrix().to(torch::kFloat32);
     initMean_ = e.mean().item<double>();
@@ -58,10 +62,10 @@ Tuner::Tuner(std::shared_ptr<const Transformer> model, TunerOptions opts)
     model_->lastHiddenAfter(ctxBeforeEmb_, {}, &ctxBeforeKv_);
   const int64_t S = opts_.slots;
   allRows_ = torch::arange(S, i64);
-  row_ = RowState(S, L_, d_, V_, dev);
+  row_ = RowState(S, L_, d_, V_, stallHistory_, dev);
 }
 
-RowState::RowState(int64_t n, int64_t L, int64_t d, int64_t V, torch::Device device) {
+RowState::RowState(int64_t n, int64_t L, int64_t d, int64_t V, int64_t H, torch::Device device) {
   auto f32 = torch::TensorOptions().dtype(torch::kFloat32).device(device);
   auto i64 = f32.dtype(torch::kInt64);
   target = torch::zeros({n, V}, f32);
@@ -79,6 +83,7 @@ RowState::RowState(int64_t n, int64_t L, int64_t d, int64_t V, torch::Device dev
   epoch = torch::zeros({n}, i64);
   reason = torch::zeros({n}, f32.dtype(torch::kInt32));
   loaded = torch::zeros({n}, f32.dtype(torch::kBool));
+  seen = torch::full({n, H, L}, -1, i64);  // -1: no prompt (a hard position's id is never -1)
 }
 
 RowState RowState::rows(const torch::Tensor& idx) const {
@@ -125,7 +130,7 @@ void Tuner::load(const std::vector<int64_t>& slots, const torch::Tensor& targets
       opts_.init == "gaussian" ? torch::stack(initSoft).to(dev) : model_->embed(ids).to(torch::kFloat32);
   auto idx = torch::tensor(slots, torch::TensorOptions().dtype(torch::kInt64)).to(dev);
   auto hard = hardMask_.view({1, L_});
-  RowState fresh(n, L_, d_, V_, dev);
+  RowState fresh(n, L_, d_, V_, stallHistory_, dev);
   fresh.target = targets.to(dev, torch::kFloat32);
   // Each row's target is fixed for its life: its own sums once, not once per loss (CPU only,
   // where the forward would otherwise take a logarithm per element; see kernels/kl.h).
@@ -218,7 +223,8 @@ void Tuner::adamw(const torch::Tensor& rows, const torch::Tensor& grad, const to
   row_.soft.index_put_({rows}, torch::where(mask, theta1, theta));
 }
 
-void Tuner::finishEpoch(const torch::Tensor& rows, const torch::Tensor& improved, const torch::Tensor& live) {
+void Tuner::finishEpoch(const torch::Tensor& rows, const torch::Tensor& improved, const torch::Tensor& live,
+                        const torch::Tensor& stalled) {
   auto ep = advance(row_.epoch, rows, live);
   auto since0 = row_.sinceBest.index({rows});
   auto since = torch::where(improved, torch::zeros_like(ep), since0 + 1);
@@ -234,6 +240,8 @@ void Tuner::finishEpoch(const torch::Tensor& rows, const torch::Tensor& improved
   if (opts_.convergedNats >= 0) set(row_.best.index({rows}) <= opts_.convergedNats, kConverged);
   set(since >= opts_.patience, kPatience);
   set(ep >= opts_.maxEpochs, kBudget);
+  // Last: a row that stops for another reason in this epoch keeps that reason.
+  if (stalled.defined()) set(stalled, kStalled);
   row_.reason.index_put_({rows}, r);
 }
 
@@ -290,6 +298,10 @@ void Tuner::epochPositional(const torch::Tensor& rows, const torch::Tensor& live
   const auto& E = model_->embeddingMatrix();
   KvCache past;  // cached: positions [0, Lb + j)
   if (cached && ctxBeforeKv_.length()) past = ctxBeforeKv_.expandTo(n);
+  if (stallHistory_) {
+    torch::NoGradGuard ng;
+    row_.seen.index_put_({rows, row_.epoch.index({rows}) % stallHistory_}, row_.ids.index({rows}));
+  }
   for (int64_t j = 0; j < L_; ++j) {
     auto soft = row_.soft.index({rows});
     auto ids = row_.ids.index({rows});
@@ -360,7 +372,9 @@ void Tuner::epochPositional(const torch::Tensor& rows, const torch::Tensor& live
   }
   torch::NoGradGuard ng;
   advance(row_.step, rows, live);
-  finishEpoch(rows, improved, live);
+  torch::Tensor stalled;
+  if (stallHistory_) stalled = (row_.seen.index({rows}) == row_.ids.index({rows}).unsqueeze(1)).all(2).any(1);
+  finishEpoch(rows, improved, live, stalled);
 }
 
 StepReport Tuner::step(int64_t epochs, const std::atomic<bool>& abort) {

@@ -21,9 +21,9 @@ namespace dp {
 
 // Why a row stopped, one code per row. TypeScript names a code by its index in
 // NATIVE_STOP_REASONS (lib/tune/stop-reasons.ts); stopReasonNames is what a test compares it to.
-enum StopReason : int32_t { kRunning = 0, kPatience = 1, kBudget = 2, kDiverged = 3, kConverged = 4 };
-inline constexpr const char* stopReasonNames[] = {"running", "patience", "budget", "diverged", "converged"};
-static_assert(sizeof(stopReasonNames) / sizeof(stopReasonNames[0]) == kConverged + 1, "one name per StopReason");
+enum StopReason : int32_t { kRunning = 0, kPatience = 1, kBudget = 2, kDiverged = 3, kConverged = 4, kStalled = 5 };
+inline constexpr const char* stopReasonNames[] = {"running", "patience", "budget", "diverged", "converged", "stalled"};
+static_assert(sizeof(stopReasonNames) / sizeof(stopReasonNames[0]) == kStalled + 1, "one name per StopReason");
 
 // Every setting is given by the caller (native/addon/tuner_ops.cc requires each one): the study's
 // defaults live in lib/spec/defaults.ts alone, so none are restated here.
@@ -45,6 +45,11 @@ struct TunerOptions {
   // Hard and hybrid: each position's step reuses the keys and values of the positions before it
   // instead of recomputing them (Tuner::epochPositional). The same results within float rounding.
   bool prefixCache;
+  // An all-hard prompt (no S position) that ends an epoch as it began one of its last `patience`
+  // epochs (at most kStallHistory) stops ('stalled'): an epoch's choices are a function of the
+  // prompt it starts from (HotFlip, the candidates' losses), so the row would go round the same
+  // cycle again and find no new minimum; waiting out `patience` would only repeat it.
+  bool stopStalled;
   // Optional (undefined: none).
   torch::Tensor banned;         // [V] bool, tokens hard positions (and token init) never take
   torch::Tensor contextBefore;  // [Lb] int64 fixed tokens before the prompt (may be empty)
@@ -82,10 +87,11 @@ struct RowState {
   torch::Tensor sinceBest, epoch;   // [n] int64 patience counter, epochs run
   torch::Tensor reason;             // [n] int32 StopReason
   torch::Tensor loaded;             // [n] bool: the slot holds a row
+  torch::Tensor seen;               // [n, H, L] int64: the prompts the last H epochs began from (stopStalled)
 
   RowState() = default;
-  // n fresh rows (empty slots: not loaded).
-  RowState(int64_t n, int64_t L, int64_t d, int64_t V, torch::Device device);
+  // n fresh rows (empty slots: not loaded), with room for H epochs' prompts in `seen`.
+  RowState(int64_t n, int64_t L, int64_t d, int64_t V, int64_t H, torch::Device device);
   // Every field, once: what the generic row copies below go over.
   std::vector<torch::Tensor*> all() { return fieldsOf<torch::Tensor>(*this); }
   std::vector<const torch::Tensor*> all() const { return fieldsOf<const torch::Tensor>(*this); }
@@ -97,7 +103,7 @@ struct RowState {
   template <typename T, typename Self>
   static std::vector<T*> fieldsOf(Self& s) {
     return {&s.target,    &s.targetTerms, &s.soft,    &s.m,         &s.v,     &s.ids,    &s.step,  &s.best,
-            &s.bestEpoch, &s.bestSoft,    &s.bestIds, &s.sinceBest, &s.epoch, &s.reason, &s.loaded};
+            &s.bestEpoch, &s.bestSoft,    &s.bestIds, &s.sinceBest, &s.epoch, &s.reason, &s.loaded, &s.seen};
   }
 };
 
@@ -132,13 +138,16 @@ class Tuner {
              torch::Tensor& improvedAny, const torch::Tensor& live = {});
   void adamw(const torch::Tensor& rows, const torch::Tensor& grad, const torch::Tensor& positionMask,
              const torch::Tensor& live = {});
-  void finishEpoch(const torch::Tensor& rows, const torch::Tensor& improved, const torch::Tensor& live = {});
+  // `stalled` ([rows] bool, optional): rows whose epoch ended at a prompt an earlier one began from.
+  void finishEpoch(const torch::Tensor& rows, const torch::Tensor& improved, const torch::Tensor& live = {},
+                   const torch::Tensor& stalled = {});
 
   std::shared_ptr<const Transformer> model_;
   TunerOptions opts_;
   int64_t L_ = 0, d_ = 0, V_ = 0;
   bool anyHard_ = false;
   bool allHard_ = false;              // no soft position: the prompt is its ids alone
+  int64_t stallHistory_ = 0;          // H of RowState::seen: 0 unless stopStalled applies
   int64_t allowed_ = 0;               // tokens not banned
   torch::Tensor allowedIds_;          // [allowed] int64 on the host; undefined: every token
   double initMean_ = 0, initSd_ = 0;  // Gaussian init: the embedding matrix's mean and std
