@@ -27,7 +27,7 @@ export interface TargetFlags {
   seed: string;
 }
 
-/** What --outliers, --count and --method mean when left out (the help prints these). */
+/** What --entropy (tune, bound), --outliers, --count and --method mean when left out; the help prints these. */
 const FLAG_DEFAULTS = { outliers: 1, count: 10, posCount: 1, method: 'gradient', entropy: '4' } as const;
 
 function request(o: TargetFlags, vocab: number): SynthesisRequest {
@@ -90,7 +90,7 @@ export const targetOptions = (c: Command) =>
     .option('--outliers <k>', withDefault('outlier tokens (outlier kind)', FLAG_DEFAULTS.outliers))
     .option(
       '--count <n>',
-      `targets: lm, migrated, and the lm targets shuffled (shuffled) (default: ${FLAG_DEFAULTS.count}); pos-uniform (default: ${FLAG_DEFAULTS.posCount})`,
+      `targets (lm, migrated; shuffled: the lm targets to shuffle) (default: ${FLAG_DEFAULTS.count}); pos-uniform: targets of the tag (default: ${FLAG_DEFAULTS.posCount})`,
     )
     .option('--source <model>', 'source model (migrated)')
     .option('--tag <tag>', 'noun, proper-noun, verb or adjective (pos-uniform)')
