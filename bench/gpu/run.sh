@@ -190,8 +190,8 @@ st_tune() {
 }
 st_bound() {
   # The head bounds' seconds against the sweep they belong to (goal: under 10%), on Llama-3-8B.
-  # The rehearsal's model has the Llama-3 vocabulary too: a random preset needs no tokenizer, and
-  # the pack carries none for Llama-3.
+  # The rehearsal's model has the Llama-3 vocabulary too; a random preset loads no tokenizer, so
+  # neither needs the Llama-3 one.
   if [ -n "$REHEARSAL" ]; then node dist/bench/bound.js --device "$DEVICE" --quick --model random:tiny-llama3
   else node dist/bench/bound.js --device "$DEVICE" --model random:llama-3-8b --dtype bfloat16 --entropy 0:max:2 --inits 2 --max-epochs 60; fi
 }

@@ -3,9 +3,14 @@
 import type { Command } from 'commander';
 
 import { headBound } from '../bound/index.js';
+import { parseBoundOptions } from '../bound/options.js';
 import { loadModel } from '../model/load.js';
+import { withDefault } from '../spec/defaults.js';
 import { UsageError } from './exit.js';
 import { cliTargets, targetOptions, type TargetFlags } from './targets-tune.js';
+
+/** headBound()'s defaults, for the help (stated once, in lib/bound/options.ts). */
+const BOUND_DEFAULTS = parseBoundOptions({});
 
 type BoundFlags = TargetFlags & { targets?: string; json?: boolean; dtype?: string; tol?: string; point?: boolean };
 
@@ -16,8 +21,14 @@ export function registerBound(program: Command): void {
       .description("each target's head bound: the lowest KL(target || model) any prompt can reach"),
   )
     .option('--targets <file>', "a targets file from 'distprompt targets' (instead of --kind/--entropy)")
-    .option('--tol <nats>', "stop when the bound's certificate (Frank–Wolfe gap) is below this (default 1e-5)")
-    .option('--dtype <dtype>', "the solver's arithmetic: float64 (default) or float32")
+    .option(
+      '--tol <nats>',
+      withDefault(
+        "stop when the bound's certificate (Frank–Wolfe gap) is below this",
+        BOUND_DEFAULTS.tolNats.toExponential(),
+      ),
+    )
+    .option('--dtype <dtype>', withDefault("the solver's arithmetic: float64 or float32", BOUND_DEFAULTS.dtype))
     .option('--point', 'with --json: include the optimal hidden state and the distribution it gives')
     .option('--json', 'print one JSON record per target')
     .action(async (o: BoundFlags) => {

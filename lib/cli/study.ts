@@ -18,7 +18,7 @@ import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
 import { refuseContradictions } from './flag-rules.js';
 import { checkStudyFlags } from './study-flags.js';
-import { PLAN_HELP } from './sweep.js';
+import { PLAN_HELP, SHARD_COUNT_HELP } from './sweep.js';
 
 interface StudyCliOptions {
   list?: boolean;
@@ -93,7 +93,7 @@ export function registerStudy(program: Command): void {
       '--shard <i/N>',
       'run the i-th of N slices of every sweep (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)',
     )
-    .option('--shard-count <N>', 'with JOB_COMPLETION_INDEX: how many shards there are')
+    .option('--shard-count <N>', SHARD_COUNT_HELP)
     .option('--plan', PLAN_HELP)
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'machine-readable progress events on stdout, and a final summary (with --plan: the plan as JSON)')

@@ -1,5 +1,5 @@
 // `distprompt sweep`: run a sweep spec (flags over an optional --config JSON). With no spec at
-// all it runs the quick demo run (QUICK_DEMO_SWEEP) on the embedded demo model: about a minute on 2 CPU cores.
+// all it starts from the quick demo run (QUICK_DEMO_SWEEP) on the embedded demo model (README, "Command line").
 import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type { Command } from 'commander';
@@ -42,6 +42,10 @@ function readConfig(path: string): unknown {
   }
 }
 
+/** --shard-count of sweep and study: where the environment gives the index alone. */
+export const SHARD_COUNT_HELP =
+  'how many shards there are, where the environment gives only the index (JOB_COMPLETION_INDEX; or set DISTPROMPT_SHARD_COUNT)';
+
 /** --plan of sweep and study: what it prints, and that it runs and writes nothing. */
 export const PLAN_HELP =
   'print the rows and how long they will take (worst and typical case, from a few seconds of calibration per method on this model and device); write nothing';
@@ -68,7 +72,7 @@ export function registerSweep(program: Command): void {
     .option('--dtype <dtype>', 'float32, bfloat16 or float16')
     .option(
       '--targets <kinds>',
-      'target kinds, comma separated (vanilla,outlier,lm,shuffled,migrated,pos-uniform,file)',
+      'target kinds, comma separated, each with its defaults (vanilla,outlier,lm,shuffled,pos-uniform; migrated and file need a source or path: give them in --config)',
     )
     .option('--entropy <grid>', "entropy grid in bits for vanilla/outlier targets, e.g. '0:max:0.05' or '0,2,4'")
     .option('--methods <list>', "methods, e.g. 'soft,hard:k=4,hybrid:HHSSS'")
@@ -92,9 +96,9 @@ export function registerSweep(program: Command): void {
       '--shard <i/N>',
       'run the i-th of N slices (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)',
     )
-    .option('--shard-count <N>', 'with JOB_COMPLETION_INDEX: how many shards there are')
+    .option('--shard-count <N>', SHARD_COUNT_HELP)
     .option('--resume', 'continue an interrupted run of the same spec (no row lost or repeated)')
-    .option('--overwrite', 'replace an existing finished results file')
+    .option('--overwrite', 'replace an existing finished results file (removed as the run starts)')
     .option(
       '--figures <dir>',
       'where to write the figures (default: figures/ beside the results); --no-figures for none',

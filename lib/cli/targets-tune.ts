@@ -27,6 +27,9 @@ export interface TargetFlags {
   seed: string;
 }
 
+/** What --entropy (tune, bound), --outliers, --count and --method mean when left out; the help prints these. */
+const FLAG_DEFAULTS = { outliers: 1, count: 10, posCount: 1, method: 'gradient', entropy: '4' } as const;
+
 function request(o: TargetFlags, vocab: number): SynthesisRequest {
   const seed = Number(o.seed);
   const grid = () => {
@@ -38,21 +41,21 @@ function request(o: TargetFlags, vocab: number): SynthesisRequest {
       return {
         kind: 'vanilla',
         entropyBits: grid(),
-        method: (o.method as 'gradient' | 'temperature') ?? 'gradient',
+        method: (o.method ?? FLAG_DEFAULTS.method) as 'gradient' | 'temperature',
         seed,
       };
     case 'outlier':
-      return { kind: 'outlier', entropyBits: grid(), outliers: Number(o.outliers ?? 1), seed };
+      return { kind: 'outlier', entropyBits: grid(), outliers: Number(o.outliers ?? FLAG_DEFAULTS.outliers), seed };
     case 'lm':
     case 'shuffled':
-      return { kind: o.kind, count: Number(o.count ?? 10), seed };
+      return { kind: o.kind, count: Number(o.count ?? FLAG_DEFAULTS.count), seed };
     case 'pos-uniform':
       if (!o.tag)
         throw new UsageError('--tag (noun, proper-noun, verb or adjective) is needed for pos-uniform targets');
-      return { kind: 'pos-uniform', tag: o.tag as 'noun', count: Number(o.count ?? 1), seed };
+      return { kind: 'pos-uniform', tag: o.tag as 'noun', count: Number(o.count ?? FLAG_DEFAULTS.posCount), seed };
     case 'migrated':
       if (!o.source) throw new UsageError('--source <model> is needed for migrated targets');
-      return { kind: 'migrated', source: o.source, count: Number(o.count ?? 10), seed };
+      return { kind: 'migrated', source: o.source, count: Number(o.count ?? FLAG_DEFAULTS.count), seed };
     default:
       throw new UsageError(`--kind '${o.kind}' is not one of vanilla, outlier, lm, shuffled, migrated, pos-uniform`);
   }
@@ -80,12 +83,18 @@ export const targetOptions = (c: Command) =>
     .option('-m, --model <model>', 'model directory, Hugging Face repo id or random:<preset>', 'random:demo')
     .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
     .option('--kind <kind>', 'vanilla, outlier, lm, shuffled, migrated or pos-uniform', 'vanilla')
-    .option('--entropy <grid>', "entropies in bits: '0,2,4' or '0:max:1'")
-    .option('--outliers <k>', 'outlier tokens (outlier kind)')
-    .option('--count <n>', 'targets (lm, shuffled, migrated)')
+    .option(
+      '--entropy <grid>',
+      `entropies in bits: '0,2,4' or '0:max:1' (vanilla, outlier; needed by targets, ${FLAG_DEFAULTS.entropy} bits in tune and bound)`,
+    )
+    .option('--outliers <k>', withDefault('outlier tokens (outlier kind)', FLAG_DEFAULTS.outliers))
+    .option(
+      '--count <n>',
+      `targets (lm, migrated; shuffled: the lm targets to shuffle) (default: ${FLAG_DEFAULTS.count}); pos-uniform: targets of the tag (default: ${FLAG_DEFAULTS.posCount})`,
+    )
     .option('--source <model>', 'source model (migrated)')
     .option('--tag <tag>', 'noun, proper-noun, verb or adjective (pos-uniform)')
-    .option('--method <m>', 'gradient (Eq. 1) or temperature (vanilla)')
+    .option('--method <m>', withDefault('gradient (Eq. 1) or temperature (vanilla)', FLAG_DEFAULTS.method))
     .option('--seed <n>', 'seed', seedFlag, '0');
 
 /** --seed as given, refused while the command line is read (before any model loads) unless an integer >= 0. */
@@ -96,7 +105,7 @@ function seedFlag(v: string): string {
   return v;
 }
 
-/** The targets a command runs on: a --targets file, or synthesised from --kind/--entropy (default 4 bits). */
+/** The targets a command runs on: a --targets file, or synthesised from --kind/--entropy (FLAG_DEFAULTS.entropy bits when left out). */
 export async function cliTargets(
   o: TargetFlags & { targets?: string },
   model: Model,
@@ -106,7 +115,7 @@ export async function cliTargets(
     const { data, ids } = readTargetFile(o.targets, V);
     return { targets: data, ids };
   }
-  const set = await synthesizeTargets(model, request({ ...o, entropy: o.entropy ?? '4' }, V));
+  const set = await synthesizeTargets(model, request({ ...o, entropy: o.entropy ?? FLAG_DEFAULTS.entropy }, V));
   try {
     return { targets: set.toArray(), ids: set.meta.map((m) => m.id) };
   } finally {

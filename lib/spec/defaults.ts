@@ -39,8 +39,8 @@ export type StudyDefaultKey = keyof StudyDefaults;
 /**
  * The quick demo run: `distprompt sweep` with no spec. The study scaled to a small machine, as
  * overrides of STUDY_DEFAULTS: vanilla targets every half bit from 0 to log2|V| on the demo model
- * (GPT-2's vocabulary), soft prompts, 3 inits each and a 300-epoch budget (about a minute on
- * 2 cores). Every other field is the study's.
+ * (GPT-2's vocabulary), soft prompts, 3 inits each and a 300-epoch budget (its time on 2 cores:
+ * README, "Command line"). Every other field is the study's.
  */
 export const QUICK_DEMO_SWEEP = {
   model: 'random:demo',

@@ -329,7 +329,7 @@ function finding5a(pos: readonly ExperimentResults[]): Row[] {
     out.push({
       scope: pos.map((e) => e.model).join(', '),
       statistic:
-        'no base/instruct pair among the models (an instruct variant is named like its base plus -Instruct, -chat or -it)',
+        'no base/instruct pair among the models (an instruct variant is named like its base plus -Instruct, -chat, -it or -sft)',
       verdict: 'not enough data',
       numbers: {},
     });

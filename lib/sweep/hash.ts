@@ -1,5 +1,5 @@
 // Seeds come from a stable hash of strings, never from a row's position, so a row gets the same
-// initial prompt alone, in any batch, on any shard and after a resume (design decision 1).
+// initial prompt alone, in any batch, on any shard and after a resume (docs/design.md, "Row seeds").
 
 const FNV_OFFSET = 0xcbf29ce484222325n;
 const FNV_PRIME = 0x100000001b3n;

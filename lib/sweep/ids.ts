@@ -1,7 +1,7 @@
 // The names and seeds of a sweep's rows, in one place. Row ids are stored in every results file
 // and journal (resume and merge match rows by them), so their format never changes; seeds come
 // from a stable hash of names, never from a row's position, so a row starts from the same
-// prompt alone, in any batch, on any shard and after a resume (design decision 1).
+// prompt alone, in any batch, on any shard and after a resume (docs/design.md, "Row seeds").
 import { methodLabel, type MethodName } from '../spec/index.js';
 import { stableSeed } from './hash.js';
 

@@ -41,8 +41,9 @@ export type SynthesisRequest =
 
 /**
  * The spec entry a request stands for. The library's defaults are the spec's, except one
- * pos-uniform target per request (not ten per tag) and, for vanilla and outlier, an eps left to
- * the method (a temperature target is exact to 1e-6 bits unless asked otherwise).
+ * pos-uniform tag and target per request (not ten per tag), one sample per entropy, no paired
+ * vanilla targets for lm unless asked, and, for vanilla and outlier, an eps left to the method
+ * (a temperature target is exact to 1e-6 bits unless asked otherwise).
  */
 export function requestEntry(r: SynthesisRequest): ResolvedTarget {
   switch (r.kind) {

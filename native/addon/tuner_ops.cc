@@ -162,11 +162,11 @@ Napi::Value CreateTuner(const Napi::CallbackInfo& info) {
   auto o = argObject(info, 1, "createTuner options");
   // Every setting is required: the study's defaults are applied once, in TypeScript (tune()).
   const std::string where = "NativeTuner: options";
-  rejectUnknownKeys(
-      o,
-      {"slots", "pattern", "lr", "beta1", "beta2", "eps", "weightDecay", "candidates", "patience", "maxEpochs", "init",
-       "fixedShapes", "cudaGraph", "prefixCache", "stopStalled", "convergedNats", "banned", "contextBefore", "contextAfter"},
-      where);
+  rejectUnknownKeys(o,
+                    {"slots", "pattern", "lr", "beta1", "beta2", "eps", "weightDecay", "candidates", "patience",
+                     "maxEpochs", "init", "fixedShapes", "cudaGraph", "prefixCache", "stopStalled", "convergedNats",
+                     "banned", "contextBefore", "contextAfter"},
+                    where);
   TunerOptions opts{};
   opts.slots = requireInt(o, "slots", where);
   opts.pattern = requireString(o, "pattern", where);

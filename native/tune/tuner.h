@@ -102,7 +102,7 @@ struct RowState {
  private:
   template <typename T, typename Self>
   static std::vector<T*> fieldsOf(Self& s) {
-    return {&s.target,    &s.targetTerms, &s.soft,    &s.m,         &s.v,     &s.ids,    &s.step,  &s.best,
+    return {&s.target,    &s.targetTerms, &s.soft,    &s.m,         &s.v,     &s.ids,    &s.step,   &s.best,
             &s.bestEpoch, &s.bestSoft,    &s.bestIds, &s.sinceBest, &s.epoch, &s.reason, &s.loaded, &s.seen};
   }
 };
