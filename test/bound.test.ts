@@ -131,6 +131,7 @@ describe('head bound at the edges', () => {
     const t = concat(targetsFor(V, 3));
     const a = await headBoundOf(c.head, t, { dtype: 'float64' });
     const b = await headBoundOf(c.head, t, { dtype: 'float32', tolNats: 1e-4 });
+    expect([a.length, b.length]).toEqual([5, 5]);
     a.forEach((x, i) => expect(Math.abs(x.headBoundNats - b[i].headBoundNats)).toBeLessThan(1e-3));
   });
 
