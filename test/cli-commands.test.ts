@@ -1,6 +1,7 @@
 // The commands the other CLI tests only feed bad input, run as a user runs them (the built CLI in
-// a child process) and checked against the library called here: `info` (the build and the
-// presets, a model's facts), `bound` (each target's head bound), `plot` and `report`.
+// a child process) and checked against the library called here: `info` (the build, the threads
+// DISTPROMPT_THREADS sets, the presets, a model's facts), `bound` (each target's head bound),
+// `plot` and `report`.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,8 +17,13 @@ import { readTargetFile } from '../lib/targets/file.js';
 const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-commands-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const run = (args: string[]) =>
-  spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+const run = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [cli, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, ...env },
+  });
 
 describe('distprompt info', () => {
   it('prints the libtorch it was built against, the threads and every preset', () => {
@@ -29,6 +35,17 @@ describe('distprompt info', () => {
     expect(r.stdout).toMatch(b.cudaBuild ? /^CUDA +yes/m : /^CUDA +no/m);
     const listed = [...r.stdout.matchAll(/random:([\w.-]+) \(/g)].map((m) => m[1]);
     expect(listed.sort()).toEqual([...presetNames()].sort());
+  });
+
+  it('DISTPROMPT_THREADS sets the threads; a value that is not a whole number above 0 exits 2 naming it', () => {
+    const one = run(['info'], { DISTPROMPT_THREADS: '1' });
+    expect(one.status, one.stderr).toBe(0);
+    expect(one.stdout).toMatch(/^threads +1 of /m);
+    for (const bad of ['abc', '0', '2.5', '4x']) {
+      const r = run(['info'], { DISTPROMPT_THREADS: bad });
+      expect(r.status, bad).toBe(2);
+      expect(r.stderr).toContain(`DISTPROMPT_THREADS='${bad}' is not a whole number of threads above 0`);
+    }
   });
 
   it('-m prints the model as loadModel describes it', async () => {
