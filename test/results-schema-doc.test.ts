@@ -47,25 +47,12 @@ const ARROW_TYPE: Record<string, string> = {
 /** A one-row shard file written by the real writer, read back by Arrow's own reader. */
 async function writtenShard() {
   const spec = parseSpec({ targets: [{ kind: 'vanilla', entropyBits: [1] }], methods: [{ method: 'soft' }], inits: 1 });
-  const [row] = planSweep(spec, 16).rows;
+  // The planned row's own fields (ids, method), then a result's.
+  const { rowId, targetId, initId, method, pattern, candidates } = planSweep(spec, 16).rows[0];
+  const result = { klNats: 0.5, bestEpoch: 3, epochs: 9, stopReason: 'patience' as const, wallMs: 4 };
   const record: RunRecord = {
-    rowId: row.rowId,
-    targetId: row.targetId,
-    targetKind: 'vanilla',
-    initId: row.initId,
-    method: row.method,
-    pattern: row.pattern,
-    candidates: row.candidates,
-    prefixLength: 5,
-    klNats: 0.5,
-    bestEpoch: 3,
-    epochs: 9,
-    stopReason: 'patience',
-    modelEntropyBits: 1.1,
-    targetEntropyBits: 1,
-    requestedEntropyBits: 1,
-    wallMs: 4,
-    shardIndex: 0,
+    ...{ rowId, targetId, initId, method, pattern, candidates, targetKind: 'vanilla', prefixLength: 5 },
+    ...{ ...result, modelEntropyBits: 1.1, targetEntropyBits: 1, requestedEntropyBits: 1, shardIndex: 0 },
   };
   const out = join(dir, 'shard.arrow');
   const shard = { index: 0, count: 1 };
