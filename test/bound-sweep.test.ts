@@ -63,6 +63,7 @@ describe('head bound columns in a sweep', () => {
     const out = join(dir, 'no-bound.arrow');
     await runSweep(small(out, { bound: false }), { figures: false });
     const { records, metadata } = await readResults(out);
+    expect(records).toHaveLength(4 * 2 * 2);
     for (const r of records) {
       expect(r.headBoundNats).toBeNull();
       expect(r.bodyGapNats).toBeNull();

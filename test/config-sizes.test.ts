@@ -1,6 +1,6 @@
 // Hostile config.json values and sizes: each is refused before anything is allocated, naming the
-// config.json key (never an internal field), and a model that cannot fit is refused within a
-// second and a few MB with the size asked for and what is free.
+// config.json key (never an internal field), and a model that cannot fit is refused within a few
+// MB (the process's peak memory) with the size asked for and what is free.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,6 +128,9 @@ describe('shape errors name the config.json key, not the internal field', () => 
   }
 });
 
+/** The process's peak resident memory so far: it never falls, so a refused allocation still shows. */
+const peakRssMB = () => process.resourceUsage().maxRSS / 1024;
+
 describe('sizes are checked before anything is allocated', () => {
   // The addon's first load (libtorch, ~100 MB) is start-up, not what is measured.
   beforeAll(() => void native().buildInfo());
@@ -150,23 +153,20 @@ describe('sizes are checked before anything is allocated', () => {
     ],
   ];
   for (const [name, config, message] of big) {
-    it(`${name}: refused within a second and a few MB, naming the key and both sizes`, async () => {
+    it(`${name}: refused within a few MB, naming the key and both sizes`, async () => {
       const model = twin(config);
-      const rss = process.memoryUsage().rss;
-      const t0 = performance.now();
+      const peak = peakRssMB();
       const error = await loadModel(model).then(
         () => undefined,
         (e: Error) => e,
       );
-      const ms = performance.now() - t0;
-      const grewMB = (process.memoryUsage().rss - rss) / 2 ** 20;
-      console.log(`${name}: refused in ${ms.toFixed(0)} ms, rss +${grewMB.toFixed(1)} MB: ${error?.message}`);
+      const grewMB = peakRssMB() - peak;
+      console.log(`${name}: refused, peak rss +${grewMB.toFixed(1)} MB: ${error?.message}`);
       expect(error?.name).toBe('ModelConfigError');
       expect(error?.message).toMatch(message);
       expect(error?.message).toMatch(
         /need \d[\d.]* [KMGTPE]?B .*more than the \d[\d.]* [KMGTPE]?B of memory free on cpu/,
       );
-      expect(ms).toBeLessThan(1000);
       expect(grewMB).toBeLessThan(20);
     });
   }
@@ -201,7 +201,8 @@ describe('sizes are checked before anything is allocated', () => {
   });
 
   it('a plan of more rows than the limit is refused before it is built, naming the field', () => {
-    const t0 = performance.now();
+    // Built first, the grid alone would be 156 million numbers (over a GB) and the rows 5 million.
+    const peak = peakRssMB();
     const entropy = parseSpec({
       model: 'random:micro',
       targets: [{ kind: 'vanilla', entropyBits: '0:max:0.0000001' }],
@@ -222,6 +223,6 @@ describe('sizes are checked before anything is allocated', () => {
     expect(() => planSweep(many, 1000)).toThrow(
       /inits: 9,967 targets × \d+ methods × 500 inits make [\d,]+ rows, more than the 1,000,000/,
     );
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(peakRssMB() - peak).toBeLessThan(100);
   });
 });

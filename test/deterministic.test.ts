@@ -61,8 +61,9 @@ describe('by default', () => {
     // Hard: a row's first prompt comes from its seed alone (epoch 0 is the only prompt evaluated).
     const hard = { targets, method: 'hard' as const, prefixLength: 1, inits: 2, maxEpochs: 1, ban: 'none' as const };
     const one = byId(await tune(model, { ...hard, batchSize: 1 }));
-    for (const r of await tune(model, { ...hard, batchSize: 12 }))
-      expect(Array.from(r.promptIds)).toEqual(Array.from(one.get(r.rowId)!.promptIds));
+    const twelve = await tune(model, { ...hard, batchSize: 12 });
+    expect(twelve).toHaveLength(12);
+    for (const r of twelve) expect(Array.from(r.promptIds)).toEqual(Array.from(one.get(r.rowId)!.promptIds));
   });
 });
 
@@ -92,6 +93,7 @@ describe('deterministic mode in tune()', () => {
         .map((r) => ({ ...r, group: 1 })),
     });
     const whole = byId(all);
+    expect(new Set(alone.map((r) => r.rowId)).size).toBe(4);
     for (const r of alone) expect(result(r)).toEqual(result(whole.get(r.rowId)!));
   });
 

@@ -31,11 +31,13 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function run(args: string[], timeout = 120_000) {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', timeout });
-  return { status: r.status, signal: r.signal, stderr: r.stderr, stdout: r.stdout, ms: performance.now() - t0 };
+/** The CLI in a child process; `node` flags go to that Node (a heap limit, say). */
+function run(args: string[], node: string[] = []) {
+  return spawnSync(process.execPath, [...node, cli, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
 }
+/** A JavaScript heap far below what the refused plans would need (a grid of 156 million numbers is
+ * over a GB): a CLI that built one before refusing it would die of it rather than exit 2. */
+const SMALL_HEAP = ['--max-old-space-size=128'];
 
 /** A sweep of hundreds of 300-epoch rows: long enough to act on while it runs. */
 const slow = (entropyBits: string, inits: number) => ({
@@ -67,12 +69,11 @@ function twin(name: string, over: object): string {
 }
 
 describe('sizes and config values refused before any allocation', () => {
-  it('sweep on n_layer 10^9: exit 2 within seconds, naming n_layer and both sizes', () => {
+  it('sweep on n_layer 10^9: exit 2 naming n_layer and both sizes, and no journal', () => {
     const r = run(['sweep', '-m', twin('huge', { n_layer: 1e9 }), '-o', 'huge.arrow', '--no-figures', '-q']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/'n_layer' 1000000000 layers/);
     expect(r.stderr).toMatch(/more than the .* of memory free on cpu/);
-    expect(r.ms).toBeLessThan(15_000);
     expect(existsSync(join(dir, 'huge.arrow.partial'))).toBe(false);
   });
   it('sweep on layer_norm_epsilon -1: exit 2 naming the key', () => {
@@ -80,17 +81,22 @@ describe('sizes and config values refused before any allocation', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/config\.json: 'layer_norm_epsilon' must be a number above 0/);
   });
-  it('--entropy 0:max:0.0000001 and --inits 10^9: exit 2 naming the field, at once', () => {
-    const e = run(['sweep', '-c', config('fine.json'), '--entropy', '0:max:0.0000001', '-o', 'fine.arrow', '-q']);
+  it('--entropy 0:max:0.0000001 and --inits 10^9: exit 2 naming the field, in a small heap', () => {
+    const e = run(
+      ['sweep', '-c', config('fine.json'), '--entropy', '0:max:0.0000001', '-o', 'fine.arrow', '-q'],
+      SMALL_HEAP,
+    );
     expect(e.status).toBe(2);
     expect(e.stderr).toMatch(/entropyBits: '0:max:0.0000001' makes [\d,]+ entropies, more than the 1,000,000/);
-    const i = run(['sweep', '-c', config('inits.json'), '--inits', '1000000000', '-o', 'inits.arrow', '-q']);
+    const i = run(
+      ['sweep', '-c', config('inits.json'), '--inits', '1000000000', '-o', 'inits.arrow', '-q'],
+      SMALL_HEAP,
+    );
     expect(i.status).toBe(2);
     expect(i.stderr).toMatch(/inits must be at most 1,000,000/);
-    const b = run(['bound', '-m', 'random:micro', '--entropy', '0:max:0.0000001']);
+    const b = run(['bound', '-m', 'random:micro', '--entropy', '0:max:0.0000001'], SMALL_HEAP);
     expect(b.status).toBe(2);
     expect(b.stderr).toMatch(/--entropy: '0:max:0.0000001' makes [\d,]+ entropies/);
-    for (const x of [e, i, b]) expect(x.ms).toBeLessThan(15_000);
   });
 });
 
@@ -276,13 +282,20 @@ describe('exit codes and names', () => {
     expect(list.stderr).toMatch(/neginits\.json \(smoke\): inits/);
     expect(list.stderr).toMatch(/strtargets\.json \(smoke\): targets/);
   });
-  it('study -o on a read-only file system names it (exit 1: a fault of the machine)', () => {
+  // Mounting needs root: without it the case is reported skipped, not passed.
+  const mountRo = (at: string) => spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', at]).status === 0;
+  const canMount = (() => {
+    const probe = join(dir, 'ro-probe');
+    mkdirSync(probe);
+    if (!mountRo(probe)) return false;
+    mounts.push(probe);
+    return true;
+  })();
+  if (!canMount) console.warn('hostile-cli.test: cannot mount a tmpfs (not root?): read-only case skipped');
+  it.skipIf(!canMount)('study -o on a read-only file system names it (exit 1: a fault of the machine)', () => {
     const at = join(dir, 'ro');
     mkdirSync(at);
-    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', at]).status !== 0) {
-      console.warn('hostile-cli.test: cannot mount a tmpfs (not root?): read-only case skipped');
-      return;
-    }
+    expect(mountRo(at)).toBe(true);
     mounts.push(at);
     const r = run(['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '-o', join(at, 'study')]);
     expect(r.stderr).toMatch(/read-only file system/);

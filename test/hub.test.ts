@@ -1,5 +1,5 @@
 import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -69,10 +69,11 @@ async function hubError(p: Promise<unknown>): Promise<HubError> {
 }
 
 describe('cache location', () => {
-  it('follows HF_HUB_CACHE, then HF_HOME/hub, then ~/.cache/huggingface/hub', () => {
+  it('follows HF_HUB_CACHE, then HF_HOME/hub, then XDG_CACHE_HOME or ~/.cache, as huggingface_hub does', () => {
     expect(hubCacheDir({ HF_HUB_CACHE: '/a', HF_HOME: '/b' })).toBe('/a');
-    expect(hubCacheDir({ HF_HOME: '/b' })).toBe('/b/hub');
-    expect(hubCacheDir({ HOME: '/h' })).toMatch(/\.cache\/huggingface\/hub$/);
+    expect(hubCacheDir({ HF_HOME: '/b', XDG_CACHE_HOME: '/x' })).toBe('/b/hub');
+    expect(hubCacheDir({ XDG_CACHE_HOME: '/x' })).toBe('/x/huggingface/hub');
+    expect(hubCacheDir({})).toBe(join(homedir(), '.cache', 'huggingface', 'hub'));
   });
 });
 

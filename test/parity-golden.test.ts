@@ -29,8 +29,9 @@ describe.each(cases)('hf-golden %s', (name) => {
       const fromIds = await model.logits({ ids: g.input_ids.i32!, rows, positions });
       expect(relError(fromIds, g.logits_ids.f32!)).toBeLessThan(TOL);
       for (const where of ['far', 'spread'] as const) {
-        const positionIds = g[`position_ids_${where}`]?.i32;
-        if (!positionIds) continue;
+        // Every fixture carries both (see its README): a fixture without them would skip the check.
+        expect(g[`position_ids_${where}`], `${name} has position_ids_${where}`).toBeDefined();
+        const positionIds = g[`position_ids_${where}`].i32!;
         const far = await model.logits({ embeds, rows, positions, positionIds });
         expect(relError(far, g[`logits_embeds_${where}`].f32!), where).toBeLessThan(TOL);
       }

@@ -85,10 +85,12 @@ describe('outlier targets (Eq. 2–3, Appendix A)', () => {
       { kind: 'outlier', entropyBits: grid, outliers: 1, seed: 2 },
     );
     const rows = rowsOf(set.toArray(), vocab);
+    expect(rows).toHaveLength(grid.length);
     rows.forEach((p, i) => {
       const meta = set.meta[i];
       expect(Math.abs(entropyBits(p) - grid[i])).toBeLessThan(0.011);
-      const ids = (meta.params.outlierIds as number[]) ?? [];
+      const ids = meta.params.outlierIds as number[];
+      expect(ids).toHaveLength(1); // k = 1
       const mass = ids.reduce((s, id) => s + p[id], 0);
       expect(mass).toBeGreaterThanOrEqual((meta.m as number) - 0.01 - 1e-5);
       expect(Math.abs(mass - (meta.outlierMass as number))).toBeLessThan(1e-4);

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { NativeError } from '../model/errors.js';
 import type { ModelAddon } from './types-model.js';
 import type { KernelAddon } from './types-kernels.js';
 import type { TargetAddon } from './types-targets.js';
@@ -45,11 +46,24 @@ function advice(path: string, message: string): string {
   return lines.join('\n');
 }
 
+/**
+ * The addon reads DISTPROMPT_THREADS once, as it loads, and would ignore a value it cannot use
+ * (or read '2.5' as 2): refused here instead, before the load. Empty counts as unset.
+ */
+function checkThreadsEnv(): void {
+  const value = process.env.DISTPROMPT_THREADS;
+  if (value && !/^\s*[1-9]\d*\s*$/.test(value))
+    throw new NativeError(
+      `DISTPROMPT_THREADS='${value}' is not a whole number of threads above 0: set it to one (e.g. 4), or unset it to use every core this process may use`,
+    );
+}
+
 let cached: Addon | undefined;
 
 /** Load (once) and return the native addon; throws an Error with advice when it cannot. */
 export function native(): Addon {
   if (cached) return cached;
+  checkThreadsEnv();
   const path = addonPath();
   const require = createRequire(import.meta.url);
   try {

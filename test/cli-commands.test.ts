@@ -1,0 +1,127 @@
+// The commands the other CLI tests only feed bad input, run as a user runs them (the built CLI in
+// a child process) and checked against the library called here: `info` (the build, the threads
+// DISTPROMPT_THREADS sets, the presets, a model's facts), `bound` (each target's head bound),
+// `plot` and `report`.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { headBound } from '../lib/bound/index.js';
+import { buildInfo, loadModel, presetNames } from '../lib/index.js';
+import { plotAll } from '../lib/plot/index.js';
+import { readResults } from '../lib/results/index.js';
+import { readTargetFile } from '../lib/targets/file.js';
+
+const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
+const dir = mkdtempSync(join(tmpdir(), 'distprompt-commands-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const run = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [cli, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, ...env },
+  });
+
+describe('distprompt info', () => {
+  it('prints the libtorch it was built against, the threads and every preset', () => {
+    const r = run(['info']);
+    expect(r.status, r.stderr).toBe(0);
+    const b = buildInfo();
+    expect(r.stdout).toMatch(new RegExp(`^libtorch +${b.torchVersion.replace(/\./g, '\\.')} `, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^threads +${b.threads} of ${b.availableCores} `, 'm'));
+    expect(r.stdout).toMatch(b.cudaBuild ? /^CUDA +yes/m : /^CUDA +no/m);
+    const listed = [...r.stdout.matchAll(/random:([\w.-]+) \(/g)].map((m) => m[1]);
+    expect(listed.sort()).toEqual([...presetNames()].sort());
+  });
+
+  it('DISTPROMPT_THREADS sets the threads; a value that is not a whole number above 0 exits 2 naming it', () => {
+    const one = run(['info'], { DISTPROMPT_THREADS: '1' });
+    expect(one.status, one.stderr).toBe(0);
+    expect(one.stdout).toMatch(/^threads +1 of /m);
+    for (const bad of ['abc', '0', '2.5', '4x']) {
+      const r = run(['info'], { DISTPROMPT_THREADS: bad });
+      expect(r.status, bad).toBe(2);
+      expect(r.stderr).toContain(`DISTPROMPT_THREADS='${bad}' is not a whole number of threads above 0`);
+    }
+  });
+
+  it('-m prints the model as loadModel describes it', async () => {
+    const r = run(['info', '-m', 'random:micro']);
+    expect(r.status, r.stderr).toBe(0);
+    const printed = JSON.parse(/^model +(\{[\s\S]*^\})/m.exec(r.stdout)![1]);
+    const model = await loadModel('random:micro', { tokenizer: false });
+    try {
+      expect(printed).toMatchObject({
+        name: 'random:micro',
+        parameters: model.info.parameters,
+        identity: model.info.identity,
+        config: model.info.config,
+      });
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+describe('distprompt bound', () => {
+  it("--json prints each target's head bound, the one headBound() gives for the same file", async () => {
+    const made = run(['targets', '-m', 'random:micro', '--entropy', '0,3,6', '-o', 'targets.json']);
+    expect(made.status, made.stderr).toBe(0);
+    const r = run(['bound', '-m', 'random:micro', '--targets', 'targets.json', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const printed = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { targetId: string; headBoundNats: number; gapNats: number });
+    const model = await loadModel('random:micro', { tokenizer: false });
+    try {
+      const file = readTargetFile(join(dir, 'targets.json'), model.info.vocabSize);
+      const want = await headBound(model, file.data);
+      expect(printed.map((p) => p.targetId)).toEqual(['vanilla:h=0:s=0', 'vanilla:h=3:s=0', 'vanilla:h=6:s=0']);
+      expect(printed).toHaveLength(want.length);
+      printed.forEach((p, i) => {
+        expect(Math.abs(p.headBoundNats - want[i].headBoundNats), p.targetId).toBeLessThanOrEqual(want[i].gapNats);
+        expect(p.headBoundNats, p.targetId).toBeGreaterThan(0);
+      });
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+describe('distprompt plot and report', () => {
+  /** The figures the library draws for the file, written aside. */
+  let want: { id: string }[];
+  beforeAll(async () => {
+    // No figures from the sweep itself: plot and report make them.
+    const r = run([
+      ...['sweep', '-m', 'random:micro', '--entropy', '0,2,4,6', '--inits', '2', '--max-epochs', '5'],
+      ...['-o', 'results.arrow', '-q', '--no-figures'],
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    want = await plotAll((await readResults(join(dir, 'results.arrow'))).records, join(dir, 'library'));
+    expect(want.length).toBeGreaterThan(1);
+  }, 300_000);
+
+  it("plot writes plotAll's figures for the file as SVG and names each", () => {
+    const r = run(['plot', 'results.arrow', '-o', 'figs']);
+    expect(r.status, r.stderr).toBe(0);
+    const files = readdirSync(join(dir, 'figs')).sort();
+    expect(files).toEqual(want.map((w) => `${w.id}.svg`).sort());
+    for (const f of files) {
+      expect(r.stdout).toContain(join('figs', f));
+      expect(readFileSync(join(dir, 'figs', f), 'utf8')).toMatch(/^<svg[^>]*>.*<\/svg>$/s);
+    }
+  });
+
+  it('report writes one self-contained HTML file holding every figure', () => {
+    const r = run(['report', 'results.arrow', '-o', 'report.html']);
+    expect(r.status, r.stderr).toBe(0);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html.match(/<svg/g)).toHaveLength(want.length);
+    expect(html).not.toMatch(/<script|<link|<img/i);
+  });
+});
