@@ -6,6 +6,7 @@ import {
   rmSync,
   statSync,
   truncateSync,
+  unlinkSync,
   writeFileSync,
   appendFileSync,
 } from 'node:fs';
@@ -16,6 +17,7 @@ import { parseSpec } from '../lib/spec/index.js';
 import { planSweep, shardRows } from '../lib/sweep/index.js';
 import { mergeResults } from '../lib/run/merge.js';
 import {
+  finishJournal,
   journalPath,
   openForResume,
   readJournal,
@@ -158,9 +160,20 @@ describe('write and read', () => {
     const out = join(dir, 'exists.arrow');
     writeFileSync(out, 'old');
     await expect(ResultWriter.create(out, meta())).rejects.toThrow(/already exists/);
+    // Overwritten: the old file stays until the new one replaces it, so a run that fails or is
+    // stopped half way loses nothing.
+    const stopped = await ResultWriter.create(out, meta(), { overwrite: true });
+    await stopped.append(allRecords.slice(0, 3));
+    await stopped.close();
+    expect(readFileSync(out, 'utf8')).toBe('old');
+    unlinkSync(journalPath(out));
     const writer = await ResultWriter.create(out, meta(), { overwrite: true });
-    expect(existsSync(out)).toBe(false); // the stale file is gone before any new row is written
-    await writer.close();
+    await writer.append(allRecords);
+    await finishJournal(out, await writer.closeForFinish(), {
+      expectedRowIds: new Set(allRecords.map((r) => r.rowId)),
+    });
+    expect((await readResults(out)).records).toHaveLength(allRecords.length);
+    expect(existsSync(journalPath(out))).toBe(false);
   });
 });
 

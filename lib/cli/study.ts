@@ -88,7 +88,7 @@ export function registerStudy(program: Command): void {
     .option('--no-bound', "skip each target's head bound (faster on CPUs; finding 6 then has no data)")
     .option('-o, --output <dir>', 'output folder (default: study-<names>)')
     .option('--resume', 'keep finished sweeps and continue interrupted ones')
-    .option('--overwrite', 'run every sweep again, replacing its results')
+    .option('--overwrite', 'run every sweep again, replacing its results (each kept until its new file is written)')
     .option(
       '--shard <i/N>',
       'run the i-th of N slices of every sweep (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)',

@@ -98,7 +98,7 @@ export function registerSweep(program: Command): void {
     )
     .option('--shard-count <N>', SHARD_COUNT_HELP)
     .option('--resume', 'continue an interrupted run of the same spec (no row lost or repeated)')
-    .option('--overwrite', 'replace an existing finished results file (removed as the run starts)')
+    .option('--overwrite', 'replace an existing finished results file (kept until the new one is written)')
     .option(
       '--figures <dir>',
       'where to write the figures (default: figures/ beside the results); --no-figures for none',

@@ -84,13 +84,14 @@ export class ResultWriter {
 
   /**
    * Starts a new run. Refuses when a journal exists (resume it or delete it) or when `<out>`
-   * exists, unless `overwrite`: then the old `<out>` is removed first, so it cannot be mistaken
-   * for this run's result.
+   * exists, unless `overwrite`: then the old `<out>` stays until this run's file replaces it, so a
+   * run that fails or is stopped loses nothing (its journal beside it says a run is under way).
    */
   static async create(out: string, meta: ResultMetadata, options: { overwrite?: boolean } = {}): Promise<ResultWriter> {
     await ResultWriter.check(out, options);
-    if (existsSync(out)) await unlink(out);
-    return ResultWriter.startJournal(out, meta, []);
+    const writer = await ResultWriter.startJournal(out, meta, []);
+    writer.ownsOut = existsSync(out);
+    return writer;
   }
 
   /**
