@@ -6,7 +6,7 @@
 // On a shared machine the loop also stalls when the OS runs something else, which says nothing
 // about distprompt. So an idle control thread watches its own loop at the same time: a stall of
 // the caller's loop counts only for the part of it during which the control thread ran freely.
-// monitorEventLoopDelay's figures are printed as well; a run that misses is run once more.
+// monitorEventLoopDelay's figures are printed as well; a run that misses is run again (three in all).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,10 +106,14 @@ async function delaysDuring(what: string, attempt: number, work: () => Promise<v
   return figures;
 }
 
-/** Runs `measure` once more when the first run misses (a busy machine), and checks the limit. */
+/**
+ * Runs `measure` again, up to three times in all, while it misses (a busy machine: the OS can
+ * deschedule the caller's thread alone), and checks the limit. Code that holds the loop misses
+ * every time.
+ */
 async function expectFreeLoop(measure: (attempt: number) => Promise<{ heldByDistpromptMs: number }>) {
   let run = await measure(1);
-  if (run.heldByDistpromptMs >= LIMIT_MS) run = await measure(2);
+  for (let attempt = 2; attempt <= 3 && run.heldByDistpromptMs >= LIMIT_MS; attempt++) run = await measure(attempt);
   expect(run.heldByDistpromptMs).toBeLessThan(LIMIT_MS);
 }
 
