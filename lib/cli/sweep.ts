@@ -90,6 +90,7 @@ export function registerSweep(program: Command): void {
       'rows batch in fixed groups of the plan (needs a number for --batch-size): bitwise the same results across --resume and shards',
     )
     .option('--no-bound', "skip each target's head bound (the lowest KL any prompt can reach): its columns stay null")
+    .option('--soft-prompts', "store soft and hybrid rows' best soft prompts in the softPrompt column")
     .option('--seed <n>', 'sweep seed')
     .option('-o, --output <file>', 'results file (Arrow IPC)')
     .option(

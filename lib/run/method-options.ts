@@ -6,7 +6,16 @@ import type { TuneOptions } from '../tune/index.js';
 
 export type MethodOptions = Pick<
   TuneOptions,
-  'method' | 'pattern' | 'candidates' | 'prefixLength' | 'lr' | 'weightDecay' | 'cudaGraph' | 'init' | 'seed'
+  | 'method'
+  | 'pattern'
+  | 'candidates'
+  | 'prefixLength'
+  | 'lr'
+  | 'weightDecay'
+  | 'cudaGraph'
+  | 'init'
+  | 'seed'
+  | 'returnSoftPrompt'
 >;
 
 export function methodOptions(spec: SweepSpec, r: Pick<RowPlan, 'method' | 'pattern' | 'candidates'>): MethodOptions {
@@ -22,5 +31,6 @@ export function methodOptions(spec: SweepSpec, r: Pick<RowPlan, 'method' | 'patt
     cudaGraph: spec.cudaGraph && r.method === 'soft',
     init: spec.init,
     seed: spec.seed,
+    returnSoftPrompt: spec.softPrompts === true,
   };
 }

@@ -42,6 +42,8 @@ export interface SweepFlags {
   batchSize?: string | number;
   cudaGraph?: boolean;
   deterministic?: boolean;
+  /** --soft-prompts: store soft and hybrid rows' soft prompts */
+  softPrompts?: boolean;
   /** false (--no-bound) skips the head bound; commander's default true leaves the spec as it is */
   bound?: boolean;
   seed?: string | number;
@@ -84,6 +86,7 @@ export function specFromFlags(flags: SweepFlags, fileJson?: unknown): SweepSpec 
   }
   if (flags.cudaGraph !== undefined) spec.cudaGraph = flags.cudaGraph;
   if (flags.deterministic !== undefined) spec.deterministic = flags.deterministic;
+  if (flags.softPrompts !== undefined) spec.softPrompts = flags.softPrompts;
   if (flags.bound === false) spec.bound = false;
   if (flags.batchSize !== undefined)
     spec.batchSize = flags.batchSize === 'auto' ? 'auto' : numberOrRaw(flags.batchSize);

@@ -185,6 +185,12 @@ export const SweepSpecSchema = z
      * those columns null. Optional, not defaulted: on unless false, and a spec without it keeps its hash.
      */
     bound: z.boolean({ error: 'expected bound true or false' }).optional(),
+    /**
+     * Store each soft and hybrid row's best soft prompt (prefixLength × hidden float32, 0 at hard
+     * positions) in the softPrompt column (--soft-prompts); hard rows have none. Optional, not
+     * defaulted: a spec without it keeps its hash, and one with it is another sweep's file.
+     */
+    softPrompts: z.boolean({ error: 'expected softPrompts true or false' }).optional(),
     seed: tuning.seed,
     output: z.string().min(1, { error: 'output must be a file path' }).default('results.arrow'),
     shard: ShardSpec.optional(),

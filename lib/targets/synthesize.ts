@@ -6,6 +6,7 @@ import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
 import type { NativeTensor } from '../native/types-model.js';
 import type { ResolvedTarget } from '../spec/parse.js';
+import { TARGET_DEFAULTS } from '../spec/defaults.js';
 import type { PosTag } from '../spec/schema.js';
 import { SpecError } from '../spec/errors.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
@@ -41,9 +42,10 @@ export type SynthesisRequest =
 
 /**
  * The spec entry a request stands for. The library's defaults are the spec's, except one
- * pos-uniform tag and target per request (not ten per tag), one sample per entropy, no paired
- * vanilla targets for lm unless asked, and, for vanilla and outlier, an eps left to the method
- * (a temperature target is exact to 1e-6 bits unless asked otherwise).
+ * pos-uniform tag and target per request (not ten per tag), one sample per entropy and no paired
+ * vanilla targets for lm unless asked. The eps of vanilla and outlier targets is the spec's too:
+ * a target's id does not name it, so a request must make the very targets the sweep that wrote
+ * that id made.
  */
 export function requestEntry(r: SynthesisRequest): ResolvedTarget {
   switch (r.kind) {
@@ -52,7 +54,7 @@ export function requestEntry(r: SynthesisRequest): ResolvedTarget {
         kind: 'vanilla',
         entropyBits: r.entropyBits,
         method: r.method ?? 'gradient',
-        eps: r.eps as number,
+        eps: r.eps ?? TARGET_DEFAULTS.epsBits,
         samples: 1,
       };
     case 'outlier':
@@ -60,7 +62,7 @@ export function requestEntry(r: SynthesisRequest): ResolvedTarget {
         kind: 'outlier',
         entropyBits: r.entropyBits,
         outliers: r.outliers ?? 1,
-        eps: r.eps as number,
+        eps: r.eps ?? TARGET_DEFAULTS.epsBits,
         samples: 1,
       };
     case 'lm':

@@ -58,7 +58,10 @@ export function recordsFromHarvest(
       promptIds: ids,
       finalIds: h.currentIds.slice(j * L, (j + 1) * L),
       promptText: c.settings.method === 'soft' ? null : c.decode(ids),
-      softPrompt: c.settings.returnSoftPrompt ? h.bestSoft.slice(j * L * d, (j + 1) * L * d) : null,
+      softPrompt:
+        c.settings.returnSoftPrompt && c.settings.pattern.includes('S')
+          ? h.bestSoft.slice(j * L * d, (j + 1) * L * d)
+          : null,
       wallMs: c.now - started,
     };
   });

@@ -47,6 +47,7 @@ const fields = {
   chunkEpochs: positiveInt('chunkEpochs').default(D.chunkEpochs),
   /** ban special tokens (default) and optionally tokens that are not printable text */
   ban: z.enum(['none', 'special', 'special+nonprintable']).default('special'),
+  /** each record's softPrompt: its best soft prompt, prefixLength × hidden (0 at hard positions; null for hard rows) */
   returnSoftPrompt: z.boolean().default(false),
   /**
    * every epoch runs over every slot (stopped and empty ones masked out), so its shapes never
