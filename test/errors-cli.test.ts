@@ -111,6 +111,20 @@ describe('the output of a sweep', () => {
     expect(readdirSync(dir).filter((n) => n.startsWith('a-folder.'))).toEqual([]);
   });
 
+  it('a figures or study folder that is a file exits 2 naming it, before any work', () => {
+    const figures = run(['sweep', '-c', 'a.json', '-o', 'figs.arrow', '--figures', 'a.json', '-q']);
+    expect(figures.status, figures.stderr).toBe(2);
+    expect(figures.stderr).toMatch(/a\.json is a file, not a folder: give a folder, or move the file away/);
+    expect(existsSync(join(dir, 'figs.arrow'))).toBe(false);
+    expect(existsSync(join(dir, journalPath('figs.arrow')))).toBe(false);
+    const nested = run(['plot', 'done.arrow', '-o', 'a.json/figures']);
+    expect(nested.status, nested.stderr).toBe(2);
+    expect(nested.stderr).toMatch(/a\.json \(on the path of the folder a\.json\/figures\) is a file, not a folder/);
+    const study = run(['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '-o', 'a.json', '-q']);
+    expect(study.status, study.stderr).toBe(2);
+    expect(study.stderr).toMatch(/a\.json is a file, not a folder/);
+  });
+
   it('--resume removes the temporary a killed final write left (a fresh run checks the same way)', () => {
     const stale = join(dir, 'stale.arrow.tmp-999999999-1700000000000');
     writeFileSync(stale, 'half an Arrow file');

@@ -30,6 +30,7 @@ import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
 import { belowBoundMessage, boundColumns, sweepBounds, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
 import { lockOutput } from './lock.js';
+import { checkFolderPath } from '../io/folder.js';
 import { mergeUnderLock } from './merge.js';
 import { checkTargetsFit, rowsToFit } from './sizes.js';
 import { sweepStart, type SweepStart } from './start.js';
@@ -124,6 +125,9 @@ export async function runSweep(
   // output is refused, naming this process, before it reads or writes anything. The output's
   // path is checked first (a directory, a missing folder), so that its lock can be made beside it.
   await ResultWriter.check(spec.output, { resume: true });
+  // The figures' folder too: a file there would fail the sweep's last step, after all its work.
+  const figures = figuresDir(spec, options);
+  if (figures !== false) checkFolderPath(figures);
   const lock = await lockOutput(spec.output, options.resume ? 'resumed sweep' : 'sweep');
   try {
     return await sweepLocked(spec, options, events);
