@@ -275,6 +275,14 @@ describe('exit codes and names', () => {
     expect(list.stdout).toMatch(/^lm /m);
     expect(list.stderr).toMatch(/neginits\.json \(smoke\): inits/);
     expect(list.stderr).toMatch(/strtargets\.json \(smoke\): targets/);
+    // A file given as the folder: named, with what to give instead, for a run and for --list.
+    for (const args of [['study', 'vanilla', '-m', 'random:micro'], ['study'], ['study', '--list']]) {
+      const r = run([...args, '--studies', join(studies, 'lm.json')]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(
+        /studies folder .*lm\.json: cannot list it \(it is a file\); give a folder of study \.json files/,
+      );
+    }
   });
   it('study -o on a read-only file system names it (exit 1: a fault of the machine)', () => {
     const at = join(dir, 'ro');
