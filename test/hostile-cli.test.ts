@@ -242,6 +242,13 @@ describe('exit codes and names', () => {
       [['study', 'vanilla', '-m', 'random:micro,random:micro'], /-m names random:micro twice/],
       [['study', 'vanilla', '-m', 'random:micro', '--dtype', 'int8'], /^distprompt: --dtype: expected dtype/m],
       [['bound', '-m', 'random:micro', '--seed', '-1'], /--seed must be an integer >= 0, got '-1'/],
+      // --shard-count counts a scheduler's index: without one the run would go ahead unsharded.
+      [['sweep', '--shard-count', '3'], /--shard-count 3 counts the shard index a scheduler sets .* none is set/],
+      [['sweep', '--shard-count', 'abc'], /--shard-count must be an integer >= 1, got 'abc'/],
+      [
+        ['study', 'vanilla', '-m', 'random:micro', '--shard', '0/2', '--shard-count', '2'],
+        /--shard 0\/2 gives the shard count itself: drop --shard-count 2/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = run(args[0] === 'bound' ? args : [...args, '-o', join(dir, 'never')]);
