@@ -79,7 +79,9 @@ describe('the output of a sweep', () => {
   it('--resume with another spec or another model exits 2 naming the file and what differs', () => {
     const spec2 = sweep('b.json', 'done.arrow', '--resume');
     expect(spec2.status, spec2.stderr).toBe(2);
-    expect(spec2.stderr).toMatch(/cannot resume from done\.arrow: its sweep spec differs/);
+    expect(spec2.stderr).toMatch(
+      /cannot resume from done\.arrow: its sweep spec differs \(maxEpochs 5 in done\.arrow, 6 in this run\)/,
+    );
     const model2 = sweep('a.json', 'done.arrow', '--resume', '-m', fixture);
     expect(model2.status, model2.stderr).toBe(2);
     expect(model2.stderr).toMatch(/cannot resume from done\.arrow: .*its model differs/);
@@ -171,7 +173,9 @@ describe('results files', () => {
   it('merge of different specs or of overlapping shards exits 2 naming the files', () => {
     const specs = run(['merge', 'done.arrow', 'other-spec.arrow', '-o', 'm.arrow']);
     expect(specs.status).toBe(2);
-    expect(specs.stderr).toMatch(/other-spec\.arrow comes from a different sweep spec than done\.arrow/);
+    expect(specs.stderr).toMatch(
+      /other-spec\.arrow comes from a different sweep spec than done\.arrow \(maxEpochs 6 in other-spec\.arrow, 5 in done\.arrow\)/,
+    );
     cpSync(join(dir, 'done.arrow'), join(dir, 'copy.arrow'));
     const overlap = run(['merge', 'done.arrow', 'copy.arrow', '-o', 'm.arrow']);
     expect(overlap.status).toBe(2);

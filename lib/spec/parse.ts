@@ -169,3 +169,21 @@ export function specHash(spec: SweepSpec): string {
     .update(canonicalJson(scientificSpec(spec)))
     .digest('hex');
 }
+
+/**
+ * The fields in which two specs' scientific parts differ, each with both values ("inits 2 in
+ * r.arrow, 3 in this run"): what a refused resume or merge tells the user to change. Empty when
+ * their hashes agree.
+ */
+export function specDifferences(a: SweepSpec, b: SweepSpec, inA: string, inB: string): string[] {
+  const x = scientificSpec(a);
+  const y = scientificSpec(b);
+  const shown = (v: unknown) => {
+    const text = v === undefined ? 'absent' : canonicalJson(v);
+    return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+  };
+  return [...new Set([...Object.keys(x), ...Object.keys(y)])]
+    .sort()
+    .filter((k) => canonicalJson(x[k] ?? null) !== canonicalJson(y[k] ?? null))
+    .map((k) => `${k} ${shown(x[k])} in ${inA}, ${shown(y[k])} in ${inB}`);
+}
