@@ -170,6 +170,16 @@ describe('results files', () => {
     expect(r.stderr).toMatch(/not-arrow\.arrow is not a results file/);
   });
 
+  it('merge into a missing folder or a directory exits 2 naming the output, not its lock', () => {
+    const missing = run(['merge', 'done.arrow', '-o', 'no-folder/m.arrow']);
+    expect(missing.status, missing.stderr).toBe(2);
+    expect(missing.stderr).toMatch(/the folder no-folder of the output no-folder\/m\.arrow does not exist/);
+    mkdirSync(join(dir, 'merge-folder'));
+    const folder = run(['merge', 'done.arrow', '-o', 'merge-folder', '--overwrite']);
+    expect(folder.status, folder.stderr).toBe(2);
+    expect(folder.stderr).toMatch(/output merge-folder is a directory: give a results file name/);
+  });
+
   it('merge of different specs or of overlapping shards exits 2 naming the files', () => {
     const specs = run(['merge', 'done.arrow', 'other-spec.arrow', '-o', 'm.arrow']);
     expect(specs.status).toBe(2);

@@ -9,6 +9,7 @@ import {
   readResults,
   resultFileBytes,
   ResultsError,
+  ResultWriter,
   type ResultMetadata,
   type Results,
   type StoredRunRecord,
@@ -55,6 +56,8 @@ export async function mergeResults(
   options: MergeOptions = {},
 ): Promise<MergeReport> {
   refuseUnknownKeys('mergeResults', options, MERGE_OPTIONS, (m) => new TypeError(m));
+  // The output's path first (a directory, a missing folder), so that its lock can be made beside it.
+  await ResultWriter.check(out, { resume: true });
   // Held while reading and writing: no sweep or other merge writes `out` meanwhile.
   const lock = await lockOutput(out, 'merge');
   try {
