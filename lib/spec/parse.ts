@@ -95,15 +95,26 @@ export function specFromFlags(flags: SweepFlags, fileJson?: unknown): SweepSpec 
       return m;
     });
   }
-  if (flags.targets !== undefined) spec.targets = list(flags.targets).map((kind) => ({ kind }));
+  if (flags.targets !== undefined) {
+    spec.targets = list(flags.targets).map((kind) => ({ kind }));
+    if (list(flags.targets).includes('file'))
+      issues.push({
+        path: '--targets',
+        message: `a file target needs its path, which only a --config spec gives: "targets": [{ "kind": "file", "path": "targets.json" }]`,
+      });
+  }
   if (flags.entropy !== undefined) {
     const targets = Array.isArray(spec.targets) ? spec.targets : [{ kind: 'vanilla' }];
-    spec.targets = targets.map((t: unknown) => {
-      const kind = (t as { kind?: unknown })?.kind;
-      return kind === 'vanilla' || kind === 'outlier'
-        ? { ...(t as object), entropyBits: gridFromFlag(flags.entropy!) }
-        : t;
-    });
+    const gridded = (t: unknown) => ['vanilla', 'outlier'].includes((t as { kind?: unknown })?.kind as string);
+    // A grid no target takes would be dropped without a word.
+    if (!targets.some(gridded))
+      issues.push({
+        path: '--entropy',
+        message: `sets the grid of vanilla and outlier targets, and this sweep has none (${targets.map((t: unknown) => String((t as { kind?: unknown })?.kind)).join(', ')}): drop it, or add --targets vanilla`,
+      });
+    spec.targets = targets.map((t: unknown) =>
+      gridded(t) ? { ...(t as object), entropyBits: gridFromFlag(flags.entropy!) } : t,
+    );
   }
   if (issues.length > 0) throw new SpecError(issues);
   return parseSpec(spec);
