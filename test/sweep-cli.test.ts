@@ -221,6 +221,22 @@ describe('distprompt sweep', () => {
     expect(cpuGraph.stderr).toMatch(/cudaGraph: needs a model on a CUDA device; this one is on cpu/);
   });
 
+  it.each([
+    [
+      ['tune', '--targets', 't.json', '--entropy', '3'],
+      /--entropy would be ignored: the targets come from --targets t\.json/,
+    ],
+    [['bound', '--targets', 't.json', '--kind', 'lm', '--count', '3'], /--kind, --count would be ignored/],
+    [['bound', '--kind', 'lm', '--entropy', '3'], /--entropy does not apply to lm targets \(they take --count\)/],
+    [['targets', '--entropy', '2', '--outliers', '2'], /--outliers does not apply to vanilla targets/],
+    [['bound', '--entropy', '3', '--point'], /--point prints with --json only/],
+  ])('target flags the command would not read, %j, exit 2 naming them before the model loads', (args, message) => {
+    const dir = tmp();
+    const r = run([...args, '-m', 'random:micro'], dir);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
   it("tune and targets take --dtype for the model's arithmetic; an unknown one exits 2 naming it", () => {
     const dir = tmp();
     const tuneIn = (dtype: string) =>

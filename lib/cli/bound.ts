@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { headBound } from '../bound/index.js';
 import { loadModel } from '../model/load.js';
 import { UsageError } from './exit.js';
-import { cliTargets, targetOptions, type TargetFlags } from './targets-tune.js';
+import { cliTargets, refuseUnusedTargetFlags, targetOptions, type TargetFlags } from './targets-tune.js';
 
 type BoundFlags = TargetFlags & { targets?: string; json?: boolean; dtype?: string; tol?: string; point?: boolean };
 
@@ -20,7 +20,9 @@ export function registerBound(program: Command): void {
     .option('--dtype <dtype>', "the solver's arithmetic: float64 (default) or float32")
     .option('--point', 'with --json: include the optimal hidden state and the distribution it gives')
     .option('--json', 'print one JSON record per target')
-    .action(async (o: BoundFlags) => {
+    .action(async (o: BoundFlags, cmd: Command) => {
+      refuseUnusedTargetFlags(o, cmd.getOptionValueSource('kind') === 'cli');
+      if (o.point && !o.json) throw new UsageError('--point prints with --json only: add --json, or drop --point');
       const tol = o.tol === undefined ? undefined : Number(o.tol);
       if (tol !== undefined && !(tol > 0)) throw new UsageError(`--tol must be a number above 0, got '${o.tol}'`);
       const model = await loadModel(o.model, { device: o.device });
@@ -30,7 +32,7 @@ export function registerBound(program: Command): void {
           targetIds: ids,
           ...(tol !== undefined ? { tolNats: tol } : {}),
           ...(o.dtype !== undefined ? { dtype: o.dtype as 'float64' } : {}),
-          returnPoint: Boolean(o.point && o.json),
+          returnPoint: Boolean(o.point),
         });
         for (const r of records) {
           if (o.json) {

@@ -27,6 +27,41 @@ export interface TargetFlags {
   seed: string;
 }
 
+/** The flags each kind reads; any other given is refused rather than dropped. */
+const KIND_FLAGS: Record<string, ReadonlyArray<keyof TargetFlags>> = {
+  vanilla: ['entropy', 'method'],
+  outlier: ['entropy', 'outliers'],
+  lm: ['count'],
+  shuffled: ['count'],
+  'pos-uniform': ['tag', 'count'],
+  migrated: ['source', 'count'],
+};
+const KIND_FLAG_NAMES = [...new Set(Object.values(KIND_FLAGS).flat())];
+const flagName = (k: string) => `--${k}`;
+
+/**
+ * Refuses target flags the targets will not read: one of another kind (--entropy with --kind lm),
+ * or any with --targets (the file holds the targets). `kindGiven`: --kind was typed, not defaulted.
+ */
+export function refuseUnusedTargetFlags(o: TargetFlags & { targets?: string }, kindGiven: boolean): void {
+  const given = KIND_FLAG_NAMES.filter((k) => o[k] !== undefined);
+  if (o.targets !== undefined) {
+    const unused = [...(kindGiven ? (['kind'] as const) : []), ...given];
+    if (unused.length > 0)
+      throw new UsageError(
+        `${unused.map(flagName).join(', ')} would be ignored: the targets come from --targets ${o.targets}; drop ${unused.length > 1 ? 'them' : 'it'}`,
+      );
+    return;
+  }
+  const reads = KIND_FLAGS[o.kind];
+  if (!reads) return; // request() names the unknown kind
+  const unused = given.filter((k) => !reads.includes(k));
+  if (unused.length > 0)
+    throw new UsageError(
+      `${unused.map(flagName).join(', ')} ${unused.length > 1 ? 'do' : 'does'} not apply to ${o.kind} targets (they take ${reads.map(flagName).join(', ')}); drop ${unused.length > 1 ? 'them' : 'it'} or choose another --kind`,
+    );
+}
+
 function request(o: TargetFlags, vocab: number): SynthesisRequest {
   const seed = Number(o.seed);
   const grid = () => {
@@ -82,7 +117,7 @@ export const targetOptions = (c: Command) =>
     .option('--kind <kind>', 'vanilla, outlier, lm, shuffled, migrated or pos-uniform', 'vanilla')
     .option('--entropy <grid>', "entropies in bits: '0,2,4' or '0:max:1'")
     .option('--outliers <k>', 'outlier tokens (outlier kind)')
-    .option('--count <n>', 'targets (lm, shuffled, migrated)')
+    .option('--count <n>', 'targets (lm, shuffled, migrated, pos-uniform)')
     .option('--source <model>', 'source model (migrated)')
     .option('--tag <tag>', 'noun, proper-noun, verb or adjective (pos-uniform)')
     .option('--method <m>', 'gradient (Eq. 1) or temperature (vanilla)')
@@ -118,7 +153,8 @@ export function registerTargetsAndTune(program: Command): void {
   targetOptions(program.command('targets').description('synthesise target distributions and save them as JSON'))
     .option(DTYPE_FLAG, DTYPE_HELP)
     .option('-o, --output <file>', 'output file', 'targets.json')
-    .action(async (o: TargetFlags & { output: string }) => {
+    .action(async (o: TargetFlags & { output: string }, cmd: Command) => {
+      refuseUnusedTargetFlags(o, cmd.getOptionValueSource('kind') === 'cli');
       const model = await loadModel(o.model, modelOptions(o));
       try {
         const set = await synthesizeTargets(model, request(o, model.info.vocabSize));
@@ -162,7 +198,9 @@ export function registerTargetsAndTune(program: Command): void {
           cudaGraph?: boolean;
           json?: boolean;
         },
+        cmd: Command,
       ) => {
+        refuseUnusedTargetFlags(o, cmd.getOptionValueSource('kind') === 'cli');
         const model = await loadModel(o.model, modelOptions(o));
         try {
           const { targets, ids } = await cliTargets(o, model);
