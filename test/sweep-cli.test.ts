@@ -169,6 +169,35 @@ describe('distprompt sweep', () => {
     expect(existsSync(join(dir, 'results.arrow'))).toBe(false);
   });
 
+  it('SIGINT before the first row: exit 130 without the head bound, no journal left, and the plain rerun runs', async () => {
+    const dir = tmp();
+    // Gradient synthesis over the demo model's 50,257 tokens: seconds, to interrupt it in.
+    const spec = config(dir, {
+      ...small,
+      model: 'random:demo',
+      targets: [{ kind: 'vanilla', entropyBits: [2, 6, 10, 14] }],
+      inits: 1,
+      maxEpochs: 2,
+    });
+    const child = spawn(process.execPath, [cli, 'sweep', '-c', spec, '--no-figures'], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    let sent = false; // once: a second Ctrl-C ends the process at once
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (!sent && /synthesising/.test(err)) sent = child.kill('SIGINT');
+    });
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code, err).toBe(130);
+    expect(err).not.toMatch(/head bound of/);
+    expect(err).toMatch(/interrupted before the first row finished; nothing was kept — rerun the same command/);
+    expect(existsSync(join(dir, 'results.arrow.partial'))).toBe(false);
+    const again = run(['sweep', '-c', spec, '--no-figures', '--no-bound', '-q'], dir);
+    expect(again.status, again.stderr).toBe(0);
+  });
+
   it('targets writes a file that tune and a file-target sweep read; tune prints the best prompts', async () => {
     const dir = tmp();
     const t = run(['targets', '-m', 'random:micro', '--entropy', '0,3,6', '-o', 'targets.json'], dir);

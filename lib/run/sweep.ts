@@ -201,8 +201,12 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
         if (needed.has(t.targetId) && t.kind === 'vanilla' && t.params.pairedWith !== undefined)
           needed.add(t.params.pairedWith);
       const plans = plan.targets.filter((t) => needed.has(t.targetId));
-      events.emit('log', `synthesising ${plans.length} targets over ${V} tokens`);
-      const targets = plans.length ? await synthesizePlans(model, plans) : { data: new Float32Array(0), meta: [] };
+      // An interrupt before the first row skips what is left of the setup (the head bound of a
+      // big sweep takes minutes): nothing of it would be kept.
+      const stopped = () => options.signal?.aborted === true;
+      if (!stopped()) events.emit('log', `synthesising ${plans.length} targets over ${V} tokens`);
+      const targets =
+        plans.length && !stopped() ? await synthesizePlans(model, plans) : { data: new Float32Array(0), meta: [] };
       const index = new Map(plans.map((t, i) => [t.targetId, i]));
       // Checked and measured in synthesis already: uploaded once for every method and the bound as
       // a target set, which tune() and headBound() neither re-check nor re-measure (both passes
@@ -213,7 +217,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       // Each target's head bound, once, shared by its inits and methods; like the targets it is
       // recomputed for exactly the rows a resume or a shard still runs.
       const bounds =
-        spec.bound === false || !uploaded
+        spec.bound === false || !uploaded || stopped()
           ? undefined
           : await sweepBounds(model, { targets: uploaded, meta: targets.meta }, events);
 
@@ -290,7 +294,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       throw e;
     }
     if (interrupted) {
-      await writer.close();
+      // A journal without a row (interrupted in the setup) is removed: a plain rerun just runs.
+      await writer.abandon();
       return {
         output: out,
         start: start.state,
