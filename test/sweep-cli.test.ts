@@ -242,6 +242,16 @@ describe('distprompt sweep', () => {
       'file',
       'file',
     ]);
+    // Printed as text: a soft prompt is embeddings, named so, not a row of -1 token ids.
+    const soft = run(
+      ['tune', '-m', 'random:micro', '--targets', 'targets.json', '--max-epochs', '2', '--inits', '1'],
+      dir,
+    );
+    expect(soft.status, soft.stderr).toBe(0);
+    expect(soft.stdout).toMatch(
+      /^vanilla:h=0:s=0\tinit 0\tKL [\d.]+ nats\tbudget at 2\tsoft prompt \(5 embeddings, not tokens\)$/m,
+    );
+    expect(soft.stdout).not.toMatch(/-1/);
     const bad = run(['tune', '-m', 'random:tiny-gpt2', '--targets', 'targets.json'], dir);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/target 0 has 1000 values, the model's vocabulary 50257/);

@@ -149,6 +149,15 @@ export async function cliTargets(
   }
 }
 
+/** A best prompt as text: its tokens, else their ids; a soft prompt has neither (-1 at every position). */
+function shownPrompt(r: { promptText: string | null; promptIds: Int32Array }): string {
+  if (r.promptText !== null) return JSON.stringify(r.promptText);
+  const ids = Array.from(r.promptIds);
+  return ids.every((id) => id < 0)
+    ? `soft prompt (${ids.length} embeddings, not tokens)`
+    : `[${ids.map((id) => (id < 0 ? 'soft' : id)).join(', ')}]`;
+}
+
 export function registerTargetsAndTune(program: Command): void {
   targetOptions(program.command('targets').description('synthesise target distributions and save them as JSON'))
     .option(DTYPE_FLAG, DTYPE_HELP)
@@ -231,7 +240,7 @@ export function registerTargetsAndTune(program: Command): void {
               );
             else
               console.log(
-                `${r.targetId}\tinit ${r.initId}\tKL ${r.klNats.toFixed(4)} nats\t${r.stopReason} at ${r.epochs}\t${r.promptText !== null ? JSON.stringify(r.promptText) : `[${Array.from(r.promptIds).join(', ')}]`}`,
+                `${r.targetId}\tinit ${r.initId}\tKL ${r.klNats.toFixed(4)} nats\t${r.stopReason} at ${r.epochs}\t${shownPrompt(r)}`,
               );
           }
         } finally {
