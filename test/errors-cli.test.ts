@@ -180,6 +180,27 @@ describe('results files', () => {
     expect(folder.stderr).toMatch(/output merge-folder is a directory: give a results file name/);
   });
 
+  it('shards of a file-target sweep merge (by merge and after --devices); from another folder the file is named', () => {
+    const row = (v: number) => [v, ...Array.from({ length: 999 }, () => (1 - v) / 999)];
+    writeFileSync(join(dir, 'three.json'), JSON.stringify({ targets: [row(0.5), row(0.2), row(0.9)] }));
+    const cfg = config('file-shards.json', { targets: [{ kind: 'file', path: 'three.json' }], bound: false });
+    for (const i of [0, 1]) expect(sweep(cfg, `fs${i}.arrow`, '--shard', `${i}/2`).status).toBe(0);
+    const merged = run(['merge', 'fs0.arrow', 'fs1.arrow', '-o', 'fs.arrow']);
+    expect(merged.status, merged.stderr).toBe(0);
+    expect(JSON.parse(merged.stdout)).toMatchObject({ rows: 3, missing: [] });
+    const devices = sweep(cfg, 'fs-devices.arrow', '--devices', 'cpu,cpu');
+    expect(devices.status, devices.stderr).toBe(0);
+    mkdirSync(join(dir, 'elsewhere'));
+    const away = spawnSync(process.execPath, [cli, 'merge', '../fs0.arrow', '../fs1.arrow', '-o', 'fs.arrow'], {
+      cwd: join(dir, 'elsewhere'),
+      encoding: 'utf8',
+    });
+    expect(away.status, away.stderr).toBe(2);
+    expect(away.stderr).toMatch(
+      /cannot merge: .* reads its targets file, and targets file three\.json: cannot read it \(it does not exist\) \(run merge in the folder the sweep ran in\)/,
+    );
+  });
+
   it('merge of different specs or of overlapping shards exits 2 naming the files', () => {
     const specs = run(['merge', 'done.arrow', 'other-spec.arrow', '-o', 'm.arrow']);
     expect(specs.status).toBe(2);

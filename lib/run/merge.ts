@@ -17,6 +17,8 @@ import {
 import { refuseUnknownKeys } from '../spec/fields.js';
 import { parseSpec, specDifferences } from '../spec/index.js';
 import { planSweep, type PlanOptions } from '../sweep/index.js';
+import { targetFileCount } from '../targets/file.js';
+import { TargetError } from '../targets/maths.js';
 import { lockOutput } from './lock.js';
 
 export interface MergeOptions {
@@ -67,6 +69,25 @@ export async function mergeResults(
   }
 }
 
+/**
+ * The rows the files' sweep plans, re-planned from the spec they store. `file` targets are
+ * counted in their file, read at the spec's path as the sweep read it (relative to the folder it
+ * ran in).
+ */
+function plannedRowIds(first: Results & { path: string }, plan?: PlanOptions): string[] {
+  const spec = { ...parseSpec(first.metadata.spec), shard: undefined };
+  try {
+    return planSweep(spec, first.metadata.vocabSize, { fileTargetCount: targetFileCount, ...plan }).rows.map(
+      (r) => r.rowId,
+    );
+  } catch (e) {
+    if (!(e instanceof TargetError)) throw e;
+    throw new ResultsError(
+      `cannot merge: checking that the files hold every row of their sweep re-plans it, which reads its targets file, and ${e.message} (run merge in the folder the sweep ran in)`,
+    );
+  }
+}
+
 /** mergeResults for a caller that holds `out`'s lock already (runSweep, for its whole run). */
 export async function mergeUnderLock(
   paths: readonly string[],
@@ -112,11 +133,7 @@ export async function mergeUnderLock(
       `cannot merge: ${duplicates.length} row(s) appear in more than one file: ${sample(duplicates)}`,
     );
 
-  const expected =
-    options.expectedRowIds ??
-    planSweep({ ...parseSpec(first.metadata.spec), shard: undefined }, first.metadata.vocabSize, options.plan).rows.map(
-      (r) => r.rowId,
-    );
+  const expected = options.expectedRowIds ?? plannedRowIds(first, options.plan);
   const planned = new Set(expected);
   const unplanned = records.filter((r) => !planned.has(r.rowId)).map((r) => r.rowId);
   if (unplanned.length > 0)
