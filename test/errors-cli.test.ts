@@ -180,7 +180,7 @@ describe('results files', () => {
     expect(folder.stderr).toMatch(/output merge-folder is a directory: give a results file name/);
   });
 
-  it('shards of a file-target sweep merge (by merge and after --devices); from another folder the file is named', () => {
+  it('shards of a file-target sweep merge (by merge and after --devices); from another folder the file is named', async () => {
     const row = (v: number) => [v, ...Array.from({ length: 999 }, () => (1 - v) / 999)];
     writeFileSync(join(dir, 'three.json'), JSON.stringify({ targets: [row(0.5), row(0.2), row(0.9)] }));
     const cfg = config('file-shards.json', { targets: [{ kind: 'file', path: 'three.json' }], bound: false });
@@ -199,6 +199,17 @@ describe('results files', () => {
     expect(away.stderr).toMatch(
       /cannot merge: .* reads its targets file, and targets file three\.json: cannot read it \(it does not exist\) \(run merge in the folder the sweep ran in\)/,
     );
+    // The spec names the file, not its contents: a resume or merge across an edit is refused.
+    const { metadata } = await readResults(join(dir, 'fs0.arrow'));
+    await (await ResultWriter.create(join(dir, 'fs-resume.arrow'), { ...metadata, build: null })).close();
+    writeFileSync(join(dir, 'three.json'), JSON.stringify({ targets: [row(0.4), row(0.2), row(0.9)] }));
+    const resumed = sweep(cfg, 'fs-resume.arrow', '--shard', '0/2', '--resume');
+    expect(resumed.status, resumed.stderr).toBe(2);
+    expect(resumed.stderr).toMatch(/the targets file three\.json has other contents than when the run began/);
+    expect(sweep(cfg, 'fs1-edited.arrow', '--shard', '1/2').status).toBe(0);
+    const edited = run(['merge', 'fs0.arrow', 'fs1-edited.arrow', '-o', 'fs-edited.arrow']);
+    expect(edited.status, edited.stderr).toBe(2);
+    expect(edited.stderr).toMatch(/read other contents from the targets file three\.json/);
   });
 
   it('merge of different specs or of overlapping shards exits 2 naming the files', () => {

@@ -10,6 +10,7 @@ import { specDifferences, specHash, type SweepSpec } from '../spec/index.js';
 import { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
 import { batchMessage, journalTable, scanJournal, schemaMessage } from './journal.js';
 import {
+  changedTargetFiles,
   decodeMetadata,
   OutputTakenError,
   ResultsError,
@@ -404,6 +405,10 @@ function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, where: str
   if (stored.model.hash !== meta.model.hash)
     problems.push(
       `its model differs (${stored.model.name} ${stored.model.hash.slice(0, 12)}… vs ${meta.model.name} ${meta.model.hash.slice(0, 12)}…)`,
+    );
+  for (const path of changedTargetFiles(stored, meta))
+    problems.push(
+      `the targets file ${path} has other contents than when the run began (its rows hold other targets): restore the file`,
     );
   const shard = (s?: { index: number; count: number }) => (s ? `${s.index}/${s.count}` : 'none');
   if (shard(stored.shard) !== shard(meta.shard))

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 
 import { writeAtomic } from '../results/files.js';
 import {
+  changedTargetFiles,
   orderRecords,
   readResults,
   resultFileBytes,
@@ -108,6 +109,11 @@ export async function mergeUnderLock(
         `cannot merge: ${f.path} comes from a different sweep spec than ${first.path} (${specDifferences(f.metadata.spec, first.metadata.spec, f.path, first.path).join('; ') || `spec hash ${f.metadata.specHash.slice(0, 12)}… vs ${first.metadata.specHash.slice(0, 12)}…`})`,
       );
     }
+    const changed = changedTargetFiles(f.metadata, first.metadata);
+    if (changed.length > 0)
+      throw new ResultsError(
+        `cannot merge: ${f.path} and ${first.path} read other contents from the targets file ${changed.join(', ')}: their rows hold different targets`,
+      );
     if (f.metadata.model.hash !== first.metadata.model.hash) {
       throw new ResultsError(
         `cannot merge: ${f.path} was run on model ${f.metadata.model.name} (${f.metadata.model.hash.slice(0, 12)}…), ${first.path} on ${first.metadata.model.name} (${first.metadata.model.hash.slice(0, 12)}…)`,

@@ -25,7 +25,7 @@ import { planSweepYielding, remainingGroups, remainingRows, rowsByMethod } from 
 import { methodOptions } from './method-options.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import { VERSION } from '../version.js';
-import { targetFileCount } from '../targets/file.js';
+import { targetFileCount, targetFileHashes } from '../targets/file.js';
 import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
 import { belowBoundMessage, boundColumns, sweepBounds, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
@@ -167,6 +167,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       version: VERSION,
       build: native().buildInfo(),
       ...(spec.shard ? { shard: spec.shard } : {}),
+      targetFiles: targetFileHashes(spec.targets.flatMap((t) => (t.kind === 'file' ? [t.path] : []))),
     };
     const out = spec.output;
     let writer: ResultWriter;

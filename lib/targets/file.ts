@@ -3,6 +3,7 @@
 // optional `id`); or safetensors (.safetensors: a 2-D F32 tensor `targets`). Read once per
 // path; every value must be a finite number (JSON's null, "0.001", true or [0.5] are not
 // quietly made into one) and every row a distribution.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import { tableFromIPC } from 'apache-arrow';
@@ -161,4 +162,10 @@ export function readTargetFile(path: string, vocab: number): TargetFile {
     throw e;
   }
   return { data, rows: rows.length, ids: ids ?? rows.map((_, i) => `target:${i}`) };
+}
+
+/** sha256 of each targets file's bytes, by path; undefined for none. What a resume checks (lib/results). */
+export function targetFileHashes(paths: readonly string[]): Record<string, string> | undefined {
+  if (paths.length === 0) return undefined;
+  return Object.fromEntries(paths.map((p) => [p, createHash('sha256').update(readBytes(p)).digest('hex')]));
 }
