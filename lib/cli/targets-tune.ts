@@ -9,7 +9,7 @@ import type { Model } from '../model/model.js';
 import { QUICK_TUNE, STUDY_DEFAULTS as D, withDefault } from '../spec/defaults.js';
 import { expandGrid } from '../spec/index.js';
 import { synthesizeTargets, type SynthesisRequest, type TargetSet } from '../targets/index.js';
-import { readTargetFile } from '../targets/file.js';
+import { readTargetFile, targetFileFormat } from '../targets/file.js';
 import { tune } from '../tune/index.js';
 import { UsageError } from './exit.js';
 
@@ -164,6 +164,11 @@ export function registerTargetsAndTune(program: Command): void {
     .option('-o, --output <file>', 'output file', 'targets.json')
     .action(async (o: TargetFlags & { output: string }, cmd: Command) => {
       refuseUnusedTargetFlags(o, cmd.getOptionValueSource('kind') === 'cli');
+      // A JSON file under an Arrow or safetensors name would be read back as that format, and fail.
+      if (targetFileFormat(o.output) !== 'json')
+        throw new UsageError(
+          `-o ${o.output}: 'distprompt targets' writes JSON, which a name ending in .${o.output.split('.').pop()} would be read back as ${targetFileFormat(o.output)}: name it .json`,
+        );
       const model = await loadModel(o.model, modelOptions(o));
       try {
         const set = await synthesizeTargets(model, request(o, model.info.vocabSize));

@@ -114,14 +114,16 @@ function fromSafetensors(path: string): Loaded {
   return { rows: Array.from({ length: r }, (_, i) => Array.from(data.subarray(i * v, (i + 1) * v))) };
 }
 
+/** How a targets file is read, by its name: Arrow IPC, safetensors, else JSON. */
+export function targetFileFormat(path: string): 'arrow' | 'safetensors' | 'json' {
+  return /\.(arrow|feather|ipc)$/i.test(path) ? 'arrow' : /\.safetensors$/i.test(path) ? 'safetensors' : 'json';
+}
+
 function load(path: string): Loaded {
   const hit = cache.get(path);
   if (hit) return hit;
-  const out = /\.(arrow|feather|ipc)$/i.test(path)
-    ? fromArrow(path)
-    : /\.safetensors$/i.test(path)
-      ? fromSafetensors(path)
-      : fromJson(path);
+  const format = targetFileFormat(path);
+  const out = format === 'arrow' ? fromArrow(path) : format === 'safetensors' ? fromSafetensors(path) : fromJson(path);
   if (out.rows.length === 0) throw new TargetError(`targets file ${path}: no rows`);
   cache.set(path, out);
   return out;
