@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { headBound } from '../bound/index.js';
 import { loadModel } from '../model/load.js';
 import { UsageError } from './exit.js';
-import { cliTargets, refuseUnusedTargetFlags, targetOptions, type TargetFlags } from './targets-tune.js';
+import { refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
+import { cliTargets, targetOptions } from './targets-tune.js';
 
 type BoundFlags = TargetFlags & { targets?: string; json?: boolean; dtype?: string; tol?: string; point?: boolean };
 

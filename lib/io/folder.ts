@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 
 import { FileError, fileError } from './fs-error.js';
 
-/** The first of `path` and its parents that exists and is not a folder, or undefined. */
+/** The outermost of `path` and its parents that exists and is not a folder (the one to move), or undefined. */
 function fileInTheWay(path: string): string | undefined {
   let found: string | undefined;
   for (let p = path; ; p = dirname(p)) {
