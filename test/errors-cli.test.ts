@@ -127,6 +127,21 @@ describe('the output of a sweep', () => {
     expect(study.stderr).toMatch(/a\.json is a file, not a folder/);
   });
 
+  it('--devices with another device count than the unfinished run exits 2 naming its journals', async () => {
+    // The journal of shard 1 of a 2-device run, as an interrupted worker leaves it.
+    const { metadata } = await readResults(join(dir, 'done.arrow'));
+    const shard = { ...metadata, build: null, shard: { index: 1, count: 2 } };
+    await (await ResultWriter.create(join(dir, 'dev.shard1of2.arrow'), shard)).close();
+    for (const extra of [['--resume'], []]) {
+      const r = sweep('a.json', 'dev.arrow', '--devices', 'cpu,cpu,cpu', ...extra);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(
+        /dev\.shard1of2\.arrow\.partial hold rows of a run of dev\.arrow on 2 devices, which a run on 3 would neither resume nor merge/,
+      );
+    }
+    expect(readdirSync(dir).filter((n) => n.startsWith('dev.shard') && n.includes('of3'))).toEqual([]);
+  });
+
   it('--resume removes the temporary a killed final write left (a fresh run checks the same way)', () => {
     const stale = join(dir, 'stale.arrow.tmp-999999999-1700000000000');
     writeFileSync(stale, 'half an Arrow file');

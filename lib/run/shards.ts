@@ -2,25 +2,38 @@
 // of `--devices`), and the complete set of them beside an output, which a later run merges.
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** Shard i of n of the sweep writing `output`: 'x.arrow' → 'x.shard0of2.arrow'. */
 export const shardFile = (output: string, i: number, n: number): string =>
   `${output.replace(/\.arrow$/, '')}.shard${i}of${n}.arrow`;
 
+/** The names beside `output` of its shard files (with `partial`, their journals too), with each one's count. */
+async function shardNames(output: string, partial = false): Promise<Array<{ name: string; count: number }>> {
+  const stem = basename(output, '.arrow').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`^${stem}\\.shard\\d+of(\\d+)\\.arrow${partial ? '(\\.partial)?' : ''}$`);
+  const names = existsSync(dirname(output)) ? await readdir(dirname(output)) : [];
+  return names.flatMap((name) => {
+    const m = pattern.exec(name);
+    return m ? [{ name, count: Number(m[1]) }] : [];
+  });
+}
+
+/**
+ * Shard files and journals beside `output` of a split into other than `n` shards: an earlier run
+ * on another number of devices, whose rows a run on `n` would neither resume nor merge.
+ */
+export async function otherShardCounts(output: string, n: number): Promise<{ count: number; names: string[] } | null> {
+  const other = (await shardNames(output, true)).filter((s) => s.count !== n);
+  if (other.length === 0) return null;
+  const names = other.filter((s) => s.count === other[0].count).map((s) => join(dirname(output), s.name));
+  return { count: other[0].count, names };
+}
+
 /** A complete set of shard files of one sweep beside its output, or null. */
 export async function shardSet(output: string): Promise<string[] | null> {
-  const stem = basename(output, '.arrow');
-  const names = existsSync(dirname(output)) ? await readdir(dirname(output)) : [];
-  const counts = new Set(
-    names
-      .map(
-        (n) => new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.shard\\d+of(\\d+)\\.arrow$`).exec(n)?.[1],
-      )
-      .filter((c): c is string => c !== undefined),
-  );
-  for (const c of counts) {
-    const n = Number(c);
+  const counts = new Set((await shardNames(output)).map((s) => s.count));
+  for (const n of counts) {
     const files = Array.from({ length: n }, (_, i) => shardFile(output, i, n));
     if (files.every((f) => existsSync(f))) return files;
   }
