@@ -140,6 +140,15 @@ describe('the output of a sweep', () => {
       );
     }
     expect(readdirSync(dir).filter((n) => n.startsWith('dev.shard') && n.includes('of3'))).toEqual([]);
+    // A study on devices: each of its sweeps' shard journals alike.
+    mkdirSync(join(dir, 'st-dev'));
+    await (await ResultWriter.create(join(dir, 'st-dev', 'vanilla.random_micro.shard0of2.arrow'), shard)).close();
+    const onThree = ['--devices', 'cpu,cpu,cpu', '-o', 'st-dev', '--resume', '-q'];
+    const st = run(['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', ...onThree]);
+    expect(st.status, st.stderr).toBe(2);
+    expect(st.stderr).toMatch(
+      /st-dev\/vanilla\.random_micro\.shard0of2\.arrow\.partial hold rows of a run of .* on 2 devices/,
+    );
   });
 
   it('--resume removes the temporary a killed final write left (a fresh run checks the same way)', () => {

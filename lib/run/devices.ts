@@ -9,11 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { ResultsError } from '../results/index.js';
 import type { SweepSpec } from '../spec/index.js';
 import { workerUrl } from '../worker/client.js';
 import { mergeUnderLock } from './merge.js';
-import { otherShardCounts, shardFile } from './shards.js';
+import { refuseOtherShardCounts, shardFile } from './shards.js';
 
 /** The exit code of an interrupted run (SIGINT): its worker kept its finished rows. */
 const INTERRUPTED = 130;
@@ -87,12 +86,7 @@ export async function sweepOnDevices(
   const devices = spec.devices!;
   const n = devices.length;
   const files = devices.map((_, i) => shardFile(spec.output, i, n));
-  // Rows of a run on another number of devices would be neither resumed nor merged: said, not lost.
-  const other = options.overwrite ? null : await otherShardCounts(spec.output, n);
-  if (other)
-    throw new ResultsError(
-      `${other.names.join(', ')} hold rows of a run of ${spec.output} on ${other.count} devices, which a run on ${n} would neither resume nor merge: ${options.resume ? 'resume' : 'continue it with --resume'} on ${other.count} devices, or delete them (or pass --overwrite) to start over`,
-    );
+  if (!options.overwrite) await refuseOtherShardCounts(spec.output, n, options.resume === true);
   // The spec travels whole as the workers' --config; their flags set device, shard and output.
   const dir = await mkdtemp(join(tmpdir(), 'distprompt-devices-'));
   try {

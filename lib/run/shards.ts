@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+import { ResultsError } from '../results/index.js';
+
 /** Shard i of n of the sweep writing `output`: 'x.arrow' → 'x.shard0of2.arrow'. */
 export const shardFile = (output: string, i: number, n: number): string =>
   `${output.replace(/\.arrow$/, '')}.shard${i}of${n}.arrow`;
@@ -20,14 +22,18 @@ async function shardNames(output: string, partial = false): Promise<Array<{ name
 }
 
 /**
- * Shard files and journals beside `output` of a split into other than `n` shards: an earlier run
- * on another number of devices, whose rows a run on `n` would neither resume nor merge.
+ * Refuses to split `output` into `n` shards over shard files or journals of a split into another
+ * count (an earlier run on another number of devices): a run on `n` would neither resume nor
+ * merge their rows, so they would be lost without a word.
  */
-export async function otherShardCounts(output: string, n: number): Promise<{ count: number; names: string[] } | null> {
+export async function refuseOtherShardCounts(output: string, n: number, resume: boolean): Promise<void> {
   const other = (await shardNames(output, true)).filter((s) => s.count !== n);
-  if (other.length === 0) return null;
-  const names = other.filter((s) => s.count === other[0].count).map((s) => join(dirname(output), s.name));
-  return { count: other[0].count, names };
+  if (other.length === 0) return;
+  const count = other[0].count;
+  const names = other.filter((s) => s.count === count).map((s) => join(dirname(output), s.name));
+  throw new ResultsError(
+    `${names.join(', ')} hold rows of a run of ${output} on ${count} devices, which a run on ${n} would neither resume nor merge: ${resume ? 'resume' : 'continue it with --resume'} on ${count} devices, or delete them (or pass --overwrite) to start over`,
+  );
 }
 
 /** A complete set of shard files of one sweep beside its output, or null. */
