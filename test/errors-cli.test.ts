@@ -79,7 +79,9 @@ describe('the output of a sweep', () => {
   it('--resume with another spec or another model exits 2 naming the file and what differs', () => {
     const spec2 = sweep('b.json', 'done.arrow', '--resume');
     expect(spec2.status, spec2.stderr).toBe(2);
-    expect(spec2.stderr).toMatch(/cannot resume from done\.arrow: its sweep spec differs/);
+    expect(spec2.stderr).toMatch(
+      /cannot resume from done\.arrow: its sweep spec differs \(maxEpochs 5 in done\.arrow, 6 in this run\)/,
+    );
     const model2 = sweep('a.json', 'done.arrow', '--resume', '-m', fixture);
     expect(model2.status, model2.stderr).toBe(2);
     expect(model2.stderr).toMatch(/cannot resume from done\.arrow: .*its model differs/);
@@ -109,6 +111,44 @@ describe('the output of a sweep', () => {
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/the folder no-folder of the output no-folder\/r\.arrow does not exist/);
     expect(readdirSync(dir).filter((n) => n.startsWith('a-folder.'))).toEqual([]);
+  });
+
+  it('a figures or study folder that is a file exits 2 naming it, before any work', () => {
+    const figures = run(['sweep', '-c', 'a.json', '-o', 'figs.arrow', '--figures', 'a.json', '-q']);
+    expect(figures.status, figures.stderr).toBe(2);
+    expect(figures.stderr).toMatch(/a\.json is a file, not a folder: give a folder, or move the file away/);
+    expect(existsSync(join(dir, 'figs.arrow'))).toBe(false);
+    expect(existsSync(join(dir, journalPath('figs.arrow')))).toBe(false);
+    const nested = run(['plot', 'done.arrow', '-o', 'a.json/figures']);
+    expect(nested.status, nested.stderr).toBe(2);
+    expect(nested.stderr).toMatch(/a\.json \(on the path of the folder a\.json\/figures\) is a file, not a folder/);
+    const study = run(['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '-o', 'a.json', '-q']);
+    expect(study.status, study.stderr).toBe(2);
+    expect(study.stderr).toMatch(/a\.json is a file, not a folder/);
+  });
+
+  it('--devices with another device count than the unfinished run exits 2 naming its journals', async () => {
+    // The journal of shard 1 of a 2-device run, as an interrupted worker leaves it.
+    const { metadata } = await readResults(join(dir, 'done.arrow'));
+    const shard = { ...metadata, build: null, shard: { index: 1, count: 2 } };
+    await (await ResultWriter.create(join(dir, 'dev.shard1of2.arrow'), shard)).close();
+    for (const extra of [['--resume'], []]) {
+      const r = sweep('a.json', 'dev.arrow', '--devices', 'cpu,cpu,cpu', ...extra);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(
+        /dev\.shard1of2\.arrow\.partial hold rows of a run of dev\.arrow on 2 devices, which a run on 3 would neither resume nor merge/,
+      );
+    }
+    expect(readdirSync(dir).filter((n) => n.startsWith('dev.shard') && n.includes('of3'))).toEqual([]);
+    // A study on devices: each of its sweeps' shard journals alike.
+    mkdirSync(join(dir, 'st-dev'));
+    await (await ResultWriter.create(join(dir, 'st-dev', 'vanilla.random_micro.shard0of2.arrow'), shard)).close();
+    const onThree = ['--devices', 'cpu,cpu,cpu', '-o', 'st-dev', '--resume', '-q'];
+    const st = run(['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', ...onThree]);
+    expect(st.status, st.stderr).toBe(2);
+    expect(st.stderr).toMatch(
+      /st-dev\/vanilla\.random_micro\.shard0of2\.arrow\.partial hold rows of a run of .* on 2 devices/,
+    );
   });
 
   it('--resume removes the temporary a killed final write left (a fresh run checks the same way)', () => {
@@ -154,10 +194,54 @@ describe('results files', () => {
     expect(r.stderr).toMatch(/not-arrow\.arrow is not a results file/);
   });
 
+  it('merge into a missing folder or a directory exits 2 naming the output, not its lock', () => {
+    const missing = run(['merge', 'done.arrow', '-o', 'no-folder/m.arrow']);
+    expect(missing.status, missing.stderr).toBe(2);
+    expect(missing.stderr).toMatch(/the folder no-folder of the output no-folder\/m\.arrow does not exist/);
+    mkdirSync(join(dir, 'merge-folder'));
+    const folder = run(['merge', 'done.arrow', '-o', 'merge-folder', '--overwrite']);
+    expect(folder.status, folder.stderr).toBe(2);
+    expect(folder.stderr).toMatch(/output merge-folder is a directory: give a results file name/);
+  });
+
+  it('shards of a file-target sweep merge (by merge and after --devices); from another folder the file is named', async () => {
+    const row = (v: number) => [v, ...Array.from({ length: 999 }, () => (1 - v) / 999)];
+    writeFileSync(join(dir, 'three.json'), JSON.stringify({ targets: [row(0.5), row(0.2), row(0.9)] }));
+    const cfg = config('file-shards.json', { targets: [{ kind: 'file', path: 'three.json' }], bound: false });
+    for (const i of [0, 1]) expect(sweep(cfg, `fs${i}.arrow`, '--shard', `${i}/2`).status).toBe(0);
+    const merged = run(['merge', 'fs0.arrow', 'fs1.arrow', '-o', 'fs.arrow']);
+    expect(merged.status, merged.stderr).toBe(0);
+    expect(JSON.parse(merged.stdout)).toMatchObject({ rows: 3, missing: [] });
+    const devices = sweep(cfg, 'fs-devices.arrow', '--devices', 'cpu,cpu');
+    expect(devices.status, devices.stderr).toBe(0);
+    mkdirSync(join(dir, 'elsewhere'));
+    const away = spawnSync(process.execPath, [cli, 'merge', '../fs0.arrow', '../fs1.arrow', '-o', 'fs.arrow'], {
+      cwd: join(dir, 'elsewhere'),
+      encoding: 'utf8',
+    });
+    expect(away.status, away.stderr).toBe(2);
+    expect(away.stderr).toMatch(
+      /cannot merge: .* reads its targets file, and targets file three\.json: cannot read it \(it does not exist\) \(run merge in the folder the sweep ran in\)/,
+    );
+    // The spec names the file, not its contents: a resume or merge across an edit is refused.
+    const { metadata } = await readResults(join(dir, 'fs0.arrow'));
+    await (await ResultWriter.create(join(dir, 'fs-resume.arrow'), { ...metadata, build: null })).close();
+    writeFileSync(join(dir, 'three.json'), JSON.stringify({ targets: [row(0.4), row(0.2), row(0.9)] }));
+    const resumed = sweep(cfg, 'fs-resume.arrow', '--shard', '0/2', '--resume');
+    expect(resumed.status, resumed.stderr).toBe(2);
+    expect(resumed.stderr).toMatch(/the targets file three\.json has other contents than when the run began/);
+    expect(sweep(cfg, 'fs1-edited.arrow', '--shard', '1/2').status).toBe(0);
+    const edited = run(['merge', 'fs0.arrow', 'fs1-edited.arrow', '-o', 'fs-edited.arrow']);
+    expect(edited.status, edited.stderr).toBe(2);
+    expect(edited.stderr).toMatch(/read other contents from the targets file three\.json/);
+  });
+
   it('merge of different specs or of overlapping shards exits 2 naming the files', () => {
     const specs = run(['merge', 'done.arrow', 'other-spec.arrow', '-o', 'm.arrow']);
     expect(specs.status).toBe(2);
-    expect(specs.stderr).toMatch(/other-spec\.arrow comes from a different sweep spec than done\.arrow/);
+    expect(specs.stderr).toMatch(
+      /other-spec\.arrow comes from a different sweep spec than done\.arrow \(maxEpochs 6 in other-spec\.arrow, 5 in done\.arrow\)/,
+    );
     cpSync(join(dir, 'done.arrow'), join(dir, 'copy.arrow'));
     const overlap = run(['merge', 'done.arrow', 'copy.arrow', '-o', 'm.arrow']);
     expect(overlap.status).toBe(2);

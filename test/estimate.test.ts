@@ -52,6 +52,13 @@ describe('batched seconds (continuous batching by hand)', () => {
     // 3 rows of 2 epochs on 2 slots, chunk 2: a call of 2 rows (2 × 1.0) then one of 1 row (2 × 0.75)
     expect(batchedSeconds([2, 2, 2], 2, 2, c)).toBeCloseTo(3.5, 12);
   });
+  it('a huge budget is priced at once, not walked call by call', () => {
+    const t0 = performance.now();
+    // 3 rows of 10^12 epochs on 2 slots, chunk 4: 2 rows in every epoch, then the third alone.
+    expect(batchedSeconds([1e12, 1e12, 1e12], 2, 4, perRow)).toBe(3e12);
+    expect(batchedSeconds([1e12 + 1, 6], 2, 4, perEpoch)).toBe(1e12 + 1);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
   it('refuses a slot or chunk count below 1', () => {
     expect(() => batchedSeconds([1], 0, 1, perRow)).toThrow(/at least 1/);
   });

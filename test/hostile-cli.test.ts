@@ -242,12 +242,21 @@ describe('exit codes and names', () => {
       ],
       [['sweep', '--devices', 'cpu,cpu', '--shard', '0/2'], /--devices cpu,cpu shards the run .* drop --shard 0\/2/],
       [['sweep', '--resume', '--overwrite'], /--resume and --overwrite contradict each other/],
+      [['sweep', '--plan', '--resume'], /--plan prices every row of the run and reads no journal/],
+      [['study', 'vanilla', '-m', 'random:micro', '--plan', '--resume'], /--plan prices every row/],
       [['study', 'vanilla', '-m', 'random:micro', '--devices', 'cpu,cpu', '--device', 'cpu'], /drop --device cpu/],
       [['study', 'vanilla', '-m', 'random:micro', '--devices', 'cpu,cpu', '--shard', '1/2'], /drop --shard 1\/2/],
       [['study', 'vanilla', '-m', 'random:micro', '--resume', '--overwrite'], /--resume and --overwrite contradict/],
       [['study', 'vanilla', '-m', 'random:micro,random:micro'], /-m names random:micro twice/],
       [['study', 'vanilla', '-m', 'random:micro', '--dtype', 'int8'], /^distprompt: --dtype: expected dtype/m],
       [['bound', '-m', 'random:micro', '--seed', '-1'], /--seed must be an integer >= 0, got '-1'/],
+      // --shard-count counts a scheduler's index: without one the run would go ahead unsharded.
+      [['sweep', '--shard-count', '3'], /--shard-count 3 counts the shard index a scheduler sets .* none is set/],
+      [['sweep', '--shard-count', 'abc'], /--shard-count must be an integer >= 1, got 'abc'/],
+      [
+        ['study', 'vanilla', '-m', 'random:micro', '--shard', '0/2', '--shard-count', '2'],
+        /--shard 0\/2 gives the shard count itself: drop --shard-count 2/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = run(args[0] === 'bound' ? args : [...args, '-o', join(dir, 'never')]);
@@ -281,6 +290,14 @@ describe('exit codes and names', () => {
     expect(list.stdout).toMatch(/^lm /m);
     expect(list.stderr).toMatch(/neginits\.json \(smoke\): inits/);
     expect(list.stderr).toMatch(/strtargets\.json \(smoke\): targets/);
+    // A file given as the folder: named, with what to give instead, for a run and for --list.
+    for (const args of [['study', 'vanilla', '-m', 'random:micro'], ['study'], ['study', '--list']]) {
+      const r = run([...args, '--studies', join(studies, 'lm.json')]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(
+        /studies folder .*lm\.json: cannot list it \(it is a file\); give a folder of study \.json files/,
+      );
+    }
   });
   // Mounting needs root: without it the case is reported skipped, not passed.
   const mountRo = (at: string) => spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', at]).status === 0;

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { shardText } from '../lib/cli/flag-rules.js';
 import { parseSpec } from '../lib/spec/index.js';
 import {
   fnv1a64,
@@ -213,6 +214,10 @@ describe('shardFromEnv', () => {
     });
     expect(shardFromEnv({ JOB_COMPLETION_INDEX: '1' }, 2)).toMatchObject({ index: 1, count: 2 });
     expect(shardFromEnv({})).toBeUndefined();
+    // The command line's --shard-count is that count; --shard wins over the environment.
+    expect(shardText({ shardCount: '2' }, { JOB_COMPLETION_INDEX: '1' })).toBe('1/2');
+    expect(shardText({ shard: '0/3' }, { JOB_COMPLETION_INDEX: '1', DISTPROMPT_SHARD_COUNT: '4' })).toBe('0/3');
+    expect(shardText({}, {})).toBeUndefined();
   });
 
   test('clear errors', () => {

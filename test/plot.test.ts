@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -248,6 +248,18 @@ describe('plotAll and report', () => {
       /report: unknown option 'titel' \(known: binBits, width, height, title, facts\)/,
     );
     expect(existsSync(out)).toBe(false);
+  });
+
+  test('a results file given twice, or a copy of it, is refused: its rows would count twice', async () => {
+    const copy = join(dir, 'copy.arrow');
+    copyFileSync(arrow, copy);
+    const out = join(dir, 'twice');
+    await expect(plotAll([arrow, arrow], out)).rejects.toThrow(
+      /results\.arrow repeats row '[^']+' of .*results\.arrow \(model random:tiny-gpt2\): give each results file once/,
+    );
+    await expect(report([arrow, copy], join(dir, 'twice.html'))).rejects.toThrow(/copy\.arrow repeats row/);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(join(dir, 'twice.html'))).toBe(false);
   });
 
   const html = join(dir, 'report.html');

@@ -176,6 +176,17 @@ describe('specFromFlags', () => {
     expect(() => specFromFlags({}, [1, 2])).toThrow(/must hold a JSON object/);
     expect(() => specFromFlags({ methods: 'soft:k=2' })).toThrow(/soft' takes no k/);
   });
+
+  test('flags that would be dropped without a word are refused: --entropy with no gridded target, --targets file', () => {
+    expect(() => specFromFlags({ targets: 'lm,shuffled', entropy: '2' })).toThrow(
+      /--entropy: sets the grid of vanilla and outlier targets, and this sweep has none \(lm, shuffled\)/,
+    );
+    expect(() => specFromFlags({ entropy: '2' }, { targets: [{ kind: 'lm' }] })).toThrow(/has none \(lm\)/);
+    expect(specFromFlags({ targets: 'lm,outlier', entropy: '2' }).targets[1]).toMatchObject({ entropyBits: [2] });
+    expect(() => specFromFlags({ targets: 'vanilla,file' })).toThrow(
+      /--targets: a file target needs its path, which only a --config spec gives/,
+    );
+  });
 });
 
 describe('specHash', () => {

@@ -205,6 +205,35 @@ describe('distprompt sweep', () => {
     expect(existsSync(join(dir, 'results.arrow'))).toBe(false);
   });
 
+  it('SIGINT before the first row: exit 130 without the head bound, no journal left, and the plain rerun runs', async () => {
+    const dir = tmp();
+    // Gradient synthesis over the demo model's 50,257 tokens: seconds, to interrupt it in.
+    const spec = config(dir, {
+      ...small,
+      model: 'random:demo',
+      targets: [{ kind: 'vanilla', entropyBits: [2, 6, 10, 14] }],
+      inits: 1,
+      maxEpochs: 2,
+    });
+    const child = spawn(process.execPath, [cli, 'sweep', '-c', spec, '--no-figures'], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    let sent = false; // once: a second Ctrl-C ends the process at once
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (!sent && /synthesising/.test(err)) sent = child.kill('SIGINT');
+    });
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code, err).toBe(130);
+    expect(err).not.toMatch(/head bound of/);
+    expect(err).toMatch(/interrupted before the first row finished; nothing was kept — rerun the same command/);
+    expect(existsSync(join(dir, 'results.arrow.partial'))).toBe(false);
+    const again = run(['sweep', '-c', spec, '--no-figures', '--no-bound', '-q'], dir);
+    expect(again.status, again.stderr).toBe(0);
+  });
+
   it('targets writes a file that tune and a file-target sweep read; tune prints the best prompts', async () => {
     const dir = tmp();
     const t = run(['targets', '-m', 'random:micro', '--entropy', '0,3,6', '-o', 'targets.json'], dir);
@@ -249,12 +278,42 @@ describe('distprompt sweep', () => {
       'file',
       'file',
     ]);
+    // Printed as text: a soft prompt is embeddings, named so, not a row of -1 token ids.
+    const soft = run(
+      ['tune', '-m', 'random:micro', '--targets', 'targets.json', '--max-epochs', '2', '--inits', '1'],
+      dir,
+    );
+    expect(soft.status, soft.stderr).toBe(0);
+    expect(soft.stdout).toMatch(
+      /^vanilla:h=0:s=0\tinit 0\tKL [\d.]+ nats\tbudget at 2\tsoft prompt \(5 embeddings, not tokens\)$/m,
+    );
+    expect(soft.stdout).not.toMatch(/-1/);
     const bad = run(['tune', '-m', 'random:tiny-gpt2', '--targets', 'targets.json'], dir);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/target 0 has 1000 values, the model's vocabulary 50257/);
     const cpuGraph = run(['tune', '-m', 'random:micro', '--targets', 'targets.json', '--cuda-graph'], dir);
     expect(cpuGraph.status).toBe(2);
     expect(cpuGraph.stderr).toMatch(/cudaGraph: needs a model on a CUDA device; this one is on cpu/);
+  });
+
+  it.each([
+    [
+      ['tune', '--targets', 't.json', '--entropy', '3'],
+      /--entropy would be ignored: the targets come from --targets t\.json/,
+    ],
+    [['bound', '--targets', 't.json', '--kind', 'lm', '--count', '3'], /--kind, --count would be ignored/],
+    [['bound', '--kind', 'lm', '--entropy', '3'], /--entropy does not apply to lm targets \(they take --count\)/],
+    [['targets', '--entropy', '2', '--outliers', '2'], /--outliers does not apply to vanilla targets/],
+    [['bound', '--entropy', '3', '--point'], /--point prints with --json only/],
+    [
+      ['targets', '--entropy', '2', '-o', 't.arrow'],
+      /-o t\.arrow: 'distprompt targets' writes JSON, .* read back as arrow: name it \.json/,
+    ],
+  ])('a flag the command would drop or misread, %j, exits 2 naming it before the model loads', (args, message) => {
+    const dir = tmp();
+    const r = run([...args, '-m', 'random:micro'], dir);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
   });
 
   it("tune and targets take --dtype for the model's arithmetic; an unknown one exits 2 naming it", () => {

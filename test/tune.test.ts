@@ -288,6 +288,8 @@ describe('bad input fails before any work', () => {
     [{ lr: 0 }, /lr must be > 0/],
     [{ lr: Number.NaN }, /lr must be/],
     [{ method: 'greedy' }, /method must be 'soft', 'hard' or 'hybrid'/],
+    // Soft positions have no HotFlip candidates: k = 4 is refused, as a sweep spec refuses it.
+    [{ method: 'soft', candidates: 4 }, /candidates: candidates applies to hard and hybrid methods, not soft/],
     [{ method: 'hybrid', pattern: 'HSSSS', cudaGraph: true }, /cudaGraph: needs a model on a CUDA device/],
     [{ cudaGraph: true }, /cudaGraph: needs a model on a CUDA device; this one is on cpu/],
     // A misspelt option is refused, not dropped (the run would go ahead at the default lr).

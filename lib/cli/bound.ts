@@ -7,7 +7,8 @@ import { parseBoundOptions } from '../bound/options.js';
 import { loadModel } from '../model/load.js';
 import { withDefault } from '../spec/defaults.js';
 import { UsageError } from './exit.js';
-import { cliTargets, targetOptions, type TargetFlags } from './targets-tune.js';
+import { refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
+import { cliTargets, targetOptions } from './targets-tune.js';
 
 /** headBound()'s defaults, for the help (stated once, in lib/bound/options.ts). */
 const BOUND_DEFAULTS = parseBoundOptions({});
@@ -31,7 +32,9 @@ export function registerBound(program: Command): void {
     .option('--dtype <dtype>', withDefault("the solver's arithmetic: float64 or float32", BOUND_DEFAULTS.dtype))
     .option('--point', 'with --json: include the optimal hidden state and the distribution it gives')
     .option('--json', 'print one JSON record per target')
-    .action(async (o: BoundFlags) => {
+    .action(async (o: BoundFlags, cmd: Command) => {
+      refuseUnusedTargetFlags(o, cmd.getOptionValueSource('kind') === 'cli');
+      if (o.point && !o.json) throw new UsageError('--point prints with --json only: add --json, or drop --point');
       const tol = o.tol === undefined ? undefined : Number(o.tol);
       if (tol !== undefined && !(tol > 0)) throw new UsageError(`--tol must be a number above 0, got '${o.tol}'`);
       const model = await loadModel(o.model, { device: o.device });
@@ -41,7 +44,7 @@ export function registerBound(program: Command): void {
           targetIds: ids,
           ...(tol !== undefined ? { tolNats: tol } : {}),
           ...(o.dtype !== undefined ? { dtype: o.dtype as 'float64' } : {}),
-          returnPoint: Boolean(o.point && o.json),
+          returnPoint: Boolean(o.point),
         });
         for (const r of records) {
           if (o.json) {

@@ -35,6 +35,7 @@ const USER_ERRORS = new Set([
   'FileError',
   'LockedError',
   'WorkerInputError',
+  'StudyError',
 ]);
 
 /** Hub errors that are the network's fault, not the repo id's. */

@@ -1,6 +1,7 @@
 // Command-line rules shared by `sweep` and `study`: flags that contradict each other are refused
 // before any work. (A device worker's invalid input stays invalid input in the parent:
 // lib/run/devices.ts.)
+import { shardFromEnv } from '../sweep/index.js';
 import { UsageError } from './exit.js';
 
 interface RunFlags {
@@ -9,6 +10,7 @@ interface RunFlags {
   shard?: string;
   resume?: boolean;
   overwrite?: boolean;
+  plan?: boolean;
 }
 
 export function refuseContradictions(o: RunFlags): void {
@@ -16,10 +18,40 @@ export function refuseContradictions(o: RunFlags): void {
     throw new UsageError(
       '--resume and --overwrite contradict each other: --resume keeps finished rows, --overwrite discards them; give one',
     );
+  // The estimate prices every planned row; it reads no journal, so it cannot price what is left.
+  if (o.plan && o.resume)
+    throw new UsageError(
+      '--plan prices every row of the run and reads no journal, so with --resume it would price rows already kept: drop --resume (a --resume run logs how many rows are left)',
+    );
   if (o.devices !== undefined && o.device !== undefined)
     throw new UsageError(`--devices ${String(o.devices)} gives every worker its device: drop --device ${o.device}`);
   if (o.devices !== undefined && o.shard !== undefined)
     throw new UsageError(
       `--devices ${String(o.devices)} shards the run across the devices itself: drop --shard ${o.shard}`,
     );
+}
+
+/**
+ * The shard a run takes: --shard as given, else the scheduler's index from the environment
+ * (Slurm, Kubernetes) with --shard-count as its count. --shard-count counts only such an index,
+ * so it is refused beside --shard and where no scheduler variable is set (the run would otherwise
+ * go ahead unsharded).
+ */
+export function shardText(o: { shard?: string; shardCount?: string }, env = process.env): string | undefined {
+  if (o.shardCount === undefined) {
+    if (o.shard !== undefined) return o.shard;
+    const found = shardFromEnv(env);
+    return found ? `${found.index}/${found.count}` : undefined;
+  }
+  const count = Number(o.shardCount);
+  if (o.shardCount.trim() === '' || !Number.isInteger(count) || count < 1)
+    throw new UsageError(`--shard-count must be an integer >= 1, got '${o.shardCount}'`);
+  if (o.shard !== undefined)
+    throw new UsageError(`--shard ${o.shard} gives the shard count itself: drop --shard-count ${o.shardCount}`);
+  const found = shardFromEnv(env, count);
+  if (!found)
+    throw new UsageError(
+      `--shard-count ${o.shardCount} counts the shard index a scheduler sets (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID), and none is set: give --shard i/N instead`,
+    );
+  return `${found.index}/${found.count}`;
 }

@@ -10,13 +10,12 @@ import { estimateStudy } from '../run/estimate-study.js';
 import { studyEstimateLines } from '../run/estimate-report.js';
 import type { SweepProgress } from '../run/sweep.js';
 import { ShardSpec } from '../spec/schema.js';
-import { shardFromEnv } from '../sweep/index.js';
 import { readStudy, SCALES, StudyError, studyNames, type Scale } from '../study/catalog.js';
 import { runStudy, type StudySummary } from '../run/study.js';
 import { EXIT, UsageError } from './exit.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
-import { refuseContradictions } from './flag-rules.js';
+import { refuseContradictions, shardText } from './flag-rules.js';
 import { checkStudyFlags } from './study-flags.js';
 import { PLAN_HELP, SHARD_COUNT_HELP } from './sweep.js';
 
@@ -110,16 +109,11 @@ export function registerStudy(program: Command): void {
       if (!SCALES.includes(o.scale as Scale))
         throw new UsageError(`--scale must be ${SCALES.join(' or ')}, got '${o.scale}'`);
       let shard: { index: number; count: number } | undefined;
-      const shardText =
-        o.shard ??
-        (() => {
-          const env = shardFromEnv(process.env, o.shardCount !== undefined ? Number(o.shardCount) : undefined);
-          return env ? `${env.index}/${env.count}` : undefined;
-        })();
-      if (shardText !== undefined) {
-        const r = ShardSpec.safeParse(shardText);
+      const text = shardText(o);
+      if (text !== undefined) {
+        const r = ShardSpec.safeParse(text);
         if (!r.success || r.data.index >= r.data.count)
-          throw new UsageError(`--shard ${shardText}: expected 'i/N' with 0 <= i < N (e.g. '0/3')`);
+          throw new UsageError(`--shard ${text}: expected 'i/N' with 0 <= i < N (e.g. '0/3')`);
         shard = r.data;
       }
       let seed: number | undefined;

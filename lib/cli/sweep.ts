@@ -9,9 +9,8 @@ import { sweepEstimateLines } from '../run/estimate-report.js';
 import { runSweep, type SweepProgress } from '../run/sweep.js';
 import { QUICK_DEMO_SWEEP, STUDY_DEFAULTS as D, withDefault } from '../spec/defaults.js';
 import { specFromFlags, type SweepFlags } from '../spec/index.js';
-import { shardFromEnv } from '../sweep/index.js';
 import { EXIT, UsageError } from './exit.js';
-import { refuseContradictions } from './flag-rules.js';
+import { refuseContradictions, shardText } from './flag-rules.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
 
@@ -111,11 +110,7 @@ export function registerSweep(program: Command): void {
     .action(async (o: SweepCliOptions) => {
       refuseContradictions(o);
       const fileJson = o.config ? readConfig(o.config) : DEFAULT_SWEEP;
-      const flags: SweepFlags = { ...o };
-      if (!o.shard) {
-        const env = shardFromEnv(process.env, o.shardCount !== undefined ? Number(o.shardCount) : undefined);
-        if (env) flags.shard = `${env.index}/${env.count}`;
-      }
+      const flags: SweepFlags = { ...o, shard: shardText(o) };
       const spec = specFromFlags(flags, fileJson);
       if (o.plan) {
         const e = await estimateSweep(spec);
@@ -142,7 +137,9 @@ export function registerSweep(program: Command): void {
         reporter.log(
           summary.start === 'devices'
             ? 'interrupted; every worker kept its finished rows — rerun with --resume'
-            : `interrupted after ${summary.rowsRun} new rows; they are kept in ${summary.output}.partial — rerun with --resume`,
+            : summary.rowsRun + summary.rowsResumed === 0
+              ? 'interrupted before the first row finished; nothing was kept — rerun the same command'
+              : `interrupted after ${summary.rowsRun} new rows; they are kept in ${summary.output}.partial — rerun with --resume`,
         );
         process.exitCode = EXIT.interrupted;
         return;

@@ -9,23 +9,10 @@ import type { Model } from '../model/model.js';
 import { QUICK_TUNE, STUDY_DEFAULTS as D, withDefault } from '../spec/defaults.js';
 import { expandGrid } from '../spec/index.js';
 import { synthesizeTargets, type SynthesisRequest, type TargetSet } from '../targets/index.js';
-import { readTargetFile } from '../targets/file.js';
+import { readTargetFile, targetFileFormat } from '../targets/file.js';
 import { tune } from '../tune/index.js';
 import { UsageError } from './exit.js';
-
-export interface TargetFlags {
-  model: string;
-  device: string;
-  dtype?: string;
-  kind: string;
-  entropy?: string;
-  outliers?: string;
-  count?: string;
-  source?: string;
-  tag?: string;
-  method?: string;
-  seed: string;
-}
+import { refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
 
 /** What --entropy (tune, bound), --outliers, --count and --method mean when left out; the help prints these. */
 const FLAG_DEFAULTS = { outliers: 1, count: 10, posCount: 1, method: 'gradient', entropy: '4' } as const;
@@ -123,11 +110,26 @@ export async function cliTargets(
   }
 }
 
+/** A best prompt as text: its tokens, else their ids; a soft prompt has neither (-1 at every position). */
+function shownPrompt(r: { promptText: string | null; promptIds: Int32Array }): string {
+  if (r.promptText !== null) return JSON.stringify(r.promptText);
+  const ids = Array.from(r.promptIds);
+  return ids.every((id) => id < 0)
+    ? `soft prompt (${ids.length} embeddings, not tokens)`
+    : `[${ids.map((id) => (id < 0 ? 'soft' : id)).join(', ')}]`;
+}
+
 export function registerTargetsAndTune(program: Command): void {
   targetOptions(program.command('targets').description('synthesise target distributions and save them as JSON'))
     .option(DTYPE_FLAG, DTYPE_HELP)
     .option('-o, --output <file>', 'output file', 'targets.json')
-    .action(async (o: TargetFlags & { output: string }) => {
+    .action(async (o: TargetFlags & { output: string }, cmd: Command) => {
+      refuseUnusedTargetFlags(o, cmd.getOptionValueSource('kind') === 'cli');
+      // A JSON file under an Arrow or safetensors name would be read back as that format, and fail.
+      if (targetFileFormat(o.output) !== 'json')
+        throw new UsageError(
+          `-o ${o.output}: 'distprompt targets' writes JSON, which a name ending in .${o.output.split('.').pop()} would be read back as ${targetFileFormat(o.output)}: name it .json`,
+        );
       const model = await loadModel(o.model, modelOptions(o));
       try {
         const set = await synthesizeTargets(model, request(o, model.info.vocabSize));
@@ -171,7 +173,9 @@ export function registerTargetsAndTune(program: Command): void {
           cudaGraph?: boolean;
           json?: boolean;
         },
+        cmd: Command,
       ) => {
+        refuseUnusedTargetFlags(o, cmd.getOptionValueSource('kind') === 'cli');
         const model = await loadModel(o.model, modelOptions(o));
         try {
           const { targets, ids } = await cliTargets(o, model);
@@ -202,7 +206,7 @@ export function registerTargetsAndTune(program: Command): void {
               );
             else
               console.log(
-                `${r.targetId}\tinit ${r.initId}\tKL ${r.klNats.toFixed(4)} nats\t${r.stopReason} at ${r.epochs}\t${r.promptText !== null ? JSON.stringify(r.promptText) : `[${Array.from(r.promptIds).join(', ')}]`}`,
+                `${r.targetId}\tinit ${r.initId}\tKL ${r.klNats.toFixed(4)} nats\t${r.stopReason} at ${r.epochs}\t${shownPrompt(r)}`,
               );
           }
         } finally {

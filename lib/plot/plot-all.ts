@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { writeAtomic } from '../io/atomic.js';
 import { makeFolder } from '../io/folder.js';
-import { readResults } from '../results/index.js';
+import { readResults, ResultsError, type Results } from '../results/index.js';
 import type { PlotRecord } from '../analysis/best.js';
 import { checkFigureOptions, type FigureOptions } from './figure.js';
 import { allFigures } from './registry.js';
@@ -15,9 +15,30 @@ export type PlotInput = readonly PlotRecord[] | string | readonly string[];
 export async function loadPlotRecords(input: PlotInput): Promise<PlotRecord[]> {
   if (typeof input === 'string') return (await readResults(input)).records;
   if (input.length === 0 || typeof input[0] !== 'string') return [...(input as readonly PlotRecord[])];
-  const files = await Promise.all((input as readonly string[]).map((p) => readResults(p)));
+  const paths = input as readonly string[];
+  const files = await Promise.all(paths.map((p) => readResults(p)));
+  refuseRepeatedRows(paths, files);
   const several = new Set(files.map((f) => f.metadata.model.name)).size > 1;
   return files.flatMap((f) => f.records.map((r) => (several ? { ...r, model: f.metadata.model.name } : r)));
+}
+
+/**
+ * A model's rows form one series, so a row given twice for one model (the same file named twice,
+ * a copy, a shard beside its merged file) would count twice in every mean and standard error.
+ */
+function refuseRepeatedRows(paths: readonly string[], files: readonly Results[]): void {
+  const owner = new Map<string, number>();
+  files.forEach((f, i) => {
+    for (const r of f.records) {
+      const key = `${f.metadata.model.name}\u0000${r.rowId}`;
+      const first = owner.get(key);
+      if (first === undefined) owner.set(key, i);
+      else if (first !== i)
+        throw new ResultsError(
+          `${paths[i]} repeats row '${r.rowId}' of ${paths[first]} (model ${f.metadata.model.name}): give each results file once; shards of one sweep are joined with 'distprompt merge' first, not plotted beside the merged file`,
+        );
+    }
+  });
 }
 
 export interface WrittenFigure {

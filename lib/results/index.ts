@@ -1,6 +1,7 @@
 // Results, the storage layer: the Arrow schema, the crash-safe writer and the readers.
 export { STOP_REASONS, type RunRecord, type StopReason, type StoredRunRecord } from './record.js';
 export {
+  changedTargetFiles,
   COLUMNS,
   OutputTakenError,
   ResultsError,

@@ -92,6 +92,11 @@ export interface ResultMetadata {
   build: unknown;
   /** The shard this file holds; absent for a whole sweep or a merge. */
   shard?: Shard;
+  /**
+   * sha256 of each `file` target's file, by the path the spec gives: the spec names the file, not
+   * its contents, so a resume or merge checks these (files written before them have none).
+   */
+  targetFiles?: Record<string, string>;
 }
 
 export interface StoredMetadata extends ResultMetadata {
@@ -107,6 +112,7 @@ const KEY = {
   version: 'distprompt.version',
   build: 'distprompt.build',
   shard: 'distprompt.shard',
+  targetFiles: 'distprompt.targetFiles',
   schemaVersion: 'distprompt.schemaVersion',
 } as const;
 
@@ -121,6 +127,7 @@ export function encodeMetadata(meta: ResultMetadata): Map<string, string> {
     [KEY.build, JSON.stringify(meta.build ?? null)],
   ]);
   if (meta.shard) map.set(KEY.shard, JSON.stringify({ index: meta.shard.index, count: meta.shard.count }));
+  if (meta.targetFiles) map.set(KEY.targetFiles, canonicalJson(meta.targetFiles));
   return map;
 }
 
@@ -157,6 +164,7 @@ export function decodeMetadata(map: Map<string, string>, where: string): StoredM
     );
   }
   const shard = map.get(KEY.shard);
+  const targetFiles = map.get(KEY.targetFiles);
   return {
     schemaVersion,
     spec: JSON.parse(get(KEY.spec)) as SweepSpec,
@@ -166,6 +174,7 @@ export function decodeMetadata(map: Map<string, string>, where: string): StoredM
     version: get(KEY.version),
     build: JSON.parse(get(KEY.build)) as unknown,
     ...(shard ? { shard: JSON.parse(shard) as Shard } : {}),
+    ...(targetFiles ? { targetFiles: JSON.parse(targetFiles) as Record<string, string> } : {}),
   };
 }
 
@@ -174,4 +183,13 @@ export function resultSchema(meta: ResultMetadata): Schema {
     COLUMNS.map((col) => new Field(col.name, arrowType(col.kind), col.nullable)),
     encodeMetadata(meta),
   );
+}
+
+/**
+ * The `file` targets whose contents differ between two runs' metadata ("a.json"), for a resume or
+ * merge to refuse: the same path with other contents plans the same row ids for other targets.
+ */
+export function changedTargetFiles(a: ResultMetadata, b: ResultMetadata): string[] {
+  if (!a.targetFiles || !b.targetFiles) return [];
+  return Object.keys(a.targetFiles).filter((p) => p in b.targetFiles! && a.targetFiles![p] !== b.targetFiles![p]);
 }

@@ -6,10 +6,11 @@ import { existsSync } from 'node:fs';
 import { open, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Table, tableToIPC, type Schema } from 'apache-arrow';
-import { specHash } from '../spec/index.js';
+import { specDifferences, specHash, type SweepSpec } from '../spec/index.js';
 import { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
 import { batchMessage, journalTable, scanJournal, schemaMessage } from './journal.js';
 import {
+  changedTargetFiles,
   decodeMetadata,
   OutputTakenError,
   ResultsError,
@@ -387,6 +388,12 @@ async function checkOutput(out: string): Promise<void> {
   await removeStaleTemporaries(out);
 }
 
+/** What differs between the spec of the file at `where` and this run's: the fields, else the hashes. */
+function specChange(stored: StoredMetadata, spec: SweepSpec, hash: string, where: string): string {
+  const fields = specDifferences(stored.spec, spec, where, 'this run');
+  return fields.length > 0 ? fields.join('; ') : `hash ${stored.specHash.slice(0, 12)}… vs ${hash.slice(0, 12)}…`;
+}
+
 function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, where: string): void {
   const problems: string[] = [];
   if (stored.schemaVersion !== SCHEMA_VERSION) {
@@ -395,11 +402,14 @@ function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, where: str
     );
   }
   const hash = specHash(meta.spec);
-  if (stored.specHash !== hash)
-    problems.push(`its sweep spec differs (hash ${stored.specHash.slice(0, 12)}… vs ${hash.slice(0, 12)}…)`);
+  if (stored.specHash !== hash) problems.push(`its sweep spec differs (${specChange(stored, meta.spec, hash, where)})`);
   if (stored.model.hash !== meta.model.hash)
     problems.push(
       `its model differs (${stored.model.name} ${stored.model.hash.slice(0, 12)}… vs ${meta.model.name} ${meta.model.hash.slice(0, 12)}…)`,
+    );
+  for (const path of changedTargetFiles(stored, meta))
+    problems.push(
+      `the targets file ${path} has other contents than when the run began (its rows hold other targets): restore the file`,
     );
   const shard = (s?: { index: number; count: number }) => (s ? `${s.index}/${s.count}` : 'none');
   if (shard(stored.shard) !== shard(meta.shard))

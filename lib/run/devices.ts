@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { SweepSpec } from '../spec/index.js';
 import { workerUrl } from '../worker/client.js';
 import { mergeUnderLock } from './merge.js';
-import { shardFile } from './shards.js';
+import { refuseOtherShardCounts, shardFile } from './shards.js';
 
 /** The exit code of an interrupted run (SIGINT): its worker kept its finished rows. */
 const INTERRUPTED = 130;
@@ -86,6 +86,7 @@ export async function sweepOnDevices(
   const devices = spec.devices!;
   const n = devices.length;
   const files = devices.map((_, i) => shardFile(spec.output, i, n));
+  if (!options.overwrite) await refuseOtherShardCounts(spec.output, n, options.resume === true);
   // The spec travels whole as the workers' --config; their flags set device, shard and output.
   const dir = await mkdtemp(join(tmpdir(), 'distprompt-devices-'));
   try {

@@ -28,6 +28,13 @@ export function batchedSeconds(epochs: readonly number[], slots: number, chunk: 
     if (left.length === 0) return seconds;
     // Within a call the active count falls only as rows finish: cost each epoch at its count.
     left.sort((a, b) => a - b);
+    // Calls in which no row finishes (none is refilled either) cost the same: priced at once, so
+    // a budget of 10^12 epochs (--plan --max-epochs 1e12) is not walked 4 epochs at a time.
+    const whole = Math.floor((left[0] - 1) / chunk);
+    if (whole > 0) {
+      seconds += whole * chunk * epochSeconds(cost, left.length);
+      for (let i = 0; i < left.length; i++) left[i] -= whole * chunk;
+    }
     let done = 0;
     for (let e = 1; e <= chunk; e++) {
       while (done < left.length && left[done] < e) done++;

@@ -5,17 +5,21 @@ import { existsSync } from 'node:fs';
 
 import { writeAtomic } from '../results/files.js';
 import {
+  changedTargetFiles,
   orderRecords,
   readResults,
   resultFileBytes,
   ResultsError,
+  ResultWriter,
   type ResultMetadata,
   type Results,
   type StoredRunRecord,
 } from '../results/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
-import { parseSpec } from '../spec/index.js';
+import { parseSpec, specDifferences } from '../spec/index.js';
 import { planSweep, type PlanOptions } from '../sweep/index.js';
+import { targetFileCount } from '../targets/file.js';
+import { TargetError } from '../targets/maths.js';
 import { lockOutput } from './lock.js';
 
 export interface MergeOptions {
@@ -55,12 +59,33 @@ export async function mergeResults(
   options: MergeOptions = {},
 ): Promise<MergeReport> {
   refuseUnknownKeys('mergeResults', options, MERGE_OPTIONS, (m) => new TypeError(m));
+  // The output's path first (a directory, a missing folder), so that its lock can be made beside it.
+  await ResultWriter.check(out, { resume: true });
   // Held while reading and writing: no sweep or other merge writes `out` meanwhile.
   const lock = await lockOutput(out, 'merge');
   try {
     return await mergeUnderLock(paths, out, options);
   } finally {
     await lock.release();
+  }
+}
+
+/**
+ * The rows the files' sweep plans, re-planned from the spec they store. `file` targets are
+ * counted in their file, read at the spec's path as the sweep read it (relative to the folder it
+ * ran in).
+ */
+function plannedRowIds(first: Results & { path: string }, plan?: PlanOptions): string[] {
+  const spec = { ...parseSpec(first.metadata.spec), shard: undefined };
+  try {
+    return planSweep(spec, first.metadata.vocabSize, { fileTargetCount: targetFileCount, ...plan }).rows.map(
+      (r) => r.rowId,
+    );
+  } catch (e) {
+    if (!(e instanceof TargetError)) throw e;
+    throw new ResultsError(
+      `cannot merge: checking that the files hold every row of their sweep re-plans it, which reads its targets file, and ${e.message} (run merge in the folder the sweep ran in)`,
+    );
   }
 }
 
@@ -81,9 +106,14 @@ export async function mergeUnderLock(
   for (const f of files.slice(1)) {
     if (f.metadata.specHash !== first.metadata.specHash) {
       throw new ResultsError(
-        `cannot merge: ${f.path} comes from a different sweep spec than ${first.path} (spec hash ${f.metadata.specHash.slice(0, 12)}… vs ${first.metadata.specHash.slice(0, 12)}…)`,
+        `cannot merge: ${f.path} comes from a different sweep spec than ${first.path} (${specDifferences(f.metadata.spec, first.metadata.spec, f.path, first.path).join('; ') || `spec hash ${f.metadata.specHash.slice(0, 12)}… vs ${first.metadata.specHash.slice(0, 12)}…`})`,
       );
     }
+    const changed = changedTargetFiles(f.metadata, first.metadata);
+    if (changed.length > 0)
+      throw new ResultsError(
+        `cannot merge: ${f.path} and ${first.path} read other contents from the targets file ${changed.join(', ')}: their rows hold different targets`,
+      );
     if (f.metadata.model.hash !== first.metadata.model.hash) {
       throw new ResultsError(
         `cannot merge: ${f.path} was run on model ${f.metadata.model.name} (${f.metadata.model.hash.slice(0, 12)}…), ${first.path} on ${first.metadata.model.name} (${first.metadata.model.hash.slice(0, 12)}…)`,
@@ -109,11 +139,7 @@ export async function mergeUnderLock(
       `cannot merge: ${duplicates.length} row(s) appear in more than one file: ${sample(duplicates)}`,
     );
 
-  const expected =
-    options.expectedRowIds ??
-    planSweep({ ...parseSpec(first.metadata.spec), shard: undefined }, first.metadata.vocabSize, options.plan).rows.map(
-      (r) => r.rowId,
-    );
+  const expected = options.expectedRowIds ?? plannedRowIds(first, options.plan);
   const planned = new Set(expected);
   const unplanned = records.filter((r) => !planned.has(r.rowId)).map((r) => r.rowId);
   if (unplanned.length > 0)

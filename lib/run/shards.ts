@@ -2,25 +2,44 @@
 // of `--devices`), and the complete set of them beside an output, which a later run merges.
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+
+import { ResultsError } from '../results/index.js';
 
 /** Shard i of n of the sweep writing `output`: 'x.arrow' → 'x.shard0of2.arrow'. */
 export const shardFile = (output: string, i: number, n: number): string =>
   `${output.replace(/\.arrow$/, '')}.shard${i}of${n}.arrow`;
 
+/** The names beside `output` of its shard files (with `partial`, their journals too), with each one's count. */
+async function shardNames(output: string, partial = false): Promise<Array<{ name: string; count: number }>> {
+  const stem = basename(output, '.arrow').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`^${stem}\\.shard\\d+of(\\d+)\\.arrow${partial ? '(\\.partial)?' : ''}$`);
+  const names = existsSync(dirname(output)) ? await readdir(dirname(output)) : [];
+  return names.flatMap((name) => {
+    const m = pattern.exec(name);
+    return m ? [{ name, count: Number(m[1]) }] : [];
+  });
+}
+
+/**
+ * Refuses to split `output` into `n` shards over shard files or journals of a split into another
+ * count (an earlier run on another number of devices): a run on `n` would neither resume nor
+ * merge their rows, so they would be lost without a word.
+ */
+export async function refuseOtherShardCounts(output: string, n: number, resume: boolean): Promise<void> {
+  const other = (await shardNames(output, true)).filter((s) => s.count !== n);
+  if (other.length === 0) return;
+  const count = other[0].count;
+  const names = other.filter((s) => s.count === count).map((s) => join(dirname(output), s.name));
+  throw new ResultsError(
+    `${names.join(', ')} hold rows of a run of ${output} on ${count} devices, which a run on ${n} would neither resume nor merge: ${resume ? 'resume' : 'continue it with --resume'} on ${count} devices, or delete them (or pass --overwrite) to start over`,
+  );
+}
+
 /** A complete set of shard files of one sweep beside its output, or null. */
 export async function shardSet(output: string): Promise<string[] | null> {
-  const stem = basename(output, '.arrow');
-  const names = existsSync(dirname(output)) ? await readdir(dirname(output)) : [];
-  const counts = new Set(
-    names
-      .map(
-        (n) => new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.shard\\d+of(\\d+)\\.arrow$`).exec(n)?.[1],
-      )
-      .filter((c): c is string => c !== undefined),
-  );
-  for (const c of counts) {
-    const n = Number(c);
+  const counts = new Set((await shardNames(output)).map((s) => s.count));
+  for (const n of counts) {
     const files = Array.from({ length: n }, (_, i) => shardFile(output, i, n));
     if (files.every((f) => existsSync(f))) return files;
   }

@@ -25,7 +25,7 @@ import { posCounts } from '../study/pos-counts.js';
 import { writeStudyReport } from '../study/report.js';
 import type { StudySummary, SweepOutcome } from '../study/summary.js';
 import { runOnDevices } from './devices.js';
-import { shardFile } from './shards.js';
+import { refuseOtherShardCounts, shardFile } from './shards.js';
 import { runSweep, type SweepProgress } from './sweep.js';
 
 export type { StudySummary, SweepOutcome };
@@ -124,6 +124,8 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   await makeFolder(options.outDir);
   const log = (m: string) => events.emit('log', m);
   if (onDevices) {
+    if (!given.overwrite)
+      for (const s of sweeps) await refuseOtherShardCounts(s.spec.output, devices.length, given.resume === true);
     const how = await runOnDevices(
       devices,
       (device, shard) => workerArgs(given, scale, device, shard),

@@ -25,11 +25,12 @@ import { planSweepYielding, remainingGroups, remainingRows, rowsByMethod } from 
 import { methodOptions } from './method-options.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import { VERSION } from '../version.js';
-import { targetFileCount } from '../targets/file.js';
+import { targetFileCount, targetFileHashes } from '../targets/file.js';
 import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
 import { belowBoundMessage, boundColumns, sweepBounds, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
 import { lockOutput } from './lock.js';
+import { checkFolderPath } from '../io/folder.js';
 import { mergeUnderLock } from './merge.js';
 import { checkTargetsFit, rowsToFit } from './sizes.js';
 import { sweepStart, type SweepStart } from './start.js';
@@ -124,6 +125,9 @@ export async function runSweep(
   // output is refused, naming this process, before it reads or writes anything. The output's
   // path is checked first (a directory, a missing folder), so that its lock can be made beside it.
   await ResultWriter.check(spec.output, { resume: true });
+  // The figures' folder too: a file there would fail the sweep's last step, after all its work.
+  const figures = figuresDir(spec, options);
+  if (figures !== false) checkFolderPath(figures);
   const lock = await lockOutput(spec.output, options.resume ? 'resumed sweep' : 'sweep');
   try {
     return await sweepLocked(spec, options, events);
@@ -163,6 +167,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       version: VERSION,
       build: native().buildInfo(),
       ...(spec.shard ? { shard: spec.shard } : {}),
+      targetFiles: targetFileHashes(spec.targets.flatMap((t) => (t.kind === 'file' ? [t.path] : []))),
     };
     const out = spec.output;
     let writer: ResultWriter;
@@ -197,8 +202,12 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
         if (needed.has(t.targetId) && t.kind === 'vanilla' && t.params.pairedWith !== undefined)
           needed.add(t.params.pairedWith);
       const plans = plan.targets.filter((t) => needed.has(t.targetId));
-      events.emit('log', `synthesising ${plans.length} targets over ${V} tokens`);
-      const targets = plans.length ? await synthesizePlans(model, plans) : { data: new Float32Array(0), meta: [] };
+      // An interrupt before the first row skips what is left of the setup (the head bound of a
+      // big sweep takes minutes): nothing of it would be kept.
+      const stopped = () => options.signal?.aborted === true;
+      if (!stopped()) events.emit('log', `synthesising ${plans.length} targets over ${V} tokens`);
+      const targets =
+        plans.length && !stopped() ? await synthesizePlans(model, plans) : { data: new Float32Array(0), meta: [] };
       const index = new Map(plans.map((t, i) => [t.targetId, i]));
       // Checked and measured in synthesis already: uploaded once for every method and the bound as
       // a target set, which tune() and headBound() neither re-check nor re-measure (both passes
@@ -209,7 +218,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       // Each target's head bound, once, shared by its inits and methods; like the targets it is
       // recomputed for exactly the rows a resume or a shard still runs.
       const bounds =
-        spec.bound === false || !uploaded
+        spec.bound === false || !uploaded || stopped()
           ? undefined
           : await sweepBounds(model, { targets: uploaded, meta: targets.meta }, events);
 
@@ -286,7 +295,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       throw e;
     }
     if (interrupted) {
-      await writer.close();
+      // A journal without a row (interrupted in the setup) is removed: a plain rerun just runs.
+      await writer.abandon();
       return {
         output: out,
         start: start.state,

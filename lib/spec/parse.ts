@@ -98,15 +98,26 @@ export function specFromFlags(flags: SweepFlags, fileJson?: unknown): SweepSpec 
       return m;
     });
   }
-  if (flags.targets !== undefined) spec.targets = list(flags.targets).map((kind) => ({ kind }));
+  if (flags.targets !== undefined) {
+    spec.targets = list(flags.targets).map((kind) => ({ kind }));
+    if (list(flags.targets).includes('file'))
+      issues.push({
+        path: '--targets',
+        message: `a file target needs its path, which only a --config spec gives: "targets": [{ "kind": "file", "path": "targets.json" }]`,
+      });
+  }
   if (flags.entropy !== undefined) {
     const targets = Array.isArray(spec.targets) ? spec.targets : [{ kind: 'vanilla' }];
-    spec.targets = targets.map((t: unknown) => {
-      const kind = (t as { kind?: unknown })?.kind;
-      return kind === 'vanilla' || kind === 'outlier'
-        ? { ...(t as object), entropyBits: gridFromFlag(flags.entropy!) }
-        : t;
-    });
+    const gridded = (t: unknown) => ['vanilla', 'outlier'].includes((t as { kind?: unknown })?.kind as string);
+    // A grid no target takes would be dropped without a word.
+    if (!targets.some(gridded))
+      issues.push({
+        path: '--entropy',
+        message: `sets the grid of vanilla and outlier targets, and this sweep has none (${targets.map((t: unknown) => String((t as { kind?: unknown })?.kind)).join(', ')}): drop it, or add --targets vanilla`,
+      });
+    spec.targets = targets.map((t: unknown) =>
+      gridded(t) ? { ...(t as object), entropyBits: gridFromFlag(flags.entropy!) } : t,
+    );
   }
   if (issues.length > 0) throw new SpecError(issues);
   return parseSpec(spec);
@@ -171,4 +182,22 @@ export function specHash(spec: SweepSpec): string {
   return createHash('sha256')
     .update(canonicalJson(scientificSpec(spec)))
     .digest('hex');
+}
+
+/**
+ * The fields in which two specs' scientific parts differ, each with both values ("inits 2 in
+ * r.arrow, 3 in this run"): what a refused resume or merge tells the user to change. Empty when
+ * their hashes agree.
+ */
+export function specDifferences(a: SweepSpec, b: SweepSpec, inA: string, inB: string): string[] {
+  const x = scientificSpec(a);
+  const y = scientificSpec(b);
+  const shown = (v: unknown) => {
+    const text = v === undefined ? 'absent' : canonicalJson(v);
+    return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+  };
+  return [...new Set([...Object.keys(x), ...Object.keys(y)])]
+    .sort()
+    .filter((k) => canonicalJson(x[k] ?? null) !== canonicalJson(y[k] ?? null))
+    .map((k) => `${k} ${shown(x[k])} in ${inA}, ${shown(y[k])} in ${inB}`);
 }

@@ -1,6 +1,7 @@
 // The per-position search pattern (H hard, S soft) and the rules tying it to a method and a
-// prefix length. The sweep spec and tune() options both check a pattern here, so the two can
-// never accept different things or say different things about the same mistake.
+// prefix length, and HotFlip's candidates to a method. The sweep spec and tune() options both check
+// them here, so the two can never accept different things or say different things about the same
+// mistake.
 /** The three searches: every position soft, every position hard, or a per-position mix. */
 export type MethodName = 'soft' | 'hard' | 'hybrid';
 
@@ -37,4 +38,11 @@ export function patternIssue(method: MethodName, pattern: string | undefined, pr
     return `pattern '${pattern}' has ${pattern.length} positions but prefixLength is ${prefixLength}`;
   }
   return null;
+}
+
+/** What is wrong with `candidates` for `method`, or null: soft positions have no HotFlip candidates. */
+export function candidatesIssue(method: MethodName, candidates: number | undefined): string | null {
+  return method === 'soft' && candidates !== undefined && candidates !== 1
+    ? 'candidates applies to hard and hybrid methods, not soft'
+    : null;
 }

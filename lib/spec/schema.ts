@@ -9,7 +9,7 @@ import { TARGET_DEFAULTS } from './defaults.js';
 import { countInt, positiveInt } from './fields.js';
 import { parseRange } from './grid.js';
 import { resolveMethod } from './methods.js';
-import { patternIssue, patternLettersIssue } from './pattern.js';
+import { candidatesIssue, patternIssue, patternLettersIssue } from './pattern.js';
 
 const SHARD = /^(\d+)\/(\d+)$/;
 const DEVICE = /^(cpu|cuda(:\d+)?)$/;
@@ -199,13 +199,8 @@ export const SweepSpecSchema = z
     spec.methods.forEach((m, i) => {
       const pattern = patternIssue(m.method, m.pattern, spec.prefixLength);
       if (pattern) ctx.addIssue({ code: 'custom', path: ['methods', i, 'pattern'], message: pattern });
-      if (m.method === 'soft' && m.candidates !== undefined && m.candidates !== 1) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['methods', i, 'candidates'],
-          message: 'candidates applies to hard and hybrid methods, not soft',
-        });
-      }
+      const candidates = candidatesIssue(m.method, m.candidates);
+      if (candidates) ctx.addIssue({ code: 'custom', path: ['methods', i, 'candidates'], message: candidates });
     });
     const seen = new Map<string, number>();
     spec.methods.forEach((m, i) => {

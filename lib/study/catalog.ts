@@ -56,7 +56,15 @@ export function studiesDir(): string {
 }
 
 export function studyNames(dir = studiesDir()): string[] {
-  return readdirSync(dir)
+  let files: string[];
+  try {
+    files = readdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOTDIR' ? 'it is a file' : code === 'ENOENT' ? 'it does not exist' : (e as Error).message;
+    throw new StudyError(`studies folder ${dir}: cannot list it (${why}); give a folder of study .json files`);
+  }
+  return files
     .filter((f) => f.endsWith('.json'))
     .map((f) => basename(f, '.json'))
     .sort();

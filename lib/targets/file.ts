@@ -3,6 +3,7 @@
 // optional `id`); or safetensors (.safetensors: a 2-D F32 tensor `targets`). Read once per
 // path; every value must be a finite number (JSON's null, "0.001", true or [0.5] are not
 // quietly made into one) and every row a distribution.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import { tableFromIPC } from 'apache-arrow';
@@ -113,14 +114,16 @@ function fromSafetensors(path: string): Loaded {
   return { rows: Array.from({ length: r }, (_, i) => Array.from(data.subarray(i * v, (i + 1) * v))) };
 }
 
+/** How a targets file is read, by its name: Arrow IPC, safetensors, else JSON. */
+export function targetFileFormat(path: string): 'arrow' | 'safetensors' | 'json' {
+  return /\.(arrow|feather|ipc)$/i.test(path) ? 'arrow' : /\.safetensors$/i.test(path) ? 'safetensors' : 'json';
+}
+
 function load(path: string): Loaded {
   const hit = cache.get(path);
   if (hit) return hit;
-  const out = /\.(arrow|feather|ipc)$/i.test(path)
-    ? fromArrow(path)
-    : /\.safetensors$/i.test(path)
-      ? fromSafetensors(path)
-      : fromJson(path);
+  const format = targetFileFormat(path);
+  const out = format === 'arrow' ? fromArrow(path) : format === 'safetensors' ? fromSafetensors(path) : fromJson(path);
   if (out.rows.length === 0) throw new TargetError(`targets file ${path}: no rows`);
   cache.set(path, out);
   return out;
@@ -161,4 +164,10 @@ export function readTargetFile(path: string, vocab: number): TargetFile {
     throw e;
   }
   return { data, rows: rows.length, ids: ids ?? rows.map((_, i) => `target:${i}`) };
+}
+
+/** sha256 of each targets file's bytes, by path; undefined for none. What a resume checks (lib/results). */
+export function targetFileHashes(paths: readonly string[]): Record<string, string> | undefined {
+  if (paths.length === 0) return undefined;
+  return Object.fromEntries(paths.map((p) => [p, createHash('sha256').update(readBytes(p)).digest('hex')]));
 }

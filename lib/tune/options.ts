@@ -5,7 +5,7 @@ import { z } from 'zod';
 
 import { STUDY_DEFAULTS as D } from '../spec/defaults.js';
 import { countInt, positiveInt, shown, unknownKeysError } from '../spec/fields.js';
-import { impliedPattern, patternIssue } from '../spec/pattern.js';
+import { candidatesIssue, impliedPattern, patternIssue } from '../spec/pattern.js';
 
 export { STOP_REASONS, type StopReason } from './stop-reasons.js';
 
@@ -95,6 +95,8 @@ export const TuneOptionsSchema = z
     }
     const pattern = patternIssue(o.method, o.pattern, o.prefixLength);
     if (pattern) ctx.addIssue({ code: 'custom', path: ['pattern'], message: pattern });
+    const candidates = candidatesIssue(o.method, o.candidates);
+    if (candidates) ctx.addIssue({ code: 'custom', path: ['candidates'], message: candidates });
   });
 
 export type TuneSettings = z.output<typeof TuneOptionsSchema>;

@@ -1,0 +1,53 @@
+// Target flags of `targets`, `tune` and `bound` that the targets would not read: refused, not
+// dropped (an --entropy beside --targets, or with --kind lm, changed nothing without a word).
+import { UsageError } from './exit.js';
+
+/** The target flags as commander hands them over (strings; kind and seed have defaults). */
+export interface TargetFlags {
+  model: string;
+  device: string;
+  dtype?: string;
+  kind: string;
+  entropy?: string;
+  outliers?: string;
+  count?: string;
+  source?: string;
+  tag?: string;
+  method?: string;
+  seed: string;
+}
+
+/** The flags each kind reads; any other given is refused rather than dropped. */
+const KIND_FLAGS: Record<string, ReadonlyArray<keyof TargetFlags>> = {
+  vanilla: ['entropy', 'method'],
+  outlier: ['entropy', 'outliers'],
+  lm: ['count'],
+  shuffled: ['count'],
+  'pos-uniform': ['tag', 'count'],
+  migrated: ['source', 'count'],
+};
+const KIND_FLAG_NAMES = [...new Set(Object.values(KIND_FLAGS).flat())];
+const flagName = (k: string) => `--${k}`;
+
+/**
+ * Refuses target flags the targets will not read: one of another kind (--entropy with --kind lm),
+ * or any with --targets (the file holds the targets). `kindGiven`: --kind was typed, not defaulted.
+ */
+export function refuseUnusedTargetFlags(o: TargetFlags & { targets?: string }, kindGiven: boolean): void {
+  const given = KIND_FLAG_NAMES.filter((k) => o[k] !== undefined);
+  if (o.targets !== undefined) {
+    const unused = [...(kindGiven ? (['kind'] as const) : []), ...given];
+    if (unused.length > 0)
+      throw new UsageError(
+        `${unused.map(flagName).join(', ')} would be ignored: the targets come from --targets ${o.targets}; drop ${unused.length > 1 ? 'them' : 'it'}`,
+      );
+    return;
+  }
+  const reads = KIND_FLAGS[o.kind];
+  if (!reads) return; // request() names the unknown kind
+  const unused = given.filter((k) => !reads.includes(k));
+  if (unused.length > 0)
+    throw new UsageError(
+      `${unused.map(flagName).join(', ')} ${unused.length > 1 ? 'do' : 'does'} not apply to ${o.kind} targets (they take ${reads.map(flagName).join(', ')}); drop ${unused.length > 1 ? 'them' : 'it'} or choose another --kind`,
+    );
+}
