@@ -40,14 +40,24 @@ export class WorkerClient {
     const worker = this.start();
     const id = this.next++;
     return new Promise<T>((resolve, reject) => {
+      const sizes = transfer.map((b) => b.byteLength);
+      try {
+        try {
+          worker.postMessage({ id, task, payload }, transfer as never[]);
+        } catch (e) {
+          // A buffer that cannot be moved (one the addon owns) is copied instead; but not once a
+          // failed post has moved some: they are empty here now, and a copy would carry nothing.
+          if (transfer.some((b, i) => b.byteLength !== sizes[i])) throw e;
+          worker.postMessage({ id, task, payload });
+        }
+      } catch (e) {
+        // Nothing was sent: no reply will come, and the worker must not hold the process open.
+        reject(e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
+      // Replies arrive on a later turn of the loop, so registering after the post is in time.
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       worker.ref();
-      try {
-        worker.postMessage({ id, task, payload }, transfer as never[]);
-      } catch {
-        // A buffer that cannot be moved (one the addon owns) is copied instead.
-        worker.postMessage({ id, task, payload });
-      }
     });
   }
 
