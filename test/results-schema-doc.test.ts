@@ -63,6 +63,8 @@ async function writtenShard() {
     version: '0.1.0',
     build: { torch: '2.x' },
     shard,
+    // Written only for a sweep of file targets: given, so that the file carries every key.
+    targetFiles: { 'targets.json': 'cd'.repeat(32) },
   });
   await writer.append([record]);
   await writer.finish();

@@ -90,8 +90,10 @@ export class ResultWriter {
    */
   static async create(out: string, meta: ResultMetadata, options: { overwrite?: boolean } = {}): Promise<ResultWriter> {
     await ResultWriter.check(out, options);
+    // Read before the journal starts: a file that appears at `out` after that is not this run's to replace.
+    const replaces = options.overwrite === true && existsSync(out);
     const writer = await ResultWriter.startJournal(out, meta, []);
-    writer.ownsOut = existsSync(out);
+    writer.ownsOut = replaces;
     return writer;
   }
 
