@@ -13,6 +13,7 @@ import { EXIT, UsageError } from './exit.js';
 import { refuseContradictions, shardText } from './flag-rules.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
+import { parseJsonText } from '../io/json-text.js';
 
 /**
  * What `distprompt sweep` runs with no --config: the quick demo run (lib/spec/defaults.ts), the
@@ -35,7 +36,7 @@ function readConfig(path: string): unknown {
     throw new UsageError(`--config ${path}: cannot read it (${(e as Error).message})`);
   }
   try {
-    return JSON.parse(text);
+    return parseJsonText(text);
   } catch (e) {
     throw new UsageError(`--config ${path}: not valid JSON (${(e as Error).message})`);
   }

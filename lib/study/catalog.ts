@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 import { packageRoot } from '../native/index.js';
 import { studySpecProblems } from './validate-file.js';
+import { parseJsonText } from '../io/json-text.js';
 
 export const SCALES = ['paper', 'smoke'] as const;
 export type Scale = (typeof SCALES)[number];
@@ -77,7 +78,7 @@ export function readStudy(name: string, dir = studiesDir()): StudyFile {
   }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = parseJsonText(readFileSync(path, 'utf8'));
   } catch (e) {
     throw new StudyError(`${path}: not valid JSON (${(e as Error).message})`);
   }

@@ -12,6 +12,7 @@ import { parseHeader } from '../checkpoint/safetensors.js';
 import { errnoCode, fileError, MACHINE_FAULT_CODES } from '../io/fs-error.js';
 import { TargetError } from './maths.js';
 import { validateTargets } from './validate.js';
+import { parseJsonText } from '../io/json-text.js';
 
 export interface TargetFile {
   data: Float32Array;
@@ -47,7 +48,7 @@ function readBytes(path: string): Buffer {
 function fromJson(path: string): Loaded {
   let json: unknown;
   try {
-    json = JSON.parse(readBytes(path).toString('utf8'));
+    json = parseJsonText(readBytes(path).toString('utf8'));
   } catch (e) {
     if (!(e instanceof SyntaxError)) throw e;
     throw new TargetError(`targets file ${path}: not valid JSON (${e.message})`);
