@@ -26,7 +26,10 @@ interface Loaded {
   ids?: string[];
 }
 
-const cache = new Map<string, Loaded>();
+/** A file as loaded: its rows, and the sha256 of the very bytes they were read from. */
+type LoadedFile = Loaded & { sha256: string };
+
+const cache = new Map<string, LoadedFile>();
 
 const shown = (v: unknown): string => {
   const s = JSON.stringify(v) ?? String(v);
@@ -45,10 +48,10 @@ function readBytes(path: string): Buffer {
   }
 }
 
-function fromJson(path: string): Loaded {
+function fromJson(path: string, buf: Buffer): Loaded {
   let json: unknown;
   try {
-    json = parseJsonText(readBytes(path).toString('utf8'));
+    json = parseJsonText(buf.toString('utf8'));
   } catch (e) {
     if (!(e instanceof SyntaxError)) throw e;
     throw new TargetError(`targets file ${path}: not valid JSON (${e.message})`);
@@ -73,10 +76,10 @@ function fromJson(path: string): Loaded {
 
 // Arrow IPC (file or stream): a column `target` (list of floats, one row per target) and
 // optionally `id`.
-function fromArrow(path: string): Loaded {
+function fromArrow(path: string, buf: Buffer): Loaded {
   let table;
   try {
-    table = tableFromIPC(readBytes(path));
+    table = tableFromIPC(buf);
   } catch (e) {
     if (e instanceof TargetError || (e as Error).name === 'FileError') throw e;
     throw new TargetError(`targets file ${path}: not an Arrow IPC file, or a truncated one (${(e as Error).message})`);
@@ -93,8 +96,7 @@ function fromArrow(path: string): Loaded {
 
 // safetensors: one 2-D F32 tensor named `targets` [rows, vocab]. The header is checked by the
 // checkpoint reader (spans, duplicate keys, depth), so a targets file is held to the same rules.
-function fromSafetensors(path: string): Loaded {
-  const buf = readBytes(path);
+function fromSafetensors(path: string, buf: Buffer): Loaded {
   if (buf.length < 8) throw new TargetError(`targets file ${path}: ${buf.length} bytes, too short for safetensors`);
   const n = buf.readBigUInt64LE(0);
   if (n + 8n > BigInt(buf.length))
@@ -120,11 +122,13 @@ export function targetFileFormat(path: string): 'arrow' | 'safetensors' | 'json'
   return /\.(arrow|feather|ipc)$/i.test(path) ? 'arrow' : /\.safetensors$/i.test(path) ? 'safetensors' : 'json';
 }
 
-function load(path: string): Loaded {
+function load(path: string): LoadedFile {
   const hit = cache.get(path);
   if (hit) return hit;
+  const buf = readBytes(path);
   const format = targetFileFormat(path);
-  const out = format === 'arrow' ? fromArrow(path) : format === 'safetensors' ? fromSafetensors(path) : fromJson(path);
+  const read = format === 'arrow' ? fromArrow : format === 'safetensors' ? fromSafetensors : fromJson;
+  const out = { ...read(path, buf), sha256: createHash('sha256').update(buf).digest('hex') };
   if (out.rows.length === 0) throw new TargetError(`targets file ${path}: no rows`);
   cache.set(path, out);
   return out;
@@ -167,8 +171,11 @@ export function readTargetFile(path: string, vocab: number): TargetFile {
   return { data, rows: rows.length, ids: ids ?? rows.map((_, i) => `target:${i}`) };
 }
 
-/** sha256 of each targets file's bytes, by path; undefined for none. What a resume checks (lib/results). */
+/**
+ * sha256 of each targets file's bytes, by path; undefined for none. What a resume checks
+ * (lib/results): the hash of the bytes the targets were read from, taken as they were read.
+ */
 export function targetFileHashes(paths: readonly string[]): Record<string, string> | undefined {
   if (paths.length === 0) return undefined;
-  return Object.fromEntries(paths.map((p) => [p, createHash('sha256').update(readBytes(p)).digest('hex')]));
+  return Object.fromEntries(paths.map((p) => [p, load(p).sha256]));
 }
