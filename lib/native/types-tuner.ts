@@ -26,7 +26,7 @@ export interface NativeTunerOptions {
   cudaGraph: boolean;
   /** hard and hybrid: each position's step reuses the keys/values of the positions before it */
   prefixCache: boolean;
-  /** all-hard patterns: a row whose prompt an epoch left unchanged stops ('stalled') */
+  /** all-hard patterns: a row back at a prompt a recent epoch began from stops ('stalled'; native/tune/tuner.h) */
   stopStalled: boolean;
   /** stop a row once its KL is at or below this (absent: never) */
   convergedNats?: number;

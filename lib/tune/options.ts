@@ -68,9 +68,10 @@ const fields = {
    */
   prefixCache: z.boolean().default(true),
   /**
-   * hard prompts (no soft position): a row whose prompt a whole epoch left unchanged stops
-   * ('stalled') instead of repeating that epoch until its patience runs out (it would find no
-   * new minimum); the same klNats, prompt and bestEpoch, fewer epochs. false waits out patience
+   * hard prompts (no soft position): a row that ends an epoch at a prompt one of its last
+   * min(patience, 64) epochs began from stops ('stalled') instead of going round that cycle until
+   * its patience runs out (it would find no new minimum); the same klNats, prompt and bestEpoch,
+   * fewer epochs. false waits out patience
    */
   stopStalled: z.boolean({ error: 'expected stopStalled true or false' }).default(true),
   /**
