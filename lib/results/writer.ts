@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { open, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Table, tableToIPC, type Schema } from 'apache-arrow';
-import { specDifferences, specHash, type SweepSpec } from '../spec/index.js';
+import { specChange, specHash } from '../spec/index.js';
 import { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
 import { batchMessage, journalTable, scanJournal, schemaMessage } from './journal.js';
 import {
@@ -390,12 +390,6 @@ async function checkOutput(out: string): Promise<void> {
   await removeStaleTemporaries(out);
 }
 
-/** What differs between the spec of the file at `where` and this run's: the fields, else the hashes. */
-function specChange(stored: StoredMetadata, spec: SweepSpec, hash: string, where: string): string {
-  const fields = specDifferences(stored.spec, spec, where, 'this run');
-  return fields.length > 0 ? fields.join('; ') : `hash ${stored.specHash.slice(0, 12)}… vs ${hash.slice(0, 12)}…`;
-}
-
 function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, where: string): void {
   const problems: string[] = [];
   if (stored.schemaVersion !== SCHEMA_VERSION) {
@@ -404,7 +398,10 @@ function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, where: str
     );
   }
   const hash = specHash(meta.spec);
-  if (stored.specHash !== hash) problems.push(`its sweep spec differs (${specChange(stored, meta.spec, hash, where)})`);
+  if (stored.specHash !== hash)
+    problems.push(
+      `its sweep spec differs (${specChange(stored.spec, stored.specHash, where, meta.spec, hash, 'this run')})`,
+    );
   if (stored.model.hash !== meta.model.hash)
     problems.push(
       `its model differs (${stored.model.name} ${stored.model.hash.slice(0, 12)}… vs ${meta.model.name} ${meta.model.hash.slice(0, 12)}…)`,

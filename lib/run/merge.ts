@@ -16,7 +16,7 @@ import {
   type StoredRunRecord,
 } from '../results/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
-import { parseSpec, specDifferences } from '../spec/index.js';
+import { parseSpec, specChange } from '../spec/index.js';
 import { planSweep, type PlanOptions } from '../sweep/index.js';
 import { targetFileCount } from '../targets/file.js';
 import { TargetError } from '../targets/maths.js';
@@ -106,7 +106,7 @@ export async function mergeUnderLock(
   for (const f of files.slice(1)) {
     if (f.metadata.specHash !== first.metadata.specHash) {
       throw new ResultsError(
-        `cannot merge: ${f.path} comes from a different sweep spec than ${first.path} (${specDifferences(f.metadata.spec, first.metadata.spec, f.path, first.path).join('; ') || `spec hash ${f.metadata.specHash.slice(0, 12)}… vs ${first.metadata.specHash.slice(0, 12)}…`})`,
+        `cannot merge: ${f.path} comes from a different sweep spec than ${first.path} (${specChange(f.metadata.spec, f.metadata.specHash, f.path, first.metadata.spec, first.metadata.specHash, first.path)})`,
       );
     }
     const changed = changedTargetFiles(f.metadata, first.metadata);

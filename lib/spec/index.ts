@@ -16,6 +16,7 @@ export {
   resolveGrids as grid,
   resolveMethods,
   scientificSpec,
+  specChange,
   specDifferences,
   specFromFlags,
   specHash,

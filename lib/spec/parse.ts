@@ -201,3 +201,12 @@ export function specDifferences(a: SweepSpec, b: SweepSpec, inA: string, inB: st
     .filter((k) => canonicalJson(x[k] ?? null) !== canonicalJson(y[k] ?? null))
     .map((k) => `${k} ${shown(x[k])} in ${inA}, ${shown(y[k])} in ${inB}`);
 }
+
+/**
+ * How two specs with different hashes differ, as one phrase: their fields (specDifferences), or,
+ * where none differs (a hash stored by another version), the two hashes.
+ */
+export function specChange(a: SweepSpec, hashA: string, inA: string, b: SweepSpec, hashB: string, inB: string): string {
+  const fields = specDifferences(a, b, inA, inB);
+  return fields.length > 0 ? fields.join('; ') : `spec hash ${hashA.slice(0, 12)}… vs ${hashB.slice(0, 12)}…`;
+}
