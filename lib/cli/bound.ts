@@ -33,7 +33,7 @@ export function registerBound(program: Command): void {
     .option('--point', 'with --json: include the optimal hidden state and the distribution it gives')
     .option('--json', 'print one JSON record per target')
     .action(async (o: BoundFlags, cmd: Command) => {
-      refuseUnusedTargetFlags(o, cmd.getOptionValueSource('kind') === 'cli');
+      refuseUnusedTargetFlags(o, cmd);
       if (o.point && !o.json) throw new UsageError('--point prints with --json only: add --json, or drop --point');
       const tol = o.tol === undefined ? undefined : Number(o.tol);
       if (tol !== undefined && !(tol > 0)) throw new UsageError(`--tol must be a number above 0, got '${o.tol}'`);

@@ -1,5 +1,7 @@
 // Target flags of `targets`, `tune` and `bound` that the targets would not read: refused, not
 // dropped (an --entropy beside --targets, or with --kind lm, changed nothing without a word).
+import type { Command } from 'commander';
+
 import { UsageError } from './exit.js';
 
 /** The target flags as commander hands them over (strings; kind and seed have defaults). */
@@ -31,9 +33,10 @@ const flagName = (k: string) => `--${k}`;
 
 /**
  * Refuses target flags the targets will not read: one of another kind (--entropy with --kind lm),
- * or any with --targets (the file holds the targets). `kindGiven`: --kind was typed, not defaulted.
+ * or any with --targets (the file holds the targets), --kind too when it was typed, not defaulted.
  */
-export function refuseUnusedTargetFlags(o: TargetFlags & { targets?: string }, kindGiven: boolean): void {
+export function refuseUnusedTargetFlags(o: TargetFlags & { targets?: string }, cmd: Command): void {
+  const kindGiven = cmd.getOptionValueSource('kind') === 'cli';
   const given = KIND_FLAG_NAMES.filter((k) => o[k] !== undefined);
   if (o.targets !== undefined) {
     const unused = [...(kindGiven ? (['kind'] as const) : []), ...given];

@@ -124,7 +124,7 @@ export function registerTargetsAndTune(program: Command): void {
     .option(DTYPE_FLAG, DTYPE_HELP)
     .option('-o, --output <file>', 'output file', 'targets.json')
     .action(async (o: TargetFlags & { output: string }, cmd: Command) => {
-      refuseUnusedTargetFlags(o, cmd.getOptionValueSource('kind') === 'cli');
+      refuseUnusedTargetFlags(o, cmd);
       // A JSON file under an Arrow or safetensors name would be read back as that format, and fail.
       if (targetFileFormat(o.output) !== 'json')
         throw new UsageError(
@@ -175,7 +175,7 @@ export function registerTargetsAndTune(program: Command): void {
         },
         cmd: Command,
       ) => {
-        refuseUnusedTargetFlags(o, cmd.getOptionValueSource('kind') === 'cli');
+        refuseUnusedTargetFlags(o, cmd);
         const model = await loadModel(o.model, modelOptions(o));
         try {
           const { targets, ids } = await cliTargets(o, model);
