@@ -316,6 +316,16 @@ describe('distprompt sweep', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  it('--kind names the kinds it takes in its help and in its refusal of another', () => {
+    const dir = tmp();
+    const kinds = 'vanilla, outlier, lm, shuffled, pos-uniform or migrated';
+    const help = run(['targets', '--help'], dir);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain(`--kind <kind> ${kinds}`);
+    const r = run(['targets', '--kind', 'vanila', '--entropy', '2', '-m', 'random:micro'], dir);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`--kind 'vanila' is not one of ${kinds}`);
+  });
+
   it("tune and targets take --dtype for the model's arithmetic; an unknown one exits 2 naming it", () => {
     const dir = tmp();
     const tuneIn = (dtype: string) =>

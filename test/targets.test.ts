@@ -63,6 +63,12 @@ describe('vanilla targets (Eq. 1 and the temperature method)', () => {
       synthesizeTargets({ vocabSize: 1000 }, { kind: 'outlier', entropyBits: [2], outlier: 2 } as never),
     ).rejects.toThrow(/outlier targets: unknown field 'outlier'/);
   });
+
+  it('an unknown kind is refused, naming every kind there is', async () => {
+    await expect(synthesizeTargets({ vocabSize: 1000 }, { kind: 'vanila', entropyBits: [2] } as never)).rejects.toThrow(
+      "unknown target kind 'vanila' (vanilla, outlier, lm, shuffled, migrated, pos-uniform, file)",
+    );
+  });
 });
 
 describe('outlier targets (Eq. 2–3, Appendix A)', () => {

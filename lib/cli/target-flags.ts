@@ -29,6 +29,10 @@ const KIND_FLAGS: Record<string, ReadonlyArray<keyof TargetFlags>> = {
   migrated: ['source', 'count'],
 };
 const KIND_FLAG_NAMES = [...new Set(Object.values(KIND_FLAGS).flat())];
+
+/** The kinds `--kind` takes, as its help and its refusal name them ('file' targets come by --targets). */
+const kinds = Object.keys(KIND_FLAGS);
+export const KIND_LIST = `${kinds.slice(0, -1).join(', ')} or ${kinds.at(-1)}`;
 const flagName = (k: string) => `--${k}`;
 
 /**

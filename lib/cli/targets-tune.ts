@@ -12,7 +12,7 @@ import { synthesizeTargets, type SynthesisRequest, type TargetSet } from '../tar
 import { readTargetFile, targetFileFormat } from '../targets/file.js';
 import { tune } from '../tune/index.js';
 import { UsageError } from './exit.js';
-import { refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
+import { KIND_LIST, refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
 
 /** What --entropy (tune, bound), --outliers, --count and --method mean when left out; the help prints these. */
 const FLAG_DEFAULTS = { outliers: 1, count: 10, posCount: 1, method: 'gradient', entropy: '4' } as const;
@@ -44,7 +44,7 @@ function request(o: TargetFlags, vocab: number): SynthesisRequest {
       if (!o.source) throw new UsageError('--source <model> is needed for migrated targets');
       return { kind: 'migrated', source: o.source, count: Number(o.count ?? FLAG_DEFAULTS.count), seed };
     default:
-      throw new UsageError(`--kind '${o.kind}' is not one of vanilla, outlier, lm, shuffled, migrated, pos-uniform`);
+      throw new UsageError(`--kind '${o.kind}' is not one of ${KIND_LIST}`);
   }
 }
 
@@ -69,7 +69,7 @@ export const targetOptions = (c: Command) =>
   c
     .option('-m, --model <model>', 'model directory, Hugging Face repo id or random:<preset>', 'random:demo')
     .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
-    .option('--kind <kind>', 'vanilla, outlier, lm, shuffled, migrated or pos-uniform', 'vanilla')
+    .option('--kind <kind>', KIND_LIST, 'vanilla')
     .option(
       '--entropy <grid>',
       `entropies in bits: '0,2,4' or '0:max:1' (vanilla, outlier; needed by targets, ${FLAG_DEFAULTS.entropy} bits in tune and bound)`,

@@ -77,7 +77,7 @@ export function requestEntry(r: SynthesisRequest): ResolvedTarget {
       return { kind: 'file', path: r.path };
     default:
       throw new TargetError(
-        `unknown target kind '${(r as { kind: string }).kind}' (vanilla, outlier, lm, shuffled, migrated, pos-uniform, file)`,
+        `unknown target kind '${(r as { kind: string }).kind}' (${Object.keys(REQUEST_FIELDS).join(', ')})`,
       );
   }
 }
@@ -120,6 +120,8 @@ export async function synthesizeTargets(
   request: SynthesisRequest,
 ): Promise<TargetSet> {
   const isModel = 'info' in model;
+  // Planned first: an unknown kind or field is named as such, not as a kind that needs a model.
+  const plans = planRequest(request);
   if (!isModel && !['vanilla', 'outlier', 'file'].includes(request.kind))
     throw new TargetError(`${request.kind} targets need a model, not just a vocabulary size`);
   const vocab = isModel ? model.info.vocabSize : model.vocabSize;
@@ -127,7 +129,6 @@ export async function synthesizeTargets(
     throw new TargetError(`vocabSize must be an integer of at least 2, got ${vocab}`);
   const device = isModel ? model.info.device : (model.device ?? 'cpu');
   const host = isModel ? model : ({ info: { vocabSize: vocab, device } } as unknown as Model);
-  const plans = planRequest(request);
   const made = await synthesizePlans(host, plans);
   // Uploaded on the addon's pool: tens of MB of fresh pages would hold the caller's loop.
   const targets = await native().uploadTensor({ data: made.data, shape: [plans.length, vocab], device });
