@@ -12,6 +12,7 @@ export { synthesizeTargets, type TargetSet, type TargetMeta } from './targets/sy
 export { runSweep, type SweepOptions, type SweepSummary } from './run/sweep.js';
 export { estimateSweep, type EstimateOptions, type MethodEstimate, type SweepEstimate } from './run/estimate.js';
 export { estimateStudy, type StudyEstimate, type StudyEstimateOptions } from './run/estimate-study.js';
+export { keptRows, type KeptFile, type KeptRows } from './run/kept.js';
 export { parseSpec, specFromFlags, SpecError, type SweepSpec } from './spec/index.js';
 export { readResults, ResultWriter, type RunRecord } from './results/index.js';
 export { mergeResults } from './run/merge.js';

@@ -15,21 +15,14 @@ import { runStudy } from '../lib/run/study.js';
 import { runSweep } from '../lib/run/sweep.js';
 import { parseSpec } from '../lib/spec/index.js';
 import { planSweep } from '../lib/sweep/index.js';
+import { PLAN_SWEEP } from './helpers/micro-sweep.js';
 
 const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
 const run = (args: string[], cwd: string) =>
   spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 600_000 });
 const tmp = () => mkdtempSync(join(tmpdir(), 'distprompt-plan-'));
 
-const small = {
-  model: 'random:micro',
-  targets: [{ kind: 'vanilla', entropyBits: [0, 3, 6], method: 'temperature' }],
-  methods: [{ method: 'soft' }, { method: 'hard' }, { method: 'hybrid', pattern: 'HSS' }],
-  prefixLength: 3,
-  inits: 2,
-  maxEpochs: 30,
-  patience: 5,
-};
+const small = PLAN_SWEEP;
 
 describe('batched seconds (continuous batching by hand)', () => {
   const perEpoch = { fixedSeconds: 1, perRowSeconds: 0 };

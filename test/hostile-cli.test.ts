@@ -242,8 +242,6 @@ describe('exit codes and names', () => {
       ],
       [['sweep', '--devices', 'cpu,cpu', '--shard', '0/2'], /--devices cpu,cpu shards the run .* drop --shard 0\/2/],
       [['sweep', '--resume', '--overwrite'], /--resume and --overwrite contradict each other/],
-      [['sweep', '--plan', '--resume'], /--plan prices every row of the run and reads no journal/],
-      [['study', 'vanilla', '-m', 'random:micro', '--plan', '--resume'], /--plan prices every row/],
       [['study', 'vanilla', '-m', 'random:micro', '--devices', 'cpu,cpu', '--device', 'cpu'], /drop --device cpu/],
       [['study', 'vanilla', '-m', 'random:micro', '--devices', 'cpu,cpu', '--shard', '1/2'], /drop --shard 1\/2/],
       [['study', 'vanilla', '-m', 'random:micro', '--resume', '--overwrite'], /--resume and --overwrite contradict/],

@@ -18,11 +18,6 @@ export function refuseContradictions(o: RunFlags): void {
     throw new UsageError(
       '--resume and --overwrite contradict each other: --resume keeps finished rows, --overwrite discards them; give one',
     );
-  // The estimate prices every planned row; it reads no journal, so it cannot price what is left.
-  if (o.plan && o.resume)
-    throw new UsageError(
-      '--plan prices every row of the run and reads no journal, so with --resume it would price rows already kept: drop --resume (a --resume run logs how many rows are left)',
-    );
   if (o.devices !== undefined && o.device !== undefined)
     throw new UsageError(`--devices ${String(o.devices)} gives every worker its device: drop --device ${o.device}`);
   if (o.devices !== undefined && o.shard !== undefined)

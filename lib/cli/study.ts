@@ -122,6 +122,7 @@ export function registerStudy(program: Command): void {
         if (!Number.isInteger(seed) || seed < 0)
           throw new UsageError(`--seed must be an integer >= 0, got '${o.seed}'`);
       }
+      const out = o.output ?? `study-${list(names).join('-')}`;
       if (o.plan) {
         // A plan of many sweeps on a big model takes minutes: Ctrl-C (or SIGTERM) prints the
         // sweeps planned so far, and --json gives each as it is made (a killed run keeps those).
@@ -139,6 +140,10 @@ export function registerStudy(program: Command): void {
             dtype: o.dtype,
             seed,
             bound: o.bound,
+            outDir: out,
+            resume: o.resume,
+            devices: o.devices === undefined ? undefined : list(o.devices),
+            shard,
             signal: interrupt.signal,
             onSweep: o.json || o.quiet ? undefined : (what) => process.stderr.write(`calibrating ${what}\n`),
             onEstimate: o.json
@@ -154,7 +159,6 @@ export function registerStudy(program: Command): void {
         }
         return;
       }
-      const out = o.output ?? `study-${list(names).join('-')}`;
       const reporter = new ProgressReporter(progressMode(o));
       const interrupt = onInterrupt(reporter);
       try {

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import type { Command } from 'commander';
 
 import { estimateSweep } from '../run/estimate.js';
+import { keptRows } from '../run/kept.js';
 import { sweepEstimateLines } from '../run/estimate-report.js';
 import { runSweep, type SweepProgress } from '../run/sweep.js';
 import { QUICK_DEMO_SWEEP, STUDY_DEFAULTS as D, withDefault } from '../spec/defaults.js';
@@ -48,7 +49,7 @@ export const SHARD_COUNT_HELP =
 
 /** --plan of sweep and study: what it prints, and that it runs and writes nothing. */
 export const PLAN_HELP =
-  'print the rows and how long they will take (worst and typical case, from a few seconds of calibration per method on this model and device); write nothing';
+  'print the rows and how long they will take (worst and typical case, from a few seconds of calibration per method on this model and device; with --resume the rows left, with --devices the busiest device); write nothing';
 
 type SweepCliOptions = SweepFlags & {
   config?: string;
@@ -114,7 +115,8 @@ export function registerSweep(program: Command): void {
       const flags: SweepFlags = { ...o, shard: shardText(o) };
       const spec = specFromFlags(flags, fileJson);
       if (o.plan) {
-        const e = await estimateSweep(spec);
+        // With --resume, only what the resume has left (and a file it would refuse is refused).
+        const e = await estimateSweep(spec, o.resume ? { kept: await keptRows(spec) } : {});
         process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${sweepEstimateLines(e).join('\n')}\n`);
         return;
       }

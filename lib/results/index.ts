@@ -14,6 +14,7 @@ export {
 export { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
 export { scanJournal, type JournalScan } from './journal.js';
 export {
+  checkSameSweep,
   finishJournal,
   journalPath,
   openForResume,

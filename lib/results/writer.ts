@@ -390,7 +390,11 @@ async function checkOutput(out: string): Promise<void> {
   await removeStaleTemporaries(out);
 }
 
-function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, where: string): void {
+/**
+ * Refuses to continue `where` (a journal or results file) in a run whose metadata is `meta`: other
+ * results schema, spec, model, targets files or shard. A plan of a resume checks the same.
+ */
+export function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, where: string): void {
   const problems: string[] = [];
   if (stored.schemaVersion !== SCHEMA_VERSION) {
     problems.push(

@@ -13,10 +13,22 @@ export function duration(seconds: number): string {
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
 
+/** "120 rows", "120 rows left (30 kept)", "120 rows, 60 a device on 2 devices" */
+function rowsText(e: { rows: number; keptRows: number; devices?: number }, perDevice?: number): string {
+  const kept = e.keptRows > 0 ? ` left (${n(e.keptRows)} kept)` : '';
+  const split =
+    e.devices && e.devices > 1 && perDevice !== undefined
+      ? `, ${n(perDevice)} on the busiest of ${e.devices} devices`
+      : '';
+  return `${n(e.rows)} rows${kept}${split}`;
+}
+
 export function sweepEstimateLines(e: SweepEstimate): string[] {
   const s = e.setup;
+  const perDevice = e.methods.reduce((a, m) => a + m.rowsPerDevice, 0);
   return [
     `plan of ${e.output}: ${e.model} on ${e.device} (${e.dtype}), calibrated in ${duration(e.calibrationSeconds)}; nothing written`,
+    ...(e.devices > 1 ? [`over ${e.devices} devices, a shard each: the times are the busiest device's`] : []),
     '',
     '| method | rows | batch | row-epochs/s | typical epochs (sample rows stopped) | worst | typical |',
     '|---|---|---|---|---|---|---|',
@@ -26,7 +38,7 @@ export function sweepEstimateLines(e: SweepEstimate): string[] {
     ),
     '',
     `setup: model load ${duration(s.loadSeconds)}, ${n(e.targets)} targets ${duration(s.targetsSeconds)}, head bound ${duration(s.boundSeconds)}`,
-    `total: ${n(e.rows)} rows; worst case ${n(e.worstRowEpochs)} row-epochs (rows × ${n(e.maxEpochs)}) in ${duration(e.worstSeconds)}; typical ${n(e.typicalRowEpochs)} row-epochs in ${duration(e.typicalSeconds)}`,
+    `total: ${rowsText(e, perDevice)}; worst case ${n(e.worstRowEpochs)} row-epochs (rows × ${n(e.maxEpochs)}) in ${duration(e.worstSeconds)}; typical ${n(e.typicalRowEpochs)} row-epochs in ${duration(e.typicalSeconds)}`,
   ];
 }
 
@@ -40,7 +52,7 @@ export function studyEstimateLines(e: StudyEstimate): string[] {
         : `| ${s.experiment} | ${s.model} | skipped: ${s.skipped} | | | |`,
     ),
     '',
-    `total: ${n(e.rows)} rows; worst case ${n(e.worstRowEpochs)} row-epochs in ${duration(e.worstSeconds)}; typical ${duration(e.typicalSeconds)} (calibrated in ${duration(e.calibrationSeconds)}; nothing written)`,
+    `total: ${rowsText(e)}; worst case ${n(e.worstRowEpochs)} row-epochs in ${duration(e.worstSeconds)}; typical ${duration(e.typicalSeconds)} (calibrated in ${duration(e.calibrationSeconds)}; nothing written)`,
     ...(e.notPlanned.length
       ? [`interrupted: the total is of the sweeps above; not planned: ${e.notPlanned.join(', ')}`]
       : []),

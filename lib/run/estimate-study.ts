@@ -8,9 +8,20 @@ import { planStudy } from '../study/plan.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
 import { estimateSweep, type EstimateOptions, type SweepEstimate } from './estimate.js';
 import type { EpochCost } from './estimate-batching.js';
+import { keptRows } from './kept.js';
+import { firstDevice, shardSpec } from './shards.js';
+import type { Shard } from '../spec/index.js';
 
-export interface StudyEstimateOptions extends Omit<EstimateOptions, 'model' | 'costs'> {
+export interface StudyEstimateOptions extends Omit<EstimateOptions, 'model' | 'costs' | 'kept'> {
   studies: readonly string[];
+  /** the study's output folder (a resume's sweeps are read there; default '.') */
+  outDir?: string;
+  /** price what a `--resume` of the study in outDir has left: finished sweeps cost nothing */
+  resume?: boolean;
+  /** one worker per device, each a shard of every sweep: each sweep is priced on its busiest device */
+  devices?: readonly string[];
+  /** price this shard of every sweep (a `--shard` run) */
+  shard?: Shard;
   studiesDir?: string;
   models: readonly string[];
   scale?: Scale;
@@ -39,7 +50,10 @@ export interface StudyEstimate {
    * calibration it cut short included; empty when the plan is whole. The totals are of `sweeps`.
    */
   notPlanned: string[];
+  /** rows to run (with resume: those left) */
   rows: number;
+  /** rows a resume keeps */
+  keptRows: number;
   worstRowEpochs: number;
   worstSeconds: number;
   typicalSeconds: number;
@@ -50,6 +64,10 @@ export interface StudyEstimate {
 const STUDY_ESTIMATE_OPTIONS: Record<keyof StudyEstimateOptions, true> = {
   studies: true,
   studiesDir: true,
+  outDir: true,
+  resume: true,
+  devices: true,
+  shard: true,
   models: true,
   scale: true,
   device: true,
@@ -70,7 +88,7 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
   const sweeps = planStudy(expandStudies(o.studies, o.studiesDir), {
     scale: o.scale ?? 'paper',
     models: o.models,
-    outDir: '.', // outputs are named, never written
+    outDir: o.outDir ?? '.', // outputs are named (and with resume read), never written
     device: o.device,
     dtype: o.dtype,
     seed: o.seed,
@@ -96,16 +114,23 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
         continue;
       }
       o.onSweep?.(`[${i + 1}/${sweeps.length}] ${label}`);
+      // As runStudy runs it: one shard of the sweep, or the sweep split over the devices.
+      const spec = o.shard
+        ? shardSpec(s.spec, o.shard)
+        : o.devices && o.devices.length > 1
+          ? { ...s.spec, devices: [...o.devices] }
+          : s.spec;
       let model = models.get(s.model);
       let loadSeconds = 0;
       if (!model) {
         const t0 = performance.now();
-        model = await loadModel(s.model, { device: s.spec.device, dtype: s.spec.dtype });
+        model = await loadModel(s.model, { device: firstDevice(spec), dtype: spec.dtype });
         loadSeconds = (performance.now() - t0) / 1000;
         models.set(s.model, model);
       }
       const { calibrationSeconds, sampleRows, signal } = o;
-      const e = await estimateSweep(s.spec, { calibrationSeconds, sampleRows, signal, model, costs });
+      const kept = o.resume ? await keptRows(spec) : undefined;
+      const e = await estimateSweep(spec, { calibrationSeconds, sampleRows, signal, model, costs, kept });
       // Cut short, its calibration would understate it: not planned rather than planned wrong.
       if (o.signal?.aborted) {
         notPlanned.push(label);
@@ -124,6 +149,7 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
     sweeps: out,
     notPlanned,
     rows: sum((e) => e.rows),
+    keptRows: sum((e) => e.keptRows),
     worstRowEpochs: sum((e) => e.worstRowEpochs),
     worstSeconds: sum((e) => e.worstSeconds),
     typicalSeconds: sum((e) => e.typicalSeconds),

@@ -13,19 +13,36 @@ import { native } from '../native/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
 import type { SweepSpec } from '../spec/index.js';
 import { STUDY_DEFAULTS } from '../spec/defaults.js';
-import { planSweep, rowsByMethod, type RowPlan } from '../sweep/index.js';
+import { checkSameSweep } from '../results/index.js';
+import {
+  planSweep,
+  remainingGroups,
+  remainingRows,
+  rowsByMethod,
+  shardGroups,
+  shardRows,
+  type RowPlan,
+} from '../sweep/index.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans } from '../targets/index.js';
 import { autoBatchSize } from '../tune/batch-size.js';
 import { tune, type TuneOptions, type TuneRow } from '../tune/index.js';
 import { methodOptions, type MethodOptions } from './method-options.js';
 import { batchedSeconds, epochsFromSample, type EpochCost } from './estimate-batching.js';
+import type { KeptRows } from './kept.js';
+import { deviceCount, firstDevice } from './shards.js';
+import { sweepMetadata } from './metadata.js';
 
 export interface EstimateOptions {
   /** seconds of calibration per method, about (default 4) */
   calibrationSeconds?: number;
   /** rows of each method run to their stop for the typical case (default 8) */
   sampleRows?: number;
+  /**
+   * what a resume would keep (`keptRows(spec)`): only the rows left are priced, and a file the
+   * resume would refuse (another spec, model or targets file) is refused here, with the same words
+   */
+  kept?: KeptRows;
   /** an already loaded model (a study's, shared by its sweeps); else spec.model is loaded and its load timed */
   model?: Model;
   /** epoch costs already measured in this process, by model, method and batch (a study's sweeps share them) */
@@ -37,6 +54,8 @@ export interface MethodEstimate {
   /** the method label (soft, hard:k=4, hybrid:HHSSS:k=1) */
   method: string;
   rows: number;
+  /** of them, on the busiest device (all of them on one device) */
+  rowsPerDevice: number;
   /** slots the sweep runs this method with */
   batchSize: number;
   epochCost: EpochCost;
@@ -56,7 +75,12 @@ export interface SweepEstimate {
   device: string;
   dtype: string;
   output: string;
+  /** the rows to run: all of the sweep's, or with `kept` those a resume has left */
   rows: number;
+  /** rows a resume keeps (0 without `kept`) */
+  keptRows: number;
+  /** devices the rows are split over (`devices`, one shard each); the seconds are the busiest one's */
+  devices: number;
   targets: number;
   maxEpochs: number;
   /** rows × epoch budget */
@@ -76,6 +100,7 @@ export interface SweepEstimate {
 const ESTIMATE_OPTIONS: Record<keyof EstimateOptions, true> = {
   calibrationSeconds: true,
   sampleRows: true,
+  kept: true,
   model: true,
   costs: true,
   signal: true,
@@ -95,7 +120,8 @@ const seconds = (t0: number) => (performance.now() - t0) / 1000;
 export async function estimateSweep(spec: SweepSpec, options: EstimateOptions = {}): Promise<SweepEstimate> {
   refuseUnknownKeys('estimateSweep', options, ESTIMATE_OPTIONS, (m) => new TypeError(m));
   const started = performance.now();
-  const model = options.model ?? (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype }));
+  // Over --devices, calibrated on the first: the workers run the same model on devices alike.
+  const model = options.model ?? (await loadModel(spec.model, { device: firstDevice(spec), dtype: spec.dtype }));
   const loadSeconds = options.model ? 0 : seconds(started);
   try {
     return await estimateWith(model, spec, options, loadSeconds, started);
@@ -115,7 +141,26 @@ async function estimateWith(
   const sampleSize = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
   const V = model.info.vocabSize;
   const plan = planSweep(spec, V, { fileTargetCount: targetFileCount });
-  const byMethod = rowsByMethod(plan.shardRows);
+  const kept = options.kept;
+  if (kept) {
+    const meta = sweepMetadata(spec, model);
+    for (const f of kept.files) checkSameSweep(f.metadata, { ...meta, shard: f.shard }, f.path);
+  }
+  // A resume runs what is left; a deterministic one reruns a partly finished group whole.
+  const remaining = (rows: RowPlan[]) =>
+    kept ? (spec.deterministic ? remainingGroups : remainingRows)(rows, kept.rowIds) : rows;
+  const left = remaining(plan.shardRows);
+  // Over --devices each device runs a shard of the rows at once: the sweep lasts as long as the
+  // busiest one, which is what is priced (its rows, targets and head bounds).
+  const split = deviceCount(spec);
+  const busiest =
+    split === 1
+      ? left
+      : Array.from({ length: split }, (_, index) =>
+          remaining((spec.deterministic ? shardGroups : shardRows)(plan.rows, { index, count: split })),
+        ).reduce((a, b) => (b.length > a.length ? b : a));
+  const byMethod = rowsByMethod(busiest);
+  const allByMethod = rowsByMethod(left);
   const samples = new Map([...byMethod].map(([label, rows]) => [label, spread(rows, sampleSize)]));
 
   // The sample's targets (and the lm targets their paired vanilla ones copy an entropy from).
@@ -123,7 +168,7 @@ async function estimateWith(
   for (const t of plan.targets)
     if (wanted.has(t.targetId) && t.kind === 'vanilla' && t.params.pairedWith !== undefined)
       wanted.add(t.params.pairedWith);
-  const used = new Set(plan.shardRows.map((r) => r.targetId));
+  const used = new Set(busiest.map((r) => r.targetId));
   const sampleTargets = plan.targets.filter((t) => wanted.has(t.targetId));
   const perTarget = used.size / Math.max(1, sampleTargets.length);
   let t0 = performance.now();
@@ -145,7 +190,8 @@ async function estimateWith(
       if (options.signal?.aborted) break;
       const sample = samples.get(label)!.map((r) => ({ ...r, targetIndex: index.get(r.targetId)! }));
       const base: TuneBase = { targets: { targets: uploaded!, meta: made!.meta }, ...methodOptions(spec, rows[0]) };
-      methods.push(await estimateMethod(model, spec, label, rows.length, sample, base, budget, options));
+      const m = await estimateMethod(model, spec, label, rows.length, sample, base, budget, options);
+      methods.push({ ...m, rows: allByMethod.get(label)!.length });
     }
     const sum = (f: (m: MethodEstimate) => number) => methods.reduce((a, m) => a + f(m), 0);
     const setup = loadSeconds + targetsSeconds + boundSeconds;
@@ -154,10 +200,12 @@ async function estimateWith(
       device: model.info.device,
       dtype: model.info.dtype,
       output: spec.output,
-      rows: plan.shardRows.length,
+      rows: left.length,
+      devices: split,
+      keptRows: kept ? plan.shardRows.filter((r) => kept.rowIds.has(r.rowId)).length : 0,
       targets: used.size,
       maxEpochs: spec.maxEpochs,
-      worstRowEpochs: plan.shardRows.length * spec.maxEpochs,
+      worstRowEpochs: left.length * spec.maxEpochs,
       typicalRowEpochs: sum((m) => m.rows * m.sample.meanEpochs),
       setup: { loadSeconds, targetsSeconds, boundSeconds },
       methods,
@@ -209,6 +257,7 @@ async function estimateMethod(
   return {
     method: label,
     rows,
+    rowsPerDevice: rows,
     batchSize: slots,
     epochCost: cost,
     rowEpochsPerSecond: slots / (cost.fixedSeconds + cost.perRowSeconds * slots),

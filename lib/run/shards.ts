@@ -5,6 +5,21 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 import { ResultsError } from '../results/index.js';
+import type { Shard, SweepSpec } from '../spec/index.js';
+
+/** Devices a sweep's rows are split over, a shard each: its `devices`, unless it is itself a shard. */
+export const deviceCount = (spec: SweepSpec): number =>
+  spec.devices && spec.devices.length > 1 && !spec.shard ? spec.devices.length : 1;
+
+/** The device a sweep's model is first loaded on: the first of its `devices` where it is split over them. */
+export const firstDevice = (spec: SweepSpec): string => (deviceCount(spec) > 1 ? spec.devices![0] : spec.device);
+
+/** Shard `shard` of a sweep, written to its own shard file. */
+export const shardSpec = (spec: SweepSpec, shard: Shard): SweepSpec => ({
+  ...spec,
+  shard,
+  output: shardFile(spec.output, shard.index, shard.count),
+});
 
 /** Shard i of n of the sweep writing `output`: 'x.arrow' → 'x.shard0of2.arrow'. */
 export const shardFile = (output: string, i: number, n: number): string =>

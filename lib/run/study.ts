@@ -25,7 +25,7 @@ import { posCounts } from '../study/pos-counts.js';
 import { writeStudyReport } from '../study/report.js';
 import type { StudySummary, SweepOutcome } from '../study/summary.js';
 import { runOnDevices } from './devices.js';
-import { refuseOtherShardCounts, shardFile } from './shards.js';
+import { refuseOtherShardCounts, shardSpec } from './shards.js';
 import { runSweep, type SweepProgress } from './sweep.js';
 
 export type { StudySummary, SweepOutcome };
@@ -182,13 +182,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
         interrupted = true;
         break;
       }
-      const spec = options.shard
-        ? {
-            ...s.spec,
-            shard: options.shard,
-            output: shardFile(s.spec.output, options.shard.index, options.shard.count),
-          }
-        : s.spec;
+      const spec = options.shard ? shardSpec(s.spec, options.shard) : s.spec;
       log(`${tag} → ${spec.output}`);
       const t0 = Date.now();
       const sweepEvents = new EventEmitter();

@@ -11,21 +11,13 @@ import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
 import { plotAll, type WrittenFigure } from '../plot/index.js';
-import {
-  openForResume,
-  readResults,
-  ResultWriter,
-  type ResultMetadata,
-  type RunRecord,
-  type StoredRunRecord,
-} from '../results/index.js';
+import { openForResume, readResults, ResultWriter, type RunRecord, type StoredRunRecord } from '../results/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
 import { type Shard, type SweepSpec } from '../spec/index.js';
 import { planSweepYielding, remainingGroups, remainingRows, rowsByMethod } from '../sweep/index.js';
 import { methodOptions } from './method-options.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
-import { VERSION } from '../version.js';
-import { targetFileCount, targetFileHashes } from '../targets/file.js';
+import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
 import { belowBoundMessage, boundColumns, sweepBounds, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
@@ -35,6 +27,8 @@ import { mergeUnderLock } from './merge.js';
 import { checkTargetsFit, rowsToFit } from './sizes.js';
 import { sweepStart, type SweepStart } from './start.js';
 import { endSweep } from './sweep-end.js';
+import { sweepMetadata } from './metadata.js';
+import { deviceCount } from './shards.js';
 
 export interface SweepOptions {
   resume?: boolean;
@@ -146,7 +140,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     events.emit('log', `merged ${start.shards.length} shard files into ${spec.output}`);
     return readySweep(spec, start.state, options);
   }
-  if (spec.devices && spec.devices.length > 1 && !spec.shard && !options.model) {
+  if (deviceCount(spec) > 1 && !options.model) {
     const rows = await sweepOnDevices(spec, options, events);
     if (rows === null) return { ...nothingYet(spec, 'devices'), interrupted: true };
     return readySweep(spec, 'devices', options);
@@ -160,15 +154,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     const V = model.info.vocabSize;
     const plan = await planSweepYielding(spec, V, { fileTargetCount: targetFileCount });
     checkTargetsFit(plan.targets.length, V, model.info.device);
-    const meta: ResultMetadata = {
-      spec,
-      model: { name: model.info.name, hash: model.info.identity },
-      vocabSize: V,
-      version: VERSION,
-      build: native().buildInfo(),
-      ...(spec.shard ? { shard: spec.shard } : {}),
-      targetFiles: targetFileHashes(spec.targets.flatMap((t) => (t.kind === 'file' ? [t.path] : []))),
-    };
+    const meta = sweepMetadata(spec, model);
     const out = spec.output;
     let writer: ResultWriter;
     let finished = new Set<string>();

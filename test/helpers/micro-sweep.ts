@@ -17,3 +17,14 @@ export function writeMicroConfig(dir: string, name: string, over: object = {}): 
   writeFileSync(join(dir, name), JSON.stringify({ ...MICRO_SWEEP, ...over }));
   return name;
 }
+
+/** The plan tests' sweep: every method kind (soft, hard, a hybrid) on three targets, two inits. */
+export const PLAN_SWEEP = {
+  model: 'random:micro',
+  targets: [{ kind: 'vanilla', entropyBits: [0, 3, 6], method: 'temperature' }],
+  methods: [{ method: 'soft' }, { method: 'hard' }, { method: 'hybrid', pattern: 'HSS' }],
+  prefixLength: 3,
+  inits: 2,
+  maxEpochs: 30,
+  patience: 5,
+};

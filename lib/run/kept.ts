@@ -1,0 +1,43 @@
+// The rows a --resume would keep, read before it runs so that a plan of the resume prices only
+// the rows left: the journal (or finished file) at the sweep's output and, for a sweep split
+// over --devices, each device's shard file or journal. Read only: nothing is locked, cut or
+// removed, so it is safe beside a run that is still going.
+import { existsSync } from 'node:fs';
+
+import { journalPath, readJournal, readResults, type StoredMetadata } from '../results/index.js';
+import type { Shard, SweepSpec } from '../spec/index.js';
+import { deviceCount, shardFile } from './shards.js';
+
+export interface KeptFile {
+  path: string;
+  metadata: StoredMetadata;
+  /** the shard a resume writing this file runs (a device's, or the spec's own) */
+  shard?: Shard;
+}
+
+export interface KeptRows {
+  /** ids of the rows finished in those files */
+  rowIds: Set<string>;
+  /** the files read; a resume refuses any of another spec, model or targets file, and so does the plan */
+  files: KeptFile[];
+}
+
+/** What `runSweep(spec, { resume: true })` would find finished, without running it. */
+export async function keptRows(spec: SweepSpec): Promise<KeptRows> {
+  const devices = deviceCount(spec);
+  const n = devices > 1 ? devices : 0;
+  const outputs: Array<{ out: string; shard?: Shard }> = [
+    { out: spec.output, shard: spec.shard },
+    ...Array.from({ length: n }, (_, i) => ({ out: shardFile(spec.output, i, n), shard: { index: i, count: n } })),
+  ];
+  const kept: KeptRows = { rowIds: new Set(), files: [] };
+  for (const { out, shard } of outputs) {
+    // The journal first: it is what a resume continues when both are there (an --overwrite under way).
+    const journal = journalPath(out);
+    const read = existsSync(journal) ? await readJournal(journal) : existsSync(out) ? await readResults(out) : null;
+    if (!read) continue;
+    kept.files.push({ path: existsSync(journal) ? journal : out, metadata: read.metadata, shard });
+    for (const r of read.records) kept.rowIds.add(r.rowId);
+  }
+  return kept;
+}

@@ -1,0 +1,169 @@
+// The plan of a resume and of a split run: `keptRows` reads what a --resume would keep (a journal,
+// a finished file, each device's shard file), and estimateSweep prices only the rows left, on the
+// busiest device where the rows are split over several. Real sweeps of random:micro write the files.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { journalPath, readResults, ResultWriter, type StoredRunRecord } from '../lib/results/index.js';
+import { estimateSweep } from '../lib/run/estimate.js';
+import { keptRows } from '../lib/run/kept.js';
+import { shardFile } from '../lib/run/shards.js';
+import { runSweep } from '../lib/run/sweep.js';
+import { parseSpec, type SweepSpec } from '../lib/spec/index.js';
+import { methodLabel } from '../lib/spec/methods.js';
+import { planSweep, shardRows } from '../lib/sweep/index.js';
+import { PLAN_SWEEP } from './helpers/micro-sweep.js';
+
+const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
+const run = (args: string[], cwd: string) =>
+  spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 600_000 });
+const dir = mkdtempSync(join(tmpdir(), 'distprompt-plan-resume-'));
+
+const small = { ...PLAN_SWEEP, bound: false };
+const fast = { calibrationSeconds: 0.5, sampleRows: 2 };
+const spec = (over: object = {}): SweepSpec => parseSpec({ ...small, output: join(dir, 'x.arrow'), ...over });
+let records: StoredRunRecord[];
+let finished: string;
+
+/** A journal at `out` holding `rows` of the finished sweep's records, as an interrupted run leaves it. */
+async function journal(out: string, rows: StoredRunRecord[], over: object = {}): Promise<void> {
+  const { metadata } = await readResults(finished);
+  const writer = await ResultWriter.create(out, { ...metadata, spec: { ...metadata.spec, ...over } as SweepSpec });
+  await writer.append(rows);
+  await writer.close();
+}
+
+beforeAll(async () => {
+  finished = join(dir, 'finished.arrow');
+  await runSweep(spec({ output: finished }), { figures: false });
+  records = (await readResults(finished)).records;
+  expect(records).toHaveLength(18);
+}, 300_000);
+
+describe('estimateSweep of a resume', () => {
+  it('a finished file: nothing left to run, every row kept', async () => {
+    const s = spec({ output: finished });
+    const e = await estimateSweep(s, { ...fast, kept: await keptRows(s) });
+    expect(e.rows).toBe(0);
+    expect(e.keptRows).toBe(18);
+    expect(e.methods).toEqual([]);
+    expect(e.worstRowEpochs).toBe(0);
+  }, 120_000);
+
+  it('a journal: only the rows it lacks are priced, per method', async () => {
+    const s = spec({ output: join(dir, 'partial.arrow') });
+    const order = planSweep(s, 512).rows.map((r) => r.rowId);
+    const kept = records.filter((r) => order.indexOf(r.rowId) < 7);
+    await journal(s.output, kept);
+    const k = await keptRows(s);
+    expect([...k.rowIds].sort()).toEqual(kept.map((r) => r.rowId).sort());
+    expect(k.files.map((f) => f.path)).toEqual([journalPath(s.output)]);
+    const e = await estimateSweep(s, { ...fast, kept: k });
+    expect(e.rows).toBe(11);
+    expect(e.keptRows).toBe(7);
+    expect(e.worstRowEpochs).toBe(11 * 30);
+    // Each method's rows of the plan that the journal lacks.
+    const lacking = new Map<string, number>();
+    for (const r of planSweep(s, 512).rows.slice(7)) {
+      const label = methodLabel(r.method, r.pattern, r.candidates);
+      lacking.set(label, (lacking.get(label) ?? 0) + 1);
+    }
+    expect(e.methods.map((m) => [m.method, m.rows])).toEqual([...lacking]);
+    // Read, not touched: the journal is as it was and no lock is left beside it.
+    expect(readdirSync(dir).filter((f) => f.startsWith('partial'))).toEqual(['partial.arrow.partial']);
+  }, 120_000);
+
+  it('a deterministic resume reruns a partly finished group whole, and is priced so', async () => {
+    const s = spec({ output: join(dir, 'groups.arrow'), deterministic: true, batchSize: 4 });
+    const plan = planSweep(s, 512).rows;
+    // group 0 whole, and one row of group 1
+    const ids = new Set([...plan.filter((r) => r.group === 0), plan.find((r) => r.group === 1)!].map((r) => r.rowId));
+    const group0 = plan.filter((r) => r.group === 0).length;
+    expect(group0).toBe(4);
+    await journal(
+      s.output,
+      records.filter((r) => ids.has(r.rowId)),
+      { deterministic: true, batchSize: 4 },
+    );
+    const e = await estimateSweep(s, { ...fast, kept: await keptRows(s) });
+    expect(e.keptRows).toBe(5);
+    expect(e.rows).toBe(18 - group0);
+  }, 120_000);
+
+  it("a journal the resume would refuse is refused, with the resume's words", async () => {
+    const s = spec({ output: join(dir, 'other.arrow'), inits: 3 });
+    await journal(s.output, records.slice(0, 3));
+    await expect(estimateSweep(s, { ...fast, kept: await keptRows(s) })).rejects.toThrow(
+      /cannot resume from .*other\.arrow\.partial: its sweep spec differs \(inits 2 in .*, 3 in this run\)/,
+    );
+  }, 120_000);
+});
+
+describe('estimateSweep over devices', () => {
+  it('prices the busiest device: each a shard of every method', async () => {
+    const s = spec({ output: join(dir, 'split.arrow'), devices: ['cpu', 'cpu'] });
+    const e = await estimateSweep(s, fast);
+    expect(e.devices).toBe(2);
+    expect(e.rows).toBe(18);
+    expect(e.methods.map((m) => [m.method, m.rows, m.rowsPerDevice])).toEqual([
+      ['soft', 6, 3],
+      ['hard:k=1', 6, 3],
+      ['hybrid:HSS:k=1', 6, 3],
+    ]);
+  }, 120_000);
+
+  it("a resume over devices keeps each device's shard file", async () => {
+    const s = spec({ output: join(dir, 'dev.arrow'), devices: ['cpu', 'cpu'] });
+    const shard0 = new Set(shardRows(planSweep(s, 512).rows, { index: 0, count: 2 }).map((r) => r.rowId));
+    await runSweep(
+      { ...s, devices: undefined, shard: { index: 0, count: 2 }, output: shardFile(s.output, 0, 2) },
+      {
+        figures: false,
+      },
+    );
+    const k = await keptRows(s);
+    expect(k.rowIds).toEqual(shard0);
+    const e = await estimateSweep(s, { ...fast, kept: k });
+    expect(e.keptRows).toBe(9);
+    expect(e.rows).toBe(9);
+    expect(e.methods.reduce((a, m) => a + m.rowsPerDevice, 0)).toBe(9);
+  }, 300_000);
+});
+
+describe('sweep --plan --resume, study --plan --resume and --devices', () => {
+  it('sweep --plan --resume prints the rows left and what is kept, and leaves the journal as it was', async () => {
+    const out = join(dir, 'cli.arrow');
+    await journal(out, records.slice(0, 4));
+    const before = readFileSync(journalPath(out));
+    const r = run(['sweep', '-o', out, '--plan', '--resume'], dir);
+    // the default spec is not this sweep's: refused as the resume would refuse it
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/cannot resume from .*cli\.arrow\.partial: its sweep spec differs/);
+    const cfg = join(dir, 'cli.json');
+    writeFileSync(cfg, JSON.stringify(small));
+    const ok = run(['sweep', '-c', cfg, '-o', out, '--plan', '--resume'], dir);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/total: 14 rows left \(4 kept\); worst case 420 row-epochs/);
+    expect(readFileSync(journalPath(out))).toEqual(before);
+  }, 300_000);
+
+  it('study --plan --resume of a finished study: nothing left; --devices prices each sweep split', () => {
+    const study = join(dir, 'study');
+    const smoke = ['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '--no-bound'];
+    const done = run([...smoke, '-o', study, '-q'], dir);
+    expect(done.status, done.stderr).toBe(0);
+    const plan = run([...smoke, '-o', study, '--plan', '--resume', '--json'], dir);
+    expect(plan.status, plan.stderr).toBe(0);
+    const e = JSON.parse(plan.stdout.trim().split('\n').at(-1)!);
+    expect(e.rows).toBe(0);
+    expect(e.keptRows).toBeGreaterThan(0);
+    const split = run([...smoke, '--plan', '--json', '--devices', 'cpu,cpu'], dir);
+    expect(split.status, split.stderr).toBe(0);
+    const s = JSON.parse(split.stdout.trim().split('\n').at(-1)!);
+    expect(s.sweeps[0].estimate.devices).toBe(2);
+    expect(s.keptRows).toBe(0);
+  }, 600_000);
+});
