@@ -150,7 +150,7 @@ describe('sweep --plan --resume, study --plan --resume and --devices', () => {
     expect(readFileSync(journalPath(out))).toEqual(before);
   }, 300_000);
 
-  it('study --plan --resume of a finished study: nothing left; --devices prices each sweep split', () => {
+  it('study --plan --resume of a finished study: nothing left; --devices prices each sweep split, --shard its shard', () => {
     const study = join(dir, 'study');
     const smoke = ['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '--no-bound'];
     const done = run([...smoke, '-o', study, '-q'], dir);
@@ -165,5 +165,9 @@ describe('sweep --plan --resume, study --plan --resume and --devices', () => {
     const s = JSON.parse(split.stdout.trim().split('\n').at(-1)!);
     expect(s.sweeps[0].estimate.devices).toBe(2);
     expect(s.keptRows).toBe(0);
+    // A --shard run's plan is of its shard: every second row.
+    const half = run([...smoke, '--plan', '--json', '--shard', '1/2'], dir);
+    expect(half.status, half.stderr).toBe(0);
+    expect(JSON.parse(half.stdout.trim().split('\n').at(-1)!).rows).toBe(Math.floor(s.rows / 2));
   }, 600_000);
 });
