@@ -148,6 +148,9 @@ describe('sweep --plan --resume, study --plan --resume and --devices', () => {
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/total: 14 rows left \(4 kept\); worst case 420 row-epochs/);
     expect(readFileSync(journalPath(out))).toEqual(before);
+    const all = run(['sweep', '-c', cfg, '-o', finished, '--plan', '--resume'], dir);
+    expect(all.status, all.stderr).toBe(0);
+    expect(all.stdout).toMatch(/nothing left to run; a resume keeps all 18 rows; nothing written/);
   }, 300_000);
 
   it('study --plan --resume of a finished study: nothing left; --devices prices each sweep split, --shard its shard', () => {

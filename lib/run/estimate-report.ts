@@ -26,6 +26,8 @@ function rowsText(e: { rows: number; keptRows: number; devices?: number }, perDe
 export function sweepEstimateLines(e: SweepEstimate): string[] {
   const s = e.setup;
   const perDevice = e.methods.reduce((a, m) => a + m.rowsPerDevice, 0);
+  if (e.rows === 0 && e.keptRows > 0)
+    return [`plan of ${e.output}: nothing left to run; a resume keeps all ${n(e.keptRows)} rows; nothing written`];
   return [
     `plan of ${e.output}: ${e.model} on ${e.device} (${e.dtype}), calibrated in ${duration(e.calibrationSeconds)}; nothing written`,
     ...(e.devices > 1 ? [`over ${e.devices} devices, a shard each: the times are the busiest device's`] : []),
