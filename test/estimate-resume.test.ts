@@ -1,9 +1,9 @@
 // The plan of a resume and of a split run: `keptRows` reads what a --resume would keep (a journal,
 // a finished file, each device's shard file), and estimateSweep prices only the rows left, on the
 // busiest device where the rows are split over several. Real sweeps of random:micro write the files.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -100,6 +100,28 @@ describe('estimateSweep of a resume', () => {
       /cannot resume from .*other\.arrow\.partial: its sweep spec differs \(inits 2 in .*, 3 in this run\)/,
     );
   }, 120_000);
+});
+
+describe('keptRows beside a live run', () => {
+  it('an output a live run holds is refused, as the resume would refuse it; a stale lock is not', async () => {
+    const s = spec({ output: join(dir, 'busy.arrow') });
+    await journal(s.output, records.slice(0, 2));
+    const live = spawn('sleep', ['60']);
+    try {
+      symlinkSync(`${live.pid} ${hostname()} 2026-01-01T00:00:00.000Z sweep`, `${s.output}.lock`);
+      await expect(keptRows(s)).rejects.toThrow(
+        new RegExp(
+          `busy\\.arrow is being written by process ${live.pid} on .* \\(a sweep since .*\\): wait for it to finish`,
+        ),
+      );
+    } finally {
+      live.kill();
+    }
+    await new Promise((done) => live.on('exit', done));
+    // its process gone: the lock is stale, and the journal's rows are read
+    expect((await keptRows(s)).rowIds.size).toBe(2);
+    expect(readlinkSync(`${s.output}.lock`)).toMatch(/ sweep$/); // read, not taken over or removed
+  });
 });
 
 describe('estimateSweep over devices', () => {

@@ -1,11 +1,12 @@
 // The rows a --resume would keep, read before it runs so that a plan of the resume prices only
 // the rows left: the journal (or finished file) at the sweep's output and, for a sweep split
 // over --devices, each device's shard file or journal. Read only: nothing is locked, cut or
-// removed, so it is safe beside a run that is still going.
+// removed; an output a live run holds is refused, as the resume would refuse it.
 import { existsSync } from 'node:fs';
 
 import { journalPath, readJournal, readResults, type StoredMetadata } from '../results/index.js';
 import type { Shard, SweepSpec } from '../spec/index.js';
+import { refuseIfLocked } from './lock.js';
 import { deviceCount, shardFile } from './shards.js';
 
 export interface KeptFile {
@@ -32,6 +33,8 @@ export async function keptRows(spec: SweepSpec): Promise<KeptRows> {
   ];
   const kept: KeptRows = { rowIds: new Set(), files: [] };
   for (const { out, shard } of outputs) {
+    // A run writing it now: the resume would be refused, and the calibration would share its device.
+    await refuseIfLocked(out);
     // The journal first: it is what a resume continues when both are there (an --overwrite under way).
     const journal = journalPath(out);
     const read = existsSync(journal) ? await readJournal(journal) : existsSync(out) ? await readResults(out) : null;

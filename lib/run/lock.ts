@@ -82,6 +82,30 @@ async function createWith(path: string, text: string): Promise<boolean | 'unlock
   }
 }
 
+/** Why a lock held by `h` keeps this process from `out`; null when its holder is gone (a stale lock). */
+function refusal(out: string, h: Holder | null): LockedError | null {
+  if (!h) return null;
+  if (h.pid === process.pid && h.host === hostname())
+    return new LockedError(`${out} is already being written by this process (${h.what} since ${h.since})`);
+  if (h.host !== hostname())
+    return new LockedError(
+      `${out} is being written by ${describe(h)}: wait for it to finish; if that process is gone, delete ${lockPath(out)}`,
+    );
+  if (alive(h.pid))
+    return new LockedError(`${out} is being written by ${describe(h)}: wait for it to finish, or stop it first`);
+  return null;
+}
+
+/**
+ * Refuses, as taking the lock would, while a live run holds `out`, without taking it: for what
+ * only reads the output (a plan of a resume), which must not keep a run from starting.
+ */
+export async function refuseIfLocked(out: string): Promise<void> {
+  const found = await readHolder(lockPath(out));
+  const refused = found && refusal(out, found.holder);
+  if (refused) throw refused;
+}
+
 /**
  * Takes the lock of `out` for this process, or throws a LockedError naming the live process that
  * holds it (pid, host, since when). A lock left by a process of this host that is gone is taken
@@ -97,16 +121,8 @@ export async function lockOutput(out: string, what: string): Promise<RunLock> {
     if (created) return held(path, text);
     const found = await readHolder(path);
     if (!found) continue; // released in between: try again
-    const h = found.holder;
-    if (h && h.pid === process.pid && h.host === me.host)
-      throw new LockedError(`${out} is already being written by this process (${h.what} since ${h.since})`);
-    if (h && h.host !== me.host) {
-      throw new LockedError(
-        `${out} is being written by ${describe(h)}: wait for it to finish; if that process is gone, delete ${path}`,
-      );
-    }
-    if (h && alive(h.pid))
-      throw new LockedError(`${out} is being written by ${describe(h)}: wait for it to finish, or stop it first`);
+    const refused = refusal(out, found.holder);
+    if (refused) throw refused;
     // Stale (its process is gone) or unreadable: move it aside under a name of our own, and only
     // if what was moved is the lock we judged stale remove it; another taker's fresh lock is put back.
     const aside = `${path}.stale-${process.pid}-${Date.now()}`;
