@@ -170,6 +170,10 @@ describe('sweep --plan --resume, study --plan --resume and --devices', () => {
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/total: 14 rows left \(4 kept\); worst case 420 row-epochs/);
     expect(readFileSync(journalPath(out))).toEqual(before);
+    const split = run(['sweep', '-c', cfg, '-o', join(dir, 'none.arrow'), '--plan', '--devices', 'cpu,cpu'], dir);
+    expect(split.status, split.stderr).toBe(0);
+    expect(split.stdout).toMatch(/over 2 devices, a shard each: the times are the busiest device's .*share its cores/);
+    expect(split.stdout).toMatch(/total: 18 rows, 9 on the busiest of 2 devices;/);
     const all = run(['sweep', '-c', cfg, '-o', finished, '--plan', '--resume'], dir);
     expect(all.status, all.stderr).toBe(0);
     expect(all.stdout).toMatch(/nothing left to run; a resume keeps all 18 rows; nothing written/);

@@ -30,7 +30,11 @@ export function sweepEstimateLines(e: SweepEstimate): string[] {
     return [`plan of ${e.output}: nothing left to run; a resume keeps all ${n(e.keptRows)} rows; nothing written`];
   return [
     `plan of ${e.output}: ${e.model} on ${e.device} (${e.dtype}), calibrated in ${duration(e.calibrationSeconds)}; nothing written`,
-    ...(e.devices > 1 ? [`over ${e.devices} devices, a shard each: the times are the busiest device's`] : []),
+    ...(e.devices > 1
+      ? [
+          `over ${e.devices} devices, a shard each: the times are the busiest device's${e.device === 'cpu' ? ` (calibrated alone; workers on one CPU share its cores, so up to ${e.devices}× longer)` : ''}`,
+        ]
+      : []),
     '',
     '| method | rows | batch | row-epochs/s | typical epochs (sample rows stopped) | worst | typical |',
     '|---|---|---|---|---|---|---|',
