@@ -100,6 +100,9 @@ export function readStudy(name: string, dir = studiesDir()): StudyFile {
  * once, in the order given.
  */
 export function expandStudies(names: readonly string[], dir = studiesDir()): StudyFile[] {
+  // An empty list (the command line's ',') would run nothing and write an empty report.
+  if (names.length === 0)
+    throw new StudyError(`name one or more studies (${studyNames(dir).join(', ')}; see distprompt study --list)`);
   const out = new Map<string, StudyFile>();
   const visit = (name: string, trail: string[]) => {
     if (trail.includes(name)) throw new StudyError(`study '${name}' includes itself (${[...trail, name].join(' → ')})`);
