@@ -2,7 +2,7 @@
 
 import { join } from 'node:path';
 import { writeAtomic } from '../io/atomic.js';
-import { makeFolder } from '../io/folder.js';
+import { checkOutputFolder, makeOutputFolder } from '../io/folder.js';
 import { readResults, ResultsError, type Results } from '../results/index.js';
 import type { PlotRecord } from '../analysis/best.js';
 import { checkFigureOptions, type FigureOptions } from './figure.js';
@@ -51,8 +51,9 @@ export interface WrittenFigure {
 /** Writes `<outDir>/<figure>.svg` for each figure the data supports; returns what it wrote. */
 export async function plotAll(input: PlotInput, outDir: string, options: FigureOptions = {}): Promise<WrittenFigure[]> {
   checkFigureOptions('plotAll', options);
+  checkOutputFolder(outDir);
   const records = await loadPlotRecords(input);
-  await makeFolder(outDir);
+  await makeOutputFolder(outDir);
   const written: WrittenFigure[] = [];
   for (const figure of allFigures(records, options)) {
     const path = join(outDir, `${figure.id}.svg`);

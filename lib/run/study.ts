@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { makeFolder } from '../io/folder.js';
+import { makeOutputFolder } from '../io/folder.js';
 import { loadModel } from '../model/load.js';
 import type { Model, ModelInfo } from '../model/model.js';
 import { writeAtomic } from '../results/files.js';
@@ -121,7 +121,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
     seed: options.seed,
     bound: options.bound,
   });
-  await makeFolder(options.outDir);
+  await makeOutputFolder(options.outDir);
   const log = (m: string) => events.emit('log', m);
   if (onDevices) {
     if (!given.overwrite)

@@ -1,0 +1,78 @@
+// What comes after a sweep, as a user runs it (the built CLI in a child process, on random:micro):
+// `study` given no study, the output folders of `study`, `plot` and `report` (one rule with
+// `sweep`: an output's folder must exist), results files that are not finished ones, and merges
+// of shards given wrongly.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { writeMicroConfig } from './helpers/micro-sweep.js';
+
+const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
+const dir = mkdtempSync(join(tmpdir(), 'distprompt-after-sweep-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+}
+
+beforeAll(() => {
+  const r = run(['sweep', '-c', writeMicroConfig(dir, 'micro.json'), '-o', 'done.arrow', '--no-figures', '-q']);
+  expect(r.status, r.stderr).toBe(0);
+});
+
+describe('study names', () => {
+  it("a list that names no study (',') exits 2 and writes nothing, with or without --plan", () => {
+    for (const extra of [[], ['--plan']]) {
+      const r = run(['study', ',', '-m', 'random:micro', '--scale', 'smoke', '-o', 'none', '-q', ...extra]);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/name one or more studies \(all, .*vanilla; see distprompt study --list\)/);
+      expect(existsSync(join(dir, 'none'))).toBe(false);
+    }
+  });
+});
+
+describe('output folders', () => {
+  it('plot, report and study refuse an output whose folder is missing, as sweep and merge do, and make nothing', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['plot', 'done.arrow', '-o', 'gone/figs'], /the folder gone of the output folder gone\/figs does not exist/],
+      [['report', 'done.arrow', '-o', 'gone/r.html'], /the folder gone of the output gone\/r\.html does not exist/],
+      [
+        ['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '-o', 'gone/study', '-q'],
+        /the folder gone of the output folder gone\/study does not exist/,
+      ],
+      [['merge', 'done.arrow', '-o', 'gone/m.arrow'], /the folder gone of the output gone\/m\.arrow does not exist/],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(args);
+      expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(existsSync(join(dir, 'gone'))).toBe(false);
+  });
+
+  it('plot makes its output folder itself, and writes into one that exists', () => {
+    for (let i = 0; i < 2; i++) {
+      const r = run(['plot', 'done.arrow', '-o', 'figs']);
+      expect(r.status, r.stderr).toBe(0);
+      expect(existsSync(join(dir, 'figs', 'kl-vs-entropy.svg'))).toBe(true);
+    }
+  });
+
+  it.skipIf(process.platform !== 'linux')(
+    'an output folder under /proc (where a recursive mkdir never returns) is refused at once',
+    () => {
+      const r = spawnSync(process.execPath, [cli, 'plot', 'done.arrow', '-o', '/proc/distprompt-figures'], {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.signal, 'the command hung').toBeNull();
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/\/proc\/distprompt-figures: no such file or folder/);
+    },
+  );
+});
