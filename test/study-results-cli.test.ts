@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { journalPath, readResults, ResultWriter } from '../lib/results/index.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
 
 const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
@@ -75,4 +76,26 @@ describe('output folders', () => {
       expect(r.stderr).toMatch(/\/proc\/distprompt-figures: no such file or folder/);
     },
   );
+});
+
+describe('results files', () => {
+  it("a sweep's journal (rows still being written) is refused by plot, report and merge, not drawn as the sweep", async () => {
+    // A journal as a running or interrupted sweep leaves it: the schema and some of its rows.
+    const { metadata, records } = await readResults(join(dir, 'done.arrow'));
+    const writer = await ResultWriter.create(join(dir, 'running.arrow'), { ...metadata, build: null });
+    await writer.append(records.slice(0, 1));
+    await writer.close();
+    const journal = journalPath('running.arrow');
+    for (const args of [
+      ['plot', journal, '-o', 'journal-figs'],
+      ['report', journal, '-o', 'journal.html'],
+      ['merge', journal, '-o', 'journal-merged.arrow'],
+    ]) {
+      const r = run(args);
+      expect(r.status, `${args[0]}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/running\.arrow\.partial is a sweep's journal .* not a finished results file/);
+    }
+    for (const out of ['journal-figs', 'journal.html', 'journal-merged.arrow'])
+      expect(existsSync(join(dir, out))).toBe(false);
+  });
 });
