@@ -3,11 +3,13 @@
 // `sweep`: an output's folder must exist), results files that are not finished ones, and merges
 // of shards given wrongly.
 import { spawnSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { runStudy } from '../lib/run/study.js';
 import { journalPath, readResults, ResultWriter } from '../lib/results/index.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
 
@@ -97,5 +99,35 @@ describe('results files', () => {
     }
     for (const out of ['journal-figs', 'journal.html', 'journal-merged.arrow'])
       expect(existsSync(join(dir, out))).toBe(false);
+  });
+});
+
+describe('study interrupted after its sweeps', () => {
+  it('Ctrl-C while the findings and figures are made stops there (no report), and --resume writes them', async () => {
+    const outDir = join(dir, 'study-stopped');
+    const options = {
+      studies: ['vanilla'],
+      models: ['random:micro'],
+      scale: 'smoke' as const,
+      outDir,
+      bound: false,
+    };
+    const controller = new AbortController();
+    const events = new EventEmitter();
+    // The sweep is done when the findings are logged; the figures come next.
+    events.on('log', (m: string) => {
+      if (m.startsWith('findings:')) controller.abort();
+    });
+    const stopped = await runStudy({ ...options, signal: controller.signal }, events);
+    expect(stopped.interrupted).toBe(true);
+    expect(stopped.report).toBeUndefined();
+    expect(existsSync(join(outDir, 'report.html'))).toBe(false);
+    expect(existsSync(join(outDir, 'vanilla.random_micro.arrow'))).toBe(true);
+
+    const resumed = await runStudy({ ...options, resume: true });
+    expect(resumed.interrupted).toBe(false);
+    expect(resumed.sweeps.map((s) => s.status)).toEqual(['finished earlier']);
+    expect(resumed.figures.length).toBeGreaterThan(0);
+    expect(existsSync(join(outDir, 'report.html'))).toBe(true);
   });
 });

@@ -275,6 +275,14 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
       );
     return summary;
   }
+  // Ctrl-C after the sweeps stops the findings, figures and report too (each file written is
+  // whole): a --resume reads the finished sweeps and draws them again.
+  const stopped = () => {
+    if (options.signal?.aborted) summary.interrupted = true;
+    summary.wallMs = Date.now() - started;
+    return summary.interrupted;
+  };
+  if (stopped()) return summary;
   const ran = sweeps.filter((s) => results.has(s.spec.output));
   const experiments = ran.map((s) => ({
     experiment: s.experiment,
@@ -297,8 +305,9 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
     join(options.outDir, 'figures'),
     options.models.length > 1,
     posVocabulary,
+    options.signal,
   );
-  summary.wallMs = Date.now() - started;
+  if (stopped()) return summary;
   summary.report = await writeStudyReport({
     summary,
     sweeps,
