@@ -4,7 +4,7 @@
 // of shards given wrongly.
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,32 @@ describe('results files', () => {
     }
     for (const out of ['journal-figs', 'journal.html', 'journal-merged.arrow'])
       expect(existsSync(join(dir, out))).toBe(false);
+  });
+});
+
+describe('plot and report of several files', () => {
+  it("two sweeps of one model (the same target ids, other settings) are two series, not one model's rows repeated", () => {
+    const other = run([
+      'sweep',
+      '-c',
+      writeMicroConfig(dir, 'longer.json', { maxEpochs: 6 }),
+      '-o',
+      'longer.arrow',
+      '--no-figures',
+      '-q',
+    ]);
+    expect(other.status, other.stderr).toBe(0);
+    const r = run(['report', 'done.arrow', 'longer.arrow', '-o', 'two-sweeps.html']);
+    expect(r.status, r.stderr).toBe(0);
+    const html = readFileSync(join(dir, 'two-sweeps.html'), 'utf8');
+    for (const series of ['random:micro · done', 'random:micro · longer'])
+      expect(html).toContain(`<td class="l">${series}</td>`);
+    // One sweep's file twice is still refused: its rows would count twice.
+    const twice = run(['plot', 'done.arrow', 'done.arrow', '-o', 'twice']);
+    expect(twice.status, twice.stderr).toBe(2);
+    expect(twice.stderr).toMatch(
+      /done\.arrow repeats row .* \(model random:micro\): give each results file once/,
+    );
   });
 });
 

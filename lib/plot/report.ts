@@ -62,6 +62,7 @@ ${figures.map(({ f, svg }) => `<figure id="${f.id}">${svg}<figcaption>${esc(f.ti
 
 /** Writes the report to `outHtml`; returns its path. */
 export async function report(input: PlotInput, outHtml: string, options: ReportOptions = {}): Promise<string> {
+  checkFigureOptions('report', options, REPORT_OPTIONS);
   checkParentFolder(outHtml);
   const html = await renderReport(input, options);
   await writeAtomic(outHtml, html);
