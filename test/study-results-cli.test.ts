@@ -102,6 +102,24 @@ describe('results files', () => {
   });
 });
 
+describe('merge', () => {
+  it('one shard given twice, by one path or two, is named as such (exit 2), not as each of its rows twice', () => {
+    for (const i of [0, 1]) {
+      const r = run(['sweep', '-c', 'micro.json', '--shard', `${i}/2`, '-o', `s${i}.arrow`, '--no-figures', '-q']);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    const twice = run(['merge', 's0.arrow', 's1.arrow', 's0.arrow', '-o', 'm.arrow']);
+    expect(twice.status, twice.stderr).toBe(2);
+    expect(twice.stderr).toMatch(/cannot merge: s0\.arrow is given twice: give each shard once/);
+    const spelt = run(['merge', 's0.arrow', 's1.arrow', `./s1.arrow`, '-o', 'm.arrow']);
+    expect(spelt.status, spelt.stderr).toBe(2);
+    expect(spelt.stderr).toMatch(/cannot merge: \.\/s1\.arrow and s1\.arrow are the same file/);
+    expect(existsSync(join(dir, 'm.arrow'))).toBe(false);
+    const once = run(['merge', 's0.arrow', 's1.arrow', '-o', 'm.arrow']);
+    expect(once.status, once.stderr).toBe(0);
+  });
+});
+
 describe('plot and report of several files', () => {
   it("two sweeps of one model (the same target ids, other settings) are two series, not one model's rows repeated", () => {
     const other = run([
@@ -122,9 +140,7 @@ describe('plot and report of several files', () => {
     // One sweep's file twice is still refused: its rows would count twice.
     const twice = run(['plot', 'done.arrow', 'done.arrow', '-o', 'twice']);
     expect(twice.status, twice.stderr).toBe(2);
-    expect(twice.stderr).toMatch(
-      /done\.arrow repeats row .* \(model random:micro\): give each results file once/,
-    );
+    expect(twice.stderr).toMatch(/done\.arrow repeats row .* \(model random:micro\): give each results file once/);
   });
 });
 
