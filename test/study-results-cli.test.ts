@@ -173,3 +173,33 @@ describe('study interrupted after its sweeps', () => {
     expect(existsSync(join(outDir, 'report.html'))).toBe(true);
   });
 });
+
+describe('study resumed with other flags', () => {
+  it('is refused naming the spec field and the flags, and leaves the models the folder ran on as they were', () => {
+    const study = (scale: string, ...extra: string[]) =>
+      run(['study', 'vanilla', '-m', 'random:micro', '--scale', scale, '--no-bound', '-o', 'flags', '-q', ...extra]);
+    expect(study('smoke').status).toBe(0);
+    const models = () => readFileSync(join(dir, 'flags', 'models.json'), 'utf8');
+    const before = models();
+    const refused: Array<[string, string[], RegExp]> = [
+      [
+        'smoke',
+        ['--dtype', 'bfloat16'],
+        /dtype "float32" in flags\/vanilla\.random_micro\.arrow, "bfloat16" in this run/,
+      ],
+      ['paper', [], /maxEpochs 150 in flags\/vanilla\.random_micro\.arrow, 500 in this run/],
+    ];
+    for (const [scale, extra, field] of refused) {
+      const r = study(scale, ...extra, '--resume');
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(field);
+      expect(r.stderr).toMatch(
+        /--scale, --seed, --dtype and --no-bound: resume with those of the run that wrote flags/,
+      );
+      // The refused run loaded the model as it was told (bfloat16): not what the sweeps ran on.
+      expect(models()).toBe(before);
+    }
+    expect(study('smoke', '--resume').status).toBe(0);
+    expect(readFileSync(join(dir, 'flags', 'report.html'), 'utf8')).not.toContain('bfloat16');
+  });
+});

@@ -14,6 +14,7 @@ import {
   decodeMetadata,
   OutputTakenError,
   ResultsError,
+  ResumeMismatchError,
   resultSchema,
   SCHEMA_VERSION,
   type ResultMetadata,
@@ -404,8 +405,6 @@ function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, where: str
   if (shard(stored.shard) !== shard(meta.shard))
     problems.push(`it holds shard ${shard(stored.shard)}, this run is shard ${shard(meta.shard)}`);
   if (problems.length > 0) {
-    throw new ResultsError(
-      `cannot resume from ${where}: ${problems.join('; ')}. Rerun with the original spec, or choose another output`,
-    );
+    throw new ResumeMismatchError(`cannot resume from ${where}: ${problems.join('; ')}`, stored.specHash !== hash);
   }
 }

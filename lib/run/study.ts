@@ -14,7 +14,13 @@ import { makeOutputFolder } from '../io/folder.js';
 import { loadModel } from '../model/load.js';
 import type { Model, ModelInfo } from '../model/model.js';
 import { writeAtomic } from '../results/files.js';
-import { OutputTakenError, readResults, type Results, type StoredRunRecord } from '../results/index.js';
+import {
+  OutputTakenError,
+  readResults,
+  ResumeMismatchError,
+  type Results,
+  type StoredRunRecord,
+} from '../results/index.js';
 import type { Shard } from '../spec/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
 import { expandStudies, StudyError, type Scale } from '../study/catalog.js';
@@ -139,7 +145,8 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   }
   const models = new Map<string, Model>();
   // Identities of the models this folder's sweeps ran on, kept beside them so that a resumed
-  // run's report names them without loading them again.
+  // run's report names them without loading them again. A model is recorded once a sweep on it
+  // ran: one loaded for a sweep that then refused to resume (another --dtype) is not what ran.
   const infoPath = join(options.outDir, 'models.json');
   const infos = new Map<string, ModelInfo>(
     existsSync(infoPath)
@@ -152,10 +159,14 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
       log(`loading ${s.model} on ${s.spec.device}`);
       m = await loadModel(s.model, { device: s.spec.device, dtype: s.spec.dtype });
       models.set(s.model, m);
-      infos.set(s.model, m.info);
-      await writeAtomic(infoPath, new TextEncoder().encode(JSON.stringify(Object.fromEntries(infos), null, 2)));
     }
     return m;
+  };
+  const recordModel = async (name: string): Promise<void> => {
+    const m = models.get(name);
+    if (!m || infos.get(name) === m.info) return;
+    infos.set(name, m.info);
+    await writeAtomic(infoPath, new TextEncoder().encode(JSON.stringify(Object.fromEntries(infos), null, 2)));
   };
 
   const outcomes: SweepOutcome[] = [];
@@ -220,8 +231,14 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
           throw new StudyError(
             `${spec.output} exists: add --resume to keep finished sweeps (and continue the rest), or --overwrite to run them again`,
           );
+        // The spec's fields name what differs; the user typed flags, so the flags are named too.
+        if (e instanceof ResumeMismatchError && e.specDiffers)
+          throw new StudyError(
+            `${e.what}. A study's sweep specs come from its study files (--studies), --scale, --seed, --dtype and --no-bound: resume with those of the run that wrote ${options.outDir}, or give another -o (or --overwrite to run it again)`,
+          );
         throw e;
       }
+      await recordModel(s.model);
       const wallMs = summary.start === 'finished' || summary.start === 'mergeable' ? 0 : Date.now() - t0;
       if (summary.interrupted) {
         interrupted = true;
