@@ -4,7 +4,7 @@
 // of shards given wrongly.
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -201,5 +201,12 @@ describe('study resumed with other flags', () => {
     }
     expect(study('smoke', '--resume').status).toBe(0);
     expect(readFileSync(join(dir, 'flags', 'report.html'), 'utf8')).not.toContain('bfloat16');
+    // A damaged models.json (a hand edit) is named, not a bare SyntaxError with exit 1.
+    writeFileSync(join(dir, 'flags', 'models.json'), '{"random:micro": ');
+    const damaged = study('smoke', '--resume');
+    expect(damaged.status, damaged.stderr).toBe(2);
+    expect(damaged.stderr).toMatch(
+      /flags\/models\.json is not the models file a study run writes .*: delete it and rerun/,
+    );
   });
 });

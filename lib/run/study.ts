@@ -90,6 +90,20 @@ function workerArgs(options: StudyOptions, scale: Scale, device: string, shard: 
   ];
 }
 
+/** models.json as a study run wrote it; a damaged one (a hand edit) is named, not a bare SyntaxError. */
+async function readInfos(path: string): Promise<Record<string, ModelInfo>> {
+  const text = await readFile(path, 'utf8');
+  try {
+    const infos = JSON.parse(text) as unknown;
+    if (infos && typeof infos === 'object' && !Array.isArray(infos)) return infos as Record<string, ModelInfo>;
+  } catch {
+    // named below
+  }
+  throw new StudyError(
+    `${path} is not the models file a study run writes (an object of model identities): delete it and rerun (its report then names only the models the rerun loads)`,
+  );
+}
+
 /** StudyOptions' fields, as the compiler checks them against the interface. */
 const STUDY_OPTIONS: Record<keyof StudyOptions, true> = {
   studies: true,
@@ -148,11 +162,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   // run's report names them without loading them again. A model is recorded once a sweep on it
   // ran: one loaded for a sweep that then refused to resume (another --dtype) is not what ran.
   const infoPath = join(options.outDir, 'models.json');
-  const infos = new Map<string, ModelInfo>(
-    existsSync(infoPath)
-      ? Object.entries(JSON.parse(await readFile(infoPath, 'utf8')) as Record<string, ModelInfo>)
-      : [],
-  );
+  const infos = new Map<string, ModelInfo>(existsSync(infoPath) ? Object.entries(await readInfos(infoPath)) : []);
   const modelFor = async (s: StudySweep): Promise<Model> => {
     let m = models.get(s.model);
     if (!m) {
