@@ -210,3 +210,28 @@ describe('study resumed with other flags', () => {
     );
   });
 });
+
+describe('study --plan', () => {
+  it('with --shard prices that slice of every sweep, as sweep --plan --shard does, not the whole study', () => {
+    const rows = (...extra: string[]) => {
+      const r = run([
+        'study',
+        'vanilla',
+        '-m',
+        'random:micro',
+        '--scale',
+        'smoke',
+        '--no-bound',
+        '--plan',
+        '--json',
+        ...extra,
+      ]);
+      expect(r.status, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout.trim().split('\n').pop()!) as { rows: number }).rows;
+    };
+    const all = rows();
+    const slices = [0, 1, 2].map((i) => rows('--shard', `${i}/3`));
+    expect(Math.max(...slices)).toBeLessThan(all);
+    expect(slices.reduce((a, b) => a + b, 0)).toBe(all);
+  });
+});

@@ -139,6 +139,7 @@ export function registerStudy(program: Command): void {
             dtype: o.dtype,
             seed,
             bound: o.bound,
+            shard,
             signal: interrupt.signal,
             onSweep: o.json || o.quiet ? undefined : (what) => process.stderr.write(`calibrating ${what}\n`),
             onEstimate: o.json

@@ -2,6 +2,7 @@
 // runs (estimate.ts), writing nothing. Each model loads once (its load counted in its first
 // sweep), and sweeps that share a model, method and batch share their epoch-time calibration.
 import type { Model } from '../model/model.js';
+import type { Shard } from '../spec/index.js';
 import { loadModel } from '../model/load.js';
 import { expandStudies, type Scale } from '../study/catalog.js';
 import { planStudy } from '../study/plan.js';
@@ -18,6 +19,8 @@ export interface StudyEstimateOptions extends Omit<EstimateOptions, 'model' | 'c
   dtype?: string;
   seed?: number;
   bound?: boolean;
+  /** price this slice of every sweep, as `study --shard` runs it (default: every row) */
+  shard?: Shard;
   /** told before each sweep is calibrated: `[i/n] experiment on model` */
   onSweep?: (label: string) => void;
   /** told as each sweep is planned or skipped, so that a plan cut short still gave what it had */
@@ -56,6 +59,7 @@ const STUDY_ESTIMATE_OPTIONS: Record<keyof StudyEstimateOptions, true> = {
   dtype: true,
   seed: true,
   bound: true,
+  shard: true,
   onSweep: true,
   onEstimate: true,
   calibrationSeconds: true,
@@ -105,7 +109,8 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
         models.set(s.model, model);
       }
       const { calibrationSeconds, sampleRows, signal } = o;
-      const e = await estimateSweep(s.spec, { calibrationSeconds, sampleRows, signal, model, costs });
+      const spec = o.shard ? { ...s.spec, shard: o.shard } : s.spec;
+      const e = await estimateSweep(spec, { calibrationSeconds, sampleRows, signal, model, costs });
       // Cut short, its calibration would understate it: not planned rather than planned wrong.
       if (o.signal?.aborted) {
         notPlanned.push(label);
