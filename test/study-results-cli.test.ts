@@ -4,7 +4,7 @@
 // of shards given wrongly.
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,27 @@ describe('study names', () => {
       expect(r.stderr).toMatch(/name one or more studies \(all, .*vanilla; see distprompt study --list\)/);
       expect(existsSync(join(dir, 'none'))).toBe(false);
     }
+  });
+});
+
+describe('study files', () => {
+  it('an include of an unknown study names the including file; includes beside specs are refused, not dropped', () => {
+    const own = join(dir, 'own-studies');
+    mkdirSync(own);
+    writeFileSync(join(own, 'typo.json'), JSON.stringify({ describes: 'x', includes: ['vanila'] }));
+    const vanilla = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'studies', 'vanilla.json'), 'utf8'));
+    writeFileSync(join(own, 'vanilla.json'), JSON.stringify(vanilla));
+    writeFileSync(join(own, 'both.json'), JSON.stringify({ ...vanilla, includes: ['vanilla'] }));
+    const study = (name: string) =>
+      run(['study', name, '--studies', own, '-m', 'random:micro', '--scale', 'smoke', '--plan', '-q']);
+    const typo = study('typo');
+    expect(typo.status, typo.stderr).toBe(2);
+    expect(typo.stderr).toMatch(/typo\.json: includes: unknown study 'vanila' \(known: both, typo, vanilla;/);
+    const both = study('both');
+    expect(both.status, both.stderr).toBe(2);
+    expect(both.stderr).toMatch(
+      /both\.json: a study either includes others .* not both; move 'paper', 'smoke' into a study file/,
+    );
   });
 });
 

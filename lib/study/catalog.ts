@@ -90,6 +90,12 @@ export function readStudy(name: string, dir = studiesDir()): StudyFile {
   }
   if (!r.data.includes && (!r.data.paper || !r.data.smoke))
     throw new StudyError(`${path}: a study needs both a 'paper' and a 'smoke' spec`);
+  // A study of studies runs only what it includes: its own specs would be dropped unsaid.
+  const own = (['paper', 'smoke', 'variants'] as const).filter((k) => r.data[k] !== undefined);
+  if (r.data.includes && own.length > 0)
+    throw new StudyError(
+      `${path}: a study either includes others ('includes') or is one experiment ('paper' and 'smoke'), not both; move ${own.map((k) => `'${k}'`).join(', ')} into a study file of its own and include it`,
+    );
   const problems = studySpecProblems(r.data, path);
   if (problems.length > 0) throw new StudyError(problems.join('\n'));
   return { ...r.data, name, path };
@@ -106,7 +112,16 @@ export function expandStudies(names: readonly string[], dir = studiesDir()): Stu
   const out = new Map<string, StudyFile>();
   const visit = (name: string, trail: string[]) => {
     if (trail.includes(name)) throw new StudyError(`study '${name}' includes itself (${[...trail, name].join(' → ')})`);
-    const s = readStudy(name, dir);
+    let s: StudyFile;
+    try {
+      s = readStudy(name, dir);
+    } catch (e) {
+      // An included name that is wrong is the including file's mistake: named with it.
+      const parent = trail.at(-1);
+      if (e instanceof StudyError && parent !== undefined && e.message.startsWith('unknown study'))
+        throw new StudyError(`${join(dir, `${parent}.json`)}: includes: ${e.message}`);
+      throw e;
+    }
     if (s.includes) for (const n of s.includes) visit(n, [...trail, name]);
     else if (!out.has(name)) out.set(name, s);
   };
