@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runStudy } from '../lib/run/study.js';
-import { journalPath, readResults, ResultWriter } from '../lib/results/index.js';
+import { journalPath, readResults, resultFileBytes, ResultWriter } from '../lib/results/index.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
 
 const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
@@ -120,6 +120,24 @@ describe('results files', () => {
     }
     for (const out of ['journal-figs', 'journal.html', 'journal-merged.arrow'])
       expect(existsSync(join(dir, out))).toBe(false);
+  });
+});
+
+describe('empty results', () => {
+  it('a results file without rows is refused by report and plot (exit 2), not drawn as an empty report', async () => {
+    const { metadata } = await readResults(join(dir, 'done.arrow'));
+    writeFileSync(join(dir, 'zero.arrow'), resultFileBytes(metadata, []));
+    for (const [args, out] of [
+      [['report', 'zero.arrow', '-o', 'zero.html'], 'zero.html'],
+      [['plot', 'zero.arrow', '-o', 'zero-figs'], 'zero-figs'],
+    ] as const) {
+      const r = run([...args]);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/zero\.arrow holds no result rows: nothing to draw/);
+      expect(existsSync(join(dir, out))).toBe(false);
+    }
+    // Beside rows (an empty shard of a small sweep), it adds nothing and is no error.
+    expect(run(['report', 'zero.arrow', 'done.arrow', '-o', 'with-zero.html']).status).toBe(0);
   });
 });
 

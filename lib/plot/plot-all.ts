@@ -13,10 +13,16 @@ import { renderSvg } from './render.js';
 export type PlotInput = readonly PlotRecord[] | string | readonly string[];
 
 export async function loadPlotRecords(input: PlotInput): Promise<PlotRecord[]> {
-  if (typeof input === 'string') return (await readResults(input)).records;
-  if (input.length === 0 || typeof input[0] !== 'string') return [...(input as readonly PlotRecord[])];
-  const paths = input as readonly string[];
+  if (typeof input !== 'string' && (input.length === 0 || typeof input[0] !== 'string'))
+    return [...(input as readonly PlotRecord[])];
+  const paths = typeof input === 'string' ? [input] : (input as readonly string[]);
   const files = await Promise.all(paths.map((p) => readResults(p)));
+  // Files without rows would make an empty report (a shard of few rows may hold none: beside
+  // the others it adds nothing).
+  if (files.every((f) => f.records.length === 0))
+    throw new ResultsError(
+      `${paths.join(', ')} ${paths.length > 1 ? 'hold' : 'holds'} no result rows: nothing to draw; give a sweep's finished results`,
+    );
   const series = seriesOf(paths, files);
   refuseRepeatedRows(paths, files, series);
   const several = new Set(series).size > 1;
