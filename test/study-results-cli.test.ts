@@ -55,6 +55,13 @@ describe('study files', () => {
     expect(both.stderr).toMatch(
       /both\.json: a study either includes others .* not both; move 'paper', 'smoke' into a study file/,
     );
+    // A file whose name cannot be a study's is said to be so, not 'unknown study (known: it)'.
+    writeFileSync(join(own, 'my.vanilla.json'), JSON.stringify(vanilla));
+    const dotted = study('my.vanilla');
+    expect(dotted.status, dotted.stderr).toBe(2);
+    expect(dotted.stderr).toMatch(
+      /my\.vanilla\.json: a study's name .* may hold only letters, digits, '-' and '_'.*rename the file/,
+    );
   });
 });
 

@@ -73,7 +73,13 @@ export function studyNames(dir = studiesDir()): string[] {
 
 export function readStudy(name: string, dir = studiesDir()): StudyFile {
   const path = join(dir, `${name}.json`);
-  if (!/^[A-Za-z0-9_-]+$/.test(name) || !existsSync(path)) {
+  const named = /^[A-Za-z0-9_-]+$/.test(name);
+  // Listed by studyNames but not a name a study may have: said so, not 'unknown study (known: it)'.
+  if (!named && existsSync(path) && !name.includes('/'))
+    throw new StudyError(
+      `${path}: a study's name (its file's, without .json) may hold only letters, digits, '-' and '_', as it names the study's results files: rename the file`,
+    );
+  if (!named || !existsSync(path)) {
     throw new StudyError(`unknown study '${name}' (known: ${studyNames(dir).join(', ')}; see distprompt study --list)`);
   }
   let json: unknown;
