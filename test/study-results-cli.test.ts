@@ -63,6 +63,14 @@ describe('study files', () => {
       /my\.vanilla\.json: a study's name .* may hold only letters, digits, '-' and '_'.*rename the file/,
     );
   });
+  it('a studies folder without study files is refused by --list and by a run (exit 2), naming it', () => {
+    mkdirSync(join(dir, 'no-studies'));
+    for (const args of [['--list'], ['vanilla', '-m', 'random:micro', '--scale', 'smoke', '--plan']]) {
+      const r = run(['study', ...args, '--studies', 'no-studies']);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/studies folder no-studies holds no study files \(<name>\.json\)/);
+    }
+  });
 });
 
 describe('output folders', () => {

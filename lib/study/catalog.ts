@@ -65,10 +65,16 @@ export function studyNames(dir = studiesDir()): string[] {
     const why = code === 'ENOTDIR' ? 'it is a file' : code === 'ENOENT' ? 'it does not exist' : (e as Error).message;
     throw new StudyError(`studies folder ${dir}: cannot list it (${why}); give a folder of study .json files`);
   }
-  return files
+  const names = files
     .filter((f) => f.endsWith('.json'))
     .map((f) => basename(f, '.json'))
     .sort();
+  // Else --list printed nothing (exit 0) and a run said "unknown study 'x' (known: )".
+  if (names.length === 0)
+    throw new StudyError(
+      `studies folder ${dir} holds no study files (<name>.json): give a folder of them, e.g. a copy of the package's studies/`,
+    );
+  return names;
 }
 
 export function readStudy(name: string, dir = studiesDir()): StudyFile {
