@@ -93,6 +93,19 @@ describe('output folders', () => {
     expect(existsSync(join(dir, 'gone'))).toBe(false);
   });
 
+  it("an empty -o (an unset shell variable) is refused naming the output, not as ': no such file or folder'", () => {
+    for (const [args, what] of [
+      [['plot', 'done.arrow'], 'output folder'],
+      [['report', 'done.arrow'], 'output'],
+      [['merge', 'done.arrow'], 'output'],
+      [['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '-q'], 'output folder'],
+    ] as const) {
+      const r = run([...args, '-o', '']);
+      expect(r.status, `${args[0]}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain(`distprompt: the ${what} is an empty path: give it a name (-o <name>)`);
+    }
+  });
+
   it('plot makes its output folder itself, and writes into one that exists', () => {
     for (let i = 0; i < 2; i++) {
       const r = run(['plot', 'done.arrow', '-o', 'figs']);

@@ -42,6 +42,8 @@ export function checkFolderPath(path: string): void {
  * command does: a mistyped path is named before any work rather than made into new folders.
  */
 export function checkParentFolder(path: string, what = 'output'): void {
+  // `-o ''` (an unset shell variable): else refused as ': no such file or folder'.
+  if (path === '') throw new FileError('ENOENT', path, `the ${what} is an empty path: give it a name (-o <name>)`);
   const folder = dirname(path);
   checkFolderPath(folder);
   if (!existsSync(folder))
