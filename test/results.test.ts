@@ -1,5 +1,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
+  copyFileSync,
   existsSync,
   mkdtempSync,
   readFileSync,
@@ -435,7 +436,12 @@ describe('merge', () => {
       shardRows(plan.rows, { index: 1, count: 2 }).length,
     );
     await expect(mergeResults([a, b, a], join(dir, 'dup.arrow'))).rejects.toThrow(
-      /row\(s\) appear in more than one file: \S+\|init=\d\|\S+ \(in \S+shard-0-of-2\S+ and \S+shard-0-of-2/,
+      /cannot merge: \S+shard-0-of-2\S+ is given twice: give each shard once/,
+    );
+    const copy = join(dir, 'copy-of-shard-0.arrow');
+    copyFileSync(a, copy);
+    await expect(mergeResults([a, b, copy], join(dir, 'dup.arrow'))).rejects.toThrow(
+      /row\(s\) appear in more than one file: \S+\|init=\d\|\S+ \(in \S+shard-0-of-2\S+ and \S+copy-of-shard-0/,
     );
     const other = await writeShard(1, 2, meta({ spec: parseSpec({ ...spec, seed: 5 }) }));
     await expect(mergeResults([a, other], join(dir, 'x.arrow'))).rejects.toThrow(/comes from a different sweep spec/);

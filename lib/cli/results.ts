@@ -8,7 +8,9 @@ import { UsageError } from './exit.js';
 export function registerResultsCommands(program: Command): void {
   program
     .command('plot')
-    .description("draw the study's figures (SVG) from one or more results files (one per model)")
+    .description(
+      "draw the study's figures (SVG) from one or more results files (a series per model, or per sweep where one model has several)",
+    )
     .argument('<results...>', 'Arrow results files')
     .option('-o, --output <dir>', 'output folder', 'figures')
     .action(async (files: string[], o: { output: string }) => {

@@ -1,7 +1,5 @@
-// Creating an output folder with its parents. Node's recursive mkdir reports ENOENT when a parent
-// cannot be made on a read-only file system or without permission; the one step that fails is
-// retried alone to learn the real reason (EROFS, EACCES), which the error then names. A file where
-// the folder (or one of its parents) should be is named as such, not as a bare EEXIST.
+// Output folders: a file where the folder (or one of its parents) should be is named as such,
+// not as a bare EEXIST, and a missing parent is refused, as for every output.
 import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -39,21 +37,41 @@ export function checkFolderPath(path: string): void {
   );
 }
 
-export async function makeFolder(path: string): Promise<void> {
+/**
+ * Refuses an output (a file, or a folder distprompt makes) whose own folder is missing, as every
+ * command does: a mistyped path is named before any work rather than made into new folders.
+ */
+export function checkParentFolder(path: string, what = 'output'): void {
+  // `-o ''` (an unset shell variable): else refused as ': no such file or folder'.
+  if (path === '') throw new FileError('ENOENT', path, `the ${what} is an empty path: give it a name (-o <name>)`);
+  const folder = dirname(path);
+  checkFolderPath(folder);
+  if (!existsSync(folder))
+    throw new FileError(
+      'ENOENT',
+      path,
+      `the folder ${folder} of the ${what} ${path} does not exist: create it, or choose another output`,
+    );
+}
+
+/** What makeOutputFolder would refuse, checked before a run's work: a file in the way, a missing parent. */
+export function checkOutputFolder(path: string): void {
+  checkFolderPath(path);
+  checkParentFolder(path, 'output folder');
+}
+
+/**
+ * Makes the output folder `path` (an existing one is kept). Its parent must exist: one mkdir, not
+ * a recursive one, which also names the real reason it fails (EROFS, EACCES), where a recursive
+ * mkdir says ENOENT, or never returns (Node's, under /proc).
+ */
+export async function makeOutputFolder(path: string): Promise<void> {
+  checkOutputFolder(path);
   try {
-    await mkdir(path, { recursive: true });
+    await mkdir(path);
   } catch (e) {
-    let cause = e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || code === 'ENOTDIR') checkFolderPath(path);
-    if (code === 'ENOENT') {
-      let missing = path;
-      while (!existsSync(dirname(missing)) && dirname(missing) !== missing) missing = dirname(missing);
-      cause = await mkdir(missing).then(
-        () => e,
-        (why: unknown) => why,
-      );
-    }
-    throw fileError(cause, path);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(path, { throwIfNoEntry: false })?.isDirectory())
+      return;
+    throw fileError(e, path);
   }
 }

@@ -1,36 +1,62 @@
 // Every figure the results support, written as SVG files.
 
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { writeAtomic } from '../io/atomic.js';
-import { makeFolder } from '../io/folder.js';
+import { checkOutputFolder, makeOutputFolder } from '../io/folder.js';
 import { readResults, ResultsError, type Results } from '../results/index.js';
 import type { PlotRecord } from '../analysis/best.js';
 import { checkFigureOptions, type FigureOptions } from './figure.js';
 import { allFigures } from './registry.js';
 import { renderSvg } from './render.js';
 
-/** Records, an Arrow results file, or several (one per model: their rows become per-model series). */
+/** Records, an Arrow results file, or several (a series per model, or per sweep where one model has several). */
 export type PlotInput = readonly PlotRecord[] | string | readonly string[];
 
 export async function loadPlotRecords(input: PlotInput): Promise<PlotRecord[]> {
-  if (typeof input === 'string') return (await readResults(input)).records;
-  if (input.length === 0 || typeof input[0] !== 'string') return [...(input as readonly PlotRecord[])];
-  const paths = input as readonly string[];
+  if (typeof input !== 'string' && (input.length === 0 || typeof input[0] !== 'string'))
+    return [...(input as readonly PlotRecord[])];
+  const paths = typeof input === 'string' ? [input] : (input as readonly string[]);
   const files = await Promise.all(paths.map((p) => readResults(p)));
-  refuseRepeatedRows(paths, files);
-  const several = new Set(files.map((f) => f.metadata.model.name)).size > 1;
-  return files.flatMap((f) => f.records.map((r) => (several ? { ...r, model: f.metadata.model.name } : r)));
+  // Files without rows would make an empty report (a shard of few rows may hold none: beside
+  // the others it adds nothing).
+  if (files.every((f) => f.records.length === 0))
+    throw new ResultsError(
+      `${paths.join(', ')} ${paths.length > 1 ? 'hold' : 'holds'} no result rows: nothing to draw; give a sweep's finished results`,
+    );
+  const series = seriesOf(paths, files);
+  refuseRepeatedRows(paths, files, series);
+  const several = new Set(series).size > 1;
+  return files.flatMap((f, i) => f.records.map((r) => (several ? { ...r, model: series[i] } : r)));
 }
 
 /**
- * A model's rows form one series, so a row given twice for one model (the same file named twice,
+ * Each file's series: its model, or, where one model's files come from more than one sweep (its
+ * vanilla and its methods results, say), the model and that sweep's first file. Two sweeps plan
+ * the same target ids, so one series would pool their rows; shards of one sweep share a series.
+ */
+function seriesOf(paths: readonly string[], files: readonly Results[]): string[] {
+  const sweepsOf = new Map<string, Map<string, string>>();
+  files.forEach((f, i) => {
+    const model = f.metadata.model.name;
+    const sweeps = sweepsOf.get(model) ?? new Map<string, string>();
+    if (!sweeps.has(f.metadata.specHash)) sweeps.set(f.metadata.specHash, `${model} · ${basename(paths[i], '.arrow')}`);
+    sweepsOf.set(model, sweeps);
+  });
+  return files.map((f) => {
+    const sweeps = sweepsOf.get(f.metadata.model.name)!;
+    return sweeps.size > 1 ? sweeps.get(f.metadata.specHash)! : f.metadata.model.name;
+  });
+}
+
+/**
+ * A series' rows count once each, so a row given twice in one series (the same file named twice,
  * a copy, a shard beside its merged file) would count twice in every mean and standard error.
  */
-function refuseRepeatedRows(paths: readonly string[], files: readonly Results[]): void {
+function refuseRepeatedRows(paths: readonly string[], files: readonly Results[], series: readonly string[]): void {
   const owner = new Map<string, number>();
   files.forEach((f, i) => {
     for (const r of f.records) {
-      const key = `${f.metadata.model.name}\u0000${r.rowId}`;
+      const key = `${series[i]}\u0000${r.rowId}`;
       const first = owner.get(key);
       if (first === undefined) owner.set(key, i);
       else if (first !== i)
@@ -51,8 +77,9 @@ export interface WrittenFigure {
 /** Writes `<outDir>/<figure>.svg` for each figure the data supports; returns what it wrote. */
 export async function plotAll(input: PlotInput, outDir: string, options: FigureOptions = {}): Promise<WrittenFigure[]> {
   checkFigureOptions('plotAll', options);
+  checkOutputFolder(outDir);
   const records = await loadPlotRecords(input);
-  await makeFolder(outDir);
+  await makeOutputFolder(outDir);
   const written: WrittenFigure[] = [];
   for (const figure of allFigures(records, options)) {
     const path = join(outDir, `${figure.id}.svg`);

@@ -2,9 +2,8 @@
 // fetched when it is opened (no scripts, fonts or stylesheets from elsewhere), so it can be
 // mailed, archived or opened on an air-gapped cluster.
 
-import { dirname } from 'node:path';
 import { writeAtomic } from '../io/atomic.js';
-import { makeFolder } from '../io/folder.js';
+import { checkParentFolder } from '../io/folder.js';
 import { bestPerTarget, summaryTable } from '../analysis/best.js';
 import { checkFigureOptions, FIGURE_OPTIONS, type FigureOptions } from './figure.js';
 import { allFigures } from './registry.js';
@@ -63,8 +62,9 @@ ${figures.map(({ f, svg }) => `<figure id="${f.id}">${svg}<figcaption>${esc(f.ti
 
 /** Writes the report to `outHtml`; returns its path. */
 export async function report(input: PlotInput, outHtml: string, options: ReportOptions = {}): Promise<string> {
+  checkFigureOptions('report', options, REPORT_OPTIONS);
+  checkParentFolder(outHtml);
   const html = await renderReport(input, options);
-  await makeFolder(dirname(outHtml));
   await writeAtomic(outHtml, html);
   return outHtml;
 }

@@ -5,6 +5,7 @@ export {
   COLUMNS,
   OutputTakenError,
   ResultsError,
+  ResumeMismatchError,
   SCHEMA_VERSION,
   resultSchema,
   type Column,

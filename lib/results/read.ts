@@ -22,6 +22,14 @@ export async function readResults(path: string): Promise<Results> {
       code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
     throw new ResultsError(`cannot read results file ${path}: ${why}`);
   }
+  // A journal (`<out>.partial`) is an Arrow stream, opening with a continuation token; a finished
+  // file opens with ARROW1. Arrow reads both, so a journal still being written (or left by an
+  // interrupted run) would pass for a complete sweep in a figure, a report or a merge.
+  if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xff && bytes[2] === 0xff && bytes[3] === 0xff) {
+    throw new ResultsError(
+      `${path} is a sweep's journal (its rows so far, written while it runs), not a finished results file: let the sweep finish, or finish an interrupted one with --resume, then give the .arrow file it writes`,
+    );
+  }
   let table: Table;
   try {
     table = tableFromIPC(bytes);

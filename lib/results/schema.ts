@@ -149,6 +149,18 @@ export class OutputTakenError extends ResultsError {
   }
 }
 
+/** A resume refused: the output holds another sweep (its spec, model, targets file or shard). */
+export class ResumeMismatchError extends ResultsError {
+  constructor(
+    /** what differs, without what to do: a study says that in its own words */
+    readonly what: string,
+    /** the spec differs (what a study's flags such as --scale or --dtype change) */
+    readonly specDiffers: boolean,
+  ) {
+    super(`${what}. Rerun with the original spec, or choose another output`);
+  }
+}
+
 export function decodeMetadata(map: Map<string, string>, where: string): StoredMetadata {
   const get = (key: string): string => {
     const v = map.get(key);

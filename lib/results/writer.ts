@@ -4,7 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { open, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Table, tableToIPC, type Schema } from 'apache-arrow';
 import { specChange, specHash } from '../spec/index.js';
 import { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
@@ -14,6 +14,7 @@ import {
   decodeMetadata,
   OutputTakenError,
   ResultsError,
+  ResumeMismatchError,
   resultSchema,
   SCHEMA_VERSION,
   type ResultMetadata,
@@ -21,6 +22,7 @@ import {
 } from './schema.js';
 import { removeStaleTemporaries, syncDir, writeAtomic } from './files.js';
 import { fileError } from '../io/fs-error.js';
+import { checkParentFolder } from '../io/folder.js';
 import type { RunRecord, StoredRunRecord } from './record.js';
 import { readResults } from './read.js';
 
@@ -375,18 +377,7 @@ async function checkOutput(out: string): Promise<void> {
       `output ${out} is a directory: give a results file name, e.g. ${join(out, 'results.arrow')}`,
     );
   }
-  const folder = dirname(out);
-  const parent = await stat(folder).catch(() => null);
-  if (!parent) {
-    throw new ResultsError(
-      `the folder ${folder} of the output ${out} does not exist: create it, or choose another output`,
-    );
-  }
-  if (!parent.isDirectory()) {
-    throw new ResultsError(
-      `${folder} (the folder of the output ${out}) is a file, not a folder: choose another output`,
-    );
-  }
+  checkParentFolder(out);
   await removeStaleTemporaries(out);
 }
 
@@ -418,8 +409,6 @@ export function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, whe
   if (shard(stored.shard) !== shard(meta.shard))
     problems.push(`it holds shard ${shard(stored.shard)}, this run is shard ${shard(meta.shard)}`);
   if (problems.length > 0) {
-    throw new ResultsError(
-      `cannot resume from ${where}: ${problems.join('; ')}. Rerun with the original spec, or choose another output`,
-    );
+    throw new ResumeMismatchError(`cannot resume from ${where}: ${problems.join('; ')}`, stored.specHash !== hash);
   }
 }

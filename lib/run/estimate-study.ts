@@ -2,6 +2,7 @@
 // runs (estimate.ts), writing nothing. Each model loads once (its load counted in its first
 // sweep), and sweeps that share a model, method and batch share their epoch-time calibration.
 import type { Model } from '../model/model.js';
+import type { Shard } from '../spec/index.js';
 import { loadModel } from '../model/load.js';
 import { expandStudies, type Scale } from '../study/catalog.js';
 import { planStudy } from '../study/plan.js';
@@ -10,7 +11,6 @@ import { estimateSweep, type EstimateOptions, type SweepEstimate } from './estim
 import type { EpochCost } from './estimate-batching.js';
 import { keptRows } from './kept.js';
 import { firstDevice, shardSpec } from './shards.js';
-import type { Shard } from '../spec/index.js';
 
 export interface StudyEstimateOptions extends Omit<EstimateOptions, 'model' | 'costs' | 'kept'> {
   studies: readonly string[];
@@ -20,8 +20,6 @@ export interface StudyEstimateOptions extends Omit<EstimateOptions, 'model' | 'c
   resume?: boolean;
   /** one worker per device, each a shard of every sweep: each sweep is priced on its busiest device */
   devices?: readonly string[];
-  /** price this shard of every sweep (a `--shard` run) */
-  shard?: Shard;
   studiesDir?: string;
   models: readonly string[];
   scale?: Scale;
@@ -29,6 +27,8 @@ export interface StudyEstimateOptions extends Omit<EstimateOptions, 'model' | 'c
   dtype?: string;
   seed?: number;
   bound?: boolean;
+  /** price this slice of every sweep, as `study --shard` runs it (default: every row) */
+  shard?: Shard;
   /** told before each sweep is calibrated: `[i/n] experiment on model` */
   onSweep?: (label: string) => void;
   /** told as each sweep is planned or skipped, so that a plan cut short still gave what it had */
@@ -67,13 +67,13 @@ const STUDY_ESTIMATE_OPTIONS: Record<keyof StudyEstimateOptions, true> = {
   outDir: true,
   resume: true,
   devices: true,
-  shard: true,
   models: true,
   scale: true,
   device: true,
   dtype: true,
   seed: true,
   bound: true,
+  shard: true,
   onSweep: true,
   onEstimate: true,
   calibrationSeconds: true,

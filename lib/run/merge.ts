@@ -1,7 +1,7 @@
 // Joins shard files into one results file, after checking they are shards of one sweep that
 // together hold every planned row exactly once. It re-plans the sweep from the spec the files
 // store, so it lives with the runs, not in the storage layer.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 
 import { writeAtomic } from '../results/files.js';
 import {
@@ -89,6 +89,23 @@ function plannedRowIds(first: Results & { path: string }, plan?: PlanOptions): s
   }
 }
 
+/**
+ * One file named twice (or by two paths) would be reported as every one of its rows appearing
+ * twice; it is named as what it is. Run after the files are read, so each exists.
+ */
+function refuseRepeatedFiles(paths: readonly string[]): void {
+  const seen = new Map<string, string>();
+  for (const path of paths) {
+    const s = statSync(path);
+    const first = seen.get(`${s.dev}:${s.ino}`);
+    if (first !== undefined)
+      throw new ResultsError(
+        `cannot merge: ${path === first ? `${path} is given twice` : `${path} and ${first} are the same file`}: give each shard once`,
+      );
+    seen.set(`${s.dev}:${s.ino}`, path);
+  }
+}
+
 /** mergeResults for a caller that holds `out`'s lock already (runSweep, for its whole run). */
 export async function mergeUnderLock(
   paths: readonly string[],
@@ -101,6 +118,7 @@ export async function mergeUnderLock(
     throw new ResultsError(`${out} already exists: choose another output, or pass --overwrite to replace it`);
   const files: Array<Results & { path: string }> = [];
   for (const path of paths) files.push({ path, ...(await readResults(path)) });
+  refuseRepeatedFiles(paths);
 
   const first = files[0];
   for (const f of files.slice(1)) {

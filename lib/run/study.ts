@@ -10,11 +10,17 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { makeFolder } from '../io/folder.js';
+import { makeOutputFolder } from '../io/folder.js';
 import { loadModel } from '../model/load.js';
 import type { Model, ModelInfo } from '../model/model.js';
 import { writeAtomic } from '../results/files.js';
-import { OutputTakenError, readResults, type Results, type StoredRunRecord } from '../results/index.js';
+import {
+  OutputTakenError,
+  readResults,
+  ResumeMismatchError,
+  type Results,
+  type StoredRunRecord,
+} from '../results/index.js';
 import type { Shard } from '../spec/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
 import { expandStudies, StudyError, type Scale } from '../study/catalog.js';
@@ -84,6 +90,20 @@ function workerArgs(options: StudyOptions, scale: Scale, device: string, shard: 
   ];
 }
 
+/** models.json as a study run wrote it; a damaged one (a hand edit) is named, not a bare SyntaxError. */
+async function readInfos(path: string): Promise<Record<string, ModelInfo>> {
+  const text = await readFile(path, 'utf8');
+  try {
+    const infos = JSON.parse(text) as unknown;
+    if (infos && typeof infos === 'object' && !Array.isArray(infos)) return infos as Record<string, ModelInfo>;
+  } catch {
+    // named below
+  }
+  throw new StudyError(
+    `${path} is not the models file a study run writes (an object of model identities): delete it and rerun (its report then names only the models the rerun loads)`,
+  );
+}
+
 /** StudyOptions' fields, as the compiler checks them against the interface. */
 const STUDY_OPTIONS: Record<keyof StudyOptions, true> = {
   studies: true,
@@ -121,7 +141,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
     seed: options.seed,
     bound: options.bound,
   });
-  await makeFolder(options.outDir);
+  await makeOutputFolder(options.outDir);
   const log = (m: string) => events.emit('log', m);
   if (onDevices) {
     if (!given.overwrite)
@@ -139,23 +159,24 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   }
   const models = new Map<string, Model>();
   // Identities of the models this folder's sweeps ran on, kept beside them so that a resumed
-  // run's report names them without loading them again.
+  // run's report names them without loading them again. A model is recorded once a sweep on it
+  // ran: one loaded for a sweep that then refused to resume (another --dtype) is not what ran.
   const infoPath = join(options.outDir, 'models.json');
-  const infos = new Map<string, ModelInfo>(
-    existsSync(infoPath)
-      ? Object.entries(JSON.parse(await readFile(infoPath, 'utf8')) as Record<string, ModelInfo>)
-      : [],
-  );
+  const infos = new Map<string, ModelInfo>(existsSync(infoPath) ? Object.entries(await readInfos(infoPath)) : []);
   const modelFor = async (s: StudySweep): Promise<Model> => {
     let m = models.get(s.model);
     if (!m) {
       log(`loading ${s.model} on ${s.spec.device}`);
       m = await loadModel(s.model, { device: s.spec.device, dtype: s.spec.dtype });
       models.set(s.model, m);
-      infos.set(s.model, m.info);
-      await writeAtomic(infoPath, new TextEncoder().encode(JSON.stringify(Object.fromEntries(infos), null, 2)));
     }
     return m;
+  };
+  const recordModel = async (name: string): Promise<void> => {
+    const m = models.get(name);
+    if (!m || infos.get(name) === m.info) return;
+    infos.set(name, m.info);
+    await writeAtomic(infoPath, new TextEncoder().encode(JSON.stringify(Object.fromEntries(infos), null, 2)));
   };
 
   const outcomes: SweepOutcome[] = [];
@@ -214,8 +235,14 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
           throw new StudyError(
             `${spec.output} exists: add --resume to keep finished sweeps (and continue the rest), or --overwrite to run them again`,
           );
+        // The spec's fields name what differs; the user typed flags, so the flags are named too.
+        if (e instanceof ResumeMismatchError && e.specDiffers)
+          throw new StudyError(
+            `${e.what}. A study's sweep specs come from its study files (--studies), --scale, --seed, --dtype and --no-bound: resume with those of the run that wrote ${options.outDir}, or give another -o (or --overwrite to run it again)`,
+          );
         throw e;
       }
+      await recordModel(s.model);
       const wallMs = summary.start === 'finished' || summary.start === 'mergeable' ? 0 : Date.now() - t0;
       if (summary.interrupted) {
         interrupted = true;
@@ -269,6 +296,14 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
       );
     return summary;
   }
+  // Ctrl-C after the sweeps stops the findings, figures and report too (each file written is
+  // whole): a --resume reads the finished sweeps and draws them again.
+  const stopped = () => {
+    if (options.signal?.aborted) summary.interrupted = true;
+    summary.wallMs = Date.now() - started;
+    return summary.interrupted;
+  };
+  if (stopped()) return summary;
   const ran = sweeps.filter((s) => results.has(s.spec.output));
   const experiments = ran.map((s) => ({
     experiment: s.experiment,
@@ -291,8 +326,9 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
     join(options.outDir, 'figures'),
     options.models.length > 1,
     posVocabulary,
+    options.signal,
   );
-  summary.wallMs = Date.now() - started;
+  if (stopped()) return summary;
   summary.report = await writeStudyReport({
     summary,
     sweeps,

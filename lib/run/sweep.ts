@@ -22,7 +22,7 @@ import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
 import { belowBoundMessage, boundColumns, sweepBounds, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
 import { lockOutput } from './lock.js';
-import { checkFolderPath } from '../io/folder.js';
+import { checkOutputFolder } from '../io/folder.js';
 import { mergeUnderLock } from './merge.js';
 import { checkTargetsFit, rowsToFit } from './sizes.js';
 import { sweepStart, type SweepStart } from './start.js';
@@ -121,7 +121,7 @@ export async function runSweep(
   await ResultWriter.check(spec.output, { resume: true });
   // The figures' folder too: a file there would fail the sweep's last step, after all its work.
   const figures = figuresDir(spec, options);
-  if (figures !== false) checkFolderPath(figures);
+  if (figures !== false) checkOutputFolder(figures);
   const lock = await lockOutput(spec.output, options.resume ? 'resumed sweep' : 'sweep');
   try {
     return await sweepLocked(spec, options, events);

@@ -65,15 +65,27 @@ export function studyNames(dir = studiesDir()): string[] {
     const why = code === 'ENOTDIR' ? 'it is a file' : code === 'ENOENT' ? 'it does not exist' : (e as Error).message;
     throw new StudyError(`studies folder ${dir}: cannot list it (${why}); give a folder of study .json files`);
   }
-  return files
+  const names = files
     .filter((f) => f.endsWith('.json'))
     .map((f) => basename(f, '.json'))
     .sort();
+  // Else --list printed nothing (exit 0) and a run said "unknown study 'x' (known: )".
+  if (names.length === 0)
+    throw new StudyError(
+      `studies folder ${dir} holds no study files (<name>.json): give a folder of them, e.g. a copy of the package's studies/`,
+    );
+  return names;
 }
 
 export function readStudy(name: string, dir = studiesDir()): StudyFile {
   const path = join(dir, `${name}.json`);
-  if (!/^[A-Za-z0-9_-]+$/.test(name) || !existsSync(path)) {
+  const named = /^[A-Za-z0-9_-]+$/.test(name);
+  // Listed by studyNames but not a name a study may have: said so, not 'unknown study (known: it)'.
+  if (!named && existsSync(path) && !name.includes('/'))
+    throw new StudyError(
+      `${path}: a study's name (its file's, without .json) may hold only letters, digits, '-' and '_', as it names the study's results files: rename the file`,
+    );
+  if (!named || !existsSync(path)) {
     throw new StudyError(`unknown study '${name}' (known: ${studyNames(dir).join(', ')}; see distprompt study --list)`);
   }
   let json: unknown;
@@ -90,6 +102,12 @@ export function readStudy(name: string, dir = studiesDir()): StudyFile {
   }
   if (!r.data.includes && (!r.data.paper || !r.data.smoke))
     throw new StudyError(`${path}: a study needs both a 'paper' and a 'smoke' spec`);
+  // A study of studies runs only what it includes: its own specs would be dropped unsaid.
+  const own = (['paper', 'smoke', 'variants'] as const).filter((k) => r.data[k] !== undefined);
+  if (r.data.includes && own.length > 0)
+    throw new StudyError(
+      `${path}: a study either includes others ('includes') or is one experiment ('paper' and 'smoke'), not both; move ${own.map((k) => `'${k}'`).join(', ')} into a study file of its own and include it`,
+    );
   const problems = studySpecProblems(r.data, path);
   if (problems.length > 0) throw new StudyError(problems.join('\n'));
   return { ...r.data, name, path };
@@ -100,10 +118,22 @@ export function readStudy(name: string, dir = studiesDir()): StudyFile {
  * once, in the order given.
  */
 export function expandStudies(names: readonly string[], dir = studiesDir()): StudyFile[] {
+  // An empty list (the command line's ',') would run nothing and write an empty report.
+  if (names.length === 0)
+    throw new StudyError(`name one or more studies (${studyNames(dir).join(', ')}; see distprompt study --list)`);
   const out = new Map<string, StudyFile>();
   const visit = (name: string, trail: string[]) => {
     if (trail.includes(name)) throw new StudyError(`study '${name}' includes itself (${[...trail, name].join(' → ')})`);
-    const s = readStudy(name, dir);
+    let s: StudyFile;
+    try {
+      s = readStudy(name, dir);
+    } catch (e) {
+      // An included name that is wrong is the including file's mistake: named with it.
+      const parent = trail.at(-1);
+      if (e instanceof StudyError && parent !== undefined && e.message.startsWith('unknown study'))
+        throw new StudyError(`${join(dir, `${parent}.json`)}: includes: ${e.message}`);
+      throw e;
+    }
     if (s.includes) for (const n of s.includes) visit(n, [...trail, name]);
     else if (!out.has(name)) out.set(name, s);
   };

@@ -76,6 +76,8 @@ export async function drawFigures(
   dir: string,
   manyModels: boolean,
   posVocabulary: ReadonlyMap<string, Record<string, number>> = new Map(),
+  /** an abort stops between figures: those written so far are whole */
+  signal?: AbortSignal,
 ): Promise<StudyFigure[]> {
   const groups = new Map<string, Group>();
   const add = (name: string, study: string, experiment: string, records: PlotRecord[]) => {
@@ -108,6 +110,7 @@ export async function drawFigures(
     await mkdir(where, { recursive: true });
     const extra = g.study === 'pos' ? [posCountsFigure(posVocabulary)].filter((f): f is Figure => f !== null) : [];
     for (const f of [...extra, ...allFigures(g.records)]) {
+      if (signal?.aborted) return out;
       const svg = await renderSvg(f);
       const svgPath = join(where, `${f.id}.svg`);
       const pngPath = join(where, `${f.id}.png`);
