@@ -82,16 +82,28 @@ function sha(parts: unknown[]): string {
   return h.digest('hex').slice(0, 16);
 }
 
+/**
+ * The tokenizer of `source`, over the model's `vocabSize` ids (see tokenizerForModel). A tokenizer
+ * that cannot be used disposes the native model it was to go with, which nothing else holds.
+ */
 async function tryTokenizer(
   source: { dir: string } | { preset: 'gpt2' | 'llama3' | 'qwen' },
+  vocabSize: number,
+  nm: { dispose(): void },
 ): Promise<ModelTokenizer | undefined> {
-  const { loadTokenizer } = await import('../tokenizer/index.js');
+  const { loadTokenizer, tokenizerForModel } = await import('../tokenizer/index.js');
+  const { join } = await import('node:path');
   if ('dir' in source) {
     const { existsSync } = await import('node:fs');
-    const { join } = await import('node:path');
     if (!existsSync(join(source.dir, 'tokenizer.json'))) return undefined;
   }
-  return loadTokenizer(source);
+  const where = 'dir' in source ? join(source.dir, 'tokenizer.json') : `tokenizer preset '${source.preset}'`;
+  try {
+    return tokenizerForModel(await loadTokenizer(source), vocabSize, where);
+  } catch (e) {
+    nm.dispose();
+    throw e;
+  }
 }
 
 export async function loadModel(arg: string, options: LoadOptions = {}): Promise<Model> {
@@ -110,7 +122,8 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     const nm = await withCallerStack(`loading ${arg}`, () =>
       native().loadModel({ config, device, dtype, seed, kernels }),
     );
-    const tokenizer = wantTokenizer && source.tokenizer ? await tryTokenizer(source.tokenizer) : undefined;
+    const tokenizer =
+      wantTokenizer && source.tokenizer ? await tryTokenizer(source.tokenizer, config.vocabSize, nm) : undefined;
     return new Model(nm, infoOf(nm, arg, config, sha([source.hfConfig, seed]), 'random'), tokenizer);
   }
 
@@ -155,7 +168,7 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     );
   }
   warnNonFinite(scanned.found);
-  const tokenizer = wantTokenizer ? await tryTokenizer({ dir }) : undefined;
+  const tokenizer = wantTokenizer ? await tryTokenizer({ dir }, config.vocabSize, nm) : undefined;
   const identity = sha([
     ckpt.config,
     ckpt.files.map((f) => f.tensors.map((t) => [t.name, t.dtype, t.shape, t.end - t.begin])),
