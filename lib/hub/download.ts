@@ -18,11 +18,14 @@ import { downloadFileToCacheDir, listFiles, modelInfo, type ListFileEntry } from
 import { repoFolder, shardNames } from './cache.js';
 import { HubError } from './errors.js';
 import { COMMIT, type RepoRef } from './repo-id.js';
+import { fetchWithIdleTimeout } from './timeout.js';
 
 export interface DownloadOptions {
   cacheDir: string;
   endpoint: string;
   accessToken?: string;
+  /** fail a request once the hub has sent nothing for this long (see timeout.ts) */
+  idleTimeoutMs: number;
   /** called before each file is fetched (CLI progress) */
   onFile?: (path: string, bytes: number) => void;
 }
@@ -63,7 +66,13 @@ async function debugToStderr<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<string> {
-  const common = { repo: { type: 'model' as const, name: ref.repo }, hubUrl: o.endpoint, accessToken: o.accessToken };
+  const fetch = fetchWithIdleTimeout(o.idleTimeoutMs, o.endpoint);
+  const common = {
+    repo: { type: 'model' as const, name: ref.repo },
+    hubUrl: o.endpoint,
+    accessToken: o.accessToken,
+    fetch,
+  };
   try {
     const sha = COMMIT.test(ref.revision)
       ? ref.revision
@@ -73,6 +82,7 @@ export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<s
             revision: ref.revision,
             hubUrl: o.endpoint,
             accessToken: o.accessToken,
+            fetch,
             additionalFields: ['sha'],
           })
         ).sha;

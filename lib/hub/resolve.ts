@@ -8,6 +8,7 @@ import { cachedRefs, findCachedSnapshot, hubCacheDir, isOffline } from './cache.
 import { downloadModel } from './download.js';
 import { HubError } from './errors.js';
 import { looksLikePath, parseRepoRef } from './repo-id.js';
+import { downloadTimeoutMs } from './timeout.js';
 
 export interface ResolveOptions {
   /** hub base URL (default HF_ENDPOINT, else https://huggingface.co) */
@@ -53,5 +54,6 @@ export async function resolveModel(arg: string, opts: ResolveOptions = {}): Prom
     throw new HubError('bad-token', 'HF_TOKEN does not look like a Hugging Face token (they start with "hf_")');
   }
   const endpoint = (opts.endpoint ?? env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
-  return downloadModel(ref, { cacheDir, endpoint, accessToken, onFile: opts.onFile });
+  const idleTimeoutMs = downloadTimeoutMs(env);
+  return downloadModel(ref, { cacheDir, endpoint, accessToken, idleTimeoutMs, onFile: opts.onFile });
 }

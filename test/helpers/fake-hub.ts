@@ -29,6 +29,8 @@ export interface FakeHub {
   truncate: Set<string>;
   /** files served with the right length but wrong bytes */
   corrupt: Set<string>;
+  /** files whose full download stops halfway with the connection left open */
+  stall: Set<string>;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
   const requests: FakeHubRequest[] = [];
   const truncate = new Set<string>();
   const corrupt = new Set<string>();
+  const stall = new Set<string>();
 
   const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
@@ -141,6 +144,7 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
       if (corrupt.has(file)) data = Buffer.from(data.map((x) => x ^ 0x5a));
       res.writeHead(200, { ...headers, 'Content-Length': String(data.length) });
       if (req.method === 'HEAD') return res.end();
+      if (stall.has(file)) return res.write(data.subarray(0, data.length >> 1));
       if (truncate.has(file)) {
         res.write(data.subarray(0, data.length >> 1), () => setTimeout(() => res.destroy(), 20));
         return;
@@ -160,6 +164,7 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
     requests,
     truncate,
     corrupt,
+    stall,
     close: () =>
       new Promise<void>((ok) => {
         server.closeAllConnections();

@@ -1,0 +1,95 @@
+// A hub that stops answering: a download fails after HF_HUB_DOWNLOAD_TIMEOUT seconds of silence
+// (as Python's huggingface_hub does) instead of waiting minutes, and leaves nothing behind that a
+// later run could take for a finished file.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { HubError, resolveModel } from '../lib/hub/index.js';
+import { startFakeHub, type FakeHub } from './helpers/fake-hub.js';
+
+const GOLDEN = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
+const SHA = 'a'.repeat(40);
+const tmp = mkdtempSync(join(tmpdir(), 'distprompt-hub-timeout-'));
+let n = 0;
+const freshCache = () => join(tmp, `cache-${n++}`);
+
+let hub: FakeHub;
+let silent: Server;
+let silentUrl: string;
+
+beforeAll(async () => {
+  hub = await startFakeHub({
+    'tiny/gpt2': {
+      sha: SHA,
+      files: {
+        'config.json': readFileSync(join(GOLDEN, 'config.json')),
+        'model.safetensors': readFileSync(join(GOLDEN, 'model.safetensors')),
+      },
+    },
+  });
+  // Accepts connections and never answers.
+  silent = createServer(() => {});
+  await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
+  silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await hub.close();
+  silent.closeAllConnections();
+  await new Promise((ok) => silent.close(ok));
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+async function hubError(p: Promise<unknown>): Promise<HubError> {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(HubError);
+  return e as HubError;
+}
+
+describe('HF_HUB_DOWNLOAD_TIMEOUT', () => {
+  it('a hub that never answers fails after the timeout, naming it', async () => {
+    const t0 = Date.now();
+    const env = { HOME: tmp, HF_HUB_CACHE: freshCache(), HF_ENDPOINT: silentUrl, HF_HUB_DOWNLOAD_TIMEOUT: '0.5' };
+    const e = await hubError(resolveModel('tiny/gpt2', { env }));
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(e.code).toBe('download-failed');
+    expect(e.message).toContain(`the hub at ${silentUrl} sent nothing for 0.5 s`);
+    expect(e.message).toContain('HF_HUB_DOWNLOAD_TIMEOUT');
+  }, 10_000); // without a timeout of its own the request would wait minutes
+
+  it('a file that stops halfway fails, leaves no partial file, and a retry succeeds', async () => {
+    const cacheDir = freshCache();
+    const env = { HOME: tmp, HF_HUB_CACHE: cacheDir, HF_ENDPOINT: hub.url, HF_HUB_DOWNLOAD_TIMEOUT: '0.5' };
+    hub.stall.add('model.safetensors');
+    try {
+      const e = await hubError(resolveModel('tiny/gpt2', { env }));
+      expect(e.code).toBe('download-failed');
+      expect(e.message).toMatch(/sent nothing for 0\.5 s \(\/tiny\/gpt2\/resolve\/a+\/model\.safetensors\)/);
+    } finally {
+      hub.stall.delete('model.safetensors');
+    }
+    const repoDir = join(cacheDir, 'models--tiny--gpt2');
+    expect(existsSync(join(repoDir, 'snapshots', SHA, 'model.safetensors'))).toBe(false);
+    expect(existsSync(join(repoDir, 'refs', 'main'))).toBe(false);
+    expect(readdirSync(join(repoDir, 'blobs')).filter((b) => b.endsWith('.incomplete'))).toEqual([]);
+    const dir = await resolveModel('tiny/gpt2', { env });
+    expect(readFileSync(join(dir, 'model.safetensors')).equals(readFileSync(join(GOLDEN, 'model.safetensors')))).toBe(
+      true,
+    );
+  }, 10_000);
+
+  it.each(['abc', '0', '-3'])('%s is refused before any request', async (value) => {
+    const before = hub.requests.length;
+    const env = { HOME: tmp, HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url, HF_HUB_DOWNLOAD_TIMEOUT: value };
+    const e = await hubError(resolveModel('tiny/gpt2', { env }));
+    expect(e.code).toBe('bad-argument');
+    expect(e.message).toContain(`HF_HUB_DOWNLOAD_TIMEOUT must be a number of seconds above 0, got '${value}'`);
+    expect(hub.requests.length).toBe(before);
+  });
+});
