@@ -15,6 +15,7 @@ import { pipeline } from 'node:stream/promises';
 
 import { downloadFileToCacheDir, listFiles, modelInfo, type ListFileEntry } from '@huggingface/hub';
 
+import { errnoCode } from '../io/fs-error.js';
 import { repoFolder, shardNames } from './cache.js';
 import { HubError } from './errors.js';
 import { COMMIT, type RepoRef } from './repo-id.js';
@@ -33,7 +34,8 @@ export interface DownloadOptions {
 const OPTIONAL = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json'];
 const PICKLE = /\.(bin|pt|pth|ckpt|pkl)$/i;
 
-function explain(e: unknown, ref: RepoRef, endpoint: string): HubError {
+function explain(e: unknown, ref: RepoRef, o: DownloadOptions): HubError {
+  const endpoint = o.endpoint;
   const status = (e as { statusCode?: number }).statusCode;
   const what = `${ref.repo}${ref.revision === 'main' ? '' : `@${ref.revision}`}`;
   if (status === 401 || status === 403 || status === 404) {
@@ -44,6 +46,17 @@ function explain(e: unknown, ref: RepoRef, endpoint: string): HubError {
     );
   }
   if (e instanceof HubError) return e;
+  // A file-system error (network ones come as a fetch error's cause): the cache, not the hub.
+  const code = errnoCode(e);
+  const path = (e as { path?: unknown }).path;
+  if (code && typeof path === 'string') {
+    return new HubError(
+      'cache',
+      `cannot write the Hugging Face cache at ${o.cacheDir} (${code} on ${path}): free space or fix its permissions, ` +
+        'or set HF_HUB_CACHE (or HF_HOME) to a folder you can write',
+      { cause: e },
+    );
+  }
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
   const detail = cause?.code ?? cause?.message ?? (e as Error).message ?? String(e);
   return new HubError(
@@ -131,7 +144,7 @@ export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<s
     }
     return snapshot;
   } catch (e) {
-    throw explain(e, ref, o.endpoint);
+    throw explain(e, ref, o);
   }
 }
 

@@ -1,19 +1,21 @@
-// A hub that stops answering: a download fails after HF_HUB_DOWNLOAD_TIMEOUT seconds of silence
-// (as Python's huggingface_hub does) instead of waiting minutes, and leaves nothing behind that a
-// later run could take for a finished file.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+// Downloads that cannot finish: a hub that stops answering fails after HF_HUB_DOWNLOAD_TIMEOUT
+// seconds of silence (as Python's huggingface_hub does) instead of waiting minutes, leaving nothing
+// a later run could take for a finished file; a cache folder that cannot be written is named as
+// the cause, not the network.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { exitCodeFor } from '../lib/cli/exit.js';
 import { HubError, resolveModel } from '../lib/hub/index.js';
 import { startFakeHub, type FakeHub } from './helpers/fake-hub.js';
 
 const GOLDEN = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
 const SHA = 'a'.repeat(40);
-const tmp = mkdtempSync(join(tmpdir(), 'distprompt-hub-timeout-'));
+const tmp = mkdtempSync(join(tmpdir(), 'distprompt-hub-failures-'));
 let n = 0;
 const freshCache = () => join(tmp, `cache-${n++}`);
 
@@ -92,4 +94,18 @@ describe('HF_HUB_DOWNLOAD_TIMEOUT', () => {
     expect(e.message).toContain(`HF_HUB_DOWNLOAD_TIMEOUT must be a number of seconds above 0, got '${value}'`);
     expect(hub.requests.length).toBe(before);
   });
+});
+
+it('a cache folder that cannot be written is named, with what to do, as an error of the input', async () => {
+  // A file where the cache's folder should be: what root meets too (permissions do not stop it).
+  const blocker = join(tmp, 'not-a-folder');
+  writeFileSync(blocker, '');
+  const cacheDir = join(blocker, 'hub');
+  const e = await hubError(
+    resolveModel('tiny/gpt2', { env: { HOME: tmp, HF_HUB_CACHE: cacheDir, HF_ENDPOINT: hub.url } }),
+  );
+  expect(e.code).toBe('cache');
+  expect(e.message).toContain(`cannot write the Hugging Face cache at ${cacheDir} (ENOTDIR on ${cacheDir}/`);
+  expect(e.message).toContain('set HF_HUB_CACHE (or HF_HOME) to a folder you can write');
+  expect(exitCodeFor(e)).toBe(2);
 });
