@@ -32,6 +32,14 @@ beforeAll(async () => {
         'model.safetensors': readFileSync(join(GOLDEN, 'model.safetensors')),
       },
     },
+    'tiny/private': {
+      sha: SHA,
+      token: 'hf_testtoken123',
+      files: {
+        'config.json': readFileSync(join(GOLDEN, 'config.json')),
+        'model.safetensors': readFileSync(join(GOLDEN, 'model.safetensors')),
+      },
+    },
   });
   // Accepts connections and never answers.
   silent = createServer(() => {});
@@ -108,4 +116,31 @@ it('a cache folder that cannot be written is named, with what to do, as an error
   expect(e.message).toContain(`cannot write the Hugging Face cache at ${cacheDir} (ENOTDIR on ${cacheDir}/`);
   expect(e.message).toContain('set HF_HUB_CACHE (or HF_HOME) to a folder you can write');
   expect(exitCodeFor(e)).toBe(2);
+});
+
+describe('HF_ENDPOINT and HF_TOKEN', () => {
+  it.each(['not-a-url', 'ftp://127.0.0.1/hub', 'huggingface.co'])(
+    "HF_ENDPOINT '%s' is refused naming it, before any request",
+    async (value) => {
+      const e = await hubError(
+        resolveModel('tiny/gpt2', { env: { HOME: tmp, HF_HUB_CACHE: freshCache(), HF_ENDPOINT: value } }),
+      );
+      expect(e.code).toBe('bad-argument');
+      expect(e.message).toBe(`HF_ENDPOINT '${value}' is not an http(s) URL such as https://huggingface.co`);
+      expect(exitCodeFor(e)).toBe(2);
+    },
+  );
+
+  it('an empty HF_ENDPOINT is unset; an endpoint option is named as such', async () => {
+    const env = { HOME: tmp, HF_HUB_CACHE: freshCache(), HF_ENDPOINT: '' };
+    const e = await hubError(resolveModel('tiny/gpt2', { env, endpoint: 'nope' }));
+    expect(e.message).toMatch(/^endpoint 'nope' is not an http\(s\) URL/);
+  });
+
+  it('spaces and a line end around HF_TOKEN are not part of it', async () => {
+    const env = { HOME: tmp, HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url, HF_TOKEN: '  hf_testtoken123\n' };
+    const dir = await resolveModel('tiny/private', { env });
+    expect(existsSync(join(dir, 'model.safetensors'))).toBe(true);
+    expect(hub.requests.at(-1)?.authorization).toBe('Bearer hf_testtoken123');
+  });
 });

@@ -49,11 +49,29 @@ export async function resolveModel(arg: string, opts: ResolveOptions = {}): Prom
       `model '${arg}' is not (completely) in the Hugging Face cache at ${cacheDir}${hint}, and offline mode is on (HF_HUB_OFFLINE); download it with the network on, or give a local directory`,
     );
   }
-  const accessToken = opts.accessToken ?? (env.HF_TOKEN || undefined);
+  // Spaces and line ends around a pasted token are not part of it (huggingface_hub strips them too).
+  const accessToken = (opts.accessToken ?? env.HF_TOKEN)?.trim() || undefined;
   if (accessToken !== undefined && !accessToken.startsWith('hf_')) {
     throw new HubError('bad-token', 'HF_TOKEN does not look like a Hugging Face token (they start with "hf_")');
   }
-  const endpoint = (opts.endpoint ?? env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const endpoint = checkEndpoint(opts.endpoint ?? (env.HF_ENDPOINT || 'https://huggingface.co'), opts.endpoint);
   const idleTimeoutMs = downloadTimeoutMs(env);
   return downloadModel(ref, { cacheDir, endpoint, accessToken, idleTimeoutMs, onFile: opts.onFile });
+}
+
+/** The hub's base URL without trailing slashes; not an http(s) URL, it is refused naming its source. */
+function checkEndpoint(endpoint: string, given: string | undefined): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new HubError(
+      'bad-argument',
+      `${given === undefined ? 'HF_ENDPOINT' : 'endpoint'} '${endpoint}' is not an http(s) URL such as https://huggingface.co`,
+    );
+  }
+  return endpoint.replace(/\/+$/, '');
 }
