@@ -208,8 +208,13 @@ export function configFromHf(raw: unknown): NativeModelConfig {
       family = falcon(c);
       break;
     default:
+      if (type === undefined || type === null)
+        throw new ModelConfigError(
+          `config.json: no model_type; distprompt loads ${SUPPORTED_MODEL_TYPES.join(', ')} (the config.json of a ` +
+            'transformers checkpoint names one)',
+        );
       throw new ModelConfigError(
-        `config.json: model_type '${String(type)}' is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`,
+        `config.json: model_type ${typeof type === 'string' ? `'${type}'` : shown(type)} is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`,
       );
   }
   const cfg: NativeModelConfig = { ...family, initStd: num(c, 'initializer_range', 0.02) };

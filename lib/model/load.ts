@@ -3,6 +3,7 @@
 // worker thread.
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
+import { join } from 'node:path';
 
 import type { NonFinite } from '../checkpoint/finite.js';
 import { native } from '../native/index.js';
@@ -92,7 +93,6 @@ async function tryTokenizer(
   nm: { dispose(): void },
 ): Promise<ModelTokenizer | undefined> {
   const { loadTokenizer, tokenizerForModel } = await import('../tokenizer/index.js');
-  const { join } = await import('node:path');
   if ('dir' in source) {
     const { existsSync } = await import('node:fs');
     if (!existsSync(join(source.dir, 'tokenizer.json'))) return undefined;
@@ -115,8 +115,11 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
   if (arg.startsWith('random:')) {
     // A preset, or the random twin of a checkpoint (its config.json, fresh weights).
     const source = await randomSource(arg.slice('random:'.length), { endpoint: options.endpoint });
-    const config = configFromHf(source.hfConfig);
-    checkModelFits(config, { device, dtype, rows: options.rows });
+    const config = naming(source.configPath, () => {
+      const c = configFromHf(source.hfConfig);
+      checkModelFits(c, { device, dtype, rows: options.rows });
+      return c;
+    });
     const seed = options.seed ?? 0;
     if (!Number.isInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
     const nm = await withCallerStack(`loading ${arg}`, () =>
@@ -134,8 +137,11 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     ? arg
     : await (await import('../hub/index.js')).resolveModel(arg, { endpoint: options.endpoint });
   const ckpt = await readCheckpoint(dir);
-  const config = configFromHf(ckpt.config);
-  checkModelFits(config, { device, dtype, rows: options.rows });
+  const config = naming(join(dir, 'config.json'), () => {
+    const c = configFromHf(ckpt.config);
+    checkModelFits(c, { device, dtype, rows: options.rows });
+    return c;
+  });
   const { files, ignored } = selectTensors(ckpt, config);
   if (ignored.length > 0 && process.env.DISTPROMPT_DEBUG) {
     const list = ignored.join(', ');
@@ -213,6 +219,20 @@ function infoOf(
     source,
     config,
   };
+}
+
+/**
+ * Runs `fn` with its config errors naming the file they are about: 'config.json: …' becomes
+ * '<path>: …', so an error on a cached download or a migrated target's source model says which.
+ */
+function naming<T>(configPath: string | undefined, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (configPath && e instanceof ModelConfigError && e.message.startsWith('config.json'))
+      throw new ModelConfigError(configPath + e.message.slice('config.json'.length));
+    throw e;
+  }
 }
 
 function isDirectory(p: string): boolean {

@@ -1,3 +1,4 @@
+import { parseJsonText } from '../io/json-text.js';
 import { ModelConfigError } from './config.js';
 
 // `random:<preset>`: real architectures with seeded random weights. Each preset is written as
@@ -159,6 +160,8 @@ export interface RandomSource {
   tokenizer?: { preset: 'gpt2' | 'llama3' | 'qwen' } | { dir: string };
   /** 'preset' for the built-in configs, 'twin' for a random twin of a checkpoint */
   kind: 'preset' | 'twin';
+  /** a twin's config.json, for errors to name */
+  configPath?: string;
 }
 
 /**
@@ -184,7 +187,7 @@ export async function randomSource(name: string, options: { endpoint?: string } 
   const path = join(dir, 'config.json');
   let hfConfig: Record<string, unknown>;
   try {
-    hfConfig = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    hfConfig = parseJsonText(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch (e) {
     throw new ModelConfigError(
       `random:${name}: cannot read ${path} (${(e as Error).message}); a random twin needs the checkpoint's config.json`,
@@ -193,5 +196,10 @@ export async function randomSource(name: string, options: { endpoint?: string } 
   if (hfConfig === null || typeof hfConfig !== 'object' || Array.isArray(hfConfig)) {
     throw new ModelConfigError(`random:${name}: ${path} does not hold a JSON object`);
   }
-  return { hfConfig, kind: 'twin', ...(existsSync(join(dir, 'tokenizer.json')) ? { tokenizer: { dir } } : {}) };
+  return {
+    hfConfig,
+    kind: 'twin',
+    configPath: path,
+    ...(existsSync(join(dir, 'tokenizer.json')) ? { tokenizer: { dir } } : {}),
+  };
 }

@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 
+import { parseJsonText } from '../io/json-text.js';
 import { byteLevelBpeJson } from './gpt2.js';
 import { tokenizerFromJson } from './hf.js';
 import { TokenizerError, type Tokenizer } from './types.js';
@@ -17,7 +18,7 @@ const require = createRequire(import.meta.url);
 async function readJson(path: string): Promise<unknown> {
   const text = await readFile(path, 'utf8');
   try {
-    return JSON.parse(text);
+    return parseJsonText(text);
   } catch (e) {
     throw new TokenizerError(`${path} is not valid JSON: ${(e as Error).message}`);
   }

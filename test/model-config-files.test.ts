@@ -1,0 +1,91 @@
+// config.json as users hand it over: saved by an editor with a byte-order mark, without a
+// model_type, or wrong in a field; every config error names the file it is about.
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { loadModel, ModelConfigError } from '../lib/index.js';
+import { byteLevelBpeJson } from '../lib/tokenizer/index.js';
+
+const GOLDEN = join(import.meta.dirname, 'fixtures', 'hf-golden');
+const tmp = mkdtempSync(join(tmpdir(), 'distprompt-config-files-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function copyOf(fixture: string, files: string[]): string {
+  const dir = mkdtempSync(join(tmp, `${fixture}-`));
+  for (const f of files) copyFileSync(join(GOLDEN, fixture, f), join(dir, f));
+  return dir;
+}
+
+const BOM = '\uFEFF';
+const withBom = (path: string) => writeFileSync(path, BOM + readFileSync(path, 'utf8'));
+
+function editConfig(dir: string, edit: (c: Record<string, unknown>) => void): void {
+  const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  edit(c);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(c));
+}
+
+async function configError(p: Promise<unknown>): Promise<ModelConfigError> {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(ModelConfigError);
+  return e as ModelConfigError;
+}
+
+describe('a byte-order mark is ignored', () => {
+  it('in config.json, model.safetensors.index.json and tokenizer.json: the same model as without', async () => {
+    const plain = await loadModel(join(GOLDEN, 'g_gpt2_sharded'));
+    const files = [
+      'config.json',
+      'model.safetensors.index.json',
+      'model-00001-of-00002.safetensors',
+      'model-00002-of-00002.safetensors',
+    ];
+    const dir = copyOf('g_gpt2_sharded', files);
+    withBom(join(dir, 'config.json'));
+    withBom(join(dir, 'model.safetensors.index.json'));
+    writeFileSync(join(dir, 'tokenizer.json'), BOM + JSON.stringify(byteLevelBpeJson({ a: 0, b: 1 }, '')));
+    const marked = await loadModel(dir);
+    const twin = await loadModel(`random:${dir}`);
+    try {
+      expect(marked.info.identity).toBe(plain.info.identity);
+      expect(twin.info.layers).toBe(plain.info.layers);
+      expect(marked.tokenizer?.tokenText(1)).toBe('b');
+      const ids = Int32Array.from([1, 2, 3]);
+      const input = { ids, rows: 1, positions: 3 };
+      expect(await marked.logits(input)).toEqual(await plain.logits(input));
+    } finally {
+      plain.dispose();
+      marked.dispose();
+      twin.dispose();
+    }
+  });
+});
+
+describe('config errors name the file', () => {
+  it('no model_type says so, listing what is loaded', async () => {
+    const dir = copyOf('a_gpt2', ['config.json', 'model.safetensors']);
+    editConfig(dir, (c) => delete c.model_type);
+    const e = await configError(loadModel(dir));
+    expect(e.message).toBe(
+      `${join(dir, 'config.json')}: no model_type; distprompt loads gpt2, llama, qwen2, falcon ` +
+        '(the config.json of a transformers checkpoint names one)',
+    );
+  });
+
+  it('a bad field of a checkpoint or of a random twin names its config.json', async () => {
+    const dir = copyOf('b_llama_gqa', ['config.json', 'model.safetensors']);
+    editConfig(dir, (c) => (c.num_key_value_heads = 3));
+    const path = join(dir, 'config.json');
+    const want = `${path} (llama): 'num_attention_heads' (4) must be a multiple of 'num_key_value_heads' (3)`;
+    expect((await configError(loadModel(dir))).message).toBe(want);
+    expect((await configError(loadModel(`random:${dir}`))).message).toBe(want);
+    editConfig(dir, (c) => Object.assign(c, { num_key_value_heads: 2, num_hidden_layers: 1e9 }));
+    const big = await configError(loadModel(dir));
+    expect(big.message.startsWith(`${path}: the model's float32 weights need`)).toBe(true);
+  });
+});
