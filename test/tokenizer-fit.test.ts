@@ -94,3 +94,20 @@ it('a tokenizer with more tokens than the model has rows is refused naming the f
   // Without the tokenizer the model loads.
   (await loadModel(dir, { tokenizer: false })).dispose();
 });
+
+it("a GPT-2-style tokenizer (vocab.json and merges.txt, no tokenizer.json) is the model's tokenizer", async () => {
+  const dir = gpt2With(300);
+  const json = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as { model: { vocab: object } };
+  writeFileSync(join(dir, 'vocab.json'), JSON.stringify(json.model.vocab));
+  writeFileSync(join(dir, 'merges.txt'), '#version: 0.2\n');
+  rmSync(join(dir, 'tokenizer.json'));
+  for (const arg of [dir, `random:${dir}`]) {
+    const model = await loadModel(arg);
+    try {
+      expect(model.tokenizer?.vocabSize, arg).toBe(384);
+      expect(model.tokenizer?.tokenText(0)).toBe('!');
+    } finally {
+      model.dispose();
+    }
+  }
+});

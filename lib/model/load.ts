@@ -2,7 +2,7 @@
 // validate the checkpoint headers (TypeScript), then map + build the Transformer natively on a
 // worker thread.
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { NonFinite } from '../checkpoint/finite.js';
@@ -20,7 +20,7 @@ export interface LoadOptions {
   dtype?: NativeDtype;
   /** seed of random:<preset> weights (default 0) */
   seed?: number;
-  /** load the tokenizer too (default true; presets without one, or dirs without tokenizer.json, get none) */
+  /** load the tokenizer too (default true; presets without one, or dirs without tokenizer files, get none) */
   tokenizer?: boolean;
   /** Hugging Face hub endpoint for downloads (default HF_ENDPOINT or https://huggingface.co) */
   endpoint?: string;
@@ -92,12 +92,12 @@ async function tryTokenizer(
   vocabSize: number,
   nm: { dispose(): void },
 ): Promise<ModelTokenizer | undefined> {
-  const { loadTokenizer, tokenizerForModel } = await import('../tokenizer/index.js');
-  if ('dir' in source) {
-    const { existsSync } = await import('node:fs');
-    if (!existsSync(join(source.dir, 'tokenizer.json'))) return undefined;
-  }
-  const where = 'dir' in source ? join(source.dir, 'tokenizer.json') : `tokenizer preset '${source.preset}'`;
+  const { hasTokenizerFiles, loadTokenizer, tokenizerForModel } = await import('../tokenizer/index.js');
+  if ('dir' in source && !hasTokenizerFiles(source.dir)) return undefined;
+  const where =
+    'dir' in source
+      ? join(source.dir, existsSync(join(source.dir, 'tokenizer.json')) ? 'tokenizer.json' : 'vocab.json')
+      : `tokenizer preset '${source.preset}'`;
   try {
     return tokenizerForModel(await loadTokenizer(source), vocabSize, where);
   } catch (e) {

@@ -196,10 +196,11 @@ export async function randomSource(name: string, options: { endpoint?: string } 
   if (hfConfig === null || typeof hfConfig !== 'object' || Array.isArray(hfConfig)) {
     throw new ModelConfigError(`random:${name}: ${path} does not hold a JSON object`);
   }
+  const { hasTokenizerFiles } = await import('../tokenizer/load.js');
   return {
     hfConfig,
     kind: 'twin',
     configPath: path,
-    ...(existsSync(join(dir, 'tokenizer.json')) ? { tokenizer: { dir } } : {}),
+    ...(hasTokenizerFiles(dir) ? { tokenizer: { dir } } : {}),
   };
 }

@@ -1,4 +1,10 @@
-export { loadTokenizer, TOKENIZER_PRESETS, type TokenizerPreset, type TokenizerSource } from './load.js';
+export {
+  hasTokenizerFiles,
+  loadTokenizer,
+  TOKENIZER_PRESETS,
+  type TokenizerPreset,
+  type TokenizerSource,
+} from './load.js';
 export { TokenizerError, type Tokenizer } from './types.js';
 export { tokenizerFromJson } from './hf.js';
 export { byteLevelBpeJson } from './gpt2.js';

