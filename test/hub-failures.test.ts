@@ -144,3 +144,19 @@ describe('HF_ENDPOINT and HF_TOKEN', () => {
     expect(hub.requests.at(-1)?.authorization).toBe('Bearer hf_testtoken123');
   });
 });
+
+it('a config.json that arrives with wrong bytes is removed, not kept in the cache for later runs', async () => {
+  const cacheDir = freshCache();
+  const env = { HOME: tmp, HF_HUB_CACHE: cacheDir, HF_ENDPOINT: hub.url };
+  hub.corrupt.add('config.json');
+  try {
+    const e = await hubError(resolveModel('tiny/gpt2', { env }));
+    expect(e.code).toBe('download-failed');
+    expect(e.message).toMatch(/downloaded config\.json is corrupt \(git blob id [0-9a-f]{40} does not match/);
+  } finally {
+    hub.corrupt.delete('config.json');
+  }
+  expect(existsSync(join(cacheDir, 'models--tiny--gpt2', 'snapshots', SHA, 'config.json'))).toBe(false);
+  const dir = await resolveModel('tiny/gpt2', { env });
+  expect(readFileSync(join(dir, 'config.json')).equals(readFileSync(join(GOLDEN, 'config.json')))).toBe(true);
+});

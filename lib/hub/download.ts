@@ -4,8 +4,9 @@
 // this file adds:
 // - pin the revision to one commit first, so every file lands in the same snapshot folder
 //   (given a branch name, the library files each one under its own last-commit id);
-// - check each new blob's size (and sha256, for LFS files) against the listing, and delete it
-//   if it does not match: a connection that closes early without an error must not pass;
+// - check each new blob's size and hash (an LFS file's sha256, any other's git blob id) against
+//   the listing, and delete it if they do not match: a connection that closes early without an
+//   error must not pass, nor a corrupt config.json stay in the cache for every later run;
 // - write refs/<revision> last, and only after every file is in place.
 import { createReadStream } from 'node:fs';
 import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -186,6 +187,13 @@ async function sha256(path: string): Promise<string> {
   return h.digest('hex');
 }
 
+/** git's id of a file's bytes: sha1 of 'blob <size>\0' then the bytes. */
+async function gitBlobId(path: string): Promise<string> {
+  const h = createHash('sha1').update(`blob ${(await stat(path)).size}\0`);
+  await pipeline(createReadStream(path), h);
+  return h.digest('hex');
+}
+
 async function fetchVerified(
   path: string,
   entry: ListFileEntry,
@@ -215,6 +223,11 @@ async function fetchVerified(
   else if (entry.lfs && /^[0-9a-f]{64}$/.test(entry.lfs.oid)) {
     const digest = await sha256(blob);
     if (digest !== entry.lfs.oid) problem = `sha256 ${digest} does not match ${entry.lfs.oid}`;
+  } else if (!entry.lfs && !entry.xetHash && /^[0-9a-f]{40}$/.test(entry.oid ?? '')) {
+    // A file kept in git (config.json, tokenizer.json) is named by its git blob id: a corrupt
+    // one would otherwise stay in the cache and be read on every later run.
+    const digest = await gitBlobId(blob);
+    if (digest !== entry.oid) problem = `git blob id ${digest} does not match ${entry.oid}`;
   }
   if (problem) {
     await rm(got, { force: true });
