@@ -1,5 +1,6 @@
 // config.json as users hand it over: saved by an editor with a byte-order mark, without a
 // model_type, or wrong in a field; every config error names the file it is about.
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,5 +88,19 @@ describe('config errors name the file', () => {
     editConfig(dir, (c) => Object.assign(c, { num_key_value_heads: 2, num_hidden_layers: 1e9 }));
     const big = await configError(loadModel(dir));
     expect(big.message.startsWith(`${path}: the model's float32 weights need`)).toBe(true);
+  });
+});
+
+describe('an empty model argument', () => {
+  const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
+  it.each(['', ' '])("'%s' is a usage error (exit 2) in the library and every command", async (model) => {
+    const e = await configError(loadModel(model));
+    expect(e.message).toBe(`the model is '${model}': give a directory, a Hugging Face repo id or random:<preset>`);
+    // info used to ignore it and print the build alone; tune, targets and bound exited 1.
+    for (const args of [['info'], ['tune', '--max-epochs', '1'], ['targets', '-o', join(tmp, 't.json')]]) {
+      const r = spawnSync(process.execPath, [cli, ...args, '-m', model], { encoding: 'utf8', timeout: 120_000 });
+      expect(r.status, args[0]).toBe(2);
+      expect(r.stderr).toContain(`the model is '${model}'`);
+    }
   });
 });

@@ -109,8 +109,11 @@ async function tryTokenizer(
 export async function loadModel(arg: string, options: LoadOptions = {}): Promise<Model> {
   const { device, dtype, kernels } = checkOptions(options);
   const wantTokenizer = options.tokenizer ?? true;
-  if (typeof arg !== 'string' || arg.length === 0)
-    throw new Error('loadModel: give a directory, a Hugging Face repo id or random:<preset>');
+  // What the user named as the model: an empty or missing one is their input to fix (exit 2).
+  if (typeof arg !== 'string' || arg.trim().length === 0)
+    throw new ModelConfigError(
+      `the model is ${typeof arg === 'string' ? `'${arg}'` : String(arg)}: give a directory, a Hugging Face repo id or random:<preset>`,
+    );
 
   if (arg.startsWith('random:')) {
     // A preset, or the random twin of a checkpoint (its config.json, fresh weights).
@@ -121,7 +124,8 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
       return c;
     });
     const seed = options.seed ?? 0;
-    if (!Number.isInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
+    if (!Number.isInteger(seed) || seed < 0)
+      throw new ModelConfigError(`seed must be a non-negative integer, got ${seed}`);
     const nm = await withCallerStack(`loading ${arg}`, () =>
       native().loadModel({ config, device, dtype, seed, kernels }),
     );
