@@ -104,3 +104,18 @@ describe('an empty model argument', () => {
     }
   });
 });
+
+describe('keys inside an object of config.json', () => {
+  it.each([
+    ['rope_scaling', { rope_scaling: { rope_type: 'llama3', factor: 8 } }, "missing 'rope_scaling.low_freq_factor'"],
+    [
+      'rope_parameters',
+      { rope_parameters: { rope_type: 'llama3', rope_theta: 5e5, factor: 8, low_freq_factor: 1, high_freq_factor: 4 } },
+      "missing 'rope_parameters.original_max_position_embeddings'",
+    ],
+  ])('are named with the object they are in (%s)', async (_, patch, message) => {
+    const dir = copyOf('b_llama_gqa', ['config.json', 'model.safetensors']);
+    editConfig(dir, (c) => Object.assign(c, patch));
+    expect((await configError(loadModel(dir))).message).toBe(`${join(dir, 'config.json')}: ${message}`);
+  });
+});
