@@ -111,3 +111,18 @@ it("a GPT-2-style tokenizer (vocab.json and merges.txt, no tokenizer.json) is th
     }
   }
 });
+
+it.each([
+  ['[]', 'tokenizer.json is not a JSON object'],
+  ['{}', 'tokenizer.json has no model.vocab'],
+  ['{"model":{"type":"BPE","vocab":{"a":0}},"added_tokens":[{"id":-1}]}', 'malformed added token {"id":-1}'],
+])('a broken tokenizer.json (%s) is named by its path, with what to do', async (text, what) => {
+  const dir = gpt2With(300);
+  writeFileSync(join(dir, 'tokenizer.json'), text);
+  const e = await loadModel(dir).catch((x: unknown) => x);
+  expect(e).toBeInstanceOf(TokenizerError);
+  expect((e as Error).message).toBe(
+    `${join(dir, 'tokenizer.json')}: ${what}; re-save the tokenizer with Python transformers: ` +
+      'AutoTokenizer.from_pretrained(DIR).save_pretrained(DIR), or remove it to run the model without one',
+  );
+});

@@ -48,6 +48,24 @@ async function presetTokenizer(preset: TokenizerPreset): Promise<Tokenizer> {
 // Presets take a second or two to build (128k–151k merges); build each once per process.
 const presets = new Map<TokenizerPreset, Promise<Tokenizer>>();
 
+/**
+ * Builds a tokenizer read from `path`, its errors naming that file (not only the folder's name)
+ * and what to do.
+ */
+function namingFile(path: string, name: string, build: () => Tokenizer): Tokenizer {
+  try {
+    return build();
+  } catch (e) {
+    if (!(e instanceof TokenizerError)) throw e;
+    const what = e.message.startsWith(`${name}: `) ? e.message.slice(name.length + 2) : e.message;
+    throw new TokenizerError(
+      `${path}: ${what}; re-save the tokenizer with Python transformers: ` +
+        'AutoTokenizer.from_pretrained(DIR).save_pretrained(DIR), or remove it to run the model without one',
+      { cause: e },
+    );
+  }
+}
+
 async function dirTokenizer(dir: string): Promise<Tokenizer> {
   try {
     if (!(await stat(dir)).isDirectory()) throw new TokenizerError(`${dir} is not a directory`);
@@ -58,13 +76,18 @@ async function dirTokenizer(dir: string): Promise<Tokenizer> {
   const configPath = join(dir, 'tokenizer_config.json');
   const config = (await exists(configPath)) ? await readJson(configPath) : {};
   const name = basename(dir);
-  if (await exists(join(dir, 'tokenizer.json'))) {
-    return tokenizerFromJson(name, await readJson(join(dir, 'tokenizer.json')), config);
+  const json = join(dir, 'tokenizer.json');
+  if (await exists(json)) {
+    const parsed = await readJson(json);
+    return namingFile(json, name, () => tokenizerFromJson(name, parsed, config));
   }
   // GPT-2-style directories saved by the slow tokenizer have only the OpenAI files.
   if ((await exists(join(dir, 'vocab.json'))) && (await exists(join(dir, 'merges.txt')))) {
     const vocab = (await readJson(join(dir, 'vocab.json'))) as Record<string, number>;
-    return tokenizerFromJson(name, byteLevelBpeJson(vocab, await readFile(join(dir, 'merges.txt'), 'utf8')), config);
+    const merges = await readFile(join(dir, 'merges.txt'), 'utf8');
+    return namingFile(join(dir, 'vocab.json'), name, () =>
+      tokenizerFromJson(name, byteLevelBpeJson(vocab, merges), config),
+    );
   }
   const spm = (await exists(join(dir, 'tokenizer.model')))
     ? ' (only a SentencePiece tokenizer.model, which distprompt does not read)'
