@@ -1,7 +1,7 @@
 // Downloads that cannot finish: a hub that stops answering fails after HF_HUB_DOWNLOAD_TIMEOUT
 // seconds of silence (as Python's huggingface_hub does) instead of waiting minutes, leaving nothing
 // a later run could take for a finished file; a cache folder that cannot be written is named as
-// the cause, not the network.
+// the cause, not the network; and what a download must not miss (a slow tokenizer's files).
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { exitCodeFor } from '../lib/cli/exit.js';
 import { HubError, resolveModel } from '../lib/hub/index.js';
+import { loadModel } from '../lib/index.js';
 import { startFakeHub, type FakeHub } from './helpers/fake-hub.js';
 
 const GOLDEN = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
@@ -30,6 +31,15 @@ beforeAll(async () => {
       files: {
         'config.json': readFileSync(join(GOLDEN, 'config.json')),
         'model.safetensors': readFileSync(join(GOLDEN, 'model.safetensors')),
+      },
+    },
+    'tiny/slow-tokenizer': {
+      sha: SHA,
+      files: {
+        'config.json': readFileSync(join(GOLDEN, 'config.json')),
+        'model.safetensors': readFileSync(join(GOLDEN, 'model.safetensors')),
+        'vocab.json': Buffer.from(JSON.stringify({ a: 0, b: 1, ab: 2 })),
+        'merges.txt': Buffer.from('#version: 0.2\na b\n'),
       },
     },
     'tiny/private': {
@@ -159,4 +169,15 @@ it('a config.json that arrives with wrong bytes is removed, not kept in the cach
   expect(existsSync(join(cacheDir, 'models--tiny--gpt2', 'snapshots', SHA, 'config.json'))).toBe(false);
   const dir = await resolveModel('tiny/gpt2', { env });
   expect(readFileSync(join(dir, 'config.json')).equals(readFileSync(join(GOLDEN, 'config.json')))).toBe(true);
+});
+
+it("a repo whose tokenizer is GPT-2's slow pair (vocab.json, merges.txt) is downloaded with it", async () => {
+  const env = { HOME: tmp, HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url };
+  const dir = await resolveModel('tiny/slow-tokenizer', { env });
+  const model = await loadModel(dir);
+  try {
+    expect(model.tokenizer?.tokenText(2)).toBe('ab');
+  } finally {
+    model.dispose();
+  }
 });

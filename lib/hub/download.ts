@@ -33,6 +33,7 @@ export interface DownloadOptions {
 }
 
 const OPTIONAL = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json'];
+const SLOW_TOKENIZER = ['vocab.json', 'merges.txt'];
 const PICKLE = /\.(bin|pt|pth|ckpt|pkl)$/i;
 
 function explain(e: unknown, ref: RepoRef, o: DownloadOptions): HubError {
@@ -169,6 +170,8 @@ function chooseFiles(ref: RepoRef, listing: Map<string, ListFileEntry>): string[
     );
   }
   for (const f of OPTIONAL) if (listing.has(f)) files.push(f);
+  // Without tokenizer.json, a GPT-2-style slow tokenizer's pair is the model's tokenizer.
+  if (!listing.has('tokenizer.json') && SLOW_TOKENIZER.every((f) => listing.has(f))) files.push(...SLOW_TOKENIZER);
   return files;
 }
 
