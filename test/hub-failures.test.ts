@@ -147,6 +147,20 @@ describe('HF_ENDPOINT and HF_TOKEN', () => {
     expect(e.message).toMatch(/^endpoint 'nope' is not an http\(s\) URL/);
   });
 
+  it('without HF_TOKEN, the token huggingface-cli login saved (HF_HOME/token, HF_TOKEN_PATH) is used', async () => {
+    const home = mkdtempSync(join(tmp, 'hf-home-'));
+    writeFileSync(join(home, 'token'), 'hf_testtoken123\n');
+    const base = { HOME: tmp, HF_ENDPOINT: hub.url, HF_TOKEN: '' };
+    await resolveModel('tiny/private', { env: { ...base, HF_HUB_CACHE: freshCache(), HF_HOME: home } });
+    expect(hub.requests.at(-1)?.authorization).toBe('Bearer hf_testtoken123');
+    const elsewhere = join(tmp, 'my-token');
+    writeFileSync(elsewhere, 'not a token');
+    const e = await hubError(
+      resolveModel('tiny/private', { env: { ...base, HF_HUB_CACHE: freshCache(), HF_TOKEN_PATH: elsewhere } }),
+    );
+    expect(e.message).toBe(`the token in ${elsewhere} does not look like a Hugging Face token (they start with "hf_")`);
+  });
+
   it('spaces and a line end around HF_TOKEN are not part of it', async () => {
     const env = { HOME: tmp, HF_HUB_CACHE: freshCache(), HF_ENDPOINT: hub.url, HF_TOKEN: '  hf_testtoken123\n' };
     const dir = await resolveModel('tiny/private', { env });

@@ -43,7 +43,7 @@ function explain(e: unknown, ref: RepoRef, o: DownloadOptions): HubError {
   if (status === 401 || status === 403 || status === 404) {
     return new HubError(
       'not-found',
-      `model '${what}' was not found at ${endpoint} (HTTP ${status}): check the repo id and revision; a private or gated model needs HF_TOKEN`,
+      `model '${what}' was not found at ${endpoint} (HTTP ${status}): check the repo id and revision; a private or gated model needs HF_TOKEN (or a token saved by huggingface-cli login)`,
       { cause: e },
     );
   }

@@ -1,8 +1,9 @@
 // resolveModel: the model argument → a local directory holding config.json and weights.
 // Order: an existing directory; a complete snapshot in the local Hugging Face cache; a
 // download into that cache (unless HF_HUB_OFFLINE).
-import { stat } from 'node:fs/promises';
-import { resolve as resolvePath } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
 
 import { cachedRefs, findCachedSnapshot, hubCacheDir, isOffline } from './cache.js';
 import { downloadModel } from './download.js';
@@ -50,9 +51,10 @@ export async function resolveModel(arg: string, opts: ResolveOptions = {}): Prom
     );
   }
   // Spaces and line ends around a pasted token are not part of it (huggingface_hub strips them too).
-  const accessToken = (opts.accessToken ?? env.HF_TOKEN)?.trim() || undefined;
+  const token = await findToken(opts.accessToken, env);
+  const accessToken = token?.value.trim() || undefined;
   if (accessToken !== undefined && !accessToken.startsWith('hf_')) {
-    throw new HubError('bad-token', 'HF_TOKEN does not look like a Hugging Face token (they start with "hf_")');
+    throw new HubError('bad-token', `${token!.from} does not look like a Hugging Face token (they start with "hf_")`);
   }
   const endpoint = checkEndpoint(opts.endpoint ?? (env.HF_ENDPOINT || 'https://huggingface.co'), opts.endpoint);
   const idleTimeoutMs = downloadTimeoutMs(env);
@@ -74,4 +76,23 @@ function checkEndpoint(endpoint: string, given: string | undefined): string {
     );
   }
   return endpoint.replace(/\/+$/, '');
+}
+
+/**
+ * The access token and where it came from: the option, else HF_TOKEN, else the file
+ * `huggingface-cli login` saves (HF_TOKEN_PATH, default HF_HOME/token), as huggingface_hub looks.
+ */
+async function findToken(
+  given: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<{ value: string; from: string } | undefined> {
+  if (given !== undefined) return { value: given, from: 'the accessToken option' };
+  if (env.HF_TOKEN?.trim()) return { value: env.HF_TOKEN, from: 'HF_TOKEN' };
+  const home = env.HF_HOME || join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'huggingface');
+  const path = env.HF_TOKEN_PATH || join(home, 'token');
+  try {
+    return { value: await readFile(path, 'utf8'), from: `the token in ${path}` };
+  } catch {
+    return undefined;
+  }
 }
