@@ -1,12 +1,13 @@
 // config.json as users hand it over: saved by an editor with a byte-order mark, without a
-// model_type, or wrong in a field; every config error names the file it is about.
+// model_type, or wrong in a field; every config error names the file it is about. And the limit
+// it sets on prompts: a GPT-2's n_positions learned positions.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { loadModel, ModelConfigError } from '../lib/index.js';
+import { loadModel, ModelConfigError, tune } from '../lib/index.js';
 import { byteLevelBpeJson } from '../lib/tokenizer/index.js';
 
 const GOLDEN = join(import.meta.dirname, 'fixtures', 'hf-golden');
@@ -117,5 +118,34 @@ describe('keys inside an object of config.json', () => {
     const dir = copyOf('b_llama_gqa', ['config.json', 'model.safetensors']);
     editConfig(dir, (c) => Object.assign(c, patch));
     expect((await configError(loadModel(dir))).message).toBe(`${join(dir, 'config.json')}: ${message}`);
+  });
+});
+
+describe("a prompt longer than a model's learned positions", () => {
+  it('is refused before any work, naming n_positions and the longest that fits (was a mid-run native error)', async () => {
+    const model = await loadModel(join(GOLDEN, 'a_gpt2')); // n_positions 64
+    try {
+      const targets = new Float32Array(model.info.vocabSize).fill(1 / model.info.vocabSize);
+      const fail = (p: Promise<unknown>) =>
+        p.then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+      const long = await fail(tune(model, { targets, prefixLength: 65, maxEpochs: 1 }));
+      expect(long?.name).toBe('TuneOptionsError');
+      expect(long?.message).toContain(
+        `prefixLength: 65 positions do not fit ${join(GOLDEN, 'a_gpt2')}'s 64 learned positions ` +
+          '(config.json n_positions): use a prefixLength of at most 64',
+      );
+      const ctx = await fail(
+        tune(model, { targets, prefixLength: 60, contextBefore: Int32Array.from([1, 2, 3, 4, 5]), maxEpochs: 1 }),
+      );
+      expect(ctx?.message).toContain('prefixLength: 60 + 5 context tokens positions do not fit');
+      expect(ctx?.message).toContain('use a prefixLength of at most 59');
+      const fits = await tune(model, { targets, prefixLength: 64, maxEpochs: 1, inits: 1 });
+      expect(fits).toHaveLength(1);
+    } finally {
+      model.dispose();
+    }
   });
 });
