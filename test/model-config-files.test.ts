@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { loadModel, ModelConfigError, tune } from '../lib/index.js';
+import { loadModel, ModelConfigError, synthesizeTargets, tune } from '../lib/index.js';
 import { byteLevelBpeJson } from '../lib/tokenizer/index.js';
 
 const GOLDEN = join(import.meta.dirname, 'fixtures', 'hf-golden');
@@ -122,7 +122,7 @@ describe('keys inside an object of config.json', () => {
 });
 
 describe("a prompt longer than a model's learned positions", () => {
-  it('is refused before any work, naming n_positions and the longest that fits (was a mid-run native error)', async () => {
+  it('is refused before any work, naming n_positions and the longest that fits (was a native error)', async () => {
     const model = await loadModel(join(GOLDEN, 'a_gpt2')); // n_positions 64
     try {
       const targets = new Float32Array(model.info.vocabSize).fill(1 / model.info.vocabSize);
@@ -144,6 +144,11 @@ describe("a prompt longer than a model's learned positions", () => {
       expect(ctx?.message).toContain('use a prefixLength of at most 59');
       const fits = await tune(model, { targets, prefixLength: 64, maxEpochs: 1, inits: 1 });
       expect(fits).toHaveLength(1);
+      // lm targets run the model on prompts of promptLength tokens.
+      const lm = await fail(synthesizeTargets(model, { kind: 'lm', count: 1, promptLength: 65 }));
+      expect(lm?.name).toBe('TargetError');
+      expect(lm?.message).toContain('lm targets: promptLength: 65 positions do not fit');
+      expect(lm?.message).toContain('use a promptLength of at most 64');
     } finally {
       model.dispose();
     }

@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 
 import type { Model } from '../model/model.js';
+import { positionsProblem } from '../model/positions.js';
 import { native } from '../native/index.js';
 import type { NativeTuner } from '../native/types-tuner.js';
 import { autoBatchSize } from './batch-size.js';
@@ -84,20 +85,6 @@ function promptText(model: Model, ids: Int32Array): string | null {
   return Array.from(ids, (id) => (id < 0 ? '⟨soft⟩' : tok.tokenText(id))).join('');
 }
 
-/**
- * A model with learned positions (GPT-2) has none past its table: a prompt longer than it failed
- * mid-run in the forward ('position id 99 is outside the learned table'), so it is refused first.
- */
-function checkPositionsFit(model: Model, prefixLength: number, context: number): void {
-  const { position, maxPositions } = model.info.config;
-  if (position !== 'learned' || prefixLength + context <= maxPositions) return;
-  const withContext = context > 0 ? ` + ${context} context tokens` : '';
-  throw new TuneOptionsError(
-    `invalid tune options:\n  prefixLength: ${prefixLength}${withContext} positions do not fit ${model.info.name}'s ` +
-      `${maxPositions} learned positions (config.json n_positions): use a prefixLength of at most ${maxPositions - context}`,
-  );
-}
-
 export function tune(model: Model, options: TuneOptions): TuneRun {
   // Validate everything before any work: bad options reject the run, never half-run it.
   const {
@@ -122,7 +109,9 @@ export function tune(model: Model, options: TuneOptions): TuneRun {
         `invalid tune options:\n  cudaGraph: needs a model on a CUDA device; this one is on ${model.info.device}`,
       );
     }
-    checkPositionsFit(model, settings.prefixLength, (contextBefore?.length ?? 0) + (contextAfter?.length ?? 0));
+    const context = (contextBefore?.length ?? 0) + (contextAfter?.length ?? 0);
+    const tooLong = positionsProblem(model, 'prefixLength', settings.prefixLength, context);
+    if (tooLong) throw new TuneOptionsError(`invalid tune options:\n  ${tooLong}`);
   } catch (e) {
     setupError = e;
   }
