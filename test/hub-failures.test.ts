@@ -195,3 +195,28 @@ it("a repo whose tokenizer is GPT-2's slow pair (vocab.json, merges.txt) is down
     model.dispose();
   }
 });
+
+it('a random twin of a repo downloads its config and tokenizer, not its weights; a load later fetches them', async () => {
+  const cacheDir = freshCache();
+  const saved = process.env.HF_HUB_CACHE;
+  process.env.HF_HUB_CACHE = cacheDir;
+  const before = hub.requests.length;
+  try {
+    const twin = await loadModel('random:tiny/slow-tokenizer', { endpoint: hub.url });
+    expect(twin.info.layers).toBe(2);
+    expect(twin.tokenizer?.tokenText(2)).toBe('ab');
+    twin.dispose();
+  } finally {
+    if (saved === undefined) delete process.env.HF_HUB_CACHE;
+    else process.env.HF_HUB_CACHE = saved;
+  }
+  const fetched = hub.requests.slice(before).map((r) => r.url);
+  expect(fetched.some((u) => u.endsWith('/config.json'))).toBe(true);
+  expect(fetched.some((u) => u.includes('model.safetensors'))).toBe(false);
+  const dir = await resolveModel('tiny/slow-tokenizer', {
+    env: { HOME: tmp, HF_HUB_CACHE: cacheDir, HF_ENDPOINT: hub.url },
+  });
+  expect(readFileSync(join(dir, 'model.safetensors')).equals(readFileSync(join(GOLDEN, 'model.safetensors')))).toBe(
+    true,
+  );
+});

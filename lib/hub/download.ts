@@ -28,6 +28,8 @@ export interface DownloadOptions {
   accessToken?: string;
   /** fail a request once the hub has sent nothing for this long (see timeout.ts) */
   idleTimeoutMs: number;
+  /** only config.json and the tokenizer, no weights */
+  configOnly?: boolean;
   /** called before each file is fetched (CLI progress) */
   onFile?: (path: string, bytes: number) => void;
 }
@@ -110,7 +112,7 @@ export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<s
     const listing = new Map<string, ListFileEntry>();
     for await (const f of listFiles({ ...common, revision: sha })) if (f.type === 'file') listing.set(f.path, f);
 
-    const wanted = chooseFiles(ref, listing);
+    const wanted = chooseFiles(ref, listing, o.configOnly ?? false);
     const snapshot = join(repoFolder(o.cacheDir, ref.repo), 'snapshots', sha);
     const fetchOne = async (path: string) => {
       const entry = listing.get(path);
@@ -150,29 +152,33 @@ export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<s
   }
 }
 
-function chooseFiles(ref: RepoRef, listing: Map<string, ListFileEntry>): string[] {
+function chooseFiles(ref: RepoRef, listing: Map<string, ListFileEntry>, configOnly: boolean): string[] {
   if (!listing.has('config.json'))
     throw new HubError('no-weights', `${ref.repo}@${ref.revision} has no config.json: not a transformers model repo`);
   const files = ['config.json'];
-  if (listing.has('model.safetensors')) files.push('model.safetensors');
-  else if (listing.has('model.safetensors.index.json')) files.push('model.safetensors.index.json');
-  else {
-    const pickles = [...listing.keys()].filter((p) => PICKLE.test(p));
-    if (pickles.length > 0) {
-      throw new HubError(
-        'pickle-only',
-        `${ref.repo}@${ref.revision} has only pickle weights (${pickles.slice(0, 3).join(', ')}); distprompt does not load pickle files. Look for a safetensors revision (many repos have one under refs/pr/N), or convert it locally with transformers: from_pretrained(...).save_pretrained(OUT, safe_serialization=True)`,
-      );
-    }
-    throw new HubError(
-      'no-weights',
-      `${ref.repo}@${ref.revision} has no model.safetensors or model.safetensors.index.json`,
-    );
-  }
+  // A random twin reads the config and tokenizer only: gigabytes of weights would be wasted.
+  if (!configOnly) files.push(weightsFile(ref, listing));
   for (const f of OPTIONAL) if (listing.has(f)) files.push(f);
   // Without tokenizer.json, a GPT-2-style slow tokenizer's pair is the model's tokenizer.
   if (!listing.has('tokenizer.json') && SLOW_TOKENIZER.every((f) => listing.has(f))) files.push(...SLOW_TOKENIZER);
   return files;
+}
+
+/** The file that leads to the weights: model.safetensors, else the index of its shards. */
+function weightsFile(ref: RepoRef, listing: Map<string, ListFileEntry>): string {
+  if (listing.has('model.safetensors')) return 'model.safetensors';
+  if (listing.has('model.safetensors.index.json')) return 'model.safetensors.index.json';
+  const pickles = [...listing.keys()].filter((p) => PICKLE.test(p));
+  if (pickles.length > 0) {
+    throw new HubError(
+      'pickle-only',
+      `${ref.repo}@${ref.revision} has only pickle weights (${pickles.slice(0, 3).join(', ')}); distprompt does not load pickle files. Look for a safetensors revision (many repos have one under refs/pr/N), or convert it locally with transformers: from_pretrained(...).save_pretrained(OUT, safe_serialization=True)`,
+    );
+  }
+  throw new HubError(
+    'no-weights',
+    `${ref.repo}@${ref.revision} has no model.safetensors or model.safetensors.index.json`,
+  );
 }
 
 async function exists(p: string): Promise<boolean> {

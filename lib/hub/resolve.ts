@@ -21,6 +21,8 @@ export interface ResolveOptions {
   /** never use the network (default: HF_HUB_OFFLINE) */
   offline?: boolean;
   onFile?: (path: string, bytes: number) => void;
+  /** only config.json and the tokenizer, no weights (what a random twin reads) */
+  configOnly?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -39,7 +41,8 @@ export async function resolveModel(arg: string, opts: ResolveOptions = {}): Prom
 
   const ref = parseRepoRef(arg);
   const cacheDir = opts.cacheDir ?? hubCacheDir(env);
-  const cached = await findCachedSnapshot(cacheDir, ref);
+  const configOnly = opts.configOnly ?? false;
+  const cached = await findCachedSnapshot(cacheDir, ref, configOnly);
   if (cached) return cached;
 
   if (opts.offline ?? isOffline(env)) {
@@ -58,7 +61,7 @@ export async function resolveModel(arg: string, opts: ResolveOptions = {}): Prom
   }
   const endpoint = checkEndpoint(opts.endpoint ?? (env.HF_ENDPOINT || 'https://huggingface.co'), opts.endpoint);
   const idleTimeoutMs = downloadTimeoutMs(env);
-  return downloadModel(ref, { cacheDir, endpoint, accessToken, idleTimeoutMs, onFile: opts.onFile });
+  return downloadModel(ref, { cacheDir, endpoint, accessToken, idleTimeoutMs, configOnly, onFile: opts.onFile });
 }
 
 /** The hub's base URL without trailing slashes; not an http(s) URL, it is refused naming its source. */

@@ -183,7 +183,9 @@ export async function randomSource(name: string, options: { endpoint?: string } 
   const isDir = existsSync(name) && statSync(name).isDirectory();
   // A bare word is a mistyped preset, not a repo id (repo ids are 'org/name').
   if (!isDir && !name.includes('/')) getPreset(name);
-  const dir = isDir ? name : await (await import('../hub/index.js')).resolveModel(name, { endpoint: options.endpoint });
+  const dir = isDir
+    ? name
+    : await (await import('../hub/index.js')).resolveModel(name, { endpoint: options.endpoint, configOnly: true });
   const path = join(dir, 'config.json');
   let hfConfig: Record<string, unknown>;
   try {
