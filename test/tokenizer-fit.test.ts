@@ -63,6 +63,10 @@ describe("a tokenizer smaller than the model's vocabulary", () => {
       const set = await synthesizeTargets(gpt2, { kind: 'migrated', source: 'random:tiny-qwen2.5', count: 3, seed: 1 });
       const got = set.toArray();
       set.dispose();
+      // The padded view is built once per tokenizer, so its vocabulary texts are computed once too.
+      const again = await loadModel('random:tiny-qwen2.5', { seed: 1 });
+      expect(again.tokenizer).toBe(qwen.tokenizer);
+      again.dispose();
       const SV = qwen.info.vocabSize;
       const V = gpt2.info.vocabSize;
       // Texts straight from the tokenizers, the source's padded with ids that have no text.

@@ -6,6 +6,10 @@
 // tokens than the model has rows belongs to another model and is refused.
 import { TokenizerError, type Tokenizer } from './types.js';
 
+// One view per (tokenizer, size): a preset tokenizer is shared by every model loaded with it, and
+// so are the vocabulary texts computed once per tokenizer object (vocabulary.ts).
+const views = new WeakMap<Tokenizer, Map<number, Tokenizer>>();
+
 /** `tokenizer` over `vocabSize` ids; `where` names the tokenizer and the model in the error. */
 export function tokenizerForModel(tokenizer: Tokenizer, vocabSize: number, where: string): Tokenizer {
   if (tokenizer.vocabSize === vocabSize) return tokenizer;
@@ -16,6 +20,15 @@ export function tokenizerForModel(tokenizer: Tokenizer, vocabSize: number, where
         'or remove it to run without a tokenizer (no prompt text, no special tokens banned)',
     );
   }
+  const known = views.get(tokenizer)?.get(vocabSize);
+  if (known) return known;
+  const view = padded(tokenizer, vocabSize);
+  if (!views.has(tokenizer)) views.set(tokenizer, new Map());
+  views.get(tokenizer)!.set(vocabSize, view);
+  return view;
+}
+
+function padded(tokenizer: Tokenizer, vocabSize: number): Tokenizer {
   const own = tokenizer.vocabSize;
   const unusedIds = new Set(tokenizer.unusedIds);
   for (let id = own; id < vocabSize; id++) unusedIds.add(id);
