@@ -2,10 +2,12 @@
 // seconds of silence (as Python's huggingface_hub does) instead of waiting minutes, leaving nothing
 // a later run could take for a finished file; a cache folder that cannot be written is named as
 // the cause, not the network; and what a download must not miss (a slow tokenizer's files).
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -219,4 +221,39 @@ it('a random twin of a repo downloads its config and tokenizer, not its weights;
   expect(readFileSync(join(dir, 'model.safetensors')).equals(readFileSync(join(GOLDEN, 'model.safetensors')))).toBe(
     true,
   );
+});
+
+it('downloads of one model at once (workers, shards, parallel loads) each finish, with one copy in the cache', async () => {
+  const cacheDir = freshCache();
+  const env = { HOME: tmp, HF_HUB_CACHE: cacheDir, HF_ENDPOINT: hub.url };
+  hub.slow.add('model.safetensors');
+  let dirs: string[];
+  try {
+    dirs = await Promise.all([0, 1, 2].map(() => resolveModel('tiny/gpt2', { env })));
+  } finally {
+    hub.slow.delete('model.safetensors');
+  }
+  const want = readFileSync(join(GOLDEN, 'model.safetensors'));
+  for (const dir of dirs) expect(readFileSync(join(dir, 'model.safetensors')).equals(want)).toBe(true);
+  const blobs = readdirSync(join(cacheDir, 'models--tiny--gpt2', 'blobs'));
+  expect(blobs.filter((b) => b.endsWith('.incomplete'))).toEqual([]);
+  expect(blobs).toHaveLength(2); // config.json and model.safetensors
+});
+
+it("a killed run's partial file is never taken for the blob, and is removed by the next download", async () => {
+  const cacheDir = freshCache();
+  const env = { HOME: tmp, HF_HUB_CACHE: cacheDir, HF_ENDPOINT: hub.url };
+  const blobs = join(cacheDir, 'models--tiny--gpt2', 'blobs');
+  mkdirSync(blobs, { recursive: true });
+  const etag = createHash('sha256')
+    .update(readFileSync(join(GOLDEN, 'model.safetensors')))
+    .digest('hex');
+  const dead = spawnSync(process.execPath, ['-e', '']).pid; // a process that has exited
+  const partial = join(blobs, `${etag}.${hostname()}.${dead}-1.incomplete`);
+  writeFileSync(partial, 'half a file');
+  const dir = await resolveModel('tiny/gpt2', { env });
+  expect(readFileSync(join(dir, 'model.safetensors')).equals(readFileSync(join(GOLDEN, 'model.safetensors')))).toBe(
+    true,
+  );
+  expect(existsSync(partial)).toBe(false);
 });

@@ -1,20 +1,21 @@
-// Downloads the files a model load needs into the Hugging Face cache layout with
-// @huggingface/hub. Its downloadFileToCacheDir streams into `<blob>.incomplete` and renames
-// only when the stream ends, so a failed transfer never leaves a blob. What it does not do, and
-// this file adds:
-// - pin the revision to one commit first, so every file lands in the same snapshot folder
-//   (given a branch name, the library files each one under its own last-commit id);
-// - check each new blob's size and hash (an LFS file's sha256, any other's git blob id) against
-//   the listing, and delete it if they do not match: a connection that closes early without an
+// Downloads the files a model load needs into the Hugging Face cache layout, fetching each file
+// with @huggingface/hub and filing it here:
+// - pin the revision to one commit first, so every file lands in the same snapshot folder;
+// - stream each file into a partial file of this process's own (two processes downloading the
+//   same model at once, as --devices workers or a sweep's shards do, must not write into one);
+// - check its size and hash (an LFS file's sha256, any other's git blob id) against the listing
+//   before it becomes the blob (one atomic rename): a connection that closes early without an
 //   error must not pass, nor a corrupt config.json stay in the cache for every later run;
 // - write refs/<revision> last, and only after every file is in place.
-import { createReadStream } from 'node:fs';
-import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { downloadFileToCacheDir, listFiles, modelInfo, type ListFileEntry } from '@huggingface/hub';
+import { downloadFile, listFiles, modelInfo, type ListFileEntry } from '@huggingface/hub';
 
 import { errnoCode } from '../io/fs-error.js';
 import { repoFolder, shardNames } from './cache.js';
@@ -70,17 +71,8 @@ function explain(e: unknown, ref: RepoRef, o: DownloadOptions): HubError {
   );
 }
 
-// @huggingface/hub announces each download with console.debug, which Node writes to stdout:
-// that would corrupt `distprompt … --json`. Progress belongs on stderr.
-async function debugToStderr<T>(fn: () => Promise<T>): Promise<T> {
-  const debug = console.debug;
-  console.debug = (...args: unknown[]) => console.error(...args);
-  try {
-    return await fn();
-  } finally {
-    console.debug = debug;
-  }
-}
+/** Numbers this process's partial files: two loads of one model may run at once in it too. */
+let partials = 0;
 
 export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<string> {
   const fetch = fetchWithIdleTimeout(o.idleTimeoutMs, o.endpoint);
@@ -126,7 +118,7 @@ export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<s
         entry,
         snapshot,
         join(repoFolder(o.cacheDir, ref.repo), 'blobs'),
-        () => debugToStderr(() => downloadFileToCacheDir({ ...common, path, revision: sha, cacheDir: o.cacheDir })),
+        () => downloadFile({ ...common, path, revision: sha }),
         o,
       );
     };
@@ -142,7 +134,7 @@ export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<s
     if (!COMMIT.test(ref.revision)) {
       const refPath = join(repoFolder(o.cacheDir, ref.repo), 'refs', ref.revision);
       await mkdir(join(refPath, '..'), { recursive: true });
-      const tmp = `${refPath}.${process.pid}.tmp`;
+      const tmp = `${refPath}.${process.pid}-${++partials}.tmp`;
       await writeFile(tmp, sha);
       await rename(tmp, refPath);
     }
@@ -208,42 +200,78 @@ async function fetchVerified(
   entry: ListFileEntry,
   snapshot: string,
   blobsDir: string,
-  download: () => Promise<string>,
+  download: () => Promise<Blob | null>,
   o: DownloadOptions,
 ): Promise<void> {
   const pointer = join(snapshot, path);
   if (await exists(pointer)) return; // already complete in the cache (blobs appear only whole)
+  const etag = entry.lfs?.oid ?? entry.xetHash ?? entry.oid;
+  if (!etag) throw new HubError('download-failed', `the hub's listing gives no id for ${path}`);
+  const blob = join(blobsDir, etag);
   const size = entry.lfs?.size ?? entry.size;
-  o.onFile?.(path, size);
-  let got: string;
-  try {
-    got = await download();
-  } catch (e) {
-    // The library leaves its partial `<blob>.incomplete` behind; it is never mistaken for the
-    // blob, but on a large model it is gigabytes of disk.
-    const etag = entry.lfs?.oid ?? entry.xetHash ?? entry.oid;
-    if (etag) await rm(join(blobsDir, `${etag}.incomplete`), { force: true });
-    throw e;
+  // A blob another process (or Python) filed is checked as a new one is.
+  if (await exists(blob)) await refuseCorrupt(blob, path, entry, size);
+  else {
+    o.onFile?.(path, size);
+    await mkdir(blobsDir, { recursive: true });
+    await removeDeadPartials(blobsDir, etag);
+    const part = `${blob}.${hostname()}.${process.pid}-${++partials}.incomplete`;
+    try {
+      const data = await download();
+      if (!data) throw new HubError('download-failed', `${path} is listed but the hub does not serve it`);
+      await pipeline(Readable.fromWeb(data.stream() as never), createWriteStream(part));
+      await refuseCorrupt(part, path, entry, size);
+      await rename(part, blob); // atomic: a concurrent download of the same file renames the same bytes
+    } finally {
+      await rm(part, { force: true });
+    }
   }
-  const blob = await realpath(got);
-  const actual = (await stat(blob)).size;
+  await mkdir(dirname(pointer), { recursive: true });
+  try {
+    await symlink(relative(dirname(pointer), blob), pointer);
+  } catch (e) {
+    if (errnoCode(e) !== 'EEXIST') throw e; // another process filed it first
+  }
+}
+
+/** Throws (and deletes `file`) unless its size and hash are the listing's. */
+async function refuseCorrupt(file: string, path: string, entry: ListFileEntry, size: number): Promise<void> {
+  const actual = (await stat(file)).size;
   let problem: string | undefined;
   if (actual !== size) problem = `got ${actual} bytes, expected ${size}`;
   else if (entry.lfs && /^[0-9a-f]{64}$/.test(entry.lfs.oid)) {
-    const digest = await sha256(blob);
+    const digest = await sha256(file);
     if (digest !== entry.lfs.oid) problem = `sha256 ${digest} does not match ${entry.lfs.oid}`;
   } else if (!entry.lfs && !entry.xetHash && /^[0-9a-f]{40}$/.test(entry.oid ?? '')) {
     // A file kept in git (config.json, tokenizer.json) is named by its git blob id: a corrupt
     // one would otherwise stay in the cache and be read on every later run.
-    const digest = await gitBlobId(blob);
+    const digest = await gitBlobId(file);
     if (digest !== entry.oid) problem = `git blob id ${digest} does not match ${entry.oid}`;
   }
   if (problem) {
-    await rm(got, { force: true });
-    await rm(blob, { force: true });
+    await rm(file, { force: true });
     throw new HubError(
       'download-failed',
       `downloaded ${path} is corrupt (${problem}); removed it from the cache, try again`,
     );
+  }
+}
+
+/** Partial files of `etag` left by killed processes of this machine: gigabytes of disk each. */
+async function removeDeadPartials(blobsDir: string, etag: string): Promise<void> {
+  const mine = `${etag}.${hostname()}.`;
+  for (const f of await readdir(blobsDir)) {
+    if (!f.startsWith(mine) || !f.endsWith('.incomplete')) continue;
+    const pid = Number(f.slice(mine.length, -'.incomplete'.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) await rm(join(blobsDir, f), { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errnoCode(e) === 'EPERM';
   }
 }

@@ -31,6 +31,8 @@ export interface FakeHub {
   corrupt: Set<string>;
   /** files whose full download stops halfway with the connection left open */
   stall: Set<string>;
+  /** files sent in eight parts 50 ms apart, so that downloads of them overlap */
+  slow: Set<string>;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
   const truncate = new Set<string>();
   const corrupt = new Set<string>();
   const stall = new Set<string>();
+  const slow = new Set<string>();
 
   const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
@@ -145,6 +148,14 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
       res.writeHead(200, { ...headers, 'Content-Length': String(data.length) });
       if (req.method === 'HEAD') return res.end();
       if (stall.has(file)) return res.write(data.subarray(0, data.length >> 1));
+      if (slow.has(file)) {
+        const part = Math.ceil(data.length / 8);
+        for (let at = 0; at < data.length; at += part) {
+          res.write(data.subarray(at, at + part));
+          await new Promise((ok) => setTimeout(ok, 50));
+        }
+        return res.end();
+      }
       if (truncate.has(file)) {
         res.write(data.subarray(0, data.length >> 1), () => setTimeout(() => res.destroy(), 20));
         return;
@@ -165,6 +176,7 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
     truncate,
     corrupt,
     stall,
+    slow,
     close: () =>
       new Promise<void>((ok) => {
         server.closeAllConnections();
