@@ -1,7 +1,8 @@
 // Downloads that cannot finish: a hub that stops answering fails after HF_HUB_DOWNLOAD_TIMEOUT
 // seconds of silence (as Python's huggingface_hub does) instead of waiting minutes, leaving nothing
 // a later run could take for a finished file; a cache folder that cannot be written is named as
-// the cause, not the network; and what a download must not miss (a slow tokenizer's files).
+// the cause, not the network; downloads of one model at once, or after a killed one, all finish;
+// and what a download must fetch (a slow tokenizer's files) or need not (a random twin's weights).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
