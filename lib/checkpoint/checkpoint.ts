@@ -5,6 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, normalize } from 'node:path';
 
+import { parseJsonText } from '../io/json-text.js';
 import { CheckpointError } from './errors.js';
 import { clip, scanHeader } from './header-scan.js';
 import {
@@ -70,7 +71,7 @@ async function readJson(path: string, what: string): Promise<unknown> {
     );
   }
   try {
-    return JSON.parse(bytes.toString('utf8'));
+    return parseJsonText(bytes.toString('utf8'));
   } catch (e) {
     throw new CheckpointError(code, path, `${what} is not valid JSON: ${clip((e as Error).message, 200)}`);
   }

@@ -25,7 +25,7 @@ export function registerInfo(program: Command): void {
         availableCores: b.availableCores,
         blas,
       };
-      if (o.model) {
+      if (o.model !== undefined) {
         const m = await loadModel(o.model, { device: o.device });
         const { config, ...info } = m.info;
         out.model = {

@@ -69,12 +69,17 @@ export async function shardNames(dir: string): Promise<string[] | undefined> {
   }
 }
 
-/** A complete cached snapshot for the reference, if there is one. */
-export async function findCachedSnapshot(cacheDir: string, ref: RepoRef): Promise<string | undefined> {
+/** A complete cached snapshot for the reference (with `configOnly`, one with config.json), if there is one. */
+export async function findCachedSnapshot(
+  cacheDir: string,
+  ref: RepoRef,
+  configOnly = false,
+): Promise<string | undefined> {
   const sha = await cachedCommit(cacheDir, ref);
   if (sha) {
     const dir = join(repoFolder(cacheDir, ref.repo), 'snapshots', sha);
-    return (await snapshotComplete(dir)) ? dir : undefined;
+    const found = configOnly ? await isFile(join(dir, 'config.json')) : await snapshotComplete(dir);
+    return found ? dir : undefined;
   }
   return undefined;
 }

@@ -1,46 +1,67 @@
-// Downloads the files a model load needs into the Hugging Face cache layout with
-// @huggingface/hub. Its downloadFileToCacheDir streams into `<blob>.incomplete` and renames
-// only when the stream ends, so a failed transfer never leaves a blob. What it does not do, and
-// this file adds:
-// - pin the revision to one commit first, so every file lands in the same snapshot folder
-//   (given a branch name, the library files each one under its own last-commit id);
-// - check each new blob's size (and sha256, for LFS files) against the listing, and delete it
-//   if it does not match: a connection that closes early without an error must not pass;
+// Downloads the files a model load needs into the Hugging Face cache layout, fetching each file
+// with @huggingface/hub and filing it here:
+// - pin the revision to one commit first, so every file lands in the same snapshot folder;
+// - stream each file into a partial file of this process's own (two processes downloading the
+//   same model at once, as --devices workers or a sweep's shards do, must not write into one);
+// - check its size and hash (an LFS file's sha256, any other's git blob id) against the listing
+//   before it becomes the blob (one atomic rename): a connection that closes early without an
+//   error must not pass, nor a corrupt config.json stay in the cache for every later run;
 // - write refs/<revision> last, and only after every file is in place.
-import { createReadStream } from 'node:fs';
-import { mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { downloadFileToCacheDir, listFiles, modelInfo, type ListFileEntry } from '@huggingface/hub';
+import { downloadFile, listFiles, modelInfo, type ListFileEntry } from '@huggingface/hub';
 
+import { errnoCode } from '../io/fs-error.js';
 import { repoFolder, shardNames } from './cache.js';
 import { HubError } from './errors.js';
 import { COMMIT, type RepoRef } from './repo-id.js';
+import { fetchWithIdleTimeout } from './timeout.js';
 
 export interface DownloadOptions {
   cacheDir: string;
   endpoint: string;
   accessToken?: string;
+  /** fail a request once the hub has sent nothing for this long (see timeout.ts) */
+  idleTimeoutMs: number;
+  /** only config.json and the tokenizer, no weights */
+  configOnly?: boolean;
   /** called before each file is fetched (CLI progress) */
   onFile?: (path: string, bytes: number) => void;
 }
 
 const OPTIONAL = ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json'];
+const SLOW_TOKENIZER = ['vocab.json', 'merges.txt'];
 const PICKLE = /\.(bin|pt|pth|ckpt|pkl)$/i;
 
-function explain(e: unknown, ref: RepoRef, endpoint: string): HubError {
+function explain(e: unknown, ref: RepoRef, o: DownloadOptions): HubError {
+  const endpoint = o.endpoint;
   const status = (e as { statusCode?: number }).statusCode;
   const what = `${ref.repo}${ref.revision === 'main' ? '' : `@${ref.revision}`}`;
   if (status === 401 || status === 403 || status === 404) {
     return new HubError(
       'not-found',
-      `model '${what}' was not found at ${endpoint} (HTTP ${status}): check the repo id and revision; a private or gated model needs HF_TOKEN`,
+      `model '${what}' was not found at ${endpoint} (HTTP ${status}): check the repo id and revision; a private or gated model needs HF_TOKEN (or a token saved by huggingface-cli login)`,
       { cause: e },
     );
   }
   if (e instanceof HubError) return e;
+  // A file-system error (network ones come as a fetch error's cause): the cache, not the hub.
+  const code = errnoCode(e);
+  const path = (e as { path?: unknown }).path;
+  if (code && typeof path === 'string') {
+    return new HubError(
+      'cache',
+      `cannot write the Hugging Face cache at ${o.cacheDir} (${code} on ${path}): free space or fix its permissions, ` +
+        'or set HF_HUB_CACHE (or HF_HOME) to a folder you can write',
+      { cause: e },
+    );
+  }
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
   const detail = cause?.code ?? cause?.message ?? (e as Error).message ?? String(e);
   return new HubError(
@@ -50,20 +71,17 @@ function explain(e: unknown, ref: RepoRef, endpoint: string): HubError {
   );
 }
 
-// @huggingface/hub announces each download with console.debug, which Node writes to stdout:
-// that would corrupt `distprompt … --json`. Progress belongs on stderr.
-async function debugToStderr<T>(fn: () => Promise<T>): Promise<T> {
-  const debug = console.debug;
-  console.debug = (...args: unknown[]) => console.error(...args);
-  try {
-    return await fn();
-  } finally {
-    console.debug = debug;
-  }
-}
+/** Numbers this process's partial files: two loads of one model may run at once in it too. */
+let partials = 0;
 
 export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<string> {
-  const common = { repo: { type: 'model' as const, name: ref.repo }, hubUrl: o.endpoint, accessToken: o.accessToken };
+  const fetch = fetchWithIdleTimeout(o.idleTimeoutMs, o.endpoint);
+  const common = {
+    repo: { type: 'model' as const, name: ref.repo },
+    hubUrl: o.endpoint,
+    accessToken: o.accessToken,
+    fetch,
+  };
   try {
     const sha = COMMIT.test(ref.revision)
       ? ref.revision
@@ -73,6 +91,7 @@ export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<s
             revision: ref.revision,
             hubUrl: o.endpoint,
             accessToken: o.accessToken,
+            fetch,
             additionalFields: ['sha'],
           })
         ).sha;
@@ -85,7 +104,7 @@ export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<s
     const listing = new Map<string, ListFileEntry>();
     for await (const f of listFiles({ ...common, revision: sha })) if (f.type === 'file') listing.set(f.path, f);
 
-    const wanted = chooseFiles(ref, listing);
+    const wanted = chooseFiles(ref, listing, o.configOnly ?? false);
     const snapshot = join(repoFolder(o.cacheDir, ref.repo), 'snapshots', sha);
     const fetchOne = async (path: string) => {
       const entry = listing.get(path);
@@ -99,7 +118,7 @@ export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<s
         entry,
         snapshot,
         join(repoFolder(o.cacheDir, ref.repo), 'blobs'),
-        () => debugToStderr(() => downloadFileToCacheDir({ ...common, path, revision: sha, cacheDir: o.cacheDir })),
+        () => downloadFile({ ...common, path, revision: sha }),
         o,
       );
     };
@@ -115,37 +134,43 @@ export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<s
     if (!COMMIT.test(ref.revision)) {
       const refPath = join(repoFolder(o.cacheDir, ref.repo), 'refs', ref.revision);
       await mkdir(join(refPath, '..'), { recursive: true });
-      const tmp = `${refPath}.${process.pid}.tmp`;
+      const tmp = `${refPath}.${process.pid}-${++partials}.tmp`;
       await writeFile(tmp, sha);
       await rename(tmp, refPath);
     }
     return snapshot;
   } catch (e) {
-    throw explain(e, ref, o.endpoint);
+    throw explain(e, ref, o);
   }
 }
 
-function chooseFiles(ref: RepoRef, listing: Map<string, ListFileEntry>): string[] {
+function chooseFiles(ref: RepoRef, listing: Map<string, ListFileEntry>, configOnly: boolean): string[] {
   if (!listing.has('config.json'))
     throw new HubError('no-weights', `${ref.repo}@${ref.revision} has no config.json: not a transformers model repo`);
   const files = ['config.json'];
-  if (listing.has('model.safetensors')) files.push('model.safetensors');
-  else if (listing.has('model.safetensors.index.json')) files.push('model.safetensors.index.json');
-  else {
-    const pickles = [...listing.keys()].filter((p) => PICKLE.test(p));
-    if (pickles.length > 0) {
-      throw new HubError(
-        'pickle-only',
-        `${ref.repo}@${ref.revision} has only pickle weights (${pickles.slice(0, 3).join(', ')}); distprompt does not load pickle files. Look for a safetensors revision (many repos have one under refs/pr/N), or convert it locally with transformers: from_pretrained(...).save_pretrained(OUT, safe_serialization=True)`,
-      );
-    }
+  // A random twin reads the config and tokenizer only: gigabytes of weights would be wasted.
+  if (!configOnly) files.push(weightsFile(ref, listing));
+  for (const f of OPTIONAL) if (listing.has(f)) files.push(f);
+  // Without tokenizer.json, a GPT-2-style slow tokenizer's pair is the model's tokenizer.
+  if (!listing.has('tokenizer.json') && SLOW_TOKENIZER.every((f) => listing.has(f))) files.push(...SLOW_TOKENIZER);
+  return files;
+}
+
+/** The file that leads to the weights: model.safetensors, else the index of its shards. */
+function weightsFile(ref: RepoRef, listing: Map<string, ListFileEntry>): string {
+  if (listing.has('model.safetensors')) return 'model.safetensors';
+  if (listing.has('model.safetensors.index.json')) return 'model.safetensors.index.json';
+  const pickles = [...listing.keys()].filter((p) => PICKLE.test(p));
+  if (pickles.length > 0) {
     throw new HubError(
-      'no-weights',
-      `${ref.repo}@${ref.revision} has no model.safetensors or model.safetensors.index.json`,
+      'pickle-only',
+      `${ref.repo}@${ref.revision} has only pickle weights (${pickles.slice(0, 3).join(', ')}); distprompt does not load pickle files. Look for a safetensors revision (many repos have one under refs/pr/N), or convert it locally with transformers: from_pretrained(...).save_pretrained(OUT, safe_serialization=True)`,
     );
   }
-  for (const f of OPTIONAL) if (listing.has(f)) files.push(f);
-  return files;
+  throw new HubError(
+    'no-weights',
+    `${ref.repo}@${ref.revision} has no model.safetensors or model.safetensors.index.json`,
+  );
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -163,42 +188,90 @@ async function sha256(path: string): Promise<string> {
   return h.digest('hex');
 }
 
+/** git's id of a file's bytes: sha1 of 'blob <size>\0' then the bytes. */
+async function gitBlobId(path: string): Promise<string> {
+  const h = createHash('sha1').update(`blob ${(await stat(path)).size}\0`);
+  await pipeline(createReadStream(path), h);
+  return h.digest('hex');
+}
+
 async function fetchVerified(
   path: string,
   entry: ListFileEntry,
   snapshot: string,
   blobsDir: string,
-  download: () => Promise<string>,
+  download: () => Promise<Blob | null>,
   o: DownloadOptions,
 ): Promise<void> {
   const pointer = join(snapshot, path);
   if (await exists(pointer)) return; // already complete in the cache (blobs appear only whole)
+  const etag = entry.lfs?.oid ?? entry.xetHash ?? entry.oid;
+  if (!etag) throw new HubError('download-failed', `the hub's listing gives no id for ${path}`);
+  const blob = join(blobsDir, etag);
   const size = entry.lfs?.size ?? entry.size;
-  o.onFile?.(path, size);
-  let got: string;
-  try {
-    got = await download();
-  } catch (e) {
-    // The library leaves its partial `<blob>.incomplete` behind; it is never mistaken for the
-    // blob, but on a large model it is gigabytes of disk.
-    const etag = entry.lfs?.oid ?? entry.xetHash ?? entry.oid;
-    if (etag) await rm(join(blobsDir, `${etag}.incomplete`), { force: true });
-    throw e;
+  // A blob another process (or Python) filed is checked as a new one is.
+  if (await exists(blob)) await refuseCorrupt(blob, path, entry, size);
+  else {
+    o.onFile?.(path, size);
+    await mkdir(blobsDir, { recursive: true });
+    await removeDeadPartials(blobsDir, etag);
+    const part = `${blob}.${hostname()}.${process.pid}-${++partials}.incomplete`;
+    try {
+      const data = await download();
+      if (!data) throw new HubError('download-failed', `${path} is listed but the hub does not serve it`);
+      await pipeline(Readable.fromWeb(data.stream() as never), createWriteStream(part));
+      await refuseCorrupt(part, path, entry, size);
+      await rename(part, blob); // atomic: a concurrent download of the same file renames the same bytes
+    } finally {
+      await rm(part, { force: true });
+    }
   }
-  const blob = await realpath(got);
-  const actual = (await stat(blob)).size;
+  await mkdir(dirname(pointer), { recursive: true });
+  try {
+    await symlink(relative(dirname(pointer), blob), pointer);
+  } catch (e) {
+    if (errnoCode(e) !== 'EEXIST') throw e; // another process filed it first
+  }
+}
+
+/** Throws (and deletes `file`) unless its size and hash are the listing's. */
+async function refuseCorrupt(file: string, path: string, entry: ListFileEntry, size: number): Promise<void> {
+  const actual = (await stat(file)).size;
   let problem: string | undefined;
   if (actual !== size) problem = `got ${actual} bytes, expected ${size}`;
   else if (entry.lfs && /^[0-9a-f]{64}$/.test(entry.lfs.oid)) {
-    const digest = await sha256(blob);
+    const digest = await sha256(file);
     if (digest !== entry.lfs.oid) problem = `sha256 ${digest} does not match ${entry.lfs.oid}`;
+  } else if (!entry.lfs && !entry.xetHash && /^[0-9a-f]{40}$/.test(entry.oid ?? '')) {
+    // A file kept in git (config.json, tokenizer.json) is named by its git blob id: a corrupt
+    // one would otherwise stay in the cache and be read on every later run.
+    const digest = await gitBlobId(file);
+    if (digest !== entry.oid) problem = `git blob id ${digest} does not match ${entry.oid}`;
   }
   if (problem) {
-    await rm(got, { force: true });
-    await rm(blob, { force: true });
+    await rm(file, { force: true });
     throw new HubError(
       'download-failed',
       `downloaded ${path} is corrupt (${problem}); removed it from the cache, try again`,
     );
+  }
+}
+
+/** Partial files of `etag` left by killed processes of this machine: gigabytes of disk each. */
+async function removeDeadPartials(blobsDir: string, etag: string): Promise<void> {
+  const mine = `${etag}.${hostname()}.`;
+  for (const f of await readdir(blobsDir)) {
+    if (!f.startsWith(mine) || !f.endsWith('.incomplete')) continue;
+    const pid = Number(f.slice(mine.length, -'.incomplete'.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) await rm(join(blobsDir, f), { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errnoCode(e) === 'EPERM';
   }
 }

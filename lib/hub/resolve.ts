@@ -1,13 +1,15 @@
 // resolveModel: the model argument → a local directory holding config.json and weights.
 // Order: an existing directory; a complete snapshot in the local Hugging Face cache; a
 // download into that cache (unless HF_HUB_OFFLINE).
-import { stat } from 'node:fs/promises';
-import { resolve as resolvePath } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
 
 import { cachedRefs, findCachedSnapshot, hubCacheDir, isOffline } from './cache.js';
 import { downloadModel } from './download.js';
 import { HubError } from './errors.js';
 import { looksLikePath, parseRepoRef } from './repo-id.js';
+import { downloadTimeoutMs } from './timeout.js';
 
 export interface ResolveOptions {
   /** hub base URL (default HF_ENDPOINT, else https://huggingface.co) */
@@ -19,6 +21,8 @@ export interface ResolveOptions {
   /** never use the network (default: HF_HUB_OFFLINE) */
   offline?: boolean;
   onFile?: (path: string, bytes: number) => void;
+  /** only config.json and the tokenizer, no weights (what a random twin reads) */
+  configOnly?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -37,7 +41,8 @@ export async function resolveModel(arg: string, opts: ResolveOptions = {}): Prom
 
   const ref = parseRepoRef(arg);
   const cacheDir = opts.cacheDir ?? hubCacheDir(env);
-  const cached = await findCachedSnapshot(cacheDir, ref);
+  const configOnly = opts.configOnly ?? false;
+  const cached = await findCachedSnapshot(cacheDir, ref, configOnly);
   if (cached) return cached;
 
   if (opts.offline ?? isOffline(env)) {
@@ -48,10 +53,49 @@ export async function resolveModel(arg: string, opts: ResolveOptions = {}): Prom
       `model '${arg}' is not (completely) in the Hugging Face cache at ${cacheDir}${hint}, and offline mode is on (HF_HUB_OFFLINE); download it with the network on, or give a local directory`,
     );
   }
-  const accessToken = opts.accessToken ?? (env.HF_TOKEN || undefined);
+  // Spaces and line ends around a pasted token are not part of it (huggingface_hub strips them too).
+  const token = await findToken(opts.accessToken, env);
+  const accessToken = token?.value.trim() || undefined;
   if (accessToken !== undefined && !accessToken.startsWith('hf_')) {
-    throw new HubError('bad-token', 'HF_TOKEN does not look like a Hugging Face token (they start with "hf_")');
+    throw new HubError('bad-token', `${token!.from} does not look like a Hugging Face token (they start with "hf_")`);
   }
-  const endpoint = (opts.endpoint ?? env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
-  return downloadModel(ref, { cacheDir, endpoint, accessToken, onFile: opts.onFile });
+  const endpoint = checkEndpoint(opts.endpoint ?? (env.HF_ENDPOINT || 'https://huggingface.co'), opts.endpoint);
+  const idleTimeoutMs = downloadTimeoutMs(env);
+  return downloadModel(ref, { cacheDir, endpoint, accessToken, idleTimeoutMs, configOnly, onFile: opts.onFile });
+}
+
+/** The hub's base URL without trailing slashes; not an http(s) URL, it is refused naming its source. */
+function checkEndpoint(endpoint: string, given: string | undefined): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new HubError(
+      'bad-argument',
+      `${given === undefined ? 'HF_ENDPOINT' : 'endpoint'} '${endpoint}' is not an http(s) URL such as https://huggingface.co`,
+    );
+  }
+  return endpoint.replace(/\/+$/, '');
+}
+
+/**
+ * The access token and where it came from: the option, else HF_TOKEN, else the file
+ * `huggingface-cli login` saves (HF_TOKEN_PATH, default HF_HOME/token), as huggingface_hub looks.
+ */
+async function findToken(
+  given: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<{ value: string; from: string } | undefined> {
+  if (given !== undefined) return { value: given, from: 'the accessToken option' };
+  if (env.HF_TOKEN?.trim()) return { value: env.HF_TOKEN, from: 'HF_TOKEN' };
+  const home = env.HF_HOME || join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'huggingface');
+  const path = env.HF_TOKEN_PATH || join(home, 'token');
+  try {
+    return { value: await readFile(path, 'utf8'), from: `the token in ${path}` };
+  } catch {
+    return undefined;
+  }
 }

@@ -13,14 +13,16 @@ type Json = Record<string, unknown>;
 /** What a family's mapping decides; initStd is the same key for every family. */
 type FamilyConfig = Omit<NativeModelConfig, 'initStd'>;
 
-function num(c: Json, key: string, fallback?: number): number {
+/** c[key] as a number; `within` names the object c is inside config.json ('rope_scaling'). */
+function num(c: Json, key: string, fallback?: number, within?: string): number {
   const v = c[key];
+  const name = within ? `${within}.${key}` : key;
   if (v === undefined || v === null) {
-    if (fallback === undefined) throw new ModelConfigError(`config.json: missing '${key}'`);
+    if (fallback === undefined) throw new ModelConfigError(`config.json: missing '${name}'`);
     return fallback;
   }
   if (typeof v !== 'number' || !Number.isFinite(v))
-    throw new ModelConfigError(`config.json: '${key}' must be a finite number, got ${shown(v)}`);
+    throw new ModelConfigError(`config.json: '${name}' must be a finite number, got ${shown(v)}`);
   return v;
 }
 
@@ -36,23 +38,24 @@ function bool(c: Json, key: string, fallback: boolean): boolean {
 // object holding rope_theta and the scaling keys. Read either.
 function ropeTheta(c: Json, fallback: number): number {
   const p = c.rope_parameters as Json | null | undefined;
-  if (p && p.rope_theta !== undefined) return num(p, 'rope_theta');
+  if (p && p.rope_theta !== undefined) return num(p, 'rope_theta', undefined, 'rope_parameters');
   return num(c, 'rope_theta', fallback);
 }
 
 function ropeScaling(c: Json): NativeModelConfig['ropeScaling'] {
   const r = (c.rope_parameters ?? c.rope_scaling) as Json | null | undefined;
   if (!r) return { type: 'none', factor: 1 };
+  const within = c.rope_parameters ? 'rope_parameters' : 'rope_scaling';
   const type = (r.rope_type ?? r.type ?? 'default') as string;
   if (type === 'default') return { type: 'none', factor: 1 };
-  if (type === 'linear') return { type: 'linear', factor: num(r, 'factor') };
+  if (type === 'linear') return { type: 'linear', factor: num(r, 'factor', undefined, within) };
   if (type === 'llama3') {
     return {
       type: 'llama3',
-      factor: num(r, 'factor'),
-      lowFreqFactor: num(r, 'low_freq_factor'),
-      highFreqFactor: num(r, 'high_freq_factor'),
-      originalMaxPositions: num(r, 'original_max_position_embeddings'),
+      factor: num(r, 'factor', undefined, within),
+      lowFreqFactor: num(r, 'low_freq_factor', undefined, within),
+      highFreqFactor: num(r, 'high_freq_factor', undefined, within),
+      originalMaxPositions: num(r, 'original_max_position_embeddings', undefined, within),
     };
   }
   throw new ModelConfigError(
@@ -208,8 +211,13 @@ export function configFromHf(raw: unknown): NativeModelConfig {
       family = falcon(c);
       break;
     default:
+      if (type === undefined || type === null)
+        throw new ModelConfigError(
+          `config.json: no model_type; distprompt loads ${SUPPORTED_MODEL_TYPES.join(', ')} (the config.json of a ` +
+            'transformers checkpoint names one)',
+        );
       throw new ModelConfigError(
-        `config.json: model_type '${String(type)}' is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`,
+        `config.json: model_type ${typeof type === 'string' ? `'${type}'` : shown(type)} is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`,
       );
   }
   const cfg: NativeModelConfig = { ...family, initStd: num(c, 'initializer_range', 0.02) };

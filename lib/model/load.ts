@@ -2,7 +2,8 @@
 // validate the checkpoint headers (TypeScript), then map + build the Transformer natively on a
 // worker thread.
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 import type { NonFinite } from '../checkpoint/finite.js';
 import { native } from '../native/index.js';
@@ -19,7 +20,7 @@ export interface LoadOptions {
   dtype?: NativeDtype;
   /** seed of random:<preset> weights (default 0) */
   seed?: number;
-  /** load the tokenizer too (default true; presets without one, or dirs without tokenizer.json, get none) */
+  /** load the tokenizer too (default true; presets without one, or dirs without tokenizer files, get none) */
   tokenizer?: boolean;
   /** Hugging Face hub endpoint for downloads (default HF_ENDPOINT or https://huggingface.co) */
   endpoint?: string;
@@ -82,35 +83,54 @@ function sha(parts: unknown[]): string {
   return h.digest('hex').slice(0, 16);
 }
 
+/**
+ * The tokenizer of `source`, over the model's `vocabSize` ids (see tokenizerForModel). A tokenizer
+ * that cannot be used disposes the native model it was to go with, which nothing else holds.
+ */
 async function tryTokenizer(
   source: { dir: string } | { preset: 'gpt2' | 'llama3' | 'qwen' },
+  vocabSize: number,
+  nm: { dispose(): void },
 ): Promise<ModelTokenizer | undefined> {
-  const { loadTokenizer } = await import('../tokenizer/index.js');
-  if ('dir' in source) {
-    const { existsSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    if (!existsSync(join(source.dir, 'tokenizer.json'))) return undefined;
+  const { hasTokenizerFiles, loadTokenizer, tokenizerForModel } = await import('../tokenizer/index.js');
+  if ('dir' in source && !hasTokenizerFiles(source.dir)) return undefined;
+  const where =
+    'dir' in source
+      ? join(source.dir, existsSync(join(source.dir, 'tokenizer.json')) ? 'tokenizer.json' : 'vocab.json')
+      : `tokenizer preset '${source.preset}'`;
+  try {
+    return tokenizerForModel(await loadTokenizer(source), vocabSize, where);
+  } catch (e) {
+    nm.dispose();
+    throw e;
   }
-  return loadTokenizer(source);
 }
 
 export async function loadModel(arg: string, options: LoadOptions = {}): Promise<Model> {
   const { device, dtype, kernels } = checkOptions(options);
   const wantTokenizer = options.tokenizer ?? true;
-  if (typeof arg !== 'string' || arg.length === 0)
-    throw new Error('loadModel: give a directory, a Hugging Face repo id or random:<preset>');
+  // What the user named as the model: an empty or missing one is their input to fix (exit 2).
+  if (typeof arg !== 'string' || arg.trim().length === 0)
+    throw new ModelConfigError(
+      `the model is ${typeof arg === 'string' ? `'${arg}'` : String(arg)}: give a directory, a Hugging Face repo id or random:<preset>`,
+    );
 
   if (arg.startsWith('random:')) {
     // A preset, or the random twin of a checkpoint (its config.json, fresh weights).
     const source = await randomSource(arg.slice('random:'.length), { endpoint: options.endpoint });
-    const config = configFromHf(source.hfConfig);
-    checkModelFits(config, { device, dtype, rows: options.rows });
+    const config = naming(source.configPath, () => {
+      const c = configFromHf(source.hfConfig);
+      checkModelFits(c, { device, dtype, rows: options.rows });
+      return c;
+    });
     const seed = options.seed ?? 0;
-    if (!Number.isInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
+    if (!Number.isInteger(seed) || seed < 0)
+      throw new ModelConfigError(`seed must be a non-negative integer, got ${seed}`);
     const nm = await withCallerStack(`loading ${arg}`, () =>
       native().loadModel({ config, device, dtype, seed, kernels }),
     );
-    const tokenizer = wantTokenizer && source.tokenizer ? await tryTokenizer(source.tokenizer) : undefined;
+    const tokenizer =
+      wantTokenizer && source.tokenizer ? await tryTokenizer(source.tokenizer, config.vocabSize, nm) : undefined;
     return new Model(nm, infoOf(nm, arg, config, sha([source.hfConfig, seed]), 'random'), tokenizer);
   }
 
@@ -121,8 +141,11 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     ? arg
     : await (await import('../hub/index.js')).resolveModel(arg, { endpoint: options.endpoint });
   const ckpt = await readCheckpoint(dir);
-  const config = configFromHf(ckpt.config);
-  checkModelFits(config, { device, dtype, rows: options.rows });
+  const config = naming(join(dir, 'config.json'), () => {
+    const c = configFromHf(ckpt.config);
+    checkModelFits(c, { device, dtype, rows: options.rows });
+    return c;
+  });
   const { files, ignored } = selectTensors(ckpt, config);
   if (ignored.length > 0 && process.env.DISTPROMPT_DEBUG) {
     const list = ignored.join(', ');
@@ -155,7 +178,7 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     );
   }
   warnNonFinite(scanned.found);
-  const tokenizer = wantTokenizer ? await tryTokenizer({ dir }) : undefined;
+  const tokenizer = wantTokenizer ? await tryTokenizer({ dir }, config.vocabSize, nm) : undefined;
   const identity = sha([
     ckpt.config,
     ckpt.files.map((f) => f.tensors.map((t) => [t.name, t.dtype, t.shape, t.end - t.begin])),
@@ -200,6 +223,20 @@ function infoOf(
     source,
     config,
   };
+}
+
+/**
+ * Runs `fn` with its config errors naming the file they are about: 'config.json: …' becomes
+ * '<path>: …', so an error on a cached download or a migrated target's source model says which.
+ */
+function naming<T>(configPath: string | undefined, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (configPath && e instanceof ModelConfigError && e.message.startsWith('config.json'))
+      throw new ModelConfigError(configPath + e.message.slice('config.json'.length));
+    throw e;
+  }
 }
 
 function isDirectory(p: string): boolean {

@@ -1,3 +1,4 @@
+import { parseJsonText } from '../io/json-text.js';
 import { ModelConfigError } from './config.js';
 
 // `random:<preset>`: real architectures with seeded random weights. Each preset is written as
@@ -159,6 +160,8 @@ export interface RandomSource {
   tokenizer?: { preset: 'gpt2' | 'llama3' | 'qwen' } | { dir: string };
   /** 'preset' for the built-in configs, 'twin' for a random twin of a checkpoint */
   kind: 'preset' | 'twin';
+  /** a twin's config.json, for errors to name */
+  configPath?: string;
 }
 
 /**
@@ -180,11 +183,13 @@ export async function randomSource(name: string, options: { endpoint?: string } 
   const isDir = existsSync(name) && statSync(name).isDirectory();
   // A bare word is a mistyped preset, not a repo id (repo ids are 'org/name').
   if (!isDir && !name.includes('/')) getPreset(name);
-  const dir = isDir ? name : await (await import('../hub/index.js')).resolveModel(name, { endpoint: options.endpoint });
+  const dir = isDir
+    ? name
+    : await (await import('../hub/index.js')).resolveModel(name, { endpoint: options.endpoint, configOnly: true });
   const path = join(dir, 'config.json');
   let hfConfig: Record<string, unknown>;
   try {
-    hfConfig = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    hfConfig = parseJsonText(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch (e) {
     throw new ModelConfigError(
       `random:${name}: cannot read ${path} (${(e as Error).message}); a random twin needs the checkpoint's config.json`,
@@ -193,5 +198,11 @@ export async function randomSource(name: string, options: { endpoint?: string } 
   if (hfConfig === null || typeof hfConfig !== 'object' || Array.isArray(hfConfig)) {
     throw new ModelConfigError(`random:${name}: ${path} does not hold a JSON object`);
   }
-  return { hfConfig, kind: 'twin', ...(existsSync(join(dir, 'tokenizer.json')) ? { tokenizer: { dir } } : {}) };
+  const { hasTokenizerFiles } = await import('../tokenizer/load.js');
+  return {
+    hfConfig,
+    kind: 'twin',
+    configPath: path,
+    ...(hasTokenizerFiles(dir) ? { tokenizer: { dir } } : {}),
+  };
 }

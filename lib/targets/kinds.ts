@@ -1,6 +1,7 @@
 // The study's target kinds. Vanilla and outlier targets are solved natively in one batch;
 // lm-derived kinds run the model (or a source model) on seeded random prompts.
 import type { Model } from '../model/model.js';
+import { positionsProblem } from '../model/positions.js';
 import { native } from '../native/index.js';
 import { TARGET_DEFAULTS } from '../spec/defaults.js';
 import { stableSeed } from '../sweep/hash.js';
@@ -134,6 +135,8 @@ export function randomPrompt(model: Model, seed: number, length: number): Int32A
 
 /** lm: the model's own next-token distribution after seeded random prompts. */
 export async function lm(model: Model, seeds: number[], promptLength: number): Promise<Made> {
+  const tooLong = positionsProblem(model, 'promptLength', promptLength);
+  if (tooLong) throw new TargetError(`lm targets: ${tooLong}`);
   const V = model.info.vocabSize;
   const prompts = seeds.map((s) => randomPrompt(model, s, promptLength));
   const ids = new Int32Array(seeds.length * promptLength);

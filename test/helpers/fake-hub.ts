@@ -29,6 +29,10 @@ export interface FakeHub {
   truncate: Set<string>;
   /** files served with the right length but wrong bytes */
   corrupt: Set<string>;
+  /** files whose full download stops halfway with the connection left open */
+  stall: Set<string>;
+  /** files sent in eight parts 50 ms apart, so that downloads of them overlap */
+  slow: Set<string>;
   close(): Promise<void>;
 }
 
@@ -52,6 +56,8 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
   const requests: FakeHubRequest[] = [];
   const truncate = new Set<string>();
   const corrupt = new Set<string>();
+  const stall = new Set<string>();
+  const slow = new Set<string>();
 
   const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
@@ -141,6 +147,15 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
       if (corrupt.has(file)) data = Buffer.from(data.map((x) => x ^ 0x5a));
       res.writeHead(200, { ...headers, 'Content-Length': String(data.length) });
       if (req.method === 'HEAD') return res.end();
+      if (stall.has(file)) return res.write(data.subarray(0, data.length >> 1));
+      if (slow.has(file)) {
+        const part = Math.ceil(data.length / 8);
+        for (let at = 0; at < data.length; at += part) {
+          res.write(data.subarray(at, at + part));
+          await new Promise((ok) => setTimeout(ok, 50));
+        }
+        return res.end();
+      }
       if (truncate.has(file)) {
         res.write(data.subarray(0, data.length >> 1), () => setTimeout(() => res.destroy(), 20));
         return;
@@ -160,6 +175,8 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
     requests,
     truncate,
     corrupt,
+    stall,
+    slow,
     close: () =>
       new Promise<void>((ok) => {
         server.closeAllConnections();
