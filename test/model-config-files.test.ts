@@ -126,7 +126,7 @@ describe("a prompt longer than a model's learned positions", () => {
     const model = await loadModel(join(GOLDEN, 'a_gpt2')); // n_positions 64
     try {
       const targets = new Float32Array(model.info.vocabSize).fill(1 / model.info.vocabSize);
-      const fail = (p: Promise<unknown>) =>
+      const fail = (p: PromiseLike<unknown>) =>
         p.then(
           () => undefined,
           (e: unknown) => e as Error,
