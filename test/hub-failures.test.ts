@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeFor } from '../lib/cli/exit.js';
 import { HubError, resolveModel } from '../lib/hub/index.js';
 import { loadModel } from '../lib/index.js';
+import { posCounts } from '../lib/study/pos-counts.js';
 import { startFakeHub, type FakeHub } from './helpers/fake-hub.js';
 
 const GOLDEN = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
@@ -222,6 +223,34 @@ it('a random twin of a repo downloads its config and tokenizer, not its weights;
   expect(readFileSync(join(dir, 'model.safetensors')).equals(readFileSync(join(GOLDEN, 'model.safetensors')))).toBe(
     true,
   );
+});
+
+it("the study's part-of-speech counts of a hub model read its tokenizer (a slow one too), never its weights", async () => {
+  const saved = { cache: process.env.HF_HUB_CACHE, endpoint: process.env.HF_ENDPOINT };
+  process.env.HF_HUB_CACHE = freshCache();
+  process.env.HF_ENDPOINT = hub.url;
+  const before = hub.requests.length;
+  let counts: Record<string, number> | null;
+  let vocab: number | undefined;
+  try {
+    counts = await posCounts('tiny/slow-tokenizer');
+    const dir = await resolveModel('tiny/slow-tokenizer', { configOnly: true });
+    vocab = Object.keys(JSON.parse(readFileSync(join(dir, 'vocab.json'), 'utf8'))).length;
+  } finally {
+    for (const [k, v] of [
+      ['HF_HUB_CACHE', saved.cache],
+      ['HF_ENDPOINT', saved.endpoint],
+    ] as const)
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
+  // every token of the tokenizer is counted once, under one tag
+  expect(counts).not.toBeNull();
+  expect(vocab).toBeGreaterThan(0);
+  expect(Object.values(counts!).reduce((a, b) => a + b, 0)).toBe(vocab);
+  const fetched = hub.requests.slice(before).map((r) => r.url);
+  expect(fetched.some((u) => u.endsWith('/vocab.json'))).toBe(true);
+  expect(fetched.some((u) => u.includes('model.safetensors'))).toBe(false);
 });
 
 it('downloads of one model at once (workers, shards, parallel loads) each finish, with one copy in the cache', async () => {

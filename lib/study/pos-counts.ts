@@ -15,14 +15,17 @@ const isDirectory = (p: string): boolean => {
 
 /** Tokens per tag ('noun', 'proper-noun', 'verb', 'adjective', 'ambiguous', 'untagged'), or null without a tokenizer. */
 export async function posCounts(model: string): Promise<Record<string, number> | null> {
-  const { loadTokenizer } = await import('../tokenizer/index.js');
+  const { hasTokenizerFiles, loadTokenizer } = await import('../tokenizer/index.js');
   let source: { preset: 'gpt2' | 'llama3' | 'qwen' } | { dir: string } | undefined;
   if (model.startsWith('random:')) source = (await randomSource(model.slice('random:'.length))).tokenizer;
-  else source = { dir: isDirectory(model) ? model : await (await import('../hub/index.js')).resolveModel(model) };
+  else if (isDirectory(model)) source = { dir: model };
+  else {
+    // The config and tokenizer only: the weights (gigabytes) are not what this figure reads.
+    const { resolveModel } = await import('../hub/index.js');
+    source = { dir: await resolveModel(model, { configOnly: true }) };
+  }
   if (!source) return null;
-  const { existsSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  if ('dir' in source && !existsSync(join(source.dir, 'tokenizer.json'))) return null;
+  if ('dir' in source && !hasTokenizerFiles(source.dir)) return null;
   const tokenizer = await loadTokenizer(source);
   const texts = Array.from({ length: tokenizer.vocabSize }, (_, id) => tokenizer.tokenText(id));
   return tagVocabulary(texts).counts;
