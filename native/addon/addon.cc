@@ -19,6 +19,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterTuner(env, exports);
   RegisterBoundOps(env, exports);
   RegisterProfileOps(env, exports);
+  RegisterCancel(env, exports);
   return exports;
 }
 

@@ -4,6 +4,7 @@
 // has a default here that could disagree.
 #include <cstring>
 
+#include "addon/cancel.h"
 #include "addon/common.h"
 #include "addon/model_wrap.h"
 #include "addon/registry.h"
@@ -26,6 +27,7 @@ BoundOptions boundOptions(const Napi::Object& o) {
   b.returnPoint = requireBool(o, "returnPoint", where);
   b.sphere = requireBool(o, "sphere", where);
   b.sphereRandomStarts = requireInt(o, "sphereRandomStarts", where);
+  if (has(o, "cancel")) b.cancel = cancelFlagOf(o.Get("cancel"), "headBound: options.cancel");
   return b;
 }
 

@@ -12,5 +12,6 @@ void RegisterTuner(Napi::Env env, Napi::Object exports);
 void RegisterMemoryOps(Napi::Env env, Napi::Object exports);
 void RegisterBoundOps(Napi::Env env, Napi::Object exports);
 void RegisterProfileOps(Napi::Env env, Napi::Object exports);
+void RegisterCancel(Napi::Env env, Napi::Object exports);
 void setConfiguredThreads(int n);
 }  // namespace dp

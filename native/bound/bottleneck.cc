@@ -131,8 +131,8 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
 }
 
 BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor& p, const Tensor& start, double gradTol,
-                                 double tolNats, int64_t maxIterations) {
-  auto full = lbfgs(objectiveFor(W, b, p), start, gradTol, tolNats, maxIterations);
+                                 double tolNats, int64_t maxIterations, const std::atomic<bool>* cancel) {
+  auto full = lbfgs(objectiveFor(W, b, p, cancel), start, gradTol, tolNats, maxIterations);
   BottleneckResult r;
   r.nats = full.f.clamp_min(0.0);
   r.gradNorm = full.stationarity;
@@ -147,7 +147,7 @@ BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor&
   auto open = (p <= 0).any(-1).nonzero().squeeze(1);
   if (open.numel() > 0) {
     auto po = p.index_select(0, open);
-    auto sub = objectiveFor(W, b, po);
+    auto sub = objectiveFor(W, b, po, cancel);
     sub.mask = po <= 0;
     auto restricted = lbfgs(sub, full.x.index_select(0, open), gradTol, tolNats, maxIterations);
     auto lower = restricted.f.clamp_min(0.0);
@@ -155,7 +155,7 @@ BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor&
     // An upper bound from real points: the restricted minimum moved out along the direction the
     // full search went (t doubling), where the mass off the support vanishes while the support's
     // logits keep their differences; with the full search's own value.
-    const auto fullObj = objectiveFor(W, b, po);
+    const auto fullObj = objectiveFor(W, b, po, cancel);
     auto upper = full.f.index_select(0, open);
     auto x = full.x.index_select(0, open);
     auto u = x / x.norm(2, -1, true).clamp_min(1e-300);

@@ -62,7 +62,7 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
     // (~1e-7), and f carries (1 − Σp)·lse(W s + b), a term without bound as ‖s‖ grows.
     auto p = targets.slice(0, from, from + n).to(dev, dt);
     p = p / p.sum(-1, true);
-    const auto obj = objectiveFor(Wc, bc, p);
+    const auto obj = objectiveFor(Wc, bc, p, opts.cancel.get());
     auto hr = spg(obj, torch::zeros({n, d}, W.options()), head, opts.tolNats, opts.maxIterations);
     // KL is never below 0; a value a rounding below it is reported as 0.
     r.headNats.slice(0, from, from + n).copy_(hr.f.clamp_min(0.0));
@@ -91,7 +91,7 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
     auto s = hr.x * gamma;  // the hidden state the norm would output
     if (beta.defined()) s = s + beta;
     if (bottleneck) {
-      auto br = solveBottleneck(W, b, p, s, opts.gradTol, opts.tolNats, opts.bottleneckIterations);
+      auto br = solveBottleneck(W, b, p, s, opts.gradTol, opts.tolNats, opts.bottleneckIterations, opts.cancel.get());
       // Started from a point of the ball, the value reached is never above the ball bound's.
       r.bottleneckNats.slice(0, from, from + n).copy_(torch::minimum(br.nats, hr.f.clamp_min(0.0)));
       r.bottleneckGradNorm.slice(0, from, from + n).copy_(br.gradNorm);

@@ -20,6 +20,9 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <atomic>
+#include <memory>
+
 #include <string>
 
 namespace dp {
@@ -42,6 +45,8 @@ struct BoundOptions {
   int64_t sphereRandomStarts = 2;             // random starts beside the ball optimum's and Wᵀp's directions
   int64_t batch = 64;                         // targets solved together
   bool returnPoint = false;                   // keep the optimal s (and the distribution it gives)
+  // Set by the caller (an AbortSignal) to stop: the next evaluation throws bound::Cancelled.
+  std::shared_ptr<const std::atomic<bool>> cancel;
 };
 
 struct BoundResult {

@@ -4,31 +4,42 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <atomic>
 #include <cmath>
 #include <functional>
+#include <stdexcept>
 #include <utility>
 
 namespace dp::bound {
 
 using torch::Tensor;
 
+// Thrown by an evaluation once its caller's cancel flag is set (an AbortSignal in JavaScript): a
+// bound of many targets on a big head runs for minutes, and every evaluation is a pass over W.
+struct Cancelled : std::runtime_error {
+  Cancelled() : std::runtime_error("distprompt: head bound cancelled") {}
+};
+
 // One batch of targets against one linear map: f(x) = lse(W x + b) − a·x − k, with a = Wᵀp and
 // k = bᵀp + H(p) fixed per target, so each evaluation is one GEMM and each gradient another.
 // `mask` (optional, [n, V] bool): tokens left out of the log-sum-exp — the problem restricted
 // to a target's support, whose infimum bounds the full one from below.
 struct Objective {
-  Tensor W;     // [V, d]
-  Tensor b;     // [V] or undefined
-  Tensor a;     // [n, d]
-  Tensor k;     // [n]
-  Tensor mask;  // [n, V] or undefined
+  Tensor W;                                   // [V, d]
+  Tensor b;                                   // [V] or undefined
+  Tensor a;                                   // [n, d]
+  Tensor k;                                   // [n]
+  Tensor mask;                                // [n, V] or undefined
+  const std::atomic<bool>* cancel = nullptr;  // checked before each evaluation; set: throw Cancelled
 
   Objective rows(const Tensor& idx) const {
-    return {W, b, a.index_select(0, idx), k.index_select(0, idx), mask.defined() ? mask.index_select(0, idx) : mask};
+    return {W,     b, a.index_select(0, idx), k.index_select(0, idx), mask.defined() ? mask.index_select(0, idx) : mask,
+            cancel};
   }
 
   // f [n] and softmax(W x + b) [n, V] at x [n, d].
   std::pair<Tensor, Tensor> value(const Tensor& x) const {
+    if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
     auto z = torch::matmul(x, W.t());
     if (b.defined()) z.add_(b);
     if (mask.defined()) z.masked_fill_(mask, -INFINITY);
@@ -42,11 +53,12 @@ struct Objective {
   Tensor gradient(const Tensor& q) const { return torch::matmul(q, W) - a; }
 };
 
-inline Objective objectiveFor(const Tensor& W, const Tensor& b, const Tensor& p) {
+inline Objective objectiveFor(const Tensor& W, const Tensor& b, const Tensor& p,
+                              const std::atomic<bool>* cancel = nullptr) {
   auto a = torch::matmul(p, W);
   auto k = -torch::special_xlogy(p, p).sum(-1);  // H(p), with 0 log 0 = 0
   if (b.defined()) k = k + torch::matmul(p, b);
-  return {W, b, a, k, Tensor()};
+  return {W, b, a, k, Tensor(), cancel};
 }
 
 // The feasible set: the ball ‖x‖ ≤ radius, or its surface ‖x‖ = radius (`sphere`), in the
