@@ -11,7 +11,7 @@ import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
-import type { SweepSpec } from '../spec/index.js';
+import { parseSpec, type SweepSpec } from '../spec/index.js';
 import { STUDY_DEFAULTS } from '../spec/defaults.js';
 import { planSweep, rowsByMethod, type RowPlan } from '../sweep/index.js';
 import { targetFileCount } from '../targets/file.js';
@@ -19,6 +19,14 @@ import { synthesizePlans } from '../targets/index.js';
 import { autoBatchSize } from '../tune/batch-size.js';
 import { tune, type TuneOptions, type TuneRow } from '../tune/index.js';
 import { methodOptions, type MethodOptions } from './method-options.js';
+import {
+  checkGivenModel,
+  specObject,
+  checkModelOption,
+  checkPositive,
+  checkSignal,
+  optionsObject,
+} from './run-options.js';
 import { batchedSeconds, epochsFromSample, type EpochCost } from './estimate-batching.js';
 
 export interface EstimateOptions {
@@ -92,8 +100,18 @@ export function spread<T>(items: readonly T[], n: number): T[] {
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
-export async function estimateSweep(spec: SweepSpec, options: EstimateOptions = {}): Promise<SweepEstimate> {
-  refuseUnknownKeys('estimateSweep', options, ESTIMATE_OPTIONS, (m) => new TypeError(m));
+export async function estimateSweep(given: SweepSpec, options: EstimateOptions = {}): Promise<SweepEstimate> {
+  // A spec a script wrote by hand is checked as parseSpec checks one (parsing is idempotent).
+  const spec = parseSpec(specObject('estimateSweep', given));
+  const o = optionsObject('estimateSweep', options);
+  refuseUnknownKeys('estimateSweep', o, ESTIMATE_OPTIONS, (m) => new TypeError(m));
+  checkPositive('estimateSweep', o, 'calibrationSeconds');
+  checkPositive('estimateSweep', o, 'sampleRows', true);
+  checkSignal('estimateSweep', o);
+  checkModelOption('estimateSweep', o, false);
+  if (o.costs !== undefined && !(o.costs instanceof Map))
+    throw new TypeError('estimateSweep: option costs must be a Map (one an earlier estimate filled), or left out');
+  if (options.model) checkGivenModel('estimateSweep', spec, options.model);
   const started = performance.now();
   const model = options.model ?? (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype }));
   const loadSeconds = options.model ? 0 : seconds(started);
