@@ -10,6 +10,7 @@ import type { NativeTuner } from '../native/types-tuner.js';
 import { autoBatchSize } from './batch-size.js';
 import { recordsFromHarvest, type PlannedRow } from './harvest.js';
 import { onOutOfMemory } from './oom.js';
+import { checkTuneInputs, tuneOptionsObject } from './inputs.js';
 import { cudaGraphFor, parseTuneOptions, TuneOptionsError, type TuneSettings } from './options.js';
 import type { TuneRecord } from './record.js';
 import { planTuneRows, type TuneRow } from './rows.js';
@@ -86,22 +87,16 @@ function promptText(model: Model, ids: Int32Array): string | null {
 
 export function tune(model: Model, options: TuneOptions): TuneRun {
   // Validate everything before any work: bad options reject the run, never half-run it.
-  const {
-    targets,
-    targetIds,
-    rows: givenRows,
-    signal,
-    contextBefore,
-    contextAfter,
-    banned,
-    freeBytes,
-    ...rest
-  } = options;
   let settings: ReturnType<typeof parseTuneOptions>;
   let resolved: ResolvedTargets;
+  let inputs: RunInputs;
   let setupError: unknown;
   try {
+    const { targets, targetIds, rows, signal, contextBefore, contextAfter, banned, freeBytes, ...rest } =
+      tuneOptionsObject(model, options) as unknown as TuneOptions;
     settings = parseTuneOptions(rest);
+    inputs = { givenRows: rows, signal, contextBefore, contextAfter, banned, freeBytes };
+    checkTuneInputs(model, inputs, settings.prefixLength);
     resolved = resolveTargets(targets, model.info.vocabSize, targetIds);
     if (settings.cudaGraph && !model.info.device.startsWith('cuda')) {
       throw new TuneOptionsError(
@@ -113,25 +108,20 @@ export function tune(model: Model, options: TuneOptions): TuneRun {
   }
   return new TuneRun(async (self) => {
     if (setupError) throw setupError;
-    return runRows(self, model, settings!, resolved!, {
-      givenRows,
-      signal,
-      contextBefore,
-      contextAfter,
-      banned,
-      freeBytes,
-    });
+    return runRows(self, model, settings!, resolved!, inputs!);
   });
 }
+
+type RunInputs = Pick<TuneOptions, 'signal' | 'contextBefore' | 'contextAfter' | 'banned' | 'freeBytes'> & {
+  givenRows?: TuneRow[];
+};
 
 async function runRows(
   self: TuneRun,
   model: Model,
   s: ReturnType<typeof parseTuneOptions>,
   targets: ResolvedTargets,
-  o: Pick<TuneOptions, 'signal' | 'contextBefore' | 'contextAfter' | 'banned' | 'freeBytes'> & {
-    givenRows?: TuneRow[];
-  },
+  o: RunInputs,
 ): Promise<TuneRecord[]> {
   const L = s.prefixLength;
   const rows = planTuneRows(o.givenRows, targets, s);

@@ -1,0 +1,44 @@
+// tune()'s inputs besides its settings (options.ts): the options object itself, the signal, the
+// free bytes to size a batch from and the positions a prompt takes. Checked before any work, as
+// the settings are, so that a wrong one names itself instead of failing deep in a run.
+import { Model } from '../model/model.js';
+import { configKey } from '../model/config-checks.js';
+import { shown } from '../spec/fields.js';
+import { TuneOptionsError } from './options.js';
+
+const invalid = (field: string, message: string) =>
+  new TuneOptionsError(`invalid tune options:\n  ${field}: ${message}`);
+
+/** The model and options object a script passed: a loaded Model, and an object holding at least `targets`. */
+export function tuneOptionsObject(model: unknown, options: unknown): Record<string, unknown> {
+  if (!(model instanceof Model))
+    throw invalid('(model)', `tune(model, options) needs a Model from loadModel, got ${shown(model)}`);
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw invalid('(options)', `tune(model, options) needs an options object with targets, got ${shown(options)}`);
+  return options as Record<string, unknown>;
+}
+
+export function checkTuneInputs(
+  model: Model,
+  o: { signal?: unknown; freeBytes?: unknown; contextBefore?: ArrayLike<number>; contextAfter?: ArrayLike<number> },
+  prefixLength: number,
+): void {
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
+    throw invalid('signal', `expected an AbortSignal (new AbortController().signal), got ${shown(o.signal)}`);
+  const free = o.freeBytes;
+  if (free !== undefined && (typeof free !== 'number' || !Number.isFinite(free) || free <= 0))
+    throw invalid('freeBytes', `expected a finite number of bytes above 0, got ${shown(free)}`);
+  // A learned position table ends: a prompt past it is no prompt the model can read.
+  const c = model.info.config;
+  const before = o.contextBefore?.length ?? 0;
+  const after = o.contextAfter?.length ?? 0;
+  if (c.position === 'learned' && before + prefixLength + after > c.maxPositions) {
+    const parts = `contextBefore ${before} + prefixLength ${prefixLength} + contextAfter ${after}`;
+    throw invalid(
+      'prefixLength',
+      `the prompt takes ${before + prefixLength + after} positions (${parts}), more than the ` +
+        `${c.maxPositions} of ${model.info.name}'s learned position table ('${configKey(c.family, 'maxPositions')}'): ` +
+        'shorten the prompt or its context',
+    );
+  }
+}

@@ -1,0 +1,76 @@
+// tune() and headBound() as a script calls them with inputs of the wrong kind: each is refused
+// before any work with a message naming the input, not a TypeError from deep inside the run
+// (a missing options object, targets as a plain Array) or a native message naming no option
+// (a prompt past the learned position table, freeBytes: NaN); ids are one string per target.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { headBound, loadModel, tune, type Model } from '../lib/index.js';
+
+let model: Model;
+let V: number;
+const uniform = (rows = 1) => new Float32Array(rows * V).fill(1 / V);
+
+beforeAll(async () => {
+  model = await loadModel('random:micro');
+  V = model.info.vocabSize;
+});
+afterAll(() => model.dispose());
+
+const refused = (options: unknown) => tune(model, { maxEpochs: 2, inits: 1, ...(options as object) } as never);
+
+describe('tune refuses inputs of the wrong kind, naming them', () => {
+  it('no options object, or no model', async () => {
+    await expect(tune(model, undefined as never)).rejects.toThrow(
+      /needs an options object with targets, got undefined/,
+    );
+    await expect(tune(model, null as never)).rejects.toThrow(/needs an options object with targets, got null/);
+    await expect(tune(undefined as never, { targets: uniform() })).rejects.toThrow(/needs a Model from loadModel/);
+  });
+
+  it.each([
+    ['missing', {}, /targets must be a Float32Array \(rows×vocab\), a NativeTensor or a target set.*got undefined/],
+    ['a plain Array', { targets: [0.5, 0.5] }, /got Array of 2 values: convert it with Float32Array.from/],
+    ['a Float64Array', { targets: new Float64Array(1000).fill(1e-3) }, /got Float64Array of 1000 values/],
+  ])('targets %s', async (_, options, message) => {
+    await expect(refused(options)).rejects.toThrow(message);
+  });
+
+  it('targetIds: one string per target', async () => {
+    await expect(refused({ targets: uniform(), targetIds: ['a', 'b'] })).rejects.toThrow(
+      'targetIds has 2 ids for 1 targets',
+    );
+    await expect(refused({ targets: uniform(), targetIds: 'a' })).rejects.toThrow(
+      "targetIds must be an array of strings, one per target, got 'a'",
+    );
+    await expect(headBound(model, uniform(2), { targetIds: ['a'] })).rejects.toThrow(
+      'targetIds has 1 ids for 2 targets',
+    );
+    await expect(headBound(model, undefined as never)).rejects.toThrow(/^targets must be a Float32Array/);
+  });
+
+  it('signal, freeBytes and rows of the wrong type', async () => {
+    await expect(refused({ targets: uniform(), signal: 'stop' })).rejects.toThrow(/signal: expected an AbortSignal/);
+    for (const freeBytes of [NaN, -1, 'lots'])
+      await expect(refused({ targets: uniform(), freeBytes })).rejects.toThrow(
+        /freeBytes: expected a finite number of bytes above 0/,
+      );
+    await expect(refused({ targets: uniform(), rows: 'x' })).rejects.toThrow(/^rows must be an array of/);
+    await expect(refused({ targets: uniform(), rows: [{ targetIndex: 0, initId: 'x' }] })).rejects.toThrow(
+      "row 0: initId must be an integer >= 0 (it sets the row's seed), got 'x'",
+    );
+  });
+
+  it('a prompt longer than a learned position table names prefixLength and the config key', async () => {
+    const { maxPositions } = model.info.config;
+    await expect(refused({ targets: uniform(), prefixLength: maxPositions + 1 })).rejects.toThrow(
+      `prefixLength: the prompt takes ${maxPositions + 1} positions (contextBefore 0 + prefixLength ${maxPositions + 1} + contextAfter 0), more than the ${maxPositions} of random:micro's learned position table ('n_positions')`,
+    );
+    const contextBefore = new Int32Array(maxPositions - 2).fill(1);
+    await expect(refused({ targets: uniform(), prefixLength: 3, contextBefore })).rejects.toThrow(
+      `the prompt takes ${maxPositions + 1} positions (contextBefore ${maxPositions - 2} + prefixLength 3`,
+    );
+    // The table's last position is still a prompt the model reads.
+    const [r] = await tune(model, { targets: uniform(), prefixLength: maxPositions, inits: 1, maxEpochs: 2 });
+    expect(Number.isFinite(r.klNats)).toBe(true);
+  });
+});
