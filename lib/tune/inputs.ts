@@ -3,7 +3,9 @@
 // the settings are, so that a wrong one names itself instead of failing deep in a run.
 import { Model } from '../model/model.js';
 import { configKey } from '../model/config-checks.js';
+import { formatBytes } from '../model/size-check.js';
 import { shown } from '../spec/fields.js';
+import { availableDeviceBytes, bytesPerRow } from './batch-size.js';
 import { TuneOptionsError } from './options.js';
 
 const invalid = (field: string, message: string) =>
@@ -41,4 +43,26 @@ export function checkTuneInputs(
         'shorten the prompt or its context',
     );
   }
+}
+
+/**
+ * A fixed batch must fit in what the device has free, by the estimate the automatic batch and a
+ * sweep's size check use: the native tuner would otherwise allocate it (gigabytes, for seconds)
+ * and fail with an allocator message naming no option.
+ */
+export function checkBatchFits(
+  model: Model,
+  slots: number,
+  positions: number,
+  candidates: number,
+  freeBytes?: number,
+): void {
+  const perRow = bytesPerRow(model.info, positions, candidates);
+  const free = freeBytes ?? availableDeviceBytes(model.info.device);
+  if (slots * perRow <= free) return;
+  throw invalid(
+    'batchSize',
+    `${slots} rows at once need ${formatBytes(slots * perRow)} (${formatBytes(perRow)} per row), more than the ` +
+      `${formatBytes(free)} free on ${model.info.device}: lower batchSize, or leave it 'auto'`,
+  );
 }

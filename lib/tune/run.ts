@@ -10,7 +10,7 @@ import type { NativeTuner } from '../native/types-tuner.js';
 import { autoBatchSize } from './batch-size.js';
 import { recordsFromHarvest, type PlannedRow } from './harvest.js';
 import { onOutOfMemory } from './oom.js';
-import { checkTuneInputs, tuneOptionsObject } from './inputs.js';
+import { checkBatchFits, checkTuneInputs, tuneOptionsObject } from './inputs.js';
 import { cudaGraphFor, parseTuneOptions, TuneOptionsError, type TuneSettings } from './options.js';
 import type { TuneRecord } from './record.js';
 import { planTuneRows, type TuneRow } from './rows.js';
@@ -169,6 +169,7 @@ async function runRows(
     });
   let tuner: NativeTuner;
   try {
+    if (s.batchSize !== 'auto') checkBatchFits(model, slotsCount, L, s.candidates, o.freeBytes);
     tuner = make(slotsCount);
   } catch (e) {
     uploaded?.dispose();
