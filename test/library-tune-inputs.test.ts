@@ -88,3 +88,17 @@ describe('tune refuses inputs of the wrong kind, naming them', () => {
     expect(records).toHaveLength(2);
   });
 });
+
+describe('ban without a tokenizer', () => {
+  it("an asked-for ban is refused on a model without a tokenizer (it banned nothing, silently); 'none' runs", async () => {
+    expect(model.tokenizer).toBeUndefined();
+    await expect(refused({ targets: uniform(), method: 'hard', ban: 'special+nonprintable' })).rejects.toThrow(
+      "ban: 'special+nonprintable' needs the model's tokenizer to know which tokens to ban, and random:micro has none",
+    );
+    await expect(refused({ targets: uniform(), method: 'hard', ban: 'special' })).rejects.toThrow(
+      /ban: 'special' needs/,
+    );
+    const [r] = await tune(model, { targets: uniform(), method: 'hard', ban: 'none', inits: 1, maxEpochs: 2 });
+    expect(r.promptIds).toHaveLength(5);
+  });
+});

@@ -97,6 +97,13 @@ export function tune(model: Model, options: TuneOptions): TuneRun {
     settings = parseTuneOptions(rest);
     inputs = { givenRows: rows, signal, contextBefore, contextAfter, banned, freeBytes };
     checkTuneInputs(model, inputs, settings.prefixLength);
+    // Which tokens are special is the tokenizer's to say: without one, an asked-for ban would ban nothing.
+    if (rest.ban !== undefined && rest.ban !== 'none' && !model.tokenizer)
+      throw new TuneOptionsError(
+        `invalid tune options:\n  ban: '${rest.ban}' needs the model's tokenizer to know which tokens to ban, and ` +
+          `${model.info.name} has none (loaded with tokenizer: false, or a preset without one): load it with its ` +
+          "tokenizer, or pass ban: 'none' and the ids in banned",
+      );
     resolved = resolveTargets(targets, model.info.vocabSize, targetIds);
     if (settings.cudaGraph && !model.info.device.startsWith('cuda')) {
       throw new TuneOptionsError(
