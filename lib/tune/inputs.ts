@@ -46,9 +46,10 @@ export function checkTuneInputs(
 }
 
 /**
- * A fixed batch must fit in what the device has free, by the estimate the automatic batch and a
- * sweep's size check use: the native tuner would otherwise allocate it (gigabytes, for seconds)
- * and fail with an allocator message naming no option.
+ * A deterministic batch cannot halve on out of memory (oom.ts), so it must fit in what the device
+ * has free, by the estimate the automatic batch and a sweep's size check use: the native tuner
+ * would otherwise allocate it (gigabytes, for seconds) and fail with an allocator message naming
+ * no option. Other fixed batches halve until they fit.
  */
 export function checkBatchFits(
   model: Model,
@@ -63,6 +64,6 @@ export function checkBatchFits(
   throw invalid(
     'batchSize',
     `${slots} rows at once need ${formatBytes(slots * perRow)} (${formatBytes(perRow)} per row), more than the ` +
-      `${formatBytes(free)} free on ${model.info.device}: lower batchSize, or leave it 'auto'`,
+      `${formatBytes(free)} free on ${model.info.device}, and a deterministic batch cannot halve: lower batchSize`,
   );
 }

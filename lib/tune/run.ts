@@ -176,7 +176,7 @@ async function runRows(
     });
   let tuner: NativeTuner;
   try {
-    if (s.batchSize !== 'auto') checkBatchFits(model, slotsCount, L, s.candidates, o.freeBytes);
+    if (s.deterministic) checkBatchFits(model, slotsCount, L, s.candidates, o.freeBytes);
     tuner = make(slotsCount);
   } catch (e) {
     uploaded?.dispose();
