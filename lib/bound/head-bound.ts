@@ -114,9 +114,6 @@ export async function headBound(
   const o = parseBoundOptions(options);
   const V = model.info.vocabSize;
   const t = resolveTargets(targets, V, o.targetIds);
-  if (o.targetIds && o.targetIds.length !== t.count) {
-    throw new RangeError(`targetIds has ${o.targetIds.length} ids for ${t.count} targets`);
-  }
   // A device tensor (a synthesised or uploaded target set) is solved where it is.
   const r = await withCallerStack('headBound', () =>
     native().headBound(model.native, { ...nativeBoundOptions(o, model.info.device), targets: t.data }),

@@ -10,10 +10,10 @@ import { native } from '../native/index.js';
 import { KERNEL_CHOICES, type KernelChoice, type NativeDtype, type NativeModelConfig } from '../native/types-model.js';
 import { configFromHf, ModelConfigError } from './config.js';
 import { Model, type ModelTokenizer } from './model.js';
-import { refuseUnknownKeys } from '../spec/fields.js';
+import { refuseUnknownKeys, shown } from '../spec/fields.js';
 import { randomSource } from './presets.js';
 import { withCallerStack } from './errors.js';
-import { checkModelFits, type RowsToFit } from './size-check.js';
+import { checkModelFits, checkRowsToFit, type RowsToFit } from './size-check.js';
 
 export interface LoadOptions {
   device?: string;
@@ -54,8 +54,20 @@ const LOAD_OPTIONS: Record<keyof LoadOptions, true> = {
 };
 
 function checkOptions(o: LoadOptions): { device: string; dtype: NativeDtype; kernels?: Partial<KernelChoice> } {
+  if (o === null || typeof o !== 'object' || Array.isArray(o))
+    throw new ModelConfigError(`loadModel: options must be an object, got ${shown(o)}`);
   // A misspelt option would otherwise be dropped: a `devise: 'cuda'` would load on the CPU.
   refuseUnknownKeys('loadModel', o, LOAD_OPTIONS, (m) => new ModelConfigError(m));
+  // Read as `=== true` or `?? true`, a string would be silently taken as false or true.
+  for (const key of ['tokenizer', 'mapWeights'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean')
+      throw new ModelConfigError(`loadModel: ${key} must be true or false, got ${shown(o[key])}`);
+  }
+  if (o.endpoint !== undefined && (typeof o.endpoint !== 'string' || o.endpoint === ''))
+    throw new ModelConfigError(`loadModel: endpoint must be a URL string, got ${shown(o.endpoint)}`);
+  if (o.seed !== undefined && (!Number.isInteger(o.seed) || o.seed < 0))
+    throw new ModelConfigError(`loadModel: seed must be an integer >= 0, got ${shown(o.seed)}`);
+  checkRowsToFit(o.rows);
   const device = o.device ?? 'cpu';
   if (!/^(cpu|cuda(:\d+)?)$/.test(device))
     throw new ModelConfigError(`device '${device}' is not 'cpu', 'cuda' or 'cuda:N'`);
@@ -124,8 +136,6 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
       return c;
     });
     const seed = options.seed ?? 0;
-    if (!Number.isInteger(seed) || seed < 0)
-      throw new ModelConfigError(`seed must be a non-negative integer, got ${seed}`);
     const nm = await withCallerStack(`loading ${arg}`, () =>
       native().loadModel({ config, device, dtype, seed, kernels }),
     );
@@ -134,6 +144,9 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     return new Model(nm, infoOf(nm, arg, config, sha([source.hfConfig, seed]), 'random'), tokenizer);
   }
 
+  // A checkpoint's weights are its own: a seed would be silently ignored.
+  if (options.seed !== undefined)
+    throw new ModelConfigError(`loadModel: seed is for random:<preset> weights; ${arg} has its own, so leave seed out`);
   const { readCheckpoint, selectTensors, findNonFinite, checkpointChange, CheckpointError } =
     await import('../checkpoint/index.js');
   // A local directory needs no hub client; anything else is a repo id for the cache / download.

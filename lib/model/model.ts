@@ -138,8 +138,15 @@ export class Model {
       if (a.embeds.length !== want)
         throw new RangeError(`${what}: embeds has ${a.embeds.length} values; expected rows×positions×hidden = ${want}`);
     }
-    if (a.positionIds && a.positionIds.length !== rows * positions) {
-      throw new RangeError(`${what}: positionIds has ${a.positionIds.length} values; expected ${rows * positions}`);
+    if (a.positionIds !== undefined) {
+      if (!(a.positionIds instanceof Int32Array)) throw new TypeError(`${what}: positionIds must be an Int32Array`);
+      if (a.positionIds.length !== rows * positions)
+        throw new RangeError(`${what}: positionIds has ${a.positionIds.length} values; expected ${rows * positions}`);
+      // A rotary model reads a negative position without complaint (a learned table refuses it
+      // natively, naming the table): a prompt no tokenizer makes.
+      const negative = a.positionIds.find((p) => p < 0);
+      if (negative !== undefined && this.info.config.position !== 'learned')
+        throw new RangeError(`${what}: position id ${negative} is negative`);
     }
   }
 

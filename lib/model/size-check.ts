@@ -7,6 +7,7 @@ import { availableDeviceBytes, bytesPerRow } from '../tune/batch-size.js';
 import type { ModelInfo } from './model.js';
 import { configKey } from './config-checks.js';
 import { ModelConfigError } from './config.js';
+import { shown } from '../spec/fields.js';
 
 /** Rows the tuner will hold at once, and what they are (the tuner's per-row memory depends on it). */
 export interface RowsToFit {
@@ -15,6 +16,24 @@ export interface RowsToFit {
   candidates: number;
   /** the spec field or flag that sets `rows` (named when the rows are what does not fit) */
   field: string;
+}
+
+/** loadModel's `rows`: each count a positive integer, as the size check multiplies them. */
+export function checkRowsToFit(r: unknown): void {
+  if (r === undefined) return;
+  const o = r as Record<string, unknown>;
+  const bad =
+    r === null || typeof r !== 'object'
+      ? `an object { rows, positions, candidates, field }`
+      : (['rows', 'positions', 'candidates'] as const).find((k) => !Number.isInteger(o[k]) || (o[k] as number) < 1);
+  if (bad === undefined && typeof o.field === 'string' && o.field !== '') return;
+  const what =
+    bad === undefined
+      ? `rows.field must name what sets the rows (a spec field or flag, e.g. 'batchSize'), got ${shown(o.field)}`
+      : bad.startsWith('an object')
+        ? `rows must be ${bad}, got ${shown(r)}`
+        : `rows.${bad} must be a positive integer, got ${shown(o[bad])}`;
+  throw new ModelConfigError(`loadModel: ${what}`);
 }
 
 const BYTES: Record<NativeDtype, number> = { float32: 4, bfloat16: 2, float16: 2 };

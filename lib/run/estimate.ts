@@ -11,7 +11,7 @@ import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
-import type { SweepSpec } from '../spec/index.js';
+import { parseSpec, type SweepSpec } from '../spec/index.js';
 import { STUDY_DEFAULTS } from '../spec/defaults.js';
 import { checkSameSweep } from '../results/index.js';
 import {
@@ -28,6 +28,14 @@ import { synthesizePlans } from '../targets/index.js';
 import { autoBatchSize } from '../tune/batch-size.js';
 import { tune, type TuneOptions, type TuneRow } from '../tune/index.js';
 import { methodOptions, type MethodOptions } from './method-options.js';
+import {
+  checkGivenModel,
+  specObject,
+  checkModelOption,
+  checkPositive,
+  checkSignal,
+  optionsObject,
+} from './run-options.js';
 import { batchedSeconds, epochsFromSample, type EpochCost } from './estimate-batching.js';
 import type { KeptRows } from './kept.js';
 import { deviceCount, firstDevice } from './shards.js';
@@ -117,8 +125,20 @@ export function spread<T>(items: readonly T[], n: number): T[] {
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
-export async function estimateSweep(spec: SweepSpec, options: EstimateOptions = {}): Promise<SweepEstimate> {
-  refuseUnknownKeys('estimateSweep', options, ESTIMATE_OPTIONS, (m) => new TypeError(m));
+export async function estimateSweep(given: SweepSpec, options: EstimateOptions = {}): Promise<SweepEstimate> {
+  // A spec a script wrote by hand is checked as parseSpec checks one (parsing is idempotent).
+  const spec = parseSpec(specObject('estimateSweep', given));
+  const o = optionsObject('estimateSweep', options);
+  refuseUnknownKeys('estimateSweep', o, ESTIMATE_OPTIONS, (m) => new TypeError(m));
+  checkPositive('estimateSweep', o, 'calibrationSeconds');
+  checkPositive('estimateSweep', o, 'sampleRows', true);
+  checkSignal('estimateSweep', o);
+  checkModelOption('estimateSweep', o, false);
+  if (o.costs !== undefined && !(o.costs instanceof Map))
+    throw new TypeError('estimateSweep: option costs must be a Map (one an earlier estimate filled), or left out');
+  if (o.kept !== undefined && !(o.kept instanceof Object && (o.kept as KeptRows).rowIds instanceof Set))
+    throw new TypeError('estimateSweep: option kept must be what keptRows(spec) returns, or left out');
+  if (options.model) checkGivenModel('estimateSweep', spec, options.model);
   const started = performance.now();
   // Over --devices, calibrated on the first: the workers run the same model on devices alike.
   const model = options.model ?? (await loadModel(spec.model, { device: firstDevice(spec), dtype: spec.dtype }));

@@ -15,12 +15,13 @@ import {
   type Results,
   type StoredRunRecord,
 } from '../results/index.js';
-import { refuseUnknownKeys } from '../spec/fields.js';
+import { refuseUnknownKeys, shown } from '../spec/fields.js';
 import { parseSpec, specChange } from '../spec/index.js';
 import { planSweep, type PlanOptions } from '../sweep/index.js';
 import { targetFileCount } from '../targets/file.js';
 import { TargetError } from '../targets/maths.js';
 import { lockOutput } from './lock.js';
+import { checkBoolean } from './run-options.js';
 
 export interface MergeOptions {
   /**
@@ -59,6 +60,12 @@ export async function mergeResults(
   options: MergeOptions = {},
 ): Promise<MergeReport> {
   refuseUnknownKeys('mergeResults', options, MERGE_OPTIONS, (m) => new TypeError(m));
+  for (const field of ['overwrite', 'allowMissing'])
+    checkBoolean('mergeResults', options as Record<string, unknown>, field);
+  if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string'))
+    throw new TypeError(`mergeResults: paths must be an array of results file paths, got ${shown(paths)}`);
+  if (typeof out !== 'string' || out === '')
+    throw new TypeError(`mergeResults: out must be the path of the merged file, got ${shown(out)}`);
   // The output's path first (a directory, a missing folder), so that its lock can be made beside it.
   await ResultWriter.check(out, { resume: true });
   // Held while reading and writing: no sweep or other merge writes `out` meanwhile.

@@ -13,7 +13,7 @@ import { native } from '../native/index.js';
 import { plotAll, type WrittenFigure } from '../plot/index.js';
 import { openForResume, readResults, ResultWriter, type RunRecord, type StoredRunRecord } from '../results/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
-import { type Shard, type SweepSpec } from '../spec/index.js';
+import { parseSpec, type Shard, type SweepSpec } from '../spec/index.js';
 import { planSweepYielding, remainingGroups, remainingRows, rowsByMethod } from '../sweep/index.js';
 import { methodOptions } from './method-options.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
@@ -22,6 +22,15 @@ import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
 import { belowBoundMessage, boundColumns, sweepBounds, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
 import { lockOutput } from './lock.js';
+import {
+  checkBoolean,
+  checkFigures,
+  checkGivenModel,
+  checkModelOption,
+  checkSignal,
+  optionsObject,
+  specObject,
+} from './run-options.js';
 import { checkOutputFolder } from '../io/folder.js';
 import { mergeUnderLock } from './merge.js';
 import { checkTargetsFit, rowsToFit } from './sizes.js';
@@ -109,12 +118,19 @@ function sameResult(a: RunRecord, b: StoredRunRecord): boolean {
 }
 
 export async function runSweep(
-  spec: SweepSpec,
+  given: SweepSpec,
   options: SweepOptions = {},
   events: EventEmitter = new EventEmitter(),
 ): Promise<SweepSummary> {
+  // A spec a script wrote by hand is checked as parseSpec checks one (parsing is idempotent).
+  const spec = parseSpec(specObject('runSweep', given));
   // A misspelt option is refused, not dropped for its default (a `figure: false` would draw them).
-  refuseUnknownKeys('runSweep', options, SWEEP_OPTIONS, (m) => new TypeError(m));
+  const o = optionsObject('runSweep', options);
+  refuseUnknownKeys('runSweep', o, SWEEP_OPTIONS, (m) => new TypeError(m));
+  for (const field of ['resume', 'overwrite']) checkBoolean('runSweep', o, field);
+  checkFigures(o);
+  checkSignal('runSweep', o);
+  checkModelOption('runSweep', o, true);
   // One run per output for the run's whole life: a second sweep, a resume or a merge of the same
   // output is refused, naming this process, before it reads or writes anything. The output's
   // path is checked first (a directory, a missing folder), so that its lock can be made beside it.
@@ -150,6 +166,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       ? await options.model()
       : (options.model ??
         (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype, rows: rowsToFit(spec) })));
+  if (options.model) checkGivenModel('runSweep', spec, model);
   try {
     const V = model.info.vocabSize;
     const plan = await planSweepYielding(spec, V, { fileTargetCount: targetFileCount });
@@ -198,7 +215,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       // Checked and measured in synthesis already: uploaded once for every method and the bound as
       // a target set, which tune() and headBound() neither re-check nor re-measure (both passes
       // held the event loop).
-      const uploaded = plans.length
+      const uploaded = targets.meta.length
         ? await native().uploadTensor({ data: targets.data, shape: [plans.length, V], device: model.info.device })
         : undefined;
       // Each target's head bound, once, shared by its inits and methods; like the targets it is

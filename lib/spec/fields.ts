@@ -20,6 +20,9 @@ export function refuseUnknownKeys(
   error: (message: string) => Error,
   what = 'option',
 ): void {
+  // Called with nothing (a function called without its options), Object.keys would throw a bare TypeError.
+  if (given === null || typeof given !== 'object' || Array.isArray(given) || ArrayBuffer.isView(given))
+    throw error(`${owner}: expected an object of ${what}s (${Object.keys(known).join(', ')}), got ${shown(given)}`);
   const unknown = Object.keys(given).filter((k) => !(k in known));
   if (unknown.length) throw error(`${owner}: ${unknownKeys(unknown, Object.keys(known), what)}`);
 }

@@ -31,6 +31,11 @@ export function klNats(p: Float32Array, q: Float32Array): number {
  * solving −m log m − (1−m) log((1−m)/(V−1)) = h (the rest spread evenly), rounded DOWN to 0.01.
  */
 export function outlierMassBound(hBits: number, vocab: number): number {
+  if (!Number.isInteger(vocab) || vocab < 2)
+    throw new TargetError(`outlierMassBound: vocab must be an integer of at least 2, got ${String(vocab)}`);
+  // NaN or an entropy no distribution over vocab tokens has would bisect to a number that means nothing.
+  if (!(hBits >= 0 && hBits <= Math.log2(vocab) + 1e-9))
+    throw new TargetError(`outlierMassBound: hBits ${String(hBits)} is outside [0, log2 ${vocab}]`);
   const h = hBits * LN2;
   const f = (m: number) => -(m > 0 ? m * Math.log(m) : 0) - (m < 1 ? (1 - m) * Math.log((1 - m) / (vocab - 1)) : 0);
   // f falls from log V at m = 1/V to 0 at m = 1.

@@ -9,12 +9,18 @@ import type { ResolvedTarget } from '../spec/parse.js';
 import { TARGET_DEFAULTS } from '../spec/defaults.js';
 import type { PosTag } from '../spec/schema.js';
 import { SpecError } from '../spec/errors.js';
-import { refuseUnknownKeys } from '../spec/fields.js';
+import { refuseUnknownKeys, shown } from '../spec/fields.js';
+import { expandGrid, type GridInput } from '../spec/grid.js';
+import { Grid } from '../spec/schema.js';
+import { TuneOptionsSchema } from '../tune/options.js';
 import { targetFileCount } from './file.js';
 import type { TargetRowMeta } from './make.js';
 import { TargetError } from './maths.js';
 import { synthesizePlans } from './plans.js';
 import { kindDef, planEntry, type TargetPlan } from './registry.js';
+
+/** A request's seed, under the rule and default of tune()'s and a spec's. */
+const STUDY_SEED = TuneOptionsSchema.shape.seed;
 
 export type TargetMeta = TargetRowMeta & { seed: number };
 
@@ -26,8 +32,8 @@ export interface TargetSet {
 }
 
 export type SynthesisRequest =
-  | { kind: 'vanilla'; entropyBits: number[]; method?: 'gradient' | 'temperature'; eps?: number; seed?: number }
-  | { kind: 'outlier'; entropyBits: number[]; outliers?: number; eps?: number; seed?: number }
+  | { kind: 'vanilla'; entropyBits: GridInput; method?: 'gradient' | 'temperature'; eps?: number; seed?: number }
+  | { kind: 'outlier'; entropyBits: GridInput; outliers?: number; eps?: number; seed?: number }
   | { kind: 'lm'; count: number; promptLength?: number; pairedVanilla?: boolean; seed?: number }
   | { kind: 'shuffled'; count: number; shuffles?: number; promptLength?: number; seed?: number }
   | { kind: 'migrated'; source: string; count: number; promptLength?: number; seed?: number }
@@ -40,6 +46,13 @@ export type SynthesisRequest =
     }
   | { kind: 'file'; path: string; seed?: number };
 
+/** A request with its entropy grid expanded to the values in bits. */
+type ExpandedRequest = SynthesisRequest extends infer R
+  ? R extends { entropyBits: GridInput }
+    ? Omit<R, 'entropyBits'> & { entropyBits: number[] }
+    : R
+  : never;
+
 /**
  * The spec entry a request stands for. The library's defaults are the spec's, except one
  * pos-uniform tag and target per request (not ten per tag), one sample per entropy and no paired
@@ -47,7 +60,7 @@ export type SynthesisRequest =
  * a target's id does not name it, so a request must make the very targets the sweep that wrote
  * that id made.
  */
-export function requestEntry(r: SynthesisRequest): ResolvedTarget {
+export function requestEntry(r: ExpandedRequest): ResolvedTarget {
   switch (r.kind) {
     case 'vanilla':
       return {
@@ -94,21 +107,46 @@ const REQUEST_FIELDS: { [K in SynthesisRequest['kind']]: Record<keyof Extract<Sy
     file: { kind: true, path: true, seed: true },
   };
 
-/** A request's target plans, exactly as a sweep with the same entry and seed plans them. */
-export function planRequest(r: SynthesisRequest): TargetPlan[] {
-  const entry = requestEntry(r);
+/** A request's entropies: its grid checked and expanded as a spec entry's is. */
+function entropyGrid(r: { kind: string; entropyBits: GridInput }, vocabSize?: number): number[] {
+  // A list of numbers is checked against the vocabulary where its targets are made (kinds.ts), as a sweep's is.
+  const list = r.entropyBits;
+  if (Array.isArray(list) && list.length > 0 && list.every((h) => typeof h === 'number')) return list;
+  const grid = Grid.safeParse(list);
+  if (!grid.success) throw new TargetError(`${r.kind} targets: entropyBits: ${grid.error.issues[0].message}`);
+  try {
+    return expandGrid(grid.data, vocabSize!, `${r.kind} targets: entropyBits`);
+  } catch (e) {
+    if (e instanceof SpecError) throw new TargetError(e.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    throw e;
+  }
+}
+
+/**
+ * A request's target plans, exactly as a sweep with the same entry and seed plans them. An
+ * entropy grid is read as the spec reads one (a number, a list, or 'start:stop:step' with 'max'
+ * for log2 `vocabSize`, which only a number or a range needs).
+ */
+export function planRequest(r: SynthesisRequest, vocabSize?: number): TargetPlan[] {
+  if (r === null || typeof r !== 'object')
+    throw new TargetError(`give a target request such as { kind: 'vanilla', entropyBits: [1, 2] }, got ${shown(r)}`);
+  const entry = requestEntry(
+    ('entropyBits' in r ? { ...r, entropyBits: entropyGrid(r, vocabSize) } : r) as ExpandedRequest,
+  );
   // A misspelt field would otherwise be dropped and its default used.
   refuseUnknownKeys(`${r.kind} targets`, r, REQUEST_FIELDS[r.kind], (m) => new TargetError(m), 'field');
   const { shape } = kindDef(entry.kind).schema;
-  // Every field but the entropy grid through the spec's own check (kinds.ts checks entropies
-  // against the vocabulary, which the spec schema cannot know).
+  // Every field through the spec's own check; the request's one pos-uniform `tag` is the entry's `tags`.
   for (const [field, value] of Object.entries(entry)) {
     if (field === 'kind' || field === 'entropyBits' || value === undefined) continue;
     const checked = shape[field].safeParse(value);
-    if (!checked.success) throw new TargetError(`${r.kind} targets: ${field}: ${checked.error.issues[0].message}`);
+    const named = field === 'tags' ? 'tag' : field;
+    if (!checked.success) throw new TargetError(`${r.kind} targets: ${named}: ${checked.error.issues[0].message}`);
   }
+  const seed = STUDY_SEED.safeParse(r.seed);
+  if (!seed.success) throw new TargetError(`${r.kind} targets: seed: ${seed.error.issues[0].message}`);
   try {
-    return planEntry(entry, { seed: r.seed ?? 0, where: 'request', fileTargetCount: targetFileCount });
+    return planEntry(entry, { seed: seed.data, where: 'request', fileTargetCount: targetFileCount });
   } catch (e) {
     if (e instanceof SpecError) throw new TargetError(e.issues.map((i) => i.message).join('; '));
     throw e;
@@ -119,16 +157,22 @@ export async function synthesizeTargets(
   model: Model | { vocabSize: number; device?: string },
   request: SynthesisRequest,
 ): Promise<TargetSet> {
+  if (model === null || typeof model !== 'object')
+    throw new TargetError(`synthesizeTargets needs a Model or { vocabSize }, got ${shown(model)}`);
   const isModel = 'info' in model;
-  // Planned first: an unknown kind or field is named as such, not as a kind that needs a model.
-  const plans = planRequest(request);
+  if (!isModel)
+    refuseUnknownKeys('synthesizeTargets', model, { vocabSize: true, device: true }, (m) => new TargetError(m));
+  // An unknown kind is named as such, not as a kind that needs a model.
+  if (!isModel && request && typeof request === 'object' && !Object.hasOwn(REQUEST_FIELDS, request.kind))
+    requestEntry(request as ExpandedRequest);
   if (!isModel && !['vanilla', 'outlier', 'file'].includes(request.kind))
     throw new TargetError(`${request.kind} targets need a model, not just a vocabulary size`);
   const vocab = isModel ? model.info.vocabSize : model.vocabSize;
   if (!Number.isInteger(vocab) || vocab < 2)
-    throw new TargetError(`vocabSize must be an integer of at least 2, got ${vocab}`);
+    throw new TargetError(`vocabSize must be an integer of at least 2, got ${shown(vocab)}`);
   const device = isModel ? model.info.device : (model.device ?? 'cpu');
   const host = isModel ? model : ({ info: { vocabSize: vocab, device } } as unknown as Model);
+  const plans = planRequest(request, vocab);
   const made = await synthesizePlans(host, plans);
   // Uploaded on the addon's pool: tens of MB of fresh pages would hold the caller's loop.
   const targets = await native().uploadTensor({ data: made.data, shape: [plans.length, vocab], device });

@@ -1,6 +1,7 @@
 // The rows a tune() runs: the caller's (a sweep's plan, a shard, a resume) or every target × init,
 // each with the sweep planner's id and seed (lib/sweep/ids.ts), so a row run by tune() alone and
 // the same row in a sweep carry the same name and start from the same prompt.
+import { shown } from '../spec/fields.js';
 import { rowId, rowSeed } from '../sweep/ids.js';
 import type { PlannedRow } from './harvest.js';
 import type { TuneSettings } from './options.js';
@@ -25,6 +26,8 @@ export function planTuneRows(
     pattern: string;
   },
 ): PlannedRow[] {
+  if (given !== undefined && !Array.isArray(given))
+    throw new TypeError(`rows must be an array of { targetIndex, initId } (or left out for every target × init)`);
   const rows =
     given ??
     Array.from({ length: targets.count * s.inits }, (_, i): TuneRow => ({
@@ -36,6 +39,8 @@ export function planTuneRows(
     if (!Number.isInteger(r.targetIndex) || r.targetIndex < 0 || r.targetIndex >= targets.count) {
       throw new RangeError(`row targetIndex ${r.targetIndex} is outside the ${targets.count} targets`);
     }
+    if (!Number.isInteger(r.initId) || r.initId < 0)
+      throw new RangeError(`row ${i}: initId must be an integer >= 0 (it sets the row's seed), got ${shown(r.initId)}`);
     const targetId = targets.ids[r.targetIndex];
     return {
       targetIndex: r.targetIndex,

@@ -11,6 +11,7 @@ import type { NativeTuner } from '../native/types-tuner.js';
 import { autoBatchSize } from './batch-size.js';
 import { recordsFromHarvest, type PlannedRow } from './harvest.js';
 import { onOutOfMemory } from './oom.js';
+import { checkBatchFits, checkTuneInputs, tuneOptionsObject } from './inputs.js';
 import { cudaGraphFor, parseTuneOptions, TuneOptionsError, type TuneSettings } from './options.js';
 import type { TuneRecord } from './record.js';
 import { planTuneRows, type TuneRow } from './rows.js';
@@ -87,22 +88,23 @@ function promptText(model: Model, ids: Int32Array): string | null {
 
 export function tune(model: Model, options: TuneOptions): TuneRun {
   // Validate everything before any work: bad options reject the run, never half-run it.
-  const {
-    targets,
-    targetIds,
-    rows: givenRows,
-    signal,
-    contextBefore,
-    contextAfter,
-    banned,
-    freeBytes,
-    ...rest
-  } = options;
   let settings: ReturnType<typeof parseTuneOptions>;
   let resolved: ResolvedTargets;
+  let inputs: RunInputs;
   let setupError: unknown;
   try {
+    const { targets, targetIds, rows, signal, contextBefore, contextAfter, banned, freeBytes, ...rest } =
+      tuneOptionsObject(model, options) as unknown as TuneOptions;
     settings = parseTuneOptions(rest);
+    inputs = { givenRows: rows, signal, contextBefore, contextAfter, banned, freeBytes };
+    checkTuneInputs(inputs);
+    // Which tokens are special is the tokenizer's to say: without one, an asked-for ban would ban nothing.
+    if (rest.ban !== undefined && rest.ban !== 'none' && !model.tokenizer)
+      throw new TuneOptionsError(
+        `invalid tune options:\n  ban: '${rest.ban}' needs the model's tokenizer to know which tokens to ban, and ` +
+          `${model.info.name} has none (loaded with tokenizer: false, or a preset without one): load it with its ` +
+          "tokenizer, or pass ban: 'none' and the ids in banned",
+      );
     resolved = resolveTargets(targets, model.info.vocabSize, targetIds);
     if (settings.cudaGraph && !model.info.device.startsWith('cuda')) {
       throw new TuneOptionsError(
@@ -117,25 +119,20 @@ export function tune(model: Model, options: TuneOptions): TuneRun {
   }
   return new TuneRun(async (self) => {
     if (setupError) throw setupError;
-    return runRows(self, model, settings!, resolved!, {
-      givenRows,
-      signal,
-      contextBefore,
-      contextAfter,
-      banned,
-      freeBytes,
-    });
+    return runRows(self, model, settings!, resolved!, inputs!);
   });
 }
+
+type RunInputs = Pick<TuneOptions, 'signal' | 'contextBefore' | 'contextAfter' | 'banned' | 'freeBytes'> & {
+  givenRows?: TuneRow[];
+};
 
 async function runRows(
   self: TuneRun,
   model: Model,
   s: ReturnType<typeof parseTuneOptions>,
   targets: ResolvedTargets,
-  o: Pick<TuneOptions, 'signal' | 'contextBefore' | 'contextAfter' | 'banned' | 'freeBytes'> & {
-    givenRows?: TuneRow[];
-  },
+  o: RunInputs,
 ): Promise<TuneRecord[]> {
   const L = s.prefixLength;
   const rows = planTuneRows(o.givenRows, targets, s);
@@ -183,6 +180,7 @@ async function runRows(
     });
   let tuner: NativeTuner;
   try {
+    if (s.deterministic) checkBatchFits(model, slotsCount, L, s.candidates, o.freeBytes);
     tuner = make(slotsCount);
   } catch (e) {
     uploaded?.dispose();

@@ -1,6 +1,7 @@
 // The targets tune() accepts: a Float32Array rows×vocab, a device-resident NativeTensor, or a
 // synthesised target set ({ targets, meta }). Plain arrays are checked here, row by row.
 import type { NativeTensor } from '../native/types-model.js';
+import { shown } from '../spec/fields.js';
 
 export interface TargetSetLike {
   targets: NativeTensor;
@@ -54,7 +55,38 @@ export function checkTargetRows(t: Float32Array, vocab: number): number {
   return count;
 }
 
+function isTensor(t: unknown): t is NativeTensor {
+  return typeof t === 'object' && t !== null && typeof (t as NativeTensor).shape === 'function';
+}
+
+/** What a wrong `targets` is, as a message names it (a Float64Array, an Array of 1000, undefined). */
+function described(t: unknown): string {
+  if (t === null || typeof t !== 'object') return String(t);
+  const length = (t as { length?: unknown }).length;
+  return `${t.constructor?.name ?? 'an object'}${typeof length === 'number' ? ` of ${length} values` : ''}`;
+}
+
+/** Ids given for the targets: one string per target, or none (then the defaults). */
+function checkIds(ids: unknown, count: number): void {
+  if (ids === undefined) return;
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string'))
+    throw new TypeError(`targetIds must be an array of strings, one per target, got ${shown(ids)}`);
+  if (ids.length !== count) throw new RangeError(`targetIds has ${ids.length} ids for ${count} targets`);
+}
+
 export function resolveTargets(t: TuneTargets, vocab: number, ids?: string[]): ResolvedTargets {
+  const resolved = targetsOf(t, vocab, ids);
+  checkIds(ids, resolved.count);
+  return resolved;
+}
+
+function targetsOf(t: TuneTargets, vocab: number, ids?: string[]): ResolvedTargets {
+  if (!(t instanceof Float32Array) && !isTargetSet(t) && !isTensor(t)) {
+    throw new TypeError(
+      `targets must be a Float32Array (rows×vocab), a NativeTensor or a target set from synthesizeTargets, ` +
+        `got ${described(t)}${ArrayBuffer.isView(t) || Array.isArray(t) ? ': convert it with Float32Array.from' : ''}`,
+    );
+  }
   if (t instanceof Float32Array) {
     const count = checkTargetRows(t, vocab);
     const entropyBits = Array.from({ length: count }, (_, r) => entropyBitsOf(t, r * vocab, vocab));

@@ -1,0 +1,83 @@
+// What a script hands runSweep and estimateSweep besides the spec, checked where it is handed
+// over: a string is truthy (resume: 'no' resumed), a number reached node:fs (figures: 3) and a
+// model other than the spec's ran under the spec's name.
+import { Model } from '../model/model.js';
+import { shown } from '../spec/fields.js';
+import type { SweepSpec } from '../spec/index.js';
+import { firstDevice } from './shards.js';
+
+const fail = (owner: string, field: string, rule: string, value: unknown) =>
+  new TypeError(`${owner}: option ${field} must be ${rule}, got ${shown(value)}`);
+
+/** `o` as an options object: undefined is {}, anything but a plain object is refused. */
+export function optionsObject(owner: string, o: unknown): Record<string, unknown> {
+  if (o === undefined) return {};
+  if (o === null || typeof o !== 'object' || Array.isArray(o))
+    throw new TypeError(`${owner}: options must be an object, got ${shown(o)}`);
+  return o as Record<string, unknown>;
+}
+
+/** A spec is asked for, not assumed: a call without one would run the study's defaults for minutes. */
+export function specObject(owner: string, spec: unknown): unknown {
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
+    throw new TypeError(`${owner}: give a sweep spec (an object; {} is the study's defaults), got ${shown(spec)}`);
+  return spec;
+}
+
+export function checkBoolean(owner: string, o: Record<string, unknown>, field: string): void {
+  const v = o[field];
+  if (v !== undefined && typeof v !== 'boolean') throw fail(owner, field, 'true or false', v);
+}
+
+export function checkSignal(owner: string, o: Record<string, unknown>): void {
+  const v = o.signal;
+  if (v !== undefined && !(v instanceof AbortSignal))
+    throw fail(owner, 'signal', 'an AbortSignal (new AbortController().signal)', v);
+}
+
+/** runSweep's figures: a folder, or false for none. */
+export function checkFigures(o: Record<string, unknown>): void {
+  const v = o.figures;
+  if (v !== undefined && v !== false && (typeof v !== 'string' || v === ''))
+    throw fail('runSweep', 'figures', 'a folder path or false', v);
+}
+
+/** A count or a duration: a finite number above 0, an integer where `integer`. */
+export function checkPositive(owner: string, o: Record<string, unknown>, field: string, integer = false): void {
+  const v = o[field];
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v)))
+    throw fail(owner, field, integer ? 'a positive integer' : 'a finite number of seconds above 0', v);
+}
+
+/** A given model: a Model, or (where `lazy`) a function that resolves to one. */
+export function checkModelOption(owner: string, o: Record<string, unknown>, lazy: boolean): void {
+  const v = o.model;
+  if (v === undefined || v instanceof Model || (lazy && typeof v === 'function')) return;
+  throw fail(
+    owner,
+    'model',
+    lazy ? 'a Model from loadModel or a function resolving to one' : 'a Model from loadModel',
+    v,
+  );
+}
+
+/**
+ * A given model must be the one the spec names, where the spec names it: its results are stored
+ * and resumed under the spec's model, device and dtype.
+ */
+export function checkGivenModel(owner: string, spec: SweepSpec, model: Model): void {
+  const cudaZero = (d: string) => (d === 'cuda' ? 'cuda:0' : d);
+  const differs = [
+    ['model', spec.model, model.info.name],
+    // Split over devices, the model is the first one's (a plan calibrates there).
+    ['device', cudaZero(firstDevice(spec)), cudaZero(model.info.device)],
+    ['dtype', spec.dtype, model.info.dtype],
+  ].filter(([, wanted, given]) => wanted !== given);
+  if (differs.length === 0) return;
+  const what = differs.map(([f, wanted, given]) => `spec.${f} is '${wanted}', the model's is '${given}'`).join('; ');
+  throw new TypeError(
+    `${owner}: option model is not the spec's (${what}): its results would be stored under the spec's; ` +
+      "set the spec's fields to the model's, or leave option model out to load spec.model",
+  );
+}
