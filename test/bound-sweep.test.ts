@@ -115,7 +115,7 @@ describe('the guard', () => {
       const flagged = rows.map((r) => ({
         rowId: r.rowId,
         klNats: r.klNats,
-        ...boundColumns(r.klNats, bounds[r.targetIndex]),
+        ...boundColumns(r.klNats, bounds![r.targetIndex]),
       }));
       expect(flagged.every((r) => r.belowHeadBound)).toBe(true);
       const message = belowBoundMessage(flagged[0] as never, 'float32');
@@ -123,7 +123,7 @@ describe('the guard', () => {
       expect(message).toMatch(/belowHeadBound = true/);
       // With the real model's own bound the same rows pass.
       const own = await sweepBounds(real, targets, new EventEmitter());
-      expect(rows.every((r) => !boundColumns(r.klNats, own[r.targetIndex]).belowHeadBound)).toBe(true);
+      expect(rows.every((r) => !boundColumns(r.klNats, own![r.targetIndex]).belowHeadBound)).toBe(true);
       set.dispose();
     } finally {
       real.dispose();

@@ -8,6 +8,7 @@ import { withCallerStack } from '../model/errors.js';
 import { native } from '../native/index.js';
 import type { NativeBoundOptions, NativeBoundResult } from '../native/types-bound.js';
 import { resolveTargets, type TuneTargets } from '../tune/targets-input.js';
+import { cancellable } from './cancel.js';
 import { parseBoundOptions, type BoundOptions, type BoundSettings } from './options.js';
 
 export const BOTTLENECK_STATUS = ['minimum', 'limit', 'unconverged'] as const;
@@ -115,8 +116,14 @@ export async function headBound(
   const V = model.info.vocabSize;
   const t = resolveTargets(targets, V, o.targetIds);
   // A device tensor (a synthesised or uploaded target set) is solved where it is.
-  const r = await withCallerStack('headBound', () =>
-    native().headBound(model.native, { ...nativeBoundOptions(o, model.info.device), targets: t.data }),
+  const r = await cancellable(o.signal, 'headBound', (cancel) =>
+    withCallerStack('headBound', () =>
+      native().headBound(model.native, {
+        ...nativeBoundOptions(o, model.info.device),
+        targets: t.data,
+        ...(cancel ? { cancel } : {}),
+      }),
+    ),
   );
   return boundRecords(r, t.ids, t.entropyBits, o, model.info.hiddenSize, V);
 }

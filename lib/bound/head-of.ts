@@ -3,6 +3,7 @@
 import { withCallerStack } from '../model/errors.js';
 import { native } from '../native/index.js';
 import { resolveTargets } from '../tune/targets-input.js';
+import { cancellable } from './cancel.js';
 import { boundRecords, nativeBoundOptions, type HeadBoundRecord } from './head-bound.js';
 import { BoundOptionsError, parseBoundOptions, type BoundOptions } from './options.js';
 
@@ -53,19 +54,22 @@ export async function headBoundOf(
   check('bias', head.bias, vocab);
   const t = resolveTargets(targets, vocab, o.targetIds);
   const device = head.device ?? 'cpu';
-  const r = await withCallerStack('headBoundOf', () =>
-    native().headBoundOf({
-      ...nativeBoundOptions(o, device),
-      W: head.W,
-      vocab,
-      hidden,
-      norm: head.norm,
-      ...(head.gamma ? { gamma: head.gamma } : {}),
-      ...(head.beta ? { beta: head.beta } : {}),
-      ...(head.bias ? { bias: head.bias } : {}),
-      targets,
-      device,
-    }),
+  const r = await cancellable(o.signal, 'headBoundOf', (cancel) =>
+    withCallerStack('headBoundOf', () =>
+      native().headBoundOf({
+        ...nativeBoundOptions(o, device),
+        ...(cancel ? { cancel } : {}),
+        W: head.W,
+        vocab,
+        hidden,
+        norm: head.norm,
+        ...(head.gamma ? { gamma: head.gamma } : {}),
+        ...(head.beta ? { beta: head.beta } : {}),
+        ...(head.bias ? { bias: head.bias } : {}),
+        targets,
+        device,
+      }),
+    ),
   );
   return boundRecords(r, t.ids, t.entropyBits, o, hidden, vocab);
 }

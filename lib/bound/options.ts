@@ -42,6 +42,10 @@ const fields = {
   returnPoint: z.boolean({ error: 'returnPoint must be true or false' }).default(false),
   /** ids for the records (default: the target set's ids, or target:<i>) */
   targetIds: z.array(z.string()).optional(),
+  /** stop the solve (within one pass over the head) and reject with an AbortError */
+  signal: z
+    .instanceof(AbortSignal, { error: 'signal must be an AbortSignal (new AbortController().signal)' })
+    .optional(),
 };
 
 export const BoundOptionsSchema = z.strictObject(fields, { error: unknownKeysError(Object.keys(fields)) });

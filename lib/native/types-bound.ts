@@ -15,6 +15,14 @@ export interface NativeBoundOptions {
   sphere: boolean;
   /** random starts of the sphere search, beside the ball optimum's and Wᵀp's directions (each also from its antipode) */
   sphereRandomStarts: number;
+  /** set it (an AbortSignal's abort) to stop the solve at its next evaluation; the call then rejects */
+  cancel?: NativeCancelFlag;
+}
+
+/** A flag JavaScript sets to stop a native call at its next check (native/addon/cancel.h). */
+export interface NativeCancelFlag {
+  cancel(): void;
+  readonly cancelled: boolean;
 }
 
 export interface NativeBoundResult {
@@ -38,6 +46,7 @@ export interface NativeBoundResult {
 }
 
 export interface BoundAddon {
+  CancelFlag: new () => NativeCancelFlag;
   headBound(
     model: NativeModel,
     a: NativeBoundOptions & { targets: Float32Array | NativeTensor },

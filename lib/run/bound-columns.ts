@@ -22,9 +22,21 @@ export type BoundColumns = Pick<
 };
 
 /** One bound per target of the set, in its order (bounds[i] is targets.meta[i]'s). */
-export async function sweepBounds(model: Model, targets: TargetSetLike, events: EventEmitter): Promise<BoundColumns[]> {
+export async function sweepBounds(
+  model: Model,
+  targets: TargetSetLike,
+  events: EventEmitter,
+  signal?: AbortSignal,
+): Promise<BoundColumns[] | undefined> {
   const started = Date.now();
-  const records = await headBound(model, targets);
+  let records: HeadBoundRecord[];
+  try {
+    records = await headBound(model, targets, { signal });
+  } catch (e) {
+    // Stopped by an interrupt: no row has run yet, so nothing is lost (the resume bounds them).
+    if (signal?.aborted) return undefined;
+    throw e;
+  }
   const slow = records.filter((r) => !r.converged).length;
   events.emit(
     'log',

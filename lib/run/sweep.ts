@@ -220,10 +220,12 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
         : undefined;
       // Each target's head bound, once, shared by its inits and methods; like the targets it is
       // recomputed for exactly the rows a resume or a shard still runs.
+      if (spec.bound !== false && uploaded && !stopped())
+        events.emit('log', `computing the head bound of ${plans.length} targets`);
       const bounds =
         spec.bound === false || !uploaded || stopped()
           ? undefined
-          : await sweepBounds(model, { targets: uploaded, meta: targets.meta }, events);
+          : await sweepBounds(model, { targets: uploaded, meta: targets.meta }, events, options.signal);
 
       // One tune() per method: a tuner runs one method; rows of all targets share its batch.
       for (const [label, rows] of rowsByMethod(todo)) {
