@@ -17,6 +17,7 @@ import { HubError, resolveModel } from '../lib/hub/index.js';
 import { loadModel } from '../lib/index.js';
 import { posCounts } from '../lib/study/pos-counts.js';
 import { startFakeHub, type FakeHub } from './helpers/fake-hub.js';
+import { rejectionOf } from './helpers/rejection.js';
 
 const GOLDEN = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
 const SHA = 'a'.repeat(40);
@@ -67,14 +68,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function hubError(p: Promise<unknown>): Promise<HubError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(HubError);
-  return e as HubError;
-}
+const hubError = (p: Promise<unknown>): Promise<HubError> => rejectionOf(p, HubError);
 
 describe('HF_HUB_DOWNLOAD_TIMEOUT', () => {
   it('a hub that never answers fails after the timeout, naming it', async () => {

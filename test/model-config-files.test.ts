@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { loadModel, ModelConfigError, synthesizeTargets, tune } from '../lib/index.js';
 import { byteLevelBpeJson } from '../lib/tokenizer/index.js';
+import { rejectionOf } from './helpers/rejection.js';
 
 const GOLDEN = join(import.meta.dirname, 'fixtures', 'hf-golden');
 const tmp = mkdtempSync(join(tmpdir(), 'distprompt-config-files-'));
@@ -29,14 +30,7 @@ function editConfig(dir: string, edit: (c: Record<string, unknown>) => void): vo
   writeFileSync(join(dir, 'config.json'), JSON.stringify(c));
 }
 
-async function configError(p: Promise<unknown>): Promise<ModelConfigError> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(ModelConfigError);
-  return e as ModelConfigError;
-}
+const configError = (p: Promise<unknown>): Promise<ModelConfigError> => rejectionOf(p, ModelConfigError);
 
 describe('a byte-order mark is ignored', () => {
   it('in config.json, model.safetensors.index.json and tokenizer.json: the same model as without', async () => {
