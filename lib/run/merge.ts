@@ -64,7 +64,8 @@ export async function mergeResults(
     checkBoolean('mergeResults', options as Record<string, unknown>, field);
   if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string'))
     throw new TypeError(`mergeResults: paths must be an array of results file paths, got ${shown(paths)}`);
-  if (typeof out !== 'string' || out === '')
+  // An empty one is a path, and named as the output's (ResultWriter.check).
+  if (typeof out !== 'string')
     throw new TypeError(`mergeResults: out must be the path of the merged file, got ${shown(out)}`);
   // The output's path first (a directory, a missing folder), so that its lock can be made beside it.
   await ResultWriter.check(out, { resume: true });
