@@ -22,6 +22,7 @@ import { repoFolder, shardNames } from './cache.js';
 import { HubError } from './errors.js';
 import { COMMIT, type RepoRef } from './repo-id.js';
 import { fetchWithIdleTimeout } from './timeout.js';
+import { processAlive } from '../io/process.js';
 
 export interface DownloadOptions {
   cacheDir: string;
@@ -263,15 +264,7 @@ async function removeDeadPartials(blobsDir: string, etag: string): Promise<void>
   for (const f of await readdir(blobsDir)) {
     if (!f.startsWith(mine) || !f.endsWith('.incomplete')) continue;
     const pid = Number(f.slice(mine.length, -'.incomplete'.length).split('-')[0]);
-    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) await rm(join(blobsDir, f), { force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errnoCode(e) === 'EPERM';
+    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid))
+      await rm(join(blobsDir, f), { force: true });
   }
 }

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { link, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FileError, fileError } from './fs-error.js';
+import { processAlive } from './process.js';
 
 /** fsync a directory so a rename or a new file name in it survives a power cut. */
 export async function syncDir(path: string): Promise<void> {
@@ -79,16 +80,6 @@ async function placeNew(tmp: string, path: string): Promise<void> {
   await unlink(tmp);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: the process exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Removes temporaries of `path` left by a killed writer: `<path>.tmp-<pid>-<ms>` whose process is
  * gone. A live writer's temporary is left alone. Returns the names removed.
@@ -105,7 +96,7 @@ export async function removeStaleTemporaries(path: string): Promise<string[]> {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const m = /^(\d+)-\d+$/.exec(name.slice(prefix.length));
-    if (!m || alive(Number(m[1]))) continue;
+    if (!m || processAlive(Number(m[1]))) continue;
     const stale = join(dirname(path), name);
     await unlink(stale).then(
       () => removed.push(stale),

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { readlink, rename, symlink, unlink } from 'node:fs/promises';
 
 import { fileError } from '../io/fs-error.js';
+import { processAlive } from '../io/process.js';
 
 export const lockPath = (out: string): string => `${out}.lock`;
 
@@ -31,15 +32,6 @@ export class LockedError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'LockedError';
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // someone else's live process
   }
 }
 
@@ -91,7 +83,7 @@ function refusal(out: string, h: Holder | null): LockedError | null {
     return new LockedError(
       `${out} is being written by ${describe(h)}: wait for it to finish; if that process is gone, delete ${lockPath(out)}`,
     );
-  if (alive(h.pid))
+  if (processAlive(h.pid))
     return new LockedError(`${out} is being written by ${describe(h)}: wait for it to finish, or stop it first`);
   return null;
 }
