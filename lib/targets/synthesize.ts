@@ -89,9 +89,7 @@ export function requestEntry(r: ExpandedRequest): ResolvedTarget {
     case 'file':
       return { kind: 'file', path: r.path };
     default:
-      throw new TargetError(
-        `unknown target kind '${(r as { kind: string }).kind}' (${Object.keys(REQUEST_FIELDS).join(', ')})`,
-      );
+      throw unknownKind((r as { kind: string }).kind);
   }
 }
 
@@ -106,6 +104,9 @@ const REQUEST_FIELDS: { [K in SynthesisRequest['kind']]: Record<keyof Extract<Sy
     'pos-uniform': { kind: true, tag: true, count: true, n: true, seed: true },
     file: { kind: true, path: true, seed: true },
   };
+
+const unknownKind = (kind: string) =>
+  new TargetError(`unknown target kind '${kind}' (${Object.keys(REQUEST_FIELDS).join(', ')})`);
 
 /** A request's entropies: its grid checked and expanded as a spec entry's is. */
 function entropyGrid(r: { kind: string; entropyBits: GridInput }, vocabSize?: number): number[] {
@@ -164,7 +165,7 @@ export async function synthesizeTargets(
     refuseUnknownKeys('synthesizeTargets', model, { vocabSize: true, device: true }, (m) => new TargetError(m));
   // An unknown kind is named as such, not as a kind that needs a model.
   if (!isModel && request && typeof request === 'object' && !Object.hasOwn(REQUEST_FIELDS, request.kind))
-    requestEntry(request as ExpandedRequest);
+    throw unknownKind(request.kind);
   if (!isModel && !['vanilla', 'outlier', 'file'].includes(request.kind))
     throw new TargetError(`${request.kind} targets need a model, not just a vocabulary size`);
   const vocab = isModel ? model.info.vocabSize : model.vocabSize;
