@@ -29,6 +29,7 @@ export async function sweepBounds(
   signal?: AbortSignal,
 ): Promise<BoundColumns[] | undefined> {
   const started = Date.now();
+  events.emit('log', `computing the head bound of ${targets.meta.length} targets`);
   let records: HeadBoundRecord[];
   try {
     records = await headBound(model, targets, { signal });

@@ -14,28 +14,13 @@ import { refuseUnknownKeys } from '../spec/fields.js';
 import { parseSpec, type SweepSpec } from '../spec/index.js';
 import { STUDY_DEFAULTS } from '../spec/defaults.js';
 import { checkSameSweep } from '../results/index.js';
-import {
-  planSweep,
-  remainingGroups,
-  remainingRows,
-  rowsByMethod,
-  shardGroups,
-  shardRows,
-  type RowPlan,
-} from '../sweep/index.js';
+import { planSweep, rowsByMethod, rowsOfShard, rowsToRun, type RowPlan } from '../sweep/index.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans } from '../targets/index.js';
 import { autoBatchSize } from '../tune/batch-size.js';
 import { tune, type TuneOptions, type TuneRow } from '../tune/index.js';
 import { methodOptions, type MethodOptions } from './method-options.js';
-import {
-  checkGivenModel,
-  specObject,
-  checkModelOption,
-  checkPositive,
-  checkSignal,
-  optionsObject,
-} from './run-options.js';
+import { checkGivenModel, specObject, checkModelOption, checkPositive, checkSignal } from './run-options.js';
 import { batchedSeconds, epochsFromSample, type EpochCost } from './estimate-batching.js';
 import type { KeptRows } from './kept.js';
 import { deviceCount, firstDevice } from './shards.js';
@@ -128,8 +113,9 @@ const seconds = (t0: number) => (performance.now() - t0) / 1000;
 export async function estimateSweep(given: SweepSpec, options: EstimateOptions = {}): Promise<SweepEstimate> {
   // A spec a script wrote by hand is checked as parseSpec checks one (parsing is idempotent).
   const spec = parseSpec(specObject('estimateSweep', given));
-  const o = optionsObject('estimateSweep', options);
-  refuseUnknownKeys('estimateSweep', o, ESTIMATE_OPTIONS, (m) => new TypeError(m));
+  // (It refuses a null or non-object options too.)
+  refuseUnknownKeys('estimateSweep', options, ESTIMATE_OPTIONS, (m) => new TypeError(m));
+  const o = options as Record<string, unknown>;
   checkPositive('estimateSweep', o, 'calibrationSeconds');
   checkPositive('estimateSweep', o, 'sampleRows', true);
   checkSignal('estimateSweep', o);
@@ -166,9 +152,8 @@ async function estimateWith(
     const meta = sweepMetadata(spec, model);
     for (const f of kept.files) checkSameSweep(f.metadata, { ...meta, shard: f.shard }, f.path);
   }
-  // A resume runs what is left; a deterministic one reruns a partly finished group whole.
-  const remaining = (rows: RowPlan[]) =>
-    kept ? (spec.deterministic ? remainingGroups : remainingRows)(rows, kept.rowIds) : rows;
+  // A resume runs what is left (rowsToRun: a deterministic one reruns a partly finished group whole).
+  const remaining = (rows: RowPlan[]) => (kept ? rowsToRun(spec, rows, kept.rowIds) : rows);
   const left = remaining(plan.shardRows);
   // Over --devices each device runs a shard of the rows at once: the sweep lasts as long as the
   // busiest one, which is what is priced (its rows, targets and head bounds).
@@ -177,7 +162,7 @@ async function estimateWith(
     split === 1
       ? left
       : Array.from({ length: split }, (_, index) =>
-          remaining((spec.deterministic ? shardGroups : shardRows)(plan.rows, { index, count: split })),
+          remaining(rowsOfShard(spec, plan.rows, { index, count: split })),
         ).reduce((a, b) => (b.length > a.length ? b : a));
   const byMethod = rowsByMethod(busiest);
   const allByMethod = rowsByMethod(left);

@@ -9,14 +9,6 @@ import { firstDevice } from './shards.js';
 const fail = (owner: string, field: string, rule: string, value: unknown) =>
   new TypeError(`${owner}: option ${field} must be ${rule}, got ${shown(value)}`);
 
-/** `o` as an options object: undefined is {}, anything but a plain object is refused. */
-export function optionsObject(owner: string, o: unknown): Record<string, unknown> {
-  if (o === undefined) return {};
-  if (o === null || typeof o !== 'object' || Array.isArray(o))
-    throw new TypeError(`${owner}: options must be an object, got ${shown(o)}`);
-  return o as Record<string, unknown>;
-}
-
 /** A spec is asked for, not assumed: a call without one would run the study's defaults for minutes. */
 export function specObject(owner: string, spec: unknown): unknown {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec))

@@ -14,7 +14,7 @@ import { plotAll, type WrittenFigure } from '../plot/index.js';
 import { openForResume, readResults, ResultWriter, type RunRecord, type StoredRunRecord } from '../results/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
 import { parseSpec, type Shard, type SweepSpec } from '../spec/index.js';
-import { planSweepYielding, remainingGroups, remainingRows, rowsByMethod } from '../sweep/index.js';
+import { planSweepYielding, remainingRows, rowsByMethod, rowsToRun } from '../sweep/index.js';
 import { methodOptions } from './method-options.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import { targetFileCount } from '../targets/file.js';
@@ -28,7 +28,6 @@ import {
   checkGivenModel,
   checkModelOption,
   checkSignal,
-  optionsObject,
   specObject,
 } from './run-options.js';
 import { checkOutputFolder } from '../io/folder.js';
@@ -125,8 +124,9 @@ export async function runSweep(
   // A spec a script wrote by hand is checked as parseSpec checks one (parsing is idempotent).
   const spec = parseSpec(specObject('runSweep', given));
   // A misspelt option is refused, not dropped for its default (a `figure: false` would draw them).
-  const o = optionsObject('runSweep', options);
-  refuseUnknownKeys('runSweep', o, SWEEP_OPTIONS, (m) => new TypeError(m));
+  // (It refuses a null or non-object options too.)
+  refuseUnknownKeys('runSweep', options, SWEEP_OPTIONS, (m) => new TypeError(m));
+  const o = options as Record<string, unknown>;
   for (const field of ['resume', 'overwrite']) checkBoolean('runSweep', o, field);
   checkFigures(o);
   checkSignal('runSweep', o);
@@ -188,7 +188,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     }
     // Deterministic: a partly finished group reruns whole (its finished rows are compared with the
     // journal, not written twice), so that its other rows keep their batch.
-    const todo = (spec.deterministic ? remainingGroups : remainingRows)(plan.shardRows, finished);
+    const todo = rowsToRun(spec, plan.shardRows, finished);
     let done = plan.shardRows.length - remainingRows(plan.shardRows, finished).length;
     let interrupted = false;
     // A failed journal write (a full disk) stops the tuning: its rows could not be kept.
@@ -220,8 +220,6 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
         : undefined;
       // Each target's head bound, once, shared by its inits and methods; like the targets it is
       // recomputed for exactly the rows a resume or a shard still runs.
-      if (spec.bound !== false && uploaded && !stopped())
-        events.emit('log', `computing the head bound of ${plans.length} targets`);
       const bounds =
         spec.bound === false || !uploaded || stopped()
           ? undefined

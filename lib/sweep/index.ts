@@ -9,6 +9,8 @@ export {
   remainingGroups,
   remainingRows,
   rowsByMethod,
+  rowsOfShard,
+  rowsToRun,
   shardGroups,
   shardRows,
   type RowPlan,

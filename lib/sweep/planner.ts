@@ -157,8 +157,21 @@ export async function planSweepYielding(
 
 /** The plan, with the rows of this process's shard (strided rows, or whole groups when deterministic). */
 function withShard(spec: SweepSpec, targets: TargetPlan[], rows: RowPlan[]): SweepPlan {
-  const shard = spec.shard && (spec.deterministic ? shardGroups(rows, spec.shard) : shardRows(rows, spec.shard));
-  return { targets, rows, shardRows: shard || rows };
+  return { targets, rows, shardRows: spec.shard ? rowsOfShard(spec, rows, spec.shard) : rows };
+}
+
+/** The rows shard `shard` of the sweep runs: strided rows, or whole groups when deterministic. */
+export function rowsOfShard(spec: Pick<SweepSpec, 'deterministic'>, rows: RowPlan[], shard: Shard): RowPlan[] {
+  return spec.deterministic ? shardGroups(rows, shard) : shardRows(rows, shard);
+}
+
+/** The rows a resume runs: those not finished, and a deterministic one a partly finished group whole. */
+export function rowsToRun<T extends { rowId: string; group?: number }>(
+  spec: Pick<SweepSpec, 'deterministic'>,
+  rows: readonly T[],
+  finished: ReadonlySet<string>,
+): T[] {
+  return (spec.deterministic ? remainingGroups : remainingRows)(rows, finished);
 }
 
 /** Rows not yet finished, in plan order (for --resume). */
