@@ -48,6 +48,21 @@ describe('distprompt info', () => {
     }
   });
 
+  it('names the device and what distprompt may use of it; a device it cannot use exits 2 naming it', () => {
+    const r = run(['info', '--json'], { DISTPROMPT_CPU_MEMORY_MB: '1000' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).device).toEqual({ name: 'cpu', availableBytes: expect.any(Number) });
+    expect(JSON.parse(r.stdout).device.availableBytes).toBeLessThanOrEqual(1000 * 2 ** 20);
+    const bad = run(['info', '--device', 'xyz']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--device xyz: device 'xyz' is not 'cpu', 'cuda' or 'cuda:N'");
+    if (!buildInfo().cudaBuild) {
+      const cuda = run(['info', '--device', 'cuda']);
+      expect(cuda.status).toBe(2);
+      expect(cuda.stderr).toContain('built against a CPU-only libtorch');
+    }
+  });
+
   it('-m prints the model as loadModel describes it', async () => {
     const r = run(['info', '-m', 'random:micro']);
     expect(r.status, r.stderr).toBe(0);

@@ -4,13 +4,15 @@ import type { Command } from 'commander';
 import { loadModel } from '../model/load.js';
 import { presetNames, PRESETS } from '../model/presets.js';
 import { native } from '../native/index.js';
+import { availableDeviceBytes } from '../tune/batch-size.js';
+import { UsageError } from './exit.js';
 
 export function registerInfo(program: Command): void {
   program
     .command('info')
     .description('describe the build (libtorch, CUDA, threads, BLAS), the devices, and optionally a model')
     .option('-m, --model <model>', 'a model directory, Hugging Face repo id or random:<preset>')
-    .option('--device <device>', 'device to load the model on', 'cpu')
+    .option('--device <device>', 'the device to describe (its free memory) and to load the model on', 'cpu')
     .option('--json', 'print JSON')
     .action(async (o: { model?: string; device: string; json?: boolean }) => {
       const b = native().buildInfo();
@@ -25,6 +27,14 @@ export function registerInfo(program: Command): void {
         availableCores: b.availableCores,
         blas,
       };
+      // Asked whether a device works, say so: a device distprompt cannot use is an error here too.
+      let freeBytes: number;
+      try {
+        freeBytes = availableDeviceBytes(o.device);
+      } catch (e) {
+        throw new UsageError(`--device ${o.device}: ${(e as Error).message}`);
+      }
+      out.device = { name: o.device, availableBytes: freeBytes };
       if (o.model !== undefined) {
         const m = await loadModel(o.model, { device: o.device });
         const { config, ...info } = m.info;
@@ -44,6 +54,7 @@ export function registerInfo(program: Command): void {
       console.log(`CUDA       ${b.cudaBuild ? `yes, ${b.cudaDevices} device(s)` : 'no (CPU build)'}`);
       console.log(`threads    ${b.threads} of ${b.availableCores} available cores (DISTPROMPT_THREADS overrides)`);
       console.log(`BLAS       ${blas}`);
+      console.log(`device     ${o.device}, ${(freeBytes / 2 ** 30).toFixed(1)} GiB available to distprompt`);
       if (out.model) console.log(`model      ${JSON.stringify(out.model, null, 2)}`);
       else
         console.log(
