@@ -97,6 +97,18 @@ describe('estimateSweep on random:micro', () => {
     expect(e.worstSeconds).toBeGreaterThan(e.setup.targetsSeconds + e.setup.boundSeconds);
     expect(readdirSync(dir)).toEqual([]);
   }, 120_000);
+
+  it('a signal already aborted: neither the head bound nor any method is calibrated, nothing written', async () => {
+    const dir = tmp();
+    const ctl = new AbortController();
+    ctl.abort();
+    const spec = parseSpec({ ...small, output: join(dir, 'out.arrow') });
+    expect(spec.bound).not.toBe(false);
+    const e = await estimateSweep(spec, { calibrationSeconds: 1, sampleRows: 4, signal: ctl.signal });
+    expect(e.setup.boundSeconds).toBe(0);
+    expect(e.methods).toEqual([]);
+    expect(readdirSync(dir)).toEqual([]);
+  }, 120_000);
 });
 
 describe('the run entry points refuse a misspelt option before any work', () => {

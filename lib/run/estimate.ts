@@ -187,8 +187,13 @@ async function estimateWith(
     let boundSeconds = 0;
     if (uploaded && spec.bound !== false) {
       t0 = performance.now();
-      await headBound(model, { targets: uploaded, meta: made!.meta });
-      boundSeconds = seconds(t0) * perTarget;
+      try {
+        // Stopped by the signal, the plan is cut short here, as between methods below.
+        await headBound(model, { targets: uploaded, meta: made!.meta }, { signal: options.signal });
+        boundSeconds = seconds(t0) * perTarget;
+      } catch (e) {
+        if (!options.signal?.aborted) throw e;
+      }
     }
     const methods: MethodEstimate[] = [];
     for (const [label, rows] of byMethod) {
