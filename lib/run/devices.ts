@@ -27,6 +27,18 @@ export class WorkerInputError extends Error {
   }
 }
 
+/** How a worker ended: its exit code (1 when a signal killed it) and that said for a person. */
+interface WorkerEnd {
+  code: number;
+  how: string;
+}
+
+/** A worker killed by a signal wrote no message of its own: say what likely killed it. */
+function killedText(signal: NodeJS.Signals | null): string {
+  const why = signal === 'SIGKILL' ? ', often the system out of memory (see dmesg)' : '';
+  return `killed by ${signal ?? 'a signal'}${why}`;
+}
+
 export interface DeviceRunOptions {
   resume?: boolean;
   overwrite?: boolean;
@@ -47,27 +59,29 @@ export async function runOnDevices(
   const n = devices.length;
   const cli = fileURLToPath(workerUrl('../cli/main.js', import.meta.url));
   events.emit('log', `${n} workers, one per device: ${devices.join(', ')}`);
-  const codes = await Promise.all(
+  const ends = await Promise.all(
     devices.map(
       (device, i) =>
-        new Promise<number>((resolve) => {
+        new Promise<WorkerEnd>((resolve) => {
           const child = spawn(process.execPath, [cli, ...argsOf(device, `${i}/${n}`, i)], {
             stdio: ['ignore', 'ignore', 'inherit'],
           });
           const stop = () => child.kill('SIGINT');
           signal?.addEventListener('abort', stop, { once: true });
-          child.on('exit', (code) => {
+          child.on('exit', (code, killedBy) => {
             signal?.removeEventListener('abort', stop);
-            events.emit('log', `worker ${i} (${device}) finished with exit ${code}`);
-            resolve(code ?? 1);
+            const end = { code: code ?? 1, how: code === null ? killedText(killedBy) : `exit ${code}` };
+            events.emit('log', `worker ${i} (${device}) finished with ${end.how}`);
+            resolve(end);
           });
         }),
     ),
   );
+  const codes = ends.map((e) => e.code);
   if (codes.some((c) => c === INTERRUPTED)) return 'interrupted';
   const failed = codes.findIndex((c) => c !== 0);
   if (failed < 0) return 'done';
-  const what = `worker ${failed} on ${devices[failed]} failed (exit ${codes[failed]}; its message is above)`;
+  const what = `worker ${failed} on ${devices[failed]} failed (${ends[failed].how}${ends[failed].how.startsWith('exit') ? '; its message is above' : ''})`;
   // Invalid input (a bad model, a device this build lacks) is the same for every rerun: exit 2.
   if (codes.includes(INVALID)) throw new WorkerInputError(`${what}: correct the input and run again`);
   throw new Error(`${what}; the other shards are kept: rerun with --resume`);
