@@ -125,11 +125,18 @@ describe('writeAtomic', () => {
     const path = join(dir, 'stale.arrow');
     // A pid far above pid_max is never alive.
     const dead = `${path}.tmp-999999999-1700000000000`;
-    const live = `${path}.tmp-${process.pid}-1700000000000`;
+    const live = `${path}.tmp-${process.pid}-${Date.now()}`; // begun by this process
+    // This pid, begun long before this process started: a pid reused (a restarted container).
+    const reused = `${path}.tmp-${process.pid}-1700000000000`;
     const other = join(dir, 'other.arrow.tmp-999999999-1');
-    for (const f of [dead, live, other]) writeFileSync(f, 'half');
-    expect(await removeStaleTemporaries(path)).toEqual([dead]);
-    expect([existsSync(dead), existsSync(live), existsSync(other)]).toEqual([false, true, true]);
+    for (const f of [dead, live, reused, other]) writeFileSync(f, 'half');
+    expect((await removeStaleTemporaries(path)).sort()).toEqual([dead, reused].sort());
+    expect([existsSync(dead), existsSync(live), existsSync(reused), existsSync(other)]).toEqual([
+      false,
+      true,
+      false,
+      true,
+    ]);
     await writeAtomic(join(dir, 'other.arrow'), 'whole'); // a write cleans its own name too
     expect(existsSync(other)).toBe(false);
   });

@@ -108,7 +108,7 @@ describe('keptRows beside a live run', () => {
     await journal(s.output, records.slice(0, 2));
     const live = spawn('sleep', ['60']);
     try {
-      symlinkSync(`${live.pid} ${hostname()} 2026-01-01T00:00:00.000Z sweep`, `${s.output}.lock`);
+      symlinkSync(`${live.pid} ${hostname()} ${new Date().toISOString()} sweep`, `${s.output}.lock`);
       await expect(keptRows(s)).rejects.toThrow(
         new RegExp(
           `busy\\.arrow is being written by process ${live.pid} on .* \\(a sweep since .*\\): wait for it to finish`,

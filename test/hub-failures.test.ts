@@ -3,9 +3,18 @@
 // a later run could take for a finished file; a cache folder that cannot be written is named as
 // the cause, not the network; downloads of one model at once, or after a killed one, all finish;
 // and what a download must fetch (a slow tokenizer's files) or need not (a random twin's weights).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
@@ -275,9 +284,21 @@ it("a killed run's partial file is never taken for the blob, and is removed by t
   const dead = spawnSync(process.execPath, ['-e', '']).pid; // a process that has exited
   const partial = join(blobs, `${etag}.${hostname()}.${dead}-1.incomplete`);
   writeFileSync(partial, 'half a file');
-  const dir = await resolveModel('tiny/gpt2', { env });
-  expect(readFileSync(join(dir, 'model.safetensors')).equals(readFileSync(join(GOLDEN, 'model.safetensors')))).toBe(
-    true,
-  );
-  expect(existsSync(partial)).toBe(false);
+  // One whose pid a live process now has, started after the file's last write (a restarted
+  // container reuses pids): not that process's, removed too.
+  const reuser = spawn('sleep', ['60']);
+  const reused = join(blobs, `${etag}.${hostname()}.${reuser.pid}-1.incomplete`);
+  writeFileSync(reused, 'half a file');
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  utimesSync(reused, hourAgo, hourAgo);
+  try {
+    const dir = await resolveModel('tiny/gpt2', { env });
+    expect(readFileSync(join(dir, 'model.safetensors')).equals(readFileSync(join(GOLDEN, 'model.safetensors')))).toBe(
+      true,
+    );
+    expect(existsSync(partial)).toBe(false);
+    expect(existsSync(reused)).toBe(false);
+  } finally {
+    reuser.kill();
+  }
 });

@@ -264,7 +264,10 @@ async function removeDeadPartials(blobsDir: string, etag: string): Promise<void>
   for (const f of await readdir(blobsDir)) {
     if (!f.startsWith(mine) || !f.endsWith('.incomplete')) continue;
     const pid = Number(f.slice(mine.length, -'.incomplete'.length).split('-')[0]);
-    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid))
-      await rm(join(blobsDir, f), { force: true });
+    const path = join(blobsDir, f);
+    // Its writer last wrote it then: a process of that pid that started later is not its writer.
+    const lastWrite = (await stat(path).catch(() => undefined))?.mtimeMs;
+    if (Number.isInteger(pid) && lastWrite !== undefined && !processAlive(pid, lastWrite))
+      await rm(path, { force: true });
   }
 }

@@ -95,8 +95,9 @@ export async function removeStaleTemporaries(path: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
-    const m = /^(\d+)-\d+$/.exec(name.slice(prefix.length));
-    if (!m || processAlive(Number(m[1]))) continue;
+    // <pid>-<ms>: the process that began writing it, and when
+    const m = /^(\d+)-(\d+)$/.exec(name.slice(prefix.length));
+    if (!m || processAlive(Number(m[1]), Number(m[2]))) continue;
     const stale = join(dirname(path), name);
     await unlink(stale).then(
       () => removed.push(stale),

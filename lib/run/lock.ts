@@ -4,14 +4,23 @@
 // ('<pid> <host> <since> <what>'), as Emacs locks files: made atomically by one symlink() (never
 // seen half-written) and stored in the inode, so it takes no block even on a nearly full disk. A
 // lock whose process is gone (a kill -9, a crash) is taken over, and of two runs taking over the
-// same stale lock only one wins.
+// same stale lock only one wins. Whether the holder is gone is asked of this machine's processes
+// for a lock of this host (its pid, started before the lock was taken: a restarted container
+// reuses the same few pids), and of the lock's age for a lock of another host (a shared volume of
+// a cluster, where a node that died took its process along): a holder renews its lock every
+// LOCK_RENEW_MS, and one not renewed for LOCK_ABANDONED_MS is taken over.
 import { hostname } from 'node:os';
-import { readlink, rename, symlink, unlink } from 'node:fs/promises';
+import { lstat, lutimes, readlink, rename, symlink, unlink } from 'node:fs/promises';
 
 import { fileError } from '../io/fs-error.js';
 import { processAlive } from '../io/process.js';
 
 export const lockPath = (out: string): string => `${out}.lock`;
+
+/** How often a holder renews its lock (the link's modification time). */
+export const LOCK_RENEW_MS = 15_000;
+/** A lock of another host not renewed for this long is abandoned: its holder's node is gone. */
+export const LOCK_ABANDONED_MS = 120_000;
 
 interface Holder {
   pid: number;
@@ -37,10 +46,19 @@ export class LockedError extends Error {
 
 const format = (h: Holder) => `${h.pid} ${h.host} ${h.since} ${h.what}`;
 
-async function readHolder(path: string): Promise<{ text: string; holder: Holder | null } | null> {
+interface Found {
+  text: string;
+  holder: Holder | null;
+  /** ms since the lock was last renewed */
+  ageMs: number;
+}
+
+async function readHolder(path: string): Promise<Found | null> {
   let text: string;
+  let ageMs: number;
   try {
     text = await readlink(path);
+    ageMs = Date.now() - (await lstat(path)).mtimeMs;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     if ((e as NodeJS.ErrnoException).code === 'EINVAL')
@@ -49,7 +67,7 @@ async function readHolder(path: string): Promise<{ text: string; holder: Holder 
   }
   const [pid, host, since, ...what] = text.split(' ');
   const holder = { pid: Number(pid), host, since, what: what.join(' ') };
-  return { text, holder: Number.isInteger(holder.pid) && host && since ? holder : null };
+  return { text, holder: Number.isInteger(holder.pid) && host && since ? holder : null, ageMs };
 }
 
 const describe = (h: Holder) => `process ${h.pid} on ${h.host} (a ${h.what} since ${h.since})`;
@@ -74,18 +92,22 @@ async function createWith(path: string, text: string): Promise<boolean | 'unlock
   }
 }
 
-/** Why a lock held by `h` keeps this process from `out`; null when its holder is gone (a stale lock). */
-function refusal(out: string, h: Holder | null): LockedError | null {
+/** Why the lock `found` keeps this process from `out`; null when its holder is gone (a stale lock). */
+function refusal(out: string, found: Found | null): LockedError | null {
+  const h = found?.holder;
   if (!h) return null;
-  if (h.pid === process.pid && h.host === hostname())
-    return new LockedError(`${out} is already being written by this process (${h.what} since ${h.since})`);
-  if (h.host !== hostname())
+  if (h.host !== hostname()) {
+    if (found.ageMs > LOCK_ABANDONED_MS) return null;
+    const minutes = LOCK_ABANDONED_MS / 60_000;
     return new LockedError(
-      `${out} is being written by ${describe(h)}: wait for it to finish; if that process is gone, delete ${lockPath(out)}`,
+      `${out} is being written by ${describe(h)}: wait for it to finish; if that host is down, the lock is taken over once it has gone ${minutes} minutes unrenewed (or delete ${lockPath(out)})`,
     );
-  if (processAlive(h.pid))
-    return new LockedError(`${out} is being written by ${describe(h)}: wait for it to finish, or stop it first`);
-  return null;
+  }
+  const since = Date.parse(h.since);
+  if (!processAlive(h.pid, Number.isNaN(since) ? undefined : since)) return null;
+  if (h.pid === process.pid)
+    return new LockedError(`${out} is already being written by this process (${h.what} since ${h.since})`);
+  return new LockedError(`${out} is being written by ${describe(h)}: wait for it to finish, or stop it first`);
 }
 
 /**
@@ -93,27 +115,27 @@ function refusal(out: string, h: Holder | null): LockedError | null {
  * only reads the output (a plan of a resume), which must not keep a run from starting.
  */
 export async function refuseIfLocked(out: string): Promise<void> {
-  const found = await readHolder(lockPath(out));
-  const refused = found && refusal(out, found.holder);
+  const refused = refusal(out, await readHolder(lockPath(out)));
   if (refused) throw refused;
 }
 
 /**
  * Takes the lock of `out` for this process, or throws a LockedError naming the live process that
- * holds it (pid, host, since when). A lock left by a process of this host that is gone is taken
- * over; one of another host cannot be checked and is refused with the command that clears it.
+ * holds it (pid, host, since when). A stale lock is taken over: one of this host whose process is
+ * gone, one of another host not renewed for LOCK_ABANDONED_MS. `renewMs`: how often this
+ * process renews it while it holds it.
  */
-export async function lockOutput(out: string, what: string): Promise<RunLock> {
+export async function lockOutput(out: string, what: string, renewMs = LOCK_RENEW_MS): Promise<RunLock> {
   const path = lockPath(out);
   const me: Holder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), what };
   const text = format(me);
   for (let attempt = 0; attempt < 5; attempt++) {
     const created = await createWith(path, text);
     if (created === 'unlockable') return { path, release: async () => undefined };
-    if (created) return held(path, text);
+    if (created) return held(path, text, renewMs);
     const found = await readHolder(path);
     if (!found) continue; // released in between: try again
-    const refused = refusal(out, found.holder);
+    const refused = refusal(out, found);
     if (refused) throw refused;
     // Stale (its process is gone) or unreadable: move it aside under a name of our own, and only
     // if what was moved is the lock we judged stale remove it; another taker's fresh lock is put back.
@@ -131,13 +153,24 @@ export async function lockOutput(out: string, what: string): Promise<RunLock> {
   throw new LockedError(`${out}: cannot take the lock ${path} (other runs keep taking it): try again`);
 }
 
-function held(path: string, text: string): RunLock {
+function held(path: string, text: string, renewMs: number): RunLock {
   let released = false;
+  // Renewed while it is still ours; a renewal that fails (the lock moved away) is left to the
+  // next one, and none keeps the process alive.
+  const renew = setInterval(() => {
+    void readHolder(path)
+      .then((now) => {
+        if (!released && now?.text === text) return lutimes(path, new Date(), new Date());
+      })
+      .catch(() => undefined);
+  }, renewMs);
+  renew.unref();
   return {
     path,
     async release() {
       if (released) return;
       released = true;
+      clearInterval(renew);
       // Only our own lock is removed (never one another run took over after us).
       const now = await readHolder(path).catch(() => null);
       if (now?.text === text) await unlink(path).catch(() => undefined);
