@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { batchedSeconds, epochsFromSample } from '../lib/run/estimate-batching.js';
-import { cutOffEpochs, estimateSweep, spread } from '../lib/run/estimate.js';
+import { cutOffEpochs, estimateSweep, scaledSeconds, spread } from '../lib/run/estimate.js';
 import { duration } from '../lib/run/estimate-report.js';
 import { estimateStudy } from '../lib/run/estimate-study.js';
 import { runStudy } from '../lib/run/study.js';
@@ -71,6 +71,30 @@ describe('batched seconds (continuous batching by hand)', () => {
     expect(duration(125)).toBe('2.1 min');
     expect(duration(2 * 3600 + 5 * 60)).toBe('2 h 05 min');
     expect(duration(3 * 86400 + 4 * 3600)).toBe('3 d 4 h');
+  });
+});
+
+describe('scaledSeconds (a sample scaled to the sweep)', () => {
+  it('counts a first call once and scales only the warm sample', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const calls: string[] = [];
+    const { result, seconds } = await scaledSeconds(
+      async () => {
+        calls.push('once');
+        await sleep(300);
+      },
+      async () => {
+        calls.push('sample');
+        await sleep(30);
+        return 'made';
+      },
+      10,
+    );
+    expect(calls).toEqual(['once', 'sample']);
+    expect(result).toBe('made');
+    // 0.3 s once + 10 × 0.03 s; scaling the first call too would give 3.3 s
+    expect(seconds).toBeGreaterThanOrEqual(0.6 - 0.01);
+    expect(seconds).toBeLessThan(3);
   });
 });
 
