@@ -2,11 +2,14 @@
 // number[][] }) or a bare array of rows; an Arrow IPC file (.arrow: a `target` list column, an
 // optional `id`); or safetensors (.safetensors: a 2-D F32 tensor `targets`). Read once per
 // path; every value must be a finite number (JSON's null, "0.001", true or [0.5] are not
-// quietly made into one) and every row a distribution.
+// quietly made into one) and every row a distribution. Ids, where the file gives them, are
+// strings and unique: they name the targets in tune's and bound's output and in the results'
+// targetParams, where two alike could not be told apart. Arrow and safetensors rows stay typed
+// arrays (a 100,000-row file costs its float32s, not a JS number per value).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-import { tableFromIPC } from 'apache-arrow';
+import { DataType, tableFromIPC, type Vector } from 'apache-arrow';
 
 import { parseHeader } from '../checkpoint/safetensors.js';
 import { errnoCode, fileError, MACHINE_FAULT_CODES } from '../io/fs-error.js';
@@ -20,11 +23,17 @@ export interface TargetFile {
   ids: string[];
 }
 
-/** Rows as read, each value still to be checked; ids when the file names its targets. */
+/**
+ * Rows as read, each value still to be checked (a typed array from Arrow or safetensors, else
+ * whatever the JSON held); ids when the file names its targets.
+ */
 interface Loaded {
   rows: unknown[];
   ids?: string[];
 }
+
+const isTyped = (row: unknown): row is Float32Array | Float64Array | Int32Array =>
+  ArrayBuffer.isView(row) && !(row instanceof DataView);
 
 /** A file as loaded: its rows, and the sha256 of the very bytes they were read from. */
 type LoadedFile = Loaded & { sha256: string };
@@ -49,12 +58,26 @@ function readBytes(path: string): Buffer {
 }
 
 function fromJson(path: string, buf: Buffer): Loaded {
+  let text: string;
+  try {
+    text = buf.toString('utf8');
+  } catch (e) {
+    // Past the longest string V8 makes (2^29 − 24 UTF-16 units, 512 MiB of ASCII).
+    if ((e as { code?: string }).code !== 'ERR_STRING_TOO_LONG') throw e;
+    throw new TargetError(
+      `targets file ${path}: ${(buf.length / 2 ** 20).toFixed(0)} MiB of JSON, more text than one JavaScript ` +
+        'string holds (512 MiB); write a target set this large as Arrow (.arrow) or safetensors (.safetensors), ' +
+        'float32 rows a fraction of the size',
+    );
+  }
   let json: unknown;
   try {
-    json = parseJsonText(buf.toString('utf8'));
+    json = parseJsonText(text);
   } catch (e) {
     if (!(e instanceof SyntaxError)) throw e;
-    throw new TargetError(`targets file ${path}: not valid JSON (${e.message})`);
+    // Python's json.dump writes NaN and Infinity, which are not JSON (and never a probability).
+    const why = /\b(NaN|Infinity)\b/.test(text) ? '; NaN and Infinity are not JSON, nor probabilities' : '';
+    throw new TargetError(`targets file ${path}: not valid JSON (${e.message})${why}`);
   }
   const obj = (typeof json === 'object' && json !== null ? json : {}) as { targets?: unknown; meta?: unknown };
   const rows = Array.isArray(json) ? json : obj.targets;
@@ -74,6 +97,23 @@ function fromJson(path: string, buf: Buffer): Loaded {
   return { rows, ids: meta.map((m) => (m as { id: string }).id) };
 }
 
+/** Each id a non-empty string, none given twice. */
+function checkIds(path: string, ids: readonly unknown[]): void {
+  const first = new Map<unknown, number>();
+  ids.forEach((id, r) => {
+    if (typeof id !== 'string' || id === '')
+      throw new TargetError(
+        `targets file ${path}: target ${r} has the id ${shown(id)}; an id must be a non-empty string`,
+      );
+    const before = first.get(id);
+    if (before !== undefined)
+      throw new TargetError(
+        `targets file ${path}: targets ${before} and ${r} both have the id '${id}'; ids must be unique (they name the targets in the results)`,
+      );
+    first.set(id, r);
+  });
+}
+
 // Arrow IPC (file or stream): a column `target` (list of floats, one row per target) and
 // optionally `id`.
 function fromArrow(path: string, buf: Buffer): Loaded {
@@ -86,12 +126,32 @@ function fromArrow(path: string, buf: Buffer): Loaded {
   }
   const col = table.getChild('target');
   if (!col) throw new TargetError(`targets file ${path}: no 'target' column (a list of probabilities per row)`);
-  const rows = Array.from({ length: table.numRows }, (_, i) => {
-    const v = col.get(i) as Iterable<unknown> | null;
-    return v === null ? null : Array.from(v);
+  const t = col.type as DataType;
+  const listed = DataType.isList(t) || DataType.isLargeList(t) || DataType.isFixedSizeList(t);
+  const item = listed ? (t.children[0]?.type as DataType) : undefined;
+  if (!item || !(DataType.isFloat(item) || DataType.isInt(item)))
+    throw new TargetError(
+      `targets file ${path}: column 'target' is ${String(t)}; it must be a list of numbers per row (e.g. List<Float32>)`,
+    );
+  const rows = Array.from({ length: table.numRows }, (_, r) => {
+    const v = col.get(r) as Vector | null;
+    if (v === null) return null;
+    if (v.nullCount > 0) {
+      let at = 0;
+      while (v.get(at) !== null) at++;
+      throw new TargetError(`targets file ${path}: target ${r} holds null at token ${at}, not a finite number`);
+    }
+    // 64-bit integers come back as BigInt64Array; Number() makes them plain numbers.
+    const a = v.toArray() as ArrayLike<unknown>;
+    return a instanceof BigInt64Array || a instanceof BigUint64Array ? Array.from(a, Number) : a;
   });
-  const ids = table.getChild('id');
-  return { rows, ids: ids ? Array.from({ length: table.numRows }, (_, i) => String(ids.get(i))) : undefined };
+  const idCol = table.getChild('id');
+  if (!idCol) return { rows };
+  const it = idCol.type as DataType;
+  const strings =
+    DataType.isUtf8(it) || DataType.isLargeUtf8(it) || (DataType.isDictionary(it) && DataType.isUtf8(it.dictionary));
+  if (!strings) throw new TargetError(`targets file ${path}: column 'id' is ${String(it)}; ids must be strings (utf8)`);
+  return { rows, ids: Array.from({ length: table.numRows }, (_, r) => idCol.get(r) as string) };
 }
 
 // safetensors: one 2-D F32 tensor named `targets` [rows, vocab]. The header is checked by the
@@ -114,7 +174,7 @@ function fromSafetensors(path: string, buf: Buffer): Loaded {
     throw new TargetError(`targets file ${path}: needs a 2-D F32 tensor named 'targets'`);
   const [r, v] = t.shape;
   const data = new Float32Array(new Uint8Array(buf.subarray(t.begin, t.end)).buffer);
-  return { rows: Array.from({ length: r }, (_, i) => Array.from(data.subarray(i * v, (i + 1) * v))) };
+  return { rows: Array.from({ length: r }, (_, i) => data.subarray(i * v, (i + 1) * v)) };
 }
 
 /** How a targets file is read, by its name: Arrow IPC, safetensors, else JSON. */
@@ -130,6 +190,7 @@ function load(path: string): LoadedFile {
   const read = format === 'arrow' ? fromArrow : format === 'safetensors' ? fromSafetensors : fromJson;
   const out = { ...read(path, buf), sha256: createHash('sha256').update(buf).digest('hex') };
   if (out.rows.length === 0) throw new TargetError(`targets file ${path}: no rows`);
+  if (out.ids) checkIds(path, out.ids);
   cache.set(path, out);
   return out;
 }
@@ -143,7 +204,11 @@ export function readTargetFile(path: string, vocab: number): TargetFile {
   const id = (r: number) => (ids?.[r] ? ` (id '${ids[r]}')` : '');
   const data = new Float32Array(rows.length * vocab);
   rows.forEach((row, r) => {
-    if (!Array.isArray(row))
+    if (isTyped(row) && row.length === vocab) {
+      data.set(row, r * vocab); // NaN, ∞ and negatives are named by validateTargets below
+      return;
+    }
+    if (!Array.isArray(row) && !isTyped(row))
       throw new TargetError(
         `targets file ${path}: target ${r} is ${shown(row)}, not a list of ${vocab} probabilities${id(r)}`,
       );
@@ -152,7 +217,7 @@ export function readTargetFile(path: string, vocab: number): TargetFile {
         `targets file ${path}: target ${r} has ${row.length} values, the model's vocabulary ${vocab}${id(r)}`,
       );
     for (let v = 0; v < vocab; v++) {
-      const x: unknown = row[v];
+      const x: unknown = (row as ArrayLike<unknown>)[v];
       // Float32Array.set would quietly turn null into 0, "0.001" into 0.001 and true into 1.
       if (typeof x !== 'number' || !Number.isFinite(x)) {
         throw new TargetError(
