@@ -120,6 +120,28 @@ describe('a JSON targets file a user cannot have meant', () => {
   });
 });
 
+describe('a targets file whose name says another format than its bytes', () => {
+  it.each([
+    ['JSON named .arrow', 'json.arrow', 'arrow', 'json', '.json'],
+    ['Arrow named .json', 'arrow.json', 'json', 'arrow', '.arrow'],
+    ['JSON named .safetensors', 'json.safetensors', 'safetensors', 'json', '.json'],
+  ])('%s is refused saying what it holds and what to name it', (_what, name, says, holds, ext) => {
+    const path = join(dir, name);
+    if (holds === 'json') writeFileSync(path, JSON.stringify({ targets: [uniform()] }));
+    else
+      writeFileSync(
+        path,
+        tableToIPC(
+          new Table({ target: vectorFromArray([uniform()], new List(new Field('item', new Float32(), true))) }),
+          'file',
+        ),
+      );
+    expect(() => readTargetFile(path, V)).toThrow(
+      `targets file ${path}: its name says ${says}, but it holds ${holds}: name it ${ext}`,
+    );
+  });
+});
+
 describe('a sweep over a hostile targets file', () => {
   it('duplicate ids exit 2 naming the file and leave no results, journal or lock', () => {
     const sub = mkdtempSync(join(dir, 'sweep-'));

@@ -182,13 +182,42 @@ export function targetFileFormat(path: string): 'arrow' | 'safetensors' | 'json'
   return /\.(arrow|feather|ipc)$/i.test(path) ? 'arrow' : /\.safetensors$/i.test(path) ? 'safetensors' : 'json';
 }
 
+/**
+ * What the bytes look like, for a message where they fail to read as their name says: Arrow
+ * (the IPC file magic, or a stream's first message marker), JSON text, or safetensors (a header
+ * length, then a JSON header).
+ */
+function formatOfBytes(buf: Buffer): 'arrow' | 'safetensors' | 'json' | undefined {
+  if (buf.subarray(0, 6).toString('latin1') === 'ARROW1' || buf.readUInt32LE(0) === 0xffffffff) return 'arrow';
+  const text = buf
+    .subarray(0, 64)
+    .toString('utf8')
+    .replace(/^\ufeff/, '')
+    .trimStart();
+  if (text.startsWith('{') || text.startsWith('[')) return 'json';
+  if (buf.length >= 9 && buf.readBigUInt64LE(0) < BigInt(buf.length) && buf[8] === 0x7b) return 'safetensors';
+  return undefined;
+}
+
+const EXTENSION = { arrow: '.arrow', safetensors: '.safetensors', json: '.json' } as const;
+
 function load(path: string): LoadedFile {
   const hit = cache.get(path);
   if (hit) return hit;
   const buf = readBytes(path);
   const format = targetFileFormat(path);
   const read = format === 'arrow' ? fromArrow : format === 'safetensors' ? fromSafetensors : fromJson;
-  const out = { ...read(path, buf), sha256: createHash('sha256').update(buf).digest('hex') };
+  let loaded: Loaded;
+  try {
+    loaded = read(path, buf);
+  } catch (e) {
+    const held = buf.length >= 4 ? formatOfBytes(buf) : undefined;
+    if (!(e instanceof TargetError) || held === undefined || held === format) throw e;
+    throw new TargetError(
+      `targets file ${path}: its name says ${format}, but it holds ${held}: name it ${EXTENSION[held]} (the format is read from the name)`,
+    );
+  }
+  const out = { ...loaded, sha256: createHash('sha256').update(buf).digest('hex') };
   if (out.rows.length === 0) throw new TargetError(`targets file ${path}: no rows`);
   if (out.ids) checkIds(path, out.ids);
   cache.set(path, out);
