@@ -111,6 +111,17 @@ describe('values of typed targets files', () => {
 });
 
 describe('a JSON targets file a user cannot have meant', () => {
+  it('a row summing to 0.9 or 1.1 is refused telling to fix the row (a file has no renormalize to pass)', () => {
+    for (const scale of [0.9, 1.1]) {
+      const path = join(dir, `sums-${scale}.json`);
+      writeFileSync(path, JSON.stringify({ targets: [uniform(), uniform().map((x) => x * scale)] }));
+      expect(() => readTargetFile(path, V)).toThrow(
+        /: target 1 is not a distribution: it sums to [\d.]+, not 1 \(within 1e-5\); rescale the row in the file so it sums to 1$/,
+      );
+      expect(() => readTargetFile(path, V)).toThrow(`targets file ${path}: `);
+    }
+  });
+
   it('NaN or -Infinity (as Python writes them) is refused saying why', () => {
     const path = join(dir, 'nan.json');
     writeFileSync(path, `{"targets": [[0.5, -Infinity, NaN]]}`);

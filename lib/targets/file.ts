@@ -14,7 +14,7 @@ import { DataType, tableFromIPC, type Vector } from 'apache-arrow';
 import { parseHeader } from '../checkpoint/safetensors.js';
 import { errnoCode, fileError, MACHINE_FAULT_CODES } from '../io/fs-error.js';
 import { TargetError } from './maths.js';
-import { validateTargets } from './validate.js';
+import { RENORMALIZE_HINT, validateTargets } from './validate.js';
 import { parseJsonText } from '../io/json-text.js';
 
 export interface TargetFile {
@@ -259,7 +259,11 @@ export function readTargetFile(path: string, vocab: number): TargetFile {
   try {
     validateTargets(data, rows.length, vocab, { names: ids });
   } catch (e) {
-    if (e instanceof TargetError) throw new TargetError(`targets file ${path}: ${e.message}`);
+    // A file's reader has no renormalize to pass: the row is the file's to fix.
+    if (e instanceof TargetError)
+      throw new TargetError(
+        `targets file ${path}: ${e.message.replace(RENORMALIZE_HINT, '; rescale the row in the file so it sums to 1')}`,
+      );
     throw e;
   }
   return { data, rows: rows.length, ids: ids ?? rows.map((_, i) => `target:${i}`) };
