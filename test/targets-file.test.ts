@@ -21,6 +21,7 @@ import {
 } from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { readResults } from '../lib/results/index.js';
 import { readTargetFile } from '../lib/targets/file.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
 
@@ -127,6 +128,28 @@ describe('a JSON targets file a user cannot have meant', () => {
     writeFileSync(path, `{"targets": [[0.5, -Infinity, NaN]]}`);
     expect(() => readTargetFile(path, 3)).toThrow(
       /targets file .*nan\.json: not valid JSON \(.*\); NaN and Infinity are not JSON, nor probabilities/,
+    );
+  });
+});
+
+// Written by polars and pyarrow themselves (test/fixtures/targets/README.md says how).
+describe('targets files as other Arrow writers leave them', () => {
+  const fixture = (name: string) => join(import.meta.dirname, 'fixtures', 'targets', name);
+
+  it("polars' own defaults (LargeList rows, Utf8View ids) read as written", () => {
+    const { data, rows, ids } = readTargetFile(fixture('polars.arrow'), 4);
+    expect(rows).toBe(2);
+    expect(ids).toEqual(['first', 'second']);
+    expect(Array.from(data)).toEqual([0.1, 0.2, 0.3, 0.4, 0.25, 0.25, 0.25, 0.25].map(Math.fround));
+  });
+
+  it('a compressed file is refused saying so and how to write it uncompressed, here and as a results file', async () => {
+    const path = fixture('zstd.arrow');
+    expect(() => readTargetFile(path, 4)).toThrow(
+      `targets file ${path}: cannot read it as Arrow (its record batches are compressed (LZ4 or ZSTD), which this Arrow reader cannot decode: write it uncompressed`,
+    );
+    await expect(readResults(path)).rejects.toThrow(
+      `${path} is not a results file (its record batches are compressed (LZ4 or ZSTD)`,
     );
   });
 });

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { DataType, tableFromIPC, type Vector } from 'apache-arrow';
 
 import { parseHeader } from '../checkpoint/safetensors.js';
+import { arrowReadError } from '../io/arrow-read-error.js';
 import { errnoCode, fileError, MACHINE_FAULT_CODES } from '../io/fs-error.js';
 import { TargetError } from './maths.js';
 import { RENORMALIZE_HINT, validateTargets } from './validate.js';
@@ -122,7 +123,7 @@ function fromArrow(path: string, buf: Buffer): Loaded {
     table = tableFromIPC(buf);
   } catch (e) {
     if (e instanceof TargetError || (e as Error).name === 'FileError') throw e;
-    throw new TargetError(`targets file ${path}: not an Arrow IPC file, or a truncated one (${(e as Error).message})`);
+    throw new TargetError(`targets file ${path}: cannot read it as Arrow (${arrowReadError(e)})`);
   }
   const col = table.getChild('target');
   if (!col) throw new TargetError(`targets file ${path}: no 'target' column (a list of probabilities per row)`);
@@ -148,9 +149,10 @@ function fromArrow(path: string, buf: Buffer): Loaded {
   const idCol = table.getChild('id');
   if (!idCol) return { rows };
   const it = idCol.type as DataType;
-  const strings =
-    DataType.isUtf8(it) || DataType.isLargeUtf8(it) || (DataType.isDictionary(it) && DataType.isUtf8(it.dictionary));
-  if (!strings) throw new TargetError(`targets file ${path}: column 'id' is ${String(it)}; ids must be strings (utf8)`);
+  // Every string type a writer uses: polars writes Utf8View, pandas via pyarrow Utf8 or LargeUtf8.
+  const isString = (t: DataType) => DataType.isUtf8(t) || DataType.isLargeUtf8(t) || DataType.isUtf8View(t);
+  if (!isString(it) && !(DataType.isDictionary(it) && isString(it.dictionary)))
+    throw new TargetError(`targets file ${path}: column 'id' is ${String(it)}; ids must be strings (utf8)`);
   return { rows, ids: Array.from({ length: table.numRows }, (_, r) => idCol.get(r) as string) };
 }
 
