@@ -9,6 +9,7 @@ import { join } from 'node:path';
 
 import {
   Field,
+  Float16,
   Float32,
   Float64,
   Int32,
@@ -101,6 +102,11 @@ describe('values of typed targets files', () => {
     expect(() => readTargetFile(path, V)).toThrow(
       `targets file ${path}: column 'target' is Utf8; it must be a list of numbers per row`,
     );
+  });
+
+  it('Float16 rows read as their values, not as the raw bits Arrow stores them in', () => {
+    const path = arrowFile('f16.arrow', [[0.25, 0.25, 0.5, 0]], undefined, new Float16());
+    expect(Array.from(readTargetFile(path, 4).data)).toEqual([0.25, 0.25, 0.5, 0]);
   });
 
   it('Float64 rows read as their float32 values', () => {

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-import { DataType, tableFromIPC, type Vector } from 'apache-arrow';
+import { DataType, Precision, tableFromIPC, type Vector } from 'apache-arrow';
 
 import { parseHeader } from '../checkpoint/safetensors.js';
 import { arrowReadError } from '../io/arrow-read-error.js';
@@ -134,6 +134,7 @@ function fromArrow(path: string, buf: Buffer): Loaded {
     throw new TargetError(
       `targets file ${path}: column 'target' is ${String(t)}; it must be a list of numbers per row (e.g. List<Float32>)`,
     );
+  const half = DataType.isFloat(item) && item.precision === Precision.HALF;
   const rows = Array.from({ length: table.numRows }, (_, r) => {
     const v = col.get(r) as Vector | null;
     if (v === null) return null;
@@ -142,7 +143,9 @@ function fromArrow(path: string, buf: Buffer): Loaded {
       while (v.get(at) !== null) at++;
       throw new TargetError(`targets file ${path}: target ${r} holds null at token ${at}, not a finite number`);
     }
-    // 64-bit integers come back as BigInt64Array; Number() makes them plain numbers.
+    // Float16's toArray is its raw bits (a Uint16Array); get() decodes them. 64-bit integers
+    // come back as BigInt64Array; Number() makes them plain numbers.
+    if (half) return Array.from(v as Iterable<number>);
     const a = v.toArray() as ArrayLike<unknown>;
     return a instanceof BigInt64Array || a instanceof BigUint64Array ? Array.from(a, Number) : a;
   });
