@@ -118,6 +118,20 @@ describe('values of typed targets files', () => {
 });
 
 describe('a JSON targets file a user cannot have meant', () => {
+  it("a 'vocabSize' other than the model's is refused naming both, even where the rows fit", () => {
+    const path = join(dir, 'vocab.json');
+    writeFileSync(path, JSON.stringify({ vocabSize: 50257, targets: [uniform()] }));
+    expect(() => readTargetFile(path, V)).toThrow(
+      `targets file ${path}: its 'vocabSize' is 50257, the model's vocabulary ${V}`,
+    );
+    const bad = join(dir, 'vocab-bad.json');
+    writeFileSync(bad, JSON.stringify({ vocabSize: '1000', targets: [uniform()] }));
+    expect(() => readTargetFile(bad, V)).toThrow(`targets file ${bad}: 'vocabSize' is "1000", not a positive integer`);
+    const same = join(dir, 'vocab-same.json');
+    writeFileSync(same, JSON.stringify({ vocabSize: V, targets: [uniform()] }));
+    expect(readTargetFile(same, V).rows).toBe(1);
+  });
+
   it('a row summing to 0.9 or 1.1 is refused telling to fix the row (a file has no renormalize to pass)', () => {
     for (const scale of [0.9, 1.1]) {
       const path = join(dir, `sums-${scale}.json`);

@@ -31,6 +31,8 @@ export interface TargetFile {
 interface Loaded {
   rows: unknown[];
   ids?: string[];
+  /** the vocabulary the file says its rows are over (the JSON that `distprompt targets` writes) */
+  vocabSize?: number;
 }
 
 const isTyped = (row: unknown): row is Float32Array | Float64Array | Int32Array =>
@@ -80,11 +82,18 @@ function fromJson(path: string, buf: Buffer): Loaded {
     const why = /\b(NaN|Infinity)\b/.test(text) ? '; NaN and Infinity are not JSON, nor probabilities' : '';
     throw new TargetError(`targets file ${path}: not valid JSON (${e.message})${why}`);
   }
-  const obj = (typeof json === 'object' && json !== null ? json : {}) as { targets?: unknown; meta?: unknown };
+  const obj = (typeof json === 'object' && json !== null ? json : {}) as {
+    targets?: unknown;
+    meta?: unknown;
+    vocabSize?: unknown;
+  };
   const rows = Array.isArray(json) ? json : obj.targets;
   if (!Array.isArray(rows) || rows.length === 0)
     throw new TargetError(`targets file ${path}: no rows (expected { targets: number[][] } or number[][])`);
-  if (Array.isArray(json) || obj.meta === undefined) return { rows };
+  const { vocabSize } = obj;
+  if (vocabSize !== undefined && !(Number.isInteger(vocabSize) && (vocabSize as number) > 0))
+    throw new TargetError(`targets file ${path}: 'vocabSize' is ${shown(vocabSize)}, not a positive integer`);
+  if (Array.isArray(json) || obj.meta === undefined) return { rows, vocabSize: vocabSize as number | undefined };
   const meta = obj.meta;
   if (
     !Array.isArray(meta) ||
@@ -95,7 +104,7 @@ function fromJson(path: string, buf: Buffer): Loaded {
       `targets file ${path}: 'meta' must be a list of ${rows.length} entries with a string 'id', one per target`,
     );
   }
-  return { rows, ids: meta.map((m) => (m as { id: string }).id) };
+  return { rows, ids: meta.map((m) => (m as { id: string }).id), vocabSize: vocabSize as number | undefined };
 }
 
 /** Each id a non-empty string, none given twice. */
@@ -234,7 +243,11 @@ export function targetFileCount(path: string): number {
 }
 
 export function readTargetFile(path: string, vocab: number): TargetFile {
-  const { rows, ids } = load(path);
+  const { rows, ids, vocabSize } = load(path);
+  if (vocabSize !== undefined && vocabSize !== vocab)
+    throw new TargetError(
+      `targets file ${path}: its 'vocabSize' is ${vocabSize}, the model's vocabulary ${vocab}: its targets are over another model's tokens; make them with this model`,
+    );
   const id = (r: number) => (ids?.[r] ? ` (id '${ids[r]}')` : '');
   const data = new Float32Array(rows.length * vocab);
   rows.forEach((row, r) => {
