@@ -9,6 +9,7 @@ import { join } from 'node:path';
 
 import {
   Field,
+  Float,
   Float16,
   Float32,
   Float64,
@@ -34,7 +35,7 @@ const V = 1000;
 const uniform = () => Array.from({ length: V }, () => 1 / V);
 
 /** An Arrow targets file: a List<item> `target` column and, if given, an `id` column. */
-function arrowFile(name: string, rows: (number | null)[][], id?: unknown[], item = new Float32()): string {
+function arrowFile(name: string, rows: (number | null)[][], id?: unknown[], item: Float = new Float32()): string {
   const target = vectorFromArray(rows, new List(new Field('item', item, true)));
   const columns: Record<string, Vector> = { target };
   if (id) columns.id = vectorFromArray(id, id.every((x) => typeof x === 'number') ? new Int32() : new Utf8());
