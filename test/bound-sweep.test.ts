@@ -59,6 +59,40 @@ describe('head bound columns in a sweep', () => {
     }
   });
 
+  it('a shard that runs only some targets (as a resume does) writes the bounds an uninterrupted run writes, bit for bit', async () => {
+    // 21 targets, one row each: shard 0 of 2 runs the even ones, shard 1 the odd ones. A bound
+    // solved beside other targets than the whole run's would differ in its last bits.
+    const spec = (output: string, shard?: string) =>
+      parseSpec({
+        model: 'random:micro',
+        targets: [{ kind: 'vanilla', entropyBits: '0:max:0.5', method: 'temperature' }],
+        methods: [{ method: 'soft' }],
+        inits: 1,
+        maxEpochs: 2,
+        output,
+        ...(shard ? { shard } : {}),
+      });
+    const whole = join(dir, 'groups-whole.arrow');
+    await runSweep(spec(whole), { figures: false });
+    const shards = [join(dir, 'groups-0.arrow'), join(dir, 'groups-1.arrow')];
+    for (const [i, out] of shards.entries()) await runSweep(spec(out, `${i}/2`), { figures: false });
+    const columns = [
+      'headBoundNats',
+      'headBoundGapNats',
+      'sphereBoundNats',
+      'sphereStarts',
+      'sphereResidual',
+      'bottleneckBoundNats',
+      'bottleneckStatus',
+    ] as const;
+    const bounds = (rs: Awaited<ReturnType<typeof readResults>>['records']) =>
+      new Map(rs.map((r) => [r.targetId, columns.map((c) => r[c])]));
+    const expected = bounds((await readResults(whole)).records);
+    const got = bounds([...(await readResults(shards[0])).records, ...(await readResults(shards[1])).records]);
+    expect(got.size).toBe(21);
+    for (const [id, b] of expected) expect([id, got.get(id)]).toEqual([id, b]);
+  });
+
   it('--no-bound leaves the columns null and changes the spec hash', async () => {
     const out = join(dir, 'no-bound.arrow');
     await runSweep(small(out, { bound: false }), { figures: false });
@@ -103,12 +137,13 @@ describe('the guard', () => {
         method: 'temperature',
         seed: 3,
       });
-      // A synthesised target set, as the sweep hands its uploaded targets to the bound.
-      const targets = set;
+      // The synthesised targets as the sweep hands them to the bound: one group of its solve.
+      const targets = { data: set.toArray(), meta: set.meta };
       const logs: string[] = [];
       const bounds = await sweepBounds(
         wrong,
         targets,
+        [0, 0],
         new EventEmitter().on('log', (l: string) => logs.push(l)),
       );
       const rows = await tune(real, { targets: set.toArray(), method: 'soft', inits: 1, maxEpochs: 30 });
@@ -122,7 +157,7 @@ describe('the guard', () => {
       expect(message).toMatch(/^ERROR: row .* below its target's head bound/);
       expect(message).toMatch(/belowHeadBound = true/);
       // With the real model's own bound the same rows pass.
-      const own = await sweepBounds(real, targets, new EventEmitter());
+      const own = await sweepBounds(real, targets, [0, 0], new EventEmitter());
       expect(rows.every((r) => !boundColumns(r.klNats, own![r.targetIndex]).belowHeadBound)).toBe(true);
       set.dispose();
     } finally {

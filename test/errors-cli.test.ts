@@ -284,7 +284,7 @@ describe('targets files', () => {
       'Arrow',
       'bad.arrow',
       'ARROW1 and then nonsense bytes',
-      /targets file .*bad\.arrow: (not an Arrow IPC file|no 'target' column)/,
+      /targets file .*bad\.arrow: (cannot read it as Arrow \(not Arrow IPC, or truncated|no 'target' column)/,
     ],
   ])('a corrupt %s targets file is rejected naming it', (_what, name, bytes, message) => {
     writeFileSync(join(dir, name), bytes);

@@ -399,7 +399,12 @@ print(json.dumps({"rows": t.num_rows, "klSum": sum(t.column("klNats").to_pylist(
 describe('merge', () => {
   async function writeShard(index: number, count: number, m = meta()): Promise<string> {
     const out = join(dir, `shard-${index}-of-${count}-${m.model.name}.arrow`);
-    const shardMeta = { ...m, spec: parseSpec({ ...m.spec, shard: { index, count } }), shard: { index, count } };
+    // As a sweep writes it: each shard's spec names its own file.
+    const shardMeta = {
+      ...m,
+      spec: parseSpec({ ...m.spec, shard: { index, count }, output: out }),
+      shard: { index, count },
+    };
     const writer = await ResultWriter.create(out, shardMeta, { overwrite: true });
     await writer.append(shardRows(plan.rows, { index, count }).map((r) => recordFor(r, index)));
     await writer.finish();
@@ -420,6 +425,10 @@ describe('merge', () => {
         .map(drop),
     );
     expect(merged.metadata.shard).toBeUndefined();
+    // the whole sweep's spec: no shard, and the merged file as its output (not shard 0's file)
+    expect(merged.metadata.spec.shard).toBeUndefined();
+    expect(merged.metadata.spec.output).toBe(out);
+    expect(merged.metadata.specHash).toBe((await readResults(paths[0])).metadata.specHash);
   });
 
   test('refuses mismatched specs, other models, overlaps and gaps', async () => {

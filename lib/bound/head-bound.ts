@@ -56,6 +56,9 @@ export interface HeadBoundRecord {
   distribution?: Float32Array;
 }
 
+/** Targets solved together where the batch is 'auto': 64 on a CPU, 256 on a GPU. */
+export const autoBoundBatch = (device: string): number => (device.startsWith('cuda') ? 256 : 64);
+
 /** The native call's options from validated settings: every field explicit. */
 export function nativeBoundOptions(o: BoundSettings, device: string): NativeBoundOptions {
   return {
@@ -64,7 +67,7 @@ export function nativeBoundOptions(o: BoundSettings, device: string): NativeBoun
     maxIterations: o.maxIterations,
     gradTol: o.gradTol,
     bottleneckIterations: o.bottleneck ? o.bottleneckIterations : 0,
-    batch: o.batch === 'auto' ? (device.startsWith('cuda') ? 256 : 64) : o.batch,
+    batch: o.batch === 'auto' ? autoBoundBatch(device) : o.batch,
     returnPoint: o.returnPoint,
     sphere: o.sphere,
     sphereRandomStarts: o.sphereRandomStarts,

@@ -54,6 +54,7 @@ export interface ModelTokenizer {
   vocabSize: number;
   decode(ids: ArrayLike<number>): string;
   tokenText(id: number): string;
+  tokensText(ids: ArrayLike<number>): string;
   specialIds: Set<number>;
 }
 

@@ -2,6 +2,8 @@
 
 import { readFile } from 'node:fs/promises';
 import { tableFromIPC, type Table } from 'apache-arrow';
+
+import { arrowReadError } from '../io/arrow-read-error.js';
 import { tableToRecords } from './convert.js';
 import { decodeMetadata, ResultsError, type StoredMetadata } from './schema.js';
 import type { StoredRunRecord } from './record.js';
@@ -34,9 +36,9 @@ export async function readResults(path: string): Promise<Results> {
   try {
     table = tableFromIPC(bytes);
   } catch (e) {
-    // Arrow's own words ("Expected to read N metadata bytes") say nothing about what the file is.
-    const why = `not Arrow IPC, or truncated: ${(e as Error).message}`;
-    throw new ResultsError(`${path} is not a results file (${why}); give the .arrow file a sweep or merge wrote`);
+    throw new ResultsError(
+      `${path} is not a results file (${arrowReadError(e)}); give the .arrow file a sweep or merge wrote`,
+    );
   }
   if (table.schema.fields.length === 0) {
     throw new ResultsError(

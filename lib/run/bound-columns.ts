@@ -2,10 +2,11 @@
 // with the guard that no row goes below it.
 import type { EventEmitter } from 'node:events';
 
-import { belowHeadBound, headBound, type HeadBoundRecord } from '../bound/index.js';
+import { autoBoundBatch, belowHeadBound, headBound, type HeadBoundRecord } from '../bound/index.js';
 import type { Model } from '../model/model.js';
+import { native } from '../native/index.js';
 import type { RunRecord } from '../results/index.js';
-import type { TargetSetLike } from '../tune/targets-input.js';
+import type { TargetRowMeta } from '../targets/index.js';
 
 export type BoundColumns = Pick<
   HeadBoundRecord,
@@ -21,18 +22,49 @@ export type BoundColumns = Pick<
   dtype: string;
 };
 
-/** One bound per target of the set, in its order (bounds[i] is targets.meta[i]'s). */
+/**
+ * The plan's targets in the fixed groups the head bound solves them in, by their index in the
+ * plan. A target's bound depends on the targets solved beside it (the sphere search's random
+ * starts are drawn per batch, and the batch's shape sets the rounding), so a sweep always solves
+ * whole groups of the plan, each alone: a resume or a shard, which needs only some targets,
+ * solves the groups they lie in and writes the bits an uninterrupted run writes.
+ */
+export function boundGroupOf(planIndex: number, device: string): number {
+  return Math.floor(planIndex / autoBoundBatch(device));
+}
+
+/**
+ * One bound per target of the set, in its order (bounds[i] is targets.meta[i]'s). The set is
+ * whole groups of the plan in plan order (boundGroupOf); `groups[i]` is targets.meta[i]'s group.
+ */
 export async function sweepBounds(
   model: Model,
-  targets: TargetSetLike,
+  targets: { data: Float32Array; meta: TargetRowMeta[] },
+  groups: readonly number[],
   events: EventEmitter,
   signal?: AbortSignal,
 ): Promise<BoundColumns[] | undefined> {
   const started = Date.now();
+  const V = model.info.vocabSize;
   events.emit('log', `computing the head bound of ${targets.meta.length} targets`);
-  let records: HeadBoundRecord[];
+  const records: HeadBoundRecord[] = [];
   try {
-    records = await headBound(model, targets, { signal });
+    for (let from = 0; from < groups.length;) {
+      let to = from + 1;
+      while (to < groups.length && groups[to] === groups[from]) to++;
+      // Uploaded as a target set: checked and measured in synthesis already, not again here.
+      const tensor = await native().uploadTensor({
+        data: targets.data.subarray(from * V, to * V),
+        shape: [to - from, V],
+        device: model.info.device,
+      });
+      try {
+        records.push(...(await headBound(model, { targets: tensor, meta: targets.meta.slice(from, to) }, { signal })));
+      } finally {
+        tensor.dispose();
+      }
+      from = to;
+    }
   } catch (e) {
     // Stopped by an interrupt: no row has run yet, so nothing is lost (the resume bounds them).
     if (signal?.aborted) return undefined;

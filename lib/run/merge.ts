@@ -179,8 +179,10 @@ export async function mergeUnderLock(
     );
   }
 
+  // The merged file's spec is the whole sweep's: no shard, and the output it is written to (each
+  // shard's spec names its own file, which a rerun of the merged file's spec would overwrite).
   const { shard: _shard, ...spec } = first.metadata.spec;
-  const meta: ResultMetadata = { ...first.metadata, spec: parseSpec(spec), shard: undefined };
+  const meta: ResultMetadata = { ...first.metadata, spec: parseSpec({ ...spec, output: out }), shard: undefined };
   await writeAtomic(out, resultFileBytes(meta, orderRecords(records, expected)), { replace });
   return { out, rows: records.length, missing };
 }

@@ -19,7 +19,7 @@ import { methodOptions } from './method-options.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
-import { belowBoundMessage, boundColumns, sweepBounds, type BoundColumns } from './bound-columns.js';
+import { belowBoundMessage, boundColumns, boundGroupOf, sweepBounds, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
 import { lockOutput } from './lock.js';
 import {
@@ -204,7 +204,15 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       for (const t of plan.targets)
         if (needed.has(t.targetId) && t.kind === 'vanilla' && t.params.pairedWith !== undefined)
           needed.add(t.params.pairedWith);
-      const plans = plan.targets.filter((t) => needed.has(t.targetId));
+      // With the bound, whole groups of its solve (boundGroupOf): the bits of a target's bound
+      // then do not depend on which rows a resume or a shard still runs.
+      const bounded = spec.bound !== false;
+      const groupOf = (i: number) => boundGroupOf(i, model.info.device);
+      const neededGroups = new Set(plan.targets.flatMap((t, i) => (needed.has(t.targetId) ? [groupOf(i)] : [])));
+      const inPlan = plan.targets.flatMap((t, i) =>
+        needed.has(t.targetId) || (bounded && neededGroups.has(groupOf(i))) ? [i] : [],
+      );
+      const plans = inPlan.map((i) => plan.targets[i]);
       // An interrupt before the first row skips what is left of the setup (the head bound of a
       // big sweep takes minutes): nothing of it would be kept.
       const stopped = () => options.signal?.aborted === true;
@@ -219,11 +227,11 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
         ? await native().uploadTensor({ data: targets.data, shape: [plans.length, V], device: model.info.device })
         : undefined;
       // Each target's head bound, once, shared by its inits and methods; like the targets it is
-      // recomputed for exactly the rows a resume or a shard still runs.
+      // recomputed for the rows a resume or a shard still runs (with the rest of their groups).
       const bounds =
-        spec.bound === false || !uploaded || stopped()
+        !bounded || !uploaded || stopped()
           ? undefined
-          : await sweepBounds(model, { targets: uploaded, meta: targets.meta }, events, options.signal);
+          : await sweepBounds(model, targets, inPlan.map(groupOf), events, options.signal);
 
       // One tune() per method: a tuner runs one method; rows of all targets share its batch.
       for (const [label, rows] of rowsByMethod(todo)) {

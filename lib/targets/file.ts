@@ -2,16 +2,20 @@
 // number[][] }) or a bare array of rows; an Arrow IPC file (.arrow: a `target` list column, an
 // optional `id`); or safetensors (.safetensors: a 2-D F32 tensor `targets`). Read once per
 // path; every value must be a finite number (JSON's null, "0.001", true or [0.5] are not
-// quietly made into one) and every row a distribution.
+// quietly made into one) and every row a distribution. Ids, where the file gives them, are
+// strings and unique: they name the targets in tune's and bound's output and in the results'
+// targetParams, where two alike could not be told apart. Arrow and safetensors rows stay typed
+// arrays (a 100,000-row file costs its float32s, not a JS number per value).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-import { tableFromIPC } from 'apache-arrow';
+import { DataType, Precision, tableFromIPC, type Vector } from 'apache-arrow';
 
 import { parseHeader } from '../checkpoint/safetensors.js';
+import { arrowReadError } from '../io/arrow-read-error.js';
 import { errnoCode, fileError, MACHINE_FAULT_CODES } from '../io/fs-error.js';
 import { TargetError } from './maths.js';
-import { validateTargets } from './validate.js';
+import { RENORMALIZE_HINT, validateTargets } from './validate.js';
 import { parseJsonText } from '../io/json-text.js';
 
 export interface TargetFile {
@@ -20,11 +24,19 @@ export interface TargetFile {
   ids: string[];
 }
 
-/** Rows as read, each value still to be checked; ids when the file names its targets. */
+/**
+ * Rows as read, each value still to be checked (a typed array from Arrow or safetensors, else
+ * whatever the JSON held); ids when the file names its targets.
+ */
 interface Loaded {
   rows: unknown[];
   ids?: string[];
+  /** the vocabulary the file says its rows are over (the JSON that `distprompt targets` writes) */
+  vocabSize?: number;
 }
+
+const isTyped = (row: unknown): row is Float32Array | Float64Array | Int32Array =>
+  ArrayBuffer.isView(row) && !(row instanceof DataView);
 
 /** A file as loaded: its rows, and the sha256 of the very bytes they were read from. */
 type LoadedFile = Loaded & { sha256: string };
@@ -49,18 +61,39 @@ function readBytes(path: string): Buffer {
 }
 
 function fromJson(path: string, buf: Buffer): Loaded {
+  let text: string;
+  try {
+    text = buf.toString('utf8');
+  } catch (e) {
+    // Past the longest string V8 makes (2^29 − 24 UTF-16 units, 512 MiB of ASCII).
+    if ((e as { code?: string }).code !== 'ERR_STRING_TOO_LONG') throw e;
+    throw new TargetError(
+      `targets file ${path}: ${(buf.length / 2 ** 20).toFixed(0)} MiB of JSON, more text than one JavaScript ` +
+        'string holds (512 MiB); write a target set this large as Arrow (.arrow) or safetensors (.safetensors), ' +
+        'float32 rows a fraction of the size',
+    );
+  }
   let json: unknown;
   try {
-    json = parseJsonText(buf.toString('utf8'));
+    json = parseJsonText(text);
   } catch (e) {
     if (!(e instanceof SyntaxError)) throw e;
-    throw new TargetError(`targets file ${path}: not valid JSON (${e.message})`);
+    // Python's json.dump writes NaN and Infinity, which are not JSON (and never a probability).
+    const why = /\b(NaN|Infinity)\b/.test(text) ? '; NaN and Infinity are not JSON, nor probabilities' : '';
+    throw new TargetError(`targets file ${path}: not valid JSON (${e.message})${why}`);
   }
-  const obj = (typeof json === 'object' && json !== null ? json : {}) as { targets?: unknown; meta?: unknown };
+  const obj = (typeof json === 'object' && json !== null ? json : {}) as {
+    targets?: unknown;
+    meta?: unknown;
+    vocabSize?: unknown;
+  };
   const rows = Array.isArray(json) ? json : obj.targets;
   if (!Array.isArray(rows) || rows.length === 0)
     throw new TargetError(`targets file ${path}: no rows (expected { targets: number[][] } or number[][])`);
-  if (Array.isArray(json) || obj.meta === undefined) return { rows };
+  const { vocabSize } = obj;
+  if (vocabSize !== undefined && !(Number.isInteger(vocabSize) && (vocabSize as number) > 0))
+    throw new TargetError(`targets file ${path}: 'vocabSize' is ${shown(vocabSize)}, not a positive integer`);
+  if (Array.isArray(json) || obj.meta === undefined) return { rows, vocabSize: vocabSize as number | undefined };
   const meta = obj.meta;
   if (
     !Array.isArray(meta) ||
@@ -71,7 +104,24 @@ function fromJson(path: string, buf: Buffer): Loaded {
       `targets file ${path}: 'meta' must be a list of ${rows.length} entries with a string 'id', one per target`,
     );
   }
-  return { rows, ids: meta.map((m) => (m as { id: string }).id) };
+  return { rows, ids: meta.map((m) => (m as { id: string }).id), vocabSize: vocabSize as number | undefined };
+}
+
+/** Each id a non-empty string, none given twice. */
+function checkIds(path: string, ids: readonly unknown[]): void {
+  const first = new Map<unknown, number>();
+  ids.forEach((id, r) => {
+    if (typeof id !== 'string' || id === '')
+      throw new TargetError(
+        `targets file ${path}: target ${r} has the id ${shown(id)}; an id must be a non-empty string`,
+      );
+    const before = first.get(id);
+    if (before !== undefined)
+      throw new TargetError(
+        `targets file ${path}: targets ${before} and ${r} both have the id '${id}'; ids must be unique (they name the targets in the results)`,
+      );
+    first.set(id, r);
+  });
 }
 
 // Arrow IPC (file or stream): a column `target` (list of floats, one row per target) and
@@ -82,16 +132,40 @@ function fromArrow(path: string, buf: Buffer): Loaded {
     table = tableFromIPC(buf);
   } catch (e) {
     if (e instanceof TargetError || (e as Error).name === 'FileError') throw e;
-    throw new TargetError(`targets file ${path}: not an Arrow IPC file, or a truncated one (${(e as Error).message})`);
+    throw new TargetError(`targets file ${path}: cannot read it as Arrow (${arrowReadError(e)})`);
   }
   const col = table.getChild('target');
   if (!col) throw new TargetError(`targets file ${path}: no 'target' column (a list of probabilities per row)`);
-  const rows = Array.from({ length: table.numRows }, (_, i) => {
-    const v = col.get(i) as Iterable<unknown> | null;
-    return v === null ? null : Array.from(v);
+  const t = col.type as DataType;
+  const listed = DataType.isList(t) || DataType.isLargeList(t) || DataType.isFixedSizeList(t);
+  const item = listed ? (t.children[0]?.type as DataType) : undefined;
+  if (!item || !(DataType.isFloat(item) || DataType.isInt(item)))
+    throw new TargetError(
+      `targets file ${path}: column 'target' is ${String(t)}; it must be a list of numbers per row (e.g. List<Float32>)`,
+    );
+  const half = DataType.isFloat(item) && item.precision === Precision.HALF;
+  const rows = Array.from({ length: table.numRows }, (_, r) => {
+    const v = col.get(r) as Vector | null;
+    if (v === null) return null;
+    if (v.nullCount > 0) {
+      let at = 0;
+      while (v.get(at) !== null) at++;
+      throw new TargetError(`targets file ${path}: target ${r} holds null at token ${at}, not a finite number`);
+    }
+    // Float16's toArray is its raw bits (a Uint16Array); get() decodes them. 64-bit integers
+    // come back as BigInt64Array; Number() makes them plain numbers.
+    if (half) return Array.from(v as Iterable<number>);
+    const a = v.toArray() as ArrayLike<unknown>;
+    return a instanceof BigInt64Array || a instanceof BigUint64Array ? Array.from(a, Number) : a;
   });
-  const ids = table.getChild('id');
-  return { rows, ids: ids ? Array.from({ length: table.numRows }, (_, i) => String(ids.get(i))) : undefined };
+  const idCol = table.getChild('id');
+  if (!idCol) return { rows };
+  const it = idCol.type as DataType;
+  // Every string type a writer uses: polars writes Utf8View, pandas via pyarrow Utf8 or LargeUtf8.
+  const isString = (t: DataType) => DataType.isUtf8(t) || DataType.isLargeUtf8(t) || DataType.isUtf8View(t);
+  if (!isString(it) && !(DataType.isDictionary(it) && isString(it.dictionary)))
+    throw new TargetError(`targets file ${path}: column 'id' is ${String(it)}; ids must be strings (utf8)`);
+  return { rows, ids: Array.from({ length: table.numRows }, (_, r) => idCol.get(r) as string) };
 }
 
 // safetensors: one 2-D F32 tensor named `targets` [rows, vocab]. The header is checked by the
@@ -114,7 +188,7 @@ function fromSafetensors(path: string, buf: Buffer): Loaded {
     throw new TargetError(`targets file ${path}: needs a 2-D F32 tensor named 'targets'`);
   const [r, v] = t.shape;
   const data = new Float32Array(new Uint8Array(buf.subarray(t.begin, t.end)).buffer);
-  return { rows: Array.from({ length: r }, (_, i) => Array.from(data.subarray(i * v, (i + 1) * v))) };
+  return { rows: Array.from({ length: r }, (_, i) => data.subarray(i * v, (i + 1) * v)) };
 }
 
 /** How a targets file is read, by its name: Arrow IPC, safetensors, else JSON. */
@@ -122,14 +196,44 @@ export function targetFileFormat(path: string): 'arrow' | 'safetensors' | 'json'
   return /\.(arrow|feather|ipc)$/i.test(path) ? 'arrow' : /\.safetensors$/i.test(path) ? 'safetensors' : 'json';
 }
 
+/**
+ * What the bytes look like, for a message where they fail to read as their name says: Arrow
+ * (the IPC file magic, or a stream's first message marker), JSON text, or safetensors (a header
+ * length, then a JSON header).
+ */
+function formatOfBytes(buf: Buffer): 'arrow' | 'safetensors' | 'json' | undefined {
+  if (buf.subarray(0, 6).toString('latin1') === 'ARROW1' || buf.readUInt32LE(0) === 0xffffffff) return 'arrow';
+  const text = buf
+    .subarray(0, 64)
+    .toString('utf8')
+    .replace(/^\ufeff/, '')
+    .trimStart();
+  if (text.startsWith('{') || text.startsWith('[')) return 'json';
+  if (buf.length >= 9 && buf.readBigUInt64LE(0) < BigInt(buf.length) && buf[8] === 0x7b) return 'safetensors';
+  return undefined;
+}
+
+const EXTENSION = { arrow: '.arrow', safetensors: '.safetensors', json: '.json' } as const;
+
 function load(path: string): LoadedFile {
   const hit = cache.get(path);
   if (hit) return hit;
   const buf = readBytes(path);
   const format = targetFileFormat(path);
   const read = format === 'arrow' ? fromArrow : format === 'safetensors' ? fromSafetensors : fromJson;
-  const out = { ...read(path, buf), sha256: createHash('sha256').update(buf).digest('hex') };
+  let loaded: Loaded;
+  try {
+    loaded = read(path, buf);
+  } catch (e) {
+    const held = buf.length >= 4 ? formatOfBytes(buf) : undefined;
+    if (!(e instanceof TargetError) || held === undefined || held === format) throw e;
+    throw new TargetError(
+      `targets file ${path}: its name says ${format}, but it holds ${held}: name it ${EXTENSION[held]} (the format is read from the name)`,
+    );
+  }
+  const out = { ...loaded, sha256: createHash('sha256').update(buf).digest('hex') };
   if (out.rows.length === 0) throw new TargetError(`targets file ${path}: no rows`);
+  if (out.ids) checkIds(path, out.ids);
   cache.set(path, out);
   return out;
 }
@@ -139,11 +243,19 @@ export function targetFileCount(path: string): number {
 }
 
 export function readTargetFile(path: string, vocab: number): TargetFile {
-  const { rows, ids } = load(path);
+  const { rows, ids, vocabSize } = load(path);
+  if (vocabSize !== undefined && vocabSize !== vocab)
+    throw new TargetError(
+      `targets file ${path}: its 'vocabSize' is ${vocabSize}, the model's vocabulary ${vocab}: its targets are over another model's tokens; make them with this model`,
+    );
   const id = (r: number) => (ids?.[r] ? ` (id '${ids[r]}')` : '');
   const data = new Float32Array(rows.length * vocab);
   rows.forEach((row, r) => {
-    if (!Array.isArray(row))
+    if (isTyped(row) && row.length === vocab) {
+      data.set(row, r * vocab); // NaN, ∞ and negatives are named by validateTargets below
+      return;
+    }
+    if (!Array.isArray(row) && !isTyped(row))
       throw new TargetError(
         `targets file ${path}: target ${r} is ${shown(row)}, not a list of ${vocab} probabilities${id(r)}`,
       );
@@ -152,7 +264,7 @@ export function readTargetFile(path: string, vocab: number): TargetFile {
         `targets file ${path}: target ${r} has ${row.length} values, the model's vocabulary ${vocab}${id(r)}`,
       );
     for (let v = 0; v < vocab; v++) {
-      const x: unknown = row[v];
+      const x: unknown = (row as ArrayLike<unknown>)[v];
       // Float32Array.set would quietly turn null into 0, "0.001" into 0.001 and true into 1.
       if (typeof x !== 'number' || !Number.isFinite(x)) {
         throw new TargetError(
@@ -165,7 +277,11 @@ export function readTargetFile(path: string, vocab: number): TargetFile {
   try {
     validateTargets(data, rows.length, vocab, { names: ids });
   } catch (e) {
-    if (e instanceof TargetError) throw new TargetError(`targets file ${path}: ${e.message}`);
+    // A file's reader has no renormalize to pass: the row is the file's to fix.
+    if (e instanceof TargetError)
+      throw new TargetError(
+        `targets file ${path}: ${e.message.replace(RENORMALIZE_HINT, '; rescale the row in the file so it sums to 1')}`,
+      );
     throw e;
   }
   return { data, rows: rows.length, ids: ids ?? rows.map((_, i) => `target:${i}`) };

@@ -9,6 +9,9 @@ export interface ValidateOptions {
   names?: string[];
 }
 
+/** What a caller of validateTargets can do about a row that does not sum to 1. */
+export const RENORMALIZE_HINT = '; pass renormalize to rescale it';
+
 /** ValidateOptions' fields, as the compiler checks them against the interface. */
 const VALIDATE_OPTIONS: Record<keyof ValidateOptions, true> = { renormalize: true, names: true };
 
@@ -39,7 +42,7 @@ export function validateTargets(
     if (Math.abs(sum - 1) > 1e-5) {
       if (!options.renormalize || sum <= 0)
         throw new TargetError(
-          `${name(r)} is not a distribution: it sums to ${sum}, not 1 (within 1e-5)${options.renormalize ? '' : '; pass renormalize to rescale it'}`,
+          `${name(r)} is not a distribution: it sums to ${sum}, not 1 (within 1e-5)${options.renormalize ? '' : RENORMALIZE_HINT}`,
         );
       for (let v = r * vocab; v < (r + 1) * vocab; v++) out[v] /= sum;
     }

@@ -19,21 +19,40 @@ function build(): Map<string, number> {
 export const BYTE_OF_CHAR: ReadonlyMap<string, number> = build();
 
 const utf8 = new TextDecoder('utf-8'); // not fatal: broken sequences become U+FFFD
+const encoder = new TextEncoder();
 
-/** Decodes a byte-level token spelling; undefined if a character is outside the alphabet. */
-export function byteLevelText(token: string): string | undefined {
+/** The bytes of a byte-level token spelling; undefined if a character is outside the alphabet. */
+export function byteLevelBytes(token: string): Uint8Array | undefined {
   const bytes: number[] = [];
   for (const ch of token) {
     const b = BYTE_OF_CHAR.get(ch);
     if (b === undefined) return undefined;
     bytes.push(b);
   }
-  return utf8.decode(new Uint8Array(bytes));
+  return Uint8Array.from(bytes);
 }
 
-/** SentencePiece spelling: '▁' is a space, '<0xNN>' a raw byte (byte fallback). */
-export function sentencePieceText(token: string): string {
+/** The bytes of a SentencePiece spelling: '▁' is a space, '<0xNN>' a raw byte (byte fallback). */
+export function sentencePieceBytes(token: string): Uint8Array {
   const byte = /^<0x([0-9A-Fa-f]{2})>$/.exec(token);
-  if (byte) return utf8.decode(new Uint8Array([parseInt(byte[1], 16)]));
-  return token.replaceAll('\u2581', ' ');
+  if (byte) return Uint8Array.of(parseInt(byte[1], 16));
+  return encoder.encode(token.replaceAll('\u2581', ' '));
+}
+
+/** UTF-8 of a text; with utf8Text, the way between a token's text and its bytes. */
+export const utf8Bytes = (text: string): Uint8Array => encoder.encode(text);
+
+/**
+ * Bytes read one after another as UTF-8: the pieces of a multi-byte character, split over
+ * tokens, spell it; bytes that form no character become U+FFFD.
+ */
+export function utf8Text(parts: readonly Uint8Array[]): string {
+  if (parts.length === 1) return utf8.decode(parts[0]); // one token: vocabulary-wide passes take this path
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return utf8.decode(all);
 }

@@ -44,6 +44,11 @@ function padded(tokenizer: Tokenizer, vocabSize: number): Tokenizer {
       checkId(id);
       return id < own ? tokenizer.tokenText(id) : '';
     },
+    tokensText: (ids: ArrayLike<number>) => {
+      const list = Array.from(ids);
+      for (const id of list) checkId(id);
+      return tokenizer.tokensText(list.filter((id) => id < own));
+    },
     decode: (ids: ArrayLike<number>) => {
       const list = Array.from(ids);
       for (const id of list) checkId(id);

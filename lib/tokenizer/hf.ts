@@ -4,7 +4,7 @@
 // SentencePiece decoders remove at the start of a text ('▁the' → 'the', not ' the').
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 
-import { byteLevelText, sentencePieceText } from './bytes.js';
+import { byteLevelBytes, sentencePieceBytes, utf8Bytes, utf8Text } from './bytes.js';
 import { TokenizerError, type Tokenizer } from './types.js';
 
 interface AddedTokenJson {
@@ -95,16 +95,18 @@ export function tokenizerFromJson(name: string, json: unknown, config: unknown =
     if (!Number.isInteger(id) || id < 0 || id >= vocabSize)
       throw new RangeError(`token id ${id} is outside the vocabulary of ${name} (0..${vocabSize - 1})`);
   };
-  const tokenText = (id: number): string => {
+  // A token's bytes, from its spelling; texts are decoded from the bytes of whole runs of tokens.
+  const tokenBytes = (id: number): Uint8Array => {
     checkId(id);
     const added = addedText.get(id);
-    if (added !== undefined) return added;
+    if (added !== undefined) return utf8Bytes(added);
     const tok = spellings[id];
-    if (tok === undefined) return '';
-    if (spelling === 'byte-level') return byteLevelText(tok) ?? tok;
-    if (spelling === 'sentencepiece') return sentencePieceText(tok);
-    return hf.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+    if (tok === undefined) return new Uint8Array(0);
+    if (spelling === 'byte-level') return byteLevelBytes(tok) ?? utf8Bytes(tok);
+    if (spelling === 'sentencepiece') return sentencePieceBytes(tok);
+    return utf8Bytes(hf.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false }));
   };
+  const tokensText = (ids: ArrayLike<number>): string => utf8Text(Array.from(ids, tokenBytes));
 
   return {
     name,
@@ -121,6 +123,7 @@ export function tokenizerFromJson(name: string, json: unknown, config: unknown =
       for (const id of list) checkId(id);
       return hf.decode(list, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
     },
-    tokenText,
+    tokenText: (id: number) => tokensText([id]),
+    tokensText,
   };
 }

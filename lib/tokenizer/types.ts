@@ -13,6 +13,13 @@ export interface Tokenizer {
    * gives ''.
    */
   tokenText(id: number): string;
+  /**
+   * The text tokens read one after another stand for: their bytes joined, then decoded, so the
+   * pieces of a multi-byte character split over tokens spell it (tokenText of each piece alone
+   * is U+FFFD). Unlike decode, no leading space is stripped and nothing is cleaned up: it is
+   * tokenText of every id joined, except where a character spans tokens.
+   */
+  tokensText(ids: ArrayLike<number>): string;
   /** ids of the tokens marked special (BOS, EOS, chat markup) */
   specialIds: Set<number>;
   /** ids of every added token (special or not, e.g. Qwen's <think>) */

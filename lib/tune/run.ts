@@ -80,10 +80,20 @@ async function bannedIds(
   return ids.size ? Int32Array.from([...ids].sort((a, b) => a - b)) : undefined;
 }
 
+// Each run of hard positions is decoded as one text, as the model reads its bytes: a character
+// whose bytes span two tokens is that character, not two U+FFFD.
 function promptText(model: Model, ids: Int32Array): string | null {
   const tok = model.tokenizer;
   if (!tok) return null;
-  return Array.from(ids, (id) => (id < 0 ? '⟨soft⟩' : tok.tokenText(id))).join('');
+  let text = '';
+  let from = 0;
+  for (let i = 0; i <= ids.length; i++) {
+    if (i < ids.length && ids[i] >= 0) continue;
+    text += tok.tokensText(ids.subarray(from, i));
+    if (i < ids.length) text += '⟨soft⟩';
+    from = i + 1;
+  }
+  return text;
 }
 
 export function tune(model: Model, options: TuneOptions): TuneRun {
