@@ -2,7 +2,7 @@
 // `npm install` entry: find (or fetch, through pip) libtorch 2.x, build the addon with cmake-js,
 // then load it in a child process and say what was built. Flags:
 //   --if-missing   do nothing when a working addon is already built (used by `npm test`)
-//   --force        rebuild even if an addon exists
+//   --force        rebuild even if an addon exists (as `npm rebuild distprompt` does)
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -51,8 +51,11 @@ function main() {
     return 0;
   }
   if (args.has('--if-missing') && existsSync(addonPath) && probeAddon().ok) return 0;
-  if (!args.has('--force') && !args.has('--if-missing') && existsSync(addonPath) && probeAddon().ok) {
-    log(`distprompt: addon already built at ${addonPath} (npm run build:native rebuilds)`);
+  // `npm rebuild distprompt` (npm sets npm_command) is how a project that installed the package
+  // rebuilds it, against another libtorch say: it rebuilds, as --force does here.
+  const force = args.has('--force') || process.env.npm_command === 'rebuild';
+  if (!force && !args.has('--if-missing') && existsSync(addonPath) && probeAddon().ok) {
+    log(`distprompt: addon already built at ${addonPath} (npm rebuild distprompt rebuilds it; in this repository: npm run build:native)`);
     return 0;
   }
 

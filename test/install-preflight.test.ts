@@ -1,9 +1,10 @@
 // scripts/install.mjs (what `npm install distprompt` runs) names what the build lacks before it
 // looks for libtorch, which may mean a pip install of minutes: before, a missing cmake was told
 // only after that, as cmake-js's "CMake executable is not found" under advice that named other
-// causes, and an unwritable build folder as a bare ENOTDIR.
+// causes, and an unwritable build folder as a bare ENOTDIR. And `npm rebuild distprompt`, the way a
+// project that installed it rebuilds it, rebuilds a working addon: before, it said "already built".
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -23,9 +24,15 @@ function pathWithCmake(version: string | null): string {
 }
 
 /** The install script in a bare environment, with its own build folder and no fetching of libtorch. */
-function install(path: string, buildDir = join(work, 'build')) {
-  const env = { HOME: work, PATH: path, DISTPROMPT_BUILD_DIR: buildDir, DISTPROMPT_NO_AUTO_TORCH: '1' };
-  const r = spawnSync(process.execPath, [join(root, 'scripts', 'install.mjs'), '--force'], { env, encoding: 'utf8' });
+function install(path: string, buildDir = join(work, 'build'), args = ['--force'], npmCommand = 'install') {
+  const env = {
+    HOME: work,
+    PATH: path,
+    DISTPROMPT_BUILD_DIR: buildDir,
+    DISTPROMPT_NO_AUTO_TORCH: '1',
+    npm_command: npmCommand,
+  };
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'install.mjs'), ...args], { env, encoding: 'utf8' });
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -53,4 +60,17 @@ it('a build folder that cannot be made: names it and DISTPROMPT_BUILD_DIR', () =
     `the build folder ${join(file, 'build')} (DISTPROMPT_BUILD_DIR) cannot be written (ENOTDIR)`,
   );
   expect(r.stderr).not.toMatch(/libtorch/);
+});
+
+it('npm rebuild distprompt rebuilds a working addon, which npm install keeps', () => {
+  const built = join(work, 'built');
+  mkdirSync(join(built, 'Release'), { recursive: true });
+  copyFileSync(join(root, 'build', 'Release', 'distprompt.node'), join(built, 'Release', 'distprompt.node'));
+  const kept = install(pathWithCmake(null), built, [], 'install');
+  expect(kept.status).toBe(0);
+  expect(kept.stderr).toMatch(/addon already built at .* \(npm rebuild distprompt rebuilds it/);
+  // Rebuilding goes as far as this PATH lets it: to the missing cmake.
+  const rebuilt = install(pathWithCmake(null), built, [], 'rebuild');
+  expect(rebuilt.status).toBe(1);
+  expect(rebuilt.stderr).toMatch(/cmake was not found on PATH/);
 });
