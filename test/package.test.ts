@@ -2,7 +2,7 @@
 // installs: every path the package ships (`files`) exists; the tarball holds what the install
 // script and the runtime read, and none of the repository's tests, benchmarks or build outputs;
 // the Node versions it claims are ones its install-time dependencies accept.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, posix } from 'node:path';
@@ -95,6 +95,17 @@ describe('the packed tarball (npm pack --dry-run, of dist/ as built)', () => {
     expect([...files].filter(([, bytes]) => bytes > 256 * 1024)).toEqual([]);
     expect(size).toBeLessThan(1024 * 1024);
   });
+});
+
+it("a CommonJS script can require('distprompt') where Node requires ES modules, as TypeScript lets it", () => {
+  // tsc --module nodenext compiles require('distprompt') in a CommonJS file (it resolves `types`);
+  // exports without a condition require matches made every such script fail at run time with
+  // ERR_PACKAGE_PATH_NOT_EXPORTED. The script resolves this package by its own name.
+  const script = join(root, 'test', 'fixtures', 'consumer', 'require.cjs');
+  const r = spawnSync(process.execPath, [script], { cwd: root, encoding: 'utf8' });
+  const requiresEsm = (process.features as { require_module?: boolean }).require_module === true;
+  if (requiresEsm) expect({ status: r.status, out: r.stdout.trim() }).toEqual({ status: 0, out: 'function function' });
+  else expect(r.stderr).toMatch(/ERR_REQUIRE_ESM/);
 });
 
 it('claims only Node versions that its install-time dependencies accept (engines)', () => {
