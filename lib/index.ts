@@ -1,24 +1,99 @@
-// The public library entry: what TypeScript users script against.
+// The public library entry: what TypeScript users script against. Every type a public function
+// takes or returns is exported here too, so a script can name it (test/package-types.test.ts),
+// and so is every error class a call can throw, so a script can tell them apart with instanceof.
 export { loadModel, type LoadOptions } from './model/load.js';
-export { Model, type ModelInfo, type ForwardInput } from './model/model.js';
-export { PRESETS, presetNames } from './model/presets.js';
+export { Model, type ModelInfo, type ForwardInput, type ModelTokenizer } from './model/model.js';
+export { type RowsToFit } from './model/size-check.js';
+export { PRESETS, presetNames, type Preset } from './model/presets.js';
 export { configFromHf, ModelConfigError, SUPPORTED_MODEL_TYPES } from './model/config.js';
-export { native } from './native/index.js';
+export { NativeError, DisposedError } from './model/errors.js';
+export { CheckpointError, type CheckpointErrorCode } from './checkpoint/errors.js';
+export { type FileStamp } from './checkpoint/safetensors.js';
+export { HubError, type HubErrorCode } from './hub/errors.js';
+export { TokenizerError } from './tokenizer/types.js';
+export { FileError } from './io/fs-error.js';
+// The addon's own types: native() is the addon itself, and Model.native a loaded model in it.
+export { native, type Addon } from './native/index.js';
+export type {
+  BuildInfo,
+  KernelChoice,
+  MemoryStats,
+  ModelAddon,
+  NativeCheckpointFile,
+  NativeDtype,
+  NativeForwardArgs,
+  NativeLoadSpec,
+  NativeModel,
+  NativeModelConfig,
+  NativeTensor,
+  NativeTensorEntry,
+} from './native/types-model.js';
+export type { KernelAddon } from './native/types-kernels.js';
+export type { NativeEntropyTargets, TargetAddon } from './native/types-targets.js';
+export type {
+  NativeHarvest,
+  NativeStepReport,
+  NativeTuner,
+  NativeTunerOptions,
+  TunerAddon,
+} from './native/types-tuner.js';
+export type { BoundAddon, NativeBoundOptions, NativeBoundResult, NativeCancelFlag } from './native/types-bound.js';
 export { buildInfo } from './model/build.js';
 export { klDivergence, hotflipTopK, type KlInput, type HotflipInput } from './kernels.js';
 export { tune, TuneRun, type TuneOptions, type TuneProgress, type TuneRecord, type TuneRow } from './tune/index.js';
+export { TuneOptionsError } from './tune/options.js';
+export { type StopReason, type RecordStopReason } from './tune/stop-reasons.js';
+export { type TuneTargets, type TargetSetLike } from './tune/targets-input.js';
 export { entropyBits, klNats, outlierMassBound, validateTargets, TargetError } from './targets/index.js';
-export { synthesizeTargets, type TargetSet, type TargetMeta } from './targets/synthesize.js';
+export { type ValidateOptions } from './targets/validate.js';
+export { synthesizeTargets, type SynthesisRequest, type TargetSet, type TargetMeta } from './targets/synthesize.js';
+export { type GridInput } from './spec/grid.js';
 export { runSweep, type SweepOptions, type SweepSummary } from './run/sweep.js';
 export { estimateSweep, type EstimateOptions, type MethodEstimate, type SweepEstimate } from './run/estimate.js';
-export { estimateStudy, type StudyEstimate, type StudyEstimateOptions } from './run/estimate-study.js';
+export { type EpochCost } from './run/estimate-batching.js';
+export {
+  estimateStudy,
+  type StudyEstimate,
+  type StudyEstimateOptions,
+  type StudySweepEstimate,
+} from './run/estimate-study.js';
 export { keptRows, type KeptFile, type KeptRows } from './run/kept.js';
-export { parseSpec, specFromFlags, SpecError, type SweepSpec } from './spec/index.js';
-export { readResults, ResultWriter, type RunRecord } from './results/index.js';
-export { mergeResults } from './run/merge.js';
+export { LockedError } from './run/lock.js';
+export { parseSpec, specFromFlags, SpecError, type Shard, type SweepSpec, type SweepSpecInput } from './spec/index.js';
+export { type SpecIssue } from './spec/errors.js';
+export { type SweepFlags } from './spec/parse.js';
+export {
+  readResults,
+  ResultWriter,
+  ResultsError,
+  OutputTakenError,
+  ResumeMismatchError,
+  type RunRecord,
+  type StoredRunRecord,
+  type Results,
+  type ResultMetadata,
+  type StoredMetadata,
+  type FinishOptions,
+  type Resumed,
+} from './results/index.js';
+export { mergeResults, type MergeOptions, type MergeReport } from './run/merge.js';
+export { type PlanOptions } from './sweep/targets.js';
 export { plotAll, report } from './plot/index.js';
+export { type PlotInput, type WrittenFigure } from './plot/plot-all.js';
+export { type FigureOptions } from './plot/figure.js';
+export { type ReportOptions } from './plot/report.js';
+export { type AnalysisRecord } from './analysis/best.js';
 export { runStudy, type StudyOptions, type StudySummary } from './run/study.js';
-export { computeFindings, type Finding, type Verdict } from './study/findings.js';
+export { type SweepOutcome } from './study/summary.js';
+export { type StudyFigure } from './study/figures.js';
+export { StudyError } from './study/catalog.js';
+export {
+  computeFindings,
+  type ExperimentResults,
+  type Finding,
+  type SkippedExperiment,
+  type Verdict,
+} from './study/findings.js';
 export {
   headBound,
   headBoundOf,

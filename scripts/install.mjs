@@ -2,9 +2,9 @@
 // `npm install` entry: find (or fetch, through pip) libtorch 2.x, build the addon with cmake-js,
 // then load it in a child process and say what was built. Flags:
 //   --if-missing   do nothing when a working addon is already built (used by `npm test`)
-//   --force        rebuild even if an addon exists
+//   --force        rebuild even if an addon exists (as `npm rebuild distprompt` does)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { findTorch, installPrivateTorch, manualCommands, packageRoot } from './torch-locate.mjs';
@@ -24,15 +24,45 @@ function probeAddon() {
   return { ok: true, info: JSON.parse(r.stdout) };
 }
 
+/**
+ * What the build needs besides libtorch, checked before libtorch is looked for (or fetched: minutes),
+ * so that a missing tool or an unwritable build folder is named at once: a message, or null.
+ */
+function preflight() {
+  const rerun = 'then run `npm rebuild distprompt` (in this repository: `npm run build:native`)';
+  const install = `install cmake 3.18 or newer (Debian: apt install cmake; or pip install cmake), ${rerun}`;
+  const r = spawnSync('cmake', ['--version'], { encoding: 'utf8' });
+  if (r.error) return `cmake was not found on PATH (${r.error.code}): ${install}`;
+  const [major, minor] = (/cmake version (\d+)\.(\d+)/.exec(r.stdout) ?? []).slice(1).map(Number);
+  if (!(major > 3 || (major === 3 && minor >= 18))) return `cmake on PATH is ${major}.${minor}, older than 3.18: ${install}`;
+  try {
+    mkdirSync(buildDir, { recursive: true });
+    accessSync(buildDir, constants.W_OK);
+  } catch (e) {
+    const from = process.env.DISTPROMPT_BUILD_DIR ? 'DISTPROMPT_BUILD_DIR' : 'the package folder';
+    return `the build folder ${buildDir} (${from}) cannot be written (${e.code}): make it writable or set DISTPROMPT_BUILD_DIR to a folder that is, ${rerun}`;
+  }
+  return null;
+}
+
 function main() {
   if (process.env.DISTPROMPT_SKIP_BUILD === '1') {
     log('distprompt: DISTPROMPT_SKIP_BUILD=1, not building the native addon');
     return 0;
   }
   if (args.has('--if-missing') && existsSync(addonPath) && probeAddon().ok) return 0;
-  if (!args.has('--force') && !args.has('--if-missing') && existsSync(addonPath) && probeAddon().ok) {
-    log(`distprompt: addon already built at ${addonPath} (npm run build:native rebuilds)`);
+  // `npm rebuild distprompt` (npm sets npm_command) is how a project that installed the package
+  // rebuilds it, against another libtorch say: it rebuilds, as --force does here.
+  const force = args.has('--force') || process.env.npm_command === 'rebuild';
+  if (!force && !args.has('--if-missing') && existsSync(addonPath) && probeAddon().ok) {
+    log(`distprompt: addon already built at ${addonPath} (npm rebuild distprompt rebuilds it; in this repository: npm run build:native)`);
     return 0;
+  }
+
+  const unmet = preflight();
+  if (unmet) {
+    log(`distprompt: cannot build the native addon: ${unmet}`);
+    return 1;
   }
 
   let torch = findTorch(log);
@@ -48,7 +78,6 @@ function main() {
   log(`distprompt: using libtorch ${torch.version} from ${torch.source}: ${torch.torchDir}`);
 
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-  mkdirSync(buildDir, { recursive: true });
   const cmakeArgs = [cmakeJs, 'compile', '--directory', packageRoot, '--out', buildDir, `--CDTorch_DIR=${torch.torchDir}`];
   if (process.env.DISTPROMPT_CUDA_ARCH) cmakeArgs.push(`--CDCMAKE_CUDA_ARCHITECTURES=${process.env.DISTPROMPT_CUDA_ARCH}`);
   const jobs = process.env.DISTPROMPT_BUILD_JOBS;

@@ -29,19 +29,20 @@ export function addonPath(): string {
   return join(buildDir, 'Release', 'distprompt.node');
 }
 
+/** How a user rebuilds the addon: a project that installed the package, or this repository. */
+const REBUILD = '`npm rebuild distprompt` (in this repository: `npm run build:native`)';
+
 function advice(path: string, message: string): string {
   const lines = [`distprompt: could not load the native addon at ${path}`, `  ${message.split('\n')[0]}`];
   if (!existsSync(path)) {
-    lines.push('  It has not been built. Run `npm rebuild distprompt` (in this repository: `npm run build:native`).');
+    lines.push(`  It has not been built. Run ${REBUILD}.`);
   } else if (/libtorch|libc10|libtorch_cpu|libtorch_cuda/.test(message)) {
-    lines.push('  The libtorch it was built against has moved or been removed. Rebuild: `npm run build:native`,');
+    lines.push(`  The libtorch it was built against has moved or been removed. Rebuild: ${REBUILD},`);
     lines.push('  or set DISTPROMPT_TORCH_DIR to the libtorch you want and rebuild.');
   } else if (/CXXABI|GLIBCXX|undefined symbol/.test(message)) {
-    lines.push(
-      "  ABI mismatch between the addon, libtorch and this machine's C++ runtime: rebuild with `npm run build:native`.",
-    );
+    lines.push(`  ABI mismatch between the addon, libtorch and this machine's C++ runtime: rebuild with ${REBUILD}.`);
   } else if (/NODE_MODULE_VERSION|napi/i.test(message)) {
-    lines.push('  Built for another Node.js: rebuild with `npm run build:native`.');
+    lines.push(`  Built for another Node.js: rebuild with ${REBUILD}.`);
   }
   return lines.join('\n');
 }

@@ -11,7 +11,7 @@ import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
-import { parseSpec, type SweepSpec } from '../spec/index.js';
+import { parseSpec, type SweepSpec, type SweepSpecInput } from '../spec/index.js';
 import { STUDY_DEFAULTS } from '../spec/defaults.js';
 import { checkSameSweep } from '../results/index.js';
 import { planSweep, rowsByMethod, rowsOfShard, rowsToRun, type RowPlan } from '../sweep/index.js';
@@ -130,7 +130,7 @@ export async function scaledSeconds<T>(
   return { result, seconds: first + seconds(t0) * scale };
 }
 
-export async function estimateSweep(given: SweepSpec, options: EstimateOptions = {}): Promise<SweepEstimate> {
+export async function estimateSweep(given: SweepSpecInput, options: EstimateOptions = {}): Promise<SweepEstimate> {
   // A spec a script wrote by hand is checked as parseSpec checks one (parsing is idempotent).
   const spec = parseSpec(specObject('estimateSweep', given));
   // (It refuses a null or non-object options too.)

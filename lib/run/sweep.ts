@@ -13,7 +13,7 @@ import { native } from '../native/index.js';
 import { plotAll, type WrittenFigure } from '../plot/index.js';
 import { openForResume, readResults, ResultWriter, type RunRecord, type StoredRunRecord } from '../results/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
-import { parseSpec, type Shard, type SweepSpec } from '../spec/index.js';
+import { parseSpec, type Shard, type SweepSpec, type SweepSpecInput } from '../spec/index.js';
 import { planSweepYielding, remainingRows, rowsByMethod, rowsToRun } from '../sweep/index.js';
 import { methodOptions } from './method-options.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
@@ -117,7 +117,7 @@ function sameResult(a: RunRecord, b: StoredRunRecord): boolean {
 }
 
 export async function runSweep(
-  given: SweepSpec,
+  given: SweepSpecInput,
   options: SweepOptions = {},
   events: EventEmitter = new EventEmitter(),
 ): Promise<SweepSummary> {
