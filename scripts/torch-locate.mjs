@@ -2,7 +2,7 @@
 //   1. DISTPROMPT_TORCH_DIR or Torch_DIR (a folder holding TorchConfig.cmake, or a libtorch root)
 //   2. an importable Python torch (DISTPROMPT_PYTHON, else python3): torch.utils.cmake_prefix_path
 //   3. this package's private Python environment (.distprompt-torch/venv), created on demand
-//      and filled by `pip install torch` (DISTPROMPT_TORCH_INDEX picks the index;
+//      and filled by `pip install torch` (torchIndex: DISTPROMPT_TORCH_INDEX, else the CPU wheels;
 //      DISTPROMPT_NO_AUTO_TORCH=1 prints the commands instead of running them).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -38,8 +38,34 @@ function majorOk(version) {
   return major >= 2;
 }
 
+/** PyTorch's index of CPU wheels: PyPI's Linux torch is the CUDA build, gigabytes of it. */
+const CPU_INDEX = 'https://download.pytorch.org/whl/cpu';
+
+/**
+ * The index pip installs torch from: DISTPROMPT_TORCH_INDEX; else, on Linux, the CPU wheels
+ * (about 200 MB; PyPI's default there is a CUDA build of several GB, which cannot even be built
+ * against without the CUDA toolkit), unless pip is set up with an index of its own (a mirror),
+ * which is then left to pip.
+ */
+export function torchIndex(python = 'python3') {
+  if (process.env.DISTPROMPT_TORCH_INDEX) return process.env.DISTPROMPT_TORCH_INDEX;
+  if (process.platform !== 'linux' || process.env.PIP_INDEX_URL) return undefined;
+  const r = spawnSync(python, ['-m', 'pip', 'config', 'list'], { encoding: 'utf8', timeout: 60_000 });
+  // global.index-url=…, not global.extra-index-url=…
+  if (r.status === 0 && /^[^.\n]+\.index-url=/m.test(r.stdout)) return undefined;
+  return CPU_INDEX;
+}
+
+/** Whether a CUDA compiler can be found, as CMake looks for one (CUDACXX, CUDA_HOME, PATH, `roots`). */
+function cudaCompilerFound(roots) {
+  if (process.env.CUDACXX && existsSync(process.env.CUDACXX)) return true;
+  const homes = [process.env.CUDA_HOME, process.env.CUDA_PATH, ...roots].filter(Boolean);
+  if (homes.some((h) => existsSync(join(h, 'bin', 'nvcc')))) return true;
+  return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, 'nvcc')));
+}
+
 export function manualCommands() {
-  const index = process.env.DISTPROMPT_TORCH_INDEX;
+  const index = torchIndex();
   return [
     `python3 -m venv ${privateEnv}`,
     `${privatePython} -m pip install ${index ? `--index-url ${index} ` : ''}torch`,
@@ -47,8 +73,11 @@ export function manualCommands() {
   ];
 }
 
-/** Find libtorch without installing anything; null when none is found. */
-export function findTorch(log = () => {}) {
+/**
+ * Find libtorch without installing anything; null when none is found. `cudaRoots`: where a CUDA
+ * toolkit is looked for besides CUDA_HOME, CUDA_PATH and PATH (CMake's own default).
+ */
+export function findTorch(log = () => {}, { cudaRoots = ['/usr/local/cuda'] } = {}) {
   const explicit = process.env.DISTPROMPT_TORCH_DIR || process.env.Torch_DIR;
   if (explicit) {
     const dir = torchConfigDir(resolve(explicit));
@@ -64,6 +93,16 @@ export function findTorch(log = () => {}) {
   for (const py of pythons) {
     if (py === privatePython && !existsSync(privatePython)) continue;
     const found = probePython(py);
+    // A CUDA torch's cmake files stop the build where no CUDA toolkit is found: a CPU build
+    // from the private environment is made instead, and the log says how to get the GPU one.
+    if (found && majorOk(found.version) && found.cuda && py !== privatePython && !cudaCompilerFound(cudaRoots)) {
+      log(
+        `distprompt: not building against torch ${found.version} from ${py}: it is a CUDA build, and building ` +
+          'against one needs the CUDA toolkit (nvcc), which is not on PATH (nor CUDACXX, CUDA_HOME). Building for the ' +
+          'CPU instead; for the GPU build, install the toolkit and rebuild (README, "GPU build").',
+      );
+      continue;
+    }
     if (found && majorOk(found.version)) return { ...found, source: py === privatePython ? 'private environment' : `python (${py})` };
     if (found) log(`distprompt: ignoring torch ${found.version} from ${py}: libtorch 2.x is required`);
   }
@@ -72,13 +111,13 @@ export function findTorch(log = () => {}) {
 
 /** Create the private environment and pip install torch into it. */
 export function installPrivateTorch(log) {
-  const index = process.env.DISTPROMPT_TORCH_INDEX;
   log(`distprompt: no libtorch found; installing Python torch into ${privateEnv}`);
   log('distprompt: (set DISTPROMPT_TORCH_DIR to use your own libtorch, DISTPROMPT_NO_AUTO_TORCH=1 to skip this)');
   if (!existsSync(privatePython)) {
     execFileSync(process.env.DISTPROMPT_PYTHON || 'python3', ['-m', 'venv', privateEnv], { stdio: 'inherit' });
   }
   const args = ['-m', 'pip', 'install', '--disable-pip-version-check'];
+  const index = torchIndex(privatePython);
   if (index) args.push('--index-url', index);
   args.push(...(process.env.DISTPROMPT_PIP_ARGS ? process.env.DISTPROMPT_PIP_ARGS.split(/\s+/).filter(Boolean) : []));
   args.push(process.env.DISTPROMPT_TORCH_SPEC || 'torch');
