@@ -290,7 +290,7 @@ describe('distprompt sweep', () => {
     expect(soft.stdout).not.toMatch(/-1/);
     const bad = run(['tune', '-m', 'random:tiny-gpt2', '--targets', 'targets.json'], dir);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/target 0 has 1000 values, the model's vocabulary 50257/);
+    expect(bad.stderr).toMatch(/targets file targets\.json: its 'vocabSize' is 1000, the model's vocabulary 50257/);
     const cpuGraph = run(['tune', '-m', 'random:micro', '--targets', 'targets.json', '--cuda-graph'], dir);
     expect(cpuGraph.status).toBe(2);
     expect(cpuGraph.stderr).toMatch(/cudaGraph: needs a model on a CUDA device; this one is on cpu/);
