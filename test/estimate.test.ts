@@ -122,6 +122,25 @@ describe('estimateSweep on random:micro', () => {
     expect(readdirSync(dir)).toEqual([]);
   }, 120_000);
 
+  it("prices the targets a shard makes: with the bound, the whole groups of its solve its rows' targets lie in", async () => {
+    // 70 targets, one init: shard 0/2 runs every other target, which lie in both groups of the
+    // bound's solve (64 a group on a CPU), so the sweep makes and bounds all 70.
+    const entropyBits = Array.from({ length: 70 }, (_, i) => (i * 9.9) / 70);
+    const sharded = {
+      ...small,
+      targets: [{ kind: 'vanilla', entropyBits, method: 'temperature' }],
+      methods: [{ method: 'soft' }],
+      inits: 1,
+      shard: { index: 0, count: 2 },
+    };
+    const fast = { calibrationSeconds: 0.2, sampleRows: 2 };
+    const bounded = await estimateSweep(parseSpec(sharded), fast);
+    expect(bounded.rows).toBe(35);
+    expect(bounded.targets).toBe(70);
+    const unbounded = await estimateSweep(parseSpec({ ...sharded, bound: false }), fast);
+    expect(unbounded.targets).toBe(35);
+  }, 120_000);
+
   it('a signal already aborted: neither the head bound nor any method is calibrated, nothing written', async () => {
     const dir = tmp();
     const ctl = new AbortController();

@@ -6,6 +6,7 @@ import { autoBoundBatch, belowHeadBound, headBound, type HeadBoundRecord } from 
 import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
 import type { RunRecord } from '../results/index.js';
+import type { TargetPlan } from '../sweep/index.js';
 import type { TargetRowMeta } from '../targets/index.js';
 
 export type BoundColumns = Pick<
@@ -31,6 +32,26 @@ export type BoundColumns = Pick<
  */
 export function boundGroupOf(planIndex: number, device: string): number {
   return Math.floor(planIndex / autoBoundBatch(device));
+}
+
+/**
+ * The plan's targets a sweep makes for rows using `used` targets, by index in the plan: those,
+ * the lm targets their paired vanilla targets copy an entropy from, and with the bound the whole
+ * groups of its solve they lie in (boundGroupOf). The sweep makes these; its plan prices them.
+ */
+export function targetsToMake(
+  targets: readonly TargetPlan[],
+  used: Iterable<string>,
+  bounded: boolean,
+  device: string,
+): number[] {
+  const needed = new Set(used);
+  for (const t of targets)
+    if (needed.has(t.targetId) && t.kind === 'vanilla' && t.params.pairedWith !== undefined)
+      needed.add(t.params.pairedWith);
+  const groupOf = (i: number) => boundGroupOf(i, device);
+  const neededGroups = new Set(targets.flatMap((t, i) => (needed.has(t.targetId) ? [groupOf(i)] : [])));
+  return targets.flatMap((t, i) => (needed.has(t.targetId) || (bounded && neededGroups.has(groupOf(i))) ? [i] : []));
 }
 
 /**

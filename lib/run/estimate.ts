@@ -22,6 +22,7 @@ import { tune, type TuneOptions, type TuneRow } from '../tune/index.js';
 import { methodOptions, type MethodOptions } from './method-options.js';
 import { checkGivenModel, specObject, checkModelOption, checkPositive, checkSignal } from './run-options.js';
 import { batchedSeconds, epochsFromSample, type EpochCost } from './estimate-batching.js';
+import { targetsToMake } from './bound-columns.js';
 import type { KeptRows } from './kept.js';
 import { deviceCount, firstDevice } from './shards.js';
 import { sweepMetadata } from './metadata.js';
@@ -74,6 +75,7 @@ export interface SweepEstimate {
   keptRows: number;
   /** devices the rows are split over (`devices`, one shard each); the seconds are the busiest one's */
   devices: number;
+  /** targets the sweep makes for these rows (with the bound, whole groups of its solve) */
   targets: number;
   maxEpochs: number;
   /** rows × epoch budget */
@@ -195,7 +197,9 @@ async function estimateWith(
       wanted.add(t.params.pairedWith);
   const used = new Set(busiest.map((r) => r.targetId));
   const sampleTargets = plan.targets.filter((t) => wanted.has(t.targetId));
-  const perTarget = used.size / Math.max(1, sampleTargets.length);
+  // What the sweep makes and bounds for those rows (with the bound, whole groups of its solve).
+  const toMake = targetsToMake(plan.targets, used, spec.bound !== false, model.info.device).length;
+  const perTarget = toMake / Math.max(1, sampleTargets.length);
   // An lm target, or one made alone (a paired vanilla target needs its lm target made with it).
   const alone = sampleTargets.filter((t) => !(t.kind === 'vanilla' && t.params.pairedWith !== undefined)).slice(0, 1);
   const { result: made, seconds: targetsSeconds } = await scaledSeconds(
@@ -240,7 +244,7 @@ async function estimateWith(
       rows: left.length,
       devices: split,
       keptRows: kept ? plan.shardRows.filter((r) => kept.rowIds.has(r.rowId)).length : 0,
-      targets: used.size,
+      targets: toMake,
       maxEpochs: spec.maxEpochs,
       worstRowEpochs: left.length * spec.maxEpochs,
       typicalRowEpochs: sum((m) => m.rows * m.sample.meanEpochs),

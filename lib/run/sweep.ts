@@ -19,7 +19,14 @@ import { methodOptions } from './method-options.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
-import { belowBoundMessage, boundColumns, boundGroupOf, sweepBounds, type BoundColumns } from './bound-columns.js';
+import {
+  belowBoundMessage,
+  boundColumns,
+  boundGroupOf,
+  sweepBounds,
+  targetsToMake,
+  type BoundColumns,
+} from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
 import { lockOutput } from './lock.js';
 import {
@@ -198,20 +205,17 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       ? AbortSignal.any([options.signal, stopOnWriteFailure.signal])
       : stopOnWriteFailure.signal;
     try {
-      // Only the targets the remaining rows use (a resumed or sharded run needs fewer); a paired
-      // vanilla target also needs the lm target it copies its entropy from.
-      const needed = new Set(todo.map((r) => r.targetId));
-      for (const t of plan.targets)
-        if (needed.has(t.targetId) && t.kind === 'vanilla' && t.params.pairedWith !== undefined)
-          needed.add(t.params.pairedWith);
-      // With the bound, whole groups of its solve (boundGroupOf): the bits of a target's bound
-      // then do not depend on which rows a resume or a shard still runs.
+      // Only the targets the remaining rows use (a resumed or sharded run needs fewer), with the
+      // bound in whole groups of its solve: the bits of a target's bound then do not depend on
+      // which rows a resume or a shard still runs.
       const bounded = spec.bound !== false;
-      const groupOf = (i: number) => boundGroupOf(i, model.info.device);
-      const neededGroups = new Set(plan.targets.flatMap((t, i) => (needed.has(t.targetId) ? [groupOf(i)] : [])));
-      const inPlan = plan.targets.flatMap((t, i) =>
-        needed.has(t.targetId) || (bounded && neededGroups.has(groupOf(i))) ? [i] : [],
+      const inPlan = targetsToMake(
+        plan.targets,
+        todo.map((r) => r.targetId),
+        bounded,
+        model.info.device,
       );
+      const groupOf = (i: number) => boundGroupOf(i, model.info.device);
       const plans = inPlan.map((i) => plan.targets[i]);
       // An interrupt before the first row skips what is left of the setup (the head bound of a
       // big sweep takes minutes): nothing of it would be kept.
