@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 
 import { NativeError } from '../model/errors.js';
 import type { ModelAddon } from './types-model.js';
@@ -71,5 +72,10 @@ export function native(): Addon {
   } catch (e) {
     throw new Error(advice(path, (e as Error).message));
   }
+  // process.exit() and an uncaught exception wait for the calls still on libuv's pool: stopped
+  // here, a tune or head bound then ends within one epoch or pass instead of running to its end.
+  // The main thread's exit ends the worker threads too, so it stops theirs as well.
+  const addon = cached;
+  process.once('exit', () => addon.exiting(isMainThread));
   return cached;
 }

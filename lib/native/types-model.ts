@@ -208,4 +208,10 @@ export interface ModelAddon {
   tensorFromArray(a: { data: Float32Array; shape: number[]; device?: string }): NativeTensor;
   /** tensorFromArray with the copy on the addon's pool: `data` must not change until it resolves */
   uploadTensor(a: { data: Float32Array; shape: number[]; device?: string }): Promise<NativeTensor>;
+  /**
+   * this thread is exiting (everyThread: the process is): stop its tuner steps and head bounds at
+   * their next check (the exit waits for calls on the pool), and any made after. Called from an
+   * 'exit' listener, not by users.
+   */
+  exiting(everyThread: boolean): void;
 }

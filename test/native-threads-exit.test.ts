@@ -1,0 +1,68 @@
+// The addon under worker threads and at exit, run in child processes (a failure here was a crash
+// or a hang of the whole process, not an error): models in several worker threads at once, and a
+// process or worker that exits while a tune or head bound is still running on libuv's pool.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const script = join(import.meta.dirname, 'fixtures', 'native-abuse', 'run.mjs');
+
+/** Runs the fixture in `mode`; killed after `limitMs` (a hang), reported with its exit and time. */
+function run(
+  mode: string,
+  limitMs: number,
+): Promise<{ code: number | null; signal: string | null; out: string; ms: number }> {
+  return new Promise((done) => {
+    const t0 = Date.now();
+    const child = spawn(process.execPath, [script, mode]);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      done({ code, signal, out, ms: Date.now() - t0 });
+    });
+  });
+}
+
+describe('worker threads', () => {
+  it('each loads the addon and runs its own model, tune and head bound at once', async () => {
+    // Before, the second thread to load the addon replaced the first's class constructors and
+    // the process died of a V8 fatal error ("Entering the V8 API without proper locking").
+    const r = await run('workers', 120_000);
+    expect(r.out).not.toMatch(/FATAL ERROR/);
+    expect([r.code, r.signal], r.out).toEqual([0, null]);
+    for (const name of ['random:tiny-gpt2', 'random:micro', 'random:tiny-llama3'])
+      expect(r.out).toContain(`${name}: 2 records, 2 bounds`);
+  }, 150_000);
+});
+
+describe('an exit while native work runs', () => {
+  // Node joins the pool's threads before a process exits: a call still running held the exit
+  // until it ended (a head bound of 200 targets on random:demo: many minutes; a chunk of 1,000
+  // tune epochs: a minute). It now stops within one pass or epoch.
+  it('process.exit() during a head bound exits at once, with its code', async () => {
+    const r = await run('exit-during-bound', 90_000);
+    expect([r.code, r.signal], r.out).toEqual([3, null]);
+    expect(r.out).not.toContain('bound finished');
+    expect(r.ms).toBeLessThan(30_000);
+  }, 120_000);
+
+  it('an uncaught exception during a tune exits at once, with code 1', async () => {
+    const r = await run('throw-during-tune', 90_000);
+    expect([r.code, r.signal], r.out).toEqual([1, null]);
+    expect(r.out).toContain('thrown while a tune runs');
+    expect(r.ms).toBeLessThan(30_000);
+  }, 120_000);
+
+  it('process.exit() in a worker thread during a head bound ends that thread, not the process', async () => {
+    // Before, the bound ran to its end, and then settling its promise in the exited thread threw
+    // a C++ exception that aborted the process ("terminate called after throwing Napi::Error").
+    const r = await run('worker-exit-during-bound', 90_000);
+    expect(r.out).not.toMatch(/terminate called|Aborted/);
+    expect([r.code, r.signal], r.out).toEqual([0, null]);
+    expect(r.out).toContain('worker exited with 5');
+    expect(r.ms).toBeLessThan(30_000);
+  }, 120_000);
+});
