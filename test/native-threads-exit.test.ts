@@ -5,6 +5,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
+import { hotflipTopK } from '../lib/index.js';
+
 const script = join(import.meta.dirname, 'fixtures', 'native-abuse', 'run.mjs');
 
 /** Runs the fixture in `mode`; killed after `limitMs` (a hang), reported with its exit and time. */
@@ -65,4 +67,16 @@ describe('an exit while native work runs', () => {
     expect(r.out).toContain('worker exited with 5');
     expect(r.ms).toBeLessThan(30_000);
   }, 120_000);
+});
+
+describe('hotflipTopK sizes', () => {
+  const grad = new Float32Array(3);
+  const embeddings = new Float32Array(15);
+  it.each([
+    [{ rows: -1, hidden: -3, vocab: -5 }, 'rows must be an integer of at least 1, got -1'],
+    [{ rows: 1, hidden: 1.5, vocab: 2 }, 'hidden must be an integer of at least 1, got 1.5'],
+    [{ rows: 1, hidden: 3, vocab: 0 }, 'vocab must be an integer of at least 1, got 0'],
+  ])('%o is refused naming the field', async (sizes, message) => {
+    await expect(hotflipTopK({ grad, current: grad, embeddings, k: 1, ...sizes })).rejects.toThrow(message);
+  });
 });
