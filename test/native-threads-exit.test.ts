@@ -16,7 +16,7 @@ function run(
 ): Promise<{ code: number | null; signal: string | null; out: string; ms: number }> {
   return new Promise((done) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, [script, mode]);
+    const child = spawn(process.execPath, ['--expose-gc', script, mode]);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
     child.stderr.on('data', (d: Buffer) => (out += d));
@@ -66,6 +66,16 @@ describe('an exit while native work runs', () => {
     expect([r.code, r.signal], r.out).toEqual([0, null]);
     expect(r.out).toContain('worker exited with 5');
     expect(r.ms).toBeLessThan(30_000);
+  }, 120_000);
+});
+
+describe('native().uploadTensor', () => {
+  it('copies an array transferred away while its upload runs, instead of reading freed memory', async () => {
+    // Before, the pool copied from memory the transfer had handed on and the collector freed:
+    // a segmentation fault. The array is now marked untransferable, so the transfer copies it.
+    const r = await run('transfer-during-upload', 90_000);
+    expect([r.code, r.signal], r.out).toEqual([0, null]);
+    expect(r.out).toContain(`uploaded ${2 ** 26}: 2 … 2; the array still holds ${2 ** 26}`);
   }, 120_000);
 });
 

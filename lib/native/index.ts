@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread, markAsUntransferable } from 'node:worker_threads';
 
 import { NativeError } from '../model/errors.js';
 import type { ModelAddon } from './types-model.js';
@@ -77,5 +77,13 @@ export function native(): Addon {
   // The main thread's exit ends the worker threads too, so it stops theirs as well.
   const addon = cached;
   process.once('exit', () => addon.exiting(isMainThread));
+  // uploadTensor copies the array on the pool, from its memory as it was when called: an array
+  // transferred meanwhile (postMessage, structuredClone) had that memory freed under the copy,
+  // and the process died of a segmentation fault. Marked untransferable, it is copied instead.
+  const upload = addon.uploadTensor.bind(addon);
+  addon.uploadTensor = (a) => {
+    if (a?.data instanceof Float32Array) markAsUntransferable(a.data.buffer);
+    return upload(a);
+  };
   return cached;
 }
