@@ -1,13 +1,15 @@
 // The addon under worker threads and at exit, run in child processes (a failure here was a crash
 // or a hang of the whole process, not an error): models in several worker threads at once, and a
 // process or worker that exits while a tune or head bound is still running on libuv's pool.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-import { hotflipTopK } from '../lib/index.js';
+import { hotflipTopK, native } from '../lib/index.js';
 
 const script = join(import.meta.dirname, 'fixtures', 'native-abuse', 'run.mjs');
+const dist = pathToFileURL(join(import.meta.dirname, '..', 'dist', 'lib', 'index.js')).href;
 
 /** Runs the fixture in `mode`; killed after `limitMs` (a hang), reported with its exit and time. */
 function run(
@@ -77,6 +79,33 @@ describe('native().uploadTensor', () => {
     expect([r.code, r.signal], r.out).toEqual([0, null]);
     expect(r.out).toContain(`uploaded ${2 ** 26}: 2 … 2; the array still holds ${2 ** 26}`);
   }, 120_000);
+});
+
+describe('the thread count', () => {
+  // Before, any count was taken: 100,000 ended the process at the next op (a segmentation
+  // fault; 10^9: libgomp's "out of memory" abort).
+  it('native().setThreads refuses a count above 1024, naming it, and keeps the one in use', () => {
+    const before = native().buildInfo().threads;
+    for (const n of [100_000, 1e9, 0, 2.5])
+      expect(() => native().setThreads(n)).toThrow(
+        `setThreads(n): n must be a whole number of threads from 1 to 1024, got ${n}`,
+      );
+    expect(native().buildInfo().threads).toBe(before);
+  });
+
+  it('DISTPROMPT_THREADS above it is refused as the addon loads, naming the variable', () => {
+    const r = spawnSync(
+      process.execPath,
+      ['-e', `import(${JSON.stringify(dist)}).then((d) => d.native().buildInfo())`],
+      {
+        env: { ...process.env, DISTPROMPT_THREADS: '100000' },
+        encoding: 'utf8',
+      },
+    );
+    expect(r.signal).toBeNull();
+    expect(r.stderr).toContain("DISTPROMPT_THREADS='100000' is refused");
+    expect(r.stderr).toContain('from 1 to 1024');
+  });
 });
 
 describe('hotflipTopK sizes', () => {

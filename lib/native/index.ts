@@ -48,8 +48,8 @@ function advice(path: string, message: string): string {
 }
 
 /**
- * The addon reads DISTPROMPT_THREADS once, as it loads, and would ignore a value it cannot use
- * (or read '2.5' as 2): refused here instead, before the load. Empty counts as unset.
+ * DISTPROMPT_THREADS, applied once as the addon loads: a value that is not a whole number is
+ * refused before the load, one the addon refuses (above its cap) by it. Empty counts as unset.
  */
 function checkThreadsEnv(): void {
   const value = process.env.DISTPROMPT_THREADS;
@@ -57,6 +57,18 @@ function checkThreadsEnv(): void {
     throw new NativeError(
       `DISTPROMPT_THREADS='${value}' is not a whole number of threads above 0: set it to one (e.g. 4), or unset it to use every core this process may use`,
     );
+}
+
+function applyThreadsEnv(addon: Addon): void {
+  const value = process.env.DISTPROMPT_THREADS;
+  if (!value) return;
+  try {
+    addon.setThreads(Number(value));
+  } catch (e) {
+    throw new NativeError(
+      `DISTPROMPT_THREADS='${value}' is refused (${(e as Error).message}): set it to fewer, or unset it to use every core this process may use`,
+    );
+  }
 }
 
 let cached: Addon | undefined;
@@ -67,15 +79,17 @@ export function native(): Addon {
   checkThreadsEnv();
   const path = addonPath();
   const require = createRequire(import.meta.url);
+  let loaded: Addon;
   try {
-    cached = require(path) as Addon;
+    loaded = require(path) as Addon;
   } catch (e) {
     throw new Error(advice(path, (e as Error).message));
   }
+  applyThreadsEnv(loaded);
   // process.exit() and an uncaught exception wait for the calls still on libuv's pool: stopped
   // here, a tune or head bound then ends within one epoch or pass instead of running to its end.
   // The main thread's exit ends the worker threads too, so it stops theirs as well.
-  const addon = cached;
+  const addon = loaded;
   process.once('exit', () => addon.exiting(isMainThread));
   // uploadTensor copies the array on the pool, from its memory as it was when called: an array
   // transferred meanwhile (postMessage, structuredClone) had that memory freed under the copy,
@@ -85,5 +99,5 @@ export function native(): Addon {
     if (a?.data instanceof Float32Array) markAsUntransferable(a.data.buffer);
     return upload(a);
   };
-  return cached;
+  return (cached = addon);
 }

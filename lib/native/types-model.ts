@@ -193,6 +193,7 @@ export interface MemoryStats {
 
 export interface ModelAddon {
   buildInfo(): BuildInfo;
+  /** whole number of threads, 1 to 1024 (a RangeError beyond) */
   setThreads(n: number): void;
   liveTensors(): number;
   loadModel(spec: NativeLoadSpec): Promise<NativeModel>;
