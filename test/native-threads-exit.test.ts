@@ -81,7 +81,7 @@ describe('native().uploadTensor', () => {
   }, 120_000);
 });
 
-describe('the thread count', () => {
+describe('process-wide settings', () => {
   // Before, any count was taken: 100,000 ended the process at the next op (a segmentation
   // fault; 10^9: libgomp's "out of memory" abort).
   it('native().setThreads refuses a count above 1024, naming it, and keeps the one in use', () => {
@@ -91,6 +91,15 @@ describe('the thread count', () => {
         `setThreads(n): n must be a whole number of threads from 1 to 1024, got ${n}`,
       );
     expect(native().buildInfo().threads).toBe(before);
+  });
+
+  it('native().setCpuMemoryLimit refuses NaN, a negative or a value past 2^53, naming it', () => {
+    // Before, NaN and 1e30 were cast to an integer undefined in C++ and read as no limit.
+    for (const bytes of [NaN, -1, 1e30, Infinity])
+      expect(() => native().setCpuMemoryLimit(bytes)).toThrow(
+        `bytes must be a number from 0 to 2^53 (0 = no limit), got ${bytes}`,
+      );
+    expect(native().memoryStats('cpu').memoryLimitBytes).toBe(0);
   });
 
   it('DISTPROMPT_THREADS above it is refused as the addon loads, naming the variable', () => {

@@ -203,7 +203,7 @@ export interface ModelAddon {
   resetPeakMemory(device: string): void;
   /** hand cached blocks back (CPU: to the OS; CUDA: emptyCache) */
   releaseCachedMemory(device: string): void;
-  /** cap CPU tensor memory (bytes, 0 = none): beyond it allocations fail as "CPU out of memory" */
+  /** cap CPU tensor memory (bytes 0 to 2^53, 0 = none): beyond it allocations fail as "CPU out of memory" */
   setCpuMemoryLimit(bytes: number): void;
   /** copy a Float32Array to a device-resident tensor once */
   tensorFromArray(a: { data: Float32Array; shape: number[]; device?: string }): NativeTensor;
