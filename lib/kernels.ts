@@ -37,6 +37,11 @@ const HOTFLIP_INPUT: Record<keyof HotflipInput, true> = {
   device: true,
 };
 
+function checkCount(name: string, value: number, least: number): void {
+  if (!Number.isInteger(value) || value < least)
+    throw new RangeError(`${name} must be an integer of at least ${least}, got ${value}`);
+}
+
 function checkShape(name: string, a: Float32Array, want: number, shape: string): void {
   if (!(a instanceof Float32Array)) throw new TypeError(`${name} must be a Float32Array`);
   if (a.length !== want) throw new RangeError(`${name} has ${a.length} values; expected ${shape} = ${want}`);
@@ -45,9 +50,8 @@ function checkShape(name: string, a: Float32Array, want: number, shape: string):
 /** KL(target || softmax(logits)) per row in nats, and d(Σ KL)/d logits = softmax(z) − p. */
 export async function klDivergence(a: KlInput): Promise<{ klNats: Float32Array; gradLogits: Float32Array }> {
   refuseUnknownKeys('klDivergence', a, KL_INPUT, (m) => new TypeError(m), 'field');
-  if (!Number.isInteger(a.rows) || a.rows < 1) throw new RangeError(`rows must be a positive integer, got ${a.rows}`);
-  if (!Number.isInteger(a.vocab) || a.vocab < 2)
-    throw new RangeError(`vocab must be an integer of at least 2, got ${a.vocab}`);
+  checkCount('rows', a.rows, 1);
+  checkCount('vocab', a.vocab, 2);
   checkShape('logits', a.logits, a.rows * a.vocab, 'rows×vocab');
   checkShape('target', a.target, a.rows * a.vocab, 'rows×vocab');
   // A NaN or negative target would give a KL of 0 or far below it, not an error: checked as tune() checks.
@@ -75,6 +79,8 @@ export interface HotflipInput {
 /** For each row the k tokens with the lowest (E[x] − θ)·g, ascending; ties go to the lower id. */
 export async function hotflipTopK(a: HotflipInput): Promise<{ ids: Int32Array; scores: Float32Array }> {
   refuseUnknownKeys('hotflipTopK', a, HOTFLIP_INPUT, (m) => new TypeError(m), 'field');
+  // Unchecked, a negative or fractional size reached libtorch (or made k's range read 1..-5).
+  for (const key of ['rows', 'hidden', 'vocab'] as const) checkCount(key, a[key], 1);
   checkShape('grad', a.grad, a.rows * a.hidden, 'rows×hidden');
   checkShape('current', a.current, a.rows * a.hidden, 'rows×hidden');
   checkShape('embeddings', a.embeddings, a.vocab * a.hidden, 'vocab×hidden');

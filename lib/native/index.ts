@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isMainThread, markAsUntransferable } from 'node:worker_threads';
 
 import { NativeError } from '../model/errors.js';
 import type { ModelAddon } from './types-model.js';
@@ -48,8 +49,8 @@ function advice(path: string, message: string): string {
 }
 
 /**
- * The addon reads DISTPROMPT_THREADS once, as it loads, and would ignore a value it cannot use
- * (or read '2.5' as 2): refused here instead, before the load. Empty counts as unset.
+ * DISTPROMPT_THREADS, applied once as the addon loads: a value that is not a whole number is
+ * refused before the load, one the addon refuses (above its cap) by it. Empty counts as unset.
  */
 function checkThreadsEnv(): void {
   const value = process.env.DISTPROMPT_THREADS;
@@ -57,6 +58,18 @@ function checkThreadsEnv(): void {
     throw new NativeError(
       `DISTPROMPT_THREADS='${value}' is not a whole number of threads above 0: set it to one (e.g. 4), or unset it to use every core this process may use`,
     );
+}
+
+function applyThreadsEnv(addon: Addon): void {
+  const value = process.env.DISTPROMPT_THREADS;
+  if (!value) return;
+  try {
+    addon.setThreads(Number(value));
+  } catch (e) {
+    throw new NativeError(
+      `DISTPROMPT_THREADS='${value}' is refused (${(e as Error).message}): set it to fewer, or unset it to use every core this process may use`,
+    );
+  }
 }
 
 let cached: Addon | undefined;
@@ -67,10 +80,25 @@ export function native(): Addon {
   checkThreadsEnv();
   const path = addonPath();
   const require = createRequire(import.meta.url);
+  let loaded: Addon;
   try {
-    cached = require(path) as Addon;
+    loaded = require(path) as Addon;
   } catch (e) {
     throw new Error(advice(path, (e as Error).message));
   }
-  return cached;
+  applyThreadsEnv(loaded);
+  // process.exit() and an uncaught exception wait for the calls still on libuv's pool: stopped
+  // here, a tune or head bound then ends within one epoch or pass instead of running to its end.
+  // The main thread's exit ends the worker threads too, so it stops theirs as well.
+  const addon = loaded;
+  process.once('exit', () => addon.exiting(isMainThread));
+  // uploadTensor copies the array on the pool, from its memory as it was when called: an array
+  // transferred meanwhile (postMessage, structuredClone) had that memory freed under the copy,
+  // and the process died of a segmentation fault. Marked untransferable, it is copied instead.
+  const upload = addon.uploadTensor.bind(addon);
+  addon.uploadTensor = (a) => {
+    if (a?.data instanceof Float32Array) markAsUntransferable(a.data.buffer);
+    return upload(a);
+  };
+  return (cached = addon);
 }

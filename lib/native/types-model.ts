@@ -193,6 +193,7 @@ export interface MemoryStats {
 
 export interface ModelAddon {
   buildInfo(): BuildInfo;
+  /** whole number of threads, 1 to 1024 (a RangeError beyond) */
   setThreads(n: number): void;
   liveTensors(): number;
   loadModel(spec: NativeLoadSpec): Promise<NativeModel>;
@@ -202,10 +203,16 @@ export interface ModelAddon {
   resetPeakMemory(device: string): void;
   /** hand cached blocks back (CPU: to the OS; CUDA: emptyCache) */
   releaseCachedMemory(device: string): void;
-  /** cap CPU tensor memory (bytes, 0 = none): beyond it allocations fail as "CPU out of memory" */
+  /** cap CPU tensor memory (bytes 0 to 2^53, 0 = none): beyond it allocations fail as "CPU out of memory" */
   setCpuMemoryLimit(bytes: number): void;
   /** copy a Float32Array to a device-resident tensor once */
   tensorFromArray(a: { data: Float32Array; shape: number[]; device?: string }): NativeTensor;
   /** tensorFromArray with the copy on the addon's pool: `data` must not change until it resolves */
   uploadTensor(a: { data: Float32Array; shape: number[]; device?: string }): Promise<NativeTensor>;
+  /**
+   * this thread is exiting (everyThread: the process is): stop its tuner steps and head bounds at
+   * their next check (the exit waits for calls on the pool), and any made after. Called from an
+   * 'exit' listener, not by users.
+   */
+  exiting(everyThread: boolean): void;
 }

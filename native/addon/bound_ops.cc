@@ -6,6 +6,7 @@
 
 #include "addon/cancel.h"
 #include "addon/common.h"
+#include "addon/env_state.h"
 #include "addon/model_wrap.h"
 #include "addon/registry.h"
 #include "addon/targets_from.h"
@@ -27,7 +28,10 @@ BoundOptions boundOptions(const Napi::Object& o) {
   b.returnPoint = requireBool(o, "returnPoint", where);
   b.sphere = requireBool(o, "sphere", where);
   b.sphereRandomStarts = requireInt(o, "sphereRandomStarts", where);
-  if (has(o, "cancel")) b.cancel = cancelFlagOf(o.Get("cancel"), "headBound: options.cancel");
+  auto cancel = has(o, "cancel") ? cancelFlagOf(o.Get("cancel"), "headBound: options.cancel")
+                                 : std::make_shared<std::atomic<bool>>(false);
+  stopAtExit(o.Env(), cancel);  // without a signal too: an exit must not wait for the solve
+  b.cancel = cancel;
   return b;
 }
 

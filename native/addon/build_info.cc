@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <torch/version.h>
 
+#include <cmath>
 #include <cstdlib>
 
 #include "addon/common.h"
@@ -43,12 +44,19 @@ static Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// More threads than any machine has cores is a mistake: asked of OpenMP (100,000), the next op
+// ended the process (a segmentation fault, or libgomp's "out of memory" abort).
+constexpr double kMaxThreads = 1024;
+
 static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsNumber())
     throw Napi::TypeError::New(info.Env(), "setThreads(n): n must be a number");
-  int n = info[0].As<Napi::Number>().Int32Value();
-  if (n < 1) throw Napi::RangeError::New(info.Env(), "setThreads(n): n must be at least 1");
-  setConfiguredThreads(n);
+  const double n = info[0].As<Napi::Number>().DoubleValue();
+  if (!(n >= 1 && n <= kMaxThreads) || n != std::floor(n))
+    throw Napi::RangeError::New(info.Env(), "setThreads(n): n must be a whole number of threads from 1 to " +
+                                                std::to_string(static_cast<int>(kMaxThreads)) + ", got " +
+                                                Napi::Number::New(info.Env(), n).ToString().Utf8Value());
+  setConfiguredThreads(static_cast<int>(n));
   return info.Env().Undefined();
 }
 
@@ -76,13 +84,8 @@ static Napi::Value MatmulSeconds(const Napi::CallbackInfo& info) {
 }
 
 void RegisterBuildInfo(Napi::Env env, Napi::Object exports) {
-  // Default: every core this process may use; DISTPROMPT_THREADS overrides.
-  int n = availableCores();
-  if (const char* s = std::getenv("DISTPROMPT_THREADS")) {
-    int v = std::atoi(s);
-    if (v > 0) n = v;
-  }
-  setConfiguredThreads(n);
+  // Default: every core this process may use; lib/native applies DISTPROMPT_THREADS through setThreads.
+  setConfiguredThreads(availableCores());
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("liveTensors", Napi::Function::New(env, LiveTensors));

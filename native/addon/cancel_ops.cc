@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "addon/env_state.h"
 #include "addon/registry.h"
 
 namespace dp {
@@ -11,12 +12,11 @@ namespace {
 
 class CancelFlagWrap : public Napi::ObjectWrap<CancelFlagWrap> {
  public:
-  static Napi::FunctionReference* ctor;
   static Napi::Function Init(Napi::Env env) {
     auto fn = DefineClass(env, "CancelFlag",
                           {InstanceMethod("cancel", &CancelFlagWrap::Cancel),
                            InstanceAccessor("cancelled", &CancelFlagWrap::Cancelled, nullptr)});
-    ctor = new Napi::FunctionReference(Napi::Persistent(fn));
+    envState(env).cancelCtor = Napi::Persistent(fn);
     return fn;
   }
   explicit CancelFlagWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<CancelFlagWrap>(info) {}
@@ -30,12 +30,10 @@ class CancelFlagWrap : public Napi::ObjectWrap<CancelFlagWrap> {
   Napi::Value Cancelled(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), flag->load()); }
 };
 
-Napi::FunctionReference* CancelFlagWrap::ctor = nullptr;
-
 }  // namespace
 
 std::shared_ptr<std::atomic<bool>> cancelFlagOf(const Napi::Value& v, const char* what) {
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(CancelFlagWrap::ctor->Value()))
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(envState(v.Env()).cancelCtor.Value()))
     throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a CancelFlag");
   return CancelFlagWrap::Unwrap(v.As<Napi::Object>())->flag;
 }

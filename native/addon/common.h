@@ -65,6 +65,17 @@ class PromiseWorker : public Napi::AsyncWorker {
   }
   Napi::Promise Promise() { return deferred_.Promise(); }
 
+ protected:
+  // A call that ends while its thread's environment exits (process.exit() in a worker thread)
+  // can settle nothing: every N-API call fails there, and the Napi::Error that failure throws
+  // escaped from libuv's callback and aborted the whole process. Its result is dropped instead.
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    try {
+      Napi::AsyncWorker::OnWorkComplete(env, status);
+    } catch (const Napi::Error&) {
+    }
+  }
+
  private:
   Napi::Promise::Deferred deferred_;
   Work work_;

@@ -79,9 +79,14 @@ static Napi::Value ReleaseCachedMemory(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value SetCpuMemoryLimit(const Napi::CallbackInfo& info) {
-  if (info.Length() < 1 || !info[0].IsNumber() || info[0].As<Napi::Number>().DoubleValue() < 0)
-    throw Napi::TypeError::New(info.Env(), "setCpuMemoryLimit(bytes): bytes must be a number ≥ 0 (0 = no limit)");
-  cpucache::setMemoryLimit(static_cast<int64_t>(info[0].As<Napi::Number>().DoubleValue()));
+  // NaN and values past 2^53 are refused: cast to int64_t they are undefined (NaN read as no limit).
+  const bool number = info.Length() > 0 && info[0].IsNumber();
+  const double bytes = number ? info[0].As<Napi::Number>().DoubleValue() : -1;
+  if (!(bytes >= 0 && bytes <= 9007199254740991.0))
+    throw Napi::TypeError::New(info.Env(),
+                               "setCpuMemoryLimit(bytes): bytes must be a number from 0 to 2^53 (0 = no limit)" +
+                                   (number ? ", got " + info[0].ToString().Utf8Value() : std::string()));
+  cpucache::setMemoryLimit(static_cast<int64_t>(bytes));
   return info.Env().Undefined();
 }
 

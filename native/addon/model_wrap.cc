@@ -1,13 +1,12 @@
 #include "addon/model_wrap.h"
 
 #include "addon/common.h"
+#include "addon/env_state.h"
 #include "addon/registry.h"
 #include "addon/targets_from.h"
 #include "kernels/kl.h"
 
 namespace dp {
-
-Napi::FunctionReference* ModelWrap::ctor_ = nullptr;
 
 // ---- baton: the JS model spec copied into plain C++ on the JS thread ----
 namespace {
@@ -200,7 +199,7 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
         return std::make_shared<Transformer>(spec->cfg, store, device, dtype, kernels);
       },
       [](Napi::Env env, std::shared_ptr<const Transformer>& m) -> Napi::Value {
-        auto obj = ModelWrap::ctor_->New({});
+        auto obj = envState(env).modelCtor.New({});
         auto* w = Napi::ObjectWrap<ModelWrap>::Unwrap(obj);
         w->model_ = m;
         if (m->device().is_cpu()) {
@@ -218,7 +217,7 @@ Napi::Function ModelWrap::Init(Napi::Env env) {
                          InstanceMethod("klGradient", &ModelWrap::KlGradient),
                          InstanceMethod("embeddingStats", &ModelWrap::EmbeddingStats),
                          InstanceMethod("config", &ModelWrap::Config), InstanceMethod("dispose", &ModelWrap::Dispose)});
-  ctor_ = new Napi::FunctionReference(Napi::Persistent(fn));
+  envState(env).modelCtor = Napi::Persistent(fn);
   return fn;
 }
 
@@ -231,7 +230,7 @@ std::shared_ptr<const Transformer> ModelWrap::live(const Napi::Env& env) const {
 }
 
 std::shared_ptr<const Transformer> ModelWrap::Shared(const Napi::Value& v) {
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(ctor_->Value()))
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(envState(v.Env()).modelCtor.Value()))
     throw Napi::TypeError::New(v.Env(), "expected a NativeModel");
   return Napi::ObjectWrap<ModelWrap>::Unwrap(v.As<Napi::Object>())->live(v.Env());
 }

@@ -29,7 +29,6 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
 
   std::shared_ptr<const Transformer> model_;
   int64_t externalBytes_ = 0;
-  static Napi::FunctionReference* ctor_;
   friend Napi::Value LoadModel(const Napi::CallbackInfo& info);
 };
 

@@ -13,5 +13,6 @@ void RegisterMemoryOps(Napi::Env env, Napi::Object exports);
 void RegisterBoundOps(Napi::Env env, Napi::Object exports);
 void RegisterProfileOps(Napi::Env env, Napi::Object exports);
 void RegisterCancel(Napi::Env env, Napi::Object exports);
+void RegisterEnvState(Napi::Env env, Napi::Object exports);
 void setConfiguredThreads(int n);
 }  // namespace dp

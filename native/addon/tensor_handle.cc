@@ -1,13 +1,13 @@
 #include "addon/tensor_handle.h"
 
 #include "addon/common.h"
+#include "addon/env_state.h"
 
 #include <cstring>
 
 namespace dp {
 
 std::atomic<int64_t> TensorHandle::live_{0};
-Napi::FunctionReference* TensorHandle::ctor_ = nullptr;
 
 Napi::Function TensorHandle::Init(Napi::Env env) {
   auto fn =
@@ -16,7 +16,7 @@ Napi::Function TensorHandle::Init(Napi::Env env) {
                    InstanceMethod("device", &TensorHandle::Device), InstanceMethod("toArray", &TensorHandle::ToArray),
                    InstanceMethod("read", &TensorHandle::Read), InstanceMethod("dispose", &TensorHandle::Dispose),
                    InstanceAccessor("disposed", &TensorHandle::Disposed, nullptr)});
-  ctor_ = new Napi::FunctionReference(Napi::Persistent(fn));
+  envState(env).tensorCtor = Napi::Persistent(fn);
   return fn;
 }
 
@@ -45,10 +45,12 @@ void TensorHandle::release(Napi::Env env) {
 
 Napi::Object TensorHandle::Wrap(Napi::Env env, torch::Tensor t) {
   torch::Tensor copy = std::move(t);
-  return ctor_->New({Napi::External<torch::Tensor>::New(env, &copy)});
+  return envState(env).tensorCtor.New({Napi::External<torch::Tensor>::New(env, &copy)});
 }
 
-bool TensorHandle::Is(const Napi::Value& v) { return v.IsObject() && v.As<Napi::Object>().InstanceOf(ctor_->Value()); }
+bool TensorHandle::Is(const Napi::Value& v) {
+  return v.IsObject() && v.As<Napi::Object>().InstanceOf(envState(v.Env()).tensorCtor.Value());
+}
 
 torch::Tensor TensorHandle::TensorOf(const Napi::Value& v, const char* what) {
   if (!Is(v)) throw Napi::TypeError::New(v.Env(), std::string(what) + " must be a NativeTensor");

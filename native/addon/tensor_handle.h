@@ -34,7 +34,6 @@ class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
   int64_t bytes_ = 0;
   bool disposed_ = false;
   static std::atomic<int64_t> live_;
-  static Napi::FunctionReference* ctor_;
 };
 
 Napi::Value TensorFromArray(const Napi::CallbackInfo& info);

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "addon/common.h"
+#include "addon/env_state.h"
 #include "addon/model_wrap.h"
 #include "addon/registry.h"
 #include "addon/targets_from.h"
@@ -43,13 +44,12 @@ std::vector<uint64_t> seedList(const Napi::Value& v) {
 
 class TunerWrap : public Napi::ObjectWrap<TunerWrap> {
  public:
-  static Napi::FunctionReference* ctor;
   static Napi::Function Init(Napi::Env env) {
     auto fn = DefineClass(env, "NativeTuner",
                           {InstanceMethod("load", &TunerWrap::Load), InstanceMethod("step", &TunerWrap::Step),
                            InstanceMethod("harvest", &TunerWrap::HarvestRows),
                            InstanceMethod("abort", &TunerWrap::Abort), InstanceMethod("dispose", &TunerWrap::Dispose)});
-    ctor = new Napi::FunctionReference(Napi::Persistent(fn));
+    envState(env).tunerCtor = Napi::Persistent(fn);
     return fn;
   }
   explicit TunerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TunerWrap>(info) {}
@@ -153,8 +153,6 @@ class TunerWrap : public Napi::ObjectWrap<TunerWrap> {
   }
 };
 
-Napi::FunctionReference* TunerWrap::ctor = nullptr;
-
 Napi::Value CreateTuner(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   if (info.Length() < 2) throw Napi::TypeError::New(env, "createTuner(model, options)");
@@ -190,10 +188,12 @@ Napi::Value CreateTuner(const Napi::CallbackInfo& info) {
   for (auto [key, ctx] :
        {std::pair{"contextBefore", &opts.contextBefore}, std::pair{"contextAfter", &opts.contextAfter}})
     if (has(o, key)) *ctx = torch::tensor(tokenIds(o.Get(key), V, key), torch::kInt64);
-  auto obj = TunerWrap::ctor->New({});
+  auto obj = envState(env).tunerCtor.New({});
   auto* w = Napi::ObjectWrap<TunerWrap>::Unwrap(obj);
   w->box = std::make_shared<TunerBox>();
   w->box->model = model;
+  // Shares the box's life: raised at exit, it ends a running step at its next epoch.
+  stopAtExit(env, std::shared_ptr<std::atomic<bool>>(w->box, &w->box->abort));
   try {
     w->box->tuner = std::make_unique<Tuner>(model, opts);
   } catch (const c10::Error& e) {
