@@ -27,14 +27,15 @@ export class WorkerInputError extends Error {
   }
 }
 
-/** How a worker ended: its exit code (1 when a signal killed it) and that said for a person. */
+/** How a worker ended: its exit code, or (code null) the signal that killed it. */
 interface WorkerEnd {
-  code: number;
-  how: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 /** A worker killed by a signal wrote no message of its own: say what likely killed it. */
-function killedText(signal: NodeJS.Signals | null): string {
+function endText({ code, signal }: WorkerEnd): string {
+  if (code !== null) return `exit ${code}`;
   const why = signal === 'SIGKILL' ? ', often the system out of memory (see dmesg)' : '';
   return `killed by ${signal ?? 'a signal'}${why}`;
 }
@@ -70,8 +71,8 @@ export async function runOnDevices(
           signal?.addEventListener('abort', stop, { once: true });
           child.on('exit', (code, killedBy) => {
             signal?.removeEventListener('abort', stop);
-            const end = { code: code ?? 1, how: code === null ? killedText(killedBy) : `exit ${code}` };
-            events.emit('log', `worker ${i} (${device}) finished with ${end.how}`);
+            const end = { code, signal: killedBy };
+            events.emit('log', `worker ${i} (${device}) finished with ${endText(end)}`);
             resolve(end);
           });
         }),
@@ -81,7 +82,8 @@ export async function runOnDevices(
   if (codes.some((c) => c === INTERRUPTED)) return 'interrupted';
   const failed = codes.findIndex((c) => c !== 0);
   if (failed < 0) return 'done';
-  const what = `worker ${failed} on ${devices[failed]} failed (${ends[failed].how}${ends[failed].how.startsWith('exit') ? '; its message is above' : ''})`;
+  const end = ends[failed];
+  const what = `worker ${failed} on ${devices[failed]} failed (${endText(end)}${end.code === null ? '' : '; its message is above'})`;
   // Invalid input (a bad model, a device this build lacks) is the same for every rerun: exit 2.
   if (codes.includes(INVALID)) throw new WorkerInputError(`${what}: correct the input and run again`);
   throw new Error(`${what}; the other shards are kept: rerun with --resume`);

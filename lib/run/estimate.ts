@@ -191,13 +191,10 @@ async function estimateWith(
   const samples = new Map([...byMethod].map(([label, rows]) => [label, spread(rows, sampleSize)]));
 
   // The sample's targets (and the lm targets their paired vanilla ones copy an entropy from).
-  const wanted = new Set([...samples.values()].flat().map((r) => r.targetId));
-  for (const t of plan.targets)
-    if (wanted.has(t.targetId) && t.kind === 'vanilla' && t.params.pairedWith !== undefined)
-      wanted.add(t.params.pairedWith);
-  const used = new Set(busiest.map((r) => r.targetId));
-  const sampleTargets = plan.targets.filter((t) => wanted.has(t.targetId));
-  // What the sweep makes and bounds for those rows (with the bound, whole groups of its solve).
+  const sampleIds = [...samples.values()].flat().map((r) => r.targetId);
+  const sampleTargets = targetsToMake(plan.targets, sampleIds, false, model.info.device).map((i) => plan.targets[i]);
+  // What the sweep makes and bounds for its rows (with the bound, whole groups of its solve).
+  const used = busiest.map((r) => r.targetId);
   const toMake = targetsToMake(plan.targets, used, spec.bound !== false, model.info.device).length;
   const perTarget = toMake / Math.max(1, sampleTargets.length);
   // An lm target, or one made alone (a paired vanilla target needs its lm target made with it).
@@ -223,7 +220,7 @@ async function estimateWith(
           perTarget,
         ));
       } catch (e) {
-        if (!options.signal?.aborted) throw e;
+        if (!signal?.aborted) throw e;
       }
     }
     const methods: MethodEstimate[] = [];
