@@ -134,6 +134,31 @@ describe('study catalog and plan', () => {
     expect(messages[2]).toMatch(/--scale must be paper or smoke/);
     expect(messages[3]).toMatch(/--shard 3\/2/);
   });
+
+  it('a sweep that cannot run on the model is refused before the first sweep runs or is planned', () => {
+    // random:micro has 1,000 tokens (log2 ≈ 9.97 bits) and no tokenizer: the paper's outliers go
+    // to 12 bits, and pos targets are tagged token texts. vanilla first, so that a late check
+    // would have run (and written) it.
+    const dir = tmp();
+    const out = join(dir, 'out');
+    const args = ['study', 'vanilla,outliers,pos', '-m', 'random:micro', '--scale', 'paper'];
+    const planned = run([...args, '--plan'], dir);
+    expect(planned.status).toBe(2);
+    expect(planned.stderr).not.toMatch(/calibrating/);
+    const r = run([...args, '-o', out], dir);
+    expect(r.status).toBe(2);
+    for (const text of [planned.stderr, r.stderr]) {
+      expect(text).toMatch(/outliers on random:micro: targets\[0\]\.entropyBits: entropy 10, 11, 12 bits outside/);
+      expect(text).toMatch(/pos on random:micro: targets\[0\]: pos-uniform targets .* need the model's tokenizer/);
+      expect(text).toMatch(/The studies that can: distprompt study vanilla \(/);
+    }
+    expect(readdirSync(out).filter((f) => f.includes('.arrow'))).toEqual([]);
+    // A single sweep says the same, before its targets are made.
+    const sweep = run(['sweep', '-m', 'random:micro', '--targets', 'pos-uniform', '-o', join(dir, 's.arrow')], dir);
+    expect(sweep.status).toBe(2);
+    expect(sweep.stderr).toMatch(/cannot run on random:micro:\n {2}- targets\[0\]: pos-uniform targets/);
+    expect(sweep.stderr).not.toMatch(/synthesising/);
+  });
 });
 
 describe('distprompt study, end to end', () => {

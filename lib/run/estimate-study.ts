@@ -5,10 +5,11 @@ import type { Model } from '../model/model.js';
 import type { Shard } from '../spec/index.js';
 import { loadModel } from '../model/load.js';
 import { expandStudies, type Scale } from '../study/catalog.js';
-import { planStudy } from '../study/plan.js';
+import { planStudy, type StudySweep } from '../study/plan.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
 import { estimateSweep, type EstimateOptions, type SweepEstimate } from './estimate.js';
 import type { EpochCost } from './estimate-batching.js';
+import { refuseUnfitSweeps } from './fit.js';
 import { keptRows } from './kept.js';
 import { firstDevice, shardSpec } from './shards.js';
 
@@ -102,7 +103,29 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
     out.push(sweep);
     o.onEstimate?.(sweep);
   };
+  // As runStudy runs a sweep: one shard of it, or the sweep split over the devices.
+  const specOf = (s: StudySweep) =>
+    o.shard
+      ? shardSpec(s.spec, o.shard)
+      : o.devices && o.devices.length > 1
+        ? { ...s.spec, devices: [...o.devices] }
+        : s.spec;
+  const loadSeconds = new Map<string, number>();
+  const modelFor = async (s: StudySweep): Promise<Model> => {
+    let model = models.get(s.model);
+    if (!model) {
+      const t0 = performance.now();
+      const spec = specOf(s);
+      model = await loadModel(s.model, { device: firstDevice(spec), dtype: spec.dtype });
+      loadSeconds.set(s.model, (performance.now() - t0) / 1000);
+      models.set(s.model, model);
+    }
+    return model;
+  };
+  const charged = new Set<string>();
   try {
+    // As the study run does: a sweep that cannot run on its model is told before any calibration.
+    await refuseUnfitSweeps(sweeps, modelFor);
     for (const [i, s] of sweeps.entries()) {
       const label = `${s.experiment} on ${s.model}`;
       if (o.signal?.aborted) {
@@ -114,20 +137,11 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
         continue;
       }
       o.onSweep?.(`[${i + 1}/${sweeps.length}] ${label}`);
-      // As runStudy runs it: one shard of the sweep, or the sweep split over the devices.
-      const spec = o.shard
-        ? shardSpec(s.spec, o.shard)
-        : o.devices && o.devices.length > 1
-          ? { ...s.spec, devices: [...o.devices] }
-          : s.spec;
-      let model = models.get(s.model);
-      let loadSeconds = 0;
-      if (!model) {
-        const t0 = performance.now();
-        model = await loadModel(s.model, { device: firstDevice(spec), dtype: spec.dtype });
-        loadSeconds = (performance.now() - t0) / 1000;
-        models.set(s.model, model);
-      }
+      const spec = specOf(s);
+      const model = await modelFor(s);
+      // A model's load is counted in the first sweep planned on it.
+      const load = charged.has(s.model) ? 0 : (loadSeconds.get(s.model) ?? 0);
+      charged.add(s.model);
       const { calibrationSeconds, sampleRows, signal } = o;
       const kept = o.resume ? await keptRows(spec) : undefined;
       const e = await estimateSweep(spec, { calibrationSeconds, sampleRows, signal, model, costs, kept });
@@ -136,9 +150,9 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
         notPlanned.push(label);
         continue;
       }
-      e.setup.loadSeconds = loadSeconds;
-      e.worstSeconds += loadSeconds;
-      e.typicalSeconds += loadSeconds;
+      e.setup.loadSeconds = load;
+      e.worstSeconds += load;
+      e.typicalSeconds += load;
       planned({ experiment: s.experiment, model: s.model, estimate: e });
     }
   } finally {

@@ -25,6 +25,7 @@ import { batchedSeconds, epochsFromSample, type EpochCost } from './estimate-bat
 import { targetsToMake } from './bound-columns.js';
 import type { KeptRows } from './kept.js';
 import { deviceCount, firstDevice } from './shards.js';
+import { checkSweepFits } from './fit.js';
 import { sweepMetadata } from './metadata.js';
 
 export interface EstimateOptions {
@@ -168,6 +169,7 @@ async function estimateWith(
   const budget = options.calibrationSeconds ?? DEFAULT_CALIBRATION_SECONDS;
   const sampleSize = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
   const V = model.info.vocabSize;
+  checkSweepFits(spec, model);
   const plan = planSweep(spec, V, { fileTargetCount: targetFileCount });
   const kept = options.kept;
   if (kept) {

@@ -31,6 +31,7 @@ import { posCounts } from '../study/pos-counts.js';
 import { writeStudyReport } from '../study/report.js';
 import type { StudySummary, SweepOutcome } from '../study/summary.js';
 import { runOnDevices } from './devices.js';
+import { refuseUnfitSweeps } from './fit.js';
 import { refuseOtherShardCounts, shardSpec } from './shards.js';
 import { runSweep, type SweepProgress } from './sweep.js';
 
@@ -183,6 +184,15 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   const results = new Map<string, Results>();
   let interrupted = false;
   try {
+    // Every sweep that will run is checked against its model before the first runs (a finished
+    // one is read, not run, and needs no model). After device workers, each worker checked its own.
+    if (!onDevices) {
+      const toRun = sweeps.filter(
+        (s) =>
+          options.overwrite || !existsSync(options.shard ? shardSpec(s.spec, options.shard).output : s.spec.output),
+      );
+      await refuseUnfitSweeps(toRun, modelFor);
+    }
     for (const [i, s] of sweeps.entries()) {
       const base = { experiment: s.experiment, study: s.study.name, model: s.model, givenModel: s.givenModel };
       const tag = `[${i + 1}/${sweeps.length}] ${s.experiment} on ${s.model}`;

@@ -39,7 +39,8 @@ import {
 } from './run-options.js';
 import { checkOutputFolder } from '../io/folder.js';
 import { mergeUnderLock } from './merge.js';
-import { checkTargetsFit, rowsToFit } from './sizes.js';
+import { checkSweepFits } from './fit.js';
+import { rowsToFit } from './sizes.js';
 import { sweepStart, type SweepStart } from './start.js';
 import { endSweep } from './sweep-end.js';
 import { sweepMetadata } from './metadata.js';
@@ -176,8 +177,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
   if (options.model) checkGivenModel('runSweep', spec, model);
   try {
     const V = model.info.vocabSize;
+    checkSweepFits(spec, model);
     const plan = await planSweepYielding(spec, V, { fileTargetCount: targetFileCount });
-    checkTargetsFit(plan.targets.length, V, model.info.device);
     const meta = sweepMetadata(spec, model);
     const out = spec.output;
     let writer: ResultWriter;
