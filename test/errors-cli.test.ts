@@ -80,11 +80,11 @@ describe('the output of a sweep', () => {
     const spec2 = sweep('b.json', 'done.arrow', '--resume');
     expect(spec2.status, spec2.stderr).toBe(2);
     expect(spec2.stderr).toMatch(
-      /cannot resume from done\.arrow: its sweep spec differs \(maxEpochs 5 in done\.arrow, 6 in this run\)/,
+      /cannot resume from done\.arrow: the sweep spec differs \(maxEpochs 5 in done\.arrow, 6 in this run\)/,
     );
     const model2 = sweep('a.json', 'done.arrow', '--resume', '-m', fixture);
     expect(model2.status, model2.stderr).toBe(2);
-    expect(model2.stderr).toMatch(/cannot resume from done\.arrow: .*its model differs/);
+    expect(model2.stderr).toMatch(/cannot resume from done\.arrow: .*the model differs/);
   });
 
   it('rerunning over a finished file or an unfinished journal exits 2 naming it and what to do', async () => {
@@ -229,18 +229,22 @@ describe('results files', () => {
     writeFileSync(join(dir, 'three.json'), JSON.stringify({ targets: [row(0.4), row(0.2), row(0.9)] }));
     const resumed = sweep(cfg, 'fs-resume.arrow', '--shard', '0/2', '--resume');
     expect(resumed.status, resumed.stderr).toBe(2);
-    expect(resumed.stderr).toMatch(/the targets file three\.json has other contents than when the run began/);
+    expect(resumed.stderr).toMatch(
+      /the targets file three\.json had other contents when \S*fs-resume\.arrow\S* was run \(its rows hold other targets\)/,
+    );
     expect(sweep(cfg, 'fs1-edited.arrow', '--shard', '1/2').status).toBe(0);
     const edited = run(['merge', 'fs0.arrow', 'fs1-edited.arrow', '-o', 'fs-edited.arrow']);
     expect(edited.status, edited.stderr).toBe(2);
-    expect(edited.stderr).toMatch(/read other contents from the targets file three\.json/);
+    expect(edited.stderr).toMatch(
+      /cannot merge fs1-edited\.arrow with fs0\.arrow: the targets file three\.json had other contents when fs1-edited\.arrow was run/,
+    );
   });
 
   it('merge of different specs or of overlapping shards exits 2 naming the files', () => {
     const specs = run(['merge', 'done.arrow', 'other-spec.arrow', '-o', 'm.arrow']);
     expect(specs.status).toBe(2);
     expect(specs.stderr).toMatch(
-      /other-spec\.arrow comes from a different sweep spec than done\.arrow \(maxEpochs 6 in other-spec\.arrow, 5 in done\.arrow\)/,
+      /cannot merge other-spec\.arrow with done\.arrow: the sweep spec differs \(maxEpochs 6 in other-spec\.arrow, 5 in done\.arrow\)/,
     );
     cpSync(join(dir, 'done.arrow'), join(dir, 'copy.arrow'));
     const overlap = run(['merge', 'done.arrow', 'copy.arrow', '-o', 'm.arrow']);

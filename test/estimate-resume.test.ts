@@ -97,7 +97,7 @@ describe('estimateSweep of a resume', () => {
     const s = spec({ output: join(dir, 'other.arrow'), inits: 3 });
     await journal(s.output, records.slice(0, 3));
     await expect(estimateSweep(s, { ...fast, kept: await keptRows(s) })).rejects.toThrow(
-      /cannot resume from .*other\.arrow\.partial: its sweep spec differs \(inits 2 in .*, 3 in this run\)/,
+      /cannot resume from .*other\.arrow\.partial: the sweep spec differs \(inits 2 in .*, 3 in this run\)/,
     );
   }, 120_000);
 });
@@ -163,7 +163,7 @@ describe('sweep --plan --resume, study --plan --resume and --devices', () => {
     const r = run(['sweep', '-o', out, '--plan', '--resume'], dir);
     // the default spec is not this sweep's: refused as the resume would refuse it
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/cannot resume from .*cli\.arrow\.partial: its sweep spec differs/);
+    expect(r.stderr).toMatch(/cannot resume from .*cli\.arrow\.partial: the sweep spec differs/);
     const cfg = join(dir, 'cli.json');
     writeFileSync(cfg, JSON.stringify(small));
     const ok = run(['sweep', '-c', cfg, '-o', out, '--plan', '--resume'], dir);

@@ -212,10 +212,10 @@ describe('journal', () => {
     await writer.append(allRecords.slice(0, 2));
     await writer.close();
     await expect(openForResume(out, meta({ spec: parseSpec({ ...spec, inits: 4 }) }))).rejects.toThrow(
-      /cannot resume from .*mismatch\.arrow\.partial: its sweep spec differs/,
+      /cannot resume from .*mismatch\.arrow\.partial: the sweep spec differs/,
     );
     await expect(openForResume(out, meta({ model: { name: 'gpt2', hash: 'ff'.repeat(32) } }))).rejects.toThrow(
-      /its model differs/,
+      /the model differs/,
     );
     await expect(openForResume(out, meta({ shard: { index: 1, count: 3 } }))).rejects.toThrow(
       /it holds shard none, this run is shard 1\/3/,
@@ -453,9 +453,13 @@ describe('merge', () => {
       /row\(s\) appear in more than one file: \S+\|init=\d\|\S+ \(in \S+shard-0-of-2\S+ and \S+copy-of-shard-0/,
     );
     const other = await writeShard(1, 2, meta({ spec: parseSpec({ ...spec, seed: 5 }) }));
-    await expect(mergeResults([a, other], join(dir, 'x.arrow'))).rejects.toThrow(/comes from a different sweep spec/);
+    await expect(mergeResults([a, other], join(dir, 'x.arrow'))).rejects.toThrow(
+      /cannot merge \S+ with \S+: the sweep spec differs/,
+    );
     const otherModel = await writeShard(1, 2, meta({ model: { name: 'gpt2', hash: 'cd'.repeat(32) } }));
-    await expect(mergeResults([a, otherModel], join(dir, 'y.arrow'))).rejects.toThrow(/was run on model gpt2/);
+    await expect(mergeResults([a, otherModel], join(dir, 'y.arrow'))).rejects.toThrow(
+      /the model differs \(gpt2 cdcdcdcdcdcd… in \S+, /,
+    );
     await expect(mergeResults([], join(dir, 'z.arrow'))).rejects.toThrow(/at least one results file/);
   });
 });

@@ -6,11 +6,10 @@ import { existsSync } from 'node:fs';
 import { open, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Table, tableToIPC, type Schema } from 'apache-arrow';
-import { specChange, specHash } from '../spec/index.js';
+import { specHash } from '../spec/index.js';
 import { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
 import { batchMessage, journalTable, scanJournal, schemaMessage } from './journal.js';
 import {
-  changedTargetFiles,
   decodeMetadata,
   OutputTakenError,
   ResultsError,
@@ -25,6 +24,7 @@ import { fileError } from '../io/fs-error.js';
 import { checkParentFolder } from '../io/folder.js';
 import type { RunRecord, StoredRunRecord } from './record.js';
 import { readResults } from './read.js';
+import { sweepDifferences } from './same-sweep.js';
 
 export const journalPath = (out: string): string => `${out}.partial`;
 
@@ -392,23 +392,14 @@ export function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, whe
       `it was written with results schema ${stored.schemaVersion}, this distprompt writes ${SCHEMA_VERSION}`,
     );
   }
-  const hash = specHash(meta.spec);
-  if (stored.specHash !== hash)
-    problems.push(
-      `its sweep spec differs (${specChange(stored.spec, stored.specHash, where, meta.spec, hash, 'this run')})`,
-    );
-  if (stored.model.hash !== meta.model.hash)
-    problems.push(
-      `its model differs (${stored.model.name} ${stored.model.hash.slice(0, 12)}… vs ${meta.model.name} ${meta.model.hash.slice(0, 12)}…)`,
-    );
-  for (const path of changedTargetFiles(stored, meta))
-    problems.push(
-      `the targets file ${path} has other contents than when the run began (its rows hold other targets): restore the file`,
-    );
+  problems.push(...sweepDifferences({ metadata: stored, name: where }, { metadata: meta, name: 'this run' }));
   const shard = (s?: { index: number; count: number }) => (s ? `${s.index}/${s.count}` : 'none');
   if (shard(stored.shard) !== shard(meta.shard))
     problems.push(`it holds shard ${shard(stored.shard)}, this run is shard ${shard(meta.shard)}`);
   if (problems.length > 0) {
-    throw new ResumeMismatchError(`cannot resume from ${where}: ${problems.join('; ')}`, stored.specHash !== hash);
+    throw new ResumeMismatchError(
+      `cannot resume from ${where}: ${problems.join('; ')}`,
+      stored.specHash !== specHash(meta.spec),
+    );
   }
 }

@@ -5,7 +5,6 @@ import { existsSync, statSync } from 'node:fs';
 
 import { writeAtomic } from '../results/files.js';
 import {
-  changedTargetFiles,
   orderRecords,
   readResults,
   resultFileBytes,
@@ -15,8 +14,9 @@ import {
   type Results,
   type StoredRunRecord,
 } from '../results/index.js';
+import { sweepDifferences } from '../results/same-sweep.js';
 import { refuseUnknownKeys, shown } from '../spec/fields.js';
-import { parseSpec, specChange } from '../spec/index.js';
+import { parseSpec } from '../spec/index.js';
 import { planSweep, type PlanOptions } from '../sweep/index.js';
 import { targetFileCount } from '../targets/file.js';
 import { TargetError } from '../targets/maths.js';
@@ -130,21 +130,12 @@ export async function mergeUnderLock(
 
   const first = files[0];
   for (const f of files.slice(1)) {
-    if (f.metadata.specHash !== first.metadata.specHash) {
-      throw new ResultsError(
-        `cannot merge: ${f.path} comes from a different sweep spec than ${first.path} (${specChange(f.metadata.spec, f.metadata.specHash, f.path, first.metadata.spec, first.metadata.specHash, first.path)})`,
-      );
-    }
-    const changed = changedTargetFiles(f.metadata, first.metadata);
-    if (changed.length > 0)
-      throw new ResultsError(
-        `cannot merge: ${f.path} and ${first.path} read other contents from the targets file ${changed.join(', ')}: their rows hold different targets`,
-      );
-    if (f.metadata.model.hash !== first.metadata.model.hash) {
-      throw new ResultsError(
-        `cannot merge: ${f.path} was run on model ${f.metadata.model.name} (${f.metadata.model.hash.slice(0, 12)}…), ${first.path} on ${first.metadata.model.name} (${first.metadata.model.hash.slice(0, 12)}…)`,
-      );
-    }
+    const differences = sweepDifferences(
+      { metadata: f.metadata, name: f.path },
+      { metadata: first.metadata, name: first.path },
+    );
+    if (differences.length > 0)
+      throw new ResultsError(`cannot merge ${f.path} with ${first.path}: ${differences.join('; ')}`);
   }
 
   const owner = new Map<string, string>();
