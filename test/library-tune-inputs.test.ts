@@ -49,7 +49,9 @@ describe('tune refuses inputs of the wrong kind, naming them', () => {
   });
 
   it('signal, freeBytes and rows of the wrong type', async () => {
-    await expect(refused({ targets: uniform(), signal: 'stop' })).rejects.toThrow(/signal: expected an AbortSignal/);
+    await expect(refused({ targets: uniform(), signal: 'stop' })).rejects.toThrow(
+      /signal: must be an AbortSignal \(new AbortController\(\)\.signal\), got 'stop'/,
+    );
     for (const freeBytes of [NaN, -1, 'lots'])
       await expect(refused({ targets: uniform(), freeBytes })).rejects.toThrow(
         /freeBytes: expected a finite number of bytes above 0/,

@@ -1,7 +1,7 @@
 // headBound() options, validated once here; every field reaches the native solver explicitly.
 import { z } from 'zod';
 
-import { unknownKeysError } from '../spec/fields.js';
+import { signalProblem, unknownKeysError } from '../spec/fields.js';
 
 const positiveInt = (what: string) =>
   z
@@ -44,7 +44,7 @@ const fields = {
   targetIds: z.array(z.string()).optional(),
   /** stop the solve (within one pass over the head) and reject with an AbortError */
   signal: z
-    .instanceof(AbortSignal, { error: 'signal must be an AbortSignal (new AbortController().signal)' })
+    .custom<AbortSignal>((v) => signalProblem(v) === undefined, { error: (i) => `signal ${signalProblem(i.input)}` })
     .optional(),
 };
 

@@ -2,7 +2,7 @@
 // over: a string is truthy (resume: 'no' resumed), a number reached node:fs (figures: 3) and a
 // model other than the spec's ran under the spec's name.
 import { Model } from '../model/model.js';
-import { shown } from '../spec/fields.js';
+import { shown, signalProblem } from '../spec/fields.js';
 import type { SweepSpec } from '../spec/index.js';
 import { firstDevice } from './shards.js';
 
@@ -22,9 +22,8 @@ export function checkBoolean(owner: string, o: Record<string, unknown>, field: s
 }
 
 export function checkSignal(owner: string, o: Record<string, unknown>): void {
-  const v = o.signal;
-  if (v !== undefined && !(v instanceof AbortSignal))
-    throw fail(owner, 'signal', 'an AbortSignal (new AbortController().signal)', v);
+  const problem = signalProblem(o.signal);
+  if (problem) throw new TypeError(`${owner}: option signal ${problem}`);
 }
 
 /** runSweep's figures: a folder, or false for none. */

@@ -8,6 +8,12 @@ import { MAX_SWEEP_ROWS } from './limits.js';
 export const shown = (v: unknown): string =>
   typeof v === 'string' ? `'${v}'` : typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
 
+/** Every call's `signal` option, one rule: undefined when `v` is one (or absent), else what is wrong. */
+export const signalProblem = (v: unknown): string | undefined =>
+  v === undefined || v instanceof AbortSignal
+    ? undefined
+    : `must be an AbortSignal (new AbortController().signal), got ${shown(v)}`;
+
 /** Keys nobody knows, each named with the known ones: a misspelt option is refused, never dropped (and its default run). */
 export const unknownKeys = (keys: readonly string[], known: readonly string[], what = 'option'): string =>
   `unknown ${what}${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')} (known: ${known.join(', ')})`;

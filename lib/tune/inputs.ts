@@ -3,7 +3,7 @@
 // the settings are, so that a wrong one names itself instead of failing deep in a run.
 import { Model } from '../model/model.js';
 import { formatBytes } from '../model/size-check.js';
-import { shown } from '../spec/fields.js';
+import { shown, signalProblem } from '../spec/fields.js';
 import { availableDeviceBytes, bytesPerRow } from './batch-size.js';
 import { TuneOptionsError } from './options.js';
 
@@ -20,8 +20,8 @@ export function tuneOptionsObject(model: unknown, options: unknown): Record<stri
 }
 
 export function checkTuneInputs(o: { signal?: unknown; freeBytes?: unknown }): void {
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
-    throw invalid('signal', `expected an AbortSignal (new AbortController().signal), got ${shown(o.signal)}`);
+  const problem = signalProblem(o.signal);
+  if (problem) throw invalid('signal', problem);
   const free = o.freeBytes;
   if (free !== undefined && (typeof free !== 'number' || !Number.isFinite(free) || free <= 0))
     throw invalid('freeBytes', `expected a finite number of bytes above 0, got ${shown(free)}`);
