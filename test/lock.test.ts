@@ -108,3 +108,60 @@ it('a resume whose lock another host abandoned runs (a retried pod of a cluster)
   expect(r.status, r.stderr).toBe(0);
   expect(() => lstatSync(`${out}.lock`)).toThrow(/ENOENT/);
 }, 120_000);
+
+it('a holder that finds its lock taken over is told, and leaves the new holder its lock', async () => {
+  const out = join(dir, 'lost.arrow');
+  const lock = await lockOutput(out, 'sweep', 50);
+  expect(lock.lost.aborted).toBe(false);
+  // Another host judged it abandoned (this process stalled) and took it.
+  rmSync(`${out}.lock`);
+  symlinkSync(`4242 other-node ${new Date().toISOString()} resumed sweep`, `${out}.lock`);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(lock.lost.aborted).toBe(true);
+  expect(String(lock.lost.reason)).toMatch(
+    /LockedError: .*lost\.arrow\.lock was taken over by process 4242 on other-node/,
+  );
+  await lock.release();
+  expect(holderPid(out)).toBe(4242);
+});
+
+it('a sweep whose lock is taken over stops (exit 2) at its next renewal, its rows kept', () => {
+  // Still running at the first renewal (15 s), with rows finished by then: 362 rows of 1,500
+  // epochs, 4 at a time (about a minute here).
+  const cfg = writeMicroConfig(dir, 'long.json', {
+    targets: [{ kind: 'vanilla', entropyBits: '0:9:0.05', method: 'temperature' }],
+    inits: 2,
+    maxEpochs: 1500,
+    patience: 1500,
+    batchSize: 4,
+  });
+  const out = join(dir, 'taken.arrow');
+  const child = spawn(process.execPath, [cli, 'sweep', '-c', cfg, '-o', out, '--no-figures', '-q'], { cwd: dir });
+  children.push(child);
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise<void>((resolve, reject) => {
+    const takeOver = setInterval(() => {
+      try {
+        if (!readlinkSync(`${out}.lock`).startsWith(`${child.pid} `)) return;
+      } catch {
+        return; // not taken yet
+      }
+      clearInterval(takeOver);
+      rmSync(`${out}.lock`);
+      symlinkSync(`4242 other-node ${new Date().toISOString()} resumed sweep`, `${out}.lock`);
+    }, 100);
+    child.on('exit', (code) => {
+      clearInterval(takeOver);
+      try {
+        expect(code, stderr).toBe(2);
+        expect(stderr).toMatch(/taken\.arrow\.lock was taken over by process 4242 on other-node/);
+        expect(lstatSync(`${out}.partial`).isFile()).toBe(true);
+        expect(holderPid(out)).toBe(4242);
+        resolve();
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}, 120_000);

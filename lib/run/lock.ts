@@ -33,6 +33,12 @@ interface Holder {
 
 export interface RunLock {
   readonly path: string;
+  /**
+   * Aborted when a renewal finds the lock taken over by another run (this one went unrenewed
+   * for LOCK_ABANDONED_MS: a process stalled that long, or a volume that stopped answering); its
+   * reason is a LockedError naming the new holder. The holder stops: two runs must not write one output.
+   */
+  readonly lost: AbortSignal;
   release(): Promise<void>;
 }
 
@@ -131,7 +137,7 @@ export async function lockOutput(out: string, what: string, renewMs = LOCK_RENEW
   const text = format(me);
   for (let attempt = 0; attempt < 5; attempt++) {
     const created = await createWith(path, text);
-    if (created === 'unlockable') return { path, release: async () => undefined };
+    if (created === 'unlockable') return { path, lost: new AbortController().signal, release: async () => undefined };
     if (created) return held(path, text, renewMs);
     const found = await readHolder(path);
     if (!found) continue; // released in between: try again
@@ -155,18 +161,29 @@ export async function lockOutput(out: string, what: string, renewMs = LOCK_RENEW
 
 function held(path: string, text: string, renewMs: number): RunLock {
   let released = false;
-  // Renewed while it is still ours; a renewal that fails (the lock moved away) is left to the
-  // next one, and none keeps the process alive.
+  const lost = new AbortController();
+  // Renewed while it is still ours; a renewal that fails (the volume did not answer) is left to
+  // the next one, and none keeps the process alive. Found taken over by another run, it is lost.
   const renew = setInterval(() => {
     void readHolder(path)
       .then((now) => {
-        if (!released && now?.text === text) return lutimes(path, new Date(), new Date());
+        if (released) return;
+        if (now?.text === text) return lutimes(path, new Date(), new Date());
+        if (now?.holder) {
+          clearInterval(renew);
+          lost.abort(
+            new LockedError(
+              `${path} was taken over by ${describe(now.holder)}, as an abandoned lock: this run had not renewed it for ${LOCK_ABANDONED_MS / 60_000} minutes (a stalled process or volume). It stopped so that one run writes the output; its finished rows are kept for the run that holds it now`,
+            ),
+          );
+        }
       })
       .catch(() => undefined);
   }, renewMs);
   renew.unref();
   return {
     path,
+    lost: lost.signal,
     async release() {
       if (released) return;
       released = true;

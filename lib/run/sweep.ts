@@ -148,7 +148,11 @@ export async function runSweep(
   if (figures !== false) checkOutputFolder(figures);
   const lock = await lockOutput(spec.output, options.resume ? 'resumed sweep' : 'sweep');
   try {
-    return await sweepLocked(spec, options, events);
+    // A lock taken over by another run stops this one as Ctrl-C would (its rows kept), and says why.
+    const signal = options.signal ? AbortSignal.any([options.signal, lock.lost]) : lock.lost;
+    const summary = await sweepLocked(spec, { ...options, signal }, events);
+    if (lock.lost.aborted) throw lock.lost.reason;
+    return summary;
   } finally {
     await lock.release();
   }
