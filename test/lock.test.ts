@@ -165,3 +165,50 @@ it('a sweep whose lock is taken over stops (exit 2) at its next renewal, its row
     });
   });
 }, 120_000);
+
+describe('waiting for a lock (--wait-for-lock: a retried cluster task started while its lock is fresh)', () => {
+  const age = (out: string) => {
+    const then = new Date(Date.now() - LOCK_ABANDONED_MS - 10_000);
+    spawnSync('touch', ['-h', '-d', then.toISOString(), `${out}.lock`]);
+  };
+
+  it('is told once, takes the lock once it is abandoned, and stops on its signal', async () => {
+    const out = lockedBy(4242, 'other-node', new Date());
+    const told: string[] = [];
+    const taking = lockOutput(out, 'sweep', 60_000, { onWait: (m) => told.push(m), pollMs: 50 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(holderPid(out)).toBe(4242);
+    age(out);
+    const lock = await taking;
+    expect(holderPid(out)).toBe(process.pid);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(/^waiting: .*out-\d+\.arrow is being written by process 4242 on other-node/);
+    await lock.release();
+
+    const held = lockedBy(4343, 'other-node', new Date());
+    const ctl = new AbortController();
+    setTimeout(() => ctl.abort(), 200);
+    await expect(lockOutput(held, 'sweep', 60_000, { signal: ctl.signal, pollMs: 50 })).rejects.toMatchObject({
+      name: 'AbortError',
+    });
+    expect(holderPid(held)).toBe(4343);
+  });
+
+  it('a sweep waits, then resumes (exit 0) where it would have exited 2', () => {
+    const cfg = writeMicroConfig(dir, 'micro.json');
+    const out = lockedBy(4242, 'other-node', new Date());
+    const args = [cli, 'sweep', '-c', cfg, '-o', out, '--resume', '--no-figures'];
+    const refused = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8' });
+    expect(refused.status).toBe(2);
+    // The holder's node dies a second into the wait: its lock ages past the limit.
+    const aged = spawn('sh', [
+      '-c',
+      `sleep 1; touch -h -d '${new Date(Date.now() - LOCK_ABANDONED_MS - 10_000).toISOString()}' '${out}.lock'`,
+    ]);
+    children.push(aged);
+    const r = spawnSync(process.execPath, [...args, '--wait-for-lock'], { cwd: dir, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/waiting: .* is being written by process 4242 on other-node/);
+    expect(r.stderr).toMatch(/rows in /);
+  }, 120_000);
+});

@@ -17,7 +17,7 @@ import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
 import { refuseContradictions, shardText } from './flag-rules.js';
 import { checkStudyFlags } from './study-flags.js';
-import { PLAN_HELP, SHARD_COUNT_HELP } from './sweep.js';
+import { PLAN_HELP, SHARD_COUNT_HELP, WAIT_FOR_LOCK_HELP } from './sweep.js';
 
 interface StudyCliOptions {
   list?: boolean;
@@ -32,6 +32,7 @@ interface StudyCliOptions {
   output?: string;
   resume?: boolean;
   overwrite?: boolean;
+  waitForLock?: boolean;
   shard?: string;
   shardCount?: string;
   quiet?: boolean;
@@ -88,6 +89,7 @@ export function registerStudy(program: Command): void {
     .option('-o, --output <dir>', 'output folder (default: study-<names>)')
     .option('--resume', 'keep finished sweeps and continue interrupted ones')
     .option('--overwrite', 'run every sweep again, replacing its results (each kept until its new file is written)')
+    .option('--wait-for-lock', WAIT_FOR_LOCK_HELP)
     .option(
       '--shard <i/N>',
       'run the i-th of N slices of every sweep (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)',
@@ -183,6 +185,7 @@ export function registerStudy(program: Command): void {
               bound: o.bound,
               resume: o.resume,
               overwrite: o.overwrite,
+              waitForLock: o.waitForLock,
               shard,
               signal: interrupt.signal,
             },

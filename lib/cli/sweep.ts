@@ -51,7 +51,12 @@ export const SHARD_COUNT_HELP =
 export const PLAN_HELP =
   'print the rows and how long they will take (worst and typical case, from a few seconds of calibration per method on this model and device; with --resume the rows left, with --devices the busiest device); write nothing';
 
+/** --wait-for-lock of sweep and study. */
+export const WAIT_FOR_LOCK_HELP =
+  "if another run holds the output, wait until it ends or its lock is abandoned (another host's: 2 minutes unrenewed) instead of exiting 2 (a cluster's retried task)";
+
 type SweepCliOptions = SweepFlags & {
+  waitForLock?: boolean;
   config?: string;
   resume?: boolean;
   overwrite?: boolean;
@@ -101,6 +106,7 @@ export function registerSweep(program: Command): void {
     .option('--shard-count <N>', SHARD_COUNT_HELP)
     .option('--resume', 'continue an interrupted run of the same spec (no row lost or repeated)')
     .option('--overwrite', 'replace an existing finished results file (kept until the new one is written)')
+    .option('--wait-for-lock', WAIT_FOR_LOCK_HELP)
     .option(
       '--figures <dir>',
       'where to write the figures (default: figures/ beside the results); --no-figures for none',
@@ -131,7 +137,7 @@ export function registerSweep(program: Command): void {
       );
       const summary = await runSweep(
         spec,
-        { resume: o.resume, overwrite: o.overwrite, signal: interrupt.signal, figures },
+        { resume: o.resume, overwrite: o.overwrite, waitForLock: o.waitForLock, signal: interrupt.signal, figures },
         events,
       );
       interrupt.release();

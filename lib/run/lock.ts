@@ -125,16 +125,49 @@ export async function refuseIfLocked(out: string): Promise<void> {
   if (refused) throw refused;
 }
 
+/** How to wait for a lock another live run holds, instead of being refused. */
+export interface LockWait {
+  /** told once, with the refusal's message, when the wait begins */
+  onWait?: (message: string) => void;
+  /** stops the wait: lockOutput then rejects with the signal's reason (an AbortError) */
+  signal?: AbortSignal;
+  /** how often the lock is looked at again (default LOCK_RENEW_MS / 3) */
+  pollMs?: number;
+}
+
+/** Resolves after `ms`, or rejects with an AbortError as soon as `signal` aborts. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stop = () => {
+      clearTimeout(timer);
+      reject(new DOMException('the wait for the output lock was aborted', 'AbortError'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    if (signal?.aborted) stop();
+    else signal?.addEventListener('abort', stop, { once: true });
+  });
+}
+
 /**
  * Takes the lock of `out` for this process, or throws a LockedError naming the live process that
  * holds it (pid, host, since when). A stale lock is taken over: one of this host whose process is
  * gone, one of another host not renewed for LOCK_ABANDONED_MS. `renewMs`: how often this
- * process renews it while it holds it.
+ * process renews it while it holds it. With `wait`, a lock held by a live run is waited for
+ * (released, or abandoned) instead (a cluster's retried task, started while its lock is fresh).
  */
-export async function lockOutput(out: string, what: string, renewMs = LOCK_RENEW_MS): Promise<RunLock> {
+export async function lockOutput(
+  out: string,
+  what: string,
+  renewMs = LOCK_RENEW_MS,
+  wait?: LockWait,
+): Promise<RunLock> {
   const path = lockPath(out);
   const me: Holder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), what };
   const text = format(me);
+  let told = false;
   for (let attempt = 0; attempt < 5; attempt++) {
     const created = await createWith(path, text);
     if (created === 'unlockable') return { path, lost: new AbortController().signal, release: async () => undefined };
@@ -142,7 +175,14 @@ export async function lockOutput(out: string, what: string, renewMs = LOCK_RENEW
     const found = await readHolder(path);
     if (!found) continue; // released in between: try again
     const refused = refusal(out, found);
-    if (refused) throw refused;
+    if (refused && !wait) throw refused;
+    if (refused) {
+      if (!told) wait!.onWait?.(`waiting: ${refused.message}`);
+      told = true;
+      await pause(wait!.pollMs ?? LOCK_RENEW_MS / 3, wait!.signal);
+      attempt = -1; // a wait is not a failed attempt
+      continue;
+    }
     // Stale (its process is gone) or unreadable: move it aside under a name of our own, and only
     // if what was moved is the lock we judged stale remove it; another taker's fresh lock is put back.
     const aside = `${path}.stale-${process.pid}-${Date.now()}`;

@@ -54,6 +54,8 @@ export interface StudyOptions {
   bound?: boolean;
   resume?: boolean;
   overwrite?: boolean;
+  /** each sweep waits for another run's lock on its output instead of refusing (runSweep's waitForLock) */
+  waitForLock?: boolean;
   shard?: Shard;
   /** one worker per device, each running a shard of every sweep; this run then merges and reports */
   devices?: readonly string[];
@@ -88,6 +90,7 @@ function workerArgs(options: StudyOptions, scale: Scale, device: string, shard: 
     ...(options.bound === false ? ['--no-bound'] : []),
     ...(options.resume ? ['--resume'] : []),
     ...(options.overwrite ? ['--overwrite'] : []),
+    ...(options.waitForLock ? ['--wait-for-lock'] : []),
   ];
 }
 
@@ -118,6 +121,7 @@ const STUDY_OPTIONS: Record<keyof StudyOptions, true> = {
   bound: true,
   resume: true,
   overwrite: true,
+  waitForLock: true,
   shard: true,
   devices: true,
   signal: true,
@@ -234,6 +238,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
           {
             resume: options.resume,
             overwrite: options.overwrite,
+            waitForLock: options.waitForLock,
             signal: options.signal,
             figures: false,
             model: () => modelFor(s),

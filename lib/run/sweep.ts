@@ -28,7 +28,7 @@ import {
   type BoundColumns,
 } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
-import { lockOutput } from './lock.js';
+import { LOCK_RENEW_MS, lockOutput } from './lock.js';
 import {
   checkBoolean,
   checkFigures,
@@ -58,6 +58,11 @@ export interface SweepOptions {
    * how to get one when the sweep needs it (not for a finished or merged sweep); not disposed
    */
   model?: Model | (() => Promise<Model>);
+  /**
+   * when another live run holds the output, wait until it ends or its lock is abandoned (another
+   * host's, 2 minutes unrenewed) instead of refusing: for a cluster's retried task
+   */
+  waitForLock?: boolean;
 }
 
 /** SweepOptions' fields, as the compiler checks them against the interface. */
@@ -67,6 +72,7 @@ const SWEEP_OPTIONS: Record<keyof SweepOptions, true> = {
   signal: true,
   figures: true,
   model: true,
+  waitForLock: true,
 };
 
 export interface SweepProgress extends TuneProgress {
@@ -135,7 +141,7 @@ export async function runSweep(
   // (It refuses a null or non-object options too.)
   refuseUnknownKeys('runSweep', options, SWEEP_OPTIONS, (m) => new TypeError(m));
   const o = options as Record<string, unknown>;
-  for (const field of ['resume', 'overwrite']) checkBoolean('runSweep', o, field);
+  for (const field of ['resume', 'overwrite', 'waitForLock']) checkBoolean('runSweep', o, field);
   checkFigures(o);
   checkSignal('runSweep', o);
   checkModelOption('runSweep', o, true);
@@ -146,7 +152,19 @@ export async function runSweep(
   // The figures' folder too: a file there would fail the sweep's last step, after all its work.
   const figures = figuresDir(spec, options);
   if (figures !== false) checkOutputFolder(figures);
-  const lock = await lockOutput(spec.output, options.resume ? 'resumed sweep' : 'sweep');
+  const what = options.resume ? 'resumed sweep' : 'sweep';
+  const wait = options.waitForLock
+    ? { signal: options.signal, onWait: (m: string) => events.emit('log', m) }
+    : undefined;
+  let lock;
+  try {
+    lock = await lockOutput(spec.output, what, LOCK_RENEW_MS, wait);
+  } catch (e) {
+    // Ctrl-C while waiting for another run's lock: nothing was started.
+    if (options.signal?.aborted && e instanceof DOMException && e.name === 'AbortError')
+      return { ...nothingYet(spec, 'fresh'), interrupted: true };
+    throw e;
+  }
   try {
     // A lock taken over by another run stops this one as Ctrl-C would (its rows kept), and says why.
     const signal = options.signal ? AbortSignal.any([options.signal, lock.lost]) : lock.lost;
