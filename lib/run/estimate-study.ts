@@ -1,7 +1,6 @@
 // estimateStudy: every sweep a study run would make (lib/study/plan.ts), estimated before it
 // runs (estimate.ts), writing nothing. Each model loads once (its load counted in its first
 // sweep), and sweeps that share a model, method and batch share their epoch-time calibration.
-import type { Model } from '../model/model.js';
 import type { Shard } from '../spec/index.js';
 import { loadModel } from '../model/load.js';
 import { expandStudies, type Scale } from '../study/catalog.js';
@@ -10,6 +9,7 @@ import { refuseUnknownKeys } from '../spec/fields.js';
 import { estimateSweep, type EstimateOptions, type SweepEstimate } from './estimate.js';
 import type { EpochCost } from './estimate-batching.js';
 import { refuseUnfitSweeps } from './fit.js';
+import { StudyModels } from './study-models.js';
 import { keptRows } from './kept.js';
 import { firstDevice, shardSpec } from './shards.js';
 
@@ -95,7 +95,6 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
     seed: o.seed,
     bound: o.bound,
   });
-  const models = new Map<string, Model>();
   const costs = new Map<string, EpochCost>();
   const out: StudySweepEstimate[] = [];
   const notPlanned: string[] = [];
@@ -111,21 +110,19 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
         ? { ...s.spec, devices: [...o.devices] }
         : s.spec;
   const loadSeconds = new Map<string, number>();
-  const modelFor = async (s: StudySweep): Promise<Model> => {
-    let model = models.get(s.model);
-    if (!model) {
-      const t0 = performance.now();
-      const spec = specOf(s);
-      model = await loadModel(s.model, { device: firstDevice(spec), dtype: spec.dtype });
-      loadSeconds.set(s.model, (performance.now() - t0) / 1000);
-      models.set(s.model, model);
-    }
+  const models = new StudyModels(sweeps, async (s) => {
+    const t0 = performance.now();
+    const spec = specOf(s);
+    const model = await loadModel(s.model, { device: firstDevice(spec), dtype: spec.dtype });
+    loadSeconds.set(s.model, (performance.now() - t0) / 1000);
     return model;
-  };
+  });
   const charged = new Set<string>();
   try {
     // As the study run does: a sweep that cannot run on its model is told before any calibration.
-    await refuseUnfitSweeps(sweeps, modelFor);
+    await refuseUnfitSweeps(sweeps, (s) => models.get(s));
+    // As the study run does: only the first sweep's model stays, the others load again when planned.
+    models.keepOnly(sweeps.find((s) => !s.skipped)?.model);
     for (const [i, s] of sweeps.entries()) {
       const label = `${s.experiment} on ${s.model}`;
       if (o.signal?.aborted) {
@@ -138,7 +135,7 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
       }
       o.onSweep?.(`[${i + 1}/${sweeps.length}] ${label}`);
       const spec = specOf(s);
-      const model = await modelFor(s);
+      const model = await models.get(s);
       // A model's load is counted in the first sweep planned on it.
       const load = charged.has(s.model) ? 0 : (loadSeconds.get(s.model) ?? 0);
       charged.add(s.model);
@@ -154,9 +151,10 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
       e.worstSeconds += load;
       e.typicalSeconds += load;
       planned({ experiment: s.experiment, model: s.model, estimate: e });
+      models.done(s);
     }
   } finally {
-    for (const m of models.values()) m.dispose();
+    models.dispose();
   }
   const sum = (f: (e: SweepEstimate) => number) => out.reduce((a, s) => a + (s.estimate ? f(s.estimate) : 0), 0);
   return {

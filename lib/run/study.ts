@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 import { makeOutputFolder } from '../io/folder.js';
 import { loadModel } from '../model/load.js';
-import type { Model, ModelInfo } from '../model/model.js';
+import type { ModelInfo } from '../model/model.js';
 import { writeAtomic } from '../results/files.js';
 import {
   OutputTakenError,
@@ -26,12 +26,13 @@ import { refuseUnknownKeys } from '../spec/fields.js';
 import { expandStudies, StudyError, type Scale } from '../study/catalog.js';
 import { computeFindings } from '../study/findings.js';
 import { drawFigures } from '../study/figures.js';
-import { planStudy, type StudySweep } from '../study/plan.js';
+import { planStudy } from '../study/plan.js';
 import { posCounts } from '../study/pos-counts.js';
 import { writeStudyReport } from '../study/report.js';
 import type { StudySummary, SweepOutcome } from '../study/summary.js';
 import { runOnDevices } from './devices.js';
 import { refuseUnfitSweeps } from './fit.js';
+import { StudyModels } from './study-models.js';
 import { refuseOtherShardCounts, shardSpec } from './shards.js';
 import { runSweep, type SweepProgress } from './sweep.js';
 
@@ -162,23 +163,17 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
       return { outDir: options.outDir, scale, sweeps: [], findings: [], figures: [], interrupted: true, wallMs };
     }
   }
-  const models = new Map<string, Model>();
   // Identities of the models this folder's sweeps ran on, kept beside them so that a resumed
   // run's report names them without loading them again. A model is recorded once a sweep on it
   // ran: one loaded for a sweep that then refused to resume (another --dtype) is not what ran.
   const infoPath = join(options.outDir, 'models.json');
   const infos = new Map<string, ModelInfo>(existsSync(infoPath) ? Object.entries(await readInfos(infoPath)) : []);
-  const modelFor = async (s: StudySweep): Promise<Model> => {
-    let m = models.get(s.model);
-    if (!m) {
-      log(`loading ${s.model} on ${s.spec.device}`);
-      m = await loadModel(s.model, { device: s.spec.device, dtype: s.spec.dtype });
-      models.set(s.model, m);
-    }
-    return m;
-  };
+  const models = new StudyModels(sweeps, (s) => {
+    log(`loading ${s.model} on ${s.spec.device}`);
+    return loadModel(s.model, { device: s.spec.device, dtype: s.spec.dtype });
+  });
   const recordModel = async (name: string): Promise<void> => {
-    const m = models.get(name);
+    const m = models.loaded(name);
     if (!m || infos.get(name) === m.info) return;
     infos.set(name, m.info);
     await writeAtomic(infoPath, new TextEncoder().encode(JSON.stringify(Object.fromEntries(infos), null, 2)));
@@ -195,7 +190,9 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
         (s) =>
           options.overwrite || !existsSync(options.shard ? shardSpec(s.spec, options.shard).output : s.spec.output),
       );
-      await refuseUnfitSweeps(toRun, modelFor);
+      await refuseUnfitSweeps(toRun, (s) => models.get(s));
+      // Only the first sweep's model stays: the others load again when their sweeps come.
+      models.keepOnly(toRun.find((s) => !s.skipped)?.model);
     }
     for (const [i, s] of sweeps.entries()) {
       const base = { experiment: s.experiment, study: s.study.name, model: s.model, givenModel: s.givenModel };
@@ -241,7 +238,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
             waitForLock: options.waitForLock,
             signal: options.signal,
             figures: false,
-            model: () => modelFor(s),
+            model: () => models.get(s),
           },
           sweepEvents,
         );
@@ -258,6 +255,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
         throw e;
       }
       await recordModel(s.model);
+      models.done(s);
       const wallMs = summary.start === 'finished' || summary.start === 'mergeable' ? 0 : Date.now() - t0;
       if (summary.interrupted) {
         interrupted = true;
@@ -291,7 +289,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
       });
     }
   } finally {
-    for (const m of models.values()) m.dispose();
+    models.dispose();
   }
 
   const summary: StudySummary = {
