@@ -3,7 +3,7 @@
 // DISTPROMPT_THREADS sets, the presets, a model's facts), `bound` (each target's head bound),
 // `plot` and `report`.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +13,10 @@ import { buildInfo, loadModel, presetNames } from '../lib/index.js';
 import { plotAll } from '../lib/plot/index.js';
 import { readResults } from '../lib/results/index.js';
 import { readTargetFile } from '../lib/targets/file.js';
+import { EXIT } from '../lib/cli/exit.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
+const root = join(import.meta.dirname, '..');
+const cli = join(root, 'dist', 'lib', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-commands-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const run = (args: string[], env: Record<string, string> = {}) =>
@@ -24,6 +26,28 @@ const run = (args: string[], env: Record<string, string> = {}) =>
     timeout: 300_000,
     env: { ...process.env, ...env },
   });
+
+describe('distprompt --help', () => {
+  it('lists every exit code with the meaning the README gives it, and where the docs are', () => {
+    const r = run(['--help']);
+    expect(r.status, r.stderr).toBe(0);
+    const codes = [...r.stdout.matchAll(/^ {2}(\d+) +(.+)$/gm)].map((m) => [Number(m[1]), m[2]]);
+    expect(codes.map(([c]) => c)).toEqual(Object.values(EXIT));
+    const readme = readFileSync(join(root, 'README.md'), 'utf8').replace(/`/g, '').replace(/\s+/g, ' ');
+    expect(readme).toContain(
+      `Exit codes (distprompt --help lists them too): ${codes.map((c) => c.join(' ')).join(', ')}.`,
+    );
+    const docs = [...r.stdout.matchAll(/README\.md|docs\/[\w-]+\.md/g)].map((m) => m[0]);
+    expect(docs).toEqual(['README.md', 'docs/sweeps.md', 'docs/results-schema.md']);
+    for (const doc of docs) expect(existsSync(join(root, doc)), doc).toBe(true);
+  });
+
+  it('prints the version', () => {
+    const r = run(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+  });
+});
 
 describe('distprompt info', () => {
   it('prints the libtorch it was built against, the threads and every preset', () => {
