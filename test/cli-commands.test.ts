@@ -72,6 +72,18 @@ describe('distprompt info', () => {
     }
   });
 
+  it('DISTPROMPT_CPU_MEMORY_MB and DISTPROMPT_CPU_CACHE_MB take whole MiB; any other value exits 2 naming it', () => {
+    const capped = run(['info', '--json'], { DISTPROMPT_CPU_MEMORY_MB: ' 1000 ', DISTPROMPT_CPU_CACHE_MB: '0' });
+    expect(capped.status, capped.stderr).toBe(0);
+    expect(JSON.parse(capped.stdout).device.availableBytes).toBeLessThanOrEqual(1000 * 2 ** 20);
+    for (const name of ['DISTPROMPT_CPU_MEMORY_MB', 'DISTPROMPT_CPU_CACHE_MB'])
+      for (const bad of ['abc', '-1', '4GB', '', '1e3', String(2 ** 33 + 1)]) {
+        const r = run(['info'], { [name]: bad });
+        expect(r.status, `${name}=${bad}`).toBe(2);
+        expect(r.stderr).toContain(`${name}='${bad}' is not a whole number of MiB from 0 (`);
+      }
+  });
+
   it('names the device and what distprompt may use of it; a device it cannot use exits 2 naming it', () => {
     const r = run(['info', '--json'], { DISTPROMPT_CPU_MEMORY_MB: '1000' });
     expect(r.status, r.stderr).toBe(0);
