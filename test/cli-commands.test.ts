@@ -34,9 +34,8 @@ describe('distprompt --help', () => {
     const codes = [...r.stdout.matchAll(/^ {2}(\d+) +(.+)$/gm)].map((m) => [Number(m[1]), m[2]]);
     expect(codes.map(([c]) => c)).toEqual(Object.values(EXIT));
     const readme = readFileSync(join(root, 'README.md'), 'utf8').replace(/`/g, '').replace(/\s+/g, ' ');
-    expect(readme).toContain(
-      `Exit codes (distprompt --help lists them too): ${codes.map((c) => c.join(' ')).join(', ')}.`,
-    );
+    const line = `Exit codes (distprompt --help lists them too): ${codes.map((c) => c.join(' ')).join(', ')};`;
+    expect(readme.includes(line), `README.md should say: ${line}`).toBe(true);
     const docs = [...r.stdout.matchAll(/README\.md|docs\/[\w-]+\.md/g)].map((m) => m[0]);
     expect(docs).toEqual(['README.md', 'docs/sweeps.md', 'docs/results-schema.md']);
     for (const doc of docs) expect(existsSync(join(root, doc)), doc).toBe(true);
