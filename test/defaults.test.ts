@@ -66,5 +66,25 @@ describe('study defaults', () => {
     expect(sweep).toContain(
       `(default: ${STUDY_DEFAULTS.inits}; ${QUICK_DEMO_SWEEP.inits} in the run without --config)`,
     );
+    // Every flag that sets a spec field shows the default parseSpec fills in, and the demo run's.
+    const spec = parseSpec({});
+    expect(sweep).toMatch(
+      new RegExp(
+        `-m, --model <model> .*\\(default: ${spec.model}; ${QUICK_DEMO_SWEEP.model} in the run without --config\\)`,
+      ),
+    );
+    for (const [flag, value] of [
+      ['--device <device>', spec.device],
+      ['--dtype <dtype>', spec.dtype],
+      ['--targets <kinds>', 'vanilla'],
+      ['--methods <list>', 'soft'],
+      ['--batch-size <n>', spec.batchSize],
+      ['--seed <n>', spec.seed],
+      ['-o, --output <file>', spec.output],
+    ] as const)
+      expect(sweep).toMatch(new RegExp(`${flag} .*\\(default: ${value}\\)`));
+    expect(sweep).toContain(
+      `(default: 0:max:0.05; ${QUICK_DEMO_SWEEP.targets[0].entropyBits} in the run without --config)`,
+    );
   });
 });
