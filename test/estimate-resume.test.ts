@@ -102,6 +102,20 @@ describe('estimateSweep of a resume', () => {
   }, 120_000);
 });
 
+describe('keptRows of a spec a script wrote', () => {
+  it('reads it as runSweep does: the same rows as of the parsed spec, and a bad field refused naming it', async () => {
+    const given = { ...small, output: finished };
+    const k = await keptRows(given);
+    expect(k.rowIds.size).toBe(18);
+    expect(k).toEqual(await keptRows(parseSpec(given)));
+    // A shard as the CLI and a spec file write it, "i/N".
+    expect((await keptRows({ ...given, shard: '1/2' })).files[0].shard).toEqual({ index: 1, count: 2 });
+    await expect(keptRows({ ...given, bogus: 1 } as never)).rejects.toThrow(/bogus/);
+    await expect(keptRows({ ...given, inits: 0 })).rejects.toThrow(/inits/);
+    await expect(keptRows(null as never)).rejects.toThrow(/keptRows: give a sweep spec/);
+  });
+});
+
 describe('keptRows beside a live run', () => {
   it('an output a live run holds is refused, as the resume would refuse it; a stale lock is not', async () => {
     const s = spec({ output: join(dir, 'busy.arrow') });
