@@ -8,7 +8,7 @@ import { estimateSweep } from '../run/estimate.js';
 import { keptRows } from '../run/kept.js';
 import { sweepEstimateLines } from '../run/estimate-report.js';
 import { runSweep, type SweepProgress } from '../run/sweep.js';
-import { QUICK_DEMO_SWEEP, withDefault } from '../spec/defaults.js';
+import { QUICK_DEMO_SWEEP, STUDY_DEFAULTS, withDefault } from '../spec/defaults.js';
 import { parseSpec, resolveMethods, specFromFlags, type SweepFlags, type SweepSpec } from '../spec/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { refuseContradictions, shardText } from './flag-rules.js';
@@ -121,6 +121,13 @@ export function registerSweep(program: Command): void {
     .option(
       '--lr <lr>',
       sweepDefault('AdamW learning rate of soft positions', (s) => s.lr),
+    )
+    .option(
+      '--weight-decay <wd>',
+      sweepDefault(
+        'AdamW decoupled weight decay (the studies give 0.01)',
+        (s) => s.weightDecay ?? STUDY_DEFAULTS.weightDecay,
+      ),
     )
     .option(
       '--max-epochs <n>',
