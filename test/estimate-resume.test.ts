@@ -12,7 +12,7 @@ import { estimateSweep } from '../lib/run/estimate.js';
 import { keptRows } from '../lib/run/kept.js';
 import { shardFile } from '../lib/run/shards.js';
 import { runSweep } from '../lib/run/sweep.js';
-import { parseSpec, type SweepSpec } from '../lib/spec/index.js';
+import { parseSpec, type SweepSpec, type SweepSpecInput } from '../lib/spec/index.js';
 import { methodLabel } from '../lib/spec/methods.js';
 import { planSweep, shardRows } from '../lib/sweep/index.js';
 import { PLAN_SWEEP } from './helpers/micro-sweep.js';
@@ -104,7 +104,8 @@ describe('estimateSweep of a resume', () => {
 
 describe('keptRows of a spec a script wrote', () => {
   it('reads it as runSweep does: the same rows as of the parsed spec, and a bad field refused naming it', async () => {
-    const given = { ...small, output: finished };
+    // As a script writes it: a plain object, typed as the input runSweep takes.
+    const given = { ...small, output: finished } as SweepSpecInput;
     const k = await keptRows(given);
     expect(k.rowIds.size).toBe(18);
     expect(k).toEqual(await keptRows(parseSpec(given)));
