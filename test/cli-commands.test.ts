@@ -3,7 +3,7 @@
 // DISTPROMPT_THREADS sets, the presets, a model's facts), `bound` (each target's head bound),
 // `plot` and `report`.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +13,10 @@ import { buildInfo, loadModel, presetNames } from '../lib/index.js';
 import { plotAll } from '../lib/plot/index.js';
 import { readResults } from '../lib/results/index.js';
 import { readTargetFile } from '../lib/targets/file.js';
+import { EXIT } from '../lib/cli/exit.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
+const root = join(import.meta.dirname, '..');
+const cli = join(root, 'dist', 'lib', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-commands-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const run = (args: string[], env: Record<string, string> = {}) =>
@@ -24,6 +26,27 @@ const run = (args: string[], env: Record<string, string> = {}) =>
     timeout: 300_000,
     env: { ...process.env, ...env },
   });
+
+describe('distprompt --help', () => {
+  it('lists every exit code with the meaning the README gives it, and where the docs are', () => {
+    const r = run(['--help']);
+    expect(r.status, r.stderr).toBe(0);
+    const codes = [...r.stdout.matchAll(/^ {2}(\d+) +(.+)$/gm)].map((m) => [Number(m[1]), m[2]]);
+    expect(codes.map(([c]) => c)).toEqual(Object.values(EXIT));
+    const readme = readFileSync(join(root, 'README.md'), 'utf8').replace(/`/g, '').replace(/\s+/g, ' ');
+    const line = `Exit codes (distprompt --help lists them too): ${codes.map((c) => c.join(' ')).join(', ')};`;
+    expect(readme.includes(line), `README.md should say: ${line}`).toBe(true);
+    const docs = [...r.stdout.matchAll(/README\.md|docs\/[\w-]+\.md/g)].map((m) => m[0]);
+    expect(docs).toEqual(['README.md', 'docs/sweeps.md', 'docs/results-schema.md']);
+    for (const doc of docs) expect(existsSync(join(root, doc)), doc).toBe(true);
+  });
+
+  it('prints the version', () => {
+    const r = run(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+  });
+});
 
 describe('distprompt info', () => {
   it('prints the libtorch it was built against, the threads and every preset', () => {
@@ -46,6 +69,18 @@ describe('distprompt info', () => {
       expect(r.status, bad).toBe(2);
       expect(r.stderr).toContain(`DISTPROMPT_THREADS='${bad}' is not a whole number of threads above 0`);
     }
+  });
+
+  it('DISTPROMPT_CPU_MEMORY_MB and DISTPROMPT_CPU_CACHE_MB take whole MiB; any other value exits 2 naming it', () => {
+    const capped = run(['info', '--json'], { DISTPROMPT_CPU_MEMORY_MB: ' 1000 ', DISTPROMPT_CPU_CACHE_MB: '0' });
+    expect(capped.status, capped.stderr).toBe(0);
+    expect(JSON.parse(capped.stdout).device.availableBytes).toBeLessThanOrEqual(1000 * 2 ** 20);
+    for (const name of ['DISTPROMPT_CPU_MEMORY_MB', 'DISTPROMPT_CPU_CACHE_MB'])
+      for (const bad of ['abc', '-1', '4GB', '', '1e3', String(2 ** 33 + 1)]) {
+        const r = run(['info'], { [name]: bad });
+        expect(r.status, `${name}=${bad}`).toBe(2);
+        expect(r.stderr).toContain(`${name}='${bad}' is not a whole number of MiB from 0 (`);
+      }
   });
 
   it('names the device and what distprompt may use of it; a device it cannot use exits 2 naming it', () => {

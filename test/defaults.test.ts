@@ -8,7 +8,8 @@ import { registerSweep } from '../lib/cli/sweep.js';
 import { registerTargetsAndTune } from '../lib/cli/targets-tune.js';
 import { QUICK_DEMO_SWEEP, QUICK_TUNE, STUDY_DEFAULTS } from '../lib/spec/defaults.js';
 import { parseSpec } from '../lib/spec/index.js';
-import { parseTuneOptions } from '../lib/tune/options.js';
+import { parseTuneOptions, TuneOptionsSchema } from '../lib/tune/options.js';
+import { SweepSpecSchema } from '../lib/spec/schema.js';
 
 /** The README's "Study defaults" table as { field: value }. */
 function readmeDefaults(): Record<string, string | number> {
@@ -65,6 +66,31 @@ describe('study defaults', () => {
     expect(sweep).toContain(`(default: ${STUDY_DEFAULTS.lr})`);
     expect(sweep).toContain(
       `(default: ${STUDY_DEFAULTS.inits}; ${QUICK_DEMO_SWEEP.inits} in the run without --config)`,
+    );
+    // A flag per tuning field of the spec (those it takes from tune()'s options), as the README says.
+    const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    for (const key of Object.keys(SweepSpecSchema.shape).filter((k) => k in TuneOptionsSchema.shape))
+      expect(sweep, key).toMatch(new RegExp(`^ +--${kebab(key)}\\b`, 'm'));
+    expect(sweep).toMatch(new RegExp(`--weight-decay <wd> .*\\(default: ${STUDY_DEFAULTS.weightDecay}\\)`));
+    // Every flag that sets a spec field shows the default parseSpec fills in, and the demo run's.
+    const spec = parseSpec({});
+    expect(sweep).toMatch(
+      new RegExp(
+        `-m, --model <model> .*\\(default: ${spec.model}; ${QUICK_DEMO_SWEEP.model} in the run without --config\\)`,
+      ),
+    );
+    for (const [flag, value] of [
+      ['--device <device>', spec.device],
+      ['--dtype <dtype>', spec.dtype],
+      ['--targets <kinds>', 'vanilla'],
+      ['--methods <list>', 'soft'],
+      ['--batch-size <n>', spec.batchSize],
+      ['--seed <n>', spec.seed],
+      ['-o, --output <file>', spec.output],
+    ] as const)
+      expect(sweep).toMatch(new RegExp(`${flag} .*\\(default: ${value}\\)`));
+    expect(sweep).toContain(
+      `(default: 0:max:0.05; ${QUICK_DEMO_SWEEP.targets[0].entropyBits} in the run without --config)`,
     );
   });
 });

@@ -12,7 +12,7 @@ import { estimateSweep } from '../lib/run/estimate.js';
 import { keptRows } from '../lib/run/kept.js';
 import { shardFile } from '../lib/run/shards.js';
 import { runSweep } from '../lib/run/sweep.js';
-import { parseSpec, type SweepSpec } from '../lib/spec/index.js';
+import { parseSpec, type SweepSpec, type SweepSpecInput } from '../lib/spec/index.js';
 import { methodLabel } from '../lib/spec/methods.js';
 import { planSweep, shardRows } from '../lib/sweep/index.js';
 import { PLAN_SWEEP } from './helpers/micro-sweep.js';
@@ -100,6 +100,21 @@ describe('estimateSweep of a resume', () => {
       /cannot resume from .*other\.arrow\.partial: the sweep spec differs \(inits 2 in .*, 3 in this run\)/,
     );
   }, 120_000);
+});
+
+describe('keptRows of a spec a script wrote', () => {
+  it('reads it as runSweep does: the same rows as of the parsed spec, and a bad field refused naming it', async () => {
+    // As a script writes it: a plain object, typed as the input runSweep takes.
+    const given = { ...small, output: finished } as SweepSpecInput;
+    const k = await keptRows(given);
+    expect(k.rowIds.size).toBe(18);
+    expect(k).toEqual(await keptRows(parseSpec(given)));
+    // A shard as the CLI and a spec file write it, "i/N".
+    expect((await keptRows({ ...given, shard: '1/2' })).files[0].shard).toEqual({ index: 1, count: 2 });
+    await expect(keptRows({ ...given, bogus: 1 } as never)).rejects.toThrow(/bogus/);
+    await expect(keptRows({ ...given, inits: 0 })).rejects.toThrow(/inits/);
+    await expect(keptRows(null as never)).rejects.toThrow(/keptRows: give a sweep spec/);
+  });
 });
 
 describe('keptRows beside a live run', () => {

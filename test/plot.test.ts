@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { parseSpec } from '../lib/spec/index.js';
 import { planSweep } from '../lib/sweep/index.js';
-import { ResultWriter, type RunRecord } from '../lib/results/index.js';
+import { readResults, ResultWriter, type RunRecord } from '../lib/results/index.js';
 import {
   achievedVsTargetEntropy,
   bestPerTarget,
@@ -234,6 +234,32 @@ describe('plotAll and report', () => {
       'pos',
     ]);
     for (const w of written) expect(readFileSync(w.path, 'utf8')).toMatch(/^<svg[^>]*>.*<\/svg>$/s);
+  });
+
+  test("plotAll and report draw readResults' value and its records as they draw the file", async () => {
+    const read = await readResults(arrow);
+    const fromFile = (await plotAll(arrow, join(dir, 'from-file'))).map((w) => w.id);
+    expect((await plotAll(read, join(dir, 'from-read'))).map((w) => w.id)).toEqual(fromFile);
+    expect((await plotAll(read.records, join(dir, 'from-records'))).map((w) => w.id)).toEqual(fromFile);
+    for (const w of fromFile)
+      expect(readFileSync(join(dir, 'from-read', `${w}.svg`), 'utf8')).toBe(
+        readFileSync(join(dir, 'from-file', `${w}.svg`), 'utf8'),
+      );
+    await report(read, join(dir, 'from-read.html'));
+    expect(readFileSync(join(dir, 'from-read.html'), 'utf8').match(/<svg/g)).toHaveLength(fromFile.length);
+  });
+
+  test('a value that is no results is refused, naming what was given, before anything is written', async () => {
+    const out = join(dir, 'not-results');
+    await expect(plotAll(42 as never, out)).rejects.toThrow(
+      /plotAll: the results to draw must be a results file's path, a list of paths, readResults' value or its records; got number 42/,
+    );
+    await expect(plotAll({ metadata: {} } as never, out)).rejects.toThrow(/got an object without records/);
+    await expect(report([arrow, 3] as never, `${out}.html`)).rejects.toThrow(
+      /report: the results to draw .* got a list of string and number/,
+    );
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(`${out}.html`)).toBe(false);
   });
 
   test('a figure option misspelt or out of range is refused before anything is written', async () => {

@@ -155,6 +155,10 @@ describe('specFromFlags', () => {
     ]);
     expect(spec.targets[0]).toMatchObject({ kind: 'vanilla', entropyBits: '0:2:1' });
     expect(spec.targets[1]).toMatchObject({ kind: 'lm', count: 4 });
+    // --weight-decay: the studies' 0.01 from the command line; absent, the file's or none.
+    expect(specFromFlags({ weightDecay: '0.01' }, file).weightDecay).toBe(0.01);
+    expect(specFromFlags({}, { ...file, weightDecay: 0.02 }).weightDecay).toBe(0.02);
+    expect(() => specFromFlags({ weightDecay: '-1' })).toThrow(/weightDecay/);
   });
 
   test('--cuda-graph asks for CUDA graphs, --no-cuda-graph turns them off, and only CUDA devices take them', () => {

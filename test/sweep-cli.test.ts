@@ -64,6 +64,33 @@ describe('distprompt sweep', () => {
     expect(existsSync(join(dir, 'figures', 'kl-vs-entropy.svg'))).toBe(true);
   });
 
+  it("--json: one event a line on stdout, each with the fields the README lists, 'done' last", () => {
+    const dir = tmp();
+    const r = run(['sweep', '--config', config(dir), '--json', '--no-figures'], dir);
+    expect(r.status, r.stderr).toBe(0);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const fields = {
+      log: ['message'],
+      progress: ['label', 'rowsDone', 'rowsTotal', 'rowStepsPerSecond', 'meanBestKlNats', 'elapsedMs'],
+      done: ['output', 'rows', 'figures'],
+    };
+    for (const e of events) {
+      const { event, ...rest } = e;
+      expect(Object.keys(fields), String(event)).toContain(event);
+      expect(Object.keys(rest).sort()).toEqual([...fields[event as keyof typeof fields]].sort());
+    }
+    expect(new Set(events.map((e) => e.event))).toEqual(new Set(Object.keys(fields)));
+    expect(events.at(-1)).toEqual({ event: 'done', output: 'results.arrow', rows: 12, figures: [] });
+    const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    const said = readme.split('With `--json` each line of stdout is one object:')[1]?.split('stderr.')[0] ?? '';
+    for (const [event, keys] of Object.entries(fields))
+      for (const key of [`{"event":"${event}"}`, ...keys])
+        expect(said, `README on --json: ${key}`).toContain(`\`${key}\``);
+  });
+
   it('kill -9 mid-sweep, then --resume: nothing lost, nothing duplicated, same rows as an uninterrupted run', async () => {
     const dir = tmp();
     // One row at a time: a resumed run's batches differ from the uninterrupted run's, and BLAS

@@ -6,6 +6,18 @@ import { errnoCode, MACHINE_FAULT_CODES } from '../io/fs-error.js';
 
 export const EXIT = { ok: 0, failed: 1, invalid: 2, interrupted: 130 } as const;
 
+/** What each exit code means, as `distprompt --help` prints it (README "Command line" says the same, tested). */
+const EXIT_MEANINGS: Record<keyof typeof EXIT, string> = {
+  ok: 'done',
+  failed: 'failed: a fault of the machine (a full disk, a read-only file system, the network, memory) or a bug',
+  invalid: 'invalid input (the message names the field)',
+  interrupted: 'interrupted (finished rows kept; rerun with --resume)',
+};
+
+/** Every exit code with its meaning, in order. */
+export const exitCodeMeanings = (): Array<[code: number, meaning: string]> =>
+  (Object.keys(EXIT) as (keyof typeof EXIT)[]).map((k) => [EXIT[k], EXIT_MEANINGS[k]]);
+
 /** An error the user can fix by changing what they typed: exits 2. */
 export class UsageError extends Error {
   constructor(message: string) {

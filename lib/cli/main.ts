@@ -4,16 +4,31 @@
 import { Command, CommanderError } from 'commander';
 
 import { nativeMessage } from '../model/errors.js';
-import { EXIT, exitCodeFor } from './exit.js';
+import { EXIT, exitCodeFor, exitCodeMeanings } from './exit.js';
 import { registerInfo } from './info.js';
 import { registerCommands } from './commands.js';
+import { VERSION } from '../version.js';
 
 const program = new Command();
 program
   .name('distprompt')
   .description('Which next-token distributions can a language model be prompted into producing?')
+  .version(VERSION)
   .exitOverride()
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Where a user looks first: what an exit code means and where the rest is written down.
+  .addHelpText(
+    'after',
+    [
+      '',
+      'Exit codes:',
+      ...exitCodeMeanings().map(([code, meaning]) => `  ${String(code).padEnd(5)}${meaning}`),
+      '',
+      "'distprompt <command> --help' lists a command's flags with their defaults; the package's",
+      'README.md says what each does, docs/sweeps.md every spec field, docs/results-schema.md every',
+      'results column.',
+    ].join('\n'),
+  );
 registerInfo(program);
 registerCommands(program);
 

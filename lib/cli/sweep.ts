@@ -8,8 +8,8 @@ import { estimateSweep } from '../run/estimate.js';
 import { keptRows } from '../run/kept.js';
 import { sweepEstimateLines } from '../run/estimate-report.js';
 import { runSweep, type SweepProgress } from '../run/sweep.js';
-import { QUICK_DEMO_SWEEP, STUDY_DEFAULTS as D, withDefault } from '../spec/defaults.js';
-import { specFromFlags, type SweepFlags } from '../spec/index.js';
+import { QUICK_DEMO_SWEEP, STUDY_DEFAULTS, withDefault } from '../spec/defaults.js';
+import { parseSpec, resolveMethods, specFromFlags, type SweepFlags, type SweepSpec } from '../spec/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { refuseContradictions, shardText } from './flag-rules.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
@@ -23,11 +23,18 @@ import { parseJsonText } from '../io/json-text.js';
  */
 export const DEFAULT_SWEEP = QUICK_DEMO_SWEEP;
 
-/** A sweep flag's default: the study's, and the quick demo run's where that differs. */
-const sweepDefault = (description: string, key: keyof typeof D): string => {
-  const demo = (QUICK_DEMO_SWEEP as Record<string, unknown>)[key];
-  return withDefault(description, demo === undefined ? D[key] : `${D[key]}; ${demo} in the run without --config`);
+/** The spec `distprompt sweep --config` fills in for fields left out, and the one it runs without --config. */
+const STUDY_SPEC = parseSpec({});
+const DEMO_SPEC = parseSpec(QUICK_DEMO_SWEEP);
+
+/** A sweep flag's default: the spec's, and the quick demo run's where that differs. */
+const sweepDefault = (description: string, of: (spec: SweepSpec) => unknown): string => {
+  const [study, demo] = [of(STUDY_SPEC), of(DEMO_SPEC)].map(String);
+  return withDefault(description, demo === study ? study : `${study}; ${demo} in the run without --config`);
 };
+
+/** The grid of the spec's first target where it has one (vanilla and outlier targets). */
+const entropyOf = (spec: SweepSpec): unknown => (spec.targets[0] as { entropyBits?: unknown }).entropyBits;
 
 function readConfig(path: string): unknown {
   let text: string;
@@ -72,23 +79,73 @@ export function registerSweep(program: Command): void {
     .command('sweep')
     .description('run a sweep: targets × inits × methods, results to an Arrow file, figures beside it')
     .option('-c, --config <file>', 'sweep spec as JSON (flags override its fields)')
-    .option('-m, --model <model>', 'model directory, Hugging Face repo id or random:<preset>')
-    .option('--device <device>', 'cpu, cuda or cuda:N')
+    .option(
+      '-m, --model <model>',
+      sweepDefault('model directory, Hugging Face repo id or random:<preset>', (s) => s.model),
+    )
+    .option(
+      '--device <device>',
+      sweepDefault('cpu, cuda or cuda:N', (s) => s.device),
+    )
     .option('--devices <list>', 'one worker per device, e.g. cuda:0,cuda:1 (merged at the end)')
-    .option('--dtype <dtype>', 'float32, bfloat16 or float16')
+    .option(
+      '--dtype <dtype>',
+      sweepDefault('float32, bfloat16 or float16', (s) => s.dtype),
+    )
     .option(
       '--targets <kinds>',
-      'target kinds, comma separated, each with its defaults (vanilla,outlier,lm,shuffled,pos-uniform; migrated and file need a source or path: give them in --config)',
+      sweepDefault(
+        'target kinds, comma separated, each with its defaults (vanilla,outlier,lm,shuffled,pos-uniform; migrated and file need a source or path: give them in --config)',
+        (s) => s.targets.map((t) => t.kind).join(','),
+      ),
     )
-    .option('--entropy <grid>', "entropy grid in bits for vanilla/outlier targets, e.g. '0:max:0.05' or '0,2,4'")
-    .option('--methods <list>', "methods, e.g. 'soft,hard:k=4,hybrid:HHSSS'")
-    .option('--prefix-length <n>', sweepDefault('searched prompt positions', 'prefixLength'))
-    .option('--inits <n>', sweepDefault('initialisations per target', 'inits'))
-    .option('--init <kind>', sweepDefault('tokens or gaussian', 'init'))
-    .option('--lr <lr>', sweepDefault('AdamW learning rate of soft positions', 'lr'))
-    .option('--max-epochs <n>', sweepDefault('epoch budget per row', 'maxEpochs'))
-    .option('--patience <n>', sweepDefault('epochs without a new minimum before a row stops', 'patience'))
-    .option('--batch-size <n>', "rows on the device at once, or 'auto'")
+    .option(
+      '--entropy <grid>',
+      sweepDefault("entropy grid in bits for vanilla/outlier targets, e.g. '0:max:0.05' or '0,2,4'", entropyOf),
+    )
+    .option(
+      '--methods <list>',
+      sweepDefault("methods, e.g. 'soft,hard:k=4,hybrid:HHSSS'", (s) =>
+        resolveMethods(s)
+          .map((m) => m.label)
+          .join(','),
+      ),
+    )
+    .option(
+      '--prefix-length <n>',
+      sweepDefault('searched prompt positions', (s) => s.prefixLength),
+    )
+    .option(
+      '--inits <n>',
+      sweepDefault('initialisations per target', (s) => s.inits),
+    )
+    .option(
+      '--init <kind>',
+      sweepDefault('tokens or gaussian', (s) => s.init),
+    )
+    .option(
+      '--lr <lr>',
+      sweepDefault('AdamW learning rate of soft positions', (s) => s.lr),
+    )
+    .option(
+      '--weight-decay <wd>',
+      sweepDefault(
+        'AdamW decoupled weight decay (the studies give 0.01)',
+        (s) => s.weightDecay ?? STUDY_DEFAULTS.weightDecay,
+      ),
+    )
+    .option(
+      '--max-epochs <n>',
+      sweepDefault('epoch budget per row', (s) => s.maxEpochs),
+    )
+    .option(
+      '--patience <n>',
+      sweepDefault('epochs without a new minimum before a row stops', (s) => s.patience),
+    )
+    .option(
+      '--batch-size <n>',
+      sweepDefault("rows on the device at once, or 'auto'", (s) => s.batchSize),
+    )
     .option('--cuda-graph', 'soft methods on CUDA: replay each epoch as a CUDA graph (on by default there)')
     .option('--no-cuda-graph', 'run every epoch eagerly, CUDA graphs off')
     .option(
@@ -97,8 +154,14 @@ export function registerSweep(program: Command): void {
     )
     .option('--no-bound', "skip each target's head bound (the lowest KL any prompt can reach): its columns stay null")
     .option('--soft-prompts', "store soft and hybrid rows' best soft prompts in the softPrompt column")
-    .option('--seed <n>', 'sweep seed')
-    .option('-o, --output <file>', 'results file (Arrow IPC)')
+    .option(
+      '--seed <n>',
+      sweepDefault('sweep seed', (s) => s.seed),
+    )
+    .option(
+      '-o, --output <file>',
+      sweepDefault('results file (Arrow IPC)', (s) => s.output),
+    )
     .option(
       '--shard <i/N>',
       'run the i-th of N slices (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX)',

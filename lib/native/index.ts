@@ -60,6 +60,27 @@ function checkThreadsEnv(): void {
     );
 }
 
+/** The most MiB a memory variable may name: 2^53 bytes, as setCpuMemoryLimit takes them. */
+const MAX_MIB = 2 ** 33;
+
+/**
+ * DISTPROMPT_CPU_MEMORY_MB and DISTPROMPT_CPU_CACHE_MB, which the addon reads as it loads: it
+ * reads a value that is not a whole number ('4GB', '-1', empty) as 0 (no cap; no cache) without a
+ * word, so such a value is refused here, before the load.
+ */
+function checkMemoryEnv(): void {
+  for (const [name, zero] of [
+    ['DISTPROMPT_CPU_MEMORY_MB', 'no cap'],
+    ['DISTPROMPT_CPU_CACHE_MB', 'caching off'],
+  ]) {
+    const value = process.env[name];
+    if (value !== undefined && !(/^\s*\d+\s*$/.test(value) && Number(value) <= MAX_MIB))
+      throw new NativeError(
+        `${name}='${value}' is not a whole number of MiB from 0 (${zero}) to ${MAX_MIB}: set it to one (e.g. 4096), or unset it`,
+      );
+  }
+}
+
 function applyThreadsEnv(addon: Addon): void {
   const value = process.env.DISTPROMPT_THREADS;
   if (!value) return;
@@ -78,6 +99,7 @@ let cached: Addon | undefined;
 export function native(): Addon {
   if (cached) return cached;
   checkThreadsEnv();
+  checkMemoryEnv();
   const path = addonPath();
   const require = createRequire(import.meta.url);
   let loaded: Addon;

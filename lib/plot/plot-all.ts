@@ -9,13 +9,34 @@ import { checkFigureOptions, type FigureOptions } from './figure.js';
 import { allFigures } from './registry.js';
 import { renderSvg } from './render.js';
 
-/** Records, an Arrow results file, or several (a series per model, or per sweep where one model has several). */
-export type PlotInput = readonly PlotRecord[] | string | readonly string[];
+/**
+ * What to draw: an Arrow results file, several (a series per model, or per sweep where one model
+ * has several), `readResults`' value, or records.
+ */
+export type PlotInput = readonly PlotRecord[] | Pick<Results, 'records'> | string | readonly string[];
 
-export async function loadPlotRecords(input: PlotInput): Promise<PlotRecord[]> {
-  if (typeof input !== 'string' && (input.length === 0 || typeof input[0] !== 'string'))
-    return [...(input as readonly PlotRecord[])];
-  const paths = typeof input === 'string' ? [input] : (input as readonly string[]);
+/** `input`'s records; `owner` (the function called) names a value of another shape. */
+export async function loadPlotRecords(input: PlotInput, owner: string): Promise<PlotRecord[]> {
+  if (typeof input === 'string') return loadFiles([input]);
+  if (Array.isArray(input)) {
+    const items = input as readonly unknown[];
+    if (items.length > 0 && items.every((x) => typeof x === 'string')) return loadFiles(items as string[]);
+    if (items.every((x) => typeof x === 'object' && x !== null)) return [...(items as PlotRecord[])];
+  } else if (typeof input === 'object' && input !== null && Array.isArray((input as Results).records))
+    return [...(input as Results).records];
+  // A value of another shape would fail deep inside a figure with a message about its internals.
+  throw new TypeError(
+    `${owner}: the results to draw must be a results file's path, a list of paths, readResults' value or its records; got ${describeInput(input)}`,
+  );
+}
+
+function describeInput(x: unknown): string {
+  if (Array.isArray(x))
+    return `a list of ${[...new Set(x.map((i) => (i === null ? 'null' : typeof i)))].join(' and ')}`;
+  return x === null ? 'null' : typeof x === 'object' ? 'an object without records' : `${typeof x} ${String(x)}`;
+}
+
+async function loadFiles(paths: readonly string[]): Promise<PlotRecord[]> {
   const files = await Promise.all(paths.map((p) => readResults(p)));
   // Files without rows would make an empty report (a shard of few rows may hold none: beside
   // the others it adds nothing).
@@ -78,7 +99,7 @@ export interface WrittenFigure {
 export async function plotAll(input: PlotInput, outDir: string, options: FigureOptions = {}): Promise<WrittenFigure[]> {
   checkFigureOptions('plotAll', options);
   checkOutputFolder(outDir);
-  const records = await loadPlotRecords(input);
+  const records = await loadPlotRecords(input, 'plotAll');
   await makeOutputFolder(outDir);
   const written: WrittenFigure[] = [];
   for (const figure of allFigures(records, options)) {

@@ -24,7 +24,7 @@ const REPORT_OPTIONS: Record<keyof ReportOptions, true> = { ...FIGURE_OPTIONS, t
 
 export async function renderReport(input: PlotInput, options: ReportOptions = {}): Promise<string> {
   checkFigureOptions('report', options, REPORT_OPTIONS);
-  const records = await loadPlotRecords(input);
+  const records = await loadPlotRecords(input, 'report');
   const best = bestPerTarget(records);
   const table = summaryTable(best);
   const withModel = table.some((r) => r.model);

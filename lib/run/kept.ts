@@ -5,8 +5,9 @@
 import { existsSync } from 'node:fs';
 
 import { journalPath, readJournal, readResults, type StoredMetadata } from '../results/index.js';
-import type { Shard, SweepSpec } from '../spec/index.js';
+import { parseSpec, type Shard, type SweepSpecInput } from '../spec/index.js';
 import { refuseIfLocked } from './lock.js';
+import { specObject } from './run-options.js';
 import { deviceCount, shardFile } from './shards.js';
 
 export interface KeptFile {
@@ -24,7 +25,9 @@ export interface KeptRows {
 }
 
 /** What `runSweep(spec, { resume: true })` would find finished, without running it. */
-export async function keptRows(spec: SweepSpec): Promise<KeptRows> {
+export async function keptRows(given: SweepSpecInput): Promise<KeptRows> {
+  // A spec a script wrote by hand is read as runSweep reads it: its output, shard and devices filled in and checked.
+  const spec = parseSpec(specObject('keptRows', given));
   const devices = deviceCount(spec);
   const n = devices > 1 ? devices : 0;
   const outputs: Array<{ out: string; shard?: Shard }> = [

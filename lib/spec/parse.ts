@@ -37,6 +37,7 @@ export interface SweepFlags {
   inits?: string | number;
   init?: string;
   lr?: string | number;
+  weightDecay?: string | number;
   maxEpochs?: string | number;
   patience?: string | number;
   batchSize?: string | number;
@@ -51,7 +52,7 @@ export interface SweepFlags {
   shard?: string;
 }
 
-const NUMERIC_FLAGS = ['prefixLength', 'inits', 'lr', 'maxEpochs', 'patience', 'seed'] as const;
+const NUMERIC_FLAGS = ['prefixLength', 'inits', 'lr', 'weightDecay', 'maxEpochs', 'patience', 'seed'] as const;
 
 const list = (v: string | string[]): string[] =>
   (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
