@@ -10,7 +10,7 @@ import { checkTargetRows, checkTargetTensor } from '../tune/targets-input.js';
 import { bytesPerRow } from '../tune/batch-size.js';
 import { DisposedError, withCallerStack } from './errors.js';
 import type { ModelInfo } from './info.js';
-import { checkBatchFits, forwardBytes } from './size-check.js';
+import { checkCallFits, forwardBytes } from './size-check.js';
 
 export type { ModelInfo } from './info.js';
 
@@ -139,7 +139,7 @@ export class Model {
   /** Logits at the LAST position only, rows×vocab (float32). */
   async logits(a: ForwardInput): Promise<Float32Array> {
     this.#check(a, 'logits');
-    checkBatchFits(this.info, 'logits', a, forwardBytes(this.info, a.rows, a.positions, this.info.vocabSize));
+    checkCallFits(this.info, 'logits', a, forwardBytes(this.info, a.rows, a.positions, this.info.vocabSize));
     const m = this.native;
     return withCallerStack('logits', () => m.logits(a));
   }
@@ -147,7 +147,7 @@ export class Model {
   /** Final hidden state (after the final norm) at the last position, rows×hidden. */
   async hidden(a: ForwardInput): Promise<Float32Array> {
     this.#check(a, 'hidden');
-    checkBatchFits(this.info, 'hidden', a, forwardBytes(this.info, a.rows, a.positions, this.info.hiddenSize));
+    checkCallFits(this.info, 'hidden', a, forwardBytes(this.info, a.rows, a.positions, this.info.hiddenSize));
     const m = this.native;
     return withCallerStack('hidden', () => m.hidden(a));
   }
@@ -155,7 +155,7 @@ export class Model {
   /** Input embeddings of token ids, rows×positions×hidden. */
   async embed(a: { ids: Int32Array; rows: number; positions: number }): Promise<Float32Array> {
     this.#check({ ...a }, 'embed');
-    checkBatchFits(this.info, 'embed', a, a.rows * a.positions * this.info.hiddenSize * 4 * 2);
+    checkCallFits(this.info, 'embed', a, a.rows * a.positions * this.info.hiddenSize * 4 * 2);
     const m = this.native;
     return withCallerStack('embed', () => m.embed(a));
   }
@@ -177,7 +177,7 @@ export class Model {
     if (a.target instanceof Float32Array) checkTargetRows(a.target, this.info.vocabSize);
     else if (typeof a.target?.shape === 'function') checkTargetTensor(a.target, this.info.vocabSize);
     // A forward and a backward: the tuner's memory for as many rows of one candidate.
-    checkBatchFits(this.info, 'klGradient', a, a.rows * bytesPerRow(this.info, a.positions, 1));
+    checkCallFits(this.info, 'klGradient', a, a.rows * bytesPerRow(this.info, a.positions, 1));
     const m = this.native;
     return withCallerStack('klGradient', () => m.klGradient(a));
   }

@@ -125,7 +125,7 @@ export function forwardBytes(info: ModelInfo, rows: number, positions: number, o
  * fit in what is free on the model's device, before anything is allocated: unchecked, a huge
  * rows × positions asked libtorch for it, and the process died or the OOM killer ended it.
  */
-export function checkBatchFits(
+export function checkCallFits(
   info: ModelInfo,
   what: string,
   a: { rows: number; positions: number },

@@ -89,8 +89,11 @@ void watchForExit(Napi::Env env, const std::shared_ptr<StopFlags>& stops) {
   uv_loop_s* loop = nullptr;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok) return;
   auto* handle = static_cast<uv_handle_t*>(std::calloc(1, uv_handle_size(UV_PREPARE)));
+  if (!handle || uv_prepare_init(loop, handle) != 0) {
+    std::free(handle);  // no watch: a terminate() then waits for the running call, as before
+    return;
+  }
   auto* watch = new ExitWatch{handle, env, stops};
-  uv_prepare_init(loop, handle);
   handle->data = watch;
   uv_prepare_start(handle, [](uv_handle_t* h) {
     auto* w = static_cast<ExitWatch*>(h->data);
