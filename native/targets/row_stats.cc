@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace dp::targets {
 
@@ -22,15 +23,18 @@ RowStats rowStats(const torch::Tensor& t) {
   RowStats s;
   std::vector<torch::Tensor> sums, entropy;
   for (int64_t a = 0; a < rows; a += block) {
-    auto p = t.slice(0, a, std::min(rows, a + block)).to(torch::kDouble);
+    auto part = t.slice(0, a, std::min(rows, a + block));
+    // min and max in one pass (NaN comes out of either): a bad value is looked for only then.
     if (s.firstBad < 0) {
-      auto bad = p.isfinite().logical_not().logical_or(p < 0).reshape({-1});
-      if (bad.any().item<bool>()) {
+      auto [lo, hi] = torch::aminmax(part);
+      if (!(lo.item<double>() >= 0 && hi.item<double>() < std::numeric_limits<double>::infinity())) {
+        auto bad = part.isfinite().logical_not().logical_or(part < 0).reshape({-1});
         const int64_t i = bad.to(torch::kUInt8).argmax().item<int64_t>();  // the first, as ties go
         s.firstBad = a * vocab + i;
-        s.firstBadValue = p.reshape({-1})[i].item<double>();
+        s.firstBadValue = part.reshape({-1})[i].item<double>();
       }
     }
+    auto p = part.to(torch::kDouble);
     sums.push_back(p.sum(1));
     entropy.push_back(torch::special_xlogy(p, p).sum(1) / -std::log(2.0));  // xlogy(0, 0) = 0
   }
