@@ -123,7 +123,8 @@ export function forwardBytes(info: ModelInfo, rows: number, positions: number, o
 /**
  * Refuses a call on a user's batch (Model.logits, hidden, embed, klGradient) whose `bytes` do not
  * fit in what is free on the model's device, before anything is allocated: unchecked, a huge
- * rows × positions asked libtorch for it, and the process died or the OOM killer ended it.
+ * rows × positions asked libtorch for all of it, which with no memory cap set grew until the
+ * machine ran out.
  */
 export function checkCallFits(
   info: ModelInfo,
