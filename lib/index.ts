@@ -29,7 +29,7 @@ export type {
   NativeTensorEntry,
 } from './native/types-model.js';
 export type { KernelAddon } from './native/types-kernels.js';
-export type { NativeEntropyTargets, TargetAddon } from './native/types-targets.js';
+export type { NativeEntropyTargets, NativeTargetRowStats, TargetAddon } from './native/types-targets.js';
 export type {
   NativeHarvest,
   NativeStepReport,

@@ -4,30 +4,15 @@
 import { CheckpointError } from '../checkpoint/errors.js';
 import type { FileStamp } from '../checkpoint/safetensors.js';
 import { checkpointChange } from '../checkpoint/stamp.js';
-import type { KernelChoice, NativeModel, NativeModelConfig, NativeTensor } from '../native/types-model.js';
+import type { NativeModel, NativeTensor } from '../native/types-model.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
-import { checkTargetRows } from '../tune/targets-input.js';
+import { checkTargetRows, checkTargetTensor } from '../tune/targets-input.js';
+import { bytesPerRow } from '../tune/batch-size.js';
 import { DisposedError, withCallerStack } from './errors.js';
+import type { ModelInfo } from './info.js';
+import { checkCallFits, forwardBytes } from './size-check.js';
 
-export interface ModelInfo {
-  name: string;
-  family: NativeModelConfig['family'];
-  vocabSize: number;
-  hiddenSize: number;
-  layers: number;
-  heads: number;
-  kvHeads: number;
-  headDim: number;
-  device: string;
-  dtype: string;
-  parameters: number;
-  /** the implementations this model runs where two exist (loadModel's `kernels`) */
-  kernels: KernelChoice;
-  /** sha256 over the config and the checkpoint's tensor headers (or the preset and seed) */
-  identity: string;
-  source: 'checkpoint' | 'random';
-  config: NativeModelConfig;
-}
+export type { ModelInfo } from './info.js';
 
 export interface ForwardInput {
   rows: number;
@@ -154,6 +139,7 @@ export class Model {
   /** Logits at the LAST position only, rows×vocab (float32). */
   async logits(a: ForwardInput): Promise<Float32Array> {
     this.#check(a, 'logits');
+    checkCallFits(this.info, 'logits', a, forwardBytes(this.info, a.rows, a.positions, this.info.vocabSize));
     const m = this.native;
     return withCallerStack('logits', () => m.logits(a));
   }
@@ -161,6 +147,7 @@ export class Model {
   /** Final hidden state (after the final norm) at the last position, rows×hidden. */
   async hidden(a: ForwardInput): Promise<Float32Array> {
     this.#check(a, 'hidden');
+    checkCallFits(this.info, 'hidden', a, forwardBytes(this.info, a.rows, a.positions, this.info.hiddenSize));
     const m = this.native;
     return withCallerStack('hidden', () => m.hidden(a));
   }
@@ -168,6 +155,7 @@ export class Model {
   /** Input embeddings of token ids, rows×positions×hidden. */
   async embed(a: { ids: Int32Array; rows: number; positions: number }): Promise<Float32Array> {
     this.#check({ ...a }, 'embed');
+    checkCallFits(this.info, 'embed', a, a.rows * a.positions * this.info.hiddenSize * 4 * 2);
     const m = this.native;
     return withCallerStack('embed', () => m.embed(a));
   }
@@ -187,6 +175,9 @@ export class Model {
     }
     // A NaN or negative target would give a KL of 0 or far below it, not an error: checked as tune() checks.
     if (a.target instanceof Float32Array) checkTargetRows(a.target, this.info.vocabSize);
+    else if (typeof a.target?.shape === 'function') checkTargetTensor(a.target, this.info.vocabSize);
+    // A forward and a backward: the tuner's memory for as many rows of one candidate.
+    checkCallFits(this.info, 'klGradient', a, a.rows * bytesPerRow(this.info, a.positions, 1));
     const m = this.native;
     return withCallerStack('klGradient', () => m.klGradient(a));
   }

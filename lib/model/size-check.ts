@@ -4,7 +4,7 @@
 // naming the config.json keys that make it big, instead of growing until the machine runs out.
 import type { NativeDtype, NativeModelConfig } from '../native/types-model.js';
 import { availableDeviceBytes, bytesPerRow } from '../tune/batch-size.js';
-import type { ModelInfo } from './model.js';
+import type { ModelInfo } from './info.js';
 import { configKey } from './config-checks.js';
 import { ModelConfigError } from './config.js';
 import { shown } from '../spec/fields.js';
@@ -104,5 +104,38 @@ export function checkModelFits(
       : `lower ${o.rows!.field}`;
   throw new ModelConfigError(
     `${weights > free ? 'config.json: ' : ''}${why}, more than the ${formatBytes(free)} of memory free on ${o.device}: ${todo}`,
+  );
+}
+
+/**
+ * Bytes a forward pass over a user's batch needs at its peak: `outPerRow` float32 values a row
+ * coming back (held twice: on the device and in the array returned), and one layer's activations
+ * at a time, as a forward keeps none for a backward (q, k, v and the residual, the MLP's
+ * intermediate, the attention scores).
+ */
+export function forwardBytes(info: ModelInfo, rows: number, positions: number, outPerRow: number): number {
+  const c = info.config;
+  const layer =
+    positions * (4 * c.hiddenSize + c.intermediateSize + c.heads * positions) * BYTES[info.dtype as NativeDtype];
+  return rows * (outPerRow * 4 * 2 + layer);
+}
+
+/**
+ * Refuses a call on a user's batch (Model.logits, hidden, embed, klGradient) whose `bytes` do not
+ * fit in what is free on the model's device, before anything is allocated: unchecked, a huge
+ * rows × positions asked libtorch for all of it, which with no memory cap set grew until the
+ * machine ran out.
+ */
+export function checkCallFits(
+  info: ModelInfo,
+  what: string,
+  a: { rows: number; positions: number },
+  bytes: number,
+  free = availableBytes(info.device),
+): void {
+  if (free === undefined || bytes <= free) return;
+  throw new RangeError(
+    `${what}: ${a.rows} rows × ${a.positions} positions need about ${formatBytes(bytes)} on ${info.device}, ` +
+      `more than the ${formatBytes(free)} of memory free there: pass fewer rows at a time`,
   );
 }

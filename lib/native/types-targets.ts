@@ -10,7 +10,20 @@ export interface NativeEntropyTargets {
   outlierMass: Float32Array;
 }
 
+/** What the distribution rule reads of a table of targets, worked out on its device. */
+export interface NativeTargetRowStats {
+  /** row-major index of the first value that is not finite or is negative; -1: none */
+  firstBad: number;
+  firstBadValue: number;
+  /** each row's sum, accumulated in float64 */
+  sums: Float64Array;
+  /** each row's −Σ p log2 p over p > 0 */
+  entropyBits: Float64Array;
+}
+
 export interface TargetAddon {
+  /** Synchronous: a reduction on the tensor's device; per-row numbers come back, not the table. */
+  targetRowStats(targets: NativeTensor): NativeTargetRowStats;
   synthesizeEntropyTargets(a: {
     vocab: number;
     seeds: Float64Array;

@@ -10,7 +10,7 @@
 // cap (4,096 rows at most).
 import { freemem } from 'node:os';
 
-import type { ModelInfo } from '../model/model.js';
+import type { ModelInfo } from '../model/info.js';
 import { native } from '../native/index.js';
 
 /** Bytes one row of the batch needs on the device, roughly (logit buffers dominate at large V). */

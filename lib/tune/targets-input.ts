@@ -1,6 +1,8 @@
 // The targets tune() accepts: a Float32Array rows×vocab, a device-resident NativeTensor, or a
-// synthesised target set ({ targets, meta }). Plain arrays are checked here, row by row.
+// synthesised target set ({ targets, meta }). Each is checked here, a tensor on its own device.
+import { native } from '../native/index.js';
 import type { NativeTensor } from '../native/types-model.js';
+import type { NativeTargetRowStats } from '../native/types-targets.js';
 import { shown } from '../spec/fields.js';
 
 export interface TargetSetLike {
@@ -30,29 +32,64 @@ export function entropyBitsOf(p: Float32Array, offset: number, vocab: number): n
   return h;
 }
 
+/** What the distribution rule reads of a table: its first bad value (row-major) and each row's sum. */
+type RowSummary = Pick<NativeTargetRowStats, 'firstBad' | 'firstBadValue' | 'sums'>;
+
+function summaryOf(t: Float32Array, vocab: number): RowSummary {
+  const sums = new Float64Array(t.length / vocab);
+  for (let r = 0; r < sums.length; r++) {
+    let sum = 0;
+    for (let i = r * vocab; i < (r + 1) * vocab; i++) {
+      const x = t[i];
+      if (!(x >= 0 && x < Infinity)) return { firstBad: i, firstBadValue: x, sums };
+      sum += x;
+    }
+    sums[r] = sum;
+  }
+  return { firstBad: -1, firstBadValue: 0, sums };
+}
+
 /**
- * Checks that a plain array holds whole rows of distributions (finite, non-negative, summing to 1
- * within 1e-5); returns the row count. tune() and the kernels that take a target share it, so a
- * bad target gets the same error everywhere.
+ * The rule every target meets: finite, non-negative values summing to 1 within 1e-5. The first
+ * row that breaks it is named (a bad value before its sum), whether the table is an array or a
+ * tensor on a device (whose summary comes from native targetRowStats).
+ */
+function checkDistributions(s: RowSummary, vocab: number): void {
+  const badRow = s.firstBad < 0 ? s.sums.length : Math.floor(s.firstBad / vocab);
+  for (let r = 0; r < badRow; r++) {
+    if (Math.abs(s.sums[r] - 1) > 1e-5)
+      throw new RangeError(`target ${r} is not a distribution: it sums to ${s.sums[r]}, not 1 (within 1e-5)`);
+  }
+  if (s.firstBad < 0) return;
+  const [x, v] = [s.firstBadValue, s.firstBad % vocab];
+  const why = Number.isFinite(x) ? 'is negative' : 'is not finite';
+  throw new RangeError(`target ${badRow} is not a distribution: value ${x} at token ${v} ${why}`);
+}
+
+/**
+ * Checks that a plain array holds whole rows of distributions (checkDistributions); returns the
+ * row count. tune() and the kernels that take a target share it, so a bad target gets the same
+ * error everywhere.
  */
 export function checkTargetRows(t: Float32Array, vocab: number): number {
   if (t.length === 0 || t.length % vocab !== 0) {
     throw new RangeError(`targets has ${t.length} values, not a whole number of rows of the vocabulary size ${vocab}`);
   }
-  const count = t.length / vocab;
-  for (let r = 0; r < count; r++) {
-    let sum = 0;
-    for (let v = 0; v < vocab; v++) {
-      const x = t[r * vocab + v];
-      if (!Number.isFinite(x))
-        throw new RangeError(`target ${r} is not a distribution: value ${x} at token ${v} is not finite`);
-      if (x < 0) throw new RangeError(`target ${r} is not a distribution: value ${x} at token ${v} is negative`);
-      sum += x;
-    }
-    if (Math.abs(sum - 1) > 1e-5)
-      throw new RangeError(`target ${r} is not a distribution: it sums to ${sum}, not 1 (within 1e-5)`);
-  }
-  return count;
+  checkDistributions(summaryOf(t, vocab), vocab);
+  return t.length / vocab;
+}
+
+/**
+ * checkTargetRows for a tensor, which may live on a GPU: the rule reads a summary reduced on its
+ * device. Returns each row's entropy in bits, from the same pass.
+ */
+export function checkTargetTensor(t: NativeTensor, vocab: number): Float64Array {
+  const shape = t.shape();
+  if (shape.length !== 2 || shape[1] !== vocab)
+    throw new RangeError(`targets are ${shape.join('×')}; expected rows×${vocab}`);
+  const stats = native().targetRowStats(t);
+  checkDistributions(stats, vocab);
+  return stats.entropyBits;
 }
 
 function isTensor(t: unknown): t is NativeTensor {
@@ -94,8 +131,7 @@ function targetsOf(t: TuneTargets, vocab: number, ids?: string[]): ResolvedTarge
   }
   if (isTargetSet(t)) {
     const shape = t.targets.shape();
-    if (shape.length !== 2 || shape[1] !== vocab)
-      throw new RangeError(`targets are ${shape.join('×')}; expected rows×${vocab}`);
+    checkTargetTensor(t.targets, vocab);
     if (t.meta.length !== shape[0])
       throw new RangeError(`targets hold ${shape[0]} rows but meta describes ${t.meta.length}`);
     return {
@@ -105,15 +141,11 @@ function targetsOf(t: TuneTargets, vocab: number, ids?: string[]): ResolvedTarge
       entropyBits: t.meta.map((m) => m.entropyBits),
     };
   }
-  const shape = t.shape();
-  if (shape.length !== 2 || shape[1] !== vocab)
-    throw new RangeError(`targets are ${shape.join('×')}; expected rows×${vocab}`);
-  const arr = t.toArray() as Float32Array;
-  const entropyBits = Array.from({ length: shape[0] }, (_, r) => entropyBitsOf(arr, r * vocab, vocab));
+  const entropyBits = Array.from(checkTargetTensor(t, vocab));
   return {
     data: t,
-    count: shape[0],
-    ids: ids ?? Array.from({ length: shape[0] }, (_, i) => `target:${i}`),
+    count: entropyBits.length,
+    ids: ids ?? Array.from({ length: entropyBits.length }, (_, i) => `target:${i}`),
     entropyBits,
   };
 }

@@ -15,13 +15,15 @@ namespace dp {
 // The stop flags of an environment's long native calls (tuner steps, head bounds). Node joins
 // the pool's threads before the process exits, so a call still running held the exit for as
 // long as it ran (a head bound: minutes). Raised when the environment exits (exiting(), from
-// lib/native), each call stops at its next check instead.
+// lib/native) or its worker thread is terminated (env_state.cc), each call stops at its next
+// check instead.
 struct StopFlags {
   std::mutex mu;
   std::vector<std::weak_ptr<std::atomic<bool>>> flags;
   bool ended = false;
   void add(const std::shared_ptr<std::atomic<bool>>& flag);
   void raiseAll();
+  bool anyLive();  // a call that could be running: a tuner or a head bound still holds its flag
 };
 
 struct EnvState {

@@ -2,6 +2,7 @@
 #include "addon/common.h"
 #include "addon/registry.h"
 #include "addon/tensor_handle.h"
+#include "targets/row_stats.h"
 #include "targets/vanilla_outlier.h"
 
 namespace dp {
@@ -68,10 +69,32 @@ Napi::Value SynthesizeEntropyTargets(const Napi::CallbackInfo& info) {
       });
 }
 
+// targetRowStats(targets: NativeTensor rows×vocab): targets::rowStats, for the distribution rule.
+Napi::Value TargetRowStats(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  if (info.Length() < 1) throw Napi::TypeError::New(env, "targetRowStats(targets)");
+  auto t = TensorHandle::TensorOf(info[0], "targets");
+  if (t.dim() != 2) throw Napi::RangeError::New(env, "targets must be a rows×vocab tensor");
+  if (!t.is_floating_point()) throw Napi::TypeError::New(env, "targets must hold floating-point values");
+  auto s = targets::rowStats(t);
+  auto doubles = [&](const std::vector<double>& v) {
+    auto a = Napi::Float64Array::New(env, v.size());
+    std::copy(v.begin(), v.end(), a.Data());
+    return a;
+  };
+  auto out = Napi::Object::New(env);
+  out.Set("firstBad", Napi::Number::New(env, static_cast<double>(s.firstBad)));
+  out.Set("firstBadValue", Napi::Number::New(env, s.firstBadValue));
+  out.Set("sums", doubles(s.sums));
+  out.Set("entropyBits", doubles(s.entropyBits));
+  return out;
+}
+
 }  // namespace
 
 void RegisterTargetOps(Napi::Env env, Napi::Object exports) {
   exports.Set("synthesizeEntropyTargets", Napi::Function::New(env, SynthesizeEntropyTargets));
+  exports.Set("targetRowStats", Napi::Function::New(env, TargetRowStats));
 }
 
 }  // namespace dp

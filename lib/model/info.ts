@@ -1,0 +1,23 @@
+// What a loaded model is, as Model.info reports it: its own file, so the size checks and the
+// automatic batch that read it do not import the Model they are checked for.
+import type { KernelChoice, NativeModelConfig } from '../native/types-model.js';
+
+export interface ModelInfo {
+  name: string;
+  family: NativeModelConfig['family'];
+  vocabSize: number;
+  hiddenSize: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  device: string;
+  dtype: string;
+  parameters: number;
+  /** the implementations this model runs where two exist (loadModel's `kernels`) */
+  kernels: KernelChoice;
+  /** sha256 over the config and the checkpoint's tensor headers (or the preset and seed) */
+  identity: string;
+  source: 'checkpoint' | 'random';
+  config: NativeModelConfig;
+}

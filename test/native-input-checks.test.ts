@@ -1,0 +1,211 @@
+// Values that reached native code unchecked and came back as NaN, garbage or a dead process: targets
+// uploaded to the device, non-finite kernel inputs, and a batch too big for the memory there.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { headBound, hotflipTopK, klDivergence, loadModel, tune, type Model } from '../lib/index.js';
+import { native } from '../lib/native/index.js';
+import { checkTargetRows, checkTargetTensor, entropyBitsOf } from '../lib/tune/targets-input.js';
+
+let model: Model;
+beforeAll(async () => {
+  model = await loadModel('random:micro', { tokenizer: false });
+});
+afterAll(() => model.dispose());
+
+const V = 1000;
+/** Two uniform rows, then `set` applied: a bad value or row where a test wants it. */
+function table(set: (t: Float32Array) => void): Float32Array {
+  const t = new Float32Array(2 * V).fill(1 / V);
+  set(t);
+  return t;
+}
+const upload = (data: Float32Array, rows = data.length / V) => native().uploadTensor({ data, shape: [rows, V] });
+
+/** The error a call rejects (or throws) with. */
+async function errorOf(call: () => unknown): Promise<Error> {
+  try {
+    await call();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('the call did not fail');
+}
+
+describe('targets uploaded to the device are checked as an array is', () => {
+  // Before, an uploaded table of NaN, negative or unnormalised rows was tuned and bounded as given:
+  // records of KL NaN or far below 0. Only per-row numbers come back from the device.
+  const bad: [string, Float32Array, string][] = [
+    ['NaN', table((t) => (t[V + 5] = NaN)), 'target 1 is not a distribution: value NaN at token 5 is not finite'],
+    ['Infinity', table((t) => (t[7] = Infinity)), 'target 0 is not a distribution: value Infinity at token 7'],
+    [
+      'a negative',
+      table((t) => (t[V + 1] = -0.5)),
+      'target 1 is not a distribution: value -0.5 at token 1 is negative',
+    ],
+    ['a row summing to 2', table((t) => t.fill(2 / V, V)), 'target 1 is not a distribution: it sums to 2'],
+    [
+      'a bad sum before a bad value',
+      table((t) => ((t[0] = 0.5), (t[V + 3] = NaN))),
+      'target 0 is not a distribution: it sums to',
+    ],
+  ];
+
+  it.each(bad)('tune() refuses %s with the Float32Array message', async (_, t, message) => {
+    const tensor = await upload(t);
+    try {
+      const settings = { ban: 'none', maxEpochs: 1 } as const;
+      const fromArray = await errorOf(() => tune(model, { targets: t, ...settings }));
+      const fromTensor = await errorOf(() => tune(model, { targets: tensor, ...settings }));
+      expect(fromArray.message).toContain(message);
+      expect(fromTensor.message).toBe(fromArray.message);
+      expect(fromTensor).toBeInstanceOf(RangeError);
+    } finally {
+      tensor.dispose();
+    }
+  });
+
+  it('headBound and klGradient refuse one too', async () => {
+    const t = table((t) => (t[V + 5] = NaN));
+    const tensor = await upload(t);
+    try {
+      const message = 'target 1 is not a distribution: value NaN at token 5 is not finite';
+      await expect(headBound(model, tensor)).rejects.toThrow(message);
+      const embeds = new Float32Array(2 * 3 * model.info.hiddenSize);
+      await expect(model.klGradient({ rows: 2, positions: 3, embeds, target: tensor })).rejects.toThrow(message);
+    } finally {
+      tensor.dispose();
+    }
+  });
+
+  it('a good table tunes as its array does, with its entropy from the device', async () => {
+    const t = table((t) => ((t[0] = 0.5), t.fill(0.5 / (V - 1), 1, V)));
+    const tensor = await upload(t);
+    try {
+      const settings = { ban: 'none', maxEpochs: 2, inits: 1 } as const;
+      const [a, b] = [
+        await tune(model, { targets: t, ...settings }),
+        await tune(model, { targets: tensor, ...settings }),
+      ];
+      // Summed on the device in another order: equal to ~1e-14, not to the last bit.
+      b.forEach((r, i) => expect(r.targetEntropyBits).toBeCloseTo(a[i].targetEntropyBits, 10));
+      expect(b.map((r) => r.klNats)).toEqual(a.map((r) => r.klNats));
+    } finally {
+      tensor.dispose();
+    }
+  });
+
+  it('targetRowStats agrees with the array rule on odd shapes, and across its row blocks', async () => {
+    // 2^23 + 1 tokens: a block of one row, so the second row's bad value is found in block 2.
+    for (const [rows, vocab] of [
+      [1, 2],
+      [3, 7],
+      [5, 1001],
+      [2, 2 ** 23 + 1],
+    ]) {
+      const t = new Float32Array(rows * vocab);
+      let s = 3;
+      for (let i = 0; i < t.length; i++) t[i] = ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * (2 / vocab);
+      const tensor = await native().uploadTensor({ data: t, shape: [rows, vocab] });
+      const stats = native().targetRowStats(tensor);
+      expect(stats.firstBad).toBe(-1);
+      for (let r = 0; r < rows; r++) {
+        const sum = t.subarray(r * vocab, (r + 1) * vocab).reduce((a, x) => a + x, 0);
+        expect(stats.sums[r]).toBeCloseTo(sum, 9);
+        expect(stats.entropyBits[r]).toBeCloseTo(entropyBitsOf(t, r * vocab, vocab), 6);
+      }
+      tensor.dispose();
+      t[t.length - 2] = -1;
+      const bad = await native().uploadTensor({ data: t, shape: [rows, vocab] });
+      expect([native().targetRowStats(bad).firstBad, native().targetRowStats(bad).firstBadValue]).toEqual([
+        t.length - 2,
+        -1,
+      ]);
+      expect(() => checkTargetTensor(bad, vocab)).toThrow(`is not a distribution`);
+      bad.dispose();
+    }
+  }, 60_000);
+
+  it('the array and the tensor rules name the same first problem', async () => {
+    const t = table((t) => ((t[V + 2] = -Infinity), (t[V + 9] = NaN)));
+    const tensor = await upload(t);
+    expect(() => checkTargetTensor(tensor, V)).toThrow('target 1 is not a distribution: value -Infinity at token 2');
+    expect(() => checkTargetRows(t, V)).toThrow('target 1 is not a distribution: value -Infinity at token 2');
+    tensor.dispose();
+  });
+});
+
+describe('the kernels refuse inputs that make NaN', () => {
+  const rows = 2;
+  const vocab = 4;
+  const target = Float32Array.from([0.5, 0.5, 0, 0, 0.25, 0.25, 0.25, 0.25]);
+  const logits = (set: (z: Float32Array) => void) => {
+    const z = new Float32Array(rows * vocab);
+    set(z);
+    return z;
+  };
+
+  // Before, each gave a klNats of NaN (and a gradient of NaN) without an error.
+  it.each([
+    ['NaN', logits((z) => (z[5] = NaN)), 'logits[5] is NaN: logits must hold finite numbers'],
+    ['Infinity', logits((z) => (z[2] = Infinity)), 'logits[2] is Infinity: logits must hold finite numbers'],
+    ['a row all -Infinity', logits((z) => z.fill(-Infinity, 4)), 'logits of row 1 are all -Infinity'],
+  ])('klDivergence refuses logits with %s, naming the index', async (_, z, message) => {
+    await expect(klDivergence({ logits: z, target, rows, vocab })).rejects.toThrow(message);
+  });
+
+  it('klDivergence takes -Infinity for a token given no probability, exactly', async () => {
+    const z = logits((z) => (z[3] = -Infinity));
+    const { klNats, gradLogits } = await klDivergence({ logits: z, target, rows, vocab });
+    expect(klNats[0]).toBeCloseTo(Math.log(1.5), 6); // KL([½,½,0,0] || [⅓,⅓,⅓,0])
+    expect(klNats[1]).toBeCloseTo(0, 6);
+    expect(gradLogits[3]).toBe(0);
+  });
+
+  const hidden = 3;
+  const ok = { rows: 1, hidden, vocab: 5, k: 2 };
+  const finite = (n: number) => Float32Array.from({ length: n }, (_, i) => (i % 3) - 1);
+  it.each(['grad', 'current', 'embeddings'] as const)('hotflipTopK refuses a NaN or Infinity in %s', async (key) => {
+    const a = { ...ok, grad: finite(hidden), current: finite(hidden), embeddings: finite(5 * hidden) };
+    for (const x of [NaN, Infinity, -Infinity]) {
+      const bad = { ...a, [key]: a[key].slice() };
+      bad[key][2] = x;
+      await expect(hotflipTopK(bad)).rejects.toThrow(`${key}[2] is ${x}: ${key} must hold finite numbers`);
+    }
+    await expect(hotflipTopK(a)).resolves.toBeDefined();
+  });
+});
+
+describe('a batch too big for the memory free is refused before it is allocated', () => {
+  // Before, logits() of a batch whose logits (rows × vocab float32) outgrow the memory asked
+  // libtorch for them all the same. A 64 MB cap stands for a small machine here; nothing may be
+  // allocated for a refused call.
+  beforeAll(() => native().setCpuMemoryLimit(64 * 2 ** 20));
+  afterAll(() => native().setCpuMemoryLimit(0));
+  const ids = (rows: number) => ({ ids: new Int32Array(rows * 2) });
+  it.each([
+    ['logits', 20_000, ids], // 20,000 × 1,000 float32 logits: 80 MB, held twice
+    ['hidden', 50_000, ids],
+    ['embed', 200_000, ids],
+    [
+      'klGradient',
+      2_000,
+      (rows: number) => ({ embeds: new Float32Array(rows * 2 * 32), target: new Float32Array(rows * V).fill(1 / V) }),
+    ],
+  ] as const)('%s of %i rows names the sizes and what to do', async (what, rows, input) => {
+    const call = model[what].bind(model) as (a: object) => Promise<unknown>;
+    const before = native().memoryStats('cpu');
+    await expect(call({ rows, positions: 2, ...input(rows) })).rejects.toThrow(
+      new RegExp(
+        `^${what}: ${rows} rows × 2 positions need about [\\d.]+ MB on cpu, ` +
+          'more than the [\\d.]+ MB of memory free there: pass fewer rows at a time$',
+      ),
+    );
+    const after = native().memoryStats('cpu');
+    expect([after.allocatedBytes, after.peakBytes]).toEqual([before.allocatedBytes, before.peakBytes]);
+  });
+
+  it('a batch that fits still runs', async () => {
+    const out = await model.logits({ rows: 4, positions: 2, ids: new Int32Array(8) });
+    expect(out.length).toBe(4 * V);
+  });
+});
