@@ -72,8 +72,13 @@ export interface SweepProgress extends TuneProgress {
   phase: 'targets' | 'tuning';
   /** the method label being tuned (soft, hard:k=4, hybrid:HHSSS:k=1) */
   method: string;
+  /** rows of the sweep (its shard) done, the resumed ones included */
   sweepRowsDone: number;
   sweepRowsTotal: number;
+  /** rows done before this run (a resume's), which `sweepElapsedMs` did not spend */
+  sweepRowsResumed: number;
+  /** ms since this run's first method began tuning (`elapsedMs` restarts with each method) */
+  sweepElapsedMs: number;
 }
 
 export interface SweepSummary {
@@ -197,6 +202,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     // journal, not written twice), so that its other rows keep their batch.
     const todo = rowsToRun(spec, plan.shardRows, finished);
     let done = plan.shardRows.length - remainingRows(plan.shardRows, finished).length;
+    const resumedRows = done;
+    let tuningStart: number | undefined;
     let interrupted = false;
     // A failed journal write (a full disk) stops the tuning: its rows could not be kept.
     let writeFailed: unknown;
@@ -240,6 +247,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       // One tune() per method: a tuner runs one method; rows of all targets share its batch.
       for (const [label, rows] of rowsByMethod(todo)) {
         if (options.signal?.aborted) break;
+        tuningStart ??= performance.now();
         const pending: RunRecord[] = [];
         const run = tune(model, {
           targets: { targets: uploaded!, meta: targets.meta },
@@ -291,6 +299,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
             method: label,
             sweepRowsDone: done,
             sweepRowsTotal: plan.shardRows.length,
+            sweepRowsResumed: resumedRows,
+            sweepElapsedMs: performance.now() - tuningStart!,
           } satisfies SweepProgress);
         });
         const results = await run;
