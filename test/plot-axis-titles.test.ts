@@ -1,0 +1,69 @@
+// Each rendered axis says what the figure names it, once. vega-lite joins into an axis title the
+// field of every layer without one (a boxplot's box, whiskers and outliers each count), which drew
+// 'bodyGapNats, body gap: … (nats), body gap: … (nats)' down a figure taller than its plot.
+import { describe, expect, it } from 'vitest';
+
+import type { PlotRecord } from '../lib/analysis/best.js';
+import { bodyGapByKind, boundsVsEntropy, posBoxes, renderSvg, type Figure } from '../lib/plot/index.js';
+
+const row = (targetId: string, init: number, extra: Partial<PlotRecord>): PlotRecord => ({
+  rowId: `${targetId}|init=${init}|soft`,
+  targetId,
+  targetKind: 'vanilla',
+  initId: init,
+  method: 'soft',
+  pattern: 'SSSSS',
+  candidates: 1,
+  klNats: 1 + init / 4,
+  modelEntropyBits: 3,
+  targetEntropyBits: 2,
+  requestedEntropyBits: 2,
+  headBoundNats: 0.2,
+  sphereBoundNats: 0.5,
+  bottleneckBoundNats: 0.1,
+  ...extra,
+});
+
+// Vanilla targets with bounds at a few entropies, and uniform targets over two tags.
+const records: PlotRecord[] = [0, 2, 4, 6].flatMap((h) =>
+  [0, 1, 2].map((i) =>
+    row(`vanilla:h=${h}`, i, { targetEntropyBits: h, requestedEntropyBits: h, klNats: 1 + h / 8 + i }),
+  ),
+);
+const pos: PlotRecord[] = ['noun', 'verb'].flatMap((tag) =>
+  [0, 1, 2].flatMap((t) =>
+    [0, 1].map((i) =>
+      row(`pos-uniform:tag=${tag}:i=${t}`, i, {
+        targetKind: 'pos-uniform',
+        posTag: tag,
+        requestedEntropyBits: null,
+        klNats: 2 + t / 3 + i,
+      }),
+    ),
+  ),
+);
+
+const axisTitles = (svg: string): string[] =>
+  [...svg.matchAll(/<g class="mark-text role-axis-title"[^>]*><text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+
+async function titlesOf(fig: Figure | null): Promise<string[]> {
+  expect(fig).not.toBeNull();
+  return axisTitles(await renderSvg(fig!)).sort();
+}
+
+describe('axis titles', () => {
+  it('the body gap box plot names its axis once, without the column', async () => {
+    expect(await titlesOf(bodyGapByKind(records))).toEqual([
+      'body gap: KL reached − sphere value (nats)',
+      'target kind',
+    ]);
+  });
+
+  it('the bounds figure: its band layer does not add the column to the title', async () => {
+    expect(await titlesOf(boundsVsEntropy(records))).toEqual(['KL (nats), mean over targets', 'target entropy (bits)']);
+  });
+
+  it('the part-of-speech box plot names its axis once, without the column', async () => {
+    expect(await titlesOf(posBoxes(pos))).toEqual(['min KL over inits (nats)', 'part of speech']);
+  });
+});
