@@ -46,7 +46,8 @@ export interface Figure {
 
 export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 // Series names such as 'outlier k=1 · hybrid:HHSSS:k=4' are long; vega would cut them at 160px.
-export const LEGEND = { labelLimit: 0 };
+// Swatches drawn opaque: a legend takes its first layer's opacity, the pale 0.25 of a band.
+export const LEGEND = { labelLimit: 0, symbolOpacity: 1 };
 export const KL_AXIS = { title: 'min KL over inits (nats)' };
 export const H_AXIS = { title: 'target entropy (bits)' };
 

@@ -1,10 +1,11 @@
-// Each rendered axis says what the figure names it, once. vega-lite joins into an axis title the
-// field of every layer without one (a boxplot's box, whiskers and outliers each count), which drew
-// 'bodyGapNats, body gap: … (nats), body gap: … (nats)' down a figure taller than its plot.
+// A figure reads as it is named: each axis says its title once (vega-lite joins into an axis title
+// the field of every layer without one: a boxplot's box, whiskers and outliers each count, which drew
+// 'bodyGapNats, body gap: … (nats), body gap: … (nats)' down a figure taller than its plot), and
+// each legend swatch is as strong as its series (a legend takes its first layer's opacity).
 import { describe, expect, it } from 'vitest';
 
 import type { PlotRecord } from '../lib/analysis/best.js';
-import { bodyGapByKind, boundsVsEntropy, posBoxes, renderSvg, type Figure } from '../lib/plot/index.js';
+import { bodyGapByKind, boundsVsEntropy, klVsEntropy, posBoxes, renderSvg, type Figure } from '../lib/plot/index.js';
 
 const row = (targetId: string, init: number, extra: Partial<PlotRecord>): PlotRecord => ({
   rowId: `${targetId}|init=${init}|soft`,
@@ -65,5 +66,22 @@ describe('axis titles', () => {
 
   it('the part-of-speech box plot names its axis once, without the column', async () => {
     expect(await titlesOf(posBoxes(pos))).toEqual(['min KL over inits (nats)', 'part of speech']);
+  });
+});
+
+const legendOpacities = (svg: string): string[] =>
+  [...svg.matchAll(/<g class="mark-symbol role-legend-symbol"[^>]*><path[^>]*opacity="([^"]*)"/g)].map((m) => m[1]);
+
+describe('legends', () => {
+  it("draw each series' swatch opaque, not in the pale of the figure's error band", async () => {
+    const twoMethods = [
+      ...records,
+      ...records.map((r) => ({ ...r, method: 'hard', pattern: 'HHHHH', klNats: r.klNats + 1 })),
+    ];
+    for (const fig of [klVsEntropy(twoMethods), boundsVsEntropy(twoMethods), bodyGapByKind(twoMethods)]) {
+      const opacities = legendOpacities(await renderSvg(fig!));
+      expect(opacities.length).toBeGreaterThan(1);
+      expect(new Set(opacities)).toEqual(new Set(['1']));
+    }
   });
 });
