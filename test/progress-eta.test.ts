@@ -14,7 +14,8 @@ import { parseSpec } from '../lib/spec/index.js';
 import { PLAN_SWEEP } from './helpers/micro-sweep.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-progress-eta-'));
-const spec = (name: string) => parseSpec({ ...PLAN_SWEEP, bound: false, output: join(dir, name) });
+// Batches of 2 rows, so that the run finishes a batch's worth (from which on it has an ETA) early.
+const spec = (name: string) => parseSpec({ ...PLAN_SWEEP, bound: false, batchSize: 2, output: join(dir, name) });
 
 /** Runs the sweep, collecting its progress events; `stop` may abort it at an event. */
 async function progressOf(name: string, resume = false, stop?: (p: SweepProgress) => boolean) {
@@ -60,7 +61,12 @@ describe('the progress of a sweep of several methods', () => {
     for (const p of seen) expect(p.sweepRowsResumed).toBe(kept);
     const last = seen.at(-1)!;
     expect(last.sweepRowsDone).toBe(last.sweepRowsTotal);
-    // Before its first row of its own the run has no pace: no ETA rather than one from resumed rows.
-    expect(eta({ ...sweepView(last, ''), rowsDone: kept })).toBe('?');
+    // Before a batch's worth of rows of its own the run has no pace: no ETA rather than one from
+    // the resumed rows, or from one row that took a batch's time.
+    const view = sweepView(last, '');
+    expect(view.batchSize).toBe(2);
+    expect(eta({ ...view, rowsDone: kept })).toBe('?');
+    expect(eta({ ...view, rowsDone: kept + 1 })).toBe('?');
+    expect(eta({ ...view, rowsDone: kept + 2 })).toMatch(/^\d+s$/);
   }, 300_000);
 });

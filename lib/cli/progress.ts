@@ -7,6 +7,8 @@ export interface ProgressView {
   rowsTotal: number;
   /** rows of `rowsDone` finished before this run, which took none of `elapsedMs` */
   rowsResumed: number;
+  /** rows tuned at once: until a batch's worth is done, rows have finished too unevenly to pace */
+  batchSize: number;
   rowStepsPerSecond: number;
   meanBestKlNats: number;
   elapsedMs: number;
@@ -20,6 +22,7 @@ export function sweepView(p: SweepProgress, label: string): ProgressView {
     rowsDone: p.sweepRowsDone,
     rowsTotal: p.sweepRowsTotal,
     rowsResumed: p.sweepRowsResumed,
+    batchSize: p.batchSize,
     rowStepsPerSecond: p.rowStepsPerSecond,
     meanBestKlNats: p.meanBestKlNats,
     elapsedMs: p.sweepElapsedMs,
@@ -35,10 +38,14 @@ export function progressMode(o: { quiet?: boolean; json?: boolean }): ProgressMo
   return process.stderr.isTTY ? 'tty' : 'lines';
 }
 
-/** Time left at this run's pace: its elapsed time over the rows it finished (not the resumed ones). */
+/**
+ * Time left at this run's pace: its elapsed time over the rows it finished (not the resumed ones),
+ * once it finished a batch's worth (or all): a resumed run's first row, done after seconds,
+ * would otherwise price each of thousands of rows left at those seconds.
+ */
 export function eta(p: ProgressView): string {
   const run = p.rowsDone - p.rowsResumed;
-  if (run <= 0) return '?';
+  if (run <= 0 || (run < p.batchSize && p.rowsDone < p.rowsTotal)) return '?';
   const s = ((p.elapsedMs / run) * (p.rowsTotal - p.rowsDone)) / 1000;
   return s < 90 ? `${s.toFixed(0)}s` : `${(s / 60).toFixed(1)}min`;
 }
