@@ -5,7 +5,15 @@
 import { describe, expect, it } from 'vitest';
 
 import type { PlotRecord } from '../lib/analysis/best.js';
-import { bodyGapByKind, boundsVsEntropy, klVsEntropy, posBoxes, renderSvg, type Figure } from '../lib/plot/index.js';
+import {
+  allFigures,
+  bodyGapByKind,
+  boundsVsEntropy,
+  klVsEntropy,
+  posBoxes,
+  renderSvg,
+  type Figure,
+} from '../lib/plot/index.js';
 
 const row = (targetId: string, init: number, extra: Partial<PlotRecord>): PlotRecord => ({
   rowId: `${targetId}|init=${init}|soft`,
@@ -83,5 +91,31 @@ describe('legends', () => {
       expect(opacities.length).toBeGreaterThan(1);
       expect(new Set(opacities)).toEqual(new Set(['1']));
     }
+  });
+});
+
+const legendFills = (svg: string): string[] =>
+  [...svg.matchAll(/<g class="mark-symbol role-legend-symbol"[^>]*><path[^>]*fill="([^"]*)"/g)].map((m) => m[1]);
+
+describe('series colours', () => {
+  it('a figure of more than ten series gives each its own colour', async () => {
+    // Four models × three methods: twelve series, past vega's ten default colours.
+    const methods = [
+      { method: 'soft', pattern: 'SSSSS' },
+      { method: 'hybrid', pattern: 'HHSSS' },
+      { method: 'hard', pattern: 'HHHHH' },
+    ];
+    const many = ['a', 'b', 'c', 'd'].flatMap((model, m) =>
+      methods.flatMap((method, k) => records.map((r) => ({ ...r, ...method, model, klNats: r.klNats + m + k / 3 }))),
+    );
+    for (const id of ['kl-vs-entropy', 'achieved-entropy']) {
+      const fig = allFigures(many).find((f) => f.id === id)!;
+      const fills = legendFills(await renderSvg(fig));
+      expect(fills).toHaveLength(12);
+      expect(new Set(fills).size).toBe(12);
+    }
+    // Ten or fewer keep the default palette.
+    const few = legendFills(await renderSvg(allFigures(records).find((f) => f.id === 'kl-vs-entropy')!));
+    expect(few).toEqual(['#4c78a8']);
   });
 });
