@@ -17,6 +17,7 @@ import { parseSpec, type Shard, type SweepSpec, type SweepSpecInput } from '../s
 import { planSweepYielding, remainingRows, rowsByMethod, rowsToRun } from '../sweep/index.js';
 import { methodOptions } from './method-options.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
+import type { SweepProgress } from './sweep-progress.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
 import {
@@ -68,18 +69,7 @@ const SWEEP_OPTIONS: Record<keyof SweepOptions, true> = {
   model: true,
 };
 
-export interface SweepProgress extends TuneProgress {
-  phase: 'targets' | 'tuning';
-  /** the method label being tuned (soft, hard:k=4, hybrid:HHSSS:k=1) */
-  method: string;
-  /** rows of the sweep (its shard) done, the resumed ones included */
-  sweepRowsDone: number;
-  sweepRowsTotal: number;
-  /** rows done before this run (a resume's), which `sweepElapsedMs` did not spend */
-  sweepRowsResumed: number;
-  /** ms since this run's first method began tuning (`elapsedMs` restarts with each method) */
-  sweepElapsedMs: number;
-}
+export type { SweepProgress } from './sweep-progress.js';
 
 export interface SweepSummary {
   output: string;
