@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { eta, sweepView } from '../lib/cli/progress.js';
+import { readResults, ResultWriter } from '../lib/results/index.js';
 import { keptRows } from '../lib/run/kept.js';
 import { runSweep, type SweepProgress } from '../lib/run/sweep.js';
-import { parseSpec } from '../lib/spec/index.js';
+import { parseSpec, type SweepSpec } from '../lib/spec/index.js';
 import { PLAN_SWEEP } from './helpers/micro-sweep.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-progress-eta-'));
@@ -68,5 +69,23 @@ describe('the progress of a sweep of several methods', () => {
     expect(eta({ ...view, rowsDone: kept })).toBe('?');
     expect(eta({ ...view, rowsDone: kept + 1 })).toBe('?');
     expect(eta({ ...view, rowsDone: kept + 2 })).toMatch(/^\d+s$/);
+  }, 300_000);
+
+  it('a resume of a journal holding every row (killed while writing its file) finishes it, making no target', async () => {
+    const { records, metadata } = await readResults(join(dir, 'whole.arrow'));
+    const out = join(dir, 'all-journaled.arrow');
+    const writer = await ResultWriter.create(out, {
+      ...metadata,
+      spec: { ...metadata.spec, output: out } as SweepSpec,
+    });
+    await writer.append(records);
+    await writer.close();
+    const logs: string[] = [];
+    const events = new EventEmitter();
+    events.on('log', (m: string) => logs.push(m));
+    const summary = await runSweep(spec('all-journaled.arrow'), { figures: false, resume: true }, events);
+    expect(summary).toMatchObject({ rows: 18, rowsRun: 0, rowsResumed: 18, interrupted: false });
+    expect(logs).toContain('resuming: 18 of 18 rows already done');
+    expect(logs.filter((m) => m.startsWith('synthesising'))).toEqual([]);
   }, 300_000);
 });

@@ -217,7 +217,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       // An interrupt before the first row skips what is left of the setup (the head bound of a
       // big sweep takes minutes): nothing of it would be kept.
       const stopped = () => options.signal?.aborted === true;
-      if (!stopped()) events.emit('log', `synthesising ${plans.length} targets over ${V} tokens`);
+      // A resume of a journal holding every row (a run stopped while writing its file) makes none.
+      if (!stopped() && plans.length) events.emit('log', `synthesising ${plans.length} targets over ${V} tokens`);
       const targets =
         plans.length && !stopped() ? await synthesizePlans(model, plans) : { data: new Float32Array(0), meta: [] };
       const index = new Map(plans.map((t, i) => [t.targetId, i]));
