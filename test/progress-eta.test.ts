@@ -1,6 +1,7 @@
 // A sweep's progress line counts the whole sweep: its ETA is the time left for every method still
 // to come at this run's pace, not for the method under way (whose own clock restarts with it), and
-// a resume's pace counts only the rows it ran. Real sweeps of random:micro, one of them interrupted.
+// a resume's pace counts only the rows it ran; a resume with no row left makes no target. Real
+// sweeps of random:micro, one of them interrupted.
 import { EventEmitter } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
