@@ -386,6 +386,20 @@ describe('finding 6: head bound share', () => {
     expect(f.numbers.meanBodyGapNats).toBeCloseTo(0.5 * kl, 12);
     expect(f.statistic).toMatch(/= sphere .*\(certified ball bound/);
   });
+
+  it('counts the targets and the methods its means run over, not their pairs', () => {
+    const bound = (r: FindingRecord) => ({ ...r, headBoundNats: 0.25 * r.klNats, sphereBoundNats: 0.5 * r.klNats });
+    const soft = vanilla((h) => 1 + h / 10).map(bound);
+    const methods = [
+      ...soft,
+      ...vanilla((h) => 2 + h / 10, undefined, { method: 'hybrid', pattern: 'HHSSS' }).map(bound),
+      ...vanilla((h) => 3 + h / 10, undefined, { method: 'hard', pattern: 'HHHHH' }).map(bound),
+    ];
+    const [f] = only(computeFindings([exp('methods', methods)]), '6');
+    expect(f.statistic).toMatch(/^over 8 targets × 3 methods: mean min KL/);
+    expect(f.numbers).toMatchObject({ targets: 8, methods: 3 });
+    expect(only(computeFindings([exp('vanilla', soft)]), '6')[0].statistic).toMatch(/^over 8 targets: mean min KL/);
+  });
 });
 
 describe('experiments that could not run', () => {

@@ -5,20 +5,27 @@ import type { SweepProgress } from '../run/sweep.js';
 export interface ProgressView {
   rowsDone: number;
   rowsTotal: number;
+  /** rows of `rowsDone` finished before this run, which took none of `elapsedMs` */
+  rowsResumed: number;
+  /** rows tuned at once: until a batch's worth is done, rows have finished too unevenly to pace */
+  batchSize: number;
   rowStepsPerSecond: number;
   meanBestKlNats: number;
   elapsedMs: number;
   label: string;
 }
 
-/** A sweep's progress event as the bar shows it, under `label`. */
+/** A sweep's progress event as the bar shows it, under `label`: rows and time of the whole sweep,
+ *  so the ETA counts the methods still to come (the event's own `elapsedMs` is its method's). */
 export function sweepView(p: SweepProgress, label: string): ProgressView {
   return {
     rowsDone: p.sweepRowsDone,
     rowsTotal: p.sweepRowsTotal,
+    rowsResumed: p.sweepRowsResumed,
+    batchSize: p.batchSize,
     rowStepsPerSecond: p.rowStepsPerSecond,
     meanBestKlNats: p.meanBestKlNats,
-    elapsedMs: p.elapsedMs,
+    elapsedMs: p.sweepElapsedMs,
     label,
   };
 }
@@ -31,9 +38,15 @@ export function progressMode(o: { quiet?: boolean; json?: boolean }): ProgressMo
   return process.stderr.isTTY ? 'tty' : 'lines';
 }
 
-function eta(p: ProgressView): string {
-  if (p.rowsDone === 0) return '?';
-  const s = ((p.elapsedMs / p.rowsDone) * (p.rowsTotal - p.rowsDone)) / 1000;
+/**
+ * Time left at this run's pace: its elapsed time over the rows it finished (not the resumed ones),
+ * once it finished a batch's worth (or all): a resumed run's first row, done after seconds,
+ * would otherwise price each of thousands of rows left at those seconds.
+ */
+export function eta(p: ProgressView): string {
+  const run = p.rowsDone - p.rowsResumed;
+  if (run <= 0 || (run < p.batchSize && p.rowsDone < p.rowsTotal)) return '?';
+  const s = ((p.elapsedMs / run) * (p.rowsTotal - p.rowsDone)) / 1000;
   return s < 90 ? `${s.toFixed(0)}s` : `${(s / 60).toFixed(1)}min`;
 }
 

@@ -46,9 +46,24 @@ export interface Figure {
 
 export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
 // Series names such as 'outlier k=1 · hybrid:HHSSS:k=4' are long; vega would cut them at 160px.
-export const LEGEND = { labelLimit: 0 };
+// Swatches drawn opaque: a legend takes its first layer's opacity, the pale 0.25 of a band.
+export const LEGEND = { labelLimit: 0, symbolOpacity: 1 };
 export const KL_AXIS = { title: 'min KL over inits (nats)' };
 export const H_AXIS = { title: 'target entropy (bits)' };
+
+/**
+ * A figure of more than ten series drawn with twenty colours: vega's default ten repeat from the
+ * eleventh series on (a study of three models × five methods is fifteen), so two series would
+ * share a colour in the legend and the plot.
+ */
+export function withSeriesPalette(f: Figure): Figure {
+  type Part = { data?: { values?: Array<{ series?: unknown }> }; layer?: Part[] };
+  const parts = [f.spec as Part, ...((f.spec as Part).layer ?? [])];
+  const series = new Set(parts.flatMap((p) => p.data?.values ?? []).map((v) => v.series));
+  series.delete(undefined);
+  if (series.size <= 10) return f;
+  return { ...f, spec: { ...f.spec, config: { ...f.spec.config, range: { category: { scheme: 'tableau20' } } } } };
+}
 
 /** Series names: the model where several are plotted, then what the figure compares. */
 export function series(b: TargetBest, label: string, models: boolean): string {

@@ -246,7 +246,8 @@ export function posBoxes(records: readonly PlotRecord[], o: FigureOptions = {}):
           encoding: {
             x: { field: 'posTag', type: 'nominal', axis: { title: 'part of speech', labelAngle: 0 } },
             xOffset: { field: 'series' },
-            y: { field: 'klNats', type: 'quantitative', axis: KL_AXIS },
+            // The field's title, not the axis': a boxplot's parts would each add theirs to the axis'.
+            y: { field: 'klNats', type: 'quantitative', title: KL_AXIS.title },
             color: { field: 'series', type: 'nominal', title: null, legend: LEGEND },
           },
         },

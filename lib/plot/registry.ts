@@ -2,7 +2,7 @@
 // and the study draw through it, so a new figure is one builder and one line here.
 import type { PlotRecord } from '../analysis/best.js';
 import { bodyGapByKind, boundsVsEntropy } from './bound-figures.js';
-import type { Figure, FigureOptions } from './figure.js';
+import { withSeriesPalette, type Figure, type FigureOptions } from './figure.js';
 import {
   achievedVsTargetEntropy,
   klVsEntropy,
@@ -27,5 +27,7 @@ export const FIGURES = [
 ] as const;
 
 export function allFigures(records: readonly PlotRecord[], o: FigureOptions = {}): Figure[] {
-  return FIGURES.map((make) => make(records, o)).filter((f): f is Figure => f !== null);
+  return FIGURES.map((make) => make(records, o))
+    .filter((f): f is Figure => f !== null)
+    .map(withSeriesPalette);
 }

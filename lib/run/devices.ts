@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import type { SweepSpec } from '../spec/index.js';
 import { workerUrl } from '../worker/client.js';
+import { forwardWorkerEvents } from './device-progress.js';
 import { mergeUnderLock } from './merge.js';
 import { refuseOtherShardCounts, shardFile } from './shards.js';
 
@@ -60,19 +61,26 @@ export async function runOnDevices(
   const n = devices.length;
   const cli = fileURLToPath(workerUrl('../cli/main.js', import.meta.url));
   events.emit('log', `${n} workers, one per device: ${devices.join(', ')}`);
+  // Their stdout carries the JSON events of workers run with --json (lib/run/device-progress.ts).
+  const children = devices.map((device, i) =>
+    spawn(process.execPath, [cli, ...argsOf(device, `${i}/${n}`, i)], { stdio: ['ignore', 'pipe', 'inherit'] }),
+  );
+  const forward = forwardWorkerEvents(
+    children.map((c, i) => ({ name: `worker ${i} (${devices[i]})`, stdout: c.stdout })),
+    events,
+  );
   const ends = await Promise.all(
-    devices.map(
-      (device, i) =>
+    children.map(
+      (child, i) =>
         new Promise<WorkerEnd>((resolve) => {
-          const child = spawn(process.execPath, [cli, ...argsOf(device, `${i}/${n}`, i)], {
-            stdio: ['ignore', 'ignore', 'inherit'],
-          });
           const stop = () => child.kill('SIGINT');
           signal?.addEventListener('abort', stop, { once: true });
-          child.on('exit', (code, killedBy) => {
+          // 'close', not 'exit': the worker's last lines are read by then.
+          child.on('close', (code, killedBy) => {
             signal?.removeEventListener('abort', stop);
+            forward.ended(i);
             const end = { code, signal: killedBy };
-            events.emit('log', `worker ${i} (${device}) finished with ${endText(end)}`);
+            events.emit('log', `worker ${i} (${devices[i]}) finished with ${endText(end)}`);
             resolve(end);
           });
         }),
@@ -121,7 +129,7 @@ export async function sweepOnDevices(
         '-o',
         files[i],
         '--no-figures',
-        '--quiet',
+        '--json',
         ...(options.resume ? ['--resume'] : []),
         ...(options.overwrite ? ['--overwrite'] : []),
       ],

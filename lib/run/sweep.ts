@@ -17,6 +17,7 @@ import { parseSpec, type Shard, type SweepSpec, type SweepSpecInput } from '../s
 import { planSweepYielding, remainingRows, rowsByMethod, rowsToRun } from '../sweep/index.js';
 import { methodOptions } from './method-options.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
+import type { SweepProgress } from './sweep-progress.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
 import {
@@ -75,13 +76,7 @@ const SWEEP_OPTIONS: Record<keyof SweepOptions, true> = {
   waitForLock: true,
 };
 
-export interface SweepProgress extends TuneProgress {
-  phase: 'targets' | 'tuning';
-  /** the method label being tuned (soft, hard:k=4, hybrid:HHSSS:k=1) */
-  method: string;
-  sweepRowsDone: number;
-  sweepRowsTotal: number;
-}
+export type { SweepProgress } from './sweep-progress.js';
 
 export interface SweepSummary {
   output: string;
@@ -220,6 +215,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     // journal, not written twice), so that its other rows keep their batch.
     const todo = rowsToRun(spec, plan.shardRows, finished);
     let done = plan.shardRows.length - remainingRows(plan.shardRows, finished).length;
+    const resumedRows = done;
+    let tuningStart: number | undefined;
     let interrupted = false;
     // A failed journal write (a full disk) stops the tuning: its rows could not be kept.
     let writeFailed: unknown;
@@ -243,7 +240,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       // An interrupt before the first row skips what is left of the setup (the head bound of a
       // big sweep takes minutes): nothing of it would be kept.
       const stopped = () => options.signal?.aborted === true;
-      if (!stopped()) events.emit('log', `synthesising ${plans.length} targets over ${V} tokens`);
+      // A resume of a journal holding every row (a run stopped while writing its file) makes none.
+      if (!stopped() && plans.length) events.emit('log', `synthesising ${plans.length} targets over ${V} tokens`);
       const targets =
         plans.length && !stopped() ? await synthesizePlans(model, plans) : { data: new Float32Array(0), meta: [] };
       const index = new Map(plans.map((t, i) => [t.targetId, i]));
@@ -263,6 +261,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       // One tune() per method: a tuner runs one method; rows of all targets share its batch.
       for (const [label, rows] of rowsByMethod(todo)) {
         if (options.signal?.aborted) break;
+        tuningStart ??= performance.now();
         const pending: RunRecord[] = [];
         const run = tune(model, {
           targets: { targets: uploaded!, meta: targets.meta },
@@ -314,6 +313,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
             method: label,
             sweepRowsDone: done,
             sweepRowsTotal: plan.shardRows.length,
+            sweepRowsResumed: resumedRows,
+            sweepElapsedMs: performance.now() - tuningStart!,
           } satisfies SweepProgress);
         });
         const results = await run;

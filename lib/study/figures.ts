@@ -18,6 +18,8 @@ export interface StudyFigure {
   id: string;
   title: string;
   paperFigure: string;
+  /** what a figure beyond the paper shows (lib/plot's Figure.caption) */
+  caption?: string;
   svgPath: string;
   pngPath: string;
   svg: string;
@@ -123,6 +125,7 @@ export async function drawFigures(
         id: f.id,
         title: f.title,
         paperFigure: f.paperFigure,
+        caption: f.caption,
         svgPath,
         pngPath,
         svg,

@@ -97,8 +97,12 @@ function studySection(input: ReportInput, study: string): string {
     .filter((f) => f.study === study)
     .map(
       (f) =>
-        `<figure id="fig-${esc(f.group)}-${esc(f.id)}">${inlineSvg(f.svg)}<figcaption><b>${esc(f.title)}</b> (${esc(f.group)}; the paper's ${esc(f.paperFigure)}). ` +
-        `<i>The paper:</i> ${esc(claimsOf(study).join('; ') || '—')} <i>This run:</i> ${esc(thisRun)}. ` +
+        `<figure id="fig-${esc(f.group)}-${esc(f.id)}">${inlineSvg(f.svg)}<figcaption><b>${esc(f.title)}</b> ` +
+        // A figure beyond the paper says what it shows in its caption, where the others cite the paper.
+        (f.caption
+          ? `(${esc(f.group)}; ${esc(f.paperFigure)}). ${esc(f.caption)} `
+          : `(${esc(f.group)}; the paper's ${esc(f.paperFigure)}). <i>The paper:</i> ${esc(claimsOf(study).join('; ') || '—')} `) +
+        `<i>This run:</i> ${esc(thisRun)}. ` +
         `<a href="${esc(relative(input.summary.outDir, f.svgPath))}">SVG</a> · <a href="${esc(relative(input.summary.outDir, f.pngPath))}">PNG</a></figcaption></figure>`,
     );
   const specs = sweeps.map((s) => {

@@ -1,0 +1,89 @@
+// The progress of a sweep split over device workers, as one: each worker prints its events as JSON
+// lines (`--json`), and the parent shows the sum of their rows at the pace of the whole, so that a
+// run of hours on several devices reports rows and an ETA as a run on one does.
+import type { EventEmitter } from 'node:events';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+
+import type { SweepProgress } from './sweep-progress.js';
+
+/** A worker's progress event as `--json` prints it (lib/cli/progress.ts's ProgressView). */
+export interface WorkerProgress {
+  rowsDone: number;
+  rowsTotal: number;
+  rowsResumed: number;
+  batchSize: number;
+  rowStepsPerSecond: number;
+  /** null where JSON wrote NaN (no row finished yet) */
+  meanBestKlNats: number | null;
+  elapsedMs: number;
+  label: string;
+}
+
+/**
+ * The workers' latest progress events as one sweep's: rows summed, the slowest clock, the KL
+ * weighted by rows. Its tune-level fields (rowsDone, rowsTotal, elapsedMs) are the sweep's too: a
+ * worker prints only those.
+ */
+export function combineProgress(parts: readonly WorkerProgress[]): SweepProgress {
+  const sum = (f: (p: WorkerProgress) => number) => parts.reduce((a, p) => a + f(p), 0);
+  const elapsedMs = Math.max(...parts.map((p) => p.elapsedMs));
+  const measured = parts.filter((p) => typeof p.meanBestKlNats === 'number' && p.rowsDone > p.rowsResumed);
+  const weight = (p: WorkerProgress) => p.rowsDone - p.rowsResumed;
+  const rows = measured.reduce((a, p) => a + weight(p), 0);
+  const rowsDone = sum((p) => p.rowsDone);
+  const rowsTotal = sum((p) => p.rowsTotal);
+  return {
+    phase: 'tuning',
+    method: [...new Set(parts.map((p) => p.label))].join(' / '),
+    rowsDone,
+    rowsTotal,
+    activeRows: 0,
+    batchSize: sum((p) => p.batchSize),
+    rowStepsPerSecond: sum((p) => p.rowStepsPerSecond),
+    meanBestKlNats: rows ? measured.reduce((a, p) => a + p.meanBestKlNats! * weight(p), 0) / rows : NaN,
+    elapsedMs,
+    sweepRowsDone: rowsDone,
+    sweepRowsTotal: rowsTotal,
+    sweepRowsResumed: sum((p) => p.rowsResumed),
+    sweepElapsedMs: elapsedMs,
+  };
+}
+
+/**
+ * Reads the JSON lines of `workers` (one stdout each, printed by `--json`): their logs are passed on
+ * under the worker's name, and their progress as one event, once every worker that is still running
+ * has reported (before that the sum would miss a shard's rows). `ended(i)` marks worker i done.
+ */
+export function forwardWorkerEvents(
+  workers: ReadonlyArray<{ name: string; stdout: Readable }>,
+  events: EventEmitter,
+): { ended: (i: number) => void } {
+  const last: Array<WorkerProgress | undefined> = workers.map(() => undefined);
+  const done = workers.map(() => false);
+  const emit = () => {
+    if (last.some((p, i) => p === undefined && !done[i])) return;
+    const parts = last.filter((p): p is WorkerProgress => p !== undefined);
+    if (parts.length) events.emit('progress', combineProgress(parts));
+  };
+  workers.forEach(({ name, stdout }, i) => {
+    createInterface({ input: stdout }).on('line', (line) => {
+      let e: { event?: unknown; message?: unknown } & Partial<WorkerProgress>;
+      try {
+        e = JSON.parse(line) as typeof e;
+      } catch {
+        return; // not an event: nothing a worker prints on purpose
+      }
+      if (e.event === 'log' && typeof e.message === 'string') events.emit('log', `${name}: ${e.message}`);
+      else if (e.event === 'progress' && typeof e.rowsDone === 'number') {
+        last[i] = e as WorkerProgress;
+        emit();
+      }
+    });
+  });
+  return {
+    ended: (i) => {
+      done[i] = true;
+    },
+  };
+}

@@ -1,0 +1,16 @@
+// A sweep's progress event: its method's tune() progress with the whole sweep's rows and clock.
+// Its own file so that what reads the events (the device workers' forwarding) need not import the sweep.
+import type { TuneProgress } from '../tune/index.js';
+
+export interface SweepProgress extends TuneProgress {
+  phase: 'targets' | 'tuning';
+  /** the method label being tuned (soft, hard:k=4, hybrid:HHSSS:k=1) */
+  method: string;
+  /** rows of the sweep (its shard) done, the resumed ones included */
+  sweepRowsDone: number;
+  sweepRowsTotal: number;
+  /** rows done before this run (a resume's), which `sweepElapsedMs` did not spend */
+  sweepRowsResumed: number;
+  /** ms since this run's first method began tuning (`elapsedMs` restarts with each method) */
+  sweepElapsedMs: number;
+}

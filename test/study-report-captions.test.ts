@@ -1,0 +1,41 @@
+// A study report's captions read as sentences: a figure beyond the paper is said to be so, with
+// what it shows (it read "the paper's beyond the paper"), and finding 6 counts the targets and
+// methods of a methods study (it counted their pairs as targets). A real smoke study of
+// random:micro through the built CLI.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
+const dir = mkdtempSync(join(tmpdir(), 'distprompt-study-captions-'));
+let captions: string[];
+
+beforeAll(() => {
+  const r = spawnSync(
+    process.execPath,
+    [cli, 'study', 'methods', '--scale', 'smoke', '-m', 'random:micro', '-q', '-o', 'out'],
+    { cwd: dir, encoding: 'utf8', timeout: 300_000 },
+  );
+  expect(r.status, r.stderr).toBe(0);
+  const html = readFileSync(join(dir, 'out', 'report.html'), 'utf8');
+  captions = [...html.matchAll(/<figcaption>(.*?)<\/figcaption>/gs)].map((m) => m[1].replace(/<[^>]+>/g, ''));
+}, 300_000);
+
+describe('study report captions', () => {
+  it("cite the paper's figure, or say the figure is beyond the paper and what it shows", () => {
+    const bounds = captions.find((c) => c.startsWith('Where the difficulty comes from'))!;
+    expect(bounds).toMatch(
+      /^Where the difficulty comes from: .*\(methods; beyond the paper\)\. No prompt can go below/,
+    );
+    expect(captions.find((c) => c.startsWith('Difficulty vs target entropy'))).toMatch(
+      /\(methods; the paper's Fig\. 1, 4, 6, 11\)\. The paper: Soft prompts/,
+    );
+    for (const c of captions) expect(c).not.toMatch(/the paper's beyond/);
+  });
+
+  it('give finding 6 over the targets and the methods', () => {
+    expect(captions[0]).toMatch(/6 \(methods · random:micro\): measured — over 6 targets × 3 methods: mean min KL/);
+  });
+});
