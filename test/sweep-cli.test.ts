@@ -74,7 +74,16 @@ describe('distprompt sweep', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     const fields = {
       log: ['message'],
-      progress: ['label', 'rowsDone', 'rowsTotal', 'rowStepsPerSecond', 'meanBestKlNats', 'elapsedMs'],
+      progress: [
+        'label',
+        'rowsDone',
+        'rowsTotal',
+        'rowsResumed',
+        'batchSize',
+        'rowStepsPerSecond',
+        'meanBestKlNats',
+        'elapsedMs',
+      ],
       done: ['output', 'rows', 'figures'],
     };
     for (const e of events) {
