@@ -271,6 +271,16 @@ describe('distprompt study, end to end', () => {
         dir,
       );
       expect(r.status, r.stderr).toBe(0);
+      const events = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { event?: string; label?: string; message?: string });
+      // The workers' progress and logs reach this run (they printed nothing while they ran).
+      expect(events.some((e) => e.event === 'progress' && /\[1\/1\] vanilla soft/.test(e.label!))).toBe(true);
+      for (const i of [0, 1])
+        expect(events.some((e) => e.event === 'log' && e.message!.startsWith(`worker ${i} (cpu): [1/1] vanilla`))).toBe(
+          true,
+        );
       const done = JSON.parse(r.stdout.trim().split('\n').pop()!);
       expect(done.sweeps.map((s: { status: string }) => s.status)).toEqual(['merged']);
       expect(done.findings.find((f: { id: string }) => f.id === '6').verdict).toBe('not enough data');

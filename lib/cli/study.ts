@@ -166,8 +166,9 @@ export function registerStudy(program: Command): void {
       try {
         const events = new EventEmitter();
         events.on('log', (m: string) => reporter.log(m));
-        events.on('progress', (p: SweepProgress & { experiment: string; sweep: number; sweeps: number }) =>
-          reporter.update(sweepView(p, `[${p.sweep}/${p.sweeps}] ${p.experiment} ${p.method}`)),
+        // Device workers' progress comes combined, its label theirs ('[2/13] methods hard').
+        events.on('progress', (p: SweepProgress & { experiment?: string; sweep?: number; sweeps?: number }) =>
+          reporter.update(sweepView(p, p.sweep ? `[${p.sweep}/${p.sweeps}] ${p.experiment} ${p.method}` : p.method)),
         );
         let summary: StudySummary;
         try {

@@ -85,7 +85,8 @@ function workerArgs(options: StudyOptions, scale: Scale, device: string, shard: 
     device,
     '--shard',
     shard,
-    '--quiet',
+    // Their events, read back by runOnDevices: each worker's logs under its name, their progress as one.
+    '--json',
     ...(options.dtype ? ['--dtype', options.dtype] : []),
     ...(options.seed ? ['--seed', String(options.seed)] : []),
     ...(options.bound === false ? ['--no-bound'] : []),
