@@ -84,7 +84,7 @@ describe('legends', () => {
   it("draw each series' swatch opaque, not in the pale of the figure's error band", async () => {
     const twoMethods = [
       ...records,
-      ...records.map((r) => ({ ...r, method: 'hard', pattern: 'HHHHH', klNats: r.klNats + 1 })),
+      ...records.map((r) => ({ ...r, method: 'hard' as const, pattern: 'HHHHH', klNats: r.klNats + 1 })),
     ];
     for (const fig of [klVsEntropy(twoMethods), boundsVsEntropy(twoMethods), bodyGapByKind(twoMethods)]) {
       const opacities = legendOpacities(await renderSvg(fig!));
