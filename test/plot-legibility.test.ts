@@ -104,7 +104,7 @@ describe('series colours', () => {
       { method: 'soft', pattern: 'SSSSS' },
       { method: 'hybrid', pattern: 'HHSSS' },
       { method: 'hard', pattern: 'HHHHH' },
-    ];
+    ] as const;
     const many = ['a', 'b', 'c', 'd'].flatMap((model, m) =>
       methods.flatMap((method, k) => records.map((r) => ({ ...r, ...method, model, klNats: r.klNats + m + k / 3 }))),
     );
