@@ -137,13 +137,12 @@ describe('the guard', () => {
         method: 'temperature',
         seed: 3,
       });
-      // The synthesised targets as the sweep hands them to the bound: one group of its solve.
-      const targets = { data: set.toArray(), meta: set.meta };
+      // The synthesised set as the sweep hands its targets to the bound: plan indices 0 and 1, one group.
       const logs: string[] = [];
       const bounds = await sweepBounds(
         wrong,
-        targets,
-        [0, 0],
+        set,
+        [0, 1],
         new EventEmitter().on('log', (l: string) => logs.push(l)),
       );
       const rows = await tune(real, { targets: set.toArray(), method: 'soft', inits: 1, maxEpochs: 30 });
@@ -157,7 +156,7 @@ describe('the guard', () => {
       expect(message).toMatch(/^ERROR: row .* below its target's head bound/);
       expect(message).toMatch(/belowHeadBound = true/);
       // With the real model's own bound the same rows pass.
-      const own = await sweepBounds(real, targets, [0, 0], new EventEmitter());
+      const own = await sweepBounds(real, set, [0, 1], new EventEmitter());
       expect(rows.every((r) => !boundColumns(r.klNats, own![r.targetIndex]).belowHeadBound)).toBe(true);
       set.dispose();
     } finally {

@@ -148,7 +148,7 @@ describe('head bound at the edges', () => {
         maxIterations: 10,
         gradTol: 1e-6,
         bottleneckIterations: 0,
-        batch: 1,
+        groups: new Int32Array(1),
         returnPoint: false,
         sphere: true,
         sphereRandomStarts: 2,

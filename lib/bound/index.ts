@@ -1,5 +1,5 @@
+export { autoBoundBatch, boundGroupOf } from './groups.js';
 export {
-  autoBoundBatch,
   headBound,
   BOTTLENECK_STATUS,
   type BottleneckStatus,

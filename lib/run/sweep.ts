@@ -22,7 +22,6 @@ import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
 import {
   belowBoundMessage,
   boundColumns,
-  boundGroupOf,
   sweepBounds,
   targetsToMake,
   type BoundColumns,
@@ -215,7 +214,6 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
         bounded,
         model.info.device,
       );
-      const groupOf = (i: number) => boundGroupOf(i, model.info.device);
       const plans = inPlan.map((i) => plan.targets[i]);
       // An interrupt before the first row skips what is left of the setup (the head bound of a
       // big sweep takes minutes): nothing of it would be kept.
@@ -235,7 +233,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       const bounds =
         !bounded || !uploaded || stopped()
           ? undefined
-          : await sweepBounds(model, targets, inPlan.map(groupOf), events, options.signal);
+          : await sweepBounds(model, { targets: uploaded, meta: targets.meta }, inPlan, events, options.signal);
 
       // One tune() per method: a tuner runs one method; rows of all targets share its batch.
       for (const [label, rows] of rowsByMethod(todo)) {
