@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { headBound } from '../lib/bound/index.js';
 import { loadModel } from '../lib/model/load.js';
+import { native } from '../lib/native/index.js';
 import { readResults } from '../lib/results/index.js';
 import { belowBoundMessage, boundColumns, sweepBounds } from '../lib/run/bound-columns.js';
 import { runSweep } from '../lib/run/sweep.js';
@@ -91,6 +93,48 @@ describe('head bound columns in a sweep', () => {
     const got = bounds([...(await readResults(shards[0])).records, ...(await readResults(shards[1])).records]);
     expect(got.size).toBe(21);
     for (const [id, b] of expected) expect([id, got.get(id)]).toEqual([id, b]);
+  });
+
+  it("one call over the sweep's uploaded targets gives each group the bits it gets solved alone from its own upload", async () => {
+    // A shard's targets: plan groups 0 and 2 of 150 (64 + 22), near the top entropy so that the
+    // sphere search (random starts drawn per group) runs for many.
+    const model = await loadModel('random:micro', { tokenizer: false });
+    const set = await synthesizeTargets(model, {
+      kind: 'vanilla',
+      entropyBits: Array.from({ length: 150 }, (_, i) => 9 + i * 0.006),
+      method: 'temperature',
+    });
+    try {
+      const V = model.info.vocabSize;
+      const all = set.toArray();
+      const planIndex = [...Array(64).keys(), ...Array.from({ length: 22 }, (_, i) => 128 + i)];
+      const data = new Float32Array(planIndex.length * V);
+      planIndex.forEach((p, i) => data.set(all.subarray(p * V, (p + 1) * V), i * V));
+      const meta = planIndex.map((p) => set.meta[p]);
+      const uploaded = await native().uploadTensor({ data, shape: [planIndex.length, V], device: model.info.device });
+      const once = await sweepBounds(model, { targets: uploaded, meta }, planIndex, new EventEmitter());
+      uploaded.dispose();
+      const alone = [
+        ...(await headBound(model, data.subarray(0, 64 * V), { groups: Array(64).fill(0) })),
+        ...(await headBound(model, data.subarray(64 * V), { groups: Array(22).fill(2) })),
+      ];
+      expect(alone.filter((b) => b.sphereStarts! > 0).length).toBeGreaterThan(20);
+      expect(once!.map(({ dtype: _, ...b }) => b)).toEqual(
+        alone.map((b) => ({
+          headBoundNats: b.headBoundNats,
+          gapNats: b.gapNats,
+          sphereBoundNats: b.sphereBoundNats,
+          sphereStarts: b.sphereStarts,
+          sphereResidual: b.sphereResidual,
+          bottleneckBoundNats: b.bottleneckBoundNats,
+          bottleneckConverged: b.bottleneckConverged,
+          bottleneckStatus: b.bottleneckStatus,
+        })),
+      );
+    } finally {
+      set.dispose();
+      model.dispose();
+    }
   });
 
   it('--no-bound leaves the columns null and changes the spec hash', async () => {
