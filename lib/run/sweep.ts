@@ -19,13 +19,7 @@ import { methodOptions } from './method-options.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
-import {
-  belowBoundMessage,
-  boundColumns,
-  sweepBounds,
-  targetsToMake,
-  type BoundColumns,
-} from './bound-columns.js';
+import { belowBoundMessage, boundColumns, sweepBounds, targetsToMake, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
 import { lockOutput } from './lock.js';
 import {
