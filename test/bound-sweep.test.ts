@@ -11,10 +11,11 @@ import { headBound } from '../lib/bound/index.js';
 import { loadModel } from '../lib/model/load.js';
 import { native } from '../lib/native/index.js';
 import { readResults } from '../lib/results/index.js';
-import { belowBoundMessage, boundColumns, sweepBounds } from '../lib/run/bound-columns.js';
+import { belowBoundMessage, boundColumns, boundColumnsOf, sweepBounds } from '../lib/run/bound-columns.js';
 import { runSweep } from '../lib/run/sweep.js';
 import { parseSpec } from '../lib/spec/index.js';
 import { synthesizeTargets } from '../lib/targets/index.js';
+import { BOUND_RESULT_COLUMNS } from './helpers/bound-columns.js';
 import { tune } from '../lib/tune/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-bound-sweep-'));
@@ -78,17 +79,8 @@ describe('head bound columns in a sweep', () => {
     await runSweep(spec(whole), { figures: false });
     const shards = [join(dir, 'groups-0.arrow'), join(dir, 'groups-1.arrow')];
     for (const [i, out] of shards.entries()) await runSweep(spec(out, `${i}/2`), { figures: false });
-    const columns = [
-      'headBoundNats',
-      'headBoundGapNats',
-      'sphereBoundNats',
-      'sphereStarts',
-      'sphereResidual',
-      'bottleneckBoundNats',
-      'bottleneckStatus',
-    ] as const;
     const bounds = (rs: Awaited<ReturnType<typeof readResults>>['records']) =>
-      new Map(rs.map((r) => [r.targetId, columns.map((c) => r[c])]));
+      new Map(rs.map((r) => [r.targetId, BOUND_RESULT_COLUMNS.map((c) => r[c])]));
     const expected = bounds((await readResults(whole)).records);
     const got = bounds([...(await readResults(shards[0])).records, ...(await readResults(shards[1])).records]);
     expect(got.size).toBe(21);
@@ -119,18 +111,7 @@ describe('head bound columns in a sweep', () => {
         ...(await headBound(model, data.subarray(64 * V), { groups: Array(22).fill(2) })),
       ];
       expect(alone.filter((b) => b.sphereStarts! > 0).length).toBeGreaterThan(20);
-      expect(once!.map(({ dtype: _, ...b }) => b)).toEqual(
-        alone.map((b) => ({
-          headBoundNats: b.headBoundNats,
-          gapNats: b.gapNats,
-          sphereBoundNats: b.sphereBoundNats,
-          sphereStarts: b.sphereStarts,
-          sphereResidual: b.sphereResidual,
-          bottleneckBoundNats: b.bottleneckBoundNats,
-          bottleneckConverged: b.bottleneckConverged,
-          bottleneckStatus: b.bottleneckStatus,
-        })),
-      );
+      expect(once).toEqual(alone.map((b) => boundColumnsOf(b, model.info.dtype)));
     } finally {
       set.dispose();
       model.dispose();

@@ -15,17 +15,7 @@ import { readResults } from '../lib/results/index.js';
 import { runSweep } from '../lib/run/sweep.js';
 import { parseSpec } from '../lib/spec/index.js';
 import { readTargetFile } from '../lib/targets/file.js';
-
-/** The head bound's values a sweep writes into every row of a target (gapNats as headBoundGapNats). */
-const BOUND_COLUMNS = [
-  'headBoundNats',
-  'gapNats',
-  'sphereBoundNats',
-  'sphereStarts',
-  'sphereResidual',
-  'bottleneckBoundNats',
-  'bottleneckStatus',
-] as const;
+import { BOUND_RESULT_COLUMNS } from './helpers/bound-columns.js';
 
 const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-commands-'));
@@ -135,7 +125,7 @@ describe('distprompt bound', () => {
     expect(made.status, made.stderr).toBe(0);
     const r = run(['bound', '-m', 'random:micro', '--targets', 'many.json', '--json']);
     expect(r.status, r.stderr).toBe(0);
-    type Printed = Record<(typeof BOUND_COLUMNS)[number] | 'targetIndex', number | string | null>;
+    type Printed = Record<string, number | string | null>;
     const printed = r.stdout
       .trim()
       .split('\n')
@@ -158,11 +148,15 @@ describe('distprompt bound', () => {
     const { records } = await readResults(out);
     const swept = new Map(records.map((x) => [(JSON.parse(x.targetParams!) as { index: number }).index, x]));
     expect(swept.size).toBe(162);
-    const columns = (p: Printed) => BOUND_COLUMNS.map((c) => p[c]);
+    // A bound record's gapNats is the results file's headBoundGapNats.
+    const printedName = (c: string) => (c === 'headBoundGapNats' ? 'gapNats' : c);
     for (const p of printed) {
       const row = swept.get(p.targetIndex as number)!;
-      const fromRow = BOUND_COLUMNS.map((c) => row[c === 'gapNats' ? 'headBoundGapNats' : c]);
-      expect([p.targetIndex, ...fromRow]).toEqual([p.targetIndex, ...columns(p)]);
+      const fromRow = BOUND_RESULT_COLUMNS.map((c) => row[c]);
+      expect([p.targetIndex, ...fromRow]).toEqual([
+        p.targetIndex,
+        ...BOUND_RESULT_COLUMNS.map((c) => p[printedName(c)]),
+      ]);
     }
     // The check can fail: the second group solved as another group (other random starts) differs.
     const model = await loadModel('random:micro', { tokenizer: false });

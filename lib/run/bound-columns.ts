@@ -86,7 +86,12 @@ export async function sweepBounds(
     `head bound of ${records.length} targets in ${((Date.now() - started) / 1000).toFixed(1)} s` +
       (slow ? ` (${slow} stopped at the iteration cap; their gap says how close)` : ''),
   );
-  return records.map((r) => ({
+  return records.map((r) => boundColumnsOf(r, model.info.dtype));
+}
+
+/** What a sweep keeps of a target's bound record (for a model of this dtype). */
+export function boundColumnsOf(r: HeadBoundRecord, dtype: string): BoundColumns {
+  return {
     headBoundNats: r.headBoundNats,
     gapNats: r.gapNats,
     sphereBoundNats: r.sphereBoundNats,
@@ -95,8 +100,8 @@ export async function sweepBounds(
     bottleneckBoundNats: r.bottleneckBoundNats,
     bottleneckConverged: r.bottleneckConverged,
     bottleneckStatus: r.bottleneckStatus,
-    dtype: model.info.dtype,
-  }));
+    dtype,
+  };
 }
 
 /**

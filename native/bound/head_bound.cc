@@ -34,7 +34,8 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
   const Feasible sphere{head.radius, pr.layerNorm, true};
 
   const int64_t T = targets.size(0);
-  TORCH_CHECK(static_cast<int64_t>(opts.groups.size()) == T, "head bound: groups must have ", T, " values (one per target)");
+  TORCH_CHECK(static_cast<int64_t>(opts.groups.size()) == T, "head bound: groups must have ", T,
+              " values (one per target)");
   auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
   BoundResult r;
   r.headNats = torch::empty({T}, f64);

@@ -44,10 +44,10 @@ struct BoundOptions {
   int64_t bottleneckIterations = 0;           // 0: skip the bottleneck bound
   bool sphere = true;                         // the sphere value where the ball's optimum is inside
   int64_t sphereRandomStarts = 2;             // random starts beside the ball optimum's and Wᵀp's directions
+  bool returnPoint = false;                   // keep the optimal s (and the distribution it gives)
   // Per target, its group: a run of equal numbers is solved together and alone, its sphere starts
   // drawn from a seed that is the group's number, so a target's bound depends only on its group.
   std::vector<int64_t> groups;
-  bool returnPoint = false;                   // keep the optimal s (and the distribution it gives)
   // Set by the caller (an AbortSignal) to stop: the next evaluation throws bound::Cancelled.
   std::shared_ptr<const std::atomic<bool>> cancel;
 };
