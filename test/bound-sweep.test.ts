@@ -7,12 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { headBound } from '../lib/bound/index.js';
 import { loadModel } from '../lib/model/load.js';
+import { native } from '../lib/native/index.js';
 import { readResults } from '../lib/results/index.js';
-import { belowBoundMessage, boundColumns, sweepBounds } from '../lib/run/bound-columns.js';
+import { belowBoundMessage, boundColumns, boundColumnsOf, sweepBounds } from '../lib/run/bound-columns.js';
 import { runSweep } from '../lib/run/sweep.js';
 import { parseSpec } from '../lib/spec/index.js';
 import { synthesizeTargets } from '../lib/targets/index.js';
+import { BOUND_RESULT_COLUMNS } from './helpers/bound-columns.js';
 import { tune } from '../lib/tune/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-bound-sweep-'));
@@ -76,21 +79,43 @@ describe('head bound columns in a sweep', () => {
     await runSweep(spec(whole), { figures: false });
     const shards = [join(dir, 'groups-0.arrow'), join(dir, 'groups-1.arrow')];
     for (const [i, out] of shards.entries()) await runSweep(spec(out, `${i}/2`), { figures: false });
-    const columns = [
-      'headBoundNats',
-      'headBoundGapNats',
-      'sphereBoundNats',
-      'sphereStarts',
-      'sphereResidual',
-      'bottleneckBoundNats',
-      'bottleneckStatus',
-    ] as const;
     const bounds = (rs: Awaited<ReturnType<typeof readResults>>['records']) =>
-      new Map(rs.map((r) => [r.targetId, columns.map((c) => r[c])]));
+      new Map(rs.map((r) => [r.targetId, BOUND_RESULT_COLUMNS.map((c) => r[c])]));
     const expected = bounds((await readResults(whole)).records);
     const got = bounds([...(await readResults(shards[0])).records, ...(await readResults(shards[1])).records]);
     expect(got.size).toBe(21);
     for (const [id, b] of expected) expect([id, got.get(id)]).toEqual([id, b]);
+  });
+
+  it("one call over the sweep's uploaded targets gives each group the bits it gets solved alone from its own upload", async () => {
+    // A shard's targets: plan groups 0 and 2 of 150 (64 + 22), near the top entropy so that the
+    // sphere search (random starts drawn per group) runs for many.
+    const model = await loadModel('random:micro', { tokenizer: false });
+    const set = await synthesizeTargets(model, {
+      kind: 'vanilla',
+      entropyBits: Array.from({ length: 150 }, (_, i) => 9 + i * 0.006),
+      method: 'temperature',
+    });
+    try {
+      const V = model.info.vocabSize;
+      const all = set.toArray();
+      const planIndex = [...Array(64).keys(), ...Array.from({ length: 22 }, (_, i) => 128 + i)];
+      const data = new Float32Array(planIndex.length * V);
+      planIndex.forEach((p, i) => data.set(all.subarray(p * V, (p + 1) * V), i * V));
+      const meta = planIndex.map((p) => set.meta[p]);
+      const uploaded = await native().uploadTensor({ data, shape: [planIndex.length, V], device: model.info.device });
+      const once = await sweepBounds(model, { targets: uploaded, meta }, planIndex, new EventEmitter());
+      uploaded.dispose();
+      const alone = [
+        ...(await headBound(model, data.subarray(0, 64 * V), { groups: Array(64).fill(0) })),
+        ...(await headBound(model, data.subarray(64 * V), { groups: Array(22).fill(2) })),
+      ];
+      expect(alone.filter((b) => b.sphereStarts! > 0).length).toBeGreaterThan(20);
+      expect(once).toEqual(alone.map((b) => boundColumnsOf(b, model.info.dtype)));
+    } finally {
+      set.dispose();
+      model.dispose();
+    }
   });
 
   it('--no-bound leaves the columns null and changes the spec hash', async () => {
@@ -137,13 +162,12 @@ describe('the guard', () => {
         method: 'temperature',
         seed: 3,
       });
-      // The synthesised targets as the sweep hands them to the bound: one group of its solve.
-      const targets = { data: set.toArray(), meta: set.meta };
+      // The synthesised set as the sweep hands its targets to the bound: plan indices 0 and 1, one group.
       const logs: string[] = [];
       const bounds = await sweepBounds(
         wrong,
-        targets,
-        [0, 0],
+        set,
+        [0, 1],
         new EventEmitter().on('log', (l: string) => logs.push(l)),
       );
       const rows = await tune(real, { targets: set.toArray(), method: 'soft', inits: 1, maxEpochs: 30 });
@@ -157,7 +181,7 @@ describe('the guard', () => {
       expect(message).toMatch(/^ERROR: row .* below its target's head bound/);
       expect(message).toMatch(/belowHeadBound = true/);
       // With the real model's own bound the same rows pass.
-      const own = await sweepBounds(real, targets, [0, 0], new EventEmitter());
+      const own = await sweepBounds(real, set, [0, 1], new EventEmitter());
       expect(rows.every((r) => !boundColumns(r.klNats, own![r.targetIndex]).belowHeadBound)).toBe(true);
       set.dispose();
     } finally {

@@ -148,7 +148,7 @@ describe('head bound at the edges', () => {
         maxIterations: 10,
         gradTol: 1e-6,
         bottleneckIterations: 0,
-        batch: 1,
+        groups: new Int32Array(1),
         returnPoint: false,
         sphere: true,
         sphereRandomStarts: 2,
@@ -170,6 +170,19 @@ describe('head bound at the edges', () => {
     );
     await expect(headBoundOf(c.head, new Float32Array(V).fill(1 / V), { tolerance: 1 } as never)).rejects.toThrow(
       /tolerance/,
+    );
+    const two = new Float32Array(2 * V).fill(1 / V);
+    await expect(headBoundOf(c.head, two, { groups: [0] })).rejects.toThrow(
+      /groups has 1 values; expected one per target, 2/,
+    );
+    await expect(headBoundOf(c.head, two, { groups: [1, 0] })).rejects.toThrow(
+      /groups must be in non-decreasing order/,
+    );
+    await expect(headBoundOf(c.head, two, { groups: [0, -1] })).rejects.toThrow(
+      /groups\.1: groups must hold numbers >= 0/,
+    );
+    await expect(headBoundOf(c.head, two, { groups: [0, 0], batch: 2 })).rejects.toThrow(
+      /batch: give batch or groups, not both/,
     );
   });
 });

@@ -9,7 +9,8 @@ import { native } from '../native/index.js';
 import type { NativeBoundOptions, NativeBoundResult } from '../native/types-bound.js';
 import { resolveTargets, type TuneTargets } from '../tune/targets-input.js';
 import { cancellable } from './cancel.js';
-import { parseBoundOptions, type BoundOptions, type BoundSettings } from './options.js';
+import { autoBoundBatch, boundGroupOf } from './groups.js';
+import { BoundOptionsError, parseBoundOptions, type BoundOptions, type BoundSettings } from './options.js';
 
 export const BOTTLENECK_STATUS = ['minimum', 'limit', 'unconverged'] as const;
 export type BottleneckStatus = (typeof BOTTLENECK_STATUS)[number];
@@ -56,18 +57,21 @@ export interface HeadBoundRecord {
   distribution?: Float32Array;
 }
 
-/** Targets solved together where the batch is 'auto': 64 on a CPU, 256 on a GPU. */
-export const autoBoundBatch = (device: string): number => (device.startsWith('cuda') ? 256 : 64);
-
-/** The native call's options from validated settings: every field explicit. */
-export function nativeBoundOptions(o: BoundSettings, device: string): NativeBoundOptions {
+/**
+ * The native call's options from validated settings for `count` targets: every field explicit,
+ * the groups given or else each target's by boundGroupOf.
+ */
+export function nativeBoundOptions(o: BoundSettings, device: string, count: number): NativeBoundOptions {
+  if (o.groups && o.groups.length !== count)
+    throw new BoundOptionsError(`groups has ${o.groups.length} values; expected one per target, ${count}`);
+  const batch = o.batch === 'auto' ? autoBoundBatch(device) : o.batch;
   return {
     dtype: o.dtype,
     tolNats: o.tolNats,
     maxIterations: o.maxIterations,
     gradTol: o.gradTol,
     bottleneckIterations: o.bottleneck ? o.bottleneckIterations : 0,
-    batch: o.batch === 'auto' ? autoBoundBatch(device) : o.batch,
+    groups: Int32Array.from(o.groups ?? Array.from({ length: count }, (_, i) => boundGroupOf(i, batch))),
     returnPoint: o.returnPoint,
     sphere: o.sphere,
     sphereRandomStarts: o.sphereRandomStarts,
@@ -118,11 +122,12 @@ export async function headBound(
   const o = parseBoundOptions(options);
   const V = model.info.vocabSize;
   const t = resolveTargets(targets, V, o.targetIds);
+  const solver = nativeBoundOptions(o, model.info.device, t.count);
   // A device tensor (a synthesised or uploaded target set) is solved where it is.
   const r = await cancellable(o.signal, 'headBound', (cancel) =>
     withCallerStack('headBound', () =>
       native().headBound(model.native, {
-        ...nativeBoundOptions(o, model.info.device),
+        ...solver,
         targets: t.data,
         ...(cancel ? { cancel } : {}),
       }),

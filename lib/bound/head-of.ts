@@ -54,10 +54,11 @@ export async function headBoundOf(
   check('bias', head.bias, vocab);
   const t = resolveTargets(targets, vocab, o.targetIds);
   const device = head.device ?? 'cpu';
+  const solver = nativeBoundOptions(o, device, t.count);
   const r = await cancellable(o.signal, 'headBoundOf', (cancel) =>
     withCallerStack('headBoundOf', () =>
       native().headBoundOf({
-        ...nativeBoundOptions(o, device),
+        ...solver,
         ...(cancel ? { cancel } : {}),
         W: head.W,
         vocab,

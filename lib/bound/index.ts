@@ -1,10 +1,5 @@
-export {
-  autoBoundBatch,
-  headBound,
-  BOTTLENECK_STATUS,
-  type BottleneckStatus,
-  type HeadBoundRecord,
-} from './head-bound.js';
+export { autoBoundBatch, boundGroupOf } from './groups.js';
+export { headBound, BOTTLENECK_STATUS, type BottleneckStatus, type HeadBoundRecord } from './head-bound.js';
 export { headBoundOf, type HeadSpec } from './head-of.js';
 export { parseBoundOptions, BoundOptionsError, type BoundOptions, type BoundSettings } from './options.js';
 export { belowHeadBound, boundSlackNats } from './guard.js';

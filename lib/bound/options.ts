@@ -34,8 +34,23 @@ const fields = {
     .int('sphereRandomStarts must be an integer')
     .min(0, 'sphereRandomStarts must be at least 0')
     .default(2),
-  /** targets solved together: 'auto' is 64 on a CPU, 256 on a GPU */
+  /** targets solved together: 'auto' is 64 on a CPU, 256 on a GPU; target i lies in group floor(i / batch) */
   batch: z.union([positiveInt('batch'), z.literal('auto')]).default('auto'),
+  /**
+   * instead of batch, each target's group: a run of equal numbers is solved together and alone,
+   * its sphere search seeded by the number (a sweep's bounds are its plan's groups: lib/bound/groups.ts)
+   */
+  groups: z
+    .array(
+      z
+        .number({ error: 'groups must hold numbers' })
+        .int('groups must hold integers')
+        .min(0, 'groups must hold numbers >= 0')
+        .max(2 ** 31 - 1, 'groups must hold numbers below 2^31'),
+      { error: 'groups must be an array of group numbers, one per target' },
+    )
+    .refine((g) => g.every((x, i) => i === 0 || x >= g[i - 1]), 'groups must be in non-decreasing order')
+    .optional(),
   /** the solver's arithmetic: float64 keeps the certificate meaningful at 1e-5 nats */
   dtype: z.enum(['float64', 'float32'], { error: "dtype must be 'float64' or 'float32'" }).default('float64'),
   /** return the optimal final-norm output s and the distribution softmax(W s + b) it gives */
@@ -61,6 +76,9 @@ export class BoundOptionsError extends Error {
 }
 
 export function parseBoundOptions(input: unknown): BoundSettings {
+  const given = input as { batch?: unknown; groups?: unknown } | undefined;
+  if (given?.batch !== undefined && given.groups !== undefined)
+    throw new BoundOptionsError('invalid headBound options:\n  batch: give batch or groups, not both');
   const r = BoundOptionsSchema.safeParse(input ?? {});
   if (!r.success) {
     const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(options)'}: ${i.message}`);

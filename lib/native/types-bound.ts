@@ -9,7 +9,8 @@ export interface NativeBoundOptions {
   gradTol: number;
   /** 0 skips the bottleneck bound */
   bottleneckIterations: number;
-  batch: number;
+  /** per target, its group (non-decreasing): each run of equal numbers is solved alone, seeded by its number */
+  groups: Int32Array;
   returnPoint: boolean;
   /** the sphere value where the ball's optimum is inside */
   sphere: boolean;

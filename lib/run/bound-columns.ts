@@ -2,12 +2,11 @@
 // with the guard that no row goes below it.
 import type { EventEmitter } from 'node:events';
 
-import { autoBoundBatch, belowHeadBound, headBound, type HeadBoundRecord } from '../bound/index.js';
+import { autoBoundBatch, belowHeadBound, boundGroupOf, headBound, type HeadBoundRecord } from '../bound/index.js';
 import type { Model } from '../model/model.js';
-import { native } from '../native/index.js';
 import type { RunRecord } from '../results/index.js';
 import type { TargetPlan } from '../sweep/index.js';
-import type { TargetRowMeta } from '../targets/index.js';
+import type { TargetSetLike } from '../tune/targets-input.js';
 
 export type BoundColumns = Pick<
   HeadBoundRecord,
@@ -24,20 +23,17 @@ export type BoundColumns = Pick<
 };
 
 /**
- * The plan's targets in the fixed groups the head bound solves them in, by their index in the
- * plan. A target's bound depends on the targets solved beside it (the sphere search's random
- * starts are drawn per batch, and the batch's shape sets the rounding), so a sweep always solves
- * whole groups of the plan, each alone: a resume or a shard, which needs only some targets,
- * solves the groups they lie in and writes the bits an uninterrupted run writes.
+ * The group of the head bound's solve a target of the plan lies in, by its index in the plan
+ * (lib/bound/groups.ts). A sweep always solves whole groups of the plan: a resume or a shard,
+ * which needs only some targets, solves the groups they lie in and writes the bits an
+ * uninterrupted run (and `distprompt bound` on the plan's targets) writes.
  */
-export function boundGroupOf(planIndex: number, device: string): number {
-  return Math.floor(planIndex / autoBoundBatch(device));
-}
+const planGroupOf = (planIndex: number, device: string): number => boundGroupOf(planIndex, autoBoundBatch(device));
 
 /**
  * The plan's targets a sweep makes for rows using `used` targets, by index in the plan: those,
  * the lm targets their paired vanilla targets copy an entropy from, and with the bound the whole
- * groups of its solve they lie in (boundGroupOf). The sweep makes these; its plan prices them.
+ * groups of its solve they lie in (planGroupOf). The sweep makes these; its plan prices them.
  */
 export function targetsToMake(
   targets: readonly TargetPlan[],
@@ -49,43 +45,36 @@ export function targetsToMake(
   for (const t of targets)
     if (needed.has(t.targetId) && t.kind === 'vanilla' && t.params.pairedWith !== undefined)
       needed.add(t.params.pairedWith);
-  const groupOf = (i: number) => boundGroupOf(i, device);
+  const groupOf = (i: number) => planGroupOf(i, device);
   const neededGroups = new Set(targets.flatMap((t, i) => (needed.has(t.targetId) ? [groupOf(i)] : [])));
   return targets.flatMap((t, i) => (needed.has(t.targetId) || (bounded && neededGroups.has(groupOf(i))) ? [i] : []));
 }
 
+/** How many of `planIndices` (ascending) lie in each group of the bound's solve: the groups the sweep's bound call solves. */
+export function boundGroupSizes(planIndices: readonly number[], device: string): number[] {
+  const sizes = new Map<number, number>();
+  for (const i of planIndices) sizes.set(planGroupOf(i, device), (sizes.get(planGroupOf(i, device)) ?? 0) + 1);
+  return [...sizes.values()];
+}
+
 /**
  * One bound per target of the set, in its order (bounds[i] is targets.meta[i]'s). The set is
- * whole groups of the plan in plan order (boundGroupOf); `groups[i]` is targets.meta[i]'s group.
+ * the targets the sweep uploaded, whole groups of the plan in plan order; `planIndex[i]` is
+ * targets.meta[i]'s index in the plan. One call solves every group, each alone.
  */
 export async function sweepBounds(
   model: Model,
-  targets: { data: Float32Array; meta: TargetRowMeta[] },
-  groups: readonly number[],
+  targets: TargetSetLike,
+  planIndex: readonly number[],
   events: EventEmitter,
   signal?: AbortSignal,
 ): Promise<BoundColumns[] | undefined> {
   const started = Date.now();
-  const V = model.info.vocabSize;
   events.emit('log', `computing the head bound of ${targets.meta.length} targets`);
-  const records: HeadBoundRecord[] = [];
+  let records: HeadBoundRecord[];
   try {
-    for (let from = 0; from < groups.length;) {
-      let to = from + 1;
-      while (to < groups.length && groups[to] === groups[from]) to++;
-      // Uploaded as a target set: checked and measured in synthesis already, not again here.
-      const tensor = await native().uploadTensor({
-        data: targets.data.subarray(from * V, to * V),
-        shape: [to - from, V],
-        device: model.info.device,
-      });
-      try {
-        records.push(...(await headBound(model, { targets: tensor, meta: targets.meta.slice(from, to) }, { signal })));
-      } finally {
-        tensor.dispose();
-      }
-      from = to;
-    }
+    const groups = planIndex.map((i) => planGroupOf(i, model.info.device));
+    records = await headBound(model, targets, { groups, signal });
   } catch (e) {
     // Stopped by an interrupt: no row has run yet, so nothing is lost (the resume bounds them).
     if (signal?.aborted) return undefined;
@@ -97,7 +86,12 @@ export async function sweepBounds(
     `head bound of ${records.length} targets in ${((Date.now() - started) / 1000).toFixed(1)} s` +
       (slow ? ` (${slow} stopped at the iteration cap; their gap says how close)` : ''),
   );
-  return records.map((r) => ({
+  return records.map((r) => boundColumnsOf(r, model.info.dtype));
+}
+
+/** What a sweep keeps of a target's bound record (for a model of this dtype). */
+export function boundColumnsOf(r: HeadBoundRecord, dtype: string): BoundColumns {
+  return {
     headBoundNats: r.headBoundNats,
     gapNats: r.gapNats,
     sphereBoundNats: r.sphereBoundNats,
@@ -106,8 +100,8 @@ export async function sweepBounds(
     bottleneckBoundNats: r.bottleneckBoundNats,
     bottleneckConverged: r.bottleneckConverged,
     bottleneckStatus: r.bottleneckStatus,
-    dtype: model.info.dtype,
-  }));
+    dtype,
+  };
 }
 
 /**

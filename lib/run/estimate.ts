@@ -3,10 +3,10 @@
 // sweep would use and at a small one (so the tail of a sweep, with few rows left, is priced at
 // what few rows cost), and a sample of the method's own rows run to their stop (so the typical
 // case knows how early rows stop by patience). Setup (model load, target synthesis, the head
-// bound) is timed on the sample's targets and scaled to the sweep's. The rows then go through
+// bound) is timed on the sample's targets and scaled to the sweep's (the bound per group of its
+// solve: estimate-bound.ts). The rows then go through
 // the same continuous batching as tune() (estimate-batching.ts): the worst case with every row
 // at its epoch budget, the typical one with the sample's epochs.
-import { headBound } from '../bound/index.js';
 import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
@@ -22,7 +22,8 @@ import { tune, type TuneOptions, type TuneRow } from '../tune/index.js';
 import { methodOptions, type MethodOptions } from './method-options.js';
 import { checkGivenModel, specObject, checkModelOption, checkPositive, checkSignal } from './run-options.js';
 import { batchedSeconds, epochsFromSample, type EpochCost } from './estimate-batching.js';
-import { targetsToMake } from './bound-columns.js';
+import { boundGroupSizes, targetsToMake } from './bound-columns.js';
+import { boundPriceSeconds } from './estimate-bound.js';
 import type { KeptRows } from './kept.js';
 import { deviceCount, firstDevice } from './shards.js';
 import { checkSweepFits } from './fit.js';
@@ -40,7 +41,10 @@ export interface EstimateOptions {
   kept?: KeptRows;
   /** an already loaded model (a study's, shared by its sweeps); else spec.model is loaded and its load timed */
   model?: Model;
-  /** epoch costs already measured in this process, by model, method and batch (a study's sweeps share them) */
+  /**
+   * epoch costs already measured in this process, by model, method and batch, and a group of the
+   * head bound's solve by its size (a study's sweeps share them)
+   */
   costs?: Map<string, EpochCost>;
   signal?: AbortSignal;
 }
@@ -197,7 +201,8 @@ async function estimateWith(
   const sampleTargets = targetsToMake(plan.targets, sampleIds, false, model.info.device).map((i) => plan.targets[i]);
   // What the sweep makes and bounds for its rows (with the bound, whole groups of its solve).
   const used = busiest.map((r) => r.targetId);
-  const toMake = targetsToMake(plan.targets, used, spec.bound !== false, model.info.device).length;
+  const inPlan = targetsToMake(plan.targets, used, spec.bound !== false, model.info.device);
+  const toMake = inPlan.length;
   const perTarget = toMake / Math.max(1, sampleTargets.length);
   // An lm target, or one made alone (a paired vanilla target needs its lm target made with it).
   const alone = sampleTargets.filter((t) => !(t.kind === 'vanilla' && t.params.pairedWith !== undefined)).slice(0, 1);
@@ -216,11 +221,13 @@ async function estimateWith(
       const { signal } = options;
       try {
         // Stopped by the signal, the plan is cut short here, as between methods below.
-        ({ seconds: boundSeconds } = await scaledSeconds(
-          () => headBound(model, made!.data.subarray(0, V), { signal }),
-          () => headBound(model, { targets: uploaded, meta: made!.meta }, { signal }),
-          perTarget,
-        ));
+        boundSeconds = await boundPriceSeconds(
+          model,
+          made!.data,
+          boundGroupSizes(inPlan, model.info.device),
+          options.costs,
+          signal,
+        );
       } catch (e) {
         if (!signal?.aborted) throw e;
       }

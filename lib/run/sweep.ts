@@ -20,14 +20,7 @@ import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import type { SweepProgress } from './sweep-progress.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
-import {
-  belowBoundMessage,
-  boundColumns,
-  boundGroupOf,
-  sweepBounds,
-  targetsToMake,
-  type BoundColumns,
-} from './bound-columns.js';
+import { belowBoundMessage, boundColumns, sweepBounds, targetsToMake, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
 import { LOCK_RENEW_MS, lockOutput } from './lock.js';
 import {
@@ -235,7 +228,6 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
         bounded,
         model.info.device,
       );
-      const groupOf = (i: number) => boundGroupOf(i, model.info.device);
       const plans = inPlan.map((i) => plan.targets[i]);
       // An interrupt before the first row skips what is left of the setup (the head bound of a
       // big sweep takes minutes): nothing of it would be kept.
@@ -256,7 +248,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       const bounds =
         !bounded || !uploaded || stopped()
           ? undefined
-          : await sweepBounds(model, targets, inPlan.map(groupOf), events, options.signal);
+          : await sweepBounds(model, { targets: uploaded, meta: targets.meta }, inPlan, events, options.signal);
 
       // One tune() per method: a tuner runs one method; rows of all targets share its batch.
       for (const [label, rows] of rowsByMethod(todo)) {

@@ -16,7 +16,7 @@ namespace dp {
 
 namespace {
 
-BoundOptions boundOptions(const Napi::Object& o) {
+BoundOptions boundOptions(const Napi::Object& o, int64_t targets) {
   const std::string where = "headBound: options";
   BoundOptions b;
   b.dtype = parseDtype(requireString(o, "dtype", where));
@@ -24,7 +24,9 @@ BoundOptions boundOptions(const Napi::Object& o) {
   b.maxIterations = requireInt(o, "maxIterations", where);
   b.gradTol = requireNumber(o, "gradTol", where);
   b.bottleneckIterations = requireInt(o, "bottleneckIterations", where);
-  b.batch = requireInt(o, "batch", where);
+  if (!has(o, "groups")) throw Napi::TypeError::New(o.Env(), where + ".groups is missing");
+  auto groups = intTensorFrom(o.Get("groups"), {targets}, "headBound: options.groups");
+  b.groups.assign(groups.data_ptr<int64_t>(), groups.data_ptr<int64_t>() + targets);
   b.returnPoint = requireBool(o, "returnPoint", where);
   b.sphere = requireBool(o, "sphere", where);
   b.sphereRandomStarts = requireInt(o, "sphereRandomStarts", where);
@@ -91,7 +93,7 @@ Napi::Value HeadBound(const Napi::CallbackInfo& info) {
   p.gamma = norm.w;
   p.beta = norm.rms ? torch::Tensor() : norm.b;
   p.layerNorm = !norm.rms;
-  return solve(info.Env(), p, targets, boundOptions(o), model);
+  return solve(info.Env(), p, targets, boundOptions(o, targets.size(0)), model);
 }
 
 // headBoundOf({ W, vocab, hidden, norm: 'layernorm'|'rmsnorm'|'none', gamma?, beta?, bias?,
@@ -107,7 +109,7 @@ Napi::Value HeadBoundOf(const Napi::CallbackInfo& info) {
   if (has(o, "beta")) p.beta = floatTensorFrom(o.Get("beta"), {d}, "beta");
   p.layerNorm = norm == "layernorm";
   auto targets = targetsFrom(o.Get("targets"), V, -1, "targets");
-  auto opts = boundOptions(o);
+  auto opts = boundOptions(o, targets.size(0));
   auto device = parseDevice(getString(o, "device", "cpu"));
   p.W = p.W.to(device);
   return solve(info.Env(), p, targets, opts, nullptr);

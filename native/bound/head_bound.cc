@@ -17,7 +17,7 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
   TORCH_CHECK(!pr.gamma.defined() || pr.gamma.numel() == d, "head bound: gamma must have ", d, " values");
   TORCH_CHECK(!pr.beta.defined() || pr.beta.numel() == d, "head bound: beta must have ", d, " values");
   TORCH_CHECK(!pr.bias.defined() || pr.bias.numel() == V, "head bound: bias must have ", V, " values");
-  TORCH_CHECK(opts.maxIterations > 0 && opts.batch > 0, "head bound: maxIterations and batch must be positive");
+  TORCH_CHECK(opts.maxIterations > 0, "head bound: maxIterations must be positive");
   const auto dev = pr.W.device();
   const auto dt = opts.dtype;
   torch::NoGradGuard ng;
@@ -34,6 +34,8 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
   const Feasible sphere{head.radius, pr.layerNorm, true};
 
   const int64_t T = targets.size(0);
+  TORCH_CHECK(static_cast<int64_t>(opts.groups.size()) == T, "head bound: groups must have ", T,
+              " values (one per target)");
   auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
   BoundResult r;
   r.headNats = torch::empty({T}, f64);
@@ -56,8 +58,12 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
     r.distribution = torch::empty({T, V}, torch::kFloat32);
   }
 
-  for (int64_t from = 0; from < T; from += opts.batch) {
-    const int64_t n = std::min(opts.batch, T - from);
+  for (int64_t from = 0, to = 0; from < T; from = to) {
+    const int64_t group = opts.groups[from];
+    while (to < T && opts.groups[to] == group) ++to;
+    TORCH_CHECK(group >= 0 && (to == T || opts.groups[to] > group),
+                "head bound: groups must be numbers >= 0 in non-decreasing order");
+    const int64_t n = to - from;
     // Renormalised in the solver's dtype: a float32 target sums to 1 only within its rounding
     // (~1e-7), and f carries (1 − Σp)·lse(W s + b), a term without bound as ‖s‖ grows.
     auto p = targets.slice(0, from, from + n).to(dev, dt);
@@ -77,9 +83,10 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
       auto residual = sphere.stationarity(sphere.project(hr.x), obj.gradient(q0));
       auto inside = (~boundary).nonzero().squeeze(1);
       if (inside.numel() > 0) {
-        // Random starts drawn from a seed per batch: the same targets give the same values.
+        // Random starts drawn from the group's own seed: the same group gives the same values,
+        // whatever other groups the call solves.
         auto sr = solveSphere(obj.rows(inside), sphere, hr.x.index_select(0, inside), opts.sphereRandomStarts,
-                              opts.gradTol, opts.tolNats, opts.maxIterations, static_cast<uint64_t>(from));
+                              opts.gradTol, opts.tolNats, opts.maxIterations, static_cast<uint64_t>(group));
         sphereNats.index_copy_(0, inside, sr.nats);
         starts.index_copy_(0, inside, sr.agreed);
         residual.index_copy_(0, inside, sr.residual);

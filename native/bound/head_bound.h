@@ -10,7 +10,7 @@
 //
 // Three numbers per target:
 // - the ball bound (certified): f minimised over ‖c‖ ≤ √d, which holds every ε, by spectral
-//   projected gradient (Barzilai–Borwein steps, non-monotone Armijo), every target of the batch
+//   projected gradient (Barzilai–Borwein steps, non-monotone Armijo), every target of a group
 //   at once; the certificate is the Frank–Wolfe gap ⟨∇f, c⟩ + √d‖P∇f‖ ≥ f(c) − min f.
 // - the sphere value (sphere.h): f over ‖c‖ = √d, the set a norm outputs for any prompt a model
 //   reads. The same number where the ball's optimum is on the sphere; a multi-start search on
@@ -24,6 +24,7 @@
 #include <memory>
 
 #include <string>
+#include <vector>
 
 namespace dp {
 
@@ -43,8 +44,10 @@ struct BoundOptions {
   int64_t bottleneckIterations = 0;           // 0: skip the bottleneck bound
   bool sphere = true;                         // the sphere value where the ball's optimum is inside
   int64_t sphereRandomStarts = 2;             // random starts beside the ball optimum's and Wᵀp's directions
-  int64_t batch = 64;                         // targets solved together
   bool returnPoint = false;                   // keep the optimal s (and the distribution it gives)
+  // Per target, its group: a run of equal numbers is solved together and alone, its sphere starts
+  // drawn from a seed that is the group's number, so a target's bound depends only on its group.
+  std::vector<int64_t> groups;
   // Set by the caller (an AbortSignal) to stop: the next evaluation throws bound::Cancelled.
   std::shared_ptr<const std::atomic<bool>> cancel;
 };
