@@ -120,9 +120,7 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
   const charged = new Set<string>();
   try {
     // As the study run does: a sweep that cannot run on its model is told before any calibration.
-    await refuseUnfitSweeps(sweeps, (s) => models.get(s));
-    // As the study run does: only the first sweep's model stays, the others load again when planned.
-    models.keepOnly(sweeps.find((s) => !s.skipped)?.model);
+    await refuseUnfitSweeps(sweeps, models);
     for (const [i, s] of sweeps.entries()) {
       const label = `${s.experiment} on ${s.model}`;
       if (o.signal?.aborted) {

@@ -6,6 +6,7 @@ import type { Model } from '../model/model.js';
 import { SpecError, type SpecIssue, type SweepSpec } from '../spec/index.js';
 import { StudyError } from '../study/catalog.js';
 import type { StudySweep } from '../study/plan.js';
+import type { StudyModels } from './study-models.js';
 import { planTargets } from '../sweep/index.js';
 import { targetFileCount } from '../targets/file.js';
 import { checkTargetsFit } from './sizes.js';
@@ -50,22 +51,20 @@ export function checkSweepFits(spec: SweepSpec, model: Pick<Model, 'info' | 'tok
 /**
  * Refuses a study any of whose sweeps does not fit its model, before the first runs: every such
  * sweep named with its reasons, and the studies that fit named so that the user can run those.
- * `modelFor` loads (or returns the loaded) model of a sweep.
+ * Of the models it loads, only the first sweep's stays: the others load again when their sweeps come.
  */
-export async function refuseUnfitSweeps(
-  sweeps: readonly StudySweep[],
-  modelFor: (s: StudySweep) => Promise<Model>,
-): Promise<void> {
+export async function refuseUnfitSweeps(sweeps: readonly StudySweep[], models: StudyModels): Promise<void> {
   const unfit: string[] = [];
   const unfitStudies = new Set<string>();
   for (const s of sweeps) {
     if (s.skipped) continue;
-    const model = await modelFor(s);
+    const model = await models.get(s);
     for (const issue of sweepFitIssues(s.spec, model)) {
       unfit.push(`  - ${s.experiment} on ${s.model}: ${issue.path}: ${issue.message}`);
       unfitStudies.add(s.study.name);
     }
   }
+  models.keepOnly(sweeps.find((s) => !s.skipped)?.model);
   if (unfit.length === 0) return;
   // Studies whose every sweep is skipped on these models would run nothing: not suggested.
   const fitting = [...new Set(sweeps.filter((s) => !s.skipped).map((s) => s.study.name))].filter(

@@ -11,6 +11,7 @@
 // LOCK_RENEW_MS, and one not renewed for LOCK_ABANDONED_MS is taken over.
 import { hostname } from 'node:os';
 import { lstat, lutimes, readlink, rename, symlink, unlink } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { fileError } from '../io/fs-error.js';
 import { processAlive } from '../io/process.js';
@@ -129,26 +130,10 @@ export async function refuseIfLocked(out: string): Promise<void> {
 export interface LockWait {
   /** told once, with the refusal's message, when the wait begins */
   onWait?: (message: string) => void;
-  /** stops the wait: lockOutput then rejects with the signal's reason (an AbortError) */
+  /** stops the wait: lockOutput then rejects with an AbortError */
   signal?: AbortSignal;
   /** how often the lock is looked at again (default LOCK_RENEW_MS / 3) */
   pollMs?: number;
-}
-
-/** Resolves after `ms`, or rejects with an AbortError as soon as `signal` aborts. */
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const stop = () => {
-      clearTimeout(timer);
-      reject(new DOMException('the wait for the output lock was aborted', 'AbortError'));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', stop);
-      resolve();
-    }, ms);
-    if (signal?.aborted) stop();
-    else signal?.addEventListener('abort', stop, { once: true });
-  });
 }
 
 /**
@@ -179,7 +164,7 @@ export async function lockOutput(
     if (refused) {
       if (!told) wait!.onWait?.(`waiting: ${refused.message}`);
       told = true;
-      await pause(wait!.pollMs ?? LOCK_RENEW_MS / 3, wait!.signal);
+      await sleep(wait!.pollMs ?? LOCK_RENEW_MS / 3, undefined, { signal: wait!.signal });
       attempt = -1; // a wait is not a failed attempt
       continue;
     }

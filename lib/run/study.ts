@@ -191,9 +191,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
         (s) =>
           options.overwrite || !existsSync(options.shard ? shardSpec(s.spec, options.shard).output : s.spec.output),
       );
-      await refuseUnfitSweeps(toRun, (s) => models.get(s));
-      // Only the first sweep's model stays: the others load again when their sweeps come.
-      models.keepOnly(toRun.find((s) => !s.skipped)?.model);
+      await refuseUnfitSweeps(toRun, models);
     }
     for (const [i, s] of sweeps.entries()) {
       const base = { experiment: s.experiment, study: s.study.name, model: s.model, givenModel: s.givenModel };

@@ -149,7 +149,7 @@ export async function runSweep(
     lock = await lockOutput(spec.output, what, LOCK_RENEW_MS, wait);
   } catch (e) {
     // Ctrl-C while waiting for another run's lock: nothing was started.
-    if (options.signal?.aborted && e instanceof DOMException && e.name === 'AbortError')
+    if (options.signal?.aborted && (e as Error).name === 'AbortError')
       return { ...nothingYet(spec, 'fresh'), interrupted: true };
     throw e;
   }
