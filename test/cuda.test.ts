@@ -281,6 +281,27 @@ describe.skipIf(!cuda)('on CUDA', () => {
     }
   });
 
+  it("targetRowStats on the device (its torch reduction) matches the host's one-pass read of the same table", async () => {
+    for (const [rows, vocab] of [
+      [3, 7],
+      [4, 2 ** 17 + 5],
+    ]) {
+      const t = new Float32Array(rows * vocab);
+      let s = 3;
+      for (let i = 0; i < t.length; i++) t[i] = ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * (2 / vocab);
+      t[vocab + 4] = -1;
+      const gpu = await native().uploadTensor({ data: t, shape: [rows, vocab], device: 'cuda' });
+      try {
+        const [device, host] = [native().targetRowStats(gpu), native().targetRowStats(t, vocab)];
+        expect([device.firstBad, device.firstBadValue]).toEqual([host.firstBad, host.firstBadValue]);
+        expect(device.sums[0]).toBeCloseTo(host.sums[0], 9);
+        expect(device.entropyBits[0]).toBeCloseTo(host.entropyBits[0], 9);
+      } finally {
+        gpu.dispose();
+      }
+    }
+  });
+
   it('reports device memory, and a device index that is not there is named', () => {
     const s = native().memoryStats('cuda');
     expect(s.totalBytes!).toBeGreaterThan(0);

@@ -22,8 +22,12 @@ export interface NativeTargetRowStats {
 }
 
 export interface TargetAddon {
-  /** Synchronous: a reduction on the tensor's device; per-row numbers come back, not the table. */
+  /**
+   * Synchronous: a reduction on the tensor's device, or over an array's own memory on the host
+   * (then `vocab` gives its rows); per-row numbers come back, not the table.
+   */
   targetRowStats(targets: NativeTensor): NativeTargetRowStats;
+  targetRowStats(targets: Float32Array, vocab: number): NativeTargetRowStats;
   synthesizeEntropyTargets(a: {
     vocab: number;
     seeds: Float64Array;

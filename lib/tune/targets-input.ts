@@ -23,6 +23,10 @@ function isTargetSet(t: unknown): t is TargetSetLike {
   return typeof t === 'object' && t !== null && 'targets' in t && 'meta' in t;
 }
 
+/**
+ * A row's entropy in bits, one value at a time: the plain reference that targetRowStats (which
+ * every check reads) is tested against.
+ */
 export function entropyBitsOf(p: Float32Array, offset: number, vocab: number): number {
   let h = 0;
   for (let v = 0; v < vocab; v++) {
@@ -35,24 +39,10 @@ export function entropyBitsOf(p: Float32Array, offset: number, vocab: number): n
 /** What the distribution rule reads of a table: its first bad value (row-major) and each row's sum. */
 type RowSummary = Pick<NativeTargetRowStats, 'firstBad' | 'firstBadValue' | 'sums'>;
 
-function summaryOf(t: Float32Array, vocab: number): RowSummary {
-  const sums = new Float64Array(t.length / vocab);
-  for (let r = 0; r < sums.length; r++) {
-    let sum = 0;
-    for (let i = r * vocab; i < (r + 1) * vocab; i++) {
-      const x = t[i];
-      if (!(x >= 0 && x < Infinity)) return { firstBad: i, firstBadValue: x, sums };
-      sum += x;
-    }
-    sums[r] = sum;
-  }
-  return { firstBad: -1, firstBadValue: 0, sums };
-}
-
 /**
  * The rule every target meets: finite, non-negative values summing to 1 within 1e-5. The first
  * row that breaks it is named (a bad value before its sum), whether the table is an array or a
- * tensor on a device (whose summary comes from native targetRowStats).
+ * tensor on a device: both summaries come from native targetRowStats.
  */
 function checkDistributions(s: RowSummary, vocab: number): void {
   const badRow = s.firstBad < 0 ? s.sums.length : Math.floor(s.firstBad / vocab);
@@ -72,11 +62,17 @@ function checkDistributions(s: RowSummary, vocab: number): void {
  * error everywhere.
  */
 export function checkTargetRows(t: Float32Array, vocab: number): number {
+  return checkTargetArray(t, vocab).length;
+}
+
+/** checkTargetRows, returning each row's entropy in bits from the same native pass over the array. */
+function checkTargetArray(t: Float32Array, vocab: number): Float64Array {
   if (t.length === 0 || t.length % vocab !== 0) {
     throw new RangeError(`targets has ${t.length} values, not a whole number of rows of the vocabulary size ${vocab}`);
   }
-  checkDistributions(summaryOf(t, vocab), vocab);
-  return t.length / vocab;
+  const stats = native().targetRowStats(t, vocab);
+  checkDistributions(stats, vocab);
+  return stats.entropyBits;
 }
 
 /**
@@ -125,8 +121,8 @@ function targetsOf(t: TuneTargets, vocab: number, ids?: string[]): ResolvedTarge
     );
   }
   if (t instanceof Float32Array) {
-    const count = checkTargetRows(t, vocab);
-    const entropyBits = Array.from({ length: count }, (_, r) => entropyBitsOf(t, r * vocab, vocab));
+    const entropyBits = Array.from(checkTargetArray(t, vocab));
+    const count = entropyBits.length;
     return { data: t, count, ids: ids ?? Array.from({ length: count }, (_, i) => `target:${i}`), entropyBits };
   }
   if (isTargetSet(t)) {

@@ -15,7 +15,9 @@ struct RowStats {
   std::vector<double> entropyBits;  // each row's −Σ p log2 p over p > 0
 };
 
-// t: [rows, vocab], any floating dtype, any device.
+// t: [rows, vocab], any floating dtype, any device. A contiguous float32 table on the host is read
+// in one threaded pass; every other table by rowStatsReference's torch operations, on its device.
 RowStats rowStats(const torch::Tensor& t);
+RowStats rowStatsReference(const torch::Tensor& t);
 
 }  // namespace dp::targets
