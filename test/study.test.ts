@@ -148,6 +148,8 @@ describe('study catalog and plan', () => {
     const r = run([...args, '-o', out], dir);
     expect(r.status).toBe(2);
     for (const text of [planned.stderr, r.stderr]) {
+      // Told from the model's config: no model was loaded to tell it.
+      expect(text).not.toMatch(/loading random:micro/);
       expect(text).toMatch(/outliers on random:micro: targets\[0\]\.entropyBits: entropy 10, 11, 12 bits outside/);
       expect(text).toMatch(/pos on random:micro: targets\[0\]: pos-uniform targets .* need the model's tokenizer/);
       expect(text).toMatch(/The studies that can: distprompt study vanilla \(/);

@@ -11,9 +11,9 @@ import { KERNEL_CHOICES, type KernelChoice, type NativeDtype, type NativeModelCo
 import { configFromHf, ModelConfigError } from './config.js';
 import { Model, type ModelTokenizer } from './model.js';
 import { refuseUnknownKeys, shown } from '../spec/fields.js';
-import { randomSource } from './presets.js';
+import { randomSource, type RandomSource } from './presets.js';
 import { withCallerStack } from './errors.js';
-import { checkModelFits, checkRowsToFit, type RowsToFit } from './size-check.js';
+import { availableBytes, checkModelFits, checkRowsToFit, weightBytes, type RowsToFit } from './size-check.js';
 
 export interface LoadOptions {
   device?: string;
@@ -118,47 +118,100 @@ async function tryTokenizer(
   }
 }
 
-export async function loadModel(arg: string, options: LoadOptions = {}): Promise<Model> {
-  const { device, dtype, kernels } = checkOptions(options);
-  const wantTokenizer = options.tokenizer ?? true;
+type Checkpoint = Awaited<ReturnType<(typeof import('../checkpoint/index.js'))['readCheckpoint']>>;
+
+/** Where a model's config (and tokenizer) come from: a preset or twin, or a checkpoint's folder. */
+type Source =
+  | { kind: 'random'; config: NativeModelConfig; random: RandomSource }
+  | { kind: 'checkpoint'; config: NativeModelConfig; dir: string; ckpt: Checkpoint };
+
+/**
+ * Resolves `arg` to its config, checked against the device's memory, without loading weights:
+ * loadModel's first step, and all of describeModel.
+ */
+async function sourceOf(arg: string, options: LoadOptions, device: string, dtype: NativeDtype): Promise<Source> {
   // What the user named as the model: an empty or missing one is their input to fix (exit 2).
   if (typeof arg !== 'string' || arg.trim().length === 0)
     throw new ModelConfigError(
       `the model is ${typeof arg === 'string' ? `'${arg}'` : String(arg)}: give a directory, a Hugging Face repo id or random:<preset>`,
     );
-
-  if (arg.startsWith('random:')) {
-    // A preset, or the random twin of a checkpoint (its config.json, fresh weights).
-    const source = await randomSource(arg.slice('random:'.length), { endpoint: options.endpoint });
-    const config = naming(source.configPath, () => {
-      const c = configFromHf(source.hfConfig);
+  const fitting = (configPath: string | undefined, hf: unknown) =>
+    naming(configPath, () => {
+      const c = configFromHf(hf);
       checkModelFits(c, { device, dtype, rows: options.rows });
       return c;
     });
-    const seed = options.seed ?? 0;
-    const nm = await withCallerStack(`loading ${arg}`, () =>
-      native().loadModel({ config, device, dtype, seed, kernels }),
-    );
-    const tokenizer =
-      wantTokenizer && source.tokenizer ? await tryTokenizer(source.tokenizer, config.vocabSize, nm) : undefined;
-    return new Model(nm, infoOf(nm, arg, config, sha([source.hfConfig, seed]), 'random'), tokenizer);
+  if (arg.startsWith('random:')) {
+    // A preset, or the random twin of a checkpoint (its config.json, fresh weights).
+    const random = await randomSource(arg.slice('random:'.length), { endpoint: options.endpoint });
+    return { kind: 'random', config: fitting(random.configPath, random.hfConfig), random };
   }
-
   // A checkpoint's weights are its own: a seed would be silently ignored.
   if (options.seed !== undefined)
     throw new ModelConfigError(`loadModel: seed is for random:<preset> weights; ${arg} has its own, so leave seed out`);
-  const { readCheckpoint, selectTensors, findNonFinite, checkpointChange, CheckpointError } =
-    await import('../checkpoint/index.js');
+  const { readCheckpoint } = await import('../checkpoint/index.js');
   // A local directory needs no hub client; anything else is a repo id for the cache / download.
   const dir = isDirectory(arg)
     ? arg
     : await (await import('../hub/index.js')).resolveModel(arg, { endpoint: options.endpoint });
   const ckpt = await readCheckpoint(dir);
-  const config = naming(join(dir, 'config.json'), () => {
-    const c = configFromHf(ckpt.config);
-    checkModelFits(c, { device, dtype, rows: options.rows });
-    return c;
-  });
+  return { kind: 'checkpoint', config: fitting(join(dir, 'config.json'), ckpt.config), dir, ckpt };
+}
+
+/** What a model is, read from its config and files alone: describeModel's answer. */
+export interface ModelDescription {
+  name: string;
+  vocabSize: number;
+  device: string;
+  /** whether loadModel would give it a tokenizer (a preset with one, or a folder with its files) */
+  hasTokenizer: boolean;
+  config: NativeModelConfig;
+  /** the device's free memory less the weights', once they are loaded (undefined: no figure for the device) */
+  freeBytes?: number;
+}
+
+/**
+ * What loadModel(arg, options) would load — its config, checked against the device's memory, and
+ * whether it has a tokenizer — without loading its weights. A study checks all its sweeps against
+ * these before the first runs, where loading every model at once could take more memory than any
+ * one of its sweeps does.
+ */
+export async function describeModel(arg: string, options: LoadOptions = {}): Promise<ModelDescription> {
+  const { device, dtype } = checkOptions(options);
+  const source = await sourceOf(arg, options, device, dtype);
+  const { hasTokenizerFiles } = await import('../tokenizer/index.js');
+  const hasTokenizer =
+    (options.tokenizer ?? true) &&
+    (source.kind === 'random' ? source.random.tokenizer !== undefined : hasTokenizerFiles(source.dir));
+  const free = availableBytes(device);
+  return {
+    name: arg,
+    vocabSize: source.config.vocabSize,
+    device,
+    hasTokenizer,
+    config: source.config,
+    freeBytes: free === undefined ? undefined : free - weightBytes(source.config, dtype),
+  };
+}
+
+export async function loadModel(arg: string, options: LoadOptions = {}): Promise<Model> {
+  const { device, dtype, kernels } = checkOptions(options);
+  const wantTokenizer = options.tokenizer ?? true;
+  const source = await sourceOf(arg, options, device, dtype);
+  const config = source.config;
+  if (source.kind === 'random') {
+    const seed = options.seed ?? 0;
+    const nm = await withCallerStack(`loading ${arg}`, () =>
+      native().loadModel({ config, device, dtype, seed, kernels }),
+    );
+    const { random } = source;
+    const tokenizer =
+      wantTokenizer && random.tokenizer ? await tryTokenizer(random.tokenizer, config.vocabSize, nm) : undefined;
+    return new Model(nm, infoOf(nm, arg, config, sha([random.hfConfig, seed]), 'random'), tokenizer);
+  }
+
+  const { selectTensors, findNonFinite, checkpointChange, CheckpointError } = await import('../checkpoint/index.js');
+  const { dir, ckpt } = source;
   const { files, ignored } = selectTensors(ckpt, config);
   if (ignored.length > 0 && process.env.DISTPROMPT_DEBUG) {
     const list = ignored.join(', ');

@@ -60,6 +60,12 @@ export function parameterCounts(c: NativeModelConfig): { perLayer: number; embed
   };
 }
 
+/** Bytes of a model's weights in `dtype`, from its config. */
+export function weightBytes(c: NativeModelConfig, dtype: NativeDtype): number {
+  const { perLayer, embeddings } = parameterCounts(c);
+  return (perLayer * c.layers + embeddings) * BYTES[dtype];
+}
+
 /** availableDeviceBytes (what the automatic batch plans against), undefined on a device this build lacks. */
 export function availableBytes(device: string): number | undefined {
   try {
@@ -83,7 +89,7 @@ export function checkModelFits(
   const unit = BYTES[o.dtype];
   const layerBytes = perLayer * c.layers * unit;
   const embedBytes = embeddings * unit;
-  const weights = layerBytes + embedBytes;
+  const weights = weightBytes(c, o.dtype);
   const info = { dtype: o.dtype, vocabSize: c.vocabSize, hiddenSize: c.hiddenSize, layers: c.layers, config: c };
   const perRow = o.rows ? bytesPerRow(info as ModelInfo, o.rows.positions, o.rows.candidates) : 0;
   const rows = o.rows ? perRow * o.rows.rows : 0;

@@ -2,7 +2,6 @@
 // runs (estimate.ts), writing nothing. Each model loads once (its load counted in its first
 // sweep), and sweeps that share a model, method and batch share their epoch-time calibration.
 import type { Shard } from '../spec/index.js';
-import { loadModel } from '../model/load.js';
 import { expandStudies, type Scale } from '../study/catalog.js';
 import { planStudy, type StudySweep } from '../study/plan.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
@@ -109,15 +108,10 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
       : o.devices && o.devices.length > 1
         ? { ...s.spec, devices: [...o.devices] }
         : s.spec;
-  const loadSeconds = new Map<string, number>();
-  const models = new StudyModels(sweeps, async (s) => {
-    const t0 = performance.now();
+  const models = new StudyModels(sweeps, (s) => {
     const spec = specOf(s);
-    const model = await loadModel(s.model, { device: firstDevice(spec), dtype: spec.dtype });
-    loadSeconds.set(s.model, (performance.now() - t0) / 1000);
-    return model;
+    return { device: firstDevice(spec), dtype: spec.dtype };
   });
-  const charged = new Set<string>();
   try {
     // As the study run does: a sweep that cannot run on its model is told before any calibration.
     await refuseUnfitSweeps(sweeps, models);
@@ -134,9 +128,9 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
       o.onSweep?.(`[${i + 1}/${sweeps.length}] ${label}`);
       const spec = specOf(s);
       const model = await models.get(s);
-      // A model's load is counted in the first sweep planned on it.
-      const load = charged.has(s.model) ? 0 : (loadSeconds.get(s.model) ?? 0);
-      charged.add(s.model);
+      // A load is counted in the sweep it was made for: the first on a model, and one after a
+      // sweep on another model (the study run holds one model at a time, and so does this plan).
+      const load = models.takeLoadSeconds();
       const { calibrationSeconds, sampleRows, signal } = o;
       const kept = o.resume ? await keptRows(spec) : undefined;
       const e = await estimateSweep(spec, { calibrationSeconds, sampleRows, signal, model, costs, kept });

@@ -1,7 +1,9 @@
-// What a sweep needs of its model, checked once the model is loaded and before any work: its
-// entropy grids within log2 of the vocabulary, its targets within the device's memory, and a
-// tokenizer for the kinds made from token texts. A study checks every sweep this way before it
-// runs the first, so that the one that cannot run is told at the start, not hours in.
+// What a sweep needs of its model, checked before any work: its entropy grids within log2 of the
+// vocabulary, its targets within the device's memory, and a tokenizer for the kinds made from
+// token texts. A sweep checks its loaded model; a study checks every sweep before it runs the
+// first, against each model's description (no weights loaded), so that the one that cannot run
+// is told at the start, not hours in.
+import type { ModelDescription } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import { SpecError, type SpecIssue, type SweepSpec } from '../spec/index.js';
 import { StudyError } from '../study/catalog.js';
@@ -24,14 +26,17 @@ function issuesOf(check: () => void): SpecIssue[] {
   }
 }
 
+/** What the fit rules read of a model. */
+type FitModel = Pick<ModelDescription, 'name' | 'vocabSize' | 'device' | 'hasTokenizer' | 'freeBytes'>;
+
 /** Every way `spec` does not fit `model`, as spec issues; none when it fits. */
-export function sweepFitIssues(spec: SweepSpec, model: Pick<Model, 'info' | 'tokenizer'>): SpecIssue[] {
-  const { vocabSize, device, name } = model.info;
+export function sweepFitIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
+  const { vocabSize, device, name } = model;
   const issues = issuesOf(() => {
     const targets = planTargets(spec, vocabSize, { fileTargetCount: targetFileCount });
-    checkTargetsFit(targets.length, vocabSize, device);
+    checkTargetsFit(targets.length, vocabSize, device, model.freeBytes);
   });
-  if (!model.tokenizer)
+  if (!model.hasTokenizer)
     spec.targets.forEach((t, i) => {
       if (NEEDS_TOKENIZER.has(t.kind))
         issues.push({
@@ -42,29 +47,28 @@ export function sweepFitIssues(spec: SweepSpec, model: Pick<Model, 'info' | 'tok
   return issues;
 }
 
-/** Refuses a sweep that does not fit its model, naming every reason at once. */
+/** Refuses a sweep that does not fit its loaded model, naming every reason at once. */
 export function checkSweepFits(spec: SweepSpec, model: Pick<Model, 'info' | 'tokenizer'>): void {
-  const issues = sweepFitIssues(spec, model);
-  if (issues.length > 0) throw new SpecError(issues, `Sweep spec cannot run on ${model.info.name}`);
+  const { name, vocabSize, device } = model.info;
+  const issues = sweepFitIssues(spec, { name, vocabSize, device, hasTokenizer: model.tokenizer !== undefined });
+  if (issues.length > 0) throw new SpecError(issues, `Sweep spec cannot run on ${name}`);
 }
 
 /**
  * Refuses a study any of whose sweeps does not fit its model, before the first runs: every such
  * sweep named with its reasons, and the studies that fit named so that the user can run those.
- * Of the models it loads, only the first sweep's stays: the others load again when their sweeps come.
+ * Each model is described, not loaded: its config and files say all the rules read.
  */
 export async function refuseUnfitSweeps(sweeps: readonly StudySweep[], models: StudyModels): Promise<void> {
   const unfit: string[] = [];
   const unfitStudies = new Set<string>();
   for (const s of sweeps) {
     if (s.skipped) continue;
-    const model = await models.get(s);
-    for (const issue of sweepFitIssues(s.spec, model)) {
+    for (const issue of sweepFitIssues(s.spec, await models.describe(s))) {
       unfit.push(`  - ${s.experiment} on ${s.model}: ${issue.path}: ${issue.message}`);
       unfitStudies.add(s.study.name);
     }
   }
-  models.keepOnly(sweeps.find((s) => !s.skipped)?.model);
   if (unfit.length === 0) return;
   // Studies whose every sweep is skipped on these models would run nothing: not suggested.
   const fitting = [...new Set(sweeps.filter((s) => !s.skipped).map((s) => s.study.name))].filter(

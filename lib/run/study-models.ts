@@ -1,33 +1,63 @@
-// The models of a study's sweeps, each loaded when a sweep first needs it and disposed after its
-// last sweep: a model held past its last sweep (a random twin after `random-init`, a model
-// checked up front but run later) takes device memory the next sweeps' automatic batch would use.
+// The models of a study's sweeps, one loaded at a time: a sweep's model is loaded when it first
+// needs it, kept while the next sweeps run on it, and disposed once a sweep on another model comes
+// or its last sweep is through. A second model held beside the first (a random twin beside the
+// model its later sweeps run on again) takes device memory the automatic batch would use, and two
+// 8B models in bfloat16 do not fit a 24 GB GPU at all: a reload costs less than either.
+import { describeModel, loadModel, type LoadOptions, type ModelDescription } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import type { StudySweep } from '../study/plan.js';
 
 export class StudyModels {
-  readonly #loaded = new Map<string, Model>();
+  #held: { name: string; model: Model } | undefined;
   readonly #left = new Map<string, number>();
-  readonly #load: (s: StudySweep) => Promise<Model>;
+  readonly #described = new Map<string, Promise<ModelDescription>>();
+  readonly #options: (s: StudySweep) => LoadOptions;
+  readonly #onLoad?: (s: StudySweep) => void;
+  #loadSeconds = 0;
 
-  /** `sweeps`: those this run goes through, in order; `load`: how one sweep's model is loaded. */
-  constructor(sweeps: readonly StudySweep[], load: (s: StudySweep) => Promise<Model>) {
-    this.#load = load;
+  /**
+   * `sweeps`: those this run goes through, in order; `options`: how one sweep's model is loaded
+   * (its device and dtype); `onLoad`: told before each load.
+   */
+  constructor(
+    sweeps: readonly StudySweep[],
+    options: (s: StudySweep) => LoadOptions,
+    onLoad?: (s: StudySweep) => void,
+  ) {
+    this.#options = options;
+    this.#onLoad = onLoad;
     for (const s of sweeps) if (!s.skipped) this.#left.set(s.model, (this.#left.get(s.model) ?? 0) + 1);
   }
 
-  /** Sweep `s`'s model, loaded if it is not. */
+  /** Sweep `s`'s model, loaded if it is not held (any other held model is disposed first). */
   async get(s: StudySweep): Promise<Model> {
-    let m = this.#loaded.get(s.model);
-    if (!m) {
-      m = await this.#load(s);
-      this.#loaded.set(s.model, m);
-    }
-    return m;
+    if (this.#held?.name === s.model) return this.#held.model;
+    this.#drop();
+    this.#onLoad?.(s);
+    const t0 = performance.now();
+    const model = await loadModel(s.model, this.#options(s));
+    this.#loadSeconds += (performance.now() - t0) / 1000;
+    this.#held = { name: s.model, model };
+    return model;
   }
 
-  /** The loaded model named `name`, if it is. */
+  /** What sweep `s`'s model is, from its config and files (no weights loaded); once per model. */
+  describe(s: StudySweep): Promise<ModelDescription> {
+    let d = this.#described.get(s.model);
+    if (!d) this.#described.set(s.model, (d = describeModel(s.model, this.#options(s))));
+    return d;
+  }
+
+  /** The held model named `name`, if it is. */
   loaded(name: string): Model | undefined {
-    return this.#loaded.get(name);
+    return this.#held?.name === name ? this.#held.model : undefined;
+  }
+
+  /** Seconds spent loading since the last call: what the sweep about to be planned pays. */
+  takeLoadSeconds(): number {
+    const t = this.#loadSeconds;
+    this.#loadSeconds = 0;
+    return t;
   }
 
   /** Sweep `s` is through: its model is disposed if no later sweep runs on it. */
@@ -35,20 +65,15 @@ export class StudyModels {
     if (s.skipped) return;
     const left = (this.#left.get(s.model) ?? 1) - 1;
     this.#left.set(s.model, left);
-    if (left <= 0) this.#drop(s.model);
-  }
-
-  /** Disposes every loaded model but `keep`'s (models checked up front that later sweeps load again). */
-  keepOnly(keep: string | undefined): void {
-    for (const name of [...this.#loaded.keys()]) if (name !== keep) this.#drop(name);
+    if (left <= 0 && this.#held?.name === s.model) this.#drop();
   }
 
   dispose(): void {
-    this.keepOnly(undefined);
+    this.#drop();
   }
 
-  #drop(name: string): void {
-    this.#loaded.get(name)?.dispose();
-    this.#loaded.delete(name);
+  #drop(): void {
+    this.#held?.model.dispose();
+    this.#held = undefined;
   }
 }

@@ -11,7 +11,6 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { makeOutputFolder } from '../io/folder.js';
-import { loadModel } from '../model/load.js';
 import type { ModelInfo } from '../model/model.js';
 import { writeAtomic } from '../results/files.js';
 import {
@@ -169,10 +168,11 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   // ran: one loaded for a sweep that then refused to resume (another --dtype) is not what ran.
   const infoPath = join(options.outDir, 'models.json');
   const infos = new Map<string, ModelInfo>(existsSync(infoPath) ? Object.entries(await readInfos(infoPath)) : []);
-  const models = new StudyModels(sweeps, (s) => {
-    log(`loading ${s.model} on ${s.spec.device}`);
-    return loadModel(s.model, { device: s.spec.device, dtype: s.spec.dtype });
-  });
+  const models = new StudyModels(
+    sweeps,
+    (s) => ({ device: s.spec.device, dtype: s.spec.dtype }),
+    (s) => log(`loading ${s.model} on ${s.spec.device}`),
+  );
   const recordModel = async (name: string): Promise<void> => {
     const m = models.loaded(name);
     if (!m || infos.get(name) === m.info) return;
