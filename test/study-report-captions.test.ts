@@ -1,7 +1,8 @@
 // A study report's captions read as sentences: a figure beyond the paper is said to be so, with
-// what it shows (it read "the paper's beyond the paper"), and finding 6 counts the targets and
-// methods of a methods study (it counted their pairs as targets). A real smoke study of
-// random:micro through the built CLI.
+// what it shows (it read "the paper's beyond the paper"); what the paper found and what this run
+// shows is said once per study, above its figures (it was repeated under every figure); and
+// finding 6 counts the targets and methods of a methods study (it counted their pairs as
+// targets). A real smoke study of random:micro through the built CLI.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-study-captions-'));
 let captions: string[];
+let findings: string[];
 
 beforeAll(() => {
   const r = spawnSync(
@@ -20,7 +22,9 @@ beforeAll(() => {
   );
   expect(r.status, r.stderr).toBe(0);
   const html = readFileSync(join(dir, 'out', 'report.html'), 'utf8');
-  captions = [...html.matchAll(/<figcaption>(.*?)<\/figcaption>/gs)].map((m) => m[1].replace(/<[^>]+>/g, ''));
+  const text = (re: RegExp) => [...html.matchAll(re)].map((m) => m[1].replace(/<[^>]+>/g, ''));
+  captions = text(/<figcaption>(.*?)<\/figcaption>/gs);
+  findings = text(/<p class="findings">(.*?)<\/p>/gs);
 }, 300_000);
 
 describe('study report captions', () => {
@@ -30,12 +34,16 @@ describe('study report captions', () => {
       /^Where the difficulty comes from: .*\(methods; beyond the paper\)\. No prompt can go below/,
     );
     expect(captions.find((c) => c.startsWith('Difficulty vs target entropy'))).toMatch(
-      /\(methods; the paper's Fig\. 1, 4, 6, 11\)\. The paper: Soft prompts/,
+      /\(methods; the paper's Fig\. 1, 4, 6, 11\)\. SVG/,
     );
-    for (const c of captions) expect(c).not.toMatch(/the paper's beyond/);
+    for (const c of captions) expect(c).not.toMatch(/the paper's beyond|The paper:|This run:/);
   });
 
-  it('give finding 6 over the targets and the methods', () => {
-    expect(captions[0]).toMatch(/6 \(methods · random:micro\): measured — over 6 targets × 3 methods: mean min KL/);
+  it("say once, above the study's figures, what the paper found and this run shows, finding 6 over the targets and the methods", () => {
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatch(/^The paper: Soft prompts/);
+    expect(findings[0]).toMatch(
+      /This run: .*6 \(methods · random:micro\): measured — over 6 targets × 3 methods: mean min KL/,
+    );
   });
 });

@@ -98,11 +98,11 @@ function studySection(input: ReportInput, study: string): string {
     .map(
       (f) =>
         `<figure id="fig-${esc(f.group)}-${esc(f.id)}">${inlineSvg(f.svg)}<figcaption><b>${esc(f.title)}</b> ` +
-        // A figure beyond the paper says what it shows in its caption, where the others cite the paper.
+        // A figure beyond the paper says what it shows in its caption, where the others cite the
+        // paper's figure; what the paper found and this run shows is said once, above the figures.
         (f.caption
           ? `(${esc(f.group)}; ${esc(f.paperFigure)}). ${esc(f.caption)} `
-          : `(${esc(f.group)}; the paper's ${esc(f.paperFigure)}). <i>The paper:</i> ${esc(claimsOf(study).join('; ') || '—')} `) +
-        `<i>This run:</i> ${esc(thisRun)}. ` +
+          : `(${esc(f.group)}; the paper's ${esc(f.paperFigure)}). `) +
         `<a href="${esc(relative(input.summary.outDir, f.svgPath))}">SVG</a> · <a href="${esc(relative(input.summary.outDir, f.pngPath))}">PNG</a></figcaption></figure>`,
     );
   const specs = sweeps.map((s) => {
@@ -116,6 +116,7 @@ function studySection(input: ReportInput, study: string): string {
   });
   return `<section id="study-${esc(study)}"><h2>${esc(study)}</h2>
 <p>${esc(file.describes)}${file.optimiser ? ` Optimiser: ${esc(file.optimiser)}.` : ''}${file.needs ? ` Needs ${esc(file.needs)}.` : ''}</p>
+<p class="findings"><i>The paper:</i> ${esc(claimsOf(study).join('; ') || '—')}. <i>This run:</i> ${esc(thisRun)}.</p>
 ${figures.join('\n') || '<p>No figure: the results of this study do not support one (see the sweeps table).</p>'}
 ${prompts.join('\n')}
 ${specs.join('\n')}
