@@ -44,7 +44,7 @@ export { tune, TuneRun, type TuneOptions, type TuneProgress, type TuneRecord, ty
 export { TuneOptionsError } from './tune/options.js';
 export { type StopReason, type RecordStopReason } from './tune/stop-reasons.js';
 export { type TuneTargets, type TargetSetLike } from './tune/targets-input.js';
-export { entropyBits, klNats, outlierMassBound, validateTargets, TargetError } from './targets/index.js';
+export { entropyBits, klNats, outlierMassBound, validateTargets, TargetError, TargetStore } from './targets/index.js';
 export { type ValidateOptions } from './targets/validate.js';
 export { synthesizeTargets, type SynthesisRequest, type TargetSet, type TargetMeta } from './targets/synthesize.js';
 export { type GridInput } from './spec/grid.js';

@@ -26,6 +26,7 @@ import { expandStudies, StudyError, type Scale } from '../study/catalog.js';
 import { computeFindings } from '../study/findings.js';
 import { drawFigures } from '../study/figures.js';
 import { planStudy } from '../study/plan.js';
+import { TargetStore } from '../targets/index.js';
 import { posCounts } from '../study/pos-counts.js';
 import { writeStudyReport } from '../study/report.js';
 import type { StudySummary, SweepOutcome } from '../study/summary.js';
@@ -180,6 +181,9 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
     await writeAtomic(infoPath, new TextEncoder().encode(JSON.stringify(Object.fromEntries(infos), null, 2)));
   };
 
+  // The targets a sweep makes from its plan alone (the vanilla grid of eight of the paper's
+  // sweeps) are made once for the run.
+  const targetStore = new TargetStore();
   const outcomes: SweepOutcome[] = [];
   const results = new Map<string, Results>();
   let interrupted = false;
@@ -238,6 +242,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
             signal: options.signal,
             figures: false,
             model: () => models.get(s),
+            targetStore,
           },
           sweepEvents,
         );

@@ -12,14 +12,14 @@ import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
 import { plotAll, type WrittenFigure } from '../plot/index.js';
 import { openForResume, readResults, ResultWriter, type RunRecord, type StoredRunRecord } from '../results/index.js';
-import { refuseUnknownKeys } from '../spec/fields.js';
+import { refuseUnknownKeys, shown } from '../spec/fields.js';
 import { parseSpec, type Shard, type SweepSpec, type SweepSpecInput } from '../spec/index.js';
 import { planSweepYielding, remainingRows, rowsByMethod, rowsToRun } from '../sweep/index.js';
 import { methodOptions } from './method-options.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import type { SweepProgress } from './sweep-progress.js';
 import { targetFileCount } from '../targets/file.js';
-import { synthesizePlans, type TargetRowMeta } from '../targets/index.js';
+import { synthesizePlans, TargetStore, type TargetRowMeta } from '../targets/index.js';
 import { belowBoundMessage, boundColumns, sweepBounds, targetsToMake, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
 import { LOCK_RENEW_MS, lockOutput } from './lock.js';
@@ -57,6 +57,11 @@ export interface SweepOptions {
    * host's, 2 minutes unrenewed) instead of refusing: for a cluster's retried task
    */
   waitForLock?: boolean;
+  /**
+   * targets made by earlier sweeps of this process, shared by the next (a study's vanilla grid):
+   * those that depend on their plan alone are taken from it, and kept in it once made
+   */
+  targetStore?: TargetStore;
 }
 
 /** SweepOptions' fields, as the compiler checks them against the interface. */
@@ -67,6 +72,7 @@ const SWEEP_OPTIONS: Record<keyof SweepOptions, true> = {
   figures: true,
   model: true,
   waitForLock: true,
+  targetStore: true,
 };
 
 export type { SweepProgress } from './sweep-progress.js';
@@ -133,6 +139,10 @@ export async function runSweep(
   checkFigures(o);
   checkSignal('runSweep', o);
   checkModelOption('runSweep', o, true);
+  if (o.targetStore !== undefined && !(o.targetStore instanceof TargetStore))
+    throw new TypeError(
+      `runSweep: option targetStore must be a TargetStore (new TargetStore()), or left out, got ${shown(o.targetStore)}`,
+    );
   // One run per output for the run's whole life: a second sweep, a resume or a merge of the same
   // output is refused, naming this process, before it reads or writes anything. The output's
   // path is checked first (a directory, a missing folder), so that its lock can be made beside it.
@@ -233,9 +243,15 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       // big sweep takes minutes): nothing of it would be kept.
       const stopped = () => options.signal?.aborted === true;
       // A resume of a journal holding every row (a run stopped while writing its file) makes none.
-      if (!stopped() && plans.length) events.emit('log', `synthesising ${plans.length} targets over ${V} tokens`);
+      if (!stopped() && plans.length) {
+        const held = options.targetStore?.held(plans, V, model.info.device) ?? 0;
+        const earlier = held ? ` (${held} of them made by an earlier sweep of this run)` : '';
+        events.emit('log', `synthesising ${plans.length} targets over ${V} tokens${earlier}`);
+      }
       const targets =
-        plans.length && !stopped() ? await synthesizePlans(model, plans) : { data: new Float32Array(0), meta: [] };
+        plans.length && !stopped()
+          ? await synthesizePlans(model, plans, options.targetStore)
+          : { data: new Float32Array(0), meta: [] };
       const index = new Map(plans.map((t, i) => [t.targetId, i]));
       // Checked and measured in synthesis already: uploaded once for every method and the bound as
       // a target set, which tune() and headBound() neither re-check nor re-measure (both passes

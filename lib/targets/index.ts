@@ -3,6 +3,7 @@ export { validateTargets } from './validate.js';
 export { vanilla, outlier, lm, randomPrompt } from './kinds.js';
 export { shuffle, migrate } from './transforms.js';
 export { synthesizePlans } from './plans.js';
+export { TargetStore } from './store.js';
 export { formatBits, planEntry, TARGET_REGISTRY, type TargetKindDef, type TargetPlan } from './registry.js';
 export type { SynthesisedTargets, TargetRowMeta } from './make.js';
 export {

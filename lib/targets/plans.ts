@@ -5,6 +5,7 @@ import type { TargetKind } from '../spec/schema.js';
 import { MAKERS, type Item, type MakeContext, type SynthesisedTargets, type TargetRowMeta } from './make.js';
 import { kindDef, type PlanOf, type TargetPlan } from './registry.js';
 import { inTargetWorker } from './offload.js';
+import type { TargetStore } from './store.js';
 
 const isKind = <K extends TargetKind>(plan: PlanOf<TargetKind>, kind: K): plan is PlanOf<K> => plan.kind === kind;
 
@@ -17,7 +18,34 @@ async function makeKind<K extends TargetKind>(kind: K, ctx: MakeContext, plans: 
   if (items.length > 0) await MAKERS[kind](ctx, items);
 }
 
-export async function synthesizePlans(model: Model, plans: readonly TargetPlan[]): Promise<SynthesisedTargets> {
+/**
+ * `plans`' targets, in plan order. With a `store`, targets it holds are taken from it rather than
+ * made, and the ones made that depend on their plan alone are kept in it for the next sweeps.
+ */
+export async function synthesizePlans(
+  model: Model,
+  plans: readonly TargetPlan[],
+  store?: TargetStore,
+): Promise<SynthesisedTargets> {
+  if (!store) return makePlans(model, plans);
+  const { vocabSize: V, device } = model.info;
+  const held = plans.map((p) => store.get(p, V, device));
+  const toMake = plans.filter((_, i) => !held[i]);
+  const made = toMake.length ? await makePlans(model, toMake) : { data: new Float32Array(0), meta: [] };
+  toMake.forEach((p, j) => store.keep(p, V, device, made.data.subarray(j * V, (j + 1) * V), made.meta[j]));
+  if (toMake.length === plans.length) return made;
+  const data = new Float32Array(plans.length * V);
+  const meta: TargetRowMeta[] = new Array(plans.length);
+  let j = 0;
+  plans.forEach((_, i) => {
+    const row = held[i] ?? { probs: made.data.subarray(j * V, (j + 1) * V), meta: made.meta[j++] };
+    data.set(row.probs, i * V);
+    meta[i] = row.meta;
+  });
+  return { data, meta };
+}
+
+async function makePlans(model: Model, plans: readonly TargetPlan[]): Promise<SynthesisedTargets> {
   const V = model.info.vocabSize;
   const data = new Float32Array(plans.length * V);
   const meta: TargetRowMeta[] = new Array(plans.length);
