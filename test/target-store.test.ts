@@ -13,6 +13,7 @@ import { runSweep } from '../lib/run/sweep.js';
 import { parseSpec } from '../lib/spec/index.js';
 import { planTargets } from '../lib/sweep/index.js';
 import { synthesizePlans, TargetStore } from '../lib/targets/index.js';
+import { storedCount } from '../lib/targets/store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-target-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,7 +35,7 @@ it('keeps the targets that depend on their plan alone, and gives them back bit f
     const store = new TargetStore();
     await synthesizePlans(model, plans.slice(0, 4), store); // the grid points and the outlier target
     expect(store.size.targets).toBe(4);
-    expect(store.held(plans, model.info.vocabSize, model.info.device)).toBe(4);
+    expect(storedCount(store, plans, model.info.vocabSize, model.info.device)).toBe(4);
     // Reversed: held rows and made ones are placed by plan, not by the order they come.
     const reversed = [...plans].reverse();
     const again = await synthesizePlans(model, reversed, store);
@@ -47,8 +48,8 @@ it('keeps the targets that depend on their plan alone, and gives them back bit f
     // lm targets and the vanilla ones paired with them are read from the model: never kept.
     expect(store.size.targets).toBe(4);
     // Another vocabulary or device is another target.
-    expect(store.held(plans, V + 1, model.info.device)).toBe(0);
-    expect(store.held(plans, V, 'cuda:0')).toBe(0);
+    expect(storedCount(store, plans, V + 1, model.info.device)).toBe(0);
+    expect(storedCount(store, plans, V, 'cuda:0')).toBe(0);
   } finally {
     model.dispose();
   }

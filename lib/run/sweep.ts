@@ -20,6 +20,7 @@ import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import type { SweepProgress } from './sweep-progress.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, TargetStore, type TargetRowMeta } from '../targets/index.js';
+import { storedCount } from '../targets/store.js';
 import { belowBoundMessage, boundColumns, sweepBounds, targetsToMake, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
 import { LOCK_RENEW_MS, lockOutput } from './lock.js';
@@ -244,7 +245,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       const stopped = () => options.signal?.aborted === true;
       // A resume of a journal holding every row (a run stopped while writing its file) makes none.
       if (!stopped() && plans.length) {
-        const held = options.targetStore?.held(plans, V, model.info.device) ?? 0;
+        const held = options.targetStore ? storedCount(options.targetStore, plans, V, model.info.device) : 0;
         const earlier = held ? ` (${held} of them made by an earlier sweep of this run)` : '';
         events.emit('log', `synthesising ${plans.length} targets over ${V} tokens${earlier}`);
       }

@@ -5,7 +5,7 @@ import type { TargetKind } from '../spec/schema.js';
 import { MAKERS, type Item, type MakeContext, type SynthesisedTargets, type TargetRowMeta } from './make.js';
 import { kindDef, type PlanOf, type TargetPlan } from './registry.js';
 import { inTargetWorker } from './offload.js';
-import type { TargetStore } from './store.js';
+import { storedRow, storeRow, type TargetStore } from './store.js';
 
 const isKind = <K extends TargetKind>(plan: PlanOf<TargetKind>, kind: K): plan is PlanOf<K> => plan.kind === kind;
 
@@ -29,10 +29,10 @@ export async function synthesizePlans(
 ): Promise<SynthesisedTargets> {
   if (!store) return makePlans(model, plans);
   const { vocabSize: V, device } = model.info;
-  const held = plans.map((p) => store.get(p, V, device));
+  const held = plans.map((p) => storedRow(store, p, V, device));
   const toMake = plans.filter((_, i) => !held[i]);
   const made = toMake.length ? await makePlans(model, toMake) : { data: new Float32Array(0), meta: [] };
-  toMake.forEach((p, j) => store.keep(p, V, device, made.data.subarray(j * V, (j + 1) * V), made.meta[j]));
+  toMake.forEach((p, j) => storeRow(store, p, V, device, made.data.subarray(j * V, (j + 1) * V), made.meta[j]));
   if (toMake.length === plans.length) return made;
   const data = new Float32Array(plans.length * V);
   const meta: TargetRowMeta[] = new Array(plans.length);

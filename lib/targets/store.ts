@@ -7,40 +7,51 @@
 import type { TargetRowMeta } from './make.js';
 import type { TargetPlan } from './registry.js';
 
-/** Whether `plan`'s target is a function of its plan, vocabulary and device alone. */
-const planAlone = (plan: TargetPlan): boolean =>
-  plan.kind === 'outlier' || (plan.kind === 'vanilla' && plan.params.pairedWith === undefined);
+type Row = { probs: Float32Array; meta: TargetRowMeta };
+
+/** Each store's rows, by key: the class is a handle, so that its public face is its size alone. */
+const ROWS = new WeakMap<TargetStore, Map<string, Row>>();
 
 export class TargetStore {
-  readonly #rows = new Map<string, { probs: Float32Array; meta: TargetRowMeta }>();
-
-  #key(plan: TargetPlan, vocab: number, device: string): string | undefined {
-    return planAlone(plan)
-      ? JSON.stringify([device, vocab, plan.kind, plan.targetId, plan.seed, plan.params])
-      : undefined;
+  constructor() {
+    ROWS.set(this, new Map());
   }
 
   /** Targets held: how many, and the bytes their rows take. */
   get size(): { targets: number; bytes: number } {
-    let bytes = 0;
-    for (const r of this.#rows.values()) bytes += r.probs.byteLength;
-    return { targets: this.#rows.size, bytes };
+    const rows = [...ROWS.get(this)!.values()];
+    return { targets: rows.length, bytes: rows.reduce((a, r) => a + r.probs.byteLength, 0) };
   }
+}
 
-  /** How many of `plans` it holds. */
-  held(plans: readonly TargetPlan[], vocab: number, device: string): number {
-    return plans.filter((p) => this.get(p, vocab, device) !== undefined).length;
-  }
+/** Whether `plan`'s target is a function of its plan, vocabulary and device alone. */
+const planAlone = (plan: TargetPlan): boolean =>
+  plan.kind === 'outlier' || (plan.kind === 'vanilla' && plan.params.pairedWith === undefined);
 
-  /** The row made earlier for `plan`, if one was. */
-  get(plan: TargetPlan, vocab: number, device: string): { probs: Float32Array; meta: TargetRowMeta } | undefined {
-    const key = this.#key(plan, vocab, device);
-    return key === undefined ? undefined : this.#rows.get(key);
-  }
+const keyOf = (plan: TargetPlan, vocab: number, device: string): string | undefined =>
+  planAlone(plan) ? JSON.stringify([device, vocab, plan.kind, plan.targetId, plan.seed, plan.params]) : undefined;
 
-  /** Keeps `probs` (copied) for `plan`, if its target depends on its plan alone. */
-  keep(plan: TargetPlan, vocab: number, device: string, probs: Float32Array, meta: TargetRowMeta): void {
-    const key = this.#key(plan, vocab, device);
-    if (key !== undefined && !this.#rows.has(key)) this.#rows.set(key, { probs: probs.slice(), meta });
-  }
+/** The row made earlier for `plan`, if one was. */
+export function storedRow(store: TargetStore, plan: TargetPlan, vocab: number, device: string): Row | undefined {
+  const key = keyOf(plan, vocab, device);
+  return key === undefined ? undefined : ROWS.get(store)!.get(key);
+}
+
+/** How many of `plans` the store holds. */
+export function storedCount(store: TargetStore, plans: readonly TargetPlan[], vocab: number, device: string): number {
+  return plans.filter((p) => storedRow(store, p, vocab, device) !== undefined).length;
+}
+
+/** Keeps `probs` (copied) for `plan`, if its target depends on its plan alone. */
+export function storeRow(
+  store: TargetStore,
+  plan: TargetPlan,
+  vocab: number,
+  device: string,
+  probs: Float32Array,
+  meta: TargetRowMeta,
+): void {
+  const key = keyOf(plan, vocab, device);
+  const rows = ROWS.get(store)!;
+  if (key !== undefined && !rows.has(key)) rows.set(key, { probs: probs.slice(), meta });
 }
