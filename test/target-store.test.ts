@@ -9,6 +9,8 @@ import { afterAll, expect, it } from 'vitest';
 
 import { loadModel } from '../lib/model/load.js';
 import { readResults } from '../lib/results/index.js';
+import { estimateStudy } from '../lib/run/estimate-study.js';
+import { runStudy } from '../lib/run/study.js';
 import { runSweep } from '../lib/run/sweep.js';
 import { parseSpec } from '../lib/spec/index.js';
 import { planTargets } from '../lib/sweep/index.js';
@@ -89,3 +91,20 @@ it('a second sweep given the store takes its targets from it, with the same resu
     'option targetStore must be a TargetStore',
   );
 }, 60_000);
+
+it('a study makes its shared vanilla grid once, and its plan prices it once', async () => {
+  // The smoke methods grid (0, 2, 4, 6, 8 bits and log2 V) is a subset of vanilla's (0, 1, …, 9, log2 V): the same
+  // ids, seeds and parameters.
+  const o = { studies: ['vanilla', 'methods'], models: ['random:micro'], scale: 'smoke' as const, bound: false };
+  const plan = await estimateStudy({ ...o, calibrationSeconds: 0.5, sampleRows: 2 });
+  const [vanilla, methods] = plan.sweeps.map((s) => s.estimate!.setup.targetsSeconds);
+  expect(vanilla).toBeGreaterThan(0);
+  expect(methods).toBe(0);
+  const logs: string[] = [];
+  const events = new EventEmitter().on('log', (l: string) => logs.push(l));
+  await runStudy({ ...o, outDir: join(dir, 'study') }, events);
+  expect(logs.filter((l) => l.includes('synthesising'))).toEqual([
+    'vanilla: synthesising 11 targets over 1000 tokens',
+    'methods: synthesising 6 targets over 1000 tokens (6 of them made by an earlier sweep of this run)',
+  ]);
+}, 120_000);

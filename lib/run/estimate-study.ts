@@ -9,10 +9,11 @@ import { estimateSweep, type EstimateOptions, type SweepEstimate } from './estim
 import type { EpochCost } from './estimate-batching.js';
 import { refuseUnfitSweeps } from './fit.js';
 import { StudyModels } from './study-models.js';
+import { TargetStore } from '../targets/index.js';
 import { keptRows } from './kept.js';
 import { firstDevice, shardSpec } from './shards.js';
 
-export interface StudyEstimateOptions extends Omit<EstimateOptions, 'model' | 'costs' | 'kept'> {
+export interface StudyEstimateOptions extends Omit<EstimateOptions, 'model' | 'costs' | 'kept' | 'targetStore'> {
   studies: readonly string[];
   /** the study's output folder (a resume's sweeps are read there; default '.') */
   outDir?: string;
@@ -95,6 +96,8 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
     bound: o.bound,
   });
   const costs = new Map<string, EpochCost>();
+  // As runStudy makes each target that depends on its plan alone once for all its sweeps.
+  const targetStore = new TargetStore();
   const out: StudySweepEstimate[] = [];
   const notPlanned: string[] = [];
   const planned = (sweep: StudySweepEstimate) => {
@@ -133,7 +136,7 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
       const load = models.takeLoadSeconds();
       const { calibrationSeconds, sampleRows, signal } = o;
       const kept = o.resume ? await keptRows(spec) : undefined;
-      const e = await estimateSweep(spec, { calibrationSeconds, sampleRows, signal, model, costs, kept });
+      const e = await estimateSweep(spec, { calibrationSeconds, sampleRows, signal, model, costs, kept, targetStore });
       // Cut short, its calibration would understate it: not planned rather than planned wrong.
       if (o.signal?.aborted) {
         notPlanned.push(label);

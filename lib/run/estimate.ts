@@ -16,11 +16,19 @@ import { STUDY_DEFAULTS } from '../spec/defaults.js';
 import { checkSameSweep } from '../results/index.js';
 import { planSweep, rowsByMethod, rowsOfShard, rowsToRun, type RowPlan } from '../sweep/index.js';
 import { targetFileCount } from '../targets/file.js';
-import { synthesizePlans } from '../targets/index.js';
+import { synthesizePlans, type TargetStore } from '../targets/index.js';
+import { plannedCount } from '../targets/store.js';
 import { autoBatchSize } from '../tune/batch-size.js';
 import { tune, type TuneOptions, type TuneRow } from '../tune/index.js';
 import { methodOptions, type MethodOptions } from './method-options.js';
-import { checkGivenModel, specObject, checkModelOption, checkPositive, checkSignal } from './run-options.js';
+import {
+  checkGivenModel,
+  specObject,
+  checkModelOption,
+  checkPositive,
+  checkSignal,
+  checkTargetStore,
+} from './run-options.js';
 import { batchedSeconds, epochsFromSample, type EpochCost } from './estimate-batching.js';
 import { boundGroupSizes, targetsToMake } from './bound-columns.js';
 import { boundPriceSeconds } from './estimate-bound.js';
@@ -46,6 +54,11 @@ export interface EstimateOptions {
    * head bound's solve by its size (a study's sweeps share them)
    */
   costs?: Map<string, EpochCost>;
+  /**
+   * the store the sweeps planned with it will run with (runSweep's targetStore): the targets an
+   * earlier sweep planned or ran with it makes are not priced again
+   */
+  targetStore?: TargetStore;
   signal?: AbortSignal;
 }
 
@@ -103,6 +116,7 @@ const ESTIMATE_OPTIONS: Record<keyof EstimateOptions, true> = {
   kept: true,
   model: true,
   costs: true,
+  targetStore: true,
   signal: true,
 };
 
@@ -147,6 +161,7 @@ export async function estimateSweep(given: SweepSpecInput, options: EstimateOpti
   checkPositive('estimateSweep', o, 'sampleRows', true);
   checkSignal('estimateSweep', o);
   checkModelOption('estimateSweep', o, false);
+  checkTargetStore('estimateSweep', o);
   if (o.costs !== undefined && !(o.costs instanceof Map))
     throw new TypeError('estimateSweep: option costs must be a Map (one an earlier estimate filled), or left out');
   if (o.kept !== undefined && !(o.kept instanceof Object && (o.kept as KeptRows).rowIds instanceof Set))
@@ -202,15 +217,26 @@ async function estimateWith(
   // What the sweep makes and bounds for its rows (with the bound, whole groups of its solve).
   const used = busiest.map((r) => r.targetId);
   const inPlan = targetsToMake(plan.targets, used, spec.bound !== false, model.info.device);
-  const toMake = inPlan.length;
+  // Less those an earlier sweep of the study makes (a TargetStore gives them back to the run).
+  const shared = options.targetStore
+    ? plannedCount(
+        options.targetStore,
+        inPlan.map((i) => plan.targets[i]),
+        V,
+        model.info.device,
+      )
+    : 0;
+  const toMake = inPlan.length - shared;
   const perTarget = toMake / Math.max(1, sampleTargets.length);
   // An lm target, or one made alone (a paired vanilla target needs its lm target made with it).
   const alone = sampleTargets.filter((t) => !(t.kind === 'vanilla' && t.params.pairedWith !== undefined)).slice(0, 1);
-  const { result: made, seconds: targetsSeconds } = await scaledSeconds(
+  const { result: made, seconds: madeSeconds } = await scaledSeconds(
     () => synthesizePlans(model, alone),
     async () => (sampleTargets.length ? synthesizePlans(model, sampleTargets) : undefined),
     perTarget,
   );
+  // The sample is made to calibrate on; a sweep whose targets all come from an earlier one pays none.
+  const targetsSeconds = toMake > 0 ? madeSeconds : 0;
   const index = new Map(sampleTargets.map((t, i) => [t.targetId, i]));
   const uploaded = made
     ? await native().uploadTensor({ data: made.data, shape: [sampleTargets.length, V], device: model.info.device })

@@ -2,6 +2,7 @@
 // over: a string is truthy (resume: 'no' resumed), a number reached node:fs (figures: 3) and a
 // model other than the spec's ran under the spec's name.
 import { Model } from '../model/model.js';
+import { TargetStore } from '../targets/store.js';
 import { shown, signalProblem } from '../spec/fields.js';
 import type { SweepSpec } from '../spec/index.js';
 import { firstDevice } from './shards.js';
@@ -71,4 +72,11 @@ export function checkGivenModel(owner: string, spec: SweepSpec, model: Model): v
     `${owner}: option model is not the spec's (${what}): its results would be stored under the spec's; ` +
       "set the spec's fields to the model's, or leave option model out to load spec.model",
   );
+}
+
+/** A given target store: one made with new TargetStore(). */
+export function checkTargetStore(owner: string, o: Record<string, unknown>): void {
+  const v = o.targetStore;
+  if (v !== undefined && !(v instanceof TargetStore))
+    throw fail(owner, 'targetStore', 'a TargetStore (new TargetStore()), or left out', v);
 }

@@ -12,14 +12,14 @@ import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
 import { plotAll, type WrittenFigure } from '../plot/index.js';
 import { openForResume, readResults, ResultWriter, type RunRecord, type StoredRunRecord } from '../results/index.js';
-import { refuseUnknownKeys, shown } from '../spec/fields.js';
+import { refuseUnknownKeys } from '../spec/fields.js';
 import { parseSpec, type Shard, type SweepSpec, type SweepSpecInput } from '../spec/index.js';
 import { planSweepYielding, remainingRows, rowsByMethod, rowsToRun } from '../sweep/index.js';
 import { methodOptions } from './method-options.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import type { SweepProgress } from './sweep-progress.js';
 import { targetFileCount } from '../targets/file.js';
-import { synthesizePlans, TargetStore, type TargetRowMeta } from '../targets/index.js';
+import { synthesizePlans, type TargetStore, type TargetRowMeta } from '../targets/index.js';
 import { storedCount } from '../targets/store.js';
 import { belowBoundMessage, boundColumns, sweepBounds, targetsToMake, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
@@ -30,6 +30,7 @@ import {
   checkGivenModel,
   checkModelOption,
   checkSignal,
+  checkTargetStore,
   specObject,
 } from './run-options.js';
 import { checkOutputFolder } from '../io/folder.js';
@@ -140,10 +141,7 @@ export async function runSweep(
   checkFigures(o);
   checkSignal('runSweep', o);
   checkModelOption('runSweep', o, true);
-  if (o.targetStore !== undefined && !(o.targetStore instanceof TargetStore))
-    throw new TypeError(
-      `runSweep: option targetStore must be a TargetStore (new TargetStore()), or left out, got ${shown(o.targetStore)}`,
-    );
+  checkTargetStore('runSweep', o);
   // One run per output for the run's whole life: a second sweep, a resume or a merge of the same
   // output is refused, naming this process, before it reads or writes anything. The output's
   // path is checked first (a directory, a missing folder), so that its lock can be made beside it.

@@ -11,10 +11,13 @@ type Row = { probs: Float32Array; meta: TargetRowMeta };
 
 /** Each store's rows, by key: the class is a handle, so that its public face is its size alone. */
 const ROWS = new WeakMap<TargetStore, Map<string, Row>>();
+/** The keys a plan priced as made by an earlier sweep it planned (a plan makes only a sample). */
+const PLANNED = new WeakMap<TargetStore, Set<string>>();
 
 export class TargetStore {
   constructor() {
     ROWS.set(this, new Map());
+    PLANNED.set(this, new Set());
   }
 
   /** Targets held: how many, and the bytes their rows take. */
@@ -54,4 +57,20 @@ export function storeRow(
   const key = keyOf(plan, vocab, device);
   const rows = ROWS.get(store)!;
   if (key !== undefined && !rows.has(key)) rows.set(key, { probs: probs.slice(), meta });
+}
+
+/**
+ * For a plan: how many of `plans` an earlier sweep planned with the store (or run with it) makes,
+ * and those of them that depend on their plan alone then count as made for the next.
+ */
+export function plannedCount(store: TargetStore, plans: readonly TargetPlan[], vocab: number, device: string): number {
+  const planned = PLANNED.get(store)!;
+  let count = 0;
+  for (const p of plans) {
+    const key = keyOf(p, vocab, device);
+    if (key === undefined) continue;
+    if (planned.has(key) || ROWS.get(store)!.has(key)) count++;
+    else planned.add(key);
+  }
+  return count;
 }
