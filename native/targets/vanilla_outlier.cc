@@ -49,15 +49,16 @@ static void fixEnds(EntropyResult& r, const torch::Tensor& logits, const torch::
 //
 // A sub-batch holds two rows at least, a lone row twice: ATen sums a lone row in parts across
 // threads but each row of a batch in one piece on one thread, and a row's rounding must not
-// depend on how many rows run beside it.
-static torch::Tensor firstRows(int64_t n, torch::Device device) {
+// depend on how many rows run beside it. Without subBatch (the plain reference the tests hold
+// this to) every row is stepped until the last has finished.
+static torch::Tensor firstRows(int64_t n, torch::Device device, bool subBatch) {
   auto all = torch::arange(n, torch::TensorOptions(torch::kInt64).device(device));
-  return n == 1 ? all.repeat({2}) : all;
+  return n == 1 && subBatch ? all.repeat({2}) : all;
 }
 
 // Positions in the sub-batch to keep, or undefined while more than three quarters of it run.
-static torch::Tensor stillRunning(const torch::Tensor& done, int64_t running) {
-  if (4 * running > 3 * done.size(0)) return {};
+static torch::Tensor stillRunning(const torch::Tensor& done, int64_t running, bool subBatch) {
+  if (!subBatch || 4 * running > 3 * done.size(0)) return {};
   auto keep = (~done).nonzero().view({-1});
   return running == 1 ? keep.repeat({2}) : keep;
 }
@@ -68,7 +69,8 @@ static void scatter(torch::Tensor& full, const torch::Tensor& rows, const torch:
   full.index_copy_(0, rows, part);
 }
 
-EntropyResult byTemperature(const torch::Tensor& logits32, const torch::Tensor& h32, double tol, int64_t maxIter) {
+EntropyResult byTemperature(const torch::Tensor& logits32, const torch::Tensor& h32, double tol, int64_t maxIter,
+                            bool subBatch) {
   torch::NoGradGuard ng;
   // float64 throughout: a float32 entropy over 128k tokens is only good to ~1e-5, and this
   // method promises 1e-6.
@@ -81,7 +83,7 @@ EntropyResult byTemperature(const torch::Tensor& logits32, const torch::Tensor& 
   auto hi = torch::full({n}, 12.0, logits.options());
   auto iters = torch::zeros({n}, torch::kInt64).to(logits.device());
   // The sub-batch still bisected: its logits, targets, brackets, iterations. The ends need none.
-  auto rows = firstRows(n, logits.device());
+  auto rows = firstRows(n, logits.device(), subBatch);
   auto x = gather(logits, rows), hs = gather(h, rows), a = gather(lo, rows), b = gather(hi, rows);
   auto steps = gather(iters, rows);
   auto done = atZero(hs) | atFull(hs, logits.size(1));
@@ -101,7 +103,7 @@ EntropyResult byTemperature(const torch::Tensor& logits32, const torch::Tensor& 
     a = torch::where(done, a, torch::where(tooHot, a, mid));
     const int64_t running = (~done).sum().item<int64_t>();
     if (running == 0) break;
-    if (auto keep = stillRunning(done, running); keep.defined()) {
+    if (auto keep = stillRunning(done, running, subBatch); keep.defined()) {
       putBack();
       rows = gather(rows, keep), x = gather(x, keep), hs = gather(hs, keep), a = gather(a, keep);
       b = gather(b, keep), steps = gather(steps, keep), done = gather(done, keep);
@@ -118,7 +120,8 @@ EntropyResult byTemperature(const torch::Tensor& logits32, const torch::Tensor& 
 }
 
 EntropyResult byGradient(const torch::Tensor& logits0, const torch::Tensor& h, double eps, int64_t maxIter,
-                         const torch::Tensor& outliers, const torch::Tensor& minMass, double alpha, double beta) {
+                         const torch::Tensor& outliers, const torch::Tensor& minMass, double alpha, double beta,
+                         bool subBatch) {
   const int64_t n = logits0.size(0);
   const bool withOutliers = outliers.defined() && outliers.numel() > 0;
   auto z0 = logits0.clone();
@@ -135,7 +138,7 @@ EntropyResult byGradient(const torch::Tensor& logits0, const torch::Tensor& h, d
   // The sub-batch still descending: its logits, Adam moments, targets and iterations. Adam per
   // row, a finished row frozen (its update masked) until it leaves the sub-batch. Without
   // outliers the ends need no steps.
-  auto rows = firstRows(n, logits0.device());
+  auto rows = firstRows(n, logits0.device(), subBatch);
   torch::Tensor z = gather(z0, rows), hs = gather(h, rows), steps = gather(iters, rows), ids, mins;
   if (withOutliers) ids = gather(outliers, rows), mins = gather(minMass, rows);
   auto m = torch::zeros_like(z), v = torch::zeros_like(z);
@@ -171,7 +174,7 @@ EntropyResult byGradient(const torch::Tensor& logits0, const torch::Tensor& h, d
     v = b2 * v + (1 - b2) * g * g;
     auto step = lr * (m / (1 - std::pow(b1, t))) / ((v / (1 - std::pow(b2, t))).sqrt() + 1e-8);
     z.sub_(torch::where(done.view({-1, 1}), torch::zeros_like(step), step));
-    if (auto keep = stillRunning(done, running); keep.defined()) {
+    if (auto keep = stillRunning(done, running, subBatch); keep.defined()) {
       scatter(z0, rows, z.detach());
       scatter(iters, rows, steps);
       rows = gather(rows, keep), hs = gather(hs, keep), steps = gather(steps, keep), done = gather(done, keep);
