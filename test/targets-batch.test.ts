@@ -39,7 +39,12 @@ async function solve(
   });
   const probs = await r.targets.read();
   r.targets.dispose();
-  return { probs, iterations: Array.from(r.iterations), entropyNats: r.entropyNats, converged: Array.from(r.converged) };
+  return {
+    probs,
+    iterations: Array.from(r.iterations),
+    entropyNats: r.entropyNats,
+    converged: Array.from(r.converged),
+  };
 }
 
 describe('the sub-batched solvers make what the plain ones make, bit for bit', () => {
