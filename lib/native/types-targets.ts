@@ -41,5 +41,7 @@ export interface TargetAddon {
     minMass?: Float64Array;
     alpha?: number;
     beta?: number;
+    /** false: every row stepped until the last has finished, the plain reference (tests) */
+    subBatch?: boolean;
   }): Promise<NativeEntropyTargets>;
 }

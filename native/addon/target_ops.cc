@@ -17,7 +17,7 @@ std::vector<double> doubles(const Napi::Value& v, const char* what) {
 }
 
 // synthesizeEntropyTargets({ vocab, seeds, entropyNats, method, eps, maxIter, device,
-//                            outliers?, outlierCount?, minMass?, alpha?, beta? })
+//                            outliers?, outlierCount?, minMass?, alpha?, beta?, subBatch? })
 Napi::Value SynthesizeEntropyTargets(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto o = argObject(info, 0, "synthesizeEntropyTargets(options)");
@@ -47,16 +47,17 @@ Napi::Value SynthesizeEntropyTargets(const Napi::CallbackInfo& info) {
     if (method != "gradient") throw Napi::TypeError::New(env, "outlier targets use method 'gradient' (Eq. 3)");
   }
   const double alpha = getNumber(o, "alpha", 1.0), beta = getNumber(o, "beta", 1.0);
+  const bool subBatch = getBool(o, "subBatch", true);
   using R = targets::EntropyResult;
   return runAsync<R>(
       env,
       [=]() {
         auto z = targets::seededLogits(seeds, V, device);
         auto h64 = torch::tensor(h, torch::kFloat64).to(device);
-        if (method == "temperature") return targets::byTemperature(z, h64, eps, maxIter);
+        if (method == "temperature") return targets::byTemperature(z, h64, eps, maxIter, subBatch);
         auto hh = h64.to(torch::kFloat32);
         return targets::byGradient(z, hh, eps, maxIter, outliers.defined() ? outliers.to(device) : outliers,
-                                   minMass.defined() ? minMass.to(device) : minMass, alpha, beta);
+                                   minMass.defined() ? minMass.to(device) : minMass, alpha, beta, subBatch);
       },
       [](Napi::Env env, R& r) -> Napi::Value {
         auto out = Napi::Object::New(env);
