@@ -69,12 +69,23 @@ export async function boundPriceSeconds(
   const V = model.info.vocabSize;
   const key = (s: number) =>
     `${model.info.identity}|${model.info.device}|${model.info.dtype}|head bound|${sample.ids[s]}|${k}`;
-  const timed = async (s: number, n: number) => {
+  // The least of up to three solves while they take under a tenth of a second in all: on a small
+  // head a solve is a few milliseconds, which a busy machine's pauses would swamp.
+  const solve = async (s: number, n: number) => {
     const data = new Float32Array(n * V);
     for (let i = 0; i < n; i++) data.set(sample.data.subarray(s * V, (s + 1) * V), i * V);
     const t0 = performance.now();
     await headBound(model, data, { groups: new Array<number>(n).fill(0), signal });
     return seconds(t0);
+  };
+  const timed = async (s: number, n: number) => {
+    let least = Infinity;
+    for (let runs = 0, spent = 0; runs < 3 && spent < 0.1; runs++) {
+      const t = await solve(s, n);
+      least = Math.min(least, t);
+      spent += t;
+    }
+    return least;
   };
   let first = 0;
   let warm = false;
@@ -82,7 +93,7 @@ export async function boundPriceSeconds(
   for (let s = 0; s < count; s++) {
     let c = costs?.get(key(s));
     if (!c) {
-      if (!warm) first = await timed(s, 1);
+      if (!warm) first = await solve(s, 1);
       warm = true;
       // One copy alone and k together: what a group pays once (its passes' fixed costs, which
       // grow with the target's passes) and what each target adds.
