@@ -1,14 +1,19 @@
 // The plan's price of the head bound against the bound a sweep solves, each in a fresh process
 // (as `sweep --plan` and `sweep` run): --mode plan prints the plan's boundSeconds, --mode sweep
 // the seconds of the sweep's own bound call over the targets it makes (synthesis and upload not
-// counted). Usage: node dist/bench/bound-plan.js --mode plan|sweep [--model random:micro] [--targets 256]
+// counted). The sweep's targets: --study NAME (a study's smoke targets), else --kind vanilla|outlier
+// with --entropy GRID (--samples, --outliers), else --targets N vanilla targets spread over
+// 0 .. 9.9 bits. Usage: node dist/bench/bound-plan.js --mode plan|sweep [--model random:micro]
+//   [--study outliers | --kind outlier --entropy 0:max:0.25 --outliers 1 --samples 1 | --targets 256]
 import { EventEmitter } from 'node:events';
 
+import { autoBoundBatch, boundGroupOf, headBound } from '../lib/bound/index.js';
 import { loadModel } from '../lib/model/load.js';
 import { native } from '../lib/native/index.js';
 import { sweepBounds, targetsToMake } from '../lib/run/bound-columns.js';
 import { estimateSweep } from '../lib/run/estimate.js';
 import { parseSpec } from '../lib/spec/index.js';
+import { readStudy } from '../lib/study/catalog.js';
 import { planSweep } from '../lib/sweep/index.js';
 import { synthesizePlans } from '../lib/targets/index.js';
 import { args } from './common.js';
@@ -16,16 +21,31 @@ import { args } from './common.js';
 const a = args();
 const model = a.get('--model', 'random:micro');
 const count = a.num('--targets', 256);
+const study = a.get('--study', '');
+const kind = a.get('--kind', '');
+const grid = (g: string) => (g.includes(':') ? g : g.split(',').map(Number));
+const targets = study
+  ? readStudy(study).smoke!.targets
+  : kind
+    ? [
+        {
+          kind,
+          entropyBits: grid(a.get('--entropy', '0:max:1')),
+          samples: a.num('--samples', 1),
+          ...(kind === 'outlier' ? { outliers: a.num('--outliers', 1) } : { method: 'temperature' }),
+        },
+      ]
+    : [
+        {
+          kind: 'vanilla',
+          // spread over 0 .. 9.9 bits (within every preset's vocabulary), as a study's grid is
+          entropyBits: Array.from({ length: count }, (_, i) => (9.9 * i) / Math.max(1, count - 1)),
+          method: 'temperature',
+        },
+      ];
 const spec = parseSpec({
   model,
-  targets: [
-    {
-      kind: 'vanilla',
-      // spread over 0 .. 9.9 bits (within every preset's vocabulary), as a study's grid is
-      entropyBits: Array.from({ length: count }, (_, i) => (9.9 * i) / Math.max(1, count - 1)),
-      method: 'temperature',
-    },
-  ],
+  targets,
   methods: [{ method: 'soft' }],
   inits: 1,
   maxEpochs: 1,
@@ -53,6 +73,20 @@ if (a.get('--mode', 'plan') === 'plan') {
   await sweepBounds(m, { targets: uploaded, meta: made.meta }, inPlan, new EventEmitter());
   const seconds = (performance.now() - t0) / 1000;
   console.log(JSON.stringify({ mode: 'sweep', model, targets: inPlan.length, boundSeconds: seconds }));
+  if (a.has('--groups')) {
+    // Each group of the sweep's solve alone, warm: its seconds against its targets' entropies.
+    const groupOf = inPlan.map((i) => boundGroupOf(i, autoBoundBatch(m.info.device)));
+    for (const g of new Set(groupOf)) {
+      const rows = groupOf.flatMap((x, j) => (x === g ? [j] : []));
+      const t1 = performance.now();
+      await headBound(m, made.data.subarray(rows[0] * V, (rows.at(-1)! + 1) * V), { groups: rows.map(() => g) });
+      const bits = rows.map((j) => made.meta[j].entropyBits);
+      const s1 = (performance.now() - t1) / 1000;
+      console.log(
+        JSON.stringify({ group: g, targets: rows.length, bits: [Math.min(...bits), Math.max(...bits)], seconds: s1 }),
+      );
+    }
+  }
   uploaded.dispose();
   m.dispose();
 }

@@ -7,9 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { loadModel } from '../lib/model/load.js';
-import { batchedSeconds, epochsFromSample, type EpochCost } from '../lib/run/estimate-batching.js';
-import { boundPriceSeconds } from '../lib/run/estimate-bound.js';
+import { batchedSeconds, epochsFromSample } from '../lib/run/estimate-batching.js';
 import { cutOffEpochs, estimateSweep, scaledSeconds, spread } from '../lib/run/estimate.js';
 import { duration } from '../lib/run/estimate-report.js';
 import { estimateStudy } from '../lib/run/estimate-study.js';
@@ -98,36 +96,6 @@ describe('scaledSeconds (a sample scaled to the sweep)', () => {
     expect(seconds).toBeGreaterThanOrEqual(0.6 - 0.01);
     expect(seconds).toBeLessThan(3);
   });
-});
-
-describe("the head bound's price (a group of the sweep's size, timed on the cycled sample)", () => {
-  it('times one group of the largest size once per model and prices every group at it; a shared map is reused', async () => {
-    const model = await loadModel('random:micro', { tokenizer: false });
-    try {
-      const V = model.info.vocabSize;
-      const sample = new Float32Array(3 * V);
-      for (let r = 0; r < 3; r++) for (let v = 0; v < V; v++) sample[r * V + v] = Math.exp(-((v * (r + 1)) % 7));
-      for (let r = 0; r < 3; r++) {
-        const row = sample.subarray(r * V, (r + 1) * V);
-        const sum = row.reduce((a, x) => a + x, 0);
-        row.forEach((x, i) => (row[i] = x / sum));
-      }
-      const costs = new Map<string, EpochCost>();
-      const first = await boundPriceSeconds(model, sample, [64, 64, 22], costs);
-      expect([...costs.keys()]).toEqual([`${model.info.identity}|cpu|float32|head bound|64`]);
-      const group = [...costs.values()][0];
-      expect(group.fixedSeconds).toBeGreaterThan(0);
-      expect(group.perRowSeconds).toBe(0);
-      // the first call (one target) on top of three groups
-      expect(first).toBeGreaterThan(3 * group.fixedSeconds);
-      // Measured already: priced from the map, without a solve (a signal already aborted would stop one).
-      const stopped = AbortSignal.abort();
-      expect(await boundPriceSeconds(model, sample, [64, 10], costs, stopped)).toBe(2 * group.fixedSeconds);
-      expect(await boundPriceSeconds(model, sample, [], costs, stopped)).toBe(0);
-    } finally {
-      model.dispose();
-    }
-  }, 120_000);
 });
 
 describe('estimateSweep on random:micro', () => {

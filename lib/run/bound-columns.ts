@@ -50,13 +50,6 @@ export function targetsToMake(
   return targets.flatMap((t, i) => (needed.has(t.targetId) || (bounded && neededGroups.has(groupOf(i))) ? [i] : []));
 }
 
-/** How many of `planIndices` (ascending) lie in each group of the bound's solve: the groups the sweep's bound call solves. */
-export function boundGroupSizes(planIndices: readonly number[], device: string): number[] {
-  const sizes = new Map<number, number>();
-  for (const i of planIndices) sizes.set(planGroupOf(i, device), (sizes.get(planGroupOf(i, device)) ?? 0) + 1);
-  return [...sizes.values()];
-}
-
 /**
  * One bound per target of the set, in its order (bounds[i] is targets.meta[i]'s). The set is
  * the targets the sweep uploaded, whole groups of the plan in plan order; `planIndex[i]` is

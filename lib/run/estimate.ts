@@ -30,7 +30,7 @@ import {
   checkTargetStore,
 } from './run-options.js';
 import { batchedSeconds, epochsFromSample, type EpochCost } from './estimate-batching.js';
-import { boundGroupSizes, targetsToMake } from './bound-columns.js';
+import { targetsToMake } from './bound-columns.js';
 import { boundPriceSeconds } from './estimate-bound.js';
 import type { KeptRows } from './kept.js';
 import { deviceCount, firstDevice } from './shards.js';
@@ -213,7 +213,8 @@ async function estimateWith(
 
   // The sample's targets (and the lm targets their paired vanilla ones copy an entropy from).
   const sampleIds = [...samples.values()].flat().map((r) => r.targetId);
-  const sampleTargets = targetsToMake(plan.targets, sampleIds, false, model.info.device).map((i) => plan.targets[i]);
+  const samplePlanIndex = targetsToMake(plan.targets, sampleIds, false, model.info.device);
+  const sampleTargets = samplePlanIndex.map((i) => plan.targets[i]);
   // What the sweep makes and bounds for its rows (with the bound, whole groups of its solve).
   const used = busiest.map((r) => r.targetId);
   const inPlan = targetsToMake(plan.targets, used, spec.bound !== false, model.info.device);
@@ -249,8 +250,8 @@ async function estimateWith(
         // Stopped by the signal, the plan is cut short here, as between methods below.
         boundSeconds = await boundPriceSeconds(
           model,
-          made!.data,
-          boundGroupSizes(inPlan, model.info.device),
+          { data: made!.data, ids: made!.meta.map((m) => m.id), planIndex: samplePlanIndex },
+          inPlan,
           options.costs,
           signal,
         );

@@ -82,11 +82,16 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
       auto be = rho.select(1, i) * (Y.select(1, i) * r).sum(-1);
       r += (al[i] - be).unsqueeze(1) * S.select(1, i);
     }
-    auto [newton, useNewton] = supportNewton(o.W, q, g, K);
     // Only for rows L-BFGS has not settled in its first iterations: on a well-conditioned row the
     // quasi-Newton steps converge at a pass each, and a truncated Hessian would only slow them.
-    useNewton = useNewton & ~noNewton & (it >= kNewtonAfter);
-    auto dir = torch::where(useNewton.unsqueeze(1), newton, -r);
+    // Before then it is not computed at all (its top-k over V and factorisations cost about a pass).
+    auto useNewton = torch::zeros_like(noNewton);
+    auto dir = -r;
+    if (it >= kNewtonAfter) {
+      auto [newton, ok] = supportNewton(o.W, q, g, K);
+      useNewton = ok & ~noNewton;
+      dir = torch::where(useNewton.unsqueeze(1), newton, dir);
+    }
     auto slope = (g * dir).sum(-1);
     // Not a descent direction (rounding): fall back to the scaled gradient.
     auto uphill = (slope >= 0).unsqueeze(1);
@@ -160,7 +165,14 @@ BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor&
     auto x = full.x.index_select(0, open);
     auto u = x / x.norm(2, -1, true).clamp_min(1e-300);
     const double farNorm = kFarLogit / std::max(W.norm(2, -1).max().item<double>(), 1e-300);
-    for (double t = 1; t < farNorm; t *= 2) upper = torch::fmin(upper, fullObj.value(restricted.x + t * u).first);
+    // Only rows not yet met are moved on (a met row's upper bound has done its work), and the
+    // doubling stops once none is left (the values and statuses are those of doubling to farNorm).
+    for (double t = 1; t < farNorm; t *= 2) {
+      auto left = (settled & (upper - lower > tolNats)).nonzero().squeeze(1);
+      if (left.numel() == 0) break;
+      auto far = restricted.x.index_select(0, left) + t * u.index_select(0, left);
+      upper.index_copy_(0, left, torch::fmin(upper.index_select(0, left), fullObj.rows(left).value(far).first));
+    }
     auto met = (settled & (upper - lower <= tolNats)).nonzero().squeeze(1);
     auto at = open.index_select(0, met);
     r.nats.index_copy_(0, at, lower.index_select(0, met));

@@ -1,0 +1,114 @@
+// The head bound's cost per target against the target's entropy: each target of a sweep's plan
+// solved alone (a group of one), ball only, then with the sphere search, then with the
+// bottleneck, so each part's seconds are the difference. Also the ball's iterations and the
+// values (to compare a solver change before and after: --values FILE writes them, --against FILE
+// reads an earlier run's and prints the largest change of each bound).
+// Usage: node dist/bench/bound-targets.js [--model random:micro] [--kind vanilla|outlier]
+//        [--outliers 1] [--entropy 0:max:1] [--samples 1] [--values FILE] [--against FILE]
+import { readFileSync, writeFileSync } from 'node:fs';
+
+import { headBound, type HeadBoundRecord } from '../lib/bound/index.js';
+import { loadModel } from '../lib/model/load.js';
+import { parseSpec } from '../lib/spec/index.js';
+import { planSweep } from '../lib/sweep/index.js';
+import { synthesizePlans } from '../lib/targets/index.js';
+import { args, save } from './common.js';
+
+const a = args();
+const model = a.get('--model', 'random:micro');
+const kind = a.get('--kind', 'vanilla');
+const entropy = a.get('--entropy', '0:max:1');
+const grid = entropy.includes(':') ? entropy : entropy.split(',').map(Number);
+const spec = parseSpec({
+  model,
+  targets: [
+    kind === 'outlier'
+      ? { kind, outliers: a.num('--outliers', 1), entropyBits: grid, samples: a.num('--samples', 1) }
+      : { kind, entropyBits: grid, samples: a.num('--samples', 1), method: 'temperature' },
+  ],
+  methods: [{ method: 'soft' }],
+  inits: 1,
+  maxEpochs: 1,
+  output: 'unused.arrow',
+});
+const m = await loadModel(model, { tokenizer: false });
+const V = m.info.vocabSize;
+const plan = planSweep(spec, V);
+const made = await synthesizePlans(m, plan.targets);
+const row = (i: number) => made.data.subarray(i * V, (i + 1) * V);
+const timed = async (i: number, o: { sphere: boolean; bottleneck: boolean }) => {
+  const t0 = performance.now();
+  const [r] = await headBound(m, row(i), { groups: [i], targetIds: [made.meta[i].id], ...o });
+  return { r, s: (performance.now() - t0) / 1000 };
+};
+await timed(0, { sphere: true, bottleneck: true }); // the first call's one-off costs
+const out: Array<{
+  targetId: string;
+  entropyBits: number;
+  iterations: number;
+  ball: number;
+  sphere: number;
+  bottleneck: number;
+  record: HeadBoundRecord;
+}> = [];
+for (let i = 0; i < plan.targets.length; i++) {
+  const ball = await timed(i, { sphere: false, bottleneck: false });
+  const sphere = await timed(i, { sphere: true, bottleneck: false });
+  const all = await timed(i, { sphere: true, bottleneck: true });
+  out.push({
+    targetId: all.r.targetId,
+    entropyBits: all.r.targetEntropyBits,
+    iterations: ball.r.iterations,
+    ball: ball.s,
+    sphere: Math.max(0, sphere.s - ball.s),
+    bottleneck: Math.max(0, all.s - sphere.s),
+    record: all.r,
+  });
+}
+m.dispose();
+
+const values = out.map((o) => ({
+  targetId: o.targetId,
+  headBoundNats: o.record.headBoundNats,
+  gapNats: o.record.gapNats,
+  sphereBoundNats: o.record.sphereBoundNats,
+  bottleneckBoundNats: o.record.bottleneckBoundNats,
+  bottleneckStatus: o.record.bottleneckStatus,
+}));
+const valuesFile = a.get('--values', '');
+if (valuesFile) writeFileSync(valuesFile, JSON.stringify(values, null, 1));
+const against = a.get('--against', '');
+const change: Record<string, number> = {};
+if (against) {
+  const before = new Map(
+    (JSON.parse(readFileSync(against, 'utf8')) as typeof values).map((v) => [v.targetId, v] as const),
+  );
+  for (const key of ['headBoundNats', 'sphereBoundNats', 'bottleneckBoundNats'] as const) {
+    change[key] = Math.max(
+      0,
+      ...values.map((v) => Math.abs((v[key] ?? NaN) - (before.get(v.targetId)?.[key] ?? NaN))).filter(Number.isFinite),
+    );
+  }
+  change.statusChanged = values.filter((v) => v.bottleneckStatus !== before.get(v.targetId)?.bottleneckStatus).length;
+}
+const f = (x: number) => x.toFixed(3);
+const table = [
+  `| target | bits | ball iterations | ball s | sphere s | bottleneck s | total s | status |`,
+  '|---|---|---|---|---|---|---|---|',
+  ...out.map(
+    (o) =>
+      `| ${o.targetId} | ${o.entropyBits.toFixed(2)} | ${o.iterations} | ${f(o.ball)} | ${f(o.sphere)} | ${f(o.bottleneck)} | ${f(o.ball + o.sphere + o.bottleneck)} | ${o.record.bottleneckStatus} |`,
+  ),
+  ...(against ? ['', `max |Δ| against ${against}: ${JSON.stringify(change)}`] : []),
+];
+save(
+  `bound-targets-${model.replace(/[:/]/g, '-')}-${kind}`,
+  {
+    model,
+    kind,
+    entropy,
+    perTarget: out.map(({ record, ...rest }) => ({ ...rest, sphereStarts: record.sphereStarts })),
+    change,
+  },
+  table,
+);
