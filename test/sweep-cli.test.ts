@@ -343,7 +343,7 @@ describe('distprompt sweep', () => {
     [['bound', '--entropy', '3', '--point'], /--point prints with --json only/],
     [
       ['targets', '--entropy', '2', '-o', 't.arrow'],
-      /-o t\.arrow: 'distprompt targets' writes JSON, .* read back as arrow: name it \.json/,
+      /-o t\.arrow: 'distprompt targets' writes JSON or safetensors, .* read back as Arrow: name it \.json or \.safetensors/,
     ],
   ])('a flag the command would drop or misread, %j, exits 2 naming it before the model loads', (args, message) => {
     const dir = tmp();

@@ -8,7 +8,8 @@ import type { NativeDtype } from '../native/types-model.js';
 import type { Model } from '../model/model.js';
 import { QUICK_TUNE, STUDY_DEFAULTS as D, withDefault } from '../spec/defaults.js';
 import { expandGrid } from '../spec/index.js';
-import { synthesizeTargets, type SynthesisRequest, type TargetSet } from '../targets/index.js';
+import { planRequest, synthesizeTargets, type SynthesisRequest, type TargetSet } from '../targets/index.js';
+import { checkTargetFileSize, targetFileBytes } from '../targets/write.js';
 import { readTargetFile, targetFileFormat } from '../targets/file.js';
 import { tune } from '../tune/index.js';
 import { UsageError } from './exit.js';
@@ -48,11 +49,9 @@ function request(o: TargetFlags, vocab: number): SynthesisRequest {
   }
 }
 
-/** A targets file: { vocabSize, meta, targets: number[][] } — what `targets` writes and `tune --targets` reads. */
+/** A targets file (JSON or safetensors, by its name) — what `targets` writes and `tune --targets` reads. */
 async function saveTargets(path: string, set: TargetSet, vocab: number): Promise<void> {
-  const data = set.toArray();
-  const rows = Array.from({ length: set.meta.length }, (_, r) => Array.from(data.subarray(r * vocab, (r + 1) * vocab)));
-  await writeAtomic(path, JSON.stringify({ vocabSize: vocab, meta: set.meta, targets: rows }));
+  await writeAtomic(path, targetFileBytes(path, set.toArray(), set.meta, vocab));
 }
 
 // The model's arithmetic, for targets and tune (bound's --dtype is its solver's, a flag of its own).
@@ -122,17 +121,19 @@ function shownPrompt(r: { promptText: string | null; promptIds: Int32Array }): s
 export function registerTargetsAndTune(program: Command): void {
   targetOptions(program.command('targets').description('synthesise target distributions and save them as JSON'))
     .option(DTYPE_FLAG, DTYPE_HELP)
-    .option('-o, --output <file>', 'output file', 'targets.json')
+    .option('-o, --output <file>', 'output file: .json (with ids and metadata) or .safetensors (float32 rows)', 'targets.json')
     .action(async (o: TargetFlags & { output: string }, cmd: Command) => {
       refuseUnusedTargetFlags(o, cmd);
-      // A JSON file under an Arrow or safetensors name would be read back as that format, and fail.
-      if (targetFileFormat(o.output) !== 'json')
+      // Arrow is read, not written: a JSON file under an Arrow name would be read back as Arrow, and fail.
+      if (targetFileFormat(o.output) === 'arrow')
         throw new UsageError(
-          `-o ${o.output}: 'distprompt targets' writes JSON, which a name ending in .${o.output.split('.').pop()} would be read back as ${targetFileFormat(o.output)}: name it .json`,
+          `-o ${o.output}: 'distprompt targets' writes JSON or safetensors, and a name ending in .${o.output.split('.').pop()} is read back as Arrow: name it .json or .safetensors`,
         );
       const model = await loadModel(o.model, modelOptions(o));
       try {
-        const set = await synthesizeTargets(model, request(o, model.info.vocabSize));
+        const asked = request(o, model.info.vocabSize);
+        checkTargetFileSize(o.output, planRequest(asked, model.info.vocabSize).length, model.info.vocabSize);
+        const set = await synthesizeTargets(model, asked);
         await saveTargets(o.output, set, model.info.vocabSize);
         for (const m of set.meta) console.log(`${m.id}\t${m.entropyBits.toFixed(4)} bits`);
         console.log(`${set.meta.length} targets over ${model.info.vocabSize} tokens → ${o.output}`);

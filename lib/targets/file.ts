@@ -60,6 +60,9 @@ function readBytes(path: string): Buffer {
   }
 }
 
+/** The longest string V8 makes, in UTF-16 units (2^29 − 24; 512 MiB of ASCII): a JSON file's limit. */
+export const JSON_TEXT_LIMIT = 2 ** 29 - 24;
+
 function fromJson(path: string, buf: Buffer): Loaded {
   let text: string;
   try {
