@@ -121,7 +121,11 @@ function shownPrompt(r: { promptText: string | null; promptIds: Int32Array }): s
 export function registerTargetsAndTune(program: Command): void {
   targetOptions(program.command('targets').description('synthesise target distributions and save them as JSON'))
     .option(DTYPE_FLAG, DTYPE_HELP)
-    .option('-o, --output <file>', 'output file: .json (with ids and metadata) or .safetensors (float32 rows)', 'targets.json')
+    .option(
+      '-o, --output <file>',
+      'output file: .json (with ids and metadata) or .safetensors (float32 rows)',
+      'targets.json',
+    )
     .action(async (o: TargetFlags & { output: string }, cmd: Command) => {
       refuseUnusedTargetFlags(o, cmd);
       // Arrow is read, not written: a JSON file under an Arrow name would be read back as Arrow, and fail.
