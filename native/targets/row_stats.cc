@@ -49,17 +49,16 @@ RowStats rowStatsHost(const torch::Tensor& t) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   for (int64_t r = 0; r < rows; ++r) {
     double s = 0, h = 0;
+    bool rowBad = false;
     for (int64_t c = 0; c < pieces; ++c) {
       const int64_t i = r * pieces + c;
-      if (bad[i] >= 0 && st.firstBad < 0) {
-        st.firstBad = bad[i];
-        st.firstBadValue = data[bad[i]];
+      if (bad[i] >= 0) {
+        rowBad = true;
+        if (st.firstBad < 0) st.firstBad = bad[i], st.firstBadValue = data[bad[i]];
       }
       s += sum[i];
       h += xlogx[i];
     }
-    const bool rowBad =
-        std::any_of(bad.begin() + r * pieces, bad.begin() + (r + 1) * pieces, [](int64_t b) { return b >= 0; });
     // A row with a bad value is given no sum or entropy: the rule reads none from it on.
     st.sums[r] = rowBad ? nan : s;
     st.entropyBits[r] = rowBad ? nan : -h / std::log(2.0);
