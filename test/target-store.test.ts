@@ -42,10 +42,20 @@ it('keeps the targets that depend on their plan alone, and gives them back bit f
     const reversed = [...plans].reverse();
     const again = await synthesizePlans(model, reversed, store);
     const V = model.info.vocabSize;
+    // Kept targets are the same bits. Those read from the model (lm, and the vanilla ones paired
+    // with them) are made again by a forward over another batch, whose sums some CPUs round
+    // differently (AMD EPYC: 2e-9 bits of entropy): equal to float tolerance.
     reversed.forEach((p, i) => {
       const j = plans.indexOf(p);
-      expect(again.meta[i]).toEqual(fresh.meta[j]);
-      expect(again.data.subarray(i * V, (i + 1) * V)).toEqual(fresh.data.subarray(j * V, (j + 1) * V));
+      const [row, before] = [again.data.subarray(i * V, (i + 1) * V), fresh.data.subarray(j * V, (j + 1) * V)];
+      if (storedCount(store, [p], V, model.info.device)) {
+        expect(again.meta[i]).toEqual(fresh.meta[j]);
+        expect(row).toEqual(before);
+      } else {
+        expect(again.meta[i].id).toBe(fresh.meta[j].id);
+        expect(again.meta[i].entropyBits).toBeCloseTo(fresh.meta[j].entropyBits, 6);
+        expect(Math.max(...row.map((v, k) => Math.abs(v - before[k])))).toBeLessThan(1e-6);
+      }
     });
     // lm targets and the vanilla ones paired with them are read from the model: never kept.
     expect(store.size.targets).toBe(4);

@@ -32,6 +32,7 @@ import {
 import { batchedSeconds, epochsFromSample, type EpochCost } from './estimate-batching.js';
 import { targetsToMake } from './bound-columns.js';
 import { boundPriceSeconds } from './estimate-bound.js';
+import { boundTargetsToSolve } from './shared-bounds.js';
 import type { KeptRows } from './kept.js';
 import { deviceCount, firstDevice } from './shards.js';
 import { checkSweepFits } from './fit.js';
@@ -251,7 +252,7 @@ async function estimateWith(
         boundSeconds = await boundPriceSeconds(
           model,
           { data: made!.data, ids: made!.meta.map((m) => m.id), planIndex: samplePlanIndex },
-          inPlan,
+          boundTargetsToSolve(model, plan.targets, inPlan, options.targetStore),
           options.costs,
           signal,
         );

@@ -263,7 +263,14 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       const bounds =
         !bounded || !uploaded || stopped()
           ? undefined
-          : await sweepBounds(model, { targets: uploaded, meta: targets.meta }, inPlan, events, options.signal);
+          : await sweepBounds(
+              model,
+              { targets: uploaded, meta: targets.meta },
+              inPlan,
+              events,
+              options.signal,
+              options.targetStore && { store: options.targetStore, plans, data: targets.data },
+            );
 
       // One tune() per method: a tuner runs one method; rows of all targets share its batch.
       for (const [label, rows] of rowsByMethod(todo)) {

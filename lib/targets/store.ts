@@ -31,12 +31,13 @@ export class TargetStore {
 const planAlone = (plan: TargetPlan): boolean =>
   plan.kind === 'outlier' || (plan.kind === 'vanilla' && plan.params.pairedWith === undefined);
 
-const keyOf = (plan: TargetPlan, vocab: number, device: string): string | undefined =>
+/** What a kept target is found by (undefined for a target the store does not keep). */
+export const targetKey = (plan: TargetPlan, vocab: number, device: string): string | undefined =>
   planAlone(plan) ? JSON.stringify([device, vocab, plan.kind, plan.targetId, plan.seed, plan.params]) : undefined;
 
 /** The row made earlier for `plan`, if one was. */
 export function storedRow(store: TargetStore, plan: TargetPlan, vocab: number, device: string): Row | undefined {
-  const key = keyOf(plan, vocab, device);
+  const key = targetKey(plan, vocab, device);
   return key === undefined ? undefined : ROWS.get(store)!.get(key);
 }
 
@@ -54,7 +55,7 @@ export function storeRow(
   probs: Float32Array,
   meta: TargetRowMeta,
 ): void {
-  const key = keyOf(plan, vocab, device);
+  const key = targetKey(plan, vocab, device);
   const rows = ROWS.get(store)!;
   if (key !== undefined && !rows.has(key)) rows.set(key, { probs: probs.slice(), meta });
 }
@@ -67,7 +68,7 @@ export function plannedCount(store: TargetStore, plans: readonly TargetPlan[], v
   const planned = PLANNED.get(store)!;
   let count = 0;
   for (const p of plans) {
-    const key = keyOf(p, vocab, device);
+    const key = targetKey(p, vocab, device);
     if (key === undefined) continue;
     if (planned.has(key) || ROWS.get(store)!.has(key)) count++;
     else planned.add(key);
