@@ -9,18 +9,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model } from '../lib/index.js';
 import { tune, type TuneOptions, type TuneRecord } from '../lib/tune/index.js';
 import { randomTarget } from './helpers/dist.js';
-import { expectSameRecords, pairByRow } from './helpers/same-records.js';
+import { expectSameRecords, expectSameRecordsBeyondTies, pairByRow } from './helpers/same-records.js';
 
 const MODELS = ['random:tiny-gpt2', 'random:tiny-llama3', 'random:tiny-falcon'] as const;
 
-/** Both epochs on the same rows; records paired by row. */
-async function both(model: Model, options: Partial<TuneOptions>): Promise<[TuneRecord, TuneRecord][]> {
+/** The rows' options: three targets, two inits each. */
+function common(model: Model, options: Partial<TuneOptions>): Partial<TuneOptions> & Pick<TuneOptions, 'targets'> {
   const V = model.info.vocabSize;
   const targets = new Float32Array(3 * V);
   for (let t = 0; t < 3; t++) targets.set(randomTarget(V, 40 + t, 3 + t), t * V);
-  const common = { targets, inits: 2, maxEpochs: 3, patience: 50, returnSoftPrompt: true, ...options };
-  const plain = await tune(model, { ...common, prefixCache: false });
-  return pairByRow(plain, await tune(model, { ...common, prefixCache: true }));
+  return { targets, inits: 2, maxEpochs: 3, patience: 50, returnSoftPrompt: true, ...options };
+}
+
+/** Both epochs on the same rows; records paired by row. */
+async function both(model: Model, options: Partial<TuneOptions>): Promise<[TuneRecord, TuneRecord][]> {
+  const plain = await tune(model, { ...common(model, options), prefixCache: false });
+  return pairByRow(plain, await tune(model, { ...common(model, options), prefixCache: true }));
 }
 
 describe.each(MODELS)('%s: the prefix cache against the plain positional epoch', (name) => {
@@ -50,8 +54,18 @@ describe.each(MODELS)('%s: the prefix cache against the plain positional epoch',
   });
 
   it('hybrid HSHSS: the same hard choices and AdamW steps at the soft positions', async () => {
-    const pairs = await both(model, { method: 'hybrid', pattern: 'HSHSS', candidates: 1 });
-    expectSameRecords(pairs);
+    const options: Partial<TuneOptions> = { method: 'hybrid', pattern: 'HSHSS', candidates: 1 };
+    const pairs = await both(model, options);
+    // AdamW's first step at a soft position is ±lr by its gradient's sign, so a near-tie a CPU's
+    // rounding alone breaks either way (an AMD EPYC meets one on tiny-llama3): the plain epoch at
+    // other batch sizes shows such rows, and the others are compared.
+    const plain = pairs.map(([p]) => p);
+    const control: [TuneRecord, TuneRecord][] = [];
+    for (const batchSize of [1, 2, 4])
+      control.push(
+        ...pairByRow(plain, await tune(model, { ...common(model, options), prefixCache: false, batchSize })),
+      );
+    expectSameRecordsBeyondTies(pairs, control, 4);
     expect(pairs.every(([p]) => p.softPrompt && p.softPrompt.some((x) => x !== 0))).toBe(true);
   });
 });
