@@ -2,7 +2,7 @@
 // Arrow (ids, metadata columns, the float32 rows bit for bit), safetensors (the rows, the ids in
 // its header's __metadata__), JSON built a row at a time (the bytes one JSON.stringify of the whole
 // set gave, without its string limit); and a JSON set too large to read back refused before it is
-// made.
+// made, and a set no file could be read back in refused in every form.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -261,4 +261,16 @@ it('refuses, before making them, targets whose JSON could not be read back, nami
     /big\.json: 341 targets over 128,256 tokens make more JSON .* name the file \.arrow .* or \.safetensors .* 167 MiB/,
   );
   expect(r.stderr).not.toMatch(/Invalid string length/);
+});
+
+it('refuses, before making them, targets past the 2 GiB a file is read back in, in every form', () => {
+  // 4,244 targets over Llama 3's vocabulary: 2,077 MiB of float32 rows.
+  for (const out of ['huge.arrow', 'huge.json']) {
+    const r = run(['targets', '-m', 'random:tiny-llama3', '--entropy', '0:max:0.004', '-o', out]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(
+      `${out}: 4,244 targets over 128,256 tokens make a file of at least 2,077 MiB, past the 2 GiB a targets file is read back in`,
+    );
+    expect(readdirSync(dir).filter((f) => f.startsWith('huge'))).toEqual([]);
+  }
 });

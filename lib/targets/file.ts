@@ -49,6 +49,9 @@ const shown = (v: unknown): string => {
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 };
 
+/** The most bytes a targets file may have: Node reads a file into one Buffer of at most 2 GiB − 1. */
+export const FILE_READ_LIMIT = 2 ** 31 - 1;
+
 function readBytes(path: string): Buffer {
   try {
     return readFileSync(path);
