@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import { tableFromIPC, type Vector } from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { readResults } from '../lib/results/index.js';
 import { readTargetFile } from '../lib/targets/file.js';
 import { synthesizeTargets } from '../lib/targets/index.js';
 import { targetFileBytes } from '../lib/targets/write.js';
+import { writeMicroConfig } from './helpers/micro-sweep.js';
 import { findPython } from './helpers/python.js';
 
 const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
@@ -86,6 +88,21 @@ describe('JSON and safetensors', () => {
         .filter(Boolean)
         .map((l) => l.split('\t')[0]),
     ).toEqual(st.ids);
+  });
+
+  it("a sweep over a safetensors file records each row's id from the file (targetParams' sourceId)", async () => {
+    const made = run(['targets', '-m', 'random:micro', '--kind', 'lm', '--count', '2', '-o', 'sweep.safetensors']);
+    expect(made.status, made.stderr).toBe(0);
+    const cfg = writeMicroConfig(dir, 'sweep.json', { targets: [{ kind: 'file', path: 'sweep.safetensors' }] });
+    const r = run(['sweep', '-c', cfg, '-o', 'sweep.arrow', '--no-figures', '--no-bound', '-q']);
+    expect(r.status, r.stderr).toBe(0);
+    const { records } = await readResults(join(dir, 'sweep.arrow'));
+    // A sweep's own target ids follow its plan (the file's path and row); the file's id is kept beside.
+    const byRow = records.map((x) => [x.targetId, JSON.parse(x.targetParams!).sourceId as string]).sort();
+    expect(byRow).toEqual([
+      ['file:sweep.safetensors:i=0', 'lm:n=5:i=0'],
+      ['file:sweep.safetensors:i=1', 'lm:n=5:i=1'],
+    ]);
   });
 
   it('a safetensors file without ids reads as before (target:0, ...); malformed ids are refused naming the file', async () => {

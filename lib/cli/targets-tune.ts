@@ -127,7 +127,7 @@ export function registerTargetsAndTune(program: Command): void {
     .option(DTYPE_FLAG, DTYPE_HELP)
     .option(
       '-o, --output <file>',
-      'output file: .arrow (ids, metadata columns, float32 rows), .safetensors (float32 rows, ids in its header) or .json (ids and metadata with the rows)',
+      'output file: .arrow (ids, metadata columns, float32 rows), .safetensors (float32 rows, ids in its header), else JSON (ids and metadata with the rows)',
       'targets.json',
     )
     .action(async (o: TargetFlags & { output: string }, cmd: Command) => {
