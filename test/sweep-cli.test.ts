@@ -341,10 +341,6 @@ describe('distprompt sweep', () => {
     [['bound', '--kind', 'lm', '--entropy', '3'], /--entropy does not apply to lm targets \(they take --count\)/],
     [['targets', '--entropy', '2', '--outliers', '2'], /--outliers does not apply to vanilla targets/],
     [['bound', '--entropy', '3', '--point'], /--point prints with --json only/],
-    [
-      ['targets', '--entropy', '2', '-o', 't.arrow'],
-      /-o t\.arrow: 'distprompt targets' writes JSON or safetensors, .* read back as Arrow: name it \.json or \.safetensors/,
-    ],
   ])('a flag the command would drop or misread, %j, exits 2 naming it before the model loads', (args, message) => {
     const dir = tmp();
     const r = run([...args, '-m', 'random:micro'], dir);

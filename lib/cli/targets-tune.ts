@@ -10,7 +10,7 @@ import { QUICK_TUNE, STUDY_DEFAULTS as D, withDefault } from '../spec/defaults.j
 import { expandGrid } from '../spec/index.js';
 import { planRequest, synthesizeTargets, type SynthesisRequest, type TargetSet } from '../targets/index.js';
 import { checkTargetFileSize, targetFileBytes } from '../targets/write.js';
-import { readTargetFile, targetFileFormat } from '../targets/file.js';
+import { readTargetFile } from '../targets/file.js';
 import { tune } from '../tune/index.js';
 import { UsageError } from './exit.js';
 import { KIND_LIST, refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
@@ -49,7 +49,7 @@ function request(o: TargetFlags, vocab: number): SynthesisRequest {
   }
 }
 
-/** A targets file (JSON or safetensors, by its name) — what `targets` writes and `tune --targets` reads. */
+/** A targets file (Arrow, safetensors or JSON, by its name) — what `targets` writes and `tune --targets` reads. */
 async function saveTargets(path: string, set: TargetSet, vocab: number): Promise<void> {
   await writeAtomic(path, targetFileBytes(path, set.toArray(), set.meta, vocab));
 }
@@ -119,20 +119,19 @@ function shownPrompt(r: { promptText: string | null; promptIds: Int32Array }): s
 }
 
 export function registerTargetsAndTune(program: Command): void {
-  targetOptions(program.command('targets').description('synthesise target distributions and save them as JSON'))
+  targetOptions(
+    program
+      .command('targets')
+      .description('synthesise target distributions and save them (Arrow, safetensors or JSON)'),
+  )
     .option(DTYPE_FLAG, DTYPE_HELP)
     .option(
       '-o, --output <file>',
-      'output file: .json (with ids and metadata) or .safetensors (float32 rows)',
+      'output file: .arrow (ids, metadata columns, float32 rows), .safetensors (float32 rows, ids in its header), else JSON (ids and metadata with the rows)',
       'targets.json',
     )
     .action(async (o: TargetFlags & { output: string }, cmd: Command) => {
       refuseUnusedTargetFlags(o, cmd);
-      // Arrow is read, not written: a JSON file under an Arrow name would be read back as Arrow, and fail.
-      if (targetFileFormat(o.output) === 'arrow')
-        throw new UsageError(
-          `-o ${o.output}: 'distprompt targets' writes JSON or safetensors, and a name ending in .${o.output.split('.').pop()} is read back as Arrow: name it .json or .safetensors`,
-        );
       const model = await loadModel(o.model, modelOptions(o));
       try {
         const asked = request(o, model.info.vocabSize);

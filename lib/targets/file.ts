@@ -1,6 +1,7 @@
 // Targets from a file: the JSON that `distprompt targets` writes ({ vocabSize, meta, targets:
 // number[][] }) or a bare array of rows; an Arrow IPC file (.arrow: a `target` list column, an
-// optional `id`); or safetensors (.safetensors: a 2-D F32 tensor `targets`). Read once per
+// optional `id`); or safetensors (.safetensors: a 2-D F32 tensor `targets`, the ids optionally a
+// JSON array in the header's `__metadata__`). Read once per
 // path; every value must be a finite number (JSON's null, "0.001", true or [0.5] are not
 // quietly made into one) and every row a distribution. Ids, where the file gives them, are
 // strings and unique: they name the targets in tune's and bound's output and in the results'
@@ -47,6 +48,9 @@ const shown = (v: unknown): string => {
   const s = JSON.stringify(v) ?? String(v);
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 };
+
+/** The most bytes a targets file may have: Node reads a file into one Buffer of at most 2 GiB − 1. */
+export const FILE_READ_LIMIT = 2 ** 31 - 1;
 
 function readBytes(path: string): Buffer {
   try {
@@ -127,8 +131,14 @@ function checkIds(path: string, ids: readonly unknown[]): void {
   });
 }
 
-// Arrow IPC (file or stream): a column `target` (list of floats, one row per target) and
-// optionally `id`.
+/** The Arrow schema metadata key of the vocabulary the rows are over (as a results file names it). */
+export const ARROW_VOCAB_KEY = 'distprompt.vocabSize';
+
+/** The safetensors `__metadata__` key of the targets' ids: a JSON array of strings, one per row. */
+export const SAFETENSORS_IDS_KEY = 'ids';
+
+// Arrow IPC (file or stream): a column `target` (list of floats, one row per target), optionally
+// `id`, and optionally the vocabulary in the schema's metadata (as `distprompt targets` writes).
 function fromArrow(path: string, buf: Buffer): Loaded {
   let table;
   try {
@@ -161,18 +171,25 @@ function fromArrow(path: string, buf: Buffer): Loaded {
     const a = v.toArray() as ArrayLike<unknown>;
     return a instanceof BigInt64Array || a instanceof BigUint64Array ? Array.from(a, Number) : a;
   });
+  const vocabText = table.schema.metadata.get(ARROW_VOCAB_KEY);
+  const vocabSize = vocabText === undefined ? undefined : Number(vocabText);
+  if (vocabSize !== undefined && !(Number.isInteger(vocabSize) && vocabSize > 0))
+    throw new TargetError(
+      `targets file ${path}: schema metadata '${ARROW_VOCAB_KEY}' is ${shown(vocabText)}, not a positive integer`,
+    );
   const idCol = table.getChild('id');
-  if (!idCol) return { rows };
+  if (!idCol) return { rows, vocabSize };
   const it = idCol.type as DataType;
   // Every string type a writer uses: polars writes Utf8View, pandas via pyarrow Utf8 or LargeUtf8.
   const isString = (t: DataType) => DataType.isUtf8(t) || DataType.isLargeUtf8(t) || DataType.isUtf8View(t);
   if (!isString(it) && !(DataType.isDictionary(it) && isString(it.dictionary)))
     throw new TargetError(`targets file ${path}: column 'id' is ${String(it)}; ids must be strings (utf8)`);
-  return { rows, ids: Array.from({ length: table.numRows }, (_, r) => idCol.get(r) as string) };
+  return { rows, vocabSize, ids: Array.from({ length: table.numRows }, (_, r) => idCol.get(r) as string) };
 }
 
-// safetensors: one 2-D F32 tensor named `targets` [rows, vocab]. The header is checked by the
-// checkpoint reader (spans, duplicate keys, depth), so a targets file is held to the same rules.
+// safetensors: one 2-D F32 tensor named `targets` [rows, vocab], and optionally the ids in
+// `__metadata__`. The header is checked by the checkpoint reader (spans, duplicate keys, depth),
+// so a targets file is held to the same rules.
 function fromSafetensors(path: string, buf: Buffer): Loaded {
   if (buf.length < 8) throw new TargetError(`targets file ${path}: ${buf.length} bytes, too short for safetensors`);
   const n = buf.readBigUInt64LE(0);
@@ -180,9 +197,9 @@ function fromSafetensors(path: string, buf: Buffer): Loaded {
     throw new TargetError(
       `targets file ${path}: header length ${n} runs past the end of the ${buf.length}-byte file (not safetensors, or truncated)`,
     );
-  let tensors;
+  let tensors, metadata;
   try {
-    ({ tensors } = parseHeader(path, buf.length, buf.subarray(8, 8 + Number(n))));
+    ({ tensors, metadata } = parseHeader(path, buf.length, buf.subarray(8, 8 + Number(n))));
   } catch (e) {
     throw new TargetError(`targets file ${(e as Error).message}`);
   }
@@ -191,7 +208,28 @@ function fromSafetensors(path: string, buf: Buffer): Loaded {
     throw new TargetError(`targets file ${path}: needs a 2-D F32 tensor named 'targets'`);
   const [r, v] = t.shape;
   const data = new Float32Array(new Uint8Array(buf.subarray(t.begin, t.end)).buffer);
-  return { rows: Array.from({ length: r }, (_, i) => data.subarray(i * v, (i + 1) * v)) };
+  const rows = Array.from({ length: r }, (_, i) => data.subarray(i * v, (i + 1) * v));
+  const idsText = metadata[SAFETENSORS_IDS_KEY];
+  return idsText === undefined ? { rows } : { rows, ids: safetensorsIds(path, idsText, r) };
+}
+
+/** The ids a safetensors header holds: a JSON array of one string per row (checkIds then checks each). */
+function safetensorsIds(path: string, text: string, rows: number): string[] {
+  const bad = (why: string): never => {
+    throw new TargetError(
+      `targets file ${path}: __metadata__.${SAFETENSORS_IDS_KEY} ${why}; it must be a JSON array of ${rows} ` +
+        `string ids, one per row of 'targets' (or leave it out: the rows are then named target:0, target:1, ...)`,
+    );
+  };
+  let ids: unknown;
+  try {
+    ids = JSON.parse(text);
+  } catch (e) {
+    return bad(`is not JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(ids)) return bad(`is ${shown(ids)}, not an array`);
+  if (ids.length !== rows) return bad(`holds ${ids.length} ids for ${rows} rows`);
+  return ids as string[];
 }
 
 /** How a targets file is read, by its name: Arrow IPC, safetensors, else JSON. */
