@@ -206,6 +206,27 @@ describe('journal', () => {
     expect(scanJournal(bytes)).toEqual({ schemaEnd: 0, goodEnd: 0, batches: 0, tornBytes: 10 });
   });
 
+  test('a journal cut inside its schema starts over; one whose head is damaged is refused and left as it was', async () => {
+    const out = join(dir, 'head.arrow');
+    const writer = await ResultWriter.create(out, meta());
+    await writer.append(allRecords.slice(0, 4));
+    await writer.close();
+    const whole = readFileSync(journalPath(out));
+    // Killed while writing its schema: a prefix of the schema this run writes, no row lost.
+    writeFileSync(journalPath(out), whole.subarray(0, 100));
+    const fresh = await openForResume(out, meta());
+    expect(fresh.finished.size).toBe(0);
+    await fresh.writer.close();
+    // Four rows behind a damaged first message: replacing it would lose them.
+    const damaged = Buffer.from(whole);
+    damaged.fill(0x20, 8, 24);
+    writeFileSync(journalPath(out), damaged);
+    await expect(openForResume(out, meta())).rejects.toThrow(
+      /cannot resume from .*head\.arrow\.partial: its \d+ bytes do not begin with a results journal's schema .* move it away to keep it, or give --overwrite/,
+    );
+    expect(readFileSync(journalPath(out)).equals(damaged)).toBe(true);
+  });
+
   test('resume refuses another spec, model or shard', async () => {
     const out = join(dir, 'mismatch.arrow');
     const writer = await ResultWriter.create(out, meta());

@@ -167,6 +167,15 @@ export class ResultWriter {
           tornBytes: scan.tornBytes,
         };
         goodEnd = scan.goodEnd;
+      } else if (!isPrefixOf(bytes, schemaMessage(resultSchema(meta)))) {
+        // A run killed while it wrote its schema leaves a prefix of the schema this run writes: nothing
+        // to lose. Anything else (a damaged head, another file) may hold rows after it that no one
+        // can read once it is replaced.
+        throw new ResultsError(
+          `cannot resume from ${journal}: its ${bytes.length} bytes do not begin with a results journal's schema ` +
+            '(damaged, or another file), so no row in it can be read; move it away to keep it, or give --overwrite ' +
+            '(overwrite: true) to start the sweep over without it',
+        );
       }
     } else if (existsSync(out)) {
       const done = await readResults(out);
@@ -402,4 +411,9 @@ export function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, whe
       stored.specHash !== specHash(meta.spec),
     );
   }
+}
+
+/** Whether `bytes` are the first bytes of `whole` (all of it, or none). */
+function isPrefixOf(bytes: Uint8Array, whole: Uint8Array): boolean {
+  return bytes.length <= whole.length && bytes.every((b, i) => b === whole[i]);
 }
