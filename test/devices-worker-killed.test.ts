@@ -43,8 +43,13 @@ it('a worker killed by SIGKILL: exit 1 naming the signal, the other shard kept, 
   expect(existsSync(join(dir, 'r.shard1of2.arrow')), readdirSync(dir).join(' ')).toBe(true);
   expect(existsSync(join(dir, 'r.arrow'))).toBe(false);
 
-  const resumed = spawnSync(process.execPath, [cli, ...args, '--resume', '-q'], { cwd: dir, encoding: 'utf8' });
+  const resumed = spawnSync(process.execPath, [cli, ...args, '--resume'], { cwd: dir, encoding: 'utf8' });
   expect(resumed.status, resumed.stderr).toBe(0);
+  // Worker 1's finished shard (12 rows) and what worker 0 journaled count as resumed.
+  const summary = /24 rows in r\.arrow \((\d+) resumed\)/.exec(resumed.stderr);
+  expect(summary, resumed.stderr).not.toBeNull();
+  expect(Number(summary![1])).toBeGreaterThanOrEqual(12);
+  expect(Number(summary![1])).toBeLessThan(24);
   const { records } = await readResults(join(dir, 'r.arrow'));
   expect(records).toHaveLength(6 * 4);
   expect(readdirSync(dir).sort()).toEqual(['long.json', 'r.arrow']);

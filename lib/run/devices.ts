@@ -3,12 +3,14 @@
 // are processes, not threads: each owns its device and its memory, and a crash in one is
 // reported, not shared.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { EventEmitter } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { journalPath, readJournal, readResults } from '../results/index.js';
 import type { SweepSpec } from '../spec/index.js';
 import { workerUrl } from '../worker/client.js';
 import { forwardWorkerEvents } from './device-progress.js';
@@ -100,17 +102,19 @@ export async function runOnDevices(
 /**
  * `spec.devices`: shard i/N of the sweep on device i, then the shard files merged into
  * spec.output (which checks they cover the sweep exactly once) and removed. The caller holds
- * spec.output's lock (runSweep). Resolves to the merged file's row count, or null when interrupted.
+ * spec.output's lock (runSweep). Resolves to the merged file's row count and how many of them a
+ * resume found finished in the shard files, or null when interrupted.
  */
 export async function sweepOnDevices(
   spec: SweepSpec,
   options: DeviceRunOptions,
   events: EventEmitter,
-): Promise<number | null> {
+): Promise<{ rows: number; resumed: number } | null> {
   const devices = spec.devices!;
   const n = devices.length;
   const files = devices.map((_, i) => shardFile(spec.output, i, n));
   if (!options.overwrite) await refuseOtherShardCounts(spec.output, n, options.resume === true);
+  const resumed = options.resume ? (await Promise.all(files.map(finishedRows))).reduce((a, b) => a + b, 0) : 0;
   // The spec travels whole as the workers' --config; their flags set device, shard and output.
   const dir = await mkdtemp(join(tmpdir(), 'distprompt-devices-'));
   try {
@@ -143,5 +147,12 @@ export async function sweepOnDevices(
   const report = await mergeUnderLock(files, spec.output, { overwrite: options.overwrite });
   await Promise.all(files.map((f) => rm(f, { force: true })));
   events.emit('log', `merged ${n} device shards into ${spec.output} (${report.rows} rows)`);
-  return report.rows;
+  return { rows: report.rows, resumed };
+}
+
+/** Rows finished in a device's shard: its journal's, else its finished file's (what its worker resumes). */
+async function finishedRows(file: string): Promise<number> {
+  const journal = journalPath(file);
+  if (existsSync(journal)) return (await readJournal(journal))?.records.length ?? 0;
+  return existsSync(file) ? (await readResults(file)).records.length : 0;
 }

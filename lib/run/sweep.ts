@@ -184,9 +184,10 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     return readySweep(spec, start.state, options);
   }
   if (deviceCount(spec) > 1 && !options.model) {
-    const rows = await sweepOnDevices(spec, options, events);
-    if (rows === null) return { ...nothingYet(spec, 'devices'), interrupted: true };
-    return readySweep(spec, 'devices', options);
+    const ran = await sweepOnDevices(spec, options, events);
+    if (ran === null) return { ...nothingYet(spec, 'devices'), interrupted: true };
+    const merged = await readySweep(spec, 'devices', options);
+    return { ...merged, rowsResumed: ran.resumed, rowsRun: merged.rows - ran.resumed };
   }
   const model =
     typeof options.model === 'function'
