@@ -12,7 +12,9 @@ import { planRequest, synthesizeTargets, type SynthesisRequest, type TargetSet }
 import { checkTargetFileSize, targetFileBytes } from '../targets/write.js';
 import { readTargetFile } from '../targets/file.js';
 import { tune } from '../tune/index.js';
-import { UsageError } from './exit.js';
+import { EXIT, UsageError } from './exit.js';
+import { onInterrupt } from './interrupt.js';
+import { ProgressReporter } from './progress.js';
 import { KIND_LIST, refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
 
 /** What --entropy (tune, bound), --outliers, --count and --method mean when left out; the help prints these. */
@@ -183,6 +185,13 @@ export function registerTargetsAndTune(program: Command): void {
         const model = await loadModel(o.model, modelOptions(o));
         try {
           const { targets, ids } = await cliTargets(o, model);
+          const inits = numberFlag(o.inits) ?? QUICK_TUNE.inits;
+          // Ctrl-C prints what the rows reached instead of dropping them with the process.
+          const reporter = new ProgressReporter('lines');
+          const interrupt = onInterrupt(
+            reporter,
+            'interrupted: finishing the current step and printing the rows so far',
+          );
           const run = tune(model, {
             targets,
             targetIds: ids,
@@ -190,14 +199,20 @@ export function registerTargetsAndTune(program: Command): void {
             pattern: o.pattern,
             candidates: numberFlag(o.candidates),
             prefixLength: numberFlag(o.prefixLength),
-            inits: numberFlag(o.inits) ?? QUICK_TUNE.inits,
+            inits,
             maxEpochs: numberFlag(o.maxEpochs),
             patience: numberFlag(o.patience),
             seed: Number(o.seed),
             cudaGraph: o.cudaGraph,
+            signal: interrupt.signal,
           });
           run.on('warning', (m: string) => console.error(`warning: ${m}`));
-          const results = await run;
+          let results;
+          try {
+            results = await run;
+          } finally {
+            interrupt.release();
+          }
           for (const r of results) {
             if (o.json)
               console.log(
@@ -212,6 +227,14 @@ export function registerTargetsAndTune(program: Command): void {
               console.log(
                 `${r.targetId}\tinit ${r.initId}\tKL ${r.klNats.toFixed(4)} nats\t${r.stopReason} at ${r.epochs}\t${shownPrompt(r)}`,
               );
+          }
+          if (interrupt.signal.aborted) {
+            const finished = results.filter((r) => r.stopReason !== 'aborted').length;
+            reporter.log(
+              `interrupted: ${finished} rows finished, ${results.length - finished} cut short ('aborted': their best so far), ` +
+                `${ids.length * inits - results.length} not started`,
+            );
+            process.exitCode = EXIT.interrupted;
           }
         } finally {
           model.dispose();
