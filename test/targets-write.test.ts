@@ -291,3 +291,27 @@ it('refuses, before making them, targets past the 2 GiB a file is read back in, 
     expect(readdirSync(dir).filter((f) => f.startsWith('huge'))).toEqual([]);
   }
 });
+
+it('keeps an existing file unless --overwrite, and names a bad output before making anything', () => {
+  const args = ['targets', '-m', 'random:micro', '--entropy', '2'];
+  const first = run([...args, '-o', 'kept.json']);
+  expect(first.status, first.stderr).toBe(0);
+  const before = readFileSync(join(dir, 'kept.json'));
+  const again = run([...args, '--entropy', '5', '-o', 'kept.json']);
+  expect(again.status).toBe(2);
+  expect(again.stderr).toContain('-o kept.json exists: add --overwrite to replace it, or give another name');
+  expect(readFileSync(join(dir, 'kept.json')).equals(before)).toBe(true);
+  const replaced = run([...args, '--entropy', '5', '-o', 'kept.json', '--overwrite']);
+  expect(replaced.status, replaced.stderr).toBe(0);
+  expect(readFileSync(join(dir, 'kept.json')).equals(before)).toBe(false);
+  for (const [out, message] of [
+    ['', 'the output is an empty path'],
+    ['missing/t.json', 'the folder missing of the output missing/t.json does not exist'],
+    ['.', '-o . is a directory'],
+  ]) {
+    const bad = run([...args, '-o', out]);
+    expect(bad.status, out).toBe(2);
+    expect(bad.stderr, out).toContain(message);
+    expect(bad.stderr, out).not.toContain('synthesising');
+  }
+});

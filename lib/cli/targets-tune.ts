@@ -1,7 +1,10 @@
 // `distprompt targets` (synthesise and save) and `distprompt tune` (a few targets, best prompts printed).
+import { statSync } from 'node:fs';
+
 import type { Command } from 'commander';
 
 import { writeAtomic } from '../io/atomic.js';
+import { checkParentFolder } from '../io/folder.js';
 
 import { loadModel } from '../model/load.js';
 import type { NativeDtype } from '../native/types-model.js';
@@ -49,6 +52,19 @@ function request(o: TargetFlags, vocab: number): SynthesisRequest {
     default:
       throw new UsageError(`--kind '${o.kind}' is not one of ${KIND_LIST}`);
   }
+}
+
+/**
+ * The output, checked before the model loads and the targets are made (minutes for a big set): a
+ * missing folder or a directory is named, and a file there (a targets file made by hand, results)
+ * is replaced only with --overwrite.
+ */
+function checkTargetsOutput(path: string, overwrite: boolean): void {
+  checkParentFolder(path);
+  const there = statSync(path, { throwIfNoEntry: false });
+  if (there?.isDirectory()) throw new UsageError(`-o ${path} is a directory: give a file name`);
+  if (there && !overwrite)
+    throw new UsageError(`-o ${path} exists: add --overwrite to replace it, or give another name`);
 }
 
 /** A targets file (Arrow, safetensors or JSON, by its name) — what `targets` writes and `tune --targets` reads. */
@@ -132,8 +148,10 @@ export function registerTargetsAndTune(program: Command): void {
       'output file: .arrow (ids, metadata columns, float32 rows), .safetensors (float32 rows, ids in its header), else JSON (ids and metadata with the rows)',
       'targets.json',
     )
-    .action(async (o: TargetFlags & { output: string }, cmd: Command) => {
+    .option('--overwrite', 'replace an existing output file')
+    .action(async (o: TargetFlags & { output: string; overwrite?: boolean }, cmd: Command) => {
       refuseUnusedTargetFlags(o, cmd);
+      checkTargetsOutput(o.output, o.overwrite === true);
       const model = await loadModel(o.model, modelOptions(o));
       try {
         const asked = request(o, model.info.vocabSize);
