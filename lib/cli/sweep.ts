@@ -209,7 +209,7 @@ export function registerSweep(program: Command): void {
         reporter.log(
           summary.start === 'devices'
             ? 'interrupted; every worker kept its finished rows — rerun with --resume'
-            : summary.rowsRun + summary.rowsResumed === 0
+            : summary.rowsRun + summary.rowsResumed + summary.rowsShared === 0
               ? 'interrupted before the first row finished; nothing was kept — rerun the same command'
               : `interrupted after ${summary.rowsRun} new rows; they are kept in ${summary.output}.partial — rerun with --resume`,
         );

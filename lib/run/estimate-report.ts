@@ -14,13 +14,17 @@ export function duration(seconds: number): string {
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
 
 /** "120 rows", "120 rows left (30 kept)", "120 rows, 60 a device on 2 devices" */
-function rowsText(e: { rows: number; keptRows: number; devices?: number }, perDevice?: number): string {
+function rowsText(
+  e: { rows: number; keptRows: number; sharedRows: number; devices?: number },
+  perDevice?: number,
+): string {
   const kept = e.keptRows > 0 ? ` left (${n(e.keptRows)} kept)` : '';
+  const shared = e.sharedRows > 0 ? ` (and ${n(e.sharedRows)} an earlier sweep runs)` : '';
   const split =
     e.devices && e.devices > 1 && perDevice !== undefined
       ? `, ${n(perDevice)} on the busiest of ${e.devices} devices`
       : '';
-  return `${n(e.rows)} rows${kept}${split}`;
+  return `${n(e.rows)} rows${kept}${shared}${split}`;
 }
 
 export function sweepEstimateLines(e: SweepEstimate): string[] {
@@ -28,6 +32,10 @@ export function sweepEstimateLines(e: SweepEstimate): string[] {
   const perDevice = e.methods.reduce((a, m) => a + m.rowsPerDevice, 0);
   if (e.rows === 0 && e.keptRows > 0)
     return [`plan of ${e.output}: nothing left to run; a resume keeps all ${n(e.keptRows)} rows; nothing written`];
+  if (e.rows === 0 && e.sharedRows > 0)
+    return [
+      `plan of ${e.output}: nothing to run; an earlier sweep runs all ${n(e.sharedRows)} of its rows; nothing written`,
+    ];
   return [
     `plan of ${e.output}: ${e.model} on ${e.device} (${e.dtype}), calibrated in ${duration(e.calibrationSeconds)}; nothing written`,
     ...(e.devices > 1

@@ -55,6 +55,8 @@ export interface StudyEstimate {
   rows: number;
   /** rows a resume keeps */
   keptRows: number;
+  /** rows an earlier sweep of the study runs alike, written by the later one, not run */
+  sharedRows: number;
   worstRowEpochs: number;
   worstSeconds: number;
   typicalSeconds: number;
@@ -157,6 +159,7 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
     notPlanned,
     rows: sum((e) => e.rows),
     keptRows: sum((e) => e.keptRows),
+    sharedRows: sum((e) => e.sharedRows),
     worstRowEpochs: sum((e) => e.worstRowEpochs),
     worstSeconds: sum((e) => e.worstSeconds),
     typicalSeconds: sum((e) => e.typicalSeconds),

@@ -33,6 +33,7 @@ import { batchedSeconds, epochsFromSample, type EpochCost } from './estimate-bat
 import { targetsToMake } from './bound-columns.js';
 import { boundPriceSeconds } from './estimate-bound.js';
 import { boundTargetsToSolve } from './shared-bounds.js';
+import { plannedRows } from './shared-rows.js';
 import type { KeptRows } from './kept.js';
 import { deviceCount, firstDevice } from './shards.js';
 import { checkSweepFits } from './fit.js';
@@ -92,6 +93,8 @@ export interface SweepEstimate {
   rows: number;
   /** rows a resume keeps (0 without `kept`) */
   keptRows: number;
+  /** rows an earlier sweep planned with the same targetStore runs alike: written by the sweep, not run */
+  sharedRows: number;
   /** devices the rows are split over (`devices`, one shard each); the seconds are the busiest one's */
   devices: number;
   /** targets the sweep makes for these rows (with the bound, whole groups of its solve) */
@@ -196,8 +199,14 @@ async function estimateWith(
     const meta = sweepMetadata(spec, model);
     for (const f of kept.files) checkSameSweep(f.metadata, { ...meta, shard: f.shard }, f.path);
   }
-  // A resume runs what is left (rowsToRun: a deterministic one reruns a partly finished group whole).
-  const remaining = (rows: RowPlan[]) => (kept ? rowsToRun(spec, rows, kept.rowIds) : rows);
+  // A resume runs what is left (rowsToRun: a deterministic one reruns a partly finished group whole),
+  // less the rows an earlier sweep planned with the store runs alike (the sweep writes those).
+  const unkept = kept ? rowsToRun(spec, plan.shardRows, kept.rowIds) : plan.shardRows;
+  const sharedRows = options.targetStore
+    ? plannedRows(options.targetStore, spec, model, plan, unkept)
+    : new Set<string>();
+  const remaining = (rows: RowPlan[]) =>
+    (kept ? rowsToRun(spec, rows, kept.rowIds) : rows).filter((r) => !sharedRows.has(r.rowId));
   const left = remaining(plan.shardRows);
   // Over --devices each device runs a shard of the rows at once: the sweep lasts as long as the
   // busiest one, which is what is priced (its rows, targets and head bounds).
@@ -278,6 +287,7 @@ async function estimateWith(
       rows: left.length,
       devices: split,
       keptRows: kept ? plan.shardRows.filter((r) => kept.rowIds.has(r.rowId)).length : 0,
+      sharedRows: sharedRows.size,
       targets: toMake,
       maxEpochs: spec.maxEpochs,
       worstRowEpochs: left.length * spec.maxEpochs,

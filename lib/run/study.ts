@@ -267,7 +267,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
           ...base,
           output: spec.output,
           status: 'interrupted',
-          rows: summary.rowsRun + summary.rowsResumed,
+          rows: summary.rowsRun + summary.rowsResumed + summary.rowsShared,
           stopReasons: {},
           wallMs,
         });

@@ -21,6 +21,7 @@ import type { SweepProgress } from './sweep-progress.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, type TargetStore, type TargetRowMeta } from '../targets/index.js';
 import { storedCount } from '../targets/store.js';
+import { sharedRows, shareRows } from './shared-rows.js';
 import { belowBoundMessage, boundColumns, sweepBounds, targetsToMake, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
 import { LOCK_RENEW_MS, lockOutput } from './lock.js';
@@ -60,8 +61,9 @@ export interface SweepOptions {
    */
   waitForLock?: boolean;
   /**
-   * targets made by earlier sweeps of this process, shared by the next (a study's vanilla grid):
-   * those that depend on their plan alone are taken from it, and kept in it once made
+   * what earlier sweeps of this process made, shared by the next: targets that depend on their
+   * plan alone (a study's vanilla grid), their head bounds, and finished rows a later sweep would
+   * run alike (lib/run/shared-rows.ts); each is taken from it, and kept in it once made
    */
   targetStore?: TargetStore;
 }
@@ -86,6 +88,8 @@ export interface SweepSummary {
   rows: number;
   rowsRun: number;
   rowsResumed: number;
+  /** rows an earlier sweep of the run finished alike (runSweep's targetStore), written, not run */
+  rowsShared: number;
   interrupted: boolean;
   figures: WrittenFigure[];
   records: StoredRunRecord[];
@@ -213,6 +217,24 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       events.emit('log', `resuming: ${finished.size} of ${plan.shardRows.length} rows already done`);
     } else {
       writer = await ResultWriter.create(out, meta, { overwrite: options.overwrite });
+    }
+    // Rows an earlier sweep of this run finished alike (lib/run/shared-rows.ts) are written as they
+    // are, not run again.
+    const left = plan.shardRows.filter((r) => !finished.has(r.rowId));
+    const taken = sharedRows(options.targetStore, spec, model, plan, left);
+    if (taken.size) {
+      const shardIndex = spec.shard?.index ?? 0;
+      try {
+        await writer.append([...taken.values()].map((r) => ({ ...r, shardIndex })));
+      } catch (e) {
+        await writer.abandon();
+        throw e;
+      }
+      for (const id of taken.keys()) finished.add(id);
+      events.emit(
+        'log',
+        `${taken.size} rows finished by an earlier sweep of this run (the same model, target, method, init and settings): written, not run again`,
+      );
     }
     // Deterministic: a partly finished group reruns whole (its finished rows are compared with the
     // journal, not written twice), so that its other rows keep their batch.
@@ -356,7 +378,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
         start: start.state,
         rows: plan.shardRows.length,
         rowsRun: done - finished.size,
-        rowsResumed: finished.size,
+        rowsResumed: finished.size - taken.size,
+        rowsShared: taken.size,
         interrupted,
         figures: [],
         records: [],
@@ -365,12 +388,14 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     const order = plan.shardRows.map((r) => r.rowId);
     // The final file and the figures are written on a worker thread (lib/run/end-worker.ts).
     const end = await endSweep(writer, { order, expectedRowIds: order }, figuresDir(spec, options));
+    shareRows(options.targetStore, spec, model, plan, end.records());
     return {
       output: out,
       start: start.state,
       rows: plan.shardRows.length,
       rowsRun: plan.shardRows.length - finished.size,
-      rowsResumed: finished.size,
+      rowsResumed: finished.size - taken.size,
+      rowsShared: taken.size,
       interrupted,
       figures: end.figures,
       get records() {
@@ -403,6 +428,7 @@ function nothingYet(spec: SweepSpec, start: SweepSummary['start']): SweepSummary
     rows: 0,
     rowsRun: 0,
     rowsResumed: 0,
+    rowsShared: 0,
     interrupted: false,
     figures: [],
     records: [],

@@ -1,0 +1,96 @@
+// Rows the sweeps of a run share. A row's result is a function of its model, its target, its
+// method and init, and the sweep settings every row runs with (budget, learning rate, prefix
+// length, seed …), not of the sweep it is planned in: the paper's shuffled experiment holds the lm
+// experiment's 5,000 hard rows, methods holds vanilla's soft rows, and the five-position prefix
+// length is vanilla again. Kept in the run's TargetStore, such a row is tuned once and a later
+// sweep writes the finished row into its own results. Only rows that would run alike are taken:
+// the same key below, on a sweep that is not deterministic (whose rows run in fixed groups).
+import type { Model } from '../model/model.js';
+import type { StoredRunRecord } from '../results/index.js';
+import type { SweepSpec } from '../spec/index.js';
+import type { RowPlan, SweepPlan } from '../sweep/index.js';
+import type { TargetStore } from '../targets/store.js';
+
+const FINISHED = new WeakMap<TargetStore, Map<string, StoredRunRecord>>();
+/** Rows a plan priced as run by an earlier sweep it planned (a plan runs only a sample). */
+const PLANNED = new WeakMap<TargetStore, Set<string>>();
+
+const finishedOf = (s: TargetStore) => FINISHED.get(s) ?? FINISHED.set(s, new Map()).get(s)!;
+const plannedOf = (s: TargetStore) => PLANNED.get(s) ?? PLANNED.set(s, new Set()).get(s)!;
+
+/** The sweep fields that name which rows it holds, not how a row runs. */
+const NOT_OF_A_ROW = new Set(['targets', 'methods', 'inits', 'output', 'shard', 'devices']);
+
+/**
+ * The key a row's result is shared under, or undefined for a row of a deterministic sweep: the
+ * model as loaded, every setting of the sweep a row runs with, the row (its id names target, init
+ * and method) and its target's plan.
+ */
+function rowKeys(spec: SweepSpec, model: Model, plan: SweepPlan, rows: readonly RowPlan[]): (string | undefined)[] {
+  if (spec.deterministic) return rows.map(() => undefined);
+  const { name, identity, device, dtype } = model.info;
+  const settings = Object.entries(spec).filter(([k]) => !NOT_OF_A_ROW.has(k));
+  const targets = new Map(plan.targets.map((t) => [t.targetId, t]));
+  const common = JSON.stringify([name, identity, device, dtype, settings]);
+  return rows.map((r) => {
+    const { rowId, targetId, initId, method, pattern, candidates, seed } = r;
+    return `${common}|${JSON.stringify([rowId, initId, method, pattern, candidates, seed, targets.get(targetId)])}`;
+  });
+}
+
+/** Keeps a finished sweep's rows (records of its planned rows) for the run's later sweeps. */
+export function shareRows(
+  store: TargetStore | undefined,
+  spec: SweepSpec,
+  model: Model,
+  plan: SweepPlan,
+  records: readonly StoredRunRecord[],
+): void {
+  if (!store) return;
+  const byId = new Map(records.map((r) => [r.rowId, r]));
+  const rows = plan.rows.filter((r) => byId.has(r.rowId));
+  const finished = finishedOf(store);
+  rowKeys(spec, model, plan, rows).forEach((k, i) => {
+    if (k !== undefined && !finished.has(k)) finished.set(k, byId.get(rows[i].rowId)!);
+  });
+}
+
+/** The rows of `rows` an earlier sweep of the run finished, by row id. */
+export function sharedRows(
+  store: TargetStore | undefined,
+  spec: SweepSpec,
+  model: Model,
+  plan: SweepPlan,
+  rows: readonly RowPlan[],
+): Map<string, StoredRunRecord> {
+  const found = new Map<string, StoredRunRecord>();
+  if (!store) return found;
+  const finished = finishedOf(store);
+  rowKeys(spec, model, plan, rows).forEach((k, i) => {
+    const r = k === undefined ? undefined : finished.get(k);
+    if (r) found.set(rows[i].rowId, r);
+  });
+  return found;
+}
+
+/**
+ * For a plan: the ids of `rows` an earlier sweep planned with the store (or run with it) runs,
+ * which this sweep is given; the others then count as run for the next plan.
+ */
+export function plannedRows(
+  store: TargetStore,
+  spec: SweepSpec,
+  model: Model,
+  plan: SweepPlan,
+  rows: readonly RowPlan[],
+): Set<string> {
+  const planned = plannedOf(store);
+  const finished = finishedOf(store);
+  const shared = new Set<string>();
+  rowKeys(spec, model, plan, rows).forEach((k, i) => {
+    if (k === undefined) return;
+    if (planned.has(k) || finished.has(k)) shared.add(rows[i].rowId);
+    else planned.add(k);
+  });
+  return shared;
+}
