@@ -180,6 +180,9 @@ export function registerSweep(program: Command): void {
     .option('--json', 'machine-readable progress events on stdout (with --plan: the plan as JSON)')
     .action(async (o: SweepCliOptions) => {
       refuseContradictions(o);
+      // An unset shell variable: else runSweep's own option check, as if a bug (exit 1).
+      if (o.figures === '')
+        throw new UsageError('--figures is an empty path: give a folder (--figures <dir>), or --no-figures for none');
       const fileJson = o.config ? readConfig(o.config) : DEFAULT_SWEEP;
       const flags: SweepFlags = { ...o, shard: shardText(o) };
       const spec = specFromFlags(flags, fileJson);
