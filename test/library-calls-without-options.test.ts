@@ -10,6 +10,8 @@ import {
   klDivergence,
   loadModel,
   outlierMassBound,
+  plotAll,
+  report,
   runStudy,
   TargetError,
   type Model,
@@ -32,6 +34,42 @@ describe('a call without its options object names the call and its fields', () =
     await expect(Promise.resolve().then(call)).rejects.toThrow(
       new RegExp(`^${name}: expected an object of (fields|options) \\(\\w+, .*\\), got (undefined|null)$`),
     );
+  });
+});
+
+describe('a call without the path it writes, or the list it runs, names the argument', () => {
+  // Before, each was Node's 'The "path" argument must be of type string. Received undefined'
+  // (a study's after its sweeps were planned) or a TypeError from inside.
+  const results = [] as never;
+  it.each([
+    [
+      'plotAll',
+      () => plotAll(results, undefined as never),
+      /^plotAll: give the folder to draw the figures in, .* got undefined$/,
+    ],
+    ['report', () => report(results, undefined as never), /^report: give the HTML file to write, .* got undefined$/],
+    [
+      'runStudy without outDir',
+      () => runStudy({ studies: ['vanilla'], models: ['random:micro'], scale: 'smoke' } as never),
+      /^give the study's output folder, e\.g\. outDir: 'study-vanilla', got undefined$/,
+    ],
+    [
+      'runStudy without models',
+      () => runStudy({ studies: ['vanilla'], scale: 'smoke', outDir: 'never' } as never),
+      /^give the models as a list of names, e\.g\. models: \['random:demo'\], got undefined$/,
+    ],
+    [
+      'estimateStudy with a model as a string',
+      () => estimateStudy({ studies: ['vanilla'], models: 'random:micro' as never, scale: 'smoke' }),
+      /^give the models as a list of names, .* got 'random:micro'$/,
+    ],
+    [
+      'runStudy without studies',
+      () => runStudy({ models: ['random:micro'], scale: 'smoke', outDir: 'never' } as never),
+      /^give the studies as a list of names, e\.g\. studies: \['vanilla'\], got undefined$/,
+    ],
+  ] as Array<[string, () => Promise<unknown>, RegExp]>)('%s', async (_name, call, message) => {
+    await expect(Promise.resolve().then(call)).rejects.toThrow(message);
   });
 });
 

@@ -7,6 +7,7 @@ import { open } from 'node:fs/promises';
 import { writeAtomic } from '../io/atomic.js';
 import { checkParentFolder } from '../io/folder.js';
 import { FileError, fileError } from '../io/fs-error.js';
+import { shown } from '../spec/fields.js';
 import { bestPerTarget, summaryTable } from '../analysis/best.js';
 import { checkFigureOptions, FIGURE_OPTIONS, type FigureOptions } from './figure.js';
 import { allFigures } from './registry.js';
@@ -98,6 +99,10 @@ async function checkReplaceable(outHtml: string): Promise<void> {
 /** Writes the report to `outHtml`; returns its path. A file already there is replaced only if it is an HTML page (or empty). */
 export async function report(input: PlotInput, outHtml: string, options: ReportOptions = {}): Promise<string> {
   checkFigureOptions('report', options, REPORT_OPTIONS);
+  if (typeof outHtml !== 'string')
+    throw new TypeError(
+      `report: give the HTML file to write, e.g. report(results, 'report.html'), got ${shown(outHtml)}`,
+    );
   checkParentFolder(outHtml);
   await checkReplaceable(outHtml);
   const html = await renderReport(input, options);
