@@ -81,6 +81,22 @@ describe('sizes and config values refused before any allocation', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/config\.json: 'layer_norm_epsilon' must be a number above 0/);
   });
+  it('a prompt longer than n_positions: exit 2 naming the field, before the targets and their bounds are made', () => {
+    const short = twin('short', { n_positions: 4 });
+    const cases: Array<[string[], RegExp]> = [
+      [['--prefix-length', '5'], /- prefixLength: 5 positions do not fit .*'s 4 learned positions/],
+      [['--prefix-length', '3', '--targets', 'lm'], /- targets\[0\]\.promptLength: 5 positions do not fit/],
+    ];
+    for (const [flags, message] of cases) {
+      const r = run(['sweep', '-m', short, '--inits', '1', ...flags, '-o', 'short.arrow', '--no-figures']);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/config\.json n_positions/);
+      expect(r.status).toBe(2);
+      // Before, the tuner refused it once the targets and their head bounds were made.
+      expect(r.stderr).not.toMatch(/synthesising|head bound/);
+      expect(existsSync(join(dir, 'short.arrow.partial'))).toBe(false);
+    }
+  });
   it('--entropy 0:max:0.0000001 and --inits 10^9: exit 2 naming the field, in a small heap', () => {
     const e = run(
       ['sweep', '-c', config('fine.json'), '--entropy', '0:max:0.0000001', '-o', 'fine.arrow', '-q'],
