@@ -206,6 +206,26 @@ describe('journal', () => {
     expect(scanJournal(bytes)).toEqual({ schemaEnd: 0, goodEnd: 0, batches: 0, tornBytes: 10 });
   });
 
+  test('a journal damaged at its head is refused by resume and kept; one torn inside its schema starts over', async () => {
+    const out = join(dir, 'damaged.arrow');
+    const writer = await ResultWriter.create(out, meta());
+    for (let i = 0; i < allRecords.length; i += 2) await writer.append(allRecords.slice(i, i + 2));
+    await writer.close();
+    const whole = readFileSync(journalPath(out));
+    // The first bytes overwritten: before, resume read this as 'nothing written' and overwrote every row.
+    const damaged = Buffer.concat([Buffer.from('XXXX'), whole.subarray(4)]);
+    writeFileSync(journalPath(out), damaged);
+    await expect(openForResume(out, meta())).rejects.toThrow(
+      /damaged\.arrow\.partial holds \d+ bytes but no schema a journal begins with .* move it away to start this sweep over/,
+    );
+    expect(readFileSync(journalPath(out)).equals(damaged)).toBe(true);
+    // A kill while the schema was written leaves a part of it alone: nothing to lose, so it starts over.
+    writeFileSync(journalPath(out), whole.subarray(0, 100));
+    const resumed = await openForResume(out, meta());
+    expect(resumed.finished.size).toBe(0);
+    await resumed.writer.close();
+  });
+
   test('resume refuses another spec, model or shard', async () => {
     const out = join(dir, 'mismatch.arrow');
     const writer = await ResultWriter.create(out, meta());

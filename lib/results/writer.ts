@@ -38,6 +38,19 @@ export interface JournalContents {
   tornBytes: number;
 }
 
+/**
+ * A journal without a readable schema is one torn while its schema was written (nothing else was
+ * yet), so a resume starts over. Such a tear is no longer than the schema; anything longer (twice
+ * this run's schema, which differs from the journal's by the output path and device at most) is a
+ * journal damaged at its head, or another program's file: starting over would overwrite its rows.
+ */
+function refuseUnreadableJournal(journal: string, size: number, meta: ResultMetadata): void {
+  if (size <= 2 * schemaMessage(resultSchema(meta)).length) return;
+  throw new ResultsError(
+    `${journal} holds ${size} bytes but no schema a journal begins with (damaged at its head, or another program's file): its rows cannot be resumed; move it away to start this sweep over`,
+  );
+}
+
 /** Reads what a journal holds; null when it has no complete schema yet (nothing was written). */
 export async function readJournal(path: string): Promise<JournalContents | null> {
   const bytes = new Uint8Array(await readFile(path));
@@ -160,6 +173,7 @@ export class ResultWriter {
       const bytes = new Uint8Array(await readFile(journal));
       const scan = scanJournal(bytes);
       const table = journalTable(bytes, scan);
+      if (!table) refuseUnreadableJournal(journal, bytes.length, meta);
       if (table) {
         contents = {
           metadata: decodeMetadata(table.schema.metadata, journal),
