@@ -14,6 +14,7 @@ import {
   report,
   runStudy,
   TargetError,
+  validateTargets,
   type Model,
 } from '../lib/index.js';
 
@@ -70,6 +71,20 @@ describe('a call without the path it writes, or the list it runs, names the argu
     ],
   ] as Array<[string, () => Promise<unknown>, RegExp]>)('%s', async (_name, call, message) => {
     await expect(Promise.resolve().then(call)).rejects.toThrow(message);
+  });
+});
+
+describe('validateTargets', () => {
+  it('names a rows or vocab count that is missing or not a count', () => {
+    const data = new Float32Array([0.5, 0.5]);
+    // Before: 'targets have 2 values; expected 1 rows × undefined (the vocabulary) = NaN'.
+    expect(() => validateTargets(data, 1, undefined as never)).toThrow(
+      'validateTargets: vocab must be an integer of at least 2, got undefined',
+    );
+    expect(() => validateTargets(data, 0.5, 4)).toThrow(
+      'validateTargets: rows must be an integer of at least 1, got 0.5',
+    );
+    expect(validateTargets(data, 1, 2)).toEqual(data);
   });
 });
 
