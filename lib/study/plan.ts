@@ -42,7 +42,8 @@ export function planStudy(studies: readonly StudyFile[], o: StudyPlanOptions): S
   // A script's missing field would else be a TypeError from inside ('The "path" argument …').
   if (!Array.isArray(o.models) || !o.models.every((m) => typeof m === 'string'))
     throw new StudyError(`give the models as a list of names, e.g. models: ['random:demo'], got ${shown(o.models)}`);
-  if (typeof o.outDir !== 'string' || o.outDir === '')
+  // An empty one is named as every output's is (checkParentFolder), where the folder is made.
+  if (typeof o.outDir !== 'string')
     throw new StudyError(`give the study's output folder, e.g. outDir: 'study-vanilla', got ${shown(o.outDir)}`);
   if (o.models.length === 0) throw new StudyError('give at least one model (-m <model>[,<model>…])');
   const slugs = new Map<string, string>();
