@@ -82,9 +82,11 @@ describe('validateTargets', () => {
       'validateTargets: vocab must be an integer of at least 2, got undefined',
     );
     expect(() => validateTargets(data, 0.5, 4)).toThrow(
-      'validateTargets: rows must be an integer of at least 1, got 0.5',
+      'validateTargets: rows must be an integer of at least 0, got 0.5',
     );
     expect(validateTargets(data, 1, 2)).toEqual(data);
+    // No rows: a resume or plan with nothing left to make.
+    expect(validateTargets(new Float32Array(0), 0, 2)).toHaveLength(0);
   });
 });
 

@@ -24,7 +24,7 @@ export function validateTargets(
   refuseUnknownKeys('validateTargets', options, VALIDATE_OPTIONS, (m) => new TargetError(m));
   // A missing count was told as 'expected 1 rows × undefined (the vocabulary) = NaN'.
   for (const [field, n, least] of [
-    ['rows', rows, 1],
+    ['rows', rows, 0], // none: a resume or plan with nothing left to make
     ['vocab', vocab, 2],
   ] as const)
     if (!Number.isInteger(n) || n < least)
