@@ -81,6 +81,22 @@ describe('sizes and config values refused before any allocation', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/config\.json: 'layer_norm_epsilon' must be a number above 0/);
   });
+  it('a prompt longer than n_positions: exit 2 naming the field, before the targets and their bounds are made', () => {
+    const short = twin('short', { n_positions: 4 });
+    const cases: Array<[string[], RegExp]> = [
+      [['--prefix-length', '5'], /- prefixLength: 5 positions do not fit .*'s 4 learned positions/],
+      [['--prefix-length', '3', '--targets', 'lm'], /- targets\[0\]\.promptLength: 5 positions do not fit/],
+    ];
+    for (const [flags, message] of cases) {
+      const r = run(['sweep', '-m', short, '--inits', '1', ...flags, '-o', 'short.arrow', '--no-figures']);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/config\.json n_positions/);
+      expect(r.status).toBe(2);
+      // Before, the tuner refused it once the targets and their head bounds were made.
+      expect(r.stderr).not.toMatch(/synthesising|head bound/);
+      expect(existsSync(join(dir, 'short.arrow.partial'))).toBe(false);
+    }
+  });
   it('--entropy 0:max:0.0000001 and --inits 10^9: exit 2 naming the field, in a small heap', () => {
     const e = run(
       ['sweep', '-c', config('fine.json'), '--entropy', '0:max:0.0000001', '-o', 'fine.arrow', '-q'],
@@ -234,6 +250,12 @@ describe('exit codes and names', () => {
     expect(r.stderr).toMatch(/worker \d on cpu failed \(exit 2/);
     expect(r.status).toBe(2);
   });
+  it("--figures '' (an unset shell variable) is refused as the flag's (exit 2), before any work", () => {
+    const r = run(['sweep', '-c', config('no-figures-name.json'), '-o', 'no-figures-name.arrow', '--figures', '']);
+    expect(r.stderr).toMatch(/^distprompt: --figures is an empty path: give a folder .* or --no-figures for none$/m);
+    expect(r.status).toBe(2);
+    expect(existsSync(join(dir, 'no-figures-name.arrow'))).toBe(false);
+  });
   it('contradictory flags are refused before any work', () => {
     const cases: Array<[string[], RegExp]> = [
       [
@@ -307,6 +329,19 @@ describe('exit codes and names', () => {
     return true;
   })();
   if (!canMount) console.warn('hostile-cli.test: cannot mount a tmpfs (not root?): read-only case skipped');
+  it.skipIf(!canMount)('sweep --figures on a read-only file system is refused before any row is run', () => {
+    const at = join(dir, 'ro-figures');
+    mkdirSync(at);
+    expect(mountRo(at)).toBe(true);
+    mounts.push(at);
+    const r = run(['sweep', '-c', config('ro-figures.json'), '-o', 'ro-figures.arrow', '--figures', join(at, 'figs')]);
+    expect(r.stderr).toMatch(/ro-figures\/figs is on a read-only file system: choose an output on a writable one/);
+    expect(r.status).toBe(1);
+    // Before, the rows ran and the sweep failed at its last step, drawing the figures.
+    expect(r.stderr).not.toMatch(/synthesising|rows in/);
+    expect(existsSync(join(dir, 'ro-figures.arrow'))).toBe(false);
+    expect(existsSync(join(dir, 'ro-figures.arrow.partial'))).toBe(false);
+  });
   it.skipIf(!canMount)('study -o on a read-only file system names it (exit 1: a fault of the machine)', () => {
     const at = join(dir, 'ro');
     mkdirSync(at);

@@ -10,8 +10,11 @@ import {
   klDivergence,
   loadModel,
   outlierMassBound,
+  plotAll,
+  report,
   runStudy,
   TargetError,
+  validateTargets,
   type Model,
 } from '../lib/index.js';
 
@@ -32,6 +35,58 @@ describe('a call without its options object names the call and its fields', () =
     await expect(Promise.resolve().then(call)).rejects.toThrow(
       new RegExp(`^${name}: expected an object of (fields|options) \\(\\w+, .*\\), got (undefined|null)$`),
     );
+  });
+});
+
+describe('a call without the path it writes, or the list it runs, names the argument', () => {
+  // Before, each was Node's 'The "path" argument must be of type string. Received undefined'
+  // (a study's after its sweeps were planned) or a TypeError from inside.
+  const results = [] as never;
+  it.each([
+    [
+      'plotAll',
+      () => plotAll(results, undefined as never),
+      /^plotAll: give the folder to draw the figures in, .* got undefined$/,
+    ],
+    ['report', () => report(results, undefined as never), /^report: give the HTML file to write, .* got undefined$/],
+    [
+      'runStudy without outDir',
+      () => runStudy({ studies: ['vanilla'], models: ['random:micro'], scale: 'smoke' } as never),
+      /^give the study's output folder, e\.g\. outDir: 'study-vanilla', got undefined$/,
+    ],
+    [
+      'runStudy without models',
+      () => runStudy({ studies: ['vanilla'], scale: 'smoke', outDir: 'never' } as never),
+      /^give the models as a list of names, e\.g\. models: \['random:demo'\], got undefined$/,
+    ],
+    [
+      'estimateStudy with a model as a string',
+      () => estimateStudy({ studies: ['vanilla'], models: 'random:micro' as never, scale: 'smoke' }),
+      /^give the models as a list of names, .* got 'random:micro'$/,
+    ],
+    [
+      'runStudy without studies',
+      () => runStudy({ models: ['random:micro'], scale: 'smoke', outDir: 'never' } as never),
+      /^give the studies as a list of names, e\.g\. studies: \['vanilla'\], got undefined$/,
+    ],
+  ] as Array<[string, () => Promise<unknown>, RegExp]>)('%s', async (_name, call, message) => {
+    await expect(Promise.resolve().then(call)).rejects.toThrow(message);
+  });
+});
+
+describe('validateTargets', () => {
+  it('names a rows or vocab count that is missing or not a count', () => {
+    const data = new Float32Array([0.5, 0.5]);
+    // Before: 'targets have 2 values; expected 1 rows × undefined (the vocabulary) = NaN'.
+    expect(() => validateTargets(data, 1, undefined as never)).toThrow(
+      'validateTargets: vocab must be an integer of at least 2, got undefined',
+    );
+    expect(() => validateTargets(data, 0.5, 4)).toThrow(
+      'validateTargets: rows must be an integer of at least 0, got 0.5',
+    );
+    expect(validateTargets(data, 1, 2)).toEqual(data);
+    // No rows: a resume or plan with nothing left to make.
+    expect(validateTargets(new Float32Array(0), 0, 2)).toHaveLength(0);
   });
 });
 

@@ -42,7 +42,25 @@ describe('synthesizeTargets requests', () => {
     await expect(synthesizeTargets(model, { ...vanilla, entropyBits } as never)).rejects.toThrow(message);
   });
 
+  it.each([
+    [{ kind: 'vanilla' }, "vanilla targets need entropyBits: give it, e.g. { kind: 'vanilla', entropyBits: [1, 2] }"],
+    [{ kind: 'outlier', outliers: 2 }, 'outlier targets need entropyBits'],
+    [{ kind: 'lm' }, "lm targets need count: give it, e.g. { kind: 'lm', count: 10 }"],
+    [{ kind: 'shuffled', shuffles: 2 }, 'shuffled targets need count'],
+    [{ kind: 'migrated' }, 'migrated targets need source and count: give them'],
+    [{ kind: 'migrated', count: 2 }, 'migrated targets need source: give it'],
+    [{ kind: 'file' }, "file targets need path: give it, e.g. { kind: 'file', path: 'targets.json' }"],
+  ])('%j without a field its kind needs is refused, naming the field', async (request, message) => {
+    // Before, vanilla's was a TypeError from inside the planner and lm's an empty target set.
+    const e = await synthesizeTargets(model, request as never).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(TargetError);
+    expect((e as Error).message).toContain(message);
+  });
+
   it('a missing request, a wrong host and a misspelt host field are named', async () => {
+    await expect(synthesizeTargets({ vocabSize: 100 }, undefined as never)).rejects.toThrow(
+      /^give a target request such as/,
+    );
     await expect(synthesizeTargets(model, undefined as never)).rejects.toThrow(/^give a target request such as/);
     await expect(synthesizeTargets(null as never, { ...vanilla, entropyBits: [1] })).rejects.toThrow(
       /^synthesizeTargets needs a Model or \{ vocabSize \}, got null/,

@@ -169,6 +169,26 @@ describe('empty results', () => {
   });
 });
 
+describe('report output', () => {
+  it('a report over a results, targets or spec file is refused (exit 2) and the file kept; over a report it replaces it', () => {
+    writeFileSync(join(dir, 'kept.json'), '{"inits": 1}\n');
+    const before = readFileSync(join(dir, 'done.arrow'));
+    for (const out of ['done.arrow', 'kept.json']) {
+      const was = readFileSync(join(dir, out));
+      const r = run(['report', 'done.arrow', '-o', out]);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`${out} exists and is not an HTML report`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(readFileSync(join(dir, out)).equals(was)).toBe(true);
+    }
+    expect(readFileSync(join(dir, 'done.arrow')).equals(before)).toBe(true);
+    // What it drew before (and an empty file, as `touch` leaves) it replaces, as plot does.
+    writeFileSync(join(dir, 'again.html'), '');
+    for (let i = 0; i < 2; i++) expect(run(['report', 'done.arrow', '-o', 'again.html']).status).toBe(0);
+    expect(readFileSync(join(dir, 'again.html'), 'utf8')).toMatch(/^<!doctype html>/);
+  });
+});
+
 describe('merge', () => {
   it('one shard given twice, by one path or two, is named as such (exit 2), not as each of its rows twice', () => {
     for (const i of [0, 1]) {

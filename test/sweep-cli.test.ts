@@ -399,6 +399,11 @@ describe('distprompt sweep', () => {
     [['--device', 'tpu'], /device/],
     [['--entropy', '0:20:1'], /outside|log2/],
     [['--config', 'nope.json'], /--config nope.json: cannot read it/],
+    // README offers the study files as a starting point for --config: named as one, not as 5 unknown keys.
+    [
+      ['--config', join(import.meta.dirname, '..', 'studies', 'vanilla.json')],
+      /vanilla\.json is a study file \(a sweep spec per scale: 'paper', 'smoke'\), not a sweep spec: run it with 'distprompt study vanilla'/,
+    ],
     [['--lr', '-1'], /lr/],
     [['--shard', '3/3'], /shard/],
     [['--bogus'], /unknown option '--bogus'/],

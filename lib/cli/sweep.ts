@@ -1,6 +1,7 @@
 // `distprompt sweep`: run a sweep spec (flags over an optional --config JSON). With no spec at
 // all it starts from the quick demo run (QUICK_DEMO_SWEEP) on the embedded demo model (README, "Command line").
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { Command } from 'commander';
 
@@ -43,11 +44,28 @@ function readConfig(path: string): unknown {
   } catch (e) {
     throw new UsageError(`--config ${path}: cannot read it (${(e as Error).message})`);
   }
+  let json: unknown;
   try {
-    return parseJsonText(text);
+    json = parseJsonText(text);
   } catch (e) {
     throw new UsageError(`--config ${path}: not valid JSON (${(e as Error).message})`);
   }
+  refuseStudyFile(path, json);
+  return json;
+}
+
+/**
+ * A study file (studies/*.json, which README offers as a starting point) holds a sweep spec per
+ * scale, not one spec: said so, rather than 'Unrecognized keys: "describes", … "paper", "smoke"'.
+ */
+function refuseStudyFile(path: string, json: unknown): void {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return;
+  const scales = ['paper', 'smoke'].filter((k) => Object.hasOwn(json, k));
+  if (scales.length === 0 && !Object.hasOwn(json, 'includes')) return;
+  const name = basename(path, '.json');
+  throw new UsageError(
+    `--config ${path} is a study file (a sweep spec per scale${scales.length ? `: ${scales.map((k) => `'${k}'`).join(', ')}` : ''}), not a sweep spec: run it with 'distprompt study ${name}' (add --studies <folder> for an edited copy), or copy one scale's object into a file of its own for --config`,
+  );
 }
 
 /** --shard-count of sweep and study: where the environment gives the index alone. */
@@ -180,6 +198,9 @@ export function registerSweep(program: Command): void {
     .option('--json', 'machine-readable progress events on stdout (with --plan: the plan as JSON)')
     .action(async (o: SweepCliOptions) => {
       refuseContradictions(o);
+      // An unset shell variable: else runSweep's own option check, as if a bug (exit 1).
+      if (o.figures === '')
+        throw new UsageError('--figures is an empty path: give a folder (--figures <dir>), or --no-figures for none');
       const fileJson = o.config ? readConfig(o.config) : DEFAULT_SWEEP;
       const flags: SweepFlags = { ...o, shard: shardText(o) };
       const spec = specFromFlags(flags, fileJson);

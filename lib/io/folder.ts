@@ -1,6 +1,6 @@
 // Output folders: a file where the folder (or one of its parents) should be is named as such,
 // not as a bare EEXIST, and a missing parent is refused, as for every output.
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -54,10 +54,20 @@ export function checkParentFolder(path: string, what = 'output'): void {
     );
 }
 
-/** What makeOutputFolder would refuse, checked before a run's work: a file in the way, a missing parent. */
+/**
+ * What makeOutputFolder would refuse, checked before a run's work: a file in the way, a missing
+ * parent, and a folder (or the parent it is to be made in) this process may not write, as a
+ * read-only mount or another user's folder: a sweep's figures would else fail after all its rows.
+ */
 export function checkOutputFolder(path: string): void {
   checkFolderPath(path);
   checkParentFolder(path, 'output folder');
+  const writtenIn = existsSync(path) ? path : dirname(path);
+  try {
+    accessSync(writtenIn, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw fileError(e, path);
+  }
 }
 
 /**

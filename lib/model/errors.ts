@@ -6,6 +6,8 @@ export async function withCallerStack<T>(what: string, run: () => Promise<T>): P
   try {
     return await run();
   } catch (e) {
+    // A disposed model is the caller's mistake, told as every other call tells it (instanceof DisposedError).
+    if (e instanceof DisposedError) throw e;
     here.message = `${what}: ${nativeMessage(e)}`;
     (here as Error & { cause?: unknown }).cause = e;
     throw here;

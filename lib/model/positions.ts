@@ -4,7 +4,12 @@
 import type { Model } from './model.js';
 
 /** Why `length` tokens (plus `context` fixed ones) do not fit the model, or undefined if they do. */
-export function positionsProblem(model: Model, field: string, length: number, context = 0): string | undefined {
+export function positionsProblem(
+  model: { info: Pick<Model['info'], 'name' | 'config'> },
+  field: string,
+  length: number,
+  context = 0,
+): string | undefined {
   const { position, maxPositions } = model.info.config;
   if (position !== 'learned' || length + context <= maxPositions) return undefined;
   const withContext = context > 0 ? ` + ${context} context tokens` : '';

@@ -3,6 +3,7 @@
 import { basename, join } from 'node:path';
 import { writeAtomic } from '../io/atomic.js';
 import { checkOutputFolder, makeOutputFolder } from '../io/folder.js';
+import { shown } from '../spec/fields.js';
 import { readResults, ResultsError, type Results } from '../results/index.js';
 import type { PlotRecord } from '../analysis/best.js';
 import { checkFigureOptions, type FigureOptions } from './figure.js';
@@ -98,6 +99,10 @@ export interface WrittenFigure {
 /** Writes `<outDir>/<figure>.svg` for each figure the data supports; returns what it wrote. */
 export async function plotAll(input: PlotInput, outDir: string, options: FigureOptions = {}): Promise<WrittenFigure[]> {
   checkFigureOptions('plotAll', options);
+  if (typeof outDir !== 'string')
+    throw new TypeError(
+      `plotAll: give the folder to draw the figures in, e.g. plotAll(results, 'figures'), got ${shown(outDir)}`,
+    );
   checkOutputFolder(outDir);
   const records = await loadPlotRecords(input, 'plotAll');
   await makeOutputFolder(outDir);

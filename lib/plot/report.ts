@@ -2,8 +2,12 @@
 // fetched when it is opened (no scripts, fonts or stylesheets from elsewhere), so it can be
 // mailed, archived or opened on an air-gapped cluster.
 
+import { open } from 'node:fs/promises';
+
 import { writeAtomic } from '../io/atomic.js';
 import { checkParentFolder } from '../io/folder.js';
+import { FileError, fileError } from '../io/fs-error.js';
+import { shown } from '../spec/fields.js';
 import { bestPerTarget, summaryTable } from '../analysis/best.js';
 import { checkFigureOptions, FIGURE_OPTIONS, type FigureOptions } from './figure.js';
 import { allFigures } from './registry.js';
@@ -60,10 +64,47 @@ ${figures.map(({ f, svg }) => `<figure id="${f.id}">${svg}<figcaption>${esc(f.ti
 `;
 }
 
-/** Writes the report to `outHtml`; returns its path. */
+/** How an HTML file begins (after a byte-order mark and blank space): a report this writes, or another page. */
+const HTML_START = /^\uFEFF?\s*<(!doctype html|html)[\s>]/i;
+
+/**
+ * Refuses to replace a file at `outHtml` that is not an HTML page. A report replaces the one it
+ * drew before, but `report r.arrow -o r.arrow` (or a spec, or targets) would otherwise turn the
+ * one thing a run cannot draw again into HTML.
+ */
+async function checkReplaceable(outHtml: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(outHtml, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw fileError(e, outHtml);
+  }
+  try {
+    const head = Buffer.alloc(64);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    if (bytesRead === 0 || HTML_START.test(head.subarray(0, bytesRead).toString('utf8'))) return;
+  } catch (e) {
+    throw fileError(e, outHtml);
+  } finally {
+    await fh.close();
+  }
+  throw new FileError(
+    'EEXIST',
+    outHtml,
+    `${outHtml} exists and is not an HTML report (a results, targets or spec file would be lost): give the report another name, e.g. report.html, or move the file away`,
+  );
+}
+
+/** Writes the report to `outHtml`; returns its path. A file already there is replaced only if it is an HTML page (or empty). */
 export async function report(input: PlotInput, outHtml: string, options: ReportOptions = {}): Promise<string> {
   checkFigureOptions('report', options, REPORT_OPTIONS);
+  if (typeof outHtml !== 'string')
+    throw new TypeError(
+      `report: give the HTML file to write, e.g. report(results, 'report.html'), got ${shown(outHtml)}`,
+    );
   checkParentFolder(outHtml);
+  await checkReplaceable(outHtml);
   const html = await renderReport(input, options);
   await writeAtomic(outHtml, html);
   return outHtml;

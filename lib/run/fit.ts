@@ -5,6 +5,7 @@
 // is told at the start, not hours in.
 import type { ModelDescription } from '../model/load.js';
 import type { Model } from '../model/model.js';
+import { positionsProblem } from '../model/positions.js';
 import { SpecError, type SpecIssue, type SweepSpec } from '../spec/index.js';
 import { StudyError } from '../study/catalog.js';
 import type { StudySweep } from '../study/plan.js';
@@ -27,7 +28,28 @@ function issuesOf(check: () => void): SpecIssue[] {
 }
 
 /** What the fit rules read of a model. */
-type FitModel = Pick<ModelDescription, 'name' | 'vocabSize' | 'device' | 'hasTokenizer' | 'freeBytes'>;
+type FitModel = Pick<ModelDescription, 'name' | 'vocabSize' | 'device' | 'hasTokenizer' | 'freeBytes' | 'config'>;
+
+/**
+ * Prompts longer than a learned position table (GPT-2's n_positions): the sweep's searched
+ * positions, and the prompts its lm, shuffled and migrated targets are generated from. Told here,
+ * not by the tuner after the targets and their head bounds were made.
+ */
+function positionIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
+  const host = { info: { name: model.name, config: model.config } };
+  const issue = (path: string, field: string, length: number): SpecIssue[] => {
+    const problem = positionsProblem(host, field, length);
+    return problem ? [{ path, message: problem.slice(field.length + 2) }] : [];
+  };
+  return [
+    ...issue('prefixLength', 'prefixLength', spec.prefixLength),
+    ...spec.targets.flatMap((t, i) =>
+      'promptLength' in t && typeof t.promptLength === 'number'
+        ? issue(`targets[${i}].promptLength`, 'promptLength', t.promptLength)
+        : [],
+    ),
+  ];
+}
 
 /** Every way `spec` does not fit `model`, as spec issues; none when it fits. */
 export function sweepFitIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
@@ -36,6 +58,7 @@ export function sweepFitIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
     const targets = planTargets(spec, vocabSize, { fileTargetCount: targetFileCount });
     checkTargetsFit(targets.length, vocabSize, device, model.freeBytes);
   });
+  issues.push(...positionIssues(spec, model));
   if (!model.hasTokenizer)
     spec.targets.forEach((t, i) => {
       if (NEEDS_TOKENIZER.has(t.kind))
@@ -49,8 +72,14 @@ export function sweepFitIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
 
 /** Refuses a sweep that does not fit its loaded model, naming every reason at once. */
 export function checkSweepFits(spec: SweepSpec, model: Pick<Model, 'info' | 'tokenizer'>): void {
-  const { name, vocabSize, device } = model.info;
-  const issues = sweepFitIssues(spec, { name, vocabSize, device, hasTokenizer: model.tokenizer !== undefined });
+  const { name, vocabSize, device, config } = model.info;
+  const issues = sweepFitIssues(spec, {
+    name,
+    vocabSize,
+    device,
+    config,
+    hasTokenizer: model.tokenizer !== undefined,
+  });
   if (issues.length > 0) throw new SpecError(issues, `Sweep spec cannot run on ${name}`);
 }
 

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { packageRoot } from '../native/index.js';
 import { studySpecProblems } from './validate-file.js';
 import { parseJsonText } from '../io/json-text.js';
+import { shown } from '../spec/fields.js';
 
 export const SCALES = ['paper', 'smoke'] as const;
 export type Scale = (typeof SCALES)[number];
@@ -118,6 +119,9 @@ export function readStudy(name: string, dir = studiesDir()): StudyFile {
  * once, in the order given.
  */
 export function expandStudies(names: readonly string[], dir = studiesDir()): StudyFile[] {
+  // A script's missing list would else be a TypeError from inside.
+  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string'))
+    throw new StudyError(`give the studies as a list of names, e.g. studies: ['vanilla'], got ${shown(names)}`);
   // An empty list (the command line's ',') would run nothing and write an empty report.
   if (names.length === 0)
     throw new StudyError(`name one or more studies (${studyNames(dir).join(', ')}; see distprompt study --list)`);

@@ -3,6 +3,7 @@
 // at once and a resumed run finds the same files.
 import { join } from 'node:path';
 
+import { shown } from '../spec/fields.js';
 import { parseSpec, SpecError, type SweepSpec } from '../spec/index.js';
 import { StudyError, type Scale, type StudyFile } from './catalog.js';
 
@@ -38,6 +39,12 @@ export const modelSlug = (model: string): string =>
 const fromOther = (t: Record<string, unknown>): boolean => t?.source === '$other';
 
 export function planStudy(studies: readonly StudyFile[], o: StudyPlanOptions): StudySweep[] {
+  // A script's missing field would else be a TypeError from inside ('The "path" argument …').
+  if (!Array.isArray(o.models) || !o.models.every((m) => typeof m === 'string'))
+    throw new StudyError(`give the models as a list of names, e.g. models: ['random:demo'], got ${shown(o.models)}`);
+  // An empty one is named as every output's is (checkParentFolder), where the folder is made.
+  if (typeof o.outDir !== 'string')
+    throw new StudyError(`give the study's output folder, e.g. outDir: 'study-vanilla', got ${shown(o.outDir)}`);
   if (o.models.length === 0) throw new StudyError('give at least one model (-m <model>[,<model>…])');
   const slugs = new Map<string, string>();
   for (const m of o.models) {

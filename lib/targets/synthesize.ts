@@ -105,6 +105,37 @@ const REQUEST_FIELDS: { [K in SynthesisRequest['kind']]: Record<keyof Extract<Sy
     file: { kind: true, path: true, seed: true },
   };
 
+/** The fields a request of each kind cannot do without (SynthesisRequest's non-optional ones), with a request that has them. */
+const REQUIRED_FIELDS: {
+  [K in SynthesisRequest['kind']]: {
+    fields: ReadonlyArray<keyof Extract<SynthesisRequest, { kind: K }>>;
+    example: string;
+  };
+} = {
+  vanilla: { fields: ['entropyBits'], example: "{ kind: 'vanilla', entropyBits: [1, 2] }" },
+  outlier: { fields: ['entropyBits'], example: "{ kind: 'outlier', entropyBits: [1, 2] }" },
+  lm: { fields: ['count'], example: "{ kind: 'lm', count: 10 }" },
+  shuffled: { fields: ['count'], example: "{ kind: 'shuffled', count: 10 }" },
+  migrated: { fields: ['source', 'count'], example: "{ kind: 'migrated', source: 'gpt2', count: 10 }" },
+  'pos-uniform': { fields: ['tag'], example: "{ kind: 'pos-uniform', tag: 'noun' }" },
+  file: { fields: ['path'], example: "{ kind: 'file', path: 'targets.json' }" },
+};
+
+/**
+ * Refuses a request without a field its kind needs. Left to the planner, a missing entropyBits
+ * was a TypeError from deep inside, a missing count an empty target set with no word, and a
+ * missing source 'the model is undefined'.
+ */
+function refuseMissingFields(r: SynthesisRequest): void {
+  if (!Object.hasOwn(REQUIRED_FIELDS, r.kind)) return; // requestEntry names the unknown kind
+  const required = REQUIRED_FIELDS[r.kind] as { fields: readonly string[]; example: string };
+  const missing = required.fields.filter((f) => (r as unknown as Record<string, unknown>)[f] === undefined);
+  if (missing.length > 0)
+    throw new TargetError(
+      `${r.kind} targets need ${missing.join(' and ')}: give ${missing.length > 1 ? 'them' : 'it'}, e.g. ${required.example}`,
+    );
+}
+
 const unknownKind = (kind: string) =>
   new TargetError(`unknown target kind '${kind}' (${Object.keys(REQUEST_FIELDS).join(', ')})`);
 
@@ -131,6 +162,7 @@ function entropyGrid(r: { kind: string; entropyBits: GridInput }, vocabSize?: nu
 export function planRequest(r: SynthesisRequest, vocabSize?: number): TargetPlan[] {
   if (r === null || typeof r !== 'object')
     throw new TargetError(`give a target request such as { kind: 'vanilla', entropyBits: [1, 2] }, got ${shown(r)}`);
+  refuseMissingFields(r);
   const entry = requestEntry(
     ('entropyBits' in r ? { ...r, entropyBits: entropyGrid(r, vocabSize) } : r) as ExpandedRequest,
   );
@@ -163,10 +195,10 @@ export async function synthesizeTargets(
   const isModel = 'info' in model;
   if (!isModel)
     refuseUnknownKeys('synthesizeTargets', model, { vocabSize: true, device: true }, (m) => new TargetError(m));
-  // An unknown kind is named as such, not as a kind that needs a model.
-  if (!isModel && request && typeof request === 'object' && !Object.hasOwn(REQUEST_FIELDS, request.kind))
-    throw unknownKind(request.kind);
-  if (!isModel && !['vanilla', 'outlier', 'file'].includes(request.kind))
+  // An unknown kind is named as such, not as a kind that needs a model; a missing request by planRequest.
+  const given = request !== null && typeof request === 'object';
+  if (!isModel && given && !Object.hasOwn(REQUEST_FIELDS, request.kind)) throw unknownKind(request.kind);
+  if (!isModel && given && !['vanilla', 'outlier', 'file'].includes(request.kind))
     throw new TargetError(`${request.kind} targets need a model, not just a vocabulary size`);
   const vocab = isModel ? model.info.vocabSize : model.vocabSize;
   if (!Number.isInteger(vocab) || vocab < 2)

@@ -1,5 +1,5 @@
 // Every target is checked before use: length, finite, non-negative, sums to 1 within 1e-5.
-import { refuseUnknownKeys } from '../spec/fields.js';
+import { refuseUnknownKeys, shown } from '../spec/fields.js';
 import { TargetError } from './maths.js';
 
 export interface ValidateOptions {
@@ -22,6 +22,13 @@ export function validateTargets(
   options: ValidateOptions = {},
 ): Float32Array {
   refuseUnknownKeys('validateTargets', options, VALIDATE_OPTIONS, (m) => new TargetError(m));
+  // A missing count was told as 'expected 1 rows × undefined (the vocabulary) = NaN'.
+  for (const [field, n, least] of [
+    ['rows', rows, 0], // none: a resume or plan with nothing left to make
+    ['vocab', vocab, 2],
+  ] as const)
+    if (!Number.isInteger(n) || n < least)
+      throw new TargetError(`validateTargets: ${field} must be an integer of at least ${least}, got ${shown(n)}`);
   const name = (r: number) => (options.names?.[r] ? `target '${options.names[r]}'` : `target ${r}`);
   if (data.length !== rows * vocab) {
     throw new TargetError(
