@@ -240,3 +240,22 @@ describe('distprompt plot and report', () => {
     expect(html).not.toMatch(/<script|<link|<img/i);
   });
 });
+
+describe('number flags of targets, tune and bound', () => {
+  it("read an --entropy list as a sweep does ('1,,2' is 1 and 2), and name a value that is not a number", () => {
+    const made = run(['targets', '-m', 'random:micro', '--entropy', '1,,2,', '-o', 'entropy-list.json']);
+    expect(made.status, made.stderr).toBe(0);
+    expect(made.stdout).toMatch(/^2 targets over 1000 tokens/m);
+    for (const [args, message] of [
+      [['targets', '-m', 'random:micro', '--entropy', 'abc'], "--entropy: 'abc' is not a number"],
+      [['tune', '-m', 'random:micro', '--entropy', '0x3'], "--entropy: '0x3' is not a number"],
+      [['tune', '-m', 'random:micro', '--max-epochs', 'abc'], "--max-epochs: 'abc' is not a number"],
+      [['tune', '-m', 'random:micro', '--entropy', ','], "--entropy: ',' holds no number"],
+      [['bound', '-m', 'random:micro', '--tol', '1e'], "--tol: '1e' is not a number"],
+    ] as const) {
+      const r = run([...args]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toContain(message);
+    }
+  });
+});

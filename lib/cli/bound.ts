@@ -7,7 +7,7 @@ import { parseBoundOptions } from '../bound/options.js';
 import { loadModel } from '../model/load.js';
 import { withDefault } from '../spec/defaults.js';
 import { UsageError } from './exit.js';
-import { refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
+import { numberFlag, refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
 import { cliTargets, targetOptions } from './targets-tune.js';
 
 /** headBound()'s defaults, for the help (stated once, in lib/bound/options.ts). */
@@ -35,7 +35,7 @@ export function registerBound(program: Command): void {
     .action(async (o: BoundFlags, cmd: Command) => {
       refuseUnusedTargetFlags(o, cmd);
       if (o.point && !o.json) throw new UsageError('--point prints with --json only: add --json, or drop --point');
-      const tol = o.tol === undefined ? undefined : Number(o.tol);
+      const tol = numberFlag(o.tol, '--tol');
       if (tol !== undefined && !(tol > 0)) throw new UsageError(`--tol must be a number above 0, got '${o.tol}'`);
       const model = await loadModel(o.model, { device: o.device });
       try {

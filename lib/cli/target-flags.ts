@@ -58,3 +58,23 @@ export function refuseUnusedTargetFlags(o: TargetFlags & { targets?: string }, c
       `${unused.map(flagName).join(', ')} ${unused.length > 1 ? 'do' : 'does'} not apply to ${o.kind} targets (they take ${reads.map(flagName).join(', ')}); drop ${unused.length > 1 ? 'them' : 'it'} or choose another --kind`,
     );
 }
+
+/** A decimal number as typed ('4', '0.5', '1e3'): Number() would also take '', ' ', '0x3' and '1_0'. */
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+
+/** A number flag's value, the text named where it is not a number (else NaN reached tune's checks). */
+export function numberFlag(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!DECIMAL.test(v.trim())) throw new UsageError(`${flag}: '${v}' is not a number`);
+  return Number(v);
+}
+
+/** '0,2,4' as numbers, as a sweep's --entropy reads it: empty entries ('1,,2', '2,') are skipped. */
+export function numberList(text: string, flag: string): number[] {
+  const parts = text
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0);
+  if (parts.length === 0) throw new UsageError(`${flag}: '${text}' holds no number (e.g. '0,2,4' or '0:max:1')`);
+  return parts.map((x) => numberFlag(x, flag)!);
+}

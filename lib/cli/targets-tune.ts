@@ -18,16 +18,16 @@ import { tune } from '../tune/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { onInterrupt } from './interrupt.js';
 import { ProgressReporter } from './progress.js';
-import { KIND_LIST, refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
+import { KIND_LIST, numberFlag, numberList, refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
 
 /** What --entropy (tune, bound), --outliers, --count and --method mean when left out; the help prints these. */
 const FLAG_DEFAULTS = { outliers: 1, count: 10, posCount: 1, method: 'gradient', entropy: '4' } as const;
 
 function request(o: TargetFlags, vocab: number): SynthesisRequest {
-  const seed = Number(o.seed);
+  const seed = numberFlag(o.seed, '--seed')!;
   const grid = () => {
     if (!o.entropy) throw new UsageError(`--entropy is needed for ${o.kind} targets (bits, e.g. '0,2,4' or '0:max:1')`);
-    return expandGrid(o.entropy.includes(':') ? o.entropy : o.entropy.split(',').map(Number), vocab, '--entropy');
+    return expandGrid(o.entropy.includes(':') ? o.entropy : numberList(o.entropy, '--entropy'), vocab, '--entropy');
   };
   switch (o.kind) {
     case 'vanilla':
@@ -38,17 +38,27 @@ function request(o: TargetFlags, vocab: number): SynthesisRequest {
         seed,
       };
     case 'outlier':
-      return { kind: 'outlier', entropyBits: grid(), outliers: Number(o.outliers ?? FLAG_DEFAULTS.outliers), seed };
+      return {
+        kind: 'outlier',
+        entropyBits: grid(),
+        outliers: numberFlag(o.outliers, '--outliers') ?? FLAG_DEFAULTS.outliers,
+        seed,
+      };
     case 'lm':
     case 'shuffled':
-      return { kind: o.kind, count: Number(o.count ?? FLAG_DEFAULTS.count), seed };
+      return { kind: o.kind, count: numberFlag(o.count, '--count') ?? FLAG_DEFAULTS.count, seed };
     case 'pos-uniform':
       if (!o.tag)
         throw new UsageError('--tag (noun, proper-noun, verb or adjective) is needed for pos-uniform targets');
-      return { kind: 'pos-uniform', tag: o.tag as 'noun', count: Number(o.count ?? FLAG_DEFAULTS.posCount), seed };
+      return {
+        kind: 'pos-uniform',
+        tag: o.tag as 'noun',
+        count: numberFlag(o.count, '--count') ?? FLAG_DEFAULTS.posCount,
+        seed,
+      };
     case 'migrated':
       if (!o.source) throw new UsageError('--source <model> is needed for migrated targets');
-      return { kind: 'migrated', source: o.source, count: Number(o.count ?? FLAG_DEFAULTS.count), seed };
+      return { kind: 'migrated', source: o.source, count: numberFlag(o.count, '--count') ?? FLAG_DEFAULTS.count, seed };
     default:
       throw new UsageError(`--kind '${o.kind}' is not one of ${KIND_LIST}`);
   }
@@ -80,7 +90,6 @@ const DTYPE_HELP = "the model's arithmetic: float32 (default), bfloat16 or float
 const modelOptions = (o: TargetFlags) => ({ device: o.device, dtype: o.dtype as NativeDtype | undefined });
 
 /** A numeric flag as given, or undefined when left out (tune() then applies the study's default). */
-const numberFlag = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
 
 export const targetOptions = (c: Command) =>
   c
@@ -203,7 +212,7 @@ export function registerTargetsAndTune(program: Command): void {
         const model = await loadModel(o.model, modelOptions(o));
         try {
           const { targets, ids } = await cliTargets(o, model);
-          const inits = numberFlag(o.inits) ?? QUICK_TUNE.inits;
+          const inits = numberFlag(o.inits, '--inits') ?? QUICK_TUNE.inits;
           // Ctrl-C prints what the rows reached instead of dropping them with the process.
           const reporter = new ProgressReporter('lines');
           const interrupt = onInterrupt(
@@ -215,12 +224,12 @@ export function registerTargetsAndTune(program: Command): void {
             targetIds: ids,
             method: o.search as 'soft',
             pattern: o.pattern,
-            candidates: numberFlag(o.candidates),
-            prefixLength: numberFlag(o.prefixLength),
+            candidates: numberFlag(o.candidates, '--candidates'),
+            prefixLength: numberFlag(o.prefixLength, '--prefix-length'),
             inits,
-            maxEpochs: numberFlag(o.maxEpochs),
-            patience: numberFlag(o.patience),
-            seed: Number(o.seed),
+            maxEpochs: numberFlag(o.maxEpochs, '--max-epochs'),
+            patience: numberFlag(o.patience, '--patience'),
+            seed: numberFlag(o.seed, '--seed'),
             cudaGraph: o.cudaGraph,
             signal: interrupt.signal,
           });
