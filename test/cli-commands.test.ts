@@ -247,7 +247,7 @@ describe('number flags of targets, tune and bound', () => {
     expect(made.status, made.stderr).toBe(0);
     expect(made.stdout).toMatch(/^2 targets over 1000 tokens/m);
     for (const [args, message] of [
-      [['targets', '-m', 'random:micro', '--entropy', 'abc'], "--entropy: 'abc' is not a number"],
+      [['targets', '-m', 'random:micro', '--entropy', 'abc', '-o', 'abc.json'], "--entropy: 'abc' is not a number"],
       [['tune', '-m', 'random:micro', '--entropy', '0x3'], "--entropy: '0x3' is not a number"],
       [['tune', '-m', 'random:micro', '--max-epochs', 'abc'], "--max-epochs: 'abc' is not a number"],
       [['tune', '-m', 'random:micro', '--entropy', ','], "--entropy: ',' holds no number"],
