@@ -18,19 +18,10 @@ import { parseSpec, type SweepSpecInput } from '../lib/spec/index.js';
 import { planTargets } from '../lib/sweep/index.js';
 import { synthesizePlans, TargetStore } from '../lib/targets/index.js';
 import type { Model } from '../lib/model/model.js';
+import { BOUND_RESULT_COLUMNS } from './helpers/bound-columns.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-shared-bounds-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const BOUND_FIELDS = [
-  'headBoundNats',
-  'headBoundGapNats',
-  'sphereBoundNats',
-  'sphereStarts',
-  'sphereResidual',
-  'bottleneckBoundNats',
-  'bottleneckStatus',
-] as const;
 
 it('a later sweep with the same groups takes their bounds from the store: the bits it would have solved', async () => {
   const spec = (name: string, extra: Partial<SweepSpecInput> = {}) =>
@@ -68,7 +59,7 @@ it('a later sweep with the same groups takes their bounds from the store: the bi
     readResults(join(dir, 'second.arrow')),
     readResults(join(dir, 'alone.arrow')),
   ]);
-  const bound = (r: (typeof second.records)[number]) => [r.rowId, ...BOUND_FIELDS.map((f) => r[f])];
+  const bound = (r: (typeof second.records)[number]) => [r.rowId, ...BOUND_RESULT_COLUMNS.map((f) => r[f])];
   expect(second.records.map(bound)).toEqual(alone.records.map(bound));
   expect(second.records.every((r) => r.headBoundNats !== null)).toBe(true);
 }, 120_000);

@@ -21,6 +21,13 @@ import { findPython } from './helpers/python.js';
 const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-targets-write-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** The target id of each row `tune` printed. */
+const rowTargetIds = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t')[0]);
+
 const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8' });
 
 const V = 1000; // random:micro's vocabulary
@@ -82,12 +89,7 @@ describe('JSON and safetensors', () => {
       '1',
     ]);
     expect(tuned.status, tuned.stderr).toBe(0);
-    expect(
-      tuned.stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => l.split('\t')[0]),
-    ).toEqual(st.ids);
+    expect(rowTargetIds(tuned.stdout)).toEqual(st.ids);
   });
 
   it("a sweep over a safetensors file records each row's id from the file (targetParams' sourceId)", async () => {
@@ -225,12 +227,7 @@ describe('Arrow', () => {
 
     const tuned = run(['tune', '-m', 'random:micro', '--targets', 'lm.arrow', '--max-epochs', '2', '--inits', '1']);
     expect(tuned.status, tuned.stderr).toBe(0);
-    expect(
-      tuned.stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => l.split('\t')[0]),
-    ).toEqual(ids);
+    expect(rowTargetIds(tuned.stdout)).toEqual(ids);
     const bound = run(['bound', '-m', 'random:micro', '--targets', 'lm.arrow', '--json']);
     expect(bound.status, bound.stderr).toBe(0);
     const records = bound.stdout
