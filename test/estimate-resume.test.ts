@@ -192,6 +192,17 @@ describe('sweep --plan --resume, study --plan --resume and --devices', () => {
     const all = run(['sweep', '-c', cfg, '-o', finished, '--plan', '--resume'], dir);
     expect(all.status, all.stderr).toBe(0);
     expect(all.stdout).toMatch(/nothing left to run; a resume keeps all 18 rows; nothing written/);
+    // A journal damaged at its head: the plan refuses it as the resume does, and leaves it as it was.
+    const damaged = Buffer.concat([Buffer.alloc(16, 0x58), before.subarray(16)]);
+    writeFileSync(journalPath(out), damaged);
+    for (const plan of [['--plan'], []]) {
+      const r = run(['sweep', '-c', cfg, '-o', out, ...plan, '--resume', '--no-figures'], dir);
+      expect(r.status, plan.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(
+        /cannot resume from .*cli\.arrow\.partial: its \d+ bytes do not begin with a results journal's schema/,
+      );
+      expect(readFileSync(journalPath(out))).toEqual(damaged);
+    }
   }, 300_000);
 
   it('study --plan --resume of a finished study: nothing left; --devices prices each sweep split, --shard its shard', () => {

@@ -21,6 +21,7 @@ export {
   openForResume,
   orderRecords,
   readJournal,
+  refuseDamagedJournal,
   resultFileBytes,
   ResultWriter,
   type FinishOptions,

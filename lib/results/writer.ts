@@ -167,16 +167,7 @@ export class ResultWriter {
           tornBytes: scan.tornBytes,
         };
         goodEnd = scan.goodEnd;
-      } else if (!isPrefixOf(bytes, schemaMessage(resultSchema(meta)))) {
-        // A run killed while it wrote its schema leaves a prefix of the schema this run writes: nothing
-        // to lose. Anything else (a damaged head, another file) may hold rows after it that no one
-        // can read once it is replaced.
-        throw new ResultsError(
-          `cannot resume from ${journal}: its ${bytes.length} bytes do not begin with a results journal's schema ` +
-            '(damaged, or another file), so no row in it can be read; move it away to keep it, or give --overwrite ' +
-            '(overwrite: true) to start the sweep over without it',
-        );
-      }
+      } else refuseDamagedJournal(journal, bytes, meta);
     } else if (existsSync(out)) {
       const done = await readResults(out);
       contents = { metadata: done.metadata, records: done.records, tornBytes: 0 };
@@ -411,6 +402,21 @@ export function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, whe
       stored.specHash !== specHash(meta.spec),
     );
   }
+}
+
+/**
+ * A journal without a readable schema (`bytes`, at `journal`) that a resume of a run whose metadata
+ * is `meta` may start over: a run killed while it wrote its schema leaves a prefix of the schema
+ * this run writes, nothing to lose. Anything else (a damaged head, another file) may hold rows
+ * after it that no one can read once it is replaced, and is refused.
+ */
+export function refuseDamagedJournal(journal: string, bytes: Uint8Array, meta: ResultMetadata): void {
+  if (isPrefixOf(bytes, schemaMessage(resultSchema(meta)))) return;
+  throw new ResultsError(
+    `cannot resume from ${journal}: its ${bytes.length} bytes do not begin with a results journal's schema ` +
+      '(damaged, or another file), so no row in it can be read; move it away to keep it, or give --overwrite ' +
+      '(overwrite: true) to start the sweep over without it',
+  );
 }
 
 /** Whether `bytes` are the first bytes of `whole` (all of it, or none). */

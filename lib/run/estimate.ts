@@ -7,13 +7,15 @@
 // solve: estimate-bound.ts). The rows then go through
 // the same continuous batching as tune() (estimate-batching.ts): the worst case with every row
 // at its epoch budget, the typical one with the sample's epochs.
+import { readFileSync } from 'node:fs';
+
 import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
 import { parseSpec, type SweepSpec, type SweepSpecInput } from '../spec/index.js';
 import { STUDY_DEFAULTS } from '../spec/defaults.js';
-import { checkSameSweep } from '../results/index.js';
+import { checkSameSweep, refuseDamagedJournal } from '../results/index.js';
 import { planSweep, rowsByMethod, rowsOfShard, rowsToRun, type RowPlan } from '../sweep/index.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, type TargetStore } from '../targets/index.js';
@@ -198,6 +200,8 @@ async function estimateWith(
   if (kept) {
     const meta = sweepMetadata(spec, model);
     for (const f of kept.files) checkSameSweep(f.metadata, { ...meta, shard: f.shard }, f.path);
+    for (const f of kept.unreadable ?? [])
+      refuseDamagedJournal(f.path, readFileSync(f.path), { ...meta, shard: f.shard });
   }
   // A resume runs what is left (rowsToRun: a deterministic one reruns a partly finished group whole),
   // less the rows an earlier sweep planned with the store runs alike (the sweep writes those).

@@ -22,6 +22,11 @@ export interface KeptRows {
   rowIds: Set<string>;
   /** the files read; a resume refuses any of another spec, model or targets file, and so does the plan */
   files: KeptFile[];
+  /**
+   * journals without a readable schema: a resume starts one over only where it is a prefix of the
+   * schema it writes (a kill while writing it), and refuses any other; so does the plan
+   */
+  unreadable?: Omit<KeptFile, 'metadata'>[];
 }
 
 /** What `runSweep(spec, { resume: true })` would find finished, without running it. */
@@ -41,6 +46,7 @@ export async function keptRows(given: SweepSpecInput): Promise<KeptRows> {
     // The journal first: it is what a resume continues when both are there (an --overwrite under way).
     const journal = journalPath(out);
     const read = existsSync(journal) ? await readJournal(journal) : existsSync(out) ? await readResults(out) : null;
+    if (!read && existsSync(journal)) (kept.unreadable ??= []).push({ path: journal, shard });
     if (!read) continue;
     kept.files.push({ path: existsSync(journal) ? journal : out, metadata: read.metadata, shard });
     for (const r of read.records) kept.rowIds.add(r.rowId);
