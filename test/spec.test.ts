@@ -133,6 +133,23 @@ describe('grids', () => {
 });
 
 describe('specFromFlags', () => {
+  test('a method label giving k or a pattern twice is refused, and a bad pattern is named once', () => {
+    const issues = (methods: string) => {
+      try {
+        specFromFlags({ methods });
+      } catch (e) {
+        return (e as SpecError).issues.map((i) => i.message);
+      }
+      return [];
+    };
+    expect(issues('hard:k=2:k=3')).toEqual(["method 'hard:k=2:k=3' gives k twice: give it once"]);
+    expect(issues('hybrid:HHSSS:SSHHH')).toEqual(["method 'hybrid:HHSSS:SSHHH' gives a pattern twice: give it once"]);
+    expect(issues('hybrid:HHXSS')).toEqual([
+      "pattern 'HHXSS' may hold only H and S, got 'X' at position 2: write only H (hard) and S (soft)",
+    ]);
+    expect(issues('hybrid:HHS')).toEqual(["pattern 'HHS' has 3 positions but prefixLength is 5"]);
+  });
+
   test('flags override the file field by field', () => {
     const file = {
       model: 'gpt2',

@@ -46,6 +46,9 @@ export function parseMethodLabel(text: string): MethodEntry | string {
   const entry: MethodEntry = { method: name };
   for (const part of parts.slice(1)) {
     const k = /^k=(\d+)$/.exec(part);
+    // Given twice, one value would be dropped without a word ('hard:k=2:k=3').
+    if ((k && entry.candidates !== undefined) || (!k && entry.pattern !== undefined))
+      return `method '${text}' gives ${k ? 'k' : 'a pattern'} twice: give it once`;
     if (k) entry.candidates = Number(k[1]);
     else if (name === 'hybrid' && /^[A-Za-z]+$/.test(part)) entry.pattern = part.toUpperCase();
     else

@@ -197,7 +197,9 @@ export const SweepSpecSchema = z
   })
   .superRefine((spec, ctx) => {
     spec.methods.forEach((m, i) => {
-      const pattern = patternIssue(m.method, m.pattern, spec.prefixLength);
+      // Letters other than H and S are the pattern field's own issue already (MethodSpec): said once.
+      const letters = m.pattern !== undefined && patternLettersIssue(m.pattern) !== null;
+      const pattern = letters ? null : patternIssue(m.method, m.pattern, spec.prefixLength);
       if (pattern) ctx.addIssue({ code: 'custom', path: ['methods', i, 'pattern'], message: pattern });
       const candidates = candidatesIssue(m.method, m.candidates);
       if (candidates) ctx.addIssue({ code: 'custom', path: ['methods', i, 'candidates'], message: candidates });
