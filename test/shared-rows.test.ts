@@ -41,6 +41,27 @@ it("a study's shuffled sweep writes the lm sweep's rows it holds as finished the
   expect(taken).toHaveLength(6);
   for (const r of taken) expect(r).toEqual(lmRows.get(r.rowId));
   expect(shuffled.records).toHaveLength(shuffledPlan.rows + 6);
+
+  // A study resumed after lm finished: shuffled takes lm's rows from its finished file; the plan says so.
+  const later = join(dir, 'later');
+  await runStudy({ ...o, studies: ['lm'], outDir: later });
+  const resumedPlan = await estimateStudy({
+    ...o,
+    resume: true,
+    outDir: later,
+    calibrationSeconds: 0.3,
+    sampleRows: 2,
+  });
+  expect(resumedPlan.sweeps.map((s) => [s.estimate!.rows, s.estimate!.sharedRows])).toEqual([
+    [0, 0],
+    [shuffledPlan.rows, 6],
+  ]);
+  const resumedLogs: string[] = [];
+  await runStudy(
+    { ...o, resume: true, outDir: later },
+    new EventEmitter().on('log', (l: string) => resumedLogs.push(l)),
+  );
+  expect(resumedLogs.some((l) => l.startsWith('shuffled: 6 rows finished by an earlier sweep of this run'))).toBe(true);
 }, 180_000);
 
 it('a row of other settings, or of a deterministic sweep, runs again', async () => {

@@ -35,7 +35,7 @@ import { batchedSeconds, epochsFromSample, type EpochCost } from './estimate-bat
 import { targetsToMake } from './bound-columns.js';
 import { boundPriceSeconds } from './estimate-bound.js';
 import { boundTargetsToSolve } from './shared-bounds.js';
-import { plannedRows } from './shared-rows.js';
+import { plannedRows, rowModel } from './shared-rows.js';
 import type { KeptRows } from './kept.js';
 import { deviceCount, firstDevice } from './shards.js';
 import { checkSweepFits } from './fit.js';
@@ -205,10 +205,12 @@ async function estimateWith(
   }
   // A resume runs what is left (rowsToRun: a deterministic one reruns a partly finished group whole),
   // less the rows an earlier sweep planned with the store runs alike (the sweep writes those).
-  const unkept = kept ? rowsToRun(spec, plan.shardRows, kept.rowIds) : plan.shardRows;
-  const sharedRows = options.targetStore
-    ? plannedRows(options.targetStore, spec, model, plan, unkept)
+  // Rows a resume keeps count as run for the next sweeps too (the study shares a finished file's rows).
+  const unkept = new Set((kept ? rowsToRun(spec, plan.shardRows, kept.rowIds) : plan.shardRows).map((r) => r.rowId));
+  const earlier = options.targetStore
+    ? plannedRows(options.targetStore, spec, rowModel(model), plan, plan.shardRows)
     : new Set<string>();
+  const sharedRows = new Set([...earlier].filter((id) => unkept.has(id)));
   const remaining = (rows: RowPlan[]) =>
     (kept ? rowsToRun(spec, rows, kept.rowIds) : rows).filter((r) => !sharedRows.has(r.rowId));
   const left = remaining(plan.shardRows);

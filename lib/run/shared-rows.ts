@@ -22,27 +22,38 @@ const plannedOf = (s: TargetStore) => PLANNED.get(s) ?? PLANNED.set(s, new Set()
 const NOT_OF_A_ROW = new Set(['targets', 'methods', 'inits', 'output', 'shard', 'devices']);
 
 /**
- * The key a row's result is shared under, or undefined for a row of a deterministic sweep: the
- * model as loaded, every setting of the sweep a row runs with, the row (its id names target, init
- * and method) and its target's plan.
+ * The model a sweep ran on, as its results' metadata names it: its name and identity (sha256 over
+ * its config and tensor headers, or its preset and seed; Model.info.identity).
  */
-function rowKeys(spec: SweepSpec, model: Model, plan: SweepPlan, rows: readonly RowPlan[]): (string | undefined)[] {
+export interface RowModel {
+  name: string;
+  hash: string;
+}
+
+/**
+ * The key a row's result is shared under, or undefined for a row of a deterministic sweep: the
+ * model, every setting of the sweep a row runs with (device and dtype among them), the row (its id
+ * names target, init and method) and its target's plan.
+ */
+function rowKeys(spec: SweepSpec, model: RowModel, plan: SweepPlan, rows: readonly RowPlan[]): (string | undefined)[] {
   if (spec.deterministic) return rows.map(() => undefined);
-  const { name, identity, device, dtype } = model.info;
   const settings = Object.entries(spec).filter(([k]) => !NOT_OF_A_ROW.has(k));
   const targets = new Map(plan.targets.map((t) => [t.targetId, t]));
-  const common = JSON.stringify([name, identity, device, dtype, settings]);
+  const common = JSON.stringify([model.name, model.hash, settings]);
   return rows.map((r) => {
     const { rowId, targetId, initId, method, pattern, candidates, seed } = r;
     return `${common}|${JSON.stringify([rowId, initId, method, pattern, candidates, seed, targets.get(targetId)])}`;
   });
 }
 
-/** Keeps a finished sweep's rows (records of its planned rows) for the run's later sweeps. */
+/**
+ * Keeps a sweep's finished rows (records of its planned rows: run now, or read from a file finished
+ * earlier) for the run's later sweeps.
+ */
 export function shareRows(
   store: TargetStore | undefined,
   spec: SweepSpec,
-  model: Model,
+  model: RowModel,
   plan: SweepPlan,
   records: readonly StoredRunRecord[],
 ): void {
@@ -59,7 +70,7 @@ export function shareRows(
 export function sharedRows(
   store: TargetStore | undefined,
   spec: SweepSpec,
-  model: Model,
+  model: RowModel,
   plan: SweepPlan,
   rows: readonly RowPlan[],
 ): Map<string, StoredRunRecord> {
@@ -74,13 +85,13 @@ export function sharedRows(
 }
 
 /**
- * For a plan: the ids of `rows` an earlier sweep planned with the store (or run with it) runs,
- * which this sweep is given; the others then count as run for the next plan.
+ * For a plan: the ids of `rows` an earlier sweep planned with the store (or run with it, or found
+ * finished) runs, which this sweep is given; every one of `rows` then counts as run for the next.
  */
 export function plannedRows(
   store: TargetStore,
   spec: SweepSpec,
-  model: Model,
+  model: RowModel,
   plan: SweepPlan,
   rows: readonly RowPlan[],
 ): Set<string> {
@@ -90,7 +101,10 @@ export function plannedRows(
   rowKeys(spec, model, plan, rows).forEach((k, i) => {
     if (k === undefined) return;
     if (planned.has(k) || finished.has(k)) shared.add(rows[i].rowId);
-    else planned.add(k);
+    planned.add(k);
   });
   return shared;
 }
+
+/** A loaded model as its results name it. */
+export const rowModel = (model: Model): RowModel => ({ name: model.info.name, hash: model.info.identity });

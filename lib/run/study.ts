@@ -26,12 +26,15 @@ import { expandStudies, StudyError, type Scale } from '../study/catalog.js';
 import { computeFindings } from '../study/findings.js';
 import { drawFigures } from '../study/figures.js';
 import { planStudy } from '../study/plan.js';
+import { planSweep } from '../sweep/index.js';
+import { targetFileCount } from '../targets/file.js';
 import { TargetStore } from '../targets/index.js';
 import { posCounts } from '../study/pos-counts.js';
 import { writeStudyReport } from '../study/report.js';
 import type { StudySummary, SweepOutcome } from '../study/summary.js';
 import { runOnDevices } from './devices.js';
 import { refuseUnfitSweeps } from './fit.js';
+import { shareRows } from './shared-rows.js';
 import { StudyModels } from './study-models.js';
 import { refuseOtherShardCounts, shardSpec } from './shards.js';
 import { runSweep, type SweepProgress } from './sweep.js';
@@ -274,6 +277,12 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
         break;
       }
       if (!options.shard) results.set(spec.output, await readResults(spec.output));
+      // A sweep finished by an earlier run of the study shares its rows as one run now does (runSweep).
+      if (!options.shard && (summary.start === 'finished' || summary.start === 'mergeable')) {
+        const { metadata, records } = results.get(spec.output)!;
+        const plan = planSweep(spec, metadata.vocabSize, { fileTargetCount: targetFileCount });
+        shareRows(targetStore, spec, metadata.model, plan, records);
+      }
       const status =
         summary.start === 'finished'
           ? 'finished earlier'

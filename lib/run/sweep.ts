@@ -21,7 +21,7 @@ import type { SweepProgress } from './sweep-progress.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, type TargetStore, type TargetRowMeta } from '../targets/index.js';
 import { storedCount } from '../targets/store.js';
-import { sharedRows, shareRows } from './shared-rows.js';
+import { rowModel, sharedRows, shareRows } from './shared-rows.js';
 import { belowBoundMessage, boundColumns, sweepBounds, targetsToMake, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
 import { LOCK_RENEW_MS, lockOutput } from './lock.js';
@@ -221,7 +221,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     // Rows an earlier sweep of this run finished alike (lib/run/shared-rows.ts) are written as they
     // are, not run again.
     const left = plan.shardRows.filter((r) => !finished.has(r.rowId));
-    const taken = sharedRows(options.targetStore, spec, model, plan, left);
+    const taken = sharedRows(options.targetStore, spec, rowModel(model), plan, left);
     if (taken.size) {
       const shardIndex = spec.shard?.index ?? 0;
       try {
@@ -388,7 +388,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     const order = plan.shardRows.map((r) => r.rowId);
     // The final file and the figures are written on a worker thread (lib/run/end-worker.ts).
     const end = await endSweep(writer, { order, expectedRowIds: order }, figuresDir(spec, options));
-    shareRows(options.targetStore, spec, model, plan, end.records());
+    shareRows(options.targetStore, spec, rowModel(model), plan, end.records());
     return {
       output: out,
       start: start.state,
