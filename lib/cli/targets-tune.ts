@@ -89,8 +89,6 @@ const DTYPE_HELP = "the model's arithmetic: float32 (default), bfloat16 or float
 /** --device and --dtype as loadModel takes them (it checks the dtype and names it if unknown). */
 const modelOptions = (o: TargetFlags) => ({ device: o.device, dtype: o.dtype as NativeDtype | undefined });
 
-/** A numeric flag as given, or undefined when left out (tune() then applies the study's default). */
-
 export const targetOptions = (c: Command) =>
   c
     .option('-m, --model <model>', 'model directory, Hugging Face repo id or random:<preset>', 'random:demo')

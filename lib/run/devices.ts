@@ -3,17 +3,16 @@
 // are processes, not threads: each owns its device and its memory, and a crash in one is
 // reported, not shared.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { EventEmitter } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { journalPath, readJournal, readResults } from '../results/index.js';
 import type { SweepSpec } from '../spec/index.js';
 import { workerUrl } from '../worker/client.js';
 import { forwardWorkerEvents } from './device-progress.js';
+import { finishedAt } from './kept.js';
 import { mergeUnderLock } from './merge.js';
 import { refuseOtherShardCounts, shardFile } from './shards.js';
 
@@ -150,9 +149,5 @@ export async function sweepOnDevices(
   return { rows: report.rows, resumed };
 }
 
-/** Rows finished in a device's shard: its journal's, else its finished file's (what its worker resumes). */
-async function finishedRows(file: string): Promise<number> {
-  const journal = journalPath(file);
-  if (existsSync(journal)) return (await readJournal(journal))?.records.length ?? 0;
-  return existsSync(file) ? (await readResults(file)).records.length : 0;
-}
+/** Rows finished in a device's shard file: what its worker resumes. */
+const finishedRows = async (file: string): Promise<number> => (await finishedAt(file)).read?.records.length ?? 0;

@@ -4,7 +4,7 @@
 // removed; an output a live run holds is refused, as the resume would refuse it.
 import { existsSync } from 'node:fs';
 
-import { journalPath, readJournal, readResults, type StoredMetadata } from '../results/index.js';
+import { journalPath, readJournal, readResults, type Results, type StoredMetadata } from '../results/index.js';
 import { parseSpec, type Shard, type SweepSpecInput } from '../spec/index.js';
 import { refuseIfLocked } from './lock.js';
 import { specObject } from './run-options.js';
@@ -43,13 +43,24 @@ export async function keptRows(given: SweepSpecInput): Promise<KeptRows> {
   for (const { out, shard } of outputs) {
     // A run writing it now: the resume would be refused, and the calibration would share its device.
     await refuseIfLocked(out);
-    // The journal first: it is what a resume continues when both are there (an --overwrite under way).
-    const journal = journalPath(out);
-    const read = existsSync(journal) ? await readJournal(journal) : existsSync(out) ? await readResults(out) : null;
-    if (!read && existsSync(journal)) (kept.unreadable ??= []).push({ path: journal, shard });
+    const { path, read } = await finishedAt(out);
+    if (!read && path) (kept.unreadable ??= []).push({ path, shard });
     if (!read) continue;
-    kept.files.push({ path: existsSync(journal) ? journal : out, metadata: read.metadata, shard });
+    kept.files.push({ path: path!, metadata: read.metadata, shard });
     for (const r of read.records) kept.rowIds.add(r.rowId);
   }
   return kept;
+}
+
+/**
+ * What a resume of `out` continues: its journal, else its finished file (`path`, absent when there
+ * is neither), and what it holds (null for a journal without a readable schema). The journal
+ * first: it is what a resume continues when both are there (an --overwrite under way).
+ */
+export async function finishedAt(
+  out: string,
+): Promise<{ path?: string; read: Pick<Results, 'metadata' | 'records'> | null }> {
+  const journal = journalPath(out);
+  if (existsSync(journal)) return { path: journal, read: await readJournal(journal) };
+  return existsSync(out) ? { path: out, read: await readResults(out) } : { read: null };
 }
