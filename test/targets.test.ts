@@ -167,6 +167,20 @@ describe('validation', () => {
     const out = validateTargets(Float32Array.from([1, 1, 1, 1]), 1, V, { renormalize: true });
     expect(Array.from(out)).toEqual([0.25, 0.25, 0.25, 0.25]);
   });
+  it('entropyBits and klNats name a bad argument rather than answer 0 bits or throw a TypeError', () => {
+    const two = Float32Array.from([0.5, 0.5, 1, 0]); // two rows of 2 tokens
+    expect(entropyBits(two, 2, 0)).toBeCloseTo(1, 6);
+    expect(entropyBits(two, 2, 1)).toBe(0);
+    expect(() => entropyBits(null as never)).toThrow(
+      /entropyBits: p must be a Float32Array of probabilities, got null/,
+    );
+    expect(() => entropyBits(two, 3)).toThrow(/vocab 3 does not divide p's 4 values into rows/);
+    expect(() => entropyBits(two, 2, 2)).toThrow(/row 2 is not one of p's 2 rows/);
+    expect(() => entropyBits(two, 2, 0.5)).toThrow(/row 0.5 is not one of p's 2 rows/);
+    expect(() => klNats(two, [0.5, 0.5, 1, 0] as never)).toThrow(
+      /klNats: q must be a Float32Array of probabilities, got object/,
+    );
+  });
 });
 
 describe('pos-uniform targets', () => {

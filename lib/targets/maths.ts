@@ -9,8 +9,23 @@ export class TargetError extends Error {
   }
 }
 
+/** A library caller's distribution: a typed array, else an error naming the argument (not a TypeError deep inside). */
+function checkRows(fn: string, name: string, p: unknown): asserts p is Float32Array {
+  if (!(p instanceof Float32Array || p instanceof Float64Array))
+    throw new TargetError(
+      `${fn}: ${name} must be a Float32Array of probabilities, got ${p === null ? 'null' : typeof p}`,
+    );
+}
+
 /** Entropy in bits of row `row` of p (rows × vocab); 0·log 0 = 0. */
-export function entropyBits(p: Float32Array, vocab = p.length, row = 0): number {
+export function entropyBits(p: Float32Array, vocab?: number, row = 0): number {
+  checkRows('entropyBits', 'p', p);
+  vocab ??= p.length;
+  // A vocab or row outside p would read undefined values and return a quiet 0 bits.
+  if (!Number.isInteger(vocab) || vocab < 1 || p.length % vocab !== 0)
+    throw new TargetError(`entropyBits: vocab ${String(vocab)} does not divide p's ${p.length} values into rows`);
+  if (!Number.isInteger(row) || row < 0 || row >= p.length / vocab)
+    throw new TargetError(`entropyBits: row ${String(row)} is not one of p's ${p.length / vocab} rows`);
   let h = 0;
   for (let v = row * vocab; v < (row + 1) * vocab; v++) if (p[v] > 0) h -= p[v] * Math.log(p[v]);
   return h / LN2;
@@ -18,6 +33,8 @@ export function entropyBits(p: Float32Array, vocab = p.length, row = 0): number 
 
 /** KL(p || q) in nats; +Infinity where p has mass that q does not. */
 export function klNats(p: Float32Array, q: Float32Array): number {
+  checkRows('klNats', 'p', p);
+  checkRows('klNats', 'q', q);
   if (p.length !== q.length) throw new TargetError(`klNats: p has ${p.length} values, q ${q.length}`);
   let kl = 0;
   for (let v = 0; v < p.length; v++) {
