@@ -206,6 +206,13 @@ describe('distprompt study, end to end', () => {
       for (const id of ['1', '2', '3a', '3b', '4a', '5a', '5b', '6']) expect(ids).toContain(id);
       for (const f of done.findings)
         expect(['holds', 'does not hold', 'not enough data', 'measured']).toContain(f.verdict);
+      // The log line names each finding with its scope: one id comes once per experiment and model.
+      const logged = first.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { event: string; message?: string })
+        .find((e) => e.event === 'log' && e.message?.startsWith('findings: '))!.message!;
+      for (const f of done.findings) expect(logged).toContain(`#${f.id} ${f.verdict} (${f.scope})`);
       // The rows carry the head bound by default: finding 6 has its numbers.
       expect(
         done.findings

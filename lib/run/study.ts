@@ -341,7 +341,8 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
     .filter((s) => s.skipped)
     .map((s) => ({ experiment: s.experiment, study: s.study.name, model: s.givenModel, reason: s.skipped! }));
   summary.findings = computeFindings(experiments, skipped);
-  log(`findings: ${summary.findings.map((f) => `#${f.id} ${f.verdict}`).join(', ')}`);
+  // Each with its scope: a finding is computed per experiment and model, so one id can come several times.
+  log(`findings: ${summary.findings.map((f) => `#${f.id} ${f.verdict} (${f.scope})`).join('; ')}`);
   const posVocabulary = new Map<string, Record<string, number>>();
   for (const s of ran.filter((x) => x.study.name === 'pos')) {
     const counts = await posCounts(s.model).catch((e: Error) => (log(`pos counts of ${s.model}: ${e.message}`), null));
