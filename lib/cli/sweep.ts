@@ -90,6 +90,7 @@ type SweepCliOptions = SweepFlags & {
   figures?: string | boolean;
   shardCount?: string;
   plan?: boolean;
+  reuse?: string[];
 };
 
 export function registerSweep(program: Command): void {
@@ -189,6 +190,10 @@ export function registerSweep(program: Command): void {
     .option('--overwrite', 'replace an existing finished results file (kept until the new one is written)')
     .option('--wait-for-lock', WAIT_FOR_LOCK_HELP)
     .option(
+      '--reuse <files...>',
+      "finished results files of earlier sweeps: this sweep's rows one of them holds, run alike (same model, target, method, init and settings, this version), are copied, not run again",
+    )
+    .option(
       '--figures <dir>',
       'where to write the figures (default: figures/ beside the results); --no-figures for none',
     )
@@ -206,7 +211,7 @@ export function registerSweep(program: Command): void {
       const spec = specFromFlags(flags, fileJson);
       if (o.plan) {
         // With --resume, only what the resume has left (and a file it would refuse is refused).
-        const e = await estimateSweep(spec, o.resume ? { kept: await keptRows(spec) } : {});
+        const e = await estimateSweep(spec, { reuse: o.reuse, ...(o.resume ? { kept: await keptRows(spec) } : {}) });
         process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${sweepEstimateLines(e).join('\n')}\n`);
         return;
       }
@@ -221,7 +226,14 @@ export function registerSweep(program: Command): void {
       );
       const summary = await runSweep(
         spec,
-        { resume: o.resume, overwrite: o.overwrite, waitForLock: o.waitForLock, signal: interrupt.signal, figures },
+        {
+          resume: o.resume,
+          overwrite: o.overwrite,
+          waitForLock: o.waitForLock,
+          signal: interrupt.signal,
+          figures,
+          reuse: o.reuse,
+        },
         events,
       );
       interrupt.release();
@@ -237,7 +249,8 @@ export function registerSweep(program: Command): void {
         process.exitCode = EXIT.interrupted;
         return;
       }
-      reporter.log(`${summary.rows} rows in ${summary.output} (${summary.rowsResumed} resumed)`);
+      const taken = summary.rowsShared ? `, ${summary.rowsShared} taken from earlier sweeps` : '';
+      reporter.log(`${summary.rows} rows in ${summary.output} (${summary.rowsResumed} resumed${taken})`);
       for (const f of summary.figures) reporter.log(`figure ${f.paperFigure}: ${f.path}`);
       if (o.json)
         process.stdout.write(

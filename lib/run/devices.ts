@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { SweepSpec } from '../spec/index.js';
@@ -45,6 +45,8 @@ function endText({ code, signal }: WorkerEnd): string {
 export interface DeviceRunOptions {
   resume?: boolean;
   overwrite?: boolean;
+  /** finished results files each worker takes rows from (runSweep's reuse) */
+  reuse?: readonly string[];
   signal?: AbortSignal;
 }
 
@@ -135,6 +137,7 @@ export async function sweepOnDevices(
         '--json',
         ...(options.resume ? ['--resume'] : []),
         ...(options.overwrite ? ['--overwrite'] : []),
+        ...(options.reuse?.length ? ['--reuse', ...options.reuse.map((p) => resolve(p))] : []),
       ],
       events,
       options.signal,

@@ -19,7 +19,7 @@ function rowsText(
   perDevice?: number,
 ): string {
   const kept = e.keptRows > 0 ? ` left (${n(e.keptRows)} kept)` : '';
-  const shared = e.sharedRows > 0 ? ` (and ${n(e.sharedRows)} an earlier sweep runs)` : '';
+  const shared = e.sharedRows > 0 ? ` (and ${n(e.sharedRows)} taken from an earlier sweep)` : '';
   const split =
     e.devices && e.devices > 1 && perDevice !== undefined
       ? `, ${n(perDevice)} on the busiest of ${e.devices} devices`
@@ -34,7 +34,7 @@ export function sweepEstimateLines(e: SweepEstimate): string[] {
     return [`plan of ${e.output}: nothing left to run; a resume keeps all ${n(e.keptRows)} rows; nothing written`];
   if (e.rows === 0 && e.sharedRows > 0)
     return [
-      `plan of ${e.output}: nothing to run; an earlier sweep runs all ${n(e.sharedRows)} of its rows; nothing written`,
+      `plan of ${e.output}: nothing to run; all ${n(e.sharedRows)} of its rows are taken from an earlier sweep; nothing written`,
     ];
   return [
     `plan of ${e.output}: ${e.model} on ${e.device} (${e.dtype}), calibrated in ${duration(e.calibrationSeconds)}; nothing written`,

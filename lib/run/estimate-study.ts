@@ -13,7 +13,10 @@ import { TargetStore } from '../targets/index.js';
 import { keptRows } from './kept.js';
 import { firstDevice, shardSpec } from './shards.js';
 
-export interface StudyEstimateOptions extends Omit<EstimateOptions, 'model' | 'costs' | 'kept' | 'targetStore'> {
+export interface StudyEstimateOptions extends Omit<
+  EstimateOptions,
+  'model' | 'costs' | 'kept' | 'targetStore' | 'reuse'
+> {
   studies: readonly string[];
   /** the study's output folder (a resume's sweeps are read there; default '.') */
   outDir?: string;

@@ -18,7 +18,7 @@ import { STUDY_DEFAULTS } from '../spec/defaults.js';
 import { checkSameSweep, refuseDamagedJournal } from '../results/index.js';
 import { planSweep, rowsByMethod, rowsOfShard, rowsToRun, type RowPlan } from '../sweep/index.js';
 import { targetFileCount } from '../targets/file.js';
-import { synthesizePlans, type TargetStore } from '../targets/index.js';
+import { synthesizePlans, TargetStore } from '../targets/index.js';
 import { plannedCount } from '../targets/store.js';
 import { autoBatchSize } from '../tune/batch-size.js';
 import { tune, type TuneOptions, type TuneRow } from '../tune/index.js';
@@ -36,6 +36,7 @@ import { targetsToMake } from './bound-columns.js';
 import { boundPriceSeconds } from './estimate-bound.js';
 import { boundTargetsToSolve } from './shared-bounds.js';
 import { plannedRows, rowModel } from './shared-rows.js';
+import { checkReuse, reuseResults } from './reuse.js';
 import type { KeptRows } from './kept.js';
 import { deviceCount, firstDevice } from './shards.js';
 import { checkSweepFits } from './fit.js';
@@ -63,6 +64,8 @@ export interface EstimateOptions {
    * earlier sweep planned or ran with it makes are not priced again
    */
   targetStore?: TargetStore;
+  /** finished results files the sweep would take rows from (runSweep's reuse): those rows are not priced */
+  reuse?: readonly string[];
   signal?: AbortSignal;
 }
 
@@ -123,6 +126,7 @@ const ESTIMATE_OPTIONS: Record<keyof EstimateOptions, true> = {
   model: true,
   costs: true,
   targetStore: true,
+  reuse: true,
   signal: true,
 };
 
@@ -168,11 +172,18 @@ export async function estimateSweep(given: SweepSpecInput, options: EstimateOpti
   checkSignal('estimateSweep', o);
   checkModelOption('estimateSweep', o, false);
   checkTargetStore('estimateSweep', o);
+  checkReuse('estimateSweep', o.reuse);
   if (o.costs !== undefined && !(o.costs instanceof Map))
     throw new TypeError('estimateSweep: option costs must be a Map (one an earlier estimate filled), or left out');
   if (o.kept !== undefined && !(o.kept instanceof Object && (o.kept as KeptRows).rowIds instanceof Set))
     throw new TypeError('estimateSweep: option kept must be what keptRows(spec) returns, or left out');
   if (options.model) checkGivenModel('estimateSweep', spec, options.model);
+  // Read before the model loads, as the sweep reads them (a wrong file is told first).
+  if (options.reuse?.length) {
+    const targetStore = options.targetStore ?? new TargetStore();
+    await reuseResults(targetStore, options.reuse);
+    options = { ...options, targetStore };
+  }
   const started = performance.now();
   // Over --devices, calibrated on the first: the workers run the same model on devices alike.
   const model = options.model ?? (await loadModel(spec.model, { device: firstDevice(spec), dtype: spec.dtype }));

@@ -37,7 +37,11 @@ export interface RowModel {
  */
 function rowKeys(spec: SweepSpec, model: RowModel, plan: SweepPlan, rows: readonly RowPlan[]): (string | undefined)[] {
   if (spec.deterministic) return rows.map(() => undefined);
-  const settings = Object.entries(spec).filter(([k]) => !NOT_OF_A_ROW.has(k));
+  // As a results file stores the spec (JSON: no undefined fields) and in one order, so that a
+  // file's rows (lib/run/reuse.ts) key as the live sweep's do.
+  const settings = Object.entries(spec)
+    .filter(([k, v]) => !NOT_OF_A_ROW.has(k) && v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
   const targets = new Map(plan.targets.map((t) => [t.targetId, t]));
   const common = JSON.stringify([model.name, model.hash, settings]);
   return rows.map((r) => {

@@ -19,7 +19,7 @@ import { methodOptions } from './method-options.js';
 import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import type { SweepProgress } from './sweep-progress.js';
 import { targetFileCount } from '../targets/file.js';
-import { synthesizePlans, type TargetStore, type TargetRowMeta } from '../targets/index.js';
+import { synthesizePlans, TargetStore, type TargetRowMeta } from '../targets/index.js';
 import { storedCount } from '../targets/store.js';
 import { rowModel, sharedRows, shareRows } from './shared-rows.js';
 import { belowBoundMessage, boundColumns, sweepBounds, targetsToMake, type BoundColumns } from './bound-columns.js';
@@ -42,6 +42,7 @@ import { sweepStart, type SweepStart } from './start.js';
 import { endSweep } from './sweep-end.js';
 import { sweepMetadata } from './metadata.js';
 import { deviceCount } from './shards.js';
+import { checkReuse, reuseResults } from './reuse.js';
 
 export interface SweepOptions {
   resume?: boolean;
@@ -66,6 +67,12 @@ export interface SweepOptions {
    * run alike (lib/run/shared-rows.ts); each is taken from it, and kept in it once made
    */
   targetStore?: TargetStore;
+  /**
+   * finished results files (of earlier commands): rows of this sweep one of them holds, run alike
+   * (the same model, target, method, init and settings; written by this version), are written
+   * from it, not run again (lib/run/reuse.ts)
+   */
+  reuse?: readonly string[];
 }
 
 /** SweepOptions' fields, as the compiler checks them against the interface. */
@@ -77,6 +84,7 @@ const SWEEP_OPTIONS: Record<keyof SweepOptions, true> = {
   model: true,
   waitForLock: true,
   targetStore: true,
+  reuse: true,
 };
 
 export type { SweepProgress } from './sweep-progress.js';
@@ -146,6 +154,7 @@ export async function runSweep(
   checkSignal('runSweep', o);
   checkModelOption('runSweep', o, true);
   checkTargetStore('runSweep', o);
+  checkReuse('runSweep', o.reuse);
   // One run per output for the run's whole life: a second sweep, a resume or a merge of the same
   // output is refused, naming this process, before it reads or writes anything. The output's
   // path is checked first (a directory, a missing folder), so that its lock can be made beside it.
@@ -188,10 +197,17 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     return readySweep(spec, start.state, options);
   }
   if (deviceCount(spec) > 1 && !options.model) {
+    // Each worker reads the reused files itself.
     const ran = await sweepOnDevices(spec, options, events);
     if (ran === null) return { ...nothingYet(spec, 'devices'), interrupted: true };
     const merged = await readySweep(spec, 'devices', options);
     return { ...merged, rowsResumed: ran.resumed, rowsRun: merged.rows - ran.resumed };
+  }
+  // Reused files are read before the model loads (minutes), so that a wrong one is told first.
+  if (options.reuse?.length) {
+    const targetStore = options.targetStore ?? new TargetStore();
+    for (const line of await reuseResults(targetStore, options.reuse)) events.emit('log', line);
+    options = { ...options, targetStore };
   }
   const model =
     typeof options.model === 'function'
@@ -233,7 +249,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       for (const id of taken.keys()) finished.add(id);
       events.emit(
         'log',
-        `${taken.size} rows finished by an earlier sweep of this run (the same model, target, method, init and settings): written, not run again`,
+        `${taken.size} rows finished by an earlier sweep of this run${options.reuse?.length ? ' or a reused file' : ''} (the same model, target, method, init and settings): written, not run again`,
       );
     }
     // Deterministic: a partly finished group reruns whole (its finished rows are compared with the

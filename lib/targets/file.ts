@@ -8,7 +8,7 @@
 // targetParams, where two alike could not be told apart. Arrow and safetensors rows stay typed
 // arrays (a 100,000-row file costs its float32s, not a JS number per value).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 
 import { DataType, Precision, tableFromIPC, type Vector } from 'apache-arrow';
 
@@ -42,7 +42,22 @@ const isTyped = (row: unknown): row is Float32Array | Float64Array | Int32Array 
 /** A file as loaded: its rows, and the sha256 of the very bytes they were read from. */
 type LoadedFile = Loaded & { sha256: string };
 
-const cache = new Map<string, LoadedFile>();
+/**
+ * Files read in this process, by path, with the stat they were read at: a sweep's planner, its
+ * synthesis and its metadata read one file once, and a file changed since (a script that rewrites
+ * it between two sweeps) is read again rather than served stale under a stale hash.
+ */
+const cache = new Map<string, { stamp: string; file: LoadedFile }>();
+
+/** What tells a changed file from the one read: inode, size and modification time to the nanosecond. */
+function stampOf(path: string): string | undefined {
+  try {
+    const s = statSync(path, { bigint: true });
+    return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch {
+    return undefined; // readBytes below names why
+  }
+}
 
 const shown = (v: unknown): string => {
   const s = JSON.stringify(v) ?? String(v);
@@ -257,8 +272,9 @@ function formatOfBytes(buf: Buffer): 'arrow' | 'safetensors' | 'json' | undefine
 const EXTENSION = { arrow: '.arrow', safetensors: '.safetensors', json: '.json' } as const;
 
 function load(path: string): LoadedFile {
+  const stamp = stampOf(path);
   const hit = cache.get(path);
-  if (hit) return hit;
+  if (hit && stamp !== undefined && hit.stamp === stamp) return hit.file;
   const buf = readBytes(path);
   const format = targetFileFormat(path);
   const read = format === 'arrow' ? fromArrow : format === 'safetensors' ? fromSafetensors : fromJson;
@@ -275,7 +291,7 @@ function load(path: string): LoadedFile {
   const out = { ...loaded, sha256: createHash('sha256').update(buf).digest('hex') };
   if (out.rows.length === 0) throw new TargetError(`targets file ${path}: no rows`);
   if (out.ids) checkIds(path, out.ids);
-  cache.set(path, out);
+  if (stamp !== undefined) cache.set(path, { stamp, file: out });
   return out;
 }
 

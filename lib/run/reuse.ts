@@ -1,0 +1,66 @@
+// Rows a sweep takes from finished results files given to it (`--reuse`, runSweep's and
+// estimateSweep's `reuse`): a row such a file holds, run as this sweep would run it (the same
+// model, target, method, init and settings: lib/run/shared-rows.ts), is written, not run again. So
+// separate commands share rows as a study's sweeps do: `methods` run after `vanilla` takes its
+// soft rows. Only files this version of distprompt wrote, with their targets files unchanged: a
+// row's result is the code's as much as its key's.
+import type { SweepSpec } from '../spec/index.js';
+import { readResults } from '../results/index.js';
+import { planSweep } from '../sweep/index.js';
+import { targetFileCount, targetFileHashes } from '../targets/file.js';
+import type { TargetStore } from '../targets/store.js';
+import { VERSION } from '../version.js';
+import { shareRows } from './shared-rows.js';
+
+/** The option as a script may give it: a list of results files. */
+export function checkReuse(owner: string, value: unknown): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value) || value.some((p) => typeof p !== 'string' || p === ''))
+    throw new TypeError(
+      `${owner}: option reuse must be a list of finished results files (.arrow paths), got ${JSON.stringify(value)}`,
+    );
+}
+
+/** Why a file's rows cannot stand for this code's, or undefined when they can. */
+function notReusable(metadata: { version: string; targetFiles?: Record<string, string> }): string | undefined {
+  if (metadata.version !== VERSION)
+    return `written by distprompt ${metadata.version}, this is ${VERSION}: its rows may differ from what this version computes`;
+  const files = metadata.targetFiles ?? {};
+  let now: Record<string, string> | undefined;
+  try {
+    now = targetFileHashes(Object.keys(files));
+  } catch (e) {
+    return `its targets file cannot be read now (${(e as Error).message})`;
+  }
+  const changed = Object.keys(files).filter((p) => now?.[p] !== files[p]);
+  if (changed.length) return `its targets file ${changed.join(', ')} changed since it ran`;
+  return undefined;
+}
+
+/**
+ * Reads each file and keeps its rows in `store` as a finished sweep of this run (shareRows);
+ * returns a line per file for the log. A file that is not a finished results file is refused
+ * (ResultsError, naming it); one written by another version, or against targets files changed
+ * since, is passed over, saying why.
+ */
+export async function reuseResults(store: TargetStore, paths: readonly string[]): Promise<string[]> {
+  const lines: string[] = [];
+  for (const path of paths) {
+    const { metadata, records } = await readResults(path);
+    const why = notReusable(metadata);
+    if (why) {
+      lines.push(`reuse ${path}: not used, ${why}`);
+      continue;
+    }
+    const spec: SweepSpec = metadata.spec;
+    shareRows(
+      store,
+      spec,
+      metadata.model,
+      planSweep(spec, metadata.vocabSize, { fileTargetCount: targetFileCount }),
+      records,
+    );
+    lines.push(`reuse ${path}: ${records.length} finished rows of ${metadata.model.name} offered`);
+  }
+  return lines;
+}
