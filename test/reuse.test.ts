@@ -47,6 +47,15 @@ it('a later command writes the rows an earlier one finished alike, field for fie
   for (const row of a.records) expect(taken.get(row.rowId)).toEqual(row);
   expect(b.records).toHaveLength(16);
   expect(b.records.filter((x) => x.method === 'soft' && x.targetEntropyBits > 5)).toHaveLength(2);
+
+  // Split over two device workers: each reads the files, and the summary counts what they took.
+  const split = run([...later, '-o', join(dir, 'split.arrow'), '--devices', 'cpu,cpu', '--json']);
+  expect(split.status, split.stderr).toBe(0);
+  const done = JSON.parse(split.stdout.trim().split('\n').pop()!);
+  expect([done.rows, done.rowsShared]).toEqual([16, 6]);
+  const c = await readResults(join(dir, 'split.arrow'));
+  const cRows = new Map(c.records.map((x) => [x.rowId, x]));
+  for (const row of a.records) expect({ ...cRows.get(row.rowId), shardIndex: 0 }).toEqual(row);
 });
 
 it('a file of other settings gives no row; nor does one whose targets file changed since it ran', async () => {

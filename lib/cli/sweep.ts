@@ -254,7 +254,7 @@ export function registerSweep(program: Command): void {
       for (const f of summary.figures) reporter.log(`figure ${f.paperFigure}: ${f.path}`);
       if (o.json)
         process.stdout.write(
-          `${JSON.stringify({ event: 'done', output: summary.output, rows: summary.rows, figures: summary.figures.map((f) => f.path) })}\n`,
+          `${JSON.stringify({ event: 'done', output: summary.output, rows: summary.rows, rowsResumed: summary.rowsResumed, rowsShared: summary.rowsShared, figures: summary.figures.map((f) => f.path) })}\n`,
         );
     });
 }

@@ -75,6 +75,8 @@ export function forwardWorkerEvents(
         return; // not an event: nothing a worker prints on purpose
       }
       if (e.event === 'log' && typeof e.message === 'string') events.emit('log', `${name}: ${e.message}`);
+      // A worker's summary: what its rows were (taken from earlier sweeps or reused files, resumed, run).
+      else if (e.event === 'done') events.emit('workerDone', e);
       else if (e.event === 'progress' && typeof e.rowsDone === 'number') {
         last[i] = e as WorkerProgress;
         emit();

@@ -110,7 +110,7 @@ export async function sweepOnDevices(
   spec: SweepSpec,
   options: DeviceRunOptions,
   events: EventEmitter,
-): Promise<{ rows: number; resumed: number } | null> {
+): Promise<{ rows: number; resumed: number; shared: number } | null> {
   const devices = spec.devices!;
   const n = devices.length;
   const files = devices.map((_, i) => shardFile(spec.output, i, n));
@@ -118,6 +118,12 @@ export async function sweepOnDevices(
   const resumed = options.resume ? (await Promise.all(files.map(finishedRows))).reduce((a, b) => a + b, 0) : 0;
   // The spec travels whole as the workers' --config; their flags set device, shard and output.
   const dir = await mkdtemp(join(tmpdir(), 'distprompt-devices-'));
+  // Rows the workers took from reused files rather than ran, as their summaries say.
+  let shared = 0;
+  const onDone = (e: { rowsShared?: unknown }) => {
+    if (typeof e.rowsShared === 'number') shared += e.rowsShared;
+  };
+  events.on('workerDone', onDone);
   try {
     const config = join(dir, 'spec.json');
     await writeFile(config, JSON.stringify(spec));
@@ -144,12 +150,13 @@ export async function sweepOnDevices(
     );
     if (how === 'interrupted') return null;
   } finally {
+    events.off('workerDone', onDone);
     await rm(dir, { recursive: true, force: true });
   }
   const report = await mergeUnderLock(files, spec.output, { overwrite: options.overwrite });
   await Promise.all(files.map((f) => rm(f, { force: true })));
   events.emit('log', `merged ${n} device shards into ${spec.output} (${report.rows} rows)`);
-  return { rows: report.rows, resumed };
+  return { rows: report.rows, resumed, shared };
 }
 
 /** Rows finished in a device's shard file: what its worker resumes. */

@@ -201,7 +201,12 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     const ran = await sweepOnDevices(spec, options, events);
     if (ran === null) return { ...nothingYet(spec, 'devices'), interrupted: true };
     const merged = await readySweep(spec, 'devices', options);
-    return { ...merged, rowsResumed: ran.resumed, rowsRun: merged.rows - ran.resumed };
+    return {
+      ...merged,
+      rowsResumed: ran.resumed,
+      rowsShared: ran.shared,
+      rowsRun: merged.rows - ran.resumed - ran.shared,
+    };
   }
   // Reused files are read before the model loads (minutes), so that a wrong one is told first.
   if (options.reuse?.length) {
