@@ -67,11 +67,18 @@ it('a file of other settings gives no row; nor does one whose targets file chang
     maxEpochs: 20,
     ...o,
   });
-  const otherLr = await runSweep(spec({ output: join(dir, 'lr.arrow'), lr: 0.05 }), {
-    reuse: [earlier],
-    figures: false,
-  });
+  const { EventEmitter } = await import('node:events');
+  const lrLogs: string[] = [];
+  const otherLr = await runSweep(
+    spec({ output: join(dir, 'lr.arrow'), lr: 0.05 }),
+    { reuse: [earlier], figures: false },
+    new EventEmitter().on('log', (l: string) => lrLogs.push(l)),
+  );
   expect([otherLr.rowsShared, otherLr.rowsRun]).toEqual([0, 6]);
+  // It says why, naming what differs, so that a user who expected rows copied knows what to change.
+  expect(lrLogs).toContain(
+    `reuse ${earlier}: no row taken: its rows ran with other settings (lr 0.1 there, 0.05 here)`,
+  );
 
   const file = join(dir, 'targets.json');
   const targets = (p: number) =>
@@ -89,7 +96,6 @@ it('a file of other settings gives no row; nor does one whose targets file chang
   expect([same.rowsShared, same.rowsRun]).toEqual([2, 0]);
   writeFileSync(file, targets(0.9));
   const logs: string[] = [];
-  const { EventEmitter } = await import('node:events');
   const changed = await runSweep(
     { ...fromFile, output: join(dir, 'file-c.arrow') },
     { reuse: [join(dir, 'file-a.arrow')], figures: false },

@@ -181,7 +181,7 @@ export async function estimateSweep(given: SweepSpecInput, options: EstimateOpti
   // Read before the model loads, as the sweep reads them (a wrong file is told first).
   if (options.reuse?.length) {
     const targetStore = options.targetStore ?? new TargetStore();
-    await reuseResults(targetStore, options.reuse);
+    await reuseResults(targetStore, options.reuse); // the plan's sharedRows says what it takes
     options = { ...options, targetStore };
   }
   const started = performance.now();

@@ -10,7 +10,7 @@ import { planSweep } from '../sweep/index.js';
 import { targetFileCount, targetFileHashes } from '../targets/file.js';
 import type { TargetStore } from '../targets/store.js';
 import { VERSION } from '../version.js';
-import { shareRows } from './shared-rows.js';
+import { rowSettings, shareRows, type RowModel } from './shared-rows.js';
 
 /** The option as a script may give it: a list of results files. */
 export function checkReuse(owner: string, value: unknown): void {
@@ -37,14 +37,25 @@ function notReusable(metadata: { version: string; targetFiles?: Record<string, s
   return undefined;
 }
 
+/** A file whose rows were offered: what its rows ran with. */
+export interface ReuseOffer {
+  path: string;
+  spec: SweepSpec;
+  model: RowModel;
+}
+
 /**
  * Reads each file and keeps its rows in `store` as a finished sweep of this run (shareRows);
- * returns a line per file for the log. A file that is not a finished results file is refused
- * (ResultsError, naming it); one written by another version, or against targets files changed
- * since, is passed over, saying why.
+ * returns a line per file for the log, and the files offered. A file that is not a finished
+ * results file is refused (ResultsError, naming it); one written by another version, or against
+ * targets files changed since, is passed over, saying why.
  */
-export async function reuseResults(store: TargetStore, paths: readonly string[]): Promise<string[]> {
+export async function reuseResults(
+  store: TargetStore,
+  paths: readonly string[],
+): Promise<{ lines: string[]; offers: ReuseOffer[] }> {
   const lines: string[] = [];
+  const offers: ReuseOffer[] = [];
   for (const path of paths) {
     const { metadata, records } = await readResults(path);
     const why = notReusable(metadata);
@@ -53,14 +64,36 @@ export async function reuseResults(store: TargetStore, paths: readonly string[])
       continue;
     }
     const spec: SweepSpec = metadata.spec;
-    shareRows(
-      store,
-      spec,
-      metadata.model,
-      planSweep(spec, metadata.vocabSize, { fileTargetCount: targetFileCount }),
-      records,
-    );
+    const plan = planSweep(spec, metadata.vocabSize, { fileTargetCount: targetFileCount });
+    shareRows(store, spec, metadata.model, plan, records);
+    offers.push({ path, spec, model: metadata.model });
     lines.push(`reuse ${path}: ${records.length} finished rows of ${metadata.model.name} offered`);
   }
-  return lines;
+  return { lines, offers };
+}
+
+const shownValue = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
+
+/**
+ * Why a sweep took no row of the files offered, a line each: another model, the settings that
+ * differ (each with both values), or else that they hold none of its rows; so that a user who
+ * expected rows to be copied learns what to change.
+ */
+export function whyNoneTaken(offers: readonly ReuseOffer[], spec: SweepSpec, model: RowModel): string[] {
+  if (spec.deterministic)
+    return ['reuse: a deterministic sweep takes no rows from files (its rows run in fixed groups of its own plan)'];
+  const mine = new Map(rowSettings(spec));
+  return offers.map(({ path, spec: theirs, model: their }) => {
+    if (their.name !== model.name || their.hash !== model.hash)
+      return `reuse ${path}: no row taken: its rows are of ${their.name}${their.name === model.name ? ' with other weights or config' : ''}, this sweep's of ${model.name}`;
+    if (theirs.deterministic)
+      return `reuse ${path}: no row taken: its sweep was deterministic (rows run in fixed groups)`;
+    const settings = new Map(rowSettings(theirs));
+    const differ = [...new Set([...mine.keys(), ...settings.keys()])]
+      .filter((k) => JSON.stringify(mine.get(k)) !== JSON.stringify(settings.get(k)))
+      .map((k) => `${k} ${shownValue(settings.get(k))} there, ${shownValue(mine.get(k))} here`);
+    return differ.length
+      ? `reuse ${path}: no row taken: its rows ran with other settings (${differ.join('; ')})`
+      : `reuse ${path}: no row taken: it holds none of this sweep's rows (other targets, methods or inits)`;
+  });
 }

@@ -31,19 +31,25 @@ export interface RowModel {
 }
 
 /**
+ * The settings of a sweep every row runs with, by name, in one order and without undefined fields
+ * (as a results file stores its spec, in JSON), so that a file's rows (lib/run/reuse.ts) key as
+ * the live sweep's do.
+ */
+export function rowSettings(spec: SweepSpec): [string, unknown][] {
+  return Object.entries(spec)
+    .filter(([k, v]) => !NOT_OF_A_ROW.has(k) && v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+/**
  * The key a row's result is shared under, or undefined for a row of a deterministic sweep: the
  * model, every setting of the sweep a row runs with (device and dtype among them), the row (its id
  * names target, init and method) and its target's plan.
  */
 function rowKeys(spec: SweepSpec, model: RowModel, plan: SweepPlan, rows: readonly RowPlan[]): (string | undefined)[] {
   if (spec.deterministic) return rows.map(() => undefined);
-  // As a results file stores the spec (JSON: no undefined fields) and in one order, so that a
-  // file's rows (lib/run/reuse.ts) key as the live sweep's do.
-  const settings = Object.entries(spec)
-    .filter(([k, v]) => !NOT_OF_A_ROW.has(k) && v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : 1));
   const targets = new Map(plan.targets.map((t) => [t.targetId, t]));
-  const common = JSON.stringify([model.name, model.hash, settings]);
+  const common = JSON.stringify([model.name, model.hash, rowSettings(spec)]);
   return rows.map((r) => {
     const { rowId, targetId, initId, method, pattern, candidates, seed } = r;
     return `${common}|${JSON.stringify([rowId, initId, method, pattern, candidates, seed, targets.get(targetId)])}`;

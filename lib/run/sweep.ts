@@ -42,7 +42,7 @@ import { sweepStart, type SweepStart } from './start.js';
 import { endSweep } from './sweep-end.js';
 import { sweepMetadata } from './metadata.js';
 import { deviceCount } from './shards.js';
-import { checkReuse, reuseResults } from './reuse.js';
+import { checkReuse, reuseResults, whyNoneTaken, type ReuseOffer } from './reuse.js';
 
 export interface SweepOptions {
   resume?: boolean;
@@ -209,9 +209,12 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     };
   }
   // Reused files are read before the model loads (minutes), so that a wrong one is told first.
+  let offers: ReuseOffer[] = [];
   if (options.reuse?.length) {
     const targetStore = options.targetStore ?? new TargetStore();
-    for (const line of await reuseResults(targetStore, options.reuse)) events.emit('log', line);
+    const read = await reuseResults(targetStore, options.reuse);
+    for (const line of read.lines) events.emit('log', line);
+    offers = read.offers;
     options = { ...options, targetStore };
   }
   const model =
@@ -243,6 +246,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     // are, not run again.
     const left = plan.shardRows.filter((r) => !finished.has(r.rowId));
     const taken = sharedRows(options.targetStore, spec, rowModel(model), plan, left);
+    if (offers.length && left.length && taken.size === 0)
+      for (const line of whyNoneTaken(offers, spec, rowModel(model))) events.emit('log', line);
     if (taken.size) {
       const shardIndex = spec.shard?.index ?? 0;
       try {
