@@ -8,6 +8,7 @@ import { EXIT, exitCodeFor, exitCodeMeanings } from './exit.js';
 import { registerInfo } from './info.js';
 import { registerCommands } from './commands.js';
 import { VERSION } from '../version.js';
+import { watchStdout } from './stdout.js';
 
 const program = new Command();
 program
@@ -31,6 +32,7 @@ program
   );
 registerInfo(program);
 registerCommands(program);
+watchStdout();
 
 try {
   await program.parseAsync(process.argv);
