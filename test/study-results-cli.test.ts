@@ -295,6 +295,18 @@ describe('study resumed with other flags', () => {
     expect(damaged.stderr).toMatch(
       /flags\/models\.json is not the models file a study run writes .*: delete it and rerun/,
     );
+    // So is an entry without the fields its report reads (before, a TypeError after every sweep).
+    for (const [entry, why] of [
+      ['5', 'is not an object'],
+      ['{"family": "gpt2"}', "has no number 'parameters'"],
+    ]) {
+      writeFileSync(join(dir, 'flags', 'models.json'), `{"random:micro": ${entry}}`);
+      const edited = study('smoke', '--resume');
+      expect(edited.status, edited.stderr).toBe(2);
+      expect(edited.stderr).toContain(
+        `models.json: the entry of model 'random:micro' ${why}, as a study run writes it`,
+      );
+    }
   });
 });
 

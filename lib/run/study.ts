@@ -102,16 +102,37 @@ function workerArgs(options: StudyOptions, scale: Scale, device: string, shard: 
 /** models.json as a study run wrote it; a damaged one (a hand edit) is named, not a bare SyntaxError. */
 async function readInfos(path: string): Promise<Record<string, ModelInfo>> {
   const text = await readFile(path, 'utf8');
+  const redo = 'delete it and rerun (its report then names only the models the rerun loads)';
+  let infos: unknown;
   try {
-    const infos = JSON.parse(text) as unknown;
-    if (infos && typeof infos === 'object' && !Array.isArray(infos)) return infos as Record<string, ModelInfo>;
+    infos = JSON.parse(text) as unknown;
   } catch {
-    // named below
+    infos = undefined;
   }
-  throw new StudyError(
-    `${path} is not the models file a study run writes (an object of model identities): delete it and rerun (its report then names only the models the rerun loads)`,
-  );
+  if (!infos || typeof infos !== 'object' || Array.isArray(infos))
+    throw new StudyError(`${path} is not the models file a study run writes (an object of model identities): ${redo}`);
+  // The fields the report reads of each: one edited by hand would fail there, after every sweep.
+  for (const [name, info] of Object.entries(infos)) {
+    const isObject = typeof info === 'object' && info !== null && !Array.isArray(info);
+    const bad =
+      isObject && Object.entries(INFO_FIELDS).find(([f, type]) => typeof (info as Record<string, unknown>)[f] !== type);
+    if (!isObject || bad)
+      throw new StudyError(
+        `${path}: the entry of model '${name}' ${bad ? `has no ${bad[1]} '${bad[0]}'` : 'is not an object'}, as a study run writes it: ${redo}`,
+      );
+  }
+  return infos as Record<string, ModelInfo>;
 }
+
+/** What the report reads of a model's entry in the models file, with its type. */
+const INFO_FIELDS = {
+  family: 'string',
+  parameters: 'number',
+  vocabSize: 'number',
+  dtype: 'string',
+  device: 'string',
+  identity: 'string',
+} as const;
 
 /** StudyOptions' fields, as the compiler checks them against the interface. */
 const STUDY_OPTIONS: Record<keyof StudyOptions, true> = {
