@@ -84,7 +84,7 @@ describe('distprompt sweep', () => {
         'meanBestKlNats',
         'elapsedMs',
       ],
-      done: ['output', 'rows', 'figures'],
+      done: ['output', 'rows', 'rowsResumed', 'rowsShared', 'figures'],
     };
     for (const e of events) {
       const { event, ...rest } = e;
@@ -92,7 +92,14 @@ describe('distprompt sweep', () => {
       expect(Object.keys(rest).sort()).toEqual([...fields[event as keyof typeof fields]].sort());
     }
     expect(new Set(events.map((e) => e.event))).toEqual(new Set(Object.keys(fields)));
-    expect(events.at(-1)).toEqual({ event: 'done', output: 'results.arrow', rows: 12, figures: [] });
+    expect(events.at(-1)).toEqual({
+      event: 'done',
+      output: 'results.arrow',
+      rows: 12,
+      rowsResumed: 0,
+      rowsShared: 0,
+      figures: [],
+    });
     const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8').replace(/\s+/g, ' ');
     const said = readme.split('With `--json` each line of stdout is one object:')[1]?.split('stderr.')[0] ?? '';
     for (const [event, keys] of Object.entries(fields))
