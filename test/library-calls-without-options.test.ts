@@ -64,6 +64,17 @@ describe('a call without the path it writes, or the list it runs, names the argu
       () => estimateStudy({ studies: ['vanilla'], models: 'random:micro' as never, scale: 'smoke' }),
       /^give the models as a list of names, .* got 'random:micro'$/,
     ],
+    // Before, "Cannot read properties of undefined (reading 'targets')": no study file has a 'Smoke' spec.
+    [
+      'runStudy with a scale no study file has',
+      () => runStudy({ studies: ['vanilla'], models: ['random:micro'], scale: 'Smoke' as never, outDir: 'never' }),
+      /^scale must be 'paper' or 'smoke', got 'Smoke'$/,
+    ],
+    [
+      'estimateStudy with a scale no study file has',
+      () => estimateStudy({ studies: ['vanilla'], models: ['random:micro'], scale: 'tiny' as never }),
+      /^scale must be 'paper' or 'smoke', got 'tiny'$/,
+    ],
     [
       'runStudy without studies',
       () => runStudy({ models: ['random:micro'], scale: 'smoke', outDir: 'never' } as never),
