@@ -120,6 +120,11 @@ it.each([
   ['[]', 'tokenizer.json is not a JSON object'],
   ['{}', 'tokenizer.json has no model.vocab'],
   ['{"model":{"type":"BPE","vocab":{"a":0}},"added_tokens":[{"id":-1}]}', 'malformed added token {"id":-1}'],
+  // Before, 'Set maximum size exceeded' (exit 1, no file named) after a set of 10⁹ unused ids.
+  [
+    '{"model":{"type":"BPE","vocab":{"a":0,"b":1000000000},"merges":[]}}',
+    'its ids run to 1000000000, but it has only 2 tokens: most ids would have no token (a damaged file)',
+  ],
 ])('a broken tokenizer.json (%s) is named by its path, with what to do', async (text, what) => {
   const dir = gpt2With(300);
   writeFileSync(join(dir, 'tokenizer.json'), text);
