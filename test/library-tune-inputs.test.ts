@@ -25,6 +25,10 @@ describe('tune refuses inputs of the wrong kind, naming them', () => {
     );
     await expect(tune(model, null as never)).rejects.toThrow(/needs an options object with targets, got null/);
     await expect(tune(undefined as never, { targets: uniform() })).rejects.toThrow(/needs a Model from loadModel/);
+    // headBound too (before, "Cannot read properties of undefined (reading 'info')").
+    await expect(headBound(undefined as never, uniform())).rejects.toThrow(
+      'invalid headBound options:\n  (model): headBound(model, targets) needs a Model from loadModel, got undefined',
+    );
   });
 
   it.each([
