@@ -13,6 +13,7 @@ import {
   plotAll,
   report,
   runStudy,
+  specFromFlags,
   TargetError,
   validateTargets,
   type Model,
@@ -74,6 +75,11 @@ describe('a call without the path it writes, or the list it runs, names the argu
       'estimateStudy with a scale no study file has',
       () => estimateStudy({ studies: ['vanilla'], models: ['random:micro'], scale: 'tiny' as never }),
       /^scale must be 'paper' or 'smoke', got 'tiny'$/,
+    ],
+    [
+      'specFromFlags without flags',
+      () => specFromFlags(undefined as never),
+      /^specFromFlags: expected an object of the CLI's flags \(\{\} for none\), got undefined$/,
     ],
     [
       'runStudy without studies',
