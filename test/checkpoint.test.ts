@@ -299,6 +299,14 @@ describe('readSafetensorsHeader on bad files', () => {
   it('missing file → missing-file', async () => {
     expect((await codeOf(readSafetensorsHeader(join(tmp, 'nope.safetensors')))).code).toBe('missing-file');
   });
+
+  it('a folder where the file should be → missing-file naming it (was a bare EISDIR)', async () => {
+    const p = join(tmp, `folder-${n++}.safetensors`);
+    mkdirSync(p);
+    const e = await codeOf(readSafetensorsHeader(p));
+    expect(e.code).toBe('missing-file');
+    expect(e.message).toBe(`${p}: is a folder (or another non-file), not a safetensors file`);
+  });
 });
 
 describe('readCheckpoint', () => {

@@ -302,3 +302,39 @@ it("a killed run's partial file is never taken for the blob, and is removed by t
     reuser.kill();
   }
 });
+
+describe('a misspelt local path that reads as a repo id', () => {
+  // 'checkpoints/step-1000' is a repo id when no such folder exists: before, the hub's answer alone
+  // ('not found', or a failed download) left the user looking for a network fault.
+  const cwd = process.cwd();
+  const here = join(tmp, 'workdir');
+  beforeAll(() => {
+    mkdirSync(join(here, 'checkpoints', 'step-1000'), { recursive: true });
+    process.chdir(here);
+  });
+  afterAll(() => process.chdir(cwd));
+  const hint =
+    "(read as a Hugging Face repo id because there is no folder 'checkpoints/step-100', though there is a folder " +
+    "'checkpoints': if you meant a local model, check its name)";
+
+  it.each([
+    ['offline', { HF_HUB_OFFLINE: '1' }],
+    ['not on the hub', {}],
+  ])('%s: the hub error says the local folder was not found', async (code, env) => {
+    const e = await hubError(
+      resolveModel('checkpoints/step-100', {
+        env: { HOME: tmp, HF_HUB_CACHE: freshCache(), ...env },
+        endpoint: hub.url,
+      }),
+    );
+    expect(e.code).toBe(code === 'offline' ? 'offline' : 'not-found');
+    expect(e.message.endsWith(hint)).toBe(true);
+  });
+
+  it('a repo id whose first part is no local folder is told as before', async () => {
+    const e = await hubError(
+      resolveModel('tiny/absent', { env: { HOME: tmp, HF_HUB_CACHE: freshCache() }, endpoint: hub.url }),
+    );
+    expect(e.message).not.toMatch(/read as a Hugging Face repo id/);
+  });
+});

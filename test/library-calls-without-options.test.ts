@@ -13,6 +13,7 @@ import {
   plotAll,
   report,
   runStudy,
+  specFromFlags,
   TargetError,
   validateTargets,
   type Model,
@@ -63,6 +64,22 @@ describe('a call without the path it writes, or the list it runs, names the argu
       'estimateStudy with a model as a string',
       () => estimateStudy({ studies: ['vanilla'], models: 'random:micro' as never, scale: 'smoke' }),
       /^give the models as a list of names, .* got 'random:micro'$/,
+    ],
+    // Before, "Cannot read properties of undefined (reading 'targets')": no study file has a 'Smoke' spec.
+    [
+      'runStudy with a scale no study file has',
+      () => runStudy({ studies: ['vanilla'], models: ['random:micro'], scale: 'Smoke' as never, outDir: 'never' }),
+      /^scale must be 'paper' or 'smoke', got 'Smoke'$/,
+    ],
+    [
+      'estimateStudy with a scale no study file has',
+      () => estimateStudy({ studies: ['vanilla'], models: ['random:micro'], scale: 'tiny' as never }),
+      /^scale must be 'paper' or 'smoke', got 'tiny'$/,
+    ],
+    [
+      'specFromFlags without flags',
+      () => specFromFlags(undefined as never),
+      /^specFromFlags: expected an object of the CLI's flags \(\{\} for none\), got undefined$/,
     ],
     [
       'runStudy without studies',

@@ -25,6 +25,10 @@ describe('tune refuses inputs of the wrong kind, naming them', () => {
     );
     await expect(tune(model, null as never)).rejects.toThrow(/needs an options object with targets, got null/);
     await expect(tune(undefined as never, { targets: uniform() })).rejects.toThrow(/needs a Model from loadModel/);
+    // headBound too (before, "Cannot read properties of undefined (reading 'info')").
+    await expect(headBound(undefined as never, uniform())).rejects.toThrow(
+      'invalid headBound options:\n  (model): headBound(model, targets) needs a Model from loadModel, got undefined',
+    );
   });
 
   it.each([
@@ -103,5 +107,25 @@ describe('ban without a tokenizer', () => {
     );
     const [r] = await tune(model, { targets: uniform(), method: 'hard', ban: 'none', inits: 1, maxEpochs: 2 });
     expect(r.promptIds).toHaveLength(5);
+  });
+});
+
+describe('a ban of every token', () => {
+  // Before, the tuner's own 'tuner.load: every token is banned' (exit 1, naming no option).
+  it.each(['soft', 'hard'] as const)('is refused naming banned (%s)', async (method) => {
+    const all = Int32Array.from({ length: V }, (_, i) => i);
+    await expect(refused({ targets: uniform(), method, ban: 'none', banned: all })).rejects.toThrow(
+      `invalid tune options:\n  banned: every one of random:micro's ${V} tokens is banned (ban 'none', and the ${V} ids of banned)`,
+    );
+    // One token left is a prompt of that token.
+    const [r] = await tune(model, {
+      targets: uniform(),
+      method,
+      ban: 'none',
+      banned: all.subarray(1),
+      inits: 1,
+      maxEpochs: 2,
+    });
+    if (method === 'hard') expect([...r.promptIds!]).toEqual([0, 0, 0, 0, 0]);
   });
 });

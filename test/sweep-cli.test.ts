@@ -1,6 +1,6 @@
 // `distprompt sweep` as a user runs it: a child process of the built CLI (npm test builds it).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -219,6 +219,33 @@ describe('distprompt sweep', () => {
     const rerun = await readResults(join(dir, 'e.arrow'));
     expect(rerun.metadata.spec.maxEpochs).toBe(7);
     expect(rerun.records.every((r) => r.epochs <= 7)).toBe(true);
+  });
+
+  it('a run that would merge shard files some of which have not finished refuses, rather than rerunning every row', () => {
+    // Before, a merge run started while a shard was still to run ran the whole sweep itself,
+    // ignoring the finished shard, and the shards then could not be merged over its output.
+    const dir = tmp();
+    const spec = config(dir, { ...small, maxEpochs: 5, patience: 5 });
+    const shard0 = run(['sweep', '-c', spec, '--shard', '0/2', '-o', 'all.shard0of2.arrow', '--no-figures', '-q'], dir);
+    expect(shard0.status, shard0.stderr).toBe(0);
+    const early = run(['sweep', '-c', spec, '-o', 'all.arrow', '--no-figures'], dir);
+    expect(early.status, early.stderr).toBe(2);
+    expect(early.stderr).toContain(
+      'all.arrow: shard files of this sweep are beside it, but not every one of the 2 has finished: ' +
+        'all.shard1of2.arrow is missing (shard 1/2 has not run). Run each (--shard i/2, with --resume where one ' +
+        'was interrupted), then this command again to merge them; or pass --overwrite to run the whole sweep here instead',
+    );
+    expect(early.stderr).not.toMatch(/synthesising/);
+    expect(existsSync(join(dir, 'all.arrow')) || existsSync(join(dir, 'all.arrow.partial'))).toBe(false);
+    const shard1 = run(['sweep', '-c', spec, '--shard', '1/2', '-o', 'all.shard1of2.arrow', '--no-figures', '-q'], dir);
+    expect(shard1.status, shard1.stderr).toBe(0);
+    const merged = run(['sweep', '-c', spec, '-o', 'all.arrow', '--no-figures'], dir);
+    expect(merged.status, merged.stderr).toBe(0);
+    expect(merged.stderr).toContain('merged 2 shard files into all.arrow');
+    // --overwrite runs it whole, as the message says.
+    rmSync(join(dir, 'all.shard1of2.arrow'));
+    const whole = run(['sweep', '-c', spec, '-o', 'all.arrow', '--no-figures', '--overwrite', '-q'], dir);
+    expect(whole.status, whole.stderr).toBe(0);
   });
 
   it('SIGINT stops with exit 130 and keeps the finished rows for --resume', async () => {

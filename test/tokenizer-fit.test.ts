@@ -1,7 +1,7 @@
 // A model's tokenizer covers the model's vocabulary: embedding rows past the tokenizer's last
 // token (Qwen2.5 pads 151665 tokens to 151936 rows) are ids no token has, and a tokenizer with
 // more tokens than the model has rows is another model's, refused naming both sizes.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,6 +120,11 @@ it.each([
   ['[]', 'tokenizer.json is not a JSON object'],
   ['{}', 'tokenizer.json has no model.vocab'],
   ['{"model":{"type":"BPE","vocab":{"a":0}},"added_tokens":[{"id":-1}]}', 'malformed added token {"id":-1}'],
+  // Before, 'Set maximum size exceeded' (exit 1, no file named) after a set of 10⁹ unused ids.
+  [
+    '{"model":{"type":"BPE","vocab":{"a":0,"b":1000000000},"merges":[]}}',
+    'its ids run to 1000000000, but it has only 2 tokens: most ids would have no token (a damaged file)',
+  ],
 ])('a broken tokenizer.json (%s) is named by its path, with what to do', async (text, what) => {
   const dir = gpt2With(300);
   writeFileSync(join(dir, 'tokenizer.json'), text);
@@ -128,5 +133,17 @@ it.each([
   expect((e as Error).message).toBe(
     `${join(dir, 'tokenizer.json')}: ${what}; re-save the tokenizer with Python transformers: ` +
       'AutoTokenizer.from_pretrained(DIR).save_pretrained(DIR), or remove it to run the model without one',
+  );
+});
+
+it('a folder named tokenizer.json is refused naming it, not taken for a model without a tokenizer', async () => {
+  // Before, the model loaded without one: no special token banned and no prompt text, unsaid.
+  const dir = gpt2With(300);
+  rmSync(join(dir, 'tokenizer.json'));
+  mkdirSync(join(dir, 'tokenizer.json'));
+  const e = await loadModel(dir).catch((x: unknown) => x);
+  expect(e).toBeInstanceOf(TokenizerError);
+  expect((e as Error).message).toBe(
+    `${join(dir, 'tokenizer.json')} is a folder (or another non-file), not a tokenizer: remove it, or put the model's tokenizer.json there`,
   );
 });

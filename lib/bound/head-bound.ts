@@ -3,8 +3,9 @@
 // the model's final norm lies in, and the minimum over the sphere where those outputs actually
 // lie (native/bound/head_bound.h has the maths) — and the softmax bottleneck's value without
 // the norm. One record per target, in order.
-import type { Model } from '../model/model.js';
+import { Model } from '../model/model.js';
 import { withCallerStack } from '../model/errors.js';
+import { shown } from '../spec/fields.js';
 import { native } from '../native/index.js';
 import type { NativeBoundOptions, NativeBoundResult } from '../native/types-bound.js';
 import { resolveTargets, type TuneTargets } from '../tune/targets-input.js';
@@ -119,6 +120,11 @@ export async function headBound(
   targets: TuneTargets,
   options?: BoundOptions,
 ): Promise<HeadBoundRecord[]> {
+  // Else "Cannot read properties of undefined (reading 'info')".
+  if (!(model instanceof Model))
+    throw new BoundOptionsError(
+      `invalid headBound options:\n  (model): headBound(model, targets) needs a Model from loadModel, got ${shown(model)}`,
+    );
   const o = parseBoundOptions(options);
   const V = model.info.vocabSize;
   const t = resolveTargets(targets, V, o.targetIds);

@@ -94,6 +94,9 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsFi
   }
   try {
     const st = await fh.stat({ bigint: true });
+    // A folder opens for reading on Linux: its first read would be a bare EISDIR naming no file.
+    if (!st.isFile())
+      throw new CheckpointError('missing-file', path, 'is a folder (or another non-file), not a safetensors file');
     const stamp: FileStamp = { path, size: st.size, mtimeNs: st.mtimeNs, ino: st.ino, dev: st.dev };
     const fileSize = Number(st.size);
     if (fileSize < 8) {

@@ -1,13 +1,14 @@
 // resolveModel: the model argument → a local directory holding config.json and weights.
 // Order: an existing directory; a complete snapshot in the local Hugging Face cache; a
 // download into that cache (unless HF_HUB_OFFLINE).
+import { statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 
 import { cachedRefs, findCachedSnapshot, hubCacheDir, isOffline } from './cache.js';
 import { downloadModel } from './download.js';
-import { HubError } from './errors.js';
+import { HubError, type HubErrorCode } from './errors.js';
 import { looksLikePath, parseRepoRef } from './repo-id.js';
 import { downloadTimeoutMs } from './timeout.js';
 
@@ -38,7 +39,32 @@ export async function resolveModel(arg: string, opts: ResolveOptions = {}): Prom
     if (e instanceof HubError) throw e;
   }
   if (looksLikePath(arg)) throw new HubError('bad-argument', `directory '${arg}' does not exist`);
+  try {
+    return await resolveRepo(arg, opts, env);
+  } catch (e) {
+    throw withLocalFolderHint(e, arg);
+  }
+}
 
+/** The hub's answers for a repo it does not have, or could not be asked about. */
+const NOT_FOUND_CODES = new Set<HubErrorCode>(['not-found', 'offline', 'download-failed']);
+
+/**
+ * 'checkpoints/step-1000' is read as a repo id when no such folder exists: where its first part
+ * is a local folder, a misspelt local path is the likelier mistake, and the hub's answer says so.
+ */
+function withLocalFolderHint(e: unknown, arg: string): unknown {
+  const parts = arg.split('@')[0].split('/');
+  if (!(e instanceof HubError) || !NOT_FOUND_CODES.has(e.code) || parts.length !== 2) return e;
+  if (!statSync(parts[0], { throwIfNoEntry: false })?.isDirectory()) return e;
+  return new HubError(
+    e.code,
+    `${e.message} (read as a Hugging Face repo id because there is no folder '${arg}', though there is a folder '${parts[0]}': if you meant a local model, check its name)`,
+    { cause: e },
+  );
+}
+
+async function resolveRepo(arg: string, opts: ResolveOptions, env: NodeJS.ProcessEnv): Promise<string> {
   const ref = parseRepoRef(arg);
   const cacheDir = opts.cacheDir ?? hubCacheDir(env);
   const configOnly = opts.configOnly ?? false;

@@ -1,6 +1,6 @@
 // What a sweep needs of its model, checked before any work: its entropy grids within log2 of the
-// vocabulary, its targets within the device's memory, and a tokenizer for the kinds made from
-// token texts. A sweep checks its loaded model; a study checks every sweep before it runs the
+// vocabulary, its targets within the device's memory, a tokenizer for the kinds made from token
+// texts, and (in a study) enough tokens of each part of speech for its pos-uniform targets. A sweep checks its loaded model; a study checks every sweep before it runs the
 // first, against each model's description (no weights loaded), so that the one that cannot run
 // is told at the start, not hours in.
 import type { ModelDescription } from '../model/load.js';
@@ -9,6 +9,7 @@ import { positionsProblem } from '../model/positions.js';
 import { SpecError, type SpecIssue, type SweepSpec } from '../spec/index.js';
 import { StudyError } from '../study/catalog.js';
 import type { StudySweep } from '../study/plan.js';
+import { posCounts } from '../study/pos-counts.js';
 import type { StudyModels } from './study-models.js';
 import { planTargets } from '../sweep/index.js';
 import { targetFileCount } from '../targets/file.js';
@@ -27,8 +28,13 @@ function issuesOf(check: () => void): SpecIssue[] {
   }
 }
 
-/** What the fit rules read of a model. */
-type FitModel = Pick<ModelDescription, 'name' | 'vocabSize' | 'device' | 'hasTokenizer' | 'freeBytes' | 'config'>;
+/**
+ * What the fit rules read of a model; `posCounts`, where given, its tokens of each part of speech
+ * (lib/study/pos-counts.ts).
+ */
+type FitModel = Pick<ModelDescription, 'name' | 'vocabSize' | 'device' | 'hasTokenizer' | 'freeBytes' | 'config'> & {
+  posCounts?: Record<string, number> | null;
+};
 
 /**
  * Prompts longer than a learned position table (GPT-2's n_positions): the sweep's searched
@@ -51,6 +57,27 @@ function positionIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
   ];
 }
 
+/**
+ * pos-uniform targets each uniform over `n` tokens of one tag, more than the vocabulary has of it
+ * (a small custom tokenizer): told before a study runs, not when it reaches the pos sweep.
+ */
+function posIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
+  const counts = model.posCounts;
+  if (!counts) return [];
+  return spec.targets.flatMap((t, i) => {
+    if (t.kind !== 'pos-uniform') return [];
+    const short = t.tags.filter((tag) => (counts[tag] ?? 0) < t.n);
+    if (short.length === 0) return [];
+    const have = short.map((tag) => `${counts[tag] ?? 0} ${tag}`).join(', ');
+    return [
+      {
+        path: `targets[${i}].n`,
+        message: `each target is uniform over n = ${t.n} tokens of its tag, and ${model.name}'s vocabulary has only ${have} tokens: lower n or take ${short.length > 1 ? 'those' : 'that one'} out of tags (in a sweep spec, or a study file of --studies), or use a model with a larger vocabulary`,
+      },
+    ];
+  });
+}
+
 /** Every way `spec` does not fit `model`, as spec issues; none when it fits. */
 export function sweepFitIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
   const { vocabSize, device, name } = model;
@@ -58,7 +85,7 @@ export function sweepFitIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
     const targets = planTargets(spec, vocabSize, { fileTargetCount: targetFileCount });
     checkTargetsFit(targets.length, vocabSize, device, model.freeBytes);
   });
-  issues.push(...positionIssues(spec, model));
+  issues.push(...positionIssues(spec, model), ...posIssues(spec, model));
   if (!model.hasTokenizer)
     spec.targets.forEach((t, i) => {
       if (NEEDS_TOKENIZER.has(t.kind))
@@ -91,9 +118,18 @@ export function checkSweepFits(spec: SweepSpec, model: Pick<Model, 'info' | 'tok
 export async function refuseUnfitSweeps(sweeps: readonly StudySweep[], models: StudyModels): Promise<void> {
   const unfit: string[] = [];
   const unfitStudies = new Set<string>();
+  // Tagging a vocabulary takes a second or two (Qwen's 151k tokens): once per model, and only for pos sweeps.
+  const counts = new Map<string, Promise<Record<string, number> | null>>();
+  const countsOf = (s: StudySweep, description: ModelDescription) => {
+    if (!description.hasTokenizer || !s.spec.targets.some((t) => t.kind === 'pos-uniform')) return undefined;
+    if (!counts.has(s.model)) counts.set(s.model, posCounts(s.model));
+    return counts.get(s.model);
+  };
   for (const s of sweeps) {
     if (s.skipped) continue;
-    for (const issue of sweepFitIssues(s.spec, await models.describe(s))) {
+    const description = await models.describe(s);
+    const model = { ...description, posCounts: await countsOf(s, description) };
+    for (const issue of sweepFitIssues(s.spec, model)) {
       unfit.push(`  - ${s.experiment} on ${s.model}: ${issue.path}: ${issue.message}`);
       unfitStudies.add(s.study.name);
     }

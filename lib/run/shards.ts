@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-import { ResultsError } from '../results/index.js';
+import { journalPath, readJournal, readResults, ResultsError } from '../results/index.js';
 import type { Shard, SweepSpec } from '../spec/index.js';
 
 /** Devices a sweep's rows are split over, a shard each: its `devices`, unless it is itself a shard. */
@@ -57,6 +57,46 @@ export async function shardSet(output: string): Promise<string[] | null> {
   for (const n of counts) {
     const files = Array.from({ length: n }, (_, i) => shardFile(output, i, n));
     if (files.every((f) => existsSync(f))) return files;
+  }
+  return null;
+}
+
+/** The spec hash a shard file or its journal was written under; undefined where it cannot tell. */
+async function shardHash(file: string): Promise<string | undefined> {
+  try {
+    if (existsSync(file)) return (await readResults(file)).metadata.specHash;
+    return (await readJournal(journalPath(file)))?.metadata.specHash;
+  } catch {
+    return undefined; // a damaged journal: the shard's own resume says so
+  }
+}
+
+export interface IncompleteShards {
+  count: number;
+  /** shards with a journal and no finished file: running, or interrupted */
+  unfinished: string[];
+  /** shards with neither */
+  missing: string[];
+}
+
+/**
+ * Shard files or journals of this sweep (`hash`) beside `output` that are not yet a complete set
+ * (a merge run started before every shard finished), or null. A sweep run whole there would run
+ * every row of theirs again and leave them unmerged.
+ */
+export async function incompleteShards(output: string, hash: string): Promise<IncompleteShards | null> {
+  const counts = [...new Set((await shardNames(output, true)).map((s) => s.count))];
+  for (const n of counts) {
+    const files = Array.from({ length: n }, (_, i) => shardFile(output, i, n));
+    const present = files.filter((f) => existsSync(f) || existsSync(journalPath(f)));
+    if (present.length === 0 || files.every((f) => existsSync(f))) continue;
+    const hashes = await Promise.all(present.map(shardHash));
+    if (!hashes.includes(hash)) continue;
+    return {
+      count: n,
+      unfinished: files.filter((f) => !existsSync(f) && existsSync(journalPath(f))),
+      missing: files.filter((f) => !existsSync(f) && !existsSync(journalPath(f))),
+    };
   }
   return null;
 }

@@ -4,9 +4,9 @@
 // otherwise the sweep starts fresh, and an output already there is refused unless overwritten.
 import { existsSync } from 'node:fs';
 
-import { journalPath, readResults, ResultWriter, type Results } from '../results/index.js';
+import { journalPath, readResults, ResultsError, ResultWriter, type Results } from '../results/index.js';
 import { specHash, type SweepSpec } from '../spec/index.js';
-import { shardSet } from './shards.js';
+import { deviceCount, incompleteShards, shardSet, type IncompleteShards } from './shards.js';
 
 export type SweepStart =
   /** the output holds this spec's finished results (only with resume) */
@@ -33,6 +33,9 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
     // Shards of another spec (an edited study) are not this sweep's: it runs afresh instead.
     if (shards && (await readResults(shards[0])).metadata.specHash === specHash(spec))
       return { state: 'mergeable', shards };
+    // Some of this sweep's shards, not all finished (a sweep on several devices makes and resumes its own).
+    const part = deviceCount(spec) > 1 ? null : await incompleteShards(out, specHash(spec));
+    if (part) throw new ResultsError(incompleteMessage(out, part));
   }
   if (options.resume && !options.overwrite && existsSync(out)) {
     const results = await readResults(out);
@@ -40,4 +43,18 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
     // Another spec: resuming it fails with what differs (ResultWriter.resume).
   }
   return options.resume ? { state: 'resumable' } : { state: 'fresh' };
+}
+
+/** What a run that would merge `out`'s shards says when some have not finished, and what to do. */
+function incompleteMessage(out: string, p: IncompleteShards): string {
+  const shard = (f: string) => /\.shard(\d+)of\d+\.arrow$/.exec(f)![1];
+  const told = [
+    ...p.unfinished.map((f) => `${f} has not finished (shard ${shard(f)}/${p.count}: running, or interrupted)`),
+    ...p.missing.map((f) => `${f} is missing (shard ${shard(f)}/${p.count} has not run)`),
+  ];
+  return (
+    `${out}: shard files of this sweep are beside it, but not every one of the ${p.count} has finished: ` +
+    `${told.join('; ')}. Run each (--shard i/${p.count}, with --resume where one was interrupted), then this ` +
+    'command again to merge them; or pass --overwrite to run the whole sweep here instead'
+  );
 }

@@ -73,6 +73,11 @@ function gridFromFlag(text: string): unknown {
  * field; `entropy` rewrites the grid of each vanilla/outlier target, whichever source they came from.
  */
 export function specFromFlags(flags: SweepFlags, fileJson?: unknown): SweepSpec {
+  // A script's missing flags object would be "Cannot read properties of undefined (reading 'model')".
+  if (flags === null || typeof flags !== 'object' || Array.isArray(flags))
+    throw new TypeError(
+      `specFromFlags: expected an object of the CLI's flags ({} for none), got ${flags === null ? 'null' : Array.isArray(flags) ? 'an array' : typeof flags}`,
+    );
   if (fileJson !== undefined && (typeof fileJson !== 'object' || fileJson === null || Array.isArray(fileJson))) {
     throw new SpecError([{ path: '', message: 'the --config file must hold a JSON object' }]);
   }

@@ -34,11 +34,17 @@ const StudyFileSchema = z.strictObject({
   model: z.enum(['given', 'random-twin']).default('given'),
   needs: z.string().optional(),
   /** one sweep per variant: spec fields laid over the scale's spec */
-  variants: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/), z.record(z.string(), z.unknown())).optional(),
+  variants: z
+    .record(z.string().regex(/^[A-Za-z0-9_-]+$/), z.record(z.string(), z.unknown()))
+    .refine((v) => Object.keys(v).length > 0, {
+      error: 'no variant: give one or more (each a sweep), or remove variants to run the spec as it is',
+    })
+    .optional(),
   paper: ScaleSpec.optional(),
   smoke: ScaleSpec.optional(),
   /** a study made of other studies (`all`) */
-  includes: z.array(z.string()).optional(),
+  // An empty list would be a study of nothing: a report without a sweep, and exit 0.
+  includes: z.array(z.string()).min(1, { error: 'name one or more studies to include' }).optional(),
 });
 
 export type StudyFile = z.output<typeof StudyFileSchema> & { name: string; path: string };

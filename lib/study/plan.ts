@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { shown } from '../spec/fields.js';
 import { parseSpec, SpecError, type SweepSpec } from '../spec/index.js';
-import { StudyError, type Scale, type StudyFile } from './catalog.js';
+import { SCALES, StudyError, type Scale, type StudyFile } from './catalog.js';
 
 export interface StudySweep {
   /** experiment id: the study's name, with its variant ('prefix-length-L10') */
@@ -46,6 +46,9 @@ export function planStudy(studies: readonly StudyFile[], o: StudyPlanOptions): S
   if (typeof o.outDir !== 'string')
     throw new StudyError(`give the study's output folder, e.g. outDir: 'study-vanilla', got ${shown(o.outDir)}`);
   if (o.models.length === 0) throw new StudyError('give at least one model (-m <model>[,<model>…])');
+  // Each study file holds one spec per scale: another name ('Smoke') would read a spec that is not there.
+  if (!(SCALES as readonly unknown[]).includes(o.scale))
+    throw new StudyError(`scale must be ${SCALES.map((x) => `'${x}'`).join(' or ')}, got ${shown(o.scale)}`);
   const slugs = new Map<string, string>();
   for (const m of o.models) {
     const s = modelSlug(m);

@@ -66,7 +66,9 @@ export function posUniform(
   tag: string,
 ): { probs: Float32Array; chosen: number[] } {
   if (ids.length < n)
-    throw new TargetError(`pos-uniform: only ${ids.length} tokens carry the tag '${tag}' alone; n = ${n} is more`);
+    throw new TargetError(
+      `pos-uniform: each target is uniform over n = ${n} tokens tagged '${tag}', and the vocabulary has only ${ids.length}: lower n (a sweep spec's field), choose another tag, or use a model with a larger vocabulary`,
+    );
   const pool = ids.slice();
   const rand = seededRandom(seed);
   for (let i = 0; i < n; i++) {

@@ -78,6 +78,13 @@ export function tokenizerFromJson(name: string, json: unknown, config: unknown =
     spellings[t.id] ??= t.content;
   }
   const vocabSize = spellings.length;
+  // Ids past the end of a damaged file's tokens (one token at id 10⁹) would make every id up to
+  // them an unused one: a set too large to build (a bare 'Set maximum size exceeded').
+  const tokens = Object.keys(spellings).length; // the ids that have a token (a sparse array's keys)
+  if (vocabSize > 2 * tokens + 1024)
+    throw new TokenizerError(
+      `${name}: its ids run to ${vocabSize - 1}, but it has only ${tokens} tokens: most ids would have no token (a damaged file)`,
+    );
   const unusedIds = new Set<number>();
   for (let id = 0; id < vocabSize; id++) if (spellings[id] === undefined) unusedIds.add(id);
 

@@ -77,6 +77,10 @@ async function dirTokenizer(dir: string): Promise<Tokenizer> {
   const config = (await exists(configPath)) ? await readJson(configPath) : {};
   const name = basename(dir);
   const json = join(dir, 'tokenizer.json');
+  if (existsSync(json) && !(await exists(json)))
+    throw new TokenizerError(
+      `${json} is a folder (or another non-file), not a tokenizer: remove it, or put the model's tokenizer.json there`,
+    );
   if (await exists(json)) {
     const parsed = await readJson(json);
     return namingFile(json, name, () => tokenizerFromJson(name, parsed, config));
@@ -103,7 +107,9 @@ async function dirTokenizer(dir: string): Promise<Tokenizer> {
  */
 export function hasTokenizerFiles(dir: string): boolean {
   const isFile = (f: string) => existsSync(join(dir, f)) && statSync(join(dir, f)).isFile();
-  return isFile('tokenizer.json') || (isFile('vocab.json') && isFile('merges.txt'));
+  // A folder named tokenizer.json is read (and refused) rather than taken for no tokenizer: that
+  // would ban no special token and give prompts no text, without a word.
+  return existsSync(join(dir, 'tokenizer.json')) || (isFile('vocab.json') && isFile('merges.txt'));
 }
 
 export async function loadTokenizer(source: TokenizerSource): Promise<Tokenizer> {

@@ -149,6 +149,14 @@ async function runRows(
   const results: TuneRecord[] = [];
   if (rows.length === 0) return results;
   const banned = await bannedIds(model, s.ban, o.banned);
+  // Every row's prompt starts from allowed tokens (soft ones too, from their embeddings): with none
+  // left, the tuner could only fail inside.
+  if (banned && banned.length >= model.info.vocabSize)
+    throw new TuneOptionsError(
+      `invalid tune options:\n  banned: every one of ${model.info.name}'s ${model.info.vocabSize} tokens is banned ` +
+        `(ban '${s.ban}'${o.banned?.length ? `, and the ${o.banned.length} ids of banned` : ''}), so a prompt has no ` +
+        "token to start from: ban fewer (ban 'special' bans its tokenizer's special tokens and the ids no token has)",
+    );
   // Plain-array targets go to the device once; every refill then indexes rows there.
   // Before the automatic batch is sized, so that what they take is no longer available to it.
   const uploaded =
