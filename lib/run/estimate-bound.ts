@@ -15,9 +15,6 @@ import type { EpochCost } from './estimate-batching.js';
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
-/** A target's solve this long is timed in a group of two copies, not k (boundPriceSeconds). */
-const SLOW_SOLVE_SECONDS = 0.5;
-
 /** The plan's sample targets for the bound: rows × vocab, each one's id and index in the plan. */
 export interface BoundSample {
   data: Float32Array;
@@ -96,20 +93,12 @@ export async function boundPriceSeconds(
   for (let s = 0; s < count; s++) {
     let c = costs?.get(key(s));
     if (!c) {
-      let one: number | undefined;
-      if (!warm) {
-        first = await solve(s, 1);
-        // A slow first solve is the target's own time; what a first call adds is lost in it.
-        if (first >= SLOW_SOLVE_SECONDS) [one, first] = [first, 0];
-      }
+      if (!warm) first = await solve(s, 1);
       warm = true;
-      one ??= await timed(s, 1);
-      // One copy alone and n together: what a group pays once (its passes' fixed costs, which
-      // grow with the target's passes) and what each target adds. k copies average out a fast
-      // solve's noise; a slow one (an outlier target's sphere search on a CPU: seconds, and k
-      // copies k times that) is timed as two, so the plan does not cost what the sweep would.
-      const n = one >= SLOW_SOLVE_SECONDS ? 2 : k;
-      const row = Math.max(0, ((await timed(s, n)) - one) / (n - 1));
+      // One copy alone and k together: what a group pays once (its passes' fixed costs, which
+      // grow with the target's passes) and what each target adds.
+      const one = await timed(s, 1);
+      const row = Math.max(0, ((await timed(s, k)) - one) / (k - 1));
       c = { fixedSeconds: Math.max(0, one - row), perRowSeconds: row };
       costs?.set(key(s), c);
     }
