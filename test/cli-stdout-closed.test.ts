@@ -18,24 +18,8 @@ it('sweep --json whose reader goes away after some rows stops, keeps them, and e
   const out = join(dir, 'r.arrow');
   // Rows stop at different epochs (patience), so some finish long before the budget's end.
   const args = ['sweep', '-m', 'random:micro', '--targets', 'vanilla', '--entropy', '0:9:0.5', '--inits', '4'];
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      ...args,
-      '--max-epochs',
-      '100000',
-      '--patience',
-      '50',
-      '--batch-size',
-      '8',
-      '-o',
-      out,
-      '--no-figures',
-      '--json',
-    ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  args.push('--max-epochs', '100000', '--patience', '50', '--batch-size', '8', '-o', out, '--no-figures');
+  const child = spawn(process.execPath, [cli, ...args, '--json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   // The reader leaves once a row has finished, as `head` would after its lines.
@@ -56,24 +40,10 @@ it('sweep --json whose reader goes away after some rows stops, keeps them, and e
   expect(existsSync(out)).toBe(false);
   // The rows it finished are there for --resume, which finishes the sweep.
   expect(existsSync(`${out}.partial`)).toBe(true);
-  const resumed = spawn(
-    process.execPath,
-    [
-      cli,
-      ...args,
-      '--max-epochs',
-      '100000',
-      '--patience',
-      '50',
-      '--batch-size',
-      '8',
-      '-o',
-      out,
-      '--no-figures',
-      '--resume',
-    ],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const resumed = spawn(process.execPath, [cli, ...args, '--resume'], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   resumed.stderr.on('data', (d: Buffer) => (log += d.toString()));
   expect(await new Promise((resolve) => resumed.on('close', resolve)), log).toBe(0);
