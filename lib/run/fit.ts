@@ -113,9 +113,13 @@ export function checkSweepFits(spec: SweepSpec, model: Pick<Model, 'info' | 'tok
 /**
  * Refuses a study any of whose sweeps does not fit its model, before the first runs: every such
  * sweep named with its reasons, and the studies that fit named so that the user can run those.
- * Each model is described, not loaded: its config and files say all the rules read.
+ * Each model is described, not loaded: its config and files say all the rules read. Resolves to
+ * the tag counts it made, by model (for pos sweeps only), which the study's Fig. 12 draws.
  */
-export async function refuseUnfitSweeps(sweeps: readonly StudySweep[], models: StudyModels): Promise<void> {
+export async function refuseUnfitSweeps(
+  sweeps: readonly StudySweep[],
+  models: StudyModels,
+): Promise<Map<string, Record<string, number> | null>> {
   const unfit: string[] = [];
   const unfitStudies = new Set<string>();
   // Tagging a vocabulary takes a second or two (Qwen's 151k tokens): once per model, and only for pos sweeps.
@@ -134,7 +138,7 @@ export async function refuseUnfitSweeps(sweeps: readonly StudySweep[], models: S
       unfitStudies.add(s.study.name);
     }
   }
-  if (unfit.length === 0) return;
+  if (unfit.length === 0) return new Map(await Promise.all([...counts].map(async ([m, c]) => [m, await c] as const)));
   // Studies whose every sweep is skipped on these models would run nothing: not suggested.
   const fitting = [...new Set(sweeps.filter((s) => !s.skipped).map((s) => s.study.name))].filter(
     (n) => !unfitStudies.has(n),

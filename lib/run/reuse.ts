@@ -6,11 +6,10 @@
 // row's result is the code's as much as its key's.
 import type { SweepSpec } from '../spec/index.js';
 import { readResults } from '../results/index.js';
-import { planSweep } from '../sweep/index.js';
-import { targetFileCount, targetFileHashes } from '../targets/file.js';
+import { targetFileHashes } from '../targets/file.js';
 import type { TargetStore } from '../targets/store.js';
 import { VERSION } from '../version.js';
-import { rowSettings, shareRows, type RowModel } from './shared-rows.js';
+import { rowSettings, shareFinished, type RowModel } from './shared-rows.js';
 
 /** The option as a script may give it: a list of results files. */
 export function checkReuse(owner: string, value: unknown): void {
@@ -57,17 +56,17 @@ export async function reuseResults(
   const lines: string[] = [];
   const offers: ReuseOffer[] = [];
   for (const path of paths) {
-    const { metadata, records } = await readResults(path);
+    const results = await readResults(path);
+    const { metadata } = results;
     const why = notReusable(metadata);
     if (why) {
       lines.push(`reuse ${path}: not used, ${why}`);
       continue;
     }
     const spec: SweepSpec = metadata.spec;
-    const plan = planSweep(spec, metadata.vocabSize, { fileTargetCount: targetFileCount });
-    shareRows(store, spec, metadata.model, plan, records);
+    shareFinished(store, spec, results);
     offers.push({ path, spec, model: metadata.model });
-    lines.push(`reuse ${path}: ${records.length} finished rows of ${metadata.model.name} offered`);
+    lines.push(`reuse ${path}: ${results.records.length} finished rows of ${metadata.model.name} offered`);
   }
   return { lines, offers };
 }

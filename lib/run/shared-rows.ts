@@ -6,9 +6,10 @@
 // sweep writes the finished row into its own results. Only rows that would run alike are taken:
 // the same key below, on a sweep that is not deterministic (whose rows run in fixed groups).
 import type { Model } from '../model/model.js';
-import type { StoredRunRecord } from '../results/index.js';
+import type { Results, StoredRunRecord } from '../results/index.js';
 import type { SweepSpec } from '../spec/index.js';
-import type { RowPlan, SweepPlan } from '../sweep/index.js';
+import { planSweep, type RowPlan, type SweepPlan } from '../sweep/index.js';
+import { targetFileCount } from '../targets/file.js';
 import type { TargetStore } from '../targets/store.js';
 
 const FINISHED = new WeakMap<TargetStore, Map<string, StoredRunRecord>>();
@@ -74,6 +75,21 @@ export function shareRows(
   rowKeys(spec, model, plan, rows).forEach((k, i) => {
     if (k !== undefined && !finished.has(k)) finished.set(k, byId.get(rows[i].rowId)!);
   });
+}
+
+/**
+ * Keeps the rows of a finished results file (`spec` the sweep it holds) for the run's later
+ * sweeps, as if the sweep had run now: its plan made again from the file's vocabulary, the rows
+ * keyed by the model its metadata names. A study resumed after a sweep finished, and
+ * `--reuse` (lib/run/reuse.ts), both share rows this way.
+ */
+export function shareFinished(
+  store: TargetStore,
+  spec: SweepSpec,
+  { metadata, records }: Pick<Results, 'metadata' | 'records'>,
+): void {
+  const plan = planSweep(spec, metadata.vocabSize, { fileTargetCount: targetFileCount });
+  shareRows(store, spec, metadata.model, plan, records);
 }
 
 /** The rows of `rows` an earlier sweep of the run finished, by row id. */

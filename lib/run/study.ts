@@ -26,15 +26,13 @@ import { expandStudies, StudyError, type Scale } from '../study/catalog.js';
 import { computeFindings } from '../study/findings.js';
 import { drawFigures } from '../study/figures.js';
 import { planStudy } from '../study/plan.js';
-import { planSweep } from '../sweep/index.js';
-import { targetFileCount } from '../targets/file.js';
 import { TargetStore } from '../targets/index.js';
 import { posCounts } from '../study/pos-counts.js';
 import { writeStudyReport } from '../study/report.js';
 import type { StudySummary, SweepOutcome } from '../study/summary.js';
 import { runOnDevices } from './devices.js';
 import { refuseUnfitSweeps } from './fit.js';
-import { shareRows } from './shared-rows.js';
+import { shareFinished } from './shared-rows.js';
 import { StudyModels } from './study-models.js';
 import { refuseOtherShardCounts, shardSpec } from './shards.js';
 import { runSweep, type SweepProgress } from './sweep.js';
@@ -211,6 +209,8 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   const outcomes: SweepOutcome[] = [];
   const results = new Map<string, Results>();
   let interrupted = false;
+  // The tag counts of pos sweeps' models the fit check made (Fig. 12 draws them; not tagged twice).
+  let tagged = new Map<string, Record<string, number> | null>();
   try {
     // Every sweep that will run is checked against its model before the first runs (a finished
     // one is read, not run, and needs no model). After device workers, each worker checked its own.
@@ -219,7 +219,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
         (s) =>
           options.overwrite || !existsSync(options.shard ? shardSpec(s.spec, options.shard).output : s.spec.output),
       );
-      await refuseUnfitSweeps(toRun, models);
+      tagged = await refuseUnfitSweeps(toRun, models);
     }
     for (const [i, s] of sweeps.entries()) {
       const base = { experiment: s.experiment, study: s.study.name, model: s.model, givenModel: s.givenModel };
@@ -300,9 +300,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
       if (!options.shard) results.set(spec.output, await readResults(spec.output));
       // A sweep finished by an earlier run of the study shares its rows as one run now does (runSweep).
       if (!options.shard && (summary.start === 'finished' || summary.start === 'mergeable')) {
-        const { metadata, records } = results.get(spec.output)!;
-        const plan = planSweep(spec, metadata.vocabSize, { fileTargetCount: targetFileCount });
-        shareRows(targetStore, spec, metadata.model, plan, records);
+        shareFinished(targetStore, spec, results.get(spec.output)!);
       }
       const status =
         summary.start === 'finished'
@@ -366,7 +364,9 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   log(`findings: ${summary.findings.map((f) => `#${f.id} ${f.verdict} (${f.scope})`).join('; ')}`);
   const posVocabulary = new Map<string, Record<string, number>>();
   for (const s of ran.filter((x) => x.study.name === 'pos')) {
-    const counts = await posCounts(s.model).catch((e: Error) => (log(`pos counts of ${s.model}: ${e.message}`), null));
+    const counts = tagged.has(s.model)
+      ? tagged.get(s.model)!
+      : await posCounts(s.model).catch((e: Error) => (log(`pos counts of ${s.model}: ${e.message}`), null));
     if (counts) posVocabulary.set(s.model, counts);
   }
   summary.figures = await drawFigures(
