@@ -73,10 +73,10 @@ async function shardHash(file: string): Promise<string | undefined> {
 
 export interface IncompleteShards {
   count: number;
-  /** shards with a journal and no finished file: running, or interrupted */
-  unfinished: string[];
-  /** shards with neither */
-  missing: string[];
+  /** indices of shards with a journal and no finished file: running, or interrupted */
+  unfinished: number[];
+  /** indices of shards with neither */
+  missing: number[];
 }
 
 /**
@@ -88,15 +88,14 @@ export async function incompleteShards(output: string, hash: string): Promise<In
   const counts = [...new Set((await shardNames(output, true)).map((s) => s.count))];
   for (const n of counts) {
     const files = Array.from({ length: n }, (_, i) => shardFile(output, i, n));
-    const present = files.filter((f) => existsSync(f) || existsSync(journalPath(f)));
-    if (present.length === 0 || files.every((f) => existsSync(f))) continue;
-    const hashes = await Promise.all(present.map(shardHash));
+    const state = files.map((f) =>
+      existsSync(f) ? 'finished' : existsSync(journalPath(f)) ? 'unfinished' : 'missing',
+    );
+    if (state.every((s) => s === 'missing') || state.every((s) => s === 'finished')) continue;
+    const hashes = await Promise.all(files.filter((_, i) => state[i] !== 'missing').map(shardHash));
     if (!hashes.includes(hash)) continue;
-    return {
-      count: n,
-      unfinished: files.filter((f) => !existsSync(f) && existsSync(journalPath(f))),
-      missing: files.filter((f) => !existsSync(f) && !existsSync(journalPath(f))),
-    };
+    const indices = (which: string) => state.flatMap((s, i) => (s === which ? [i] : []));
+    return { count: n, unfinished: indices('unfinished'), missing: indices('missing') };
   }
   return null;
 }

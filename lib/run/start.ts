@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 
 import { journalPath, readResults, ResultsError, ResultWriter, type Results } from '../results/index.js';
 import { specHash, type SweepSpec } from '../spec/index.js';
-import { deviceCount, incompleteShards, shardSet, type IncompleteShards } from './shards.js';
+import { deviceCount, incompleteShards, shardFile, shardSet, type IncompleteShards } from './shards.js';
 
 export type SweepStart =
   /** the output holds this spec's finished results (only with resume) */
@@ -47,10 +47,10 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
 
 /** What a run that would merge `out`'s shards says when some have not finished, and what to do. */
 function incompleteMessage(out: string, p: IncompleteShards): string {
-  const shard = (f: string) => /\.shard(\d+)of\d+\.arrow$/.exec(f)![1];
+  const file = (i: number) => shardFile(out, i, p.count);
   const told = [
-    ...p.unfinished.map((f) => `${f} has not finished (shard ${shard(f)}/${p.count}: running, or interrupted)`),
-    ...p.missing.map((f) => `${f} is missing (shard ${shard(f)}/${p.count} has not run)`),
+    ...p.unfinished.map((i) => `${file(i)} has not finished (shard ${i}/${p.count}: running, or interrupted)`),
+    ...p.missing.map((i) => `${file(i)} is missing (shard ${i}/${p.count} has not run)`),
   ];
   return (
     `${out}: shard files of this sweep are beside it, but not every one of the ${p.count} has finished: ` +
