@@ -4,7 +4,14 @@
 import { tableFromIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 
-import { recordsToBatch, resultSchema, type ResultMetadata, type RunRecord } from '../lib/results/index.js';
+import {
+  recordsToBatch,
+  resultSchema,
+  tableToRecords,
+  tableToRecordsYielding,
+  type ResultMetadata,
+  type RunRecord,
+} from '../lib/results/index.js';
 import { batchMessage, schemaMessage, EOS } from '../lib/results/journal.js';
 import { parseSpec } from '../lib/spec/index.js';
 import { recordsToBatchReference } from './helpers/records-to-batch-reference.js';
@@ -87,4 +94,35 @@ describe('a journal record batch built without Arrow builders', () => {
       ),
     ).toBe(true);
   });
+});
+
+describe('rows decoded a slice at a time between turns of the event loop', () => {
+  for (const [n, perTurn] of [
+    [0, 4],
+    [1, 4],
+    [4, 4],
+    [5, 4],
+    [9, 4],
+    [300, 64],
+  ] as const) {
+    const turnsBetween = Math.max(0, Math.ceil(n / perTurn) - 1);
+    it(`gives tableToRecords' rows for ${n} rows, ${perTurn} a turn, with ${turnsBetween} turns of the loop between`, async () => {
+      const records = Array.from({ length: n }, (_, i) => record(i));
+      const table = tableFromIPC([schemaMessage(schema), batchMessage(schema, recordsToBatch(schema, records)), EOS]);
+      // A callback that runs once in every turn of the loop, until the decode is done.
+      let turns = 0;
+      let done = false;
+      const spin = () => {
+        if (done) return;
+        turns++;
+        setImmediate(spin);
+      };
+      setImmediate(spin);
+      const decoded = await tableToRecordsYielding(table, perTurn);
+      done = true;
+      expect(turns).toBe(turnsBetween);
+      expect(decoded).toHaveLength(n);
+      expect(decoded).toEqual(tableToRecords(table));
+    });
+  }
 });

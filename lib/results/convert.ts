@@ -1,5 +1,7 @@
 // RunRecord[] ⇄ Arrow record batches.
 
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
 import { makeData, RecordBatch, Struct, type Schema, type Table } from 'apache-arrow';
 import { columnData } from './encode.js';
 import { arrowType, COLUMNS, ResultsError, SCHEMA_VERSION } from './schema.js';
@@ -40,26 +42,45 @@ export function recordsToBatch(schema: Schema, records: readonly RunRecord[]): R
   return new RecordBatch(schema, data);
 }
 
-export function tableToRecords(table: Table): StoredRunRecord[] {
+type ColumnReader = { col: (typeof COLUMNS)[number]; vector: ReturnType<Table['getChild']> };
+
+function columnReaders(table: Table): ColumnReader[] {
   const version = Number(table.schema.metadata.get('distprompt.schemaVersion') ?? SCHEMA_VERSION);
-  const columns = COLUMNS.map((col) => {
+  return COLUMNS.map((col) => {
     const vector = table.getChild(col.name);
     // A column added after the file's schema version reads as null (old files stay readable).
     if (!vector && col.since > version) return { col, vector: null };
     if (!vector) throw new ResultsError(`results table has no column '${col.name}'`);
     return { col, vector };
   });
+}
+
+function recordAt(columns: readonly ColumnReader[], i: number): StoredRunRecord {
+  const row: Record<string, unknown> = {};
+  for (const { col, vector } of columns) {
+    const v = vector?.get(i) as unknown;
+    if (v === null || v === undefined) row[col.name] = null;
+    else if (col.kind === 'int32List' || col.kind === 'float32List') row[col.name] = Array.from(v as Iterable<number>);
+    else row[col.name] = v;
+  }
+  return row as StoredRunRecord;
+}
+
+export function tableToRecords(table: Table): StoredRunRecord[] {
+  const columns = columnReaders(table);
+  return Array.from({ length: table.numRows }, (_, i) => recordAt(columns, i));
+}
+
+/**
+ * tableToRecords a slice of rows at a time, between turns of the event loop: decoding takes about
+ * 25 µs a row, so a sweep's thousands of rows in one go would hold a caller's loop for 100 ms and more.
+ */
+export async function tableToRecordsYielding(table: Table, rowsPerTurn = 500): Promise<StoredRunRecord[]> {
+  const columns = columnReaders(table);
   const out: StoredRunRecord[] = [];
   for (let i = 0; i < table.numRows; i++) {
-    const row: Record<string, unknown> = {};
-    for (const { col, vector } of columns) {
-      const v = vector?.get(i) as unknown;
-      if (v === null || v === undefined) row[col.name] = null;
-      else if (col.kind === 'int32List' || col.kind === 'float32List')
-        row[col.name] = Array.from(v as Iterable<number>);
-      else row[col.name] = v;
-    }
-    out.push(row as StoredRunRecord);
+    if (i > 0 && i % rowsPerTurn === 0) await nextTurn();
+    out.push(recordAt(columns, i));
   }
   return out;
 }

@@ -12,7 +12,7 @@ export {
   type ResultMetadata,
   type StoredMetadata,
 } from './schema.js';
-export { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
+export { checkRecord, recordsToBatch, tableToRecords, tableToRecordsYielding } from './convert.js';
 export { scanJournal, type JournalScan } from './journal.js';
 export {
   checkSameSweep,

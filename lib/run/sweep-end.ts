@@ -2,7 +2,13 @@
 import { tableFromIPC } from 'apache-arrow';
 
 import type { WrittenFigure } from '../plot/index.js';
-import { tableToRecords, type FinishOptions, type ResultWriter, type StoredRunRecord } from '../results/index.js';
+import {
+  tableToRecords,
+  tableToRecordsYielding,
+  type FinishOptions,
+  type ResultWriter,
+  type StoredRunRecord,
+} from '../results/index.js';
 import { WorkerClient, workerUrl } from '../worker/client.js';
 import type { endTasks } from './end-worker.js';
 
@@ -12,6 +18,8 @@ export interface SweepEnd {
   figures: WrittenFigure[];
   /** the rows as written, decoded from the file's bytes on first use */
   records: () => StoredRunRecord[];
+  /** the same rows, decoded a slice at a time so that the caller's event loop keeps turning */
+  readRecords: () => Promise<StoredRunRecord[]>;
 }
 
 /** Writes the writer's final file (and the figures, unless `figures` is false) on the end worker. */
@@ -28,5 +36,9 @@ export async function endSweep(
     figures,
   });
   let records: StoredRunRecord[] | undefined;
-  return { figures: r.figures, records: () => (records ??= tableToRecords(tableFromIPC(r.bytes))) };
+  return {
+    figures: r.figures,
+    records: () => (records ??= tableToRecords(tableFromIPC(r.bytes))),
+    readRecords: async () => (records ??= await tableToRecordsYielding(tableFromIPC(r.bytes))),
+  };
 }

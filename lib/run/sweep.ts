@@ -5,6 +5,7 @@
 // files, resume, or start fresh) is sweepStart's decision, taken under the output's lock
 // (lib/run/lock.ts), which the run holds to its end; `devices` runs one worker per device.
 import { EventEmitter } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 
 import { loadModel } from '../model/load.js';
@@ -226,6 +227,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
   try {
     const V = model.info.vocabSize;
     checkSweepFits(spec, model);
+    // The fit check plans the targets as the plan does (tens of ms for thousands): a turn between.
+    await nextTurn();
     const plan = await planSweepYielding(spec, V, { fileTargetCount: targetFileCount });
     const meta = sweepMetadata(spec, model);
     const out = spec.output;
@@ -414,7 +417,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     const order = plan.shardRows.map((r) => r.rowId);
     // The final file and the figures are written on a worker thread (lib/run/end-worker.ts).
     const end = await endSweep(writer, { order, expectedRowIds: order }, figuresDir(spec, options));
-    shareRows(options.targetStore, spec, rowModel(model), plan, end.records());
+    // Only a run that shares rows decodes them here; a caller who wants them asks for `records`.
+    if (options.targetStore) shareRows(options.targetStore, spec, rowModel(model), plan, await end.readRecords());
     return {
       output: out,
       start: start.state,

@@ -1,6 +1,7 @@
 // Target plans → rows. A row is one (target, init, method) run; its id and seed depend only on
 // the spec and the row's own names, so the same spec always plans the same rows in the same order.
 
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { methodLabel, resolveMethods, SpecError, type MethodName, type Shard, type SweepSpec } from '../spec/index.js';
 import { checkRowCount } from '../spec/limits.js';
 import { rowId, rowSeed } from './ids.js';
@@ -148,7 +149,7 @@ export async function planSweepYielding(
   const rows: RowPlan[] = [];
   const perSlice = Math.max(1, Math.floor(ROWS_PER_SLICE / (spec.methods.length * spec.inits)));
   for (let i = 0; i < targets.length; i += perSlice) {
-    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    if (i > 0) await nextTurn();
     for (const row of rowsOf(spec, targets.slice(i, i + perSlice))) rows.push(row);
   }
   if (spec.deterministic) assignGroups(rows, spec.batchSize as number);

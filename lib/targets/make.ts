@@ -2,6 +2,7 @@
 // distributions over the model's vocabulary. Same-kind plans are made in one batch (vanilla and
 // outlier natively); a target depends only on its own plan (seed and parameters), never on the
 // batch it was made in.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import type { RunRecord } from '../results/record.js';
@@ -9,7 +10,7 @@ import type { TargetKind } from '../spec/schema.js';
 import { vocabularyTextsInSlices, type Tokenizer } from '../tokenizer/index.js';
 import { lm, outlier, vanilla, type Made } from './kinds.js';
 import { TargetError } from './maths.js';
-import { inTargetWorker, yieldToLoop } from './offload.js';
+import { inTargetWorker } from './offload.js';
 import type { PlanOf } from './registry.js';
 
 /** The target metadata columns of a result row (lib/results RunRecord), one place for both. */
@@ -81,7 +82,7 @@ async function place<P extends object>(
     });
     // Copying thousands of rows of a large vocabulary is tens of milliseconds: in slices of
     // ~4 MB (first touches of fresh pages cost as much as the copy).
-    if (j % Math.max(1, Math.floor(2 ** 20 / V)) === 0) await yieldToLoop();
+    if (j % Math.max(1, Math.floor(2 ** 20 / V)) === 0) await nextTurn();
   }
 }
 

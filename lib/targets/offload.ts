@@ -22,6 +22,3 @@ export async function inTargetWorker<K extends TaskName>(
     throw e;
   }
 }
-
-/** Lets the event loop run between slices of a long synchronous stretch on the caller's thread. */
-export const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -1,5 +1,6 @@
 // tokenText of every id, computed once per tokenizer: mapping vocabularies between models
 // (migrated targets) and banning tokens both walk the whole vocabulary.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Tokenizer } from './types.js';
 
 const cache = new WeakMap<Tokenizer, readonly string[]>();
@@ -22,7 +23,7 @@ export async function vocabularyTextsInSlices(tokenizer: Tokenizer, slice = 4096
   const out = new Array<string>(tokenizer.vocabSize);
   for (let id = 0; id < tokenizer.vocabSize; id++) {
     out[id] = tokenizer.tokenText(id);
-    if (id % slice === slice - 1) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (id % slice === slice - 1) await nextTurn();
   }
   const texts = cache.get(tokenizer) ?? Object.freeze(out);
   cache.set(tokenizer, texts);

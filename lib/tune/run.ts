@@ -3,6 +3,7 @@
 // records, applies the out-of-memory policy and tells the caller. One native call runs a chunk of
 // epochs for the whole batch.
 import { EventEmitter } from 'node:events';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 import type { Model } from '../model/model.js';
 import { positionsProblem } from '../model/positions.js';
@@ -82,6 +83,9 @@ async function bannedIds(
 
 // Each run of hard positions is decoded as one text, as the model reads its bytes: a character
 // whose bytes span two tokens is that character, not two U+FFFD.
+/** Rows a harvest hands to its listeners between two turns of the event loop. */
+const ROWS_PER_TURN = 256;
+
 function promptText(model: Model, ids: Int32Array): string | null {
   const tok = model.tokenizer;
   if (!tok) return null;
@@ -235,7 +239,10 @@ async function runRows(
     const harvested = which.map((slot) => sched.release(slot));
     const context = { settings: s, targets, hiddenSize: model.info.hiddenSize, decode, now: performance.now() };
     const records = recordsFromHarvest(h, harvested, context);
-    for (const r of records) {
+    // A turn of the event loop between slices: a listener (a sweep's journal) handles each row,
+    // and a harvest of thousands at once would hold the caller's loop.
+    for (const [i, r] of records.entries()) {
+      if (i > 0 && i % ROWS_PER_TURN === 0) await nextTurn();
       results.push(r);
       self.emit('row', r);
     }
