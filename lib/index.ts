@@ -57,7 +57,7 @@ export {
   type StudyEstimateOptions,
   type StudySweepEstimate,
 } from './run/estimate-study.js';
-export { keptRows, type KeptFile, type KeptRows } from './run/kept.js';
+export { keptAtStart, keptRows, type KeptFile, type KeptRows } from './run/kept.js';
 export { LockedError } from './run/lock.js';
 export { parseSpec, specFromFlags, SpecError, type Shard, type SweepSpec, type SweepSpecInput } from './spec/index.js';
 export { type SpecIssue } from './spec/errors.js';

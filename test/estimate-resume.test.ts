@@ -2,7 +2,7 @@
 // a finished file, each device's shard file), and estimateSweep prices only the rows left, on the
 // busiest device where the rows are split over several. Real sweeps of random:micro write the files.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -205,6 +205,44 @@ describe('sweep --plan --resume, study --plan --resume and --devices', () => {
     }
   }, 300_000);
 
+  it('a plan is of the run its command starts: an output in the way refused, merged shards cost nothing, unfinished ones refused', () => {
+    const cfg = join(dir, 'start.json');
+    writeFileSync(cfg, JSON.stringify(small));
+    const plan = (out: string, ...flags: string[]) => run(['sweep', '-c', cfg, '-o', out, '--plan', ...flags], dir);
+    // A finished output without --resume or --overwrite: refused with the run's words, and priced in full with --overwrite.
+    for (const refused of [plan(finished), run(['sweep', '-c', cfg, '-o', finished, '--no-figures'], dir)]) {
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toMatch(
+        /finished\.arrow already exists: choose another output, pass --overwrite, or --resume/,
+      );
+    }
+    const again = plan(finished, '--overwrite');
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/total: 18 rows; worst case 540 row-epochs/);
+    // Every shard file finished beside a new output: the run merges them and runs no row; so says the plan.
+    const out = join(dir, 'merged.arrow');
+    for (const i of [0, 1]) {
+      const r = run(['sweep', '-c', cfg, '-o', shardFile(out, i, 2), '--shard', `${i}/2`, '--no-figures', '-q'], dir);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    const merge = plan(out);
+    expect(merge.status, merge.stderr).toBe(0);
+    expect(merge.stdout).toMatch(
+      /nothing to run; the run merges the 2 shard files beside it \(18 rows\); nothing written/,
+    );
+    const json = JSON.parse(plan(out, '--json').stdout);
+    expect(json).toMatchObject({ rows: 0, keptRows: 18, mergedShards: 2 });
+    expect(readdirSync(dir).filter((f) => f.startsWith('merged.arrow'))).toEqual([]);
+    // One shard still running (its journal): the run refuses, and so does its plan, naming it.
+    const unfinished = shardFile(out, 1, 2);
+    writeFileSync(journalPath(unfinished), readFileSync(unfinished));
+    rmSync(unfinished);
+    const part = plan(out);
+    expect(part.status).toBe(2);
+    expect(part.stderr).toMatch(/not every one of the 2 has finished: .*merged\.shard1of2\.arrow has not finished/);
+    expect(plan(out, '--overwrite').status).toBe(0);
+  }, 300_000);
+
   it('study --plan --resume of a finished study: nothing left; --devices prices each sweep split, --shard its shard', () => {
     const study = join(dir, 'study');
     const smoke = ['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '--no-bound'];
@@ -215,6 +253,14 @@ describe('sweep --plan --resume, study --plan --resume and --devices', () => {
     const e = JSON.parse(plan.stdout.trim().split('\n').at(-1)!);
     expect(e.rows).toBe(0);
     expect(e.keptRows).toBeGreaterThan(0);
+    // Without --resume the run refuses the finished sweeps, in the study's words, and so does its plan.
+    for (const refused of [run([...smoke, '-o', study, '--plan'], dir), run([...smoke, '-o', study, '-q'], dir)]) {
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toMatch(/vanilla\.random_micro\.arrow exists: add --resume to keep finished sweeps/);
+    }
+    const redo = run([...smoke, '-o', study, '--plan', '--overwrite', '--json'], dir);
+    expect(redo.status, redo.stderr).toBe(0);
+    expect(JSON.parse(redo.stdout.trim().split('\n').at(-1)!)).toMatchObject({ rows: e.keptRows, keptRows: 0 });
     const split = run([...smoke, '--plan', '--json', '--devices', 'cpu,cpu'], dir);
     expect(split.status, split.stderr).toBe(0);
     const s = JSON.parse(split.stdout.trim().split('\n').at(-1)!);

@@ -144,6 +144,7 @@ export function registerStudy(program: Command): void {
             bound: o.bound,
             outDir: out,
             resume: o.resume,
+            overwrite: o.overwrite,
             devices: o.devices === undefined ? undefined : list(o.devices),
             shard,
             signal: interrupt.signal,

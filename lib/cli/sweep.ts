@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Command } from 'commander';
 
 import { estimateSweep } from '../run/estimate.js';
-import { keptRows } from '../run/kept.js';
+import { keptAtStart } from '../run/kept.js';
 import { sweepEstimateLines } from '../run/estimate-report.js';
 import { runSweep, type SweepProgress } from '../run/sweep.js';
 import { QUICK_DEMO_SWEEP, STUDY_DEFAULTS, withDefault } from '../spec/defaults.js';
@@ -210,8 +210,10 @@ export function registerSweep(program: Command): void {
       const flags: SweepFlags = { ...o, shard: shardText(o) };
       const spec = specFromFlags(flags, fileJson);
       if (o.plan) {
-        // With --resume, only what the resume has left (and a file it would refuse is refused).
-        const e = await estimateSweep(spec, { reuse: o.reuse, ...(o.resume ? { kept: await keptRows(spec) } : {}) });
+        // The run this command would start: with --resume only what is left, merged shards cost
+        // nothing, and an output the run would refuse is refused here too.
+        const kept = await keptAtStart(spec, { resume: o.resume, overwrite: o.overwrite });
+        const e = await estimateSweep(spec, { reuse: o.reuse, ...(kept ? { kept } : {}) });
         process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${sweepEstimateLines(e).join('\n')}\n`);
         return;
       }

@@ -102,10 +102,13 @@ export class ResultWriter {
   /**
    * What `create` (or, with `resume`, `resume`) would refuse about `out`, checked before a run
    * loads its model: a directory, a missing folder, an unfinished journal, a finished file.
-   * Also removes temporaries a killed writer of `out` left.
+   * Also removes temporaries a killed writer of `out` left, unless `readOnly` (a plan's look).
    */
-  static async check(out: string, options: { overwrite?: boolean; resume?: boolean } = {}): Promise<void> {
-    await checkOutput(out);
+  static async check(
+    out: string,
+    options: { overwrite?: boolean; resume?: boolean; readOnly?: boolean } = {},
+  ): Promise<void> {
+    await checkOutput(out, options.readOnly);
     if (options.resume) return;
     const journal = journalPath(out);
     if (existsSync(journal)) {
@@ -370,7 +373,7 @@ export function openForResume(out: string, meta: ResultMetadata): Promise<Resume
  * Says plainly what is wrong with an output path before anything is written: a directory, or a
  * folder that does not exist. Also removes temporaries a killed finish() left beside it.
  */
-async function checkOutput(out: string): Promise<void> {
+async function checkOutput(out: string, readOnly = false): Promise<void> {
   const info = await stat(out).catch(() => null);
   if (info?.isDirectory()) {
     throw new ResultsError(
@@ -378,7 +381,7 @@ async function checkOutput(out: string): Promise<void> {
     );
   }
   checkParentFolder(out);
-  await removeStaleTemporaries(out);
+  if (!readOnly) await removeStaleTemporaries(out);
 }
 
 /**

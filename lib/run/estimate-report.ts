@@ -30,6 +30,10 @@ function rowsText(
 export function sweepEstimateLines(e: SweepEstimate): string[] {
   const s = e.setup;
   const perDevice = e.methods.reduce((a, m) => a + m.rowsPerDevice, 0);
+  if (e.rows === 0 && e.mergedShards > 0)
+    return [
+      `plan of ${e.output}: nothing to run; the run merges the ${n(e.mergedShards)} shard files beside it (${n(e.keptRows)} rows); nothing written`,
+    ];
   if (e.rows === 0 && e.keptRows > 0)
     return [`plan of ${e.output}: nothing left to run; a resume keeps all ${n(e.keptRows)} rows; nothing written`];
   if (e.rows === 0 && e.sharedRows > 0)

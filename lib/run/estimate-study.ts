@@ -1,6 +1,9 @@
 // estimateStudy: every sweep a study run would make (lib/study/plan.ts), estimated before it
 // runs (estimate.ts), writing nothing. Each model loads once (its load counted in its first
 // sweep), and sweeps that share a model, method and batch share their epoch-time calibration.
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+
 import type { Shard } from '../spec/index.js';
 import { expandStudies, type Scale } from '../study/catalog.js';
 import { planStudy, type StudySweep } from '../study/plan.js';
@@ -10,7 +13,8 @@ import type { EpochCost } from './estimate-batching.js';
 import { refuseUnfitSweeps } from './fit.js';
 import { StudyModels } from './study-models.js';
 import { TargetStore } from '../targets/index.js';
-import { keptRows } from './kept.js';
+import { keptAtStart } from './kept.js';
+import { studySweepRefusal } from './study-refusals.js';
 import { firstDevice, shardSpec } from './shards.js';
 
 export interface StudyEstimateOptions extends Omit<
@@ -22,6 +26,8 @@ export interface StudyEstimateOptions extends Omit<
   outDir?: string;
   /** price what a `--resume` of the study in outDir has left: finished sweeps cost nothing */
   resume?: boolean;
+  /** price running every sweep again over the results in outDir (without it, or resume, a sweep there is refused as the run refuses it) */
+  overwrite?: boolean;
   /** one worker per device, each a shard of every sweep: each sweep is priced on its busiest device */
   devices?: readonly string[];
   studiesDir?: string;
@@ -72,6 +78,7 @@ const STUDY_ESTIMATE_OPTIONS: Record<keyof StudyEstimateOptions, true> = {
   studiesDir: true,
   outDir: true,
   resume: true,
+  overwrite: true,
   devices: true,
   models: true,
   scale: true,
@@ -140,8 +147,16 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
       // sweep on another model (the study run holds one model at a time, and so does this plan).
       const load = models.takeLoadSeconds();
       const { calibrationSeconds, sampleRows, signal } = o;
-      const kept = o.resume ? await keptRows(spec) : undefined;
-      const e = await estimateSweep(spec, { calibrationSeconds, sampleRows, signal, model, costs, kept, targetStore });
+      let e: SweepEstimate;
+      try {
+        // The run makes its output folder: a sweep in one not made yet starts fresh.
+        const kept = existsSync(dirname(spec.output))
+          ? await keptAtStart(spec, { resume: o.resume, overwrite: o.overwrite })
+          : undefined;
+        e = await estimateSweep(spec, { calibrationSeconds, sampleRows, signal, model, costs, kept, targetStore });
+      } catch (err) {
+        throw studySweepRefusal(err, spec.output, o.outDir ?? '.');
+      }
       // Cut short, its calibration would understate it: not planned rather than planned wrong.
       if (o.signal?.aborted) {
         notPlanned.push(label);

@@ -96,8 +96,10 @@ export interface SweepEstimate {
   output: string;
   /** the rows to run: all of the sweep's, or with `kept` those a resume has left */
   rows: number;
-  /** rows a resume keeps (0 without `kept`) */
+  /** rows a resume keeps, or the shard files a run merges (0 without `kept`) */
   keptRows: number;
+  /** shard files beside the output that the run merges instead of running rows (kept.mergedShards) */
+  mergedShards: number;
   /** rows an earlier sweep planned with the same targetStore runs alike: written by the sweep, not run */
   sharedRows: number;
   /** devices the rows are split over (`devices`, one shard each); the seconds are the busiest one's */
@@ -304,6 +306,7 @@ async function estimateWith(
       rows: left.length,
       devices: split,
       keptRows: kept ? plan.shardRows.filter((r) => kept.rowIds.has(r.rowId)).length : 0,
+      mergedShards: kept?.mergedShards ?? 0,
       sharedRows: sharedRows.size,
       targets: toMake,
       maxEpochs: spec.maxEpochs,

@@ -9,6 +9,7 @@ import { parseSpec, type Shard, type SweepSpecInput } from '../spec/index.js';
 import { refuseIfLocked } from './lock.js';
 import { specObject } from './run-options.js';
 import { deviceCount, shardFile } from './shards.js';
+import { sweepStart, type StartOptions } from './start.js';
 
 export interface KeptFile {
   path: string;
@@ -27,6 +28,8 @@ export interface KeptRows {
    * schema it writes (a kill while writing it), and refuses any other; so does the plan
    */
   unreadable?: Omit<KeptFile, 'metadata'>[];
+  /** shard files beside the output that the run merges into it instead of running any row */
+  mergedShards?: number;
 }
 
 /** What `runSweep(spec, { resume: true })` would find finished, without running it. */
@@ -63,4 +66,25 @@ export async function finishedAt(
   const journal = journalPath(out);
   if (existsSync(journal)) return { path: journal, read: await readJournal(journal) };
   return existsSync(out) ? { path: out, read: await readResults(out) } : { read: null };
+}
+
+/**
+ * What a run of `spec` with these options keeps, as its start decides (lib/run/start.ts, read
+ * only): refused where the run would refuse (an output in the way, shard files not all
+ * finished); every row of the shard files it would merge; a resume's rows (keptRows); or
+ * undefined where it runs every row. A plan prices the command it is given, not another.
+ */
+export async function keptAtStart(
+  given: SweepSpecInput,
+  options: Pick<StartOptions, 'resume' | 'overwrite'> = {},
+): Promise<KeptRows | undefined> {
+  const spec = parseSpec(specObject('keptAtStart', given));
+  const start = await sweepStart(spec, { ...options, readOnly: true });
+  if (start.state === 'mergeable') {
+    // Their spec is this one (sweepStart compared it); the merge checks they cover it exactly once.
+    const kept: KeptRows = { rowIds: new Set(), files: [], mergedShards: start.shards.length };
+    for (const path of start.shards) for (const r of (await readResults(path)).records) kept.rowIds.add(r.rowId);
+    return kept;
+  }
+  return options.resume ? keptRows(spec) : undefined;
 }

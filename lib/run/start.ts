@@ -21,6 +21,8 @@ export type SweepStart =
 export interface StartOptions {
   resume?: boolean;
   overwrite?: boolean;
+  /** decide without changing anything (a plan): a killed finish's temporaries are left */
+  readOnly?: boolean;
 }
 
 export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): Promise<SweepStart> {

@@ -13,13 +13,7 @@ import { join } from 'node:path';
 import { makeOutputFolder } from '../io/folder.js';
 import type { ModelInfo } from '../model/model.js';
 import { writeAtomic } from '../results/files.js';
-import {
-  OutputTakenError,
-  readResults,
-  ResumeMismatchError,
-  type Results,
-  type StoredRunRecord,
-} from '../results/index.js';
+import { readResults, type Results, type StoredRunRecord } from '../results/index.js';
 import type { Shard } from '../spec/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
 import { expandStudies, StudyError, type Scale } from '../study/catalog.js';
@@ -34,6 +28,7 @@ import { runOnDevices } from './devices.js';
 import { refuseUnfitSweeps } from './fit.js';
 import { shareFinished } from './shared-rows.js';
 import { StudyModels } from './study-models.js';
+import { studySweepRefusal } from './study-refusals.js';
 import { refuseOtherShardCounts, shardSpec } from './shards.js';
 import { runSweep, type SweepProgress } from './sweep.js';
 
@@ -271,16 +266,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
           sweepEvents,
         );
       } catch (e) {
-        if (e instanceof OutputTakenError && e.finished)
-          throw new StudyError(
-            `${spec.output} exists: add --resume to keep finished sweeps (and continue the rest), or --overwrite to run them again`,
-          );
-        // The spec's fields name what differs; the user typed flags, so the flags are named too.
-        if (e instanceof ResumeMismatchError && e.specDiffers)
-          throw new StudyError(
-            `${e.what}. A study's sweep specs come from its study files (--studies), --scale, --seed, --dtype and --no-bound: resume with those of the run that wrote ${options.outDir}, or give another -o (or --overwrite to run it again)`,
-          );
-        throw e;
+        throw studySweepRefusal(e, spec.output, options.outDir);
       }
       await recordModel(s.model);
       models.done(s);
