@@ -141,15 +141,20 @@ describe('estimateSweep on random:micro', () => {
     expect(unbounded.targets).toBe(35);
   }, 120_000);
 
-  it('a signal already aborted: neither the head bound nor any method is calibrated, nothing written', async () => {
+  it('a signal already aborted, or aborted while it calibrates: rejects with its AbortError, nothing written', async () => {
+    // A plan priced from part of its calibration would be a wrong answer, not a shorter one.
     const dir = tmp();
     const ctl = new AbortController();
     ctl.abort();
     const spec = parseSpec({ ...small, output: join(dir, 'out.arrow') });
     expect(spec.bound).not.toBe(false);
-    const e = await estimateSweep(spec, { calibrationSeconds: 1, sampleRows: 4, signal: ctl.signal });
-    expect(e.setup.boundSeconds).toBe(0);
-    expect(e.methods).toEqual([]);
+    await expect(
+      estimateSweep(spec, { calibrationSeconds: 1, sampleRows: 4, signal: ctl.signal }),
+    ).rejects.toMatchObject({ name: 'AbortError' });
+    const later = new AbortController();
+    const plan = estimateSweep(spec, { calibrationSeconds: 5, sampleRows: 4, signal: later.signal });
+    setTimeout(() => later.abort(), 500);
+    await expect(plan).rejects.toMatchObject({ name: 'AbortError' });
     expect(readdirSync(dir)).toEqual([]);
   }, 120_000);
 });

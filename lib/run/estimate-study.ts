@@ -155,12 +155,12 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
           : undefined;
         e = await estimateSweep(spec, { calibrationSeconds, sampleRows, signal, model, costs, kept, targetStore });
       } catch (err) {
+        // Cut short, its calibration would understate it: not planned rather than planned wrong.
+        if (o.signal?.aborted) {
+          notPlanned.push(label);
+          continue;
+        }
         throw studySweepRefusal(err, spec.output, o.outDir ?? '.');
-      }
-      // Cut short, its calibration would understate it: not planned rather than planned wrong.
-      if (o.signal?.aborted) {
-        notPlanned.push(label);
-        continue;
       }
       e.setup.loadSeconds = load;
       e.worstSeconds += load;

@@ -66,6 +66,10 @@ export interface EstimateOptions {
   targetStore?: TargetStore;
   /** finished results files the sweep would take rows from (runSweep's reuse): those rows are not priced */
   reuse?: readonly string[];
+  /**
+   * stops the calibration: the promise then rejects with the signal's reason (an AbortError), as
+   * tune and headBound do, rather than resolving to a plan priced from part of its calibration
+   */
   signal?: AbortSignal;
 }
 
@@ -180,6 +184,7 @@ export async function estimateSweep(given: SweepSpecInput, options: EstimateOpti
   if (o.kept !== undefined && !(o.kept instanceof Object && (o.kept as KeptRows).rowIds instanceof Set))
     throw new TypeError('estimateSweep: option kept must be what keptRows(spec) returns, or left out');
   if (options.model) checkGivenModel('estimateSweep', spec, options.model);
+  options.signal?.throwIfAborted();
   // Read before the model loads, as the sweep reads them (a wrong file is told first).
   if (options.reuse?.length) {
     const targetStore = options.targetStore ?? new TargetStore();
@@ -296,6 +301,7 @@ async function estimateWith(
       const m = await estimateMethod(model, spec, label, rows.length, sample, base, budget, options);
       methods.push({ ...m, rows: allByMethod.get(label)!.length });
     }
+    options.signal?.throwIfAborted();
     const sum = (f: (m: MethodEstimate) => number) => methods.reduce((a, m) => a + f(m), 0);
     const setup = loadSeconds + targetsSeconds + boundSeconds;
     return {
