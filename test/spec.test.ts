@@ -13,6 +13,10 @@ function messageFor(input: unknown): string {
 }
 
 describe('parseSpec', () => {
+  test('nothing given is the defaults; null, a number or an array is refused as not a spec', () => {
+    expect(parseSpec(undefined)).toEqual(parseSpec({}));
+    for (const bad of [null, 5, []]) expect(() => parseSpec(bad)).toThrow(/\(spec\): Invalid input: expected object/);
+  });
   test('an empty spec takes the study defaults', () => {
     const spec = parseSpec({});
     expect(spec).toMatchObject({

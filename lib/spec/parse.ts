@@ -14,7 +14,8 @@ function issuesOf(error: z.ZodError): SpecIssue[] {
 
 /** Validates and fills defaults; throws a SpecError listing every bad field by path. */
 export function parseSpec(input: unknown): SweepSpec {
-  const result = SweepSpecSchema.safeParse(input ?? {});
+  // Nothing given is the defaults; a null (a script's missing value) is refused, not read as nothing.
+  const result = SweepSpecSchema.safeParse(input === undefined ? {} : input);
   if (!result.success) throw new SpecError(issuesOf(result.error));
   return result.data;
 }
