@@ -296,13 +296,15 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
             : options.shard
               ? 'shard done'
               : 'run';
-      if (status !== 'run' && status !== 'shard done') log(`${tag}: ${status} (${summary.records.length} rows)`);
+      // The file's rows were read above for the findings: not decoded a second time from the summary.
+      const records = results.get(spec.output)?.records ?? summary.records;
+      if (status !== 'run' && status !== 'shard done') log(`${tag}: ${status} (${records.length} rows)`);
       outcomes.push({
         ...base,
         output: spec.output,
         status,
-        rows: summary.records.length,
-        stopReasons: stopReasons(summary.records),
+        rows: records.length,
+        stopReasons: stopReasons(records),
         wallMs,
       });
     }
