@@ -100,7 +100,7 @@ export interface SweepEstimate {
   output: string;
   /** the rows to run: all of the sweep's, or with `kept` those a resume has left */
   rows: number;
-  /** rows a resume keeps, or the shard files a run merges (0 without `kept`) */
+  /** rows a resume keeps, or that the shard files a run merges hold (0 without `kept`) */
   keptRows: number;
   /** shard files beside the output that the run merges instead of running rows (kept.mergedShards) */
   mergedShards: number;
