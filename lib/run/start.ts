@@ -4,8 +4,17 @@
 // otherwise the sweep starts fresh, and an output already there is refused unless overwritten.
 import { existsSync } from 'node:fs';
 
-import { journalPath, readResults, ResultsError, ResultWriter, type Results } from '../results/index.js';
+import {
+  journalPath,
+  readResults,
+  ResultsError,
+  ResultWriter,
+  ResumeMismatchError,
+  type Results,
+} from '../results/index.js';
+import { sweepDifferences } from '../results/same-sweep.js';
 import { specHash, type SweepSpec } from '../spec/index.js';
+import { targetFilesOf } from './metadata.js';
 import { deviceCount, incompleteShards, shardFile, shardSet, type IncompleteShards } from './shards.js';
 
 export type SweepStart =
@@ -41,10 +50,26 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
   }
   if (options.resume && !options.overwrite && existsSync(out)) {
     const results = await readResults(out);
-    if (results.metadata.specHash === specHash(spec)) return { state: 'finished', results };
+    if (results.metadata.specHash === specHash(spec)) {
+      refuseChangedTargetFiles(out, results, spec);
+      return { state: 'finished', results };
+    }
     // Another spec: resuming it fails with what differs (ResultWriter.resume).
   }
   return options.resume ? { state: 'resumable' } : { state: 'fresh' };
+}
+
+/**
+ * A finished file's rows are of the targets files as they were when it ran: one changed since
+ * would have its old rows handed back as this run's, so it is refused as a journal's resume is
+ * (which the plan of it refuses too, naming the file).
+ */
+function refuseChangedTargetFiles(out: string, { metadata }: Results, spec: SweepSpec): void {
+  const problems = sweepDifferences(
+    { metadata, name: out },
+    { metadata: { ...metadata, targetFiles: targetFilesOf(spec) }, name: 'this run' },
+  );
+  if (problems.length) throw new ResumeMismatchError(`cannot resume from ${out}: ${problems.join('; ')}`, false);
 }
 
 /** What a run that would merge `out`'s shards says when some have not finished, and what to do. */
