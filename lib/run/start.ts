@@ -15,7 +15,14 @@ import {
 import { sweepDifferences } from '../results/same-sweep.js';
 import { specHash, type SweepSpec } from '../spec/index.js';
 import { targetFilesOf } from './metadata.js';
-import { deviceCount, incompleteShards, shardFile, shardSet, type IncompleteShards } from './shards.js';
+import {
+  deviceCount,
+  incompleteShards,
+  refuseOtherShardCounts,
+  shardFile,
+  shardSet,
+  type IncompleteShards,
+} from './shards.js';
 
 export type SweepStart =
   /** the output holds this spec's finished results (only with resume) */
@@ -56,7 +63,20 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
     }
     // Another spec: resuming it fails with what differs (ResultWriter.resume).
   }
+  if (deviceCount(spec) > 1) await checkDeviceShards(spec, options);
   return options.resume ? { state: 'resumable' } : { state: 'fresh' };
+}
+
+/**
+ * The shard files a run over `--devices` has its workers write: each is refused as its worker
+ * would refuse it (a journal or file in the way without --resume / --overwrite), and so are those of
+ * a split into another count, here, before any worker starts, in the words the worker would use,
+ * and by the plan of the run.
+ */
+async function checkDeviceShards(spec: SweepSpec, options: StartOptions): Promise<void> {
+  const n = deviceCount(spec);
+  if (!options.overwrite) await refuseOtherShardCounts(spec.output, n, options.resume === true);
+  for (let i = 0; i < n; i++) await ResultWriter.check(shardFile(spec.output, i, n), options);
 }
 
 /**
