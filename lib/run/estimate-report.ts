@@ -28,6 +28,11 @@ function rowsText(
 }
 
 export function sweepEstimateLines(e: SweepEstimate): string[] {
+  // What the run would log of its --reuse files first: a plan is where one learns a file gives nothing.
+  return [...e.reuseNotes, ...pricedLines(e)];
+}
+
+function pricedLines(e: SweepEstimate): string[] {
   const s = e.setup;
   const perDevice = e.methods.reduce((a, m) => a + m.rowsPerDevice, 0);
   if (e.rows === 0 && e.mergedShards > 0)
