@@ -45,3 +45,15 @@ it('shard files in the way of the device workers are refused by the run and its 
   expect(existsSync(join(dir, 'x.arrow'))).toBe(false);
   expect(existsSync(join(dir, 'x.shard0of2.arrow'))).toBe(true);
 }, 300_000);
+
+it("a study's plan over --devices refuses a shard file in its way as its worker does, naming that file", () => {
+  const study = ['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '-o', 'st', '-q'];
+  expect(run([...study, '--shard', '0/2']).status).toBe(0);
+  const words = `${join('st', 'vanilla.random_micro.shard0of2.arrow')} exists: add --resume to keep finished sweeps`;
+  for (const extra of [['--plan'], []]) {
+    const r = run([...study, '--devices', 'cpu,cpu', ...extra]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(words);
+    expect(r.stderr).not.toContain('vanilla.random_micro.arrow exists');
+  }
+}, 300_000);

@@ -115,12 +115,14 @@ export class ResultWriter {
       throw new OutputTakenError(
         `${journal} holds an unfinished run: continue it with --resume, or delete the file to start over`,
         false,
+        journal,
       );
     }
     if (existsSync(out) && !options.overwrite) {
       throw new OutputTakenError(
         `${out} already exists: choose another output, pass --overwrite, or --resume to extend it`,
         true,
+        out,
       );
     }
   }
