@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { open, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Table, tableToIPC, type Schema } from 'apache-arrow';
-import { specHash } from '../spec/index.js';
+import { specHash, type Shard } from '../spec/index.js';
 import { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
 import { batchMessage, journalTable, scanJournal, schemaMessage } from './journal.js';
 import {
@@ -386,6 +386,12 @@ async function checkOutput(out: string, readOnly = false): Promise<void> {
   if (!readOnly) await removeStaleTemporaries(out);
 }
 
+/** That a file holds another shard than the run continuing it, as a phrase; empty when the same. */
+export function shardDifference(stored?: Shard, run?: Shard): string[] {
+  const shard = (s?: Shard) => (s ? `${s.index}/${s.count}` : 'none');
+  return shard(stored) === shard(run) ? [] : [`it holds shard ${shard(stored)}, this run is shard ${shard(run)}`];
+}
+
 /**
  * Refuses to continue `where` (a journal or results file) in a run whose metadata is `meta`: other
  * results schema, spec, model, targets files or shard. A plan of a resume checks the same.
@@ -398,9 +404,7 @@ export function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, whe
     );
   }
   problems.push(...sweepDifferences({ metadata: stored, name: where }, { metadata: meta, name: 'this run' }));
-  const shard = (s?: { index: number; count: number }) => (s ? `${s.index}/${s.count}` : 'none');
-  if (shard(stored.shard) !== shard(meta.shard))
-    problems.push(`it holds shard ${shard(stored.shard)}, this run is shard ${shard(meta.shard)}`);
+  problems.push(...shardDifference(stored.shard, meta.shard));
   if (problems.length > 0) {
     throw new ResumeMismatchError(
       `cannot resume from ${where}: ${problems.join('; ')}`,

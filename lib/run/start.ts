@@ -10,6 +10,7 @@ import {
   ResultsError,
   ResultWriter,
   ResumeMismatchError,
+  shardDifference,
   type Results,
 } from '../results/index.js';
 import { sweepDifferences } from '../results/same-sweep.js';
@@ -58,7 +59,7 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
   if (options.resume && !options.overwrite && existsSync(out)) {
     const results = await readResults(out);
     if (results.metadata.specHash === specHash(spec)) {
-      refuseChangedTargetFiles(out, results, spec);
+      refuseOtherRows(out, results, spec);
       return { state: 'finished', results };
     }
     // Another spec: resuming it fails with what differs (ResultWriter.resume).
@@ -80,15 +81,19 @@ async function checkDeviceShards(spec: SweepSpec, options: StartOptions): Promis
 }
 
 /**
- * A finished file's rows are of the targets files as they were when it ran: one changed since
- * would have its old rows handed back as this run's, so it is refused as a journal's resume is
- * (which the plan of it refuses too, naming the file).
+ * A finished file of the same spec is handed back as this run's rows only where they are: a
+ * targets file changed since it ran, or another shard of the sweep (a shard's file resumed whole,
+ * or as another shard), would hand back other rows, or half of them, as done. Refused as a
+ * journal's resume is, in its words, as the plan of it refuses them.
  */
-function refuseChangedTargetFiles(out: string, { metadata }: Results, spec: SweepSpec): void {
-  const problems = sweepDifferences(
-    { metadata, name: out },
-    { metadata: { ...metadata, targetFiles: targetFilesOf(spec) }, name: 'this run' },
-  );
+function refuseOtherRows(out: string, { metadata }: Results, spec: SweepSpec): void {
+  const problems = [
+    ...sweepDifferences(
+      { metadata, name: out },
+      { metadata: { ...metadata, targetFiles: targetFilesOf(spec) }, name: 'this run' },
+    ),
+    ...shardDifference(metadata.shard, spec.shard),
+  ];
   if (problems.length) throw new ResumeMismatchError(`cannot resume from ${out}: ${problems.join('; ')}`, false);
 }
 

@@ -1,13 +1,14 @@
 // `--resume` of a sweep whose output has finished hands its rows back without running any. Where
 // the sweep reads a targets file that changed since the file was written, those rows hold the old
-// targets: the resume is refused, as a journal's is, naming the file, and the plan says the same.
+// targets; where the file holds another shard, they are other rows, or half the sweep's. Either
+// resume is refused, as a journal's is, naming what differs, and the plan says the same.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 
-import { MICRO_SWEEP } from './helpers/micro-sweep.js';
+import { MICRO_SWEEP, writeMicroConfig } from './helpers/micro-sweep.js';
 
 const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-resume-targets-'));
@@ -47,4 +48,24 @@ it('a finished file of a targets file changed since is refused by the resume and
   const again = run([...sweep, '--resume']);
   expect(again.status, again.stderr).toBe(0);
   expect(again.stderr).toContain('2 rows in r.arrow (2 resumed)');
+}, 300_000);
+
+it('a finished shard file resumed as another shard, or as the whole sweep, is refused by the run and its plan', () => {
+  const spec = writeMicroConfig(dir, 'shard.json', { bound: false, inits: 2 });
+  const sweep = ['sweep', '-c', spec, '--no-figures', '-o', 's.arrow'];
+  expect(run([...sweep, '--shard', '0/2']).status).toBe(0);
+  const before = readFileSync(join(dir, 's.arrow'));
+  for (const [shard, words] of [
+    [['--shard', '1/2'], 'cannot resume from s.arrow: it holds shard 0/2, this run is shard 1/2'],
+    [[], 'cannot resume from s.arrow: it holds shard 0/2, this run is shard none'],
+  ] as const)
+    for (const plan of [[], ['--plan']]) {
+      const r = run([...sweep, ...shard, '--resume', ...plan]);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(words);
+    }
+  expect(readFileSync(join(dir, 's.arrow'))).toEqual(before);
+  const same = run([...sweep, '--shard', '0/2', '--resume']);
+  expect(same.status, same.stderr).toBe(0);
+  expect(same.stderr).toContain('2 rows in s.arrow (2 resumed)');
 }, 300_000);
