@@ -423,8 +423,8 @@ export function refuseDamagedJournal(journal: string, bytes: Uint8Array, meta: R
   if (isPrefixOf(bytes, schemaMessage(resultSchema(meta)))) return;
   throw new ResultsError(
     `cannot resume from ${journal}: its ${bytes.length} bytes do not begin with a results journal's schema ` +
-      '(damaged, or another file), so no row in it can be read; move it away to keep it, or give --overwrite ' +
-      '(overwrite: true) to start the sweep over without it',
+      '(damaged, or another file), so no row in it can be read; move it away to keep it, or delete it to start ' +
+      'the sweep over without it',
   );
 }
 
