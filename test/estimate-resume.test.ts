@@ -192,6 +192,14 @@ describe('sweep --plan --resume, study --plan --resume and --devices', () => {
     const all = run(['sweep', '-c', cfg, '-o', finished, '--plan', '--resume'], dir);
     expect(all.status, all.stderr).toBe(0);
     expect(all.stdout).toMatch(/nothing left to run; a resume keeps all 18 rows; nothing written/);
+    // Kept and taken from a --reuse file together: each told, not the kept as all the sweep's rows.
+    const both = join(dir, 'kept-taken.arrow');
+    await journal(both, records.slice(0, 4));
+    const whole = run(['sweep', '-c', cfg, '-o', both, '--plan', '--resume', '--reuse', finished], dir);
+    expect(whole.status, whole.stderr).toBe(0);
+    expect(whole.stdout).toMatch(
+      /nothing left to run; a resume keeps 4 rows and takes the other 14 from an earlier sweep; nothing written/,
+    );
     // A journal damaged at its head: the plan refuses it as the resume does, and leaves it as it was.
     const damaged = Buffer.concat([Buffer.alloc(16, 0x58), before.subarray(16)]);
     writeFileSync(journalPath(out), damaged);

@@ -250,6 +250,12 @@ describe('exit codes and names', () => {
     expect(r.stderr).toMatch(/worker \d on cpu failed \(exit 2/);
     expect(r.status).toBe(2);
   });
+  it("--reuse '' (an unset shell variable) is refused as the flag's (exit 2), before any work", () => {
+    const r = run(['sweep', '-c', config('no-reuse-name.json'), '-o', 'no-reuse-name.arrow', '--reuse', '']);
+    expect(r.stderr).toMatch(/^distprompt: --reuse names an empty path: give each finished results file/m);
+    expect(r.status).toBe(2);
+    expect(existsSync(join(dir, 'no-reuse-name.arrow'))).toBe(false);
+  });
   it("--figures '' (an unset shell variable) is refused as the flag's (exit 2), before any work", () => {
     const r = run(['sweep', '-c', config('no-figures-name.json'), '-o', 'no-figures-name.arrow', '--figures', '']);
     expect(r.stderr).toMatch(/^distprompt: --figures is an empty path: give a folder .* or --no-figures for none$/m);

@@ -221,9 +221,11 @@ describe('journal', () => {
     const damaged = Buffer.from(whole);
     damaged.fill(0x20, 8, 24);
     writeFileSync(journalPath(out), damaged);
+    // What it says to do is what works: --overwrite is refused over any journal (ResultWriter.check).
     await expect(openForResume(out, meta())).rejects.toThrow(
-      /cannot resume from .*head\.arrow\.partial: its \d+ bytes do not begin with a results journal's schema .* move it away to keep it, or give --overwrite/,
+      /cannot resume from .*head\.arrow\.partial: its \d+ bytes do not begin with a results journal's schema .* move it away to keep it, or delete it to start the sweep over without it$/,
     );
+    await expect(ResultWriter.check(out, { overwrite: true })).rejects.toThrow(/holds an unfinished run/);
     expect(readFileSync(journalPath(out)).equals(damaged)).toBe(true);
   });
 

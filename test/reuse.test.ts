@@ -76,9 +76,20 @@ it('a file of other settings gives no row; nor does one whose targets file chang
   );
   expect([otherLr.rowsShared, otherLr.rowsRun]).toEqual([0, 6]);
   // It says why, naming what differs, so that a user who expected rows copied knows what to change.
-  expect(lrLogs).toContain(
-    `reuse ${earlier}: no row taken: its rows ran with other settings (lr 0.1 there, 0.05 here)`,
-  );
+  const why = `reuse ${earlier}: no row taken: its rows ran with other settings (lr 0.1 there, 0.05 here)`;
+  expect(lrLogs).toContain(why);
+  // Its plan says the same, where one looks before a run: the file's lines, and the estimate's reuseNotes.
+  const plan = await estimateSweep(spec({ output: join(dir, 'lr-plan.arrow'), lr: 0.05 }), {
+    reuse: [earlier],
+    calibrationSeconds: 0.3,
+    sampleRows: 2,
+  });
+  expect([plan.sharedRows, plan.rows]).toEqual([0, 6]);
+  expect(plan.reuseNotes).toEqual([`reuse ${earlier}: 6 finished rows of random:micro offered`, why]);
+  const cliPlan = ['--entropy', '0,2,4', '--methods', 'soft', '--lr', '0.05', '--reuse', earlier, '--plan'];
+  const text = run(['sweep', ...common, ...cliPlan, '-o', join(dir, 'lr-plan.arrow')]);
+  expect(text.status, text.stderr).toBe(0);
+  expect(text.stdout).toContain(`${why}\n`);
 
   const file = join(dir, 'targets.json');
   const targets = (p: number) =>

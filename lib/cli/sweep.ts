@@ -206,6 +206,10 @@ export function registerSweep(program: Command): void {
       // An unset shell variable: else runSweep's own option check, as if a bug (exit 1).
       if (o.figures === '')
         throw new UsageError('--figures is an empty path: give a folder (--figures <dir>), or --no-figures for none');
+      if (o.reuse?.includes(''))
+        throw new UsageError(
+          '--reuse names an empty path: give each finished results file (.arrow) it takes rows from',
+        );
       const fileJson = o.config ? readConfig(o.config) : DEFAULT_SWEEP;
       const flags: SweepFlags = { ...o, shard: shardText(o) };
       const spec = specFromFlags(flags, fileJson);

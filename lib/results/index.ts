@@ -23,6 +23,7 @@ export {
   readJournal,
   refuseDamagedJournal,
   resultFileBytes,
+  shardDifference,
   ResultWriter,
   type FinishOptions,
   type JournalContents,

@@ -144,6 +144,8 @@ export class OutputTakenError extends ResultsError {
     message: string,
     /** what is in the way is a finished results file (not an unfinished run's journal) */
     readonly finished: boolean,
+    /** the file in the way (a sweep's output, or one of its --devices shard files) */
+    readonly path?: string,
   ) {
     super(message);
   }

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { open, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Table, tableToIPC, type Schema } from 'apache-arrow';
-import { specHash } from '../spec/index.js';
+import { specHash, type Shard } from '../spec/index.js';
 import { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
 import { batchMessage, journalTable, scanJournal, schemaMessage } from './journal.js';
 import {
@@ -115,12 +115,14 @@ export class ResultWriter {
       throw new OutputTakenError(
         `${journal} holds an unfinished run: continue it with --resume, or delete the file to start over`,
         false,
+        journal,
       );
     }
     if (existsSync(out) && !options.overwrite) {
       throw new OutputTakenError(
         `${out} already exists: choose another output, pass --overwrite, or --resume to extend it`,
         true,
+        out,
       );
     }
   }
@@ -384,6 +386,12 @@ async function checkOutput(out: string, readOnly = false): Promise<void> {
   if (!readOnly) await removeStaleTemporaries(out);
 }
 
+/** That a file holds another shard than the run continuing it, as a phrase; empty when the same. */
+export function shardDifference(stored?: Shard, run?: Shard): string[] {
+  const shard = (s?: Shard) => (s ? `${s.index}/${s.count}` : 'none');
+  return shard(stored) === shard(run) ? [] : [`it holds shard ${shard(stored)}, this run is shard ${shard(run)}`];
+}
+
 /**
  * Refuses to continue `where` (a journal or results file) in a run whose metadata is `meta`: other
  * results schema, spec, model, targets files or shard. A plan of a resume checks the same.
@@ -396,9 +404,7 @@ export function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, whe
     );
   }
   problems.push(...sweepDifferences({ metadata: stored, name: where }, { metadata: meta, name: 'this run' }));
-  const shard = (s?: { index: number; count: number }) => (s ? `${s.index}/${s.count}` : 'none');
-  if (shard(stored.shard) !== shard(meta.shard))
-    problems.push(`it holds shard ${shard(stored.shard)}, this run is shard ${shard(meta.shard)}`);
+  problems.push(...shardDifference(stored.shard, meta.shard));
   if (problems.length > 0) {
     throw new ResumeMismatchError(
       `cannot resume from ${where}: ${problems.join('; ')}`,
@@ -417,8 +423,8 @@ export function refuseDamagedJournal(journal: string, bytes: Uint8Array, meta: R
   if (isPrefixOf(bytes, schemaMessage(resultSchema(meta)))) return;
   throw new ResultsError(
     `cannot resume from ${journal}: its ${bytes.length} bytes do not begin with a results journal's schema ` +
-      '(damaged, or another file), so no row in it can be read; move it away to keep it, or give --overwrite ' +
-      '(overwrite: true) to start the sweep over without it',
+      '(damaged, or another file), so no row in it can be read; move it away to keep it, or delete it to start ' +
+      'the sweep over without it',
   );
 }
 

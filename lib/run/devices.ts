@@ -14,7 +14,7 @@ import { workerUrl } from '../worker/client.js';
 import { forwardWorkerEvents } from './device-progress.js';
 import { finishedAt } from './kept.js';
 import { mergeUnderLock } from './merge.js';
-import { refuseOtherShardCounts, shardFile } from './shards.js';
+import { shardFile } from './shards.js';
 
 /** The exit code of an interrupted run (SIGINT): its worker kept its finished rows. */
 const INTERRUPTED = 130;
@@ -103,7 +103,7 @@ export async function runOnDevices(
 /**
  * `spec.devices`: shard i/N of the sweep on device i, then the shard files merged into
  * spec.output (which checks they cover the sweep exactly once) and removed. The caller holds
- * spec.output's lock (runSweep). Resolves to the merged file's row count and how many of them a
+ * spec.output's lock (runSweep), and has checked the shard files are the workers' to write (sweepStart). Resolves to the merged file's row count and how many of them a
  * resume found finished in the shard files, or null when interrupted.
  */
 export async function sweepOnDevices(
@@ -114,7 +114,6 @@ export async function sweepOnDevices(
   const devices = spec.devices!;
   const n = devices.length;
   const files = devices.map((_, i) => shardFile(spec.output, i, n));
-  if (!options.overwrite) await refuseOtherShardCounts(spec.output, n, options.resume === true);
   const resumed = options.resume ? (await Promise.all(files.map(finishedRows))).reduce((a, b) => a + b, 0) : 0;
   // The spec travels whole as the workers' --config; their flags set device, shard and output.
   const dir = await mkdtemp(join(tmpdir(), 'distprompt-devices-'));

@@ -28,14 +28,25 @@ function rowsText(
 }
 
 export function sweepEstimateLines(e: SweepEstimate): string[] {
+  // What the run would log of its --reuse files first: a plan is where one learns a file gives nothing.
+  return [...e.reuseNotes, ...pricedLines(e)];
+}
+
+function pricedLines(e: SweepEstimate): string[] {
   const s = e.setup;
   const perDevice = e.methods.reduce((a, m) => a + m.rowsPerDevice, 0);
   if (e.rows === 0 && e.mergedShards > 0)
     return [
       `plan of ${e.output}: nothing to run; the run merges the ${n(e.mergedShards)} shard files beside it (${n(e.keptRows)} rows); nothing written`,
     ];
-  if (e.rows === 0 && e.keptRows > 0)
-    return [`plan of ${e.output}: nothing left to run; a resume keeps all ${n(e.keptRows)} rows; nothing written`];
+  if (e.rows === 0 && e.keptRows > 0) {
+    // Kept and taken together make the sweep: "all" of the kept alone would say the sweep is that big.
+    const rows =
+      e.sharedRows > 0
+        ? `${n(e.keptRows)} rows and takes the other ${n(e.sharedRows)} from an earlier sweep`
+        : `all ${n(e.keptRows)} rows`;
+    return [`plan of ${e.output}: nothing left to run; a resume keeps ${rows}; nothing written`];
+  }
   if (e.rows === 0 && e.sharedRows > 0)
     return [
       `plan of ${e.output}: nothing to run; all ${n(e.sharedRows)} of its rows are taken from an earlier sweep; nothing written`,

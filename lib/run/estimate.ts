@@ -36,7 +36,7 @@ import { targetsToMake } from './bound-columns.js';
 import { boundPriceSeconds } from './estimate-bound.js';
 import { boundTargetsToSolve } from './shared-bounds.js';
 import { plannedRows, rowModel } from './shared-rows.js';
-import { checkReuse, reuseResults } from './reuse.js';
+import { checkReuse, reuseResults, whyNoneTaken, type ReuseOffer } from './reuse.js';
 import type { KeptRows } from './kept.js';
 import { deviceCount, firstDevice } from './shards.js';
 import { checkSweepFits } from './fit.js';
@@ -106,6 +106,12 @@ export interface SweepEstimate {
   mergedShards: number;
   /** rows an earlier sweep planned with the same targetStore runs alike: written by the sweep, not run */
   sharedRows: number;
+  /**
+   * with `reuse`: the lines the run logs about its files, a file passed over (another version, a
+   * targets file changed since) and, where none of its rows is taken, why (another model, the
+   * settings that differ with both values); empty without `reuse`
+   */
+  reuseNotes: string[];
   /** devices the rows are split over (`devices`, one shard each); the seconds are the busiest one's */
   devices: number;
   /** targets the sweep makes for these rows (with the bound, whole groups of its solve) */
@@ -186,9 +192,10 @@ export async function estimateSweep(given: SweepSpecInput, options: EstimateOpti
   if (options.model) checkGivenModel('estimateSweep', spec, options.model);
   options.signal?.throwIfAborted();
   // Read before the model loads, as the sweep reads them (a wrong file is told first).
+  let reuse: { lines: string[]; offers: ReuseOffer[] } | undefined;
   if (options.reuse?.length) {
     const targetStore = options.targetStore ?? new TargetStore();
-    await reuseResults(targetStore, options.reuse); // the plan's sharedRows says what it takes
+    reuse = await reuseResults(targetStore, options.reuse); // the plan's sharedRows says what it takes
     options = { ...options, targetStore };
   }
   const started = performance.now();
@@ -196,7 +203,7 @@ export async function estimateSweep(given: SweepSpecInput, options: EstimateOpti
   const model = options.model ?? (await loadModel(spec.model, { device: firstDevice(spec), dtype: spec.dtype }));
   const loadSeconds = options.model ? 0 : seconds(started);
   try {
-    return await estimateWith(model, spec, options, loadSeconds, started);
+    return await estimateWith(model, spec, options, loadSeconds, started, reuse);
   } finally {
     if (!options.model) model.dispose();
   }
@@ -208,6 +215,7 @@ async function estimateWith(
   options: EstimateOptions,
   loadSeconds: number,
   started: number,
+  reuse?: { lines: string[]; offers: ReuseOffer[] },
 ): Promise<SweepEstimate> {
   const budget = options.calibrationSeconds ?? DEFAULT_CALIBRATION_SECONDS;
   const sampleSize = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
@@ -232,6 +240,15 @@ async function estimateWith(
   const remaining = (rows: RowPlan[]) =>
     (kept ? rowsToRun(spec, rows, kept.rowIds) : rows).filter((r) => !sharedRows.has(r.rowId));
   const left = remaining(plan.shardRows);
+  // What the run logs of its files, and why it takes none of their rows where it takes none.
+  const reuseNotes = reuse
+    ? [
+        ...reuse.lines,
+        ...(reuse.offers.length && left.length && sharedRows.size === 0
+          ? whyNoneTaken(reuse.offers, spec, rowModel(model))
+          : []),
+      ]
+    : [];
   // Over --devices each device runs a shard of the rows at once: the sweep lasts as long as the
   // busiest one, which is what is priced (its rows, targets and head bounds).
   const split = deviceCount(spec);
@@ -314,6 +331,7 @@ async function estimateWith(
       keptRows: kept ? plan.shardRows.filter((r) => kept.rowIds.has(r.rowId)).length : 0,
       mergedShards: kept?.mergedShards ?? 0,
       sharedRows: sharedRows.size,
+      reuseNotes,
       targets: toMake,
       maxEpochs: spec.maxEpochs,
       worstRowEpochs: left.length * spec.maxEpochs,

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { journalPath, readJournal, readResults, type Results, type StoredMetadata } from '../results/index.js';
 import { parseSpec, type Shard, type SweepSpecInput } from '../spec/index.js';
 import { refuseIfLocked } from './lock.js';
-import { specObject } from './run-options.js';
+import { refuseUnknownKeys } from '../spec/fields.js';
+import { checkBoolean, specObject } from './run-options.js';
 import { deviceCount, shardFile } from './shards.js';
 import { sweepStart, type StartOptions } from './start.js';
 
@@ -79,6 +80,9 @@ export async function keptAtStart(
   options: Pick<StartOptions, 'resume' | 'overwrite'> = {},
 ): Promise<KeptRows | undefined> {
   const spec = parseSpec(specObject('keptAtStart', given));
+  // As runSweep checks them: a misspelt or non-boolean option would price another run than the one meant.
+  refuseUnknownKeys('keptAtStart', options, { resume: true, overwrite: true }, (m) => new TypeError(m));
+  for (const field of ['resume', 'overwrite']) checkBoolean('keptAtStart', options as Record<string, unknown>, field);
   const start = await sweepStart(spec, { ...options, readOnly: true });
   if (start.state === 'mergeable') {
     // Their spec is this one (sweepStart compared it); the merge checks they cover it exactly once.

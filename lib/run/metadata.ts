@@ -15,6 +15,10 @@ export function sweepMetadata(spec: SweepSpec, model: Model): ResultMetadata {
     version: VERSION,
     build: native().buildInfo(),
     ...(spec.shard ? { shard: spec.shard } : {}),
-    targetFiles: targetFileHashes(spec.targets.flatMap((t) => (t.kind === 'file' ? [t.path] : []))),
+    targetFiles: targetFilesOf(spec),
   };
 }
+
+/** The contents (sha256) of the targets files a sweep reads, by path; undefined where it reads none. */
+export const targetFilesOf = (spec: SweepSpec): Record<string, string> | undefined =>
+  targetFileHashes(spec.targets.flatMap((t) => (t.kind === 'file' ? [t.path] : [])));

@@ -4,9 +4,26 @@
 // otherwise the sweep starts fresh, and an output already there is refused unless overwritten.
 import { existsSync } from 'node:fs';
 
-import { journalPath, readResults, ResultsError, ResultWriter, type Results } from '../results/index.js';
+import {
+  journalPath,
+  readResults,
+  ResultsError,
+  ResultWriter,
+  ResumeMismatchError,
+  shardDifference,
+  type Results,
+} from '../results/index.js';
+import { sweepDifferences } from '../results/same-sweep.js';
 import { specHash, type SweepSpec } from '../spec/index.js';
-import { deviceCount, incompleteShards, shardFile, shardSet, type IncompleteShards } from './shards.js';
+import { targetFilesOf } from './metadata.js';
+import {
+  deviceCount,
+  incompleteShards,
+  refuseOtherShardCounts,
+  shardFile,
+  shardSet,
+  type IncompleteShards,
+} from './shards.js';
 
 export type SweepStart =
   /** the output holds this spec's finished results (only with resume) */
@@ -41,10 +58,43 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
   }
   if (options.resume && !options.overwrite && existsSync(out)) {
     const results = await readResults(out);
-    if (results.metadata.specHash === specHash(spec)) return { state: 'finished', results };
+    if (results.metadata.specHash === specHash(spec)) {
+      refuseOtherRows(out, results, spec);
+      return { state: 'finished', results };
+    }
     // Another spec: resuming it fails with what differs (ResultWriter.resume).
   }
+  if (deviceCount(spec) > 1) await checkDeviceShards(spec, options);
   return options.resume ? { state: 'resumable' } : { state: 'fresh' };
+}
+
+/**
+ * The shard files a run over `--devices` has its workers write: each is refused as its worker
+ * would refuse it (a journal or file in the way without --resume / --overwrite), and so are those of
+ * a split into another count, here, before any worker starts, in the words the worker would use,
+ * and by the plan of the run.
+ */
+async function checkDeviceShards(spec: SweepSpec, options: StartOptions): Promise<void> {
+  const n = deviceCount(spec);
+  if (!options.overwrite) await refuseOtherShardCounts(spec.output, n, options.resume === true);
+  for (let i = 0; i < n; i++) await ResultWriter.check(shardFile(spec.output, i, n), options);
+}
+
+/**
+ * A finished file of the same spec is handed back as this run's rows only where they are: a
+ * targets file changed since it ran, or another shard of the sweep (a shard's file resumed whole,
+ * or as another shard), would hand back other rows, or half of them, as done. Refused as a
+ * journal's resume is, in its words, as the plan of it refuses them.
+ */
+function refuseOtherRows(out: string, { metadata }: Results, spec: SweepSpec): void {
+  const problems = [
+    ...sweepDifferences(
+      { metadata, name: out },
+      { metadata: { ...metadata, targetFiles: targetFilesOf(spec) }, name: 'this run' },
+    ),
+    ...shardDifference(metadata.shard, spec.shard),
+  ];
+  if (problems.length) throw new ResumeMismatchError(`cannot resume from ${out}: ${problems.join('; ')}`, false);
 }
 
 /** What a run that would merge `out`'s shards says when some have not finished, and what to do. */

@@ -7,7 +7,7 @@ import { StudyError } from '../study/catalog.js';
 export function studySweepRefusal(e: unknown, output: string, outDir: string): unknown {
   if (e instanceof OutputTakenError && e.finished)
     return new StudyError(
-      `${output} exists: add --resume to keep finished sweeps (and continue the rest), or --overwrite to run them again`,
+      `${e.path ?? output} exists: add --resume to keep finished sweeps (and continue the rest), or --overwrite to run them again`,
     );
   // The spec's fields name what differs; the user typed flags, so the flags are named too.
   if (e instanceof ResumeMismatchError && e.specDiffers)

@@ -199,14 +199,45 @@ export function specHash(spec: SweepSpec): string {
 export function specDifferences(a: SweepSpec, b: SweepSpec, inA: string, inB: string): string[] {
   const x = scientificSpec(a);
   const y = scientificSpec(b);
+  const full = (v: unknown) => (v === undefined ? 'absent' : canonicalJson(v));
   const shown = (v: unknown) => {
-    const text = v === undefined ? 'absent' : canonicalJson(v);
+    const text = full(v);
     return text.length > 60 ? `${text.slice(0, 60)}…` : text;
   };
   return [...new Set([...Object.keys(x), ...Object.keys(y)])]
     .sort()
     .filter((k) => canonicalJson(x[k] ?? null) !== canonicalJson(y[k] ?? null))
-    .map((k) => `${k} ${shown(x[k])} in ${inA}, ${shown(y[k])} in ${inB}`);
+    .map((k) => {
+      const [a, b] = [x[k], y[k]];
+      // Lists too long to show whole (methods, targets) are told by the entries one holds and the
+      // other lacks: cut at 60 characters, both would show the same first entries and no difference.
+      if (Array.isArray(a) && Array.isArray(b) && Math.max(full(a).length, full(b).length) > 60)
+        return `${k} ${listChange(a, b, inA, inB)}`;
+      return `${k} ${shown(a)} in ${inA}, ${shown(b)} in ${inB}`;
+    });
+}
+
+/** "[…, {"method":"hard"}] only in r.arrow; […] only in this run", or that only the order differs. */
+function listChange(a: unknown[], b: unknown[], inA: string, inB: string): string {
+  const lacking = (p: unknown[], q: unknown[]) => {
+    const left = q.map((e) => canonicalJson(e));
+    return p.filter((e) => {
+      const i = left.indexOf(canonicalJson(e));
+      if (i >= 0) left.splice(i, 1);
+      return i < 0;
+    });
+  };
+  const [onlyA, onlyB] = [lacking(a, b), lacking(b, a)];
+  if (onlyA.length + onlyB.length === 0)
+    return `the same ${a.length} entries in another order in ${inA} than in ${inB}`;
+  const entries = (v: unknown[]) => {
+    const text = v.map((e) => canonicalJson(e)).join(', ');
+    return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+  };
+  return [
+    ...(onlyA.length ? [`${entries(onlyA)} only in ${inA}`] : []),
+    ...(onlyB.length ? [`${entries(onlyB)} only in ${inB}`] : []),
+  ].join(', ');
 }
 
 /**

@@ -1,0 +1,59 @@
+// A sweep over --devices has each worker write a shard file beside the output. What lies there
+// from an earlier run (a shard's finished file or journal, or shard files of a split into another
+// count) is refused by the run before any worker starts, in the words the worker would use, and by
+// the plan of that run, rather than priced as a fresh run the command would not start.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+
+import { writeMicroConfig } from './helpers/micro-sweep.js';
+
+const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
+const dir = mkdtempSync(join(tmpdir(), 'distprompt-device-leftovers-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const run = (args: string[]) =>
+  spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+
+it('shard files in the way of the device workers are refused by the run and its plan alike', () => {
+  const config = writeMicroConfig(dir, 'spec.json', { bound: false });
+  const sweep = ['sweep', '-c', config, '--no-figures', '-o', 'x.arrow'];
+  // Shard 0 of 2 finished on its own, shard 1 not run: no set to merge.
+  expect(run(['sweep', '-c', config, '--no-figures', '--shard', '0/2', '-o', 'x.shard0of2.arrow']).status).toBe(0);
+
+  const taken = 'x.shard0of2.arrow already exists: choose another output, pass --overwrite, or --resume to extend it';
+  for (const extra of [[], ['--plan']]) {
+    const r = run([...sweep, '--devices', 'cpu,cpu', ...extra]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(taken);
+    expect(r.stderr).not.toContain('worker'); // told once, before any worker starts
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }
+  // With --resume the plan prices shard 1's row alone.
+  const plan = run([...sweep, '--devices', 'cpu,cpu', '--resume', '--plan', '--json']);
+  expect(plan.status, plan.stderr).toBe(0);
+  expect(JSON.parse(plan.stdout)).toMatchObject({ rows: 1, keptRows: 1 });
+
+  // On three devices the two-way split would be neither resumed nor merged.
+  const other = 'hold rows of a run of x.arrow on 2 devices, which a run on 3 would neither resume nor merge';
+  for (const extra of [[], ['--plan']]) {
+    const r = run([...sweep, '--devices', 'cpu,cpu,cpu', '--resume', ...extra]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(other);
+  }
+  expect(existsSync(join(dir, 'x.arrow'))).toBe(false);
+  expect(existsSync(join(dir, 'x.shard0of2.arrow'))).toBe(true);
+}, 300_000);
+
+it("a study's plan over --devices refuses a shard file in its way as its worker does, naming that file", () => {
+  const study = ['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '-o', 'st', '-q'];
+  expect(run([...study, '--shard', '0/2']).status).toBe(0);
+  const words = `${join('st', 'vanilla.random_micro.shard0of2.arrow')} exists: add --resume to keep finished sweeps`;
+  for (const extra of [['--plan'], []]) {
+    const r = run([...study, '--devices', 'cpu,cpu', ...extra]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(words);
+    expect(r.stderr).not.toContain('vanilla.random_micro.arrow exists');
+  }
+}, 300_000);
