@@ -241,14 +241,9 @@ async function estimateWith(
     (kept ? rowsToRun(spec, rows, kept.rowIds) : rows).filter((r) => !sharedRows.has(r.rowId));
   const left = remaining(plan.shardRows);
   // What the run logs of its files, and why it takes none of their rows where it takes none.
-  const reuseNotes = reuse
-    ? [
-        ...reuse.lines,
-        ...(reuse.offers.length && left.length && sharedRows.size === 0
-          ? whyNoneTaken(reuse.offers, spec, rowModel(model))
-          : []),
-      ]
-    : [];
+  // (Where none is taken, `left` is every row still to run, as the run counts them before taking any.)
+  const counts = { left: left.length, taken: sharedRows.size };
+  const reuseNotes = reuse ? [...reuse.lines, ...whyNoneTaken(reuse.offers, spec, rowModel(model), counts)] : [];
   // Over --devices each device runs a shard of the rows at once: the sweep lasts as long as the
   // busiest one, which is what is priced (its rows, targets and head bounds).
   const split = deviceCount(spec);

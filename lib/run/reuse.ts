@@ -76,9 +76,16 @@ const shownValue = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v
 /**
  * Why a sweep took no row of the files offered, a line each: another model, the settings that
  * differ (each with both values), or else that they hold none of its rows; so that a user who
- * expected rows to be copied learns what to change.
+ * expected rows to be copied learns what to change. Nothing where a row was taken, or none was
+ * left to take (`left` rows to run before any is taken, `taken` of them taken).
  */
-export function whyNoneTaken(offers: readonly ReuseOffer[], spec: SweepSpec, model: RowModel): string[] {
+export function whyNoneTaken(
+  offers: readonly ReuseOffer[],
+  spec: SweepSpec,
+  model: RowModel,
+  { left, taken }: { left: number; taken: number },
+): string[] {
+  if (offers.length === 0 || left === 0 || taken > 0) return [];
   if (spec.deterministic)
     return ['reuse: a deterministic sweep takes no rows from files (its rows run in fixed groups of its own plan)'];
   const mine = new Map(rowSettings(spec));

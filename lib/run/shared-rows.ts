@@ -62,13 +62,12 @@ function rowKeys(spec: SweepSpec, model: RowModel, plan: SweepPlan, rows: readon
  * earlier) for the run's later sweeps.
  */
 export function shareRows(
-  store: TargetStore | undefined,
+  store: TargetStore,
   spec: SweepSpec,
   model: RowModel,
   plan: SweepPlan,
   records: readonly StoredRunRecord[],
 ): void {
-  if (!store) return;
   const byId = new Map(records.map((r) => [r.rowId, r]));
   const rows = plan.rows.filter((r) => byId.has(r.rowId));
   const finished = finishedOf(store);

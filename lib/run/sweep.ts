@@ -249,8 +249,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     // are, not run again.
     const left = plan.shardRows.filter((r) => !finished.has(r.rowId));
     const taken = sharedRows(options.targetStore, spec, rowModel(model), plan, left);
-    if (offers.length && left.length && taken.size === 0)
-      for (const line of whyNoneTaken(offers, spec, rowModel(model))) events.emit('log', line);
+    const counts = { left: left.length, taken: taken.size };
+    for (const line of whyNoneTaken(offers, spec, rowModel(model), counts)) events.emit('log', line);
     if (taken.size) {
       const shardIndex = spec.shard?.index ?? 0;
       try {
