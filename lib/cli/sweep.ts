@@ -246,10 +246,10 @@ export function registerSweep(program: Command): void {
       reporter.done();
       if (summary.interrupted) {
         reporter.log(
-          summary.start === 'devices'
-            ? 'interrupted; every worker kept its finished rows — rerun with --resume'
-            : summary.rowsRun + summary.rowsResumed + summary.rowsShared === 0
-              ? 'interrupted before the first row finished; nothing was kept — rerun the same command'
+          summary.rowsRun + summary.rowsResumed + summary.rowsShared === 0
+            ? 'interrupted before the first row finished; nothing was kept — rerun the same command'
+            : summary.start === 'devices'
+              ? `interrupted; the workers kept ${summary.rowsRun + summary.rowsResumed} finished rows in the shard files beside ${summary.output} — rerun with --resume`
               : `interrupted after ${summary.rowsRun} new rows; they are kept in ${summary.output}.partial — rerun with --resume`,
         );
         process.exitCode = EXIT.interrupted;

@@ -90,7 +90,9 @@ export async function runOnDevices(
     ),
   );
   const codes = ends.map((e) => e.code);
-  if (codes.some((c) => c === INTERRUPTED)) return 'interrupted';
+  // A worker that got SIGINT before it set its handler (Node still starting) dies of it: it had
+  // written nothing yet, and was interrupted all the same.
+  if (ends.some((e) => e.code === INTERRUPTED || e.signal === 'SIGINT')) return 'interrupted';
   const failed = codes.findIndex((c) => c !== 0);
   if (failed < 0) return 'done';
   const end = ends[failed];
@@ -103,14 +105,15 @@ export async function runOnDevices(
 /**
  * `spec.devices`: shard i/N of the sweep on device i, then the shard files merged into
  * spec.output (which checks they cover the sweep exactly once) and removed. The caller holds
- * spec.output's lock (runSweep), and has checked the shard files are the workers' to write (sweepStart). Resolves to the merged file's row count and how many of them a
- * resume found finished in the shard files, or null when interrupted.
+ * spec.output's lock (runSweep), and has checked the shard files are the workers' to write
+ * (sweepStart). Resolves to the merged file's row count and how many of them a resume found
+ * finished in the shard files; when interrupted, to the rows the shard files keep for --resume.
  */
 export async function sweepOnDevices(
   spec: SweepSpec,
   options: DeviceRunOptions,
   events: EventEmitter,
-): Promise<{ rows: number; resumed: number; shared: number } | null> {
+): Promise<{ rows: number; resumed: number; shared: number; interrupted: boolean }> {
   const devices = spec.devices!;
   const n = devices.length;
   const files = devices.map((_, i) => shardFile(spec.output, i, n));
@@ -147,7 +150,11 @@ export async function sweepOnDevices(
       events,
       options.signal,
     );
-    if (how === 'interrupted') return null;
+    if (how === 'interrupted') {
+      // What the workers journaled (or finished) is what a --resume keeps: say how many.
+      const kept = (await Promise.all(files.map(finishedRows))).reduce((a, b) => a + b, 0);
+      return { rows: kept, resumed, shared, interrupted: true };
+    }
   } finally {
     events.off('workerDone', onDone);
     await rm(dir, { recursive: true, force: true });
@@ -155,7 +162,7 @@ export async function sweepOnDevices(
   const report = await mergeUnderLock(files, spec.output, { overwrite: options.overwrite });
   await Promise.all(files.map((f) => rm(f, { force: true })));
   events.emit('log', `merged ${n} device shards into ${spec.output} (${report.rows} rows)`);
-  return { rows: report.rows, resumed, shared };
+  return { rows: report.rows, resumed, shared, interrupted: false };
 }
 
 /** Rows finished in a device's shard file: what its worker resumes. */

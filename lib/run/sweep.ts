@@ -94,7 +94,9 @@ export interface SweepSummary {
   output: string;
   /** how the sweep started (lib/run/start.ts); 'devices' for one worker per device */
   start: SweepStart['state'] | 'devices';
+  /** the sweep's rows (this shard's); 0 for an interrupted --devices run, whose workers plan them */
   rows: number;
+  /** rows this run finished; when interrupted, those it kept for --resume beside the resumed ones */
   rowsRun: number;
   rowsResumed: number;
   /** rows an earlier sweep of the run finished alike (runSweep's targetStore), written, not run */
@@ -200,7 +202,13 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
   if (deviceCount(spec) > 1 && !options.model) {
     // Each worker reads the reused files itself.
     const ran = await sweepOnDevices(spec, options, events);
-    if (ran === null) return { ...nothingYet(spec, 'devices'), interrupted: true };
+    if (ran.interrupted)
+      return {
+        ...nothingYet(spec, 'devices'),
+        interrupted: true,
+        rowsResumed: ran.resumed,
+        rowsRun: ran.rows - ran.resumed,
+      };
     const merged = await readySweep(spec, 'devices', options);
     return {
       ...merged,
