@@ -256,6 +256,14 @@ describe('exit codes and names', () => {
     expect(r.status).toBe(2);
     expect(existsSync(join(dir, 'no-reuse-name.arrow'))).toBe(false);
   });
+  it('a flag right after --reuse is named as a flag, not read as a missing results file (exit 2)', () => {
+    const r = run(['sweep', '-c', config('reuse-flag.json'), '-o', 'reuse-flag.arrow', '--reuse', '--no-figures']);
+    expect(r.stderr).toMatch(
+      /^distprompt: --reuse --no-figures: --no-figures is not a file but reads as a flag; put --reuse after/m,
+    );
+    expect(r.status).toBe(2);
+    expect(existsSync(join(dir, 'reuse-flag.arrow'))).toBe(false);
+  });
   it("--figures '' (an unset shell variable) is refused as the flag's (exit 2), before any work", () => {
     const r = run(['sweep', '-c', config('no-figures-name.json'), '-o', 'no-figures-name.arrow', '--figures', '']);
     expect(r.stderr).toMatch(/^distprompt: --figures is an empty path: give a folder .* or --no-figures for none$/m);

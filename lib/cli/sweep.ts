@@ -1,6 +1,6 @@
 // `distprompt sweep`: run a sweep spec (flags over an optional --config JSON). With no spec at
 // all it starts from the quick demo run (QUICK_DEMO_SWEEP) on the embedded demo model (README, "Command line").
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { Command } from 'commander';
@@ -209,6 +209,13 @@ export function registerSweep(program: Command): void {
       if (o.reuse?.includes(''))
         throw new UsageError(
           '--reuse names an empty path: give each finished results file (.arrow) it takes rows from',
+        );
+      // The parser takes the word after --reuse as its file whatever it is: a flag put there by
+      // mistake is named as one, not read as a missing file.
+      const flag = o.reuse?.find((p) => p.startsWith('-') && !existsSync(p));
+      if (flag !== undefined)
+        throw new UsageError(
+          `--reuse ${flag}: ${flag} is not a file but reads as a flag; put --reuse after the other flags, followed by its results files (.arrow)`,
         );
       const fileJson = o.config ? readConfig(o.config) : DEFAULT_SWEEP;
       const flags: SweepFlags = { ...o, shard: shardText(o) };
