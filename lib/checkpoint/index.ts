@@ -13,4 +13,5 @@ export {
 export { readCheckpoint, CONVERT_ADVICE, type Checkpoint, type CheckpointFile } from './checkpoint.js';
 export { selectTensors, type TensorSelection } from './select.js';
 export { findNonFinite, type NonFinite } from './finite.js';
+export { weightsDigest, digestWindows, DIGEST_SAMPLES, DIGEST_WINDOW } from './digest.js';
 export { checkpointChange, type CheckpointChange } from './stamp.js';

@@ -16,7 +16,7 @@ export interface ModelInfo {
   parameters: number;
   /** the implementations this model runs where two exist (loadModel's `kernels`) */
   kernels: KernelChoice;
-  /** sha256 over the config and the checkpoint's tensor headers (or the preset and seed) */
+  /** what tells this model from another with the same name (lib/model/identity.ts) */
   identity: string;
   source: 'checkpoint' | 'random';
   config: NativeModelConfig;

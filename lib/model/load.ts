@@ -1,7 +1,6 @@
 // loadModel('dir | org/name | random:preset', { device, dtype }): resolve the argument, read and
 // validate the checkpoint headers (TypeScript), then map + build the Transformer natively on a
 // worker thread.
-import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -9,6 +8,7 @@ import type { NonFinite } from '../checkpoint/finite.js';
 import { native } from '../native/index.js';
 import { KERNEL_CHOICES, type KernelChoice, type NativeDtype, type NativeModelConfig } from '../native/types-model.js';
 import { configFromHf, ModelConfigError } from './config.js';
+import { checkpointIdentity, randomIdentity } from './identity.js';
 import { Model, type ModelTokenizer } from './model.js';
 import { refuseUnknownKeys, shown } from '../spec/fields.js';
 import { randomSource, type RandomSource } from './presets.js';
@@ -87,12 +87,6 @@ function checkKernels(k: unknown): Partial<KernelChoice> | undefined {
       throw new ModelConfigError(`kernels.${key} must be true or false, got ${String(value)}`);
   }
   return k as Partial<KernelChoice>;
-}
-
-function sha(parts: unknown[]): string {
-  const h = createHash('sha256');
-  for (const p of parts) h.update(JSON.stringify(p));
-  return h.digest('hex').slice(0, 16);
 }
 
 /**
@@ -207,10 +201,11 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     const { random } = source;
     const tokenizer =
       wantTokenizer && random.tokenizer ? await tryTokenizer(random.tokenizer, config.vocabSize, nm) : undefined;
-    return new Model(nm, infoOf(nm, arg, config, sha([random.hfConfig, seed]), 'random'), tokenizer);
+    return new Model(nm, infoOf(nm, arg, config, randomIdentity(random.hfConfig, seed), 'random'), tokenizer);
   }
 
-  const { selectTensors, findNonFinite, checkpointChange, CheckpointError } = await import('../checkpoint/index.js');
+  const { selectTensors, findNonFinite, weightsDigest, checkpointChange, CheckpointError } =
+    await import('../checkpoint/index.js');
   const { dir, ckpt } = source;
   const { files, ignored } = selectTensors(ckpt, config);
   if (ignored.length > 0 && process.env.DISTPROMPT_DEBUG) {
@@ -218,8 +213,8 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     console.error(`distprompt: ${dir}: ignoring ${ignored.length} tensors the model does not read: ${list}`);
   }
   // The NaN/Inf scan reads the files while the native side maps them: one wait for both.
-  const scan = findNonFinite(files).then(
-    (found) => ({ found }),
+  const scan = Promise.all([findNonFinite(files), weightsDigest(files)]).then(
+    ([found, digest]) => ({ found, digest }),
     (error: unknown) => ({ error }),
   );
   const nm = await withCallerStack(`loading ${arg}`, () =>
@@ -245,10 +240,7 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
   }
   warnNonFinite(scanned.found);
   const tokenizer = wantTokenizer ? await tryTokenizer({ dir }, config.vocabSize, nm) : undefined;
-  const identity = sha([
-    ckpt.config,
-    ckpt.files.map((f) => f.tensors.map((t) => [t.name, t.dtype, t.shape, t.end - t.begin])),
-  ]);
+  const identity = checkpointIdentity(ckpt, scanned.digest);
   return new Model(nm, infoOf(nm, arg, config, identity, 'checkpoint'), tokenizer, dir, ckpt.stamps);
 }
 

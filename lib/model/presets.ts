@@ -170,7 +170,10 @@ export interface RandomSource {
  * normal(0, initializer_range), norms γ = 1 and β = 0, biases 0. Only config.json is read from
  * the checkpoint directory; a repo id resolves through the cache or a download, as a model does.
  */
-export async function randomSource(name: string, options: { endpoint?: string } = {}): Promise<RandomSource> {
+export async function randomSource(
+  name: string,
+  options: { endpoint?: string; offline?: boolean } = {},
+): Promise<RandomSource> {
   const preset = PRESETS[name];
   if (preset)
     return {
@@ -185,7 +188,9 @@ export async function randomSource(name: string, options: { endpoint?: string } 
   if (!isDir && !name.includes('/')) getPreset(name);
   const dir = isDir
     ? name
-    : await (await import('../hub/index.js')).resolveModel(name, { endpoint: options.endpoint, configOnly: true });
+    : await (
+        await import('../hub/index.js')
+      ).resolveModel(name, { endpoint: options.endpoint, offline: options.offline, configOnly: true });
   const path = join(dir, 'config.json');
   let hfConfig: Record<string, unknown>;
   try {

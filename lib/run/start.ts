@@ -14,6 +14,7 @@ import {
   type Results,
 } from '../results/index.js';
 import { sweepDifferences } from '../results/same-sweep.js';
+import { identityAtHand } from '../model/identity.js';
 import { specHash, type SweepSpec } from '../spec/index.js';
 import { targetFilesOf } from './metadata.js';
 import {
@@ -40,6 +41,8 @@ export interface StartOptions {
   overwrite?: boolean;
   /** decide without changing anything (a plan): a killed finish's temporaries are left */
   readOnly?: boolean;
+  /** the identity of the model the run was given loaded (runSweep's `model`), not read from its name */
+  modelIdentity?: string;
 }
 
 export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): Promise<SweepStart> {
@@ -59,7 +62,9 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
   if (options.resume && !options.overwrite && existsSync(out)) {
     const results = await readResults(out);
     if (results.metadata.specHash === specHash(spec)) {
-      refuseOtherRows(out, results, spec);
+      // The model as it is now, from its files: rows of other weights under its name are not its.
+      const identity = options.modelIdentity ?? (await identityAtHand(spec.model));
+      refuseOtherRows(out, results, spec, identity);
       return { state: 'finished', results };
     }
     // Another spec: resuming it fails with what differs (ResultWriter.resume).
@@ -82,15 +87,17 @@ async function checkDeviceShards(spec: SweepSpec, options: StartOptions): Promis
 
 /**
  * A finished file of the same spec is handed back as this run's rows only where they are: a
- * targets file changed since it ran, or another shard of the sweep (a shard's file resumed whole,
- * or as another shard), would hand back other rows, or half of them, as done. Refused as a
- * journal's resume is, in its words, as the plan of it refuses them.
+ * model whose files changed since it ran (`identity`; null where it cannot be read without
+ * loading or downloading it), a targets file changed since, or another shard of the sweep (a
+ * shard's file resumed whole, or as another shard), would hand back other rows, or half of them,
+ * as done. Refused as a journal's resume is, in its words, as the plan of it refuses them.
  */
-function refuseOtherRows(out: string, { metadata }: Results, spec: SweepSpec): void {
+function refuseOtherRows(out: string, { metadata }: Results, spec: SweepSpec, identity: string | null): void {
+  const model = identity === null ? metadata.model : { ...metadata.model, hash: identity };
   const problems = [
     ...sweepDifferences(
       { metadata, name: out },
-      { metadata: { ...metadata, targetFiles: targetFilesOf(spec) }, name: 'this run' },
+      { metadata: { ...metadata, model, targetFiles: targetFilesOf(spec) }, name: 'this run' },
     ),
     ...shardDifference(metadata.shard, spec.shard),
   ];

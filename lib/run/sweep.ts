@@ -192,7 +192,8 @@ export async function runSweep(
 async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: EventEmitter): Promise<SweepSummary> {
   // A wrong output is told before the model loads (which can take minutes), or any worker
   // starts, not after.
-  const start = await sweepStart(spec, options);
+  const given = typeof options.model === 'object' ? options.model : undefined;
+  const start = await sweepStart(spec, { ...options, modelIdentity: given?.info.identity });
   if (start.state === 'finished') return readySweep(spec, start.state, options, start.results.records);
   if (start.state === 'mergeable') {
     await mergeUnderLock(start.shards, spec.output);
