@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { headBound, headBoundOf, loadModel, synthesizeTargets, type Model } from '../lib/index.js';
+import { cli } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
 let model: Model;
 beforeAll(async () => {
   model = await loadModel('random:micro');

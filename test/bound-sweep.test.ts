@@ -1,11 +1,10 @@
 // The head bound in sweeps: every row carries its target's bound, --no-bound leaves the columns
 // null, and the guard flags a row below its bound (provoked with a head whose final norm is
 // shrunk, so its bound is far above what the real model reaches).
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { headBound } from '../lib/bound/index.js';
 import { loadModel } from '../lib/model/load.js';
@@ -17,9 +16,9 @@ import { parseSpec } from '../lib/spec/index.js';
 import { synthesizeTargets } from '../lib/targets/index.js';
 import { BOUND_RESULT_COLUMNS } from './helpers/bound-columns.js';
 import { tune } from '../lib/tune/index.js';
+import { scratchDir } from './helpers/cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-bound-sweep-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('bound-sweep');
 
 const small = (output: string, extra: Record<string, unknown> = {}) =>
   parseSpec({

@@ -13,9 +13,8 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import {
   CheckpointError,
@@ -29,10 +28,10 @@ import { configFromHf } from '../lib/model/config.js';
 import { runSweep } from '../lib/run/sweep.js';
 import { parseSpec } from '../lib/spec/index.js';
 import { safetensorsBytes, writeSafetensors } from './helpers/safetensors-writer.js';
+import { scratchDir } from './helpers/cli.js';
 
 const GOLDEN = join(import.meta.dirname, 'fixtures', 'hf-golden');
-const tmp = mkdtempSync(join(tmpdir(), 'distprompt-hostile-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir('hostile');
 
 /** A private copy of a fixture's config.json and model.safetensors. */
 function copyOf(fixture: string): string {

@@ -1,14 +1,13 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { CheckpointError, readCheckpoint, readSafetensorsHeader } from '../lib/checkpoint/index.js';
 import { f32Layout, safetensorsBytes, writeSafetensors } from './helpers/safetensors-writer.js';
+import { scratchDir } from './helpers/cli.js';
 
 const GOLDEN = join(import.meta.dirname, 'fixtures', 'hf-golden');
-const tmp = mkdtempSync(join(tmpdir(), 'distprompt-ckpt-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir('ckpt');
 let n = 0;
 const fresh = (name = 'x.safetensors') => {
   const d = join(tmp, String(n++));

@@ -2,11 +2,9 @@
 // a child process) and checked against the library called here: `info` (the build, the threads
 // DISTPROMPT_THREADS sets, the presets, a model's facts), `bound` (each target's head bound),
 // `plot` and `report`.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { headBound } from '../lib/bound/index.js';
 import { buildInfo, loadModel, presetNames } from '../lib/index.js';
@@ -17,18 +15,11 @@ import { parseSpec } from '../lib/spec/index.js';
 import { readTargetFile } from '../lib/targets/file.js';
 import { EXIT } from '../lib/cli/exit.js';
 import { BOUND_RESULT_COLUMNS } from './helpers/bound-columns.js';
+import { runCli, scratchDir } from './helpers/cli.js';
 
 const root = join(import.meta.dirname, '..');
-const cli = join(root, 'dist', 'lib', 'cli', 'main.js');
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-commands-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [cli, ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-    timeout: 300_000,
-    env: { ...process.env, ...env },
-  });
+const dir = scratchDir('commands');
+const run = (args: string[], env: Record<string, string> = {}) => runCli(args, dir, { env });
 
 describe('distprompt --help', () => {
   it('lists every exit code with the meaning the README gives it, and where the docs are', () => {

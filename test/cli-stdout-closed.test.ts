@@ -2,17 +2,15 @@
 // Ctrl-C does: exit 130, a line on stderr, finished rows kept, no stack trace; before, the write's
 // EPIPE ended the process mid-run with one.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { readResults } from '../lib/results/index.js';
+import { cli, scratchDir } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-stdout-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('stdout');
 
 it('sweep --json whose reader goes away after some rows stops, keeps them, and exits 130', async () => {
   const out = join(dir, 'r.arrow');

@@ -1,10 +1,9 @@
 // Hostile config.json values and sizes: each is refused before anything is allocated, naming the
 // config.json key (never an internal field), and a model that cannot fit is refused within a few
 // MB (the process's peak memory) with the size asked for and what is free.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadModel } from '../lib/index.js';
 import { configFromHf } from '../lib/model/config.js';
@@ -12,9 +11,9 @@ import { native } from '../lib/native/index.js';
 import { checkModelFits } from '../lib/model/size-check.js';
 import { parseSpec } from '../lib/spec/index.js';
 import { planSweep } from '../lib/sweep/index.js';
+import { scratchDir } from './helpers/cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-config-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('config');
 
 const GPT2 = {
   model_type: 'gpt2',

@@ -2,7 +2,7 @@
 // least 1 nat) in any batch, shard or resume, while its epochs and a hard or hybrid row's choices
 // may differ at near-ties; in deterministic mode rows batch in fixed groups of the plan, and
 // results are bitwise the same across a kill and resume in the middle of a group and across shards.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { parseSpec, specHash } from '../lib/spec/index.js';
 import { planRows, planSweep, planTargets, remainingGroups } from '../lib/sweep/index.js';
 import { tune, type TuneRecord } from '../lib/tune/index.js';
 import { randomTarget } from './helpers/dist.js';
+import { cli, runCli } from './helpers/cli.js';
 
 let model: Model;
 let V: number;
@@ -137,9 +138,7 @@ describe('deterministic sweeps: the plan', () => {
   });
 });
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
-const run = (args: string[], cwd: string) =>
-  spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 300_000 });
+const run = (args: string[], cwd: string) => runCli(args, cwd);
 
 describe('deterministic sweeps end to end', () => {
   // 4 targets × 3 inits of one method in groups of 4: 3 groups. Its rows stop by patience

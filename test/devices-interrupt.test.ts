@@ -2,17 +2,15 @@
 // journal, and the parent says how many there are in all (or that none were kept), which the
 // --resume then takes.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { readJournal, scanJournal } from '../lib/results/index.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
+import { cli, scratchDir } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-devices-interrupt-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('devices-interrupt');
 
 /** Starts the sweep, sends SIGINT once `when(stderr)` holds, and resolves to its exit code and stderr. */
 async function interrupted(args: string[], when: (stderr: string) => boolean): Promise<{ code: unknown; err: string }> {

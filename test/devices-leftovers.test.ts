@@ -2,19 +2,15 @@
 // from an earlier run (a shard's finished file or journal, or shard files of a split into another
 // count) is refused by the run before any worker starts, in the words the worker would use, and by
 // the plan of that run, rather than priced as a fresh run the command would not start.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { writeMicroConfig } from './helpers/micro-sweep.js';
+import { runCli, scratchDir } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-device-leftovers-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const run = (args: string[]) =>
-  spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+const dir = scratchDir('device-leftovers');
+const run = (args: string[]) => runCli(args, dir);
 
 it('shard files in the way of the device workers are refused by the run and its plan alike', () => {
   const config = writeMicroConfig(dir, 'spec.json', { bound: false });

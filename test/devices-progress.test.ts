@@ -2,17 +2,14 @@
 // and the parent shows the rows of all of them (it showed nothing between 'N workers' and their
 // ends, for the hours a paper-scale sweep runs) with each worker's log lines under its name.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { readResults } from '../lib/results/index.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
+import { cli, scratchDir } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-devices-progress-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('devices-progress');
 
 it('--devices: progress sums the workers’ rows up to the merged file’s, and their logs are named', async () => {
   const cfg = writeMicroConfig(dir, 'two.json', {

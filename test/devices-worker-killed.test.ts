@@ -2,17 +2,15 @@
 // no message of its own, so the sweep says what ended it; the other device's shard is kept and
 // --resume completes the sweep.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { readResults } from '../lib/results/index.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
+import { cli, scratchDir } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-killed-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('killed');
 
 it('a worker killed by SIGKILL: exit 1 naming the signal, the other shard kept, --resume finishes', async () => {
   // Enough rows, one at a time, that the workers are still running when one is killed.

@@ -13,8 +13,8 @@ import { native } from '../lib/native/index.js';
 import { journalPath, readResults, ResultWriter } from '../lib/results/index.js';
 import { readTargetFile } from '../lib/targets/file.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
+import { cli, runCli } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
 const fixture = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-errors-'));
 const mounts: string[] = [];
@@ -23,9 +23,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function run(args: string[]) {
-  return spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
-}
+const run = (args: string[]) => runCli(args, dir);
 
 const config = (name: string, over: object = {}): string => writeMicroConfig(dir, name, over);
 const sweep = (cfg: string, out: string, ...more: string[]) =>

@@ -1,7 +1,7 @@
 // The plan of a resume and of a split run: `keptRows` reads what a --resume would keep (a journal,
 // a finished file, each device's shard file), and estimateSweep prices only the rows left, on the
 // busiest device where the rows are split over several. Real sweeps of random:micro write the files.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +16,9 @@ import { parseSpec, type SweepSpec, type SweepSpecInput } from '../lib/spec/inde
 import { methodLabel } from '../lib/spec/methods.js';
 import { planSweep, shardRows } from '../lib/sweep/index.js';
 import { PLAN_SWEEP } from './helpers/micro-sweep.js';
+import { runCli } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
-const run = (args: string[], cwd: string) =>
-  spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 600_000 });
+const run = (args: string[], cwd: string) => runCli(args, cwd);
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-plan-resume-'));
 
 const small = { ...PLAN_SWEEP, bound: false };

@@ -1,7 +1,7 @@
 // The plan before a run: the batching arithmetic by hand, estimateSweep on a real small model,
 // and `sweep --plan` / `study --plan` as a user runs them (the built CLI): right rows, nothing
 // written, bad input exits 2.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +16,9 @@ import { runSweep } from '../lib/run/sweep.js';
 import { parseSpec } from '../lib/spec/index.js';
 import { planSweep } from '../lib/sweep/index.js';
 import { PLAN_SWEEP } from './helpers/micro-sweep.js';
+import { cli, runCli } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
-const run = (args: string[], cwd: string) =>
-  spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 600_000 });
+const run = (args: string[], cwd: string) => runCli(args, cwd);
 const tmp = () => mkdtempSync(join(tmpdir(), 'distprompt-plan-'));
 
 const small = PLAN_SWEEP;

@@ -3,16 +3,15 @@
 // with the index and volumes it names. Each shard resumes, a finished shard reruns as a no-op, the
 // merge and report may run twice, and the exit code the Job's failure policy names is the CLI's.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readResults } from '../lib/index.js';
+import { scratchDir } from './helpers/cli.js';
 
 const root = join(import.meta.dirname, '..');
-const work = mkdtempSync(join(tmpdir(), 'distprompt-examples-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = scratchDir('examples');
 
 const TARGETS = 8;
 const SPEC = {

@@ -21,9 +21,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { writeMicroConfig } from './helpers/micro-sweep.js';
+import { cli, runCli } from './helpers/cli.js';
 
 const root = join(import.meta.dirname, '..');
-const cli = join(root, 'dist', 'lib', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-hostile-'));
 const mounts: string[] = [];
 afterAll(() => {
@@ -32,9 +32,7 @@ afterAll(() => {
 });
 
 /** The CLI in a child process; `node` flags go to that Node (a heap limit, say). */
-function run(args: string[], node: string[] = []) {
-  return spawnSync(process.execPath, [...node, cli, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
-}
+const run = (args: string[], node: string[] = []) => runCli(args, dir, { node });
 /** A JavaScript heap far below what the refused plans would need (a grid of 156 million numbers is
  * over a GB): a CLI that built one before refusing it would die of it rather than exit 2. */
 const SMALL_HEAP = ['--max-old-space-size=128'];

@@ -4,14 +4,13 @@
 // causes, and an unwritable build folder as a bare ENOTDIR. And `npm rebuild distprompt`, the way a
 // project that installed it rebuilds it, rebuilds a working addon: before, it said "already built".
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { scratchDir } from './helpers/cli.js';
 
 const root = join(import.meta.dirname, '..');
-const work = mkdtempSync(join(tmpdir(), 'distprompt-preflight-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = scratchDir('preflight');
 
 /** A folder for PATH holding only a `cmake` that reports this version (none when null). */
 function pathWithCmake(version: string | null): string {

@@ -1,18 +1,16 @@
 // JSON files a user hands over (a sweep spec, a study file, a targets file) are read as JSON
 // whether or not their editor saved them with a UTF-8 byte-order mark.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { readStudy } from '../lib/study/catalog.js';
 import { readTargetFile } from '../lib/targets/file.js';
+import { cli, scratchDir } from './helpers/cli.js';
 
 const BOM = '\uFEFF';
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-bom-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('bom');
 
 describe('a JSON file saved with a byte-order mark', () => {
   it('sweep --config reads it: its fields are checked, not refused as "not valid JSON"', () => {

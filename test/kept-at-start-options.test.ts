@@ -1,17 +1,15 @@
 // keptAtStart(spec, options) prices the run those options start: its options are checked as
 // runSweep checks them, so that a misspelt or non-boolean one is refused rather than read as
 // another run (a `resume: 'no'` read as a resume, a `overWrite` dropped).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { keptAtStart } from '../lib/run/kept.js';
 import type { SweepSpecInput } from '../lib/spec/index.js';
 import { MICRO_SWEEP } from './helpers/micro-sweep.js';
+import { scratchDir } from './helpers/cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-kept-options-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('kept-options');
 const spec = { ...MICRO_SWEEP, output: join(dir, 'r.arrow') } as SweepSpecInput;
 
 it('refuses options runSweep would refuse, naming them', async () => {

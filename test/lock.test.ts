@@ -11,8 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { processStart } from '../lib/io/process.js';
 import { LOCK_ABANDONED_MS, lockOutput, refuseIfLocked } from '../lib/run/lock.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
+import { cli } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-lock-'));
 const children: ChildProcess[] = [];
 afterAll(() => {

@@ -2,18 +2,17 @@
 // model_type, or wrong in a field; every config error names the file it is about. And the limit
 // it sets on prompts: a GPT-2's n_positions learned positions.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { loadModel, ModelConfigError, synthesizeTargets, tune } from '../lib/index.js';
 import { byteLevelBpeJson } from '../lib/tokenizer/index.js';
 import { rejectionOf } from './helpers/rejection.js';
+import { scratchDir } from './helpers/cli.js';
 
 const GOLDEN = join(import.meta.dirname, 'fixtures', 'hf-golden');
-const tmp = mkdtempSync(join(tmpdir(), 'distprompt-config-files-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir('config-files');
 
 function copyOf(fixture: string, files: string[]): string {
   const dir = mkdtempSync(join(tmp, `${fixture}-`));

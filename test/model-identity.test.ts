@@ -3,20 +3,18 @@
 // into the folder of its base model has the same config and tensor headers, and its rows must not
 // be resumed, reused or shared as the base model's.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { DIGEST_SAMPLES, DIGEST_WINDOW, digestWindows } from '../lib/checkpoint/index.js';
 import { loadModel } from '../lib/index.js';
 import { identityAtHand } from '../lib/model/identity.js';
 import { readResults } from '../lib/results/index.js';
+import { cli, scratchDir } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
 const fixture = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-identity-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('identity');
 
 /** A copy of the fixture checkpoint at `name`. */
 function copy(name: string): string {

@@ -3,16 +3,15 @@
 // zero-copy option views the file, with the documented caveat: truncation is then a SIGBUS. Each
 // case runs in a child process, since the caveat's case ends the process.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { scratchDir } from './helpers/cli.js';
 
 const index = pathToFileURL(join(import.meta.dirname, '..', 'dist', 'lib', 'index.js')).href;
 const fixture = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-owned-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('owned');
 
 /** Loads a copy of the fixture, truncates (or rewrites) its weights, then runs the model again. */
 function afterChange(name: string, change: 'truncate' | 'rewrite', mapWeights: boolean) {

@@ -4,23 +4,21 @@
 // each reader, with the same nulls and values as distprompt's own reader, and every metadata
 // value that the schema page calls JSON must parse.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { readResults } from '../lib/results/index.js';
 import { COLUMNS, type ColumnKind } from '../lib/results/schema.js';
 import { findPython } from './helpers/python.js';
+import { cli, scratchDir } from './helpers/cli.js';
 
 const python = findPython(['pyarrow']);
 if (!python)
   console.warn('[results-python-readers] SKIP: no Python with pyarrow (set DISTPROMPT_PYTHON or pip install pyarrow)');
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-python-readers-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('python-readers');
 
 /** Each reader's name for a column kind. */
 const TYPES: Record<ColumnKind, { pyarrow: string; polars: string; duckdb: string }> = {

@@ -1,19 +1,18 @@
 // docs/results-schema.md against a results file as the writer leaves it on disk: the columns
 // table (names in order, Arrow types, nullability), the schema version the page states, and the
 // metadata table (every key a shard file carries), read back with Arrow.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { ResultWriter, type RunRecord } from '../lib/results/index.js';
 import { parseSpec } from '../lib/spec/index.js';
 import { planSweep } from '../lib/sweep/index.js';
+import { scratchDir } from './helpers/cli.js';
 
 const doc = readFileSync(join(import.meta.dirname, '..', 'docs', 'results-schema.md'), 'utf8');
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-schema-doc-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('schema-doc');
 
 /** The body rows of the first table under `heading`, as trimmed cells (`\|` kept inside a cell). */
 function table(heading: string): string[][] {

@@ -2,18 +2,15 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
-  mkdtempSync,
   readFileSync,
-  rmSync,
   statSync,
   truncateSync,
   unlinkSync,
   writeFileSync,
   appendFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { parseSpec } from '../lib/spec/index.js';
 import { planSweep, shardRows } from '../lib/sweep/index.js';
 import { mergeResults } from '../lib/run/merge.js';
@@ -29,10 +26,10 @@ import {
   type RunRecord,
   type StoredRunRecord,
 } from '../lib/results/index.js';
+import { scratchDir } from './helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-results-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('results');
 
 const VOCAB = 16;
 const spec = parseSpec({

@@ -2,19 +2,15 @@
 // the sweep reads a targets file that changed since the file was written, those rows hold the old
 // targets; where the file holds another shard, they are other rows, or half the sweep's. Either
 // resume is refused, as a journal's is, naming what differs, and the plan says the same.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { MICRO_SWEEP, writeMicroConfig } from './helpers/micro-sweep.js';
+import { runCli, scratchDir } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-resume-targets-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const run = (args: string[]) =>
-  spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+const dir = scratchDir('resume-targets');
+const run = (args: string[]) => runCli(args, dir);
 
 it('a finished file of a targets file changed since is refused by the resume and its plan, and kept', () => {
   const made = run(['targets', '-m', 'random:micro', '--kind', 'vanilla', '--entropy', '1,2', '-o', 't.json']);

@@ -3,21 +3,18 @@
 // is written from it field for field; a file of other settings, or against a targets file that
 // changed since, gives none; a wrong file is refused before the model loads.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 
 import { readResults } from '../lib/results/index.js';
 import { estimateSweep } from '../lib/run/estimate.js';
 import { runSweep } from '../lib/run/sweep.js';
 import type { SweepSpecInput } from '../lib/spec/index.js';
+import { runCli, scratchDir } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-reuse-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const run = (args: string[]) =>
-  spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+const dir = scratchDir('reuse');
+const run = (args: string[]) => runCli(args, dir);
 
 /** The flags both sweeps share: what a row runs with. */
 const common = ['-m', 'random:micro', '--targets', 'vanilla', '--inits', '2', '--max-epochs', '20', '--no-figures'];

@@ -3,10 +3,8 @@
 // solved itself; a group with a target read from the model is solved by each sweep; the plan
 // prices a shared group once.
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { loadModel } from '../lib/model/load.js';
 import { native } from '../lib/native/index.js';
@@ -19,9 +17,9 @@ import { planTargets } from '../lib/sweep/index.js';
 import { synthesizePlans, TargetStore } from '../lib/targets/index.js';
 import type { Model } from '../lib/model/model.js';
 import { BOUND_RESULT_COLUMNS } from './helpers/bound-columns.js';
+import { scratchDir } from './helpers/cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-shared-bounds-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('shared-bounds');
 
 it('a later sweep with the same groups takes their bounds from the store: the bits it would have solved', async () => {
   const spec = (name: string, extra: Partial<SweepSpecInput> = {}) =>

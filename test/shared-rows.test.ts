@@ -3,10 +3,8 @@
 // it, not run again; a row of other settings, or of a deterministic sweep, runs; the plan prices
 // shared rows once.
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { readResults } from '../lib/results/index.js';
 import { estimateStudy } from '../lib/run/estimate-study.js';
@@ -14,9 +12,9 @@ import { runStudy } from '../lib/run/study.js';
 import { runSweep } from '../lib/run/sweep.js';
 import { parseSpec, type SweepSpecInput } from '../lib/spec/index.js';
 import { TargetStore } from '../lib/targets/index.js';
+import { scratchDir } from './helpers/cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-shared-rows-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('shared-rows');
 
 it("a study's shuffled sweep writes the lm sweep's rows it holds as finished there; its plan prices them once", async () => {
   // Smoke scale: lm holds 6 lm targets and their paired vanilla ones, shuffled the first 3 of each

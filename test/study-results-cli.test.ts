@@ -4,22 +4,18 @@
 // of shards given wrongly.
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { runStudy } from '../lib/run/study.js';
 import { journalPath, readResults, resultFileBytes, ResultWriter } from '../lib/results/index.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
+import { cli, runCli, scratchDir } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-after-sweep-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('after-sweep');
 
-function run(args: string[]) {
-  return spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
-}
+const run = (args: string[]) => runCli(args, dir);
 
 beforeAll(() => {
   const r = run(['sweep', '-c', writeMicroConfig(dir, 'micro.json'), '-o', 'done.arrow', '--no-figures', '-q']);

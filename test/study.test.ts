@@ -13,13 +13,12 @@ import { readResults } from '../lib/results/index.js';
 import { expandStudies, readStudy, studyNames } from '../lib/study/catalog.js';
 import { planStudy } from '../lib/study/plan.js';
 import { byteLevelBpeJson } from '../lib/tokenizer/index.js';
+import { runCli } from './helpers/cli.js';
 
 const require = createRequire(import.meta.url);
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
 const fixture = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
 const tmp = () => mkdtempSync(join(tmpdir(), 'distprompt-study-'));
-const run = (args: string[], cwd: string) =>
-  spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 600_000 });
+const run = (args: string[], cwd: string) => runCli(args, cwd);
 
 describe('random twins', () => {
   it('random:<checkpoint dir> has the checkpoint config and fresh weights at initializer_range', async () => {

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { readResults, scanJournal } from '../lib/results/index.js';
+import { cli, runCli } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
 const small = {
   model: 'random:micro',
   targets: [{ kind: 'vanilla', entropyBits: [0, 2, 5, 8], method: 'temperature' }],
@@ -22,9 +22,7 @@ function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'distprompt-sweep-'));
 }
 
-function run(args: string[], cwd: string) {
-  return spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 600_000 });
-}
+const run = (args: string[], cwd: string) => runCli(args, cwd);
 
 function config(dir: string, spec: object = small): string {
   const p = join(dir, 'spec.json');

@@ -2,10 +2,8 @@
 // points, outlier targets) is taken from the store by a later sweep, the same bits as if made
 // again; targets read from the model (lm, and vanilla paired with one) are made by each sweep.
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 
 import { loadModel } from '../lib/model/load.js';
 import { readResults } from '../lib/results/index.js';
@@ -16,9 +14,9 @@ import { parseSpec } from '../lib/spec/index.js';
 import { planTargets } from '../lib/sweep/index.js';
 import { synthesizePlans, TargetStore } from '../lib/targets/index.js';
 import { storedCount } from '../lib/targets/store.js';
+import { scratchDir } from './helpers/cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-target-store-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('target-store');
 
 it('keeps the targets that depend on their plan alone, and gives them back bit for bit in any order', async () => {
   const model = await loadModel('random:micro');

@@ -3,8 +3,7 @@
 // that could not name their rows apart, Arrow columns of the wrong type, NaN in a typed file,
 // JSON past the size one JavaScript string holds.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import {
@@ -21,15 +20,14 @@ import {
   vectorFromArray,
   type Vector,
 } from 'apache-arrow';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { readResults } from '../lib/results/index.js';
 import { readTargetFile } from '../lib/targets/file.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
+import { cli, scratchDir } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-targets-file-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('targets-file');
 
 const V = 1000;
 const uniform = () => Array.from({ length: V }, () => 1 / V);

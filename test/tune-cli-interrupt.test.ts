@@ -2,10 +2,8 @@
 // so far, stop reason 'aborted') and says how many finished, then exits 130: the rows are not
 // lost with the process.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { expect, it } from 'vitest';
-
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
+import { cli } from './helpers/cli.js';
 
 it('SIGINT prints the rows so far, says how many finished, and exits 130', async () => {
   // Two targets that finish at once (0 bits: reached at the first epoch) beside ones that run on.

@@ -1,0 +1,36 @@
+// The command line as a user runs it: the built CLI (npm test builds it) in a child process,
+// in a folder of the test's own.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+
+/** What `npx distprompt` runs. */
+export const cli = join(import.meta.dirname, '..', '..', 'dist', 'lib', 'cli', 'main.js');
+
+/** A new folder for a test file's runs, removed when its tests are done. */
+export function scratchDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `distprompt-${name}-`));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface CliRunOptions {
+  /** added to this process's environment */
+  env?: Record<string, string>;
+  /** flags for node itself, before the script (e.g. a small heap) */
+  node?: string[];
+  /** ms before the run is killed (default 10 minutes: the slowest CLI test's sweep) */
+  timeout?: number;
+}
+
+/** `distprompt ...args` in `cwd`, to its end: its status, and stdout and stderr as text. */
+export function runCli(args: readonly string[], cwd: string, options: CliRunOptions = {}) {
+  return spawnSync(process.execPath, [...(options.node ?? []), cli, ...args], {
+    cwd,
+    encoding: 'utf8',
+    timeout: options.timeout ?? 600_000,
+    ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+  });
+}
