@@ -85,6 +85,24 @@ describe('presets with the real vocabularies', () => {
     }
   });
 
+  it("tokenText keeps a token's leading byte-order mark: Llama 3's and Qwen's '\\uFEFFusing' is not 'using'", () => {
+    for (const t of [llama3, qwen]) {
+      const marked: number[] = [];
+      for (let id = 0; id < t.vocabSize; id++) {
+        if (!t.addedIds.has(id) && t.decode([id]).startsWith('\uFEFF')) marked.push(id);
+      }
+      // Eight such tokens in each ('\uFEFF' alone, '\uFEFFusing', '\uFEFF//', '\uFEFF\n', …).
+      expect(marked.length, t.name).toBeGreaterThanOrEqual(8);
+      for (const id of marked) {
+        expect(t.tokenText(id), `${t.name} ${id}`).toBe(t.decode([id]));
+        expect(t.tokensText([id, id]), `${t.name} ${id}`).toBe(t.decode([id, id]));
+      }
+      const using = t.encode('using');
+      expect(using).toHaveLength(1);
+      expect(marked.map((id) => t.tokenText(id))).not.toContain(t.tokenText(using[0]));
+    }
+  });
+
   it('tokenText of the pieces of a multi-byte character is U+FFFD; the pieces decode together', () => {
     const ids = gpt2.encode('🦙');
     expect(ids.length).toBeGreaterThan(1);
