@@ -143,7 +143,7 @@ describe('bannedTokenIds', () => {
     for (const id of llama3.specialIds) expect(l.includes(id)).toBe(true);
   });
 
-  it('with nonPrintable, bans exactly the tokens whose text is empty, has controls or U+FFFD', () => {
+  it('with nonPrintable, bans exactly the tokens whose text is empty, has controls, a byte-order mark or U+FFFD', () => {
     for (const t of [gpt2, llama3]) {
       const banned = new Set(bannedTokenIds(t, { nonPrintable: true }));
       const texts = vocabularyTexts(t);
@@ -156,6 +156,12 @@ describe('bannedTokenIds', () => {
     expect(banned.has(gpt2.encode('\n')[0])).toBe(true);
     expect(banned.has(gpt2.encode(' the')[0])).toBe(false);
     expect(gpt2.encode('🦙').some((id) => banned.has(id))).toBe(true);
+    // A byte-order mark is invisible: '\uFEFFusing' would read as 'using', '\uFEFF' as nothing.
+    const llamaBanned = new Set(bannedTokenIds(llama3, { nonPrintable: true }));
+    const marked = vocabularyTexts(llama3).flatMap((text, id) => (text.includes('\uFEFF') ? [id] : []));
+    expect(marked.length).toBeGreaterThanOrEqual(8);
+    for (const id of marked) expect(llamaBanned.has(id), `id ${id}`).toBe(true);
+    expect(llamaBanned.has(llama3.encode('using')[0])).toBe(false);
   });
 
   it("bans Qwen's non-special added tokens unless asked not to", () => {
