@@ -42,6 +42,9 @@ describe("a tokenizer smaller than the model's vocabulary", () => {
       expect(tok.vocabSize).toBe(384);
       expect(tok.tokenText(383)).toBe('');
       expect(tok.decode([0, 350, 1])).toBe(tok.decode([0, 1]));
+      // A padding id alone decodes to nothing, as its tokenText is (the decoder refuses an empty list).
+      expect(tok.decode([350])).toBe('');
+      expect(tok.decode([])).toBe('');
       expect(() => tok.tokenText(384)).toThrow(/token id 384 is outside the vocabulary .*\(0\.\.383\)/);
       const targets = new Float32Array(384).fill(1 / 384);
       const base = { targets, method: 'hard', prefixLength: 5, maxEpochs: 2 } as const;
