@@ -59,6 +59,21 @@ describe("a tokenizer smaller than the model's vocabulary", () => {
     }
   });
 
+  it('lm targets follow prompts of its tokens only: no padding id, which no text reaches', async () => {
+    // 300 tokens over 384 rows: 22% of the ids are padding, so 10 prompts of 5 drawn from every
+    // id would almost surely hold one.
+    const model = await loadModel(gpt2With(300));
+    try {
+      const set = await synthesizeTargets(model, { kind: 'lm', count: 10, pairedVanilla: false, seed: 2 });
+      const ids = set.meta.flatMap((m) => m.lmPromptIds as number[]);
+      set.dispose();
+      expect(ids).toHaveLength(50);
+      expect(Math.max(...ids)).toBeLessThan(300);
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('migrated targets from Qwen2.5 (151665 tokens, 151936 rows) are each their own prompt’s distribution', async () => {
     const gpt2 = await loadModel('random:tiny-gpt2');
     const qwen = await loadModel('random:tiny-qwen2.5');
