@@ -31,7 +31,7 @@ describe('study report captions', () => {
   it("cite the paper's figure, or say the figure is beyond the paper and what it shows", () => {
     const bounds = captions.find((c) => c.startsWith('Where the difficulty comes from'))!;
     expect(bounds).toMatch(
-      /^Where the difficulty comes from: .*\(methods; beyond the paper\)\. No prompt can go below/,
+      /^Where the difficulty comes from: .*\(methods; beyond the paper\)\. No prompt can go below the certified ball bound, nor, where .*\(trained models; small random weights can leave a prompt just inside\), below the sphere/,
     );
     expect(captions.find((c) => c.startsWith('Difficulty vs target entropy'))).toMatch(
       /\(methods; the paper's Fig\. 1, 4, 6, 11\)\. SVG/,

@@ -147,6 +147,34 @@ describe('model-made targets', () => {
       expect(set.meta[i].sourceModel).toBe('random:tiny-llama3');
     }
   });
+
+  it('a migrated target is the source distribution carried by decoded text, recomputed by hand', async () => {
+    const src = await loadModel('random:tiny-llama3');
+    const set = await synthesizeTargets(gpt2, { kind: 'migrated', source: 'random:tiny-llama3', count: 1, seed: 4 });
+    const [V, SV] = [gpt2.info.vocabSize, src.info.vocabSize];
+    // The destination token of each text: the first id that decodes to it, whole characters only.
+    const dest = new Map<string, number>();
+    for (let v = 0; v < V; v++) {
+      const text = gpt2.tokenizer!.decode([v]);
+      if (text && !text.includes('\ufffd') && !dest.has(text)) dest.set(text, v);
+    }
+    const ids = Int32Array.from(set.meta[0].lmPromptIds as number[]);
+    const q = softmaxRow(await src.logits({ ids, rows: 1, positions: ids.length }), 0, SV);
+    const mine = new Float64Array(V);
+    let [kept, shared] = [0, 0];
+    for (let u = 0; u < SV; u++) {
+      const v = dest.get(src.tokenizer!.decode([u]));
+      if (v === undefined) continue;
+      mine[v] += q[u];
+      kept += q[u];
+      shared++;
+    }
+    src.dispose();
+    const p = set.toArray();
+    expect(set.meta[0].params.sharedTokens).toBe(shared);
+    expect(Math.abs((set.meta[0].params.massKept as number) - kept)).toBeLessThan(1e-6);
+    expect(p.reduce((m, x, v) => Math.max(m, Math.abs(x - mine[v] / kept)), 0)).toBeLessThan(1e-7);
+  });
 });
 
 describe('validation', () => {

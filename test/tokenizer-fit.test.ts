@@ -41,6 +41,9 @@ describe("a tokenizer smaller than the model's vocabulary", () => {
       expect(tok.vocabSize).toBe(384);
       expect(tok.tokenText(383)).toBe('');
       expect(tok.decode([0, 350, 1])).toBe(tok.decode([0, 1]));
+      // A padding id alone decodes to nothing, as its tokenText is (the decoder refuses an empty list).
+      expect(tok.decode([350])).toBe('');
+      expect(tok.decode([])).toBe('');
       expect(() => tok.tokenText(384)).toThrow(/token id 384 is outside the vocabulary .*\(0\.\.383\)/);
       const targets = new Float32Array(384).fill(1 / 384);
       const base = { targets, method: 'hard', prefixLength: 5, maxEpochs: 2 } as const;
@@ -50,6 +53,21 @@ describe("a tokenizer smaller than the model's vocabulary", () => {
       const free = await tune(model, { ...base, inits: 8, ban: 'none' });
       expect(free.some((r) => r.promptIds.some((id) => id >= 300))).toBe(true);
       for (const r of free) expect(typeof r.promptText).toBe('string');
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('lm targets follow prompts of its tokens only: no padding id, which no text reaches', async () => {
+    // 300 tokens over 384 rows: 22% of the ids are padding, so 10 prompts of 5 drawn from every
+    // id would almost surely hold one.
+    const model = await loadModel(gpt2With(300));
+    try {
+      const set = await synthesizeTargets(model, { kind: 'lm', count: 10, pairedVanilla: false, seed: 2 });
+      const ids = set.meta.flatMap((m) => m.lmPromptIds as number[]);
+      set.dispose();
+      expect(ids).toHaveLength(50);
+      expect(Math.max(...ids)).toBeLessThan(300);
     } finally {
       model.dispose();
     }

@@ -84,6 +84,24 @@ describe('presets with the real vocabularies', () => {
     }
   });
 
+  it("tokenText keeps a token's leading byte-order mark: Llama 3's and Qwen's '\\uFEFFusing' is not 'using'", () => {
+    for (const t of [llama3, qwen]) {
+      const marked: number[] = [];
+      for (let id = 0; id < t.vocabSize; id++) {
+        if (!t.addedIds.has(id) && t.decode([id]).startsWith('\uFEFF')) marked.push(id);
+      }
+      // Eight such tokens in each ('\uFEFF' alone, '\uFEFFusing', '\uFEFF//', '\uFEFF\n', …).
+      expect(marked.length, t.name).toBeGreaterThanOrEqual(8);
+      for (const id of marked) {
+        expect(t.tokenText(id), `${t.name} ${id}`).toBe(t.decode([id]));
+        expect(t.tokensText([id, id]), `${t.name} ${id}`).toBe(t.decode([id, id]));
+      }
+      const using = t.encode('using');
+      expect(using).toHaveLength(1);
+      expect(marked.map((id) => t.tokenText(id))).not.toContain(t.tokenText(using[0]));
+    }
+  });
+
   it('tokenText of the pieces of a multi-byte character is U+FFFD; the pieces decode together', () => {
     const ids = gpt2.encode('🦙');
     expect(ids.length).toBeGreaterThan(1);
@@ -124,7 +142,7 @@ describe('bannedTokenIds', () => {
     for (const id of llama3.specialIds) expect(l.includes(id)).toBe(true);
   });
 
-  it('with nonPrintable, bans exactly the tokens whose text is empty, has controls or U+FFFD', () => {
+  it('with nonPrintable, bans exactly the tokens whose text is empty, has controls, a byte-order mark or U+FFFD', () => {
     for (const t of [gpt2, llama3]) {
       const banned = new Set(bannedTokenIds(t, { nonPrintable: true }));
       const texts = vocabularyTexts(t);
@@ -137,6 +155,12 @@ describe('bannedTokenIds', () => {
     expect(banned.has(gpt2.encode('\n')[0])).toBe(true);
     expect(banned.has(gpt2.encode(' the')[0])).toBe(false);
     expect(gpt2.encode('🦙').some((id) => banned.has(id))).toBe(true);
+    // A byte-order mark is invisible: '\uFEFFusing' would read as 'using', '\uFEFF' as nothing.
+    const llamaBanned = new Set(bannedTokenIds(llama3, { nonPrintable: true }));
+    const marked = vocabularyTexts(llama3).flatMap((text, id) => (text.includes('\uFEFF') ? [id] : []));
+    expect(marked.length).toBeGreaterThanOrEqual(8);
+    for (const id of marked) expect(llamaBanned.has(id), `id ${id}`).toBe(true);
+    expect(llamaBanned.has(llama3.encode('using')[0])).toBe(false);
   });
 
   it("bans Qwen's non-special added tokens unless asked not to", () => {

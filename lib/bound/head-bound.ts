@@ -33,8 +33,9 @@ export interface HeadBoundRecord {
   /** the norm's radius binds at the optimum (the output layer wants a larger hidden state) */
   onBoundary: boolean;
   /**
-   * the sphere value: min over ‖c‖ = √d, the set a norm outputs for any prompt a model reads
-   * (headBoundNats ≤ it ≤ the KL any prompt reaches); the same number where onBoundary; null when skipped
+   * the sphere value: min over ‖c‖ = √d, the set a norm outputs for any prompt a model reads with
+   * σ² ≫ ε (headBoundNats ≤ it ≤ the KL such a prompt reaches); the same number where onBoundary;
+   * null when skipped
    */
   sphereBoundNats: number | null;
   /** starts of the sphere search that reached it (0: the ball's optimum is on the sphere, no search) */

@@ -41,6 +41,8 @@ export interface ModelTokenizer {
   tokenText(id: number): string;
   tokensText(ids: ArrayLike<number>): string;
   specialIds: Set<number>;
+  /** ids no token has (a vocabulary padded past its tokens); none where absent */
+  unusedIds?: Set<number>;
 }
 
 export class Model {

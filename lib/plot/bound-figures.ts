@@ -42,7 +42,7 @@ export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions
     title,
     paperFigure: 'beyond the paper',
     caption:
-      "No prompt can go below the sphere (the final norm's outputs through the LM head), nor below the certified ball bound under it; the gap between the sphere and the KL reached is the body, the prompt length and the search, and the gap between the sphere and the bottleneck is the final norm.",
+      "No prompt can go below the certified ball bound, nor, where its last residual stream's variance is far above the final norm's ε (trained models; small random weights can leave a prompt just inside), below the sphere (the final norm's outputs through the LM head); the gap between the sphere and the KL reached is the body, the prompt length and the search, and the gap between the sphere and the bottleneck is the final norm.",
     spec: {
       $schema: SCHEMA,
       title,

@@ -39,7 +39,7 @@ export interface RunRecord extends Omit<
   /** JSON of any other target parameters. */
   targetParams?: string | null;
   // The head bound of the row's target (lib/bound), null with --no-bound.
-  /** the ball bound: min KL over the ball every output of the final norm lies in; no prompt goes below it */
+  /** the ball bound: min KL over the ball every output of the final norm lies in; no prompt goes below it less its certificate */
   headBoundNats?: number | null;
   /** its certificate: the true minimum lies in [headBoundNats − headBoundGapNats, headBoundNats] */
   headBoundGapNats?: number | null;

@@ -119,15 +119,20 @@ export async function outlier(
   };
 }
 
-/** A seeded random prompt of `length` tokens (special tokens excluded when known). */
+/**
+ * A seeded random prompt of `length` tokens, where the tokenizer is known excluding special tokens
+ * and the ids no token has (Qwen2.5's embedding rows past its 151665 tokens): the distribution
+ * after a row no text can reach is no language model's next-token distribution.
+ */
 export function randomPrompt(model: Model, seed: number, length: number): Int32Array {
   const rand = seededRandom(seed);
   const special = model.tokenizer?.specialIds ?? new Set<number>();
+  const unused = model.tokenizer?.unusedIds ?? new Set<number>();
   const ids = new Int32Array(length);
   for (let i = 0; i < length; i++) {
     let id: number;
     do id = Math.floor(rand() * model.info.vocabSize);
-    while (special.has(id));
+    while (special.has(id) || unused.has(id));
     ids[i] = id;
   }
   return ids;

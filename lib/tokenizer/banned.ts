@@ -1,7 +1,7 @@
 // Token ids a hard prompt must not use. Always: special tokens (BOS/EOS/chat markup) and ids no
 // token has. By default also the other added tokens (Qwen's <think>, <|fim_prefix|>: markup,
-// not text). With nonPrintable: tokens whose text is empty, has control characters, or has
-// U+FFFD (a piece of a multi-byte character), so a hard prompt decodes to readable text.
+// not text). With nonPrintable: tokens whose text is empty, has control characters or a byte-order
+// mark, or has U+FFFD (a piece of a multi-byte character), so a hard prompt decodes to readable text.
 import type { Tokenizer } from './types.js';
 import { vocabularyTexts } from './vocabulary.js';
 
@@ -11,10 +11,11 @@ export interface BanOptions {
   addedTokens?: boolean;
 }
 
-// C0 and C1 controls, DEL, and the replacement character. Tab/newline are controls too: a
-// prompt that must read as one line of text should not contain them.
+// C0 and C1 controls, DEL, the byte-order mark (invisible: Llama 3's and Qwen's '\uFEFFusing' would
+// read as 'using') and the replacement character. Tab/newline are controls too: a prompt that must
+// read as one line of text should not contain them.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\ufffd]/;
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\ufeff\ufffd]/;
 
 export function isPrintableText(text: string): boolean {
   return text.length > 0 && !UNPRINTABLE.test(text);

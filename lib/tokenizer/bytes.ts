@@ -18,7 +18,10 @@ function build(): Map<string, number> {
 
 export const BYTE_OF_CHAR: ReadonlyMap<string, number> = build();
 
-const utf8 = new TextDecoder('utf-8'); // not fatal: broken sequences become U+FFFD
+// Not fatal: broken sequences become U+FFFD. ignoreBOM keeps a leading U+FEFF: it is a token's own
+// character (Llama 3's and Qwen's '\uFEFFusing'), which the decoder's default would strip, leaving
+// the token the text of another ('using') and promptText short of a character the model read.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const encoder = new TextEncoder();
 
 /** The bytes of a byte-level token spelling; undefined if a character is outside the alphabet. */

@@ -128,6 +128,9 @@ export function tokenizerFromJson(name: string, json: unknown, config: unknown =
     decode: (ids: ArrayLike<number>) => {
       const list = Array.from(ids);
       for (const id of list) checkId(id);
+      // No ids, no text: the decoder throws on an empty list (a fitted tokenizer's padding ids
+      // are filtered out before they reach it).
+      if (list.length === 0) return '';
       return hf.decode(list, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
     },
     tokenText: (id: number) => tokensText([id]),
