@@ -9,8 +9,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from './helpers/cli.js';
 
-const cli = join(import.meta.dirname, '..', 'dist', 'lib', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-findings-recomputed-'));
 const out = join(dir, 'out');
 
