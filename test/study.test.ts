@@ -41,6 +41,9 @@ describe('random twins', () => {
       expect(Math.abs(stats.mean)).toBeLessThan(0.002);
       expect(stats.std).toBeGreaterThan(0.019);
       expect(stats.std).toBeLessThan(0.021);
+      // Position embeddings too at initializer_range (0.02), as Hugging Face draws GPT-2's.
+      expect(stats.positionStd).toBeGreaterThan(0.018);
+      expect(stats.positionStd).toBeLessThan(0.022);
     } finally {
       real.dispose();
       twin.dispose();

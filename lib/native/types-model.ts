@@ -171,7 +171,8 @@ export interface NativeModel {
   klGradient(
     a: NativeForwardArgs & { target: Float32Array | NativeTensor },
   ): Promise<{ klNats: Float32Array; gradEmbeds: Float32Array }>;
-  embeddingStats(): { mean: number; std: number; rowNormMean: number };
+  /** the token embeddings' statistics; positionStd that of learned position embeddings (GPT-2) */
+  embeddingStats(): { mean: number; std: number; rowNormMean: number; positionStd?: number };
   dispose(): void;
 }
 

@@ -331,6 +331,7 @@ Napi::Value ModelWrap::EmbeddingStats(const Napi::CallbackInfo& info) {
   o.Set("mean", e.mean().item<double>());
   o.Set("std", e.std().item<double>());
   o.Set("rowNormMean", e.norm(2, 1).mean().item<double>());
+  if (m->positionMatrix().defined()) o.Set("positionStd", m->positionMatrix().to(torch::kFloat32).std().item<double>());
   return o;
 }
 

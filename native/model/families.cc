@@ -187,7 +187,8 @@ ModelTensors randomTensors(const ModelConfig& cfg, uint64_t seed, torch::Device 
   // GPT-2's residual projections are scaled by 1/sqrt(2·layers), as its initialiser does.
   double resid = gpt2 ? std / std::sqrt(2.0 * cfg.layers) : std;
   t.wte = normal({cfg.vocabSize, d}, std);
-  if (cfg.position == "learned") t.wpe = normal({cfg.maxPositions, d}, std / 2);
+  // Every embedding at initializer_range, as Hugging Face's GPT-2 initialiser draws them.
+  if (cfg.position == "learned") t.wpe = normal({cfg.maxPositions, d}, std);
   for (int64_t i = 0; i < cfg.layers; ++i) {
     Block b;
     b.attnNorm = makeNorm();

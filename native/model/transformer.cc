@@ -269,9 +269,15 @@ KvCache KvCache::expandTo(int64_t rows) const {
 }
 
 int64_t Transformer::parameterCount() const {
-  int64_t n = wte_.numel() + (wpe_.defined() ? wpe_.numel() : 0) + (head_.is_same(wte_) ? 0 : head_.numel());
-  for (const auto& b : blocks_)
-    for (const auto* l : {&b.qkv, &b.out, &b.up, &b.down}) n += l->w.numel() + (l->b.defined() ? l->b.numel() : 0);
+  auto count = [](const torch::Tensor& t) { return t.defined() ? t.numel() : int64_t{0}; };
+  auto norm = [&](const Norm& n) { return count(n.w) + count(n.b); };
+  int64_t n = wte_.numel() + count(wpe_) + (head_.is_same(wte_) ? 0 : head_.numel()) + norm(finalNorm_);
+  // A parallel block with one shared norm reads only attnNorm (Falcon-7B).
+  const bool oneNorm = cfg_.parallelBlock && cfg_.blockNorms == 1;
+  for (const auto& b : blocks_) {
+    for (const auto* l : {&b.qkv, &b.out, &b.up, &b.down}) n += count(l->w) + count(l->b);
+    n += norm(b.attnNorm) + (oneNorm ? 0 : norm(b.mlpNorm));
+  }
   return n;
 }
 

@@ -62,6 +62,7 @@ class Transformer {
   // [rows, hidden] -> [rows, vocab] in the model dtype.
   torch::Tensor lmHead(const torch::Tensor& hidden) const { return torch::linear(hidden, head_); }
   const torch::Tensor& embeddingMatrix() const { return wte_; }  // [vocab, hidden]
+  const torch::Tensor& positionMatrix() const { return wpe_; }   // [maxPositions, hidden]; undefined for rope
   const torch::Tensor& headMatrix() const { return head_; }      // [vocab, hidden]
   const Norm& finalNorm() const { return finalNorm_; }           // what the head bound constrains
   int64_t parameterCount() const;
