@@ -75,13 +75,17 @@ export async function finishedAt(
  * finished); every row of the shard files it would merge; a resume's rows (keptRows); or
  * undefined where it runs every row. A plan prices the command it is given, not another.
  */
+/** keptAtStart's options, as the compiler checks them against its type. */
+type KeptAtStartOptions = Pick<StartOptions, 'resume' | 'overwrite'>;
+const KEPT_AT_START_OPTIONS: Record<keyof KeptAtStartOptions, true> = { resume: true, overwrite: true };
+
 export async function keptAtStart(
   given: SweepSpecInput,
-  options: Pick<StartOptions, 'resume' | 'overwrite'> = {},
+  options: KeptAtStartOptions = {},
 ): Promise<KeptRows | undefined> {
   const spec = parseSpec(specObject('keptAtStart', given));
   // As runSweep checks them: a misspelt or non-boolean option would price another run than the one meant.
-  refuseUnknownKeys('keptAtStart', options, { resume: true, overwrite: true }, (m) => new TypeError(m));
+  refuseUnknownKeys('keptAtStart', options, KEPT_AT_START_OPTIONS, (m) => new TypeError(m));
   for (const field of ['resume', 'overwrite']) checkBoolean('keptAtStart', options as Record<string, unknown>, field);
   const start = await sweepStart(spec, { ...options, readOnly: true });
   if (start.state === 'mergeable') {
