@@ -1,11 +1,14 @@
 // README.md's library against lib/index.ts: "What the library exports" names every value the
-// entry exports, and each TypeScript example imports from 'distprompt' only what it exports.
+// entry exports, lists each option of the calls it writes out with their options (as the calls
+// themselves name them when refusing an unknown one), and each TypeScript example imports from
+// 'distprompt' only what it exports.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import * as entry from '../lib/index.js';
+import { estimateSweep, keptAtStart, loadModel, mergeResults, runSweep, validateTargets } from '../lib/index.js';
 
 const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
 const section = readme.split('### What the library exports')[1]?.split('\n### ')[0] ?? '';
@@ -16,6 +19,38 @@ describe("README's library", () => {
     expect(exported.length).toBeGreaterThan(40);
     const unnamed = exported.filter((name) => !new RegExp(`\`(?:new )?${name}\\b`).test(section));
     expect(unnamed).toEqual([]);
+  });
+
+  it('lists every option of the calls it writes with their options', async () => {
+    /** The option names a call gives when refusing an unknown one. */
+    const known = async (call: (bogus: never) => unknown): Promise<string[]> => {
+      try {
+        await call({ bogus: 1 } as never);
+      } catch (e) {
+        const list = /\(known: ([^)]*)\)/.exec((e as Error).message)?.[1];
+        if (list) return list.split(', ').sort();
+        throw e;
+      }
+      throw new Error('an unknown option was taken');
+    };
+    /** The names inside `call(…, { a, b })` in the section. */
+    const listed = (call: string): string[] => {
+      const m = new RegExp(`\`${call}\\([^\`{]*\\{([^}]*)\\}\\)\``).exec(section);
+      if (!m) throw new Error(`README: no \`${call}(…, { … })\` in "What the library exports"`);
+      return m[1]
+        .split(',')
+        .map((n) => n.trim())
+        .sort();
+    };
+    const loadOptions = section.split('(`LoadOptions`:')[1]?.split('); `Model`')[0] ?? '';
+    expect([...loadOptions.matchAll(/`(\w+)`/g)].map((m) => m[1]).sort()).toEqual(
+      await known((o) => loadModel('random:micro', o)),
+    );
+    expect(listed('runSweep')).toEqual(await known((o) => runSweep({}, o)));
+    expect(listed('estimateSweep')).toEqual(await known((o) => estimateSweep({}, o)));
+    expect(listed('keptAtStart')).toEqual(await known((o) => keptAtStart({}, o)));
+    expect(listed('mergeResults')).toEqual(await known((o) => mergeResults([], 'merged.arrow', o)));
+    expect(listed('validateTargets')).toEqual(await known((o) => validateTargets(new Float32Array([1]), 1, 1, o)));
   });
 
   it("each example imports from 'distprompt' only names the entry exports", () => {
