@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 
 import * as entry from '../lib/index.js';
 import { estimateSweep, keptAtStart, loadModel, mergeResults, runSweep, validateTargets } from '../lib/index.js';
+import { BoundOptionsSchema } from '../lib/bound/options.js';
+import { TuneOptionsSchema } from '../lib/tune/options.js';
 
 const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
 const section = readme.split('### What the library exports')[1]?.split('\n### ')[0] ?? '';
@@ -51,6 +53,13 @@ describe("README's library", () => {
     expect(listed('keptAtStart')).toEqual(await known((o) => keptAtStart({}, o)));
     expect(listed('mergeResults')).toEqual(await known((o) => mergeResults([], 'merged.arrow', o)));
     expect(listed('validateTargets')).toEqual(await known((o) => validateTargets(new Float32Array([1]), 1, 1, o)));
+  });
+
+  it('names every option of tune() and of the head bound', () => {
+    const options = [...Object.keys(TuneOptionsSchema.shape), ...Object.keys(BoundOptionsSchema.shape)];
+    // Named in the text (`lr`, `pattern: 'HHSSS'`) or given in an example ({ method: 'soft' }).
+    const named = (o: string) => new RegExp(`\`${o}[\`:]|[{,]\\s*${o}:`).test(readme);
+    expect(options.filter((o) => !named(o))).toEqual([]);
   });
 
   it("each example imports from 'distprompt' only names the entry exports", () => {
