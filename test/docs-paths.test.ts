@@ -1,6 +1,7 @@
 // Every file README.md and docs/ name exists: a path (`lib/run/lock.ts`, `bench/results/*.json`)
 // as written, a bare file name (`cpu_cache.cc`, `fields.ts`) somewhere in the sources, so a file
-// renamed or removed fails here rather than leave the page naming it.
+// renamed or removed fails here rather than leave the page naming it; and every function, type
+// or constant docs/design.md names (`sweepStart`, `Tuner::finishEpoch`, `LOCK_RENEW_MS`) is one.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
@@ -45,5 +46,25 @@ describe('the files the docs name', () => {
     );
     expect(bare.length).toBeGreaterThan(10);
     expect(bare.filter(({ named }) => !names.has(named)).map(({ path, named }) => `${path}: ${named}`)).toEqual([]);
+  });
+
+  it('every function, type or constant design.md names is one of the sources', () => {
+    // What was tried and dropped is, by its nature, no longer in the code.
+    const design = pages.find((p) => p.path === join('docs', 'design.md'))!.text.split('**Tried and dropped**')[0];
+    const code = [...all.filter((f) => /\.(ts|mjs|cc|h|cu)$/.test(f)), 'CMakeLists.txt', 'binding.gyp'].map((f) =>
+      readFileSync(join(root, f), 'utf8'),
+    );
+    // Code-like names only: camelCase, PascalCase with a lower-case letter after the first, CONST_CASE, C++ scopes.
+    const named = new Set(
+      [...design.matchAll(/`([A-Za-z_][\w]*(?:::\w+)?)(?:\(\))?`/g)]
+        .map((m) => m[1])
+        .filter((n) => /[a-z][A-Z]|_|::/.test(n) || /^[A-Z][a-z]+[A-Z]/.test(n)),
+    );
+    expect(named.size).toBeGreaterThan(50);
+    const missing = [...named].filter((n) => {
+      const word = new RegExp(`\\b${n.split('::').pop()}\\b`);
+      return !code.some((src) => word.test(src));
+    });
+    expect(missing).toEqual([]);
   });
 });
