@@ -69,19 +69,21 @@ export async function finishedAt(
   return existsSync(out) ? { path: out, read: await readResults(out) } : { read: null };
 }
 
+/** keptAtStart's options, as the compiler checks them against its type. */
+const KEPT_AT_START_OPTIONS: Record<keyof Pick<StartOptions, 'resume' | 'overwrite'>, true> = {
+  resume: true,
+  overwrite: true,
+};
+
 /**
  * What a run of `spec` with these options keeps, as its start decides (lib/run/start.ts, read
  * only): refused where the run would refuse (an output in the way, shard files not all
  * finished); every row of the shard files it would merge; a resume's rows (keptRows); or
  * undefined where it runs every row. A plan prices the command it is given, not another.
  */
-/** keptAtStart's options, as the compiler checks them against its type. */
-type KeptAtStartOptions = Pick<StartOptions, 'resume' | 'overwrite'>;
-const KEPT_AT_START_OPTIONS: Record<keyof KeptAtStartOptions, true> = { resume: true, overwrite: true };
-
 export async function keptAtStart(
   given: SweepSpecInput,
-  options: KeptAtStartOptions = {},
+  options: Pick<StartOptions, 'resume' | 'overwrite'> = {},
 ): Promise<KeptRows | undefined> {
   const spec = parseSpec(specObject('keptAtStart', given));
   // As runSweep checks them: a misspelt or non-boolean option would price another run than the one meant.
