@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import * as entry from '../lib/index.js';
-import { estimateSweep, keptAtStart, loadModel, mergeResults, runSweep, validateTargets } from '../lib/index.js';
+import {
+  estimateSweep,
+  keptAtStart,
+  loadModel,
+  mergeResults,
+  presetNames,
+  runSweep,
+  validateTargets,
+} from '../lib/index.js';
 import { BoundOptionsSchema } from '../lib/bound/options.js';
 import { TuneOptionsSchema } from '../lib/tune/options.js';
 
@@ -60,6 +68,11 @@ describe("README's library", () => {
     // Named in the text (`lr`, `pattern: 'HHSSS'`) or given in an example ({ method: 'soft' }).
     const named = (o: string) => new RegExp(`\`${o}[\`:]|[{,]\\s*${o}:`).test(readme);
     expect(options.filter((o) => !named(o))).toEqual([]);
+  });
+
+  it('names every random: preset, as info lists them', () => {
+    const list = /seeded random weights \(([\s\S]*?); `npx distprompt info` lists/.exec(readme)?.[1] ?? '';
+    expect([...list.matchAll(/`([\w.-]+)`/g)].map((m) => m[1]).sort()).toEqual(presetNames().sort());
   });
 
   it("each example imports from 'distprompt' only names the entry exports", () => {
