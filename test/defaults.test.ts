@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 
+import { registerStudy } from '../lib/cli/study.js';
 import { registerSweep } from '../lib/cli/sweep.js';
 import { registerTargetsAndTune } from '../lib/cli/targets-tune.js';
 import { QUICK_DEMO_SWEEP, QUICK_TUNE, STUDY_DEFAULTS } from '../lib/spec/defaults.js';
@@ -92,5 +93,10 @@ describe('study defaults', () => {
     expect(sweep).toContain(
       `(default: 0:max:0.05; ${QUICK_DEMO_SWEEP.targets[0].entropyBits} in the run without --config)`,
     );
+    // A study's sweeps fall back to the same spec defaults where neither a flag nor the study file sets them.
+    const study = help(registerStudy, 'study');
+    expect(study).toMatch(new RegExp(`--device <device> .*\\(default: ${spec.device}\\)`));
+    expect(study).toMatch(new RegExp(`--dtype <dtype> .*\\(default: the study file's, else ${spec.dtype}\\)`));
+    expect(study).toMatch(new RegExp(`--seed <n> .*\\(default: the study file's, else ${spec.seed}\\)`));
   });
 });

@@ -1,6 +1,6 @@
 // The Model API on real (seeded random and checkpoint) models: info, inputs, errors, disposal,
 // and that heavy calls leave the event loop free.
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -107,6 +107,21 @@ describe('bad input', () => {
     await expect(loadModel('random:micro', { dtype: 'int8' as never })).rejects.toThrow(/dtype 'int8'/);
     if (!buildInfo().cudaBuild) {
       await expect(loadModel('random:micro', { device: 'cuda' })).rejects.toThrow(/CPU-only libtorch/);
+      // A repo id is refused for the device before the hub is asked (it is not in this empty cache).
+      const env = { HF_HUB_CACHE: process.env.HF_HUB_CACHE, HF_HUB_OFFLINE: process.env.HF_HUB_OFFLINE };
+      process.env.HF_HUB_CACHE = mkdtempSync(join(tmpdir(), 'distprompt-empty-hub-'));
+      process.env.HF_HUB_OFFLINE = '1';
+      try {
+        await expect(loadModel('org/not-cached', { device: 'cuda' })).rejects.toThrow(
+          /loading org\/not-cached: device 'cuda' asked for.*CPU-only libtorch/,
+        );
+        await expect(loadModel('org/not-cached')).rejects.toThrow(/not \(completely\) in the Hugging Face cache/);
+      } finally {
+        rmSync(process.env.HF_HUB_CACHE, { recursive: true, force: true });
+        for (const [k, v] of Object.entries(env))
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+      }
     } else if (buildInfo().cudaDevices < 8) {
       await expect(loadModel('random:micro', { device: 'cuda:7' })).rejects.toThrow(/is not there/);
     }

@@ -9,6 +9,8 @@ import type { Command } from 'commander';
 import { estimateStudy } from '../run/estimate-study.js';
 import { studyEstimateLines } from '../run/estimate-report.js';
 import type { SweepProgress } from '../run/sweep.js';
+import { withDefault } from '../spec/defaults.js';
+import { parseSpec } from '../spec/index.js';
 import { ShardSpec } from '../spec/schema.js';
 import { readStudy, SCALES, StudyError, studyNames, type Scale } from '../study/catalog.js';
 import { runStudy, type StudySummary } from '../run/study.js';
@@ -64,11 +66,19 @@ function printList(dir?: string): void {
 }
 
 export function registerStudy(program: Command): void {
+  // What a sweep of a study runs with where neither the flag nor the study file says (lib/study/plan.ts).
+  const spec = parseSpec({});
   program
     .command('study [names]')
     .description("run the paper's experiments as named studies (see --list): sweeps, findings, figures, one report")
     .option('--list', 'print the studies and what each reproduces')
-    .option('--studies <dir>', "take the study files from this folder (e.g. edited copies of the package's studies/)")
+    .option(
+      '--studies <dir>',
+      withDefault(
+        "take the study files from this folder (e.g. edited copies of the package's studies/)",
+        "the package's",
+      ),
+    )
     .option(
       '-m, --model <models>',
       'models, comma separated: directories, Hugging Face repo ids, random:<preset or checkpoint>',
@@ -78,13 +88,13 @@ export function registerStudy(program: Command): void {
       "'paper' (the paper's sizes, App. B) or 'smoke' (a small version: minutes on 2 CPU cores)",
       'paper',
     )
-    .option('--device <device>', 'cpu, cuda or cuda:N')
+    .option('--device <device>', withDefault('cpu, cuda or cuda:N', spec.device))
     .option(
       '--devices <list>',
       'one worker per device, e.g. cuda:0,cuda:1 (each runs a shard of every sweep; merged here)',
     )
-    .option('--dtype <dtype>', 'float32, bfloat16 or float16')
-    .option('--seed <n>', 'sweep seed of every sweep')
+    .option('--dtype <dtype>', withDefault('float32, bfloat16 or float16', `the study file's, else ${spec.dtype}`))
+    .option('--seed <n>', withDefault('sweep seed of every sweep', `the study file's, else ${spec.seed}`))
     .option('--no-bound', "skip each target's head bound (faster on CPUs; finding 6 then has no data)")
     .option('-o, --output <dir>', 'output folder (default: study-<names>)')
     .option('--resume', 'keep finished sweeps and continue interrupted ones')

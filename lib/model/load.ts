@@ -12,7 +12,7 @@ import { checkpointIdentity, randomIdentity } from './identity.js';
 import { Model, type ModelTokenizer } from './model.js';
 import { refuseUnknownKeys, shown } from '../spec/fields.js';
 import { randomSource, type RandomSource } from './presets.js';
-import { withCallerStack } from './errors.js';
+import { NativeError, nativeMessage, withCallerStack } from './errors.js';
 import { availableBytes, checkModelFits, checkRowsToFit, weightBytes, type RowsToFit } from './size-check.js';
 
 export interface LoadOptions {
@@ -129,6 +129,13 @@ async function sourceOf(arg: string, options: LoadOptions, device: string, dtype
     throw new ModelConfigError(
       `the model is ${typeof arg === 'string' ? `'${arg}'` : String(arg)}: give a directory, a Hugging Face repo id or random:<preset>`,
     );
+  // A device this build or machine lacks is the user's to fix before anything is read or
+  // downloaded: a hub model would otherwise be fetched whole (minutes, gigabytes) to be refused.
+  try {
+    native().memoryStats(device);
+  } catch (e) {
+    throw new NativeError(`loading ${arg}: ${nativeMessage(e)}`);
+  }
   const fitting = (configPath: string | undefined, hf: unknown) =>
     naming(configPath, () => {
       const c = configFromHf(hf);

@@ -69,6 +69,12 @@ export async function finishedAt(
   return existsSync(out) ? { path: out, read: await readResults(out) } : { read: null };
 }
 
+/** keptAtStart's options, as the compiler checks them against its type. */
+const KEPT_AT_START_OPTIONS: Record<keyof Pick<StartOptions, 'resume' | 'overwrite'>, true> = {
+  resume: true,
+  overwrite: true,
+};
+
 /**
  * What a run of `spec` with these options keeps, as its start decides (lib/run/start.ts, read
  * only): refused where the run would refuse (an output in the way, shard files not all
@@ -81,7 +87,7 @@ export async function keptAtStart(
 ): Promise<KeptRows | undefined> {
   const spec = parseSpec(specObject('keptAtStart', given));
   // As runSweep checks them: a misspelt or non-boolean option would price another run than the one meant.
-  refuseUnknownKeys('keptAtStart', options, { resume: true, overwrite: true }, (m) => new TypeError(m));
+  refuseUnknownKeys('keptAtStart', options, KEPT_AT_START_OPTIONS, (m) => new TypeError(m));
   for (const field of ['resume', 'overwrite']) checkBoolean('keptAtStart', options as Record<string, unknown>, field);
   const start = await sweepStart(spec, { ...options, readOnly: true });
   if (start.state === 'mergeable') {
