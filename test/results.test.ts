@@ -245,6 +245,23 @@ describe('journal', () => {
     expect(ok.finished.size).toBe(2);
     await ok.writer.close();
   });
+
+  test("a journal another version wrote is not continued (its rows and this run's in one file); its finished file is read", async () => {
+    const out = join(dir, 'version.arrow');
+    const writer = await ResultWriter.create(out, meta({ version: '0.1.9' }));
+    await writer.append(allRecords.slice(0, 2));
+    await writer.close();
+    await expect(openForResume(out, meta())).rejects.toThrow(
+      /cannot resume from .*version\.arrow\.partial: it was written by distprompt 0\.1\.9, this is 0\.1\.0, .* finish it with distprompt 0\.1\.9, or delete it to start the sweep over\./,
+    );
+    // Finished by its own version, the file holds one version's rows: a resume reads them.
+    const own = await openForResume(out, meta({ version: '0.1.9' }));
+    await own.writer.append(allRecords.slice(2));
+    await own.writer.finish();
+    const again = await openForResume(out, meta());
+    expect(again.finished.size).toBe(allRecords.length);
+    await again.writer.close();
+  });
 });
 
 describe('kill -9 and resume in a real child process', () => {
@@ -479,6 +496,11 @@ describe('merge', () => {
     const otherModel = await writeShard(1, 2, meta({ model: { name: 'gpt2', hash: 'cd'.repeat(32) } }));
     await expect(mergeResults([a, otherModel], join(dir, 'y.arrow'))).rejects.toThrow(
       /the model differs \(gpt2 cdcdcdcdcdcd… in \S+, /,
+    );
+    // One file names one version: shards of two are not merged into it.
+    const older = await writeShard(1, 2, meta({ version: '0.1.9', model: { ...meta().model, name: 'older' } }));
+    await expect(mergeResults([a, older], join(dir, 'v.arrow'))).rejects.toThrow(
+      /cannot merge \S+ with \S+: they were written by distprompt 0\.1\.9 and 0\.1\.0: run every shard with one version$/,
     );
     await expect(mergeResults([], join(dir, 'z.arrow'))).rejects.toThrow(/at least one results file/);
   });

@@ -27,6 +27,7 @@ import { readResults } from './read.js';
 import { sweepDifferences } from './same-sweep.js';
 
 export const journalPath = (out: string): string => `${out}.partial`;
+const isJournal = (path: string): boolean => path.endsWith('.partial');
 
 /** Rows per record batch in final files: big enough for fast scans, small enough to stream. */
 const FINAL_BATCH_ROWS = 65_536;
@@ -394,7 +395,9 @@ export function shardDifference(stored?: Shard, run?: Shard): string[] {
 
 /**
  * Refuses to continue `where` (a journal or results file) in a run whose metadata is `meta`: other
- * results schema, spec, model, targets files or shard. A plan of a resume checks the same.
+ * results schema, spec, model, targets files or shard, and a journal another version of distprompt
+ * wrote (its rows and this run's would be computed by different code, in one file that names one
+ * version). A plan of a resume checks the same.
  */
 export function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, where: string): void {
   const problems: string[] = [];
@@ -403,6 +406,11 @@ export function checkSameSweep(stored: StoredMetadata, meta: ResultMetadata, whe
       `it was written with results schema ${stored.schemaVersion}, this distprompt writes ${SCHEMA_VERSION}`,
     );
   }
+  if (isJournal(where) && stored.version !== meta.version)
+    problems.push(
+      `it was written by distprompt ${stored.version}, this is ${meta.version}, and one file's rows come from one version: ` +
+        `finish it with distprompt ${stored.version}, or delete it to start the sweep over`,
+    );
   problems.push(...sweepDifferences({ metadata: stored, name: where }, { metadata: meta, name: 'this run' }));
   problems.push(...shardDifference(stored.shard, meta.shard));
   if (problems.length > 0) {

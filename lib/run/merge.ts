@@ -134,6 +134,11 @@ export async function mergeUnderLock(
       { metadata: f.metadata, name: f.path },
       { metadata: first.metadata, name: first.path },
     );
+    // One file names one version: rows computed by two would pass as one version's.
+    if (f.metadata.version !== first.metadata.version)
+      differences.push(
+        `they were written by distprompt ${f.metadata.version} and ${first.metadata.version}: run every shard with one version`,
+      );
     if (differences.length > 0)
       throw new ResultsError(`cannot merge ${f.path} with ${first.path}: ${differences.join('; ')}`);
   }
