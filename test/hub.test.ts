@@ -74,6 +74,8 @@ describe('cache location', () => {
     expect(hubCacheDir({ HF_HOME: '/b', XDG_CACHE_HOME: '/x' })).toBe('/b/hub');
     expect(hubCacheDir({ XDG_CACHE_HOME: '/x' })).toBe('/x/huggingface/hub');
     expect(hubCacheDir({})).toBe(join(homedir(), '.cache', 'huggingface', 'hub'));
+    // An empty XDG_CACHE_HOME (exported unset) is no folder: not a cache relative to where it runs.
+    expect(hubCacheDir({ XDG_CACHE_HOME: '', HOME: '/h' })).toBe('/h/.cache/huggingface/hub');
   });
 });
 

@@ -13,6 +13,7 @@ import { cli } from './helpers/cli.js';
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-study-captions-'));
 let captions: string[];
 let findings: string[];
+let setups: string[];
 
 beforeAll(() => {
   const r = spawnSync(
@@ -25,9 +26,17 @@ beforeAll(() => {
   const text = (re: RegExp) => [...html.matchAll(re)].map((m) => m[1].replace(/<[^>]+>/g, ''));
   captions = text(/<figcaption>(.*?)<\/figcaption>/gs);
   findings = text(/<p class="findings">(.*?)<\/p>/gs);
+  setups = text(/<section id="study-[^"]*"><h2>[^<]*<\/h2>\n<p>(.*?)<\/p>/gs);
 }, 300_000);
 
 describe('study report captions', () => {
+  it("give the paper's setup as the paper's, where a smoke run's own sizes differ", () => {
+    expect(setups).toHaveLength(1);
+    expect(setups[0]).toMatch(
+      /^The paper \(this run is at smoke scale, with fewer targets, inits and epochs: its specs are below the figures\): Fig\. 4: .* on vanilla targets\. Optimiser: AdamW/,
+    );
+  });
+
   it("cite the paper's figure, or say the figure is beyond the paper and what it shows", () => {
     const bounds = captions.find((c) => c.startsWith('Where the difficulty comes from'))!;
     expect(bounds).toMatch(

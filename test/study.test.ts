@@ -318,13 +318,23 @@ describe('distprompt study, end to end', () => {
       const events = r.stdout
         .trim()
         .split('\n')
-        .map((l) => JSON.parse(l) as { event?: string; label?: string; message?: string });
-      // The workers' progress and logs reach this run (they printed nothing while they ran).
-      expect(events.some((e) => e.event === 'progress' && /\[1\/1\] vanilla soft/.test(e.label!))).toBe(true);
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      // The workers' progress and logs reach this run (they printed nothing while they ran), each
+      // progress event with its sweep's place in the study.
+      const progress = events.filter((e) => e.event === 'progress');
+      expect(progress.length).toBeGreaterThan(0);
+      for (const p of progress)
+        expect(p).toMatchObject({
+          label: 'soft',
+          sweep: 1,
+          sweeps: 1,
+          experiment: 'vanilla',
+          model: 'random:tiny-gpt2',
+        });
       for (const i of [0, 1])
-        expect(events.some((e) => e.event === 'log' && e.message!.startsWith(`worker ${i} (cpu): [1/1] vanilla`))).toBe(
-          true,
-        );
+        expect(
+          events.some((e) => e.event === 'log' && String(e.message).startsWith(`worker ${i} (cpu): [1/1] vanilla`)),
+        ).toBe(true);
       const done = JSON.parse(r.stdout.trim().split('\n').pop()!);
       expect(done.sweeps.map((s: { status: string }) => s.status)).toEqual(['merged']);
       expect(done.findings.find((f: { id: string }) => f.id === '6').verdict).toBe('not enough data');

@@ -1,8 +1,9 @@
 // Progress on a terminal: one redrawn bar (rows done/total, row-steps/s, ETA, running mean KL);
 // plain periodic lines when stderr is not a TTY; JSON events with --json; nothing with --quiet.
 import type { SweepProgress } from '../run/sweep.js';
+import type { StudyPlace, StudySweepProgress } from '../run/sweep-progress.js';
 
-export interface ProgressView {
+export interface ProgressView extends Partial<StudyPlace> {
   rowsDone: number;
   rowsTotal: number;
   /** rows of `rowsDone` finished before this run, which took none of `elapsedMs` */
@@ -19,6 +20,7 @@ export interface ProgressView {
  *  so the ETA counts the methods still to come (the event's own `elapsedMs` is its method's). */
 export function sweepView(p: SweepProgress, label: string): ProgressView {
   return {
+    ...studyPlace(p),
     rowsDone: p.sweepRowsDone,
     rowsTotal: p.sweepRowsTotal,
     rowsResumed: p.sweepRowsResumed,
@@ -58,7 +60,8 @@ export class ProgressReporter {
   ) {}
 
   update(p: ProgressView): void {
-    const line = `${p.label} ${p.rowsDone}/${p.rowsTotal} rows  ${p.rowStepsPerSecond.toFixed(0)} row-steps/s  ETA ${eta(p)}  mean KL ${Number.isFinite(p.meanBestKlNats) ? p.meanBestKlNats.toFixed(4) : '-'} nats`;
+    const place = p.sweep === undefined ? '' : `[${p.sweep}/${p.sweeps}] ${p.experiment} `;
+    const line = `${place}${p.label} ${p.rowsDone}/${p.rowsTotal} rows  ${p.rowStepsPerSecond.toFixed(0)} row-steps/s  ETA ${eta(p)}  mean KL ${Number.isFinite(p.meanBestKlNats) ? p.meanBestKlNats.toFixed(4) : '-'} nats`;
     if (this.mode === 'tty') {
       const width = 24;
       const filled = Math.round((width * p.rowsDone) / Math.max(1, p.rowsTotal));
@@ -83,4 +86,12 @@ export class ProgressReporter {
   done(): void {
     if (this.mode === 'tty') process.stderr.write('\n');
   }
+}
+
+/** A study's event's place in the study, where it has one (a plain sweep's has none). */
+function studyPlace(p: StudySweepProgress): Partial<StudyPlace> {
+  const { sweep, sweeps, experiment, model } = p;
+  return sweep === undefined || sweeps === undefined || experiment === undefined || model === undefined
+    ? {}
+    : { sweep, sweeps, experiment, model };
 }

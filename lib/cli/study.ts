@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 
 import { estimateStudy } from '../run/estimate-study.js';
 import { studyEstimateLines } from '../run/estimate-report.js';
-import type { SweepProgress } from '../run/sweep.js';
+import type { StudySweepProgress } from '../run/sweep-progress.js';
 import { withDefault } from '../spec/defaults.js';
 import { parseSpec } from '../spec/index.js';
 import { ShardSpec } from '../spec/schema.js';
@@ -177,10 +177,8 @@ export function registerStudy(program: Command): void {
       try {
         const events = new EventEmitter();
         events.on('log', (m: string) => reporter.log(m));
-        // Device workers' progress comes combined, its label theirs ('[2/13] methods hard').
-        events.on('progress', (p: SweepProgress & { experiment?: string; sweep?: number; sweeps?: number }) =>
-          reporter.update(sweepView(p, p.sweep ? `[${p.sweep}/${p.sweeps}] ${p.experiment} ${p.method}` : p.method)),
-        );
+        // The line shows the sweep's place ('[2/13] methods hard:k=1'); device workers' progress comes combined.
+        events.on('progress', (p: StudySweepProgress) => reporter.update(sweepView(p, p.method)));
         let summary: StudySummary;
         try {
           summary = await runStudy(

@@ -9,10 +9,14 @@ import { join } from 'node:path';
 
 import { COMMIT, type RepoRef } from './repo-id.js';
 
+/** XDG_CACHE_HOME, or ~/.cache where it is unset or empty (an empty one is no folder). */
+export const cacheHome = (env: NodeJS.ProcessEnv = process.env): string =>
+  env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
+
 export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
   if (env.HF_HOME) return join(env.HF_HOME, 'hub');
-  return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface', 'hub');
+  return join(cacheHome(env), 'huggingface', 'hub');
 }
 
 export function repoFolder(cacheDir: string, repo: string): string {

@@ -3,10 +3,9 @@
 // download into that cache (unless HF_HUB_OFFLINE).
 import { statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 
-import { cachedRefs, findCachedSnapshot, hubCacheDir, isOffline } from './cache.js';
+import { cacheHome, cachedRefs, findCachedSnapshot, hubCacheDir, isOffline } from './cache.js';
 import { downloadModel } from './download.js';
 import { HubError, type HubErrorCode } from './errors.js';
 import { looksLikePath, parseRepoRef } from './repo-id.js';
@@ -117,7 +116,7 @@ async function findToken(
 ): Promise<{ value: string; from: string } | undefined> {
   if (given !== undefined) return { value: given, from: 'the accessToken option' };
   if (env.HF_TOKEN?.trim()) return { value: env.HF_TOKEN, from: 'HF_TOKEN' };
-  const home = env.HF_HOME || join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'huggingface');
+  const home = env.HF_HOME || join(cacheHome(env), 'huggingface');
   const path = env.HF_TOKEN_PATH || join(home, 'token');
   try {
     return { value: await readFile(path, 'utf8'), from: `the token in ${path}` };

@@ -5,10 +5,10 @@ import type { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 
-import type { SweepProgress } from './sweep-progress.js';
+import type { StudyPlace, StudySweepProgress } from './sweep-progress.js';
 
 /** A worker's progress event as `--json` prints it (lib/cli/progress.ts's ProgressView). */
-export interface WorkerProgress {
+export interface WorkerProgress extends Partial<StudyPlace> {
   rowsDone: number;
   rowsTotal: number;
   rowsResumed: number;
@@ -25,7 +25,7 @@ export interface WorkerProgress {
  * weighted by rows. Its tune-level fields (rowsDone, rowsTotal, elapsedMs) are the sweep's too: a
  * worker prints only those.
  */
-export function combineProgress(parts: readonly WorkerProgress[]): SweepProgress {
+export function combineProgress(parts: readonly WorkerProgress[]): StudySweepProgress {
   const sum = (f: (p: WorkerProgress) => number) => parts.reduce((a, p) => a + f(p), 0);
   const elapsedMs = Math.max(...parts.map((p) => p.elapsedMs));
   const measured = parts.filter((p) => typeof p.meanBestKlNats === 'number' && p.rowsDone > p.rowsResumed);
@@ -33,7 +33,12 @@ export function combineProgress(parts: readonly WorkerProgress[]): SweepProgress
   const rows = measured.reduce((a, p) => a + weight(p), 0);
   const rowsDone = sum((p) => p.rowsDone);
   const rowsTotal = sum((p) => p.rowsTotal);
+  // A study's workers each print their sweep's place; while they are all in one sweep, so is the whole.
+  const places = new Set(parts.map((p) => `${p.sweep}/${p.sweeps}`));
+  const { sweep, sweeps, experiment, model } = parts[0];
+  const place = places.size === 1 && sweep !== undefined ? { sweep, sweeps, experiment, model } : {};
   return {
+    ...place,
     phase: 'tuning',
     method: [...new Set(parts.map((p) => p.label))].join(' / '),
     rowsDone,

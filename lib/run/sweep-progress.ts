@@ -14,3 +14,15 @@ export interface SweepProgress extends TuneProgress {
   /** ms since this run's first method began tuning (`elapsedMs` restarts with each method) */
   sweepElapsedMs: number;
 }
+
+/** Where a study's sweep stands in the study: its progress events carry it. */
+export interface StudyPlace {
+  /** 1-based, of `sweeps` */
+  sweep: number;
+  sweeps: number;
+  experiment: string;
+  model: string;
+}
+
+/** A study's progress event: its current sweep's, with the sweep's place in the study. */
+export type StudySweepProgress = SweepProgress & Partial<StudyPlace>;

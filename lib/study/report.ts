@@ -85,6 +85,19 @@ function bestPrompts(records: readonly StoredRunRecord[], perMethod = 5): string
   return `<table class="prompts"><thead><tr><th class="l">method</th><th class="l">target</th><th>KL (nats)</th><th class="l">best prompt (hard positions; soft ones are not text)</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
 }
 
+/**
+ * What the study file's description is to this run: the paper's sizes (targets, inits, epochs) are
+ * the run's only at paper scale; a smoke run's own are in its specs, below the figures.
+ */
+function setupOf(scale: string): string {
+  return scale === 'paper'
+    ? '<i>The paper, as this run:</i>'
+    : `<i>The paper</i> (this run is at ${esc(scale)} scale, with fewer targets, inits and epochs: its specs are below the figures):`;
+}
+
+/** `text` ending as a sentence does, so that what follows it does not run into it. */
+const sentence = (text: string): string => (/[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`);
+
 function studySection(input: ReportInput, study: string): string {
   const sweeps = input.sweeps.filter((s) => s.study.name === study);
   const file = sweeps[0].study;
@@ -115,7 +128,7 @@ function studySection(input: ReportInput, study: string): string {
     return table ? `<h4>Best hard prompts: ${esc(s.experiment)} on ${esc(s.model)}</h4>${table}` : '';
   });
   return `<section id="study-${esc(study)}"><h2>${esc(study)}</h2>
-<p>${esc(file.describes)}${file.optimiser ? ` Optimiser: ${esc(file.optimiser)}.` : ''}${file.needs ? ` Needs ${esc(file.needs)}.` : ''}</p>
+<p>${setupOf(input.summary.scale)} ${esc(sentence(file.describes))}${file.optimiser ? ` Optimiser: ${esc(file.optimiser)}.` : ''}${file.needs ? ` Needs ${esc(file.needs)}.` : ''}</p>
 <p class="findings"><i>The paper:</i> ${esc(claimsOf(study).join('; ') || '—')}. <i>This run:</i> ${esc(thisRun)}.</p>
 ${figures.join('\n') || '<p>No figure: the results of this study do not support one (see the sweeps table).</p>'}
 ${prompts.join('\n')}

@@ -5,7 +5,7 @@
 // CPU (bench/scaling.ts, bench/tune.ts on 2 cores): a GEMM-bound model (random:gpt2, width
 // 768) gains until its GEMMs see ~1,280 rows (rows × prompt positions): 256 rows at 5
 // positions reach 75% of the best plain matmul. An LM-head-bound one (random:demo, width 128)
-// also runs best near 256 rows (1,575 row-steps/s at 64, 2,091 at 256, 1,990 at 1,024).
+// also runs best near 256 rows (bench/RESULTS.md has the figures), and no faster at 1,024.
 // Beyond 256 rows a CPU gains little and each refill waits longer. GPU: memory is the only
 // cap (4,096 rows at most).
 import { freemem } from 'node:os';
