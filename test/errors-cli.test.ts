@@ -209,7 +209,9 @@ describe('results files', () => {
     for (const i of [0, 1]) expect(sweep(cfg, `fs${i}.arrow`, '--shard', `${i}/2`).status).toBe(0);
     const merged = run(['merge', 'fs0.arrow', 'fs1.arrow', '-o', 'fs.arrow']);
     expect(merged.status, merged.stderr).toBe(0);
-    expect(JSON.parse(merged.stdout)).toMatchObject({ rows: 3, missing: [] });
+    expect(merged.stdout).toBe('fs.arrow: 3 rows merged from 2 files\n');
+    const json = run(['merge', 'fs0.arrow', 'fs1.arrow', '-o', 'fs.arrow', '--overwrite', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ out: 'fs.arrow', rows: 3, missing: [] });
     const devices = sweep(cfg, 'fs-devices.arrow', '--devices', 'cpu,cpu');
     expect(devices.status, devices.stderr).toBe(0);
     mkdirSync(join(dir, 'elsewhere'));

@@ -32,8 +32,9 @@ export function registerResultsCommands(program: Command): void {
     .argument('<shards...>', 'shard results files')
     .requiredOption('-o, --output <file>', 'merged results file')
     .option('--overwrite', 'replace an existing merged results file')
-    .action(async (files: string[], o: { output: string; overwrite?: boolean }) => {
+    .option('--json', 'print what was merged as JSON ({ out, rows, missing })')
+    .action(async (files: string[], o: { output: string; overwrite?: boolean; json?: boolean }) => {
       const r = await mergeResults(files, o.output, { overwrite: o.overwrite });
-      console.log(JSON.stringify(r));
+      console.log(o.json ? JSON.stringify(r) : `${r.out}: ${r.rows} rows merged from ${files.length} files`);
     });
 }
