@@ -5,10 +5,9 @@
 // per load of an 8B model; a fine-tune changes nearly every value, so fixed windows of each
 // tensor tell two checkpoints apart as well, for a few MiB of reads.
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 
 import type { NativeCheckpointFile } from '../native/types-model.js';
-import { CheckpointError } from './errors.js';
+import { eachTensor } from './tensor-reads.js';
 
 /** bytes read at each sample */
 export const DIGEST_WINDOW = 4096;
@@ -30,30 +29,11 @@ export function digestWindows(begin: number, end: number): Array<[number, number
 export async function weightsDigest(files: NativeCheckpointFile[]): Promise<string> {
   const hash = createHash('sha256');
   const buf = new Uint8Array(DIGEST_WINDOW * DIGEST_SAMPLES);
-  for (const f of files) {
-    if (f.tensors.length === 0) continue;
-    let fh;
-    try {
-      fh = await open(f.path, 'r');
-    } catch (e) {
-      throw new CheckpointError('io', f.path, `cannot open: ${(e as Error).message}`);
+  await eachTensor(files, async (t, _path, readAt) => {
+    for (const [from, to] of digestWindows(t.begin, t.end)) {
+      await readAt(buf, from, to - from);
+      hash.update(buf.subarray(0, to - from));
     }
-    try {
-      for (const t of f.tensors)
-        for (const [from, to] of digestWindows(t.begin, t.end)) {
-          const { bytesRead } = await fh.read(buf, 0, to - from, from);
-          if (bytesRead !== to - from)
-            throw new CheckpointError(
-              'truncated',
-              f.path,
-              `tensor '${t.name}': could read only ${bytesRead} of ${to - from} bytes at ${from} (was the file truncated?)`,
-              t.name,
-            );
-          hash.update(buf.subarray(0, bytesRead));
-        }
-    } finally {
-      await fh.close();
-    }
-  }
+  });
   return hash.digest('hex');
 }

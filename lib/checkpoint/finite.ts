@@ -1,10 +1,8 @@
 // Counts NaN and ±Inf values in the weights a model reads: a checkpoint that holds them loads
 // and runs, but every result from it is NaN or meaningless, so the loader warns, naming them.
 // One streaming pass over the bytes, in chunks.
-import { open } from 'node:fs/promises';
-
 import type { NativeCheckpointFile, NativeTensorEntry } from '../native/types-model.js';
-import { CheckpointError } from './errors.js';
+import { eachTensor } from './tensor-reads.js';
 
 export interface NonFinite {
   path: string;
@@ -37,40 +35,18 @@ function countWords(words: Uint32Array, mask: number, step: number): number {
 export async function findNonFinite(files: NativeCheckpointFile[]): Promise<NonFinite[]> {
   const found: NonFinite[] = [];
   const buf = new Uint8Array(new ArrayBuffer(CHUNK));
-  for (const f of files) {
-    if (f.tensors.length === 0) continue;
-    let fh;
-    try {
-      fh = await open(f.path, 'r');
-    } catch (e) {
-      throw new CheckpointError('io', f.path, `cannot open: ${(e as Error).message}`);
+  await eachTensor(files, async (t, path, readAt) => {
+    let count = 0;
+    for (let at = t.begin; at < t.end; at += CHUNK) {
+      const len = Math.min(CHUNK, t.end - at);
+      await readAt(buf, at, len);
+      // An odd 16-bit value at the end is tested as a word whose upper half is zero.
+      if (len % 4 !== 0) buf.fill(0, len, len + 2);
+      const { mask, step } = TEST[t.dtype];
+      count += countWords(new Uint32Array(buf.buffer, 0, Math.ceil(len / 4)), mask, step);
     }
-    try {
-      for (const t of f.tensors) {
-        let count = 0;
-        for (let at = t.begin; at < t.end; at += CHUNK) {
-          const len = Math.min(CHUNK, t.end - at);
-          const { bytesRead } = await fh.read(buf, 0, len, at);
-          if (bytesRead !== len)
-            throw new CheckpointError(
-              'truncated',
-              f.path,
-              `tensor '${t.name}': could read only ${bytesRead} of ${len} bytes at ${at} (was the file truncated?)`,
-              t.name,
-            );
-          // An odd 16-bit value at the end is tested as a word whose upper half is zero.
-          if (len % 4 !== 0) buf.fill(0, len, len + 2);
-          const { mask, step } = TEST[t.dtype];
-          count += countWords(new Uint32Array(buf.buffer, 0, Math.ceil(len / 4)), mask, step);
-        }
-        if (count > 0) {
-          const elements = (t.end - t.begin) / (t.dtype === 'F32' ? 4 : 2);
-          found.push({ path: f.path, tensor: t.name, count, elements });
-        }
-      }
-    } finally {
-      await fh.close();
-    }
-  }
+    if (count > 0)
+      found.push({ path, tensor: t.name, count, elements: (t.end - t.begin) / (t.dtype === 'F32' ? 4 : 2) });
+  });
   return found;
 }
