@@ -219,6 +219,8 @@ describe('pos-uniform targets', () => {
     expect(tagOfText(' house')).toBe('ambiguous'); // noun and verb
     expect(tagOfText(' Obama')).toBe('proper-noun');
     expect(tagOfText('123')).toBe(null);
+    expect(tagOfText(' happy\n')).toBe('adjective');
+    expect(tagOfText('\uFEFFhappy')).toBe(null); // a byte-order mark before it (Llama 3, Qwen): not a word
     const tok = await loadTokenizer({ preset: 'gpt2' });
     const tagged = tagVocabulary(vocabularyTexts(tok));
     const total = Object.values(tagged.counts).reduce((a, b) => a + b, 0);

@@ -166,7 +166,9 @@ export function registerTargetsAndTune(program: Command): void {
         const set = await synthesizeTargets(model, asked);
         await saveTargets(o.output, set, model.info.vocabSize);
         for (const m of set.meta) console.log(`${m.id}\t${m.entropyBits.toFixed(4)} bits`);
-        console.log(`${set.meta.length} targets over ${model.info.vocabSize} tokens → ${o.output}`);
+        console.log(
+          `${set.meta.length} target${set.meta.length === 1 ? '' : 's'} over ${model.info.vocabSize} tokens → ${o.output}`,
+        );
         set.dispose();
       } finally {
         model.dispose();

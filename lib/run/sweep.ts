@@ -306,7 +306,10 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       if (!stopped() && plans.length) {
         const held = options.targetStore ? storedCount(options.targetStore, plans, V, model.info.device) : 0;
         const earlier = held ? ` (${held} of them made by an earlier sweep of this run)` : '';
-        events.emit('log', `synthesising ${plans.length} targets over ${V} tokens${earlier}`);
+        events.emit(
+          'log',
+          `synthesising ${plans.length} target${plans.length === 1 ? '' : 's'} over ${V} tokens${earlier}`,
+        );
       }
       const targets =
         plans.length && !stopped()

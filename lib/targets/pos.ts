@@ -24,6 +24,9 @@ function classOf(penn: string): PosTag | 'other' {
 
 /** The one tag of a token's text, 'ambiguous', or null (not a word). */
 export function tagOfText(text: string): PosTag | 'ambiguous' | null {
+  // trim() also strips a byte-order mark: Llama 3's '\uFEFFusing' is an invisible mark before a
+  // word, a token hard prompts ban as unprintable, not the word.
+  if (text.includes('\uFEFF')) return null;
   const word = text.trim();
   if (!/^[A-Za-z]{2,}$/.test(word)) return null;
   const tags = lex()[word.toLowerCase()];
