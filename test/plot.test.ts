@@ -128,8 +128,13 @@ describe('figure data', () => {
     const table = summaryTable(bestPerTarget(records));
     const soft = table.find((r) => r.kind === 'vanilla' && r.method === 'soft')!;
     const hard = table.find((r) => r.kind === 'vanilla' && r.method === 'hard:k=1')!;
-    expect(soft.n).toBe(17 + 12); // the grid's 17 targets and the 12 lm-paired ones
+    expect(soft.n).toBe(17); // the grid's 17 targets
     expect(hard.mean).toBeGreaterThan(soft.mean);
+    // The 12 lm-paired ones, whose entropies are the lm targets', are a row of their own.
+    const paired = table.find((r) => r.kind === 'vanilla (paired)' && r.method === 'soft')!;
+    const pairedBest = bestPerTarget(records).filter((b) => b.pairedWith !== null && b.method === 'soft');
+    expect(paired.n).toBe(12);
+    expect(paired.mean).toBeCloseTo(pairedBest.reduce((a, b) => a + b.klNats, 0) / 12, 12);
   });
 });
 
@@ -299,9 +304,10 @@ describe('plotAll and report', () => {
     const rows = [...text.matchAll(/<tr><td class="l">([^<]*)<\/td><td class="l">([^<]*)<\/td><td>(\d+)<\/td>/g)].map(
       (m) => `${m[1]}/${m[2]}/${m[3]}`,
     );
-    expect(rows).toContain('vanilla/soft/29');
+    expect(rows).toContain('vanilla/soft/17');
+    expect(rows).toContain('vanilla (paired)/soft/12');
     expect(rows).toContain('pos-uniform/hard:k=1/20');
-    expect(rows).toHaveLength(6 * 2); // kinds × methods; paired vanilla targets count as vanilla
+    expect(rows).toHaveLength(7 * 2); // kinds (paired vanilla apart) × methods
   });
 
   // Headless Chromium (Debian's `chromium` package) loads the report with networking off and

@@ -135,12 +135,17 @@ export interface SummaryRow extends Summary {
   model?: string;
 }
 
-/** The report's table: per kind × method (× model), over targets' best KL. */
+/**
+ * The report's table: per kind × method (× model), over targets' best KL. Vanilla targets paired
+ * with lm ones (entropies matched to theirs) are a row of their own: pooled with a grid's, their
+ * mean would be of neither.
+ */
 export function summaryTable(best: readonly TargetBest[]): SummaryRow[] {
   const groups = new Map<string, { kind: string; method: string; model?: string; values: number[] }>();
   for (const b of best) {
-    const key = `${b.model ?? ''}\u0000${b.kind}\u0000${b.method}`;
-    const g = groups.get(key) ?? { kind: b.kind, method: b.method, model: b.model, values: [] };
+    const kind = b.pairedWith === null ? b.kind : `${b.kind} (paired)`;
+    const key = `${b.model ?? ''}\u0000${kind}\u0000${b.method}`;
+    const g = groups.get(key) ?? { kind, method: b.method, model: b.model, values: [] };
     g.values.push(b.klNats);
     groups.set(key, g);
   }
