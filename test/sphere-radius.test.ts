@@ -1,7 +1,8 @@
 // Where the sphere is a floor and where it is not (docs/results-schema.md, sphereBoundNats): the
 // final norm outputs ‖c‖ = √d·√(σ²/(σ²+ε)), so a model whose last residual stream has σ² ≫ ε
 // (random:demo's larger weights, as trained models) puts every prompt on the sphere, while the
-// small random presets (σ² within tens of ε) leave prompts a percent or two inside it, where a KL
+// small random presets (σ² within tens of ε) leave prompts up to a percent or two inside it (tiny-gpt2,
+// whose position embeddings add to its residual stream, the least: 0.3–0.5%), where a KL
 // can fall below the sphere value. Their final norms have γ = 1 and β = 0: ‖s‖ is ‖c‖.
 import { describe, expect, it } from 'vitest';
 
@@ -25,11 +26,11 @@ describe("the final norm's outputs against the sphere ‖c‖ = √d", () => {
   });
 
   it.each(['random:micro', 'random:tiny-gpt2', 'random:tiny-llama3'])(
-    'lie a percent or two inside it for %s (small random weights)',
+    'lie up to a percent or two inside it for %s (small random weights)',
     async (name) => {
       const xs = await radii(name);
       for (const x of xs) {
-        expect(x).toBeLessThan(0.997);
+        expect(x).toBeLessThan(0.998);
         expect(x).toBeGreaterThan(0.975);
       }
     },
