@@ -1,7 +1,6 @@
 // Progress on a terminal: one redrawn bar (rows done/total, row-steps/s, ETA, running mean KL);
 // plain periodic lines when stderr is not a TTY; JSON events with --json; nothing with --quiet.
-import type { SweepProgress } from '../run/sweep.js';
-import type { StudyPlace, StudySweepProgress } from '../run/sweep-progress.js';
+import { studyPlace, type StudyPlace, type StudySweepProgress } from '../run/sweep-progress.js';
 
 export interface ProgressView extends Partial<StudyPlace> {
   rowsDone: number;
@@ -18,7 +17,7 @@ export interface ProgressView extends Partial<StudyPlace> {
 
 /** A sweep's progress event as the bar shows it, under `label`: rows and time of the whole sweep,
  *  so the ETA counts the methods still to come (the event's own `elapsedMs` is its method's). */
-export function sweepView(p: SweepProgress, label: string): ProgressView {
+export function sweepView(p: StudySweepProgress, label: string): ProgressView {
   return {
     ...studyPlace(p),
     rowsDone: p.sweepRowsDone,
@@ -86,12 +85,4 @@ export class ProgressReporter {
   done(): void {
     if (this.mode === 'tty') process.stderr.write('\n');
   }
-}
-
-/** A study's event's place in the study, where it has one (a plain sweep's has none). */
-function studyPlace(p: StudySweepProgress): Partial<StudyPlace> {
-  const { sweep, sweeps, experiment, model } = p;
-  return sweep === undefined || sweeps === undefined || experiment === undefined || model === undefined
-    ? {}
-    : { sweep, sweeps, experiment, model };
 }

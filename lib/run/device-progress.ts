@@ -5,7 +5,7 @@ import type { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 
-import type { StudyPlace, StudySweepProgress } from './sweep-progress.js';
+import { studyPlace, type StudyPlace, type StudySweepProgress } from './sweep-progress.js';
 
 /** A worker's progress event as `--json` prints it (lib/cli/progress.ts's ProgressView). */
 export interface WorkerProgress extends Partial<StudyPlace> {
@@ -35,8 +35,7 @@ export function combineProgress(parts: readonly WorkerProgress[]): StudySweepPro
   const rowsTotal = sum((p) => p.rowsTotal);
   // A study's workers each print their sweep's place; while they are all in one sweep, so is the whole.
   const places = new Set(parts.map((p) => `${p.sweep}/${p.sweeps}`));
-  const { sweep, sweeps, experiment, model } = parts[0];
-  const place = places.size === 1 && sweep !== undefined ? { sweep, sweeps, experiment, model } : {};
+  const place = places.size === 1 ? studyPlace(parts[0]) : {};
   return {
     ...place,
     phase: 'tuning',

@@ -26,3 +26,11 @@ export interface StudyPlace {
 
 /** A study's progress event: its current sweep's, with the sweep's place in the study. */
 export type StudySweepProgress = SweepProgress & Partial<StudyPlace>;
+
+/** A study's event's place in the study, where it has one (a plain sweep's has none). */
+export function studyPlace(p: Partial<StudyPlace>): Partial<StudyPlace> {
+  const { sweep, sweeps, experiment, model } = p;
+  return sweep === undefined || sweeps === undefined || experiment === undefined || model === undefined
+    ? {}
+    : { sweep, sweeps, experiment, model };
+}
