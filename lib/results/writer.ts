@@ -26,8 +26,9 @@ import type { RunRecord, StoredRunRecord } from './record.js';
 import { readResults } from './read.js';
 import { sweepDifferences } from './same-sweep.js';
 
-export const journalPath = (out: string): string => `${out}.partial`;
-const isJournal = (path: string): boolean => path.endsWith('.partial');
+const JOURNAL_SUFFIX = '.partial';
+export const journalPath = (out: string): string => `${out}${JOURNAL_SUFFIX}`;
+const isJournal = (path: string): boolean => path.endsWith(JOURNAL_SUFFIX);
 
 /** Rows per record batch in final files: big enough for fast scans, small enough to stream. */
 const FINAL_BATCH_ROWS = 65_536;
