@@ -2,13 +2,13 @@
 // that would run for hours ends at once, with an AbortError; a sweep interrupted during its bound
 // stops there (before, the whole bound ran first, minutes on a big head).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { headBound, headBoundOf, loadModel, synthesizeTargets, type Model } from '../lib/index.js';
-import { cli } from './helpers/cli.js';
+import { cli, scratchDirs } from './helpers/cli.js';
+
+const tmp = scratchDirs('bound-cancel');
 
 let model: Model;
 beforeAll(async () => {
@@ -61,7 +61,7 @@ describe('headBound with a signal', () => {
 
 describe('a sweep interrupted during its head bound', () => {
   it('stops there: exit 130, no bound finished, no journal left', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'distprompt-bound-cancel-'));
+    const dir = tmp();
     // random:demo's head (50,257 × 128) and a fine entropy grid: a bound of many seconds.
     const child = spawn(
       process.execPath,

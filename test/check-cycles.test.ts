@@ -1,18 +1,20 @@
 // scripts/check-cycles.mjs (run by `npm run lint`): it fails on an import cycle, names the loop,
 // counts `import type` and re-exports as edges, and passes the real lib/.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { scratchDirs } from './helpers/cli.js';
 
 const root = join(import.meta.dirname, '..');
 const script = join(root, 'scripts', 'check-cycles.mjs');
 const check = (folder: string) => spawnSync(process.execPath, [script, folder], { cwd: root, encoding: 'utf8' });
 
+const tmp = scratchDirs('cycles');
+
 /** A temporary folder holding `files` (path → text). */
 function tree(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'distprompt-cycles-'));
+  const dir = tmp();
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(dir, path, '..'), { recursive: true });
     writeFileSync(join(dir, path), text);

@@ -3,8 +3,7 @@
 // may differ at near-ties; in deterministic mode rows batch in fixed groups of the plan, and
 // results are bitwise the same across a kill and resume in the middle of a group and across shards.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -15,7 +14,9 @@ import { parseSpec, specHash } from '../lib/spec/index.js';
 import { planRows, planSweep, planTargets, remainingGroups } from '../lib/sweep/index.js';
 import { tune, type TuneRecord } from '../lib/tune/index.js';
 import { randomTarget } from './helpers/dist.js';
-import { cli, runCli } from './helpers/cli.js';
+import { cli, runCli, scratchDirs } from './helpers/cli.js';
+
+const tmp = scratchDirs('det');
 
 let model: Model;
 let V: number;
@@ -156,7 +157,7 @@ describe('deterministic sweeps end to end', () => {
   };
 
   it('kill -9 in the middle of a group then --resume, and a shard: bitwise the rows of a whole run', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'distprompt-det-'));
+    const dir = tmp();
     const config = join(dir, 'spec.json');
     writeFileSync(config, JSON.stringify(spec));
     const whole = run(['sweep', '-c', config, '-o', 'whole.arrow', '--no-figures', '-q'], dir);

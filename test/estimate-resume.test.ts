@@ -2,8 +2,8 @@
 // a finished file, each device's shard file), and estimateSweep prices only the rows left, on the
 // busiest device where the rows are split over several. Real sweeps of random:micro write the files.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -16,10 +16,10 @@ import { parseSpec, type SweepSpec, type SweepSpecInput } from '../lib/spec/inde
 import { methodLabel } from '../lib/spec/methods.js';
 import { planSweep, shardRows } from '../lib/sweep/index.js';
 import { PLAN_SWEEP } from './helpers/micro-sweep.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, scratchDir } from './helpers/cli.js';
 
 const run = (args: string[], cwd: string) => runCli(args, cwd);
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-plan-resume-'));
+const dir = scratchDir('plan-resume');
 
 const small = { ...PLAN_SWEEP, bound: false };
 const fast = { calibrationSeconds: 0.5, sampleRows: 2 };

@@ -2,8 +2,7 @@
 // and `sweep --plan` / `study --plan` as a user runs them (the built CLI): right rows, nothing
 // written, bad input exits 2.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -16,10 +15,10 @@ import { runSweep } from '../lib/run/sweep.js';
 import { parseSpec } from '../lib/spec/index.js';
 import { planSweep } from '../lib/sweep/index.js';
 import { PLAN_SWEEP } from './helpers/micro-sweep.js';
-import { cli, runCli } from './helpers/cli.js';
+import { cli, runCli, scratchDirs } from './helpers/cli.js';
 
 const run = (args: string[], cwd: string) => runCli(args, cwd);
-const tmp = () => mkdtempSync(join(tmpdir(), 'distprompt-plan-'));
+const tmp = scratchDirs('plan');
 
 const small = PLAN_SWEEP;
 

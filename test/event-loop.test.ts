@@ -7,8 +7,6 @@
 // about distprompt. So an idle control thread watches its own loop at the same time: a stall of
 // the caller's loop counts only for the part of it during which the control thread ran freely.
 // monitorEventLoopDelay's figures are printed as well; a run that misses is run again (three in all).
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -18,6 +16,9 @@ import { loadModel, synthesizeTargets } from '../lib/index.js';
 import type { SynthesisRequest } from '../lib/targets/synthesize.js';
 import { runSweep } from '../lib/run/sweep.js';
 import { parseSpec } from '../lib/spec/index.js';
+import { scratchDirs } from './helpers/cli.js';
+
+const tmp = scratchDirs('loop');
 
 const LIMIT_MS = 50;
 const TICK_MS = 5;
@@ -120,7 +121,7 @@ async function expectFreeLoop(measure: (attempt: number) => Promise<{ heldByDist
 async function sweepDelays(attempt: number) {
   // Warm-up: the addon's first load (~300 ms, documented) and the model are not what is measured.
   const model = await loadModel('random:tiny-gpt2');
-  const dir = mkdtempSync(join(tmpdir(), 'distprompt-loop-'));
+  const dir = tmp();
   const spec = parseSpec({
     model: 'random:tiny-gpt2',
     targets: [
@@ -154,7 +155,7 @@ async function sweepDelays(attempt: number) {
  */
 async function largeSweepDelays(attempt: number) {
   const model = await loadModel('random:micro');
-  const dir = mkdtempSync(join(tmpdir(), 'distprompt-loop-end-'));
+  const dir = tmp();
   const spec = parseSpec({
     model: 'random:micro',
     targets: [{ kind: 'vanilla', entropyBits: '0:max:0.01', method: 'temperature' }],

@@ -279,7 +279,10 @@ describe('exit codes and names', () => {
       [['study', 'vanilla', '-m', 'random:micro', '--devices', 'cpu,cpu', '--device', 'cpu'], /drop --device cpu/],
       [['study', 'vanilla', '-m', 'random:micro', '--devices', 'cpu,cpu', '--shard', '1/2'], /drop --shard 1\/2/],
       [['study', 'vanilla', '-m', 'random:micro', '--resume', '--overwrite'], /--resume and --overwrite contradict/],
-      [['study', 'vanilla', '-m', 'random:micro,random:micro'], /-m names random:micro twice/],
+      [
+        ['study', 'vanilla', '-m', 'random:micro,random:micro'],
+        /the model random:micro is given twice: give each model once/,
+      ],
       [['study', 'vanilla', '-m', 'random:micro', '--dtype', 'int8'], /^distprompt: --dtype: expected dtype/m],
       [['bound', '-m', 'random:micro', '--seed', '-1'], /--seed must be an integer >= 0, got '-1'/],
       // --shard-count counts a scheduler's index: without one the run would go ahead unsharded.

@@ -1,15 +1,15 @@
 // mergeResults as a script calls it: options of the wrong type are named, not read as truthy
 // (overwrite: 'yes' replaced a finished file as true would), and paths are checked before any
 // file is read (a missing list reached node:fs as 'The "path" argument must be of type string').
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { mergeResults } from '../lib/index.js';
+import { scratchDir } from './helpers/cli.js';
 
 describe('mergeResults options', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'distprompt-libmerge-'));
+  const dir = scratchDir('libmerge');
   const out = join(dir, 'merged.arrow');
   it.each([
     [[[], out, { overwrite: 'yes' }], "mergeResults: option overwrite must be true or false, got 'yes'"],

@@ -1,8 +1,7 @@
 // runSweep and estimateSweep as a script calls them: a spec written by hand, options of the wrong
 // type, a model other than the spec's, an abort before the first row. Each is refused (or run)
 // before anything is written, with a message naming the option.
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -10,6 +9,7 @@ import { loadModel, type Model } from '../lib/index.js';
 import { estimateSweep } from '../lib/run/estimate.js';
 import { runSweep } from '../lib/run/sweep.js';
 import { parseSpec, type SweepSpec } from '../lib/spec/index.js';
+import { scratchDirs } from './helpers/cli.js';
 
 const small = {
   model: 'random:micro',
@@ -19,7 +19,7 @@ const small = {
   bound: false,
 };
 let model: Model;
-const tmp = () => mkdtempSync(join(tmpdir(), 'distprompt-libsweep-'));
+const tmp = scratchDirs('libsweep');
 
 beforeAll(async () => {
   model = await loadModel('random:micro');

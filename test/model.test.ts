@@ -8,11 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { buildInfo, loadModel, presetNames } from '../lib/index.js';
 import { readCheckpoint } from '../lib/checkpoint/index.js';
 import { writeSafetensors } from './helpers/safetensors-writer.js';
+import { scratchDirs } from './helpers/cli.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures', 'hf-golden');
 
+const tmp = scratchDirs('model');
+
 function tempCopy(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'distprompt-model-'));
+  const dir = tmp();
   for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(fixtures, name, f), join(dir, f));
   return dir;
 }

@@ -3,8 +3,6 @@
 // a resume's pace counts only the rows it ran; a resume with no row left makes no target. Real
 // sweeps of random:micro, one of them interrupted.
 import { EventEmitter } from 'node:events';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -14,8 +12,9 @@ import { keptRows } from '../lib/run/kept.js';
 import { runSweep, type SweepProgress } from '../lib/run/sweep.js';
 import { parseSpec, type SweepSpec } from '../lib/spec/index.js';
 import { PLAN_SWEEP } from './helpers/micro-sweep.js';
+import { scratchDir } from './helpers/cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-progress-eta-'));
+const dir = scratchDir('progress-eta');
 // Batches of 2 rows, so that the run finishes a batch's worth (from which on it has an ETA) early.
 const spec = (name: string) => parseSpec({ ...PLAN_SWEEP, bound: false, batchSize: 2, output: join(dir, name) });
 

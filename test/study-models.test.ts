@@ -1,25 +1,28 @@
 // A study's models on real loads: one held at a time, kept across consecutive sweeps on it,
 // disposed when a sweep on another model comes (and loaded again for a later sweep) or after its
 // last sweep; described for the up-front check without loading any weights.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { expect, it } from 'vitest';
 
 import { loadModel } from '../lib/model/load.js';
 import { StudyModels } from '../lib/run/study-models.js';
 import { expandStudies } from '../lib/study/catalog.js';
 import { planStudy } from '../lib/study/plan.js';
+import { scratchDirs } from './helpers/cli.js';
+
+const tmp = scratchDirs('models');
 
 const fixture = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
+// The name a study gives the folder: its path from the working folder.
+const named = relative(process.cwd(), fixture);
 
 it('holds one model at a time, reloading the one a later sweep runs on after a sweep on another', async () => {
   const sweeps = planStudy(expandStudies(['vanilla', 'methods', 'random-init', 'outliers']), {
     scale: 'smoke',
     models: [fixture],
-    outDir: mkdtempSync(join(tmpdir(), 'distprompt-models-')),
+    outDir: tmp(),
   });
-  expect(sweeps.map((s) => [s.experiment, s.model === fixture])).toEqual([
+  expect(sweeps.map((s) => [s.experiment, s.model === named])).toEqual([
     ['vanilla', true],
     ['methods', true],
     ['random-init', false],
@@ -55,7 +58,7 @@ it('holds one model at a time, reloading the one a later sweep runs on after a s
     expect(again.info.identity).toBe(first.info.identity);
     models.done(outliers);
     expect(again.disposed).toBe(true);
-    expect(loads).toEqual([fixture, twin.model, fixture]);
+    expect(loads).toEqual([named, twin.model, named]);
   } finally {
     models.dispose();
   }
@@ -65,7 +68,7 @@ it("describes a model as loadModel would load it: the device's memory less its w
   const sweeps = planStudy(expandStudies(['vanilla']), {
     scale: 'smoke',
     models: ['random:tiny-gpt2'],
-    outDir: mkdtempSync(join(tmpdir(), 'distprompt-models-')),
+    outDir: tmp(),
   });
   const models = new StudyModels(sweeps, () => ({}));
   const d = await models.describe(sweeps[0]);

@@ -4,13 +4,12 @@
 // finding 6 counts the targets and methods of a methods study (it counted their pairs as
 // targets). A real smoke study of random:micro through the built CLI.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli } from './helpers/cli.js';
+import { cli, scratchDir } from './helpers/cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-study-captions-'));
+const dir = scratchDir('study-captions');
 let captions: string[];
 let findings: string[];
 let setups: string[];

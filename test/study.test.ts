@@ -1,10 +1,9 @@
 // `distprompt study` as a user runs it (the built CLI in a child process), the random twins it
 // relies on, and its report looked at in headless Chromium.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { loadModel } from '../lib/model/load.js';
@@ -13,11 +12,11 @@ import { readResults } from '../lib/results/index.js';
 import { expandStudies, readStudy, studyNames } from '../lib/study/catalog.js';
 import { planStudy } from '../lib/study/plan.js';
 import { byteLevelBpeJson } from '../lib/tokenizer/index.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, scratchDirs } from './helpers/cli.js';
 
 const require = createRequire(import.meta.url);
 const fixture = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
-const tmp = () => mkdtempSync(join(tmpdir(), 'distprompt-study-'));
+const tmp = scratchDirs('study');
 const run = (args: string[], cwd: string) => runCli(args, cwd);
 
 describe('random twins', () => {
@@ -99,17 +98,19 @@ describe('study catalog and plan', () => {
       models: ['random:demo', fixture],
       outDir: '/out',
     });
+    // The folder is named by its path from the working folder, however it was spelt.
+    const named = relative(process.cwd(), fixture);
     const twin = sweeps.filter((s) => s.experiment === 'random-init');
     expect(twin.map((s) => [s.model, s.skipped !== undefined])).toEqual([
       ['random:demo', true],
-      [`random:${fixture}`, false],
+      [`random:${named}`, false],
     ]);
     const migrated = sweeps.filter((s) => s.experiment === 'migrated');
     expect(
       migrated.map((s) =>
         s.spec.targets.filter((t) => t.kind === 'migrated').map((t) => (t as { source: string }).source),
       ),
-    ).toEqual([[fixture], ['random:demo']]);
+    ).toEqual([[named], ['random:demo']]);
     expect(sweeps.filter((s) => s.study.name === 'prefix-length').map((s) => s.spec.prefixLength)).toEqual([
       1, 1, 3, 3, 5, 5, 10, 10, 20, 20,
     ]);
@@ -188,8 +189,9 @@ describe('study catalog and plan', () => {
     for (const r of [run([...args, '--plan'], dir), run([...args, '-o', out], dir)]) {
       expect(r.status).toBe(2);
       expect(r.stderr).not.toMatch(/calibrating|loading/);
+      // The folder is named as the study names it: its path from the working folder.
       expect(r.stderr).toContain(
-        `pos on ${model}: targets[0].n: each target is uniform over n = 100 tokens of its tag, and ${model}'s ` +
+        "pos on small-vocab: targets[0].n: each target is uniform over n = 100 tokens of its tag, and small-vocab's " +
           'vocabulary has only 1 noun, 0 proper-noun, 1 verb, 0 adjective tokens',
       );
       expect(r.stderr).toMatch(/The studies that can: distprompt study vanilla \(/);

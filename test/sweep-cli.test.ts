@@ -1,12 +1,11 @@
 // `distprompt sweep` as a user runs it: a child process of the built CLI (npm test builds it).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { readResults, scanJournal } from '../lib/results/index.js';
-import { cli, runCli } from './helpers/cli.js';
+import { cli, runCli, scratchDirs } from './helpers/cli.js';
 
 const small = {
   model: 'random:micro',
@@ -18,9 +17,7 @@ const small = {
   batchSize: 4,
 };
 
-function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'distprompt-sweep-'));
-}
+const tmp = scratchDirs('sweep');
 
 const run = (args: string[], cwd: string) => runCli(args, cwd);
 

@@ -1,7 +1,6 @@
 // One registry of target kinds: the sweep planner and synthesizeTargets name every kind's
 // targets alike (same ids, same seeds), and what synthesizeTargets makes carries those ids.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -15,8 +14,9 @@ import {
   TARGET_REGISTRY,
   type SynthesisRequest,
 } from '../lib/targets/index.js';
+import { scratchDir } from './helpers/cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'distprompt-registry-'));
+const dir = scratchDir('registry');
 const file = join(dir, 'two.json');
 
 /** Each kind as a spec entry and as the library request that stands for the same targets. */

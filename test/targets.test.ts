@@ -4,6 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model } from '../lib/index.js';
 import { entropyBits, klNats, outlierMassBound, synthesizeTargets, validateTargets } from '../lib/targets/index.js';
 import { softmaxRow } from './helpers/dist.js';
+import { scratchDirs } from './helpers/cli.js';
+
+const tmp = scratchDirs('tfile');
 
 const rowsOf = (a: Float32Array, vocab: number) =>
   Array.from({ length: a.length / vocab }, (_, r) => a.subarray(r * vocab, (r + 1) * vocab));
@@ -248,10 +251,9 @@ describe('file targets', () => {
   it('JSON, Arrow and safetensors files give the same validated rows', async () => {
     const { readTargetFile } = await import('../lib/targets/index.js');
     const { tableToIPC, vectorFromArray, Table, List, Float32, Field } = await import('apache-arrow');
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(join(tmpdir(), 'distprompt-tfile-'));
+    const dir = tmp();
     const rows = [
       [0.5, 0.25, 0.25, 0],
       [0.1, 0.2, 0.3, 0.4],

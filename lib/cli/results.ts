@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { plotAll, report } from '../plot/index.js';
 import { mergeResults } from '../run/merge.js';
 import { UsageError } from './exit.js';
+import { counted } from '../io/counted.js';
 
 export function registerResultsCommands(program: Command): void {
   program
@@ -35,6 +36,8 @@ export function registerResultsCommands(program: Command): void {
     .option('--json', 'print what was merged as JSON ({ out, rows, missing })')
     .action(async (files: string[], o: { output: string; overwrite?: boolean; json?: boolean }) => {
       const r = await mergeResults(files, o.output, { overwrite: o.overwrite });
-      console.log(o.json ? JSON.stringify(r) : `${r.out}: ${r.rows} rows merged from ${files.length} files`);
+      console.log(
+        o.json ? JSON.stringify(r) : `${r.out}: ${counted(r.rows, 'row')} merged from ${counted(files.length, 'file')}`,
+      );
     });
 }

@@ -6,8 +6,6 @@ import { UsageError } from './exit.js';
 const FLAG_OF: Record<string, string> = { dtype: '--dtype', device: '--device', devices: '--devices' };
 
 export function checkStudyFlags(o: { dtype?: string; device?: string; devices?: string }, models: string[]): void {
-  const twice = models.find((m, i) => models.indexOf(m) !== i);
-  if (twice !== undefined) throw new UsageError(`-m names ${twice} twice: give each model once`);
   const devices = o.devices
     ?.split(',')
     .map((d) => d.trim())

@@ -20,6 +20,7 @@ import { onInterrupt } from './interrupt.js';
 import { refuseContradictions, shardText } from './flag-rules.js';
 import { checkStudyFlags } from './study-flags.js';
 import { PLAN_HELP, SHARD_COUNT_HELP, WAIT_FOR_LOCK_HELP } from './sweep.js';
+import { counted } from '../io/counted.js';
 
 interface StudyCliOptions {
   list?: boolean;
@@ -216,7 +217,7 @@ export function registerStudy(program: Command): void {
           {},
         );
         reporter.log(
-          `${summary.sweeps.length} sweeps in ${(summary.wallMs / 1000).toFixed(1)} s; findings: ${
+          `${counted(summary.sweeps.length, 'sweep')} in ${(summary.wallMs / 1000).toFixed(1)} s; findings: ${
             Object.entries(counts)
               .map(([k, v]) => `${v} ${k}`)
               .join(', ') || 'none'

@@ -16,6 +16,7 @@ import { refuseContradictions, shardText } from './flag-rules.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
 import { parseJsonText } from '../io/json-text.js';
+import { counted } from '../io/counted.js';
 
 /**
  * What `distprompt sweep` runs with no --config: the quick demo run (lib/spec/defaults.ts), the
@@ -263,7 +264,7 @@ export function registerSweep(program: Command): void {
         return;
       }
       const taken = summary.rowsShared ? `, ${summary.rowsShared} taken from earlier sweeps` : '';
-      reporter.log(`${summary.rows} rows in ${summary.output} (${summary.rowsResumed} resumed${taken})`);
+      reporter.log(`${counted(summary.rows, 'row')} in ${summary.output} (${summary.rowsResumed} resumed${taken})`);
       for (const f of summary.figures) reporter.log(`figure ${f.paperFigure}: ${f.path}`);
       if (o.json)
         process.stdout.write(

@@ -19,6 +19,7 @@ import { EXIT, UsageError } from './exit.js';
 import { onInterrupt } from './interrupt.js';
 import { ProgressReporter } from './progress.js';
 import { KIND_LIST, numberFlag, numberList, refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
+import { counted } from '../io/counted.js';
 
 /** What --entropy (tune, bound), --outliers, --count and --method mean when left out; the help prints these. */
 const FLAG_DEFAULTS = { outliers: 1, count: 10, posCount: 1, method: 'gradient', entropy: '4' } as const;
@@ -166,9 +167,7 @@ export function registerTargetsAndTune(program: Command): void {
         const set = await synthesizeTargets(model, asked);
         await saveTargets(o.output, set, model.info.vocabSize);
         for (const m of set.meta) console.log(`${m.id}\t${m.entropyBits.toFixed(4)} bits`);
-        console.log(
-          `${set.meta.length} target${set.meta.length === 1 ? '' : 's'} over ${model.info.vocabSize} tokens → ${o.output}`,
-        );
+        console.log(`${counted(set.meta.length, 'target')} over ${model.info.vocabSize} tokens → ${o.output}`);
         set.dispose();
       } finally {
         model.dispose();

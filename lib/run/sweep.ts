@@ -44,6 +44,7 @@ import { endSweep } from './sweep-end.js';
 import { sweepMetadata } from './metadata.js';
 import { deviceCount } from './shards.js';
 import { checkReuse, reuseResults, whyNoneTaken, type ReuseOffer } from './reuse.js';
+import { counted } from '../io/counted.js';
 
 export interface SweepOptions {
   resume?: boolean;
@@ -306,10 +307,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       if (!stopped() && plans.length) {
         const held = options.targetStore ? storedCount(options.targetStore, plans, V, model.info.device) : 0;
         const earlier = held ? ` (${held} of them made by an earlier sweep of this run)` : '';
-        events.emit(
-          'log',
-          `synthesising ${plans.length} target${plans.length === 1 ? '' : 's'} over ${V} tokens${earlier}`,
-        );
+        events.emit('log', `synthesising ${counted(plans.length, 'target')} over ${V} tokens${earlier}`);
       }
       const targets =
         plans.length && !stopped()

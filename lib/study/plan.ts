@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { shown } from '../spec/fields.js';
 import { parseSpec, SpecError, type SweepSpec } from '../spec/index.js';
 import { SCALES, StudyError, type Scale, type StudyFile } from './catalog.js';
+import { studyModelName } from './model-name.js';
 
 export interface StudySweep {
   /** experiment id: the study's name, with its variant ('prefix-length-L10') */
@@ -49,8 +50,15 @@ export function planStudy(studies: readonly StudyFile[], o: StudyPlanOptions): S
   // Each study file holds one spec per scale: another name ('Smoke') would read a spec that is not there.
   if (!(SCALES as readonly unknown[]).includes(o.scale))
     throw new StudyError(`scale must be ${SCALES.map((x) => `'${x}'`).join(' or ')}, got ${shown(o.scale)}`);
+  const models = o.models.map(studyModelName);
+  const twice = models.findIndex((m, i) => models.indexOf(m) !== i);
+  if (twice >= 0) {
+    const first = o.models[models.indexOf(models[twice])];
+    const spelt = first === o.models[twice] ? '' : ` (as '${first}' and '${o.models[twice]}')`;
+    throw new StudyError(`the model ${models[twice]} is given twice${spelt}: give each model once`);
+  }
   const slugs = new Map<string, string>();
-  for (const m of o.models) {
+  for (const m of models) {
     const s = modelSlug(m);
     const prior = slugs.get(s);
     if (prior !== undefined && prior !== m)
@@ -65,7 +73,7 @@ export function planStudy(studies: readonly StudyFile[], o: StudyPlanOptions): S
       : [[undefined, {}]];
     for (const [variant, over] of variants) {
       const experiment = variant ? `${study.name}-${variant}` : study.name;
-      for (const given of o.models) {
+      for (const given of models) {
         let skipped: string | undefined;
         let model = given;
         if (study.model === 'random-twin') {
@@ -73,7 +81,7 @@ export function planStudy(studies: readonly StudyFile[], o: StudyPlanOptions): S
             skipped = `${given} is already randomly initialised: its vanilla experiment is its random-init one`;
           else model = `random:${given}`;
         }
-        const others = o.models.filter((m) => m !== given);
+        const others = models.filter((m) => m !== given);
         const targets = (over.targets ?? base.targets) as Array<Record<string, unknown>> | undefined;
         if (targets?.some(fromOther) && others.length === 0)
           skipped = `needs a second model to migrate targets from (give -m ${given},<other model>)`;

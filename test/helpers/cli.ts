@@ -16,6 +16,12 @@ export function scratchDir(name: string): string {
   return dir;
 }
 
+/** A maker of fresh folders, one per call, inside one scratch folder removed when the file's tests are done. */
+export function scratchDirs(name: string): () => string {
+  const root = scratchDir(name);
+  return () => mkdtempSync(join(root, 'run-'));
+}
+
 export interface CliRunOptions {
   /** added to this process's environment */
   env?: Record<string, string>;
