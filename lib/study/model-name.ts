@@ -16,7 +16,7 @@ export function studyModelName(model: string): string {
   if (!model.startsWith(RANDOM)) return folderName(model);
   const rest = folderName(model.slice(RANDOM.length));
   // 'random:micro' is the preset even where a folder 'micro' exists: that folder keeps its './'.
-  return RANDOM + (rest in PRESETS && rest !== model.slice(RANDOM.length) ? `.${sep}${rest}` : rest);
+  return RANDOM + (Object.hasOwn(PRESETS, rest) && rest !== model.slice(RANDOM.length) ? `.${sep}${rest}` : rest);
 }
 
 function folderName(arg: string): string {
