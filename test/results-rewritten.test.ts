@@ -33,9 +33,13 @@ let source: Table;
 let read: Results;
 
 /** `name`.arrow: the original's columns as `columns` gives them, under the original's metadata. */
-function rewrite(name: string, columns: (names: string[]) => Array<[string, Vector]>): string {
+function rewrite(
+  name: string,
+  columns: (names: string[]) => Array<[string, Vector]>,
+  metadata = source.schema.metadata,
+): string {
   const built = new Table(Object.fromEntries(columns(source.schema.fields.map((f) => f.name))));
-  const schema = new Schema(built.schema.fields, source.schema.metadata);
+  const schema = new Schema(built.schema.fields, metadata);
   const path = join(dir, `${name}.arrow`);
   writeFileSync(
     path,
@@ -152,6 +156,26 @@ describe('a results file another tool rewrote', () => {
     const dropped = rewrite('dropped', (names) => names.filter((n) => n !== 'klNats').map(same));
     await expect(mergeResults([dropped], join(dir, 'm.arrow'))).rejects.toThrow(
       `${dropped}: no column 'klNats', which results files of schema version 3 have`,
+    );
+  });
+});
+
+describe('a results file of another version', () => {
+  it('whose stored spec this version does not read is named, with the version that wrote it, by a merge', async () => {
+    // A field a later version added to the spec (or an earlier one had), in a file it wrote.
+    const metadata = new Map(source.schema.metadata);
+    const spec = JSON.parse(metadata.get('distprompt.spec')!) as Record<string, unknown>;
+    metadata.set('distprompt.spec', JSON.stringify({ ...spec, warmupEpochs: 3 }));
+    metadata.set('distprompt.version', '9.0.0');
+    const later = rewrite('later', (names) => names.map(same), metadata);
+    expect((await readResults(later)).records).toEqual(read.records);
+    const e = await mergeResults([later], join(dir, 'm-later.arrow')).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ResultsError);
+    expect((e as Error).message).toMatch(
+      new RegExp(
+        `^cannot merge ${later}: the sweep spec it stores, written by distprompt 9\\.0\\.0, is not one distprompt \\S+ reads ` +
+          `\\(\\(spec\\): Unrecognized key: "warmupEpochs"\\): merge it with the distprompt that wrote it$`,
+      ),
     );
   });
 });
