@@ -49,6 +49,8 @@ export { type ValidateOptions } from './targets/validate.js';
 export { synthesizeTargets, type SynthesisRequest, type TargetSet, type TargetMeta } from './targets/synthesize.js';
 export { type GridInput } from './spec/grid.js';
 export { runSweep, type SweepOptions, type SweepSummary } from './run/sweep.js';
+// What runSweep's and runStudy's `events` get with 'progress' (the third and second argument).
+export { type SweepProgress, type StudySweepProgress, type StudyPlace } from './run/sweep-progress.js';
 export { estimateSweep, type EstimateOptions, type MethodEstimate, type SweepEstimate } from './run/estimate.js';
 export { type EpochCost } from './run/estimate-batching.js';
 export {
