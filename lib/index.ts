@@ -40,7 +40,15 @@ export type {
 export type { BoundAddon, NativeBoundOptions, NativeBoundResult, NativeCancelFlag } from './native/types-bound.js';
 export { buildInfo } from './model/build.js';
 export { klDivergence, hotflipTopK, type KlInput, type HotflipInput } from './kernels.js';
-export { tune, TuneRun, type TuneOptions, type TuneProgress, type TuneRecord, type TuneRow } from './tune/index.js';
+export {
+  tune,
+  TuneRun,
+  type TuneOptions,
+  type TuneProgress,
+  type TuneRecord,
+  type TuneRow,
+  type TuneRunEvents,
+} from './tune/index.js';
 export { TuneOptionsError } from './tune/options.js';
 export { type StopReason, type RecordStopReason } from './tune/stop-reasons.js';
 export { type TuneTargets, type TargetSetLike } from './tune/targets-input.js';
