@@ -106,10 +106,12 @@ function storedSpec(f: Results & { path: string }): SweepSpec {
   } catch (e) {
     if (!(e instanceof SpecError)) throw e;
     const issues = e.issues.map((i) => `${i.path || '(spec)'}: ${i.message}`).join('; ');
-    throw new ResultsError(
-      `cannot merge ${f.path}: the sweep spec it stores, written by distprompt ${f.metadata.version}, is not one ` +
-        `distprompt ${VERSION} reads (${issues}): merge it with the distprompt that wrote it`,
-    );
+    // Of this very version, the spec was edited after the sweep wrote it.
+    const what =
+      f.metadata.version === VERSION
+        ? `this version wrote it, so it was changed since (${issues}): give the file as the sweep wrote it`
+        : `it was written by distprompt ${f.metadata.version}, and distprompt ${VERSION} does not read it (${issues}): merge it with the distprompt that wrote it`;
+    throw new ResultsError(`cannot merge ${f.path}: the sweep spec it stores is not a valid spec: ${what}`);
   }
 }
 
