@@ -40,7 +40,15 @@ export type {
 export type { BoundAddon, NativeBoundOptions, NativeBoundResult, NativeCancelFlag } from './native/types-bound.js';
 export { buildInfo } from './model/build.js';
 export { klDivergence, hotflipTopK, type KlInput, type HotflipInput } from './kernels.js';
-export { tune, TuneRun, type TuneOptions, type TuneProgress, type TuneRecord, type TuneRow } from './tune/index.js';
+export {
+  tune,
+  TuneRun,
+  type TuneOptions,
+  type TuneProgress,
+  type TuneRecord,
+  type TuneRow,
+  type TuneRunEvents,
+} from './tune/index.js';
 export { TuneOptionsError } from './tune/options.js';
 export { type StopReason, type RecordStopReason } from './tune/stop-reasons.js';
 export { type TuneTargets, type TargetSetLike } from './tune/targets-input.js';
@@ -49,6 +57,8 @@ export { type ValidateOptions } from './targets/validate.js';
 export { synthesizeTargets, type SynthesisRequest, type TargetSet, type TargetMeta } from './targets/synthesize.js';
 export { type GridInput } from './spec/grid.js';
 export { runSweep, type SweepOptions, type SweepSummary } from './run/sweep.js';
+// What runSweep's and runStudy's `events` get with 'progress' (the third and second argument).
+export { type SweepProgress, type StudySweepProgress, type StudyPlace } from './run/sweep-progress.js';
 export { estimateSweep, type EstimateOptions, type MethodEstimate, type SweepEstimate } from './run/estimate.js';
 export { type EpochCost } from './run/estimate-batching.js';
 export {

@@ -22,9 +22,10 @@ export class NativeError extends Error {
   }
 }
 
+/** A call on a model after its dispose(), which frees its weights for good. */
 export class DisposedError extends Error {
   constructor(what: string) {
-    super(`${what} was disposed`);
+    super(`${what} was disposed: load it again (loadModel) for this call, or dispose of it only after its last one`);
     this.name = 'DisposedError';
   }
 }

@@ -2,7 +2,8 @@
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
-import { makeData, RecordBatch, Struct, type Schema, type Table } from 'apache-arrow';
+import { makeData, RecordBatch, Struct, type DataType, type Schema, type Table } from 'apache-arrow';
+import { columnRead, PYARROW_TYPE, type ColumnRead } from './column-types.js';
 import { columnData } from './encode.js';
 import { arrowType, COLUMNS, ResultsError, SCHEMA_VERSION } from './schema.js';
 import { STOP_REASONS, type RunRecord, type StoredRunRecord } from './record.js';
@@ -42,32 +43,42 @@ export function recordsToBatch(schema: Schema, records: readonly RunRecord[]): R
   return new RecordBatch(schema, data);
 }
 
-type ColumnReader = { col: (typeof COLUMNS)[number]; vector: ReturnType<Table['getChild']> };
+type ColumnReader = { col: (typeof COLUMNS)[number]; vector: ReturnType<Table['getChild']>; read: ColumnRead };
 
-function columnReaders(table: Table): ColumnReader[] {
+/** Each column's vector, found by name (a rewritten file may order them otherwise or add its own). */
+function columnReaders(table: Table, where: string): ColumnReader[] {
   const version = Number(table.schema.metadata.get('distprompt.schemaVersion') ?? SCHEMA_VERSION);
   return COLUMNS.map((col) => {
     const vector = table.getChild(col.name);
     // A column added after the file's schema version reads as null (old files stay readable).
-    if (!vector && col.since > version) return { col, vector: null };
-    if (!vector) throw new ResultsError(`results table has no column '${col.name}'`);
-    return { col, vector };
+    if (!vector && col.since > version) return { col, vector: null, read: (v) => v };
+    if (!vector)
+      throw new ResultsError(
+        `${where}: no column '${col.name}', which results files of schema version ${version} have: give the file ` +
+          'a sweep or merge wrote, or a copy that keeps every column (extra columns are ignored)',
+      );
+    const read = columnRead(col.kind, vector.type as DataType);
+    if (!read)
+      throw new ResultsError(
+        `${where}: column '${col.name}' is ${String(vector.type)}, where a results file has ${String(arrowType(col.kind))}: ` +
+          `cast it back before writing the file (pyarrow: .cast(${PYARROW_TYPE[col.kind]}))`,
+      );
+    return { col, vector, read };
   });
 }
 
 function recordAt(columns: readonly ColumnReader[], i: number): StoredRunRecord {
   const row: Record<string, unknown> = {};
-  for (const { col, vector } of columns) {
+  for (const { col, vector, read } of columns) {
     const v = vector?.get(i) as unknown;
-    if (v === null || v === undefined) row[col.name] = null;
-    else if (col.kind === 'int32List' || col.kind === 'float32List') row[col.name] = Array.from(v as Iterable<number>);
-    else row[col.name] = v;
+    row[col.name] = v === null || v === undefined ? null : read(v);
   }
   return row as StoredRunRecord;
 }
 
-export function tableToRecords(table: Table): StoredRunRecord[] {
-  const columns = columnReaders(table);
+/** The records of a results table; `where` (its file) names it in an error. */
+export function tableToRecords(table: Table, where = 'results table'): StoredRunRecord[] {
+  const columns = columnReaders(table, where);
   return Array.from({ length: table.numRows }, (_, i) => recordAt(columns, i));
 }
 
@@ -75,8 +86,12 @@ export function tableToRecords(table: Table): StoredRunRecord[] {
  * tableToRecords a slice of rows at a time, between turns of the event loop: decoding takes about
  * 25 µs a row, so a sweep's thousands of rows in one go would hold a caller's loop for 100 ms and more.
  */
-export async function tableToRecordsYielding(table: Table, rowsPerTurn = 500): Promise<StoredRunRecord[]> {
-  const columns = columnReaders(table);
+export async function tableToRecordsYielding(
+  table: Table,
+  rowsPerTurn = 500,
+  where = 'results table',
+): Promise<StoredRunRecord[]> {
+  const columns = columnReaders(table, where);
   const out: StoredRunRecord[] = [];
   for (let i = 0; i < table.numRows; i++) {
     if (i > 0 && i % rowsPerTurn === 0) await nextTurn();

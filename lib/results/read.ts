@@ -46,5 +46,5 @@ export async function readResults(path: string): Promise<Results> {
     );
   }
   const metadata = decodeMetadata(table.schema.metadata, path);
-  return { metadata, records: tableToRecords(table), table };
+  return { metadata, records: tableToRecords(table, path), table };
 }

@@ -48,7 +48,7 @@ export async function readJournal(path: string): Promise<JournalContents | null>
   if (!table) return null;
   return {
     metadata: decodeMetadata(table.schema.metadata, path),
-    records: tableToRecords(table),
+    records: tableToRecords(table, path),
     tornBytes: scan.tornBytes,
   };
 }
@@ -170,7 +170,7 @@ export class ResultWriter {
       if (table) {
         contents = {
           metadata: decodeMetadata(table.schema.metadata, journal),
-          records: tableToRecords(table),
+          records: tableToRecords(table, journal),
           tornBytes: scan.tornBytes,
         };
         goodEnd = scan.goodEnd;

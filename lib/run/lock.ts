@@ -113,7 +113,10 @@ function refusal(out: string, found: Found | null): LockedError | null {
   const since = Date.parse(h.since);
   if (!processAlive(h.pid, Number.isNaN(since) ? undefined : since)) return null;
   if (h.pid === process.pid)
-    return new LockedError(`${out} is already being written by this process (${h.what} since ${h.since})`);
+    return new LockedError(
+      `${out} is already being written by this process (${h.what} since ${h.since}): await that run before ` +
+        'starting another on this output (or pass waitForLock), or write to another output',
+    );
   return new LockedError(`${out} is being written by ${describe(h)}: wait for it to finish, or stop it first`);
 }
 

@@ -16,10 +16,11 @@ import {
 } from '../results/index.js';
 import { sweepDifferences } from '../results/same-sweep.js';
 import { refuseUnknownKeys, shown } from '../spec/fields.js';
-import { parseSpec } from '../spec/index.js';
+import { parseSpec, SpecError, type SweepSpec } from '../spec/index.js';
 import { planSweep, type PlanOptions } from '../sweep/index.js';
 import { targetFileCount } from '../targets/file.js';
 import { TargetError } from '../targets/maths.js';
+import { VERSION } from '../version.js';
 import { lockOutput } from './lock.js';
 import { checkBoolean } from './run-options.js';
 
@@ -83,17 +84,34 @@ export async function mergeResults(
  * counted in their file, read at the spec's path as the sweep read it (relative to the folder it
  * ran in).
  */
-function plannedRowIds(first: Results & { path: string }, plan?: PlanOptions): string[] {
-  const spec = { ...parseSpec(first.metadata.spec), shard: undefined };
+function plannedRowIds(stored: SweepSpec, vocabSize: number, plan?: PlanOptions): string[] {
+  const spec = { ...stored, shard: undefined };
   try {
-    return planSweep(spec, first.metadata.vocabSize, { fileTargetCount: targetFileCount, ...plan }).rows.map(
-      (r) => r.rowId,
-    );
+    return planSweep(spec, vocabSize, { fileTargetCount: targetFileCount, ...plan }).rows.map((r) => r.rowId);
   } catch (e) {
     if (!(e instanceof TargetError)) throw e;
     throw new ResultsError(
       `cannot merge: checking that the files hold every row of their sweep re-plans it, which reads its targets file, and ${e.message} (run merge in the folder the sweep ran in)`,
     );
+  }
+}
+
+/**
+ * The spec a file stores, as this version reads it. A file of another version may store one this
+ * version does not parse (a field added or removed since): named as that, not as a spec of the user's.
+ */
+function storedSpec(f: Results & { path: string }): SweepSpec {
+  try {
+    return parseSpec(f.metadata.spec);
+  } catch (e) {
+    if (!(e instanceof SpecError)) throw e;
+    const issues = e.issues.map((i) => `${i.path || '(spec)'}: ${i.message}`).join('; ');
+    // Of this very version, the spec was edited after the sweep wrote it.
+    const what =
+      f.metadata.version === VERSION
+        ? `this version wrote it, so it was changed since (${issues}): give the file as the sweep wrote it`
+        : `it was written by distprompt ${f.metadata.version}, and distprompt ${VERSION} does not read it (${issues}): merge it with the distprompt that wrote it`;
+    throw new ResultsError(`cannot merge ${f.path}: the sweep spec it stores is not a valid spec: ${what}`);
   }
 }
 
@@ -161,7 +179,8 @@ export async function mergeUnderLock(
       `cannot merge: ${duplicates.length} row(s) appear in more than one file: ${sample(duplicates)}`,
     );
 
-  const expected = options.expectedRowIds ?? plannedRowIds(first, options.plan);
+  const stored = storedSpec(first);
+  const expected = options.expectedRowIds ?? plannedRowIds(stored, first.metadata.vocabSize, options.plan);
   const planned = new Set(expected);
   const unplanned = records.filter((r) => !planned.has(r.rowId)).map((r) => r.rowId);
   if (unplanned.length > 0)

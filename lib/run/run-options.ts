@@ -45,6 +45,9 @@ export function checkPositive(owner: string, o: Record<string, unknown>, field: 
 /** A given model: a Model, or (where `lazy`) a function that resolves to one. */
 export function checkModelOption(owner: string, o: Record<string, unknown>, lazy: boolean): void {
   const v = o.model;
+  // A disposed one is refused here, as its first use would refuse it, but before the targets and
+  // the plan (seconds of work for a sweep's default grid) and before the output is locked.
+  if (v instanceof Model && v.disposed) void v.native;
   if (v === undefined || v instanceof Model || (lazy && typeof v === 'function')) return;
   throw fail(
     owner,

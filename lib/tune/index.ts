@@ -1,4 +1,4 @@
-export { tune, TuneRun, type TuneOptions, type TuneProgress, type TuneRow } from './run.js';
+export { tune, TuneRun, type TuneOptions, type TuneProgress, type TuneRow, type TuneRunEvents } from './run.js';
 export { parseTuneOptions, TuneOptionsError, STOP_REASONS, type StopReason, type TuneSettings } from './options.js';
 export { type TuneRecord } from './record.js';
 export { rowSeed } from '../sweep/ids.js';

@@ -48,6 +48,14 @@ export interface TuneProgress {
   elapsedMs: number;
 }
 
+/** What a TuneRun's listeners get: typed, so that a misspelt field of an event does not compile. */
+export interface TuneRunEvents {
+  progress: TuneProgress;
+  row: TuneRecord;
+  /** an out-of-memory retry at a smaller batch */
+  warning: string;
+}
+
 export class TuneRun extends EventEmitter implements PromiseLike<TuneRecord[]> {
   readonly #promise: Promise<TuneRecord[]>;
   constructor(run: (self: TuneRun) => Promise<TuneRecord[]>) {
@@ -55,6 +63,18 @@ export class TuneRun extends EventEmitter implements PromiseLike<TuneRecord[]> {
     // Start on the next tick so callers can subscribe to events first.
     this.#promise = new Promise<void>((r) => setImmediate(r)).then(() => run(this));
     this.#promise.catch(() => {}); // rejection is delivered through then/catch of the caller
+  }
+  // EventEmitter's own signatures give a listener `any`: these come first, so that the values of
+  // its events are typed (a misspelt field does not compile); the general ones stay for the rest.
+  on<E extends keyof TuneRunEvents>(event: E, listener: (value: TuneRunEvents[E]) => void): this;
+  on(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  on(event: string | symbol, listener: (...args: unknown[]) => void): this {
+    return super.on(event, listener);
+  }
+  once<E extends keyof TuneRunEvents>(event: E, listener: (value: TuneRunEvents[E]) => void): this;
+  once(event: string | symbol, listener: (...args: unknown[]) => void): this;
+  once(event: string | symbol, listener: (...args: unknown[]) => void): this {
+    return super.once(event, listener);
   }
   then<A = TuneRecord[], B = never>(
     ok?: ((v: TuneRecord[]) => A | PromiseLike<A>) | null,

@@ -1,0 +1,46 @@
+// A script following runSweep through its events (README "What the library exports"): `log` lines
+// are the command line's, `progress` a SweepProgress after each step; a listener that throws stops
+// the run, which rejects with that error and keeps its journaled rows for a resume.
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+
+import { runSweep, type SweepProgress, type SweepSpecInput } from '../lib/index.js';
+import { scratchDir } from './helpers/cli.js';
+
+const dir = scratchDir('library-events');
+
+it('a progress listener that throws rejects the run with its error; the rows journaled are resumed', async () => {
+  const output = join(dir, 'r.arrow');
+  const spec: SweepSpecInput = {
+    model: 'random:micro',
+    output,
+    targets: [{ kind: 'vanilla', entropyBits: [1, 2, 3, 4] }],
+    methods: [{ method: 'soft' }],
+    inits: 2,
+    maxEpochs: 40,
+    patience: 40,
+    batchSize: 2,
+    bound: false,
+  };
+  const events = new EventEmitter();
+  const lines: unknown[] = [];
+  const seen: SweepProgress[] = [];
+  events.on('log', (line) => lines.push(line));
+  events.on('progress', (p: SweepProgress) => {
+    seen.push(p);
+    if (p.sweepRowsDone >= 4) throw new Error('the listener failed');
+  });
+  await expect(runSweep(spec, { figures: false }, events)).rejects.toThrow('the listener failed');
+  expect(lines.length).toBeGreaterThan(0);
+  expect(lines.every((l) => typeof l === 'string')).toBe(true);
+  expect(seen.at(-1)).toMatchObject({ phase: 'tuning', method: 'soft', sweepRowsTotal: 8 });
+  expect(existsSync(`${output}.partial`)).toBe(true);
+  expect(existsSync(`${output}.lock`)).toBe(false);
+
+  const resumed = await runSweep(spec, { figures: false, resume: true });
+  expect(resumed.rows).toBe(8);
+  expect(resumed.rowsResumed).toBeGreaterThan(0);
+  expect(resumed.rowsResumed + resumed.rowsRun).toBe(8);
+});
