@@ -196,21 +196,29 @@ describe('waiting for a lock (--wait-for-lock: a retried cluster task started wh
     expect(holderPid(held)).toBe(4343);
   });
 
-  it('a sweep waits, then resumes (exit 0) where it would have exited 2', () => {
+  it('a sweep waits, then resumes (exit 0) where it would have exited 2', async () => {
     const cfg = writeMicroConfig(dir, 'micro.json');
     const out = lockedBy(4242, 'other-node', new Date());
     const args = [cli, 'sweep', '-c', cfg, '-o', out, '--resume', '--no-figures'];
     const refused = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8' });
     expect(refused.status).toBe(2);
-    // The holder's node dies a second into the wait: its lock ages past the limit.
-    const aged = spawn('sh', [
-      '-c',
-      `sleep 1; touch -h -d '${new Date(Date.now() - LOCK_ABANDONED_MS - 10_000).toISOString()}' '${out}.lock'`,
-    ]);
-    children.push(aged);
-    const r = spawnSync(process.execPath, [...args, '--wait-for-lock'], { cwd: dir, encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/waiting: .* is being written by process 4242 on other-node/);
-    expect(r.stderr).toMatch(/rows in /);
+    const waiter = spawn(process.execPath, [...args, '--wait-for-lock'], { cwd: dir });
+    children.push(waiter);
+    let stderr = '';
+    // The holder's node dies once the sweep is waiting (not after a fixed sleep, which a slow
+    // start on a loaded machine outlasted): its lock ages past the limit.
+    const aged = new Date(Date.now() - LOCK_ABANDONED_MS - 10_000);
+    let touched = false;
+    waiter.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!touched && /waiting: /.test(stderr)) {
+        touched = true;
+        void lutimes(`${out}.lock`, aged, aged);
+      }
+    });
+    const status = await new Promise<number | null>((r) => waiter.once('close', r));
+    expect(status, stderr).toBe(0);
+    expect(stderr).toMatch(/waiting: .* is being written by process 4242 on other-node/);
+    expect(stderr).toMatch(/rows in /);
   }, 120_000);
 });
