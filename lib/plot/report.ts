@@ -6,6 +6,7 @@ import { open } from 'node:fs/promises';
 
 import { writeAtomic } from '../io/atomic.js';
 import { checkParentFolder } from '../io/folder.js';
+import { checkOutputName } from '../io/name-length.js';
 import { checkOutputIsFile } from '../io/regular-file.js';
 import { FileError, fileError } from '../io/fs-error.js';
 import { shown } from '../spec/fields.js';
@@ -106,6 +107,7 @@ export async function report(input: PlotInput, outHtml: string, options: ReportO
     );
   checkParentFolder(outHtml);
   checkOutputIsFile(outHtml);
+  checkOutputName(outHtml);
   await checkReplaceable(outHtml);
   const html = await renderReport(input, options);
   await writeAtomic(outHtml, html);

@@ -22,6 +22,7 @@ import {
 import { removeStaleTemporaries, syncDir, writeAtomic } from './files.js';
 import { fileError } from '../io/fs-error.js';
 import { checkParentFolder } from '../io/folder.js';
+import { checkOutputName } from '../io/name-length.js';
 import { checkOutputIsFile } from '../io/regular-file.js';
 import type { RunRecord, StoredRunRecord } from './record.js';
 import { readResults } from './read.js';
@@ -387,6 +388,7 @@ async function checkOutput(out: string, readOnly = false): Promise<void> {
   }
   checkParentFolder(out);
   checkOutputIsFile(out);
+  checkOutputName(out);
   if (!readOnly) await removeStaleTemporaries(out);
 }
 
