@@ -14,7 +14,7 @@ import type { SweepSpec } from '../spec/index.js';
 import { workerUrl } from '../worker/client.js';
 import { forwardWorkerEvents } from './device-progress.js';
 import { finishedAt } from './kept.js';
-import { mergeUnderLock } from './merge.js';
+import { mergeSweepShards } from './merge.js';
 import { shardFile } from './shards.js';
 
 /** The exit code of an interrupted run (SIGINT): its worker kept its finished rows. */
@@ -160,7 +160,7 @@ export async function sweepOnDevices(
     events.off('workerDone', onDone);
     await rm(dir, { recursive: true, force: true });
   }
-  const report = await mergeUnderLock(files, spec.output, { overwrite: options.overwrite });
+  const report = await mergeSweepShards(files, spec.output, { overwrite: options.overwrite });
   await Promise.all(files.map((f) => rm(f, { force: true })));
   events.emit('log', `merged ${n} device shards into ${spec.output} (${report.rows} rows)`);
   return { rows: report.rows, resumed, shared, interrupted: false };
