@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 
 import { writeAtomic } from '../io/atomic.js';
 import { checkParentFolder } from '../io/folder.js';
-import { checkOutputName } from '../io/name-length.js';
+import { checkOutputName } from '../io/output-name.js';
 import { checkOutputIsFile } from '../io/regular-file.js';
 
 import { loadModel } from '../model/load.js';

@@ -6,7 +6,7 @@ import { open } from 'node:fs/promises';
 
 import { writeAtomic } from '../io/atomic.js';
 import { checkParentFolder } from '../io/folder.js';
-import { checkOutputName } from '../io/name-length.js';
+import { checkOutputName } from '../io/output-name.js';
 import { checkOutputIsFile } from '../io/regular-file.js';
 import { FileError, fileError } from '../io/fs-error.js';
 import { shown } from '../spec/fields.js';

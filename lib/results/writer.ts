@@ -22,7 +22,7 @@ import {
 import { removeStaleTemporaries, syncDir, writeAtomic } from './files.js';
 import { FileError, fileError } from '../io/fs-error.js';
 import { checkParentFolder } from '../io/folder.js';
-import { checkOutputName } from '../io/name-length.js';
+import { checkOutputName } from '../io/output-name.js';
 import { checkOutputIsFile } from '../io/regular-file.js';
 import type { RunRecord, StoredRunRecord } from './record.js';
 import { readResults } from './read.js';

@@ -5,11 +5,11 @@
 import { readdirSync } from 'node:fs';
 import { expect, test } from 'vitest';
 
-import { NAME_MAX_BYTES } from '../lib/io/name-length.js';
+import { NAME_MAX_BYTES } from '../lib/io/output-name.js';
 import { runCli, scratchDir } from './helpers/cli.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
 
-const dir = scratchDir('name-length');
+const dir = scratchDir('output-name');
 const run = (...args: string[]) => runCli(args, dir);
 const LONGEST = 229; // NAME_MAX_BYTES less `.tmp-<7-digit pid>-<13-digit ms>`
 const named = (bytes: number, ext: string) => 'a'.repeat(bytes - ext.length) + ext;
@@ -39,5 +39,18 @@ test('a figures folder name too long for the file system is said so, not "check 
   expect(run('sweep', '-c', writeMicroConfig(dir, 's.json'), '-o', 'done.arrow', '--no-figures', '-q').status).toBe(0);
   const r = run('plot', 'done.arrow', '-o', 'b'.repeat(NAME_MAX_BYTES + 1));
   expect(r.stderr).toMatch(/b+: a name in the path is too long for the file system: give a shorter one/);
+  expect(r.status).toBe(2);
+});
+
+test.each([
+  ['sweep', ['sweep', '-c', 's.json', '-o', 'r.arrow/', '--no-figures']],
+  ['targets', ['targets', '-m', 'random:micro', '--entropy', '1', '-o', 't.json/']],
+])("%s -o <a name ending in '/'>: exit 2 naming the file name meant, not '<out>/.lock'", (_, args) => {
+  writeMicroConfig(dir, 's.json');
+  const r = run(...args);
+  expect(r.stderr).toMatch(
+    /the output (r\.arrow|t\.json)\/ ends in '\/', as a folder does: give a file name, e\.g\. (r\.arrow|t\.json)$/m,
+  );
+  expect(r.stderr).not.toMatch(/\/\.lock/);
   expect(r.status).toBe(2);
 });
