@@ -2,7 +2,7 @@
 // in a restarted container is not the holder; a lock of another host is the holder's while it
 // renews it, and abandoned once it stops (the node died), so a retried cluster task resumes.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { lstatSync, mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { lutimes } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -221,4 +221,39 @@ describe('waiting for a lock (--wait-for-lock: a retried cluster task started wh
     expect(stderr).toMatch(/waiting: .* is being written by process 4242 on other-node/);
     expect(stderr).toMatch(/rows in /);
   }, 120_000);
+});
+
+// Root can move anything, so the case is run as the unprivileged user 'nobody' (skipped elsewhere).
+const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+describe.skipIf(!asNobody)('a stale lock of another user in a sticky folder (as /tmp)', () => {
+  it('is named as a gone run that this user may not remove, with who must', () => {
+    const sticky = mkdtempSync(join(dir, 'sticky-'));
+    chmodSync(dir, 0o755);
+    chmodSync(sticky, 0o1777);
+    const out = join(sticky, 'r.arrow');
+    symlinkSync(`99999999 ${hostname()} ${hourAgo().toISOString()} sweep`, `${out}.lock`); // root's, its process gone
+    const cfg = join(sticky, writeMicroConfig(sticky, 'micro.json'));
+    chmodSync(cfg, 0o644);
+    const r = spawnSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        cli,
+        'sweep',
+        '-c',
+        cfg,
+        '-o',
+        out,
+        '--no-figures',
+      ],
+      { cwd: sticky, encoding: 'utf8' },
+    );
+    expect(r.stderr).toMatch(
+      /r\.arrow\.lock is the lock of process 99999999 on .*, which is gone, but this user may not remove it \(EPERM: .*sticky bit.*\): its owner or root must delete it/,
+    );
+    expect(r.status).toBe(2);
+  });
 });

@@ -133,6 +133,26 @@ describe('write and read', () => {
     expect(back.table.schema.fields.find((f) => f.name === 'klNats')!.type.toString()).toBe('Float64');
   });
 
+  test('a journal deleted under the run stops it at the next batch, saying so; finishing one deleted says the same', async () => {
+    const out = join(dir, 'deleted-journal.arrow');
+    const writer = await ResultWriter.create(out, meta());
+    await writer.append(allRecords.slice(0, 3));
+    unlinkSync(journalPath(out)); // as `rm -rf` of its folder would
+    const gone = new RegExp(
+      `${journalPath(out)} was deleted while this run wrote it .*: the rows it held are lost, and the run stopped`,
+    );
+    await expect(writer.append(allRecords.slice(3, 6))).rejects.toThrow(gone);
+    await writer.abandon();
+
+    const other = join(dir, 'deleted-before-finish.arrow');
+    const w2 = await ResultWriter.create(other, meta());
+    await w2.append(allRecords.slice(0, 3));
+    const how = await w2.closeForFinish();
+    unlinkSync(journalPath(other));
+    await expect(finishJournal(other, how)).rejects.toThrow(/was deleted while this run wrote it/);
+    expect(existsSync(other)).toBe(false);
+  });
+
   test('bad rows and misuse fail with clear messages', async () => {
     const out = join(dir, 'bad.arrow');
     const writer = await ResultWriter.create(out, meta());

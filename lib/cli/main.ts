@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 
 import { nativeMessage } from '../model/errors.js';
+import { checkWorkingFolder } from './cwd.js';
 import { EXIT, exitCodeFor, exitCodeMeanings } from './exit.js';
 import { registerInfo } from './info.js';
 import { registerCommands } from './commands.js';
@@ -35,6 +36,7 @@ registerCommands(program);
 watchStdout();
 
 try {
+  checkWorkingFolder();
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {

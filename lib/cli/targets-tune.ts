@@ -5,6 +5,8 @@ import type { Command } from 'commander';
 
 import { writeAtomic } from '../io/atomic.js';
 import { checkParentFolder } from '../io/folder.js';
+import { checkOutputName } from '../io/output-name.js';
+import { checkOutputIsFile } from '../io/regular-file.js';
 
 import { loadModel } from '../model/load.js';
 import type { NativeDtype } from '../native/types-model.js';
@@ -72,6 +74,8 @@ function request(o: TargetFlags, vocab: number): SynthesisRequest {
  */
 function checkTargetsOutput(path: string, overwrite: boolean): void {
   checkParentFolder(path);
+  checkOutputIsFile(path);
+  checkOutputName(path);
   const there = statSync(path, { throwIfNoEntry: false });
   if (there?.isDirectory()) throw new UsageError(`-o ${path} is a directory: give a file name`);
   if (there && !overwrite)

@@ -7,6 +7,7 @@ import { link, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FileError, fileError } from './fs-error.js';
 import { processAlive } from './process.js';
+import { checkOutputIsFile } from './regular-file.js';
 
 /** fsync a directory so a rename or a new file name in it survives a power cut. */
 export async function syncDir(path: string): Promise<void> {
@@ -37,6 +38,7 @@ export interface AtomicOptions {
  * temporaries of `path` from killed writers are removed first.
  */
 export async function writeAtomic(path: string, data: Uint8Array | string, options: AtomicOptions = {}): Promise<void> {
+  checkOutputIsFile(path); // callers check before their work; this is for every file, figures included
   await removeStaleTemporaries(path);
   const tmp = temporaryName(path);
   let fh;

@@ -66,6 +66,8 @@ function meaning(code: string, path: string): { what: string; todo: string } {
       return { what: `${path}: no such file or folder`, todo: 'check the path (the folder of an output must exist)' };
     case 'ENOTDIR':
       return { what: `${path}: a part of the path is a file, not a folder`, todo: 'check the path' };
+    case 'ENAMETOOLONG':
+      return { what: `${path}: a name in the path is too long for the file system`, todo: 'give a shorter one' };
     case 'EISDIR':
       return { what: `${path} is a directory, not a file`, todo: 'give a file name' };
     case 'EACCES':

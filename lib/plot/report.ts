@@ -6,6 +6,8 @@ import { open } from 'node:fs/promises';
 
 import { writeAtomic } from '../io/atomic.js';
 import { checkParentFolder } from '../io/folder.js';
+import { checkOutputName } from '../io/output-name.js';
+import { checkOutputIsFile } from '../io/regular-file.js';
 import { FileError, fileError } from '../io/fs-error.js';
 import { shown } from '../spec/fields.js';
 import { bestPerTarget, summaryTable } from '../analysis/best.js';
@@ -104,6 +106,8 @@ export async function report(input: PlotInput, outHtml: string, options: ReportO
       `report: give the HTML file to write, e.g. report(results, 'report.html'), got ${shown(outHtml)}`,
     );
   checkParentFolder(outHtml);
+  checkOutputIsFile(outHtml);
+  checkOutputName(outHtml);
   await checkReplaceable(outHtml);
   const html = await renderReport(input, options);
   await writeAtomic(outHtml, html);

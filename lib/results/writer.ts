@@ -4,7 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { open, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Table, tableToIPC, type Schema } from 'apache-arrow';
 import { specHash, type Shard } from '../spec/index.js';
 import { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
@@ -20,8 +20,10 @@ import {
   type StoredMetadata,
 } from './schema.js';
 import { removeStaleTemporaries, syncDir, writeAtomic } from './files.js';
-import { fileError } from '../io/fs-error.js';
+import { FileError, fileError } from '../io/fs-error.js';
 import { checkParentFolder } from '../io/folder.js';
+import { checkOutputName } from '../io/output-name.js';
+import { checkOutputIsFile } from '../io/regular-file.js';
 import type { RunRecord, StoredRunRecord } from './record.js';
 import { readResults } from './read.js';
 import { sweepDifferences } from './same-sweep.js';
@@ -247,6 +249,12 @@ export class ResultWriter {
         this.failure = fileError(e, journal, `${kept}: rerun with --resume`);
         throw this.failure;
       }
+      // Deleted under the run (the file, or its folder removed or moved), the journal would take
+      // every later row with it unseen until the end: stop at the first batch after.
+      if ((await fh.stat()).nlink === 0) {
+        this.failure = journalGone(journal, this.out);
+        throw this.failure;
+      }
       this.synced += records.length;
     });
     this.queue = next.catch(() => undefined);
@@ -304,7 +312,9 @@ export async function finishJournal(
   how: { meta: ResultMetadata; replace: boolean },
   options: FinishOptions = {},
 ): Promise<{ records: StoredRunRecord[]; bytes: Uint8Array }> {
-  const journal = await readJournal(journalPath(out));
+  const journal = await readJournal(journalPath(out)).catch((e: unknown) => {
+    throw (e as NodeJS.ErrnoException).code === 'ENOENT' ? journalGone(journalPath(out), out) : e;
+  });
   const records = journal?.records ?? [];
   if (options.expectedRowIds) {
     const have = new Set(records.map((r) => r.rowId));
@@ -327,6 +337,14 @@ export async function finishJournal(
   await syncDir(out);
   return { records: ordered, bytes };
 }
+
+/** The journal was deleted while a run wrote it: its rows are gone with it. */
+const journalGone = (journal: string, out: string) =>
+  new FileError(
+    'ENOENT',
+    journal,
+    `${journal} was deleted while this run wrote it (the file, or its folder ${dirname(journal)} removed or moved): the rows it held are lost, and the run stopped rather than compute rows it cannot keep; rerun to ${out} in a folder that stays`,
+  );
 
 /** FileHandle.write may write less than asked (a nearly full disk) without an error: loop until done. */
 async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
@@ -385,6 +403,8 @@ async function checkOutput(out: string, readOnly = false): Promise<void> {
     );
   }
   checkParentFolder(out);
+  checkOutputIsFile(out);
+  checkOutputName(out);
   if (!readOnly) await removeStaleTemporaries(out);
 }
 

@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { errnoCode, FileError } from '../io/fs-error.js';
 import type { SweepSpec } from '../spec/index.js';
 import { workerUrl } from '../worker/client.js';
 import { forwardWorkerEvents } from './device-progress.js';
 import { finishedAt } from './kept.js';
-import { mergeUnderLock } from './merge.js';
+import { mergeSweepShards } from './merge.js';
 import { shardFile } from './shards.js';
 
 /** The exit code of an interrupted run (SIGINT): its worker kept its finished rows. */
@@ -119,7 +120,7 @@ export async function sweepOnDevices(
   const files = devices.map((_, i) => shardFile(spec.output, i, n));
   const resumed = options.resume ? (await Promise.all(files.map(finishedRows))).reduce((a, b) => a + b, 0) : 0;
   // The spec travels whole as the workers' --config; their flags set device, shard and output.
-  const dir = await mkdtemp(join(tmpdir(), 'distprompt-devices-'));
+  const dir = await workersFolder();
   // Rows the workers took from reused files rather than ran, as their summaries say.
   let shared = 0;
   const onDone = (e: { rowsShared?: unknown }) => {
@@ -159,10 +160,29 @@ export async function sweepOnDevices(
     events.off('workerDone', onDone);
     await rm(dir, { recursive: true, force: true });
   }
-  const report = await mergeUnderLock(files, spec.output, { overwrite: options.overwrite });
+  const report = await mergeSweepShards(files, spec.output, { overwrite: options.overwrite });
   await Promise.all(files.map((f) => rm(f, { force: true })));
   events.emit('log', `merged ${n} device shards into ${spec.output} (${report.rows} rows)`);
   return { rows: report.rows, resumed, shared, interrupted: false };
+}
+
+/**
+ * A new folder under TMPDIR for the workers' spec. TMPDIR missing or not writable (a cluster job's
+ * scratch variable pointing at a folder not made yet) is named as such, not as Node's mkdtemp error.
+ */
+async function workersFolder(): Promise<string> {
+  const under = tmpdir();
+  try {
+    return await mkdtemp(join(under, 'distprompt-devices-'));
+  } catch (e) {
+    const code = errnoCode(e) ?? 'EIO';
+    throw new FileError(
+      code,
+      under,
+      `cannot make the device workers' temporary folder in ${under} (TMPDIR, else /tmp) (${code}): set TMPDIR to a folder this user can write, with free space`,
+      { cause: e },
+    );
+  }
 }
 
 /** Rows finished in a device's shard file: what its worker resumes. */

@@ -2,6 +2,7 @@
 // written, and the figures drawn (each hundreds of milliseconds of JavaScript on a large sweep),
 // so that a program embedding distprompt keeps its event loop to the last row.
 import { plotAll } from '../plot/index.js';
+import { fileError } from '../io/fs-error.js';
 import { finishJournal, type FinishOptions, type ResultMetadata } from '../results/index.js';
 import { serveTasks } from '../worker/client.js';
 
@@ -13,7 +14,17 @@ export const endTasks = {
     figures: string | false;
   }) {
     const { records, bytes } = await finishJournal(a.out, a.how, a.options);
-    const figures = a.figures === false ? [] : await plotAll(records, a.figures);
+    // The results are written by now: a figure that fails (a full disk) says they are safe.
+    const figures =
+      a.figures === false
+        ? []
+        : await plotAll(records, a.figures).catch((e: unknown) => {
+            throw fileError(
+              e,
+              a.figures as string,
+              `the results are complete in ${a.out}: draw the figures with distprompt plot ${a.out}`,
+            );
+          });
     // The file's bytes move back (not copied); the caller decodes its rows only if asked for them.
     return { bytes, figures };
   },

@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import { lstat, lutimes, readlink, rename, symlink, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { fileError } from '../io/fs-error.js';
+import { FileError, fileError } from '../io/fs-error.js';
 import { processAlive } from '../io/process.js';
 
 export const lockPath = (out: string): string => `${out}.lock`;
@@ -177,7 +177,16 @@ export async function lockOutput(
     try {
       await rename(path, aside);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue;
+      // Another user's lock in a folder with the sticky bit (as /tmp): only its owner may move it.
+      if ((code === 'EPERM' || code === 'EACCES') && found.holder)
+        throw new FileError(
+          code,
+          path,
+          `${path} is the lock of ${describe(found.holder)}, which is gone, but this user may not remove it (${code}: another user's, in a folder with the sticky bit such as /tmp): its owner or root must delete it, or choose another output`,
+          { cause: e },
+        );
       throw fileError(e, path);
     }
     const moved = await readHolder(aside);

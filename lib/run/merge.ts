@@ -3,6 +3,7 @@
 // store, so it lives with the runs, not in the storage layer.
 import { existsSync, statSync } from 'node:fs';
 
+import { fileError } from '../io/fs-error.js';
 import { writeAtomic } from '../results/files.js';
 import {
   orderRecords,
@@ -129,6 +130,18 @@ function refuseRepeatedFiles(paths: readonly string[]): void {
         `cannot merge: ${path === first ? `${path} is given twice` : `${path} and ${first} are the same file`}: give each shard once`,
       );
     seen.set(`${s.dev}:${s.ino}`, path);
+  }
+}
+
+/**
+ * mergeUnderLock of a sweep's own shard files (its device workers', or shards run apart): a
+ * merge that fails on the file system (a full disk) says the rows are safe in them.
+ */
+export async function mergeSweepShards(files: readonly string[], out: string, options: MergeOptions = {}) {
+  try {
+    return await mergeUnderLock(files, out, options);
+  } catch (e) {
+    throw fileError(e, out, `every row is kept in ${files.join(', ')}: rerun with --resume to merge them`);
   }
 }
 

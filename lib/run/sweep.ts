@@ -36,7 +36,7 @@ import {
   specObject,
 } from './run-options.js';
 import { checkOutputFolder } from '../io/folder.js';
-import { mergeUnderLock } from './merge.js';
+import { mergeSweepShards } from './merge.js';
 import { checkSweepFits } from './fit.js';
 import { rowsToFit } from './sizes.js';
 import { sweepStart, type SweepStart } from './start.js';
@@ -197,7 +197,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
   const start = await sweepStart(spec, { ...options, modelIdentity: given?.info.identity });
   if (start.state === 'finished') return readySweep(spec, start.state, options, start.results.records);
   if (start.state === 'mergeable') {
-    await mergeUnderLock(start.shards, spec.output);
+    await mergeSweepShards(start.shards, spec.output);
     events.emit('log', `merged ${start.shards.length} shard files into ${spec.output}`);
     return readySweep(spec, start.state, options);
   }
