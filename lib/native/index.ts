@@ -34,7 +34,7 @@ export function addonPath(): string {
 const REBUILD = '`npm rebuild distprompt` (in this repository: `npm run build:native`)';
 
 function advice(path: string, message: string): string {
-  const lines = [`distprompt: could not load the native addon at ${path}`, `  ${message.split('\n')[0]}`];
+  const lines = [`could not load the native addon at ${path}`, `  ${message.split('\n')[0]}`];
   if (!existsSync(path)) {
     lines.push(`  It has not been built. Run ${REBUILD}.`);
   } else if (/libtorch|libc10|libtorch_cpu|libtorch_cuda/.test(message)) {
