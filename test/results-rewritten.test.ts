@@ -18,6 +18,7 @@ import {
   tableToIPC,
   Utf8,
   vectorFromArray,
+  type DataType,
   type Vector,
 } from 'apache-arrow';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -55,6 +56,14 @@ function rewrite(
 }
 const same = (n: string): [string, Vector] => [n, source.getChild(n)!];
 const values = (n: string): unknown[] => Array.from(source.getChild(n)!);
+/** The original's column `n` rebuilt as Arrow `type`, each value but null through `convert`. */
+const column = (n: string, type: DataType, convert: (v: unknown) => unknown = (v) => v): [string, Vector] => [
+  n,
+  vectorFromArray(
+    values(n).map((v) => (v === null ? null : convert(v))),
+    type,
+  ),
+];
 
 beforeAll(async () => {
   await runSweep(
@@ -86,50 +95,24 @@ describe('a results file another tool rewrote', () => {
         ['mine', vectorFromArray(values('klNats'))],
       ]),
       int64: rewrite('int64', (names) =>
-        names.map((n) =>
-          ints.includes(n)
-            ? [
-                n,
-                vectorFromArray(
-                  values(n).map((v) => BigInt(v as number)),
-                  new Int64(),
-                ),
-              ]
-            : same(n),
-        ),
+        names.map((n) => (ints.includes(n) ? column(n, new Int64(), (v) => BigInt(v as number)) : same(n))),
       ),
       pandas: rewrite('pandas', (names) =>
-        names.map((n) =>
-          n === 'outliers' || n === 'shuffleIndex'
-            ? [
-                n,
-                vectorFromArray(
-                  values(n).map((v) => (v === null ? null : Number(v))),
-                  new Float64(),
-                ),
-              ]
-            : same(n),
-        ),
+        names.map((n) => (n === 'outliers' || n === 'shuffleIndex' ? column(n, new Float64(), Number) : same(n))),
       ),
       strings: rewrite('strings', (names) =>
         names.map((n) =>
           texts.includes(n)
-            ? [n, vectorFromArray(values(n), new LargeUtf8())]
+            ? column(n, new LargeUtf8())
             : n === 'method' || n === 'stopReason'
-              ? [n, vectorFromArray(values(n), new Dictionary(new Utf8(), new Int32()))]
+              ? column(n, new Dictionary(new Utf8(), new Int32()))
               : same(n),
         ),
       ),
       lists: rewrite('lists', (names) =>
         names.map((n) =>
           n === 'promptIds' || n === 'lmPromptIds'
-            ? [
-                n,
-                vectorFromArray(
-                  values(n).map((v) => (v === null ? null : Array.from(v as Int32Array, BigInt))),
-                  new List(new Field('item', new Int64(), true)),
-                ),
-              ]
+            ? column(n, new List(new Field('item', new Int64(), true)), (v) => Array.from(v as Int32Array, BigInt))
             : same(n),
         ),
       ),
@@ -146,7 +129,7 @@ describe('a results file another tool rewrote', () => {
 
   it('is refused, naming the file and the column, where a column holds another kind of value or is missing', async () => {
     const text = rewrite('text', (names) =>
-      names.map((n) => (n === 'epochs' ? [n, vectorFromArray(values(n).map(String), new Utf8())] : same(n))),
+      names.map((n) => (n === 'epochs' ? column(n, new Utf8(), String) : same(n))),
     );
     const e = await readResults(text).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ResultsError);
