@@ -4,9 +4,7 @@ import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 
 import { writeAtomic } from '../io/atomic.js';
-import { checkParentFolder } from '../io/folder.js';
-import { checkOutputName } from '../io/output-name.js';
-import { checkOutputIsFile } from '../io/regular-file.js';
+import { checkOutputPath } from '../io/output-path.js';
 
 import { loadModel } from '../model/load.js';
 import type { NativeDtype } from '../native/types-model.js';
@@ -73,9 +71,7 @@ function request(o: TargetFlags, vocab: number): SynthesisRequest {
  * is replaced only with --overwrite.
  */
 function checkTargetsOutput(path: string, overwrite: boolean): void {
-  checkParentFolder(path);
-  checkOutputIsFile(path);
-  checkOutputName(path);
+  checkOutputPath(path);
   const there = statSync(path, { throwIfNoEntry: false });
   if (there?.isDirectory()) throw new UsageError(`-o ${path} is a directory: give a file name`);
   if (there && !overwrite)

@@ -5,9 +5,7 @@
 import { open } from 'node:fs/promises';
 
 import { writeAtomic } from '../io/atomic.js';
-import { checkParentFolder } from '../io/folder.js';
-import { checkOutputName } from '../io/output-name.js';
-import { checkOutputIsFile } from '../io/regular-file.js';
+import { checkOutputPath } from '../io/output-path.js';
 import { FileError, fileError } from '../io/fs-error.js';
 import { shown } from '../spec/fields.js';
 import { bestPerTarget, summaryTable } from '../analysis/best.js';
@@ -105,9 +103,7 @@ export async function report(input: PlotInput, outHtml: string, options: ReportO
     throw new TypeError(
       `report: give the HTML file to write, e.g. report(results, 'report.html'), got ${shown(outHtml)}`,
     );
-  checkParentFolder(outHtml);
-  checkOutputIsFile(outHtml);
-  checkOutputName(outHtml);
+  checkOutputPath(outHtml);
   await checkReplaceable(outHtml);
   const html = await renderReport(input, options);
   await writeAtomic(outHtml, html);

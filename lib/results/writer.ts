@@ -21,9 +21,7 @@ import {
 } from './schema.js';
 import { removeStaleTemporaries, syncDir, writeAtomic } from './files.js';
 import { FileError, fileError } from '../io/fs-error.js';
-import { checkParentFolder } from '../io/folder.js';
-import { checkOutputName } from '../io/output-name.js';
-import { checkOutputIsFile } from '../io/regular-file.js';
+import { checkOutputPath } from '../io/output-path.js';
 import type { RunRecord, StoredRunRecord } from './record.js';
 import { readResults } from './read.js';
 import { sweepDifferences } from './same-sweep.js';
@@ -402,9 +400,7 @@ async function checkOutput(out: string, readOnly = false): Promise<void> {
       `output ${out} is a directory: give a results file name, e.g. ${join(out, 'results.arrow')}`,
     );
   }
-  checkParentFolder(out);
-  checkOutputIsFile(out);
-  checkOutputName(out);
+  checkOutputPath(out);
   if (!readOnly) await removeStaleTemporaries(out);
 }
 
