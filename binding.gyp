@@ -3,7 +3,7 @@
     {
       "target_name": "distprompt",
       "sources": [
-        "<!@(node -e \"const fs=require('fs');for(const d of ['addon','model','kernels','tune','targets','bound']){for(const f of fs.readdirSync('native/'+d))if(f.endsWith('.cc'))console.log('native/'+d+'/'+f)}\")"
+        "<!@(node scripts/gyp-sources.mjs)"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

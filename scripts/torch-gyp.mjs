@@ -3,6 +3,7 @@
 //   prefix | includes | libdir | abi
 // using the same discovery order as the cmake-js build (scripts/torch-locate.mjs).
 import { spawnSync } from 'node:child_process';
+import { realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { findTorch } from './torch-locate.mjs';
 
@@ -11,8 +12,9 @@ if (!torch) {
   console.error('distprompt: no libtorch 2.x found for node-gyp; run `npm run build:native` first or set DISTPROMPT_TORCH_DIR');
   process.exit(1);
 }
-// torchDir is <prefix>/share/cmake/Torch
-const prefix = resolve(dirname(torch.torchDir), '..', '..');
+// torchDir is <prefix>/share/cmake/Torch. Its real path: scripts/build-gyp.mjs builds in a scratch copy
+// whose .distprompt-torch is a link, removed after the build, and the addon's rpath must outlive it.
+const prefix = realpathSync(resolve(dirname(torch.torchDir), '..', '..'));
 const what = process.argv[2];
 if (what === 'prefix') console.log(prefix);
 else if (what === 'includes') console.log([join(prefix, 'include'), join(prefix, 'include', 'torch', 'csrc', 'api', 'include')].join(' '));

@@ -59,7 +59,12 @@ describe('the packed tarball (npm pack --dry-run, of dist/ as built)', () => {
       }
     }
     expect(missing).toEqual([]);
-    for (const f of ['CMakeLists.txt', 'binding.gyp', 'scripts/torch-gyp.mjs']) expect(files.has(f), f).toBe(true);
+    // binding.gyp runs scripts of its own as it is read.
+    const gypScripts = [
+      ...readFileSync(join(root, 'binding.gyp'), 'utf8').matchAll(/node (scripts\/[\w-]+\.mjs)/g),
+    ].map((m) => m[1]);
+    expect(gypScripts).toContain('scripts/gyp-sources.mjs');
+    for (const f of ['CMakeLists.txt', 'binding.gyp', ...gypScripts]) expect(files.has(f), f).toBe(true);
     const sources = execFileSync('git', ['ls-files', 'native'], { cwd: root, encoding: 'utf8' })
       .split('\n')
       .filter(Boolean);

@@ -21,7 +21,10 @@ function files(dir: string): string[] {
 const sources = [
   ...files(join(root, 'lib')),
   ...files(join(root, 'native')),
-  ...['install.mjs', 'torch-locate.mjs', 'build-gyp.mjs', 'torch-gyp.mjs'].map((f) => join(root, 'scripts', f)),
+  ...['install.mjs', 'torch-locate.mjs', 'build-gyp.mjs', 'torch-gyp.mjs', 'gyp-sources.mjs'].map((f) =>
+    join(root, 'scripts', f),
+  ),
+  join(root, 'CMakeLists.txt'),
 ].map((f) => readFileSync(f, 'utf8'));
 
 /** Variables every program reads from its environment, not distprompt's to document. */
@@ -29,7 +32,7 @@ const SYSTEM = new Set(['HOME', 'PATH']);
 
 const read = new Set(
   sources.flatMap((src) =>
-    [...src.matchAll(/(?:env\.|env\[['"]|getenv\(["']|intVar\(env, ')([A-Z][A-Za-z0-9_]*[A-Z0-9])\b/g)]
+    [...src.matchAll(/(?:env\.|env\[['"]|getenv\(["']|intVar\(env, '|\$ENV\{)([A-Z][A-Za-z0-9_]*[A-Z0-9])\b/g)]
       .map((m) => m[1])
       .filter((name) => !SYSTEM.has(name) && (name === name.toUpperCase() || name.includes('_'))),
   ),

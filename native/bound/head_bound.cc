@@ -8,9 +8,11 @@
 namespace dp {
 
 using torch::Tensor;
-using namespace bound;
 
 BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, const BoundOptions& opts) {
+  // In the function, not the file: the addon is built as unity batches, where a file-level
+  // directive would reach every file compiled after this one.
+  using namespace bound;
   TORCH_CHECK(pr.W.dim() == 2, "head bound: W must be [vocab, hidden]");
   const int64_t V = pr.W.size(0), d = pr.W.size(1);
   TORCH_CHECK(targets.dim() == 2 && targets.size(1) == V, "head bound: targets must be [rows, ", V, "]");
