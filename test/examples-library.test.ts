@@ -4,7 +4,7 @@
 // installed as a link to this checkout, on random:micro. Each one's printed numbers are checked
 // against what they claim: the results file's rows, finite KLs, bounds below the tuned KL.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readResults, type StoredRunRecord } from '../lib/index.js';
@@ -65,6 +65,18 @@ const finiteNonNegative = (x: number) => Number.isFinite(x) && x >= 0;
 it('each script compiles with tsc --strict --module nodenext against the built package', () => {
   expect(compileErrors).toBe('');
   for (const s of SCRIPTS) expect(existsSync(join(compiled, `${s}.js`)), s).toBe(true);
+});
+
+it("each script imports the library by its package name only, as a user's does", () => {
+  for (const s of SCRIPTS) {
+    const text = readFileSync(join(root, 'examples', 'library', `${s}.ts`), 'utf8');
+    const from = [...text.matchAll(/from '([^']+)'/g)].map((m) => m[1]);
+    expect(from, s).toContain('distprompt');
+    expect(
+      from.filter((f) => f !== 'distprompt' && !f.startsWith('node:')),
+      s,
+    ).toEqual([]);
+  }
 });
 
 describe('sweep.ts', () => {
