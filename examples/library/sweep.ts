@@ -41,24 +41,19 @@ const spec: SweepSpecInput = {
   output,
 };
 
-/** Each target's difficulty, its lowest KL over its inits, by method and 1-bit entropy bin. */
-function meanKlByBin(records: StoredRunRecord[]): Map<number, Map<string, number>> {
+/** A method's mean difficulty (a target's lowest KL over its inits) per 1-bit entropy bin. */
+function meanKlByBin(records: StoredRunRecord[], method: string): Map<number, number> {
   const best = new Map<string, StoredRunRecord>();
-  for (const r of records) {
-    const key = `${r.method} ${r.targetId}`;
-    const seen = best.get(key);
-    if (!seen || r.klNats < seen.klNats) best.set(key, r);
+  for (const r of records.filter((r) => r.method === method)) {
+    const seen = best.get(r.targetId);
+    if (!seen || r.klNats < seen.klNats) best.set(r.targetId, r);
   }
-  const sums = new Map<number, Map<string, { sum: number; n: number }>>();
+  const bins = new Map<number, number[]>();
   for (const r of best.values()) {
-    const bin = sums.get(Math.floor(r.targetEntropyBits)) ?? new Map<string, { sum: number; n: number }>();
-    const s = bin.get(r.method) ?? { sum: 0, n: 0 };
-    bin.set(r.method, { sum: s.sum + r.klNats, n: s.n + 1 });
-    sums.set(Math.floor(r.targetEntropyBits), bin);
+    const bin = Math.floor(r.targetEntropyBits);
+    bins.set(bin, [...(bins.get(bin) ?? []), r.klNats]);
   }
-  return new Map(
-    [...sums].sort(([a], [b]) => a - b).map(([bin, m]) => [bin, new Map([...m].map(([k, s]) => [k, s.sum / s.n]))]),
-  );
+  return new Map([...bins].map(([bin, kls]) => [bin, kls.reduce((a, b) => a + b) / kls.length]));
 }
 
 const controller = new AbortController();
@@ -87,9 +82,10 @@ try {
     } else {
       const { records } = await readResults(summary.output);
       console.log(`${records.length} rows in ${summary.output} (${summary.rowsResumed} resumed)`);
+      const [soft, hard] = [meanKlByBin(records, 'soft'), meanKlByBin(records, 'hard')];
       console.log('entropy bits\tsoft klNats\thard klNats');
-      for (const [bin, kl] of meanKlByBin(records))
-        console.log(`${bin}-${bin + 1}\t${kl.get('soft')?.toFixed(4)}\t${kl.get('hard')?.toFixed(4)}`);
+      for (const bin of [...soft.keys()].sort((a, b) => a - b))
+        console.log(`${bin}-${bin + 1}\t${soft.get(bin)?.toFixed(4)}\t${hard.get(bin)?.toFixed(4)}`);
 
       // The hardest target of the soft search, made again from its id.
       const hardest = records.filter((r) => r.method === 'soft').sort((a, b) => b.klNats - a.klNats)[0];
