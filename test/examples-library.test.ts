@@ -8,12 +8,14 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readResults, type StoredRunRecord } from '../lib/index.js';
-import { scratchDir } from './helpers/cli.js';
+import { scratchDir, scratchDirs } from './helpers/cli.js';
 import { tscErrors } from './helpers/tsc.js';
 
 const root = join(import.meta.dirname, '..');
 const work = scratchDir('examples-library');
 const compiled = join(work, 'out');
+/** A fresh folder for a script's run: its output lands there. */
+const folder = scratchDirs('examples-library-runs');
 const VOCAB = 1000; // random:micro's
 const SCRIPTS = ['sweep', 'tune', 'bound'];
 // sweep.ts's targets, 0 to log2 1000 every 0.5 bits and log2 1000 itself; its rows, 2 inits by 2 methods.
@@ -28,14 +30,7 @@ beforeAll(() => {
     ...['--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext'],
     ...['--outDir', compiled],
   ]);
-}, 120_000);
-
-/** A new folder inside the scratch one, where the script's output lands. */
-function folder(name: string): string {
-  const dir = join(work, name);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
+});
 
 function run(script: string, args: string[], cwd: string) {
   const r = spawnSync(process.execPath, [join(compiled, `${script}.js`), ...args], {
@@ -81,7 +76,7 @@ it("each script imports the library by its package name only, as a user's does",
 
 describe('sweep.ts', () => {
   it('runs a sweep, reads its results back and prints each method’s mean KL per entropy bin', async () => {
-    const dir = folder('sweep');
+    const dir = folder();
     const r = run('sweep', [], dir);
     expect(r.status, r.stderr).toBe(0);
     const { records } = await readResults(join(dir, 'results-example.arrow'));
@@ -124,7 +119,7 @@ describe('sweep.ts', () => {
   });
 
   it('Ctrl-C keeps the finished rows (exit 130), and the same command resumes from them', async () => {
-    const dir = folder('sweep-interrupted');
+    const dir = folder();
     const script = join(compiled, 'sweep.js');
     // Interrupted once the soft rows are done, while the hard ones run: the soft rows are kept.
     const child = spawn(process.execPath, [script], { cwd: dir, env: { ...process.env, DISTPROMPT_THREADS: '1' } });
@@ -150,7 +145,7 @@ describe('sweep.ts', () => {
   });
 
   it('a wrong argument is a usage error (exit 2), an unknown model a message without a stack (exit 1)', () => {
-    const dir = folder('sweep-errors');
+    const dir = folder();
     const usage = run('sweep', ['random:micro', 'out.arrow', 'extra'], dir);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toMatch(/^usage: sweep\.js \[model\] \[output\]/);
@@ -163,7 +158,7 @@ describe('sweep.ts', () => {
 
 describe('tune.ts', () => {
   it('prints each target’s best soft and hard KL, soft the lower', () => {
-    const r = run('tune', [], folder('tune'));
+    const r = run('tune', [], folder());
     expect(r.status, r.stderr).toBe(0);
     const rows = table(r.stdout, 'target\t');
     // 1 to log2 1000 every 2 bits, and log2 1000 itself.
@@ -186,7 +181,7 @@ describe('tune.ts', () => {
 
 describe('bound.ts', () => {
   it('prints each target’s head bound at or below its sphere bound and the tuned KL', () => {
-    const r = run('bound', [], folder('bound'));
+    const r = run('bound', [], folder());
     expect(r.status, r.stderr).toBe(0);
     const rows = table(r.stdout, 'target\t');
     expect(rows).toHaveLength(6);

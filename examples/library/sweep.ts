@@ -8,8 +8,9 @@
 //
 // model: as loadModel takes it (default random:micro, seconds on a CPU); output: the results
 // file (default results-example.arrow). Ctrl-C stops after the current step and keeps every
-// finished row in <output>.partial (exit 130); the same command again resumes there, and once
-// the file is finished reads it rather than running again.
+// finished row in <output>.partial (exit 130; a second Ctrl-C ends the process at once, and the
+// journal still holds every row it had); the same command again resumes there, and once the
+// file is finished reads it rather than running again.
 import { EventEmitter } from 'node:events';
 import {
   entropyBits,
