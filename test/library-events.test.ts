@@ -1,5 +1,6 @@
 // A script following runSweep through its events (README "What the library exports"): `log` lines
-// are the command line's, `progress` a SweepProgress after each step; a listener that throws stops
+// are the command line's, `progress` a SweepProgress after each step, and no other event reaches it
+// (a run over `devices` told it each worker's internal summary too); a listener that throws stops
 // the run, which rejects with that error and keeps its journaled rows for a resume.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -43,4 +44,30 @@ it('a progress listener that throws rejects the run with its error; the rows jou
   expect(resumed.rows).toBe(8);
   expect(resumed.rowsResumed).toBeGreaterThan(0);
   expect(resumed.rowsResumed + resumed.rowsRun).toBe(8);
+});
+
+it('a run over devices emits only the documented events on the caller’s emitter', async () => {
+  // Every event name emitted, whether or not the caller listens for it.
+  class Recorder extends EventEmitter {
+    names = new Set<string | symbol>();
+    override emit(name: string | symbol, ...args: unknown[]): boolean {
+      this.names.add(name);
+      return super.emit(name, ...args);
+    }
+  }
+  const events = new Recorder();
+  const spec: SweepSpecInput = {
+    model: 'random:micro',
+    output: join(dir, 'devices.arrow'),
+    devices: ['cpu', 'cpu'],
+    targets: [{ kind: 'vanilla', entropyBits: [2, 5] }],
+    methods: [{ method: 'soft' }],
+    inits: 1,
+    maxEpochs: 5,
+    bound: false,
+  };
+  const summary = await runSweep(spec, { figures: false }, events);
+  expect(summary).toMatchObject({ start: 'devices', rows: 2, rowsRun: 2, rowsShared: 0 });
+  expect(events.names.has('log')).toBe(true);
+  expect([...events.names].filter((n) => n !== 'log' && n !== 'progress')).toEqual([]);
 });

@@ -170,12 +170,9 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   if (onDevices) {
     if (!given.overwrite)
       for (const s of sweeps) await refuseOtherShardCounts(s.spec.output, devices.length, given.resume === true);
-    const how = await runOnDevices(
-      devices,
-      (device, shard) => workerArgs(given, scale, device, shard),
-      events,
-      options.signal,
-    );
+    const how = await runOnDevices(devices, (device, shard) => workerArgs(given, scale, device, shard), events, {
+      signal: options.signal,
+    });
     if (how === 'interrupted') {
       const wallMs = Date.now() - started;
       return { outDir: options.outDir, scale, sweeps: [], findings: [], figures: [], interrupted: true, wallMs };
