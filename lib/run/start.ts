@@ -18,6 +18,7 @@ import { identityAtHand } from '../model/identity.js';
 import { specHash, type SweepSpec } from '../spec/index.js';
 import { targetFilesOf } from './metadata.js';
 import {
+  checkShardNames,
   deviceCount,
   incompleteShards,
   refuseOtherShardCounts,
@@ -81,6 +82,7 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
  */
 async function checkDeviceShards(spec: SweepSpec, options: StartOptions): Promise<void> {
   const n = deviceCount(spec);
+  checkShardNames(spec.output, n);
   if (!options.overwrite) await refuseOtherShardCounts(spec.output, n, options.resume === true);
   for (let i = 0; i < n; i++) await ResultWriter.check(shardFile(spec.output, i, n), options);
 }

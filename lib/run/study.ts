@@ -28,6 +28,7 @@ import { runOnDevices } from './devices.js';
 import { refuseUnfitSweeps } from './fit.js';
 import { shareFinished } from './shared-rows.js';
 import { StudyModels } from './study-models.js';
+import { checkStudyNames } from './study-names.js';
 import { studySweepRefusal } from './study-refusals.js';
 import { refuseOtherShardCounts, shardSpec } from './shards.js';
 import { runSweep, type SweepProgress } from './sweep.js';
@@ -165,6 +166,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
     seed: options.seed,
     bound: options.bound,
   });
+  checkStudyNames(sweeps, onDevices ? devices.length : (options.shard?.count ?? 1));
   await makeOutputFolder(options.outDir);
   const log = (m: string) => events.emit('log', m);
   if (onDevices) {
