@@ -15,7 +15,7 @@ import { workerUrl } from '../worker/client.js';
 import { forwardWorkerEvents, type WorkerSummary } from './device-progress.js';
 import { finishedAt } from './kept.js';
 import { mergeSweepShards } from './merge.js';
-import { shardFile } from './shards.js';
+import { removeShards, shardFile } from './shards.js';
 
 /** The exit code of an interrupted run (SIGINT): its worker kept its finished rows. */
 const INTERRUPTED = 130;
@@ -161,7 +161,7 @@ export async function sweepOnDevices(
     await rm(dir, { recursive: true, force: true });
   }
   const report = await mergeSweepShards(files, spec.output, { overwrite: options.overwrite });
-  await Promise.all(files.map((f) => rm(f, { force: true })));
+  await removeShards(files);
   events.emit('log', `merged ${n} device shards into ${spec.output} (${report.rows} rows)`);
   return { rows: report.rows, resumed, shared, interrupted: false };
 }

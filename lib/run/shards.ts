@@ -1,7 +1,7 @@
 // Shard files: where shard i of N of a sweep writes (`--shard i/N` of a study, one device worker
 // of `--devices`), and the complete set of them beside an output, which a later run merges.
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 import { FileError } from '../io/fs-error.js';
@@ -26,6 +26,11 @@ export const shardSpec = (spec: SweepSpec, shard: Shard): SweepSpec => ({
 /** Shard i of n of the sweep writing `output`: 'x.arrow' → 'x.shard0of2.arrow'. */
 export const shardFile = (output: string, i: number, n: number): string =>
   `${output.replace(/\.arrow$/, '')}.shard${i}of${n}.arrow`;
+
+/** Removes shard files once the file merged from them is in place. */
+export const removeShards = async (files: readonly string[]): Promise<void> => {
+  await Promise.all(files.map((f) => rm(f, { force: true })));
+};
 
 /**
  * The longest name `output` may have so that its shard files' names, split `n` ways, leave room
