@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
-import { runSweep, type SweepProgress, type SweepSpecInput } from '../lib/index.js';
+import { runStudy, runSweep, type SweepProgress, type SweepSpecInput } from '../lib/index.js';
 import { scratchDir } from './helpers/cli.js';
 
 const dir = scratchDir('library-events');
@@ -46,15 +46,18 @@ it('a progress listener that throws rejects the run with its error; the rows jou
   expect(resumed.rowsResumed + resumed.rowsRun).toBe(8);
 });
 
-it('a run over devices emits only the documented events on the caller’s emitter', async () => {
-  // Every event name emitted, whether or not the caller listens for it.
-  class Recorder extends EventEmitter {
-    names = new Set<string | symbol>();
-    override emit(name: string | symbol, ...args: unknown[]): boolean {
-      this.names.add(name);
-      return super.emit(name, ...args);
-    }
+/** Every event name emitted, whether or not the caller listens for it. */
+class Recorder extends EventEmitter {
+  names = new Set<string | symbol>();
+  override emit(name: string | symbol, ...args: unknown[]): boolean {
+    this.names.add(name);
+    return super.emit(name, ...args);
   }
+  /** names other than the documented `log` and `progress` */
+  undocumented = () => [...this.names].filter((n) => n !== 'log' && n !== 'progress');
+}
+
+it('a run over devices emits only the documented events on the caller’s emitter', async () => {
   const events = new Recorder();
   const spec: SweepSpecInput = {
     model: 'random:micro',
@@ -69,5 +72,14 @@ it('a run over devices emits only the documented events on the caller’s emitte
   const summary = await runSweep(spec, { figures: false }, events);
   expect(summary).toMatchObject({ start: 'devices', rows: 2, rowsRun: 2, rowsShared: 0 });
   expect(events.names.has('log')).toBe(true);
-  expect([...events.names].filter((n) => n !== 'log' && n !== 'progress')).toEqual([]);
+  expect(events.undocumented()).toEqual([]);
+});
+
+it('a study over devices emits only the documented events on the caller’s emitter', async () => {
+  const events = new Recorder();
+  const options = { studies: ['vanilla'], models: ['random:micro'], scale: 'smoke', bound: false } as const;
+  const summary = await runStudy({ ...options, outDir: join(dir, 'study'), devices: ['cpu', 'cpu'] }, events);
+  expect(summary.sweeps).toHaveLength(1);
+  expect(events.names.has('log')).toBe(true);
+  expect(events.undocumented()).toEqual([]);
 });
