@@ -79,7 +79,7 @@ test('sweep --devices: an output name whose shard files would be too long is ref
     );
     expect(r.stderr).toMatch(
       new RegExp(
-        `the output name a+\\.arrow is ${LONGEST} bytes, and its shard files' names longer \\(a+\\.shard1of2\\.arrow\\): give one of at most ${withShards} for a run in 2 shards`,
+        `the output name a+\\.arrow is ${LONGEST} bytes, and its shard files' names are longer \\(a+\\.shard1of2\\.arrow\\): give one of at most ${withShards} for a run in 2 shards`,
       ),
     );
     expect(r.stderr).not.toContain('worker');

@@ -48,8 +48,8 @@ const nameBytes = (path: string): number => Buffer.byteLength(basename(path));
 
 /**
  * Refuses (exit 2, naming the limit for `n` shards) an output whose shard files' names would not
- * fit: the output's own name fitting, a shard's journal failed with ENAMETOOLONG once its worker
- * had loaded the model.
+ * fit: the output's own name fitting, the first shard's was refused by its own name's check, which
+ * named a file the user never gave and a limit the output already met.
  */
 export function checkShardNames(output: string, n: number): void {
   checkOutputName(output);
@@ -58,7 +58,7 @@ export function checkShardNames(output: string, n: number): void {
   throw new FileError(
     'ENAMETOOLONG',
     output,
-    `the output name ${basename(output)} is ${nameBytes(output)} bytes, and its shard files' names longer (${basename(shardFile(output, n - 1, n))}): give one of at most ${most} for a run in ${n} shards (file systems allow ${NAME_MAX_BYTES} bytes, and distprompt adds up to ${NAME_MAX_BYTES - LONGEST_OUTPUT_NAME} beside a file while writing)`,
+    `the output name ${basename(output)} is ${nameBytes(output)} bytes, and its shard files' names are longer (${basename(shardFile(output, n - 1, n))}): give one of at most ${most} for a run in ${n} shards (file systems allow ${NAME_MAX_BYTES} bytes, and distprompt adds up to ${NAME_MAX_BYTES - LONGEST_OUTPUT_NAME} beside a file while writing)`,
   );
 }
 
