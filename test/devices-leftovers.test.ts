@@ -1,13 +1,17 @@
 // A sweep over --devices has each worker write a shard file beside the output. What lies there
 // from an earlier run (a shard's finished file or journal, or shard files of a split into another
 // count) is refused by the run before any worker starts, in the words the worker would use, and by
-// the plan of that run, rather than priced as a fresh run the command would not start.
-import { existsSync } from 'node:fs';
+// the plan of that run, rather than priced as a fresh run the command would not start. Shard
+// files left by a merge that failed (a full disk) are merged by the next run, which then removes
+// them and counts their rows as resumed.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
+import { readResults } from '../lib/results/index.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
-import { runCli, scratchDir } from './helpers/cli.js';
+import { cli, runCli, scratchDir } from './helpers/cli.js';
 
 const dir = scratchDir('device-leftovers');
 const run = (args: string[]) => runCli(args, dir);
@@ -52,4 +56,36 @@ it("a study's plan over --devices refuses a shard file in its way as its worker 
     expect(r.stderr).toContain(words);
     expect(r.stderr).not.toContain('vanilla.random_micro.arrow exists');
   }
+}, 300_000);
+
+it('shard files a failed merge left are merged by the resume, then removed, their rows counted as resumed', async () => {
+  // A folder of its own: the tests above leave files in dir.
+  const folder = join(dir, 'merge-failed');
+  mkdirSync(folder);
+  const config = writeMicroConfig(folder, 'spec.json', {
+    targets: [
+      { kind: 'vanilla', entropyBits: Array.from({ length: 16 }, (_, i) => (i + 1) / 2), method: 'temperature' },
+    ],
+    inits: 2,
+    bound: false,
+  });
+  const sweep = [cli, 'sweep', '-c', config, '-o', 'r.arrow', '--devices', 'cpu,cpu', '--no-figures'];
+  // Files of at most 19,456 bytes (38 blocks of 512): room for each worker's shard file of 16 rows
+  // (~16 KB), not for the merged file of 32 (~23 KB), whose write then fails as on a full disk.
+  const full = spawnSync('sh', ['-c', 'ulimit -f 38 && exec "$@"', 'sh', process.execPath, ...sweep], {
+    cwd: folder,
+    encoding: 'utf8',
+  });
+  expect(full.stderr).toContain(
+    'while writing r.arrow: free space, or choose an output on another disk; every row is kept in r.shard0of2.arrow, r.shard1of2.arrow: rerun with --resume to merge them',
+  );
+  expect(full.status).toBe(1);
+  expect(readdirSync(folder).sort()).toEqual(['r.shard0of2.arrow', 'r.shard1of2.arrow', 'spec.json']);
+
+  const resumed = runCli(sweep.slice(1).concat('--resume'), folder);
+  expect(resumed.status, resumed.stderr).toBe(0);
+  expect(resumed.stderr).toContain('32 rows in r.arrow (32 resumed)');
+  // Only the finished file is left: the shards it holds every row of are gone.
+  expect(readdirSync(folder).sort()).toEqual(['r.arrow', 'spec.json']);
+  expect((await readResults(join(folder, 'r.arrow'))).records).toHaveLength(32);
 }, 300_000);

@@ -1,12 +1,13 @@
 // A script following runSweep through its events (README "What the library exports"): `log` lines
-// are the command line's, `progress` a SweepProgress after each step; a listener that throws stops
+// are the command line's, `progress` a SweepProgress after each step, and no other event reaches it
+// (a run over `devices` told it each worker's internal summary too); a listener that throws stops
 // the run, which rejects with that error and keeps its journaled rows for a resume.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
-import { runSweep, type SweepProgress, type SweepSpecInput } from '../lib/index.js';
+import { runStudy, runSweep, type SweepProgress, type SweepSpecInput } from '../lib/index.js';
 import { scratchDir } from './helpers/cli.js';
 
 const dir = scratchDir('library-events');
@@ -43,4 +44,42 @@ it('a progress listener that throws rejects the run with its error; the rows jou
   expect(resumed.rows).toBe(8);
   expect(resumed.rowsResumed).toBeGreaterThan(0);
   expect(resumed.rowsResumed + resumed.rowsRun).toBe(8);
+});
+
+/** Every event name emitted, whether or not the caller listens for it. */
+class Recorder extends EventEmitter {
+  names = new Set<string | symbol>();
+  override emit(name: string | symbol, ...args: unknown[]): boolean {
+    this.names.add(name);
+    return super.emit(name, ...args);
+  }
+  /** names other than the documented `log` and `progress` */
+  undocumented = () => [...this.names].filter((n) => n !== 'log' && n !== 'progress');
+}
+
+it('a run over devices emits only the documented events on the caller’s emitter', async () => {
+  const events = new Recorder();
+  const spec: SweepSpecInput = {
+    model: 'random:micro',
+    output: join(dir, 'devices.arrow'),
+    devices: ['cpu', 'cpu'],
+    targets: [{ kind: 'vanilla', entropyBits: [2, 5] }],
+    methods: [{ method: 'soft' }],
+    inits: 1,
+    maxEpochs: 5,
+    bound: false,
+  };
+  const summary = await runSweep(spec, { figures: false }, events);
+  expect(summary).toMatchObject({ start: 'devices', rows: 2, rowsRun: 2, rowsShared: 0 });
+  expect(events.names.has('log')).toBe(true);
+  expect(events.undocumented()).toEqual([]);
+});
+
+it('a study over devices emits only the documented events on the caller’s emitter', async () => {
+  const events = new Recorder();
+  const options = { studies: ['vanilla'], models: ['random:micro'], scale: 'smoke', bound: false } as const;
+  const summary = await runStudy({ ...options, outDir: join(dir, 'study'), devices: ['cpu', 'cpu'] }, events);
+  expect(summary.sweeps).toHaveLength(1);
+  expect(events.names.has('log')).toBe(true);
+  expect(events.undocumented()).toEqual([]);
 });

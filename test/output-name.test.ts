@@ -2,10 +2,12 @@
 // is refused before any work naming the output and the longest name allowed (a sweep failed on
 // '<out>.lock: ENAMETOOLONG: check the path and the disk', targets with Node's raw stat error);
 // the longest allowed name is written.
-import { readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { expect, test } from 'vitest';
 
 import { NAME_MAX_BYTES } from '../lib/io/output-name.js';
+import { PRESETS } from '../lib/model/presets.js';
 import { runCli, scratchDir } from './helpers/cli.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
 
@@ -54,3 +56,71 @@ test.each([
   expect(r.stderr).not.toMatch(/\/\.lock/);
   expect(r.status).toBe(2);
 });
+
+// A sweep split in N shards (--devices) writes each beside its output as '<name>.shard<i>of<N>.arrow':
+// an output name that fits bare made those too long, which the shards' workers found only once
+// they had loaded the model. The shard names are kept (a merge finds them by them); the output's
+// limit for that many shards is told instead, before any worker starts.
+test('sweep --devices: an output name whose shard files would be too long is refused naming the limit for that many shards', () => {
+  const config = writeMicroConfig(dir, 'd.json', { bound: false });
+  const before = readdirSync(dir);
+  const withShards = LONGEST - '.shard1of2'.length;
+  for (const plan of [[], ['--plan']]) {
+    const r = run(
+      'sweep',
+      '-c',
+      config,
+      '--no-figures',
+      '--devices',
+      'cpu,cpu',
+      '-o',
+      named(LONGEST, '.arrow'),
+      ...plan,
+    );
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `the output name a+\\.arrow is ${LONGEST} bytes, and its shard files' names are longer \\(a+\\.shard1of2\\.arrow\\): give one of at most ${withShards} for a run in 2 shards`,
+      ),
+    );
+    expect(r.stderr).not.toContain('worker');
+    expect(r.status).toBe(2);
+  }
+  expect(readdirSync(dir).filter((n) => !before.includes(n))).toEqual([]);
+  // The longest it names is run, its shards merged and removed.
+  const r = run('sweep', '-c', config, '--no-figures', '--devices', 'cpu,cpu', '-o', named(withShards, '.arrow'), '-q');
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(readdirSync(dir).filter((n) => !before.includes(n))).toEqual([named(withShards, '.arrow')]);
+}, 300_000);
+
+// A study names its files '<experiment>.<model>.arrow': a model given by a long path made a later
+// experiment's name (prefix-length-L01's) too long, and the study stopped there after running the
+// first. Every name, its shard files' too, is checked before any sweep runs.
+test('study: a model name that makes any sweep file (or its shard files) too long is refused before the first sweep', () => {
+  const model = join(dir, 'm'.repeat(201));
+  mkdirSync(model, { recursive: true });
+  writeFileSync(join(model, 'config.json'), JSON.stringify(PRESETS.micro.hfConfig));
+  const study = ['study', 'vanilla,prefix-length', '-m', `random:${basename(model)}`, '--scale', 'smoke', '--no-bound'];
+  const cases: Array<[string[], RegExp]> = [
+    [
+      [],
+      /the study's file for prefix-length-L01 on random:m+, prefix-length-L01\.random_m+\.arrow, is 232 bytes, and at most 229 fit/,
+    ],
+    [
+      ['--shard', '0/2'],
+      /the study's file for vanilla on random:m+, vanilla\.random_m+\.arrow, is 222 bytes, and at most 219 fit in a run of 2 shards/,
+    ],
+    [
+      ['--devices', 'cpu,cpu'],
+      /the study's file for vanilla on random:m+, vanilla\.random_m+\.arrow, is 222 bytes, and at most 219 fit in a run of 2 shards/,
+    ],
+  ];
+  for (const [extra, message] of cases)
+    for (const plan of [[], ['--plan']]) {
+      const r = run(...study, '-o', 'st', ...extra, ...plan);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain('give the model by a name 3 bytes shorter');
+      expect(r.status).toBe(2);
+      expect(existsSync(join(dir, 'st'))).toBe(false);
+    }
+}, 300_000);

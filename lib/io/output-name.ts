@@ -9,6 +9,8 @@ import { FileError } from './fs-error.js';
 export const NAME_MAX_BYTES = 255;
 /** The longest suffix distprompt adds: `.tmp-<pid>-<ms>` (pid up to 7 digits, ms 13). */
 const LONGEST_SUFFIX = '.tmp-'.length + 7 + 1 + 13;
+/** The longest name an output (or a shard file of one) may have. */
+export const LONGEST_OUTPUT_NAME = NAME_MAX_BYTES - LONGEST_SUFFIX;
 
 /**
  * Throws a FileError (exit 2) when `path` ends in a slash, or its last name, with the suffixes
@@ -23,10 +25,10 @@ export function checkOutputName(path: string): void {
       `the output ${path} ends in '/', as a folder does: give a file name, e.g. ${path.slice(0, -1)}`,
     );
   const bytes = Buffer.byteLength(basename(path));
-  if (bytes + LONGEST_SUFFIX <= NAME_MAX_BYTES) return;
+  if (bytes <= LONGEST_OUTPUT_NAME) return;
   throw new FileError(
     'ENAMETOOLONG',
     path,
-    `the output name ${basename(path)} is ${bytes} bytes: give one of at most ${NAME_MAX_BYTES - LONGEST_SUFFIX} (file systems allow ${NAME_MAX_BYTES}, and distprompt adds up to ${LONGEST_SUFFIX} beside it while writing)`,
+    `the output name ${basename(path)} is ${bytes} bytes: give one of at most ${LONGEST_OUTPUT_NAME} (file systems allow ${NAME_MAX_BYTES}, and distprompt adds up to ${LONGEST_SUFFIX} beside it while writing)`,
   );
 }

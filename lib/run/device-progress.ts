@@ -54,14 +54,20 @@ export function combineProgress(parts: readonly WorkerProgress[]): StudySweepPro
   };
 }
 
+/** A worker's summary as `--json` prints it at its end (lib/cli/sweep.ts), its fields unchecked. */
+export type WorkerSummary = Record<string, unknown>;
+
 /**
  * Reads the JSON lines of `workers` (one stdout each, printed by `--json`): their logs are passed on
- * under the worker's name, and their progress as one event, once every worker that is still running
- * has reported (before that the sum would miss a shard's rows). `ended(i)` marks worker i done.
+ * to `events` under the worker's name, and their progress as one event, once every worker that is
+ * still running has reported (before that the sum would miss a shard's rows). Each worker's summary
+ * goes to `onDone`, not to `events`: those are the caller's, who is promised `log` and `progress`
+ * alone. `ended(i)` marks worker i done.
  */
 export function forwardWorkerEvents(
   workers: ReadonlyArray<{ name: string; stdout: Readable }>,
   events: EventEmitter,
+  onDone?: (summary: WorkerSummary) => void,
 ): { ended: (i: number) => void } {
   const last: Array<WorkerProgress | undefined> = workers.map(() => undefined);
   const done = workers.map(() => false);
@@ -72,7 +78,7 @@ export function forwardWorkerEvents(
   };
   workers.forEach(({ name, stdout }, i) => {
     createInterface({ input: stdout }).on('line', (line) => {
-      let e: { event?: unknown; message?: unknown } & Partial<WorkerProgress>;
+      let e: { event?: unknown; message?: unknown } & Partial<WorkerProgress> & WorkerSummary;
       try {
         e = JSON.parse(line) as typeof e;
       } catch {
@@ -80,7 +86,7 @@ export function forwardWorkerEvents(
       }
       if (e.event === 'log' && typeof e.message === 'string') events.emit('log', `${name}: ${e.message}`);
       // A worker's summary: what its rows were (taken from earlier sweeps or reused files, resumed, run).
-      else if (e.event === 'done') events.emit('workerDone', e);
+      else if (e.event === 'done') onDone?.(e);
       else if (e.event === 'progress' && typeof e.rowsDone === 'number') {
         last[i] = e as WorkerProgress;
         emit();

@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { errnoCode, FileError } from '../io/fs-error.js';
 import type { SweepSpec } from '../spec/index.js';
 import { workerUrl } from '../worker/client.js';
-import { forwardWorkerEvents } from './device-progress.js';
+import { forwardWorkerEvents, type WorkerSummary } from './device-progress.js';
 import { finishedAt } from './kept.js';
 import { mergeSweepShards } from './merge.js';
-import { shardFile } from './shards.js';
+import { removeShards, shardFile } from './shards.js';
 
 /** The exit code of an interrupted run (SIGINT): its worker kept its finished rows. */
 const INTERRUPTED = 130;
@@ -54,13 +54,14 @@ export interface DeviceRunOptions {
 /**
  * One worker process per device, worker i running the CLI with `argsOf(device, 'i/N')`; resolves
  * to 'interrupted' when any was (an abort interrupts them all with SIGINT, so each keeps its
- * finished rows for --resume) and throws when one failed, naming it.
+ * finished rows for --resume) and throws when one failed, naming it. Each worker's summary goes
+ * to `onDone` (the caller's `events` get logs and progress alone).
  */
 export async function runOnDevices(
   devices: readonly string[],
   argsOf: (device: string, shard: string, i: number) => string[],
   events: EventEmitter,
-  signal?: AbortSignal,
+  { signal, onDone }: { signal?: AbortSignal; onDone?: (summary: WorkerSummary) => void } = {},
 ): Promise<'done' | 'interrupted'> {
   const n = devices.length;
   const cli = fileURLToPath(workerUrl('../cli/main.js', import.meta.url));
@@ -72,6 +73,7 @@ export async function runOnDevices(
   const forward = forwardWorkerEvents(
     children.map((c, i) => ({ name: `worker ${i} (${devices[i]})`, stdout: c.stdout })),
     events,
+    onDone,
   );
   const ends = await Promise.all(
     children.map(
@@ -123,10 +125,9 @@ export async function sweepOnDevices(
   const dir = await workersFolder();
   // Rows the workers took from reused files rather than ran, as their summaries say.
   let shared = 0;
-  const onDone = (e: { rowsShared?: unknown }) => {
+  const onDone = (e: WorkerSummary) => {
     if (typeof e.rowsShared === 'number') shared += e.rowsShared;
   };
-  events.on('workerDone', onDone);
   try {
     const config = join(dir, 'spec.json');
     await writeFile(config, JSON.stringify(spec));
@@ -149,7 +150,7 @@ export async function sweepOnDevices(
         ...(options.reuse?.length ? ['--reuse', ...options.reuse.map((p) => resolve(p))] : []),
       ],
       events,
-      options.signal,
+      { signal: options.signal, onDone },
     );
     if (how === 'interrupted') {
       // What the workers journaled (or finished) is what a --resume keeps: say how many.
@@ -157,11 +158,10 @@ export async function sweepOnDevices(
       return { rows: kept, resumed, shared, interrupted: true };
     }
   } finally {
-    events.off('workerDone', onDone);
     await rm(dir, { recursive: true, force: true });
   }
   const report = await mergeSweepShards(files, spec.output, { overwrite: options.overwrite });
-  await Promise.all(files.map((f) => rm(f, { force: true })));
+  await removeShards(files);
   events.emit('log', `merged ${n} device shards into ${spec.output} (${report.rows} rows)`);
   return { rows: report.rows, resumed, shared, interrupted: false };
 }

@@ -16,6 +16,7 @@ import { TargetStore } from '../targets/index.js';
 import { keptAtStart } from './kept.js';
 import { studySweepRefusal } from './study-refusals.js';
 import { firstDevice, shardSpec } from './shards.js';
+import { checkStudyNames } from './study-names.js';
 
 export interface StudyEstimateOptions extends Omit<
   EstimateOptions,
@@ -107,6 +108,8 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
     seed: o.seed,
     bound: o.bound,
   });
+  // As runStudy refuses them, before any calibration.
+  checkStudyNames(sweeps, o.shard ? o.shard.count : o.devices && o.devices.length > 1 ? o.devices.length : 1);
   const costs = new Map<string, EpochCost>();
   // As runStudy makes each target that depends on its plan alone once for all its sweeps.
   const targetStore = new TargetStore();

@@ -93,7 +93,10 @@ export async function keptAtStart(
   if (start.state === 'mergeable') {
     // Their spec is this one (sweepStart compared it); the merge checks they cover it exactly once.
     const kept: KeptRows = { rowIds: new Set(), files: [], mergedShards: start.shards.length };
-    for (const path of start.shards) for (const r of (await readResults(path)).records) kept.rowIds.add(r.rowId);
+    const keep = (records: readonly { rowId: string }[]) => records.forEach((r) => kept.rowIds.add(r.rowId));
+    // Each file is read once: the first sweepStart read to compare its spec.
+    keep(start.first.records);
+    for (const path of start.shards.slice(1)) keep((await readResults(path)).records);
     return kept;
   }
   return options.resume ? keptRows(spec) : undefined;

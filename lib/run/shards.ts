@@ -1,9 +1,11 @@
 // Shard files: where shard i of N of a sweep writes (`--shard i/N` of a study, one device worker
 // of `--devices`), and the complete set of them beside an output, which a later run merges.
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+import { FileError } from '../io/fs-error.js';
+import { checkOutputName, LONGEST_OUTPUT_NAME, NAME_MAX_BYTES } from '../io/output-name.js';
 import { journalPath, readJournal, readResults, ResultsError } from '../results/index.js';
 import type { Shard, SweepSpec } from '../spec/index.js';
 
@@ -24,6 +26,41 @@ export const shardSpec = (spec: SweepSpec, shard: Shard): SweepSpec => ({
 /** Shard i of n of the sweep writing `output`: 'x.arrow' → 'x.shard0of2.arrow'. */
 export const shardFile = (output: string, i: number, n: number): string =>
   `${output.replace(/\.arrow$/, '')}.shard${i}of${n}.arrow`;
+
+/** Removes shard files once the file merged from them is in place. */
+export const removeShards = async (files: readonly string[]): Promise<void> => {
+  await Promise.all(files.map((f) => rm(f, { force: true })));
+};
+
+/**
+ * The longest name `output` may have so that its shard files' names, split `n` ways, leave room
+ * for what distprompt adds beside them while writing (`.partial`, `.lock`). The shard names stay
+ * as they are (runs of `--shard` elsewhere are given them, and a merge run finds them by them);
+ * the limit is one on the output's name instead, for this many shards.
+ */
+export function longestShardedName(output: string, n: number): number {
+  if (n < 2) return LONGEST_OUTPUT_NAME;
+  // The last shard's index has the most digits: its name is the longest.
+  return LONGEST_OUTPUT_NAME - (nameBytes(shardFile(output, n - 1, n)) - nameBytes(output));
+}
+
+const nameBytes = (path: string): number => Buffer.byteLength(basename(path));
+
+/**
+ * Refuses (exit 2, naming the limit for `n` shards) an output whose shard files' names would not
+ * fit: the output's own name fitting, the first shard's was refused by its own name's check, which
+ * named a file the user never gave and a limit the output already met.
+ */
+export function checkShardNames(output: string, n: number): void {
+  checkOutputName(output);
+  const most = longestShardedName(output, n);
+  if (nameBytes(output) <= most) return;
+  throw new FileError(
+    'ENAMETOOLONG',
+    output,
+    `the output name ${basename(output)} is ${nameBytes(output)} bytes, and its shard files' names are longer (${basename(shardFile(output, n - 1, n))}): give one of at most ${most} for a run in ${n} shards (file systems allow ${NAME_MAX_BYTES} bytes, and distprompt adds up to ${NAME_MAX_BYTES - LONGEST_OUTPUT_NAME} beside a file while writing)`,
+  );
+}
 
 /** The names beside `output` of its shard files (with `partial`, their journals too), with each one's count. */
 async function shardNames(output: string, partial = false): Promise<Array<{ name: string; count: number }>> {

@@ -18,6 +18,7 @@ import { identityAtHand } from '../model/identity.js';
 import { specHash, type SweepSpec } from '../spec/index.js';
 import { targetFilesOf } from './metadata.js';
 import {
+  checkShardNames,
   deviceCount,
   incompleteShards,
   refuseOtherShardCounts,
@@ -29,8 +30,8 @@ import {
 export type SweepStart =
   /** the output holds this spec's finished results (only with resume) */
   | { state: 'finished'; results: Results }
-  /** no output yet, and beside it every shard file of this spec: merge them */
-  | { state: 'mergeable'; shards: string[] }
+  /** no output yet, and beside it every shard file of this spec (`first` as read to tell): merge them */
+  | { state: 'mergeable'; shards: string[]; first: Results }
   /** continue the journal, or the finished rows of the output (a journal is started if none) */
   | { state: 'resumable' }
   /** nothing to keep: start a new journal (an existing output only with overwrite) */
@@ -52,9 +53,9 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
   await ResultWriter.check(out, options);
   if (!spec.shard && !options.overwrite && !existsSync(out) && !existsSync(journalPath(out))) {
     const shards = await shardSet(out);
+    const first = shards ? await readResults(shards[0]) : undefined;
     // Shards of another spec (an edited study) are not this sweep's: it runs afresh instead.
-    if (shards && (await readResults(shards[0])).metadata.specHash === specHash(spec))
-      return { state: 'mergeable', shards };
+    if (shards && first?.metadata.specHash === specHash(spec)) return { state: 'mergeable', shards, first };
     // Some of this sweep's shards, not all finished (a sweep on several devices makes and resumes its own).
     const part = deviceCount(spec) > 1 ? null : await incompleteShards(out, specHash(spec));
     if (part) throw new ResultsError(incompleteMessage(out, part));
@@ -81,6 +82,7 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
  */
 async function checkDeviceShards(spec: SweepSpec, options: StartOptions): Promise<void> {
   const n = deviceCount(spec);
+  checkShardNames(spec.output, n);
   if (!options.overwrite) await refuseOtherShardCounts(spec.output, n, options.resume === true);
   for (let i = 0; i < n; i++) await ResultWriter.check(shardFile(spec.output, i, n), options);
 }

@@ -28,6 +28,7 @@ import { runOnDevices } from './devices.js';
 import { refuseUnfitSweeps } from './fit.js';
 import { shareFinished } from './shared-rows.js';
 import { StudyModels } from './study-models.js';
+import { checkStudyNames } from './study-names.js';
 import { studySweepRefusal } from './study-refusals.js';
 import { refuseOtherShardCounts, shardSpec } from './shards.js';
 import { runSweep, type SweepProgress } from './sweep.js';
@@ -165,17 +166,15 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
     seed: options.seed,
     bound: options.bound,
   });
+  checkStudyNames(sweeps, onDevices ? devices.length : (options.shard?.count ?? 1));
   await makeOutputFolder(options.outDir);
   const log = (m: string) => events.emit('log', m);
   if (onDevices) {
     if (!given.overwrite)
       for (const s of sweeps) await refuseOtherShardCounts(s.spec.output, devices.length, given.resume === true);
-    const how = await runOnDevices(
-      devices,
-      (device, shard) => workerArgs(given, scale, device, shard),
-      events,
-      options.signal,
-    );
+    const how = await runOnDevices(devices, (device, shard) => workerArgs(given, scale, device, shard), events, {
+      signal: options.signal,
+    });
     if (how === 'interrupted') {
       const wallMs = Date.now() - started;
       return { outDir: options.outDir, scale, sweeps: [], findings: [], figures: [], interrupted: true, wallMs };

@@ -42,7 +42,7 @@ import { rowsToFit } from './sizes.js';
 import { sweepStart, type SweepStart } from './start.js';
 import { endSweep } from './sweep-end.js';
 import { sweepMetadata } from './metadata.js';
-import { deviceCount } from './shards.js';
+import { deviceCount, removeShards } from './shards.js';
 import { checkReuse, reuseResults, whyNoneTaken, type ReuseOffer } from './reuse.js';
 import { counted } from '../io/counted.js';
 
@@ -199,6 +199,13 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
   if (start.state === 'mergeable') {
     await mergeSweepShards(start.shards, spec.output);
     events.emit('log', `merged ${start.shards.length} shard files into ${spec.output}`);
+    // This run's own device shards, left by its earlier merge that failed (a full disk): removed now
+    // the merged file is in place, as that merge would have; their rows were resumed, not run.
+    if (deviceCount(spec) > 1 && start.shards.length === deviceCount(spec)) {
+      await removeShards(start.shards);
+      const merged = await readySweep(spec, start.state, options);
+      return { ...merged, rowsResumed: merged.rows, rowsRun: 0 };
+    }
     return readySweep(spec, start.state, options);
   }
   if (deviceCount(spec) > 1 && !options.model) {
