@@ -88,4 +88,14 @@ describe('the progress of a sweep of several methods', () => {
     expect(logs).toContain('resuming: 18 of 18 rows already done');
     expect(logs.filter((m) => m.startsWith('synthesising'))).toEqual([]);
   }, 300_000);
+
+  it('a resume with nothing to resume says it starts, not that it resumes none', async () => {
+    const logs: string[] = [];
+    const events = new EventEmitter();
+    events.on('log', (m: string) => logs.push(m));
+    const summary = await runSweep(spec('fresh.arrow'), { figures: false, resume: true }, events);
+    expect(summary).toMatchObject({ rows: 18, rowsRun: 18, rowsResumed: 0 });
+    expect(logs).toContain('no journal to resume: starting 18 rows');
+    expect(logs.filter((m) => m.startsWith('resuming'))).toEqual([]);
+  }, 300_000);
 });

@@ -182,7 +182,7 @@ export class ResultWriter {
     if (!contents) {
       // Nothing (or not even a whole schema) was written: nothing to lose by starting over.
       const writer = await ResultWriter.startJournal(out, meta, []);
-      return { writer, finished: new Set(), records: [], tornBytes: 0 };
+      return { writer, finished: new Set(), records: [], tornBytes: 0, fresh: true };
     }
     checkSameSweep(contents.metadata, meta, existsSync(journal) ? journal : out);
     let writer: ResultWriter;
@@ -206,6 +206,7 @@ export class ResultWriter {
       finished: new Set(contents.records.map((r) => r.rowId)),
       records: contents.records,
       tornBytes: contents.tornBytes,
+      fresh: false,
     };
   }
 
@@ -378,6 +379,8 @@ export interface Resumed {
   records: StoredRunRecord[];
   /** Bytes of a torn last journal message that were dropped. */
   tornBytes: number;
+  /** true when there was nothing to resume (no journal or finished file): a new journal was started */
+  fresh: boolean;
 }
 
 /**

@@ -258,7 +258,13 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       finished = r.finished;
       journaled = new Map(r.records.map((x) => [x.rowId, x]));
       if (r.tornBytes) events.emit('log', `dropped ${r.tornBytes} bytes of a row batch torn by the interruption`);
-      events.emit('log', `resuming: ${finished.size} of ${plan.shardRows.length} rows already done`);
+      // A resume that found nothing (no journal: a fresh start) says so, not 'resuming: 0 of n'.
+      events.emit(
+        'log',
+        r.fresh
+          ? `no journal to resume: starting ${counted(plan.shardRows.length, 'row')}`
+          : `resuming: ${finished.size} of ${plan.shardRows.length} rows already done`,
+      );
     } else {
       writer = await ResultWriter.create(out, meta, { overwrite: options.overwrite });
     }

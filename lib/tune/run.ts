@@ -44,6 +44,7 @@ export interface TuneProgress {
   activeRows: number;
   batchSize: number;
   rowStepsPerSecond: number;
+  /** the mean best KL of the rows finished so far: NaN before the first (null in `--json`) */
   meanBestKlNats: number;
   elapsedMs: number;
 }
