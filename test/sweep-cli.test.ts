@@ -195,7 +195,8 @@ describe('distprompt sweep', () => {
     const merged = run(['sweep', '-c', spec, '-o', 'all.arrow', '--no-figures'], dir);
     expect(merged.status, merged.stderr).toBe(0);
     expect(merged.stderr).toContain('merged 2 shard files into all.arrow');
-    // Not rerun: every row is its shard's, to the wall time each took there.
+    // Not rerun: every row is its shard's, to the wall time each took there, and counted as resumed.
+    expect(merged.stderr).toContain('12 rows in all.arrow (12 resumed)');
     const all = (await readResults(join(dir, 'all.arrow'))).records;
     expect(all).toHaveLength(12);
     const shardRow = new Map(shards.map((r) => [r.rowId, r]));

@@ -99,6 +99,7 @@ export interface SweepSummary {
   rows: number;
   /** rows this run finished; when interrupted, those it kept for --resume beside the resumed ones */
   rowsRun: number;
+  /** rows earlier runs finished: a journal's or finished file's, or the shard files this run merged */
   rowsResumed: number;
   /** rows an earlier sweep of the run finished alike (runSweep's targetStore), written, not run */
   rowsShared: number;
@@ -201,11 +202,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     events.emit('log', `merged ${start.shards.length} shard files into ${spec.output}`);
     // This run's own device shards, left by its earlier merge that failed (a full disk): removed now
     // the merged file is in place, as that merge would have; their rows were resumed, not run.
-    if (deviceCount(spec) > 1 && start.shards.length === deviceCount(spec)) {
-      await removeShards(start.shards);
-      const merged = await readySweep(spec, start.state, options);
-      return { ...merged, rowsResumed: merged.rows, rowsRun: 0 };
-    }
+    if (deviceCount(spec) > 1 && start.shards.length === deviceCount(spec)) await removeShards(start.shards);
     return readySweep(spec, start.state, options);
   }
   if (deviceCount(spec) > 1 && !options.model) {
@@ -499,8 +496,9 @@ async function readySweep(
   return {
     ...nothingYet(spec, start),
     rows: records.length,
-    rowsResumed: start === 'finished' ? records.length : 0,
-    rowsRun: start === 'finished' ? 0 : records.length,
+    // A finished file's rows, or merged shards', were run earlier, elsewhere: none by this run.
+    rowsResumed: start === 'finished' || start === 'mergeable' ? records.length : 0,
+    rowsRun: start === 'finished' || start === 'mergeable' ? 0 : records.length,
     figures: await figuresOf(records, spec, options),
     records,
   };
