@@ -12,6 +12,7 @@ export { type FileStamp } from './checkpoint/safetensors.js';
 export { HubError, type HubErrorCode } from './hub/errors.js';
 export { TokenizerError } from './tokenizer/types.js';
 export { FileError } from './io/fs-error.js';
+export { exitCodeFor } from './io/exit-code.js';
 // The addon's own types: native() is the addon itself, and Model.native a loaded model in it.
 export { native, type Addon } from './native/index.js';
 export type {

@@ -151,13 +151,13 @@ describe('sweep.ts', () => {
     expect(new Set(records.map((x) => x.rowId)).size).toBe(records.length);
   });
 
-  it('a wrong argument is a usage error (exit 2), an unknown model a message without a stack (exit 1)', () => {
+  it('a wrong argument is a usage error (exit 2), an unknown model a message without a stack (exit 2, as the CLI’s)', () => {
     const dir = folder();
     const usage = run('sweep', ['random:micro', 'out.arrow', 'extra'], dir);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toMatch(/^usage: sweep\.js \[model\] \[output\]/);
     const unknown = run('sweep', ['random:no-such-preset'], dir);
-    expect(unknown.status).toBe(1);
+    expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/^sweep: unknown preset 'random:no-such-preset'/);
     expect(unknown.stderr).not.toMatch(/\n\s+at /);
   });

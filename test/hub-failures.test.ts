@@ -21,7 +21,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { exitCodeFor } from '../lib/cli/exit.js';
+import { exitCodeFor } from '../lib/index.js';
 import { HubError, resolveModel } from '../lib/hub/index.js';
 import { loadModel } from '../lib/index.js';
 import { posCounts } from '../lib/study/pos-counts.js';

@@ -8,7 +8,7 @@
 //   npm run build && npx tsc -p examples/library && node dist/examples/library/bound.js [model]
 //
 // model: as loadModel takes it (default random:micro, seconds on a CPU).
-import { headBound, loadModel, synthesizeTargets, tune } from 'distprompt';
+import { exitCodeFor, headBound, loadModel, synthesizeTargets, tune } from 'distprompt';
 
 const [name = 'random:micro', ...extra] = process.argv.slice(2);
 if (extra.length > 0) {
@@ -37,6 +37,7 @@ try {
   }
 } catch (e) {
   // The library's errors name what was wrong and what to do: the message is enough, without a stack.
+  // The exit code is the CLI's for the same error: 2 for input to change, 1 for a machine's fault.
   console.error(`bound: ${e instanceof Error ? e.message : String(e)}`);
-  process.exitCode = 1;
+  process.exitCode = exitCodeFor(e);
 }

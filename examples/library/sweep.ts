@@ -14,6 +14,7 @@
 import { EventEmitter } from 'node:events';
 import {
   entropyBits,
+  exitCodeFor,
   loadModel,
   readResults,
   runSweep,
@@ -104,6 +105,7 @@ try {
   }
 } catch (e) {
   // The library's errors name what was wrong and what to do: the message is enough, without a stack.
+  // The exit code is the CLI's for the same error: 2 for input to change, 1 for a machine's fault.
   console.error(`sweep: ${e instanceof Error ? e.message : String(e)}`);
-  process.exitCode = 1;
+  process.exitCode = exitCodeFor(e);
 }
