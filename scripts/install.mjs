@@ -4,7 +4,7 @@
 //   --if-missing   do nothing when a working addon is already built (used by `npm test`)
 //   --force        rebuild even if an addon exists (as `npm rebuild distprompt` does)
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { findTorch, installPrivateTorch, manualCommands, packageRoot } from './torch-locate.mjs';
@@ -82,6 +82,11 @@ function main() {
   if (process.env.DISTPROMPT_CUDA_ARCH) cmakeArgs.push(`--CDCMAKE_CUDA_ARCHITECTURES=${process.env.DISTPROMPT_CUDA_ARCH}`);
   const jobs = process.env.DISTPROMPT_BUILD_JOBS;
   if (jobs) cmakeArgs.push('--parallel', jobs);
+  // A fresh configure every build: cmake-js configures only a folder without a cache, so a rebuild
+  // against another libtorch (a CUDA one installed since, say) kept the old one, and new build
+  // settings (DISTPROMPT_CUDA_ARCH, DISTPROMPT_BUILD_JOBS, DISTPROMPT_UNITY_BUILD) were ignored.
+  // Object files whose compile commands are unchanged are still reused.
+  rmSync(join(buildDir, 'CMakeCache.txt'), { force: true });
   const r = spawnSync(process.execPath, cmakeArgs, { stdio: 'inherit', cwd: packageRoot });
   if (r.status !== 0) {
     log('\ndistprompt: the native build failed (output above). Common causes:');
