@@ -29,21 +29,32 @@ for cu in "$root"/native/kernels/*.cu; do
     echo "check-cuda: $(basename "$cu") FAILED"; cat "$out/log"; status=1
   fi
 done
-# The C++ files with CUDA branches (#ifdef DP_WITH_CUDA): parse them as a CUDA build would.
+# Every C++ source parsed on its own, as a CUDA build compiles it (its #ifdef DP_WITH_CUDA branches
+# in): the unity build compiles sources in batches, where a file that lacks an #include borrows it
+# from a file batched before it, and a build with another number of jobs batches them otherwise.
 cuda_home=${CUDA_HOME:-$(dirname "$(dirname "$(readlink -f "$nvcc")")")}
 [ -f "$cuda_home/include/cuda_runtime.h" ] || cuda_home=$(ls -d /usr/local/cuda-*/ 2>/dev/null | sort -V | tail -1)
 napi=$(cd "$root" && node -p "require('node-api-headers').include_dir" 2>/dev/null || true)
 addon=$(cd "$root" && node -p "require('node-addon-api').include_dir" 2>/dev/null || true)
-# One parse for all of them, as the unity build compiles them (libtorch's headers are most of the time).
-ccs=$(grep -l DP_WITH_CUDA "$root"/native/*/*.cc)
-for cc in $ccs; do echo "#include \"$cc\""; done > "$out/cuda_branches.cc"
-names=$(for cc in $ccs; do basename "$cc"; done | paste -sd' ')
-if g++ -std=c++20 -fsyntax-only "$out/cuda_branches.cc" -I"$root/native" -I"$out/shim" -I"$prefix/include" \
-    -I"$prefix/include/torch/csrc/api/include" -I"$cuda_home/include" -I"$napi" -I"$root/$addon" -I"$addon" \
-    -DDP_WITH_CUDA=1 -DDP_TORCH_PREFIX='"x"' -DNAPI_VERSION=8 -DNODE_ADDON_API_CPP_EXCEPTIONS -DNODE_ADDON_API_CPP_EXCEPTIONS_ALL \
-    -D_GLIBCXX_USE_CXX11_ABI="$abi" -w 2> "$out/log"; then
-  echo "check-cuda: $names parse with DP_WITH_CUDA"
-else
-  echo "check-cuda: FAILED with DP_WITH_CUDA (one of $names)"; head -30 "$out/log"; status=1
-fi
+parse() {
+  local cc=$1 name
+  name=$(basename "$cc")
+  # The AVX2 KL file's intrinsics need its own flags (CMakeLists.txt).
+  local isa=()
+  [ "$name" = kl_cpu_avx2.cc ] && isa=(-mavx2 -mfma -mf16c)
+  if g++ -std=c++20 -fsyntax-only "${isa[@]}" "$cc" -I"$root/native" -I"$out/shim" -I"$prefix/include" \
+      -I"$prefix/include/torch/csrc/api/include" -I"$cuda_home/include" -I"$napi" -I"$root/$addon" -I"$addon" \
+      -DDP_WITH_CUDA=1 -DDP_TORCH_PREFIX='"x"' -DNAPI_VERSION=8 -DNODE_ADDON_API_CPP_EXCEPTIONS -DNODE_ADDON_API_CPP_EXCEPTIONS_ALL \
+      -D_GLIBCXX_USE_CXX11_ABI="$abi" -w 2> "$out/$name.log"; then
+    echo "check-cuda: $name parses on its own with DP_WITH_CUDA"
+  else
+    echo "check-cuda: $name FAILED on its own with DP_WITH_CUDA"; head -30 "$out/$name.log"; touch "$out/$name.failed"
+  fi
+}
+export -f parse
+export root out prefix cuda_home napi addon abi
+# Each parse is mostly libtorch's headers: as many at once as build jobs.
+jobs=${DISTPROMPT_BUILD_JOBS:-$(nproc)}
+ls "$root"/native/*/*.cc | xargs -P "$jobs" -I{} bash -c 'parse "$1"' _ {}
+ls "$out"/*.failed >/dev/null 2>&1 && status=1
 exit $status
