@@ -23,11 +23,10 @@ Napi::Value SynthesizeEntropyTargets(const Napi::CallbackInfo& info) {
   auto o = argObject(info, 0, "synthesizeEntropyTargets(options)");
   const int64_t V = getInt(o, "vocab");
   if (V < 2) throw Napi::RangeError::New(env, "vocab must be at least 2");
-  auto seedsD = doubles(o.Get("seeds"), "seeds");
+  auto seeds = seedsFrom(o.Get("seeds"), "seeds");
   auto h = doubles(o.Get("entropyNats"), "entropyNats");
   // The entropy range [0, log V] is a user-facing rule, checked (with the field named) in lib/targets.
-  if (seedsD.size() != h.size()) throw Napi::RangeError::New(env, "one seed per target");
-  std::vector<uint64_t> seeds(seedsD.begin(), seedsD.end());
+  if (seeds.size() != h.size()) throw Napi::RangeError::New(env, "one seed per target");
   auto method = getString(o, "method", "gradient");
   if (method != "gradient" && method != "temperature")
     throw Napi::TypeError::New(env, "method must be 'gradient' or 'temperature'");
