@@ -240,6 +240,23 @@ describe('sizes and seeds from JavaScript are checked before native arithmetic u
     expect(await messageOf(kl)).toBe('logits shape 4294967296×4294967296 holds more values than an array can');
     const tensor = () => native().tensorFromArray({ data: empty, shape: [2 ** 40, 2 ** 40] });
     expect(await messageOf(tensor)).toBe('data shape 1099511627776×1099511627776 holds more values than an array can');
+    const candidates = () =>
+      native().klCandidates({ logits: empty, target: empty, rows: 2 ** 40, vocab: 2, candidates: 2 ** 40 });
+    expect(await messageOf(candidates)).toBe(
+      'klCandidates: rows × candidates = 1099511627776 × 1099511627776 holds more rows than an array can',
+    );
+    const n = 4096;
+    const outliers = () =>
+      native().synthesizeEntropyTargets({
+        vocab: 8,
+        seeds: new Float64Array(n),
+        entropyNats: new Float64Array(n).fill(1),
+        method: 'gradient',
+        outliers: new Int32Array(0),
+        outlierCount: 2 ** 52,
+        minMass: new Float64Array(n),
+      });
+    expect(await messageOf(outliers)).toBe('outliers has 0 ids; expected targets×outlierCount = 4096×4503599627370496');
   });
 
   it('negative sizes are refused even where their product is the array length', async () => {
@@ -256,7 +273,12 @@ describe('sizes and seeds from JavaScript are checked before native arithmetic u
     expect(await messageOf(kl)).toBe("option 'rows' must be an integer");
   });
 
-  it.each([-1, NaN, 1e300, 0.5])('a target seed of %s is refused before it is cast', async (seed) => {
+  it.each([
+    [-1, '-1'],
+    [NaN, 'nan'],
+    [1e300, '1e\\+300'],
+    [0.5, '0.5'],
+  ])('a target seed of %s is refused before it is cast', async (seed, shown) => {
     const synthesize = () =>
       native().synthesizeEntropyTargets({
         vocab: 8,
@@ -264,6 +286,8 @@ describe('sizes and seeds from JavaScript are checked before native arithmetic u
         entropyNats: Float64Array.of(1),
         method: 'gradient',
       });
-    expect(await messageOf(synthesize)).toMatch(/^seeds holds \S+, not a non-negative integer below 2\^53$/);
+    expect(await messageOf(synthesize)).toMatch(
+      new RegExp(`^seeds holds ${shown}, not a non-negative integer below 2\\^53$`),
+    );
   });
 });

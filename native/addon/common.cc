@@ -128,9 +128,11 @@ std::vector<uint64_t> seedsFrom(const Napi::Value& v, const std::string& what) {
   for (size_t i = 0; i < a.ElementLength(); ++i) {
     const double s = a[i];
     // Checked before the cast: a negative, NaN or huge double cast to uint64_t is undefined.
-    if (!(s >= 0) || s != std::floor(s) || s > 9007199254740991.0)
-      throw Napi::RangeError::New(v.Env(),
-                                  what + " holds " + std::to_string(s) + ", not a non-negative integer below 2^53");
+    if (!(s >= 0) || s != std::floor(s) || s > 9007199254740991.0) {
+      std::ostringstream shown;  // 1e+300, not its 301 digits
+      shown << s;
+      throw Napi::RangeError::New(v.Env(), what + " holds " + shown.str() + ", not a non-negative integer below 2^53");
+    }
     out.push_back(static_cast<uint64_t>(s));
   }
   return out;

@@ -38,9 +38,12 @@ Napi::Value SynthesizeEntropyTargets(const Napi::CallbackInfo& info) {
   if (has(o, "outliers")) {
     const int64_t k = getInt(o, "outlierCount");
     auto ids = tokenIds(o.Get("outliers"), V, "outliers");
-    if (static_cast<int64_t>(ids.size()) != n * k)
+    // The product with overflow checked: n × k past int64 was undefined behaviour (UBSan).
+    int64_t count = 0;
+    if (k < 0 || __builtin_mul_overflow(n, k, &count) || static_cast<int64_t>(ids.size()) != count)
       throw Napi::RangeError::New(env, "outliers has " + std::to_string(ids.size()) +
-                                           " ids; expected targets×outlierCount = " + std::to_string(n * k));
+                                           " ids; expected targets×outlierCount = " + std::to_string(n) + "×" +
+                                           std::to_string(k));
     outliers = torch::tensor(ids, torch::kInt64).view({n, k});
     minMass = torch::tensor(doubles(o.Get("minMass"), "minMass"), torch::kFloat64).to(torch::kFloat32);
     if (method != "gradient") throw Napi::TypeError::New(env, "outlier targets use method 'gradient' (Eq. 3)");
