@@ -4,8 +4,8 @@
 # preloaded (node itself is not instrumented) and every report collected, not only the first.
 # Exit 1 on a report whose stack passes through native/ (ours), a failing test file or a failed
 # build; a report whose frames are all in libtorch, c10 or node is listed as not ours and does not
-# count. Run by hand before changing native code: the build alone takes about 10 minutes on two
-# cores, too long for CI.
+# count. Run by hand before changing native code: on two cores the build takes 5 to 10 minutes and
+# the tests longer, too long for CI.
 #
 #   scripts/check-sanitizers.sh                          # build, then the default list below
 #   scripts/check-sanitizers.sh test/kernels.test.ts     # named test files instead
