@@ -1,9 +1,11 @@
 // The fused softmax-KL and HotFlip top-k against plain references: float64 maths in this file
 // (KL) and a brute-force full sort (HotFlip), on odd shapes and at the edges.
+import { spawnSync } from 'node:child_process';
+
 import { describe, expect, it } from 'vitest';
 
 import { hotflipTopK, klDivergence } from '../lib/kernels.js';
-import { native } from '../lib/native/index.js';
+import { addonPath, native } from '../lib/native/index.js';
 import { rng } from './helpers/dist.js';
 import { relError as maxRel } from './helpers/golden.js';
 
@@ -48,6 +50,70 @@ const shapes: [number, number][] = [
   [300, 33],
   [4096, 16],
 ];
+
+/**
+ * The CPU KL's build is chosen once per process (kernels/kl_cpu.cc): on a CPU with AVX2 this process
+ * runs that build, so the baseline one runs in a child with DISTPROMPT_NO_AVX2=1.
+ */
+function klInChild(cases: { rows: number; vocab: number; logits: number[]; target: number[] }[], dtype: string) {
+  const script = `
+    const a = require(process.argv[1]);
+    const cases = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+    (async () => {
+      const out = [];
+      for (const c of cases) {
+        const r = await a.klDivergence({ ...c, dtype: ${JSON.stringify(dtype)}, logits: Float32Array.from(c.logits),
+          target: Float32Array.from(c.target) });
+        out.push({ kl: [...r.klNats], grad: [...r.gradLogits] });
+      }
+      console.log(JSON.stringify({ kernel: a.buildInfo().klCpuKernel, out }));
+    })();`;
+  const r = spawnSync(process.execPath, ['-e', script, addonPath()], {
+    input: JSON.stringify(cases),
+    encoding: 'utf8',
+    env: { ...process.env, DISTPROMPT_NO_AVX2: '1' },
+    maxBuffer: 64 << 20,
+  });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as { kernel: string; out: { kl: number[]; grad: number[] }[] };
+}
+
+describe('both CPU builds of the fused KL on vocabulary tails', () => {
+  // Vocabularies that are not a multiple of the 8 or 16 lanes (the scalar tails), one that splits a
+  // single row into chunks over the threads (over 4 × 2048), and several rows: checked under
+  // AddressSanitizer too (scripts/check-sanitizers.sh), for reads past a row's end.
+  const tails: [number, number][] = [
+    [1, 9],
+    [3, 17],
+    [2, 33],
+    [1, 2055],
+    [1, 8199],
+    [3, 8199],
+  ];
+  const cases = tails.map(([rows, vocab]) => ({ rows, vocab, ...randomCase(rows, vocab, rows * 7 + vocab) }));
+
+  it.each(['float32', 'float64'] as const)(
+    '%s: the baseline build and this process both match the reference',
+    async (dtype) => {
+      const tol = dtype === 'float32' ? 1e-4 : 1e-6;
+      const child = klInChild(
+        cases.map((c) => ({ rows: c.rows, vocab: c.vocab, logits: [...c.logits], target: [...c.target] })),
+        dtype,
+      );
+      expect(child.kernel).toBe('baseline');
+      for (const [i, c] of cases.entries()) {
+        const ref = reference(c.logits, c.target, c.rows, c.vocab);
+        const here = await klDivergence({ logits: c.logits, target: c.target, rows: c.rows, vocab: c.vocab, dtype });
+        expect(maxRel(here.klNats, ref.kl), `${c.rows}×${c.vocab}`).toBeLessThan(tol);
+        expect(maxRel(here.gradLogits, ref.grad), `${c.rows}×${c.vocab}`).toBeLessThan(tol);
+        expect(maxRel(Float64Array.from(child.out[i].kl), ref.kl), `baseline ${c.rows}×${c.vocab}`).toBeLessThan(tol);
+        expect(maxRel(Float64Array.from(child.out[i].grad), ref.grad), `baseline ${c.rows}×${c.vocab}`).toBeLessThan(
+          tol,
+        );
+      }
+    },
+  );
+});
 
 describe('fused softmax-KL', () => {
   it.each(shapes)('float32 and float64 match the reference (%i rows × %i)', async (rows, vocab) => {

@@ -226,3 +226,68 @@ describe('a batch too big for the memory free is refused before it is allocated'
     expect(out.length).toBe(4 * V);
   });
 });
+
+describe('sizes and seeds from JavaScript are checked before native arithmetic uses them', () => {
+  // Found under UBSan (scripts/check-sanitizers.sh): rows × vocab past int64 overflowed (undefined
+  // behaviour; it could wrap to the array's length), two negative sizes multiplied to the array's
+  // length, and a seed of -1, NaN or 1e300 was cast to an unsigned integer (undefined behaviour: a
+  // target from whatever seed the cast made). The native calls throw as they are made.
+  const empty = new Float32Array(0);
+  const messageOf = async (call: () => unknown) => (await errorOf(call)).message;
+
+  it('a shape whose count overflows is refused, naming the array', async () => {
+    const kl = () => native().klDivergence({ logits: empty, target: empty, rows: 2 ** 32, vocab: 2 ** 32 });
+    expect(await messageOf(kl)).toBe('logits shape 4294967296×4294967296 holds more values than an array can');
+    const tensor = () => native().tensorFromArray({ data: empty, shape: [2 ** 40, 2 ** 40] });
+    expect(await messageOf(tensor)).toBe('data shape 1099511627776×1099511627776 holds more values than an array can');
+    const candidates = () =>
+      native().klCandidates({ logits: empty, target: empty, rows: 2 ** 40, vocab: 2, candidates: 2 ** 40 });
+    expect(await messageOf(candidates)).toBe(
+      'klCandidates: rows × candidates = 1099511627776 × 1099511627776 holds more rows than an array can',
+    );
+    const n = 4096;
+    const outliers = () =>
+      native().synthesizeEntropyTargets({
+        vocab: 8,
+        seeds: new Float64Array(n),
+        entropyNats: new Float64Array(n).fill(1),
+        method: 'gradient',
+        outliers: new Int32Array(0),
+        outlierCount: 2 ** 52,
+        minMass: new Float64Array(n),
+      });
+    expect(await messageOf(outliers)).toBe('outliers has 0 ids; expected targets×outlierCount = 4096×4503599627370496');
+  });
+
+  it('negative sizes are refused even where their product is the array length', async () => {
+    const tensor = () => native().tensorFromArray({ data: new Float32Array(4), shape: [-2, -2] });
+    expect(await messageOf(tensor)).toBe('data shape -2×-2 has a negative size');
+    const six = new Float32Array(6);
+    const hotflip = () =>
+      native().hotflipTopK({ grad: six, current: six, embeddings: six, rows: -2, hidden: -3, vocab: -2, k: 1 });
+    expect(await messageOf(hotflip)).toBe('grad shape -2×-3 has a negative size');
+  });
+
+  it.each([NaN, Infinity, 1e300, 2.5])('an integer option of %s is refused before it is cast', async (rows) => {
+    const kl = () => native().klDivergence({ logits: empty, target: empty, rows, vocab: 2 });
+    expect(await messageOf(kl)).toBe("option 'rows' must be an integer");
+  });
+
+  it.each([
+    [-1, '-1'],
+    [NaN, 'nan'],
+    [1e300, '1e\\+300'],
+    [0.5, '0.5'],
+  ])('a target seed of %s is refused before it is cast', async (seed, shown) => {
+    const synthesize = () =>
+      native().synthesizeEntropyTargets({
+        vocab: 8,
+        seeds: Float64Array.of(seed),
+        entropyNats: Float64Array.of(1),
+        method: 'gradient',
+      });
+    expect(await messageOf(synthesize)).toMatch(
+      new RegExp(`^seeds holds ${shown}, not a non-negative integer below 2\\^53$`),
+    );
+  });
+});

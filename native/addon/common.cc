@@ -44,7 +44,8 @@ int64_t getInt(const Napi::Object& o, const char* key, int64_t fallback) {
   auto v = o.Get(key);
   if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be a number");
   double d = v.As<Napi::Number>().DoubleValue();
-  if (d != static_cast<double>(static_cast<int64_t>(d)))
+  // Range first: casting NaN, ±inf or a value past int64 to int64_t is undefined behaviour.
+  if (!(std::abs(d) <= 9007199254740991.0) || d != std::floor(d))
     throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be an integer");
   return static_cast<int64_t>(d);
 }
@@ -119,17 +120,29 @@ std::vector<int64_t> tokenIds(const Napi::Value& v, int64_t vocab, const std::st
   return ids;
 }
 
+std::vector<uint64_t> seedsFrom(const Napi::Value& v, const std::string& what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+    throw Napi::TypeError::New(v.Env(), what + " must be a Float64Array of non-negative integers");
+  auto a = v.As<Napi::Float64Array>();
+  std::vector<uint64_t> out;
+  for (size_t i = 0; i < a.ElementLength(); ++i) {
+    const double s = a[i];
+    // Checked before the cast: a negative, NaN or huge double cast to uint64_t is undefined.
+    if (!(s >= 0) || s != std::floor(s) || s > 9007199254740991.0) {
+      std::ostringstream shown;  // 1e+300, not its 301 digits
+      shown << s;
+      throw Napi::RangeError::New(v.Env(), what + " holds " + shown.str() + ", not a non-negative integer below 2^53");
+    }
+    out.push_back(static_cast<uint64_t>(s));
+  }
+  return out;
+}
+
 torch::Tensor bannedMask(const Napi::Value& v, int64_t vocab, const std::string& what) {
   auto mask = torch::zeros({vocab}, torch::kBool);
   auto ids = tokenIds(v, vocab, what);
   if (!ids.empty()) mask.index_put_({torch::tensor(ids, torch::kInt64)}, true);
   return mask;
-}
-
-static int64_t numel(const std::vector<int64_t>& shape) {
-  int64_t n = 1;
-  for (auto s : shape) n *= s;
-  return n;
 }
 
 static std::string shapeStr(const std::vector<int64_t>& shape) {
@@ -138,14 +151,27 @@ static std::string shapeStr(const std::vector<int64_t>& shape) {
   return os.str();
 }
 
+// An array of `length` elements must hold exactly the shape's count. The count is formed with
+// overflow checked: rows × vocab of 2^32 each overflowed int64 (undefined behaviour, which could
+// wrap to the array's length), and two negative sizes multiplied to a positive count.
+static void checkLength(const Napi::Env& env, size_t length, const std::vector<int64_t>& shape, const char* name) {
+  int64_t n = 1;
+  for (auto s : shape) {
+    if (s < 0)
+      throw Napi::RangeError::New(env, std::string(name) + " shape " + shapeStr(shape) + " has a negative size");
+    if (__builtin_mul_overflow(n, s, &n))
+      throw Napi::RangeError::New(
+          env, std::string(name) + " shape " + shapeStr(shape) + " holds more values than an array can");
+  }
+  if (static_cast<int64_t>(length) != n)
+    throw Napi::RangeError::New(env, std::string(name) + " has " + std::to_string(length) + " values; expected " +
+                                         shapeStr(shape) + " = " + std::to_string(n));
+}
+
 void floatTensorCheck(const Napi::Value& v, const std::vector<int64_t>& shape, const char* name) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
     throw Napi::TypeError::New(v.Env(), std::string(name) + " must be a Float32Array");
-  auto a = v.As<Napi::Float32Array>();
-  if (static_cast<int64_t>(a.ElementLength()) != numel(shape))
-    throw Napi::RangeError::New(v.Env(), std::string(name) + " has " + std::to_string(a.ElementLength()) +
-                                             " values; expected " + shapeStr(shape) + " = " +
-                                             std::to_string(numel(shape)));
+  checkLength(v.Env(), v.As<Napi::Float32Array>().ElementLength(), shape, name);
 }
 
 torch::Tensor floatTensorFrom(const Napi::Value& v, std::vector<int64_t> shape, const char* name) {
@@ -157,10 +183,7 @@ torch::Tensor intTensorFrom(const Napi::Value& v, std::vector<int64_t> shape, co
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
     throw Napi::TypeError::New(v.Env(), std::string(name) + " must be an Int32Array");
   auto a = v.As<Napi::Int32Array>();
-  if (static_cast<int64_t>(a.ElementLength()) != numel(shape))
-    throw Napi::RangeError::New(v.Env(), std::string(name) + " has " + std::to_string(a.ElementLength()) +
-                                             " values; expected " + shapeStr(shape) + " = " +
-                                             std::to_string(numel(shape)));
+  checkLength(v.Env(), a.ElementLength(), shape, name);
   return torch::from_blob(a.Data(), shape, torch::kInt32).to(torch::kInt64);
 }
 

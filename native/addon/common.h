@@ -177,6 +177,8 @@ Napi::Object echoFields(Napi::Env env, const FieldTable<S>& fields, const S& in)
 // Token ids from an Int32Array, each inside [0, vocab): one outside would index past the
 // embedding table, so this guard stays native. `what` names the argument in the error.
 std::vector<int64_t> tokenIds(const Napi::Value& v, int64_t vocab, const std::string& what);
+// Seeds from a Float64Array, each a non-negative integer below 2^53 (checked before the cast).
+std::vector<uint64_t> seedsFrom(const Napi::Value& v, const std::string& what);
 // The same ids as a [vocab] bool mask (true = banned).
 torch::Tensor bannedMask(const Napi::Value& v, int64_t vocab, const std::string& what);
 

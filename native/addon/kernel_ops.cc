@@ -77,7 +77,11 @@ Napi::Value KlCandidates(const Napi::CallbackInfo& info) {
   const int64_t rows = getInt(o, "rows"), vocab = getInt(o, "vocab"), k = getInt(o, "candidates");
   if (rows < 1 || vocab < 2 || k < 1)
     throw Napi::RangeError::New(info.Env(), "klCandidates: rows ≥ 1, vocab ≥ 2, candidates ≥ 1");
-  auto logits = floatTensorFrom(o.Get("logits"), {rows * k, vocab}, "logits");
+  int64_t candidateRows = 0;  // rows × k past int64 was undefined behaviour (UBSan)
+  if (__builtin_mul_overflow(rows, k, &candidateRows))
+    throw Napi::RangeError::New(info.Env(), "klCandidates: rows × candidates = " + std::to_string(rows) + " × " +
+                                                std::to_string(k) + " holds more rows than an array can");
+  auto logits = floatTensorFrom(o.Get("logits"), {candidateRows, vocab}, "logits");
   auto target = floatTensorFrom(o.Get("target"), {rows, vocab}, "target");
   auto dtype = parseDtype(getString(o, "dtype", "float32"));
   auto device = parseDevice(getString(o, "device", "cpu"));

@@ -23,11 +23,10 @@ Napi::Value SynthesizeEntropyTargets(const Napi::CallbackInfo& info) {
   auto o = argObject(info, 0, "synthesizeEntropyTargets(options)");
   const int64_t V = getInt(o, "vocab");
   if (V < 2) throw Napi::RangeError::New(env, "vocab must be at least 2");
-  auto seedsD = doubles(o.Get("seeds"), "seeds");
+  auto seeds = seedsFrom(o.Get("seeds"), "seeds");
   auto h = doubles(o.Get("entropyNats"), "entropyNats");
   // The entropy range [0, log V] is a user-facing rule, checked (with the field named) in lib/targets.
-  if (seedsD.size() != h.size()) throw Napi::RangeError::New(env, "one seed per target");
-  std::vector<uint64_t> seeds(seedsD.begin(), seedsD.end());
+  if (seeds.size() != h.size()) throw Napi::RangeError::New(env, "one seed per target");
   auto method = getString(o, "method", "gradient");
   if (method != "gradient" && method != "temperature")
     throw Napi::TypeError::New(env, "method must be 'gradient' or 'temperature'");
@@ -39,9 +38,12 @@ Napi::Value SynthesizeEntropyTargets(const Napi::CallbackInfo& info) {
   if (has(o, "outliers")) {
     const int64_t k = getInt(o, "outlierCount");
     auto ids = tokenIds(o.Get("outliers"), V, "outliers");
-    if (static_cast<int64_t>(ids.size()) != n * k)
+    // The product with overflow checked: n × k past int64 was undefined behaviour (UBSan).
+    int64_t count = 0;
+    if (k < 0 || __builtin_mul_overflow(n, k, &count) || static_cast<int64_t>(ids.size()) != count)
       throw Napi::RangeError::New(env, "outliers has " + std::to_string(ids.size()) +
-                                           " ids; expected targets×outlierCount = " + std::to_string(n * k));
+                                           " ids; expected targets×outlierCount = " + std::to_string(n) + "×" +
+                                           std::to_string(k));
     outliers = torch::tensor(ids, torch::kInt64).view({n, k});
     minMass = torch::tensor(doubles(o.Get("minMass"), "minMass"), torch::kFloat64).to(torch::kFloat32);
     if (method != "gradient") throw Napi::TypeError::New(env, "outlier targets use method 'gradient' (Eq. 3)");

@@ -28,20 +28,6 @@ std::vector<int64_t> intList(const Napi::Value& v, const char* what) {
   return std::vector<int64_t>(a.Data(), a.Data() + a.ElementLength());
 }
 
-std::vector<uint64_t> seedList(const Napi::Value& v) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
-    throw Napi::TypeError::New(v.Env(), "seeds must be a Float64Array of non-negative integers");
-  auto a = v.As<Napi::Float64Array>();
-  std::vector<uint64_t> out;
-  for (size_t i = 0; i < a.ElementLength(); ++i) {
-    double s = a[i];
-    if (!(s >= 0) || s != std::floor(s) || s > 9007199254740991.0)
-      throw Napi::RangeError::New(v.Env(), "seed " + std::to_string(s) + " is not a non-negative integer below 2^53");
-    out.push_back(static_cast<uint64_t>(s));
-  }
-  return out;
-}
-
 class TunerWrap : public Napi::ObjectWrap<TunerWrap> {
  public:
   static Napi::Function Init(Napi::Env env) {
@@ -67,7 +53,7 @@ class TunerWrap : public Napi::ObjectWrap<TunerWrap> {
     auto b = live(info.Env());
     auto o = argObject(info, 0, "load({ slots, targets, targetRows?, seeds })");
     auto slots = std::make_shared<std::vector<int64_t>>(intList(o.Get("slots"), "slots"));
-    auto seeds = std::make_shared<std::vector<uint64_t>>(seedList(o.Get("seeds")));
+    auto seeds = std::make_shared<std::vector<uint64_t>>(seedsFrom(o.Get("seeds"), "seeds"));
     const int64_t n = static_cast<int64_t>(slots->size());
     const int64_t V = b->model->config().vocabSize;
     // With targetRows the targets are a table the rows index into; without, one per slot.
