@@ -56,6 +56,8 @@ if [ $build_it = 1 ]; then
     echo "check-sanitizers: no libtorch found: run npm run build:native first" >&2
     exit 1
   }
+  # A fresh configure, as scripts/install.mjs makes: cmake-js would keep a cached libtorch.
+  rm -f "$build/CMakeCache.txt"
   DISTPROMPT_BUILD_JOBS=$jobs node node_modules/cmake-js/bin/cmake-js compile --directory "$root" --out "$build" \
     "--CDTorch_DIR=$torch" --CDDP_SANITIZE=ON --parallel "$jobs"
 fi
