@@ -35,6 +35,7 @@ const OTHER_TOOLS: Record<string, string> = {
   '--module': 'tsc',
   '--quick': 'bench/run.ts',
   '--out-dir': 'bench/run.ts',
+  '--no-build': 'scripts/check-sanitizers.sh',
 };
 
 const commandLines = pages.flatMap(({ path, text }) =>
