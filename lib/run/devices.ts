@@ -15,7 +15,7 @@ import { workerUrl } from '../worker/client.js';
 import { forwardWorkerEvents, type WorkerSummary } from './device-progress.js';
 import { finishedAt } from './kept.js';
 import { mergeSweepShards } from './merge.js';
-import { removeShards, shardFile } from './shards.js';
+import { removeShards, shardFiles } from './shards.js';
 
 /** The exit code of an interrupted run (SIGINT): its worker kept its finished rows. */
 const INTERRUPTED = 130;
@@ -119,7 +119,7 @@ export async function sweepOnDevices(
 ): Promise<{ rows: number; resumed: number; shared: number; interrupted: boolean }> {
   const devices = spec.devices!;
   const n = devices.length;
-  const files = devices.map((_, i) => shardFile(spec.output, i, n));
+  const files = shardFiles(spec.output, n);
   const resumed = options.resume ? (await Promise.all(files.map(finishedRows))).reduce((a, b) => a + b, 0) : 0;
   // The spec travels whole as the workers' --config; their flags set device, shard and output.
   const dir = await workersFolder();

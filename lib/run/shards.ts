@@ -27,6 +27,10 @@ export const shardSpec = (spec: SweepSpec, shard: Shard): SweepSpec => ({
 export const shardFile = (output: string, i: number, n: number): string =>
   `${output.replace(/\.arrow$/, '')}.shard${i}of${n}.arrow`;
 
+/** Every shard file of `output` split `n` ways, in shard order. */
+export const shardFiles = (output: string, n: number): string[] =>
+  Array.from({ length: n }, (_, i) => shardFile(output, i, n));
+
 /** Removes shard files once the file merged from them is in place. */
 export const removeShards = async (files: readonly string[]): Promise<void> => {
   await Promise.all(files.map((f) => rm(f, { force: true })));
@@ -92,7 +96,7 @@ export async function refuseOtherShardCounts(output: string, n: number, resume: 
 export async function shardSet(output: string): Promise<string[] | null> {
   const counts = new Set((await shardNames(output)).map((s) => s.count));
   for (const n of counts) {
-    const files = Array.from({ length: n }, (_, i) => shardFile(output, i, n));
+    const files = shardFiles(output, n);
     if (files.every((f) => existsSync(f))) return files;
   }
   return null;
@@ -124,7 +128,7 @@ export interface IncompleteShards {
 export async function incompleteShards(output: string, hash: string): Promise<IncompleteShards | null> {
   const counts = [...new Set((await shardNames(output, true)).map((s) => s.count))];
   for (const n of counts) {
-    const files = Array.from({ length: n }, (_, i) => shardFile(output, i, n));
+    const files = shardFiles(output, n);
     const state = files.map((f) =>
       existsSync(f) ? 'finished' : existsSync(journalPath(f)) ? 'unfinished' : 'missing',
     );

@@ -30,7 +30,7 @@ import { shareFinished } from './shared-rows.js';
 import { StudyModels } from './study-models.js';
 import { checkStudyNames } from './study-names.js';
 import { studySweepRefusal } from './study-refusals.js';
-import { refuseOtherShardCounts, removeShards, shardFile, shardSpec } from './shards.js';
+import { refuseOtherShardCounts, removeShards, shardFiles, shardSpec } from './shards.js';
 import { runSweep, type SweepProgress } from './sweep.js';
 
 export type { StudySummary, SweepOutcome };
@@ -270,8 +270,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
       await recordModel(s.model);
       models.done(s);
       // This run's device workers' shard files, merged now: removed, as `sweep --devices` removes its own.
-      if (onDevices && summary.start === 'mergeable')
-        await removeShards(devices.map((_, d) => shardFile(spec.output, d, devices.length)));
+      if (onDevices && summary.start === 'mergeable') await removeShards(shardFiles(spec.output, devices.length));
       const wallMs = summary.start === 'finished' || summary.start === 'mergeable' ? 0 : Date.now() - t0;
       if (summary.interrupted) {
         interrupted = true;
