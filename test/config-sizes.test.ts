@@ -110,6 +110,7 @@ describe('shape errors name the config.json key, not the internal field', () => 
     [{ ...GPT2, n_layer: 0 }, /'n_layer' must be a positive integer/],
     [{ ...GPT2, n_head: 3 }, /'n_embd' \(32\) must be a multiple of 'n_head' \(3\)/],
     [{ ...GPT2, vocab_size: -5 }, /'vocab_size' must be a positive integer/],
+    [{ ...GPT2, vocab_size: 2 ** 31 }, /'vocab_size' \(2147483648\) must be below 2\^31: token ids are 32-bit/],
     [{ ...LLAMA, num_key_value_heads: 3 }, /'num_attention_heads' \(4\) must be a multiple of 'num_key_value_heads'/],
     [{ ...LLAMA, intermediate_size: 0 }, /'intermediate_size' must be a positive integer/],
   ];
@@ -136,7 +137,7 @@ describe('sizes are checked before anything is allocated', () => {
   const big: Array<[string, object, RegExp]> = [
     ['n_layer 10^9', { ...GPT2, n_layer: 1e9 }, /'n_layer' 1000000000 layers/],
     ['n_embd 10^6', { ...GPT2, n_embd: 1e6, n_head: 1 }, /'n_embd' 1000000/],
-    ['vocab_size 2^31', { ...GPT2, vocab_size: 2 ** 31 }, /'vocab_size' 2147483648/],
+    ['vocab_size 2^31 - 1', { ...GPT2, vocab_size: 2 ** 31 - 1 }, /'vocab_size' 2147483647/],
     [
       'a 70B-class Llama',
       {

@@ -2,6 +2,8 @@
 // uploaded to the device, non-finite kernel inputs, and a batch too big for the memory there.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { fileURLToPath } from 'node:url';
+
 import { headBound, hotflipTopK, klDivergence, loadModel, tune, type Model } from '../lib/index.js';
 import { native } from '../lib/native/index.js';
 import { checkTargetRows, checkTargetTensor, entropyBitsOf } from '../lib/tune/targets-input.js';
@@ -266,6 +268,36 @@ describe('sizes and seeds from JavaScript are checked before native arithmetic u
     const hotflip = () =>
       native().hotflipTopK({ grad: six, current: six, embeddings: six, rows: -2, hidden: -3, vocab: -2, k: 1 });
     expect(await messageOf(hotflip)).toBe('grad shape -2×-3 has a negative size');
+  });
+
+  it('a fractional size is refused rather than read as its integer part', async () => {
+    // Int64Value() read a vocabulary or shape entry of 2.5 as 2: a table of 6 values became 3 rows of 2.
+    const six = new Float32Array(6).fill(1 / 2);
+    expect(() => native().targetRowStats(six, 2.5)).toThrow('targetRowStats(array, vocab): vocab must be an integer');
+    expect(() => native().targetRowStats(six, NaN)).toThrow('vocab must be an integer');
+    const tensor = () => native().tensorFromArray({ data: six, shape: [2.5, 2.4] });
+    expect(await messageOf(tensor)).toBe('tensorFromArray({ data, shape, device }): shape must be an integer');
+    const notArray = () => native().tensorFromArray({ data: six, shape: 6 as unknown as number[] });
+    expect(await messageOf(notArray)).toBe('tensorFromArray({ data, shape, device }): shape must be an array');
+  });
+
+  it("a checkpoint tensor's shape whose count wraps is refused, not matched to a short span", async () => {
+    // 2^32 × 2^32 wrapped to 0 values, which matched an empty span [0, 0) and went on to allocate.
+    const { config } = model.info;
+    const load = (shape: number[]) => () =>
+      native().loadModel({
+        config,
+        device: 'cpu',
+        dtype: 'float32',
+        files: [
+          { path: fileURLToPath(import.meta.url), tensors: [{ name: 'w', dtype: 'F32', shape, begin: 0, end: 0 }] },
+        ],
+      });
+    expect(await messageOf(load([2 ** 32, 2 ** 32, 3]))).toMatch(
+      /tensor 'w': shape \[4294967296, 4294967296, 3\] holds more values than memory can$/,
+    );
+    expect(await messageOf(load([2 ** 31, 2 ** 31, 2]))).toMatch(/holds more bytes than memory can$/);
+    expect(await messageOf(load([3.5]))).toBe("tensor 'w': shape must be an integer");
   });
 
   it.each([NaN, Infinity, 1e300, 2.5])('an integer option of %s is refused before it is cast', async (rows) => {

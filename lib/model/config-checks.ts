@@ -128,6 +128,9 @@ export function checkShapes(cfg: NativeModelConfig): void {
   for (const k of ['vocabSize', 'hiddenSize', 'layers', 'heads', 'kvHeads', 'intermediateSize'] as const) {
     if (!Number.isInteger(cfg[k]) || cfg[k] <= 0) bad(`'${key(k)}' must be a positive integer, got ${shown(cfg[k])}`);
   }
+  // Token ids are 32-bit integers everywhere they are held (prompts, HotFlip's candidates, records).
+  if (cfg.vocabSize > 2 ** 31 - 1)
+    bad(`'${key('vocabSize')}' (${cfg.vocabSize}) must be below 2^31: token ids are 32-bit integers here`);
   if (!Number.isInteger(cfg.headDim) || cfg.headDim <= 0) {
     bad(
       cfg.family === 'llama' || cfg.family === 'qwen2'

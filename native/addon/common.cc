@@ -41,12 +41,16 @@ int64_t getInt(const Napi::Object& o, const char* key, int64_t fallback) {
     if (fallback == INT64_MIN) throw Napi::TypeError::New(o.Env(), std::string("missing integer option '") + key + "'");
     return fallback;
   }
-  auto v = o.Get(key);
-  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be a number");
+  return integerValue(o.Get(key), std::string("option '") + key + "'");
+}
+
+int64_t integerValue(const Napi::Value& v, const std::string& what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), what + " must be a number");
   double d = v.As<Napi::Number>().DoubleValue();
-  // Range first: casting NaN, ±inf or a value past int64 to int64_t is undefined behaviour.
+  // Range first: casting NaN, ±inf or a value past int64 to int64_t is undefined behaviour, and
+  // Int64Value() would read 2.5 as 2.
   if (!(std::abs(d) <= 9007199254740991.0) || d != std::floor(d))
-    throw Napi::TypeError::New(o.Env(), std::string("option '") + key + "' must be an integer");
+    throw Napi::TypeError::New(v.Env(), what + " must be an integer");
   return static_cast<int64_t>(d);
 }
 

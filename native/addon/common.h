@@ -96,6 +96,8 @@ Napi::Promise runAsync(Napi::Env env, std::function<R()> work, std::function<Nap
 // ---- argument helpers (JS thread only) ----
 Napi::Object argObject(const Napi::CallbackInfo& info, size_t i, const char* what);
 int64_t getInt(const Napi::Object& o, const char* key, int64_t fallback = INT64_MIN);
+// A JavaScript number that must be an integer (|v| ≤ 2^53), refused as `what` otherwise.
+int64_t integerValue(const Napi::Value& v, const std::string& what);
 double getNumber(const Napi::Object& o, const char* key, double fallback);
 bool getBool(const Napi::Object& o, const char* key, bool fallback);
 std::string getString(const Napi::Object& o, const char* key, const std::string& fallback = "");

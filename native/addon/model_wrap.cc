@@ -125,8 +125,11 @@ std::vector<CheckpointFile> readFiles(const Napi::Array& arr) {
       TensorEntry e;
       e.name = getString(t, "name");
       e.dtype = getString(t, "dtype");
+      if (!t.Get("shape").IsArray())
+        throw Napi::TypeError::New(t.Env(), "tensor '" + e.name + "': shape must be an array");
       auto shape = t.Get("shape").As<Napi::Array>();
-      for (uint32_t k = 0; k < shape.Length(); ++k) e.shape.push_back(shape.Get(k).As<Napi::Number>().Int64Value());
+      for (uint32_t k = 0; k < shape.Length(); ++k)
+        e.shape.push_back(integerValue(shape.Get(k), "tensor '" + e.name + "': shape"));
       e.begin = static_cast<uint64_t>(getInt(t, "begin"));
       e.end = static_cast<uint64_t>(getInt(t, "end"));
       cf.tensors.push_back(std::move(e));

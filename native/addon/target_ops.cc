@@ -76,8 +76,7 @@ Napi::Value SynthesizeEntropyTargets(const Napi::CallbackInfo& info) {
 // reads it is synchronous, so the array outlives the view.
 torch::Tensor arrayView(const Napi::Value& v, const Napi::Value& vocabValue) {
   auto env = v.Env();
-  if (!vocabValue.IsNumber()) throw Napi::TypeError::New(env, "targetRowStats(array, vocab): vocab must be a number");
-  const int64_t vocab = vocabValue.As<Napi::Number>().Int64Value();
+  const int64_t vocab = integerValue(vocabValue, "targetRowStats(array, vocab): vocab");
   auto a = v.As<Napi::Float32Array>();
   const auto n = static_cast<int64_t>(a.ElementLength());
   if (vocab < 1 || n % vocab != 0)

@@ -119,9 +119,11 @@ struct Upload {
 
 Upload readUpload(const Napi::CallbackInfo& info, const char* what) {
   auto o = argObject(info, 0, what);
+  if (!o.Get("shape").IsArray()) throw Napi::TypeError::New(info.Env(), std::string(what) + ": shape must be an array");
   auto shapeArr = o.Get("shape").As<Napi::Array>();
   std::vector<int64_t> shape;
-  for (uint32_t i = 0; i < shapeArr.Length(); ++i) shape.push_back(shapeArr.Get(i).As<Napi::Number>().Int64Value());
+  for (uint32_t i = 0; i < shapeArr.Length(); ++i)
+    shape.push_back(integerValue(shapeArr.Get(i), std::string(what) + ": shape"));
   auto device = parseDevice(getString(o, "device", "cpu"));
   auto v = o.Get("data");
   floatTensorCheck(v, shape, "data");

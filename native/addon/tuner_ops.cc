@@ -80,9 +80,8 @@ class TunerWrap : public Napi::ObjectWrap<TunerWrap> {
 
   Napi::Value Step(const Napi::CallbackInfo& info) {
     auto b = live(info.Env());
-    if (info.Length() < 1 || !info[0].IsNumber())
-      throw Napi::TypeError::New(info.Env(), "step(epochs): epochs must be a number");
-    int64_t epochs = info[0].As<Napi::Number>().Int64Value();
+    if (info.Length() < 1) throw Napi::TypeError::New(info.Env(), "step(epochs): epochs must be a number");
+    const int64_t epochs = integerValue(info[0], "step(epochs): epochs");
     return runAsync<StepReport>(
         info.Env(),
         [b, epochs]() {

@@ -106,12 +106,15 @@ WeightStore WeightStore::open(const std::vector<CheckpointFile>& files) {
     for (const auto& e : f.tensors) {
       std::string where = f.path + " tensor '" + e.name + "'";
       auto st = scalarOf(e.dtype, where);
-      uint64_t n = 1;
+      // Checked products: a shape whose count wraps could match a short span and reach torch::empty.
+      uint64_t n = 1, want = 0;
       for (auto d : e.shape) {
         if (d < 0) throw std::runtime_error(where + ": negative dimension");
-        n *= static_cast<uint64_t>(d);
+        if (__builtin_mul_overflow(n, static_cast<uint64_t>(d), &n))
+          throw std::runtime_error(where + ": shape " + shapeString(e.shape) + " holds more values than memory can");
       }
-      uint64_t want = n * c10::elementSize(st);
+      if (__builtin_mul_overflow(n, static_cast<uint64_t>(c10::elementSize(st)), &want))
+        throw std::runtime_error(where + ": shape " + shapeString(e.shape) + " holds more bytes than memory can");
       if (e.end < e.begin || e.end > fileSize || e.end - e.begin != want)
         throw std::runtime_error(where + ": byte span [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
                                  ") does not fit " + shapeString(e.shape) + " " + e.dtype + " in a file of " +
