@@ -6,6 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, normalize } from 'node:path';
 
 import { parseJsonText } from '../io/json-text.js';
+import { exists } from '../io/exists.js';
 import { CheckpointError } from './errors.js';
 import { clip, scanHeader } from './header-scan.js';
 import {
@@ -42,15 +43,6 @@ export const CONVERT_ADVICE =
   'convert it to safetensors with Python transformers, e.g.\n' +
   "  python -c \"from transformers import AutoModelForCausalLM as M; M.from_pretrained('DIR').save_pretrained('OUT', safe_serialization=True)\"\n" +
   'then copy config.json (and tokenizer files) along and load OUT';
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function readJson(path: string, what: string): Promise<unknown> {
   let bytes: Buffer;

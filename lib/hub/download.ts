@@ -18,6 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { downloadFile, listFiles, modelInfo, type ListFileEntry } from '@huggingface/hub';
 
 import { errnoCode } from '../io/fs-error.js';
+import { exists } from '../io/exists.js';
 import { repoFolder, shardNames } from './cache.js';
 import { HubError } from './errors.js';
 import { COMMIT, type RepoRef } from './repo-id.js';
@@ -172,15 +173,6 @@ function weightsFile(ref: RepoRef, listing: Map<string, ListFileEntry>): string 
     'no-weights',
     `${ref.repo}@${ref.revision} has no model.safetensors or model.safetensors.index.json`,
   );
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function sha256(path: string): Promise<string> {

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 
 import { parseJsonText } from '../io/json-text.js';
+import { isFile } from '../io/exists.js';
 import { byteLevelBpeJson } from './gpt2.js';
 import { tokenizerFromJson } from './hf.js';
 import { TokenizerError, type Tokenizer } from './types.js';
@@ -22,14 +23,6 @@ async function readJson(path: string): Promise<unknown> {
     return parseJsonText(text);
   } catch (e) {
     throw new TokenizerError(`${path} is not valid JSON: ${(e as Error).message}`);
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isFile();
-  } catch {
-    return false;
   }
 }
 
@@ -74,26 +67,26 @@ async function dirTokenizer(dir: string): Promise<Tokenizer> {
     throw new TokenizerError(`tokenizer directory ${dir} not found`);
   }
   const configPath = join(dir, 'tokenizer_config.json');
-  const config = (await exists(configPath)) ? await readJson(configPath) : {};
+  const config = (await isFile(configPath)) ? await readJson(configPath) : {};
   const name = basename(dir);
   const json = join(dir, 'tokenizer.json');
-  if (existsSync(json) && !(await exists(json)))
+  if (existsSync(json) && !(await isFile(json)))
     throw new TokenizerError(
       `${json} is a folder (or another non-file), not a tokenizer: remove it, or put the model's tokenizer.json there`,
     );
-  if (await exists(json)) {
+  if (await isFile(json)) {
     const parsed = await readJson(json);
     return namingFile(json, name, () => tokenizerFromJson(name, parsed, config));
   }
   // GPT-2-style directories saved by the slow tokenizer have only the OpenAI files.
-  if ((await exists(join(dir, 'vocab.json'))) && (await exists(join(dir, 'merges.txt')))) {
+  if ((await isFile(join(dir, 'vocab.json'))) && (await isFile(join(dir, 'merges.txt')))) {
     const vocab = (await readJson(join(dir, 'vocab.json'))) as Record<string, number>;
     const merges = await readFile(join(dir, 'merges.txt'), 'utf8');
     return namingFile(join(dir, 'vocab.json'), name, () =>
       tokenizerFromJson(name, byteLevelBpeJson(vocab, merges), config),
     );
   }
-  const spm = (await exists(join(dir, 'tokenizer.model')))
+  const spm = (await isFile(join(dir, 'tokenizer.model')))
     ? ' (only a SentencePiece tokenizer.model, which distprompt does not read)'
     : '';
   throw new TokenizerError(
@@ -106,10 +99,10 @@ async function dirTokenizer(dir: string): Promise<Tokenizer> {
  * tokenizer's vocab.json and merges.txt. A model loads its tokenizer when there is one.
  */
 export function hasTokenizerFiles(dir: string): boolean {
-  const isFile = (f: string) => existsSync(join(dir, f)) && statSync(join(dir, f)).isFile();
+  const fileThere = (f: string) => existsSync(join(dir, f)) && statSync(join(dir, f)).isFile();
   // A folder named tokenizer.json is read (and refused) rather than taken for no tokenizer: that
   // would ban no special token and give prompts no text, without a word.
-  return existsSync(join(dir, 'tokenizer.json')) || (isFile('vocab.json') && isFile('merges.txt'));
+  return existsSync(join(dir, 'tokenizer.json')) || (fileThere('vocab.json') && fileThere('merges.txt'));
 }
 
 export async function loadTokenizer(source: TokenizerSource): Promise<Tokenizer> {
