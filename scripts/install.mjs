@@ -4,9 +4,9 @@
 //   --if-missing   do nothing when a working addon is already built (used by `npm test`)
 //   --force        rebuild even if an addon exists (as `npm rebuild distprompt` does)
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { delimiter, isAbsolute, join } from 'node:path';
 import { findTorch, installPrivateTorch, manualCommands, packageRoot } from './torch-locate.mjs';
 
 const require = createRequire(import.meta.url);
@@ -22,6 +22,53 @@ function probeAddon() {
   });
   if (r.status !== 0) return { ok: false, error: (r.stderr || '').split('\n').slice(0, 6).join('\n') };
   return { ok: true, info: JSON.parse(r.stdout) };
+}
+
+/** Whether a working addon from a finished build is there. */
+const builtAddon = () => existsSync(addonPath) && probeAddon().ok;
+
+/** Whether `name` is an executable file: a path, or a name found on PATH. */
+function onPath(name) {
+  const executable = (p) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (name.includes('/')) return executable(name);
+  return (process.env.PATH ?? '').split(delimiter).some((d) => d && executable(join(d, name)));
+}
+
+/**
+ * The C++ compiler CMake will take (CXX, whose first word it runs, else c++, g++ or clang++ on
+ * PATH): a message when there is none, or when it is a g++ older than 10 (no C++20).
+ */
+function compilerProblem(install) {
+  const cxx = process.env.CXX?.trim().split(/\s+/)[0];
+  if (cxx && !onPath(cxx)) return `CXX=${process.env.CXX} names no executable compiler: set CXX to one (g++ 10 or newer), or unset it, ${install}`;
+  const compiler = cxx || ['c++', 'g++', 'clang++'].find(onPath);
+  if (!compiler) return `no C++ compiler was found on PATH (c++, g++, clang++): install g++ 10 or newer (Debian: apt install g++), ${install}`;
+  const r = spawnSync(compiler, ['--version'], { encoding: 'utf8' });
+  const gcc = /^(?:g\+\+|c\+\+).*?\s(\d+)\.\d+(?:\.\d+)?\s*$/m.exec((r.stdout || '').split('\n')[0]);
+  if (gcc && /Free Software Foundation/.test(r.stdout) && Number(gcc[1]) < 10) {
+    return `the C++ compiler ${compiler} is g++ ${gcc[1]}, older than 10 (distprompt is C++20): install g++ 10 or newer and set CXX to it, ${install}`;
+  }
+  return null;
+}
+
+/** The build knobs a user sets, checked: a message naming the first bad one, or null. Empty counts as unset. */
+function knobProblem(rerun) {
+  const { DISTPROMPT_BUILD_JOBS: jobs, DISTPROMPT_UNITY_BUILD: unity, DISTPROMPT_CUDA_ARCH: arch } = process.env;
+  if (jobs && !/^[1-9]\d*$/.test(jobs)) return `DISTPROMPT_BUILD_JOBS='${jobs}' is not a whole number of compile jobs above 0: set it to one (e.g. 2), or unset it to use every core, ${rerun}`;
+  if (unity && unity !== '0' && unity !== '1') return `DISTPROMPT_UNITY_BUILD='${unity}' is neither 0 (file by file) nor 1 (unity batches, the default): set it to one of them, or unset it, ${rerun}`;
+  // CMAKE_CUDA_ARCHITECTURES: compute capabilities without the dot (90, 80;90, 90a, 86-real) or all, all-major, native.
+  const one = '\\d+[af]?(-real|-virtual)?';
+  if (arch && !new RegExp(`^(all|all-major|native|${one}(;${one})*)$`).test(arch)) {
+    return `DISTPROMPT_CUDA_ARCH='${arch}' is not a list of CUDA architectures: write compute capabilities without the dot, ';' between them (90, or 80;90), or all, all-major, native; ${rerun}`;
+  }
+  return null;
 }
 
 /**
@@ -42,7 +89,7 @@ function preflight() {
     const from = process.env.DISTPROMPT_BUILD_DIR ? 'DISTPROMPT_BUILD_DIR' : 'the package folder';
     return `the build folder ${buildDir} (${from}) cannot be written (${e.code}): make it writable or set DISTPROMPT_BUILD_DIR to a folder that is, ${rerun}`;
   }
-  return null;
+  return knobProblem(rerun) ?? compilerProblem(rerun);
 }
 
 function main() {
@@ -50,11 +97,11 @@ function main() {
     log('distprompt: DISTPROMPT_SKIP_BUILD=1, not building the native addon');
     return 0;
   }
-  if (args.has('--if-missing') && existsSync(addonPath) && probeAddon().ok) return 0;
+  if (args.has('--if-missing') && builtAddon()) return 0;
   // `npm rebuild distprompt` (npm sets npm_command) is how a project that installed the package
   // rebuilds it, against another libtorch say: it rebuilds, as --force does here.
   const force = args.has('--force') || process.env.npm_command === 'rebuild';
-  if (!force && !args.has('--if-missing') && existsSync(addonPath) && probeAddon().ok) {
+  if (!force && !args.has('--if-missing') && builtAddon()) {
     log(`distprompt: addon already built at ${addonPath} (npm rebuild distprompt rebuilds it; in this repository: npm run build:native)`);
     return 0;
   }
@@ -89,10 +136,10 @@ function main() {
   rmSync(join(buildDir, 'CMakeCache.txt'), { force: true });
   const r = spawnSync(process.execPath, cmakeArgs, { stdio: 'inherit', cwd: packageRoot });
   if (r.status !== 0) {
-    log('\ndistprompt: the native build failed (output above). Common causes:');
-    log('  - no C++20 compiler: install g++ 10 or newer (Debian: apt install g++ cmake)');
-    log('  - cmake older than 3.18: install a newer cmake (pip install cmake)');
-    log(`  - a libtorch that is not 2.x: set DISTPROMPT_TORCH_DIR (found: ${torch.torchDir})`);
+    log(`\ndistprompt: the native build failed (${r.signal ? `stopped by ${r.signal}` : 'its output is above'}). Common causes:`);
+    log('  - a C++ compiler without C++20: install g++ 10 or newer and set CXX to it');
+    log(`  - a libtorch that is not a complete 2.x: set DISTPROMPT_TORCH_DIR to one (used: ${torch.torchDir})`);
+    log('  - too little memory for the compile jobs: set DISTPROMPT_BUILD_JOBS=1');
     return 1;
   }
   const probe = probeAddon();
