@@ -14,6 +14,10 @@ const log = (m) => console.error(m);
 const args = new Set(process.argv.slice(2));
 const buildDir = process.env.DISTPROMPT_BUILD_DIR || join(packageRoot, 'build');
 const addonPath = join(buildDir, 'Release', 'distprompt.node');
+// Beside the addon while a build runs, removed once the built addon loads: a build stopped
+// half-way (Ctrl-C, a failed compile) leaves it, and the addon there, an older one or a partial
+// one, is neither kept as "already built" here nor loaded by lib/native/index.ts, which reads it.
+const unfinishedPath = `${addonPath}.unfinished`;
 
 function probeAddon() {
   // In a child process: a broken binary (ABI mismatch, missing libtorch) must not take us down.
@@ -25,7 +29,7 @@ function probeAddon() {
 }
 
 /** Whether a working addon from a finished build is there. */
-const builtAddon = () => existsSync(addonPath) && probeAddon().ok;
+const builtAddon = () => existsSync(addonPath) && !existsSync(unfinishedPath) && probeAddon().ok;
 
 /** Whether `name` is an executable file: a path, or a name found on PATH. */
 function onPath(name) {
@@ -105,6 +109,7 @@ function main() {
     log(`distprompt: addon already built at ${addonPath} (npm rebuild distprompt rebuilds it; in this repository: npm run build:native)`);
     return 0;
   }
+  if (existsSync(unfinishedPath)) log(`distprompt: the last build in ${buildDir} did not finish; building again`);
 
   const unmet = preflight();
   if (unmet) {
@@ -134,6 +139,8 @@ function main() {
   // settings (DISTPROMPT_CUDA_ARCH, DISTPROMPT_BUILD_JOBS, DISTPROMPT_UNITY_BUILD) were ignored.
   // Object files whose compile commands are unchanged are still reused.
   rmSync(join(buildDir, 'CMakeCache.txt'), { force: true });
+  mkdirSync(join(buildDir, 'Release'), { recursive: true });
+  writeFileSync(unfinishedPath, `a build of ${addonPath} started at ${new Date().toISOString()} and has not finished\n`);
   const r = spawnSync(process.execPath, cmakeArgs, { stdio: 'inherit', cwd: packageRoot });
   if (r.status !== 0) {
     log(`\ndistprompt: the native build failed (${r.signal ? `stopped by ${r.signal}` : 'its output is above'}). Common causes:`);
@@ -153,6 +160,7 @@ function main() {
   }
   const i = probe.info;
   writeFileSync(join(buildDir, 'torch.json'), JSON.stringify({ ...torch, built: new Date().toISOString() }, null, 2));
+  rmSync(unfinishedPath, { force: true });
   log(
     `distprompt: built against libtorch ${i.torchVersion} at ${i.torchPrefix}; CUDA ${i.cudaBuild ? 'yes' : 'no'}; ` +
       `${i.threads} threads; MKL ${i.mkl ? 'yes' : 'no'}`,

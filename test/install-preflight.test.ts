@@ -126,3 +126,18 @@ it('good knob values pass on to the libtorch search; no compiler on PATH is name
     /no C\+\+ compiler was found on PATH \(c\+\+, g\+\+, clang\+\+\): install g\+\+ 10 or newer/,
   );
 });
+
+// A rebuild stopped half-way (Ctrl-C during the compile) left the addon of the build before it,
+// built against another libtorch say, and `npm install` then kept it as "already built".
+it('an addon whose rebuild did not finish is not kept as built: the install builds again', () => {
+  const built = join(work, 'stopped');
+  mkdirSync(join(built, 'Release'), { recursive: true });
+  copyFileSync(join(root, 'build', 'Release', 'distprompt.node'), join(built, 'Release', 'distprompt.node'));
+  writeFileSync(join(built, 'Release', 'distprompt.node.unfinished'), 'a build started and has not finished\n');
+  for (const args of [[], ['--if-missing']]) {
+    const r = install(pathWithCmake(null), built, args, 'install');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`the last build in ${built} did not finish; building again`);
+    expect(r.stderr).toMatch(/cmake was not found on PATH/);
+  }
+});
