@@ -3,10 +3,11 @@
 // then load it in a child process and say what was built. Flags:
 //   --if-missing   do nothing when a working addon is already built (used by `npm test`)
 //   --force        rebuild even if an addon exists (as `npm rebuild distprompt` does)
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { buildFailureCause } from './build-failure.mjs';
 import { findTorch, installPrivateTorch, manualCommands, packageRoot } from './torch-locate.mjs';
 
 const require = createRequire(import.meta.url);
@@ -96,7 +97,25 @@ function preflight() {
   return knobProblem(rerun) ?? compilerProblem(rerun);
 }
 
-function main() {
+/**
+ * Run cmake-js with `args`, its output passed on as it comes and its last 256 KiB kept, from which
+ * a failure's cause is read: { status, signal, tail }.
+ */
+function runBuild(args) {
+  return new Promise((done) => {
+    let tail = '';
+    const child = spawn(process.execPath, args, { stdio: ['inherit', 'pipe', 'pipe'], cwd: packageRoot });
+    const keep = (to) => (chunk) => {
+      to.write(chunk);
+      tail = (tail + chunk.toString()).slice(-262_144);
+    };
+    child.stdout.on('data', keep(process.stdout));
+    child.stderr.on('data', keep(process.stderr));
+    child.on('close', (status, signal) => done({ status, signal, tail }));
+  });
+}
+
+async function main() {
   if (process.env.DISTPROMPT_SKIP_BUILD === '1') {
     log('distprompt: DISTPROMPT_SKIP_BUILD=1, not building the native addon');
     return 0;
@@ -141,8 +160,13 @@ function main() {
   rmSync(join(buildDir, 'CMakeCache.txt'), { force: true });
   mkdirSync(join(buildDir, 'Release'), { recursive: true });
   writeFileSync(unfinishedPath, `a build of ${addonPath} started at ${new Date().toISOString()} and has not finished\n`);
-  const r = spawnSync(process.execPath, cmakeArgs, { stdio: 'inherit', cwd: packageRoot });
+  const r = await runBuild(cmakeArgs);
   if (r.status !== 0) {
+    const cause = r.signal ? null : buildFailureCause(r.tail, torch.torchDir);
+    if (cause) {
+      log(`\ndistprompt: the native build failed: ${cause}`);
+      return 1;
+    }
     log(`\ndistprompt: the native build failed (${r.signal ? `stopped by ${r.signal}` : 'its output is above'}). Common causes:`);
     log('  - a C++ compiler without C++20: install g++ 10 or newer and set CXX to it');
     log(`  - a libtorch that is not a complete 2.x: set DISTPROMPT_TORCH_DIR to one (used: ${torch.torchDir})`);
@@ -169,7 +193,7 @@ function main() {
 }
 
 try {
-  process.exitCode = main();
+  process.exitCode = await main();
 } catch (e) {
   log(`distprompt: ${e.message}`);
   process.exitCode = 1;
