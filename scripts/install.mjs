@@ -149,7 +149,11 @@ async function main() {
   log(`distprompt: using libtorch ${torch.version} from ${torch.source}: ${torch.torchDir}`);
 
   const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-  const cmakeArgs = [cmakeJs, 'compile', '--directory', packageRoot, '--out', buildDir, `--CDTorch_DIR=${torch.torchDir}`];
+  // `build`, not `compile`: where a build fails, cmake-js's compile removes the whole build folder
+  // (`cmake -E remove_directory`: a DISTPROMPT_BUILD_DIR's other files with it) and builds again from
+  // nothing, the same failure a second time. `build` configures a folder without a cache, as every
+  // build's is (below).
+  const cmakeArgs = [cmakeJs, 'build', '--directory', packageRoot, '--out', buildDir, `--CDTorch_DIR=${torch.torchDir}`];
   if (process.env.DISTPROMPT_CUDA_ARCH) cmakeArgs.push(`--CDCMAKE_CUDA_ARCHITECTURES=${process.env.DISTPROMPT_CUDA_ARCH}`);
   const jobs = process.env.DISTPROMPT_BUILD_JOBS;
   if (jobs) cmakeArgs.push('--parallel', jobs);

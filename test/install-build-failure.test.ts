@@ -1,7 +1,7 @@
 // A failed native build ends on one line that names its cause (scripts/build-failure.mjs), where it
 // ended on three guesses under cmake's output, whatever had failed.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
@@ -55,4 +55,25 @@ it('the compiler killed for memory, and a full disk, as the compiler says them',
     /^the disk is full/,
   );
   expect(buildFailureCause('error: something else entirely', '/t')).toBeNull();
+});
+
+// cmake-js's `compile`, which the install ran, answers a failed build by removing the whole build
+// folder and building again from nothing: a DISTPROMPT_BUILD_DIR's other files were deleted, and
+// every failure was met twice.
+it('a failed build removes nothing from the build folder and is not run again', () => {
+  const buildDir = join(work, 'own-folder');
+  mkdirSync(buildDir);
+  writeFileSync(join(buildDir, 'notes.txt'), 'mine\n');
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'install.mjs'), '--force'], {
+    env: {
+      ...process.env,
+      DISTPROMPT_TORCH_DIR: libtorch('broken-2', 'not cmake (((\n'),
+      DISTPROMPT_BUILD_DIR: buildDir,
+    },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  expect(r.status).toBe(1);
+  expect(readFileSync(join(buildDir, 'notes.txt'), 'utf8')).toBe('mine\n');
+  expect(r.stdout + r.stderr).not.toMatch(/full rebuild|remove_directory/);
 });
