@@ -6,14 +6,16 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { buildFailureCause } from './build-failure.mjs';
 import { findTorch, installPrivateTorch, manualCommands, packageRoot } from './torch-locate.mjs';
 
 const require = createRequire(import.meta.url);
 const log = (m) => console.error(m);
 const args = new Set(process.argv.slice(2));
-const buildDir = process.env.DISTPROMPT_BUILD_DIR || join(packageRoot, 'build');
+// A relative DISTPROMPT_BUILD_DIR is the package folder's, where lib/native/index.ts looks for it
+// too: npm runs this script there, but a command runs wherever its user is.
+const buildDir = resolve(packageRoot, process.env.DISTPROMPT_BUILD_DIR || 'build');
 const addonPath = join(buildDir, 'Release', 'distprompt.node');
 // Beside the addon while a build runs, removed once the built addon loads: a build stopped
 // half-way (Ctrl-C, a failed compile) leaves it, and the addon there, an older one or a partial

@@ -73,3 +73,11 @@ it('names a file that is not an addon', () => {
   expect(r.stderr.split('\n')[0]).toBe(`distprompt: could not load the native addon at ${bogus}`);
   expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
 });
+
+// The loader took a relative DISTPROMPT_BUILD_DIR from the working folder, the install from the
+// package folder: a command run anywhere else did not find the addon the install had built.
+it('a relative DISTPROMPT_BUILD_DIR is looked for in the package folder, wherever the command runs', () => {
+  const r = runCli(['info'], dir, { env: { DISTPROMPT_BUILD_DIR: 'build' } });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+});

@@ -4,7 +4,16 @@
 // causes, and an unwritable build folder as a bare ENOTDIR. And `npm rebuild distprompt`, the way a
 // project that installed it rebuilds it, rebuilds a working addon: before, it said "already built".
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { scratchDir } from './helpers/cli.js';
@@ -140,4 +149,22 @@ it('an addon whose rebuild did not finish is not kept as built: the install buil
     expect(r.stderr).toContain(`the last build in ${built} did not finish; building again`);
     expect(r.stderr).toMatch(/cmake was not found on PATH/);
   }
+});
+
+// A relative DISTPROMPT_BUILD_DIR was taken from the working folder, and the install's check of
+// a built addon require()d it as a bare name, a package to look up: it never found the addon, so
+// `npm test` rebuilt it every time and a finished build said it "does not load".
+it('a relative DISTPROMPT_BUILD_DIR is the package folder’s: its built addon is found and kept', () => {
+  const pkg = mkdtempSync(join(work, 'pkg-'));
+  cpSync(join(root, 'scripts'), join(pkg, 'scripts'), { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(pkg, 'node_modules'));
+  mkdirSync(join(pkg, 'own-build', 'Release'), { recursive: true });
+  copyFileSync(join(root, 'build', 'Release', 'distprompt.node'), join(pkg, 'own-build', 'Release', 'distprompt.node'));
+  const r = spawnSync(process.execPath, [join(pkg, 'scripts', 'install.mjs'), '--if-missing'], {
+    cwd: work,
+    env: { HOME: work, PATH: pathWithCmake(null), DISTPROMPT_BUILD_DIR: 'own-build' },
+    encoding: 'utf8',
+  });
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
 });

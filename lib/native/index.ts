@@ -24,9 +24,8 @@ export const packageRoot = [resolve(here, '..', '..', '..'), resolve(here, '..',
 
 export function addonPath(): string {
   if (process.env.DISTPROMPT_ADDON) return resolve(process.env.DISTPROMPT_ADDON);
-  const buildDir = process.env.DISTPROMPT_BUILD_DIR
-    ? resolve(process.env.DISTPROMPT_BUILD_DIR)
-    : join(packageRoot, 'build');
+  // A relative DISTPROMPT_BUILD_DIR is the package folder's, as scripts/install.mjs builds there.
+  const buildDir = resolve(packageRoot, process.env.DISTPROMPT_BUILD_DIR || 'build');
   return join(buildDir, 'Release', 'distprompt.node');
 }
 
