@@ -136,3 +136,17 @@ it('DISTPROMPT_TORCH_DIR: a missing folder, a file and a libtorch 1.x are each n
     `DISTPROMPT_TORCH_DIR=${join(work, 'libtorch-1')} is libtorch 1.13.1: libtorch 2.x is required`,
   );
 });
+
+// binding.gyp asks scripts/torch-gyp.mjs for libtorch's folders: a bad DISTPROMPT_TORCH_DIR there
+// was a stack trace inside node-gyp's output.
+it('torch-gyp.mjs (node-gyp): a bad DISTPROMPT_TORCH_DIR is one line, not a stack', () => {
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'torch-gyp.mjs'), 'prefix'], {
+    env: { HOME: work, PATH: noPython, DISTPROMPT_TORCH_DIR: join(work, 'nowhere') },
+    encoding: 'utf8',
+  });
+  expect(r.status).toBe(1);
+  expect(r.stderr.trim()).toBe(
+    `distprompt: DISTPROMPT_TORCH_DIR=${join(work, 'nowhere')} does not exist. Point it at a libtorch 2.x folder ` +
+      "(for pip's torch: python3 -c 'import torch;print(torch.utils.cmake_prefix_path)').",
+  );
+});
