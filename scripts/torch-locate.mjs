@@ -6,8 +6,8 @@
 //      DISTPROMPT_NO_AUTO_TORCH=1 prints the commands instead of running them). It is used only
 //      once pip finished installing torch into it (privateTorchComplete).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 export const packageRoot = resolve(new URL('..', import.meta.url).pathname);
 export const privateEnv = join(packageRoot, '.distprompt-torch', 'venv');
@@ -184,6 +184,16 @@ const ending = (r) => (r.signal ? `stopped by ${r.signal}` : `exit ${r.status}`)
 
 /** `python -m venv` the private environment, with DISTPROMPT_PYTHON or python3; nothing is left where that fails. */
 function makePrivateEnv(rebuild) {
+  const folder = dirname(privateEnv);
+  try {
+    mkdirSync(folder, { recursive: true });
+    accessSync(folder, constants.W_OK);
+  } catch (e) {
+    throw new Error(
+      `the folder libtorch is fetched into, ${folder}, cannot be written (${e.code}): make it writable, or set ` +
+        `DISTPROMPT_TORCH_DIR to a libtorch 2.x you have (or DISTPROMPT_PYTHON to a Python with torch 2.x), ${rebuild}.`,
+    );
+  }
   const venv = spawnSync(basePython(), ['-m', 'venv', privateEnv], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
   const unstarted = notRunnable(basePython(), venv);
   if (unstarted) {

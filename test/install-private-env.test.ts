@@ -150,3 +150,27 @@ it('torch-gyp.mjs (node-gyp): a bad DISTPROMPT_TORCH_DIR is one line, not a stac
       "(for pip's torch: python3 -c 'import torch;print(torch.utils.cmake_prefix_path)').",
   );
 });
+
+// A package folder the installing user cannot write (a .distprompt-torch that is a file stands in
+// for one: root writes everywhere) was told as `python3 -m venv`'s error, under advice to install
+// Python's venv module.
+it('a folder libtorch cannot be fetched into is named as such', () => {
+  const pkg = mkdtempSync(join(work, 'pkg-'));
+  cpSync(join(root, 'scripts'), join(pkg, 'scripts'), { recursive: true });
+  writeFileSync(join(pkg, '.distprompt-torch'), '');
+  const r = spawnSync(process.execPath, [join(pkg, 'scripts', 'install.mjs'), '--force'], {
+    env: {
+      HOME: work,
+      PATH: `${noPython}:${join(process.execPath, '..')}`,
+      DISTPROMPT_PYTHON: 'python3',
+      DISTPROMPT_BUILD_DIR: join(pkg, 'build'),
+    },
+    encoding: 'utf8',
+  });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(
+    new RegExp(
+      `the folder libtorch is fetched into, ${join(pkg, '.distprompt-torch')}, cannot be written \\((ENOTDIR|EEXIST)\\)`,
+    ),
+  );
+});
