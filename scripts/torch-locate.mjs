@@ -48,7 +48,7 @@ function probePython(python) {
   if (r.status !== 0) {
     const last = (r.stderr || '').trim().split('\n').pop();
     if (/No module named '?torch'?/.test(last)) return { reason: `${python} has no torch`, runs: true, noTorch: true };
-    return { reason: `\`import torch\` in ${python} failed: ${last}`, runs: true };
+    return { reason: `\`import torch\` in ${python} failed: ${last || `exit ${r.status}`}`, runs: true };
   }
   const [version, prefix, cuda] = r.stdout.trim().split('\n');
   const dir = torchConfigDir(prefix);
@@ -236,8 +236,10 @@ export function installPrivateTorch(log) {
   log(`distprompt: ${privatePython} ${args.join(' ')}   (a few minutes: the wheel is large)`);
   const r = spawnSync(privatePython, args, { stdio: 'inherit' });
   if (r.status !== 0) {
+    const spec = process.env.DISTPROMPT_TORCH_SPEC;
+    const asked = spec ? ` It was asked for ${spec} (DISTPROMPT_TORCH_SPEC): check that pip can find it, or unset the variable.` : '';
     throw new Error(
-      `pip could not install torch into ${privateEnv} (${ending(r)}; pip's output above). The next install makes that ` +
+      `pip could not install torch into ${privateEnv} (${ending(r)}; pip's output above).${asked} The next install makes that ` +
         `environment again; or do it by hand, then rebuild:\n  ${manualCommands().join('\n  ')}`,
     );
   }

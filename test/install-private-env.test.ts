@@ -67,32 +67,40 @@ it('one whose install was stopped before torch was in place is not built against
   expect(findTorch(pkg, { PATH: noPython }).found).toBeNull();
 });
 
-it('the install removes such an environment and makes it again, saying why', () => {
-  const pkg = packageWithEnv(false);
-  // A base python that makes a venv whose pip fails: the install goes as far as pip, from nothing.
-  const base = executable(
-    join(mkdtempSync(join(work, 'base-')), 'python3'),
-    `#!/bin/sh\n[ "$1 $2" = "-m venv" ] || exit 1\nmkdir -p "$3/bin"\nprintf '#!/bin/sh\\necho "pip: cannot reach the index" >&2\\nexit 1\\n' > "$3/bin/python"\nchmod +x "$3/bin/python"\n`,
-  );
-  const r = spawnSync(process.execPath, [join(pkg, 'scripts', 'install.mjs'), '--force'], {
-    env: {
-      HOME: work,
-      PATH: `${join(base, '..')}:${process.env.PATH}`,
-      DISTPROMPT_PYTHON: base,
-      DISTPROMPT_BUILD_DIR: join(pkg, 'build'),
-    },
-    encoding: 'utf8',
-  });
-  expect(r.status).toBe(1);
-  expect(r.stderr).toContain(
-    `removing ${join(pkg, '.distprompt-torch', 'venv')} to make it again: it was left half-made (its install was stopped before torch was in place)`,
-  );
-  // made again from nothing: the old torch files are gone
-  expect(existsSync(join(pkg, '.distprompt-torch', 'venv', 'lib'))).toBe(false);
-  expect(r.stderr).toMatch(
-    /pip could not install torch into .* \(exit 1; pip's output above\)\. The next install makes that environment again/,
-  );
-});
+it.each([
+  ['', ''],
+  ['torch==0.0.1', 'It was asked for torch==0.0.1 (DISTPROMPT_TORCH_SPEC)'],
+])(
+  'the install removes such an environment and makes it again, saying why (DISTPROMPT_TORCH_SPEC=%s)',
+  (spec, said) => {
+    const pkg = packageWithEnv(false);
+    // A base python that makes a venv whose pip fails: the install goes as far as pip, from nothing.
+    const base = executable(
+      join(mkdtempSync(join(work, 'base-')), 'python3'),
+      `#!/bin/sh\n[ "$1 $2" = "-m venv" ] || exit 1\nmkdir -p "$3/bin"\nprintf '#!/bin/sh\\necho "pip: cannot reach the index" >&2\\nexit 1\\n' > "$3/bin/python"\nchmod +x "$3/bin/python"\n`,
+    );
+    const r = spawnSync(process.execPath, [join(pkg, 'scripts', 'install.mjs'), '--force'], {
+      env: {
+        HOME: work,
+        PATH: `${join(base, '..')}:${process.env.PATH}`,
+        DISTPROMPT_PYTHON: base,
+        DISTPROMPT_BUILD_DIR: join(pkg, 'build'),
+        ...(spec ? { DISTPROMPT_TORCH_SPEC: spec } : {}),
+      },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(said);
+    expect(r.stderr).toContain(
+      `removing ${join(pkg, '.distprompt-torch', 'venv')} to make it again: it was left half-made (its install was stopped before torch was in place)`,
+    );
+    // made again from nothing: the old torch files are gone
+    expect(existsSync(join(pkg, '.distprompt-torch', 'venv', 'lib'))).toBe(false);
+    expect(r.stderr).toMatch(
+      /pip could not install torch into .* \(exit 1; pip's output above\)\..* The next install makes that environment again/,
+    );
+  },
+);
 
 it('no Python to make it with: says so in words, and what to install', () => {
   const pkg = packageWithEnv(false);
