@@ -168,3 +168,15 @@ it('a relative DISTPROMPT_BUILD_DIR is the package folder’s: its built addon i
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
 });
+
+it('a g++ older than 10 (no C++20): named with its version', () => {
+  const path = pathWithTools(false);
+  writeFileSync(
+    join(path, 'c++'),
+    '#!/bin/sh\necho "g++ (GCC) 9.4.0"\necho "Copyright (C) 2019 Free Software Foundation, Inc."\n',
+  );
+  chmodSync(join(path, 'c++'), 0o755);
+  const r = installWith({}, path);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/the C\+\+ compiler c\+\+ is g\+\+ 9, older than 10 \(distprompt is C\+\+20\)/);
+});
