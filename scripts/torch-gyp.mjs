@@ -7,7 +7,14 @@ import { realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { findTorch } from './torch-locate.mjs';
 
-const torch = findTorch(() => {});
+let torch;
+try {
+  torch = findTorch(() => {});
+} catch (e) {
+  // A variable naming no usable libtorch or Python: its one line, not a stack inside node-gyp's output.
+  console.error(`distprompt: ${e.message}`);
+  process.exit(1);
+}
 if (!torch) {
   console.error('distprompt: no libtorch 2.x found for node-gyp; run `npm run build:native` first or set DISTPROMPT_TORCH_DIR');
   process.exit(1);

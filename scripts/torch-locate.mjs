@@ -3,14 +3,17 @@
 //   2. an importable Python torch (DISTPROMPT_PYTHON, else python3): torch.utils.cmake_prefix_path
 //   3. this package's private Python environment (.distprompt-torch/venv), created on demand
 //      and filled by `pip install torch` (torchIndex: DISTPROMPT_TORCH_INDEX, else the CPU wheels;
-//      DISTPROMPT_NO_AUTO_TORCH=1 prints the commands instead of running them).
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+//      DISTPROMPT_NO_AUTO_TORCH=1 prints the commands instead of running them). It is used only
+//      once pip finished installing torch into it (privateTorchComplete).
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 export const packageRoot = resolve(new URL('..', import.meta.url).pathname);
 export const privateEnv = join(packageRoot, '.distprompt-torch', 'venv');
 const privatePython = join(privateEnv, 'bin', 'python');
+
+const readIfThere = (path) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
 
 function torchConfigDir(dir) {
   // Accept either the cmake folder itself or a libtorch root / python cmake prefix.
@@ -20,17 +23,52 @@ function torchConfigDir(dir) {
   return null;
 }
 
+/** Why a Python could not be started at all (spawnSync's error), in words; null when it ran. */
+function notRunnable(python, r) {
+  if (!r.error) return null;
+  if (r.error.code === 'ENOENT') return `${python} was not found`;
+  if (r.error.code === 'EACCES') return `${python} cannot be run (EACCES: a folder, or a file that is not executable)`;
+  if (r.error.code === 'ETIMEDOUT') return `${python} did not answer within 120 s`;
+  return `${python} cannot be run (${r.error.code ?? r.error.message})`;
+}
+
+/**
+ * What `python` says of its torch: { found: { version, torchDir, python, cuda } }, or
+ * { reason } (why it gave none, in words) with `runs` false when the python itself could not be started.
+ */
 function probePython(python) {
   const r = spawnSync(
     python,
     ['-c', 'import torch,sys;print(torch.__version__);print(torch.utils.cmake_prefix_path);print(int(torch.cuda.is_available() or torch.version.cuda is not None))'],
     { encoding: 'utf8', timeout: 120_000 },
   );
-  if (r.status !== 0) return null;
+  const unstarted = notRunnable(python, r);
+  if (unstarted) return { reason: unstarted, runs: false };
+  if (r.signal) return { reason: `\`import torch\` in ${python} crashed (${r.signal})`, runs: true };
+  if (r.status !== 0) {
+    const last = (r.stderr || '').trim().split('\n').pop();
+    if (/No module named '?torch'?/.test(last)) return { reason: `${python} has no torch`, runs: true, noTorch: true };
+    return { reason: `\`import torch\` in ${python} failed: ${last || `exit ${r.status}`}`, runs: true };
+  }
   const [version, prefix, cuda] = r.stdout.trim().split('\n');
   const dir = torchConfigDir(prefix);
-  if (!dir) return null;
-  return { version, torchDir: dir, python, cuda: cuda === '1' };
+  if (!dir) return { reason: `torch ${version} in ${python} has no TorchConfig.cmake under ${prefix}`, runs: true };
+  return { found: { version, torchDir: dir, python, cuda: cuda === '1' } };
+}
+
+/**
+ * Whether pip finished installing torch into the private environment `env`. pip writes
+ * INSTALLER into torch's .dist-info after every file of torch is in place (and installs torch's
+ * dependencies before torch): an environment without it is one whose making was stopped (Ctrl-C,
+ * a killed pip), where `import torch` may still work while headers or cmake files are missing.
+ */
+export function privateTorchComplete(env = privateEnv) {
+  const list = (dir) => (existsSync(dir) ? readdirSync(dir) : []);
+  for (const python of list(join(env, 'lib'))) {
+    const site = join(env, 'lib', python, 'site-packages');
+    for (const d of list(site)) if (/^torch-[^-]+\.dist-info$/.test(d) && existsSync(join(site, d, 'INSTALLER'))) return true;
+  }
+  return false;
 }
 
 function majorOk(version) {
@@ -64,10 +102,14 @@ function cudaCompilerFound(roots) {
   return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, 'nvcc')));
 }
 
+/** The Python the private environment is made with. */
+const basePython = () => process.env.DISTPROMPT_PYTHON || 'python3';
+
 export function manualCommands() {
-  const index = torchIndex();
+  const index = torchIndex(basePython());
   return [
-    `python3 -m venv ${privateEnv}`,
+    // --clear: over a half-made environment, too
+    `${basePython()} -m venv --clear ${privateEnv}`,
     `${privatePython} -m pip install ${index ? `--index-url ${index} ` : ''}torch`,
     'npm rebuild distprompt   # or, in this repository: npm run build:native',
   ];
@@ -80,19 +122,47 @@ export function manualCommands() {
 export function findTorch(log = () => {}, { cudaRoots = ['/usr/local/cuda'] } = {}) {
   const explicit = process.env.DISTPROMPT_TORCH_DIR || process.env.Torch_DIR;
   if (explicit) {
+    const name = process.env.DISTPROMPT_TORCH_DIR ? 'DISTPROMPT_TORCH_DIR' : 'Torch_DIR';
     const dir = torchConfigDir(resolve(explicit));
     if (!dir) {
+      const what = !existsSync(explicit)
+        ? 'does not exist'
+        : statSync(explicit).isDirectory()
+          ? 'holds no TorchConfig.cmake (nor Torch/ or share/cmake/Torch/ under it)'
+          : 'is a file, not a folder';
       throw new Error(
-        `DISTPROMPT_TORCH_DIR/Torch_DIR=${explicit} holds no TorchConfig.cmake. Point it at a libtorch 2.x folder ` +
+        `${name}=${explicit} ${what}. Point it at a libtorch 2.x folder ` +
           `(for pip's torch: python3 -c 'import torch;print(torch.utils.cmake_prefix_path)').`,
       );
     }
-    return { version: 'unknown (explicit)', torchDir: dir, source: 'DISTPROMPT_TORCH_DIR' };
+    // Its version, where its cmake files say it (TorchConfigVersion.cmake): a 1.x is named now,
+    // not by cmake in the middle of the build's output.
+    const said = /set\(PACKAGE_VERSION "([^"]+)"\)/.exec(readIfThere(join(dir, 'TorchConfigVersion.cmake')));
+    if (said && !majorOk(said[1])) {
+      throw new Error(
+        `${name}=${explicit} is libtorch ${said[1]}: libtorch 2.x is required. Point it at a libtorch 2.x ` +
+          `(for pip's torch: python3 -c 'import torch;print(torch.utils.cmake_prefix_path)').`,
+      );
+    }
+    return { version: said ? said[1] : 'unknown (explicit)', torchDir: dir, source: 'DISTPROMPT_TORCH_DIR' };
   }
   const pythons = [process.env.DISTPROMPT_PYTHON, 'python3', privatePython].filter(Boolean);
   for (const py of pythons) {
-    if (py === privatePython && !existsSync(privatePython)) continue;
-    const found = probePython(py);
+    if (py === privatePython && !privateTorchComplete()) continue;
+    const probe = probePython(py);
+    if (probe.reason) {
+      // A DISTPROMPT_PYTHON that cannot even start is a mistake to name, not to pass over; one
+      // without torch still picks the Python the private environment is made with.
+      if (py === process.env.DISTPROMPT_PYTHON && !probe.runs) {
+        throw new Error(
+          `DISTPROMPT_PYTHON=${py}: ${probe.reason}. Set it to a Python 3 executable (one with torch 2.x to build ` +
+            'against its libtorch), or unset it.',
+        );
+      }
+      if (py === process.env.DISTPROMPT_PYTHON || (probe.runs && !probe.noTorch)) log(`distprompt: not using ${py}: ${probe.reason}`);
+      continue;
+    }
+    const found = probe.found;
     // A CUDA torch's cmake files stop the build where no CUDA toolkit is found: a CPU build
     // from the private environment is made instead, and the log says how to get the GPU one.
     if (found && majorOk(found.version) && found.cuda && py !== privatePython && !cudaCompilerFound(cudaRoots)) {
@@ -109,13 +179,55 @@ export function findTorch(log = () => {}, { cudaRoots = ['/usr/local/cuda'] } = 
   return null;
 }
 
-/** Create the private environment and pip install torch into it. */
+/** How a stopped child ended, in words: "exit 1", "stopped by SIGTERM". */
+const ending = (r) => (r.signal ? `stopped by ${r.signal}` : `exit ${r.status}`);
+
+/** `python -m venv` the private environment, with DISTPROMPT_PYTHON or python3; nothing is left where that fails. */
+function makePrivateEnv(rebuild) {
+  const folder = dirname(privateEnv);
+  try {
+    mkdirSync(folder, { recursive: true });
+    accessSync(folder, constants.W_OK);
+  } catch (e) {
+    throw new Error(
+      `the folder libtorch is fetched into, ${folder}, cannot be written (${e.code}): make it writable, or set ` +
+        `DISTPROMPT_TORCH_DIR to a libtorch 2.x you have (or DISTPROMPT_PYTHON to a Python with torch 2.x), ${rebuild}.`,
+    );
+  }
+  const venv = spawnSync(basePython(), ['-m', 'venv', privateEnv], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  const unstarted = notRunnable(basePython(), venv);
+  if (unstarted) {
+    throw new Error(
+      `libtorch is fetched with pip into a Python environment of its own, and no Python to make it with was found: ${unstarted}. ` +
+        `Install Python 3 (Debian: apt install python3 python3-venv) or set DISTPROMPT_PYTHON to one, or set ` +
+        `DISTPROMPT_TORCH_DIR to a libtorch 2.x you have; ${rebuild}.`,
+    );
+  }
+  if (venv.status !== 0) {
+    rmSync(privateEnv, { recursive: true, force: true });
+    const said = (venv.stderr || '').trim().split('\n').slice(-3).join('\n  ');
+    throw new Error(
+      `\`${basePython()} -m venv\` could not make ${privateEnv} (${ending(venv)}):\n  ${said}\n` +
+        `Install Python's venv module (Debian: apt install python3-venv) or set DISTPROMPT_PYTHON to a Python that has it, ${rebuild}.`,
+    );
+  }
+}
+
+/**
+ * Create the private environment and pip install torch into it. One left half-made (see
+ * privateTorchComplete) is removed first, saying so. A finished one whose torch findTorch could not
+ * use (its reason logged there) is kept and pip asked again: a probe that failed for a while (a busy
+ * machine) must not cost a working environment, which other checkouts may share.
+ */
 export function installPrivateTorch(log) {
+  const rebuild = 'then run `npm rebuild distprompt` (in this repository: `npm run build:native`)';
+  if (existsSync(privateEnv) && !privateTorchComplete()) {
+    log(`distprompt: removing ${privateEnv} to make it again: it was left half-made (its install was stopped before torch was in place)`);
+    rmSync(privateEnv, { recursive: true, force: true });
+  }
   log(`distprompt: no libtorch found; installing Python torch into ${privateEnv}`);
   log('distprompt: (set DISTPROMPT_TORCH_DIR to use your own libtorch, DISTPROMPT_NO_AUTO_TORCH=1 to skip this)');
-  if (!existsSync(privatePython)) {
-    execFileSync(process.env.DISTPROMPT_PYTHON || 'python3', ['-m', 'venv', privateEnv], { stdio: 'inherit' });
-  }
+  if (!existsSync(privatePython)) makePrivateEnv(rebuild);
   const args = ['-m', 'pip', 'install', '--disable-pip-version-check'];
   const index = torchIndex(privatePython);
   if (index) args.push('--index-url', index);
@@ -124,9 +236,22 @@ export function installPrivateTorch(log) {
   log(`distprompt: ${privatePython} ${args.join(' ')}   (a few minutes: the wheel is large)`);
   const r = spawnSync(privatePython, args, { stdio: 'inherit' });
   if (r.status !== 0) {
-    throw new Error(`pip could not install torch (exit ${r.status}). Do it by hand, then rebuild:\n  ${manualCommands().join('\n  ')}`);
+    const spec = process.env.DISTPROMPT_TORCH_SPEC;
+    const asked = spec ? ` It was asked for ${spec} (DISTPROMPT_TORCH_SPEC): check that pip can find it, or unset the variable.` : '';
+    throw new Error(
+      `pip could not install torch into ${privateEnv} (${ending(r)}; pip's output above).${asked} The next install makes that ` +
+        `environment again; or do it by hand, then rebuild:\n  ${manualCommands().join('\n  ')}`,
+    );
   }
-  const found = probePython(privatePython);
-  if (!found) throw new Error(`torch installed into ${privateEnv} but cannot be imported; see pip's output above.`);
-  return { ...found, source: 'private environment (new)' };
+  const probe = probePython(privatePython);
+  if (!probe.found) {
+    throw new Error(`pip installed torch into ${privateEnv}, but ${probe.reason} (pip's output above). Remove ${privateEnv}, ${rebuild}.`);
+  }
+  if (!majorOk(probe.found.version)) {
+    throw new Error(
+      `pip installed torch ${probe.found.version} into ${privateEnv}: libtorch 2.x is required. Set DISTPROMPT_TORCH_SPEC ` +
+        `to a torch 2.x (or unset it), ${rebuild}.`,
+    );
+  }
+  return { ...probe.found, source: 'private environment (new)' };
 }

@@ -2,7 +2,6 @@
 // usual load failures into advice (sharp's lib/sharp.mjs pattern). Every native export is
 // typed in the types-*.ts files beside this one, one per native area.
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, markAsUntransferable } from 'node:worker_threads';
@@ -13,6 +12,7 @@ import type { KernelAddon } from './types-kernels.js';
 import type { TargetAddon } from './types-targets.js';
 import type { TunerAddon } from './types-tuner.js';
 import type { BoundAddon } from './types-bound.js';
+import { addonFileProblem } from './addon-file.js';
 
 export type Addon = ModelAddon & KernelAddon & TargetAddon & TunerAddon & BoundAddon;
 
@@ -24,20 +24,18 @@ export const packageRoot = [resolve(here, '..', '..', '..'), resolve(here, '..',
 
 export function addonPath(): string {
   if (process.env.DISTPROMPT_ADDON) return resolve(process.env.DISTPROMPT_ADDON);
-  const buildDir = process.env.DISTPROMPT_BUILD_DIR
-    ? resolve(process.env.DISTPROMPT_BUILD_DIR)
-    : join(packageRoot, 'build');
+  // A relative DISTPROMPT_BUILD_DIR is the package folder's, as scripts/install.mjs builds there.
+  const buildDir = resolve(packageRoot, process.env.DISTPROMPT_BUILD_DIR || 'build');
   return join(buildDir, 'Release', 'distprompt.node');
 }
 
 /** How a user rebuilds the addon: a project that installed the package, or this repository. */
 const REBUILD = '`npm rebuild distprompt` (in this repository: `npm run build:native`)';
 
+/** Advice for an addon file that the dynamic loader refused. */
 function advice(path: string, message: string): string {
   const lines = [`could not load the native addon at ${path}`, `  ${message.split('\n')[0]}`];
-  if (!existsSync(path)) {
-    lines.push(`  It has not been built. Run ${REBUILD}.`);
-  } else if (/libtorch|libc10|libtorch_cpu|libtorch_cuda/.test(message)) {
+  if (/libtorch|libc10|libtorch_cpu|libtorch_cuda/.test(message)) {
     lines.push(`  The libtorch it was built against has moved or been removed. Rebuild: ${REBUILD},`);
     lines.push('  or set DISTPROMPT_TORCH_DIR to the libtorch you want and rebuild.');
   } else if (/CXXABI|GLIBCXX|undefined symbol/.test(message)) {
@@ -101,10 +99,14 @@ export function native(): Addon {
   checkThreadsEnv();
   checkMemoryEnv();
   const path = addonPath();
-  const require = createRequire(import.meta.url);
+  const problem = addonFileProblem(path, Boolean(process.env.DISTPROMPT_ADDON), REBUILD);
+  if (problem) throw new Error(`could not load the native addon at ${path}\n  ${problem}`);
+  // process.dlopen, not require: require runs a file not named .node as JavaScript.
+  const module = { exports: {} as Addon };
   let loaded: Addon;
   try {
-    loaded = require(path) as Addon;
+    process.dlopen(module, path);
+    loaded = module.exports;
   } catch (e) {
     throw new Error(advice(path, (e as Error).message));
   }

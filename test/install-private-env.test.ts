@@ -1,0 +1,184 @@
+// The private environment that `npm install` fetches libtorch into (.distprompt-torch/venv,
+// scripts/torch-locate.mjs), when its making was stopped: a Ctrl-C during `python -m venv` left
+// an environment without pip, and every later install failed on "No module named pip"; a pip
+// killed while unpacking torch left one whose `import torch` may work while headers or cmake files
+// are missing, and it was built against. Such an environment is now passed over and made again.
+// And a DISTPROMPT_PYTHON that cannot run is named, where it was passed over without a word.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { scratchDir } from './helpers/cli.js';
+
+const root = join(import.meta.dirname, '..');
+const work = scratchDir('private-env');
+
+function executable(path: string, text: string): string {
+  writeFileSync(path, text);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+/**
+ * A package folder of its own (the scripts copied: the private environment lies beside them),
+ * whose .distprompt-torch/venv holds a python that answers the torch probe, as a venv whose
+ * torch imports does; with torch's pip INSTALLER record when `finished`.
+ */
+function packageWithEnv(finished: boolean): string {
+  const pkg = mkdtempSync(join(work, 'pkg-'));
+  cpSync(join(root, 'scripts'), join(pkg, 'scripts'), { recursive: true });
+  const venv = join(pkg, '.distprompt-torch', 'venv');
+  const cmake = join(venv, 'lib', 'python3.11', 'site-packages', 'torch', 'share', 'cmake');
+  mkdirSync(join(cmake, 'Torch'), { recursive: true });
+  writeFileSync(join(cmake, 'Torch', 'TorchConfig.cmake'), '');
+  const info = join(venv, 'lib', 'python3.11', 'site-packages', 'torch-2.13.0+cpu.dist-info');
+  mkdirSync(info);
+  writeFileSync(join(info, 'METADATA'), 'Name: torch\nVersion: 2.13.0+cpu\n');
+  if (finished) writeFileSync(join(info, 'INSTALLER'), 'pip\n');
+  mkdirSync(join(venv, 'bin'));
+  executable(join(venv, 'bin', 'python'), `#!/bin/sh\nprintf '2.13.0+cpu\\n${cmake}\\n0\\n'\n`);
+  return pkg;
+}
+
+/** findTorch of the package at `pkg`, in a child with this environment: what it returns and logs. */
+function findTorch(pkg: string, env: Record<string, string>) {
+  const script = `import(${JSON.stringify(join(pkg, 'scripts', 'torch-locate.mjs'))}).then((m) => {
+    try { console.log(JSON.stringify(m.findTorch(console.error))); } catch (e) { console.error('threw: ' + e.message); process.exitCode = 1; }
+  })`;
+  const r = spawnSync(process.execPath, ['-e', script], { env: { HOME: work, ...env }, encoding: 'utf8' });
+  return { status: r.status, found: r.stdout.trim() ? JSON.parse(r.stdout) : undefined, stderr: r.stderr };
+}
+
+/** A PATH that holds no python3: only the build tools install.mjs checks for first, cmake and c++. */
+const noPython = mkdtempSync(join(work, 'bin-'));
+for (const tool of ['cmake', 'c++']) {
+  const dir = (process.env.PATH ?? '').split(':').find((d) => d && existsSync(join(d, tool)));
+  if (dir) symlinkSync(join(dir, tool), join(noPython, tool));
+}
+
+it('a private environment whose torch pip finished installing is used', () => {
+  const pkg = packageWithEnv(true);
+  const r = findTorch(pkg, { PATH: noPython });
+  expect(r.found).toMatchObject({ source: 'private environment', version: '2.13.0+cpu' });
+});
+
+it('one whose install was stopped before torch was in place is not built against, though torch imports', () => {
+  const pkg = packageWithEnv(false);
+  expect(findTorch(pkg, { PATH: noPython }).found).toBeNull();
+});
+
+it.each([
+  ['', ''],
+  ['torch==0.0.1', 'It was asked for torch==0.0.1 (DISTPROMPT_TORCH_SPEC)'],
+])(
+  'the install removes such an environment and makes it again, saying why (DISTPROMPT_TORCH_SPEC=%s)',
+  (spec, said) => {
+    const pkg = packageWithEnv(false);
+    // A base python that makes a venv whose pip fails: the install goes as far as pip, from nothing.
+    const base = executable(
+      join(mkdtempSync(join(work, 'base-')), 'python3'),
+      `#!/bin/sh\n[ "$1 $2" = "-m venv" ] || exit 1\nmkdir -p "$3/bin"\nprintf '#!/bin/sh\\necho "pip: cannot reach the index" >&2\\nexit 1\\n' > "$3/bin/python"\nchmod +x "$3/bin/python"\n`,
+    );
+    const r = spawnSync(process.execPath, [join(pkg, 'scripts', 'install.mjs'), '--force'], {
+      env: {
+        HOME: work,
+        PATH: `${join(base, '..')}:${process.env.PATH}`,
+        DISTPROMPT_PYTHON: base,
+        DISTPROMPT_BUILD_DIR: join(pkg, 'build'),
+        ...(spec ? { DISTPROMPT_TORCH_SPEC: spec } : {}),
+      },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(said);
+    expect(r.stderr).toContain(
+      `removing ${join(pkg, '.distprompt-torch', 'venv')} to make it again: it was left half-made (its install was stopped before torch was in place)`,
+    );
+    // made again from nothing: the old torch files are gone
+    expect(existsSync(join(pkg, '.distprompt-torch', 'venv', 'lib'))).toBe(false);
+    expect(r.stderr).toMatch(
+      /pip could not install torch into .* \(exit 1; pip's output above\)\..* The next install makes that environment again/,
+    );
+  },
+);
+
+it('no Python to make it with: says so in words, and what to install', () => {
+  const pkg = packageWithEnv(false);
+  const r = spawnSync(process.execPath, [join(pkg, 'scripts', 'install.mjs'), '--force'], {
+    env: { HOME: work, PATH: noPython, DISTPROMPT_BUILD_DIR: join(pkg, 'build') },
+    encoding: 'utf8',
+  });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/no Python to make it with was found: python3 was not found\. Install Python 3/);
+  expect(r.stderr).not.toMatch(/ENOENT|spawnSync/);
+});
+
+it('a DISTPROMPT_PYTHON that cannot run is named; one whose import of torch crashes is passed over, saying so', () => {
+  const pkg = packageWithEnv(true);
+  const missing = findTorch(pkg, { PATH: noPython, DISTPROMPT_PYTHON: join(work, 'nowhere', 'python') });
+  expect(missing.status).toBe(1);
+  expect(missing.stderr).toContain(
+    `threw: DISTPROMPT_PYTHON=${join(work, 'nowhere', 'python')}: ${join(work, 'nowhere', 'python')} was not found`,
+  );
+  const folder = findTorch(pkg, { PATH: noPython, DISTPROMPT_PYTHON: work });
+  expect(folder.stderr).toMatch(/cannot be run \(EACCES: a folder, or a file that is not executable\)/);
+  const crashing = executable(join(noPython, 'crashing-python'), '#!/bin/sh\nkill -SEGV $$\n');
+  const crashed = findTorch(pkg, { PATH: noPython, DISTPROMPT_PYTHON: crashing });
+  expect(crashed.stderr).toContain(`not using ${crashing}: \`import torch\` in ${crashing} crashed (SIGSEGV)`);
+  expect(crashed.found).toMatchObject({ source: 'private environment' });
+});
+
+it('DISTPROMPT_TORCH_DIR: a missing folder, a file and a libtorch 1.x are each named as what they are', () => {
+  const pkg = packageWithEnv(true);
+  const file = join(work, 'a-file');
+  writeFileSync(file, '');
+  expect(findTorch(pkg, { DISTPROMPT_TORCH_DIR: join(work, 'nowhere') }).stderr).toContain(
+    `DISTPROMPT_TORCH_DIR=${join(work, 'nowhere')} does not exist`,
+  );
+  expect(findTorch(pkg, { Torch_DIR: file }).stderr).toContain(`Torch_DIR=${file} is a file, not a folder`);
+  const old = join(work, 'libtorch-1', 'share', 'cmake', 'Torch');
+  mkdirSync(old, { recursive: true });
+  writeFileSync(join(old, 'TorchConfig.cmake'), '');
+  writeFileSync(join(old, 'TorchConfigVersion.cmake'), 'set(PACKAGE_VERSION "1.13.1")\n');
+  expect(findTorch(pkg, { DISTPROMPT_TORCH_DIR: join(work, 'libtorch-1') }).stderr).toContain(
+    `DISTPROMPT_TORCH_DIR=${join(work, 'libtorch-1')} is libtorch 1.13.1: libtorch 2.x is required`,
+  );
+});
+
+// binding.gyp asks scripts/torch-gyp.mjs for libtorch's folders: a bad DISTPROMPT_TORCH_DIR there
+// was a stack trace inside node-gyp's output.
+it('torch-gyp.mjs (node-gyp): a bad DISTPROMPT_TORCH_DIR is one line, not a stack', () => {
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'torch-gyp.mjs'), 'prefix'], {
+    env: { HOME: work, PATH: noPython, DISTPROMPT_TORCH_DIR: join(work, 'nowhere') },
+    encoding: 'utf8',
+  });
+  expect(r.status).toBe(1);
+  expect(r.stderr.trim()).toBe(
+    `distprompt: DISTPROMPT_TORCH_DIR=${join(work, 'nowhere')} does not exist. Point it at a libtorch 2.x folder ` +
+      "(for pip's torch: python3 -c 'import torch;print(torch.utils.cmake_prefix_path)').",
+  );
+});
+
+// A package folder the installing user cannot write (a .distprompt-torch that is a file stands in
+// for one: root writes everywhere) was told as `python3 -m venv`'s error, under advice to install
+// Python's venv module.
+it('a folder libtorch cannot be fetched into is named as such', () => {
+  const pkg = mkdtempSync(join(work, 'pkg-'));
+  cpSync(join(root, 'scripts'), join(pkg, 'scripts'), { recursive: true });
+  writeFileSync(join(pkg, '.distprompt-torch'), '');
+  const r = spawnSync(process.execPath, [join(pkg, 'scripts', 'install.mjs'), '--force'], {
+    env: {
+      HOME: work,
+      PATH: `${noPython}:${join(process.execPath, '..')}`,
+      DISTPROMPT_PYTHON: 'python3',
+      DISTPROMPT_BUILD_DIR: join(pkg, 'build'),
+    },
+    encoding: 'utf8',
+  });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(
+    new RegExp(
+      `the folder libtorch is fetched into, ${join(pkg, '.distprompt-torch')}, cannot be written \\((ENOTDIR|EEXIST)\\)`,
+    ),
+  );
+});
