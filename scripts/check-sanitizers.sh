@@ -55,8 +55,9 @@ if [ $build_it = 1 ]; then
     exit 1
   }
   # A fresh configure, as scripts/install.mjs makes: cmake-js would keep a cached libtorch.
+  # `build`, not `compile`: a failed compile would remove the whole folder and build it again.
   rm -f "$build/CMakeCache.txt"
-  DISTPROMPT_BUILD_JOBS=$jobs node node_modules/cmake-js/bin/cmake-js compile --directory "$root" --out "$build" \
+  DISTPROMPT_BUILD_JOBS=$jobs node node_modules/cmake-js/bin/cmake-js build --directory "$root" --out "$build" \
     "--CDTorch_DIR=$torch" --CDDP_SANITIZE=ON --parallel "$jobs"
 fi
 addon=$build/Release/distprompt.node
