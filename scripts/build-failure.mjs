@@ -1,7 +1,7 @@
 // Why the native build failed, read from its output: the line `npm install` ends on names the
 // cause, where it listed three guesses under hundreds of lines of cmake and compiler output.
 
-const rebuild = 'then run `npm rebuild distprompt` (in this repository: `npm run build:native`)';
+import { THEN_REBUILD as rebuild } from './torch-locate.mjs';
 
 /** What each known failure looks like in the build's output, and what to tell the user. */
 const CAUSES = [

@@ -8,7 +8,7 @@ import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync, writeFi
 import { createRequire } from 'node:module';
 import { delimiter, join, resolve } from 'node:path';
 import { buildFailureCause } from './build-failure.mjs';
-import { findTorch, installPrivateTorch, manualCommands, packageRoot } from './torch-locate.mjs';
+import { THEN_REBUILD, findTorch, installPrivateTorch, manualCommands, packageRoot } from './torch-locate.mjs';
 
 const require = createRequire(import.meta.url);
 const log = (m) => console.error(m);
@@ -52,28 +52,28 @@ function onPath(name) {
  * The C++ compiler CMake will take (CXX, whose first word it runs, else c++, g++ or clang++ on
  * PATH): a message when there is none, or when it is a g++ older than 10 (no C++20).
  */
-function compilerProblem(install) {
+function compilerProblem() {
   const cxx = process.env.CXX?.trim().split(/\s+/)[0];
-  if (cxx && !onPath(cxx)) return `CXX=${process.env.CXX} names no executable compiler: set CXX to one (g++ 10 or newer), or unset it, ${install}`;
+  if (cxx && !onPath(cxx)) return `CXX=${process.env.CXX} names no executable compiler: set CXX to one (g++ 10 or newer), or unset it, ${THEN_REBUILD}`;
   const compiler = cxx || ['c++', 'g++', 'clang++'].find(onPath);
-  if (!compiler) return `no C++ compiler was found on PATH (c++, g++, clang++): install g++ 10 or newer (Debian: apt install g++), ${install}`;
+  if (!compiler) return `no C++ compiler was found on PATH (c++, g++, clang++): install g++ 10 or newer (Debian: apt install g++), ${THEN_REBUILD}`;
   const r = spawnSync(compiler, ['--version'], { encoding: 'utf8' });
   const gcc = /^(?:g\+\+|c\+\+).*?\s(\d+)\.\d+(?:\.\d+)?\s*$/m.exec((r.stdout || '').split('\n')[0]);
   if (gcc && /Free Software Foundation/.test(r.stdout) && Number(gcc[1]) < 10) {
-    return `the C++ compiler ${compiler} is g++ ${gcc[1]}, older than 10 (distprompt is C++20): install g++ 10 or newer and set CXX to it, ${install}`;
+    return `the C++ compiler ${compiler} is g++ ${gcc[1]}, older than 10 (distprompt is C++20): install g++ 10 or newer and set CXX to it, ${THEN_REBUILD}`;
   }
   return null;
 }
 
 /** The build knobs a user sets, checked: a message naming the first bad one, or null. Empty counts as unset. */
-function knobProblem(rerun) {
+function knobProblem() {
   const { DISTPROMPT_BUILD_JOBS: jobs, DISTPROMPT_UNITY_BUILD: unity, DISTPROMPT_CUDA_ARCH: arch } = process.env;
-  if (jobs && !/^[1-9]\d*$/.test(jobs)) return `DISTPROMPT_BUILD_JOBS='${jobs}' is not a whole number of compile jobs above 0: set it to one (e.g. 2), or unset it to use every core, ${rerun}`;
-  if (unity && unity !== '0' && unity !== '1') return `DISTPROMPT_UNITY_BUILD='${unity}' is neither 0 (file by file) nor 1 (unity batches, the default): set it to one of them, or unset it, ${rerun}`;
+  if (jobs && !/^[1-9]\d*$/.test(jobs)) return `DISTPROMPT_BUILD_JOBS='${jobs}' is not a whole number of compile jobs above 0: set it to one (e.g. 2), or unset it to use every core, ${THEN_REBUILD}`;
+  if (unity && unity !== '0' && unity !== '1') return `DISTPROMPT_UNITY_BUILD='${unity}' is neither 0 (file by file) nor 1 (unity batches, the default): set it to one of them, or unset it, ${THEN_REBUILD}`;
   // CMAKE_CUDA_ARCHITECTURES: compute capabilities without the dot (90, 80;90, 90a, 86-real) or all, all-major, native.
   const one = '\\d+[af]?(-real|-virtual)?';
   if (arch && !new RegExp(`^(all|all-major|native|${one}(;${one})*)$`).test(arch)) {
-    return `DISTPROMPT_CUDA_ARCH='${arch}' is not a list of CUDA architectures: write compute capabilities without the dot, ';' between them (90, or 80;90), or all, all-major, native; ${rerun}`;
+    return `DISTPROMPT_CUDA_ARCH='${arch}' is not a list of CUDA architectures: write compute capabilities without the dot, ';' between them (90, or 80;90), or all, all-major, native; ${THEN_REBUILD}`;
   }
   return null;
 }
@@ -83,8 +83,7 @@ function knobProblem(rerun) {
  * so that a missing tool or an unwritable build folder is named at once: a message, or null.
  */
 function preflight() {
-  const rerun = 'then run `npm rebuild distprompt` (in this repository: `npm run build:native`)';
-  const install = `install cmake 3.18 or newer (Debian: apt install cmake; or pip install cmake), ${rerun}`;
+  const install = `install cmake 3.18 or newer (Debian: apt install cmake; or pip install cmake), ${THEN_REBUILD}`;
   const r = spawnSync('cmake', ['--version'], { encoding: 'utf8' });
   if (r.error) return `cmake was not found on PATH (${r.error.code}): ${install}`;
   const [major, minor] = (/cmake version (\d+)\.(\d+)/.exec(r.stdout) ?? []).slice(1).map(Number);
@@ -94,9 +93,9 @@ function preflight() {
     accessSync(buildDir, constants.W_OK);
   } catch (e) {
     const from = process.env.DISTPROMPT_BUILD_DIR ? 'DISTPROMPT_BUILD_DIR' : 'the package folder';
-    return `the build folder ${buildDir} (${from}) cannot be written (${e.code}): make it writable or set DISTPROMPT_BUILD_DIR to a folder that is, ${rerun}`;
+    return `the build folder ${buildDir} (${from}) cannot be written (${e.code}): make it writable or set DISTPROMPT_BUILD_DIR to a folder that is, ${THEN_REBUILD}`;
   }
-  return knobProblem(rerun) ?? compilerProblem(rerun);
+  return knobProblem() ?? compilerProblem();
 }
 
 /**

@@ -13,6 +13,9 @@ export const packageRoot = resolve(new URL('..', import.meta.url).pathname);
 export const privateEnv = join(packageRoot, '.distprompt-torch', 'venv');
 const privatePython = join(privateEnv, 'bin', 'python');
 
+/** How every install failure ends: what to run once its cause is mended. */
+export const THEN_REBUILD = 'then run `npm rebuild distprompt` (in this repository: `npm run build:native`)';
+
 const readIfThere = (path) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
 
 function torchConfigDir(dir) {
@@ -183,7 +186,7 @@ export function findTorch(log = () => {}, { cudaRoots = ['/usr/local/cuda'] } = 
 const ending = (r) => (r.signal ? `stopped by ${r.signal}` : `exit ${r.status}`);
 
 /** `python -m venv` the private environment, with DISTPROMPT_PYTHON or python3; nothing is left where that fails. */
-function makePrivateEnv(rebuild) {
+function makePrivateEnv() {
   const folder = dirname(privateEnv);
   try {
     mkdirSync(folder, { recursive: true });
@@ -191,7 +194,7 @@ function makePrivateEnv(rebuild) {
   } catch (e) {
     throw new Error(
       `the folder libtorch is fetched into, ${folder}, cannot be written (${e.code}): make it writable, or set ` +
-        `DISTPROMPT_TORCH_DIR to a libtorch 2.x you have (or DISTPROMPT_PYTHON to a Python with torch 2.x), ${rebuild}.`,
+        `DISTPROMPT_TORCH_DIR to a libtorch 2.x you have (or DISTPROMPT_PYTHON to a Python with torch 2.x), ${THEN_REBUILD}.`,
     );
   }
   const venv = spawnSync(basePython(), ['-m', 'venv', privateEnv], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
@@ -200,7 +203,7 @@ function makePrivateEnv(rebuild) {
     throw new Error(
       `libtorch is fetched with pip into a Python environment of its own, and no Python to make it with was found: ${unstarted}. ` +
         `Install Python 3 (Debian: apt install python3 python3-venv) or set DISTPROMPT_PYTHON to one, or set ` +
-        `DISTPROMPT_TORCH_DIR to a libtorch 2.x you have; ${rebuild}.`,
+        `DISTPROMPT_TORCH_DIR to a libtorch 2.x you have; ${THEN_REBUILD}.`,
     );
   }
   if (venv.status !== 0) {
@@ -208,7 +211,7 @@ function makePrivateEnv(rebuild) {
     const said = (venv.stderr || '').trim().split('\n').slice(-3).join('\n  ');
     throw new Error(
       `\`${basePython()} -m venv\` could not make ${privateEnv} (${ending(venv)}):\n  ${said}\n` +
-        `Install Python's venv module (Debian: apt install python3-venv) or set DISTPROMPT_PYTHON to a Python that has it, ${rebuild}.`,
+        `Install Python's venv module (Debian: apt install python3-venv) or set DISTPROMPT_PYTHON to a Python that has it, ${THEN_REBUILD}.`,
     );
   }
 }
@@ -220,14 +223,13 @@ function makePrivateEnv(rebuild) {
  * machine) must not cost a working environment, which other checkouts may share.
  */
 export function installPrivateTorch(log) {
-  const rebuild = 'then run `npm rebuild distprompt` (in this repository: `npm run build:native`)';
   if (existsSync(privateEnv) && !privateTorchComplete()) {
     log(`distprompt: removing ${privateEnv} to make it again: it was left half-made (its install was stopped before torch was in place)`);
     rmSync(privateEnv, { recursive: true, force: true });
   }
   log(`distprompt: no libtorch found; installing Python torch into ${privateEnv}`);
   log('distprompt: (set DISTPROMPT_TORCH_DIR to use your own libtorch, DISTPROMPT_NO_AUTO_TORCH=1 to skip this)');
-  if (!existsSync(privatePython)) makePrivateEnv(rebuild);
+  if (!existsSync(privatePython)) makePrivateEnv();
   const args = ['-m', 'pip', 'install', '--disable-pip-version-check'];
   const index = torchIndex(privatePython);
   if (index) args.push('--index-url', index);
@@ -245,12 +247,12 @@ export function installPrivateTorch(log) {
   }
   const probe = probePython(privatePython);
   if (!probe.found) {
-    throw new Error(`pip installed torch into ${privateEnv}, but ${probe.reason} (pip's output above). Remove ${privateEnv}, ${rebuild}.`);
+    throw new Error(`pip installed torch into ${privateEnv}, but ${probe.reason} (pip's output above). Remove ${privateEnv}, ${THEN_REBUILD}.`);
   }
   if (!majorOk(probe.found.version)) {
     throw new Error(
       `pip installed torch ${probe.found.version} into ${privateEnv}: libtorch 2.x is required. Set DISTPROMPT_TORCH_SPEC ` +
-        `to a torch 2.x (or unset it), ${rebuild}.`,
+        `to a torch 2.x (or unset it), ${THEN_REBUILD}.`,
     );
   }
   return { ...probe.found, source: 'private environment (new)' };
