@@ -35,11 +35,11 @@ export function addonFileProblem(path: string, fromEnv: boolean, rebuild: string
   if (existsSync(unfinishedMarker(path))) {
     return `The last build of it did not finish (stopped or failed), so this one may be older or partial. Run ${rebuild}.`;
   }
-  if (!statSync(path).isFile())
-    return `It is not a file. ${fromEnv ? 'Point DISTPROMPT_ADDON at a built distprompt.node.' : `Run ${rebuild}.`}`;
+  const fix = fromEnv ? 'Point DISTPROMPT_ADDON at a built distprompt.node.' : `Run ${rebuild}.`;
+  const stat = statSync(path);
+  if (!stat.isFile()) return `It is not a file. ${fix}`;
   // The ELF checks apply where addons are ELF files (Linux); elsewhere the loader alone judges.
   if (process.platform !== 'linux') return null;
-  const size = statSync(path).size;
   const header = Buffer.alloc(64);
   const fd = openSync(path, 'r');
   let read: number;
@@ -49,9 +49,8 @@ export function addonFileProblem(path: string, fromEnv: boolean, rebuild: string
     closeSync(fd);
   }
   const end = elfEnd(header.subarray(0, read));
-  if (end === null)
-    return `It is not a native addon (not an ELF shared library). ${fromEnv ? 'Point DISTPROMPT_ADDON at a built distprompt.node.' : `Run ${rebuild}.`}`;
-  if (end > size)
-    return `It is cut short (${size} of at least ${end} bytes), as a build stopped half-way leaves it. Run ${rebuild}.`;
+  if (end === null) return `It is not a native addon (not an ELF shared library). ${fix}`;
+  if (end > stat.size)
+    return `It is cut short (${stat.size} of at least ${end} bytes), as a build stopped half-way leaves it. Run ${rebuild}.`;
   return null;
 }
