@@ -4,19 +4,10 @@
 // causes, and an unwritable build folder as a bare ENOTDIR. And `npm rebuild distprompt`, the way a
 // project that installed it rebuilds it, rebuilds a working addon: before, it said "already built".
 import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { scratchDir } from './helpers/cli.js';
+import { executable, scratchDir } from './helpers/cli.js';
 
 const root = join(import.meta.dirname, '..');
 const work = scratchDir('preflight');
@@ -25,8 +16,7 @@ const work = scratchDir('preflight');
 function pathWithCmake(version: string | null): string {
   const dir = mkdtempSync(join(work, 'bin-'));
   if (version !== null) {
-    writeFileSync(join(dir, 'cmake'), `#!/bin/sh\necho "cmake version ${version}"\n`);
-    chmodSync(join(dir, 'cmake'), 0o755);
+    executable(join(dir, 'cmake'), `#!/bin/sh\necho "cmake version ${version}"\n`);
   }
   return dir;
 }
@@ -171,11 +161,10 @@ it('a relative DISTPROMPT_BUILD_DIR is the package folder’s: its built addon i
 
 it('a g++ older than 10 (no C++20): named with its version', () => {
   const path = pathWithTools(false);
-  writeFileSync(
+  executable(
     join(path, 'c++'),
     '#!/bin/sh\necho "g++ (GCC) 9.4.0"\necho "Copyright (C) 2019 Free Software Foundation, Inc."\n',
   );
-  chmodSync(join(path, 'c++'), 0o755);
   const r = installWith({}, path);
   expect(r.status).toBe(1);
   expect(r.stderr).toMatch(/the C\+\+ compiler c\+\+ is g\+\+ 9, older than 10 \(distprompt is C\+\+20\)/);

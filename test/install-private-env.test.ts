@@ -5,19 +5,13 @@
 // are missing, and it was built against. Such an environment is now passed over and made again.
 // And a DISTPROMPT_PYTHON that cannot run is named, where it was passed over without a word.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { scratchDir } from './helpers/cli.js';
+import { executable, scratchDir } from './helpers/cli.js';
 
 const root = join(import.meta.dirname, '..');
 const work = scratchDir('private-env');
-
-function executable(path: string, text: string): string {
-  writeFileSync(path, text);
-  chmodSync(path, 0o755);
-  return path;
-}
 
 /**
  * A package folder of its own (the scripts copied: the private environment lies beside them),

@@ -2,13 +2,14 @@
 // gives researchers on Linux) cannot be built against without the CUDA toolkit: its cmake files
 // stop the build. Where no nvcc is found such a torch is passed over, saying why, for a CPU build;
 // and the private environment's torch comes from the CPU wheels unless pip has an index of its own.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
 
 // @ts-expect-error -- a plain ES module of the install scripts, without types
 import { findTorch, torchIndex } from '../scripts/torch-locate.mjs';
+import { executable } from './helpers/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'distprompt-torch-choice-'));
 const saved = { ...process.env };
@@ -17,12 +18,6 @@ afterEach(() => {
   Object.assign(process.env, saved);
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-function executable(path: string, text: string): string {
-  writeFileSync(path, text);
-  chmodSync(path, 0o755);
-  return path;
-}
 
 /** A `python3` whose torch is a CUDA build: what probePython asks of it, answered. */
 function cudaPython(): string {

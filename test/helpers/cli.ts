@@ -1,7 +1,7 @@
 // The command line as a user runs it: the built CLI (npm test builds it) in a child process,
 // in a folder of the test's own.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
@@ -14,6 +14,13 @@ export function scratchDir(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), `distprompt-${name}-`));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** A script at `path` holding `text`, made executable: a stand-in tool a test puts on PATH. */
+export function executable(path: string, text: string): string {
+  writeFileSync(path, text);
+  chmodSync(path, 0o755);
+  return path;
 }
 
 /** A maker of fresh folders, one per call, inside one scratch folder removed when the file's tests are done. */
