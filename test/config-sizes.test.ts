@@ -41,6 +41,14 @@ const LLAMA = {
     original_max_position_embeddings: 8192,
   },
 };
+const QWEN2 = { ...LLAMA, model_type: 'qwen2', rope_scaling: undefined };
+const FALCON = {
+  model_type: 'falcon',
+  vocab_size: 1000,
+  hidden_size: 64,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+};
 
 let n = 0;
 /** A random twin's directory holding this config.json. */
@@ -85,6 +93,11 @@ describe('config values that give NaN logits or that transformers refuses', () =
       { ...GPT2, activation_function: null },
       /'activation_function' must be the name of an activation, got null/,
     ],
+    // transformers takes a truthy value as true: read as false, these would run another model
+    ['alibi 1', { ...FALCON, alibi: 1 }, /'alibi' must be true or false, got 1/],
+    ['alibi true', { ...FALCON, alibi: true }, /falcon with alibi=true is not supported/],
+    ['use_sliding_window "yes"', { ...QWEN2, use_sliding_window: 'yes' }, /'use_sliding_window' must be true or false/],
+    ['use_sliding_window true', { ...QWEN2, use_sliding_window: true }, /use_sliding_window=true is not supported/],
     // written as the number 1e400 in the file (see twin)
     ['n_embd 1e400', { ...GPT2, n_embd: '1e400' }, /'n_embd' must be a finite number, got Infinity/],
   ];

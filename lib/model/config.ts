@@ -103,7 +103,9 @@ function llamaLike(c: Json, family: 'llama' | 'qwen2'): FamilyConfig {
   const heads = num(c, 'num_attention_heads');
   const act = (c.hidden_act as string) ?? 'silu';
   if (act !== 'silu') throw new ModelConfigError(`config.json: ${family} hidden_act '${act}' is not supported (silu)`);
-  if (family === 'qwen2' && c.use_sliding_window === true) {
+  // Read as booleans: transformers takes any truthy value (1, "yes") as true, so one taken here as
+  // false would run a model other than the one its config describes.
+  if (family === 'qwen2' && bool(c, 'use_sliding_window', false)) {
     throw new ModelConfigError(
       'config.json: qwen2 with use_sliding_window=true is not supported (prompts are short; set it false)',
     );
@@ -139,7 +141,7 @@ function llamaLike(c: Json, family: 'llama' | 'qwen2'): FamilyConfig {
 }
 
 function falcon(c: Json): FamilyConfig {
-  if (c.alibi === true)
+  if (bool(c, 'alibi', false))
     throw new ModelConfigError('config.json: falcon with alibi=true is not supported (rotary Falcon models only)');
   const d = num(c, 'hidden_size');
   const heads = num(c, 'num_attention_heads');
