@@ -195,12 +195,21 @@ it('a DISTPROMPT_TORCH_SPEC other than the environment was filled with is instal
   const venv = join(pkg, '.distprompt-torch', 'venv');
   const pipLog = join(pkg, 'pip.log');
   const probe = readFileSync(join(venv, 'bin', 'python'), 'utf8').split('\n')[1];
-  executable(join(venv, 'bin', 'python'), `#!/bin/sh\nif [ "$1 $2 $3" = "-m pip install" ]; then echo "$*" >> ${pipLog}; exit 0; fi\n${probe}\n`);
+  executable(
+    join(venv, 'bin', 'python'),
+    `#!/bin/sh\nif [ "$1 $2 $3" = "-m pip install" ]; then echo "$*" >> ${pipLog}; exit 0; fi\n${probe}\n`,
+  );
   const asked = () => (existsSync(pipLog) ? readFileSync(pipLog, 'utf8').trim().split('\n') : []);
   const install = (env: Record<string, string>) =>
     spawnSync(process.execPath, [join(pkg, 'scripts', 'install.mjs'), '--force'], {
       // a file:// index: pip's to read, not asked over the network first
-      env: { HOME: work, PATH: bin, DISTPROMPT_BUILD_DIR: join(pkg, 'build'), DISTPROMPT_TORCH_INDEX: `file://${work}`, ...env },
+      env: {
+        HOME: work,
+        PATH: bin,
+        DISTPROMPT_BUILD_DIR: join(pkg, 'build'),
+        DISTPROMPT_TORCH_INDEX: `file://${work}`,
+        ...env,
+      },
       encoding: 'utf8',
     });
 
@@ -213,7 +222,7 @@ it('a DISTPROMPT_TORCH_SPEC other than the environment was filled with is instal
   expect(readFileSync(join(venv, 'distprompt-torch-spec'), 'utf8')).toBe('torch==2.9.0\n');
   expect(r.stderr).toMatch(/distprompt: the native build failed/); // built against it, as far as the stand-in cmake goes
 
-  for (const same of [{ DISTPROMPT_TORCH_SPEC: 'torch==2.9.0' }, {}]) {
+  for (const same of [{ DISTPROMPT_TORCH_SPEC: 'torch==2.9.0' }, {}] as Record<string, string>[]) {
     r = install(same);
     expect(r.stderr).not.toContain('DISTPROMPT_TORCH_SPEC=');
     expect(r.stderr).toContain(`distprompt: using libtorch 2.13.0+cpu from private environment`);

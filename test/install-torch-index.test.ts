@@ -16,7 +16,9 @@ const root = join(import.meta.dirname, '..');
 const work = scratchDir('torch-index');
 
 /** The real Python whose pip reads the test's pip settings (`pip config list`). */
-const realPython = spawnSync('python3', ['-c', 'import sys;print(sys.executable)'], { encoding: 'utf8' }).stdout?.trim();
+const realPython = spawnSync('python3', ['-c', 'import sys;print(sys.executable)'], {
+  encoding: 'utf8',
+}).stdout?.trim();
 const pipRuns = Boolean(realPython) && spawnSync(realPython, ['-m', 'pip', '--version']).status === 0;
 
 /**
@@ -84,21 +86,24 @@ async function closedPort(): Promise<number> {
 
 const noConfig = { PIP_CONFIG_FILE: '/dev/null' };
 
-it.runIf(pipRuns)('an index that refuses, and pip has no other source: the install stops at once, naming it', async () => {
-  const { pkg, base, pipLog } = packageWithBasePython();
-  const index = `http://127.0.0.1:${await closedPort()}/whl/cpu`;
-  const r = await install(pkg, base, { ...noConfig, DISTPROMPT_TORCH_INDEX: index });
-  expect(r.status).toBe(1);
-  expect(r.stderr).toContain(
-    `distprompt: the torch index ${index} does not answer (ECONNREFUSED), and pip has no other source (find-links, ` +
-      'extra-index-url): set DISTPROMPT_TORCH_INDEX to an index this machine reaches (a mirror), or DISTPROMPT_TORCH_DIR ' +
-      'to a libtorch 2.x you have, or DISTPROMPT_NO_AUTO_TORCH=1 for the commands to run by hand',
-  );
-  expect(existsSync(pipLog)).toBe(false); // pip was never asked
-  // nothing half-made is left for the next install to remove
-  expect(existsSync(join(pkg, '.distprompt-torch', 'venv'))).toBe(false);
-  expect(r.seconds).toBeLessThan(30);
-});
+it.runIf(pipRuns)(
+  'an index that refuses, and pip has no other source: the install stops at once, naming it',
+  async () => {
+    const { pkg, base, pipLog } = packageWithBasePython();
+    const index = `http://127.0.0.1:${await closedPort()}/whl/cpu`;
+    const r = await install(pkg, base, { ...noConfig, DISTPROMPT_TORCH_INDEX: index });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      `distprompt: the torch index ${index} does not answer (ECONNREFUSED), and pip has no other source (find-links, ` +
+        'extra-index-url): set DISTPROMPT_TORCH_INDEX to an index this machine reaches (a mirror), or DISTPROMPT_TORCH_DIR ' +
+        'to a libtorch 2.x you have, or DISTPROMPT_NO_AUTO_TORCH=1 for the commands to run by hand',
+    );
+    expect(existsSync(pipLog)).toBe(false); // pip was never asked
+    // nothing half-made is left for the next install to remove
+    expect(existsSync(join(pkg, '.distprompt-torch', 'venv'))).toBe(false);
+    expect(r.seconds).toBeLessThan(30);
+  },
+);
 
 it.runIf(pipRuns)('a host that accepts and never answers is given seconds, not pip’s minutes', async () => {
   const silent = createServer(() => undefined); // connections held open, nothing said
@@ -107,7 +112,9 @@ it.runIf(pipRuns)('a host that accepts and never answers is given seconds, not p
   const index = `http://127.0.0.1:${await listening(silent)}/whl/cpu`;
   const r = await install(pkg, base, { ...noConfig, DISTPROMPT_TORCH_INDEX: index, PIP_DEFAULT_TIMEOUT: '180' });
   expect(r.status).toBe(1);
-  expect(r.stderr).toContain(`the torch index ${index} does not answer (no answer within 4 s), and pip has no other source`);
+  expect(r.stderr).toContain(
+    `the torch index ${index} does not answer (no answer within 4 s), and pip has no other source`,
+  );
   expect(r.seconds).toBeLessThan(30);
 });
 
@@ -117,7 +124,10 @@ it.runIf(pipRuns).each([
 ])('an index that refuses, and pip has %s: pip goes on without --index-url, saying so', async (_, settings) => {
   const { pkg, base, pipLog } = packageWithBasePython();
   const index = `http://127.0.0.1:${await closedPort()}/whl/cpu`;
-  const r = await install(pkg, base, { ...settings(mkdtempSync(join(work, 'wheels-'))), DISTPROMPT_TORCH_INDEX: index });
+  const r = await install(pkg, base, {
+    ...settings(mkdtempSync(join(work, 'wheels-'))),
+    DISTPROMPT_TORCH_INDEX: index,
+  });
   expect(r.stderr).toContain(
     `distprompt: the torch index ${index} does not answer (ECONNREFUSED): installing without --index-url, from the ` +
       'find-links and extra indexes pip is set up with',
@@ -134,7 +144,9 @@ it.runIf(pipRuns)('an index that answers changes nothing: pip is given it', asyn
   const index = `http://127.0.0.1:${await listening(answering)}/whl/cpu`;
   const r = await install(pkg, base, { ...noConfig, DISTPROMPT_TORCH_INDEX: index });
   expect(r.stderr).not.toContain('does not answer');
-  expect(readFileSync(pipLog, 'utf8')).toContain(`-m pip install --disable-pip-version-check --index-url ${index} torch`);
+  expect(readFileSync(pipLog, 'utf8')).toContain(
+    `-m pip install --disable-pip-version-check --index-url ${index} torch`,
+  );
 });
 
 /** A pip configuration file in `dir` whose [global] section holds `line`. */

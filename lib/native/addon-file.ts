@@ -50,7 +50,8 @@ export function addonFileProblem(path: string, fromEnv: boolean, rebuild: string
   const marker = unfinishedMarker(path);
   if (existsSync(marker)) {
     const failed = loadFailure(marker);
-    if (failed) return `The last build of it finished, but the addon does not load (${failed.loadError}): ${failed.advice}, then run ${rebuild}.`;
+    if (failed)
+      return `The last build of it finished, but the addon does not load (${failed.loadError}): ${failed.advice}, then run ${rebuild}.`;
     return `The last build of it did not finish (stopped or failed), so this one may be older or partial. Run ${rebuild}.`;
   }
   const fix = fromEnv ? 'Point DISTPROMPT_ADDON at a built distprompt.node.' : `Run ${rebuild}.`;
