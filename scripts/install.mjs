@@ -8,7 +8,7 @@ import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync, writeFi
 import { createRequire } from 'node:module';
 import { delimiter, join, resolve } from 'node:path';
 import { buildFailureCause } from './build-failure.mjs';
-import { THEN_REBUILD, findTorch, installPrivateTorch, manualCommands, packageRoot } from './torch-locate.mjs';
+import { THEN_REBUILD, findTorch, installPrivateTorch, manualCommands, packageRoot, privateEnv, privateSpecChange } from './torch-locate.mjs';
 
 const require = createRequire(import.meta.url);
 const log = (m) => console.error(m);
@@ -19,16 +19,33 @@ const buildDir = resolve(packageRoot, process.env.DISTPROMPT_BUILD_DIR || 'build
 const addonPath = join(buildDir, 'Release', 'distprompt.node');
 // Beside the addon while a build runs, removed once the built addon loads: a build stopped
 // half-way (Ctrl-C, a failed compile) leaves it, and the addon there, an older one or a partial
-// one, is neither kept as "already built" here nor loaded by lib/native/index.ts, which reads it.
+// one, is neither kept as "already built" here nor loaded by lib/native/addon-file.ts, which reads
+// it. A build whose addon does not load leaves it too, holding { loadError, advice } as JSON:
+// the loader's refusal then says why, as the install did, where it would say "did not finish".
 const unfinishedPath = `${addonPath}.unfinished`;
 
+/** The built addon, loaded: { ok: true, info } (its buildInfo), or { ok: false, error } (one line: the loader's error). */
 function probeAddon() {
   // In a child process: a broken binary (ABI mismatch, missing libtorch) must not take us down.
   const r = spawnSync(process.execPath, ['-e', `const a=require(${JSON.stringify(addonPath)});console.log(JSON.stringify(a.buildInfo()))`], {
     encoding: 'utf8',
   });
-  if (r.status !== 0) return { ok: false, error: (r.stderr || '').split('\n').slice(0, 6).join('\n') };
+  if (r.signal) return { ok: false, error: `loading it killed the process (${r.signal})` };
+  if (r.status !== 0) {
+    // node prints the source line it failed at first, then `Error: <the dynamic loader's message>`.
+    const lines = (r.stderr || '').split('\n');
+    const error = lines.find((l) => /^\w*Error: /.test(l))?.replace(/^Error: /, '') ?? lines.filter(Boolean).pop() ?? `exit ${r.status}`;
+    return { ok: false, error };
+  }
   return { ok: true, info: JSON.parse(r.stdout) };
+}
+
+/** What to do about an addon that built but does not load with `error`: advice, without the rebuild that follows it. */
+function loadAdvice(error) {
+  if (/CXXABI|GLIBCXX|undefined symbol/.test(error)) {
+    return "an ABI mismatch between your compiler and libtorch: build with the compiler libtorch was built for, or set DISTPROMPT_TORCH_DIR to pip's torch (C++11 ABI)";
+  }
+  return 'mend what it names (a library not found: set DISTPROMPT_TORCH_DIR to a complete libtorch 2.x)';
 }
 
 /** Whether a working addon from a finished build is there. */
@@ -129,7 +146,7 @@ async function main() {
     log(`distprompt: addon already built at ${addonPath} (npm rebuild distprompt rebuilds it; in this repository: npm run build:native)`);
     return 0;
   }
-  if (existsSync(unfinishedPath)) log(`distprompt: the last build in ${buildDir} did not finish; building again`);
+  if (existsSync(unfinishedPath)) log(`distprompt: the last build in ${buildDir} did not finish, or its addon did not load; building again`);
 
   const unmet = preflight();
   if (unmet) {
@@ -138,14 +155,23 @@ async function main() {
   }
 
   let torch = findTorch(log);
-  if (!torch) {
-    if (process.env.DISTPROMPT_NO_AUTO_TORCH === '1') {
+  const respec = torch?.source === 'private environment' ? privateSpecChange() : null;
+  if (respec && process.env.DISTPROMPT_NO_AUTO_TORCH === '1') {
+    log(
+      `distprompt: DISTPROMPT_TORCH_SPEC=${respec.asked}, and ${privateEnv} was filled with ${respec.recorded ?? 'a torch whose spec was not recorded'}; ` +
+        'DISTPROMPT_NO_AUTO_TORCH=1 keeps pip from installing it: unset DISTPROMPT_NO_AUTO_TORCH, or unset DISTPROMPT_TORCH_SPEC to build ' +
+        `against the torch there, ${THEN_REBUILD}`,
+    );
+    return 1;
+  }
+  if (!torch || respec) {
+    if (!torch && process.env.DISTPROMPT_NO_AUTO_TORCH === '1') {
       log('distprompt: no libtorch 2.x found and DISTPROMPT_NO_AUTO_TORCH=1. Install it with:');
       for (const c of manualCommands()) log(`  ${c}`);
       log('or point DISTPROMPT_TORCH_DIR at an existing libtorch 2.x.');
       return 1;
     }
-    torch = installPrivateTorch(log);
+    torch = await installPrivateTorch(log, respec);
   }
   log(`distprompt: using libtorch ${torch.version} from ${torch.source}: ${torch.torchDir}`);
 
@@ -180,11 +206,9 @@ async function main() {
   }
   const probe = probeAddon();
   if (!probe.ok) {
-    log(`distprompt: the addon built but does not load:\n${probe.error}`);
-    if (/CXXABI|GLIBCXX|undefined symbol/.test(probe.error)) {
-      log('  This is an ABI mismatch between your compiler and libtorch. Build with the compiler libtorch was built for,');
-      log('  or use pip\'s torch (cxx11 ABI) through DISTPROMPT_TORCH_DIR.');
-    }
+    const advice = loadAdvice(probe.error);
+    writeFileSync(unfinishedPath, `${JSON.stringify({ loadError: probe.error, advice })}\n`);
+    log(`distprompt: the addon built but does not load (${probe.error}): ${advice}, ${THEN_REBUILD}`);
     return 1;
   }
   const i = probe.info;

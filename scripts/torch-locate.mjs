@@ -4,14 +4,19 @@
 //   3. this package's private Python environment (.distprompt-torch/venv), created on demand
 //      and filled by `pip install torch` (torchIndex: DISTPROMPT_TORCH_INDEX, else the CPU wheels;
 //      DISTPROMPT_NO_AUTO_TORCH=1 prints the commands instead of running them). It is used only
-//      once pip finished installing torch into it (privateTorchComplete).
+//      once pip finished installing torch into it (privateTorchComplete), and filled again where
+//      DISTPROMPT_TORCH_SPEC asks for other than it was filled with (privateSpecChange).
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { dirname, join, resolve } from 'node:path';
 
 export const packageRoot = resolve(new URL('..', import.meta.url).pathname);
 export const privateEnv = join(packageRoot, '.distprompt-torch', 'venv');
 const privatePython = join(privateEnv, 'bin', 'python');
+/** What pip was last asked to install into the private environment (DISTPROMPT_TORCH_SPEC, else torch). */
+const specRecord = join(privateEnv, 'distprompt-torch-spec');
 
 /** How every install failure ends: what to run once its cause is mended. */
 export const THEN_REBUILD = 'then run `npm rebuild distprompt` (in this repository: `npm run build:native`)';
@@ -91,10 +96,60 @@ const CPU_INDEX = 'https://download.pytorch.org/whl/cpu';
 export function torchIndex(python = 'python3') {
   if (process.env.DISTPROMPT_TORCH_INDEX) return process.env.DISTPROMPT_TORCH_INDEX;
   if (process.platform !== 'linux' || process.env.PIP_INDEX_URL) return undefined;
-  const r = spawnSync(python, ['-m', 'pip', 'config', 'list'], { encoding: 'utf8', timeout: 60_000 });
   // global.index-url=…, not global.extra-index-url=…
-  if (r.status === 0 && /^[^.\n]+\.index-url=/m.test(r.stdout)) return undefined;
+  if (/^[^.\n]+\.index-url=/m.test(pipConfig(python))) return undefined;
   return CPU_INDEX;
+}
+
+/** pip's settings as `python -m pip config list` prints them (`global.find-links='…'`); '' where it cannot say. */
+function pipConfig(python) {
+  const r = spawnSync(python, ['-m', 'pip', 'config', 'list'], { encoding: 'utf8', timeout: 60_000 });
+  return r.status === 0 ? r.stdout : '';
+}
+
+/** Whether pip has sources of torch besides its index: find-links or extra indexes, set in its config or environment. */
+function pipOtherSources(python) {
+  if (process.env.PIP_FIND_LINKS || process.env.PIP_EXTRA_INDEX_URL) return true;
+  return /^[^.\n]+\.(find-links|extra-index-url)=/m.test(pipConfig(python));
+}
+
+/** How long the index gets to answer before the install says it does not. */
+const INDEX_WAIT_MS = 4000;
+
+/**
+ * Why the index at `url` does not answer an HTTP request within INDEX_WAIT_MS, in words (an error
+ * code, or that it gave no answer), or null where it answers, whatever its status. pip retries an
+ * unreachable host 5 times, each after its timeout (15 s, PIP_DEFAULT_TIMEOUT): minutes without a
+ * word. Only http(s) indexes are asked, and none where a proxy is set (pip goes through it, this
+ * request would not). Its certificate is not checked: pip has its own (PIP_CERT), and nothing that
+ * comes back is used.
+ */
+export function indexUnanswered(url) {
+  const proxied = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY', 'all_proxy', 'ALL_PROXY', 'PIP_PROXY'];
+  let target;
+  try {
+    target = new URL(url);
+  } catch {
+    return Promise.resolve(null); // pip names an index it cannot read
+  }
+  if (!/^https?:$/.test(target.protocol) || proxied.some((name) => process.env[name])) return Promise.resolve(null);
+  return new Promise((done) => {
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const request = send(target, { method: 'GET', rejectUnauthorized: false }, (response) => {
+      response.destroy();
+      finish(null);
+    });
+    const timer = setTimeout(() => {
+      finish(`no answer within ${INDEX_WAIT_MS / 1000} s`);
+      request.destroy();
+    }, INDEX_WAIT_MS);
+    function finish(why) {
+      clearTimeout(timer);
+      done(why);
+    }
+    request.on('error', (e) => finish(e.code ?? e.message));
+    request.end();
+  });
 }
 
 /** Whether a CUDA compiler can be found, as CMake looks for one (CUDACXX, CUDA_HOME, PATH, `roots`). */
@@ -108,12 +163,15 @@ function cudaCompilerFound(roots) {
 /** The Python the private environment is made with. */
 const basePython = () => process.env.DISTPROMPT_PYTHON || 'python3';
 
+/** What pip installs into the private environment. */
+const torchSpec = () => process.env.DISTPROMPT_TORCH_SPEC?.trim() || 'torch';
+
 export function manualCommands() {
   const index = torchIndex(basePython());
   return [
     // --clear: over a half-made environment, too
     `${basePython()} -m venv --clear ${privateEnv}`,
-    `${privatePython} -m pip install ${index ? `--index-url ${index} ` : ''}torch`,
+    `${privatePython} -m pip install ${index ? `--index-url ${index} ` : ''}${torchSpec()}`,
     'npm rebuild distprompt   # or, in this repository: npm run build:native',
   ];
 }
@@ -217,32 +275,66 @@ function makePrivateEnv() {
 }
 
 /**
+ * What DISTPROMPT_TORCH_SPEC asks of the finished private environment that pip was not last asked
+ * to install into it: { asked, recorded } (recorded null where nothing is: an environment made
+ * before the spec was recorded), or null. Unset asks for nothing: whatever torch is there.
+ */
+export function privateSpecChange() {
+  const asked = process.env.DISTPROMPT_TORCH_SPEC?.trim();
+  if (!asked) return null;
+  const recorded = readIfThere(specRecord).trim() || null;
+  return asked === recorded ? null : { asked, recorded };
+}
+
+/**
  * Create the private environment and pip install torch into it. One left half-made (see
  * privateTorchComplete) is removed first, saying so. A finished one whose torch findTorch could not
  * use (its reason logged there) is kept and pip asked again: a probe that failed for a while (a busy
- * machine) must not cost a working environment, which other checkouts may share.
+ * machine) must not cost a working environment, which other checkouts may share. `respec`
+ * (privateSpecChange's): a finished one that DISTPROMPT_TORCH_SPEC asks other torch of, installed
+ * into it.
  */
-export function installPrivateTorch(log) {
+export async function installPrivateTorch(log, respec = null) {
   if (existsSync(privateEnv) && !privateTorchComplete()) {
     log(`distprompt: removing ${privateEnv} to make it again: it was left half-made (its install was stopped before torch was in place)`);
     rmSync(privateEnv, { recursive: true, force: true });
   }
-  log(`distprompt: no libtorch found; installing Python torch into ${privateEnv}`);
-  log('distprompt: (set DISTPROMPT_TORCH_DIR to use your own libtorch, DISTPROMPT_NO_AUTO_TORCH=1 to skip this)');
-  if (!existsSync(privatePython)) makePrivateEnv();
+  if (respec) {
+    const was = respec.recorded ?? 'a torch whose spec was not recorded';
+    log(`distprompt: DISTPROMPT_TORCH_SPEC=${respec.asked}, and ${privateEnv} was filled with ${was}: installing ${respec.asked} into it`);
+  } else {
+    log(`distprompt: no libtorch found; installing Python torch into ${privateEnv}`);
+    log('distprompt: (set DISTPROMPT_TORCH_DIR to use your own libtorch, DISTPROMPT_NO_AUTO_TORCH=1 to skip this)');
+  }
+  const made = !existsSync(privatePython);
+  if (made) makePrivateEnv();
   const args = ['-m', 'pip', 'install', '--disable-pip-version-check'];
   const index = torchIndex(privatePython);
-  if (index) args.push('--index-url', index);
+  const unanswered = index && (await indexUnanswered(index));
+  if (unanswered && pipOtherSources(privatePython)) {
+    log(`distprompt: the torch index ${index} does not answer (${unanswered}): installing without --index-url, from the find-links and extra indexes pip is set up with`);
+  } else if (unanswered) {
+    // Nothing of torch is in an environment made just now: nothing is left half-made.
+    if (made) rmSync(privateEnv, { recursive: true, force: true });
+    throw new Error(
+      `the torch index ${index} does not answer (${unanswered}), and pip has no other source (find-links, extra-index-url): set ` +
+        'DISTPROMPT_TORCH_INDEX to an index this machine reaches (a mirror), or DISTPROMPT_TORCH_DIR to a libtorch 2.x you have, or ' +
+        `DISTPROMPT_NO_AUTO_TORCH=1 for the commands to run by hand; ${THEN_REBUILD}.`,
+    );
+  } else if (index) args.push('--index-url', index);
+  const spec = torchSpec();
   args.push(...(process.env.DISTPROMPT_PIP_ARGS ? process.env.DISTPROMPT_PIP_ARGS.split(/\s+/).filter(Boolean) : []));
-  args.push(process.env.DISTPROMPT_TORCH_SPEC || 'torch');
+  args.push(spec);
   log(`distprompt: ${privatePython} ${args.join(' ')}   (a few minutes: the wheel is large)`);
   const r = spawnSync(privatePython, args, { stdio: 'inherit' });
   if (r.status !== 0) {
-    const spec = process.env.DISTPROMPT_TORCH_SPEC;
-    const asked = spec ? ` It was asked for ${spec} (DISTPROMPT_TORCH_SPEC): check that pip can find it, or unset the variable.` : '';
+    const asked = process.env.DISTPROMPT_TORCH_SPEC?.trim()
+      ? ` It was asked for ${spec} (DISTPROMPT_TORCH_SPEC): check that pip can find it, or unset the variable.`
+      : '';
+    const next = respec ? 'The next install asks pip again' : 'The next install makes that environment again';
     throw new Error(
-      `pip could not install torch into ${privateEnv} (${ending(r)}; pip's output above).${asked} The next install makes that ` +
-        `environment again; or do it by hand, then rebuild:\n  ${manualCommands().join('\n  ')}`,
+      `pip could not install torch into ${privateEnv} (${ending(r)}; pip's output above).${asked} ${next}; or do it by hand, ` +
+        `then rebuild:\n  ${manualCommands().join('\n  ')}`,
     );
   }
   const probe = probePython(privatePython);
@@ -255,5 +347,6 @@ export function installPrivateTorch(log) {
         `to a torch 2.x (or unset it), ${THEN_REBUILD}.`,
     );
   }
-  return { ...probe.found, source: 'private environment (new)' };
+  writeFileSync(specRecord, `${spec}\n`);
+  return { ...probe.found, source: respec ? 'private environment (DISTPROMPT_TORCH_SPEC installed)' : 'private environment (new)' };
 }

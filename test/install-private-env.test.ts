@@ -5,7 +5,7 @@
 // are missing, and it was built against. Such an environment is now passed over and made again.
 // And a DISTPROMPT_PYTHON that cannot run is named, where it was passed over without a word.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { executable, scratchDir } from './helpers/cli.js';
@@ -79,6 +79,8 @@ it.each([
         PATH: `${join(base, '..')}:${process.env.PATH}`,
         DISTPROMPT_PYTHON: base,
         DISTPROMPT_BUILD_DIR: join(pkg, 'build'),
+        // a file:// index: pip's to read, not asked over the network first
+        DISTPROMPT_TORCH_INDEX: `file://${work}`,
         ...(spec ? { DISTPROMPT_TORCH_SPEC: spec } : {}),
       },
       encoding: 'utf8',
@@ -175,4 +177,67 @@ it('a folder libtorch cannot be fetched into is named as such', () => {
       `the folder libtorch is fetched into, ${join(pkg, '.distprompt-torch')}, cannot be written \\((ENOTDIR|EEXIST)\\)`,
     ),
   );
+});
+
+// The environment was filled once, with DISTPROMPT_TORCH_SPEC as it was then: a later build with
+// another spec was built against the old torch without a word. The spec pip was given is now kept
+// in the environment, and a build that asks for another installs it there.
+it('a DISTPROMPT_TORCH_SPEC other than the environment was filled with is installed into it; the same one, or none, is not', () => {
+  const pkg = packageWithEnv(true);
+  // install.mjs as a package runs it (cmake-js reads package.json), to a build that stops at once:
+  // a stand-in cmake that fails all but `cmake --version`.
+  cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
+  symlinkSync(join(root, 'node_modules'), join(pkg, 'node_modules'));
+  const bin = mkdtempSync(join(work, 'bin-'));
+  if (existsSync(join(noPython, 'c++'))) symlinkSync(join(noPython, 'c++'), join(bin, 'c++'));
+  executable(join(bin, 'cmake'), '#!/bin/sh\n[ "$1" = --version ] && echo "cmake version 3.28.0" && exit 0\nexit 1\n');
+  // The environment's python, also as pip: it writes down what it is asked to install.
+  const venv = join(pkg, '.distprompt-torch', 'venv');
+  const pipLog = join(pkg, 'pip.log');
+  const probe = readFileSync(join(venv, 'bin', 'python'), 'utf8').split('\n')[1];
+  executable(
+    join(venv, 'bin', 'python'),
+    `#!/bin/sh\nif [ "$1 $2 $3" = "-m pip install" ]; then echo "$*" >> ${pipLog}; exit 0; fi\n${probe}\n`,
+  );
+  const asked = () => (existsSync(pipLog) ? readFileSync(pipLog, 'utf8').trim().split('\n') : []);
+  const install = (env: Record<string, string>) =>
+    spawnSync(process.execPath, [join(pkg, 'scripts', 'install.mjs'), '--force'], {
+      // a file:// index: pip's to read, not asked over the network first
+      env: {
+        HOME: work,
+        PATH: bin,
+        DISTPROMPT_BUILD_DIR: join(pkg, 'build'),
+        DISTPROMPT_TORCH_INDEX: `file://${work}`,
+        ...env,
+      },
+      encoding: 'utf8',
+    });
+
+  // made before the spec was kept: what it holds is not known
+  let r = install({ DISTPROMPT_TORCH_SPEC: 'torch==2.9.0' });
+  expect(r.stderr).toContain(
+    `distprompt: DISTPROMPT_TORCH_SPEC=torch==2.9.0, and ${venv} was filled with a torch whose spec was not recorded: installing torch==2.9.0 into it`,
+  );
+  expect(asked()).toEqual([`-m pip install --disable-pip-version-check --index-url file://${work} torch==2.9.0`]);
+  expect(readFileSync(join(venv, 'distprompt-torch-spec'), 'utf8')).toBe('torch==2.9.0\n');
+  expect(r.stderr).toMatch(/distprompt: the native build failed/); // built against it, as far as the stand-in cmake goes
+
+  for (const same of [{ DISTPROMPT_TORCH_SPEC: 'torch==2.9.0' }, {}] as Record<string, string>[]) {
+    r = install(same);
+    expect(r.stderr).not.toContain('DISTPROMPT_TORCH_SPEC=');
+    expect(r.stderr).toContain(`distprompt: using libtorch 2.13.0+cpu from private environment`);
+    expect(asked()).toHaveLength(1);
+  }
+
+  r = install({ DISTPROMPT_TORCH_SPEC: 'torch==2.10.0', DISTPROMPT_NO_AUTO_TORCH: '1' });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain(
+    `distprompt: DISTPROMPT_TORCH_SPEC=torch==2.10.0, and ${venv} was filled with torch==2.9.0; DISTPROMPT_NO_AUTO_TORCH=1 keeps pip from installing it`,
+  );
+  expect(asked()).toHaveLength(1);
+
+  r = install({ DISTPROMPT_TORCH_SPEC: 'torch==2.10.0' });
+  expect(r.stderr).toContain(`${venv} was filled with torch==2.9.0: installing torch==2.10.0 into it`);
+  expect(asked()).toHaveLength(2);
+  expect(readFileSync(join(venv, 'distprompt-torch-spec'), 'utf8')).toBe('torch==2.10.0\n');
 });

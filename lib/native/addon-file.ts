@@ -1,13 +1,28 @@
 // What can be told of the addon file before it is loaded. A load hands the file to the dynamic
 // loader, which cannot be undone: a shared library cut short (a link killed half-way) is mapped
 // past its end and the process dies of SIGBUS, with no error to catch.
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 
 /**
  * Beside the addon while scripts/install.mjs builds it, removed once the new one loads: a build
- * stopped half-way or failed leaves it, and the addon beside it is an older or a partial one.
+ * stopped half-way or failed leaves it, and the addon beside it is an older or a partial one. A
+ * build whose addon then does not load leaves it holding { loadError, advice } as JSON.
  */
 export const unfinishedMarker = (path: string): string => `${path}.unfinished`;
+
+/** Why the last build's addon did not load, as the install said it: { loadError, advice }, or null (a build that did not finish). */
+function loadFailure(marker: string): { loadError: string; advice: string } | null {
+  try {
+    const said: unknown = JSON.parse(readFileSync(marker, 'utf8'));
+    if (said && typeof said === 'object' && 'loadError' in said && 'advice' in said) {
+      const { loadError, advice } = said;
+      if (typeof loadError === 'string' && typeof advice === 'string') return { loadError, advice };
+    }
+  } catch {
+    // the text a build writes as it starts, or one cut short: not JSON
+  }
+  return null;
+}
 
 /** The first bytes of an ELF file, as far as its section header table (which ld writes last). */
 function elfEnd(header: Buffer): number | null {
@@ -32,7 +47,11 @@ export function addonFileProblem(path: string, fromEnv: boolean, rebuild: string
       ? 'DISTPROMPT_ADDON names a file that does not exist: point it at a built distprompt.node, or unset it'
       : `It has not been built. Run ${rebuild}.`;
   }
-  if (existsSync(unfinishedMarker(path))) {
+  const marker = unfinishedMarker(path);
+  if (existsSync(marker)) {
+    const failed = loadFailure(marker);
+    if (failed)
+      return `The last build of it finished, but the addon does not load (${failed.loadError}): ${failed.advice}, then run ${rebuild}.`;
     return `The last build of it did not finish (stopped or failed), so this one may be older or partial. Run ${rebuild}.`;
   }
   const fix = fromEnv ? 'Point DISTPROMPT_ADDON at a built distprompt.node.' : `Run ${rebuild}.`;
