@@ -26,7 +26,9 @@ import {
   type RunRecord,
   type StoredRunRecord,
 } from '../lib/results/index.js';
-import { scratchDir } from './helpers/cli.js';
+import { Schema, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { firstBatchSaysItIs, MESSAGE_HEADER } from './helpers/arrow-damage.js';
+import { runCli, scratchDir } from './helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const dir = scratchDir('results');
@@ -192,6 +194,38 @@ describe('write and read', () => {
     });
     expect((await readResults(out)).records).toHaveLength(allRecords.length);
     expect(existsSync(journalPath(out))).toBe(false);
+  });
+});
+
+describe('a damaged finished file', () => {
+  const finished = async (name: string) => {
+    const out = join(dir, name);
+    const writer = await ResultWriter.create(out, meta());
+    await writer.append(allRecords);
+    await writer.finish({ order: plan.rows.map((r) => r.rowId) });
+    return out;
+  };
+
+  test('a record batch whose message says it is a schema is refused in words, where Arrow would read it forever', async () => {
+    const damaged = join(dir, 'batch-at-schema.arrow');
+    writeFileSync(damaged, firstBatchSaysItIs(readFileSync(await finished('to-damage.arrow')), MESSAGE_HEADER.Schema));
+    // In a child process: Arrow's loop never returns, and would hang the test runner with it.
+    const r = runCli(['plot', damaged, '-o', join(dir, 'batch-at-schema-figures')], dir, { timeout: 60_000 });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${damaged} is not a results file`);
+  });
+
+  test("schema metadata that is not JSON is named by its key, not thrown as JSON's SyntaxError", async () => {
+    const table = tableFromIPC(readFileSync(await finished('metadata.arrow')));
+    const metadata = new Map(table.schema.metadata);
+    metadata.set('distprompt.build', '{"torch": "2.');
+    const damaged = join(dir, 'metadata-damaged.arrow');
+    const schema = new Schema(table.schema.fields, metadata);
+    writeFileSync(damaged, tableToIPC(new Table(schema, table.batches), 'file'));
+    await expect(readResults(damaged)).rejects.toThrow(
+      `${damaged}: the schema metadata's 'distprompt.build' is not valid JSON`,
+    );
   });
 });
 

@@ -3,7 +3,7 @@
 // that could not name their rows apart, Arrow columns of the wrong type, NaN in a typed file,
 // JSON past the size one JavaScript string holds.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import {
@@ -24,6 +24,7 @@ import { describe, expect, it } from 'vitest';
 
 import { readResults } from '../lib/results/index.js';
 import { readTargetFile } from '../lib/targets/file.js';
+import { firstBatchSaysItIs, MESSAGE_HEADER } from './helpers/arrow-damage.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
 import { cli, scratchDir } from './helpers/cli.js';
 
@@ -196,6 +197,24 @@ describe('a targets file whose name says another format than its bytes', () => {
 });
 
 describe('a sweep over a hostile targets file', () => {
+  it('a record batch whose message says it is a schema exits 2 naming the file, where Arrow would read it forever', () => {
+    const sub = mkdtempSync(join(dir, 'sweep-'));
+    const good = arrowFile('to-damage.arrow', [uniform(), uniform()]);
+    writeFileSync(join(sub, 't.arrow'), firstBatchSaysItIs(readFileSync(good), MESSAGE_HEADER.Schema));
+    const cfg = writeMicroConfig(sub, 'spec.json', { targets: [{ kind: 'file', path: 't.arrow' }] });
+    // In a child process with a time limit: unmended, the read never returns.
+    const r = spawnSync(process.execPath, [cli, 'sweep', '-c', cfg, '-o', 'out.arrow', '--no-figures', '-q'], {
+      cwd: sub,
+      encoding: 'utf8',
+      timeout: 120_000,
+      killSignal: 'SIGKILL',
+    });
+    expect(r.signal).toBeNull();
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain('targets file t.arrow: cannot read it as Arrow');
+    expect(readdirSync(sub).sort()).toEqual(['spec.json', 't.arrow']);
+  });
+
   it('duplicate ids exit 2 naming the file and leave no results, journal or lock', () => {
     const sub = mkdtempSync(join(dir, 'sweep-'));
     writeFileSync(

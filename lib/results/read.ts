@@ -1,9 +1,10 @@
 // Reading finished results files.
 
 import { readFile } from 'node:fs/promises';
-import { tableFromIPC, type Table } from 'apache-arrow';
+import type { Table } from 'apache-arrow';
 
 import { arrowReadError } from '../io/arrow-read-error.js';
+import { arrowTable } from '../io/arrow-table.js';
 import { tableToRecords } from './convert.js';
 import { decodeMetadata, ResultsError, type StoredMetadata } from './schema.js';
 import type { StoredRunRecord } from './record.js';
@@ -34,7 +35,7 @@ export async function readResults(path: string): Promise<Results> {
   }
   let table: Table;
   try {
-    table = tableFromIPC(bytes);
+    table = arrowTable(bytes);
   } catch (e) {
     throw new ResultsError(
       `${path} is not a results file (${arrowReadError(e)}); give the .arrow file a sweep or merge wrote`,

@@ -177,18 +177,29 @@ export function decodeMetadata(map: Map<string, string>, where: string): StoredM
         'read it with the distprompt that wrote it',
     );
   }
+  // A sweep writes these as JSON: one that is not was damaged after (a flipped byte, an edit).
+  const json = (key: string, text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new ResultsError(
+        `${where}: the schema metadata's '${key}' is not valid JSON (${(e as Error).message}): the file is damaged; ` +
+          'use a copy the sweep wrote, or run the sweep again',
+      );
+    }
+  };
   const shard = map.get(KEY.shard);
   const targetFiles = map.get(KEY.targetFiles);
   return {
     schemaVersion,
-    spec: JSON.parse(get(KEY.spec)) as SweepSpec,
+    spec: json(KEY.spec, get(KEY.spec)) as SweepSpec,
     specHash: get(KEY.specHash),
-    model: JSON.parse(get(KEY.model)) as { name: string; hash: string },
+    model: json(KEY.model, get(KEY.model)) as { name: string; hash: string },
     vocabSize: Number(get(KEY.vocabSize)),
     version: get(KEY.version),
-    build: JSON.parse(get(KEY.build)) as unknown,
-    ...(shard ? { shard: JSON.parse(shard) as Shard } : {}),
-    ...(targetFiles ? { targetFiles: JSON.parse(targetFiles) as Record<string, string> } : {}),
+    build: json(KEY.build, get(KEY.build)),
+    ...(shard ? { shard: json(KEY.shard, shard) as Shard } : {}),
+    ...(targetFiles ? { targetFiles: json(KEY.targetFiles, targetFiles) as Record<string, string> } : {}),
   };
 }
 

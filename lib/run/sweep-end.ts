@@ -1,6 +1,6 @@
 // The caller's face of end-worker.ts: finish a sweep's results and figures off the main thread.
-import { tableFromIPC } from 'apache-arrow';
 
+import { arrowTable } from '../io/arrow-table.js';
 import type { WrittenFigure } from '../plot/index.js';
 import {
   tableToRecords,
@@ -38,7 +38,7 @@ export async function endSweep(
   let records: StoredRunRecord[] | undefined;
   return {
     figures: r.figures,
-    records: () => (records ??= tableToRecords(tableFromIPC(r.bytes))),
-    readRecords: async () => (records ??= await tableToRecordsYielding(tableFromIPC(r.bytes))),
+    records: () => (records ??= tableToRecords(arrowTable(r.bytes))),
+    readRecords: async () => (records ??= await tableToRecordsYielding(arrowTable(r.bytes))),
   };
 }

@@ -10,10 +10,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 
-import { DataType, Precision, tableFromIPC, type Vector } from 'apache-arrow';
+import { DataType, Precision, type Vector } from 'apache-arrow';
 
 import { parseHeader } from '../checkpoint/safetensors.js';
 import { arrowReadError } from '../io/arrow-read-error.js';
+import { arrowTable } from '../io/arrow-table.js';
 import { errnoCode, fileError, MACHINE_FAULT_CODES } from '../io/fs-error.js';
 import { TargetError } from './maths.js';
 import { RENORMALIZE_HINT, validateTargets } from './validate.js';
@@ -157,7 +158,7 @@ export const SAFETENSORS_IDS_KEY = 'ids';
 function fromArrow(path: string, buf: Buffer): Loaded {
   let table;
   try {
-    table = tableFromIPC(buf);
+    table = arrowTable(buf);
   } catch (e) {
     if (e instanceof TargetError || (e as Error).name === 'FileError') throw e;
     throw new TargetError(`targets file ${path}: cannot read it as Arrow (${arrowReadError(e)})`);

@@ -44,6 +44,8 @@ export function runCli(args: readonly string[], cwd: string, options: CliRunOpti
     cwd,
     encoding: 'utf8',
     timeout: options.timeout ?? 600_000,
+    // A run past its time may be stuck where its own SIGTERM handler never gets to run.
+    killSignal: 'SIGKILL',
     ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
   });
 }

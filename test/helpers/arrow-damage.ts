@@ -1,0 +1,27 @@
+// Damage to an Arrow IPC file of the kind a flipped byte makes, built on purpose.
+import { RecordBatchReader } from 'apache-arrow';
+
+/** Arrow's MessageHeader: which kind of message a Message flatbuffer says it is. */
+export const MESSAGE_HEADER = { Schema: 1, DictionaryBatch: 2, RecordBatch: 3 } as const;
+
+/**
+ * A copy of the Arrow file `bytes` whose first record batch's message says it is of kind `kind`
+ * instead: apache-arrow's own file reader then reads that block again and again, forever.
+ */
+export function firstBatchSaysItIs(bytes: Uint8Array, kind: number): Buffer {
+  const reader = RecordBatchReader.from(bytes);
+  reader.open();
+  if (!reader.isFile() || reader.numRecordBatches === 0) throw new Error('not an Arrow file with record batches');
+  const out = Buffer.from(bytes);
+  // The message: a continuation marker (0xFFFFFFFF), its length, then the Message flatbuffer.
+  const fb = Number(reader.footer!.getRecordBatch(0)!.offset) + 8;
+  const table = fb + out.readUInt32LE(fb);
+  const vtable = table - out.readInt32LE(table);
+  // Message's fields: version, header_type, header, bodyLength, custom_metadata.
+  const headerTypeAt = out.readUInt16LE(vtable + 4 + 2 * 1);
+  if (headerTypeAt === 0) throw new Error('the message stores no header_type');
+  if (out[table + headerTypeAt] !== MESSAGE_HEADER.RecordBatch)
+    throw new Error('the first block is not a record batch');
+  out[table + headerTypeAt] = kind;
+  return out;
+}
