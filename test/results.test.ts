@@ -27,7 +27,7 @@ import {
   type StoredRunRecord,
 } from '../lib/results/index.js';
 import { Schema, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
-import { firstBatchSaysItIs, MESSAGE_HEADER } from './helpers/arrow-damage.js';
+import { firstBatchSaysItIs, MESSAGE_HEADER, schemaMetadataCountSays } from './helpers/arrow-damage.js';
 import { runCli, scratchDir } from './helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -214,6 +214,16 @@ describe('a damaged finished file', () => {
     expect(r.signal).toBeNull();
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`${damaged} is not a results file`);
+  });
+
+  test('a metadata count of 2^31 is refused in words, where Arrow would loop 2^31 times', async () => {
+    const damaged = join(dir, 'metadata-count.arrow');
+    writeFileSync(damaged, schemaMetadataCountSays(readFileSync(await finished('to-count.arrow')), 2 ** 31 - 1));
+    const r = runCli(['plot', damaged, '-o', join(dir, 'metadata-count-figures')], dir, { timeout: 60_000 });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${damaged} is not a results file`);
+    expect(r.stderr).toContain('a length in its metadata (2147483647) runs past the end of');
   });
 
   test("schema metadata that is not JSON is named by its key, not thrown as JSON's SyntaxError", async () => {

@@ -3,14 +3,9 @@
 // last message; `scanJournal` finds the end of the last complete message so a resume reads
 // everything before it and appends after it.
 
-import {
-  Message,
-  RecordBatchReader,
-  RecordBatchStreamWriter,
-  Table,
-  type RecordBatch,
-  type Schema,
-} from 'apache-arrow';
+import { Message, RecordBatchStreamWriter, type RecordBatch, type Schema, type Table } from 'apache-arrow';
+
+import { arrowTable, vectorsWithinBuffers } from '../io/arrow-table.js';
 
 /** The stream end marker: continuation token, then a zero metadata length. */
 export const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
@@ -75,7 +70,7 @@ export function scanJournal(bytes: Uint8Array): JournalScan {
     if (metaEnd > bytes.length) break;
     let message: Message;
     try {
-      message = Message.decode(bytes.subarray(offset + header, metaEnd));
+      message = vectorsWithinBuffers(() => Message.decode(bytes.subarray(offset + header, metaEnd)));
     } catch {
       break; // garbage where metadata should be: a torn write
     }
@@ -102,8 +97,5 @@ export function journalTable(bytes: Uint8Array, scan = scanJournal(bytes)): Tabl
   const whole = new Uint8Array(scan.goodEnd + EOS.length);
   whole.set(bytes.subarray(0, scan.goodEnd));
   whole.set(EOS, scan.goodEnd);
-  const reader = RecordBatchReader.from(whole);
-  reader.open();
-  const batches = [...reader];
-  return new Table(reader.schema, batches);
+  return arrowTable(whole);
 }
