@@ -14,7 +14,7 @@ import { expandGrid } from '../spec/index.js';
 import { planRequest, synthesizeTargets, type SynthesisRequest, type TargetSet } from '../targets/index.js';
 import { checkTargetFileSize, targetFileBytes } from '../targets/write.js';
 import { readTargetFile } from '../targets/file.js';
-import { tune } from '../tune/index.js';
+import { parseTuneOptions, tune } from '../tune/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { onInterrupt } from './interrupt.js';
 import { ProgressReporter } from './progress.js';
@@ -208,10 +208,23 @@ export function registerTargetsAndTune(program: Command): void {
         cmd: Command,
       ) => {
         refuseUnusedTargetFlags(o, cmd);
+        const inits = numberFlag(o.inits, '--inits') ?? QUICK_TUNE.inits;
+        const settings = {
+          method: o.search as 'soft',
+          pattern: o.pattern,
+          candidates: numberFlag(o.candidates, '--candidates'),
+          prefixLength: numberFlag(o.prefixLength, '--prefix-length'),
+          inits,
+          maxEpochs: numberFlag(o.maxEpochs, '--max-epochs'),
+          patience: numberFlag(o.patience, '--patience'),
+          seed: numberFlag(o.seed, '--seed'),
+          cudaGraph: o.cudaGraph,
+        };
+        // A misspelt --search or a bad number is refused before a model loads and its targets are made (minutes on a big one).
+        parseTuneOptions(settings);
         const model = await loadModel(o.model, modelOptions(o));
         try {
           const { targets, ids } = await cliTargets(o, model);
-          const inits = numberFlag(o.inits, '--inits') ?? QUICK_TUNE.inits;
           // Ctrl-C prints what the rows reached instead of dropping them with the process.
           const reporter = new ProgressReporter('lines');
           const interrupt = onInterrupt(
@@ -221,15 +234,7 @@ export function registerTargetsAndTune(program: Command): void {
           const run = tune(model, {
             targets,
             targetIds: ids,
-            method: o.search as 'soft',
-            pattern: o.pattern,
-            candidates: numberFlag(o.candidates, '--candidates'),
-            prefixLength: numberFlag(o.prefixLength, '--prefix-length'),
-            inits,
-            maxEpochs: numberFlag(o.maxEpochs, '--max-epochs'),
-            patience: numberFlag(o.patience, '--patience'),
-            seed: numberFlag(o.seed, '--seed'),
-            cudaGraph: o.cudaGraph,
+            ...settings,
             signal: interrupt.signal,
           });
           run.on('warning', (m: string) => console.error(`warning: ${m}`));

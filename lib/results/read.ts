@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { tableFromIPC, type Table } from 'apache-arrow';
 
 import { arrowReadError } from '../io/arrow-read-error.js';
+import { unreadableWhy } from '../io/fs-error.js';
 import { tableToRecords } from './convert.js';
 import { decodeMetadata, ResultsError, type StoredMetadata } from './schema.js';
 import type { StoredRunRecord } from './record.js';
@@ -19,10 +20,7 @@ export async function readResults(path: string): Promise<Results> {
   try {
     bytes = new Uint8Array(await readFile(path));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
-    throw new ResultsError(`cannot read results file ${path}: ${why}`);
+    throw new ResultsError(`cannot read results file ${path}: ${unreadableWhy(e)}`);
   }
   // A journal (`<out>.partial`) is an Arrow stream, opening with a continuation token; a finished
   // file opens with ARROW1. Arrow reads both, so a journal still being written (or left by an
