@@ -205,6 +205,20 @@ describe('results files', () => {
     expect(r.stderr).toMatch(/not-arrow\.arrow is not a results file/);
   });
 
+  it('plot, report, merge and --reuse of a targets file exit 2 naming it as one', () => {
+    expect(run(['targets', '-m', 'random:micro', '--entropy', '1', '-o', 'tgt.arrow']).status).toBe(0);
+    for (const args of [
+      ['plot', 'tgt.arrow', '-o', 'tgt-figs'],
+      ['report', 'tgt.arrow', '-o', 'tgt.html'],
+      ['merge', 'tgt.arrow', '-o', 'tgt-merged.arrow'],
+      ['sweep', '-c', 'a.json', '--reuse', 'tgt.arrow', '-o', 'tgt-reuse.arrow', '-q'],
+    ]) {
+      const r = run(args);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain("tgt.arrow is a targets file (as 'distprompt targets' writes), not a results file");
+    }
+  });
+
   it('sweep --config of a results, journal or targets file, or of a missing one, exits 2 saying what it is', async () => {
     const { metadata } = await readResults(join(dir, 'done.arrow'));
     await (await ResultWriter.create(join(dir, 'as-spec.arrow'), { ...metadata, build: null })).close();

@@ -43,6 +43,15 @@ export async function readResults(path: string): Promise<Results> {
       `${path} is not a results file (no Arrow schema in it); give the .arrow file a sweep or merge wrote`,
     );
   }
-  const metadata = decodeMetadata(table.schema.metadata, path);
+  let metadata: StoredMetadata;
+  try {
+    metadata = decodeMetadata(table.schema.metadata, path);
+  } catch (e) {
+    // `distprompt targets -o t.arrow` writes Arrow too (a `target` column no results file has): named as what it is.
+    if (!table.schema.fields.some((f) => f.name === 'target')) throw e;
+    throw new ResultsError(
+      `${path} is a targets file (as 'distprompt targets' writes), not a results file; give the .arrow file a sweep or merge wrote`,
+    );
+  }
   return { metadata, records: tableToRecords(table, path), table };
 }
