@@ -1,6 +1,6 @@
 // `distprompt sweep` as a user runs it: a child process of the built CLI (npm test builds it).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -298,6 +298,36 @@ describe('distprompt sweep', () => {
     expect(existsSync(join(dir, 'results.arrow.partial'))).toBe(false);
     const again = run(['sweep', '-c', spec, '--no-figures', '--no-bound', '-q'], dir);
     expect(again.status, again.stderr).toBe(0);
+  });
+
+  it('one SIGINT delivered twice (timeout -s INT signals the process, then its group) stops the run once', async () => {
+    const dir = tmp();
+    const spec = config(dir, {
+      ...small,
+      model: 'random:demo',
+      targets: [{ kind: 'vanilla', entropyBits: [2, 6, 10, 14] }],
+      inits: 1,
+      maxEpochs: 2,
+    });
+    const child = spawn(process.execPath, [cli, 'sweep', '-c', spec, '--no-figures'], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    let sent = false;
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (sent || !/synthesising/.test(err)) return;
+      sent = child.kill('SIGINT');
+      // Apart enough that the kernel delivers both, as it does timeout's two.
+      setTimeout(() => child.kill('SIGINT'), 100);
+    });
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+      child.on('exit', (c, s) => r([c, s])),
+    );
+    expect({ code, signal }, err).toEqual({ code: 130, signal: null });
+    expect(err).toMatch(/interrupted before the first row finished; nothing was kept — rerun the same command/);
+    expect(readdirSync(dir).filter((n) => n.startsWith('results.arrow'))).toEqual([]);
   });
 
   it('targets writes a file that tune and a file-target sweep read; tune prints the best prompts', async () => {
