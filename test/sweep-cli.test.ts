@@ -271,36 +271,11 @@ describe('distprompt sweep', () => {
     expect(existsSync(join(dir, 'results.arrow'))).toBe(false);
   });
 
-  it('SIGINT before the first row: exit 130 without the head bound, no journal left, and the plain rerun runs', async () => {
-    const dir = tmp();
-    // Gradient synthesis over the demo model's 50,257 tokens: seconds, to interrupt it in.
-    const spec = config(dir, {
-      ...small,
-      model: 'random:demo',
-      targets: [{ kind: 'vanilla', entropyBits: [2, 6, 10, 14] }],
-      inits: 1,
-      maxEpochs: 2,
-    });
-    const child = spawn(process.execPath, [cli, 'sweep', '-c', spec, '--no-figures'], {
-      cwd: dir,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    let sent = false; // once: a second Ctrl-C ends the process at once
-    child.stderr.on('data', (d) => {
-      err += d;
-      if (!sent && /synthesising/.test(err)) sent = child.kill('SIGINT');
-    });
-    const code = await new Promise((r) => child.on('exit', r));
-    expect(code, err).toBe(130);
-    expect(err).not.toMatch(/head bound of/);
-    expect(err).toMatch(/interrupted before the first row finished; nothing was kept — rerun the same command/);
-    expect(existsSync(join(dir, 'results.arrow.partial'))).toBe(false);
-    const again = run(['sweep', '-c', spec, '--no-figures', '--no-bound', '-q'], dir);
-    expect(again.status, again.stderr).toBe(0);
-  });
-
-  it('one SIGINT delivered twice (timeout -s INT signals the process, then its group) stops the run once', async () => {
+  /**
+   * A sweep interrupted while it synthesises its targets (gradient synthesis over the demo model's
+   * 50,257 tokens: seconds, to interrupt it in), by SIGINT at each of `afterMs` from then.
+   */
+  async function interruptSynthesis(afterMs: number[]) {
     const dir = tmp();
     const spec = config(dir, {
       ...small,
@@ -318,13 +293,29 @@ describe('distprompt sweep', () => {
     child.stderr.on('data', (d) => {
       err += d;
       if (sent || !/synthesising/.test(err)) return;
-      sent = child.kill('SIGINT');
-      // Apart enough that the kernel delivers both, as it does timeout's two.
-      setTimeout(() => child.kill('SIGINT'), 100);
+      sent = true;
+      for (const ms of afterMs) setTimeout(() => child.kill('SIGINT'), ms);
     });
     const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
       child.on('exit', (c, s) => r([c, s])),
     );
+    return { dir, spec, code, signal, err };
+  }
+
+  it('SIGINT before the first row: exit 130 without the head bound, no journal left, and the plain rerun runs', async () => {
+    // Once: a second Ctrl-C, a second after the first, ends the process at once.
+    const { dir, spec, code, err } = await interruptSynthesis([0]);
+    expect(code, err).toBe(130);
+    expect(err).not.toMatch(/head bound of/);
+    expect(err).toMatch(/interrupted before the first row finished; nothing was kept — rerun the same command/);
+    expect(existsSync(join(dir, 'results.arrow.partial'))).toBe(false);
+    const again = run(['sweep', '-c', spec, '--no-figures', '--no-bound', '-q'], dir);
+    expect(again.status, again.stderr).toBe(0);
+  });
+
+  it('one SIGINT delivered twice (timeout -s INT signals the process, then its group) stops the run once', async () => {
+    // Apart enough that the kernel delivers both, as it does timeout's two.
+    const { dir, code, signal, err } = await interruptSynthesis([0, 100]);
     expect({ code, signal }, err).toEqual({ code: 130, signal: null });
     expect(err).toMatch(/interrupted before the first row finished; nothing was kept — rerun the same command/);
     expect(readdirSync(dir).filter((n) => n.startsWith('results.arrow'))).toEqual([]);
