@@ -10,7 +10,7 @@ import { loadModel } from '../model/load.js';
 import type { NativeDtype } from '../native/types-model.js';
 import type { Model } from '../model/model.js';
 import { QUICK_TUNE, STUDY_DEFAULTS as D, withDefault } from '../spec/defaults.js';
-import { expandGrid } from '../spec/index.js';
+import { expandGrid, SpecError } from '../spec/index.js';
 import { planRequest, synthesizeTargets, type SynthesisRequest, type TargetSet } from '../targets/index.js';
 import { checkTargetFileSize, targetFileBytes } from '../targets/write.js';
 import { readTargetFile } from '../targets/file.js';
@@ -28,7 +28,13 @@ function request(o: TargetFlags, vocab: number): SynthesisRequest {
   const seed = numberFlag(o.seed, '--seed')!;
   const grid = () => {
     if (!o.entropy) throw new UsageError(`--entropy is needed for ${o.kind} targets (bits, e.g. '0,2,4' or '0:max:1')`);
-    return expandGrid(o.entropy.includes(':') ? o.entropy : numberList(o.entropy, '--entropy'), vocab, '--entropy');
+    try {
+      return expandGrid(o.entropy.includes(':') ? o.entropy : numberList(o.entropy, '--entropy'), vocab, '--entropy');
+    } catch (e) {
+      // Said as the flag's error: these commands take no sweep spec, which SpecError's heading names.
+      if (!(e instanceof SpecError)) throw e;
+      throw new UsageError(e.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    }
   };
   switch (o.kind) {
     case 'vanilla':
