@@ -249,4 +249,16 @@ describe('number flags of targets, tune and bound', () => {
       expect(r.stderr, args.join(' ')).toContain(message);
     }
   });
+
+  it('name an --entropy grid out of range or malformed as the flag, not as a sweep spec none of them takes', () => {
+    for (const [args, message] of [
+      [['targets', '-m', 'random:micro', '--entropy', '20', '-o', 'e20.json'], '--entropy: entropy 20 bits outside'],
+      [['bound', '-m', 'random:micro', '--entropy', '0:max:0'], "--entropy: step must be > 0 in '0:max:0'"],
+    ] as const) {
+      const r = run([...args]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toContain(`distprompt: ${message}`);
+      expect(r.stderr, args.join(' ')).not.toMatch(/sweep spec/);
+    }
+  });
 });

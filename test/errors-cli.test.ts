@@ -66,6 +66,19 @@ describe('the model', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  it("tune's flags are checked before the model loads, each bad value named", () => {
+    const search = run(['tune', '-m', './no-such-model', '--search', 'hardd']);
+    expect(search.status, search.stderr).toBe(2);
+    expect(search.stderr).toMatch(/method must be 'soft', 'hard' or 'hybrid', got 'hardd'/);
+    expect(search.stderr).not.toMatch(/no-such-model/);
+    const epochs = run(['tune', '-m', './no-such-model', '--max-epochs', '0']);
+    expect(epochs.status, epochs.stderr).toBe(2);
+    expect(epochs.stderr).toMatch(/maxEpochs must be >= 1, got 0/);
+    const dtype = run(['bound', '-m', 'random:micro', '--entropy', '2', '--dtype', 'float16']);
+    expect(dtype.status, dtype.stderr).toBe(2);
+    expect(dtype.stderr).toMatch(/dtype must be 'float64' or 'float32', got 'float16'/);
+  });
+
   it.skipIf(native().buildInfo().cudaBuild)('--device cuda on a CPU build exits 2 naming the device', () => {
     const r = sweep('a.json', 'cuda.arrow', '--device', 'cuda');
     expect(r.status, r.stderr).toBe(2);
@@ -190,6 +203,40 @@ describe('results files', () => {
     const r = run(args);
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/not-arrow\.arrow is not a results file/);
+  });
+
+  it('plot, report, merge and --reuse of a targets file exit 2 naming it as one', () => {
+    expect(run(['targets', '-m', 'random:micro', '--entropy', '1', '-o', 'tgt.arrow']).status).toBe(0);
+    for (const args of [
+      ['plot', 'tgt.arrow', '-o', 'tgt-figs'],
+      ['report', 'tgt.arrow', '-o', 'tgt.html'],
+      ['merge', 'tgt.arrow', '-o', 'tgt-merged.arrow'],
+      ['sweep', '-c', 'a.json', '--reuse', 'tgt.arrow', '-o', 'tgt-reuse.arrow', '-q'],
+    ]) {
+      const r = run(args);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain("tgt.arrow is a targets file (as 'distprompt targets' writes), not a results file");
+    }
+  });
+
+  it('sweep --config of a results, journal or targets file, or of a missing one, exits 2 saying what it is', async () => {
+    const { metadata } = await readResults(join(dir, 'done.arrow'));
+    await (await ResultWriter.create(join(dir, 'as-spec.arrow'), { ...metadata, build: null })).close();
+    for (const given of ['done.arrow', journalPath('as-spec.arrow')]) {
+      const r = run(['sweep', '-c', given, '-q']);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`--config ${given} is an Arrow file (results or targets), not a sweep spec (JSON)`);
+    }
+    const row = [0.5, ...Array.from({ length: 999 }, () => 0.5 / 999)];
+    writeFileSync(join(dir, 'as-spec.json'), JSON.stringify({ vocabSize: 1000, meta: [{ id: 'a' }], targets: [row] }));
+    const targets = run(['sweep', '-c', 'as-spec.json', '-q']);
+    expect(targets.status, targets.stderr).toBe(2);
+    expect(targets.stderr).toContain(
+      '--config as-spec.json is a targets file, not a sweep spec: name it in one of a spec\'s target entries: {"kind": "file", "path": "as-spec.json"}',
+    );
+    const missing = run(['sweep', '-c', 'no-such-spec.json', '-q']);
+    expect(missing.status, missing.stderr).toBe(2);
+    expect(missing.stderr).toContain('--config no-such-spec.json: cannot read it (it does not exist)');
   });
 
   it('merge into a missing folder or a directory exits 2 naming the output, not its lock', () => {

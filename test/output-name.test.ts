@@ -57,6 +57,15 @@ test.each([
   expect(r.status).toBe(2);
 });
 
+test("-o <an existing folder>/: exit 2 asking for a file in it, not suggesting the folder's own name", () => {
+  mkdirSync(join(dir, 'outs'), { recursive: true });
+  const r = run('targets', '-m', 'random:micro', '--entropy', '1', '-o', 'outs/');
+  expect(r.stderr).toContain(
+    "the output outs/ ends in '/', as a folder does: give the name of a file in that folder (outs/<file>)",
+  );
+  expect(r.status).toBe(2);
+});
+
 // A sweep split in N shards (--devices) writes each beside its output as '<name>.shard<i>of<N>.arrow':
 // an output name that fits bare made those too long, which the shards' workers found only once
 // they had loaded the model. The shard names are kept (a merge finds them by them); the output's

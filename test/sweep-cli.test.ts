@@ -1,6 +1,6 @@
 // `distprompt sweep` as a user runs it: a child process of the built CLI (npm test builds it).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -271,9 +271,12 @@ describe('distprompt sweep', () => {
     expect(existsSync(join(dir, 'results.arrow'))).toBe(false);
   });
 
-  it('SIGINT before the first row: exit 130 without the head bound, no journal left, and the plain rerun runs', async () => {
+  /**
+   * A sweep interrupted while it synthesises its targets (gradient synthesis over the demo model's
+   * 50,257 tokens: seconds, to interrupt it in), by SIGINT at each of `afterMs` from then.
+   */
+  async function interruptSynthesis(afterMs: number[]) {
     const dir = tmp();
-    // Gradient synthesis over the demo model's 50,257 tokens: seconds, to interrupt it in.
     const spec = config(dir, {
       ...small,
       model: 'random:demo',
@@ -286,18 +289,36 @@ describe('distprompt sweep', () => {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
-    let sent = false; // once: a second Ctrl-C ends the process at once
+    let sent = false;
     child.stderr.on('data', (d) => {
       err += d;
-      if (!sent && /synthesising/.test(err)) sent = child.kill('SIGINT');
+      if (sent || !/synthesising/.test(err)) return;
+      sent = true;
+      for (const ms of afterMs) setTimeout(() => child.kill('SIGINT'), ms);
     });
-    const code = await new Promise((r) => child.on('exit', r));
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+      child.on('exit', (c, s) => r([c, s])),
+    );
+    return { dir, spec, code, signal, err };
+  }
+
+  it('SIGINT before the first row: exit 130 without the head bound, no journal left, and the plain rerun runs', async () => {
+    // Once: a second Ctrl-C, a second after the first, ends the process at once.
+    const { dir, spec, code, err } = await interruptSynthesis([0]);
     expect(code, err).toBe(130);
     expect(err).not.toMatch(/head bound of/);
     expect(err).toMatch(/interrupted before the first row finished; nothing was kept — rerun the same command/);
     expect(existsSync(join(dir, 'results.arrow.partial'))).toBe(false);
     const again = run(['sweep', '-c', spec, '--no-figures', '--no-bound', '-q'], dir);
     expect(again.status, again.stderr).toBe(0);
+  });
+
+  it('one SIGINT delivered twice (timeout -s INT signals the process, then its group) stops the run once', async () => {
+    // Apart enough that the kernel delivers both, as it does timeout's two.
+    const { dir, code, signal, err } = await interruptSynthesis([0, 100]);
+    expect({ code, signal }, err).toEqual({ code: 130, signal: null });
+    expect(err).toMatch(/interrupted before the first row finished; nothing was kept — rerun the same command/);
+    expect(readdirSync(dir).filter((n) => n.startsWith('results.arrow'))).toEqual([]);
   });
 
   it('targets writes a file that tune and a file-target sweep read; tune prints the best prompts', async () => {

@@ -1,7 +1,7 @@
 // headBound() options, validated once here; every field reaches the native solver explicitly.
 import { z } from 'zod';
 
-import { signalProblem, unknownKeysError } from '../spec/fields.js';
+import { oneOf, signalProblem, unknownKeysError } from '../spec/fields.js';
 
 const positiveInt = (what: string) =>
   z
@@ -52,7 +52,7 @@ const fields = {
     .refine((g) => g.every((x, i) => i === 0 || x >= g[i - 1]), 'groups must be in non-decreasing order')
     .optional(),
   /** the solver's arithmetic: float64 keeps the certificate meaningful at 1e-5 nats */
-  dtype: z.enum(['float64', 'float32'], { error: "dtype must be 'float64' or 'float32'" }).default('float64'),
+  dtype: oneOf('dtype', ['float64', 'float32']).default('float64'),
   /** return the optimal final-norm output s and the distribution softmax(W s + b) it gives */
   returnPoint: z.boolean({ error: 'returnPoint must be true or false' }).default(false),
   /** ids for the records (default: the target set's ids, or target:<i>) */

@@ -3,6 +3,9 @@
 import type { ProgressReporter } from './progress.js';
 import { stdoutClosed } from './stdout.js';
 
+/** A signal this soon after the first is the same interrupt delivered again, not a second Ctrl-C. */
+const REPEAT_MS = 1000;
+
 export interface Interrupt {
   signal: AbortSignal;
   /** stop listening (the command has finished) */
@@ -14,9 +17,20 @@ export function onInterrupt(
   message = 'interrupted: finishing the current step and keeping every finished row',
 ): Interrupt {
   const controller = new AbortController();
-  const onSignal = () => {
-    reporter.log(message);
-    controller.abort();
+  let firstAt: number | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (firstAt === undefined) {
+      firstAt = Date.now();
+      reporter.log(message);
+      controller.abort();
+      return;
+    }
+    // `timeout -s INT` signals the process and then its process group: one interrupt, delivered
+    // twice, which must not end the run it asked to stop.
+    if (Date.now() - firstAt < REPEAT_MS) return;
+    // A later one is a second Ctrl-C: the process ends at once, as without a handler.
+    release();
+    process.kill(process.pid, signal);
   };
   // No one reads the events any more (a device worker's parent died): stop as on Ctrl-C. Said on
   // stderr, which may still be read (a worker's is its parent's terminal).
@@ -26,16 +40,14 @@ export function onInterrupt(
     );
     controller.abort();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const release = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    stdoutClosed.removeEventListener('abort', onStdoutClosed);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   if (stdoutClosed.aborted) onStdoutClosed();
   else stdoutClosed.addEventListener('abort', onStdoutClosed, { once: true });
-  return {
-    signal: controller.signal,
-    release: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      stdoutClosed.removeEventListener('abort', onStdoutClosed);
-    },
-  };
+  return { signal: controller.signal, release };
 }

@@ -17,6 +17,7 @@ import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
 import { parseJsonText } from '../io/json-text.js';
 import { counted } from '../io/counted.js';
+import { errnoCode, fileError, MACHINE_FAULT_CODES, unreadableWhy } from '../io/fs-error.js';
 
 /**
  * What `distprompt sweep` runs with no --config: the quick demo run (lib/spec/defaults.ts), the
@@ -39,20 +40,49 @@ const sweepDefault = (description: string, of: (spec: SweepSpec) => unknown): st
 const entropyOf = (spec: SweepSpec): unknown => (spec.targets[0] as { entropyBits?: unknown }).entropyBits;
 
 function readConfig(path: string): unknown {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
-    throw new UsageError(`--config ${path}: cannot read it (${(e as Error).message})`);
+    const code = errnoCode(e);
+    if (code && MACHINE_FAULT_CODES.has(code)) throw fileError(e, path);
+    throw new UsageError(`--config ${path}: cannot read it (${unreadableWhy(e)})`);
   }
+  refuseArrowFile(path, bytes);
   let json: unknown;
   try {
-    json = parseJsonText(text);
+    json = parseJsonText(bytes.toString('utf8'));
   } catch (e) {
     throw new UsageError(`--config ${path}: not valid JSON (${(e as Error).message})`);
   }
   refuseStudyFile(path, json);
+  refuseTargetsFile(path, json);
   return json;
+}
+
+/** Arrow's file magic, and the continuation token a journal (an Arrow stream) opens with. */
+const ARROW_FILE = Buffer.from('ARROW1');
+const ARROW_STREAM = Buffer.from([0xff, 0xff, 0xff, 0xff]);
+
+/** A results file (or a targets file, or a journal) given for its spec: said so, rather than a JSON parser's 'Unexpected token'. */
+function refuseArrowFile(path: string, bytes: Buffer): void {
+  if (!bytes.subarray(0, 6).equals(ARROW_FILE) && !bytes.subarray(0, 4).equals(ARROW_STREAM)) return;
+  throw new UsageError(
+    `--config ${path} is an Arrow file (results or targets), not a sweep spec (JSON): give the spec's JSON file (a targets file goes in one of its target entries: {"kind": "file", "path": ${JSON.stringify(path)}})`,
+  );
+}
+
+/** A JSON targets file (what `distprompt targets -o` writes: `{ vocabSize, meta, targets }`, or bare rows) given as the spec. */
+function refuseTargetsFile(path: string, json: unknown): void {
+  const rows = Array.isArray(json) ? json : (json as { targets?: unknown } | null)?.targets;
+  const targetsFile =
+    Array.isArray(rows) &&
+    Array.isArray(rows[0]) &&
+    (Array.isArray(json) || Object.hasOwn(json as object, 'vocabSize') || Object.hasOwn(json as object, 'meta'));
+  if (!targetsFile) return;
+  throw new UsageError(
+    `--config ${path} is a targets file, not a sweep spec: name it in one of a spec's target entries: {"kind": "file", "path": ${JSON.stringify(path)}}`,
+  );
 }
 
 /**

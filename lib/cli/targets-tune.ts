@@ -10,11 +10,11 @@ import { loadModel } from '../model/load.js';
 import type { NativeDtype } from '../native/types-model.js';
 import type { Model } from '../model/model.js';
 import { QUICK_TUNE, STUDY_DEFAULTS as D, withDefault } from '../spec/defaults.js';
-import { expandGrid } from '../spec/index.js';
+import { expandGrid, SpecError } from '../spec/index.js';
 import { planRequest, synthesizeTargets, type SynthesisRequest, type TargetSet } from '../targets/index.js';
 import { checkTargetFileSize, targetFileBytes } from '../targets/write.js';
 import { readTargetFile } from '../targets/file.js';
-import { tune } from '../tune/index.js';
+import { parseTuneOptions, tune } from '../tune/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { onInterrupt } from './interrupt.js';
 import { ProgressReporter } from './progress.js';
@@ -28,7 +28,13 @@ function request(o: TargetFlags, vocab: number): SynthesisRequest {
   const seed = numberFlag(o.seed, '--seed')!;
   const grid = () => {
     if (!o.entropy) throw new UsageError(`--entropy is needed for ${o.kind} targets (bits, e.g. '0,2,4' or '0:max:1')`);
-    return expandGrid(o.entropy.includes(':') ? o.entropy : numberList(o.entropy, '--entropy'), vocab, '--entropy');
+    try {
+      return expandGrid(o.entropy.includes(':') ? o.entropy : numberList(o.entropy, '--entropy'), vocab, '--entropy');
+    } catch (e) {
+      // Said as the flag's error: these commands take no sweep spec, which SpecError's heading names.
+      if (!(e instanceof SpecError)) throw e;
+      throw new UsageError(e.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    }
   };
   switch (o.kind) {
     case 'vanilla':
@@ -208,10 +214,23 @@ export function registerTargetsAndTune(program: Command): void {
         cmd: Command,
       ) => {
         refuseUnusedTargetFlags(o, cmd);
+        const inits = numberFlag(o.inits, '--inits') ?? QUICK_TUNE.inits;
+        const settings = {
+          method: o.search as 'soft',
+          pattern: o.pattern,
+          candidates: numberFlag(o.candidates, '--candidates'),
+          prefixLength: numberFlag(o.prefixLength, '--prefix-length'),
+          inits,
+          maxEpochs: numberFlag(o.maxEpochs, '--max-epochs'),
+          patience: numberFlag(o.patience, '--patience'),
+          seed: numberFlag(o.seed, '--seed'),
+          cudaGraph: o.cudaGraph,
+        };
+        // A misspelt --search or a bad number is refused before a model loads and its targets are made (minutes on a big one).
+        parseTuneOptions(settings);
         const model = await loadModel(o.model, modelOptions(o));
         try {
           const { targets, ids } = await cliTargets(o, model);
-          const inits = numberFlag(o.inits, '--inits') ?? QUICK_TUNE.inits;
           // Ctrl-C prints what the rows reached instead of dropping them with the process.
           const reporter = new ProgressReporter('lines');
           const interrupt = onInterrupt(
@@ -221,15 +240,7 @@ export function registerTargetsAndTune(program: Command): void {
           const run = tune(model, {
             targets,
             targetIds: ids,
-            method: o.search as 'soft',
-            pattern: o.pattern,
-            candidates: numberFlag(o.candidates, '--candidates'),
-            prefixLength: numberFlag(o.prefixLength, '--prefix-length'),
-            inits,
-            maxEpochs: numberFlag(o.maxEpochs, '--max-epochs'),
-            patience: numberFlag(o.patience, '--patience'),
-            seed: numberFlag(o.seed, '--seed'),
-            cudaGraph: o.cudaGraph,
+            ...settings,
             signal: interrupt.signal,
           });
           run.on('warning', (m: string) => console.error(`warning: ${m}`));

@@ -48,6 +48,12 @@ export function errnoCode(e: unknown): string | undefined {
   return /(?:^|: )(E[A-Z][A-Z0-9_]+): /.exec((e as Error)?.message ?? '')?.[1];
 }
 
+/** Why a file the user named cannot be read, in words: missing and folder are the usual mistakes. */
+export function unreadableWhy(e: unknown): string {
+  const code = errnoCode(e);
+  return code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+}
+
 /** What is wrong, and what the user can do about it. */
 function meaning(code: string, path: string): { what: string; todo: string } {
   switch (code) {

@@ -1,6 +1,7 @@
 // An output's name is a file's (no trailing slash), with room for what distprompt adds to it
 // beside the file while writing (`.partial`, `.lock`, `.tmp-<pid>-<ms>`): a name that fits only
 // bare made a sweep fail on `<out>.lock` with ENAMETOOLONG, naming a file the user never gave.
+import { statSync } from 'node:fs';
 import { basename, sep } from 'node:path';
 
 import { FileError } from './fs-error.js';
@@ -18,12 +19,14 @@ export const LONGEST_OUTPUT_NAME = NAME_MAX_BYTES - LONGEST_SUFFIX;
  */
 export function checkOutputName(path: string): void {
   // 'r.arrow/' names a folder: its lock and journal would be 'r.arrow/.lock', in a folder that is not there.
-  if ((path.endsWith('/') || path.endsWith(sep)) && path.length > 1)
-    throw new FileError(
-      'ENOENT',
-      path,
-      `the output ${path} ends in '/', as a folder does: give a file name, e.g. ${path.slice(0, -1)}`,
-    );
+  if ((path.endsWith('/') || path.endsWith(sep)) && path.length > 1) {
+    const bare = path.slice(0, -1);
+    // Where that folder exists, the name without its '/' is the folder, which is refused in turn.
+    const todo = statSync(bare, { throwIfNoEntry: false })?.isDirectory()
+      ? `give the name of a file in that folder (${path}<file>)`
+      : `give a file name, e.g. ${bare}`;
+    throw new FileError('ENOENT', path, `the output ${path} ends in '/', as a folder does: ${todo}`);
+  }
   const bytes = Buffer.byteLength(basename(path));
   if (bytes <= LONGEST_OUTPUT_NAME) return;
   throw new FileError(

@@ -5,6 +5,7 @@ import type { Table } from 'apache-arrow';
 
 import { arrowReadError } from '../io/arrow-read-error.js';
 import { arrowTable } from '../io/arrow-table.js';
+import { unreadableWhy } from '../io/fs-error.js';
 import { tableToRecords } from './convert.js';
 import { decodeMetadata, ResultsError, type StoredMetadata } from './schema.js';
 import type { StoredRunRecord } from './record.js';
@@ -20,10 +21,7 @@ export async function readResults(path: string): Promise<Results> {
   try {
     bytes = new Uint8Array(await readFile(path));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
-    throw new ResultsError(`cannot read results file ${path}: ${why}`);
+    throw new ResultsError(`cannot read results file ${path}: ${unreadableWhy(e)}`);
   }
   // A journal (`<out>.partial`) is an Arrow stream, opening with a continuation token; a finished
   // file opens with ARROW1. Arrow reads both, so a journal still being written (or left by an
@@ -46,6 +44,15 @@ export async function readResults(path: string): Promise<Results> {
       `${path} is not a results file (no Arrow schema in it); give the .arrow file a sweep or merge wrote`,
     );
   }
-  const metadata = decodeMetadata(table.schema.metadata, path);
+  let metadata: StoredMetadata;
+  try {
+    metadata = decodeMetadata(table.schema.metadata, path);
+  } catch (e) {
+    // `distprompt targets -o t.arrow` writes Arrow too (a `target` column no results file has): named as what it is.
+    if (!table.schema.fields.some((f) => f.name === 'target')) throw e;
+    throw new ResultsError(
+      `${path} is a targets file (as 'distprompt targets' writes), not a results file; give the .arrow file a sweep or merge wrote`,
+    );
+  }
   return { metadata, records: tableToRecords(table, path), table };
 }

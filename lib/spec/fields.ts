@@ -8,6 +8,16 @@ import { MAX_SWEEP_ROWS } from './limits.js';
 export const shown = (v: unknown): string =>
   typeof v === 'string' ? `'${v}'` : typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
 
+/** `'a', 'b' or 'c'`: the values a field takes, as a message lists them. */
+const alternatives = (values: readonly string[]): string => {
+  const q = values.map((v) => `'${v}'`);
+  return q.length > 1 ? `${q.slice(0, -1).join(', ')} or ${q.at(-1)}` : q.join('');
+};
+
+/** A field that takes one of a few names: a misspelt one is named with the names there are. */
+export const oneOf = <const T extends readonly [string, ...string[]]>(field: string, values: T) =>
+  z.enum(values, { error: (iss) => `${field} must be ${alternatives(values)}, got ${shown(iss.input)}` });
+
 /** Every call's `signal` option, one rule: undefined when `v` is one (or absent), else what is wrong. */
 export const signalProblem = (v: unknown): string | undefined =>
   v === undefined || v instanceof AbortSignal
@@ -42,8 +52,8 @@ export const unknownKeysError =
 export const positiveInt = (what: string) =>
   z
     .number({ error: (iss) => `expected ${what} to be a positive integer, got ${shown(iss.input)}` })
-    .int({ error: `${what} must be an integer` })
-    .min(1, { error: `${what} must be >= 1` });
+    .int({ error: (iss) => `${what} must be an integer, got ${shown(iss.input)}` })
+    .min(1, { error: (iss) => `${what} must be >= 1, got ${shown(iss.input)}` });
 
 /** A count that multiplies the rows of a sweep: at most MAX_SWEEP_ROWS (lib/spec/limits.ts). */
 export const countInt = (what: string) =>

@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 import { TuneOptionsSchema } from '../tune/options.js';
 import { TARGET_DEFAULTS } from './defaults.js';
-import { countInt, positiveInt } from './fields.js';
+import { countInt, oneOf, positiveInt } from './fields.js';
 import { parseRange } from './grid.js';
 import { resolveMethod } from './methods.js';
 import { candidatesIssue, patternIssue, patternLettersIssue } from './pattern.js';
@@ -38,7 +38,7 @@ const POS_TAGS = ['noun', 'proper-noun', 'verb', 'adjective'] as const;
 const Vanilla = z.strictObject({
   kind: z.literal('vanilla'),
   entropyBits: Grid.default('0:max:0.05'),
-  method: z.enum(['gradient', 'temperature']).default('gradient'),
+  method: oneOf('method', ['gradient', 'temperature']).default('gradient'),
   /** Stop synthesis when |H(p) − h| < eps (bits). */
   eps: z.number().positive({ error: 'eps must be > 0 bits' }).default(TARGET_DEFAULTS.epsBits),
   /** Targets per grid point (each with its own seed). */
@@ -79,7 +79,7 @@ const Migrated = z.strictObject({
 const PosUniform = z.strictObject({
   kind: z.literal('pos-uniform'),
   tags: z
-    .array(z.enum(POS_TAGS))
+    .array(oneOf('tag', POS_TAGS))
     .min(1, { error: 'tags must not be empty' })
     .default([...POS_TAGS]),
   /** Tokens per uniform target. */

@@ -15,7 +15,7 @@ import { DataType, Precision, type Vector } from 'apache-arrow';
 import { parseHeader } from '../checkpoint/safetensors.js';
 import { arrowReadError } from '../io/arrow-read-error.js';
 import { arrowTable } from '../io/arrow-table.js';
-import { errnoCode, fileError, MACHINE_FAULT_CODES } from '../io/fs-error.js';
+import { errnoCode, fileError, MACHINE_FAULT_CODES, unreadableWhy } from '../io/fs-error.js';
 import { TargetError } from './maths.js';
 import { RENORMALIZE_HINT, validateTargets } from './validate.js';
 import { parseJsonText } from '../io/json-text.js';
@@ -74,9 +74,7 @@ function readBytes(path: string): Buffer {
   } catch (e) {
     const code = errnoCode(e);
     if (code && MACHINE_FAULT_CODES.has(code)) throw fileError(e, path);
-    const why =
-      code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
-    throw new TargetError(`targets file ${path}: cannot read it (${why})`);
+    throw new TargetError(`targets file ${path}: cannot read it (${unreadableWhy(e)})`);
   }
 }
 

@@ -4,21 +4,21 @@
 import { z } from 'zod';
 
 import { STUDY_DEFAULTS as D } from '../spec/defaults.js';
-import { countInt, positiveInt, shown, unknownKeysError } from '../spec/fields.js';
+import { countInt, oneOf, positiveInt, shown, unknownKeysError } from '../spec/fields.js';
 import { candidatesIssue, impliedPattern, patternIssue } from '../spec/pattern.js';
 
 export { STOP_REASONS, type StopReason } from './stop-reasons.js';
 
 /** The tuning settings: every field with its rule, message and default. */
 const fields = {
-  method: z.enum(['soft', 'hard', 'hybrid'], { error: "method must be 'soft', 'hard' or 'hybrid'" }).default('soft'),
+  method: oneOf('method', ['soft', 'hard', 'hybrid']).default('soft'),
   /** hybrid: one letter per position, H hard, S soft (e.g. HHSSS) */
   pattern: z.string().optional(),
   prefixLength: positiveInt('prefixLength').max(512, 'prefixLength must be at most 512').default(D.prefixLength),
   inits: countInt('inits').default(D.inits),
   lr: z
     .number({ error: (iss) => `lr must be a finite number > 0, got ${shown(iss.input)}` })
-    .positive({ error: 'lr must be > 0' })
+    .positive({ error: (iss) => `lr must be > 0, got ${shown(iss.input)}` })
     .default(D.lr),
   beta1: z.number().min(0).lt(1).default(D.beta1),
   beta2: z.number().min(0).lt(1).default(D.beta2),
@@ -42,11 +42,11 @@ const fields = {
       error: "expected batchSize 'auto' or a positive integer",
     })
     .default('auto'),
-  init: z.enum(['tokens', 'gaussian'], { error: "expected init 'tokens' or 'gaussian'" }).default(D.init),
+  init: oneOf('init', ['tokens', 'gaussian']).default(D.init),
   /** epochs per native call: rows that stop are replaced at these boundaries */
   chunkEpochs: positiveInt('chunkEpochs').default(D.chunkEpochs),
   /** ban special tokens (default) and optionally tokens that are not printable text */
-  ban: z.enum(['none', 'special', 'special+nonprintable']).default('special'),
+  ban: oneOf('ban', ['none', 'special', 'special+nonprintable']).default('special'),
   /** each record's softPrompt: its best soft prompt, prefixLength × hidden (0 at hard positions; null for hard rows) */
   returnSoftPrompt: z.boolean().default(false),
   /**
