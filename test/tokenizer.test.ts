@@ -258,6 +258,39 @@ describe('loading from a directory', () => {
     for (const s of SAMPLES) expect(t.encode(s)).toEqual(gpt2.encode(s));
   });
 
+  it("a damaged tokenizer.json's lists are named in a TokenizerError, not met as a TypeError", async () => {
+    const dir = join(tmp, 'damaged-lists');
+    mkdirSync(dir);
+    const vocab = { '<unk>': 0, a: 1, b: 2, ab: 3 };
+    const json = (over: object) => ({
+      model: { type: 'BPE', unk_token: '<unk>', vocab, merges: ['a b'] },
+      decoder: null,
+      pre_tokenizer: null,
+      ...over,
+    });
+    const load = async (over: object) => {
+      writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json(over)));
+      return loadTokenizer({ dir }).then(
+        (t) => t,
+        (e: Error) => e,
+      );
+    };
+    const refused = async (over: object, message: RegExp) => {
+      const e = await load(over);
+      expect(e).toBeInstanceOf(TokenizerError);
+      expect((e as Error).message).toMatch(message);
+    };
+    await refused({ added_tokens: true }, /'added_tokens' must be a list of tokens, got true/);
+    await refused({ added_tokens: -1 }, /'added_tokens' must be a list of tokens, got -1/);
+    await refused({ added_tokens: [null] }, /malformed added token null/);
+    // Steps that are not lists name no steps here: the tokenizer is built, or refused by its library in words.
+    for (const decoder of [{ type: 'Sequence', decoders: 7 }, { type: 'Sequence', decoders: [null] }, { type: 3 }]) {
+      const t = await load({ decoder });
+      if (t instanceof Error) expect(t).toBeInstanceOf(TokenizerError);
+      else expect(t.encode('ab')).toEqual([3]);
+    }
+  });
+
   it('a directory without a tokenizer is a clear error', async () => {
     const dir = join(tmp, 'none');
     mkdirSync(dir);

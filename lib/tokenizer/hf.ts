@@ -26,11 +26,12 @@ function types(
   node: { type?: string; decoders?: { type?: string }[]; pretokenizers?: { type?: string }[] } | null | undefined,
 ): string[] {
   if (!node) return [];
-  return [
-    node.type ?? '',
-    ...(node.decoders ?? []).map((d) => d.type ?? ''),
-    ...(node.pretokenizers ?? []).map((d) => d.type ?? ''),
-  ];
+  // A damaged file's lists may be anything: what is not a list of named steps names none.
+  const named = (list: unknown) =>
+    Array.isArray(list)
+      ? list.map((d) => (d as { type?: unknown } | null)?.type).filter((t) => typeof t === 'string')
+      : [];
+  return [typeof node.type === 'string' ? node.type : '', ...named(node.decoders), ...named(node.pretokenizers)];
 }
 
 function spellingOf(json: TokenizerJson): Spelling {
@@ -69,8 +70,11 @@ export function tokenizerFromJson(name: string, json: unknown, config: unknown =
   const addedIds = new Set<number>();
   const specialIds = new Set<number>();
   const addedText = new Map<number, string>();
-  for (const t of tj.added_tokens ?? []) {
-    if (!Number.isInteger(t.id) || t.id < 0 || typeof t.content !== 'string')
+  const added: unknown = tj.added_tokens ?? [];
+  if (!Array.isArray(added))
+    throw new TokenizerError(`${name}: 'added_tokens' must be a list of tokens, got ${String(JSON.stringify(added)).slice(0, 80)}`);
+  for (const t of added as (AddedTokenJson | null)[]) {
+    if (!t || !Number.isInteger(t.id) || t.id < 0 || typeof t.content !== 'string')
       throw new TokenizerError(`${name}: malformed added token ${JSON.stringify(t)}`);
     addedIds.add(t.id);
     addedText.set(t.id, t.content);
