@@ -72,7 +72,9 @@ export function tokenizerFromJson(name: string, json: unknown, config: unknown =
   const addedText = new Map<number, string>();
   const added: unknown = tj.added_tokens ?? [];
   if (!Array.isArray(added))
-    throw new TokenizerError(`${name}: 'added_tokens' must be a list of tokens, got ${String(JSON.stringify(added)).slice(0, 80)}`);
+    throw new TokenizerError(
+      `${name}: 'added_tokens' must be a list of tokens, got ${String(JSON.stringify(added)).slice(0, 80)}`,
+    );
   for (const t of added as (AddedTokenJson | null)[]) {
     if (!t || !Number.isInteger(t.id) || t.id < 0 || typeof t.content !== 'string')
       throw new TokenizerError(`${name}: malformed added token ${JSON.stringify(t)}`);
