@@ -76,6 +76,9 @@ describe('parseSpec', () => {
     [{ prefixLength: 0 }, 'prefixLength', 'prefixLength must be >= 1'],
     // The tuning rules are tune()'s own (lib/tune/options.ts), not restated: its cap holds here too.
     [{ prefixLength: 513 }, 'prefixLength', 'prefixLength must be at most 512'],
+    // Beside a hard method, whose pattern and label are spelt out per position (-1 threw a RangeError).
+    [{ prefixLength: -1, methods: [{ method: 'hard' }] }, 'prefixLength', 'prefixLength must be >= 1, got -1'],
+    [{ prefixLength: 1e308, methods: [{ method: 'soft', pattern: 'S' }] }, 'prefixLength', 'must be at most 512'],
     [{ methods: [{ method: 'hard', candidates: 513 }] }, 'methods[0].candidates', 'candidates must be at most 512'],
     [{ inits: 2.5 }, 'inits', 'inits must be an integer, got 2.5'],
     [{ inits: 0 }, 'inits', 'inits must be >= 1, got 0'],

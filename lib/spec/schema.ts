@@ -196,26 +196,30 @@ export const SweepSpecSchema = z
     shard: ShardSpec.optional(),
   })
   .superRefine((spec, ctx) => {
+    // Patterns and method labels are spelt out per position, which a prefix length the field
+    // refuses (-1, 1e308: its own issue, said already) cannot be.
+    const lengthOk = tuning.prefixLength.safeParse(spec.prefixLength).success;
     spec.methods.forEach((m, i) => {
       // Letters other than H and S are the pattern field's own issue already (MethodSpec): said once.
       const letters = m.pattern !== undefined && patternLettersIssue(m.pattern) !== null;
-      const pattern = letters ? null : patternIssue(m.method, m.pattern, spec.prefixLength);
+      const pattern = letters || !lengthOk ? null : patternIssue(m.method, m.pattern, spec.prefixLength);
       if (pattern) ctx.addIssue({ code: 'custom', path: ['methods', i, 'pattern'], message: pattern });
       const candidates = candidatesIssue(m.method, m.candidates);
       if (candidates) ctx.addIssue({ code: 'custom', path: ['methods', i, 'candidates'], message: candidates });
     });
     const seen = new Map<string, number>();
-    spec.methods.forEach((m, i) => {
-      const label = resolveMethod(m, spec.prefixLength).label;
-      const first = seen.get(label);
-      if (first !== undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['methods', i],
-          message: `duplicates methods[${first}] (${label}): each method must be listed once`,
-        });
-      else seen.set(label, i);
-    });
+    if (lengthOk)
+      spec.methods.forEach((m, i) => {
+        const label = resolveMethod(m, spec.prefixLength).label;
+        const first = seen.get(label);
+        if (first !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['methods', i],
+            message: `duplicates methods[${first}] (${label}): each method must be listed once`,
+          });
+        else seen.set(label, i);
+      });
     if (spec.deterministic && spec.batchSize === 'auto') {
       ctx.addIssue({
         code: 'custom',
