@@ -124,6 +124,18 @@ describe('study catalog and plan', () => {
     const list = run(['study', '--list'], dir);
     expect(list.status).toBe(0);
     expect(list.stdout).toMatch(/^vanilla +§5\.1/m);
+    // Named studies alone; a misspelt one is refused naming those there are.
+    const two = run(['study', '--list', 'lm,vanilla'], dir);
+    expect(two.status).toBe(0);
+    expect(
+      two.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' ')[0]),
+    ).toEqual(['lm', 'vanilla']);
+    const misspelt = run(['study', '--list', 'vanila'], dir);
+    expect(misspelt.status).toBe(2);
+    expect(misspelt.stderr).toMatch(/unknown study 'vanila' \(known: .*vanilla/);
     const bad = [
       ['study', 'vanila', '-m', 'random:micro'],
       ['study', 'vanilla'],

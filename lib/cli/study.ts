@@ -49,10 +49,14 @@ const list = (s: string | undefined): string[] =>
     .map((x) => x.trim())
     .filter(Boolean);
 
-/** Prints every study; a broken file is named after the others are listed (exit 2). */
-function printList(dir?: string): void {
+/**
+ * Prints every study, or the ones `names` names (an unknown one is refused by readStudy, naming
+ * those there are); a broken file is named after the others are listed (exit 2).
+ */
+function printList(dir?: string, names?: string): void {
   const broken: string[] = [];
-  for (const name of studyNames(dir)) {
+  const asked = list(names);
+  for (const name of asked.length > 0 ? asked : studyNames(dir)) {
     let s;
     try {
       s = readStudy(name, dir);
@@ -72,7 +76,7 @@ export function registerStudy(program: Command): void {
   program
     .command('study [names]')
     .description("run the paper's experiments as named studies (see --list): sweeps, findings, figures, one report")
-    .option('--list', 'print the studies and what each reproduces')
+    .option('--list', 'print the studies (or the ones named) and what each reproduces')
     .option(
       '--studies <dir>',
       withDefault(
@@ -112,7 +116,7 @@ export function registerStudy(program: Command): void {
     .action(async (names: string | undefined, o: StudyCliOptions) => {
       if (o.studies !== undefined && !existsSync(o.studies))
         throw new UsageError(`--studies ${o.studies}: no such folder`);
-      if (o.list) return printList(o.studies);
+      if (o.list) return printList(o.studies, names);
       refuseContradictions(o);
       if (!names) throw new UsageError(`name a study (${studyNames(o.studies).join(', ')}), or --list`);
       const models = list(o.model);
