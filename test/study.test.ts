@@ -11,6 +11,8 @@ import { configFromHf } from '../lib/model/config.js';
 import { readResults } from '../lib/results/index.js';
 import { expandStudies, readStudy, studyNames } from '../lib/study/catalog.js';
 import { planStudy } from '../lib/study/plan.js';
+import type { Verdict } from '../lib/study/findings.js';
+import { verdictCounts } from '../lib/cli/study.js';
 import { byteLevelBpeJson } from '../lib/tokenizer/index.js';
 import { runCli, scratchDirs } from './helpers/cli.js';
 
@@ -117,6 +119,15 @@ describe('study catalog and plan', () => {
     expect(new Set(sweeps.map((s) => s.spec.output)).size).toBe(sweeps.length);
     const alone = planStudy([readStudy('migrated')], { scale: 'paper', models: ['random:demo'], outDir: '/out' });
     expect(alone[0].skipped).toMatch(/needs a second model/);
+  });
+
+  it("the CLI's last line counts the findings in agreeing words", () => {
+    const f = (verdict: Verdict) => ({ verdict });
+    expect(verdictCounts([f('holds'), f('holds'), f('does not hold'), f('measured')])).toBe(
+      '2 hold, 1 does not hold, 1 measured',
+    );
+    expect(verdictCounts([f('does not hold'), f('does not hold'), f('holds')])).toBe('2 do not hold, 1 holds');
+    expect(verdictCounts([])).toBe('none');
   });
 
   it('the CLI lists the studies and refuses bad input with exit 2', () => {

@@ -13,6 +13,7 @@ import { withDefault } from '../spec/defaults.js';
 import { parseSpec } from '../spec/index.js';
 import { ShardSpec } from '../spec/schema.js';
 import { readStudy, SCALES, StudyError, studyNames, type Scale } from '../study/catalog.js';
+import type { Verdict } from '../study/findings.js';
 import { runStudy, type StudySummary } from '../run/study.js';
 import { EXIT, UsageError } from './exit.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
@@ -68,6 +69,14 @@ function printList(dir?: string, names?: string): void {
     process.stdout.write(`${name.padEnd(14)} ${s.describes}\n`);
   }
   if (broken.length > 0) throw new UsageError(broken.join('\n'));
+}
+
+/** How many findings came to each verdict, in words: '3 hold, 1 does not hold, 2 not enough data'. */
+export function verdictCounts(findings: readonly { verdict: Verdict }[]): string {
+  const counts = new Map<Verdict, number>();
+  for (const f of findings) counts.set(f.verdict, (counts.get(f.verdict) ?? 0) + 1);
+  const plural: Partial<Record<Verdict, string>> = { holds: 'hold', 'does not hold': 'do not hold' };
+  return [...counts].map(([v, n]) => `${n} ${n === 1 ? v : (plural[v] ?? v)}`).join(', ') || 'none';
 }
 
 export function registerStudy(program: Command): void {
@@ -216,16 +225,8 @@ export function registerStudy(program: Command): void {
           process.exitCode = EXIT.interrupted;
           return;
         }
-        const counts = summary.findings.reduce<Record<string, number>>(
-          (a, f) => ({ ...a, [f.verdict]: (a[f.verdict] ?? 0) + 1 }),
-          {},
-        );
         reporter.log(
-          `${counted(summary.sweeps.length, 'sweep')} in ${(summary.wallMs / 1000).toFixed(1)} s; findings: ${
-            Object.entries(counts)
-              .map(([k, v]) => `${v} ${k}`)
-              .join(', ') || 'none'
-          }`,
+          `${counted(summary.sweeps.length, 'sweep')} in ${(summary.wallMs / 1000).toFixed(1)} s; findings: ${verdictCounts(summary.findings)}`,
         );
         if (o.json) {
           process.stdout.write(
