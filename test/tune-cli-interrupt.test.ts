@@ -1,7 +1,7 @@
-// `distprompt tune` stopped by Ctrl-C prints what its rows reached (a row cut short with its best
-// so far, stop reason 'aborted') and says how many finished, then exits 130: the rows are not
-// lost with the process.
-import { spawn } from 'node:child_process';
+// `distprompt tune` prints its rows in plan order. Stopped by Ctrl-C, it prints what its rows
+// reached (a row cut short with its best so far, stop reason 'aborted') and says how many
+// finished, then exits 130: the rows are not lost with the process.
+import { spawn, spawnSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 import { cli } from './helpers/cli.js';
 
@@ -28,4 +28,16 @@ it('SIGINT prints the rows so far, says how many finished, and exits 130', async
   expect(rows.every((r) => Number.isFinite(r.klNats))).toBe(true);
   const finished = rows.filter((r) => r.stopReason !== 'aborted').length;
   expect(err).toContain(`interrupted: ${finished} rows finished, ${6 - finished} cut short`);
+}, 60_000);
+
+it('prints the rows in plan order (target, then init), not in the order they stopped', () => {
+  // With patience 5 the rows stop between epochs 86 and 112 (on one CPU), in another order than asked.
+  const args = ['tune', '-m', 'random:micro', '--entropy', '3,0,6', '--inits', '2', '--max-epochs', '300'];
+  const r = spawnSync(process.execPath, [cli, ...args, '--patience', '5', '--json'], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  const rows = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { targetIndex: number; initId: number });
+  expect(rows.map((row) => [row.targetIndex, row.initId])).toEqual([0, 1, 2].flatMap((t) => [0, 1].map((i) => [t, i])));
 }, 60_000);

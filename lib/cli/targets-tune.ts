@@ -250,6 +250,8 @@ export function registerTargetsAndTune(program: Command): void {
           } finally {
             interrupt.release();
           }
+          // In plan order (target, then init), as they were asked for: rows end in any order.
+          results.sort((a, b) => a.targetIndex - b.targetIndex || a.initId - b.initId);
           for (const r of results) {
             if (o.json)
               console.log(
