@@ -234,6 +234,13 @@ describe('results files', () => {
     expect(targets.stderr).toContain(
       '--config as-spec.json is a targets file, not a sweep spec: name it in one of a spec\'s target entries: {"kind": "file", "path": "as-spec.json"}',
     );
+    const tensors = run(['targets', '-m', 'random:micro', '--entropy', '2', '-o', 'as-spec.safetensors']);
+    expect(tensors.status, tensors.stderr).toBe(0);
+    const safetensors = run(['sweep', '-c', 'as-spec.safetensors', '-q']);
+    expect(safetensors.status, safetensors.stderr).toBe(2);
+    expect(safetensors.stderr).toContain(
+      '--config as-spec.safetensors is a safetensors file (targets or weights), not a sweep spec (JSON)',
+    );
     const missing = run(['sweep', '-c', 'no-such-spec.json', '-q']);
     expect(missing.status, missing.stderr).toBe(2);
     expect(missing.stderr).toContain('--config no-such-spec.json: cannot read it (it does not exist)');

@@ -48,7 +48,7 @@ function readConfig(path: string): unknown {
     if (code && MACHINE_FAULT_CODES.has(code)) throw fileError(e, path);
     throw new UsageError(`--config ${path}: cannot read it (${unreadableWhy(e)})`);
   }
-  refuseArrowFile(path, bytes);
+  refuseBinaryFile(path, bytes);
   let json: unknown;
   try {
     json = parseJsonText(bytes.toString('utf8'));
@@ -64,8 +64,19 @@ function readConfig(path: string): unknown {
 const ARROW_FILE = Buffer.from('ARROW1');
 const ARROW_STREAM = Buffer.from([0xff, 0xff, 0xff, 0xff]);
 
-/** A results file (or a targets file, or a journal) given for its spec: said so, rather than a JSON parser's 'Unexpected token'. */
-function refuseArrowFile(path: string, bytes: Buffer): void {
+/**
+ * A safetensors file (targets or weights): an 8-byte little-endian header length, then the header's
+ * JSON object. Its length's high bytes are 0 (no header runs to 4 GB), and JSON text holds no NUL.
+ */
+const isSafetensors = (bytes: Buffer): boolean =>
+  bytes.length > 8 && bytes.readUInt32LE(4) === 0 && bytes.readUInt32LE(0) > 0 && bytes[8] === 0x7b;
+
+/** A results, targets or weights file (or a journal) given for its spec: said so, rather than a JSON parser's 'Unexpected token'. */
+function refuseBinaryFile(path: string, bytes: Buffer): void {
+  if (isSafetensors(bytes))
+    throw new UsageError(
+      `--config ${path} is a safetensors file (targets or weights), not a sweep spec (JSON): give the spec's JSON file (a targets file goes in one of its target entries: {"kind": "file", "path": ${JSON.stringify(path)}})`,
+    );
   if (!bytes.subarray(0, 6).equals(ARROW_FILE) && !bytes.subarray(0, 4).equals(ARROW_STREAM)) return;
   throw new UsageError(
     `--config ${path} is an Arrow file (results or targets), not a sweep spec (JSON): give the spec's JSON file (a targets file goes in one of its target entries: {"kind": "file", "path": ${JSON.stringify(path)}})`,
