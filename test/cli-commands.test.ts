@@ -2,6 +2,7 @@
 // a child process) and checked against the library called here: `info` (the build, the threads
 // DISTPROMPT_THREADS sets, the presets, a model's facts), `bound` (each target's head bound),
 // `plot` and `report`.
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ import { parseSpec } from '../lib/spec/index.js';
 import { readTargetFile } from '../lib/targets/file.js';
 import { EXIT } from '../lib/cli/exit.js';
 import { BOUND_RESULT_COLUMNS } from './helpers/bound-columns.js';
-import { runCli, scratchDir } from './helpers/cli.js';
+import { cli, runCli, scratchDir } from './helpers/cli.js';
 
 const root = join(import.meta.dirname, '..');
 const dir = scratchDir('commands');
@@ -134,6 +135,44 @@ describe('distprompt bound', () => {
       model.dispose();
     }
   });
+  it('prints each group as it ends; Ctrl-C stops the group under way, keeps the lines printed and exits 130', async () => {
+    const made = run([
+      'targets',
+      '-m',
+      'random:micro',
+      '--entropy',
+      '0:max:0.005',
+      '--method',
+      'temperature',
+      '-o',
+      'many-targets.arrow',
+    ]);
+    expect(made.status, made.stderr).toBe(0);
+    const child = spawn(
+      process.execPath,
+      [cli, 'bound', '-m', 'random:micro', '--targets', 'many-targets.arrow', '--json'],
+      {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    // Interrupted once the first group's lines are out: the 1,995 targets take 31 groups of 64.
+    child.stdout.on('data', (d: Buffer) => {
+      if (!out && String(d).includes('\n')) child.kill('SIGINT');
+      out += d;
+    });
+    const code = await new Promise<number | null>((done) => child.on('exit', done));
+    expect(code, err).toBe(130);
+    const lines = out.trim().split('\n');
+    expect(lines.length % 64).toBe(0);
+    expect(lines.length).toBeLessThan(1995);
+    expect(lines.map((l) => (JSON.parse(l) as { targetIndex: number }).targetIndex)).toEqual(lines.map((_, i) => i));
+    expect(err).toContain(`interrupted: ${lines.length} of 1995 targets bounded (printed above)`);
+  }, 120_000);
+
   it('agrees to the bit with the bound columns of a --deterministic sweep of the same targets, past the first group', async () => {
     // 162 targets near the top entropy, many with the ball's optimum inside (the sphere search
     // runs, from random starts drawn per group): three groups of the bound's solve on a CPU.

@@ -1,12 +1,17 @@
 // `distprompt bound`: the head bound of a few targets without a sweep — the lowest KL any
 // prompt can reach on this model, and the softmax bottleneck's value without the final norm.
+// Solved a group at a time (the groups a sweep solves them in: the same bits), each group's lines
+// printed as it ends: a bound of thousands of targets on a big head shows its first lines in
+// seconds, and Ctrl-C stops the group under way, keeping the lines printed.
 import type { Command } from 'commander';
 
-import { headBound } from '../bound/index.js';
+import { autoBoundBatch, boundGroupOf, headBound, type HeadBoundRecord } from '../bound/index.js';
 import { parseBoundOptions } from '../bound/options.js';
 import { loadModel } from '../model/load.js';
 import { withDefault } from '../spec/defaults.js';
-import { UsageError } from './exit.js';
+import { EXIT, UsageError } from './exit.js';
+import { onInterrupt } from './interrupt.js';
+import { ProgressReporter } from './progress.js';
 import { numberFlag, refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
 import { cliTargets, targetOptions } from './targets-tune.js';
 
@@ -40,13 +45,7 @@ export function registerBound(program: Command): void {
       const model = await loadModel(o.model, { device: o.device });
       try {
         const { targets, ids } = await cliTargets(o, model);
-        const records = await headBound(model, targets, {
-          targetIds: ids,
-          ...(tol !== undefined ? { tolNats: tol } : {}),
-          ...(o.dtype !== undefined ? { dtype: o.dtype as 'float64' } : {}),
-          returnPoint: Boolean(o.point),
-        });
-        for (const r of records) {
+        const print = (r: HeadBoundRecord) => {
           if (o.json) {
             const { point, distribution, ...rest } = r;
             console.log(
@@ -67,6 +66,42 @@ export function registerBound(program: Command): void {
               `${r.targetId}\t${r.targetEntropyBits.toFixed(3)} bits\tball bound ${r.headBoundNats.toFixed(5)} nats ± ${r.gapNats.toExponential(1)}${sphere}${bottleneck}`,
             );
           }
+        };
+        const V = model.info.vocabSize;
+        const batch = autoBoundBatch(model.info.device);
+        const reporter = new ProgressReporter('lines');
+        const interrupt = onInterrupt(
+          reporter,
+          'interrupted: stopping the group of targets under way; the bounds printed are kept',
+        );
+        let printed = 0;
+        try {
+          for (let start = 0; start < ids.length && !interrupt.signal.aborted; start += batch) {
+            const end = Math.min(ids.length, start + batch);
+            let records: HeadBoundRecord[];
+            try {
+              records = await headBound(model, targets.subarray(start * V, end * V), {
+                targetIds: ids.slice(start, end),
+                groups: new Array<number>(end - start).fill(boundGroupOf(start, batch)),
+                signal: interrupt.signal,
+                ...(tol !== undefined ? { tolNats: tol } : {}),
+                ...(o.dtype !== undefined ? { dtype: o.dtype as 'float64' } : {}),
+                returnPoint: Boolean(o.point),
+              });
+            } catch (e) {
+              if (interrupt.signal.aborted) break;
+              throw e;
+            }
+            // Each call numbers its targets from 0: the index is the one in the whole set.
+            for (const r of records) print({ ...r, targetIndex: r.targetIndex + start });
+            printed += records.length;
+          }
+        } finally {
+          interrupt.release();
+        }
+        if (interrupt.signal.aborted) {
+          reporter.log(`interrupted: ${printed} of ${ids.length} targets bounded (printed above)`);
+          process.exitCode = EXIT.interrupted;
         }
       } finally {
         model.dispose();
