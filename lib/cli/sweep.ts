@@ -18,6 +18,7 @@ import { onInterrupt } from './interrupt.js';
 import { parseJsonText } from '../io/json-text.js';
 import { counted } from '../io/counted.js';
 import { errnoCode, fileError, MACHINE_FAULT_CODES, unreadableWhy } from '../io/fs-error.js';
+import { formatOfBytes } from '../targets/file.js';
 
 /**
  * What `distprompt sweep` runs with no --config: the quick demo run (lib/spec/defaults.ts), the
@@ -60,26 +61,18 @@ function readConfig(path: string): unknown {
   return json;
 }
 
-/** Arrow's file magic, and the continuation token a journal (an Arrow stream) opens with. */
-const ARROW_FILE = Buffer.from('ARROW1');
-const ARROW_STREAM = Buffer.from([0xff, 0xff, 0xff, 0xff]);
-
-/**
- * A safetensors file (targets or weights): an 8-byte little-endian header length, then the header's
- * JSON object. Its length's high bytes are 0 (no header runs to 4 GB), and JSON text holds no NUL.
- */
-const isSafetensors = (bytes: Buffer): boolean =>
-  bytes.length > 8 && bytes.readUInt32LE(4) === 0 && bytes.readUInt32LE(0) > 0 && bytes[8] === 0x7b;
+/** What a binary file given for the spec is, as its bytes say. */
+const BINARY_KINDS = {
+  arrow: 'an Arrow file (results or targets)',
+  safetensors: 'a safetensors file (targets or weights)',
+} as const;
 
 /** A results, targets or weights file (or a journal) given for its spec: said so, rather than a JSON parser's 'Unexpected token'. */
 function refuseBinaryFile(path: string, bytes: Buffer): void {
-  if (isSafetensors(bytes))
-    throw new UsageError(
-      `--config ${path} is a safetensors file (targets or weights), not a sweep spec (JSON): give the spec's JSON file (a targets file goes in one of its target entries: {"kind": "file", "path": ${JSON.stringify(path)}})`,
-    );
-  if (!bytes.subarray(0, 6).equals(ARROW_FILE) && !bytes.subarray(0, 4).equals(ARROW_STREAM)) return;
+  const format = formatOfBytes(bytes);
+  if (format !== 'arrow' && format !== 'safetensors') return;
   throw new UsageError(
-    `--config ${path} is an Arrow file (results or targets), not a sweep spec (JSON): give the spec's JSON file (a targets file goes in one of its target entries: {"kind": "file", "path": ${JSON.stringify(path)}})`,
+    `--config ${path} is ${BINARY_KINDS[format]}, not a sweep spec (JSON): give the spec's JSON file (a targets file goes in one of its target entries: {"kind": "file", "path": ${JSON.stringify(path)}})`,
   );
 }
 

@@ -252,12 +252,13 @@ export function targetFileFormat(path: string): 'arrow' | 'safetensors' | 'json'
 }
 
 /**
- * What the bytes look like, for a message where they fail to read as their name says: Arrow
- * (the IPC file magic, or a stream's first message marker), JSON text, or safetensors (a header
- * length, then a JSON header).
+ * What the bytes look like, for a message where they fail to read as what they were given for:
+ * Arrow (the IPC file magic, or a stream's first message marker), JSON text, or safetensors (a
+ * header length, then a JSON header).
  */
-function formatOfBytes(buf: Buffer): 'arrow' | 'safetensors' | 'json' | undefined {
-  if (buf.subarray(0, 6).toString('latin1') === 'ARROW1' || buf.readUInt32LE(0) === 0xffffffff) return 'arrow';
+export function formatOfBytes(buf: Buffer): 'arrow' | 'safetensors' | 'json' | undefined {
+  if (buf.subarray(0, 6).toString('latin1') === 'ARROW1' || (buf.length >= 4 && buf.readUInt32LE(0) === 0xffffffff))
+    return 'arrow';
   const text = buf
     .subarray(0, 64)
     .toString('utf8')
@@ -281,7 +282,7 @@ function load(path: string): LoadedFile {
   try {
     loaded = read(path, buf);
   } catch (e) {
-    const held = buf.length >= 4 ? formatOfBytes(buf) : undefined;
+    const held = formatOfBytes(buf);
     if (!(e instanceof TargetError) || held === undefined || held === format) throw e;
     throw new TargetError(
       `targets file ${path}: its name says ${format}, but it holds ${held}: name it ${EXTENSION[held]} (the format is read from the name)`,
