@@ -119,3 +119,23 @@ describe('series colours', () => {
     expect(few).toEqual(['#4c78a8']);
   });
 });
+
+describe('screen-reader text', () => {
+  it('says no NaN where an entropy bin holds one target (a standard error of one is undefined)', async () => {
+    // Each bin of `records` holds one target (its three inits give one best row).
+    const figs = allFigures([...records, ...pos]);
+    expect(figs.length).toBeGreaterThan(3);
+    for (const fig of figs) {
+      const svg = await renderSvg(fig);
+      expect([fig.id, svg.match(/aria-label="[^"]*NaN[^"]*"/)?.[0]]).toEqual([fig.id, undefined]);
+    }
+  });
+
+  it('still draws the band where a bin holds several targets', async () => {
+    const two = [0, 1].flatMap((t) =>
+      records.map((r) => ({ ...r, targetId: `${r.targetId}:${t}`, klNats: r.klNats + t })),
+    );
+    const svg = await renderSvg(allFigures(two).find((f) => f.id === 'kl-vs-entropy')!);
+    expect(svg).toMatch(/aria-label="[^"]*stderr[^"]*"/);
+  });
+});

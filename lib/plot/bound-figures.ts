@@ -4,7 +4,15 @@
 import type { TopLevelSpec } from 'vega-lite';
 
 import { binOf, bestPerTarget, type PlotRecord } from '../analysis/best.js';
-import { DEFAULT_BIN_BITS, LEGEND, manyModels, SCHEMA, type Figure, type FigureOptions } from './figure.js';
+import {
+  BANDED_BINS,
+  DEFAULT_BIN_BITS,
+  LEGEND,
+  manyModels,
+  SCHEMA,
+  type Figure,
+  type FigureOptions,
+} from './figure.js';
 
 /** Vanilla targets against entropy: bottleneck, sphere and ball bounds, and the KL each method reaches. */
 export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
@@ -51,6 +59,7 @@ export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions
       data: { values: rows },
       layer: [
         {
+          transform: BANDED_BINS,
           mark: { type: 'errorband', extent: 'stderr', opacity: 0.2 },
           encoding: { x, y: { field: 'klNats', type: 'quantitative', axis }, color },
         },

@@ -74,6 +74,16 @@ export const manyModels = (best: readonly TargetBest[]) => new Set(best.map((b) 
 export const manyMethods = (best: readonly TargetBest[]) => new Set(best.map((b) => b.method)).size > 1;
 
 /**
+ * The rows an error band of ± one standard error is drawn over: those of the bins (per series)
+ * holding two targets or more. The standard error of one value is undefined: vega-lite draws no
+ * band there but writes 'NaN' into the band's screen-reader text.
+ */
+export const BANDED_BINS = [
+  { joinaggregate: [{ op: 'count' as const, as: 'binTargets' }], groupby: ['hBin', 'series'] },
+  { filter: 'datum.binTargets > 1' },
+];
+
+/**
  * Mean KL per entropy bin as a line with points, and a band of ± one standard error across the
  * targets in the bin (vega-lite's errorband with extent 'stderr' computes it from the rows).
  */
@@ -99,6 +109,7 @@ export function klBands(
       layer: [
         {
           name: 'bands',
+          transform: BANDED_BINS,
           mark: { type: 'errorband', extent: 'stderr', opacity: 0.25 },
           encoding: { x, y: { field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color },
         },
