@@ -116,6 +116,31 @@ export async function yardstick(device: string, dtype: NativeDtype, quick: boole
   return { device, dtype, shapes, bestGflops: Math.max(...shapes.map((s) => s.gflops)) };
 }
 
+/**
+ * GB/s of a large copy between two buffers on the device (read + write): the memory floor a
+ * profile sets byte-bound parts against, measured in the same run as the matmul yardstick. On a
+ * CPU, the best of a few memcpy's of 128 MiB from JavaScript: libtorch's copy_ reached a third of
+ * that rate on 2 cores, and a floor is what the memory can do. On a GPU, libtorch's copy of 1 GiB
+ * (an H100's L2 is 50 MB).
+ */
+export async function copyBandwidthGbs(device: string): Promise<number> {
+  if (device === 'cpu') {
+    const n = 1 << 24; // float64
+    const src = new Float64Array(n).fill(1);
+    const dst = new Float64Array(n);
+    let best = Infinity;
+    for (let i = 0; i < 4; i++) {
+      const t0 = performance.now();
+      dst.set(src);
+      best = Math.min(best, performance.now() - t0);
+    }
+    return (2 * 8 * n) / (best / 1000) / 1e9;
+  }
+  const bytes = 1 << 30;
+  const seconds = await benchNative().copySeconds({ bytes, device, reps: 20 });
+  return (2 * bytes) / seconds / 1e9;
+}
+
 export function yardstickTable(y: Yardstick): string[] {
   return [
     `Yardstick (${y.device}, ${y.dtype}): best plain matmul = **${y.bestGflops.toFixed(1)} GFLOP/s**`,

@@ -3,8 +3,9 @@
 // each libtorch op's self time is put in a part of the epoch by its phase and name, and each part
 // is set against its floor: the FLOPs it must do at this run's best matmul rate, and the bytes it
 // must move (the weights once per pass, the vocabulary-wide buffers of the head and KL) at the
-// memory bandwidth (measured on a CPU; --bandwidth-gbs for a GPU: the nominal 4,800 GB/s of an
-// H200 by default). Time in no libtorch op is the addon's own kernels (the fused KL) and the host.
+// memory bandwidth: a large copy on the device, measured in the same run, not a nominal figure (an
+// H100's and an H200's differ by 40%; --bandwidth-gbs sets one). Time in no libtorch op is the
+// addon's own kernels (the fused KL) and the host.
 import { loadModel } from '../lib/model/load.js';
 import type { ModelInfo } from '../lib/model/model.js';
 import type { ProfiledOp } from '../lib/native/types-bench.js';
@@ -12,7 +13,7 @@ import type { ResolvedMethod } from '../lib/spec/methods.js';
 import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { flopsPerRowEpoch, forwardFlops } from '../lib/tune/flops.js';
 import { tune } from '../lib/tune/index.js';
-import { benchNative, deviceTag, memoryProbe, save, yardstick, yardstickTable } from './common.js';
+import { benchNative, copyBandwidthGbs, deviceTag, memoryProbe, save, yardstick, yardstickTable } from './common.js';
 import { methodBenchArgs } from './method-args.js';
 import { rampTargets } from './tune-rate.js';
 
@@ -27,21 +28,7 @@ const { a, quick, device, dtype, models, positions, methods } = methodBenchArgs(
 const epochs = a.num('--epochs', quick ? 2 : 3);
 const sync = device !== 'cpu' && !a.has('--no-sync');
 
-/** GB/s of a large copy on the host: the CPU's memory floor (a GPU's is given). */
-function hostBandwidth(): number {
-  const n = 1 << 24; // 128 MiB of float64
-  const src = new Float64Array(n).fill(1);
-  const dst = new Float64Array(n);
-  let best = Infinity;
-  for (let i = 0; i < 4; i++) {
-    const t0 = performance.now();
-    dst.set(src);
-    best = Math.min(best, performance.now() - t0);
-  }
-  return (2 * 8 * n) / (best / 1000) / 1e9; // read + write
-}
-
-const bandwidth = a.num('--bandwidth-gbs', device === 'cpu' ? hostBandwidth() : 4800);
+const bandwidth = a.has('--bandwidth-gbs') ? a.num('--bandwidth-gbs', 0) : await copyBandwidthGbs(device);
 
 /** The part of an epoch an op belongs to. */
 function partOf(op: ProfiledOp): string {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { loadModel } from '../lib/model/load.js';
 import { native } from '../lib/native/index.js';
-import type { ProfileAddon } from '../lib/native/types-bench.js';
+import type { BenchAddon, ProfileAddon } from '../lib/native/types-bench.js';
 import { tune } from '../lib/tune/index.js';
 
 const addon = () => native() as unknown as ProfileAddon;
@@ -47,5 +47,24 @@ describe('profileStart / profileStop', () => {
     expect(addon().profileStop().ops).toEqual([]);
     expect(() => addon().profileStart({ syncCuda: 'yes' as unknown as boolean })).toThrow(/syncCuda must be a boolean/);
     expect(() => addon().profileStop()).toThrow(/no profile is running/);
+  });
+});
+
+describe('copySeconds (the bandwidth yardstick a GPU profile sets byte floors by)', () => {
+  const bench = () => native() as unknown as BenchAddon;
+
+  it('times a copy between two buffers: more bytes take longer', async () => {
+    const small = await bench().copySeconds({ bytes: 1 << 16, device: 'cpu', reps: 20 });
+    const large = await bench().copySeconds({ bytes: 1 << 26, device: 'cpu', reps: 3 });
+    expect(small).toBeGreaterThan(0);
+    expect(large).toBeGreaterThan(small);
+    // Some GB/s, as any memory moves: not a unit slip of 1,000 either way.
+    expect((2 * (1 << 26)) / large / 1e9).toBeGreaterThan(0.05);
+    expect((2 * (1 << 26)) / large / 1e9).toBeLessThan(2000);
+  });
+
+  it('refuses a size or count it cannot time', () => {
+    expect(() => bench().copySeconds({ bytes: 2, device: 'cpu' })).toThrow(/bytes must be at least 4/);
+    expect(() => bench().copySeconds({ bytes: 1024, device: 'cpu', reps: 0 })).toThrow(/reps at least 1/);
   });
 });

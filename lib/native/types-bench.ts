@@ -14,6 +14,8 @@ export interface BenchAddon {
     device?: string;
     reps?: number;
   }): Promise<number>;
+  /** seconds per copy of `bytes` between two preallocated buffers (the benchmarks' bandwidth yardstick) */
+  copySeconds(a: { bytes: number; device?: string; reps?: number }): Promise<number>;
   /** seconds per softmax-KL forward + backward on device-resident [rows, vocab] tensors; reference: the unfused path */
   klSeconds(a: {
     rows: number;

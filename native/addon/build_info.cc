@@ -83,6 +83,26 @@ static Napi::Value MatmulSeconds(const Napi::CallbackInfo& info) {
       [](Napi::Env env, double& s) -> Napi::Value { return Napi::Number::New(env, s); });
 }
 
+// Seconds per copy of `bytes` between two preallocated buffers on a device: the same-run memory
+// bandwidth yardstick (2 × bytes moved per copy) that bench/profile.ts sets byte floors by.
+static Napi::Value CopySeconds(const Napi::CallbackInfo& info) {
+  auto o = argObject(info, 0, "copySeconds({ bytes, device, reps })");
+  int64_t bytes = getInt(o, "bytes"), reps = getInt(o, "reps", 5);
+  if (bytes < 4 || reps < 1)
+    throw Napi::RangeError::New(info.Env(), "copySeconds: bytes must be at least 4 and reps at least 1");
+  auto device = parseDevice(getString(o, "device", "cpu"));
+  return runAsync<double>(
+      info.Env(),
+      [=]() {
+        torch::NoGradGuard ng;
+        auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+        // Filled, so that neither buffer is a page the first copy would fault in.
+        auto src = torch::ones({bytes / 4}, opts), dst = torch::zeros({bytes / 4}, opts);
+        return secondsPerCall(device, reps, [&]() { dst.copy_(src); });
+      },
+      [](Napi::Env env, double& s) -> Napi::Value { return Napi::Number::New(env, s); });
+}
+
 void RegisterBuildInfo(Napi::Env env, Napi::Object exports) {
   // Default: every core this process may use; lib/native applies DISTPROMPT_THREADS through setThreads.
   setConfiguredThreads(availableCores());
@@ -90,6 +110,7 @@ void RegisterBuildInfo(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("liveTensors", Napi::Function::New(env, LiveTensors));
   exports.Set("matmulSeconds", Napi::Function::New(env, MatmulSeconds));
+  exports.Set("copySeconds", Napi::Function::New(env, CopySeconds));
 }
 
 }  // namespace dp
