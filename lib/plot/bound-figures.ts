@@ -5,7 +5,9 @@ import type { TopLevelSpec } from 'vega-lite';
 
 import { binOf, bestPerTarget, type PlotRecord } from '../analysis/best.js';
 import {
-  BANDED_BINS,
+  errorBand,
+  H_X,
+  SERIES_COLOR,
   DEFAULT_BIN_BITS,
   LEGEND,
   manyModels,
@@ -40,11 +42,9 @@ export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions
       rows.push({ hBin, klNats: b.bottleneckBoundNats, series: label(b.model, 'bottleneck bound (LM head alone)') });
   }
   const title = 'Where the difficulty comes from: bounds and KL reached (vanilla targets)';
-  const x = { field: 'hBin', type: 'quantitative' as const, axis: { title: 'target entropy (bits)' } };
   // Both layers name the axis: vega-lite joins a layer's unnamed field ('klNats') into the title.
   const axis = { title: 'KL (nats), mean over targets' };
   const y = { aggregate: 'mean' as const, field: 'klNats', type: 'quantitative' as const, axis };
-  const color = { field: 'series', type: 'nominal' as const, title: null, legend: LEGEND };
   return {
     id: 'bounds-vs-entropy',
     title,
@@ -58,12 +58,8 @@ export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions
       height: o.height ?? 300,
       data: { values: rows },
       layer: [
-        {
-          transform: BANDED_BINS,
-          mark: { type: 'errorband', extent: 'stderr', opacity: 0.2 },
-          encoding: { x, y: { field: 'klNats', type: 'quantitative', axis }, color },
-        },
-        { mark: { type: 'line', point: true }, encoding: { x, y, color } },
+        errorBand(axis, 0.2),
+        { mark: { type: 'line', point: true }, encoding: { x: H_X, y, color: SERIES_COLOR } },
       ],
     } as TopLevelSpec,
   };

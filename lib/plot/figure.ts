@@ -78,10 +78,23 @@ export const manyMethods = (best: readonly TargetBest[]) => new Set(best.map((b)
  * holding two targets or more. The standard error of one value is undefined: vega-lite draws no
  * band there but writes 'NaN' into the band's screen-reader text.
  */
-export const BANDED_BINS = [
+const BANDED_BINS = [
   { joinaggregate: [{ op: 'count' as const, as: 'binTargets' }], groupby: ['hBin', 'series'] },
   { filter: 'datum.binTargets > 1' },
 ];
+
+/** The x of every figure over entropy bins, and the colour of every figure's series. */
+export const H_X = { field: 'hBin', type: 'quantitative' as const, axis: H_AXIS };
+export const SERIES_COLOR = { field: 'series', type: 'nominal' as const, title: null, legend: LEGEND };
+
+/** A layer of ± one standard error of klNats across the targets of each entropy bin and series. */
+export function errorBand(axis: { title: string }, opacity: number) {
+  return {
+    transform: BANDED_BINS,
+    mark: { type: 'errorband' as const, extent: 'stderr' as const, opacity },
+    encoding: { x: H_X, y: { field: 'klNats', type: 'quantitative' as const, axis }, color: SERIES_COLOR },
+  };
+}
 
 /**
  * Mean KL per entropy bin as a line with points, and a band of ± one standard error across the
@@ -94,8 +107,7 @@ export function klBands(
   rows: Array<{ hBin: number; klNats: number; series: string }>,
   o: FigureOptions,
 ): Figure {
-  const x = { field: 'hBin', type: 'quantitative' as const, axis: H_AXIS };
-  const color = { field: 'series', type: 'nominal' as const, title: null, legend: LEGEND };
+  const [x, color] = [H_X, SERIES_COLOR];
   return {
     id,
     title,
@@ -107,12 +119,7 @@ export function klBands(
       height: o.height ?? 300,
       data: { values: rows },
       layer: [
-        {
-          name: 'bands',
-          transform: BANDED_BINS,
-          mark: { type: 'errorband', extent: 'stderr', opacity: 0.25 },
-          encoding: { x, y: { field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color },
-        },
+        { name: 'bands', ...errorBand(KL_AXIS, 0.25) },
         {
           name: 'lines',
           mark: { type: 'line' },
