@@ -31,7 +31,7 @@ const spec = (name: string, o: Partial<SweepSpecInput> = {}): SweepSpecInput => 
 /** What a row's search found: equal for rows that ran alike. */
 const found = (r: StoredRunRecord) => ({
   klNats: r.klNats,
-  promptIds: Array.from(r.promptIds),
+  promptIds: Array.from(r.promptIds ?? []),
   epochs: r.epochs,
   bestEpoch: r.bestEpoch,
   stopReason: r.stopReason,
