@@ -1,8 +1,33 @@
 // The tune() options a sweep runs one method with, from its spec and one of the method's rows:
 // runSweep tunes with them and estimateSweep calibrates with them, so a plan prices what runs.
-import type { SweepSpec } from '../spec/index.js';
+// Beside them, the one table of the sweep settings a method's rows do not read, which the key a
+// finished row is shared under leaves out (lib/run/shared-rows.ts).
+import type { MethodName, SweepSpec } from '../spec/index.js';
 import type { RowPlan } from '../sweep/index.js';
 import type { TuneOptions } from '../tune/index.js';
+
+/**
+ * The sweep settings each method's rows run without: a row's result is the same whatever they
+ * are, so a row finished under one value stands for a row under another. Only what the code path
+ * shows and a test checks (test/reuse-settings.test.ts); every other setting (the random stream,
+ * batching, dtype, device, budget and stop rule among them) is a row's.
+ * - hard: `lr` and `weightDecay` are AdamW's, which steps soft positions only
+ *   (native/tune/tuner.cc, Tuner::adamw; a hard row has none). Its `softPrompt` is null under
+ *   `softPrompts` too (lib/tune/harvest.ts: only a pattern with an S has one).
+ * - hard and hybrid: a sweep's CUDA graphs are for the methods that read `cudaGraph`
+ *   (methodOptions below hands the others `false`): a positional capture is tune()'s to ask for
+ *   until a GPU has checked it.
+ * A hybrid row runs AdamW on its soft positions and returns their soft prompt: it reads the rest.
+ */
+export const SETTINGS_IGNORED: Readonly<Record<MethodName, readonly (keyof SweepSpec)[]>> = {
+  soft: [],
+  hard: ['lr', 'weightDecay', 'softPrompts', 'cudaGraph'],
+  hybrid: ['cudaGraph'],
+};
+
+/** Whether a row of `method` runs with the sweep setting `field` (SETTINGS_IGNORED). */
+export const readsSetting = (method: MethodName, field: string): boolean =>
+  !(SETTINGS_IGNORED[method] as readonly string[]).includes(field);
 
 export type MethodOptions = Pick<
   TuneOptions,
@@ -26,9 +51,8 @@ export function methodOptions(spec: SweepSpec, r: Pick<RowPlan, 'method' | 'patt
     prefixLength: spec.prefixLength,
     lr: spec.lr,
     ...(spec.weightDecay !== undefined ? { weightDecay: spec.weightDecay } : {}),
-    // A sweep's CUDA graphs are for its soft methods: a positional capture is tune()'s to ask for
-    // until a GPU has checked it. Absent, tune() decides (on where graphs are exact).
-    cudaGraph: spec.cudaGraph && r.method === 'soft',
+    // Absent, tune() decides (on where graphs are exact).
+    cudaGraph: readsSetting(r.method, 'cudaGraph') ? spec.cudaGraph : false,
     init: spec.init,
     seed: spec.seed,
     returnSoftPrompt: spec.softPrompts === true,

@@ -1,6 +1,7 @@
 // Rows a sweep takes from finished results files given to it (`--reuse`, runSweep's and
 // estimateSweep's `reuse`): a row such a file holds, run as this sweep would run it (the same
-// model, target, method, init and settings: lib/run/shared-rows.ts), is written, not run again. So
+// model, target, method, init and the settings its method reads: lib/run/shared-rows.ts), is
+// written, not run again. So
 // separate commands share rows as a study's sweeps do: `methods` run after `vanilla` takes its
 // soft rows. Only files this version of distprompt wrote, with their targets files unchanged: a
 // row's result is the code's as much as its key's.
@@ -75,7 +76,7 @@ const shownValue = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v
 
 /**
  * Why a sweep took no row of the files offered, a line each: another model, the settings that
- * differ (each with both values), or else that they hold none of its rows; so that a user who
+ * differ (each with both values; only those a method of this sweep reads), or else that they hold none of its rows; so that a user who
  * expected rows to be copied learns what to change. Nothing where a row was taken, or none was
  * left to take (`left` rows to run before any is taken, `taken` of them taken).
  */
@@ -88,13 +89,16 @@ export function whyNoneTaken(
   if (offers.length === 0 || left === 0 || taken > 0) return [];
   if (spec.deterministic)
     return ['reuse: a deterministic sweep takes no rows from files (its rows run in fixed groups of its own plan)'];
-  const mine = new Map(rowSettings(spec));
+  // The settings some method of this sweep reads: one its methods all ignore cannot keep a row out.
+  const methods = [...new Set(spec.methods.map((m) => m.method))];
+  const read = (s: SweepSpec) => new Map(methods.flatMap((m) => rowSettings(s, m)));
+  const mine = read(spec);
   return offers.map(({ path, spec: theirs, model: their }) => {
     if (their.name !== model.name || their.hash !== model.hash)
       return `reuse ${path}: no row taken: its rows are of ${their.name}${their.name === model.name ? ' with other weights or config' : ''}, this sweep's of ${model.name}`;
     if (theirs.deterministic)
       return `reuse ${path}: no row taken: its sweep was deterministic (rows run in fixed groups)`;
-    const settings = new Map(rowSettings(theirs));
+    const settings = read(theirs);
     const differ = [...new Set([...mine.keys(), ...settings.keys()])]
       .filter((k) => JSON.stringify(mine.get(k)) !== JSON.stringify(settings.get(k)))
       .map((k) => `${k} ${shownValue(settings.get(k))} there, ${shownValue(mine.get(k))} here`);

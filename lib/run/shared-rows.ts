@@ -1,16 +1,18 @@
 // Rows the sweeps of a run share. A row's result is a function of its model, its target, its
-// method and init, and the sweep settings every row runs with (budget, learning rate, prefix
-// length, seed …), not of the sweep it is planned in: the paper's shuffled experiment holds the lm
+// method and init, and the sweep settings its method runs with (budget, prefix length, seed, the
+// learning rate of soft positions …: all but those lib/run/method-options.ts's SETTINGS_IGNORED
+// names), not of the sweep it is planned in: the paper's shuffled experiment holds the lm
 // experiment's 5,000 hard rows, methods holds vanilla's soft rows, and the five-position prefix
 // length is vanilla again. Kept in the run's TargetStore, such a row is tuned once and a later
 // sweep writes the finished row into its own results. Only rows that would run alike are taken:
 // the same key below, on a sweep that is not deterministic (whose rows run in fixed groups).
 import type { Model } from '../model/model.js';
 import type { Results, StoredRunRecord } from '../results/index.js';
-import type { SweepSpec } from '../spec/index.js';
+import type { MethodName, SweepSpec } from '../spec/index.js';
 import { planSweep, type RowPlan, type SweepPlan } from '../sweep/index.js';
 import { targetFileCount } from '../targets/file.js';
 import type { TargetStore } from '../targets/store.js';
+import { readsSetting } from './method-options.js';
 
 const FINISHED = new WeakMap<TargetStore, Map<string, StoredRunRecord>>();
 /** Rows a plan priced as run by an earlier sweep it planned (a plan runs only a sample). */
@@ -32,28 +34,30 @@ export interface RowModel {
 }
 
 /**
- * The settings of a sweep every row runs with, by name, in one order and without undefined fields
- * (as a results file stores its spec, in JSON), so that a file's rows (lib/run/reuse.ts) key as
- * the live sweep's do.
+ * The settings of a sweep a row of `method` runs with, by name, in one order and without undefined
+ * fields (as a results file stores its spec, in JSON), so that a file's rows (lib/run/reuse.ts) key
+ * as the live sweep's do.
  */
-export function rowSettings(spec: SweepSpec): [string, unknown][] {
+export function rowSettings(spec: SweepSpec, method: MethodName): [string, unknown][] {
   return Object.entries(spec)
-    .filter(([k, v]) => !NOT_OF_A_ROW.has(k) && v !== undefined)
+    .filter(([k, v]) => !NOT_OF_A_ROW.has(k) && v !== undefined && readsSetting(method, k))
     .sort(([a], [b]) => (a < b ? -1 : 1));
 }
 
 /**
  * The key a row's result is shared under, or undefined for a row of a deterministic sweep: the
- * model, every setting of the sweep a row runs with (device and dtype among them), the row (its id
- * names target, init and method) and its target's plan.
+ * model, every setting of the sweep its method runs with (device and dtype among them), the row
+ * (its id names target, init and method) and its target's plan.
  */
 function rowKeys(spec: SweepSpec, model: RowModel, plan: SweepPlan, rows: readonly RowPlan[]): (string | undefined)[] {
   if (spec.deterministic) return rows.map(() => undefined);
   const targets = new Map(plan.targets.map((t) => [t.targetId, t]));
-  const common = JSON.stringify([model.name, model.hash, rowSettings(spec)]);
+  const common = new Map<MethodName, string>();
+  const commonOf = (m: MethodName) =>
+    common.get(m) ?? common.set(m, JSON.stringify([model.name, model.hash, rowSettings(spec, m)])).get(m)!;
   return rows.map((r) => {
     const { rowId, targetId, initId, method, pattern, candidates, seed } = r;
-    return `${common}|${JSON.stringify([rowId, initId, method, pattern, candidates, seed, targets.get(targetId)])}`;
+    return `${commonOf(method)}|${JSON.stringify([rowId, initId, method, pattern, candidates, seed, targets.get(targetId)])}`;
   });
 }
 
