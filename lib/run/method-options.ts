@@ -15,8 +15,8 @@ import type { TuneOptions } from '../tune/index.js';
  *   (native/tune/tuner.cc, Tuner::adamw; a hard row has none). Its `softPrompt` is null under
  *   `softPrompts` too (lib/tune/harvest.ts: only a pattern with an S has one).
  * - hard and hybrid: a sweep's CUDA graphs are for the methods that read `cudaGraph`
- *   (methodOptions below hands the others `false`): a positional capture is tune()'s to ask for
- *   until a GPU has checked it.
+ *   (methodOptions below turns a sweep's `true` off for the others): a positional capture is
+ *   tune()'s to ask for until a GPU has checked it, and a graph replays its epoch exactly.
  * A hybrid row runs AdamW on its soft positions and returns their soft prompt: it reads the rest.
  */
 export const SETTINGS_IGNORED: Readonly<Record<MethodName, readonly (keyof SweepSpec)[]>> = {
@@ -51,8 +51,9 @@ export function methodOptions(spec: SweepSpec, r: Pick<RowPlan, 'method' | 'patt
     prefixLength: spec.prefixLength,
     lr: spec.lr,
     ...(spec.weightDecay !== undefined ? { weightDecay: spec.weightDecay } : {}),
-    // Absent, tune() decides (on where graphs are exact).
-    cudaGraph: readsSetting(r.method, 'cudaGraph') ? spec.cudaGraph : false,
+    // A sweep's CUDA graphs are for the methods that read them; absent, tune() decides (on where
+    // graphs are exact), for every method.
+    cudaGraph: spec.cudaGraph && readsSetting(r.method, 'cudaGraph'),
     init: spec.init,
     seed: spec.seed,
     returnSoftPrompt: spec.softPrompts === true,

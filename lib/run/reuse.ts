@@ -1,9 +1,8 @@
 // Rows a sweep takes from finished results files given to it (`--reuse`, runSweep's and
 // estimateSweep's `reuse`): a row such a file holds, run as this sweep would run it (the same
 // model, target, method, init and the settings its method reads: lib/run/shared-rows.ts), is
-// written, not run again. So
-// separate commands share rows as a study's sweeps do: `methods` run after `vanilla` takes its
-// soft rows. Only files this version of distprompt wrote, with their targets files unchanged: a
+// written, not run again. So separate commands share rows as a study's sweeps do: `methods` run
+// after `vanilla` takes its soft rows. Only files this version of distprompt wrote, with their targets files unchanged: a
 // row's result is the code's as much as its key's.
 import type { SweepSpec } from '../spec/index.js';
 import { readResults } from '../results/index.js';
@@ -76,8 +75,8 @@ const shownValue = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v
 
 /**
  * Why a sweep took no row of the files offered, a line each: another model, the settings that
- * differ (each with both values; only those a method of this sweep reads), or else that they hold none of its rows; so that a user who
- * expected rows to be copied learns what to change. Nothing where a row was taken, or none was
+ * differ (each with both values; only those a method of this sweep reads), or else that they hold
+ * none of its rows; so that a user who expected rows to be copied learns what to change. Nothing where a row was taken, or none was
  * left to take (`left` rows to run before any is taken, `taken` of them taken).
  */
 export function whyNoneTaken(
