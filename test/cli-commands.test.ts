@@ -36,6 +36,15 @@ describe('distprompt --help', () => {
     for (const doc of docs) expect(existsSync(join(root, doc)), doc).toBe(true);
   });
 
+  it("shows every command's defaults in one style, unquoted", () => {
+    for (const command of ['sweep', 'study', 'targets', 'tune', 'bound', 'info', 'plot', 'report', 'merge']) {
+      const r = run([command, '--help']);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout, command).not.toMatch(/\(default: "/);
+    }
+    expect(run(['tune', '--help']).stdout).toMatch(/--device <device> +cpu, cuda or cuda:N \(default: cpu\)/);
+  });
+
   it('prints the version', () => {
     const r = run(['--version']);
     expect(r.status).toBe(0);

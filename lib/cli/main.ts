@@ -11,6 +11,17 @@ import { registerCommands } from './commands.js';
 import { VERSION } from '../version.js';
 import { watchStdout } from './stdout.js';
 
+/**
+ * commander shows a string default as JSON, (default: "cpu"), where the defaults a command states
+ * in its own descriptions read (default: cpu): one style in every command's help.
+ */
+function plainDefaults(command: Command): void {
+  for (const o of command.options)
+    if (typeof o.defaultValue === 'string' && o.defaultValueDescription === undefined)
+      o.defaultValueDescription = o.defaultValue;
+  command.commands.forEach(plainDefaults);
+}
+
 const program = new Command();
 program
   .name('distprompt')
@@ -33,6 +44,7 @@ program
   );
 registerInfo(program);
 registerCommands(program);
+plainDefaults(program);
 watchStdout();
 
 try {
