@@ -4,11 +4,12 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { mergeResults, runStudy, runSweep, type StudyOptions } from '../lib/index.js';
+import { mergeResults, runStudy, runSweep, type StudyOptions, type SweepSpecInput } from '../lib/index.js';
 import { runCli, scratchDir } from './helpers/cli.js';
-import { MICRO_SWEEP } from './helpers/micro-sweep.js';
+import { MICRO_SWEEP as MICRO } from './helpers/micro-sweep.js';
 
 const dir = scratchDir('voice');
+const MICRO_SWEEP = MICRO as SweepSpecInput;
 const cli = (...args: string[]) => runCli(args, dir);
 
 /** The message a call is refused with. */
@@ -31,7 +32,7 @@ const study: StudyOptions = {
 const studyFlags = ['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '--no-bound', '-o', 'st', '-q'];
 
 beforeAll(async () => {
-  writeFileSync(join(dir, 'micro.json'), JSON.stringify(MICRO_SWEEP));
+  writeFileSync(join(dir, 'micro.json'), JSON.stringify(MICRO));
   await runSweep({ ...MICRO_SWEEP, output: join(dir, 'done.arrow') }, { figures: false });
   copyFileSync(join(dir, 'done.arrow'), join(dir, 'taken.arrow'));
   // One shard of two, run apart: an unsharded run of half.arrow finds the other missing.

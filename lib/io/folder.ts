@@ -45,7 +45,11 @@ export function checkFolderPath(path: string): void {
 export function checkParentFolder(path: string, what = 'output'): void {
   // `-o ''` (an unset shell variable): else refused as ': no such file or folder'.
   if (path === '')
-    throw new FileError('ENOENT', path, said`the ${what} is an empty path: give it a name${onCommandLine(' (-o <name>)')}`);
+    throw new FileError(
+      'ENOENT',
+      path,
+      said`the ${what} is an empty path: give it a name${onCommandLine(' (-o <name>)')}`,
+    );
   const folder = dirname(path);
   checkFolderPath(folder);
   if (!existsSync(folder))

@@ -3,7 +3,7 @@
 
 import { Bool, Field, Float32, Float64, Int32, List, Schema, Utf8, type DataType } from 'apache-arrow';
 import { canonicalJson, specHash, type Shard, type SweepSpec } from '../spec/index.js';
-import { said, setMessage, type Said } from '../io/said.js';
+import { setMessage, type Said } from '../io/said.js';
 
 export type ColumnKind = 'utf8' | 'int32' | 'float64' | 'bool' | 'int32List' | 'float32List';
 

@@ -9,7 +9,7 @@ import { packageRoot } from '../native/index.js';
 import { studySpecProblems } from './validate-file.js';
 import { parseJsonText } from '../io/json-text.js';
 import { shown } from '../spec/fields.js';
-import { onCommandLine, said, setMessage, type Said } from '../io/said.js';
+import { onCommandLine, said, saidOf, setMessage, type Said } from '../io/said.js';
 
 export const SCALES = ['paper', 'smoke'] as const;
 export type Scale = (typeof SCALES)[number];
@@ -98,9 +98,7 @@ export function readStudy(name: string, dir = studiesDir()): StudyFile {
       `${path}: a study's name (its file's, without .json) may hold only letters, digits, '-' and '_', as it names the study's results files: rename the file`,
     );
   if (!named || !existsSync(path)) {
-    throw new StudyError(
-      said`unknown study '${name}' (known: ${studyNames(dir).join(', ')}${SEE_LIST})`,
-    );
+    throw new StudyError(said`unknown study '${name}' (known: ${studyNames(dir).join(', ')}${SEE_LIST})`);
   }
   let json: unknown;
   try {
@@ -148,7 +146,7 @@ export function expandStudies(names: readonly string[], dir = studiesDir()): Stu
       // An included name that is wrong is the including file's mistake: named with it.
       const parent = trail.at(-1);
       if (e instanceof StudyError && parent !== undefined && e.message.startsWith('unknown study'))
-        throw new StudyError(`${join(dir, `${parent}.json`)}: includes: ${e.message}`);
+        throw new StudyError(said`${join(dir, `${parent}.json`)}: includes: ${saidOf(e)}`);
       throw e;
     }
     if (s.includes) for (const n of s.includes) visit(n, [...trail, name]);
