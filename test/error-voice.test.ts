@@ -71,20 +71,20 @@ describe('an option to pass (overwrite, resume)', () => {
 });
 
 describe('an option with a value to give (shard)', () => {
-  const told = (shard: string, resume: string, overwrite: string) =>
-    `Run each (${shard}, with ${resume} where one was interrupted), then this run again to merge them; or pass ${overwrite} to run the whole sweep here instead`;
+  const told = (shard: string, resume: string, again: string, overwrite: string) =>
+    `Run each (${shard}, with ${resume} where one was interrupted), then ${again} again to merge them; or pass ${overwrite} to run the whole sweep here instead`;
 
   it("a script is told { shard: 'i/2' }", async () => {
     const m = await refusal(() => runSweep({ ...MICRO_SWEEP, output: join(dir, 'half.arrow') }, { figures: false }));
     expect(m).toContain('half.shard1of2.arrow is missing (shard 1/2 has not run)');
-    expect(m).toContain(told("{ shard: 'i/2' }", '{ resume: true }', '{ overwrite: true }'));
+    expect(m).toContain(told("{ shard: 'i/2' }", '{ resume: true }', 'this call', '{ overwrite: true }'));
   });
 
   it('the command line is told --shard i/2', () => {
     const r = cli('sweep', '-c', 'micro.json', '-o', 'half.arrow', '--no-figures', '-q');
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('half.shard1of2.arrow is missing (shard 1/2 has not run)');
-    expect(r.stderr).toContain(told('--shard i/2', '--resume', '--overwrite'));
+    expect(r.stderr).toContain(told('--shard i/2', '--resume', 'this command', '--overwrite'));
   });
 });
 

@@ -9,9 +9,10 @@ export interface OptionWord {
   readonly value?: string | number | boolean;
 }
 
-/** Words only the command line has (a command to run): left out of the library's wording. */
+/** Words the command line has where a script has others, or none (a command to run, `--list`). */
 export interface CommandLineWords {
   readonly commandLine: string;
+  readonly library: string;
 }
 
 export type Part = string | OptionWord | CommandLineWords;
@@ -19,10 +20,10 @@ export type Part = string | OptionWord | CommandLineWords;
 export class Said {
   constructor(readonly parts: readonly Part[]) {}
 
-  /** The message with each option word as `word` writes it, and command-line words as `commandLine` keeps them. */
+  /** The message with each option word as `word` writes it, and the command line's own words where `commandLine`. */
   render(word: (w: OptionWord) => string, commandLine = false): string {
     return this.parts
-      .map((p) => (typeof p === 'string' ? p : 'option' in p ? word(p) : commandLine ? p.commandLine : ''))
+      .map((p) => (typeof p === 'string' ? p : 'option' in p ? word(p) : commandLine ? p.commandLine : p.library))
       .join('');
   }
 
@@ -36,8 +37,8 @@ export class Said {
 export const option = (name: string, value?: string | number | boolean): OptionWord =>
   value === undefined ? { option: name } : { option: name, value };
 
-/** Words for the command line alone (`; see distprompt study --list`). */
-export const onCommandLine = (text: string): CommandLineWords => ({ commandLine: text });
+/** Words for the command line (`this command`), and what a script reads in their place (`this call`; none by default). */
+export const onCommandLine = (text: string, library = ''): CommandLineWords => ({ commandLine: text, library });
 
 /** An option as a script writes it: its name, or `{ name: value }`. */
 function libraryWord(w: OptionWord): string {

@@ -2,7 +2,7 @@
 // a finished results file of the same spec is read, not rerun; a complete set of shard files
 // (from --shard runs or device workers) is merged; an interrupted run continues (--resume);
 // otherwise the sweep starts fresh, and an output already there is refused unless overwritten.
-import { option, said, type Said } from '../io/said.js';
+import { onCommandLine, option, said, type Said } from '../io/said.js';
 import { existsSync } from 'node:fs';
 
 import {
@@ -114,5 +114,5 @@ function incompleteMessage(out: string, p: IncompleteShards): Said {
     ...p.unfinished.map((i) => `${file(i)} has not finished (shard ${i}/${p.count}: running, or interrupted)`),
     ...p.missing.map((i) => `${file(i)} is missing (shard ${i}/${p.count} has not run)`),
   ];
-  return said`${out}: shard files of this sweep are beside it, but not every one of the ${p.count} has finished: ${told.join('; ')}. Run each (${option('shard', `i/${p.count}`)}, with ${option('resume', true)} where one was interrupted), then this run again to merge them; or pass ${option('overwrite', true)} to run the whole sweep here instead`;
+  return said`${out}: shard files of this sweep are beside it, but not every one of the ${p.count} has finished: ${told.join('; ')}. Run each (${option('shard', `i/${p.count}`)}, with ${option('resume', true)} where one was interrupted), then ${onCommandLine('this command', 'this call')} again to merge them; or pass ${option('overwrite', true)} to run the whole sweep here instead`;
 }
