@@ -2,9 +2,21 @@
 // shard, studiesDir …), a command-line user the flags it types (--overwrite, --shard, --studies …).
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { mergeResults, runStudy, runSweep, type StudyOptions, type SweepSpecInput } from '../lib/index.js';
+import { registerCommands } from '../lib/cli/commands.js';
+import { commandLineMessage } from '../lib/cli/flag-words.js';
+import {
+  mergeResults,
+  readResults,
+  ResultWriter,
+  runStudy,
+  runSweep,
+  type StudyOptions,
+  type SweepSpecInput,
+} from '../lib/index.js';
+import { endSweep } from '../lib/run/sweep-end.js';
 import { runCli, scratchDir } from './helpers/cli.js';
 import { MICRO_SWEEP as MICRO } from './helpers/micro-sweep.js';
 
@@ -125,5 +137,20 @@ describe('words for the command line alone (study --list)', () => {
     const r = cli('study', 'nope', '-m', 'random:micro');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/unknown study 'nope' \(known: all, .*vanilla; see distprompt study --list\)/);
+  });
+});
+
+describe('a message said on a worker thread (the end of a sweep)', () => {
+  it('comes back with its parts: a script reads { resume: true }, the command line --resume', async () => {
+    const { metadata } = await readResults(join(dir, 'done.arrow'));
+    const writer = await ResultWriter.create(join(dir, 'ends.arrow'), { ...metadata, build: null });
+    const e = await endSweep(writer, { expectedRowIds: ['never-ran'] }, false).then(
+      () => new Error('not refused'),
+      (err: unknown) => err,
+    );
+    expect((e as Error).message).toContain('ends.arrow.partial is kept for { resume: true }');
+    const program = new Command();
+    registerCommands(program);
+    expect(commandLineMessage(program, e)).toContain('ends.arrow.partial is kept for --resume');
   });
 });
