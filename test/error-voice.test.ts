@@ -9,6 +9,7 @@ import { registerCommands } from '../lib/cli/commands.js';
 import { commandLineMessage } from '../lib/cli/flag-words.js';
 import {
   mergeResults,
+  parseSpec,
   readResults,
   ResultWriter,
   runStudy,
@@ -17,6 +18,7 @@ import {
   type SweepSpecInput,
 } from '../lib/index.js';
 import { endSweep } from '../lib/run/sweep-end.js';
+import { tuneOptionIssues, tuneOptionsError } from '../lib/tune/index.js';
 import { runCli, scratchDir } from './helpers/cli.js';
 import { MICRO_SWEEP as MICRO } from './helpers/micro-sweep.js';
 
@@ -151,6 +153,30 @@ describe('a message said on a worker thread (the end of a sweep)', () => {
     expect((e as Error).message).toContain('ends.arrow.partial is kept for { resume: true }');
     const program = new Command();
     registerCommands(program);
-    expect(commandLineMessage(program, e)).toContain('ends.arrow.partial is kept for --resume');
+    expect(commandLineMessage(program, undefined, e)).toContain('ends.arrow.partial is kept for --resume');
+  });
+});
+
+describe('a field the user typed as a flag', () => {
+  it('a script is told the field of its spec or options', async () => {
+    expect(() => parseSpec({ ...MICRO_SWEEP, maxEpochs: 0 })).toThrow('  - maxEpochs: maxEpochs must be >= 1, got 0');
+    expect(tuneOptionsError(tuneOptionIssues({ method: 'hardd' })).message).toBe(
+      "invalid tune options:\n  method: method must be 'soft', 'hard' or 'hybrid', got 'hardd'",
+    );
+  });
+
+  it('the command line is told the flag (--max-epochs, --search), and a --config field keeps its name', () => {
+    const flag = cli('sweep', '-c', 'micro.json', '--max-epochs', '0', '--plan');
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toContain('  - --max-epochs: maxEpochs must be >= 1, got 0');
+    writeFileSync(join(dir, 'zero-epochs.json'), JSON.stringify({ ...MICRO_SWEEP, maxEpochs: 0 }));
+    const field = cli('sweep', '-c', 'zero-epochs.json', '--plan');
+    expect(field.status).toBe(2);
+    expect(field.stderr).toContain('  - maxEpochs: maxEpochs must be >= 1, got 0');
+    const grid = cli('sweep', '-c', 'micro.json', '--entropy', 'x', '--plan');
+    expect(grid.stderr).toContain('  - --entropy: expected an entropy grid in bits');
+    const search = cli('tune', '-m', 'random:micro', '--search', 'hardd');
+    expect(search.status).toBe(2);
+    expect(search.stderr).toContain("  --search: method must be 'soft', 'hard' or 'hybrid', got 'hardd'");
   });
 });

@@ -34,6 +34,11 @@ program
 registerInfo(program);
 registerCommands(program);
 watchStdout();
+// The command whose action runs: its flags are the words its errors are said in.
+let ran: Command | undefined;
+program.hook('preAction', (_program, command) => {
+  ran = command;
+});
 
 try {
   checkWorkingFolder();
@@ -43,7 +48,7 @@ try {
     // commander already printed its message; help and version are not errors.
     process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.invalid;
   } else {
-    console.error(`distprompt: ${commandLineMessage(program, e)}`);
+    console.error(`distprompt: ${commandLineMessage(program, ran, e)}`);
     if (process.env.DISTPROMPT_DEBUG) console.error(e);
     process.exitCode = exitCodeFor(e);
   }
