@@ -129,10 +129,29 @@ describe('options named by name (studiesDir, scale, seed, dtype, bound, outDir)'
   });
 });
 
-describe('words for the command line alone (study --list)', () => {
+describe("words the command line has in place of a script's (study --list, distprompt study …)", () => {
   it('a script is told the known studies, and no command', async () => {
     const m = await refusal(() => runStudy({ ...study, studies: ['nope'] }));
     expect(m).toMatch(/^unknown study 'nope' \(known: all, .*vanilla\)$/);
+  });
+
+  it("a script is told the studies that fit as runStudy's studies", async () => {
+    // random:micro's 1,000 tokens hold at most 9.97 bits: the paper's outliers go to 12.
+    const m = await refusal(() =>
+      runStudy({ ...study, studies: ['vanilla', 'outliers'], scale: 'paper', bound: true, outDir: join(dir, 'fit') }),
+    );
+    expect(m).toContain(
+      "The studies that can: studies: ['vanilla'] (with the same other options); or give a model these fit.",
+    );
+    expect(m).not.toContain('distprompt study');
+  });
+
+  it('the command line is told the command that runs them', () => {
+    const r = cli('study', 'vanilla,outliers', '-m', 'random:micro', '--scale', 'paper', '--plan');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(
+      'The studies that can: distprompt study vanilla (with the same flags); or give a model these fit.',
+    );
   });
 
   it('the command line is told where to read about them', () => {
