@@ -38,7 +38,7 @@ test("a sweep's shard files whose merge cannot be written: every row is kept in 
   const out = join(dir, 'merged.arrow');
   mkdirSync(out);
   await expect(mergeSweepShards(shards, out, { overwrite: true })).rejects.toThrow(
-    `every row is kept in ${shards.join(', ')}: rerun with --resume to merge them`,
+    `every row is kept in ${shards.join(', ')}: rerun with { resume: true } to merge them`,
   );
   for (const s of shards) expect(existsSync(s)).toBe(true);
 });

@@ -176,7 +176,7 @@ describe('results on a full disk', () => {
       expect((err as FileError).code).toBe('ENOSPC');
       expect((err as Error).message).toContain(`disk full (ENOSPC) while writing ${journalPath(out)}`);
       expect((err as Error).message).toContain(
-        `the 3 row(s) finished before it are kept in ${journalPath(out)}: rerun with --resume`,
+        `the 3 row(s) finished before it are kept in ${journalPath(out)}: rerun with { resume: true }`,
       );
       // Poisoned: a later append and finish give the same error rather than a gap in the journal.
       await expect(writer.append(records.slice(6, 7))).rejects.toBe(err);
@@ -202,7 +202,7 @@ describe('results on a full disk', () => {
       const err = await writer.finish({ order, expectedRowIds: order }).catch((e: unknown) => e);
       expect((err as FileError).code).toBe('ENOSPC');
       expect((err as Error).message).toContain(
-        `all ${records.length} rows are kept in ${journalPath(out)}: rerun with --resume`,
+        `all ${records.length} rows are kept in ${journalPath(out)}: rerun with { resume: true }`,
       );
       expect(existsSync(out)).toBe(false);
       expect(readdirSync(at).some((n) => n.includes('.tmp-'))).toBe(false);

@@ -166,7 +166,7 @@ describe('write and read', () => {
     await writer.append([allRecords[0]]);
     await expect(writer.append([allRecords[0]])).rejects.toThrow(/already written/);
     await expect(ResultWriter.create(out, meta())).rejects.toThrow(
-      /holds an unfinished run: continue it with --resume/,
+      /holds an unfinished run: continue it with \{ resume: true \}/,
     );
     await expect(writer.finish({ expectedRowIds: plan.rows.map((r) => r.rowId) })).rejects.toThrow(
       /not written: \d+ planned row\(s\) have no result/,

@@ -3,11 +3,11 @@
 // Each command parses its flags, calls the library (lib/run, lib/tune, …) and prints.
 import { Command, CommanderError } from 'commander';
 
-import { nativeMessage } from '../model/errors.js';
 import { checkWorkingFolder } from './cwd.js';
 import { EXIT, exitCodeFor, exitCodeMeanings } from './exit.js';
 import { registerInfo } from './info.js';
 import { registerCommands } from './commands.js';
+import { commandLineMessage } from './flag-words.js';
 import { VERSION } from '../version.js';
 import { watchStdout } from './stdout.js';
 
@@ -46,6 +46,11 @@ registerInfo(program);
 registerCommands(program);
 plainDefaults(program);
 watchStdout();
+// The command whose action runs: its flags are the words its errors are said in.
+let ran: Command | undefined;
+program.hook('preAction', (_program, command) => {
+  ran = command;
+});
 
 try {
   checkWorkingFolder();
@@ -55,7 +60,7 @@ try {
     // commander already printed its message; help and version are not errors.
     process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.invalid;
   } else {
-    console.error(`distprompt: ${nativeMessage(e)}`);
+    console.error(`distprompt: ${commandLineMessage(program, ran, e)}`);
     if (process.env.DISTPROMPT_DEBUG) console.error(e);
     process.exitCode = exitCodeFor(e);
   }

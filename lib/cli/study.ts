@@ -22,6 +22,7 @@ import { refuseContradictions, shardText } from './flag-rules.js';
 import { checkStudyFlags } from './study-flags.js';
 import { PLAN_HELP, SHARD_COUNT_HELP, WAIT_FOR_LOCK_HELP } from './sweep.js';
 import { counted } from '../io/counted.js';
+import { saidOf } from '../io/said.js';
 
 interface StudyCliOptions {
   list?: boolean;
@@ -177,7 +178,7 @@ export function registerStudy(program: Command): void {
               ? (sweep) => process.stdout.write(`${JSON.stringify({ event: 'planned', ...sweep })}\n`)
               : undefined,
           }).catch((e: unknown) => {
-            throw e instanceof StudyError ? new UsageError(e.message) : e;
+            throw e instanceof StudyError ? new UsageError(saidOf(e)) : e;
           });
           process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${studyEstimateLines(e).join('\n')}\n`);
           if (e.notPlanned.length) process.exitCode = EXIT.interrupted;
@@ -216,7 +217,7 @@ export function registerStudy(program: Command): void {
             events,
           );
         } catch (e) {
-          if (e instanceof StudyError) throw new UsageError(e.message);
+          if (e instanceof StudyError) throw new UsageError(saidOf(e));
           throw e;
         }
         reporter.done();

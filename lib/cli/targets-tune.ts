@@ -14,12 +14,13 @@ import { expandGrid, SpecError } from '../spec/index.js';
 import { planRequest, synthesizeTargets, type SynthesisRequest, type TargetSet } from '../targets/index.js';
 import { checkTargetFileSize, targetFileBytes } from '../targets/write.js';
 import { readTargetFile } from '../targets/file.js';
-import { parseTuneOptions, tune } from '../tune/index.js';
+import { tune, tuneOptionIssues, tuneOptionsError } from '../tune/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { onInterrupt } from './interrupt.js';
 import { ProgressReporter } from './progress.js';
 import { KIND_LIST, numberFlag, numberList, refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
 import { counted } from '../io/counted.js';
+import { issuesByFlag } from './flag-words.js';
 
 /** What --entropy (tune, bound), --outliers, --count and --method mean when left out; the help prints these. */
 const FLAG_DEFAULTS = { outliers: 1, count: 10, posCount: 1, method: 'gradient', entropy: '4' } as const;
@@ -227,7 +228,8 @@ export function registerTargetsAndTune(program: Command): void {
           cudaGraph: o.cudaGraph,
         };
         // A misspelt --search or a bad number is refused before a model loads and its targets are made (minutes on a big one).
-        parseTuneOptions(settings);
+        const issues = issuesByFlag(tuneOptionIssues(settings), cmd);
+        if (issues.length > 0) throw tuneOptionsError(issues);
         const model = await loadModel(o.model, modelOptions(o));
         try {
           const { targets, ids } = await cliTargets(o, model);

@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import { FileError, fileError } from './fs-error.js';
+import { onCommandLine, said } from './said.js';
 
 /** The outermost of `path` and its parents that exists and is not a folder (the one to move), or undefined. */
 function fileInTheWay(path: string): string | undefined {
@@ -43,7 +44,12 @@ export function checkFolderPath(path: string): void {
  */
 export function checkParentFolder(path: string, what = 'output'): void {
   // `-o ''` (an unset shell variable): else refused as ': no such file or folder'.
-  if (path === '') throw new FileError('ENOENT', path, `the ${what} is an empty path: give it a name (-o <name>)`);
+  if (path === '')
+    throw new FileError(
+      'ENOENT',
+      path,
+      said`the ${what} is an empty path: give it a name${onCommandLine(' (-o <name>)')}`,
+    );
   const folder = dirname(path);
   checkFolderPath(folder);
   if (!existsSync(folder))

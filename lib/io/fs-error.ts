@@ -3,6 +3,8 @@
 // FileError does both and keeps the errno code, so the command line can tell a full disk (the
 // machine's fault: exit 1) from a wrong path (the user's: exit 2).
 
+import { said, saidOf, setMessage, type Said } from './said.js';
+
 /** errno codes that are faults of the machine (disk, file system, network), not of the input. */
 export const MACHINE_FAULT_CODES: ReadonlySet<string> = new Set([
   'ENOSPC',
@@ -33,8 +35,9 @@ export class FileError extends Error {
   readonly code: string;
   readonly path: string;
 
-  constructor(code: string, path: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: string, path: string, message: string | Said, options?: { cause?: unknown }) {
+    super(String(message), options);
+    setMessage(this, message);
     this.name = 'FileError';
     this.code = code;
     this.path = path;
@@ -92,11 +95,11 @@ function meaning(code: string, path: string): { what: string; todo: string } {
  * are kept in …: rerun with --resume"). A FileError is passed through (with `detail` added), so
  * wrapping twice names the file once; an error without an errno code is returned as it is.
  */
-export function fileError(e: unknown, path: string, detail?: string): Error {
+export function fileError(e: unknown, path: string, detail?: string | Said): Error {
   if (e instanceof FileError)
-    return detail ? new FileError(e.code, e.path, `${e.message}; ${detail}`, { cause: e }) : e;
+    return detail ? new FileError(e.code, e.path, said`${saidOf(e)}; ${detail}`, { cause: e }) : e;
   const code = errnoCode(e);
   if (!code) return e instanceof Error ? e : new Error(String(e));
   const m = meaning(code, path);
-  return new FileError(code, path, `${m.what}: ${m.todo}${detail ? `; ${detail}` : ''}`, { cause: e });
+  return new FileError(code, path, said`${m.what}: ${m.todo}${detail ? said`; ${detail}` : ''}`, { cause: e });
 }

@@ -1,5 +1,6 @@
 // Reading finished results files.
 
+import { option, said } from '../io/said.js';
 import { readFile } from 'node:fs/promises';
 import type { Table } from 'apache-arrow';
 
@@ -28,7 +29,7 @@ export async function readResults(path: string): Promise<Results> {
   // interrupted run) would pass for a complete sweep in a figure, a report or a merge.
   if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xff && bytes[2] === 0xff && bytes[3] === 0xff) {
     throw new ResultsError(
-      `${path} is a sweep's journal (its rows so far, written while it runs), not a finished results file: let the sweep finish, or finish an interrupted one with --resume, then give the .arrow file it writes`,
+      said`${path} is a sweep's journal (its rows so far, written while it runs), not a finished results file: let the sweep finish, or finish an interrupted one with ${option('resume', true)}, then give the .arrow file it writes`,
     );
   }
   let table: Table;

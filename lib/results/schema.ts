@@ -3,6 +3,7 @@
 
 import { Bool, Field, Float32, Float64, Int32, List, Schema, Utf8, type DataType } from 'apache-arrow';
 import { canonicalJson, specHash, type Shard, type SweepSpec } from '../spec/index.js';
+import { setMessage, type Said } from '../io/said.js';
 
 export type ColumnKind = 'utf8' | 'int32' | 'float64' | 'bool' | 'int32List' | 'float32List';
 
@@ -132,8 +133,9 @@ export function encodeMetadata(meta: ResultMetadata): Map<string, string> {
 }
 
 export class ResultsError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string | Said) {
+    super(String(message));
+    setMessage(this, message);
     this.name = 'ResultsError';
   }
 }
@@ -141,7 +143,7 @@ export class ResultsError extends Error {
 /** An output a run may not touch without --resume or --overwrite: a finished file, or a journal. */
 export class OutputTakenError extends ResultsError {
   constructor(
-    message: string,
+    message: string | Said,
     /** what is in the way is a finished results file (not an unfinished run's journal) */
     readonly finished: boolean,
     /** the file in the way (a sweep's output, or one of its --devices shard files) */

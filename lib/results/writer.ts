@@ -2,6 +2,7 @@
 // `finish()` produces `<out>`, atomically, as an Arrow IPC file. So a file named `<out>` is
 // always complete, and after kill -9 the journal holds every row that was acknowledged.
 
+import { option, said } from '../io/said.js';
 import { existsSync } from 'node:fs';
 import { open, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -115,14 +116,14 @@ export class ResultWriter {
     const journal = journalPath(out);
     if (existsSync(journal)) {
       throw new OutputTakenError(
-        `${journal} holds an unfinished run: continue it with --resume, or delete the file to start over`,
+        said`${journal} holds an unfinished run: continue it with ${option('resume', true)}, or delete the file to start over`,
         false,
         journal,
       );
     }
     if (existsSync(out) && !options.overwrite) {
       throw new OutputTakenError(
-        `${out} already exists: choose another output, pass --overwrite, or --resume to extend it`,
+        said`${out} already exists: choose another output, pass ${option('overwrite', true)}, or ${option('resume', true)} to extend it`,
         true,
         out,
       );
@@ -245,7 +246,7 @@ export class ResultWriter {
           this.synced > 0
             ? `the ${this.synced} row(s) finished before it are kept in ${journal}`
             : 'no row was finished before it';
-        this.failure = fileError(e, journal, `${kept}: rerun with --resume`);
+        this.failure = fileError(e, journal, said`${kept}: rerun with ${option('resume', true)}`);
         throw this.failure;
       }
       // Deleted under the run (the file, or its folder removed or moved), the journal would take
@@ -320,7 +321,7 @@ export async function finishJournal(
     const missing = [...options.expectedRowIds].filter((id) => !have.has(id));
     if (missing.length > 0) {
       throw new ResultsError(
-        `${out} not written: ${missing.length} planned row(s) have no result (e.g. ${missing.slice(0, 3).join(', ')}); the journal ${journalPath(out)} is kept for --resume`,
+        said`${out} not written: ${missing.length} planned row(s) have no result (e.g. ${missing.slice(0, 3).join(', ')}); the journal ${journalPath(out)} is kept for ${option('resume', true)}`,
       );
     }
   }
@@ -329,7 +330,7 @@ export async function finishJournal(
   try {
     await writeAtomic(out, bytes, { replace: how.replace });
   } catch (e) {
-    const kept = `all ${records.length} rows are kept in ${journalPath(out)}: rerun with --resume`;
+    const kept = said`all ${records.length} rows are kept in ${journalPath(out)}: rerun with ${option('resume', true)}`;
     throw fileError(e, out, kept);
   }
   await unlink(journalPath(out));

@@ -2,6 +2,7 @@
 // sweep (or study) on its device through the CLI; the caller merges their shard files. Workers
 // are processes, not threads: each owns its device and its memory, and a crash in one is
 // reported, not shared.
+import { errorSaying, option, said } from '../io/said.js';
 import { spawn } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -102,7 +103,7 @@ export async function runOnDevices(
   const what = `worker ${failed} on ${devices[failed]} failed (${endText(end)}${end.code === null ? '' : '; its message is above'})`;
   // Invalid input (a bad model, a device this build lacks) is the same for every rerun: exit 2.
   if (codes.includes(INVALID)) throw new WorkerInputError(`${what}: correct the input and run again`);
-  throw new Error(`${what}; the other shards are kept: rerun with --resume`);
+  throw errorSaying(said`${what}; the other shards are kept: rerun with ${option('resume', true)}`);
 }
 
 /**

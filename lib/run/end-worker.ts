@@ -3,6 +3,7 @@
 // so that a program embedding distprompt keeps its event loop to the last row.
 import { plotAll } from '../plot/index.js';
 import { fileError } from '../io/fs-error.js';
+import { onCommandLine, said } from '../io/said.js';
 import { finishJournal, type FinishOptions, type ResultMetadata } from '../results/index.js';
 import { serveTasks } from '../worker/client.js';
 
@@ -22,7 +23,7 @@ export const endTasks = {
             throw fileError(
               e,
               a.figures as string,
-              `the results are complete in ${a.out}: draw the figures with distprompt plot ${a.out}`,
+              said`the results are complete in ${a.out}: draw the figures with ${onCommandLine(`distprompt plot ${a.out}`, `plotAll((await readResults('${a.out}')).records, '${a.figures}')`)}`,
             );
           });
     // The file's bytes move back (not copied); the caller decodes its rows only if asked for them.

@@ -8,6 +8,7 @@ import type { Model } from '../model/model.js';
 import { positionsProblem } from '../model/positions.js';
 import { SpecError, type SpecIssue, type SweepSpec } from '../spec/index.js';
 import { StudyError } from '../study/catalog.js';
+import { onCommandLine, said } from '../io/said.js';
 import type { StudySweep } from '../study/plan.js';
 import { posCounts } from '../study/pos-counts.js';
 import type { StudyModels } from './study-models.js';
@@ -143,10 +144,11 @@ export async function refuseUnfitSweeps(
   const fitting = [...new Set(sweeps.filter((s) => !s.skipped).map((s) => s.study.name))].filter(
     (n) => !unfitStudies.has(n),
   );
+  const those = onCommandLine(
+    `distprompt study ${fitting.join(',')} (with the same flags)`,
+    `studies: [${fitting.map((n) => `'${n}'`).join(', ')}] (with the same other options)`,
+  );
   throw new StudyError(
-    `these sweeps cannot run on the models given, so none was run:\n${unfit.join('\n')}\n` +
-      (fitting.length
-        ? `The studies that can: distprompt study ${fitting.join(',')} (with the same flags); or give a model these fit.`
-        : 'Give a model these fit.'),
+    said`these sweeps cannot run on the models given, so none was run:\n${unfit.join('\n')}\n${fitting.length ? said`The studies that can: ${those}; or give a model these fit.` : 'Give a model these fit.'}`,
   );
 }

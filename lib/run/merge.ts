@@ -1,6 +1,7 @@
 // Joins shard files into one results file, after checking they are shards of one sweep that
 // together hold every planned row exactly once. It re-plans the sweep from the spec the files
 // store, so it lives with the runs, not in the storage layer.
+import { option, said } from '../io/said.js';
 import { existsSync, statSync } from 'node:fs';
 
 import { fileError } from '../io/fs-error.js';
@@ -141,7 +142,11 @@ export async function mergeSweepShards(files: readonly string[], out: string, op
   try {
     return await mergeUnderLock(files, out, options);
   } catch (e) {
-    throw fileError(e, out, `every row is kept in ${files.join(', ')}: rerun with --resume to merge them`);
+    throw fileError(
+      e,
+      out,
+      said`every row is kept in ${files.join(', ')}: rerun with ${option('resume', true)} to merge them`,
+    );
   }
 }
 
@@ -154,7 +159,9 @@ export async function mergeUnderLock(
   if (paths.length === 0) throw new ResultsError('merge needs at least one results file');
   const replace = options.overwrite === true;
   if (!replace && existsSync(out))
-    throw new ResultsError(`${out} already exists: choose another output, or pass --overwrite to replace it`);
+    throw new ResultsError(
+      said`${out} already exists: choose another output, or pass ${option('overwrite', true)} to replace it`,
+    );
   const files: Array<Results & { path: string }> = [];
   for (const path of paths) files.push({ path, ...(await readResults(path)) });
   refuseRepeatedFiles(paths);

@@ -1,5 +1,6 @@
 // Shard files: where shard i of N of a sweep writes (`--shard i/N` of a study, one device worker
 // of `--devices`), and the complete set of them beside an output, which a later run merges.
+import { option, said } from '../io/said.js';
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -88,7 +89,7 @@ export async function refuseOtherShardCounts(output: string, n: number, resume: 
   const count = other[0].count;
   const names = other.filter((s) => s.count === count).map((s) => join(dirname(output), s.name));
   throw new ResultsError(
-    `${names.join(', ')} hold rows of a run of ${output} on ${count} devices, which a run on ${n} would neither resume nor merge: ${resume ? 'resume' : 'continue it with --resume'} on ${count} devices, or delete them (or pass --overwrite) to start over`,
+    said`${names.join(', ')} hold rows of a run of ${output} on ${count} devices, which a run on ${n} would neither resume nor merge: ${resume ? 'resume' : said`continue it with ${option('resume', true)}`} on ${count} devices, or delete them (or pass ${option('overwrite', true)}) to start over`,
   );
 }
 

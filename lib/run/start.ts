@@ -2,6 +2,7 @@
 // a finished results file of the same spec is read, not rerun; a complete set of shard files
 // (from --shard runs or device workers) is merged; an interrupted run continues (--resume);
 // otherwise the sweep starts fresh, and an output already there is refused unless overwritten.
+import { onCommandLine, option, said, type Said } from '../io/said.js';
 import { existsSync } from 'node:fs';
 
 import {
@@ -107,15 +108,11 @@ function refuseOtherRows(out: string, { metadata }: Results, spec: SweepSpec, id
 }
 
 /** What a run that would merge `out`'s shards says when some have not finished, and what to do. */
-function incompleteMessage(out: string, p: IncompleteShards): string {
+function incompleteMessage(out: string, p: IncompleteShards): Said {
   const file = (i: number) => shardFile(out, i, p.count);
   const told = [
     ...p.unfinished.map((i) => `${file(i)} has not finished (shard ${i}/${p.count}: running, or interrupted)`),
     ...p.missing.map((i) => `${file(i)} is missing (shard ${i}/${p.count} has not run)`),
   ];
-  return (
-    `${out}: shard files of this sweep are beside it, but not every one of the ${p.count} has finished: ` +
-    `${told.join('; ')}. Run each (--shard i/${p.count}, with --resume where one was interrupted), then this ` +
-    'command again to merge them; or pass --overwrite to run the whole sweep here instead'
-  );
+  return said`${out}: shard files of this sweep are beside it, but not every one of the ${p.count} has finished: ${told.join('; ')}. Run each (${option('shard', `i/${p.count}`)}, with ${option('resume', true)} where one was interrupted), then ${onCommandLine('this command', 'this call')} again to merge them; or pass ${option('overwrite', true)} to run the whole sweep here instead`;
 }

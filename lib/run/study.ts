@@ -326,7 +326,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
     summary.wallMs = Date.now() - started;
     if (options.shard && !interrupted)
       log(
-        `shard ${options.shard.index}/${options.shard.count} done; once every shard is, run the same command without --shard to merge and report`,
+        `shard ${options.shard.index}/${options.shard.count} done; once every shard is, run the study again unsharded (the same output, no shard) to merge and report`,
       );
     return summary;
   }

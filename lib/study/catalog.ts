@@ -9,6 +9,7 @@ import { packageRoot } from '../native/index.js';
 import { studySpecProblems } from './validate-file.js';
 import { parseJsonText } from '../io/json-text.js';
 import { shown } from '../spec/fields.js';
+import { onCommandLine, said, saidOf, setMessage, type Said } from '../io/said.js';
 
 export const SCALES = ['paper', 'smoke'] as const;
 export type Scale = (typeof SCALES)[number];
@@ -49,9 +50,13 @@ const StudyFileSchema = z.strictObject({
 
 export type StudyFile = z.output<typeof StudyFileSchema> & { name: string; path: string };
 
+/** Where a command-line user finds what each study is (a script has the names the message lists). */
+const SEE_LIST = onCommandLine('; see distprompt study --list');
+
 export class StudyError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string | Said) {
+    super(String(message));
+    setMessage(this, message);
     this.name = 'StudyError';
   }
 }
@@ -93,7 +98,7 @@ export function readStudy(name: string, dir = studiesDir()): StudyFile {
       `${path}: a study's name (its file's, without .json) may hold only letters, digits, '-' and '_', as it names the study's results files: rename the file`,
     );
   if (!named || !existsSync(path)) {
-    throw new StudyError(`unknown study '${name}' (known: ${studyNames(dir).join(', ')}; see distprompt study --list)`);
+    throw new StudyError(said`unknown study '${name}' (known: ${studyNames(dir).join(', ')}${SEE_LIST})`);
   }
   let json: unknown;
   try {
@@ -130,7 +135,7 @@ export function expandStudies(names: readonly string[], dir = studiesDir()): Stu
     throw new StudyError(`give the studies as a list of names, e.g. studies: ['vanilla'], got ${shown(names)}`);
   // An empty list (the command line's ',') would run nothing and write an empty report.
   if (names.length === 0)
-    throw new StudyError(`name one or more studies (${studyNames(dir).join(', ')}; see distprompt study --list)`);
+    throw new StudyError(said`name one or more studies (${studyNames(dir).join(', ')}${SEE_LIST})`);
   const out = new Map<string, StudyFile>();
   const visit = (name: string, trail: string[]) => {
     if (trail.includes(name)) throw new StudyError(`study '${name}' includes itself (${[...trail, name].join(' → ')})`);
@@ -141,7 +146,7 @@ export function expandStudies(names: readonly string[], dir = studiesDir()): Stu
       // An included name that is wrong is the including file's mistake: named with it.
       const parent = trail.at(-1);
       if (e instanceof StudyError && parent !== undefined && e.message.startsWith('unknown study'))
-        throw new StudyError(`${join(dir, `${parent}.json`)}: includes: ${e.message}`);
+        throw new StudyError(said`${join(dir, `${parent}.json`)}: includes: ${saidOf(e)}`);
       throw e;
     }
     if (s.includes) for (const n of s.includes) visit(n, [...trail, name]);

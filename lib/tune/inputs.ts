@@ -5,10 +5,9 @@ import { Model } from '../model/model.js';
 import { formatBytes } from '../model/size-check.js';
 import { shown, signalProblem } from '../spec/fields.js';
 import { availableDeviceBytes, bytesPerRow } from './batch-size.js';
-import { TuneOptionsError } from './options.js';
+import { tuneOptionsError } from './options.js';
 
-const invalid = (field: string, message: string) =>
-  new TuneOptionsError(`invalid tune options:\n  ${field}: ${message}`);
+const invalid = (field: string, message: string) => tuneOptionsError([{ path: field, message }]);
 
 /** The model and options object a script passed: a loaded Model, and an object holding at least `targets`. */
 export function tuneOptionsObject(model: unknown, options: unknown): Record<string, unknown> {

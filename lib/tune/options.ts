@@ -5,6 +5,7 @@ import { z } from 'zod';
 
 import { STUDY_DEFAULTS as D } from '../spec/defaults.js';
 import { countInt, oneOf, positiveInt, shown, unknownKeysError } from '../spec/fields.js';
+import type { SpecIssue } from '../spec/errors.js';
 import { candidatesIssue, impliedPattern, patternIssue } from '../spec/pattern.js';
 
 export { STOP_REASONS, type StopReason } from './stop-reasons.js';
@@ -118,12 +119,23 @@ export function cudaGraphFor(s: Pick<TuneSettings, 'cudaGraph' | 'method'>, devi
   return s.cudaGraph ?? (s.method === 'soft' && device.startsWith('cuda'));
 }
 
+const issuesOf = (e: z.ZodError): SpecIssue[] => e.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+
+/** What is wrong with tune() options, each by its field's path ('' for the options as a whole); empty when nothing is. */
+export function tuneOptionIssues(input: unknown): SpecIssue[] {
+  const r = TuneOptionsSchema.safeParse(input);
+  return r.success ? [] : issuesOf(r.error);
+}
+
+/** The error telling `issues`, each on a line of its own by its path. */
+export const tuneOptionsError = (issues: readonly SpecIssue[]): TuneOptionsError =>
+  new TuneOptionsError(
+    `invalid tune options:\n${issues.map((i) => `  ${i.path || '(options)'}: ${i.message}`).join('\n')}`,
+  );
+
 export function parseTuneOptions(input: unknown): TuneSettings & { pattern: string } {
   const r = TuneOptionsSchema.safeParse(input);
-  if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(options)'}: ${i.message}`);
-    throw new TuneOptionsError(`invalid tune options:\n${lines.join('\n')}`);
-  }
+  if (!r.success) throw tuneOptionsError(issuesOf(r.error));
   const o = r.data;
   const pattern = o.method === 'hybrid' ? o.pattern! : impliedPattern(o.method, o.prefixLength);
   return { ...o, pattern };

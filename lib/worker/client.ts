@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
+import { Said, saidOf, setMessage, type Part } from '../io/said.js';
+
 export type Tasks = Record<string, (payload: never) => unknown>;
 
 interface Reply {
@@ -13,6 +15,8 @@ interface Reply {
   value?: unknown;
   /** name, message and the error's own plain fields (code, path, …) */
   error?: Record<string, unknown> & { name: string; message: string };
+  /** the message's parts, for the command line to name its options as flags (lib/io/said.ts) */
+  said?: Part[];
 }
 
 /**
@@ -70,7 +74,11 @@ export class WorkerClient {
       this.pending.delete(m.id);
       if (this.pending.size === 0) worker.unref();
       if (m.ok) p.resolve(m.value);
-      else p.reject(Object.assign(new Error(m.error!.message), m.error));
+      else {
+        const error = Object.assign(new Error(m.error!.message), m.error);
+        setMessage(error, new Said(m.said ?? [m.error!.message]));
+        p.reject(error);
+      }
     });
     const fail = (e: Error) => {
       this.worker = undefined;
@@ -118,6 +126,7 @@ export async function serveTasks(tasks: Tasks): Promise<void> {
         id: m.id,
         ok: false,
         error: { ...fields, name: err.name ?? 'Error', message: err.message ?? String(e) },
+        said: [...saidOf(e).parts],
       } satisfies Reply);
     }
   };

@@ -1,0 +1,62 @@
+// The command line's wording of the library's messages. Where a message names an option of a
+// library call (lib/io/said.ts), or an issue names a field a flag set, the CLI names the flag. The
+// one table from option to flag is read off the commands' own flag definitions, so no flag's name
+// is written here: only the few options whose flag is named otherwise.
+import type { Command, Option } from 'commander';
+
+import { saidOf, type OptionWord } from '../io/said.js';
+import { nativeMessage } from '../model/errors.js';
+import type { SpecIssue } from '../spec/errors.js';
+
+/**
+ * Library names whose flag has another name, by command: runStudy's studiesDir is study's
+ * --studies, tune()'s method its --search (tune's --method is the targets'), a sweep spec's
+ * entropyBits its --entropy.
+ */
+const FLAG_ATTRIBUTE: Record<string, Record<string, string>> = {
+  study: { studiesDir: 'studies', outDir: 'output' },
+  tune: { method: 'search' },
+  sweep: { entropyBits: 'entropy' },
+};
+
+/** The flags of `command` that set the library's `name` (commander's attribute name, or as renamed above). */
+function flagsFor(command: Command, name: string): Option[] {
+  const attribute = FLAG_ATTRIBUTE[command.name()]?.[name] ?? name;
+  return command.options.filter((f) => f.attributeName() === attribute);
+}
+
+/** `word` as a flag: `--resume`, `--no-bound` for { bound: false }, `--shard i/3` for { shard: 'i/3' }. */
+function flagWord(commands: readonly Command[], word: OptionWord): string {
+  const flags = commands.map((c) => flagsFor(c, word.option)).find((f) => f.length > 0);
+  // A message naming an option no command has is a bug; it still says the option rather than nothing.
+  if (!flags) return word.option;
+  const flag = flags.find((f) => f.negate === (word.value === false)) ?? flags[0];
+  const name = flag.long ?? flag.short!;
+  return typeof word.value === 'boolean' || word.value === undefined ? name : `${name} ${word.value}`;
+}
+
+/**
+ * An error's message as the command line says it: its options as the flags of `ran` (the command
+ * that was run), else of any command.
+ */
+export function commandLineMessage(program: Command, ran: Command | undefined, e: unknown): string {
+  const commands = [...(ran ? [ran] : []), ...program.commands];
+  return nativeMessage({ message: saidOf(e).render((w) => flagWord(commands, w), true) });
+}
+
+/**
+ * Issues about fields that `command`'s flags set, each named by the flag the user typed rather than
+ * by the field's path (`--max-epochs`, not `maxEpochs`; `--entropy`, not `targets[0].entropyBits`).
+ * A field that was not typed (a --config file's) keeps its path.
+ */
+export function issuesByFlag(issues: readonly SpecIssue[], command: Command): SpecIssue[] {
+  return issues.map((issue) => {
+    // The innermost field a flag sets, then the outer ones: targets[0].entropyBits is --entropy's, targets[0].kind --targets'.
+    const fields = issue.path.split(/[.[]/).reverse();
+    for (const field of fields) {
+      const typed = flagsFor(command, field).find((f) => command.getOptionValueSource(f.attributeName()) === 'cli');
+      if (typed) return { ...issue, path: typed.long ?? typed.short! };
+    }
+    return issue;
+  });
+}
