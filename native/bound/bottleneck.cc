@@ -1,6 +1,7 @@
 #include "bound/bottleneck.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace dp::bound {
 
@@ -70,6 +71,7 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
       o = o.rows(rest);
       for (auto* t : {&x, &f, &q, &g, &S, &Y, &rho, &gamma, &stuck, &noNewton}) *t = t->index_select(0, rest);
     }
+    o.iteration(x.size(0), it);
     // Two-loop recursion: r ≈ H⁻¹ g.
     auto r = g.clone();
     std::vector<Tensor> al(kMemory);
@@ -90,6 +92,7 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
     if (it >= kNewtonAfter) {
       auto [newton, ok] = supportNewton(o.W, q, g, K);
       useNewton = ok & ~noNewton;
+      if (o.trace) o.trace->now().newtonRows += useNewton.sum().item<int64_t>();
       dir = torch::where(useNewton.unsqueeze(1), newton, dir);
     }
     auto slope = (g * dir).sum(-1);
@@ -136,8 +139,13 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
 }
 
 BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor& p, const Tensor& start, double gradTol,
-                                 double tolNats, int64_t maxIterations, const std::atomic<bool>* cancel) {
-  auto full = lbfgs(objectiveFor(W, b, p, cancel), start, gradTol, tolNats, maxIterations);
+                                 double tolNats, int64_t maxIterations, const std::atomic<bool>* cancel,
+                                 Trace* trace) {
+  LbfgsResult full;
+  {
+    Trace::Scope part(trace, "bottleneck");
+    full = lbfgs(objectiveFor(W, b, p, cancel, trace), start, gradTol, tolNats, maxIterations);
+  }
   BottleneckResult r;
   r.nats = full.f.clamp_min(0.0);
   r.gradNorm = full.stationarity;
@@ -152,15 +160,20 @@ BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor&
   auto open = (p <= 0).any(-1).nonzero().squeeze(1);
   if (open.numel() > 0) {
     auto po = p.index_select(0, open);
-    auto sub = objectiveFor(W, b, po, cancel);
+    auto sub = objectiveFor(W, b, po, cancel, trace);
     sub.mask = po <= 0;
-    auto restricted = lbfgs(sub, full.x.index_select(0, open), gradTol, tolNats, maxIterations);
+    LbfgsResult restricted;
+    {
+      Trace::Scope part(trace, "bottleneck restricted");
+      restricted = lbfgs(sub, full.x.index_select(0, open), gradTol, tolNats, maxIterations);
+    }
+    Trace::Scope part(trace, "bottleneck limit");
     auto lower = restricted.f.clamp_min(0.0);
     auto settled = (restricted.stationarity <= gradTol) | (restricted.f <= tolNats);
     // An upper bound from real points: the restricted minimum moved out along the direction the
     // full search went (t doubling), where the mass off the support vanishes while the support's
     // logits keep their differences; with the full search's own value.
-    const auto fullObj = objectiveFor(W, b, po, cancel);
+    const auto fullObj = objectiveFor(W, b, po, cancel, trace);
     auto upper = full.f.index_select(0, open);
     auto x = full.x.index_select(0, open);
     auto u = x / x.norm(2, -1, true).clamp_min(1e-300);
@@ -170,6 +183,7 @@ BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor&
     for (double t = 1; t < farNorm; t *= 2) {
       auto left = (settled & (upper - lower > tolNats)).nonzero().squeeze(1);
       if (left.numel() == 0) break;
+      fullObj.iteration(left.numel(), static_cast<int64_t>(std::log2(t)));
       auto far = restricted.x.index_select(0, left) + t * u.index_select(0, left);
       upper.index_copy_(0, left, torch::fmin(upper.index_select(0, left), fullObj.rows(left).value(far).first));
     }

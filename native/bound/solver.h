@@ -4,10 +4,14 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace dp::bound {
@@ -18,6 +22,35 @@ using torch::Tensor;
 // bound of many targets on a big head runs for minutes, and every evaluation is a pass over W.
 struct Cancelled : std::runtime_error {
   Cancelled() : std::runtime_error("distprompt: head bound cancelled") {}
+};
+
+// The solver's work by part (DISTPROMPT_BOUND_TRACE, head_bound.cc): rows evaluated (each a pass
+// over W), rows backtracked, row-iterations and the longest row's, and seconds. A measurement
+// aid: the numbers say where a slow target's time goes, and nothing reads them to decide.
+struct Trace {
+  struct Part {
+    int64_t valueRows = 0, gradientRows = 0, backtrackRows = 0, rowIterations = 0, maxIterations = 0, newtonRows = 0;
+    double seconds = 0;
+  };
+  std::map<std::string, Part> parts;
+  std::string current;
+  Part& now() { return parts[current]; }
+  // The part a scope's work is charged to, and its seconds.
+  struct Scope {
+    Trace* t;
+    std::string before;
+    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+    Scope(Trace* trace, const std::string& name) : t(trace) {
+      if (!t) return;
+      before = t->current;
+      t->current = name;
+    }
+    ~Scope() {
+      if (!t) return;
+      t->now().seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      t->current = before;
+    }
+  };
 };
 
 // One batch of targets against one linear map: f(x) = lse(W x + b) − a·x − k, with a = Wᵀp and
@@ -31,15 +64,17 @@ struct Objective {
   Tensor k;                                   // [n]
   Tensor mask;                                // [n, V] or undefined
   const std::atomic<bool>* cancel = nullptr;  // checked before each evaluation; set: throw Cancelled
+  Trace* trace = nullptr;                     // counts the passes when set
 
   Objective rows(const Tensor& idx) const {
-    return {W,     b, a.index_select(0, idx), k.index_select(0, idx), mask.defined() ? mask.index_select(0, idx) : mask,
-            cancel};
+    return {W,      b,    a.index_select(0, idx), k.index_select(0, idx), mask.defined() ? mask.index_select(0, idx) : mask,
+            cancel, trace};
   }
 
   // f [n] and softmax(W x + b) [n, V] at x [n, d].
   std::pair<Tensor, Tensor> value(const Tensor& x) const {
     if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
+    if (trace) trace->now().valueRows += x.size(0);
     auto z = torch::matmul(x, W.t());
     if (b.defined()) z.add_(b);
     if (mask.defined()) z.masked_fill_(mask, -INFINITY);
@@ -50,15 +85,24 @@ struct Objective {
     auto f = lse - (x * a).sum(-1) - k;
     return {f, z.div_(sum)};
   }
-  Tensor gradient(const Tensor& q) const { return torch::matmul(q, W) - a; }
+  Tensor gradient(const Tensor& q) const {
+    if (trace) trace->now().gradientRows += q.size(0);
+    return torch::matmul(q, W) - a;
+  }
+  // One iteration of a search over `rows` rows, the `it`-th.
+  void iteration(int64_t rows, int64_t it) const {
+    if (!trace) return;
+    trace->now().rowIterations += rows;
+    trace->now().maxIterations = std::max(trace->now().maxIterations, it + 1);
+  }
 };
 
 inline Objective objectiveFor(const Tensor& W, const Tensor& b, const Tensor& p,
-                              const std::atomic<bool>* cancel = nullptr) {
+                              const std::atomic<bool>* cancel = nullptr, Trace* trace = nullptr) {
   auto a = torch::matmul(p, W);
   auto k = -torch::special_xlogy(p, p).sum(-1);  // H(p), with 0 log 0 = 0
   if (b.defined()) k = k + torch::matmul(p, b);
-  return {W, b, a, k, Tensor(), cancel};
+  return {W, b, a, k, Tensor(), cancel, trace};
 }
 
 // The feasible set: the ball ‖x‖ ≤ radius, or its surface ‖x‖ = radius (`sphere`), in the

@@ -34,11 +34,16 @@ SphereResult solveSphere(const Objective& obj, const Feasible& S, const Tensor& 
   // polished to gradTol. `agreed` counts the starts whose screened point is already within tolNats
   // of the polished value (a real point's value, so never an overcount).
   constexpr double kScreen = 100;
-  auto res = spg(obj.rows(all), x0, S, std::max(gradTol, kScreen * gradTol), maxIterations);
+  SpgResult res;
+  {
+    Trace::Scope part(obj.trace, "sphere screen");
+    res = spg(obj.rows(all), x0, S, std::max(gradTol, kScreen * gradTol), maxIterations);
+  }
   auto f = res.f.view({k, n});
   auto which = std::get<1>(f.min(0));
   auto pick = which * n + torch::arange(n, which.options());
   // A polished start is never above its screened value (SPG keeps the start as its reference).
+  Trace::Scope part(obj.trace, "sphere polish");
   auto fine = spg(obj, res.x.index_select(0, pick), S, gradTol, maxIterations);
   SphereResult r;
   r.nats = fine.f.clamp_min(0.0);
