@@ -139,8 +139,7 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
 }
 
 BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor& p, const Tensor& start, double gradTol,
-                                 double tolNats, int64_t maxIterations, const std::atomic<bool>* cancel,
-                                 Trace* trace) {
+                                 double tolNats, int64_t maxIterations, const std::atomic<bool>* cancel, Trace* trace) {
   LbfgsResult full;
   {
     Trace::Scope part(trace, "bottleneck");

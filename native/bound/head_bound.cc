@@ -46,6 +46,8 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
   TORCH_CHECK(!pr.beta.defined() || pr.beta.numel() == d, "head bound: beta must have ", d, " values");
   TORCH_CHECK(!pr.bias.defined() || pr.bias.numel() == V, "head bound: bias must have ", V, " values");
   TORCH_CHECK(opts.maxIterations > 0, "head bound: maxIterations must be positive");
+  // A misspelt DISTPROMPT_SPHERE_SEARCH fails every call, not only one whose targets need the search.
+  if (opts.sphere) sphereSearchIsSpg();
   const auto dev = pr.W.device();
   const auto dt = opts.dtype;
   torch::NoGradGuard ng;
@@ -139,8 +141,8 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
     auto s = hr.x * gamma;  // the hidden state the norm would output
     if (beta.defined()) s = s + beta;
     if (bottleneck) {
-      auto br = solveBottleneck(W, b, p, s, opts.gradTol, opts.tolNats, opts.bottleneckIterations, opts.cancel.get(),
-                                trace);
+      auto br =
+          solveBottleneck(W, b, p, s, opts.gradTol, opts.tolNats, opts.bottleneckIterations, opts.cancel.get(), trace);
       // Started from a point of the ball, the value reached is never above the ball bound's.
       r.bottleneckNats.slice(0, from, from + n).copy_(torch::minimum(br.nats, hr.f.clamp_min(0.0)));
       r.bottleneckGradNorm.slice(0, from, from + n).copy_(br.gradNorm);

@@ -67,8 +67,9 @@ struct Objective {
   Trace* trace = nullptr;                     // counts the passes when set
 
   Objective rows(const Tensor& idx) const {
-    return {W,      b,    a.index_select(0, idx), k.index_select(0, idx), mask.defined() ? mask.index_select(0, idx) : mask,
-            cancel, trace};
+    return {
+        W,      b,    a.index_select(0, idx), k.index_select(0, idx), mask.defined() ? mask.index_select(0, idx) : mask,
+        cancel, trace};
   }
 
   // f [n] and softmax(W x + b) [n, V] at x [n, d].

@@ -9,10 +9,9 @@
 // Why L-BFGS: where the ball's optimum is inside, f near it is about a convex quadratic, and its
 // minimum on the sphere lies near the quadratic's flattest direction: finding it is finding an
 // eigenvector, where a gradient method creeps (the Riemannian Hessian there, Hess f − μI, is nearly
-// singular) and a quasi-Newton memory does not. Measured on random:demo's outlier targets
-// (bench/RESULTS.md, 2026-12-06): the spectral projected gradient's search took ~230 iterations a
-// start to the screening residual, L-BFGS a fraction of that. DISTPROMPT_SPHERE_SEARCH=spg runs the
-// spectral gradient instead (the same minima within the residual; for comparing the two).
+// singular) and a quasi-Newton memory does not (bench/RESULTS.md, 2026-12-06, has the passes
+// each took). DISTPROMPT_SPHERE_SEARCH=spg runs the Riemannian spectral projected gradient
+// instead (the same minima within the residual; for comparing the two).
 #pragma once
 #include "bound/solver.h"
 
@@ -31,6 +30,9 @@ struct SphereResult {
 // carried to each new point by projection onto its tangent space); rows leave at a Riemannian
 // gradient norm ≤ tol, or stuck where even a gradient step finds no decrease. Never increases f.
 SpgResult sphereLbfgs(const Objective& obj, const Tensor& x0, const Feasible& S, double tol, int64_t maxIterations);
+
+// DISTPROMPT_SPHERE_SEARCH: true for 'spg', false for 'lbfgs' or unset; throws on anything else.
+bool sphereSearchIsSpg();
 
 SphereResult solveSphere(const Objective& obj, const Feasible& sphere, const Tensor& cBall, int64_t randomStarts,
                          double gradTol, double tolNats, int64_t maxIterations, uint64_t seed);
