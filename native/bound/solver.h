@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace dp::bound {
 
@@ -162,6 +163,55 @@ Trial backtrack(const Objective& o, const std::function<Tensor(const Tensor& row
 // A batched search's outcome per row (SPG: the set's stationarity; L-BFGS: the gradient norm).
 struct SpgResult {
   Tensor x, f, stationarity, iterations;
+};
+
+// A search's result for x0's rows, each row filled in as it leaves (retire).
+inline SpgResult unfilled(const Tensor& x0) {
+  const int64_t n = x0.size(0);
+  auto opts = x0.options();
+  return {torch::empty_like(x0), torch::empty({n}, opts), torch::empty({n}, opts),
+          torch::zeros({n}, opts.dtype(torch::kInt64))};
+}
+
+// A batched L-BFGS memory: the pairs (s, y) of the last m steps per row, oldest first; rho =
+// 1/(s·y), 0 for an empty slot (which then contributes nothing to the two-loop recursion); gamma
+// the initial inverse Hessian's scale, s·y/y·y of the last pair (at first: a step one unit long).
+struct LbfgsMemory {
+  Tensor S, Y, rho, gamma;
+  LbfgsMemory(int64_t m, const Tensor& g)
+      : S(torch::zeros({g.size(0), m, g.size(1)}, g.options())),
+        Y(torch::zeros_like(S)),
+        rho(torch::zeros({g.size(0), m}, g.options())),
+        gamma(1.0 / g.norm(2, -1).clamp_min(1e-12)) {}
+  void keep(const Tensor& rows) {
+    for (auto* t : {&S, &Y, &rho, &gamma}) *t = t->index_select(0, rows);
+  }
+  // r ≈ H⁻¹ g by the two-loop recursion.
+  Tensor apply(const Tensor& g) const {
+    const int64_t m = S.size(1);
+    auto r = g.clone();
+    std::vector<Tensor> al(m);
+    for (int64_t i = m - 1; i >= 0; --i) {
+      al[i] = rho.select(1, i) * (S.select(1, i) * r).sum(-1);
+      r -= al[i].unsqueeze(1) * Y.select(1, i);
+    }
+    r *= gamma.unsqueeze(1);
+    for (int64_t i = 0; i < m; ++i) {
+      auto be = rho.select(1, i) * (Y.select(1, i) * r).sum(-1);
+      r += (al[i] - be).unsqueeze(1) * S.select(1, i);
+    }
+    return r;
+  }
+  // The pair pushed where `good` (it carries curvature); the other rows keep their memory.
+  void push(const Tensor& s, const Tensor& y, const Tensor& sy, const Tensor& yy, const Tensor& good) {
+    auto S2 = torch::cat({S.slice(1, 1), s.unsqueeze(1)}, 1), Y2 = torch::cat({Y.slice(1, 1), y.unsqueeze(1)}, 1);
+    auto rho2 = torch::cat({rho.slice(1, 1), (1.0 / sy.clamp_min(1e-300)).unsqueeze(1)}, 1);
+    auto g3 = good.view({-1, 1, 1});
+    S = torch::where(g3, S2, S);
+    Y = torch::where(g3, Y2, Y);
+    rho = torch::where(good.unsqueeze(1), rho2, rho);
+    gamma = torch::where(good, sy / yy.clamp_min(1e-300), gamma);
+  }
 };
 
 // Rows that leave a search: their point, value, residual and iteration count, written to `out`

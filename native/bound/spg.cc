@@ -32,8 +32,7 @@ SpgResult spg(const Objective& obj, const Tensor& x0, const Feasible& S, double 
   constexpr double kAlphaMin = 1e-12, kAlphaMax = 1e12;
   const int64_t n = x0.size(0);
   auto opts = x0.options();
-  SpgResult out{torch::empty_like(x0), torch::empty({n}, opts), torch::empty({n}, opts),
-                torch::zeros({n}, opts.dtype(torch::kInt64))};
+  auto out = unfilled(x0);
 
   auto idx = torch::arange(n, opts.dtype(torch::kInt64));
   Objective o = obj;

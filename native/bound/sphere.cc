@@ -12,20 +12,14 @@ namespace dp::bound {
 
 SpgResult sphereLbfgs(const Objective& obj, const Tensor& x0, const Feasible& S, double tol, int64_t maxIterations) {
   constexpr int64_t kMemory = 10, kBacktracks = 40;
-  const int64_t n = x0.size(0), d = x0.size(1);
-  auto opts = x0.options();
-  SpgResult out{torch::empty_like(x0), torch::empty({n}, opts), torch::empty({n}, opts),
-                torch::zeros({n}, opts.dtype(torch::kInt64))};
-  auto idx = torch::arange(n, opts.dtype(torch::kInt64));
   Objective o = obj;
   auto x = S.project(x0);
   auto [f, q] = o.value(x);
   auto g = S.alongSet(x, o.gradient(q));  // the Riemannian gradient: all the search reads
-  // The pairs (s, y) of the last kMemory steps, oldest first, each kept in the tangent space of
-  // the current point; rho = 1/(s·y), 0 for an empty slot (which then contributes nothing).
-  auto Sm = torch::zeros({n, kMemory, d}, opts), Ym = torch::zeros({n, kMemory, d}, opts);
-  auto rho = torch::zeros({n, kMemory}, opts);
-  auto gamma = 1.0 / g.norm(2, -1).clamp_min(1e-12);  // the first step is one unit long
+  auto out = unfilled(x0);
+  auto idx = torch::arange(x0.size(0), x0.options().dtype(torch::kInt64));
+  // Its pairs are kept in the tangent space of the current point.
+  LbfgsMemory mem(kMemory, g);
   const double r2 = S.radius * S.radius;
   // The projection onto the tangent space at y [n, d] of vectors [n, m, d] (the pairs' transport).
   auto transport = [&](const Tensor& v, const Tensor& y) {
@@ -33,7 +27,7 @@ SpgResult sphereLbfgs(const Objective& obj, const Tensor& x0, const Feasible& S,
     return v - yv * ((v * yv).sum(-1, true) / r2);
   };
   // fresh: the memory holds no pair (the step is the scaled gradient's); stuck: no decrease from it.
-  auto fresh = torch::ones({n}, opts.dtype(torch::kBool)), stuck = torch::zeros_like(fresh);
+  auto fresh = torch::ones_like(f, f.options().dtype(torch::kBool)), stuck = torch::zeros_like(fresh);
   for (int64_t it = 0;; ++it) {
     auto station = g.norm(2, -1);
     auto done = (station <= tol) | ~torch::isfinite(f) | stuck;
@@ -44,25 +38,14 @@ SpgResult sphereLbfgs(const Objective& obj, const Tensor& x0, const Feasible& S,
       if (rest.numel() == 0) break;
       idx = idx.index_select(0, rest);
       o = o.rows(rest);
-      for (auto* t : {&x, &f, &g, &Sm, &Ym, &rho, &gamma, &fresh, &stuck}) *t = t->index_select(0, rest);
+      for (auto* t : {&x, &f, &g, &fresh, &stuck}) *t = t->index_select(0, rest);
+      mem.keep(rest);
     }
     o.iteration(x.size(0), it);
-    // Two-loop recursion in the tangent space at x: r ≈ H⁻¹ g.
-    auto r = g.clone();
-    std::vector<Tensor> al(kMemory);
-    for (int64_t i = kMemory - 1; i >= 0; --i) {
-      al[i] = rho.select(1, i) * (Sm.select(1, i) * r).sum(-1);
-      r -= al[i].unsqueeze(1) * Ym.select(1, i);
-    }
-    r *= gamma.unsqueeze(1);
-    for (int64_t i = 0; i < kMemory; ++i) {
-      auto be = rho.select(1, i) * (Ym.select(1, i) * r).sum(-1);
-      r += (al[i] - be).unsqueeze(1) * Sm.select(1, i);
-    }
-    auto dir = -S.alongSet(x, r);
+    auto dir = -S.alongSet(x, mem.apply(g));
     // Not a descent direction (rounding, or curvature the pairs got wrong): the scaled gradient.
     auto uphill = ((g * dir).sum(-1) >= 0).unsqueeze(1);
-    dir = torch::where(uphill, -g * gamma.unsqueeze(1), dir);
+    dir = torch::where(uphill, -g * mem.gamma.unsqueeze(1), dir);
     // At most one radius long (about a radian), as SPG's tangent step.
     dir = dir * torch::clamp(S.radius / dir.norm(2, -1, true).clamp_min(1e-300), c10::nullopt, 1.0);
     auto slope = (g * dir).sum(-1);
@@ -84,15 +67,10 @@ SpgResult sphereLbfgs(const Objective& obj, const Tensor& x0, const Feasible& S,
     auto y = gt - S.alongSet(xt, g);
     auto sy = (s * y).sum(-1), yy = (y * y).sum(-1);
     auto good = ok & (sy > 1e-12 * s.norm(2, -1) * y.norm(2, -1));
-    Sm = transport(Sm, xt);
-    Ym = transport(Ym, xt);
-    auto S2 = torch::cat({Sm.slice(1, 1), s.unsqueeze(1)}, 1), Y2 = torch::cat({Ym.slice(1, 1), y.unsqueeze(1)}, 1);
-    auto rho2 = torch::cat({rho.slice(1, 1), (1.0 / sy.clamp_min(1e-300)).unsqueeze(1)}, 1);
-    auto g3 = good.view({-1, 1, 1});
-    Sm = torch::where(g3, S2, Sm);
-    Ym = torch::where(g3, Y2, Ym);
-    rho = torch::where(good.unsqueeze(1), rho2, torch::where(keepOld.unsqueeze(1), torch::zeros_like(rho), rho));
-    gamma = torch::where(good, sy / yy.clamp_min(1e-300), gamma);
+    mem.S = transport(mem.S, xt);
+    mem.Y = transport(mem.Y, xt);
+    mem.rho.masked_fill_(keepOld.unsqueeze(1), 0.0);  // good is false there: nothing is pushed
+    mem.push(s, y, sy, yy, good);
     fresh = keepOld | (fresh & ~good);
     x = xt;
     f = torch::where(keepOld, f, tr.f);
