@@ -3,9 +3,15 @@
 // bottleneck, so each part's seconds are the difference. Also the ball's iterations and the
 // values (to compare a solver change before and after: --values FILE writes them, --against FILE
 // reads an earlier run's and prints the largest change of each bound).
+// --trace: each target solved once with every part, and the solver's own account of where the
+// time went (DISTPROMPT_BOUND_TRACE): per part its seconds, iterations, passes over W and
+// backtracked rows. An addon without the trace still gives each target's seconds, so the same
+// command run with DISTPROMPT_ADDON set to an older build times the two solvers back to back.
 // Usage: node dist/bench/bound-targets.js [--model random:micro] [--kind vanilla|outlier]
-//        [--outliers 1] [--entropy 0:max:1] [--samples 1] [--values FILE] [--against FILE]
-import { readFileSync, writeFileSync } from 'node:fs';
+//        [--outliers 1] [--entropy 0:max:1] [--samples 1] [--values FILE] [--against FILE] [--trace]
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { headBound, type HeadBoundRecord } from '../lib/bound/index.js';
 import { loadModel } from '../lib/model/load.js';
@@ -42,6 +48,25 @@ const timed = async (i: number, o: { sphere: boolean; bottleneck: boolean }) => 
   return { r, s: (performance.now() - t0) / 1000 };
 };
 await timed(0, { sphere: true, bottleneck: true }); // the first call's one-off costs
+const traceDir = a.has('--trace') ? mkdtempSync(join(tmpdir(), 'distprompt-bound-trace-')) : '';
+const traceFile = traceDir ? join(traceDir, 'trace.jsonl') : '';
+if (traceFile) process.env.DISTPROMPT_BOUND_TRACE = traceFile;
+interface TracePart {
+  seconds: number;
+  valueRows: number;
+  gradientRows: number;
+  backtrackRows: number;
+  rowIterations: number;
+  maxIterations: number;
+  newtonRows: number;
+}
+/** The trace's line for the last call (one group), or null from an addon without the trace. */
+const lastTrace = (): { sphereSearched: number; parts: Record<string, TracePart> } | null => {
+  if (!existsSync(traceFile)) return null;
+  const lines = readFileSync(traceFile, 'utf8').trim().split('\n');
+  rmSync(traceFile);
+  return JSON.parse(lines.at(-1)!);
+};
 const out: Array<{
   targetId: string;
   entropyBits: number;
@@ -50,8 +75,25 @@ const out: Array<{
   sphere: number;
   bottleneck: number;
   record: HeadBoundRecord;
+  trace?: ReturnType<typeof lastTrace>;
 }> = [];
 for (let i = 0; i < plan.targets.length; i++) {
+  if (traceFile) {
+    const all = await timed(i, { sphere: true, bottleneck: true });
+    const trace = lastTrace();
+    const part = (names: string[]) => names.reduce((t, n) => t + (trace?.parts[n]?.seconds ?? 0), 0);
+    out.push({
+      targetId: all.r.targetId,
+      entropyBits: all.r.targetEntropyBits,
+      iterations: all.r.iterations,
+      ball: trace ? part(['ball']) : all.s,
+      sphere: part(['sphere residual', 'sphere screen', 'sphere polish']),
+      bottleneck: part(['bottleneck', 'bottleneck restricted', 'bottleneck limit']),
+      record: all.r,
+      trace,
+    });
+    continue;
+  }
   const ball = await timed(i, { sphere: false, bottleneck: false });
   const sphere = await timed(i, { sphere: true, bottleneck: false });
   const all = await timed(i, { sphere: true, bottleneck: true });
@@ -66,6 +108,7 @@ for (let i = 0; i < plan.targets.length; i++) {
   });
 }
 m.dispose();
+if (traceDir) rmSync(traceDir, { recursive: true, force: true });
 
 const values = out.map((o) => ({
   targetId: o.targetId,
@@ -100,6 +143,20 @@ const table = [
       `| ${o.targetId} | ${o.entropyBits.toFixed(2)} | ${o.iterations} | ${f(o.ball)} | ${f(o.sphere)} | ${f(o.bottleneck)} | ${f(o.ball + o.sphere + o.bottleneck)} | ${o.record.bottleneckStatus} |`,
   ),
   ...(against ? ['', `max |Δ| against ${against}: ${JSON.stringify(change)}`] : []),
+  ...(out.some((o) => o.trace)
+    ? [
+        '',
+        '| target | part | s | row-iterations | longest row | passes (value + gradient rows) | backtracked rows | Newton rows |',
+        '|---|---|---|---|---|---|---|---|',
+        ...out.flatMap((o) =>
+          Object.entries(o.trace?.parts ?? {}).map(
+            ([name, p]) =>
+              `| ${o.targetId} | ${name} | ${f(p.seconds)} | ${p.rowIterations} | ${p.maxIterations} | ${p.valueRows} + ${p.gradientRows} | ${p.backtrackRows} | ${p.newtonRows} |`,
+          ),
+        ),
+      ]
+    : []),
+  `total ${f(out.reduce((t, o) => t + o.ball + o.sphere + o.bottleneck, 0))} s`,
 ];
 save(
   `bound-targets-${model.replace(/[:/]/g, '-')}-${kind}`,
@@ -108,6 +165,7 @@ save(
     kind,
     entropy,
     perTarget: out.map(({ record, ...rest }) => ({ ...rest, sphereStarts: record.sphereStarts })),
+    seconds: out.reduce((t, o) => t + o.ball + o.sphere + o.bottleneck, 0),
     change,
   },
   table,

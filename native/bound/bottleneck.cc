@@ -1,6 +1,7 @@
 #include "bound/bottleneck.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace dp::bound {
 
@@ -35,19 +36,14 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
   constexpr int64_t kMemory = 30, kBacktracks = 60, kNewtonAfter = 30;
   const int64_t n = x0.size(0), d = x0.size(1);
   auto opts = x0.options();
-  LbfgsResult out{torch::empty_like(x0), torch::empty({n}, opts), torch::empty({n}, opts),
-                  torch::zeros({n}, opts.dtype(torch::kInt64))};
+  auto out = unfilled(x0);
   auto idx = torch::arange(n, opts.dtype(torch::kInt64));
   Objective o = obj;
   auto x = x0.clone();
   auto [f, q] = o.value(x);
   auto g = o.gradient(q);
   const int64_t K = std::min(obj.W.size(0), std::max<int64_t>(2 * d, 256));
-  // The pairs (s, y) of the last kMemory steps, oldest first; rho = 1/(s·y), 0 for an empty slot
-  // (an empty slot then contributes nothing to the two-loop recursion).
-  auto S = torch::zeros({n, kMemory, d}, opts), Y = torch::zeros({n, kMemory, d}, opts);
-  auto rho = torch::zeros({n, kMemory}, opts);
-  auto gamma = 1.0 / g.norm(2, -1).clamp_min(1e-12);  // the first step is one unit long
+  LbfgsMemory mem(kMemory, g);
   // Past this norm a logit W x is ~1e8 and the KL, a difference of such numbers, has fewer than
   // eight digits left in float64: a row stops there (as it is: not a stationary point).
   const double farNorm = kFarLogit / std::max(obj.W.norm(2, -1).max().item<double>(), 1e-300);
@@ -68,20 +64,11 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
       if (rest.numel() == 0) break;
       idx = idx.index_select(0, rest);
       o = o.rows(rest);
-      for (auto* t : {&x, &f, &q, &g, &S, &Y, &rho, &gamma, &stuck, &noNewton}) *t = t->index_select(0, rest);
+      for (auto* t : {&x, &f, &q, &g, &stuck, &noNewton}) *t = t->index_select(0, rest);
+      mem.keep(rest);
     }
-    // Two-loop recursion: r ≈ H⁻¹ g.
-    auto r = g.clone();
-    std::vector<Tensor> al(kMemory);
-    for (int64_t i = kMemory - 1; i >= 0; --i) {
-      al[i] = rho.select(1, i) * (S.select(1, i) * r).sum(-1);
-      r -= al[i].unsqueeze(1) * Y.select(1, i);
-    }
-    r *= gamma.unsqueeze(1);
-    for (int64_t i = 0; i < kMemory; ++i) {
-      auto be = rho.select(1, i) * (Y.select(1, i) * r).sum(-1);
-      r += (al[i] - be).unsqueeze(1) * S.select(1, i);
-    }
+    o.iteration(x.size(0), it);
+    auto r = mem.apply(g);
     // Only for rows L-BFGS has not settled in its first iterations: on a well-conditioned row the
     // quasi-Newton steps converge at a pass each, and a truncated Hessian would only slow them.
     // Before then it is not computed at all (its top-k over V and factorisations cost about a pass).
@@ -90,12 +77,13 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
     if (it >= kNewtonAfter) {
       auto [newton, ok] = supportNewton(o.W, q, g, K);
       useNewton = ok & ~noNewton;
+      if (o.trace) o.trace->now().newtonRows += useNewton.sum().item<int64_t>();
       dir = torch::where(useNewton.unsqueeze(1), newton, dir);
     }
     auto slope = (g * dir).sum(-1);
     // Not a descent direction (rounding): fall back to the scaled gradient.
     auto uphill = (slope >= 0).unsqueeze(1);
-    dir = torch::where(uphill, -g * gamma.unsqueeze(1), dir);
+    dir = torch::where(uphill, -g * mem.gamma.unsqueeze(1), dir);
     // At most ‖x‖ (or 1) long: where the infimum lies at ‖s‖ → ∞ the curvature vanishes along the
     // way and the quasi-Newton step would grow without bound, into values float64 cannot hold
     // (a logit of 1e17 has no digits left for the KL). Doubling per iteration still gets there.
@@ -118,14 +106,7 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
     auto s = trial - x, y = gt - g;
     auto sy = (s * y).sum(-1), yy = (y * y).sum(-1);
     auto good = sy > 1e-300;
-    // Push the pair where it carries curvature; the others keep their history.
-    auto S2 = torch::cat({S.slice(1, 1), s.unsqueeze(1)}, 1), Y2 = torch::cat({Y.slice(1, 1), y.unsqueeze(1)}, 1);
-    auto rho2 = torch::cat({rho.slice(1, 1), (1.0 / sy.clamp_min(1e-300)).unsqueeze(1)}, 1);
-    auto g3 = good.view({-1, 1, 1});
-    S = torch::where(g3, S2, S);
-    Y = torch::where(g3, Y2, Y);
-    rho = torch::where(good.unsqueeze(1), rho2, rho);
-    gamma = torch::where(good, sy / yy.clamp_min(1e-300), gamma);
+    mem.push(s, y, sy, yy, good);
     x = trial;
     f = ft;
     g = gt;
@@ -136,8 +117,12 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
 }
 
 BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor& p, const Tensor& start, double gradTol,
-                                 double tolNats, int64_t maxIterations, const std::atomic<bool>* cancel) {
-  auto full = lbfgs(objectiveFor(W, b, p, cancel), start, gradTol, tolNats, maxIterations);
+                                 double tolNats, int64_t maxIterations, const std::atomic<bool>* cancel, Trace* trace) {
+  LbfgsResult full;
+  {
+    Trace::Scope part(trace, "bottleneck");
+    full = lbfgs(objectiveFor(W, b, p, cancel, trace), start, gradTol, tolNats, maxIterations);
+  }
   BottleneckResult r;
   r.nats = full.f.clamp_min(0.0);
   r.gradNorm = full.stationarity;
@@ -152,15 +137,20 @@ BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor&
   auto open = (p <= 0).any(-1).nonzero().squeeze(1);
   if (open.numel() > 0) {
     auto po = p.index_select(0, open);
-    auto sub = objectiveFor(W, b, po, cancel);
+    auto sub = objectiveFor(W, b, po, cancel, trace);
     sub.mask = po <= 0;
-    auto restricted = lbfgs(sub, full.x.index_select(0, open), gradTol, tolNats, maxIterations);
+    LbfgsResult restricted;
+    {
+      Trace::Scope part(trace, "bottleneck restricted");
+      restricted = lbfgs(sub, full.x.index_select(0, open), gradTol, tolNats, maxIterations);
+    }
+    Trace::Scope part(trace, "bottleneck limit");
     auto lower = restricted.f.clamp_min(0.0);
     auto settled = (restricted.stationarity <= gradTol) | (restricted.f <= tolNats);
     // An upper bound from real points: the restricted minimum moved out along the direction the
     // full search went (t doubling), where the mass off the support vanishes while the support's
     // logits keep their differences; with the full search's own value.
-    const auto fullObj = objectiveFor(W, b, po, cancel);
+    const auto fullObj = objectiveFor(W, b, po, cancel, trace);
     auto upper = full.f.index_select(0, open);
     auto x = full.x.index_select(0, open);
     auto u = x / x.norm(2, -1, true).clamp_min(1e-300);
@@ -170,6 +160,7 @@ BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor&
     for (double t = 1; t < farNorm; t *= 2) {
       auto left = (settled & (upper - lower > tolNats)).nonzero().squeeze(1);
       if (left.numel() == 0) break;
+      fullObj.iteration(left.numel(), static_cast<int64_t>(std::log2(t)));
       auto far = restricted.x.index_select(0, left) + t * u.index_select(0, left);
       upper.index_copy_(0, left, torch::fmin(upper.index_select(0, left), fullObj.rows(left).value(far).first));
     }

@@ -1,6 +1,8 @@
 #include "bound/head_bound.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "bound/bottleneck.h"
 #include "bound/sphere.h"
@@ -8,6 +10,30 @@
 namespace dp {
 
 using torch::Tensor;
+
+namespace {
+// DISTPROMPT_BOUND_TRACE=FILE: one JSON line a group appended to FILE, the solver's work by part
+// (solver.h, Trace), for a benchmark to read.
+void writeTrace(const char* path, int64_t group, int64_t n, int64_t inside, const bound::Trace& t) {
+  std::FILE* out = std::fopen(path, "a");
+  if (!out) return;
+  std::fprintf(out, "{\"group\":%lld,\"targets\":%lld,\"sphereSearched\":%lld,\"parts\":{",
+               static_cast<long long>(group), static_cast<long long>(n), static_cast<long long>(inside));
+  const char* sep = "";
+  for (const auto& [name, p] : t.parts) {
+    std::fprintf(out,
+                 "%s\"%s\":{\"seconds\":%.6f,\"valueRows\":%lld,\"gradientRows\":%lld,\"backtrackRows\":%lld,"
+                 "\"rowIterations\":%lld,\"maxIterations\":%lld,\"newtonRows\":%lld}",
+                 sep, name.c_str(), p.seconds, static_cast<long long>(p.valueRows),
+                 static_cast<long long>(p.gradientRows), static_cast<long long>(p.backtrackRows),
+                 static_cast<long long>(p.rowIterations), static_cast<long long>(p.maxIterations),
+                 static_cast<long long>(p.newtonRows));
+    sep = ",";
+  }
+  std::fprintf(out, "}}\n");
+  std::fclose(out);
+}
+}  // namespace
 
 BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, const BoundOptions& opts) {
   // In the function, not the file: the addon is built as unity batches, where a file-level
@@ -20,6 +46,8 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
   TORCH_CHECK(!pr.beta.defined() || pr.beta.numel() == d, "head bound: beta must have ", d, " values");
   TORCH_CHECK(!pr.bias.defined() || pr.bias.numel() == V, "head bound: bias must have ", V, " values");
   TORCH_CHECK(opts.maxIterations > 0, "head bound: maxIterations must be positive");
+  // A misspelt DISTPROMPT_SPHERE_SEARCH fails every call, not only one whose targets need the search.
+  if (opts.sphere) sphereSearchIsSpg();
   const auto dev = pr.W.device();
   const auto dt = opts.dtype;
   torch::NoGradGuard ng;
@@ -70,8 +98,16 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
     // (~1e-7), and f carries (1 − Σp)·lse(W s + b), a term without bound as ‖s‖ grows.
     auto p = targets.slice(0, from, from + n).to(dev, dt);
     p = p / p.sum(-1, true);
-    const auto obj = objectiveFor(Wc, bc, p, opts.cancel.get());
-    auto hr = spg(obj, torch::zeros({n, d}, W.options()), head, opts.tolNats, opts.maxIterations);
+    const char* tracePath = std::getenv("DISTPROMPT_BOUND_TRACE");
+    Trace traceParts;
+    Trace* trace = tracePath && *tracePath ? &traceParts : nullptr;
+    int64_t searched = 0;
+    const auto obj = objectiveFor(Wc, bc, p, opts.cancel.get(), trace);
+    SpgResult hr;
+    {
+      Trace::Scope part(trace, "ball");
+      hr = spg(obj, torch::zeros({n, d}, W.options()), head, opts.tolNats, opts.maxIterations);
+    }
     // KL is never below 0; a value a rounding below it is reported as 0.
     r.headNats.slice(0, from, from + n).copy_(hr.f.clamp_min(0.0));
     r.gapNats.slice(0, from, from + n).copy_(hr.stationarity);
@@ -80,10 +116,15 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
     r.onBoundary.slice(0, from, from + n).copy_(boundary);
     if (opts.sphere) {
       // On the sphere already: the same value, and its residual along the sphere.
-      auto q0 = obj.value(hr.x).second;
       auto sphereNats = hr.f.clamp_min(0.0), starts = torch::zeros({n}, hr.iterations.options());
-      auto residual = sphere.stationarity(sphere.project(hr.x), obj.gradient(q0));
+      Tensor residual;
+      {
+        Trace::Scope part(trace, "sphere residual");
+        auto q0 = obj.value(hr.x).second;
+        residual = sphere.stationarity(sphere.project(hr.x), obj.gradient(q0));
+      }
       auto inside = (~boundary).nonzero().squeeze(1);
+      searched = inside.numel();
       if (inside.numel() > 0) {
         // Random starts drawn from the group's own seed: the same group gives the same values,
         // whatever other groups the call solves.
@@ -100,7 +141,8 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
     auto s = hr.x * gamma;  // the hidden state the norm would output
     if (beta.defined()) s = s + beta;
     if (bottleneck) {
-      auto br = solveBottleneck(W, b, p, s, opts.gradTol, opts.tolNats, opts.bottleneckIterations, opts.cancel.get());
+      auto br =
+          solveBottleneck(W, b, p, s, opts.gradTol, opts.tolNats, opts.bottleneckIterations, opts.cancel.get(), trace);
       // Started from a point of the ball, the value reached is never above the ball bound's.
       r.bottleneckNats.slice(0, from, from + n).copy_(torch::minimum(br.nats, hr.f.clamp_min(0.0)));
       r.bottleneckGradNorm.slice(0, from, from + n).copy_(br.gradNorm);
@@ -112,6 +154,7 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
       if (b.defined()) z = z + b;
       r.distribution.slice(0, from, from + n).copy_(torch::softmax(z, -1));
     }
+    if (trace) writeTrace(tracePath, group, n, searched, traceParts);
   }
   return r;
 }

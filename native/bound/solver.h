@@ -4,11 +4,16 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <stdexcept>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace dp::bound {
 
@@ -18,6 +23,35 @@ using torch::Tensor;
 // bound of many targets on a big head runs for minutes, and every evaluation is a pass over W.
 struct Cancelled : std::runtime_error {
   Cancelled() : std::runtime_error("distprompt: head bound cancelled") {}
+};
+
+// The solver's work by part (DISTPROMPT_BOUND_TRACE, head_bound.cc): rows evaluated (each a pass
+// over W), rows backtracked, row-iterations and the longest row's, and seconds. A measurement
+// aid: the numbers say where a slow target's time goes, and nothing reads them to decide.
+struct Trace {
+  struct Part {
+    int64_t valueRows = 0, gradientRows = 0, backtrackRows = 0, rowIterations = 0, maxIterations = 0, newtonRows = 0;
+    double seconds = 0;
+  };
+  std::map<std::string, Part> parts;
+  std::string current;
+  Part& now() { return parts[current]; }
+  // The part a scope's work is charged to, and its seconds.
+  struct Scope {
+    Trace* t;
+    std::string before;
+    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+    Scope(Trace* trace, const std::string& name) : t(trace) {
+      if (!t) return;
+      before = t->current;
+      t->current = name;
+    }
+    ~Scope() {
+      if (!t) return;
+      t->now().seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      t->current = before;
+    }
+  };
 };
 
 // One batch of targets against one linear map: f(x) = lse(W x + b) − a·x − k, with a = Wᵀp and
@@ -31,15 +65,18 @@ struct Objective {
   Tensor k;                                   // [n]
   Tensor mask;                                // [n, V] or undefined
   const std::atomic<bool>* cancel = nullptr;  // checked before each evaluation; set: throw Cancelled
+  Trace* trace = nullptr;                     // counts the passes when set
 
   Objective rows(const Tensor& idx) const {
-    return {W,     b, a.index_select(0, idx), k.index_select(0, idx), mask.defined() ? mask.index_select(0, idx) : mask,
-            cancel};
+    return {
+        W,      b,    a.index_select(0, idx), k.index_select(0, idx), mask.defined() ? mask.index_select(0, idx) : mask,
+        cancel, trace};
   }
 
   // f [n] and softmax(W x + b) [n, V] at x [n, d].
   std::pair<Tensor, Tensor> value(const Tensor& x) const {
     if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
+    if (trace) trace->now().valueRows += x.size(0);
     auto z = torch::matmul(x, W.t());
     if (b.defined()) z.add_(b);
     if (mask.defined()) z.masked_fill_(mask, -INFINITY);
@@ -50,15 +87,24 @@ struct Objective {
     auto f = lse - (x * a).sum(-1) - k;
     return {f, z.div_(sum)};
   }
-  Tensor gradient(const Tensor& q) const { return torch::matmul(q, W) - a; }
+  Tensor gradient(const Tensor& q) const {
+    if (trace) trace->now().gradientRows += q.size(0);
+    return torch::matmul(q, W) - a;
+  }
+  // One iteration of a search over `rows` rows, the `it`-th.
+  void iteration(int64_t rows, int64_t it) const {
+    if (!trace) return;
+    trace->now().rowIterations += rows;
+    trace->now().maxIterations = std::max(trace->now().maxIterations, it + 1);
+  }
 };
 
 inline Objective objectiveFor(const Tensor& W, const Tensor& b, const Tensor& p,
-                              const std::atomic<bool>* cancel = nullptr) {
+                              const std::atomic<bool>* cancel = nullptr, Trace* trace = nullptr) {
   auto a = torch::matmul(p, W);
   auto k = -torch::special_xlogy(p, p).sum(-1);  // H(p), with 0 log 0 = 0
   if (b.defined()) k = k + torch::matmul(p, b);
-  return {W, b, a, k, Tensor(), cancel};
+  return {W, b, a, k, Tensor(), cancel, trace};
 }
 
 // The feasible set: the ball ‖x‖ ≤ radius, or its surface ‖x‖ = radius (`sphere`), in the
@@ -117,6 +163,55 @@ Trial backtrack(const Objective& o, const std::function<Tensor(const Tensor& row
 // A batched search's outcome per row (SPG: the set's stationarity; L-BFGS: the gradient norm).
 struct SpgResult {
   Tensor x, f, stationarity, iterations;
+};
+
+// A search's result for x0's rows, each row filled in as it leaves (retire).
+inline SpgResult unfilled(const Tensor& x0) {
+  const int64_t n = x0.size(0);
+  auto opts = x0.options();
+  return {torch::empty_like(x0), torch::empty({n}, opts), torch::empty({n}, opts),
+          torch::zeros({n}, opts.dtype(torch::kInt64))};
+}
+
+// A batched L-BFGS memory: the pairs (s, y) of the last m steps per row, oldest first; rho =
+// 1/(s·y), 0 for an empty slot (which then contributes nothing to the two-loop recursion); gamma
+// the initial inverse Hessian's scale, s·y/y·y of the last pair (at first: a step one unit long).
+struct LbfgsMemory {
+  Tensor S, Y, rho, gamma;
+  LbfgsMemory(int64_t m, const Tensor& g)
+      : S(torch::zeros({g.size(0), m, g.size(1)}, g.options())),
+        Y(torch::zeros_like(S)),
+        rho(torch::zeros({g.size(0), m}, g.options())),
+        gamma(1.0 / g.norm(2, -1).clamp_min(1e-12)) {}
+  void keep(const Tensor& rows) {
+    for (auto* t : {&S, &Y, &rho, &gamma}) *t = t->index_select(0, rows);
+  }
+  // r ≈ H⁻¹ g by the two-loop recursion.
+  Tensor apply(const Tensor& g) const {
+    const int64_t m = S.size(1);
+    auto r = g.clone();
+    std::vector<Tensor> al(m);
+    for (int64_t i = m - 1; i >= 0; --i) {
+      al[i] = rho.select(1, i) * (S.select(1, i) * r).sum(-1);
+      r -= al[i].unsqueeze(1) * Y.select(1, i);
+    }
+    r *= gamma.unsqueeze(1);
+    for (int64_t i = 0; i < m; ++i) {
+      auto be = rho.select(1, i) * (Y.select(1, i) * r).sum(-1);
+      r += (al[i] - be).unsqueeze(1) * S.select(1, i);
+    }
+    return r;
+  }
+  // The pair pushed where `good` (it carries curvature); the other rows keep their memory.
+  void push(const Tensor& s, const Tensor& y, const Tensor& sy, const Tensor& yy, const Tensor& good) {
+    auto S2 = torch::cat({S.slice(1, 1), s.unsqueeze(1)}, 1), Y2 = torch::cat({Y.slice(1, 1), y.unsqueeze(1)}, 1);
+    auto rho2 = torch::cat({rho.slice(1, 1), (1.0 / sy.clamp_min(1e-300)).unsqueeze(1)}, 1);
+    auto g3 = good.view({-1, 1, 1});
+    S = torch::where(g3, S2, S);
+    Y = torch::where(g3, Y2, Y);
+    rho = torch::where(good.unsqueeze(1), rho2, rho);
+    gamma = torch::where(good, sy / yy.clamp_min(1e-300), gamma);
+  }
 };
 
 // Rows that leave a search: their point, value, residual and iteration count, written to `out`

@@ -14,6 +14,7 @@ Trial backtrack(const Objective& o, const std::function<Tensor(const Tensor&, co
   for (int64_t i = 0; i < halvings; ++i) {
     auto bad = (~r.ok).nonzero().squeeze(1);
     if (bad.numel() == 0) break;
+    if (o.trace) o.trace->now().backtrackRows += bad.numel();
     r.t.index_copy_(0, bad, r.t.index_select(0, bad) * 0.5);
     auto tb = r.t.index_select(0, bad);
     auto xb = reach(bad, tb);
@@ -31,8 +32,7 @@ SpgResult spg(const Objective& obj, const Tensor& x0, const Feasible& S, double 
   constexpr double kAlphaMin = 1e-12, kAlphaMax = 1e12;
   const int64_t n = x0.size(0);
   auto opts = x0.options();
-  SpgResult out{torch::empty_like(x0), torch::empty({n}, opts), torch::empty({n}, opts),
-                torch::zeros({n}, opts.dtype(torch::kInt64))};
+  auto out = unfilled(x0);
 
   auto idx = torch::arange(n, opts.dtype(torch::kInt64));
   Objective o = obj;
@@ -72,6 +72,7 @@ SpgResult spg(const Objective& obj, const Tensor& x0, const Feasible& S, double 
       if (rest.numel() == 0) break;
       keep(rest);
     }
+    o.iteration(x.size(0), it);
     auto step = S.step(x, g, alpha.unsqueeze(1));
     auto slope = (g * step).sum(-1);  // ≤ 0: a descent direction
     auto reference = std::get<0>(history.max(1));
