@@ -164,6 +164,23 @@ describe('study catalog and plan', () => {
     expect(messages[3]).toMatch(/--shard 3\/2/);
   });
 
+  it('a targets file in a folder of studies is said to be no study, by name', () => {
+    const dir = tmp();
+    const own = join(dir, 'studies');
+    mkdirSync(own);
+    copyFileSync(readStudy('vanilla').path, join(own, 'vanilla.json'));
+    writeFileSync(join(own, 'targets.json'), JSON.stringify({ vocabSize: 3, targets: [[0.2, 0.3, 0.5]] }));
+    expect(() => readStudy('targets', own)).toThrow(
+      /targets\.json is not a study file \(it has none of 'describes', .*\): a folder of studies holds study files alone/,
+    );
+    const r = run(['study', '--list', '--studies', own], dir);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/targets\.json is not a study file/);
+    // A study file with a mistake still gets its schema's issues.
+    writeFileSync(join(own, 'typo.json'), JSON.stringify({ describes: 'x', smoke: {}, paper: {}, figure: [] }));
+    expect(() => readStudy('typo', own)).toThrow(/Unrecognized key.*"figure"/);
+  });
+
   it('a sweep that cannot run on the model is refused before the first sweep runs or is planned', () => {
     // random:micro has 1,000 tokens (log2 ≈ 9.97 bits) and no tokenizer: the paper's outliers go
     // to 12 bits, and pos targets are tagged token texts. vanilla first, so that a late check

@@ -48,6 +48,8 @@ const StudyFileSchema = z.strictObject({
   includes: z.array(z.string()).min(1, { error: 'name one or more studies to include' }).optional(),
 });
 
+const STUDY_KEYS = new Set(['describes', 'paper', 'smoke', 'includes', 'variants']);
+
 export type StudyFile = z.output<typeof StudyFileSchema> & { name: string; path: string };
 
 /** Where a command-line user finds what each study is (a script has the names the message lists). */
@@ -106,6 +108,13 @@ export function readStudy(name: string, dir = studiesDir()): StudyFile {
   } catch (e) {
     throw new StudyError(`${path}: not valid JSON (${(e as Error).message})`);
   }
+  // A file of no study's keys (a targets or results file beside the studies, in a --studies
+  // folder) is said to be no study, where its schema issues would list every key it lacks.
+  const keys = typeof json === 'object' && json !== null && !Array.isArray(json) ? Object.keys(json) : [];
+  if (!keys.some((k) => STUDY_KEYS.has(k)))
+    throw new StudyError(
+      `${path} is not a study file (it has none of ${[...STUDY_KEYS].map((k) => `'${k}'`).join(', ')}): a folder of studies holds study files alone; move it out, or give another folder`,
+    );
   const r = StudyFileSchema.safeParse(json);
   if (!r.success) {
     throw new StudyError(
