@@ -36,6 +36,7 @@ const OTHER_TOOLS: Record<string, string> = {
   '--quick': 'bench/run.ts',
   '--out-dir': 'bench/run.ts',
   '--no-build': 'scripts/check-sanitizers.sh',
+  '--trace': 'bench/bound-targets.ts',
 };
 
 const commandLines = pages.flatMap(({ path, text }) =>
