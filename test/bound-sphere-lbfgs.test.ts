@@ -116,4 +116,14 @@ describe('the sphere search by L-BFGS gives the spectral gradient’s numbers', 
       withEnv('DISTPROMPT_SPHERE_SEARCH', 'newton', () => headBoundOf(c.head, Float32Array.from(target(20, 4, 3)))),
     ).rejects.toThrow(/DISTPROMPT_SPHERE_SEARCH is 'newton'; expected 'lbfgs' \(the default\) or 'spg'/);
   });
+
+  it('names a DISTPROMPT_BOUND_TRACE file it cannot write, before solving', async () => {
+    const c = makeHead(20, 3, 'rmsnorm', false, 3);
+    const nowhere = join(tmpdir(), 'distprompt-no-such-folder', 'trace.jsonl');
+    await expect(
+      withEnv('DISTPROMPT_BOUND_TRACE', nowhere, () => headBoundOf(c.head, Float32Array.from(target(20, 4, 3)))),
+    ).rejects.toThrow(
+      /DISTPROMPT_BOUND_TRACE: cannot append to .*trace\.jsonl \(No such file or directory\): give a file/,
+    );
+  });
 });

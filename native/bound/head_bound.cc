@@ -2,7 +2,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
 
 #include "bound/bottleneck.h"
 #include "bound/sphere.h"
@@ -88,6 +92,15 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
     r.distribution = torch::empty({T, V}, torch::kFloat32);
   }
 
+  // A trace file that cannot be written is said before the first group is solved, not found
+  // missing after a sweep's bounds.
+  if (const char* path = std::getenv("DISTPROMPT_BOUND_TRACE"); path && *path) {
+    std::FILE* probe = std::fopen(path, "a");
+    if (!probe)
+      throw std::runtime_error(std::string("DISTPROMPT_BOUND_TRACE: cannot append to ") + path + " (" +
+                               std::strerror(errno) + "): give a file in a folder you can write, or unset it");
+    std::fclose(probe);
+  }
   for (int64_t from = 0, to = 0; from < T; from = to) {
     const int64_t group = opts.groups[from];
     while (to < T && opts.groups[to] == group) ++to;
