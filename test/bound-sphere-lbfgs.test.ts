@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { headBoundOf, type HeadBoundRecord, type HeadSpec } from '../lib/bound/index.js';
-import { gauss, makeHead } from './helpers/bound-heads.js';
-import { rng } from './helpers/dist.js';
+import { makeHead, noisyTarget } from './helpers/bound-heads.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-sphere-lbfgs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,16 +30,6 @@ async function withEnv<T>(name: string, value: string | undefined, fn: () => Pro
 
 const search = (mode: 'spg' | undefined, head: HeadSpec, targets: number[][]) =>
   withEnv('DISTPROMPT_SPHERE_SEARCH', mode, () => headBoundOf(head, Float32Array.from(targets.flat())));
-
-/** softmax(scale · noise), with `mass` moved onto token 0 when given (an outlier target). */
-function target(V: number, scale: number, seed: number, mass = 0): number[] {
-  const r = rng(seed);
-  const z = Array.from({ length: V }, () => gauss(r) * scale);
-  const m = Math.max(...z);
-  const e = z.map((x) => Math.exp(x - m));
-  const s = e.reduce((a, x) => a + x, 0);
-  return e.map((x, i) => (x / s) * (1 - mass) + (i === 0 ? mass : 0));
-}
 
 function expectSame(got: HeadBoundRecord[], plain: HeadBoundRecord[]) {
   got.forEach((g, i) => {
@@ -76,7 +65,12 @@ describe('the sphere search by L-BFGS gives the spectral gradient’s numbers', 
     it(name, async () => {
       const c = makeHead(V, d, norm, bias, V * 7 + d);
       // One group: near-uniform targets (inside), a peaked one (on the sphere), an outlier target.
-      const targets = [target(V, 0.05, 1), target(V, 0.3, 2), target(V, 4, 3), target(V, 0.1, 4, 0.5)];
+      const targets = [
+        noisyTarget(V, 0.05, 1),
+        noisyTarget(V, 0.3, 2),
+        noisyTarget(V, 4, 3),
+        noisyTarget(V, 0.1, 4, 0.5),
+      ];
       const plain = await search('spg', c.head, targets);
       const got = await search(undefined, c.head, targets);
       expectSame(got, plain);
@@ -87,7 +81,7 @@ describe('the sphere search by L-BFGS gives the spectral gradient’s numbers', 
   it('a peaked target inside the ball: the same value from fewer passes over W', async () => {
     const V = 2000;
     const c = makeHead(V, 32, 'rmsnorm', true, 11, 0.5);
-    const p = target(V, 0, 1, 0.5); // half the mass on one token, the rest uniform
+    const p = noisyTarget(V, 0, 1, 0.5); // half the mass on one token, the rest uniform
     const trace = join(dir, 'trace.jsonl');
     const passes = async (mode: 'spg' | undefined) => {
       if (existsSync(trace)) rmSync(trace);
@@ -110,10 +104,12 @@ describe('the sphere search by L-BFGS gives the spectral gradient’s numbers', 
   it('names a DISTPROMPT_SPHERE_SEARCH it does not know, and what to set', async () => {
     const c = makeHead(20, 3, 'rmsnorm', false, 3);
     // A peaked target, on the sphere: the setting is checked where no search would run too.
-    const [peaked] = await headBoundOf(c.head, Float32Array.from(target(20, 4, 3)));
+    const [peaked] = await headBoundOf(c.head, Float32Array.from(noisyTarget(20, 4, 3)));
     expect(peaked.onBoundary).toBe(true);
     await expect(
-      withEnv('DISTPROMPT_SPHERE_SEARCH', 'newton', () => headBoundOf(c.head, Float32Array.from(target(20, 4, 3)))),
+      withEnv('DISTPROMPT_SPHERE_SEARCH', 'newton', () =>
+        headBoundOf(c.head, Float32Array.from(noisyTarget(20, 4, 3))),
+      ),
     ).rejects.toThrow(/DISTPROMPT_SPHERE_SEARCH is 'newton'; expected 'lbfgs' \(the default\) or 'spg'/);
   });
 
@@ -121,7 +117,7 @@ describe('the sphere search by L-BFGS gives the spectral gradient’s numbers', 
     const c = makeHead(20, 3, 'rmsnorm', false, 3);
     const nowhere = join(tmpdir(), 'distprompt-no-such-folder', 'trace.jsonl');
     await expect(
-      withEnv('DISTPROMPT_BOUND_TRACE', nowhere, () => headBoundOf(c.head, Float32Array.from(target(20, 4, 3)))),
+      withEnv('DISTPROMPT_BOUND_TRACE', nowhere, () => headBoundOf(c.head, Float32Array.from(noisyTarget(20, 4, 3)))),
     ).rejects.toThrow(
       /DISTPROMPT_BOUND_TRACE: cannot append to .*trace\.jsonl \(No such file or directory\): give a file/,
     );

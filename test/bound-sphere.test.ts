@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 import { headBoundOf, type HeadSpec } from '../lib/bound/index.js';
 import { klAt, solveLinear, type PlainHead } from './helpers/bound-reference.js';
-import { gauss, makeHead } from './helpers/bound-heads.js';
+import { gauss, makeHead, noisyTarget } from './helpers/bound-heads.js';
 import { rng } from './helpers/dist.js';
 
 const softmax = (z: number[]) => {
@@ -20,12 +20,6 @@ const logitsAt = (h: PlainHead, s: number[]) =>
 /** The hidden state the norm outputs for c. */
 const hiddenOf = (h: PlainHead, c: number[]) => c.map((x, i) => (h.gamma?.[i] ?? 1) * x + (h.beta?.[i] ?? 0));
 const klOfC = (h: PlainHead, p: number[], c: number[]) => klAt(h, p, hiddenOf(h, c));
-
-/** softmax(scale · noise): near-uniform (small scale, the ball's optimum inside) or peaked. */
-function target(V: number, scale: number, seed: number): number[] {
-  const r = rng(seed);
-  return softmax(Array.from({ length: V }, () => gauss(r) * scale));
-}
 
 /** min over a closed curve or surface given by a chart, by a grid then repeated zooms around the best points. */
 function gridMin(f: (t: number[]) => number, ranges: [number, number][], steps: number[], keep = 6): number {
@@ -157,7 +151,7 @@ describe('the sphere value against a grid (d = 2, 3) and a multi-start descent (
     it(name, async () => {
       const c = makeHead(V, d, norm, bias, V * 13 + d + (bias ? 1 : 0));
       // Near-uniform targets (the ball's optimum inside) and a peaked one (on the sphere).
-      const targets = [target(V, 0.05, 1), target(V, 0.2, 2), target(V, 4, 3)];
+      const targets = [noisyTarget(V, 0.05, 1), noisyTarget(V, 0.2, 2), noisyTarget(V, 4, 3)];
       const got = await headBoundOf(c.head, Float32Array.from(targets.flat()));
       targets.forEach((p, i) => {
         const g = got[i];
@@ -211,7 +205,7 @@ describe('the sphere value against a grid (d = 2, 3) and a multi-start descent (
 
   it('is skipped with sphere: false, and the random starts are an option', async () => {
     const c = makeHead(20, 3, 'rmsnorm', false, 3);
-    const p = Float32Array.from(target(20, 0.05, 1));
+    const p = Float32Array.from(noisyTarget(20, 0.05, 1));
     const [off] = await headBoundOf(c.head, p, { sphere: false });
     expect(off.sphereBoundNats).toBeNull();
     const [none] = await headBoundOf(c.head, p, { sphereRandomStarts: 0 });
@@ -259,10 +253,10 @@ describe('the bottleneck, solved to its minimum or its limit', () => {
     const V = 25;
     const d = 4;
     const c = makeHead(V, d, 'rmsnorm', true, 41);
-    const peaked = target(V, 3, 4);
-    const flat = target(V, 0.5, 5);
+    const peaked = noisyTarget(V, 3, 4);
+    const flat = noisyTarget(V, 0.5, 5);
     // One zero among many tokens: Wᵀp stays inside the hull, the minimum is attained.
-    const oneZero = target(V, 1, 6);
+    const oneZero = noisyTarget(V, 1, 6);
     oneZero[3] = 0;
     const sum = oneZero.reduce((a, x) => a + x, 0);
     const withZero = oneZero.map((x) => x / sum);
@@ -319,7 +313,7 @@ describe('the bottleneck, solved to its minimum or its limit', () => {
 
   it('names no value a bound when the search meets neither a minimum nor its limit', async () => {
     const c = makeHead(30, 4, 'rmsnorm', false, 8);
-    const p = target(30, 6, 2);
+    const p = noisyTarget(30, 6, 2);
     const [r] = await headBoundOf(c.head, Float32Array.from(p), { bottleneckIterations: 1, gradTol: 1e-12 });
     expect(r.bottleneckStatus).toBe('unconverged');
     expect(r.bottleneckBoundNats).toBeNull();

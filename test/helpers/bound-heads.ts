@@ -6,6 +6,19 @@ import { rng } from './dist.js';
 
 export const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
 
+/**
+ * A target over V tokens: softmax(scale · noise), near-uniform (small scale, the ball's optimum
+ * inside) or peaked; with `mass`, that share moved onto token 0 (an outlier target).
+ */
+export function noisyTarget(V: number, scale: number, seed: number, mass = 0): number[] {
+  const r = rng(seed);
+  const z = Array.from({ length: V }, () => gauss(r) * scale);
+  const m = Math.max(...z);
+  const e = z.map((x) => Math.exp(x - m));
+  const s = e.reduce((a, x) => a + x, 0);
+  return e.map((x, i) => (x / s) * (1 - mass) + (i === 0 ? mass : 0));
+}
+
 export interface Case {
   head: HeadSpec;
   plain: PlainHead;
