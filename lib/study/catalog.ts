@@ -48,6 +48,10 @@ const StudyFileSchema = z.strictObject({
   includes: z.array(z.string()).min(1, { error: 'name one or more studies to include' }).optional(),
 });
 
+/**
+ * The keys of StudyFileSchema that only a study file has: one of them at least tells it from other
+ * JSON (its 'model', 'figures' and 'needs' a sweep spec or a results summary may hold too).
+ */
 const STUDY_KEYS = new Set(['describes', 'paper', 'smoke', 'includes', 'variants']);
 
 export type StudyFile = z.output<typeof StudyFileSchema> & { name: string; path: string };
