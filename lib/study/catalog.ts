@@ -50,7 +50,8 @@ const StudyFileSchema = z.strictObject({
 
 /**
  * The keys of StudyFileSchema that only a study file has: one of them at least tells it from other
- * JSON (its 'model', 'figures' and 'needs' a sweep spec or a results summary may hold too).
+ * JSON (its 'model', 'figures', 'optimiser' and 'needs' are words other JSON uses too: a sweep
+ * spec has a 'model').
  */
 const STUDY_KEYS = new Set(['describes', 'paper', 'smoke', 'includes', 'variants']);
 
