@@ -54,7 +54,7 @@ describe('headBound with a signal', () => {
       name: 'AbortError',
     });
     await expect(headBound(model, targets, { signal: 'stop' as never })).rejects.toThrow(
-      /signal must be an AbortSignal \(new AbortController\(\)\.signal\), got 'stop'/,
+      /signal: must be an AbortSignal \(new AbortController\(\)\.signal\), got 'stop'/,
     );
   }, 60_000);
 });

@@ -178,24 +178,32 @@ describe('a message said on a worker thread (the end of a sweep)', () => {
 
 describe('a field the user typed as a flag', () => {
   it('a script is told the field of its spec or options', async () => {
-    expect(() => parseSpec({ ...MICRO_SWEEP, maxEpochs: 0 })).toThrow('  - maxEpochs: maxEpochs must be >= 1, got 0');
+    expect(() => parseSpec({ ...MICRO_SWEEP, maxEpochs: 0 })).toThrow('  - maxEpochs: must be >= 1, got 0');
     expect(tuneOptionsError(tuneOptionIssues({ method: 'hardd' })).message).toBe(
-      "invalid tune options:\n  method: method must be 'soft', 'hard' or 'hybrid', got 'hardd'",
+      "invalid tune options:\n  method: must be 'soft', 'hard' or 'hybrid', got 'hardd'",
     );
   });
 
   it('the command line is told the flag (--max-epochs, --search), and a --config field keeps its name', () => {
     const flag = cli('sweep', '-c', 'micro.json', '--max-epochs', '0', '--plan');
     expect(flag.status).toBe(2);
-    expect(flag.stderr).toContain('  - --max-epochs: maxEpochs must be >= 1, got 0');
+    expect(flag.stderr).toContain('  - --max-epochs: must be >= 1, got 0');
     writeFileSync(join(dir, 'zero-epochs.json'), JSON.stringify({ ...MICRO_SWEEP, maxEpochs: 0 }));
     const field = cli('sweep', '-c', 'zero-epochs.json', '--plan');
     expect(field.status).toBe(2);
-    expect(field.stderr).toContain('  - maxEpochs: maxEpochs must be >= 1, got 0');
+    expect(field.stderr).toContain('  - maxEpochs: must be >= 1, got 0');
     const grid = cli('sweep', '-c', 'micro.json', '--entropy', 'x', '--plan');
     expect(grid.stderr).toContain('  - --entropy: expected an entropy grid in bits');
     const search = cli('tune', '-m', 'random:micro', '--search', 'hardd');
     expect(search.status).toBe(2);
-    expect(search.stderr).toContain("  --search: method must be 'soft', 'hard' or 'hybrid', got 'hardd'");
+    expect(search.stderr).toContain("  --search: must be 'soft', 'hard' or 'hybrid', got 'hardd'");
+  });
+
+  it("bound's --tol and --dtype are headBound()'s options, named as typed and refused before the model loads", () => {
+    const r = cli('bound', '-m', './no-such-model', '--entropy', '2', '--tol', '0', '--dtype', 'float16');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('  --tol: must be a finite number > 0, got 0');
+    expect(r.stderr).toContain("  --dtype: must be 'float64' or 'float32', got 'float16'");
+    expect(r.stderr).not.toContain('no-such-model');
   });
 });

@@ -69,14 +69,14 @@ describe('the model', () => {
   it("tune's flags are checked before the model loads, each bad value named", () => {
     const search = run(['tune', '-m', './no-such-model', '--search', 'hardd']);
     expect(search.status, search.stderr).toBe(2);
-    expect(search.stderr).toMatch(/method must be 'soft', 'hard' or 'hybrid', got 'hardd'/);
+    expect(search.stderr).toMatch(/--search: must be 'soft', 'hard' or 'hybrid', got 'hardd'/);
     expect(search.stderr).not.toMatch(/no-such-model/);
     const epochs = run(['tune', '-m', './no-such-model', '--max-epochs', '0']);
     expect(epochs.status, epochs.stderr).toBe(2);
-    expect(epochs.stderr).toMatch(/maxEpochs must be >= 1, got 0/);
+    expect(epochs.stderr).toMatch(/--max-epochs: must be >= 1, got 0/);
     const dtype = run(['bound', '-m', 'random:micro', '--entropy', '2', '--dtype', 'float16']);
     expect(dtype.status, dtype.stderr).toBe(2);
-    expect(dtype.stderr).toMatch(/dtype must be 'float64' or 'float32', got 'float16'/);
+    expect(dtype.stderr).toMatch(/dtype: must be 'float64' or 'float32', got 'float16'/);
   });
 
   it.skipIf(native().buildInfo().cudaBuild)('--device cuda on a CPU build exits 2 naming the device', () => {

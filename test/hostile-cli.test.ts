@@ -82,8 +82,11 @@ describe('sizes and config values refused before any allocation', () => {
   it('a prompt longer than n_positions: exit 2 naming the field, before the targets and their bounds are made', () => {
     const short = twin('short', { n_positions: 4 });
     const cases: Array<[string[], RegExp]> = [
-      [['--prefix-length', '5'], /- prefixLength: 5 positions do not fit .*'s 4 learned positions/],
-      [['--prefix-length', '3', '--targets', 'lm'], /- targets\[0\]\.promptLength: 5 positions do not fit/],
+      [['--prefix-length', '5'], /- --prefix-length: 5 positions do not fit .*'s 4 learned positions/],
+      [
+        ['--prefix-length', '3', '--targets', 'lm'],
+        /- --targets \(targets\[0\]\.promptLength\): 5 positions do not fit/,
+      ],
     ];
     for (const [flags, message] of cases) {
       const r = run(['sweep', '-m', short, '--inits', '1', ...flags, '-o', 'short.arrow', '--no-figures']);
@@ -101,13 +104,13 @@ describe('sizes and config values refused before any allocation', () => {
       SMALL_HEAP,
     );
     expect(e.status).toBe(2);
-    expect(e.stderr).toMatch(/entropyBits: '0:max:0.0000001' makes [\d,]+ entropies, more than the 1,000,000/);
+    expect(e.stderr).toMatch(/- --entropy: '0:max:0.0000001' makes [\d,]+ entropies, more than the 1,000,000/);
     const i = run(
       ['sweep', '-c', config('inits.json'), '--inits', '1000000000', '-o', 'inits.arrow', '-q'],
       SMALL_HEAP,
     );
     expect(i.status).toBe(2);
-    expect(i.stderr).toMatch(/inits must be at most 1,000,000/);
+    expect(i.stderr).toMatch(/inits: must be at most 1,000,000/);
     const b = run(['bound', '-m', 'random:micro', '--entropy', '0:max:0.0000001'], SMALL_HEAP);
     expect(b.status).toBe(2);
     expect(b.stderr).toMatch(/--entropy: '0:max:0.0000001' makes [\d,]+ entropies/);
@@ -283,7 +286,10 @@ describe('exit codes and names', () => {
         ['study', 'vanilla', '-m', 'random:micro,random:micro'],
         /the model random:micro is given twice: give each model once/,
       ],
-      [['study', 'vanilla', '-m', 'random:micro', '--dtype', 'int8'], /^distprompt: --dtype: expected dtype/m],
+      [
+        ['study', 'vanilla', '-m', 'random:micro', '--dtype', 'int8'],
+        /^distprompt: --dtype: must be 'float32', 'bfloat16' or 'float16', got 'int8'/m,
+      ],
       [['bound', '-m', 'random:micro', '--seed', '-1'], /--seed must be an integer >= 0, got '-1'/],
       // --shard-count counts a scheduler's index: without one the run would go ahead unsharded.
       [['sweep', '--shard-count', '3'], /--shard-count 3 counts the shard index a scheduler sets .* none is set/],
@@ -319,7 +325,7 @@ describe('exit codes and names', () => {
     expect(a.stderr).toMatch(/strtargets\.json \(paper\): targets: |strtargets\.json \(smoke\): targets: /);
     const b = run(['study', 'neginits', '--studies', studies, '-m', 'random:micro', '--scale', 'smoke', '-o', 'ni']);
     expect(b.status).toBe(2);
-    expect(b.stderr).toMatch(/neginits\.json \(smoke\): inits: inits must be >= 1/);
+    expect(b.stderr).toMatch(/neginits\.json \(smoke\): inits: must be >= 1/);
     const list = run(['study', '--list', '--studies', studies]);
     expect(list.status).toBe(2);
     expect(list.stdout).toMatch(/^lm /m);

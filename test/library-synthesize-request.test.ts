@@ -34,7 +34,7 @@ describe('synthesizeTargets requests', () => {
   });
 
   it.each([
-    [[], /^vanilla targets: entropyBits: grid must not be empty/],
+    [[], /^vanilla targets: entropyBits: must not be empty/],
     ['1', /^vanilla targets: entropyBits: expected 'start:stop:step'/],
     [20, /^vanilla targets: entropyBits: entropy 20 bits outside \[0, 9.9658\]/],
     [[20], /entropy 20 bits is outside \[0, log2 1000 = 9.9658\]/],

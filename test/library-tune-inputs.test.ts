@@ -69,11 +69,11 @@ describe('tune refuses inputs of the wrong kind, naming them', () => {
   it('a prompt longer than a learned position table names prefixLength and the config key', async () => {
     const { maxPositions } = model.info.config;
     await expect(refused({ targets: uniform(), prefixLength: maxPositions + 1 })).rejects.toThrow(
-      `prefixLength: ${maxPositions + 1} positions do not fit random:micro's ${maxPositions} learned positions (config.json n_positions): use a prefixLength of at most ${maxPositions}`,
+      `prefixLength: ${maxPositions + 1} positions do not fit random:micro's ${maxPositions} learned positions (config.json n_positions): give at most ${maxPositions}`,
     );
     const contextBefore = new Int32Array(maxPositions - 2).fill(1);
     await expect(refused({ targets: uniform(), prefixLength: 3, contextBefore })).rejects.toThrow(
-      `prefixLength: 3 + ${maxPositions - 2} context tokens positions do not fit random:micro's ${maxPositions} learned positions (config.json n_positions): use a prefixLength of at most 2`,
+      `prefixLength: 3 + ${maxPositions - 2} context tokens positions do not fit random:micro's ${maxPositions} learned positions (config.json n_positions): give at most 2`,
     );
     // The table's last position is still a prompt the model reads.
     const [r] = await tune(model, { targets: uniform(), prefixLength: maxPositions, inits: 1, maxEpochs: 2 });

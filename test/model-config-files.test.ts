@@ -128,20 +128,20 @@ describe("a prompt longer than a model's learned positions", () => {
       expect(long?.name).toBe('TuneOptionsError');
       expect(long?.message).toContain(
         `prefixLength: 65 positions do not fit ${join(GOLDEN, 'a_gpt2')}'s 64 learned positions ` +
-          '(config.json n_positions): use a prefixLength of at most 64',
+          '(config.json n_positions): give at most 64',
       );
       const ctx = await fail(
         tune(model, { targets, prefixLength: 60, contextBefore: Int32Array.from([1, 2, 3, 4, 5]), maxEpochs: 1 }),
       );
       expect(ctx?.message).toContain('prefixLength: 60 + 5 context tokens positions do not fit');
-      expect(ctx?.message).toContain('use a prefixLength of at most 59');
+      expect(ctx?.message).toContain('give at most 59');
       const fits = await tune(model, { targets, prefixLength: 64, maxEpochs: 1, inits: 1 });
       expect(fits).toHaveLength(1);
       // lm targets run the model on prompts of promptLength tokens.
       const lm = await fail(synthesizeTargets(model, { kind: 'lm', count: 1, promptLength: 65 }));
       expect(lm?.name).toBe('TargetError');
       expect(lm?.message).toContain('lm targets: promptLength: 65 positions do not fit');
-      expect(lm?.message).toContain('use a promptLength of at most 64');
+      expect(lm?.message).toContain('give at most 64');
     } finally {
       model.dispose();
     }

@@ -63,38 +63,38 @@ describe('parseSpec', () => {
     [{ targets: [{ kind: 'vanilla', entropyBits: '0:max' }] }, 'targets[0].entropyBits', "expected 'start:stop:step'"],
     [{ targets: [{ kind: 'vanilla', entropyBits: '0:1:0' }] }, 'targets[0].entropyBits', 'step must be > 0'],
     [{ targets: [{ kind: 'vanilla', entropyBits: '2:1:0.5' }] }, 'targets[0].entropyBits', 'stop must be >= start'],
-    [{ targets: [{ kind: 'vanilla', entropyBits: [-1] }] }, 'targets[0].entropyBits[0]', 'entropy must be >= 0 bits'],
-    [{ targets: [{ kind: 'vanilla', eps: 0 }] }, 'targets[0].eps', 'eps must be > 0'],
+    [{ targets: [{ kind: 'vanilla', entropyBits: [-1] }] }, 'targets[0].entropyBits[0]', 'must be >= 0 bits'],
+    [{ targets: [{ kind: 'vanilla', eps: 0 }] }, 'targets[0].eps', 'must be > 0 bits'],
     [{ targets: [{ kind: 'migrated' }] }, 'targets[0].source', 'source model id'],
     [
       { targets: [{ kind: 'pos-uniform', tags: ['adverb'] }] },
       'targets[0].tags[0]',
-      "tag must be 'noun', 'proper-noun', 'verb' or 'adjective', got 'adverb'",
+      "must be 'noun', 'proper-noun', 'verb' or 'adjective', got 'adverb'",
     ],
     [{ targets: [] }, 'targets', 'at least one target kind'],
-    [{ prefixLength: '5' }, 'prefixLength', "expected prefixLength to be a positive integer, got '5'"],
-    [{ prefixLength: 0 }, 'prefixLength', 'prefixLength must be >= 1'],
+    [{ prefixLength: '5' }, 'prefixLength', "expected a positive integer, got '5'"],
+    [{ prefixLength: 0 }, 'prefixLength', 'must be >= 1, got 0'],
     // The tuning rules are tune()'s own (lib/tune/options.ts), not restated: its cap holds here too.
-    [{ prefixLength: 513 }, 'prefixLength', 'prefixLength must be at most 512'],
+    [{ prefixLength: 513 }, 'prefixLength', 'must be at most 512, got 513'],
     // Beside a hard method, whose pattern and label are spelt out per position (-1 threw a RangeError).
-    [{ prefixLength: -1, methods: [{ method: 'hard' }] }, 'prefixLength', 'prefixLength must be >= 1, got -1'],
+    [{ prefixLength: -1, methods: [{ method: 'hard' }] }, 'prefixLength', 'must be >= 1, got -1'],
     [{ prefixLength: 1e308, methods: [{ method: 'soft', pattern: 'S' }] }, 'prefixLength', 'must be at most 512'],
-    [{ methods: [{ method: 'hard', candidates: 513 }] }, 'methods[0].candidates', 'candidates must be at most 512'],
-    [{ inits: 2.5 }, 'inits', 'inits must be an integer, got 2.5'],
-    [{ inits: 0 }, 'inits', 'inits must be >= 1, got 0'],
-    [{ init: 'gauss' }, 'init', "init must be 'tokens' or 'gaussian', got 'gauss'"],
+    [{ methods: [{ method: 'hard', candidates: 513 }] }, 'methods[0].candidates', 'must be at most 512, got 513'],
+    [{ inits: 2.5 }, 'inits', 'must be an integer, got 2.5'],
+    [{ inits: 0 }, 'inits', 'must be >= 1, got 0'],
+    [{ init: 'gauss' }, 'init', "must be 'tokens' or 'gaussian', got 'gauss'"],
     [
       { targets: [{ kind: 'vanilla', method: 'temp' }] },
       'targets[0].method',
-      "method must be 'gradient' or 'temperature', got 'temp'",
+      "must be 'gradient' or 'temperature', got 'temp'",
     ],
-    [{ lr: -1 }, 'lr', 'lr must be > 0, got -1'],
-    [{ seed: -3 }, 'seed', 'seed must be >= 0'],
-    [{ batchSize: 'big' }, 'batchSize', "expected batchSize 'auto' or a positive integer"],
+    [{ lr: -1 }, 'lr', 'must be > 0, got -1'],
+    [{ seed: -3 }, 'seed', 'must be >= 0, got -3'],
+    [{ batchSize: 'big' }, 'batchSize', "expected 'auto' or a positive integer, got 'big'"],
     [{ device: 'gpu' }, 'device', "expected 'cpu', 'cuda' or 'cuda:N', got 'gpu'"],
     [{ devices: ['cuda:0', 'tpu'] }, 'devices[1]', "got 'tpu'"],
-    [{ dtype: 'int8' }, 'dtype', "expected dtype 'float32'"],
-    [{ methods: [{ method: 'greedy' }] }, 'methods[0].method', "expected method 'soft', 'hard' or 'hybrid'"],
+    [{ dtype: 'int8' }, 'dtype', "must be 'float32', 'bfloat16' or 'float16', got 'int8'"],
+    [{ methods: [{ method: 'greedy' }] }, 'methods[0].method', "must be 'soft', 'hard' or 'hybrid', got 'greedy'"],
     [{ methods: [{ method: 'hybrid' }] }, 'methods[0].pattern', 'hybrid needs a pattern of 5 letters'],
     [
       { methods: [{ method: 'hybrid', pattern: 'HHS' }] },
@@ -109,7 +109,7 @@ describe('parseSpec', () => {
     [{ shard: 'x' }, 'shard', "expected 'i/N'"],
     [{ shard: { index: 0 } }, 'shard', 'shard.count must be an integer >= 1'],
     [{ prefixLen: 3 }, '(spec)', 'prefixLen'],
-    [{ output: '' }, 'output', 'output must be a file path'],
+    [{ output: '' }, 'output', 'expected a file path'],
   ])('%j fails at %s', (input, path, expected) => {
     const message = messageFor(input);
     expect(message).toContain(`${path}: `);
@@ -208,9 +208,7 @@ describe('specFromFlags', () => {
 
   test('bad flags are reported by field', () => {
     expect(() => specFromFlags({ methods: 'soft,greedy' })).toThrow(/methods\[1\]: unknown method 'greedy'/);
-    expect(() => specFromFlags({ inits: 'five' })).toThrow(
-      /inits: expected inits to be a positive integer, got 'five'/,
-    );
+    expect(() => specFromFlags({ inits: 'five' })).toThrow(/inits: expected a positive integer, got 'five'/);
     expect(() => specFromFlags({ targets: 'vanilla,bogus' })).toThrow(/targets\[1\]\.kind/);
     expect(() => specFromFlags({}, [1, 2])).toThrow(/must hold a JSON object/);
     expect(() => specFromFlags({ methods: 'soft:k=2' })).toThrow(/soft' takes no k/);

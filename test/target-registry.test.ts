@@ -89,9 +89,9 @@ describe('the target registry', () => {
   });
 
   it('a request field out of range is refused by the spec schema, naming the field', () => {
-    expect(() => planRequest({ kind: 'lm', count: 0 })).toThrow(/lm targets: count: count must be >= 1/);
+    expect(() => planRequest({ kind: 'lm', count: 0 })).toThrow(/lm targets: count: must be >= 1/);
     expect(() => planRequest({ kind: 'outlier', entropyBits: [1], outliers: 1.5 })).toThrow(
-      /outlier targets: outliers: outliers must be an integer/,
+      /outlier targets: outliers: must be an integer/,
     );
   });
 

@@ -281,13 +281,13 @@ describe('stopping', () => {
 
 describe('bad input fails before any work', () => {
   it.each([
-    [{ prefixLength: 0 }, /prefixLength must be >= 1/],
+    [{ prefixLength: 0 }, /prefixLength: must be >= 1/],
     [{ method: 'hybrid', pattern: 'HHS' }, /pattern 'HHS' has 3 positions but prefixLength is 5/],
     [{ method: 'hybrid', pattern: 'HHXSS' }, /may hold only H and S/],
     [{ method: 'hybrid' }, /hybrid needs a pattern/],
-    [{ lr: 0 }, /lr must be > 0/],
-    [{ lr: Number.NaN }, /lr must be/],
-    [{ method: 'greedy' }, /method must be 'soft', 'hard' or 'hybrid'/],
+    [{ lr: 0 }, /lr: must be > 0/],
+    [{ lr: Number.NaN }, /lr: must be/],
+    [{ method: 'greedy' }, /method: must be 'soft', 'hard' or 'hybrid'/],
     // Soft positions have no HotFlip candidates: k = 4 is refused, as a sweep spec refuses it.
     [{ method: 'soft', candidates: 4 }, /candidates: candidates applies to hard and hybrid methods, not soft/],
     [{ method: 'hybrid', pattern: 'HSSSS', cudaGraph: true }, /cudaGraph: needs a model on a CUDA device/],

@@ -1,41 +1,36 @@
 // headBound() options, validated once here; every field reaches the native solver explicitly.
 import { z } from 'zod';
 
-import { oneOf, signalProblem, unknownKeysError } from '../spec/fields.js';
-
-const positiveInt = (what: string) =>
-  z
-    .number({ error: `${what} must be a number` })
-    .int(`${what} must be an integer`)
-    .positive(`${what} must be at least 1`);
-const positive = (what: string) =>
-  z
-    .number({ error: `${what} must be a number` })
-    .refine((v) => Number.isFinite(v) && v > 0, `${what} must be a finite number above 0`);
+import type { SpecIssue } from '../spec/errors.js';
+import { flag, oneOf, positiveInt, positiveNumber, shown, signalProblem, unknownKeysError } from '../spec/fields.js';
 
 const fields = {
   /** stop when the Frank–Wolfe gap (the certificate) is below this, nats */
-  tolNats: positive('tolNats').default(1e-5),
-  maxIterations: positiveInt('maxIterations').default(3000),
+  tolNats: positiveNumber().default(1e-5),
+  maxIterations: positiveInt().default(3000),
   /** also the softmax bottleneck alone (no norm): an unconstrained search from the head bound's point */
-  bottleneck: z.boolean({ error: 'bottleneck must be true or false' }).default(true),
+  bottleneck: flag().default(true),
   /** L-BFGS iterations of the bottleneck search (and again of its restriction to a target's support) */
-  bottleneckIterations: positiveInt('bottleneckIterations').default(3000),
+  bottleneckIterations: positiveInt().default(3000),
   /**
    * a stationary point: the gradient norm below this — along the sphere for the sphere value,
    * in R^d for the bottleneck (which also stops once its value is below tolNats)
    */
-  gradTol: positive('gradTol').default(1e-6),
+  gradTol: positiveNumber().default(1e-6),
   /** the sphere value (the set a norm outputs) where the ball's optimum is inside */
-  sphere: z.boolean({ error: 'sphere must be true or false' }).default(true),
+  sphere: flag().default(true),
   /** random starts of the sphere search, beside the ball optimum's direction and Wᵀp's (each start also runs from its antipode) */
   sphereRandomStarts: z
-    .number({ error: 'sphereRandomStarts must be a number' })
-    .int('sphereRandomStarts must be an integer')
-    .min(0, 'sphereRandomStarts must be at least 0')
+    .number({ error: (iss) => `expected an integer >= 0, got ${shown(iss.input)}` })
+    .int({ error: (iss) => `must be an integer, got ${shown(iss.input)}` })
+    .min(0, { error: (iss) => `must be >= 0, got ${shown(iss.input)}` })
     .default(2),
   /** targets solved together: 'auto' is 64 on a CPU, 256 on a GPU; target i lies in group floor(i / batch) */
-  batch: z.union([positiveInt('batch'), z.literal('auto')]).default('auto'),
+  batch: z
+    .union([positiveInt(), z.literal('auto')], {
+      error: (iss) => `expected 'auto' or a positive integer, got ${shown(iss.input)}`,
+    })
+    .default('auto'),
   /**
    * instead of batch, each target's group: a run of equal numbers is solved together and alone,
    * its sphere search seeded by the number (a sweep's bounds are its plan's groups: lib/bound/groups.ts)
@@ -43,23 +38,23 @@ const fields = {
   groups: z
     .array(
       z
-        .number({ error: 'groups must hold numbers' })
-        .int('groups must hold integers')
-        .min(0, 'groups must hold numbers >= 0')
-        .max(2 ** 31 - 1, 'groups must hold numbers below 2^31'),
-      { error: 'groups must be an array of group numbers, one per target' },
+        .number({ error: (iss) => `expected a group number, got ${shown(iss.input)}` })
+        .int({ error: (iss) => `must be an integer, got ${shown(iss.input)}` })
+        .min(0, { error: (iss) => `must be >= 0, got ${shown(iss.input)}` })
+        .max(2 ** 31 - 1, { error: (iss) => `must be below 2^31, got ${shown(iss.input)}` }),
+      { error: 'expected an array of group numbers, one per target' },
     )
-    .refine((g) => g.every((x, i) => i === 0 || x >= g[i - 1]), 'groups must be in non-decreasing order')
+    .refine((g) => g.every((x, i) => i === 0 || x >= g[i - 1]), 'must be in non-decreasing order')
     .optional(),
   /** the solver's arithmetic: float64 keeps the certificate meaningful at 1e-5 nats */
-  dtype: oneOf('dtype', ['float64', 'float32']).default('float64'),
+  dtype: oneOf(['float64', 'float32']).default('float64'),
   /** return the optimal final-norm output s and the distribution softmax(W s + b) it gives */
-  returnPoint: z.boolean({ error: 'returnPoint must be true or false' }).default(false),
+  returnPoint: flag().default(false),
   /** ids for the records (default: the target set's ids, or target:<i>) */
   targetIds: z.array(z.string()).optional(),
   /** stop the solve (within one pass over the head) and reject with an AbortError */
   signal: z
-    .custom<AbortSignal>((v) => signalProblem(v) === undefined, { error: (i) => `signal ${signalProblem(i.input)}` })
+    .custom<AbortSignal>((v) => signalProblem(v) === undefined, { error: (i) => signalProblem(i.input) })
     .optional(),
 };
 
@@ -75,14 +70,23 @@ export class BoundOptionsError extends Error {
   }
 }
 
-export function parseBoundOptions(input: unknown): BoundSettings {
+/** What is wrong with headBound() options, each by its field's path ('' for the options as a whole); empty when nothing is. */
+export function boundOptionIssues(input: unknown): SpecIssue[] {
   const given = input as { batch?: unknown; groups?: unknown } | undefined;
   if (given?.batch !== undefined && given.groups !== undefined)
-    throw new BoundOptionsError('invalid headBound options:\n  batch: give batch or groups, not both');
+    return [{ path: 'batch', message: 'give batch or groups, not both' }];
   const r = BoundOptionsSchema.safeParse(input ?? {});
-  if (!r.success) {
-    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(options)'}: ${i.message}`);
-    throw new BoundOptionsError(`invalid headBound options:\n${lines.join('\n')}`);
-  }
-  return r.data;
+  return r.success ? [] : r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+}
+
+/** The error telling `issues`, each on a line of its own by its path. */
+export const boundOptionsError = (issues: readonly SpecIssue[]): BoundOptionsError =>
+  new BoundOptionsError(
+    `invalid headBound options:\n${issues.map((i) => `  ${i.path || '(options)'}: ${i.message}`).join('\n')}`,
+  );
+
+export function parseBoundOptions(input: unknown): BoundSettings {
+  const issues = boundOptionIssues(input);
+  if (issues.length > 0) throw boundOptionsError(issues);
+  return BoundOptionsSchema.parse(input ?? {});
 }

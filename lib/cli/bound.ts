@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 
 import { autoBoundBatch, boundGroupOf, headBound, type HeadBoundRecord } from '../bound/index.js';
-import { parseBoundOptions } from '../bound/options.js';
+import { boundOptionIssues, boundOptionsError, parseBoundOptions } from '../bound/options.js';
+import { issuesByFlag } from './flag-words.js';
 import { loadModel } from '../model/load.js';
 import { withDefault } from '../spec/defaults.js';
 import { EXIT, UsageError } from './exit.js';
@@ -41,7 +42,13 @@ export function registerBound(program: Command): void {
       refuseUnusedTargetFlags(o, cmd);
       if (o.point && !o.json) throw new UsageError('--point prints with --json only: add --json, or drop --point');
       const tol = numberFlag(o.tol, '--tol');
-      if (tol !== undefined && !(tol > 0)) throw new UsageError(`--tol must be a number above 0, got '${o.tol}'`);
+      const settings = {
+        ...(tol !== undefined ? { tolNats: tol } : {}),
+        ...(o.dtype !== undefined ? { dtype: o.dtype as 'float64' } : {}),
+      };
+      // A bad --tol or --dtype is refused before the model loads (minutes for a big one).
+      const issues = issuesByFlag(boundOptionIssues(settings), cmd);
+      if (issues.length > 0) throw boundOptionsError(issues);
       const model = await loadModel(o.model, { device: o.device });
       try {
         const { targets, ids } = await cliTargets(o, model);
@@ -84,8 +91,7 @@ export function registerBound(program: Command): void {
                 targetIds: ids.slice(start, end),
                 groups: new Array<number>(end - start).fill(boundGroupOf(start, batch)),
                 signal: interrupt.signal,
-                ...(tol !== undefined ? { tolNats: tol } : {}),
-                ...(o.dtype !== undefined ? { dtype: o.dtype as 'float64' } : {}),
+                ...settings,
                 returnPoint: Boolean(o.point),
               });
             } catch (e) {

@@ -6,17 +6,18 @@ import type { Command, Option } from 'commander';
 
 import { saidOf, type OptionWord } from '../io/said.js';
 import { nativeMessage } from '../model/errors.js';
-import type { SpecIssue } from '../spec/errors.js';
+import { SpecError, type SpecIssue } from '../spec/errors.js';
 
 /**
  * Library names whose flag has another name, by command: runStudy's studiesDir is study's
  * --studies, tune()'s method its --search (tune's --method is the targets'), a sweep spec's
- * entropyBits its --entropy.
+ * entropyBits its --entropy, headBound()'s tolNats bound's --tol.
  */
 const FLAG_ATTRIBUTE: Record<string, Record<string, string>> = {
   study: { studiesDir: 'studies', outDir: 'output' },
   tune: { method: 'search' },
   sweep: { entropyBits: 'entropy' },
+  bound: { tolNats: 'tol' },
 };
 
 /** The flags of `command` that set the library's `name` (commander's attribute name, or as renamed above). */
@@ -41,7 +42,10 @@ function flagWord(commands: readonly Command[], word: OptionWord): string {
  */
 export function commandLineMessage(program: Command, ran: Command | undefined, e: unknown): string {
   const commands = [...(ran ? [ran] : []), ...program.commands];
-  return nativeMessage({ message: saidOf(e).render((w) => flagWord(commands, w), true) });
+  // A spec's issues name the flags typed for their fields, those found after the model loaded
+  // (a prompt longer than its position table: lib/run/fit.ts) as well as the parser's.
+  const error = e instanceof SpecError && ran ? new SpecError(issuesByFlag(e.issues, ran), e.heading) : e;
+  return nativeMessage({ message: saidOf(error).render((w) => flagWord(commands, w), true) });
 }
 
 /**
@@ -51,11 +55,15 @@ export function commandLineMessage(program: Command, ran: Command | undefined, e
  */
 export function issuesByFlag(issues: readonly SpecIssue[], command: Command): SpecIssue[] {
   return issues.map((issue) => {
-    // The innermost field a flag sets, then the outer ones: targets[0].entropyBits is --entropy's, targets[0].kind --targets'.
-    const fields = issue.path.split(/[.[]/).reverse();
-    for (const field of fields) {
-      const typed = flagsFor(command, field).find((f) => command.getOptionValueSource(f.attributeName()) === 'cli');
-      if (typed) return { ...issue, path: typed.long ?? typed.short! };
+    // The innermost field a flag sets, then the outer ones: targets[0].entropyBits is --entropy's,
+    // targets[0].kind --targets'. A field no flag sets keeps its path beside the flag that made it
+    // (--targets (targets[0].promptLength)): the flag alone would not say which value is wrong.
+    const fields = issue.path.split(/[.[]/).filter((f) => !f.endsWith(']'));
+    for (let i = fields.length - 1; i >= 0; i--) {
+      const typed = flagsFor(command, fields[i]).find((f) => command.getOptionValueSource(f.attributeName()) === 'cli');
+      if (!typed) continue;
+      const flag = typed.long ?? typed.short!;
+      return { ...issue, path: i === fields.length - 1 ? flag : `${flag} (${issue.path})` };
     }
     return issue;
   });

@@ -10,10 +10,9 @@ import { keptAtStart } from '../run/kept.js';
 import { sweepEstimateLines } from '../run/estimate-report.js';
 import { runSweep, type SweepProgress } from '../run/sweep.js';
 import { QUICK_DEMO_SWEEP, STUDY_DEFAULTS, withDefault } from '../spec/defaults.js';
-import { parseSpec, resolveMethods, SpecError, specFromFlags, type SweepFlags, type SweepSpec } from '../spec/index.js';
+import { parseSpec, resolveMethods, specFromFlags, type SweepFlags, type SweepSpec } from '../spec/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { refuseContradictions, shardText } from './flag-rules.js';
-import { issuesByFlag } from './flag-words.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
 import { parseJsonText } from '../io/json-text.js';
@@ -237,7 +236,7 @@ export function registerSweep(program: Command): void {
     .option('--plan', PLAN_HELP)
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'machine-readable progress events on stdout (with --plan: the plan as JSON)')
-    .action(async (o: SweepCliOptions, cmd: Command) => {
+    .action(async (o: SweepCliOptions) => {
       refuseContradictions(o);
       // An unset shell variable: else runSweep's own option check, as if a bug (exit 1).
       if (o.figures === '')
@@ -255,12 +254,7 @@ export function registerSweep(program: Command): void {
         );
       const fileJson = o.config ? readConfig(o.config) : DEFAULT_SWEEP;
       const flags: SweepFlags = { ...o, shard: shardText(o) };
-      let spec: SweepSpec;
-      try {
-        spec = specFromFlags(flags, fileJson);
-      } catch (e) {
-        throw e instanceof SpecError ? new SpecError(issuesByFlag(e.issues, cmd)) : e;
-      }
+      const spec: SweepSpec = specFromFlags(flags, fileJson);
       if (o.plan) {
         // The run this command would start: with --resume only what is left, merged shards cost
         // nothing, and an output the run would refuse is refused here too.

@@ -44,15 +44,15 @@ type FitModel = Pick<ModelDescription, 'name' | 'vocabSize' | 'device' | 'hasTok
  */
 function positionIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
   const host = { info: { name: model.name, config: model.config } };
-  const issue = (path: string, field: string, length: number): SpecIssue[] => {
-    const problem = positionsProblem(host, field, length);
-    return problem ? [{ path, message: problem.slice(field.length + 2) }] : [];
+  const issue = (path: string, length: number): SpecIssue[] => {
+    const problem = positionsProblem(host, length);
+    return problem ? [{ path, message: problem }] : [];
   };
   return [
-    ...issue('prefixLength', 'prefixLength', spec.prefixLength),
+    ...issue('prefixLength', spec.prefixLength),
     ...spec.targets.flatMap((t, i) =>
       'promptLength' in t && typeof t.promptLength === 'number'
-        ? issue(`targets[${i}].promptLength`, 'promptLength', t.promptLength)
+        ? issue(`targets[${i}].promptLength`, t.promptLength)
         : [],
     ),
   ];

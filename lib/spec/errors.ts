@@ -10,7 +10,10 @@ export interface SpecIssue {
 export class SpecError extends Error {
   readonly issues: SpecIssue[];
 
-  constructor(issues: SpecIssue[], heading = 'Invalid sweep spec') {
+  constructor(
+    issues: SpecIssue[],
+    readonly heading = 'Invalid sweep spec',
+  ) {
     super(`${heading}:\n${issues.map((i) => `  - ${i.path || '(spec)'}: ${i.message}`).join('\n')}`);
     this.name = 'SpecError';
     this.issues = issues;

@@ -1,5 +1,7 @@
-// Field builders the sweep spec and tune() options share, so a field's rule and its message are
-// written once: a positive integer says what it is and what it got.
+// Field builders the sweep spec, tune() and headBound() options share, so a field's rule and its
+// message are written once: a positive integer says what it is and what it got. A message follows
+// its field's path wherever it is shown (`maxEpochs: must be >= 1, got 0`; on the command line
+// `--max-epochs: …`), so it never names the field itself.
 import { z } from 'zod';
 
 import { MAX_SWEEP_ROWS } from './limits.js';
@@ -15,8 +17,11 @@ const alternatives = (values: readonly string[]): string => {
 };
 
 /** A field that takes one of a few names: a misspelt one is named with the names there are. */
-export const oneOf = <const T extends readonly [string, ...string[]]>(field: string, values: T) =>
-  z.enum(values, { error: (iss) => `${field} must be ${alternatives(values)}, got ${shown(iss.input)}` });
+export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: (iss) => `must be ${alternatives(values)}, got ${shown(iss.input)}` });
+
+/** A field that is true or false. */
+export const flag = () => z.boolean({ error: (iss) => `expected true or false, got ${shown(iss.input)}` });
 
 /** Every call's `signal` option, one rule: undefined when `v` is one (or absent), else what is wrong. */
 export const signalProblem = (v: unknown): string | undefined =>
@@ -49,14 +54,26 @@ export const unknownKeysError =
   (iss: { code?: string; keys?: string[] }): string | undefined =>
     iss.code === 'unrecognized_keys' && iss.keys ? unknownKeys(iss.keys, known) + suffix : undefined;
 
-export const positiveInt = (what: string) =>
+export const positiveInt = () =>
   z
-    .number({ error: (iss) => `expected ${what} to be a positive integer, got ${shown(iss.input)}` })
-    .int({ error: (iss) => `${what} must be an integer, got ${shown(iss.input)}` })
-    .min(1, { error: (iss) => `${what} must be >= 1, got ${shown(iss.input)}` });
+    .number({ error: (iss) => `expected a positive integer, got ${shown(iss.input)}` })
+    .int({ error: (iss) => `must be an integer, got ${shown(iss.input)}` })
+    .min(1, { error: (iss) => `must be >= 1, got ${shown(iss.input)}` });
+
+/** A positive integer of at most `max`. */
+export const intUpTo = (max: number) =>
+  positiveInt().max(max, { error: (iss) => `must be at most ${max}, got ${shown(iss.input)}` });
+
+/** A number above 0 that is finite (Infinity and NaN are refused by name). */
+export const positiveNumber = () =>
+  z
+    .number({ error: (iss) => `expected a number > 0, got ${shown(iss.input)}` })
+    .refine((v) => Number.isFinite(v) && v > 0, {
+      error: (iss) => `must be a finite number > 0, got ${shown(iss.input)}`,
+    });
 
 /** A count that multiplies the rows of a sweep: at most MAX_SWEEP_ROWS (lib/spec/limits.ts). */
-export const countInt = (what: string) =>
-  positiveInt(what).max(MAX_SWEEP_ROWS, {
-    error: `${what} must be at most ${MAX_SWEEP_ROWS.toLocaleString('en-US')} (the rows a sweep may plan)`,
+export const countInt = () =>
+  positiveInt().max(MAX_SWEEP_ROWS, {
+    error: `must be at most ${MAX_SWEEP_ROWS.toLocaleString('en-US')} (the rows a sweep may plan)`,
   });

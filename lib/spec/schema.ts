@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 import { TuneOptionsSchema } from '../tune/options.js';
 import { TARGET_DEFAULTS } from './defaults.js';
-import { countInt, oneOf, positiveInt } from './fields.js';
+import { countInt, flag, oneOf, positiveInt } from './fields.js';
 import { parseRange } from './grid.js';
 import { resolveMethod } from './methods.js';
 import { candidatesIssue, patternIssue, patternLettersIssue } from './pattern.js';
@@ -23,8 +23,8 @@ const tuning = TuneOptionsSchema.shape;
 /** A grid in bits: a number, a list of numbers, or 'start:stop:step' (stop may be 'max'). */
 export const Grid = z.union(
   [
-    z.number().min(0, { error: 'entropy must be >= 0 bits' }),
-    z.array(z.number().min(0, { error: 'entropy must be >= 0 bits' })).min(1, { error: 'grid must not be empty' }),
+    z.number().min(0, { error: 'must be >= 0 bits' }),
+    z.array(z.number().min(0, { error: 'must be >= 0 bits' })).min(1, { error: 'must not be empty' }),
     z.string().superRefine((text, ctx) => {
       const r = parseRange(text);
       if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r });
@@ -38,54 +38,54 @@ const POS_TAGS = ['noun', 'proper-noun', 'verb', 'adjective'] as const;
 const Vanilla = z.strictObject({
   kind: z.literal('vanilla'),
   entropyBits: Grid.default('0:max:0.05'),
-  method: oneOf('method', ['gradient', 'temperature']).default('gradient'),
+  method: oneOf(['gradient', 'temperature']).default('gradient'),
   /** Stop synthesis when |H(p) − h| < eps (bits). */
-  eps: z.number().positive({ error: 'eps must be > 0 bits' }).default(TARGET_DEFAULTS.epsBits),
+  eps: z.number().positive({ error: 'must be > 0 bits' }).default(TARGET_DEFAULTS.epsBits),
   /** Targets per grid point (each with its own seed). */
-  samples: countInt('samples').default(1),
+  samples: countInt().default(1),
 });
 
 const Outlier = z.strictObject({
   kind: z.literal('outlier'),
   entropyBits: Grid.default('0:max:0.05'),
   /** k: tokens that must hold mass >= m − δ. */
-  outliers: positiveInt('outliers').default(1),
-  eps: z.number().positive({ error: 'eps must be > 0 bits' }).default(TARGET_DEFAULTS.epsBits),
-  samples: countInt('samples').default(1),
+  outliers: positiveInt().default(1),
+  eps: z.number().positive({ error: 'must be > 0 bits' }).default(TARGET_DEFAULTS.epsBits),
+  samples: countInt().default(1),
 });
 
 const Lm = z.strictObject({
   kind: z.literal('lm'),
-  count: countInt('count').default(100),
-  promptLength: positiveInt('promptLength').default(5),
+  count: countInt().default(100),
+  promptLength: positiveInt().default(5),
   /** Also plan a vanilla target of the same entropy per lm target (the study's matched pairs). */
   pairedVanilla: z.boolean().default(true),
 });
 
 const Shuffled = z.strictObject({
   kind: z.literal('shuffled'),
-  count: countInt('count').default(100),
-  promptLength: positiveInt('promptLength').default(5),
-  shuffles: countInt('shuffles').default(5),
+  count: countInt().default(100),
+  promptLength: positiveInt().default(5),
+  shuffles: countInt().default(5),
 });
 
 const Migrated = z.strictObject({
   kind: z.literal('migrated'),
   source: z.string({ error: 'expected the source model id (path, HF repo id or random:<preset>)' }).min(1),
-  count: countInt('count').default(100),
-  promptLength: positiveInt('promptLength').default(5),
+  count: countInt().default(100),
+  promptLength: positiveInt().default(5),
 });
 
 const PosUniform = z.strictObject({
   kind: z.literal('pos-uniform'),
   tags: z
-    .array(oneOf('tag', POS_TAGS))
-    .min(1, { error: 'tags must not be empty' })
+    .array(oneOf(POS_TAGS))
+    .min(1, { error: 'must not be empty' })
     .default([...POS_TAGS]),
   /** Tokens per uniform target. */
-  n: positiveInt('n').default(100),
+  n: positiveInt().default(100),
   /** Targets per tag (several give the box plots something to summarise). */
-  count: countInt('count').default(10),
+  count: countInt().default(10),
 });
 
 const File = z.strictObject({
@@ -101,9 +101,9 @@ export const TargetSpec = z.discriminatedUnion('kind', [Vanilla, Outlier, Lm, Sh
 });
 
 export const MethodSpec = z.strictObject({
-  method: z.enum(['soft', 'hard', 'hybrid'], { error: "expected method 'soft', 'hard' or 'hybrid'" }),
+  method: oneOf(['soft', 'hard', 'hybrid']),
   pattern: z
-    .string({ error: 'expected pattern to be a string of H (hard) and S (soft)' })
+    .string({ error: 'expected a string of H (hard) and S (soft), e.g. HHSSS' })
     .superRefine((p, ctx) => {
       const issue = patternLettersIssue(p);
       if (issue) ctx.addIssue({ code: 'custom', message: issue });
@@ -144,10 +144,8 @@ export const SweepSpecSchema = z
       .min(1)
       .default('random:tiny-gpt2'),
     device: device.default('cpu'),
-    devices: z.array(device).min(1, { error: 'devices must not be empty' }).optional(),
-    dtype: z
-      .enum(['float32', 'bfloat16', 'float16'], { error: "expected dtype 'float32', 'bfloat16' or 'float16'" })
-      .default('float32'),
+    devices: z.array(device).min(1, { error: 'must not be empty' }).optional(),
+    dtype: oneOf(['float32', 'bfloat16', 'float16']).default('float32'),
     targets: z
       .array(TargetSpec)
       .min(1, { error: 'at least one target kind is needed' })
@@ -184,15 +182,18 @@ export const SweepSpecSchema = z
      * Compute each target's head bound (lib/bound) into the result rows; false (--no-bound) leaves
      * those columns null. Optional, not defaulted: on unless false, and a spec without it keeps its hash.
      */
-    bound: z.boolean({ error: 'expected bound true or false' }).optional(),
+    bound: flag().optional(),
     /**
      * Store each soft and hybrid row's best soft prompt (prefixLength × hidden float32, 0 at hard
      * positions) in the softPrompt column (--soft-prompts); hard rows have none. Optional, not
      * defaulted: a spec without it keeps its hash, and one with it is another sweep's file.
      */
-    softPrompts: z.boolean({ error: 'expected softPrompts true or false' }).optional(),
+    softPrompts: flag().optional(),
     seed: tuning.seed,
-    output: z.string().min(1, { error: 'output must be a file path' }).default('results.arrow'),
+    output: z
+      .string({ error: 'expected a file path' })
+      .min(1, { error: 'expected a file path' })
+      .default('results.arrow'),
     shard: ShardSpec.optional(),
   })
   .superRefine((spec, ctx) => {

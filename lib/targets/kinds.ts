@@ -140,8 +140,8 @@ export function randomPrompt(model: Model, seed: number, length: number): Int32A
 
 /** lm: the model's own next-token distribution after seeded random prompts. */
 export async function lm(model: Model, seeds: number[], promptLength: number): Promise<Made> {
-  const tooLong = positionsProblem(model, 'promptLength', promptLength);
-  if (tooLong) throw new TargetError(`lm targets: ${tooLong}`);
+  const tooLong = positionsProblem(model, promptLength);
+  if (tooLong) throw new TargetError(`lm targets: promptLength: ${tooLong}`);
   const V = model.info.vocabSize;
   const prompts = seeds.map((s) => randomPrompt(model, s, promptLength));
   const ids = new Int32Array(seeds.length * promptLength);

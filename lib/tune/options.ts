@@ -4,7 +4,16 @@
 import { z } from 'zod';
 
 import { STUDY_DEFAULTS as D } from '../spec/defaults.js';
-import { countInt, oneOf, positiveInt, shown, unknownKeysError } from '../spec/fields.js';
+import {
+  countInt,
+  flag,
+  intUpTo,
+  oneOf,
+  positiveInt,
+  positiveNumber,
+  shown,
+  unknownKeysError,
+} from '../spec/fields.js';
 import type { SpecIssue } from '../spec/errors.js';
 import { candidatesIssue, impliedPattern, patternIssue } from '../spec/pattern.js';
 
@@ -12,42 +21,42 @@ export { STOP_REASONS, type StopReason } from './stop-reasons.js';
 
 /** The tuning settings: every field with its rule, message and default. */
 const fields = {
-  method: oneOf('method', ['soft', 'hard', 'hybrid']).default('soft'),
+  method: oneOf(['soft', 'hard', 'hybrid']).default('soft'),
   /** hybrid: one letter per position, H hard, S soft (e.g. HHSSS) */
   pattern: z.string().optional(),
-  prefixLength: positiveInt('prefixLength').max(512, 'prefixLength must be at most 512').default(D.prefixLength),
-  inits: countInt('inits').default(D.inits),
+  prefixLength: intUpTo(512).default(D.prefixLength),
+  inits: countInt().default(D.inits),
   lr: z
-    .number({ error: (iss) => `lr must be a finite number > 0, got ${shown(iss.input)}` })
-    .positive({ error: (iss) => `lr must be > 0, got ${shown(iss.input)}` })
+    .number({ error: (iss) => `must be a finite number > 0, got ${shown(iss.input)}` })
+    .positive({ error: (iss) => `must be > 0, got ${shown(iss.input)}` })
     .default(D.lr),
   beta1: z.number().min(0).lt(1).default(D.beta1),
   beta2: z.number().min(0).lt(1).default(D.beta2),
   /** AdamW denominator epsilon */
-  eps: z.number({ error: 'eps must be a number' }).positive('eps must be above 0').default(D.eps),
+  eps: positiveNumber().default(D.eps),
   weightDecay: z
-    .number({ error: 'expected weightDecay (a number >= 0)' })
-    .min(0, { error: 'weightDecay must be >= 0' })
+    .number({ error: (iss) => `expected a number >= 0, got ${shown(iss.input)}` })
+    .min(0, { error: (iss) => `must be >= 0, got ${shown(iss.input)}` })
     .default(D.weightDecay),
-  maxEpochs: positiveInt('maxEpochs').default(D.maxEpochs),
-  patience: positiveInt('patience').default(D.patience),
-  candidates: positiveInt('candidates').max(512, 'candidates must be at most 512').default(D.candidates),
+  maxEpochs: positiveInt().default(D.maxEpochs),
+  patience: positiveInt().default(D.patience),
+  candidates: intUpTo(512).default(D.candidates),
   convergedNats: z.number().min(0).optional(),
   seed: z
-    .number({ error: 'expected seed (an integer >= 0)' })
-    .int({ error: 'seed must be an integer' })
-    .min(0, { error: 'seed must be >= 0' })
+    .number({ error: (iss) => `expected an integer >= 0, got ${shown(iss.input)}` })
+    .int({ error: (iss) => `must be an integer, got ${shown(iss.input)}` })
+    .min(0, { error: (iss) => `must be >= 0, got ${shown(iss.input)}` })
     .default(0),
   batchSize: z
-    .union([z.literal('auto'), positiveInt('batchSize')], {
-      error: "expected batchSize 'auto' or a positive integer",
+    .union([z.literal('auto'), positiveInt()], {
+      error: (iss) => `expected 'auto' or a positive integer, got ${shown(iss.input)}`,
     })
     .default('auto'),
-  init: oneOf('init', ['tokens', 'gaussian']).default(D.init),
+  init: oneOf(['tokens', 'gaussian']).default(D.init),
   /** epochs per native call: rows that stop are replaced at these boundaries */
-  chunkEpochs: positiveInt('chunkEpochs').default(D.chunkEpochs),
+  chunkEpochs: positiveInt().default(D.chunkEpochs),
   /** ban special tokens (default) and optionally tokens that are not printable text */
-  ban: oneOf('ban', ['none', 'special', 'special+nonprintable']).default('special'),
+  ban: oneOf(['none', 'special', 'special+nonprintable']).default('special'),
   /** each record's softPrompt: its best soft prompt, prefixLength × hidden (0 at hard positions; null for hard rows) */
   returnSoftPrompt: z.boolean().default(false),
   /**
@@ -61,7 +70,7 @@ const fields = {
    * fixedShapes; the same results as eager epochs). Absent: on where that has been checked on a
    * GPU (see cudaGraphFor); true asks for it for any method, false turns it off
    */
-  cudaGraph: z.boolean({ error: 'expected cudaGraph true or false' }).optional(),
+  cudaGraph: flag().optional(),
   /**
    * hard and hybrid: each position's step starts from the keys and values of the positions
    * before it (unchanged since their own step) instead of recomputing the whole prompt; the
@@ -74,13 +83,13 @@ const fields = {
    * its patience runs out (it would find no new minimum); the same klNats, prompt and bestEpoch,
    * fewer epochs. false waits out patience
    */
-  stopStalled: z.boolean({ error: 'expected stopStalled true or false' }).default(true),
+  stopStalled: flag().default(true),
   /**
    * rows run in fixed groups of batchSize in the order given (no refill mid-group, no halving on
    * out of memory), so that on the same device, dtype and thread count a row's result is bitwise
    * the same in every run of its group; needs a fixed batchSize
    */
-  deterministic: z.boolean({ error: 'expected deterministic true or false' }).default(false),
+  deterministic: flag().default(false),
 };
 
 export const TuneOptionsSchema = z

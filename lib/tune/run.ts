@@ -13,7 +13,7 @@ import { autoBatchSize } from './batch-size.js';
 import { recordsFromHarvest, type PlannedRow } from './harvest.js';
 import { onOutOfMemory } from './oom.js';
 import { checkBatchFits, checkTuneInputs, tuneOptionsObject } from './inputs.js';
-import { cudaGraphFor, parseTuneOptions, TuneOptionsError, type TuneSettings } from './options.js';
+import { cudaGraphFor, parseTuneOptions, tuneOptionsError, type TuneSettings } from './options.js';
 import type { TuneRecord } from './record.js';
 import { planTuneRows, type TuneRow } from './rows.js';
 import { SlotScheduler } from './scheduler.js';
@@ -135,20 +135,24 @@ export function tune(model: Model, options: TuneOptions): TuneRun {
     checkTuneInputs(inputs);
     // Which tokens are special is the tokenizer's to say: without one, an asked-for ban would ban nothing.
     if (rest.ban !== undefined && rest.ban !== 'none' && !model.tokenizer)
-      throw new TuneOptionsError(
-        `invalid tune options:\n  ban: '${rest.ban}' needs the model's tokenizer to know which tokens to ban, and ` +
-          `${model.info.name} has none (loaded with tokenizer: false, or a preset without one): load it with its ` +
-          "tokenizer, or pass ban: 'none' and the ids in banned",
-      );
+      throw tuneOptionsError([
+        {
+          path: 'ban',
+          message:
+            `'${rest.ban}' needs the model's tokenizer to know which tokens to ban, and ${model.info.name} has none ` +
+            "(loaded with tokenizer: false, or a preset without one): load it with its tokenizer, or pass ban: 'none' " +
+            'and the ids in banned',
+        },
+      ]);
     resolved = resolveTargets(targets, model.info.vocabSize, targetIds);
     if (settings.cudaGraph && !model.info.device.startsWith('cuda')) {
-      throw new TuneOptionsError(
-        `invalid tune options:\n  cudaGraph: needs a model on a CUDA device; this one is on ${model.info.device}`,
-      );
+      throw tuneOptionsError([
+        { path: 'cudaGraph', message: `needs a model on a CUDA device; this one is on ${model.info.device}` },
+      ]);
     }
     const context = (contextBefore?.length ?? 0) + (contextAfter?.length ?? 0);
-    const tooLong = positionsProblem(model, 'prefixLength', settings.prefixLength, context);
-    if (tooLong) throw new TuneOptionsError(`invalid tune options:\n  ${tooLong}`);
+    const tooLong = positionsProblem(model, settings.prefixLength, context);
+    if (tooLong) throw tuneOptionsError([{ path: 'prefixLength', message: tooLong }]);
   } catch (e) {
     setupError = e;
   }
@@ -177,11 +181,15 @@ async function runRows(
   // Every row's prompt starts from allowed tokens (soft ones too, from their embeddings): with none
   // left, the tuner could only fail inside.
   if (banned && banned.length >= model.info.vocabSize)
-    throw new TuneOptionsError(
-      `invalid tune options:\n  banned: every one of ${model.info.name}'s ${model.info.vocabSize} tokens is banned ` +
-        `(ban '${s.ban}'${o.banned?.length ? `, and the ${o.banned.length} ids of banned` : ''}), so a prompt has no ` +
-        "token to start from: ban fewer (ban 'special' bans its tokenizer's special tokens and the ids no token has)",
-    );
+    throw tuneOptionsError([
+      {
+        path: 'banned',
+        message:
+          `every one of ${model.info.name}'s ${model.info.vocabSize} tokens is banned (ban '${s.ban}'` +
+          `${o.banned?.length ? `, and the ${o.banned.length} ids of banned` : ''}), so a prompt has no token to ` +
+          "start from: ban fewer (ban 'special' bans its tokenizer's special tokens and the ids no token has)",
+      },
+    ]);
   // Plain-array targets go to the device once; every refill then indexes rows there.
   // Before the automatic batch is sized, so that what they take is no longer available to it.
   const uploaded =
