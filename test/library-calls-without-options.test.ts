@@ -61,6 +61,11 @@ describe('a call without the path it writes, or the list it runs, names the argu
       /^give the models as a list of names, e\.g\. models: \['random:demo'\], got undefined$/,
     ],
     [
+      'estimateStudy with no model',
+      () => estimateStudy({ studies: ['vanilla'], models: [], scale: 'smoke' }),
+      /^give at least one model, e\.g\. models: \['random:demo'\]$/,
+    ],
+    [
       'estimateStudy with a model as a string',
       () => estimateStudy({ studies: ['vanilla'], models: 'random:micro' as never, scale: 'smoke' }),
       /^give the models as a list of names, .* got 'random:micro'$/,

@@ -118,7 +118,7 @@ describe('study catalog and plan', () => {
     ]);
     expect(new Set(sweeps.map((s) => s.spec.output)).size).toBe(sweeps.length);
     const alone = planStudy([readStudy('migrated')], { scale: 'paper', models: ['random:demo'], outDir: '/out' });
-    expect(alone[0].skipped).toMatch(/needs a second model/);
+    expect(alone[0].skipped).toMatch(/^needs a second model to migrate targets from: study \S+ with another model$/);
   });
 
   it("the CLI's last line counts the findings in agreeing words", () => {

@@ -46,7 +46,7 @@ export function planStudy(studies: readonly StudyFile[], o: StudyPlanOptions): S
   // An empty one is named as every output's is (checkParentFolder), where the folder is made.
   if (typeof o.outDir !== 'string')
     throw new StudyError(`give the study's output folder, e.g. outDir: 'study-vanilla', got ${shown(o.outDir)}`);
-  if (o.models.length === 0) throw new StudyError('give at least one model (-m <model>[,<model>…])');
+  if (o.models.length === 0) throw new StudyError("give at least one model, e.g. models: ['random:demo']");
   // Each study file holds one spec per scale: another name ('Smoke') would read a spec that is not there.
   if (!(SCALES as readonly unknown[]).includes(o.scale))
     throw new StudyError(`scale must be ${SCALES.map((x) => `'${x}'`).join(' or ')}, got ${shown(o.scale)}`);
@@ -84,7 +84,8 @@ export function planStudy(studies: readonly StudyFile[], o: StudyPlanOptions): S
         const others = models.filter((m) => m !== given);
         const targets = (over.targets ?? base.targets) as Array<Record<string, unknown>> | undefined;
         if (targets?.some(fromOther) && others.length === 0)
-          skipped = `needs a second model to migrate targets from (give -m ${given},<other model>)`;
+          // Said in no caller's words: the reason is kept in the study's summary and plan.
+          skipped = `needs a second model to migrate targets from: study ${given} with another model`;
         // '$other' stands for each other model given; with none, a placeholder keeps the spec printable.
         const expanded = targets?.flatMap((t) =>
           fromOther(t) ? (others.length ? others : ['(another model)']).map((source) => ({ ...t, source })) : [t],
