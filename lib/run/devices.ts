@@ -2,7 +2,6 @@
 // sweep (or study) on its device through the CLI; the caller merges their shard files. Workers
 // are processes, not threads: each owns its device and its memory, and a crash in one is
 // reported, not shared.
-import { errorSaying, option, said } from '../io/said.js';
 import { spawn } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { errorSaying, option, said } from '../io/said.js';
 import { errnoCode, FileError } from '../io/fs-error.js';
 import type { SweepSpec } from '../spec/index.js';
 import { workerUrl } from '../worker/client.js';

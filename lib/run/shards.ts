@@ -1,10 +1,10 @@
 // Shard files: where shard i of N of a sweep writes (`--shard i/N` of a study, one device worker
 // of `--devices`), and the complete set of them beside an output, which a later run merges.
-import { option, said } from '../io/said.js';
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+import { option, said } from '../io/said.js';
 import { FileError } from '../io/fs-error.js';
 import { checkOutputName, LONGEST_OUTPUT_NAME, NAME_MAX_BYTES } from '../io/output-name.js';
 import { journalPath, readJournal, readResults, ResultsError } from '../results/index.js';

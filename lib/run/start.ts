@@ -2,9 +2,9 @@
 // a finished results file of the same spec is read, not rerun; a complete set of shard files
 // (from --shard runs or device workers) is merged; an interrupted run continues (--resume);
 // otherwise the sweep starts fresh, and an output already there is refused unless overwritten.
-import { onCommandLine, option, said, type Said } from '../io/said.js';
 import { existsSync } from 'node:fs';
 
+import { onCommandLine, option, said, type Said } from '../io/said.js';
 import {
   journalPath,
   readResults,
