@@ -64,7 +64,11 @@ export type BoundOptions = z.input<typeof BoundOptionsSchema>;
 export type BoundSettings = z.output<typeof BoundOptionsSchema>;
 
 export class BoundOptionsError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** the issues the message lists, by field path (the command line names its flags instead) */
+    readonly issues: readonly SpecIssue[] = [],
+  ) {
     super(message);
     this.name = 'BoundOptionsError';
   }
@@ -83,6 +87,7 @@ export function boundOptionIssues(input: unknown): SpecIssue[] {
 export const boundOptionsError = (issues: readonly SpecIssue[]): BoundOptionsError =>
   new BoundOptionsError(
     `invalid headBound options:\n${issues.map((i) => `  ${i.path || '(options)'}: ${i.message}`).join('\n')}`,
+    issues,
   );
 
 export function parseBoundOptions(input: unknown): BoundSettings {

@@ -7,7 +7,6 @@ import type { Command } from 'commander';
 
 import { autoBoundBatch, boundGroupOf, headBound, type HeadBoundRecord } from '../bound/index.js';
 import { boundOptionIssues, boundOptionsError, parseBoundOptions } from '../bound/options.js';
-import { issuesByFlag } from './flag-words.js';
 import { loadModel } from '../model/load.js';
 import { withDefault } from '../spec/defaults.js';
 import { EXIT, UsageError } from './exit.js';
@@ -47,7 +46,7 @@ export function registerBound(program: Command): void {
         ...(o.dtype !== undefined ? { dtype: o.dtype as 'float64' } : {}),
       };
       // A bad --tol or --dtype is refused before the model loads (minutes for a big one).
-      const issues = issuesByFlag(boundOptionIssues(settings), cmd);
+      const issues = boundOptionIssues(settings);
       if (issues.length > 0) throw boundOptionsError(issues);
       const model = await loadModel(o.model, { device: o.device });
       try {

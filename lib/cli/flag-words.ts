@@ -6,7 +6,9 @@ import type { Command, Option } from 'commander';
 
 import { saidOf, type OptionWord } from '../io/said.js';
 import { nativeMessage } from '../model/errors.js';
+import { BoundOptionsError, boundOptionsError } from '../bound/options.js';
 import { SpecError, type SpecIssue } from '../spec/errors.js';
+import { TuneOptionsError, tuneOptionsError } from '../tune/options.js';
 
 /**
  * Library names whose flag has another name, by command: runStudy's studiesDir is study's
@@ -42,10 +44,20 @@ function flagWord(commands: readonly Command[], word: OptionWord): string {
  */
 export function commandLineMessage(program: Command, ran: Command | undefined, e: unknown): string {
   const commands = [...(ran ? [ran] : []), ...program.commands];
-  // A spec's issues name the flags typed for their fields, those found after the model loaded
-  // (a prompt longer than its position table: lib/run/fit.ts) as well as the parser's.
-  const error = e instanceof SpecError && ran ? new SpecError(issuesByFlag(e.issues, ran), e.heading) : e;
+  const error = ran ? byFlag(e, ran) : e;
   return nativeMessage({ message: saidOf(error).render((w) => flagWord(commands, w), true) });
+}
+
+/**
+ * An error listing issues by field path (a spec's, tune()'s or headBound()'s options) as the same
+ * error naming the flags `ran` was given for those fields; others as they are. Found before the
+ * model loads or after (a prompt longer than its position table: lib/run/fit.ts), they are said alike.
+ */
+function byFlag(e: unknown, ran: Command): unknown {
+  if (e instanceof SpecError) return new SpecError(issuesByFlag(e.issues, ran), e.heading);
+  if (e instanceof TuneOptionsError && e.issues.length) return tuneOptionsError(issuesByFlag(e.issues, ran));
+  if (e instanceof BoundOptionsError && e.issues.length) return boundOptionsError(issuesByFlag(e.issues, ran));
+  return e;
 }
 
 /**

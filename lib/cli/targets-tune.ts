@@ -20,7 +20,6 @@ import { onInterrupt } from './interrupt.js';
 import { ProgressReporter } from './progress.js';
 import { KIND_LIST, numberFlag, numberList, refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
 import { counted } from '../io/counted.js';
-import { issuesByFlag } from './flag-words.js';
 
 /** What --entropy (tune, bound), --outliers, --count and --method mean when left out; the help prints these. */
 const FLAG_DEFAULTS = { outliers: 1, count: 10, posCount: 1, method: 'gradient', entropy: '4' } as const;
@@ -228,7 +227,7 @@ export function registerTargetsAndTune(program: Command): void {
           cudaGraph: o.cudaGraph,
         };
         // A misspelt --search or a bad number is refused before a model loads and its targets are made (minutes on a big one).
-        const issues = issuesByFlag(tuneOptionIssues(settings), cmd);
+        const issues = tuneOptionIssues(settings);
         if (issues.length > 0) throw tuneOptionsError(issues);
         const model = await loadModel(o.model, modelOptions(o));
         try {

@@ -113,7 +113,11 @@ export const TuneOptionsSchema = z
 export type TuneSettings = z.output<typeof TuneOptionsSchema>;
 
 export class TuneOptionsError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** the issues the message lists, by field path (the command line names its flags instead) */
+    readonly issues: readonly SpecIssue[] = [],
+  ) {
     super(message);
     this.name = 'TuneOptionsError';
   }
@@ -140,6 +144,7 @@ export function tuneOptionIssues(input: unknown): SpecIssue[] {
 export const tuneOptionsError = (issues: readonly SpecIssue[]): TuneOptionsError =>
   new TuneOptionsError(
     `invalid tune options:\n${issues.map((i) => `  ${i.path || '(options)'}: ${i.message}`).join('\n')}`,
+    issues,
   );
 
 export function parseTuneOptions(input: unknown): TuneSettings & { pattern: string } {
