@@ -8,8 +8,9 @@ import { EXIT, exitCodeFor, exitCodeMeanings } from './exit.js';
 import { registerInfo } from './info.js';
 import { registerCommands } from './commands.js';
 import { commandLineMessage } from './flag-words.js';
+import { saidOf } from '../io/said.js';
 import { VERSION } from '../version.js';
-import { watchStdout } from './stdout.js';
+import { stdoutClosed, watchStdout } from './stdout.js';
 
 /**
  * commander shows a string default as JSON, (default: "cpu"), where the defaults a command states
@@ -60,8 +61,15 @@ try {
     // commander already printed its message; help and version are not errors.
     process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.invalid;
   } else {
-    console.error(`distprompt: ${commandLineMessage(program, ran, e)}`);
+    const message = commandLineMessage(program, ran, e);
+    console.error(`distprompt: ${message}`);
     if (process.env.DISTPROMPT_DEBUG) console.error(e);
     process.exitCode = exitCodeFor(e);
+    // With --json the error is an event too, its message's parts beside it: a device run's parent
+    // (lib/run/devices.ts) says why its worker failed in its own caller's words.
+    if (ran?.opts().json === true && !stdoutClosed.aborted)
+      process.stdout.write(
+        `${JSON.stringify({ event: 'error', exitCode: process.exitCode, message, parts: saidOf(e).parts })}\n`,
+      );
   }
 }

@@ -74,6 +74,21 @@ export function errorSaying(message: Said): Error {
   return e;
 }
 
+/**
+ * Parts as JSON gave them back (a device worker's error event, lib/run/device-progress.ts): a Said
+ * where every part is text, an option word or command-line words; else undefined.
+ */
+export function saidFromJson(parts: unknown): Said | undefined {
+  const isPart = (p: unknown): p is Part =>
+    typeof p === 'string' ||
+    (typeof p === 'object' &&
+      p !== null &&
+      (typeof (p as OptionWord).option === 'string' ||
+        (typeof (p as CommandLineWords).commandLine === 'string' &&
+          typeof (p as CommandLineWords).library === 'string')));
+  return Array.isArray(parts) && parts.length > 0 && parts.every(isPart) ? new Said(parts) : undefined;
+}
+
 /** The parts of an error's message where it was said with options; else its message as one part. */
 export function saidOf(e: unknown): Said {
   const kept = (e as { [SAID]?: Said } | null)?.[SAID];

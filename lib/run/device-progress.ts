@@ -5,6 +5,7 @@ import type { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 
+import { saidFromJson, type Said } from '../io/said.js';
 import { studyPlace, type StudyPlace, type StudySweepProgress } from './sweep-progress.js';
 
 /** A worker's progress event as `--json` prints it (lib/cli/progress.ts's ProgressView). */
@@ -62,12 +63,12 @@ export type WorkerSummary = Record<string, unknown>;
  * to `events` under the worker's name, and their progress as one event, once every worker that is
  * still running has reported (before that the sum would miss a shard's rows). Each worker's summary
  * goes to `onDone`, not to `events`: those are the caller's, who is promised `log` and `progress`
- * alone. `ended(i)` marks worker i done.
+ * alone. A worker's error event (its message's parts) goes to `onError`. `ended(i)` marks worker i done.
  */
 export function forwardWorkerEvents(
   workers: ReadonlyArray<{ name: string; stdout: Readable }>,
   events: EventEmitter,
-  onDone?: (summary: WorkerSummary) => void,
+  { onDone, onError }: { onDone?: (summary: WorkerSummary) => void; onError?: (i: number, message: Said) => void } = {},
 ): { ended: (i: number) => void } {
   const last: Array<WorkerProgress | undefined> = workers.map(() => undefined);
   const done = workers.map(() => false);
@@ -87,7 +88,10 @@ export function forwardWorkerEvents(
       if (e.event === 'log' && typeof e.message === 'string') events.emit('log', `${name}: ${e.message}`);
       // A worker's summary: what its rows were (taken from earlier sweeps or reused files, resumed, run).
       else if (e.event === 'done') onDone?.(e);
-      else if (e.event === 'progress' && typeof e.rowsDone === 'number') {
+      else if (e.event === 'error') {
+        const message = saidFromJson(e.parts);
+        if (message) onError?.(i, message);
+      } else if (e.event === 'progress' && typeof e.rowsDone === 'number') {
         last[i] = e as WorkerProgress;
         emit();
       }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { errorSaying, option, said } from '../io/said.js';
+import { errorSaying, option, said, setMessage, type Said } from '../io/said.js';
 import { errnoCode, FileError } from '../io/fs-error.js';
 import type { SweepSpec } from '../spec/index.js';
 import { workerUrl } from '../worker/client.js';
@@ -25,8 +25,9 @@ const INVALID = 2;
 
 /** A worker refused its input: the parent's input is as invalid (exit 2, lib/cli/exit.ts). */
 export class WorkerInputError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: Said) {
+    super(String(message));
+    setMessage(this, message);
     this.name = 'WorkerInputError';
   }
 }
@@ -71,10 +72,12 @@ export async function runOnDevices(
   const children = devices.map((device, i) =>
     spawn(process.execPath, [cli, ...argsOf(device, `${i}/${n}`, i)], { stdio: ['ignore', 'pipe', 'inherit'] }),
   );
+  // What each worker said of its failure (its --json error event), in parts: said in our caller's words.
+  const told: Array<Said | undefined> = devices.map(() => undefined);
   const forward = forwardWorkerEvents(
     children.map((c, i) => ({ name: `worker ${i} (${devices[i]})`, stdout: c.stdout })),
     events,
-    onDone,
+    { onDone, onError: (i, message) => (told[i] = message) },
   );
   const ends = await Promise.all(
     children.map(
@@ -100,9 +103,12 @@ export async function runOnDevices(
   const failed = codes.findIndex((c) => c !== 0);
   if (failed < 0) return 'done';
   const end = ends[failed];
-  const what = `worker ${failed} on ${devices[failed]} failed (${endText(end)}${end.code === null ? '' : '; its message is above'})`;
+  const message = told[failed];
+  const what = message
+    ? said`worker ${failed} on ${devices[failed]} failed (${endText(end)}): ${message}`
+    : said`worker ${failed} on ${devices[failed]} failed (${endText(end)}${end.code === null ? '' : '; its message is above'})`;
   // Invalid input (a bad model, a device this build lacks) is the same for every rerun: exit 2.
-  if (codes.includes(INVALID)) throw new WorkerInputError(`${what}: correct the input and run again`);
+  if (codes.includes(INVALID)) throw new WorkerInputError(said`${what}: correct the input and run again`);
   throw errorSaying(said`${what}; the other shards are kept: rerun with ${option('resume', true)}`);
 }
 

@@ -1,0 +1,48 @@
+// A device worker that refuses its input says why in its --json error event (the message and its
+// parts), and the parent's error carries that message in its own caller's words: a script reads
+// `{ overwrite: true }`, the command line `--overwrite`. Before, the parent said only "its message
+// is above": the reason was on the worker's stderr alone, in flags.
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { expect, it } from 'vitest';
+
+import { registerCommands } from '../lib/cli/commands.js';
+import { commandLineMessage } from '../lib/cli/flag-words.js';
+import { runOnDevices } from '../lib/run/devices.js';
+import { runCli, scratchDir } from './helpers/cli.js';
+import { writeMicroConfig } from './helpers/micro-sweep.js';
+
+const dir = scratchDir('worker-error');
+
+it("a worker's refusal reaches the parent's error, in the parent's caller's words", async () => {
+  const cfg = join(dir, writeMicroConfig(dir, 'm.json'));
+  const out = join(dir, 'r.arrow');
+  const first = runCli(['sweep', '-c', cfg, '-o', out, '--no-figures', '-q'], dir);
+  expect(first.status, first.stderr).toBe(0);
+
+  // Another sweep (another epoch budget) onto that finished file: the worker refuses it (exit 2).
+  const json = runCli(['sweep', '-c', cfg, '-o', out, '--no-figures', '--max-epochs', '6', '--json'], dir);
+  expect(json.status).toBe(2);
+  const event = json.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; exitCode?: number; message?: string; parts?: unknown[] })
+    .find((e) => e.event === 'error');
+  expect(event).toMatchObject({ exitCode: 2, message: expect.stringContaining('pass --overwrite, or --resume') });
+  expect(event!.parts).toContainEqual({ option: 'overwrite', value: true });
+
+  const args = () => ['sweep', '-c', cfg, '-o', out, '--no-figures', '--max-epochs', '6', '--json'];
+  const e = (await runOnDevices(['cpu'], args, new EventEmitter()).catch((err: unknown) => err)) as Error;
+  expect(e.name).toBe('WorkerInputError');
+  expect(e.message).toBe(
+    `worker 0 on cpu failed (exit 2): ${out} already exists: choose another output, pass { overwrite: true }, ` +
+      'or { resume: true } to extend it: correct the input and run again',
+  );
+  const program = new Command();
+  registerCommands(program);
+  expect(commandLineMessage(program, undefined, e)).toBe(
+    `worker 0 on cpu failed (exit 2): ${out} already exists: choose another output, pass --overwrite, ` +
+      'or --resume to extend it: correct the input and run again',
+  );
+}, 120_000);
