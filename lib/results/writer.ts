@@ -6,7 +6,8 @@ import { option, said } from '../io/said.js';
 import { existsSync } from 'node:fs';
 import { open, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Table, tableToIPC, type Schema } from 'apache-arrow';
+import { Table, type Schema } from 'apache-arrow';
+import { arrowFileWithDigest } from '../io/arrow-digest.js';
 import { specHash, type Shard } from '../spec/index.js';
 import { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
 import { batchMessage, journalTable, scanJournal, schemaMessage } from './journal.js';
@@ -363,14 +364,14 @@ export function orderRecords<T extends { rowId: string }>(records: readonly T[],
   return [...records].sort((a, b) => key(a) - key(b) || (a.rowId < b.rowId ? -1 : a.rowId > b.rowId ? 1 : 0));
 }
 
-/** A complete Arrow IPC file holding the records, in batches of FINAL_BATCH_ROWS. */
+/** A complete Arrow IPC file holding the records, in batches of FINAL_BATCH_ROWS, with its data's digest. */
 export function resultFileBytes(meta: ResultMetadata, records: readonly RunRecord[]): Uint8Array {
   const schema = resultSchema(meta);
   const batches = [];
   for (let i = 0; i < records.length || i === 0; i += FINAL_BATCH_ROWS) {
     batches.push(recordsToBatch(schema, records.slice(i, i + FINAL_BATCH_ROWS)));
   }
-  return tableToIPC(new Table(schema, batches), 'file');
+  return arrowFileWithDigest(new Table(schema, batches));
 }
 
 export interface Resumed {
