@@ -18,9 +18,11 @@
 // The encoding, per column, three streams each hashed apart (so batch boundaries do not matter):
 // `present` one byte a row (1, or 0 for null); `lengths` a string's UTF-8 bytes or a list's items,
 // a float64 a row (0 for null); `values` every number (of any integer or float width) as a float64,
-// 0 for null, a bool as a byte, a string's UTF-8 bytes, a list's items as float64 (a null item as
-// NaN). Little-endian, as Arrow's own buffers (apache-arrow reads on little-endian machines only).
-// The column's digest is the SHA-256 of its kind, row count and the three streams' SHA-256.
+// 0 for null, a bool as a byte, a string's UTF-8 bytes, a list's items (a null item as NaN) as
+// float32 where every item of the column is exactly a float32 (a soft prompt's, a target's: half
+// the bytes to hash, and float32 items are hashed where they lie), else as float64. Little-endian,
+// as Arrow's own buffers (apache-arrow reads on little-endian machines only). The column's digest
+// is the SHA-256 of its kind, its items' width, its row count and the three streams' SHA-256.
 import { createHash, type Hash } from 'node:crypto';
 
 import { DataType, makeVector, Precision, RecordBatch, Schema, Table, tableToIPC, type Data } from 'apache-arrow';
@@ -40,36 +42,71 @@ function kindOf(t: DataType): Kind | undefined {
   return undefined;
 }
 
-/** Numbers made float64 at a time: bounds the memory a targets file's rows take (hundreds of MiB). */
+/** Numbers widened or narrowed at a time: bounds the memory a targets file's rows take (hundreds of MiB). */
 const SLICE = 1 << 20;
 
-type Numbers = ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> };
+type Numbers = Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | Float32Array | Float64Array;
 type BigInts = BigInt64Array | BigUint64Array;
 
-const bytesOf = (a: Float64Array, n = a.length) => new Uint8Array(a.buffer, a.byteOffset, n * 8);
+const isBig = (a: Numbers | BigInts): a is BigInts => a instanceof BigInt64Array || a instanceof BigUint64Array;
+const bytesOf = (a: Float32Array | Float64Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-/** `values[begin, end)` as float64s into `into`, a slice at a time. */
-function hashNumbers(into: Hash, values: Numbers | BigInts, begin: number, end: number): void {
-  const buf = new Float64Array(Math.max(0, Math.min(SLICE, end - begin)));
-  for (let s = begin; s < end; s += SLICE) {
-    const n = Math.min(SLICE, end - s);
-    if (values instanceof BigInt64Array || values instanceof BigUint64Array)
-      for (let i = 0; i < n; i++) buf[i] = Number(values[s + i]);
-    else buf.set(values.subarray(s, s + n) as ArrayLike<number>);
-    into.update(bytesOf(buf, n));
+/** Whether every number in `values` is exactly a float32 (NaN included). */
+function allFloat32(values: Numbers | BigInts): boolean {
+  if (values instanceof Float32Array) return true;
+  if (isBig(values)) return values.every((x) => Object.is(Math.fround(Number(x)), Number(x)));
+  return (values as Float64Array).every((x) => Object.is(Math.fround(x), x));
+}
+
+/** `values` into `into` as float32s (`single`) or float64s, a slice at a time; float32s as they lie. */
+function hashNumbers(into: Hash, values: Numbers | BigInts, single: boolean): void {
+  if (single && values instanceof Float32Array) {
+    into.update(bytesOf(values));
+    return;
+  }
+  const buf = single ? new Float32Array(Math.min(SLICE, values.length)) : new Float64Array(Math.min(SLICE, values.length));
+  for (let s = 0; s < values.length; s += SLICE) {
+    const n = Math.min(SLICE, values.length - s);
+    if (isBig(values)) for (let i = 0; i < n; i++) buf[i] = Number(values[s + i]);
+    else buf.set(values.subarray(s, s + n));
+    into.update(bytesOf(buf.subarray(0, n)));
   }
 }
 
 /** Plain (not half-float) numbers in a typed array apache-arrow reads by index. */
 const plainNumbers = (t: DataType) => DataType.isInt(t) || (DataType.isFloat(t) && t.precision !== Precision.HALF);
 
-/** The offsets of a string or list chunk as numbers, where every null holds none; else undefined. */
-function offsetsOf(data: Data): number[] | undefined {
+/** Bit `offset + i` of `bits` for each of `n` rows, one byte a row (as apache-arrow reads a bitmap). */
+function unpack(bits: Uint8Array, offset: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const at = offset + i;
+    out[i] = (bits[at >> 3] >> (at & 7)) & 1;
+  }
+  return out;
+}
+
+/** 1 where a row has a value, 0 where it is null: what Data.getValid says, a chunk at a time. */
+function presentOf(data: Data): Uint8Array {
+  const bitmap = data.nullBitmap as Uint8Array | undefined;
+  // apache-arrow reads the bitmap only where the chunk says it holds nulls (getValid, nullable).
+  if (DataType.isUnion(data.type) || !(data.nullCount > 0 && bitmap && bitmap.byteLength > 0))
+    return new Uint8Array(data.length).fill(1);
+  return unpack(bitmap, data.offset, data.length);
+}
+
+/** Each row's length from a string or list chunk's offsets, where every null holds none; else undefined. */
+function lengthsOf(data: Data, present: Uint8Array): { lengths: Float64Array; begin: number; end: number } | undefined {
   const raw = data.valueOffsets as Int32Array | BigInt64Array | undefined;
-  if (!raw || raw.length < data.length + 1) return undefined;
-  const offsets = Array.from({ length: data.length + 1 }, (_, i) => Number(raw[i]));
-  for (let i = 0; i < data.length; i++) if (!data.getValid(i) && offsets[i + 1] !== offsets[i]) return undefined;
-  return offsets;
+  const n = data.length;
+  if (!raw || raw.length < n + 1) return undefined;
+  const at = raw instanceof BigInt64Array ? (i: number) => Number(raw[i]) : (i: number) => (raw as Int32Array)[i];
+  const lengths = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    lengths[i] = at(i + 1) - at(i);
+    if (!present[i] && lengths[i] !== 0) return undefined;
+  }
+  return { lengths, begin: at(0), end: at(n) };
 }
 
 interface Streams {
@@ -78,34 +115,42 @@ interface Streams {
   values: Hash;
 }
 
-/** One chunk of a column into its streams: from the buffers where they are laid out as written, else by value. */
-function addChunk(kind: Kind, data: Data, s: Streams): void {
+/**
+ * One chunk of a column into its streams, from its buffers where they are laid out as written,
+ * else value by value; a list's items are returned, for its column's width to be chosen from all.
+ */
+function addChunk(kind: Kind, data: Data, s: Streams): Numbers | BigInts | undefined {
   const n = data.length;
-  const present = new Uint8Array(n);
-  for (let i = 0; i < n; i++) present[i] = data.getValid(i) ? 1 : 0;
+  const present = presentOf(data);
   s.present.update(present);
   const type = data.type as DataType;
   if (kind === 'number' && plainNumbers(type)) {
     const values = new Float64Array(n);
     const raw = data.values as Numbers | BigInts;
-    if (raw instanceof BigInt64Array || raw instanceof BigUint64Array)
-      for (let i = 0; i < n; i++) values[i] = Number(raw[i]);
-    else values.set(raw.subarray(0, n) as ArrayLike<number>);
-    for (let i = 0; i < n; i++) if (!present[i]) values[i] = 0;
+    if (isBig(raw)) for (let i = 0; i < n; i++) values[i] = Number(raw[i]);
+    else values.set(raw.subarray(0, n));
+    if (data.nullCount > 0) for (let i = 0; i < n; i++) if (!present[i]) values[i] = 0;
     s.values.update(bytesOf(values));
     return;
   }
-  const offsets = DataType.isUtf8(type) || DataType.isLargeUtf8(type) || DataType.isList(type) ? offsetsOf(data) : undefined;
+  if (kind === 'bool' && DataType.isBool(type)) {
+    const values = unpack(data.values as Uint8Array, data.offset, n);
+    for (let i = 0; i < n; i++) values[i] &= present[i];
+    s.values.update(values);
+    return;
+  }
+  const laidOut = DataType.isUtf8(type) || DataType.isLargeUtf8(type) || DataType.isList(type);
+  const offsets = laidOut ? lengthsOf(data, present) : undefined;
   if (offsets) {
-    s.lengths.update(bytesOf(Float64Array.from({ length: n }, (_, i) => offsets[i + 1] - offsets[i])));
+    const child = data.children[0];
     if (kind === 'string') {
-      s.values.update((data.values as Uint8Array).subarray(offsets[0], offsets[n]));
+      s.lengths.update(bytesOf(offsets.lengths));
+      s.values.update((data.values as Uint8Array).subarray(offsets.begin, offsets.end));
       return;
     }
-    const child = data.children[0];
     if (child && child.nullCount === 0 && plainNumbers(child.type as DataType)) {
-      hashNumbers(s.values, child.values as Numbers | BigInts, offsets[0], offsets[n]);
-      return;
+      s.lengths.update(bytesOf(offsets.lengths));
+      return (child.values as Numbers | BigInts).subarray(offsets.begin, offsets.end);
     }
   }
   // Any other layout (dictionaries, views, fixed-size lists, a null inside a list, another
@@ -113,6 +158,7 @@ function addChunk(kind: Kind, data: Data, s: Streams): void {
   const vector = makeVector(data);
   const lengths = kind === 'string' || kind === 'list' ? new Float64Array(n) : undefined;
   const parts: Uint8Array[] = [];
+  const items: number[] = [];
   const bools = new Uint8Array(kind === 'bool' ? n : 0);
   for (let i = 0; i < n; i++) {
     const v: unknown = present[i] ? vector.get(i) : null;
@@ -123,13 +169,15 @@ function addChunk(kind: Kind, data: Data, s: Streams): void {
       lengths![i] = bytes.length;
       parts.push(bytes);
     } else {
-      const items = v === null ? [] : Array.from(v as Iterable<unknown>, (x) => (x === null ? NaN : Number(x)));
-      lengths![i] = items.length;
-      parts.push(bytesOf(Float64Array.from(items)));
+      const before = items.length;
+      if (v !== null) for (const x of v as Iterable<unknown>) items.push(x === null ? NaN : Number(x));
+      lengths![i] = items.length - before;
     }
   }
   if (lengths) s.lengths.update(bytesOf(lengths));
+  if (kind === 'list') return Float64Array.from(items);
   s.values.update(kind === 'bool' ? bools : Buffer.concat(parts));
+  return undefined;
 }
 
 /** The digest of one column's chunks; undefined for a type no file this project writes holds. */
@@ -138,12 +186,16 @@ function columnDigest(type: DataType, chunks: readonly Data[]): string | undefin
   if (!kind) return undefined;
   const s: Streams = { present: createHash('sha256'), lengths: createHash('sha256'), values: createHash('sha256') };
   let rows = 0;
+  const items: Array<Numbers | BigInts> = [];
   for (const data of chunks) {
-    addChunk(kind, data, s);
+    const chunkItems = addChunk(kind, data, s);
+    if (chunkItems) items.push(chunkItems);
     rows += data.length;
   }
+  const single = items.every(allFloat32);
+  for (const chunkItems of items) hashNumbers(s.values, chunkItems, single);
   return createHash('sha256')
-    .update(`${kind}\0${rows}\0`)
+    .update(`${kind}\0${kind === 'list' ? (single ? 32 : 64) : 0}\0${rows}\0`)
     .update(s.present.digest())
     .update(s.lengths.digest())
     .update(s.values.digest())

@@ -33,7 +33,7 @@ export const journalPath = (out: string): string => `${out}${JOURNAL_SUFFIX}`;
 const isJournal = (path: string): boolean => path.endsWith(JOURNAL_SUFFIX);
 
 /** Rows per record batch in final files: big enough for fast scans, small enough to stream. */
-const FINAL_BATCH_ROWS = 65_536;
+export const FINAL_BATCH_ROWS = 65_536;
 
 export interface JournalContents {
   metadata: StoredMetadata;
