@@ -157,7 +157,7 @@ describe('a results file', () => {
         bytes[at] ^= 0xff;
         writeFileSync(damaged, bytes);
         bytes[at] ^= 0xff;
-        const read = await readResults(damaged).catch((e: unknown) => e);
+        const read = await readResults(damaged).catch((e: unknown) => e as Error);
         if (read instanceof Error) {
           expect(read.message, `byte ${at}`).toMatch(
             /: its data do not match the digest written with it \(columns? '.+\): it was damaged or edited after it was written; /,
@@ -222,7 +222,10 @@ describe('a targets file', () => {
   let path: string;
   let value: Buffer;
   beforeAll(async () => {
-    const set = await synthesizeTargets({ vocabSize: V }, { kind: 'outlier', entropyBits: [1, 5], outliers: 2, seed: 3 });
+    const set = await synthesizeTargets(
+      { vocabSize: V },
+      { kind: 'outlier', entropyBits: [1, 5], outliers: 2, seed: 3 },
+    );
     try {
       path = join(dir, 't.arrow');
       writeFileSync(path, targetFileBytes(path, set.toArray(), set.meta, V));

@@ -45,7 +45,8 @@ function kindOf(t: DataType): Kind | undefined {
 /** Numbers widened or narrowed at a time: bounds the memory a targets file's rows take (hundreds of MiB). */
 const SLICE = 1 << 20;
 
-type Numbers = Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | Float32Array | Float64Array;
+type Numbers =
+  Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array | Float32Array | Float64Array;
 type BigInts = BigInt64Array | BigUint64Array;
 
 const isBig = (a: Numbers | BigInts): a is BigInts => a instanceof BigInt64Array || a instanceof BigUint64Array;
@@ -64,7 +65,9 @@ function hashNumbers(into: Hash, values: Numbers | BigInts, single: boolean): vo
     into.update(bytesOf(values));
     return;
   }
-  const buf = single ? new Float32Array(Math.min(SLICE, values.length)) : new Float64Array(Math.min(SLICE, values.length));
+  const buf = single
+    ? new Float32Array(Math.min(SLICE, values.length))
+    : new Float64Array(Math.min(SLICE, values.length));
   for (let s = 0; s < values.length; s += SLICE) {
     const n = Math.min(SLICE, values.length - s);
     if (isBig(values)) for (let i = 0; i < n; i++) buf[i] = Number(values[s + i]);
@@ -218,7 +221,13 @@ export function arrowFileWithDigest(table: Table): Uint8Array {
   const metadata = new Map(table.schema.metadata);
   metadata.set(DATA_DIGEST_KEY, JSON.stringify(digests(table)));
   const schema = new Schema(table.schema.fields, metadata);
-  return tableToIPC(new Table(schema, table.batches.map((b) => new RecordBatch(schema, b.data))), 'file');
+  return tableToIPC(
+    new Table(
+      schema,
+      table.batches.map((b) => new RecordBatch(schema, b.data)),
+    ),
+    'file',
+  );
 }
 
 /**
@@ -253,5 +262,7 @@ export function dataDigestMismatch(table: Table): string | undefined {
     if (now !== digest) differ.push(`'${name}'`);
   }
   if (differ.length === 0) return undefined;
-  return changed(`column${differ.length > 1 ? 's' : ''} ${differ.slice(0, 5).join(', ')}${differ.length > 5 ? ', …' : ''}`);
+  return changed(
+    `column${differ.length > 1 ? 's' : ''} ${differ.slice(0, 5).join(', ')}${differ.length > 5 ? ', …' : ''}`,
+  );
 }

@@ -73,5 +73,7 @@ export async function readResults(path: string): Promise<Results> {
 function refuseChangedData(table: Table, path: string): void {
   const mismatch = dataDigestMismatch(table);
   if (mismatch)
-    throw new ResultsError(`${path}: ${mismatch}; restore it from a copy, or run the sweep or merge that wrote it again`);
+    throw new ResultsError(
+      `${path}: ${mismatch}; restore it from a copy, or run the sweep or merge that wrote it again`,
+    );
 }

@@ -4,18 +4,7 @@
 // text in `params`), and the distribution itself in `target`, a list of float32 per row, the
 // column file.ts reads back. The schema's metadata holds the vocabulary, as the JSON's `vocabSize`,
 // and the data's digest (lib/io/arrow-digest.ts), which file.ts checks.
-import {
-  Field,
-  Int64,
-  List,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table,
-  type Data,
-  type Float,
-} from 'apache-arrow';
+import { Field, Int64, List, makeData, RecordBatch, Schema, Struct, Table, type Data, type Float } from 'apache-arrow';
 
 import { arrowFileWithDigest } from '../io/arrow-digest.js';
 import { columnData } from '../results/encode.js';
