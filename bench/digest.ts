@@ -13,14 +13,13 @@ import { join } from 'node:path';
 import { Schema, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 
 import { arrowFileWithDigest, DATA_DIGEST_KEY } from '../lib/io/arrow-digest.js';
-import { readResults, recordsToBatch, resultFileBytes, resultSchema, type RunRecord } from '../lib/results/index.js';
+import { readResults, recordsToBatch, resultFileBytes, resultSchema } from '../lib/results/index.js';
 import { FINAL_BATCH_ROWS } from '../lib/results/writer.js';
-import type { ResultMetadata } from '../lib/results/index.js';
-import { parseSpec } from '../lib/spec/index.js';
 import { readTargetFile } from '../lib/targets/file.js';
 import type { TargetMeta } from '../lib/targets/index.js';
 import { targetArrowBytes } from '../lib/targets/write-arrow.js';
 import { args, save } from './common.js';
+import { SAMPLE_META, sampleRecord } from './results-rows.js';
 
 const a = args();
 const quick = a.has('--quick');
@@ -51,41 +50,9 @@ function withoutDigest(bytes: Uint8Array): Uint8Array {
 }
 
 // ---- results ----
-const meta: ResultMetadata = {
-  spec: parseSpec({ targets: [{ kind: 'vanilla', entropyBits: [1] }], methods: [{ method: 'soft' }] }),
-  model: { name: 'random:demo', hash: 'ab12'.repeat(16) },
-  vocabSize: 50257,
-  version: '0.0.0',
-  build: null,
-};
+const meta = SAMPLE_META;
 const soft = new Float32Array(5 * 64).map((_, i) => Math.sin(i));
-const records: RunRecord[] = Array.from({ length: rows }, (_, i) => {
-  const hard = i % 2 === 0;
-  return {
-    rowId: `vanilla:h=${(i % 170) / 10}|${hard ? 'hard' : 'soft'}|init${i}`,
-    targetId: `vanilla:h=${(i % 170) / 10}`,
-    targetKind: 'vanilla',
-    initId: i,
-    method: hard ? 'hard' : 'soft',
-    pattern: hard ? 'HHHHH' : 'SSSSS',
-    candidates: 64,
-    prefixLength: 5,
-    klNats: Math.random(),
-    bestEpoch: 40,
-    epochs: 60,
-    stopReason: 'patience',
-    modelEntropyBits: 4.5,
-    targetEntropyBits: (i % 170) / 10,
-    requestedEntropyBits: (i % 170) / 10,
-    promptIds: hard ? [i % 50257, 7, 99, 1234, 42] : null,
-    promptText: hard ? ` the cat sat ${i}` : null,
-    softPrompt: hard ? null : soft,
-    wallMs: 12.5,
-    shardIndex: 0,
-    headBoundNats: 0.01,
-    belowHeadBound: false,
-  };
-});
+const records = Array.from({ length: rows }, (_, i) => sampleRecord(i, soft));
 const schema = resultSchema(meta);
 /** The final file as finish() wrote it before files carried a digest. */
 const plainResultBytes = () => {

@@ -11,55 +11,24 @@ import { RecordBatchReader, Schema, Table, tableFromIPC, tableToIPC } from 'apac
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { DATA_DIGEST_KEY } from '../lib/io/arrow-digest.js';
-import { readResults, ResultsError, ResultWriter, type ResultMetadata, type RunRecord } from '../lib/results/index.js';
-import { parseSpec } from '../lib/spec/index.js';
+import { readResults, ResultsError, ResultWriter, type RunRecord } from '../lib/results/index.js';
 import { readTargetFile } from '../lib/targets/file.js';
 import { synthesizeTargets, TargetError } from '../lib/targets/index.js';
 import { targetFileBytes } from '../lib/targets/write.js';
+import { SAMPLE_META, sampleRecord } from '../bench/results-rows.js';
 import { runCli, scratchDir } from './helpers/cli.js';
 
 const dir = scratchDir('file-digest');
 
-const meta: ResultMetadata = {
-  spec: parseSpec({ targets: [{ kind: 'vanilla', entropyBits: [1] }], methods: [{ method: 'soft' }] }),
-  model: { name: 'random:micro', hash: 'ab12'.repeat(16) },
-  vocabSize: 1000,
-  version: '0.1.0',
-  build: null,
-};
+const meta = SAMPLE_META;
 
 /** Values no other byte of the file holds, to find where the writer put them. */
 const KL = 0.7316294562918374;
 const TOKEN = 0x3a5c7e91;
 
-/** Row `i`: a hard row with prompt ids and text, or a soft row with a soft prompt; some nulls in each. */
-function record(i: number, over: Partial<RunRecord> = {}): RunRecord {
-  const hard = i % 2 === 0;
-  return {
-    rowId: `t${i}|soft|init${i}`,
-    targetId: `t${i}`,
-    targetKind: 'vanilla',
-    initId: i,
-    method: hard ? 'hard' : 'soft',
-    pattern: hard ? 'H' : 'S',
-    candidates: 8,
-    prefixLength: 3,
-    klNats: 0.5 + i / 1000,
-    bestEpoch: 2,
-    epochs: 3,
-    stopReason: 'patience',
-    modelEntropyBits: 4.25,
-    targetEntropyBits: 1,
-    requestedEntropyBits: hard ? 1 : null,
-    promptIds: hard ? [11, 12, 13] : null,
-    promptText: hard ? ` the cat ${i}` : null,
-    softPrompt: hard ? null : new Float32Array([0.5, -1.25, 2]),
-    wallMs: 12.5,
-    shardIndex: 0,
-    belowHeadBound: hard ? false : null,
-    ...over,
-  };
-}
+/** Row `i`: hard (prompt ids and text) where `i` is even, else soft (a soft prompt); nulls in each. */
+const record = (i: number, over: Partial<RunRecord> = {}): RunRecord =>
+  sampleRecord(i, new Float32Array([0.5, -1.25, 2]), over);
 
 async function writeResults(name: string, records: readonly RunRecord[]): Promise<string> {
   const out = join(dir, name);
