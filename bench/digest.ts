@@ -26,19 +26,27 @@ const quick = a.has('--quick');
 const rows = a.num('--rows', quick ? 10_000 : 100_000);
 const targetRows = a.num('--target-rows', quick ? 8 : 64);
 const vocab = a.num('--vocab', 128_256);
-const reps = quick ? 1 : 3;
+const reps = quick ? 1 : 5;
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-bench-digest-'));
 
-/** Median seconds of `reps` runs of `fn` after one warm-up, each after its own untimed `setup`. */
-async function median(fn: (rep: number) => unknown, setup: (rep: number) => void = () => undefined): Promise<number> {
-  const times: number[] = [];
+type Step = { run: (rep: number) => unknown; setup?: (rep: number) => void };
+
+/**
+ * Median seconds of `reps` runs of each step after one warm-up of each, the two taking turns, so
+ * that a shared machine's load falls on both alike; `setup` runs untimed before each run.
+ */
+async function paired(withDigest: Step, without: Step): Promise<[number, number]> {
+  const times: [number[], number[]] = [[], []];
   for (let rep = 0; rep <= reps; rep++) {
-    setup(rep);
-    const t0 = performance.now();
-    await fn(rep);
-    if (rep > 0) times.push((performance.now() - t0) / 1000);
+    for (const [i, step] of [withDigest, without].entries()) {
+      step.setup?.(rep);
+      const t0 = performance.now();
+      await step.run(rep);
+      if (rep > 0) times[i].push((performance.now() - t0) / 1000);
+    }
   }
-  return times.sort((x, y) => x - y)[Math.floor(times.length / 2)];
+  const median = (t: number[]) => t.sort((x, y) => x - y)[Math.floor(t.length / 2)];
+  return [median(times[0]), median(times[1])];
 }
 
 /** The file's table written again by Arrow without the digest key: a file as written before it. */
@@ -61,15 +69,19 @@ const plainResultBytes = () => {
     batches.push(recordsToBatch(schema, records.slice(i, i + FINAL_BATCH_ROWS)));
   return tableToIPC(new Table(schema, batches), 'file');
 };
-const resultsWith = await median(() => resultFileBytes(meta, records));
-const resultsWithout = await median(plainResultBytes);
+const [resultsWith, resultsWithout] = await paired(
+  { run: () => resultFileBytes(meta, records) },
+  { run: plainResultBytes },
+);
 const digested = resultFileBytes(meta, records);
 const resultsPath = join(dir, 'with.arrow');
 const resultsPlainPath = join(dir, 'without.arrow');
 writeFileSync(resultsPath, digested);
 writeFileSync(resultsPlainPath, withoutDigest(digested));
-const readWith = await median(() => readResults(resultsPath));
-const readWithout = await median(() => readResults(resultsPlainPath));
+const [readWith, readWithout] = await paired(
+  { run: () => readResults(resultsPath) },
+  { run: () => readResults(resultsPlainPath) },
+);
 
 // ---- targets ----
 const data = new Float32Array(targetRows * vocab).fill(1 / vocab);
@@ -82,19 +94,23 @@ const targetMeta: TargetMeta[] = Array.from({ length: targetRows }, (_, i) => ({
   params: {},
 }));
 const targetsTable = tableFromIPC(withoutDigest(targetArrowBytes(data, targetMeta, vocab)));
-const targetsWith = await median(() => arrowFileWithDigest(targetsTable));
-const targetsWithout = await median(() => tableToIPC(targetsTable, 'file'));
+const [targetsWith, targetsWithout] = await paired(
+  { run: () => arrowFileWithDigest(targetsTable) },
+  { run: () => tableToIPC(targetsTable, 'file') },
+);
 const targetFile = (kind: string, rep: number) => join(dir, `t-${kind}-${rep}.arrow`);
 const targetBytes = arrowFileWithDigest(targetsTable);
 const targetPlain = withoutDigest(targetBytes);
 // A new file each time: the reader keeps a file it has read, by path and stat.
-const targetsReadWith = await median(
-  (rep) => readTargetFile(targetFile('with', rep), vocab),
-  (rep) => writeFileSync(targetFile('with', rep), targetBytes),
-);
-const targetsReadWithout = await median(
-  (rep) => readTargetFile(targetFile('without', rep), vocab),
-  (rep) => writeFileSync(targetFile('without', rep), targetPlain),
+const [targetsReadWith, targetsReadWithout] = await paired(
+  {
+    run: (rep) => readTargetFile(targetFile('with', rep), vocab),
+    setup: (rep) => writeFileSync(targetFile('with', rep), targetBytes),
+  },
+  {
+    run: (rep) => readTargetFile(targetFile('without', rep), vocab),
+    setup: (rep) => writeFileSync(targetFile('without', rep), targetPlain),
+  },
 );
 rmSync(dir, { recursive: true, force: true });
 
