@@ -71,7 +71,8 @@ function flipped(path: string, at: number, name: string): string {
 
 const changed = (path: string, column: string, remedy: string) =>
   `${path}: its data do not match the digest written with it (column '${column}'): it was damaged or edited after it was written; ${remedy}`;
-const RESULTS_REMEDY = 'restore it from a copy, or run the sweep or merge that wrote it again';
+/** What the library's message says to do; the command line names the flag (--overwrite). */
+const RESULTS_REMEDY = 'restore it from a copy, or run the sweep or merge that wrote it again with { overwrite: true }';
 
 /** The same file written again by apache-arrow, with its schema metadata as `edit` leaves it. */
 function rewritten(path: string, name: string, edit: (m: Map<string, string>) => void, batchRows?: number): string {
@@ -144,7 +145,9 @@ describe('a results file', () => {
     kl.writeDoubleLE(KL);
     const damaged = flipped(path, only(readFileSync(path), kl), 'r-cli.arrow');
     const r = runCli(['report', damaged, '-o', join(dir, 'report.html')], dir);
-    expect(r.stderr).toContain(changed(damaged, 'klNats', RESULTS_REMEDY));
+    expect(r.stderr).toContain(
+      changed(damaged, 'klNats', RESULTS_REMEDY.replace('{ overwrite: true }', '--overwrite')),
+    );
     expect(r.status).toBe(2);
   });
 

@@ -16,8 +16,8 @@
 //   added, which reads as the original (test/results-rewritten.test.ts).
 //
 // The encoding, per column, three streams each hashed apart (so batch boundaries do not matter):
-// `present` one byte a row (1, or 0 for null); `lengths` a string's UTF-8 bytes or a list's items,
-// a float64 a row (0 for null); `values` every number (of any integer or float width) as a float64,
+// `present` one byte a row (1, or 0 for null); `lengths` how many UTF-8 bytes a string has or
+// items a list has, a float64 a row (0 for null); `values` every number (of any integer or float width) as a float64,
 // 0 for null, a bool as a byte, a string's UTF-8 bytes, a list's items (a null item as NaN) as
 // float32 where every item of the column is exactly a float32 (a soft prompt's, a target's: half
 // the bytes to hash, and float32 items are hashed where they lie), else as float64. Little-endian,

@@ -74,6 +74,6 @@ function refuseChangedData(table: Table, path: string): void {
   const mismatch = dataDigestMismatch(table);
   if (mismatch)
     throw new ResultsError(
-      `${path}: ${mismatch}; restore it from a copy, or run the sweep or merge that wrote it again`,
+      said`${path}: ${mismatch}; restore it from a copy, or run the sweep or merge that wrote it again with ${option('overwrite', true)}`,
     );
 }
