@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { readResults } from '../lib/results/index.js';
+import { readResults, ResultsError } from '../lib/results/index.js';
 import { COLUMNS, type ColumnKind } from '../lib/results/schema.js';
 import { findPython } from './helpers/python.js';
 import { cli, scratchDir } from './helpers/cli.js';
@@ -58,6 +58,22 @@ try:
 except ImportError:
     pass
 print(json.dumps(out))
+`;
+
+// The file as pyarrow writes it back, its schema metadata kept: in record batches of 5 rows, and
+// again with the first row's klNats changed.
+const REWRITE = `
+import sys, pyarrow as pa, pyarrow.ipc as ipc
+src, same, edited = sys.argv[1:4]
+t = ipc.open_file(src).read_all()
+def write(path, table):
+    with ipc.new_file(path, table.schema) as w:
+        w.write_table(table, max_chunksize=5)
+write(same, t)
+kl = t.column("klNats").to_pylist()
+kl[0] += 1
+i = t.schema.get_field_index("klNats")
+write(edited, t.set_column(i, t.schema.field(i), pa.array(kl, pa.float64())))
 `;
 
 describe.skipIf(!python)('a sweep results file in Python readers', () => {
@@ -130,6 +146,19 @@ describe.skipIf(!python)('a sweep results file in Python readers', () => {
     expect(got.metadata['distprompt.model']).toEqual(ours.metadata.model);
     expect(got.metadata['distprompt.vocabSize']).toBe(50257);
     expect((got.metadata['distprompt.spec'] as { softPrompts: boolean }).softPrompts).toBe(true);
+  });
+
+  it("written back by pyarrow, its data's digest still matches; with a value changed there, it is refused", async () => {
+    const same = join(dir, 'pyarrow-same.arrow');
+    const edited = join(dir, 'pyarrow-edited.arrow');
+    const py = spawnSync(python!, ['-c', REWRITE, out, same, edited], { encoding: 'utf8' });
+    expect(py.status, py.stderr).toBe(0);
+    expect((await readResults(same)).records).toEqual(ours.records);
+    const e = await readResults(edited).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ResultsError);
+    expect((e as Error).message).toContain(
+      `${edited}: its data do not match the digest written with it (column 'klNats'): it was damaged or edited after it was written`,
+    );
   });
 
   it('prompt ids, prompt text and soft prompts read back as distprompt wrote them', () => {

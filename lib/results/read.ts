@@ -4,6 +4,7 @@ import { option, said } from '../io/said.js';
 import { readFile } from 'node:fs/promises';
 import type { Table } from 'apache-arrow';
 
+import { dataDigestMismatch } from '../io/arrow-digest.js';
 import { arrowReadError } from '../io/arrow-read-error.js';
 import { arrowTable } from '../io/arrow-table.js';
 import { unreadableWhy } from '../io/fs-error.js';
@@ -55,5 +56,24 @@ export async function readResults(path: string): Promise<Results> {
       `${path} is a targets file (as 'distprompt targets' writes), not a results file; give the .arrow file a sweep or merge wrote`,
     );
   }
-  return { metadata, records: tableToRecords(table, path), table };
+  // Decoded before the digest is checked, so that a column another tool wrote back as another type
+  // is named as such; a decoder that fails on damaged data is told by the digest.
+  let records: StoredRunRecord[];
+  try {
+    records = tableToRecords(table, path);
+  } catch (e) {
+    if (!(e instanceof ResultsError)) refuseChangedData(table, path);
+    throw e;
+  }
+  refuseChangedData(table, path);
+  return { metadata, records, table };
+}
+
+/** Refuses a file whose data differ from the digest written with them. */
+function refuseChangedData(table: Table, path: string): void {
+  const mismatch = dataDigestMismatch(table);
+  if (mismatch)
+    throw new ResultsError(
+      said`${path}: ${mismatch}; restore it from a copy, or run the sweep or merge that wrote it again with ${option('overwrite', true)}`,
+    );
 }

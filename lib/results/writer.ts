@@ -6,7 +6,8 @@ import { option, said } from '../io/said.js';
 import { existsSync } from 'node:fs';
 import { open, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Table, tableToIPC, type Schema } from 'apache-arrow';
+import { Table, type Schema } from 'apache-arrow';
+import { arrowFileWithDigest } from '../io/arrow-digest.js';
 import { specHash, type Shard } from '../spec/index.js';
 import { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
 import { batchMessage, journalTable, scanJournal, schemaMessage } from './journal.js';
@@ -32,7 +33,7 @@ export const journalPath = (out: string): string => `${out}${JOURNAL_SUFFIX}`;
 const isJournal = (path: string): boolean => path.endsWith(JOURNAL_SUFFIX);
 
 /** Rows per record batch in final files: big enough for fast scans, small enough to stream. */
-const FINAL_BATCH_ROWS = 65_536;
+export const FINAL_BATCH_ROWS = 65_536;
 
 export interface JournalContents {
   metadata: StoredMetadata;
@@ -363,14 +364,14 @@ export function orderRecords<T extends { rowId: string }>(records: readonly T[],
   return [...records].sort((a, b) => key(a) - key(b) || (a.rowId < b.rowId ? -1 : a.rowId > b.rowId ? 1 : 0));
 }
 
-/** A complete Arrow IPC file holding the records, in batches of FINAL_BATCH_ROWS. */
+/** A complete Arrow IPC file holding the records, in batches of FINAL_BATCH_ROWS, with its data's digest. */
 export function resultFileBytes(meta: ResultMetadata, records: readonly RunRecord[]): Uint8Array {
   const schema = resultSchema(meta);
   const batches = [];
   for (let i = 0; i < records.length || i === 0; i += FINAL_BATCH_ROWS) {
     batches.push(recordsToBatch(schema, records.slice(i, i + FINAL_BATCH_ROWS)));
   }
-  return tableToIPC(new Table(schema, batches), 'file');
+  return arrowFileWithDigest(new Table(schema, batches));
 }
 
 export interface Resumed {

@@ -13,6 +13,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { DataType, Precision, type Vector } from 'apache-arrow';
 
 import { parseHeader } from '../checkpoint/safetensors.js';
+import { dataDigestMismatch } from '../io/arrow-digest.js';
 import { arrowReadError } from '../io/arrow-read-error.js';
 import { arrowTable } from '../io/arrow-table.js';
 import { errnoCode, fileError, MACHINE_FAULT_CODES, unreadableWhy } from '../io/fs-error.js';
@@ -169,6 +170,11 @@ function fromArrow(path: string, buf: Buffer): Loaded {
   if (!item || !(DataType.isFloat(item) || DataType.isInt(item)))
     throw new TargetError(
       `targets file ${path}: column 'target' is ${String(t)}; it must be a list of numbers per row (e.g. List<Float32>)`,
+    );
+  const mismatch = dataDigestMismatch(table);
+  if (mismatch)
+    throw new TargetError(
+      `targets file ${path}: ${mismatch}; restore it from a copy, or make it again with 'distprompt targets'`,
     );
   const half = DataType.isFloat(item) && item.precision === Precision.HALF;
   const rows = Array.from({ length: table.numRows }, (_, r) => {

@@ -2,21 +2,11 @@
 // `id`, the metadata the JSON form's `meta` holds as columns of their own (what a researcher
 // filters on in polars or DuckDB: kind, entropyBits, outliers, ...; the kind's parameters as JSON
 // text in `params`), and the distribution itself in `target`, a list of float32 per row, the
-// column file.ts reads back. The schema's metadata holds the vocabulary, as the JSON's `vocabSize`.
-import {
-  Field,
-  Int64,
-  List,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table,
-  tableToIPC,
-  type Data,
-  type Float,
-} from 'apache-arrow';
+// column file.ts reads back. The schema's metadata holds the vocabulary, as the JSON's `vocabSize`,
+// and the data's digest (lib/io/arrow-digest.ts), which file.ts checks.
+import { Field, Int64, List, makeData, RecordBatch, Schema, Struct, Table, type Data, type Float } from 'apache-arrow';
 
+import { arrowFileWithDigest } from '../io/arrow-digest.js';
 import { columnData } from '../results/encode.js';
 import { arrowType, type ColumnKind } from '../results/schema.js';
 import { ARROW_VOCAB_KEY } from './file.js';
@@ -94,5 +84,5 @@ export function targetArrowBytes(data: Float32Array, meta: readonly TargetMeta[]
   children.push(makeData({ type: list, length: rows, nullCount: 0, valueOffsets, child: values }));
   const schema = new Schema(fields, new Map([[ARROW_VOCAB_KEY, String(vocab)]]));
   const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: rows, nullCount: 0, children }));
-  return tableToIPC(new Table(schema, batch), 'file');
+  return arrowFileWithDigest(new Table(schema, batch));
 }
