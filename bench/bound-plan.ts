@@ -1,11 +1,16 @@
 // The plan's price of the head bound against the bound a sweep solves, each in a fresh process
 // (as `sweep --plan` and `sweep` run): --mode plan prints the plan's boundSeconds, --mode sweep
 // the seconds of the sweep's own bound call over the targets it makes (synthesis and upload not
-// counted). The sweep's targets: --study NAME (a study's smoke targets, or --scale paper's), else --kind vanilla|outlier
+// counted), and with --mode plan the solver's seconds in the plan's calibration of the bound
+// (boundCalibrationSeconds: every head bound a plan solves is its calibration's; read from the
+// solver's trace, DISTPROMPT_BOUND_TRACE, summed over its parts). The sweep's targets: --study NAME (a study's smoke targets, or --scale paper's), else --kind vanilla|outlier
 // with --entropy GRID (--samples, --outliers), else --targets N vanilla targets spread over
 // 0 .. 9.9 bits. Usage: node dist/bench/bound-plan.js --mode plan|sweep [--model random:micro]
 //   [--study outliers | --kind outlier --entropy 0:max:0.25 --outliers 1 --samples 1 | --targets 256]
 import { EventEmitter } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { autoBoundBatch, boundGroupOf, headBound } from '../lib/bound/index.js';
 import { loadModel } from '../lib/model/load.js';
@@ -52,12 +57,34 @@ const spec = parseSpec({
   output: 'unused.arrow',
 });
 if (a.get('--mode', 'plan') === 'plan') {
+  const traceDir = mkdtempSync(join(tmpdir(), 'distprompt-bound-plan-'));
+  const traceFile = join(traceDir, 'trace.jsonl');
+  process.env.DISTPROMPT_BOUND_TRACE = traceFile;
   const t0 = performance.now();
   const e = await estimateSweep(spec, { calibrationSeconds: 0.5, sampleRows: 8 });
   // What the plan itself took (its bound timing is most of it for slow targets), beside its price.
   const planSeconds = (performance.now() - t0) / 1000;
+  const groups = existsSync(traceFile)
+    ? readFileSync(traceFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { parts: Record<string, { seconds: number }> })
+    : [];
+  rmSync(traceDir, { recursive: true, force: true });
+  const boundCalibrationSeconds = groups.reduce(
+    (t, g) => t + Object.values(g.parts).reduce((u, p) => u + p.seconds, 0),
+    0,
+  );
   console.log(
-    JSON.stringify({ mode: 'plan', model, targets: e.targets, boundSeconds: e.setup.boundSeconds, planSeconds }),
+    JSON.stringify({
+      mode: 'plan',
+      model,
+      targets: e.targets,
+      boundSeconds: e.setup.boundSeconds,
+      boundCalibrationSeconds,
+      boundCalibrationSolves: groups.length,
+      planSeconds,
+    }),
   );
 } else {
   const m = await loadModel(model);
