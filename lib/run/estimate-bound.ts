@@ -2,14 +2,13 @@
 // in one call each, and the plan is ordered by entropy, so a group holds targets alike: the
 // low-entropy ones cost the solver several times more passes (random:micro: a group of 64 targets
 // at 0–0.6 bits 0.22–0.32 s, one at 9.3–9.9 bits 0.04–0.06 s), and an outlier target's sphere
-// search on random:demo costs 20–40 times a vanilla target's. Each pass over the head costs a part
-// that does not grow with its rows and a part per row, and a group's targets move in step: the
-// group makes about as many passes as its longest target and holds the rows of all. So each
-// sample target's passes and rows are counted (by the solver, on one solve of the sample) and
-// each group of the sweep is priced by the sample targets nearest its own targets in plan order.
-// Timing each sample target alone and in a group of its own copies, as before, priced a pass's
-// part that does not grow with its rows (and a copy's own longer search, its starts being other
-// draws) as a part per target: the smoke outliers sweep's bound on random:demo 2.3–3.3× over.
+// search on random:demo costs 20–40 times a vanilla target's. A pass over the head costs a part
+// that does not grow with its rows (reading the head: on random:demo what 6–8 rows add) and a
+// part per row, and a group's targets move in step: it makes about as many passes as its longest
+// target and holds the rows of all. Timing each sample target alone and in copies of itself, as
+// before, charged a pass's fixed part per target (and a copy's own longer search, its random
+// starts being other draws): the smoke outliers sweep's bound on random:demo was priced 2.3–3.3×
+// over.
 import { headBoundSolve } from '../bound/head-bound.js';
 import { autoBoundBatch, boundGroupOf, type BoundOptions } from '../bound/index.js';
 import type { Model } from '../model/model.js';
@@ -54,12 +53,11 @@ export function boundProxies(
 /**
  * Seconds of the sweep's head bound over its targets `sweepPlanIndex` (plan indices, ascending),
  * from the plan's sample. The sample targets are solved once, together in groups of the sweep's
- * size as the sweep solves its own, and the solver counts each one's passes over W and its rows
- * in them. A pass costs a part that does not grow with its rows (reading W: on random:demo about
- * as much as 10–20 rows) and a part per row, timed apart on copies of one target stopped after a
- * few iterations; so a sample target's fixed part is its passes at the first and its own part its
- * rows at the second. `costs` (the epoch costs' map) keeps them by model, device, dtype and
- * target: a study's sweeps share it.
+ * size, and the solver counts each one's passes over W and its rows in them. A pass's part per
+ * row is timed on one target's copies stopped after a few iterations; what the rows leave of the
+ * sample's seconds is its passes' part. So a sample target's fixed part is its passes at that
+ * part per pass, and its own part its rows at the part per row. `costs` (the epoch costs' map)
+ * keeps them by model, device, dtype and target: a study's sweeps share it.
  */
 export async function boundPriceSeconds(
   model: Model,

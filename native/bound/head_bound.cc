@@ -158,9 +158,8 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
     auto s = hr.x * gamma;  // the hidden state the norm would output
     if (beta.defined()) s = s + beta;
     if (bottleneck) {
-      auto br =
-          solveBottleneck(W, b, p, s, opts.gradTol, opts.tolNats, opts.bottleneckIterations, opts.cancel.get(), trace,
-                          &count);
+      auto br = solveBottleneck(W, b, p, s, opts.gradTol, opts.tolNats, opts.bottleneckIterations, opts.cancel.get(),
+                                trace, &count);
       // Started from a point of the ball, the value reached is never above the ball bound's.
       r.bottleneckNats.slice(0, from, from + n).copy_(torch::minimum(br.nats, hr.f.clamp_min(0.0)));
       r.bottleneckGradNorm.slice(0, from, from + n).copy_(br.gradNorm);

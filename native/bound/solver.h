@@ -55,16 +55,15 @@ struct Trace {
 };
 
 // The passes over W a group's solve makes (each evaluation and each gradient is one), counted
-// per target of the group: those that held a row of it, and how many of its rows they held. A
-// plan prices a group of other targets from these (lib/run/estimate-bound.ts): a pass costs a
-// part that does not grow with its rows (reading W) and a part per row, and a group's passes
-// are about its slowest target's while its rows add up. Counted on the rows' device, with no
-// sync.
+// per target of the group: those that held a row of it, and how many of its rows they held. The
+// plan prices the bound from them (lib/run/estimate-bound.ts). Counted on the rows' device, with
+// no sync.
 struct PassCount {
   Tensor passes, rows;  // [n] int64, per target of the group
   int64_t total = 0;    // the group's passes
   explicit PassCount(int64_t n, const torch::Device& device)
-      : passes(torch::zeros({n}, torch::TensorOptions().dtype(torch::kInt64).device(device))), rows(torch::zeros_like(passes)) {}
+      : passes(torch::zeros({n}, torch::TensorOptions().dtype(torch::kInt64).device(device))),
+        rows(torch::zeros_like(passes)) {}
   // One pass over the rows whose targets are `owner` (the group's index of each row's target).
   void add(const Tensor& owner) {
     ++total;
