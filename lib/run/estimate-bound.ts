@@ -3,12 +3,12 @@
 // low-entropy ones cost the solver several times more passes (random:micro: a group of 64 targets
 // at 0–0.6 bits 0.22–0.32 s, one at 9.3–9.9 bits 0.04–0.06 s), and an outlier target's sphere
 // search on random:demo costs 20–40 times a vanilla target's. A pass over the head costs a part
-// that does not grow with its rows (reading the head: on random:demo what 6–8 rows add) and a
-// part per row, and a group's targets move in step: it makes about as many passes as its longest
-// target and holds the rows of all. Timing each sample target alone and in copies of itself, as
-// before, charged a pass's fixed part per target (and a copy's own longer search, its random
-// starts being other draws): the smoke outliers sweep's bound on random:demo was priced 2.3–3.3×
-// over.
+// that does not grow with its rows (reading the head: on random:demo about what 5–8 rows add)
+// and a part per row, and a group's targets move in step: it makes about as many passes as its
+// longest target and holds the rows of all. Timing each sample target alone and in copies of
+// itself, as before, charged a pass's fixed part per target (and a copy's own longer search, its
+// random starts being other draws): the smoke outliers sweep's bound on random:demo was priced
+// 2.3–3.3× over.
 import { headBoundSolve } from '../bound/head-bound.js';
 import { autoBoundBatch, boundGroupOf, type BoundOptions } from '../bound/index.js';
 import type { Model } from '../model/model.js';
