@@ -1,13 +1,21 @@
 // The plan's price of the head bound against the bound a sweep solves, each in a fresh process
 // (as `sweep --plan` and `sweep` run): --mode plan prints the plan's boundSeconds, --mode sweep
 // the seconds of the sweep's own bound call over the targets it makes (synthesis and upload not
-// counted). The sweep's targets: --study NAME (a study's smoke targets, or --scale paper's), else --kind vanilla|outlier
+// counted), and with --mode plan the solver's seconds in the plan's calibration of the bound
+// (boundCalibrationSeconds: every head bound a plan solves is its calibration's; read from the
+// solver's trace, DISTPROMPT_BOUND_TRACE, summed over its parts). The sweep's targets: --study NAME (a study's smoke targets, or --scale paper's), else --kind vanilla|outlier
 // with --entropy GRID (--samples, --outliers), else --targets N vanilla targets spread over
-// 0 .. 9.9 bits. Usage: node dist/bench/bound-plan.js --mode plan|sweep [--model random:micro]
+// 0 .. 9.9 bits. --mode passes: seconds per pass over the head at 1 to 512 rows (the first
+// target's copies, a few iterations of the ball search). Usage: node dist/bench/bound-plan.js
+//   --mode plan|sweep|passes [--model random:micro]
 //   [--study outliers | --kind outlier --entropy 0:max:0.25 --outliers 1 --samples 1 | --targets 256]
 import { EventEmitter } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-import { autoBoundBatch, boundGroupOf, headBound } from '../lib/bound/index.js';
+import { headBoundSolve } from '../lib/bound/head-bound.js';
+import { autoBoundBatch, boundGroupOf } from '../lib/bound/index.js';
 import { loadModel } from '../lib/model/load.js';
 import { native } from '../lib/native/index.js';
 import { sweepBounds, targetsToMake } from '../lib/run/bound-columns.js';
@@ -51,13 +59,62 @@ const spec = parseSpec({
   maxEpochs: 1,
   output: 'unused.arrow',
 });
-if (a.get('--mode', 'plan') === 'plan') {
+const mode = a.get('--mode', 'plan');
+if (mode === 'passes') {
+  // Seconds per pass over the head at each number of rows: copies of the sweep's first target,
+  // a few iterations of the ball search (copies move together: every pass holds every row).
+  const m = await loadModel(model);
+  const plan = planSweep(spec, m.info.vocabSize);
+  const made = await synthesizePlans(m, plan.targets.slice(0, 1));
+  const V = m.info.vocabSize;
+  for (const n of [1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512]) {
+    const data = new Float32Array(n * V);
+    for (let i = 0; i < n; i++) data.set(made.data.subarray(0, V), i * V);
+    let least = Infinity;
+    let passes = 0;
+    for (let run = 0; run < 3; run++) {
+      const t0 = performance.now();
+      const r = await headBoundSolve(m, data, {
+        groups: new Array<number>(n).fill(0),
+        maxIterations: 5,
+        sphere: false,
+        bottleneck: false,
+      });
+      least = Math.min(least, (performance.now() - t0) / 1000);
+      passes = r.groupPasses[0];
+    }
+    console.log(JSON.stringify({ mode: 'passes', model, rows: n, passes, secondsPerPass: least / passes }));
+  }
+  m.dispose();
+} else if (mode === 'plan') {
+  const traceDir = mkdtempSync(join(tmpdir(), 'distprompt-bound-plan-'));
+  const traceFile = join(traceDir, 'trace.jsonl');
+  process.env.DISTPROMPT_BOUND_TRACE = traceFile;
   const t0 = performance.now();
   const e = await estimateSweep(spec, { calibrationSeconds: 0.5, sampleRows: 8 });
   // What the plan itself took (its bound timing is most of it for slow targets), beside its price.
   const planSeconds = (performance.now() - t0) / 1000;
+  const groups = existsSync(traceFile)
+    ? readFileSync(traceFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { parts: Record<string, { seconds: number }> })
+    : [];
+  rmSync(traceDir, { recursive: true, force: true });
+  const boundCalibrationSeconds = groups.reduce(
+    (t, g) => t + Object.values(g.parts).reduce((u, p) => u + p.seconds, 0),
+    0,
+  );
   console.log(
-    JSON.stringify({ mode: 'plan', model, targets: e.targets, boundSeconds: e.setup.boundSeconds, planSeconds }),
+    JSON.stringify({
+      mode: 'plan',
+      model,
+      targets: e.targets,
+      boundSeconds: e.setup.boundSeconds,
+      boundCalibrationSeconds,
+      boundCalibrationSolves: groups.length,
+      planSeconds,
+    }),
   );
 } else {
   const m = await loadModel(model);
@@ -79,16 +136,27 @@ if (a.get('--mode', 'plan') === 'plan') {
   const seconds = (performance.now() - t0) / 1000;
   console.log(JSON.stringify({ mode: 'sweep', model, targets: inPlan.length, boundSeconds: seconds }));
   if (a.has('--groups')) {
-    // Each group of the sweep's solve alone, warm: its seconds against its targets' entropies.
+    // Each group of the sweep's solve alone, warm: its seconds against its targets' entropies, its
+    // passes over the head (the longest target's, and the group's) and its rows in them.
     const groupOf = inPlan.map((i) => boundGroupOf(i, autoBoundBatch(m.info.device)));
     for (const g of new Set(groupOf)) {
       const rows = groupOf.flatMap((x, j) => (x === g ? [j] : []));
       const t1 = performance.now();
-      await headBound(m, made.data.subarray(rows[0] * V, (rows.at(-1)! + 1) * V), { groups: rows.map(() => g) });
+      const r = await headBoundSolve(m, made.data.subarray(rows[0] * V, (rows.at(-1)! + 1) * V), {
+        groups: rows.map(() => g),
+      });
       const bits = rows.map((j) => made.meta[j].entropyBits);
       const s1 = (performance.now() - t1) / 1000;
       console.log(
-        JSON.stringify({ group: g, targets: rows.length, bits: [Math.min(...bits), Math.max(...bits)], seconds: s1 }),
+        JSON.stringify({
+          group: g,
+          targets: rows.length,
+          bits: [Math.min(...bits), Math.max(...bits)],
+          seconds: s1,
+          passes: r.groupPasses[0],
+          longestTargetPasses: Math.max(...r.passes),
+          passRows: r.passRows.reduce((t, n) => t + n, 0),
+        }),
       );
     }
   }

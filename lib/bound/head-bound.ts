@@ -121,14 +121,30 @@ export async function headBound(
   targets: TuneTargets,
   options?: BoundOptions,
 ): Promise<HeadBoundRecord[]> {
+  const { r, t, o } = await solve(model, targets, options);
+  return boundRecords(r, t.ids, t.entropyBits, o, model.info.hiddenSize, model.info.vocabSize);
+}
+
+/**
+ * headBound's native result, with each target's passes over the head beside its values: what the
+ * plan prices the bound from (lib/run/estimate-bound.ts).
+ */
+export async function headBoundSolve(
+  model: Model,
+  targets: TuneTargets,
+  options?: BoundOptions,
+): Promise<NativeBoundResult> {
+  return (await solve(model, targets, options)).r;
+}
+
+async function solve(model: Model, targets: TuneTargets, options: BoundOptions | undefined) {
   // Else "Cannot read properties of undefined (reading 'info')".
   if (!(model instanceof Model))
     throw new BoundOptionsError(
       `invalid headBound options:\n  (model): headBound(model, targets) needs a Model from loadModel, got ${shown(model)}`,
     );
   const o = parseBoundOptions(options);
-  const V = model.info.vocabSize;
-  const t = resolveTargets(targets, V, o.targetIds);
+  const t = resolveTargets(targets, model.info.vocabSize, o.targetIds);
   const solver = nativeBoundOptions(o, model.info.device, t.count);
   // A device tensor (a synthesised or uploaded target set) is solved where it is.
   const r = await cancellable(o.signal, 'headBound', (cancel) =>
@@ -140,5 +156,5 @@ export async function headBound(
       }),
     ),
   );
-  return boundRecords(r, t.ids, t.entropyBits, o, model.info.hiddenSize, V);
+  return { r, t, o };
 }

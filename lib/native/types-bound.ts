@@ -30,6 +30,12 @@ export interface NativeBoundResult {
   headBoundNats: Float64Array;
   gapNats: Float64Array;
   iterations: Int32Array;
+  /** the passes over W (evaluations and gradients) of its group's solve that held a row of it */
+  passes: Int32Array;
+  /** its rows those passes held (its sphere search's starts each a row) */
+  passRows: Int32Array;
+  /** its group's passes over W */
+  groupPasses: Int32Array;
   /** 1 where the norm's radius binds at the solution */
   onBoundary: Uint8Array;
   sphereBoundNats?: Float64Array;

@@ -2,18 +2,22 @@
 // in one call each, and the plan is ordered by entropy, so a group holds targets alike: the
 // low-entropy ones cost the solver several times more passes (random:micro: a group of 64 targets
 // at 0–0.6 bits 0.22–0.32 s, one at 9.3–9.9 bits 0.04–0.06 s), and an outlier target's sphere
-// search on random:demo costs 20–40 times a vanilla target's. A group's seconds are about a fixed
-// part plus a part per target (a mixed group of 32 slow and 32 fast targets took what the two
-// halves took apart), so each sample target is timed in a group of its own copies, and each group
-// of the sweep is priced by the sample targets nearest its own targets in plan order. Timing one
-// group cycled from the sample, as before, priced every group at the sample's slowest targets and
-// missed a kind the sample held few of. A first call pays what later ones do not: one target is
-// solved first and counted once.
-import { autoBoundBatch, boundGroupOf, headBound } from '../bound/index.js';
+// search on random:demo costs 20–40 times a vanilla target's. A pass over the head costs a part
+// that does not grow with its rows (reading the head: on random:demo about what 5–8 rows add)
+// and a part per row, and a group's targets move in step: it makes about as many passes as its
+// longest target and holds the rows of all. Timing each sample target alone and in copies of
+// itself, as before, charged a pass's fixed part per target (and a copy's own longer search, its
+// random starts being other draws): the smoke outliers sweep's bound on random:demo was priced
+// 2.3–3.3× over.
+import { headBoundSolve } from '../bound/head-bound.js';
+import { autoBoundBatch, boundGroupOf, type BoundOptions } from '../bound/index.js';
 import type { Model } from '../model/model.js';
 import type { EpochCost } from './estimate-batching.js';
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
+
+/** Iterations of the ball search that time a pass's part per row. */
+const PASS_ITERATIONS = 5;
 
 /** The plan's sample targets for the bound: rows × vocab, each one's id and index in the plan. */
 export interface BoundSample {
@@ -48,64 +52,80 @@ export function boundProxies(
 
 /**
  * Seconds of the sweep's head bound over its targets `sweepPlanIndex` (plan indices, ascending),
- * from the plan's sample. Each sample target is solved alone and in a group of k copies (k about
- * the largest group's size over the sample's size, at least 2, so the timing solves about one
- * group's worth of rows and one more per sample target): its fixed and per-target seconds.
- * `costs` (the epoch costs' map) keeps them by model, device, dtype, target and k: a study's
- * sweeps share it.
+ * from the plan's sample. The sample targets are solved once, together in groups of the sweep's
+ * size, and the solver counts each one's passes over W and its rows in them. A pass's part per
+ * row is timed on one target's copies stopped after a few iterations; what the rows leave of the
+ * sample's seconds is its passes' part. So a sample target's fixed part is its passes at that
+ * part per pass, and its own part its rows at the part per row. `costs` (the epoch costs' map)
+ * keeps them by model, device, dtype and target: a study's sweeps share it.
  */
 export async function boundPriceSeconds(
   model: Model,
   sample: BoundSample,
   sweepPlanIndex: readonly number[],
-  costs?: Map<string, EpochCost>,
+  costs: Map<string, EpochCost> = new Map(),
   signal?: AbortSignal,
 ): Promise<number> {
   const count = sample.ids.length;
   if (sweepPlanIndex.length === 0 || count === 0) return 0;
   const proxies = boundProxies(sample.planIndex, sweepPlanIndex, model.info.device);
-  const largest = Math.max(...proxies.map((g) => g.reduce((a, n) => a + n, 0)));
-  const k = Math.max(2, Math.round(largest / count));
   const V = model.info.vocabSize;
+  const batch = autoBoundBatch(model.info.device);
   const key = (s: number) =>
-    `${model.info.identity}|${model.info.device}|${model.info.dtype}|head bound|${sample.ids[s]}|${k}`;
-  // The least of up to three solves while they take under a tenth of a second in all: on a small
-  // head a solve is a few milliseconds, which a busy machine's pauses would swamp.
-  const solve = async (s: number, n: number) => {
-    const data = new Float32Array(n * V);
-    for (let i = 0; i < n; i++) data.set(sample.data.subarray(s * V, (s + 1) * V), i * V);
-    const t0 = performance.now();
-    await headBound(model, data, { groups: new Array<number>(n).fill(0), signal });
-    return seconds(t0);
+    `${model.info.identity}|${model.info.device}|${model.info.dtype}|head bound|${sample.ids[s]}`;
+  const missing = sample.ids.map((_, s) => s).filter((s) => !costs.has(key(s)));
+  const rowsOf = (targets: readonly number[]) => {
+    const data = new Float32Array(targets.length * V);
+    targets.forEach((s, i) => data.set(sample.data.subarray(s * V, (s + 1) * V), i * V));
+    return data;
   };
-  const timed = async (s: number, n: number) => {
-    let least = Infinity;
-    for (let runs = 0, spent = 0; runs < 3 && spent < 0.1; runs++) {
-      const t = await solve(s, n);
-      least = Math.min(least, t);
-      spent += t;
-    }
-    return least;
+  const solve = async (data: Float32Array, options: BoundOptions = {}) => {
+    const t0 = performance.now();
+    const r = await headBoundSolve(model, data, {
+      ...options,
+      groups: new Array<number>(data.length / V).fill(0),
+      signal,
+    });
+    return { seconds: seconds(t0), rows: r.passRows.reduce((a, n) => a + n, 0), r };
   };
   let first = 0;
-  let warm = false;
-  const cost: EpochCost[] = [];
-  for (let s = 0; s < count; s++) {
-    let c = costs?.get(key(s));
-    if (!c) {
-      if (!warm) first = await solve(s, 1);
-      warm = true;
-      // One copy alone and k together: what a group pays once (its passes' fixed costs, which
-      // grow with the target's passes) and what each target adds.
-      const one = await timed(s, 1);
-      const row = Math.max(0, ((await timed(s, k)) - one) / (k - 1));
-      c = { fixedSeconds: Math.max(0, one - row), perRowSeconds: row };
-      costs?.set(key(s), c);
+  if (missing.length > 0) {
+    // The part of a pass per row: one target's ball search stopped after a few iterations, on one
+    // copy and on a group's worth (copies move together, so both make the same passes). The least
+    // of up to three runs while they take under half a second in all: a busy machine's pauses
+    // would swamp one short run. The first call pays what later ones do not, counted once.
+    const few: BoundOptions = { maxIterations: PASS_ITERATIONS, sphere: false, bottleneck: false };
+    const timed = async (data: Float32Array) => {
+      let least = Infinity;
+      let rows = 0;
+      for (let runs = 0, spent = 0; runs < 3 && spent < 0.5; runs++) {
+        const t = await solve(data, few);
+        least = Math.min(least, t.seconds);
+        rows = t.rows;
+        spent += t.seconds;
+      }
+      return { seconds: least, rows };
+    };
+    const one = rowsOf([missing[0]]);
+    const cold = (await solve(one, few)).seconds;
+    const small = await timed(one);
+    first = Math.max(0, cold - small.seconds);
+    const big = await timed(rowsOf(new Array<number>(batch).fill(missing[0])));
+    const perRow = Math.max(0, (big.seconds - small.seconds) / Math.max(1, big.rows - small.rows));
+    // The sample's own solve, in groups of the sweep's size: what its rows leave of a group's
+    // seconds is its passes', and it makes about as many as its longest target does (a slower
+    // target's passes carry the others' rows), so that share is spread over the longest one's.
+    for (let from = 0; from < missing.length; from += batch) {
+      const targets = missing.slice(from, from + batch);
+      const { seconds: took, rows, r } = await solve(rowsOf(targets));
+      const perPass = Math.max(0, took - perRow * rows) / Math.max(1, ...r.passes);
+      targets.forEach((s, i) =>
+        costs.set(key(s), { fixedSeconds: perPass * r.passes[i], perRowSeconds: perRow * r.passRows[i] }),
+      );
     }
-    cost.push(c);
   }
-  // A group lasts its slowest target's fixed part (every pass until that target is done) and each
-  // of its targets' part.
+  const cost = sample.ids.map((_, s) => costs.get(key(s))!);
+  // A group lasts its longest target's passes and each of its targets' rows.
   const groups = proxies.map(
     (g) =>
       Math.max(...g.map((n, s) => (n > 0 ? cost[s].fixedSeconds : 0))) +

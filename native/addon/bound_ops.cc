@@ -57,6 +57,9 @@ Napi::Value resultObject(Napi::Env env, const BoundResult& r) {
   out.Set("gapNats", toFloat64Array(env, r.gapNats));
   out.Set("iterations", toInt32Array(env, r.iterations));
   out.Set("onBoundary", toUint8Array(env, r.onBoundary));
+  out.Set("passes", toInt32Array(env, r.passes));
+  out.Set("passRows", toInt32Array(env, r.passRows));
+  out.Set("groupPasses", toInt32Array(env, r.groupPasses));
   if (r.sphereNats.defined()) {
     out.Set("sphereBoundNats", toFloat64Array(env, r.sphereNats));
     out.Set("sphereStarts", toInt32Array(env, r.sphereStarts));

@@ -117,11 +117,12 @@ LbfgsResult lbfgs(const Objective& obj, const Tensor& x0, double gradTol, double
 }
 
 BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor& p, const Tensor& start, double gradTol,
-                                 double tolNats, int64_t maxIterations, const std::atomic<bool>* cancel, Trace* trace) {
+                                 double tolNats, int64_t maxIterations, const std::atomic<bool>* cancel, Trace* trace,
+                                 PassCount* count) {
   LbfgsResult full;
   {
     Trace::Scope part(trace, "bottleneck");
-    full = lbfgs(objectiveFor(W, b, p, cancel, trace), start, gradTol, tolNats, maxIterations);
+    full = lbfgs(objectiveFor(W, b, p, cancel, trace, count), start, gradTol, tolNats, maxIterations);
   }
   BottleneckResult r;
   r.nats = full.f.clamp_min(0.0);
@@ -137,7 +138,7 @@ BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor&
   auto open = (p <= 0).any(-1).nonzero().squeeze(1);
   if (open.numel() > 0) {
     auto po = p.index_select(0, open);
-    auto sub = objectiveFor(W, b, po, cancel, trace);
+    auto sub = objectiveFor(W, b, po, cancel, trace, count, open);
     sub.mask = po <= 0;
     LbfgsResult restricted;
     {
@@ -150,7 +151,7 @@ BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor&
     // An upper bound from real points: the restricted minimum moved out along the direction the
     // full search went (t doubling), where the mass off the support vanishes while the support's
     // logits keep their differences; with the full search's own value.
-    const auto fullObj = objectiveFor(W, b, po, cancel, trace);
+    const auto fullObj = objectiveFor(W, b, po, cancel, trace, count, open);
     auto upper = full.f.index_select(0, open);
     auto x = full.x.index_select(0, open);
     auto u = x / x.norm(2, -1, true).clamp_min(1e-300);

@@ -26,7 +26,7 @@ struct BottleneckResult {
 
 BottleneckResult solveBottleneck(const Tensor& W, const Tensor& b, const Tensor& p, const Tensor& start, double gradTol,
                                  double tolNats, int64_t maxIterations, const std::atomic<bool>* cancel = nullptr,
-                                 Trace* trace = nullptr);
+                                 Trace* trace = nullptr, PassCount* count = nullptr);
 
 // Batched L-BFGS (memory 30, Armijo backtracking) from x0, switching to Newton steps on each
 // row's likeliest tokens once a row has run 30 iterations (bottleneck.cc says why); rows leave

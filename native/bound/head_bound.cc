@@ -76,6 +76,9 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
   r.gapNats = torch::empty({T}, f64);
   r.iterations = torch::empty({T}, torch::kInt64);
   r.onBoundary = torch::empty({T}, torch::kBool);
+  r.passes = torch::empty({T}, torch::kInt64);
+  r.passRows = torch::empty({T}, torch::kInt64);
+  r.groupPasses = torch::empty({T}, torch::kInt64);
   const bool bottleneck = opts.bottleneckIterations > 0;
   if (bottleneck) {
     r.bottleneckNats = torch::empty({T}, f64);
@@ -115,7 +118,8 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
     Trace traceParts;
     Trace* trace = tracePath && *tracePath ? &traceParts : nullptr;
     int64_t searched = 0;
-    const auto obj = objectiveFor(Wc, bc, p, opts.cancel.get(), trace);
+    PassCount count(n, dev);
+    const auto obj = objectiveFor(Wc, bc, p, opts.cancel.get(), trace, &count);
     SpgResult hr;
     {
       Trace::Scope part(trace, "ball");
@@ -154,8 +158,8 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
     auto s = hr.x * gamma;  // the hidden state the norm would output
     if (beta.defined()) s = s + beta;
     if (bottleneck) {
-      auto br =
-          solveBottleneck(W, b, p, s, opts.gradTol, opts.tolNats, opts.bottleneckIterations, opts.cancel.get(), trace);
+      auto br = solveBottleneck(W, b, p, s, opts.gradTol, opts.tolNats, opts.bottleneckIterations, opts.cancel.get(),
+                                trace, &count);
       // Started from a point of the ball, the value reached is never above the ball bound's.
       r.bottleneckNats.slice(0, from, from + n).copy_(torch::minimum(br.nats, hr.f.clamp_min(0.0)));
       r.bottleneckGradNorm.slice(0, from, from + n).copy_(br.gradNorm);
@@ -167,6 +171,9 @@ BoundResult solveHeadBound(const HeadProblem& pr, const torch::Tensor& targets, 
       if (b.defined()) z = z + b;
       r.distribution.slice(0, from, from + n).copy_(torch::softmax(z, -1));
     }
+    r.passes.slice(0, from, from + n).copy_(count.passes);
+    r.passRows.slice(0, from, from + n).copy_(count.rows);
+    r.groupPasses.slice(0, from, from + n).fill_(count.total);
     if (trace) writeTrace(tracePath, group, n, searched, traceParts);
   }
   return r;

@@ -56,6 +56,9 @@ struct BoundResult {
   torch::Tensor headNats;            // [T] float64: f at the solution (within gapNats of the minimum)
   torch::Tensor gapNats;             // [T] float64: Frank–Wolfe gap (certificate)
   torch::Tensor iterations;          // [T] int64
+  torch::Tensor passes;              // [T] int64: passes over W of its group's solve that held a row of it
+  torch::Tensor passRows;            // [T] int64: its rows those passes held
+  torch::Tensor groupPasses;         // [T] int64: its group's passes over W
   torch::Tensor onBoundary;          // [T] bool: ‖c‖ = √d at the solution (the norm's radius binds)
   torch::Tensor sphereNats;          // [T] float64: min over the sphere (undefined when skipped)
   torch::Tensor sphereStarts;        // [T] int64: starts that reached it (0: the ball's optimum is on the sphere)

@@ -54,6 +54,24 @@ struct Trace {
   };
 };
 
+// The passes over W a group's solve makes (each evaluation and each gradient is one), counted
+// per target of the group: those that held a row of it, and how many of its rows they held. The
+// plan prices the bound from them (lib/run/estimate-bound.ts). Counted on the rows' device, with
+// no sync.
+struct PassCount {
+  Tensor passes, rows;  // [n] int64, per target of the group
+  int64_t total = 0;    // the group's passes
+  explicit PassCount(int64_t n, const torch::Device& device)
+      : passes(torch::zeros({n}, torch::TensorOptions().dtype(torch::kInt64).device(device))),
+        rows(torch::zeros_like(passes)) {}
+  // One pass over the rows whose targets are `owner` (the group's index of each row's target).
+  void add(const Tensor& owner) {
+    ++total;
+    rows.index_add_(0, owner, torch::ones_like(owner));
+    passes.add_(torch::zeros_like(passes).index_fill_(0, owner, 1));
+  }
+};
+
 // One batch of targets against one linear map: f(x) = lse(W x + b) − a·x − k, with a = Wᵀp and
 // k = bᵀp + H(p) fixed per target, so each evaluation is one GEMM and each gradient another.
 // `mask` (optional, [n, V] bool): tokens left out of the log-sum-exp — the problem restricted
@@ -66,17 +84,26 @@ struct Objective {
   Tensor mask;                                // [n, V] or undefined
   const std::atomic<bool>* cancel = nullptr;  // checked before each evaluation; set: throw Cancelled
   Trace* trace = nullptr;                     // counts the passes when set
+  PassCount* count = nullptr;                 // counts the passes per target when set
+  Tensor owner;                               // [n] int64: each row's target in `count`
 
   Objective rows(const Tensor& idx) const {
-    return {
-        W,      b,    a.index_select(0, idx), k.index_select(0, idx), mask.defined() ? mask.index_select(0, idx) : mask,
-        cancel, trace};
+    return {W,
+            b,
+            a.index_select(0, idx),
+            k.index_select(0, idx),
+            mask.defined() ? mask.index_select(0, idx) : mask,
+            cancel,
+            trace,
+            count,
+            owner.defined() ? owner.index_select(0, idx) : owner};
   }
 
   // f [n] and softmax(W x + b) [n, V] at x [n, d].
   std::pair<Tensor, Tensor> value(const Tensor& x) const {
     if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();
     if (trace) trace->now().valueRows += x.size(0);
+    if (count) count->add(owner);
     auto z = torch::matmul(x, W.t());
     if (b.defined()) z.add_(b);
     if (mask.defined()) z.masked_fill_(mask, -INFINITY);
@@ -89,6 +116,7 @@ struct Objective {
   }
   Tensor gradient(const Tensor& q) const {
     if (trace) trace->now().gradientRows += q.size(0);
+    if (count) count->add(owner);
     return torch::matmul(q, W) - a;
   }
   // One iteration of a search over `rows` rows, the `it`-th.
@@ -99,12 +127,15 @@ struct Objective {
   }
 };
 
+// `owner`: each row's target in `count` (undefined: row i is target i).
 inline Objective objectiveFor(const Tensor& W, const Tensor& b, const Tensor& p,
-                              const std::atomic<bool>* cancel = nullptr, Trace* trace = nullptr) {
+                              const std::atomic<bool>* cancel = nullptr, Trace* trace = nullptr,
+                              PassCount* count = nullptr, Tensor owner = Tensor()) {
   auto a = torch::matmul(p, W);
   auto k = -torch::special_xlogy(p, p).sum(-1);  // H(p), with 0 log 0 = 0
   if (b.defined()) k = k + torch::matmul(p, b);
-  return {W, b, a, k, Tensor(), cancel, trace};
+  if (count && !owner.defined()) owner = torch::arange(p.size(0), p.options().dtype(torch::kInt64));
+  return {W, b, a, k, Tensor(), cancel, trace, count, owner};
 }
 
 // The feasible set: the ball ‖x‖ ≤ radius, or its surface ‖x‖ = radius (`sphere`), in the
