@@ -255,7 +255,7 @@ describe('distprompt sweep --plan / study --plan', () => {
     const dir = tmp();
     let r = run(['sweep', '-m', 'random:micro', '--max-epochs', '0', '--plan'], dir);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/maxEpochs/);
+    expect(r.stderr).toMatch(/--max-epochs: must be >= 1, got 0/);
     r = run(['study', 'no-such-study', '-m', 'random:micro', '--plan'], dir);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/no-such-study/);
