@@ -225,7 +225,7 @@ describe('sizes are checked before anything is allocated', () => {
       /targets\[0\]\.entropyBits: '0:max:0.0000001' makes 156,\d{3},\d{3} entropies/,
     );
     expect(() => parseSpec({ model: 'random:micro', inits: 1e9, output: join(dir, 'x.arrow') })).toThrow(
-      /inits: inits must be at most 1,000,000/,
+      /inits: must be at most 1,000,000/,
     );
     const many = parseSpec({
       model: 'random:micro',

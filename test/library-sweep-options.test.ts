@@ -43,8 +43,8 @@ describe('runSweep and estimateSweep take a spec written by hand', () => {
   it('a bad field of a hand-written spec is a SpecError naming it', async () => {
     const dir = tmp();
     const bad = { ...small, inits: '2', output: join(dir, 'r.arrow') } as unknown as SweepSpec;
-    await expect(runSweep(bad, { model, figures: false })).rejects.toThrow(/inits: expected inits to be a positive/);
-    await expect(estimateSweep(bad, { model })).rejects.toThrow(/inits: expected inits to be a positive/);
+    await expect(runSweep(bad, { model, figures: false })).rejects.toThrow(/inits: expected a positive integer/);
+    await expect(estimateSweep(bad, { model })).rejects.toThrow(/inits: expected a positive integer/);
     expect(readdirSync(dir)).toEqual([]);
   });
 
