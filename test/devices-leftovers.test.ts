@@ -70,9 +70,10 @@ it('shard files a failed merge left are merged by the resume, then removed, thei
     bound: false,
   });
   const sweep = [cli, 'sweep', '-c', config, '-o', 'r.arrow', '--devices', 'cpu,cpu', '--no-figures'];
-  // Files of at most 19,456 bytes (38 blocks of 512): room for each worker's shard file of 16 rows
-  // (~16 KB), not for the merged file of 32 (~23 KB), whose write then fails as on a full disk.
-  const full = spawnSync('sh', ['-c', 'ulimit -f 38 && exec "$@"', 'sh', process.execPath, ...sweep], {
+  // Files of at most 23,552 bytes (46 blocks of 512): room for each worker's shard file of 16 rows
+  // (~20 KB with its data's digest), not for the merged file of 32 (~26 KB), whose write then fails
+  // as on a full disk.
+  const full = spawnSync('sh', ['-c', 'ulimit -f 46 && exec "$@"', 'sh', process.execPath, ...sweep], {
     cwd: folder,
     encoding: 'utf8',
   });
