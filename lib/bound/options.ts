@@ -2,7 +2,16 @@
 import { z } from 'zod';
 
 import type { SpecIssue } from '../spec/errors.js';
-import { flag, oneOf, positiveInt, positiveNumber, shown, signalProblem, unknownKeysError } from '../spec/fields.js';
+import {
+  flag,
+  nonNegativeInt,
+  oneOf,
+  positiveInt,
+  positiveNumber,
+  shown,
+  signalProblem,
+  unknownKeysError,
+} from '../spec/fields.js';
 
 const fields = {
   /** stop when the Frank–Wolfe gap (the certificate) is below this, nats */
@@ -20,11 +29,7 @@ const fields = {
   /** the sphere value (the set a norm outputs) where the ball's optimum is inside */
   sphere: flag().default(true),
   /** random starts of the sphere search, beside the ball optimum's direction and Wᵀp's (each start also runs from its antipode) */
-  sphereRandomStarts: z
-    .number({ error: (iss) => `expected an integer >= 0, got ${shown(iss.input)}` })
-    .int({ error: (iss) => `must be an integer, got ${shown(iss.input)}` })
-    .min(0, { error: (iss) => `must be >= 0, got ${shown(iss.input)}` })
-    .default(2),
+  sphereRandomStarts: nonNegativeInt().default(2),
   /** targets solved together: 'auto' is 64 on a CPU, 256 on a GPU; target i lies in group floor(i / batch) */
   batch: z
     .union([positiveInt(), z.literal('auto')], {

@@ -60,6 +60,13 @@ export const positiveInt = () =>
     .int({ error: (iss) => `must be an integer, got ${shown(iss.input)}` })
     .min(1, { error: (iss) => `must be >= 1, got ${shown(iss.input)}` });
 
+/** An integer >= 0 (a seed, a count that may be none). */
+export const nonNegativeInt = () =>
+  z
+    .number({ error: (iss) => `expected an integer >= 0, got ${shown(iss.input)}` })
+    .int({ error: (iss) => `must be an integer, got ${shown(iss.input)}` })
+    .min(0, { error: (iss) => `must be >= 0, got ${shown(iss.input)}` });
+
 /** A positive integer of at most `max`. */
 export const intUpTo = (max: number) =>
   positiveInt().max(max, { error: (iss) => `must be at most ${max}, got ${shown(iss.input)}` });

@@ -8,6 +8,7 @@ import {
   countInt,
   flag,
   intUpTo,
+  nonNegativeInt,
   oneOf,
   positiveInt,
   positiveNumber,
@@ -42,11 +43,7 @@ const fields = {
   patience: positiveInt().default(D.patience),
   candidates: intUpTo(512).default(D.candidates),
   convergedNats: z.number().min(0).optional(),
-  seed: z
-    .number({ error: (iss) => `expected an integer >= 0, got ${shown(iss.input)}` })
-    .int({ error: (iss) => `must be an integer, got ${shown(iss.input)}` })
-    .min(0, { error: (iss) => `must be >= 0, got ${shown(iss.input)}` })
-    .default(0),
+  seed: nonNegativeInt().default(0),
   batchSize: z
     .union([z.literal('auto'), positiveInt()], {
       error: (iss) => `expected 'auto' or a positive integer, got ${shown(iss.input)}`,
