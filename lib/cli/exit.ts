@@ -1,7 +1,7 @@
 // The CLI's exit codes as `--help` prints them, and its usage error. Which error gives which code
 // is lib/io/exit-code.ts's, shared with library callers.
 import { EXIT } from '../io/exit-code.js';
-import { setMessage, type Said } from '../io/said.js';
+import { SaidError } from '../io/said.js';
 
 export { EXIT, exitCodeFor } from '../io/exit-code.js';
 
@@ -18,10 +18,6 @@ export const exitCodeMeanings = (): Array<[code: number, meaning: string]> =>
   (Object.keys(EXIT) as (keyof typeof EXIT)[]).map((k) => [EXIT[k], EXIT_MEANINGS[k]]);
 
 /** An error the user can fix by changing what they typed: exits 2. */
-export class UsageError extends Error {
-  constructor(message: string | Said) {
-    super(String(message));
-    setMessage(this, message);
-    this.name = 'UsageError';
-  }
+export class UsageError extends SaidError {
+  override name = 'UsageError';
 }

@@ -3,7 +3,7 @@
 // FileError does both and keeps the errno code, so the command line can tell a full disk (the
 // machine's fault: exit 1) from a wrong path (the user's: exit 2).
 
-import { said, saidOf, setMessage, type Said } from './said.js';
+import { said, saidOf, SaidError, type Said } from './said.js';
 
 /** errno codes that are faults of the machine (disk, file system, network), not of the input. */
 export const MACHINE_FAULT_CODES: ReadonlySet<string> = new Set([
@@ -30,15 +30,14 @@ export const MACHINE_FAULT_CODES: ReadonlySet<string> = new Set([
   'EPIPE',
 ]);
 
-export class FileError extends Error {
+export class FileError extends SaidError {
+  override name = 'FileError';
   /** the errno code (ENOSPC, ENOENT …) */
   readonly code: string;
   readonly path: string;
 
   constructor(code: string, path: string, message: string | Said, options?: { cause?: unknown }) {
-    super(String(message), options);
-    setMessage(this, message);
-    this.name = 'FileError';
+    super(message, options);
     this.code = code;
     this.path = path;
   }

@@ -67,6 +67,18 @@ export function setMessage(error: Error, message: string | Said): void {
   if (message instanceof Said) Object.defineProperty(error, SAID, { value: message, configurable: true });
 }
 
+/**
+ * An error whose message may be said with options, kept for the CLI to render in flags. Each
+ * subclass names itself in a field (exit codes are chosen by name, lib/io/exit-code.ts), so that
+ * its own subclasses keep its name.
+ */
+export class SaidError extends Error {
+  constructor(message: string | Said, options?: ErrorOptions) {
+    super(String(message), options);
+    setMessage(this, message);
+  }
+}
+
 /** A plain Error saying `message`. */
 export function errorSaying(message: Said): Error {
   const e = new Error();

@@ -3,7 +3,7 @@
 
 import { Bool, Field, Float32, Float64, Int32, List, Schema, Utf8, type DataType } from 'apache-arrow';
 import { canonicalJson, specHash, type Shard, type SweepSpec } from '../spec/index.js';
-import { setMessage, type Said } from '../io/said.js';
+import { SaidError, type Said } from '../io/said.js';
 
 export type ColumnKind = 'utf8' | 'int32' | 'float64' | 'bool' | 'int32List' | 'float32List';
 
@@ -132,12 +132,8 @@ export function encodeMetadata(meta: ResultMetadata): Map<string, string> {
   return map;
 }
 
-export class ResultsError extends Error {
-  constructor(message: string | Said) {
-    super(String(message));
-    setMessage(this, message);
-    this.name = 'ResultsError';
-  }
+export class ResultsError extends SaidError {
+  override name = 'ResultsError';
 }
 
 /** An output a run may not touch without --resume or --overwrite: a finished file, or a journal. */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { errorSaying, option, said, setMessage, type Said } from '../io/said.js';
+import { errorSaying, option, said, SaidError, type Said } from '../io/said.js';
 import { errnoCode, FileError } from '../io/fs-error.js';
 import type { SweepSpec } from '../spec/index.js';
 import { workerUrl } from '../worker/client.js';
@@ -24,11 +24,10 @@ const INTERRUPTED = 130;
 const INVALID = 2;
 
 /** A worker refused its input: the parent's input is as invalid (exit 2, lib/cli/exit.ts). */
-export class WorkerInputError extends Error {
+export class WorkerInputError extends SaidError {
+  override name = 'WorkerInputError';
   constructor(message: Said) {
-    super(String(message));
-    setMessage(this, message);
-    this.name = 'WorkerInputError';
+    super(message);
   }
 }
 

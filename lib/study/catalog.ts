@@ -9,7 +9,7 @@ import { packageRoot } from '../native/index.js';
 import { studySpecProblems } from './validate-file.js';
 import { parseJsonText } from '../io/json-text.js';
 import { shown } from '../spec/fields.js';
-import { onCommandLine, said, saidOf, setMessage, type Said } from '../io/said.js';
+import { onCommandLine, said, saidOf, SaidError } from '../io/said.js';
 
 export const SCALES = ['paper', 'smoke'] as const;
 export type Scale = (typeof SCALES)[number];
@@ -60,12 +60,8 @@ export type StudyFile = z.output<typeof StudyFileSchema> & { name: string; path:
 /** Where a command-line user finds what each study is (a script has the names the message lists). */
 const SEE_LIST = onCommandLine('; see distprompt study --list');
 
-export class StudyError extends Error {
-  constructor(message: string | Said) {
-    super(String(message));
-    setMessage(this, message);
-    this.name = 'StudyError';
-  }
+export class StudyError extends SaidError {
+  override name = 'StudyError';
 }
 
 /** The studies/ folder of this package. */
