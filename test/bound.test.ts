@@ -178,7 +178,7 @@ describe('head bound at the edges', () => {
     await expect(headBoundOf(c.head, two, { groups: [1, 0] })).rejects.toThrow(
       /groups: must be in non-decreasing order/,
     );
-    await expect(headBoundOf(c.head, two, { groups: [0, -1] })).rejects.toThrow(/groups\.1: must be >= 0, got -1/);
+    await expect(headBoundOf(c.head, two, { groups: [0, -1] })).rejects.toThrow(/groups\[1\]: must be >= 0, got -1/);
     await expect(headBoundOf(c.head, two, { groups: [0, 0], batch: 2 })).rejects.toThrow(
       /batch: give batch or groups, not both/,
     );

@@ -101,9 +101,9 @@ describe('deterministic mode in tune()', () => {
 
   it('needs a fixed batchSize, and the error says so', async () => {
     await expect(tune(model, { targets, deterministic: true })).rejects.toThrow(
-      /batchSize: deterministic needs a fixed batchSize \(a number, not 'auto'\)/,
+      /deterministic: needs a fixed batchSize \(e\.g\. 16\), not 'auto'/,
     );
-    expect(() => parseSpec({ deterministic: true })).toThrow(/batchSize: deterministic needs a fixed batchSize/);
+    expect(() => parseSpec({ deterministic: true })).toThrow(/deterministic: needs a fixed batchSize/);
   });
 });
 

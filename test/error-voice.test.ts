@@ -207,3 +207,23 @@ describe('a field the user typed as a flag', () => {
     expect(r.stderr).not.toContain('no-such-model');
   });
 });
+
+describe('another field a message names', () => {
+  it('a script reads its name', () => {
+    expect(() => parseSpec({ ...MICRO_SWEEP, deterministic: true, batchSize: 'auto' })).toThrow(
+      "  - deterministic: needs a fixed batchSize (e.g. 16), not 'auto'",
+    );
+  });
+
+  it('the command line reads its flag where no --config file gave the spec, its name where one did', () => {
+    const flags = cli('sweep', '-m', 'random:micro', '--deterministic', '--plan');
+    expect(flags.status).toBe(2);
+    expect(flags.stderr).toContain("  - --deterministic: needs a fixed --batch-size (e.g. 16), not 'auto'");
+    writeFileSync(join(dir, 'deterministic.json'), JSON.stringify({ ...MICRO_SWEEP, deterministic: true }));
+    const file = cli('sweep', '-c', 'deterministic.json', '--plan');
+    expect(file.status).toBe(2);
+    expect(file.stderr).toContain("  - deterministic: needs a fixed batchSize (e.g. 16), not 'auto'");
+    const pattern = cli('sweep', '-m', 'random:micro', '--methods', 'hybrid:HHS', '--plan');
+    expect(pattern.stderr).toContain("pattern 'HHS' has 3 positions but --prefix-length is 5");
+  });
+});

@@ -105,7 +105,7 @@ describe('parseSpec', () => {
     [{ methods: [{ method: 'hard', pattern: 'HHSSS' }] }, 'methods[0].pattern', "use method 'hybrid'"],
     [{ methods: [{ method: 'soft', candidates: 4 }] }, 'methods[0].candidates', 'not soft'],
     [{ methods: [{ method: 'soft' }, { method: 'soft' }] }, 'methods[1]', 'duplicates methods[0]'],
-    [{ shard: '3/3' }, 'shard', 'shard index 3 must be < count 3'],
+    [{ shard: '3/3' }, 'shard', 'index 3 must be < count 3'],
     [{ shard: 'x' }, 'shard', "expected 'i/N'"],
     [{ shard: { index: 0 } }, 'shard', 'shard.count must be an integer >= 1'],
     [{ prefixLen: 3 }, '(spec)', 'prefixLen'],
@@ -202,7 +202,7 @@ describe('specFromFlags', () => {
     expect(specFromFlags({ device: 'cuda' }).cudaGraph).toBeUndefined();
     expect(specFromFlags({ cudaGraph: false, device: 'cuda' }).cudaGraph).toBe(false);
     expect(specFromFlags({ cudaGraph: false }).cudaGraph).toBe(false);
-    expect(() => specFromFlags({ cudaGraph: true })).toThrow(/cudaGraph: cudaGraph needs CUDA devices; cpu is not one/);
+    expect(() => specFromFlags({ cudaGraph: true })).toThrow(/cudaGraph: needs CUDA devices; cpu is not one/);
     expect(() => specFromFlags({ cudaGraph: true, device: 'cuda', devices: 'cuda:0,cpu' })).toThrow(/cpu is not one/);
   });
 

@@ -458,7 +458,8 @@ describe('distprompt sweep', () => {
     [['--lr', '-1'], /lr/],
     [['--shard', '3/3'], /shard/],
     [['--bogus'], /unknown option '--bogus'/],
-    [['--cuda-graph'], /cudaGraph needs CUDA devices; cpu is not one/],
+    [['--cuda-graph'], /--cuda-graph: needs CUDA devices; cpu is not one/],
+    [['--deterministic', '--batch-size', 'auto'], /--deterministic: needs a fixed --batch-size \(e\.g\. 16\)/],
   ])('invalid %j exits 2 with a message naming it', (args, message) => {
     const dir = tmp();
     const r = run(['sweep', '-c', config(dir), ...args, '--no-figures', '-q'], dir);

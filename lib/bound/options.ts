@@ -1,7 +1,8 @@
 // headBound() options, validated once here; every field reaches the native solver explicitly.
 import { z } from 'zod';
 
-import type { SpecIssue } from '../spec/errors.js';
+import { type SpecIssue, zodIssues } from '../spec/errors.js';
+import { option, said } from '../io/said.js';
 import {
   flag,
   nonNegativeInt,
@@ -82,10 +83,12 @@ export class BoundOptionsError extends Error {
 /** What is wrong with headBound() options, each by its field's path ('' for the options as a whole); empty when nothing is. */
 export function boundOptionIssues(input: unknown): SpecIssue[] {
   const given = input as { batch?: unknown; groups?: unknown } | undefined;
-  if (given?.batch !== undefined && given.groups !== undefined)
-    return [{ path: 'batch', message: 'give batch or groups, not both' }];
+  if (given?.batch !== undefined && given.groups !== undefined) {
+    const message = said`give ${option('batch')} or ${option('groups')}, not both`;
+    return [{ path: 'batch', message: String(message), said: message }];
+  }
   const r = BoundOptionsSchema.safeParse(input ?? {});
-  return r.success ? [] : r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  return r.success ? [] : zodIssues(r.error);
 }
 
 /** The error telling `issues`, each on a line of its own by its path. */

@@ -4,7 +4,7 @@
 // is written here: only the few options whose flag is named otherwise.
 import type { Command, Option } from 'commander';
 
-import { saidOf, type OptionWord } from '../io/said.js';
+import { libraryWord, saidOf, type OptionWord } from '../io/said.js';
 import { nativeMessage } from '../model/errors.js';
 import { BoundOptionsError, boundOptionsError } from '../bound/options.js';
 import { SpecError, type SpecIssue } from '../spec/errors.js';
@@ -60,23 +60,34 @@ function byFlag(e: unknown, ran: Command): unknown {
   return e;
 }
 
+/** Whether the untyped fields of `command`'s spec came from a file (sweep's --config, a study's file), not from its flags' defaults. */
+const specFromFile = (command: Command) => command.name() === 'study' || command.getOptionValue('config') !== undefined;
+
 /**
- * Issues about fields that `command`'s flags set, each named by the flag the user typed rather than
- * by the field's path (`--max-epochs`, not `maxEpochs`; `--entropy`, not `targets[0].entropyBits`).
- * A field that was not typed (a --config file's) keeps its path.
+ * Issues about fields that `command`'s flags set, each named by its flag rather than by the field's
+ * path (`--max-epochs`, not `maxEpochs`; `--entropy`, not `targets[0].entropyBits`), and so are the
+ * other fields a message names (`--deterministic needs a fixed --batch-size`). A field is named by
+ * its flag where the user typed it, or where no file gave the spec (so the flag's default did); a
+ * field a --config file gave keeps its name.
  */
 export function issuesByFlag(issues: readonly SpecIssue[], command: Command): SpecIssue[] {
+  const fromFile = specFromFile(command);
+  const flagOf = (field: string): Option | undefined =>
+    flagsFor(command, field).find((f) => !fromFile || command.getOptionValueSource(f.attributeName()) === 'cli');
+  const word = (w: OptionWord) => (flagOf(w.option) ? flagWord([command], w) : libraryWord(w));
+  const inFlags = (issue: SpecIssue): SpecIssue =>
+    issue.said ? { ...issue, message: issue.said.render(word, true) } : issue;
   return issues.map((issue) => {
     // The innermost field a flag sets, then the outer ones: targets[0].entropyBits is --entropy's,
     // targets[0].kind --targets'. A field no flag sets keeps its path beside the flag that made it
     // (--targets (targets[0].promptLength)): the flag alone would not say which value is wrong.
     const fields = issue.path.split(/[.[]/).filter((f) => !f.endsWith(']'));
     for (let i = fields.length - 1; i >= 0; i--) {
-      const typed = flagsFor(command, fields[i]).find((f) => command.getOptionValueSource(f.attributeName()) === 'cli');
-      if (!typed) continue;
-      const flag = typed.long ?? typed.short!;
-      return { ...issue, path: i === fields.length - 1 ? flag : `${flag} (${issue.path})` };
+      const named = flagOf(fields[i]);
+      if (!named) continue;
+      const flag = named.long ?? named.short!;
+      return { ...inFlags(issue), path: i === fields.length - 1 ? flag : `${flag} (${issue.path})` };
     }
-    return issue;
+    return inFlags(issue);
   });
 }

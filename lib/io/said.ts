@@ -41,7 +41,7 @@ export const option = (name: string, value?: string | number | boolean): OptionW
 export const onCommandLine = (text: string, library = ''): CommandLineWords => ({ commandLine: text, library });
 
 /** An option as a script writes it: its name, or `{ name: value }`. */
-function libraryWord(w: OptionWord): string {
+export function libraryWord(w: OptionWord): string {
   if (w.value === undefined) return w.option;
   return `{ ${w.option}: ${typeof w.value === 'string' ? `'${w.value}'` : String(w.value)} }`;
 }

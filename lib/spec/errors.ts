@@ -1,10 +1,15 @@
 // One error type for every way a sweep spec can be wrong, so the CLI can map it to exit code 2
 // and print each bad field on its own line.
+import type { z } from 'zod';
+
+import { Said } from '../io/said.js';
 
 export interface SpecIssue {
   /** Dotted path of the field, e.g. `targets[0].entropyBits`; '' for the spec as a whole. */
   path: string;
   message: string;
+  /** the message's parts where it names other fields as options, which the command line says as flags */
+  said?: Said;
 }
 
 export class SpecError extends Error {
@@ -18,6 +23,21 @@ export class SpecError extends Error {
     this.name = 'SpecError';
     this.issues = issues;
   }
+}
+
+/** A zod error's issues by path; one added by addSaidIssue keeps its parts. */
+export function zodIssues(error: z.ZodError): SpecIssue[] {
+  return error.issues.map((i) => {
+    const said = (i as { params?: { said?: unknown } }).params?.said;
+    return said instanceof Said
+      ? { path: formatPath(i.path), message: i.message, said }
+      : { path: formatPath(i.path), message: i.message };
+  });
+}
+
+/** Adds an issue at `path` whose message names other fields (`option('batchSize')`): a script reads their names, the command line their flags. */
+export function addSaidIssue(ctx: z.RefinementCtx, path: PropertyKey[], message: Said): void {
+  ctx.addIssue({ code: 'custom', path, message: String(message), params: { said: message } });
 }
 
 /** `['targets', 0, 'entropyBits']` → `targets[0].entropyBits`. */

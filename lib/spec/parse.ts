@@ -2,21 +2,16 @@
 // or CLI flags layered over that file.
 
 import { createHash } from 'node:crypto';
-import type { z } from 'zod';
-import { formatPath, SpecError, type SpecIssue } from './errors.js';
+import { SpecError, type SpecIssue, zodIssues } from './errors.js';
 import { expandGrid } from './grid.js';
 import { parseMethodLabel, resolveMethod, type ResolvedMethod } from './methods.js';
 import { SweepSpecSchema, type SweepSpec, type TargetSpec } from './schema.js';
-
-function issuesOf(error: z.ZodError): SpecIssue[] {
-  return error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
-}
 
 /** Validates and fills defaults; throws a SpecError listing every bad field by path. */
 export function parseSpec(input: unknown): SweepSpec {
   // Nothing given is the defaults; a null (a script's missing value) is refused, not read as nothing.
   const result = SweepSpecSchema.safeParse(input === undefined ? {} : input);
-  if (!result.success) throw new SpecError(issuesOf(result.error));
+  if (!result.success) throw new SpecError(zodIssues(result.error));
   return result.data;
 }
 

@@ -2,6 +2,8 @@
 // prefix length, and HotFlip's candidates to a method. The sweep spec and tune() options both check
 // them here, so the two can never accept different things or say different things about the same
 // mistake.
+import { option, said, type Said } from '../io/said.js';
+
 /** The three searches: every position soft, every position hard, or a per-position mix. */
 export type MethodName = 'soft' | 'hard' | 'hybrid';
 
@@ -22,20 +24,22 @@ export function patternLettersIssue(pattern: string): string | null {
  * What is wrong with `pattern` for `method` at `prefixLength`, or null when nothing is: hybrid
  * needs one letter H/S per position; soft and hard take none or exactly the one they imply.
  */
-export function patternIssue(method: MethodName, pattern: string | undefined, prefixLength: number): string | null {
+export function patternIssue(method: MethodName, pattern: string | undefined, prefixLength: number): Said | null {
   if (method !== 'hybrid') {
     if (pattern === undefined) return null;
     const want = impliedPattern(method, prefixLength);
-    return pattern === want ? null : `a ${method} method has pattern '${want}'; use method 'hybrid' for '${pattern}'`;
+    return pattern === want
+      ? null
+      : said`a ${method} method has pattern '${want}'; use method 'hybrid' for '${pattern}'`;
   }
   if (pattern === undefined || pattern === '') {
     const example = 'HH'.padEnd(prefixLength, 'S').slice(0, prefixLength);
-    return `hybrid needs a pattern of ${prefixLength} letters H/S (prefixLength), e.g. '${example}'`;
+    return said`hybrid needs a pattern of ${prefixLength} letters H/S (${option('prefixLength')}), e.g. '${example}'`;
   }
   const letters = patternLettersIssue(pattern);
-  if (letters) return letters;
+  if (letters) return said`${letters}`;
   if (pattern.length !== prefixLength) {
-    return `pattern '${pattern}' has ${pattern.length} positions but prefixLength is ${prefixLength}`;
+    return said`pattern '${pattern}' has ${pattern.length} positions but ${option('prefixLength')} is ${prefixLength}`;
   }
   return null;
 }

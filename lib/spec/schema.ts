@@ -4,7 +4,8 @@
 
 import { z } from 'zod';
 
-import { TuneOptionsSchema } from '../tune/options.js';
+import { DETERMINISTIC_NEEDS_A_BATCH, TuneOptionsSchema } from '../tune/options.js';
+import { addSaidIssue } from './errors.js';
 import { TARGET_DEFAULTS } from './defaults.js';
 import { countInt, flag, oneOf, positiveInt } from './fields.js';
 import { parseRange } from './grid.js';
@@ -204,7 +205,7 @@ export const SweepSpecSchema = z
       // Letters other than H and S are the pattern field's own issue already (MethodSpec): said once.
       const letters = m.pattern !== undefined && patternLettersIssue(m.pattern) !== null;
       const pattern = letters || !lengthOk ? null : patternIssue(m.method, m.pattern, spec.prefixLength);
-      if (pattern) ctx.addIssue({ code: 'custom', path: ['methods', i, 'pattern'], message: pattern });
+      if (pattern) addSaidIssue(ctx, ['methods', i, 'pattern'], pattern);
       const candidates = candidatesIssue(m.method, m.candidates);
       if (candidates) ctx.addIssue({ code: 'custom', path: ['methods', i, 'candidates'], message: candidates });
     });
@@ -221,28 +222,22 @@ export const SweepSpecSchema = z
           });
         else seen.set(label, i);
       });
-    if (spec.deterministic && spec.batchSize === 'auto') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['batchSize'],
-        message:
-          "deterministic needs a fixed batchSize (e.g. 16), not 'auto': the batch size sets which rows run together",
-      });
-    }
+    if (spec.deterministic && spec.batchSize === 'auto')
+      addSaidIssue(ctx, ['deterministic'], DETERMINISTIC_NEEDS_A_BATCH);
     if (spec.cudaGraph) {
       const cpu = [spec.device, ...(spec.devices ?? [])].filter((d) => !d.startsWith('cuda'));
       if (cpu.length)
         ctx.addIssue({
           code: 'custom',
           path: ['cudaGraph'],
-          message: `cudaGraph needs CUDA devices; ${cpu.join(', ')} is not one`,
+          message: `needs CUDA devices; ${cpu.join(', ')} is not one`,
         });
     }
     if (spec.shard && spec.shard.index >= spec.shard.count) {
       ctx.addIssue({
         code: 'custom',
         path: ['shard'],
-        message: `shard index ${spec.shard.index} must be < count ${spec.shard.count}`,
+        message: `index ${spec.shard.index} must be < count ${spec.shard.count}`,
       });
     }
   });

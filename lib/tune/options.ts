@@ -15,7 +15,8 @@ import {
   shown,
   unknownKeysError,
 } from '../spec/fields.js';
-import type { SpecIssue } from '../spec/errors.js';
+import { addSaidIssue, type SpecIssue, zodIssues } from '../spec/errors.js';
+import { option, said } from '../io/said.js';
 import { candidatesIssue, impliedPattern, patternIssue } from '../spec/pattern.js';
 
 export { STOP_REASONS, type StopReason } from './stop-reasons.js';
@@ -89,20 +90,17 @@ const fields = {
   deterministic: flag().default(false),
 };
 
+/** Where deterministic is asked with batchSize 'auto' (tune() options and a sweep spec). */
+export const DETERMINISTIC_NEEDS_A_BATCH = said`needs a fixed ${option('batchSize')} (e.g. 16), not 'auto': the batch size sets which rows run together`;
+
 export const TuneOptionsSchema = z
   .strictObject(fields, {
     error: unknownKeysError(Object.keys(fields), ', besides the inputs TuneOptions lists: targets, rows, signal, …'),
   })
   .superRefine((o, ctx) => {
-    if (o.deterministic && o.batchSize === 'auto') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['batchSize'],
-        message: "deterministic needs a fixed batchSize (a number, not 'auto'): it sets which rows batch together",
-      });
-    }
+    if (o.deterministic && o.batchSize === 'auto') addSaidIssue(ctx, ['deterministic'], DETERMINISTIC_NEEDS_A_BATCH);
     const pattern = patternIssue(o.method, o.pattern, o.prefixLength);
-    if (pattern) ctx.addIssue({ code: 'custom', path: ['pattern'], message: pattern });
+    if (pattern) addSaidIssue(ctx, ['pattern'], pattern);
     const candidates = candidatesIssue(o.method, o.candidates);
     if (candidates) ctx.addIssue({ code: 'custom', path: ['candidates'], message: candidates });
   });
@@ -129,12 +127,10 @@ export function cudaGraphFor(s: Pick<TuneSettings, 'cudaGraph' | 'method'>, devi
   return s.cudaGraph ?? (s.method === 'soft' && device.startsWith('cuda'));
 }
 
-const issuesOf = (e: z.ZodError): SpecIssue[] => e.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-
 /** What is wrong with tune() options, each by its field's path ('' for the options as a whole); empty when nothing is. */
 export function tuneOptionIssues(input: unknown): SpecIssue[] {
   const r = TuneOptionsSchema.safeParse(input);
-  return r.success ? [] : issuesOf(r.error);
+  return r.success ? [] : zodIssues(r.error);
 }
 
 /** The error telling `issues`, each on a line of its own by its path. */
@@ -146,7 +142,7 @@ export const tuneOptionsError = (issues: readonly SpecIssue[]): TuneOptionsError
 
 export function parseTuneOptions(input: unknown): TuneSettings & { pattern: string } {
   const r = TuneOptionsSchema.safeParse(input);
-  if (!r.success) throw tuneOptionsError(issuesOf(r.error));
+  if (!r.success) throw tuneOptionsError(zodIssues(r.error));
   const o = r.data;
   const pattern = o.method === 'hybrid' ? o.pattern! : impliedPattern(o.method, o.prefixLength);
   return { ...o, pattern };
