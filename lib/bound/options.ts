@@ -1,7 +1,7 @@
 // headBound() options, validated once here; every field reaches the native solver explicitly.
 import { z } from 'zod';
 
-import { type SpecIssue, zodIssues } from '../spec/errors.js';
+import { IssuesError, optionIssuesMessage, type SpecIssue, zodIssues } from '../spec/errors.js';
 import { option, said } from '../io/said.js';
 import {
   flag,
@@ -69,14 +69,11 @@ export const BoundOptionsSchema = z.strictObject(fields, { error: unknownKeysErr
 export type BoundOptions = z.input<typeof BoundOptionsSchema>;
 export type BoundSettings = z.output<typeof BoundOptionsSchema>;
 
-export class BoundOptionsError extends Error {
-  constructor(
-    message: string,
-    /** the issues the message lists, by field path (the command line names its flags instead) */
-    readonly issues: readonly SpecIssue[] = [],
-  ) {
-    super(message);
-    this.name = 'BoundOptionsError';
+export class BoundOptionsError extends IssuesError {
+  override name = 'BoundOptionsError';
+
+  telling(issues: readonly SpecIssue[]): BoundOptionsError {
+    return boundOptionsError(issues);
   }
 }
 
@@ -93,10 +90,7 @@ export function boundOptionIssues(input: unknown): SpecIssue[] {
 
 /** The error telling `issues`, each on a line of its own by its path. */
 export const boundOptionsError = (issues: readonly SpecIssue[]): BoundOptionsError =>
-  new BoundOptionsError(
-    `invalid headBound options:\n${issues.map((i) => `  ${i.path || '(options)'}: ${i.message}`).join('\n')}`,
-    issues,
-  );
+  new BoundOptionsError(optionIssuesMessage('invalid headBound options', issues), issues);
 
 export function parseBoundOptions(input: unknown): BoundSettings {
   const issues = boundOptionIssues(input);

@@ -6,9 +6,7 @@ import type { Command, Option } from 'commander';
 
 import { libraryWord, saidOf, type OptionWord } from '../io/said.js';
 import { nativeMessage } from '../model/errors.js';
-import { BoundOptionsError, boundOptionsError } from '../bound/options.js';
-import { SpecError, type SpecIssue } from '../spec/errors.js';
-import { TuneOptionsError, tuneOptionsError } from '../tune/options.js';
+import { IssuesError, type SpecIssue } from '../spec/errors.js';
 
 /**
  * Library names whose flag has another name, by command: runStudy's studiesDir is study's
@@ -54,10 +52,7 @@ export function commandLineMessage(program: Command, ran: Command | undefined, e
  * model loads or after (a prompt longer than its position table: lib/run/fit.ts), they are said alike.
  */
 function byFlag(e: unknown, ran: Command): unknown {
-  if (e instanceof SpecError) return new SpecError(issuesByFlag(e.issues, ran), e.heading);
-  if (e instanceof TuneOptionsError && e.issues.length) return tuneOptionsError(issuesByFlag(e.issues, ran));
-  if (e instanceof BoundOptionsError && e.issues.length) return boundOptionsError(issuesByFlag(e.issues, ran));
-  return e;
+  return e instanceof IssuesError && e.issues.length > 0 ? e.telling(issuesByFlag(e.issues, ran)) : e;
 }
 
 /** Whether the untyped fields of `command`'s spec came from a file (sweep's --config, a study's file), not from its flags' defaults. */

@@ -24,7 +24,7 @@ function issuesOf(check: () => void): SpecIssue[] {
     check();
     return [];
   } catch (e) {
-    if (e instanceof SpecError) return e.issues;
+    if (e instanceof SpecError) return [...e.issues];
     throw e;
   }
 }

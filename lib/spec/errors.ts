@@ -12,16 +12,39 @@ export interface SpecIssue {
   said?: Said;
 }
 
-export class SpecError extends Error {
-  readonly issues: SpecIssue[];
+/**
+ * An error listing its issues by field path, one a line under a heading. The command line says each
+ * path as the flag that set it (lib/cli/flag-words.ts), telling the same issues in its own words.
+ */
+export abstract class IssuesError extends Error {
+  constructor(
+    message: string,
+    /** the issues the message lists, by field path */
+    readonly issues: readonly SpecIssue[] = [],
+  ) {
+    super(message);
+  }
+
+  /** The same error (its kind, heading and exit code) telling `issues` instead. */
+  abstract telling(issues: readonly SpecIssue[]): IssuesError;
+}
+
+/** Options' issues under `heading` (`invalid tune options`), each on a line of its own by its path. */
+export const optionIssuesMessage = (heading: string, issues: readonly SpecIssue[]): string =>
+  `${heading}:\n${issues.map((i) => `  ${i.path || '(options)'}: ${i.message}`).join('\n')}`;
+
+export class SpecError extends IssuesError {
+  override name = 'SpecError';
 
   constructor(
-    issues: SpecIssue[],
+    issues: readonly SpecIssue[],
     readonly heading = 'Invalid sweep spec',
   ) {
-    super(`${heading}:\n${issues.map((i) => `  - ${i.path || '(spec)'}: ${i.message}`).join('\n')}`);
-    this.name = 'SpecError';
-    this.issues = issues;
+    super(`${heading}:\n${issues.map((i) => `  - ${i.path || '(spec)'}: ${i.message}`).join('\n')}`, issues);
+  }
+
+  telling(issues: readonly SpecIssue[]): SpecError {
+    return new SpecError(issues, this.heading);
   }
 }
 

@@ -15,7 +15,7 @@ import {
   shown,
   unknownKeysError,
 } from '../spec/fields.js';
-import { addSaidIssue, type SpecIssue, zodIssues } from '../spec/errors.js';
+import { addSaidIssue, IssuesError, optionIssuesMessage, type SpecIssue, zodIssues } from '../spec/errors.js';
 import { option, said } from '../io/said.js';
 import { candidatesIssue, impliedPattern, patternIssue } from '../spec/pattern.js';
 
@@ -107,14 +107,11 @@ export const TuneOptionsSchema = z
 
 export type TuneSettings = z.output<typeof TuneOptionsSchema>;
 
-export class TuneOptionsError extends Error {
-  constructor(
-    message: string,
-    /** the issues the message lists, by field path (the command line names its flags instead) */
-    readonly issues: readonly SpecIssue[] = [],
-  ) {
-    super(message);
-    this.name = 'TuneOptionsError';
+export class TuneOptionsError extends IssuesError {
+  override name = 'TuneOptionsError';
+
+  telling(issues: readonly SpecIssue[]): TuneOptionsError {
+    return tuneOptionsError(issues);
   }
 }
 
@@ -135,10 +132,7 @@ export function tuneOptionIssues(input: unknown): SpecIssue[] {
 
 /** The error telling `issues`, each on a line of its own by its path. */
 export const tuneOptionsError = (issues: readonly SpecIssue[]): TuneOptionsError =>
-  new TuneOptionsError(
-    `invalid tune options:\n${issues.map((i) => `  ${i.path || '(options)'}: ${i.message}`).join('\n')}`,
-    issues,
-  );
+  new TuneOptionsError(optionIssuesMessage('invalid tune options', issues), issues);
 
 export function parseTuneOptions(input: unknown): TuneSettings & { pattern: string } {
   const r = TuneOptionsSchema.safeParse(input);
