@@ -1,7 +1,8 @@
-// What a study's plans share through the costs map (lib/run/estimate.ts, estimate-bound.ts), on a
-// real model: an epoch's line measured once per method and prompt length, a head-bound pass's part
-// per row once per model, and a grid target's bound priced by its family's target measured nearest
-// in entropy. Counted by the map's keys and by the solver's own trace of each solve, not timed.
+// What the plan measures for its price (lib/run/estimate.ts, estimate-bound.ts), on a real model:
+// the bound's sample holds each entropy grid's ends and solves one draw per grid point, and a
+// study's plans share through the costs map an epoch's line per method and prompt length, a
+// head-bound pass's part per row per model, and a grid target's bound by its family's target
+// measured nearest in entropy. Counted by the map's keys and the solver's own trace, not timed.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import type { EpochCost } from '../lib/run/estimate-batching.js';
 import { boundPriceSeconds } from '../lib/run/estimate-bound.js';
 import { estimateSweep } from '../lib/run/estimate.js';
 import { parseSpec } from '../lib/spec/index.js';
+import { planSweep } from '../lib/sweep/index.js';
 import { noisyTarget } from './helpers/bound-heads.js';
 
 const fast = { calibrationSeconds: 0.4, sampleRows: 2 };
@@ -48,6 +50,45 @@ beforeEach(() => {
 afterEach(() => {
   delete process.env.DISTPROMPT_BOUND_TRACE;
   rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the bound's sample", () => {
+  it('holds the ends of each entropy grid it bounds, which a spread sample misses', async () => {
+    const costs = new Map<string, EpochCost>();
+    const spec = sweep(
+      Array.from({ length: 40 }, (_, i) => i * 0.25),
+      1,
+      true,
+    );
+    await estimateSweep(spec, { ...fast, model, costs });
+    const targets = planSweep(spec, model.info.vocabSize).targets;
+    const bits = targets.map((t) => (t.kind === 'vanilla' ? t.params.entropyBits : NaN));
+    const [low, high] = [Math.min(...bits), Math.max(...bits)].map((b) => targets[bits.indexOf(b)].targetId);
+    const solved = [...costs.keys()].filter((k) => k.includes('|head bound|')).map((k) => k.split('|').pop());
+    // the two rows sampled (of 40) and both ends: 0 and 9.75 bits
+    expect(bits[bits.indexOf(0)]).toBe(0);
+    expect(solved).toContain(low);
+    expect(solved).toContain(high);
+    expect(solved).toHaveLength(4);
+  }, 120_000);
+
+  it('solves one draw at each grid point, which prices the others there', async () => {
+    const costs = new Map<string, EpochCost>();
+    const spec = parseSpec({
+      ...sweep([3], 1, true),
+      targets: [{ kind: 'vanilla', entropyBits: [3], samples: 3, method: 'temperature' }],
+    });
+    await estimateSweep(spec, { ...fast, sampleRows: 3, model, costs });
+    const groups = readFileSync(trace, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { targets: number }).targets);
+    // the part per row's copies of one target (1, then 64), and the sample's solve: one target of three
+    expect(groups.at(-1)).toBe(1);
+    const priced = [...costs.entries()].filter(([k]) => k.includes('|head bound|')).map(([, c]) => c);
+    expect(priced).toHaveLength(3);
+    for (const c of priced) expect(c).toEqual(priced[0]);
+  }, 120_000);
 });
 
 describe("a study's plans measure what they share once", () => {

@@ -53,6 +53,25 @@ export function entropyGridPoint(t: TargetPlan): GridPoint | undefined {
 }
 
 /**
+ * The ids of the targets at each end of every entropy grid among `targets` (its least and most
+ * bits, per family): a group is priced by the sample target nearest in plan order, and a spread
+ * sample misses the ends, where passes change fastest (random:micro's 0-bit end was priced at
+ * about half, by a target at 0.62 bits).
+ */
+export function gridEnds(targets: readonly TargetPlan[]): string[] {
+  const ends = new Map<string, { low: TargetPlan; lowBits: number; high: TargetPlan; highBits: number }>();
+  for (const t of targets) {
+    const p = entropyGridPoint(t);
+    if (!p) continue;
+    const e = ends.get(p.family);
+    if (!e) ends.set(p.family, { low: t, lowBits: p.bits, high: t, highBits: p.bits });
+    else if (p.bits < e.lowBits) Object.assign(e, { low: t, lowBits: p.bits });
+    else if (p.bits > e.highBits) Object.assign(e, { high: t, highBits: p.bits });
+  }
+  return [...ends.values()].flatMap((e) => [e.low.targetId, e.high.targetId]);
+}
+
+/**
  * For each group of the sweep's solve (its targets `sweepPlanIndex`, ascending plan indices), how
  * many of its targets each sample target stands for: the sample target nearest in plan order
  * (on a tie the earlier one, the lower entropy). Plan order is entropy order within a spec entry,
@@ -119,6 +138,14 @@ export async function boundPriceSeconds(
     if (near) costs.set(key(s), near);
   });
   const missing = sample.ids.map((_, s) => s).filter((s) => !costs.has(key(s)));
+  // One draw at each grid point is solved, and stands for the others there.
+  const point = (s: number) => {
+    const p = sample.grid?.[s];
+    return p && gridKey(p) + p.bits;
+  };
+  const solved = missing.filter(
+    (s, i) => point(s) === undefined || missing.findIndex((o) => point(o) === point(s)) === i,
+  );
   const rowsOf = (targets: readonly number[]) => {
     const data = new Float32Array(targets.length * V);
     targets.forEach((s, i) => data.set(sample.data.subarray(s * V, (s + 1) * V), i * V));
@@ -139,7 +166,7 @@ export async function boundPriceSeconds(
   const passKey = `${model.info.identity}|${model.info.device}|${model.info.dtype}|head bound pass`;
   let pass = costs.get(passKey);
   let first = 0;
-  if (missing.length > 0) {
+  if (solved.length > 0) {
     if (!pass) {
       // The part of a pass per row: one target's ball search stopped after a few iterations, on one
       // copy and on a group's worth (copies move together, so both make the same passes). The least
@@ -157,10 +184,10 @@ export async function boundPriceSeconds(
         }
         return { seconds: least, rows };
       };
-      const one = rowsOf([missing[0]]);
+      const one = rowsOf([solved[0]]);
       const cold = (await solve(one, few)).seconds;
       const small = await timed(one);
-      const big = await timed(rowsOf(new Array<number>(batch).fill(missing[0])));
+      const big = await timed(rowsOf(new Array<number>(batch).fill(solved[0])));
       pass = {
         fixedSeconds: Math.max(0, cold - small.seconds),
         perRowSeconds: Math.max(0, (big.seconds - small.seconds) / Math.max(1, big.rows - small.rows)),
@@ -172,8 +199,8 @@ export async function boundPriceSeconds(
     // The sample's own solve, in groups of the sweep's size: what its rows leave of a group's
     // seconds is its passes', and it makes about as many as its longest target does (a slower
     // target's passes carry the others' rows), so that share is spread over the longest one's.
-    for (let from = 0; from < missing.length; from += batch) {
-      const targets = missing.slice(from, from + batch);
+    for (let from = 0; from < solved.length; from += batch) {
+      const targets = solved.slice(from, from + batch);
       const { seconds: took, rows, r } = await solve(rowsOf(targets));
       const perPass = Math.max(0, took - perRow * rows) / Math.max(1, ...r.passes);
       targets.forEach((s, i) => {
@@ -187,6 +214,7 @@ export async function boundPriceSeconds(
       });
     }
   }
+  for (const s of missing) if (!costs.has(key(s))) costs.set(key(s), costs.get(point(s)!)!);
   const cost = sample.ids.map((_, s) => costs.get(key(s))!);
   // A group lasts its longest target's passes and each of its targets' rows.
   const groups = proxies.map(

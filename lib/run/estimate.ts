@@ -33,7 +33,7 @@ import {
 } from './run-options.js';
 import { batchedSeconds, epochsFromSample, type EpochCost } from './estimate-batching.js';
 import { targetsToMake } from './bound-columns.js';
-import { boundPriceSeconds, entropyGridPoint } from './estimate-bound.js';
+import { boundPriceSeconds, entropyGridPoint, gridEnds } from './estimate-bound.js';
 import { boundTargetsToSolve } from './shared-bounds.js';
 import { plannedRows, rowModel } from './shared-rows.js';
 import { checkReuse, reuseResults, whyNoneTaken, type ReuseOffer } from './reuse.js';
@@ -55,8 +55,9 @@ export interface EstimateOptions {
   /** an already loaded model (a study's, shared by its sweeps); else spec.model is loaded and its load timed */
   model?: Model;
   /**
-   * epoch costs already measured in this process, by model, method and batch, and a group of the
-   * head bound's solve by its size (a study's sweeps share them)
+   * what earlier plans in this process measured (a study's sweeps share it): each method's epoch
+   * line by model and prompt length, and the head bound's part per row and each sample target's
+   * passes and rows
    */
   costs?: Map<string, EpochCost>;
   /**
@@ -257,13 +258,19 @@ async function estimateWith(
   const allByMethod = rowsByMethod(left);
   const samples = new Map([...byMethod].map(([label, rows]) => [label, spread(rows, sampleSize)]));
 
-  // The sample's targets (and the lm targets their paired vanilla ones copy an entropy from).
-  const sampleIds = [...samples.values()].flat().map((r) => r.targetId);
-  const samplePlanIndex = targetsToMake(plan.targets, sampleIds, false, model.info.device);
-  const sampleTargets = samplePlanIndex.map((i) => plan.targets[i]);
   // What the sweep makes and bounds for its rows (with the bound, whole groups of its solve).
   const used = busiest.map((r) => r.targetId);
   const inPlan = targetsToMake(plan.targets, used, spec.bound !== false, model.info.device);
+  // (Called once: it counts the groups it leaves to this sweep as solved for the next plan.)
+  const toSolve = spec.bound !== false ? boundTargetsToSolve(model, plan.targets, inPlan, options.targetStore) : [];
+  // The sample's targets (and the lm targets their paired vanilla ones copy an entropy from), and
+  // for the bound the ends of each entropy grid it solves.
+  const sampleIds = [
+    ...[...samples.values()].flat().map((r) => r.targetId),
+    ...gridEnds(toSolve.map((i) => plan.targets[i])),
+  ];
+  const samplePlanIndex = targetsToMake(plan.targets, sampleIds, false, model.info.device);
+  const sampleTargets = samplePlanIndex.map((i) => plan.targets[i]);
   // Less those an earlier sweep of the study makes (a TargetStore gives them back to the run).
   const shared = options.targetStore
     ? plannedCount(
@@ -302,7 +309,7 @@ async function estimateWith(
             planIndex: samplePlanIndex,
             grid: sampleTargets.map(entropyGridPoint),
           },
-          boundTargetsToSolve(model, plan.targets, inPlan, options.targetStore),
+          toSolve,
           options.costs,
           signal,
         );
