@@ -377,7 +377,7 @@ async function estimateMethod(
   const small = Math.max(1, Math.min(sample.length, Math.ceil(slots / 8)));
   // An epoch's seconds are a line in its active rows (fixed + perRow × rows), priced below `small`
   // by extending it: a line another sweep of the study measured for this method and prompt length
-  // up to as many slots or more stands (the smoke study's 13 methods ran 6 shapes of soft at L = 5).
+  // up to as many slots or more stands (the smoke study measured soft at L = 5 at 5 batch sizes).
   const line = `${model.info.identity}|${model.info.device}|${model.info.dtype}|${label}|${L}|${base.cudaGraph}|`;
   const key = `${line}${slots}|${small}`;
   let cost = options.costs?.get(key) ?? measuredLine(options.costs, line, slots);
