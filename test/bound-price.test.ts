@@ -68,7 +68,11 @@ describe("the head bound's price on random:micro", () => {
       const costs = new Map<string, EpochCost>();
       const first = await boundPriceSeconds(model, sample, sweep, costs);
       const key = (id: string) => `${model.info.identity}|cpu|float32|head bound|${id}`;
-      expect([...costs.keys()]).toEqual(['a', 'b', 'c'].map(key));
+      // each sample target's, and the model's part of a pass per row (timed once)
+      expect([...costs.keys()]).toEqual([
+        `${model.info.identity}|cpu|float32|head bound pass`,
+        ...['a', 'b', 'c'].map(key),
+      ]);
       const [a, b, c] = ['a', 'b', 'c'].map((id) => costs.get(key(id))!);
       // groups 0..63, 64..127, 128..149: 20's share 0..55, 90's 56..125, 160's 126..149
       // each group: its longest sample target's passes and each target's rows

@@ -12,7 +12,8 @@
 import { headBoundSolve } from '../bound/head-bound.js';
 import { autoBoundBatch, boundGroupOf, type BoundOptions } from '../bound/index.js';
 import type { Model } from '../model/model.js';
-import type { EpochCost } from './estimate-batching.js';
+import type { TargetPlan } from '../targets/index.js';
+import { epochSeconds, type EpochCost } from './estimate-batching.js';
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
 
@@ -24,6 +25,50 @@ export interface BoundSample {
   data: Float32Array;
   ids: readonly string[];
   planIndex: readonly number[];
+  /** each one's point on an entropy grid (entropyGridPoint), where it has one */
+  grid?: readonly (GridPoint | undefined)[];
+}
+
+/** A target made on an entropy grid: its kind and the settings it is made with, and its bits. */
+export interface GridPoint {
+  family: string;
+  bits: number;
+}
+
+/**
+ * How far in entropy a target measured for another sweep of the study stands for a sample target
+ * of its family: the smoke study's vanilla grids step 1 to 3 bits, and passes move with entropy
+ * less than they vary between two draws at the same bits (the smoke outliers sweep's vanilla
+ * targets at 8 bits: 244 and 350 passes, at 5 bits: 101).
+ */
+const NEAR_BITS = 1;
+
+/** A target's point on an entropy grid: vanilla targets of a grid (not an lm target's pair) and outliers. */
+export function entropyGridPoint(t: TargetPlan): GridPoint | undefined {
+  if (t.kind === 'vanilla' && t.params.pairedWith === undefined)
+    return { family: `vanilla|${t.params.method}|${t.params.eps ?? ''}`, bits: t.params.entropyBits };
+  if (t.kind === 'outlier')
+    return { family: `outlier|${t.params.outliers}|${t.params.eps ?? ''}`, bits: t.params.entropyBits };
+  return undefined;
+}
+
+/**
+ * The ids of the targets at each end of every entropy grid among `targets` (its least and most
+ * bits, per family): a group is priced by the sample target nearest in plan order, and a spread
+ * sample misses the ends, where passes change fastest (random:micro's 0-bit end was priced at
+ * about half, by a target at 0.62 bits).
+ */
+export function gridEnds(targets: readonly TargetPlan[]): string[] {
+  const ends = new Map<string, { low: TargetPlan; lowBits: number; high: TargetPlan; highBits: number }>();
+  for (const t of targets) {
+    const p = entropyGridPoint(t);
+    if (!p) continue;
+    const e = ends.get(p.family);
+    if (!e) ends.set(p.family, { low: t, lowBits: p.bits, high: t, highBits: p.bits });
+    else if (p.bits < e.lowBits) Object.assign(e, { low: t, lowBits: p.bits });
+    else if (p.bits > e.highBits) Object.assign(e, { high: t, highBits: p.bits });
+  }
+  return [...ends.values()].flatMap((e) => [e.low.targetId, e.high.targetId]);
 }
 
 /**
@@ -73,7 +118,34 @@ export async function boundPriceSeconds(
   const batch = autoBoundBatch(model.info.device);
   const key = (s: number) =>
     `${model.info.identity}|${model.info.device}|${model.info.dtype}|head bound|${sample.ids[s]}`;
+  // A sample target of a grid is priced by its family's target measured nearest in entropy (within
+  // NEAR_BITS), where a study's earlier sweep measured one: the smoke study plans four vanilla
+  // grids on one model, and each solved its own sample again.
+  const gridKey = (p: GridPoint) =>
+    `${model.info.identity}|${model.info.device}|${model.info.dtype}|head bound grid|${p.family}|`;
+  const nearest = (p: GridPoint | undefined) => {
+    let best: { distance: number; cost: EpochCost } | undefined;
+    if (p)
+      for (const [k, cost] of costs) {
+        if (!k.startsWith(gridKey(p))) continue;
+        const distance = Math.abs(Number(k.slice(gridKey(p).length)) - p.bits);
+        if (distance <= NEAR_BITS && (!best || distance < best.distance)) best = { distance, cost };
+      }
+    return best?.cost;
+  };
+  sample.ids.forEach((_, s) => {
+    const near = costs.has(key(s)) ? undefined : nearest(sample.grid?.[s]);
+    if (near) costs.set(key(s), near);
+  });
   const missing = sample.ids.map((_, s) => s).filter((s) => !costs.has(key(s)));
+  // One draw at each grid point is solved, and stands for the others there.
+  const point = (s: number) => {
+    const p = sample.grid?.[s];
+    return p && gridKey(p) + p.bits;
+  };
+  const solved = missing.filter(
+    (s, i) => point(s) === undefined || missing.findIndex((o) => point(o) === point(s)) === i,
+  );
   const rowsOf = (targets: readonly number[]) => {
     const data = new Float32Array(targets.length * V);
     targets.forEach((s, i) => data.set(sample.data.subarray(s * V, (s + 1) * V), i * V));
@@ -88,42 +160,61 @@ export async function boundPriceSeconds(
     });
     return { seconds: seconds(t0), rows: r.passRows.reduce((a, n) => a + n, 0), r };
   };
+  // A pass's part per row, and what a first solve pays once, are the model's (on its device and
+  // dtype), not a target's: timed by the first sweep of a study that solves a sample, and charged
+  // to it alone (its fixedSeconds is that first call's, its perRowSeconds a pass's per row).
+  const passKey = `${model.info.identity}|${model.info.device}|${model.info.dtype}|head bound pass`;
+  let pass = costs.get(passKey);
   let first = 0;
-  if (missing.length > 0) {
-    // The part of a pass per row: one target's ball search stopped after a few iterations, on one
-    // copy and on a group's worth (copies move together, so both make the same passes). The least
-    // of up to three runs while they take under half a second in all: a busy machine's pauses
-    // would swamp one short run. The first call pays what later ones do not, counted once.
-    const few: BoundOptions = { maxIterations: PASS_ITERATIONS, sphere: false, bottleneck: false };
-    const timed = async (data: Float32Array) => {
-      let least = Infinity;
-      let rows = 0;
-      for (let runs = 0, spent = 0; runs < 3 && spent < 0.5; runs++) {
-        const t = await solve(data, few);
-        least = Math.min(least, t.seconds);
-        rows = t.rows;
-        spent += t.seconds;
-      }
-      return { seconds: least, rows };
-    };
-    const one = rowsOf([missing[0]]);
-    const cold = (await solve(one, few)).seconds;
-    const small = await timed(one);
-    first = Math.max(0, cold - small.seconds);
-    const big = await timed(rowsOf(new Array<number>(batch).fill(missing[0])));
-    const perRow = Math.max(0, (big.seconds - small.seconds) / Math.max(1, big.rows - small.rows));
+  if (solved.length > 0) {
+    if (!pass) {
+      // The part of a pass per row: one target's ball search stopped after a few iterations, on one
+      // copy and on a group's worth (copies move together, so both make the same passes). The least
+      // of up to three runs while they take under half a second in all: a busy machine's pauses
+      // would swamp one short run. The first call pays what later ones do not, counted once.
+      const few: BoundOptions = { maxIterations: PASS_ITERATIONS, sphere: false, bottleneck: false };
+      const timed = async (data: Float32Array) => {
+        let least = Infinity;
+        let rows = 0;
+        for (let runs = 0, spent = 0; runs < 3 && spent < 0.5; runs++) {
+          const t = await solve(data, few);
+          least = Math.min(least, t.seconds);
+          rows = t.rows;
+          spent += t.seconds;
+        }
+        return { seconds: least, rows };
+      };
+      const one = rowsOf([solved[0]]);
+      const cold = (await solve(one, few)).seconds;
+      const small = await timed(one);
+      const big = await timed(rowsOf(new Array<number>(batch).fill(solved[0])));
+      pass = {
+        fixedSeconds: Math.max(0, cold - small.seconds),
+        perRowSeconds: Math.max(0, (big.seconds - small.seconds) / Math.max(1, big.rows - small.rows)),
+      };
+      costs.set(passKey, pass);
+      first = pass.fixedSeconds;
+    }
+    const perRow = pass.perRowSeconds;
     // The sample's own solve, in groups of the sweep's size: what its rows leave of a group's
     // seconds is its passes', and it makes about as many as its longest target does (a slower
     // target's passes carry the others' rows), so that share is spread over the longest one's.
-    for (let from = 0; from < missing.length; from += batch) {
-      const targets = missing.slice(from, from + batch);
+    for (let from = 0; from < solved.length; from += batch) {
+      const targets = solved.slice(from, from + batch);
       const { seconds: took, rows, r } = await solve(rowsOf(targets));
       const perPass = Math.max(0, took - perRow * rows) / Math.max(1, ...r.passes);
-      targets.forEach((s, i) =>
-        costs.set(key(s), { fixedSeconds: perPass * r.passes[i], perRowSeconds: perRow * r.passRows[i] }),
-      );
+      targets.forEach((s, i) => {
+        const cost = { fixedSeconds: perPass * r.passes[i], perRowSeconds: perRow * r.passRows[i] };
+        costs.set(key(s), cost);
+        // Of two draws at one grid point, the slower stands for the family there.
+        const p = sample.grid?.[s];
+        if (!p) return;
+        const at = costs.get(gridKey(p) + p.bits);
+        if (!at || epochSeconds(at, 1) < epochSeconds(cost, 1)) costs.set(gridKey(p) + p.bits, cost);
+      });
     }
   }
+  for (const s of missing) if (!costs.has(key(s))) costs.set(key(s), costs.get(point(s)!)!);
   const cost = sample.ids.map((_, s) => costs.get(key(s))!);
   // A group lasts its longest target's passes and each of its targets' rows.
   const groups = proxies.map(

@@ -1,6 +1,6 @@
 // estimateStudy: every sweep a study run would make (lib/study/plan.ts), estimated before it
 // runs (estimate.ts), writing nothing. Each model loads once (its load counted in its first
-// sweep), and sweeps that share a model, method and batch share their epoch-time calibration.
+// sweep), and the sweeps share what their calibrations measured through one costs map.
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 

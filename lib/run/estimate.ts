@@ -33,7 +33,7 @@ import {
 } from './run-options.js';
 import { batchedSeconds, epochsFromSample, type EpochCost } from './estimate-batching.js';
 import { targetsToMake } from './bound-columns.js';
-import { boundPriceSeconds } from './estimate-bound.js';
+import { boundPriceSeconds, entropyGridPoint, gridEnds } from './estimate-bound.js';
 import { boundTargetsToSolve } from './shared-bounds.js';
 import { plannedRows, rowModel } from './shared-rows.js';
 import { checkReuse, reuseResults, whyNoneTaken, type ReuseOffer } from './reuse.js';
@@ -55,8 +55,9 @@ export interface EstimateOptions {
   /** an already loaded model (a study's, shared by its sweeps); else spec.model is loaded and its load timed */
   model?: Model;
   /**
-   * epoch costs already measured in this process, by model, method and batch, and a group of the
-   * head bound's solve by its size (a study's sweeps share them)
+   * what earlier plans in this process measured (a study's sweeps share it): each method's epoch
+   * line by model and prompt length, and the head bound's part per row and each sample target's
+   * passes and rows
    */
   costs?: Map<string, EpochCost>;
   /**
@@ -257,13 +258,19 @@ async function estimateWith(
   const allByMethod = rowsByMethod(left);
   const samples = new Map([...byMethod].map(([label, rows]) => [label, spread(rows, sampleSize)]));
 
-  // The sample's targets (and the lm targets their paired vanilla ones copy an entropy from).
-  const sampleIds = [...samples.values()].flat().map((r) => r.targetId);
-  const samplePlanIndex = targetsToMake(plan.targets, sampleIds, false, model.info.device);
-  const sampleTargets = samplePlanIndex.map((i) => plan.targets[i]);
   // What the sweep makes and bounds for its rows (with the bound, whole groups of its solve).
   const used = busiest.map((r) => r.targetId);
   const inPlan = targetsToMake(plan.targets, used, spec.bound !== false, model.info.device);
+  // (Called once: it counts the groups it leaves to this sweep as solved for the next plan.)
+  const toSolve = spec.bound !== false ? boundTargetsToSolve(model, plan.targets, inPlan, options.targetStore) : [];
+  // The sample's targets (and the lm targets their paired vanilla ones copy an entropy from), and
+  // for the bound the ends of each entropy grid it solves.
+  const sampleIds = [
+    ...[...samples.values()].flat().map((r) => r.targetId),
+    ...gridEnds(toSolve.map((i) => plan.targets[i])),
+  ];
+  const samplePlanIndex = targetsToMake(plan.targets, sampleIds, false, model.info.device);
+  const sampleTargets = samplePlanIndex.map((i) => plan.targets[i]);
   // Less those an earlier sweep of the study makes (a TargetStore gives them back to the run).
   const shared = options.targetStore
     ? plannedCount(
@@ -296,8 +303,13 @@ async function estimateWith(
         // Stopped by the signal, the plan is cut short here, as between methods below.
         boundSeconds = await boundPriceSeconds(
           model,
-          { data: made!.data, ids: made!.meta.map((m) => m.id), planIndex: samplePlanIndex },
-          boundTargetsToSolve(model, plan.targets, inPlan, options.targetStore),
+          {
+            data: made!.data,
+            ids: made!.meta.map((m) => m.id),
+            planIndex: samplePlanIndex,
+            grid: sampleTargets.map(entropyGridPoint),
+          },
+          toSolve,
           options.costs,
           signal,
         );
@@ -363,8 +375,12 @@ async function estimateMethod(
         ? spec.batchSize
         : Math.min(spec.batchSize, rows);
   const small = Math.max(1, Math.min(sample.length, Math.ceil(slots / 8)));
-  const key = `${model.info.identity}|${model.info.device}|${model.info.dtype}|${label}|${L}|${slots}|${small}`;
-  let cost = options.costs?.get(key);
+  // An epoch's seconds are a line in its active rows (fixed + perRow × rows), priced below `small`
+  // by extending it: a line another sweep of the study measured for this method and prompt length
+  // up to as many slots or more stands (the smoke study measured soft at L = 5 at 5 batch sizes).
+  const line = `${model.info.identity}|${model.info.device}|${model.info.dtype}|${label}|${L}|${base.cudaGraph}|`;
+  const key = `${line}${slots}|${small}`;
+  let cost = options.costs?.get(key) ?? measuredLine(options.costs, line, slots);
   if (!cost) {
     // A quarter of the time to each of the two batch sizes, half to the sample.
     const at = async (b: number) => epochTime(model, base, sample, b, budget / 4);
@@ -374,9 +390,12 @@ async function estimateMethod(
     cost = { fixedSeconds: Math.max(0, big - perRow * slots), perRowSeconds: perRow };
     options.costs?.set(key, cost);
   }
-  const stops = await sampleStops(base, model, sample, spec, budget / 2, options.signal);
   const chunk = STUDY_DEFAULTS.chunkEpochs;
   const worst = batchedSeconds(new Array<number>(rows).fill(spec.maxEpochs), slots, chunk, cost);
+  // The sample's stops price the typical case below the worst; a sweep whose worst case is a few
+  // seconds is not worth more than a share of them (the smoke study's were 2 s of calibration
+  // against 3–5 s of tuning).
+  const stops = await sampleStops(base, model, sample, spec, Math.min(budget / 2, worst * STOPS_SHARE), options.signal);
   const typical = batchedSeconds(epochsFromSample(rows, stops.epochs, spec.maxEpochs), slots, chunk, cost);
   return {
     method: label,
@@ -393,6 +412,23 @@ async function estimateMethod(
     worstSeconds: worst,
     typicalSeconds: typical,
   };
+}
+
+/** The share of a method's worst-case seconds its sample's stops may take, at most. */
+const STOPS_SHARE = 1 / 8;
+
+/**
+ * An epoch's line `costs` holds for a key starting `line` (the method's, on this model), measured
+ * at `slots` or more: the one measured nearest above.
+ */
+function measuredLine(costs: Map<string, EpochCost> | undefined, line: string, slots: number): EpochCost | undefined {
+  let best: { slots: number; cost: EpochCost } | undefined;
+  for (const [key, cost] of costs ?? []) {
+    if (!key.startsWith(line)) continue;
+    const measured = Number(key.slice(line.length).split('|')[0]);
+    if (measured >= slots && (!best || measured < best.slots)) best = { slots: measured, cost };
+  }
+  return best?.cost;
 }
 
 /** b rows cycling over the sample's targets, each with its own id and seed. */
