@@ -79,6 +79,26 @@ describe('the model', () => {
     expect(dtype.stderr).toMatch(/dtype: must be 'float64' or 'float32', got 'float16'/);
   });
 
+  it.each([
+    [['targets', '--kind', 'lm', '--count', '0', '-o', 'lm.json'], '--count: must be >= 1, got 0'],
+    [['tune', '--kind', 'shuffled', '--count', '2.5'], '--count: must be an integer, got 2.5'],
+    [['bound', '--kind', 'outlier', '--entropy', '3', '--outliers', '0'], '--outliers: must be >= 1, got 0'],
+    [
+      ['targets', '--kind', 'vanilla', '--entropy', '1', '--method', 'temp'],
+      "--method: must be 'gradient' or 'temperature', got 'temp'",
+    ],
+    [
+      ['tune', '--kind', 'pos-uniform', '--tag', 'nouns'],
+      "--tag: must be 'noun', 'proper-noun', 'verb' or 'adjective', got 'nouns'",
+    ],
+    [['bound', '--entropy', '1:x:1'], "--entropy: expected 'start:stop:step' in bits"],
+  ])('%j: a target flag is named as typed, before the model loads', (args, message) => {
+    const r = run([...args, '-m', './no-such-model']);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toMatch(/no-such-model/);
+  });
+
   it.skipIf(native().buildInfo().cudaBuild)('--device cuda on a CPU build exits 2 naming the device', () => {
     const r = sweep('a.json', 'cuda.arrow', '--device', 'cuda');
     expect(r.status, r.stderr).toBe(2);

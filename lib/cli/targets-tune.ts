@@ -18,7 +18,7 @@ import { tune, tuneOptionIssues, tuneOptionsError } from '../tune/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { onInterrupt } from './interrupt.js';
 import { ProgressReporter } from './progress.js';
-import { KIND_LIST, numberFlag, numberList, refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
+import { KIND_LIST, numberFlag, numberList, checkTargetFlags, type TargetFlags } from './target-flags.js';
 import { counted } from '../io/counted.js';
 
 /** What --entropy (tune, bound), --outliers, --count and --method mean when left out; the help prints these. */
@@ -164,7 +164,7 @@ export function registerTargetsAndTune(program: Command): void {
     )
     .option('--overwrite', 'replace an existing output file')
     .action(async (o: TargetFlags & { output: string; overwrite?: boolean }, cmd: Command) => {
-      refuseUnusedTargetFlags(o, cmd);
+      checkTargetFlags(o, cmd);
       checkTargetsOutput(o.output, o.overwrite === true);
       const model = await loadModel(o.model, modelOptions(o));
       try {
@@ -213,7 +213,7 @@ export function registerTargetsAndTune(program: Command): void {
         },
         cmd: Command,
       ) => {
-        refuseUnusedTargetFlags(o, cmd);
+        checkTargetFlags(o, cmd);
         const inits = numberFlag(o.inits, '--inits') ?? QUICK_TUNE.inits;
         const settings = {
           method: o.search as 'soft',
