@@ -4,7 +4,17 @@
 // half-written is left where a finished file is expected. Full and read-only disks are tiny
 // tmpfs mounts (root only: skipped with a notice otherwise).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +48,7 @@ function tmpfs(size: string, ro = false): string | null {
   return at;
 }
 const canMount = tmpfs('4k') !== null;
+const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
 if (!canMount) console.warn('errors-cli.test: cannot mount a tmpfs (not root?): full-disk and read-only cases skipped');
 
 beforeAll(() => {
@@ -189,11 +200,22 @@ describe('the output of a sweep', () => {
     expect(existsSync(stale)).toBe(false);
   });
 
-  it.skipIf(!canMount)('a read-only file system exits 1 naming the file', () => {
+  it.skipIf(!canMount)('a read-only file system exits 1 naming the output, before any work', () => {
     const at = tmpfs('64k', true)!;
     const r = sweep('a.json', join(at, 'r.arrow'));
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toContain(`${join(at, 'r.arrow.partial')} is on a read-only file system`);
+    // Named by the file the user gave, not by the journal or lock made beside it, and before the model loads.
+    expect(r.stderr).toContain(`${join(at, 'r.arrow')} is on a read-only file system`);
+    expect(r.stderr).not.toMatch(/synthesising|r\.arrow\.(partial|lock)/);
+    // The plan refuses as the run does.
+    const plan = sweep('a.json', join(at, 'r.arrow'), '--plan');
+    expect(plan.status, plan.stderr).toBe(1);
+    expect(plan.stderr).toContain(`${join(at, 'r.arrow')} is on a read-only file system`);
+    // targets made its targets (minutes for a big set) before it found it could not write them.
+    const targets = run(['targets', '-m', './no-such-model', '--entropy', '1', '-o', join(at, 't.json')]);
+    expect(targets.status, targets.stderr).toBe(1);
+    expect(targets.stderr).toContain(`${join(at, 't.json')} is on a read-only file system`);
+    expect(targets.stderr).not.toMatch(/no-such-model/);
   });
 
   it.skipIf(!canMount)(
@@ -274,6 +296,36 @@ describe('results files', () => {
     const folder = run(['merge', 'done.arrow', '-o', 'merge-folder', '--overwrite']);
     expect(folder.status, folder.stderr).toBe(2);
     expect(folder.stderr).toMatch(/output merge-folder is a directory: give a results file name/);
+  });
+
+  // Root may write anywhere, so the case runs as the unprivileged user 'nobody' (skipped elsewhere).
+  it.skipIf(!asNobody)('merge into a folder this user may not write exits 2 naming the output, not its lock', () => {
+    const shared = mkdtempSync(join(dir, 'shared-'));
+    const closed = join(shared, 'closed');
+    mkdirSync(closed);
+    cpSync(join(dir, 'done.arrow'), join(shared, 'done.arrow'));
+    chmodSync(dir, 0o755);
+    chmodSync(shared, 0o755);
+    chmodSync(join(shared, 'done.arrow'), 0o644);
+    chmodSync(closed, 0o555);
+    const r = spawnSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        cli,
+        'merge',
+        'done.arrow',
+        '-o',
+        'closed/m.arrow',
+      ],
+      { cwd: shared, encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain('no permission to write closed/m.arrow (EACCES): choose another output');
+    expect(r.stderr).not.toMatch(/\.lock/);
   });
 
   it('shards of a file-target sweep merge (by merge and after --devices); from another folder the file is named', async () => {
