@@ -140,6 +140,29 @@ describe('the output of a sweep', () => {
     expect(over.stderr).toMatch(/unfinished\.arrow\.partial holds an unfinished run: continue it with --resume/);
   });
 
+  it('an output holding a spec or a targets file is refused, with --overwrite or --resume too, and kept', () => {
+    const spec = config('own-output.json');
+    const specText = readFileSync(join(dir, spec), 'utf8');
+    expect(run(['targets', '-m', 'random:micro', '--entropy', '1,2', '-o', 't-out.arrow']).status).toBe(0);
+    expect(run(['targets', '-m', 'random:micro', '--entropy', '1,2', '-o', 't-out.json']).status).toBe(0);
+    const kept = ['t-out.arrow', 't-out.json'].map((f) => readFileSync(join(dir, f)));
+    for (const more of [[], ['--overwrite'], ['--resume']]) {
+      const own = sweep(spec, spec, ...more);
+      expect(own.status, own.stderr).toBe(2);
+      expect(own.stderr).toContain(`${spec} exists and is not a results file (it does not open as an Arrow file does`);
+      const json = run(['merge', 'done.arrow', '-o', 't-out.json', ...more.filter((m) => m === '--overwrite')]);
+      expect(json.status, json.stderr).toBe(2);
+      expect(json.stderr).toContain('t-out.json exists and is not a results file');
+      const arrow = sweep(spec, 't-out.arrow', ...more);
+      expect(arrow.status, arrow.stderr).toBe(2);
+      expect(arrow.stderr).toContain(
+        "t-out.arrow exists and is a targets file (as 'distprompt targets' writes), which would be lost",
+      );
+    }
+    expect(readFileSync(join(dir, spec), 'utf8')).toBe(specText);
+    expect(['t-out.arrow', 't-out.json'].map((f) => readFileSync(join(dir, f)))).toEqual(kept);
+  });
+
   it('an output that is a directory, with or without --overwrite, or in a missing folder exits 2 naming it', () => {
     mkdirSync(join(dir, 'a-folder'));
     for (const extra of [[], ['--overwrite']]) {

@@ -200,11 +200,12 @@ describe('one writer per output', () => {
   it('merge obeys --overwrite, as sweep does', () => {
     const s = run(['sweep', '-c', config('m.json'), '-o', 'm.arrow', '--no-figures', '-q']);
     expect(s.status).toBe(0);
-    writeFileSync(join(dir, 'taken.arrow'), 'not mine');
+    // Opening as an Arrow file does: an output holding anything else (a spec, targets) is never replaced.
+    writeFileSync(join(dir, 'taken.arrow'), 'ARROW1 not mine');
     const refused = run(['merge', 'm.arrow', '-o', 'taken.arrow']);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/taken\.arrow already exists: choose another output, or pass --overwrite/);
-    expect(readFileSync(join(dir, 'taken.arrow'), 'utf8')).toBe('not mine');
+    expect(readFileSync(join(dir, 'taken.arrow'), 'utf8')).toBe('ARROW1 not mine');
     expect(run(['merge', 'm.arrow', '-o', 'taken.arrow', '--overwrite']).status).toBe(0);
     expect(readFileSync(join(dir, 'taken.arrow')).length).toBeGreaterThan(100);
     expect(readdirSync(dir).filter((f) => f.includes('.lock'))).toEqual([]);
