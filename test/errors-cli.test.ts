@@ -110,6 +110,22 @@ describe('the model', () => {
     expect(r.stderr).not.toMatch(/no-such-model/);
   });
 
+  it("a migrated target's missing source model is named as its source, not as the model", () => {
+    const r = run([
+      'targets',
+      '--kind',
+      'migrated',
+      '--source',
+      'random:nope',
+      '--count',
+      '1',
+      '-m',
+      'random:tiny-gpt2',
+    ]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain("the source model random:nope of migrated targets: unknown preset 'random:nope'");
+  });
+
   it.skipIf(native().buildInfo().cudaBuild)('--device cuda on a CPU build exits 2 naming the device', () => {
     const r = sweep('a.json', 'cuda.arrow', '--device', 'cuda');
     expect(r.status, r.stderr).toBe(2);
