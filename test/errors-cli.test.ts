@@ -156,7 +156,7 @@ describe('the output of a sweep', () => {
     expect(over.stderr).toMatch(/unfinished\.arrow\.partial holds an unfinished run: continue it with --resume/);
   });
 
-  it('an output holding a spec or a targets file is refused, with --overwrite or --resume too, and kept', () => {
+  it('an output holding a spec or a targets file is refused, with --overwrite or --resume too, and kept; targets never replace results', () => {
     const spec = config('own-output.json');
     const specText = readFileSync(join(dir, spec), 'utf8');
     expect(run(['targets', '-m', 'random:micro', '--entropy', '1,2', '-o', 't-out.arrow']).status).toBe(0);
@@ -177,6 +177,12 @@ describe('the output of a sweep', () => {
     }
     expect(readFileSync(join(dir, spec), 'utf8')).toBe(specText);
     expect(['t-out.arrow', 't-out.json'].map((f) => readFileSync(join(dir, f)))).toEqual(kept);
+    // And the other way: targets --overwrite replaces targets, never results, the one thing no command draws again.
+    const results = readFileSync(join(dir, 'done.arrow'));
+    const over = run(['targets', '-m', 'random:micro', '--entropy', '1', '-o', 'done.arrow', '--overwrite']);
+    expect(over.status, over.stderr).toBe(2);
+    expect(over.stderr).toContain('-o done.arrow is a results file, which --overwrite would lose');
+    expect(readFileSync(join(dir, 'done.arrow'))).toEqual(results);
   });
 
   it('an output that is a directory, with or without --overwrite, or in a missing folder exits 2 naming it', () => {

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 
 import { writeAtomic } from '../io/atomic.js';
 import { checkOutputPath } from '../io/output-path.js';
+import { outputHolds } from '../io/output-holds.js';
 
 import { loadModel } from '../model/load.js';
 import type { NativeDtype } from '../native/types-model.js';
@@ -76,12 +77,18 @@ function request(o: TargetFlags, vocab: number): SynthesisRequest {
  * missing folder or a directory is named, and a file there (a targets file made by hand, results)
  * is replaced only with --overwrite.
  */
-function checkTargetsOutput(path: string, overwrite: boolean): void {
+async function checkTargetsOutput(path: string, overwrite: boolean): Promise<void> {
   checkOutputPath(path);
   const there = statSync(path, { throwIfNoEntry: false });
   if (there?.isDirectory()) throw new UsageError(`-o ${path} is a directory: give a file name`);
   if (there && !overwrite)
     throw new UsageError(`-o ${path} exists: add --overwrite to replace it, or give another name`);
+  // Results are the one thing no command draws again: --overwrite replaces targets, not them.
+  const holds = there ? await outputHolds(path) : 'nothing';
+  if (holds === 'results' || holds === 'journal')
+    throw new UsageError(
+      `-o ${path} is ${holds === 'results' ? 'a results file' : "a sweep's journal (its rows so far)"}, which --overwrite would lose: give the targets another name`,
+    );
 }
 
 /** A targets file (Arrow, safetensors or JSON, by its name) — what `targets` writes and `tune --targets` reads. */
@@ -165,7 +172,7 @@ export function registerTargetsAndTune(program: Command): void {
     .option('--overwrite', 'replace an existing output file')
     .action(async (o: TargetFlags & { output: string; overwrite?: boolean }, cmd: Command) => {
       checkTargetFlags(o, cmd);
-      checkTargetsOutput(o.output, o.overwrite === true);
+      await checkTargetsOutput(o.output, o.overwrite === true);
       const model = await loadModel(o.model, modelOptions(o));
       try {
         const asked = request(o, model.info.vocabSize);

@@ -6,7 +6,7 @@ import { option, said } from '../io/said.js';
 import { existsSync } from 'node:fs';
 import { open, readFile, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { RecordBatchReader, Table, type Schema } from 'apache-arrow';
+import { Table, type Schema } from 'apache-arrow';
 import { arrowFileWithDigest } from '../io/arrow-digest.js';
 import { specHash, type Shard } from '../spec/index.js';
 import { checkRecord, recordsToBatch, tableToRecords } from './convert.js';
@@ -24,6 +24,7 @@ import {
 import { removeStaleTemporaries, syncDir, writeAtomic } from './files.js';
 import { FileError, fileError } from '../io/fs-error.js';
 import { checkOutputPath } from '../io/output-path.js';
+import { outputHolds } from '../io/output-holds.js';
 import type { RunRecord, StoredRunRecord } from './record.js';
 import { readResults } from './read.js';
 import { sweepDifferences } from './same-sweep.js';
@@ -413,37 +414,17 @@ async function checkOutput(out: string, readOnly = false): Promise<void> {
 /**
  * Refuses an output that holds something other than results: a spec, a targets file, a page.
  * Offered --overwrite (or --resume) for it, `sweep -c s.json -o s.json --overwrite` replaced the
- * spec with results. Only the head is read, and of an Arrow file its footer's schema (a results
- * file may be gigabytes); a journal (an Arrow stream, 0xFFFFFFFF) and an Arrow file that is not a
- * targets file are left to the reader's checks, and an empty file holds nothing to lose.
+ * spec with results. A journal and an Arrow file that is not a targets file are left to the
+ * reader's checks, and an empty file holds nothing to lose.
  */
 async function refuseOtherFile(out: string): Promise<void> {
-  let fh: FileHandle;
-  try {
-    fh = await open(out, 'r');
-  } catch {
-    return; // nothing there; what else keeps it from being read is the write's to say
-  }
-  let what: string | undefined;
-  try {
-    const buffer = Buffer.alloc(6);
-    const { bytesRead } = await fh.read(buffer, 0, buffer.length, 0);
-    const head = buffer.subarray(0, bytesRead);
-    if (head.toString('latin1') === 'ARROW1') {
-      const reader = await RecordBatchReader.from(fh);
-      await reader.open();
-      const names = new Set(reader.schema.fields.map((f) => f.name));
-      // `distprompt targets -o t.arrow` writes Arrow too: a `target` column no results file has.
-      if (names.has('target') && !names.has('rowId')) what = "a targets file (as 'distprompt targets' writes)";
-    } else if (head.length > 0 && !(head.length >= 4 && head.readUInt32LE(0) === 0xffffffff)) {
-      what =
-        "not a results file (it does not open as an Arrow file does: a spec, a targets file or another program's file)";
-    }
-  } catch {
-    return; // a folder, unreadable, or a damaged Arrow footer: checkOutput, the reader and the write name it
-  } finally {
-    await fh.close();
-  }
+  const holds = await outputHolds(out);
+  const what =
+    holds === 'targets'
+      ? "a targets file (as 'distprompt targets' writes)"
+      : holds === 'other'
+        ? "not a results file (it does not open as an Arrow file does: a spec, a targets file or another program's file)"
+        : undefined;
   if (what)
     throw new OutputTakenError(
       `${out} exists and is ${what}, which would be lost: choose another output, or move the file away`,
