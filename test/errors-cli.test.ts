@@ -429,6 +429,16 @@ describe('targets files', () => {
   /** 1000 values: `v` at token 0, then 999 summing to 0.5. */
   const row = (v: unknown) => [v, ...Array.from({ length: 999 }, () => 0.5 / 999)];
 
+  it('a results file given as targets is named as one, not as an Arrow file without a target column', () => {
+    for (const command of ['tune', 'bound']) {
+      const r = run([command, '--targets', 'done.arrow', '-m', 'random:micro']);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(
+        'targets file done.arrow: it is a results file (as a sweep writes), not a targets file',
+      );
+    }
+  });
+
   it('a corrupt safetensors targets file exits 2 naming it, not a bare JSON parser message', () => {
     writeFileSync(
       join(dir, 'bad.safetensors'),
