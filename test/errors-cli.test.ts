@@ -23,7 +23,7 @@ import { native } from '../lib/native/index.js';
 import { journalPath, readResults, ResultWriter } from '../lib/results/index.js';
 import { readTargetFile } from '../lib/targets/file.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
-import { cli, runCli } from './helpers/cli.js';
+import { canRunAsNobody, cli, runCli, runCliAsNobody } from './helpers/cli.js';
 
 const fixture = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-errors-'));
@@ -48,7 +48,6 @@ function tmpfs(size: string, ro = false): string | null {
   return at;
 }
 const canMount = tmpfs('4k') !== null;
-const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
 if (!canMount) console.warn('errors-cli.test: cannot mount a tmpfs (not root?): full-disk and read-only cases skipped');
 
 beforeAll(() => {
@@ -344,34 +343,23 @@ describe('results files', () => {
   });
 
   // Root may write anywhere, so the case runs as the unprivileged user 'nobody' (skipped elsewhere).
-  it.skipIf(!asNobody)('merge into a folder this user may not write exits 2 naming the output, not its lock', () => {
-    const shared = mkdtempSync(join(dir, 'shared-'));
-    const closed = join(shared, 'closed');
-    mkdirSync(closed);
-    cpSync(join(dir, 'done.arrow'), join(shared, 'done.arrow'));
-    chmodSync(dir, 0o755);
-    chmodSync(shared, 0o755);
-    chmodSync(join(shared, 'done.arrow'), 0o644);
-    chmodSync(closed, 0o555);
-    const r = spawnSync(
-      'setpriv',
-      [
-        '--reuid=65534',
-        '--regid=65534',
-        '--clear-groups',
-        process.execPath,
-        cli,
-        'merge',
-        'done.arrow',
-        '-o',
-        'closed/m.arrow',
-      ],
-      { cwd: shared, encoding: 'utf8' },
-    );
-    expect(r.status, r.stderr).toBe(2);
-    expect(r.stderr).toContain('no permission to write closed/m.arrow (EACCES): choose another output');
-    expect(r.stderr).not.toMatch(/\.lock/);
-  });
+  it.skipIf(!canRunAsNobody)(
+    'merge into a folder this user may not write exits 2 naming the output, not its lock',
+    () => {
+      const shared = mkdtempSync(join(dir, 'shared-'));
+      const closed = join(shared, 'closed');
+      mkdirSync(closed);
+      cpSync(join(dir, 'done.arrow'), join(shared, 'done.arrow'));
+      chmodSync(dir, 0o755);
+      chmodSync(shared, 0o755);
+      chmodSync(join(shared, 'done.arrow'), 0o644);
+      chmodSync(closed, 0o555);
+      const r = runCliAsNobody(['merge', 'done.arrow', '-o', 'closed/m.arrow'], shared);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain('no permission to write closed/m.arrow (EACCES): choose another output');
+      expect(r.stderr).not.toMatch(/\.lock/);
+    },
+  );
 
   it('shards of a file-target sweep merge (by merge and after --devices); from another folder the file is named', async () => {
     const row = (v: number) => [v, ...Array.from({ length: 999 }, () => (1 - v) / 999)];
