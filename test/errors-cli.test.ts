@@ -84,6 +84,10 @@ describe('the model', () => {
     const epochs = run(['tune', '-m', './no-such-model', '--max-epochs', '0']);
     expect(epochs.status, epochs.stderr).toBe(2);
     expect(epochs.stderr).toMatch(/--max-epochs: must be >= 1, got 0/);
+    const graph = run(['tune', '-m', './no-such-model', '--cuda-graph']);
+    expect(graph.status, graph.stderr).toBe(2);
+    expect(graph.stderr).toContain('--cuda-graph: needs a model on a CUDA device; --device is cpu');
+    expect(graph.stderr).not.toMatch(/no-such-model/);
     const dtype = run(['bound', '-m', 'random:micro', '--entropy', '2', '--dtype', 'float16']);
     expect(dtype.status, dtype.stderr).toBe(2);
     expect(dtype.stderr).toMatch(/dtype: must be 'float64' or 'float32', got 'float16'/);

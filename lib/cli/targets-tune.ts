@@ -235,6 +235,9 @@ export function registerTargetsAndTune(program: Command): void {
         };
         // A misspelt --search or a bad number is refused before a model loads and its targets are made (minutes on a big one).
         const issues = tuneOptionIssues(settings);
+        // tune() asks the loaded model's device; --device says it before the model loads.
+        if (o.cudaGraph && !o.device.startsWith('cuda'))
+          issues.push({ path: 'cudaGraph', message: `needs a model on a CUDA device; --device is ${o.device}` });
         if (issues.length > 0) throw tuneOptionsError(issues);
         const model = await loadModel(o.model, modelOptions(o));
         try {
