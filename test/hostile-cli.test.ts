@@ -280,6 +280,13 @@ describe('exit codes and names', () => {
       ],
       [['sweep', '--devices', 'cpu,cpu', '--shard', '0/2'], /--devices cpu,cpu shards the run .* drop --shard 0\/2/],
       [['sweep', '--resume', '--overwrite'], /--resume and --overwrite contradict each other/],
+      // A flag and its negation: the parser kept the last (no figures), without a word.
+      [['sweep', '--figures', 'figs', '--no-figures'], /--figures and --no-figures contradict each other: give one/],
+      [['sweep', '--no-cuda-graph', '--cuda-graph'], /--cuda-graph and --no-cuda-graph contradict each other/],
+      [
+        ['tune', '-m', 'random:micro', '--cuda-graph', '--no-cuda-graph'],
+        /--cuda-graph and --no-cuda-graph contradict/,
+      ],
       [['study', 'vanilla', '-m', 'random:micro', '--devices', 'cpu,cpu', '--device', 'cpu'], /drop --device cpu/],
       [['study', 'vanilla', '-m', 'random:micro', '--devices', 'cpu,cpu', '--shard', '1/2'], /drop --shard 1\/2/],
       [['study', 'vanilla', '-m', 'random:micro', '--resume', '--overwrite'], /--resume and --overwrite contradict/],
@@ -301,7 +308,7 @@ describe('exit codes and names', () => {
       ],
     ];
     for (const [args, message] of cases) {
-      const r = run(args[0] === 'bound' ? args : [...args, '-o', join(dir, 'never')]);
+      const r = run(['bound', 'tune'].includes(args[0]) ? args : [...args, '-o', join(dir, 'never')]);
       expect(r.stderr, args.join(' ')).toMatch(message);
       expect(r.stderr).not.toMatch(/studies\/vanilla\.json/);
       expect(r.status, args.join(' ')).toBe(2);

@@ -12,7 +12,7 @@ import { runSweep, type SweepProgress } from '../run/sweep.js';
 import { QUICK_DEMO_SWEEP, STUDY_DEFAULTS, withDefault } from '../spec/defaults.js';
 import { parseSpec, resolveMethods, SpecError, specFromFlags, type SweepFlags, type SweepSpec } from '../spec/index.js';
 import { EXIT, UsageError } from './exit.js';
-import { refuseContradictions, shardText } from './flag-rules.js';
+import { refuseBothSpellings, refuseContradictions, shardText } from './flag-rules.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
 import { parseJsonText } from '../io/json-text.js';
@@ -251,6 +251,7 @@ export function registerSweep(program: Command): void {
     .option('--json', 'machine-readable progress events on stdout (with --plan: the plan as JSON)')
     .action(async (o: SweepCliOptions) => {
       refuseContradictions(o);
+      refuseBothSpellings(process.argv.slice(2), ['--figures', '--cuda-graph']);
       // An unset shell variable: else runSweep's own option check, as if a bug (exit 1).
       if (o.figures === '')
         throw new UsageError('--figures is an empty path: give a folder (--figures <dir>), or --no-figures for none');

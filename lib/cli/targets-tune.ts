@@ -17,6 +17,7 @@ import { checkTargetFileSize, targetFileBytes } from '../targets/write.js';
 import { readTargetFile } from '../targets/file.js';
 import { tune, tuneOptionIssues, tuneOptionsError } from '../tune/index.js';
 import { EXIT, UsageError } from './exit.js';
+import { refuseBothSpellings } from './flag-rules.js';
 import { onInterrupt } from './interrupt.js';
 import { ProgressReporter } from './progress.js';
 import { KIND_LIST, numberFlag, numberList, checkTargetFlags, type TargetFlags } from './target-flags.js';
@@ -221,6 +222,7 @@ export function registerTargetsAndTune(program: Command): void {
         cmd: Command,
       ) => {
         checkTargetFlags(o, cmd);
+        refuseBothSpellings(process.argv.slice(2), ['--cuda-graph']);
         const inits = numberFlag(o.inits, '--inits') ?? QUICK_TUNE.inits;
         const settings = {
           method: o.search as 'soft',
