@@ -4,7 +4,17 @@
 // half-written is left where a finished file is expected. Full and read-only disks are tiny
 // tmpfs mounts (root only: skipped with a notice otherwise).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +23,7 @@ import { native } from '../lib/native/index.js';
 import { journalPath, readResults, ResultWriter } from '../lib/results/index.js';
 import { readTargetFile } from '../lib/targets/file.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
-import { cli, runCli } from './helpers/cli.js';
+import { canRunAsNobody, cli, runCli, runCliAsNobody } from './helpers/cli.js';
 
 const fixture = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-errors-'));
@@ -74,9 +84,49 @@ describe('the model', () => {
     const epochs = run(['tune', '-m', './no-such-model', '--max-epochs', '0']);
     expect(epochs.status, epochs.stderr).toBe(2);
     expect(epochs.stderr).toMatch(/--max-epochs: must be >= 1, got 0/);
+    const graph = run(['tune', '-m', './no-such-model', '--cuda-graph']);
+    expect(graph.status, graph.stderr).toBe(2);
+    expect(graph.stderr).toContain('--cuda-graph: needs a model on a CUDA device; --device is cpu');
+    expect(graph.stderr).not.toMatch(/no-such-model/);
     const dtype = run(['bound', '-m', 'random:micro', '--entropy', '2', '--dtype', 'float16']);
     expect(dtype.status, dtype.stderr).toBe(2);
     expect(dtype.stderr).toMatch(/dtype: must be 'float64' or 'float32', got 'float16'/);
+  });
+
+  it.each([
+    [['targets', '--kind', 'lm', '--count', '0', '-o', 'lm.json'], '--count: must be >= 1, got 0'],
+    [['tune', '--kind', 'shuffled', '--count', '2.5'], '--count: must be an integer, got 2.5'],
+    [['bound', '--kind', 'outlier', '--entropy', '3', '--outliers', '0'], '--outliers: must be >= 1, got 0'],
+    [
+      ['targets', '--kind', 'vanilla', '--entropy', '1', '--method', 'temp'],
+      "--method: must be 'gradient' or 'temperature', got 'temp'",
+    ],
+    [
+      ['tune', '--kind', 'pos-uniform', '--tag', 'nouns'],
+      "--tag: must be 'noun', 'proper-noun', 'verb' or 'adjective', got 'nouns'",
+    ],
+    [['bound', '--entropy', '1:x:1'], "--entropy: expected 'start:stop:step' in bits"],
+  ])('%j: a target flag is named as typed, before the model loads', (args, message) => {
+    const r = run([...args, '-m', './no-such-model']);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toMatch(/no-such-model/);
+  });
+
+  it("a migrated target's missing source model is named as its source, not as the model", () => {
+    const r = run([
+      'targets',
+      '--kind',
+      'migrated',
+      '--source',
+      'random:nope',
+      '--count',
+      '1',
+      '-m',
+      'random:tiny-gpt2',
+    ]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain("the source model random:nope of migrated targets: unknown preset 'random:nope'");
   });
 
   it.skipIf(native().buildInfo().cudaBuild)('--device cuda on a CPU build exits 2 naming the device', () => {
@@ -107,6 +157,35 @@ describe('the output of a sweep', () => {
     const over = sweep('a.json', 'unfinished.arrow');
     expect(over.status).toBe(2);
     expect(over.stderr).toMatch(/unfinished\.arrow\.partial holds an unfinished run: continue it with --resume/);
+  });
+
+  it('an output holding a spec or a targets file is refused, with --overwrite or --resume too, and kept; targets never replace results', () => {
+    const spec = config('own-output.json');
+    const specText = readFileSync(join(dir, spec), 'utf8');
+    expect(run(['targets', '-m', 'random:micro', '--entropy', '1,2', '-o', 't-out.arrow']).status).toBe(0);
+    expect(run(['targets', '-m', 'random:micro', '--entropy', '1,2', '-o', 't-out.json']).status).toBe(0);
+    const kept = ['t-out.arrow', 't-out.json'].map((f) => readFileSync(join(dir, f)));
+    for (const more of [[], ['--overwrite'], ['--resume']]) {
+      const own = sweep(spec, spec, ...more);
+      expect(own.status, own.stderr).toBe(2);
+      expect(own.stderr).toContain(`${spec} exists and is not a results file (it does not open as an Arrow file does`);
+      const json = run(['merge', 'done.arrow', '-o', 't-out.json', ...more.filter((m) => m === '--overwrite')]);
+      expect(json.status, json.stderr).toBe(2);
+      expect(json.stderr).toContain('t-out.json exists and is not a results file');
+      const arrow = sweep(spec, 't-out.arrow', ...more);
+      expect(arrow.status, arrow.stderr).toBe(2);
+      expect(arrow.stderr).toContain(
+        "t-out.arrow exists and is a targets file (as 'distprompt targets' writes), which would be lost",
+      );
+    }
+    expect(readFileSync(join(dir, spec), 'utf8')).toBe(specText);
+    expect(['t-out.arrow', 't-out.json'].map((f) => readFileSync(join(dir, f)))).toEqual(kept);
+    // And the other way: targets --overwrite replaces targets, never results, the one thing no command draws again.
+    const results = readFileSync(join(dir, 'done.arrow'));
+    const over = run(['targets', '-m', 'random:micro', '--entropy', '1', '-o', 'done.arrow', '--overwrite']);
+    expect(over.status, over.stderr).toBe(2);
+    expect(over.stderr).toContain('-o done.arrow is a results file, which --overwrite would lose');
+    expect(readFileSync(join(dir, 'done.arrow'))).toEqual(results);
   });
 
   it('an output that is a directory, with or without --overwrite, or in a missing folder exits 2 naming it', () => {
@@ -169,11 +248,22 @@ describe('the output of a sweep', () => {
     expect(existsSync(stale)).toBe(false);
   });
 
-  it.skipIf(!canMount)('a read-only file system exits 1 naming the file', () => {
+  it.skipIf(!canMount)('a read-only file system exits 1 naming the output, before any work', () => {
     const at = tmpfs('64k', true)!;
     const r = sweep('a.json', join(at, 'r.arrow'));
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toContain(`${join(at, 'r.arrow.partial')} is on a read-only file system`);
+    // Named by the file the user gave, not by the journal or lock made beside it, and before the model loads.
+    expect(r.stderr).toContain(`${join(at, 'r.arrow')} is on a read-only file system`);
+    expect(r.stderr).not.toMatch(/synthesising|r\.arrow\.(partial|lock)/);
+    // The plan refuses as the run does.
+    const plan = sweep('a.json', join(at, 'r.arrow'), '--plan');
+    expect(plan.status, plan.stderr).toBe(1);
+    expect(plan.stderr).toContain(`${join(at, 'r.arrow')} is on a read-only file system`);
+    // targets made its targets (minutes for a big set) before it found it could not write them.
+    const targets = run(['targets', '-m', './no-such-model', '--entropy', '1', '-o', join(at, 't.json')]);
+    expect(targets.status, targets.stderr).toBe(1);
+    expect(targets.stderr).toContain(`${join(at, 't.json')} is on a read-only file system`);
+    expect(targets.stderr).not.toMatch(/no-such-model/);
   });
 
   it.skipIf(!canMount)(
@@ -256,6 +346,25 @@ describe('results files', () => {
     expect(folder.stderr).toMatch(/output merge-folder is a directory: give a results file name/);
   });
 
+  // Root may write anywhere, so the case runs as the unprivileged user 'nobody' (skipped elsewhere).
+  it.skipIf(!canRunAsNobody)(
+    'merge into a folder this user may not write exits 2 naming the output, not its lock',
+    () => {
+      const shared = mkdtempSync(join(dir, 'shared-'));
+      const closed = join(shared, 'closed');
+      mkdirSync(closed);
+      cpSync(join(dir, 'done.arrow'), join(shared, 'done.arrow'));
+      chmodSync(dir, 0o755);
+      chmodSync(shared, 0o755);
+      chmodSync(join(shared, 'done.arrow'), 0o644);
+      chmodSync(closed, 0o555);
+      const r = runCliAsNobody(['merge', 'done.arrow', '-o', 'closed/m.arrow'], shared);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain('no permission to write closed/m.arrow (EACCES): choose another output');
+      expect(r.stderr).not.toMatch(/\.lock/);
+    },
+  );
+
   it('shards of a file-target sweep merge (by merge and after --devices); from another folder the file is named', async () => {
     const row = (v: number) => [v, ...Array.from({ length: 999 }, () => (1 - v) / 999)];
     writeFileSync(join(dir, 'three.json'), JSON.stringify({ targets: [row(0.5), row(0.2), row(0.9)] }));
@@ -311,6 +420,16 @@ describe('results files', () => {
 describe('targets files', () => {
   /** 1000 values: `v` at token 0, then 999 summing to 0.5. */
   const row = (v: unknown) => [v, ...Array.from({ length: 999 }, () => 0.5 / 999)];
+
+  it('a results file given as targets is named as one, not as an Arrow file without a target column', () => {
+    for (const command of ['tune', 'bound']) {
+      const r = run([command, '--targets', 'done.arrow', '-m', 'random:micro']);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(
+        'targets file done.arrow: it is a results file (as a sweep writes), not a targets file',
+      );
+    }
+  });
 
   it('a corrupt safetensors targets file exits 2 naming it, not a bare JSON parser message', () => {
     writeFileSync(

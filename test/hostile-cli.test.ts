@@ -200,11 +200,12 @@ describe('one writer per output', () => {
   it('merge obeys --overwrite, as sweep does', () => {
     const s = run(['sweep', '-c', config('m.json'), '-o', 'm.arrow', '--no-figures', '-q']);
     expect(s.status).toBe(0);
-    writeFileSync(join(dir, 'taken.arrow'), 'not mine');
+    // Opening as an Arrow file does: an output holding anything else (a spec, targets) is never replaced.
+    writeFileSync(join(dir, 'taken.arrow'), 'ARROW1 not mine');
     const refused = run(['merge', 'm.arrow', '-o', 'taken.arrow']);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/taken\.arrow already exists: choose another output, or pass --overwrite/);
-    expect(readFileSync(join(dir, 'taken.arrow'), 'utf8')).toBe('not mine');
+    expect(readFileSync(join(dir, 'taken.arrow'), 'utf8')).toBe('ARROW1 not mine');
     expect(run(['merge', 'm.arrow', '-o', 'taken.arrow', '--overwrite']).status).toBe(0);
     expect(readFileSync(join(dir, 'taken.arrow')).length).toBeGreaterThan(100);
     expect(readdirSync(dir).filter((f) => f.includes('.lock'))).toEqual([]);
@@ -279,6 +280,13 @@ describe('exit codes and names', () => {
       ],
       [['sweep', '--devices', 'cpu,cpu', '--shard', '0/2'], /--devices cpu,cpu shards the run .* drop --shard 0\/2/],
       [['sweep', '--resume', '--overwrite'], /--resume and --overwrite contradict each other/],
+      // A flag and its negation: the parser kept the last (no figures), without a word.
+      [['sweep', '--figures', 'figs', '--no-figures'], /--figures and --no-figures contradict each other: give one/],
+      [['sweep', '--no-cuda-graph', '--cuda-graph'], /--cuda-graph and --no-cuda-graph contradict each other/],
+      [
+        ['tune', '-m', 'random:micro', '--cuda-graph', '--no-cuda-graph'],
+        /--cuda-graph and --no-cuda-graph contradict/,
+      ],
       [['study', 'vanilla', '-m', 'random:micro', '--devices', 'cpu,cpu', '--device', 'cpu'], /drop --device cpu/],
       [['study', 'vanilla', '-m', 'random:micro', '--devices', 'cpu,cpu', '--shard', '1/2'], /drop --shard 1\/2/],
       [['study', 'vanilla', '-m', 'random:micro', '--resume', '--overwrite'], /--resume and --overwrite contradict/],
@@ -300,7 +308,7 @@ describe('exit codes and names', () => {
       ],
     ];
     for (const [args, message] of cases) {
-      const r = run(args[0] === 'bound' ? args : [...args, '-o', join(dir, 'never')]);
+      const r = run(['bound', 'tune'].includes(args[0]) ? args : [...args, '-o', join(dir, 'never')]);
       expect(r.stderr, args.join(' ')).toMatch(message);
       expect(r.stderr).not.toMatch(/studies\/vanilla\.json/);
       expect(r.status, args.join(' ')).toBe(2);

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { processStart } from '../lib/io/process.js';
 import { LOCK_ABANDONED_MS, lockOutput, refuseIfLocked } from '../lib/run/lock.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
-import { cli } from './helpers/cli.js';
+import { canRunAsNobody, cli, runCliAsNobody } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-lock-'));
 const children: ChildProcess[] = [];
@@ -224,8 +224,7 @@ describe('waiting for a lock (--wait-for-lock: a retried cluster task started wh
 });
 
 // Root can move anything, so the case is run as the unprivileged user 'nobody' (skipped elsewhere).
-const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
-describe.skipIf(!asNobody)('a stale lock of another user in a sticky folder (as /tmp)', () => {
+describe.skipIf(!canRunAsNobody)('a stale lock of another user in a sticky folder (as /tmp)', () => {
   it('is named as a gone run that this user may not remove, with who must', () => {
     const sticky = mkdtempSync(join(dir, 'sticky-'));
     chmodSync(dir, 0o755);
@@ -234,23 +233,7 @@ describe.skipIf(!asNobody)('a stale lock of another user in a sticky folder (as 
     symlinkSync(`99999999 ${hostname()} ${hourAgo().toISOString()} sweep`, `${out}.lock`); // root's, its process gone
     const cfg = join(sticky, writeMicroConfig(sticky, 'micro.json'));
     chmodSync(cfg, 0o644);
-    const r = spawnSync(
-      'setpriv',
-      [
-        '--reuid=65534',
-        '--regid=65534',
-        '--clear-groups',
-        process.execPath,
-        cli,
-        'sweep',
-        '-c',
-        cfg,
-        '-o',
-        out,
-        '--no-figures',
-      ],
-      { cwd: sticky, encoding: 'utf8' },
-    );
+    const r = runCliAsNobody(['sweep', '-c', cfg, '-o', out, '--no-figures'], sticky);
     expect(r.stderr).toMatch(
       /r\.arrow\.lock is the lock of process 99999999 on .*, which is gone, but this user may not remove it \(EPERM: .*sticky bit.*\): its owner or root must delete it/,
     );

@@ -157,14 +157,14 @@ describe('a results file of another version', () => {
     expect((e as Error).message).toMatch(
       new RegExp(
         `^cannot merge ${later}: the sweep spec it stores is not a valid spec: it was written by distprompt 9\\.0\\.0, ` +
-          `and distprompt \\S+ does not read it \\(\\(spec\\): Unrecognized key: "warmupEpochs"\\): merge it with the distprompt that wrote it$`,
+          `and distprompt \\S+ does not read it \\(\\(spec\\): unknown field 'warmupEpochs' \\(known: [^)]*\\)\\): merge it with the distprompt that wrote it$`,
       ),
     );
     // The same field in a file this version wrote: the file was edited since.
     metadata.set('distprompt.version', source.schema.metadata.get('distprompt.version')!);
     const edited = rewrite('edited', (names) => names.map(same), metadata);
     await expect(mergeResults([edited], join(dir, 'm-edited.arrow'))).rejects.toThrow(
-      /this version wrote it, so it was changed since \(\(spec\): Unrecognized key: "warmupEpochs"\): give the file as the sweep wrote it$/,
+      /this version wrote it, so it was changed since \(\(spec\): unknown field 'warmupEpochs' \(known: [^)]*\)\): give the file as the sweep wrote it$/,
     );
   });
 });

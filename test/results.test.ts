@@ -178,14 +178,15 @@ describe('write and read', () => {
 
   test('create refuses to clobber a finished file unless told to', async () => {
     const out = join(dir, 'exists.arrow');
-    writeFileSync(out, 'old');
+    // Opening as an Arrow file does: an output holding anything else (a spec, targets) is never replaced.
+    writeFileSync(out, 'ARROW1 old');
     await expect(ResultWriter.create(out, meta())).rejects.toThrow(/already exists/);
     // Overwritten: the old file stays until the new one replaces it, so a run that fails or is
     // stopped half way loses nothing.
     const stopped = await ResultWriter.create(out, meta(), { overwrite: true });
     await stopped.append(allRecords.slice(0, 3));
     await stopped.close();
-    expect(readFileSync(out, 'utf8')).toBe('old');
+    expect(readFileSync(out, 'utf8')).toBe('ARROW1 old');
     unlinkSync(journalPath(out));
     const writer = await ResultWriter.create(out, meta(), { overwrite: true });
     await writer.append(allRecords);

@@ -15,7 +15,12 @@ function messageFor(input: unknown): string {
 describe('parseSpec', () => {
   test('nothing given is the defaults; null, a number or an array is refused as not a spec', () => {
     expect(parseSpec(undefined)).toEqual(parseSpec({}));
-    for (const bad of [null, 5, []]) expect(() => parseSpec(bad)).toThrow(/\(spec\): Invalid input: expected object/);
+    for (const [bad, shown] of [
+      [null, 'null'],
+      [5, '5'],
+      [[], '[]'],
+    ] as const)
+      expect(() => parseSpec(bad)).toThrow(`(spec): expected a sweep spec object, got ${shown}`);
   });
   test('an empty spec takes the study defaults', () => {
     const spec = parseSpec({});
@@ -59,7 +64,32 @@ describe('parseSpec', () => {
   });
 
   test.each([
-    [{ targets: [{ kind: 'nope' }] }, 'targets[0].kind', 'kind one of vanilla, outlier'],
+    [
+      { targets: [{ kind: 'nope' }] },
+      'targets[0].kind',
+      "kind one of vanilla, outlier, lm, shuffled, migrated, pos-uniform, file, got 'nope'",
+    ],
+    [
+      { targets: [{ entropyBits: 2 }] },
+      'targets[0].kind',
+      'kind one of vanilla, outlier, lm, shuffled, migrated, pos-uniform, file, none given',
+    ],
+    // Written as a --targets flag is: the entry is an object, and the message shows one.
+    [
+      { targets: ['vanilla'] },
+      'targets[0]',
+      `expected an entry such as {"kind": "vanilla", "entropyBits": "0:max:1"}, got 'vanilla'`,
+    ],
+    [
+      { targets: 'vanilla' },
+      'targets',
+      `expected a list of target entries, e.g. [{"kind": "vanilla", "entropyBits": "0:max:1"}], got 'vanilla'`,
+    ],
+    [
+      { targets: [{ kind: 'vanilla', sample: 2 }] },
+      'targets[0]',
+      "unknown field 'sample' (known: kind, entropyBits, method, eps, samples)",
+    ],
     [{ targets: [{ kind: 'vanilla', entropyBits: '0:max' }] }, 'targets[0].entropyBits', "expected 'start:stop:step'"],
     [{ targets: [{ kind: 'vanilla', entropyBits: '0:1:0' }] }, 'targets[0].entropyBits', 'step must be > 0'],
     [{ targets: [{ kind: 'vanilla', entropyBits: '2:1:0.5' }] }, 'targets[0].entropyBits', 'stop must be >= start'],
@@ -95,6 +125,9 @@ describe('parseSpec', () => {
     [{ devices: ['cuda:0', 'tpu'] }, 'devices[1]', "got 'tpu'"],
     [{ dtype: 'int8' }, 'dtype', "must be 'float32', 'bfloat16' or 'float16', got 'int8'"],
     [{ methods: [{ method: 'greedy' }] }, 'methods[0].method', "must be 'soft', 'hard' or 'hybrid', got 'greedy'"],
+    [{ methods: ['soft'] }, 'methods[0]', `expected an entry such as {"method": "soft"}, got 'soft'`],
+    [{ methods: 'soft' }, 'methods', `expected a list of method entries, e.g. [{"method": "soft"}], got 'soft'`],
+    [{ methods: [{ method: 'hard', k: 4 }] }, 'methods[0]', "unknown field 'k' (known: method, pattern, candidates)"],
     [{ methods: [{ method: 'hybrid' }] }, 'methods[0].pattern', 'hybrid needs a pattern of 5 letters'],
     [
       { methods: [{ method: 'hybrid', pattern: 'HHS' }] },
@@ -108,7 +141,12 @@ describe('parseSpec', () => {
     [{ shard: '3/3' }, 'shard', 'index 3 must be < count 3'],
     [{ shard: 'x' }, 'shard', "expected 'i/N'"],
     [{ shard: { index: 0 } }, 'shard', 'shard.count must be an integer >= 1'],
-    [{ prefixLen: 3 }, '(spec)', 'prefixLen'],
+    // Named as tune() names a misspelt option, with the fields there are.
+    [
+      { prefixLen: 3 },
+      '(spec)',
+      "unknown field 'prefixLen' (known: model, device, devices, dtype, targets, methods, prefixLength,",
+    ],
     [{ output: '' }, 'output', 'expected a file path'],
   ])('%j fails at %s', (input, path, expected) => {
     const message = messageFor(input);

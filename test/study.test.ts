@@ -178,7 +178,7 @@ describe('study catalog and plan', () => {
     expect(r.stderr).toMatch(/targets\.json is not a study file/);
     // A study file with a mistake still gets its schema's issues.
     writeFileSync(join(own, 'typo.json'), JSON.stringify({ describes: 'x', smoke: {}, paper: {}, figure: [] }));
-    expect(() => readStudy('typo', own)).toThrow(/Unrecognized key.*"figure"/);
+    expect(() => readStudy('typo', own)).toThrow(/unknown field 'figure' \(known: describes, figures, optimiser,/);
   });
 
   it('a sweep that cannot run on the model is refused before the first sweep runs or is planned', () => {

@@ -380,7 +380,7 @@ describe('distprompt sweep', () => {
     expect(bad.stderr).toMatch(/targets file targets\.json: its 'vocabSize' is 1000, the model's vocabulary 50257/);
     const cpuGraph = run(['tune', '-m', 'random:micro', '--targets', 'targets.json', '--cuda-graph'], dir);
     expect(cpuGraph.status).toBe(2);
-    expect(cpuGraph.stderr).toMatch(/^ {2}--cuda-graph: needs a model on a CUDA device; this one is on cpu$/m);
+    expect(cpuGraph.stderr).toMatch(/^ {2}--cuda-graph: needs a model on a CUDA device; --device is cpu$/m);
   });
 
   it.each([

@@ -96,6 +96,16 @@ describe('values of typed targets files', () => {
     expect(() => readTargetFile(path, V)).toThrow(`targets file ${path}: target 0 holds null at token 7`);
   });
 
+  it("a file cut short is said to be one, without the reader's own TypeError", () => {
+    const whole = readFileSync(arrowFile('whole.arrow', [uniform()]));
+    const path = join(dir, 'cut.arrow');
+    writeFileSync(path, whole.subarray(0, 100));
+    // Before: "… truncated: Cannot read properties of null (reading 'fieldsLength'))".
+    expect(() => readTargetFile(path, V)).toThrow(
+      new RegExp(`^targets file ${path}: cannot read it as Arrow \\(not Arrow IPC, or truncated\\)$`),
+    );
+  });
+
   it("a 'target' column that is not a list of numbers is refused naming its type", () => {
     const path = join(dir, 'strings.arrow');
     writeFileSync(path, tableToIPC(new Table({ target: vectorFromArray(['a', 'b'], new Utf8()) }), 'file'));

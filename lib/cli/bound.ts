@@ -12,7 +12,7 @@ import { withDefault } from '../spec/defaults.js';
 import { EXIT, UsageError } from './exit.js';
 import { onInterrupt } from './interrupt.js';
 import { ProgressReporter } from './progress.js';
-import { numberFlag, refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
+import { numberFlag, checkTargetFlags, type TargetFlags } from './target-flags.js';
 import { cliTargets, targetOptions } from './targets-tune.js';
 
 /** headBound()'s defaults, for the help (stated once, in lib/bound/options.ts). */
@@ -38,7 +38,7 @@ export function registerBound(program: Command): void {
     .option('--point', 'with --json: include the optimal hidden state and the distribution it gives')
     .option('--json', 'print one JSON record per target')
     .action(async (o: BoundFlags, cmd: Command) => {
-      refuseUnusedTargetFlags(o, cmd);
+      checkTargetFlags(o, cmd);
       if (o.point && !o.json) throw new UsageError('--point prints with --json only: add --json, or drop --point');
       const tol = numberFlag(o.tol, '--tol');
       const settings = {

@@ -27,6 +27,19 @@ export function refuseContradictions(o: RunFlags): void {
 }
 
 /**
+ * A flag and its negation both typed (`--figures f --no-figures`, `--cuda-graph --no-cuda-graph`)
+ * contradict each other as --resume and --overwrite do; the parser keeps the last without a word.
+ * `args`: the command line as typed (process.argv less node and the script).
+ */
+export function refuseBothSpellings(args: readonly string[], flags: readonly string[]): void {
+  const typed = (flag: string) => args.some((a) => a === flag || a.startsWith(`${flag}=`));
+  for (const flag of flags) {
+    const negation = `--no-${flag.slice(2)}`;
+    if (typed(flag) && typed(negation)) throw new UsageError(`${flag} and ${negation} contradict each other: give one`);
+  }
+}
+
+/**
  * The shard a run takes: --shard as given, else the scheduler's index from the environment
  * (Slurm, Kubernetes) with --shard-count as its count. --shard-count counts only such an index,
  * so it is refused beside --shard and where no scheduler variable is set (the run would otherwise

@@ -10,9 +10,9 @@ import { keptAtStart } from '../run/kept.js';
 import { sweepEstimateLines } from '../run/estimate-report.js';
 import { runSweep, type SweepProgress } from '../run/sweep.js';
 import { QUICK_DEMO_SWEEP, STUDY_DEFAULTS, withDefault } from '../spec/defaults.js';
-import { parseSpec, resolveMethods, specFromFlags, type SweepFlags, type SweepSpec } from '../spec/index.js';
+import { parseSpec, resolveMethods, SpecError, specFromFlags, type SweepFlags, type SweepSpec } from '../spec/index.js';
 import { EXIT, UsageError } from './exit.js';
-import { refuseContradictions, shardText } from './flag-rules.js';
+import { refuseBothSpellings, refuseContradictions, shardText } from './flag-rules.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
 import { parseJsonText } from '../io/json-text.js';
@@ -59,6 +59,19 @@ function readConfig(path: string): unknown {
   refuseStudyFile(path, json);
   refuseTargetsFile(path, json);
   return json;
+}
+
+/**
+ * The spec from the flags over the --config file, whose errors name the file: a field of it is
+ * named by its path alone (`maxEpochs`), which did not say where to look.
+ */
+function specOf(flags: SweepFlags, fileJson: unknown, config: string | undefined): SweepSpec {
+  try {
+    return specFromFlags(flags, fileJson);
+  } catch (e) {
+    if (config === undefined || !(e instanceof SpecError)) throw e;
+    throw new SpecError(e.issues, `${e.heading} (--config ${config})`);
+  }
 }
 
 /** What a binary file given for the spec is, as its bytes say. */
@@ -238,6 +251,7 @@ export function registerSweep(program: Command): void {
     .option('--json', 'machine-readable progress events on stdout (with --plan: the plan as JSON)')
     .action(async (o: SweepCliOptions) => {
       refuseContradictions(o);
+      refuseBothSpellings(process.argv.slice(2), ['--figures', '--cuda-graph']);
       // An unset shell variable: else runSweep's own option check, as if a bug (exit 1).
       if (o.figures === '')
         throw new UsageError('--figures is an empty path: give a folder (--figures <dir>), or --no-figures for none');
@@ -254,7 +268,7 @@ export function registerSweep(program: Command): void {
         );
       const fileJson = o.config ? readConfig(o.config) : DEFAULT_SWEEP;
       const flags: SweepFlags = { ...o, shard: shardText(o) };
-      const spec: SweepSpec = specFromFlags(flags, fileJson);
+      const spec: SweepSpec = specOf(flags, fileJson, o.config);
       if (o.plan) {
         // The run this command would start: with --resume only what is left, merged shards cost
         // nothing, and an output the run would refuse is refused here too.

@@ -2,6 +2,8 @@
 // dropped (an --entropy beside --targets, or with --kind lm, changed nothing without a word).
 import type { Command } from 'commander';
 
+import { parseRange } from '../spec/grid.js';
+import { kindDef } from '../targets/registry.js';
 import { UsageError } from './exit.js';
 
 /** The target flags as commander hands them over (strings; kind and seed have defaults). */
@@ -39,7 +41,7 @@ const flagName = (k: string) => `--${k}`;
  * Refuses target flags the targets will not read: one of another kind (--entropy with --kind lm),
  * or any with --targets (the file holds the targets), --kind too when it was typed, not defaulted.
  */
-export function refuseUnusedTargetFlags(o: TargetFlags & { targets?: string }, cmd: Command): void {
+function refuseUnusedTargetFlags(o: TargetFlags & { targets?: string }, cmd: Command): void {
   const kindGiven = cmd.getOptionValueSource('kind') === 'cli';
   const given = KIND_FLAG_NAMES.filter((k) => o[k] !== undefined);
   if (o.targets !== undefined) {
@@ -57,6 +59,32 @@ export function refuseUnusedTargetFlags(o: TargetFlags & { targets?: string }, c
     throw new UsageError(
       `${unused.map(flagName).join(', ')} ${unused.length > 1 ? 'do' : 'does'} not apply to ${o.kind} targets (they take ${reads.map(flagName).join(', ')}); drop ${unused.length > 1 ? 'them' : 'it'} or choose another --kind`,
     );
+}
+
+/** The field of a kind's spec entry each value flag sets (--tag one of pos-uniform's `tags`). */
+const FLAG_FIELDS = { count: 'count', outliers: 'outliers', method: 'method', tag: 'tags' } as const;
+
+/**
+ * refuseUnusedTargetFlags, then each target flag's value by its kind's own rule, named by the flag
+ * (`--count: must be >= 1, got 0`). Checked before the model loads: the targets' request, checked
+ * after, names the field (`count`) and came minutes later on a big model. --entropy's grid is
+ * read here; whether it lies within log2 V waits for the model.
+ */
+export function checkTargetFlags(o: TargetFlags & { targets?: string }, cmd: Command): void {
+  refuseUnusedTargetFlags(o, cmd);
+  if (o.targets !== undefined || !Object.hasOwn(KIND_FLAGS, o.kind)) return;
+  if (o.entropy !== undefined) {
+    const range = o.entropy.includes(':') ? parseRange(o.entropy) : numberList(o.entropy, '--entropy');
+    if (typeof range === 'string') throw new UsageError(`--entropy: ${range}`);
+  }
+  const { shape } = kindDef(o.kind).schema;
+  for (const [flag, field] of Object.entries(FLAG_FIELDS) as [keyof typeof FLAG_FIELDS, string][]) {
+    const v = o[flag];
+    if (v === undefined || !Object.hasOwn(shape, field)) continue;
+    const value = flag === 'tag' ? [v] : flag === 'method' ? v : numberFlag(v, `--${flag}`);
+    const checked = shape[field].safeParse(value);
+    if (!checked.success) throw new UsageError(`--${flag}: ${checked.error.issues[0].message}`);
+  }
 }
 
 /** A decimal number as typed ('4', '0.5', '1e3'): Number() would also take '', ' ', '0x3' and '1_0'. */

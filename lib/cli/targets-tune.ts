@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 
 import { writeAtomic } from '../io/atomic.js';
 import { checkOutputPath } from '../io/output-path.js';
+import { outputHolds } from '../io/output-holds.js';
 
 import { loadModel } from '../model/load.js';
 import type { NativeDtype } from '../native/types-model.js';
@@ -16,9 +17,10 @@ import { checkTargetFileSize, targetFileBytes } from '../targets/write.js';
 import { readTargetFile } from '../targets/file.js';
 import { tune, tuneOptionIssues, tuneOptionsError } from '../tune/index.js';
 import { EXIT, UsageError } from './exit.js';
+import { refuseBothSpellings } from './flag-rules.js';
 import { onInterrupt } from './interrupt.js';
 import { ProgressReporter } from './progress.js';
-import { KIND_LIST, numberFlag, numberList, refuseUnusedTargetFlags, type TargetFlags } from './target-flags.js';
+import { KIND_LIST, numberFlag, numberList, checkTargetFlags, type TargetFlags } from './target-flags.js';
 import { counted } from '../io/counted.js';
 
 /** What --entropy (tune, bound), --outliers, --count and --method mean when left out; the help prints these. */
@@ -76,12 +78,18 @@ function request(o: TargetFlags, vocab: number): SynthesisRequest {
  * missing folder or a directory is named, and a file there (a targets file made by hand, results)
  * is replaced only with --overwrite.
  */
-function checkTargetsOutput(path: string, overwrite: boolean): void {
+async function checkTargetsOutput(path: string, overwrite: boolean): Promise<void> {
   checkOutputPath(path);
   const there = statSync(path, { throwIfNoEntry: false });
   if (there?.isDirectory()) throw new UsageError(`-o ${path} is a directory: give a file name`);
   if (there && !overwrite)
     throw new UsageError(`-o ${path} exists: add --overwrite to replace it, or give another name`);
+  // Results are the one thing no command draws again: --overwrite replaces targets, not them.
+  const holds = there ? await outputHolds(path) : 'nothing';
+  if (holds === 'results' || holds === 'journal')
+    throw new UsageError(
+      `-o ${path} is ${holds === 'results' ? 'a results file' : "a sweep's journal (its rows so far)"}, which --overwrite would lose: give the targets another name`,
+    );
 }
 
 /** A targets file (Arrow, safetensors or JSON, by its name) — what `targets` writes and `tune --targets` reads. */
@@ -164,8 +172,8 @@ export function registerTargetsAndTune(program: Command): void {
     )
     .option('--overwrite', 'replace an existing output file')
     .action(async (o: TargetFlags & { output: string; overwrite?: boolean }, cmd: Command) => {
-      refuseUnusedTargetFlags(o, cmd);
-      checkTargetsOutput(o.output, o.overwrite === true);
+      checkTargetFlags(o, cmd);
+      await checkTargetsOutput(o.output, o.overwrite === true);
       const model = await loadModel(o.model, modelOptions(o));
       try {
         const asked = request(o, model.info.vocabSize);
@@ -213,7 +221,8 @@ export function registerTargetsAndTune(program: Command): void {
         },
         cmd: Command,
       ) => {
-        refuseUnusedTargetFlags(o, cmd);
+        checkTargetFlags(o, cmd);
+        refuseBothSpellings(process.argv.slice(2), ['--cuda-graph']);
         const inits = numberFlag(o.inits, '--inits') ?? QUICK_TUNE.inits;
         const settings = {
           method: o.search as 'soft',
@@ -228,6 +237,9 @@ export function registerTargetsAndTune(program: Command): void {
         };
         // A misspelt --search or a bad number is refused before a model loads and its targets are made (minutes on a big one).
         const issues = tuneOptionIssues(settings);
+        // tune() asks the loaded model's device; --device says it before the model loads.
+        if (o.cudaGraph && !o.device.startsWith('cuda'))
+          issues.push({ path: 'cudaGraph', message: `needs a model on a CUDA device; --device is ${o.device}` });
         if (issues.length > 0) throw tuneOptionsError(issues);
         const model = await loadModel(o.model, modelOptions(o));
         try {

@@ -12,5 +12,8 @@ export function arrowReadError(e: unknown): string {
       'uncompressed (pyarrow: ipc.new_file(path, schema, options=ipc.IpcWriteOptions(compression=None)); polars: ' +
       "df.write_ipc(path, compression='uncompressed'))"
     );
+  // A TypeError is the reader tripping over bytes it took for a header ("Cannot read properties of
+  // null (reading 'fieldsLength')" for a file cut short): its words are the code's, not the file's.
+  if (e instanceof TypeError) return 'not Arrow IPC, or truncated';
   return `not Arrow IPC, or truncated: ${message}`;
 }

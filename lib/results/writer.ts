@@ -24,6 +24,7 @@ import {
 import { removeStaleTemporaries, syncDir, writeAtomic } from './files.js';
 import { FileError, fileError } from '../io/fs-error.js';
 import { checkOutputPath } from '../io/output-path.js';
+import { outputHolds } from '../io/output-holds.js';
 import type { RunRecord, StoredRunRecord } from './record.js';
 import { readResults } from './read.js';
 import { sweepDifferences } from './same-sweep.js';
@@ -113,6 +114,7 @@ export class ResultWriter {
     options: { overwrite?: boolean; resume?: boolean; readOnly?: boolean } = {},
   ): Promise<void> {
     await checkOutput(out, options.readOnly);
+    await refuseOtherFile(out);
     if (options.resume) return;
     const journal = journalPath(out);
     if (existsSync(journal)) {
@@ -407,6 +409,28 @@ async function checkOutput(out: string, readOnly = false): Promise<void> {
   }
   checkOutputPath(out);
   if (!readOnly) await removeStaleTemporaries(out);
+}
+
+/**
+ * Refuses an output that holds something other than results: a spec, a targets file, a page.
+ * Offered --overwrite (or --resume) for it, `sweep -c s.json -o s.json --overwrite` replaced the
+ * spec with results. A journal and an Arrow file that is not a targets file are left to the
+ * reader's checks, and an empty file holds nothing to lose.
+ */
+async function refuseOtherFile(out: string): Promise<void> {
+  const holds = await outputHolds(out);
+  const what =
+    holds === 'targets'
+      ? "a targets file (as 'distprompt targets' writes)"
+      : holds === 'other'
+        ? "not a results file (it does not open as an Arrow file does: a spec, a targets file or another program's file)"
+        : undefined;
+  if (what)
+    throw new OutputTakenError(
+      `${out} exists and is ${what}, which would be lost: choose another output, or move the file away`,
+      false,
+      out,
+    );
 }
 
 /** That a file holds another shard than the run continuing it, as a phrase; empty when the same. */

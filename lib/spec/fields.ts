@@ -50,9 +50,9 @@ export function refuseUnknownKeys(
 
 /** A strict zod object's message for unknown keys (unknownKeys); other issues keep their own. */
 export const unknownKeysError =
-  (known: readonly string[], suffix = '') =>
+  (known: readonly string[], suffix = '', what = 'option') =>
   (iss: { code?: string; keys?: string[] }): string | undefined =>
-    iss.code === 'unrecognized_keys' && iss.keys ? unknownKeys(iss.keys, known) + suffix : undefined;
+    iss.code === 'unrecognized_keys' && iss.keys ? unknownKeys(iss.keys, known, what) + suffix : undefined;
 
 export const positiveInt = () =>
   z

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { DETERMINISTIC_NEEDS_A_BATCH, TuneOptionsSchema } from '../tune/options.js';
 import { addSaidIssue } from './errors.js';
 import { TARGET_DEFAULTS } from './defaults.js';
-import { countInt, flag, oneOf, positiveInt } from './fields.js';
+import { countInt, flag, oneOf, positiveInt, shown, unknownKeysError } from './fields.js';
 import { parseRange } from './grid.js';
 import { resolveMethod } from './methods.js';
 import { candidatesIssue, patternIssue, patternLettersIssue } from './pattern.js';
@@ -20,6 +20,21 @@ const device = z
 
 /** The tuning fields, rules and messages as tune() has them (lib/tune/options.ts). */
 const tuning = TuneOptionsSchema.shape;
+
+/**
+ * A spec object with its fields: a misspelt one is named with the fields there are, as tune()'s
+ * options are (zod's own words were 'Unrecognized key'), and a value that is not an object at all
+ * (`"methods": ["soft"]`) is shown beside an example of the entry expected.
+ */
+const entry = <T extends z.ZodRawShape>(shape: T, example: string) =>
+  z.strictObject(shape, {
+    error: (iss) =>
+      iss.code === 'invalid_type'
+        ? `expected an entry such as ${example}, got ${shown(iss.input)}`
+        : unknownKeysError(Object.keys(shape), '', 'field')(iss),
+  });
+
+const TARGET_EXAMPLE = '{"kind": "vanilla", "entropyBits": "0:max:1"}';
 
 /** A grid in bits: a number, a list of numbers, or 'start:stop:step' (stop may be 'max'). */
 export const Grid = z.union(
@@ -36,82 +51,116 @@ export const Grid = z.union(
 
 const POS_TAGS = ['noun', 'proper-noun', 'verb', 'adjective'] as const;
 
-const Vanilla = z.strictObject({
-  kind: z.literal('vanilla'),
-  entropyBits: Grid.default('0:max:0.05'),
-  method: oneOf(['gradient', 'temperature']).default('gradient'),
-  /** Stop synthesis when |H(p) − h| < eps (bits). */
-  eps: z.number().positive({ error: 'must be > 0 bits' }).default(TARGET_DEFAULTS.epsBits),
-  /** Targets per grid point (each with its own seed). */
-  samples: countInt().default(1),
-});
+const Vanilla = entry(
+  {
+    kind: z.literal('vanilla'),
+    entropyBits: Grid.default('0:max:0.05'),
+    method: oneOf(['gradient', 'temperature']).default('gradient'),
+    /** Stop synthesis when |H(p) − h| < eps (bits). */
+    eps: z.number().positive({ error: 'must be > 0 bits' }).default(TARGET_DEFAULTS.epsBits),
+    /** Targets per grid point (each with its own seed). */
+    samples: countInt().default(1),
+  },
+  TARGET_EXAMPLE,
+);
 
-const Outlier = z.strictObject({
-  kind: z.literal('outlier'),
-  entropyBits: Grid.default('0:max:0.05'),
-  /** k: tokens that must hold mass >= m − δ. */
-  outliers: positiveInt().default(1),
-  eps: z.number().positive({ error: 'must be > 0 bits' }).default(TARGET_DEFAULTS.epsBits),
-  samples: countInt().default(1),
-});
+const Outlier = entry(
+  {
+    kind: z.literal('outlier'),
+    entropyBits: Grid.default('0:max:0.05'),
+    /** k: tokens that must hold mass >= m − δ. */
+    outliers: positiveInt().default(1),
+    eps: z.number().positive({ error: 'must be > 0 bits' }).default(TARGET_DEFAULTS.epsBits),
+    samples: countInt().default(1),
+  },
+  TARGET_EXAMPLE,
+);
 
-const Lm = z.strictObject({
-  kind: z.literal('lm'),
-  count: countInt().default(100),
-  promptLength: positiveInt().default(5),
-  /** Also plan a vanilla target of the same entropy per lm target (the study's matched pairs). */
-  pairedVanilla: z.boolean().default(true),
-});
+const Lm = entry(
+  {
+    kind: z.literal('lm'),
+    count: countInt().default(100),
+    promptLength: positiveInt().default(5),
+    /** Also plan a vanilla target of the same entropy per lm target (the study's matched pairs). */
+    pairedVanilla: z.boolean().default(true),
+  },
+  TARGET_EXAMPLE,
+);
 
-const Shuffled = z.strictObject({
-  kind: z.literal('shuffled'),
-  count: countInt().default(100),
-  promptLength: positiveInt().default(5),
-  shuffles: countInt().default(5),
-});
+const Shuffled = entry(
+  {
+    kind: z.literal('shuffled'),
+    count: countInt().default(100),
+    promptLength: positiveInt().default(5),
+    shuffles: countInt().default(5),
+  },
+  TARGET_EXAMPLE,
+);
 
-const Migrated = z.strictObject({
-  kind: z.literal('migrated'),
-  source: z.string({ error: 'expected the source model id (path, HF repo id or random:<preset>)' }).min(1),
-  count: countInt().default(100),
-  promptLength: positiveInt().default(5),
-});
+const Migrated = entry(
+  {
+    kind: z.literal('migrated'),
+    source: z.string({ error: 'expected the source model id (path, HF repo id or random:<preset>)' }).min(1),
+    count: countInt().default(100),
+    promptLength: positiveInt().default(5),
+  },
+  TARGET_EXAMPLE,
+);
 
-const PosUniform = z.strictObject({
-  kind: z.literal('pos-uniform'),
-  tags: z
-    .array(oneOf(POS_TAGS))
-    .min(1, { error: 'must not be empty' })
-    .default([...POS_TAGS]),
-  /** Tokens per uniform target. */
-  n: positiveInt().default(100),
-  /** Targets per tag (several give the box plots something to summarise). */
-  count: countInt().default(10),
-});
+const PosUniform = entry(
+  {
+    kind: z.literal('pos-uniform'),
+    tags: z
+      .array(oneOf(POS_TAGS))
+      .min(1, { error: 'must not be empty' })
+      .default([...POS_TAGS]),
+    /** Tokens per uniform target. */
+    n: positiveInt().default(100),
+    /** Targets per tag (several give the box plots something to summarise). */
+    count: countInt().default(10),
+  },
+  TARGET_EXAMPLE,
+);
 
-const File = z.strictObject({
-  kind: z.literal('file'),
-  path: z.string({ error: 'expected a path to an Arrow, safetensors or JSON targets file' }).min(1),
-});
+const File = entry(
+  {
+    kind: z.literal('file'),
+    path: z.string({ error: 'expected a path to an Arrow, safetensors or JSON targets file' }).min(1),
+  },
+  TARGET_EXAMPLE,
+);
 
 const TARGET_KINDS = ['vanilla', 'outlier', 'lm', 'shuffled', 'migrated', 'pos-uniform', 'file'] as const;
 
+/** What a target entry's kind was, as its refusal names it: a misspelt `vanila`, or none given. */
+const kindGiven = (input: unknown): string => {
+  const kind = (input as { kind?: unknown }).kind;
+  return kind === undefined ? 'none given' : `got ${shown(kind)}`;
+};
+
 export const TargetSpec = z.discriminatedUnion('kind', [Vanilla, Outlier, Lm, Shuffled, Migrated, PosUniform, File], {
   error: (iss) =>
-    iss.code === 'invalid_union' ? `expected a target with kind one of ${TARGET_KINDS.join(', ')}` : undefined,
+    iss.code === 'invalid_union'
+      ? `expected a target with kind one of ${TARGET_KINDS.join(', ')}, ${kindGiven(iss.input)}`
+      : iss.code === 'invalid_type'
+        ? `expected an entry such as ${TARGET_EXAMPLE}, got ${shown(iss.input)}`
+        : undefined,
 });
 
-export const MethodSpec = z.strictObject({
-  method: oneOf(['soft', 'hard', 'hybrid']),
-  pattern: z
-    .string({ error: 'expected a string of H (hard) and S (soft), e.g. HHSSS' })
-    .superRefine((p, ctx) => {
-      const issue = patternLettersIssue(p);
-      if (issue) ctx.addIssue({ code: 'custom', message: issue });
-    })
-    .optional(),
-  candidates: tuning.candidates.unwrap().optional(),
-});
+export const MethodSpec = entry(
+  {
+    method: oneOf(['soft', 'hard', 'hybrid']),
+    pattern: z
+      .string({ error: 'expected a string of H (hard) and S (soft), e.g. HHSSS' })
+      .superRefine((p, ctx) => {
+        const issue = patternLettersIssue(p);
+        if (issue) ctx.addIssue({ code: 'custom', message: issue });
+      })
+      .optional(),
+    candidates: tuning.candidates.unwrap().optional(),
+  },
+  '{"method": "soft"}',
+);
 
 // Written by hand rather than as a zod union: a union reports only "no branch matched", and the
 // user deserves to hear what was wrong with the shard they typed.
@@ -138,64 +187,75 @@ export const ShardSpec = z.unknown().transform((value, ctx): { index: number; co
   return fail(`expected a shard as 'i/N' or { index, count }, got ${JSON.stringify(value)}`);
 });
 
+const SPEC_FIELDS = {
+  model: z
+    .string({ error: 'expected a model: a local path, an HF repo id or random:<preset>' })
+    .min(1)
+    .default('random:tiny-gpt2'),
+  device: device.default('cpu'),
+  devices: z.array(device).min(1, { error: 'must not be empty' }).optional(),
+  dtype: oneOf(['float32', 'bfloat16', 'float16']).default('float32'),
+  targets: z
+    .array(TargetSpec, {
+      error: (iss) => `expected a list of target entries, e.g. [${TARGET_EXAMPLE}], got ${shown(iss.input)}`,
+    })
+    .min(1, { error: 'at least one target kind is needed' })
+    .default([
+      { kind: 'vanilla', entropyBits: '0:max:0.05', method: 'gradient', eps: TARGET_DEFAULTS.epsBits, samples: 1 },
+    ]),
+  methods: z
+    .array(MethodSpec, {
+      error: (iss) => `expected a list of method entries, e.g. [{"method": "soft"}], got ${shown(iss.input)}`,
+    })
+    .min(1, { error: 'at least one method is needed' })
+    .default([{ method: 'soft' }]),
+  prefixLength: tuning.prefixLength,
+  inits: tuning.inits,
+  init: tuning.init,
+  lr: tuning.lr,
+  // Optional, not defaulted: a spec that leaves it out keeps its hash (and its resumable files);
+  // tune() then uses STUDY_DEFAULTS.weightDecay.
+  weightDecay: tuning.weightDecay.unwrap().optional(),
+  maxEpochs: tuning.maxEpochs,
+  patience: tuning.patience,
+  batchSize: tuning.batchSize,
+  /**
+   * soft methods on CUDA: replay each epoch as a CUDA graph (tune's cudaGraph). Absent: tune's
+   * default, on wherever graphs are exact; false turns them off; true asks for them (CUDA only)
+   */
+  cudaGraph: tuning.cudaGraph,
+  /**
+   * Rows batch in fixed groups of the plan (batchSize each, which must then be a number); shards
+   * take whole groups and a resume reruns a partly finished group whole, so results are bitwise
+   * the same across resumes and shards on the same device, dtype and thread count. Optional, not
+   * defaulted: a spec without it keeps its hash.
+   */
+  deterministic: tuning.deterministic.unwrap().optional(),
+  /**
+   * Compute each target's head bound (lib/bound) into the result rows; false (--no-bound) leaves
+   * those columns null. Optional, not defaulted: on unless false, and a spec without it keeps its hash.
+   */
+  bound: flag().optional(),
+  /**
+   * Store each soft and hybrid row's best soft prompt (prefixLength × hidden float32, 0 at hard
+   * positions) in the softPrompt column (--soft-prompts); hard rows have none. Optional, not
+   * defaulted: a spec without it keeps its hash, and one with it is another sweep's file.
+   */
+  softPrompts: flag().optional(),
+  seed: tuning.seed,
+  output: z
+    .string({ error: 'expected a file path' })
+    .min(1, { error: 'expected a file path' })
+    .default('results.arrow'),
+  shard: ShardSpec.optional(),
+};
+
 export const SweepSpecSchema = z
-  .strictObject({
-    model: z
-      .string({ error: 'expected a model: a local path, an HF repo id or random:<preset>' })
-      .min(1)
-      .default('random:tiny-gpt2'),
-    device: device.default('cpu'),
-    devices: z.array(device).min(1, { error: 'must not be empty' }).optional(),
-    dtype: oneOf(['float32', 'bfloat16', 'float16']).default('float32'),
-    targets: z
-      .array(TargetSpec)
-      .min(1, { error: 'at least one target kind is needed' })
-      .default([
-        { kind: 'vanilla', entropyBits: '0:max:0.05', method: 'gradient', eps: TARGET_DEFAULTS.epsBits, samples: 1 },
-      ]),
-    methods: z
-      .array(MethodSpec)
-      .min(1, { error: 'at least one method is needed' })
-      .default([{ method: 'soft' }]),
-    prefixLength: tuning.prefixLength,
-    inits: tuning.inits,
-    init: tuning.init,
-    lr: tuning.lr,
-    // Optional, not defaulted: a spec that leaves it out keeps its hash (and its resumable files);
-    // tune() then uses STUDY_DEFAULTS.weightDecay.
-    weightDecay: tuning.weightDecay.unwrap().optional(),
-    maxEpochs: tuning.maxEpochs,
-    patience: tuning.patience,
-    batchSize: tuning.batchSize,
-    /**
-     * soft methods on CUDA: replay each epoch as a CUDA graph (tune's cudaGraph). Absent: tune's
-     * default, on wherever graphs are exact; false turns them off; true asks for them (CUDA only)
-     */
-    cudaGraph: tuning.cudaGraph,
-    /**
-     * Rows batch in fixed groups of the plan (batchSize each, which must then be a number); shards
-     * take whole groups and a resume reruns a partly finished group whole, so results are bitwise
-     * the same across resumes and shards on the same device, dtype and thread count. Optional, not
-     * defaulted: a spec without it keeps its hash.
-     */
-    deterministic: tuning.deterministic.unwrap().optional(),
-    /**
-     * Compute each target's head bound (lib/bound) into the result rows; false (--no-bound) leaves
-     * those columns null. Optional, not defaulted: on unless false, and a spec without it keeps its hash.
-     */
-    bound: flag().optional(),
-    /**
-     * Store each soft and hybrid row's best soft prompt (prefixLength × hidden float32, 0 at hard
-     * positions) in the softPrompt column (--soft-prompts); hard rows have none. Optional, not
-     * defaulted: a spec without it keeps its hash, and one with it is another sweep's file.
-     */
-    softPrompts: flag().optional(),
-    seed: tuning.seed,
-    output: z
-      .string({ error: 'expected a file path' })
-      .min(1, { error: 'expected a file path' })
-      .default('results.arrow'),
-    shard: ShardSpec.optional(),
+  .strictObject(SPEC_FIELDS, {
+    error: (iss) =>
+      iss.code === 'invalid_type'
+        ? `expected a sweep spec object, got ${shown(iss.input)}`
+        : unknownKeysError(Object.keys(SPEC_FIELDS), '', 'field')(iss),
   })
   .superRefine((spec, ctx) => {
     // Patterns and method labels are spelt out per position, which a prefix length the field

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { packageRoot } from '../native/index.js';
 import { studySpecProblems } from './validate-file.js';
 import { parseJsonText } from '../io/json-text.js';
-import { shown } from '../spec/fields.js';
+import { shown, unknownKeysError } from '../spec/fields.js';
 import { onCommandLine, said, saidOf, SaidError } from '../io/said.js';
 
 export const SCALES = ['paper', 'smoke'] as const;
@@ -26,7 +26,7 @@ const ScaleSpec = z.record(z.string(), z.unknown()).superRefine((spec, ctx) => {
   }
 });
 
-const StudyFileSchema = z.strictObject({
+const STUDY_FIELDS = {
   describes: z.string().min(1),
   /** the paper's figures it reproduces */
   figures: z.array(z.string()).optional(),
@@ -46,6 +46,11 @@ const StudyFileSchema = z.strictObject({
   /** a study made of other studies (`all`) */
   // An empty list would be a study of nothing: a report without a sweep, and exit 0.
   includes: z.array(z.string()).min(1, { error: 'name one or more studies to include' }).optional(),
+};
+
+// A misspelt field is named with the fields a study file has, as a sweep spec's is.
+const StudyFileSchema = z.strictObject(STUDY_FIELDS, {
+  error: unknownKeysError(Object.keys(STUDY_FIELDS), '', 'field'),
 });
 
 /**

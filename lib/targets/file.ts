@@ -163,6 +163,11 @@ function fromArrow(path: string, buf: Buffer): Loaded {
     throw new TargetError(`targets file ${path}: cannot read it as Arrow (${arrowReadError(e)})`);
   }
   const col = table.getChild('target');
+  // A sweep's results (rowId, klNats, …) are the file most often given here by mistake: said so.
+  if (!col && table.getChild('rowId'))
+    throw new TargetError(
+      `targets file ${path}: it is a results file (as a sweep writes), not a targets file: give one 'distprompt targets -o' wrote`,
+    );
   if (!col) throw new TargetError(`targets file ${path}: no 'target' column (a list of probabilities per row)`);
   const t = col.type as DataType;
   const listed = DataType.isList(t) || DataType.isLargeList(t) || DataType.isFixedSizeList(t);

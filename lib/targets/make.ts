@@ -3,6 +3,7 @@
 // outlier natively); a target depends only on its own plan (seed and parameters), never on the
 // batch it was made in.
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { said, saidOf, setMessage } from '../io/said.js';
 import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import type { RunRecord } from '../results/record.js';
@@ -200,7 +201,12 @@ const makeMigrated: Maker<'migrated'> = async (ctx, items) => {
   for (const [source, bySource] of groupBy(items, (x) => x.plan.params.sourceModel)) {
     if (!model.tokenizer)
       throw new TargetError(`migrated targets need this model's tokenizer; ${model.info.name} has none`);
-    const src = await loadModel(source, { device: model.info.device });
+    const src = await loadModel(source, { device: model.info.device }).catch((e: unknown) => {
+      // Named as the source: 'unknown preset random:nope' alone read as the sweep's own model.
+      if (e instanceof Error && e.name !== 'AbortError')
+        setMessage(e, said`the source model ${source} of migrated targets: ${saidOf(e)}`);
+      throw e;
+    });
     try {
       if (!src.tokenizer)
         throw new TargetError(`migrated targets need the source model's tokenizer; ${source} has none`);

@@ -49,3 +49,14 @@ export function runCli(args: readonly string[], cwd: string, options: CliRunOpti
     ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
   });
 }
+
+/** Root may write anywhere: a permission case runs the CLI as the unprivileged user 'nobody' (skipped where it cannot). */
+export const canRunAsNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
+
+/** `distprompt ...args` in `cwd` as the user 'nobody' (canRunAsNobody), to its end. */
+export function runCliAsNobody(args: readonly string[], cwd: string) {
+  return spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cli, ...args], {
+    cwd,
+    encoding: 'utf8',
+  });
+}
