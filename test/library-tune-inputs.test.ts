@@ -4,7 +4,7 @@
 // (a prompt past the learned position table, freeBytes: NaN); ids are one string per target.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { headBound, loadModel, tune, type Model } from '../lib/index.js';
+import { exitCodeFor, headBound, loadModel, tune, type Model } from '../lib/index.js';
 
 let model: Model;
 let V: number;
@@ -60,9 +60,9 @@ describe('tune refuses inputs of the wrong kind, naming them', () => {
       await expect(refused({ targets: uniform(), freeBytes })).rejects.toThrow(
         /freeBytes: expected a finite number of bytes above 0/,
       );
-    await expect(refused({ targets: uniform(), rows: 'x' })).rejects.toThrow(/^rows must be an array of/);
+    await expect(refused({ targets: uniform(), rows: 'x' })).rejects.toThrow(/rows: must be an array of/);
     await expect(refused({ targets: uniform(), rows: [{ targetIndex: 0, initId: 'x' }] })).rejects.toThrow(
-      "row 0: initId must be an integer >= 0 (it sets the row's seed), got 'x'",
+      "rows[0].initId: must be an integer >= 0 (it sets the row's seed), got 'x'",
     );
   });
 
@@ -127,5 +127,24 @@ describe('a ban of every token', () => {
       maxEpochs: 2,
     });
     if (method === 'hard') expect([...r.promptIds!]).toEqual([0, 0, 0, 0, 0]);
+  });
+});
+
+describe('a refused input is invalid input (exit code 2) to a script, as to the command line', () => {
+  const codeOf = (p: Promise<unknown>) =>
+    p.then(
+      () => 'not refused',
+      (e: unknown) => exitCodeFor(e),
+    );
+  it.each([
+    ['targets of another vocabulary', () => refused({ targets: new Float32Array(V + 1).fill(1 / (V + 1)) })],
+    ['a target that is not a distribution', () => refused({ targets: new Float32Array(V).fill(2 / V) })],
+    ['targets as a plain Array', () => refused({ targets: [0.5, 0.5] })],
+    ['ids of another count', () => refused({ targets: uniform(), targetIds: ['a', 'b'] })],
+    ['rows not an array', () => refused({ targets: uniform(), rows: 'x' })],
+    ['a row past the targets', () => refused({ targets: uniform(), rows: [{ targetIndex: 1, initId: 0 }] })],
+    ["headBound's targets of another vocabulary", () => headBound(model, new Float32Array(V + 1))],
+  ])('%s', async (_, call) => {
+    expect(await codeOf(call())).toBe(2);
   });
 });

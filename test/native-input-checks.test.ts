@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { fileURLToPath } from 'node:url';
 
-import { headBound, hotflipTopK, klDivergence, loadModel, tune, type Model } from '../lib/index.js';
+import { headBound, hotflipTopK, klDivergence, loadModel, TargetError, tune, type Model } from '../lib/index.js';
 import { native } from '../lib/native/index.js';
 import { checkTargetRows, checkTargetTensor, entropyBitsOf } from '../lib/tune/targets-input.js';
 
@@ -60,7 +60,7 @@ describe('targets uploaded to the device are checked as an array is', () => {
       const fromTensor = await errorOf(() => tune(model, { targets: tensor, ...settings }));
       expect(fromArray.message).toContain(message);
       expect(fromTensor.message).toBe(fromArray.message);
-      expect(fromTensor).toBeInstanceOf(RangeError);
+      expect(fromTensor).toBeInstanceOf(TargetError);
     } finally {
       tensor.dispose();
     }

@@ -209,7 +209,7 @@ describe('row ids and seeds: one derivation for tune() and the sweep planner', (
     expect(planTuneRows([{ targetIndex: 2, initId: 0, group: 'x' }], t, s)[0].group).toBe('x');
     expect(planTuneRows(undefined, t, { ...s, deterministic: false })[0]).not.toHaveProperty('group');
     expect(() => planTuneRows([{ targetIndex: 3, initId: 0 }], t, s)).toThrow(
-      /row targetIndex 3 is outside the 3 targets/,
+      /rows\[0\]\.targetIndex: 3 is outside the 3 targets/,
     );
   });
 });

@@ -1,13 +1,8 @@
 // Plain maths on distributions held as Float32Arrays (helpers for users and checks; batched
 // synthesis runs natively).
-const LN2 = Math.log(2);
+import { TargetError } from '../tune/target-error.js';
 
-export class TargetError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TargetError';
-  }
-}
+const LN2 = Math.log(2);
 
 /** A library caller's distribution: a typed array, else an error naming the argument (not a TypeError deep inside). */
 function checkRows(fn: string, name: string, p: unknown): asserts p is Float32Array {

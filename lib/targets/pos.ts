@@ -6,7 +6,8 @@
 import { createRequire } from 'node:module';
 
 import { POS_TAGS, type PosTag } from '../spec/schema.js';
-import { seededRandom, TargetError } from './maths.js';
+import { seededRandom } from './maths.js';
+import { TargetError } from '../tune/target-error.js';
 
 export { POS_TAGS, type PosTag };
 

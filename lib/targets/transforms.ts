@@ -1,7 +1,8 @@
 // Pure row transforms of the derived kinds: a seeded shuffle of token indices and the carrying
 // of a distribution onto another vocabulary. Pure (no addon, no model), so the target worker
 // imports them without the makers.
-import { seededRandom, TargetError } from './maths.js';
+import { seededRandom } from './maths.js';
+import { TargetError } from '../tune/target-error.js';
 
 /** shuffled: token indices of a distribution permuted (seeded Fisher–Yates), masses unchanged. */
 export function shuffle(p: Float32Array, seed: number): Float32Array {

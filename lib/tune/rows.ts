@@ -4,7 +4,7 @@
 import { shown } from '../spec/fields.js';
 import { rowId, rowSeed } from '../sweep/ids.js';
 import type { PlannedRow } from './harvest.js';
-import type { TuneSettings } from './options.js';
+import { tuneOptionsError, type TuneSettings } from './options.js';
 
 export interface TuneRow {
   targetIndex: number;
@@ -27,7 +27,9 @@ export function planTuneRows(
   },
 ): PlannedRow[] {
   if (given !== undefined && !Array.isArray(given))
-    throw new TypeError(`rows must be an array of { targetIndex, initId } (or left out for every target × init)`);
+    throw tuneOptionsError([
+      { path: 'rows', message: 'must be an array of { targetIndex, initId } (or left out for every target × init)' },
+    ]);
   const rows =
     given ??
     Array.from({ length: targets.count * s.inits }, (_, i): TuneRow => ({
@@ -37,10 +39,17 @@ export function planTuneRows(
   const groupSize = typeof s.batchSize === 'number' ? s.batchSize : 1;
   return rows.map((r, i): PlannedRow => {
     if (!Number.isInteger(r.targetIndex) || r.targetIndex < 0 || r.targetIndex >= targets.count) {
-      throw new RangeError(`row targetIndex ${r.targetIndex} is outside the ${targets.count} targets`);
+      throw tuneOptionsError([
+        { path: `rows[${i}].targetIndex`, message: `${shown(r.targetIndex)} is outside the ${targets.count} targets` },
+      ]);
     }
     if (!Number.isInteger(r.initId) || r.initId < 0)
-      throw new RangeError(`row ${i}: initId must be an integer >= 0 (it sets the row's seed), got ${shown(r.initId)}`);
+      throw tuneOptionsError([
+        {
+          path: `rows[${i}].initId`,
+          message: `must be an integer >= 0 (it sets the row's seed), got ${shown(r.initId)}`,
+        },
+      ]);
     const targetId = targets.ids[r.targetIndex];
     return {
       targetIndex: r.targetIndex,

@@ -4,6 +4,7 @@ import { native } from '../native/index.js';
 import type { NativeTensor } from '../native/types-model.js';
 import type { NativeTargetRowStats } from '../native/types-targets.js';
 import { shown } from '../spec/fields.js';
+import { TargetError } from './target-error.js';
 
 export interface TargetSetLike {
   targets: NativeTensor;
@@ -48,12 +49,12 @@ function checkDistributions(s: RowSummary, vocab: number): void {
   const badRow = s.firstBad < 0 ? s.sums.length : Math.floor(s.firstBad / vocab);
   for (let r = 0; r < badRow; r++) {
     if (Math.abs(s.sums[r] - 1) > 1e-5)
-      throw new RangeError(`target ${r} is not a distribution: it sums to ${s.sums[r]}, not 1 (within 1e-5)`);
+      throw new TargetError(`target ${r} is not a distribution: it sums to ${s.sums[r]}, not 1 (within 1e-5)`);
   }
   if (s.firstBad < 0) return;
   const [x, v] = [s.firstBadValue, s.firstBad % vocab];
   const why = Number.isFinite(x) ? 'is negative' : 'is not finite';
-  throw new RangeError(`target ${badRow} is not a distribution: value ${x} at token ${v} ${why}`);
+  throw new TargetError(`target ${badRow} is not a distribution: value ${x} at token ${v} ${why}`);
 }
 
 /**
@@ -68,7 +69,7 @@ export function checkTargetRows(t: Float32Array, vocab: number): number {
 /** checkTargetRows, returning each row's entropy in bits from the same native pass over the array. */
 function checkTargetArray(t: Float32Array, vocab: number): Float64Array {
   if (t.length === 0 || t.length % vocab !== 0) {
-    throw new RangeError(`targets has ${t.length} values, not a whole number of rows of the vocabulary size ${vocab}`);
+    throw new TargetError(`targets has ${t.length} values, not a whole number of rows of the vocabulary size ${vocab}`);
   }
   const stats = native().targetRowStats(t, vocab);
   checkDistributions(stats, vocab);
@@ -82,7 +83,7 @@ function checkTargetArray(t: Float32Array, vocab: number): Float64Array {
 export function checkTargetTensor(t: NativeTensor, vocab: number): Float64Array {
   const shape = t.shape();
   if (shape.length !== 2 || shape[1] !== vocab)
-    throw new RangeError(`targets are ${shape.join('×')}; expected rows×${vocab}`);
+    throw new TargetError(`targets are ${shape.join('×')}; expected rows×${vocab}`);
   const stats = native().targetRowStats(t);
   checkDistributions(stats, vocab);
   return stats.entropyBits;
@@ -103,8 +104,8 @@ function described(t: unknown): string {
 function checkIds(ids: unknown, count: number): void {
   if (ids === undefined) return;
   if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string'))
-    throw new TypeError(`targetIds must be an array of strings, one per target, got ${shown(ids)}`);
-  if (ids.length !== count) throw new RangeError(`targetIds has ${ids.length} ids for ${count} targets`);
+    throw new TargetError(`targetIds must be an array of strings, one per target, got ${shown(ids)}`);
+  if (ids.length !== count) throw new TargetError(`targetIds has ${ids.length} ids for ${count} targets`);
 }
 
 export function resolveTargets(t: TuneTargets, vocab: number, ids?: string[]): ResolvedTargets {
@@ -115,7 +116,7 @@ export function resolveTargets(t: TuneTargets, vocab: number, ids?: string[]): R
 
 function targetsOf(t: TuneTargets, vocab: number, ids?: string[]): ResolvedTargets {
   if (!(t instanceof Float32Array) && !isTargetSet(t) && !isTensor(t)) {
-    throw new TypeError(
+    throw new TargetError(
       `targets must be a Float32Array (rows×vocab), a NativeTensor or a target set from synthesizeTargets, ` +
         `got ${described(t)}${ArrayBuffer.isView(t) || Array.isArray(t) ? ': convert it with Float32Array.from' : ''}`,
     );
@@ -129,7 +130,7 @@ function targetsOf(t: TuneTargets, vocab: number, ids?: string[]): ResolvedTarge
     const shape = t.targets.shape();
     checkTargetTensor(t.targets, vocab);
     if (t.meta.length !== shape[0])
-      throw new RangeError(`targets hold ${shape[0]} rows but meta describes ${t.meta.length}`);
+      throw new TargetError(`targets hold ${shape[0]} rows but meta describes ${t.meta.length}`);
     return {
       data: t.targets,
       count: shape[0],
