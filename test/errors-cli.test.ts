@@ -384,7 +384,7 @@ describe('results files', () => {
     });
     expect(away.status, away.stderr).toBe(2);
     expect(away.stderr).toMatch(
-      /cannot merge: .* reads its targets file, and targets file three\.json: cannot read it \(it does not exist\) \(run merge in the folder the sweep ran in\)/,
+      /cannot merge: .* reads its targets file, and targets file three\.json: cannot read it \(it does not exist in the working folder, .*elsewhere\) \(run merge in the folder the sweep ran in\)/,
     );
     // The spec names the file, not its contents: a resume or merge across an edit is refused.
     const { metadata } = await readResults(join(dir, 'fs0.arrow'));

@@ -44,6 +44,13 @@ function arrowFile(name: string, rows: (number | null)[][], id?: unknown[], item
 }
 
 describe('ids of a targets file', () => {
+  it("a relative path that is not there is named with the working folder it was read from (a spec's folder is not)", () => {
+    expect(() => readTargetFile('no-such-targets.json', V)).toThrow(
+      `targets file no-such-targets.json: cannot read it (it does not exist in the working folder, ${process.cwd()})`,
+    );
+    expect(() => readTargetFile(join(dir, 'no-such-targets.json'), V)).toThrow(/\(it does not exist\)$/);
+  });
+
   it('the same id twice in a JSON file is refused naming both targets (they name the rows of the results)', () => {
     const path = join(dir, 'twice.json');
     writeFileSync(path, JSON.stringify({ targets: [uniform(), uniform()], meta: [{ id: 'a' }, { id: 'a' }] }));

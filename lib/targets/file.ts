@@ -9,6 +9,7 @@
 // arrays (a 100,000-row file costs its float32s, not a JS number per value).
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 
 import { DataType, Precision, type Vector } from 'apache-arrow';
 
@@ -75,7 +76,9 @@ function readBytes(path: string): Buffer {
   } catch (e) {
     const code = errnoCode(e);
     if (code && MACHINE_FAULT_CODES.has(code)) throw fileError(e, path);
-    throw new TargetError(`targets file ${path}: cannot read it (${unreadableWhy(e)})`);
+    // A spec's or a flag's relative path is read from the working folder, not the spec's: say which.
+    const where = code === 'ENOENT' && !isAbsolute(path) ? ` in the working folder, ${process.cwd()}` : '';
+    throw new TargetError(`targets file ${path}: cannot read it (${unreadableWhy(e)}${where})`);
   }
 }
 
