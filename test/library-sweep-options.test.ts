@@ -109,3 +109,30 @@ describe('an abort before the first row', () => {
     expect(existsSync(join(dir, 'r.arrow'))).toBe(false);
   });
 });
+
+describe("a migrated target's source model", () => {
+  it('is read before the sweep loads its own model: a wrong one is told without that wait', async () => {
+    const dir = tmp();
+    let loaded = false;
+    const lazy = async () => {
+      loaded = true;
+      return loadModel('random:tiny-gpt2');
+    };
+    const spec = parseSpec({
+      ...small,
+      model: 'random:tiny-gpt2',
+      targets: [{ kind: 'migrated', source: 'random:nope', count: 1 }],
+      output: join(dir, 'r.arrow'),
+    });
+    await expect(runSweep(spec, { model: lazy, figures: false })).rejects.toThrow(
+      "the source model random:nope of migrated targets: unknown preset 'random:nope'",
+    );
+    // random:micro has no tokenizer, which migrated targets read in their source.
+    const noTokenizer = parseSpec({ ...spec, targets: [{ kind: 'migrated', source: 'random:micro', count: 1 }] });
+    await expect(runSweep(noTokenizer, { model: lazy, figures: false })).rejects.toThrow(
+      "migrated targets need the source model's tokenizer; random:micro has none",
+    );
+    expect(loaded).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});

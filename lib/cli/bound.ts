@@ -38,7 +38,7 @@ export function registerBound(program: Command): void {
     .option('--point', 'with --json: include the optimal hidden state and the distribution it gives')
     .option('--json', 'print one JSON record per target')
     .action(async (o: BoundFlags, cmd: Command) => {
-      checkTargetFlags(o, cmd);
+      await checkTargetFlags(o, cmd);
       if (o.point && !o.json) throw new UsageError('--point prints with --json only: add --json, or drop --point');
       const tol = numberFlag(o.tol, '--tol');
       const settings = {

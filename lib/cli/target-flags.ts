@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 
 import { parseRange } from '../spec/grid.js';
 import { kindDef } from '../targets/registry.js';
+import { checkSourceModels } from '../targets/source-model.js';
 import { UsageError } from './exit.js';
 
 /** The target flags as commander hands them over (strings; kind and seed have defaults). */
@@ -68,9 +69,10 @@ const FLAG_FIELDS = { count: 'count', outliers: 'outliers', method: 'method', ta
  * refuseUnusedTargetFlags, then each target flag's value by its kind's own rule, named by the flag
  * (`--count: must be >= 1, got 0`). Checked before the model loads: the targets' request, checked
  * after, names the field (`count`) and came minutes later on a big model. --entropy's grid is
- * read here; whether it lies within log2 V waits for the model.
+ * read here; whether it lies within log2 V waits for the model. A migrated kind's --source is
+ * described (not loaded) here too.
  */
-export function checkTargetFlags(o: TargetFlags & { targets?: string }, cmd: Command): void {
+export async function checkTargetFlags(o: TargetFlags & { targets?: string }, cmd: Command): Promise<void> {
   refuseUnusedTargetFlags(o, cmd);
   if (o.targets !== undefined || !Object.hasOwn(KIND_FLAGS, o.kind)) return;
   if (o.entropy !== undefined) {
@@ -85,6 +87,7 @@ export function checkTargetFlags(o: TargetFlags & { targets?: string }, cmd: Com
     const checked = shape[field].safeParse(value);
     if (!checked.success) throw new UsageError(`--${flag}: ${checked.error.issues[0].message}`);
   }
+  if (o.kind === 'migrated' && o.source !== undefined) await checkSourceModels([o.source], o.device);
 }
 
 /** A decimal number as typed ('4', '0.5', '1e3'): Number() would also take '', ' ', '0x3' and '1_0'. */

@@ -172,7 +172,7 @@ export function registerTargetsAndTune(program: Command): void {
     )
     .option('--overwrite', 'replace an existing output file')
     .action(async (o: TargetFlags & { output: string; overwrite?: boolean }, cmd: Command) => {
-      checkTargetFlags(o, cmd);
+      await checkTargetFlags(o, cmd);
       await checkTargetsOutput(o.output, o.overwrite === true);
       const model = await loadModel(o.model, modelOptions(o));
       try {
@@ -221,7 +221,7 @@ export function registerTargetsAndTune(program: Command): void {
         },
         cmd: Command,
       ) => {
-        checkTargetFlags(o, cmd);
+        await checkTargetFlags(o, cmd);
         refuseBothSpellings(process.argv.slice(2), ['--cuda-graph']);
         const inits = numberFlag(o.inits, '--inits') ?? QUICK_TUNE.inits;
         const settings = {

@@ -22,6 +22,7 @@ import type { SweepProgress } from './sweep-progress.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, TargetStore, type TargetRowMeta } from '../targets/index.js';
 import { storedCount } from '../targets/store.js';
+import { checkSourceModels } from '../targets/source-model.js';
 import { rowModel, sharedRows, shareRows } from './shared-rows.js';
 import { belowBoundMessage, boundColumns, sweepBounds, targetsToMake, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
@@ -232,6 +233,11 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     offers = read.offers;
     options = { ...options, targetStore };
   }
+  // A migrated target's source is read before the model loads (minutes for a large one): a wrong one is told first.
+  await checkSourceModels(
+    spec.targets.flatMap((t) => (t.kind === 'migrated' ? [t.source] : [])),
+    spec.device,
+  );
   const model =
     typeof options.model === 'function'
       ? await options.model()

@@ -3,8 +3,6 @@
 // outlier natively); a target depends only on its own plan (seed and parameters), never on the
 // batch it was made in.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { said, saidOf, setMessage } from '../io/said.js';
-import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import type { RunRecord } from '../results/record.js';
 import type { TargetKind } from '../spec/schema.js';
@@ -12,6 +10,7 @@ import { vocabularyTextsInSlices, type Tokenizer } from '../tokenizer/index.js';
 import { lm, outlier, vanilla, type Made } from './kinds.js';
 import { TargetError } from '../tune/target-error.js';
 import { inTargetWorker } from './offload.js';
+import { loadSourceModel } from './source-model.js';
 import type { PlanOf } from './registry.js';
 
 /** The target metadata columns of a result row (lib/results RunRecord), one place for both. */
@@ -201,15 +200,8 @@ const makeMigrated: Maker<'migrated'> = async (ctx, items) => {
   for (const [source, bySource] of groupBy(items, (x) => x.plan.params.sourceModel)) {
     if (!model.tokenizer)
       throw new TargetError(`migrated targets need this model's tokenizer; ${model.info.name} has none`);
-    const src = await loadModel(source, { device: model.info.device }).catch((e: unknown) => {
-      // Named as the source: 'unknown preset random:nope' alone read as the sweep's own model.
-      if (e instanceof Error && e.name !== 'AbortError')
-        setMessage(e, said`the source model ${source} of migrated targets: ${saidOf(e)}`);
-      throw e;
-    });
+    const src = await loadSourceModel(source, model.info.device);
     try {
-      if (!src.tokenizer)
-        throw new TargetError(`migrated targets need the source model's tokenizer; ${source} has none`);
       const srcTexts = await vocabularyTextsInSlices(src.tokenizer as Tokenizer);
       const dstTexts = await vocabularyTextsInSlices(model.tokenizer as Tokenizer);
       for (const [len, group] of groupBy(bySource, (x) => String(x.plan.params.promptLength))) {
