@@ -131,8 +131,8 @@ describe('a ban of every token', () => {
 });
 
 describe('a refused input is invalid input (exit code 2) to a script, as to the command line', () => {
-  const codeOf = (p: Promise<unknown>) =>
-    p.then(
+  const codeOf = (p: PromiseLike<unknown>) =>
+    Promise.resolve(p).then(
       () => 'not refused',
       (e: unknown) => exitCodeFor(e),
     );
