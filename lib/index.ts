@@ -13,6 +13,8 @@ export { HubError, type HubErrorCode } from './hub/errors.js';
 export { TokenizerError } from './tokenizer/types.js';
 export { FileError } from './io/fs-error.js';
 export { exitCodeFor } from './io/exit-code.js';
+// A message's parts, where it names an option (an issue's `said`): a script reads `batchSize`, the CLI `--batch-size`.
+export type { CommandLineWords, OptionWord, Part, Said } from './io/said.js';
 // The addon's own types: native() is the addon itself, and Model.native a loaded model in it.
 export { native, type Addon } from './native/index.js';
 export type {
