@@ -32,11 +32,16 @@ it.runIf(process.platform === 'linux')('a set of shard files to merge is read on
 
   // Once before measuring: what the first call loads (modules, the model's identity) is not counted.
   expect((await keptAtStart(spec))?.rowIds.size).toBe(16);
-  const before = bytesRead();
-  const kept = await keptAtStart(spec);
-  const read = bytesRead() - before;
-  expect(kept).toMatchObject({ mergedShards: 2 });
-  expect(kept!.rowIds.size).toBe(16);
+  // The count is the whole process's: a read of the test runner's own (its messages, under load)
+  // lands in it too. Such reads only add, so the least of three calls is the call's own.
+  let read = Infinity;
+  for (let call = 0; call < 3; call++) {
+    const before = bytesRead();
+    const kept = await keptAtStart(spec);
+    read = Math.min(read, bytesRead() - before);
+    expect(kept).toMatchObject({ mergedShards: 2 });
+    expect(kept!.rowIds.size).toBe(16);
+  }
   const [first, second] = shards.map((f) => statSync(f).size);
   expect(read).toBeGreaterThanOrEqual(first + second);
   // Reading the first again would add all of it; the half is room for what else the call reads.
