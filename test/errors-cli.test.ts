@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { native } from '../lib/native/index.js';
@@ -186,6 +187,30 @@ describe('the output of a sweep', () => {
     expect(over.status, over.stderr).toBe(2);
     expect(over.stderr).toContain('-o done.arrow is a results file, which --overwrite would lose');
     expect(readFileSync(join(dir, 'done.arrow'))).toEqual(results);
+  });
+
+  it("a targets file written as an Arrow stream is told from a sweep's journal by its schema", async () => {
+    // pyarrow writes targets as a stream as readily as a file; the toolkit reads either.
+    expect(run(['targets', '-m', 'random:micro', '--entropy', '1,2', '-o', 'file-t.arrow']).status).toBe(0);
+    const table = tableFromIPC(readFileSync(join(dir, 'file-t.arrow')));
+    writeFileSync(join(dir, 'stream-t.arrow'), tableToIPC(table, 'stream'));
+    const kept = readFileSync(join(dir, 'stream-t.arrow'));
+    const onto = sweep(config('onto-stream.json'), 'stream-t.arrow', '--overwrite');
+    expect(onto.status, onto.stderr).toBe(2);
+    expect(onto.stderr).toContain("stream-t.arrow exists and is a targets file (as 'distprompt targets' writes)");
+    expect(readFileSync(join(dir, 'stream-t.arrow'))).toEqual(kept);
+    // targets --overwrite replaces targets, whichever way they were written; a journal it keeps.
+    const again = run(['targets', '-m', 'random:micro', '--entropy', '3', '-o', 'stream-t.arrow', '--overwrite']);
+    expect(again.status, again.stderr).toBe(0);
+    expect(readTargetFile(join(dir, 'stream-t.arrow'), 1000).rows).toBe(1);
+    const { metadata } = await readResults(join(dir, 'done.arrow'));
+    await (await ResultWriter.create(join(dir, 'journal-kept.arrow'), { ...metadata, build: null })).close();
+    const journal = journalPath(join(dir, 'journal-kept.arrow'));
+    const rows = readFileSync(journal);
+    const lost = run(['targets', '-m', 'random:micro', '--entropy', '1', '-o', journal, '--overwrite']);
+    expect(lost.status, lost.stderr).toBe(2);
+    expect(lost.stderr).toContain("is a sweep's journal (its rows so far), which --overwrite would lose");
+    expect(readFileSync(journal)).toEqual(rows);
   });
 
   it('an output that is a directory, with or without --overwrite, or in a missing folder exits 2 naming it', () => {

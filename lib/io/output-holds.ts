@@ -6,7 +6,7 @@ import { RecordBatchReader } from 'apache-arrow';
 /**
  * 'results' (an Arrow file with the results' rowId column), 'targets' (one with the `target`
  * column `distprompt targets` writes), 'arrow' (another Arrow file, or one whose footer does not
- * read), 'journal' (an Arrow stream, as a sweep's `.partial`), 'empty', 'other' (not Arrow: JSON,
+ * read), 'journal' (an Arrow stream of results, or one cut before its schema, as a sweep's `.partial`), 'empty', 'other' (not Arrow: JSON,
  * safetensors, a page) or 'nothing' (no file that opens).
  */
 export type OutputHolds = 'results' | 'targets' | 'arrow' | 'journal' | 'empty' | 'other' | 'nothing';
@@ -23,19 +23,28 @@ export async function outputHolds(path: string): Promise<OutputHolds> {
     const { bytesRead } = await fh.read(buffer, 0, buffer.length, 0);
     const head = buffer.subarray(0, bytesRead);
     if (head.length === 0) return 'empty';
-    if (head.length >= 4 && head.readUInt32LE(0) === 0xffffffff) return 'journal';
-    if (head.toString('latin1') !== 'ARROW1') return 'other';
-    try {
-      const reader = await RecordBatchReader.from(fh);
-      await reader.open();
-      const names = new Set(reader.schema.fields.map((f) => f.name));
-      return names.has('rowId') ? 'results' : names.has('target') ? 'targets' : 'arrow';
-    } catch {
-      return 'arrow'; // a damaged footer: the reader of the file says what is wrong with it
-    }
+    const stream = head.length >= 4 && head.readUInt32LE(0) === 0xffffffff;
+    if (!stream && head.toString('latin1') !== 'ARROW1') return 'other';
+    const names = await schemaNames(fh);
+    // A stream is a sweep's journal unless its schema (its first message) says otherwise: pyarrow
+    // writes targets as a stream too. One whose schema does not read is kept as a journal cut short.
+    if (stream) return !names || names.has('rowId') ? 'journal' : names.has('target') ? 'targets' : 'arrow';
+    // A damaged footer is 'arrow': the reader of the file says what is wrong with it.
+    return names?.has('rowId') ? 'results' : names?.has('target') ? 'targets' : 'arrow';
   } catch {
     return 'nothing'; // a folder, or unreadable: the caller's own checks name it
   } finally {
     await fh.close();
+  }
+}
+
+/** The column names of an Arrow file's footer or a stream's first message; undefined where they do not read. */
+async function schemaNames(fh: FileHandle): Promise<Set<string> | undefined> {
+  try {
+    const reader = await RecordBatchReader.from(fh);
+    await reader.open();
+    return new Set(reader.schema.fields.map((f) => f.name));
+  } catch {
+    return undefined;
   }
 }
