@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { expect, it } from 'vitest';
 
 import { registerCommands } from '../lib/cli/commands.js';
+import { native } from '../lib/native/index.js';
 import { commandLineMessage } from '../lib/cli/flag-words.js';
 import { runOnDevices } from '../lib/run/devices.js';
 import { runCli, scratchDir } from './helpers/cli.js';
@@ -37,12 +38,30 @@ it("a worker's refusal reaches the parent's error, in the parent's caller's word
   expect(e.name).toBe('WorkerInputError');
   expect(e.message).toBe(
     `worker 0 on cpu failed (exit 2): ${out} already exists: choose another output, pass { overwrite: true }, ` +
-      'or { resume: true } to extend it: correct the input and run again',
+      'or { resume: true } to extend it',
   );
   const program = new Command();
   registerCommands(program);
   expect(commandLineMessage(program, undefined, e)).toBe(
     `worker 0 on cpu failed (exit 2): ${out} already exists: choose another output, pass --overwrite, ` +
-      'or --resume to extend it: correct the input and run again',
+      'or --resume to extend it',
   );
 }, 120_000);
+
+it.skipIf(native().buildInfo().cudaBuild)(
+  "on the command line a worker's refusal is read once, in the parent's line",
+  () => {
+    // A device this build lacks: the parent starts its workers, and the second refuses it.
+    const r = runCli(
+      ['sweep', '-m', 'random:micro', '--devices', 'cpu,cuda:0', '-o', 'two.arrow', '--no-figures', '-q'],
+      dir,
+    );
+    expect(r.status, r.stderr).toBe(2);
+    const lines = r.stderr.split('\n').filter((l) => l.includes('built against a CPU-only libtorch'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^distprompt: worker 1 on cuda:0 failed \(exit 2\): loading random:micro: device 'cuda:0'/,
+    );
+  },
+  120_000,
+);

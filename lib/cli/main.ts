@@ -62,12 +62,14 @@ try {
     process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.invalid;
   } else {
     const message = commandLineMessage(program, ran, e);
-    console.error(`distprompt: ${message}`);
+    // With --json the error is an event too, its message's parts beside it: a device run's parent
+    // (lib/run/devices.ts) says why its worker failed in its own caller's words. A worker it
+    // started leaves the saying to it, which would otherwise be read twice.
+    const event = ran?.opts().json === true && !stdoutClosed.aborted;
+    if (!(event && process.env.DISTPROMPT_ERRORS_AS_EVENTS === '1')) console.error(`distprompt: ${message}`);
     if (process.env.DISTPROMPT_DEBUG) console.error(e);
     process.exitCode = exitCodeFor(e);
-    // With --json the error is an event too, its message's parts beside it: a device run's parent
-    // (lib/run/devices.ts) says why its worker failed in its own caller's words.
-    if (ran?.opts().json === true && !stdoutClosed.aborted)
+    if (event)
       process.stdout.write(
         `${JSON.stringify({ event: 'error', exitCode: process.exitCode, message, parts: saidOf(e).parts })}\n`,
       );

@@ -67,9 +67,11 @@ export async function runOnDevices(
   const n = devices.length;
   const cli = fileURLToPath(workerUrl('../cli/main.js', import.meta.url));
   events.emit('log', `${n} workers, one per device: ${devices.join(', ')}`);
-  // Their stdout carries the JSON events of workers run with --json (lib/run/device-progress.ts).
+  // Their stdout carries the JSON events of workers run with --json (lib/run/device-progress.ts);
+  // an error among them is this run's to say (below), so the worker does not print it too.
+  const env = { ...process.env, DISTPROMPT_ERRORS_AS_EVENTS: '1' };
   const children = devices.map((device, i) =>
-    spawn(process.execPath, [cli, ...argsOf(device, `${i}/${n}`, i)], { stdio: ['ignore', 'pipe', 'inherit'] }),
+    spawn(process.execPath, [cli, ...argsOf(device, `${i}/${n}`, i)], { stdio: ['ignore', 'pipe', 'inherit'], env }),
   );
   // What each worker said of its failure (its --json error event), in parts: said in our caller's words.
   const told: Array<Said | undefined> = devices.map(() => undefined);
@@ -107,7 +109,9 @@ export async function runOnDevices(
     ? said`worker ${failed} on ${devices[failed]} failed (${endText(end)}): ${message}`
     : said`worker ${failed} on ${devices[failed]} failed (${endText(end)}${end.code === null ? '' : '; its message is above'})`;
   // Invalid input (a bad model, a device this build lacks) is the same for every rerun: exit 2.
-  if (codes.includes(INVALID)) throw new WorkerInputError(said`${what}: correct the input and run again`);
+  // A worker's own message says what to change.
+  if (codes.includes(INVALID))
+    throw new WorkerInputError(message ? what : said`${what}: correct the input and run again`);
   throw errorSaying(said`${what}; the other shards are kept: rerun with ${option('resume', true)}`);
 }
 
