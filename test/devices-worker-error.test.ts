@@ -62,6 +62,16 @@ it.skipIf(native().buildInfo().cudaBuild)(
     expect(lines[0]).toMatch(
       /^distprompt: worker 1 on cuda:0 failed \(exit 2\): loading random:micro: device 'cuda:0'/,
     );
+    // Worker 0 finished its shard: the corrected rerun keeps it, as the message says.
+    expect(lines[0]).toMatch(/; the shards that finished are kept: correct the input and rerun with --resume$/);
+    const again = runCli(
+      ['sweep', '-m', 'random:micro', '--devices', 'cpu,cpu', '-o', 'two.arrow', '--no-figures', '--resume', '--json'],
+      dir,
+    );
+    expect(again.status, again.stderr).toBe(0);
+    const done = JSON.parse(again.stdout.trim().split('\n').at(-1)!) as { rows: number; rowsResumed: number };
+    expect(done.rowsResumed).toBeGreaterThan(0);
+    expect(done.rowsResumed).toBeLessThan(done.rows);
   },
   120_000,
 );

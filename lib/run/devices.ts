@@ -109,9 +109,14 @@ export async function runOnDevices(
     ? said`worker ${failed} on ${devices[failed]} failed (${endText(end)}): ${message}`
     : said`worker ${failed} on ${devices[failed]} failed (${endText(end)}${end.code === null ? '' : '; its message is above'})`;
   // Invalid input (a bad model, a device this build lacks) is the same for every rerun: exit 2.
-  // A worker's own message says what to change.
-  if (codes.includes(INVALID))
+  // A worker's own message says what to change; the shards of workers that finished are kept.
+  if (codes.includes(INVALID)) {
+    if (codes.includes(0))
+      throw new WorkerInputError(
+        said`${what}; the shards that finished are kept: correct the input and rerun with ${option('resume', true)}`,
+      );
     throw new WorkerInputError(message ? what : said`${what}: correct the input and run again`);
+  }
   throw errorSaying(said`${what}; the other shards are kept: rerun with ${option('resume', true)}`);
 }
 
