@@ -224,8 +224,7 @@ torch::Device parseDevice(const std::string& s) {
   if (s == "cuda" || s.rfind("cuda:", 0) == 0) {
 #ifndef DP_WITH_CUDA
     throw std::runtime_error("device '" + s + "' asked for, but distprompt was built against a CPU-only libtorch (" +
-                             std::string(DP_TORCH_PREFIX) +
-                             "): rebuild against a CUDA libtorch (README, 'GPU build')");
+                             std::string(DP_TORCH_PREFIX) + "): rebuild against a CUDA libtorch (README, 'GPU build')");
 #else
     int64_t count = torch::cuda::device_count();
     int64_t index = 0;
