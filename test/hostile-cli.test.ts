@@ -346,6 +346,24 @@ describe('exit codes and names', () => {
       rmSync(out, { recursive: true, force: true });
     }
   });
+  it("a scheduler's shard index without a count it can use is refused naming the flag or variable that gives one", () => {
+    const cases: Array<[Record<string, string>, RegExp, RegExp?]> = [
+      [{ JOB_COMPLETION_INDEX: '1' }, /set DISTPROMPT_SHARD_COUNT to the Job's completions, or pass --shard-count N/],
+      [
+        { JOB_COMPLETION_INDEX: '3', DISTPROMPT_SHARD_COUNT: '3' },
+        /shard index 3 \(from JOB_COMPLETION_INDEX\) must be < count 3; the count \(DISTPROMPT_SHARD_COUNT or --shard-count\) must be the Job's completions/,
+        /Slurm/,
+      ],
+      [{ SLURM_ARRAY_TASK_ID: '2' }, /SLURM_ARRAY_TASK_COUNT is not: pass --shard-count N/],
+    ];
+    for (const [env, message, not] of cases) {
+      const r = runCli(['sweep', '-c', config('env-shard.json'), '-o', join(dir, 'never')], dir, { env });
+      expect(r.stderr, JSON.stringify(env)).toMatch(message);
+      if (not) expect(r.stderr).not.toMatch(not);
+      expect(r.status).toBe(2);
+      expect(existsSync(join(dir, 'never'))).toBe(false);
+    }
+  });
   it('broken study files: exit 2 naming the file and the field; --list names the broken one after the rest', () => {
     const studies = join(dir, 'studies');
     mkdirSync(studies);
