@@ -271,6 +271,51 @@ describe('distprompt sweep', () => {
     expect(existsSync(join(dir, 'results.arrow'))).toBe(false);
   });
 
+  it('a resume interrupted before a new row finished says the journal keeps the rows it had', async () => {
+    const dir = tmp();
+    // Rows of seconds on the demo model, so that the first run is interrupted with some journaled,
+    // and gradient synthesis to interrupt the resume in.
+    const spec = config(dir, {
+      ...small,
+      model: 'random:demo',
+      targets: [{ kind: 'vanilla', entropyBits: [2, 6, 10, 14] }],
+      inits: 2,
+      maxEpochs: 300,
+      patience: 300,
+      batchSize: 2,
+      bound: false,
+    });
+    const journal = join(dir, 'results.arrow.partial');
+    const first = spawn(process.execPath, [cli, 'sweep', '-c', spec, '--no-figures', '-q'], { cwd: dir });
+    // One Ctrl-C: a second, a second later, would end the process at once.
+    const t = setInterval(() => {
+      if (!existsSync(journal) || scanJournal(readFileSync(journal)).batches < 1) return;
+      clearInterval(t);
+      first.kill('SIGINT');
+    }, 20);
+    expect(await new Promise((r) => first.on('exit', r))).toBe(130);
+    const resume = spawn(process.execPath, [cli, 'sweep', '-c', spec, '--no-figures', '--resume'], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    let sent = false;
+    resume.stderr.on('data', (d) => {
+      err += d;
+      if (sent || !/synthesising/.test(err)) return;
+      sent = true;
+      resume.kill('SIGINT');
+    });
+    expect(await new Promise((r) => resume.on('exit', r)), err).toBe(130);
+    const had = /resuming: (\d+) of/.exec(err)?.[1];
+    expect(err).toMatch(
+      new RegExp(
+        `interrupted before a new row finished; results\\.arrow\\.partial keeps the ${had} rows? it had — rerun with --resume`,
+      ),
+    );
+    expect(existsSync(journal)).toBe(true);
+  });
+
   /**
    * A sweep interrupted while it synthesises its targets (gradient synthesis over the demo model's
    * 50,257 tokens: seconds, to interrupt it in), by SIGINT at each of `afterMs` from then.
