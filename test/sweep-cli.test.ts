@@ -296,6 +296,23 @@ describe('distprompt sweep', () => {
     expect(existsSync(journal)).toBe(true);
   });
 
+  it('Ctrl-C stops a plan in its calibration, saying so (exit 130), and writes nothing', async () => {
+    const dir = tmp();
+    const spec = demoSpec(dir, { inits: 1, maxEpochs: 50 });
+    const child = spawn(process.execPath, [cli, 'sweep', '-c', spec, '--plan'], { cwd: dir });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    // Its calibration on the demo model (gradient synthesis, then the epochs) takes far longer.
+    setTimeout(() => child.kill('SIGINT'), 3000);
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+      child.on('exit', (c, s) => r([c, s])),
+    );
+    expect({ code, signal }, out).toEqual({ code: 130, signal: null });
+    expect(out).toBe('distprompt: interrupted: the plan stops with its calibration; nothing was written\n');
+    expect(readdirSync(dir)).toEqual(['spec.json']);
+  });
+
   /** A spec on the demo model whose targets take seconds to synthesise (gradient synthesis over 50,257 tokens). */
   const demoSpec = (dir: string, over: object) =>
     config(dir, {

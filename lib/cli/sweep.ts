@@ -272,9 +272,22 @@ export function registerSweep(program: Command): void {
       if (o.plan) {
         // The run this command would start: with --resume only what is left, merged shards cost
         // nothing, and an output the run would refuse is refused here too.
-        const kept = await keptAtStart(spec, { resume: o.resume, overwrite: o.overwrite });
-        const e = await estimateSweep(spec, { reuse: o.reuse, ...(kept ? { kept } : {}) });
-        process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${sweepEstimateLines(e).join('\n')}\n`);
+        // Its calibration takes seconds to minutes: Ctrl-C stops it, saying so (a plan cut short
+        // would price the sweep from part of its samples, so none is printed).
+        const interrupt = onInterrupt(
+          new ProgressReporter(progressMode(o)),
+          'interrupted: the plan stops with its calibration; nothing was written',
+        );
+        try {
+          const kept = await keptAtStart(spec, { resume: o.resume, overwrite: o.overwrite });
+          const e = await estimateSweep(spec, { reuse: o.reuse, signal: interrupt.signal, ...(kept ? { kept } : {}) });
+          process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${sweepEstimateLines(e).join('\n')}\n`);
+        } catch (e) {
+          if (!interrupt.signal.aborted) throw e;
+          process.exitCode = EXIT.interrupted;
+        } finally {
+          interrupt.release();
+        }
         return;
       }
       const reporter = new ProgressReporter(progressMode(o));
