@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import {
   checkSameSweep,
   journalPath,
+  SCHEMA_VERSION,
   readJournal,
   readResults,
   type Results,
@@ -59,7 +60,7 @@ export async function keptRows(given: SweepSpecInput): Promise<KeptRows> {
     const { path, read } = await finishedAt(out);
     if (!read && path) (kept.unreadable ??= []).push({ path, shard });
     if (!read) continue;
-    refuseOtherSweep(path!, read.metadata, spec, shard);
+    refuseOtherSweep(path!, path === out, read.metadata, spec, shard);
     kept.files.push({ path: path!, metadata: read.metadata, shard });
     for (const r of read.records) kept.rowIds.add(r.rowId);
   }
@@ -67,13 +68,20 @@ export async function keptRows(given: SweepSpecInput): Promise<KeptRows> {
 }
 
 /**
- * A file the resume would refuse, refused as it would be (another spec, targets file, shard or
- * version): its rows are not kept. The model's identity needs the model, which only the run or
- * its plan loads; they check that too.
+ * A journal or file the resume would refuse, refused as it would be (another spec, targets file,
+ * shard; a journal of another version or schema): its rows are not kept. A finished file of an
+ * older schema is read as it is. The model's identity needs the model, which only the run or its
+ * plan loads; they check that too.
  */
-function refuseOtherSweep(path: string, stored: StoredMetadata, spec: SweepSpec, shard: Shard | undefined): void {
+function refuseOtherSweep(
+  path: string,
+  finished: boolean,
+  stored: StoredMetadata,
+  spec: SweepSpec,
+  shard: Shard | undefined,
+): void {
   const run = { ...stored, spec, specHash: specHash(spec), targetFiles: targetFilesOf(spec), shard, version: VERSION };
-  checkSameSweep(stored, run, path);
+  checkSameSweep(finished ? { ...stored, schemaVersion: SCHEMA_VERSION } : stored, run, path);
 }
 
 /**
