@@ -75,3 +75,14 @@ it.skipIf(native().buildInfo().cudaBuild)(
   },
   120_000,
 );
+
+it("the --json error event's parts are its message in pieces: a flag's bad value is named by its flag in both", () => {
+  const cfg = join(dir, writeMicroConfig(dir, 'flag.json'));
+  const r = runCli(['sweep', '-c', cfg, '-o', 'flag.arrow', '--max-epochs', '0', '--json'], dir);
+  expect(r.status).toBe(2);
+  const event = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { event: string; message: string; parts: unknown[] };
+  expect(event.event).toBe('error');
+  expect(event.message).toMatch(/--max-epochs: must be >= 1, got 0/);
+  // No option word in this message: its parts are its text.
+  expect(event.parts.join('')).toBe(event.message);
+});

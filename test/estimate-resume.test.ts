@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { journalPath, readResults, ResultWriter, type StoredRunRecord } from '../lib/results/index.js';
 import { estimateSweep } from '../lib/run/estimate.js';
-import { keptRows } from '../lib/run/kept.js';
+import { keptAtStart, keptRows } from '../lib/run/kept.js';
 import { shardFile } from '../lib/run/shards.js';
 import { runSweep } from '../lib/run/sweep.js';
 import { parseSpec, type SweepSpec, type SweepSpecInput } from '../lib/spec/index.js';
@@ -95,9 +95,14 @@ describe('estimateSweep of a resume', () => {
   it("a journal the resume would refuse is refused, with the resume's words", async () => {
     const s = spec({ output: join(dir, 'other.arrow'), inits: 3 });
     await journal(s.output, records.slice(0, 3));
-    await expect(estimateSweep(s, { ...fast, kept: await keptRows(s) })).rejects.toThrow(
-      /cannot resume from .*other\.arrow\.partial: the sweep spec differs \(inits 2 in .*, 3 in this run\)/,
-    );
+    // keptRows refuses it as the resume does (what it returns is what the resume keeps), and so
+    // does the plan of rows read before it.
+    const refusal =
+      /cannot resume from .*other\.arrow\.partial: the sweep spec differs \(inits 2 in .*, 3 in this run\)/;
+    await expect(keptRows(s)).rejects.toThrow(refusal);
+    await expect(keptAtStart(s, { resume: true })).rejects.toThrow(refusal);
+    const read = await keptRows({ ...s, inits: 2 });
+    await expect(estimateSweep(s, { ...fast, kept: read })).rejects.toThrow(refusal);
   }, 120_000);
 });
 
@@ -108,8 +113,8 @@ describe('keptRows of a spec a script wrote', () => {
     const k = await keptRows(given);
     expect(k.rowIds.size).toBe(18);
     expect(k).toEqual(await keptRows(parseSpec(given)));
-    // A shard as the CLI and a spec file write it, "i/N".
-    expect((await keptRows({ ...given, shard: '1/2' })).files[0].shard).toEqual({ index: 1, count: 2 });
+    // A shard as the CLI and a spec file write it, "i/N": a resume of the whole file as it is refused.
+    await expect(keptRows({ ...given, shard: '1/2' })).rejects.toThrow(/it holds shard none, this run is shard 1\/2/);
     await expect(keptRows({ ...given, bogus: 1 } as never)).rejects.toThrow(/bogus/);
     await expect(keptRows({ ...given, inits: 0 })).rejects.toThrow(/inits/);
     await expect(keptRows(null as never)).rejects.toThrow(/keptRows: give a sweep spec/);

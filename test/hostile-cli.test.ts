@@ -315,6 +315,55 @@ describe('exit codes and names', () => {
       expect(existsSync(join(dir, 'never'))).toBe(false);
     }
   });
+  it('the devices asked for are never dropped for the CPU: one is where the run goes; several beside a shard are refused', () => {
+    // No machine has a cuda:63: a run that went there is refused naming it; one that ran did so on the CPU.
+    const cases: Array<[string[], RegExp, Record<string, string>?]> = [
+      [['sweep', '-c', config('one-device.json'), '--devices', 'cuda:63'], /cuda:63/],
+      [['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '--devices', 'cuda:63'], /cuda:63/],
+      // A scheduler's shard is a --shard the user did not type.
+      [
+        ['sweep', '-c', config('array-devices.json'), '--devices', 'cpu,cpu'],
+        /--devices cpu,cpu shards the run across the devices itself, and SLURM_ARRAY_TASK_ID makes this task shard 1\/3 already, .* give it with --device/,
+        { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '3' },
+      ],
+      [
+        ['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '--devices', 'cpu,cpu'],
+        /JOB_COMPLETION_INDEX makes this task shard 0\/2 already/,
+        { JOB_COMPLETION_INDEX: '0', DISTPROMPT_SHARD_COUNT: '2' },
+      ],
+      [
+        ['sweep', '-c', config('spec-devices-shard.json', { devices: ['cpu', 'cpu'], shard: '0/2' })],
+        /devices: \[cpu, cpu\] split the sweep into a shard per device, and this run is one shard of it already \(shard 0\/2\)/,
+      ],
+    ];
+    const out = join(dir, 'never');
+    for (const [args, message, env] of cases) {
+      const r = runCli([...args, '-o', out], dir, { env });
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.status, args.join(' ')).toBe(2);
+      // A study makes its folder before its models load: no sweep's results in it.
+      expect(existsSync(args[0] === 'sweep' ? out : join(out, 'vanilla.random_micro.arrow'))).toBe(false);
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+  it("a scheduler's shard index without a count it can use is refused naming the flag or variable that gives one", () => {
+    const cases: Array<[Record<string, string>, RegExp, RegExp?]> = [
+      [{ JOB_COMPLETION_INDEX: '1' }, /set DISTPROMPT_SHARD_COUNT to the Job's completions, or pass --shard-count N/],
+      [
+        { JOB_COMPLETION_INDEX: '3', DISTPROMPT_SHARD_COUNT: '3' },
+        /shard index 3 \(from JOB_COMPLETION_INDEX\) must be < count 3; the count \(DISTPROMPT_SHARD_COUNT or --shard-count\) must be the Job's completions/,
+        /Slurm/,
+      ],
+      [{ SLURM_ARRAY_TASK_ID: '2' }, /SLURM_ARRAY_TASK_COUNT is not: pass --shard-count N/],
+    ];
+    for (const [env, message, not] of cases) {
+      const r = runCli(['sweep', '-c', config('env-shard.json'), '-o', join(dir, 'never')], dir, { env });
+      expect(r.stderr, JSON.stringify(env)).toMatch(message);
+      if (not) expect(r.stderr).not.toMatch(not);
+      expect(r.status).toBe(2);
+      expect(existsSync(join(dir, 'never'))).toBe(false);
+    }
+  });
   it('broken study files: exit 2 naming the file and the field; --list names the broken one after the rest', () => {
     const studies = join(dir, 'studies');
     mkdirSync(studies);

@@ -184,7 +184,9 @@ describe('waiting for a lock (--wait-for-lock: a retried cluster task started wh
     const lock = await taking;
     expect(holderPid(out)).toBe(process.pid);
     expect(told).toHaveLength(1);
-    expect(told[0]).toMatch(/^waiting: .*out-\d+\.arrow is being written by process 4242 on other-node/);
+    expect(told[0]).toMatch(
+      /^waiting: .*out-\d+\.arrow is being written by process 4242 on other-node .*; this run goes on once it is released or abandoned \(2 minutes unrenewed\)$/,
+    );
     await lock.release();
 
     const held = lockedBy(4343, 'other-node', new Date());

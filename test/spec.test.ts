@@ -139,6 +139,13 @@ describe('parseSpec', () => {
     [{ methods: [{ method: 'soft', candidates: 4 }] }, 'methods[0].candidates', 'not soft'],
     [{ methods: [{ method: 'soft' }, { method: 'soft' }] }, 'methods[1]', 'duplicates methods[0]'],
     [{ shard: '3/3' }, 'shard', 'index 3 must be < count 3'],
+    [
+      { devices: ['cuda:1'], device: 'cuda:0' },
+      'devices',
+      'names one device, cuda:1, and device names another, cuda:0',
+    ],
+    // A device worker's spec names its device beside them; a spec without one would run on the CPU.
+    [{ devices: ['cuda:0', 'cuda:1'], shard: '1/2' }, 'devices', 'this run is one shard of it already (shard 1/2)'],
     [{ shard: 'x' }, 'shard', "expected 'i/N'"],
     [{ shard: { index: 0 } }, 'shard', 'shard.count must be an integer >= 1'],
     // Named as tune() names a misspelt option, with the fields there are.
@@ -157,6 +164,12 @@ describe('parseSpec', () => {
   test('several bad fields are all listed', () => {
     const message = messageFor({ lr: 0, inits: 0, device: 'tpu' });
     expect(message.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(3);
+  });
+
+  test("one device in devices is the run's device; several with a shard need the shard's", () => {
+    expect(parseSpec({ devices: ['cuda:1'] }).device).toBe('cuda:1');
+    expect(parseSpec({ devices: ['cuda:1'], device: 'cuda:1' }).device).toBe('cuda:1');
+    expect(parseSpec({ devices: ['cuda:0', 'cuda:1'], shard: '1/2', device: 'cuda:1' }).device).toBe('cuda:1');
   });
 
   test('shard strings and objects normalise to { index, count }', () => {

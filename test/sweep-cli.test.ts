@@ -271,20 +271,70 @@ describe('distprompt sweep', () => {
     expect(existsSync(join(dir, 'results.arrow'))).toBe(false);
   });
 
+  it('a resume interrupted before a new row finished says the journal keeps the rows it had', async () => {
+    const dir = tmp();
+    // Rows of seconds on the demo model, so that the first run is interrupted with some journaled,
+    // and gradient synthesis to interrupt the resume in.
+    const spec = demoSpec(dir, { inits: 2, maxEpochs: 300, patience: 300, batchSize: 2, bound: false });
+    const journal = join(dir, 'results.arrow.partial');
+    const first = spawn(process.execPath, [cli, 'sweep', '-c', spec, '--no-figures', '-q'], { cwd: dir });
+    // One Ctrl-C: a second, a second later, would end the process at once.
+    const t = setInterval(() => {
+      if (!existsSync(journal) || scanJournal(readFileSync(journal)).batches < 1) return;
+      clearInterval(t);
+      first.kill('SIGINT');
+    }, 20);
+    expect(await new Promise((r) => first.on('exit', r))).toBe(130);
+    const { code, err } = await sigintAtSynthesis(dir, ['sweep', '-c', spec, '--no-figures', '--resume'], [0]);
+    expect(code, err).toBe(130);
+    const had = /resuming: (\d+) of/.exec(err)?.[1];
+    expect(err).toMatch(
+      new RegExp(
+        `interrupted before a new row finished; results\\.arrow\\.partial keeps the ${had} rows? it had — rerun with --resume`,
+      ),
+    );
+    expect(existsSync(journal)).toBe(true);
+  });
+
+  it('Ctrl-C stops a plan in its calibration, saying so (exit 130), and writes nothing', async () => {
+    const dir = tmp();
+    const spec = demoSpec(dir, { inits: 1, maxEpochs: 50 });
+    const child = spawn(process.execPath, [cli, 'sweep', '-c', spec, '--plan'], { cwd: dir });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    // Its calibration on the demo model (gradient synthesis, then the epochs) takes far longer.
+    setTimeout(() => child.kill('SIGINT'), 3000);
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+      child.on('exit', (c, s) => r([c, s])),
+    );
+    expect({ code, signal }, out).toEqual({ code: 130, signal: null });
+    expect(out).toBe('distprompt: interrupted: the plan stops with its calibration; nothing was written\n');
+    expect(readdirSync(dir)).toEqual(['spec.json']);
+  });
+
+  /** A spec on the demo model whose targets take seconds to synthesise (gradient synthesis over 50,257 tokens). */
+  const demoSpec = (dir: string, over: object) =>
+    config(dir, {
+      ...small,
+      model: 'random:demo',
+      targets: [{ kind: 'vanilla', entropyBits: [2, 6, 10, 14] }],
+      ...over,
+    });
+
   /**
    * A sweep interrupted while it synthesises its targets (gradient synthesis over the demo model's
    * 50,257 tokens: seconds, to interrupt it in), by SIGINT at each of `afterMs` from then.
    */
   async function interruptSynthesis(afterMs: number[]) {
     const dir = tmp();
-    const spec = config(dir, {
-      ...small,
-      model: 'random:demo',
-      targets: [{ kind: 'vanilla', entropyBits: [2, 6, 10, 14] }],
-      inits: 1,
-      maxEpochs: 2,
-    });
-    const child = spawn(process.execPath, [cli, 'sweep', '-c', spec, '--no-figures'], {
+    const spec = demoSpec(dir, { inits: 1, maxEpochs: 2 });
+    return { dir, spec, ...(await sigintAtSynthesis(dir, ['sweep', '-c', spec, '--no-figures'], afterMs)) };
+  }
+
+  /** `distprompt ...args` in `dir`, sent SIGINT at each of `afterMs` after it says it is synthesising. */
+  async function sigintAtSynthesis(dir: string, args: string[], afterMs: number[]) {
+    const child = spawn(process.execPath, [cli, ...args], {
       cwd: dir,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -299,7 +349,7 @@ describe('distprompt sweep', () => {
     const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
       child.on('exit', (c, s) => r([c, s])),
     );
-    return { dir, spec, code, signal, err };
+    return { code, signal, err };
   }
 
   it('SIGINT before the first row: exit 130 without the head bound, no journal left, and the plain rerun runs', async () => {

@@ -13,7 +13,7 @@ interface RunFlags {
   plan?: boolean;
 }
 
-export function refuseContradictions(o: RunFlags): void {
+export function refuseContradictions(o: RunFlags, env = process.env): void {
   if (o.resume && o.overwrite)
     throw new UsageError(
       '--resume and --overwrite contradict each other: --resume keeps finished rows, --overwrite discards them; give one',
@@ -24,6 +24,23 @@ export function refuseContradictions(o: RunFlags): void {
     throw new UsageError(
       `--devices ${String(o.devices)} shards the run across the devices itself: drop --shard ${o.shard}`,
     );
+  // A scheduler's shard is --shard given by the environment: the run would be that one shard, on
+  // --device's default (the CPU), with the devices dropped without a word.
+  const several = o.devices !== undefined && String(o.devices).includes(',');
+  const fromEnv = several && o.shard === undefined && o.device === undefined ? envShard(env) : undefined;
+  if (fromEnv)
+    throw new UsageError(
+      `--devices ${String(o.devices)} shards the run across the devices itself, and ${fromEnv.source} makes this task shard ${fromEnv.index}/${fromEnv.count} already, which runs on one device: give it with --device (a device per task), or run the devices outside the ${fromEnv.source === 'JOB_COMPLETION_INDEX' ? 'Indexed Job' : 'job array'}`,
+    );
+}
+
+/** The scheduler's shard, where its variables give one; one they give wrongly is told by shardText. */
+function envShard(env: NodeJS.ProcessEnv): ReturnType<typeof shardFromEnv> {
+  try {
+    return shardFromEnv(env);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
 // is written here: only the few options whose flag is named otherwise.
 import type { Command, Option } from 'commander';
 
-import { libraryWord, saidOf, type OptionWord } from '../io/said.js';
+import { libraryWord, saidOf, type OptionWord, type Said } from '../io/said.js';
 import { nativeMessage } from '../model/errors.js';
 import { IssuesError, type SpecIssue } from '../spec/errors.js';
 
@@ -44,6 +44,15 @@ export function commandLineMessage(program: Command, ran: Command | undefined, e
   const commands = [...(ran ? [ran] : []), ...program.commands];
   const error = ran ? byFlag(e, ran) : e;
   return nativeMessage({ message: saidOf(error).render((w) => flagWord(commands, w), true) });
+}
+
+/**
+ * The parts of an error's message as the command line says it (`message` of its --json error
+ * event): issues named by the flags `ran` was given, as commandLineMessage names them; options
+ * left as options, for a reader to say in its own words.
+ */
+export function commandLineParts(ran: Command | undefined, e: unknown): Said['parts'] {
+  return saidOf(ran ? byFlag(e, ran) : e).parts;
 }
 
 /**

@@ -7,8 +7,7 @@ import { checkWorkingFolder } from './cwd.js';
 import { EXIT, exitCodeFor, exitCodeMeanings } from './exit.js';
 import { registerInfo } from './info.js';
 import { registerCommands } from './commands.js';
-import { commandLineMessage } from './flag-words.js';
-import { saidOf } from '../io/said.js';
+import { commandLineMessage, commandLineParts } from './flag-words.js';
 import { VERSION } from '../version.js';
 import { stdoutClosed, watchStdout } from './stdout.js';
 
@@ -71,7 +70,7 @@ try {
     process.exitCode = exitCodeFor(e);
     if (event)
       process.stdout.write(
-        `${JSON.stringify({ event: 'error', exitCode: process.exitCode, message, parts: saidOf(e).parts })}\n`,
+        `${JSON.stringify({ event: 'error', exitCode: process.exitCode, message, parts: commandLineParts(ran, e) })}\n`,
       );
   }
 }

@@ -272,9 +272,22 @@ export function registerSweep(program: Command): void {
       if (o.plan) {
         // The run this command would start: with --resume only what is left, merged shards cost
         // nothing, and an output the run would refuse is refused here too.
-        const kept = await keptAtStart(spec, { resume: o.resume, overwrite: o.overwrite });
-        const e = await estimateSweep(spec, { reuse: o.reuse, ...(kept ? { kept } : {}) });
-        process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${sweepEstimateLines(e).join('\n')}\n`);
+        // Its calibration takes seconds to minutes: Ctrl-C stops it, saying so (a plan cut short
+        // would price the sweep from part of its samples, so none is printed).
+        const interrupt = onInterrupt(
+          new ProgressReporter(progressMode(o)),
+          'interrupted: the plan stops with its calibration; nothing was written',
+        );
+        try {
+          const kept = await keptAtStart(spec, { resume: o.resume, overwrite: o.overwrite });
+          const e = await estimateSweep(spec, { reuse: o.reuse, signal: interrupt.signal, ...(kept ? { kept } : {}) });
+          process.stdout.write(o.json ? `${JSON.stringify(e)}\n` : `${sweepEstimateLines(e).join('\n')}\n`);
+        } catch (e) {
+          if (!interrupt.signal.aborted) throw e;
+          process.exitCode = EXIT.interrupted;
+        } finally {
+          interrupt.release();
+        }
         return;
       }
       const reporter = new ProgressReporter(progressMode(o));
@@ -306,7 +319,9 @@ export function registerSweep(program: Command): void {
             ? 'interrupted before the first row finished; nothing was kept — rerun the same command'
             : summary.start === 'devices'
               ? `interrupted; the workers kept ${summary.rowsRun + summary.rowsResumed} finished rows in the shard files beside ${summary.output} — rerun with --resume`
-              : `interrupted after ${summary.rowsRun} new rows; they are kept in ${summary.output}.partial — rerun with --resume`,
+              : summary.rowsRun === 0 && summary.rowsResumed > 0
+                ? `interrupted before a new row finished; ${summary.output}.partial keeps the ${counted(summary.rowsResumed, 'row')} it had — rerun with --resume`
+                : `interrupted after ${summary.rowsRun} new rows; they are kept in ${summary.output}.partial — rerun with --resume`,
         );
         process.exitCode = EXIT.interrupted;
         return;

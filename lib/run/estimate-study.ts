@@ -14,7 +14,7 @@ import { refuseUnfitSweeps } from './fit.js';
 import { StudyModels } from './study-models.js';
 import { TargetStore } from '../targets/index.js';
 import { keptAtStart } from './kept.js';
-import { studySweepRefusal } from './study-refusals.js';
+import { studyDevice, studySweepRefusal } from './study-refusals.js';
 import { firstDevice, shardSpec } from './shards.js';
 import { checkStudyNames } from './study-names.js';
 
@@ -103,7 +103,7 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
     scale: o.scale ?? 'paper',
     models: o.models,
     outDir: o.outDir ?? '.', // outputs are named (and with resume read), never written
-    device: o.device,
+    device: studyDevice(o),
     dtype: o.dtype,
     seed: o.seed,
     bound: o.bound,

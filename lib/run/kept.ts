@@ -4,8 +4,18 @@
 // removed; an output a live run holds is refused, as the resume would refuse it.
 import { existsSync } from 'node:fs';
 
-import { journalPath, readJournal, readResults, type Results, type StoredMetadata } from '../results/index.js';
-import { parseSpec, type Shard, type SweepSpecInput } from '../spec/index.js';
+import {
+  checkSameSweep,
+  journalPath,
+  SCHEMA_VERSION,
+  readJournal,
+  readResults,
+  type Results,
+  type StoredMetadata,
+} from '../results/index.js';
+import { parseSpec, specHash, type Shard, type SweepSpec, type SweepSpecInput } from '../spec/index.js';
+import { VERSION } from '../version.js';
+import { targetFilesOf } from './metadata.js';
 import { refuseIfLocked } from './lock.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
 import { checkBoolean, specObject } from './run-options.js';
@@ -50,10 +60,28 @@ export async function keptRows(given: SweepSpecInput): Promise<KeptRows> {
     const { path, read } = await finishedAt(out);
     if (!read && path) (kept.unreadable ??= []).push({ path, shard });
     if (!read) continue;
+    refuseOtherSweep(path!, path === out, read.metadata, spec, shard);
     kept.files.push({ path: path!, metadata: read.metadata, shard });
     for (const r of read.records) kept.rowIds.add(r.rowId);
   }
   return kept;
+}
+
+/**
+ * A journal or file the resume would refuse, refused as it would be (another spec, targets file,
+ * shard; a journal of another version or schema): its rows are not kept. A finished file of an
+ * older schema is read as it is. The model's identity needs the model, which only the run or its
+ * plan loads; they check that too.
+ */
+function refuseOtherSweep(
+  path: string,
+  finished: boolean,
+  stored: StoredMetadata,
+  spec: SweepSpec,
+  shard: Shard | undefined,
+): void {
+  const run = { ...stored, spec, specHash: specHash(spec), targetFiles: targetFilesOf(spec), shard, version: VERSION };
+  checkSameSweep(finished ? { ...stored, schemaVersion: SCHEMA_VERSION } : stored, run, path);
 }
 
 /**

@@ -165,7 +165,13 @@ export async function lockOutput(
     const refused = refusal(out, found);
     if (refused && !wait) throw refused;
     if (refused) {
-      if (!told) wait!.onWait?.(`waiting: ${refused.message}`);
+      // What the wait is for, not the refusal's remedy (wait for it to finish) that the wait is.
+      const h = found!.holder!;
+      const abandoned = h.host === hostname() ? '' : ` or abandoned (${LOCK_ABANDONED_MS / 60_000} minutes unrenewed)`;
+      if (!told)
+        wait!.onWait?.(
+          `waiting: ${out} is being written by ${describe(h)}; this run goes on once it is released${abandoned}`,
+        );
       told = true;
       await sleep(wait!.pollMs ?? LOCK_RENEW_MS / 3, undefined, { signal: wait!.signal });
       attempt = -1; // a wait is not a failed attempt

@@ -46,6 +46,33 @@ export interface MergeReport {
   missing: string[];
 }
 
+type ShardOf = { path: string; metadata: { shard?: { index: number; count: number } } };
+
+/** The shards of one split that the files lack, where each is a shard of the same count: those to run or give. */
+function absentShards(files: readonly ShardOf[]): string | undefined {
+  const count = files[0].metadata.shard?.count;
+  if (count === undefined || files.some((f) => f.metadata.shard?.count !== count)) return undefined;
+  const given = new Set(files.map((f) => f.metadata.shard!.index));
+  const absent = Array.from({ length: count }, (_, i) => i).filter((i) => !given.has(i));
+  if (absent.length === 0) return undefined;
+  const names = absent.map((i) => `${i}/${count}`).join(', ');
+  return absent.length === 1 ? `shard ${names} is not among the files` : `shards ${names} are not among the files`;
+}
+
+/** A shard given in two files (a copy, or a rerun into another name): which, to say beside the rows. */
+function repeatedShard(files: readonly ShardOf[]): string {
+  const seen = new Map<string, string>();
+  for (const f of files) {
+    const s = f.metadata.shard;
+    if (!s) continue;
+    const key = `${s.index}/${s.count}`;
+    const first = seen.get(key);
+    if (first !== undefined) return `; ${f.path} is shard ${key}, as ${first} is: give each shard once`;
+    seen.set(key, f.path);
+  }
+  return '';
+}
+
 const sample = (ids: readonly string[]) =>
   `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? `, … (${ids.length} in all)` : ''}`;
 
@@ -196,7 +223,7 @@ export async function mergeUnderLock(
   }
   if (duplicates.length > 0)
     throw new ResultsError(
-      `cannot merge: ${duplicates.length} row(s) appear in more than one file: ${sample(duplicates)}`,
+      `cannot merge: ${duplicates.length} row(s) appear in more than one file: ${sample(duplicates)}${repeatedShard(files)}`,
     );
 
   const stored = storedSpec(first);
@@ -210,7 +237,7 @@ export async function mergeUnderLock(
   const missing = expected.filter((id) => !owner.has(id));
   if (missing.length > 0 && !options.allowMissing) {
     throw new ResultsError(
-      `cannot merge: ${missing.length} planned row(s) are in no file (a shard missing or unfinished?): ${sample(missing)}`,
+      `cannot merge: ${missing.length} planned row(s) are in no file (${absentShards(files) ?? 'a shard missing or unfinished?'}): ${sample(missing)}`,
     );
   }
 

@@ -17,3 +17,29 @@ export function studySweepRefusal(e: unknown, output: string, outDir: string): u
     );
   return e;
 }
+
+/**
+ * The device a study's sweeps run on, from its options as a run and its plan take them. One of
+ * `devices` is that device (the sweeps would otherwise go to `device`'s default, the CPU). Several
+ * split each sweep into a shard per device, which a run that is one `shard` of the study already
+ * cannot do: it would run on `device` alone, so it must name it (as a device worker does).
+ */
+export function studyDevice(o: {
+  device?: string;
+  devices?: readonly string[];
+  shard?: { index: number; count: number };
+}): string | undefined {
+  const devices = o.devices ?? [];
+  if (devices.length === 1) {
+    if (o.device !== undefined && o.device !== devices[0])
+      throw new StudyError(
+        said`${option('devices')} names one device, ${devices[0]}, and ${option('device')} another, ${o.device}: give one of them`,
+      );
+    return devices[0];
+  }
+  if (devices.length > 1 && o.shard && o.device === undefined)
+    throw new StudyError(
+      said`${option('devices')} ${devices.join(',')} split each sweep into a shard per device, and this run is one shard of the study already (${option('shard')} ${o.shard.index}/${o.shard.count}), which runs on one device: give that device as ${option('device')}, or drop ${option('shard')}`,
+    );
+  return o.device;
+}

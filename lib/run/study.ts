@@ -29,7 +29,7 @@ import { refuseUnfitSweeps } from './fit.js';
 import { shareFinished } from './shared-rows.js';
 import { StudyModels } from './study-models.js';
 import { checkStudyNames } from './study-names.js';
-import { studySweepRefusal } from './study-refusals.js';
+import { studyDevice, studySweepRefusal } from './study-refusals.js';
 import { refuseOtherShardCounts, removeShards, shardFiles, shardSpec } from './shards.js';
 import { runSweep, type SweepProgress } from './sweep.js';
 
@@ -154,8 +154,11 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   const scale = given.scale ?? 'paper';
   const devices = given.devices ?? [];
   const onDevices = devices.length > 1 && !given.shard;
+  const device = studyDevice(given);
   // After device workers, this run only merges their shards and reports.
-  const options = onDevices ? { ...given, device: devices[0], resume: true, overwrite: false } : given;
+  const options = onDevices
+    ? { ...given, device: devices[0], resume: true, overwrite: false }
+    : { ...given, ...(device === undefined ? {} : { device }) };
   const studies = expandStudies(options.studies, options.studiesDir);
   const sweeps = planStudy(studies, {
     scale,

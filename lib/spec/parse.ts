@@ -12,7 +12,35 @@ export function parseSpec(input: unknown): SweepSpec {
   // Nothing given is the defaults; a null (a script's missing value) is refused, not read as nothing.
   const result = SweepSpecSchema.safeParse(input === undefined ? {} : input);
   if (!result.success) throw new SpecError(zodIssues(result.error));
-  return result.data;
+  return withDevices(result.data, (input as { device?: unknown } | undefined)?.device !== undefined);
+}
+
+/**
+ * `devices` as the run reads it. One device is where the run goes, as `device` would be: the run
+ * would otherwise go to `device`'s default, the CPU. Several are split into a shard each, which a
+ * run that is itself a shard cannot do: it would run on `device` alone, so it must name it (as a
+ * device worker's spec does).
+ */
+function withDevices(spec: SweepSpec, deviceGiven: boolean): SweepSpec {
+  const devices = spec.devices ?? [];
+  if (devices.length === 1) {
+    if (deviceGiven && spec.device !== devices[0])
+      throw new SpecError([
+        {
+          path: 'devices',
+          message: `names one device, ${devices[0]}, and device names another, ${spec.device}: give one of them`,
+        },
+      ]);
+    return { ...spec, device: devices[0] };
+  }
+  if (devices.length > 1 && spec.shard && !deviceGiven)
+    throw new SpecError([
+      {
+        path: 'devices',
+        message: `[${devices.join(', ')}] split the sweep into a shard per device, and this run is one shard of it already (shard ${spec.shard.index}/${spec.shard.count}), which runs on one device: give that device as device, or drop shard`,
+      },
+    ]);
+  return spec;
 }
 
 /**

@@ -39,7 +39,7 @@ export function shardFromEnv(env: NodeJS.ProcessEnv = process.env, count?: numbe
     const n = count ?? slurmCount ?? envCount;
     if (n === undefined)
       fail(
-        'SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not: pass --shard i/N or set DISTPROMPT_SHARD_COUNT',
+        'SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not: pass --shard-count N (or --shard i/N), or set DISTPROMPT_SHARD_COUNT',
       );
     if (count !== undefined && slurmCount !== undefined && count !== slurmCount) {
       fail(`shard count ${count} disagrees with SLURM_ARRAY_TASK_COUNT=${slurmCount}`);
@@ -52,14 +52,18 @@ export function shardFromEnv(env: NodeJS.ProcessEnv = process.env, count?: numbe
     const n = count ?? envCount;
     if (n === undefined)
       fail(
-        "JOB_COMPLETION_INDEX is set but the shard count is unknown: set DISTPROMPT_SHARD_COUNT to the Job's completions or pass the count",
+        "JOB_COMPLETION_INDEX is set but the shard count is unknown (Kubernetes does not tell a pod): set DISTPROMPT_SHARD_COUNT to the Job's completions, or pass --shard-count N",
       );
     shard = { index: k8sIndex, count: n!, source: 'JOB_COMPLETION_INDEX' };
   }
   if (shard.count < 1) fail(`shard count must be >= 1, got ${shard.count} (from ${shard.source})`);
   if (shard.index >= shard.count)
     fail(
-      `shard index ${shard.index} (from ${shard.source}) must be < count ${shard.count}; with a sparse Slurm array (--array=0,4,9) use --shard i/N`,
+      `shard index ${shard.index} (from ${shard.source}) must be < count ${shard.count}; ${
+        shard.source === 'JOB_COMPLETION_INDEX'
+          ? "the count (DISTPROMPT_SHARD_COUNT or --shard-count) must be the Job's completions"
+          : 'with a sparse Slurm array (--array=0,4,9) use --shard i/N'
+      }`,
     );
   return shard;
 }
