@@ -1,6 +1,7 @@
 // Command-line rules shared by `sweep` and `study`: flags that contradict each other are refused
 // before any work. (A device worker's invalid input stays invalid input in the parent:
 // lib/run/devices.ts.)
+import { runDevice } from '../spec/index.js';
 import { shardFromEnv } from '../sweep/index.js';
 import { UsageError } from './exit.js';
 
@@ -26,9 +27,9 @@ export function refuseContradictions(o: RunFlags, env = process.env): void {
     );
   // A scheduler's shard is --shard given by the environment: the run would be that one shard, on
   // --device's default (the CPU), with the devices dropped without a word.
-  const several = o.devices !== undefined && String(o.devices).includes(',');
-  const fromEnv = several && o.shard === undefined && o.device === undefined ? envShard(env) : undefined;
-  if (fromEnv)
+  const fromEnv =
+    o.devices !== undefined && o.shard === undefined && o.device === undefined ? envShard(env) : undefined;
+  if (fromEnv && 'shardWithoutDevice' in runDevice({ devices: String(o.devices).split(','), shard: fromEnv }))
     throw new UsageError(
       `--devices ${String(o.devices)} shards the run across the devices itself, and ${fromEnv.source} makes this task shard ${fromEnv.index}/${fromEnv.count} already, which runs on one device: give it with --device (a device per task), or run the devices outside the ${fromEnv.source === 'JOB_COMPLETION_INDEX' ? 'Indexed Job' : 'job array'}`,
     );

@@ -2,6 +2,7 @@
 // flags, not a sweep spec's fields): the same for the run and for its plan.
 import { option, said } from '../io/said.js';
 import { OutputTakenError, ResumeMismatchError } from '../results/index.js';
+import { runDevice } from '../spec/index.js';
 import { StudyError } from '../study/catalog.js';
 
 /** `e` as the study tells it, where it is a refusal a study's flags answer; else `e` itself. */
@@ -18,28 +19,22 @@ export function studySweepRefusal(e: unknown, output: string, outDir: string): u
   return e;
 }
 
-/**
- * The device a study's sweeps run on, from its options as a run and its plan take them. One of
- * `devices` is that device (the sweeps would otherwise go to `device`'s default, the CPU). Several
- * split each sweep into a shard per device, which a run that is one `shard` of the study already
- * cannot do: it would run on `device` alone, so it must name it (as a device worker does).
- */
+/** The device a study's sweeps run on (runDevice), from its options as a run and its plan take them. */
 export function studyDevice(o: {
   device?: string;
   devices?: readonly string[];
   shard?: { index: number; count: number };
 }): string | undefined {
-  const devices = o.devices ?? [];
-  if (devices.length === 1) {
-    if (o.device !== undefined && o.device !== devices[0])
-      throw new StudyError(
-        said`${option('devices')} names one device, ${devices[0]}, and ${option('device')} another, ${o.device}: give one of them`,
-      );
-    return devices[0];
-  }
-  if (devices.length > 1 && o.shard && o.device === undefined)
+  const r = runDevice(o);
+  if ('conflict' in r)
     throw new StudyError(
-      said`${option('devices')} ${devices.join(',')} split each sweep into a shard per device, and this run is one shard of the study already (${option('shard')} ${o.shard.index}/${o.shard.count}), which runs on one device: give that device as ${option('device')}, or drop ${option('shard')}`,
+      said`${option('devices')} names one device, ${r.conflict.devices}, and ${option('device')} another, ${r.conflict.device}: give one of them`,
     );
-  return o.device;
+  if ('shardWithoutDevice' in r) {
+    const { devices, shard } = r.shardWithoutDevice;
+    throw new StudyError(
+      said`${option('devices')} ${devices.join(',')} split each sweep into a shard per device, and this run is one shard of the study already (${option('shard')} ${shard.index}/${shard.count}), which runs on one device: give that device as ${option('device')}, or drop ${option('shard')}`,
+    );
+  }
+  return r.device;
 }

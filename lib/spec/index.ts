@@ -1,4 +1,5 @@
 // The sweep spec: schema, parsing from JSON or flags, grid expansion, hashing.
+export { runDevice, type RunDevice } from './devices.js';
 export { SpecError, type SpecIssue } from './errors.js';
 export { expandGrid, maxEntropyBits, parseRange, type GridInput, type GridRange } from './grid.js';
 export {

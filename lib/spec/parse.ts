@@ -2,6 +2,7 @@
 // or CLI flags layered over that file.
 
 import { createHash } from 'node:crypto';
+import { runDevice } from './devices.js';
 import { SpecError, type SpecIssue, zodIssues } from './errors.js';
 import { expandGrid } from './grid.js';
 import { parseMethodLabel, resolveMethod, type ResolvedMethod } from './methods.js';
@@ -15,32 +16,26 @@ export function parseSpec(input: unknown): SweepSpec {
   return withDevices(result.data, (input as { device?: unknown } | undefined)?.device !== undefined);
 }
 
-/**
- * `devices` as the run reads it. One device is where the run goes, as `device` would be: the run
- * would otherwise go to `device`'s default, the CPU. Several are split into a shard each, which a
- * run that is itself a shard cannot do: it would run on `device` alone, so it must name it (as a
- * device worker's spec does).
- */
+/** `devices` as the run reads it (runDevice), refused in the spec's words. */
 function withDevices(spec: SweepSpec, deviceGiven: boolean): SweepSpec {
-  const devices = spec.devices ?? [];
-  if (devices.length === 1) {
-    if (deviceGiven && spec.device !== devices[0])
-      throw new SpecError([
-        {
-          path: 'devices',
-          message: `names one device, ${devices[0]}, and device names another, ${spec.device}: give one of them`,
-        },
-      ]);
-    return { ...spec, device: devices[0] };
-  }
-  if (devices.length > 1 && spec.shard && !deviceGiven)
+  const r = runDevice({ ...spec, device: deviceGiven ? spec.device : undefined });
+  if ('conflict' in r)
     throw new SpecError([
       {
         path: 'devices',
-        message: `[${devices.join(', ')}] split the sweep into a shard per device, and this run is one shard of it already (shard ${spec.shard.index}/${spec.shard.count}), which runs on one device: give that device as device, or drop shard`,
+        message: `names one device, ${r.conflict.devices}, and device names another, ${r.conflict.device}: give one of them`,
       },
     ]);
-  return spec;
+  if ('shardWithoutDevice' in r) {
+    const { devices, shard } = r.shardWithoutDevice;
+    throw new SpecError([
+      {
+        path: 'devices',
+        message: `[${devices.join(', ')}] split the sweep into a shard per device, and this run is one shard of it already (shard ${shard.index}/${shard.count}), which runs on one device: give that device as device, or drop shard`,
+      },
+    ]);
+  }
+  return r.device === undefined ? spec : { ...spec, device: r.device };
 }
 
 /**
