@@ -1,20 +1,11 @@
 // The kernels on plain arrays: the fused softmax-KL and HotFlip top-k, for users and tests.
 import { withCallerStack } from './model/errors.js';
 import { native } from './native/index.js';
+import type { HotflipInput, KlInput } from './native/types-kernels.js';
 import { refuseUnknownKeys } from './spec/fields.js';
 import { checkTargetRows } from './tune/targets-input.js';
 
-export interface KlInput {
-  /** rows×vocab logits */
-  logits: Float32Array;
-  /** rows×vocab target distributions */
-  target: Float32Array;
-  rows: number;
-  vocab: number;
-  /** dtype the logits are computed in (the loss is float32 maths, float64 for float64) */
-  dtype?: 'float32' | 'float64' | 'bfloat16' | 'float16';
-  device?: string;
-}
+export type { HotflipInput, KlInput };
 
 /** KlInput's and HotflipInput's fields, as the compiler checks them against the interfaces. */
 const KL_INPUT: Record<keyof KlInput, true> = {
@@ -83,23 +74,6 @@ export async function klDivergence(a: KlInput): Promise<{ klNats: Float32Array; 
   checkTargetRows(a.target, a.vocab);
   checkFinite('logits', a.logits, a.vocab);
   return withCallerStack('klDivergence', () => native().klDivergence(a));
-}
-
-export interface HotflipInput {
-  /** rows×hidden loss gradient at one prompt position */
-  grad: Float32Array;
-  /** rows×hidden embedding there now */
-  current: Float32Array;
-  /** vocab×hidden embedding matrix */
-  embeddings: Float32Array;
-  rows: number;
-  hidden: number;
-  vocab: number;
-  /** candidates per row, 1..512 */
-  k: number;
-  /** token ids never to return */
-  banned?: Int32Array;
-  device?: string;
 }
 
 /** For each row the k tokens with the lowest (E[x] − θ)·g, ascending; ties go to the lower id. */

@@ -2,26 +2,13 @@
 // for studying a head without a checkpoint, and for the solver's tests on tiny heads.
 import { withCallerStack } from '../model/errors.js';
 import { native } from '../native/index.js';
+import type { HeadSpec } from '../native/types-bound.js';
 import { resolveTargets } from '../tune/targets-input.js';
 import { cancellable } from './cancel.js';
 import { boundRecords, nativeBoundOptions, type HeadBoundRecord } from './head-bound.js';
 import { BoundOptionsError, parseBoundOptions, type BoundOptions } from './options.js';
 
-export interface HeadSpec {
-  /** vocab×hidden LM head, row-major */
-  W: Float32Array;
-  vocab: number;
-  hidden: number;
-  /** the final norm: LayerNorm (outputs γ⊙c + β with Σc = 0, ‖c‖ ≤ √d) or RMSNorm (γ⊙c, ‖c‖ ≤ √d) */
-  norm: 'layernorm' | 'rmsnorm';
-  /** hidden values; default all ones */
-  gamma?: Float32Array;
-  /** hidden values, LayerNorm only; default zeros */
-  beta?: Float32Array;
-  /** vocab values: a bias of the LM head */
-  bias?: Float32Array;
-  device?: string;
-}
+export type { HeadSpec };
 
 function check(name: string, a: Float32Array | undefined, want: number): void {
   if (a === undefined) return;

@@ -52,23 +52,28 @@ export interface NativeBoundResult {
   distribution?: Float32Array;
 }
 
+/** An output layer given as plain arrays (headBoundOf in lib/bound/head-of.ts). */
+export interface HeadSpec {
+  /** vocab×hidden LM head, row-major */
+  W: Float32Array;
+  vocab: number;
+  hidden: number;
+  /** the final norm: LayerNorm (outputs γ⊙c + β with Σc = 0, ‖c‖ ≤ √d) or RMSNorm (γ⊙c, ‖c‖ ≤ √d) */
+  norm: 'layernorm' | 'rmsnorm';
+  /** hidden values; default all ones */
+  gamma?: Float32Array;
+  /** hidden values, LayerNorm only; default zeros */
+  beta?: Float32Array;
+  /** vocab values: a bias of the LM head */
+  bias?: Float32Array;
+  device?: string;
+}
+
 export interface BoundAddon {
   CancelFlag: new () => NativeCancelFlag;
   headBound(
     model: NativeModel,
     a: NativeBoundOptions & { targets: Float32Array | NativeTensor },
   ): Promise<NativeBoundResult>;
-  headBoundOf(
-    a: NativeBoundOptions & {
-      W: Float32Array;
-      vocab: number;
-      hidden: number;
-      norm: 'layernorm' | 'rmsnorm';
-      gamma?: Float32Array;
-      beta?: Float32Array;
-      bias?: Float32Array;
-      targets: Float32Array;
-      device?: string;
-    },
-  ): Promise<NativeBoundResult>;
+  headBoundOf(a: NativeBoundOptions & HeadSpec & { targets: Float32Array }): Promise<NativeBoundResult>;
 }
