@@ -52,6 +52,23 @@ describe('estimateSweep of a resume', () => {
     expect(e.worstRowEpochs).toBe(0);
   }, 120_000);
 
+  it('a finished file of an older results schema: planned as the run reads it, every row kept', async () => {
+    // The file as schema 2 wrote it (the columns since then dropped), at this spec's output.
+    const { tableFromIPC, tableToIPC, Table, Schema } = await import('apache-arrow');
+    const { COLUMNS } = await import('../lib/results/index.js');
+    const now = tableFromIPC(readFileSync(finished));
+    const metadata = new Map(now.schema.metadata).set('distprompt.schemaVersion', '2');
+    const narrow = now.select(COLUMNS.filter((c) => c.since <= 2).map((c) => c.name));
+    const s = spec({ output: join(dir, 'schema2.arrow') });
+    writeFileSync(s.output, tableToIPC(new Table(new Schema(narrow.schema.fields, metadata), narrow.batches), 'file'));
+    const e = await estimateSweep(s, { ...fast, kept: await keptAtStart(s, { resume: true }) });
+    expect(e.keptRows).toBe(18);
+    expect(e.rows).toBe(0);
+    // What the plan says is what the run does: it hands the 18 rows back without running one.
+    const summary = await runSweep(s, { resume: true, figures: false });
+    expect([summary.rowsRun, summary.rowsResumed]).toEqual([0, 18]);
+  }, 120_000);
+
   it('a journal: only the rows it lacks are priced, per method', async () => {
     const s = spec({ output: join(dir, 'partial.arrow') });
     const order = planSweep(s, 512).rows.map((r) => r.rowId);

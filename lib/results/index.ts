@@ -17,6 +17,7 @@ export { scanJournal, type JournalScan } from './journal.js';
 export {
   checkSameSweep,
   finishJournal,
+  isJournal,
   journalPath,
   openForResume,
   orderRecords,

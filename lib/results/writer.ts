@@ -31,7 +31,8 @@ import { sweepDifferences } from './same-sweep.js';
 
 const JOURNAL_SUFFIX = '.partial';
 export const journalPath = (out: string): string => `${out}${JOURNAL_SUFFIX}`;
-const isJournal = (path: string): boolean => path.endsWith(JOURNAL_SUFFIX);
+/** Whether `path` is a journal (a run's unfinished rows), not a finished results file. */
+export const isJournal = (path: string): boolean => path.endsWith(JOURNAL_SUFFIX);
 
 /** Rows per record batch in final files: big enough for fast scans, small enough to stream. */
 export const FINAL_BATCH_ROWS = 65_536;

@@ -15,7 +15,7 @@ import { native } from '../native/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
 import { parseSpec, type SweepSpec, type SweepSpecInput } from '../spec/index.js';
 import { STUDY_DEFAULTS } from '../spec/defaults.js';
-import { checkSameSweep, refuseDamagedJournal } from '../results/index.js';
+import { refuseDamagedJournal } from '../results/index.js';
 import { planSweep, rowsByMethod, rowsOfShard, rowsToRun, type RowPlan } from '../sweep/index.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, TargetStore } from '../targets/index.js';
@@ -37,7 +37,7 @@ import { boundPriceSeconds, entropyGridPoint, gridEnds } from './estimate-bound.
 import { boundTargetsToSolve } from './shared-bounds.js';
 import { plannedRows, rowModel } from './shared-rows.js';
 import { checkReuse, reuseResults, whyNoneTaken, type ReuseOffer } from './reuse.js';
-import type { KeptRows } from './kept.js';
+import { checkKeptFile, type KeptRows } from './kept.js';
 import { deviceCount, firstDevice } from './shards.js';
 import { checkSweepFits } from './fit.js';
 import { sweepMetadata } from './metadata.js';
@@ -226,7 +226,7 @@ async function estimateWith(
   const kept = options.kept;
   if (kept) {
     const meta = sweepMetadata(spec, model);
-    for (const f of kept.files) checkSameSweep(f.metadata, { ...meta, shard: f.shard }, f.path);
+    for (const f of kept.files) checkKeptFile(f, { ...meta, shard: f.shard });
     for (const f of kept.unreadable ?? [])
       refuseDamagedJournal(f.path, readFileSync(f.path), { ...meta, shard: f.shard });
   }

@@ -6,10 +6,12 @@ import { existsSync } from 'node:fs';
 
 import {
   checkSameSweep,
+  isJournal,
   journalPath,
   SCHEMA_VERSION,
   readJournal,
   readResults,
+  type ResultMetadata,
   type Results,
   type StoredMetadata,
 } from '../results/index.js';
@@ -60,7 +62,7 @@ export async function keptRows(given: SweepSpecInput): Promise<KeptRows> {
     const { path, read } = await finishedAt(out);
     if (!read && path) (kept.unreadable ??= []).push({ path, shard });
     if (!read) continue;
-    refuseOtherSweep(path!, path === out, read.metadata, spec, shard);
+    refuseOtherSweep(path!, read.metadata, spec, shard);
     kept.files.push({ path: path!, metadata: read.metadata, shard });
     for (const r of read.records) kept.rowIds.add(r.rowId);
   }
@@ -69,19 +71,22 @@ export async function keptRows(given: SweepSpecInput): Promise<KeptRows> {
 
 /**
  * A journal or file the resume would refuse, refused as it would be (another spec, targets file,
- * shard; a journal of another version or schema): its rows are not kept. A finished file of an
- * older schema is read as it is. The model's identity needs the model, which only the run or its
- * plan loads; they check that too.
+ * shard; a journal of another version or schema): its rows are not kept. The model's identity
+ * needs the model, which only the run or its plan loads; the plan checks it with checkKeptFile.
  */
-function refuseOtherSweep(
-  path: string,
-  finished: boolean,
-  stored: StoredMetadata,
-  spec: SweepSpec,
-  shard: Shard | undefined,
-): void {
+function refuseOtherSweep(path: string, stored: StoredMetadata, spec: SweepSpec, shard: Shard | undefined): void {
   const run = { ...stored, spec, specHash: specHash(spec), targetFiles: targetFilesOf(spec), shard, version: VERSION };
-  checkSameSweep(finished ? { ...stored, schemaVersion: SCHEMA_VERSION } : stored, run, path);
+  checkKeptFile({ path, metadata: stored }, run);
+}
+
+/**
+ * Refuses `file` where a resume in a run whose metadata is `run` would (checkSameSweep). A
+ * finished file of an older results schema is read as it is: the resume hands its rows back
+ * (lib/run/start.ts); only a journal, which the run would append to, must be of this schema.
+ */
+export function checkKeptFile(file: Pick<KeptFile, 'path' | 'metadata'>, run: ResultMetadata): void {
+  const stored = isJournal(file.path) ? file.metadata : { ...file.metadata, schemaVersion: SCHEMA_VERSION };
+  checkSameSweep(stored, run, file.path);
 }
 
 /**
