@@ -1,6 +1,6 @@
 // `distprompt study` as a user runs it (the built CLI in a child process), the random twins it
 // relies on, and its report looked at in headless Chromium.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
@@ -14,7 +14,7 @@ import { planStudy } from '../lib/study/plan.js';
 import type { Verdict } from '../lib/study/findings.js';
 import { verdictCounts } from '../lib/cli/study.js';
 import { byteLevelBpeJson } from '../lib/tokenizer/index.js';
-import { runCli, scratchDirs } from './helpers/cli.js';
+import { cli, runCli, scratchDirs } from './helpers/cli.js';
 
 const require = createRequire(import.meta.url);
 const fixture = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
@@ -428,4 +428,32 @@ describe('distprompt study, end to end', () => {
       expect(dom.match(/<td class="v /g)!.length).toBeGreaterThanOrEqual(8);
     },
   );
+});
+
+describe('a study interrupted once its last sweep is done', () => {
+  it('says only the findings, figures and report are left (exit 130); --resume writes them, running no row', async () => {
+    const dir = tmp();
+    const args = ['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '--no-bound', '-o', 's'];
+    const child = spawn(process.execPath, [cli, ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    let sent = false;
+    child.stderr.on('data', (d) => {
+      err += d;
+      // Said as its last (only) sweep begins writing its file: the signal lands in that writing.
+      if (!sent && err.includes('vanilla: every row is done: writing s/vanilla.random_micro.arrow')) {
+        sent = child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect({ sent, code }, err).toEqual({ sent: true, code: 130 });
+    expect(err).toContain(
+      'interrupted after every sweep was finished: the findings, figures and report are not written — rerun with --resume to write them (no row runs again)',
+    );
+    expect((await readResults(join(dir, 's', 'vanilla.random_micro.arrow'))).records.length).toBeGreaterThan(0);
+    expect(existsSync(join(dir, 's', 'report.html'))).toBe(false);
+    const again = run([...args, '--resume'], dir);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toContain('[1/1] vanilla on random:micro: finished earlier');
+    expect(existsSync(join(dir, 's', 'report.html'))).toBe(true);
+  }, 120_000);
 });

@@ -271,6 +271,36 @@ describe('distprompt sweep', () => {
     expect(existsSync(join(dir, 'results.arrow'))).toBe(false);
   });
 
+  it('SIGINT once every row is done says the file and figures are finished all the same, and exits 0', async () => {
+    const dir = tmp();
+    const spec = config(dir, { ...small, maxEpochs: 20, patience: 20, bound: false });
+    const child = spawn(process.execPath, [cli, 'sweep', '-c', spec], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    let sent = false;
+    child.stderr.on('data', (d) => {
+      err += d;
+      // Said as the file and figures begin (a second's work here, on a worker thread): the signal lands in it.
+      if (!sent && err.includes('every row is done: writing results.arrow and its figures in figures')) {
+        sent = child.kill('SIGINT');
+      }
+    });
+    const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+      child.on('exit', (c, s) => r([c, s])),
+    );
+    expect({ sent, code, signal }, err).toEqual({ sent: true, code: 0, signal: null });
+    expect(err).toContain(
+      'interrupted: every row was done, so results.arrow and its figures are finished all the same; nothing is left to resume',
+    );
+    expect(err).not.toContain('finishing the current step');
+    expect(err).toContain('12 rows in results.arrow (0 resumed)');
+    expect((await readResults(join(dir, 'results.arrow'))).records).toHaveLength(12);
+    expect(readdirSync(join(dir, 'figures')).sort()).toEqual(['achieved-entropy.svg', 'kl-vs-entropy.svg']);
+    expect(readdirSync(dir).sort()).toEqual(['figures', 'results.arrow', 'spec.json']);
+  });
+
   it('a resume interrupted before a new row finished says the journal keeps the rows it had', async () => {
     const dir = tmp();
     // Rows of seconds on the demo model, so that the first run is interrupted with some journaled,

@@ -193,7 +193,16 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   } catch (e) {
     // Ctrl-C while waiting for another study: nothing was started.
     if (options.signal?.aborted && (e as Error).name === 'AbortError')
-      return { outDir: options.outDir, scale, sweeps: [], findings: [], figures: [], interrupted: true, wallMs: 0 };
+      return {
+        outDir: options.outDir,
+        scale,
+        sweeps: [],
+        findings: [],
+        figures: [],
+        interrupted: true,
+        left: 'sweeps',
+        wallMs: 0,
+      };
     throw e;
   }
   try {
@@ -235,7 +244,16 @@ async function studyLocked(
     });
     if (how === 'interrupted') {
       const wallMs = Date.now() - started;
-      return { outDir: options.outDir, scale, sweeps: [], findings: [], figures: [], interrupted: true, wallMs };
+      return {
+        outDir: options.outDir,
+        scale,
+        sweeps: [],
+        findings: [],
+        figures: [],
+        interrupted: true,
+        left: 'sweeps',
+        wallMs,
+      };
     }
   }
   // Identities of the models this folder's sweeps ran on, kept beside them so that a resumed
@@ -380,6 +398,7 @@ async function studyLocked(
     interrupted,
     wallMs: 0,
   };
+  if (interrupted) summary.left = 'sweeps';
   if (interrupted || options.shard) {
     summary.wallMs = Date.now() - started;
     if (options.shard && !interrupted)
@@ -391,7 +410,7 @@ async function studyLocked(
   // Ctrl-C after the sweeps stops the findings, figures and report too (each file written is
   // whole): a --resume reads the finished sweeps and draws them again.
   const stopped = () => {
-    if (options.signal?.aborted) summary.interrupted = true;
+    if (options.signal?.aborted) Object.assign(summary, { interrupted: true, left: 'report' });
     summary.wallMs = Date.now() - started;
     return summary.interrupted;
   };
