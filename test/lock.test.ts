@@ -247,13 +247,7 @@ describe('a study holds its folder for its whole life (<dir>/study.lock)', () =>
   /** `distprompt study vanilla` on the micro model at smoke scale (seconds) into `out`, with `flags`. */
   const study = (out: string, ...flags: string[]) => [
     cli,
-    'study',
-    'vanilla',
-    '-m',
-    'random:micro',
-    '--scale',
-    'smoke',
-    '--no-bound',
+    ...'study vanilla -m random:micro --scale smoke --no-bound'.split(' '),
     '-o',
     out,
     ...flags,
@@ -301,33 +295,39 @@ describe('a study holds its folder for its whole life (<dir>/study.lock)', () =>
     expect(existsSync(join(out, 'study.lock'))).toBe(false);
   }, 120_000);
 
+  /** A study of `out` started in the background: its process, its stderr so far, and its exit status. */
+  const started = (out: string) => {
+    const child = spawn(process.execPath, study(out), { cwd: dir });
+    children.push(child);
+    const run = { child, stderr: '', done: new Promise<number | null>((r) => child.once('close', r)) };
+    child.stderr.on('data', (d: Buffer) => (run.stderr += d.toString()));
+    return run;
+  };
+  /** Resolves once the study holds its folder (it has begun its sweep). */
+  const holding = async (run: { stderr: string }) => {
+    while (!/\[1\/1\] vanilla/.test(run.stderr)) await new Promise((r) => setTimeout(r, 20));
+  };
+
   it('two studies started together on one folder: the second is refused (exit 2), the first finishes', async () => {
     const out = mkdtempSync(join(dir, 'study-'));
-    const first = spawn(process.execPath, study(out), { cwd: dir });
-    children.push(first);
-    let stderr = '';
-    first.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const firstDone = new Promise<number | null>((r) => first.once('close', r));
-    // Once it holds the folder (it has begun its sweep).
-    while (!/\[1\/1\] vanilla/.test(stderr)) await new Promise((r) => setTimeout(r, 20));
+    const first = started(out);
+    await holding(first);
     const second = spawnSync(process.execPath, study(out), { cwd: dir, encoding: 'utf8' });
     expect(second.status, second.stderr).toBe(2);
-    expect(second.stderr).toContain(`${out} is being written by process ${first.pid} on ${hostname()} (a study since`);
-    expect(await firstDone, stderr).toBe(0);
+    expect(second.stderr).toContain(
+      `${out} is being written by process ${first.child.pid} on ${hostname()} (a study since`,
+    );
+    expect(await first.done, first.stderr).toBe(0);
     expect(existsSync(join(out, 'report.html'))).toBe(true);
   }, 120_000);
 
   it('the lock of a killed study (SIGKILL) is taken over by the next run, which resumes', async () => {
     const out = mkdtempSync(join(dir, 'study-'));
-    const killed = spawn(process.execPath, study(out), { cwd: dir });
-    children.push(killed);
-    let stderr = '';
-    killed.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (/\[1\/1\] vanilla/.test(stderr)) killed.kill('SIGKILL');
-    });
-    await new Promise((r) => killed.once('close', r));
-    expect(holderPid(join(out, 'study'))).toBe(killed.pid);
+    const killed = started(out);
+    await holding(killed);
+    killed.child.kill('SIGKILL');
+    await killed.done;
+    expect(holderPid(join(out, 'study'))).toBe(killed.child.pid);
     const again = spawnSync(process.execPath, study(out, '--resume'), { cwd: dir, encoding: 'utf8' });
     expect(again.status, again.stderr).toBe(0);
     expect(existsSync(join(out, 'report.html'))).toBe(true);

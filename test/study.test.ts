@@ -1,6 +1,6 @@
 // `distprompt study` as a user runs it (the built CLI in a child process), the random twins it
 // relies on, and its report looked at in headless Chromium.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
@@ -14,7 +14,7 @@ import { planStudy } from '../lib/study/plan.js';
 import type { Verdict } from '../lib/study/findings.js';
 import { verdictCounts } from '../lib/cli/study.js';
 import { byteLevelBpeJson } from '../lib/tokenizer/index.js';
-import { cli, runCli, scratchDirs } from './helpers/cli.js';
+import { interruptWhen, runCli, scratchDirs } from './helpers/cli.js';
 
 const require = createRequire(import.meta.url);
 const fixture = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
@@ -434,17 +434,9 @@ describe('a study interrupted once its last sweep is done', () => {
   it('says only the findings, figures and report are left (exit 130); --resume writes them, running no row', async () => {
     const dir = tmp();
     const args = ['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '--no-bound', '-o', 's'];
-    const child = spawn(process.execPath, [cli, ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    let sent = false;
-    child.stderr.on('data', (d) => {
-      err += d;
-      // Said as its last (only) sweep begins writing its file: the signal lands in that writing.
-      if (!sent && err.includes('vanilla: every row is done: writing s/vanilla.random_micro.arrow')) {
-        sent = child.kill('SIGINT');
-      }
-    });
-    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    // Said as its last (only) sweep begins writing its file: the signal lands in that writing.
+    const said = 'vanilla: every row is done: writing s/vanilla.random_micro.arrow';
+    const { code, err, sent } = await interruptWhen(args, dir, said);
     expect({ sent, code }, err).toEqual({ sent: true, code: 130 });
     expect(err).toContain(
       'interrupted after every sweep was finished: the findings, figures and report are not written — rerun with --resume to write them (no row runs again)',

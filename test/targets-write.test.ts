@@ -3,7 +3,7 @@
 // its header's __metadata__), JSON built a row at a time (the bytes one JSON.stringify of the whole
 // set gave, without its string limit); and a JSON set too large to read back refused before it is
 // made, and a set no file could be read back in refused in every form.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -16,7 +16,7 @@ import { synthesizeTargets } from '../lib/targets/index.js';
 import { targetFileBytes } from '../lib/targets/write.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
 import { findPython } from './helpers/python.js';
-import { cli, runCli, scratchDir } from './helpers/cli.js';
+import { interruptWhen, runCli, scratchDir } from './helpers/cli.js';
 
 const dir = scratchDir('targets-write');
 /** The target id of each row `tune` printed. */
@@ -314,20 +314,10 @@ it('keeps an existing file unless --overwrite, and names a bad output before mak
 it('Ctrl-C while the targets are made says nothing was written, ends at once and leaves no file', async () => {
   const own = mkdtempSync(join(dir, 'interrupted-'));
   // Gradient synthesis of 49 targets over the demo model's 50,257 tokens: seconds, to interrupt it in.
-  const child = spawn(
-    process.execPath,
-    [cli, 'targets', '-m', 'random:demo', '--method', 'gradient', '--entropy', '0:max:0.3', '-o', 't.arrow'],
-    { cwd: own, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  setTimeout(() => child.kill('SIGINT'), 2500);
-  const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
-    child.on('exit', (c, s) => r([c, s])),
-  );
+  const args = ['targets', '-m', 'random:demo', '--method', 'gradient', '--entropy', '0:max:0.3', '-o', 't.arrow'];
+  const { code, signal, err } = await interruptWhen(args, own, null, [2500]);
   // Ended by the signal itself, at once (a shell's 130), as the synthesis in the addon is not waited for.
-  expect({ code, signal }, out).toEqual({ code: null, signal: 'SIGINT' });
-  expect(out).toBe('distprompt: interrupted: no targets were written\n');
+  expect({ code, signal }, err).toEqual({ code: null, signal: 'SIGINT' });
+  expect(err).toBe('distprompt: interrupted: no targets were written\n');
   expect(readdirSync(own)).toEqual([]);
 });

@@ -193,16 +193,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   } catch (e) {
     // Ctrl-C while waiting for another study: nothing was started.
     if (options.signal?.aborted && (e as Error).name === 'AbortError')
-      return {
-        outDir: options.outDir,
-        scale,
-        sweeps: [],
-        findings: [],
-        figures: [],
-        interrupted: true,
-        left: 'sweeps',
-        wallMs: 0,
-      };
+      return stoppedBeforeSweeps(options.outDir, scale, 0);
     throw e;
   }
   try {
@@ -220,6 +211,18 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
     await lock.release();
   }
 }
+
+/** A study interrupted before its sweeps were done (waiting for its folder, or in its device workers). */
+const stoppedBeforeSweeps = (outDir: string, scale: Scale, wallMs: number): StudySummary => ({
+  outDir,
+  scale,
+  sweeps: [],
+  findings: [],
+  figures: [],
+  interrupted: true,
+  left: 'sweeps',
+  wallMs,
+});
 
 /** The study's run once it holds its folder's lock. */
 async function studyLocked(
@@ -244,16 +247,7 @@ async function studyLocked(
     });
     if (how === 'interrupted') {
       const wallMs = Date.now() - started;
-      return {
-        outDir: options.outDir,
-        scale,
-        sweeps: [],
-        findings: [],
-        figures: [],
-        interrupted: true,
-        left: 'sweeps',
-        wallMs,
-      };
+      return stoppedBeforeSweeps(options.outDir, scale, wallMs);
     }
   }
   // Identities of the models this folder's sweeps ran on, kept beside them so that a resumed
