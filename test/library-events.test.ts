@@ -53,8 +53,8 @@ class Recorder extends EventEmitter {
     this.names.add(name);
     return super.emit(name, ...args);
   }
-  /** names other than the documented `log` and `progress` */
-  undocumented = () => [...this.names].filter((n) => n !== 'log' && n !== 'progress');
+  /** names other than the documented `log`, `progress` and `finishing` */
+  undocumented = () => [...this.names].filter((n) => n !== 'log' && n !== 'progress' && n !== 'finishing');
 }
 
 it('a run over devices emits only the documented events on the caller’s emitter', async () => {
@@ -82,4 +82,31 @@ it('a study over devices emits only the documented events on the caller’s emit
   expect(summary.sweeps).toHaveLength(1);
   expect(events.names.has('log')).toBe(true);
   expect(events.undocumented()).toEqual([]);
+});
+
+it('`finishing` comes once every row is done: an abort from then returns the sweep finished', async () => {
+  const output = join(dir, 'finishing.arrow');
+  const spec: SweepSpecInput = {
+    model: 'random:micro',
+    output,
+    targets: [{ kind: 'vanilla', entropyBits: [1, 4] }],
+    methods: [{ method: 'soft' }],
+    inits: 2,
+    maxEpochs: 10,
+    bound: false,
+  };
+  const ctl = new AbortController();
+  const seen: Array<{ output: unknown; rowsDone: number }> = [];
+  let rowsDone = 0;
+  const events = new EventEmitter();
+  events.on('progress', (p: SweepProgress) => (rowsDone = p.sweepRowsDone));
+  events.on('finishing', (out: unknown) => {
+    seen.push({ output: out, rowsDone });
+    ctl.abort();
+  });
+  const summary = await runSweep(spec, { figures: false, signal: ctl.signal }, events);
+  expect(seen).toEqual([{ output, rowsDone: 4 }]);
+  expect(summary).toMatchObject({ interrupted: false, rows: 4, rowsRun: 4 });
+  expect(existsSync(output)).toBe(true);
+  expect(existsSync(`${output}.partial`)).toBe(false);
 });

@@ -2,7 +2,7 @@
 // in a restarted container is not the holder; a lock of another host is the holder's while it
 // renews it, and abandoned once it stops (the node died), so a retried cluster task resumes.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, lstatSync, mkdtempSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { lutimes } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -241,4 +241,96 @@ describe.skipIf(!canRunAsNobody)('a stale lock of another user in a sticky folde
     );
     expect(r.status).toBe(2);
   });
+});
+
+describe('a study holds its folder for its whole life (<dir>/study.lock)', () => {
+  /** `distprompt study vanilla` on the micro model at smoke scale (seconds) into `out`, with `flags`. */
+  const study = (out: string, ...flags: string[]) => [
+    cli,
+    ...'study vanilla -m random:micro --scale smoke --no-bound'.split(' '),
+    '-o',
+    out,
+    ...flags,
+  ];
+  /** The folder's lock naming `pid` of this host as a study's since `since`. */
+  const folderLockedBy = (pid: number, since: Date) => {
+    const out = mkdtempSync(join(dir, 'study-'));
+    symlinkSync(`${pid} ${hostname()} ${since.toISOString()} study`, join(out, 'study.lock'));
+    return out;
+  };
+
+  it('a second study of the folder is refused at once, naming it and its holder; its plan runs; --wait-for-lock waits', async () => {
+    // A live holder, running since before it took the lock (a study of another process).
+    const holder = spawn('sleep', ['600']);
+    children.push(holder);
+    await new Promise((r) => holder.once('spawn', r));
+    const out = folderLockedBy(holder.pid!, new Date(Date.now() + 5000));
+    const refused = spawnSync(process.execPath, study(out), { cwd: dir, encoding: 'utf8' });
+    expect(refused.status, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain(
+      `${out} is being written by process ${holder.pid} on ${hostname()} (a study since `,
+    );
+    expect(refused.stderr).toContain('wait for it to finish, or stop it first');
+    expect(refused.stderr).not.toContain('[1/1]');
+    expect(readdirSync(out)).toEqual(['study.lock']);
+    // The plan writes nothing and takes no lock: it runs while the folder is held.
+    const plan = spawnSync(process.execPath, study(out, '--plan'), { cwd: dir, encoding: 'utf8' });
+    expect(plan.status, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/vanilla/);
+    expect(holderPid(join(out, 'study'))).toBe(holder.pid);
+    // With --wait-for-lock it says for whom it waits, and runs once the holder is gone.
+    const waiter = spawn(process.execPath, study(out, '--wait-for-lock'), { cwd: dir });
+    children.push(waiter);
+    let stderr = '';
+    waiter.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/waiting: /.test(stderr)) holder.kill();
+    });
+    const status = await new Promise<number | null>((r) => waiter.once('close', r));
+    expect(status, stderr).toBe(0);
+    expect(stderr).toContain(
+      `waiting: ${out} is being written by process ${holder.pid} on ${hostname()} (a study since`,
+    );
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+    expect(existsSync(join(out, 'study.lock'))).toBe(false);
+  }, 120_000);
+
+  /** A study of `out` started in the background: its process, its stderr so far, and its exit status. */
+  const started = (out: string) => {
+    const child = spawn(process.execPath, study(out), { cwd: dir });
+    children.push(child);
+    const run = { child, stderr: '', done: new Promise<number | null>((r) => child.once('close', r)) };
+    child.stderr.on('data', (d: Buffer) => (run.stderr += d.toString()));
+    return run;
+  };
+  /** Resolves once the study holds its folder (it has begun its sweep). */
+  const holding = async (run: { stderr: string }) => {
+    while (!/\[1\/1\] vanilla/.test(run.stderr)) await new Promise((r) => setTimeout(r, 20));
+  };
+
+  it('two studies started together on one folder: the second is refused (exit 2), the first finishes', async () => {
+    const out = mkdtempSync(join(dir, 'study-'));
+    const first = started(out);
+    await holding(first);
+    const second = spawnSync(process.execPath, study(out), { cwd: dir, encoding: 'utf8' });
+    expect(second.status, second.stderr).toBe(2);
+    expect(second.stderr).toContain(
+      `${out} is being written by process ${first.child.pid} on ${hostname()} (a study since`,
+    );
+    expect(await first.done, first.stderr).toBe(0);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+  }, 120_000);
+
+  it('the lock of a killed study (SIGKILL) is taken over by the next run, which resumes', async () => {
+    const out = mkdtempSync(join(dir, 'study-'));
+    const killed = started(out);
+    await holding(killed);
+    killed.child.kill('SIGKILL');
+    await killed.done;
+    expect(holderPid(join(out, 'study'))).toBe(killed.child.pid);
+    const again = spawnSync(process.execPath, study(out, '--resume'), { cwd: dir, encoding: 'utf8' });
+    expect(again.status, again.stderr).toBe(0);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+    expect(existsSync(join(out, 'study.lock'))).toBe(false);
+  }, 120_000);
 });

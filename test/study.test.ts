@@ -14,7 +14,7 @@ import { planStudy } from '../lib/study/plan.js';
 import type { Verdict } from '../lib/study/findings.js';
 import { verdictCounts } from '../lib/cli/study.js';
 import { byteLevelBpeJson } from '../lib/tokenizer/index.js';
-import { runCli, scratchDirs } from './helpers/cli.js';
+import { interruptWhen, runCli, scratchDirs } from './helpers/cli.js';
 
 const require = createRequire(import.meta.url);
 const fixture = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
@@ -428,4 +428,24 @@ describe('distprompt study, end to end', () => {
       expect(dom.match(/<td class="v /g)!.length).toBeGreaterThanOrEqual(8);
     },
   );
+});
+
+describe('a study interrupted once its last sweep is done', () => {
+  it('says only the findings, figures and report are left (exit 130); --resume writes them, running no row', async () => {
+    const dir = tmp();
+    const args = ['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '--no-bound', '-o', 's'];
+    // Said as its last (only) sweep begins writing its file: the signal lands in that writing.
+    const said = 'vanilla: every row is done: writing s/vanilla.random_micro.arrow';
+    const { code, err, sent } = await interruptWhen(args, dir, said);
+    expect({ sent, code }, err).toEqual({ sent: true, code: 130 });
+    expect(err).toContain(
+      'interrupted after every sweep was finished: the findings, figures and report are not written — rerun with --resume to write them (no row runs again)',
+    );
+    expect((await readResults(join(dir, 's', 'vanilla.random_micro.arrow'))).records.length).toBeGreaterThan(0);
+    expect(existsSync(join(dir, 's', 'report.html'))).toBe(false);
+    const again = run([...args, '--resume'], dir);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toContain('[1/1] vanilla on random:micro: finished earlier');
+    expect(existsSync(join(dir, 's', 'report.html'))).toBe(true);
+  }, 120_000);
 });

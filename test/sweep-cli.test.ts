@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { readResults, scanJournal } from '../lib/results/index.js';
-import { cli, runCli, scratchDirs } from './helpers/cli.js';
+import { cli, interruptWhen, runCli, scratchDirs } from './helpers/cli.js';
 
 const small = {
   model: 'random:micro',
@@ -271,6 +271,23 @@ describe('distprompt sweep', () => {
     expect(existsSync(join(dir, 'results.arrow'))).toBe(false);
   });
 
+  it('SIGINT once every row is done says the file and figures are finished all the same, and exits 0', async () => {
+    const dir = tmp();
+    const spec = config(dir, { ...small, maxEpochs: 20, patience: 20, bound: false });
+    // Said as the file and figures begin (a second's work here, on a worker thread): the signal lands in it.
+    const said = 'every row is done: writing results.arrow and its figures in figures';
+    const { code, signal, err, sent } = await interruptWhen(['sweep', '-c', spec], dir, said);
+    expect({ sent, code, signal }, err).toEqual({ sent: true, code: 0, signal: null });
+    expect(err).toContain(
+      'interrupted: every row was done, so results.arrow and its figures are finished all the same; nothing is left to resume',
+    );
+    expect(err).not.toContain('finishing the current step');
+    expect(err).toContain('12 rows in results.arrow (0 resumed)');
+    expect((await readResults(join(dir, 'results.arrow'))).records).toHaveLength(12);
+    expect(readdirSync(join(dir, 'figures')).sort()).toEqual(['achieved-entropy.svg', 'kl-vs-entropy.svg']);
+    expect(readdirSync(dir).sort()).toEqual(['figures', 'results.arrow', 'spec.json']);
+  });
+
   it('a resume interrupted before a new row finished says the journal keeps the rows it had', async () => {
     const dir = tmp();
     // Rows of seconds on the demo model, so that the first run is interrupted with some journaled,
@@ -333,24 +350,9 @@ describe('distprompt sweep', () => {
   }
 
   /** `distprompt ...args` in `dir`, sent SIGINT at each of `afterMs` after it says it is synthesising. */
-  async function sigintAtSynthesis(dir: string, args: string[], afterMs: number[]) {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: dir,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    let sent = false;
-    child.stderr.on('data', (d) => {
-      err += d;
-      if (sent || !/synthesising/.test(err)) return;
-      sent = true;
-      for (const ms of afterMs) setTimeout(() => child.kill('SIGINT'), ms);
-    });
-    const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
-      child.on('exit', (c, s) => r([c, s])),
-    );
-    return { code, signal, err };
-  }
+  /** `distprompt ...args` in `dir`, sent SIGINT at each of `afterMs` after it says it is synthesising. */
+  const sigintAtSynthesis = (dir: string, args: string[], afterMs: number[]) =>
+    interruptWhen(args, dir, /synthesising/, afterMs);
 
   it('SIGINT before the first row: exit 130 without the head bound, no journal left, and the plain rerun runs', async () => {
     // Once: a second Ctrl-C, a second after the first, ends the process at once.

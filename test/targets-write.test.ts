@@ -4,7 +4,7 @@
 // set gave, without its string limit); and a JSON set too large to read back refused before it is
 // made, and a set no file could be read back in refused in every form.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { tableFromIPC, type Vector } from 'apache-arrow';
@@ -16,7 +16,7 @@ import { synthesizeTargets } from '../lib/targets/index.js';
 import { targetFileBytes } from '../lib/targets/write.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
 import { findPython } from './helpers/python.js';
-import { runCli, scratchDir } from './helpers/cli.js';
+import { interruptWhen, runCli, scratchDir } from './helpers/cli.js';
 
 const dir = scratchDir('targets-write');
 /** The target id of each row `tune` printed. */
@@ -309,4 +309,15 @@ it('keeps an existing file unless --overwrite, and names a bad output before mak
     expect(bad.stderr, out).toContain(message);
     expect(bad.stderr, out).not.toContain('synthesising');
   }
+});
+
+it('Ctrl-C while the targets are made says nothing was written, ends at once and leaves no file', async () => {
+  const own = mkdtempSync(join(dir, 'interrupted-'));
+  // Gradient synthesis of 49 targets over the demo model's 50,257 tokens: seconds, to interrupt it in.
+  const args = ['targets', '-m', 'random:demo', '--method', 'gradient', '--entropy', '0:max:0.3', '-o', 't.arrow'];
+  const { code, signal, err } = await interruptWhen(args, own, null, [2500]);
+  // Ended by the signal itself, at once (a shell's 130), as the synthesis in the addon is not waited for.
+  expect({ code, signal }, err).toEqual({ code: null, signal: 'SIGINT' });
+  expect(err).toBe('distprompt: interrupted: no targets were written\n');
+  expect(readdirSync(own)).toEqual([]);
 });

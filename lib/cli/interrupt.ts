@@ -8,20 +8,38 @@ const REPEAT_MS = 1000;
 
 export interface Interrupt {
   signal: AbortSignal;
+  /**
+   * What a later interrupt says instead: the run has reached a stage it finishes all the same (a
+   * sweep whose rows are all done, writing its file), where the words of stopping would be untrue.
+   * `endAtOnce` as onInterrupt's.
+   */
+  say(message: string, endAtOnce?: boolean): void;
   /** stop listening (the command has finished) */
   release(): void;
 }
 
+/**
+ * `endAtOnce`: a signal, once said, ends the process by that signal (a shell's 130), as without a
+ * handler: for a step that keeps nothing and that the addon does not stop midway (making targets).
+ */
 export function onInterrupt(
   reporter: ProgressReporter,
-  message = 'interrupted: finishing the current step and keeping every finished row',
+  first = 'interrupted: finishing the current step and keeping every finished row',
+  endAtOnce = false,
 ): Interrupt {
+  let message = first;
+  let atOnce = endAtOnce;
   const controller = new AbortController();
   let firstAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (firstAt === undefined) {
       firstAt = Date.now();
       reporter.log(message);
+      if (atOnce) {
+        release();
+        process.kill(process.pid, signal);
+        return;
+      }
       controller.abort();
       return;
     }
@@ -49,5 +67,12 @@ export function onInterrupt(
   process.on('SIGTERM', onSignal);
   if (stdoutClosed.aborted) onStdoutClosed();
   else stdoutClosed.addEventListener('abort', onStdoutClosed, { once: true });
-  return { signal: controller.signal, release };
+  return {
+    signal: controller.signal,
+    say: (m, endAtOnce = false) => {
+      message = m;
+      atOnce = endAtOnce;
+    },
+    release,
+  };
 }

@@ -222,7 +222,11 @@ export function registerStudy(program: Command): void {
         }
         reporter.done();
         if (summary.interrupted) {
-          reporter.log('interrupted; finished rows and sweeps are kept — rerun with --resume');
+          reporter.log(
+            summary.left === 'report'
+              ? 'interrupted after every sweep was finished: the findings, figures and report are not written — rerun with --resume to write them (no row runs again)'
+              : 'interrupted; finished rows and sweeps are kept — rerun with --resume',
+          );
           process.exitCode = EXIT.interrupted;
           return;
         }

@@ -296,6 +296,13 @@ export function registerSweep(program: Command): void {
       events.on('log', (m: string) => reporter.log(m));
       events.on('progress', (p: SweepProgress) => reporter.update(sweepView(p, p.method)));
       const figures = o.figures === false ? false : typeof o.figures === 'string' ? o.figures : undefined;
+      // Once every row is done the run writes its file and figures whatever comes (exit 0): an
+      // interrupt then says so, not that it stops.
+      events.on('finishing', (out: string) =>
+        interrupt.say(
+          `interrupted: every row was done, so ${out}${figures === false ? ' is' : ' and its figures are'} finished all the same; nothing is left to resume`,
+        ),
+      );
       reporter.log(
         `sweep of ${spec.model} on ${spec.device} → ${spec.output}${spec.shard ? ` (shard ${spec.shard.index}/${spec.shard.count})` : ''}`,
       );

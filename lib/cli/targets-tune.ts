@@ -174,17 +174,26 @@ export function registerTargetsAndTune(program: Command): void {
     .action(async (o: TargetFlags & { output: string; overwrite?: boolean }, cmd: Command) => {
       await checkTargetFlags(o, cmd);
       await checkTargetsOutput(o.output, o.overwrite === true);
-      const model = await loadModel(o.model, modelOptions(o));
+      // Ctrl-C before the file is written ends the command at once, saying so: nothing of a load or
+      // a synthesis would be kept, and the addon's synthesis does not stop midway (an exit would
+      // wait for it). Once the targets are made, their file (one atomic write) is finished instead.
+      const interrupt = onInterrupt(new ProgressReporter('lines'), 'interrupted: no targets were written', true);
       try {
-        const asked = request(o, model.info.vocabSize);
-        checkTargetFileSize(o.output, planRequest(asked, model.info.vocabSize).length, model.info.vocabSize);
-        const set = await synthesizeTargets(model, asked);
-        await saveTargets(o.output, set, model.info.vocabSize);
-        for (const m of set.meta) console.log(`${m.id}\t${m.entropyBits.toFixed(4)} bits`);
-        console.log(`${counted(set.meta.length, 'target')} over ${model.info.vocabSize} tokens → ${o.output}`);
-        set.dispose();
+        const model = await loadModel(o.model, modelOptions(o));
+        try {
+          const asked = request(o, model.info.vocabSize);
+          checkTargetFileSize(o.output, planRequest(asked, model.info.vocabSize).length, model.info.vocabSize);
+          const set = await synthesizeTargets(model, asked);
+          interrupt.say(`interrupted: the targets are made, so ${o.output} is written all the same`);
+          await saveTargets(o.output, set, model.info.vocabSize);
+          for (const m of set.meta) console.log(`${m.id}\t${m.entropyBits.toFixed(4)} bits`);
+          console.log(`${counted(set.meta.length, 'target')} over ${model.info.vocabSize} tokens → ${o.output}`);
+          set.dispose();
+        } finally {
+          model.dispose();
+        }
       } finally {
-        model.dispose();
+        interrupt.release();
       }
     });
 

@@ -99,15 +99,15 @@ async function createWith(path: string, text: string): Promise<boolean | 'unlock
   }
 }
 
-/** Why the lock `found` keeps this process from `out`; null when its holder is gone (a stale lock). */
-function refusal(out: string, found: Found | null): LockedError | null {
+/** Why the lock `found` (at `path`) keeps this process from `out`; null when its holder is gone (a stale lock). */
+function refusal(out: string, found: Found | null, path = lockPath(out)): LockedError | null {
   const h = found?.holder;
   if (!h) return null;
   if (h.host !== hostname()) {
     if (found.ageMs > LOCK_ABANDONED_MS) return null;
     const minutes = LOCK_ABANDONED_MS / 60_000;
     return new LockedError(
-      `${out} is being written by ${describe(h)}: wait for it to finish; if that host is down, the lock is taken over once it has gone ${minutes} minutes unrenewed (or delete ${lockPath(out)})`,
+      `${out} is being written by ${describe(h)}: wait for it to finish; if that host is down, the lock is taken over once it has gone ${minutes} minutes unrenewed (or delete ${path})`,
     );
   }
   const since = Date.parse(h.since);
@@ -145,14 +145,15 @@ export interface LockWait {
  * gone, one of another host not renewed for LOCK_ABANDONED_MS. `renewMs`: how often this
  * process renews it while it holds it. With `wait`, a lock held by a live run is waited for
  * (released, or abandoned) instead (a cluster's retried task, started while its lock is fresh).
+ * `path`: where the lock is, `<out>.lock` unless a folder's own (a study's, inside its folder).
  */
 export async function lockOutput(
   out: string,
   what: string,
   renewMs = LOCK_RENEW_MS,
   wait?: LockWait,
+  path = lockPath(out),
 ): Promise<RunLock> {
-  const path = lockPath(out);
   const me: Holder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), what };
   const text = format(me);
   let told = false;
@@ -162,7 +163,7 @@ export async function lockOutput(
     if (created) return held(path, text, renewMs);
     const found = await readHolder(path);
     if (!found) continue; // released in between: try again
-    const refused = refusal(out, found);
+    const refused = refusal(out, found, path);
     if (refused && !wait) throw refused;
     if (refused) {
       // What the wait is for, not the refusal's remedy (wait for it to finish) that the wait is.

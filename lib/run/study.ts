@@ -31,6 +31,7 @@ import { StudyModels } from './study-models.js';
 import { checkStudyNames } from './study-names.js';
 import { studyDevice, studySweepRefusal } from './study-refusals.js';
 import { refuseOtherShardCounts, removeShards, shardFiles, shardSpec } from './shards.js';
+import { LOCK_RENEW_MS, lockOutput } from './lock.js';
 import { runSweep, type SweepProgress } from './sweep.js';
 
 export type { StudySummary, SweepOutcome };
@@ -52,7 +53,7 @@ export interface StudyOptions {
   bound?: boolean;
   resume?: boolean;
   overwrite?: boolean;
-  /** each sweep waits for another run's lock on its output instead of refusing (runSweep's waitForLock) */
+  /** the study waits for another study's lock on its folder, and each sweep for another run's on its output, instead of refusing (runSweep's waitForLock) */
   waitForLock?: boolean;
   shard?: Shard;
   /** one worker per device, each running a shard of every sweep; this run then merges and reports */
@@ -171,6 +172,72 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   });
   checkStudyNames(sweeps, onDevices ? devices.length : (options.shard?.count ?? 1));
   await makeOutputFolder(options.outDir);
+  // One study per folder for its whole life, as one sweep per output: a second study of the same
+  // folder is refused at once (or waits, with waitForLock), rather than taking the next sweep and
+  // stopping the first halfway. Each shard of a split study holds its own (a cluster's shards
+  // share the folder, as a study's device workers do under the run that started them).
+  const shard = options.shard;
+  const lockName = shard ? `study.shard${shard.index}of${shard.count}.lock` : 'study.lock';
+  const wait = options.waitForLock
+    ? { signal: options.signal, onWait: (m: string) => events.emit('log', m) }
+    : undefined;
+  let lock;
+  try {
+    lock = await lockOutput(
+      options.outDir,
+      shard ? `study shard ${shard.index}/${shard.count}` : 'study',
+      LOCK_RENEW_MS,
+      wait,
+      join(options.outDir, lockName),
+    );
+  } catch (e) {
+    // Ctrl-C while waiting for another study: nothing was started.
+    if (options.signal?.aborted && (e as Error).name === 'AbortError')
+      return stoppedBeforeSweeps(options.outDir, scale, 0);
+    throw e;
+  }
+  try {
+    // A lock taken over by another run stops this one as Ctrl-C would (its sweeps kept), and says why.
+    const signal = options.signal ? AbortSignal.any([options.signal, lock.lost]) : lock.lost;
+    const summary = await studyLocked(
+      given,
+      { ...options, signal },
+      { started, scale, devices, onDevices, sweeps },
+      events,
+    );
+    if (lock.lost.aborted) throw lock.lost.reason;
+    return summary;
+  } finally {
+    await lock.release();
+  }
+}
+
+/** A study interrupted before its sweeps were done (waiting for its folder, or in its device workers). */
+const stoppedBeforeSweeps = (outDir: string, scale: Scale, wallMs: number): StudySummary => ({
+  outDir,
+  scale,
+  sweeps: [],
+  findings: [],
+  figures: [],
+  interrupted: true,
+  left: 'sweeps',
+  wallMs,
+});
+
+/** The study's run once it holds its folder's lock. */
+async function studyLocked(
+  given: StudyOptions,
+  options: StudyOptions,
+  planned: {
+    started: number;
+    scale: Scale;
+    devices: readonly string[];
+    onDevices: boolean;
+    sweeps: ReturnType<typeof planStudy>;
+  },
+  events: EventEmitter,
+): Promise<StudySummary> {
+  const { started, scale, devices, onDevices, sweeps } = planned;
   const log = (m: string) => events.emit('log', m);
   if (onDevices) {
     if (!given.overwrite)
@@ -180,7 +247,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
     });
     if (how === 'interrupted') {
       const wallMs = Date.now() - started;
-      return { outDir: options.outDir, scale, sweeps: [], findings: [], figures: [], interrupted: true, wallMs };
+      return stoppedBeforeSweeps(options.outDir, scale, wallMs);
     }
   }
   // Identities of the models this folder's sweeps ran on, kept beside them so that a resumed
@@ -325,6 +392,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
     interrupted,
     wallMs: 0,
   };
+  if (interrupted) summary.left = 'sweeps';
   if (interrupted || options.shard) {
     summary.wallMs = Date.now() - started;
     if (options.shard && !interrupted)
@@ -336,7 +404,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   // Ctrl-C after the sweeps stops the findings, figures and report too (each file written is
   // whole): a --resume reads the finished sweeps and draws them again.
   const stopped = () => {
-    if (options.signal?.aborted) summary.interrupted = true;
+    if (options.signal?.aborted) Object.assign(summary, { interrupted: true, left: 'report' });
     summary.wallMs = Date.now() - started;
     return summary.interrupted;
   };

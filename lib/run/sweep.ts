@@ -441,8 +441,13 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       };
     }
     const order = plan.shardRows.map((r) => r.rowId);
+    // Every row is done: what is left, the file and its figures, is finished even if the run is
+    // aborted now (stopping would only leave the journal for a --resume to finish the same way).
+    const dir = figuresDir(spec, options);
+    events.emit('log', `every row is done: writing ${out}${dir === false ? '' : ` and its figures in ${dir}`}`);
+    events.emit('finishing', out);
     // The final file and the figures are written on a worker thread (lib/run/end-worker.ts).
-    const end = await endSweep(writer, { order, expectedRowIds: order }, figuresDir(spec, options));
+    const end = await endSweep(writer, { order, expectedRowIds: order }, dir);
     // Only a run that shares rows decodes them here; a caller who wants them asks for `records`.
     if (options.targetStore) shareRows(options.targetStore, spec, rowModel(model), plan, await end.readRecords());
     return {

@@ -29,5 +29,10 @@ export interface StudySummary {
   /** the report's path; absent for a shard run or an interrupted one */
   report?: string;
   interrupted: boolean;
+  /**
+   * What an interrupted run left to its --resume: `sweeps` (rows still to run), or only the
+   * `report` (every sweep was finished; the findings, figures and report were not written)
+   */
+  left?: 'sweeps' | 'report';
   wallMs: number;
 }

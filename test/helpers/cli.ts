@@ -1,6 +1,6 @@
 // The command line as a user runs it: the built CLI (npm test builds it) in a child process,
 // in a folder of the test's own.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,4 +59,28 @@ export function runCliAsNobody(args: readonly string[], cwd: string) {
     cwd,
     encoding: 'utf8',
   });
+}
+
+/**
+ * `distprompt ...args` in `cwd`, sent SIGINT at each of `afterMs` once its stderr says `when` (from
+ * its start where `when` is null), to its end: its exit code or signal, its stderr, and whether a
+ * SIGINT was sent.
+ */
+export async function interruptWhen(args: readonly string[], cwd: string, when: string | RegExp | null, afterMs = [0]) {
+  const child = spawn(process.execPath, [cli, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  let sent = false;
+  const send = () => {
+    sent = true;
+    for (const ms of afterMs) setTimeout(() => child.kill('SIGINT'), ms);
+  };
+  if (when === null) send();
+  child.stderr.on('data', (d) => {
+    err += d;
+    if (!sent && (typeof when === 'string' ? err.includes(when) : when?.test(err))) send();
+  });
+  const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+    child.on('exit', (c, s) => r([c, s])),
+  );
+  return { code, signal, err, sent };
 }
