@@ -2,7 +2,17 @@
 // in a restarted container is not the holder; a lock of another host is the holder's while it
 // renews it, and abandoned once it stops (the node died), so a retried cluster task resumes.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { lutimes } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -198,6 +208,19 @@ describe('waiting for a lock (--wait-for-lock: a retried cluster task started wh
     expect(holderPid(held)).toBe(4343);
   });
 
+  it("a sweep's plan of an output being written names its writer, not the journal as an interrupted run's", () => {
+    const cfg = writeMicroConfig(dir, 'micro.json');
+    const out = lockedBy(4242, 'other-node', new Date());
+    writeFileSync(`${out}.partial`, 'rows being written');
+    const plan = spawnSync(process.execPath, [cli, 'sweep', '-c', cfg, '-o', out, '--plan'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    expect(plan.status, plan.stderr).toBe(2);
+    expect(plan.stderr).toMatch(/is being written by process 4242 on other-node/);
+    expect(plan.stderr).not.toMatch(/holds an unfinished run/);
+  });
+
   it('a sweep waits, then resumes (exit 0) where it would have exited 2', async () => {
     const cfg = writeMicroConfig(dir, 'micro.json');
     const out = lockedBy(4242, 'other-node', new Date());
@@ -259,7 +282,7 @@ describe('a study holds its folder for its whole life (<dir>/study.lock)', () =>
     return out;
   };
 
-  it('a second study of the folder is refused at once, naming it and its holder; its plan runs; --wait-for-lock waits', async () => {
+  it('a second study of the folder is refused at once, naming it and its holder, and so is its plan; --wait-for-lock waits', async () => {
     // A live holder, running since before it took the lock (a study of another process).
     const holder = spawn('sleep', ['600']);
     children.push(holder);
@@ -273,10 +296,12 @@ describe('a study holds its folder for its whole life (<dir>/study.lock)', () =>
     expect(refused.stderr).toContain('wait for it to finish, or stop it first');
     expect(refused.stderr).not.toContain('[1/1]');
     expect(readdirSync(out)).toEqual(['study.lock']);
-    // The plan writes nothing and takes no lock: it runs while the folder is held.
+    // The plan takes no lock, and prices the command it is given, which would be refused: so is
+    // the plan, in the same words, before any calibration.
     const plan = spawnSync(process.execPath, study(out, '--plan'), { cwd: dir, encoding: 'utf8' });
-    expect(plan.status, plan.stderr).toBe(0);
-    expect(plan.stdout).toMatch(/vanilla/);
+    expect(plan.status, plan.stderr).toBe(2);
+    expect(plan.stderr).toContain(`${out} is being written by process ${holder.pid} on ${hostname()} (a study since `);
+    expect(plan.stderr).not.toContain('calibrating');
     expect(holderPid(join(out, 'study'))).toBe(holder.pid);
     // With --wait-for-lock it says for whom it waits, and runs once the holder is gone.
     const waiter = spawn(process.execPath, study(out, '--wait-for-lock'), { cwd: dir });

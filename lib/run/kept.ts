@@ -122,6 +122,9 @@ export async function keptAtStart(
   // As runSweep checks them: a misspelt or non-boolean option would price another run than the one meant.
   refuseUnknownKeys('keptAtStart', options, KEPT_AT_START_OPTIONS, (m) => new TypeError(m));
   for (const field of ['resume', 'overwrite']) checkBoolean('keptAtStart', options as Record<string, unknown>, field);
+  // A run writing the output now: this command would be refused (its lock), naming that run,
+  // where the output's files would otherwise be told as left by an interrupted one.
+  await refuseIfLocked(spec.output);
   const start = await sweepStart(spec, { ...options, readOnly: true });
   if (start.state === 'mergeable') {
     // Their spec is this one (sweepStart compared it); the merge checks they cover it exactly once.

@@ -9,6 +9,7 @@
 // reuses the same few pids), and of the lock's age for a lock of another host (a shared volume of
 // a cluster, where a node that died took its process along): a holder renews its lock every
 // LOCK_RENEW_MS, and one not renewed for LOCK_ABANDONED_MS is taken over.
+import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { lstat, lutimes, readlink, rename, symlink, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -124,8 +125,8 @@ function refusal(out: string, found: Found | null, path = lockPath(out)): Locked
  * Refuses, as taking the lock would, while a live run holds `out`, without taking it: for what
  * only reads the output (a plan of a resume), which must not keep a run from starting.
  */
-export async function refuseIfLocked(out: string): Promise<void> {
-  const refused = refusal(out, await readHolder(lockPath(out)));
+export async function refuseIfLocked(out: string, path = lockPath(out)): Promise<void> {
+  const refused = refusal(out, await readHolder(path));
   if (refused) throw refused;
 }
 
@@ -237,4 +238,18 @@ function held(path: string, text: string, renewMs: number): RunLock {
       if (now?.text === text) await unlink(path).catch(() => undefined);
     },
   };
+}
+
+/**
+ * A study's lock on its folder `outDir`, held by runStudy for its whole life: one study per
+ * folder, as one sweep per output. A shard of a split study holds its own (a cluster's shards
+ * share the folder, as a study's device workers do under the run that started them).
+ */
+export function studyLock(outDir: string, shard?: { index: number; count: number }): { path: string; what: string } {
+  return shard
+    ? {
+        path: join(outDir, `study.shard${shard.index}of${shard.count}.lock`),
+        what: `study shard ${shard.index}/${shard.count}`,
+      }
+    : { path: join(outDir, 'study.lock'), what: 'study' };
 }

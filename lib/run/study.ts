@@ -31,7 +31,7 @@ import { StudyModels } from './study-models.js';
 import { checkStudyNames } from './study-names.js';
 import { studyDevice, studySweepRefusal } from './study-refusals.js';
 import { refuseOtherShardCounts, removeShards, shardFiles, shardSpec } from './shards.js';
-import { LOCK_RENEW_MS, lockOutput } from './lock.js';
+import { LOCK_RENEW_MS, lockOutput, studyLock } from './lock.js';
 import { runSweep, type SweepProgress } from './sweep.js';
 
 export type { StudySummary, SweepOutcome };
@@ -172,24 +172,16 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   });
   checkStudyNames(sweeps, onDevices ? devices.length : (options.shard?.count ?? 1));
   await makeOutputFolder(options.outDir);
-  // One study per folder for its whole life, as one sweep per output: a second study of the same
-  // folder is refused at once (or waits, with waitForLock), rather than taking the next sweep and
-  // stopping the first halfway. Each shard of a split study holds its own (a cluster's shards
-  // share the folder, as a study's device workers do under the run that started them).
-  const shard = options.shard;
-  const lockName = shard ? `study.shard${shard.index}of${shard.count}.lock` : 'study.lock';
+  // One study per folder for its whole life (studyLock): a second study of the same folder is
+  // refused at once (or waits, with waitForLock), rather than taking the next sweep and stopping
+  // the first halfway.
+  const { path: lockAt, what } = studyLock(options.outDir, options.shard);
   const wait = options.waitForLock
     ? { signal: options.signal, onWait: (m: string) => events.emit('log', m) }
     : undefined;
   let lock;
   try {
-    lock = await lockOutput(
-      options.outDir,
-      shard ? `study shard ${shard.index}/${shard.count}` : 'study',
-      LOCK_RENEW_MS,
-      wait,
-      join(options.outDir, lockName),
-    );
+    lock = await lockOutput(options.outDir, what, LOCK_RENEW_MS, wait, lockAt);
   } catch (e) {
     // Ctrl-C while waiting for another study: nothing was started.
     if (options.signal?.aborted && (e as Error).name === 'AbortError')
