@@ -104,7 +104,8 @@ export function registerBound(program: Command): void {
         } finally {
           interrupt.release();
         }
-        if (interrupt.signal.aborted) {
+        // A signal after the last group was bounded leaves nothing unbounded (exit 0).
+        if (interrupt.signal.aborted && printed < ids.length) {
           reporter.log(`interrupted: ${printed} of ${ids.length} targets bounded (printed above)`);
           process.exitCode = EXIT.interrupted;
         }

@@ -289,8 +289,9 @@ export function registerTargetsAndTune(program: Command): void {
                 `${r.targetId}\tinit ${r.initId}\tKL ${r.klNats.toFixed(4)} nats\t${r.stopReason} at ${r.epochs}\t${shownPrompt(r)}`,
               );
           }
-          if (interrupt.signal.aborted) {
-            const finished = results.filter((r) => r.stopReason !== 'aborted').length;
+          const finished = results.filter((r) => r.stopReason !== 'aborted').length;
+          // A signal after the last row stopped leaves nothing unfinished: the run is whole (exit 0).
+          if (interrupt.signal.aborted && finished < ids.length * inits) {
             reporter.log(
               `interrupted: ${finished} rows finished, ${results.length - finished} cut short ('aborted': their best so far), ` +
                 `${ids.length * inits - results.length} not started`,
