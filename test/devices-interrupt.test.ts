@@ -6,9 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
-import { readJournal, scanJournal } from '../lib/results/index.js';
+import { readJournal, readResults, scanJournal } from '../lib/results/index.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
-import { cli, scratchDir } from './helpers/cli.js';
+import { cli, interruptWhen, scratchDir } from './helpers/cli.js';
 
 const dir = scratchDir('devices-interrupt');
 
@@ -71,3 +71,20 @@ it('interrupted before any row finished: nothing kept, and the plain rerun is no
   const again = spawnSync(process.execPath, [cli, ...sweep, '-q'], { cwd: dir, encoding: 'utf8' });
   expect(again.status, again.stderr).toBe(0);
 }, 300_000);
+
+it('interrupted once every worker has finished: the shards are merged all the same (exit 0)', async () => {
+  const config = writeMicroConfig(dir, 'quick.json', { bound: false, maxEpochs: 20, patience: 20 });
+  const said = 'every row is done: merging the device shards into m.arrow';
+  const { code, signal, err, sent } = await interruptWhen(
+    ['sweep', '-c', config, '--devices', 'cpu,cpu', '-o', 'm.arrow', '--no-figures'],
+    dir,
+    said,
+  );
+  expect({ sent, code, signal }, err).toEqual({ sent: true, code: 0, signal: null });
+  expect(err).toContain(
+    'interrupted: every row was done, so m.arrow is finished all the same; nothing is left to resume',
+  );
+  expect(err).not.toContain('finishing the current step');
+  expect((await readResults(join(dir, 'm.arrow'))).records.length).toBeGreaterThan(0);
+  expect(existsSync(join(dir, 'm.shard0of2.arrow'))).toBe(false);
+});

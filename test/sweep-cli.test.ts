@@ -275,7 +275,7 @@ describe('distprompt sweep', () => {
     const dir = tmp();
     const spec = config(dir, { ...small, maxEpochs: 20, patience: 20, bound: false });
     // Said as the file and figures begin (a second's work here, on a worker thread): the signal lands in it.
-    const said = 'every row is done: writing results.arrow and its figures in figures';
+    const said = 'every row is done: writing results.arrow and drawing its figures in figures';
     const { code, signal, err, sent } = await interruptWhen(['sweep', '-c', spec], dir, said);
     expect({ sent, code, signal }, err).toEqual({ sent: true, code: 0, signal: null });
     expect(err).toContain(

@@ -131,6 +131,8 @@ export async function sweepOnDevices(
   spec: SweepSpec,
   options: DeviceRunOptions,
   events: EventEmitter,
+  /** called once every worker has finished, before their shards are merged */
+  finishing: () => void = () => {},
 ): Promise<{ rows: number; resumed: number; shared: number; interrupted: boolean }> {
   const devices = spec.devices!;
   const n = devices.length;
@@ -175,6 +177,7 @@ export async function sweepOnDevices(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+  finishing();
   const report = await mergeSweepShards(files, spec.output, { overwrite: options.overwrite });
   await removeShards(files);
   events.emit('log', `merged ${n} device shards into ${spec.output} (${report.rows} rows)`);

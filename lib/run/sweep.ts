@@ -199,6 +199,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
   const start = await sweepStart(spec, { ...options, modelIdentity: given?.info.identity });
   if (start.state === 'finished') return readySweep(spec, start.state, options, start.results.records);
   if (start.state === 'mergeable') {
+    const dir = figuresDir(spec, options);
+    finishing(events, `merging ${start.shards.length} shard files into ${spec.output}`, spec.output, dir);
     await mergeSweepShards(start.shards, spec.output);
     events.emit('log', `merged ${start.shards.length} shard files into ${spec.output}`);
     // This run's own device shards, left by its earlier merge that failed (a full disk): removed now
@@ -208,7 +210,9 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
   }
   if (deviceCount(spec) > 1 && !options.model) {
     // Each worker reads the reused files itself.
-    const ran = await sweepOnDevices(spec, options, events);
+    const ran = await sweepOnDevices(spec, options, events, () =>
+      finishing(events, `merging the device shards into ${spec.output}`, spec.output, figuresDir(spec, options)),
+    );
     if (ran.interrupted)
       return {
         ...nothingYet(spec, 'devices'),
@@ -444,8 +448,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     // Every row is done: what is left, the file and its figures, is finished even if the run is
     // aborted now (stopping would only leave the journal for a --resume to finish the same way).
     const dir = figuresDir(spec, options);
-    events.emit('log', `every row is done: writing ${out}${dir === false ? '' : ` and its figures in ${dir}`}`);
-    events.emit('finishing', out);
+    finishing(events, `writing ${out}`, out, dir);
     // The final file and the figures are written on a worker thread (lib/run/end-worker.ts).
     const end = await endSweep(writer, { order, expectedRowIds: order }, dir);
     // Only a run that shares rows decodes them here; a caller who wants them asks for `records`.
@@ -469,6 +472,16 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
 }
 
 /** Where the sweep's figures go, or false for none. */
+/**
+ * Every row is done: what is left (a merge, the file, its figures) is finished even if the run is
+ * aborted now (stopping would only leave a --resume to finish the same way). Said, and told to a
+ * caller (the CLI's interrupt line says so from then on).
+ */
+function finishing(events: EventEmitter, doing: string, out: string, dir: string | false): void {
+  events.emit('log', `every row is done: ${doing}${dir === false ? '' : ` and drawing its figures in ${dir}`}`);
+  events.emit('finishing', out);
+}
+
 const figuresDir = (spec: SweepSpec, options: SweepOptions): string | false =>
   options.figures === false ? false : (options.figures ?? join(dirname(spec.output), 'figures'));
 
