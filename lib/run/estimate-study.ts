@@ -14,7 +14,7 @@ import { refuseUnfitSweeps } from './fit.js';
 import { StudyModels } from './study-models.js';
 import { TargetStore } from '../targets/index.js';
 import { keptAtStart } from './kept.js';
-import { refuseIfLocked, studyLock } from './lock.js';
+import { refuseIfLocked, refuseStudiesBeside, studyLock } from './lock.js';
 import { studyDevice, studySweepRefusal } from './study-refusals.js';
 import { firstDevice, shardSpec } from './shards.js';
 import { checkStudyNames } from './study-names.js';
@@ -111,7 +111,10 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
   });
   // A study running in the folder: this command would be refused at its start (runStudy's
   // lock), so its plan is too, naming that run, before any calibration.
-  if (o.outDir !== undefined && existsSync(o.outDir)) await refuseIfLocked(o.outDir, studyLock(o.outDir, o.shard).path);
+  if (o.outDir !== undefined && existsSync(o.outDir)) {
+    await refuseIfLocked(o.outDir, studyLock(o.outDir, o.shard).path);
+    await refuseStudiesBeside(o.outDir, o.shard);
+  }
   // As runStudy refuses them, before any calibration.
   checkStudyNames(sweeps, o.shard ? o.shard.count : o.devices && o.devices.length > 1 ? o.devices.length : 1);
   const costs = new Map<string, EpochCost>();

@@ -31,7 +31,7 @@ import { StudyModels } from './study-models.js';
 import { checkStudyNames } from './study-names.js';
 import { studyDevice, studySweepRefusal } from './study-refusals.js';
 import { refuseOtherShardCounts, removeShards, shardFiles, shardSpec } from './shards.js';
-import { LOCK_RENEW_MS, lockOutput, studyLock } from './lock.js';
+import { LOCK_RENEW_MS, lockOutput, refuseStudiesBeside, studyLock } from './lock.js';
 import { runSweep, type SweepProgress } from './sweep.js';
 
 export type { StudySummary, SweepOutcome };
@@ -179,16 +179,19 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   const wait = options.waitForLock
     ? { signal: options.signal, onWait: (m: string) => events.emit('log', m) }
     : undefined;
-  let lock;
+  // Ctrl-C while waiting for another study: nothing was started.
+  const stopped = () => stoppedBeforeSweeps(options.outDir, scale, 0);
+  const orStopped = <T>(waiting: Promise<T>) =>
+    waiting.catch((e: Error) => {
+      if (options.signal?.aborted && e.name === 'AbortError') return null;
+      throw e;
+    });
+  const lock = await orStopped(lockOutput(options.outDir, what, LOCK_RENEW_MS, wait, lockAt));
+  if (!lock) return stopped();
   try {
-    lock = await lockOutput(options.outDir, what, LOCK_RENEW_MS, wait, lockAt);
-  } catch (e) {
-    // Ctrl-C while waiting for another study: nothing was started.
-    if (options.signal?.aborted && (e as Error).name === 'AbortError')
-      return stoppedBeforeSweeps(options.outDir, scale, 0);
-    throw e;
-  }
-  try {
+    // A merging study and a shard of the folder hold different locks: each refuses the other here.
+    if ((await orStopped(refuseStudiesBeside(options.outDir, options.shard, wait).then(() => true))) === null)
+      return stopped();
     // A lock taken over by another run stops this one as Ctrl-C would (its sweeps kept), and says why.
     const signal = options.signal ? AbortSignal.any([options.signal, lock.lost]) : lock.lost;
     const summary = await studyLocked(
