@@ -130,6 +130,12 @@ export async function refuseIfLocked(out: string, path = lockPath(out)): Promise
   if (refused) throw refused;
 }
 
+/** The live run that holds `out` ('process <pid> on <host> (a sweep since …)'), or null: none, or one that is gone. */
+export async function runHolding(out: string): Promise<string | null> {
+  const found = await readHolder(lockPath(out)).catch(() => null);
+  return refusal(out, found) ? describe(found!.holder!) : null;
+}
+
 /** How to wait for a lock another live run holds, instead of being refused. */
 export interface LockWait {
   /** told once, with the refusal's message, when the wait begins */
