@@ -90,3 +90,28 @@ it('shard files a failed merge left are merged by the resume, then removed, thei
   expect(readdirSync(folder).sort()).toEqual(['r.arrow', 'spec.json']);
   expect((await readResults(join(folder, 'r.arrow'))).records).toHaveLength(32);
 }, 300_000);
+
+it('a study on --devices resumed once its sweeps were merged reads them, running no row again nor leaving shard files; so do its shards and their plan', async () => {
+  const study = ['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '--no-bound', '-o', 'merged'];
+  expect(run([...study, '--devices', 'cpu,cpu', '-q']).status).toBe(0);
+  const whole = join(dir, 'merged', 'vanilla.random_micro.arrow');
+  const rows = (await readResults(whole)).records.length;
+  // Each worker ran its shard of every sweep again beside the merged file, and left its shard file there.
+  const again = run([...study, '--devices', 'cpu,cpu', '--resume']);
+  expect(again.status, again.stderr).toBe(0);
+  expect(again.stderr).toContain(`worker 0 (cpu): [1/1] vanilla on random:micro: finished earlier (`);
+  expect(again.stderr).not.toMatch(/synthesising|starting \d+ rows/);
+  expect(readdirSync(join(dir, 'merged')).filter((f) => f.includes('.shard'))).toEqual([]);
+  // A shard run (a cluster task requeued after the merge) and its plan read it as a whole, too.
+  const plan = run([...study, '--shard', '1/2', '--resume', '--plan', '--json']);
+  expect(plan.status, plan.stderr).toBe(0);
+  // The estimate is the last line, after a line for each sweep planned.
+  const planned = JSON.parse(plan.stdout.trim().split('\n').at(-1)!) as { rows: number; keptRows: number };
+  expect(planned).toMatchObject({ rows: 0, keptRows: rows });
+  expect(run([...study, '--shard', '1/2', '--resume']).status).toBe(0);
+  expect(readdirSync(join(dir, 'merged')).filter((f) => f.includes('.shard'))).toEqual([]);
+  // Without --resume the finished sweep is refused, as the study run without --devices refuses it.
+  const refused = run([...study, '--devices', 'cpu,cpu']);
+  expect(refused.status, refused.stderr).toBe(2);
+  expect(refused.stderr).toContain(`${join('merged', 'vanilla.random_micro.arrow')} exists: add --resume`);
+}, 300_000);

@@ -151,7 +151,8 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
         continue;
       }
       o.onSweep?.(`[${i + 1}/${sweeps.length}] ${label}`);
-      const spec = specOf(s);
+      // A shard of a sweep merged earlier: its whole file, read or refused as the run does (runStudy).
+      const spec = o.shard && !o.overwrite && existsSync(s.spec.output) ? s.spec : specOf(s);
       const model = await models.get(s);
       // A load is counted in the sweep it was made for: the first on a model, and one after a
       // sweep on another model (the study run holds one model at a time, and so does this plan).

@@ -32,6 +32,7 @@ import { checkStudyNames } from './study-names.js';
 import { studyDevice, studySweepRefusal } from './study-refusals.js';
 import { refuseOtherShardCounts, removeShards, shardFiles, shardSpec } from './shards.js';
 import { LOCK_RENEW_MS, lockOutput, refuseStudiesBeside, studyLock } from './lock.js';
+import { sweepStart } from './start.js';
 import { runSweep, type SweepProgress } from './sweep.js';
 
 export type { StudySummary, SweepOutcome };
@@ -301,6 +302,27 @@ async function studyLocked(
         break;
       }
       const spec = options.shard ? shardSpec(s.spec, options.shard) : s.spec;
+      // A shard (a device worker's too) of a sweep an earlier run merged: its whole file is read
+      // (with resume) or refused (without), as the run without a shard does, rather than the
+      // shard's rows run again into a shard file the merged file then leaves behind.
+      if (options.shard && !options.overwrite && existsSync(s.spec.output)) {
+        const whole = await sweepStart(s.spec, { resume: options.resume, readOnly: true }).catch((e: unknown) => {
+          throw studySweepRefusal(e, s.spec.output, options.outDir);
+        });
+        if (whole.state === 'finished') {
+          const { records } = whole.results;
+          log(`${tag}: finished earlier (${records.length} rows in ${s.spec.output})`);
+          outcomes.push({
+            ...base,
+            output: s.spec.output,
+            status: 'finished earlier',
+            rows: records.length,
+            stopReasons: stopReasons(records),
+            wallMs: 0,
+          });
+          continue;
+        }
+      }
       log(`${tag} → ${spec.output}`);
       const t0 = Date.now();
       const sweepEvents = new EventEmitter();
