@@ -352,7 +352,9 @@ describe('a study holds its folder for its whole life (<dir>/study.lock)', () =>
     });
     const status = await new Promise<number | null>((r) => waiter.once('close', r));
     expect(status, stderr).toBe(0);
-    expect(stderr).toContain(`waiting: ${out} is being written by process ${holder.pid} on ${hostname()} (a study shard 0/2`);
+    expect(stderr).toContain(
+      `waiting: ${out} is being written by process ${holder.pid} on ${hostname()} (a study shard 0/2`,
+    );
     expect(existsSync(join(out, 'report.html'))).toBe(true);
     expect(existsSync(join(out, 'study.lock'))).toBe(false);
   }, 120_000);
@@ -360,7 +362,10 @@ describe('a study holds its folder for its whole life (<dir>/study.lock)', () =>
   it('a shard started while a whole study of the folder runs (not as its device worker) is refused, naming it', async () => {
     const holder = await liveHolder();
     const out = folderLockedBy(holder.pid!, new Date(Date.now() + 5000));
-    for (const flags of [['--shard', '1/2'], ['--shard', '1/2', '--plan']]) {
+    for (const flags of [
+      ['--shard', '1/2'],
+      ['--shard', '1/2', '--plan'],
+    ]) {
       const r = spawnSync(process.execPath, study(out, ...flags), { cwd: dir, encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(2);
       expect(r.stderr).toContain(`${out} is being written by process ${holder.pid} on ${hostname()} (a study since `);
