@@ -4,8 +4,9 @@
 // the plan of that run, rather than priced as a fresh run the command would not start. Shard
 // files left by a merge that failed (a full disk) are merged by the next run, which then removes
 // them and counts their rows as resumed.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
@@ -16,7 +17,7 @@ import { cli, runCli, scratchDir } from './helpers/cli.js';
 const dir = scratchDir('device-leftovers');
 const run = (args: string[]) => runCli(args, dir);
 
-it('shard files in the way of the device workers are refused by the run and its plan alike', () => {
+it('shard files in the way of the device workers are refused by the run and its plan alike', async () => {
   const config = writeMicroConfig(dir, 'spec.json', { bound: false });
   const sweep = ['sweep', '-c', config, '--no-figures', '-o', 'x.arrow'];
   // Shard 0 of 2 finished on its own, shard 1 not run: no set to merge.
@@ -36,12 +37,25 @@ it('shard files in the way of the device workers are refused by the run and its 
   expect(JSON.parse(plan.stdout)).toMatchObject({ rows: 1, keptRows: 1 });
 
   // On three devices the two-way split would be neither resumed nor merged.
-  const other = 'hold rows of a run of x.arrow on 2 devices, which a run on 3 would neither resume nor merge';
+  const other =
+    'hold rows of a run of x.arrow split 2 ways (on 2 devices, or by --shard i/2), which a run on 3 would neither resume nor merge';
   for (const extra of [[], ['--plan']]) {
     const r = run([...sweep, '--devices', 'cpu,cpu,cpu', '--resume', ...extra]);
     expect(r.status, r.stderr).toBe(2);
-    expect(r.stderr).toContain(other);
+    expect(r.stderr).toContain(`${other}: resume split 2 ways, or delete them`);
   }
+  // One a live run still writes (a shard run started elsewhere) is to be waited for, not deleted.
+  const running = spawn('sleep', ['600']);
+  await new Promise((r) => running.once('spawn', r));
+  const since = new Date(Date.now() + 5000).toISOString();
+  symlinkSync(`${running.pid} ${hostname()} ${since} sweep`, join(dir, 'x.shard0of2.arrow.lock'));
+  const beside = run([...sweep, '--devices', 'cpu,cpu,cpu', '--resume']);
+  running.kill();
+  rmSync(join(dir, 'x.shard0of2.arrow.lock'));
+  expect(beside.status, beside.stderr).toBe(2);
+  expect(beside.stderr).toContain(
+    `${other}, and process ${running.pid} on ${hostname()} (a sweep since ${since}) is writing one: wait for that run to finish, or stop it first`,
+  );
   expect(existsSync(join(dir, 'x.arrow'))).toBe(false);
   expect(existsSync(join(dir, 'x.shard0of2.arrow'))).toBe(true);
 }, 300_000);
