@@ -4,8 +4,9 @@
 // the plan of that run, rather than priced as a fresh run the command would not start. Shard
 // files left by a merge that failed (a full disk) are merged by the next run, which then removes
 // them and counts their rows as resumed.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
@@ -16,7 +17,7 @@ import { cli, runCli, scratchDir } from './helpers/cli.js';
 const dir = scratchDir('device-leftovers');
 const run = (args: string[]) => runCli(args, dir);
 
-it('shard files in the way of the device workers are refused by the run and its plan alike', () => {
+it('shard files in the way of the device workers are refused by the run and its plan alike', async () => {
   const config = writeMicroConfig(dir, 'spec.json', { bound: false });
   const sweep = ['sweep', '-c', config, '--no-figures', '-o', 'x.arrow'];
   // Shard 0 of 2 finished on its own, shard 1 not run: no set to merge.
@@ -36,12 +37,25 @@ it('shard files in the way of the device workers are refused by the run and its 
   expect(JSON.parse(plan.stdout)).toMatchObject({ rows: 1, keptRows: 1 });
 
   // On three devices the two-way split would be neither resumed nor merged.
-  const other = 'hold rows of a run of x.arrow on 2 devices, which a run on 3 would neither resume nor merge';
+  const other =
+    'hold rows of a run of x.arrow split 2 ways (on 2 devices, or by --shard i/2), which a run on 3 would neither resume nor merge';
   for (const extra of [[], ['--plan']]) {
     const r = run([...sweep, '--devices', 'cpu,cpu,cpu', '--resume', ...extra]);
     expect(r.status, r.stderr).toBe(2);
-    expect(r.stderr).toContain(other);
+    expect(r.stderr).toContain(`${other}: resume split 2 ways, or delete them`);
   }
+  // One a live run still writes (a shard run started elsewhere) is to be waited for, not deleted.
+  const running = spawn('sleep', ['600']);
+  await new Promise((r) => running.once('spawn', r));
+  const since = new Date(Date.now() + 5000).toISOString();
+  symlinkSync(`${running.pid} ${hostname()} ${since} sweep`, join(dir, 'x.shard0of2.arrow.lock'));
+  const beside = run([...sweep, '--devices', 'cpu,cpu,cpu', '--resume']);
+  running.kill();
+  rmSync(join(dir, 'x.shard0of2.arrow.lock'));
+  expect(beside.status, beside.stderr).toBe(2);
+  expect(beside.stderr).toContain(
+    `${other}, and process ${running.pid} on ${hostname()} (a sweep since ${since}) is writing one: wait for that run to finish, or stop it first`,
+  );
   expect(existsSync(join(dir, 'x.arrow'))).toBe(false);
   expect(existsSync(join(dir, 'x.shard0of2.arrow'))).toBe(true);
 }, 300_000);
@@ -89,4 +103,29 @@ it('shard files a failed merge left are merged by the resume, then removed, thei
   // Only the finished file is left: the shards it holds every row of are gone.
   expect(readdirSync(folder).sort()).toEqual(['r.arrow', 'spec.json']);
   expect((await readResults(join(folder, 'r.arrow'))).records).toHaveLength(32);
+}, 300_000);
+
+it('a study on --devices resumed once its sweeps were merged reads them, running no row again nor leaving shard files; so do its shards and their plan', async () => {
+  const study = ['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '--no-bound', '-o', 'merged'];
+  expect(run([...study, '--devices', 'cpu,cpu', '-q']).status).toBe(0);
+  const whole = join(dir, 'merged', 'vanilla.random_micro.arrow');
+  const rows = (await readResults(whole)).records.length;
+  // Each worker ran its shard of every sweep again beside the merged file, and left its shard file there.
+  const again = run([...study, '--devices', 'cpu,cpu', '--resume']);
+  expect(again.status, again.stderr).toBe(0);
+  expect(again.stderr).toContain(`worker 0 (cpu): [1/1] vanilla on random:micro: finished earlier (`);
+  expect(again.stderr).not.toMatch(/synthesising|starting \d+ rows/);
+  expect(readdirSync(join(dir, 'merged')).filter((f) => f.includes('.shard'))).toEqual([]);
+  // A shard run (a cluster task requeued after the merge) and its plan read it as a whole, too.
+  const plan = run([...study, '--shard', '1/2', '--resume', '--plan', '--json']);
+  expect(plan.status, plan.stderr).toBe(0);
+  // The estimate is the last line, after a line for each sweep planned.
+  const planned = JSON.parse(plan.stdout.trim().split('\n').at(-1)!) as { rows: number; keptRows: number };
+  expect(planned).toMatchObject({ rows: 0, keptRows: rows });
+  expect(run([...study, '--shard', '1/2', '--resume']).status).toBe(0);
+  expect(readdirSync(join(dir, 'merged')).filter((f) => f.includes('.shard'))).toEqual([]);
+  // Without --resume the finished sweep is refused, as the study run without --devices refuses it.
+  const refused = run([...study, '--devices', 'cpu,cpu']);
+  expect(refused.status, refused.stderr).toBe(2);
+  expect(refused.stderr).toContain(`${join('merged', 'vanilla.random_micro.arrow')} exists: add --resume`);
 }, 300_000);

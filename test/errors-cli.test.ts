@@ -251,7 +251,7 @@ describe('the output of a sweep', () => {
       const r = sweep('a.json', 'dev.arrow', '--devices', 'cpu,cpu,cpu', ...extra);
       expect(r.status, r.stderr).toBe(2);
       expect(r.stderr).toMatch(
-        /dev\.shard1of2\.arrow\.partial hold rows of a run of dev\.arrow on 2 devices, which a run on 3 would neither resume nor merge/,
+        /dev\.shard1of2\.arrow\.partial hold rows of a run of dev\.arrow split 2 ways \(on 2 devices, or by --shard i\/2\), which a run on 3 would neither resume nor merge/,
       );
     }
     expect(readdirSync(dir).filter((n) => n.startsWith('dev.shard') && n.includes('of3'))).toEqual([]);
@@ -262,7 +262,7 @@ describe('the output of a sweep', () => {
     const st = run(['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', ...onThree]);
     expect(st.status, st.stderr).toBe(2);
     expect(st.stderr).toMatch(
-      /st-dev\/vanilla\.random_micro\.shard0of2\.arrow\.partial hold rows of a run of .* on 2 devices/,
+      /st-dev\/vanilla\.random_micro\.shard0of2\.arrow\.partial hold rows of a run of .* split 2 ways/,
     );
   });
 

@@ -282,11 +282,32 @@ describe('a study holds its folder for its whole life (<dir>/study.lock)', () =>
     return out;
   };
 
-  it('a second study of the folder is refused at once, naming it and its holder, and so is its plan; --wait-for-lock waits', async () => {
-    // A live holder, running since before it took the lock (a study of another process).
+  /** A live process of this host, not a parent of the runs tested: a study holding a lock. */
+  const liveHolder = async () => {
     const holder = spawn('sleep', ['600']);
     children.push(holder);
     await new Promise((r) => holder.once('spawn', r));
+    return holder;
+  };
+  /** A study of `out` with --wait-for-lock says it waits for `holder` (`holding`), and runs once it is gone. */
+  const waitsForThenRuns = async (out: string, holder: ChildProcess, holding: string) => {
+    const waiter = spawn(process.execPath, study(out, '--wait-for-lock'), { cwd: dir });
+    children.push(waiter);
+    let stderr = '';
+    waiter.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/waiting: /.test(stderr)) holder.kill();
+    });
+    const status = await new Promise<number | null>((r) => waiter.once('close', r));
+    expect(status, stderr).toBe(0);
+    expect(stderr).toContain(`waiting: ${out} is being written by process ${holder.pid} on ${hostname()} (${holding}`);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+    expect(existsSync(join(out, 'study.lock'))).toBe(false);
+  };
+
+  it('a second study of the folder is refused at once, naming it and its holder, and so is its plan; --wait-for-lock waits', async () => {
+    // A live holder, running since before it took the lock (a study of another process).
+    const holder = await liveHolder();
     const out = folderLockedBy(holder.pid!, new Date(Date.now() + 5000));
     const refused = spawnSync(process.execPath, study(out), { cwd: dir, encoding: 'utf8' });
     expect(refused.status, refused.stderr).toBe(2);
@@ -304,21 +325,40 @@ describe('a study holds its folder for its whole life (<dir>/study.lock)', () =>
     expect(plan.stderr).not.toContain('calibrating');
     expect(holderPid(join(out, 'study'))).toBe(holder.pid);
     // With --wait-for-lock it says for whom it waits, and runs once the holder is gone.
-    const waiter = spawn(process.execPath, study(out, '--wait-for-lock'), { cwd: dir });
-    children.push(waiter);
-    let stderr = '';
-    waiter.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (/waiting: /.test(stderr)) holder.kill();
-    });
-    const status = await new Promise<number | null>((r) => waiter.once('close', r));
-    expect(status, stderr).toBe(0);
-    expect(stderr).toContain(
-      `waiting: ${out} is being written by process ${holder.pid} on ${hostname()} (a study since`,
-    );
-    expect(existsSync(join(out, 'report.html'))).toBe(true);
-    expect(existsSync(join(out, 'study.lock'))).toBe(false);
+    await waitsForThenRuns(out, holder, 'a study since');
   }, 120_000);
+
+  it('a merging study started while a shard of the folder runs is refused, naming the shard, as is its plan; --wait-for-lock waits for it', async () => {
+    // A shard holds its own lock, not the folder's: the merging run would otherwise run whole
+    // every sweep no shard has begun, beside the shards that then run it too.
+    const holder = await liveHolder();
+    const out = mkdtempSync(join(dir, 'study-'));
+    const since = new Date(Date.now() + 5000).toISOString();
+    symlinkSync(`${holder.pid} ${hostname()} ${since} study shard 0/2`, join(out, 'study.shard0of2.lock'));
+    const shardRuns = `${out} is being written by process ${holder.pid} on ${hostname()} (a study shard 0/2 since ${since}): wait for every shard to finish, then run this again to merge them and report`;
+    for (const flags of [[], ['--plan']]) {
+      const r = spawnSync(process.execPath, study(out, ...flags), { cwd: dir, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(shardRuns);
+      expect(r.stderr).not.toMatch(/calibrating|\[1\/1\]/);
+      expect(readdirSync(out)).toEqual(['study.shard0of2.lock']);
+    }
+    await waitsForThenRuns(out, holder, 'a study shard 0/2 since');
+  }, 120_000);
+
+  it('a shard started while a whole study of the folder runs (not as its device worker) is refused, naming it', async () => {
+    const holder = await liveHolder();
+    const out = folderLockedBy(holder.pid!, new Date(Date.now() + 5000));
+    for (const flags of [
+      ['--shard', '1/2'],
+      ['--shard', '1/2', '--plan'],
+    ]) {
+      const r = spawnSync(process.execPath, study(out, ...flags), { cwd: dir, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`${out} is being written by process ${holder.pid} on ${hostname()} (a study since `);
+      expect(readdirSync(out)).toEqual(['study.lock']);
+    }
+  }, 60_000);
 
   /** A study of `out` started in the background: its process, its stderr so far, and its exit status. */
   const started = (out: string) => {

@@ -1,6 +1,7 @@
 // `distprompt sweep` as a user runs it: a child process of the built CLI (npm test builds it).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -217,7 +218,7 @@ describe('distprompt sweep', () => {
     expect(rerun.records.every((r) => r.epochs <= 7)).toBe(true);
   });
 
-  it('a run that would merge shard files some of which have not finished refuses, rather than rerunning every row', () => {
+  it('a run that would merge shard files some of which have not finished refuses, naming a shard that runs, rather than rerunning every row', async () => {
     // Before, a merge run started while a shard was still to run ran the whole sweep itself,
     // ignoring the finished shard, and the shards then could not be merged over its output.
     const dir = tmp();
@@ -233,6 +234,23 @@ describe('distprompt sweep', () => {
     );
     expect(early.stderr).not.toMatch(/synthesising/);
     expect(existsSync(join(dir, 'all.arrow')) || existsSync(join(dir, 'all.arrow.partial'))).toBe(false);
+    // Shard 1 running (its journal begun, its lock held by a live process): named, to be waited
+    // for, where 'running, or interrupted' left the user to guess whether to resume it.
+    const running = spawn('sleep', ['600']);
+    await new Promise((r) => running.once('spawn', r));
+    const since = new Date(Date.now() + 5000).toISOString();
+    writeFileSync(join(dir, 'all.shard1of2.arrow.partial'), '');
+    symlinkSync(`${running.pid} ${hostname()} ${since} sweep`, join(dir, 'all.shard1of2.arrow.lock'));
+    const beside = run(['sweep', '-c', spec, '-o', 'all.arrow', '--no-figures'], dir);
+    running.kill();
+    expect(beside.status, beside.stderr).toBe(2);
+    expect(beside.stderr).toContain(
+      `all.shard1of2.arrow is being written by process ${running.pid} on ${hostname()} (a sweep since ${since}) (shard 1/2: wait for it to finish)`,
+    );
+    await new Promise((r) => running.once('close', r));
+    const gone = run(['sweep', '-c', spec, '-o', 'all.arrow', '--no-figures'], dir);
+    expect(gone.stderr).toContain('all.shard1of2.arrow has not finished (shard 1/2: interrupted)');
+    rmSync(join(dir, 'all.shard1of2.arrow.partial'));
     const shard1 = run(['sweep', '-c', spec, '--shard', '1/2', '-o', 'all.shard1of2.arrow', '--no-figures', '-q'], dir);
     expect(shard1.status, shard1.stderr).toBe(0);
     const merged = run(['sweep', '-c', spec, '-o', 'all.arrow', '--no-figures'], dir);

@@ -14,7 +14,7 @@ import { refuseUnfitSweeps } from './fit.js';
 import { StudyModels } from './study-models.js';
 import { TargetStore } from '../targets/index.js';
 import { keptAtStart } from './kept.js';
-import { refuseIfLocked, studyLock } from './lock.js';
+import { refuseIfLocked, refuseStudiesBeside, studyLock } from './lock.js';
 import { studyDevice, studySweepRefusal } from './study-refusals.js';
 import { firstDevice, shardSpec } from './shards.js';
 import { checkStudyNames } from './study-names.js';
@@ -111,7 +111,10 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
   });
   // A study running in the folder: this command would be refused at its start (runStudy's
   // lock), so its plan is too, naming that run, before any calibration.
-  if (o.outDir !== undefined && existsSync(o.outDir)) await refuseIfLocked(o.outDir, studyLock(o.outDir, o.shard).path);
+  if (o.outDir !== undefined && existsSync(o.outDir)) {
+    await refuseIfLocked(o.outDir, studyLock(o.outDir, o.shard).path);
+    await refuseStudiesBeside(o.outDir, o.shard);
+  }
   // As runStudy refuses them, before any calibration.
   checkStudyNames(sweeps, o.shard ? o.shard.count : o.devices && o.devices.length > 1 ? o.devices.length : 1);
   const costs = new Map<string, EpochCost>();
@@ -148,7 +151,8 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
         continue;
       }
       o.onSweep?.(`[${i + 1}/${sweeps.length}] ${label}`);
-      const spec = specOf(s);
+      // A shard of a sweep merged earlier: its whole file, read or refused as the run does (runStudy).
+      const spec = o.shard && !o.overwrite && existsSync(s.spec.output) ? s.spec : specOf(s);
       const model = await models.get(s);
       // A load is counted in the sweep it was made for: the first on a model, and one after a
       // sweep on another model (the study run holds one model at a time, and so does this plan).

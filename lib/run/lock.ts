@@ -11,7 +11,7 @@
 // LOCK_RENEW_MS, and one not renewed for LOCK_ABANDONED_MS is taken over.
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { lstat, lutimes, readlink, rename, symlink, unlink } from 'node:fs/promises';
+import { lstat, lutimes, readdir, readlink, rename, symlink, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { FileError, fileError } from '../io/fs-error.js';
@@ -128,6 +128,12 @@ function refusal(out: string, found: Found | null, path = lockPath(out)): Locked
 export async function refuseIfLocked(out: string, path = lockPath(out)): Promise<void> {
   const refused = refusal(out, await readHolder(path));
   if (refused) throw refused;
+}
+
+/** The live run that holds `out` ('process <pid> on <host> (a sweep since …)'), or null: none, or one that is gone. */
+export async function runHolding(out: string): Promise<string | null> {
+  const found = await readHolder(lockPath(out)).catch(() => null);
+  return refusal(out, found) ? describe(found!.holder!) : null;
 }
 
 /** How to wait for a lock another live run holds, instead of being refused. */
@@ -252,4 +258,58 @@ export function studyLock(outDir: string, shard?: { index: number; count: number
         what: `study shard ${shard.index}/${shard.count}`,
       }
     : { path: join(outDir, 'study.lock'), what: 'study' };
+}
+
+/**
+ * Why a study of `outDir` (a shard of it: `shard`) must not run beside another of the folder that
+ * holds a lock other than its own, or null: a whole study (merging the shards, or on devices)
+ * beside a live shard, which would run the rows of a sweep no shard has begun yet, and a shard
+ * beside a whole study other than the one whose device worker it is (its `parent`). Each checks
+ * once it holds its own lock, so of two started at once at least one sees the other.
+ */
+async function studyBeside(outDir: string, shard: { index: number; count: number } | undefined, parent: number) {
+  if (shard) {
+    const path = studyLock(outDir).path;
+    const found = await readHolder(path);
+    const h = found?.holder;
+    if (h && h.host === hostname() && h.pid === parent) return null;
+    const refused = refusal(outDir, found, path);
+    return refused && { message: refused.message, holder: h! };
+  }
+  const names = await readdir(outDir).catch(() => [] as string[]);
+  for (const name of names.filter((n) => /^study\.shard\d+of\d+\.lock$/.test(n)).sort()) {
+    const found = await readHolder(join(outDir, name));
+    if (!refusal(outDir, found, join(outDir, name))) continue;
+    const h = found!.holder!;
+    return {
+      message: `${outDir} is being written by ${describe(h)}: wait for every shard to finish, then run this again to merge them and report, or stop it first`,
+      holder: h,
+    };
+  }
+  return null;
+}
+
+/**
+ * Refuses (a LockedError naming the run) while another study of `outDir` runs that this one must
+ * not run beside (studyBeside), or with `wait` waits until none does. `parent`: the process that
+ * started this one (a device worker's study).
+ */
+export async function refuseStudiesBeside(
+  outDir: string,
+  shard?: { index: number; count: number },
+  wait?: LockWait,
+  parent = process.ppid,
+): Promise<void> {
+  let told = false;
+  for (;;) {
+    const beside = await studyBeside(outDir, shard, parent);
+    if (!beside) return;
+    if (!wait) throw new LockedError(beside.message);
+    if (!told)
+      wait.onWait?.(
+        `waiting: ${outDir} is being written by ${describe(beside.holder)}; this run goes on once it has finished`,
+      );
+    told = true;
+    await sleep(wait.pollMs ?? LOCK_RENEW_MS / 3, undefined, { signal: wait.signal });
+  }
 }

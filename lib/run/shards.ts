@@ -9,6 +9,7 @@ import { FileError } from '../io/fs-error.js';
 import { checkOutputName, LONGEST_OUTPUT_NAME, NAME_MAX_BYTES } from '../io/output-name.js';
 import { journalPath, readJournal, readResults, ResultsError } from '../results/index.js';
 import type { Shard, SweepSpec } from '../spec/index.js';
+import { runHolding } from './lock.js';
 
 /** Devices a sweep's rows are split over, a shard each: its `devices`, unless it is itself a shard. */
 export const deviceCount = (spec: SweepSpec): number =>
@@ -80,16 +81,26 @@ async function shardNames(output: string, partial = false): Promise<Array<{ name
 
 /**
  * Refuses to split `output` into `n` shards over shard files or journals of a split into another
- * count (an earlier run on another number of devices): a run on `n` would neither resume nor
- * merge their rows, so they would be lost without a word.
+ * count (an earlier run on another number of devices, or `--shard i/N` runs): a run on `n` would
+ * neither resume nor merge their rows, so they would be lost without a word. One a live run still
+ * writes is named with its process, to be waited for rather than deleted.
  */
 export async function refuseOtherShardCounts(output: string, n: number, resume: boolean): Promise<void> {
   const other = (await shardNames(output, true)).filter((s) => s.count !== n);
   if (other.length === 0) return;
   const count = other[0].count;
   const names = other.filter((s) => s.count === count).map((s) => join(dirname(output), s.name));
+  const split = said`split ${count} ways (on ${count} devices, or by ${option('shard', `i/${count}`)})`;
+  const rows = said`hold rows of a run of ${output} ${split}, which a run on ${n} would neither resume nor merge`;
+  for (const name of names) {
+    const by = await runHolding(name.replace(/\.partial$/, ''));
+    if (by)
+      throw new ResultsError(
+        said`${names.join(', ')} ${rows}, and ${by} is writing one: wait for that run to finish, or stop it first`,
+      );
+  }
   throw new ResultsError(
-    said`${names.join(', ')} hold rows of a run of ${output} on ${count} devices, which a run on ${n} would neither resume nor merge: ${resume ? 'resume' : said`continue it with ${option('resume', true)}`} on ${count} devices, or delete them (or pass ${option('overwrite', true)}) to start over`,
+    said`${names.join(', ')} ${rows}: ${resume ? 'resume' : said`continue it with ${option('resume', true)}`} split ${count} ways, or delete them (or pass ${option('overwrite', true)}) to start over`,
   );
 }
 

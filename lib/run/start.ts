@@ -17,6 +17,7 @@ import {
 import { sweepDifferences } from '../results/same-sweep.js';
 import { identityAtHand } from '../model/identity.js';
 import { specHash, type SweepSpec } from '../spec/index.js';
+import { runHolding } from './lock.js';
 import { targetFilesOf } from './metadata.js';
 import {
   checkShardNames,
@@ -59,7 +60,7 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
     if (shards && first?.metadata.specHash === specHash(spec)) return { state: 'mergeable', shards, first };
     // Some of this sweep's shards, not all finished (a sweep on several devices makes and resumes its own).
     const part = deviceCount(spec) > 1 ? null : await incompleteShards(out, specHash(spec));
-    if (part) throw new ResultsError(incompleteMessage(out, part));
+    if (part) throw new ResultsError(await incompleteMessage(out, part));
   }
   if (options.resume && !options.overwrite && existsSync(out)) {
     const results = await readResults(out);
@@ -108,11 +109,17 @@ function refuseOtherRows(out: string, { metadata }: Results, spec: SweepSpec, id
 }
 
 /** What a run that would merge `out`'s shards says when some have not finished, and what to do. */
-function incompleteMessage(out: string, p: IncompleteShards): Said {
+async function incompleteMessage(out: string, p: IncompleteShards): Promise<Said> {
   const file = (i: number) => shardFile(out, i, p.count);
-  const told = [
-    ...p.unfinished.map((i) => `${file(i)} has not finished (shard ${i}/${p.count}: running, or interrupted)`),
-    ...p.missing.map((i) => `${file(i)} is missing (shard ${i}/${p.count} has not run)`),
-  ];
+  // A shard that is running is named with its process: it is waited for, not resumed.
+  const unfinished = await Promise.all(
+    p.unfinished.map(async (i) => {
+      const by = await runHolding(file(i));
+      return by
+        ? `${file(i)} is being written by ${by} (shard ${i}/${p.count}: wait for it to finish)`
+        : `${file(i)} has not finished (shard ${i}/${p.count}: interrupted)`;
+    }),
+  );
+  const told = [...unfinished, ...p.missing.map((i) => `${file(i)} is missing (shard ${i}/${p.count} has not run)`)];
   return said`${out}: shard files of this sweep are beside it, but not every one of the ${p.count} has finished: ${told.join('; ')}. Run each (${option('shard', `i/${p.count}`)}, with ${option('resume', true)} where one was interrupted), then ${onCommandLine('this command', 'this call')} again to merge them; or pass ${option('overwrite', true)} to run the whole sweep here instead`;
 }

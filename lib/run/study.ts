@@ -31,7 +31,8 @@ import { StudyModels } from './study-models.js';
 import { checkStudyNames } from './study-names.js';
 import { studyDevice, studySweepRefusal } from './study-refusals.js';
 import { refuseOtherShardCounts, removeShards, shardFiles, shardSpec } from './shards.js';
-import { LOCK_RENEW_MS, lockOutput, studyLock } from './lock.js';
+import { LOCK_RENEW_MS, lockOutput, refuseStudiesBeside, studyLock } from './lock.js';
+import { sweepStart } from './start.js';
 import { runSweep, type SweepProgress } from './sweep.js';
 
 export type { StudySummary, SweepOutcome };
@@ -179,16 +180,19 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   const wait = options.waitForLock
     ? { signal: options.signal, onWait: (m: string) => events.emit('log', m) }
     : undefined;
-  let lock;
+  // Ctrl-C while waiting for another study: nothing was started.
+  const stopped = () => stoppedBeforeSweeps(options.outDir, scale, 0);
+  const orStopped = <T>(waiting: Promise<T>) =>
+    waiting.catch((e: Error) => {
+      if (options.signal?.aborted && e.name === 'AbortError') return null;
+      throw e;
+    });
+  const lock = await orStopped(lockOutput(options.outDir, what, LOCK_RENEW_MS, wait, lockAt));
+  if (!lock) return stopped();
   try {
-    lock = await lockOutput(options.outDir, what, LOCK_RENEW_MS, wait, lockAt);
-  } catch (e) {
-    // Ctrl-C while waiting for another study: nothing was started.
-    if (options.signal?.aborted && (e as Error).name === 'AbortError')
-      return stoppedBeforeSweeps(options.outDir, scale, 0);
-    throw e;
-  }
-  try {
+    // A merging study and a shard of the folder hold different locks: each refuses the other here.
+    if ((await orStopped(refuseStudiesBeside(options.outDir, options.shard, wait).then(() => true))) === null)
+      return stopped();
     // A lock taken over by another run stops this one as Ctrl-C would (its sweeps kept), and says why.
     const signal = options.signal ? AbortSignal.any([options.signal, lock.lost]) : lock.lost;
     const summary = await studyLocked(
@@ -298,6 +302,27 @@ async function studyLocked(
         break;
       }
       const spec = options.shard ? shardSpec(s.spec, options.shard) : s.spec;
+      // A shard (a device worker's too) of a sweep an earlier run merged: its whole file is read
+      // (with resume) or refused (without), as the run without a shard does, rather than the
+      // shard's rows run again into a shard file the merged file then leaves behind.
+      if (options.shard && !options.overwrite && existsSync(s.spec.output)) {
+        const whole = await sweepStart(s.spec, { resume: options.resume, readOnly: true }).catch((e: unknown) => {
+          throw studySweepRefusal(e, s.spec.output, options.outDir);
+        });
+        if (whole.state === 'finished') {
+          const { records } = whole.results;
+          log(`${tag}: finished earlier (${records.length} rows in ${s.spec.output})`);
+          outcomes.push({
+            ...base,
+            output: s.spec.output,
+            status: 'finished earlier',
+            rows: records.length,
+            stopReasons: stopReasons(records),
+            wallMs: 0,
+          });
+          continue;
+        }
+      }
       log(`${tag} → ${spec.output}`);
       const t0 = Date.now();
       const sweepEvents = new EventEmitter();
