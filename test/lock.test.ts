@@ -21,7 +21,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { processStart } from '../lib/io/process.js';
 import { LOCK_ABANDONED_MS, lockOutput, refuseIfLocked } from '../lib/run/lock.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
-import { canRunAsNobody, cli, runCliAsNobody } from './helpers/cli.js';
+import { canRunAsNobody, cli, interruptWhen, runCliAsNobody } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-lock-'));
 const children: ChildProcess[] = [];
@@ -326,6 +326,17 @@ describe('a study holds its folder for its whole life (<dir>/study.lock)', () =>
     expect(holderPid(join(out, 'study'))).toBe(holder.pid);
     // With --wait-for-lock it says for whom it waits, and runs once the holder is gone.
     await waitsForThenRuns(out, holder, 'a study since');
+  }, 120_000);
+
+  it('Ctrl-C while a study waits for its folder says nothing was run (exit 130), and leaves the holder its lock', async () => {
+    const holder = await liveHolder();
+    const out = folderLockedBy(holder.pid!, new Date(Date.now() + 5000));
+    const { code, err, sent } = await interruptWhen(study(out, '--wait-for-lock').slice(1), dir, 'waiting: ');
+    expect({ sent, code }, err).toEqual({ sent: true, code: 130 });
+    expect(err).toContain(`interrupted while waiting for ${out}: nothing was run`);
+    expect(err).not.toContain('--resume');
+    expect(readdirSync(out)).toEqual(['study.lock']);
+    expect(holderPid(join(out, 'study'))).toBe(holder.pid);
   }, 120_000);
 
   it('a merging study started while a shard of the folder runs is refused, naming the shard, as is its plan; --wait-for-lock waits for it', async () => {

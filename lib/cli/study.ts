@@ -225,7 +225,9 @@ export function registerStudy(program: Command): void {
           reporter.log(
             summary.left === 'report'
               ? 'interrupted after every sweep was finished: the findings, figures and report are not written — rerun with --resume to write them (no row runs again)'
-              : 'interrupted; finished rows and sweeps are kept — rerun with --resume',
+              : summary.left === 'everything'
+                ? `interrupted while waiting for ${summary.outDir}: nothing was run — run the command again once the other study has finished`
+                : 'interrupted; finished rows and sweeps are kept — rerun with --resume',
           );
           process.exitCode = EXIT.interrupted;
           return;

@@ -181,7 +181,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
     ? { signal: options.signal, onWait: (m: string) => events.emit('log', m) }
     : undefined;
   // Ctrl-C while waiting for another study: nothing was started.
-  const stopped = () => stoppedBeforeSweeps(options.outDir, scale, 0);
+  const stopped = () => ({ ...stoppedBeforeSweeps(options.outDir, scale, 0), left: 'everything' as const });
   const orStopped = <T>(waiting: Promise<T>) =>
     waiting.catch((e: Error) => {
       if (options.signal?.aborted && e.name === 'AbortError') return null;
@@ -208,7 +208,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   }
 }
 
-/** A study interrupted before its sweeps were done (waiting for its folder, or in its device workers). */
+/** A study interrupted before its sweeps were done (in its device workers, or waiting for its folder). */
 const stoppedBeforeSweeps = (outDir: string, scale: Scale, wallMs: number): StudySummary => ({
   outDir,
   scale,

@@ -30,9 +30,10 @@ export interface StudySummary {
   report?: string;
   interrupted: boolean;
   /**
-   * What an interrupted run left to its --resume: `sweeps` (rows still to run), or only the
+   * What an interrupted run left: `everything` (stopped while waiting for another study of its
+   * folder: nothing was run), `sweeps` (rows still to run, for its --resume), or only the
    * `report` (every sweep was finished; the findings, figures and report were not written)
    */
-  left?: 'sweeps' | 'report';
+  left?: 'everything' | 'sweeps' | 'report';
   wallMs: number;
 }
