@@ -8,6 +8,7 @@ import {
   lstatSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   readlinkSync,
   rmSync,
   symlinkSync,
@@ -19,6 +20,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { processStart } from '../lib/io/process.js';
+import { scanJournal } from '../lib/results/index.js';
 import { LOCK_ABANDONED_MS, lockOutput, refuseIfLocked } from '../lib/run/lock.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
 import { canRunAsNobody, cli, interruptWhen, runCliAsNobody } from './helpers/cli.js';
@@ -138,8 +140,8 @@ it('a holder that finds its lock taken over is told, and leaves the new holder i
 });
 
 it('a sweep whose lock is taken over stops (exit 2) at its next renewal, its rows kept', () => {
-  // Still running at the first renewal (15 s), with rows finished by then: 362 rows of 1,500
-  // epochs, 4 at a time (about a minute here).
+  // Still running at a renewal (every 15 s) after its first rows: 362 rows of 1,500 epochs, 4 at
+  // a time (about a minute here).
   const cfg = writeMicroConfig(dir, 'long.json', {
     targets: [{ kind: 'vanilla', entropyBits: '0:9:0.05', method: 'temperature' }],
     inits: 2,
@@ -153,11 +155,14 @@ it('a sweep whose lock is taken over stops (exit 2) at its next renewal, its row
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise<void>((resolve, reject) => {
+    // Taken over once a row batch is journaled (on a loaded machine the first can come after the
+    // first renewal): the renewal after it finds the lock another's, and the rows are kept.
     const takeOver = setInterval(() => {
       try {
         if (!readlinkSync(`${out}.lock`).startsWith(`${child.pid} `)) return;
+        if (scanJournal(readFileSync(`${out}.partial`)).batches < 1) return;
       } catch {
-        return; // not taken yet
+        return; // not taken, or no journal, yet
       }
       clearInterval(takeOver);
       rmSync(`${out}.lock`);
