@@ -237,7 +237,15 @@ async function studyLocked(
   const log = (m: string) => events.emit('log', m);
   if (onDevices) {
     if (!given.overwrite)
-      for (const s of sweeps) await refuseOtherShardCounts(s.spec.output, devices.length, given.resume === true);
+      for (const s of sweeps) {
+        await refuseOtherShardCounts(s.spec.output, devices.length, given.resume === true);
+        // A sweep merged earlier, without --resume: refused here, in the study's words, before any
+        // worker starts (each would refuse it, and the parent would tell it once per worker).
+        if (!given.resume && existsSync(s.spec.output))
+          await sweepStart(s.spec, { readOnly: true }).catch((e: unknown) => {
+            throw studySweepRefusal(e, s.spec.output, options.outDir);
+          });
+      }
     const how = await runOnDevices(devices, (device, shard) => workerArgs(given, scale, device, shard), events, {
       signal: options.signal,
     });
