@@ -208,6 +208,15 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
   }
 }
 
+/**
+ * How a run of the whole of sweep `s` (not a shard of it) would start over its merged file, read
+ * only: refused in the study's words where that run would be.
+ */
+const wholeSweepStart = (s: { spec: Parameters<typeof sweepStart>[0] }, resume: boolean | undefined, outDir: string) =>
+  sweepStart(s.spec, { resume, readOnly: true }).catch((e: unknown) => {
+    throw studySweepRefusal(e, s.spec.output, outDir);
+  });
+
 /** A study interrupted before its sweeps were done (in its device workers, or waiting for its folder). */
 const stoppedBeforeSweeps = (outDir: string, scale: Scale, wallMs: number): StudySummary => ({
   outDir,
@@ -241,10 +250,7 @@ async function studyLocked(
         await refuseOtherShardCounts(s.spec.output, devices.length, given.resume === true);
         // A sweep merged earlier, without --resume: refused here, in the study's words, before any
         // worker starts (each would refuse it, and the parent would tell it once per worker).
-        if (!given.resume && existsSync(s.spec.output))
-          await sweepStart(s.spec, { readOnly: true }).catch((e: unknown) => {
-            throw studySweepRefusal(e, s.spec.output, options.outDir);
-          });
+        if (!given.resume && existsSync(s.spec.output)) await wholeSweepStart(s, false, options.outDir);
       }
     const how = await runOnDevices(devices, (device, shard) => workerArgs(given, scale, device, shard), events, {
       signal: options.signal,
@@ -314,9 +320,7 @@ async function studyLocked(
       // (with resume) or refused (without), as the run without a shard does, rather than the
       // shard's rows run again into a shard file the merged file then leaves behind.
       if (options.shard && !options.overwrite && existsSync(s.spec.output)) {
-        const whole = await sweepStart(s.spec, { resume: options.resume, readOnly: true }).catch((e: unknown) => {
-          throw studySweepRefusal(e, s.spec.output, options.outDir);
-        });
+        const whole = await wholeSweepStart(s, options.resume, options.outDir);
         if (whole.state === 'finished') {
           const { records } = whole.results;
           log(`${tag}: finished earlier (${records.length} rows in ${s.spec.output})`);
