@@ -130,4 +130,12 @@ it('a study on --devices resumed once its sweeps were merged reads them, running
   expect(refused.stderr).toContain(`${join('merged', 'vanilla.random_micro.arrow')} exists: add --resume`);
   // by the run before its workers start, once, not by each worker
   expect(refused.stderr).not.toContain('worker');
+  // An edited study (another seed) resumed by a shard: refused as the merging run's resume would
+  // refuse it, before the shard runs rows that no merge would take.
+  const edited = run([...study, '--seed', '7', '--shard', '1/2', '--resume']);
+  expect(edited.status, edited.stderr).toBe(2);
+  expect(edited.stderr).toContain(`cannot resume from ${join('merged', 'vanilla.random_micro.arrow')}: `);
+  expect(edited.stderr).toContain('resume with those of the run that wrote merged');
+  expect(edited.stderr).not.toMatch(/synthesising|starting \d+ rows/);
+  expect(readdirSync(join(dir, 'merged')).filter((f) => f.includes('.shard'))).toEqual([]);
 }, 300_000);

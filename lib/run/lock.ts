@@ -147,6 +147,20 @@ export interface LockWait {
 }
 
 /**
+ * One more wait for a live run, as `wait` says: tells `onWait` what it waits for (`waiting: …`,
+ * what the wait is for rather than the refusal's remedy, which the wait is) the first time only,
+ * then sleeps a poll; an aborted `signal` rejects with an AbortError.
+ */
+function waiter(wait: LockWait): (forWhat: string) => Promise<void> {
+  let told = false;
+  return async (forWhat) => {
+    if (!told) wait.onWait?.(`waiting: ${forWhat}`);
+    told = true;
+    await sleep(wait.pollMs ?? LOCK_RENEW_MS / 3, undefined, { signal: wait.signal });
+  };
+}
+
+/**
  * Takes the lock of `out` for this process, or throws a LockedError naming the live process that
  * holds it (pid, host, since when). A stale lock is taken over: one of this host whose process is
  * gone, one of another host not renewed for LOCK_ABANDONED_MS. `renewMs`: how often this
@@ -163,7 +177,7 @@ export async function lockOutput(
 ): Promise<RunLock> {
   const me: Holder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), what };
   const text = format(me);
-  let told = false;
+  const waitOnce = wait && waiter(wait);
   for (let attempt = 0; attempt < 5; attempt++) {
     const created = await createWith(path, text);
     if (created === 'unlockable') return { path, lost: new AbortController().signal, release: async () => undefined };
@@ -171,17 +185,11 @@ export async function lockOutput(
     const found = await readHolder(path);
     if (!found) continue; // released in between: try again
     const refused = refusal(out, found, path);
-    if (refused && !wait) throw refused;
+    if (refused && !waitOnce) throw refused;
     if (refused) {
-      // What the wait is for, not the refusal's remedy (wait for it to finish) that the wait is.
       const h = found!.holder!;
       const abandoned = h.host === hostname() ? '' : ` or abandoned (${LOCK_ABANDONED_MS / 60_000} minutes unrenewed)`;
-      if (!told)
-        wait!.onWait?.(
-          `waiting: ${out} is being written by ${describe(h)}; this run goes on once it is released${abandoned}`,
-        );
-      told = true;
-      await sleep(wait!.pollMs ?? LOCK_RENEW_MS / 3, undefined, { signal: wait!.signal });
+      await waitOnce!(`${out} is being written by ${describe(h)}; this run goes on once it is released${abandoned}`);
       attempt = -1; // a wait is not a failed attempt
       continue;
     }
@@ -300,16 +308,11 @@ export async function refuseStudiesBeside(
   wait?: LockWait,
   parent = process.ppid,
 ): Promise<void> {
-  let told = false;
+  const waitOnce = wait && waiter(wait);
   for (;;) {
     const beside = await studyBeside(outDir, shard, parent);
     if (!beside) return;
-    if (!wait) throw new LockedError(beside.message);
-    if (!told)
-      wait.onWait?.(
-        `waiting: ${outDir} is being written by ${describe(beside.holder)}; this run goes on once it has finished`,
-      );
-    told = true;
-    await sleep(wait.pollMs ?? LOCK_RENEW_MS / 3, undefined, { signal: wait.signal });
+    if (!waitOnce) throw new LockedError(beside.message);
+    await waitOnce(`${outDir} is being written by ${describe(beside.holder)}; this run goes on once it has finished`);
   }
 }

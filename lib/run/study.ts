@@ -32,7 +32,8 @@ import { checkStudyNames } from './study-names.js';
 import { studyDevice, studySweepRefusal } from './study-refusals.js';
 import { refuseOtherShardCounts, removeShards, shardFiles, shardSpec } from './shards.js';
 import { LOCK_RENEW_MS, lockOutput, refuseStudiesBeside, studyLock } from './lock.js';
-import { sweepStart } from './start.js';
+import { sweepStart, type SweepStart } from './start.js';
+import { keptRows } from './kept.js';
 import { runSweep, type SweepProgress } from './sweep.js';
 
 export type { StudySummary, SweepOutcome };
@@ -210,12 +211,23 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
 
 /**
  * How a run of the whole of sweep `s` (not a shard of it) would start over its merged file, read
- * only: refused in the study's words where that run would be.
+ * only: refused in the study's words where that run would be. A resume over a merged file of
+ * another spec (an edited study) is refused here, as that run's resume refuses it (keptRows), and
+ * as the plan does, rather than after a shard has run rows that no merge would take.
  */
-const wholeSweepStart = (s: { spec: Parameters<typeof sweepStart>[0] }, resume: boolean | undefined, outDir: string) =>
-  sweepStart(s.spec, { resume, readOnly: true }).catch((e: unknown) => {
+async function wholeSweepStart(
+  s: { spec: Parameters<typeof sweepStart>[0] },
+  resume: boolean | undefined,
+  outDir: string,
+): Promise<SweepStart> {
+  try {
+    const start = await sweepStart(s.spec, { resume, readOnly: true });
+    if (start.state === 'resumable') await keptRows(s.spec);
+    return start;
+  } catch (e) {
     throw studySweepRefusal(e, s.spec.output, outDir);
-  });
+  }
+}
 
 /** A study interrupted before its sweeps were done (in its device workers, or waiting for its folder). */
 const stoppedBeforeSweeps = (outDir: string, scale: Scale, wallMs: number): StudySummary => ({
