@@ -5,7 +5,7 @@
 // files left by a merge that failed (a full disk) are merged by the next run, which then removes
 // them and counts their rows as resumed.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -138,4 +138,36 @@ it('a study on --devices resumed once its sweeps were merged reads them, running
   expect(edited.stderr).toContain('resume with those of the run that wrote merged');
   expect(edited.stderr).not.toMatch(/synthesising|starting \d+ rows/);
   expect(readdirSync(join(dir, 'merged')).filter((f) => f.includes('.shard'))).toEqual([]);
+}, 300_000);
+
+it("a study's sweeps run again after a merge (--overwrite on device workers or on each shard) replace the merged file; shards older than it do not", () => {
+  const study = ['study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '--no-bound', '-o', 'again'];
+  const merged = join(dir, 'again', 'vanilla.random_micro.arrow');
+  const shardsLeft = () => readdirSync(join(dir, 'again')).filter((f) => f.includes('.shard'));
+  expect(run([...study, '--devices', 'cpu,cpu', '-q']).status).toBe(0);
+  let before = statSync(merged).mtimeMs;
+  // The workers run every row again; the run merges them over the file, not reads it as finished.
+  const devices = run([...study, '--devices', 'cpu,cpu', '--overwrite']);
+  expect(devices.status, devices.stderr).toBe(0);
+  expect(devices.stderr).toContain('[1/1] vanilla on random:micro: merged (');
+  expect(devices.stderr).not.toContain('finished earlier');
+  expect(statSync(merged).mtimeMs).toBeGreaterThan(before);
+  expect(shardsLeft()).toEqual([]);
+  // The same on a cluster: each shard with --overwrite, then the merging run, planned first.
+  for (const i of [0, 1]) expect(run([...study, '--shard', `${i}/2`, '--overwrite', '-q']).status).toBe(0);
+  before = statSync(merged).mtimeMs;
+  const plan = run([...study, '--plan', '--json']);
+  expect(plan.status, plan.stderr).toBe(0);
+  expect(JSON.parse(plan.stdout.trim().split('\n').at(-1)!)).toMatchObject({ rows: 0 });
+  const cluster = run(study);
+  expect(cluster.status, cluster.stderr).toBe(0);
+  expect(cluster.stderr).toContain(
+    `its 2 shard files were written after ${join('again', 'vanilla.random_micro.arrow')}: merging them in its place`,
+  );
+  expect(cluster.stderr).toContain('[1/1] vanilla on random:micro: merged (');
+  expect(statSync(merged).mtimeMs).toBeGreaterThan(before);
+  // A cluster's merge keeps its shards, older than the file it wrote: the next run reads the file.
+  expect(shardsLeft()).toHaveLength(2);
+  const resumed = run([...study, '--resume']);
+  expect(resumed.stderr).toContain('[1/1] vanilla on random:micro: finished earlier (');
 }, 300_000);

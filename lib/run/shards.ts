@@ -1,6 +1,6 @@
 // Shard files: where shard i of N of a sweep writes (`--shard i/N` of a study, one device worker
 // of `--devices`), and the complete set of them beside an output, which a later run merges.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -112,6 +112,21 @@ export async function shardSet(output: string): Promise<string[] | null> {
     if (files.every((f) => existsSync(f))) return files;
   }
   return null;
+}
+
+/**
+ * A complete set of shard files of sweep `hash` beside `output`, each written after `output`
+ * (`--overwrite` on every shard, or on a study's device workers, after an earlier merge), or null.
+ * A merge writes its file after every shard it reads, so a cluster's shards that a merge left
+ * beside its file are older than it and are not such a set; newer ones hold the sweep as it was
+ * run again, which the merged file would hide from the run that merges.
+ */
+export async function shardsAfterMerge(output: string, hash: string): Promise<string[] | null> {
+  if (!existsSync(output)) return null;
+  const merged = statSync(output).mtimeMs;
+  const files = await shardSet(output);
+  if (!files || files.some((f) => statSync(f).mtimeMs <= merged)) return null;
+  return (await shardHash(files[0])) === hash ? files : null;
 }
 
 /** The spec hash a shard file or its journal was written under; undefined where it cannot tell. */
