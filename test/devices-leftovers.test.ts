@@ -162,7 +162,7 @@ it("a study's sweeps run again after a merge (--overwrite on device workers or o
   const cluster = run(study);
   expect(cluster.status, cluster.stderr).toBe(0);
   expect(cluster.stderr).toContain(
-    `its 2 shard files were written after ${join('again', 'vanilla.random_micro.arrow')}: merging them in its place`,
+    `merging 2 shard files into ${join('again', 'vanilla.random_micro.arrow')}, replacing the file merged there before them`,
   );
   expect(cluster.stderr).toContain('[1/1] vanilla on random:micro: merged (');
   expect(statSync(merged).mtimeMs).toBeGreaterThan(before);
@@ -170,4 +170,26 @@ it("a study's sweeps run again after a merge (--overwrite on device workers or o
   expect(shardsLeft()).toHaveLength(2);
   const resumed = run([...study, '--resume']);
   expect(resumed.stderr).toContain('[1/1] vanilla on random:micro: finished earlier (');
+}, 300_000);
+
+it('a sweep whose every shard ran again after their merge merges them over the merged file; its plan prices the merge', () => {
+  const folder = join(dir, 'sweep-again');
+  mkdirSync(folder);
+  const config = writeMicroConfig(folder, 'spec.json', { bound: false });
+  const sweep = (...extra: string[]) => runCli(['sweep', '-c', config, '--no-figures', ...extra], folder);
+  const shards = (...extra: string[]) =>
+    [0, 1].forEach((i) => expect(sweep('--shard', `${i}/2`, '-o', `x.shard${i}of2.arrow`, ...extra).status).toBe(0));
+  shards();
+  expect(sweep('-o', 'x.arrow').status).toBe(0);
+  const before = statSync(join(folder, 'x.arrow')).mtimeMs;
+  // The cluster's shards stay beside the file merged from them, older than it: read, not merged again.
+  expect(sweep('-o', 'x.arrow', '--resume').stderr).toMatch(/(\d+) rows in x\.arrow \(\1 resumed\)/);
+  shards('--overwrite');
+  const plan = sweep('-o', 'x.arrow', '--plan', '--json');
+  expect(plan.status, plan.stderr).toBe(0);
+  expect(JSON.parse(plan.stdout)).toMatchObject({ rows: 0, mergedShards: 2 });
+  const merged = sweep('-o', 'x.arrow');
+  expect(merged.status, merged.stderr).toBe(0);
+  expect(merged.stderr).toContain('merging 2 shard files into x.arrow, replacing the file merged there before them');
+  expect(statSync(join(folder, 'x.arrow')).mtimeMs).toBeGreaterThan(before);
 }, 300_000);

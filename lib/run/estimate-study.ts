@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-import { specHash, type Shard } from '../spec/index.js';
+import type { Shard } from '../spec/index.js';
 import { expandStudies, type Scale } from '../study/catalog.js';
 import { planStudy, type StudySweep } from '../study/plan.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
@@ -16,7 +16,7 @@ import { TargetStore } from '../targets/index.js';
 import { keptAtStart } from './kept.js';
 import { refuseIfLocked, refuseStudiesBeside, studyLock } from './lock.js';
 import { studyDevice, studySweepRefusal } from './study-refusals.js';
-import { firstDevice, shardsAfterMerge, shardSpec } from './shards.js';
+import { firstDevice, shardSpec } from './shards.js';
 import { checkStudyNames } from './study-names.js';
 
 export interface StudyEstimateOptions extends Omit<
@@ -161,10 +161,8 @@ export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstim
       let e: SweepEstimate;
       try {
         // The run makes its output folder: a sweep in one not made yet starts fresh.
-        // Shards run again after an earlier merge: the run merges them in its place (runStudy), no row run.
-        const merges = !o.shard && !o.overwrite && (await shardsAfterMerge(s.spec.output, specHash(s.spec))) !== null;
         const kept = existsSync(dirname(spec.output))
-          ? await keptAtStart(spec, { resume: o.resume || merges, overwrite: o.overwrite })
+          ? await keptAtStart(spec, { resume: o.resume, overwrite: o.overwrite })
           : undefined;
         e = await estimateSweep(spec, { calibrationSeconds, sampleRows, signal, model, costs, kept, targetStore });
       } catch (err) {

@@ -1,7 +1,8 @@
 // How a sweep starts, decided once for `sweep` and `study` alike from what lies at its output:
 // a finished results file of the same spec is read, not rerun; a complete set of shard files
-// (from --shard runs or device workers) is merged; an interrupted run continues (--resume);
-// otherwise the sweep starts fresh, and an output already there is refused unless overwritten.
+// (from --shard runs or device workers) is merged, over the output where each was written after
+// it; an interrupted run continues (--resume); otherwise the sweep starts fresh, and an output
+// already there is refused unless overwritten.
 import { existsSync } from 'node:fs';
 
 import { onCommandLine, option, said, type Said } from '../io/said.js';
@@ -25,6 +26,7 @@ import {
   incompleteShards,
   refuseOtherShardCounts,
   shardFile,
+  shardsAfterMerge,
   shardSet,
   type IncompleteShards,
 } from './shards.js';
@@ -32,8 +34,11 @@ import {
 export type SweepStart =
   /** the output holds this spec's finished results (only with resume) */
   | { state: 'finished'; results: Results }
-  /** no output yet, and beside it every shard file of this spec (`first` as read to tell): merge them */
-  | { state: 'mergeable'; shards: string[]; first: Results }
+  /**
+   * no output yet, and beside it every shard file of this spec (`first` as read to tell): merge
+   * them; `replaces`: an output older than every one of them, which their merge replaces
+   */
+  | { state: 'mergeable'; shards: string[]; first: Results; replaces?: true }
   /** continue the journal, or the finished rows of the output (a journal is started if none) */
   | { state: 'resumable' }
   /** nothing to keep: start a new journal (an existing output only with overwrite) */
@@ -50,9 +55,14 @@ export interface StartOptions {
 
 export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): Promise<SweepStart> {
   const out = spec.output;
+  // Every shard run again after the merge that wrote `out` (with --overwrite, on a cluster or on a
+  // study's device workers): their merge replaces it, where reading it as finished would hide them.
+  const after =
+    !spec.shard && !options.overwrite && !existsSync(journalPath(out)) && (await shardsAfterMerge(out, specHash(spec)));
   // The output's name and folder first (a killed finish's temporaries go); an output or journal
   // in the way without resume / overwrite throws OutputTakenError.
-  await ResultWriter.check(out, options);
+  await ResultWriter.check(out, after ? { ...options, resume: true } : options);
+  if (after) return { state: 'mergeable', shards: after, first: await readResults(after[0]), replaces: true };
   if (!spec.shard && !options.overwrite && !existsSync(out) && !existsSync(journalPath(out))) {
     const shards = await shardSet(out);
     const first = shards ? await readResults(shards[0]) : undefined;

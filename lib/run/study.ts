@@ -7,14 +7,14 @@
 // of every sweep first, and this run merges and reports.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { makeOutputFolder } from '../io/folder.js';
 import type { ModelInfo } from '../model/model.js';
 import { writeAtomic } from '../results/files.js';
 import { readResults, type Results, type StoredRunRecord } from '../results/index.js';
-import { specHash, type Shard } from '../spec/index.js';
+import type { Shard } from '../spec/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
 import { expandStudies, StudyError, type Scale } from '../study/catalog.js';
 import { computeFindings } from '../study/findings.js';
@@ -30,7 +30,7 @@ import { shareFinished } from './shared-rows.js';
 import { StudyModels } from './study-models.js';
 import { checkStudyNames } from './study-names.js';
 import { studyDevice, studySweepRefusal } from './study-refusals.js';
-import { refuseOtherShardCounts, removeShards, shardFiles, shardsAfterMerge, shardSpec } from './shards.js';
+import { refuseOtherShardCounts, removeShards, shardFiles, shardSpec } from './shards.js';
 import { LOCK_RENEW_MS, lockOutput, refuseStudiesBeside, studyLock } from './lock.js';
 import { sweepStart, type SweepStart } from './start.js';
 import { keptRows } from './kept.js';
@@ -346,13 +346,6 @@ async function studyLocked(
           });
           continue;
         }
-      }
-      // Shards run again after an earlier merge (each with --overwrite, or this run's device
-      // workers): their merge replaces the merged file, which would otherwise be read as finished.
-      const rerun = !options.shard && !options.overwrite && (await shardsAfterMerge(spec.output, specHash(spec)));
-      if (rerun) {
-        log(`${tag}: its ${rerun.length} shard files were written after ${spec.output}: merging them in its place`);
-        await rm(spec.output);
       }
       log(`${tag} → ${spec.output}`);
       const t0 = Date.now();

@@ -200,8 +200,9 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
   if (start.state === 'finished') return readySweep(spec, start.state, options, start.results.records);
   if (start.state === 'mergeable') {
     const dir = figuresDir(spec, options);
-    finishing(events, `merging ${start.shards.length} shard files into ${spec.output}`, spec.output, dir);
-    await mergeSweepShards(start.shards, spec.output);
+    const over = start.replaces ? ', replacing the file merged there before them' : '';
+    finishing(events, `merging ${start.shards.length} shard files into ${spec.output}${over}`, spec.output, dir);
+    await mergeSweepShards(start.shards, spec.output, { overwrite: start.replaces });
     events.emit('log', `merged ${start.shards.length} shard files into ${spec.output}`);
     // This run's own device shards, left by its earlier merge that failed (a full disk): removed now
     // the merged file is in place, as that merge would have; their rows were resumed, not run.
