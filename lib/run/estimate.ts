@@ -441,9 +441,9 @@ function calibrationRows(sample: ReadonlyArray<RowPlan & { targetIndex: number }
 
 /**
  * Seconds of one epoch at b rows, marginal: one call of E1 = 1 and one of E2 = 1 + k epochs
- * (patience = budget = the call's epochs and stalled rows run on, so no row stops early), after
- * a warm-up call at this shape; (t2 − t1) / k cancels what every call pays once. k fills about
- * `share` seconds.
+ * (patience = budget = the call's epochs and stalled rows run on, so no row stops early), t1 the
+ * lesser of two calls (the first a warm-up at this shape); (t2 − t1) / k cancels what every call
+ * pays once. k fills about `share` seconds.
  */
 async function epochTime(
   model: Model,
@@ -467,8 +467,10 @@ async function epochTime(
     });
     return seconds(t0);
   };
-  await run(1);
-  const t1 = await run(1);
+  // Both calls are one epoch at this shape: the least of them is t1. A pause in the second (a
+  // loaded machine) raised t1 to the whole of t2 once, pricing an epoch at a tenth of its time;
+  // a warm-up that paid a first call's costs is the greater, and is passed over.
+  const t1 = Math.min(await run(1), await run(1));
   const k = Math.max(2, Math.min(200, Math.round(share / 2 / Math.max(t1, 1e-4))));
   const t2 = await run(1 + k);
   // Noise can make t2 ≤ t1 on a busy machine: then the slower, whole-call figure stands.
