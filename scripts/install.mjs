@@ -86,6 +86,10 @@ function compilerProblem() {
 function knobProblem() {
   const { DISTPROMPT_BUILD_JOBS: jobs, DISTPROMPT_UNITY_BUILD: unity, DISTPROMPT_CUDA_ARCH: arch } = process.env;
   if (jobs && !/^[1-9]\d*$/.test(jobs)) return `DISTPROMPT_BUILD_JOBS='${jobs}' is not a whole number of compile jobs above 0: set it to one (e.g. 2), or unset it to use every core, ${THEN_REBUILD}`;
+  // Only 1 is read as set: another value ('true', 'yes') would build, or let pip fetch libtorch, unasked.
+  const { DISTPROMPT_SKIP_BUILD: skip, DISTPROMPT_NO_AUTO_TORCH: noAuto } = process.env;
+  if (skip && skip !== '1') return `DISTPROMPT_SKIP_BUILD='${skip}' is not 1: set it to 1 to install without building the addon, or unset it, ${THEN_REBUILD}`;
+  if (noAuto && noAuto !== '1') return `DISTPROMPT_NO_AUTO_TORCH='${noAuto}' is not 1: set it to 1 to be shown the commands to run by hand rather than pip installing torch, or unset it, ${THEN_REBUILD}`;
   if (unity && unity !== '0' && unity !== '1') return `DISTPROMPT_UNITY_BUILD='${unity}' is neither 0 (file by file) nor 1 (unity batches, the default): set it to one of them, or unset it, ${THEN_REBUILD}`;
   // CMAKE_CUDA_ARCHITECTURES: compute capabilities without the dot (90, 80;90, 90a, 86-real) or all, all-major, native.
   const one = '\\d+[af]?(-real|-virtual)?';

@@ -164,6 +164,11 @@ describe('head bound at the edges', () => {
     await expect(
       headBoundOf({ ...c.head, gamma: new Float32Array(3) }, new Float32Array(V).fill(1 / V)),
     ).rejects.toThrow(/head.gamma has 3 values; expected 5/);
+    // A misspelt field of the head (its bias as 'bais') would be dropped and the bound solved without it.
+    const { bias, ...noBias } = c.head;
+    await expect(headBoundOf({ ...noBias, bais: bias } as never, new Float32Array(V).fill(1 / V))).rejects.toThrow(
+      /headBoundOf: unknown field 'bais' \(known: W, vocab, hidden, norm, gamma, beta, bias, device\)/,
+    );
     await expect(headBoundOf(c.head, new Float32Array(V).fill(1 / V), { tolNats: -1 })).rejects.toThrow(/tolNats/);
     await expect(headBoundOf(c.head, new Float32Array(V).fill(1 / V), { tolnats: 1e-3 } as never)).rejects.toThrow(
       /unknown option 'tolnats' \(known: tolNats, /,

@@ -87,6 +87,17 @@ describe('distprompt info', () => {
       }
   });
 
+  it('DISTPROMPT_NO_AVX2 takes 1 (the baseline KL kernel); any other value exits 2 naming it', () => {
+    // The addon reads any value as set, so '0' ran the baseline kernel too, where it reads as "off".
+    const one = run(['info'], { DISTPROMPT_NO_AVX2: '1' });
+    expect(one.status, one.stderr).toBe(0);
+    for (const bad of ['0', '', 'yes']) {
+      const r = run(['info'], { DISTPROMPT_NO_AVX2: bad });
+      expect(r.status, bad).toBe(2);
+      expect(r.stderr).toContain(`DISTPROMPT_NO_AVX2='${bad}' is not 1`);
+    }
+  });
+
   it('names the device and what distprompt may use of it; a device it cannot use exits 2 naming it', () => {
     const r = run(['info', '--json'], { DISTPROMPT_CPU_MEMORY_MB: '1000' });
     expect(r.status, r.stderr).toBe(0);

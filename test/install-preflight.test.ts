@@ -100,6 +100,9 @@ it.each([
   ['DISTPROMPT_UNITY_BUILD', 'maybe', /DISTPROMPT_UNITY_BUILD='maybe' is neither 0 \(file by file\) nor 1/],
   ['DISTPROMPT_CUDA_ARCH', 'garbage', /DISTPROMPT_CUDA_ARCH='garbage' is not a list of CUDA architectures/],
   ['DISTPROMPT_CUDA_ARCH', '8.0', /DISTPROMPT_CUDA_ARCH='8\.0' is not a list/],
+  // Only 1 was read as set: 'true' built the addon (minutes), 'yes' let pip install torch.
+  ['DISTPROMPT_SKIP_BUILD', 'true', /DISTPROMPT_SKIP_BUILD='true' is not 1: set it to 1 to install without building/],
+  ['DISTPROMPT_NO_AUTO_TORCH', 'yes', /DISTPROMPT_NO_AUTO_TORCH='yes' is not 1: set it to 1 to be shown the commands/],
   ['CXX', '/nonexistent/g++', /CXX=\/nonexistent\/g\+\+ names no executable compiler/],
 ])('%s=%s: named before libtorch is looked for', (name, value, message) => {
   const r = installWith({ [name]: value });

@@ -3,12 +3,25 @@
 import { withCallerStack } from '../model/errors.js';
 import { native } from '../native/index.js';
 import type { HeadSpec } from '../native/types-bound.js';
+import { refuseUnknownKeys } from '../spec/fields.js';
 import { resolveTargets } from '../tune/targets-input.js';
 import { cancellable } from './cancel.js';
 import { boundRecords, nativeBoundOptions, type HeadBoundRecord } from './head-bound.js';
 import { BoundOptionsError, parseBoundOptions, type BoundOptions } from './options.js';
 
 export type { HeadSpec };
+
+/** HeadSpec's fields, as the compiler checks them against the interface. */
+const HEAD_FIELDS: Record<keyof HeadSpec, true> = {
+  W: true,
+  vocab: true,
+  hidden: true,
+  norm: true,
+  gamma: true,
+  beta: true,
+  bias: true,
+  device: true,
+};
 
 function check(name: string, a: Float32Array | undefined, want: number): void {
   if (a === undefined) return;
@@ -25,6 +38,8 @@ export async function headBoundOf(
   options?: BoundOptions,
 ): Promise<HeadBoundRecord[]> {
   const o = parseBoundOptions(options);
+  // A misspelt field ('bais') would be dropped and the bound solved for another head.
+  refuseUnknownKeys('headBoundOf', head, HEAD_FIELDS, (m) => new BoundOptionsError(m), 'field');
   const { vocab, hidden } = head;
   if (!Number.isInteger(vocab) || vocab < 2)
     throw new BoundOptionsError(`head.vocab must be an integer of at least 2, got ${vocab}`);

@@ -79,6 +79,18 @@ function checkMemoryEnv(): void {
   }
 }
 
+/**
+ * DISTPROMPT_NO_AVX2, which the addon reads as set whatever its value: '0' would run the
+ * baseline KL kernel too, where it reads as the AVX2 one. Only 1 is taken.
+ */
+function checkNoAvx2Env(): void {
+  const value = process.env.DISTPROMPT_NO_AVX2;
+  if (value !== undefined && value !== '1')
+    throw new NativeError(
+      `DISTPROMPT_NO_AVX2='${value}' is not 1: set it to 1 to run the baseline CPU KL kernel, or unset it to run the AVX2 one`,
+    );
+}
+
 function applyThreadsEnv(addon: Addon): void {
   const value = process.env.DISTPROMPT_THREADS;
   if (!value) return;
@@ -98,6 +110,7 @@ export function native(): Addon {
   if (cached) return cached;
   checkThreadsEnv();
   checkMemoryEnv();
+  checkNoAvx2Env();
   const path = addonPath();
   const problem = addonFileProblem(path, Boolean(process.env.DISTPROMPT_ADDON), REBUILD);
   if (problem) throw new Error(`could not load the native addon at ${path}\n  ${problem}`);
