@@ -231,6 +231,10 @@ describe('shardFromEnv', () => {
       /shard index 5 \(from JOB_COMPLETION_INDEX\) must be < count 2/,
     );
     expect(() => shardFromEnv({ SLURM_ARRAY_TASK_ID: '1' })).toThrow(/SLURM_ARRAY_TASK_COUNT is not/);
+    // A count with no index: every task would run the whole sweep.
+    expect(() => shardFromEnv({ DISTPROMPT_SHARD_COUNT: '2' })).toThrow(
+      /DISTPROMPT_SHARD_COUNT=2 is set, and no scheduler sets a shard index .*: give --shard i\/N, or unset DISTPROMPT_SHARD_COUNT/,
+    );
     expect(() => shardFromEnv({ SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '3' }, 4)).toThrow(
       /disagrees with SLURM_ARRAY_TASK_COUNT=3/,
     );

@@ -48,6 +48,12 @@ export function shardFromEnv(env: NodeJS.ProcessEnv = process.env, count?: numbe
     if (shard.index < 0) fail(`SLURM_ARRAY_TASK_ID=${slurmId} is below SLURM_ARRAY_TASK_MIN=${min}`);
   } else {
     const k8sIndex = intVar(env, 'JOB_COMPLETION_INDEX');
+    // A count with no index to count (a pod outside an Indexed Job, or a base image's variable) would
+    // have every task run the whole sweep, as --shard-count without an index would.
+    if (k8sIndex === undefined && envCount !== undefined)
+      fail(
+        `DISTPROMPT_SHARD_COUNT=${envCount} is set, and no scheduler sets a shard index (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID): give --shard i/N, or unset DISTPROMPT_SHARD_COUNT to run the whole sweep`,
+      );
     if (k8sIndex === undefined) return undefined;
     const n = count ?? envCount;
     if (n === undefined)
