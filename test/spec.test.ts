@@ -262,6 +262,8 @@ describe('specFromFlags', () => {
     expect(() => specFromFlags({ inits: 'five' })).toThrow(/inits: expected a positive integer, got 'five'/);
     expect(() => specFromFlags({ targets: 'vanilla,bogus' })).toThrow(/targets\[1\]\.kind/);
     expect(() => specFromFlags({}, [1, 2])).toThrow(/must hold a JSON object/);
+    // A misspelt flag is refused, not dropped for the default (500 epochs).
+    expect(() => specFromFlags({ maxEpoch: 3 } as never)).toThrow(/specFromFlags: unknown flag 'maxEpoch'.*maxEpochs/);
     expect(() => specFromFlags({ methods: 'soft:k=2' })).toThrow(/soft' takes no k/);
   });
 

@@ -10,7 +10,15 @@ import { keptAtStart } from '../run/kept.js';
 import { sweepEstimateLines } from '../run/estimate-report.js';
 import { runSweep, type SweepProgress } from '../run/sweep.js';
 import { QUICK_DEMO_SWEEP, STUDY_DEFAULTS, withDefault } from '../spec/defaults.js';
-import { parseSpec, resolveMethods, SpecError, specFromFlags, type SweepFlags, type SweepSpec } from '../spec/index.js';
+import {
+  parseSpec,
+  resolveMethods,
+  SpecError,
+  specFromFlags,
+  SWEEP_FLAGS,
+  type SweepFlags,
+  type SweepSpec,
+} from '../spec/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { refuseBothSpellings, refuseContradictions, shardText } from './flag-rules.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
@@ -267,7 +275,9 @@ export function registerSweep(program: Command): void {
           `--reuse ${flag}: ${flag} is not a file but reads as a flag; put --reuse after the other flags, followed by its results files (.arrow)`,
         );
       const fileJson = o.config ? readConfig(o.config) : DEFAULT_SWEEP;
-      const flags: SweepFlags = { ...o, shard: shardText(o) };
+      // The spec's flags only: commander's options hold the command's own too (--config, --plan, --json).
+      const given = { ...o, shard: shardText(o) };
+      const flags = Object.fromEntries(Object.entries(given).filter(([k]) => k in SWEEP_FLAGS)) as SweepFlags;
       const spec: SweepSpec = specOf(flags, fileJson, o.config);
       if (o.plan) {
         // The run this command would start: with --resume only what is left, merged shards cost

@@ -20,6 +20,7 @@ export {
   specChange,
   specDifferences,
   specFromFlags,
+  SWEEP_FLAGS,
   specHash,
   type ResolvedTarget,
   type SweepFlags,

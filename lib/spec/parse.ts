@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { runDevice } from './devices.js';
 import { SpecError, type SpecIssue, zodIssues } from './errors.js';
+import { refuseUnknownKeys } from './fields.js';
 import { expandGrid } from './grid.js';
 import { parseMethodLabel, resolveMethod, type ResolvedMethod } from './methods.js';
 import { SweepSpecSchema, type SweepSpec, type TargetSpec } from './schema.js';
@@ -71,6 +72,32 @@ export interface SweepFlags {
   shard?: string;
 }
 
+/** SweepFlags' names, as the compiler checks them against the interface. */
+export const SWEEP_FLAGS: Record<keyof SweepFlags, true> = {
+  model: true,
+  device: true,
+  devices: true,
+  dtype: true,
+  targets: true,
+  entropy: true,
+  methods: true,
+  prefixLength: true,
+  inits: true,
+  init: true,
+  lr: true,
+  weightDecay: true,
+  maxEpochs: true,
+  patience: true,
+  batchSize: true,
+  cudaGraph: true,
+  deterministic: true,
+  softPrompts: true,
+  bound: true,
+  seed: true,
+  output: true,
+  shard: true,
+};
+
 const NUMERIC_FLAGS = ['prefixLength', 'inits', 'lr', 'weightDecay', 'maxEpochs', 'patience', 'seed'] as const;
 
 const list = (v: string | string[]): string[] =>
@@ -97,6 +124,8 @@ export function specFromFlags(flags: SweepFlags, fileJson?: unknown): SweepSpec 
     throw new TypeError(
       `specFromFlags: expected an object of the CLI's flags ({} for none), got ${flags === null ? 'null' : Array.isArray(flags) ? 'an array' : typeof flags}`,
     );
+  // A misspelt flag ('maxEpoch') would be dropped and the sweep run with the default.
+  refuseUnknownKeys('specFromFlags', flags, SWEEP_FLAGS, (m) => new TypeError(m), 'flag');
   if (fileJson !== undefined && (typeof fileJson !== 'object' || fileJson === null || Array.isArray(fileJson))) {
     throw new SpecError([{ path: '', message: 'the --config file must hold a JSON object' }]);
   }
