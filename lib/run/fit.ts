@@ -7,6 +7,7 @@ import type { ModelDescription } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import { positionsProblem } from '../model/positions.js';
 import { SpecError, type SpecIssue, type SweepSpec } from '../spec/index.js';
+import { resolveMethod } from '../spec/methods.js';
 import { StudyError } from '../study/catalog.js';
 import { onCommandLine, said } from '../io/said.js';
 import type { StudySweep } from '../study/plan.js';
@@ -79,6 +80,24 @@ function posIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
   });
 }
 
+/**
+ * HotFlip keeps k of the vocabulary's tokens at each hard position: a method asking for more than
+ * the model has is told here, not by the tuner once the rows before it have run. (Tokens its
+ * tokenizer bans leave fewer: tune() refuses those before its first row.)
+ */
+function candidatesIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
+  return spec.methods.flatMap((m, i) => {
+    const { pattern, candidates } = resolveMethod(m, spec.prefixLength);
+    if (!pattern.includes('H') || candidates <= model.vocabSize) return [];
+    return [
+      {
+        path: `methods[${i}].candidates`,
+        message: `${candidates} HotFlip candidates per hard position, and ${model.name} has ${model.vocabSize} tokens to choose from: give at most ${model.vocabSize}`,
+      },
+    ];
+  });
+}
+
 /** Every way `spec` does not fit `model`, as spec issues; none when it fits. */
 export function sweepFitIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
   const { vocabSize, device, name } = model;
@@ -86,7 +105,7 @@ export function sweepFitIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
     const targets = planTargets(spec, vocabSize, { fileTargetCount: targetFileCount });
     checkTargetsFit(targets.length, vocabSize, device, model.freeBytes);
   });
-  issues.push(...positionIssues(spec, model), ...posIssues(spec, model));
+  issues.push(...positionIssues(spec, model), ...posIssues(spec, model), ...candidatesIssues(spec, model));
   if (!model.hasTokenizer)
     spec.targets.forEach((t, i) => {
       if (NEEDS_TOKENIZER.has(t.kind))

@@ -190,6 +190,18 @@ async function runRows(
           "start from: ban fewer (ban 'special' bans its tokenizer's special tokens and the ids no token has)",
       },
     ]);
+  // HotFlip ranks the tokens not banned and keeps k of them: with fewer left, the tuner could only fail
+  // in its first epoch.
+  const allowed = model.info.vocabSize - (banned?.length ?? 0);
+  if (s.pattern.includes('H') && s.candidates > allowed)
+    throw tuneOptionsError([
+      {
+        path: 'candidates',
+        message:
+          `${s.candidates} HotFlip candidates per hard position, and ${model.info.name} has ${allowed} tokens` +
+          `${banned?.length ? ` not banned (of ${model.info.vocabSize})` : ''} to choose from: give at most ${allowed}`,
+      },
+    ]);
   // Plain-array targets go to the device once; every refill then indexes rows there.
   // Before the automatic batch is sized, so that what they take is no longer available to it.
   const uploaded =
