@@ -130,6 +130,21 @@ describe('a ban of every token', () => {
   });
 });
 
+describe('banned ids of the wrong kind or outside the vocabulary', () => {
+  it('are refused naming banned and the first bad id (before, converted to ids or miscounted)', async () => {
+    // Before, 'x' banned token 0 and 1.5 token 1 without a word.
+    for (const banned of ['x', [1.5], new Float32Array([3])])
+      await expect(refused({ targets: uniform(), method: 'hard', ban: 'none', banned })).rejects.toThrow(
+        'banned: must be an Int32Array of token ids',
+      );
+    // Before, an id past the vocabulary counted as a token banned: 'every one of 1000 tokens is banned'.
+    const banned = Int32Array.from({ length: V }, (_, i) => (i === V - 1 ? V + 5 : i));
+    await expect(refused({ targets: uniform(), method: 'hard', ban: 'none', banned })).rejects.toThrow(
+      `banned: banned[${V - 1}] is token id ${V + 5}, outside the vocabulary [0, ${V})`,
+    );
+  });
+});
+
 describe('HotFlip candidates beyond the tokens left to choose from', () => {
   // Before, the tuner's own 'hotflip: k = 25 must be in 1..20 (512, or the number of tokens not
   // banned)' in the first epoch (exit 1, naming no option).

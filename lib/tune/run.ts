@@ -132,7 +132,7 @@ export function tune(model: Model, options: TuneOptions): TuneRun {
       tuneOptionsObject(model, options) as unknown as TuneOptions;
     settings = parseTuneOptions(rest);
     inputs = { givenRows: rows, signal, contextBefore, contextAfter, banned, freeBytes };
-    checkTuneInputs(inputs);
+    checkTuneInputs(inputs, model.info.vocabSize);
     // Which tokens are special is the tokenizer's to say: without one, an asked-for ban would ban nothing.
     if (rest.ban !== undefined && rest.ban !== 'none' && !model.tokenizer)
       throw tuneOptionsError([
