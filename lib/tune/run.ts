@@ -296,7 +296,9 @@ async function runRows(
         const active = sched.active;
         if (active === 0) break;
         const rep = await tuner.step(s.chunkEpochs);
-        rowSteps += rep.epochsRun * active * (s.method === 'soft' ? 1 : L);
+        // A pattern with a hard position runs the positional epoch (a step per position); one
+        // without, a hybrid of S only too, the soft epoch (one step).
+        rowSteps += rep.epochsRun * active * (s.pattern.includes('H') ? L : 1);
         await collect(sched.activeSlots().filter((i) => rep.stopped[i]));
         if (aborted) {
           await collect(sched.activeSlots());
