@@ -137,6 +137,11 @@ describe('parseSpec', () => {
     [{ methods: [{ method: 'hybrid', pattern: 'HHXSS' }] }, 'methods[0].pattern', 'only H (hard) and S (soft)'],
     [{ methods: [{ method: 'hard', pattern: 'HHSSS' }] }, 'methods[0].pattern', "use method 'hybrid'"],
     [{ methods: [{ method: 'soft', candidates: 4 }] }, 'methods[0].candidates', 'not soft'],
+    [
+      { methods: [{ method: 'hybrid', pattern: 'SSSSS', candidates: 4 }] },
+      'methods[0].candidates',
+      "pattern 'SSSSS' has none",
+    ],
     [{ methods: [{ method: 'soft' }, { method: 'soft' }] }, 'methods[1]', 'duplicates methods[0]'],
     [{ shard: '3/3' }, 'shard', 'index 3 must be < count 3'],
     [

@@ -314,6 +314,11 @@ describe('bad input fails before any work', () => {
     [{ method: 'greedy' }, /method: must be 'soft', 'hard' or 'hybrid'/],
     // Soft positions have no HotFlip candidates: k = 4 is refused, as a sweep spec refuses it.
     [{ method: 'soft', candidates: 4 }, /candidates: candidates applies to hard and hybrid methods, not soft/],
+    // Nor has a hybrid of S only: every k ran the same rows.
+    [
+      { method: 'hybrid', pattern: 'SSSSS', candidates: 4 },
+      /candidates: candidates applies to hard positions, and pattern 'SSSSS' has none/,
+    ],
     [{ method: 'hybrid', pattern: 'HSSSS', cudaGraph: true }, /cudaGraph: needs a model on a CUDA device/],
     [{ cudaGraph: true }, /cudaGraph: needs a model on a CUDA device; this one is on cpu/],
     // A misspelt option is refused, not dropped (the run would go ahead at the default lr).

@@ -266,7 +266,7 @@ export const SweepSpecSchema = z
       const letters = m.pattern !== undefined && patternLettersIssue(m.pattern) !== null;
       const pattern = letters || !lengthOk ? null : patternIssue(m.method, m.pattern, spec.prefixLength);
       if (pattern) addSaidIssue(ctx, ['methods', i, 'pattern'], pattern);
-      const candidates = candidatesIssue(m.method, m.candidates);
+      const candidates = candidatesIssue(m.method, m.candidates, m.pattern);
       if (candidates) ctx.addIssue({ code: 'custom', path: ['methods', i, 'candidates'], message: candidates });
     });
     const seen = new Map<string, number>();
