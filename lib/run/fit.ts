@@ -36,6 +36,8 @@ function issuesOf(check: () => void): SpecIssue[] {
  */
 type FitModel = Pick<ModelDescription, 'name' | 'vocabSize' | 'device' | 'hasTokenizer' | 'freeBytes' | 'config'> & {
   posCounts?: Record<string, number> | null;
+  /** the tokens a hard position can take (lib/tune/run.ts tokensNotBanned); the vocabulary where not given */
+  notBanned?: number;
 };
 
 /**
@@ -81,18 +83,20 @@ function posIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
 }
 
 /**
- * HotFlip keeps k of the vocabulary's tokens at each hard position: a method asking for more than
- * the model has is told here, not by the tuner once the rows before it have run. (Tokens its
- * tokenizer bans leave fewer: tune() refuses those before its first row.)
+ * HotFlip keeps k of the tokens not banned at each hard position: a method asking for more than
+ * the model has is told here, not by the tuner once the rows before it have run. A loaded model
+ * counts the tokens its tokenizer bans; a described one (a study's check) has only its vocabulary.
  */
 function candidatesIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
+  const allowed = model.notBanned ?? model.vocabSize;
+  const among = allowed < model.vocabSize ? ` not banned (of ${model.vocabSize})` : '';
   return spec.methods.flatMap((m, i) => {
     const { pattern, candidates } = resolveMethod(m, spec.prefixLength);
-    if (!pattern.includes('H') || candidates <= model.vocabSize) return [];
+    if (!pattern.includes('H') || candidates <= allowed) return [];
     return [
       {
         path: `methods[${i}].candidates`,
-        message: `${candidates} HotFlip candidates per hard position, and ${model.name} has ${model.vocabSize} tokens to choose from: give at most ${model.vocabSize}`,
+        message: `${candidates} HotFlip candidates per hard position, and ${model.name} has ${allowed} tokens${among} to choose from: give at most ${allowed}`,
       },
     ];
   });
@@ -118,7 +122,7 @@ export function sweepFitIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
 }
 
 /** Refuses a sweep that does not fit its loaded model, naming every reason at once. */
-export function checkSweepFits(spec: SweepSpec, model: Pick<Model, 'info' | 'tokenizer'>): void {
+export function checkSweepFits(spec: SweepSpec, model: Pick<Model, 'info' | 'tokenizer'>, notBanned?: number): void {
   const { name, vocabSize, device, config } = model.info;
   const issues = sweepFitIssues(spec, {
     name,
@@ -126,6 +130,7 @@ export function checkSweepFits(spec: SweepSpec, model: Pick<Model, 'info' | 'tok
     device,
     config,
     hasTokenizer: model.tokenizer !== undefined,
+    notBanned,
   });
   if (issues.length > 0) throw new SpecError(issues, `Sweep spec cannot run on ${name}`);
 }

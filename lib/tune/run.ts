@@ -102,6 +102,15 @@ async function bannedIds(
   return ids.size ? Int32Array.from([...ids].sort((a, b) => a - b)) : undefined;
 }
 
+/**
+ * The tokens a hard position can take under tune()'s default ban ('special': the tokenizer's
+ * special and added tokens and the ids no token has), so that a sweep can check HotFlip's k against
+ * them before its first row.
+ */
+export async function tokensNotBanned(model: Model): Promise<number> {
+  return model.info.vocabSize - ((await bannedIds(model, 'special'))?.length ?? 0);
+}
+
 // Each run of hard positions is decoded as one text, as the model reads its bytes: a character
 // whose bytes span two tokens is that character, not two U+FFFD.
 /** Rows a harvest hands to its listeners between two turns of the event loop. */
