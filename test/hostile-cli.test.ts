@@ -98,6 +98,19 @@ describe('sizes and config values refused before any allocation', () => {
       expect(existsSync(join(dir, 'short.arrow.partial'))).toBe(false);
     }
   });
+  it('HotFlip candidates beyond the vocabulary: exit 2 naming the field, before any row runs', () => {
+    // Before, the soft rows ran, then the tuner's 'hotflip: k = 101 must be in 1..100' (exit 1).
+    const small = twin('small-vocab', { vocab_size: 100 });
+    const sweep = run(['sweep', '-m', small, '--methods', 'soft,hard:k=101', '--inits', '1', '-o', 'k.arrow', '-q']);
+    expect(sweep.stderr).toMatch(
+      /- --methods \(methods\[1\]\.candidates\): 101 HotFlip candidates per hard position, and .* has 100 tokens to choose from: give at most 100/,
+    );
+    expect(sweep.status).toBe(2);
+    expect(existsSync(join(dir, 'k.arrow.partial'))).toBe(false);
+    const tune = run(['tune', '-m', small, '--search', 'hybrid', '--pattern', 'SSSSH', '-k', '101', '--inits', '1']);
+    expect(tune.stderr).toMatch(/--candidates: 101 HotFlip candidates per hard position, .* give at most 100/);
+    expect(tune.status).toBe(2);
+  });
   it('--entropy 0:max:0.0000001 and --inits 10^9: exit 2 naming the field, in a small heap', () => {
     const e = run(
       ['sweep', '-c', config('fine.json'), '--entropy', '0:max:0.0000001', '-o', 'fine.arrow', '-q'],

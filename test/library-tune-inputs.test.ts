@@ -130,6 +130,38 @@ describe('a ban of every token', () => {
   });
 });
 
+describe('banned ids of the wrong kind or outside the vocabulary', () => {
+  it('are refused naming banned and the first bad id (before, converted to ids or miscounted)', async () => {
+    // Before, 'x' banned token 0 and 1.5 token 1 without a word.
+    for (const banned of ['x', [1.5], new Float32Array([3])])
+      await expect(refused({ targets: uniform(), method: 'hard', ban: 'none', banned })).rejects.toThrow(
+        'banned: must be an Int32Array of token ids',
+      );
+    // Before, an id past the vocabulary counted as a token banned: 'every one of 1000 tokens is banned'.
+    const banned = Int32Array.from({ length: V }, (_, i) => (i === V - 1 ? V + 5 : i));
+    await expect(refused({ targets: uniform(), method: 'hard', ban: 'none', banned })).rejects.toThrow(
+      `banned: banned[${V - 1}] is token id ${V + 5}, outside the vocabulary [0, ${V})`,
+    );
+  });
+});
+
+describe('HotFlip candidates beyond the tokens left to choose from', () => {
+  // Before, the tuner's own 'hotflip: k = 25 must be in 1..20 (512, or the number of tokens not
+  // banned)' in the first epoch (exit 1, naming no option).
+  it.each([
+    ['hard', undefined],
+    ['hybrid', 'HSH'],
+  ] as const)('are refused naming candidates (%s), and as many as are left run', async (method, pattern) => {
+    const banned = Int32Array.from({ length: V - 20 }, (_, i) => i + 20);
+    const options = { targets: uniform(), method, pattern, prefixLength: 3, ban: 'none', banned } as const;
+    await expect(refused({ ...options, candidates: 21 })).rejects.toThrow(
+      `invalid tune options:\n  candidates: 21 HotFlip candidates per hard position, and random:micro has 20 tokens not banned (of ${V}) to choose from: give at most 20`,
+    );
+    const [r] = await tune(model, { ...options, candidates: 20, inits: 1, maxEpochs: 2 });
+    expect([...r.promptIds].filter((id) => id >= 0).every((id) => id < 20)).toBe(true);
+  });
+});
+
 describe('a refused input is invalid input (exit code 2) to a script, as to the command line', () => {
   const codeOf = (p: PromiseLike<unknown>) =>
     Promise.resolve(p).then(

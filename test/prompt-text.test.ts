@@ -2,11 +2,14 @@
 // GPT-2's '日' is two tokens, 33768 then 98; Llama 3's '🦙' three). The text must be what the
 // model reads, the bytes of each run of hard tokens decoded together, and valid UTF-8 for any
 // Arrow reader; promptIds stay the exact ids.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { loadModel, type Model } from '../lib/index.js';
+import { loadModel, runStudy, type Model } from '../lib/index.js';
 import { loadTokenizer } from '../lib/tokenizer/load.js';
 import { tune } from '../lib/tune/index.js';
+import { scratchDir } from './helpers/cli.js';
 import { randomTarget } from './helpers/dist.js';
 
 describe('tokensText', () => {
@@ -72,5 +75,43 @@ describe('promptText of a hard prompt on tiny-gpt2', () => {
       expect(ids[2]).toBe(-1);
       expect(r.promptText).toBe(`${tok.decode(ids.slice(0, 2))}⟨soft⟩${tok.decode(ids.slice(3))}`);
     }
+  });
+
+  it('a hybrid of S only has no text, as a soft prompt has none (was ⟨soft⟩ five times)', async () => {
+    const options = { targets: randomTarget(model.info.vocabSize, 5, 4), inits: 1, maxEpochs: 2 };
+    const [hybrid] = await tune(model, { ...options, method: 'hybrid', pattern: 'SSSSS' });
+    const [soft] = await tune(model, { ...options, method: 'soft' });
+    expect(soft.promptText).toBeNull();
+    expect(hybrid.promptText).toBeNull();
+    expect(hybrid.klNats).toBe(soft.klNats);
+  });
+});
+
+describe("a study report's best hard prompts", () => {
+  it('list no hybrid of S only: it has no hard position (was a row of ids -1 -1 -1 -1 -1)', async () => {
+    const dir = scratchDir('prompt-text-report');
+    const studies = join(dir, 'studies');
+    mkdirSync(studies, { recursive: true });
+    const methods = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'studies', 'methods.json'), 'utf8'));
+    const smoke = {
+      ...methods.smoke,
+      targets: [{ kind: 'vanilla', entropyBits: [2, 6] }],
+      methods: [{ method: 'hybrid', pattern: 'SSSSS' }, { method: 'hard' }],
+      maxEpochs: 3,
+    };
+    writeFileSync(join(studies, 'methods.json'), JSON.stringify({ ...methods, smoke }));
+    const outDir = join(dir, 'out');
+    await runStudy({
+      studies: ['methods'],
+      studiesDir: studies,
+      models: ['random:micro'],
+      scale: 'smoke',
+      bound: false,
+      outDir,
+    });
+    const html = readFileSync(join(outDir, 'report.html'), 'utf8');
+    const table = html.slice(html.indexOf('<table class="prompts">'));
+    expect(table).toContain('hard:k=1');
+    expect(table).not.toContain('hybrid:SSSSS');
   });
 });

@@ -70,9 +70,10 @@ it('a hard row of a file run with another lr is taken, as a fresh run gives it; 
     for (const [id, row] of now) expect(row.klNats).not.toBe(was.get(id)!.klNats);
   }
 
-  // Every setting a soft position reads, changed: the hard rows are still taken, and a fresh run
+  // Every setting a soft position reads, changed (Gaussian soft positions included: a hard row
+  // draws its first tokens alike under either init): the hard rows are still taken, and a fresh run
   // with these settings finds what they hold.
-  const other = { lr: 0.03, weightDecay: 0.2, softPrompts: true };
+  const other = { lr: 0.03, weightDecay: 0.2, softPrompts: true, init: 'gaussian' as const };
   const again = await runSweep(spec('other-b', other), { reuse: [earlier.output], figures: false });
   expect([again.rowsShared, again.rowsRun]).toEqual([4, 8]);
   const fresh = await runSweep(spec('other-fresh', { ...other, methods: [{ method: 'hard', candidates: 2 }] }), {

@@ -137,7 +137,23 @@ describe('parseSpec', () => {
     [{ methods: [{ method: 'hybrid', pattern: 'HHXSS' }] }, 'methods[0].pattern', 'only H (hard) and S (soft)'],
     [{ methods: [{ method: 'hard', pattern: 'HHSSS' }] }, 'methods[0].pattern', "use method 'hybrid'"],
     [{ methods: [{ method: 'soft', candidates: 4 }] }, 'methods[0].candidates', 'not soft'],
+    [
+      { methods: [{ method: 'hybrid', pattern: 'SSSSS', candidates: 4 }] },
+      'methods[0].candidates',
+      "pattern 'SSSSS' has none",
+    ],
     [{ methods: [{ method: 'soft' }, { method: 'soft' }] }, 'methods[1]', 'duplicates methods[0]'],
+    // The same rows under two labels: a hybrid of H only is hard, one of S only soft.
+    [
+      { methods: [{ method: 'hard' }, { method: 'hybrid', pattern: 'HHHHH' }] },
+      'methods[1]',
+      'hybrid:HHHHH:k=1 runs the rows of methods[0] (hard:k=1): a pattern of H only is the hard method',
+    ],
+    [
+      { methods: [{ method: 'hybrid', pattern: 'SSSSS' }, { method: 'soft' }] },
+      'methods[1]',
+      'soft runs the rows of methods[0] (hybrid:SSSSS:k=1): a pattern of S only is the soft method',
+    ],
     [{ shard: '3/3' }, 'shard', 'index 3 must be < count 3'],
     [
       { devices: ['cuda:1'], device: 'cuda:0' },

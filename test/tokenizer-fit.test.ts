@@ -1,12 +1,12 @@
 // A model's tokenizer covers the model's vocabulary: embedding rows past the tokenizer's last
 // token (Qwen2.5 pads 151665 tokens to 151936 rows) are ids no token has, and a tokenizer with
 // more tokens than the model has rows is another model's, refused naming both sizes.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { loadModel, synthesizeTargets, tune } from '../lib/index.js';
+import { estimateSweep, loadModel, runSweep, synthesizeTargets, tune } from '../lib/index.js';
 import { migrate } from '../lib/targets/transforms.js';
 import { byteLevelBpeJson, loadTokenizer, TokenizerError, vocabularyTexts } from '../lib/tokenizer/index.js';
 import { softmaxRow } from './helpers/dist.js';
@@ -33,6 +33,28 @@ function gpt2With(tokens: number): string {
 }
 
 describe("a tokenizer smaller than the model's vocabulary", () => {
+  it("leaves HotFlip fewer tokens: a sweep's k above them is refused before any row (was a failure after the soft rows)", async () => {
+    const dir = gpt2With(300);
+    const output = join(dir, 'k.arrow');
+    const spec = {
+      model: dir,
+      targets: [{ kind: 'vanilla' as const, entropyBits: [1, 3] }],
+      methods: [{ method: 'soft' as const }, { method: 'hard' as const, candidates: 350 }],
+      inits: 1,
+      maxEpochs: 2,
+      bound: false,
+      output,
+    };
+    const message =
+      'methods[1].candidates: 350 HotFlip candidates per hard position, and ' +
+      `${dir} has 300 tokens not banned (of 384) to choose from: give at most 300`;
+    await expect(estimateSweep(spec, { calibrationSeconds: 0.1, sampleRows: 1 })).rejects.toThrow(message);
+    await expect(runSweep(spec, { figures: false })).rejects.toThrow(message);
+    expect(existsSync(`${output}.partial`)).toBe(false);
+    const fits = await runSweep({ ...spec, methods: [{ method: 'hard', candidates: 300 }] }, { figures: false });
+    expect(fits.rowsRun).toBe(2);
+  });
+
   it('its padding ids are unused: banned from hard prompts, with empty text', async () => {
     // 300 tokens over 384 rows: a random 5-token prompt almost surely holds a padding id.
     const model = await loadModel(gpt2With(300));

@@ -135,7 +135,10 @@ describe('recordsFromHarvest', () => {
   });
 
   it('soft rows have no text; soft embeddings only when asked for', () => {
-    const soft = { ...context, settings: { ...context.settings, method: 'soft' as const, returnSoftPrompt: false } };
+    const soft = {
+      ...context,
+      settings: { ...context.settings, method: 'soft' as const, pattern: 'SS', returnSoftPrompt: false },
+    };
     const [a] = recordsFromHarvest(harvest(), rows, soft);
     expect(a.promptText).toBeNull();
     expect(a.softPrompt).toBeNull();

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadModel, type Model } from '../lib/index.js';
-import { tune, type TuneRecord } from '../lib/tune/index.js';
+import { tune, type TuneProgress, type TuneRecord } from '../lib/tune/index.js';
 import { klRow, randomTarget, softmaxRow } from './helpers/dist.js';
 
 let model: Model;
@@ -277,6 +277,30 @@ describe('stopping', () => {
     expect(events.length).toBeGreaterThan(2);
     expect(events.at(-1)).toBe(3);
   });
+
+  it.each([
+    ['soft', 'SSSSS', 1],
+    ['hybrid', 'SSSSS', 1],
+    ['hybrid', 'HSSSS', 5],
+    ['hard', 'HHHHH', 5],
+  ] as const)('counts the row-steps the tuner ran (%s %s: %i a row-epoch)', async (method, pattern, perEpoch) => {
+    // A pattern with no hard position runs the soft epoch, one step a row: counted as five, its
+    // row-steps/s read five times what it ran.
+    const run = tune(model, {
+      targets: midEntropy,
+      method,
+      pattern,
+      inits: 2,
+      maxEpochs: 4,
+      patience: 50,
+      chunkEpochs: 4,
+    });
+    let last: TuneProgress | undefined;
+    run.on('progress', (p) => (last = p));
+    const rs = await run;
+    expect(rs.map((r) => r.epochs)).toEqual([4, 4]);
+    expect((last!.rowStepsPerSecond * last!.elapsedMs) / 1000).toBeCloseTo(2 * 4 * perEpoch, 6);
+  });
 });
 
 describe('bad input fails before any work', () => {
@@ -290,6 +314,11 @@ describe('bad input fails before any work', () => {
     [{ method: 'greedy' }, /method: must be 'soft', 'hard' or 'hybrid'/],
     // Soft positions have no HotFlip candidates: k = 4 is refused, as a sweep spec refuses it.
     [{ method: 'soft', candidates: 4 }, /candidates: candidates applies to hard and hybrid methods, not soft/],
+    // Nor has a hybrid of S only: every k ran the same rows.
+    [
+      { method: 'hybrid', pattern: 'SSSSS', candidates: 4 },
+      /candidates: candidates applies to hard positions, and pattern 'SSSSS' has none/,
+    ],
     [{ method: 'hybrid', pattern: 'HSSSS', cudaGraph: true }, /cudaGraph: needs a model on a CUDA device/],
     [{ cudaGraph: true }, /cudaGraph: needs a model on a CUDA device; this one is on cpu/],
     // A misspelt option is refused, not dropped (the run would go ahead at the default lr).

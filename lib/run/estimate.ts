@@ -21,7 +21,7 @@ import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, TargetStore } from '../targets/index.js';
 import { plannedCount } from '../targets/store.js';
 import { autoBatchSize } from '../tune/batch-size.js';
-import { tune, type TuneOptions, type TuneRow } from '../tune/index.js';
+import { tokensNotBanned, tune, type TuneOptions, type TuneRow } from '../tune/index.js';
 import { methodOptions, type MethodOptions } from './method-options.js';
 import {
   checkGivenModel,
@@ -221,7 +221,7 @@ async function estimateWith(
   const budget = options.calibrationSeconds ?? DEFAULT_CALIBRATION_SECONDS;
   const sampleSize = options.sampleRows ?? DEFAULT_SAMPLE_ROWS;
   const V = model.info.vocabSize;
-  checkSweepFits(spec, model);
+  checkSweepFits(spec, model, await tokensNotBanned(model));
   const plan = planSweep(spec, V, { fileTargetCount: targetFileCount });
   const kept = options.kept;
   if (kept) {

@@ -7,6 +7,7 @@ import type { ModelDescription } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import { positionsProblem } from '../model/positions.js';
 import { SpecError, type SpecIssue, type SweepSpec } from '../spec/index.js';
+import { resolveMethod } from '../spec/methods.js';
 import { StudyError } from '../study/catalog.js';
 import { onCommandLine, said } from '../io/said.js';
 import type { StudySweep } from '../study/plan.js';
@@ -35,6 +36,8 @@ function issuesOf(check: () => void): SpecIssue[] {
  */
 type FitModel = Pick<ModelDescription, 'name' | 'vocabSize' | 'device' | 'hasTokenizer' | 'freeBytes' | 'config'> & {
   posCounts?: Record<string, number> | null;
+  /** the tokens a hard position can take (lib/tune/run.ts tokensNotBanned); the vocabulary where not given */
+  notBanned?: number;
 };
 
 /**
@@ -79,6 +82,26 @@ function posIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
   });
 }
 
+/**
+ * HotFlip keeps k of the tokens not banned at each hard position: a method asking for more than
+ * the model has is told here, not by the tuner once the rows before it have run. A loaded model
+ * counts the tokens its tokenizer bans; a described one (a study's check) has only its vocabulary.
+ */
+function candidatesIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
+  const allowed = model.notBanned ?? model.vocabSize;
+  const among = allowed < model.vocabSize ? ` not banned (of ${model.vocabSize})` : '';
+  return spec.methods.flatMap((m, i) => {
+    const { pattern, candidates } = resolveMethod(m, spec.prefixLength);
+    if (!pattern.includes('H') || candidates <= allowed) return [];
+    return [
+      {
+        path: `methods[${i}].candidates`,
+        message: `${candidates} HotFlip candidates per hard position, and ${model.name} has ${allowed} tokens${among} to choose from: give at most ${allowed}`,
+      },
+    ];
+  });
+}
+
 /** Every way `spec` does not fit `model`, as spec issues; none when it fits. */
 export function sweepFitIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
   const { vocabSize, device, name } = model;
@@ -86,7 +109,7 @@ export function sweepFitIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
     const targets = planTargets(spec, vocabSize, { fileTargetCount: targetFileCount });
     checkTargetsFit(targets.length, vocabSize, device, model.freeBytes);
   });
-  issues.push(...positionIssues(spec, model), ...posIssues(spec, model));
+  issues.push(...positionIssues(spec, model), ...posIssues(spec, model), ...candidatesIssues(spec, model));
   if (!model.hasTokenizer)
     spec.targets.forEach((t, i) => {
       if (NEEDS_TOKENIZER.has(t.kind))
@@ -99,7 +122,7 @@ export function sweepFitIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
 }
 
 /** Refuses a sweep that does not fit its loaded model, naming every reason at once. */
-export function checkSweepFits(spec: SweepSpec, model: Pick<Model, 'info' | 'tokenizer'>): void {
+export function checkSweepFits(spec: SweepSpec, model: Pick<Model, 'info' | 'tokenizer'>, notBanned?: number): void {
   const { name, vocabSize, device, config } = model.info;
   const issues = sweepFitIssues(spec, {
     name,
@@ -107,6 +130,7 @@ export function checkSweepFits(spec: SweepSpec, model: Pick<Model, 'info' | 'tok
     device,
     config,
     hasTokenizer: model.tokenizer !== undefined,
+    notBanned,
   });
   if (issues.length > 0) throw new SpecError(issues, `Sweep spec cannot run on ${name}`);
 }

@@ -13,7 +13,9 @@ import type { TuneOptions } from '../tune/index.js';
  * batching, dtype, device, budget and stop rule among them) is a row's.
  * - hard: `lr` and `weightDecay` are AdamW's, which steps soft positions only
  *   (native/tune/tuner.cc, Tuner::adamw; a hard row has none). Its `softPrompt` is null under
- *   `softPrompts` too (lib/tune/harvest.ts: only a pattern with an S has one).
+ *   `softPrompts` too (lib/tune/harvest.ts: only a pattern with an S has one). `init` 'gaussian'
+ *   draws soft positions only: every row's first tokens come first from its seed's stream
+ *   (Tuner::load), so a hard row starts from the same prompt under either init.
  * - hard and hybrid: a sweep's CUDA graphs are for the methods that read `cudaGraph`
  *   (methodOptions below turns a sweep's `true` off for the others): a positional capture is
  *   tune()'s to ask for until a GPU has checked it, and a graph replays its epoch exactly.
@@ -21,7 +23,7 @@ import type { TuneOptions } from '../tune/index.js';
  */
 export const SETTINGS_IGNORED: Readonly<Record<MethodName, readonly (keyof SweepSpec)[]>> = {
   soft: [],
-  hard: ['lr', 'weightDecay', 'softPrompts', 'cudaGraph'],
+  hard: ['lr', 'weightDecay', 'softPrompts', 'cudaGraph', 'init'],
   hybrid: ['cudaGraph'],
 };
 

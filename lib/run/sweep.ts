@@ -17,7 +17,7 @@ import { refuseUnknownKeys } from '../spec/fields.js';
 import { parseSpec, type Shard, type SweepSpec, type SweepSpecInput } from '../spec/index.js';
 import { planSweepYielding, remainingRows, rowsByMethod, rowsToRun } from '../sweep/index.js';
 import { methodOptions } from './method-options.js';
-import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
+import { tokensNotBanned, tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
 import type { SweepProgress } from './sweep-progress.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, TargetStore, type TargetRowMeta } from '../targets/index.js';
@@ -251,7 +251,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
   if (options.model) checkGivenModel('runSweep', spec, model);
   try {
     const V = model.info.vocabSize;
-    checkSweepFits(spec, model);
+    checkSweepFits(spec, model, await tokensNotBanned(model));
     // The fit check plans the targets as the plan does (tens of ms for thousands): a turn between.
     await nextTurn();
     const plan = await planSweepYielding(spec, V, { fileTargetCount: targetFileCount });

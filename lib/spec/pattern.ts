@@ -44,9 +44,14 @@ export function patternIssue(method: MethodName, pattern: string | undefined, pr
   return null;
 }
 
-/** What is wrong with `candidates` for `method`, or null: soft positions have no HotFlip candidates. */
-export function candidatesIssue(method: MethodName, candidates: number | undefined): string | null {
-  return method === 'soft' && candidates !== undefined && candidates !== 1
-    ? 'candidates applies to hard and hybrid methods, not soft'
-    : null;
+/**
+ * What is wrong with `candidates` for `method` (and a hybrid's `pattern`), or null: soft positions
+ * have no HotFlip candidates, so a pattern without an H would run the same rows for every k.
+ */
+export function candidatesIssue(method: MethodName, candidates: number | undefined, pattern?: string): string | null {
+  if (candidates === undefined || candidates === 1) return null;
+  if (method === 'soft') return 'candidates applies to hard and hybrid methods, not soft';
+  if (method === 'hybrid' && pattern && /^S+$/.test(pattern))
+    return `candidates applies to hard positions, and pattern '${pattern}' has none: give an H, or leave candidates out`;
+  return null;
 }

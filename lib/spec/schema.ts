@@ -266,21 +266,28 @@ export const SweepSpecSchema = z
       const letters = m.pattern !== undefined && patternLettersIssue(m.pattern) !== null;
       const pattern = letters || !lengthOk ? null : patternIssue(m.method, m.pattern, spec.prefixLength);
       if (pattern) addSaidIssue(ctx, ['methods', i, 'pattern'], pattern);
-      const candidates = candidatesIssue(m.method, m.candidates);
+      const candidates = candidatesIssue(m.method, m.candidates, m.pattern);
       if (candidates) ctx.addIssue({ code: 'custom', path: ['methods', i, 'candidates'], message: candidates });
     });
-    const seen = new Map<string, number>();
+    const seen = new Map<string, { at: number; label: string }>();
     if (lengthOk)
       spec.methods.forEach((m, i) => {
-        const label = resolveMethod(m, spec.prefixLength).label;
-        const first = seen.get(label);
-        if (first !== undefined)
+        const { label, pattern, candidates } = resolveMethod(m, spec.prefixLength);
+        // A hybrid of H only runs the hard method's rows, one of S only the soft method's: the
+        // same rows twice under two labels.
+        const onlyH = !pattern.includes('S');
+        const runs = onlyH ? `hard:k=${candidates}` : pattern.includes('H') ? label : 'soft';
+        const first = seen.get(runs);
+        if (first === undefined) seen.set(runs, { at: i, label });
+        else
           ctx.addIssue({
             code: 'custom',
             path: ['methods', i],
-            message: `duplicates methods[${first}] (${label}): each method must be listed once`,
+            message:
+              first.label === label
+                ? `duplicates methods[${first.at}] (${label}): each method must be listed once`
+                : `${label} runs the rows of methods[${first.at}] (${first.label}): a pattern of ${onlyH ? 'H only is the hard' : 'S only is the soft'} method; list it once`,
           });
-        else seen.set(label, i);
       });
     if (spec.deterministic && spec.batchSize === 'auto')
       addSaidIssue(ctx, ['deterministic'], DETERMINISTIC_NEEDS_A_BATCH);

@@ -69,7 +69,7 @@ function sweepsTable(input: ReportInput, outDir: string): string {
 
 /** The lowest-KL hard prompts of each hard or hybrid method, as text. */
 function bestPrompts(records: readonly StoredRunRecord[], perMethod = 5): string {
-  const hard = records.filter((r) => r.method !== 'soft' && r.promptIds && Number.isFinite(r.klNats));
+  const hard = records.filter((r) => r.pattern.includes('H') && r.promptIds && Number.isFinite(r.klNats));
   if (hard.length === 0) return '';
   const methods = [...new Set(hard.map((r) => methodLabel(r.method as MethodName, r.pattern, r.candidates)))];
   const rows = methods.flatMap((m) =>

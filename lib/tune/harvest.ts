@@ -57,7 +57,8 @@ export function recordsFromHarvest(
       targetEntropyBits: c.targets.entropyBits[row.targetIndex],
       promptIds: ids,
       finalIds: h.currentIds.slice(j * L, (j + 1) * L),
-      promptText: c.settings.method === 'soft' ? null : c.decode(ids),
+      // A pattern without an H (soft, or a hybrid of S only) has no token to show.
+      promptText: c.settings.pattern.includes('H') ? c.decode(ids) : null,
       softPrompt:
         c.settings.returnSoftPrompt && c.settings.pattern.includes('S')
           ? h.bestSoft.slice(j * L * d, (j + 1) * L * d)

@@ -1,4 +1,12 @@
-export { tune, TuneRun, type TuneOptions, type TuneProgress, type TuneRow, type TuneRunEvents } from './run.js';
+export {
+  tune,
+  tokensNotBanned,
+  TuneRun,
+  type TuneOptions,
+  type TuneProgress,
+  type TuneRow,
+  type TuneRunEvents,
+} from './run.js';
 export {
   parseTuneOptions,
   tuneOptionIssues,

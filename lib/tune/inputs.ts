@@ -18,9 +18,19 @@ export function tuneOptionsObject(model: unknown, options: unknown): Record<stri
   return options as Record<string, unknown>;
 }
 
-export function checkTuneInputs(o: { signal?: unknown; freeBytes?: unknown }): void {
+export function checkTuneInputs(o: { signal?: unknown; freeBytes?: unknown; banned?: unknown }, vocab: number): void {
   const problem = signalProblem(o.signal);
   if (problem) throw invalid('signal', problem);
+  // Read as given, a string or a Float32Array banned the ids its elements became ('x' banned
+  // token 0, 1.5 token 1), and an id past the vocabulary counted towards banning every token.
+  const { banned } = o;
+  if (banned !== undefined) {
+    if (!(banned instanceof Int32Array))
+      throw invalid('banned', `must be an Int32Array of token ids (Int32Array.from([...])), got ${shown(banned)}`);
+    const at = banned.findIndex((id) => id < 0 || id >= vocab);
+    if (at >= 0)
+      throw invalid('banned', `banned[${at}] is token id ${banned[at]}, outside the vocabulary [0, ${vocab})`);
+  }
   const free = o.freeBytes;
   if (free !== undefined && (typeof free !== 'number' || !Number.isFinite(free) || free <= 0))
     throw invalid('freeBytes', `expected a finite number of bytes above 0, got ${shown(free)}`);

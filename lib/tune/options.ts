@@ -101,7 +101,7 @@ export const TuneOptionsSchema = z
     if (o.deterministic && o.batchSize === 'auto') addSaidIssue(ctx, ['deterministic'], DETERMINISTIC_NEEDS_A_BATCH);
     const pattern = patternIssue(o.method, o.pattern, o.prefixLength);
     if (pattern) addSaidIssue(ctx, ['pattern'], pattern);
-    const candidates = candidatesIssue(o.method, o.candidates);
+    const candidates = candidatesIssue(o.method, o.candidates, o.pattern);
     if (candidates) ctx.addIssue({ code: 'custom', path: ['candidates'], message: candidates });
   });
 

@@ -102,6 +102,15 @@ async function bannedIds(
   return ids.size ? Int32Array.from([...ids].sort((a, b) => a - b)) : undefined;
 }
 
+/**
+ * The tokens a hard position can take under tune()'s default ban ('special': the tokenizer's
+ * special and added tokens and the ids no token has), so that a sweep can check HotFlip's k against
+ * them before its first row.
+ */
+export async function tokensNotBanned(model: Model): Promise<number> {
+  return model.info.vocabSize - ((await bannedIds(model, 'special'))?.length ?? 0);
+}
+
 // Each run of hard positions is decoded as one text, as the model reads its bytes: a character
 // whose bytes span two tokens is that character, not two U+FFFD.
 /** Rows a harvest hands to its listeners between two turns of the event loop. */
@@ -132,7 +141,7 @@ export function tune(model: Model, options: TuneOptions): TuneRun {
       tuneOptionsObject(model, options) as unknown as TuneOptions;
     settings = parseTuneOptions(rest);
     inputs = { givenRows: rows, signal, contextBefore, contextAfter, banned, freeBytes };
-    checkTuneInputs(inputs);
+    checkTuneInputs(inputs, model.info.vocabSize);
     // Which tokens are special is the tokenizer's to say: without one, an asked-for ban would ban nothing.
     if (rest.ban !== undefined && rest.ban !== 'none' && !model.tokenizer)
       throw tuneOptionsError([
@@ -188,6 +197,18 @@ async function runRows(
           `every one of ${model.info.name}'s ${model.info.vocabSize} tokens is banned (ban '${s.ban}'` +
           `${o.banned?.length ? `, and the ${o.banned.length} ids of banned` : ''}), so a prompt has no token to ` +
           "start from: ban fewer (ban 'special' bans its tokenizer's special tokens and the ids no token has)",
+      },
+    ]);
+  // HotFlip ranks the tokens not banned and keeps k of them: with fewer left, the tuner could only fail
+  // in its first epoch.
+  const allowed = model.info.vocabSize - (banned?.length ?? 0);
+  if (s.pattern.includes('H') && s.candidates > allowed)
+    throw tuneOptionsError([
+      {
+        path: 'candidates',
+        message:
+          `${s.candidates} HotFlip candidates per hard position, and ${model.info.name} has ${allowed} tokens` +
+          `${banned?.length ? ` not banned (of ${model.info.vocabSize})` : ''} to choose from: give at most ${allowed}`,
       },
     ]);
   // Plain-array targets go to the device once; every refill then indexes rows there.
@@ -284,7 +305,9 @@ async function runRows(
         const active = sched.active;
         if (active === 0) break;
         const rep = await tuner.step(s.chunkEpochs);
-        rowSteps += rep.epochsRun * active * (s.method === 'soft' ? 1 : L);
+        // A pattern with a hard position runs the positional epoch (a step per position); one
+        // without, a hybrid of S only too, the soft epoch (one step).
+        rowSteps += rep.epochsRun * active * (s.pattern.includes('H') ? L : 1);
         await collect(sched.activeSlots().filter((i) => rep.stopped[i]));
         if (aborted) {
           await collect(sched.activeSlots());
