@@ -17,7 +17,8 @@ import { refuseUnknownKeys } from '../spec/fields.js';
 import { parseSpec, type Shard, type SweepSpec, type SweepSpecInput } from '../spec/index.js';
 import { planSweepYielding, remainingRows, rowsByMethod, rowsToRun } from '../sweep/index.js';
 import { methodOptions } from './method-options.js';
-import { tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
+import { type TuneProgress, type TuneRecord } from '../tune/index.js';
+import { tuneEachRow } from '../tune/run.js';
 import type { SweepProgress } from './sweep-progress.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, TargetStore, type TargetRowMeta } from '../targets/index.js';
@@ -360,7 +361,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
         if (options.signal?.aborted) break;
         tuningStart ??= performance.now();
         const pending: RunRecord[] = [];
-        const run = tune(model, {
+        const run = tuneEachRow(model, {
           targets: { targets: uploaded!, meta: targets.meta },
           targetIds: targets.meta.map((m) => m.id),
           rows: rows.map((r) => ({
@@ -379,7 +380,10 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
         });
         run.on('row', (r: TuneRecord) => {
           // Rows cut short by an abort are not results: --resume runs them again.
-          if (r.stopReason === 'aborted') return;
+          if (r.stopReason === 'aborted') {
+            interrupted = true;
+            return;
+          }
           const record = toRunRecord(r, targets.meta[r.targetIndex], spec.shard, bounds?.[r.targetIndex]);
           if (record.belowHeadBound) events.emit('log', belowBoundMessage(record, model.info.dtype));
           const before = journaled.get(r.rowId);
@@ -414,13 +418,12 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
             sweepElapsedMs: performance.now() - tuningStart!,
           } satisfies SweepProgress);
         });
-        const results = await run;
+        await run;
         if (writeFailed) throw writeFailed;
         const rest = pending.splice(0);
         done += rest.length;
         model.assertCheckpointUnchanged();
         if (rest.length) await writer.append(rest);
-        if (results.some((r) => r.stopReason === 'aborted')) interrupted = true;
       }
       uploaded?.dispose();
       if (options.signal?.aborted) interrupted = true;
