@@ -32,6 +32,23 @@ describe('caching CPU allocator', () => {
     expect(n.memoryStats('cpu').cachedBytes).toBe(0);
   });
 
+  it("gives back the blocks of a size no longer asked for: a long sweep's cache holds the sizes its epochs use, not every size it freed", () => {
+    const n = native();
+    n.releaseCachedMemory('cpu');
+    // 32 sizes of 512 KiB and more, each used once, as the tensors of a batch whose running rows
+    // shrink within a chunk are (a size per count of rows), then one size asked for again and again.
+    const data = new Float32Array(131_072 + 1024 * 40);
+    const use = (floats: number) => n.tensorFromArray({ data: data.subarray(0, floats), shape: [floats] }).dispose();
+    for (let i = 0; i < 32; i++) use(131_072 + 1024 * i);
+    const once = n.memoryStats('cpu');
+    expect(once.cachedBytes).toBeGreaterThanOrEqual(32 * 512 * 1024);
+    for (let i = 0; i < 5000; i++) use(data.length);
+    const later = n.memoryStats('cpu');
+    expect(later.cachedBytes).toBe(data.length * 4);
+    expect(later.cacheHits! - once.cacheHits!).toBe(4999);
+    n.releaseCachedMemory('cpu');
+  });
+
   it('resets the high-water mark on request', () => {
     const n = native();
     const t = n.tensorFromArray({ data: new Float32Array(1 << 20), shape: [1 << 20] });

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadModel, type Model } from '../lib/index.js';
 import { tune, type TuneProgress, type TuneRecord } from '../lib/tune/index.js';
+import { tuneEachRow } from '../lib/tune/run.js';
 import { klRow, randomTarget, softmaxRow } from './helpers/dist.js';
 
 let model: Model;
@@ -300,6 +301,50 @@ describe('stopping', () => {
     const rs = await run;
     expect(rs.map((r) => r.epochs)).toEqual([4, 4]);
     expect((last!.rowStepsPerSecond * last!.elapsedMs) / 1000).toBeCloseTo(2 * 4 * perEpoch, 6);
+  });
+
+  it("reads a finished row's KL once, not again at every later chunk: a long sweep's progress costs no more per chunk late than early", async () => {
+    // Every row of 8 targets × 4 inits through a batch of 4, a chunk of one epoch: 30-odd chunks.
+    const targets = concat(...Array.from({ length: 8 }, (_, i) => randomTarget(V, 300 + i, 3)));
+    const run = tune(model, { targets, inits: 4, maxEpochs: 6, patience: 2, batchSize: 4, chunkEpochs: 1 });
+    // Counts the reads of each row's klNats after its 'row' event, by whatever reads it then.
+    const readsAfter: number[] = [];
+    const kls: number[] = [];
+    run.on('row', (r) => {
+      const i = readsAfter.push(0) - 1;
+      const kl = r.klNats;
+      kls.push(kl);
+      Object.defineProperty(r, 'klNats', {
+        get: () => {
+          readsAfter[i]++;
+          return kl;
+        },
+      });
+    });
+    const means: number[] = [];
+    run.on('progress', (p) => means.push(p.meanBestKlNats));
+    const rs = await run;
+    expect(rs).toHaveLength(32);
+    expect(means.length).toBeGreaterThan(8);
+    expect(readsAfter).toEqual(new Array(32).fill(0));
+    // The mean is still that of every row finished, in the order they finished.
+    expect(means.at(-1)).toBe(kls.reduce((a, k) => a + k, 0) / kls.length);
+  });
+
+  it("tuneEachRow hands every row to its 'row' listeners and keeps none: a sweep journals them, and a method of a million rows holds none of them to its end", async () => {
+    const opts = { targets: midEntropy, inits: 5, maxEpochs: 6, batchSize: 2, chunkEpochs: 2 };
+    const rows: TuneRecord[] = [];
+    let last: TuneProgress | undefined;
+    const run = tuneEachRow(model, opts);
+    run.on('row', (r) => rows.push(r));
+    run.on('progress', (p) => (last = p));
+    expect(await run).toEqual([]);
+    expect(rows.map((r) => r.initId).sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(last).toMatchObject({ rowsDone: 5, rowsTotal: 5 });
+    expect(last!.meanBestKlNats).toBe(rows.reduce((a, r) => a + r.klNats, 0) / 5);
+    // The same rows as tune(), which returns them.
+    const kept = await tune(model, opts);
+    expect(kept.map((r) => [r.rowId, r.klNats])).toEqual(rows.map((r) => [r.rowId, r.klNats]));
   });
 });
 

@@ -17,7 +17,8 @@ import { refuseUnknownKeys } from '../spec/fields.js';
 import { parseSpec, type Shard, type SweepSpec, type SweepSpecInput } from '../spec/index.js';
 import { planSweepYielding, remainingRows, rowsByMethod, rowsToRun } from '../sweep/index.js';
 import { methodOptions } from './method-options.js';
-import { tokensNotBanned, tune, type TuneProgress, type TuneRecord } from '../tune/index.js';
+import { tokensNotBanned, type TuneProgress, type TuneRecord } from '../tune/index.js';
+import { tuneEachRow } from '../tune/run.js';
 import type { SweepProgress } from './sweep-progress.js';
 import { targetFileCount } from '../targets/file.js';
 import { synthesizePlans, TargetStore, type TargetRowMeta } from '../targets/index.js';
@@ -261,18 +262,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     let finished = new Set<string>();
     let journaled = new Map<string, StoredRunRecord>();
     if (start.state === 'resumable') {
-      const r = await openForResume(out, meta);
-      writer = r.writer;
-      finished = r.finished;
-      journaled = new Map(r.records.map((x) => [x.rowId, x]));
-      if (r.tornBytes) events.emit('log', `dropped ${r.tornBytes} bytes of a row batch torn by the interruption`);
-      // A resume that found nothing (no journal: a fresh start) says so, not 'resuming: 0 of n'.
-      events.emit(
-        'log',
-        r.fresh
-          ? `no journal to resume: starting ${counted(plan.shardRows.length, 'row')}`
-          : `resuming: ${finished.size} of ${plan.shardRows.length} rows already done`,
-      );
+      ({ writer, finished, journaled } = await resumeJournal(out, meta, plan.shardRows.length, events));
     } else {
       writer = await ResultWriter.create(out, meta, { overwrite: options.overwrite });
     }
@@ -299,6 +289,9 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     // Deterministic: a partly finished group reruns whole (its finished rows are compared with the
     // journal, not written twice), so that its other rows keep their batch.
     const todo = rowsToRun(spec, plan.shardRows, finished);
+    // Only the finished rows that run again (a deterministic group's) are compared with their
+    // journaled result: a resumed journal's other rows are not held for the rest of the run.
+    journaled = rerunRecords(todo, journaled);
     let done = plan.shardRows.length - remainingRows(plan.shardRows, finished).length;
     const resumedRows = done;
     let tuningStart: number | undefined;
@@ -360,7 +353,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
         if (options.signal?.aborted) break;
         tuningStart ??= performance.now();
         const pending: RunRecord[] = [];
-        const run = tune(model, {
+        const run = tuneEachRow(model, {
           targets: { targets: uploaded!, meta: targets.meta },
           targetIds: targets.meta.map((m) => m.id),
           rows: rows.map((r) => ({
@@ -379,7 +372,10 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
         });
         run.on('row', (r: TuneRecord) => {
           // Rows cut short by an abort are not results: --resume runs them again.
-          if (r.stopReason === 'aborted') return;
+          if (r.stopReason === 'aborted') {
+            interrupted = true;
+            return;
+          }
           const record = toRunRecord(r, targets.meta[r.targetIndex], spec.shard, bounds?.[r.targetIndex]);
           if (record.belowHeadBound) events.emit('log', belowBoundMessage(record, model.info.dtype));
           const before = journaled.get(r.rowId);
@@ -414,13 +410,12 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
             sweepElapsedMs: performance.now() - tuningStart!,
           } satisfies SweepProgress);
         });
-        const results = await run;
+        await run;
         if (writeFailed) throw writeFailed;
         const rest = pending.splice(0);
         done += rest.length;
         model.assertCheckpointUnchanged();
         if (rest.length) await writer.append(rest);
-        if (results.some((r) => r.stopReason === 'aborted')) interrupted = true;
       }
       uploaded?.dispose();
       if (options.signal?.aborted) interrupted = true;
@@ -470,6 +465,39 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
   } finally {
     if (!options.model) model.dispose();
   }
+}
+
+/**
+ * Opens the journal a resume continues and says what it holds. A function of its own: the sweep's
+ * frame, which lives to the end of the run, would otherwise keep every resumed record with it.
+ */
+async function resumeJournal(
+  out: string,
+  meta: ReturnType<typeof sweepMetadata>,
+  rows: number,
+  events: EventEmitter,
+): Promise<{ writer: ResultWriter; finished: Set<string>; journaled: Map<string, StoredRunRecord> }> {
+  const r = await openForResume(out, meta);
+  if (r.tornBytes) events.emit('log', `dropped ${r.tornBytes} bytes of a row batch torn by the interruption`);
+  // A resume that found nothing (no journal: a fresh start) says so, not 'resuming: 0 of n'.
+  events.emit(
+    'log',
+    r.fresh
+      ? `no journal to resume: starting ${counted(rows, 'row')}`
+      : `resuming: ${r.finished.size} of ${rows} rows already done`,
+  );
+  return { writer: r.writer, finished: r.finished, journaled: new Map(r.records.map((x) => [x.rowId, x])) };
+}
+
+/** The journaled records of the rows in `todo`: the finished rows a deterministic resume reruns. */
+export function rerunRecords<R>(todo: readonly { rowId: string }[], journaled: ReadonlyMap<string, R>): Map<string, R> {
+  const kept = new Map<string, R>();
+  if (journaled.size === 0) return kept;
+  for (const { rowId } of todo) {
+    const r = journaled.get(rowId);
+    if (r !== undefined) kept.set(rowId, r);
+  }
+  return kept;
 }
 
 /** Where the sweep's figures go, or false for none. */

@@ -131,6 +131,19 @@ function promptText(model: Model, ids: Int32Array): string | null {
 }
 
 export function tune(model: Model, options: TuneOptions): TuneRun {
+  return startTune(model, options, true);
+}
+
+/**
+ * tune() for a caller that takes every row from its 'row' events and needs nothing more (a sweep
+ * journals them): the run resolves to no records, so a sweep of a million rows does not hold every
+ * record of a method until the method ends.
+ */
+export function tuneEachRow(model: Model, options: TuneOptions): TuneRun {
+  return startTune(model, options, false);
+}
+
+function startTune(model: Model, options: TuneOptions, keep: boolean): TuneRun {
   // Validate everything before any work: bad options reject the run, never half-run it.
   let settings: ReturnType<typeof parseTuneOptions>;
   let resolved: ResolvedTargets;
@@ -167,7 +180,7 @@ export function tune(model: Model, options: TuneOptions): TuneRun {
   }
   return new TuneRun(async (self) => {
     if (setupError) throw setupError;
-    return runRows(self, model, settings!, resolved!, inputs!);
+    return runRows(self, model, settings!, resolved!, inputs!, keep);
   });
 }
 
@@ -181,10 +194,16 @@ async function runRows(
   s: ReturnType<typeof parseTuneOptions>,
   targets: ResolvedTargets,
   o: RunInputs,
+  keep: boolean,
 ): Promise<TuneRecord[]> {
   const L = s.prefixLength;
   const rows = planTuneRows(o.givenRows, targets, s);
   const results: TuneRecord[] = [];
+  // The progress events' counts and mean, kept as rows finish: a pass over the finished rows at
+  // every chunk would cost a long sweep more per chunk the further it gets.
+  let rowsDone = 0;
+  let finiteRows = 0;
+  let klSum = 0;
   if (rows.length === 0) return results;
   const banned = await bannedIds(model, s.ban, o.banned);
   // Every row's prompt starts from allowed tokens (soft ones too, from their embeddings): with none
@@ -293,7 +312,12 @@ async function runRows(
     // and a harvest of thousands at once would hold the caller's loop.
     for (const [i, r] of records.entries()) {
       if (i > 0 && i % ROWS_PER_TURN === 0) await nextTurn();
-      results.push(r);
+      rowsDone++;
+      if (Number.isFinite(r.klNats)) {
+        finiteRows++;
+        klSum += r.klNats;
+      }
+      if (keep) results.push(r);
       self.emit('row', r);
     }
   };
@@ -314,14 +338,13 @@ async function runRows(
           break;
         }
         const elapsedMs = performance.now() - t0;
-        const finite = results.filter((r) => Number.isFinite(r.klNats));
         self.emit('progress', {
-          rowsDone: results.length,
+          rowsDone,
           rowsTotal: rows.length,
           activeRows: sched.active,
           batchSize: sched.slotCount,
           rowStepsPerSecond: rowSteps / (elapsedMs / 1000),
-          meanBestKlNats: finite.length ? finite.reduce((a, r) => a + r.klNats, 0) / finite.length : NaN,
+          meanBestKlNats: finiteRows ? klSum / finiteRows : NaN,
           elapsedMs,
         } satisfies TuneProgress);
       } catch (e) {

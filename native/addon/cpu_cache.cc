@@ -40,9 +40,23 @@ struct Header {
   size_t bytes;  // data bytes, rounded as allocated
 };
 
+// A size not asked for in this many allocations of cached sizes has its blocks given back. A
+// tuner's epoch asks for its own sizes every epoch (a few hundred asks on GPT-2), and keeps them;
+// the sizes of a batch whose rows stop mid-chunk (every count of running rows gives its own) would
+// otherwise stay cached to the limit, a quarter of the machine's memory, over a long sweep.
+constexpr uint64_t kStaleAsks = 4096;
+// How often (in asks) the sizes are looked over for stale ones.
+constexpr uint64_t kSweepEvery = 256;
+
+struct Bin {
+  std::vector<void*> blocks;  // raw blocks of this size, free for reuse
+  uint64_t asked = 0;         // the ask that last wanted (or freed) this size
+};
+
 struct State {
   std::mutex mu;
-  std::unordered_map<size_t, std::vector<void*>> free;  // data bytes -> raw blocks
+  std::unordered_map<size_t, Bin> free;  // data bytes -> blocks
+  uint64_t asks = 0;                     // allocations of cached sizes so far
   Stats s;
 };
 
@@ -65,18 +79,33 @@ void* rawAlloc(size_t bytes) {
   return p;
 }
 
+void freeBlocks(State& st, size_t bytes, std::vector<void*>& list, int64_t keepUnder) {
+  while (!list.empty() && st.s.cachedBytes > keepUnder) {
+    DP_UNPOISON(list.back(), kHeader + bytes);
+    std::free(list.back());
+    list.pop_back();
+    st.s.cachedBytes -= static_cast<int64_t>(bytes);
+  }
+}
+
 // Evict cached blocks (under the lock) until `need` more bytes fit under the limit.
 void evictFor(State& st, size_t need) {
-  for (auto it = st.free.begin();
-       it != st.free.end() && st.s.cachedBytes + static_cast<int64_t>(need) > st.s.limitBytes;) {
-    auto& list = it->second;
-    while (!list.empty() && st.s.cachedBytes + static_cast<int64_t>(need) > st.s.limitBytes) {
-      DP_UNPOISON(list.back(), kHeader + it->first);
-      std::free(list.back());
-      list.pop_back();
-      st.s.cachedBytes -= static_cast<int64_t>(it->first);
+  const int64_t keepUnder = st.s.limitBytes - static_cast<int64_t>(need);
+  for (auto it = st.free.begin(); it != st.free.end() && st.s.cachedBytes > keepUnder;) {
+    freeBlocks(st, it->first, it->second.blocks, keepUnder);
+    it = it->second.blocks.empty() ? st.free.erase(it) : std::next(it);
+  }
+}
+
+// Give back (under the lock) every block of a size not asked for in the last kStaleAsks asks.
+void evictStale(State& st) {
+  for (auto it = st.free.begin(); it != st.free.end();) {
+    if (st.asks - it->second.asked > kStaleAsks) {
+      freeBlocks(st, it->first, it->second.blocks, 0);
+      it = st.free.erase(it);
+    } else {
+      ++it;
     }
-    it = list.empty() ? st.free.erase(it) : std::next(it);
   }
 }
 
@@ -92,7 +121,9 @@ void deleteBlock(void* data) {
   if (bytes >= kCacheFrom && static_cast<int64_t>(bytes) <= st.s.limitBytes) {
     evictFor(st, bytes);
     DP_POISON(data, bytes);  // a use after free reads a poisoned block, not a stale tensor
-    st.free[bytes].push_back(raw);
+    auto& bin = st.free[bytes];
+    bin.blocks.push_back(raw);
+    bin.asked = st.asks;
     st.s.cachedBytes += static_cast<int64_t>(bytes);
     return;
   }
@@ -117,10 +148,12 @@ struct CachingCpuAllocator final : c10::Allocator {
     auto& st = state();
     {
       std::lock_guard<std::mutex> lock(st.mu);
+      if (bytes >= kCacheFrom && ++st.asks % kSweepEvery == 0) evictStale(st);
       auto it = bytes >= kCacheFrom ? st.free.find(bytes) : st.free.end();
-      if (it != st.free.end() && !it->second.empty()) {
-        raw = it->second.back();
-        it->second.pop_back();
+      if (it != st.free.end()) it->second.asked = st.asks;
+      if (it != st.free.end() && !it->second.blocks.empty()) {
+        raw = it->second.blocks.back();
+        it->second.blocks.pop_back();
         st.s.cachedBytes -= static_cast<int64_t>(bytes);
         st.s.hits++;
       } else if (bytes >= kCacheFrom) {
@@ -129,7 +162,7 @@ struct CachingCpuAllocator final : c10::Allocator {
       const int64_t limit = st.s.memoryLimitBytes;
       if (limit > 0 && st.s.allocatedBytes + static_cast<int64_t>(bytes) > limit) {
         if (raw) {  // a cached block goes back where it came from
-          st.free[bytes].push_back(raw);
+          st.free[bytes].blocks.push_back(raw);
           st.s.cachedBytes += static_cast<int64_t>(bytes);
         }
         TORCH_CHECK_WITH(OutOfMemoryError, false, "CPU out of memory: tried to allocate ", mib(bytes), " with ",
@@ -210,8 +243,8 @@ void setMemoryLimit(int64_t bytes) {
 void release() {
   auto& st = state();
   std::lock_guard<std::mutex> lock(st.mu);
-  for (auto& [bytes, list] : st.free)
-    for (void* raw : list) {
+  for (auto& [bytes, bin] : st.free)
+    for (void* raw : bin.blocks) {
       DP_UNPOISON(raw, kHeader + bytes);
       std::free(raw);
     }
