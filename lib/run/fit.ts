@@ -8,6 +8,7 @@ import type { Model } from '../model/model.js';
 import { positionsProblem } from '../model/positions.js';
 import { SpecError, type SpecIssue, type SweepSpec } from '../spec/index.js';
 import { resolveMethod } from '../spec/methods.js';
+import { candidatesBeyondIssue } from '../spec/pattern.js';
 import { StudyError } from '../study/catalog.js';
 import { onCommandLine, said } from '../io/said.js';
 import type { StudySweep } from '../study/plan.js';
@@ -89,16 +90,10 @@ function posIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
  */
 function candidatesIssues(spec: SweepSpec, model: FitModel): SpecIssue[] {
   const allowed = model.notBanned ?? model.vocabSize;
-  const among = allowed < model.vocabSize ? ` not banned (of ${model.vocabSize})` : '';
   return spec.methods.flatMap((m, i) => {
     const { pattern, candidates } = resolveMethod(m, spec.prefixLength);
-    if (!pattern.includes('H') || candidates <= allowed) return [];
-    return [
-      {
-        path: `methods[${i}].candidates`,
-        message: `${candidates} HotFlip candidates per hard position, and ${model.name} has ${allowed} tokens${among} to choose from: give at most ${allowed}`,
-      },
-    ];
+    const message = candidatesBeyondIssue(pattern, candidates, model, allowed);
+    return message ? [{ path: `methods[${i}].candidates`, message }] : [];
   });
 }
 

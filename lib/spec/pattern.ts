@@ -55,3 +55,20 @@ export function candidatesIssue(method: MethodName, candidates: number | undefin
     return `candidates applies to hard positions, and pattern '${pattern}' has none: give an H, or leave candidates out`;
   return null;
 }
+
+/**
+ * What is wrong with `candidates` HotFlip candidates per hard position of `pattern` on a model
+ * (`name`, `vocabSize`) whose hard positions can take `allowed` tokens (those not banned), or null:
+ * HotFlip keeps k of them, and with fewer the tuner could only fail in its first hard epoch. The
+ * sweep's fit check and tune() both ask here, so they say the same.
+ */
+export function candidatesBeyondIssue(
+  pattern: string,
+  candidates: number,
+  model: { name: string; vocabSize: number },
+  allowed: number,
+): string | null {
+  if (!pattern.includes('H') || candidates <= allowed) return null;
+  const among = allowed < model.vocabSize ? ` not banned (of ${model.vocabSize})` : '';
+  return `${candidates} HotFlip candidates per hard position, and ${model.name} has ${allowed} tokens${among} to choose from: give at most ${allowed}`;
+}

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 import type { Model } from '../model/model.js';
+import { candidatesBeyondIssue } from '../spec/pattern.js';
 import { positionsProblem } from '../model/positions.js';
 import { native } from '../native/index.js';
 import type { NativeTuner } from '../native/types-tuner.js';
@@ -218,18 +219,13 @@ async function runRows(
           "start from: ban fewer (ban 'special' bans its tokenizer's special tokens and the ids no token has)",
       },
     ]);
-  // HotFlip ranks the tokens not banned and keeps k of them: with fewer left, the tuner could only fail
-  // in its first epoch.
-  const allowed = model.info.vocabSize - (banned?.length ?? 0);
-  if (s.pattern.includes('H') && s.candidates > allowed)
-    throw tuneOptionsError([
-      {
-        path: 'candidates',
-        message:
-          `${s.candidates} HotFlip candidates per hard position, and ${model.info.name} has ${allowed} tokens` +
-          `${banned?.length ? ` not banned (of ${model.info.vocabSize})` : ''} to choose from: give at most ${allowed}`,
-      },
-    ]);
+  const beyond = candidatesBeyondIssue(
+    s.pattern,
+    s.candidates,
+    model.info,
+    model.info.vocabSize - (banned?.length ?? 0),
+  );
+  if (beyond) throw tuneOptionsError([{ path: 'candidates', message: beyond }]);
   // Plain-array targets go to the device once; every refill then indexes rows there.
   // Before the automatic batch is sized, so that what they take is no longer available to it.
   const uploaded =
