@@ -145,6 +145,21 @@ describe('banned ids of the wrong kind or outside the vocabulary', () => {
   });
 });
 
+describe('context ids of the wrong kind or outside the vocabulary', () => {
+  // Before, the addon's bare TypeError or RangeError (exit 1, as a bug), not an invalid option.
+  it.each(['contextBefore', 'contextAfter'] as const)('are refused naming %s and the first bad id', async (field) => {
+    for (const ids of [[1, 2], 'x', new Float32Array([3])]) {
+      const run = refused({ targets: uniform(), [field]: ids });
+      await expect(run).rejects.toThrow(`invalid tune options:\n  ${field}: must be an Int32Array of token ids`);
+      expect(await run.then(() => 0, exitCodeFor)).toBe(2);
+    }
+    const ids = Int32Array.from([1, V + 5]);
+    await expect(refused({ targets: uniform(), [field]: ids })).rejects.toThrow(
+      `${field}: ${field}[1] is token id ${V + 5}, outside the vocabulary [0, ${V})`,
+    );
+  });
+});
+
 describe('HotFlip candidates beyond the tokens left to choose from', () => {
   // Before, the tuner's own 'hotflip: k = 25 must be in 1..20 (512, or the number of tokens not
   // banned)' in the first epoch (exit 1, naming no option).

@@ -18,18 +18,24 @@ export function tuneOptionsObject(model: unknown, options: unknown): Record<stri
   return options as Record<string, unknown>;
 }
 
-export function checkTuneInputs(o: { signal?: unknown; freeBytes?: unknown; banned?: unknown }, vocab: number): void {
+type IdsField = 'banned' | 'contextBefore' | 'contextAfter';
+
+export function checkTuneInputs(
+  o: { signal?: unknown; freeBytes?: unknown } & Partial<Record<IdsField, unknown>>,
+  vocab: number,
+): void {
   const problem = signalProblem(o.signal);
   if (problem) throw invalid('signal', problem);
   // Read as given, a string or a Float32Array banned the ids its elements became ('x' banned
   // token 0, 1.5 token 1), and an id past the vocabulary counted towards banning every token.
-  const { banned } = o;
-  if (banned !== undefined) {
-    if (!(banned instanceof Int32Array))
-      throw invalid('banned', `must be an Int32Array of token ids (Int32Array.from([...])), got ${shown(banned)}`);
-    const at = banned.findIndex((id) => id < 0 || id >= vocab);
-    if (at >= 0)
-      throw invalid('banned', `banned[${at}] is token id ${banned[at]}, outside the vocabulary [0, ${vocab})`);
+  // The context ids reached the addon unchecked, whose bare TypeError or RangeError named no option.
+  for (const field of ['banned', 'contextBefore', 'contextAfter'] as const) {
+    const ids = o[field];
+    if (ids === undefined) continue;
+    if (!(ids instanceof Int32Array))
+      throw invalid(field, `must be an Int32Array of token ids (Int32Array.from([...])), got ${shown(ids)}`);
+    const at = ids.findIndex((id) => id < 0 || id >= vocab);
+    if (at >= 0) throw invalid(field, `${field}[${at}] is token id ${ids[at]}, outside the vocabulary [0, ${vocab})`);
   }
   const free = o.freeBytes;
   if (free !== undefined && (typeof free !== 'number' || !Number.isFinite(free) || free <= 0))
