@@ -16,3 +16,9 @@ it("a strict nodenext script of the README's examples compiles against dist/ (np
   // 'distprompt' resolves to this package itself (its name and exports), as an installed one would.
   expect(tscErrors(join(root, 'test', 'fixtures', 'consumer', 'tsconfig.json'))).toBe('');
 });
+
+it('with exactOptionalPropertyTypes, what the runtime refuses does not compile and what it takes does, undefined too', () => {
+  // type-facts.ts: a shard that is neither 'i/N' nor { index, count } (once typed unknown), and
+  // options given as undefined, which each call reads as left out (once refused by the compiler).
+  expect(tscErrors(join(root, 'test', 'fixtures', 'consumer', 'tsconfig.exact.json'))).toBe('');
+});

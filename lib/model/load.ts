@@ -16,27 +16,27 @@ import { NativeError, nativeMessage, withCallerStack } from './errors.js';
 import { availableBytes, checkModelFits, checkRowsToFit, weightBytes, type RowsToFit } from './size-check.js';
 
 export interface LoadOptions {
-  device?: string;
-  dtype?: NativeDtype;
+  device?: string | undefined;
+  dtype?: NativeDtype | undefined;
   /** seed of random:<preset> weights (default 0) */
-  seed?: number;
+  seed?: number | undefined;
   /** load the tokenizer too (default true; presets without one, or dirs without tokenizer files, get none) */
-  tokenizer?: boolean;
+  tokenizer?: boolean | undefined;
   /** Hugging Face hub endpoint for downloads (default HF_ENDPOINT or https://huggingface.co) */
-  endpoint?: string;
+  endpoint?: string | undefined;
   /** rows the tuner will hold at once: checked, with the weights, against the device's free memory */
-  rows?: RowsToFit;
+  rows?: RowsToFit | undefined;
   /**
    * View a checkpoint's CPU weights in the mapped file instead of copying them into memory the
    * model owns (default false). Saves the copy, but the file must then not change while the
    * model lives: truncating it kills the process (SIGBUS), rewriting it changes the weights.
    */
-  mapWeights?: boolean;
+  mapWeights?: boolean | undefined;
   /**
    * Which implementation to run where two exist (see KernelChoice); unset fields keep the
    * device's defaults, which `model.info.kernels` reports.
    */
-  kernels?: Partial<KernelChoice>;
+  kernels?: Partial<KernelChoice> | undefined;
 }
 
 const DTYPES = ['float32', 'bfloat16', 'float16'] as const;

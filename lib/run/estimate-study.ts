@@ -25,26 +25,26 @@ export interface StudyEstimateOptions extends Omit<
 > {
   studies: readonly string[];
   /** the study's output folder (a resume's sweeps are read there; default '.') */
-  outDir?: string;
+  outDir?: string | undefined;
   /** price what a `--resume` of the study in outDir has left: finished sweeps cost nothing */
-  resume?: boolean;
+  resume?: boolean | undefined;
   /** price running every sweep again over the results in outDir (without it, or resume, a sweep there is refused as the run refuses it) */
-  overwrite?: boolean;
+  overwrite?: boolean | undefined;
   /** one worker per device, each a shard of every sweep: each sweep is priced on its busiest device */
-  devices?: readonly string[];
-  studiesDir?: string;
+  devices?: readonly string[] | undefined;
+  studiesDir?: string | undefined;
   models: readonly string[];
-  scale?: Scale;
-  device?: string;
-  dtype?: string;
-  seed?: number;
-  bound?: boolean;
+  scale?: Scale | undefined;
+  device?: string | undefined;
+  dtype?: string | undefined;
+  seed?: number | undefined;
+  bound?: boolean | undefined;
   /** price this slice of every sweep, as `study --shard` runs it (default: every row) */
-  shard?: Shard;
+  shard?: Shard | undefined;
   /** told before each sweep is calibrated: `[i/n] experiment on model` */
-  onSweep?: (label: string) => void;
+  onSweep?: ((label: string) => void) | undefined;
   /** told as each sweep is planned or skipped, so that a plan cut short still gave what it had */
-  onEstimate?: (sweep: StudySweepEstimate) => void;
+  onEstimate?: ((sweep: StudySweepEstimate) => void) | undefined;
 }
 
 export interface StudySweepEstimate {

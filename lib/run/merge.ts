@@ -31,12 +31,12 @@ export interface MergeOptions {
    * The rows the sweep plans, in order. Default: re-planned from the spec and vocabulary size
    * stored in the files (pass `plan` options for `file` targets, whose counts need the file).
    */
-  expectedRowIds?: readonly string[];
-  plan?: PlanOptions;
+  expectedRowIds?: readonly string[] | undefined;
+  plan?: PlanOptions | undefined;
   /** Write the merge even when planned rows are missing (they are still reported). */
-  allowMissing?: boolean;
+  allowMissing?: boolean | undefined;
   /** Replace an existing `out` (default: refuse, as a sweep does). */
-  overwrite?: boolean;
+  overwrite?: boolean | undefined;
 }
 
 export interface MergeReport {

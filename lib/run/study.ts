@@ -42,25 +42,25 @@ export interface StudyOptions {
   /** study names ('all', 'vanilla', …) */
   studies: readonly string[];
   /** a folder of study files to take the names from instead of the package's studies/ (edited copies) */
-  studiesDir?: string;
+  studiesDir?: string | undefined;
   /** models as given: directories, repo ids, random:<preset or checkpoint> */
   models: readonly string[];
   /** 'paper' (App. B sizes, the default) or 'smoke' (minutes on a laptop) */
-  scale?: Scale;
+  scale?: Scale | undefined;
   outDir: string;
-  device?: string;
-  dtype?: string;
-  seed?: number;
+  device?: string | undefined;
+  dtype?: string | undefined;
+  seed?: number | undefined;
   /** false: skip each target's head bound (finding 6 then has no data) */
-  bound?: boolean;
-  resume?: boolean;
-  overwrite?: boolean;
+  bound?: boolean | undefined;
+  resume?: boolean | undefined;
+  overwrite?: boolean | undefined;
   /** the study waits for another study's lock on its folder, and each sweep for another run's on its output, instead of refusing (runSweep's waitForLock) */
-  waitForLock?: boolean;
-  shard?: Shard;
+  waitForLock?: boolean | undefined;
+  shard?: Shard | undefined;
   /** one worker per device, each running a shard of every sweep; this run then merges and reports */
-  devices?: readonly string[];
-  signal?: AbortSignal;
+  devices?: readonly string[] | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 function stopReasons(records: readonly StoredRunRecord[]): Record<string, number> {

@@ -49,34 +49,34 @@ import { checkReuse, reuseResults, whyNoneTaken, type ReuseOffer } from './reuse
 import { counted } from '../io/counted.js';
 
 export interface SweepOptions {
-  resume?: boolean;
+  resume?: boolean | undefined;
   /** overwrite an existing finished output instead of refusing */
-  overwrite?: boolean;
-  signal?: AbortSignal;
+  overwrite?: boolean | undefined;
+  signal?: AbortSignal | undefined;
   /** where the figures go (default: <output dir>/figures); false for none */
-  figures?: string | false;
+  figures?: string | false | undefined;
   /**
    * an already loaded model to use instead of loading spec.model (tests, scripts, a study), or
    * how to get one when the sweep needs it (not for a finished or merged sweep); not disposed
    */
-  model?: Model | (() => Promise<Model>);
+  model?: Model | (() => Promise<Model>) | undefined;
   /**
    * when another live run holds the output, wait until it ends or its lock is abandoned (another
    * host's, 2 minutes unrenewed) instead of refusing: for a cluster's retried task
    */
-  waitForLock?: boolean;
+  waitForLock?: boolean | undefined;
   /**
    * what earlier sweeps of this process made, shared by the next: targets that depend on their
    * plan alone (a study's vanilla grid), their head bounds, and finished rows a later sweep would
    * run alike (lib/run/shared-rows.ts); each is taken from it, and kept in it once made
    */
-  targetStore?: TargetStore;
+  targetStore?: TargetStore | undefined;
   /**
    * finished results files (of earlier commands): rows of this sweep one of them holds, run alike
    * (the same model, target, method, init and settings; written by this version), are written
    * from it, not run again (lib/run/reuse.ts)
    */
-  reuse?: readonly string[];
+  reuse?: readonly string[] | undefined;
 }
 
 /** SweepOptions' fields, as the compiler checks them against the interface. */

@@ -163,8 +163,9 @@ export const MethodSpec = entry(
 );
 
 // Written by hand rather than as a zod union: a union reports only "no branch matched", and the
-// user deserves to hear what was wrong with the shard they typed.
-export const ShardSpec = z.unknown().transform((value, ctx): { index: number; count: number } => {
+// user deserves to hear what was wrong with the shard they typed. The value is read as unknown (a
+// spec is JSON), while a script's SweepSpecInput is told the two forms it takes.
+export const ShardSpec = z.custom<string | Shard>().transform((value: unknown, ctx): Shard => {
   const fail = (message: string) => {
     ctx.addIssue({ code: 'custom', message });
     return z.NEVER;

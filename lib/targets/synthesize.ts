@@ -32,19 +32,43 @@ export interface TargetSet {
 }
 
 export type SynthesisRequest =
-  | { kind: 'vanilla'; entropyBits: GridInput; method?: 'gradient' | 'temperature'; eps?: number; seed?: number }
-  | { kind: 'outlier'; entropyBits: GridInput; outliers?: number; eps?: number; seed?: number }
-  | { kind: 'lm'; count: number; promptLength?: number; pairedVanilla?: boolean; seed?: number }
-  | { kind: 'shuffled'; count: number; shuffles?: number; promptLength?: number; seed?: number }
-  | { kind: 'migrated'; source: string; count: number; promptLength?: number; seed?: number }
+  | {
+      kind: 'vanilla';
+      entropyBits: GridInput;
+      method?: 'gradient' | 'temperature' | undefined;
+      eps?: number | undefined;
+      seed?: number | undefined;
+    }
+  | {
+      kind: 'outlier';
+      entropyBits: GridInput;
+      outliers?: number | undefined;
+      eps?: number | undefined;
+      seed?: number | undefined;
+    }
+  | {
+      kind: 'lm';
+      count: number;
+      promptLength?: number | undefined;
+      pairedVanilla?: boolean | undefined;
+      seed?: number | undefined;
+    }
+  | {
+      kind: 'shuffled';
+      count: number;
+      shuffles?: number | undefined;
+      promptLength?: number | undefined;
+      seed?: number | undefined;
+    }
+  | { kind: 'migrated'; source: string; count: number; promptLength?: number | undefined; seed?: number | undefined }
   | {
       kind: 'pos-uniform';
       tag: PosTag;
-      count?: number;
-      n?: number;
-      seed?: number;
+      count?: number | undefined;
+      n?: number | undefined;
+      seed?: number | undefined;
     }
-  | { kind: 'file'; path: string; seed?: number };
+  | { kind: 'file'; path: string; seed?: number | undefined };
 
 /** A request with its entropy grid expanded to the values in bits. */
 type ExpandedRequest = SynthesisRequest extends infer R

@@ -4,9 +4,9 @@ import { TargetError } from '../tune/target-error.js';
 
 export interface ValidateOptions {
   /** rescale each row that sums to something other than 1 (but above 0) instead of refusing it */
-  renormalize?: boolean;
+  renormalize?: boolean | undefined;
   /** each row's name for the messages (default: target <index>) */
-  names?: string[];
+  names?: string[] | undefined;
 }
 
 /** What a caller of validateTargets can do about a row that does not sum to 1. */

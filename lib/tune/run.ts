@@ -4,6 +4,7 @@
 // epochs for the whole batch.
 import { EventEmitter } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { z } from 'zod';
 
 import type { Model } from '../model/model.js';
 import { candidatesBeyondIssue } from '../spec/pattern.js';
@@ -14,7 +15,7 @@ import { autoBatchSize } from './batch-size.js';
 import { recordsFromHarvest, type PlannedRow } from './harvest.js';
 import { onOutOfMemory } from './oom.js';
 import { checkBatchFits, checkTuneInputs, tuneOptionsObject } from './inputs.js';
-import { cudaGraphFor, parseTuneOptions, tuneOptionsError, type TuneSettings } from './options.js';
+import { cudaGraphFor, parseTuneOptions, tuneOptionsError, TuneOptionsSchema, type TuneSettings } from './options.js';
 import type { TuneRecord } from './record.js';
 import { planTuneRows, type TuneRow } from './rows.js';
 import { SlotScheduler } from './scheduler.js';
@@ -22,21 +23,24 @@ import { resolveTargets, type ResolvedTargets, type TuneTargets } from './target
 
 export type { TuneRow } from './rows.js';
 
-export interface TuneOptions extends Partial<Omit<TuneSettings, 'pattern'>> {
+/**
+ * The settings as the schema reads them (z.input: each may be left out or undefined, which takes
+ * its default), and the inputs it does not hold. An undefined input is as good as one left out.
+ */
+export interface TuneOptions extends z.input<typeof TuneOptionsSchema> {
   targets: TuneTargets;
   /** stable ids of the targets (default: from a target set's meta, else target:<index>) */
-  targetIds?: string[];
-  pattern?: string;
+  targetIds?: string[] | undefined;
   /** run exactly these rows (a sweep's plan, a shard, a resume) instead of every target × init */
-  rows?: TuneRow[];
-  signal?: AbortSignal;
+  rows?: TuneRow[] | undefined;
+  signal?: AbortSignal | undefined;
   /** fixed token ids before / after the searched positions (a BOS, a chat template, a question) */
-  contextBefore?: Int32Array;
-  contextAfter?: Int32Array;
+  contextBefore?: Int32Array | undefined;
+  contextAfter?: Int32Array | undefined;
   /** explicit banned token ids (added to the `ban` policy's) */
-  banned?: Int32Array;
+  banned?: Int32Array | undefined;
   /** free device bytes to size the batch from (default: measured) */
-  freeBytes?: number;
+  freeBytes?: number | undefined;
 }
 
 export interface TuneProgress {
