@@ -202,14 +202,17 @@ describe('validation', () => {
     const two = Float32Array.from([0.5, 0.5, 1, 0]); // two rows of 2 tokens
     expect(entropyBits(two, 2, 0)).toBeCloseTo(1, 6);
     expect(entropyBits(two, 2, 1)).toBe(0);
+    // A Float64Array is read as well (and its type says so: test/fixtures/consumer/type-facts.ts).
+    expect(entropyBits(Float64Array.from(two), 2, 0)).toBeCloseTo(1, 6);
+    expect(klNats(Float64Array.from([0.5, 0.5]), Float32Array.from([0.5, 0.5]))).toBe(0);
     expect(() => entropyBits(null as never)).toThrow(
-      /entropyBits: p must be a Float32Array of probabilities, got null/,
+      /entropyBits: p must be a Float32Array \(or Float64Array\) of probabilities, got null/,
     );
     expect(() => entropyBits(two, 3)).toThrow(/vocab 3 does not divide p's 4 values into rows/);
     expect(() => entropyBits(two, 2, 2)).toThrow(/row 2 is not one of p's 2 rows/);
     expect(() => entropyBits(two, 2, 0.5)).toThrow(/row 0.5 is not one of p's 2 rows/);
     expect(() => klNats(two, [0.5, 0.5, 1, 0] as never)).toThrow(
-      /klNats: q must be a Float32Array of probabilities, got object/,
+      /klNats: q must be a Float32Array \(or Float64Array\) of probabilities, got object/,
     );
   });
 });

@@ -184,7 +184,8 @@ export class Model {
     return withCallerStack('klGradient', () => m.klGradient(a));
   }
 
-  embeddingStats(): { mean: number; std: number; rowNormMean: number } {
+  /** the token embeddings' statistics, as the addon gives them (positionStd: a learned position table's) */
+  embeddingStats(): ReturnType<NativeModel['embeddingStats']> {
     return this.native.embeddingStats();
   }
 

@@ -1,19 +1,19 @@
-// Plain maths on distributions held as Float32Arrays (helpers for users and checks; batched
+// Plain maths on distributions held as Float32Arrays or Float64Arrays (helpers for users and checks; batched
 // synthesis runs natively).
 import { TargetError } from '../tune/target-error.js';
 
 const LN2 = Math.log(2);
 
 /** A library caller's distribution: a typed array, else an error naming the argument (not a TypeError deep inside). */
-function checkRows(fn: string, name: string, p: unknown): asserts p is Float32Array {
+function checkRows(fn: string, name: string, p: unknown): asserts p is Float32Array | Float64Array {
   if (!(p instanceof Float32Array || p instanceof Float64Array))
     throw new TargetError(
-      `${fn}: ${name} must be a Float32Array of probabilities, got ${p === null ? 'null' : typeof p}`,
+      `${fn}: ${name} must be a Float32Array (or Float64Array) of probabilities, got ${p === null ? 'null' : typeof p}`,
     );
 }
 
 /** Entropy in bits of row `row` of p (rows × vocab); 0·log 0 = 0. */
-export function entropyBits(p: Float32Array, vocab?: number, row = 0): number {
+export function entropyBits(p: Float32Array | Float64Array, vocab?: number, row = 0): number {
   checkRows('entropyBits', 'p', p);
   vocab ??= p.length;
   // A vocab or row outside p would read undefined values and return a quiet 0 bits.
@@ -27,7 +27,7 @@ export function entropyBits(p: Float32Array, vocab?: number, row = 0): number {
 }
 
 /** KL(p || q) in nats; +Infinity where p has mass that q does not. */
-export function klNats(p: Float32Array, q: Float32Array): number {
+export function klNats(p: Float32Array | Float64Array, q: Float32Array | Float64Array): number {
   checkRows('klNats', 'p', p);
   checkRows('klNats', 'q', q);
   if (p.length !== q.length) throw new TargetError(`klNats: p has ${p.length} values, q ${q.length}`);
