@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 import { headBound, headBoundOf, type HeadBoundRecord } from '../lib/bound/index.js';
 import { loadModel } from '../lib/model/load.js';
+import { native } from '../lib/native/index.js';
 import { tune } from '../lib/tune/index.js';
 import { klAt, referenceHeadBound } from './helpers/bound-reference.js';
 import { gauss, makeHead } from './helpers/bound-heads.js';
@@ -133,6 +134,29 @@ describe('head bound at the edges', () => {
     const b = await headBoundOf(c.head, t, { dtype: 'float32', tolNats: 1e-4 });
     expect([a.length, b.length]).toEqual([5, 5]);
     a.forEach((x, i) => expect(Math.abs(x.headBoundNats - b[i].headBoundNats)).toBeLessThan(1e-3));
+  });
+
+  it("takes the targets headBound takes: a target set's (its tensor and ids) as its array's", async () => {
+    // Before, a target set passed resolveTargets and reached the addon whole: 'targets must be a Float32Array'.
+    const t = concat(targetsFor(V, 3).slice(0, 2));
+    const set = {
+      targets: native().tensorFromArray({ data: t, shape: [2, V] }),
+      meta: [
+        { id: 'a', entropyBits: 0 },
+        { id: 'b', entropyBits: 0 },
+      ],
+    };
+    try {
+      const fromArray = await headBoundOf(c.head, t);
+      const fromSet = await headBoundOf(c.head, set);
+      expect(fromSet.map((b) => b.targetId)).toEqual(['a', 'b']);
+      expect(fromSet.map((b) => b.headBoundNats)).toEqual(fromArray.map((b) => b.headBoundNats));
+      expect((await headBoundOf(c.head, set.targets)).map((b) => b.headBoundNats)).toEqual(
+        fromArray.map((b) => b.headBoundNats),
+      );
+    } finally {
+      set.targets.dispose();
+    }
   });
 
   it('the native solver takes every option explicitly: a missing one is an error naming it', async () => {

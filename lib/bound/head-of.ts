@@ -4,7 +4,7 @@ import { withCallerStack } from '../model/errors.js';
 import { native } from '../native/index.js';
 import type { HeadSpec } from '../native/types-bound.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
-import { resolveTargets } from '../tune/targets-input.js';
+import { resolveTargets, type TuneTargets } from '../tune/targets-input.js';
 import { cancellable } from './cancel.js';
 import { boundRecords, nativeBoundOptions, type HeadBoundRecord } from './head-bound.js';
 import { BoundOptionsError, parseBoundOptions, type BoundOptions } from './options.js';
@@ -34,7 +34,8 @@ function check(name: string, a: Float32Array | undefined, want: number): void {
 
 export async function headBoundOf(
   head: HeadSpec,
-  targets: Float32Array,
+  /** as headBound's: a rows×vocab Float32Array, a NativeTensor or a target set */
+  targets: TuneTargets,
   options?: BoundOptions,
 ): Promise<HeadBoundRecord[]> {
   const o = parseBoundOptions(options);
@@ -69,7 +70,8 @@ export async function headBoundOf(
         ...(head.gamma ? { gamma: head.gamma } : {}),
         ...(head.beta ? { beta: head.beta } : {}),
         ...(head.bias ? { bias: head.bias } : {}),
-        targets,
+        // The resolved table: a target set's tensor, not the set.
+        targets: t.data,
         device,
       }),
     ),

@@ -75,5 +75,5 @@ export interface BoundAddon {
     model: NativeModel,
     a: NativeBoundOptions & { targets: Float32Array | NativeTensor },
   ): Promise<NativeBoundResult>;
-  headBoundOf(a: NativeBoundOptions & HeadSpec & { targets: Float32Array }): Promise<NativeBoundResult>;
+  headBoundOf(a: NativeBoundOptions & HeadSpec & { targets: Float32Array | NativeTensor }): Promise<NativeBoundResult>;
 }
