@@ -14,16 +14,24 @@ import { checkCallFits, forwardBytes } from './size-check.js';
 
 export type { ModelInfo } from './info.js';
 
-export interface ForwardInput {
+/** A forward's inputs: token ids or soft prompts, exactly one of the two (a call given both or neither is refused). */
+export type ForwardInput = {
   rows: number;
   positions: number;
-  /** token ids, rows×positions */
-  ids?: Int32Array;
-  /** soft prompts, rows×positions×hidden */
-  embeds?: Float32Array;
   /** position of each input, rows×positions (default 0..positions-1) */
-  positionIds?: Int32Array;
-}
+  positionIds?: Int32Array | undefined;
+} & (
+  | {
+      /** token ids, rows×positions */
+      ids: Int32Array;
+      embeds?: undefined;
+    }
+  | {
+      /** soft prompts, rows×positions×hidden */
+      embeds: Float32Array;
+      ids?: undefined;
+    }
+);
 
 /** ForwardInput's fields, as the compiler checks them against the interface. */
 const FORWARD_INPUT: Record<keyof ForwardInput, true> = {
