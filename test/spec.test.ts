@@ -283,6 +283,30 @@ describe('specFromFlags', () => {
     expect(() => specFromFlags({ methods: 'soft:k=2' })).toThrow(/soft' takes no k/);
   });
 
+  test("a script's flag of another type than the command line's is refused by name (it crashed: 'text.includes is not a function')", () => {
+    const refused = (flags: object) => {
+      try {
+        specFromFlags(flags as never);
+      } catch (e) {
+        return [(e as Error).name, (e as Error).message];
+      }
+      return 'taken';
+    };
+    expect(refused({ entropy: 2 })).toEqual(['SpecError', expect.stringMatching(/entropy: expected a string .*got 2/)]);
+    expect(refused({ methods: [1] })).toEqual([
+      'SpecError',
+      expect.stringMatching(/methods: expected a string or a list of strings.*got \[1\]/),
+    ]);
+    expect(refused({ maxEpochs: true })).toEqual([
+      'SpecError',
+      expect.stringMatching(/maxEpochs: expected a number .*got true/),
+    ]);
+    expect(refused({ batchSize: null })).toEqual([
+      'SpecError',
+      expect.stringMatching(/batchSize: expected a number .*got null/),
+    ]);
+  });
+
   test('flags that would be dropped without a word are refused: --entropy with no gridded target, --targets file', () => {
     expect(() => specFromFlags({ targets: 'lm,shuffled', entropy: '2' })).toThrow(
       /--entropy: sets the grid of vanilla and outlier targets, and this sweep has none \(lm, shuffled\)/,

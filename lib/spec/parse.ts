@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { runDevice } from './devices.js';
 import { SpecError, type SpecIssue, zodIssues } from './errors.js';
-import { refuseUnknownKeys } from './fields.js';
+import { refuseUnknownKeys, shown } from './fields.js';
 import { expandGrid } from './grid.js';
 import { parseMethodLabel, resolveMethod, type ResolvedMethod } from './methods.js';
 import { SweepSpecSchema, type SweepSpec, type TargetSpec } from './schema.js';
@@ -115,6 +115,29 @@ function gridFromFlag(text: string): unknown {
 }
 
 /**
+ * The flags read here as the command line gives them (text, a list, a number as text): a script's
+ * other value is refused naming its flag, where it would crash split() or trim(). The rest go to
+ * the spec as they are, and its schema names a wrong one.
+ */
+function flagTypeIssues(flags: SweepFlags): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  const refuse = (key: string, expected: string, v: unknown) =>
+    issues.push({ path: key, message: `expected ${expected}, as the command line gives it, got ${shown(v)}` });
+  for (const key of ['devices', 'targets', 'methods'] as const) {
+    const v: unknown = flags[key];
+    if (v !== undefined && typeof v !== 'string' && !(Array.isArray(v) && v.every((x) => typeof x === 'string')))
+      refuse(key, "a string or a list of strings ('a,b' or ['a', 'b'])", v);
+  }
+  if (flags.entropy !== undefined && typeof flags.entropy !== 'string')
+    refuse('entropy', "a string ('0:max:0.05' or '0,1,2')", flags.entropy);
+  for (const key of [...NUMERIC_FLAGS, 'batchSize'] as const) {
+    const v: unknown = flags[key];
+    if (v !== undefined && typeof v !== 'string' && typeof v !== 'number') refuse(key, 'a number (or its text)', v);
+  }
+  return issues;
+}
+
+/**
  * Builds a spec from CLI flags over an optional --config JSON. Flags override the file field by
  * field; `entropy` rewrites the grid of each vanilla/outlier target, whichever source they came from.
  */
@@ -126,6 +149,8 @@ export function specFromFlags(flags: SweepFlags, fileJson?: unknown): SweepSpec 
     );
   // A misspelt flag ('maxEpoch') would be dropped and the sweep run with the default.
   refuseUnknownKeys('specFromFlags', flags, SWEEP_FLAGS, (m) => new TypeError(m), 'flag');
+  const mistyped = flagTypeIssues(flags);
+  if (mistyped.length > 0) throw new SpecError(mistyped);
   if (fileJson !== undefined && (typeof fileJson !== 'object' || fileJson === null || Array.isArray(fileJson))) {
     throw new SpecError([{ path: '', message: 'the --config file must hold a JSON object' }]);
   }
