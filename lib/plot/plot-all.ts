@@ -45,6 +45,7 @@ async function loadFiles(paths: readonly string[]): Promise<PlotRecord[]> {
     throw new ResultsError(
       `${paths.join(', ')} ${paths.length > 1 ? 'hold' : 'holds'} no result rows: nothing to draw; give a sweep's finished results`,
     );
+  refusePartialSplits(paths, files);
   const series = seriesOf(paths, files);
   refuseRepeatedRows(paths, files, series);
   const several = new Set(series).size > 1;
@@ -68,6 +69,31 @@ function seriesOf(paths: readonly string[], files: readonly Results[]): string[]
     const sweeps = sweepsOf.get(f.metadata.model.name)!;
     return sweeps.size > 1 ? sweeps.get(f.metadata.specHash)! : f.metadata.model.name;
   });
+}
+
+/**
+ * A shard file holds a slice of its sweep: drawn without the other shards of its split, its means,
+ * medians and counts would pass for the whole sweep's (as a journal's would, which readResults
+ * refuses). Every shard of the split given together is the sweep.
+ */
+function refusePartialSplits(paths: readonly string[], files: readonly Results[]): void {
+  const splits = new Map<string, { count: number; given: Map<number, string> }>();
+  files.forEach((f, i) => {
+    const shard = f.metadata.shard;
+    if (!shard) return;
+    const key = `${f.metadata.model.hash}\u0000${f.metadata.specHash}\u0000${shard.count}`;
+    const split = splits.get(key) ?? { count: shard.count, given: new Map<number, string>() };
+    split.given.set(shard.index, paths[i]);
+    splits.set(key, split);
+  });
+  for (const { count, given } of splits.values()) {
+    const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !given.has(i));
+    if (missing.length === 0) continue;
+    const [index, path] = [...given][0];
+    throw new ResultsError(
+      `${path} is shard ${index} of ${count} of its sweep, and ${missing.length > 1 ? `shards ${missing.join(', ')} of it are` : `shard ${missing[0]} of it is`} not given: a figure of some shards would pass for the whole sweep; join them with 'distprompt merge' and draw the merged file (or give every shard file)`,
+    );
+  }
 }
 
 /**

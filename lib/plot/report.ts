@@ -16,6 +16,8 @@ import { renderSvg } from './render.js';
 import { esc, inlineSvg } from './html.js';
 
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : '—');
+/** The standard error of one target is undefined (no spread to estimate it from), not 0: '—', as the figures draw no band there. */
+const seCell = (r: { n: number; se: number }): string => fmt(r.n > 1 ? r.se : NaN);
 
 export interface ReportOptions extends FigureOptions {
   title?: string;
@@ -38,7 +40,9 @@ export async function renderReport(input: PlotInput, options: ReportOptions = {}
   const title = options.title ?? 'distprompt results';
   const facts = {
     rows: String(records.length),
-    targets: String(new Set(records.map((r) => r.targetId)).size),
+    // Per series, as the table and figures count them: two sweeps (another seed, another model)
+    // give the same id to different targets.
+    targets: String(new Set(records.map((r) => `${r.model ?? ''}\u0000${r.targetId}`)).size),
     ...(options.facts ?? {}),
   };
   return `<!doctype html>
@@ -57,7 +61,7 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-we
 <h2>Summary: min KL over inits, per target</h2>
 <table id="summary"><thead><tr>${withModel ? '<th class="l">model</th>' : ''}<th class="l">kind</th><th class="l">method</th><th>targets</th><th>mean KL (nats)</th><th>median KL (nats)</th><th>s.e.</th></tr></thead>
 <tbody>
-${table.map((r) => `<tr>${withModel ? `<td class="l">${esc(r.model ?? '')}</td>` : ''}<td class="l">${esc(r.kind)}</td><td class="l">${esc(r.method)}</td><td>${r.n}</td><td>${fmt(r.mean)}</td><td>${fmt(r.median)}</td><td>${fmt(r.se)}</td></tr>`).join('\n')}
+${table.map((r) => `<tr>${withModel ? `<td class="l">${esc(r.model ?? '')}</td>` : ''}<td class="l">${esc(r.kind)}</td><td class="l">${esc(r.method)}</td><td>${r.n}</td><td>${fmt(r.mean)}</td><td>${fmt(r.median)}</td><td>${seCell(r)}</td></tr>`).join('\n')}
 </tbody></table>
 ${figures.map(({ f, svg }) => `<figure id="${f.id}">${svg}<figcaption>${esc(f.title)} ${f.caption ? `— ${esc(f.caption)}` : `(the study's ${esc(f.paperFigure)})`}</figcaption></figure>`).join('\n')}
 </body></html>

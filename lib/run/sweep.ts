@@ -169,6 +169,11 @@ export async function runSweep(
   // The figures' folder too: a file there would fail the sweep's last step, after all its work.
   const figures = figuresDir(spec, options);
   if (figures !== false) checkOutputFolder(figures);
+  if (spec.shard && typeof options.figures === 'string')
+    events.emit(
+      'log',
+      `no figures in ${options.figures}: a shard's rows are a slice of the sweep; draw them from the merged file (distprompt merge, then distprompt plot)`,
+    );
   const what = options.resume ? 'resumed sweep' : 'sweep';
   const wait = options.waitForLock
     ? { signal: options.signal, onWait: (m: string) => events.emit('log', m) }
@@ -500,7 +505,6 @@ export function rerunRecords<R>(todo: readonly { rowId: string }[], journaled: R
   return kept;
 }
 
-/** Where the sweep's figures go, or false for none. */
 /**
  * Every row is done: what is left (a merge, the file, its figures) is finished even if the run is
  * aborted now (stopping would only leave a --resume to finish the same way). Said, and told to a
@@ -511,8 +515,13 @@ function finishing(events: EventEmitter, doing: string, out: string, dir: string
   events.emit('finishing', out);
 }
 
+/**
+ * Where the sweep's figures go, or false for none. A shard draws none: its rows are a slice of the
+ * sweep, a figure of them would pass for the whole, and a split sweep's shards, written into one
+ * folder, would each replace the figures of the one before (`plot` the merged file instead).
+ */
 const figuresDir = (spec: SweepSpec, options: SweepOptions): string | false =>
-  options.figures === false ? false : (options.figures ?? join(dirname(spec.output), 'figures'));
+  options.figures === false || spec.shard ? false : (options.figures ?? join(dirname(spec.output), 'figures'));
 
 function figuresOf(
   records: readonly StoredRunRecord[],
