@@ -98,6 +98,22 @@ describe('distprompt info', () => {
     }
   });
 
+  it('DISTPROMPT_DEBUG takes 1 (stack traces); any other value exits 2 naming it, with no stack, in a command that loads no model too', () => {
+    // A test of truth read '0' as set: the stack trace it reads as turning off was printed.
+    const stack = /^\s+at /m;
+    const plot = ['plot', 'no-such.arrow', '-o', 'never'];
+    const one = run(plot, { DISTPROMPT_DEBUG: '1' });
+    expect(one.stderr).toContain('distprompt: cannot read results file no-such.arrow');
+    expect(one.stderr).toMatch(stack);
+    for (const bad of ['0', '', 'yes'])
+      for (const args of [['info'], plot]) {
+        const r = run(args, { DISTPROMPT_DEBUG: bad });
+        expect(r.status, `${args[0]} ${bad}`).toBe(2);
+        expect(r.stderr).toContain(`distprompt: DISTPROMPT_DEBUG='${bad}' is not 1: set it to 1 to print`);
+        expect(r.stderr).not.toMatch(stack);
+      }
+  });
+
   it('names the device and what distprompt may use of it; a device it cannot use exits 2 naming it', () => {
     const r = run(['info', '--json'], { DISTPROMPT_CPU_MEMORY_MB: '1000' });
     expect(r.status, r.stderr).toBe(0);

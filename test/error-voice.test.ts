@@ -229,4 +229,19 @@ describe('another field a message names', () => {
     const pattern = cli('sweep', '-m', 'random:micro', '--methods', 'hybrid:HHS', '--plan');
     expect(pattern.stderr).toContain("pattern 'HHS' has 3 positions but --prefix-length is 5");
   });
+
+  it("a pattern without the hybrid method: a script is told the option, tune's command line --search", () => {
+    expect(tuneOptionsError(tuneOptionIssues({ pattern: 'HHSSS' })).message).toBe(
+      "invalid tune options:\n  pattern: a soft method has pattern 'SSSSS'; use { method: 'hybrid' } for 'HHSSS'",
+    );
+    const r = cli('tune', '-m', 'random:micro', '--pattern', 'HHSSS');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("  --pattern: a soft method has pattern 'SSSSS'; use --search hybrid for 'HHSSS'");
+  });
+
+  it("a hard method's soft-position option: a script is told the methods that have soft positions", () => {
+    expect(tuneOptionsError(tuneOptionIssues({ method: 'hard', lr: 0.05 })).message).toBe(
+      "invalid tune options:\n  lr: is for soft positions, and a hard prompt has none: leave it out, or use { method: 'hybrid' } or { method: 'soft' }",
+    );
+  });
 });

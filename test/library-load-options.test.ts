@@ -24,7 +24,11 @@ describe('loadModel options of the wrong type', () => {
     [{ mapWeights: 'yes' }, "loadModel: mapWeights must be true or false, got 'yes'"],
     [{ endpoint: 5 }, 'loadModel: endpoint must be a URL string, got 5'],
     [{ seed: '3' }, "loadModel: seed must be an integer >= 0, got '3'"],
-    [{ rows: 1e12 }, 'loadModel: rows must be an object { rows, positions, candidates, field }, got 1000000000000'],
+    [{ rows: 1e12 }, 'loadModel: rows must be an object { rows, positions, candidates?, field }, got 1000000000000'],
+    [
+      { rows: { rows: 4, positions: 5, candidates: 0, field: 'batchSize' } },
+      'loadModel: rows.candidates must be a positive integer, got 0',
+    ],
     [{ rows: { rows: -1 } }, 'loadModel: rows.rows must be a positive integer, got -1'],
     [
       { rows: { rows: 4, positions: 5, candidates: 1 } },
@@ -48,5 +52,15 @@ describe('loadModel options of the wrong type', () => {
     expect(
       await refusal('random:micro', { rows: { rows: 1e9, positions: 5, candidates: 1, field: 'batchSize' } }),
     ).toMatch(/1000000000 rows at once \(batchSize; .* per row\) need .*: lower batchSize$/);
+  });
+
+  it("rows without candidates are sized at tune()'s default, 1", async () => {
+    const ok = await loadModel('random:micro', { rows: { rows: 4, positions: 5, field: 'batchSize' } });
+    ok.dispose();
+    const [one, left] = await Promise.all([
+      refusal('random:micro', { rows: { rows: 1e9, positions: 5, candidates: 1, field: 'batchSize' } }),
+      refusal('random:micro', { rows: { rows: 1e9, positions: 5, field: 'batchSize' } }),
+    ]);
+    expect(left).toBe(one);
   });
 });

@@ -135,7 +135,12 @@ describe('parseSpec', () => {
       "pattern 'HHS' has 3 positions but prefixLength is 5",
     ],
     [{ methods: [{ method: 'hybrid', pattern: 'HHXSS' }] }, 'methods[0].pattern', 'only H (hard) and S (soft)'],
-    [{ methods: [{ method: 'hard', pattern: 'HHSSS' }] }, 'methods[0].pattern', "use method 'hybrid'"],
+    [
+      { methods: [{ method: 'hybrid', pattern: 'hhsss' }] },
+      'methods[0].pattern',
+      "pattern 'hhsss' has small letters: write the pattern in capitals: HHSSS",
+    ],
+    [{ methods: [{ method: 'hard', pattern: 'HHSSS' }] }, 'methods[0].pattern', "use { method: 'hybrid' } for 'HHSSS'"],
     [{ methods: [{ method: 'soft', candidates: 4 }] }, 'methods[0].candidates', 'not soft'],
     [
       { methods: [{ method: 'hybrid', pattern: 'SSSSS', candidates: 4 }] },
@@ -233,6 +238,9 @@ describe('specFromFlags', () => {
       "pattern 'HHXSS' may hold only H and S, got 'X' at position 2: write only H (hard) and S (soft)",
     ]);
     expect(issues('hybrid:HHS')).toEqual(["pattern 'HHS' has 3 positions but prefixLength is 5"]);
+    // The same rule as a spec file's: small letters are refused, not read as capitals.
+    expect(issues('hybrid:hhsss')).toEqual(["pattern 'hhsss' has small letters: write the pattern in capitals: HHSSS"]);
+    expect(issues('hybrid:HhSSS')).toEqual(["pattern 'HhSSS' has small letters: write the pattern in capitals: HHSSS"]);
   });
 
   test('flags override the file field by field', () => {

@@ -21,7 +21,9 @@ function common(model: Model, options: Partial<TuneOptions>): Partial<TuneOption
   const V = model.info.vocabSize;
   const targets = new Float32Array(3 * V);
   for (let t = 0; t < 3; t++) targets.set(randomTarget(V, 40 + t, 3 + t), t * V);
-  return { inits: 2, maxEpochs: 3, patience: 50, returnSoftPrompt: true, ...options, targets };
+  // Soft prompts where there are soft positions: a hard method has none (tune() refuses true for it).
+  const returnSoftPrompt = options.method !== 'hard';
+  return { inits: 2, maxEpochs: 3, patience: 50, returnSoftPrompt, ...options, targets };
 }
 
 /** Both epochs on the same rows, records paired by row: the same, or tied, in every row but 2 at most. */

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { loadModel, type Model } from '../lib/index.js';
-import { tune, type TuneProgress, type TuneRecord } from '../lib/tune/index.js';
+import { tune, tuneOptionIssues, type TuneProgress, type TuneRecord } from '../lib/tune/index.js';
 import { tuneEachRow } from '../lib/tune/run.js';
 import { klRow, randomTarget, softmaxRow } from './helpers/dist.js';
 
@@ -353,6 +353,9 @@ describe('bad input fails before any work', () => {
     [{ prefixLength: 0 }, /prefixLength: must be >= 1/],
     [{ method: 'hybrid', pattern: 'HHS' }, /pattern 'HHS' has 3 positions but prefixLength is 5/],
     [{ method: 'hybrid', pattern: 'HHXSS' }, /may hold only H and S/],
+    [{ method: 'hybrid', pattern: 'hhsss' }, /pattern 'hhsss' has small letters: write the pattern in capitals: HHSSS/],
+    // A hard prompt has no soft position: what only soft positions read would change nothing.
+    [{ method: 'hard', lr: 0.05 }, /lr: is for soft positions, and a hard prompt has none: leave it out/],
     [{ method: 'hybrid' }, /hybrid needs a pattern/],
     [{ lr: 0 }, /lr: must be > 0/],
     [{ lr: Number.NaN }, /lr: must be/],
@@ -371,6 +374,32 @@ describe('bad input fails before any work', () => {
     [{ patiense: 3, maxEpoch: 9 }, /unknown options 'patiense', 'maxEpoch'/],
   ])('%o', async (bad, message) => {
     await expect(tune(model, { targets: midEntropy, ...(bad as object) })).rejects.toThrow(message);
+  });
+
+  it('a hard method refuses each soft-position option given, all at once; left out, undefined or false it runs, and hybrid takes them', async () => {
+    const given = {
+      lr: 0.05,
+      beta1: 0.8,
+      beta2: 0.99,
+      eps: 1e-6,
+      weightDecay: 0.01,
+      init: 'tokens', // the default, given: still no one's choice for a hard prompt
+      returnSoftPrompt: true,
+    } as const;
+    const issues = tuneOptionIssues({ method: 'hard', ...given });
+    expect(issues.map((i) => i.path)).toEqual(Object.keys(given));
+    for (const i of issues)
+      expect(i.message).toBe(
+        "is for soft positions, and a hard prompt has none: leave it out, or use { method: 'hybrid' } or { method: 'soft' }",
+      );
+    await expect(tune(model, { targets: midEntropy, method: 'hard', init: 'gaussian' })).rejects.toThrow(
+      /invalid tune options:\n {2}init: is for soft positions/,
+    );
+    const quick = { targets: midEntropy, inits: 1, maxEpochs: 1 } as const;
+    const [hard] = await tune(model, { ...quick, method: 'hard', lr: undefined, returnSoftPrompt: false });
+    expect(hard.softPrompt).toBeNull();
+    const [hybrid] = await tune(model, { ...quick, method: 'hybrid', pattern: 'HSSSS', ...given });
+    expect(hybrid.softPrompt).not.toBeNull();
   });
 
   it('a target of the wrong vocabulary size, or not a distribution', async () => {

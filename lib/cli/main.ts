@@ -4,7 +4,8 @@
 import { Command, CommanderError } from 'commander';
 
 import { checkWorkingFolder } from './cwd.js';
-import { EXIT, exitCodeFor, exitCodeMeanings } from './exit.js';
+import { EXIT, exitCodeFor, exitCodeMeanings, UsageError } from './exit.js';
+import { debugSwitch } from '../io/env-switch.js';
 import { registerInfo } from './info.js';
 import { registerCommands } from './commands.js';
 import { commandLineMessage, commandLineParts } from './flag-words.js';
@@ -54,6 +55,8 @@ program.hook('preAction', (_program, command) => {
 
 try {
   checkWorkingFolder();
+  const debug = debugSwitch();
+  if (debug.refused) throw new UsageError(debug.refused);
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
@@ -66,7 +69,8 @@ try {
     // started leaves the saying to it, which would otherwise be read twice.
     const event = ran?.opts().json === true && !stdoutClosed.aborted;
     if (!(event && process.env.DISTPROMPT_ERRORS_AS_EVENTS === '1')) console.error(`distprompt: ${message}`);
-    if (process.env.DISTPROMPT_DEBUG) console.error(e);
+    // Off where refused: this path tells that refusal too.
+    if (debugSwitch().on) console.error(e);
     process.exitCode = exitCodeFor(e);
     if (event)
       process.stdout.write(

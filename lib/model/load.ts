@@ -5,6 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { NonFinite } from '../checkpoint/finite.js';
+import { debugSwitch } from '../io/env-switch.js';
 import { native } from '../native/index.js';
 import { KERNEL_CHOICES, type KernelChoice, type NativeDtype, type NativeModelConfig } from '../native/types-model.js';
 import { configFromHf, ModelConfigError } from './config.js';
@@ -215,7 +216,7 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     await import('../checkpoint/index.js');
   const { dir, ckpt } = source;
   const { files, ignored } = selectTensors(ckpt, config);
-  if (ignored.length > 0 && process.env.DISTPROMPT_DEBUG) {
+  if (ignored.length > 0 && debugSwitch().on) {
     const list = ignored.join(', ');
     console.error(`distprompt: ${dir}: ignoring ${ignored.length} tensors the model does not read: ${list}`);
   }

@@ -7,25 +7,31 @@ import { availableDeviceBytes, bytesPerRow } from '../tune/batch-size.js';
 import type { ModelInfo } from './info.js';
 import { configKey } from './config-checks.js';
 import { ModelConfigError } from './config.js';
+import { STUDY_DEFAULTS } from '../spec/defaults.js';
 import { shown } from '../spec/fields.js';
 
 /** Rows the tuner will hold at once, and what they are (the tuner's per-row memory depends on it). */
 export interface RowsToFit {
   rows: number;
   positions: number;
-  candidates: number;
+  /** HotFlip candidates per hard position (default 1, tune()'s: soft rows, and HotFlip's linearised argmin) */
+  candidates?: number;
   /** the spec field or flag that sets `rows` (named when the rows are what does not fit) */
   field: string;
 }
 
-/** loadModel's `rows`: each count a positive integer, as the size check multiplies them. */
+/** Candidates where `rows` leaves them out: tune()'s default. */
+export const rowCandidates = (r: RowsToFit): number => r.candidates ?? STUDY_DEFAULTS.candidates;
+
+/** loadModel's `rows`: each count a positive integer, as the size check multiplies them (candidates may be left out). */
 export function checkRowsToFit(r: unknown): void {
   if (r === undefined) return;
   const o = r as Record<string, unknown>;
+  const counts = ['rows', 'positions', ...(o?.candidates === undefined ? [] : ['candidates'])];
   const bad =
     r === null || typeof r !== 'object'
-      ? `an object { rows, positions, candidates, field }`
-      : (['rows', 'positions', 'candidates'] as const).find((k) => !Number.isInteger(o[k]) || (o[k] as number) < 1);
+      ? `an object { rows, positions, candidates?, field }`
+      : counts.find((k) => !Number.isInteger(o[k]) || (o[k] as number) < 1);
   if (bad === undefined && typeof o.field === 'string' && o.field !== '') return;
   const what =
     bad === undefined
@@ -91,7 +97,7 @@ export function checkModelFits(
   const embedBytes = embeddings * unit;
   const weights = weightBytes(c, o.dtype);
   const info = { dtype: o.dtype, vocabSize: c.vocabSize, hiddenSize: c.hiddenSize, layers: c.layers, config: c };
-  const perRow = o.rows ? bytesPerRow(info as ModelInfo, o.rows.positions, o.rows.candidates) : 0;
+  const perRow = o.rows ? bytesPerRow(info as ModelInfo, o.rows.positions, rowCandidates(o.rows)) : 0;
   const rows = o.rows ? perRow * o.rows.rows : 0;
   if (weights + rows <= free) return;
   const key = (f: keyof NativeModelConfig) => `'${configKey(c.family, f)}' ${c[f] as number}`;

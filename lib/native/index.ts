@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, markAsUntransferable } from 'node:worker_threads';
 
+import { debugSwitch, readSwitch } from '../io/env-switch.js';
 import { NativeError } from '../model/errors.js';
 import type { ModelAddon } from './types-model.js';
 import type { KernelAddon } from './types-kernels.js';
@@ -80,15 +81,16 @@ function checkMemoryEnv(): void {
 }
 
 /**
- * DISTPROMPT_NO_AVX2, which the addon reads as set whatever its value: '0' would run the
- * baseline KL kernel too, where it reads as the AVX2 one. Only 1 is taken.
+ * The switches (lib/io/env-switch.ts): DISTPROMPT_NO_AVX2, which the addon reads as set whatever
+ * its value ('0' would run the baseline KL kernel too, where it reads as the AVX2 one), and
+ * DISTPROMPT_DEBUG, refused here too so that a library caller hears of a value the CLI refuses.
  */
-function checkNoAvx2Env(): void {
-  const value = process.env.DISTPROMPT_NO_AVX2;
-  if (value !== undefined && value !== '1')
-    throw new NativeError(
-      `DISTPROMPT_NO_AVX2='${value}' is not 1: set it to 1 to run the baseline CPU KL kernel, or unset it to run the AVX2 one`,
-    );
+function checkSwitchEnv(): void {
+  const noAvx2 = readSwitch('DISTPROMPT_NO_AVX2', process.env.DISTPROMPT_NO_AVX2, {
+    on: 'run the baseline CPU KL kernel',
+    off: 'run the AVX2 one',
+  });
+  for (const { refused } of [noAvx2, debugSwitch()]) if (refused) throw new NativeError(refused);
 }
 
 function applyThreadsEnv(addon: Addon): void {
@@ -110,7 +112,7 @@ export function native(): Addon {
   if (cached) return cached;
   checkThreadsEnv();
   checkMemoryEnv();
-  checkNoAvx2Env();
+  checkSwitchEnv();
   const path = addonPath();
   const problem = addonFileProblem(path, Boolean(process.env.DISTPROMPT_ADDON), REBUILD);
   if (problem) throw new Error(`could not load the native addon at ${path}\n  ${problem}`);

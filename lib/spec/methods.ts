@@ -50,7 +50,8 @@ export function parseMethodLabel(text: string): MethodEntry | string {
     if ((k && entry.candidates !== undefined) || (!k && entry.pattern !== undefined))
       return `method '${text}' gives ${k ? 'k' : 'a pattern'} twice: give it once`;
     if (k) entry.candidates = Number(k[1]);
-    else if (name === 'hybrid' && /^[A-Za-z]+$/.test(part)) entry.pattern = part.toUpperCase();
+    // Kept as typed: the spec's pattern rule (patternLettersIssue) refuses small letters, as it does in a file.
+    else if (name === 'hybrid' && /^[A-Za-z]+$/.test(part)) entry.pattern = part;
     else
       return `cannot read '${part}' in method '${text}': expected k=N${name === 'hybrid' ? ' or a pattern such as HHSSS' : ''}`;
   }

@@ -12,10 +12,16 @@ export function impliedPattern(method: 'soft' | 'hard', prefixLength: number): s
   return (method === 'soft' ? 'S' : 'H').repeat(prefixLength);
 }
 
-/** What is wrong with the letters of a pattern, or null when it holds only H and S. */
+/**
+ * What is wrong with the letters of a pattern, or null when it holds only H and S. A pattern in
+ * small letters is refused, not read as capitals: results keep the pattern as it was typed, and a
+ * sweep's method labels, row ids and study files name it in capitals.
+ */
 export function patternLettersIssue(pattern: string): string | null {
   const bad = /[^HS]/.exec(pattern);
   if (pattern.length > 0 && !bad) return null;
+  if (/^[HShs]+$/.test(pattern))
+    return `pattern '${pattern}' has small letters: write the pattern in capitals: ${pattern.toUpperCase()}`;
   const what = bad ? `got '${bad[0]}' at position ${bad.index}` : 'got an empty pattern';
   return `pattern '${pattern}' may hold only H and S, ${what}: write only H (hard) and S (soft)`;
 }
@@ -30,7 +36,7 @@ export function patternIssue(method: MethodName, pattern: string | undefined, pr
     const want = impliedPattern(method, prefixLength);
     return pattern === want
       ? null
-      : said`a ${method} method has pattern '${want}'; use method 'hybrid' for '${pattern}'`;
+      : said`a ${method} method has pattern '${want}'; use ${option('method', 'hybrid')} for '${pattern}'`;
   }
   if (pattern === undefined || pattern === '') {
     const example = 'HH'.padEnd(prefixLength, 'S').slice(0, prefixLength);

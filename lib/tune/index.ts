@@ -9,6 +9,8 @@ export {
 } from './run.js';
 export {
   parseTuneOptions,
+  SOFT_POSITION_OPTIONS,
+  type SoftPositionOption,
   tuneOptionIssues,
   tuneOptionsError,
   TuneOptionsError,

@@ -90,6 +90,38 @@ const fields = {
   deterministic: flag().default(false),
 };
 
+/**
+ * The options a hard method does not read: AdamW's (lr, its betas and eps, weight decay), which
+ * steps soft positions only, the init that draws them (a row's first tokens come from its seed
+ * alike under either), and the soft prompt returned of them. A hard prompt has no soft position,
+ * so each, given, would change nothing: tune() refuses it, and a sweep's hard rows run without
+ * them (lib/run/method-options.ts, whose table of the sweep settings hard rows ignore is made of this one).
+ */
+export const SOFT_POSITION_OPTIONS = [
+  'lr',
+  'beta1',
+  'beta2',
+  'eps',
+  'weightDecay',
+  'init',
+  'returnSoftPrompt',
+] as const;
+export type SoftPositionOption = (typeof SOFT_POSITION_OPTIONS)[number];
+
+/**
+ * The soft-position options `input` gives a hard method, each as an issue: given is set to a value
+ * (a default is no one's choice, and an option left undefined or a returnSoftPrompt of false asks
+ * for nothing). Checked on the input, where a given option can be told from its default.
+ */
+function softPositionIssues(input: unknown): SpecIssue[] {
+  if (input === null || typeof input !== 'object' || (input as { method?: unknown }).method !== 'hard') return [];
+  const o = input as Record<string, unknown>;
+  return SOFT_POSITION_OPTIONS.filter((k) => o[k] !== undefined && o[k] !== false).map((k) => {
+    const message = said`is for soft positions, and a hard prompt has none: leave it out, or use ${option('method', 'hybrid')} or ${option('method', 'soft')}`;
+    return { path: k, message: String(message), said: message };
+  });
+}
+
 /** Where deterministic is asked with batchSize 'auto' (tune() options and a sweep spec). */
 export const DETERMINISTIC_NEEDS_A_BATCH = said`needs a fixed ${option('batchSize')} (e.g. 16), not 'auto': the batch size sets which rows run together`;
 
@@ -126,8 +158,13 @@ export function cudaGraphFor(s: Pick<TuneSettings, 'cudaGraph' | 'method'>, devi
 
 /** What is wrong with tune() options, each by its field's path ('' for the options as a whole); empty when nothing is. */
 export function tuneOptionIssues(input: unknown): SpecIssue[] {
+  return checkTuneOptions(input).issues;
+}
+
+/** The options parsed, with what is wrong with them: the schema's issues, then those only the input shows. */
+function checkTuneOptions(input: unknown) {
   const r = TuneOptionsSchema.safeParse(input);
-  return r.success ? [] : zodIssues(r.error);
+  return { r, issues: [...(r.success ? [] : zodIssues(r.error)), ...softPositionIssues(input)] };
 }
 
 /** The error telling `issues`, each on a line of its own by its path. */
@@ -135,8 +172,8 @@ export const tuneOptionsError = (issues: readonly SpecIssue[]): TuneOptionsError
   new TuneOptionsError(optionIssuesMessage('invalid tune options', issues), issues);
 
 export function parseTuneOptions(input: unknown): TuneSettings & { pattern: string } {
-  const r = TuneOptionsSchema.safeParse(input);
-  if (!r.success) throw tuneOptionsError(zodIssues(r.error));
+  const { r, issues } = checkTuneOptions(input);
+  if (!r.success || issues.length > 0) throw tuneOptionsError(issues);
   const o = r.data;
   const pattern = o.method === 'hybrid' ? o.pattern! : impliedPattern(o.method, o.prefixLength);
   return { ...o, pattern };
