@@ -357,6 +357,18 @@ describe('finding 5: parts of speech', () => {
       statistic: expect.stringMatching(/lowest: verb/),
     });
   });
+  it("gives a tag of one target no standard error ('—', not 0)", () => {
+    const one = exp('pos', [
+      row({ targetId: 'pos-uniform:tag=verb:n=100:i=0', targetKind: 'pos-uniform', posTag: 'verb', klNats: 2 }),
+      ...[1, 2].map((i) =>
+        row({ targetId: `pos-uniform:tag=noun:n=100:i=${i}`, targetKind: 'pos-uniform', posTag: 'noun', klNats: i }),
+      ),
+    ]);
+    const [f] = only(computeFindings([one]), '5b');
+    expect(f.verdict).toBe('not enough data');
+    expect(f.statistic).toContain('verb 2.000 ± — (1)');
+    expect(f.statistic).toContain('noun 1.500 ± 0.500 (2)');
+  });
 });
 
 describe('finding 6: head bound share', () => {

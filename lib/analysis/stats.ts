@@ -53,6 +53,12 @@ export function standardError(xs: readonly number[]): number {
   return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (n - 1) / n);
 }
 
+/**
+ * A summary's standard error as a table shows it: undefined (NaN) for one value, which has no
+ * spread to estimate it from, where standardError's 0 would read as a certain mean.
+ */
+export const shownStandardError = (s: { n: number; se: number }): number => (s.n > 1 ? s.se : NaN);
+
 /** Linear interpolation of a curve given as sorted (x, y) points; NaN outside its range. */
 export function interpolate(points: ReadonlyArray<readonly [number, number]>, x: number): number {
   if (points.length === 0) return NaN;

@@ -9,6 +9,7 @@ import { checkOutputPath } from '../io/output-path.js';
 import { FileError, fileError } from '../io/fs-error.js';
 import { shown } from '../spec/fields.js';
 import { bestPerTarget, summaryTable } from '../analysis/best.js';
+import { shownStandardError } from '../analysis/stats.js';
 import { checkFigureOptions, FIGURE_OPTIONS, type FigureOptions } from './figure.js';
 import { allFigures } from './registry.js';
 import { loadPlotRecords, type PlotInput } from './plot-all.js';
@@ -16,8 +17,8 @@ import { renderSvg } from './render.js';
 import { esc, inlineSvg } from './html.js';
 
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : '—');
-/** The standard error of one target is undefined (no spread to estimate it from), not 0: '—', as the figures draw no band there. */
-const seCell = (r: { n: number; se: number }): string => fmt(r.n > 1 ? r.se : NaN);
+/** '—' for one target's standard error, as the figures draw no band there. */
+const seCell = (r: { n: number; se: number }): string => fmt(shownStandardError(r));
 
 export interface ReportOptions extends FigureOptions {
   title?: string;

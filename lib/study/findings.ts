@@ -11,6 +11,7 @@ import {
   mean,
   MIN_PAIRS,
   pairedComparison,
+  shownStandardError,
   standardError,
   type Paired,
 } from '../analysis/stats.js';
@@ -344,7 +345,7 @@ function finding5b(e: ExperimentResults): Row[] {
     const v = best.filter((b) => b.posTag === tag).map((b) => b.klNats);
     return { tag, n: v.length, mean: mean(v), se: standardError(v) };
   });
-  const text = stats.map((s) => `${s.tag} ${f3(s.mean)} ± ${f3(s.se)} (${s.n})`).join(', ');
+  const text = stats.map((s) => `${s.tag} ${f3(s.mean)} ± ${f3(shownStandardError(s))} (${s.n})`).join(', ');
   const numbers: Record<string, number> = {};
   for (const s of stats) numbers[`mean ${s.tag}`] = s.mean;
   if (stats.length < 2 || !tags.includes('adjective') || stats.some((s) => s.n < 3)) {
