@@ -269,6 +269,8 @@ describe('study interrupted after its sweeps', () => {
     expect(resumed.interrupted).toBe(false);
     expect(resumed.sweeps.map((s) => s.status)).toEqual(['finished earlier']);
     expect(resumed.figures.length).toBeGreaterThan(0);
+    // A paper figure has no caption of its own: the key is absent, as StudyFigure's type says.
+    expect(resumed.figures.filter((f) => 'caption' in f && f.caption === undefined).map((f) => f.id)).toEqual([]);
     expect(existsSync(join(outDir, 'report.html'))).toBe(true);
   });
 });

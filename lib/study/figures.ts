@@ -125,7 +125,7 @@ export async function drawFigures(
         id: f.id,
         title: f.title,
         paperFigure: f.paperFigure,
-        caption: f.caption,
+        ...(f.caption !== undefined ? { caption: f.caption } : {}),
         svgPath,
         pngPath,
         svg,
