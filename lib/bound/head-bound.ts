@@ -83,7 +83,7 @@ export function nativeBoundOptions(o: BoundSettings, device: string, count: numb
 /** Records from the native result arrays (shared by the model and plain-head entry points). */
 export function boundRecords(
   r: NativeBoundResult,
-  ids: string[],
+  ids: readonly string[],
   entropyBits: number[],
   o: BoundSettings,
   hidden: number,

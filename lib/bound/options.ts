@@ -51,13 +51,14 @@ const fields = {
       { error: 'expected an array of group numbers, one per target' },
     )
     .refine((g) => g.every((x, i) => i === 0 || x >= g[i - 1]), 'must be in non-decreasing order')
+    .readonly() // a script's `as const` list is taken as it is
     .optional(),
   /** the solver's arithmetic: float64 keeps the certificate meaningful at 1e-5 nats */
   dtype: oneOf(['float64', 'float32']).default('float64'),
   /** return the optimal final-norm output s and the distribution softmax(W s + b) it gives */
   returnPoint: flag().default(false),
   /** ids for the records (default: the target set's ids, or target:<i>) */
-  targetIds: z.array(z.string()).optional(),
+  targetIds: z.array(z.string()).readonly().optional(),
   /** stop the solve (within one pass over the head) and reject with an AbortError */
   signal: z
     .custom<AbortSignal>((v) => signalProblem(v) === undefined, { error: (i) => signalProblem(i.input) })

@@ -30,9 +30,9 @@ export type { TuneRow } from './rows.js';
 export interface TuneOptions extends z.input<typeof TuneOptionsSchema> {
   targets: TuneTargets;
   /** stable ids of the targets (default: from a target set's meta, else target:<index>) */
-  targetIds?: string[] | undefined;
+  targetIds?: readonly string[] | undefined;
   /** run exactly these rows (a sweep's plan, a shard, a resume) instead of every target × init */
-  rows?: TuneRow[] | undefined;
+  rows?: readonly TuneRow[] | undefined;
   signal?: AbortSignal | undefined;
   /** fixed token ids before / after the searched positions (a BOS, a chat template, a question) */
   contextBefore?: Int32Array | undefined;
@@ -190,7 +190,7 @@ function startTune(model: Model, options: TuneOptions, keep: boolean): TuneRun {
 }
 
 type RunInputs = Pick<TuneOptions, 'signal' | 'contextBefore' | 'contextAfter' | 'banned' | 'freeBytes'> & {
-  givenRows?: TuneRow[];
+  givenRows?: readonly TuneRow[];
 };
 
 async function runRows(

@@ -16,7 +16,7 @@ export type TuneTargets = Float32Array | NativeTensor | TargetSetLike;
 export interface ResolvedTargets {
   data: Float32Array | NativeTensor;
   count: number;
-  ids: string[];
+  ids: readonly string[];
   entropyBits: number[];
 }
 
@@ -108,13 +108,13 @@ function checkIds(ids: unknown, count: number): void {
   if (ids.length !== count) throw new TargetError(`targetIds has ${ids.length} ids for ${count} targets`);
 }
 
-export function resolveTargets(t: TuneTargets, vocab: number, ids?: string[]): ResolvedTargets {
+export function resolveTargets(t: TuneTargets, vocab: number, ids?: readonly string[]): ResolvedTargets {
   const resolved = targetsOf(t, vocab, ids);
   checkIds(ids, resolved.count);
   return resolved;
 }
 
-function targetsOf(t: TuneTargets, vocab: number, ids?: string[]): ResolvedTargets {
+function targetsOf(t: TuneTargets, vocab: number, ids?: readonly string[]): ResolvedTargets {
   if (!(t instanceof Float32Array) && !isTargetSet(t) && !isTensor(t)) {
     throw new TargetError(
       `targets must be a Float32Array (rows×vocab), a NativeTensor or a target set from synthesizeTargets, ` +
