@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadModel, type Model } from '../lib/index.js';
 import { readResults, scanJournal, type StoredRunRecord } from '../lib/results/index.js';
-import { journalTable } from '../lib/results/journal.js';
+import { journalBatches } from '../lib/results/journal.js';
 import { parseSpec, specHash } from '../lib/spec/index.js';
 import { planRows, planSweep, planTargets, remainingGroups } from '../lib/sweep/index.js';
 import { tune, type TuneRecord } from '../lib/tune/index.js';
@@ -169,7 +169,7 @@ describe('deterministic sweeps end to end', () => {
     const journaledRows = (path: string) => {
       if (!existsSync(path)) return 0;
       const bytes = readFileSync(path);
-      return scanJournal(bytes).batches ? journalTable(bytes)!.numRows : 0;
+      return scanJournal(bytes).batches ? [...journalBatches(bytes)!.batches].reduce((n, b) => n + b.numRows, 0) : 0;
     };
     let cut = 0;
     for (let attempt = 0; attempt < 4 && cut % 4 === 0; attempt++) {

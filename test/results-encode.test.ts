@@ -105,8 +105,9 @@ describe('rows decoded a slice at a time between turns of the event loop', () =>
     [9, 4],
     [300, 64],
   ] as const) {
-    const turnsBetween = Math.max(0, Math.ceil(n / perTurn) - 1);
-    it(`gives tableToRecords' rows for ${n} rows, ${perTurn} a turn, with ${turnsBetween} turns of the loop between`, async () => {
+    // A turn between slices of the one batch, and one after it.
+    const turnsBetween = Math.max(0, Math.ceil(n / perTurn) - 1) + 1;
+    it(`gives tableToRecords' rows for ${n} rows, ${perTurn} a turn, with ${turnsBetween} turns of the loop (between slices, and after the batch)`, async () => {
       const records = Array.from({ length: n }, (_, i) => record(i));
       const table = tableFromIPC([schemaMessage(schema), batchMessage(schema, recordsToBatch(schema, records)), EOS]);
       // A callback that runs once in every turn of the loop, until the decode is done.

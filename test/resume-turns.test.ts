@@ -1,11 +1,20 @@
 // A resume decodes its journal a slice of rows per turn of the event loop, so that a Ctrl-C (and
 // every other event) is answered while a long journal is read back.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ByteBuffer } from 'flatbuffers';
 import { expect, test, vi } from 'vitest';
 
 import { parseSpec } from '../lib/spec/index.js';
 import { planSweep } from '../lib/sweep/index.js';
-import { openForResume, ResultWriter, type ResultMetadata, type RunRecord } from '../lib/results/index.js';
+import {
+  journalPath,
+  openForResume,
+  ResultWriter,
+  scanJournal,
+  type ResultMetadata,
+  type RunRecord,
+} from '../lib/results/index.js';
 import { scratchDir } from './helpers/cli.js';
 
 const decodes = vi.hoisted(() => ({ whole: 0, sliced: 0 }));
@@ -71,4 +80,55 @@ test('a resume reads its journal back a slice of rows per turn, not in one stret
   expect(resumed.finished.size).toBe(6);
   expect(decodes).toEqual({ whole: 0, sliced: 1 });
   await resumed.writer.close();
+});
+
+test('a resume decodes its journal a record batch per turn: no stretch grows with the journal', async () => {
+  const out = join(scratchDir('resume-turns'), 'r.arrow');
+  const writer = await ResultWriter.create(out, meta);
+  // One record batch per append, as a sweep appends a chunk's rows: far fewer rows than a slice.
+  const rows = plan.rows.slice(0, 24).map(record);
+  for (const r of rows) await writer.append([r]);
+  await writer.close();
+  expect(scanJournal(readFileSync(journalPath(out))).batches).toBe(24);
+  // The turns of the event loop (a callback that runs once in each) in which Arrow reads a
+  // message's metadata (every batch it decodes does): the file's reads take turns of their own.
+  let turn = 0;
+  let done = false;
+  const spin = () => {
+    if (done) return;
+    turn++;
+    setImmediate(spin);
+  };
+  const decodeTurns = new Set<number>();
+  const proto = ByteBuffer.prototype;
+  const vectorLength = Object.getOwnPropertyDescriptor(proto, '__vector_len')!;
+  proto.__vector_len = function (this: ByteBuffer, offset: number): number {
+    decodeTurns.add(turn);
+    return (vectorLength.value as typeof proto.__vector_len).call(this, offset);
+  };
+  setImmediate(spin);
+  let resumed: Awaited<ReturnType<typeof openForResume>>;
+  try {
+    resumed = await openForResume(out, meta);
+  } finally {
+    done = true;
+    Object.defineProperty(proto, '__vector_len', vectorLength);
+  }
+  expect(resumed.finished.size).toBe(24);
+  // Read whole, all 24 batches were decoded in one turn (with the scan of the file's framing).
+  expect(decodeTurns.size).toBeGreaterThanOrEqual(24);
+  await resumed.writer.close();
+});
+
+test('a journal begun from a finished file holds its rows in batches of bounded size', async () => {
+  const out = join(scratchDir('resume-turns'), 'r.arrow');
+  const writer = await ResultWriter.create(out, meta);
+  const many = Array.from({ length: 9000 }, (_, i) => ({ ...record(plan.rows[0]), rowId: `r${i}` }));
+  await writer.append(many);
+  await writer.finish();
+  const resumed = await openForResume(out, meta);
+  expect(resumed.finished.size).toBe(9000);
+  await resumed.writer.close();
+  // 4,096 rows a batch at most: three, where one batch of all 9,000 was decoded in one stretch.
+  expect(scanJournal(readFileSync(journalPath(out))).batches).toBe(3);
 });

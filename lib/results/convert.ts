@@ -2,7 +2,7 @@
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
-import { makeData, RecordBatch, Struct, type DataType, type Schema, type Table } from 'apache-arrow';
+import { makeData, RecordBatch, Struct, Table, type DataType, type Schema } from 'apache-arrow';
 import { columnRead, PYARROW_TYPE, type ColumnRead } from './column-types.js';
 import { columnData } from './encode.js';
 import { arrowType, COLUMNS, ResultsError, SCHEMA_VERSION } from './schema.js';
@@ -46,7 +46,7 @@ export function recordsToBatch(schema: Schema, records: readonly RunRecord[]): R
 type ColumnReader = { col: (typeof COLUMNS)[number]; vector: ReturnType<Table['getChild']>; read: ColumnRead };
 
 /** Each column's vector, found by name (a rewritten file may order them otherwise or add its own). */
-function columnReaders(table: Table, where: string): ColumnReader[] {
+function columnReaders(table: Pick<Table, 'schema' | 'getChild'>, where: string): ColumnReader[] {
   const version = Number(table.schema.metadata.get('distprompt.schemaVersion') ?? SCHEMA_VERSION);
   return COLUMNS.map((col) => {
     const vector = table.getChild(col.name);
@@ -85,17 +85,27 @@ export function tableToRecords(table: Table, where = 'results table'): StoredRun
 /**
  * tableToRecords a slice of rows at a time, between turns of the event loop: decoding takes about
  * 25 µs a row, so a sweep's thousands of rows in one go would hold a caller's loop for 100 ms and more.
+ * `batches` may decode each batch as it is asked for (a journal's, see journalBatches): a turn
+ * passes before each batch too, so no stretch grows with the number of batches.
  */
 export async function tableToRecordsYielding(
-  table: Table,
+  table: { schema: Schema; batches: Iterable<RecordBatch> },
   rowsPerTurn = 500,
   where = 'results table',
 ): Promise<StoredRunRecord[]> {
-  const columns = columnReaders(table, where);
   const out: StoredRunRecord[] = [];
-  for (let i = 0; i < table.numRows; i++) {
-    if (i > 0 && i % rowsPerTurn === 0) await nextTurn();
-    out.push(recordAt(columns, i));
+  let batches = 0;
+  for (const batch of table.batches) {
+    const columns = columnReaders(batch, where);
+    for (let i = 0; i < batch.numRows; i++) {
+      if (i > 0 && i % rowsPerTurn === 0) await nextTurn();
+      out.push(recordAt(columns, i));
+    }
+    batches++;
+    // The next batch's decode (Arrow's, where the batches are read as they are asked for) on a turn of its own.
+    await nextTurn();
   }
+  // Without a batch, the schema alone is checked (a missing column is named the same).
+  if (batches === 0) columnReaders(new Table(table.schema), where);
   return out;
 }

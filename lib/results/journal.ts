@@ -3,9 +3,9 @@
 // last message; `scanJournal` finds the end of the last complete message so a resume reads
 // everything before it and appends after it.
 
-import { Message, RecordBatchStreamWriter, type RecordBatch, type Schema, type Table } from 'apache-arrow';
+import { Message, RecordBatchReader, RecordBatchStreamWriter, type RecordBatch, type Schema } from 'apache-arrow';
 
-import { arrowTable, vectorsWithinBuffers } from '../io/arrow-table.js';
+import { vectorsWithinBuffers } from '../io/arrow-table.js';
 
 /** The stream end marker: continuation token, then a zero metadata length. */
 export const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
@@ -91,11 +91,34 @@ export function scanJournal(bytes: Uint8Array): JournalScan {
   return { schemaEnd, goodEnd, batches, tornBytes: bytes.length - goodEnd };
 }
 
-/** The complete part of a journal as a table (schema with its metadata, every whole batch). */
-export function journalTable(bytes: Uint8Array, scan = scanJournal(bytes)): Table | null {
+/** A journal's schema, and its whole record batches decoded one at a time as they are asked for. */
+export interface JournalBatches {
+  schema: Schema;
+  batches: Iterable<RecordBatch>;
+}
+
+/**
+ * The complete part of a journal (schema with its metadata, every whole batch), read a record batch
+ * at a time: a caller decodes one per turn of its event loop, where decoding the whole table at
+ * once held the loop 0.5–0.8 s for a journal of 167,000 rows (650 batches).
+ */
+export function journalBatches(bytes: Uint8Array, scan = scanJournal(bytes)): JournalBatches | null {
   if (scan.schemaEnd === 0) return null;
-  const whole = new Uint8Array(scan.goodEnd + EOS.length);
-  whole.set(bytes.subarray(0, scan.goodEnd));
-  whole.set(EOS, scan.goodEnd);
-  return arrowTable(whole);
+  // The torn tail is left out; Arrow ends a stream where its bytes end, as at the end marker.
+  const reader = vectorsWithinBuffers(() => RecordBatchReader.from(bytes.subarray(0, scan.goodEnd)).open());
+  if (reader.isFile()) throw new Error('internal: a journal read as an Arrow file');
+  return {
+    schema: reader.schema,
+    batches: {
+      *[Symbol.iterator]() {
+        // The length checks hold only while Arrow reads, not across the caller's turns.
+        for (
+          let next = vectorsWithinBuffers(() => reader.next());
+          !next.done;
+          next = vectorsWithinBuffers(() => reader.next())
+        )
+          yield next.value;
+      },
+    },
+  };
 }

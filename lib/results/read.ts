@@ -21,7 +21,7 @@ export interface Results {
 export async function readResults(path: string): Promise<Results> {
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(path));
+    bytes = await readFile(path); // the Buffer, not a copy (a copy holds the loop 0.7 s for 70 MB)
   } catch (e) {
     throw new ResultsError(`cannot read results file ${path}: ${unreadableWhy(e)}`);
   }

@@ -32,6 +32,7 @@ import {
   checkTargetStore,
 } from './run-options.js';
 import { batchedSeconds, epochsFromSample, type EpochCost } from './estimate-batching.js';
+import { chunkedEpochSeconds } from './estimate-epoch.js';
 import { targetsToMake } from './bound-columns.js';
 import { boundPriceSeconds, entropyGridPoint, gridEnds } from './estimate-bound.js';
 import { boundTargetsToSolve } from './shared-bounds.js';
@@ -440,10 +441,12 @@ function calibrationRows(sample: ReadonlyArray<RowPlan & { targetIndex: number }
 }
 
 /**
- * Seconds of one epoch at b rows, marginal: one call of E1 = 1 and one of E2 = 1 + k epochs
- * (patience = budget = the call's epochs and stalled rows run on, so no row stops early), t1 the
- * lesser of two calls (the first a warm-up at this shape); (t2 − t1) / k cancels what every call
- * pays once. k fills about `share` seconds.
+ * Seconds of one epoch at b rows, as a sweep pays it. Two calls of one epoch (patience = budget =
+ * the call's epochs and stalled rows run on, so no row stops early; the first a warm-up at this
+ * shape) size a long call of k more epochs, about `share` seconds, in chunks of the sweep's own
+ * chunkEpochs (so each native call's overhead is paid per chunk, as in the sweep); the chunks are
+ * timed one by one (chunkedEpochSeconds). A long call too short for three chunks is priced marginally instead,
+ * (t2 − t1) / k, t1 the lesser of the two short calls: that cancels what every call pays once.
  */
 async function epochTime(
   model: Model,
@@ -453,28 +456,41 @@ async function epochTime(
   share: number,
 ): Promise<number> {
   const rows = calibrationRows(sample, b);
-  const run = async (epochs: number) => {
+  const sweepChunk = STUDY_DEFAULTS.chunkEpochs;
+  const run = async (epochs: number, chunkEpochs = epochs) => {
+    const ends: number[] = [];
     const t0 = performance.now();
-    await tune(model, {
+    const call = tune(model, {
       ...base,
       rows,
       maxEpochs: epochs,
       patience: epochs,
-      chunkEpochs: epochs,
+      chunkEpochs,
       batchSize: b,
       ban: 'none',
       stopStalled: false, // the cost of an epoch: every row runs them all
     });
-    return seconds(t0);
+    call.on('progress', () => ends.push(performance.now()));
+    await call;
+    return { seconds: seconds(t0), chunks: ends.map((t, i) => (t - (i === 0 ? t0 : ends[i - 1])) / 1000) };
   };
   // Both calls are one epoch at this shape: the least of them is t1. A pause in the second (a
   // loaded machine) raised t1 to the whole of t2 once, pricing an epoch at a tenth of its time;
   // a warm-up that paid a first call's costs is the greater, and is passed over.
-  const t1 = Math.min(await run(1), await run(1));
+  const t1 = Math.min((await run(1)).seconds, (await run(1)).seconds);
   const k = Math.max(2, Math.min(200, Math.round(share / 2 / Math.max(t1, 1e-4))));
-  const t2 = await run(1 + k);
+  // Timed in five chunks or more, so that the median passes over a pause; each of the sweep's
+  // chunkEpochs where k has room for that (the per-call overhead counted as the sweep pays it),
+  // else shorter: k is small only where an epoch is slow, and beside it the overhead is little.
+  const chunk = Math.min(sweepChunk, Math.max(1, Math.floor((1 + k) / 5)));
+  const chunks = Math.floor((1 + k) / chunk);
+  const epochs = chunks >= 3 ? chunks * chunk : 1 + k;
+  const long = await run(epochs, chunks >= 3 ? chunk : epochs);
+  const chunked = chunks >= 3 ? chunkedEpochSeconds(long.chunks, chunk) : undefined;
+  if (chunked !== undefined) return chunked;
   // Noise can make t2 ≤ t1 on a busy machine: then the slower, whole-call figure stands.
-  return t2 > t1 ? (t2 - t1) / k : t2 / (1 + k);
+  const t2 = long.seconds;
+  return t2 > t1 ? (t2 - t1) / (epochs - 1) : t2 / epochs;
 }
 
 /**
