@@ -68,3 +68,29 @@ it("the summary's standard error is the sample one, and undefined ('—') for on
       }
     }
 });
+
+it('says how many target series it leaves out for a KL that is NaN in every row, and draws the rest', async () => {
+  const output = join(dir, 'nan.arrow');
+  await runSweep({ ...MICRO_SWEEP, inits: 2, bound: false, output } as SweepSpecInput, { figures: false });
+  const results = await readResults(output);
+  // Every init of one target NaN (a run whose loss was never finite), one init of another.
+  const [lost, partly] = [...new Set(results.records.map((r) => r.targetId))];
+  let firstOfPartly = true;
+  const records = results.records.map((r) => {
+    if (r.targetId === lost) return { ...r, klNats: NaN };
+    if (r.targetId === partly && firstOfPartly) {
+      firstOfPartly = false;
+      return { ...r, klNats: NaN };
+    }
+    return r;
+  });
+  const methods = new Set(results.records.map((r) => r.method)).size;
+  const html = readFileSync(await report({ ...results, records }, join(dir, 'nan.html')), 'utf8');
+  expect(html).toContain(
+    `<dt>left out</dt><dd>${methods} target·method series whose every row&#39;s KL is NaN (nothing to draw)</dd>`,
+  );
+  // The partly NaN target is drawn from its other init: the table still counts it.
+  expect(html).toMatch(/<td class="l">vanilla<\/td><td class="l">soft<\/td><td>1<\/td>/);
+  const clean = readFileSync(await report(results, join(dir, 'clean.html')), 'utf8');
+  expect(clean).not.toContain('left out');
+});

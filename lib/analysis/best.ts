@@ -89,7 +89,18 @@ export const reachableBound = (r: Pick<AnalysisRecord, 'headBoundNats' | 'sphere
   finiteOrNull(r.sphereBoundNats) ?? finiteOrNull(r.headBoundNats);
 
 /** Per (model, method, target): the init with the lowest KL. Diverged rows (NaN) never win. */
-export function bestPerTarget(records: readonly AnalysisRecord[]): TargetBest[] {
+export const bestPerTarget = (records: readonly AnalysisRecord[]): TargetBest[] =>
+  everyBestPerTarget(records).filter((b) => Number.isFinite(b.klNats));
+
+/**
+ * The (model, method, target) series of `records` whose every row's KL is NaN: the figures and
+ * tables leave them out (they have no value to draw), and a report says how many.
+ */
+export const seriesWithoutKl = (records: readonly AnalysisRecord[]): number =>
+  everyBestPerTarget(records).filter((b) => !Number.isFinite(b.klNats)).length;
+
+/** bestPerTarget, with a series whose every KL is NaN kept at +Infinity. */
+function everyBestPerTarget(records: readonly AnalysisRecord[]): TargetBest[] {
   const best = new Map<string, TargetBest>();
   for (const r of records) {
     const method = methodOf(r);
@@ -123,7 +134,7 @@ export function bestPerTarget(records: readonly AnalysisRecord[]): TargetBest[] 
       bodyGapNats: reachable === null ? null : kl - reachable,
     });
   }
-  return [...best.values()].filter((b) => Number.isFinite(b.klNats));
+  return [...best.values()];
 }
 
 /** Centre of the entropy bin a value falls in (bins of `width` bits). */

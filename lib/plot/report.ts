@@ -8,7 +8,7 @@ import { writeAtomic } from '../io/atomic.js';
 import { checkOutputPath } from '../io/output-path.js';
 import { FileError, fileError } from '../io/fs-error.js';
 import { shown } from '../spec/fields.js';
-import { bestPerTarget, summaryTable } from '../analysis/best.js';
+import { bestPerTarget, seriesWithoutKl, summaryTable } from '../analysis/best.js';
 import { shownStandardError } from '../analysis/stats.js';
 import { checkFigureOptions, FIGURE_OPTIONS, type FigureOptions } from './figure.js';
 import { allFigures } from './registry.js';
@@ -29,6 +29,10 @@ export interface ReportOptions extends FigureOptions {
 /** ReportOptions' fields, as the compiler checks them against the interface. */
 const REPORT_OPTIONS: Record<keyof ReportOptions, true> = { ...FIGURE_OPTIONS, title: true, facts: true };
 
+/** What the table and figures leave out, where they do: a target whose every row's KL is NaN. */
+const noKlFact = (n: number): Record<string, string> =>
+  n === 0 ? {} : { 'left out': `${n} target·method series whose every row's KL is NaN (nothing to draw)` };
+
 export async function renderReport(input: PlotInput, options: ReportOptions = {}): Promise<string> {
   checkFigureOptions('report', options, REPORT_OPTIONS);
   const records = await loadPlotRecords(input, 'report');
@@ -44,6 +48,7 @@ export async function renderReport(input: PlotInput, options: ReportOptions = {}
     // Per series, as the table and figures count them: two sweeps (another seed, another model)
     // give the same id to different targets.
     targets: String(new Set(records.map((r) => `${r.model ?? ''}\u0000${r.targetId}`)).size),
+    ...noKlFact(seriesWithoutKl(records)),
     ...(options.facts ?? {}),
   };
   return `<!doctype html>
