@@ -8,10 +8,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { registerCommands } from '../lib/cli/commands.js';
 import { commandLineMessage } from '../lib/cli/flag-words.js';
 import {
+  exitCodeFor,
   mergeResults,
+  OutputTakenError,
   parseSpec,
   readResults,
+  ResultsError,
   ResultWriter,
+  ResumeMismatchError,
   runStudy,
   runSweep,
   type StudyOptions,
@@ -67,6 +71,23 @@ describe('an option to pass (overwrite, resume)', () => {
       'taken.arrow already exists: choose another output, or pass { overwrite: true } to replace it',
     );
     for (const m of [sweep, merge]) expect(m).not.toMatch(/--[a-z]/);
+  });
+
+  it("is thrown as the class a script catches, under that class's own name, and exits 2", async () => {
+    const caught = async (call: () => Promise<unknown>) =>
+      call().then(
+        () => new Error('not refused'),
+        (err: unknown) => err as Error,
+      );
+    const taken = await caught(() => runSweep({ ...MICRO_SWEEP, output: join(dir, 'done.arrow') }, { figures: false }));
+    expect(taken).toBeInstanceOf(OutputTakenError);
+    expect(taken).toBeInstanceOf(ResultsError);
+    expect([taken.name, exitCodeFor(taken)]).toEqual(['OutputTakenError', 2]);
+    const other = await caught(() =>
+      runSweep({ ...MICRO_SWEEP, seed: 9, output: join(dir, 'done.arrow') }, { resume: true, figures: false }),
+    );
+    expect(other).toBeInstanceOf(ResumeMismatchError);
+    expect([other.name, exitCodeFor(other)]).toEqual(['ResumeMismatchError', 2]);
   });
 
   it('the command line is told --overwrite and --resume', () => {

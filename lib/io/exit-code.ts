@@ -24,6 +24,8 @@ const USER_ERRORS = new Set([
   'HubError',
   'TargetError',
   'ResultsError',
+  'OutputTakenError',
+  'ResumeMismatchError',
   'NativeError',
   'FileError',
   'LockedError',

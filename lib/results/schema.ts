@@ -138,6 +138,8 @@ export class ResultsError extends SaidError {
 
 /** An output a run may not touch without --resume or --overwrite: a finished file, or a journal. */
 export class OutputTakenError extends ResultsError {
+  override name = 'OutputTakenError';
+
   constructor(
     message: string | Said,
     /** what is in the way is a finished results file (not an unfinished run's journal) */
@@ -151,6 +153,8 @@ export class OutputTakenError extends ResultsError {
 
 /** A resume refused: the output holds another sweep (its spec, model, targets file or shard). */
 export class ResumeMismatchError extends ResultsError {
+  override name = 'ResumeMismatchError';
+
   constructor(
     /** what differs, without what to do: a study says that in its own words */
     readonly what: string,
