@@ -132,3 +132,50 @@ test('a journal begun from a finished file holds its rows in batches of bounded 
   // 4,096 rows a batch at most: three, where one batch of all 9,000 was decoded in one stretch.
   expect(scanJournal(readFileSync(journalPath(out))).batches).toBe(3);
 });
+
+test("a resume gathers its rows' ids and records a slice per turn, not in one stretch", async () => {
+  const out = join(scratchDir('resume-turns'), 'r.arrow');
+  const writer = await ResultWriter.create(out, meta);
+  const many = Array.from({ length: 9000 }, (_, i) => ({ ...record(plan.rows[0]), rowId: `gathered-${i}` }));
+  await writer.append(many);
+  await writer.close();
+  // Each turn of the event loop (a callback that runs once in each), and how many of the journal's
+  // row ids a Set or Map took in it (the constructors call add and set as the language says).
+  let turn = 0;
+  let done = false;
+  const spin = () => {
+    if (done) return;
+    turn++;
+    setImmediate(spin);
+  };
+  const perTurn = new Map<number, number>();
+  const count = (key: unknown) => {
+    if (typeof key === 'string' && key.startsWith('gathered-')) perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+  };
+  const add = Set.prototype.add;
+  const set = Map.prototype.set;
+  Set.prototype.add = function (this: Set<unknown>, v: unknown) {
+    count(v);
+    return add.call(this, v);
+  };
+  Map.prototype.set = function (this: Map<unknown, unknown>, k: unknown, v: unknown) {
+    count(k);
+    return set.call(this, k, v);
+  };
+  setImmediate(spin);
+  let resumed: Awaited<ReturnType<typeof openForResume>>;
+  try {
+    resumed = await openForResume(out, meta);
+  } finally {
+    done = true;
+    Set.prototype.add = add;
+    Map.prototype.set = set;
+  }
+  // Its two sets of ids (the writer's, the caller's) and its records by id, 27,000 entries in all,
+  // where each set of 9,000 was built in one turn.
+  expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(3000);
+  expect(resumed.finished.size).toBe(9000);
+  expect(resumed.records.get('gathered-8999')?.rowId).toBe('gathered-8999');
+  expect([...perTurn.values()].reduce((a, b) => a + b, 0)).toBe(27_000);
+  await resumed.writer.close();
+});

@@ -491,7 +491,7 @@ async function resumeJournal(
       ? `no journal to resume: starting ${counted(rows, 'row')}`
       : `resuming: ${r.finished.size} of ${rows} rows already done`,
   );
-  return { writer: r.writer, finished: r.finished, journaled: new Map(r.records.map((x) => [x.rowId, x])) };
+  return { writer: r.writer, finished: r.finished, journaled: r.records };
 }
 
 /** The journaled records of the rows in `todo`: the finished rows a deterministic resume reruns. */
