@@ -1,6 +1,6 @@
 // A resume decodes its journal a slice of rows per turn of the event loop, so that a Ctrl-C (and
 // every other event) is answered while a long journal is read back.
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ByteBuffer } from 'flatbuffers';
 import { expect, test, vi } from 'vitest';
@@ -178,4 +178,22 @@ test("a resume gathers its rows' ids and records a slice per turn, not in one st
   expect(resumed.records.get('gathered-8999')?.rowId).toBe('gathered-8999');
   expect([...perTurn.values()].reduce((a, b) => a + b, 0)).toBe(27_000);
   await resumed.writer.close();
+});
+
+test('a resume stops when its signal aborts while it reads the rows back, and changes no file', async () => {
+  const out = join(scratchDir('resume-turns'), 'r.arrow');
+  const writer = await ResultWriter.create(out, meta);
+  await writer.append(Array.from({ length: 9000 }, (_, i) => ({ ...record(plan.rows[0]), rowId: `r${i}` })));
+  await writer.close();
+  // A torn tail, which a resume that went on would cut off.
+  appendFileSync(journalPath(out), new Uint8Array([0xff, 0xff, 0xff, 0xff, 9, 9]));
+  const before = readFileSync(journalPath(out));
+  const stop = new AbortController();
+  // A Ctrl-C a few turns into the read.
+  let turns = 0;
+  const spin = () => (++turns === 3 ? stop.abort() : setImmediate(spin));
+  setImmediate(spin);
+  await expect(openForResume(out, meta, stop.signal)).rejects.toThrow(expect.objectContaining({ name: 'AbortError' }));
+  expect(readFileSync(journalPath(out)).equals(before)).toBe(true);
+  expect(scanJournal(before).rows).toBe(9000);
 });

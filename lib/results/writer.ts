@@ -173,7 +173,7 @@ export class ResultWriter {
   }
 
   /** See `openForResume`. */
-  static async resume(out: string, meta: ResultMetadata): Promise<Resumed> {
+  static async resume(out: string, meta: ResultMetadata, signal?: AbortSignal): Promise<Resumed> {
     const journal = journalPath(out);
     await checkOutput(out);
     let contents: { metadata: StoredMetadata; records: StoredRunRecord[]; tornBytes: number } | null = null;
@@ -187,7 +187,7 @@ export class ResultWriter {
           metadata: decodeMetadata(read.schema.metadata, journal),
           // A record batch, and a slice of its rows, per turn of the event loop: a journal of 170,000
           // rows took 8 s to decode, during which a Ctrl-C went unanswered.
-          records: await tableToRecordsYielding(read, undefined, journal),
+          records: await tableToRecordsYielding(read, undefined, journal, signal),
           tornBytes: scan.tornBytes,
         };
         goodEnd = scan.goodEnd;
@@ -208,11 +208,15 @@ export class ResultWriter {
     const written = new Set<string>();
     const finished = new Set<string>();
     const records = new Map<string, StoredRunRecord>();
-    await eachYielding(contents.records, (r) => {
-      written.add(r.rowId);
-      finished.add(r.rowId);
-      records.set(r.rowId, r);
-    });
+    await eachYielding(
+      contents.records,
+      (r) => {
+        written.add(r.rowId);
+        finished.add(r.rowId);
+        records.set(r.rowId, r);
+      },
+      signal,
+    );
     let writer: ResultWriter;
     if (existsSync(journal)) {
       // Cut the torn tail, then append after the last whole message.
@@ -416,9 +420,11 @@ export interface Resumed {
  * Continues a run after an interruption: reads the journal (or a finished `<out>`), checks that it
  * belongs to the same sweep (spec hash, model hash, shard), drops a torn tail and reopens it for
  * appending. With neither file present it starts a fresh run, so `--resume` is always safe.
+ * `signal` stops it while it reads the rows back (rejecting with its reason), before it changes
+ * any file: a Ctrl-C waited 10-17 s for a journal of 167,680 rows to be read whole.
  */
-export function openForResume(out: string, meta: ResultMetadata): Promise<Resumed> {
-  return ResultWriter.resume(out, meta);
+export function openForResume(out: string, meta: ResultMetadata, signal?: AbortSignal): Promise<Resumed> {
+  return ResultWriter.resume(out, meta, signal);
 }
 
 /**
