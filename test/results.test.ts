@@ -265,7 +265,7 @@ describe('journal', () => {
 
   test('a journal torn inside its schema starts over; scan never reads past a torn message', () => {
     const bytes = new Uint8Array([255, 255, 255, 255, 200, 0, 0, 0, 1, 2]);
-    expect(scanJournal(bytes)).toEqual({ schemaEnd: 0, goodEnd: 0, batches: 0, tornBytes: 10 });
+    expect(scanJournal(bytes)).toEqual({ schemaEnd: 0, goodEnd: 0, batches: 0, rows: 0, tornBytes: 10 });
   });
 
   test('a journal cut inside its schema starts over; one whose head is damaged is refused and left as it was', async () => {

@@ -1,6 +1,6 @@
 // A resume decodes its journal a slice of rows per turn of the event loop, so that a Ctrl-C (and
 // every other event) is answered while a long journal is read back.
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ByteBuffer } from 'flatbuffers';
 import { expect, test, vi } from 'vitest';
@@ -15,6 +15,8 @@ import {
   type ResultMetadata,
   type RunRecord,
 } from '../lib/results/index.js';
+import { keptRows } from '../lib/run/kept.js';
+import { VERSION } from '../lib/version.js';
 import { scratchDir } from './helpers/cli.js';
 
 const decodes = vi.hoisted(() => ({ whole: 0, sliced: 0 }));
@@ -131,4 +133,87 @@ test('a journal begun from a finished file holds its rows in batches of bounded 
   await resumed.writer.close();
   // 4,096 rows a batch at most: three, where one batch of all 9,000 was decoded in one stretch.
   expect(scanJournal(readFileSync(journalPath(out))).batches).toBe(3);
+});
+
+/**
+ * Runs `work` and counts, for each turn of the event loop (a callback that runs once in each), the
+ * ids starting with `prefix` that a Set or Map took in it (their constructors call add and set, as
+ * the language says).
+ */
+async function idsPerTurn<T>(prefix: string, work: () => Promise<T>): Promise<{ result: T; perTurn: number[] }> {
+  let turn = 0;
+  let done = false;
+  const spin = () => {
+    if (done) return;
+    turn++;
+    setImmediate(spin);
+  };
+  const perTurn = new Map<number, number>();
+  const count = (key: unknown) => {
+    if (typeof key === 'string' && key.startsWith(prefix)) perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+  };
+  const add = Set.prototype.add;
+  const set = Map.prototype.set;
+  Set.prototype.add = function (this: Set<unknown>, v: unknown) {
+    count(v);
+    return add.call(this, v);
+  };
+  Map.prototype.set = function (this: Map<unknown, unknown>, k: unknown, v: unknown) {
+    count(k);
+    return set.call(this, k, v);
+  };
+  setImmediate(spin);
+  try {
+    return { result: await work(), perTurn: [...perTurn.values()] };
+  } finally {
+    done = true;
+    Set.prototype.add = add;
+    Map.prototype.set = set;
+  }
+}
+
+test("a resume gathers its rows' ids and records a slice per turn, not in one stretch", async () => {
+  const out = join(scratchDir('resume-turns'), 'r.arrow');
+  const writer = await ResultWriter.create(out, meta);
+  const many = Array.from({ length: 9000 }, (_, i) => ({ ...record(plan.rows[0]), rowId: `gathered-${i}` }));
+  await writer.append(many);
+  await writer.close();
+  const { result: resumed, perTurn } = await idsPerTurn('gathered-', () => openForResume(out, meta));
+  // Its two sets of ids (the writer's, the caller's) and its records by id, 27,000 entries in all,
+  // where each set of 9,000 was built in one turn.
+  expect(Math.max(...perTurn)).toBeLessThanOrEqual(3000);
+  expect(resumed.finished.size).toBe(9000);
+  expect(resumed.records.get('gathered-8999')?.rowId).toBe('gathered-8999');
+  expect(perTurn.reduce((a, b) => a + b, 0)).toBe(27_000);
+  await resumed.writer.close();
+});
+
+test("a plan of a resume gathers the journal's row ids a slice per turn", async () => {
+  const out = join(scratchDir('resume-turns'), 'r.arrow');
+  const own = parseSpec({ ...spec, output: out });
+  const writer = await ResultWriter.create(out, { ...meta, spec: own, version: VERSION });
+  await writer.append(Array.from({ length: 9000 }, (_, i) => ({ ...record(plan.rows[0]), rowId: `kept-${i}` })));
+  await writer.close();
+  const { result: kept, perTurn } = await idsPerTurn('kept-', () => keptRows(own));
+  expect(kept.rowIds.size).toBe(9000);
+  // 1,000 a turn, where all 9,000 went in at once.
+  expect(Math.max(...perTurn)).toBeLessThanOrEqual(1000);
+});
+
+test('a resume stops when its signal aborts while it reads the rows back, and changes no file', async () => {
+  const out = join(scratchDir('resume-turns'), 'r.arrow');
+  const writer = await ResultWriter.create(out, meta);
+  await writer.append(Array.from({ length: 9000 }, (_, i) => ({ ...record(plan.rows[0]), rowId: `r${i}` })));
+  await writer.close();
+  // A torn tail, which a resume that went on would cut off.
+  appendFileSync(journalPath(out), new Uint8Array([0xff, 0xff, 0xff, 0xff, 9, 9]));
+  const before = readFileSync(journalPath(out));
+  const stop = new AbortController();
+  // A Ctrl-C a few turns into the read.
+  let turns = 0;
+  const spin = () => (++turns === 3 ? stop.abort() : setImmediate(spin));
+  setImmediate(spin);
+  await expect(openForResume(out, meta, stop.signal)).rejects.toThrow(expect.objectContaining({ name: 'AbortError' }));
+  expect(readFileSync(journalPath(out)).equals(before)).toBe(true);
+  expect(scanJournal(before).rows).toBe(9000);
 });

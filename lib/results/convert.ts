@@ -86,24 +86,30 @@ export function tableToRecords(table: Table, where = 'results table'): StoredRun
  * tableToRecords a slice of rows at a time, between turns of the event loop: decoding takes about
  * 25 µs a row, so a sweep's thousands of rows in one go would hold a caller's loop for 100 ms and more.
  * `batches` may decode each batch as it is asked for (a journal's, see journalBatches): a turn
- * passes before each batch too, so no stretch grows with the number of batches.
+ * passes before each batch too, so no stretch grows with the number of batches. Stops with
+ * `signal`'s reason at the first turn after it aborts.
  */
 export async function tableToRecordsYielding(
   table: { schema: Schema; batches: Iterable<RecordBatch> },
   rowsPerTurn = 500,
   where = 'results table',
+  signal?: AbortSignal,
 ): Promise<StoredRunRecord[]> {
   const out: StoredRunRecord[] = [];
   let batches = 0;
   for (const batch of table.batches) {
     const columns = columnReaders(batch, where);
     for (let i = 0; i < batch.numRows; i++) {
-      if (i > 0 && i % rowsPerTurn === 0) await nextTurn();
+      if (i > 0 && i % rowsPerTurn === 0) {
+        await nextTurn();
+        signal?.throwIfAborted();
+      }
       out.push(recordAt(columns, i));
     }
     batches++;
     // The next batch's decode (Arrow's, where the batches are read as they are asked for) on a turn of its own.
     await nextTurn();
+    signal?.throwIfAborted();
   }
   // Without a batch, the schema alone is checked (a missing column is named the same).
   if (batches === 0) columnReaders(new Table(table.schema), where);

@@ -48,6 +48,8 @@ export interface JournalScan {
   goodEnd: number;
   /** Complete record-batch messages. */
   batches: number;
+  /** Rows in those messages. */
+  rows: number;
   /** Bytes after goodEnd (a torn message) that a resume discards. */
   tornBytes: number;
 }
@@ -58,6 +60,7 @@ export function scanJournal(bytes: Uint8Array): JournalScan {
   let offset = 0;
   let schemaEnd = 0;
   let batches = 0;
+  let rows = 0;
   while (offset + 8 <= bytes.length) {
     let header = 4;
     let metaLength = view.getInt32(offset, true);
@@ -82,13 +85,14 @@ export function scanJournal(bytes: Uint8Array): JournalScan {
     } else if (message.isRecordBatch()) {
       if (schemaEnd === 0) break;
       batches++;
+      rows += message.header().length;
     } else {
       break; // dictionary batches are never written by distprompt
     }
     offset = end;
   }
   const goodEnd = schemaEnd === 0 ? 0 : offset;
-  return { schemaEnd, goodEnd, batches, tornBytes: bytes.length - goodEnd };
+  return { schemaEnd, goodEnd, batches, rows, tornBytes: bytes.length - goodEnd };
 }
 
 /** A journal's schema, and its whole record batches decoded one at a time as they are asked for. */

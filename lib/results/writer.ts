@@ -22,6 +22,7 @@ import {
   type StoredMetadata,
 } from './schema.js';
 import { removeStaleTemporaries, syncDir, writeAtomic } from './files.js';
+import { eachYielding } from '../io/each-yielding.js';
 import { FileError, fileError } from '../io/fs-error.js';
 import { checkOutputPath } from '../io/output-path.js';
 import { outputHolds } from '../io/output-holds.js';
@@ -105,7 +106,7 @@ export class ResultWriter {
     await ResultWriter.check(out, options);
     // Read before the journal starts: a file that appears at `out` after that is not this run's to replace.
     const replaces = options.overwrite === true && existsSync(out);
-    const writer = await ResultWriter.startJournal(out, meta, []);
+    const writer = await ResultWriter.startJournal(out, meta, [], new Set());
     writer.ownsOut = replaces;
     return writer;
   }
@@ -139,10 +140,12 @@ export class ResultWriter {
     }
   }
 
+  /** A new journal holding `records`, whose row ids `finished` holds (the caller builds it a slice per turn). */
   private static async startJournal(
     out: string,
     meta: ResultMetadata,
     records: readonly RunRecord[],
+    finished: Set<string>,
   ): Promise<ResultWriter> {
     const schema = resultSchema(meta);
     const journal = journalPath(out);
@@ -166,11 +169,11 @@ export class ResultWriter {
       throw fileError(e, journal, kept);
     }
     await syncDir(out);
-    return new ResultWriter(out, schema, meta, fh, new Set(records.map((r) => r.rowId)));
+    return new ResultWriter(out, schema, meta, fh, finished);
   }
 
   /** See `openForResume`. */
-  static async resume(out: string, meta: ResultMetadata): Promise<Resumed> {
+  static async resume(out: string, meta: ResultMetadata, signal?: AbortSignal): Promise<Resumed> {
     const journal = journalPath(out);
     await checkOutput(out);
     let contents: { metadata: StoredMetadata; records: StoredRunRecord[]; tornBytes: number } | null = null;
@@ -184,7 +187,7 @@ export class ResultWriter {
           metadata: decodeMetadata(read.schema.metadata, journal),
           // A record batch, and a slice of its rows, per turn of the event loop: a journal of 170,000
           // rows took 8 s to decode, during which a Ctrl-C went unanswered.
-          records: await tableToRecordsYielding(read, undefined, journal),
+          records: await tableToRecordsYielding(read, undefined, journal, signal),
           tornBytes: scan.tornBytes,
         };
         goodEnd = scan.goodEnd;
@@ -195,10 +198,25 @@ export class ResultWriter {
     }
     if (!contents) {
       // Nothing (or not even a whole schema) was written: nothing to lose by starting over.
-      const writer = await ResultWriter.startJournal(out, meta, []);
-      return { writer, finished: new Set(), records: [], tornBytes: 0, fresh: true };
+      const writer = await ResultWriter.startJournal(out, meta, [], new Set());
+      return { writer, finished: new Set(), records: new Map(), tornBytes: 0, fresh: true };
     }
     checkSameSweep(contents.metadata, meta, existsSync(journal) ? journal : out);
+    // The rows' ids twice (the writer adds the rows it appends to its own) and the rows by id, in
+    // one pass a slice of rows per turn, as they were decoded: built whole, for a journal of 168,000
+    // rows on a loaded machine, the two sets held the event loop 0.45 s and a map of them 0.2 s.
+    const written = new Set<string>();
+    const finished = new Set<string>();
+    const records = new Map<string, StoredRunRecord>();
+    await eachYielding(
+      contents.records,
+      (r) => {
+        written.add(r.rowId);
+        finished.add(r.rowId);
+        records.set(r.rowId, r);
+      },
+      signal,
+    );
     let writer: ResultWriter;
     if (existsSync(journal)) {
       // Cut the torn tail, then append after the last whole message.
@@ -210,15 +228,15 @@ export class ResultWriter {
       } catch (e) {
         throw fileError(e, journal, `its ${contents.records.length} rows are unchanged`);
       }
-      writer = new ResultWriter(out, resultSchema(meta), meta, fh, new Set(contents.records.map((r) => r.rowId)));
+      writer = new ResultWriter(out, resultSchema(meta), meta, fh, written);
     } else {
-      writer = await ResultWriter.startJournal(out, meta, contents.records);
+      writer = await ResultWriter.startJournal(out, meta, contents.records, written);
     }
     writer.ownsOut = existsSync(out);
     return {
       writer,
-      finished: new Set(contents.records.map((r) => r.rowId)),
-      records: contents.records,
+      finished,
+      records,
       tornBytes: contents.tornBytes,
       fresh: false,
     };
@@ -390,7 +408,8 @@ export interface Resumed {
   writer: ResultWriter;
   /** Rows already done: skip them. */
   finished: Set<string>;
-  records: StoredRunRecord[];
+  /** The rows already done, by row id. */
+  records: Map<string, StoredRunRecord>;
   /** Bytes of a torn last journal message that were dropped. */
   tornBytes: number;
   /** true when there was nothing to resume (no journal or finished file): a new journal was started */
@@ -401,9 +420,11 @@ export interface Resumed {
  * Continues a run after an interruption: reads the journal (or a finished `<out>`), checks that it
  * belongs to the same sweep (spec hash, model hash, shard), drops a torn tail and reopens it for
  * appending. With neither file present it starts a fresh run, so `--resume` is always safe.
+ * `signal` stops it while it reads the rows back (rejecting with its reason), before it changes
+ * any file: a Ctrl-C waited 10-17 s for a journal of 167,680 rows to be read whole.
  */
-export function openForResume(out: string, meta: ResultMetadata): Promise<Resumed> {
-  return ResultWriter.resume(out, meta);
+export function openForResume(out: string, meta: ResultMetadata, signal?: AbortSignal): Promise<Resumed> {
+  return ResultWriter.resume(out, meta, signal);
 }
 
 /**

@@ -23,6 +23,7 @@ import { refuseUnknownKeys } from '../spec/fields.js';
 import { checkBoolean, specObject } from './run-options.js';
 import { deviceCount, shardFile } from './shards.js';
 import { sweepStart, type StartOptions } from './start.js';
+import { eachYielding } from '../io/each-yielding.js';
 
 export interface KeptFile {
   path: string;
@@ -64,7 +65,7 @@ export async function keptRows(given: SweepSpecInput): Promise<KeptRows> {
     if (!read) continue;
     refuseOtherSweep(path!, read.metadata, spec, shard);
     kept.files.push({ path: path!, metadata: read.metadata, shard });
-    for (const r of read.records) kept.rowIds.add(r.rowId);
+    await eachYielding(read.records, (r) => kept.rowIds.add(r.rowId));
   }
   return kept;
 }
@@ -129,10 +130,10 @@ export async function keptAtStart(
   if (start.state === 'mergeable') {
     // Their spec is this one (sweepStart compared it); the merge checks they cover it exactly once.
     const kept: KeptRows = { rowIds: new Set(), files: [], mergedShards: start.shards.length };
-    const keep = (records: readonly { rowId: string }[]) => records.forEach((r) => kept.rowIds.add(r.rowId));
+    const keep = (records: readonly { rowId: string }[]) => eachYielding(records, (r) => kept.rowIds.add(r.rowId));
     // Each file is read once: the first sweepStart read to compare its spec.
-    keep(start.first.records);
-    for (const path of start.shards.slice(1)) keep((await readResults(path)).records);
+    await keep(start.first.records);
+    for (const path of start.shards.slice(1)) await keep((await readResults(path)).records);
     return kept;
   }
   return options.resume ? keptRows(spec) : undefined;

@@ -5,6 +5,7 @@
 // files, resume, or start fresh) is sweepStart's decision, taken under the output's lock
 // (lib/run/lock.ts), which the run holds to its end; `devices` runs one worker per device.
 import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 
@@ -12,7 +13,15 @@ import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
 import { plotAll, type WrittenFigure } from '../plot/index.js';
-import { openForResume, readResults, ResultWriter, type RunRecord, type StoredRunRecord } from '../results/index.js';
+import {
+  journalPath,
+  openForResume,
+  readResults,
+  ResultWriter,
+  scanJournal,
+  type RunRecord,
+  type StoredRunRecord,
+} from '../results/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
 import { parseSpec, type Shard, type SweepSpec, type SweepSpecInput } from '../spec/index.js';
 import { planSweepYielding, remainingRows, rowsByMethod, rowsToRun } from '../sweep/index.js';
@@ -267,7 +276,11 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     let finished = new Set<string>();
     let journaled = new Map<string, StoredRunRecord>();
     if (start.state === 'resumable') {
-      ({ writer, finished, journaled } = await resumeJournal(out, meta, plan.shardRows.length, events));
+      const resumed = await resumeJournal(out, meta, plan.shardRows.length, events, options.signal);
+      // Interrupted while it read the rows back: no file was changed.
+      if (!resumed)
+        return { ...nothingYet(spec, start.state), interrupted: true, rowsResumed: await keptInJournal(out) };
+      ({ writer, finished, journaled } = resumed);
     } else {
       writer = await ResultWriter.create(out, meta, { overwrite: options.overwrite });
     }
@@ -481,8 +494,15 @@ async function resumeJournal(
   meta: ReturnType<typeof sweepMetadata>,
   rows: number,
   events: EventEmitter,
-): Promise<{ writer: ResultWriter; finished: Set<string>; journaled: Map<string, StoredRunRecord> }> {
-  const r = await openForResume(out, meta);
+  signal: AbortSignal | undefined,
+): Promise<{ writer: ResultWriter; finished: Set<string>; journaled: Map<string, StoredRunRecord> } | null> {
+  let r;
+  try {
+    r = await openForResume(out, meta, signal);
+  } catch (e) {
+    if (signal?.aborted) return null;
+    throw e;
+  }
   if (r.tornBytes) events.emit('log', `dropped ${r.tornBytes} bytes of a row batch torn by the interruption`);
   // A resume that found nothing (no journal: a fresh start) says so, not 'resuming: 0 of n'.
   events.emit(
@@ -491,7 +511,13 @@ async function resumeJournal(
       ? `no journal to resume: starting ${counted(rows, 'row')}`
       : `resuming: ${r.finished.size} of ${rows} rows already done`,
   );
-  return { writer: r.writer, finished: r.finished, journaled: new Map(r.records.map((x) => [x.rowId, x])) };
+  return { writer: r.writer, finished: r.finished, journaled: r.records };
+}
+
+/** The rows a journal of `out` holds, unread (0 without one): what an interrupted resume kept. */
+async function keptInJournal(out: string): Promise<number> {
+  const bytes = await readFile(journalPath(out)).catch(() => null);
+  return bytes ? scanJournal(bytes).rows : 0;
 }
 
 /** The journaled records of the rows in `todo`: the finished rows a deterministic resume reruns. */
