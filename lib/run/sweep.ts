@@ -14,7 +14,7 @@ import { native } from '../native/index.js';
 import { plotAll, type WrittenFigure } from '../plot/index.js';
 import { openForResume, readResults, ResultWriter, type RunRecord, type StoredRunRecord } from '../results/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
-import { parseSpec, type Shard, type SweepSpec, type SweepSpecInput } from '../spec/index.js';
+import { parseSpec, specHash, type Shard, type SweepSpec, type SweepSpecInput } from '../spec/index.js';
 import { planSweepYielding, remainingRows, rowsByMethod, rowsToRun } from '../sweep/index.js';
 import { methodOptions } from './method-options.js';
 import { tokensNotBanned, type TuneProgress, type TuneRecord } from '../tune/index.js';
@@ -44,7 +44,7 @@ import { rowsToFit } from './sizes.js';
 import { sweepStart, type SweepStart } from './start.js';
 import { endSweep } from './sweep-end.js';
 import { sweepMetadata } from './metadata.js';
-import { deviceCount, removeShards } from './shards.js';
+import { deviceCount, removeMergedShards, removeShards } from './shards.js';
 import { checkReuse, reuseResults, whyNoneTaken, type ReuseOffer } from './reuse.js';
 import { counted } from '../io/counted.js';
 
@@ -203,7 +203,10 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
   // starts, not after.
   const given = typeof options.model === 'object' ? options.model : undefined;
   const start = await sweepStart(spec, { ...options, modelIdentity: given?.info.identity });
-  if (start.state === 'finished') return readySweep(spec, start.state, options, start.results.records);
+  if (start.state === 'finished') {
+    await removeMergedShards(spec.output, deviceCount(spec), specHash(spec));
+    return readySweep(spec, start.state, options, start.results.records);
+  }
   if (start.state === 'mergeable') {
     const dir = figuresDir(spec, options);
     const over = start.replaces ? ', replacing the file merged there before them' : '';
