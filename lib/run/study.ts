@@ -190,6 +190,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
     });
   const lock = await orStopped(lockOutput(options.outDir, what, LOCK_RENEW_MS, wait, lockAt));
   if (!lock) return stopped();
+  if (lock.tookOver) events.emit('log', lock.tookOver);
   try {
     // A merging study and a shard of the folder hold different locks: each refuses the other here.
     if ((await orStopped(refuseStudiesBeside(options.outDir, options.shard, wait).then(() => true))) === null)

@@ -181,6 +181,7 @@ export async function runSweep(
   let lock;
   try {
     lock = await lockOutput(spec.output, what, LOCK_RENEW_MS, wait);
+    if (lock.tookOver) events.emit('log', lock.tookOver);
   } catch (e) {
     // Ctrl-C while waiting for another run's lock: nothing was started.
     if (options.signal?.aborted && (e as Error).name === 'AbortError')
