@@ -444,3 +444,19 @@ it('a run that finds the lock of a killed run (its process gone) takes it over a
     `took over ${join(folder, 'study.lock')}: process ${gone} on ${hostname()} (a study since ${since.toISOString()}) is gone (killed or crashed)`,
   );
 }, 120_000);
+
+it('a lock whose holder has ended but is not yet reaped (a zombie: a killed run) is taken over', async () => {
+  // sh starts a child, then becomes `sleep 60`, which never waits for it: the child, ending after
+  // that exec, stays a zombie.
+  const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  children.push(parent);
+  const pid = Number(await new Promise<string>((r) => parent.stdout!.once('data', (d: Buffer) => r(String(d)))));
+  // Polled, not timed: the child's exit is the event waited for.
+  while (!readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].startsWith('Z'))
+    await new Promise((r) => setImmediate(r));
+  const out = lockedBy(pid, hostname(), new Date());
+  const lock = await lockOutput(out, 'sweep');
+  expect(holderPid(out)).toBe(process.pid);
+  expect(lock.tookOver).toContain(`process ${pid} on ${hostname()}`);
+  await lock.release();
+});
