@@ -6,6 +6,7 @@ import {
   chmodSync,
   existsSync,
   lstatSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -414,4 +415,48 @@ describe('a study holds its folder for its whole life (<dir>/study.lock)', () =>
     expect(existsSync(join(out, 'report.html'))).toBe(true);
     expect(existsSync(join(out, 'study.lock'))).toBe(false);
   }, 120_000);
+});
+
+it('a run that finds the lock of a killed run (its process gone) takes it over and says so', () => {
+  const cfg = writeMicroConfig(dir, 'micro-killed.json');
+  // A pid of this host whose process has ended: the lock's holder, killed before it could release it.
+  const gone = spawnSync('true').pid;
+  const since = hourAgo();
+  const out = lockedBy(gone, hostname(), since);
+  const holder = `process ${gone} on ${hostname()} (a sweep since ${since.toISOString()})`;
+  const r = spawnSync(process.execPath, [cli, 'sweep', '-c', cfg, '-o', out, '--no-figures'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stderr).toContain(`took over ${out}.lock: ${holder} is gone (killed or crashed)`);
+  // A study's folder lock alike.
+  const folder = join(dir, 'study-killed');
+  mkdirSync(folder);
+  symlinkSync(`${gone} ${hostname()} ${since.toISOString()} study`, join(folder, 'study.lock'));
+  const study = spawnSync(
+    process.execPath,
+    [cli, 'study', 'vanilla', '-m', 'random:micro', '--scale', 'smoke', '--no-bound', '-o', folder],
+    { cwd: dir, encoding: 'utf8' },
+  );
+  expect(study.status, study.stderr).toBe(0);
+  expect(study.stderr).toContain(
+    `took over ${join(folder, 'study.lock')}: process ${gone} on ${hostname()} (a study since ${since.toISOString()}) is gone (killed or crashed)`,
+  );
+}, 120_000);
+
+it('a lock whose holder has ended but is not yet reaped (a zombie: a killed run) is taken over', async () => {
+  // sh starts a child, then becomes `sleep 60`, which never waits for it: the child, ending after
+  // that exec, stays a zombie.
+  const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  children.push(parent);
+  const pid = Number(await new Promise<string>((r) => parent.stdout!.once('data', (d: Buffer) => r(String(d)))));
+  // Polled, not timed: the child's exit is the event waited for.
+  while (!readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].startsWith('Z'))
+    await new Promise((r) => setImmediate(r));
+  const out = lockedBy(pid, hostname(), new Date());
+  const lock = await lockOutput(out, 'sweep');
+  expect(holderPid(out)).toBe(process.pid);
+  expect(lock.tookOver).toContain(`process ${pid} on ${hostname()}`);
+  await lock.release();
 });

@@ -24,6 +24,16 @@ function startedAt(pid: number): number | undefined {
   }
 }
 
+/** Whether `pid` has ended and awaits its parent's wait() (state Z in /proc); false where that cannot be read. */
+function zombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
 /** This process's start (ms since the epoch). */
 export const processStart = (): number => performance.timeOrigin;
 
@@ -39,6 +49,9 @@ export function processAlive(pid: number, since?: number): boolean {
     // EPERM: the process exists but belongs to someone else.
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  // A zombie answers signal 0 but has ended: a killed run whose parent has not reaped it yet (or
+  // never will, in a container whose first process reaps no orphans) holds nothing.
+  if (zombie(pid)) return false;
   if (since === undefined) return true;
   const started = pid === process.pid ? processStart() : startedAt(pid);
   return started === undefined || started <= since + START_SLACK_MS;

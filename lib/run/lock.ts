@@ -41,6 +41,8 @@ export interface RunLock {
    * reason is a LockedError naming the new holder. The holder stops: two runs must not write one output.
    */
   readonly lost: AbortSignal;
+  /** what this run said of a stale lock it took over (a killed run's), for its log; else undefined */
+  readonly tookOver?: string;
   release(): Promise<void>;
 }
 
@@ -178,10 +180,13 @@ export async function lockOutput(
   const me: Holder = { pid: process.pid, host: hostname(), since: new Date().toISOString(), what };
   const text = format(me);
   const waitOnce = wait && waiter(wait);
+  // A run killed (kill -9, a crash) leaves its lock: said when taken over, so that the run's log
+  // shows why an output it did not finish is being written again.
+  let tookOver: string | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
     const created = await createWith(path, text);
     if (created === 'unlockable') return { path, lost: new AbortController().signal, release: async () => undefined };
-    if (created) return held(path, text, renewMs);
+    if (created) return held(path, text, renewMs, tookOver);
     const found = await readHolder(path);
     if (!found) continue; // released in between: try again
     const refused = refusal(out, found, path);
@@ -213,12 +218,23 @@ export async function lockOutput(
     }
     const moved = await readHolder(aside);
     if (moved && moved.text !== found.text) await symlink(moved.text, path).catch(() => undefined);
+    else tookOver = takeOverText(path, found.holder);
     await unlink(aside).catch(() => undefined);
   }
   throw new LockedError(`${out}: cannot take the lock ${path} (other runs keep taking it): try again`);
 }
 
-function held(path: string, text: string, renewMs: number): RunLock {
+/** What a run says of the stale lock `path` of `holder` (null: unreadable) it took over. */
+function takeOverText(path: string, holder: Holder | null): string {
+  if (!holder) return `took over ${path}, whose holder could not be read`;
+  const why =
+    holder.host === hostname()
+      ? 'is gone (killed or crashed)'
+      : `left it unrenewed for ${LOCK_ABANDONED_MS / 60_000} minutes`;
+  return `took over ${path}: ${describe(holder)} ${why}`;
+}
+
+function held(path: string, text: string, renewMs: number, tookOver?: string): RunLock {
   let released = false;
   const lost = new AbortController();
   // Renewed while it is still ours; a renewal that fails (the volume did not answer) is left to
@@ -243,6 +259,7 @@ function held(path: string, text: string, renewMs: number): RunLock {
   return {
     path,
     lost: lost.signal,
+    tookOver,
     async release() {
       if (released) return;
       released = true;

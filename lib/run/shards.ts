@@ -39,6 +39,20 @@ export const removeShards = async (files: readonly string[]): Promise<void> => {
 };
 
 /**
+ * A run over `n` devices removes its workers' shard files once it has merged them; a kill between
+ * the merge's rename and that removal leaves them beside the merged file, older than it. The run
+ * resumed then finds the sweep finished: it removes those of sweep `hash` here, as the merge would
+ * have (every row they hold is in the merged file), rather than leaving them there for good.
+ */
+export async function removeMergedShards(output: string, n: number, hash: string): Promise<void> {
+  if (n < 2 || !existsSync(output)) return;
+  const merged = statSync(output).mtimeMs;
+  const left = shardFiles(output, n).filter((f) => existsSync(f) && statSync(f).mtimeMs <= merged);
+  const hashes = await Promise.all(left.map(shardHash));
+  await removeShards(left.filter((_, i) => hashes[i] === hash));
+}
+
+/**
  * The longest name `output` may have so that its shard files' names, split `n` ways, leave room
  * for what distprompt adds beside them while writing (`.partial`, `.lock`). The shard names stay
  * as they are (runs of `--shard` elsewhere are given them, and a merge run finds them by them);

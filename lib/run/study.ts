@@ -14,7 +14,7 @@ import { makeOutputFolder } from '../io/folder.js';
 import type { ModelInfo } from '../model/model.js';
 import { writeAtomic } from '../results/files.js';
 import { readResults, type Results, type StoredRunRecord } from '../results/index.js';
-import type { Shard } from '../spec/index.js';
+import { specHash, type Shard } from '../spec/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
 import { expandStudies, StudyError, type Scale } from '../study/catalog.js';
 import { computeFindings } from '../study/findings.js';
@@ -30,7 +30,7 @@ import { shareFinished } from './shared-rows.js';
 import { StudyModels } from './study-models.js';
 import { checkStudyNames } from './study-names.js';
 import { studyDevice, studySweepRefusal } from './study-refusals.js';
-import { refuseOtherShardCounts, removeShards, shardFiles, shardSpec } from './shards.js';
+import { refuseOtherShardCounts, removeMergedShards, removeShards, shardFiles, shardSpec } from './shards.js';
 import { LOCK_RENEW_MS, lockOutput, refuseStudiesBeside, studyLock } from './lock.js';
 import { sweepStart, type SweepStart } from './start.js';
 import { keptRows } from './kept.js';
@@ -190,6 +190,7 @@ export async function runStudy(given: StudyOptions, events: EventEmitter = new E
     });
   const lock = await orStopped(lockOutput(options.outDir, what, LOCK_RENEW_MS, wait, lockAt));
   if (!lock) return stopped();
+  if (lock.tookOver) events.emit('log', lock.tookOver);
   try {
     // A merging study and a shard of the folder hold different locks: each refuses the other here.
     if ((await orStopped(refuseStudiesBeside(options.outDir, options.shard, wait).then(() => true))) === null)
@@ -382,6 +383,9 @@ async function studyLocked(
       models.done(s);
       // This run's device workers' shard files, merged now: removed, as `sweep --devices` removes its own.
       if (onDevices && summary.start === 'mergeable') await removeShards(shardFiles(spec.output, devices.length));
+      // Those a killed run had merged but not yet removed: the sweep reads as finished now.
+      if (onDevices && summary.start === 'finished')
+        await removeMergedShards(spec.output, devices.length, specHash(spec));
       const wallMs = summary.start === 'finished' || summary.start === 'mergeable' ? 0 : Date.now() - t0;
       if (summary.interrupted) {
         interrupted = true;

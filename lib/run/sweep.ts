@@ -23,7 +23,7 @@ import {
   type StoredRunRecord,
 } from '../results/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
-import { parseSpec, type Shard, type SweepSpec, type SweepSpecInput } from '../spec/index.js';
+import { parseSpec, specHash, type Shard, type SweepSpec, type SweepSpecInput } from '../spec/index.js';
 import { planSweepYielding, remainingRows, rowsByMethod, rowsToRun } from '../sweep/index.js';
 import { methodOptions } from './method-options.js';
 import { tokensNotBanned, type TuneProgress, type TuneRecord } from '../tune/index.js';
@@ -53,7 +53,7 @@ import { rowsToFit } from './sizes.js';
 import { sweepStart, type SweepStart } from './start.js';
 import { endSweep } from './sweep-end.js';
 import { sweepMetadata } from './metadata.js';
-import { deviceCount, removeShards } from './shards.js';
+import { deviceCount, removeMergedShards, removeShards } from './shards.js';
 import { checkReuse, reuseResults, whyNoneTaken, type ReuseOffer } from './reuse.js';
 import { counted } from '../io/counted.js';
 
@@ -190,6 +190,7 @@ export async function runSweep(
   let lock;
   try {
     lock = await lockOutput(spec.output, what, LOCK_RENEW_MS, wait);
+    if (lock.tookOver) events.emit('log', lock.tookOver);
   } catch (e) {
     // Ctrl-C while waiting for another run's lock: nothing was started.
     if (options.signal?.aborted && (e as Error).name === 'AbortError')
@@ -212,7 +213,10 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
   // starts, not after.
   const given = typeof options.model === 'object' ? options.model : undefined;
   const start = await sweepStart(spec, { ...options, modelIdentity: given?.info.identity });
-  if (start.state === 'finished') return readySweep(spec, start.state, options, start.results.records);
+  if (start.state === 'finished') {
+    await removeMergedShards(spec.output, deviceCount(spec), specHash(spec));
+    return readySweep(spec, start.state, options, start.results.records);
+  }
   if (start.state === 'mergeable') {
     const dir = figuresDir(spec, options);
     const over = start.replaces ? ', replacing the file merged there before them' : '';
