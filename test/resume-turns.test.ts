@@ -84,6 +84,26 @@ test('a resume reads its journal back a slice of rows per turn, not in one stret
   await resumed.writer.close();
 });
 
+/** The turn of the event loop now: a callback that runs once in each turn counts them, until stop(). */
+function turnClock(): { readonly turn: number; stop(): void } {
+  let turn = 0;
+  let done = false;
+  const spin = () => {
+    if (done) return;
+    turn++;
+    setImmediate(spin);
+  };
+  setImmediate(spin);
+  return {
+    get turn() {
+      return turn;
+    },
+    stop: () => {
+      done = true;
+    },
+  };
+}
+
 test('a resume decodes its journal a record batch per turn: no stretch grows with the journal', async () => {
   const out = join(scratchDir('resume-turns'), 'r.arrow');
   const writer = await ResultWriter.create(out, meta);
@@ -94,26 +114,19 @@ test('a resume decodes its journal a record batch per turn: no stretch grows wit
   expect(scanJournal(readFileSync(journalPath(out))).batches).toBe(24);
   // The turns of the event loop (a callback that runs once in each) in which Arrow reads a
   // message's metadata (every batch it decodes does): the file's reads take turns of their own.
-  let turn = 0;
-  let done = false;
-  const spin = () => {
-    if (done) return;
-    turn++;
-    setImmediate(spin);
-  };
+  const clock = turnClock();
   const decodeTurns = new Set<number>();
   const proto = ByteBuffer.prototype;
   const vectorLength = Object.getOwnPropertyDescriptor(proto, '__vector_len')!;
   proto.__vector_len = function (this: ByteBuffer, offset: number): number {
-    decodeTurns.add(turn);
+    decodeTurns.add(clock.turn);
     return (vectorLength.value as typeof proto.__vector_len).call(this, offset);
   };
-  setImmediate(spin);
   let resumed: Awaited<ReturnType<typeof openForResume>>;
   try {
     resumed = await openForResume(out, meta);
   } finally {
-    done = true;
+    clock.stop();
     Object.defineProperty(proto, '__vector_len', vectorLength);
   }
   expect(resumed.finished.size).toBe(24);
@@ -141,16 +154,10 @@ test('a journal begun from a finished file holds its rows in batches of bounded 
  * the language says).
  */
 async function idsPerTurn<T>(prefix: string, work: () => Promise<T>): Promise<{ result: T; perTurn: number[] }> {
-  let turn = 0;
-  let done = false;
-  const spin = () => {
-    if (done) return;
-    turn++;
-    setImmediate(spin);
-  };
+  const clock = turnClock();
   const perTurn = new Map<number, number>();
   const count = (key: unknown) => {
-    if (typeof key === 'string' && key.startsWith(prefix)) perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+    if (typeof key === 'string' && key.startsWith(prefix)) perTurn.set(clock.turn, (perTurn.get(clock.turn) ?? 0) + 1);
   };
   const add = Set.prototype.add;
   const set = Map.prototype.set;
@@ -162,11 +169,10 @@ async function idsPerTurn<T>(prefix: string, work: () => Promise<T>): Promise<{ 
     count(k);
     return set.call(this, k, v);
   };
-  setImmediate(spin);
   try {
     return { result: await work(), perTurn: [...perTurn.values()] };
   } finally {
-    done = true;
+    clock.stop();
     Set.prototype.add = add;
     Map.prototype.set = set;
   }
