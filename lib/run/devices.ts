@@ -4,13 +4,14 @@
 // reported, not shared.
 import { spawn } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { errorSaying, option, said, SaidError, type Said } from '../io/said.js';
 import { errnoCode, FileError } from '../io/fs-error.js';
+import { processAlive } from '../io/process.js';
 import type { SweepSpec } from '../spec/index.js';
 import { workerUrl } from '../worker/client.js';
 import { forwardWorkerEvents, type WorkerSummary } from './device-progress.js';
@@ -184,14 +185,34 @@ export async function sweepOnDevices(
   return { rows: report.rows, resumed, shared, interrupted: false };
 }
 
+/** The workers' folder: `distprompt-devices-<pid>-<ms>-XXXXXX`, named so a later run can tell whose it was. */
+const WORKERS_FOLDER = 'distprompt-devices-';
+
+/**
+ * Removes the workers' folders under `under` of runs that are gone: a parent killed with kill -9
+ * cannot remove its own, and nothing else would. Only the spec this module writes is removed, then
+ * the folder if that left it empty; a live run's folder, and anything else, is left alone.
+ */
+async function removeStaleWorkersFolders(under: string): Promise<void> {
+  const names = await readdir(under).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = /^(\d+)-(\d+)-/.exec(name.startsWith(WORKERS_FOLDER) ? name.slice(WORKERS_FOLDER.length) : '');
+    if (!m || processAlive(Number(m[1]), Number(m[2]))) continue;
+    const folder = join(under, name);
+    await rm(join(folder, 'spec.json'), { force: true }).catch(() => undefined);
+    await rmdir(folder).catch(() => undefined);
+  }
+}
+
 /**
  * A new folder under TMPDIR for the workers' spec. TMPDIR missing or not writable (a cluster job's
  * scratch variable pointing at a folder not made yet) is named as such, not as Node's mkdtemp error.
  */
 async function workersFolder(): Promise<string> {
   const under = tmpdir();
+  await removeStaleWorkersFolders(under);
   try {
-    return await mkdtemp(join(under, 'distprompt-devices-'));
+    return await mkdtemp(join(under, `${WORKERS_FOLDER}${process.pid}-${Date.now()}-`));
   } catch (e) {
     const code = errnoCode(e) ?? 'EIO';
     throw new FileError(
