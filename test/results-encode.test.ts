@@ -15,6 +15,7 @@ import {
 import { batchMessage, schemaMessage, EOS } from '../lib/results/journal.js';
 import { parseSpec } from '../lib/spec/index.js';
 import { recordsToBatchReference } from './helpers/records-to-batch-reference.js';
+import { turnClock } from './helpers/turns.js';
 
 const schema = resultSchema({
   spec: parseSpec({ targets: [{ kind: 'vanilla', entropyBits: [1] }], methods: [{ method: 'soft' }] }),
@@ -110,18 +111,11 @@ describe('rows decoded a slice at a time between turns of the event loop', () =>
     it(`gives tableToRecords' rows for ${n} rows, ${perTurn} a turn, with ${turnsBetween} turns of the loop (between slices, and after the batch)`, async () => {
       const records = Array.from({ length: n }, (_, i) => record(i));
       const table = tableFromIPC([schemaMessage(schema), batchMessage(schema, recordsToBatch(schema, records)), EOS]);
-      // A callback that runs once in every turn of the loop, until the decode is done.
-      let turns = 0;
-      let done = false;
-      const spin = () => {
-        if (done) return;
-        turns++;
-        setImmediate(spin);
-      };
-      setImmediate(spin);
+      // The turns of the loop until the decode is done.
+      const clock = turnClock();
       const decoded = await tableToRecordsYielding(table, perTurn);
-      done = true;
-      expect(turns).toBe(turnsBetween);
+      clock.stop();
+      expect(clock.turn).toBe(turnsBetween);
       expect(decoded).toHaveLength(n);
       expect(decoded).toEqual(tableToRecords(table));
     });

@@ -18,6 +18,7 @@ import {
 import { keptRows } from '../lib/run/kept.js';
 import { VERSION } from '../lib/version.js';
 import { scratchDir } from './helpers/cli.js';
+import { turnClock } from './helpers/turns.js';
 
 const decodes = vi.hoisted(() => ({ whole: 0, sliced: 0 }));
 // The real decoders, counted: which one a resume calls.
@@ -83,26 +84,6 @@ test('a resume reads its journal back a slice of rows per turn, not in one stret
   expect(decodes).toEqual({ whole: 0, sliced: 1 });
   await resumed.writer.close();
 });
-
-/** The turn of the event loop now: a callback that runs once in each turn counts them, until stop(). */
-function turnClock(): { readonly turn: number; stop(): void } {
-  let turn = 0;
-  let done = false;
-  const spin = () => {
-    if (done) return;
-    turn++;
-    setImmediate(spin);
-  };
-  setImmediate(spin);
-  return {
-    get turn() {
-      return turn;
-    },
-    stop: () => {
-      done = true;
-    },
-  };
-}
 
 test('a resume decodes its journal a record batch per turn: no stretch grows with the journal', async () => {
   const out = join(scratchDir('resume-turns'), 'r.arrow');
