@@ -484,9 +484,10 @@ async function epochTime(
   // else shorter: k is small only where an epoch is slow, and beside it the overhead is little.
   const chunk = Math.min(sweepChunk, Math.max(1, Math.floor((1 + k) / 5)));
   const chunks = Math.floor((1 + k) / chunk);
-  const epochs = chunks >= 3 ? chunks * chunk : 1 + k;
-  const long = await run(epochs, chunks >= 3 ? chunk : epochs);
-  const chunked = chunks >= 3 ? chunkedEpochSeconds(long.chunks, chunk) : undefined;
+  const inChunks = chunks >= 3;
+  const epochs = inChunks ? chunks * chunk : 1 + k;
+  const long = await run(epochs, inChunks ? chunk : epochs);
+  const chunked = inChunks ? chunkedEpochSeconds(long.chunks, chunk) : undefined;
   if (chunked !== undefined) return chunked;
   // Noise can make t2 ≤ t1 on a busy machine: then the slower, whole-call figure stands.
   const t2 = long.seconds;
