@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { link, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { FileError, fileError } from './fs-error.js';
-import { processAlive } from './process.js';
+import { ownerGone, ownerTag } from './owner-tag.js';
 import { checkOutputIsFile } from './regular-file.js';
 
 /** fsync a directory so a rename or a new file name in it survives a power cut. */
@@ -22,7 +22,7 @@ export async function syncDir(path: string): Promise<void> {
 }
 
 /** `<path>.tmp-<pid>-<ms>`: the temporary beside `path`, named so a later run can tell whose it was. */
-const temporaryName = (path: string): string => `${path}.tmp-${process.pid}-${Date.now()}`;
+const temporaryName = (path: string): string => `${path}.tmp-${ownerTag()}`;
 
 export interface AtomicOptions {
   /**
@@ -97,9 +97,7 @@ export async function removeStaleTemporaries(path: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
-    // <pid>-<ms>: the process that began writing it, and when
-    const m = /^(\d+)-(\d+)$/.exec(name.slice(prefix.length));
-    if (!m || processAlive(Number(m[1]), Number(m[2]))) continue;
+    if (!ownerGone(name.slice(prefix.length), { more: false })) continue;
     const stale = join(dirname(path), name);
     await unlink(stale).then(
       () => removed.push(stale),

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import { errorSaying, option, said, SaidError, type Said } from '../io/said.js';
 import { errnoCode, FileError } from '../io/fs-error.js';
-import { processAlive } from '../io/process.js';
+import { ownerGone, ownerTag } from '../io/owner-tag.js';
 import type { SweepSpec } from '../spec/index.js';
 import { workerUrl } from '../worker/client.js';
 import { forwardWorkerEvents, type WorkerSummary } from './device-progress.js';
@@ -196,8 +196,7 @@ const WORKERS_FOLDER = 'distprompt-devices-';
 async function removeStaleWorkersFolders(under: string): Promise<void> {
   const names = await readdir(under).catch(() => [] as string[]);
   for (const name of names) {
-    const m = /^(\d+)-(\d+)-/.exec(name.startsWith(WORKERS_FOLDER) ? name.slice(WORKERS_FOLDER.length) : '');
-    if (!m || processAlive(Number(m[1]), Number(m[2]))) continue;
+    if (!name.startsWith(WORKERS_FOLDER) || !ownerGone(name.slice(WORKERS_FOLDER.length), { more: true })) continue;
     const folder = join(under, name);
     await rm(join(folder, 'spec.json'), { force: true }).catch(() => undefined);
     await rmdir(folder).catch(() => undefined);
@@ -212,7 +211,7 @@ async function workersFolder(): Promise<string> {
   const under = tmpdir();
   await removeStaleWorkersFolders(under);
   try {
-    return await mkdtemp(join(under, `${WORKERS_FOLDER}${process.pid}-${Date.now()}-`));
+    return await mkdtemp(join(under, `${WORKERS_FOLDER}${ownerTag()}-`));
   } catch (e) {
     const code = errnoCode(e) ?? 'EIO';
     throw new FileError(
