@@ -151,6 +151,24 @@ describe('sweep.ts', () => {
     expect(new Set(records.map((x) => x.rowId)).size).toBe(records.length);
   });
 
+  it('Ctrl-C before the first row finishes says nothing was kept, and leaves no journal', async () => {
+    const dir = folder();
+    const script = join(compiled, 'sweep.js');
+    // Interrupted at the run's first line, while its targets and head bounds are made: on
+    // random:tiny-gpt2 (33 targets over 50,257 tokens) those take seconds, and no row runs before them.
+    const child = spawn(process.execPath, [script, 'random:tiny-gpt2'], { cwd: dir });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/^no journal to resume/m.test(stderr) && !child.killed) child.kill('SIGINT');
+    });
+    const status = await new Promise<number | null>((done) => child.on('close', done));
+    expect(status, stderr).toBe(130);
+    expect(stderr).toContain('no row had finished: nothing was kept');
+    expect(stderr).not.toMatch(/rows kept in/);
+    expect(existsSync(join(dir, 'results-example.arrow.partial'))).toBe(false);
+  });
+
   it('a wrong argument is a usage error (exit 2), an unknown model a message without a stack (exit 2, as the CLI’s)', () => {
     const dir = folder();
     const usage = run('sweep', ['random:micro', 'out.arrow', 'extra'], dir);

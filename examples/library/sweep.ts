@@ -79,7 +79,11 @@ try {
     // resume: continue an interrupted run's journal or read a finished file; else start afresh.
     const summary = await runSweep(spec, { model, resume: true, figures: false, signal: controller.signal }, events);
     if (summary.interrupted) {
-      console.error(`${summary.rowsRun + summary.rowsResumed} finished rows kept in ${output}.partial`);
+      const kept = summary.rowsRun + summary.rowsResumed + summary.rowsShared;
+      // A run stopped before its first row leaves no journal: there is nothing to point to.
+      console.error(
+        kept === 0 ? 'no row had finished: nothing was kept' : `${kept} finished rows kept in ${output}.partial`,
+      );
       process.exitCode = 130;
     } else {
       const { records } = await readResults(summary.output);
