@@ -8,7 +8,9 @@ import { existsSync } from 'node:fs';
 import { onCommandLine, option, said, type Said } from '../io/said.js';
 import {
   journalPath,
+  openResults,
   readResults,
+  resultsRecords,
   ResultsError,
   ResultWriter,
   ResumeMismatchError,
@@ -73,12 +75,13 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
     if (part) throw new ResultsError(await incompleteMessage(out, part));
   }
   if (options.resume && !options.overwrite && existsSync(out)) {
-    const results = await readResults(out);
-    if (results.metadata.specHash === specHash(spec)) {
+    // Its rows are decoded (seconds for a large file) only where they are this sweep's.
+    const opened = await openResults(out);
+    if (opened.metadata.specHash === specHash(spec)) {
       // The model as it is now, from its files: rows of other weights under its name are not its.
       const identity = options.modelIdentity ?? (await identityAtHand(spec.model));
-      refuseOtherRows(out, results, spec, identity);
-      return { state: 'finished', results };
+      refuseOtherRows(out, opened, spec, identity);
+      return { state: 'finished', results: { ...opened, records: await resultsRecords(opened, out) } };
     }
     // Another spec: resuming it fails with what differs (ResultWriter.resume).
   }
@@ -106,7 +109,12 @@ async function checkDeviceShards(spec: SweepSpec, options: StartOptions): Promis
  * shard's file resumed whole, or as another shard), would hand back other rows, or half of them,
  * as done. Refused as a journal's resume is, in its words, as the plan of it refuses them.
  */
-function refuseOtherRows(out: string, { metadata }: Results, spec: SweepSpec, identity: string | null): void {
+function refuseOtherRows(
+  out: string,
+  { metadata }: Pick<Results, 'metadata'>,
+  spec: SweepSpec,
+  identity: string | null,
+): void {
   const model = identity === null ? metadata.model : { ...metadata.model, hash: identity };
   const problems = [
     ...sweepDifferences(

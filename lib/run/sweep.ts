@@ -18,6 +18,7 @@ import {
   openForResume,
   readResults,
   ResultWriter,
+  ResumeStopped,
   scanJournal,
   type RunRecord,
   type StoredRunRecord,
@@ -37,6 +38,7 @@ import { rowModel, sharedRows, shareRows } from './shared-rows.js';
 import { belowBoundMessage, boundColumns, sweepBounds, targetsToMake, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
 import { LOCK_RENEW_MS, lockOutput } from './lock.js';
+import { eachYielding } from '../io/each-yielding.js';
 import {
   checkBoolean,
   checkFigures,
@@ -115,6 +117,11 @@ export interface SweepSummary {
   /** rows an earlier sweep of the run finished alike (runSweep's targetStore), written, not run */
   rowsShared: number;
   interrupted: boolean;
+  /**
+   * A resume interrupted while it read its rows back, before it changed any file: where those
+   * rows (rowsResumed) stand as they were, its journal or the finished file it was to extend.
+   */
+  keptIn?: string;
   figures: WrittenFigure[];
   records: StoredRunRecord[];
 }
@@ -277,17 +284,23 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     const meta = sweepMetadata(spec, model);
     const out = spec.output;
     let writer: ResultWriter;
-    let finished = new Set<string>();
-    let journaled = new Map<string, StoredRunRecord>();
+    let resumedRecords: StoredRunRecord[] = [];
     if (start.state === 'resumable') {
       const resumed = await resumeJournal(out, meta, plan.shardRows.length, events, options.signal);
       // Interrupted while it read the rows back: no file was changed.
-      if (!resumed)
-        return { ...nothingYet(spec, start.state), interrupted: true, rowsResumed: await keptInJournal(out) };
-      ({ writer, finished, journaled } = resumed);
+      if ('kept' in resumed)
+        return {
+          ...nothingYet(spec, start.state),
+          interrupted: true,
+          rowsResumed: resumed.kept.rows,
+          keptIn: resumed.kept.file,
+        };
+      ({ writer, records: resumedRecords } = resumed);
     } else {
       writer = await ResultWriter.create(out, meta, { overwrite: options.overwrite });
     }
+    // The writer's own set of the rows written: it grows as the run appends rows.
+    const finished = writer.finishedRowIds;
     // Rows an earlier sweep of this run finished alike (lib/run/shared-rows.ts) are written as they
     // are, not run again.
     const left = plan.shardRows.filter((r) => !finished.has(r.rowId));
@@ -302,7 +315,6 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
         await writer.abandon();
         throw e;
       }
-      for (const id of taken.keys()) finished.add(id);
       events.emit(
         'log',
         `${taken.size} rows finished by an earlier sweep of this run${options.reuse?.length ? ' or a reused file' : ''} (the same model, target, method, init and settings): written, not run again`,
@@ -313,8 +325,10 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     const todo = rowsToRun(spec, plan.shardRows, finished);
     // Only the finished rows that run again (a deterministic group's) are compared with their
     // journaled result: a resumed journal's other rows are not held for the rest of the run.
-    journaled = rerunRecords(todo, journaled);
+    const journaled = await rerunRecords(todo, finished, resumedRecords);
+    resumedRecords = [];
     let done = plan.shardRows.length - remainingRows(plan.shardRows, finished).length;
+    // Rows finished before this run began (resumed, or taken from an earlier sweep).
     const resumedRows = done;
     let tuningStart: number | undefined;
     let interrupted = false;
@@ -454,8 +468,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
         output: out,
         start: start.state,
         rows: plan.shardRows.length,
-        rowsRun: done - finished.size,
-        rowsResumed: finished.size - taken.size,
+        rowsRun: done - resumedRows,
+        rowsResumed: resumedRows - taken.size,
         rowsShared: taken.size,
         interrupted,
         figures: [],
@@ -475,8 +489,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       output: out,
       start: start.state,
       rows: plan.shardRows.length,
-      rowsRun: plan.shardRows.length - finished.size,
-      rowsResumed: finished.size - taken.size,
+      rowsRun: plan.shardRows.length - resumedRows,
+      rowsResumed: resumedRows - taken.size,
       rowsShared: taken.size,
       interrupted,
       figures: end.figures,
@@ -499,12 +513,14 @@ async function resumeJournal(
   rows: number,
   events: EventEmitter,
   signal: AbortSignal | undefined,
-): Promise<{ writer: ResultWriter; finished: Set<string>; journaled: Map<string, StoredRunRecord> } | null> {
+): Promise<{ writer: ResultWriter; records: StoredRunRecord[] } | { kept: { file: string; rows: number } }> {
   let r;
   try {
     r = await openForResume(out, meta, signal);
   } catch (e) {
-    if (signal?.aborted) return null;
+    if (e instanceof ResumeStopped) return { kept: e };
+    // Stopped some other way (its lock lost as it read): what lies there, read again to count it.
+    if (signal?.aborted) return { kept: { file: journalPath(out), rows: await keptInJournal(out) } };
     throw e;
   }
   if (r.tornBytes) events.emit('log', `dropped ${r.tornBytes} bytes of a row batch torn by the interruption`);
@@ -515,7 +531,7 @@ async function resumeJournal(
       ? `no journal to resume: starting ${counted(rows, 'row')}`
       : `resuming: ${r.finished.size} of ${rows} rows already done`,
   );
-  return { writer: r.writer, finished: r.finished, journaled: r.records };
+  return { writer: r.writer, records: r.records };
 }
 
 /** The rows a journal of `out` holds, unread (0 without one): what an interrupted resume kept. */
@@ -524,14 +540,18 @@ async function keptInJournal(out: string): Promise<number> {
   return bytes ? scanJournal(bytes).rows : 0;
 }
 
-/** The journaled records of the rows in `todo`: the finished rows a deterministic resume reruns. */
-export function rerunRecords<R>(todo: readonly { rowId: string }[], journaled: ReadonlyMap<string, R>): Map<string, R> {
+/**
+ * The journaled records (of `records`) of the rows in `todo` that are `finished`: the ones a
+ * deterministic resume reruns, by id. Only such a resume passes over the records, a slice per turn.
+ */
+export async function rerunRecords<R extends { rowId: string }>(
+  todo: readonly { rowId: string }[],
+  finished: ReadonlySet<string>,
+  records: readonly R[],
+): Promise<Map<string, R>> {
+  const again = new Set(todo.filter((r) => finished.has(r.rowId)).map((r) => r.rowId));
   const kept = new Map<string, R>();
-  if (journaled.size === 0) return kept;
-  for (const { rowId } of todo) {
-    const r = journaled.get(rowId);
-    if (r !== undefined) kept.set(rowId, r);
-  }
+  if (again.size > 0) await eachYielding(records, (r) => again.has(r.rowId) && kept.set(r.rowId, r));
   return kept;
 }
 
