@@ -4,7 +4,7 @@ import { option, said } from '../io/said.js';
 import { readFile } from 'node:fs/promises';
 import type { Table } from 'apache-arrow';
 
-import { dataDigestMismatch } from '../io/arrow-digest.js';
+import { dataDigestMismatchYielding } from '../io/arrow-digest.js';
 import { arrowReadError } from '../io/arrow-read-error.js';
 import { arrowTable } from '../io/arrow-table.js';
 import { unreadableWhy } from '../io/fs-error.js';
@@ -82,16 +82,16 @@ export async function resultsRecords(
   try {
     records = await tableToRecordsYielding(table, undefined, path, signal);
   } catch (e) {
-    if (!(e instanceof ResultsError) && !signal?.aborted) refuseChangedData(table, path);
+    if (!(e instanceof ResultsError) && !signal?.aborted) await refuseChangedData(table, path, signal);
     throw e;
   }
-  refuseChangedData(table, path);
+  await refuseChangedData(table, path, signal);
   return records;
 }
 
-/** Refuses a file whose data differ from the digest written with them. */
-function refuseChangedData(table: Table, path: string): void {
-  const mismatch = dataDigestMismatch(table);
+/** Refuses a file whose data differ from the digest written with them (checked a chunk per turn). */
+async function refuseChangedData(table: Table, path: string, signal?: AbortSignal): Promise<void> {
+  const mismatch = await dataDigestMismatchYielding(table, signal);
   if (mismatch)
     throw new ResultsError(
       said`${path}: ${mismatch}; restore it from a copy, or run the sweep or merge that wrote it again with ${option('overwrite', true)}`,

@@ -12,6 +12,7 @@ import {
   readResults,
   resultsRecords,
   ResultsError,
+  ResumeStopped,
   ResultWriter,
   ResumeMismatchError,
   shardDifference,
@@ -53,6 +54,8 @@ export interface StartOptions {
   readOnly?: boolean;
   /** the identity of the model the run was given loaded (runSweep's `model`), not read from its name */
   modelIdentity?: string;
+  /** stops the decode of a finished output's rows (a ResumeStopped: the file is unchanged) */
+  signal?: AbortSignal;
 }
 
 export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): Promise<SweepStart> {
@@ -81,7 +84,10 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
       // The model as it is now, from its files: rows of other weights under its name are not its.
       const identity = options.modelIdentity ?? (await identityAtHand(spec.model));
       refuseOtherRows(out, opened, spec, identity);
-      return { state: 'finished', results: { ...opened, records: await resultsRecords(opened, out) } };
+      const records = await resultsRecords(opened, out, options.signal).catch((e: unknown) => {
+        throw options.signal?.aborted ? new ResumeStopped(out, opened.table.numRows) : e;
+      });
+      return { state: 'finished', results: { ...opened, records } };
     }
     // Another spec: resuming it fails with what differs (ResultWriter.resume).
   }

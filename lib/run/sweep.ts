@@ -5,7 +5,6 @@
 // files, resume, or start fresh) is sweepStart's decision, taken under the output's lock
 // (lib/run/lock.ts), which the run holds to its end; `devices` runs one worker per device.
 import { EventEmitter } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 
@@ -14,12 +13,10 @@ import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
 import { plotAll, type WrittenFigure } from '../plot/index.js';
 import {
-  journalPath,
   openForResume,
   readResults,
   ResultWriter,
   ResumeStopped,
-  scanJournal,
   type RunRecord,
   type StoredRunRecord,
 } from '../results/index.js';
@@ -219,7 +216,14 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
   // A wrong output is told before the model loads (which can take minutes), or any worker
   // starts, not after.
   const given = typeof options.model === 'object' ? options.model : undefined;
-  const start = await sweepStart(spec, { ...options, modelIdentity: given?.info.identity });
+  let start;
+  try {
+    start = await sweepStart(spec, { ...options, modelIdentity: given?.info.identity });
+  } catch (e) {
+    // Interrupted while it read a finished output back: the file stands as it was.
+    if (e instanceof ResumeStopped) return stoppedReadBack(spec, 'finished', e);
+    throw e;
+  }
   if (start.state === 'finished') {
     await removeMergedShards(spec.output, deviceCount(spec), specHash(spec));
     return readySweep(spec, start.state, options, start.results.records);
@@ -287,14 +291,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     let resumedRecords: StoredRunRecord[] = [];
     if (start.state === 'resumable') {
       const resumed = await resumeJournal(out, meta, plan.shardRows.length, events, options.signal);
-      // Interrupted while it read the rows back: no file was changed.
-      if ('kept' in resumed)
-        return {
-          ...nothingYet(spec, start.state),
-          interrupted: true,
-          rowsResumed: resumed.kept.rows,
-          keptIn: resumed.kept.file,
-        };
+      if (resumed instanceof ResumeStopped) return stoppedReadBack(spec, start.state, resumed);
       ({ writer, records: resumedRecords } = resumed);
     } else {
       writer = await ResultWriter.create(out, meta, { overwrite: options.overwrite });
@@ -513,14 +510,12 @@ async function resumeJournal(
   rows: number,
   events: EventEmitter,
   signal: AbortSignal | undefined,
-): Promise<{ writer: ResultWriter; records: StoredRunRecord[] } | { kept: { file: string; rows: number } }> {
+): Promise<{ writer: ResultWriter; records: StoredRunRecord[] } | ResumeStopped> {
   let r;
   try {
     r = await openForResume(out, meta, signal);
   } catch (e) {
-    if (e instanceof ResumeStopped) return { kept: e };
-    // Stopped some other way (its lock lost as it read): what lies there, read again to count it.
-    if (signal?.aborted) return { kept: { file: journalPath(out), rows: await keptInJournal(out) } };
+    if (e instanceof ResumeStopped) return e;
     throw e;
   }
   if (r.tornBytes) events.emit('log', `dropped ${r.tornBytes} bytes of a row batch torn by the interruption`);
@@ -534,11 +529,13 @@ async function resumeJournal(
   return { writer: r.writer, records: r.records };
 }
 
-/** The rows a journal of `out` holds, unread (0 without one): what an interrupted resume kept. */
-async function keptInJournal(out: string): Promise<number> {
-  const bytes = await readFile(journalPath(out)).catch(() => null);
-  return bytes ? scanJournal(bytes).rows : 0;
-}
+/** A sweep interrupted while it read its rows back, before it changed any file: they stand where they were. */
+const stoppedReadBack = (spec: SweepSpec, start: SweepSummary['start'], stop: ResumeStopped): SweepSummary => ({
+  ...nothingYet(spec, start),
+  interrupted: true,
+  rowsResumed: stop.rows,
+  keptIn: stop.file,
+});
 
 /**
  * The journaled records (of `records`) of the rows in `todo` that are `finished`: the ones a
