@@ -336,9 +336,11 @@ export function registerSweep(program: Command): void {
             ? 'interrupted before the first row finished; nothing was kept — rerun the same command'
             : summary.start === 'devices'
               ? `interrupted; the workers kept ${summary.rowsRun + summary.rowsResumed} finished rows in the shard files beside ${summary.output} — rerun with --resume`
-              : summary.rowsRun === 0 && summary.rowsResumed > 0
-                ? `interrupted before a new row finished; ${summary.output}.partial keeps the ${counted(summary.rowsResumed, 'row')} it had — rerun with --resume`
-                : `interrupted after ${summary.rowsRun} new rows; they are kept in ${summary.output}.partial — rerun with --resume`,
+              : summary.keptIn === summary.output
+                ? `interrupted before the resume changed any file; ${summary.output} is unchanged and holds its ${counted(summary.rowsResumed, 'row')} — rerun with --resume to continue`
+                : summary.rowsRun === 0 && summary.rowsResumed > 0
+                  ? `interrupted before a new row finished; ${summary.output}.partial keeps the ${counted(summary.rowsResumed, 'row')} it had — rerun with --resume`
+                  : `interrupted after ${summary.rowsRun} new rows; they are kept in ${summary.output}.partial — rerun with --resume`,
         );
         process.exitCode = EXIT.interrupted;
         return;

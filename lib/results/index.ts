@@ -24,10 +24,11 @@ export {
   readJournal,
   refuseDamagedJournal,
   resultFileBytes,
+  ResumeStopped,
   shardDifference,
   ResultWriter,
   type FinishOptions,
   type JournalContents,
   type Resumed,
 } from './writer.js';
-export { readResults, type Results } from './read.js';
+export { openResults, readResults, resultsRecords, type Results } from './read.js';

@@ -4,11 +4,11 @@ import { option, said } from '../io/said.js';
 import { readFile } from 'node:fs/promises';
 import type { Table } from 'apache-arrow';
 
-import { dataDigestMismatch } from '../io/arrow-digest.js';
+import { dataDigestMismatchYielding } from '../io/arrow-digest.js';
 import { arrowReadError } from '../io/arrow-read-error.js';
 import { arrowTable } from '../io/arrow-table.js';
 import { unreadableWhy } from '../io/fs-error.js';
-import { tableToRecords } from './convert.js';
+import { tableToRecordsYielding } from './convert.js';
 import { decodeMetadata, ResultsError, type StoredMetadata } from './schema.js';
 import type { StoredRunRecord } from './record.js';
 
@@ -18,7 +18,18 @@ export interface Results {
   table: Table;
 }
 
-export async function readResults(path: string): Promise<Results> {
+/**
+ * A results file's rows, decoded a record batch, and a slice of its rows, per turn of the event
+ * loop (a finished file of 500,000 rows takes seconds to decode); stops with `signal`'s reason at
+ * the first turn after it aborts.
+ */
+export async function readResults(path: string, signal?: AbortSignal): Promise<Results> {
+  const opened = await openResults(path);
+  return { ...opened, records: await resultsRecords(opened, path, signal) };
+}
+
+/** A results file's metadata and table, checked as such, its rows not decoded yet (resultsRecords). */
+export async function openResults(path: string): Promise<Omit<Results, 'records'>> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path); // the Buffer, not a copy (a copy holds the loop 0.7 s for 70 MB)
@@ -56,22 +67,31 @@ export async function readResults(path: string): Promise<Results> {
       `${path} is a targets file (as 'distprompt targets' writes), not a results file; give the .arrow file a sweep or merge wrote`,
     );
   }
+  return { metadata, table };
+}
+
+/** The rows of `openResults(path)`'s table, decoded as readResults says, then its digest checked. */
+export async function resultsRecords(
+  { table }: Pick<Results, 'table'>,
+  path: string,
+  signal?: AbortSignal,
+): Promise<StoredRunRecord[]> {
   // Decoded before the digest is checked, so that a column another tool wrote back as another type
   // is named as such; a decoder that fails on damaged data is told by the digest.
   let records: StoredRunRecord[];
   try {
-    records = tableToRecords(table, path);
+    records = await tableToRecordsYielding(table, undefined, path, signal);
   } catch (e) {
-    if (!(e instanceof ResultsError)) refuseChangedData(table, path);
+    if (!(e instanceof ResultsError) && !signal?.aborted) await refuseChangedData(table, path, signal);
     throw e;
   }
-  refuseChangedData(table, path);
-  return { metadata, records, table };
+  await refuseChangedData(table, path, signal);
+  return records;
 }
 
-/** Refuses a file whose data differ from the digest written with them. */
-function refuseChangedData(table: Table, path: string): void {
-  const mismatch = dataDigestMismatch(table);
+/** Refuses a file whose data differ from the digest written with them (checked a chunk per turn). */
+async function refuseChangedData(table: Table, path: string, signal?: AbortSignal): Promise<void> {
+  const mismatch = await dataDigestMismatchYielding(table, signal);
   if (mismatch)
     throw new ResultsError(
       said`${path}: ${mismatch}; restore it from a copy, or run the sweep or merge that wrote it again with ${option('overwrite', true)}`,

@@ -27,7 +27,7 @@ import { FileError, fileError } from '../io/fs-error.js';
 import { checkOutputPath } from '../io/output-path.js';
 import { outputHolds } from '../io/output-holds.js';
 import type { RunRecord, StoredRunRecord } from './record.js';
-import { readResults } from './read.js';
+import { openResults, resultsRecords } from './read.js';
 import { sweepDifferences } from './same-sweep.js';
 
 const JOURNAL_SUFFIX = '.partial';
@@ -176,70 +176,49 @@ export class ResultWriter {
   static async resume(out: string, meta: ResultMetadata, signal?: AbortSignal): Promise<Resumed> {
     const journal = journalPath(out);
     await checkOutput(out);
-    let contents: { metadata: StoredMetadata; records: StoredRunRecord[]; tornBytes: number } | null = null;
-    let goodEnd = 0;
     if (existsSync(journal)) {
       const bytes: Uint8Array = await readFile(journal); // not copied: see readJournal
       const scan = scanJournal(bytes);
       const read = journalBatches(bytes, scan);
       if (read) {
-        contents = {
-          metadata: decodeMetadata(read.schema.metadata, journal),
-          // A record batch, and a slice of its rows, per turn of the event loop: a journal of 170,000
-          // rows took 8 s to decode, during which a Ctrl-C went unanswered.
-          records: await tableToRecordsYielding(read, undefined, journal, signal),
-          tornBytes: scan.tornBytes,
-        };
-        goodEnd = scan.goodEnd;
-      } else refuseDamagedJournal(journal, bytes, meta);
-    } else if (existsSync(out)) {
-      const done = await readResults(out);
-      contents = { metadata: done.metadata, records: done.records, tornBytes: 0 };
-    }
-    if (!contents) {
-      // Nothing (or not even a whole schema) was written: nothing to lose by starting over.
-      const writer = await ResultWriter.startJournal(out, meta, [], new Set());
-      return { writer, finished: new Set(), records: new Map(), tornBytes: 0, fresh: true };
-    }
-    checkSameSweep(contents.metadata, meta, existsSync(journal) ? journal : out);
-    // The rows' ids twice (the writer adds the rows it appends to its own) and the rows by id, in
-    // one pass a slice of rows per turn, as they were decoded: built whole, for a journal of 168,000
-    // rows on a loaded machine, the two sets held the event loop 0.45 s and a map of them 0.2 s.
-    const written = new Set<string>();
-    const finished = new Set<string>();
-    const records = new Map<string, StoredRunRecord>();
-    await eachYielding(
-      contents.records,
-      (r) => {
-        written.add(r.rowId);
-        finished.add(r.rowId);
-        records.set(r.rowId, r);
-      },
-      signal,
-    );
-    let writer: ResultWriter;
-    if (existsSync(journal)) {
-      // Cut the torn tail, then append after the last whole message.
-      let fh: FileHandle;
-      try {
-        await truncate(journal, goodEnd);
-        fh = await open(journal, 'a');
-        await fh.sync();
-      } catch (e) {
-        throw fileError(e, journal, `its ${contents.records.length} rows are unchanged`);
+        checkSameSweep(decodeMetadata(read.schema.metadata, journal), meta, journal);
+        // A record batch, and a slice of its rows, per turn of the event loop: a journal of 170,000
+        // rows took 8 s to decode, during which a Ctrl-C went unanswered.
+        const { records, finished } = await readBack(
+          () => tableToRecordsYielding(read, undefined, journal, signal),
+          { file: journal, rows: scan.rows },
+          signal,
+        );
+        // Cut the torn tail, then append after the last whole message.
+        let fh: FileHandle;
+        try {
+          await truncate(journal, scan.goodEnd);
+          fh = await open(journal, 'a');
+          await fh.sync();
+        } catch (e) {
+          throw fileError(e, journal, `its ${records.length} rows are unchanged`);
+        }
+        const writer = new ResultWriter(out, resultSchema(meta), meta, fh, finished);
+        writer.ownsOut = existsSync(out);
+        return { writer, finished, records, tornBytes: scan.tornBytes, fresh: false };
       }
-      writer = new ResultWriter(out, resultSchema(meta), meta, fh, written);
-    } else {
-      writer = await ResultWriter.startJournal(out, meta, contents.records, written);
+      refuseDamagedJournal(journal, bytes, meta);
+    } else if (existsSync(out)) {
+      // Checked before the rows are decoded (seconds for a large file): a file of another sweep is refused at once.
+      const done = await openResults(out);
+      checkSameSweep(done.metadata, meta, out);
+      const { records, finished } = await readBack(
+        () => resultsRecords(done, out, signal),
+        { file: out, rows: done.table.numRows },
+        signal,
+      );
+      const writer = await ResultWriter.startJournal(out, meta, records, finished);
+      writer.ownsOut = true;
+      return { writer, finished, records, tornBytes: 0, fresh: false };
     }
-    writer.ownsOut = existsSync(out);
-    return {
-      writer,
-      finished,
-      records,
-      tornBytes: contents.tornBytes,
-      fresh: false,
-    };
+    // Nothing (or not even a whole schema) was written: nothing to lose by starting over.
+    const writer = await ResultWriter.startJournal(out, meta, [], new Set());
+    return { writer, finished: writer.finished, records: [], tornBytes: 0, fresh: true };
   }
 
   /** Ids of rows already written (resumed or appended). */
@@ -406,10 +385,13 @@ export function resultFileBytes(meta: ResultMetadata, records: readonly RunRecor
 
 export interface Resumed {
   writer: ResultWriter;
-  /** Rows already done: skip them. */
-  finished: Set<string>;
-  /** The rows already done, by row id. */
-  records: Map<string, StoredRunRecord>;
+  /**
+   * Ids of the rows already done (skip them): the writer's own set, so it grows with the rows the
+   * writer appends after.
+   */
+  finished: ReadonlySet<string>;
+  /** The rows already done, as they were read. */
+  records: StoredRunRecord[];
   /** Bytes of a torn last journal message that were dropped. */
   tornBytes: number;
   /** true when there was nothing to resume (no journal or finished file): a new journal was started */
@@ -420,11 +402,48 @@ export interface Resumed {
  * Continues a run after an interruption: reads the journal (or a finished `<out>`), checks that it
  * belongs to the same sweep (spec hash, model hash, shard), drops a torn tail and reopens it for
  * appending. With neither file present it starts a fresh run, so `--resume` is always safe.
- * `signal` stops it while it reads the rows back (rejecting with its reason), before it changes
- * any file: a Ctrl-C waited 10-17 s for a journal of 167,680 rows to be read whole.
+ * `signal` stops it while it reads the rows back (rejecting with a ResumeStopped), before it
+ * changes any file: a Ctrl-C waited 10-17 s for a journal of 167,680 rows to be read whole.
  */
 export function openForResume(out: string, meta: ResultMetadata, signal?: AbortSignal): Promise<Resumed> {
   return ResultWriter.resume(out, meta, signal);
+}
+
+/**
+ * A resume stopped by its signal while it read the rows back, before it changed any file: `rows`
+ * stand in `file` (the journal, or the finished file it was to extend) as they were. Named as the
+ * signal's abort is, so a caller that waits for an AbortError takes it as one.
+ */
+export class ResumeStopped extends Error {
+  override name = 'AbortError';
+
+  constructor(
+    readonly file: string,
+    readonly rows: number,
+  ) {
+    super(`stopped while reading back ${file}; its ${rows} row(s) are unchanged`);
+  }
+}
+
+/**
+ * The rows `decode` reads back, and their ids in the set the writer goes on with, gathered a
+ * slice per turn (built whole, for 168,000 rows on a loaded machine, such a set held the event
+ * loop 0.45 s). Stopped by `signal`, it throws a ResumeStopped that says what `kept` holds.
+ */
+async function readBack(
+  decode: () => Promise<StoredRunRecord[]>,
+  kept: { file: string; rows: number },
+  signal: AbortSignal | undefined,
+): Promise<{ records: StoredRunRecord[]; finished: Set<string> }> {
+  try {
+    const records = await decode();
+    const finished = new Set<string>();
+    await eachYielding(records, (r) => finished.add(r.rowId), signal);
+    return { records, finished };
+  } catch (e) {
+    if (signal?.aborted) throw new ResumeStopped(kept.file, kept.rows);
+    throw e;
+  }
 }
 
 /**

@@ -8,8 +8,11 @@ import { existsSync } from 'node:fs';
 import { onCommandLine, option, said, type Said } from '../io/said.js';
 import {
   journalPath,
+  openResults,
   readResults,
+  resultsRecords,
   ResultsError,
+  ResumeStopped,
   ResultWriter,
   ResumeMismatchError,
   shardDifference,
@@ -51,6 +54,8 @@ export interface StartOptions {
   readOnly?: boolean;
   /** the identity of the model the run was given loaded (runSweep's `model`), not read from its name */
   modelIdentity?: string;
+  /** stops the decode of a finished output's rows (a ResumeStopped: the file is unchanged) */
+  signal?: AbortSignal;
 }
 
 export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): Promise<SweepStart> {
@@ -73,12 +78,16 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
     if (part) throw new ResultsError(await incompleteMessage(out, part));
   }
   if (options.resume && !options.overwrite && existsSync(out)) {
-    const results = await readResults(out);
-    if (results.metadata.specHash === specHash(spec)) {
+    // Its rows are decoded (seconds for a large file) only where they are this sweep's.
+    const opened = await openResults(out);
+    if (opened.metadata.specHash === specHash(spec)) {
       // The model as it is now, from its files: rows of other weights under its name are not its.
       const identity = options.modelIdentity ?? (await identityAtHand(spec.model));
-      refuseOtherRows(out, results, spec, identity);
-      return { state: 'finished', results };
+      refuseOtherRows(out, opened, spec, identity);
+      const records = await resultsRecords(opened, out, options.signal).catch((e: unknown) => {
+        throw options.signal?.aborted ? new ResumeStopped(out, opened.table.numRows) : e;
+      });
+      return { state: 'finished', results: { ...opened, records } };
     }
     // Another spec: resuming it fails with what differs (ResultWriter.resume).
   }
@@ -106,7 +115,12 @@ async function checkDeviceShards(spec: SweepSpec, options: StartOptions): Promis
  * shard's file resumed whole, or as another shard), would hand back other rows, or half of them,
  * as done. Refused as a journal's resume is, in its words, as the plan of it refuses them.
  */
-function refuseOtherRows(out: string, { metadata }: Results, spec: SweepSpec, identity: string | null): void {
+function refuseOtherRows(
+  out: string,
+  { metadata }: Pick<Results, 'metadata'>,
+  spec: SweepSpec,
+  identity: string | null,
+): void {
   const model = identity === null ? metadata.model : { ...metadata.model, hash: identity };
   const problems = [
     ...sweepDifferences(

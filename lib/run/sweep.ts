@@ -5,7 +5,6 @@
 // files, resume, or start fresh) is sweepStart's decision, taken under the output's lock
 // (lib/run/lock.ts), which the run holds to its end; `devices` runs one worker per device.
 import { EventEmitter } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 
@@ -14,11 +13,10 @@ import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
 import { plotAll, type WrittenFigure } from '../plot/index.js';
 import {
-  journalPath,
   openForResume,
   readResults,
   ResultWriter,
-  scanJournal,
+  ResumeStopped,
   type RunRecord,
   type StoredRunRecord,
 } from '../results/index.js';
@@ -37,6 +35,7 @@ import { rowModel, sharedRows, shareRows } from './shared-rows.js';
 import { belowBoundMessage, boundColumns, sweepBounds, targetsToMake, type BoundColumns } from './bound-columns.js';
 import { sweepOnDevices } from './devices.js';
 import { LOCK_RENEW_MS, lockOutput } from './lock.js';
+import { eachYielding } from '../io/each-yielding.js';
 import {
   checkBoolean,
   checkFigures,
@@ -115,6 +114,11 @@ export interface SweepSummary {
   /** rows an earlier sweep of the run finished alike (runSweep's targetStore), written, not run */
   rowsShared: number;
   interrupted: boolean;
+  /**
+   * A resume interrupted while it read its rows back, before it changed any file: where those
+   * rows (rowsResumed) stand as they were, its journal or the finished file it was to extend.
+   */
+  keptIn?: string;
   figures: WrittenFigure[];
   records: StoredRunRecord[];
 }
@@ -212,7 +216,14 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
   // A wrong output is told before the model loads (which can take minutes), or any worker
   // starts, not after.
   const given = typeof options.model === 'object' ? options.model : undefined;
-  const start = await sweepStart(spec, { ...options, modelIdentity: given?.info.identity });
+  let start;
+  try {
+    start = await sweepStart(spec, { ...options, modelIdentity: given?.info.identity });
+  } catch (e) {
+    // Interrupted while it read a finished output back: the file stands as it was.
+    if (e instanceof ResumeStopped) return stoppedReadBack(spec, 'finished', e);
+    throw e;
+  }
   if (start.state === 'finished') {
     await removeMergedShards(spec.output, deviceCount(spec), specHash(spec));
     return readySweep(spec, start.state, options, start.results.records);
@@ -277,17 +288,16 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     const meta = sweepMetadata(spec, model);
     const out = spec.output;
     let writer: ResultWriter;
-    let finished = new Set<string>();
-    let journaled = new Map<string, StoredRunRecord>();
+    let resumedRecords: StoredRunRecord[] = [];
     if (start.state === 'resumable') {
       const resumed = await resumeJournal(out, meta, plan.shardRows.length, events, options.signal);
-      // Interrupted while it read the rows back: no file was changed.
-      if (!resumed)
-        return { ...nothingYet(spec, start.state), interrupted: true, rowsResumed: await keptInJournal(out) };
-      ({ writer, finished, journaled } = resumed);
+      if (resumed instanceof ResumeStopped) return stoppedReadBack(spec, start.state, resumed);
+      ({ writer, records: resumedRecords } = resumed);
     } else {
       writer = await ResultWriter.create(out, meta, { overwrite: options.overwrite });
     }
+    // The writer's own set of the rows written: it grows as the run appends rows.
+    const finished = writer.finishedRowIds;
     // Rows an earlier sweep of this run finished alike (lib/run/shared-rows.ts) are written as they
     // are, not run again.
     const left = plan.shardRows.filter((r) => !finished.has(r.rowId));
@@ -302,7 +312,6 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
         await writer.abandon();
         throw e;
       }
-      for (const id of taken.keys()) finished.add(id);
       events.emit(
         'log',
         `${taken.size} rows finished by an earlier sweep of this run${options.reuse?.length ? ' or a reused file' : ''} (the same model, target, method, init and settings): written, not run again`,
@@ -313,8 +322,10 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     const todo = rowsToRun(spec, plan.shardRows, finished);
     // Only the finished rows that run again (a deterministic group's) are compared with their
     // journaled result: a resumed journal's other rows are not held for the rest of the run.
-    journaled = rerunRecords(todo, journaled);
+    const journaled = await rerunRecords(todo, finished, resumedRecords);
+    resumedRecords = [];
     let done = plan.shardRows.length - remainingRows(plan.shardRows, finished).length;
+    // Rows finished before this run began (resumed, or taken from an earlier sweep).
     const resumedRows = done;
     let tuningStart: number | undefined;
     let interrupted = false;
@@ -454,8 +465,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
         output: out,
         start: start.state,
         rows: plan.shardRows.length,
-        rowsRun: done - finished.size,
-        rowsResumed: finished.size - taken.size,
+        rowsRun: done - resumedRows,
+        rowsResumed: resumedRows - taken.size,
         rowsShared: taken.size,
         interrupted,
         figures: [],
@@ -475,8 +486,8 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       output: out,
       start: start.state,
       rows: plan.shardRows.length,
-      rowsRun: plan.shardRows.length - finished.size,
-      rowsResumed: finished.size - taken.size,
+      rowsRun: plan.shardRows.length - resumedRows,
+      rowsResumed: resumedRows - taken.size,
       rowsShared: taken.size,
       interrupted,
       figures: end.figures,
@@ -499,12 +510,12 @@ async function resumeJournal(
   rows: number,
   events: EventEmitter,
   signal: AbortSignal | undefined,
-): Promise<{ writer: ResultWriter; finished: Set<string>; journaled: Map<string, StoredRunRecord> } | null> {
+): Promise<{ writer: ResultWriter; records: StoredRunRecord[] } | ResumeStopped> {
   let r;
   try {
     r = await openForResume(out, meta, signal);
   } catch (e) {
-    if (signal?.aborted) return null;
+    if (e instanceof ResumeStopped) return e;
     throw e;
   }
   if (r.tornBytes) events.emit('log', `dropped ${r.tornBytes} bytes of a row batch torn by the interruption`);
@@ -515,23 +526,29 @@ async function resumeJournal(
       ? `no journal to resume: starting ${counted(rows, 'row')}`
       : `resuming: ${r.finished.size} of ${rows} rows already done`,
   );
-  return { writer: r.writer, finished: r.finished, journaled: r.records };
+  return { writer: r.writer, records: r.records };
 }
 
-/** The rows a journal of `out` holds, unread (0 without one): what an interrupted resume kept. */
-async function keptInJournal(out: string): Promise<number> {
-  const bytes = await readFile(journalPath(out)).catch(() => null);
-  return bytes ? scanJournal(bytes).rows : 0;
-}
+/** A sweep interrupted while it read its rows back, before it changed any file: they stand where they were. */
+const stoppedReadBack = (spec: SweepSpec, start: SweepSummary['start'], stop: ResumeStopped): SweepSummary => ({
+  ...nothingYet(spec, start),
+  interrupted: true,
+  rowsResumed: stop.rows,
+  keptIn: stop.file,
+});
 
-/** The journaled records of the rows in `todo`: the finished rows a deterministic resume reruns. */
-export function rerunRecords<R>(todo: readonly { rowId: string }[], journaled: ReadonlyMap<string, R>): Map<string, R> {
+/**
+ * The journaled records (of `records`) of the rows in `todo` that are `finished`: the ones a
+ * deterministic resume reruns, by id. Only such a resume passes over the records, a slice per turn.
+ */
+export async function rerunRecords<R extends { rowId: string }>(
+  todo: readonly { rowId: string }[],
+  finished: ReadonlySet<string>,
+  records: readonly R[],
+): Promise<Map<string, R>> {
+  const again = new Set(todo.filter((r) => finished.has(r.rowId)).map((r) => r.rowId));
   const kept = new Map<string, R>();
-  if (journaled.size === 0) return kept;
-  for (const { rowId } of todo) {
-    const r = journaled.get(rowId);
-    if (r !== undefined) kept.set(rowId, r);
-  }
+  if (again.size > 0) await eachYielding(records, (r) => again.has(r.rowId) && kept.set(r.rowId, r));
   return kept;
 }
 
