@@ -1,5 +1,6 @@
 // The command line without its addon (an install whose build failed, a moved checkout): one
 // line that says what is missing, then what to do, with the program's name said once.
+// A broken install exits 1; a DISTPROMPT_ADDON naming no addon is the user's to change, exit 2.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -21,7 +22,7 @@ it('names the addon it looked for and how to build it', () => {
 it('a DISTPROMPT_ADDON that names no file: says so of the variable, not "not built"', () => {
   const missing = join(dir, 'nowhere', 'distprompt.node');
   const r = runCli(['info'], dir, { env: { DISTPROMPT_ADDON: missing } });
-  expect(r.status).toBe(1);
+  expect(r.status).toBe(2);
   expect(r.stderr.split('\n')[0]).toBe(`distprompt: could not load the native addon at ${missing}`);
   expect(r.stderr).toContain(
     'DISTPROMPT_ADDON names a file that does not exist: point it at a built distprompt.node, or unset it',
@@ -35,7 +36,7 @@ it('a DISTPROMPT_ADDON that is a script is not run', () => {
   const ran = join(dir, 'ran');
   writeFileSync(script, `require('fs').writeFileSync(${JSON.stringify(ran)}, 'ran')\n`);
   const r = runCli(['info'], dir, { env: { DISTPROMPT_ADDON: script } });
-  expect(r.status).toBe(1);
+  expect(r.status).toBe(2);
   expect(existsSync(ran)).toBe(false);
   expect(r.stderr).toContain('It is not a native addon (not an ELF shared library)');
 });
@@ -46,7 +47,7 @@ it.runIf(process.platform === 'linux')('an addon cut short is named as such, not
   writeFileSync(short, readFileSync(built).subarray(0, 100_000));
   const r = runCli(['info'], dir, { env: { DISTPROMPT_ADDON: short } });
   expect(r.signal).toBeNull();
-  expect(r.status).toBe(1);
+  expect(r.status).toBe(2);
   expect(r.stderr).toMatch(/It is cut short \(100000 of at least \d+ bytes\), as a build stopped half-way leaves it/);
 });
 
@@ -69,7 +70,7 @@ it('names a file that is not an addon', () => {
   const bogus = join(dir, 'bogus.node');
   writeFileSync(bogus, 'not a shared object');
   const r = runCli(['info', '--model', 'random:micro'], dir, { env: { DISTPROMPT_ADDON: bogus } });
-  expect(r.status).toBe(1);
+  expect(r.status).toBe(2);
   expect(r.stderr.split('\n')[0]).toBe(`distprompt: could not load the native addon at ${bogus}`);
   expect(r.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
 });

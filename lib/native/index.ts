@@ -114,8 +114,14 @@ export function native(): Addon {
   checkMemoryEnv();
   checkSwitchEnv();
   const path = addonPath();
-  const problem = addonFileProblem(path, Boolean(process.env.DISTPROMPT_ADDON), REBUILD);
-  if (problem) throw new Error(`could not load the native addon at ${path}\n  ${problem}`);
+  const fromEnv = Boolean(process.env.DISTPROMPT_ADDON);
+  const problem = addonFileProblem(path, fromEnv, REBUILD);
+  // A file the user named that is no addon is theirs to change (exit 2, as a bad DISTPROMPT_THREADS
+  // is); the build folder's missing or broken addon is a fault of the install (exit 1).
+  if (problem) {
+    const message = `could not load the native addon at ${path}\n  ${problem}`;
+    throw fromEnv ? new NativeError(message) : new Error(message);
+  }
   // process.dlopen, not require: require runs a file not named .node as JavaScript.
   const module = { exports: {} as Addon };
   let loaded: Addon;
