@@ -1,5 +1,6 @@
 // Progress on a terminal: one redrawn bar (rows done/total, row-steps/s, ETA, running mean KL);
-// plain periodic lines when stderr is not a TTY; JSON events with --json; nothing with --quiet.
+// plain periodic lines when stderr is not a TTY; JSON events with --json; with --quiet only what
+// a run cut short says (tell).
 import { studyPlace, type StudyPlace, type StudySweepProgress } from '../run/sweep-progress.js';
 
 export interface ProgressView extends Partial<StudyPlace> {
@@ -80,6 +81,15 @@ export class ProgressReporter {
     if (this.mode === 'quiet') return;
     if (this.mode === 'json') process.stdout.write(`${JSON.stringify({ event: 'log', message })}\n`);
     else process.stderr.write(`${this.mode === 'tty' ? '\r\x1b[K' : ''}distprompt: ${message}\n`);
+  }
+
+  /**
+   * `log`, said with --quiet too (on stderr): that the run stopped and how to go on is no
+   * progress; a quiet run cut short by Ctrl-C said nothing of the rows it kept.
+   */
+  tell(message: string): void {
+    if (this.mode === 'quiet') process.stderr.write(`distprompt: ${message}\n`);
+    else this.log(message);
   }
 
   done(): void {

@@ -338,7 +338,7 @@ export function registerSweep(program: Command): void {
       interrupt.release();
       reporter.done();
       if (summary.interrupted) {
-        reporter.log(
+        reporter.tell(
           summary.rowsRun + summary.rowsResumed + summary.rowsShared === 0
             ? 'interrupted before the first row finished; nothing was kept — rerun the same command'
             : summary.start === 'devices'
