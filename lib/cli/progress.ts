@@ -4,6 +4,7 @@
 import { studyPlace, type StudyPlace, type StudySweepProgress } from '../run/sweep-progress.js';
 
 export interface ProgressView extends Partial<StudyPlace> {
+  label: string;
   rowsDone: number;
   rowsTotal: number;
   /** rows of `rowsDone` finished before this run, which took none of `elapsedMs` */
@@ -13,14 +14,15 @@ export interface ProgressView extends Partial<StudyPlace> {
   rowStepsPerSecond: number;
   meanBestKlNats: number;
   elapsedMs: number;
-  label: string;
 }
 
 /** A sweep's progress event as the bar shows it, under `label`: rows and time of the whole sweep,
- *  so the ETA counts the methods still to come (the event's own `elapsedMs` is its method's). */
+ *  so the ETA counts the methods still to come (the event's own `elapsedMs` is its method's).
+ *  Its keys in the bar's order, which a --json line keeps: a study's place, the label, the counts. */
 export function sweepView(p: StudySweepProgress, label: string): ProgressView {
   return {
     ...studyPlace(p),
+    label,
     rowsDone: p.sweepRowsDone,
     rowsTotal: p.sweepRowsTotal,
     rowsResumed: p.sweepRowsResumed,
@@ -28,7 +30,6 @@ export function sweepView(p: StudySweepProgress, label: string): ProgressView {
     rowStepsPerSecond: p.rowStepsPerSecond,
     meanBestKlNats: p.meanBestKlNats,
     elapsedMs: p.sweepElapsedMs,
-    label,
   };
 }
 
