@@ -17,7 +17,7 @@ const SETTINGS = [...new Set(Object.values(SETTINGS_IGNORED).flat())];
 /** A value that asks for something: a false (`--no-cuda-graph`, `"softPrompts": false`) asks for nothing a method could ignore. */
 const asks = (v: unknown): boolean => v !== undefined && v !== false;
 
-/** `--lr`, `--cuda-graph`: the flag of `cmd` that sets `field` to a value that asks. */
+/** `--lr`, `--cuda-graph`: the flag of `cmd` that sets `field` (not its negation, which asks for nothing). */
 function flagOf(cmd: Command, field: string): string | undefined {
   return cmd.options.find((o) => o.attributeName() === field && !o.negate)?.long;
 }
@@ -48,12 +48,8 @@ export function refuseIgnoredSettings(
     const fields = written.filter((f) => why(f) === reason);
     const n = flags.length + fields.length;
     const names = [...flags, ...(fields.length > 0 ? [`${fields.join(', ')} in --config ${file!.path}`] : [])];
-    const readers = METHODS.filter((m) =>
-      readsSetting(
-        m,
-        [...typed, ...written].find((f) => why(f) === reason)!,
-      ),
-    );
+    const one = [...typed, ...written].find((f) => why(f) === reason)!;
+    const readers = METHODS.filter((m) => readsSetting(m, one));
     return `${names.join(' and ')} would be ignored: no method of this sweep (${labels}) reads ${them(n)}, as ${reason}; drop ${them(n)}, or add a ${readers.join(' or ')} method`;
   });
   throw new UsageError(sentences.join('\n'));
