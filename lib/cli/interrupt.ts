@@ -34,7 +34,7 @@ export function onInterrupt(
   const onSignal = (signal: NodeJS.Signals) => {
     if (firstAt === undefined) {
       firstAt = Date.now();
-      reporter.log(message);
+      reporter.tell(message);
       if (atOnce) {
         release();
         process.kill(process.pid, signal);

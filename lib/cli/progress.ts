@@ -1,8 +1,10 @@
 // Progress on a terminal: one redrawn bar (rows done/total, row-steps/s, ETA, running mean KL);
-// plain periodic lines when stderr is not a TTY; JSON events with --json; nothing with --quiet.
+// plain periodic lines when stderr is not a TTY; JSON events with --json; with --quiet only what
+// a run cut short says (tell).
 import { studyPlace, type StudyPlace, type StudySweepProgress } from '../run/sweep-progress.js';
 
 export interface ProgressView extends Partial<StudyPlace> {
+  label: string;
   rowsDone: number;
   rowsTotal: number;
   /** rows of `rowsDone` finished before this run, which took none of `elapsedMs` */
@@ -12,14 +14,15 @@ export interface ProgressView extends Partial<StudyPlace> {
   rowStepsPerSecond: number;
   meanBestKlNats: number;
   elapsedMs: number;
-  label: string;
 }
 
 /** A sweep's progress event as the bar shows it, under `label`: rows and time of the whole sweep,
- *  so the ETA counts the methods still to come (the event's own `elapsedMs` is its method's). */
+ *  so the ETA counts the methods still to come (the event's own `elapsedMs` is its method's).
+ *  Its keys in the bar's order, which a --json line keeps: a study's place, the label, the counts. */
 export function sweepView(p: StudySweepProgress, label: string): ProgressView {
   return {
     ...studyPlace(p),
+    label,
     rowsDone: p.sweepRowsDone,
     rowsTotal: p.sweepRowsTotal,
     rowsResumed: p.sweepRowsResumed,
@@ -27,7 +30,6 @@ export function sweepView(p: StudySweepProgress, label: string): ProgressView {
     rowStepsPerSecond: p.rowStepsPerSecond,
     meanBestKlNats: p.meanBestKlNats,
     elapsedMs: p.sweepElapsedMs,
-    label,
   };
 }
 
@@ -80,6 +82,15 @@ export class ProgressReporter {
     if (this.mode === 'quiet') return;
     if (this.mode === 'json') process.stdout.write(`${JSON.stringify({ event: 'log', message })}\n`);
     else process.stderr.write(`${this.mode === 'tty' ? '\r\x1b[K' : ''}distprompt: ${message}\n`);
+  }
+
+  /**
+   * `log`, said with --quiet too (on stderr): that the run stopped and how to go on is no
+   * progress; a quiet run cut short by Ctrl-C said nothing of the rows it kept.
+   */
+  tell(message: string): void {
+    if (this.mode === 'quiet') process.stderr.write(`distprompt: ${message}\n`);
+    else this.log(message);
   }
 
   done(): void {

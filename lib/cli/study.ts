@@ -222,7 +222,7 @@ export function registerStudy(program: Command): void {
         }
         reporter.done();
         if (summary.interrupted) {
-          reporter.log(
+          reporter.tell(
             summary.left === 'report'
               ? 'interrupted after every sweep was finished: the findings, figures and report are not written — rerun with --resume to write them (no row runs again)'
               : summary.left === 'everything'

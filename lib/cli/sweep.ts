@@ -21,6 +21,7 @@ import {
 } from '../spec/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { refuseBothSpellings, refuseContradictions, shardText } from './flag-rules.js';
+import { refuseIgnoredSettings } from './ignored-settings.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
 import { parseJsonText } from '../io/json-text.js';
@@ -257,7 +258,7 @@ export function registerSweep(program: Command): void {
     .option('--plan', PLAN_HELP)
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'machine-readable progress events on stdout (with --plan: the plan as JSON)')
-    .action(async (o: SweepCliOptions) => {
+    .action(async (o: SweepCliOptions, cmd: Command) => {
       refuseContradictions(o);
       refuseBothSpellings(process.argv.slice(2), ['--figures', '--cuda-graph']);
       // An unset shell variable: else runSweep's own option check, as if a bug (exit 1).
@@ -279,6 +280,12 @@ export function registerSweep(program: Command): void {
       const given = { ...o, shard: shardText(o) };
       const flags = Object.fromEntries(Object.entries(given).filter(([k]) => k in SWEEP_FLAGS)) as SweepFlags;
       const spec: SweepSpec = specOf(flags, fileJson, o.config);
+      // A device worker's --config is its parent's whole spec, defaults written out: what a user
+      // gave was refused in the parent (lib/run/devices.ts starts workers with this variable).
+      const worker = process.env.DISTPROMPT_ERRORS_AS_EVENTS === '1';
+      const file =
+        o.config !== undefined && !worker ? { path: o.config, json: fileJson as Record<string, unknown> } : undefined;
+      refuseIgnoredSettings(spec, cmd, file);
       if (o.plan) {
         // The run this command would start: with --resume only what is left, merged shards cost
         // nothing, and an output the run would refuse is refused here too.
@@ -331,7 +338,7 @@ export function registerSweep(program: Command): void {
       interrupt.release();
       reporter.done();
       if (summary.interrupted) {
-        reporter.log(
+        reporter.tell(
           summary.rowsRun + summary.rowsResumed + summary.rowsShared === 0
             ? 'interrupted before the first row finished; nothing was kept — rerun the same command'
             : summary.start === 'devices'

@@ -1,7 +1,8 @@
 // The tune() options a sweep runs one method with, from its spec and one of the method's rows:
 // runSweep tunes with them and estimateSweep calibrates with them, so a plan prices what runs.
 // Beside them, the one table of the sweep settings a method's rows do not read, which the key a
-// finished row is shared under leaves out (lib/run/shared-rows.ts).
+// finished row is shared under leaves out (lib/run/shared-rows.ts) and which `distprompt sweep`
+// refuses where no method of the sweep reads one the user gave (lib/cli/ignored-settings.ts).
 import type { MethodName, SweepSpec } from '../spec/index.js';
 import type { RowPlan } from '../sweep/index.js';
 import { SOFT_POSITION_OPTIONS, type SoftPositionOption, type TuneOptions } from '../tune/index.js';
