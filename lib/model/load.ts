@@ -14,6 +14,7 @@ import { Model, type ModelTokenizer } from './model.js';
 import { refuseUnknownKeys, shown } from '../spec/fields.js';
 import { randomSource, type RandomSource } from './presets.js';
 import { NativeError, nativeMessage, withCallerStack } from './errors.js';
+import { isDeviceName } from './arguments.js';
 import { availableBytes, checkModelFits, checkRowsToFit, weightBytes, type RowsToFit } from './size-check.js';
 
 export interface LoadOptions {
@@ -70,8 +71,7 @@ function checkOptions(o: LoadOptions): { device: string; dtype: NativeDtype; ker
     throw new ModelConfigError(`loadModel: seed must be an integer >= 0, got ${shown(o.seed)}`);
   checkRowsToFit(o.rows);
   const device = o.device ?? 'cpu';
-  if (!/^(cpu|cuda(:\d+)?)$/.test(device))
-    throw new ModelConfigError(`device '${device}' is not 'cpu', 'cuda' or 'cuda:N'`);
+  if (!isDeviceName(device)) throw new ModelConfigError(`device '${device}' is not 'cpu', 'cuda' or 'cuda:N'`);
   const dtype = o.dtype ?? 'float32';
   if (!DTYPES.includes(dtype)) throw new ModelConfigError(`dtype '${dtype}' is not one of ${DTYPES.join(', ')}`);
   return { device, dtype, kernels: checkKernels(o.kernels) };
