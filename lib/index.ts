@@ -112,6 +112,7 @@ export {
   headBoundOf,
   BoundOptionsError,
   type HeadBoundRecord,
+  type BottleneckStatus,
   type HeadSpec,
   type BoundOptions,
 } from './bound/index.js';

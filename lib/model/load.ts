@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import type { NonFinite } from '../checkpoint/finite.js';
 import { debugSwitch } from '../io/env-switch.js';
 import { native } from '../native/index.js';
-import { KERNEL_CHOICES, type KernelChoice, type NativeDtype, type NativeModelConfig } from '../native/types-model.js';
+import {
+  DTYPES,
+  KERNEL_CHOICES,
+  type KernelChoice,
+  type NativeDtype,
+  type NativeModelConfig,
+} from '../native/types-model.js';
 import { configFromHf, ModelConfigError } from './config.js';
 import { checkpointIdentity, randomIdentity } from './identity.js';
 import { Model, type ModelTokenizer } from './model.js';
@@ -40,8 +46,6 @@ export interface LoadOptions {
    */
   kernels?: Partial<KernelChoice> | undefined;
 }
-
-const DTYPES = ['float32', 'bfloat16', 'float16'] as const;
 
 /** LoadOptions' fields, as the compiler checks them against the interface (no more, no fewer). */
 const LOAD_OPTIONS: Record<keyof LoadOptions, true> = {
@@ -265,7 +269,7 @@ function warnNonFinite(found: NonFinite[]): void {
 }
 
 function infoOf(
-  nm: { info(): { device: string; dtype: string; parameters: number; kernels: KernelChoice } },
+  nm: { info(): { device: string; dtype: NativeDtype; parameters: number; kernels: KernelChoice } },
   name: string,
   config: NativeModelConfig,
   identity: string,

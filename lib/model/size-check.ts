@@ -128,8 +128,7 @@ export function checkModelFits(
  */
 export function forwardBytes(info: ModelInfo, rows: number, positions: number, outPerRow: number): number {
   const c = info.config;
-  const layer =
-    positions * (4 * c.hiddenSize + c.intermediateSize + c.heads * positions) * BYTES[info.dtype as NativeDtype];
+  const layer = positions * (4 * c.hiddenSize + c.intermediateSize + c.heads * positions) * BYTES[info.dtype];
   return rows * (outPerRow * 4 * 2 + layer);
 }
 
