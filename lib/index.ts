@@ -91,14 +91,15 @@ export {
 } from './results/index.js';
 export { mergeResults, type MergeOptions, type MergeReport } from './run/merge.js';
 export { type PlanOptions } from './sweep/targets.js';
-export { plotAll, report } from './plot/index.js';
-export { type PlotInput, type WrittenFigure } from './plot/plot-all.js';
-export { type FigureOptions } from './plot/figure.js';
-export { type ReportOptions } from './plot/report.js';
+// From their own files, not plot/index.ts: the figures' builders it also exports are typed by
+// vega-lite, whose declarations a strict consumer's compiler refuses.
+export { plotAll, type PlotInput, type WrittenFigure } from './plot/plot-all.js';
+export { type FigureOptions } from './plot/figure-options.js';
+export { report, type ReportOptions } from './plot/report.js';
 export { type AnalysisRecord } from './analysis/best.js';
 export { runStudy, type StudyOptions, type StudySummary } from './run/study.js';
 export { type SweepOutcome } from './study/summary.js';
-export { type StudyFigure } from './study/figures.js';
+export { type StudyFigure } from './study/study-figure.js';
 export { StudyError } from './study/catalog.js';
 export {
   computeFindings,
