@@ -11,13 +11,14 @@ import { join } from 'node:path';
 
 import { duration } from '../lib/run/estimate-report.js';
 import { estimateStudy } from '../lib/run/estimate-study.js';
+import type { NativeDtype } from '../lib/native/types-model.js';
 import type { Scale } from '../lib/study/catalog.js';
 import { runStudy } from '../lib/run/study.js';
 import { args, deviceTag, save } from './common.js';
 
 const a = args();
 const device = a.get('--device', 'cpu');
-const dtype = a.get('--dtype', 'float32');
+const dtype = a.get('--dtype', 'float32') as NativeDtype;
 const studies = a.list('--studies', 'all');
 const models = a.list('--models', 'random:demo');
 const scale = a.get('--scale', 'smoke') as Scale;

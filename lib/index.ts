@@ -6,7 +6,7 @@ export { Model, type ModelInfo, type ForwardInput, type ModelTokenizer } from '.
 export { type RowsToFit } from './model/size-check.js';
 export { PRESETS, presetNames, type Preset } from './model/presets.js';
 export { configFromHf, ModelConfigError, SUPPORTED_MODEL_TYPES } from './model/config.js';
-export { NativeError, DisposedError } from './model/errors.js';
+export { ArgumentError, NativeError, DisposedError } from './model/errors.js';
 export { CheckpointError, type CheckpointErrorCode } from './checkpoint/errors.js';
 export { type FileStamp } from './checkpoint/safetensors.js';
 export { HubError, type HubErrorCode } from './hub/errors.js';
@@ -91,14 +91,15 @@ export {
 } from './results/index.js';
 export { mergeResults, type MergeOptions, type MergeReport } from './run/merge.js';
 export { type PlanOptions } from './sweep/targets.js';
-export { plotAll, report } from './plot/index.js';
-export { type PlotInput, type WrittenFigure } from './plot/plot-all.js';
-export { type FigureOptions } from './plot/figure.js';
-export { type ReportOptions } from './plot/report.js';
+// From their own files, not plot/index.ts: the figures' builders it also exports are typed by
+// vega-lite, whose declarations a strict consumer's compiler refuses.
+export { plotAll, type PlotInput, type WrittenFigure } from './plot/plot-all.js';
+export { type FigureOptions } from './plot/figure-options.js';
+export { report, type ReportOptions } from './plot/report.js';
 export { type AnalysisRecord } from './analysis/best.js';
 export { runStudy, type StudyOptions, type StudySummary } from './run/study.js';
 export { type SweepOutcome } from './study/summary.js';
-export { type StudyFigure } from './study/figures.js';
+export { type StudyFigure } from './study/study-figure.js';
 export { StudyError } from './study/catalog.js';
 export {
   computeFindings,
@@ -112,6 +113,7 @@ export {
   headBoundOf,
   BoundOptionsError,
   type HeadBoundRecord,
+  type BottleneckStatus,
   type HeadSpec,
   type BoundOptions,
 } from './bound/index.js';

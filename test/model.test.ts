@@ -133,7 +133,7 @@ describe('bad input', () => {
       /ids has 2 values; expected rows×positions = 3/,
     );
     await expect(m.logits({ ids: Int32Array.from([1, 5000]), rows: 1, positions: 2 })).rejects.toThrow(
-      /token id 5000 is outside the vocabulary/,
+      /token id 5000 in ids is outside the vocabulary/,
     );
     await expect(
       m.klGradient({ embeds: new Float32Array(32), rows: 1, positions: 1, target: new Float32Array(5) }),

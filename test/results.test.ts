@@ -161,6 +161,10 @@ describe('write and read', () => {
     expect(() => writer.append([{ ...allRecords[0], stopReason: 'tired' as never }])).toThrow(
       /row 'vanilla:h=0:s=0\|init=0\|soft': stopReason must be one of patience/,
     );
+    // A status the bound never gives would be stored as any string, and a reader's type would not hold.
+    expect(() => writer.append([{ ...allRecords[0], bottleneckStatus: 'limits' as never }])).toThrow(
+      "bottleneckStatus must be one of minimum, limit, unconverged or null, got 'limits'",
+    );
     expect(() => writer.append([{ ...allRecords[0], klNats: undefined as never }])).toThrow(/klNats is missing/);
     expect(() => writer.append([{ ...allRecords[0], initId: 1.5 }])).toThrow(/initId must be a 32-bit integer/);
     await writer.append([allRecords[0]]);

@@ -7,14 +7,16 @@ import { Model } from '../model/model.js';
 import { withCallerStack } from '../model/errors.js';
 import { shown } from '../spec/fields.js';
 import { native } from '../native/index.js';
-import type { NativeBoundOptions, NativeBoundResult } from '../native/types-bound.js';
+import {
+  BOTTLENECK_STATUS,
+  type BottleneckStatus,
+  type NativeBoundOptions,
+  type NativeBoundResult,
+} from '../native/types-bound.js';
 import { resolveTargets, type TuneTargets } from '../tune/targets-input.js';
 import { cancellable } from './cancel.js';
 import { autoBoundBatch, boundGroupOf } from './groups.js';
 import { BoundOptionsError, parseBoundOptions, type BoundOptions, type BoundSettings } from './options.js';
-
-export const BOTTLENECK_STATUS = ['minimum', 'limit', 'unconverged'] as const;
-export type BottleneckStatus = (typeof BOTTLENECK_STATUS)[number];
 
 export interface HeadBoundRecord {
   targetIndex: number;

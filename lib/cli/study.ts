@@ -12,6 +12,7 @@ import type { StudySweepProgress } from '../run/sweep-progress.js';
 import { withDefault } from '../spec/defaults.js';
 import { parseSpec } from '../spec/index.js';
 import { ShardSpec } from '../spec/schema.js';
+import type { NativeDtype } from '../native/types-model.js';
 import { readStudy, SCALES, StudyError, studyNames, type Scale } from '../study/catalog.js';
 import type { Verdict } from '../study/findings.js';
 import { runStudy, type StudySummary } from '../run/study.js';
@@ -133,6 +134,7 @@ export function registerStudy(program: Command): void {
       if (models.length === 0)
         throw new UsageError('give the model(s) to study: -m <model>[,<model>…] (e.g. -m random:demo)');
       checkStudyFlags(o, models);
+      const dtype = o.dtype as NativeDtype | undefined; // one of DTYPES: checkStudyFlags refused any other
       if (!SCALES.includes(o.scale as Scale))
         throw new UsageError(`--scale must be ${SCALES.join(' or ')}, got '${o.scale}'`);
       let shard: { index: number; count: number } | undefined;
@@ -164,7 +166,7 @@ export function registerStudy(program: Command): void {
             models,
             scale: o.scale as Scale,
             device: o.device,
-            dtype: o.dtype,
+            dtype,
             seed,
             bound: o.bound,
             outDir: out,
@@ -205,7 +207,7 @@ export function registerStudy(program: Command): void {
               outDir: out,
               device: o.device,
               devices: list(o.devices),
-              dtype: o.dtype,
+              dtype,
               seed,
               bound: o.bound,
               resume: o.resume,

@@ -1,6 +1,6 @@
 // What a loaded model is, as Model.info reports it: its own file, so the size checks and the
 // automatic batch that read it do not import the Model they are checked for.
-import type { KernelChoice, NativeModelConfig } from '../native/types-model.js';
+import type { KernelChoice, NativeDtype, NativeModelConfig } from '../native/types-model.js';
 
 export interface ModelInfo {
   name: string;
@@ -12,7 +12,7 @@ export interface ModelInfo {
   kvHeads: number;
   headDim: number;
   device: string;
-  dtype: string;
+  dtype: NativeDtype;
   parameters: number;
   /** the implementations this model runs where two exist (loadModel's `kernels`) */
   kernels: KernelChoice;

@@ -7,13 +7,20 @@ import { join } from 'node:path';
 import type { NonFinite } from '../checkpoint/finite.js';
 import { debugSwitch } from '../io/env-switch.js';
 import { native } from '../native/index.js';
-import { KERNEL_CHOICES, type KernelChoice, type NativeDtype, type NativeModelConfig } from '../native/types-model.js';
+import {
+  DTYPES,
+  KERNEL_CHOICES,
+  type KernelChoice,
+  type NativeDtype,
+  type NativeModelConfig,
+} from '../native/types-model.js';
 import { configFromHf, ModelConfigError } from './config.js';
 import { checkpointIdentity, randomIdentity } from './identity.js';
 import { Model, type ModelTokenizer } from './model.js';
 import { refuseUnknownKeys, shown } from '../spec/fields.js';
 import { randomSource, type RandomSource } from './presets.js';
 import { NativeError, nativeMessage, withCallerStack } from './errors.js';
+import { isDeviceName } from './arguments.js';
 import { availableBytes, checkModelFits, checkRowsToFit, weightBytes, type RowsToFit } from './size-check.js';
 
 export interface LoadOptions {
@@ -39,8 +46,6 @@ export interface LoadOptions {
    */
   kernels?: Partial<KernelChoice> | undefined;
 }
-
-const DTYPES = ['float32', 'bfloat16', 'float16'] as const;
 
 /** LoadOptions' fields, as the compiler checks them against the interface (no more, no fewer). */
 const LOAD_OPTIONS: Record<keyof LoadOptions, true> = {
@@ -70,8 +75,7 @@ function checkOptions(o: LoadOptions): { device: string; dtype: NativeDtype; ker
     throw new ModelConfigError(`loadModel: seed must be an integer >= 0, got ${shown(o.seed)}`);
   checkRowsToFit(o.rows);
   const device = o.device ?? 'cpu';
-  if (!/^(cpu|cuda(:\d+)?)$/.test(device))
-    throw new ModelConfigError(`device '${device}' is not 'cpu', 'cuda' or 'cuda:N'`);
+  if (!isDeviceName(device)) throw new ModelConfigError(`device '${device}' is not 'cpu', 'cuda' or 'cuda:N'`);
   const dtype = o.dtype ?? 'float32';
   if (!DTYPES.includes(dtype)) throw new ModelConfigError(`dtype '${dtype}' is not one of ${DTYPES.join(', ')}`);
   return { device, dtype, kernels: checkKernels(o.kernels) };
@@ -265,7 +269,7 @@ function warnNonFinite(found: NonFinite[]): void {
 }
 
 function infoOf(
-  nm: { info(): { device: string; dtype: string; parameters: number; kernels: KernelChoice } },
+  nm: { info(): { device: string; dtype: NativeDtype; parameters: number; kernels: KernelChoice } },
   name: string,
   config: NativeModelConfig,
   identity: string,

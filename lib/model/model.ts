@@ -5,10 +5,11 @@ import { CheckpointError } from '../checkpoint/errors.js';
 import type { FileStamp } from '../checkpoint/safetensors.js';
 import { checkpointChange } from '../checkpoint/stamp.js';
 import type { NativeModel, NativeTensor } from '../native/types-model.js';
-import { refuseUnknownKeys } from '../spec/fields.js';
+import { described, refuseUnknownKeys } from '../spec/fields.js';
 import { checkTargetRows, checkTargetTensor } from '../tune/targets-input.js';
 import { bytesPerRow } from '../tune/batch-size.js';
-import { DisposedError, withCallerStack } from './errors.js';
+import { checkArray, checkCount } from './arguments.js';
+import { ArgumentError, DisposedError, withCallerStack } from './errors.js';
 import type { ModelInfo } from './info.js';
 import { checkCallFits, forwardBytes } from './size-check.js';
 
@@ -41,6 +42,9 @@ const FORWARD_INPUT: Record<keyof ForwardInput, true> = {
   embeds: true,
   positionIds: true,
 };
+
+/** embed()'s fields: token ids only. */
+const EMBED_INPUT = { rows: true, positions: true, ids: true } as const;
 
 /** Minimal tokenizer view the model needs (lib/tokenizer implements it). */
 export interface ModelTokenizer {
@@ -111,38 +115,62 @@ export class Model {
 
   #check(a: ForwardInput, what: string, known: Record<string, true> = FORWARD_INPUT): void {
     // A misspelt positionIds would otherwise be dropped and the default positions used.
-    refuseUnknownKeys(what, a, known, (m) => new TypeError(m), 'field');
+    refuseUnknownKeys(what, a, known, (m) => new ArgumentError(m), 'field');
     const { rows, positions } = a;
-    if (!Number.isInteger(rows) || rows < 1)
-      throw new RangeError(`${what}: rows must be a positive integer, got ${rows}`);
-    if (!Number.isInteger(positions) || positions < 1)
-      throw new RangeError(`${what}: positions must be a positive integer, got ${positions}`);
+    checkCount(what, 'rows', rows, 1);
+    checkCount(what, 'positions', positions, 1);
     if ((a.ids === undefined) === (a.embeds === undefined))
-      throw new TypeError(`${what}: give exactly one of ids or embeds`);
-    if (a.ids) {
-      if (!(a.ids instanceof Int32Array)) throw new TypeError(`${what}: ids must be an Int32Array`);
-      if (a.ids.length !== rows * positions)
-        throw new RangeError(`${what}: ids has ${a.ids.length} values; expected rows×positions = ${rows * positions}`);
+      throw new ArgumentError(
+        `${what}: give exactly one of ids (token ids) or embeds (soft prompts), got ${a.ids === undefined ? 'neither' : 'both'}`,
+      );
+    if (a.ids !== undefined) {
+      checkArray(what, 'ids', a.ids, Int32Array, rows * positions, 'rows×positions');
+      const vocab = this.info.vocabSize;
       for (const id of a.ids) {
-        if (id < 0 || id >= this.info.vocabSize)
-          throw new RangeError(`${what}: token id ${id} is outside the vocabulary [0, ${this.info.vocabSize})`);
+        if (id < 0 || id >= vocab)
+          throw new ArgumentError(
+            `${what}: token id ${id} in ids is outside the vocabulary [0, ${vocab}) of model ${this.info.name}: ` +
+              `give ids of this model's tokenizer`,
+          );
       }
     }
-    if (a.embeds) {
-      if (!(a.embeds instanceof Float32Array)) throw new TypeError(`${what}: embeds must be a Float32Array`);
-      const want = rows * positions * this.info.hiddenSize;
-      if (a.embeds.length !== want)
-        throw new RangeError(`${what}: embeds has ${a.embeds.length} values; expected rows×positions×hidden = ${want}`);
-    }
+    if (a.embeds !== undefined)
+      checkArray(
+        what,
+        'embeds',
+        a.embeds,
+        Float32Array,
+        rows * positions * this.info.hiddenSize,
+        'rows×positions×hidden',
+      );
     if (a.positionIds !== undefined) {
-      if (!(a.positionIds instanceof Int32Array)) throw new TypeError(`${what}: positionIds must be an Int32Array`);
-      if (a.positionIds.length !== rows * positions)
-        throw new RangeError(`${what}: positionIds has ${a.positionIds.length} values; expected ${rows * positions}`);
+      checkArray(what, 'positionIds', a.positionIds, Int32Array, rows * positions, 'rows×positions');
       // A rotary model reads a negative position without complaint (a learned table refuses it
       // natively, naming the table): a prompt no tokenizer makes.
       const negative = a.positionIds.find((p) => p < 0);
       if (negative !== undefined && this.info.config.position !== 'learned')
-        throw new RangeError(`${what}: position id ${negative} is negative`);
+        throw new ArgumentError(`${what}: position id ${negative} is negative: give positions from 0`);
+    }
+  }
+
+  /** klGradient's target: rows×vocab distributions, as an array or a tensor (on any device: it is moved to the model's). */
+  #checkTarget(a: { rows: number; target: unknown }): void {
+    const vocab = this.info.vocabSize;
+    const t = a.target;
+    if (t instanceof Float32Array) {
+      checkArray('klGradient', 'target', t, Float32Array, a.rows * vocab, 'rows×vocab');
+      // A NaN or negative target would give a KL of 0 or far below it, not an error: checked as tune() checks.
+      checkTargetRows(t, vocab);
+    } else if (typeof (t as NativeTensor | undefined)?.shape === 'function') {
+      const rows = (t as NativeTensor).shape()[0];
+      if (rows !== a.rows)
+        throw new ArgumentError(`klGradient: target has ${rows} rows; expected rows = ${a.rows}: one target per row`);
+      checkTargetTensor(t as NativeTensor, vocab);
+    } else {
+      throw new ArgumentError(
+        `klGradient: target must be a Float32Array of rows×vocab = ${a.rows * vocab} values or a tensor ` +
+          `(native().uploadTensor), got ${described(t)}`,
+      );
     }
   }
 
@@ -164,7 +192,7 @@ export class Model {
 
   /** Input embeddings of token ids, rows×positions×hidden. */
   async embed(a: { ids: Int32Array; rows: number; positions: number }): Promise<Float32Array> {
-    this.#check({ ...a }, 'embed');
+    this.#check({ ...a }, 'embed', EMBED_INPUT);
     checkCallFits(this.info, 'embed', a, a.rows * a.positions * this.info.hiddenSize * 4 * 2);
     const m = this.native;
     return withCallerStack('embed', () => m.embed(a));
@@ -178,14 +206,9 @@ export class Model {
     a: ForwardInput & { embeds: Float32Array; target: Float32Array | NativeTensor },
   ): Promise<{ klNats: Float32Array; gradEmbeds: Float32Array }> {
     this.#check(a, 'klGradient', { ...FORWARD_INPUT, target: true });
-    if (a.target instanceof Float32Array && a.target.length !== a.rows * this.info.vocabSize) {
-      throw new RangeError(
-        `klGradient: target has ${a.target.length} values; expected rows×vocab = ${a.rows * this.info.vocabSize}`,
-      );
-    }
-    // A NaN or negative target would give a KL of 0 or far below it, not an error: checked as tune() checks.
-    if (a.target instanceof Float32Array) checkTargetRows(a.target, this.info.vocabSize);
-    else if (typeof a.target?.shape === 'function') checkTargetTensor(a.target, this.info.vocabSize);
+    if (a.embeds === undefined)
+      throw new ArgumentError('klGradient: give embeds (soft prompts), not ids: model.embed turns ids into them');
+    this.#checkTarget(a);
     // A forward and a backward: the tuner's memory for as many rows of one candidate.
     checkCallFits(this.info, 'klGradient', a, a.rows * bytesPerRow(this.info, a.positions, 1));
     const m = this.native;

@@ -7,6 +7,7 @@ import { availableDeviceBytes, bytesPerRow } from '../tune/batch-size.js';
 import type { ModelInfo } from './info.js';
 import { configKey } from './config-checks.js';
 import { ModelConfigError } from './config.js';
+import { ArgumentError } from './errors.js';
 import { STUDY_DEFAULTS } from '../spec/defaults.js';
 import { shown } from '../spec/fields.js';
 
@@ -127,8 +128,7 @@ export function checkModelFits(
  */
 export function forwardBytes(info: ModelInfo, rows: number, positions: number, outPerRow: number): number {
   const c = info.config;
-  const layer =
-    positions * (4 * c.hiddenSize + c.intermediateSize + c.heads * positions) * BYTES[info.dtype as NativeDtype];
+  const layer = positions * (4 * c.hiddenSize + c.intermediateSize + c.heads * positions) * BYTES[info.dtype];
   return rows * (outPerRow * 4 * 2 + layer);
 }
 
@@ -146,7 +146,7 @@ export function checkCallFits(
   free = availableBytes(info.device),
 ): void {
   if (free === undefined || bytes <= free) return;
-  throw new RangeError(
+  throw new ArgumentError(
     `${what}: ${a.rows} rows × ${a.positions} positions need about ${formatBytes(bytes)} on ${info.device}, ` +
       `more than the ${formatBytes(free)} of memory free there: pass fewer rows at a time`,
   );

@@ -45,6 +45,7 @@ export interface NativeBoundResult {
   /** the value: the minimum (status 0), the limit at ‖s‖ → ∞ (1), or only the value reached (2) */
   bottleneckBoundNats?: Float64Array;
   bottleneckGradNorm?: Float64Array;
+  /** code i is BOTTLENECK_STATUS[i] */
   bottleneckStatus?: Uint8Array;
   /** rows×hidden: the optimal final-norm output s (returnPoint) */
   point?: Float32Array;
@@ -77,3 +78,7 @@ export interface BoundAddon {
   ): Promise<NativeBoundResult>;
   headBoundOf(a: NativeBoundOptions & HeadSpec & { targets: Float32Array | NativeTensor }): Promise<NativeBoundResult>;
 }
+
+/** The bottleneck search's outcome by its code: a minimum, a limit as ‖s‖ grows, or neither. */
+export const BOTTLENECK_STATUS = ['minimum', 'limit', 'unconverged'] as const;
+export type BottleneckStatus = (typeof BOTTLENECK_STATUS)[number];

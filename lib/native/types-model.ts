@@ -99,7 +99,9 @@ export interface NativeCheckpointFile {
 }
 
 export type NativeDevice = string; // 'cpu' | 'cuda' | `cuda:${number}`
-export type NativeDtype = 'float32' | 'bfloat16' | 'float16';
+/** The dtypes a model's weights load in (loadModel's and a spec's or study's `dtype`). */
+export const DTYPES = ['float32', 'bfloat16', 'float16'] as const;
+export type NativeDtype = (typeof DTYPES)[number];
 
 /**
  * Where two implementations of one computation exist, which one the model uses (the native
@@ -159,7 +161,8 @@ export interface NativeModel {
     heads: number;
     kvHeads: number;
     device: string;
-    dtype: string;
+    /** the dtype it was loaded in */
+    dtype: NativeDtype;
     parameters: number;
     kernels: KernelChoice;
   };

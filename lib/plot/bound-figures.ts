@@ -4,17 +4,8 @@
 import type { TopLevelSpec } from 'vega-lite';
 
 import { binOf, bestPerTarget, type PlotRecord } from '../analysis/best.js';
-import {
-  errorBand,
-  H_X,
-  SERIES_COLOR,
-  DEFAULT_BIN_BITS,
-  LEGEND,
-  manyModels,
-  SCHEMA,
-  type Figure,
-  type FigureOptions,
-} from './figure.js';
+import { errorBand, H_X, SERIES_COLOR, LEGEND, manyModels, SCHEMA, type Figure } from './figure.js';
+import { DEFAULT_BIN_BITS, type FigureOptions } from './figure-options.js';
 
 /** Vanilla targets against entropy: bottleneck, sphere and ball bounds, and the KL each method reaches. */
 export function boundsVsEntropy(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {

@@ -1,37 +1,10 @@
-// What every figure builder shares: the Figure it returns, its options, the Vega-Lite schema, the
-// legend and axes, series names, and the mean ± standard error band most figures are. Builders
-// (figures.ts, bound-figures.ts) are leaves over this file; the registry (registry.ts) lists them.
+// What every figure builder shares: the Figure it returns (its options are figure-options.ts), the
+// Vega-Lite schema, the legend and axes, series names, and the mean ± standard error band most
+// figures are. Builders (figures.ts, bound-figures.ts) are leaves over this file; the registry (registry.ts) lists them.
 import type { TopLevelSpec } from 'vega-lite';
 
 import type { TargetBest } from '../analysis/best.js';
-import { refuseUnknownKeys } from '../spec/fields.js';
-
-export interface FigureOptions {
-  /** Width of the entropy bins over which mean ± standard error is taken (bits; DEFAULT_BIN_BITS). */
-  binBits?: number;
-  width?: number;
-  height?: number;
-}
-
-/** The entropy bins' width when none is given (bits). */
-export const DEFAULT_BIN_BITS = 0.25;
-
-/** FigureOptions' fields, as the compiler checks them against the interface. */
-export const FIGURE_OPTIONS: Record<keyof FigureOptions, true> = { binBits: true, width: true, height: true };
-
-/** A figure call's options, checked once: no unknown key; binBits, width and height positive numbers. */
-export function checkFigureOptions(
-  owner: string,
-  o: FigureOptions,
-  known: Record<string, true> = FIGURE_OPTIONS,
-): void {
-  refuseUnknownKeys(owner, o, known, (m) => new TypeError(m));
-  for (const key of ['binBits', 'width', 'height'] as const) {
-    const v = o[key];
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0))
-      throw new RangeError(`${owner}: ${key} must be a finite number above 0, got ${String(v)}`);
-  }
-}
+import type { FigureOptions } from './figure-options.js';
 
 export interface Figure {
   /** File stem, e.g. 'kl-vs-entropy'. */

@@ -4,18 +4,8 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { binOf, bestPerTarget, type PlotRecord } from '../analysis/best.js';
 import { linearRegression } from '../analysis/stats.js';
-import {
-  DEFAULT_BIN_BITS,
-  KL_AXIS,
-  klBands,
-  LEGEND,
-  manyMethods,
-  manyModels,
-  SCHEMA,
-  series,
-  type Figure,
-  type FigureOptions,
-} from './figure.js';
+import { KL_AXIS, klBands, LEGEND, manyMethods, manyModels, SCHEMA, series, type Figure } from './figure.js';
+import { DEFAULT_BIN_BITS, type FigureOptions } from './figure-options.js';
 
 /** Fig. 1, 4, 6, 11: KL vs target entropy for vanilla targets, one series per method (and model). */
 export function klVsEntropy(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {

@@ -6,7 +6,7 @@ import { checkOutputFolder, makeOutputFolder } from '../io/folder.js';
 import { shown } from '../spec/fields.js';
 import { readResults, ResultsError, type Results } from '../results/index.js';
 import type { PlotRecord } from '../analysis/best.js';
-import { checkFigureOptions, type FigureOptions } from './figure.js';
+import { checkFigureOptions, type FigureOptions } from './figure-options.js';
 import { allFigures } from './registry.js';
 import { renderSvg } from './render.js';
 

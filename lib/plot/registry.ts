@@ -2,7 +2,8 @@
 // and the study draw through it, so a new figure is one builder and one line here.
 import type { PlotRecord } from '../analysis/best.js';
 import { bodyGapByKind, boundsVsEntropy } from './bound-figures.js';
-import { withSeriesPalette, type Figure, type FigureOptions } from './figure.js';
+import { withSeriesPalette, type Figure } from './figure.js';
+import type { FigureOptions } from './figure-options.js';
 import {
   achievedVsTargetEntropy,
   klVsEntropy,

@@ -10,7 +10,7 @@ import { FileError, fileError } from '../io/fs-error.js';
 import { shown } from '../spec/fields.js';
 import { bestPerTarget, seriesWithoutKl, summaryTable } from '../analysis/best.js';
 import { shownStandardError } from '../analysis/stats.js';
-import { checkFigureOptions, FIGURE_OPTIONS, type FigureOptions } from './figure.js';
+import { checkFigureOptions, FIGURE_OPTIONS, type FigureOptions } from './figure-options.js';
 import { allFigures } from './registry.js';
 import { loadPlotRecords, type PlotInput } from './plot-all.js';
 import { renderSvg } from './render.js';

@@ -6,6 +6,7 @@ import { makeData, RecordBatch, Struct, Table, type DataType, type Schema } from
 import { columnRead, PYARROW_TYPE, type ColumnRead } from './column-types.js';
 import { columnData } from './encode.js';
 import { arrowType, COLUMNS, ResultsError, SCHEMA_VERSION } from './schema.js';
+import { BOTTLENECK_STATUS } from '../native/types-bound.js';
 import { STOP_REASONS, type RunRecord, type StoredRunRecord } from './record.js';
 
 /** Checks a record before it is written, so a bad row fails at the tuner, not at a later reader. */
@@ -29,6 +30,10 @@ export function checkRecord(r: RunRecord): void {
   }
   if (!STOP_REASONS.includes(r.stopReason))
     fail(`stopReason must be one of ${STOP_REASONS.join(', ')}, got '${String(r.stopReason)}'`);
+  if (r.bottleneckStatus != null && !BOTTLENECK_STATUS.includes(r.bottleneckStatus))
+    fail(
+      `bottleneckStatus must be one of ${BOTTLENECK_STATUS.join(', ')} or null, got '${String(r.bottleneckStatus)}'`,
+    );
 }
 
 export function recordsToBatch(schema: Schema, records: readonly RunRecord[]): RecordBatch {

@@ -1,6 +1,7 @@
 // One result row: one (target, init, method) run as the tuner reports it, plus the metadata of
 // the target it ran on, so every row can be traced to how its target was made.
 import type { TuneRecord } from '../tune/record.js';
+import type { BottleneckStatus } from '../native/types-bound.js';
 import type { RecordStopReason } from '../tune/stop-reasons.js';
 
 /** A stored row's stop reason: one of the tuner's (lib/tune/stop-reasons.ts), never 'running'. */
@@ -54,7 +55,7 @@ export interface RunRecord extends Omit<
   /** false: the bottleneck search met neither a minimum nor a limit, and no value is reported */
   bottleneckConverged?: boolean | null;
   /** 'minimum', 'limit' (approached as the hidden state grows without end) or 'unconverged' */
-  bottleneckStatus?: string | null;
+  bottleneckStatus?: BottleneckStatus | null;
   /** klNats − sphereBoundNats (klNats − headBoundNats in files of schema version 2) */
   bodyGapNats?: number | null;
   /** klNats below the head bound by more than its slack: a bug (weights, norm or dtype), not a finding */

@@ -8,6 +8,7 @@ import type { Shard } from '../spec/index.js';
 import { expandStudies, type Scale } from '../study/catalog.js';
 import { planStudy, type StudySweep } from '../study/plan.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
+import type { NativeDtype } from '../native/types-model.js';
 import { estimateSweep, type EstimateOptions, type SweepEstimate } from './estimate.js';
 import type { EpochCost } from './estimate-batching.js';
 import { refuseUnfitSweeps } from './fit.js';
@@ -36,7 +37,7 @@ export interface StudyEstimateOptions extends Omit<
   models: readonly string[];
   scale?: Scale | undefined;
   device?: string | undefined;
-  dtype?: string | undefined;
+  dtype?: NativeDtype | undefined;
   seed?: number | undefined;
   bound?: boolean | undefined;
   /** price this slice of every sweep, as `study --shard` runs it (default: every row) */

@@ -16,6 +16,7 @@ import { writeAtomic } from '../results/files.js';
 import { readResults, type Results, type StoredRunRecord } from '../results/index.js';
 import { specHash, type Shard } from '../spec/index.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
+import type { NativeDtype } from '../native/types-model.js';
 import { expandStudies, StudyError, type Scale } from '../study/catalog.js';
 import { computeFindings } from '../study/findings.js';
 import { drawFigures } from '../study/figures.js';
@@ -49,7 +50,7 @@ export interface StudyOptions {
   scale?: Scale | undefined;
   outDir: string;
   device?: string | undefined;
-  dtype?: string | undefined;
+  dtype?: NativeDtype | undefined;
   seed?: number | undefined;
   /** false: skip each target's head bound (finding 6 then has no data) */
   bound?: boolean | undefined;

@@ -1,7 +1,7 @@
 // The caller's face of end-worker.ts: finish a sweep's results and figures off the main thread.
 
 import { arrowTable } from '../io/arrow-table.js';
-import type { WrittenFigure } from '../plot/index.js';
+import type { WrittenFigure } from '../plot/plot-all.js';
 import {
   tableToRecords,
   tableToRecordsYielding,

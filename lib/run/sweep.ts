@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
 import { native } from '../native/index.js';
-import { plotAll, type WrittenFigure } from '../plot/index.js';
+import { plotAll, type WrittenFigure } from '../plot/plot-all.js';
 import {
   openForResume,
   readResults,

@@ -10,6 +10,13 @@ import { MAX_SWEEP_ROWS } from './limits.js';
 export const shown = (v: unknown): string =>
   typeof v === 'string' ? `'${v}'` : typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
 
+/** What a wrong array is, as a message names it (a Float64Array of 6 values, an Array of 1000, undefined). */
+export function described(t: unknown): string {
+  if (t === null || typeof t !== 'object') return String(t);
+  const length = (t as { length?: unknown }).length;
+  return `${t.constructor?.name ?? 'an object'}${typeof length === 'number' ? ` of ${length} values` : ''}`;
+}
+
 /** `'a', 'b' or 'c'`: the values a field takes, as a message lists them. */
 const alternatives = (values: readonly string[]): string => {
   const q = values.map((v) => `'${v}'`);

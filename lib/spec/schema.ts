@@ -8,6 +8,7 @@ import { DETERMINISTIC_NEEDS_A_BATCH, TuneOptionsSchema } from '../tune/options.
 import { addSaidIssue } from './errors.js';
 import { TARGET_DEFAULTS } from './defaults.js';
 import { countInt, flag, oneOf, positiveInt, shown, unknownKeysError } from './fields.js';
+import { DTYPES } from '../native/types-model.js';
 import { parseRange } from './grid.js';
 import { resolveMethod } from './methods.js';
 import { candidatesIssue, patternIssue, patternLettersIssue } from './pattern.js';
@@ -195,7 +196,7 @@ const SPEC_FIELDS = {
     .default('random:tiny-gpt2'),
   device: device.default('cpu'),
   devices: z.array(device).min(1, { error: 'must not be empty' }).optional(),
-  dtype: oneOf(['float32', 'bfloat16', 'float16']).default('float32'),
+  dtype: oneOf(DTYPES).default('float32'),
   targets: z
     .array(TargetSpec, {
       error: (iss) => `expected a list of target entries, e.g. [${TARGET_EXAMPLE}], got ${shown(iss.input)}`,

@@ -8,22 +8,7 @@ import { allFigures, renderSvg, type Figure, type PlotRecord } from '../plot/ind
 import { writeAtomic } from '../results/files.js';
 import type { StoredRunRecord } from '../results/index.js';
 import { modelSlug, type StudySweep } from './plan.js';
-
-export interface StudyFigure {
-  /** what the figure shows: an experiment, or a study's variants on one model */
-  group: string;
-  study: string;
-  /** experiments whose rows it draws */
-  experiments: string[];
-  id: string;
-  title: string;
-  paperFigure: string;
-  /** what a figure beyond the paper shows (lib/plot's Figure.caption) */
-  caption?: string;
-  svgPath: string;
-  pngPath: string;
-  svg: string;
-}
+import type { StudyFigure } from './study-figure.js';
 
 interface Group {
   name: string;

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 
 import { shown } from '../spec/fields.js';
+import type { NativeDtype } from '../native/types-model.js';
 import { parseSpec, SpecError, type SweepSpec } from '../spec/index.js';
 import { SCALES, StudyError, type Scale, type StudyFile } from './catalog.js';
 import { studyModelName } from './model-name.js';
@@ -27,7 +28,7 @@ export interface StudyPlanOptions {
   models: readonly string[];
   outDir: string;
   device?: string;
-  dtype?: string;
+  dtype?: NativeDtype;
   seed?: number;
   /** false: no head bound in the rows (every sweep's `bound: false`) */
   bound?: boolean;

@@ -1,7 +1,7 @@
 // What a study run did: each sweep's outcome, the findings, the figures and the report. The
 // report (lib/study/report.ts) reads it; lib/run/study.ts fills it.
 import type { Scale } from './catalog.js';
-import type { StudyFigure } from './figures.js';
+import type { StudyFigure } from './study-figure.js';
 import type { Finding } from './findings.js';
 
 export interface SweepOutcome {

@@ -3,7 +3,7 @@
 import { native } from '../native/index.js';
 import type { NativeTensor } from '../native/types-model.js';
 import type { NativeTargetRowStats } from '../native/types-targets.js';
-import { shown } from '../spec/fields.js';
+import { described, shown } from '../spec/fields.js';
 import { TargetError } from './target-error.js';
 
 export interface TargetSetLike {
@@ -91,13 +91,6 @@ export function checkTargetTensor(t: NativeTensor, vocab: number): Float64Array 
 
 function isTensor(t: unknown): t is NativeTensor {
   return typeof t === 'object' && t !== null && typeof (t as NativeTensor).shape === 'function';
-}
-
-/** What a wrong `targets` is, as a message names it (a Float64Array, an Array of 1000, undefined). */
-function described(t: unknown): string {
-  if (t === null || typeof t !== 'object') return String(t);
-  const length = (t as { length?: unknown }).length;
-  return `${t.constructor?.name ?? 'an object'}${typeof length === 'number' ? ` of ${length} values` : ''}`;
 }
 
 /** Ids given for the targets: one string per target, or none (then the defaults). */
