@@ -6,7 +6,8 @@ export { Model, type ModelInfo, type ForwardInput, type ModelTokenizer } from '.
 export { type RowsToFit } from './model/size-check.js';
 export { PRESETS, presetNames, type Preset } from './model/presets.js';
 export { configFromHf, ModelConfigError, SUPPORTED_MODEL_TYPES } from './model/config.js';
-export { ArgumentError, NativeError, DisposedError } from './model/errors.js';
+export { ArgumentError } from './io/argument-error.js';
+export { NativeError, DisposedError } from './native/errors.js';
 export { CheckpointError, type CheckpointErrorCode } from './checkpoint/errors.js';
 export { type FileStamp } from './checkpoint/safetensors.js';
 export { HubError, type HubErrorCode } from './hub/errors.js';

@@ -1,6 +1,7 @@
 // The kernels on plain arrays: the fused softmax-KL and HotFlip top-k, for users and tests.
 import { checkArray, checkCount, checkDevice, checkOneOf } from './model/arguments.js';
-import { ArgumentError, withCallerStack } from './model/errors.js';
+import { ArgumentError } from './io/argument-error.js';
+import { withCallerStack } from './native/errors.js';
 import { native } from './native/index.js';
 import type { HotflipInput, KlInput } from './native/types-kernels.js';
 import { described, refuseUnknownKeys, shown } from './spec/fields.js';

@@ -195,3 +195,24 @@ it('a script tells them apart with instanceof ArgumentError', async () => {
   const e = await errorOf(() => hotflipTopK({ grad: new Float32Array(2) } as never));
   expect(e).toBeInstanceOf(distprompt.ArgumentError);
 });
+
+// The library's other calls: an unknown or mistyped option was a bare TypeError or RangeError
+// (exit 1, a bug's code) while the same mistake as a flag exits 2.
+describe("the library's options", () => {
+  it.each([
+    ['runSweep', () => distprompt.runSweep({}, { resum: true } as never), /runSweep: .*resum/],
+    [
+      'mergeResults',
+      () => distprompt.mergeResults('a.arrow' as never, 'out.arrow'),
+      /mergeResults: paths must be an array/,
+    ],
+    [
+      'plotAll',
+      () => distprompt.plotAll([], 'figures', { width: -1 }),
+      /plotAll: width must be a finite number above 0, got -1/,
+    ],
+    ['specFromFlags', () => distprompt.specFromFlags({ maxEpoch: 3 } as never), /specFromFlags: .*maxEpoch/],
+  ])('%s: an ArgumentError, exit 2', async (_, call, message) => {
+    await expectRefused(call, message);
+  });
+});

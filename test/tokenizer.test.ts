@@ -11,6 +11,7 @@ import {
   vocabularyTexts,
   type Tokenizer,
 } from '../lib/tokenizer/index.js';
+import { ArgumentError } from '../lib/io/argument-error.js';
 import { scratchDir } from './helpers/cli.js';
 
 const require = createRequire(import.meta.url);
@@ -109,10 +110,10 @@ describe('presets with the real vocabularies', () => {
     expect(gpt2.decode(ids)).toBe('🦙');
   });
 
-  it('out-of-range ids are a RangeError naming the id', () => {
+  it('out-of-range ids are an ArgumentError naming the id', () => {
     expect(() => gpt2.decode([50257])).toThrow(/50257 is outside the vocabulary of gpt2/);
     for (const id of [-1, 1.5]) {
-      expect(() => gpt2.tokenText(id)).toThrow(RangeError);
+      expect(() => gpt2.tokenText(id)).toThrow(ArgumentError);
       expect(() => gpt2.tokenText(id)).toThrow(`token id ${id} is outside the vocabulary of gpt2 (0..50256)`);
     }
   });

@@ -4,7 +4,7 @@
 // lie (native/bound/head_bound.h has the maths) — and the softmax bottleneck's value without
 // the norm. One record per target, in order.
 import { Model } from '../model/model.js';
-import { withCallerStack } from '../model/errors.js';
+import { withCallerStack } from '../native/errors.js';
 import { shown } from '../spec/fields.js';
 import { native } from '../native/index.js';
 import {

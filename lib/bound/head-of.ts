@@ -1,6 +1,6 @@
 // headBoundOf(head, targets): the same bound for an output layer given as plain arrays —
 // for studying a head without a checkpoint, and for the solver's tests on tiny heads.
-import { withCallerStack } from '../model/errors.js';
+import { withCallerStack } from '../native/errors.js';
 import { native } from '../native/index.js';
 import type { HeadSpec } from '../native/types-bound.js';
 import { refuseUnknownKeys } from '../spec/fields.js';

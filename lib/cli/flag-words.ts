@@ -5,7 +5,7 @@
 import type { Command, Option } from 'commander';
 
 import { libraryWord, saidOf, type OptionWord, type Said } from '../io/said.js';
-import { nativeMessage } from '../model/errors.js';
+import { nativeMessage } from '../native/errors.js';
 import { IssuesError, type SpecIssue } from '../spec/errors.js';
 
 /**

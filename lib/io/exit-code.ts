@@ -9,8 +9,8 @@ export const EXIT = { ok: 0, failed: 1, invalid: 2, interrupted: 130 } as const;
 
 /**
  * Error classes that describe what the user gave: a spec or flag, a model (path, config,
- * checkpoint, tokenizer, device), a targets or results file, an argument of a model's call or a
- * kernel (ArgumentError). NativeError is what the addon rejected in its input (a shape, a device,
+ * checkpoint, tokenizer, device), a targets or results file, an argument of a library call
+ * (ArgumentError). NativeError is what the addon rejected in its input (a shape, a device,
  * an id); its own faults (memory) are told apart below.
  */
 const USER_ERRORS = new Set([

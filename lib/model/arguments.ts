@@ -3,7 +3,7 @@
 // Each reads an argument's type and length, not its values: a pass over a big array is left to
 // the callers that already make one (token ids against the vocabulary, finiteness).
 import { described, shown } from '../spec/fields.js';
-import { ArgumentError } from './errors.js';
+import { ArgumentError } from '../io/argument-error.js';
 
 type ArrayType = Float32ArrayConstructor | Int32ArrayConstructor;
 

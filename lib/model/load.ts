@@ -19,7 +19,7 @@ import { checkpointIdentity, randomIdentity } from './identity.js';
 import { Model, type ModelTokenizer } from './model.js';
 import { refuseUnknownKeys, shown } from '../spec/fields.js';
 import { randomSource, type RandomSource } from './presets.js';
-import { NativeError, nativeMessage, withCallerStack } from './errors.js';
+import { NativeError, nativeMessage, withCallerStack } from '../native/errors.js';
 import { isDeviceName } from './arguments.js';
 import { availableBytes, checkModelFits, checkRowsToFit, weightBytes, type RowsToFit } from './size-check.js';
 

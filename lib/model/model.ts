@@ -9,7 +9,8 @@ import { described, refuseUnknownKeys } from '../spec/fields.js';
 import { checkTargetRows, checkTargetTensor } from '../tune/targets-input.js';
 import { bytesPerRow } from '../tune/batch-size.js';
 import { checkArray, checkCount } from './arguments.js';
-import { ArgumentError, DisposedError, withCallerStack } from './errors.js';
+import { ArgumentError } from '../io/argument-error.js';
+import { DisposedError, withCallerStack } from '../native/errors.js';
 import type { ModelInfo } from './info.js';
 import { checkCallFits, forwardBytes } from './size-check.js';
 

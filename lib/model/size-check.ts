@@ -7,7 +7,7 @@ import { availableDeviceBytes, bytesPerRow } from '../tune/batch-size.js';
 import type { ModelInfo } from './info.js';
 import { configKey } from './config-checks.js';
 import { ModelConfigError } from './config.js';
-import { ArgumentError } from './errors.js';
+import { ArgumentError } from '../io/argument-error.js';
 import { STUDY_DEFAULTS } from '../spec/defaults.js';
 import { shown } from '../spec/fields.js';
 

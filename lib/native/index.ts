@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, markAsUntransferable } from 'node:worker_threads';
 
 import { debugSwitch, readSwitch } from '../io/env-switch.js';
-import { NativeError } from '../model/errors.js';
+import { NativeError } from './errors.js';
 import type { ModelAddon } from './types-model.js';
 import type { KernelAddon } from './types-kernels.js';
 import type { TargetAddon } from './types-targets.js';

@@ -2,6 +2,7 @@
 // types import this file, and none of vega-lite's types, which do not compile in a strict
 // consumer's project (exactOptionalPropertyTypes without skipLibCheck).
 import { refuseUnknownKeys } from '../spec/fields.js';
+import { ArgumentError } from '../io/argument-error.js';
 
 export interface FigureOptions {
   /** Width of the entropy bins over which mean ± standard error is taken (bits; DEFAULT_BIN_BITS). */
@@ -22,10 +23,10 @@ export function checkFigureOptions(
   o: FigureOptions,
   known: Record<string, true> = FIGURE_OPTIONS,
 ): void {
-  refuseUnknownKeys(owner, o, known, (m) => new TypeError(m));
+  refuseUnknownKeys(owner, o, known, (m) => new ArgumentError(m));
   for (const key of ['binBits', 'width', 'height'] as const) {
     const v = o[key];
     if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0))
-      throw new RangeError(`${owner}: ${key} must be a finite number above 0, got ${String(v)}`);
+      throw new ArgumentError(`${owner}: ${key} must be a finite number above 0, got ${String(v)}`);
   }
 }

@@ -9,6 +9,7 @@ import type { PlotRecord } from '../analysis/best.js';
 import { checkFigureOptions, type FigureOptions } from './figure-options.js';
 import { allFigures } from './registry.js';
 import { renderSvg } from './render.js';
+import { ArgumentError } from '../io/argument-error.js';
 
 /**
  * What to draw: an Arrow results file, several (a series per model, or per sweep where one model
@@ -26,7 +27,7 @@ export async function loadPlotRecords(input: PlotInput, owner: string): Promise<
   } else if (typeof input === 'object' && input !== null && Array.isArray((input as Results).records))
     return [...(input as Results).records];
   // A value of another shape would fail deep inside a figure with a message about its internals.
-  throw new TypeError(
+  throw new ArgumentError(
     `${owner}: the results to draw must be a results file's path, a list of paths, readResults' value or its records; got ${describeInput(input)}`,
   );
 }
@@ -126,7 +127,7 @@ export interface WrittenFigure {
 export async function plotAll(input: PlotInput, outDir: string, options: FigureOptions = {}): Promise<WrittenFigure[]> {
   checkFigureOptions('plotAll', options);
   if (typeof outDir !== 'string')
-    throw new TypeError(
+    throw new ArgumentError(
       `plotAll: give the folder to draw the figures in, e.g. plotAll(results, 'figures'), got ${shown(outDir)}`,
     );
   checkOutputFolder(outDir);

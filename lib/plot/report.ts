@@ -15,6 +15,7 @@ import { allFigures } from './registry.js';
 import { loadPlotRecords, type PlotInput } from './plot-all.js';
 import { renderSvg } from './render.js';
 import { esc, inlineSvg } from './html.js';
+import { ArgumentError } from '../io/argument-error.js';
 
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : '—');
 /** '—' for one target's standard error, as the figures draw no band there. */
@@ -110,7 +111,7 @@ async function checkReplaceable(outHtml: string): Promise<void> {
 export async function report(input: PlotInput, outHtml: string, options: ReportOptions = {}): Promise<string> {
   checkFigureOptions('report', options, REPORT_OPTIONS);
   if (typeof outHtml !== 'string')
-    throw new TypeError(
+    throw new ArgumentError(
       `report: give the HTML file to write, e.g. report(results, 'report.html'), got ${shown(outHtml)}`,
     );
   checkOutputPath(outHtml);

@@ -19,6 +19,7 @@ import { refuseIfLocked, refuseStudiesBeside, studyLock } from './lock.js';
 import { studyDevice, studySweepRefusal } from './study-refusals.js';
 import { firstDevice, shardSpec } from './shards.js';
 import { checkStudyNames } from './study-names.js';
+import { ArgumentError } from '../io/argument-error.js';
 
 export interface StudyEstimateOptions extends Omit<
   EstimateOptions,
@@ -99,7 +100,7 @@ const STUDY_ESTIMATE_OPTIONS: Record<keyof StudyEstimateOptions, true> = {
 
 export async function estimateStudy(o: StudyEstimateOptions): Promise<StudyEstimate> {
   // A misspelt `scale` would plan the paper's sizes: refused, not dropped.
-  refuseUnknownKeys('estimateStudy', o, STUDY_ESTIMATE_OPTIONS, (m) => new TypeError(m));
+  refuseUnknownKeys('estimateStudy', o, STUDY_ESTIMATE_OPTIONS, (m) => new ArgumentError(m));
   const started = performance.now();
   const sweeps = planStudy(expandStudies(o.studies, o.studiesDir), {
     scale: o.scale ?? 'paper',

@@ -42,6 +42,7 @@ import { checkKeptFile, type KeptRows } from './kept.js';
 import { deviceCount, firstDevice } from './shards.js';
 import { checkSweepFits } from './fit.js';
 import { sweepMetadata } from './metadata.js';
+import { ArgumentError } from '../io/argument-error.js';
 
 export interface EstimateOptions {
   /** seconds of calibration per method, about (default 4) */
@@ -179,7 +180,7 @@ export async function estimateSweep(given: SweepSpecInput, options: EstimateOpti
   // A spec a script wrote by hand is checked as parseSpec checks one (parsing is idempotent).
   const spec = parseSpec(specObject('estimateSweep', given));
   // (It refuses a null or non-object options too.)
-  refuseUnknownKeys('estimateSweep', options, ESTIMATE_OPTIONS, (m) => new TypeError(m));
+  refuseUnknownKeys('estimateSweep', options, ESTIMATE_OPTIONS, (m) => new ArgumentError(m));
   const o = options as Record<string, unknown>;
   checkPositive('estimateSweep', o, 'calibrationSeconds');
   checkPositive('estimateSweep', o, 'sampleRows', true);
@@ -188,9 +189,9 @@ export async function estimateSweep(given: SweepSpecInput, options: EstimateOpti
   checkTargetStore('estimateSweep', o);
   checkReuse('estimateSweep', o.reuse);
   if (o.costs !== undefined && !(o.costs instanceof Map))
-    throw new TypeError('estimateSweep: option costs must be a Map (one an earlier estimate filled), or left out');
+    throw new ArgumentError('estimateSweep: option costs must be a Map (one an earlier estimate filled), or left out');
   if (o.kept !== undefined && !(o.kept instanceof Object && (o.kept as KeptRows).rowIds instanceof Set))
-    throw new TypeError('estimateSweep: option kept must be what keptRows(spec) returns, or left out');
+    throw new ArgumentError('estimateSweep: option kept must be what keptRows(spec) returns, or left out');
   if (options.model) checkGivenModel('estimateSweep', spec, options.model);
   options.signal?.throwIfAborted();
   // Read before the model loads, as the sweep reads them (a wrong file is told first).

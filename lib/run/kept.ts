@@ -24,6 +24,7 @@ import { checkBoolean, specObject } from './run-options.js';
 import { deviceCount, shardFile } from './shards.js';
 import { sweepStart, type StartOptions } from './start.js';
 import { eachYielding } from '../io/each-yielding.js';
+import { ArgumentError } from '../io/argument-error.js';
 
 export interface KeptFile {
   path: string;
@@ -121,7 +122,7 @@ export async function keptAtStart(
 ): Promise<KeptRows | undefined> {
   const spec = parseSpec(specObject('keptAtStart', given));
   // As runSweep checks them: a misspelt or non-boolean option would price another run than the one meant.
-  refuseUnknownKeys('keptAtStart', options, KEPT_AT_START_OPTIONS, (m) => new TypeError(m));
+  refuseUnknownKeys('keptAtStart', options, KEPT_AT_START_OPTIONS, (m) => new ArgumentError(m));
   for (const field of ['resume', 'overwrite']) checkBoolean('keptAtStart', options as Record<string, unknown>, field);
   // A run writing the output now: this command would be refused (its lock), naming that run,
   // where the output's files would otherwise be told as left by an interrupted one.

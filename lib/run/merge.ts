@@ -25,6 +25,7 @@ import { TargetError } from '../tune/target-error.js';
 import { VERSION } from '../version.js';
 import { lockOutput } from './lock.js';
 import { checkBoolean } from './run-options.js';
+import { ArgumentError } from '../io/argument-error.js';
 
 export interface MergeOptions {
   /**
@@ -89,14 +90,14 @@ export async function mergeResults(
   out: string,
   options: MergeOptions = {},
 ): Promise<MergeReport> {
-  refuseUnknownKeys('mergeResults', options, MERGE_OPTIONS, (m) => new TypeError(m));
+  refuseUnknownKeys('mergeResults', options, MERGE_OPTIONS, (m) => new ArgumentError(m));
   for (const field of ['overwrite', 'allowMissing'])
     checkBoolean('mergeResults', options as Record<string, unknown>, field);
   if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string'))
-    throw new TypeError(`mergeResults: paths must be an array of results file paths, got ${shown(paths)}`);
+    throw new ArgumentError(`mergeResults: paths must be an array of results file paths, got ${shown(paths)}`);
   // An empty one is a path, and named as the output's (ResultWriter.check).
   if (typeof out !== 'string')
-    throw new TypeError(`mergeResults: out must be the path of the merged file, got ${shown(out)}`);
+    throw new ArgumentError(`mergeResults: out must be the path of the merged file, got ${shown(out)}`);
   // The output's path first (a directory, a missing folder), so that its lock can be made beside it.
   await ResultWriter.check(out, { resume: true });
   // Held while reading and writing: no sweep or other merge writes `out` meanwhile.

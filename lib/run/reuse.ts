@@ -10,12 +10,13 @@ import { targetFileHashes } from '../targets/file.js';
 import type { TargetStore } from '../targets/store.js';
 import { VERSION } from '../version.js';
 import { rowSettings, shareFinished, type RowModel } from './shared-rows.js';
+import { ArgumentError } from '../io/argument-error.js';
 
 /** The option as a script may give it: a list of results files. */
 export function checkReuse(owner: string, value: unknown): void {
   if (value === undefined) return;
   if (!Array.isArray(value) || value.some((p) => typeof p !== 'string' || p === ''))
-    throw new TypeError(
+    throw new ArgumentError(
       `${owner}: option reuse must be a list of finished results files (.arrow paths), got ${JSON.stringify(value)}`,
     );
 }

@@ -6,14 +6,15 @@ import { TargetStore } from '../targets/store.js';
 import { shown, signalProblem } from '../spec/fields.js';
 import type { SweepSpec } from '../spec/index.js';
 import { firstDevice } from './shards.js';
+import { ArgumentError } from '../io/argument-error.js';
 
 const fail = (owner: string, field: string, rule: string, value: unknown) =>
-  new TypeError(`${owner}: option ${field} must be ${rule}, got ${shown(value)}`);
+  new ArgumentError(`${owner}: option ${field} must be ${rule}, got ${shown(value)}`);
 
 /** A spec is asked for, not assumed: a call without one would run the study's defaults for minutes. */
 export function specObject(owner: string, spec: unknown): unknown {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec))
-    throw new TypeError(`${owner}: give a sweep spec (an object; {} is the study's defaults), got ${shown(spec)}`);
+    throw new ArgumentError(`${owner}: give a sweep spec (an object; {} is the study's defaults), got ${shown(spec)}`);
   return spec;
 }
 
@@ -24,7 +25,7 @@ export function checkBoolean(owner: string, o: Record<string, unknown>, field: s
 
 export function checkSignal(owner: string, o: Record<string, unknown>): void {
   const problem = signalProblem(o.signal);
-  if (problem) throw new TypeError(`${owner}: option signal ${problem}`);
+  if (problem) throw new ArgumentError(`${owner}: option signal ${problem}`);
 }
 
 /** runSweep's figures: a folder, or false for none. */
@@ -71,7 +72,7 @@ export function checkGivenModel(owner: string, spec: SweepSpec, model: Model): v
   ].filter(([, wanted, given]) => wanted !== given);
   if (differs.length === 0) return;
   const what = differs.map(([f, wanted, given]) => `spec.${f} is '${wanted}', the model's is '${given}'`).join('; ');
-  throw new TypeError(
+  throw new ArgumentError(
     `${owner}: option model is not the spec's (${what}): its results would be stored under the spec's; ` +
       "set the spec's fields to the model's, or leave option model out to load spec.model",
   );

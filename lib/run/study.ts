@@ -36,6 +36,7 @@ import { LOCK_RENEW_MS, lockOutput, refuseStudiesBeside, studyLock } from './loc
 import { sweepStart, type SweepStart } from './start.js';
 import { keptRows } from './kept.js';
 import { runSweep, type SweepProgress } from './sweep.js';
+import { ArgumentError } from '../io/argument-error.js';
 
 export type { StudySummary, SweepOutcome };
 
@@ -153,7 +154,7 @@ const STUDY_OPTIONS: Record<keyof StudyOptions, true> = {
 
 export async function runStudy(given: StudyOptions, events: EventEmitter = new EventEmitter()): Promise<StudySummary> {
   // A misspelt `scale` would run the paper's sizes for hours: refused, not dropped.
-  refuseUnknownKeys('runStudy', given, STUDY_OPTIONS, (m) => new TypeError(m));
+  refuseUnknownKeys('runStudy', given, STUDY_OPTIONS, (m) => new ArgumentError(m));
   const started = Date.now();
   const scale = given.scale ?? 'paper';
   const devices = given.devices ?? [];

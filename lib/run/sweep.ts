@@ -55,6 +55,7 @@ import { sweepMetadata } from './metadata.js';
 import { deviceCount, removeMergedShards, removeShards } from './shards.js';
 import { checkReuse, reuseResults, whyNoneTaken, type ReuseOffer } from './reuse.js';
 import { counted } from '../io/counted.js';
+import { ArgumentError } from '../io/argument-error.js';
 
 export interface SweepOptions {
   resume?: boolean | undefined;
@@ -167,7 +168,7 @@ export async function runSweep(
   const spec = parseSpec(specObject('runSweep', given));
   // A misspelt option is refused, not dropped for its default (a `figure: false` would draw them).
   // (It refuses a null or non-object options too.)
-  refuseUnknownKeys('runSweep', options, SWEEP_OPTIONS, (m) => new TypeError(m));
+  refuseUnknownKeys('runSweep', options, SWEEP_OPTIONS, (m) => new ArgumentError(m));
   const o = options as Record<string, unknown>;
   for (const field of ['resume', 'overwrite', 'waitForLock']) checkBoolean('runSweep', o, field);
   checkFigures(o);

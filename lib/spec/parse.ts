@@ -8,6 +8,7 @@ import { refuseUnknownKeys, shown } from './fields.js';
 import { expandGrid } from './grid.js';
 import { parseMethodLabel, resolveMethod, type ResolvedMethod } from './methods.js';
 import { SweepSpecSchema, type SweepSpec, type TargetSpec } from './schema.js';
+import { ArgumentError } from '../io/argument-error.js';
 
 /** Validates and fills defaults; throws a SpecError listing every bad field by path. */
 export function parseSpec(input: unknown): SweepSpec {
@@ -144,11 +145,11 @@ function flagTypeIssues(flags: SweepFlags): SpecIssue[] {
 export function specFromFlags(flags: SweepFlags, fileJson?: unknown): SweepSpec {
   // A script's missing flags object would be "Cannot read properties of undefined (reading 'model')".
   if (flags === null || typeof flags !== 'object' || Array.isArray(flags))
-    throw new TypeError(
+    throw new ArgumentError(
       `specFromFlags: expected an object of the CLI's flags ({} for none), got ${flags === null ? 'null' : Array.isArray(flags) ? 'an array' : typeof flags}`,
     );
   // A misspelt flag ('maxEpoch') would be dropped and the sweep run with the default.
-  refuseUnknownKeys('specFromFlags', flags, SWEEP_FLAGS, (m) => new TypeError(m), 'flag');
+  refuseUnknownKeys('specFromFlags', flags, SWEEP_FLAGS, (m) => new ArgumentError(m), 'flag');
   const mistyped = flagTypeIssues(flags);
   if (mistyped.length > 0) throw new SpecError(mistyped);
   if (fileJson !== undefined && (typeof fileJson !== 'object' || fileJson === null || Array.isArray(fileJson))) {

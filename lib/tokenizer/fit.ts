@@ -5,6 +5,7 @@
 // the model's, so the padding is folded in as unused ids with no text. A tokenizer with more
 // tokens than the model has rows belongs to another model and is refused.
 import { TokenizerError, type Tokenizer } from './types.js';
+import { ArgumentError } from '../io/argument-error.js';
 
 // One view per (tokenizer, size): a preset tokenizer is shared by every model loaded with it, and
 // so are the vocabulary texts computed once per tokenizer object (vocabulary.ts).
@@ -34,7 +35,7 @@ function padded(tokenizer: Tokenizer, vocabSize: number): Tokenizer {
   for (let id = own; id < vocabSize; id++) unusedIds.add(id);
   const checkId = (id: number) => {
     if (!Number.isInteger(id) || id < 0 || id >= vocabSize)
-      throw new RangeError(`token id ${id} is outside the vocabulary of ${tokenizer.name} (0..${vocabSize - 1})`);
+      throw new ArgumentError(`token id ${id} is outside the vocabulary of ${tokenizer.name} (0..${vocabSize - 1})`);
   };
   return {
     ...tokenizer,

@@ -6,6 +6,7 @@ import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 
 import { byteLevelBytes, sentencePieceBytes, utf8Bytes, utf8Text } from './bytes.js';
 import { TokenizerError, type Tokenizer } from './types.js';
+import { ArgumentError } from '../io/argument-error.js';
 
 interface AddedTokenJson {
   id: number;
@@ -106,7 +107,7 @@ export function tokenizerFromJson(name: string, json: unknown, config: unknown =
   const spelling = spellingOf(tj);
   const checkId = (id: number) => {
     if (!Number.isInteger(id) || id < 0 || id >= vocabSize)
-      throw new RangeError(`token id ${id} is outside the vocabulary of ${name} (0..${vocabSize - 1})`);
+      throw new ArgumentError(`token id ${id} is outside the vocabulary of ${name} (0..${vocabSize - 1})`);
   };
   // A token's bytes, from its spelling; texts are decoded from the bytes of whole runs of tokens.
   const tokenBytes = (id: number): Uint8Array => {
@@ -128,7 +129,7 @@ export function tokenizerFromJson(name: string, json: unknown, config: unknown =
     addedIds,
     unusedIds,
     encode: (text: string) => {
-      if (typeof text !== 'string') throw new TypeError(`encode: expected a string, got ${typeof text}`);
+      if (typeof text !== 'string') throw new ArgumentError(`encode: expected a string, got ${typeof text}`);
       return hf.encode(text, { add_special_tokens: false }).ids;
     },
     decode: (ids: ArrayLike<number>) => {

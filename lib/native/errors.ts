@@ -22,14 +22,6 @@ export class NativeError extends Error {
   }
 }
 
-/**
- * An argument of a model's call or a kernel (Model.logits, klDivergence …) that the script must
- * change: the message names the call, the argument, the value given and what to give instead.
- */
-export class ArgumentError extends Error {
-  override name = 'ArgumentError';
-}
-
 /** A call on a model after its dispose(), which frees its weights for good. */
 export class DisposedError extends Error {
   constructor(what: string) {
