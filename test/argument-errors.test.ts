@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as distprompt from '../lib/index.js';
 import { exitCodeFor, hotflipTopK, klDivergence, loadModel, type Model } from '../lib/index.js';
 import { native } from '../lib/native/index.js';
+import { errorOf } from './helpers/rejection.js';
 
 let model: Model;
 beforeAll(async () => {
@@ -17,16 +18,6 @@ afterAll(() => model.dispose());
 /** random:micro's sizes. */
 const V = 1000;
 const H = 32;
-
-/** The error a call rejects (or throws) with. */
-async function errorOf(call: () => unknown): Promise<Error> {
-  try {
-    await call();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('the call did not fail');
-}
 
 /** A call's refusal: an ArgumentError of `message`, exit 2. */
 async function expectRefused(call: () => unknown, message: string | RegExp): Promise<void> {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { headBound, hotflipTopK, klDivergence, loadModel, TargetError, tune, type Model } from '../lib/index.js';
 import { native } from '../lib/native/index.js';
 import { checkTargetRows, checkTargetTensor, entropyBitsOf } from '../lib/tune/targets-input.js';
+import { errorOf } from './helpers/rejection.js';
 
 let model: Model;
 beforeAll(async () => {
@@ -22,16 +23,6 @@ function table(set: (t: Float32Array) => void): Float32Array {
   return t;
 }
 const upload = (data: Float32Array, rows = data.length / V) => native().uploadTensor({ data, shape: [rows, V] });
-
-/** The error a call rejects (or throws) with. */
-async function errorOf(call: () => unknown): Promise<Error> {
-  try {
-    await call();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('the call did not fail');
-}
 
 describe('targets uploaded to the device are checked as an array is', () => {
   // Before, an uploaded table of NaN, negative or unnormalised rows was tuned and bounded as given:
