@@ -9,8 +9,6 @@ import { describe, expect, it } from 'vitest';
 import { loadModel } from '../lib/model/load.js';
 import { configFromHf } from '../lib/model/config.js';
 import { readResults } from '../lib/results/index.js';
-import { readsSetting } from '../lib/run/method-options.js';
-import type { MethodName } from '../lib/spec/index.js';
 import { expandStudies, readStudy, studyNames } from '../lib/study/catalog.js';
 import { planStudy } from '../lib/study/plan.js';
 import type { Verdict } from '../lib/study/findings.js';
@@ -92,12 +90,7 @@ describe('study catalog and plan', () => {
     const all = expandStudies(['all']);
     expect(all.map((s) => s.name).sort()).toEqual(names.filter((n) => n !== 'all').sort());
     for (const s of all) {
-      // The paper's AdamW weight decay wherever a method steps soft positions; a hard-only study sets none.
-      for (const scale of ['paper', 'smoke'] as const) {
-        const methods = (s[scale]!.methods as { method: MethodName }[]).map((m) => m.method);
-        const soft = methods.some((m) => readsSetting(m, 'weightDecay'));
-        expect(s[scale]!.weightDecay).toBe(soft ? 0.01 : undefined);
-      }
+      for (const scale of ['paper', 'smoke'] as const) expect(s[scale]!.weightDecay).toBe(0.01);
     }
   });
 
