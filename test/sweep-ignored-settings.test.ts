@@ -2,9 +2,6 @@
 // the user gave it, typed or in the --config file; a sweep with a method that reads it runs.
 import { expect, it } from 'vitest';
 
-import { readsSetting } from '../lib/run/method-options.js';
-import { parseSpec } from '../lib/spec/index.js';
-import { readStudy, SCALES, studyNames } from '../lib/study/catalog.js';
 import { runCli, scratchDirs } from './helpers/cli.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
 
@@ -68,24 +65,4 @@ it("a hard-only sweep's device workers run the parent's spec, its defaults writt
   const file = writeMicroConfig(dir, 'hard.json', { methods: [{ method: 'hard' }] });
   const r = runCli(['sweep', '-c', file, '--devices', 'cpu,cpu', ...quick], dir);
   expect(r.status, r.stderr).toBe(0);
-});
-
-// The README offers a study file's `paper` or `smoke` object as a starting point for `sweep -c`:
-// none may set what its methods would not read, or the copy would be refused.
-it("no named study's scale sets what its sweep's methods do not read", () => {
-  const problems: string[] = [];
-  for (const name of studyNames()) {
-    const study = readStudy(name);
-    for (const scale of SCALES) {
-      const spec = study[scale];
-      if (!spec) continue;
-      for (const variant of [{}, ...Object.values(study.variants ?? {})]) {
-        const laid: Record<string, unknown> = { ...spec, ...variant };
-        const methods = parseSpec({ model: 'random:micro', ...laid }).methods.map((m) => m.method);
-        for (const field of Object.keys(laid))
-          if (!methods.some((m) => readsSetting(m, field))) problems.push(`${name}.${scale}: ${field}`);
-      }
-    }
-  }
-  expect(problems).toEqual([]);
 });
