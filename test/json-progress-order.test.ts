@@ -17,6 +17,7 @@ const counts = [
   'rowStepsPerSecond',
   'meanBestKlNats',
   'elapsedMs',
+  'maxEpochs',
 ];
 
 /** The keys of each progress line of `stdout`, in their order. */

@@ -62,13 +62,18 @@ describe('the progress of a sweep of several methods', () => {
     for (const p of seen) expect(p.sweepRowsResumed).toBe(kept);
     const last = seen.at(-1)!;
     expect(last.sweepRowsDone).toBe(last.sweepRowsTotal);
-    // Before a batch's worth of rows of its own the run has no pace: no ETA rather than one from
-    // the resumed rows, or from one row that took a batch's time.
+    // Before a batch's worth of rows of its own the run has no pace of rows: not one from the
+    // resumed rows, or from one row that took a batch's time, but the bound of every row left
+    // running its whole budget at the pace in row-steps.
     const view = sweepView(last, '');
     expect(view.batchSize).toBe(2);
-    expect(eta({ ...view, rowsDone: kept })).toBe('?');
-    expect(eta({ ...view, rowsDone: kept + 1 })).toBe('?');
+    expect(view.maxEpochs).toBe(PLAN_SWEEP.maxEpochs);
+    const bound = (done: number) =>
+      `≤ ${(((view.rowsTotal - done) * view.maxEpochs) / view.rowStepsPerSecond).toFixed(0)}s`;
+    expect(eta({ ...view, rowsDone: kept })).toBe(bound(kept));
+    expect(eta({ ...view, rowsDone: kept + 1 })).toBe(bound(kept + 1));
     expect(eta({ ...view, rowsDone: kept + 2 })).toMatch(/^\d+s$/);
+    expect(eta({ ...view, rowsDone: kept, rowStepsPerSecond: 0 })).toBe('?');
   }, 300_000);
 
   it('a resume of a journal holding every row (killed while writing its file) finishes it, making no target', async () => {

@@ -79,6 +79,7 @@ describe('distprompt sweep', () => {
         'rowStepsPerSecond',
         'meanBestKlNats',
         'elapsedMs',
+        'maxEpochs',
       ],
       done: ['output', 'rows', 'rowsResumed', 'rowsShared', 'figures'],
     };

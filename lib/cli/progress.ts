@@ -14,6 +14,8 @@ export interface ProgressView extends Partial<StudyPlace> {
   rowStepsPerSecond: number;
   meanBestKlNats: number;
   elapsedMs: number;
+  /** the epochs a row may run at most: rows left × this, at the pace in row-steps, bounds the time left */
+  maxEpochs: number;
 }
 
 /** A sweep's progress event as the bar shows it, under `label`: rows and time of the whole sweep,
@@ -30,6 +32,7 @@ export function sweepView(p: StudySweepProgress, label: string): ProgressView {
     rowStepsPerSecond: p.rowStepsPerSecond,
     meanBestKlNats: p.meanBestKlNats,
     elapsedMs: p.sweepElapsedMs,
+    maxEpochs: p.maxEpochs,
   };
 }
 
@@ -41,16 +44,22 @@ export function progressMode(o: { quiet?: boolean; json?: boolean }): ProgressMo
   return process.stderr.isTTY ? 'tty' : 'lines';
 }
 
+const duration = (s: number): string =>
+  s < 90 ? `${s.toFixed(0)}s` : s < 5400 ? `${(s / 60).toFixed(1)}min` : `${(s / 3600).toFixed(1)}h`;
+
 /**
  * Time left at this run's pace: its elapsed time over the rows it finished (not the resumed ones),
  * once it finished a batch's worth (or all): a resumed run's first row, done after seconds,
- * would otherwise price each of thousands of rows left at those seconds.
+ * would otherwise price each of thousands of rows left at those seconds. Before that, a bound
+ * (`≤ …`): every row left running its whole budget at the present pace in row-steps. A sweep whose
+ * rows all fit one batch, as a study's often do on a GPU, would otherwise show '?' to its end.
  */
 export function eta(p: ProgressView): string {
   const run = p.rowsDone - p.rowsResumed;
-  if (run <= 0 || (run < p.batchSize && p.rowsDone < p.rowsTotal)) return '?';
-  const s = ((p.elapsedMs / run) * (p.rowsTotal - p.rowsDone)) / 1000;
-  return s < 90 ? `${s.toFixed(0)}s` : `${(s / 60).toFixed(1)}min`;
+  if (run > 0 && (run >= p.batchSize || p.rowsDone >= p.rowsTotal))
+    return duration(((p.elapsedMs / run) * (p.rowsTotal - p.rowsDone)) / 1000);
+  const rowSteps = (p.rowsTotal - p.rowsDone) * p.maxEpochs;
+  return p.rowStepsPerSecond > 0 && Number.isFinite(rowSteps) ? `≤ ${duration(rowSteps / p.rowStepsPerSecond)}` : '?';
 }
 
 export class ProgressReporter {

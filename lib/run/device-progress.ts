@@ -18,6 +18,7 @@ export interface WorkerProgress extends Partial<StudyPlace> {
   /** null where JSON wrote NaN (no row finished yet) */
   meanBestKlNats: number | null;
   elapsedMs: number;
+  maxEpochs: number;
   label: string;
 }
 
@@ -52,6 +53,8 @@ export function combineProgress(parts: readonly WorkerProgress[]): StudySweepPro
     sweepRowsTotal: rowsTotal,
     sweepRowsResumed: sum((p) => p.rowsResumed),
     sweepElapsedMs: elapsedMs,
+    // The workers of a study may be in different sweeps for a while: the largest budget bounds them all.
+    maxEpochs: Math.max(...parts.map((p) => p.maxEpochs)),
   };
 }
 

@@ -13,6 +13,8 @@ export interface SweepProgress extends TuneProgress {
   sweepRowsResumed: number;
   /** ms since this run's first method began tuning (`elapsedMs` restarts with each method) */
   sweepElapsedMs: number;
+  /** the epochs a row may run at most (the spec's): with the pace in row-steps, what bounds the time left */
+  maxEpochs: number;
 }
 
 /** Where a study's sweep stands in the study: its progress events carry it. */

@@ -442,6 +442,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
             sweepRowsTotal: plan.shardRows.length,
             sweepRowsResumed: resumedRows,
             sweepElapsedMs: performance.now() - tuningStart!,
+            maxEpochs: spec.maxEpochs,
           } satisfies SweepProgress);
         });
         await run;
