@@ -188,6 +188,18 @@ describe('planSweepYielding', () => {
     expect(turned).toBe(true);
   });
 
+  test('stops when its signal aborts mid-way, with an AbortError, before it plans every row', async () => {
+    const s = parseSpec({ targets: [{ kind: 'vanilla', entropyBits: '0:max:0.01' }], inits: 5 });
+    const stop = new AbortController();
+    // A Ctrl-C a few turns into the plan.
+    let turns = 0;
+    const spin = () => (++turns === 3 ? stop.abort() : setImmediate(spin));
+    setImmediate(spin);
+    await expect(planSweepYielding(s, V, {}, stop.signal)).rejects.toThrow(
+      expect.objectContaining({ name: 'AbortError' }),
+    );
+  });
+
   test('refuses too many rows before planning any', async () => {
     const s = parseSpec({ targets: [{ kind: 'vanilla', entropyBits: '0:max:0.01' }], inits: 10_000 });
     await expect(planSweepYielding(s, V)).rejects.toThrow(/more than the 1,000,000 a sweep may plan/);

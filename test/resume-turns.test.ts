@@ -15,6 +15,7 @@ import {
   type ResultMetadata,
   type RunRecord,
 } from '../lib/results/index.js';
+import { scanJournalFile } from '../lib/results/journal.js';
 import { keptRows } from '../lib/run/kept.js';
 import { VERSION } from '../lib/version.js';
 import { scratchDir } from './helpers/cli.js';
@@ -242,4 +243,24 @@ test('a resume from a finished file stops when its signal aborts while it reads 
   );
   expect(readFileSync(out).equals(before)).toBe(true);
   expect(existsSync(journalPath(out))).toBe(false);
+});
+
+test('a resume stopped before it has read its journal reads no more of it: no row is decoded, and the rows kept are told', async () => {
+  const out = join(scratchDir('resume-turns'), 'r.arrow');
+  const writer = await ResultWriter.create(out, meta);
+  await writer.append(Array.from({ length: 9000 }, (_, i) => ({ ...record(plan.rows[0]), rowId: `r${i}` })));
+  await writer.close();
+  appendFileSync(journalPath(out), new Uint8Array([0xff, 0xff, 0xff, 0xff, 9, 9]));
+  const before = readFileSync(journalPath(out));
+  // Its framing alone, read from the file, says what reading it whole says, torn tail and all.
+  expect(await scanJournalFile(journalPath(out))).toEqual(scanJournal(before));
+  // A Ctrl-C that came while the journal's bytes were read.
+  const stop = new AbortController();
+  stop.abort();
+  decodes.whole = decodes.sliced = 0;
+  await expect(openForResume(out, meta, stop.signal)).rejects.toThrow(
+    expect.objectContaining({ name: 'AbortError', file: journalPath(out), rows: 9000 }),
+  );
+  expect(decodes).toEqual({ whole: 0, sliced: 0 });
+  expect(readFileSync(journalPath(out)).equals(before)).toBe(true);
 });

@@ -3,6 +3,7 @@
 // last message; `scanJournal` finds the end of the last complete message so a resume reads
 // everything before it and appends after it.
 
+import { open } from 'node:fs/promises';
 import { Message, RecordBatchReader, RecordBatchStreamWriter, type RecordBatch, type Schema } from 'apache-arrow';
 
 import { vectorsWithinBuffers } from '../io/arrow-table.js';
@@ -56,29 +57,67 @@ export interface JournalScan {
 
 /** Walks the message framing: [0xFFFFFFFF][int32 metadata length][metadata][body of bodyLength]. */
 export function scanJournal(bytes: Uint8Array): JournalScan {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const walk = framing(bytes.length);
+  let step = walk.next();
+  while (!step.done) {
+    const [at, length] = step.value;
+    step = walk.next(bytes.subarray(at, at + length));
+  }
+  return step.value;
+}
+
+/**
+ * scanJournal of the file at `path`, reading only the messages' framing and metadata (a few hundred
+ * bytes a batch, not the whole journal): a resume knows what the journal holds before it reads the
+ * rest, which a Ctrl-C may then stop. Stops with `signal`'s reason between two reads.
+ */
+export async function scanJournalFile(path: string, signal?: AbortSignal): Promise<JournalScan> {
+  const fh = await open(path, 'r');
+  try {
+    const walk = framing((await fh.stat()).size);
+    let step = walk.next();
+    while (!step.done) {
+      signal?.throwIfAborted();
+      const [at, length] = step.value;
+      const { buffer, bytesRead } = await fh.read(new Uint8Array(length), 0, length, at);
+      step = walk.next(buffer.subarray(0, bytesRead));
+    }
+    return step.value;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The walk of a journal of `size` bytes: it yields the [offset, length] of the bytes it reads next
+ * and is given them, so that bytes in memory and a file are walked alike.
+ */
+function* framing(size: number): Generator<[number, number], JournalScan, Uint8Array> {
   let offset = 0;
   let schemaEnd = 0;
   let batches = 0;
   let rows = 0;
-  while (offset + 8 <= bytes.length) {
+  while (offset + 8 <= size) {
+    const head = yield [offset, 8];
+    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
     let header = 4;
-    let metaLength = view.getInt32(offset, true);
+    let metaLength = view.getInt32(0, true);
     if (metaLength === -1) {
       header = 8;
-      metaLength = view.getInt32(offset + 4, true);
+      metaLength = view.getInt32(4, true);
     }
     if (metaLength <= 0) break; // EOS, or zeros a crashed filesystem left behind
     const metaEnd = offset + header + metaLength;
-    if (metaEnd > bytes.length) break;
+    if (metaEnd > size) break;
+    const metadata = yield [offset + header, metaLength];
     let message: Message;
     try {
-      message = vectorsWithinBuffers(() => Message.decode(bytes.subarray(offset + header, metaEnd)));
+      message = vectorsWithinBuffers(() => Message.decode(metadata));
     } catch {
       break; // garbage where metadata should be: a torn write
     }
     const end = metaEnd + Number(message.bodyLength);
-    if (end > bytes.length) break;
+    if (end > size) break;
     if (message.isSchema()) {
       if (schemaEnd !== 0) break; // a second schema cannot be part of this journal
       schemaEnd = end;
@@ -92,7 +131,7 @@ export function scanJournal(bytes: Uint8Array): JournalScan {
     offset = end;
   }
   const goodEnd = schemaEnd === 0 ? 0 : offset;
-  return { schemaEnd, goodEnd, batches, rows, tornBytes: bytes.length - goodEnd };
+  return { schemaEnd, goodEnd, batches, rows, tornBytes: size - goodEnd };
 }
 
 /** A journal's schema, and its whole record batches decoded one at a time as they are asked for. */

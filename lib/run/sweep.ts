@@ -285,7 +285,14 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     checkSweepFits(spec, model, await tokensNotBanned(model));
     // The fit check plans the targets as the plan does (tens of ms for thousands): a turn between.
     await nextTurn();
-    const plan = await planSweepYielding(spec, V, { fileTargetCount: targetFileCount });
+    let plan;
+    try {
+      plan = await planSweepYielding(spec, V, { fileTargetCount: targetFileCount }, options.signal);
+    } catch (e) {
+      // Ctrl-C while the rows were planned: nothing was written yet.
+      if (stoppedBy(options.signal, e)) return { ...nothingYet(spec, start.state), interrupted: true };
+      throw e;
+    }
     const meta = sweepMetadata(spec, model);
     const out = spec.output;
     let writer: ResultWriter;
@@ -359,7 +366,7 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       }
       const targets =
         plans.length && !stopped()
-          ? await synthesizePlans(model, plans, options.targetStore)
+          ? await synthesizePlans(model, plans, options.targetStore, options.signal)
           : { data: new Float32Array(0), meta: [] };
       const index = new Map(plans.map((t, i) => [t.targetId, i]));
       // Checked and measured in synthesis already: uploaded once for every method and the bound as
@@ -457,8 +464,12 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       model.assertCheckpointUnchanged();
     } catch (e) {
       // A run that failed before its first row leaves no journal to block the corrected rerun.
-      await writer.abandon();
-      throw e;
+      if (!stoppedBy(options.signal, e)) {
+        await writer.abandon();
+        throw e;
+      }
+      // Ctrl-C while the targets were made: as any other interrupt before the first row.
+      interrupted = true;
     }
     if (interrupted) {
       // A journal without a row (interrupted in the setup) is removed: a plain rerun just runs.
@@ -530,6 +541,10 @@ async function resumeJournal(
   );
   return { writer: r.writer, records: r.records };
 }
+
+/** `e` is the abort of `signal` (a Ctrl-C), not a failure. */
+const stoppedBy = (signal: AbortSignal | undefined, e: unknown): boolean =>
+  signal?.aborted === true && (e as Error | undefined)?.name === 'AbortError';
 
 /** A sweep interrupted while it read its rows back, before it changed any file: they stand where they were. */
 const stoppedReadBack = (spec: SweepSpec, start: SweepSummary['start'], stop: ResumeStopped): SweepSummary => ({

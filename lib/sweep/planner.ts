@@ -137,12 +137,14 @@ const ROWS_PER_SLICE = 512;
 /**
  * planSweep in slices that yield to the event loop between them: a sweep plans on the main
  * thread of the program that runs it, and thousands of rows named and seeded at once held it
- * for tens of milliseconds. The same plan (test/planner.test.ts).
+ * for tens of milliseconds. The same plan (test/planner.test.ts). Stops with `signal`'s reason at
+ * the first slice after it aborts: half a million rows take over a second to plan.
  */
 export async function planSweepYielding(
   spec: SweepSpec,
   vocabSize: number,
   options: PlanOptions = {},
+  signal?: AbortSignal,
 ): Promise<SweepPlan> {
   const targets = planTargets(spec, vocabSize, options);
   checkRowCount(targets.length, spec.methods.length, spec.inits);
@@ -150,6 +152,7 @@ export async function planSweepYielding(
   const perSlice = Math.max(1, Math.floor(ROWS_PER_SLICE / (spec.methods.length * spec.inits)));
   for (let i = 0; i < targets.length; i += perSlice) {
     if (i > 0) await nextTurn();
+    signal?.throwIfAborted();
     for (const row of rowsOf(spec, targets.slice(i, i + perSlice))) rows.push(row);
   }
   if (spec.deterministic) assignGroups(rows, spec.batchSize as number);

@@ -21,17 +21,19 @@ async function makeKind<K extends TargetKind>(kind: K, ctx: MakeContext, plans: 
 /**
  * `plans`' targets, in plan order. With a `store`, targets it holds are taken from it rather than
  * made, and the ones made that depend on their plan alone are kept in it for the next sweeps.
+ * `signal` stops the making with its reason between two batches (a sweep's Ctrl-C).
  */
 export async function synthesizePlans(
   model: Model,
   plans: readonly TargetPlan[],
   store?: TargetStore,
+  signal?: AbortSignal,
 ): Promise<SynthesisedTargets> {
-  if (!store) return makePlans(model, plans);
+  if (!store) return makePlans(model, plans, signal);
   const { vocabSize: V, device } = model.info;
   const held = plans.map((p) => storedRow(store, p, V, device));
   const toMake = plans.filter((_, i) => !held[i]);
-  const made = toMake.length ? await makePlans(model, toMake) : { data: new Float32Array(0), meta: [] };
+  const made = toMake.length ? await makePlans(model, toMake, signal) : { data: new Float32Array(0), meta: [] };
   toMake.forEach((p, j) => storeRow(store, p, V, device, made.data.subarray(j * V, (j + 1) * V), made.meta[j]));
   if (toMake.length === plans.length) return made;
   const data = new Float32Array(plans.length * V);
@@ -45,7 +47,11 @@ export async function synthesizePlans(
   return { data, meta };
 }
 
-async function makePlans(model: Model, plans: readonly TargetPlan[]): Promise<SynthesisedTargets> {
+async function makePlans(
+  model: Model,
+  plans: readonly TargetPlan[],
+  signal: AbortSignal | undefined,
+): Promise<SynthesisedTargets> {
   const V = model.info.vocabSize;
   const data = new Float32Array(plans.length * V);
   const meta: TargetRowMeta[] = new Array(plans.length);
@@ -62,8 +68,13 @@ async function makePlans(model: Model, plans: readonly TargetPlan[]): Promise<Sy
       const j = at.get(targetId);
       return j === undefined ? undefined : meta[j];
     },
+    signal,
   };
-  for (const kind of Object.keys(MAKERS) as TargetKind[]) await makeKind(kind, ctx, plans);
+  for (const kind of Object.keys(MAKERS) as TargetKind[]) {
+    signal?.throwIfAborted();
+    await makeKind(kind, ctx, plans);
+  }
+  signal?.throwIfAborted();
   // Checked in the target worker: the buffer moves there and back, never copied.
   const checked = await inTargetWorker(
     'validate',
