@@ -6,19 +6,11 @@ import { expect, it } from 'vitest';
 
 import { runCli, scratchDirs } from './helpers/cli.js';
 import { MICRO_SWEEP } from './helpers/micro-sweep.js';
+import { PROGRESS_COUNT_KEYS } from './helpers/progress-keys.js';
 
 const tmp = scratchDirs('json-progress-order');
 const { model, ...settings } = MICRO_SWEEP;
-const counts = [
-  'rowsDone',
-  'rowsTotal',
-  'rowsResumed',
-  'batchSize',
-  'rowStepsPerSecond',
-  'meanBestKlNats',
-  'elapsedMs',
-  'maxEpochs',
-];
+const counts = PROGRESS_COUNT_KEYS;
 
 /** The keys of each progress line of `stdout`, in their order. */
 const progressKeys = (stdout: string): string[][] =>

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import { readResults, scanJournal } from '../lib/results/index.js';
 import { cli, interruptWhen, runCli, scratchDirs } from './helpers/cli.js';
+import { PROGRESS_COUNT_KEYS } from './helpers/progress-keys.js';
 
 const small = {
   model: 'random:micro',
@@ -70,17 +71,7 @@ describe('distprompt sweep', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     const fields = {
       log: ['message'],
-      progress: [
-        'label',
-        'rowsDone',
-        'rowsTotal',
-        'rowsResumed',
-        'batchSize',
-        'rowStepsPerSecond',
-        'meanBestKlNats',
-        'elapsedMs',
-        'maxEpochs',
-      ],
+      progress: ['label', ...PROGRESS_COUNT_KEYS],
       done: ['output', 'rows', 'rowsResumed', 'rowsShared', 'figures'],
     };
     for (const e of events) {
