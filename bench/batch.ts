@@ -8,7 +8,8 @@
 //        [--factors 2,4] [--max-fraction 0.85] [--quick] [--out-dir DIR]
 import { loadModel } from '../lib/model/load.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
-import { autoBatchSize, freeDeviceBytes } from '../lib/tune/batch-size.js';
+import { autoBatchSize } from '../lib/tune/batch-size.js';
+import { freeDeviceBytes } from '../lib/model/memory.js';
 import { args, deviceTag, memoryProbe, mib, save, yardstick, yardstickTable } from './common.js';
 import { fmt, measureRate, pct, type RatePoint } from './tune-rate.js';
 

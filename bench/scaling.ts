@@ -13,7 +13,7 @@ import { loadModel } from '../lib/model/load.js';
 import type { Model } from '../lib/model/model.js';
 import { PRESETS, getPreset } from '../lib/model/presets.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
-import { freeDeviceBytes } from '../lib/tune/batch-size.js';
+import { freeDeviceBytes } from '../lib/model/memory.js';
 import { args, deviceTag, memoryProbe, mib, save, yardstick, yardstickTable } from './common.js';
 import { fmt, measureRate, pct, predictSeconds, type RatePoint } from './tune-rate.js';
 

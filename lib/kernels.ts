@@ -5,7 +5,7 @@ import { withCallerStack } from './native/errors.js';
 import { native } from './native/index.js';
 import type { HotflipInput, KlInput } from './native/types-kernels.js';
 import { described, refuseUnknownKeys, shown } from './spec/fields.js';
-import { checkTargetRows } from './tune/targets-input.js';
+import { checkTargetRows } from './model/target-rows.js';
 
 export type { HotflipInput, KlInput };
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 import { headBound, hotflipTopK, klDivergence, loadModel, TargetError, tune, type Model } from '../lib/index.js';
 import { native } from '../lib/native/index.js';
-import { checkTargetRows, checkTargetTensor, entropyBitsOf } from '../lib/tune/targets-input.js';
+import { checkTargetRows, checkTargetTensor, entropyBitsOf } from '../lib/model/target-rows.js';
 import { errorOf } from './helpers/rejection.js';
 
 let model: Model;

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { loadModel } from '../model/load.js';
 import { presetNames, PRESETS } from '../model/presets.js';
 import { native } from '../native/index.js';
-import { availableDeviceBytes } from '../tune/batch-size.js';
+import { availableDeviceBytes } from '../model/memory.js';
 import { UsageError } from './exit.js';
 
 export function registerInfo(program: Command): void {

@@ -3,7 +3,7 @@
 // config that asks for more (n_layer: 10^9, a 70B model on a 24 GB machine) is refused at once,
 // naming the config.json keys that make it big, instead of growing until the machine runs out.
 import type { NativeDtype, NativeModelConfig } from '../native/types-model.js';
-import { availableDeviceBytes, bytesPerRow } from '../tune/batch-size.js';
+import { availableDeviceBytes, bytesPerRow } from './memory.js';
 import type { ModelInfo } from './info.js';
 import { configKey } from './config-checks.js';
 import { ModelConfigError } from './config.js';

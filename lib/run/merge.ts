@@ -21,7 +21,7 @@ import { refuseUnknownKeys, shown } from '../spec/fields.js';
 import { parseSpec, SpecError, type SweepSpec } from '../spec/index.js';
 import { planSweep, type PlanOptions } from '../sweep/index.js';
 import { targetFileCount } from '../targets/file.js';
-import { TargetError } from '../tune/target-error.js';
+import { TargetError } from '../model/target-error.js';
 import { VERSION } from '../version.js';
 import { lockOutput } from './lock.js';
 import { checkBoolean } from './run-options.js';

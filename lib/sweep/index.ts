@@ -1,6 +1,6 @@
 // The planner: spec → targets → rows, shards and resume.
-export { fnv1a64, stableSeed } from './hash.js';
-export { rowId, rowSeed, targetSeed, type MethodOf } from './ids.js';
+export { fnv1a64, stableSeed } from '../ids/hash.js';
+export { rowId, rowSeed, targetSeed, type MethodOf } from '../ids/rows.js';
 export { formatBits, planTargets, type PlanOptions, type TargetPlan } from './targets.js';
 export {
   planRows,

@@ -4,7 +4,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { methodLabel, resolveMethods, SpecError, type MethodName, type Shard, type SweepSpec } from '../spec/index.js';
 import { checkRowCount } from '../spec/limits.js';
-import { rowId, rowSeed } from './ids.js';
+import { rowId, rowSeed } from '../ids/rows.js';
 import { planTargets, type PlanOptions, type TargetPlan } from './targets.js';
 
 export interface RowPlan {

@@ -18,7 +18,7 @@ import { dataDigestMismatch } from '../io/arrow-digest.js';
 import { arrowReadError } from '../io/arrow-read-error.js';
 import { arrowTable } from '../io/arrow-table.js';
 import { errnoCode, fileError, MACHINE_FAULT_CODES, unreadableWhy } from '../io/fs-error.js';
-import { TargetError } from '../tune/target-error.js';
+import { TargetError } from '../model/target-error.js';
 import { RENORMALIZE_HINT, validateTargets } from './validate.js';
 import { parseJsonText } from '../io/json-text.js';
 

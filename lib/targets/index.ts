@@ -1,5 +1,5 @@
 export { entropyBits, klNats, outlierMassBound } from './maths.js';
-export { TargetError } from '../tune/target-error.js';
+export { TargetError } from '../model/target-error.js';
 export { validateTargets } from './validate.js';
 export { vanilla, outlier, lm, randomPrompt } from './kinds.js';
 export { shuffle, migrate } from './transforms.js';

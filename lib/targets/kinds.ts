@@ -4,9 +4,9 @@ import type { Model } from '../model/model.js';
 import { positionsProblem } from '../model/positions.js';
 import { native } from '../native/index.js';
 import { TARGET_DEFAULTS } from '../spec/defaults.js';
-import { stableSeed } from '../sweep/hash.js';
+import { stableSeed } from '../ids/hash.js';
 import { outlierMassBound, seededRandom } from './maths.js';
-import { TargetError } from '../tune/target-error.js';
+import { TargetError } from '../model/target-error.js';
 import { inTargetWorker } from './offload.js';
 
 const LN2 = Math.log(2);

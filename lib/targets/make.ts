@@ -8,7 +8,7 @@ import type { RunRecord } from '../results/record.js';
 import type { TargetKind } from '../spec/schema.js';
 import { vocabularyTextsInSlices, type Tokenizer } from '../tokenizer/index.js';
 import { lm, outlier, vanilla, type Made } from './kinds.js';
-import { TargetError } from '../tune/target-error.js';
+import { TargetError } from '../model/target-error.js';
 import { inTargetWorker } from './offload.js';
 import { loadSourceModel } from './source-model.js';
 import type { PlanOf } from './registry.js';

@@ -1,6 +1,6 @@
 // Plain maths on distributions held as Float32Arrays or Float64Arrays (helpers for users and checks; batched
 // synthesis runs natively).
-import { TargetError } from '../tune/target-error.js';
+import { TargetError } from '../model/target-error.js';
 
 const LN2 = Math.log(2);
 

@@ -1,7 +1,7 @@
 // The caller's face of the target worker (synth-worker.ts): each task runs there, its typed
 // arrays moved rather than copied both ways.
 import { WorkerClient, workerUrl } from '../worker/client.js';
-import { TargetError } from '../tune/target-error.js';
+import { TargetError } from '../model/target-error.js';
 import type { targetTasks } from './synth-worker.js';
 
 type TaskName = keyof typeof targetTasks;

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 
 import { POS_TAGS, type PosTag } from '../spec/schema.js';
 import { seededRandom } from './maths.js';
-import { TargetError } from '../tune/target-error.js';
+import { TargetError } from '../model/target-error.js';
 
 export { POS_TAGS, type PosTag };
 

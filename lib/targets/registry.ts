@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import type { ResolvedTarget } from '../spec/parse.js';
 import { SpecError } from '../spec/errors.js';
 import { TargetSpec, type PosTag, type TargetKind } from '../spec/schema.js';
-import { stableSeed } from '../sweep/hash.js';
+import { stableSeed } from '../ids/hash.js';
 
 /** Each kind's parameters, as its plan sets them (and a result row's targetParams starts with). */
 export interface TargetParams {

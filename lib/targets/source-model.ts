@@ -4,7 +4,7 @@
 import { said, saidOf, setMessage } from '../io/said.js';
 import { describeModel, loadModel } from '../model/load.js';
 import type { Model } from '../model/model.js';
-import { TargetError } from '../tune/target-error.js';
+import { TargetError } from '../model/target-error.js';
 
 /** `e` (loading or describing `source`) named as the source of migrated targets. */
 function asSource(source: string): (e: unknown) => never {

@@ -15,7 +15,7 @@ import { Grid } from '../spec/schema.js';
 import { TuneOptionsSchema } from '../tune/options.js';
 import { targetFileCount } from './file.js';
 import type { TargetRowMeta } from './make.js';
-import { TargetError } from '../tune/target-error.js';
+import { TargetError } from '../model/target-error.js';
 import { synthesizePlans } from './plans.js';
 import { kindDef, planEntry, type TargetPlan } from './registry.js';
 

@@ -2,7 +2,7 @@
 // of a distribution onto another vocabulary. Pure (no addon, no model), so the target worker
 // imports them without the makers.
 import { seededRandom } from './maths.js';
-import { TargetError } from '../tune/target-error.js';
+import { TargetError } from '../model/target-error.js';
 
 /** shuffled: token indices of a distribution permuted (seeded Fisher–Yates), masses unchanged. */
 export function shuffle(p: Float32Array, seed: number): Float32Array {

@@ -1,6 +1,6 @@
 // Every target is checked before use: length, finite, non-negative, sums to 1 within 1e-5.
 import { refuseUnknownKeys, shown } from '../spec/fields.js';
-import { TargetError } from '../tune/target-error.js';
+import { TargetError } from '../model/target-error.js';
 
 export interface ValidateOptions {
   /** rescale each row that sums to something other than 1 (but above 0) instead of refusing it */

@@ -6,7 +6,7 @@
 // values (the paper's vanilla grid over Llama 3's vocabulary is 44M), and the reader holds a JSON
 // file to one string, so a set past that is refused before it is made, naming the binary forms;
 // and a set past the 2 GiB the reader reads a file in is refused in every form.
-import { TargetError } from '../tune/target-error.js';
+import { TargetError } from '../model/target-error.js';
 import { FILE_READ_LIMIT, JSON_TEXT_LIMIT, SAFETENSORS_IDS_KEY, targetFileFormat } from './file.js';
 import type { TargetMeta } from './synthesize.js';
 import { targetArrowBytes } from './write-arrow.js';

@@ -19,5 +19,6 @@ export {
   type TuneSettings,
 } from './options.js';
 export { type TuneRecord } from './record.js';
-export { rowSeed } from '../sweep/ids.js';
-export { autoBatchSize, availableDeviceBytes, bytesPerRow, cpuBatchCap, freeDeviceBytes } from './batch-size.js';
+export { rowSeed } from '../ids/rows.js';
+export { autoBatchSize, cpuBatchCap } from './batch-size.js';
+export { availableDeviceBytes, bytesPerRow, freeDeviceBytes } from '../model/memory.js';

@@ -4,7 +4,7 @@
 import { Model } from '../model/model.js';
 import { formatBytes } from '../model/size-check.js';
 import { shown, signalProblem } from '../spec/fields.js';
-import { availableDeviceBytes, bytesPerRow } from './batch-size.js';
+import { availableDeviceBytes, bytesPerRow } from '../model/memory.js';
 import { tuneOptionsError } from './options.js';
 
 const invalid = (field: string, message: string) => tuneOptionsError([{ path: field, message }]);

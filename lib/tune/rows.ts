@@ -1,8 +1,8 @@
 // The rows a tune() runs: the caller's (a sweep's plan, a shard, a resume) or every target × init,
-// each with the sweep planner's id and seed (lib/sweep/ids.ts), so a row run by tune() alone and
+// each with the sweep planner's id and seed (lib/ids/rows.ts), so a row run by tune() alone and
 // the same row in a sweep carry the same name and start from the same prompt.
 import { shown } from '../spec/fields.js';
-import { rowId, rowSeed } from '../sweep/ids.js';
+import { rowId, rowSeed } from '../ids/rows.js';
 import type { PlannedRow } from './harvest.js';
 import { tuneOptionsError, type TuneSettings } from './options.js';
 
