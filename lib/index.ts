@@ -53,7 +53,7 @@ export {
   type TuneRow,
   type TuneRunEvents,
 } from './tune/index.js';
-export { TuneOptionsError } from './tune/options.js';
+export { TuneOptionsError } from './spec/tune-options.js';
 export { type StopReason, type RecordStopReason } from './tune/stop-reasons.js';
 export { type TuneTargets, type TargetSetLike } from './tune/targets-input.js';
 export { entropyBits, klNats, outlierMassBound, validateTargets, TargetError, TargetStore } from './targets/index.js';

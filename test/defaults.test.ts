@@ -9,7 +9,7 @@ import { registerSweep } from '../lib/cli/sweep.js';
 import { registerTargetsAndTune } from '../lib/cli/targets-tune.js';
 import { QUICK_DEMO_SWEEP, QUICK_TUNE, STUDY_DEFAULTS } from '../lib/spec/defaults.js';
 import { parseSpec } from '../lib/spec/index.js';
-import { parseTuneOptions, TuneOptionsSchema } from '../lib/tune/options.js';
+import { parseTuneOptions, TuneOptionsSchema } from '../lib/spec/tune-options.js';
 import { SweepSpecSchema } from '../lib/spec/schema.js';
 
 /** The README's "Study defaults" table as { field: value }. */

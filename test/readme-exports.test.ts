@@ -18,7 +18,7 @@ import {
   validateTargets,
 } from '../lib/index.js';
 import { BoundOptionsSchema } from '../lib/bound/options.js';
-import { TuneOptionsSchema } from '../lib/tune/options.js';
+import { TuneOptionsSchema } from '../lib/spec/tune-options.js';
 
 const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
 const section = readme.split('### What the library exports')[1]?.split('\n### ')[0] ?? '';

@@ -104,7 +104,7 @@ describe('parseSpec', () => {
     [{ targets: [] }, 'targets', 'at least one target kind'],
     [{ prefixLength: '5' }, 'prefixLength', "expected a positive integer, got '5'"],
     [{ prefixLength: 0 }, 'prefixLength', 'must be >= 1, got 0'],
-    // The tuning rules are tune()'s own (lib/tune/options.ts), not restated: its cap holds here too.
+    // The tuning rules are tune()'s own (lib/spec/tune-options.ts), not restated: its cap holds here too.
     [{ prefixLength: 513 }, 'prefixLength', 'must be at most 512, got 513'],
     // Beside a hard method, whose pattern and label are spelt out per position (-1 threw a RangeError).
     [{ prefixLength: -1, methods: [{ method: 'hard' }] }, 'prefixLength', 'must be >= 1, got -1'],

@@ -8,7 +8,7 @@ import { parseSpec } from '../lib/spec/index.js';
 import { planRows, planTargets, rowId, rowSeed, stableSeed } from '../lib/sweep/index.js';
 import { recordsFromHarvest, type PlannedRow } from '../lib/tune/harvest.js';
 import { isOutOfMemory, onOutOfMemory } from '../lib/tune/oom.js';
-import { cudaGraphFor } from '../lib/tune/options.js';
+import { cudaGraphFor } from '../lib/spec/tune-options.js';
 import { planTuneRows } from '../lib/tune/rows.js';
 import { SlotScheduler } from '../lib/tune/scheduler.js';
 

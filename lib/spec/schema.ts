@@ -4,7 +4,7 @@
 
 import { z } from 'zod';
 
-import { DETERMINISTIC_NEEDS_A_BATCH, TuneOptionsSchema } from '../tune/options.js';
+import { DETERMINISTIC_NEEDS_A_BATCH, TuneOptionsSchema } from './tune-options.js';
 import { addSaidIssue } from './errors.js';
 import { TARGET_DEFAULTS } from './defaults.js';
 import { countInt, flag, oneOf, positiveInt, shown, unknownKeysError } from './fields.js';
@@ -19,7 +19,7 @@ const device = z
   .string({ error: "expected a device string: 'cpu', 'cuda' or 'cuda:N'" })
   .regex(DEVICE, { error: (iss) => `expected 'cpu', 'cuda' or 'cuda:N', got '${String(iss.input)}'` });
 
-/** The tuning fields, rules and messages as tune() has them (lib/tune/options.ts). */
+/** The tuning fields, rules and messages as tune() has them (tune-options.ts). */
 const tuning = TuneOptionsSchema.shape;
 
 /**

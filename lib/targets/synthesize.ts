@@ -12,7 +12,7 @@ import { SpecError } from '../spec/errors.js';
 import { refuseUnknownKeys, shown } from '../spec/fields.js';
 import { expandGrid, type GridInput } from '../spec/grid.js';
 import { Grid } from '../spec/schema.js';
-import { TuneOptionsSchema } from '../tune/options.js';
+import { TuneOptionsSchema } from '../spec/tune-options.js';
 import { targetFileCount } from './file.js';
 import type { TargetRowMeta } from './make.js';
 import { TargetError } from '../model/target-error.js';

@@ -1,7 +1,8 @@
 // A native harvest (column arrays over the harvested slots) → one TuneRecord per row. Pure: the
 // clock and the tokenizer come in as arguments, so it is tested on hand-made harvests.
 import type { NativeHarvest } from '../native/types-tuner.js';
-import { STOP_REASONS, type TuneSettings } from './options.js';
+import { STOP_REASONS } from './stop-reasons.js';
+import type { TuneSettings } from '../spec/tune-options.js';
 import type { TuneRecord } from './record.js';
 import type { ResolvedTargets } from './targets-input.js';
 

@@ -14,10 +14,9 @@ export {
   tuneOptionIssues,
   tuneOptionsError,
   TuneOptionsError,
-  STOP_REASONS,
-  type StopReason,
   type TuneSettings,
-} from './options.js';
+} from '../spec/tune-options.js';
+export { STOP_REASONS, type StopReason } from './stop-reasons.js';
 export { type TuneRecord } from './record.js';
 export { rowSeed } from '../ids/rows.js';
 export { autoBatchSize, cpuBatchCap } from './batch-size.js';

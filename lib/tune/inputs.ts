@@ -5,7 +5,7 @@ import { Model } from '../model/model.js';
 import { formatBytes } from '../model/size-check.js';
 import { shown, signalProblem } from '../spec/fields.js';
 import { availableDeviceBytes, bytesPerRow } from '../model/memory.js';
-import { tuneOptionsError } from './options.js';
+import { tuneOptionsError } from '../spec/tune-options.js';
 
 const invalid = (field: string, message: string) => tuneOptionsError([{ path: field, message }]);
 

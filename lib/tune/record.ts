@@ -1,5 +1,5 @@
 // What tune() returns for each row (one target × one init × one method).
-import type { StopReason } from './options.js';
+import type { StopReason } from './stop-reasons.js';
 
 export interface TuneRecord {
   rowId: string;

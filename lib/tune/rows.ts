@@ -4,7 +4,7 @@
 import { shown } from '../spec/fields.js';
 import { rowId, rowSeed } from '../ids/rows.js';
 import type { PlannedRow } from './harvest.js';
-import { tuneOptionsError, type TuneSettings } from './options.js';
+import { tuneOptionsError, type TuneSettings } from '../spec/tune-options.js';
 
 export interface TuneRow {
   targetIndex: number;

@@ -15,7 +15,13 @@ import { autoBatchSize } from './batch-size.js';
 import { recordsFromHarvest, type PlannedRow } from './harvest.js';
 import { onOutOfMemory } from './oom.js';
 import { checkBatchFits, checkTuneInputs, tuneOptionsObject } from './inputs.js';
-import { cudaGraphFor, parseTuneOptions, tuneOptionsError, TuneOptionsSchema, type TuneSettings } from './options.js';
+import {
+  cudaGraphFor,
+  parseTuneOptions,
+  tuneOptionsError,
+  TuneOptionsSchema,
+  type TuneSettings,
+} from '../spec/tune-options.js';
 import type { TuneRecord } from './record.js';
 import { planTuneRows, type TuneRow } from './rows.js';
 import { SlotScheduler } from './scheduler.js';

@@ -3,7 +3,7 @@
 // sweep spec (lib/spec/schema.ts) takes the tuning fields it sets from this schema's shape.
 import { z } from 'zod';
 
-import { STUDY_DEFAULTS as D } from '../spec/defaults.js';
+import { STUDY_DEFAULTS as D } from './defaults.js';
 import {
   countInt,
   flag,
@@ -14,12 +14,10 @@ import {
   positiveNumber,
   shown,
   unknownKeysError,
-} from '../spec/fields.js';
-import { addSaidIssue, IssuesError, optionIssuesMessage, type SpecIssue, zodIssues } from '../spec/errors.js';
+} from './fields.js';
+import { addSaidIssue, IssuesError, optionIssuesMessage, type SpecIssue, zodIssues } from './errors.js';
 import { option, said } from '../io/said.js';
-import { candidatesIssue, impliedPattern, patternIssue } from '../spec/pattern.js';
-
-export { STOP_REASONS, type StopReason } from './stop-reasons.js';
+import { candidatesIssue, impliedPattern, patternIssue } from './pattern.js';
 
 /** The tuning settings: every field with its rule, message and default. */
 const fields = {
