@@ -51,6 +51,9 @@ async function agreement(model: Model, m: ResolvedMethod, batch: number): Promis
     chunkEpochs: 4,
     batchSize: batch,
     ban: 'none' as const,
+    // Every row runs all its epochs both ways: a stalled hard row that stopped eagerly but not in
+    // the fixed-shape epoch would change the GEMMs' shapes, and on a GPU their rounding.
+    stopStalled: false,
   };
   const eager = new Map((await tune(model, { ...opts, cudaGraph: false })).map((r) => [r.rowId, r.klNats]));
   let worst = 0;

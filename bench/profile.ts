@@ -1,11 +1,12 @@
-// The profile mode of bench/tune.ts (`--profile`): where the time of an epoch goes. A few epochs
-// of tune() at the auto batch run under the addon's op observer (native/addon/profile_ops.cc);
-// each libtorch op's self time is put in a part of the epoch by its phase and name, and each part
-// is set against its floor: the FLOPs it must do at this run's best matmul rate, and the bytes it
-// must move (the weights once per pass, the vocabulary-wide buffers of the head and KL) at the
-// memory bandwidth: a large copy on the device, measured in the same run, not a nominal figure (an
-// H100's and an H200's differ by 40%; --bandwidth-gbs sets one). Time in no libtorch op is the
-// addon's own kernels (the fused KL) and the host.
+// The profile mode of bench/tune.ts (`--profile`): where the time of an epoch goes. A few eager
+// epochs (no CUDA graph: see `run` below) of tune() at the auto batch run under the addon's op
+// observer (native/addon/profile_ops.cc); each libtorch op's self time is put in a part of the
+// epoch by its phase and name, and each part is set against its floor: the FLOPs it must do at
+// this run's best matmul rate, and the bytes it must move (the weights once per pass, the
+// vocabulary-wide buffers of the head and KL) at the memory bandwidth: a large copy on the
+// device, measured in the same run, not a nominal figure (an H100's and an H200's differ by 40%;
+// --bandwidth-gbs sets one). Time in no libtorch op is the addon's own kernels (the fused KL) and
+// the host.
 import { loadModel } from '../lib/model/load.js';
 import type { ModelInfo } from '../lib/model/model.js';
 import type { ProfiledOp } from '../lib/native/types-bench.js';
@@ -96,6 +97,9 @@ for (const name of models) {
         batchSize: rows,
         ban: 'none',
         stopStalled: false, // every row runs e epochs, a stalled hard row too
+        // Eager epochs: the op observer synchronises the device after each op, which a CUDA graph's
+        // capture (soft rows' default there) refuses, and a replay is one launch it would not see.
+        cudaGraph: false,
       });
     await run(1); // warm-up at this shape
     const t0 = performance.now();
