@@ -4,7 +4,7 @@
 // installed as a link to this checkout, on random:micro. Each one's printed numbers are checked
 // against what they claim: the results file's rows, finite KLs, bounds below the tuned KL.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readResults, type StoredRunRecord } from '../lib/index.js';
@@ -73,6 +73,22 @@ it("each script imports the library by its package name only, as a user's does",
     ).toEqual([]);
   }
 });
+
+it.each(SCRIPTS)(
+  '%s.js stops quietly when its reader closes stdout early (exit 0, no stack), leaving no lock',
+  async (script) => {
+    const dir = folder();
+    const child = spawn(process.execPath, [join(compiled, `${script}.js`)], { cwd: dir });
+    // The reader (`| head`) gone before the first line: every line the script prints meets EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const status = await new Promise<number | null>((done) => child.on('close', done));
+    expect(stderr).not.toMatch(/EPIPE|\n\s+at /);
+    expect(status, stderr).toBe(0);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.lock'))).toEqual([]);
+  },
+);
 
 describe('sweep.ts', () => {
   it('runs a sweep, reads its results back and prints each method’s mean KL per entropy bin', async () => {

@@ -189,14 +189,21 @@ test("a plan of a resume gathers the journal's row ids a slice per turn", async 
   expect(Math.max(...perTurn)).toBeLessThanOrEqual(1000);
 });
 
-test('a resume stops when its signal aborts while it reads the rows back, and changes no file', async () => {
+/**
+ * An unfinished results file of `rows` rows at a new scratch path, its journal ending in a torn
+ * tail (which a resume that went on would cut off), and the journal's bytes.
+ */
+async function tornJournal(rows: number): Promise<{ out: string; before: Buffer }> {
   const out = join(scratchDir('resume-turns'), 'r.arrow');
   const writer = await ResultWriter.create(out, meta);
-  await writer.append(Array.from({ length: 9000 }, (_, i) => ({ ...record(plan.rows[0]), rowId: `r${i}` })));
+  await writer.append(Array.from({ length: rows }, (_, i) => ({ ...record(plan.rows[0]), rowId: `r${i}` })));
   await writer.close();
-  // A torn tail, which a resume that went on would cut off.
   appendFileSync(journalPath(out), new Uint8Array([0xff, 0xff, 0xff, 0xff, 9, 9]));
-  const before = readFileSync(journalPath(out));
+  return { out, before: readFileSync(journalPath(out)) };
+}
+
+test('a resume stops when its signal aborts while it reads the rows back, and changes no file', async () => {
+  const { out, before } = await tornJournal(9000);
   const stop = new AbortController();
   // A Ctrl-C a few turns into the read.
   let turns = 0;
@@ -246,12 +253,7 @@ test('a resume from a finished file stops when its signal aborts while it reads 
 });
 
 test('a resume stopped before it has read its journal reads no more of it: no row is decoded, and the rows kept are told', async () => {
-  const out = join(scratchDir('resume-turns'), 'r.arrow');
-  const writer = await ResultWriter.create(out, meta);
-  await writer.append(Array.from({ length: 9000 }, (_, i) => ({ ...record(plan.rows[0]), rowId: `r${i}` })));
-  await writer.close();
-  appendFileSync(journalPath(out), new Uint8Array([0xff, 0xff, 0xff, 0xff, 9, 9]));
-  const before = readFileSync(journalPath(out));
+  const { out, before } = await tornJournal(9000);
   // Its framing alone, read from the file, says what reading it whole says, torn tail and all.
   expect(await scanJournalFile(journalPath(out))).toEqual(scanJournal(before));
   // A Ctrl-C that came while the journal's bytes were read.

@@ -58,6 +58,24 @@ describe('vanilla targets (Eq. 1 and the temperature method)', () => {
     );
   });
 
+  it('a target that does not converge is named by its index in the request, not in its native batch', async () => {
+    // 64 targets a batch at this vocabulary. The ends are exact; the rest, in the second batch, within
+    // 1e-15 bits would need the bisection to land on the float64 next to h (one may, not all).
+    const entropyBits = [...Array<number>(64).fill(0), 5, 5.5, 6, 6.5, 7, 7.5, 8, 8.5];
+    const message = await synthesizeTargets(
+      { vocabSize: 10000 },
+      { kind: 'vanilla', entropyBits, method: 'temperature', eps: 1e-15 },
+    ).then(
+      () => 'every target made',
+      (e: Error) => e.message,
+    );
+    const named = /^vanilla target (\d+) \(h = ([\d.]+) bits\) did not reach its entropy/.exec(message);
+    expect(named, message).not.toBeNull();
+    const [index, h] = [Number(named![1]), Number(named![2])];
+    expect(index).toBeGreaterThanOrEqual(64);
+    expect(h).toBe(entropyBits[index]);
+  });
+
   it('a misspelt field is refused, not dropped (its default would run)', async () => {
     await expect(
       synthesizeTargets({ vocabSize: 1000 }, { kind: 'vanilla', entropyBits: [2], seeed: 3 } as never),

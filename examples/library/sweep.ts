@@ -30,6 +30,12 @@ if (extra.length > 0) {
   process.exit(2);
 }
 
+// A reader that closes early (`| head -3`) leaves the rest of the output unread: it is dropped, as the
+// command line drops it, where the EPIPE error, unheard, would end the script with a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+});
+
 const target = { kind: 'vanilla', entropyBits: '0:max:0.5', method: 'temperature' } as const;
 const seed = 0;
 const spec: SweepSpecInput = {

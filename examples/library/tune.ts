@@ -15,6 +15,12 @@ if (extra.length > 0) {
   process.exit(2);
 }
 
+// A reader that closes early (`| head -3`) leaves the rest of the output unread: it is dropped, as the
+// command line drops it, where the EPIPE error, unheard, would end the script with a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+});
+
 /** Each target's lowest KL over its inits. */
 function bestByTarget(records: TuneRecord[]): Map<string, TuneRecord> {
   const best = new Map<string, TuneRecord>();

@@ -125,6 +125,25 @@ interface VanillaResolved {
   i: number;
 }
 
+/**
+ * Natively made plans (vanilla, outlier): grouped by what one native call shares (`key`), each
+ * group made in `batches` by `solve` and placed.
+ */
+async function makeNatively<P extends object>(
+  ctx: MakeContext,
+  items: { plan: { seed: number; params: P }; i: number }[],
+  key: (p: P) => string,
+  solve: (group: { plan: { seed: number; params: P }; i: number }[], p0: P) => Promise<Made>,
+  requested: (p: P) => number | null,
+  extra: (p: P, e: Extra) => Partial<TargetRowMeta>,
+) {
+  for (const sameCall of groupBy(items, (x) => key(x.plan.params)).values())
+    for (const group of batches(sameCall, ctx)) {
+      const made = await solve(group, group[0].plan.params);
+      await place(ctx, group, made, requested, extra);
+    }
+}
+
 const makeVanilla: Maker<'vanilla'> = async (ctx, items) => {
   const resolved = items.map(({ plan, i }): VanillaResolved => {
     if (plan.params.pairedWith === undefined) return { plan: { seed: plan.seed, params: plan.params }, i };
@@ -139,55 +158,38 @@ const makeVanilla: Maker<'vanilla'> = async (ctx, items) => {
       i,
     };
   });
-  for (const methodGroup of groupBy(
+  await makeNatively(
+    ctx,
     resolved,
-    (x) => `${x.plan.params.method ?? 'gradient'} ${x.plan.params.eps ?? ''}`,
-  ).values())
-    for (const group of batches(methodGroup, ctx)) {
-      const p0 = group[0].plan.params;
-      const made = await vanilla(
+    (p) => `${p.method ?? 'gradient'} ${p.eps ?? ''}`,
+    (group, p0) =>
+      vanilla(
         ctx.vocab,
         seeds(group),
         group.map((x) => x.plan.params.entropyBits),
-        {
-          method: p0.method,
-          epsBits: p0.eps,
-          device: ctx.model.info.device,
-        },
-      );
-      await place(
-        ctx,
-        group,
-        made,
-        (p) => (p.pairedWith === undefined ? p.entropyBits : null),
-        (p) => ({ pairedWith: p.pairedWith ?? null }),
-      );
-    }
+        { method: p0.method, epsBits: p0.eps, device: ctx.model.info.device, rows: group.map((x) => x.i) },
+      ),
+    (p) => (p.pairedWith === undefined ? p.entropyBits : null),
+    (p) => ({ pairedWith: p.pairedWith ?? null }),
+  );
 };
 
-const makeOutlier: Maker<'outlier'> = async (ctx, items) => {
-  for (const kGroup of groupBy(items, (x) => `${x.plan.params.outliers} ${x.plan.params.eps ?? ''}`).values())
-    for (const group of batches(kGroup, ctx)) {
-      const p0 = group[0].plan.params;
-      const made = await outlier(
+const makeOutlier: Maker<'outlier'> = (ctx, items) =>
+  makeNatively(
+    ctx,
+    items,
+    (p) => `${p.outliers} ${p.eps ?? ''}`,
+    (group, p0) =>
+      outlier(
         ctx.vocab,
         seeds(group),
         group.map((x) => x.plan.params.entropyBits),
         p0.outliers,
-        {
-          epsBits: p0.eps,
-          device: ctx.model.info.device,
-        },
-      );
-      await place(
-        ctx,
-        group,
-        made,
-        (p) => p.entropyBits,
-        (_, e) => ({ outliers: e.outliers as number, m: e.m as number, outlierMass: e.outlierMass as number }),
-      );
-    }
-};
+        { epsBits: p0.eps, device: ctx.model.info.device, rows: group.map((x) => x.i) },
+      ),
+    (p) => p.entropyBits,
+    (_, e) => ({ outliers: e.outliers as number, m: e.m as number, outlierMass: e.outlierMass as number }),
+  );
 
 const makeShuffled: Maker<'shuffled'> = async (ctx, items) => {
   const V = ctx.vocab;
