@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { shardText } from '../lib/cli/flag-rules.js';
+import { turnClock } from './helpers/turns.js';
 import { parseSpec } from '../lib/spec/index.js';
 import {
   fnv1a64,
@@ -8,6 +9,10 @@ import {
   planSweepYielding,
   planTargets,
   remainingRows,
+  rowsByMethod,
+  rowsByMethodYielding,
+  rowsToRun,
+  rowsToRunYielding,
   shardFromEnv,
   shardRows,
   stableSeed,
@@ -203,6 +208,44 @@ describe('planSweepYielding', () => {
   test('refuses too many rows before planning any', async () => {
     const s = parseSpec({ targets: [{ kind: 'vanilla', entropyBits: '0:max:0.01' }], inits: 10_000 });
     await expect(planSweepYielding(s, V)).rejects.toThrow(/more than the 1,000,000 a sweep may plan/);
+  });
+});
+
+describe("a sweep's passes over its rows", () => {
+  // 401 targets × 3 methods × 10 inits: 12,030 rows.
+  const fields = {
+    targets: [{ kind: 'vanilla', entropyBits: '0:max:0.01' }],
+    inits: 10,
+    methods: [{ method: 'soft' }, { method: 'hard', candidates: 2 }, { method: 'hybrid', pattern: 'HHSSS' }],
+  };
+  const cases = {
+    plain: parseSpec(fields),
+    deterministic: parseSpec({ ...fields, deterministic: true, batchSize: 16 }),
+  };
+  for (const [name, spec] of Object.entries(cases)) {
+    test(`a resume's rows to run are rowsToRun's, found a slice per turn (${name})`, async () => {
+      const { rows } = planSweep(spec, V);
+      const finished = new Set(rows.filter((_, i) => i % 3 === 0).map((r) => r.rowId));
+      const clock = turnClock();
+      const todo = await rowsToRunYielding(spec, rows, finished);
+      clock.stop();
+      expect(todo).toEqual(rowsToRun(spec, rows, finished));
+      expect(clock.turn).toBeGreaterThanOrEqual(8);
+    });
+  }
+
+  test('a run that has finished no row passes over none: its rows are the plan', async () => {
+    const { rows } = planSweep(cases.plain, V);
+    expect(await rowsToRunYielding(cases.plain, rows, new Set())).toBe(rows);
+  });
+
+  test("the rows by method are rowsByMethod's, grouped a slice per turn", async () => {
+    const { rows } = planSweep(cases.plain, V);
+    const clock = turnClock();
+    const byMethod = await rowsByMethodYielding(rows);
+    clock.stop();
+    expect(byMethod).toEqual(rowsByMethod(rows));
+    expect(clock.turn).toBeGreaterThanOrEqual(8);
   });
 });
 

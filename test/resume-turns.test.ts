@@ -16,12 +16,13 @@ import {
   type RunRecord,
 } from '../lib/results/index.js';
 import { scanJournalFile } from '../lib/results/journal.js';
+import { readResults, readResultsHead } from '../lib/results/read.js';
 import { keptRows } from '../lib/run/kept.js';
 import { VERSION } from '../lib/version.js';
 import { scratchDir } from './helpers/cli.js';
 import { turnClock } from './helpers/turns.js';
 
-const decodes = vi.hoisted(() => ({ whole: 0, sliced: 0 }));
+const decodes = vi.hoisted(() => ({ whole: 0, sliced: 0, tables: 0 }));
 // The real decoders, counted: which one a resume calls.
 vi.mock('../lib/results/convert.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../lib/results/convert.js')>();
@@ -34,6 +35,17 @@ vi.mock('../lib/results/convert.js', async (importOriginal) => {
     tableToRecordsYielding: (...a: Parameters<typeof real.tableToRecordsYielding>) => {
       decodes.sliced++;
       return real.tableToRecordsYielding(...a);
+    },
+  };
+});
+// The real reader of a file's bytes into a table, counted: whether a resume read a finished file whole.
+vi.mock('../lib/io/arrow-table.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../lib/io/arrow-table.js')>();
+  return {
+    ...real,
+    arrowTable: (...a: Parameters<typeof real.arrowTable>) => {
+      decodes.tables++;
+      return real.arrowTable(...a);
     },
   };
 });
@@ -82,7 +94,7 @@ test('a resume reads its journal back a slice of rows per turn, not in one stret
   decodes.whole = decodes.sliced = 0;
   const resumed = await openForResume(out, meta);
   expect(resumed.finished.size).toBe(6);
-  expect(decodes).toEqual({ whole: 0, sliced: 1 });
+  expect(decodes).toMatchObject({ whole: 0, sliced: 1 });
   await resumed.writer.close();
 });
 
@@ -232,7 +244,7 @@ test('a resume from a finished file decodes it a slice of rows per turn, not in 
   const resumed = await openForResume(out, meta);
   clock.stop();
   expect(resumed.finished.size).toBe(9000);
-  expect(decodes).toEqual({ whole: 0, sliced: 1 });
+  expect(decodes).toMatchObject({ whole: 0, sliced: 1 });
   // 500 rows a turn: at least 18 turns for the decode alone.
   expect(clock.turn).toBeGreaterThanOrEqual(18);
   await resumed.writer.close();
@@ -263,6 +275,39 @@ test('a resume stopped before it has read its journal reads no more of it: no ro
   await expect(openForResume(out, meta, stop.signal)).rejects.toThrow(
     expect.objectContaining({ name: 'AbortError', file: journalPath(out), rows: 9000 }),
   );
-  expect(decodes).toEqual({ whole: 0, sliced: 0 });
+  expect(decodes).toMatchObject({ whole: 0, sliced: 0 });
   expect(readFileSync(journalPath(out)).equals(before)).toBe(true);
+});
+
+test("a finished file's head (its metadata and row count) is read from its footer, not from the whole file", async () => {
+  const out = await finishedFile(9000);
+  decodes.tables = 0;
+  const head = await readResultsHead(out);
+  expect(decodes.tables).toBe(0);
+  expect(head).toEqual({ metadata: (await readResults(out)).metadata, rows: 9000 });
+  // What is not a finished file is read whole, and refused in the words of the whole read.
+  const writer = await ResultWriter.create(join(scratchDir('resume-turns'), 'j.arrow'), meta);
+  await writer.close();
+  await expect(readResultsHead(journalPath(writer.out))).rejects.toThrow(/is a sweep's journal/);
+});
+
+test('a resume of a finished file of another sweep is refused from its footer: the file is not read whole', async () => {
+  const out = await finishedFile(9000);
+  const other = { ...meta, spec: parseSpec({ ...spec, inits: 4 }) };
+  decodes.tables = decodes.whole = decodes.sliced = 0;
+  await expect(openForResume(out, other)).rejects.toThrow(/cannot resume from \S*r\.arrow: the sweep spec differs/);
+  expect(decodes).toEqual({ whole: 0, sliced: 0, tables: 0 });
+  expect(existsSync(journalPath(out))).toBe(false);
+});
+
+test('a resume of a finished file stopped before it has read the file reads none of it, and tells its rows from the footer', async () => {
+  const out = await finishedFile(9000);
+  const stop = new AbortController();
+  stop.abort();
+  decodes.tables = decodes.whole = decodes.sliced = 0;
+  await expect(openForResume(out, meta, stop.signal)).rejects.toThrow(
+    expect.objectContaining({ name: 'AbortError', file: out, rows: 9000 }),
+  );
+  expect(decodes).toEqual({ whole: 0, sliced: 0, tables: 0 });
+  expect(existsSync(journalPath(out))).toBe(false);
 });

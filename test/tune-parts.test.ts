@@ -11,6 +11,7 @@ import { isOutOfMemory, onOutOfMemory } from '../lib/tune/oom.js';
 import { cudaGraphFor } from '../lib/spec/tune-options.js';
 import { planTuneRows } from '../lib/tune/rows.js';
 import { SlotScheduler } from '../lib/tune/scheduler.js';
+import { turnClock } from './helpers/turns.js';
 
 describe('SlotScheduler, continuous', () => {
   it('fills free slots lowest first in plan order, and refills a freed slot with the next row', () => {
@@ -30,6 +31,25 @@ describe('SlotScheduler, continuous', () => {
     expect(s.queued).toBe(0);
     expect(s.active).toBe(2);
     expect(() => s.release(2)).toThrow(/slot 2 holds no row/);
+  });
+
+  it('reads no row of the queue until it loads it: 500,000 rows are not copied into a queue of their own', () => {
+    let reads = 0;
+    const rows = new Proxy(
+      Array.from({ length: 9000 }, (_, i) => i),
+      {
+        get(target, key, receiver) {
+          if (typeof key === 'string' && /^\d+$/.test(key)) reads++;
+          return Reflect.get(target, key, receiver) as unknown;
+        },
+      },
+    );
+    const s = new SlotScheduler(rows, 3);
+    expect(reads).toBe(0);
+    expect(s.queued).toBe(9000);
+    expect(s.fill().map((p) => p.row)).toEqual([0, 1, 2]);
+    expect(reads).toBe(3);
+    expect(s.queued).toBe(8997);
   });
 
   it('restart puts the rows in flight back first, in slot order, with a new slot count', () => {
@@ -171,7 +191,7 @@ describe('out-of-memory policy', () => {
 });
 
 describe('row ids and seeds: one derivation for tune() and the sweep planner', () => {
-  it("tune()'s default rows carry the planner's ids and seeds", () => {
+  it("tune()'s default rows carry the planner's ids and seeds", async () => {
     const spec = parseSpec({
       targets: [{ kind: 'vanilla', entropyBits: [0, 3] }],
       methods: [{ method: 'hybrid', pattern: 'HHSSS', candidates: 2 }],
@@ -189,7 +209,11 @@ describe('row ids and seeds: one derivation for tune() and the sweep planner', (
       deterministic: false,
       batchSize: 'auto' as const,
     };
-    const rows = planTuneRows(undefined, { count: targets.length, ids: targets.map((t) => t.targetId) }, settings);
+    const rows = await planTuneRows(
+      undefined,
+      { count: targets.length, ids: targets.map((t) => t.targetId) },
+      settings,
+    );
     expect(rows.map((r) => [r.rowId, r.seed])).toEqual(planned.map((r) => [r.rowId, r.seed]));
     // The stored format (results files and journals match rows by it) stays as it was.
     expect(rows[3].rowId).toBe('vanilla:h=3:s=0|init=1|hybrid:HHSSS:k=2');
@@ -197,7 +221,7 @@ describe('row ids and seeds: one derivation for tune() and the sweep planner', (
     expect(rowSeed(9, 'vanilla:h=3:s=0', 1)).toBe(stableSeed(9, 'vanilla:h=3:s=0', 'init=1'));
   });
 
-  it('deterministic rows get groups of batchSize in the given order unless they bring their own', () => {
+  it('deterministic rows get groups of batchSize in the given order unless they bring their own', async () => {
     const t = { count: 3, ids: ['a', 'b', 'c'] };
     const s = {
       inits: 2,
@@ -208,12 +232,23 @@ describe('row ids and seeds: one derivation for tune() and the sweep planner', (
       deterministic: true,
       batchSize: 4,
     };
-    expect(planTuneRows(undefined, t, s).map((r) => r.group)).toEqual([0, 0, 0, 0, 1, 1]);
-    expect(planTuneRows([{ targetIndex: 2, initId: 0, group: 'x' }], t, s)[0].group).toBe('x');
-    expect(planTuneRows(undefined, t, { ...s, deterministic: false })[0]).not.toHaveProperty('group');
-    expect(() => planTuneRows([{ targetIndex: 3, initId: 0 }], t, s)).toThrow(
+    expect((await planTuneRows(undefined, t, s)).map((r) => r.group)).toEqual([0, 0, 0, 0, 1, 1]);
+    expect((await planTuneRows([{ targetIndex: 2, initId: 0, group: 'x' }], t, s))[0].group).toBe('x');
+    expect((await planTuneRows(undefined, t, { ...s, deterministic: false }))[0]).not.toHaveProperty('group');
+    await expect(planTuneRows([{ targetIndex: 3, initId: 0 }], t, s)).rejects.toThrow(
       /rows\[0\]\.targetIndex: 3 is outside the 3 targets/,
     );
+  });
+
+  it("plans a sweep's rows a slice per turn of the event loop, not in one stretch", async () => {
+    const t = { count: 3, ids: ['a', 'b', 'c'] };
+    const s = { inits: 3000, seed: 0, method: 'soft' as const, pattern: 'S', candidates: 1, deterministic: false };
+    const clock = turnClock();
+    const rows = await planTuneRows(undefined, t, { ...s, batchSize: 'auto' as const });
+    clock.stop();
+    expect(rows).toHaveLength(9000);
+    // 1,000 rows a turn: at least 8 turns between the first slice and the last.
+    expect(clock.turn).toBeGreaterThanOrEqual(8);
   });
 });
 

@@ -24,3 +24,14 @@ export async function eachYielding<T>(
     visit(items[i]);
   }
 }
+
+/** The items `keep` keeps, in order, visited as eachYielding visits them. */
+export async function filterYielding<T>(
+  items: readonly T[],
+  keep: (item: T) => boolean,
+  signal?: AbortSignal,
+): Promise<T[]> {
+  const kept: T[] = [];
+  await eachYielding(items, (item) => void (keep(item) && kept.push(item)), signal);
+  return kept;
+}

@@ -31,4 +31,4 @@ export {
   type JournalContents,
   type Resumed,
 } from './writer.js';
-export { openResults, readResults, resultsRecords, type Results } from './read.js';
+export { readResults, readResultsHead, type Results, type ResultsHead } from './read.js';

@@ -27,7 +27,7 @@ import { FileError, fileError } from '../io/fs-error.js';
 import { checkOutputPath } from '../io/output-path.js';
 import { outputHolds } from '../io/output-holds.js';
 import type { RunRecord, StoredRunRecord } from './record.js';
-import { openResults, resultsRecords } from './read.js';
+import { readResults, readResultsHead } from './read.js';
 import { sweepDifferences } from './same-sweep.js';
 
 const JOURNAL_SUFFIX = '.partial';
@@ -208,12 +208,13 @@ export class ResultWriter {
       }
       refuseDamagedJournal(journal, bytes, meta);
     } else if (existsSync(out)) {
-      // Checked before the rows are decoded (seconds for a large file): a file of another sweep is refused at once.
-      const done = await openResults(out);
-      checkSameSweep(done.metadata, meta, out);
+      // Checked from its footer before the rows are read (seconds for a large file): a file of
+      // another sweep is refused at once.
+      const head = await readResultsHead(out);
+      checkSameSweep(head.metadata, meta, out);
       const { records, finished } = await readBack(
-        () => resultsRecords(done, out, signal),
-        { file: out, rows: done.table.numRows },
+        async () => (await readResults(out, signal)).records,
+        { file: out, rows: head.rows },
         signal,
       );
       const writer = await ResultWriter.startJournal(out, meta, records, finished);

@@ -2,6 +2,7 @@
 // the spec and the row's own names, so the same spec always plans the same rows in the same order.
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { eachYielding, filterYielding } from '../io/each-yielding.js';
 import { methodLabel, resolveMethods, SpecError, type MethodName, type Shard, type SweepSpec } from '../spec/index.js';
 import { checkRowCount } from '../spec/limits.js';
 import { rowId, rowSeed } from '../ids/rows.js';
@@ -109,13 +110,28 @@ export function rowsByMethod<T extends Pick<RowPlan, 'method' | 'pattern' | 'can
   rows: readonly T[],
 ): Map<string, T[]> {
   const groups = new Map<string, T[]>();
-  for (const r of rows) {
-    const label = methodLabel(r.method, r.pattern, r.candidates);
-    const group = groups.get(label);
-    if (group) group.push(r);
-    else groups.set(label, [r]);
-  }
+  for (const r of rows) addByMethod(groups, r);
   return groups;
+}
+
+/** rowsByMethod a slice of rows per turn of the event loop (a sweep's 500,000 took 0.13 s in one go). */
+export async function rowsByMethodYielding<T extends Pick<RowPlan, 'method' | 'pattern' | 'candidates'>>(
+  rows: readonly T[],
+  signal?: AbortSignal,
+): Promise<Map<string, T[]>> {
+  const groups = new Map<string, T[]>();
+  await eachYielding(rows, (r) => addByMethod(groups, r), signal);
+  return groups;
+}
+
+function addByMethod<T extends Pick<RowPlan, 'method' | 'pattern' | 'candidates'>>(
+  groups: Map<string, T[]>,
+  r: T,
+): void {
+  const label = methodLabel(r.method, r.pattern, r.candidates);
+  const group = groups.get(label);
+  if (group) group.push(r);
+  else groups.set(label, [r]);
 }
 
 export interface SweepPlan {
@@ -176,6 +192,24 @@ export function rowsToRun<T extends { rowId: string; group?: number }>(
   finished: ReadonlySet<string>,
 ): T[] {
   return (spec.deterministic ? remainingGroups : remainingRows)(rows, finished);
+}
+
+/**
+ * rowsToRun a slice of rows per turn of the event loop (each pass over a sweep's 500,000 rows held
+ * it 0.1-0.3 s); where nothing is finished (a fresh run), `rows` themselves, with no pass at all.
+ */
+export async function rowsToRunYielding<T extends { rowId: string; group?: number }>(
+  spec: Pick<SweepSpec, 'deterministic'>,
+  rows: readonly T[],
+  finished: ReadonlySet<string>,
+  signal?: AbortSignal,
+): Promise<readonly T[]> {
+  if (finished.size === 0) return rows;
+  const left = await filterYielding(rows, (r) => !finished.has(r.rowId), signal);
+  if (!spec.deterministic) return left;
+  const open = new Set<number | undefined>();
+  await eachYielding(left, (r) => open.add(r.group), signal);
+  return filterYielding(rows, (r) => open.has(r.group), signal);
 }
 
 /** Rows not yet finished, in plan order (for --resume). */

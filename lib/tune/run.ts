@@ -208,7 +208,7 @@ async function runRows(
   keep: boolean,
 ): Promise<TuneRecord[]> {
   const L = s.prefixLength;
-  const rows = planTuneRows(o.givenRows, targets, s);
+  const rows = await planTuneRows(o.givenRows, targets, s);
   const results: TuneRecord[] = [];
   // The progress events' counts and mean, kept as rows finish: a pass over the finished rows at
   // every chunk would cost a long sweep more per chunk the further it gets.
