@@ -1,6 +1,7 @@
 // A resume over a finished file of another spec is refused from the file's metadata, before the run
 // loads its model or plans its rows (seconds for a sweep of 500,000 rows, all of it thrown away);
-// a journal of this spec beside such a file is what the resume continues, and it does.
+// a journal of another spec likewise, from its first message; a journal of this spec beside such a
+// file is what the resume continues, and it does.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -44,4 +45,29 @@ it("a resume whose journal is this spec's continues it, over a finished file of 
   } finally {
     model.dispose();
   }
+}, 300_000);
+
+it('a resume of a journal of another spec is refused before the model loads, and the journal is kept', async () => {
+  const out = join(scratchDir('resume-other-spec'), 'r.arrow');
+  const first = parseSpec({ ...MICRO_SWEEP, bound: false, output: out });
+  // A run of the first spec stopped before its first row: its journal holds the schema and metadata.
+  const loaded = await loadModel('random:micro');
+  try {
+    await (await ResultWriter.create(out, sweepMetadata(first, loaded), {})).close();
+  } finally {
+    loaded.dispose();
+  }
+  const before = readFileSync(journalPath(out));
+  let loads = 0;
+  const model = () => {
+    loads++;
+    return loadModel('random:micro');
+  };
+  const other = parseSpec({ ...MICRO_SWEEP, bound: false, inits: 2, output: out });
+  await expect(runSweep(other, { resume: true, figures: false, model })).rejects.toThrow(
+    /cannot resume from \S*r\.arrow\.partial: the sweep spec differs \(inits 1 in \S*r\.arrow\.partial, 2 in this run\)/,
+  );
+  expect(loads).toBe(0);
+  expect(readFileSync(journalPath(out)).equals(before)).toBe(true);
+  expect(existsSync(out)).toBe(false);
 }, 300_000);

@@ -3,6 +3,7 @@ export { STOP_REASONS, type RunRecord, type StopReason, type StoredRunRecord } f
 export {
   changedTargetFiles,
   COLUMNS,
+  decodeMetadata,
   OutputTakenError,
   ResultsError,
   ResumeMismatchError,
@@ -13,7 +14,7 @@ export {
   type StoredMetadata,
 } from './schema.js';
 export { checkRecord, recordsToBatch, tableToRecords, tableToRecordsYielding } from './convert.js';
-export { scanJournal, type JournalScan } from './journal.js';
+export { readJournalSchema, scanJournal, type JournalScan } from './journal.js';
 export {
   checkSameSweep,
   finishJournal,

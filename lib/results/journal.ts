@@ -67,6 +67,36 @@ export function scanJournal(bytes: Uint8Array): JournalScan {
 }
 
 /**
+ * The schema a journal starts with, from its first message alone (a few hundred bytes, where the
+ * journal may be hundreds of MB): whose sweep it is, known before its rows are read. Null where the
+ * file does not start with a whole schema message (the resume that reads it says what it is).
+ */
+export async function readJournalSchema(path: string): Promise<Schema | null> {
+  const fh = await open(path, 'r').catch(() => null);
+  if (!fh) return null;
+  try {
+    const size = (await fh.stat()).size;
+    const read = async (at: number, length: number): Promise<Uint8Array | null> => {
+      if (length <= 0 || at + length > size) return null;
+      const { buffer, bytesRead } = await fh.read(new Uint8Array(length), 0, length, at);
+      return bytesRead === length ? buffer : null;
+    };
+    const head = await read(0, 8);
+    if (!head) return null;
+    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    const prefix = view.getInt32(0, true) === -1 ? 8 : 4;
+    const metadata = await read(prefix, view.getInt32(prefix - 4, true));
+    if (!metadata) return null;
+    const message = vectorsWithinBuffers(() => Message.decode(metadata));
+    return message.isSchema() ? message.header() : null;
+  } catch {
+    return null; // garbage where a schema should be
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
  * scanJournal of the file at `path`, reading only the messages' framing and metadata (a few hundred
  * bytes a batch, not the whole journal): a resume knows what the journal holds before it reads the
  * rest, which a Ctrl-C may then stop. Stops with `signal`'s reason between two reads.

@@ -8,9 +8,11 @@ import { existsSync } from 'node:fs';
 import { onCommandLine, option, said, type Said } from '../io/said.js';
 import {
   checkSameSweep,
+  decodeMetadata,
   journalPath,
   readResults,
   readResultsHead,
+  readJournalSchema,
   ResultsError,
   ResumeStopped,
   ResultWriter,
@@ -79,6 +81,24 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
     const part = deviceCount(spec) > 1 ? null : await incompleteShards(out, specHash(spec));
     if (part) throw new ResultsError(await incompleteMessage(out, part));
   }
+  // A resume of another spec is refused before the model loads and the rows are planned (seconds
+  // for a large sweep), in the words of the resume that would refuse it, from the metadata of what
+  // it would continue: the journal, where there is one, else the finished file (below). A plan
+  // (readOnly) leaves it to its own check of the resume; each device's worker checks its own shard.
+  const refuseNow = options.resume === true && !options.overwrite && !options.readOnly && deviceCount(spec) === 1;
+  if (refuseNow && existsSync(journalPath(out))) {
+    const schema = await readJournalSchema(journalPath(out));
+    let stored: StoredMetadata | undefined;
+    try {
+      stored = schema ? decodeMetadata(schema.metadata, journalPath(out)) : undefined;
+    } catch {
+      // damaged: the resume that reads it names what is wrong
+    }
+    if (stored && stored.specHash !== specHash(spec)) {
+      const identity = options.modelIdentity ?? (await identityAtHand(spec.model));
+      checkSameSweep(stored, thisRun(stored, spec, identity), journalPath(out));
+    }
+  }
   if (options.resume && !options.overwrite && existsSync(out)) {
     // Its metadata first, from its footer (a few small reads): its rows are read and decoded
     // (seconds for a large file) only where they are this sweep's.
@@ -92,10 +112,9 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
       });
       return { state: 'finished', results };
     }
-    // Another spec, and no journal that the resume would continue instead: refused now, in the
-    // words of the resume that would refuse it, not after the model has loaded and the rows are
-    // planned (8.9 s for 500,000 rows). A plan (readOnly) leaves it to its own check of the resume.
-    if (!options.readOnly && deviceCount(spec) === 1 && !existsSync(journalPath(out))) {
+    // Another spec, and no journal that the resume would continue instead: refused now (8.9 s for
+    // 500,000 rows when the model had loaded and the rows were planned first).
+    if (refuseNow && !existsSync(journalPath(out))) {
       const identity = options.modelIdentity ?? (await identityAtHand(spec.model));
       checkSameSweep(head.metadata, thisRun(head.metadata, spec, identity), out);
     }
