@@ -18,17 +18,19 @@ trap 'rm -rf "$out"' EXIT
 mkdir -p "$out/shim/c10/cuda/impl"
 [ -f "$prefix/include/c10/cuda/impl/cuda_cmake_macros.h" ] || echo '#pragma once
 #define C10_CUDA_BUILD_SHARED_LIBS' > "$out/shim/c10/cuda/impl/cuda_cmake_macros.h"
-status=0
-for cu in "$root"/native/kernels/*.cu; do
-  if "$nvcc" -std=c++20 -arch=sm_90 -O3 -c "$cu" -o "$out/$(basename "$cu").o" \
+# One .cu compile (nvcc runs its front ends one after another, on one core).
+compile_cu() {
+  local cu=$1 name
+  name=$(basename "$cu")
+  if "$nvcc" -std=c++20 -arch=sm_90 -O3 -c "$cu" -o "$out/$name.o" \
       -I"$root/native" -I"$out/shim" -I"$prefix/include" -I"$prefix/include/torch/csrc/api/include" \
       -DDP_WITH_CUDA=1 -D_GLIBCXX_USE_CXX11_ABI="$abi" --expt-relaxed-constexpr \
-      -Xcompiler -fPIC -w 2> "$out/log"; then
-    echo "check-cuda: $(basename "$cu") compiles for sm_90"
+      -Xcompiler -fPIC -w 2> "$out/$name.log"; then
+    echo "check-cuda: $name compiles for sm_90"
   else
-    echo "check-cuda: $(basename "$cu") FAILED"; cat "$out/log"; status=1
+    echo "check-cuda: $name FAILED"; cat "$out/$name.log"; touch "$out/$name.failed"
   fi
-done
+}
 # Every C++ source parsed on its own, as a CUDA build compiles it (its #ifdef DP_WITH_CUDA branches
 # in): the unity build compiles sources in batches, where a file that lacks an #include borrows it
 # from a file batched before it, and a build with another number of jobs batches them otherwise.
@@ -51,10 +53,11 @@ parse() {
     echo "check-cuda: $name FAILED on its own with DP_WITH_CUDA"; head -30 "$out/$name.log"; touch "$out/$name.failed"
   fi
 }
-export -f parse
-export root out prefix cuda_home napi addon abi
-# Each parse is mostly libtorch's headers: as many at once as build jobs.
+# Each job is mostly libtorch's headers: as many at once as build jobs, the .cu compiles (the
+# longest jobs) first in the same pool, so that no core waits on them alone.
+export -f compile_cu parse
+export root out prefix cuda_home napi addon abi nvcc
 jobs=${DISTPROMPT_BUILD_JOBS:-$(nproc)}
-ls "$root"/native/*/*.cc | xargs -P "$jobs" -I{} bash -c 'parse "$1"' _ {}
-ls "$out"/*.failed >/dev/null 2>&1 && status=1
-exit $status
+{ ls "$root"/native/kernels/*.cu | sed 's/^/compile_cu /'; ls "$root"/native/*/*.cc | sed 's/^/parse /'; } \
+  | xargs -P "$jobs" -I{} bash -c 'job=$1; "${job%% *}" "${job#* }"' _ {}
+if ls "$out"/*.failed >/dev/null 2>&1; then exit 1; fi

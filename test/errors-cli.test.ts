@@ -24,7 +24,7 @@ import { native } from '../lib/native/index.js';
 import { journalPath, readResults, ResultWriter } from '../lib/results/index.js';
 import { readTargetFile } from '../lib/targets/file.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
-import { canRunAsNobody, cli, runCli, runCliAsNobody } from './helpers/cli.js';
+import { canRunAsNobody, cli, runCli, runCliAsNobody, runCliAsync } from './helpers/cli.js';
 
 const fixture = join(import.meta.dirname, 'fixtures', 'hf-golden', 'a_gpt2');
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-errors-'));
@@ -35,10 +35,14 @@ afterAll(() => {
 });
 
 const run = (args: string[]) => runCli(args, dir);
+// Runs that refuse or write outputs of their own, awaited together: mostly node starting, which shares the cores.
+const runAsync = (args: string[]) => runCliAsync(args, dir);
 
 const config = (name: string, over: object = {}): string => writeMicroConfig(dir, name, over);
 const sweep = (cfg: string, out: string, ...more: string[]) =>
   run(['sweep', '-c', cfg, '-o', out, '--no-figures', '-q', ...more]);
+const sweepAsync = (cfg: string, out: string, ...more: string[]) =>
+  runAsync(['sweep', '-c', cfg, '-o', out, '--no-figures', '-q', ...more]);
 
 /** A tmpfs of `size`, read-only with ro; null where this process may not mount. */
 function tmpfs(size: string, ro = false): string | null {
@@ -51,12 +55,12 @@ function tmpfs(size: string, ro = false): string | null {
 const canMount = tmpfs('4k') !== null;
 if (!canMount) console.warn('errors-cli.test: cannot mount a tmpfs (not root?): full-disk and read-only cases skipped');
 
-beforeAll(() => {
+beforeAll(async () => {
   config('a.json');
   config('b.json', { maxEpochs: 6 });
-  const r = sweep('a.json', 'done.arrow');
+  const [r, other] = await Promise.all([sweepAsync('a.json', 'done.arrow'), sweepAsync('b.json', 'other-spec.arrow')]);
   expect(r.status, r.stderr).toBe(0);
-  expect(sweep('b.json', 'other-spec.arrow').status).toBe(0);
+  expect(other.status, other.stderr).toBe(0);
   writeFileSync(join(dir, 'not-arrow.arrow'), 'this is text, not Arrow IPC');
   cpSync(fixture, join(dir, 'wide'), { recursive: true });
   const wide = join(dir, 'wide', 'config.json');
@@ -67,34 +71,36 @@ beforeAll(() => {
 });
 
 describe('the model', () => {
-  it.each([
+  it.concurrent.for([
     ['a missing model path', ['-m', './no-such-model'], /no-such-model/],
     ['a config that does not match the weights', ['-m', 'wide'], /wide.*(shape|128)/],
     ['a tensor the config needs and the checkpoint lacks', ['-m', 'deep'], /deep.*transformer\.h\.2/],
-  ])('%s exits 2 naming it', (_what, args, message) => {
-    const r = run(['tune', ...args, '--max-epochs', '2', '--inits', '1']);
+  ] as const)('%s exits 2 naming it', async ([, args, message], { expect }) => {
+    const r = await runAsync(['tune', ...args, '--max-epochs', '2', '--inits', '1']);
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(message);
   });
 
-  it("tune's flags are checked before the model loads, each bad value named", () => {
-    const search = run(['tune', '-m', './no-such-model', '--search', 'hardd']);
+  it("tune's flags are checked before the model loads, each bad value named", async () => {
+    const [search, epochs, graph, dtype] = await Promise.all([
+      runAsync(['tune', '-m', './no-such-model', '--search', 'hardd']),
+      runAsync(['tune', '-m', './no-such-model', '--max-epochs', '0']),
+      runAsync(['tune', '-m', './no-such-model', '--cuda-graph']),
+      runAsync(['bound', '-m', 'random:micro', '--entropy', '2', '--dtype', 'float16']),
+    ]);
     expect(search.status, search.stderr).toBe(2);
     expect(search.stderr).toMatch(/--search: must be 'soft', 'hard' or 'hybrid', got 'hardd'/);
     expect(search.stderr).not.toMatch(/no-such-model/);
-    const epochs = run(['tune', '-m', './no-such-model', '--max-epochs', '0']);
     expect(epochs.status, epochs.stderr).toBe(2);
     expect(epochs.stderr).toMatch(/--max-epochs: must be >= 1, got 0/);
-    const graph = run(['tune', '-m', './no-such-model', '--cuda-graph']);
     expect(graph.status, graph.stderr).toBe(2);
     expect(graph.stderr).toContain('--cuda-graph: needs a model on a CUDA device; --device is cpu');
     expect(graph.stderr).not.toMatch(/no-such-model/);
-    const dtype = run(['bound', '-m', 'random:micro', '--entropy', '2', '--dtype', 'float16']);
     expect(dtype.status, dtype.stderr).toBe(2);
     expect(dtype.stderr).toMatch(/dtype: must be 'float64' or 'float32', got 'float16'/);
   });
 
-  it.each([
+  it.concurrent.for([
     [['targets', '--kind', 'lm', '--count', '0', '-o', 'lm.json'], '--count: must be >= 1, got 0'],
     [['tune', '--kind', 'shuffled', '--count', '2.5'], '--count: must be an integer, got 2.5'],
     [['bound', '--kind', 'outlier', '--entropy', '3', '--outliers', '0'], '--outliers: must be >= 1, got 0'],
@@ -107,8 +113,8 @@ describe('the model', () => {
       "--tag: must be 'noun', 'proper-noun', 'verb' or 'adjective', got 'nouns'",
     ],
     [['bound', '--entropy', '1:x:1'], "--entropy: expected 'start:stop:step' in bits"],
-  ])('%j: a target flag is named as typed, before the model loads', (args, message) => {
-    const r = run([...args, '-m', './no-such-model']);
+  ] as const)('%j: a target flag is named as typed, before the model loads', async ([args, message], { expect }) => {
+    const r = await runAsync([...args, '-m', './no-such-model']);
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toContain(message);
     expect(r.stderr).not.toMatch(/no-such-model/);
@@ -160,20 +166,27 @@ describe('the output of a sweep', () => {
     expect(over.stderr).toMatch(/unfinished\.arrow\.partial holds an unfinished run: continue it with --resume/);
   });
 
-  it('an output holding a spec or a targets file is refused, with --overwrite or --resume too, and kept; targets never replace results', () => {
+  it('an output holding a spec or a targets file is refused, with --overwrite or --resume too, and kept; targets never replace results', async () => {
     const spec = config('own-output.json');
     const specText = readFileSync(join(dir, spec), 'utf8');
-    expect(run(['targets', '-m', 'random:micro', '--entropy', '1,2', '-o', 't-out.arrow']).status).toBe(0);
-    expect(run(['targets', '-m', 'random:micro', '--entropy', '1,2', '-o', 't-out.json']).status).toBe(0);
+    const made = await Promise.all(
+      ['t-out.arrow', 't-out.json'].map((o) =>
+        runAsync(['targets', '-m', 'random:micro', '--entropy', '1,2', '-o', o]),
+      ),
+    );
+    for (const r of made) expect(r.status, r.stderr).toBe(0);
     const kept = ['t-out.arrow', 't-out.json'].map((f) => readFileSync(join(dir, f)));
     for (const more of [[], ['--overwrite'], ['--resume']]) {
-      const own = sweep(spec, spec, ...more);
+      // Three outputs, each refused alone (a lock is the output's): the three run together.
+      const [own, json, arrow] = await Promise.all([
+        sweepAsync(spec, spec, ...more),
+        runAsync(['merge', 'done.arrow', '-o', 't-out.json', ...more.filter((m) => m === '--overwrite')]),
+        sweepAsync(spec, 't-out.arrow', ...more),
+      ]);
       expect(own.status, own.stderr).toBe(2);
       expect(own.stderr).toContain(`${spec} exists and is not a results file (it does not open as an Arrow file does`);
-      const json = run(['merge', 'done.arrow', '-o', 't-out.json', ...more.filter((m) => m === '--overwrite')]);
       expect(json.status, json.stderr).toBe(2);
       expect(json.stderr).toContain('t-out.json exists and is not a results file');
-      const arrow = sweep(spec, 't-out.arrow', ...more);
       expect(arrow.status, arrow.stderr).toBe(2);
       expect(arrow.stderr).toContain(
         "t-out.arrow exists and is a targets file (as 'distprompt targets' writes), which would be lost",

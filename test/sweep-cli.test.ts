@@ -1,12 +1,12 @@
 // `distprompt sweep` as a user runs it: a child process of the built CLI (npm test builds it).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { readResults, scanJournal } from '../lib/results/index.js';
-import { cli, interruptWhen, runCli, scratchDirs } from './helpers/cli.js';
+import { cli, interruptWhen, runCli, runCliAsync, scratchDirs } from './helpers/cli.js';
 import { PROGRESS_COUNT_KEYS } from './helpers/progress-keys.js';
 
 const small = {
@@ -100,9 +100,8 @@ describe('distprompt sweep', () => {
     // One row at a time: a resumed run's batches differ from the uninterrupted run's, and BLAS
     // may then round differently; alone, every row is computed identically in both runs.
     const spec = config(dir, { ...small, maxEpochs: 200, patience: 200, batchSize: 1 });
-    const whole = run(['sweep', '-c', spec, '-o', 'whole.arrow', '--no-figures', '--quiet'], dir);
-    expect(whole.status, whole.stderr).toBe(0);
-
+    // The uninterrupted run, alongside the one killed and resumed (each its own output).
+    const wholeRun = runCliAsync(['sweep', '-c', spec, '-o', 'whole.arrow', '--no-figures', '--quiet'], dir);
     const child = spawn(process.execPath, [cli, 'sweep', '-c', spec, '-o', 'cut.arrow', '--no-figures', '--quiet'], {
       cwd: dir,
       stdio: 'ignore',
@@ -125,6 +124,8 @@ describe('distprompt sweep', () => {
     const resumed = run(['sweep', '-c', spec, '-o', 'cut.arrow', '--no-figures', '--resume'], dir);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/resuming: [1-9]\d* of 12 rows already done/);
+    const whole = await wholeRun;
+    expect(whole.status, whole.stderr).toBe(0);
     const a = (await readResults(join(dir, 'whole.arrow'))).records;
     const b = (await readResults(join(dir, 'cut.arrow'))).records;
     expect(b.map((r) => r.rowId)).toEqual(a.map((r) => r.rowId));
@@ -135,18 +136,18 @@ describe('distprompt sweep', () => {
   it('shards 0/3, 1/3, 2/3 merged equal the unsharded run', async () => {
     const dir = tmp();
     const spec = config(dir);
-    expect(run(['sweep', '-c', spec, '-o', 'all.arrow', '--no-figures', '-q'], dir).status).toBe(0);
-    for (const i of [0, 1, 2]) {
-      const r = run(['sweep', '-c', spec, '-o', `s${i}.arrow`, '--shard', `${i}/3`, '--no-figures', '-q'], dir);
-      expect(r.status, r.stderr).toBe(0);
-    }
-    // The Slurm variables give the same slice as --shard.
-    const env = spawnSync(process.execPath, [cli, 'sweep', '-c', spec, '-o', 'slurm1.arrow', '--no-figures', '-q'], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '3' },
-    });
-    expect(env.status, env.stderr).toBe(0);
+    // The whole run, the shards and the Slurm one at once, as a cluster runs them: each its own output.
+    const runs = await Promise.all([
+      runCliAsync(['sweep', '-c', spec, '-o', 'all.arrow', '--no-figures', '-q'], dir),
+      ...[0, 1, 2].map((i) =>
+        runCliAsync(['sweep', '-c', spec, '-o', `s${i}.arrow`, '--shard', `${i}/3`, '--no-figures', '-q'], dir),
+      ),
+      // The Slurm variables give the same slice as --shard.
+      runCliAsync(['sweep', '-c', spec, '-o', 'slurm1.arrow', '--no-figures', '-q'], dir, {
+        env: { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_COUNT: '3' },
+      }),
+    ]);
+    for (const r of runs) expect(r.status, r.stderr).toBe(0);
     const merged = run(['merge', 's0.arrow', 's1.arrow', 's2.arrow', '-o', 'merged.arrow'], dir);
     expect(merged.status, merged.stderr).toBe(0);
     const all = (await readResults(join(dir, 'all.arrow'))).records;
@@ -174,13 +175,15 @@ describe('distprompt sweep', () => {
   it('a complete set of shard files beside the output is merged, not rerun; shards of another spec are not', async () => {
     const dir = tmp();
     const spec = config(dir, { ...small, maxEpochs: 20, patience: 20 });
-    for (const i of [0, 1]) {
-      const r = run(
-        ['sweep', '-c', spec, '--shard', `${i}/2`, '-o', `all.shard${i}of2.arrow`, '--no-figures', '-q'],
-        dir,
-      );
-      expect(r.status, r.stderr).toBe(0);
-    }
+    const shardRuns = await Promise.all(
+      [0, 1].map((i) =>
+        runCliAsync(
+          ['sweep', '-c', spec, '--shard', `${i}/2`, '-o', `all.shard${i}of2.arrow`, '--no-figures', '-q'],
+          dir,
+        ),
+      ),
+    );
+    for (const r of shardRuns) expect(r.status, r.stderr).toBe(0);
     const shards = [
       ...(await readResults(join(dir, 'all.shard0of2.arrow'))).records,
       ...(await readResults(join(dir, 'all.shard1of2.arrow'))).records,
@@ -198,10 +201,15 @@ describe('distprompt sweep', () => {
     // The same shard files under a sweep whose spec has changed since: it runs afresh.
     const edited = join(dir, 'edited.json');
     writeFileSync(edited, JSON.stringify({ ...small, maxEpochs: 7, patience: 20 }));
-    for (const i of [0, 1])
-      expect(
-        run(['sweep', '-c', spec, '--shard', `${i}/2`, '-o', `e.shard${i}of2.arrow`, '-q', '--no-figures'], dir).status,
-      ).toBe(0);
+    const editedRuns = await Promise.all(
+      [0, 1].map((i) =>
+        runCliAsync(
+          ['sweep', '-c', spec, '--shard', `${i}/2`, '-o', `e.shard${i}of2.arrow`, '-q', '--no-figures'],
+          dir,
+        ),
+      ),
+    );
+    for (const r of editedRuns) expect(r.status, r.stderr).toBe(0);
     const fresh = run(['sweep', '-c', edited, '-o', 'e.arrow', '--no-figures'], dir);
     expect(fresh.status, fresh.stderr).toBe(0);
     expect(fresh.stderr).not.toMatch(/merged/);
@@ -445,7 +453,7 @@ describe('distprompt sweep', () => {
     expect(cpuGraph.stderr).toMatch(/^ {2}--cuda-graph: needs a model on a CUDA device; --device is cpu$/m);
   });
 
-  it.each([
+  it.concurrent.for([
     [
       ['tune', '--targets', 't.json', '--entropy', '3'],
       /--entropy would be ignored: the targets come from --targets t\.json/,
@@ -454,12 +462,16 @@ describe('distprompt sweep', () => {
     [['bound', '--kind', 'lm', '--entropy', '3'], /--entropy does not apply to lm targets \(they take --count\)/],
     [['targets', '--entropy', '2', '--outliers', '2'], /--outliers does not apply to vanilla targets/],
     [['bound', '--entropy', '3', '--point'], /--point prints with --json only/],
-  ])('a flag the command would drop or misread, %j, exits 2 naming it before the model loads', (args, message) => {
-    const dir = tmp();
-    const r = run([...args, '-m', 'random:micro'], dir);
-    expect(r.status, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(message);
-  });
+  ] as const)(
+    // Concurrent: each a process of its own in a folder of its own, mostly node starting.
+    'a flag the command would drop or misread, %j, exits 2 naming it before the model loads',
+    async ([args, message], { expect }) => {
+      const dir = tmp();
+      const r = await runCliAsync([...args, '-m', 'random:micro'], dir);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+    },
+  );
 
   it('--kind names the kinds it takes in its help and in its refusal of another', () => {
     const dir = tmp();
@@ -506,7 +518,7 @@ describe('distprompt sweep', () => {
     expect(t.status, t.stderr).toBe(0);
   });
 
-  it.each([
+  it.concurrent.for([
     [['--inits', '0'], /inits/],
     [['--methods', 'hybrid:HHS'], /pattern 'HHS' has 3 positions but prefixLength is 5/],
     [['--device', 'tpu'], /device/],
@@ -522,9 +534,9 @@ describe('distprompt sweep', () => {
     [['--bogus'], /unknown option '--bogus'/],
     [['--cuda-graph'], /--cuda-graph: needs CUDA devices; cpu is not one/],
     [['--deterministic', '--batch-size', 'auto'], /--deterministic: needs a fixed --batch-size \(e\.g\. 16\)/],
-  ])('invalid %j exits 2 with a message naming it', (args, message) => {
+  ] as const)('invalid %j exits 2 with a message naming it', async ([args, message], { expect }) => {
     const dir = tmp();
-    const r = run(['sweep', '-c', config(dir), ...args, '--no-figures', '-q'], dir);
+    const r = await runCliAsync(['sweep', '-c', config(dir), ...args, '--no-figures', '-q'], dir);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(existsSync(join(dir, 'results.arrow'))).toBe(false);

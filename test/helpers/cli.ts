@@ -50,6 +50,33 @@ export function runCli(args: readonly string[], cwd: string, options: CliRunOpti
   });
 }
 
+/**
+ * runCli without blocking this process: independent runs awaited together share the cores, where
+ * one after another each spends most of its time starting node and loading the CLI's modules.
+ */
+export function runCliAsync(
+  args: readonly string[],
+  cwd: string,
+  options: CliRunOptions = {},
+): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [...(options.node ?? []), cli, ...args], {
+    cwd,
+    timeout: options.timeout ?? 600_000,
+    killSignal: 'SIGKILL',
+    ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+  });
+  // As spawnSync's: an empty pipe on stdin.
+  child.stdin.end();
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
+}
+
 /** Root may write anywhere: a permission case runs the CLI as the unprivileged user 'nobody' (skipped where it cannot). */
 export const canRunAsNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
 
