@@ -14,20 +14,28 @@ import { parseSpec } from '../lib/spec/index.js';
 import { MICRO_SWEEP } from './helpers/micro-sweep.js';
 import { scratchDir } from './helpers/cli.js';
 
+/** `out` resumed with another spec (inits 2), its model loaded on demand and each load counted. */
+function resumeOtherSpec(out: string, loads: { count: number }) {
+  const model = () => {
+    loads.count++;
+    return loadModel('random:micro');
+  };
+  return runSweep(parseSpec({ ...MICRO_SWEEP, bound: false, inits: 2, output: out }), {
+    resume: true,
+    figures: false,
+    model,
+  });
+}
+
 it('a resume of a finished file of another spec is refused before the model loads, and the file is kept', async () => {
   const out = join(scratchDir('resume-other-spec'), 'r.arrow');
   await runSweep(parseSpec({ ...MICRO_SWEEP, bound: false, output: out }), { figures: false });
   const before = readFileSync(out);
-  let loads = 0;
-  const model = () => {
-    loads++;
-    return loadModel('random:micro');
-  };
-  const other = parseSpec({ ...MICRO_SWEEP, bound: false, inits: 2, output: out });
-  await expect(runSweep(other, { resume: true, figures: false, model })).rejects.toThrow(
+  const loads = { count: 0 };
+  await expect(resumeOtherSpec(out, loads)).rejects.toThrow(
     /cannot resume from \S*r\.arrow: the sweep spec differs \(inits 1 in \S*r\.arrow, 2 in this run\)/,
   );
-  expect(loads).toBe(0);
+  expect(loads.count).toBe(0);
   expect(readFileSync(out).equals(before)).toBe(true);
   expect(existsSync(journalPath(out))).toBe(false);
 }, 300_000);
@@ -58,16 +66,11 @@ it('a resume of a journal of another spec is refused before the model loads, and
     loaded.dispose();
   }
   const before = readFileSync(journalPath(out));
-  let loads = 0;
-  const model = () => {
-    loads++;
-    return loadModel('random:micro');
-  };
-  const other = parseSpec({ ...MICRO_SWEEP, bound: false, inits: 2, output: out });
-  await expect(runSweep(other, { resume: true, figures: false, model })).rejects.toThrow(
+  const loads = { count: 0 };
+  await expect(resumeOtherSpec(out, loads)).rejects.toThrow(
     /cannot resume from \S*r\.arrow\.partial: the sweep spec differs \(inits 1 in \S*r\.arrow\.partial, 2 in this run\)/,
   );
-  expect(loads).toBe(0);
+  expect(loads.count).toBe(0);
   expect(readFileSync(journalPath(out)).equals(before)).toBe(true);
   expect(existsSync(out)).toBe(false);
 }, 300_000);
