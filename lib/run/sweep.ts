@@ -328,8 +328,9 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
       );
     }
     // Deterministic: a partly finished group reruns whole (its finished rows are compared with the
-    // journal, not written twice), so that its other rows keep their batch.
-    const todo = await rowsToRunYielding(spec, plan.shardRows, finished);
+    // journal, not written twice), so that its other rows keep their batch. Otherwise the rows left
+    // less those just taken: a pass over `left`, not over the whole plan again.
+    const todo = await rowsToRunYielding(spec, spec.deterministic ? plan.shardRows : left, finished);
     // Only the finished rows that run again (a deterministic group's) are compared with their
     // journaled result: a resumed journal's other rows are not held for the rest of the run.
     const journaled = await rerunRecords(todo, finished, resumedRecords);
