@@ -173,7 +173,7 @@ describe('the guard', () => {
       const flagged = rows.map((r) => ({
         rowId: r.rowId,
         klNats: r.klNats,
-        ...boundColumns(r.klNats, bounds![r.targetIndex]),
+        ...boundColumns(r.klNats, bounds![r.targetIndex], r.maxAbsLogit),
       }));
       expect(flagged.every((r) => r.belowHeadBound)).toBe(true);
       const message = belowBoundMessage(flagged[0] as never, 'float32');
@@ -181,7 +181,7 @@ describe('the guard', () => {
       expect(message).toMatch(/belowHeadBound = true/);
       // With the real model's own bound the same rows pass.
       const own = await sweepBounds(real, set, [0, 1], new EventEmitter());
-      expect(rows.every((r) => !boundColumns(r.klNats, own![r.targetIndex]).belowHeadBound)).toBe(true);
+      expect(rows.every((r) => !boundColumns(r.klNats, own![r.targetIndex], r.maxAbsLogit).belowHeadBound)).toBe(true);
       set.dispose();
     } finally {
       real.dispose();

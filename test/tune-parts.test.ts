@@ -112,6 +112,7 @@ describe('recordsFromHarvest', () => {
     bestSoft: Float32Array.from([0, 0, 1, 2, 0, 0, 3, 4]),
     modelEntropyBits: Float32Array.from([1.5, 2.5]),
     checkLoss: Float32Array.from([0.5, 2]),
+    maxAbsLogit: Float32Array.from([12.5, 30]),
   });
   const rows: { row: PlannedRow; started: number }[] = [
     { row: { targetIndex: 1, initId: 0, rowId: 'B|init=0|hybrid:HS:k=1', seed: 11 }, started: 100 },
@@ -142,6 +143,7 @@ describe('recordsFromHarvest', () => {
       epochs: 23,
       stopReason: 'patience',
       modelEntropyBits: 1.5,
+      maxAbsLogit: 12.5,
       targetEntropyBits: 8,
       wallMs: 300,
     });

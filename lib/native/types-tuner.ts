@@ -59,6 +59,8 @@ export interface NativeHarvest {
   bestSoft: Float32Array;
   modelEntropyBits: Float32Array;
   checkLoss: Float32Array;
+  /** the largest |logit| at the best prompt, in the model's dtype */
+  maxAbsLogit: Float32Array;
 }
 
 export interface NativeTuner {

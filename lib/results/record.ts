@@ -10,11 +10,12 @@ export { RECORD_STOP_REASONS as STOP_REASONS } from '../tune/stop-reasons.js';
 
 /**
  * A tune() record as the results file keeps it: the same fields (documented on TuneRecord), less
- * what only the live run has (target index, seed, final ids), plus the target's metadata.
+ * what only the live run has (target index, seed, final ids, the logits' size that set the bound
+ * guard's slack), plus the target's metadata.
  */
 export interface RunRecord extends Omit<
   TuneRecord,
-  'targetIndex' | 'seed' | 'finalIds' | 'stopReason' | 'promptIds' | 'promptText' | 'softPrompt'
+  'targetIndex' | 'seed' | 'finalIds' | 'maxAbsLogit' | 'stopReason' | 'promptIds' | 'promptText' | 'softPrompt'
 > {
   targetKind: string;
   /** a results file holds finished rows only: no 'running' */

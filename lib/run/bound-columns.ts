@@ -147,9 +147,10 @@ export function boundColumnsOf(r: HeadBoundRecord, dtype: string): BoundColumns 
 
 /**
  * The bound columns of one row. The body gap is measured from the sphere (where prompts can
- * go); the guard fires below the ball only (the certified bound, whatever the norm's ε).
+ * go); the guard fires below the ball only (the certified bound, whatever the norm's ε), by more
+ * than the rounding of logits as large as `maxAbsLogit` (the row's, at its best prompt).
  */
-export function boundColumns(klNats: number, b: BoundColumns): Partial<RunRecord> {
+export function boundColumns(klNats: number, b: BoundColumns, maxAbsLogit: number): Partial<RunRecord> {
   const reachable = b.sphereBoundNats ?? b.headBoundNats;
   return {
     headBoundNats: b.headBoundNats,
@@ -161,7 +162,7 @@ export function boundColumns(klNats: number, b: BoundColumns): Partial<RunRecord
     bottleneckConverged: b.bottleneckConverged,
     bottleneckStatus: b.bottleneckStatus,
     bodyGapNats: Number.isFinite(klNats) ? klNats - reachable : null,
-    belowHeadBound: belowHeadBound(klNats, b.headBoundNats, b.gapNats, b.dtype),
+    belowHeadBound: belowHeadBound(klNats, b.headBoundNats, b.gapNats, b.dtype, maxAbsLogit),
   };
 }
 

@@ -131,7 +131,7 @@ function toRunRecord(
   bound: BoundColumns | undefined,
 ): RunRecord {
   // What only the live run has stays behind; the target's metadata comes in.
-  const { targetIndex: _index, seed: _seed, finalIds: _final, ...row } = r;
+  const { targetIndex: _index, seed: _seed, finalIds: _final, maxAbsLogit, ...row } = r;
   return {
     ...row,
     targetKind: t.kind,
@@ -148,7 +148,7 @@ function toRunRecord(
     lmPromptIds: t.lmPromptIds ?? null,
     pairedWith: t.pairedWith ?? null,
     targetParams: JSON.stringify(t.params),
-    ...(bound ? boundColumns(r.klNats, bound) : {}),
+    ...(bound ? boundColumns(r.klNats, bound, maxAbsLogit) : {}),
   };
 }
 

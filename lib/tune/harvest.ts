@@ -55,6 +55,7 @@ export function recordsFromHarvest(
       stopReason:
         h.reason[j] === 0 ? (c.runningReason ?? 'aborted') : (STOP_REASONS[h.reason[j]] as TuneRecord['stopReason']),
       modelEntropyBits: h.modelEntropyBits[j],
+      maxAbsLogit: h.maxAbsLogit[j],
       targetEntropyBits: c.targets.entropyBits[row.targetIndex],
       promptIds: ids,
       finalIds: h.currentIds.slice(j * L, (j + 1) * L),

@@ -20,6 +20,11 @@ export interface TuneRecord {
   stopReason: Exclude<StopReason, 'running'>;
   /** entropy of the model's next-token distribution at the best prompt */
   modelEntropyBits: number;
+  /**
+   * the largest |logit| of the model at the best prompt: a logit computed in bfloat16 or float16
+   * is off by up to a relative rounding step, so this bounds how far rounding moved klNats
+   */
+  maxAbsLogit: number;
   /** entropy of the target as given (a synthesised target's achieved entropy, not the grid value) */
   targetEntropyBits: number;
   /** token ids of the best prompt, -1 at soft positions */

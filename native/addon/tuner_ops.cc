@@ -122,6 +122,7 @@ class TunerWrap : public Napi::ObjectWrap<TunerWrap> {
           o.Set("bestSoft", toFloat32Array(env, h.bestSoft));
           o.Set("modelEntropyBits", toFloat32Array(env, h.modelEntropyBits));
           o.Set("checkLoss", toFloat32Array(env, h.checkLoss));
+          o.Set("maxAbsLogit", toFloat32Array(env, h.maxAbsLogit));
           return o;
         });
   }

@@ -440,9 +440,11 @@ Harvest Tuner::harvest(const std::vector<int64_t>& slots) {
     auto logq = torch::log_softmax(logits, -1);
     h.modelEntropyBits = (-(logq.exp() * logq).sum(-1) / kLog2).cpu();
     h.checkLoss = kernels::klReference(logits, r.target).cpu();
+    h.maxAbsLogit = logits.abs().amax(-1).cpu();
   } else {
     h.modelEntropyBits = torch::zeros({0});
     h.checkLoss = torch::zeros({0});
+    h.maxAbsLogit = torch::zeros({0});
   }
   row_.loaded.index_put_({idx}, torch::zeros_like(r.loaded));
   return h;

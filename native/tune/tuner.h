@@ -70,6 +70,7 @@ struct Harvest {
   torch::Tensor bestSoft;                             // [n, L, d] float32 (0 at hard positions)
   torch::Tensor modelEntropyBits;                     // [n] entropy of the model's distribution at the best prompt
   torch::Tensor checkLoss;                            // [n] KL recomputed at the best prompt (consistency)
+  torch::Tensor maxAbsLogit;                          // [n] largest |logit| there: how far rounding moves the KL
 };
 
 // Every per-row quantity, one row per slot on the device. The fields are declared here, given

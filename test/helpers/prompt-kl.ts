@@ -11,7 +11,16 @@ export async function klAtPrompt(
   r: TuneRecord,
   options: { targets: Float32Array; contextBefore?: Int32Array; contextAfter?: Int32Array },
 ): Promise<number> {
-  const { vocabSize: V, hiddenSize: d } = model.info;
+  return klRow(options.targets, r.targetIndex, await logitsAtPrompt(model, r, options), 0, model.info.vocabSize);
+}
+
+/** The model's logits (vocab, float32) after the record's prompt, as klAtPrompt places it. */
+export async function logitsAtPrompt(
+  model: Model,
+  r: TuneRecord,
+  options: { contextBefore?: Int32Array; contextAfter?: Int32Array } = {},
+): Promise<Float32Array> {
+  const { hiddenSize: d } = model.info;
   const before = Array.from(options.contextBefore ?? []);
   const after = Array.from(options.contextAfter ?? []);
   const prompt = Array.from(r.promptIds);
@@ -20,6 +29,5 @@ export async function klAtPrompt(
   prompt.forEach((id, j) => {
     if (id < 0) embeds.set(r.softPrompt!.subarray(j * d, (j + 1) * d), (before.length + j) * d);
   });
-  const logits = await model.logits({ embeds, rows: 1, positions: ids.length });
-  return klRow(options.targets, r.targetIndex, logits, 0, V);
+  return model.logits({ embeds, rows: 1, positions: ids.length });
 }
