@@ -1,10 +1,11 @@
-// What every figure builder shares: the Figure it returns (its options are figure-options.ts), the
-// Vega-Lite schema, the legend and axes, series names, and the mean ± standard error band most
-// figures are. Builders (figures.ts, bound-figures.ts) are leaves over this file; the registry (registry.ts) lists them.
+// What every figure builder shares: the Figure it returns (its options are figure-options.ts) and
+// the Vega-Lite skeleton around each one's own layers (schema, title, size), the legend and axes,
+// series names, the mean ± standard error band most figures are, and the box plots the others are.
+// Builders (figures.ts, bound-figures.ts) are leaves over this file; the registry (registry.ts) lists them.
 import type { TopLevelSpec } from 'vega-lite';
 
-import type { TargetBest } from '../analysis/best.js';
-import type { FigureOptions } from './figure-options.js';
+import { binOf, type TargetBest } from '../analysis/best.js';
+import { DEFAULT_BIN_BITS, type FigureOptions } from './figure-options.js';
 
 export interface Figure {
   /** File stem, e.g. 'kl-vs-entropy'. */
@@ -17,10 +18,41 @@ export interface Figure {
   spec: TopLevelSpec;
 }
 
-export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+/** What a builder says of its figure besides the spec's body; subtitle: lines under the title. */
+export type FigureHead = Omit<Figure, 'spec'> & { subtitle?: string[] };
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+
+/** A figure's size where the options give none (px), by what it draws. */
+export const SIZE = {
+  lines: { width: 480, height: 300 },
+  scatter: { width: 360, height: 360 },
+  boxes: { width: 420, height: 300 },
+};
+
+/** A figure: its head, and its own data, layers and encodings (`body`) under the shared skeleton. */
+export function figure(
+  head: FigureHead,
+  o: FigureOptions,
+  size: { width: number; height: number },
+  body: object,
+): Figure {
+  const { subtitle, ...figureHead } = head;
+  return {
+    ...figureHead,
+    spec: {
+      $schema: SCHEMA,
+      title: subtitle ? { text: head.title, subtitle } : head.title,
+      width: o.width ?? size.width,
+      height: o.height ?? size.height,
+      ...body,
+    } as TopLevelSpec,
+  };
+}
+
 // Series names such as 'outlier k=1 · hybrid:HHSSS:k=4' are long; vega would cut them at 160px.
 // Swatches drawn opaque: a legend takes its first layer's opacity, the pale 0.25 of a band.
-export const LEGEND = { labelLimit: 0, symbolOpacity: 1 };
+const LEGEND = { labelLimit: 0, symbolOpacity: 1 };
 export const KL_AXIS = { title: 'min KL over inits (nats)' };
 export const H_AXIS = { title: 'target entropy (bits)' };
 
@@ -44,7 +76,7 @@ export function series(b: TargetBest, label: string, models: boolean): string {
 }
 
 export const manyModels = (best: readonly TargetBest[]) => new Set(best.map((b) => b.model ?? '')).size > 1;
-export const manyMethods = (best: readonly TargetBest[]) => new Set(best.map((b) => b.method)).size > 1;
+const manyMethods = (best: readonly TargetBest[]) => new Set(best.map((b) => b.method)).size > 1;
 
 /**
  * The rows an error band of ± one standard error is drawn over: those of the bins (per series)
@@ -69,41 +101,58 @@ export function errorBand(axis: { title: string }, opacity: number) {
   };
 }
 
+/** y: the mean of klNats across the targets of each entropy bin and series. */
+export const meanKl = (axis: { title: string }) => ({
+  aggregate: 'mean' as const,
+  field: 'klNats',
+  type: 'quantitative' as const,
+  axis,
+});
+
 /**
  * Mean KL per entropy bin as a line with points, and a band of ± one standard error across the
- * targets in the bin (vega-lite's errorband with extent 'stderr' computes it from the rows).
+ * targets in the bin (vega-lite's errorband with extent 'stderr' computes it from the rows). A
+ * target is binned by its `entropy`; its series is what the figure compares (`compared`; the method
+ * alone where it has none), then the method where several are plotted, and the model where several are.
  */
 export function klBands(
-  id: string,
-  title: string,
-  paperFigure: string,
-  rows: Array<{ hBin: number; klNats: number; series: string }>,
+  head: FigureHead,
+  best: readonly TargetBest[],
   o: FigureOptions,
+  entropy: 'entropyBits' | 'targetEntropyBits',
+  compared?: (b: TargetBest) => string,
 ): Figure {
-  const [x, color] = [H_X, SERIES_COLOR];
+  const models = manyModels(best);
+  const methods = manyMethods(best);
+  const rows = best.map((b) => {
+    const label = compared ? (methods ? `${compared(b)} · ${b.method}` : compared(b)) : b.method;
+    return {
+      hBin: binOf(b[entropy], o.binBits ?? DEFAULT_BIN_BITS),
+      klNats: b.klNats,
+      series: series(b, label, models),
+    };
+  });
+  const encoding = { x: H_X, y: meanKl(KL_AXIS), color: SERIES_COLOR };
+  return figure(head, o, SIZE.lines, {
+    data: { values: rows },
+    layer: [
+      { name: 'bands', ...errorBand(KL_AXIS, 0.25) },
+      { name: 'lines', mark: { type: 'line' }, encoding },
+      { name: 'points', mark: { type: 'point', filled: true }, encoding },
+    ],
+  });
+}
+
+/** Box plots of `y` per category of `x`, a box per series side by side. */
+export function boxes(x: { field: string; title: string }, y: { field: string; title: string }) {
   return {
-    id,
-    title,
-    paperFigure,
-    spec: {
-      $schema: SCHEMA,
-      title,
-      width: o.width ?? 480,
-      height: o.height ?? 300,
-      data: { values: rows },
-      layer: [
-        { name: 'bands', ...errorBand(KL_AXIS, 0.25) },
-        {
-          name: 'lines',
-          mark: { type: 'line' },
-          encoding: { x, y: { aggregate: 'mean', field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color },
-        },
-        {
-          name: 'points',
-          mark: { type: 'point', filled: true },
-          encoding: { x, y: { aggregate: 'mean', field: 'klNats', type: 'quantitative', axis: KL_AXIS }, color },
-        },
-      ],
-    } as TopLevelSpec,
+    mark: { type: 'boxplot' as const, extent: 1.5 },
+    encoding: {
+      x: { field: x.field, type: 'nominal' as const, axis: { title: x.title, labelAngle: 0 } },
+      xOffset: { field: 'series' },
+      // The field's title, not the axis': a boxplot's parts would each add theirs to the axis'.
+      y: { field: y.field, type: 'quantitative' as const, title: y.title },
+      color: SERIES_COLOR,
+    },
   };
 }

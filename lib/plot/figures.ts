@@ -1,23 +1,32 @@
 // The study's figures as Vega-Lite specs. Each builder returns null when the data cannot support
 // its figure (e.g. no outlier targets), so `plotAll` draws exactly what the results allow.
 
-import type { TopLevelSpec } from 'vega-lite';
-import { binOf, bestPerTarget, type PlotRecord } from '../analysis/best.js';
+import { bestPerTarget, type PlotRecord, type TargetBest } from '../analysis/best.js';
 import { linearRegression } from '../analysis/stats.js';
-import { KL_AXIS, klBands, LEGEND, manyMethods, manyModels, SCHEMA, series, type Figure } from './figure.js';
-import { DEFAULT_BIN_BITS, type FigureOptions } from './figure-options.js';
+import {
+  boxes,
+  figure,
+  H_AXIS,
+  KL_AXIS,
+  klBands,
+  manyModels,
+  SERIES_COLOR,
+  series,
+  SIZE,
+  type Figure,
+} from './figure.js';
+import type { FigureOptions } from './figure-options.js';
 
 /** Fig. 1, 4, 6, 11: KL vs target entropy for vanilla targets, one series per method (and model). */
 export function klVsEntropy(records: readonly PlotRecord[], o: FigureOptions = {}): Figure | null {
   const best = bestPerTarget(records).filter((b) => b.kind === 'vanilla' && b.pairedWith === null);
   if (best.length === 0) return null;
-  const models = manyModels(best);
-  const rows = best.map((b) => ({
-    hBin: binOf(b.entropyBits, o.binBits ?? DEFAULT_BIN_BITS),
-    klNats: b.klNats,
-    series: series(b, b.method, models),
-  }));
-  return klBands('kl-vs-entropy', 'Difficulty vs target entropy (vanilla targets)', 'Fig. 1, 4, 6, 11', rows, o);
+  const head = {
+    id: 'kl-vs-entropy',
+    title: 'Difficulty vs target entropy (vanilla targets)',
+    paperFigure: 'Fig. 1, 4, 6, 11',
+  };
+  return klBands(head, best, o, 'entropyBits');
 }
 
 /** Fig. 7: outlier targets against vanilla ones of the same entropy. */
@@ -26,17 +35,9 @@ export function outlierVsVanilla(records: readonly PlotRecord[], o: FigureOption
     (b) => (b.kind === 'vanilla' && b.pairedWith === null) || b.kind === 'outlier',
   );
   if (!best.some((b) => b.kind === 'outlier') || !best.some((b) => b.kind === 'vanilla')) return null;
-  const models = manyModels(best);
-  const methods = manyMethods(best);
-  const rows = best.map((b) => {
-    const kind = b.kind === 'outlier' ? `outlier k=${b.outliers ?? '?'}` : 'vanilla';
-    return {
-      hBin: binOf(b.entropyBits, o.binBits ?? DEFAULT_BIN_BITS),
-      klNats: b.klNats,
-      series: series(b, methods ? `${kind} · ${b.method}` : kind, models),
-    };
-  });
-  return klBands('outlier-vs-vanilla', 'Outlier vs vanilla targets', 'Fig. 7', rows, o);
+  const kind = (b: TargetBest) => (b.kind === 'outlier' ? `outlier k=${b.outliers ?? '?'}` : 'vanilla');
+  const head = { id: 'outlier-vs-vanilla', title: 'Outlier vs vanilla targets', paperFigure: 'Fig. 7' };
+  return klBands(head, best, o, 'entropyBits', kind);
 }
 
 /** Fig. 9: LM targets, their shuffles and vanilla targets, by achieved target entropy. */
@@ -48,14 +49,12 @@ export function lmShuffledVanilla(records: readonly PlotRecord[], o: FigureOptio
   const best = all.filter(
     (b) => b.kind === 'lm' || b.kind === 'shuffled' || (b.kind === 'vanilla' && (!paired || b.pairedWith !== null)),
   );
-  const models = manyModels(best);
-  const methods = manyMethods(best);
-  const rows = best.map((b) => ({
-    hBin: binOf(b.targetEntropyBits, o.binBits ?? DEFAULT_BIN_BITS),
-    klNats: b.klNats,
-    series: series(b, methods ? `${b.kind} · ${b.method}` : b.kind, models),
-  }));
-  return klBands('lm-shuffled-vanilla', 'LM-generated, shuffled and vanilla targets', 'Fig. 9', rows, o);
+  const head = {
+    id: 'lm-shuffled-vanilla',
+    title: 'LM-generated, shuffled and vanilla targets',
+    paperFigure: 'Fig. 9',
+  };
+  return klBands(head, best, o, 'targetEntropyBits', (b) => b.kind);
 }
 
 /** Fig. 10: LM targets migrated from other models' vocabularies, against this model's own. */
@@ -63,17 +62,9 @@ export function migratedSources(records: readonly PlotRecord[], o: FigureOptions
   const all = bestPerTarget(records);
   if (!all.some((b) => b.kind === 'migrated')) return null;
   const best = all.filter((b) => b.kind === 'migrated' || b.kind === 'lm');
-  const models = manyModels(best);
-  const methods = manyMethods(best);
-  const rows = best.map((b) => {
-    const source = b.kind === 'lm' ? 'own (lm)' : `from ${b.sourceModel ?? '?'}`;
-    return {
-      hBin: binOf(b.targetEntropyBits, o.binBits ?? DEFAULT_BIN_BITS),
-      klNats: b.klNats,
-      series: series(b, methods ? `${source} · ${b.method}` : source, models),
-    };
-  });
-  return klBands('migrated', 'Targets migrated across tokenizers', 'Fig. 10', rows, o);
+  const source = (b: TargetBest) => (b.kind === 'lm' ? 'own (lm)' : `from ${b.sourceModel ?? '?'}`);
+  const head = { id: 'migrated', title: 'Targets migrated across tokenizers', paperFigure: 'Fig. 10' };
+  return klBands(head, best, o, 'targetEntropyBits', source);
 }
 
 /** Fig. 5: the entropy the model reached at its best prompt against the target's. */
@@ -88,45 +79,36 @@ export function achievedVsTargetEntropy(records: readonly PlotRecord[], o: Figur
     targetId: b.targetId,
   }));
   const max = Math.max(...best.map((b) => Math.max(b.targetEntropyBits, b.modelEntropyBits)));
-  const title = 'Achieved vs target entropy';
-  return {
-    id: 'achieved-entropy',
-    title,
-    paperFigure: 'Fig. 5',
-    spec: {
-      $schema: SCHEMA,
-      title,
-      width: o.width ?? 360,
-      height: o.height ?? 360,
-      layer: [
-        {
-          name: 'diagonal',
-          data: {
-            values: [
-              { a: 0, b: 0 },
-              { a: max, b: max },
-            ],
-          },
-          mark: { type: 'line', color: '#999', strokeDash: [4, 4] },
-          encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' } },
+  const head = { id: 'achieved-entropy', title: 'Achieved vs target entropy', paperFigure: 'Fig. 5' };
+  return figure(head, o, SIZE.scatter, {
+    layer: [
+      {
+        name: 'diagonal',
+        data: {
+          values: [
+            { a: 0, b: 0 },
+            { a: max, b: max },
+          ],
         },
-        {
-          name: 'points',
-          data: { values: rows },
-          mark: { type: 'point', filled: true, opacity: 0.6 },
-          encoding: {
-            x: { field: 'targetEntropyBits', type: 'quantitative', axis: { title: 'target entropy (bits)' } },
-            y: {
-              field: 'modelEntropyBits',
-              type: 'quantitative',
-              axis: { title: "model's entropy at best prompt (bits)" },
-            },
-            color: { field: 'series', type: 'nominal', title: null, legend: LEGEND },
+        mark: { type: 'line', color: '#999', strokeDash: [4, 4] },
+        encoding: { x: { field: 'a', type: 'quantitative' }, y: { field: 'b', type: 'quantitative' } },
+      },
+      {
+        name: 'points',
+        data: { values: rows },
+        mark: { type: 'point', filled: true, opacity: 0.6 },
+        encoding: {
+          x: { field: 'targetEntropyBits', type: 'quantitative', axis: H_AXIS },
+          y: {
+            field: 'modelEntropyBits',
+            type: 'quantitative',
+            axis: { title: "model's entropy at best prompt (bits)" },
           },
+          color: SERIES_COLOR,
         },
-      ],
-    } as TopLevelSpec,
-  };
+      },
+    ],
+  });
 }
 
 export interface PairedPoint {
@@ -173,43 +155,33 @@ export function pairedLmVsVanilla(records: readonly PlotRecord[], o: FigureOptio
     ];
   });
   if (fits.length === 0) return null;
-  const title = 'LM targets vs matched vanilla targets';
   const x = { field: 'lmKlNats', type: 'quantitative' as const, axis: { title: 'lm target: min KL (nats)' } };
   const y = {
     field: 'vanillaKlNats',
     type: 'quantitative' as const,
     axis: { title: 'matched vanilla target: min KL (nats)' },
   };
-  const color = { field: 'series', type: 'nominal' as const, title: null, legend: LEGEND };
   // R² per series as the subtitle: always legible, never competing with the points for space.
   const subtitle = fits.map(
     (f) => `${f.name}: R² = ${f.fit.rSquared.toFixed(3)}, slope ${f.fit.slope.toFixed(2)}, n = ${f.fit.n}`,
   );
-  return {
-    id: 'lm-vs-vanilla',
-    title,
-    paperFigure: 'Fig. 8',
-    spec: {
-      $schema: SCHEMA,
-      title: { text: title, subtitle },
-      width: o.width ?? 360,
-      height: o.height ?? 360,
-      layer: [
-        {
-          name: 'points',
-          data: { values: points },
-          mark: { type: 'point', filled: true, opacity: 0.6 },
-          encoding: { x, y, color },
-        },
-        {
-          name: 'fits',
-          data: { values: fits.flatMap((f) => f.line) },
-          mark: { type: 'line' },
-          encoding: { x, y, color, detail: { field: 'series' } },
-        },
-      ],
-    } as TopLevelSpec,
-  };
+  const head = { id: 'lm-vs-vanilla', title: 'LM targets vs matched vanilla targets', paperFigure: 'Fig. 8', subtitle };
+  return figure(head, o, SIZE.scatter, {
+    layer: [
+      {
+        name: 'points',
+        data: { values: points },
+        mark: { type: 'point', filled: true, opacity: 0.6 },
+        encoding: { x, y, color: SERIES_COLOR },
+      },
+      {
+        name: 'fits',
+        data: { values: fits.flatMap((f) => f.line) },
+        mark: { type: 'line' },
+        encoding: { x, y, color: SERIES_COLOR, detail: { field: 'series' } },
+      },
+    ],
+  });
 }
 
 /** Fig. 13: uniform targets over tokens of one part of speech, as box plots of min KL per tag. */
@@ -218,30 +190,14 @@ export function posBoxes(records: readonly PlotRecord[], o: FigureOptions = {}):
   if (best.length === 0) return null;
   const models = manyModels(best);
   const rows = best.map((b) => ({ posTag: b.posTag, klNats: b.klNats, series: series(b, b.method, models) }));
-  const title = 'Uniform targets over one part of speech';
-  return {
-    id: 'pos',
-    title,
-    paperFigure: 'Fig. 13',
-    spec: {
-      $schema: SCHEMA,
-      title,
-      width: o.width ?? 420,
-      height: o.height ?? 300,
-      data: { values: rows },
-      layer: [
-        {
-          name: 'boxes',
-          mark: { type: 'boxplot', extent: 1.5 },
-          encoding: {
-            x: { field: 'posTag', type: 'nominal', axis: { title: 'part of speech', labelAngle: 0 } },
-            xOffset: { field: 'series' },
-            // The field's title, not the axis': a boxplot's parts would each add theirs to the axis'.
-            y: { field: 'klNats', type: 'quantitative', title: KL_AXIS.title },
-            color: { field: 'series', type: 'nominal', title: null, legend: LEGEND },
-          },
-        },
-      ],
-    } as TopLevelSpec,
-  };
+  const head = { id: 'pos', title: 'Uniform targets over one part of speech', paperFigure: 'Fig. 13' };
+  return figure(head, o, SIZE.boxes, {
+    data: { values: rows },
+    layer: [
+      {
+        name: 'boxes',
+        ...boxes({ field: 'posTag', title: 'part of speech' }, { field: 'klNats', title: KL_AXIS.title }),
+      },
+    ],
+  });
 }
