@@ -9,7 +9,7 @@ export {
   type TargetBest,
 } from '../analysis/best.js';
 export { linearRegression, summarise, type Regression, type Summary } from '../analysis/stats.js';
-export { type Figure } from './figure.js';
+export { figure, type Figure } from './figure.js';
 export { type FigureOptions } from './figure-options.js';
 export { allFigures, FIGURES } from './registry.js';
 // The builders, each a leaf over figure.ts.

@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { allFigures, renderSvg, type Figure, type PlotRecord } from '../plot/index.js';
+import { allFigures, figure, renderSvg, type Figure, type PlotRecord } from '../plot/index.js';
 import { writeAtomic } from '../results/files.js';
 import type { StoredRunRecord } from '../results/index.js';
 import { modelSlug, type StudySweep } from './plan.js';
@@ -36,16 +36,11 @@ const POS_ORDER = ['noun', 'proper-noun', 'verb', 'adjective', 'ambiguous'];
 export function posCountsFigure(counts: ReadonlyMap<string, Record<string, number>>): Figure | null {
   if (counts.size === 0) return null;
   const rows = [...counts].flatMap(([model, c]) => POS_ORDER.map((tag) => ({ model, tag, tokens: c[tag] ?? 0 })));
-  const title = 'Tokens per part of speech in the vocabulary';
-  return {
-    id: 'pos-counts',
-    title,
-    paperFigure: 'Fig. 12',
-    spec: {
-      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-      title,
-      width: 420,
-      height: 260,
+  return figure(
+    { id: 'pos-counts', title: 'Tokens per part of speech in the vocabulary', paperFigure: 'Fig. 12' },
+    {},
+    { width: 420, height: 260 },
+    {
       data: { values: rows },
       mark: { type: 'bar' },
       encoding: {
@@ -54,8 +49,8 @@ export function posCountsFigure(counts: ReadonlyMap<string, Record<string, numbe
         y: { field: 'tokens', type: 'quantitative', axis: { title: 'tokens' } },
         color: { field: 'model', type: 'nominal', title: null, legend: { labelLimit: 0 } },
       },
-    } as Figure['spec'],
-  };
+    },
+  );
 }
 
 export async function drawFigures(
