@@ -37,8 +37,8 @@ export class FlagError extends Error {}
 
 const HELP: Flag = { about: 'print these flags with their defaults and exit' };
 const isNumber = (v: string) => /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v.trim()) && Number.isFinite(Number(v));
-/** A flag, not a value: a dash then a letter (so -1 and -.5 stay values). */
-const looksLikeFlag = (v: string) => /^--?[a-z]/i.test(v);
+/** A flag, not a value: two dashes then a letter (so -1 and a --suffix of -falcon stay values). */
+const looksLikeFlag = (v: string) => /^--[a-z]/i.test(v);
 const placeholder = (f: Flag) =>
   f.takes === 'number' ? ' N' : f.takes === 'numbers' ? ' N,N,..' : f.takes === 'list' ? ' A,B,..' : f.takes ? ' X' : '';
 
@@ -60,7 +60,7 @@ export function parseFlags<const T extends FlagTable>(
   const given = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i];
-    if (!looksLikeFlag(token)) refuse(`'${token}' is not a flag, and this script reads no bare words`);
+    if (!/^-[a-z-]/i.test(token)) refuse(`'${token}' is not a flag, and this script reads no bare words`);
     const eq = token.indexOf('=');
     const name = eq > 0 ? token.slice(0, eq) : token;
     const next = eq > 0 ? token.slice(eq + 1) : argv[i + 1];

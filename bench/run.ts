@@ -13,6 +13,7 @@ const a = args('run.js', {
   ...QUICK,
   ...OUT_DIR,
   '--only': { takes: 'list', default: '', about: 'just these suites (by name or file)' },
+  '--dry-run': { about: "print each suite's command instead of running it" },
 });
 const device = a.text('--device');
 const quick = a.has('--quick');
@@ -104,10 +105,14 @@ function suiteArgs(s: (typeof suites)[number]): string[] {
   return [...passed.flatMap((f) => (a.has(f) ? [f, a.text(f)] : [])), ...(quick ? ['--quick'] : []), ...own];
 }
 
+const chosen = suites.filter((s) => !only.length || only.includes(s.file) || only.includes(s.name));
+if (a.has('--dry-run')) {
+  for (const s of chosen) console.log(['node', `dist/bench/${s.file}.js`, ...suiteArgs(s)].join(' '));
+  process.exit(0);
+}
 const summary: string[] = [];
 let failed = 0;
-for (const s of suites) {
-  if (only.length && !only.includes(s.file) && !only.includes(s.name)) continue;
+for (const s of chosen) {
   console.log(`\n## ${s.name}\n`);
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [join(import.meta.dirname, `${s.file}.js`), ...suiteArgs(s)], {
