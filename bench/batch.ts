@@ -14,7 +14,12 @@ import { args, DEVICE, DTYPE, OUT_DIR, QUICK } from './flags.js';
 import { fmt, measureRate, pct, type RatePoint } from './tune-rate.js';
 
 const a = args('batch.js', {
-  '--models': { takes: 'list', default: 'random:demo', quick: 'random:micro', about: 'the models, each a preset or path' },
+  '--models': {
+    takes: 'list',
+    default: 'random:demo',
+    quick: 'random:micro',
+    about: 'the models, each a preset or path',
+  },
   ...DEVICE,
   ...DTYPE,
   '--factors': { takes: 'numbers', default: '2,4', about: 'the batches tried, as multiples of the auto batch' },

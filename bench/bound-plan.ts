@@ -19,17 +19,21 @@ import { native } from '../lib/native/index.js';
 import { sweepBounds, targetsToMake } from '../lib/run/bound-columns.js';
 import { estimateSweep } from '../lib/run/estimate.js';
 import { parseSpec } from '../lib/spec/index.js';
-import { readStudy } from '../lib/study/catalog.js';
+import { readStudy, SCALES, type Scale } from '../lib/study/catalog.js';
 import { planSweep } from '../lib/sweep/index.js';
 import { synthesizePlans } from '../lib/targets/index.js';
 import { args } from './flags.js';
 
 const a = args('bound-plan.js', {
-  '--mode': { takes: 'text', default: 'plan', about: 'plan, sweep or passes' },
+  '--mode': { takes: 'text', default: 'plan', oneOf: ['plan', 'sweep', 'passes'], about: 'what it times' },
   '--model': { takes: 'text', default: 'random:micro', about: 'the model, a preset or path' },
-  '--study': { takes: 'text', default: '', about: "a study whose targets the sweep makes (else --kind, else --targets)" },
-  '--scale': { takes: 'text', default: 'smoke', about: "the study's scale: smoke or paper" },
-  '--kind': { takes: 'text', default: '', about: 'vanilla or outlier targets over --entropy' },
+  '--study': {
+    takes: 'text',
+    default: '',
+    about: 'a study whose targets the sweep makes (else --kind, else --targets)',
+  },
+  '--scale': { takes: 'text', default: 'smoke', oneOf: SCALES, about: "the study's scale" },
+  '--kind': { takes: 'text', oneOf: ['vanilla', 'outlier'], otherwise: '--targets', about: 'targets over --entropy' },
   '--entropy': { takes: 'text', default: '0:max:1', about: "--kind's entropy grid (a:b:step or a,b,..)" },
   '--samples': { takes: 'number', default: 1, about: "--kind's samples per entropy" },
   '--outliers': { takes: 'number', default: 1, about: 'outlier tokens per --kind outlier target' },
@@ -39,10 +43,10 @@ const a = args('bound-plan.js', {
 const model = a.text('--model');
 const count = a.num('--targets');
 const study = a.text('--study');
-const kind = a.text('--kind');
+const kind = a.has('--kind') ? a.text('--kind') : '';
 const grid = (g: string) => (g.includes(':') ? g : g.split(',').map(Number));
 const targets = study
-  ? readStudy(study)[a.text('--scale') as 'smoke' | 'paper']!.targets
+  ? readStudy(study)[a.text('--scale') as Scale]!.targets
   : kind
     ? [
         {

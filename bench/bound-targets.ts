@@ -22,12 +22,16 @@ import { args, OUT_DIR } from './flags.js';
 
 const a = args('bound-targets.js', {
   '--model': { takes: 'text', default: 'random:micro', about: 'the model, a preset or path' },
-  '--kind': { takes: 'text', default: 'vanilla', about: 'vanilla or outlier' },
+  '--kind': { takes: 'text', default: 'vanilla', oneOf: ['vanilla', 'outlier'], about: 'the targets' },
   '--entropy': { takes: 'text', default: '0:max:1', about: 'the entropy grid (a:b:step or a,b,..)' },
   '--samples': { takes: 'number', default: 1, about: 'targets per entropy' },
   '--outliers': { takes: 'number', default: 1, about: 'outlier tokens per outlier target' },
   '--values': { takes: 'text', default: '', about: "a file to write each target's bounds to" },
-  '--against': { takes: 'text', default: '', about: "an earlier run's --values file: the largest change of each bound" },
+  '--against': {
+    takes: 'text',
+    default: '',
+    about: "an earlier run's --values file: the largest change of each bound",
+  },
   '--trace': { about: "the solver's own account of where the time went" },
   ...OUT_DIR,
 });

@@ -13,25 +13,23 @@ import { runSweep } from '../lib/run/sweep.js';
 import { STUDY_DEFAULTS } from '../lib/spec/defaults.js';
 import { parseSpec } from '../lib/spec/index.js';
 import { deviceTag, save } from './common.js';
-import { args, DEVICE, OUT_DIR, QUICK } from './flags.js';
+import { args, DEVICE, DTYPE, OUT_DIR, QUICK } from './flags.js';
 
 const a = args('bound.js', {
   '--model': { takes: 'text', default: 'random:gpt2', gpu: 'random:llama-3-8b', about: 'the model, a preset or path' },
   ...DEVICE,
-  '--dtype': {
-    takes: 'text',
-    default: 'float32',
-    gpu: 'bfloat16',
-    about: "the weights' dtype: float32, bfloat16 or float16",
-  },
+  '--dtype': { ...DTYPE['--dtype'], gpu: 'bfloat16' },
   '--entropy': { takes: 'text', default: '0:max:1', quick: '0:max:4', about: 'the entropy grid of vanilla targets' },
   '--inits': { takes: 'number', default: STUDY_DEFAULTS.inits, quick: 1, about: 'inits per target' },
   '--max-epochs': { takes: 'number', default: STUDY_DEFAULTS.maxEpochs, quick: 20, about: 'epochs per row at most' },
-  '--patience': { takes: 'number', default: STUDY_DEFAULTS.patience, about: 'epochs without improvement before a row stops' },
+  '--patience': {
+    takes: 'number',
+    default: STUDY_DEFAULTS.patience,
+    about: 'epochs without improvement before a row stops',
+  },
   ...QUICK,
   ...OUT_DIR,
 });
-const quick = a.has('--quick');
 const device = a.text('--device');
 const model = a.text('--model');
 const dtype = a.text('--dtype');

@@ -13,11 +13,11 @@ import { outDir } from './flags.js';
 /** The addon with its benchmark-only exports (lib/native/types-bench.ts), which the library's Addon type leaves out. */
 export const benchNative = (): Addon & BenchAddon & ProfileAddon => native() as Addon & BenchAddon & ProfileAddon;
 
-/** --methods as method labels ('soft,hard:k=8,hybrid:HHSSS'), resolved for `positions` positions. */
-export function methodsArg(labels: string[], positions: number): ResolvedMethod[] {
+/** --methods as method labels ('soft,hard:k=8,hybrid:HHSSS'), resolved for `positions` positions; `refuse` a bad one. */
+export function methodsArg(labels: string[], positions: number, refuse: (what: string) => never): ResolvedMethod[] {
   return labels.map((label) => {
     const m = parseMethodLabel(label);
-    if (typeof m === 'string') throw new Error(`--methods: ${m}`);
+    if (typeof m === 'string') refuse(`--methods: ${m}`);
     return resolveMethod(m, positions);
   });
 }

@@ -16,6 +16,8 @@ export interface Flag {
   gpu?: string | number;
   /** what the script does without it, where no fixed value stands in: for --help */
   otherwise?: string;
+  /** the words it takes (each of a list), where the script knows them all */
+  oneOf?: readonly string[];
   about: string;
 }
 export type FlagTable = Record<`--${string}`, Flag>;
@@ -30,6 +32,8 @@ export interface Flags<K extends string> {
   num(name: K): number;
   list(name: K): string[];
   nums(name: K): number[];
+  /** A value the table could not check (a method label, say): exit 2 like a refused flag. */
+  refuse(what: string): never;
 }
 
 /** A command line the script does not read: exit 2 with this message, no stack trace. */
@@ -40,7 +44,15 @@ const isNumber = (v: string) => /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v.t
 /** A flag, not a value: two dashes then a letter (so -1 and a --suffix of -falcon stay values). */
 const looksLikeFlag = (v: string) => /^--[a-z]/i.test(v);
 const placeholder = (f: Flag) =>
-  f.takes === 'number' ? ' N' : f.takes === 'numbers' ? ' N,N,..' : f.takes === 'list' ? ' A,B,..' : f.takes ? ' X' : '';
+  f.takes === 'number'
+    ? ' N'
+    : f.takes === 'numbers'
+      ? ' N,N,..'
+      : f.takes === 'list'
+        ? ' A,B,..'
+        : f.takes
+          ? ' X'
+          : '';
 
 /**
  * `argv` read against `table` for the script `script` (how it is run, after `node dist/bench/`:
@@ -75,11 +87,18 @@ export function parseFlags<const T extends FlagTable>(
       given.set(name, '');
       continue;
     }
-    const kind = flag.takes === 'number' ? 'a number' : flag.takes === 'numbers' ? 'a comma list of numbers' : 'a value';
+    const kind =
+      flag.takes === 'number' ? 'a number' : flag.takes === 'numbers' ? 'a comma list of numbers' : 'a value';
     if (next === undefined) refuse(`${name} takes ${kind} and was given none (it is the last word)`);
     if (looksLikeFlag(next)) refuse(`${name} takes ${kind}, and is followed by the flag ${next} instead`);
     if (next.trim() === '') refuse(`${name} takes ${kind}, given an empty value`);
     if (flag.takes === 'number' && !isNumber(next)) refuse(`${name} takes a number, given '${next}'`);
+    const words = flag.oneOf;
+    if (words) {
+      const bad = (flag.takes === 'list' ? next.split(',').filter(Boolean) : [next]).filter((v) => !words.includes(v));
+      const of = flag.takes === 'list' ? 'a comma list of' : 'one of';
+      if (bad.length) refuse(`${name} takes ${of} ${words.join(', ')}, given '${next}' ('${bad[0]}' is not one)`);
+    }
     if (flag.takes === 'numbers') {
       const bad = next.split(',').filter((v) => v && !isNumber(v));
       if (bad.length) refuse(`${name} takes a comma list of numbers, given '${next}' ('${bad[0]}' is not one)`);
@@ -107,6 +126,7 @@ export function parseFlags<const T extends FlagTable>(
     num: (name) => Number(value(name)),
     list,
     nums: (name) => list(name).map(Number),
+    refuse,
   };
 }
 
@@ -118,7 +138,8 @@ function usage(script: string, table: FlagTable): string {
       f.gpu !== undefined ? `on a GPU: ${f.gpu}` : '',
       f.otherwise ? `default: ${f.otherwise}` : '',
     ].filter(Boolean);
-    return [`${name}${placeholder(f)}`, `${f.about}${defaults.length ? ` (${defaults.join('; ')})` : ''}`];
+    const about = f.oneOf ? `${f.about}: ${f.oneOf.join(', ')}` : f.about;
+    return [`${name}${placeholder(f)}`, `${about}${defaults.length ? ` (${defaults.join('; ')})` : ''}`];
   });
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
   return [`Usage: node dist/bench/${script} [flags]`, ...rows.map(([l, r]) => `  ${l.padEnd(width)}${r}`)].join('\n');
@@ -147,11 +168,20 @@ export function args<const T extends FlagTable>(
     console.log(flags.usage);
     process.exit(0);
   }
-  current = flags as Flags<string>;
-  return flags;
+  const refuse = (what: string): never => {
+    try {
+      return flags.refuse(what);
+    } catch (e) {
+      console.error((e as Error).message);
+      process.exit(2);
+    }
+  };
+  current = { ...flags, refuse } as Flags<string>;
+  return { ...flags, refuse };
 }
 
 // The flags most scripts read, stated once.
+export const DTYPES = ['float32', 'bfloat16', 'float16'] as const;
 /** The --out-dir flag of a script that writes its results (common.ts save()). */
 export const OUT_DIR = {
   '--out-dir': { takes: 'text', default: 'bench/results', about: 'where the JSON goes' },
@@ -164,7 +194,7 @@ export const DEVICE = {
   '--device': { takes: 'text', default: 'cpu', about: 'where it runs: cpu, cuda or cuda:N' },
 } as const satisfies FlagTable;
 export const DTYPE = {
-  '--dtype': { takes: 'text', default: 'float32', about: "the weights' dtype: float32, bfloat16 or float16" },
+  '--dtype': { takes: 'text', default: 'float32', oneOf: DTYPES, about: "the weights' dtype" },
 } as const satisfies FlagTable;
 export const QUICK = {
   '--quick': { about: 'a smoke run (smaller models, fewer rows and epochs): its numbers are not figures' },

@@ -17,8 +17,18 @@ import { fmt, measureRate, rampTargets } from './tune-rate.js';
 const a = args('kernel-choices.js', {
   ...DEVICE,
   ...DTYPE,
-  '--choices': { takes: 'list', default: KERNEL_CHOICES.join(','), about: 'the kernel choices to compare' },
-  '--model': { takes: 'text', default: 'random:demo', gpu: 'random:llama-3-8b', about: 'the model of the shared targets' },
+  '--choices': {
+    takes: 'list',
+    default: KERNEL_CHOICES.join(','),
+    oneOf: KERNEL_CHOICES,
+    about: 'the kernel choices to compare',
+  },
+  '--model': {
+    takes: 'text',
+    default: 'random:demo',
+    gpu: 'random:llama-3-8b',
+    about: 'the model of the shared targets',
+  },
   '--gqa-model': {
     takes: 'text',
     default: 'random:qwen2.5-0.5b',
@@ -41,9 +51,6 @@ const gpu = device.startsWith('cuda');
 const model = a.text('--model');
 const gqaModel = a.text('--gqa-model');
 const choices = a.list('--choices') as (keyof KernelChoice)[];
-for (const c of choices)
-  if (!(KERNEL_CHOICES as readonly string[]).includes(c))
-    throw new Error(`--choices: '${c}' is not one of ${KERNEL_CHOICES.join(', ')}`);
 const positions = 5;
 const plan: Record<keyof KernelChoice, { model: string; method: 'soft' | 'hard'; candidates: number }> = {
   sharedTargets: { model, method: 'hard', candidates: 8 },

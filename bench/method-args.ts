@@ -30,6 +30,6 @@ export function methodBenchArgs<const T extends FlagTable>(o: {
     dtype: a.text('--dtype') as NativeDtype,
     models: a.list('--models'),
     positions,
-    methods: methodsArg(a.list('--methods'), positions),
+    methods: methodsArg(a.list('--methods'), positions, a.refuse),
   };
 }

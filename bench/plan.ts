@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { duration } from '../lib/run/estimate-report.js';
 import { estimateStudy } from '../lib/run/estimate-study.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
-import type { Scale } from '../lib/study/catalog.js';
+import { SCALES, type Scale } from '../lib/study/catalog.js';
 import { runStudy } from '../lib/run/study.js';
 import { deviceTag, save } from './common.js';
 import { args, DEVICE, DTYPE, OUT_DIR } from './flags.js';
@@ -19,7 +19,7 @@ import { args, DEVICE, DTYPE, OUT_DIR } from './flags.js';
 const a = args('plan.js', {
   '--studies': { takes: 'list', default: 'all', about: 'the studies planned and run' },
   '--models': { takes: 'list', default: 'random:demo', about: 'the models, each a preset or path' },
-  '--scale': { takes: 'text', default: 'smoke', about: 'smoke or paper' },
+  '--scale': { takes: 'text', default: 'smoke', oneOf: SCALES, about: "the studies' scale" },
   ...DEVICE,
   ...DTYPE,
   '--calibration-s': { takes: 'number', default: 4, about: "the plan's calibration, seconds" },

@@ -32,7 +32,12 @@ const a = args('positional.js', {
   '--rows': { takes: 'number', default: 16, quick: 8, about: 'rows run both ways' },
   '--epochs': { takes: 'number', default: 3, quick: 2, about: 'epochs per row' },
   '--positions': { takes: 'number', default: 5, about: 'prompt positions' },
-  '--reps': { takes: 'number', default: 3, quick: 1, about: 'times the two run alternately; the fastest of each counts' },
+  '--reps': {
+    takes: 'number',
+    default: 3,
+    quick: 1,
+    about: 'times the two run alternately; the fastest of each counts',
+  },
   ...QUICK,
   ...OUT_DIR,
 });

@@ -28,7 +28,11 @@ const { a, quick, device, dtype, models, positions, methods } = methodBenchArgs(
     '--batch': { takes: 'number', otherwise: 'the auto batch, 16 at most with --quick', about: 'rows per batch' },
     '--epochs': { takes: 'number', default: 3, quick: 2, about: 'epochs profiled' },
     '--no-sync': { about: 'on a GPU, no synchronising after each op' },
-    '--bandwidth-gbs': { takes: 'number', otherwise: 'a large copy measured in this run', about: 'the memory floor, GB/s' },
+    '--bandwidth-gbs': {
+      takes: 'number',
+      otherwise: 'a large copy measured in this run',
+      about: 'the memory floor, GB/s',
+    },
   },
 });
 const epochs = a.num('--epochs');

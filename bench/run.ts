@@ -5,11 +5,16 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-import { args, DEVICE, OUT_DIR, QUICK } from './flags.js';
+import { args, DEVICE, DTYPE, OUT_DIR, QUICK } from './flags.js';
 
 const a = args('run.js', {
   ...DEVICE,
-  '--dtype': { takes: 'text', about: "the weights' dtype, for the suites that read it (default: each suite's)" },
+  '--dtype': {
+    ...DTYPE['--dtype'],
+    default: undefined,
+    otherwise: "each suite's",
+    about: "the weights' dtype, in the suites that read it",
+  },
   ...QUICK,
   ...OUT_DIR,
   '--only': { takes: 'list', default: '', about: 'just these suites (by name or file)' },

@@ -18,15 +18,34 @@ import { fmt, measureRate, pct, predictSeconds, RATE_FLAGS, type RatePoint } fro
 
 const a = args('scaling.js', {
   '--models': { takes: 'list', default: 'random:micro,random:demo', about: 'the models of the batch series' },
-  '--series': { takes: 'list', default: 'batch,positions,vocab', about: 'the series to run' },
-  '--series-model': { takes: 'text', otherwise: 'the last of --models', about: 'the model of the positions and vocab series' },
+  '--series': {
+    takes: 'list',
+    default: 'batch,positions,vocab',
+    oneOf: ['batch', 'positions', 'vocab'],
+    about: 'the series to run',
+  },
+  '--series-model': {
+    takes: 'text',
+    otherwise: 'the last of --models',
+    about: 'the model of the positions and vocab series',
+  },
   ...DEVICE,
   ...DTYPE,
   '--batch': { takes: 'number', default: 64, quick: 16, about: 'rows per batch in the positions and vocab series' },
   '--batches': { takes: 'numbers', default: '1,4,16,64,256,1024,4096', about: 'the batch series' },
   '--positions-list': { takes: 'numbers', default: '1,5,10,20', about: 'the positions series' },
-  '--vocabs': { takes: 'numbers', default: '1000,8000,32000,50257,128256', quick: '1000,50257', about: 'the vocab series' },
-  '--limit-s': { takes: 'number', default: 120, quick: 6, about: 'a batch series stops before a batch predicted slower' },
+  '--vocabs': {
+    takes: 'numbers',
+    default: '1000,8000,32000,50257,128256',
+    quick: '1000,50257',
+    about: 'the vocab series',
+  },
+  '--limit-s': {
+    takes: 'number',
+    default: 120,
+    quick: 6,
+    about: 'a batch series stops before a batch predicted slower',
+  },
   '--epochs': { takes: 'number', default: 2, about: 'E1, the shorter call' },
   ...RATE_FLAGS,
   ...QUICK,

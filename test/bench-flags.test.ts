@@ -47,6 +47,11 @@ describe('a benchmark command line', () => {
     expectRefused(bench('scaling.js', ['--vocabs', '1000,lots']), '--vocabs', "'lots'");
   });
 
+  it('with a word the script does not know, or a method label it cannot read, is refused', () => {
+    expectRefused(bench('tune.js', ['--dtype', 'bf16']), '--dtype', "'bf16'", 'bfloat16');
+    expectRefused(bench('graph.js', ['--methods', 'soft,hardd']), '--methods', "'hardd'");
+  });
+
   it('with a bare word or a repeated flag is refused', () => {
     expectRefused(bench('kernels.js', ['cuda']), "'cuda'");
     expectRefused(bench('graph.js', ['--reps', '1', '--reps', '2']), '--reps', 'twice');
@@ -108,6 +113,7 @@ describe('parseFlags', () => {
     '--model': { takes: 'text', default: 'small', gpu: 'big', about: 'model' },
     '--sizes': { takes: 'numbers', default: '1,2', about: 'sizes' },
     '--batch': { takes: 'number', otherwise: 'the auto batch', about: 'rows' },
+    '--series': { takes: 'list', default: 'a', oneOf: ['a', 'b'], about: 'series' },
     '--quick': { about: 'smoke' },
   } as const;
   const parse = (...argv: string[]) => parseFlags('x.js', table, argv);
@@ -121,6 +127,7 @@ describe('parseFlags', () => {
     expect(parse('--sizes=4,8').nums('--sizes')).toEqual([4, 8]);
     expect(parse('--reps', '-1').num('--reps')).toBe(-1);
     expect(parse('--device', '-gpu').text('--device')).toBe('-gpu');
+    expect(parse('--series', 'b,a').list('--series')).toEqual(['b', 'a']);
     expect(parse().has('--batch')).toBe(false);
     expect(() => parse().num('--batch')).toThrow(/no default/);
   });
@@ -138,6 +145,7 @@ describe('parseFlags', () => {
       ['-h'],
       ['--quick', '--quick'],
       ['--quick=yes'],
+      ['--series', 'a,c'],
     ])
       expect(() => parse(...argv), argv.join(' ')).toThrow(FlagError);
   });

@@ -25,11 +25,17 @@ describe('bench/gpu/run.sh', () => {
   const found = commands();
 
   it('gives each benchmark only flags and values the benchmark accepts', () => {
-    expect(found.filter((c) => c.script.startsWith('dist/')).length, 'the benchmark commands of run.sh').toBeGreaterThan(20);
+    expect(
+      found.filter((c) => c.script.startsWith('dist/')).length,
+      'the benchmark commands of run.sh',
+    ).toBeGreaterThan(20);
     const refused = found
       .filter((c) => c.script.startsWith('dist/'))
       .flatMap(({ script, words }) => {
-        expect(existsSync(join(root, script.replace(/^dist\//, '').replace(/\.js$/, '.ts'))), `${script}'s source`).toBe(true);
+        expect(
+          existsSync(join(root, script.replace(/^dist\//, '').replace(/\.js$/, '.ts'))),
+          `${script}'s source`,
+        ).toBe(true);
         const r = spawnSync(process.execPath, [join(root, script), ...words, '--help'], {
           cwd: root,
           encoding: 'utf8',
