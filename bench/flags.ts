@@ -1,9 +1,10 @@
 // The flags of a benchmark script, declared once as a table: what each takes, its default and
 // what it sets. The parser refuses what the script does not read (an unknown flag, a flag
-// without its value, a value that is a flag, a repeated flag, a number that is not one, a bare
-// word) at the top of the script, before a model or the addon loads, because a benchmark that
+// without its value, a value that is a flag, a repeated flag, a number that is not one, a word
+// the flag does not take, a bare word) at the top of the script, before a model or the addon loads, because a benchmark that
 // silently ignores a misspelt `--dtpye bfloat16` runs float32 and says so only in its results.
 // `--help` prints the table.
+import { DTYPES } from '../lib/native/types-model.js';
 
 export interface Flag {
   /** the value it takes: a number, a comma list (of numbers), a word; absent: a switch, given alone */
@@ -40,7 +41,9 @@ export interface Flags<K extends string> {
 export class FlagError extends Error {}
 
 const HELP: Flag = { about: 'print these flags with their defaults and exit' };
-const isNumber = (v: string) => /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v.trim()) && Number.isFinite(Number(v));
+/** A finite decimal number: Number() alone takes '', ' ' and '0x10'. */
+export const isNumber = (v: string) =>
+  /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v.trim()) && Number.isFinite(Number(v));
 /** A flag, not a value: two dashes then a letter (so -1 and a --suffix of -falcon stay values). */
 const looksLikeFlag = (v: string) => /^--[a-z]/i.test(v);
 const placeholder = (f: Flag) =>
@@ -181,7 +184,6 @@ export function args<const T extends FlagTable>(
 }
 
 // The flags most scripts read, stated once.
-export const DTYPES = ['float32', 'bfloat16', 'float16'] as const;
 /** The --out-dir flag of a script that writes its results (common.ts save()). */
 export const OUT_DIR = {
   '--out-dir': { takes: 'text', default: 'bench/results', about: 'where the JSON goes' },

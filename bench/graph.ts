@@ -15,7 +15,7 @@ import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { flopsPerRowEpoch } from '../lib/tune/flops.js';
 import { tune, type TuneOptions } from '../lib/tune/index.js';
 import { deviceTag, memoryProbe, methodsArg, save, yardstick, yardstickTable } from './common.js';
-import { args, DEVICE, DTYPE, OUT_DIR, QUICK, SUFFIX } from './flags.js';
+import { args, DEVICE, isNumber, DTYPE, OUT_DIR, QUICK, SUFFIX } from './flags.js';
 import { fmt, measureRate, pct, RATE_FLAGS, rampTargets, type RatePoint } from './tune-rate.js';
 
 const a = args('graph.js', {
@@ -42,6 +42,8 @@ const cuda = device.startsWith('cuda');
 const dtype = a.text('--dtype') as NativeDtype;
 const models = a.list('--models');
 const batchList = a.list('--batches');
+for (const b of batchList)
+  if (b !== 'auto' && !isNumber(b)) a.refuse(`--batches takes numbers and 'auto', given '${b}'`);
 const positions = a.num('--positions');
 const methods = methodsArg(a.list('--methods'), positions, a.refuse);
 const epochs = a.num('--epochs');

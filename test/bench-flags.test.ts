@@ -50,6 +50,7 @@ describe('a benchmark command line', () => {
   it('with a word the script does not know, or a method label it cannot read, is refused', () => {
     expectRefused(bench('tune.js', ['--dtype', 'bf16']), '--dtype', "'bf16'", 'bfloat16');
     expectRefused(bench('graph.js', ['--methods', 'soft,hardd']), '--methods', "'hardd'");
+    expectRefused(bench('graph.js', ['--batches', '16,autp']), '--batches', "'autp'");
   });
 
   it('with a bare word or a repeated flag is refused', () => {
