@@ -19,7 +19,7 @@ import { native } from '../lib/native/index.js';
 import { sweepBounds, targetsToMake } from '../lib/run/bound-columns.js';
 import { estimateSweep } from '../lib/run/estimate.js';
 import { parseSpec } from '../lib/spec/index.js';
-import { readStudy, SCALES, type Scale } from '../lib/study/catalog.js';
+import { readStudy, SCALES, StudyError, type Scale } from '../lib/study/catalog.js';
 import { planSweep } from '../lib/sweep/index.js';
 import { synthesizePlans } from '../lib/targets/index.js';
 import { args } from './flags.js';
@@ -44,9 +44,18 @@ const model = a.text('--model');
 const count = a.num('--targets');
 const study = a.text('--study');
 const kind = a.has('--kind') ? a.text('--kind') : '';
+/** --study's targets at --scale; a study that does not exist refused like a bad flag. */
+function studyTargets() {
+  try {
+    return readStudy(study)[a.text('--scale') as Scale]!.targets;
+  } catch (e) {
+    if (e instanceof StudyError) a.refuse(`--study '${study}': ${e.message}`);
+    throw e;
+  }
+}
 const grid = (g: string) => (g.includes(':') ? g : g.split(',').map(Number));
 const targets = study
-  ? readStudy(study)[a.text('--scale') as Scale]!.targets
+  ? studyTargets()
   : kind
     ? [
         {
