@@ -4,22 +4,35 @@
 // auto batch) stays under --max-fraction (0.85) of the free memory. A larger batch that is
 // faster by more than noise is the evidence for raising the cap or the memory fraction; the
 // default stays as it is until a GPU run shows it.
-// Usage: node dist/bench/batch.js [--models random:demo] [--device cpu] [--dtype float32]
-//        [--factors 2,4] [--max-fraction 0.85] [--quick] [--out-dir DIR]
+// Flags: node dist/bench/batch.js --help.
 import { loadModel } from '../lib/model/load.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
 import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { freeDeviceBytes } from '../lib/model/memory.js';
-import { args, deviceTag, memoryProbe, mib, save, yardstick, yardstickTable } from './common.js';
+import { deviceTag, memoryProbe, mib, save, yardstick, yardstickTable } from './common.js';
+import { args, DEVICE, DTYPE, OUT_DIR, QUICK } from './flags.js';
 import { fmt, measureRate, pct, type RatePoint } from './tune-rate.js';
 
-const a = args();
+const a = args('batch.js', {
+  '--models': {
+    takes: 'list',
+    default: 'random:demo',
+    quick: 'random:micro',
+    about: 'the models, each a preset or path',
+  },
+  ...DEVICE,
+  ...DTYPE,
+  '--factors': { takes: 'numbers', default: '2,4', about: 'the batches tried, as multiples of the auto batch' },
+  '--max-fraction': { takes: 'number', default: 0.85, about: 'the largest share of free memory a batch may need' },
+  ...QUICK,
+  ...OUT_DIR,
+});
 const quick = a.has('--quick');
-const device = a.get('--device', 'cpu');
-const dtype = a.get('--dtype', 'float32') as NativeDtype;
-const models = a.list('--models', quick ? 'random:micro' : 'random:demo');
-const factors = a.list('--factors', '2,4').map(Number);
-const maxFraction = a.num('--max-fraction', 0.85);
+const device = a.text('--device');
+const dtype = a.text('--dtype') as NativeDtype;
+const models = a.list('--models');
+const factors = a.nums('--factors');
+const maxFraction = a.num('--max-fraction');
 const positions = 5;
 
 const yard = await yardstick(device, dtype, quick);

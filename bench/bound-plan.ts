@@ -6,9 +6,7 @@
 // solver's trace, DISTPROMPT_BOUND_TRACE, summed over its parts). The sweep's targets: --study NAME (a study's smoke targets, or --scale paper's), else --kind vanilla|outlier
 // with --entropy GRID (--samples, --outliers), else --targets N vanilla targets spread over
 // 0 .. 9.9 bits. --mode passes: seconds per pass over the head at 1 to 512 rows (the first
-// target's copies, a few iterations of the ball search). Usage: node dist/bench/bound-plan.js
-//   --mode plan|sweep|passes [--model random:micro]
-//   [--study outliers | --kind outlier --entropy 0:max:0.25 --outliers 1 --samples 1 | --targets 256]
+// target's copies, a few iterations of the ball search). Flags: node dist/bench/bound-plan.js --help.
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,26 +19,50 @@ import { native } from '../lib/native/index.js';
 import { sweepBounds, targetsToMake } from '../lib/run/bound-columns.js';
 import { estimateSweep } from '../lib/run/estimate.js';
 import { parseSpec } from '../lib/spec/index.js';
-import { readStudy } from '../lib/study/catalog.js';
+import { readStudy, SCALES, StudyError, type Scale } from '../lib/study/catalog.js';
 import { planSweep } from '../lib/sweep/index.js';
 import { synthesizePlans } from '../lib/targets/index.js';
-import { args } from './common.js';
+import { args } from './flags.js';
 
-const a = args();
-const model = a.get('--model', 'random:micro');
-const count = a.num('--targets', 256);
-const study = a.get('--study', '');
-const kind = a.get('--kind', '');
+const a = args('bound-plan.js', {
+  '--mode': { takes: 'text', default: 'plan', oneOf: ['plan', 'sweep', 'passes'], about: 'what it times' },
+  '--model': { takes: 'text', default: 'random:micro', about: 'the model, a preset or path' },
+  '--study': {
+    takes: 'text',
+    default: '',
+    about: 'a study whose targets the sweep makes (else --kind, else --targets)',
+  },
+  '--scale': { takes: 'text', default: 'smoke', oneOf: SCALES, about: "the study's scale" },
+  '--kind': { takes: 'text', oneOf: ['vanilla', 'outlier'], otherwise: '--targets', about: 'targets over --entropy' },
+  '--entropy': { takes: 'text', default: '0:max:1', about: "--kind's entropy grid (a:b:step or a,b,..)" },
+  '--samples': { takes: 'number', default: 1, about: "--kind's samples per entropy" },
+  '--outliers': { takes: 'number', default: 1, about: 'outlier tokens per --kind outlier target' },
+  '--targets': { takes: 'number', default: 256, about: 'vanilla targets spread over 0 .. 9.9 bits' },
+  '--groups': { about: 'with --mode sweep: each group of the solve alone too' },
+});
+const model = a.text('--model');
+const count = a.num('--targets');
+const study = a.text('--study');
+const kind = a.has('--kind') ? a.text('--kind') : '';
+/** --study's targets at --scale; a study that does not exist refused like a bad flag. */
+function studyTargets() {
+  try {
+    return readStudy(study)[a.text('--scale') as Scale]!.targets;
+  } catch (e) {
+    if (e instanceof StudyError) a.refuse(`--study '${study}': ${e.message}`);
+    throw e;
+  }
+}
 const grid = (g: string) => (g.includes(':') ? g : g.split(',').map(Number));
 const targets = study
-  ? readStudy(study)[a.get('--scale', 'smoke') as 'smoke' | 'paper']!.targets
+  ? studyTargets()
   : kind
     ? [
         {
           kind,
-          entropyBits: grid(a.get('--entropy', '0:max:1')),
-          samples: a.num('--samples', 1),
-          ...(kind === 'outlier' ? { outliers: a.num('--outliers', 1) } : { method: 'temperature' }),
+          entropyBits: grid(a.text('--entropy')),
+          samples: a.num('--samples'),
+          ...(kind === 'outlier' ? { outliers: a.num('--outliers') } : { method: 'temperature' }),
         },
       ]
     : [
@@ -59,7 +81,7 @@ const spec = parseSpec({
   maxEpochs: 1,
   output: 'unused.arrow',
 });
-const mode = a.get('--mode', 'plan');
+const mode = a.text('--mode');
 if (mode === 'passes') {
   // Seconds per pass over the head at each number of rows: copies of the sweep's first target,
   // a few iterations of the ball search (copies move together: every pass holds every row).

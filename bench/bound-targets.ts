@@ -7,8 +7,7 @@
 // time went (DISTPROMPT_BOUND_TRACE): per part its seconds, iterations, passes over W and
 // backtracked rows. An addon without the trace still gives each target's seconds, so the same
 // command run with DISTPROMPT_ADDON set to an older build times the two solvers back to back.
-// Usage: node dist/bench/bound-targets.js [--model random:micro] [--kind vanilla|outlier]
-//        [--outliers 1] [--entropy 0:max:1] [--samples 1] [--values FILE] [--against FILE] [--trace]
+// Flags: node dist/bench/bound-targets.js --help.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,19 +17,34 @@ import { loadModel } from '../lib/model/load.js';
 import { parseSpec } from '../lib/spec/index.js';
 import { planSweep } from '../lib/sweep/index.js';
 import { synthesizePlans } from '../lib/targets/index.js';
-import { args, save } from './common.js';
+import { save } from './common.js';
+import { args, OUT_DIR } from './flags.js';
 
-const a = args();
-const model = a.get('--model', 'random:micro');
-const kind = a.get('--kind', 'vanilla');
-const entropy = a.get('--entropy', '0:max:1');
+const a = args('bound-targets.js', {
+  '--model': { takes: 'text', default: 'random:micro', about: 'the model, a preset or path' },
+  '--kind': { takes: 'text', default: 'vanilla', oneOf: ['vanilla', 'outlier'], about: 'the targets' },
+  '--entropy': { takes: 'text', default: '0:max:1', about: 'the entropy grid (a:b:step or a,b,..)' },
+  '--samples': { takes: 'number', default: 1, about: 'targets per entropy' },
+  '--outliers': { takes: 'number', default: 1, about: 'outlier tokens per outlier target' },
+  '--values': { takes: 'text', default: '', about: "a file to write each target's bounds to" },
+  '--against': {
+    takes: 'text',
+    default: '',
+    about: "an earlier run's --values file: the largest change of each bound",
+  },
+  '--trace': { about: "the solver's own account of where the time went" },
+  ...OUT_DIR,
+});
+const model = a.text('--model');
+const kind = a.text('--kind');
+const entropy = a.text('--entropy');
 const grid = entropy.includes(':') ? entropy : entropy.split(',').map(Number);
 const spec = parseSpec({
   model,
   targets: [
     kind === 'outlier'
-      ? { kind, outliers: a.num('--outliers', 1), entropyBits: grid, samples: a.num('--samples', 1) }
-      : { kind, entropyBits: grid, samples: a.num('--samples', 1), method: 'temperature' },
+      ? { kind, outliers: a.num('--outliers'), entropyBits: grid, samples: a.num('--samples') }
+      : { kind, entropyBits: grid, samples: a.num('--samples'), method: 'temperature' },
   ],
   methods: [{ method: 'soft' }],
   inits: 1,
@@ -118,9 +132,9 @@ const values = out.map((o) => ({
   bottleneckBoundNats: o.record.bottleneckBoundNats,
   bottleneckStatus: o.record.bottleneckStatus,
 }));
-const valuesFile = a.get('--values', '');
+const valuesFile = a.text('--values');
 if (valuesFile) writeFileSync(valuesFile, JSON.stringify(values, null, 1));
-const against = a.get('--against', '');
+const against = a.text('--against');
 const change: Record<string, number> = {};
 if (against) {
   const before = new Map(

@@ -1,8 +1,7 @@
 // The head bounds' cost against the sweep they belong to: one sweep with the bounds on (ball,
 // sphere, bottleneck), their seconds (from the sweep's log) against the rest of its wall time.
-// The goal: under 10% of the sweep. Flags: --model (random:gpt2), --device, --dtype, --entropy,
-// --inits, --max-epochs, --patience (default: the study's budget, STUDY_DEFAULTS — soft prompts,
-// 5 inits, ≤ 500 epochs, patience 20). A random preset is loaded without its tokenizer: vanilla targets need
+// The goal: under 10% of the sweep. Flags: node dist/bench/bound.js --help (by default the
+// study's budget, STUDY_DEFAULTS: soft prompts, its inits, epochs and patience). A random preset is loaded without its tokenizer: vanilla targets need
 // none, and a machine may lack the tokenizer package.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
@@ -13,17 +12,31 @@ import { loadModel } from '../lib/model/load.js';
 import { runSweep } from '../lib/run/sweep.js';
 import { STUDY_DEFAULTS } from '../lib/spec/defaults.js';
 import { parseSpec } from '../lib/spec/index.js';
-import { args, deviceTag, save } from './common.js';
+import { deviceTag, save } from './common.js';
+import { args, DEVICE, DTYPE, OUT_DIR, QUICK } from './flags.js';
 
-const a = args();
-const quick = a.has('--quick');
-const device = a.get('--device', 'cpu');
-const model = a.get('--model', device === 'cpu' ? 'random:gpt2' : 'random:llama-3-8b');
-const dtype = a.get('--dtype', device === 'cpu' ? 'float32' : 'bfloat16');
-const entropy = a.get('--entropy', quick ? '0:max:4' : '0:max:1');
-const inits = a.num('--inits', quick ? 1 : STUDY_DEFAULTS.inits);
-const maxEpochs = a.num('--max-epochs', quick ? 20 : STUDY_DEFAULTS.maxEpochs);
-const patience = a.num('--patience', STUDY_DEFAULTS.patience);
+const a = args('bound.js', {
+  '--model': { takes: 'text', default: 'random:gpt2', gpu: 'random:llama-3-8b', about: 'the model, a preset or path' },
+  ...DEVICE,
+  '--dtype': { ...DTYPE['--dtype'], gpu: 'bfloat16' },
+  '--entropy': { takes: 'text', default: '0:max:1', quick: '0:max:4', about: 'the entropy grid of vanilla targets' },
+  '--inits': { takes: 'number', default: STUDY_DEFAULTS.inits, quick: 1, about: 'inits per target' },
+  '--max-epochs': { takes: 'number', default: STUDY_DEFAULTS.maxEpochs, quick: 20, about: 'epochs per row at most' },
+  '--patience': {
+    takes: 'number',
+    default: STUDY_DEFAULTS.patience,
+    about: 'epochs without improvement before a row stops',
+  },
+  ...QUICK,
+  ...OUT_DIR,
+});
+const device = a.text('--device');
+const model = a.text('--model');
+const dtype = a.text('--dtype');
+const entropy = a.text('--entropy');
+const inits = a.num('--inits');
+const maxEpochs = a.num('--max-epochs');
+const patience = a.num('--patience');
 
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-bench-bound-'));
 const events = new EventEmitter();

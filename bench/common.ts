@@ -1,4 +1,4 @@
-// Shared bits of the benchmarks: argument parsing, timing, the matmul yardstick, device memory,
+// Shared bits of the benchmarks: timing, the matmul yardstick, device memory,
 // JSON + markdown output. Every figure a bench reports is a ratio against something measured in
 // the same process, because absolute rates on a shared machine move between runs.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -8,39 +8,18 @@ import { native, type Addon } from '../lib/native/index.js';
 import type { BenchAddon, ProfileAddon } from '../lib/native/types-bench.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
 import { parseMethodLabel, resolveMethod, type ResolvedMethod } from '../lib/spec/methods.js';
+import { outDir } from './flags.js';
 
 /** The addon with its benchmark-only exports (lib/native/types-bench.ts), which the library's Addon type leaves out. */
 export const benchNative = (): Addon & BenchAddon & ProfileAddon => native() as Addon & BenchAddon & ProfileAddon;
 
-export function args(argv = process.argv.slice(2)) {
-  const get = (name: string, fallback: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
-  };
-  return {
-    get,
-    num: (name: string, fallback: number) => {
-      const v = Number(get(name, String(fallback)));
-      if (!Number.isFinite(v)) throw new Error(`${name} must be a number`);
-      return v;
-    },
-    list: (name: string, fallback: string) => get(name, fallback).split(',').filter(Boolean),
-    has: (name: string) => argv.includes(name),
-  };
-}
-
-/** --methods as method labels ('soft,hard:k=8,hybrid:HHSSS'), resolved for `positions` positions. */
-export function methodsArg(labels: string[], positions: number): ResolvedMethod[] {
+/** --methods as method labels ('soft,hard:k=8,hybrid:HHSSS'), resolved for `positions` positions; `refuse` a bad one. */
+export function methodsArg(labels: string[], positions: number, refuse: (what: string) => never): ResolvedMethod[] {
   return labels.map((label) => {
     const m = parseMethodLabel(label);
-    if (typeof m === 'string') throw new Error(`--methods: ${m}`);
+    if (typeof m === 'string') refuse(`--methods: ${m}`);
     return resolveMethod(m, positions);
   });
-}
-
-/** Where results go: --out-dir (default bench/results), so quick runs never overwrite the committed figures. */
-export function outDir(): string {
-  return args().get('--out-dir', join('bench', 'results'));
 }
 
 /** Median seconds of `reps` runs of `fn` after one warm-up. */

@@ -18,14 +18,21 @@ import { FINAL_BATCH_ROWS } from '../lib/results/writer.js';
 import { readTargetFile } from '../lib/targets/file.js';
 import type { TargetMeta } from '../lib/targets/index.js';
 import { targetArrowBytes } from '../lib/targets/write-arrow.js';
-import { args, save } from './common.js';
+import { save } from './common.js';
+import { args, OUT_DIR, QUICK } from './flags.js';
 import { SAMPLE_META, sampleRecord } from './results-rows.js';
 
-const a = args();
+const a = args('digest.js', {
+  '--rows': { takes: 'number', default: 100_000, quick: 10_000, about: 'rows of the results file' },
+  '--target-rows': { takes: 'number', default: 64, quick: 8, about: 'rows of the targets file' },
+  '--vocab': { takes: 'number', default: 128_256, about: "the targets' vocabulary" },
+  ...QUICK,
+  ...OUT_DIR,
+});
 const quick = a.has('--quick');
-const rows = a.num('--rows', quick ? 10_000 : 100_000);
-const targetRows = a.num('--target-rows', quick ? 8 : 64);
-const vocab = a.num('--vocab', 128_256);
+const rows = a.num('--rows');
+const targetRows = a.num('--target-rows');
+const vocab = a.num('--vocab');
 const reps = quick ? 1 : 5;
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-bench-digest-'));
 

@@ -6,9 +6,7 @@
 // there; "with stops" then runs twice the batch's rows with a short patience, so that rows stop
 // mid-chunk and slots refill, and compares live row-epochs/s end to end: what computing stopped
 // and empty slots costs. Hard and hybrid methods capture only when asked (tune's cudaGraph: true).
-// Usage: node dist/bench/graph.js [--device cuda] [--dtype bfloat16] [--models random:gpt2,...]
-//        [--methods soft,hard:k=1,hybrid:HHSSS] [--batches 16,64,auto] [--positions 5] [--quick]
-//        [--out-dir DIR] [--suffix -name]
+// Flags: node dist/bench/graph.js --help.
 import { loadModel } from '../lib/model/load.js';
 import type { Model } from '../lib/model/model.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
@@ -16,22 +14,42 @@ import type { ResolvedMethod } from '../lib/spec/methods.js';
 import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { flopsPerRowEpoch } from '../lib/tune/flops.js';
 import { tune, type TuneOptions } from '../lib/tune/index.js';
-import { args, deviceTag, memoryProbe, methodsArg, save, yardstick, yardstickTable } from './common.js';
-import { fmt, measureRate, pct, rampTargets, type RatePoint } from './tune-rate.js';
+import { deviceTag, memoryProbe, methodsArg, save, yardstick, yardstickTable } from './common.js';
+import { args, DEVICE, isNumber, DTYPE, OUT_DIR, QUICK, SUFFIX } from './flags.js';
+import { fmt, measureRate, pct, RATE_FLAGS, rampTargets, type RatePoint } from './tune-rate.js';
 
-const a = args();
+const a = args('graph.js', {
+  '--models': {
+    takes: 'list',
+    default: 'random:micro,random:demo',
+    gpu: 'random:gpt2,random:llama-3.2-1b',
+    about: 'the models, each a preset or path',
+  },
+  '--methods': { takes: 'list', default: 'soft', about: 'method labels (soft, hard:k=8, hybrid:HHSSS)' },
+  '--batches': { takes: 'list', default: '16,64,auto', quick: '16', about: "batch sizes, 'auto' the one tune() picks" },
+  ...DEVICE,
+  ...DTYPE,
+  '--positions': { takes: 'number', default: 5, about: 'prompt positions' },
+  '--epochs': { takes: 'number', default: 3, about: 'E1, the shorter call' },
+  ...RATE_FLAGS,
+  ...QUICK,
+  ...OUT_DIR,
+  ...SUFFIX,
+});
 const quick = a.has('--quick');
-const device = a.get('--device', 'cpu');
+const device = a.text('--device');
 const cuda = device.startsWith('cuda');
-const dtype = a.get('--dtype', 'float32') as NativeDtype;
-const models = a.list('--models', cuda ? 'random:gpt2,random:llama-3.2-1b' : 'random:micro,random:demo');
-const batchList = a.list('--batches', quick ? '16' : '16,64,auto');
-const positions = a.num('--positions', 5);
-const methods = methodsArg(a.list('--methods', 'soft'), positions);
-const epochs = a.num('--epochs', 3);
-const extraEpochs = a.num('--extra-epochs', quick ? 3 : 8);
-const minDeltaSeconds = a.num('--min-delta-s', quick ? 0.25 : 1);
-const reps = a.num('--reps', quick ? 1 : 2);
+const dtype = a.text('--dtype') as NativeDtype;
+const models = a.list('--models');
+const batchList = a.list('--batches');
+for (const b of batchList)
+  if (b !== 'auto' && !isNumber(b)) a.refuse(`--batches takes numbers and 'auto', given '${b}'`);
+const positions = a.num('--positions');
+const methods = methodsArg(a.list('--methods'), positions, a.refuse);
+const epochs = a.num('--epochs');
+const extraEpochs = a.num('--extra-epochs');
+const minDeltaSeconds = a.num('--min-delta-s');
+const reps = a.num('--reps');
 const variant: Partial<TuneOptions> = cuda ? { cudaGraph: true } : { fixedShapes: true };
 const variantName = cuda ? 'CUDA graph' : 'fixed shapes';
 
@@ -161,7 +179,7 @@ const table = [
   }),
 ];
 save(
-  `graph-${deviceTag(device)}${a.get('--suffix', '')}`,
+  `graph-${deviceTag(device)}${a.text('--suffix')}`,
   { device, dtype, quick, positions, variant: variantName, yardstick: yard, report },
   table,
 );

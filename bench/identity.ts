@@ -2,19 +2,25 @@
 // windows of 4 KiB per tensor) against the NaN/Inf scan that reads every byte in the same load,
 // on a synthetic float32 checkpoint of --gib GiB in tensors of --tensor-mib MiB (an 8B model has
 // ~290 tensors of ~56 MiB). Each is timed --reps times from the page cache; the ratio is the point.
-// Usage: node dist/bench/identity.js [--gib 1] [--tensor-mib 64] [--reps 3] [--out-dir DIR]
+// Flags: node dist/bench/identity.js --help.
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { findNonFinite, weightsDigest } from '../lib/checkpoint/index.js';
 import type { NativeCheckpointFile } from '../lib/native/types-model.js';
-import { args, save } from './common.js';
+import { save } from './common.js';
+import { args, OUT_DIR } from './flags.js';
 
-const a = args();
-const gib = a.num('--gib', 1);
-const tensorBytes = a.num('--tensor-mib', 64) * 2 ** 20;
-const reps = a.num('--reps', 3);
+const a = args('identity.js', {
+  '--gib': { takes: 'number', default: 1, about: "the checkpoint's size, GiB" },
+  '--tensor-mib': { takes: 'number', default: 64, about: "each tensor's size, MiB" },
+  '--reps': { takes: 'number', default: 3, about: 'times each is timed' },
+  ...OUT_DIR,
+});
+const gib = a.num('--gib');
+const tensorBytes = a.num('--tensor-mib') * 2 ** 20;
+const reps = a.num('--reps');
 const count = Math.max(1, Math.round((gib * 2 ** 30) / tensorBytes));
 
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-identity-bench-'));

@@ -2,30 +2,55 @@
 // model where it matters: the marginal row-epochs/s of the same rows with the choice on and off
 // (bench/tune-rate.ts, interleaved so that a shared machine's load falls on both), the ratio,
 // and the largest difference in the rows' best KL between the two — what decides a default.
-// Usage: node dist/bench/kernel-choices.js [--device cpu] [--dtype float32] [--quick]
-//        [--choices sharedTargets,groupedAttention,fusedRmsNorm] [--gqa-model M] [--model M]
-//        [--batch N] [--out-dir DIR]
+// Flags: node dist/bench/kernel-choices.js --help.
 import { loadModel } from '../lib/model/load.js';
 import { KERNEL_CHOICES, type KernelChoice, type NativeDtype } from '../lib/native/types-model.js';
 import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { flopsPerRowEpoch } from '../lib/tune/flops.js';
 import { tune } from '../lib/tune/index.js';
-import { args, deviceTag, memoryProbe, save, yardstick, yardstickTable } from './common.js';
+import { deviceTag, memoryProbe, save, yardstick, yardstickTable } from './common.js';
+import { args, DEVICE, DTYPE, OUT_DIR, QUICK } from './flags.js';
 import { fmt, measureRate, rampTargets } from './tune-rate.js';
 
-const a = args();
-const quick = a.has('--quick');
-const device = a.get('--device', 'cpu');
-const dtype = a.get('--dtype', 'float32') as NativeDtype;
-const gpu = device.startsWith('cuda');
 // Where each choice matters: HotFlip candidates (k = 8) for the shared targets, a grouped-query
 // model for attention and RMSNorm. On the GPU the study's model; on CPU ones two cores can run.
-const model = a.get('--model', gpu ? 'random:llama-3-8b' : 'random:demo');
-const gqaModel = a.get('--gqa-model', gpu ? 'random:llama-3-8b' : quick ? 'random:tiny-llama3' : 'random:qwen2.5-0.5b');
-const choices = a.list('--choices', KERNEL_CHOICES.join(',')) as (keyof KernelChoice)[];
-for (const c of choices)
-  if (!(KERNEL_CHOICES as readonly string[]).includes(c))
-    throw new Error(`--choices: '${c}' is not one of ${KERNEL_CHOICES.join(', ')}`);
+const a = args('kernel-choices.js', {
+  ...DEVICE,
+  ...DTYPE,
+  '--choices': {
+    takes: 'list',
+    default: KERNEL_CHOICES.join(','),
+    oneOf: KERNEL_CHOICES,
+    about: 'the kernel choices to compare',
+  },
+  '--model': {
+    takes: 'text',
+    default: 'random:demo',
+    gpu: 'random:llama-3-8b',
+    about: 'the model of the shared targets',
+  },
+  '--gqa-model': {
+    takes: 'text',
+    default: 'random:qwen2.5-0.5b',
+    quick: 'random:tiny-llama3',
+    gpu: 'random:llama-3-8b',
+    about: 'the grouped-query model of attention and RMSNorm',
+  },
+  '--batch': {
+    takes: 'number',
+    otherwise: 'the auto batch, at most 64 on a CPU and 8 with --quick',
+    about: 'rows per batch',
+  },
+  ...QUICK,
+  ...OUT_DIR,
+});
+const quick = a.has('--quick');
+const device = a.text('--device');
+const dtype = a.text('--dtype') as NativeDtype;
+const gpu = device.startsWith('cuda');
+const model = a.text('--model');
+const gqaModel = a.text('--gqa-model');
+const choices = a.list('--choices') as (keyof KernelChoice)[];
 const positions = 5;
 const plan: Record<keyof KernelChoice, { model: string; method: 'soft' | 'hard'; candidates: number }> = {
   sharedTargets: { model, method: 'hard', candidates: 8 },
@@ -44,7 +69,7 @@ for (const choice of choices) {
   };
   const info = models.on.info;
   const auto = autoBatchSize(info, positions, p.candidates, 1 << 20);
-  const batch = a.has('--batch') ? a.num('--batch', auto) : quick ? Math.min(auto, 8) : Math.min(auto, gpu ? auto : 64);
+  const batch = a.has('--batch') ? a.num('--batch') : quick ? Math.min(auto, 8) : Math.min(auto, gpu ? auto : 64);
   const targets = rampTargets(batch, info.vocabSize);
   const rate = { off: [] as (number | null)[], on: [] as (number | null)[] };
   for (let rep = 0; rep < (quick ? 1 : 2); rep++)

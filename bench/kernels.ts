@@ -4,10 +4,12 @@
 // HotFlip is one [rows, d] × [d, V] GEMM plus a selection, so its GFLOP/s is also given as a
 // fraction of the best plain float32 matmul of this run (the yardstick in bench/common.ts).
 import { native } from '../lib/native/index.js';
-import { args, benchNative, deviceTag, memoryProbe, save, timeIt, yardstick, yardstickTable } from './common.js';
+import { benchNative, deviceTag, memoryProbe, save, timeIt, yardstick, yardstickTable } from './common.js';
 
-const a = args();
-const device = a.get('--device', 'cpu');
+import { args, DEVICE, OUT_DIR, QUICK } from './flags.js';
+
+const a = args('kernels.js', { ...DEVICE, ...QUICK, ...OUT_DIR });
+const device = a.text('--device');
 const quick = a.has('--quick');
 const shapes: [number, number][] = quick
   ? [[64, 50257]]

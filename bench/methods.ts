@@ -11,14 +11,16 @@ import { methodBenchArgs } from './method-args.js';
 import { fmt, measureRate, pct, type RatePoint } from './tune-rate.js';
 
 const { a, quick, device, dtype, models, positions, methods } = methodBenchArgs({
-  usage: `Usage: node dist/bench/methods.js [--models random:micro,random:demo] [--device cpu]
-       [--dtype float32] [--methods soft,hard:k=1,hard:k=8,hybrid:HHSSS] [--batch N]
-       [--max-batch N] [--quick] [--out-dir DIR]`,
+  script: 'methods.js',
   models: 'random:micro,random:demo',
   quickModels: 'random:micro',
   methods: 'soft,hard:k=1,hard:k=8,hybrid:HHSSS',
+  flags: {
+    '--batch': { takes: 'number', otherwise: 'the batch tune() picks, at most --max-batch', about: 'rows per batch' },
+    '--max-batch': { takes: 'number', default: 1 << 20, quick: 16, about: 'the largest batch taken without --batch' },
+  },
 });
-const maxBatch = a.num('--max-batch', quick ? 16 : 1 << 20);
+const maxBatch = a.num('--max-batch');
 
 const yard = await yardstick(device, dtype, quick);
 type Row = RatePoint & { model: string; method: string; ofSoft: number | null };
@@ -28,7 +30,7 @@ for (const name of models) {
   let soft: number | null = null;
   for (const m of methods) {
     const auto = autoBatchSize(model.info, positions, m.candidates, 1 << 20);
-    const batch = a.has('--batch') ? a.num('--batch', auto) : Math.min(auto, maxBatch);
+    const batch = a.has('--batch') ? a.num('--batch') : Math.min(auto, maxBatch);
     const point = await measureRate(
       model,
       {

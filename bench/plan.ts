@@ -3,8 +3,7 @@
 // the ratio measured / planned compares like with like. Goal: the typical case within 2× of the
 // measured time of the sweeps (model loads, targets, head bounds, tuning: what the plan prices);
 // the whole run's ratio, with the findings, figures and report after the sweeps, beside it.
-// Usage: node dist/bench/plan.js [--studies all] [--models random:demo] [--scale smoke]
-//        [--device cpu] [--dtype float32] [--calibration-s 4] [--no-bound] [--out-dir DIR]
+// Flags: node dist/bench/plan.js --help.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,21 +11,31 @@ import { join } from 'node:path';
 import { duration } from '../lib/run/estimate-report.js';
 import { estimateStudy } from '../lib/run/estimate-study.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
-import type { Scale } from '../lib/study/catalog.js';
+import { SCALES, type Scale } from '../lib/study/catalog.js';
 import { runStudy } from '../lib/run/study.js';
-import { args, deviceTag, save } from './common.js';
+import { deviceTag, save } from './common.js';
+import { args, DEVICE, DTYPE, OUT_DIR } from './flags.js';
 
-const a = args();
-const device = a.get('--device', 'cpu');
-const dtype = a.get('--dtype', 'float32') as NativeDtype;
-const studies = a.list('--studies', 'all');
-const models = a.list('--models', 'random:demo');
-const scale = a.get('--scale', 'smoke') as Scale;
+const a = args('plan.js', {
+  '--studies': { takes: 'list', default: 'all', about: 'the studies planned and run' },
+  '--models': { takes: 'list', default: 'random:demo', about: 'the models, each a preset or path' },
+  '--scale': { takes: 'text', default: 'smoke', oneOf: SCALES, about: "the studies' scale" },
+  ...DEVICE,
+  ...DTYPE,
+  '--calibration-s': { takes: 'number', default: 4, about: "the plan's calibration, seconds" },
+  '--no-bound': { about: 'without the head bounds' },
+  ...OUT_DIR,
+});
+const device = a.text('--device');
+const dtype = a.text('--dtype') as NativeDtype;
+const studies = a.list('--studies');
+const models = a.list('--models');
+const scale = a.text('--scale') as Scale;
 const bound = !a.has('--no-bound');
 const common = { studies, models, scale, device, dtype, bound };
 
 const t0 = performance.now();
-const plan = await estimateStudy({ ...common, calibrationSeconds: a.num('--calibration-s', 4) });
+const plan = await estimateStudy({ ...common, calibrationSeconds: a.num('--calibration-s') });
 const planSeconds = (performance.now() - t0) / 1000;
 
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-bench-plan-'));

@@ -10,25 +10,45 @@
 // both sides alike, so the speed ratio errs low. The two run alternately --reps times and the
 // fastest of each counts; the process's CPU seconds are reported too, a fairer measure of the
 // work on a machine shared with other jobs (wall time there moves with their load).
-// Usage: node dist/bench/positional.js [--models random:tiny-gpt2,random:demo] [--device cpu]
-//        [--dtype float32] [--rows 16] [--epochs 3] [--positions 5] [--reps 3] [--quick] [--out-dir DIR]
+// Flags: node dist/bench/positional.js --help.
 import { loadModel } from '../lib/model/load.js';
 import type { Model } from '../lib/model/model.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
 import { flopsPerPositionalEpoch } from '../lib/tune/flops.js';
 import { tune, type TuneOptions, type TuneRecord } from '../lib/tune/index.js';
-import { args, deviceTag, memoryProbe, save } from './common.js';
+import { deviceTag, memoryProbe, save } from './common.js';
+import { args, DEVICE, DTYPE, OUT_DIR, QUICK } from './flags.js';
 import { fmt, pct, rampTargets } from './tune-rate.js';
 
-const a = args();
+const a = args('positional.js', {
+  '--models': {
+    takes: 'list',
+    default: 'random:tiny-gpt2,random:demo,random:tiny-llama3',
+    quick: 'random:tiny-gpt2',
+    about: 'the models, each a preset or path',
+  },
+  ...DEVICE,
+  ...DTYPE,
+  '--rows': { takes: 'number', default: 16, quick: 8, about: 'rows run both ways' },
+  '--epochs': { takes: 'number', default: 3, quick: 2, about: 'epochs per row' },
+  '--positions': { takes: 'number', default: 5, about: 'prompt positions' },
+  '--reps': {
+    takes: 'number',
+    default: 3,
+    quick: 1,
+    about: 'times the two run alternately; the fastest of each counts',
+  },
+  ...QUICK,
+  ...OUT_DIR,
+});
 const quick = a.has('--quick');
-const device = a.get('--device', 'cpu');
-const dtype = a.get('--dtype', 'float32') as NativeDtype;
-const models = a.list('--models', quick ? 'random:tiny-gpt2' : 'random:tiny-gpt2,random:demo,random:tiny-llama3');
-const rows = a.num('--rows', quick ? 8 : 16);
-const epochs = a.num('--epochs', quick ? 2 : 3);
-const positions = a.num('--positions', 5);
-const reps = a.num('--reps', quick ? 1 : 3);
+const device = a.text('--device');
+const dtype = a.text('--dtype') as NativeDtype;
+const models = a.list('--models');
+const rows = a.num('--rows');
+const epochs = a.num('--epochs');
+const positions = a.num('--positions');
+const reps = a.num('--reps');
 
 const methods: { name: string; options: Partial<TuneOptions> }[] = [
   { name: 'hard k=1', options: { method: 'hard', candidates: 1 } },

@@ -19,17 +19,26 @@ import { methodBenchArgs } from './method-args.js';
 import { rampTargets } from './tune-rate.js';
 
 const { a, quick, device, dtype, models, positions, methods } = methodBenchArgs({
-  usage: `Usage: node dist/bench/tune.js --profile [--models random:demo,random:gpt2] [--device cpu]
-       [--dtype float32] [--methods soft,hard:k=1] [--batch N] [--epochs 3] [--no-sync]
-       [--bandwidth-gbs B] [--quick] [--out-dir DIR]`,
+  script: 'tune.js --profile',
   models: 'random:demo,random:gpt2',
   quickModels: 'random:micro',
   methods: 'soft',
+  flags: {
+    '--profile': { about: 'this profile (tune.js runs it when given --profile)' },
+    '--batch': { takes: 'number', otherwise: 'the auto batch, 16 at most with --quick', about: 'rows per batch' },
+    '--epochs': { takes: 'number', default: 3, quick: 2, about: 'epochs profiled' },
+    '--no-sync': { about: 'on a GPU, no synchronising after each op' },
+    '--bandwidth-gbs': {
+      takes: 'number',
+      otherwise: 'a large copy measured in this run',
+      about: 'the memory floor, GB/s',
+    },
+  },
 });
-const epochs = a.num('--epochs', quick ? 2 : 3);
+const epochs = a.num('--epochs');
 const sync = device !== 'cpu' && !a.has('--no-sync');
 
-const bandwidth = a.has('--bandwidth-gbs') ? a.num('--bandwidth-gbs', 0) : await copyBandwidthGbs(device);
+const bandwidth = a.has('--bandwidth-gbs') ? a.num('--bandwidth-gbs') : await copyBandwidthGbs(device);
 
 /** The part of an epoch an op belongs to. */
 function partOf(op: ProfiledOp): string {
@@ -81,7 +90,7 @@ for (const name of models) {
   const model = await loadModel(name, { device, dtype, tokenizer: false });
   for (const m of methods) {
     const auto = autoBatchSize(model.info, positions, m.candidates, 1 << 20);
-    const rows = a.has('--batch') ? a.num('--batch', auto) : quick ? Math.min(auto, 16) : auto;
+    const rows = a.has('--batch') ? a.num('--batch') : quick ? Math.min(auto, 16) : auto;
     const targets = rampTargets(rows, model.info.vocabSize);
     const run = (e: number) =>
       tune(model, {

@@ -5,8 +5,7 @@
 // and search the same target with the same optimiser for the same steps, so each row's best KL
 // must agree with its counterpart (bench/kl-agreement.ts), or the speed-up compares different
 // computations.
-// Usage: node dist/bench/python.js [--preset tiny-gpt2|gpt2|...] [--device cpu] [--dtype float32]
-//        [--python-rows N] [--rows N] [--steps N] [--quick] [--out-dir DIR]
+// Flags: node dist/bench/python.js --help.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,18 +16,28 @@ import { getPreset } from '../lib/model/presets.js';
 import { native } from '../lib/native/index.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
 import { rowSeed, tune } from '../lib/tune/index.js';
-import { args, deviceTag, save } from './common.js';
+import { deviceTag, save } from './common.js';
+import { args, DEVICE, DTYPE, OUT_DIR, QUICK } from './flags.js';
 import { klAgreement } from './kl-agreement.js';
 
-const a = args();
+const a = args('python.js', {
+  '--preset': { takes: 'text', default: 'tiny-gpt2', about: 'the preset whose weights both sides load' },
+  ...DEVICE,
+  ...DTYPE,
+  // Python runs rows one after another, so its rows cost real time on a big model: few, short.
+  '--python-rows': { takes: 'number', default: 4, quick: 2, about: "the Python loop's rows" },
+  '--rows': { takes: 'number', default: 64, quick: 16, about: "distprompt's rows" },
+  '--steps': { takes: 'number', default: 100, quick: 20, about: 'optimiser steps per row' },
+  ...QUICK,
+  ...OUT_DIR,
+});
 const quick = a.has('--quick');
-const preset = a.get('--preset', 'tiny-gpt2');
-const device = a.get('--device', 'cpu');
-const dtype = a.get('--dtype', 'float32') as NativeDtype;
-// Python runs rows one after another, so its rows cost real time on a big model: few, short.
-const pyRows = a.num('--python-rows', quick ? 2 : 4);
-const rows = a.num('--rows', quick ? 16 : 64);
-const steps = a.num('--steps', quick ? 20 : 100);
+const preset = a.text('--preset');
+const device = a.text('--device');
+const dtype = a.text('--dtype') as NativeDtype;
+const pyRows = a.num('--python-rows');
+const rows = a.num('--rows');
+const steps = a.num('--steps');
 if (pyRows > rows)
   throw new Error(
     `--python-rows (${pyRows}) must be at most --rows (${rows}): the Python rows are distprompt's first rows`,

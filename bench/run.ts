@@ -1,26 +1,35 @@
 // `npm run bench`: every benchmark in one run, each a separate process so that one's memory
-// (and allocator caches) do not colour another's figures. Flags are passed on to every suite:
-//   --device cuda   the GPU figures (the big presets in bfloat16)
-//   --quick         a smoke run: the whole suite in a few minutes on 2 CPU cores
-//   --out-dir DIR   where the JSON goes (default bench/results; use /tmp for smoke runs)
-//   --only a,b      just these suites (kernels, targets, tune, scaling, graph, positional, stalled, bound, python)
-// The caller's flags come first, so they win over the per-suite defaults below.
+// (and allocator caches) do not colour another's figures. Flags (node dist/bench/run.js --help)
+// but --only are passed on to every suite, --dtype to those that read it; the caller's win over
+// the per-suite ones below.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-import { args } from './common.js';
+import { args, DEVICE, DTYPE, OUT_DIR, QUICK } from './flags.js';
 
-const extra = process.argv.slice(2);
-const a = args(extra);
-const device = a.get('--device', 'cpu');
+const a = args('run.js', {
+  ...DEVICE,
+  '--dtype': {
+    ...DTYPE['--dtype'],
+    default: undefined,
+    otherwise: "each suite's",
+    about: "the weights' dtype, in the suites that read it",
+  },
+  ...QUICK,
+  ...OUT_DIR,
+  '--only': { takes: 'list', default: '', about: 'just these suites (by name or file)' },
+  '--dry-run': { about: "print each suite's command instead of running it" },
+});
+const device = a.text('--device');
 const quick = a.has('--quick');
-const only = a.list('--only', '');
+const only = a.list('--only');
 const cpu = device === 'cpu';
 const bf16 = ['--dtype', 'bfloat16'];
 
-const suites: { name: string; file: string; args: string[] }[] = [
-  { name: 'kernels', file: 'kernels', args: [] },
-  { name: 'targets', file: 'targets', args: [] },
+/** `dtype: false`: the suite reads no --dtype (float32 throughout). */
+const suites: { name: string; file: string; args: string[]; dtype?: false }[] = [
+  { name: 'kernels', file: 'kernels', args: [], dtype: false },
+  { name: 'targets', file: 'targets', args: [], dtype: false },
   // Against model size.
   {
     name: 'tune',
@@ -84,13 +93,34 @@ const suites: { name: string; file: string; args: string[] }[] = [
       },
 ];
 
+const unknown = only.filter((o) => !suites.some((s) => s.file === o || s.name === o));
+if (unknown.length) {
+  console.error(`node dist/bench/run.js: --only '${unknown.join(',')}': no such suite`);
+  console.error(`the suites: ${[...new Set(suites.flatMap((s) => [s.file, s.name]))].join(', ')}`);
+  process.exit(2);
+}
+
+/** The caller's flags (--only excepted), then the suite's own where the caller did not give them. */
+function suiteArgs(s: (typeof suites)[number]): string[] {
+  const passed: ('--device' | '--out-dir' | '--dtype')[] = ['--device', '--out-dir'];
+  if (s.dtype !== false) passed.push('--dtype');
+  const given: string[] = passed.filter((f) => a.has(f));
+  const own: string[] = [];
+  for (let i = 0; i < s.args.length; i += 2) if (!given.includes(s.args[i])) own.push(s.args[i], s.args[i + 1]);
+  return [...passed.flatMap((f) => (a.has(f) ? [f, a.text(f)] : [])), ...(quick ? ['--quick'] : []), ...own];
+}
+
+const chosen = suites.filter((s) => !only.length || only.includes(s.file) || only.includes(s.name));
+if (a.has('--dry-run')) {
+  for (const s of chosen) console.log(['node', `dist/bench/${s.file}.js`, ...suiteArgs(s)].join(' '));
+  process.exit(0);
+}
 const summary: string[] = [];
 let failed = 0;
-for (const s of suites) {
-  if (only.length && !only.includes(s.file) && !only.includes(s.name)) continue;
+for (const s of chosen) {
   console.log(`\n## ${s.name}\n`);
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [join(import.meta.dirname, `${s.file}.js`), ...extra, ...s.args], {
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, `${s.file}.js`), ...suiteArgs(s)], {
     stdio: 'inherit',
   });
   const secs = ((performance.now() - t0) / 1000).toFixed(0);

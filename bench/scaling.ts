@@ -5,34 +5,67 @@
 //   vocabulary   (--series-model's preset rebuilt with other vocab sizes).
 // Model size is bench/tune.ts. A batch series stops early, and says why, when the next batch
 // would take longer than --limit-s or need more than half the free memory.
-// Usage: node dist/bench/scaling.js [--models random:micro,random:demo] [--series batch,positions,vocab]
-//        [--series-model random:demo] [--device cpu] [--dtype float32] [--batch 64] [--limit-s 120]
-//        [--quick] [--out-dir DIR]
+// Flags: node dist/bench/scaling.js --help.
 
 import { loadModel } from '../lib/model/load.js';
 import type { Model } from '../lib/model/model.js';
 import { PRESETS, getPreset } from '../lib/model/presets.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
 import { freeDeviceBytes } from '../lib/model/memory.js';
-import { args, deviceTag, memoryProbe, mib, save, yardstick, yardstickTable } from './common.js';
-import { fmt, measureRate, pct, predictSeconds, type RatePoint } from './tune-rate.js';
+import { deviceTag, memoryProbe, mib, save, yardstick, yardstickTable } from './common.js';
+import { args, DEVICE, DTYPE, OUT_DIR, QUICK } from './flags.js';
+import { fmt, measureRate, pct, predictSeconds, RATE_FLAGS, type RatePoint } from './tune-rate.js';
 
-const a = args();
+const a = args('scaling.js', {
+  '--models': { takes: 'list', default: 'random:micro,random:demo', about: 'the models of the batch series' },
+  '--series': {
+    takes: 'list',
+    default: 'batch,positions,vocab',
+    oneOf: ['batch', 'positions', 'vocab'],
+    about: 'the series to run',
+  },
+  '--series-model': {
+    takes: 'text',
+    otherwise: 'the last of --models',
+    about: 'the model of the positions and vocab series',
+  },
+  ...DEVICE,
+  ...DTYPE,
+  '--batch': { takes: 'number', default: 64, quick: 16, about: 'rows per batch in the positions and vocab series' },
+  '--batches': { takes: 'numbers', default: '1,4,16,64,256,1024,4096', about: 'the batch series' },
+  '--positions-list': { takes: 'numbers', default: '1,5,10,20', about: 'the positions series' },
+  '--vocabs': {
+    takes: 'numbers',
+    default: '1000,8000,32000,50257,128256',
+    quick: '1000,50257',
+    about: 'the vocab series',
+  },
+  '--limit-s': {
+    takes: 'number',
+    default: 120,
+    quick: 6,
+    about: 'a batch series stops before a batch predicted slower',
+  },
+  '--epochs': { takes: 'number', default: 2, about: 'E1, the shorter call' },
+  ...RATE_FLAGS,
+  ...QUICK,
+  ...OUT_DIR,
+});
 const quick = a.has('--quick');
-const device = a.get('--device', 'cpu');
-const dtype = a.get('--dtype', 'float32') as NativeDtype;
-const models = a.list('--models', 'random:micro,random:demo');
-const seriesModel = a.get('--series-model', models.at(-1)!);
-const series = a.list('--series', 'batch,positions,vocab');
-const batch = a.num('--batch', quick ? 16 : 64);
-const limitSeconds = a.num('--limit-s', quick ? 6 : 120);
-const epochs = a.num('--epochs', 2);
-const extraEpochs = a.num('--extra-epochs', quick ? 3 : 8);
-const minDeltaSeconds = a.num('--min-delta-s', quick ? 0.25 : 1);
-const reps = a.num('--reps', quick ? 1 : 2);
-const batches = a.list('--batches', '1,4,16,64,256,1024,4096').map(Number);
-const positionsList = a.list('--positions-list', '1,5,10,20').map(Number);
-const vocabs = a.list('--vocabs', quick ? '1000,50257' : '1000,8000,32000,50257,128256').map(Number);
+const device = a.text('--device');
+const dtype = a.text('--dtype') as NativeDtype;
+const models = a.list('--models');
+const seriesModel = a.has('--series-model') ? a.text('--series-model') : models.at(-1)!;
+const series = a.list('--series');
+const batch = a.num('--batch');
+const limitSeconds = a.num('--limit-s');
+const epochs = a.num('--epochs');
+const extraEpochs = a.num('--extra-epochs');
+const minDeltaSeconds = a.num('--min-delta-s');
+const reps = a.num('--reps');
+const batches = a.nums('--batches');
+const positionsList = a.nums('--positions-list');
+const vocabs = a.nums('--vocabs');
 
 const yard = await yardstick(device, dtype, quick);
 const out: Record<string, unknown> = { device, dtype, quick, limitSeconds, yardstick: yard };

@@ -13,14 +13,17 @@ import { deviceTag, memoryProbe, save } from './common.js';
 import { methodBenchArgs } from './method-args.js';
 
 const { a, quick, device, dtype, models, positions, methods } = methodBenchArgs({
-  usage: `Usage: node dist/bench/stalled.js [--models random:demo] [--device cpu] [--dtype float32]
-       [--methods hard:k=1,hard:k=8] [--inits 3] [--batch 64] [--quick] [--out-dir DIR]`,
+  script: 'stalled.js',
   models: 'random:demo',
   quickModels: 'random:micro',
   methods: 'hard:k=1,hard:k=8',
+  flags: {
+    '--inits': { takes: 'number', default: 3, quick: 2, about: 'inits per target' },
+    '--batch': { takes: 'number', default: 64, quick: 16, about: 'rows per batch' },
+  },
 });
-const inits = a.num('--inits', quick ? 2 : 3);
-const batch = a.num('--batch', quick ? 16 : 64);
+const inits = a.num('--inits');
+const batch = a.num('--batch');
 
 interface Side {
   rowEpochs: number;

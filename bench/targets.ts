@@ -3,14 +3,22 @@
 // every 0.2 bits from 4 to 12 (outlier, k = 1), the batches a sweep makes.
 import type { SynthesisRequest } from '../lib/targets/index.js';
 import { synthesizeTargets } from '../lib/targets/index.js';
-import { args, deviceTag, save } from './common.js';
+import { deviceTag, save } from './common.js';
+import { args, DEVICE, OUT_DIR, QUICK } from './flags.js';
 
-const a = args();
-const device = a.get('--device', 'cpu');
+const a = args('targets.js', {
+  ...DEVICE,
+  // --quick: a handful (outlier targets by gradient take seconds each at this vocabulary on 2 cores).
+  '--count': { takes: 'number', default: 64, quick: 4, about: 'targets of each kind, spread over 0.5 .. 16.9 bits' },
+  '--vocab': { takes: 'number', default: 128256, about: 'the vocabulary' },
+  '--paper': { about: "the study's grids instead of --count" },
+  ...QUICK,
+  ...OUT_DIR,
+});
+const device = a.text('--device');
 const paper = a.has('--paper');
-// --quick: a handful (outlier targets by gradient take seconds each at this vocabulary on 2 cores).
-const count = Number(a.get('--count', a.has('--quick') ? '4' : '64'));
-const V = a.num('--vocab', 128256);
+const count = a.num('--count');
+const V = a.num('--vocab');
 const spread = Array.from({ length: count }, (_, i) => (0.5 + (i * 16) / count) % 16.9);
 const [vanillaGrid, outlierGrid] = paper ? ['0:max:0.05', '4:12:0.2'] : [spread, spread.map((h) => Math.max(1, h))];
 const label = (g: unknown) => (typeof g === 'string' ? g : `${count} spread`);

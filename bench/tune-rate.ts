@@ -12,6 +12,24 @@ import type { Model } from '../lib/model/model.js';
 import { tune, type TuneOptions } from '../lib/tune/index.js';
 import { flopsPerRowStep } from '../lib/tune/flops.js';
 import { memoryProbe, type Yardstick } from './common.js';
+import type { FlagTable } from './flags.js';
+
+/** The flags of measureRate's options, for the scripts that read them (tune, scaling, graph); --epochs is each script's. */
+export const RATE_FLAGS = {
+  '--extra-epochs': {
+    takes: 'number',
+    default: 8,
+    quick: 3,
+    about: 'E2 − E1 to start from (it grows until --min-delta-s)',
+  },
+  '--min-delta-s': { takes: 'number', default: 1, quick: 0.25, about: 'the least t2 − t1, seconds' },
+  '--reps': {
+    takes: 'number',
+    default: 2,
+    quick: 1,
+    about: 'times the (E1, E2) pair is timed; each keeps its fastest',
+  },
+} as const satisfies FlagTable;
 
 /** Distinct, valid targets: a softmax of a per-row ramp (the numbers, not the target, matter here). */
 export function rampTargets(rows: number, vocab: number): Float32Array {

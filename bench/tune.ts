@@ -2,30 +2,48 @@
 // batch size tune() would pick itself, its achieved GFLOP/s and fraction of the best plain
 // matmul measured in this run (bench/common.ts), memory per row, and batched vs one row at a
 // time over the same rows (end to end: per-row overheads are exactly what batching saves).
-// Usage: node dist/bench/tune.js [--models random:micro,random:demo,random:gpt2] [--device cpu]
-//        [--dtype float32] [--batch N] [--positions 5] [--quick] [--out-dir DIR] [--suffix -name]
-// --profile: where one epoch's time goes instead (bench/profile.ts says how).
+// Flags: node dist/bench/tune.js --help. --profile: where one epoch's time goes instead
+// (bench/profile.ts says how; its flags: tune.js --profile --help).
 import { loadModel } from '../lib/model/load.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
 import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { tune } from '../lib/tune/index.js';
-import { args, deviceTag, memoryProbe, mib, save, yardstick, yardstickTable } from './common.js';
-import { fmt, measureRate, pct, rampTargets, type RatePoint } from './tune-rate.js';
+import { deviceTag, memoryProbe, mib, save, yardstick, yardstickTable } from './common.js';
+import { args, DEVICE, DTYPE, OUT_DIR, QUICK, SUFFIX } from './flags.js';
+import { fmt, measureRate, pct, RATE_FLAGS, rampTargets, type RatePoint } from './tune-rate.js';
 
-const a = args();
-if (a.has('--profile')) {
+// --profile hands the whole command line to profile.ts, whose flags are its own.
+if (process.argv.slice(2).includes('--profile')) {
   await import('./profile.js');
   process.exit(process.exitCode ?? 0);
 }
+const a = args('tune.js', {
+  '--models': {
+    takes: 'list',
+    default: 'random:micro,random:demo,random:gpt2',
+    quick: 'random:micro,random:demo',
+    about: 'the models, each a preset or path',
+  },
+  ...DEVICE,
+  ...DTYPE,
+  '--batch': { takes: 'number', otherwise: 'the auto batch, 16 at most with --quick', about: 'rows per batch' },
+  '--positions': { takes: 'number', default: 5, about: 'prompt positions' },
+  '--epochs': { takes: 'number', default: 2, about: 'E1, the shorter call' },
+  ...RATE_FLAGS,
+  ...QUICK,
+  ...OUT_DIR,
+  ...SUFFIX,
+  '--profile': { about: "where an epoch's time goes instead (its flags: tune.js --profile --help)" },
+});
 const quick = a.has('--quick');
-const device = a.get('--device', 'cpu');
-const dtype = a.get('--dtype', 'float32') as NativeDtype;
-const models = a.list('--models', quick ? 'random:micro,random:demo' : 'random:micro,random:demo,random:gpt2');
-const positions = a.num('--positions', 5);
-const epochs = a.num('--epochs', 2);
-const extraEpochs = a.num('--extra-epochs', quick ? 3 : 8);
-const minDeltaSeconds = a.num('--min-delta-s', quick ? 0.25 : 1);
-const reps = a.num('--reps', quick ? 1 : 2);
+const device = a.text('--device');
+const dtype = a.text('--dtype') as NativeDtype;
+const models = a.list('--models');
+const positions = a.num('--positions');
+const epochs = a.num('--epochs');
+const extraEpochs = a.num('--extra-epochs');
+const minDeltaSeconds = a.num('--min-delta-s');
+const reps = a.num('--reps');
 
 const yard = await yardstick(device, dtype, quick);
 const report: Record<string, unknown>[] = [];
@@ -34,7 +52,7 @@ for (const name of models) {
   const info = model.info;
   // What a sweep of many rows gets by default; --batch overrides; --quick caps it.
   const auto = autoBatchSize(info, positions, 1, 1 << 20);
-  const batch = a.has('--batch') ? a.num('--batch', auto) : quick ? Math.min(auto, 16) : auto;
+  const batch = a.has('--batch') ? a.num('--batch') : quick ? Math.min(auto, 16) : auto;
   const point = await measureRate(
     model,
     { rows: batch, batchSize: batch, positions, epochs, extraEpochs, minDeltaSeconds, reps },
@@ -112,9 +130,8 @@ const table = [
     (r.warnings as string[]).length ? [`warning (${r.model}): ${(r.warnings as string[]).join('; ')}`] : [],
   ),
 ];
-// --suffix: a second run of this suite in one run of bench/gpu/run.sh (its falcon stage) keeps the first's file.
 save(
-  `tune-${deviceTag(device)}${a.get('--suffix', '')}`,
+  `tune-${deviceTag(device)}${a.text('--suffix')}`,
   { device, dtype, quick, positions, yardstick: yard, report },
   table,
 );

@@ -1,0 +1,153 @@
+// The benchmarks read only the flags they declare (bench/flags.ts): a misspelt flag, a flag
+// without its value or a value that is not a number exits 2 naming the script, the flag and the
+// value, before the addon or a model loads (each child here is given an addon path that does not
+// exist, so a script that reached the addon would fail another way); --help prints each flag
+// with its default. The built scripts (dist/bench), as a user runs them.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { FlagError, parseFlags } from '../bench/flags.js';
+
+const root = join(import.meta.dirname, '..');
+
+function bench(script: string, argv: string[]) {
+  const r = spawnSync(process.execPath, [join(root, 'dist', 'bench', script), ...argv], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, DISTPROMPT_ADDON: join(root, 'no-such-addon.node') },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The refusal's shape: exit 2, the script and what was wrong on stderr, the flags it reads, no stack trace. */
+function expectRefused(r: ReturnType<typeof bench>, ...mentions: string[]) {
+  expect(r.stderr).toContain('node dist/bench/');
+  for (const m of mentions) expect(r.stderr).toContain(m);
+  expect(r.stderr).toMatch(/reads --\S+ --\S+/);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.status).toBe(2);
+}
+
+describe('a benchmark command line', () => {
+  it('with an unknown flag is refused, naming it and its value and listing the flags read', () => {
+    const r = bench('tune.js', ['--dtpye', 'bfloat16']);
+    expectRefused(r, 'tune.js', '--dtpye', "'bfloat16'", '--dtype');
+  });
+
+  it('with a flag missing its value is refused, last or followed by another flag', () => {
+    expectRefused(bench('tune.js', ['--quick', '--reps']), 'tune.js', '--reps', 'none');
+    expectRefused(bench('scaling.js', ['--reps', '--quick']), 'scaling.js', '--reps', '--quick');
+  });
+
+  it('with a non-number where a number is read is refused, naming the value', () => {
+    expectRefused(bench('tune.js', ['--reps', 'two']), '--reps', "'two'", 'number');
+    expectRefused(bench('scaling.js', ['--vocabs', '1000,lots']), '--vocabs', "'lots'");
+  });
+
+  it('with a word the script does not know, or a method label it cannot read, is refused', () => {
+    expectRefused(bench('tune.js', ['--dtype', 'bf16']), '--dtype', "'bf16'", 'bfloat16');
+    expectRefused(bench('graph.js', ['--methods', 'soft,hardd']), '--methods', "'hardd'");
+    expectRefused(bench('graph.js', ['--batches', '16,autp']), '--batches', "'autp'");
+  });
+
+  it('with a bare word or a repeated flag is refused', () => {
+    expectRefused(bench('kernels.js', ['cuda']), "'cuda'");
+    expectRefused(bench('graph.js', ['--reps', '1', '--reps', '2']), '--reps', 'twice');
+  });
+
+  it('of tune.js --profile is read against the profile flags', () => {
+    expectRefused(bench('tune.js', ['--profile', '--suffix', '-x']), 'tune.js --profile', '--suffix');
+  });
+
+  it('of run.js is refused for a suite that does not exist, and passes each suite only flags it reads', () => {
+    expectRefused(bench('run.js', ['--dtpye', 'bfloat16']), 'run.js', '--dtpye');
+    const nope = bench('run.js', ['--only', 'tune,nope']);
+    expect(nope.stderr).toContain("'nope'");
+    expect(nope.status).toBe(2);
+    for (const caller of [[], ['--device', 'cuda', '--dtype', 'float16', '--quick', '--out-dir', '/tmp/b']]) {
+      const plan = bench('run.js', ['--dry-run', ...caller]);
+      expect(plan.status, plan.stderr).toBe(0);
+      const commands = plan.stdout.trim().split('\n');
+      expect(commands.length).toBeGreaterThan(8);
+      for (const line of commands) {
+        const [, script, ...flags] = line.split(' ');
+        const r = bench(script.replace('dist/bench/', ''), [...flags, '--help']);
+        expect(r.status, `${line}: ${r.stderr}`).toBe(0);
+      }
+    }
+  });
+});
+
+describe('--help', () => {
+  it('prints each flag with what it takes and its defaults, and exits 0', () => {
+    const r = bench('tune.js', ['--help']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^Usage: node dist\/bench\/tune\.js/);
+    expect(r.stdout).toMatch(/--reps N .*default 2; --quick: 1/);
+    expect(r.stdout).toMatch(/--models A,B,\.\. .*default random:micro,random:demo,random:gpt2/);
+    expect(r.stdout).toMatch(/--quick /);
+    expect(r.status).toBe(0);
+  });
+
+  it('works for every benchmark script, and a script that writes results takes --out-dir', () => {
+    const scripts = readdirSync(join(root, 'bench'))
+      .filter((f) => f.endsWith('.ts'))
+      .filter((f) => /\bargs\('|methodBenchArgs\(/.test(readFileSync(join(root, 'bench', f), 'utf8')));
+    expect(scripts.length).toBeGreaterThan(15);
+    for (const f of scripts) {
+      const script = f === 'profile.ts' ? 'tune.js' : f.replace(/\.ts$/, '.js');
+      const r = bench(script, f === 'profile.ts' ? ['--profile', '--help'] : ['--help']);
+      expect(r.status, `${f}: ${r.stderr}`).toBe(0);
+      expect(r.stdout, f).toContain('Usage: node dist/bench/');
+      if (/\bsave\(/.test(readFileSync(join(root, 'bench', f), 'utf8'))) expect(r.stdout, f).toContain('--out-dir');
+    }
+  });
+});
+
+describe('parseFlags', () => {
+  const table = {
+    '--device': { takes: 'text', default: 'cpu', about: 'where' },
+    '--reps': { takes: 'number', default: 3, quick: 1, about: 'reps' },
+    '--model': { takes: 'text', default: 'small', gpu: 'big', about: 'model' },
+    '--sizes': { takes: 'numbers', default: '1,2', about: 'sizes' },
+    '--batch': { takes: 'number', otherwise: 'the auto batch', about: 'rows' },
+    '--series': { takes: 'list', default: 'a', oneOf: ['a', 'b'], about: 'series' },
+    '--quick': { about: 'smoke' },
+  } as const;
+  const parse = (...argv: string[]) => parseFlags('x.js', table, argv);
+
+  it('gives defaults, the --quick ones with --quick and the GPU ones off the CPU', () => {
+    expect(parse().num('--reps')).toBe(3);
+    expect(parse('--quick').num('--reps')).toBe(1);
+    expect(parse('--quick', '--reps', '5').num('--reps')).toBe(5);
+    expect(parse().text('--model')).toBe('small');
+    expect(parse('--device', 'cuda:1').text('--model')).toBe('big');
+    expect(parse('--sizes=4,8').nums('--sizes')).toEqual([4, 8]);
+    expect(parse('--reps', '-1').num('--reps')).toBe(-1);
+    expect(parse('--device', '-gpu').text('--device')).toBe('-gpu');
+    expect(parse('--series', 'b,a').list('--series')).toEqual(['b', 'a']);
+    expect(parse().has('--batch')).toBe(false);
+    expect(() => parse().num('--batch')).toThrow(/no default/);
+  });
+
+  it('refuses what the table does not declare with a FlagError', () => {
+    for (const argv of [
+      ['--rep', '2'],
+      ['--reps'],
+      ['--reps', '--quick'],
+      ['--reps', ''],
+      ['--reps', '0x10'],
+      ['--reps', '1e400'],
+      ['--sizes', '1,,x'],
+      ['word'],
+      ['-h'],
+      ['--quick', '--quick'],
+      ['--quick=yes'],
+      ['--series', 'a,c'],
+    ])
+      expect(() => parse(...argv), argv.join(' ')).toThrow(FlagError);
+  });
+});
