@@ -1,8 +1,9 @@
-// Which sweep a shard file was written by is read from its footer (a few small reads), not from
-// its rows: a run that finds shards beside its output (leftovers of a merge, shards run again
-// after one) reads a few kB of each where it read each whole. A shard whose footer reads but whose
-// rows are damaged is told as the sweep's it is, and the merge that reads its rows names the damage;
-// one whose footer does not read (cut short) is told as nobody's, as before.
+// Which sweep a shard file was written by is read from its footer (a few small reads), a journal's
+// from its first message, not from their rows: a run that finds shards beside its output (leftovers
+// of a merge, shards run again after one, some unfinished) reads a few kB of each where it read each
+// whole. A shard whose footer reads but whose rows are damaged is told as the sweep's it is, and the
+// merge that reads its rows names the damage; one whose footer does not read (cut short) is treated
+// as before: nobody's, or, as the first of a set to merge, read whole and refused.
 import { existsSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import {
 } from '../lib/results/index.js';
 import { batchMessage, schemaMessage } from '../lib/results/journal.js';
 import { incompleteShards, removeMergedShards, shardFile, shardSpec } from '../lib/run/shards.js';
+import { runSweep } from '../lib/index.js';
 import { sweepStart } from '../lib/run/start.js';
 import { specHash, type SweepSpec } from '../lib/spec/index.js';
 import { SAMPLE_META, sampleRecord } from '../bench/results-rows.js';
@@ -110,6 +112,17 @@ it.runIf(process.platform === 'linux')(
   },
 );
 
+it.runIf(process.platform === 'linux')(
+  "a complete set of this sweep's shards, no merged file: the start tells them mergeable from the first one's footer, not reading it whole",
+  async () => {
+    const { spec, shards } = mergedSweep(folder(), 5000);
+    rmSync(spec.output);
+    const before = bytesRead();
+    expect((await sweepStart(spec)).state).toBe('mergeable');
+    expect(bytesRead() - before).toBeLessThan(statSync(shards[0]).size / 2);
+  },
+);
+
 it("a leftover shard whose rows are damaged but whose footer reads is this sweep's: removed with the others", async () => {
   const dir = folder();
   const { spec, shards } = mergedSweep(dir, 20);
@@ -125,9 +138,11 @@ it('shards run again after a merge, one with damaged rows: the merge of them nam
   const { spec, shards } = mergedSweep(dir, 20);
   damageRows(shards[0]);
   for (const f of shards) stamp(f, spec.output, 10);
-  await expect(sweepStart(spec, { resume: true, modelIdentity: SAMPLE_META.model.hash })).rejects.toThrow(
+  const merged = readFileSync(spec.output);
+  await expect(runSweep(spec, { resume: true, figures: false })).rejects.toThrow(
     `${shards[0]}: its data do not match the digest written with it (column 'klNats')`,
   );
+  expect(readFileSync(spec.output).equals(merged)).toBe(true);
 });
 
 it("a shard cut short (its footer gone) is told as nobody's, as before: a leftover of it is kept, and shards run again after a merge are not merged", async () => {
@@ -143,4 +158,10 @@ it("a shard cut short (its footer gone) is told as nobody's, as before: a leftov
   for (const f of rerun.shards) stamp(f, rerun.spec.output, 10);
   const start = await sweepStart(rerun.spec, { resume: true, modelIdentity: SAMPLE_META.model.hash });
   expect(start.state).toBe('finished');
+
+  // Every shard there and no merged file: the start reads the first whole and refuses it, naming it.
+  const set = mergedSweep(folder(), 20);
+  rmSync(set.spec.output);
+  truncateSync(set.shards[0], statSync(set.shards[0]).size - 100);
+  await expect(sweepStart(set.spec)).rejects.toThrow(`${set.shards[0]} is not a results file`);
 });

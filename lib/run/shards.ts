@@ -149,7 +149,7 @@ export async function shardsAfterMerge(output: string, hash: string): Promise<st
  * seconds); undefined where it cannot tell. A shard whose metadata reads is that sweep's even where
  * its rows are damaged: what reads them (the merge, the shard's resume) says what is wrong.
  */
-async function shardHash(file: string): Promise<string | undefined> {
+export async function shardHash(file: string): Promise<string | undefined> {
   try {
     if (existsSync(file)) return (await readResultsHead(file)).metadata.specHash;
     const journal = journalPath(file);
