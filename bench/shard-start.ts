@@ -2,7 +2,7 @@
 // steps that tell whose shards they are (their spec hash), timed as a run meets them. Two shards
 // of --rows rows each (250,000; --quick 20,000), rows as bench/results-rows.ts makes them, written
 // by the library's writer, then: (merge) both run again after a merge of them, which the start
-// merges; (interrupted) the output not there, shard 1 an interrupted journal, which the start
+// merges; (set) the same with no merged file, which the start merges; (interrupted) the output not there, shard 1 an interrupted journal, which the start
 // refuses to run whole over; (leftovers) both older than the merged file, as a run over --devices
 // killed before removing them leaves them, told apart from this sweep's (another sweep's hash here,
 // so that they stay for the next repetition: the reads are the same). Median of --reps (3) after
@@ -78,6 +78,14 @@ try {
     if (start.state !== 'mergeable') throw new Error(`the start is ${start.state}, not mergeable`);
   });
   console.log(`merge (shards run again after a merge): ${merge.toFixed(0)} ms`);
+
+  rmSync(spec.output);
+  const set = await median(async () => {
+    const start = await sweepStart(spec);
+    if (start.state !== 'mergeable') throw new Error(`the start is ${start.state}, not mergeable`);
+  });
+  console.log(`set (every shard, no merged file): ${set.toFixed(0)} ms`);
+  writeFileSync(spec.output, resultFileBytes(SAMPLE_META, []));
 
   stamp(-10);
   const leftovers = await median(() => removeMergedShards(spec.output, 2, 'another sweep'));
