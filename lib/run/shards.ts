@@ -145,9 +145,9 @@ export async function shardsAfterMerge(output: string, hash: string): Promise<st
 
 /**
  * The spec hash a shard file or its journal was written under, from the file's footer or the
- * journal's first message (a few small reads, where reading a shard of 250,000 rows whole took
- * seconds); undefined where it cannot tell. A shard whose metadata reads is that sweep's even where
- * its rows are damaged: what reads them (the merge, the shard's resume) says what is wrong.
+ * journal's first message (a few small reads, where reading a shard of 250,000 rows, 232 MB,
+ * whole took 18 s); undefined where it cannot tell. A shard whose metadata reads is that sweep's
+ * even where its rows are damaged: what reads them (the merge, the shard's resume) says so.
  */
 export async function shardHash(file: string): Promise<string | undefined> {
   try {
