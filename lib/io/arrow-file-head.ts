@@ -8,9 +8,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { Message, type Schema } from 'apache-arrow';
 import { Footer } from 'apache-arrow/ipc/metadata/file';
 
+import { ARROW_FILE_MAGIC, messagePrefix, opensAsFile } from './arrow-framing.js';
 import { vectorsWithinBuffers } from './arrow-table.js';
-
-const MAGIC = 'ARROW1';
 
 export interface ArrowFileHead {
   schema: Schema;
@@ -45,21 +44,18 @@ async function headOf(fh: FileHandle): Promise<ArrowFileHead | null> {
     if (bytesRead !== length) throw new RangeError('a short read');
     return buffer;
   };
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  if (size < 8 + 10 || text(await read(0, 6)) !== MAGIC) return null;
+  if (size < 8 + 10 || !opensAsFile(await read(0, ARROW_FILE_MAGIC.length))) return null;
   const tail = await read(size - 10, 10);
-  if (text(tail.subarray(4)) !== MAGIC) return null;
+  if (!opensAsFile(tail.subarray(4))) return null;
   const footerLength = new DataView(tail.buffer, tail.byteOffset).getInt32(0, true);
   const footerBytes = await read(size - 10 - footerLength, footerLength);
   const footer = vectorsWithinBuffers(() => Footer.decode(footerBytes));
   if (footer.numDictionaries > 0) return null; // a results file has none
   let rows = 0;
   for (const block of footer.recordBatches()) {
-    // A block's metadata: [0xFFFFFFFF][int32 length][the message's flatbuffer], padded.
+    // A block's metadata: the message's prefix and its flatbuffer, padded.
     const meta = await read(block.offset, block.metaDataLength);
-    const view = new DataView(meta.buffer, meta.byteOffset, meta.byteLength);
-    const prefix = view.getInt32(0, true) === -1 ? 8 : 4;
-    const length = view.getInt32(prefix - 4, true);
+    const { size: prefix, metadataLength: length } = messagePrefix(meta);
     if (length <= 0 || prefix + length > meta.length) return null;
     const message = vectorsWithinBuffers(() => Message.decode(meta.subarray(prefix, prefix + length)));
     if (!message.isRecordBatch()) return null;

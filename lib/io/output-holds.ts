@@ -3,6 +3,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { RecordBatchReader } from 'apache-arrow';
 
+import { opensAsFile, opensAsStream } from './arrow-framing.js';
+
 /**
  * 'results' (an Arrow file with the results' rowId column), 'targets' (one with the `target`
  * column `distprompt targets` writes), 'arrow' (another Arrow file, or one whose footer does not
@@ -23,8 +25,8 @@ export async function outputHolds(path: string): Promise<OutputHolds> {
     const { bytesRead } = await fh.read(buffer, 0, buffer.length, 0);
     const head = buffer.subarray(0, bytesRead);
     if (head.length === 0) return 'empty';
-    const stream = head.length >= 4 && head.readUInt32LE(0) === 0xffffffff;
-    if (!stream && head.toString('latin1') !== 'ARROW1') return 'other';
+    const stream = opensAsStream(head);
+    if (!stream && !opensAsFile(head)) return 'other';
     const names = await schemaNames(fh);
     // A stream is a sweep's journal unless its schema (its first message) says otherwise: pyarrow
     // writes targets as a stream too. One whose schema does not read is kept as a journal cut short.

@@ -6,10 +6,10 @@
 import { open } from 'node:fs/promises';
 import { Message, RecordBatchReader, RecordBatchStreamWriter, type RecordBatch, type Schema } from 'apache-arrow';
 
+import { EOS, messagePrefix } from '../io/arrow-framing.js';
 import { vectorsWithinBuffers } from '../io/arrow-table.js';
 
-/** The stream end marker: continuation token, then a zero metadata length. */
-export const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+export { EOS };
 
 function streamBytes(schema: Schema, batch?: RecordBatch): Uint8Array {
   const writer = new RecordBatchStreamWriter();
@@ -55,7 +55,7 @@ export interface JournalScan {
   tornBytes: number;
 }
 
-/** Walks the message framing: [0xFFFFFFFF][int32 metadata length][metadata][body of bodyLength]. */
+/** Walks the messages' framing (lib/io/arrow-framing.ts), their metadata giving each body's length. */
 export function scanJournal(bytes: Uint8Array): JournalScan {
   const walk = framing(bytes.length);
   let step = walk.next();
@@ -83,9 +83,8 @@ export async function readJournalSchema(path: string): Promise<Schema | null> {
     };
     const head = await read(0, 8);
     if (!head) return null;
-    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-    const prefix = view.getInt32(0, true) === -1 ? 8 : 4;
-    const metadata = await read(prefix, view.getInt32(prefix - 4, true));
+    const prefix = messagePrefix(head);
+    const metadata = await read(prefix.size, prefix.metadataLength);
     if (!metadata) return null;
     const message = vectorsWithinBuffers(() => Message.decode(metadata));
     return message.isSchema() ? message.header() : null;
@@ -128,18 +127,11 @@ function* framing(size: number): Generator<[number, number], JournalScan, Uint8A
   let batches = 0;
   let rows = 0;
   while (offset + 8 <= size) {
-    const head = yield [offset, 8];
-    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-    let header = 4;
-    let metaLength = view.getInt32(0, true);
-    if (metaLength === -1) {
-      header = 8;
-      metaLength = view.getInt32(4, true);
-    }
-    if (metaLength <= 0) break; // EOS, or zeros a crashed filesystem left behind
-    const metaEnd = offset + header + metaLength;
+    const { size: header, metadataLength } = messagePrefix(yield [offset, 8]);
+    if (metadataLength <= 0) break; // EOS, or zeros a crashed filesystem left behind
+    const metaEnd = offset + header + metadataLength;
     if (metaEnd > size) break;
-    const metadata = yield [offset + header, metaLength];
+    const metadata = yield [offset + header, metadataLength];
     let message: Message;
     try {
       message = vectorsWithinBuffers(() => Message.decode(metadata));

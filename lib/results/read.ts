@@ -6,6 +6,7 @@ import type { Table } from 'apache-arrow';
 
 import { dataDigestMismatchYielding } from '../io/arrow-digest.js';
 import { arrowFileHead } from '../io/arrow-file-head.js';
+import { opensAsStream } from '../io/arrow-framing.js';
 import { arrowReadError } from '../io/arrow-read-error.js';
 import { arrowTable } from '../io/arrow-table.js';
 import { unreadableWhy } from '../io/fs-error.js';
@@ -69,7 +70,7 @@ async function openResults(path: string, signal?: AbortSignal): Promise<Omit<Res
   // A journal (`<out>.partial`) is an Arrow stream, opening with a continuation token; a finished
   // file opens with ARROW1. Arrow reads both, so a journal still being written (or left by an
   // interrupted run) would pass for a complete sweep in a figure, a report or a merge.
-  if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xff && bytes[2] === 0xff && bytes[3] === 0xff) {
+  if (opensAsStream(bytes)) {
     throw new ResultsError(
       said`${path} is a sweep's journal (its rows so far, written while it runs), not a finished results file: let the sweep finish, or finish an interrupted one with ${option('resume', true)}, then give the .arrow file it writes`,
     );

@@ -132,9 +132,8 @@ export async function keptAtStart(
     // Their spec is this one (sweepStart compared it); the merge checks they cover it exactly once.
     const kept: KeptRows = { rowIds: new Set(), files: [], mergedShards: start.shards.length };
     const keep = (records: readonly { rowId: string }[]) => eachYielding(records, (r) => kept.rowIds.add(r.rowId));
-    // Each file is read once: the first sweepStart read to compare its spec.
-    await keep(start.first.records);
-    for (const path of start.shards.slice(1)) await keep((await readResults(path)).records);
+    // Each file is read once: sweepStart told their spec from the first one's footer.
+    for (const path of start.shards) await keep((await readResults(path)).records);
     return kept;
   }
   return options.resume ? keptRows(spec) : undefined;

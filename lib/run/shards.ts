@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { option, said } from '../io/said.js';
 import { FileError } from '../io/fs-error.js';
 import { checkOutputName, LONGEST_OUTPUT_NAME, NAME_MAX_BYTES } from '../io/output-name.js';
-import { journalPath, readJournal, readResults, ResultsError } from '../results/index.js';
+import { decodeMetadata, journalPath, readJournalSchema, readResultsHead, ResultsError } from '../results/index.js';
 import type { Shard, SweepSpec } from '../spec/index.js';
 import { runHolding } from './lock.js';
 
@@ -143,13 +143,20 @@ export async function shardsAfterMerge(output: string, hash: string): Promise<st
   return (await shardHash(files[0])) === hash ? files : null;
 }
 
-/** The spec hash a shard file or its journal was written under; undefined where it cannot tell. */
-async function shardHash(file: string): Promise<string | undefined> {
+/**
+ * The spec hash a shard file or its journal was written under, from the file's footer or the
+ * journal's first message (a few small reads, where reading a shard of 250,000 rows, 232 MB,
+ * whole took 18 s); undefined where it cannot tell. A shard whose metadata reads is that sweep's
+ * even where its rows are damaged: what reads them (the merge, the shard's resume) says so.
+ */
+export async function shardHash(file: string): Promise<string | undefined> {
   try {
-    if (existsSync(file)) return (await readResults(file)).metadata.specHash;
-    return (await readJournal(journalPath(file)))?.metadata.specHash;
+    if (existsSync(file)) return (await readResultsHead(file)).metadata.specHash;
+    const journal = journalPath(file);
+    const schema = await readJournalSchema(journal);
+    return schema ? decodeMetadata(schema.metadata, journal).specHash : undefined;
   } catch {
-    return undefined; // a damaged journal: the shard's own resume says so
+    return undefined; // a damaged file or journal: the merge, or the shard's own resume, says so
   }
 }
 

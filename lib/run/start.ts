@@ -33,6 +33,7 @@ import {
   incompleteShards,
   refuseOtherShardCounts,
   shardFile,
+  shardHash,
   shardsAfterMerge,
   shardSet,
   type IncompleteShards,
@@ -42,10 +43,10 @@ export type SweepStart =
   /** the output holds this spec's finished results (only with resume) */
   | { state: 'finished'; results: Results }
   /**
-   * no output yet, and beside it every shard file of this spec (`first` as read to tell): merge
-   * them; `replaces`: an output older than every one of them, which their merge replaces
+   * no output yet, and beside it every shard file of this spec (told from the first one's footer):
+   * merge them; `replaces`: an output older than every one of them, which their merge replaces
    */
-  | { state: 'mergeable'; shards: string[]; first: Results; replaces?: true }
+  | { state: 'mergeable'; shards: string[]; replaces?: true }
   /** continue the journal, or the finished rows of the output (a journal is started if none) */
   | { state: 'resumable' }
   /** nothing to keep: start a new journal (an existing output only with overwrite) */
@@ -71,12 +72,13 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
   // The output's name and folder first (a killed finish's temporaries go); an output or journal
   // in the way without resume / overwrite throws OutputTakenError.
   await ResultWriter.check(out, after ? { ...options, resume: true } : options);
-  if (after) return { state: 'mergeable', shards: after, first: await readResults(after[0]), replaces: true };
+  if (after) return { state: 'mergeable', shards: after, replaces: true };
   if (!spec.shard && !options.overwrite && !existsSync(out) && !existsSync(journalPath(out))) {
     const shards = await shardSet(out);
-    const first = shards ? await readResults(shards[0]) : undefined;
-    // Shards of another spec (an edited study) are not this sweep's: it runs afresh instead.
-    if (shards && first?.metadata.specHash === specHash(spec)) return { state: 'mergeable', shards, first };
+    // Shards of another spec (an edited study) are not this sweep's: it runs afresh instead. A
+    // first shard whose footer does not tell is read whole, and refused as the merge would refuse it.
+    const hash = shards && ((await shardHash(shards[0])) ?? (await readResults(shards[0])).metadata.specHash);
+    if (shards && hash === specHash(spec)) return { state: 'mergeable', shards };
     // Some of this sweep's shards, not all finished (a sweep on several devices makes and resumes its own).
     const part = deviceCount(spec) > 1 ? null : await incompleteShards(out, specHash(spec));
     if (part) throw new ResultsError(await incompleteMessage(out, part));

@@ -15,6 +15,7 @@ import { DataType, Precision, type Vector } from 'apache-arrow';
 
 import { parseHeader } from '../checkpoint/safetensors.js';
 import { dataDigestMismatch } from '../io/arrow-digest.js';
+import { opensAsFile, opensAsStream } from '../io/arrow-framing.js';
 import { arrowReadError } from '../io/arrow-read-error.js';
 import { arrowTable } from '../io/arrow-table.js';
 import { errnoCode, fileError, MACHINE_FAULT_CODES, unreadableWhy } from '../io/fs-error.js';
@@ -271,8 +272,7 @@ export function targetFileFormat(path: string): 'arrow' | 'safetensors' | 'json'
  * header length, then a JSON header).
  */
 export function formatOfBytes(buf: Buffer): 'arrow' | 'safetensors' | 'json' | undefined {
-  if (buf.subarray(0, 6).toString('latin1') === 'ARROW1' || (buf.length >= 4 && buf.readUInt32LE(0) === 0xffffffff))
-    return 'arrow';
+  if (opensAsFile(buf) || opensAsStream(buf)) return 'arrow';
   const text = buf
     .subarray(0, 64)
     .toString('utf8')

@@ -1,0 +1,111 @@
+// What a sweep's start costs where the shard files of a large sweep lie beside its output: the
+// steps that tell whose shards they are (their spec hash), timed as a run meets them. Two shards
+// of --rows rows each (250,000; --quick 20,000), rows as bench/results-rows.ts makes them, written
+// by the library's writer, then: (merge) both run again after a merge of them, which the start
+// merges; (set) the same with no merged file, which the start merges; (interrupted) the output not there, shard 1 an interrupted journal, which the start
+// refuses to run whole over; (leftovers) both older than the merged file, as a run over --devices
+// killed before removing them leaves them, told apart from this sweep's (another sweep's hash here,
+// so that they stay for the next repetition: the reads are the same). Median of --reps (3) after
+// one warm-up; the files in the page cache, as a run that has just written them finds them.
+import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import {
+  journalPath,
+  recordsToBatch,
+  resultFileBytes,
+  resultSchema,
+  type ResultMetadata,
+} from '../lib/results/index.js';
+import { batchMessage, schemaMessage } from '../lib/results/journal.js';
+import { removeMergedShards, shardFile, shardSpec } from '../lib/run/shards.js';
+import { sweepStart } from '../lib/run/start.js';
+import { args } from './common.js';
+import { SAMPLE_META, sampleRecord } from './results-rows.js';
+
+const a = args();
+const quick = a.has('--quick');
+const rows = a.num('--rows', quick ? 20_000 : 250_000);
+const reps = a.num('--reps', 3);
+const dir = mkdtempSync(join(tmpdir(), 'distprompt-bench-shard-start-'));
+
+const spec = { ...SAMPLE_META.spec, output: join(dir, 'r.arrow') };
+const soft = new Float32Array(5 * 64).map((_, i) => Math.sin(i));
+const shards = [0, 1].map((index) => shardFile(spec.output, index, 2));
+const records = (index: number) =>
+  Array.from({ length: rows }, (_, i) => sampleRecord(index * rows + i, soft, { shardIndex: index }));
+const metaOf = (index: number): ResultMetadata => {
+  const shard = { index, count: 2 };
+  return { ...SAMPLE_META, spec: shardSpec(spec, shard), shard };
+};
+
+/** Shard 1's rows as an interrupted run leaves them: its journal, in batches of 1,000 rows. */
+function writeJournal(): void {
+  const schema = resultSchema(metaOf(1));
+  const all = records(1);
+  const messages = [schemaMessage(schema)];
+  for (let i = 0; i < all.length; i += 1000)
+    messages.push(batchMessage(schema, recordsToBatch(schema, all.slice(i, i + 1000))));
+  writeFileSync(journalPath(shards[1]), Buffer.concat(messages));
+}
+
+/** Sets each shard's times `seconds` from the output's. */
+function stamp(seconds: number): void {
+  const t = statSync(spec.output).mtimeMs / 1000 + seconds;
+  for (const f of shards) utimesSync(f, t, t);
+}
+
+async function median(step: () => Promise<unknown>): Promise<number> {
+  const times: number[] = [];
+  for (let rep = 0; rep <= reps; rep++) {
+    const t0 = performance.now();
+    await step();
+    if (rep > 0) times.push(performance.now() - t0);
+  }
+  return times.sort((x, y) => x - y)[Math.floor(times.length / 2)];
+}
+
+try {
+  for (const index of [0, 1]) writeFileSync(shards[index], resultFileBytes(metaOf(index), records(index)));
+  writeFileSync(spec.output, resultFileBytes(SAMPLE_META, []));
+  const mb = (f: string) => (statSync(f).size / 1e6).toFixed(0);
+  console.log(`shards of ${rows} rows each: ${shards.map(mb).join(' MB, ')} MB`);
+
+  stamp(10);
+  const merge = await median(async () => {
+    const start = await sweepStart(spec, { resume: true, modelIdentity: SAMPLE_META.model.hash });
+    if (start.state !== 'mergeable') throw new Error(`the start is ${start.state}, not mergeable`);
+  });
+  console.log(`merge (shards run again after a merge): ${merge.toFixed(0)} ms`);
+
+  rmSync(spec.output);
+  const set = await median(async () => {
+    const start = await sweepStart(spec);
+    if (start.state !== 'mergeable') throw new Error(`the start is ${start.state}, not mergeable`);
+  });
+  console.log(`set (every shard, no merged file): ${set.toFixed(0)} ms`);
+  writeFileSync(spec.output, resultFileBytes(SAMPLE_META, []));
+
+  stamp(-10);
+  const leftovers = await median(() => removeMergedShards(spec.output, 2, 'another sweep'));
+  console.log(`leftovers (told from their spec hash): ${leftovers.toFixed(0)} ms`);
+
+  writeJournal();
+  rmSync(shards[1]);
+  rmSync(spec.output);
+  console.log(`shard 1's journal: ${mb(journalPath(shards[1]))} MB`);
+  const interrupted = await median(() =>
+    sweepStart(spec).then(
+      () => {
+        throw new Error('the start went on over an interrupted shard');
+      },
+      (e: unknown) => {
+        if (!String(e).includes('not every one of the 2 has finished')) throw e;
+      },
+    ),
+  );
+  console.log(`interrupted (refused, shard 1 unfinished): ${interrupted.toFixed(0)} ms`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
