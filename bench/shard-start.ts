@@ -21,13 +21,16 @@ import {
 import { batchMessage, schemaMessage } from '../lib/results/journal.js';
 import { removeMergedShards, shardFile, shardSpec } from '../lib/run/shards.js';
 import { sweepStart } from '../lib/run/start.js';
-import { args } from './common.js';
+import { args, QUICK } from './flags.js';
 import { SAMPLE_META, sampleRecord } from './results-rows.js';
 
-const a = args();
-const quick = a.has('--quick');
-const rows = a.num('--rows', quick ? 20_000 : 250_000);
-const reps = a.num('--reps', 3);
+const a = args('shard-start.js', {
+  '--rows': { takes: 'number', default: 250_000, quick: 20_000, about: 'rows in each of the two shards' },
+  '--reps': { takes: 'number', default: 3, about: 'runs of each step timed (the median), after one warm-up' },
+  ...QUICK,
+});
+const rows = a.num('--rows');
+const reps = a.num('--reps');
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-bench-shard-start-'));
 
 const spec = { ...SAMPLE_META.spec, output: join(dir, 'r.arrow') };
