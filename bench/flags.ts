@@ -57,9 +57,12 @@ const placeholder = (f: Flag) =>
           ? ' X'
           : '';
 
+/** How a script is run: a benchmark by its name in dist/bench ('tune.js'), another by its path. */
+const command = (script: string) => `node ${script.includes('/') ? script : `dist/bench/${script}`}`;
+
 /**
  * `argv` read against `table` for the script `script` (how it is run, after `node dist/bench/`:
- * 'tune.js'); throws FlagError naming the script, the flag and the value where `argv` holds what
+ * 'tune.js'; or its path from the repository root: 'bench/gpu/cuda-parity.mjs'); throws FlagError naming the script, the flag and the value where `argv` holds what
  * the table does not declare.
  */
 export function parseFlags<const T extends FlagTable>(
@@ -68,9 +71,9 @@ export function parseFlags<const T extends FlagTable>(
   argv: readonly string[],
 ): Flags<keyof T & string> {
   const all: FlagTable = { ...table, '--help': HELP };
-  const reads = `node dist/bench/${script} reads ${Object.keys(all).join(' ')} (--help: each with its default)`;
+  const reads = `${command(script)} reads ${Object.keys(all).join(' ')} (--help: each with its default)`;
   const refuse = (what: string): never => {
-    throw new FlagError(`node dist/bench/${script}: ${what}\n${reads}`);
+    throw new FlagError(`${command(script)}: ${what}\n${reads}`);
   };
   const given = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
@@ -145,7 +148,7 @@ function usage(script: string, table: FlagTable): string {
     return [`${name}${placeholder(f)}`, `${about}${defaults.length ? ` (${defaults.join('; ')})` : ''}`];
   });
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
-  return [`Usage: node dist/bench/${script} [flags]`, ...rows.map(([l, r]) => `  ${l.padEnd(width)}${r}`)].join('\n');
+  return [`Usage: ${command(script)} [flags]`, ...rows.map(([l, r]) => `  ${l.padEnd(width)}${r}`)].join('\n');
 }
 
 let current: Flags<string> | undefined;

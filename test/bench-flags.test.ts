@@ -58,6 +58,24 @@ describe('a benchmark command line', () => {
     expectRefused(bench('graph.js', ['--reps', '1', '--reps', '2']), '--reps', 'twice');
   });
 
+  it('of the GPU parity script (bench/gpu/cuda-parity.mjs) is refused the same way, before the library loads', () => {
+    const run = (argv: string[]) => {
+      const r = spawnSync(process.execPath, [join(root, 'bench', 'gpu', 'cuda-parity.mjs'), ...argv], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, DISTPROMPT_ADDON: join(root, 'no-such-addon.node') },
+      });
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    const r = run(['--devcie', 'cuda']);
+    expect(r.stderr).toContain('node bench/gpu/cuda-parity.mjs: unknown flag --devcie');
+    expect(r.stderr).toMatch(/reads --device --out --help/);
+    expect(r.status).toBe(2);
+    const help = run(['--help']);
+    expect(help.stdout).toMatch(/^Usage: node bench\/gpu\/cuda-parity\.mjs \[flags\]\n {2}--device X +the device/);
+    expect(help.status).toBe(0);
+  });
+
   it('of tune.js --profile is read against the profile flags', () => {
     expectRefused(bench('tune.js', ['--profile', '--suffix', '-x']), 'tune.js --profile', '--suffix');
   });

@@ -17,12 +17,18 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const root = join(import.meta.dirname, '..', '..');
-const { loadModel, tune, buildInfo } = await import(pathToFileURL(join(root, 'dist', 'lib', 'index.js')).href);
 
-const argv = process.argv.slice(2);
-const arg = (n, d) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : d);
-const device = arg('--device', 'cuda');
-const out = arg('--out', join(root, 'bench', 'results', `cuda-parity-${device.replace(':', '')}.json`));
+// Its flags as every benchmark's (bench/flags.ts): an unknown one is refused before anything loads.
+const { args } = await import(pathToFileURL(join(root, 'dist', 'bench', 'flags.js')).href);
+const flags = args('bench/gpu/cuda-parity.mjs', {
+  '--device': { takes: 'text', default: 'cuda', about: 'the device compared with the CPU (cpu: a dry run)' },
+  '--out': { takes: 'text', otherwise: 'bench/results/cuda-parity-<device>.json', about: 'where the JSON goes' },
+});
+const device = flags.text('--device');
+const out = flags.has('--out')
+  ? flags.text('--out')
+  : join(root, 'bench', 'results', `cuda-parity-${device.replace(':', '')}.json`);
+const { loadModel, tune, buildInfo } = await import(pathToFileURL(join(root, 'dist', 'lib', 'index.js')).href);
 
 const relError = (a, b) => {
   let diff = 0;
@@ -62,7 +68,9 @@ const check = (name, value, tol) => {
 };
 
 const info = buildInfo();
-console.log(`device ${device}; build: torch ${info.torchVersion}, CUDA build ${info.cudaBuild}, CUDA devices ${info.cudaDevices}`);
+console.log(
+  `device ${device}; build: torch ${info.torchVersion}, CUDA build ${info.cudaBuild}, CUDA devices ${info.cudaDevices}`,
+);
 const report = { date: new Date().toISOString(), device, build: info, checkpoints: [], tune: {} };
 
 // 1. Checkpoints
@@ -80,13 +88,25 @@ for (const name of readdirSync(golden).filter((d) => existsSync(join(golden, d, 
     const embeds = await cpu.embed({ ids, rows, positions });
     const target = targets(rows, V, 11);
     const row = { name, family: cpu.info.family };
-    row.logits = check(`${name} logits`, relError(await gpu.logits({ ids, rows, positions }), await cpu.logits({ ids, rows, positions })), 1e-4);
-    row.hidden = check(`${name} hidden`, relError(await gpu.hidden({ embeds, rows, positions }), await cpu.hidden({ embeds, rows, positions })), 1e-4);
+    row.logits = check(
+      `${name} logits`,
+      relError(await gpu.logits({ ids, rows, positions }), await cpu.logits({ ids, rows, positions })),
+      1e-4,
+    );
+    row.hidden = check(
+      `${name} hidden`,
+      relError(await gpu.hidden({ embeds, rows, positions }), await cpu.hidden({ embeds, rows, positions })),
+      1e-4,
+    );
     const a = await cpu.klGradient({ embeds, rows, positions, target });
     const b = await gpu.klGradient({ embeds, rows, positions, target });
     row.kl = check(`${name} KL`, relError(b.klNats, a.klNats), 1e-4);
     row.gradEmbeds = check(`${name} dKL/dembeds`, relError(b.gradEmbeds, a.gradEmbeds), 1e-4);
-    row.bf16Logits = check(`${name} bfloat16 logits vs float32`, relError(await half.logits({ ids, rows, positions }), await cpu.logits({ ids, rows, positions })), 5e-2);
+    row.bf16Logits = check(
+      `${name} bfloat16 logits vs float32`,
+      relError(await half.logits({ ids, rows, positions }), await cpu.logits({ ids, rows, positions })),
+      5e-2,
+    );
     report.checkpoints.push(row);
   } finally {
     cpu.dispose();
@@ -111,19 +131,32 @@ for (const r of sg) {
   softRel = Math.max(softRel, Math.abs(r.klNats - c.klNats) / Math.max(1e-6, Math.abs(c.klNats)));
   if (r.bestEpoch === c.bestEpoch) sameBest++;
 }
-report.tune.soft = { rows: sg.length, maxRelKl: check('tune soft: KL minima per row', softRel, 1e-3), sameBestEpoch: sameBest / sg.length };
+report.tune.soft = {
+  rows: sg.length,
+  maxRelKl: check('tune soft: KL minima per row', softRel, 1e-3),
+  sameBestEpoch: sameBest / sg.length,
+};
 const hard = { targets: T, method: 'hard', candidates: 4, inits: 2, maxEpochs: 8, patience: 8, batchSize: 8 };
 const [hc, hg] = [await tune(cpu, hard), await tune(gpu, hard)];
 const hardKey = new Map(hc.map((r) => [key(r), r]));
-const same = hg.filter((r) => Array.from(r.promptIds).join() === Array.from(hardKey.get(key(r)).promptIds).join()).length;
+const same = hg.filter(
+  (r) => Array.from(r.promptIds).join() === Array.from(hardKey.get(key(r)).promptIds).join(),
+).length;
 report.tune.hard = { rows: hg.length, samePrompt: same / hg.length };
 console.log(`info tune hard (HotFlip k=4): ${same}/${hg.length} rows found the same prompt on ${device} as on cpu`);
 const gpuHalf = await loadModel('random:micro', { seed: 7, device, dtype: 'bfloat16', tokenizer: false });
 const bf = await tune(gpuHalf, soft);
 const bfFinite = bf.every((r) => Number.isFinite(r.klNats));
 if (!bfFinite) failures.push('tune bfloat16: a KL is not finite');
-report.tune.bfloat16 = { rows: bf.length, finite: bfFinite, meanKl: bf.reduce((s, r) => s + r.klNats, 0) / bf.length, meanKlFloat32: sg.reduce((s, r) => s + r.klNats, 0) / sg.length };
-console.log(`${bfFinite ? 'ok  ' : 'FAIL'} tune bfloat16: mean KL ${report.tune.bfloat16.meanKl.toFixed(4)} (float32 ${report.tune.bfloat16.meanKlFloat32.toFixed(4)})`);
+report.tune.bfloat16 = {
+  rows: bf.length,
+  finite: bfFinite,
+  meanKl: bf.reduce((s, r) => s + r.klNats, 0) / bf.length,
+  meanKlFloat32: sg.reduce((s, r) => s + r.klNats, 0) / sg.length,
+};
+console.log(
+  `${bfFinite ? 'ok  ' : 'FAIL'} tune bfloat16: mean KL ${report.tune.bfloat16.meanKl.toFixed(4)} (float32 ${report.tune.bfloat16.meanKlFloat32.toFixed(4)})`,
+);
 for (const m of [cpu, gpu, gpuHalf]) m.dispose();
 
 report.failures = failures;
