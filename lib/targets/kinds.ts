@@ -18,17 +18,17 @@ export interface Made {
 }
 
 /**
- * How an error names this call's target j: its index in the whole request (`rows`, given by a
- * caller that makes the request in native batches), else j.
+ * How an error names this call's target j: its id (`ids`, given by a caller that makes a request
+ * in native batches, or only the targets a store does not hold, where j says nothing), else j.
  */
-const named = (rows: readonly number[] | undefined, j: number) => rows?.[j] ?? j;
+const named = (ids: readonly string[] | undefined, j: number) => ids?.[j] ?? j;
 
-function checkEntropy(h: number[], vocab: number, rows: readonly number[] | undefined): void {
+function checkEntropy(h: number[], vocab: number, ids: readonly string[] | undefined): void {
   const max = Math.log2(vocab);
   h.forEach((x, i) => {
     if (!(x >= 0 && x <= max + 1e-9))
       throw new TargetError(
-        `target ${named(rows, i)}: entropy ${x} bits is outside [0, log2 ${vocab} = ${max.toFixed(4)}]`,
+        `target ${named(ids, i)}: entropy ${x} bits is outside [0, log2 ${vocab} = ${max.toFixed(4)}]`,
       );
   });
 }
@@ -38,9 +38,9 @@ export async function vanilla(
   vocab: number,
   seeds: number[],
   hBits: number[],
-  o: { method?: 'gradient' | 'temperature'; epsBits?: number; device?: string; rows?: readonly number[] } = {},
+  o: { method?: 'gradient' | 'temperature'; epsBits?: number; device?: string; ids?: readonly string[] } = {},
 ): Promise<Made> {
-  checkEntropy(hBits, vocab, o.rows);
+  checkEntropy(hBits, vocab, o.ids);
   const method = o.method ?? 'gradient';
   // The temperature method is exact up to its own tolerance unless asked otherwise.
   const epsBits = o.epsBits ?? (method === 'temperature' ? 1e-6 : TARGET_DEFAULTS.epsBits);
@@ -59,7 +59,7 @@ export async function vanilla(
   const bad = Array.from(r.converged).findIndex((c) => !c);
   if (bad >= 0)
     throw new TargetError(
-      `vanilla target ${named(o.rows, bad)} (h = ${hBits[bad]} bits) did not reach its entropy within ${epsBits} bits (got ${(r.entropyNats[bad] / LN2).toFixed(4)})`,
+      `vanilla target ${named(o.ids, bad)} (h = ${hBits[bad]} bits) did not reach its entropy within ${epsBits} bits (got ${(r.entropyNats[bad] / LN2).toFixed(4)})`,
     );
   return {
     probs,
@@ -74,9 +74,9 @@ export async function outlier(
   seeds: number[],
   hBits: number[],
   k: number,
-  o: { epsBits?: number; device?: string; delta?: number; rows?: readonly number[] } = {},
+  o: { epsBits?: number; device?: string; delta?: number; ids?: readonly string[] } = {},
 ): Promise<Made> {
-  checkEntropy(hBits, vocab, o.rows);
+  checkEntropy(hBits, vocab, o.ids);
   if (!Number.isInteger(k) || k < 1 || k >= vocab)
     throw new TargetError(`outliers must be an integer in [1, ${vocab - 1}], got ${k}`);
   const delta = o.delta ?? 0.01;
@@ -112,7 +112,7 @@ export async function outlier(
   const bad = Array.from(r.converged).findIndex((c) => !c);
   if (bad >= 0) {
     throw new TargetError(
-      `outlier target ${named(o.rows, bad)} (h = ${hBits[bad]} bits, m = ${m[bad]}) did not converge: entropy ${(r.entropyNats[bad] / LN2).toFixed(4)} bits, outlier mass ${r.outlierMass[bad].toFixed(4)}`,
+      `outlier target ${named(o.ids, bad)} (h = ${hBits[bad]} bits, m = ${m[bad]}) did not converge: entropy ${(r.entropyNats[bad] / LN2).toFixed(4)} bits, outlier mass ${r.outlierMass[bad].toFixed(4)}`,
     );
   }
   return {

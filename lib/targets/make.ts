@@ -120,6 +120,7 @@ const makeLm: Maker<'lm'> = async (ctx, items) => {
 interface VanillaResolved {
   plan: {
     seed: number;
+    targetId: string;
     params: { entropyBits: number; method: 'gradient' | 'temperature'; eps?: number; pairedWith?: string };
   };
   i: number;
@@ -131,9 +132,9 @@ interface VanillaResolved {
  */
 async function makeNatively<P extends object>(
   ctx: MakeContext,
-  items: { plan: { seed: number; params: P }; i: number }[],
+  items: { plan: { seed: number; targetId: string; params: P }; i: number }[],
   key: (p: P) => string,
-  solve: (group: { plan: { seed: number; params: P }; i: number }[], p0: P) => Promise<Made>,
+  solve: (group: { plan: { seed: number; targetId: string; params: P }; i: number }[], p0: P) => Promise<Made>,
   requested: (p: P) => number | null,
   extra: (p: P, e: Extra) => Partial<TargetRowMeta>,
 ) {
@@ -146,13 +147,15 @@ async function makeNatively<P extends object>(
 
 const makeVanilla: Maker<'vanilla'> = async (ctx, items) => {
   const resolved = items.map(({ plan, i }): VanillaResolved => {
-    if (plan.params.pairedWith === undefined) return { plan: { seed: plan.seed, params: plan.params }, i };
+    if (plan.params.pairedWith === undefined)
+      return { plan: { seed: plan.seed, targetId: plan.targetId, params: plan.params }, i };
     const paired = plan.params.pairedWith;
     const lmMeta = ctx.made(paired);
     if (!lmMeta) throw new TargetError(`paired target ${plan.targetId} needs ${paired}, which was not made first`);
     return {
       plan: {
         seed: plan.seed,
+        targetId: plan.targetId,
         params: { ...plan.params, entropyBits: lmMeta.entropyBits, method: 'temperature' as const },
       },
       i,
@@ -167,7 +170,7 @@ const makeVanilla: Maker<'vanilla'> = async (ctx, items) => {
         ctx.vocab,
         seeds(group),
         group.map((x) => x.plan.params.entropyBits),
-        { method: p0.method, epsBits: p0.eps, device: ctx.model.info.device, rows: group.map((x) => x.i) },
+        { method: p0.method, epsBits: p0.eps, device: ctx.model.info.device, ids: group.map((x) => x.plan.targetId) },
       ),
     (p) => (p.pairedWith === undefined ? p.entropyBits : null),
     (p) => ({ pairedWith: p.pairedWith ?? null }),
@@ -185,7 +188,7 @@ const makeOutlier: Maker<'outlier'> = (ctx, items) =>
         seeds(group),
         group.map((x) => x.plan.params.entropyBits),
         p0.outliers,
-        { epsBits: p0.eps, device: ctx.model.info.device, rows: group.map((x) => x.i) },
+        { epsBits: p0.eps, device: ctx.model.info.device, ids: group.map((x) => x.plan.targetId) },
       ),
     (p) => p.entropyBits,
     (_, e) => ({ outliers: e.outliers as number, m: e.m as number, outlierMass: e.outlierMass as number }),
