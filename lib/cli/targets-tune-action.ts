@@ -1,20 +1,17 @@
-// What `distprompt targets` and `distprompt tune` run (their flags are targets-tune.ts's).
+// What `distprompt targets` and `distprompt tune` run (their flags are targets-tune.ts's). The
+// targets' file code (apache-arrow) is loaded once the flags are found good.
 import { statSync } from 'node:fs';
 
 import type { Command } from 'commander';
 
-import { writeAtomic } from '../io/atomic.js';
 import { checkOutputPath } from '../io/output-path.js';
-import { outputHolds } from '../io/output-holds.js';
 
 import { loadModel } from '../model/load.js';
 import type { NativeDtype } from '../native/types-model.js';
 import type { Model } from '../model/model.js';
 import { QUICK_TUNE } from '../spec/defaults.js';
 import { expandGrid, SpecError } from '../spec/index.js';
-import { planRequest, synthesizeTargets, type SynthesisRequest, type TargetSet } from '../targets/index.js';
-import { checkTargetFileSize, targetFileBytes } from '../targets/write.js';
-import { readTargetFile } from '../targets/file.js';
+import type { SynthesisRequest, TargetSet } from '../targets/index.js';
 import { tune, tuneOptionIssues, tuneOptionsError } from '../tune/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { refuseBothSpellings } from './flag-rules.js';
@@ -103,7 +100,7 @@ async function checkTargetsOutput(path: string, overwrite: boolean): Promise<voi
   if (there && !overwrite)
     throw new UsageError(`-o ${path} exists: add --overwrite to replace it, or give another name`);
   // Results are the one thing no command draws again: --overwrite replaces targets, not them.
-  const holds = there ? await outputHolds(path) : 'nothing';
+  const holds = there ? await (await import('../io/output-holds.js')).outputHolds(path) : 'nothing';
   if (holds === 'results' || holds === 'journal')
     throw new UsageError(
       `-o ${path} is ${holds === 'results' ? 'a results file' : "a sweep's journal (its rows so far)"}, which --overwrite would lose: give the targets another name`,
@@ -112,6 +109,10 @@ async function checkTargetsOutput(path: string, overwrite: boolean): Promise<voi
 
 /** A targets file (Arrow, safetensors or JSON, by its name) — what `targets` writes and `tune --targets` reads. */
 async function saveTargets(path: string, set: TargetSet, vocab: number): Promise<void> {
+  const [{ writeAtomic }, { targetFileBytes }] = await Promise.all([
+    import('../io/atomic.js'),
+    import('../targets/write.js'),
+  ]);
   await writeAtomic(path, targetFileBytes(path, set.toArray(), set.meta, vocab));
 }
 
@@ -125,9 +126,11 @@ export async function cliTargets(
 ): Promise<{ targets: Float32Array; ids: string[] }> {
   const V = model.info.vocabSize;
   if (o.targets) {
+    const { readTargetFile } = await import('../targets/file.js');
     const { data, ids } = readTargetFile(o.targets, V);
     return { targets: data, ids };
   }
+  const { synthesizeTargets } = await import('../targets/index.js');
   const set = await synthesizeTargets(model, request({ ...o, entropy: o.entropy ?? FLAG_DEFAULTS.entropy }, V));
   try {
     return { targets: set.toArray(), ids: set.meta.map((m) => m.id) };
@@ -159,6 +162,10 @@ export async function targetsAction(
     const model = await loadModel(o.model, modelOptions(o));
     try {
       const asked = request(o, model.info.vocabSize);
+      const [{ planRequest, synthesizeTargets }, { checkTargetFileSize }] = await Promise.all([
+        import('../targets/index.js'),
+        import('../targets/write.js'),
+      ]);
       checkTargetFileSize(o.output, planRequest(asked, model.info.vocabSize).length, model.info.vocabSize);
       const set = await synthesizeTargets(model, asked);
       interrupt.say(`interrupted: the targets are made, so ${o.output} is written all the same`);
