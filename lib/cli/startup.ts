@@ -12,6 +12,7 @@ const onSignal = () => {
 
 /** Heard from the entry's first line until the command that runs has loaded (startupOver). */
 export function interruptDuringStartup(): void {
+  if (process.listeners('SIGINT').includes(onSignal)) return; // heard already: once is enough
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 }
@@ -27,11 +28,12 @@ export function startupOver(): void {
  * before it handles Ctrl-C itself.
  */
 export async function loading<T>(module: Promise<T>): Promise<T> {
+  const starting = process.listeners('SIGINT').includes(onSignal);
   interruptDuringStartup();
   try {
     return await module;
   } finally {
-    startupOver();
+    if (!starting) startupOver();
   }
 }
 
