@@ -12,7 +12,7 @@ import { readResults } from '../lib/results/index.js';
 import { expandStudies, readStudy, studyNames } from '../lib/study/catalog.js';
 import { planStudy } from '../lib/study/plan.js';
 import type { Verdict } from '../lib/study/findings.js';
-import { verdictCounts } from '../lib/cli/study.js';
+import { verdictCounts } from '../lib/cli/study-action.js';
 import { byteLevelBpeJson } from '../lib/tokenizer/index.js';
 import { interruptWhen, runCli, scratchDirs } from './helpers/cli.js';
 

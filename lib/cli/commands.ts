@@ -1,4 +1,4 @@
-// The commands beyond `info`, each in its own file; registered here so main.ts stays short.
+// The commands beyond `info`, each in its own file; registered here so program.ts stays short.
 import type { Command } from 'commander';
 
 import { registerSweep } from './sweep.js';

@@ -1,10 +1,10 @@
-// `plot`, `report` and `merge`: work on results files, no model needed.
+// `plot`, `report` and `merge`: work on results files, no model needed. What each calls is loaded
+// when it runs (startup.ts).
 import type { Command } from 'commander';
 
-import { plotAll, report } from '../plot/index.js';
-import { mergeResults } from '../run/merge.js';
 import { UsageError } from './exit.js';
 import { counted } from '../io/counted.js';
+import { loadedAction } from './startup.js';
 
 export function registerResultsCommands(program: Command): void {
   program
@@ -14,19 +14,29 @@ export function registerResultsCommands(program: Command): void {
     )
     .argument('<results...>', 'Arrow results files')
     .option('-o, --output <dir>', 'output folder', 'figures')
-    .action(async (files: string[], o: { output: string }) => {
-      const written = await plotAll(files.length === 1 ? files[0] : files, o.output);
-      if (written.length === 0) throw new UsageError('these results support none of the figures (too few rows?)');
-      for (const f of written) console.log(`${f.paperFigure}\t${f.path}`);
-    });
+    .action(
+      loadedAction(async () => {
+        const { plotAll } = await import('../plot/index.js');
+        return async (files: string[], o: { output: string }) => {
+          const written = await plotAll(files.length === 1 ? files[0] : files, o.output);
+          if (written.length === 0) throw new UsageError('these results support none of the figures (too few rows?)');
+          for (const f of written) console.log(`${f.paperFigure}\t${f.path}`);
+        };
+      }),
+    );
   program
     .command('report')
     .description('one self-contained HTML file with the figures and a summary table')
     .argument('<results...>', 'Arrow results files')
     .option('-o, --output <file>', 'output HTML file', 'report.html')
-    .action(async (files: string[], o: { output: string }) => {
-      console.log(await report(files.length === 1 ? files[0] : files, o.output));
-    });
+    .action(
+      loadedAction(async () => {
+        const { report } = await import('../plot/index.js');
+        return async (files: string[], o: { output: string }) => {
+          console.log(await report(files.length === 1 ? files[0] : files, o.output));
+        };
+      }),
+    );
   program
     .command('merge')
     .description('join shard files of one sweep into one results file, checking they cover it exactly once')
@@ -34,10 +44,17 @@ export function registerResultsCommands(program: Command): void {
     .requiredOption('-o, --output <file>', 'merged results file')
     .option('--overwrite', 'replace an existing merged results file')
     .option('--json', 'print what was merged as JSON ({ out, rows, missing })')
-    .action(async (files: string[], o: { output: string; overwrite?: boolean; json?: boolean }) => {
-      const r = await mergeResults(files, o.output, { overwrite: o.overwrite });
-      console.log(
-        o.json ? JSON.stringify(r) : `${r.out}: ${counted(r.rows, 'row')} merged from ${counted(files.length, 'file')}`,
-      );
-    });
+    .action(
+      loadedAction(async () => {
+        const { mergeResults } = await import('../run/merge.js');
+        return async (files: string[], o: { output: string; overwrite?: boolean; json?: boolean }) => {
+          const r = await mergeResults(files, o.output, { overwrite: o.overwrite });
+          console.log(
+            o.json
+              ? JSON.stringify(r)
+              : `${r.out}: ${counted(r.rows, 'row')} merged from ${counted(files.length, 'file')}`,
+          );
+        };
+      }),
+    );
 }

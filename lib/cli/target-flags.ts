@@ -1,11 +1,11 @@
 // Target flags of `targets`, `tune` and `bound` that the targets would not read: refused, not
-// dropped (an --entropy beside --targets, or with --kind lm, changed nothing without a word).
+// dropped (an --entropy beside --targets, or with --kind lm, changed nothing without a word). The
+// commands' help reads KIND_LIST: the targets' library is loaded when the flags are checked.
 import type { Command } from 'commander';
 
 import { parseRange } from '../spec/grid.js';
-import { kindDef } from '../targets/registry.js';
-import { checkSourceModels } from '../targets/source-model.js';
 import { UsageError } from './exit.js';
+import { loading } from './startup.js';
 
 /** The target flags as commander hands them over (strings; kind and seed have defaults). */
 export interface TargetFlags {
@@ -21,6 +21,9 @@ export interface TargetFlags {
   method?: string;
   seed: string;
 }
+
+/** What --entropy (tune, bound), --outliers, --count and --method mean when left out; the help prints these. */
+export const FLAG_DEFAULTS = { outliers: 1, count: 10, posCount: 1, method: 'gradient', entropy: '4' } as const;
 
 /** The flags each kind reads; any other given is refused rather than dropped. */
 const KIND_FLAGS: Record<string, ReadonlyArray<keyof TargetFlags>> = {
@@ -79,6 +82,7 @@ export async function checkTargetFlags(o: TargetFlags & { targets?: string }, cm
     const range = o.entropy.includes(':') ? parseRange(o.entropy) : numberList(o.entropy, '--entropy');
     if (typeof range === 'string') throw new UsageError(`--entropy: ${range}`);
   }
+  const { kindDef } = await loading(import('../targets/registry.js'));
   const { shape } = kindDef(o.kind).schema;
   for (const [flag, field] of Object.entries(FLAG_FIELDS) as [keyof typeof FLAG_FIELDS, string][]) {
     const v = o[flag];
@@ -87,7 +91,8 @@ export async function checkTargetFlags(o: TargetFlags & { targets?: string }, cm
     const checked = shape[field].safeParse(value);
     if (!checked.success) throw new UsageError(`--${flag}: ${checked.error.issues[0].message}`);
   }
-  if (o.kind === 'migrated' && o.source !== undefined) await checkSourceModels([o.source], o.device);
+  if (o.kind === 'migrated' && o.source !== undefined)
+    await (await loading(import('../targets/source-model.js'))).checkSourceModels([o.source], o.device);
 }
 
 /** A decimal number as typed ('4', '0.5', '1e3'): Number() would also take '', ' ', '0x3' and '1_0'. */
