@@ -51,6 +51,8 @@ describe('a benchmark command line', () => {
     expectRefused(bench('tune.js', ['--dtype', 'bf16']), '--dtype', "'bf16'", 'bfloat16');
     expectRefused(bench('graph.js', ['--methods', 'soft,hardd']), '--methods', "'hardd'");
     expectRefused(bench('graph.js', ['--batches', '16,autp']), '--batches', "'autp'");
+    expectRefused(bench('kernels.js', ['--device', 'gpu']), '--device', "'gpu'", 'cuda:N');
+    expectRefused(bench('run.js', ['--device', 'cuda:x']), '--device', "'cuda:x'", 'cuda:N');
   });
 
   it('with a bare word or a repeated flag is refused', () => {
