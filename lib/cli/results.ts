@@ -33,7 +33,10 @@ export function registerResultsCommands(program: Command): void {
     .argument('<shards...>', 'shard results files')
     .requiredOption('-o, --output <file>', 'merged results file')
     .option('--overwrite', 'replace an existing merged results file')
-    .option('--json', 'print what was merged as JSON ({ out, rows, missing })')
+    .option(
+      '--json',
+      'print what was merged as JSON ({ out, rows, missing }: missing is empty, as a merge lacking a row is refused)',
+    )
     .action(async (files: string[], o: { output: string; overwrite?: boolean; json?: boolean }) => {
       const r = await mergeResults(files, o.output, { overwrite: o.overwrite });
       console.log(
