@@ -11,7 +11,7 @@ import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { freeDeviceBytes } from '../lib/model/memory.js';
 import { deviceTag, memoryProbe, mib, save, yardstick, yardstickTable } from './common.js';
 import { args, DEVICE, DTYPE, OUT_DIR, QUICK } from './flags.js';
-import { fmt, measureRate, pct, type RatePoint } from './tune-rate.js';
+import { fmt, measureRate, pct, RATE_FLAGS, type RatePoint } from './tune-rate.js';
 
 const a = args('batch.js', {
   '--models': {
@@ -24,6 +24,9 @@ const a = args('batch.js', {
   ...DTYPE,
   '--factors': { takes: 'numbers', default: '2,4', about: 'the batches tried, as multiples of the auto batch' },
   '--max-fraction': { takes: 'number', default: 0.85, about: 'the largest share of free memory a batch may need' },
+  // Each batch's pair timed twice and the fastest kept, as tune and scaling do: timed once, one
+  // disturbed E1 call on a shared machine made a 4× batch read 2.27× the auto batch's rate.
+  ...RATE_FLAGS,
   ...QUICK,
   ...OUT_DIR,
 });
@@ -50,8 +53,9 @@ for (const name of models) {
         batchSize: batch,
         positions,
         epochs: 2,
-        extraEpochs: quick ? 2 : 6,
-        minDeltaSeconds: quick ? 0.25 : 1,
+        extraEpochs: a.num('--extra-epochs'),
+        minDeltaSeconds: a.num('--min-delta-s'),
+        reps: a.num('--reps'),
       },
       yard,
     );

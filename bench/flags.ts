@@ -19,6 +19,8 @@ export interface Flag {
   otherwise?: string;
   /** the words it takes (each of a list), where the script knows them all */
   oneOf?: readonly string[];
+  /** the form its value has, where the words are too many to list (cuda:N): the form, and it in words */
+  form?: { pattern: RegExp; words: string };
   about: string;
 }
 export type FlagTable = Record<`--${string}`, Flag>;
@@ -105,6 +107,7 @@ export function parseFlags<const T extends FlagTable>(
       const of = flag.takes === 'list' ? 'a comma list of' : 'one of';
       if (bad.length) refuse(`${name} takes ${of} ${words.join(', ')}, given '${next}' ('${bad[0]}' is not one)`);
     }
+    if (flag.form && !flag.form.pattern.test(next)) refuse(`${name} takes ${flag.form.words}, given '${next}'`);
     if (flag.takes === 'numbers') {
       const bad = next.split(',').filter((v) => v && !isNumber(v));
       if (bad.length) refuse(`${name} takes a comma list of numbers, given '${next}' ('${bad[0]}' is not one)`);
@@ -196,7 +199,13 @@ export const SUFFIX = {
   '--suffix': { takes: 'text', default: '', about: "added to the JSON file's name" },
 } as const satisfies FlagTable;
 export const DEVICE = {
-  '--device': { takes: 'text', default: 'cpu', about: 'where it runs: cpu, cuda or cuda:N' },
+  '--device': {
+    takes: 'text',
+    default: 'cpu',
+    // Checked here as the addon would check it, but before a model loads and without a stack trace.
+    form: { pattern: /^(cpu|cuda(:\d+)?)$/, words: 'cpu, cuda or cuda:N' },
+    about: 'where it runs: cpu, cuda or cuda:N',
+  },
 } as const satisfies FlagTable;
 export const DTYPE = {
   '--dtype': { takes: 'text', default: 'float32', oneOf: DTYPES, about: "the weights' dtype" },

@@ -7,14 +7,14 @@
 // cannot swamp the difference on small models; with reps > 1 the (E1, E2) pair is timed again,
 // interleaved, and each takes its fastest time (on a shared machine, the least disturbed).
 // The end-to-end rate of the longer call is reported beside it: what a short sweep sees.
-// Not a benchmark of its own: bench/tune.ts and bench/scaling.ts use it.
+// Not a benchmark of its own: every suite that reports row-steps/s uses it.
 import type { Model } from '../lib/model/model.js';
 import { tune, type TuneOptions } from '../lib/tune/index.js';
 import { flopsPerRowStep } from '../lib/tune/flops.js';
 import { memoryProbe, type Yardstick } from './common.js';
 import type { FlagTable } from './flags.js';
 
-/** The flags of measureRate's options, for the scripts that read them (tune, scaling, graph); --epochs is each script's. */
+/** The flags of measureRate's options, for the scripts that read them (tune, scaling, graph, batch); --epochs is each script's. */
 export const RATE_FLAGS = {
   '--extra-epochs': {
     takes: 'number',

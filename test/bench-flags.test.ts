@@ -51,6 +51,8 @@ describe('a benchmark command line', () => {
     expectRefused(bench('tune.js', ['--dtype', 'bf16']), '--dtype', "'bf16'", 'bfloat16');
     expectRefused(bench('graph.js', ['--methods', 'soft,hardd']), '--methods', "'hardd'");
     expectRefused(bench('graph.js', ['--batches', '16,autp']), '--batches', "'autp'");
+    expectRefused(bench('kernels.js', ['--device', 'gpu']), '--device', "'gpu'", 'cuda:N');
+    expectRefused(bench('run.js', ['--device', 'cuda:x']), '--device', "'cuda:x'", 'cuda:N');
   });
 
   it('with a bare word or a repeated flag is refused', () => {
@@ -108,6 +110,8 @@ describe('--help', () => {
     expect(r.stdout).toMatch(/--models A,B,\.\. .*default random:micro,random:demo,random:gpt2/);
     expect(r.stdout).toMatch(/--quick /);
     expect(r.status).toBe(0);
+    // batch.js measures rates as tune.js does, each pair timed more than once.
+    expect(bench('batch.js', ['--help']).stdout).toMatch(/--reps N .*default 2; --quick: 1/);
   });
 
   it('works for every benchmark script, and a script that writes results takes --out-dir', () => {

@@ -131,7 +131,9 @@ describe('keptRows of a spec a script wrote', () => {
     expect(k.rowIds.size).toBe(18);
     expect(k).toEqual(await keptRows(parseSpec(given)));
     // A shard as the CLI and a spec file write it, "i/N": a resume of the whole file as it is refused.
-    await expect(keptRows({ ...given, shard: '1/2' })).rejects.toThrow(/it holds shard none, this run is shard 1\/2/);
+    await expect(keptRows({ ...given, shard: '1/2' })).rejects.toThrow(
+      /it holds the whole sweep \(no shard\), this run is shard 1\/2/,
+    );
     await expect(keptRows({ ...given, bogus: 1 } as never)).rejects.toThrow(/bogus/);
     await expect(keptRows({ ...given, inits: 0 })).rejects.toThrow(/inits/);
     await expect(keptRows(null as never)).rejects.toThrow(/keptRows: give a sweep spec/);

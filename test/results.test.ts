@@ -307,7 +307,7 @@ describe('journal', () => {
       /the model differs/,
     );
     await expect(openForResume(out, meta({ shard: { index: 1, count: 3 } }))).rejects.toThrow(
-      /it holds shard none, this run is shard 1\/3/,
+      /it holds the whole sweep \(no shard\), this run is shard 1\/3/,
     );
     // Where the sweep runs is not part of its identity: another output path or device resumes.
     const ok = await openForResume(out, meta({ spec: parseSpec({ ...spec, device: 'cuda:1', batchSize: 7 }) }));

@@ -53,7 +53,7 @@ it('a finished shard file resumed as another shard, or as the whole sweep, is re
   const before = readFileSync(join(dir, 's.arrow'));
   for (const [shard, words] of [
     [['--shard', '1/2'], 'cannot resume from s.arrow: it holds shard 0/2, this run is shard 1/2'],
-    [[], 'cannot resume from s.arrow: it holds shard 0/2, this run is shard none'],
+    [[], 'cannot resume from s.arrow: it holds shard 0/2, this run is the whole sweep (no shard)'],
   ] as const)
     for (const plan of [[], ['--plan']]) {
       const r = run([...sweep, ...shard, '--resume', ...plan]);

@@ -255,7 +255,7 @@ st_falcon() {
 st_batch() {
   # Whether a batch above the auto one is faster (evidence for the auto batch's memory share).
   if [ -n "$REHEARSAL" ]; then node dist/bench/batch.js --device "$DEVICE" --quick
-  else node dist/bench/batch.js --device "$DEVICE" --dtype bfloat16 --models random:llama-3.2-1b --factors 2; fi
+  else node dist/bench/batch.js --device "$DEVICE" --dtype bfloat16 --models random:llama-3.2-1b --factors 2 --reps 1; fi
 }
 st_targets() {
   if [ -n "$REHEARSAL" ]; then node dist/bench/targets.js --device "$DEVICE" --quick

@@ -43,7 +43,10 @@ export function registerResultsCommands(program: Command): void {
     .argument('<shards...>', 'shard results files')
     .requiredOption('-o, --output <file>', 'merged results file')
     .option('--overwrite', 'replace an existing merged results file')
-    .option('--json', 'print what was merged as JSON ({ out, rows, missing })')
+    .option(
+      '--json',
+      'print what was merged as JSON ({ out, rows, missing }: missing is empty, as a merge lacking a row is refused)',
+    )
     .action(
       loadedAction(async () => {
         const { mergeResults } = await import('../run/merge.js');

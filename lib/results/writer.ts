@@ -488,10 +488,13 @@ async function refuseOtherFile(out: string): Promise<void> {
     );
 }
 
-/** That a file holds another shard than the run continuing it, as a phrase; empty when the same. */
+/**
+ * That a file holds another shard than the run continuing it, as a phrase; empty when the same.
+ * No shard is said as what it is, the whole sweep: 'shard none' read as a shard of that name.
+ */
 export function shardDifference(stored?: Shard, run?: Shard): string[] {
-  const shard = (s?: Shard) => (s ? `${s.index}/${s.count}` : 'none');
-  return shard(stored) === shard(run) ? [] : [`it holds shard ${shard(stored)}, this run is shard ${shard(run)}`];
+  const shard = (s?: Shard) => (s ? `shard ${s.index}/${s.count}` : 'the whole sweep (no shard)');
+  return shard(stored) === shard(run) ? [] : [`it holds ${shard(stored)}, this run is ${shard(run)}`];
 }
 
 /**
