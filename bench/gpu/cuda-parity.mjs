@@ -19,9 +19,13 @@ import { pathToFileURL } from 'node:url';
 const root = join(import.meta.dirname, '..', '..');
 
 // Its flags as every benchmark's (bench/flags.ts): an unknown one is refused before anything loads.
-const { args } = await import(pathToFileURL(join(root, 'dist', 'bench', 'flags.js')).href);
+const { args, DEVICE } = await import(pathToFileURL(join(root, 'dist', 'bench', 'flags.js')).href);
 const flags = args('bench/gpu/cuda-parity.mjs', {
-  '--device': { takes: 'text', default: 'cuda', about: 'the device compared with the CPU (cpu: a dry run)' },
+  '--device': {
+    ...DEVICE['--device'],
+    default: 'cuda',
+    about: 'the device compared with the CPU: cuda or cuda:N (cpu: a dry run)',
+  },
   '--out': { takes: 'text', otherwise: 'bench/results/cuda-parity-<device>.json', about: 'where the JSON goes' },
 });
 const device = flags.text('--device');
