@@ -19,6 +19,24 @@ export interface Interrupt {
 }
 
 /**
+ * Heard once a command has released its interrupt, while the process ends (the model disposed,
+ * stdout flushed): the command's outcome and exit code are decided, so a signal then, which Node
+ * would answer by ending the process with 130, lets the process end with the code it has. A
+ * second one ends it at once, as without a handler, should that end hang.
+ */
+let lateSignals = 0;
+function afterRelease(signal: NodeJS.Signals): void {
+  if (++lateSignals === 1) return;
+  forgetLateSignals();
+  process.kill(process.pid, signal);
+}
+function forgetLateSignals(): void {
+  lateSignals = 0;
+  process.off('SIGINT', afterRelease);
+  process.off('SIGTERM', afterRelease);
+}
+
+/**
  * `endAtOnce`: a signal, once said, ends the process by that signal (a shell's 130), as without a
  * handler: for a step that keeps nothing and that the addon does not stop midway (making targets).
  */
@@ -63,6 +81,8 @@ export function onInterrupt(
     process.off('SIGTERM', onSignal);
     stdoutClosed.removeEventListener('abort', onStdoutClosed);
   };
+  // A command that follows another's (a study's sweeps) hears signals itself again.
+  forgetLateSignals();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   if (stdoutClosed.aborted) onStdoutClosed();
@@ -73,6 +93,11 @@ export function onInterrupt(
       message = m;
       atOnce = endAtOnce;
     },
-    release,
+    release: () => {
+      release();
+      forgetLateSignals();
+      process.on('SIGINT', afterRelease);
+      process.on('SIGTERM', afterRelease);
+    },
   };
 }
