@@ -14,7 +14,7 @@ export {
   type StoredMetadata,
 } from './schema.js';
 export { checkRecord, recordsToBatch, tableToRecords, tableToRecordsYielding } from './convert.js';
-export { readJournalSchema, scanJournal, type JournalScan } from './journal.js';
+export { scanJournal, type JournalScan } from './journal.js';
 export {
   checkSameSweep,
   finishJournal,
@@ -32,4 +32,4 @@ export {
   type JournalContents,
   type Resumed,
 } from './writer.js';
-export { readResults, readResultsHead, type Results, type ResultsHead } from './read.js';
+export { readJournalHead, readResults, readResultsHead, type Results, type ResultsHead } from './read.js';

@@ -11,6 +11,7 @@ import { arrowReadError } from '../io/arrow-read-error.js';
 import { arrowTable } from '../io/arrow-table.js';
 import { unreadableWhy } from '../io/fs-error.js';
 import { tableToRecordsYielding } from './convert.js';
+import { readJournalSchema } from './journal.js';
 import { decodeMetadata, ResultsError, type StoredMetadata } from './schema.js';
 import type { StoredRunRecord } from './record.js';
 
@@ -53,6 +54,21 @@ export async function readResultsHead(path: string): Promise<ResultsHead> {
   }
   const { metadata, table } = await openResults(path);
   return { metadata, rows: table.numRows };
+}
+
+/**
+ * The metadata of a sweep's journal (`<out>.partial`), from its first message alone (readJournalSchema:
+ * a few hundred bytes, where the journal may be hundreds of MB); undefined where that message does
+ * not read as a journal's (the resume that reads the journal names what is wrong).
+ */
+export async function readJournalHead(path: string): Promise<StoredMetadata | undefined> {
+  const schema = await readJournalSchema(path);
+  if (!schema) return undefined;
+  try {
+    return decodeMetadata(schema.metadata, path);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

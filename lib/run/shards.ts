@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import { option, said } from '../io/said.js';
 import { FileError } from '../io/fs-error.js';
 import { checkOutputName, LONGEST_OUTPUT_NAME, NAME_MAX_BYTES } from '../io/output-name.js';
-import { decodeMetadata, journalPath, readJournalSchema, readResultsHead, ResultsError } from '../results/index.js';
+import { journalPath, readJournalHead, readResultsHead, ResultsError } from '../results/index.js';
 import type { Shard, SweepSpec } from '../spec/index.js';
 import { runHolding } from './lock.js';
 
@@ -152,9 +152,7 @@ export async function shardsAfterMerge(output: string, hash: string): Promise<st
 export async function shardHash(file: string): Promise<string | undefined> {
   try {
     if (existsSync(file)) return (await readResultsHead(file)).metadata.specHash;
-    const journal = journalPath(file);
-    const schema = await readJournalSchema(journal);
-    return schema ? decodeMetadata(schema.metadata, journal).specHash : undefined;
+    return (await readJournalHead(journalPath(file)))?.specHash;
   } catch {
     return undefined; // a damaged file or journal: the merge, or the shard's own resume, says so
   }

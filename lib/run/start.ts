@@ -8,11 +8,10 @@ import { existsSync } from 'node:fs';
 import { onCommandLine, option, said, type Said } from '../io/said.js';
 import {
   checkSameSweep,
-  decodeMetadata,
   journalPath,
+  readJournalHead,
   readResults,
   readResultsHead,
-  readJournalSchema,
   ResultsError,
   ResumeStopped,
   ResultWriter,
@@ -89,13 +88,7 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
   // (readOnly) leaves it to its own check of the resume; each device's worker checks its own shard.
   const refuseNow = options.resume === true && !options.overwrite && !options.readOnly && deviceCount(spec) === 1;
   if (refuseNow && existsSync(journalPath(out))) {
-    const schema = await readJournalSchema(journalPath(out));
-    let stored: StoredMetadata | undefined;
-    try {
-      stored = schema ? decodeMetadata(schema.metadata, journalPath(out)) : undefined;
-    } catch {
-      // damaged: the resume that reads it names what is wrong
-    }
+    const stored = await readJournalHead(journalPath(out));
     if (stored && stored.specHash !== specHash(spec)) {
       const identity = options.modelIdentity ?? (await identityAtHand(spec.model));
       checkSameSweep(stored, thisRun(stored, spec, identity), journalPath(out));
