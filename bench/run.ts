@@ -94,11 +94,10 @@ const suites: { name: string; file: string; args: string[]; dtype?: false }[] = 
 ];
 
 const unknown = only.filter((o) => !suites.some((s) => s.file === o || s.name === o));
-if (unknown.length) {
-  console.error(`node dist/bench/run.js: --only '${unknown.join(',')}': no such suite`);
-  console.error(`the suites: ${[...new Set(suites.flatMap((s) => [s.file, s.name]))].join(', ')}`);
-  process.exit(2);
-}
+if (unknown.length)
+  a.refuse(
+    `--only '${unknown.join(',')}': no such suite (the suites: ${[...new Set(suites.flatMap((s) => [s.file, s.name]))].join(', ')})`,
+  );
 
 /** The caller's flags (--only excepted), then the suite's own where the caller did not give them. */
 function suiteArgs(s: (typeof suites)[number]): string[] {
