@@ -116,15 +116,19 @@ const makeLm: Maker<'lm'> = async (ctx, items) => {
   }
 };
 
-/** A vanilla plan whose entropy is known: a grid point, or a pair given its lm target's. */
-interface VanillaResolved {
-  plan: {
-    seed: number;
-    targetId: string;
-    params: { entropyBits: number; method: 'gradient' | 'temperature'; eps?: number; pairedWith?: string };
-  };
+/** A plan a native maker reads (its seed, its id for errors, parameters `P`) and its row in the output. */
+interface NativeItem<P> {
+  plan: { seed: number; targetId: string; params: P };
   i: number;
 }
+
+/** A vanilla plan whose entropy is known: a grid point, or a pair given its lm target's. */
+type VanillaResolved = NativeItem<{
+  entropyBits: number;
+  method: 'gradient' | 'temperature';
+  eps?: number;
+  pairedWith?: string;
+}>;
 
 /**
  * Natively made plans (vanilla, outlier): grouped by what one native call shares (`key`), each
@@ -132,9 +136,9 @@ interface VanillaResolved {
  */
 async function makeNatively<P extends object>(
   ctx: MakeContext,
-  items: { plan: { seed: number; targetId: string; params: P }; i: number }[],
+  items: NativeItem<P>[],
   key: (p: P) => string,
-  solve: (group: { plan: { seed: number; targetId: string; params: P }; i: number }[], p0: P) => Promise<Made>,
+  solve: (group: NativeItem<P>[], p0: P) => Promise<Made>,
   requested: (p: P) => number | null,
   extra: (p: P, e: Extra) => Partial<TargetRowMeta>,
 ) {
