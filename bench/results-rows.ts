@@ -1,8 +1,11 @@
 // Results rows made up for what measures or checks a results file itself rather than a run (the
-// data digest's cost in bench/digest.ts, its checks in test/file-digest.test.ts): the metadata of
-// a one-target sweep, and rows that alternate a hard row (prompt ids and text, no soft prompt) and
-// a soft one (a soft prompt, its hard-only columns null).
-import type { ResultMetadata, RunRecord } from '../lib/results/index.js';
+// data digest's cost in bench/digest.ts, its checks in test/file-digest.test.ts; a start over
+// shard files in bench/shard-start.ts and test/shard-hash.test.ts): the metadata of a one-target
+// sweep, and rows that alternate a hard row (prompt ids and text, no soft prompt) and a soft one
+// (a soft prompt, its hard-only columns null); that sweep in two shards, and a shard's journal.
+import { recordsToBatch, resultSchema, type ResultMetadata, type RunRecord } from '../lib/results/index.js';
+import { batchMessage, schemaMessage } from '../lib/results/journal.js';
+import { shardSpec } from '../lib/run/shards.js';
 import { parseSpec } from '../lib/spec/index.js';
 
 export const SAMPLE_META: ResultMetadata = {
@@ -42,4 +45,33 @@ export function sampleRecord(i: number, softPrompt: Float32Array, over: Partial<
     belowHeadBound: hard ? false : null,
     ...over,
   };
+}
+
+/** The soft prompt of the soft sample rows: 5 positions × 64. */
+export const SAMPLE_SOFT = new Float32Array(5 * 64).map((_, i) => Math.sin(i));
+
+/** The metadata of shard `index` of 2 of the sample sweep whose output is `output`. */
+export function sampleShardMeta(output: string, index: number): ResultMetadata {
+  const shard = { index, count: 2 };
+  return { ...SAMPLE_META, spec: shardSpec({ ...SAMPLE_META.spec, output }, shard), shard };
+}
+
+/** Shard `index`'s `rows` rows, numbered on from the shards before it; `over(i)` sets columns of its row i. */
+export function sampleShardRecords(
+  index: number,
+  rows: number,
+  over: (i: number) => Partial<RunRecord> = () => ({}),
+): RunRecord[] {
+  return Array.from({ length: rows }, (_, i) =>
+    sampleRecord(index * rows + i, SAMPLE_SOFT, { shardIndex: index, ...over(i) }),
+  );
+}
+
+/** The journal an interrupted run leaves of `records`: its schema, then batches of `batchRows` rows. */
+export function journalBytes(meta: ResultMetadata, records: readonly RunRecord[], batchRows: number): Buffer {
+  const schema = resultSchema(meta);
+  const messages = [schemaMessage(schema)];
+  for (let i = 0; i < records.length; i += batchRows)
+    messages.push(batchMessage(schema, recordsToBatch(schema, records.slice(i, i + batchRows))));
+  return Buffer.concat(messages);
 }

@@ -11,18 +11,12 @@ import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import {
-  journalPath,
-  recordsToBatch,
-  resultFileBytes,
-  resultSchema,
-  type ResultMetadata,
-} from '../lib/results/index.js';
-import { batchMessage, schemaMessage } from '../lib/results/journal.js';
-import { removeMergedShards, shardFile, shardSpec } from '../lib/run/shards.js';
+import { journalPath, resultFileBytes } from '../lib/results/index.js';
+import { removeMergedShards, shardFile } from '../lib/run/shards.js';
 import { sweepStart } from '../lib/run/start.js';
+import { timeIt } from './common.js';
 import { args, QUICK } from './flags.js';
-import { SAMPLE_META, sampleRecord } from './results-rows.js';
+import { journalBytes, SAMPLE_META, sampleShardMeta, sampleShardRecords } from './results-rows.js';
 
 const a = args('shard-start.js', {
   '--rows': { takes: 'number', default: 250_000, quick: 20_000, about: 'rows in each of the two shards' },
@@ -34,24 +28,14 @@ const reps = a.num('--reps');
 const dir = mkdtempSync(join(tmpdir(), 'distprompt-bench-shard-start-'));
 
 const spec = { ...SAMPLE_META.spec, output: join(dir, 'r.arrow') };
-const soft = new Float32Array(5 * 64).map((_, i) => Math.sin(i));
 const shards = [0, 1].map((index) => shardFile(spec.output, index, 2));
-const records = (index: number) =>
-  Array.from({ length: rows }, (_, i) => sampleRecord(index * rows + i, soft, { shardIndex: index }));
-const metaOf = (index: number): ResultMetadata => {
-  const shard = { index, count: 2 };
-  return { ...SAMPLE_META, spec: shardSpec(spec, shard), shard };
-};
 
 /** Shard 1's rows as an interrupted run leaves them: its journal, in batches of 1,000 rows. */
-function writeJournal(): void {
-  const schema = resultSchema(metaOf(1));
-  const all = records(1);
-  const messages = [schemaMessage(schema)];
-  for (let i = 0; i < all.length; i += 1000)
-    messages.push(batchMessage(schema, recordsToBatch(schema, all.slice(i, i + 1000))));
-  writeFileSync(journalPath(shards[1]), Buffer.concat(messages));
-}
+const writeJournal = () =>
+  writeFileSync(
+    journalPath(shards[1]),
+    journalBytes(sampleShardMeta(spec.output, 1), sampleShardRecords(1, rows), 1000),
+  );
 
 /** Sets each shard's times `seconds` from the output's. */
 function stamp(seconds: number): void {
@@ -59,18 +43,12 @@ function stamp(seconds: number): void {
   for (const f of shards) utimesSync(f, t, t);
 }
 
-async function median(step: () => Promise<unknown>): Promise<number> {
-  const times: number[] = [];
-  for (let rep = 0; rep <= reps; rep++) {
-    const t0 = performance.now();
-    await step();
-    if (rep > 0) times.push(performance.now() - t0);
-  }
-  return times.sort((x, y) => x - y)[Math.floor(times.length / 2)];
-}
+/** Median milliseconds of --reps runs of `step` after one warm-up. */
+const median = async (step: () => Promise<unknown>): Promise<number> => (await timeIt(step, reps)) * 1000;
 
 try {
-  for (const index of [0, 1]) writeFileSync(shards[index], resultFileBytes(metaOf(index), records(index)));
+  for (const index of [0, 1])
+    writeFileSync(shards[index], resultFileBytes(sampleShardMeta(spec.output, index), sampleShardRecords(index, rows)));
   writeFileSync(spec.output, resultFileBytes(SAMPLE_META, []));
   const mb = (f: string) => (statSync(f).size / 1e6).toFixed(0);
   console.log(`shards of ${rows} rows each: ${shards.map(mb).join(' MB, ')} MB`);

@@ -8,19 +8,12 @@ import { existsSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, w
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
-import {
-  journalPath,
-  recordsToBatch,
-  resultFileBytes,
-  resultSchema,
-  type ResultMetadata,
-} from '../lib/results/index.js';
-import { batchMessage, schemaMessage } from '../lib/results/journal.js';
-import { incompleteShards, removeMergedShards, shardFile, shardSpec } from '../lib/run/shards.js';
+import { journalPath, resultFileBytes } from '../lib/results/index.js';
+import { incompleteShards, removeMergedShards, shardFile } from '../lib/run/shards.js';
 import { runSweep } from '../lib/index.js';
 import { sweepStart } from '../lib/run/start.js';
 import { specHash, type SweepSpec } from '../lib/spec/index.js';
-import { SAMPLE_META, sampleRecord } from '../bench/results-rows.js';
+import { journalBytes, SAMPLE_META, sampleShardMeta, sampleShardRecords } from '../bench/results-rows.js';
 import { scratchDirs } from './helpers/cli.js';
 
 const folder = scratchDirs('shard-hash');
@@ -31,15 +24,10 @@ const KL = 0.7316294562918374;
 /** A sweep whose output is `<dir>/r.arrow`, its merged file there and its two shard files of `rows` rows each beside it. */
 function mergedSweep(dir: string, rows: number): { spec: SweepSpec; shards: string[] } {
   const spec = { ...SAMPLE_META.spec, output: join(dir, 'r.arrow') };
-  const soft = new Float32Array(5 * 64).map((_, i) => Math.sin(i));
   const shards = [0, 1].map((index) => {
-    const shard = { index, count: 2 };
-    const meta: ResultMetadata = { ...SAMPLE_META, spec: shardSpec(spec, shard), shard };
-    const records = Array.from({ length: rows }, (_, i) =>
-      sampleRecord(index * rows + i, soft, { shardIndex: index, ...(i === 1 ? { klNats: KL } : {}) }),
-    );
+    const records = sampleShardRecords(index, rows, (i) => (i === 1 ? { klNats: KL } : {}));
     const file = shardFile(spec.output, index, 2);
-    writeFileSync(file, resultFileBytes(meta, records));
+    writeFileSync(file, resultFileBytes(sampleShardMeta(spec.output, index), records));
     return file;
   });
   writeFileSync(spec.output, resultFileBytes(SAMPLE_META, []));
@@ -90,20 +78,8 @@ it.runIf(process.platform === 'linux')(
     const dir = folder();
     const { spec, shards } = mergedSweep(dir, 5000);
     // Shard 1 as an interrupted run leaves it: its rows in its journal, no finished file.
-    const shard = { index: 1, count: 2 };
-    const meta: ResultMetadata = { ...SAMPLE_META, spec: shardSpec(spec, shard), shard };
-    const schema = resultSchema(meta);
-    const soft = new Float32Array(5 * 64).map((_, i) => Math.sin(i));
-    const batches = Array.from({ length: 10 }, (_, b) =>
-      batchMessage(
-        schema,
-        recordsToBatch(
-          schema,
-          Array.from({ length: 500 }, (_, i) => sampleRecord(5000 + 500 * b + i, soft, { shardIndex: 1 })),
-        ),
-      ),
-    );
-    writeFileSync(journalPath(shards[1]), Buffer.concat([schemaMessage(schema), ...batches]));
+    const journal = journalBytes(sampleShardMeta(spec.output, 1), sampleShardRecords(1, 5000), 500);
+    writeFileSync(journalPath(shards[1]), journal);
     rmSync(shards[1]);
     const sizes = [shards[0], journalPath(shards[1])].map((f) => statSync(f).size);
     const before = bytesRead();
