@@ -4,7 +4,7 @@
 // apache-arrow fails: these commands must answer as ever all the same.
 import { expect, it } from 'vitest';
 
-import { runCli, scratchDir } from './helpers/cli.js';
+import { runCli, scratchDir, withLoaderHooks } from './helpers/cli.js';
 
 const dir = scratchDir('lazy-load');
 
@@ -13,8 +13,7 @@ const hooks = `
     if (url.includes('/node_modules/apache-arrow/')) throw new Error('apache-arrow was loaded');
     return next(url, context);
   }`;
-const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
-const withoutArrow = ['--import', `data:text/javascript,${encodeURIComponent(register)}`];
+const withoutArrow = withLoaderHooks(hooks);
 
 it.each([
   [['--help'], 0, /Exit codes:/],

@@ -4,7 +4,7 @@
 // given module starts to load, and holds that load back, so the signal always lands mid-start.
 import { expect, it } from 'vitest';
 
-import { runCli, scratchDir } from './helpers/cli.js';
+import { runCli, scratchDir, withLoaderHooks } from './helpers/cli.js';
 
 const dir = scratchDir('startup-interrupt');
 
@@ -21,8 +21,7 @@ function signalWhileLoading(trigger: string, signal: NodeJS.Signals): string[] {
       }
       return next(url, context);
     }`;
-  const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
-  return ['--import', `data:text/javascript,${encodeURIComponent(register)}`];
+  return withLoaderHooks(hooks);
 }
 
 const STARTING = 'distprompt: interrupted while starting; nothing was done\n';

@@ -38,6 +38,15 @@ export interface CliRunOptions {
   timeout?: number;
 }
 
+/**
+ * Node flags (CliRunOptions.node) under which `hooks`, the source of a module loader hook (its
+ * `load`), sees every module the CLI loads: to fail one or act at a known moment of the start.
+ */
+export function withLoaderHooks(hooks: string): string[] {
+  const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+  return ['--import', `data:text/javascript,${encodeURIComponent(register)}`];
+}
+
 /** `distprompt ...args` in `cwd`, to its end: its status, and stdout and stderr as text. */
 export function runCli(args: readonly string[], cwd: string, options: CliRunOptions = {}) {
   return spawnSync(process.execPath, [...(options.node ?? []), cli, ...args], {
