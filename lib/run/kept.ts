@@ -19,6 +19,7 @@ import { parseSpec, specHash, type Shard, type SweepSpec, type SweepSpecInput } 
 import { VERSION } from '../version.js';
 import { targetFilesOf } from './metadata.js';
 import { refuseIfLocked } from './lock.js';
+import { mergedRows, type MergeFile } from './merge.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
 import { checkBoolean, specObject } from './run-options.js';
 import { deviceCount, shardFile } from './shards.js';
@@ -129,11 +130,13 @@ export async function keptAtStart(
   await refuseIfLocked(spec.output);
   const start = await sweepStart(spec, { ...options, readOnly: true });
   if (start.state === 'mergeable') {
-    // Their spec is this one (sweepStart compared it); the merge checks they cover it exactly once.
+    // sweepStart told their spec from the first one's footer alone: the merge refuses what else
+    // it finds (a shard of another model, targets file or version, rows missing or twice), and so
+    // does its plan, from the same reads. Each file is read once.
+    const files: MergeFile[] = [];
+    for (const path of start.shards) files.push({ path, ...(await readResults(path)) });
     const kept: KeptRows = { rowIds: new Set(), files: [], mergedShards: start.shards.length };
-    const keep = (records: readonly { rowId: string }[]) => eachYielding(records, (r) => kept.rowIds.add(r.rowId));
-    // Each file is read once: sweepStart told their spec from the first one's footer.
-    for (const path of start.shards) await keep((await readResults(path)).records);
+    await eachYielding(mergedRows(files).records, (r) => kept.rowIds.add(r.rowId));
     return kept;
   }
   return options.resume ? keptRows(spec) : undefined;

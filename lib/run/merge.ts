@@ -130,7 +130,7 @@ function plannedRowIds(stored: SweepSpec, vocabSize: number, plan?: PlanOptions)
  * The spec a file stores, as this version reads it. A file of another version may store one this
  * version does not parse (a field added or removed since): named as that, not as a spec of the user's.
  */
-function storedSpec(f: Results & { path: string }): SweepSpec {
+function storedSpec(f: MergeFile): SweepSpec {
   try {
     return parseSpec(f.metadata.spec);
   } catch (e) {
@@ -190,10 +190,42 @@ export async function mergeUnderLock(
     throw new ResultsError(
       said`${out} already exists: choose another output, or pass ${option('overwrite', true)} to replace it`,
     );
-  const files: Array<Results & { path: string }> = [];
+  const files: MergeFile[] = [];
   for (const path of paths) files.push({ path, ...(await readResults(path)) });
-  refuseRepeatedFiles(paths);
+  const { records, expected, missing } = mergedRows(files, options);
 
+  // The merged file's spec is the whole sweep's: no shard, and the output it is written to (each
+  // shard's spec names its own file, which a rerun of the merged file's spec would overwrite).
+  const first = files[0];
+  const { shard: _shard, ...spec } = first.metadata.spec;
+  const meta: ResultMetadata = { ...first.metadata, spec: parseSpec({ ...spec, output: out }), shard: undefined };
+  await writeAtomic(out, resultFileBytes(meta, orderRecords(records, expected)), { replace });
+  return { out, rows: records.length, missing };
+}
+
+/** A file a merge reads: its rows and metadata, and its path to name it by. */
+export type MergeFile = Results & { path: string };
+
+export interface MergedRows {
+  /** every row of the files, each once, in the files' order */
+  records: StoredRunRecord[];
+  /** the rows the sweep plans, in order */
+  expected: readonly string[];
+  /** planned rows no file holds (only non-empty with allowMissing) */
+  missing: string[];
+}
+
+/**
+ * The rows a merge of `files` (read already, at least one) writes, refused where the merge would
+ * refuse them: files of two sweeps, models, targets files or versions, a file given twice, a row
+ * in two files, a row the sweep does not plan or, without allowMissing, one no file holds. A plan
+ * of a run that merges shard files checks them so, and refuses what the run would.
+ */
+export function mergedRows(
+  files: readonly MergeFile[],
+  options: Pick<MergeOptions, 'expectedRowIds' | 'plan' | 'allowMissing'> = {},
+): MergedRows {
+  refuseRepeatedFiles(files.map((f) => f.path));
   const first = files[0];
   for (const f of files.slice(1)) {
     const differences = sweepDifferences(
@@ -241,11 +273,5 @@ export async function mergeUnderLock(
       `cannot merge: ${missing.length} planned row(s) are in no file (${absentShards(files) ?? 'a shard missing or unfinished?'}): ${sample(missing)}`,
     );
   }
-
-  // The merged file's spec is the whole sweep's: no shard, and the output it is written to (each
-  // shard's spec names its own file, which a rerun of the merged file's spec would overwrite).
-  const { shard: _shard, ...spec } = first.metadata.spec;
-  const meta: ResultMetadata = { ...first.metadata, spec: parseSpec({ ...spec, output: out }), shard: undefined };
-  await writeAtomic(out, resultFileBytes(meta, orderRecords(records, expected)), { replace });
-  return { out, rows: records.length, missing };
+  return { records, expected, missing };
 }
