@@ -136,18 +136,50 @@ export async function shardSet(output: string): Promise<string[] | null> {
  * run again, which the merged file would hide from the run that merges.
  */
 export async function shardsAfterMerge(output: string, hash: string): Promise<string[] | null> {
+  const set = await shardSetBeside(output);
+  if (!set || set.older.length > 0) return null;
+  return (await shardHash(set.files[0])) === hash ? set.files : null;
+}
+
+export interface ShardsPartlyRunAgain {
+  files: string[];
+  /** indices of the shards written after `output` (run again since its merge) */
+  newer: number[];
+  /** indices of the others, which a run must run again before it merges the set over `output` */
+  older: number[];
+}
+
+/**
+ * A complete set of shard files beside `output` of which some, of sweep `hash`, were written after
+ * it and some not (one shard run again after the merge): shardsAfterMerge merges a set over the
+ * file merged from it only where every shard was run again, so these are told, not merged.
+ */
+export async function shardsPartlyAfterMerge(output: string, hash: string): Promise<ShardsPartlyRunAgain | null> {
+  const set = await shardSetBeside(output);
+  if (!set || set.newer.length === 0 || set.older.length === 0) return null;
+  return (await shardHash(set.files[set.newer[0]])) === hash ? set : null;
+}
+
+/** A complete set of shard files beside `output` (there), each told as written after it or not; or null. */
+async function shardSetBeside(output: string): Promise<ShardsPartlyRunAgain | null> {
   if (!existsSync(output)) return null;
   const merged = statSync(output).mtimeMs;
   const files = await shardSet(output);
-  if (!files || files.some((f) => statSync(f).mtimeMs <= merged)) return null;
-  return (await shardHash(files[0])) === hash ? files : null;
+  if (!files) return null;
+  const after = files.map((f) => statSync(f).mtimeMs > merged);
+  const which = (newer: boolean) => after.flatMap((a, i) => (a === newer ? [i] : []));
+  return { files, newer: which(true), older: which(false) };
 }
 
 /**
  * The spec hash a shard file or its journal was written under, from the file's footer or the
  * journal's first message (a few small reads, where reading a shard of 250,000 rows, 232 MB,
  * whole took 18 s); undefined where it cannot tell. A shard whose metadata reads is that sweep's
- * even where its rows are damaged: what reads them (the merge, the shard's resume) says so.
+ * even where its rows are damaged: what reads them (the merge, the shard's resume) says so. A
+ * footer whose framing is damaged but which Arrow reads (its closing magic, a block's metadata
+ * length: bytes Arrow's reader does not use) is read whole and told the same way, its rows'
+ * digest left to what reads them: the merge then names their damage, where telling the file as
+ * nobody's would hide shards run again after a merge behind the older merged file.
  */
 export async function shardHash(file: string): Promise<string | undefined> {
   try {
