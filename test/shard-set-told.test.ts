@@ -1,0 +1,62 @@
+// A sweep run in shards (`--shard i/N` into the shard files beside its output) and merged by a run
+// of the whole sweep: what that run, and its plan, tell of the shard files where they cannot be
+// merged as they are. The shards are run by the CLI on the micro model, as a cluster would run them.
+import { expect, it } from 'vitest';
+
+import { runCli, scratchDirs } from './helpers/cli.js';
+import { writeMicroConfig } from './helpers/micro-sweep.js';
+
+const folder = scratchDirs('shard-set-told');
+
+/** `distprompt sweep` of the micro sweep in `dir` with `flags`, its figures left out; throws where it exits otherwise than `status`. */
+function sweep(dir: string, flags: string[], status = 0): { stdout: string; stderr: string } {
+  const r = runCli(['sweep', '--config', 'micro.json', '--no-figures', ...flags], dir);
+  if (r.status !== status) throw new Error(`sweep ${flags.join(' ')}: exit ${r.status}\n${r.stderr}`);
+  return r;
+}
+
+/** Shard `i` of 2 run into its shard file beside r.arrow (`over`: other flags, such as --overwrite). */
+const runShard = (dir: string, i: number, over: string[] = []) =>
+  sweep(dir, ['--shard', `${i}/2`, '-o', `r.shard${i}of2.arrow`, ...over]);
+
+it("shards of two specs (one run again after the spec was edited): the plan refuses as the run's merge does, naming both files", () => {
+  const dir = folder();
+  writeMicroConfig(dir, 'micro.json');
+  runShard(dir, 0);
+  runShard(dir, 1, ['--max-epochs', '4']);
+  const plan = runCli(['sweep', '--config', 'micro.json', '-o', 'r.arrow', '--plan'], dir);
+  const run = runCli(['sweep', '--config', 'micro.json', '-o', 'r.arrow', '--no-figures'], dir);
+  const refusal = 'cannot merge r.shard1of2.arrow with r.shard0of2.arrow: the sweep spec differs';
+  expect(run.status).toBe(2);
+  expect(run.stderr).toContain(refusal);
+  // The start tells the set as this sweep's from the first shard's footer alone; the plan said the
+  // run would merge it, where the run's merge reads every file and refuses.
+  expect(plan.stdout).toBe('');
+  expect(plan.stderr).toContain(refusal);
+  expect(plan.status).toBe(2);
+});
+
+it('one shard run again after the merge: the run names it and the others, and the command that runs each again; run so, the set is merged over the file', () => {
+  const dir = folder();
+  writeMicroConfig(dir, 'micro.json');
+  for (const i of [0, 1]) runShard(dir, i);
+  sweep(dir, ['-o', 'r.arrow']);
+  runShard(dir, 1, ['--overwrite']);
+
+  const told = [
+    'r.arrow already exists, and of the 2 shard files beside it r.shard1of2.arrow was written after it (run again since it was merged), but r.shard0of2.arrow was not',
+    "shard 0/2: this command's flags with --shard 0/2, --output r.shard0of2.arrow (its shard file, for the output) and --overwrite",
+    'then this command again to merge them over r.arrow; or pass --resume to keep r.arrow as it is (without the rows run again), or --overwrite to run the whole sweep here',
+  ];
+  const run = sweep(dir, ['-o', 'r.arrow'], 2);
+  for (const part of told) expect(run.stderr).toContain(part);
+  const plan = runCli(['sweep', '--config', 'micro.json', '-o', 'r.arrow', '--plan'], dir);
+  expect(plan.status).toBe(2);
+  for (const part of told) expect(plan.stderr).toContain(part);
+
+  // The command told, then the same run again: the set is merged over the file.
+  runShard(dir, 0, ['--overwrite']);
+  expect(sweep(dir, ['-o', 'r.arrow']).stderr).toContain(
+    'merging 2 shard files into r.arrow, replacing the file merged there before them',
+  );
+});
