@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 
 import { autoBoundBatch, boundGroupOf, headBound, type HeadBoundRecord } from '../bound/index.js';
 import { boundOptionIssues, boundOptionsError } from '../bound/options.js';
-import { loadModel } from '../model/load.js';
+import { commandModel } from './command-model.js';
 import { EXIT, UsageError } from './exit.js';
 import { onInterrupt } from './interrupt.js';
 import { ProgressReporter } from './progress.js';
@@ -32,7 +32,7 @@ export async function boundAction(o: BoundFlags, cmd: Command): Promise<void> {
   // A bad --tol or --dtype is refused before the model loads (minutes for a big one).
   const issues = boundOptionIssues(settings);
   if (issues.length > 0) throw boundOptionsError(issues);
-  const model = await loadModel(o.model, { device: o.device });
+  const model = await commandModel(o.model, { device: o.device });
   try {
     const { targets, ids } = await cliTargets(o, model);
     const print = (r: HeadBoundRecord) => {

@@ -14,8 +14,8 @@ export function registerInfo(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       loadedAction(async () => {
-        const [{ loadModel }, { presetNames, PRESETS }, { native }, { availableDeviceBytes }] = await Promise.all([
-          import('../model/load.js'),
+        const [{ commandModel }, { presetNames, PRESETS }, { native }, { availableDeviceBytes }] = await Promise.all([
+          import('./command-model.js'),
           import('../model/presets.js'),
           import('../native/index.js'),
           import('../model/memory.js'),
@@ -42,7 +42,7 @@ export function registerInfo(program: Command): void {
           }
           out.device = { name: o.device, availableBytes: freeBytes };
           if (o.model !== undefined) {
-            const m = await loadModel(o.model, { device: o.device });
+            const m = await commandModel(o.model, { device: o.device });
             const { config, ...info } = m.info;
             out.model = {
               ...info,

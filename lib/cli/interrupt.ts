@@ -1,6 +1,7 @@
 // Ctrl-C and SIGTERM during a long command: abort the run (finished rows are kept) rather than
 // kill the process, and say so once.
 import type { ProgressReporter } from './progress.js';
+import { afterOutcome, handOver } from './startup.js';
 import { stdoutClosed } from './stdout.js';
 
 /** A signal this soon after the first is the same interrupt delivered again, not a second Ctrl-C. */
@@ -16,24 +17,6 @@ export interface Interrupt {
   say(message: string, endAtOnce?: boolean): void;
   /** stop listening (the command has finished) */
   release(): void;
-}
-
-/**
- * Heard once a command has released its interrupt, while the process ends (the model disposed,
- * stdout flushed): the command's outcome and exit code are decided, so a signal then, which Node
- * would answer by ending the process with 130, lets the process end with the code it has. A
- * second one ends it at once, as without a handler, should that end hang.
- */
-let lateSignals = 0;
-function afterRelease(signal: NodeJS.Signals): void {
-  if (++lateSignals === 1) return;
-  forgetLateSignals();
-  process.kill(process.pid, signal);
-}
-function forgetLateSignals(): void {
-  lateSignals = 0;
-  process.off('SIGINT', afterRelease);
-  process.off('SIGTERM', afterRelease);
 }
 
 /**
@@ -81,8 +64,7 @@ export function onInterrupt(
     process.off('SIGTERM', onSignal);
     stdoutClosed.removeEventListener('abort', onStdoutClosed);
   };
-  // A command that follows another's (a study's sweeps) hears signals itself again.
-  forgetLateSignals();
+  handOver();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   if (stdoutClosed.aborted) onStdoutClosed();
@@ -95,9 +77,7 @@ export function onInterrupt(
     },
     release: () => {
       release();
-      forgetLateSignals();
-      process.on('SIGINT', afterRelease);
-      process.on('SIGTERM', afterRelease);
+      afterOutcome();
     },
   };
 }

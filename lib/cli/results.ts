@@ -1,10 +1,29 @@
 // `plot`, `report` and `merge`: work on results files, no model needed. What each calls is loaded
-// when it runs (startup.ts).
+// when it runs, and runs in a phase of its own: a signal ends it saying what was written (startup.ts).
+import { statSync } from 'node:fs';
+
 import type { Command } from 'commander';
 
 import { UsageError } from './exit.js';
 import { counted } from '../io/counted.js';
-import { loadedAction } from './startup.js';
+import { during, loadedAction } from './startup.js';
+
+/**
+ * What a signal says while `path` is written (`rest` after it): whether the new file is in place
+ * yet, which its rename tells, giving the name another inode.
+ */
+function writing(path: string, rest = ''): () => string {
+  const inode = () => {
+    try {
+      return statSync(path, { throwIfNoEntry: false })?.ino;
+    } catch {
+      return undefined; // not there to stat (a folder missing): the command refuses it
+    }
+  };
+  const before = inode();
+  return () =>
+    inode() === before ? `interrupted: ${path} was not written${rest}` : `interrupted after ${path} was written${rest}`;
+}
 
 export function registerResultsCommands(program: Command): void {
   program
@@ -18,7 +37,10 @@ export function registerResultsCommands(program: Command): void {
       loadedAction(async () => {
         const { plotAll } = await import('../plot/index.js');
         return async (files: string[], o: { output: string }) => {
-          const written = await plotAll(files.length === 1 ? files[0] : files, o.output);
+          const written = await during(
+            `interrupted while drawing the figures in ${o.output}; those written are whole, the rest are not drawn: rerun the same command`,
+            () => plotAll(files.length === 1 ? files[0] : files, o.output),
+          );
           if (written.length === 0) throw new UsageError('these results support none of the figures (too few rows?)');
           for (const f of written) console.log(`${f.paperFigure}\t${f.path}`);
         };
@@ -33,7 +55,7 @@ export function registerResultsCommands(program: Command): void {
       loadedAction(async () => {
         const { report } = await import('../plot/index.js');
         return async (files: string[], o: { output: string }) => {
-          console.log(await report(files.length === 1 ? files[0] : files, o.output));
+          console.log(await during(writing(o.output), () => report(files.length === 1 ? files[0] : files, o.output)));
         };
       }),
     );
@@ -51,7 +73,9 @@ export function registerResultsCommands(program: Command): void {
       loadedAction(async () => {
         const { mergeResults } = await import('../run/merge.js');
         return async (files: string[], o: { output: string; overwrite?: boolean; json?: boolean }) => {
-          const r = await mergeResults(files, o.output, { overwrite: o.overwrite });
+          const r = await during(writing(o.output, '; the shards are unchanged'), () =>
+            mergeResults(files, o.output, { overwrite: o.overwrite }),
+          );
           console.log(
             o.json
               ? JSON.stringify(r)

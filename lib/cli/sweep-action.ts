@@ -16,7 +16,6 @@ import { onInterrupt } from './interrupt.js';
 import { parseJsonText } from '../io/json-text.js';
 import { counted } from '../io/counted.js';
 import { errnoCode, fileError, MACHINE_FAULT_CODES, unreadableWhy } from '../io/fs-error.js';
-import { loading } from './startup.js';
 
 /**
  * What `distprompt sweep` runs with no --config: the quick demo run (lib/spec/defaults.ts), the
@@ -81,7 +80,7 @@ const BINARY_KINDS = {
 /** A results, targets or weights file (or a journal) given for its spec: said so, rather than a JSON parser's 'Unexpected token'. */
 async function refuseBinaryFile(path: string, bytes: Buffer): Promise<void> {
   // The targets' file code brings apache-arrow: loaded for a --config file only.
-  const { formatOfBytes } = await loading(import('../targets/file.js'));
+  const { formatOfBytes } = await import('../targets/file.js');
   const format = formatOfBytes(bytes);
   if (format !== 'arrow' && format !== 'safetensors') return;
   throw new UsageError(

@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 
 import { parseRange } from '../spec/grid.js';
 import { UsageError } from './exit.js';
-import { loading } from './startup.js';
 
 /** The target flags as commander hands them over (strings; kind and seed have defaults). */
 export interface TargetFlags {
@@ -82,7 +81,7 @@ export async function checkTargetFlags(o: TargetFlags & { targets?: string }, cm
     const range = o.entropy.includes(':') ? parseRange(o.entropy) : numberList(o.entropy, '--entropy');
     if (typeof range === 'string') throw new UsageError(`--entropy: ${range}`);
   }
-  const { kindDef } = await loading(import('../targets/registry.js'));
+  const { kindDef } = await import('../targets/registry.js');
   const { shape } = kindDef(o.kind).schema;
   for (const [flag, field] of Object.entries(FLAG_FIELDS) as [keyof typeof FLAG_FIELDS, string][]) {
     const v = o[flag];
@@ -92,7 +91,7 @@ export async function checkTargetFlags(o: TargetFlags & { targets?: string }, cm
     if (!checked.success) throw new UsageError(`--${flag}: ${checked.error.issues[0].message}`);
   }
   if (o.kind === 'migrated' && o.source !== undefined)
-    await (await loading(import('../targets/source-model.js'))).checkSourceModels([o.source], o.device);
+    await (await import('../targets/source-model.js')).checkSourceModels([o.source], o.device);
 }
 
 /** A decimal number as typed ('4', '0.5', '1e3'): Number() would also take '', ' ', '0x3' and '1_0'. */

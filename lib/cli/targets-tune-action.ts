@@ -15,7 +15,9 @@ import type { SynthesisRequest, TargetSet } from '../targets/index.js';
 import { tune, tuneOptionIssues, tuneOptionsError } from '../tune/index.js';
 import { EXIT, UsageError } from './exit.js';
 import { refuseBothSpellings } from './flag-rules.js';
+import { commandModel } from './command-model.js';
 import { onInterrupt } from './interrupt.js';
+import { during } from './startup.js';
 import { ProgressReporter } from './progress.js';
 import {
   FLAG_DEFAULTS,
@@ -130,13 +132,16 @@ export async function cliTargets(
     const { data, ids } = readTargetFile(o.targets, V);
     return { targets: data, ids };
   }
-  const { synthesizeTargets } = await import('../targets/index.js');
-  const set = await synthesizeTargets(model, request({ ...o, entropy: o.entropy ?? FLAG_DEFAULTS.entropy }, V));
-  try {
-    return { targets: set.toArray(), ids: set.meta.map((m) => m.id) };
-  } finally {
-    set.dispose();
-  }
+  // Made natively in batches: the exit a signal brings waits for the batch under way.
+  return during('interrupted while making the targets; nothing was done', async () => {
+    const { synthesizeTargets } = await import('../targets/index.js');
+    const set = await synthesizeTargets(model, request({ ...o, entropy: o.entropy ?? FLAG_DEFAULTS.entropy }, V));
+    try {
+      return { targets: set.toArray(), ids: set.meta.map((m) => m.id) };
+    } finally {
+      set.dispose();
+    }
+  });
 }
 
 /** A best prompt as text: its tokens, else their ids; a soft prompt has neither (-1 at every position). */
@@ -202,7 +207,7 @@ export async function tuneAction(o: TuneCliOptions, cmd: Command): Promise<void>
   if (o.cudaGraph && !o.device.startsWith('cuda'))
     issues.push({ path: 'cudaGraph', message: `needs a model on a CUDA device; --device is ${o.device}` });
   if (issues.length > 0) throw tuneOptionsError(issues);
-  const model = await loadModel(o.model, modelOptions(o));
+  const model = await commandModel(o.model, modelOptions(o));
   try {
     const { targets, ids } = await cliTargets(o, model);
     // Ctrl-C prints what the rows reached instead of dropping them with the process.

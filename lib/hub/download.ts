@@ -2,7 +2,8 @@
 // with @huggingface/hub and filing it here:
 // - pin the revision to one commit first, so every file lands in the same snapshot folder;
 // - stream each file into a partial file of this process's own (two processes downloading the
-//   same model at once, as --devices workers or a sweep's shards do, must not write into one);
+//   same model at once, as --devices workers or a sweep's shards do, must not write into one),
+//   removed should the process exit midway (Ctrl-C while a command loads its model);
 // - check its size and hash (an LFS file's sha256, any other's git blob id) against the listing
 //   before it becomes the blob (one atomic rename): a connection that closes early without an
 //   error must not pass, nor a corrupt config.json stay in the cache for every later run;
@@ -17,6 +18,7 @@ import { pipeline } from 'node:stream/promises';
 
 import { downloadFile, listFiles, modelInfo, type ListFileEntry } from '@huggingface/hub';
 
+import { removedAtExit } from '../io/exit-cleanup.js';
 import { errnoCode } from '../io/fs-error.js';
 import { exists } from '../io/exists.js';
 import { repoFolder, shardNames } from './cache.js';
@@ -137,8 +139,13 @@ export async function downloadModel(ref: RepoRef, o: DownloadOptions): Promise<s
       const refPath = join(repoFolder(o.cacheDir, ref.repo), 'refs', ref.revision);
       await mkdir(join(refPath, '..'), { recursive: true });
       const tmp = `${refPath}.${process.pid}-${++partials}.tmp`;
-      await writeFile(tmp, sha);
-      await rename(tmp, refPath);
+      const done = removedAtExit(tmp);
+      try {
+        await writeFile(tmp, sha);
+        await rename(tmp, refPath);
+      } finally {
+        done();
+      }
     }
     return snapshot;
   } catch (e) {
@@ -209,6 +216,7 @@ async function fetchVerified(
     await mkdir(blobsDir, { recursive: true });
     await removeDeadPartials(blobsDir, etag);
     const part = `${blob}.${hostname()}.${process.pid}-${++partials}.incomplete`;
+    const done = removedAtExit(part);
     try {
       const data = await download();
       if (!data) throw new HubError('download-failed', `${path} is listed but the hub does not serve it`);
@@ -217,6 +225,7 @@ async function fetchVerified(
       await rename(part, blob); // atomic: a concurrent download of the same file renames the same bytes
     } finally {
       await rm(part, { force: true });
+      done();
     }
   }
   await mkdir(dirname(pointer), { recursive: true });

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { link, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { removedAtExit } from './exit-cleanup.js';
 import { FileError, fileError } from './fs-error.js';
 import { ownerGone, ownerTag } from './owner-tag.js';
 import { checkOutputIsFile } from './regular-file.js';
@@ -41,10 +42,13 @@ export async function writeAtomic(path: string, data: Uint8Array | string, optio
   checkOutputIsFile(path); // callers check before their work; this is for every file, figures included
   await removeStaleTemporaries(path);
   const tmp = temporaryName(path);
+  // Named before it is made: an exit while it is being made removes it too.
+  const done = removedAtExit(tmp);
   let fh;
   try {
     fh = await open(tmp, 'wx');
   } catch (e) {
+    done();
     throw fileError(e, path);
   }
   try {
@@ -58,6 +62,8 @@ export async function writeAtomic(path: string, data: Uint8Array | string, optio
     await fh?.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
     throw fileError(e, path);
+  } finally {
+    done();
   }
   await syncDir(path);
 }

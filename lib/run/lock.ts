@@ -11,9 +11,11 @@
 // LOCK_RENEW_MS, and one not renewed for LOCK_ABANDONED_MS is taken over.
 import { join } from 'node:path';
 import { hostname } from 'node:os';
+import { readlinkSync } from 'node:fs';
 import { lstat, lutimes, readdir, readlink, rename, symlink, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { removedAtExit } from '../io/exit-cleanup.js';
 import { FileError, fileError } from '../io/fs-error.js';
 import { processAlive } from '../io/process.js';
 
@@ -237,6 +239,8 @@ function takeOverText(path: string, holder: Holder | null): string {
 function held(path: string, text: string, renewMs: number, tookOver?: string): RunLock {
   let released = false;
   const lost = new AbortController();
+  // An exit midway (Ctrl-C while a merge writes) removes it too, if it is still ours.
+  const exited = removedAtExit(path, () => readlinkSync(path) === text);
   // Renewed while it is still ours; a renewal that fails (the volume did not answer) is left to
   // the next one, and none keeps the process alive. Found taken over by another run, it is lost.
   const renew = setInterval(() => {
@@ -267,6 +271,7 @@ function held(path: string, text: string, renewMs: number, tookOver?: string): R
       // Only our own lock is removed (never one another run took over after us).
       const now = await readHolder(path).catch(() => null);
       if (now?.text === text) await unlink(path).catch(() => undefined);
+      exited();
     },
   };
 }

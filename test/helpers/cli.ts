@@ -43,8 +43,14 @@ export interface CliRunOptions {
  * `load`), sees every module the CLI loads: to fail one or act at a known moment of the start.
  */
 export function withLoaderHooks(hooks: string): string[] {
-  const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
-  return ['--import', `data:text/javascript,${encodeURIComponent(register)}`];
+  return withPreload(
+    `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`,
+  );
+}
+
+/** Node flags (CliRunOptions.node) under which `source`, a module, runs in the CLI's process before the CLI. */
+export function withPreload(source: string): string[] {
+  return ['--import', `data:text/javascript,${encodeURIComponent(source)}`];
 }
 
 /** `distprompt ...args` in `cwd`, to its end: its status, and stdout and stderr as text. */
