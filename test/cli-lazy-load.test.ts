@@ -2,6 +2,9 @@
 // commonest runs, a test suite's hundreds) load the flags alone, not the run's library and
 // apache-arrow behind it. Checked by a module loader hook (node --import) under which loading
 // apache-arrow fails: these commands must answer as ever all the same.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { expect, it } from 'vitest';
 
 import { runCli, scratchDir, withLoaderHooks } from './helpers/cli.js';
@@ -28,5 +31,18 @@ it.each([
   const r = runCli(args, dir, { node: withoutArrow });
   expect(r.status, r.stderr).toBe(status);
   expect(r.stdout + r.stderr).toMatch(said);
+  expect(r.stderr).not.toMatch(/apache-arrow was loaded/);
+});
+
+// A --config file is read and refused on what its bytes say before the run's library loads: a
+// spec with a bad field, and a file of Arrow's (a results or targets file given for the spec).
+it.each([
+  ['bad-spec.json', '{"targets": 3}', /targets: expected a list of target entries/],
+  ['given.arrow', 'ARROW1\0\0', /--config given\.arrow is an Arrow file \(results or targets\), not a sweep spec/],
+] as const)('sweep --config %s is refused without loading apache-arrow', (name, bytes, said) => {
+  writeFileSync(join(dir, name), bytes);
+  const r = runCli(['sweep', '--config', name], dir, { node: withoutArrow });
+  expect(r.status, r.stderr).toBe(2);
+  expect(r.stderr).toMatch(said);
   expect(r.stderr).not.toMatch(/apache-arrow was loaded/);
 });

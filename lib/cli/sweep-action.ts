@@ -13,6 +13,7 @@ import { refuseBothSpellings, refuseContradictions, shardText } from './flag-rul
 import { refuseIgnoredSettings } from './ignored-settings.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
+import { formatOfBytes } from '../io/bytes-format.js';
 import { parseJsonText } from '../io/json-text.js';
 import { counted } from '../io/counted.js';
 import { errnoCode, fileError, MACHINE_FAULT_CODES, unreadableWhy } from '../io/fs-error.js';
@@ -37,7 +38,7 @@ export type SweepCliOptions = SweepFlags & {
   reuse?: string[];
 };
 
-async function readConfig(path: string): Promise<unknown> {
+function readConfig(path: string): unknown {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -46,7 +47,7 @@ async function readConfig(path: string): Promise<unknown> {
     if (code && MACHINE_FAULT_CODES.has(code)) throw fileError(e, path);
     throw new UsageError(`--config ${path}: cannot read it (${unreadableWhy(e)})`);
   }
-  await refuseBinaryFile(path, bytes);
+  refuseBinaryFile(path, bytes);
   let json: unknown;
   try {
     json = parseJsonText(bytes.toString('utf8'));
@@ -78,9 +79,7 @@ const BINARY_KINDS = {
 } as const;
 
 /** A results, targets or weights file (or a journal) given for its spec: said so, rather than a JSON parser's 'Unexpected token'. */
-async function refuseBinaryFile(path: string, bytes: Buffer): Promise<void> {
-  // The targets' file code brings apache-arrow: loaded for a --config file only.
-  const { formatOfBytes } = await import('../targets/file.js');
+function refuseBinaryFile(path: string, bytes: Buffer): void {
   const format = formatOfBytes(bytes);
   if (format !== 'arrow' && format !== 'safetensors') return;
   throw new UsageError(
@@ -130,7 +129,7 @@ export async function sweepAction(o: SweepCliOptions, cmd: Command): Promise<voi
     throw new UsageError(
       `--reuse ${flag}: ${flag} is not a file but reads as a flag; put --reuse after the other flags, followed by its results files (.arrow)`,
     );
-  const fileJson = o.config ? await readConfig(o.config) : DEFAULT_SWEEP;
+  const fileJson = o.config ? readConfig(o.config) : DEFAULT_SWEEP;
   // The spec's flags only: commander's options hold the command's own too (--config, --plan, --json).
   const given = { ...o, shard: shardText(o) };
   const flags = Object.fromEntries(Object.entries(given).filter(([k]) => k in SWEEP_FLAGS)) as SweepFlags;

@@ -15,7 +15,7 @@ import { DataType, Precision, type Vector } from 'apache-arrow';
 
 import { parseHeader } from '../checkpoint/safetensors.js';
 import { dataDigestMismatch } from '../io/arrow-digest.js';
-import { opensAsFile, opensAsStream } from '../io/arrow-framing.js';
+import { formatOfBytes } from '../io/bytes-format.js';
 import { arrowReadError } from '../io/arrow-read-error.js';
 import { arrowTable } from '../io/arrow-table.js';
 import { errnoCode, fileError, MACHINE_FAULT_CODES, unreadableWhy } from '../io/fs-error.js';
@@ -264,23 +264,6 @@ function safetensorsIds(path: string, text: string, rows: number): string[] {
 /** How a targets file is read, by its name: Arrow IPC, safetensors, else JSON. */
 export function targetFileFormat(path: string): 'arrow' | 'safetensors' | 'json' {
   return /\.(arrow|feather|ipc)$/i.test(path) ? 'arrow' : /\.safetensors$/i.test(path) ? 'safetensors' : 'json';
-}
-
-/**
- * What the bytes look like, for a message where they fail to read as what they were given for:
- * Arrow (the IPC file magic, or a stream's first message marker), JSON text, or safetensors (a
- * header length, then a JSON header).
- */
-export function formatOfBytes(buf: Buffer): 'arrow' | 'safetensors' | 'json' | undefined {
-  if (opensAsFile(buf) || opensAsStream(buf)) return 'arrow';
-  const text = buf
-    .subarray(0, 64)
-    .toString('utf8')
-    .replace(/^\ufeff/, '')
-    .trimStart();
-  if (text.startsWith('{') || text.startsWith('[')) return 'json';
-  if (buf.length >= 9 && buf.readBigUInt64LE(0) < BigInt(buf.length) && buf[8] === 0x7b) return 'safetensors';
-  return undefined;
 }
 
 const EXTENSION = { arrow: '.arrow', safetensors: '.safetensors', json: '.json' } as const;
