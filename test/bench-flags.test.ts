@@ -78,6 +78,31 @@ describe('a benchmark command line', () => {
     expect(help.status).toBe(0);
   });
 
+  it('of the dependency closure (bench/gpu/closure.mjs) is refused, naming what is wrong, and read when right', () => {
+    const run = (argv: string[]) =>
+      spawnSync(process.execPath, [join(root, 'bench', 'gpu', 'closure.mjs'), ...argv], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+    for (const [argv, says] of [
+      [[], 'no ROOT'],
+      [['.', '--exlude', 'x'], 'unknown flag --exlude'],
+      [['.', '--extra'], '--extra takes a comma list of package names, given none'],
+      [['.', '--extra', '--drop', 'x'], "--extra takes a comma list of package names, given '--drop'"],
+      [['.', '--drop', 'a', '--drop', 'b'], '--drop is given twice'],
+      [['no-such-folder'], "ROOT 'no-such-folder' has no package.json"],
+    ] as [string[], string][]) {
+      const r = run(argv);
+      expect(r.stderr, argv.join(' ')).toContain(`node bench/gpu/closure.mjs: ${says}`);
+      expect(r.stderr).toContain('Usage: node bench/gpu/closure.mjs ROOT');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.status, argv.join(' ')).toBe(2);
+    }
+    const ok = run(['.', '--extra', 'vitest', '--drop', 'lightningcss']);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout.split('\n')).toContain('node_modules/vitest');
+  });
+
   it('of tune.js --profile is read against the profile flags', () => {
     expectRefused(bench('tune.js', ['--profile', '--suffix', '-x']), 'tune.js --profile', '--suffix');
   });
