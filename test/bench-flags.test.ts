@@ -135,8 +135,9 @@ describe('--help', () => {
     expect(r.stdout).toMatch(/--models A,B,\.\. .*default random:micro,random:demo,random:gpt2/);
     expect(r.stdout).toMatch(/--quick /);
     expect(r.status).toBe(0);
-    // batch.js measures rates as tune.js does, each pair timed more than once.
+    // batch.js and methods.js measure rates as tune.js does, each pair timed more than once.
     expect(bench('batch.js', ['--help']).stdout).toMatch(/--reps N .*default 2; --quick: 1/);
+    expect(bench('methods.js', ['--help']).stdout).toMatch(/--reps N .*default 2; --quick: 1/);
   });
 
   it('works for every benchmark script, and a script that writes results takes --out-dir', () => {
