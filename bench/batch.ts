@@ -90,4 +90,4 @@ const table = [
       `| ${r.model} | ${r.batchSize} | ${r.factor} | ${fmt(r.marginalRowStepsPerSecond)} | ${pct(r.fractionOfMatmul)} | ${r.overAuto === null ? '–' : r.overAuto.toFixed(2)} | ${mib(r.memoryPerRowBytes)} | ${mib(r.freeBytes)} |`,
   ),
 ];
-save(`batch-${deviceTag(device)}`, { device, dtype, quick, positions, maxFraction, yardstick: yard, report }, table);
+save(`batch-${deviceTag(device)}`, { dtype, positions, maxFraction, yardstick: yard, report }, table);

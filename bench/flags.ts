@@ -31,6 +31,8 @@ export interface Flags<K extends string> {
   usage: string;
   /** given on the command line (a switch, or a flag with its value) */
   has(name: K): boolean;
+  /** the table declares it, given or not (savedRun() reads --device where a script has one) */
+  declares(name: string): boolean;
   text(name: K): string;
   num(name: K): number;
   list(name: K): string[];
@@ -131,6 +133,7 @@ export function parseFlags<const T extends FlagTable>(
     help: given.has('--help'),
     usage: usage(script, all),
     has: (name) => given.has(name),
+    declares: (name) => name in all,
     text: value,
     num: (name) => Number(value(name)),
     list,
@@ -158,7 +161,7 @@ let current: Flags<string> | undefined;
 
 /**
  * The script's flags from the command line; --help prints them and exits 0, a command line the
- * table does not declare exits 2 with the message. The last parsed is what outDir() reads.
+ * table does not declare exits 2 with the message. The last parsed is what savedRun() reads.
  */
 export function args<const T extends FlagTable>(
   script: string,
@@ -214,8 +217,17 @@ export const QUICK = {
   '--quick': { about: 'a smoke run (smaller models, fewer rows and epochs): its numbers are not figures' },
 } as const satisfies FlagTable;
 
-/** Where results go: --out-dir (default bench/results), so quick runs never overwrite the committed figures. */
-export function outDir(): string {
-  if (!current) throw new Error('outDir(): the script parsed no flags (args())');
-  return current.text('--out-dir');
+/**
+ * What every results file says of its run, and where it goes (common.ts save()): --out-dir
+ * (default bench/results, so quick runs never overwrite the committed figures), the device (a
+ * script without --device runs on the CPU) and whether it was a --quick smoke run (never, for a
+ * script without --quick).
+ */
+export function savedRun(): { outDir: string; device: string; quick: boolean } {
+  if (!current) throw new Error('savedRun(): the script parsed no flags (args())');
+  return {
+    outDir: current.text('--out-dir'),
+    device: current.declares('--device') ? current.text('--device') : 'cpu',
+    quick: current.has('--quick'),
+  };
 }

@@ -180,7 +180,7 @@ const table = [
 ];
 save(
   `graph-${deviceTag(device)}${a.text('--suffix')}`,
-  { device, dtype, quick, positions, variant: variantName, yardstick: yard, report },
+  { dtype, positions, variant: variantName, yardstick: yard, report },
   table,
 );
 if (disagree) {

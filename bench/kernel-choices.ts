@@ -140,4 +140,4 @@ const table = [
       `| ${r.choice} | ${r.model} | ${r.method} | ${r.batch} | ${fmt(r.off as number | null)} | ${fmt(r.on as number | null)} | ${r.ratio === null ? '–' : (r.ratio as number).toFixed(2)} | ${(r.maxKlDiff as number).toExponential(1)} |`,
   ),
 ];
-save(`kernel-choices-${deviceTag(device)}`, { device, dtype, quick, positions, yardstick: yard, report }, table);
+save(`kernel-choices-${deviceTag(device)}`, { dtype, positions, yardstick: yard, report }, table);

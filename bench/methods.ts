@@ -72,4 +72,4 @@ const table = [
   ),
   ...report.flatMap((r) => (r.warnings.length ? [`warning (${r.model} ${r.method}): ${r.warnings.join('; ')}`] : [])),
 ];
-save(`methods-${deviceTag(device)}`, { device, dtype, quick, positions, yardstick: yard, report }, table);
+save(`methods-${deviceTag(device)}`, { dtype, positions, yardstick: yard, report }, table);

@@ -84,7 +84,6 @@ const table = [
 save(
   `plan-${deviceTag(device)}`,
   {
-    device,
     dtype,
     studies,
     models,

@@ -41,7 +41,6 @@ const a = args('positional.js', {
   ...QUICK,
   ...OUT_DIR,
 });
-const quick = a.has('--quick');
 const device = a.text('--device');
 const dtype = a.text('--dtype') as NativeDtype;
 const models = a.list('--models');
@@ -163,7 +162,7 @@ const table = [
     return `| ${r.model} | ${r.method} | ${fmt(f.plain / 1e9, 3)} | ${fmt(f.cached / 1e9, 3)} | ${pct(f.saved)} | ${fmt(s.plain)} | ${fmt(s.cached)} | ${(r.speedRatio as number).toFixed(2)}× | ${(r.cpuRatio as number).toFixed(2)}× | ${agree} |`;
   }),
 ];
-save(`positional-${deviceTag(device)}`, { device, dtype, quick, positions, rows, epochs, report }, table);
+save(`positional-${deviceTag(device)}`, { dtype, positions, rows, epochs, report }, table);
 if (disagree) {
   console.error(`${disagree} point(s) where the cached and plain epochs disagree beyond ${tolerance}`);
   process.exitCode = 1;

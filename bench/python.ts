@@ -31,7 +31,6 @@ const a = args('python.js', {
   ...QUICK,
   ...OUT_DIR,
 });
-const quick = a.has('--quick');
 const preset = a.text('--preset');
 const device = a.text('--device');
 const dtype = a.text('--dtype') as NativeDtype;
@@ -124,9 +123,7 @@ try {
   const pass = agreement.pass;
   const report = {
     preset,
-    device,
     dtype,
-    quick,
     steps,
     search,
     distprompt: { rows, rowStepsPerSecond: ours, meanBestKl: o.mean, sdBestKl: o.sd, minBestKl: o.min },

@@ -68,7 +68,7 @@ const positionsList = a.nums('--positions-list');
 const vocabs = a.nums('--vocabs');
 
 const yard = await yardstick(device, dtype, quick);
-const out: Record<string, unknown> = { device, dtype, quick, limitSeconds, yardstick: yard };
+const out: Record<string, unknown> = { dtype, limitSeconds, yardstick: yard };
 const table: string[] = [...yardstickTable(yard)];
 const row = (label: string | number, p: RatePoint) =>
   `| ${label} | ${fmt(p.marginalRowStepsPerSecond)} | ${fmt(p.endToEndRowStepsPerSecond)} | ${fmt(p.achievedGflops)} | ${pct(p.fractionOfMatmul)} | ${mib(p.memoryPerRowBytes)} |`;

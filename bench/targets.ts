@@ -49,4 +49,4 @@ for (const [method, request] of [
   );
 }
 const name = `targets-${deviceTag(device)}${paper ? '-paper' : ''}${V === 128256 ? '' : `-v${V}`}`;
-save(name, { vocab: V, device, quick: a.has('--quick'), paper, rows }, table);
+save(name, { vocab: V, paper, rows }, table);

@@ -132,6 +132,6 @@ const table = [
 ];
 save(
   `tune-${deviceTag(device)}${a.text('--suffix')}`,
-  { device, dtype, quick, positions, yardstick: yard, report },
+  { dtype, positions, yardstick: yard, report },
   table,
 );
