@@ -25,18 +25,29 @@ export interface Flag {
 }
 export type FlagTable = Record<`--${string}`, Flag>;
 
-export interface Flags<K extends string> {
+type Name<T> = keyof T & string;
+/** The flags of `T` that take one of a fixed set of words (oneOf): a word (`takes` 'text') or a list of them. */
+type WordFlag<T, Takes extends 'text' | 'list'> = {
+  [N in Name<T>]: T[N] extends { takes: Takes; oneOf: readonly string[] } ? N : never;
+}[Name<T>];
+type WordOf<F> = F extends { oneOf: readonly (infer W extends string)[] } ? W : never;
+
+export interface Flags<T extends FlagTable> {
   /** --help was given: print `usage` instead of running */
   help: boolean;
   usage: string;
   /** given on the command line (a switch, or a flag with its value) */
-  has(name: K): boolean;
+  has(name: Name<T>): boolean;
   /** the table declares it, given or not (savedRun() reads --device where a script has one) */
   declares(name: string): boolean;
-  text(name: K): string;
-  num(name: K): number;
-  list(name: K): string[];
-  nums(name: K): number[];
+  text(name: Name<T>): string;
+  /** a flag's value as one of the words its table lists */
+  word<N extends WordFlag<T, 'text'>>(name: N): WordOf<T[N]>;
+  num(name: Name<T>): number;
+  list(name: Name<T>): string[];
+  /** a list flag's values, each one of the words its table lists */
+  words<N extends WordFlag<T, 'list'>>(name: N): WordOf<T[N]>[];
+  nums(name: Name<T>): number[];
   /** A value the table could not check (a method label, say): exit 2 like a refused flag. */
   refuse(what: string): never;
 }
@@ -69,11 +80,7 @@ const command = (script: string) => `node ${script.includes('/') ? script : `dis
  * 'tune.js'; or its path from the repository root: 'bench/gpu/cuda-parity.mjs'); throws FlagError naming the script, the flag and the value where `argv` holds what
  * the table does not declare.
  */
-export function parseFlags<const T extends FlagTable>(
-  script: string,
-  table: T,
-  argv: readonly string[],
-): Flags<keyof T & string> {
+export function parseFlags<const T extends FlagTable>(script: string, table: T, argv: readonly string[]): Flags<T> {
   const all: FlagTable = { ...table, '--help': HELP };
   const reads = `${command(script)} reads ${Object.keys(all).join(' ')} (--help: each with its default)`;
   const refuse = (what: string): never => {
@@ -121,12 +128,17 @@ export function parseFlags<const T extends FlagTable>(
   const quick = given.has('--quick');
   const device = given.get('--device') ?? all['--device' as keyof FlagTable]?.default;
   const gpu = device !== undefined && device !== 'cpu';
-  const value = (name: string): string => {
+  /** Its value given, else its default (the GPU's, --quick's, its own); undefined without one. */
+  const valueOf = (name: string): string | undefined => {
     const flag = all[name as keyof FlagTable];
     if (!flag) throw new Error(`${script} reads ${name}, which its table does not declare`);
     const v = given.get(name) ?? (gpu ? flag.gpu : undefined) ?? (quick ? flag.quick : undefined) ?? flag.default;
+    return v === undefined ? undefined : String(v);
+  };
+  const value = (name: string): string => {
+    const v = valueOf(name);
     if (v === undefined) throw new Error(`${script}: ${name} has no default: ask has('${name}') before reading it`);
-    return String(v);
+    return v;
   };
   const list = (name: string) => value(name).split(',').filter(Boolean);
   return {
@@ -135,8 +147,10 @@ export function parseFlags<const T extends FlagTable>(
     has: (name) => given.has(name),
     declares: (name) => name in all,
     text: value,
+    word: (name) => value(name) as never,
     num: (name) => Number(value(name)),
     list,
+    words: (name) => list(name) as never[],
     nums: (name) => list(name).map(Number),
     refuse,
   };
@@ -157,18 +171,14 @@ function usage(script: string, table: FlagTable): string {
   return [`Usage: ${command(script)} [flags]`, ...rows.map(([l, r]) => `  ${l.padEnd(width)}${r}`)].join('\n');
 }
 
-let current: Flags<string> | undefined;
+let current: Flags<FlagTable> | undefined;
 
 /**
  * The script's flags from the command line; --help prints them and exits 0, a command line the
  * table does not declare exits 2 with the message. The last parsed is what savedRun() reads.
  */
-export function args<const T extends FlagTable>(
-  script: string,
-  table: T,
-  argv = process.argv.slice(2),
-): Flags<keyof T & string> {
-  let flags: Flags<keyof T & string>;
+export function args<const T extends FlagTable>(script: string, table: T, argv = process.argv.slice(2)): Flags<T> {
+  let flags: Flags<T>;
   try {
     flags = parseFlags(script, table, argv);
   } catch (e) {
@@ -188,7 +198,7 @@ export function args<const T extends FlagTable>(
       process.exit(2);
     }
   };
-  current = { ...flags, refuse } as Flags<string>;
+  current = { ...flags, refuse } as Flags<FlagTable>;
   return { ...flags, refuse };
 }
 
@@ -213,6 +223,11 @@ export const DEVICE = {
 export const DTYPE = {
   '--dtype': { takes: 'text', default: 'float32', oneOf: DTYPES, about: "the weights' dtype" },
 } as const satisfies FlagTable;
+/** --models, with each script's defaults (and its own words where they say more). */
+export const modelsFlag = (
+  defaults: Pick<Flag, 'default' | 'quick' | 'gpu'>,
+  about = 'the models, each a preset or path',
+) => ({ '--models': { takes: 'list', ...defaults, about } }) as const satisfies FlagTable;
 export const QUICK = {
   '--quick': { about: 'a smoke run (smaller models, fewer rows and epochs): its numbers are not figures' },
 } as const satisfies FlagTable;

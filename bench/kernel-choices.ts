@@ -4,7 +4,7 @@
 // and the largest difference in the rows' best KL between the two — what decides a default.
 // Flags: node dist/bench/kernel-choices.js --help.
 import { loadModel } from '../lib/model/load.js';
-import { KERNEL_CHOICES, type KernelChoice, type NativeDtype } from '../lib/native/types-model.js';
+import { KERNEL_CHOICES, type KernelChoice } from '../lib/native/types-model.js';
 import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { flopsPerRowEpoch } from '../lib/tune/flops.js';
 import { tune } from '../lib/tune/index.js';
@@ -46,11 +46,11 @@ const a = args('kernel-choices.js', {
 });
 const quick = a.has('--quick');
 const device = a.text('--device');
-const dtype = a.text('--dtype') as NativeDtype;
+const dtype = a.word('--dtype');
 const gpu = device.startsWith('cuda');
 const model = a.text('--model');
 const gqaModel = a.text('--gqa-model');
-const choices = a.list('--choices') as (keyof KernelChoice)[];
+const choices = a.words('--choices');
 const positions = 5;
 const plan: Record<keyof KernelChoice, { model: string; method: 'soft' | 'hard'; candidates: number }> = {
   sharedTargets: { model, method: 'hard', candidates: 8 },

@@ -163,6 +163,7 @@ describe('parseFlags', () => {
     '--sizes': { takes: 'numbers', default: '1,2', about: 'sizes' },
     '--batch': { takes: 'number', otherwise: 'the auto batch', about: 'rows' },
     '--series': { takes: 'list', default: 'a', oneOf: ['a', 'b'], about: 'series' },
+    '--mode': { takes: 'text', default: 'plan', oneOf: ['plan', 'sweep'], about: 'mode' },
     '--quick': { about: 'smoke' },
   } as const;
   const parse = (...argv: string[]) => parseFlags('x.js', table, argv);
@@ -179,6 +180,12 @@ describe('parseFlags', () => {
     expect(parse('--series', 'b,a').list('--series')).toEqual(['b', 'a']);
     expect(parse().has('--batch')).toBe(false);
     expect(() => parse().num('--batch')).toThrow(/no default/);
+  });
+
+  it('reads a flag of fixed words as those words', () => {
+    const mode: 'plan' | 'sweep' = parse('--mode', 'sweep').word('--mode');
+    const series: ('a' | 'b')[] = parse('--series', 'b,a').words('--series');
+    expect([mode, series]).toEqual(['sweep', ['b', 'a']]);
   });
 
   it('refuses what the table does not declare with a FlagError', () => {
