@@ -32,26 +32,29 @@ const a = args('bound-plan.js', {
     default: '',
     about: 'a study whose targets the sweep makes (else --kind, else --targets)',
   },
-  '--scale': { takes: 'text', default: 'smoke', oneOf: SCALES, about: "the study's scale" },
+  '--scale': { takes: 'text', default: 'smoke', oneOf: SCALES, needs: { '--study': true }, about: "the study's scale" },
   '--kind': {
     takes: 'text',
     oneOf: ['vanilla', 'outlier'],
     otherwise: '--targets',
+    needs: { '--study': false },
     about: 'targets over --entropy',
   },
   '--entropy': {
     takes: 'text',
     default: '0:max:1',
+    needs: { '--kind': true },
     about: "--kind's entropy grid (a:b:step or a,b,..)",
   },
-  '--samples': { takes: 'number', default: 1, about: "--kind's samples per entropy" },
-  '--outliers': { takes: 'number', default: 1, about: 'outlier tokens per --kind outlier target' },
+  '--samples': { takes: 'number', default: 1, needs: { '--kind': true }, about: "--kind's samples per entropy" },
+  '--outliers': { takes: 'number', default: 1, needs: { '--kind': 'outlier' }, about: 'outlier tokens per target' },
   '--targets': {
     takes: 'number',
     default: 256,
+    needs: { '--study': false, '--kind': false },
     about: 'vanilla targets spread over 0 .. 9.9 bits',
   },
-  '--groups': { about: 'with --mode sweep: each group of the solve alone too' },
+  '--groups': { needs: { '--mode': 'sweep' }, about: 'each group of the solve alone too' },
 });
 const model = a.text('--model');
 const count = a.num('--targets');

@@ -1,8 +1,9 @@
 // The flags of a benchmark script, declared once as a table: what each takes, its default and
 // what it sets. The parser refuses what the script does not read (an unknown flag, a flag
 // without its value, a value that is a flag, a repeated flag, a number that is not one, a word
-// the flag does not take, a bare word) at the top of the script, before a model or the addon loads, because a benchmark that
-// silently ignores a misspelt `--dtpye bfloat16` runs float32 and says so only in its results.
+// the flag does not take, a bare word, a flag the script would ignore beside the others given) at
+// the top of the script, before a model or the addon loads, because a benchmark that silently
+// ignores a misspelt `--dtpye bfloat16` runs float32 and says so only in its results.
 // `--help` prints the table.
 import { DTYPES } from '../lib/native/types-model.js';
 
@@ -21,6 +22,12 @@ export interface Flag {
   oneOf?: readonly string[];
   /** the form its value has, where the words are too many to list (cuda:N): the form, and it in words */
   form?: { pattern: RegExp; words: string };
+  /**
+   * The flags the script reads it beside, where it reads it only then: each given (true), not
+   * given (false), or given one of these words (a list: holding one of them), its default
+   * counting. A flag given where its needs are not met would be ignored, so it is refused.
+   */
+  needs?: Record<`--${string}`, boolean | string | readonly string[]>;
   about: string;
 }
 export type FlagTable = Record<`--${string}`, Flag>;
@@ -135,6 +142,14 @@ export function parseFlags<const T extends FlagTable>(script: string, table: T, 
     const v = given.get(name) ?? (gpu ? flag.gpu : undefined) ?? (quick ? flag.quick : undefined) ?? flag.default;
     return v === undefined ? undefined : String(v);
   };
+  for (const name of given.keys()) {
+    for (const [other, want] of Object.entries(all[name as keyof FlagTable].needs ?? {})) {
+      const flag = all[other as keyof FlagTable];
+      if (!flag) throw new Error(`${script}: ${name} needs ${other}, which its table does not declare`);
+      const unmet = unmetNeed(name, other, want, given.has(other), valueOf(other), flag.takes === 'list');
+      if (unmet) refuse(unmet);
+    }
+  }
   const value = (name: string): string => {
     const v = valueOf(name);
     if (v === undefined) throw new Error(`${script}: ${name} has no default: ask has('${name}') before reading it`);
@@ -156,6 +171,33 @@ export function parseFlags<const T extends FlagTable>(script: string, table: T, 
   };
 }
 
+const words = (want: string | readonly string[]): readonly string[] => (typeof want === 'string' ? [want] : want);
+
+/**
+ * Why `name`, given, would be ignored for want of `other` ("--groups is read only with --mode
+ * sweep, and --mode is 'plan' (its default): ..."), or undefined where its need is met.
+ */
+function unmetNeed(
+  name: string,
+  other: string,
+  want: boolean | string | readonly string[],
+  given: boolean,
+  value: string | undefined,
+  list: boolean,
+): string | undefined {
+  const ignored = 'so the script would ignore it';
+  if (want === false) return given ? `${name} is ignored with ${other}: give one of the two` : undefined;
+  if (want === true)
+    return given
+      ? undefined
+      : `${name} is read only with ${other}, which is not given, ${ignored}: give ${other} too, or leave ${name} out`;
+  const values = value === undefined ? [] : list ? value.split(',') : [value];
+  if (values.some((v) => words(want).includes(v))) return undefined;
+  const where = list ? `where ${other} holds ${words(want).join(' or ')}` : `with ${other} ${words(want).join(' or ')}`;
+  const now = value === undefined ? 'is not given' : `is '${value}'${given ? '' : ' (its default)'}`;
+  return `${name} is read only ${where}, and ${other} ${now}, ${ignored}: give ${other} ${words(want).join(' or ')}, or leave ${name} out`;
+}
+
 function usage(script: string, table: FlagTable): string {
   const rows = Object.entries(table).map(([name, f]: [string, Flag]) => {
     const defaults = [
@@ -163,6 +205,13 @@ function usage(script: string, table: FlagTable): string {
       f.quick !== undefined ? `--quick: ${f.quick}` : '',
       f.gpu !== undefined ? `on a GPU: ${f.gpu}` : '',
       f.otherwise ? `default: ${f.otherwise}` : '',
+      ...Object.entries(f.needs ?? {}).map(([other, want]) =>
+        want === true
+          ? `only with ${other}`
+          : want === false
+            ? `not with ${other}`
+            : `only with ${other} ${words(want).join(' or ')}`,
+      ),
     ].filter(Boolean);
     const about = f.oneOf ? `${f.about}: ${f.oneOf.join(', ')}` : f.about;
     return [`${name}${placeholder(f)}`, `${about}${defaults.length ? ` (${defaults.join('; ')})` : ''}`];

@@ -27,6 +27,7 @@ const a = args('kernel-choices.js', {
     takes: 'text',
     default: 'random:demo',
     gpu: 'random:llama-3-8b',
+    needs: { '--choices': 'sharedTargets' },
     about: 'the model of the shared targets',
   },
   '--gqa-model': {
@@ -34,6 +35,7 @@ const a = args('kernel-choices.js', {
     default: 'random:qwen2.5-0.5b',
     quick: 'random:tiny-llama3',
     gpu: 'random:llama-3-8b',
+    needs: { '--choices': ['groupedAttention', 'fusedRmsNorm'] },
     about: 'the grouped-query model of attention and RMSNorm',
   },
   '--batch': {

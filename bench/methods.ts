@@ -17,7 +17,13 @@ const { a, quick, device, dtype, models, positions, methods } = methodBenchArgs(
   methods: 'soft,hard:k=1,hard:k=8,hybrid:HHSSS',
   flags: {
     '--batch': { takes: 'number', otherwise: 'the batch tune() picks, at most --max-batch', about: 'rows per batch' },
-    '--max-batch': { takes: 'number', default: 1 << 20, quick: 16, about: 'the largest batch taken without --batch' },
+    '--max-batch': {
+      takes: 'number',
+      default: 1 << 20,
+      quick: 16,
+      needs: { '--batch': false },
+      about: 'the largest batch taken without --batch',
+    },
     // Each pair timed twice and the fastest kept, as batch.ts does: timed once, one disturbed
     // call on a shared machine skews its method's row of the table.
     '--reps': RATE_FLAGS['--reps'],
