@@ -6,20 +6,14 @@
 // default stays as it is until a GPU run shows it.
 // Flags: node dist/bench/batch.js --help.
 import { loadModel } from '../lib/model/load.js';
-import type { NativeDtype } from '../lib/native/types-model.js';
 import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { freeDeviceBytes } from '../lib/model/memory.js';
 import { deviceTag, memoryProbe, mib, save, yardstick, yardstickTable } from './common.js';
-import { args, DEVICE, DTYPE, OUT_DIR, QUICK } from './flags.js';
+import { args, DEVICE, DTYPE, modelsFlag, OUT_DIR, QUICK } from './flags.js';
 import { fmt, measureRate, pct, RATE_FLAGS, type RatePoint } from './tune-rate.js';
 
 const a = args('batch.js', {
-  '--models': {
-    takes: 'list',
-    default: 'random:demo',
-    quick: 'random:micro',
-    about: 'the models, each a preset or path',
-  },
+  ...modelsFlag({ default: 'random:demo', quick: 'random:micro' }),
   ...DEVICE,
   ...DTYPE,
   '--factors': { takes: 'numbers', default: '2,4', about: 'the batches tried, as multiples of the auto batch' },
@@ -32,7 +26,7 @@ const a = args('batch.js', {
 });
 const quick = a.has('--quick');
 const device = a.text('--device');
-const dtype = a.text('--dtype') as NativeDtype;
+const dtype = a.word('--dtype');
 const models = a.list('--models');
 const factors = a.nums('--factors');
 const maxFraction = a.num('--max-fraction');
@@ -90,4 +84,4 @@ const table = [
       `| ${r.model} | ${r.batchSize} | ${r.factor} | ${fmt(r.marginalRowStepsPerSecond)} | ${pct(r.fractionOfMatmul)} | ${r.overAuto === null ? '–' : r.overAuto.toFixed(2)} | ${mib(r.memoryPerRowBytes)} | ${mib(r.freeBytes)} |`,
   ),
 ];
-save(`batch-${deviceTag(device)}`, { device, dtype, quick, positions, maxFraction, yardstick: yard, report }, table);
+save(`batch-${deviceTag(device)}`, { dtype, positions, maxFraction, yardstick: yard, report }, table);

@@ -19,7 +19,7 @@ import { native } from '../lib/native/index.js';
 import { sweepBounds, targetsToMake } from '../lib/run/bound-columns.js';
 import { estimateSweep } from '../lib/run/estimate.js';
 import { parseSpec } from '../lib/spec/index.js';
-import { readStudy, SCALES, StudyError, type Scale } from '../lib/study/catalog.js';
+import { readStudy, SCALES, StudyError } from '../lib/study/catalog.js';
 import { planSweep } from '../lib/sweep/index.js';
 import { synthesizePlans } from '../lib/targets/index.js';
 import { args } from './flags.js';
@@ -32,13 +32,29 @@ const a = args('bound-plan.js', {
     default: '',
     about: 'a study whose targets the sweep makes (else --kind, else --targets)',
   },
-  '--scale': { takes: 'text', default: 'smoke', oneOf: SCALES, about: "the study's scale" },
-  '--kind': { takes: 'text', oneOf: ['vanilla', 'outlier'], otherwise: '--targets', about: 'targets over --entropy' },
-  '--entropy': { takes: 'text', default: '0:max:1', about: "--kind's entropy grid (a:b:step or a,b,..)" },
-  '--samples': { takes: 'number', default: 1, about: "--kind's samples per entropy" },
-  '--outliers': { takes: 'number', default: 1, about: 'outlier tokens per --kind outlier target' },
-  '--targets': { takes: 'number', default: 256, about: 'vanilla targets spread over 0 .. 9.9 bits' },
-  '--groups': { about: 'with --mode sweep: each group of the solve alone too' },
+  '--scale': { takes: 'text', default: 'smoke', oneOf: SCALES, needs: { '--study': true }, about: "the study's scale" },
+  '--kind': {
+    takes: 'text',
+    oneOf: ['vanilla', 'outlier'],
+    otherwise: '--targets',
+    needs: { '--study': false },
+    about: 'targets over --entropy',
+  },
+  '--entropy': {
+    takes: 'text',
+    default: '0:max:1',
+    needs: { '--kind': true },
+    about: "--kind's entropy grid (a:b:step or a,b,..)",
+  },
+  '--samples': { takes: 'number', default: 1, needs: { '--kind': true }, about: "--kind's samples per entropy" },
+  '--outliers': { takes: 'number', default: 1, needs: { '--kind': 'outlier' }, about: 'outlier tokens per target' },
+  '--targets': {
+    takes: 'number',
+    default: 256,
+    needs: { '--study': false, '--kind': false },
+    about: 'vanilla targets spread over 0 .. 9.9 bits',
+  },
+  '--groups': { needs: { '--mode': 'sweep' }, about: 'each group of the solve alone too' },
 });
 const model = a.text('--model');
 const count = a.num('--targets');
@@ -47,7 +63,7 @@ const kind = a.has('--kind') ? a.text('--kind') : '';
 /** --study's targets at --scale; a study that does not exist refused like a bad flag. */
 function studyTargets() {
   try {
-    return readStudy(study)[a.text('--scale') as Scale]!.targets;
+    return readStudy(study)[a.word('--scale')]!.targets;
   } catch (e) {
     if (e instanceof StudyError) a.refuse(`--study '${study}': ${e.message}`);
     throw e;

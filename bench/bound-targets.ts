@@ -25,7 +25,7 @@ const a = args('bound-targets.js', {
   '--kind': { takes: 'text', default: 'vanilla', oneOf: ['vanilla', 'outlier'], about: 'the targets' },
   '--entropy': { takes: 'text', default: '0:max:1', about: 'the entropy grid (a:b:step or a,b,..)' },
   '--samples': { takes: 'number', default: 1, about: 'targets per entropy' },
-  '--outliers': { takes: 'number', default: 1, about: 'outlier tokens per outlier target' },
+  '--outliers': { takes: 'number', default: 1, needs: { '--kind': 'outlier' }, about: 'outlier tokens per target' },
   '--values': { takes: 'text', default: '', about: "a file to write each target's bounds to" },
   '--against': {
     takes: 'text',

@@ -87,7 +87,6 @@ try {
     `bound-${deviceTag(device)}`,
     {
       model,
-      device,
       dtype,
       entropy,
       inits,

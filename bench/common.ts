@@ -8,7 +8,7 @@ import { native, type Addon } from '../lib/native/index.js';
 import type { BenchAddon, ProfileAddon } from '../lib/native/types-bench.js';
 import type { NativeDtype } from '../lib/native/types-model.js';
 import { parseMethodLabel, resolveMethod, type ResolvedMethod } from '../lib/spec/methods.js';
-import { outDir } from './flags.js';
+import { savedRun } from './flags.js';
 
 /** The addon with its benchmark-only exports (lib/native/types-bench.ts), which the library's Addon type leaves out. */
 export const benchNative = (): Addon & BenchAddon & ProfileAddon => native() as Addon & BenchAddon & ProfileAddon;
@@ -35,14 +35,15 @@ export async function timeIt(fn: () => Promise<unknown>, reps: number): Promise<
   return times[Math.floor(times.length / 2)];
 }
 
-export function save(name: string, data: unknown, table: string[]): string {
-  const dir = outDir();
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${name}.json`);
+/** Writes `data` to --out-dir/`name`.json after what every results file says of its run, and prints `table`. */
+export function save(name: string, data: object, table: string[]): string {
+  const { outDir, device, quick } = savedRun();
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `${name}.json`);
   writeFileSync(
     file,
     JSON.stringify(
-      { date: new Date().toISOString(), threads: native().buildInfo().threads, ...(data as object) },
+      { date: new Date().toISOString(), threads: native().buildInfo().threads, device, quick, ...data },
       null,
       2,
     ),

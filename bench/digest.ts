@@ -127,7 +127,6 @@ const line = (what: string, size: number, op: string, w: number, wo: number) =>
 save(
   'digest-cpu',
   {
-    quick,
     reps,
     results: {
       rows,

@@ -1,8 +1,9 @@
 // The flags of a benchmark script, declared once as a table: what each takes, its default and
 // what it sets. The parser refuses what the script does not read (an unknown flag, a flag
 // without its value, a value that is a flag, a repeated flag, a number that is not one, a word
-// the flag does not take, a bare word) at the top of the script, before a model or the addon loads, because a benchmark that
-// silently ignores a misspelt `--dtpye bfloat16` runs float32 and says so only in its results.
+// the flag does not take, a bare word, a flag the script would ignore beside the others given) at
+// the top of the script, before a model or the addon loads, because a benchmark that silently
+// ignores a misspelt `--dtpye bfloat16` runs float32 and says so only in its results.
 // `--help` prints the table.
 import { DTYPES } from '../lib/native/types-model.js';
 
@@ -21,20 +22,39 @@ export interface Flag {
   oneOf?: readonly string[];
   /** the form its value has, where the words are too many to list (cuda:N): the form, and it in words */
   form?: { pattern: RegExp; words: string };
+  /**
+   * The flags the script reads it beside, where it reads it only then: each given (true), not
+   * given (false), or given one of these words (a list: holding one of them), its default
+   * counting. A flag given where its needs are not met would be ignored, so it is refused.
+   */
+  needs?: Record<`--${string}`, boolean | string | readonly string[]>;
   about: string;
 }
 export type FlagTable = Record<`--${string}`, Flag>;
 
-export interface Flags<K extends string> {
+type Name<T> = keyof T & string;
+/** The flags of `T` that take one of a fixed set of words (oneOf): a word (`takes` 'text') or a list of them. */
+type WordFlag<T, Takes extends 'text' | 'list'> = {
+  [N in Name<T>]: T[N] extends { takes: Takes; oneOf: readonly string[] } ? N : never;
+}[Name<T>];
+type WordOf<F> = F extends { oneOf: readonly (infer W extends string)[] } ? W : never;
+
+export interface Flags<T extends FlagTable> {
   /** --help was given: print `usage` instead of running */
   help: boolean;
   usage: string;
   /** given on the command line (a switch, or a flag with its value) */
-  has(name: K): boolean;
-  text(name: K): string;
-  num(name: K): number;
-  list(name: K): string[];
-  nums(name: K): number[];
+  has(name: Name<T>): boolean;
+  /** the table declares it, given or not (savedRun() reads --device where a script has one) */
+  declares(name: string): boolean;
+  text(name: Name<T>): string;
+  /** a flag's value as one of the words its table lists */
+  word<N extends WordFlag<T, 'text'>>(name: N): WordOf<T[N]>;
+  num(name: Name<T>): number;
+  list(name: Name<T>): string[];
+  /** a list flag's values, each one of the words its table lists */
+  words<N extends WordFlag<T, 'list'>>(name: N): WordOf<T[N]>[];
+  nums(name: Name<T>): number[];
   /** A value the table could not check (a method label, say): exit 2 like a refused flag. */
   refuse(what: string): never;
 }
@@ -67,11 +87,7 @@ const command = (script: string) => `node ${script.includes('/') ? script : `dis
  * 'tune.js'; or its path from the repository root: 'bench/gpu/cuda-parity.mjs'); throws FlagError naming the script, the flag and the value where `argv` holds what
  * the table does not declare.
  */
-export function parseFlags<const T extends FlagTable>(
-  script: string,
-  table: T,
-  argv: readonly string[],
-): Flags<keyof T & string> {
+export function parseFlags<const T extends FlagTable>(script: string, table: T, argv: readonly string[]): Flags<T> {
   const all: FlagTable = { ...table, '--help': HELP };
   const reads = `${command(script)} reads ${Object.keys(all).join(' ')} (--help: each with its default)`;
   const refuse = (what: string): never => {
@@ -119,24 +135,67 @@ export function parseFlags<const T extends FlagTable>(
   const quick = given.has('--quick');
   const device = given.get('--device') ?? all['--device' as keyof FlagTable]?.default;
   const gpu = device !== undefined && device !== 'cpu';
-  const value = (name: string): string => {
+  /** Its value given, else its default (the GPU's, --quick's, its own); undefined without one. */
+  const valueOf = (name: string): string | undefined => {
     const flag = all[name as keyof FlagTable];
     if (!flag) throw new Error(`${script} reads ${name}, which its table does not declare`);
     const v = given.get(name) ?? (gpu ? flag.gpu : undefined) ?? (quick ? flag.quick : undefined) ?? flag.default;
+    return v === undefined ? undefined : String(v);
+  };
+  for (const name of given.keys()) {
+    for (const [other, want] of Object.entries(all[name as keyof FlagTable].needs ?? {})) {
+      const flag = all[other as keyof FlagTable];
+      if (!flag) throw new Error(`${script}: ${name} needs ${other}, which its table does not declare`);
+      const unmet = unmetNeed(name, other, want, given.has(other), valueOf(other), flag.takes === 'list');
+      if (unmet) refuse(unmet);
+    }
+  }
+  const value = (name: string): string => {
+    const v = valueOf(name);
     if (v === undefined) throw new Error(`${script}: ${name} has no default: ask has('${name}') before reading it`);
-    return String(v);
+    return v;
   };
   const list = (name: string) => value(name).split(',').filter(Boolean);
   return {
     help: given.has('--help'),
     usage: usage(script, all),
     has: (name) => given.has(name),
+    declares: (name) => name in all,
     text: value,
+    word: (name) => value(name) as never,
     num: (name) => Number(value(name)),
     list,
+    words: (name) => list(name) as never[],
     nums: (name) => list(name).map(Number),
     refuse,
   };
+}
+
+const words = (want: string | readonly string[]): readonly string[] => (typeof want === 'string' ? [want] : want);
+
+/**
+ * Why `name`, given, would be ignored for want of `other` ("--groups is read only with --mode
+ * sweep, and --mode is 'plan' (its default): ..."), or undefined where its need is met.
+ */
+function unmetNeed(
+  name: string,
+  other: string,
+  want: boolean | string | readonly string[],
+  given: boolean,
+  value: string | undefined,
+  list: boolean,
+): string | undefined {
+  const ignored = 'so the script would ignore it';
+  if (want === false) return given ? `${name} is ignored with ${other}: give one of the two` : undefined;
+  if (want === true)
+    return given
+      ? undefined
+      : `${name} is read only with ${other}, which is not given, ${ignored}: give ${other} too, or leave ${name} out`;
+  const values = value === undefined ? [] : list ? value.split(',') : [value];
+  if (values.some((v) => words(want).includes(v))) return undefined;
+  const where = list ? `where ${other} holds ${words(want).join(' or ')}` : `with ${other} ${words(want).join(' or ')}`;
+  const now = value === undefined ? 'is not given' : `is '${value}'${given ? '' : ' (its default)'}`;
+  return `${name} is read only ${where}, and ${other} ${now}, ${ignored}: give ${other} ${words(want).join(' or ')}, or leave ${name} out`;
 }
 
 function usage(script: string, table: FlagTable): string {
@@ -146,6 +205,13 @@ function usage(script: string, table: FlagTable): string {
       f.quick !== undefined ? `--quick: ${f.quick}` : '',
       f.gpu !== undefined ? `on a GPU: ${f.gpu}` : '',
       f.otherwise ? `default: ${f.otherwise}` : '',
+      ...Object.entries(f.needs ?? {}).map(([other, want]) =>
+        want === true
+          ? `only with ${other}`
+          : want === false
+            ? `not with ${other}`
+            : `only with ${other} ${words(want).join(' or ')}`,
+      ),
     ].filter(Boolean);
     const about = f.oneOf ? `${f.about}: ${f.oneOf.join(', ')}` : f.about;
     return [`${name}${placeholder(f)}`, `${about}${defaults.length ? ` (${defaults.join('; ')})` : ''}`];
@@ -154,18 +220,14 @@ function usage(script: string, table: FlagTable): string {
   return [`Usage: ${command(script)} [flags]`, ...rows.map(([l, r]) => `  ${l.padEnd(width)}${r}`)].join('\n');
 }
 
-let current: Flags<string> | undefined;
+let current: Flags<FlagTable> | undefined;
 
 /**
  * The script's flags from the command line; --help prints them and exits 0, a command line the
- * table does not declare exits 2 with the message. The last parsed is what outDir() reads.
+ * table does not declare exits 2 with the message. The last parsed is what savedRun() reads.
  */
-export function args<const T extends FlagTable>(
-  script: string,
-  table: T,
-  argv = process.argv.slice(2),
-): Flags<keyof T & string> {
-  let flags: Flags<keyof T & string>;
+export function args<const T extends FlagTable>(script: string, table: T, argv = process.argv.slice(2)): Flags<T> {
+  let flags: Flags<T>;
   try {
     flags = parseFlags(script, table, argv);
   } catch (e) {
@@ -185,7 +247,7 @@ export function args<const T extends FlagTable>(
       process.exit(2);
     }
   };
-  current = { ...flags, refuse } as Flags<string>;
+  current = { ...flags, refuse } as Flags<FlagTable>;
   return { ...flags, refuse };
 }
 
@@ -210,12 +272,26 @@ export const DEVICE = {
 export const DTYPE = {
   '--dtype': { takes: 'text', default: 'float32', oneOf: DTYPES, about: "the weights' dtype" },
 } as const satisfies FlagTable;
+/** --models, with each script's defaults (and its own words where they say more). */
+export const modelsFlag = (
+  defaults: Pick<Flag, 'default' | 'quick' | 'gpu'>,
+  about = 'the models, each a preset or path',
+) => ({ '--models': { takes: 'list', ...defaults, about } }) as const satisfies FlagTable;
 export const QUICK = {
   '--quick': { about: 'a smoke run (smaller models, fewer rows and epochs): its numbers are not figures' },
 } as const satisfies FlagTable;
 
-/** Where results go: --out-dir (default bench/results), so quick runs never overwrite the committed figures. */
-export function outDir(): string {
-  if (!current) throw new Error('outDir(): the script parsed no flags (args())');
-  return current.text('--out-dir');
+/**
+ * What every results file says of its run, and where it goes (common.ts save()): --out-dir
+ * (default bench/results, so quick runs never overwrite the committed figures), the device (a
+ * script without --device runs on the CPU) and whether it was a --quick smoke run (never, for a
+ * script without --quick).
+ */
+export function savedRun(): { outDir: string; device: string; quick: boolean } {
+  if (!current) throw new Error('savedRun(): the script parsed no flags (args())');
+  return {
+    outDir: current.text('--out-dir'),
+    device: current.declares('--device') ? current.text('--device') : 'cpu',
+    quick: current.has('--quick'),
+  };
 }

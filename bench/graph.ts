@@ -9,22 +9,16 @@
 // Flags: node dist/bench/graph.js --help.
 import { loadModel } from '../lib/model/load.js';
 import type { Model } from '../lib/model/model.js';
-import type { NativeDtype } from '../lib/native/types-model.js';
 import type { ResolvedMethod } from '../lib/spec/methods.js';
 import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { flopsPerRowEpoch } from '../lib/tune/flops.js';
 import { tune, type TuneOptions } from '../lib/tune/index.js';
 import { deviceTag, memoryProbe, methodsArg, save, yardstick, yardstickTable } from './common.js';
-import { args, DEVICE, isNumber, DTYPE, OUT_DIR, QUICK, SUFFIX } from './flags.js';
+import { args, DEVICE, isNumber, DTYPE, modelsFlag, OUT_DIR, QUICK, SUFFIX } from './flags.js';
 import { fmt, measureRate, pct, RATE_FLAGS, rampTargets, type RatePoint } from './tune-rate.js';
 
 const a = args('graph.js', {
-  '--models': {
-    takes: 'list',
-    default: 'random:micro,random:demo',
-    gpu: 'random:gpt2,random:llama-3.2-1b',
-    about: 'the models, each a preset or path',
-  },
+  ...modelsFlag({ default: 'random:micro,random:demo', gpu: 'random:gpt2,random:llama-3.2-1b' }),
   '--methods': { takes: 'list', default: 'soft', about: 'method labels (soft, hard:k=8, hybrid:HHSSS)' },
   '--batches': { takes: 'list', default: '16,64,auto', quick: '16', about: "batch sizes, 'auto' the one tune() picks" },
   ...DEVICE,
@@ -39,7 +33,7 @@ const a = args('graph.js', {
 const quick = a.has('--quick');
 const device = a.text('--device');
 const cuda = device.startsWith('cuda');
-const dtype = a.text('--dtype') as NativeDtype;
+const dtype = a.word('--dtype');
 const models = a.list('--models');
 const batchList = a.list('--batches');
 for (const b of batchList)
@@ -180,7 +174,7 @@ const table = [
 ];
 save(
   `graph-${deviceTag(device)}${a.text('--suffix')}`,
-  { device, dtype, quick, positions, variant: variantName, yardstick: yard, report },
+  { dtype, positions, variant: variantName, yardstick: yard, report },
   table,
 );
 if (disagree) {

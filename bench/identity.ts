@@ -50,7 +50,7 @@ try {
     rows.push({ scanMs: await time(() => findNonFinite(files)), digestMs: await time(() => weightsDigest(files)) });
   const best = (k: 'scanMs' | 'digestMs') => Math.min(...rows.map((x) => x[k]));
   const ratio = best('digestMs') / best('scanMs');
-  save('identity', { device: 'cpu', gib, tensors: count, tensorBytes, rows, ratio }, [
+  save('identity', { gib, tensors: count, tensorBytes, rows, ratio }, [
     `${gib} GiB in ${count} tensors: NaN/Inf scan ${best('scanMs').toFixed(0)} ms, weights digest ${best('digestMs').toFixed(1)} ms (${(100 * ratio).toFixed(1)}% of the scan)`,
   ]);
 } finally {

@@ -4,7 +4,7 @@
 // and the largest difference in the rows' best KL between the two — what decides a default.
 // Flags: node dist/bench/kernel-choices.js --help.
 import { loadModel } from '../lib/model/load.js';
-import { KERNEL_CHOICES, type KernelChoice, type NativeDtype } from '../lib/native/types-model.js';
+import { KERNEL_CHOICES, type KernelChoice } from '../lib/native/types-model.js';
 import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { flopsPerRowEpoch } from '../lib/tune/flops.js';
 import { tune } from '../lib/tune/index.js';
@@ -27,6 +27,7 @@ const a = args('kernel-choices.js', {
     takes: 'text',
     default: 'random:demo',
     gpu: 'random:llama-3-8b',
+    needs: { '--choices': 'sharedTargets' },
     about: 'the model of the shared targets',
   },
   '--gqa-model': {
@@ -34,6 +35,7 @@ const a = args('kernel-choices.js', {
     default: 'random:qwen2.5-0.5b',
     quick: 'random:tiny-llama3',
     gpu: 'random:llama-3-8b',
+    needs: { '--choices': ['groupedAttention', 'fusedRmsNorm'] },
     about: 'the grouped-query model of attention and RMSNorm',
   },
   '--batch': {
@@ -46,11 +48,11 @@ const a = args('kernel-choices.js', {
 });
 const quick = a.has('--quick');
 const device = a.text('--device');
-const dtype = a.text('--dtype') as NativeDtype;
+const dtype = a.word('--dtype');
 const gpu = device.startsWith('cuda');
 const model = a.text('--model');
 const gqaModel = a.text('--gqa-model');
-const choices = a.list('--choices') as (keyof KernelChoice)[];
+const choices = a.words('--choices');
 const positions = 5;
 const plan: Record<keyof KernelChoice, { model: string; method: 'soft' | 'hard'; candidates: number }> = {
   sharedTargets: { model, method: 'hard', candidates: 8 },
@@ -140,4 +142,4 @@ const table = [
       `| ${r.choice} | ${r.model} | ${r.method} | ${r.batch} | ${fmt(r.off as number | null)} | ${fmt(r.on as number | null)} | ${r.ratio === null ? '–' : (r.ratio as number).toFixed(2)} | ${(r.maxKlDiff as number).toExponential(1)} |`,
   ),
 ];
-save(`kernel-choices-${deviceTag(device)}`, { device, dtype, quick, positions, yardstick: yard, report }, table);
+save(`kernel-choices-${deviceTag(device)}`, { dtype, positions, yardstick: yard, report }, table);

@@ -100,4 +100,4 @@ for (const [R, V, d, k] of quick
   );
 }
 table.push('', ...yardstickTable(yard));
-save(`kernels-${deviceTag(device)}`, { device, quick, yardstick: yard, kl: rows, hotflip: hot }, table);
+save(`kernels-${deviceTag(device)}`, { yardstick: yard, kl: rows, hotflip: hot }, table);

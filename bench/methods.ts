@@ -8,7 +8,7 @@ import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { flopsPerRowEpoch } from '../lib/tune/flops.js';
 import { deviceTag, memoryProbe, save, yardstick, yardstickTable } from './common.js';
 import { methodBenchArgs } from './method-args.js';
-import { fmt, measureRate, pct, type RatePoint } from './tune-rate.js';
+import { fmt, measureRate, pct, RATE_FLAGS, type RatePoint } from './tune-rate.js';
 
 const { a, quick, device, dtype, models, positions, methods } = methodBenchArgs({
   script: 'methods.js',
@@ -17,10 +17,20 @@ const { a, quick, device, dtype, models, positions, methods } = methodBenchArgs(
   methods: 'soft,hard:k=1,hard:k=8,hybrid:HHSSS',
   flags: {
     '--batch': { takes: 'number', otherwise: 'the batch tune() picks, at most --max-batch', about: 'rows per batch' },
-    '--max-batch': { takes: 'number', default: 1 << 20, quick: 16, about: 'the largest batch taken without --batch' },
+    '--max-batch': {
+      takes: 'number',
+      default: 1 << 20,
+      quick: 16,
+      needs: { '--batch': false },
+      about: 'the largest batch taken without --batch',
+    },
+    // Each pair timed twice and the fastest kept, as batch.ts does: timed once, one disturbed
+    // call on a shared machine skews its method's row of the table.
+    '--reps': RATE_FLAGS['--reps'],
   },
 });
 const maxBatch = a.num('--max-batch');
+const reps = a.num('--reps');
 
 const yard = await yardstick(device, dtype, quick);
 type Row = RatePoint & { model: string; method: string; ofSoft: number | null };
@@ -40,6 +50,7 @@ for (const name of models) {
         epochs: 1,
         extraEpochs: 2,
         minDeltaSeconds: quick ? 0.25 : 1,
+        reps,
         tune: { method: m.method, pattern: m.pattern, candidates: m.candidates },
         flopsPerRowEpoch: flopsPerRowEpoch(model.info, m.pattern, m.candidates),
       },
@@ -67,4 +78,4 @@ const table = [
   ),
   ...report.flatMap((r) => (r.warnings.length ? [`warning (${r.model} ${r.method}): ${r.warnings.join('; ')}`] : [])),
 ];
-save(`methods-${deviceTag(device)}`, { device, dtype, quick, positions, yardstick: yard, report }, table);
+save(`methods-${deviceTag(device)}`, { dtype, positions, yardstick: yard, report }, table);

@@ -10,15 +10,14 @@ import { join } from 'node:path';
 
 import { duration } from '../lib/run/estimate-report.js';
 import { estimateStudy } from '../lib/run/estimate-study.js';
-import type { NativeDtype } from '../lib/native/types-model.js';
-import { SCALES, type Scale } from '../lib/study/catalog.js';
+import { SCALES } from '../lib/study/catalog.js';
 import { runStudy } from '../lib/run/study.js';
 import { deviceTag, save } from './common.js';
-import { args, DEVICE, DTYPE, OUT_DIR } from './flags.js';
+import { args, DEVICE, DTYPE, modelsFlag, OUT_DIR } from './flags.js';
 
 const a = args('plan.js', {
   '--studies': { takes: 'list', default: 'all', about: 'the studies planned and run' },
-  '--models': { takes: 'list', default: 'random:demo', about: 'the models, each a preset or path' },
+  ...modelsFlag({ default: 'random:demo' }),
   '--scale': { takes: 'text', default: 'smoke', oneOf: SCALES, about: "the studies' scale" },
   ...DEVICE,
   ...DTYPE,
@@ -27,10 +26,10 @@ const a = args('plan.js', {
   ...OUT_DIR,
 });
 const device = a.text('--device');
-const dtype = a.text('--dtype') as NativeDtype;
+const dtype = a.word('--dtype');
 const studies = a.list('--studies');
 const models = a.list('--models');
-const scale = a.text('--scale') as Scale;
+const scale = a.word('--scale');
 const bound = !a.has('--no-bound');
 const common = { studies, models, scale, device, dtype, bound };
 
@@ -84,7 +83,6 @@ const table = [
 save(
   `plan-${deviceTag(device)}`,
   {
-    device,
     dtype,
     studies,
     models,

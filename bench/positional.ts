@@ -13,20 +13,14 @@
 // Flags: node dist/bench/positional.js --help.
 import { loadModel } from '../lib/model/load.js';
 import type { Model } from '../lib/model/model.js';
-import type { NativeDtype } from '../lib/native/types-model.js';
 import { flopsPerPositionalEpoch } from '../lib/tune/flops.js';
 import { tune, type TuneOptions, type TuneRecord } from '../lib/tune/index.js';
 import { deviceTag, memoryProbe, save } from './common.js';
-import { args, DEVICE, DTYPE, OUT_DIR, QUICK } from './flags.js';
+import { args, DEVICE, DTYPE, modelsFlag, OUT_DIR, QUICK } from './flags.js';
 import { fmt, pct, rampTargets } from './tune-rate.js';
 
 const a = args('positional.js', {
-  '--models': {
-    takes: 'list',
-    default: 'random:tiny-gpt2,random:demo,random:tiny-llama3',
-    quick: 'random:tiny-gpt2',
-    about: 'the models, each a preset or path',
-  },
+  ...modelsFlag({ default: 'random:tiny-gpt2,random:demo,random:tiny-llama3', quick: 'random:tiny-gpt2' }),
   ...DEVICE,
   ...DTYPE,
   '--rows': { takes: 'number', default: 16, quick: 8, about: 'rows run both ways' },
@@ -41,9 +35,8 @@ const a = args('positional.js', {
   ...QUICK,
   ...OUT_DIR,
 });
-const quick = a.has('--quick');
 const device = a.text('--device');
-const dtype = a.text('--dtype') as NativeDtype;
+const dtype = a.word('--dtype');
 const models = a.list('--models');
 const rows = a.num('--rows');
 const epochs = a.num('--epochs');
@@ -163,7 +156,7 @@ const table = [
     return `| ${r.model} | ${r.method} | ${fmt(f.plain / 1e9, 3)} | ${fmt(f.cached / 1e9, 3)} | ${pct(f.saved)} | ${fmt(s.plain)} | ${fmt(s.cached)} | ${(r.speedRatio as number).toFixed(2)}× | ${(r.cpuRatio as number).toFixed(2)}× | ${agree} |`;
   }),
 ];
-save(`positional-${deviceTag(device)}`, { device, dtype, quick, positions, rows, epochs, report }, table);
+save(`positional-${deviceTag(device)}`, { dtype, positions, rows, epochs, report }, table);
 if (disagree) {
   console.error(`${disagree} point(s) where the cached and plain epochs disagree beyond ${tolerance}`);
   process.exitCode = 1;

@@ -162,8 +162,4 @@ for (const name of models) {
   model.dispose();
   memoryProbe(device).release();
 }
-save(
-  `profile-${deviceTag(device)}`,
-  { device, dtype, quick, positions, bandwidthGbs: bandwidth, yardstick: yard, report },
-  lines,
-);
+save(`profile-${deviceTag(device)}`, { dtype, positions, bandwidthGbs: bandwidth, yardstick: yard, report }, lines);

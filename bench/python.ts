@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { loadModel } from '../lib/model/load.js';
 import { getPreset } from '../lib/model/presets.js';
 import { native } from '../lib/native/index.js';
-import type { NativeDtype } from '../lib/native/types-model.js';
 import { rowSeed, tune } from '../lib/tune/index.js';
 import { deviceTag, save } from './common.js';
 import { args, DEVICE, DTYPE, OUT_DIR, QUICK } from './flags.js';
@@ -31,10 +30,9 @@ const a = args('python.js', {
   ...QUICK,
   ...OUT_DIR,
 });
-const quick = a.has('--quick');
 const preset = a.text('--preset');
 const device = a.text('--device');
-const dtype = a.text('--dtype') as NativeDtype;
+const dtype = a.word('--dtype');
 const pyRows = a.num('--python-rows');
 const rows = a.num('--rows');
 const steps = a.num('--steps');
@@ -124,9 +122,7 @@ try {
   const pass = agreement.pass;
   const report = {
     preset,
-    device,
     dtype,
-    quick,
     steps,
     search,
     distprompt: { rows, rowStepsPerSecond: ours, meanBestKl: o.mean, sdBestKl: o.sd, minBestKl: o.min },

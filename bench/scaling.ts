@@ -10,14 +10,13 @@
 import { loadModel } from '../lib/model/load.js';
 import type { Model } from '../lib/model/model.js';
 import { PRESETS, getPreset } from '../lib/model/presets.js';
-import type { NativeDtype } from '../lib/native/types-model.js';
 import { freeDeviceBytes } from '../lib/model/memory.js';
 import { deviceTag, memoryProbe, mib, save, yardstick, yardstickTable } from './common.js';
-import { args, DEVICE, DTYPE, OUT_DIR, QUICK } from './flags.js';
+import { args, DEVICE, DTYPE, modelsFlag, OUT_DIR, QUICK } from './flags.js';
 import { fmt, measureRate, pct, predictSeconds, RATE_FLAGS, type RatePoint } from './tune-rate.js';
 
 const a = args('scaling.js', {
-  '--models': { takes: 'list', default: 'random:micro,random:demo', about: 'the models of the batch series' },
+  ...modelsFlag({ default: 'random:micro,random:demo' }, 'the models of the batch series'),
   '--series': {
     takes: 'list',
     default: 'batch,positions,vocab',
@@ -27,23 +26,42 @@ const a = args('scaling.js', {
   '--series-model': {
     takes: 'text',
     otherwise: 'the last of --models',
+    needs: { '--series': ['positions', 'vocab'] },
     about: 'the model of the positions and vocab series',
   },
   ...DEVICE,
   ...DTYPE,
-  '--batch': { takes: 'number', default: 64, quick: 16, about: 'rows per batch in the positions and vocab series' },
-  '--batches': { takes: 'numbers', default: '1,4,16,64,256,1024,4096', about: 'the batch series' },
-  '--positions-list': { takes: 'numbers', default: '1,5,10,20', about: 'the positions series' },
+  '--batch': {
+    takes: 'number',
+    default: 64,
+    quick: 16,
+    needs: { '--series': ['positions', 'vocab'] },
+    about: 'rows per batch in the positions and vocab series',
+  },
+  '--batches': {
+    takes: 'numbers',
+    default: '1,4,16,64,256,1024,4096',
+    needs: { '--series': 'batch' },
+    about: 'the batch series',
+  },
+  '--positions-list': {
+    takes: 'numbers',
+    default: '1,5,10,20',
+    needs: { '--series': 'positions' },
+    about: 'the positions series',
+  },
   '--vocabs': {
     takes: 'numbers',
     default: '1000,8000,32000,50257,128256',
     quick: '1000,50257',
+    needs: { '--series': 'vocab' },
     about: 'the vocab series',
   },
   '--limit-s': {
     takes: 'number',
     default: 120,
     quick: 6,
+    needs: { '--series': 'batch' },
     about: 'a batch series stops before a batch predicted slower',
   },
   '--epochs': { takes: 'number', default: 2, about: 'E1, the shorter call' },
@@ -53,7 +71,7 @@ const a = args('scaling.js', {
 });
 const quick = a.has('--quick');
 const device = a.text('--device');
-const dtype = a.text('--dtype') as NativeDtype;
+const dtype = a.word('--dtype');
 const models = a.list('--models');
 const seriesModel = a.has('--series-model') ? a.text('--series-model') : models.at(-1)!;
 const series = a.list('--series');
@@ -68,7 +86,7 @@ const positionsList = a.nums('--positions-list');
 const vocabs = a.nums('--vocabs');
 
 const yard = await yardstick(device, dtype, quick);
-const out: Record<string, unknown> = { device, dtype, quick, limitSeconds, yardstick: yard };
+const out: Record<string, unknown> = { dtype, limitSeconds, yardstick: yard };
 const table: string[] = [...yardstickTable(yard)];
 const row = (label: string | number, p: RatePoint) =>
   `| ${label} | ${fmt(p.marginalRowStepsPerSecond)} | ${fmt(p.endToEndRowStepsPerSecond)} | ${fmt(p.achievedGflops)} | ${pct(p.fractionOfMatmul)} | ${mib(p.memoryPerRowBytes)} |`;

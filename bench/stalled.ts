@@ -111,4 +111,4 @@ const table = [
   '|---|---|---|---|---|---|---|',
   ...lines,
 ];
-save(`stalled-${deviceTag(device)}`, { device, dtype, quick, report }, table);
+save(`stalled-${deviceTag(device)}`, { dtype, report }, table);

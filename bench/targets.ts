@@ -9,7 +9,13 @@ import { args, DEVICE, OUT_DIR, QUICK } from './flags.js';
 const a = args('targets.js', {
   ...DEVICE,
   // --quick: a handful (outlier targets by gradient take seconds each at this vocabulary on 2 cores).
-  '--count': { takes: 'number', default: 64, quick: 4, about: 'targets of each kind, spread over 0.5 .. 16.9 bits' },
+  '--count': {
+    takes: 'number',
+    default: 64,
+    quick: 4,
+    needs: { '--paper': false },
+    about: 'targets of each kind, spread over 0.5 .. 16.9 bits',
+  },
   '--vocab': { takes: 'number', default: 128256, about: 'the vocabulary' },
   '--paper': { about: "the study's grids instead of --count" },
   ...QUICK,
@@ -49,4 +55,4 @@ for (const [method, request] of [
   );
 }
 const name = `targets-${deviceTag(device)}${paper ? '-paper' : ''}${V === 128256 ? '' : `-v${V}`}`;
-save(name, { vocab: V, device, quick: a.has('--quick'), paper, rows }, table);
+save(name, { vocab: V, paper, rows }, table);

@@ -5,11 +5,10 @@
 // Flags: node dist/bench/tune.js --help. --profile: where one epoch's time goes instead
 // (bench/profile.ts says how; its flags: tune.js --profile --help).
 import { loadModel } from '../lib/model/load.js';
-import type { NativeDtype } from '../lib/native/types-model.js';
 import { autoBatchSize } from '../lib/tune/batch-size.js';
 import { tune } from '../lib/tune/index.js';
 import { deviceTag, memoryProbe, mib, save, yardstick, yardstickTable } from './common.js';
-import { args, DEVICE, DTYPE, OUT_DIR, QUICK, SUFFIX } from './flags.js';
+import { args, DEVICE, DTYPE, modelsFlag, OUT_DIR, QUICK, SUFFIX } from './flags.js';
 import { fmt, measureRate, pct, RATE_FLAGS, rampTargets, type RatePoint } from './tune-rate.js';
 
 // --profile hands the whole command line to profile.ts, whose flags are its own.
@@ -18,12 +17,7 @@ if (process.argv.slice(2).includes('--profile')) {
   process.exit(process.exitCode ?? 0);
 }
 const a = args('tune.js', {
-  '--models': {
-    takes: 'list',
-    default: 'random:micro,random:demo,random:gpt2',
-    quick: 'random:micro,random:demo',
-    about: 'the models, each a preset or path',
-  },
+  ...modelsFlag({ default: 'random:micro,random:demo,random:gpt2', quick: 'random:micro,random:demo' }),
   ...DEVICE,
   ...DTYPE,
   '--batch': { takes: 'number', otherwise: 'the auto batch, 16 at most with --quick', about: 'rows per batch' },
@@ -37,7 +31,7 @@ const a = args('tune.js', {
 });
 const quick = a.has('--quick');
 const device = a.text('--device');
-const dtype = a.text('--dtype') as NativeDtype;
+const dtype = a.word('--dtype');
 const models = a.list('--models');
 const positions = a.num('--positions');
 const epochs = a.num('--epochs');
@@ -130,8 +124,4 @@ const table = [
     (r.warnings as string[]).length ? [`warning (${r.model}): ${(r.warnings as string[]).join('; ')}`] : [],
   ),
 ];
-save(
-  `tune-${deviceTag(device)}${a.text('--suffix')}`,
-  { device, dtype, quick, positions, yardstick: yard, report },
-  table,
-);
+save(`tune-${deviceTag(device)}${a.text('--suffix')}`, { dtype, positions, yardstick: yard, report }, table);

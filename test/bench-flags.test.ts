@@ -78,6 +78,60 @@ describe('a benchmark command line', () => {
     expect(help.status).toBe(0);
   });
 
+  it('with a flag the script would ignore beside the others given is refused, naming both', () => {
+    expectRefused(bench('bound-plan.js', ['--groups']), '--groups', '--mode sweep', "'plan' (its default)");
+    expectRefused(
+      bench('bound-plan.js', ['--study', 'vanilla', '--kind', 'outlier']),
+      '--kind is ignored with --study',
+    );
+    expectRefused(bench('bound-plan.js', ['--entropy', '0:4:1']), '--entropy is read only with --kind');
+    expectRefused(bench('bound-targets.js', ['--outliers', '2']), '--outliers', '--kind outlier', "'vanilla'");
+    expectRefused(bench('scaling.js', ['--series', 'batch', '--vocabs', '1000']), '--vocabs', '--series holds vocab');
+    expectRefused(bench('targets.js', ['--paper', '--count', '8']), '--count is ignored with --paper');
+    expectRefused(bench('methods.js', ['--batch', '8', '--max-batch', '16']), '--max-batch is ignored with --batch');
+    expectRefused(
+      bench('kernel-choices.js', ['--choices', 'sharedTargets', '--gqa-model', 'random:micro']),
+      '--gqa-model',
+      '--choices holds groupedAttention or fusedRmsNorm',
+    );
+    for (const [script, ...argv] of [
+      ['bound-plan.js', '--mode', 'sweep', '--groups'],
+      ['bound-plan.js', '--kind', 'outlier', '--outliers', '2', '--entropy', '4'],
+      ['bound-targets.js', '--kind', 'outlier', '--outliers', '2'],
+      ['scaling.js', '--series', 'vocab,batch', '--vocabs', '1000'],
+      ['kernel-choices.js', '--gqa-model', 'random:micro'],
+    ]) {
+      const r = bench(script, [...argv, '--help']);
+      expect(r.status, `${script} ${argv.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    expect(bench('bound-plan.js', ['--help']).stdout).toMatch(/--groups +each group .*\(only with --mode sweep\)/);
+  });
+
+  it('of the dependency closure (bench/gpu/closure.mjs) is refused, naming what is wrong, and read when right', () => {
+    const run = (argv: string[]) =>
+      spawnSync(process.execPath, [join(root, 'bench', 'gpu', 'closure.mjs'), ...argv], {
+        cwd: root,
+        encoding: 'utf8',
+      });
+    for (const [argv, says] of [
+      [[], 'no ROOT'],
+      [['.', '--exlude', 'x'], 'unknown flag --exlude'],
+      [['.', '--extra'], '--extra takes a comma list of package names, given none'],
+      [['.', '--extra', '--drop', 'x'], "--extra takes a comma list of package names, given '--drop'"],
+      [['.', '--drop', 'a', '--drop', 'b'], '--drop is given twice'],
+      [['no-such-folder'], "ROOT 'no-such-folder' has no package.json"],
+    ] as [string[], string][]) {
+      const r = run(argv);
+      expect(r.stderr, argv.join(' ')).toContain(`node bench/gpu/closure.mjs: ${says}`);
+      expect(r.stderr).toContain('Usage: node bench/gpu/closure.mjs ROOT');
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.status, argv.join(' ')).toBe(2);
+    }
+    const ok = run(['.', '--extra', 'vitest', '--drop', 'lightningcss']);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout.split('\n')).toContain('node_modules/vitest');
+  });
+
   it('of tune.js --profile is read against the profile flags', () => {
     expectRefused(bench('tune.js', ['--profile', '--suffix', '-x']), 'tune.js --profile', '--suffix');
   });
@@ -110,8 +164,9 @@ describe('--help', () => {
     expect(r.stdout).toMatch(/--models A,B,\.\. .*default random:micro,random:demo,random:gpt2/);
     expect(r.stdout).toMatch(/--quick /);
     expect(r.status).toBe(0);
-    // batch.js measures rates as tune.js does, each pair timed more than once.
+    // batch.js and methods.js measure rates as tune.js does, each pair timed more than once.
     expect(bench('batch.js', ['--help']).stdout).toMatch(/--reps N .*default 2; --quick: 1/);
+    expect(bench('methods.js', ['--help']).stdout).toMatch(/--reps N .*default 2; --quick: 1/);
   });
 
   it('works for every benchmark script, and a script that writes results takes --out-dir', () => {
@@ -137,7 +192,12 @@ describe('parseFlags', () => {
     '--sizes': { takes: 'numbers', default: '1,2', about: 'sizes' },
     '--batch': { takes: 'number', otherwise: 'the auto batch', about: 'rows' },
     '--series': { takes: 'list', default: 'a', oneOf: ['a', 'b'], about: 'series' },
+    '--mode': { takes: 'text', default: 'plan', oneOf: ['plan', 'sweep'], about: 'mode' },
     '--quick': { about: 'smoke' },
+    '--groups': { needs: { '--mode': 'sweep' }, about: 'groups' },
+    '--in-b': { takes: 'number', needs: { '--series': 'b' }, about: 'of series b' },
+    '--cap': { takes: 'number', needs: { '--batch': false }, about: 'the largest auto batch' },
+    '--of-batch': { takes: 'number', needs: { '--batch': true, '--quick': false }, about: 'of --batch' },
   } as const;
   const parse = (...argv: string[]) => parseFlags('x.js', table, argv);
 
@@ -153,6 +213,44 @@ describe('parseFlags', () => {
     expect(parse('--series', 'b,a').list('--series')).toEqual(['b', 'a']);
     expect(parse().has('--batch')).toBe(false);
     expect(() => parse().num('--batch')).toThrow(/no default/);
+  });
+
+  it('reads a flag of fixed words as those words', () => {
+    const mode: 'plan' | 'sweep' = parse('--mode', 'sweep').word('--mode');
+    const series: ('a' | 'b')[] = parse('--series', 'b,a').words('--series');
+    expect([mode, series]).toEqual(['sweep', ['b', 'a']]);
+  });
+
+  it('refuses a flag given where what it needs is not: another flag, its word, a word of its list, its absence', () => {
+    for (const ok of [
+      ['--mode', 'sweep', '--groups'],
+      ['--series', 'a,b', '--in-b', '1'],
+      ['--cap', '8'],
+      ['--batch', '4', '--of-batch', '2'],
+    ])
+      expect(() => parse(...ok), ok.join(' ')).not.toThrow();
+    const refused = (...argv: string[]) => {
+      try {
+        parse(...argv);
+      } catch (e) {
+        expect(e, argv.join(' ')).toBeInstanceOf(FlagError);
+        return (e as Error).message;
+      }
+      throw new Error(`${argv.join(' ')} was read`);
+    };
+    expect(refused('--groups')).toMatch(
+      /--groups is read only with --mode sweep, and --mode is 'plan' \(its default\)/,
+    );
+    expect(refused('--mode', 'plan', '--groups')).toMatch(/--mode is 'plan', so the script would ignore it/);
+    expect(refused('--in-b', '1')).toMatch(/--in-b is read only where --series holds b, and --series is 'a'/);
+    expect(refused('--batch', '4', '--cap', '8')).toMatch(/--cap is ignored with --batch: give one of the two/);
+    expect(refused('--of-batch', '2')).toMatch(/--of-batch is read only with --batch, which is not given/);
+    expect(refused('--batch', '4', '--quick', '--of-batch', '2')).toMatch(/--of-batch is ignored with --quick/);
+    expect(parse('--help').usage).toMatch(/--of-batch N +of --batch \(only with --batch; not with --quick\)/);
+    // A table whose flag needs one it does not declare is the script's mistake, not the command line's.
+    const wrong = { '--x': { needs: { '--y': true }, about: 'x' } } as const;
+    expect(() => parseFlags('x.js', wrong, ['--x'])).toThrow(/--x needs --y, which its table does not declare/);
+    expect(() => parseFlags('x.js', wrong, ['--x'])).not.toThrow(FlagError);
   });
 
   it('refuses what the table does not declare with a FlagError', () => {

@@ -11,19 +11,42 @@
 // peerDependencies that are installed and not marked optional. Prints one package folder per
 // line, relative to ROOT (e.g. node_modules/vite, node_modules/apache-arrow/node_modules/commander);
 // a folder's own nested node_modules is listed only where something reaches into it.
-// Exit 1 when a required (non-optional) dependency is not installed.
+// Exit 1 when a required (non-optional) dependency is not installed; exit 2, naming what is wrong,
+// on a command line it does not read (no ROOT, an unknown or repeated flag, a flag without its list).
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 
-const argv = process.argv.slice(2);
-const root = realpathSync(argv[0] ?? '.');
-const list = (flag) => {
-  const i = argv.indexOf(flag);
-  return i >= 0 ? argv[i + 1].split(',').filter(Boolean) : [];
+// Read here, not by bench/flags.ts as the benchmarks' flags are: pack-device.sh runs this where
+// no dist/ need exist (it compiles dist/ in a copy of the tree), and Node does not import the .ts.
+const USAGE = 'node bench/gpu/closure.mjs ROOT [--exclude name,...] [--extra name,...] [--drop name,...]';
+const refuse = (what) => {
+  console.error(`node bench/gpu/closure.mjs: ${what}\nUsage: ${USAGE}`);
+  process.exit(2);
 };
-const exclude = new Set(list('--exclude'));
-const extra = list('--extra');
-const drop = new Set(list('--drop'));
+const argv = process.argv.slice(2);
+const lists = { '--exclude': null, '--extra': null, '--drop': null };
+let rootArg;
+for (let i = 0; i < argv.length; i++) {
+  const word = argv[i];
+  if (!word.startsWith('-')) {
+    if (rootArg !== undefined) refuse(`'${word}' is a second ROOT ('${rootArg}' is given already)`);
+    rootArg = word;
+    continue;
+  }
+  if (!Object.hasOwn(lists, word)) refuse(`unknown flag ${word}`);
+  if (lists[word]) refuse(`${word} is given twice: give it once`);
+  const value = argv[i + 1];
+  if (value === undefined || value.startsWith('-') || value.trim() === '')
+    refuse(`${word} takes a comma list of package names, given ${value ? `'${value}'` : 'none'}`);
+  lists[word] = value.split(',').filter(Boolean);
+  i++;
+}
+if (rootArg === undefined) refuse('no ROOT: give the folder whose package.json the walk starts from');
+if (!existsSync(join(rootArg, 'package.json'))) refuse(`ROOT '${rootArg}' has no package.json`);
+const root = realpathSync(rootArg);
+const exclude = new Set(lists['--exclude']);
+const extra = lists['--extra'] ?? [];
+const drop = new Set(lists['--drop']);
 
 const readPkg = (dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
 

@@ -198,7 +198,7 @@ st_bound() {
 st_hard() {
   # Every method's row-epochs/s and FLOPs (soft, hard k = 1 and k = 8, hybrid HHSSS) on Llama-3-8B.
   if [ -n "$REHEARSAL" ]; then node dist/bench/methods.js --device "$DEVICE" --quick --models random:micro
-  else node dist/bench/methods.js --device "$DEVICE" --dtype bfloat16 --models random:llama-3-8b; fi
+  else node dist/bench/methods.js --device "$DEVICE" --dtype bfloat16 --models random:llama-3-8b --reps 1; fi
 }
 st_choices() {
   # Each kernel choice on against off (speed and KL agreement): with test/cuda.test.ts passing,
