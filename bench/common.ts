@@ -1,7 +1,7 @@
 // Shared bits of the benchmarks: timing, the matmul yardstick, device memory,
 // JSON + markdown output. Every figure a bench reports is a ratio against something measured in
 // the same process, because absolute rates on a shared machine move between runs.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { native, type Addon } from '../lib/native/index.js';
@@ -40,14 +40,18 @@ export function save(name: string, data: object, table: string[]): string {
   const { outDir, device, quick } = savedRun();
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `${name}.json`);
+  // Written beside it and renamed: a run killed while writing (the GPU script's time limit) leaves
+  // the file of the run before, never half a JSON that the results' readers would choke on.
+  const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(
-    file,
+    tmp,
     JSON.stringify(
       { date: new Date().toISOString(), threads: native().buildInfo().threads, device, quick, ...data },
       null,
       2,
     ),
   );
+  renameSync(tmp, file);
   console.log(table.join('\n'));
   console.log(`\nwritten ${file}`);
   return file;
