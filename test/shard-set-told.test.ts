@@ -82,7 +82,7 @@ it('one shard run again after the merge, and the run resumed: r.arrow is kept, a
   const merged = readFileSync(join(dir, 'r.arrow'));
 
   const resumed = sweep(dir, ['-o', 'r.arrow', '--resume']);
-  const warning = `warning: r.arrow is kept as it is (--resume), without the rows run again since it was merged: ${WHICH}. ${OTHER_AGAIN}`;
+  const warning = `warning: r.arrow is kept as it is (--resume), without the rows of the shards run again: ${WHICH}. ${OTHER_AGAIN}`;
   expect(resumed.stderr.split(warning)).toHaveLength(2);
   expect(readFileSync(join(dir, 'r.arrow')).equals(merged)).toBe(true);
 
