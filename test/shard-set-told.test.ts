@@ -1,8 +1,12 @@
 // A sweep run in shards (`--shard i/N` into the shard files beside its output) and merged by a run
 // of the whole sweep: what that run, and its plan, tell of the shard files where they cannot be
 // merged as they are. The shards are run by the CLI on the micro model, as a cluster would run them.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
+import { readResults } from '../lib/results/index.js';
+import { flipValue } from './helpers/arrow-damage.js';
 import { runCli, scratchDirs } from './helpers/cli.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
 
@@ -36,16 +40,27 @@ it("shards of two specs (one run again after the spec was edited): the plan refu
   expect(plan.status).toBe(2);
 });
 
-it('one shard run again after the merge: the run names it and the others, and the command that runs each again; run so, the set is merged over the file', () => {
-  const dir = folder();
+/** The micro sweep in `dir` merged into r.arrow from its 2 shards, then shard 1 run again (--overwrite) after the merge. */
+function oneShardRunAgain(dir: string): void {
   writeMicroConfig(dir, 'micro.json');
   for (const i of [0, 1]) runShard(dir, i);
   sweep(dir, ['-o', 'r.arrow']);
   runShard(dir, 1, ['--overwrite']);
+}
+
+/** Which shard was run again after the merge, and the command that runs the other again, as every path tells them. */
+const WHICH =
+  'of the 2 shard files beside it r.shard1of2.arrow was written after it (run again since it was merged), but r.shard0of2.arrow was not';
+const OTHER_AGAIN =
+  "Run the other again (shard 0/2: this command's flags with --shard 0/2, --output r.shard0of2.arrow (its shard file, for the output) and --overwrite), then this command again to merge them over r.arrow";
+
+it('one shard run again after the merge: the run names it and the others, and the command that runs each again; run so, the set is merged over the file', () => {
+  const dir = folder();
+  oneShardRunAgain(dir);
 
   const told = [
-    'r.arrow already exists, and of the 2 shard files beside it r.shard1of2.arrow was written after it (run again since it was merged), but r.shard0of2.arrow was not',
-    "shard 0/2: this command's flags with --shard 0/2, --output r.shard0of2.arrow (its shard file, for the output) and --overwrite",
+    `r.arrow already exists, and ${WHICH}`,
+    OTHER_AGAIN,
     'then this command again to merge them over r.arrow; or pass --resume to keep r.arrow as it is (without the rows run again), or --overwrite to run the whole sweep here',
   ];
   const run = sweep(dir, ['-o', 'r.arrow'], 2);
@@ -59,4 +74,43 @@ it('one shard run again after the merge: the run names it and the others, and th
   expect(sweep(dir, ['-o', 'r.arrow']).stderr).toContain(
     'merging 2 shard files into r.arrow, replacing the file merged there before them',
   );
+});
+
+it('one shard run again after the merge, and the run resumed: r.arrow is kept, and the run says once which shard file is not in it and the command that merges it; run so, the set is merged over the file', () => {
+  const dir = folder();
+  oneShardRunAgain(dir);
+  const merged = readFileSync(join(dir, 'r.arrow'));
+
+  const resumed = sweep(dir, ['-o', 'r.arrow', '--resume']);
+  const warning = `warning: r.arrow is kept as it is (--resume), without the rows of the shards run again: ${WHICH}. ${OTHER_AGAIN}`;
+  expect(resumed.stderr.split(warning)).toHaveLength(2);
+  expect(readFileSync(join(dir, 'r.arrow')).equals(merged)).toBe(true);
+
+  // The command told, then the same run again: the set is merged over the file, --resume or not.
+  runShard(dir, 0, ['--overwrite']);
+  const again = sweep(dir, ['-o', 'r.arrow', '--resume']);
+  expect(again.stderr).toContain('merging 2 shard files into r.arrow, replacing the file merged there before them');
+  expect(again.stderr).not.toContain('warning');
+});
+
+it("a shard file whose rows are damaged: the merging run, and its plan, name it as this sweep's shard with the command that runs it again; run so, the set is merged", async () => {
+  const dir = folder();
+  writeMicroConfig(dir, 'micro.json');
+  for (const i of [0, 1]) runShard(dir, i);
+  const shard = join(dir, 'r.shard1of2.arrow');
+  flipValue(shard, (await readResults(shard)).records[0].klNats);
+
+  const told = [
+    "r.shard1of2.arrow: its data do not match the digest written with it (column 'klNats'): it was damaged or edited after it was written; it is shard 1/2 of this sweep",
+    "restore it from a copy, or run it again (shard 1/2: this command's flags with --shard 1/2, --output r.shard1of2.arrow (its shard file, for the output) and --overwrite), then this command again to merge the 2 shard files into r.arrow",
+  ];
+  const run = sweep(dir, ['-o', 'r.arrow'], 2);
+  for (const part of told) expect(run.stderr).toContain(part);
+  expect(existsSync(join(dir, 'r.arrow'))).toBe(false);
+  const plan = runCli(['sweep', '--config', 'micro.json', '-o', 'r.arrow', '--plan'], dir);
+  expect(plan.status).toBe(2);
+  for (const part of told) expect(plan.stderr).toContain(part);
+
+  runShard(dir, 1, ['--overwrite']);
+  expect(sweep(dir, ['-o', 'r.arrow']).stderr).toContain('merged 2 shard files into r.arrow');
 });

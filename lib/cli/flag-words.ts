@@ -46,6 +46,11 @@ export function commandLineMessage(program: Command, ran: Command | undefined, e
   return nativeMessage({ message: saidOf(error).render((w) => flagWord(commands, w), true) });
 }
 
+/** A message said with options (a log line's parts) as the command line says it: the flags of `ran`, else of any command. */
+export function commandLineSaid(ran: Command, message: Said): string {
+  return message.render((w) => flagWord([ran, ...(ran.parent?.commands ?? [])], w), true);
+}
+
 /**
  * The parts of an error's message as the command line says it (`message` of its --json error
  * event): issues named by the flags `ran` was given, as commandLineMessage names them; options

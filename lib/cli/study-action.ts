@@ -2,6 +2,7 @@
 // `--devices` runs one shard per device in a worker process, then merges and reports here.
 import { existsSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
+import type { Command } from 'commander';
 
 import type { StudySweepProgress } from '../run/sweep-progress.js';
 import { ShardSpec } from '../spec/schema.js';
@@ -15,7 +16,8 @@ import { onInterrupt } from './interrupt.js';
 import { refuseContradictions, shardText } from './flag-rules.js';
 import { checkStudyFlags } from './study-flags.js';
 import { counted } from '../io/counted.js';
-import { saidOf } from '../io/said.js';
+import { saidOf, type Said } from '../io/said.js';
+import { commandLineSaid } from './flag-words.js';
 
 export interface StudyCliOptions {
   list?: boolean;
@@ -73,7 +75,7 @@ export function verdictCounts(findings: readonly { verdict: Verdict }[]): string
   return [...counts].map(([v, n]) => `${n} ${n === 1 ? v : (plural[v] ?? v)}`).join(', ') || 'none';
 }
 
-export async function studyAction(names: string | undefined, o: StudyCliOptions): Promise<void> {
+export async function studyAction(names: string | undefined, o: StudyCliOptions, cmd: Command): Promise<void> {
   if (o.studies !== undefined && !existsSync(o.studies)) throw new UsageError(`--studies ${o.studies}: no such folder`);
   if (o.list) return printList(o.studies, names);
   refuseContradictions(o);
@@ -145,7 +147,7 @@ export async function studyAction(names: string | undefined, o: StudyCliOptions)
   const interrupt = onInterrupt(reporter);
   try {
     const events = new EventEmitter();
-    events.on('log', (m: string) => reporter.log(m));
+    events.on('log', (m: string, parts?: Said) => reporter.log(parts ? commandLineSaid(cmd, parts) : m));
     // The line shows the sweep's place ('[2/13] methods hard:k=1'); device workers' progress comes combined.
     events.on('progress', (p: StudySweepProgress) => reporter.update(sweepView(p, p.method)));
     const { runStudy } = await import('../run/study.js');

@@ -32,4 +32,11 @@ export {
   type JournalContents,
   type Resumed,
 } from './writer.js';
-export { readJournalHead, readResults, readResultsHead, type Results, type ResultsHead } from './read.js';
+export {
+  DataChangedError,
+  readJournalHead,
+  readResults,
+  readResultsHead,
+  type Results,
+  type ResultsHead,
+} from './read.js';

@@ -139,8 +139,21 @@ async function resultsRecords(
 /** Refuses a file whose data differ from the digest written with them (checked a chunk per turn). */
 async function refuseChangedData(table: Table, path: string, signal?: AbortSignal): Promise<void> {
   const mismatch = await dataDigestMismatchYielding(table, signal);
-  if (mismatch)
-    throw new ResultsError(
+  if (mismatch) throw new DataChangedError(path, mismatch);
+}
+
+/**
+ * A results file whose data differ from their digest. What it is damaged from is kept apart, so
+ * that a run that knows which shard of its sweep the file is names the command that makes it again.
+ */
+export class DataChangedError extends ResultsError {
+  constructor(
+    readonly path: string,
+    /** what differs, without what to do */
+    readonly mismatch: string,
+  ) {
+    super(
       said`${path}: ${mismatch}; restore it from a copy, or run the sweep or merge that wrote it again with ${option('overwrite', true)}`,
     );
+  }
 }

@@ -23,6 +23,7 @@ import { mergedRows, type MergeFile } from './merge.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
 import { checkBoolean, specObject } from './run-options.js';
 import { deviceCount, shardFile } from './shards.js';
+import { namingShard } from './shards-told.js';
 import { sweepStart, type StartOptions } from './start.js';
 import { eachYielding } from '../io/each-yielding.js';
 import { ArgumentError } from '../io/argument-error.js';
@@ -134,7 +135,13 @@ export async function keptAtStart(
     // it finds (a shard of another model, targets file or version, rows missing or twice), and so
     // does its plan, from the same reads. Each file is read once.
     const files: MergeFile[] = [];
-    for (const path of start.shards) files.push({ path, ...(await readResults(path)) });
+    for (const path of start.shards)
+      files.push({
+        path,
+        ...(await readResults(path).catch((e: unknown) => {
+          throw namingShard(e, spec.output, start.shards);
+        })),
+      });
     const kept: KeptRows = { rowIds: new Set(), files: [], mergedShards: start.shards.length };
     await eachYielding(mergedRows(files).records, (r) => kept.rowIds.add(r.rowId));
     return kept;

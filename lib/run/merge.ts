@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { fileError } from '../io/fs-error.js';
 import { writeAtomic } from '../results/files.js';
 import {
+  DataChangedError,
   orderRecords,
   readResults,
   resultFileBytes,
@@ -24,6 +25,7 @@ import { targetFileCount } from '../targets/file.js';
 import { TargetError } from '../model/target-error.js';
 import { VERSION } from '../version.js';
 import { lockOutput } from './lock.js';
+import { namingShard } from './shards-told.js';
 import { checkBoolean } from './run-options.js';
 import { ArgumentError } from '../io/argument-error.js';
 
@@ -164,12 +166,14 @@ function refuseRepeatedFiles(paths: readonly string[]): void {
 
 /**
  * mergeUnderLock of a sweep's own shard files (its device workers', or shards run apart): a
- * merge that fails on the file system (a full disk) says the rows are safe in them.
+ * merge that fails on the file system (a full disk) says the rows are safe in them, and one of
+ * them whose rows are damaged is named as the shard it is, with the command that makes it again.
  */
 export async function mergeSweepShards(files: readonly string[], out: string, options: MergeOptions = {}) {
   try {
     return await mergeUnderLock(files, out, options);
   } catch (e) {
+    if (e instanceof DataChangedError) throw namingShard(e, out, files);
     throw fileError(
       e,
       out,

@@ -40,10 +40,14 @@ import {
   type IncompleteShards,
   type ShardsPartlyRunAgain,
 } from './shards.js';
+import { ShardsRunAgainError } from './shards-told.js';
 
 export type SweepStart =
-  /** the output holds this spec's finished results (only with resume) */
-  | { state: 'finished'; results: Results }
+  /**
+   * the output holds this spec's finished results (only with resume); `runAgain`: shard files
+   * beside it, some run again since it was merged from them, whose rows it is read without
+   */
+  | { state: 'finished'; results: Results; runAgain?: ShardsPartlyRunAgain }
   /**
    * no output yet, and beside it every shard file of this spec (told from the first one's footer):
    * merge them; `replaces`: an output older than every one of them, which their merge replaces
@@ -79,7 +83,7 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
     if (!(e instanceof OutputTakenError && e.finished) || spec.shard) throw e;
     // Some shards run again after the merge, not all: what keeps them from being merged is told.
     const partly = await shardsPartlyAfterMerge(out, specHash(spec));
-    throw partly ? new OutputTakenError(partlyRunAgain(out, partly), true, out) : e;
+    throw partly ? new ShardsRunAgainError(out, partly) : e;
   }
   if (after) return { state: 'mergeable', shards: after, replaces: true };
   if (!spec.shard && !options.overwrite && !existsSync(out) && !existsSync(journalPath(out))) {
@@ -115,7 +119,9 @@ export async function sweepStart(spec: SweepSpec, options: StartOptions = {}): P
       const results = await readResults(out, options.signal).catch((e: unknown) => {
         throw options.signal?.aborted ? new ResumeStopped(out, head.rows) : e;
       });
-      return { state: 'finished', results };
+      // Shards run again after the merge, not all: kept without them, as resume asks, and told (runSweep).
+      const runAgain = spec.shard ? null : await shardsPartlyAfterMerge(out, specHash(spec));
+      return { state: 'finished', results, ...(runAgain ? { runAgain } : {}) };
     }
     // Another spec, and no journal that the resume would continue instead: refused now (8.9 s for
     // 500,000 rows when the model had loaded and the rows were planned first).
@@ -196,20 +202,4 @@ async function incompleteMessage(out: string, p: IncompleteShards): Promise<Said
   );
   const told = [...unfinished, ...p.missing.map((i) => `${file(i)} is missing (shard ${i}/${p.count} has not run)`)];
   return said`${out}: shard files of this sweep are beside it, but not every one of the ${p.count} has finished: ${told.join('; ')}. Run each (${option('shard', `i/${p.count}`)}, with ${option('resume', true)} where one was interrupted), then ${onCommandLine('this command', 'this call')} again to merge them; or pass ${option('overwrite', true)} to run the whole sweep here instead`;
-}
-
-/**
- * What a run says where `out` was merged from shard files and some of them were run again since,
- * not all (a run merges them over it only where every one was): which, and each command to run.
- */
-function partlyRunAgain(out: string, p: ShardsPartlyRunAgain): Said {
-  const n = p.files.length;
-  const names = (indices: number[]) => indices.map((i) => p.files[i]).join(', ');
-  const was = (indices: number[]) => (indices.length === 1 ? 'was' : 'were');
-  const rerun = p.older.map(
-    (i) =>
-      said`shard ${i}/${n}: ${onCommandLine("this command's flags", 'this spec')} with ${option('shard', `${i}/${n}`)}, ${option('output', p.files[i])} (its shard file, for the output) and ${option('overwrite', true)}`,
-  );
-  const commands = rerun.reduce((all, one, k) => (k === 0 ? one : said`${all}; ${one}`));
-  return said`${out} already exists, and of the ${n} shard files beside it ${names(p.newer)} ${was(p.newer)} written after it (run again since it was merged), but ${names(p.older)} ${was(p.older)} not: a run merges shard files over the file merged from them only once every one of the ${n} was run again after it. Run the ${p.older.length === 1 ? 'other' : `other ${p.older.length}`} again (${commands}), then ${onCommandLine('this command', 'this call')} again to merge them over ${out}; or pass ${option('resume', true)} to keep ${out} as it is (without the rows run again), or ${option('overwrite', true)} to run the whole sweep here`;
 }

@@ -1,12 +1,32 @@
 // What a study says when one of its sweeps is refused at its start, in the study's own words (its
 // flags, not a sweep spec's fields): the same for the run and for its plan.
-import { option, said } from '../io/said.js';
+import { onCommandLine, option, said } from '../io/said.js';
 import { OutputTakenError, ResumeMismatchError } from '../results/index.js';
 import { runDevice } from '../spec/index.js';
 import { StudyError } from '../study/catalog.js';
+import {
+  DamagedShardError,
+  damagedShard,
+  partlyRunAgain,
+  ShardsRunAgainError,
+  type ShardWords,
+} from './shards-told.js';
+
+/**
+ * A study runs a shard again by its own command with the shard (its folder names each sweep's
+ * shard files): every sweep's shard, not the one sweep's.
+ */
+export const STUDY_WORDS: ShardWords = {
+  shard: (i, n) =>
+    said`shard ${i}/${n}: ${onCommandLine('this command', 'this call')} with ${option('shard', `${i}/${n}`)} and ${option('overwrite', true)} (it runs shard ${i}/${n} of each of the study's sweeps again)`,
+  whole: "the study's sweeps again",
+};
 
 /** `e` as the study tells it, where it is a refusal a study's flags answer; else `e` itself. */
 export function studySweepRefusal(e: unknown, output: string, outDir: string): unknown {
+  // Shard files the study cannot merge as they are: named with the study's command for a shard.
+  if (e instanceof ShardsRunAgainError) return new StudyError(partlyRunAgain(e.out, e.partly, STUDY_WORDS));
+  if (e instanceof DamagedShardError) return new StudyError(damagedShard(e.damage, e.out, e.files, STUDY_WORDS));
   if (e instanceof OutputTakenError && e.finished)
     return new StudyError(
       said`${e.path ?? output} exists: add ${option('resume', true)} to keep finished sweeps (and continue the rest), or ${option('overwrite', true)} to run them again`,

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { makeOutputFolder } from '../io/folder.js';
+import { said, type Said } from '../io/said.js';
 import type { ModelInfo } from '../model/model.js';
 import { writeAtomic } from '../results/files.js';
 import { readResults, type Results, type StoredRunRecord } from '../results/index.js';
@@ -30,12 +31,12 @@ import { refuseUnfitSweeps } from './fit.js';
 import { shareFinished } from './shared-rows.js';
 import { StudyModels } from './study-models.js';
 import { checkStudyNames } from './study-names.js';
-import { studyDevice, studySweepRefusal } from './study-refusals.js';
+import { STUDY_WORDS, studyDevice, studySweepRefusal } from './study-refusals.js';
 import { refuseOtherShardCounts, removeMergedShards, removeShards, shardFiles, shardSpec } from './shards.js';
 import { LOCK_RENEW_MS, lockOutput, refuseStudiesBeside, studyLock } from './lock.js';
 import { sweepStart, type SweepStart } from './start.js';
 import { keptRows } from './kept.js';
-import { runSweep, type SweepProgress } from './sweep.js';
+import { runSweepSaying, type SweepProgress } from './sweep.js';
 import { ArgumentError } from '../io/argument-error.js';
 
 export type { StudySummary, SweepOutcome };
@@ -258,7 +259,8 @@ async function studyLocked(
   events: EventEmitter,
 ): Promise<StudySummary> {
   const { started, scale, devices, onDevices, sweeps } = planned;
-  const log = (m: string) => events.emit('log', m);
+  // A line said with options has its parts beside it (runSweep's), for the command line's flags.
+  const log = (m: string, parts?: Said) => events.emit('log', m, parts);
   if (onDevices) {
     if (!given.overwrite)
       for (const s of sweeps) {
@@ -353,7 +355,9 @@ async function studyLocked(
       log(`${tag} → ${spec.output}`);
       const t0 = Date.now();
       const sweepEvents = new EventEmitter();
-      sweepEvents.on('log', (m: string) => log(`${s.experiment}: ${m}`));
+      sweepEvents.on('log', (m: string, parts?: Said) =>
+        log(`${s.experiment}: ${m}`, parts && said`${s.experiment}: ${parts}`),
+      );
       sweepEvents.on('progress', (p: SweepProgress) =>
         events.emit('progress', {
           ...p,
@@ -365,7 +369,8 @@ async function studyLocked(
       );
       let summary;
       try {
-        summary = await runSweep(
+        summary = await runSweepSaying(
+          STUDY_WORDS,
           spec,
           {
             resume: options.resume,

@@ -53,6 +53,7 @@ import { sweepStart, type SweepStart } from './start.js';
 import { endSweep } from './sweep-end.js';
 import { sweepMetadata } from './metadata.js';
 import { deviceCount, removeMergedShards, removeShards } from './shards.js';
+import { keptWithoutRunAgain, SWEEP_WORDS, type ShardWords } from './shards-told.js';
 import { checkReuse, reuseResults, whyNoneTaken, type ReuseOffer } from './reuse.js';
 import { counted } from '../io/counted.js';
 import { ArgumentError } from '../io/argument-error.js';
@@ -159,7 +160,17 @@ function sameResult(a: RunRecord, b: StoredRunRecord): boolean {
   return kl && a.epochs === b.epochs && a.bestEpoch === b.bestEpoch && ids(a.promptIds) === ids(b.promptIds);
 }
 
-export async function runSweep(
+export function runSweep(
+  given: SweepSpecInput,
+  options: SweepOptions = {},
+  events: EventEmitter = new EventEmitter(),
+): Promise<SweepSummary> {
+  return runSweepSaying(SWEEP_WORDS, given, options, events);
+}
+
+/** runSweep, naming the command that runs a shard of it again in `words` (a study's sweep: the study's command). */
+export async function runSweepSaying(
+  words: ShardWords,
   given: SweepSpecInput,
   options: SweepOptions = {},
   events: EventEmitter = new EventEmitter(),
@@ -205,7 +216,7 @@ export async function runSweep(
   try {
     // A lock taken over by another run stops this one as Ctrl-C would (its rows kept), and says why.
     const signal = options.signal ? AbortSignal.any([options.signal, lock.lost]) : lock.lost;
-    const summary = await sweepLocked(spec, { ...options, signal }, events);
+    const summary = await sweepLocked(spec, { ...options, signal }, events, words);
     if (lock.lost.aborted) throw lock.lost.reason;
     return summary;
   } finally {
@@ -213,7 +224,12 @@ export async function runSweep(
   }
 }
 
-async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: EventEmitter): Promise<SweepSummary> {
+async function sweepLocked(
+  spec: SweepSpec,
+  options: SweepOptions,
+  events: EventEmitter,
+  words: ShardWords,
+): Promise<SweepSummary> {
   // A wrong output is told before the model loads (which can take minutes), or any worker
   // starts, not after.
   const given = typeof options.model === 'object' ? options.model : undefined;
@@ -226,6 +242,11 @@ async function sweepLocked(spec: SweepSpec, options: SweepOptions, events: Event
     throw e;
   }
   if (start.state === 'finished') {
+    if (start.runAgain) {
+      // Said with its options kept beside the line, for the command line to say its flags.
+      const warning = keptWithoutRunAgain(spec.output, start.runAgain, words);
+      events.emit('log', String(warning), warning);
+    }
     await removeMergedShards(spec.output, deviceCount(spec), specHash(spec));
     return readySweep(spec, start.state, options, start.results.records);
   }

@@ -1,5 +1,26 @@
 // Damage to an Arrow IPC file of the kind a flipped byte makes, built on purpose.
+import { readFileSync, writeFileSync } from 'node:fs';
+
 import { RecordBatchReader } from 'apache-arrow';
+
+/**
+ * Flips a byte of `file` where the float64 `value` lies, the only place it does (a row's value: the
+ * footer and metadata untouched, so the file reads, and its digest refuses it).
+ */
+export function flipValue(file: string, value: number): void {
+  const bytes = readFileSync(file);
+  const at = bytes.indexOf(doubleBytes(value));
+  if (at < 0 || bytes.indexOf(doubleBytes(value), at + 1) >= 0)
+    throw new Error(`${value} is not in ${file} exactly once`);
+  bytes[at] ^= 0xff;
+  writeFileSync(file, bytes);
+}
+
+const doubleBytes = (value: number): Buffer => {
+  const b = Buffer.alloc(8);
+  b.writeDoubleLE(value);
+  return b;
+};
 
 /** Arrow's MessageHeader: which kind of message a Message flatbuffer says it is. */
 export const MESSAGE_HEADER = { Schema: 1, DictionaryBatch: 2, RecordBatch: 3 } as const;
