@@ -1,7 +1,10 @@
 // Every CLI process pays for the modules it loads: help, the version and a usage error (the
 // commonest runs, a test suite's hundreds) load the flags alone, not the run's library and
 // apache-arrow behind it. Checked by a module loader hook (node --import) under which loading
-// apache-arrow fails: these commands must answer as ever all the same.
+// apache-arrow fails: these commands must answer as ever all the same. Help, the version and an
+// error of the command line's parse load no validator either (zod): the help's defaults are read
+// from lib/spec/defaults.ts and lib/bound/defaults.ts, and a command's values are validated once
+// its action runs.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -11,12 +14,16 @@ import { runCli, scratchDir, withLoaderHooks } from './helpers/cli.js';
 
 const dir = scratchDir('lazy-load');
 
-const hooks = `
+/** Node flags under which loading any of `packages` fails, saying '<package> was loaded'. */
+const refusing = (...packages: string[]) =>
+  withLoaderHooks(`
   export async function load(url, context, next) {
-    if (url.includes('/node_modules/apache-arrow/')) throw new Error('apache-arrow was loaded');
+    for (const name of ${JSON.stringify(packages)})
+      if (url.includes('/node_modules/' + name + '/')) throw new Error(name + ' was loaded');
     return next(url, context);
-  }`;
-const withoutArrow = withLoaderHooks(hooks);
+  }`);
+const withoutArrow = refusing('apache-arrow');
+const withoutArrowOrZod = refusing('apache-arrow', 'zod');
 
 it.each([
   [['--help'], 0, /Exit codes:/],
@@ -32,6 +39,25 @@ it.each([
   expect(r.status, r.stderr).toBe(status);
   expect(r.stdout + r.stderr).toMatch(said);
   expect(r.stderr).not.toMatch(/apache-arrow was loaded/);
+});
+
+it.each([
+  [['--help'], 0, /Exit codes:/],
+  [['--version'], 0, /^\d+\.\d+\.\d+/],
+  [['sweep', '--help'], 0, /epoch budget per row \(default: 500; 300 in the run/],
+  [['study', '--help'], 0, /else float32\)/],
+  [['tune', '--help'], 0, /--max-epochs <n> +epoch budget \(default: 500\)/],
+  [['targets', '--help'], 0, /--seed <n> +seed \(default: 0\)/],
+  [['bound', '--help'], 0, /--tol <nats> .*\(default: 1e-5\)/s],
+  [['sweep', '--bogus'], 2, /unknown option '--bogus'/],
+  [['sweep', '--inits'], 2, /option '--inits <n>' argument missing/],
+  [['tune', '--seed', 'x'], 2, /--seed must be an integer >= 0, got 'x'/],
+  [['nonsense'], 2, /unknown command 'nonsense'/],
+] as const)('%j answers without loading zod', (args, status, said) => {
+  const r = runCli(args, dir, { node: withoutArrowOrZod });
+  expect(r.status, r.stderr).toBe(status);
+  expect(r.stdout + r.stderr).toMatch(said);
+  expect(r.stderr).not.toMatch(/was loaded/);
 });
 
 // A --config file is read and refused on what its bytes say before the run's library loads: a

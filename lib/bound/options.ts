@@ -1,8 +1,10 @@
-// headBound() options, validated once here; every field reaches the native solver explicitly.
+// headBound() options, validated once here, with the defaults of defaults.ts; every field reaches
+// the native solver explicitly.
 import { z } from 'zod';
 
 import { IssuesError, optionIssuesMessage, type SpecIssue, zodIssues } from '../spec/errors.js';
 import { option, said } from '../io/said.js';
+import { BOUND_DEFAULTS as D } from './defaults.js';
 import {
   flag,
   nonNegativeInt,
@@ -16,27 +18,27 @@ import {
 
 const fields = {
   /** stop when the Frank–Wolfe gap (the certificate) is below this, nats */
-  tolNats: positiveNumber().default(1e-5),
-  maxIterations: positiveInt().default(3000),
+  tolNats: positiveNumber().default(D.tolNats),
+  maxIterations: positiveInt().default(D.maxIterations),
   /** also the softmax bottleneck alone (no norm): an unconstrained search from the head bound's point */
-  bottleneck: flag().default(true),
+  bottleneck: flag().default(D.bottleneck),
   /** L-BFGS iterations of the bottleneck search (and again of its restriction to a target's support) */
-  bottleneckIterations: positiveInt().default(3000),
+  bottleneckIterations: positiveInt().default(D.bottleneckIterations),
   /**
    * a stationary point: the gradient norm below this — along the sphere for the sphere value,
    * in R^d for the bottleneck (which also stops once its value is below tolNats)
    */
-  gradTol: positiveNumber().default(1e-6),
+  gradTol: positiveNumber().default(D.gradTol),
   /** the sphere value (the set a norm outputs) where the ball's optimum is inside */
-  sphere: flag().default(true),
+  sphere: flag().default(D.sphere),
   /** random starts of the sphere search, beside the ball optimum's direction and Wᵀp's (each start also runs from its antipode) */
-  sphereRandomStarts: nonNegativeInt().default(2),
+  sphereRandomStarts: nonNegativeInt().default(D.sphereRandomStarts),
   /** targets solved together: 'auto' is 64 on a CPU, 256 on a GPU; target i lies in group floor(i / batch) */
   batch: z
     .union([positiveInt(), z.literal('auto')], {
       error: (iss) => `expected 'auto' or a positive integer, got ${shown(iss.input)}`,
     })
-    .default('auto'),
+    .default(D.batch),
   /**
    * instead of batch, each target's group: a run of equal numbers is solved together and alone,
    * its sphere search seeded by the number (a sweep's bounds are its plan's groups: lib/bound/groups.ts)
@@ -54,9 +56,9 @@ const fields = {
     .readonly() // a script's `as const` list is taken as it is
     .optional(),
   /** the solver's arithmetic: float64 keeps the certificate meaningful at 1e-5 nats */
-  dtype: oneOf(['float64', 'float32']).default('float64'),
+  dtype: oneOf(['float64', 'float32']).default(D.dtype),
   /** return the optimal final-norm output s and the distribution softmax(W s + b) it gives */
-  returnPoint: flag().default(false),
+  returnPoint: flag().default(D.returnPoint),
   /** ids for the records (default: the target set's ids, or target:<i>) */
   targetIds: z.array(z.string()).readonly().optional(),
   /** stop the solve (within one pass over the head) and reject with an AbortError */

@@ -3,13 +3,10 @@
 // flags; what it runs is bound-action.ts, loaded when it runs.
 import type { Command } from 'commander';
 
-import { parseBoundOptions } from '../bound/options.js';
+import { BOUND_DEFAULTS } from '../bound/defaults.js';
 import { withDefault } from '../spec/defaults.js';
 import { loadedAction } from './startup.js';
 import { targetOptions } from './targets-tune.js';
-
-/** headBound()'s defaults, for the help (stated once, in lib/bound/options.ts). */
-const BOUND_DEFAULTS = parseBoundOptions({});
 
 export function registerBound(program: Command): void {
   targetOptions(

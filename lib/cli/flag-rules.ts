@@ -1,8 +1,8 @@
 // Command-line rules shared by `sweep` and `study`: flags that contradict each other are refused
 // before any work. (A device worker's invalid input stays invalid input in the parent:
 // lib/run/devices.ts.)
-import { runDevice } from '../spec/index.js';
-import { shardFromEnv } from '../sweep/index.js';
+import { runDevice } from '../spec/devices.js';
+import { shardFromEnv } from '../sweep/shard-env.js';
 import { UsageError } from './exit.js';
 
 interface RunFlags {

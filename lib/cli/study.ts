@@ -3,14 +3,13 @@
 // figures and report. Its flags; what it runs is study-action.ts, loaded when it runs.
 import type { Command } from 'commander';
 
-import { withDefault } from '../spec/defaults.js';
-import { parseSpec } from '../spec/index.js';
+import { SPEC_DEFAULTS, TUNE_DEFAULTS, withDefault } from '../spec/defaults.js';
 import { loadedAction } from './startup.js';
 import { PLAN_HELP, SHARD_COUNT_HELP, WAIT_FOR_LOCK_HELP } from './sweep.js';
 
 export function registerStudy(program: Command): void {
   // What a sweep of a study runs with where neither the flag nor the study file says (lib/study/plan.ts).
-  const spec = parseSpec({});
+  const spec = { ...SPEC_DEFAULTS, ...TUNE_DEFAULTS };
   program
     .command('study [names]')
     .description("run the paper's experiments as named studies (see --list): sweeps, findings, figures, one report")

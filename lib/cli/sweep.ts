@@ -3,22 +3,45 @@
 // embedded demo model (README, "Command line").
 import type { Command } from 'commander';
 
-import { STUDY_DEFAULTS, QUICK_DEMO_SWEEP, withDefault } from '../spec/defaults.js';
-import { parseSpec, resolveMethods, type SweepSpec } from '../spec/index.js';
+import { QUICK_DEMO_SWEEP, SPEC_DEFAULTS, STUDY_DEFAULTS, TUNE_DEFAULTS, withDefault } from '../spec/defaults.js';
+import { resolveMethod, type MethodEntry } from '../spec/methods.js';
 import { loadedAction } from './startup.js';
 
-/** The spec `distprompt sweep --config` fills in for fields left out, and the one it runs without --config. */
-const STUDY_SPEC = parseSpec({});
-const DEMO_SPEC = parseSpec(QUICK_DEMO_SWEEP);
+/**
+ * The spec `distprompt sweep --config` fills in for fields left out, and the one it runs without
+ * --config: the defaults parseSpec fills in, read without loading its validator (and weightDecay,
+ * which a spec leaves out, as tune() then runs it).
+ */
+const STUDY_SPEC: ShownSpec = { ...STUDY_DEFAULTS, ...TUNE_DEFAULTS, ...SPEC_DEFAULTS };
+const DEMO_SPEC: ShownSpec = { ...STUDY_SPEC, ...QUICK_DEMO_SWEEP };
+
+/** The fields of a spec that the help shows. */
+interface ShownSpec {
+  model: string;
+  device: string;
+  dtype: string;
+  targets: readonly { kind: string; entropyBits?: unknown }[];
+  methods: readonly MethodEntry[];
+  prefixLength: number;
+  inits: number;
+  init: string;
+  lr: number;
+  weightDecay: number;
+  maxEpochs: number;
+  patience: number;
+  batchSize: number | string;
+  seed: number;
+  output: string;
+}
 
 /** A sweep flag's default: the spec's, and the quick demo run's where that differs. */
-const sweepDefault = (description: string, of: (spec: SweepSpec) => unknown): string => {
+const sweepDefault = (description: string, of: (spec: ShownSpec) => unknown): string => {
   const [study, demo] = [of(STUDY_SPEC), of(DEMO_SPEC)].map(String);
   return withDefault(description, demo === study ? study : `${study}; ${demo} in the run without --config`);
 };
 
 /** The grid of the spec's first target where it has one (vanilla and outlier targets). */
-const entropyOf = (spec: SweepSpec): unknown => (spec.targets[0] as { entropyBits?: unknown }).entropyBits;
+const entropyOf = (spec: ShownSpec): unknown => spec.targets[0].entropyBits;
 
 /** --shard-count of sweep and study: where the environment gives the index alone. */
 export const SHARD_COUNT_HELP =
@@ -64,9 +87,7 @@ export function registerSweep(program: Command): void {
     .option(
       '--methods <list>',
       sweepDefault("methods, e.g. 'soft,hard:k=4,hybrid:HHSSS'", (s) =>
-        resolveMethods(s)
-          .map((m) => m.label)
-          .join(','),
+        s.methods.map((m) => resolveMethod(m, s.prefixLength).label).join(','),
       ),
     )
     .option(
@@ -87,10 +108,7 @@ export function registerSweep(program: Command): void {
     )
     .option(
       '--weight-decay <wd>',
-      sweepDefault(
-        'AdamW decoupled weight decay (the studies give 0.01)',
-        (s) => s.weightDecay ?? STUDY_DEFAULTS.weightDecay,
-      ),
+      sweepDefault('AdamW decoupled weight decay (the studies give 0.01)', (s) => s.weightDecay),
     )
     .option(
       '--max-epochs <n>',

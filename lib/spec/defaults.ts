@@ -1,6 +1,7 @@
 // The study's settings, stated once. The sweep spec and tune() schemas default to these, the
 // CLI help prints them, the README's defaults table is checked against them, and the native
-// tuner is handed every one explicitly (it has none of its own that could disagree).
+// tuner is handed every one explicitly (it has none of its own that could disagree). Nothing
+// here loads the schemas' validator: the help reads these values as they are.
 
 /** The study's defaults: what a sweep spec or tune() call runs with when a field is left out. */
 export const STUDY_DEFAULTS = {
@@ -30,8 +31,32 @@ export const STUDY_DEFAULTS = {
   chunkEpochs: 4,
 } as const;
 
-/** Target synthesis: a vanilla or outlier target's entropy is within epsBits of the one asked for. */
-export const TARGET_DEFAULTS = { epsBits: 0.01 } as const;
+/**
+ * Target synthesis: a vanilla or outlier target's entropy is within epsBits of the one asked for,
+ * on the grid entropyBits where its entry gives none; a vanilla target is made by vanillaMethod.
+ */
+export const TARGET_DEFAULTS = { epsBits: 0.01, entropyBits: '0:max:0.05', vanillaMethod: 'gradient' } as const;
+
+/** tune()'s settings that are not the study's: the seed, and the rows on the device at once. */
+export const TUNE_DEFAULTS = { seed: 0, batchSize: 'auto' } as const;
+
+/** A sweep spec's fields beyond the tuning ones (STUDY_DEFAULTS, TUNE_DEFAULTS), where it leaves them out. */
+export const SPEC_DEFAULTS = {
+  model: 'random:tiny-gpt2',
+  device: 'cpu',
+  dtype: 'float32' as const,
+  targets: [
+    {
+      kind: 'vanilla' as const,
+      entropyBits: TARGET_DEFAULTS.entropyBits,
+      method: TARGET_DEFAULTS.vanillaMethod,
+      eps: TARGET_DEFAULTS.epsBits,
+      samples: 1,
+    },
+  ],
+  methods: [{ method: 'soft' as const }],
+  output: 'results.arrow',
+};
 
 export type StudyDefaults = typeof STUDY_DEFAULTS;
 export type StudyDefaultKey = keyof StudyDefaults;
@@ -45,7 +70,7 @@ export type StudyDefaultKey = keyof StudyDefaults;
 export const QUICK_DEMO_SWEEP = {
   model: 'random:demo',
   targets: [{ kind: 'vanilla', entropyBits: '0:max:0.5', method: 'temperature' }],
-  methods: [{ method: 'soft' }],
+  methods: [{ method: 'soft' as const }],
   inits: 3,
   maxEpochs: 300,
 };

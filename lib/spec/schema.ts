@@ -6,7 +6,7 @@ import { z } from 'zod';
 
 import { DETERMINISTIC_NEEDS_A_BATCH, TuneOptionsSchema } from './tune-options.js';
 import { addSaidIssue } from './errors.js';
-import { TARGET_DEFAULTS } from './defaults.js';
+import { SPEC_DEFAULTS, TARGET_DEFAULTS } from './defaults.js';
 import { countInt, flag, oneOf, positiveInt, shown, unknownKeysError } from './fields.js';
 import { DTYPES } from '../native/types-model.js';
 import { parseRange } from './grid.js';
@@ -55,8 +55,8 @@ const POS_TAGS = ['noun', 'proper-noun', 'verb', 'adjective'] as const;
 const Vanilla = entry(
   {
     kind: z.literal('vanilla'),
-    entropyBits: Grid.default('0:max:0.05'),
-    method: oneOf(['gradient', 'temperature']).default('gradient'),
+    entropyBits: Grid.default(TARGET_DEFAULTS.entropyBits),
+    method: oneOf(['gradient', 'temperature']).default(TARGET_DEFAULTS.vanillaMethod),
     /** Stop synthesis when |H(p) − h| < eps (bits). */
     eps: z.number().positive({ error: 'must be > 0 bits' }).default(TARGET_DEFAULTS.epsBits),
     /** Targets per grid point (each with its own seed). */
@@ -68,7 +68,7 @@ const Vanilla = entry(
 const Outlier = entry(
   {
     kind: z.literal('outlier'),
-    entropyBits: Grid.default('0:max:0.05'),
+    entropyBits: Grid.default(TARGET_DEFAULTS.entropyBits),
     /** k: tokens that must hold mass >= m − δ. */
     outliers: positiveInt().default(1),
     eps: z.number().positive({ error: 'must be > 0 bits' }).default(TARGET_DEFAULTS.epsBits),
@@ -193,24 +193,22 @@ const SPEC_FIELDS = {
   model: z
     .string({ error: 'expected a model: a local path, an HF repo id or random:<preset>' })
     .min(1)
-    .default('random:tiny-gpt2'),
-  device: device.default('cpu'),
+    .default(SPEC_DEFAULTS.model),
+  device: device.default(SPEC_DEFAULTS.device),
   devices: z.array(device).min(1, { error: 'must not be empty' }).optional(),
-  dtype: oneOf(DTYPES).default('float32'),
+  dtype: oneOf(DTYPES).default(SPEC_DEFAULTS.dtype),
   targets: z
     .array(TargetSpec, {
       error: (iss) => `expected a list of target entries, e.g. [${TARGET_EXAMPLE}], got ${shown(iss.input)}`,
     })
     .min(1, { error: 'at least one target kind is needed' })
-    .default([
-      { kind: 'vanilla', entropyBits: '0:max:0.05', method: 'gradient', eps: TARGET_DEFAULTS.epsBits, samples: 1 },
-    ]),
+    .default(SPEC_DEFAULTS.targets),
   methods: z
     .array(MethodSpec, {
       error: (iss) => `expected a list of method entries, e.g. [{"method": "soft"}], got ${shown(iss.input)}`,
     })
     .min(1, { error: 'at least one method is needed' })
-    .default([{ method: 'soft' }]),
+    .default(SPEC_DEFAULTS.methods),
   prefixLength: tuning.prefixLength,
   inits: tuning.inits,
   init: tuning.init,
@@ -248,7 +246,7 @@ const SPEC_FIELDS = {
   output: z
     .string({ error: 'expected a file path' })
     .min(1, { error: 'expected a file path' })
-    .default('results.arrow'),
+    .default(SPEC_DEFAULTS.output),
   shard: ShardSpec.optional(),
 };
 

@@ -3,7 +3,7 @@
 // sweep spec (lib/spec/schema.ts) takes the tuning fields it sets from this schema's shape.
 import { z } from 'zod';
 
-import { STUDY_DEFAULTS as D } from './defaults.js';
+import { STUDY_DEFAULTS as D, TUNE_DEFAULTS } from './defaults.js';
 import {
   countInt,
   flag,
@@ -42,12 +42,12 @@ const fields = {
   patience: positiveInt().default(D.patience),
   candidates: intUpTo(512).default(D.candidates),
   convergedNats: z.number().min(0).optional(),
-  seed: nonNegativeInt().default(0),
+  seed: nonNegativeInt().default(TUNE_DEFAULTS.seed),
   batchSize: z
     .union([z.literal('auto'), positiveInt()], {
       error: (iss) => `expected 'auto' or a positive integer, got ${shown(iss.input)}`,
     })
-    .default('auto'),
+    .default(TUNE_DEFAULTS.batchSize),
   init: oneOf(['tokens', 'gaussian']).default(D.init),
   /** epochs per native call: rows that stop are replaced at these boundaries */
   chunkEpochs: positiveInt().default(D.chunkEpochs),

@@ -1,7 +1,8 @@
 // Shards from the schedulers users already have: Slurm job arrays and Kubernetes Indexed Jobs
 // tell each task its index through the environment; distprompt only reads it.
 
-import { SpecError, type Shard } from '../spec/index.js';
+import { SpecError } from '../spec/errors.js';
+import type { Shard } from '../spec/schema.js';
 
 export interface EnvShard extends Shard {
   /** Where it came from, for the log line ('SLURM_ARRAY_TASK_ID', 'JOB_COMPLETION_INDEX'). */
