@@ -177,7 +177,7 @@ describe('the guard', () => {
       }));
       expect(flagged.every((r) => r.belowHeadBound)).toBe(true);
       const message = belowBoundMessage(flagged[0] as never, 'float32');
-      expect(message).toMatch(/^ERROR: row .* below its target's head bound/);
+      expect(message).toMatch(/^row .* below its target's head bound/);
       expect(message).toMatch(/belowHeadBound = true/);
       // With the real model's own bound the same rows pass.
       const own = await sweepBounds(real, set, [0, 1], new EventEmitter());

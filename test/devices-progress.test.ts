@@ -2,10 +2,13 @@
 // and the parent shows the rows of all of them (it showed nothing between 'N workers' and their
 // ends, for the hours a paper-scale sweep runs) with each worker's log lines under its name.
 import { spawnSync } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { expect, it } from 'vitest';
 
 import { readResults } from '../lib/results/index.js';
+import { forwardWorkerEvents } from '../lib/run/device-progress.js';
 import { writeMicroConfig } from './helpers/micro-sweep.js';
 import { cli, scratchDir } from './helpers/cli.js';
 
@@ -39,4 +42,22 @@ it('--devices: progress sums the workers’ rows up to the merged file’s, and 
   const logs = events.filter((e) => e.event === 'log').map((e) => e.message);
   for (const i of [0, 1])
     expect(logs).toContainEqual(expect.stringMatching(new RegExp(`^worker ${i} \\(cpu\\): 8 rows in`)));
+});
+
+it("a worker's warning event reaches the parent's events as a warning under its name, not as a log line", async () => {
+  const stdout = new PassThrough();
+  const said: Array<[string, string]> = [];
+  const events = new EventEmitter();
+  for (const kind of ['log', 'warning']) events.on(kind, (m: string) => said.push([kind, m]));
+  forwardWorkerEvents([{ name: 'worker 1 (cuda:1)', stdout }], events);
+  // The lines a worker run with --json prints (lib/cli/progress.ts).
+  stdout.end(
+    `${JSON.stringify({ event: 'log', message: 'merged 2 shard files into r.arrow' })}\n` +
+      `${JSON.stringify({ event: 'warning', message: 'out of memory on cuda:1: batch size halved to 4 (x)' })}\n`,
+  );
+  await once(stdout, 'close');
+  expect(said).toEqual([
+    ['log', 'worker 1 (cuda:1): merged 2 shard files into r.arrow'],
+    ['warning', 'worker 1 (cuda:1): out of memory on cuda:1: batch size halved to 4 (x)'],
+  ]);
 });

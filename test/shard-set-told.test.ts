@@ -1,14 +1,16 @@
 // A sweep run in shards (`--shard i/N` into the shard files beside its output) and merged by a run
 // of the whole sweep: what that run, and its plan, tell of the shard files where they cannot be
 // merged as they are. The shards are run by the CLI on the micro model, as a cluster would run them.
+import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
 import { readResults } from '../lib/results/index.js';
+import { runSweep } from '../lib/run/sweep.js';
 import { flipValue } from './helpers/arrow-damage.js';
 import { runCli, scratchDirs } from './helpers/cli.js';
-import { writeMicroConfig } from './helpers/micro-sweep.js';
+import { MICRO_SWEEP, writeMicroConfig } from './helpers/micro-sweep.js';
 
 const folder = scratchDirs('shard-set-told');
 
@@ -91,6 +93,49 @@ it('one shard run again after the merge, and the run resumed: r.arrow is kept, a
   const again = sweep(dir, ['-o', 'r.arrow', '--resume']);
   expect(again.stderr).toContain('merging 2 shard files into r.arrow, replacing the file merged there before them');
   expect(again.stderr).not.toContain('warning');
+});
+
+/** What a resume that keeps r.arrow without the shard run again warns (oneShardRunAgain's set), in the command line's words. */
+const KEPT = `r.arrow is kept as it is (--resume), without the rows of the shards run again: ${WHICH}. ${OTHER_AGAIN}`;
+
+it('the resume that keeps r.arrow without the shard run again, run with --quiet: the warning is said on stderr all the same', () => {
+  const dir = folder();
+  oneShardRunAgain(dir);
+  // A cluster job's usual flag hides progress and log lines, not this.
+  const quiet = sweep(dir, ['-o', 'r.arrow', '--resume', '--quiet']);
+  expect(quiet.stderr.split(`distprompt: warning: ${KEPT}\n`)).toHaveLength(2);
+  expect(quiet.stdout).toBe('');
+});
+
+it('the resume that keeps r.arrow without the shard run again, run with --json: the warning is an event of its own on stdout, and said on stderr', () => {
+  const dir = folder();
+  oneShardRunAgain(dir);
+  const json = sweep(dir, ['-o', 'r.arrow', '--resume', '--json']);
+  const events = json.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; message?: string });
+  expect(events.filter((e) => e.event === 'warning')).toEqual([{ event: 'warning', message: KEPT }]);
+  expect(events.filter((e) => e.message?.includes('is kept as it is') && e.event !== 'warning')).toEqual([]);
+  expect(json.stderr.split(`distprompt: warning: ${KEPT}\n`)).toHaveLength(2);
+});
+
+it("the resume that keeps r.arrow without the shard run again, by runSweep: a library caller's 'warning' event, with its parts, and no log line of it", async () => {
+  const dir = folder();
+  oneShardRunAgain(dir);
+  const merged = readFileSync(join(dir, 'r.arrow'));
+  const warnings: unknown[][] = [];
+  const logs: string[] = [];
+  const events = new EventEmitter()
+    .on('warning', (...args: unknown[]) => warnings.push(args))
+    .on('log', (m: string) => logs.push(m));
+  const out = join(dir, 'r.arrow');
+  await runSweep({ ...MICRO_SWEEP, output: out }, { resume: true, figures: false }, events);
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0][0]).toContain(`${out} is kept as it is (`);
+  expect(warnings[0][1]).toBeDefined(); // the Said from which the command line says its flags
+  expect(logs.filter((m) => m.includes('is kept as it is'))).toEqual([]);
+  expect(readFileSync(out).equals(merged)).toBe(true);
 });
 
 it("a shard file whose rows are damaged: the merging run, and its plan, name it as this sweep's shard with the command that runs it again; run so, the set is merged", async () => {

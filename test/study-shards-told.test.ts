@@ -44,7 +44,7 @@ it("one shard of a merged study run again: the study, and its plan, name it and 
   for (const part of told) expect(plan.stderr).toContain(part);
 
   const resumed = study(dir, ['--resume']);
-  const warning = `vanilla: warning: ${sweepFile} is kept as it is (--resume), without the rows of the shards run again: ${which}. ${other}`;
+  const warning = `warning: vanilla: ${sweepFile} is kept as it is (--resume), without the rows of the shards run again: ${which}. ${other}`;
   expect(resumed.stderr.split(warning)).toHaveLength(2);
 
   runShard(dir, 0, ['--overwrite']);

@@ -72,6 +72,8 @@ process.once('SIGINT', () => {
 
 const events = new EventEmitter();
 events.on('log', (line: string) => console.error(line));
+// Warnings (a row below its head bound, the batch halved on out of memory, …) come apart from log lines.
+events.on('warning', (line: string) => console.error(`warning: ${line}`));
 let shown = '';
 events.on('progress', (p: SweepProgress) => {
   // A progress event comes after every tuning step: print each method's start and every 10%.

@@ -1,6 +1,6 @@
 // Progress on a terminal: one redrawn bar (rows done/total, row-steps/s, ETA, running mean KL);
-// plain periodic lines when stderr is not a TTY; JSON events with --json; with --quiet only what
-// a run cut short says (tell).
+// plain periodic lines when stderr is not a TTY; JSON events with --json; with --quiet only a
+// run's warnings (warn) and what a run cut short says (tell).
 import { studyPlace, type StudyPlace, type StudySweepProgress } from '../run/sweep-progress.js';
 
 export interface ProgressView extends Partial<StudyPlace> {
@@ -91,6 +91,21 @@ export class ProgressReporter {
     if (this.mode === 'quiet') return;
     if (this.mode === 'json') process.stdout.write(`${JSON.stringify({ event: 'log', message })}\n`);
     else process.stderr.write(`${this.mode === 'tty' ? '\r\x1b[K' : ''}distprompt: ${message}\n`);
+  }
+
+  /**
+   * A run's warning (a result that differs, a batch halved, a row below its bound, a file kept
+   * without the rows run again): on stderr in every mode, --quiet included, since a cluster job's
+   * quiet run must not lose it; with --json also an event on stdout. A device worker (started with
+   * DISTPROMPT_ERRORS_AS_EVENTS=1, its stderr its parent's) leaves stderr to the parent, which says
+   * the event it reads back, so it is read once.
+   */
+  warn(message: string): void {
+    if (this.mode === 'json') {
+      process.stdout.write(`${JSON.stringify({ event: 'warning', message })}\n`);
+      if (process.env.DISTPROMPT_ERRORS_AS_EVENTS === '1') return;
+    }
+    process.stderr.write(`${this.mode === 'tty' ? '\r\x1b[K' : ''}distprompt: warning: ${message}\n`);
   }
 
   /**

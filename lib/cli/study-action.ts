@@ -13,11 +13,11 @@ import type { StudySummary } from '../run/study.js';
 import { EXIT, UsageError } from './exit.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
+import { sayRunLines } from './run-lines.js';
 import { refuseContradictions, shardText } from './flag-rules.js';
 import { checkStudyFlags } from './study-flags.js';
 import { counted } from '../io/counted.js';
-import { saidOf, type Said } from '../io/said.js';
-import { commandLineSaid } from './flag-words.js';
+import { saidOf } from '../io/said.js';
 
 export interface StudyCliOptions {
   list?: boolean;
@@ -147,7 +147,7 @@ export async function studyAction(names: string | undefined, o: StudyCliOptions,
   const interrupt = onInterrupt(reporter);
   try {
     const events = new EventEmitter();
-    events.on('log', (m: string, parts?: Said) => reporter.log(parts ? commandLineSaid(cmd, parts) : m));
+    sayRunLines(events, reporter, cmd);
     // The line shows the sweep's place ('[2/13] methods hard:k=1'); device workers' progress comes combined.
     events.on('progress', (p: StudySweepProgress) => reporter.update(sweepView(p, p.method)));
     const { runStudy } = await import('../run/study.js');

@@ -13,12 +13,11 @@ import { refuseBothSpellings, refuseContradictions, shardText } from './flag-rul
 import { refuseIgnoredSettings } from './ignored-settings.js';
 import { ProgressReporter, progressMode, sweepView } from './progress.js';
 import { onInterrupt } from './interrupt.js';
+import { sayRunLines } from './run-lines.js';
 import { formatOfBytes } from '../io/bytes-format.js';
 import { parseJsonText } from '../io/json-text.js';
 import { counted } from '../io/counted.js';
 import { errnoCode, fileError, MACHINE_FAULT_CODES, unreadableWhy } from '../io/fs-error.js';
-import { commandLineSaid } from './flag-words.js';
-import type { Said } from '../io/said.js';
 
 /**
  * What `distprompt sweep` runs with no --config: the quick demo run (lib/spec/defaults.ts), the
@@ -172,7 +171,7 @@ export async function sweepAction(o: SweepCliOptions, cmd: Command): Promise<voi
   const reporter = new ProgressReporter(progressMode(o));
   const interrupt = onInterrupt(reporter);
   const events = new EventEmitter();
-  events.on('log', (m: string, parts?: Said) => reporter.log(parts ? commandLineSaid(cmd, parts) : m));
+  sayRunLines(events, reporter, cmd);
   events.on('progress', (p: SweepProgress) => reporter.update(sweepView(p, p.method)));
   const figures = o.figures === false ? false : typeof o.figures === 'string' ? o.figures : undefined;
   // Once every row is done the run writes its file and figures whatever comes (exit 0): an

@@ -219,7 +219,7 @@ export async function tuneAction(o: TuneCliOptions, cmd: Command): Promise<void>
       ...settings,
       signal: interrupt.signal,
     });
-    run.on('warning', (m: string) => console.error(`warning: ${m}`));
+    run.on('warning', (m: string) => reporter.warn(m));
     let results;
     try {
       results = await run;

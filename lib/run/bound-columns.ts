@@ -166,9 +166,10 @@ export function boundColumns(klNats: number, b: BoundColumns, maxAbsLogit: numbe
   };
 }
 
+/** The warning a row below its head bound gives: a bug to report, never a finding. */
 export function belowBoundMessage(r: RunRecord, dtype: string): string {
   return (
-    `ERROR: row ${r.rowId} reached klNats ${r.klNats} below its target's head bound ${r.headBoundNats} ` +
+    `row ${r.rowId} reached klNats ${r.klNats} below its target's head bound ${r.headBoundNats} ` +
     `(certificate ${r.headBoundGapNats}, model dtype ${dtype}). No prompt can do that: the weights, the final norm or ` +
     'the dtype disagree between the tuner and the bound. The row is kept with belowHeadBound = true; please report it.'
   );

@@ -62,11 +62,11 @@ export function combineProgress(parts: readonly WorkerProgress[]): StudySweepPro
 export type WorkerSummary = Record<string, unknown>;
 
 /**
- * Reads the JSON lines of `workers` (one stdout each, printed by `--json`): their logs are passed on
- * to `events` under the worker's name, and their progress as one event, once every worker that is
+ * Reads the JSON lines of `workers` (one stdout each, printed by `--json`): their logs and warnings
+ * are passed on to `events` under the worker's name, and their progress as one event, once every worker that is
  * still running has reported (before that the sum would miss a shard's rows). Each worker's summary
- * goes to `onDone`, not to `events`: those are the caller's, who is promised `log` and `progress`
- * alone. A worker's error event (its message's parts) goes to `onError`. `ended(i)` marks worker i done.
+ * goes to `onDone`, not to `events`: those are the caller's, who is promised `log`, `warning` and
+ * `progress` alone. A worker's error event (its message's parts) goes to `onError`. `ended(i)` marks worker i done.
  */
 export function forwardWorkerEvents(
   workers: ReadonlyArray<{ name: string; stdout: Readable }>,
@@ -88,7 +88,9 @@ export function forwardWorkerEvents(
       } catch {
         return; // not an event: nothing a worker prints on purpose
       }
-      if (e.event === 'log' && typeof e.message === 'string') events.emit('log', `${name}: ${e.message}`);
+      // A worker's warning stays one here: the parent says it where it says no log line (--quiet).
+      if ((e.event === 'log' || e.event === 'warning') && typeof e.message === 'string')
+        events.emit(e.event, `${name}: ${e.message}`);
       // A worker's summary: what its rows were (taken from earlier sweeps or reused files, resumed, run).
       else if (e.event === 'done') onDone?.(e);
       else if (e.event === 'error') {

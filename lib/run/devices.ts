@@ -57,7 +57,7 @@ export interface DeviceRunOptions {
  * One worker process per device, worker i running the CLI with `argsOf(device, 'i/N')`; resolves
  * to 'interrupted' when any was (an abort interrupts them all with SIGINT, so each keeps its
  * finished rows for --resume) and throws when one failed, naming it. Each worker's summary goes
- * to `onDone` (the caller's `events` get logs and progress alone).
+ * to `onDone` (the caller's `events` get logs, warnings and progress alone).
  */
 export async function runOnDevices(
   devices: readonly string[],

@@ -59,7 +59,7 @@ export function partlyRunAgain(out: string, p: ShardsPartlyRunAgain, words: Shar
  * what is finished; what it must not do is lose the rows run again without a word.
  */
 export const keptWithoutRunAgain = (out: string, p: ShardsPartlyRunAgain, words: ShardWords): Said =>
-  said`warning: ${out} is kept as it is (${option('resume', true)}), without the rows of the shards run again: ${whichRunAgain(p)}. ${runOthersAgain(out, p, words)}`;
+  said`${out} is kept as it is (${option('resume', true)}), without the rows of the shards run again: ${whichRunAgain(p)}. ${runOthersAgain(out, p, words)}`;
 
 /** A shard file of the sweep being merged whose rows are damaged (its digest refuses them): which shard, and the command that makes it again. */
 export class DamagedShardError extends ResultsError {

@@ -88,7 +88,8 @@ function workerArgs(options: StudyOptions, scale: Scale, device: string, shard: 
     device,
     '--shard',
     shard,
-    // Their events, read back by runOnDevices: each worker's logs under its name, their progress as one.
+    // Their events, read back by runOnDevices: each worker's logs and warnings under its name,
+    // their progress as one.
     '--json',
     ...(options.dtype ? ['--dtype', options.dtype] : []),
     ...(options.seed ? ['--seed', String(options.seed)] : []),
@@ -355,9 +356,11 @@ async function studyLocked(
       log(`${tag} → ${spec.output}`);
       const t0 = Date.now();
       const sweepEvents = new EventEmitter();
-      sweepEvents.on('log', (m: string, parts?: Said) =>
-        log(`${s.experiment}: ${m}`, parts && said`${s.experiment}: ${parts}`),
-      );
+      // Its lines and warnings under the experiment's name, each as the kind of event it was.
+      for (const kind of ['log', 'warning'])
+        sweepEvents.on(kind, (m: string, parts?: Said) =>
+          events.emit(kind, `${s.experiment}: ${m}`, parts && said`${s.experiment}: ${parts}`),
+        );
       sweepEvents.on('progress', (p: SweepProgress) =>
         events.emit('progress', {
           ...p,

@@ -245,7 +245,7 @@ async function sweepLocked(
     if (start.runAgain) {
       // Said with its options kept beside the line, for the command line to say its flags.
       const warning = keptWithoutRunAgain(spec.output, start.runAgain, words);
-      events.emit('log', String(warning), warning);
+      events.emit('warning', String(warning), warning);
     }
     await removeMergedShards(spec.output, deviceCount(spec), specHash(spec));
     return readySweep(spec, start.state, options, start.results.records);
@@ -445,19 +445,19 @@ async function sweepLocked(
             return;
           }
           const record = toRunRecord(r, targets.meta[r.targetIndex], spec.shard, bounds?.[r.targetIndex]);
-          if (record.belowHeadBound) events.emit('log', belowBoundMessage(record, model.info.dtype));
+          if (record.belowHeadBound) events.emit('warning', belowBoundMessage(record, model.info.dtype));
           const before = journaled.get(r.rowId);
           if (!before) pending.push(record);
           else if (!sameResult(record, before)) {
             events.emit(
-              'log',
-              `warning: row ${r.rowId} reran with its group and differs from its journaled result ` +
+              'warning',
+              `row ${r.rowId} reran with its group and differs from its journaled result ` +
                 `(klNats ${record.klNats} vs ${before.klNats}): this run is not on the device, dtype and thread ` +
                 'count of the first; the journaled result is kept',
             );
           }
         });
-        run.on('warning', (m: string) => events.emit('log', `warning: ${m}`));
+        run.on('warning', (m: string) => events.emit('warning', m));
         run.on('progress', (p: TuneProgress) => {
           const batch = pending.splice(0);
           done += batch.length;

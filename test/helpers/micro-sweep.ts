@@ -3,6 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import type { SweepSpecInput } from '../../lib/spec/schema.js';
+
 export const MICRO_SWEEP = {
   model: 'random:micro',
   targets: [{ kind: 'vanilla', entropyBits: [2, 5], method: 'temperature' }],
@@ -10,7 +12,7 @@ export const MICRO_SWEEP = {
   inits: 1,
   maxEpochs: 5,
   patience: 5,
-};
+} satisfies SweepSpecInput;
 
 /** Writes `<dir>/<name>`: the micro sweep with `over` laid on it; returns `name`. */
 export function writeMicroConfig(dir: string, name: string, over: object = {}): string {
