@@ -23,6 +23,7 @@ export type {
   KernelChoice,
   MemoryStats,
   ModelAddon,
+  NativeCancelFlag,
   NativeCheckpointFile,
   NativeDtype,
   NativeForwardArgs,
@@ -41,7 +42,7 @@ export type {
   NativeTunerOptions,
   TunerAddon,
 } from './native/types-tuner.js';
-export type { BoundAddon, NativeBoundOptions, NativeBoundResult, NativeCancelFlag } from './native/types-bound.js';
+export type { BoundAddon, NativeBoundOptions, NativeBoundResult } from './native/types-bound.js';
 export { buildInfo } from './model/build.js';
 export { klDivergence, hotflipTopK, type KlInput, type HotflipInput } from './kernels.js';
 export {

@@ -14,7 +14,7 @@ import {
   type NativeBoundResult,
 } from '../native/types-bound.js';
 import { resolveTargets, type TuneTargets } from '../tune/targets-input.js';
-import { cancellable } from './cancel.js';
+import { cancellable } from '../native/cancel.js';
 import { autoBoundBatch, boundGroupOf } from './groups.js';
 import { BoundOptionsError, parseBoundOptions, type BoundOptions, type BoundSettings } from './options.js';
 

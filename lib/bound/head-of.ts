@@ -5,7 +5,7 @@ import { native } from '../native/index.js';
 import type { HeadSpec } from '../native/types-bound.js';
 import { refuseUnknownKeys } from '../spec/fields.js';
 import { resolveTargets, type TuneTargets } from '../tune/targets-input.js';
-import { cancellable } from './cancel.js';
+import { cancellable } from '../native/cancel.js';
 import { boundRecords, nativeBoundOptions, type HeadBoundRecord } from './head-bound.js';
 import { BoundOptionsError, parseBoundOptions, type BoundOptions } from './options.js';
 

@@ -21,7 +21,8 @@ let phase: { words: PhaseWords } | undefined;
 const endPhase = () => {
   const { words } = phase!;
   // Node's default again: a second signal ends the process at once, should the exit wait (Node
-  // joins the addon's work under way, such as a model's build, before it exits).
+  // joins the addon's work under way before it exits: a model's build, a tune or a head bound
+  // stops at its next step, a batch of targets being made is finished first).
   hear(undefined);
   process.stderr.write(`distprompt: ${typeof words === 'function' ? words() : words}\n`);
   process.exit(EXIT.interrupted);

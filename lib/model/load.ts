@@ -12,8 +12,10 @@ import {
   KERNEL_CHOICES,
   type KernelChoice,
   type NativeDtype,
+  type NativeLoadSpec,
   type NativeModelConfig,
 } from '../native/types-model.js';
+import { abortError, cancellable } from '../native/cancel.js';
 import { configFromHf, ModelConfigError } from './config.js';
 import { checkpointIdentity, randomIdentity } from './identity.js';
 import { Model, type ModelTokenizer } from './model.js';
@@ -45,6 +47,12 @@ export interface LoadOptions {
    * device's defaults, which `model.info.kernels` reports.
    */
   kernels?: Partial<KernelChoice> | undefined;
+  /**
+   * Stops the load: before its download or the weights' read, or in the native build, before its
+   * next tensor (an 8B build is thousands of them); the promise then rejects with the signal's
+   * reason, else an AbortError.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 /** LoadOptions' fields, as the compiler checks them against the interface (no more, no fewer). */
@@ -57,6 +65,7 @@ const LOAD_OPTIONS: Record<keyof LoadOptions, true> = {
   rows: true,
   mapWeights: true,
   kernels: true,
+  signal: true,
 };
 
 function checkOptions(o: LoadOptions): { device: string; dtype: NativeDtype; kernels?: Partial<KernelChoice> } {
@@ -73,6 +82,8 @@ function checkOptions(o: LoadOptions): { device: string; dtype: NativeDtype; ker
     throw new ModelConfigError(`loadModel: endpoint must be a URL string, got ${shown(o.endpoint)}`);
   if (o.seed !== undefined && (!Number.isInteger(o.seed) || o.seed < 0))
     throw new ModelConfigError(`loadModel: seed must be an integer >= 0, got ${shown(o.seed)}`);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
+    throw new ModelConfigError(`loadModel: signal must be an AbortSignal, got ${shown(o.signal)}`);
   checkRowsToFit(o.rows);
   const device = o.device ?? 'cpu';
   if (!isDeviceName(device)) throw new ModelConfigError(`device '${device}' is not 'cpu', 'cuda' or 'cuda:N'`);
@@ -202,14 +213,21 @@ export async function describeModel(arg: string, options: LoadOptions = {}): Pro
 
 export async function loadModel(arg: string, options: LoadOptions = {}): Promise<Model> {
   const { device, dtype, kernels } = checkOptions(options);
+  const { signal } = options;
+  if (signal?.aborted) throw abortError(signal, `loading ${arg}`);
   const wantTokenizer = options.tokenizer ?? true;
   const source = await sourceOf(arg, options, device, dtype);
   const config = source.config;
+  /** The native build of `spec`, stopped by the signal before its next tensor. */
+  const build = (spec: Omit<NativeLoadSpec, 'config' | 'device' | 'dtype' | 'kernels' | 'cancel'>) =>
+    cancellable(signal, `loading ${arg}`, (cancel) =>
+      withCallerStack(`loading ${arg}`, () =>
+        native().loadModel({ config, device, dtype, kernels, ...spec, ...(cancel ? { cancel } : {}) }),
+      ),
+    );
   if (source.kind === 'random') {
     const seed = options.seed ?? 0;
-    const nm = await withCallerStack(`loading ${arg}`, () =>
-      native().loadModel({ config, device, dtype, seed, kernels }),
-    );
+    const nm = await build({ seed });
     const { random } = source;
     const tokenizer =
       wantTokenizer && random.tokenizer ? await tryTokenizer(random.tokenizer, config.vocabSize, nm) : undefined;
@@ -229,15 +247,7 @@ export async function loadModel(arg: string, options: LoadOptions = {}): Promise
     ([found, digest]) => ({ found, digest }),
     (error: unknown) => ({ error }),
   );
-  const nm = await withCallerStack(`loading ${arg}`, () =>
-    native().loadModel({
-      config,
-      device,
-      dtype,
-      kernels,
-      files: files.map((f) => ({ ...f, map: options.mapWeights === true })),
-    }),
-  );
+  const nm = await build({ files: files.map((f) => ({ ...f, map: options.mapWeights === true })) });
   const scanned = await scan;
   // A file that changed while it was read and mapped may have given the native side other bytes.
   const change = checkpointChange(ckpt.stamps);

@@ -1,5 +1,5 @@
 // Native exports of the head-bound area (native/addon/bound_ops.cc, native/bound/).
-import type { NativeModel, NativeTensor } from './types-model.js';
+import type { NativeCancelFlag, NativeModel, NativeTensor } from './types-model.js';
 
 /** Every solver option, always passed: the addon has no defaults of its own (lib/bound/options.ts). */
 export interface NativeBoundOptions {
@@ -18,12 +18,6 @@ export interface NativeBoundOptions {
   sphereRandomStarts: number;
   /** set it (an AbortSignal's abort) to stop the solve at its next evaluation; the call then rejects */
   cancel?: NativeCancelFlag;
-}
-
-/** A flag JavaScript sets to stop a native call at its next check (native/addon/cancel.h). */
-export interface NativeCancelFlag {
-  cancel(): void;
-  readonly cancelled: boolean;
 }
 
 export interface NativeBoundResult {

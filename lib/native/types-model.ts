@@ -131,6 +131,14 @@ export interface NativeLoadSpec {
   /** checkpoint files (validated headers) — or `seed` for seeded random weights */
   files?: NativeCheckpointFile[];
   seed?: number;
+  /** set it (an AbortSignal's abort) to stop the build before its next tensor; the call then rejects */
+  cancel?: NativeCancelFlag;
+}
+
+/** A flag JavaScript sets to stop a native call at its next check (native/addon/cancel.h). */
+export interface NativeCancelFlag {
+  cancel(): void;
+  readonly cancelled: boolean;
 }
 
 export interface NativeForwardArgs {

@@ -285,7 +285,7 @@ async function studyLocked(
   const infos = new Map<string, ModelInfo>(existsSync(infoPath) ? Object.entries(await readInfos(infoPath)) : []);
   const models = new StudyModels(
     sweeps,
-    (s) => ({ device: s.spec.device, dtype: s.spec.dtype }),
+    (s) => ({ device: s.spec.device, dtype: s.spec.dtype, signal: options.signal }),
     (s) => log(`loading ${s.model} on ${s.spec.device}`),
   );
   const recordModel = async (name: string): Promise<void> => {

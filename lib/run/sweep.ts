@@ -295,11 +295,24 @@ async function sweepLocked(
     spec.targets.flatMap((t) => (t.kind === 'migrated' ? [t.source] : [])),
     spec.device,
   );
-  const model =
-    typeof options.model === 'function'
-      ? await options.model()
-      : (options.model ??
-        (await loadModel(spec.model, { device: spec.device, dtype: spec.dtype, rows: rowsToFit(spec) })));
+  let model;
+  try {
+    model =
+      typeof options.model === 'function'
+        ? await options.model()
+        : (options.model ??
+          (await loadModel(spec.model, {
+            device: spec.device,
+            dtype: spec.dtype,
+            rows: rowsToFit(spec),
+            signal: options.signal,
+          })));
+  } catch (e) {
+    // Ctrl-C while the model loads (minutes for an 8B): its build stops at its next tensor, and
+    // nothing was run.
+    if (stoppedBy(options.signal, e)) return { ...nothingYet(spec, start.state), interrupted: true };
+    throw e;
+  }
   if (options.model) checkGivenModel('runSweep', spec, model);
   try {
     const V = model.info.vocabSize;

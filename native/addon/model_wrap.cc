@@ -1,5 +1,6 @@
 #include "addon/model_wrap.h"
 
+#include "addon/cancel.h"
 #include "addon/common.h"
 #include "addon/env_state.h"
 #include "addon/registry.h"
@@ -179,7 +180,7 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   auto o = argObject(info, 0, "loadModel(spec)");
   auto spec = std::make_shared<LoadSpec>();
   spec->cfg = readConfig(o.Get("config"));
-  rejectUnknownKeys(o, {"config", "device", "dtype", "files", "seed", "kernels"}, "loadModel: spec");
+  rejectUnknownKeys(o, {"config", "device", "dtype", "files", "seed", "kernels", "cancel"}, "loadModel: spec");
   spec->device = requireString(o, "device", "loadModel: spec");
   spec->dtype = requireString(o, "dtype", "loadModel: spec");
   if (has(o, "seed")) {
@@ -193,13 +194,19 @@ Napi::Value LoadModel(const Napi::CallbackInfo& info) {
   auto device = parseDevice(spec->device);
   auto dtype = parseDtype(spec->dtype);
   const auto kernels = readKernels(o.Get("kernels"), device);
+  // Held by the work until it ends, so the flag outlives a JavaScript CancelFlag collected meanwhile;
+  // without a signal too, an exit stops the build at its next tensor rather than wait for it all.
+  const auto cancel = has(o, "cancel") ? cancelFlagOf(o.Get("cancel"), "loadModel: spec.cancel")
+                                       : std::make_shared<std::atomic<bool>>(false);
+  stopAtExit(info.Env(), cancel);
   return runAsync<std::shared_ptr<const Transformer>>(
       info.Env(),
-      [spec, device, dtype, kernels]() -> std::shared_ptr<const Transformer> {
+      [spec, device, dtype, kernels, cancel]() -> std::shared_ptr<const Transformer> {
         torch::NoGradGuard ng;
-        if (spec->random) return std::make_shared<Transformer>(spec->cfg, spec->seed, device, dtype, kernels);
+        if (spec->random)
+          return std::make_shared<Transformer>(spec->cfg, spec->seed, device, dtype, kernels, cancel.get());
         auto store = WeightStore::open(spec->files);
-        return std::make_shared<Transformer>(spec->cfg, store, device, dtype, kernels);
+        return std::make_shared<Transformer>(spec->cfg, store, device, dtype, kernels, cancel.get());
       },
       [](Napi::Env env, std::shared_ptr<const Transformer>& m) -> Napi::Value {
         auto obj = envState(env).modelCtor.New({});

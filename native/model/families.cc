@@ -18,9 +18,13 @@ namespace {
 struct Loader {
   const ModelConfig& c;
   const WeightStore& s;
-  torch::Tensor get(const std::string& n, std::vector<int64_t> shape) const { return s.get(n, shape); }
+  LoadCancel cancel;
+  torch::Tensor get(const std::string& n, std::vector<int64_t> shape) const {
+    checkLoadCancel(cancel);
+    return s.get(n, shape);
+  }
   torch::Tensor opt(const std::string& n, std::vector<int64_t> shape) const {
-    return s.has(n) ? s.get(n, shape) : torch::Tensor();
+    return s.has(n) ? get(n, shape) : torch::Tensor();
   }
   int64_t d() const { return c.hiddenSize; }
   int64_t qkvRows() const { return (c.heads + 2 * c.kvHeads) * c.headDim; }
@@ -151,8 +155,8 @@ ModelTensors loadFalcon(const Loader& L) {
 
 }  // namespace
 
-ModelTensors loadFamily(const ModelConfig& cfg, const WeightStore& store) {
-  Loader L{cfg, store};
+ModelTensors loadFamily(const ModelConfig& cfg, const WeightStore& store, LoadCancel cancel) {
+  Loader L{cfg, store, cancel};
   if (cfg.family == "gpt2") return loadGpt2(L);
   if (cfg.family == "llama" || cfg.family == "qwen2") return loadLlamaLike(L);
   if (cfg.family == "falcon") return loadFalcon(L);
@@ -163,12 +167,14 @@ ModelTensors loadFamily(const ModelConfig& cfg, const WeightStore& store) {
 // and full-size benchmarks without a download). Drawn on the CPU from a private generator, one
 // tensor at a time, then moved: the same seed gives the same weights on every device, and no
 // global generator is touched (or locked) by a worker thread.
-ModelTensors randomTensors(const ModelConfig& cfg, uint64_t seed, torch::Device device, torch::ScalarType dtype) {
+ModelTensors randomTensors(const ModelConfig& cfg, uint64_t seed, torch::Device device, torch::ScalarType dtype,
+                           LoadCancel cancel) {
   ModelTensors t;
   auto gen = at::detail::createCPUGenerator(seed);
   auto opts = torch::TensorOptions().dtype(torch::kFloat32);
   const double std = cfg.initStd;
   auto normal = [&](std::vector<int64_t> shape, double s) {
+    checkLoadCancel(cancel);
     return torch::randn(shape, gen, opts).mul_(s).to(device, dtype);
   };
   auto ones = [&](int64_t n) { return torch::ones({n}, opts.dtype(dtype).device(device)); };

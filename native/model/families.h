@@ -9,6 +9,7 @@
 
 #include "model/config.h"
 #include "model/layers.h"
+#include "model/load_cancel.h"
 #include "model/weights.h"
 
 namespace dp {
@@ -21,9 +22,10 @@ struct ModelTensors {
 };
 
 // From checkpoint tensors (Hugging Face names) of cfg.family; unknown families are an error.
-ModelTensors loadFamily(const ModelConfig& cfg, const WeightStore& store);
+ModelTensors loadFamily(const ModelConfig& cfg, const WeightStore& store, LoadCancel cancel = nullptr);
 // Seeded random weights with the family's shapes, drawn on the CPU from a private generator and
 // made on `device` in `dtype`: the same seed gives the same weights on every device.
-ModelTensors randomTensors(const ModelConfig& cfg, uint64_t seed, torch::Device device, torch::ScalarType dtype);
+ModelTensors randomTensors(const ModelConfig& cfg, uint64_t seed, torch::Device device, torch::ScalarType dtype,
+                           LoadCancel cancel = nullptr);
 
 }  // namespace dp

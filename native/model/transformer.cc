@@ -20,17 +20,17 @@ torch::Tensor Norm::operator()(const torch::Tensor& x) const {
 }
 
 Transformer::Transformer(const ModelConfig& cfg, const WeightStore& store, torch::Device device,
-                         torch::ScalarType dtype, std::optional<KernelChoice> kernels)
+                         torch::ScalarType dtype, std::optional<KernelChoice> kernels, LoadCancel cancel)
     : cfg_(cfg), device_(device), dtype_(dtype), kernels_(kernels.value_or(KernelChoice::defaultsFor(device))) {
   validate();
-  adopt(loadFamily(cfg_, store));
+  adopt(loadFamily(cfg_, store, cancel), cancel);
 }
 
 Transformer::Transformer(const ModelConfig& cfg, uint64_t seed, torch::Device device, torch::ScalarType dtype,
-                         std::optional<KernelChoice> kernels)
+                         std::optional<KernelChoice> kernels, LoadCancel cancel)
     : cfg_(cfg), device_(device), dtype_(dtype), kernels_(kernels.value_or(KernelChoice::defaultsFor(device))) {
   validate();
-  adopt(randomTensors(cfg_, seed, device, dtype));
+  adopt(randomTensors(cfg_, seed, device, dtype, cancel), cancel);
 }
 
 void Transformer::validate() const {
@@ -49,7 +49,7 @@ void Transformer::validate() const {
   need(c.position != "learned" || c.maxPositions > 0, "learned positions need maxPositions");
 }
 
-void Transformer::adopt(ModelTensors t) {
+void Transformer::adopt(ModelTensors t, LoadCancel cancel) {
   wte_ = std::move(t.wte);
   wpe_ = std::move(t.wpe);
   head_ = std::move(t.head);
@@ -57,6 +57,7 @@ void Transformer::adopt(ModelTensors t) {
   finalNorm_ = std::move(t.finalNorm);
   torch::NoGradGuard ng;
   auto mv = [&](torch::Tensor& t) {
+    checkLoadCancel(cancel);
     if (t.defined()) t = t.to(device_, dtype_).contiguous();
   };
   bool tied = head_.defined() && wte_.defined() && head_.is_same(wte_);

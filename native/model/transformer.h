@@ -11,6 +11,7 @@
 #include "model/config.h"
 #include "model/kernel_choice.h"
 #include "model/layers.h"
+#include "model/load_cancel.h"
 #include "model/weights.h"
 
 namespace dp {
@@ -31,11 +32,12 @@ struct KvCache {
 class Transformer {
  public:
   // From checkpoint tensors (Hugging Face names) or, with `seed`, seeded random weights.
-  // `kernels` unset: KernelChoice::defaultsFor(device).
+  // `kernels` unset: KernelChoice::defaultsFor(device). `cancel` set: the build throws
+  // LoadCancelled before its next tensor.
   Transformer(const ModelConfig& cfg, const WeightStore& store, torch::Device device, torch::ScalarType dtype,
-              std::optional<KernelChoice> kernels = {});
+              std::optional<KernelChoice> kernels = {}, LoadCancel cancel = nullptr);
   Transformer(const ModelConfig& cfg, uint64_t seed, torch::Device device, torch::ScalarType dtype,
-              std::optional<KernelChoice> kernels = {});
+              std::optional<KernelChoice> kernels = {}, LoadCancel cancel = nullptr);
 
   const ModelConfig& config() const { return cfg_; }
   torch::Device device() const { return device_; }
@@ -70,7 +72,7 @@ class Transformer {
 
  private:
   void validate() const;
-  void adopt(ModelTensors t);  // take the tensors, move them to device/dtype, precompute RoPE tables
+  void adopt(ModelTensors t, LoadCancel cancel);  // take the tensors, move them to device/dtype, precompute RoPE tables
   torch::Tensor forward(const torch::Tensor& embeds, const torch::Tensor& positionIds, const KvCache* past,
                         KvCache* keep) const;
   torch::Tensor attention(const Block& b, int64_t layer, const torch::Tensor& x, const torch::Tensor& cos,

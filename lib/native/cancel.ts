@@ -1,7 +1,8 @@
-// An AbortSignal for the head-bound solvers: the native solve checks a flag before each pass over
-// the head, so a bound of thousands of targets on a big head stops within one pass, not minutes.
-import { native } from '../native/index.js';
-import type { NativeCancelFlag } from '../native/types-bound.js';
+// An AbortSignal for a long native call: the call checks a flag the signal sets (the head-bound
+// solvers before each pass over the head, a model's build before each tensor), so it stops within
+// one step, not minutes later.
+import { native } from './index.js';
+import type { NativeCancelFlag } from './types-model.js';
 
 /** The error an aborted call rejects with: the signal's reason, else an AbortError naming `what`. */
 export function abortError(signal: AbortSignal, what: string): Error {
@@ -9,7 +10,7 @@ export function abortError(signal: AbortSignal, what: string): Error {
 }
 
 /**
- * Runs `solve` with a native cancel flag the signal sets; a solve stopped by it (or a signal
+ * Runs `solve` with a native cancel flag the signal sets; a call stopped by it (or a signal
  * aborted before it started) rejects with abortError.
  */
 export async function cancellable<T>(
