@@ -176,7 +176,7 @@ describe('the kernels option', () => {
     await expect(loadModel('random:micro', { kernels: 'fast' as never })).rejects.toThrow(/kernels must be an object/);
     // A misspelt option is refused, not dropped: `devise: 'cuda'` would otherwise load on the CPU.
     await expect(loadModel('random:micro', { devise: 'cuda' } as never)).rejects.toThrow(
-      /loadModel: unknown option 'devise' \(known: device, dtype, .*kernels\)/,
+      /loadModel: unknown option 'devise' \(known: device, dtype, .*kernels, signal\)/,
     );
   });
 });
